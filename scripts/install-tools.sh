@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Install pinned versions of the external validators that Gantry's tests run
+# on generated files (helm, kubeconform, actionlint, tofu, checkov) into the
+# git-ignored folder .tools/ at the repo root.
+#
+#   bash scripts/install-tools.sh        # install what is missing
+#   source scripts/tools-env.sh          # put .tools/bin first on PATH
+#
+# Only package registries are reachable from our machines (no GitHub release
+# downloads, no get.helm.sh), so the Go tools are built from source fetched
+# through the Go module proxy, and checkov is pip-installed into a venv.
+#
+# Idempotent: a tool is skipped when .tools/bin/<tool> exists and the stamp
+# .tools/stamps/<tool>-<version> was written by a successful install, so a
+# rerun does no network access at all. Bump a version below to reinstall.
+# Set FORCE=1 to reinstall everything.
+set -euo pipefail
+
+# ---- pinned versions ---------------------------------------------------------
+HELM_VERSION="v3.22.0"          # helm.sh/helm/v3
+KUBECONFORM_VERSION="v0.8.0"    # github.com/yannh/kubeconform
+ACTIONLINT_VERSION="v1.7.12"    # github.com/rhysd/actionlint
+TOFU_VERSION="v1.12.6"          # github.com/opentofu/opentofu
+CHECKOV_VERSION="3.3.30"        # PyPI checkov
+
+# ---- layout ------------------------------------------------------------------
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+cd "$REPO_ROOT"
+
+TOOLS_DIR="$REPO_ROOT/.tools"
+BIN_DIR="$TOOLS_DIR/bin"
+STAMP_DIR="$TOOLS_DIR/stamps"
+VENV_DIR="$TOOLS_DIR/venv"
+GO_DIR="$TOOLS_DIR/go"
+PYTHON="${PYTHON:-python3}"
+
+mkdir -p "$BIN_DIR" "$STAMP_DIR"
+
+# Never prompt (CI=true, no stdin).
+export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+export CHECKPOINT_DISABLE=1
+
+# One run at a time (two test runners starting together must not race).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$TOOLS_DIR/.lock"
+  flock 9
+fi
+
+# ---- helpers -----------------------------------------------------------------
+log() { printf '%s\n' "$*"; }
+die() { printf 'install-tools: error: %s\n' "$*" >&2; exit 1; }
+
+WORK_DIRS=()
+cleanup() {
+  local d
+  for d in "${WORK_DIRS[@]+"${WORK_DIRS[@]}"}"; do
+    [ -n "$d" ] && [ -d "$d" ] && { chmod -R u+w "$d" 2>/dev/null || true; rm -rf "$d"; }
+  done
+}
+trap cleanup EXIT
+
+new_work_dir() {
+  local d
+  d="$(mktemp -d "${TMPDIR:-/tmp}/gantry-tools.XXXXXX")"
+  WORK_DIRS+=("$d")
+  printf '%s\n' "$d"
+}
+
+# Go environment: module and build caches live under .tools/go so reruns and
+# rebuilds need no network. -modcacherw keeps the cache deletable (rm -rf .tools).
+go_env() {
+  command -v go >/dev/null 2>&1 || die "go is not installed (needed to build helm, kubeconform, actionlint, tofu)"
+  export GOPATH="$GO_DIR"
+  export GOMODCACHE="$GO_DIR/mod"
+  export GOCACHE="$GO_DIR/cache"
+  export GOFLAGS="-buildvcs=false -modcacherw"
+  export CGO_ENABLED=0
+  mkdir -p "$GOMODCACHE" "$GOCACHE"
+}
+
+# Prints the source dir of module@version in the module cache (downloads it).
+go_module_dir() {
+  local mod="$1" ver="$2" json
+  json="$(go mod download -json "$mod@$ver")" || die "go mod download $mod@$ver failed"
+  printf '%s' "$json" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])'
+}
+
+# Copies module@version to a writable temp dir and prints that dir.
+go_module_copy() {
+  local mod="$1" ver="$2" src work
+  src="$(go_module_dir "$mod" "$ver")"
+  work="$(new_work_dir)"
+  cp -R "$src/." "$work/"
+  chmod -R u+w "$work"
+  printf '%s\n' "$work"
+}
+
+is_installed() { # tool version
+  [ -z "${FORCE:-}" ] && [ -x "$BIN_DIR/$1" ] && [ -f "$STAMP_DIR/$1-$2" ]
+}
+
+mark_installed() { # tool version
+  rm -f "$STAMP_DIR/$1-"*
+  : >"$STAMP_DIR/$1-$2"
+}
+
+# ---- installers --------------------------------------------------------------
+install_helm() {
+  go_env
+  local src k8s k8s_major k8s_minor out
+  src="$(go_module_copy helm.sh/helm/v3 "$HELM_VERSION")"
+  # Same ldflags as helm's Makefile: the default Kubernetes version used by
+  # `helm template`/`helm lint` (.Capabilities.KubeVersion) follows client-go.
+  k8s="$(awk '$1=="k8s.io/client-go"{print $2; exit}' "$src/go.mod")"
+  k8s="${k8s#v}"
+  k8s_major="$(( ${k8s%%.*} + 1 ))"
+  k8s_minor="$(printf '%s' "$k8s" | cut -d. -f2)"
+  out="$(new_work_dir)"
+  (
+    cd "$src"
+    go build -mod=mod -trimpath -ldflags "-s -w \
+      -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+      -X helm.sh/helm/v3/internal/version.metadata= \
+      -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$k8s_major \
+      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$k8s_minor \
+      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$k8s_major \
+      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor" \
+      -o "$out/helm" ./cmd/helm
+  )
+  mv -f "$out/helm" "$BIN_DIR/helm"
+}
+
+install_kubeconform() {
+  go_env
+  local out
+  out="$(new_work_dir)"
+  GOBIN="$out" go install -trimpath \
+    -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION" \
+    "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  mv -f "$out/kubeconform" "$BIN_DIR/kubeconform"
+}
+
+install_actionlint() {
+  go_env
+  local out
+  out="$(new_work_dir)"
+  # actionlint reads its version from the Go build info (set by go install).
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  mv -f "$out/actionlint" "$BIN_DIR/actionlint"
+}
+
+install_tofu() {
+  go_env
+  local src out
+  # go.mod has replace directives, so `go install ...@version` refuses it.
+  src="$(go_module_copy github.com/opentofu/opentofu "$TOFU_VERSION")"
+  out="$(new_work_dir)"
+  (
+    cd "$src"
+    go build -mod=mod -trimpath \
+      -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+      -o "$out/tofu" ./cmd/tofu
+  )
+  mv -f "$out/tofu" "$BIN_DIR/tofu"
+}
+
+install_checkov() {
+  command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found (needed for checkov)"
+  rm -rf "$VENV_DIR"
+  "$PYTHON" -m venv "$VENV_DIR"
+  "$VENV_DIR/bin/python" -m pip install --quiet --no-input "checkov==$CHECKOV_VERSION"
+  ln -sfn ../venv/bin/checkov "$BIN_DIR/checkov"
+}
+
+# ---- main --------------------------------------------------------------------
+run_tool() { # tool version
+  local tool="$1" version="$2" start elapsed
+  if is_installed "$tool" "$version"; then
+    log "$tool $version: already present"
+    return 0
+  fi
+  start="$(date +%s)"
+  rm -f "$STAMP_DIR/$tool-"*
+  "install_$tool"
+  [ -x "$BIN_DIR/$tool" ] || die "$tool: $BIN_DIR/$tool missing after install"
+  mark_installed "$tool" "$version"
+  elapsed="$(( $(date +%s) - start ))"
+  log "$tool $version: installed in ${elapsed}s"
+}
+
+total_start="$(date +%s)"
+run_tool helm        "$HELM_VERSION"
+run_tool kubeconform "$KUBECONFORM_VERSION"
+run_tool actionlint  "$ACTIONLINT_VERSION"
+run_tool tofu        "$TOFU_VERSION"
+run_tool checkov     "$CHECKOV_VERSION"
+log "tools ready in $(( $(date +%s) - total_start ))s ($BIN_DIR)"
+
+# Prove each tool runs.
+log "--- versions"
+"$BIN_DIR/helm" version --short
+"$BIN_DIR/kubeconform" -v
+"$BIN_DIR/actionlint" -version | head -n 1
+"$BIN_DIR/tofu" version | head -n 1
+"$BIN_DIR/checkov" --version

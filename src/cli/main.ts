@@ -1,0 +1,68 @@
+// The command line: thin commands over the core, and the one place that turns errors into output
+// and exit codes. User errors print positioned problems and exit 1 without a stack; anything else is
+// a bug in Gantry and prints its stack.
+import { Command, CommanderError } from "commander";
+import { SpecError, UserError, formatProblem } from "../spec/problems.js";
+import { registerValidate } from "./validate.js";
+import { registerSchema } from "./schema.js";
+import { registerInit } from "./init.js";
+import { registerSynth } from "./synth.js";
+import { VERSION } from "./version.js";
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+}
+
+export const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  cwd: process.cwd(),
+};
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("gantry")
+    .description("One application spec to Helm charts, Bicep, Terraform, GitHub Actions and a single-machine runtime.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run `gantry --help` for usage)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  registerValidate(program, io);
+  registerSchema(program, io);
+  registerInit(program, io);
+  registerSynth(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof program.getOptionValue("exitCode") === "number" ? (program.getOptionValue("exitCode") as number) : 0;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    // Commander printed its message already; help and version are not errors.
+    return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 1;
+  }
+  if (e instanceof SpecError) {
+    const errors = e.problems.filter((p) => p.severity === "error").length;
+    const warnings = e.problems.length - errors;
+    for (const p of e.problems) io.err(`${formatProblem(p)}\n`);
+    io.err(`\n${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);
+    return 1;
+  }
+  if (e instanceof UserError) {
+    io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+    return 1;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`internal error: ${err.message}\nThis is a bug in Gantry, not in your spec. Please report it with the output below.\n${err.stack ?? ""}\n`);
+  return 2;
+}

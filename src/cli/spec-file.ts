@@ -1,0 +1,42 @@
+// Finds and reads the spec file a command names (a file, or a directory holding gantry.yaml).
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve, dirname } from "node:path";
+import { SpecError, UserError } from "../spec/problems.js";
+import { sizeProblem } from "../spec/source.js";
+import { loadSpec, type LoadResult } from "../spec/load.js";
+
+export interface SpecLocation {
+  /** Absolute path of the spec file. */
+  path: string;
+  /** The spec's directory: relative paths in the spec and default output folders are relative to it. */
+  dir: string;
+  /** The path as shown in messages (relative to the working directory). */
+  display: string;
+}
+
+export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLocation {
+  const target = resolve(cwd, arg ?? ".");
+  if (!existsSync(target)) throw new UserError(`${arg ?? "."} does not exist`, "give a gantry.yaml file or the directory that holds it");
+  let path = target;
+  if (statSync(target).isDirectory()) {
+    const found = ["gantry.yaml", "gantry.yml"].map((n) => join(target, n)).find((p) => existsSync(p));
+    if (!found) throw new UserError(`no gantry.yaml in ${relative(cwd, target) || "."}`, "run `gantry init` there to write a starter spec");
+    path = found;
+  }
+  const display = relative(cwd, path) || path;
+  return { path, dir: dirname(path), display: display.startsWith("..") ? path : display };
+}
+
+export function readSpec(loc: SpecLocation, env?: string): LoadResult {
+  let text: string;
+  try {
+    // Checked before reading, so a huge file is never loaded.
+    const tooLarge = sizeProblem(loc.display, statSync(loc.path).size);
+    if (tooLarge) throw new SpecError([tooLarge]);
+    text = readFileSync(loc.path, "utf8");
+  } catch (e) {
+    if (e instanceof SpecError) throw e;
+    throw new UserError(`cannot read ${loc.display}: ${(e as Error).message}`);
+  }
+  return loadSpec(loc.display, text, env);
+}

@@ -1,0 +1,81 @@
+import { join, relative, resolve, sep } from "node:path";
+import type { Command } from "commander";
+import { drift, writeTree } from "../output/writer.js";
+import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../spec/problems.js";
+import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
+import type { SynthContext, TargetName } from "../targets/target.js";
+import { exec } from "../util/exec.js";
+import type { Io } from "./main.js";
+import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
+
+const posix = (p: string) => p.split(sep).join("/") || ".";
+
+/** The repository root: the enclosing git work tree, else the spec's directory. */
+async function repoRoot(dir: string): Promise<string> {
+  try {
+    const r = await exec("git", ["rev-parse", "--show-toplevel"], { cwd: dir, timeoutMs: 10_000 });
+    return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : dir;
+  } catch {
+    return dir;
+  }
+}
+
+export async function synthContext(loc: SpecLocation, deployTarget?: string): Promise<SynthContext> {
+  const root = await repoRoot(loc.dir);
+  const specDir = posix(relative(root, loc.dir));
+  const outputs = Object.fromEntries(
+    Object.entries(DEFAULT_OUTPUTS).map(([k, v]) => [k, k === "github" ? v : posix(join(specDir === "." ? "" : specDir, v))]),
+  ) as Record<TargetName, string>;
+  return {
+    specPath: posix(relative(root, loc.path)),
+    specDir,
+    outputs,
+    ...(deployTarget ? { deployTarget: deployTarget as SynthContext["deployTarget"] } : {}),
+  };
+}
+
+export function registerSynth(program: Command, io: Io): void {
+  if (TARGETS.length === 0) return;
+  program
+    .command("synth")
+    .description("Write the native files of a target from the spec.")
+    .argument("<target>", `one of: ${TARGETS.map((t) => t.name).join(", ")}`)
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-o, --out <dir>", "output directory (default: the target's folder next to the spec)")
+    .option("--check", "write nothing; exit 1 and name the files that differ from what the spec gives")
+    .option("--target <name>", "for `synth github`: kubernetes, azure, aws or digitalocean")
+    .action(async (targetName: string, path: string, opts: { out?: string; check?: boolean; target?: string }, cmd: Command) => {
+      const target = findTarget(targetName);
+      if (!target) throw new UserError(`unknown target \`${targetName}\``, `targets: ${TARGETS.map((t) => t.name).join(", ")}`);
+      const loc = locateSpec(path, io.cwd);
+      const loaded = readSpec(loc);
+      const ctx = await synthContext(loc, opts.target);
+      const problems: Problem[] = target.check(loaded.project, ctx).map((p) => ({
+        severity: p.severity ?? "error",
+        pos: loaded.locate(p.path, p.env),
+        path: p.path,
+        message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
+        ...(p.hint ? { hint: p.hint } : {}),
+      }));
+      const sorted = sortProblems([...loaded.warnings, ...problems]);
+      if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
+      for (const w of sorted) io.err(`${formatProblem(w)}\n`);
+
+      const tree = target.render(loaded.project, ctx);
+      const outDir = opts.out ? resolve(io.cwd, opts.out) : join(loc.dir, target.defaultOut);
+      const shown = posix(relative(io.cwd, outDir));
+      if (opts.check) {
+        const d = drift(outDir, tree, target.ownsOutput);
+        const lines = [...d.changed.map((f) => `changed: ${f}`), ...d.missing.map((f) => `missing: ${f}`), ...d.extra.map((f) => `not generated: ${f}`)];
+        if (lines.length) {
+          io.err(`${shown} differs from what ${loc.display} gives:\n${lines.map((l) => `  ${l}`).join("\n")}\n  hint: run \`gantry synth ${target.name} ${path}${opts.target ? ` --target ${opts.target}` : ""}\` and commit the result\n`);
+          cmd.parent?.setOptionValue("exitCode", 1);
+          return;
+        }
+        io.out(`${shown}: up to date (${Object.keys(tree).length} files)\n`);
+        return;
+      }
+      writeTree(outDir, tree, target.ownsOutput);
+      io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
+    });
+}

@@ -1,0 +1,31 @@
+// Environment overrides: maps merge key by key, lists replace, `null` removes, scalars replace.
+// Positions travel with the values so that a problem in a merged value points at the line that
+// wrote it (the override's line when it came from the override).
+import type { SourceMap } from "../spec/source.js";
+
+export type Plain = Record<string, unknown>;
+
+export function isPlainObject(v: unknown): v is Plain {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Returns a new value; neither input is changed. */
+export function mergeOverride(base: unknown, override: unknown, map: SourceMap): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  const out: Plain = {};
+  const baseSelf = map.selfPos(base);
+  if (baseSelf) map.record(out, baseSelf);
+  for (const [k, v] of Object.entries(base)) {
+    out[k] = v;
+    map.copyKey(base, out, k);
+  }
+  for (const [k, v] of Object.entries(override)) {
+    if (v === null) {
+      delete out[k];
+      continue;
+    }
+    out[k] = k in base ? mergeOverride(base[k], v, map) : v;
+    map.copyKey(override, out, k);
+  }
+  return out;
+}

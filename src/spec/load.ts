@@ -1,0 +1,83 @@
+// Text of a spec → resolved models of its environments, or every problem found. Pure: the caller
+// reads the file.
+import { checkValue, didYouMean, type JsonSchema } from "./check-schema.js";
+import { SpecError, UserError, sortProblems, type Position, type Problem } from "./problems.js";
+import { SpecSchema } from "./schema.js";
+import { secretProblems } from "./secret-check.js";
+import { SourceMap, parseSource } from "./source.js";
+import { environmentNames, resolveEnvironment, type ParsedSpec } from "../model/resolve.js";
+import type { AppModel, ProjectModel } from "../model/types.js";
+
+export interface LoadResult {
+  project: ProjectModel;
+  /** Warnings (errors throw). */
+  warnings: Problem[];
+  /** Where a spec path was written; with `env`, the environment's override wins when it sets it. */
+  locate(path: string, env?: string): Position;
+}
+
+function segments(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const part of path.split(".")) {
+    const m = /^([^[]*)((\[\d+\])*)$/.exec(part);
+    if (!m) continue;
+    if (m[1]) out.push(m[1]);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+function locator(raw: Record<string, unknown>, map: SourceMap, fallback: Position) {
+  /** The position of the deepest segment found, and whether every segment was found. */
+  const walk = (segs: (string | number)[]): { pos?: Position; complete: boolean } => {
+    let node: unknown = raw;
+    let pos: Position | undefined;
+    for (const seg of segs) {
+      const at = node !== null && typeof node === "object" ? map.keyPos(node, seg) : undefined;
+      if (!at) return { ...(pos ? { pos } : {}), complete: false };
+      pos = at;
+      node = (node as Record<string | number, unknown>)[seg];
+    }
+    return { ...(pos ? { pos } : {}), complete: true };
+  };
+  return (path: string, env?: string): Position => {
+    const segs = segments(path);
+    if (env !== undefined) {
+      const inEnv = walk(["environments", env, ...segs]);
+      if (inEnv.complete && inEnv.pos) return inEnv.pos;
+    }
+    return walk(segs).pos ?? fallback;
+  };
+}
+
+/**
+ * Loads and resolves a spec. Throws SpecError with every problem when it has errors, and UserError
+ * when `only` names an environment the spec does not have.
+ */
+export function loadSpec(file: string, text: string, only?: string): LoadResult {
+  const map = new SourceMap();
+  const parsed = parseSource(file, text, map);
+  const problems: Problem[] = [...parsed.problems];
+  if (parsed.value === undefined) throw new SpecError(sortProblems(problems));
+  const raw = parsed.value as Record<string, unknown>;
+  const fallback = map.selfPos(raw) ?? { file, line: 1, col: 1 };
+
+  problems.push(...secretProblems(raw, map, fallback));
+  checkValue(SpecSchema as unknown as JsonSchema, raw, undefined, undefined, "", { map, problems, fallback });
+
+  const names = environmentNames(raw);
+  if (only !== undefined && !names.includes(only)) {
+    const guess = didYouMean(only, names);
+    throw new UserError(`${file} has no environment \`${only}\``, guess ? `did you mean \`${guess}\`? (environments: ${names.join(", ")})` : `environments: ${names.join(", ")}`);
+  }
+  const spec: ParsedSpec = { file, raw, map };
+  const environments: AppModel[] = [];
+  for (const env of names) {
+    if (only !== undefined && env !== only) continue;
+    const model = resolveEnvironment(spec, env, problems);
+    if (model) environments.push(model);
+  }
+  const sorted = sortProblems(problems);
+  if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
+  return { project: { name: raw.name as string, environments }, warnings: sorted, locate: locator(raw, map, fallback) };
+}

@@ -1,0 +1,83 @@
+// Small builders on top of TypeBox so that every schema node carries what the three users of the
+// schema need: the validator (types, bounds, patterns), the published JSON Schema (descriptions,
+// defaults) and docs/spec.md (descriptions, examples). Unions only ever discriminate on the JSON type
+// of the value (string vs object vs number), which keeps error messages precise.
+import { Type, type TSchema, type Static, type TUnsafe, type SchemaOptions } from "@sinclair/typebox";
+
+export { Type, type TSchema, type Static };
+
+export const NAME_PATTERN = "^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$";
+export const SECRET_NAME_PATTERN = "^[A-Z][A-Z0-9_]{0,62}$";
+export const ENV_VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
+export const HOSTNAME_PATTERN =
+  "^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$";
+export const PATH_PATTERN = "^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$";
+export const DURATION_PATTERN = "^[0-9]+(s|m|h|d)$";
+export const EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$";
+export const CPU_PATTERN = "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$";
+export const MEMORY_PATTERN = "^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$";
+
+/** Extra keywords the validator and the docs read; JSON Schema tools ignore `x-` keywords. */
+export interface Meta extends SchemaOptions {
+  description: string;
+  /** A short human name of what is expected, used in error messages ("a duration such as 5m"). */
+  "x-expected"?: string;
+  /** A hint printed under an error on this node. */
+  "x-hint"?: string;
+}
+
+export function Str(meta: Meta & { pattern?: string; minLength?: number; maxLength?: number }) {
+  return Type.String(meta);
+}
+
+export function Int(meta: Meta & { minimum?: number; maximum?: number }) {
+  return Type.Integer(meta);
+}
+
+export function Num(meta: Meta & { minimum?: number; maximum?: number }) {
+  return Type.Number(meta);
+}
+
+export function Bool(meta: Meta) {
+  return Type.Boolean(meta);
+}
+
+export function Enum<const T extends readonly string[]>(values: T, meta: Meta): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...meta, type: "string", enum: [...values] });
+}
+
+export function List<T extends TSchema>(items: T, meta: Meta & { minItems?: number; maxItems?: number; uniqueItems?: boolean }) {
+  return Type.Array(items, meta);
+}
+
+/** A closed object: unknown keys are errors (with a did-you-mean hint). */
+export function Obj<P extends Record<string, TSchema>>(
+  properties: P,
+  meta: Meta & { required?: (keyof P & string)[] },
+) {
+  const { required, ...rest } = meta;
+  const props: Record<string, TSchema> = {};
+  for (const [k, v] of Object.entries(properties)) props[k] = required?.includes(k) ? v : Type.Optional(v);
+  return Type.Object(props as P, { ...rest, additionalProperties: false }) as unknown as ReturnType<
+    typeof Type.Object<P>
+  >;
+}
+
+/** A map from names (validated by `keyPattern`) to values of one schema. */
+export function MapOf<T extends TSchema>(
+  value: T,
+  meta: Meta & { keyPattern?: string; keyExpected?: string },
+): TUnsafe<Record<string, Static<T>>> {
+  const { keyPattern, keyExpected, ...rest } = meta;
+  return Type.Unsafe<Record<string, Static<T>>>({
+    ...rest,
+    type: "object",
+    additionalProperties: value,
+    ...(keyPattern ? { propertyNames: { pattern: keyPattern, "x-expected": keyExpected } } : {}),
+  });
+}
+
+/** A value that may be written in a short form (a string, a number) or as the full object. */
+export function OneOf<A extends TSchema, B extends TSchema>(a: A, b: B, meta: Meta) {
+  return Type.Union([a, b], meta);
+}

@@ -1,0 +1,34 @@
+// Finds secret values anywhere in a spec, before anything else looks at it.
+import type { Position, Problem } from "./problems.js";
+import { secretKind, secretKindOfSetting } from "./secrets.js";
+import type { SourceMap } from "./source.js";
+
+export function secretProblems(raw: unknown, map: SourceMap, fallback: Position): Problem[] {
+  const out: Problem[] = [];
+  const walk = (v: unknown, parent: object | undefined, key: string | number | undefined, path: string, inEnv: boolean) => {
+    if (typeof v === "string") {
+      const kind = inEnv && typeof key === "string" ? secretKindOfSetting(key, v) : secretKind(v);
+      if (!kind) return;
+      const pos = (parent && key !== undefined ? map.valuePos(parent, key) : undefined) ?? fallback;
+      const name = inEnv && typeof key === "string" ? key : "THE_SECRET_NAME";
+      out.push({
+        severity: "error",
+        pos,
+        path,
+        message: `this value looks like a secret (${kind}); secret values are never accepted in the spec`,
+        hint: inEnv
+          ? `remove it from env, add ${name} to the service's \`secrets\`, and store the value with \`gantry secrets set ${name}\` (or in your vault)`
+          : "name a secret instead and store its value with `gantry secrets set NAME` (or in your vault)",
+      });
+      return;
+    }
+    if (Array.isArray(v)) v.forEach((item, i) => walk(item, v, i, `${path}[${i}]`, false));
+    else if (v && typeof v === "object") {
+      for (const [k, child] of Object.entries(v)) {
+        walk(child, v, k, path ? `${path}.${k}` : k, key === "env" || key === "args");
+      }
+    }
+  };
+  walk(raw, undefined, undefined, "", false);
+  return out;
+}

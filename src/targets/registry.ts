@@ -1,0 +1,16 @@
+// Every target Gantry can synthesize. A target is listed here once it is complete.
+import type { Target, TargetName } from "./target.js";
+
+export const TARGETS: readonly Target[] = [];
+
+export const DEFAULT_OUTPUTS: Record<TargetName, string> = {
+  kubernetes: "deploy/kubernetes",
+  azure: "infrastructure/azure",
+  aws: "infrastructure/aws",
+  digitalocean: "infrastructure/digitalocean",
+  github: ".github/workflows",
+};
+
+export function findTarget(name: string): Target | undefined {
+  return TARGETS.find((t) => t.name === name);
+}

@@ -1,0 +1,42 @@
+// What a target is: a pure function from the resolved models of every environment to a tree of
+// files, plus the checks of what this target cannot do (reported as positioned spec problems).
+import type { ProjectModel } from "../model/types.js";
+
+/** Relative POSIX path → file content. Keys are sorted by the writer. */
+export type FileTree = Record<string, string>;
+
+export type TargetName = "kubernetes" | "azure" | "aws" | "digitalocean" | "github";
+
+export interface SynthContext {
+  /** Path of the spec file relative to the repository root, POSIX style (examples/todo/gantry.yaml). */
+  specPath: string;
+  /** Directory of the spec relative to the repository root ("." when the spec is at the root). */
+  specDir: string;
+  /** Where each target writes by default, relative to the repository root. */
+  outputs: Record<TargetName, string>;
+  /** For `synth github`: which infrastructure target the pipelines deploy to. */
+  deployTarget?: Exclude<TargetName, "github">;
+}
+
+/** A problem with the spec that only this target has; `path` is a spec path such as services.api.port. */
+export interface TargetProblem {
+  env?: string;
+  path: string;
+  message: string;
+  hint?: string;
+  severity?: "error" | "warning";
+}
+
+export interface Target {
+  name: TargetName;
+  description: string;
+  /** Default output directory, relative to the spec's directory. */
+  defaultOut: string;
+  /**
+   * Whether the target owns its whole output directory (replaced atomically on each synth and
+   * compared in full by --check) or writes files into a shared one (.github/workflows).
+   */
+  ownsOutput: boolean;
+  check(project: ProjectModel, ctx: SynthContext): TargetProblem[];
+  render(project: ProjectModel, ctx: SynthContext): FileTree;
+}
