@@ -198,6 +198,7 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
       ...(svc.build ? { build: { ...(svc.build as Plain), args: (svc.build as Plain).args ?? {} } as never } : {}),
       ...(svc.image ? { image: svc.image as string } : {}),
       ...(svc.command ? { command: svc.command as string } : {}),
+      ...(svc.build_command ? { build_command: svc.build_command as string } : {}),
       secrets: [...((svc.secrets as string[] | undefined) ?? [])].sort(),
       resources: svc.resources as never,
       uses: [...((svc.uses as string[] | undefined) ?? [])].sort(),

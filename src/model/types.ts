@@ -73,6 +73,8 @@ export interface WorkloadCommon extends Common {
   build?: BuildModel;
   image?: string;
   command?: string;
+  /** Builds from source for the local runtime (gantry up); runs in build.context. */
+  build_command?: string;
   secrets: string[];
   resources: ResourcesModel;
   uses: string[];

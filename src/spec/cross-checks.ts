@@ -52,6 +52,7 @@ const ONLY: Record<string, ServiceType[]> = {
   metrics: ["http", "worker"],
   image: ["http", "worker", "job"],
   command: ["http", "worker", "job"],
+  build_command: ["http", "worker", "job"],
   secrets: ["http", "worker", "job"],
   resources: ["http", "worker", "job"],
   uses: ["http", "worker", "job"],

@@ -203,6 +203,7 @@ export const ServiceSchema = Obj(
     build: Build,
     image: Str({ description: "A prebuilt image to run instead of building one (repository:tag).", minLength: 1, pattern: "^[a-z0-9][a-z0-9._/:@-]*$", "x-expected": "an image reference such as nginx:1.27" }),
     command: Str({ description: "The command that starts the process. `$PORT` is the port it must listen on.", minLength: 1 }),
+    build_command: Str({ description: "Command that builds the service from source when it runs without containers (`gantry up`), run in the build context.", minLength: 1 }),
     port: Int({ description: "Port the service listens on (HTTP services).", minimum: 1, maximum: 65535, "x-expected": "a port from 1 to 65535" }),
     health: OneOf(Path("Path used for liveness, readiness and startup."), Health, { description: "Health checks. A string is short for one path for all checks." }),
     env: MapOf(OneOf(Type.String({ description: "Value." }), Type.Union([Type.Number(), Type.Boolean()], { description: "Value." }), { description: "Value (never a secret)." }), {
