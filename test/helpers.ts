@@ -46,13 +46,22 @@ export function exampleContext(name: string, deployTarget?: SynthContext["deploy
 }
 
 /** Renders a target for an example and compares it with the committed tree (or rewrites it). */
-export function expectGoldenTree(target: Target, example: string, tree: FileTree, dir = join(REPO_ROOT, "examples", example, target.defaultOut)): void {
+export function expectGoldenTree(
+  target: Target,
+  example: string,
+  tree: FileTree,
+  dir = join(REPO_ROOT, "examples", example, target.defaultOut),
+): void {
   if (UPDATE) {
     writeTree(dir, tree, target.ownsOutput);
     return;
   }
   const d = drift(dir, tree, target.ownsOutput);
-  assert.deepEqual(d, { changed: [], missing: [], extra: [] }, `${dir} differs from the generated tree; run UPDATE_GOLDEN=1 npm test and review the diff`);
+  assert.deepEqual(
+    d,
+    { changed: [], missing: [], extra: [] },
+    `${dir} differs from the generated tree; run UPDATE_GOLDEN=1 npm test and review the diff`,
+  );
 }
 
 /** A temporary directory with the given files; removed by the returned cleanup. */

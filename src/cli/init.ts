@@ -1,4 +1,38 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
+import { detect } from "../init/detect.js";
+import { starterSpec } from "../init/starter.js";
+import { loadSpec } from "../spec/load.js";
+import { UserError } from "../spec/problems.js";
+import { REPO_ROOT } from "../validate/tools.js";
 import type { Io } from "./main.js";
 
-export function registerInit(_program: Command, _io: Io): void {}
+export function registerInit(program: Command, io: Io): void {
+  program
+    .command("init")
+    .description("Detect the services of an application and write a commented starter gantry.yaml.")
+    .argument("[dir]", "the application's directory", ".")
+    .option("-f, --force", "overwrite an existing gantry.yaml")
+    .action((dir: string, opts: { force?: boolean }) => {
+      const root = resolve(io.cwd, dir);
+      if (!existsSync(root)) throw new UserError(`${dir} does not exist`);
+      const target = join(root, "gantry.yaml");
+      const shown = relative(io.cwd, target) || "gantry.yaml";
+      if (existsSync(target) && !opts.force)
+        throw new UserError(`${shown} already exists`, "pass --force to overwrite it");
+      const detected = detect(root);
+      const schemaRef = relative(root, join(REPO_ROOT, "schema", "gantry.schema.json"))
+        .split("\\")
+        .join("/");
+      const text = starterSpec(detected, schemaRef);
+      // The starter must validate; if it does not, that is a bug in init, reported as such.
+      loadSpec(shown, text);
+      mkdirSync(root, { recursive: true });
+      writeFileSync(target, text);
+      const found =
+        detected.services.map((s) => `${s.name} (${s.kind}, ${s.dir})`).join(", ") ||
+        "no services (see the comment in the file)";
+      io.out(`wrote ${shown}: ${found}\nnext: review it, then run \`gantry validate ${dir}\`\n`);
+    });
+}

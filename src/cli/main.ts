@@ -23,7 +23,9 @@ export const processIo: Io = {
 
 export function buildProgram(io: Io): Command {
   const program = new Command("gantry")
-    .description("One application spec to Helm charts, Bicep, Terraform, GitHub Actions and a single-machine runtime.")
+    .description(
+      "One application spec to Helm charts, Bicep, Terraform, GitHub Actions and a single-machine runtime.",
+    )
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run `gantry --help` for usage)")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -40,7 +42,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
-    return typeof program.getOptionValue("exitCode") === "number" ? (program.getOptionValue("exitCode") as number) : 0;
+    return typeof program.getOptionValue("exitCode") === "number"
+      ? (program.getOptionValue("exitCode") as number)
+      : 0;
   } catch (e) {
     return reportError(e, io);
   }
@@ -49,13 +53,19 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof CommanderError) {
     // Commander printed its message already; help and version are not errors.
-    return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help" ? 0 : 1;
+    return e.code === "commander.helpDisplayed" ||
+      e.code === "commander.version" ||
+      e.code === "commander.help"
+      ? 0
+      : 1;
   }
   if (e instanceof SpecError) {
     const errors = e.problems.filter((p) => p.severity === "error").length;
     const warnings = e.problems.length - errors;
     for (const p of e.problems) io.err(`${formatProblem(p)}\n`);
-    io.err(`\n${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`);
+    io.err(
+      `\n${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}\n`,
+    );
     return 1;
   }
   if (e instanceof UserError) {
@@ -63,6 +73,8 @@ export function reportError(e: unknown, io: Io): number {
     return 1;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  io.err(`internal error: ${err.message}\nThis is a bug in Gantry, not in your spec. Please report it with the output below.\n${err.stack ?? ""}\n`);
+  io.err(
+    `internal error: ${err.message}\nThis is a bug in Gantry, not in your spec. Please report it with the output below.\n${err.stack ?? ""}\n`,
+  );
   return 2;
 }

@@ -16,11 +16,19 @@ export interface SpecLocation {
 
 export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLocation {
   const target = resolve(cwd, arg ?? ".");
-  if (!existsSync(target)) throw new UserError(`${arg ?? "."} does not exist`, "give a gantry.yaml file or the directory that holds it");
+  if (!existsSync(target))
+    throw new UserError(
+      `${arg ?? "."} does not exist`,
+      "give a gantry.yaml file or the directory that holds it",
+    );
   let path = target;
   if (statSync(target).isDirectory()) {
     const found = ["gantry.yaml", "gantry.yml"].map((n) => join(target, n)).find((p) => existsSync(p));
-    if (!found) throw new UserError(`no gantry.yaml in ${relative(cwd, target) || "."}`, "run `gantry init` there to write a starter spec");
+    if (!found)
+      throw new UserError(
+        `no gantry.yaml in ${relative(cwd, target) || "."}`,
+        "run `gantry init` there to write a starter spec",
+      );
     path = found;
   }
   const display = relative(cwd, path) || path;

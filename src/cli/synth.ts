@@ -24,7 +24,10 @@ export async function synthContext(loc: SpecLocation, deployTarget?: string): Pr
   const root = await repoRoot(loc.dir);
   const specDir = posix(relative(root, loc.dir));
   const outputs = Object.fromEntries(
-    Object.entries(DEFAULT_OUTPUTS).map(([k, v]) => [k, k === "github" ? v : posix(join(specDir === "." ? "" : specDir, v))]),
+    Object.entries(DEFAULT_OUTPUTS).map(([k, v]) => [
+      k,
+      k === "github" ? v : posix(join(specDir === "." ? "" : specDir, v)),
+    ]),
   ) as Record<TargetName, string>;
   return {
     specPath: posix(relative(root, loc.path)),
@@ -44,38 +47,55 @@ export function registerSynth(program: Command, io: Io): void {
     .option("-o, --out <dir>", "output directory (default: the target's folder next to the spec)")
     .option("--check", "write nothing; exit 1 and name the files that differ from what the spec gives")
     .option("--target <name>", "for `synth github`: kubernetes, azure, aws or digitalocean")
-    .action(async (targetName: string, path: string, opts: { out?: string; check?: boolean; target?: string }, cmd: Command) => {
-      const target = findTarget(targetName);
-      if (!target) throw new UserError(`unknown target \`${targetName}\``, `targets: ${TARGETS.map((t) => t.name).join(", ")}`);
-      const loc = locateSpec(path, io.cwd);
-      const loaded = readSpec(loc);
-      const ctx = await synthContext(loc, opts.target);
-      const problems: Problem[] = target.check(loaded.project, ctx).map((p) => ({
-        severity: p.severity ?? "error",
-        pos: loaded.locate(p.path, p.env),
-        path: p.path,
-        message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
-        ...(p.hint ? { hint: p.hint } : {}),
-      }));
-      const sorted = sortProblems([...loaded.warnings, ...problems]);
-      if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
-      for (const w of sorted) io.err(`${formatProblem(w)}\n`);
+    .action(
+      async (
+        targetName: string,
+        path: string,
+        opts: { out?: string; check?: boolean; target?: string },
+        cmd: Command,
+      ) => {
+        const target = findTarget(targetName);
+        if (!target)
+          throw new UserError(
+            `unknown target \`${targetName}\``,
+            `targets: ${TARGETS.map((t) => t.name).join(", ")}`,
+          );
+        const loc = locateSpec(path, io.cwd);
+        const loaded = readSpec(loc);
+        const ctx = await synthContext(loc, opts.target);
+        const problems: Problem[] = target.check(loaded.project, ctx).map((p) => ({
+          severity: p.severity ?? "error",
+          pos: loaded.locate(p.path, p.env),
+          path: p.path,
+          message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
+          ...(p.hint ? { hint: p.hint } : {}),
+        }));
+        const sorted = sortProblems([...loaded.warnings, ...problems]);
+        if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
+        for (const w of sorted) io.err(`${formatProblem(w)}\n`);
 
-      const tree = target.render(loaded.project, ctx);
-      const outDir = opts.out ? resolve(io.cwd, opts.out) : join(loc.dir, target.defaultOut);
-      const shown = posix(relative(io.cwd, outDir));
-      if (opts.check) {
-        const d = drift(outDir, tree, target.ownsOutput);
-        const lines = [...d.changed.map((f) => `changed: ${f}`), ...d.missing.map((f) => `missing: ${f}`), ...d.extra.map((f) => `not generated: ${f}`)];
-        if (lines.length) {
-          io.err(`${shown} differs from what ${loc.display} gives:\n${lines.map((l) => `  ${l}`).join("\n")}\n  hint: run \`gantry synth ${target.name} ${path}${opts.target ? ` --target ${opts.target}` : ""}\` and commit the result\n`);
-          cmd.parent?.setOptionValue("exitCode", 1);
+        const tree = target.render(loaded.project, ctx);
+        const outDir = opts.out ? resolve(io.cwd, opts.out) : join(loc.dir, target.defaultOut);
+        const shown = posix(relative(io.cwd, outDir));
+        if (opts.check) {
+          const d = drift(outDir, tree, target.ownsOutput);
+          const lines = [
+            ...d.changed.map((f) => `changed: ${f}`),
+            ...d.missing.map((f) => `missing: ${f}`),
+            ...d.extra.map((f) => `not generated: ${f}`),
+          ];
+          if (lines.length) {
+            io.err(
+              `${shown} differs from what ${loc.display} gives:\n${lines.map((l) => `  ${l}`).join("\n")}\n  hint: run \`gantry synth ${target.name} ${path}${opts.target ? ` --target ${opts.target}` : ""}\` and commit the result\n`,
+            );
+            cmd.parent?.setOptionValue("exitCode", 1);
+            return;
+          }
+          io.out(`${shown}: up to date (${Object.keys(tree).length} files)\n`);
           return;
         }
-        io.out(`${shown}: up to date (${Object.keys(tree).length} files)\n`);
-        return;
-      }
-      writeTree(outDir, tree, target.ownsOutput);
-      io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
-    });
+        writeTree(outDir, tree, target.ownsOutput);
+        io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
+      },
+    );
 }

@@ -27,8 +27,13 @@ export function registerValidate(program: Command, io: Io): void {
       }, {});
       const parts = [
         `${project.environments.length} environment${project.environments.length === 1 ? "" : "s"} (${project.environments.map((e) => e.environment.name).join(", ")})`,
-        ...Object.entries(counts).map(([t, n]) => `${n} ${t === "http" ? "HTTP service" : t === "static" ? "static frontend" : t === "job" ? "scheduled job" : "worker"}${n === 1 ? "" : "s"}`),
+        ...Object.entries(counts).map(
+          ([t, n]) =>
+            `${n} ${t === "http" ? "HTTP service" : t === "static" ? "static frontend" : t === "job" ? "scheduled job" : "worker"}${n === 1 ? "" : "s"}`,
+        ),
       ];
-      io.out(`${loc.display}: valid: ${parts.join(", ")}${warnings.length ? `; ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}\n`);
+      io.out(
+        `${loc.display}: valid: ${parts.join(", ")}${warnings.length ? `; ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}\n`,
+      );
     });
 }

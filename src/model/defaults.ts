@@ -9,7 +9,12 @@ import type { Size, Tier } from "./types.js";
 export function applyDefaults(schema: JsonSchema, value: unknown): unknown {
   if (schema.anyOf) {
     const t = jsonType(value);
-    const branch = schema.anyOf.find((b) => b.type === t || (Array.isArray(b.type) && b.type.includes(t)) || (t === "integer" && b.type === "number"));
+    const branch = schema.anyOf.find(
+      (b) =>
+        b.type === t ||
+        (Array.isArray(b.type) && b.type.includes(t)) ||
+        (t === "integer" && b.type === "number"),
+    );
     return branch ? applyDefaults(branch, value) : value;
   }
   if (isPlainObject(value)) {
@@ -40,8 +45,14 @@ export const TIER_DEFAULTS = {
   log_retention_days: { development: 7, staging: 30, production: 90 } as Record<Tier, number>,
   sampling_percent: { development: 100, staging: 100, production: 10 } as Record<Tier, number>,
   daily_cap_gb: { development: 0, staging: 1, production: 5 } as Record<Tier, number>,
-  deploy_on: { development: "push", staging: "push", production: "release" } as Record<Tier, "push" | "release" | "manual">,
-  approval: { development: "none", staging: "none", production: "required" } as Record<Tier, "none" | "required">,
+  deploy_on: { development: "push", staging: "push", production: "release" } as Record<
+    Tier,
+    "push" | "release" | "manual"
+  >,
+  approval: { development: "none", staging: "none", production: "required" } as Record<
+    Tier,
+    "none" | "required"
+  >,
   slot: { development: false, staging: true, production: true } as Record<Tier, boolean>,
 } as const;
 

@@ -21,7 +21,7 @@ export function mergeOverride(base: unknown, override: unknown, map: SourceMap):
   }
   for (const [k, v] of Object.entries(override)) {
     if (v === null) {
-      delete out[k];
+      Reflect.deleteProperty(out, k);
       continue;
     }
     out[k] = k in base ? mergeOverride(base[k], v, map) : v;

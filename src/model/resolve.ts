@@ -7,14 +7,7 @@ import { SpecSchema, OVERRIDABLE_KEYS } from "../spec/schema.js";
 import type { SourceMap } from "../spec/source.js";
 import { applyDefaults, DEFAULT_ALERTS, DEFAULT_PORT, TIER_DEFAULTS, tierFromName } from "./defaults.js";
 import { isPlainObject, mergeOverride, type Plain } from "./merge.js";
-import type {
-  AlertModel,
-  AnyServiceModel,
-  AppModel,
-  CiModel,
-  EnvironmentModel,
-  Tier,
-} from "./types.js";
+import type { AlertModel, AnyServiceModel, AppModel, CiModel, EnvironmentModel, Tier } from "./types.js";
 
 const schema = SpecSchema as unknown as JsonSchema;
 const ENV_ONLY_KEYS = ["tier", "deploy", "region", "namespace", "resource_group"];
@@ -39,7 +32,11 @@ export function environmentNames(raw: Plain): string[] {
  * Resolves one environment. Problems (errors and warnings) are appended to `problems`; the model is
  * undefined when this environment has errors.
  */
-export function resolveEnvironment(spec: ParsedSpec, envName: string, problems: Problem[]): AppModel | undefined {
+export function resolveEnvironment(
+  spec: ParsedSpec,
+  envName: string,
+  problems: Problem[],
+): AppModel | undefined {
   const { raw, map, file } = spec;
   const fallback: Position = map.selfPos(raw) ?? { file, line: 1, col: 1 };
   const local: Problem[] = [];
@@ -71,7 +68,9 @@ export function resolveEnvironment(spec: ParsedSpec, envName: string, problems: 
           pos: map.keyPos(v, name) ?? fallback,
           path: pathJoin(pathJoin(envPath, k), name),
           message: `overrides unknown ${k === "services" ? "service" : k === "topics" ? "topic" : k === "buckets" ? "bucket" : k === "redis" ? "Redis cache" : "PostgreSQL server"} \`${name}\``,
-          hint: guess ? `did you mean \`${guess}\`?` : `an environment can change what the top level declares (${declared.join(", ") || "nothing declared"}); declare it at the top level first`,
+          hint: guess
+            ? `did you mean \`${guess}\`?`
+            : `an environment can change what the top level declares (${declared.join(", ") || "nothing declared"}); declare it at the top level first`,
         });
       }
     }
@@ -100,7 +99,13 @@ export function resolveEnvironment(spec: ParsedSpec, envName: string, problems: 
   return normalize(merged, envName, envRaw, tier, environmentNames(raw));
 }
 
-function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, environments: string[]): AppModel {
+function normalize(
+  spec: Plain,
+  envName: string,
+  envRaw: Plain,
+  tier: Tier,
+  environments: string[],
+): AppModel {
   const s = structuredClone(spec);
   const name = s.name as string;
 
@@ -109,13 +114,16 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
   for (const [svcName, svc] of Object.entries(services)) {
     const type = inferType(svc);
     svc.type = type;
-    if (typeof svc.health === "string") svc.health = { liveness: svc.health, readiness: svc.health, startup: svc.health };
+    if (typeof svc.health === "string")
+      svc.health = { liveness: svc.health, readiness: svc.health, startup: svc.health };
     if (typeof svc.scale === "number") svc.scale = { min: svc.scale, max: svc.scale };
-    if (isPlainObject(svc.scale) && svc.scale.max === undefined) svc.scale.max = Math.max(1, (svc.scale.min as number | undefined) ?? 1);
+    if (isPlainObject(svc.scale) && svc.scale.max === undefined)
+      svc.scale.max = Math.max(1, (svc.scale.min as number | undefined) ?? 1);
     if (typeof svc.domain === "string") svc.domain = [svc.domain];
     if (typeof svc.metrics === "string") svc.metrics = { path: svc.metrics };
     if (typeof svc.migrations === "string") svc.migrations = { command: svc.migrations };
-    if (Array.isArray(svc.subscribes)) svc.subscribes = Object.fromEntries((svc.subscribes as string[]).map((t) => [t, {}]));
+    if (Array.isArray(svc.subscribes))
+      svc.subscribes = Object.fromEntries((svc.subscribes as string[]).map((t) => [t, {}]));
     if (type !== "static" && typeof svc.build === "string") svc.build = { context: svc.build };
     if (isPlainObject(svc.subscribes)) {
       for (const [topic, sub] of Object.entries(svc.subscribes as Record<string, Plain>)) {
@@ -123,7 +131,11 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
         sub.group ??= svcName;
       }
     }
-    if ((type === "http" || (type === "worker" && isPlainObject(svc.subscribes) && Object.keys(svc.subscribes).length > 0)) && svc.port === undefined) {
+    if (
+      (type === "http" ||
+        (type === "worker" && isPlainObject(svc.subscribes) && Object.keys(svc.subscribes).length > 0)) &&
+      svc.port === undefined
+    ) {
       svc.port = DEFAULT_PORT;
     }
     if (type === "http" || type === "worker") {
@@ -142,7 +154,8 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
     b.retention_days ??= TIER_DEFAULTS.backup_retention_days[tier];
     b.geo_redundant ??= TIER_DEFAULTS.geo_redundant_backups[tier];
   }
-  for (const r of Object.values((s.redis ?? {}) as Record<string, Plain>)) r.size ??= TIER_DEFAULTS.size[tier];
+  for (const r of Object.values((s.redis ?? {}) as Record<string, Plain>))
+    r.size ??= TIER_DEFAULTS.size[tier];
   const mon = (s.monitoring ?? {}) as Plain;
   s.monitoring = mon;
   mon.log_retention_days ??= TIER_DEFAULTS.log_retention_days[tier];
@@ -157,8 +170,9 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
   // Models
   const channels = mon.channels as AppModel["monitoring"]["channels"];
   for (const ch of Object.values(channels)) ch.to ??= [];
-  const rules: Record<string, Plain> = { ...structuredClone(DEFAULT_ALERTS) as Record<string, Plain> };
-  for (const [k, v] of Object.entries((mon.alerts ?? {}) as Record<string, Plain>)) rules[k] = { ...(rules[k] ?? {}), ...v };
+  const rules: Record<string, Plain> = { ...(structuredClone(DEFAULT_ALERTS) as Record<string, Plain>) };
+  for (const [k, v] of Object.entries((mon.alerts ?? {}) as Record<string, Plain>))
+    rules[k] = { ...(rules[k] ?? {}), ...v };
   const alerts: Record<string, AlertModel> = {};
   for (const k of Object.keys(rules).sort()) {
     const r = rules[k]!;
@@ -176,9 +190,18 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
   const model: Record<string, AnyServiceModel> = {};
   for (const svcName of Object.keys(services).sort()) {
     const svc = services[svcName]!;
-    const env = Object.fromEntries(Object.entries((svc.env ?? {}) as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, String(v)]));
+    const env = Object.fromEntries(
+      Object.entries((svc.env ?? {}) as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, String(v)]),
+    );
     const ci = ciFor(svc);
-    const common = { name: svcName, ...(svc.description ? { description: svc.description as string } : {}), env, ci };
+    const common = {
+      name: svcName,
+      ...(svc.description ? { description: svc.description as string } : {}),
+      env,
+      ci,
+    };
     if (svc.type === "static") {
       model[svcName] = {
         type: "static",
@@ -195,7 +218,9 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
     }
     const workload = {
       ...common,
-      ...(svc.build ? { build: { ...(svc.build as Plain), args: (svc.build as Plain).args ?? {} } as never } : {}),
+      ...(svc.build
+        ? { build: { ...(svc.build as Plain), args: (svc.build as Plain).args ?? {} } as never }
+        : {}),
       ...(svc.image ? { image: svc.image as string } : {}),
       ...(svc.command ? { command: svc.command as string } : {}),
       ...(svc.build_command ? { build_command: svc.build_command as string } : {}),
@@ -241,15 +266,23 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
       retention: raw.retention as string,
       replication: raw.replication as number,
       ...(raw.idempotency ? { idempotency: raw.idempotency as never } : {}),
-      subscribers: list.filter((m) => m.type !== "static" && m.type !== "job" && t in m.subscribes).map((m) => m.name),
+      subscribers: list
+        .filter((m) => m.type !== "static" && m.type !== "job" && t in m.subscribes)
+        .map((m) => m.name),
       publishers: list.filter((m) => m.type !== "static" && m.uses.includes(t)).map((m) => m.name),
     };
   }
 
   const named = <T>(m: unknown): Record<string, T> =>
-    Object.fromEntries(Object.entries(sortKeys((m ?? {}) as Record<string, Plain>)).map(([k, v]) => [k, { name: k, ...v } as T]));
+    Object.fromEntries(
+      Object.entries(sortKeys((m ?? {}) as Record<string, Plain>)).map(([k, v]) => [
+        k,
+        { name: k, ...v } as T,
+      ]),
+    );
   const postgres = named<AppModel["postgres"][string]>(s.postgres);
-  for (const [k, pg] of Object.entries(postgres)) if (!(s.postgres as Record<string, Plain>)[k]!.databases) pg.databases = [k.replace(/-/g, "_")];
+  for (const [k, pg] of Object.entries(postgres))
+    if (!(s.postgres as Record<string, Plain>)[k]!.databases) pg.databases = [k.replace(/-/g, "_")];
 
   const email = s.email as Plain | undefined;
   if (email) {
@@ -283,7 +316,12 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
     resource_group: (envRaw.resource_group as string | undefined) ?? `rg-${name}-${envName}`,
   };
 
-  const tags: Record<string, string> = { ...((s.tags ?? {}) as Record<string, string>), Environment: envName, Project: name, ManagedBy: "gantry" };
+  const tags: Record<string, string> = {
+    ...((s.tags ?? {}) as Record<string, string>),
+    Environment: envName,
+    Project: name,
+    ManagedBy: "gantry",
+  };
   return {
     name,
     ...(s.description ? { description: s.description as string } : {}),
@@ -312,13 +350,23 @@ function normalize(spec: Plain, envName: string, envRaw: Plain, tier: Tier, envi
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]!]),
+  );
 }
 
 /** CI commands: what the spec says, else the usual commands of the detected stack. */
 function ciFor(svc: Plain): CiModel {
   const ci = (svc.ci ?? {}) as Partial<CiModel>;
-  const dir = ci.working_directory ?? (typeof svc.static === "string" ? svc.static : isPlainObject(svc.build) ? (svc.build.context as string) : ".");
+  const dir =
+    ci.working_directory ??
+    (typeof svc.static === "string"
+      ? svc.static
+      : isPlainObject(svc.build)
+        ? (svc.build.context as string)
+        : ".");
   const command = `${typeof svc.command === "string" ? svc.command : ""} ${typeof svc.build === "string" ? svc.build : ""} ${typeof svc.install === "string" ? svc.install : ""}`;
   const stack: CiModel["stack"] =
     ci.stack ??
@@ -336,8 +384,20 @@ function ciFor(svc: Plain): CiModel {
                 ? "ruby"
                 : "other");
   const defaults: Record<CiModel["stack"], Partial<CiModel>> = {
-    node: { install: "npm ci", lint: "npm run lint --if-present", typecheck: "npm run typecheck --if-present", test: "npm test --if-present", version: "20" },
-    python: { install: "pip install -r requirements.txt", lint: "ruff check .", typecheck: "mypy .", test: "pytest", version: "3.12" },
+    node: {
+      install: "npm ci",
+      lint: "npm run lint --if-present",
+      typecheck: "npm run typecheck --if-present",
+      test: "npm test --if-present",
+      version: "20",
+    },
+    python: {
+      install: "pip install -r requirements.txt",
+      lint: "ruff check .",
+      typecheck: "mypy .",
+      test: "pytest",
+      version: "3.12",
+    },
     go: { install: "go mod download", lint: "go vet ./...", test: "go test ./...", version: "1.23" },
     java: { install: "mvn -B -q dependency:go-offline", test: "mvn -B test", version: "21" },
     dotnet: { install: "dotnet restore", test: "dotnet test", version: "8.0" },

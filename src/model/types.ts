@@ -227,7 +227,12 @@ export interface TargetsModel {
   };
   azure?: { location: string; compute: "appservice" | "aks"; locks: boolean };
   aws?: { region: string; account_id?: string; availability_zones: number };
-  digitalocean?: { region: string; kubernetes_version: string; node_size: string; nodes: { min: number; max: number } };
+  digitalocean?: {
+    region: string;
+    kubernetes_version: string;
+    node_size: string;
+    nodes: { min: number; max: number };
+  };
 }
 
 export interface AppModel {

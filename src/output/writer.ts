@@ -2,7 +2,16 @@
 // next to the old one and swapped in with renames; files in a shared directory (.github/workflows)
 // are each written to a temporary file and renamed over the old one. A manifest lists what Gantry
 // wrote, so files it no longer generates are removed and --check can name them.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { UserError } from "../spec/problems.js";
 import type { FileTree } from "../targets/target.js";
@@ -53,7 +62,7 @@ export function drift(dir: string, tree: FileTree, owned: boolean): Drift {
     if (!existsSync(p)) missing.push(f);
     else if (readFileSync(p, "utf8") !== tree[f]) changed.push(f);
   }
-  const previous = owned ? listFiles(dir).filter((f) => f !== MANIFEST) : readManifest(dir) ?? [];
+  const previous = owned ? listFiles(dir).filter((f) => f !== MANIFEST) : (readManifest(dir) ?? []);
   const extra = previous.filter((f) => !(f in tree) && existsSync(join(dir, f)));
   return { changed, missing, extra };
 }
@@ -62,7 +71,10 @@ export function writeTree(dir: string, tree: FileTree, owned: boolean): void {
   const full: FileTree = { ...tree, [MANIFEST]: manifestText(tree) };
   if (owned) {
     if (existsSync(dir) && readManifest(dir) === undefined && listFiles(dir).length > 0) {
-      throw new UserError(`${dir} holds files Gantry did not write`, "choose another folder with --out, or move those files away first");
+      throw new UserError(
+        `${dir} holds files Gantry did not write`,
+        "choose another folder with --out, or move those files away first",
+      );
     }
     const tmp = `${dir}.gantry-tmp-${process.pid}`;
     const old = `${dir}.gantry-old-${process.pid}`;

@@ -69,7 +69,8 @@ export function expected(s: JsonSchema): string {
     case "integer":
     case "number": {
       const what = t === "integer" ? "an integer" : "a number";
-      if (s.minimum !== undefined && s.maximum !== undefined) return `${what} from ${s.minimum} to ${s.maximum}`;
+      if (s.minimum !== undefined && s.maximum !== undefined)
+        return `${what} from ${s.minimum} to ${s.maximum}`;
       if (s.minimum !== undefined) return `${what} of at least ${s.minimum}`;
       return what;
     }
@@ -78,7 +79,9 @@ export function expected(s: JsonSchema): string {
     case "array":
       return s.items ? `a list of ${plural(expected(s.items))}` : "a list";
     case "object":
-      return s.properties ? `a map with ${Object.keys(s.properties).slice(0, 4).join(", ")}${Object.keys(s.properties).length > 4 ? ", ..." : ""}` : "a map";
+      return s.properties
+        ? `a map with ${Object.keys(s.properties).slice(0, 4).join(", ")}${Object.keys(s.properties).length > 4 ? ", ..." : ""}`
+        : "a map";
     default:
       return "a value";
   }
@@ -88,13 +91,45 @@ function plural(s: string): string {
   return s.replace(/^an? /, "").replace(/^(string|integer|number|map|list)\b/, "$1s");
 }
 
+/** Keys people bring from other tools, and what the spec calls them. */
+const ALIASES: Record<string, string> = {
+  replicas: "scale",
+  instances: "scale",
+  autoscaling: "scale",
+  environment: "env",
+  env_vars: "env",
+  variables: "env",
+  healthcheck: "health",
+  health_check: "health",
+  depends_on: "uses",
+  dependencies: "uses",
+  cmd: "command",
+  entrypoint: "command",
+  domains: "domain",
+  hosts: "domain",
+  host: "domain",
+  dockerfile: "build",
+  context: "build",
+  ports: "port",
+  cron: "schedule",
+  databases: "postgres",
+  database: "postgres",
+  postgresql: "postgres",
+  cache: "redis",
+  caches: "redis",
+  storage: "buckets",
+  alerts: "monitoring",
+};
+
 /** "did you mean `x`?" when a candidate is close enough to be a typo. */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
+  const alias = ALIASES[word.toLowerCase()];
+  if (alias && candidates.includes(alias)) return alias;
   const lower = word.toLowerCase();
   const exactCase = candidates.find((c) => c.toLowerCase() === lower);
   if (exactCase) return exactCase;
-  const best = closest(word, candidates as string[]);
+  const best = closest(word, candidates);
   const d = distance(word, best);
   return d <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }
@@ -106,7 +141,12 @@ export interface CheckContext {
   fallback: Position;
 }
 
-function posOf(ctx: CheckContext, parent: object | undefined, key: string | number | undefined, useKey: boolean): Position {
+function posOf(
+  ctx: CheckContext,
+  parent: object | undefined,
+  key: string | number | undefined,
+  useKey: boolean,
+): Position {
   if (parent !== undefined && key !== undefined) {
     const p = useKey ? ctx.map.keyPos(parent, key) : ctx.map.valuePos(parent, key);
     if (p) return p;
@@ -116,20 +156,48 @@ function posOf(ctx: CheckContext, parent: object | undefined, key: string | numb
   return ctx.fallback;
 }
 
-function report(ctx: CheckContext, parent: object | undefined, key: string | number | undefined, path: string, message: string, hint?: string, atKey = false): void {
-  ctx.problems.push({ severity: "error", pos: posOf(ctx, parent, key, atKey), path, message, ...(hint ? { hint } : {}) });
+function report(
+  ctx: CheckContext,
+  parent: object | undefined,
+  key: string | number | undefined,
+  path: string,
+  message: string,
+  hint?: string,
+  atKey = false,
+): void {
+  ctx.problems.push({
+    severity: "error",
+    pos: posOf(ctx, parent, key, atKey),
+    path,
+    message,
+    ...(hint ? { hint } : {}),
+  });
 }
 
 /**
  * Validates `value` (found at `parent[key]`, spec path `path`) against `schema`. Problems are
  * appended to `ctx.problems`; returns whether the value was valid.
  */
-export function checkValue(schema: JsonSchema, value: unknown, parent: object | undefined, key: string | number | undefined, path: string, ctx: CheckContext): boolean {
+export function checkValue(
+  schema: JsonSchema,
+  value: unknown,
+  parent: object | undefined,
+  key: string | number | undefined,
+  path: string,
+  ctx: CheckContext,
+): boolean {
   const t = jsonType(value);
   if (schema.anyOf) {
     const branches = schema.anyOf.filter((b) => accepts(b, t));
     if (branches.length === 0) {
-      report(ctx, parent, key, path, `expected ${expected(schema)}, got ${describeValue(value)}`, schema["x-hint"]);
+      report(
+        ctx,
+        parent,
+        key,
+        path,
+        `expected ${expected(schema)}, got ${describeValue(value)}`,
+        schema["x-hint"],
+      );
       return false;
     }
     // Branches differ by JSON type, so at most one real candidate; prefer the most specific.
@@ -158,22 +226,41 @@ export function checkValue(schema: JsonSchema, value: unknown, parent: object | 
 
 function typeHint(schema: JsonSchema, value: unknown): string | undefined {
   const types = typesOf(schema);
-  if (typeof value === "string" && (types.includes("integer") || types.includes("number")) && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+  if (
+    typeof value === "string" &&
+    (types.includes("integer") || types.includes("number")) &&
+    /^\s*-?\d+(\.\d+)?\s*$/.test(value)
+  ) {
     return "remove the quotes to write a number";
   }
   if (typeof value === "string" && types.includes("boolean") && /^(yes|no|on|off|true|false)$/i.test(value)) {
     return "write true or false without quotes";
   }
   if (typeof value === "string" && types.includes("array")) return `write a list: [${value}]`;
-  if (value === null && types.includes("object")) return "write the settings indented under the key, or remove the key";
+  if (value === null && types.includes("object"))
+    return "write the settings indented under the key, or remove the key";
   return undefined;
 }
 
-function checkString(s: JsonSchema, v: string, parent: object | undefined, key: string | number | undefined, path: string, ctx: CheckContext): boolean {
+function checkString(
+  s: JsonSchema,
+  v: string,
+  parent: object | undefined,
+  key: string | number | undefined,
+  path: string,
+  ctx: CheckContext,
+): boolean {
   if (s.enum && !s.enum.includes(v)) {
     const options = s.enum.map(String);
     const guess = didYouMean(v, options);
-    report(ctx, parent, key, path, `expected one of ${options.join(", ")}, got ${describeValue(v)}`, guess ? `did you mean \`${guess}\`?` : s["x-hint"]);
+    report(
+      ctx,
+      parent,
+      key,
+      path,
+      `expected one of ${options.join(", ")}, got ${describeValue(v)}`,
+      guess ? `did you mean \`${guess}\`?` : s["x-hint"],
+    );
     return false;
   }
   if (s.minLength !== undefined && v.length < s.minLength) {
@@ -181,7 +268,14 @@ function checkString(s: JsonSchema, v: string, parent: object | undefined, key: 
     return false;
   }
   if (s.maxLength !== undefined && v.length > s.maxLength) {
-    report(ctx, parent, key, path, `is ${v.length} characters long; at most ${s.maxLength} are allowed`, s["x-hint"]);
+    report(
+      ctx,
+      parent,
+      key,
+      path,
+      `is ${v.length} characters long; at most ${s.maxLength} are allowed`,
+      s["x-hint"],
+    );
     return false;
   }
   if (s.pattern && !re(s.pattern).test(v)) {
@@ -191,18 +285,43 @@ function checkString(s: JsonSchema, v: string, parent: object | undefined, key: 
   return true;
 }
 
-function checkNumber(s: JsonSchema, v: number, parent: object | undefined, key: string | number | undefined, path: string, ctx: CheckContext): boolean {
-  if (!Number.isFinite(v) || (s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum)) {
+function checkNumber(
+  s: JsonSchema,
+  v: number,
+  parent: object | undefined,
+  key: string | number | undefined,
+  path: string,
+  ctx: CheckContext,
+): boolean {
+  if (
+    !Number.isFinite(v) ||
+    (s.minimum !== undefined && v < s.minimum) ||
+    (s.maximum !== undefined && v > s.maximum)
+  ) {
     report(ctx, parent, key, path, `expected ${expected(s)}, got ${describeValue(v)}`, s["x-hint"]);
     return false;
   }
   return true;
 }
 
-function checkArray(s: JsonSchema, v: unknown[], path: string, parent: object | undefined, key: string | number | undefined, ctx: CheckContext): boolean {
+function checkArray(
+  s: JsonSchema,
+  v: unknown[],
+  path: string,
+  parent: object | undefined,
+  key: string | number | undefined,
+  ctx: CheckContext,
+): boolean {
   let ok = true;
   if (s.minItems !== undefined && v.length < s.minItems) {
-    report(ctx, parent, key, path, `expected at least ${s.minItems} item${s.minItems === 1 ? "" : "s"}, got ${v.length}`, s["x-hint"]);
+    report(
+      ctx,
+      parent,
+      key,
+      path,
+      `expected at least ${s.minItems} item${s.minItems === 1 ? "" : "s"}, got ${v.length}`,
+      s["x-hint"],
+    );
     ok = false;
   }
   if (s.maxItems !== undefined && v.length > s.maxItems) {
@@ -220,7 +339,14 @@ function checkArray(s: JsonSchema, v: unknown[], path: string, parent: object | 
       const k = JSON.stringify(item);
       const first = seen.get(k);
       if (first !== undefined) {
-        report(ctx, v, i, pathJoin(path, i), `${describeValue(item)} is listed twice (also at [${first}])`, "remove the duplicate");
+        report(
+          ctx,
+          v,
+          i,
+          pathJoin(path, i),
+          `${describeValue(item)} is listed twice (also at [${first}])`,
+          "remove the duplicate",
+        );
         ok = false;
       } else seen.set(k, i);
     });
@@ -239,7 +365,7 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
       ok = checkValue(ps, child, v, k, childPath, ctx) && ok;
       continue;
     }
-    if (s.additionalProperties === false || s.additionalProperties === undefined && s.properties) {
+    if (s.additionalProperties === false || (s.additionalProperties === undefined && s.properties)) {
       const guess = didYouMean(k, known);
       report(
         ctx,
@@ -254,7 +380,15 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
       continue;
     }
     if (s.propertyNames?.pattern && !re(s.propertyNames.pattern).test(k)) {
-      report(ctx, v, k, childPath, `\`${k}\` is not a valid name: expected ${s.propertyNames["x-expected"] ?? `a name matching ${s.propertyNames.pattern}`}`, undefined, true);
+      report(
+        ctx,
+        v,
+        k,
+        childPath,
+        `\`${k}\` is not a valid name: expected ${s.propertyNames["x-expected"] ?? `a name matching ${s.propertyNames.pattern}`}`,
+        undefined,
+        true,
+      );
       ok = false;
       continue;
     }
@@ -265,7 +399,14 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
   for (const r of s.required ?? []) {
     if (v[r] === undefined || v[r] === null) {
       const ps = props[r];
-      report(ctx, v, undefined, path, `\`${r}\` is required${ps ? `: ${expected(ps)}` : ""}`, ps?.description);
+      report(
+        ctx,
+        v,
+        undefined,
+        path,
+        `\`${r}\` is required${ps ? `: ${expected(ps)}` : ""}`,
+        ps?.description,
+      );
       const loc = ctx.map.selfPos(v);
       if (loc) ctx.problems.at(-1)!.pos = loc;
       ok = false;

@@ -4,7 +4,12 @@ const FIELDS = [
   { name: "minute", min: 0, max: 59 },
   { name: "hour", min: 0, max: 23 },
   { name: "day of month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12, names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"] },
+  {
+    name: "month",
+    min: 1,
+    max: 12,
+    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+  },
   { name: "day of week", min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
 ] as const;
 
@@ -28,8 +33,10 @@ export function cronProblem(expr: string): string | undefined {
     };
     for (const item of parts[i]!.split(",")) {
       const [range, step, extra] = item.split("/");
-      if (extra !== undefined || range === undefined || range === "") return `the ${f.name} field "${parts[i]}" is not valid`;
-      if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0)) return `the step "/${step}" in the ${f.name} field must be a positive number`;
+      if (extra !== undefined || range === undefined || range === "")
+        return `the ${f.name} field "${parts[i]}" is not valid`;
+      if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0))
+        return `the step "/${step}" in the ${f.name} field must be a positive number`;
       if (range === "*") continue;
       const bounds = range.split("-");
       if (bounds.length > 2) return `the ${f.name} field "${parts[i]}" is not valid`;

@@ -10,7 +10,8 @@ import { DEFAULT_PORT } from "../model/defaults.js";
 type Plain = Record<string, unknown>;
 const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
 const entries = (v: unknown): [string, unknown][] => (isObj(v) ? Object.entries(v) : []);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : []);
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : [];
 
 export type ServiceType = "http" | "worker" | "static" | "job";
 
@@ -59,7 +60,12 @@ const ONLY: Record<string, ServiceType[]> = {
   read_only_root: ["http", "worker", "job"],
 };
 
-const KIND_NAMES: Record<ServiceType, string> = { http: "an HTTP service", worker: "a worker", static: "a static frontend", job: "a scheduled job" };
+const KIND_NAMES: Record<ServiceType, string> = {
+  http: "an HTTP service",
+  worker: "a worker",
+  static: "a static frontend",
+  job: "a scheduled job",
+};
 
 export interface CrossContext {
   map: SourceMap;
@@ -72,12 +78,14 @@ export interface CrossContext {
 export function crossCheck(spec: Plain, ctx: CrossContext): void {
   const at = (parent: unknown, key: string | number | undefined): Position =>
     (isObj(parent) || Array.isArray(parent)) && key !== undefined
-      ? ctx.map.keyPos(parent, key) ?? ctx.map.selfPos(parent) ?? ctx.fallback
+      ? (ctx.map.keyPos(parent, key) ?? ctx.map.selfPos(parent) ?? ctx.fallback)
       : isObj(parent)
-        ? ctx.map.selfPos(parent) ?? ctx.fallback
+        ? (ctx.map.selfPos(parent) ?? ctx.fallback)
         : ctx.fallback;
   const valueAt = (parent: unknown, key: string | number): Position =>
-    isObj(parent) || Array.isArray(parent) ? ctx.map.valuePos(parent, key) ?? at(parent, key) : ctx.fallback;
+    isObj(parent) || Array.isArray(parent)
+      ? (ctx.map.valuePos(parent, key) ?? at(parent, key))
+      : ctx.fallback;
   const error = (pos: Position, path: string, message: string, hint?: string) =>
     ctx.problems.push({ severity: "error", pos, path, message, ...(hint ? { hint } : {}) });
   const warn = (pos: Position, path: string, message: string, hint?: string) =>
@@ -94,16 +102,33 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
   const topics = Object.keys(isObj(spec.topics) ? spec.topics : {});
   const buckets = Object.keys(isObj(spec.buckets) ? spec.buckets : {});
   const serviceNames = Object.keys(services);
-  const usable = [...postgres, ...redis, ...topics, ...buckets, ...(spec.email !== undefined ? ["email"] : [])];
+  const usable = [
+    ...postgres,
+    ...redis,
+    ...topics,
+    ...buckets,
+    ...(spec.email !== undefined ? ["email"] : []),
+  ];
 
   // Names share one namespace: they become host names, resource names and Kubernetes objects.
   const owners = new Map<string, string>();
-  for (const [kind, names] of [["services", serviceNames], ["postgres", postgres], ["redis", redis], ["topics", topics], ["buckets", buckets]] as const) {
+  for (const [kind, names] of [
+    ["services", serviceNames],
+    ["postgres", postgres],
+    ["redis", redis],
+    ["topics", topics],
+    ["buckets", buckets],
+  ] as const) {
     for (const n of names) {
       const first = owners.get(n);
       if (first && !(kind === "topics" && first === "topics")) {
         const container = spec[kind];
-        error(at(container, n), pathJoin(kind, n), `the name \`${n}\` is also used by ${first}.${n}`, "names must be unique across services, databases, caches, topics and buckets");
+        error(
+          at(container, n),
+          pathJoin(kind, n),
+          `the name \`${n}\` is also used by ${first}.${n}`,
+          "names must be unique across services, databases, caches, topics and buckets",
+        );
       } else owners.set(n, kind);
     }
   }
@@ -128,17 +153,38 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     }
     if (type !== "static") {
       if (raw.build === undefined && raw.image === undefined) {
-        error(at(services, name), base, "neither `build` nor `image` is set", "set `build: ./dir` (a directory with a Dockerfile) or `image: repository:tag`");
+        error(
+          at(services, name),
+          base,
+          "neither `build` nor `image` is set",
+          "set `build: ./dir` (a directory with a Dockerfile) or `image: repository:tag`",
+        );
       } else if (raw.build !== undefined && raw.image !== undefined) {
-        error(at(raw, "image"), pathJoin(base, "image"), "both `build` and `image` are set", "keep one: build an image from source, or run a prebuilt one");
+        error(
+          at(raw, "image"),
+          pathJoin(base, "image"),
+          "both `build` and `image` are set",
+          "keep one: build an image from source, or run a prebuilt one",
+        );
       }
     }
     if (type === "job" && raw.schedule === undefined) {
-      error(at(services, name), base, "a scheduled job needs `schedule`", "a 5-field cron expression, such as '0 3 * * *'");
+      error(
+        at(services, name),
+        base,
+        "a scheduled job needs `schedule`",
+        "a 5-field cron expression, such as '0 3 * * *'",
+      );
     }
     if (typeof raw.schedule === "string") {
       const why = cronProblem(raw.schedule);
-      if (why) error(valueAt(raw, "schedule"), pathJoin(base, "schedule"), `invalid cron expression: ${why}`, "minute hour day-of-month month day-of-week, such as '*/15 * * * *'");
+      if (why)
+        error(
+          valueAt(raw, "schedule"),
+          pathJoin(base, "schedule"),
+          `invalid cron expression: ${why}`,
+          "minute hour day-of-month month day-of-week, such as '*/15 * * * *'",
+        );
     }
 
     // References
@@ -147,10 +193,20 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       uses.forEach((u, i) => {
         if (typeof u !== "string" || usable.includes(u)) return;
         if (u === "email") {
-          error(valueAt(uses, i), `${base}.uses[${i}]`, "`email` is used but the spec has no `email` section", "add `email: { domain: ..., senders: [...] }`");
+          error(
+            valueAt(uses, i),
+            `${base}.uses[${i}]`,
+            "`email` is used but the spec has no `email` section",
+            "add `email: { domain: ..., senders: [...] }`",
+          );
           return;
         }
-        error(valueAt(uses, i), `${base}.uses[${i}]`, `unknown database, cache, topic or bucket \`${u}\``, nearest(u, usable, "names"));
+        error(
+          valueAt(uses, i),
+          `${base}.uses[${i}]`,
+          `unknown database, cache, topic or bucket \`${u}\``,
+          nearest(u, usable, "names"),
+        );
       });
     }
     const subs = raw.subscribes;
@@ -158,32 +214,67 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     subNames.forEach((t, i) => {
       if (typeof t !== "string" || topics.includes(t)) return;
       const pos = Array.isArray(subs) ? valueAt(subs, i) : at(subs, t);
-      error(pos, Array.isArray(subs) ? `${base}.subscribes[${i}]` : `${base}.subscribes.${t}`, `unknown topic \`${t}\``, nearest(t, topics, "topics"));
+      error(
+        pos,
+        Array.isArray(subs) ? `${base}.subscribes[${i}]` : `${base}.subscribes.${t}`,
+        `unknown topic \`${t}\``,
+        nearest(t, topics, "topics"),
+      );
     });
 
     // Scale
     const scale = raw.scale;
-    if (isObj(scale) && typeof scale.min === "number" && typeof scale.max === "number" && scale.min > scale.max) {
-      error(at(scale, "min"), `${base}.scale.min`, `min (${scale.min}) is greater than max (${scale.max})`, "min is the fewest instances and max the most");
+    if (
+      isObj(scale) &&
+      typeof scale.min === "number" &&
+      typeof scale.max === "number" &&
+      scale.min > scale.max
+    ) {
+      error(
+        at(scale, "min"),
+        `${base}.scale.min`,
+        `min (${scale.min}) is greater than max (${scale.max})`,
+        "min is the fewest instances and max the most",
+      );
     }
 
     // Ports
     const usesTopics = subNames.length > 0 || strings(raw.uses).some((u) => topics.includes(u));
-    const port = typeof raw.port === "number" ? raw.port : type === "http" || subNames.length > 0 ? DEFAULT_PORT : undefined;
+    const port =
+      typeof raw.port === "number"
+        ? raw.port
+        : type === "http" || subNames.length > 0
+          ? DEFAULT_PORT
+          : undefined;
     if (port !== undefined && (type === "http" || type === "worker")) {
       const first = ports.get(port);
       if (first !== undefined && typeof raw.port === "number") {
-        error(valueAt(raw, "port"), `${base}.port`, `port ${port} is also used by services.${first}`, "give each service its own port: on the local target they share one host");
+        error(
+          valueAt(raw, "port"),
+          `${base}.port`,
+          `port ${port} is also used by services.${first}`,
+          "give each service its own port: on the local target they share one host",
+        );
       } else if (typeof raw.port === "number") ports.set(port, name);
       if (usesTopics && DAPR_PORTS.has(port)) {
-        error(valueAt(raw, "port"), `${base}.port`, `port ${port} clashes with ${DAPR_PORTS.get(port)!} in the same pod`, "this service uses topics, so it runs with a Dapr sidecar; pick another port");
+        error(
+          valueAt(raw, "port"),
+          `${base}.port`,
+          `port ${port} clashes with ${DAPR_PORTS.get(port)!} in the same pod`,
+          "this service uses topics, so it runs with a Dapr sidecar; pick another port",
+        );
       }
       const metrics = raw.metrics;
       if (isObj(metrics) && typeof metrics.port === "number") {
         if (metrics.port === port && typeof raw.port === "number") {
           // Same port is fine: the metrics path is served by the app itself.
         } else if (usesTopics && DAPR_PORTS.has(metrics.port)) {
-          error(valueAt(metrics, "port"), `${base}.metrics.port`, `port ${metrics.port} clashes with ${DAPR_PORTS.get(metrics.port)!} in the same pod`, "pick another metrics port");
+          error(
+            valueAt(metrics, "port"),
+            `${base}.metrics.port`,
+            `port ${metrics.port} clashes with ${DAPR_PORTS.get(metrics.port)!} in the same pod`,
+            "pick another metrics port",
+          );
         }
       }
     }
@@ -192,14 +283,25 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     const shutdown = raw.shutdown;
     if (isObj(shutdown) && typeof shutdown.drain === "string" && typeof shutdown.grace === "string") {
       if (seconds(shutdown.drain) >= seconds(shutdown.grace)) {
-        error(at(shutdown, "grace"), `${base}.shutdown.grace`, `grace (${shutdown.grace}) must be longer than drain (${shutdown.drain})`, "the process needs time to finish in-flight work after draining");
+        error(
+          at(shutdown, "grace"),
+          `${base}.shutdown.grace`,
+          `grace (${shutdown.grace}) must be longer than drain (${shutdown.drain})`,
+          "the process needs time to finish in-flight work after draining",
+        );
       }
     }
 
     // Env and secrets must not both set a variable.
     const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
     strings(raw.secrets).forEach((s, i) => {
-      if (envKeys.includes(s)) error(valueAt(raw.secrets, i), `${base}.secrets[${i}]`, `\`${s}\` is both a secret and a plain env setting`, `remove ${s} from env`);
+      if (envKeys.includes(s))
+        error(
+          valueAt(raw.secrets, i),
+          `${base}.secrets[${i}]`,
+          `\`${s}\` is both a secret and a plain env setting`,
+          `remove ${s} from env`,
+        );
     });
 
     // Routes: one host and path per service.
@@ -210,16 +312,34 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
         const route = `${d}${path}`;
         const first = routes.get(route);
         const pos = Array.isArray(raw.domain) ? valueAt(raw.domain, i) : valueAt(raw, "domain");
-        if (first) error(pos, `${base}.domain`, `${d}${path === "/" ? "" : path} is also routed to services.${first}`, "give one of them another domain or a different `path`");
+        if (first)
+          error(
+            pos,
+            `${base}.domain`,
+            `${d}${path === "/" ? "" : path} is also routed to services.${first}`,
+            "give one of them another domain or a different `path`",
+          );
         else routes.set(route, name);
       });
     }
 
     // Production hygiene (warnings).
     if (ctx.tier === "production" && type === "http") {
-      const min = typeof scale === "number" ? scale : isObj(scale) ? (typeof scale.min === "number" ? scale.min : 1) : 1;
+      const min =
+        typeof scale === "number"
+          ? scale
+          : isObj(scale)
+            ? typeof scale.min === "number"
+              ? scale.min
+              : 1
+            : 1;
       if (min < 2) {
-        warn(isObj(scale) ? at(scale, "min") : at(raw, scale === undefined ? undefined : "scale"), `${base}.scale`, `${ctx.envName} runs a single instance of this service`, "set `scale: { min: 2, max: ... }` so a restart or a node failure does not take it down");
+        warn(
+          isObj(scale) ? at(scale, "min") : at(raw, scale === undefined ? undefined : "scale"),
+          `${base}.scale`,
+          `${ctx.envName} runs a single instance of this service`,
+          "set `scale: { min: 2, max: ... }` so a restart or a node failure does not take it down",
+        );
       }
     }
   }
@@ -229,7 +349,12 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     if (!isObj(raw) || !isObj(raw.idempotency)) continue;
     const store = raw.idempotency.store;
     if (typeof store === "string" && !postgres.includes(store) && !redis.includes(store)) {
-      error(valueAt(raw.idempotency, "store"), `topics.${name}.idempotency.store`, `unknown PostgreSQL or Redis \`${store}\``, nearest(store, [...postgres, ...redis], "stores"));
+      error(
+        valueAt(raw.idempotency, "store"),
+        `topics.${name}.idempotency.store`,
+        `unknown PostgreSQL or Redis \`${store}\``,
+        nearest(store, [...postgres, ...redis], "stores"),
+      );
     }
   }
 
@@ -238,7 +363,12 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     if (!isObj(raw)) continue;
     const b = raw.backups;
     if (ctx.tier === "production" && isObj(b) && b.enabled === false) {
-      warn(at(b, "enabled"), `postgres.${name}.backups.enabled`, `${ctx.envName} has no backups of this database`, "turn backups on: a lost production database cannot be restored without them");
+      warn(
+        at(b, "enabled"),
+        `postgres.${name}.backups.enabled`,
+        `${ctx.envName} has no backups of this database`,
+        "turn backups on: a lost production database cannot be restored without them",
+      );
     }
   }
 
@@ -249,24 +379,60 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     for (const [name, rule] of entries(mon.alerts)) {
       if (!isObj(rule)) continue;
       strings(rule.services).forEach((s, i) => {
-        if (!serviceNames.includes(s)) error(valueAt(rule.services, i), `monitoring.alerts.${name}.services[${i}]`, `unknown service \`${s}\``, nearest(s, serviceNames, "services"));
+        if (!serviceNames.includes(s))
+          error(
+            valueAt(rule.services, i),
+            `monitoring.alerts.${name}.services[${i}]`,
+            `unknown service \`${s}\``,
+            nearest(s, serviceNames, "services"),
+          );
       });
       strings(rule.channels).forEach((c, i) => {
-        if (!channels.includes(c)) error(valueAt(rule.channels, i), `monitoring.alerts.${name}.channels[${i}]`, `unknown channel \`${c}\``, nearest(c, channels, "channels"));
+        if (!channels.includes(c))
+          error(
+            valueAt(rule.channels, i),
+            `monitoring.alerts.${name}.channels[${i}]`,
+            `unknown channel \`${c}\``,
+            nearest(c, channels, "channels"),
+          );
       });
     }
     for (const [name, ch] of entries(mon.channels)) {
       if (!isObj(ch)) continue;
-      if (ch.type === "email" && ch.to === undefined) error(at(mon.channels, name), `monitoring.channels.${name}`, "an email channel needs `to`", "list the recipients: to: [ops@example.com]");
-      if ((ch.type === "slack" || ch.type === "teams" || ch.type === "webhook") && ch.webhook_secret === undefined) {
-        error(at(mon.channels, name), `monitoring.channels.${name}`, `a ${String(ch.type)} channel needs \`webhook_secret\``, "name the secret that holds the webhook URL, such as SLACK_WEBHOOK_URL");
+      if (ch.type === "email" && ch.to === undefined)
+        error(
+          at(mon.channels, name),
+          `monitoring.channels.${name}`,
+          "an email channel needs `to`",
+          "list the recipients: to: [ops@example.com]",
+        );
+      if (
+        (ch.type === "slack" || ch.type === "teams" || ch.type === "webhook") &&
+        ch.webhook_secret === undefined
+      ) {
+        error(
+          at(mon.channels, name),
+          `monitoring.channels.${name}`,
+          `a ${ch.type} channel needs \`webhook_secret\``,
+          "name the secret that holds the webhook URL, such as SLACK_WEBHOOK_URL",
+        );
       }
     }
   }
 
-  const nodes = isObj(spec.targets) && isObj(spec.targets.digitalocean) ? spec.targets.digitalocean.nodes : undefined;
-  if (isObj(nodes) && typeof nodes.min === "number" && typeof nodes.max === "number" && nodes.min > nodes.max) {
-    error(at(nodes, "min"), "targets.digitalocean.nodes.min", `min (${nodes.min}) is greater than max (${nodes.max})`);
+  const nodes =
+    isObj(spec.targets) && isObj(spec.targets.digitalocean) ? spec.targets.digitalocean.nodes : undefined;
+  if (
+    isObj(nodes) &&
+    typeof nodes.min === "number" &&
+    typeof nodes.max === "number" &&
+    nodes.min > nodes.max
+  ) {
+    error(
+      at(nodes, "min"),
+      "targets.digitalocean.nodes.min",
+      `min (${nodes.min}) is greater than max (${nodes.max})`,
+    );
   }
 }
 

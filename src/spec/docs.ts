@@ -13,11 +13,15 @@ function rows(schema: JsonSchema, path: string, out: string[]): void {
   for (const [key, raw] of Object.entries(props)) {
     const p = raw;
     const field = `${path}${key}`;
-    const def = p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : required.includes(key) ? "required" : "";
+    const def =
+      p.default !== undefined ? `\`${JSON.stringify(p.default)}\`` : required.includes(key) ? "required" : "";
     out.push(`| \`${field}\` | ${cell(expected(p))} | ${def} | ${cell(p.description ?? "")} |`);
     for (const branch of p.anyOf ?? [p]) {
       if (branch.properties) rows(branch, `${field}.`, out);
-      if (typeof branch.additionalProperties === "object" && (branch.additionalProperties.properties || branch.additionalProperties.anyOf)) {
+      if (
+        typeof branch.additionalProperties === "object" &&
+        (branch.additionalProperties.properties || branch.additionalProperties.anyOf)
+      ) {
         const v = branch.additionalProperties;
         for (const b of v.anyOf ?? [v]) if (b.properties) rows(b, `${field}.<name>.`, out);
       }
@@ -76,7 +80,9 @@ export function specDocs(): string {
     "",
     "| name | metric | above | for | severity |",
     "| --- | --- | --- | --- | --- |",
-    ...Object.entries(DEFAULT_ALERTS).map(([n, a]) => `| \`${n}\` | ${a.metric} | ${a.above} | ${a.for} | ${a.severity} |`),
+    ...Object.entries(DEFAULT_ALERTS).map(
+      ([n, a]) => `| \`${n}\` | ${a.metric} | ${a.above} | ${a.for} | ${a.severity} |`,
+    ),
     "",
     "Override a rule by name under `monitoring.alerts`, or set `enabled: false` to drop it.",
     "",

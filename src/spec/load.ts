@@ -63,12 +63,19 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
   const fallback = map.selfPos(raw) ?? { file, line: 1, col: 1 };
 
   problems.push(...secretProblems(raw, map, fallback));
-  checkValue(SpecSchema as unknown as JsonSchema, raw, undefined, undefined, "", { map, problems, fallback });
+  // The top level is checked per environment after merging; here only what is not merged.
+  const envSchema = SpecSchema.properties.environments as unknown as JsonSchema;
+  if (raw.environments !== undefined) checkValue(envSchema, raw.environments, raw, "environments", "environments", { map, problems, fallback });
 
   const names = environmentNames(raw);
   if (only !== undefined && !names.includes(only)) {
     const guess = didYouMean(only, names);
-    throw new UserError(`${file} has no environment \`${only}\``, guess ? `did you mean \`${guess}\`? (environments: ${names.join(", ")})` : `environments: ${names.join(", ")}`);
+    throw new UserError(
+      `${file} has no environment \`${only}\``,
+      guess
+        ? `did you mean \`${guess}\`? (environments: ${names.join(", ")})`
+        : `environments: ${names.join(", ")}`,
+    );
   }
   const spec: ParsedSpec = { file, raw, map };
   const environments: AppModel[] = [];
@@ -77,7 +84,22 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
     const model = resolveEnvironment(spec, env, problems);
     if (model) environments.push(model);
   }
-  const sorted = sortProblems(problems);
+  // A secret value is reported as a secret only, not also as whatever else is wrong with it.
+  const secretAt = new Set(
+    problems
+      .filter((p) => p.message.includes("secret values are never accepted"))
+      .map((p) => `${p.pos.line}:${p.pos.col}`),
+  );
+  const sorted = sortProblems(
+    problems.filter(
+      (p) =>
+        p.message.includes("secret values are never accepted") || !secretAt.has(`${p.pos.line}:${p.pos.col}`),
+    ),
+  );
   if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
-  return { project: { name: raw.name as string, environments }, warnings: sorted, locate: locator(raw, map, fallback) };
+  return {
+    project: { name: raw.name as string, environments },
+    warnings: sorted,
+    locate: locator(raw, map, fallback),
+  };
 }

@@ -81,5 +81,5 @@ export function describeValue(v: unknown): string {
     const s = v.length > 40 ? `${v.slice(0, 37)}...` : v;
     return JSON.stringify(s);
   }
-  return `${typeof v === "number" ? "" : `${typeof v} `}${String(v)}`;
+  return typeof v === "number" ? String(v) : typeof v === "boolean" ? `boolean ${v}` : typeof v;
 }

@@ -11,9 +11,12 @@ function deepPartial(s: Schema): Schema {
   delete out.required;
   delete out.default;
   if (s.properties) {
-    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, nullable(deepPartial(v as Schema))]));
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, nullable(deepPartial(v as Schema))]),
+    );
   }
-  if (typeof s.additionalProperties === "object") out.additionalProperties = nullable(deepPartial(s.additionalProperties as Schema));
+  if (typeof s.additionalProperties === "object")
+    out.additionalProperties = nullable(deepPartial(s.additionalProperties as Schema));
   if (s.anyOf) out.anyOf = s.anyOf.map((b) => deepPartial(b as Schema));
   return out;
 }
@@ -30,7 +33,10 @@ export function publishedSchema(): Schema {
   const envProps = env.properties as Record<string, Schema>;
   for (const key of OVERRIDABLE_KEYS) {
     const top = props[key]!;
-    envProps[key] = { ...deepPartial(top), description: `Overrides of \`${key}\` in this environment (maps merge, lists replace, null removes).` };
+    envProps[key] = {
+      ...deepPartial(top),
+      description: `Overrides of \`${key}\` in this environment (maps merge, lists replace, null removes).`,
+    };
   }
   return { $schema: "http://json-schema.org/draft-07/schema#", ...spec };
 }

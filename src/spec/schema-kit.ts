@@ -46,7 +46,10 @@ export function Enum<const T extends readonly string[]>(values: T, meta: Meta): 
   return Type.Unsafe<T[number]>({ ...meta, type: "string", enum: [...values] });
 }
 
-export function List<T extends TSchema>(items: T, meta: Meta & { minItems?: number; maxItems?: number; uniqueItems?: boolean }) {
+export function List<T extends TSchema>(
+  items: T,
+  meta: Meta & { minItems?: number; maxItems?: number; uniqueItems?: boolean },
+) {
   return Type.Array(items, meta);
 }
 
@@ -58,9 +61,7 @@ export function Obj<P extends Record<string, TSchema>>(
   const { required, ...rest } = meta;
   const props: Record<string, TSchema> = {};
   for (const [k, v] of Object.entries(properties)) props[k] = required?.includes(k) ? v : Type.Optional(v);
-  return Type.Object(props as P, { ...rest, additionalProperties: false }) as unknown as ReturnType<
-    typeof Type.Object<P>
-  >;
+  return Type.Object(props as P, { ...rest, additionalProperties: false });
 }
 
 /** A map from names (validated by `keyPattern`) to values of one schema. */

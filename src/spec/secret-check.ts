@@ -5,7 +5,13 @@ import type { SourceMap } from "./source.js";
 
 export function secretProblems(raw: unknown, map: SourceMap, fallback: Position): Problem[] {
   const out: Problem[] = [];
-  const walk = (v: unknown, parent: object | undefined, key: string | number | undefined, path: string, inEnv: boolean) => {
+  const walk = (
+    v: unknown,
+    parent: object | undefined,
+    key: string | number | undefined,
+    path: string,
+    inEnv: boolean,
+  ) => {
     if (typeof v === "string") {
       const kind = inEnv && typeof key === "string" ? secretKindOfSetting(key, v) : secretKind(v);
       if (!kind) return;

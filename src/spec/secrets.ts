@@ -19,7 +19,8 @@ const VALUE_PATTERNS: [RegExp, string][] = [
 ];
 
 /** Names of settings whose values are secrets by convention. */
-const SECRET_KEY = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|CONNECTION_?STRING|DSN|SIGNING_?KEY)$/i;
+const SECRET_KEY =
+  /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?|CONNECTION_?STRING|DSN|SIGNING_?KEY)$/i;
 
 function entropy(s: string): number {
   const counts = new Map<string, number>();
@@ -44,7 +45,16 @@ export function secretKindOfSetting(name: string, value: string): string | undef
   if (kind) return kind;
   if (SECRET_KEY.test(name) && value.trim() !== "") return `the value of a setting named like a secret`;
   const token = value.trim();
-  if (token.length >= 32 && !/\s/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) && /[0-9]/.test(token) && entropy(token) > 4.2 && !/^[a-z]+:\/\//i.test(token) && !token.includes("/")) {
+  if (
+    token.length >= 32 &&
+    !/\s/.test(token) &&
+    /[a-z]/.test(token) &&
+    /[A-Z]/.test(token) &&
+    /[0-9]/.test(token) &&
+    entropy(token) > 4.2 &&
+    !/^[a-z]+:\/\//i.test(token) &&
+    !token.includes("/")
+  ) {
     return "a random token (an API key or password?)";
   }
   return undefined;

@@ -1,6 +1,16 @@
 // Parses YAML into plain values while remembering where each key and value came from, so every
 // later check (schema, cross-references, merged environments) can point at a line and column.
-import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq, type Node, type Document } from "yaml";
+import {
+  LineCounter,
+  parseDocument,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type Node,
+  type Document,
+} from "yaml";
 import type { Position, Problem } from "./problems.js";
 
 export const MAX_SPEC_BYTES = 1024 * 1024;
@@ -135,18 +145,33 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
     );
   }
   if (text.trim() === "" || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
-    return fail("the file is empty", "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec");
+    return fail(
+      "the file is empty",
+      "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec",
+    );
   }
 
   const lc = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true, strict: true });
+  const doc: Document = parseDocument(text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    strict: true,
+  });
   const posAt = (offset: number | undefined): Position => {
     const p = lc.linePos(offset ?? 0);
     return at(p.line, p.col);
   };
   for (const e of doc.errors) {
     const hint = yamlHint(e.code);
-    problems.push({ severity: "error", pos: posAt(e.pos[0]), path: "", message: yamlMessage(e.code, e.message), ...(hint ? { hint } : {}) });
+    problems.push({
+      severity: "error",
+      pos: posAt(e.pos[0]),
+      path: "",
+      message: yamlMessage(e.code, e.message),
+      ...(hint ? { hint } : {}),
+    });
   }
   if (problems.length > 0) return { value: undefined, problems };
 
@@ -160,13 +185,29 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
         severity: "error",
         pos: posAt(node?.range?.[0]),
         path: "",
-        message: depth > 64 ? "the YAML is nested more than 64 levels deep" : "the YAML expands to too many values (an alias bomb?)",
+        message:
+          depth > 64
+            ? "the YAML is nested more than 64 levels deep"
+            : "the YAML expands to too many values (an alias bomb?)",
         hint: "anchors and aliases (&a, *a) may be used, but not to multiply the document",
       });
       return undefined;
     }
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return toValue(node.resolve(doc) as Node | undefined, path, depth + 1);
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (!target) {
+        problems.push({
+          severity: "error",
+          pos: posAt(node.range?.[0]),
+          path,
+          message: `the alias *${node.source} refers to no anchor`,
+          hint: "define the anchor (&name) above the alias (*name)",
+        });
+        return null;
+      }
+      return toValue(target, path, depth + 1);
+    }
     if (isScalar(node)) {
       const v = node.value;
       if (typeof v === "bigint") return Number(v);
@@ -207,28 +248,47 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
           continue;
         }
         if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object") {
-          problems.push({ severity: "error", pos: keyPos, path, message: "a map key must be a plain name", hint: "write keys as plain words followed by ':'" });
+          problems.push({
+            severity: "error",
+            pos: keyPos,
+            path,
+            message: "a map key must be a plain name",
+            hint: "write keys as plain words followed by ':'",
+          });
           continue;
         }
-        const key = String(keyNode.value);
+        const key = typeof keyNode.value === "string" ? keyNode.value : JSON.stringify(keyNode.value);
         if (key === "__proto__" || key === "constructor" || key === "prototype") {
-          problems.push({ severity: "error", pos: keyPos, path, message: `"${key}" is not allowed as a key` });
+          problems.push({
+            severity: "error",
+            pos: keyPos,
+            path,
+            message: `"${key}" is not allowed as a key`,
+          });
           continue;
         }
         const valueNode = pair.value as Node | null;
         loc.keys.set(key, keyPos);
         loc.values.set(key, valueNode ? posAt(valueNode.range?.[0]) : keyPos);
-        Object.defineProperty(obj, key, { value: toValue(valueNode, path ? `${path}.${key}` : key, depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, key, {
+          value: toValue(valueNode, path ? `${path}.${key}` : key, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return obj;
     }
     return null;
   };
 
-  const value = toValue(doc.contents as Node | null, "", 0);
-  if (bomb) return { value: undefined, problems };
+  const value = toValue(doc.contents, "", 0);
+  if (bomb || problems.length > 0) return { value: undefined, problems };
   if (value === null || value === undefined) {
-    return fail("the file is empty", "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec");
+    return fail(
+      "the file is empty",
+      "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec",
+    );
   }
   if (typeof value !== "object" || Array.isArray(value)) {
     problems.push({

@@ -1,0 +1,85 @@
+// The commented starter gantry.yaml that `gantry init` writes, built as a YAML document with
+// comments attached to its nodes (one printer, no string concatenation of YAML).
+import { Document, isMap, isPair, isScalar } from "yaml";
+import type { Detected } from "./detect.js";
+
+const COMMENTS: Record<string, string> = {
+  name: " The app's name: used in resource names, namespaces and tags.",
+  services:
+    " Services: HTTP services (port), workers, static frontends (static) and scheduled jobs (schedule).\n See docs/spec.md for every field.",
+  postgres: " PostgreSQL servers. Services list the ones they use in `uses`.",
+  redis: " Redis caches.",
+  environments: " Environments and what differs between them (maps merge, lists replace, null removes).",
+  targets: " Where it can be deployed: `gantry synth kubernetes`, `azure`, `aws`, `digitalocean`, `github`.",
+};
+
+export function starterSpec(d: Detected, schemaRef: string): string {
+  const services: Record<string, unknown> = {};
+  for (const s of d.services) {
+    const uses = [
+      ...(d.postgres && s.kind !== "static" ? ["db"] : []),
+      ...(d.redis && s.kind !== "static" ? ["cache"] : []),
+    ];
+    if (s.kind === "static") {
+      services[s.name] = {
+        static: s.dir === "." ? "." : `./${s.dir}`,
+        ...(s.install ? { install: s.install } : {}),
+        ...(s.buildCommand ? { build: s.buildCommand } : {}),
+        output: s.output ?? "dist",
+        spa: true,
+      };
+      continue;
+    }
+    const ci = Object.fromEntries(
+      Object.entries({ install: s.install, lint: s.lint, typecheck: s.typecheck, test: s.test }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+    services[s.name] = {
+      ...(s.kind === "worker" ? { type: "worker" } : {}),
+      build: s.dir === "." ? "." : `./${s.dir}`,
+      ...(s.buildCommand ? { build_command: s.buildCommand } : {}),
+      ...(s.command ? { command: s.command } : {}),
+      ...(s.port ? { port: s.port } : {}),
+      ...(s.health ? { health: { liveness: s.health, readiness: s.health } } : {}),
+      ...(s.kind === "http" ? { scale: { min: 1, max: 3, cpu: 70 } } : {}),
+      ...(uses.length ? { uses } : {}),
+      ...(Object.keys(ci).length ? { ci } : {}),
+    };
+  }
+  const spec: Record<string, unknown> = {
+    name: d.name,
+    services,
+    ...(d.postgres ? { postgres: { db: { version: 16, backups: { retention_days: 7, pitr: true } } } } : {}),
+    ...(d.redis ? { redis: { cache: { persistence: "none" } } } : {}),
+    environments: {
+      staging: { deploy: { on: "push", branch: "main" } },
+      production: {
+        deploy: { on: "release", approval: "required" },
+        services: Object.fromEntries(
+          d.services.filter((s) => s.kind === "http").map((s) => [s.name, { scale: { min: 2 } }]),
+        ),
+      },
+    },
+  };
+  const envs = spec.environments as { production: { services: Record<string, unknown> } };
+  if (Object.keys(envs.production.services).length === 0)
+    delete (envs.production as Partial<typeof envs.production>).services;
+
+  const doc = new Document(spec);
+  doc.commentBefore = ` yaml-language-server: $schema=${schemaRef}\n Written by \`gantry init\`${d.services.length ? ` from what it found: ${d.services.map((s) => `${s.name} (${s.framework ?? s.stack} ${s.kind === "static" ? "frontend" : s.kind})`).join(", ")}` : ""}.\n Check it, then run \`gantry validate\`. Secrets are listed by name under a service's \`secrets\`, never with values.`;
+  if (isMap(doc.contents)) {
+    for (const item of (doc.contents).items) {
+      const pair = item;
+      if (isPair(pair) && isScalar(pair.key)) {
+        const c = COMMENTS[String(pair.key.value)];
+        if (c) pair.key.commentBefore = c;
+      }
+    }
+  }
+  if (d.services.length === 0) {
+    doc.comment =
+      " No services were detected. Add one, for example:\n services:\n   api: { build: ., command: npm start, port: 3000 }";
+  }
+  return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
+}

@@ -1,0 +1,81 @@
+// gantry init detects services and writes a commented starter spec that validates.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { loadSpec } from "../src/spec/load.js";
+import { runCli, tempDir } from "./helpers.js";
+
+describe("gantry init", () => {
+  it("detects a FastAPI backend, a Vite frontend and a Celery worker", async () => {
+    const { dir, cleanup } = tempDir({
+      "backend/requirements.txt": "fastapi==0.115\nuvicorn\npsycopg[binary]\nredis\n",
+      "backend/app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+      "frontend/package.json": JSON.stringify({
+        name: "fe",
+        scripts: { build: "vite build", lint: "eslint ." },
+        devDependencies: { vite: "5", typescript: "5" },
+      }),
+      "frontend/package-lock.json": "{}",
+      "jobs/requirements.txt": "celery\n",
+    });
+    try {
+      const r = await runCli(["init", dir]);
+      assert.equal(r.code, 0, r.err);
+      const text = readFileSync(join(dir, "gantry.yaml"), "utf8");
+      assert.match(text, /^# yaml-language-server: \$schema=/);
+      const model = loadSpec("gantry.yaml", text, "production").project.environments[0]!;
+      assert.deepEqual(Object.fromEntries(Object.values(model.services).map((s) => [s.name, s.type])), {
+        backend: "http",
+        frontend: "static",
+        jobs: "worker",
+      });
+      const backend = model.services.backend!;
+      assert.ok(backend.type === "http");
+      assert.equal(backend.port, 8000);
+      assert.equal(backend.command, "uvicorn app.main:app --host 0.0.0.0 --port $PORT");
+      assert.deepEqual(backend.uses, ["cache", "db"]);
+      assert.equal(backend.scale.min, 2);
+      const fe = model.services.frontend!;
+      assert.ok(fe.type === "static");
+      assert.equal(fe.install, "npm ci");
+      assert.equal(fe.output, "dist");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never overwrites without --force", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": "name: mine\n",
+      "package.json": JSON.stringify({
+        name: "x",
+        scripts: { start: "node s.js" },
+        dependencies: { express: "4" },
+      }),
+    });
+    try {
+      const r = await runCli(["init", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /already exists\n {2}hint: pass --force to overwrite it/);
+      assert.equal(readFileSync(join(dir, "gantry.yaml"), "utf8"), "name: mine\n");
+      const forced = await runCli(["init", dir, "--force"]);
+      assert.equal(forced.code, 0, forced.err);
+      assert.match(readFileSync(join(dir, "gantry.yaml"), "utf8"), /command: npm start\n\s+port: 3000/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("writes a valid spec with a guiding comment when nothing is detected", async () => {
+    const { dir, cleanup } = tempDir({ "README.md": "hi" });
+    try {
+      assert.equal((await runCli(["init", dir])).code, 0);
+      const text = readFileSync(join(dir, "gantry.yaml"), "utf8");
+      assert.match(text, /No services were detected/);
+      loadSpec("gantry.yaml", text);
+    } finally {
+      cleanup();
+    }
+  });
+});

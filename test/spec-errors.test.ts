@@ -1,0 +1,114 @@
+// Every malformed spec gives exactly the expected positioned problems, and the CLI reports them
+// with exit code 1 and no stack trace.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadSpec } from "../src/spec/load.js";
+import { SpecError, formatProblem } from "../src/spec/problems.js";
+import { CASES, VALID } from "./fixtures-malformed.js";
+import { runCli, tempDir } from "./helpers.js";
+
+function errorLines(text: string): string[] {
+  try {
+    loadSpec("gantry.yaml", text);
+    return [];
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    return e.problems.filter((p) => p.severity === "error").map((p) => formatProblem(p).split("\n")[0]!);
+  }
+}
+
+describe("malformed specs", () => {
+  it("the base spec is valid", () => {
+    assert.deepEqual(errorLines(VALID), []);
+  });
+  it("has at least 40 cases", () => {
+    assert.ok(CASES.length >= 40, `${CASES.length} cases`);
+  });
+  for (const c of CASES) {
+    it(c.name, () => {
+      assert.ok(c.expect.length > 0, "a malformed case must expect at least one error");
+      assert.deepEqual(errorLines(c.spec), c.expect);
+    });
+  }
+});
+
+describe("the CLI on bad specs", () => {
+  it("prints every problem, exits 1 and shows no stack trace", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": CASES.find((c) => c.name === "several problems at once")!.spec,
+    });
+    try {
+      const r = await runCli(["validate", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /services\.api\.port: expected a port from 1 to 65535, got 0/);
+      assert.match(r.err, /services\.api\.replicas: unknown key `replicas`\n {2}hint: did you mean `scale`\?/);
+      assert.match(r.err, /redis\.cache\.tls: expected true or false/);
+      assert.match(r.err, /\n3 errors, 1 warning\n$/);
+      assert.doesNotMatch(r.err, /\bat \w+ \(|node:internal|\.ts:\d+:\d+\)/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never echoes a secret value", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: shop\nservices:\n  api: { image: nginx, port: 80, env: { STRIPE: sk_live_51Habcdefghijklmnop, TOKEN: hunter2hunter2 } }\n",
+    });
+    try {
+      const r = await runCli(["validate", dir]);
+      assert.equal(r.code, 1);
+      assert.doesNotMatch(r.err + r.out, /sk_live_51Habcdefghijklmnop|hunter2hunter2/);
+      assert.match(r.err, /a Stripe key/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("reports a 10 MB file without reading it as a spec", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": `name: big\ndescription: ${"x".repeat(10 * 1024 * 1024)}\n`,
+    });
+    try {
+      const r = await runCli(["validate", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /gantry\.yaml:1:1: the file is 10\.0 MB; a spec may be at most 1 MB/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("stops a billion-laughs alias bomb with a clean error", () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(",")}]`,
+      );
+    const text = `name: bomb\n${lines.join("\n")}\n`;
+    const started = Date.now();
+    const errors = errorLines(text);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /the YAML expands to too many values \(an alias bomb\?\)/);
+    // Bounded work, not a timing threshold: the expansion stops at a fixed node count.
+    assert.ok(Date.now() - started < 60_000);
+  });
+
+  it("names a missing file and an unknown environment with hints", async () => {
+    const missing = await runCli(["validate", "/nonexistent/dir"]);
+    assert.equal(missing.code, 1);
+    assert.equal(
+      missing.err,
+      "error: /nonexistent/dir does not exist\n  hint: give a gantry.yaml file or the directory that holds it\n",
+    );
+    const env = await runCli(["validate", "examples/augeo", "--env", "prodution"]);
+    assert.equal(env.code, 1);
+    assert.match(env.err, /has no environment `prodution`\n {2}hint: did you mean `production`\?/);
+  });
+
+  it("rejects unknown commands and options with exit 1", async () => {
+    assert.equal((await runCli(["frobnicate"])).code, 1);
+    assert.equal((await runCli(["validate", "--bogus"])).code, 1);
+  });
+});

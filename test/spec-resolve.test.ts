@@ -1,0 +1,176 @@
+// Environment resolution: examples validate everywhere, --print is deterministic, and the merge
+// rules (maps merge, lists replace, null removes) and defaults behave as documented.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { loadSpec } from "../src/spec/load.js";
+import { publishedSchemaText } from "../src/spec/publish.js";
+import { specDocs } from "../src/spec/docs.js";
+import type { AppModel, ServiceModel } from "../src/model/types.js";
+import { EXAMPLES, REPO_ROOT, examplePath, loadExample, runCli } from "./helpers.js";
+
+const envOf = (text: string, env: string): AppModel =>
+  loadSpec("gantry.yaml", text, env).project.environments[0]!;
+
+describe("examples", () => {
+  for (const name of EXAMPLES) {
+    it(`${name} validates in every environment and prints byte-identical models`, async () => {
+      const { project } = loadExample(name);
+      assert.ok(project.environments.length >= 2);
+      for (const env of project.environments) {
+        const a = await runCli(["validate", `examples/${name}`, "--env", env.environment.name, "--print"]);
+        const b = await runCli(["validate", `examples/${name}`, "--env", env.environment.name, "--print"]);
+        assert.equal(a.code, 0, a.err);
+        assert.equal(a.out, b.out);
+        assert.equal((parse(a.out) as AppModel).environment.name, env.environment.name);
+      }
+    });
+    it(`${name} starts with the yaml-language-server schema line`, () => {
+      assert.match(
+        readFileSync(examplePath(name), "utf8"),
+        /^# yaml-language-server: \$schema=\.\.\/\.\.\/schema\/gantry\.schema\.json\n/,
+      );
+    });
+  }
+
+  it("augeo resolves the reference's per-environment differences", () => {
+    const prod = loadExample("augeo", "production").project.environments[0]!;
+    const dev = loadExample("augeo", "dev").project.environments[0]!;
+    assert.equal(prod.postgres.db!.backups.retention_days, 30);
+    assert.equal(prod.postgres.db!.backups.geo_redundant, true);
+    assert.equal(dev.postgres.db!.backups.retention_days, 7);
+    assert.equal(prod.monitoring.sampling_percent, 10);
+    assert.equal(dev.monitoring.sampling_percent, 100);
+    assert.equal(prod.environment.deploy.approval, "required");
+    assert.deepEqual((dev.services.api as ServiceModel).domains, ["api.dev.augeo.app"]);
+    assert.deepEqual((prod.services.api as ServiceModel).scale.min, 2);
+    assert.deepEqual((dev.services.api as ServiceModel).scale, {
+      ...(prod.services.api as ServiceModel).scale,
+      min: 1,
+      max: 1,
+    });
+    assert.equal(prod.budget!.monthly_usd, 300);
+  });
+});
+
+const BASE = `name: app
+services:
+  api:
+    image: nginx
+    port: 80
+    domain: [a.app.dev, b.app.dev]
+    env: { A: "1", B: "2" }
+    scale: { min: 2, max: 5 }
+postgres:
+  db: { backups: { retention_days: 14 } }
+  analytics: {}
+environments:
+  staging:
+    services:
+      api:
+        domain: [s.app.dev]
+        env: { B: "3", C: "4" }
+        scale: { max: 3 }
+    postgres:
+      analytics: null
+  production: {}
+`;
+
+describe("merge rules", () => {
+  it("maps merge, lists replace, null removes", () => {
+    const staging = envOf(BASE, "staging");
+    const api = staging.services.api as ServiceModel;
+    assert.deepEqual(api.domains, ["s.app.dev"]);
+    assert.deepEqual(api.env, { A: "1", B: "3", C: "4" });
+    assert.equal(api.scale.min, 2);
+    assert.equal(api.scale.max, 3);
+    assert.deepEqual(Object.keys(staging.postgres), ["db"]);
+    const prod = envOf(BASE, "production");
+    assert.deepEqual(Object.keys(prod.postgres), ["analytics", "db"]);
+    assert.deepEqual((prod.services.api as ServiceModel).domains, ["a.app.dev", "b.app.dev"]);
+  });
+
+  it("applies schema defaults and tier defaults, keeping what the spec sets", () => {
+    const prod = envOf(BASE, "production");
+    const api = prod.services.api as ServiceModel;
+    assert.deepEqual(api.rollout, { max_surge: 1, max_unavailable: 0 });
+    assert.deepEqual(api.scale.up, { window_seconds: 60, pods: 2, period_seconds: 60 });
+    assert.deepEqual(api.scale.down, { window_seconds: 300, pods: 1, period_seconds: 120 });
+    assert.equal(prod.postgres.db!.backups.retention_days, 14);
+    assert.equal(prod.postgres.analytics!.backups.retention_days, 30);
+    assert.equal(prod.postgres.db!.size, "m");
+    assert.equal(envOf(BASE, "staging").postgres.db!.size, "s");
+    assert.deepEqual(prod.postgres.analytics!.databases, ["analytics"]);
+    assert.equal(prod.environment.tier, "production");
+    assert.equal(prod.environment.deploy.on, "release");
+    assert.ok(Object.keys(prod.monitoring.alerts).includes("crash-loop"));
+  });
+
+  it("expands the sketch's shorthands", () => {
+    const m = envOf(
+      `name: s
+services:
+  api: { build: ./backend, port: 8000, health: /health, scale: 3, domain: api.s.dev, metrics: /metrics, migrations: alembic upgrade head }
+  w: { build: ./backend, command: python -m w, subscribes: [ev] }
+topics: { ev: {} }
+`,
+      "production",
+    );
+    const api = m.services.api as ServiceModel;
+    assert.deepEqual(
+      [api.health?.liveness, api.health?.readiness, api.health?.startup],
+      ["/health", "/health", "/health"],
+    );
+    assert.deepEqual([api.scale.min, api.scale.max], [3, 3]);
+    assert.deepEqual(api.build, { context: "./backend", dockerfile: "Dockerfile", args: {} });
+    assert.equal(api.migrations?.command, "alembic upgrade head");
+    const w = m.services.w as ServiceModel;
+    assert.equal(w.type, "worker");
+    assert.equal(w.port, 8080);
+    assert.deepEqual(w.subscribes, {
+      ev: { route: "/events/ev", group: "w", max_retries: 5, dead_letter: true },
+    });
+    assert.deepEqual(m.topics.ev!.subscribers, ["w"]);
+  });
+
+  it("warns (exit 0) for production with a single instance or no backups", async () => {
+    const r = loadSpec(
+      "gantry.yaml",
+      "name: a\nservices:\n  api: { image: nginx, port: 80 }\npostgres:\n  db: { backups: { enabled: false } }\n",
+    );
+    assert.deepEqual(
+      r.warnings.map((w) => w.message),
+      ["production runs a single instance of this service", "production has no backups of this database"],
+    );
+    const ok = await runCli(["validate", "examples/todo"]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.err, /warning: production runs a single instance/);
+  });
+});
+
+describe("generated reference", () => {
+  it("schema/gantry.schema.json matches the schema source (run npm run gen)", () => {
+    assert.equal(
+      readFileSync(join(REPO_ROOT, "schema", "gantry.schema.json"), "utf8"),
+      publishedSchemaText(),
+    );
+  });
+  it("docs/spec.md matches the schema source (run npm run gen)", () => {
+    assert.equal(readFileSync(join(REPO_ROOT, "docs", "spec.md"), "utf8"), specDocs());
+  });
+  it("gantry schema prints the committed schema", async () => {
+    const r = await runCli(["schema"]);
+    assert.equal(r.out, readFileSync(join(REPO_ROOT, "schema", "gantry.schema.json"), "utf8"));
+  });
+  it("the published schema accepts every example (Ajv, draft-07)", async () => {
+    const { default: Ajv } = await import("ajv");
+    const ajv = new Ajv.default({ strict: false, allErrors: true });
+    const validate = ajv.compile(JSON.parse(publishedSchemaText()) as object);
+    for (const name of EXAMPLES) {
+      const ok = validate(parse(readFileSync(examplePath(name), "utf8")));
+      assert.ok(ok, `${name}: ${JSON.stringify(validate.errors)}`);
+    }
+  });
+});
