@@ -41,7 +41,10 @@ describe("the CLI on bad specs", () => {
       const r = await runCli(["validate", dir]);
       assert.equal(r.code, 1);
       assert.match(r.err, /services\.api\.port: expected a port from 1 to 65535, got 0/);
-      assert.match(r.err, /services\.api\.replicas: unknown key `replicas`\n {2}hint: did you mean `scale`\?/);
+      assert.match(
+        r.err,
+        /services\.api\.replicas: unknown key `replicas`\n {2}hint: did you mean `scale`\?/,
+      );
       assert.match(r.err, /redis\.cache\.tls: expected true or false/);
       assert.match(r.err, /\n3 errors, 1 warning\n$/);
       assert.doesNotMatch(r.err, /\bat \w+ \(|node:internal|\.ts:\d+:\d+\)/);
@@ -105,6 +108,27 @@ describe("the CLI on bad specs", () => {
     const env = await runCli(["validate", "examples/augeo", "--env", "prodution"]);
     assert.equal(env.code, 1);
     assert.match(env.err, /has no environment `prodution`\n {2}hint: did you mean `production`\?/);
+  });
+
+  it("says which environments a problem happens in when not all", () => {
+    const text =
+      "name: shop\nservices:\n  api:\n    image: nginx\n    port: 80\n    scale: { min: 3, max: 6 }\nenvironments:\n  staging:\n    services:\n      api: { scale: { max: 2 } }\n  production: {}\n";
+    assert.deepEqual(errorLines(text), [
+      "gantry.yaml:6:14 services.api.scale.min: min (3) is greater than max (2) (in staging)",
+    ]);
+  });
+
+  it("reports an internal error as a bug, with its stack, exit 2", async () => {
+    const { reportError } = await import("../src/cli/main.js");
+    let err = "";
+    const code = reportError(new TypeError("boom"), {
+      out: () => undefined,
+      err: (s) => (err += s),
+      cwd: ".",
+    });
+    assert.equal(code, 2);
+    assert.match(err, /^internal error: boom\nThis is a bug in Gantry, not in your spec\./);
+    assert.match(err, /TypeError: boom\n\s+at /);
   });
 
   it("rejects unknown commands and options with exit 1", async () => {

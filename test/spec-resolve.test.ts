@@ -142,11 +142,14 @@ topics: { ev: {} }
     );
     assert.deepEqual(
       r.warnings.map((w) => w.message),
-      ["production runs a single instance of this service", "production has no backups of this database"],
+      ["only one instance of this service runs", "this database has no backups"],
     );
     const ok = await runCli(["validate", "examples/todo"]);
     assert.equal(ok.code, 0);
-    assert.match(ok.err, /warning: production runs a single instance/);
+    assert.match(
+      ok.err,
+      /services\.mcp\.scale: warning: only one instance of this service runs \(in production\)/,
+    );
   });
 });
 

@@ -92,7 +92,7 @@ export function resolveEnvironment(
   checkValue(mergedSchema, merged, undefined, undefined, "", { map, problems: local, fallback });
 
   const tier: Tier = typeof envRaw.tier === "string" ? (envRaw.tier as Tier) : tierFromName(envName);
-  crossCheck(merged, { map, fallback, problems: local, tier, envName });
+  crossCheck(merged, { map, fallback, problems: local, tier });
 
   problems.push(...local);
   if (local.some((p) => p.severity === "error")) return undefined;

@@ -72,7 +72,6 @@ export interface CrossContext {
   fallback: Position;
   problems: Problem[];
   tier: "development" | "staging" | "production";
-  envName: string;
 }
 
 export function crossCheck(spec: Plain, ctx: CrossContext): void {
@@ -337,7 +336,7 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
         warn(
           isObj(scale) ? at(scale, "min") : at(raw, scale === undefined ? undefined : "scale"),
           `${base}.scale`,
-          `${ctx.envName} runs a single instance of this service`,
+          "only one instance of this service runs",
           "set `scale: { min: 2, max: ... }` so a restart or a node failure does not take it down",
         );
       }
@@ -366,7 +365,7 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       warn(
         at(b, "enabled"),
         `postgres.${name}.backups.enabled`,
-        `${ctx.envName} has no backups of this database`,
+        "this database has no backups",
         "turn backups on: a lost production database cannot be restored without them",
       );
     }

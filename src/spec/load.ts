@@ -65,7 +65,8 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
   problems.push(...secretProblems(raw, map, fallback));
   // The top level is checked per environment after merging; here only what is not merged.
   const envSchema = SpecSchema.properties.environments as unknown as JsonSchema;
-  if (raw.environments !== undefined) checkValue(envSchema, raw.environments, raw, "environments", "environments", { map, problems, fallback });
+  if (raw.environments !== undefined)
+    checkValue(envSchema, raw.environments, raw, "environments", "environments", { map, problems, fallback });
 
   const names = environmentNames(raw);
   if (only !== undefined && !names.includes(only)) {
@@ -79,10 +80,28 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
   }
   const spec: ParsedSpec = { file, raw, map };
   const environments: AppModel[] = [];
-  for (const env of names) {
-    if (only !== undefined && env !== only) continue;
-    const model = resolveEnvironment(spec, env, problems);
+  // A problem found in some environments but not all says where it happens.
+  const checked = names.filter((env) => only === undefined || env === only);
+  const seenIn = new Map<string, { problem: Problem; envs: string[] }>();
+  for (const env of checked) {
+    const found: Problem[] = [];
+    const model = resolveEnvironment(spec, env, found);
     if (model) environments.push(model);
+    for (const p of found) {
+      const key = `${p.severity}\0${p.pos.line}\0${p.pos.col}\0${p.path}\0${p.message}`;
+      const entry = seenIn.get(key);
+      if (entry) entry.envs.push(env);
+      else seenIn.set(key, { problem: p, envs: [env] });
+    }
+  }
+  for (const { problem, envs } of seenIn.values()) {
+    const everywhere = envs.length === checked.length || checked.length === 1;
+    const inEnvPath = problem.path.startsWith("environments.");
+    problems.push(
+      everywhere || inEnvPath
+        ? problem
+        : { ...problem, message: `${problem.message} (in ${envs.join(", ")})` },
+    );
   }
   // A secret value is reported as a secret only, not also as whatever else is wrong with it.
   const secretAt = new Set(
