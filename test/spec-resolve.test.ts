@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/spec/load.js";
+import { SpecError } from "../src/spec/problems.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/spec/docs.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";
@@ -175,5 +176,44 @@ describe("generated reference", () => {
       const ok = validate(parse(readFileSync(examplePath(name), "utf8")));
       assert.ok(ok, `${name}: ${JSON.stringify(validate.errors)}`);
     }
+  });
+});
+
+describe("alert rules", () => {
+  const spec = (alerts: string) =>
+    `name: a\nservices:\n  api: { image: nginx, port: 80, scale: 2 }\nmonitoring:\n  alerts:\n${alerts}`;
+  it("a partial override of a built-in rule keeps its other fields", () => {
+    const m = loadSpec(
+      "gantry.yaml",
+      spec("    high-cpu: { above: 90 }\n    crash-loop: { enabled: false }\n"),
+    ).project.environments[0]!;
+    assert.deepEqual(m.monitoring.alerts["high-cpu"], {
+      metric: "cpu",
+      above: 90,
+      for: "10m",
+      severity: "warning",
+      services: [],
+      channels: [],
+    });
+    assert.equal(m.monitoring.alerts["crash-loop"], undefined);
+    assert.equal(m.monitoring.alerts["high-latency"]?.above, 500);
+  });
+  it("a new rule needs metric and above; the rest defaults", () => {
+    assert.throws(
+      () => loadSpec("gantry.yaml", spec("    disk: { for: 5m }\n")),
+      (e: unknown) =>
+        e instanceof SpecError &&
+        e.problems.map((p) => p.message).join("|") === "`metric` is required|`above` is required",
+    );
+    const m = loadSpec("gantry.yaml", spec("    slow: { metric: latency_p95, above: 2000 }\n")).project
+      .environments[0]!;
+    assert.deepEqual(m.monitoring.alerts.slow, {
+      metric: "latency_p95",
+      above: 2000,
+      for: "5m",
+      severity: "warning",
+      services: [],
+      channels: [],
+    });
   });
 });

@@ -5,7 +5,7 @@ import { cronProblem } from "./cron.js";
 import { didYouMean } from "./check-schema.js";
 import { pathJoin, type Position, type Problem } from "./problems.js";
 import type { SourceMap } from "./source.js";
-import { DEFAULT_PORT } from "../model/defaults.js";
+import { DEFAULT_ALERTS, DEFAULT_PORT } from "../model/defaults.js";
 
 type Plain = Record<string, unknown>;
 const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -377,6 +377,18 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
     const channels = Object.keys(isObj(mon.channels) ? mon.channels : {});
     for (const [name, rule] of entries(mon.alerts)) {
       if (!isObj(rule)) continue;
+      if (!(name in DEFAULT_ALERTS)) {
+        for (const key of ["metric", "above"] as const) {
+          if (rule[key] === undefined) {
+            error(
+              at(mon.alerts, name),
+              `monitoring.alerts.${name}`,
+              `\`${key}\` is required`,
+              `a new rule needs metric and above; built-in rules: ${Object.keys(DEFAULT_ALERTS).join(", ")}`,
+            );
+          }
+        }
+      }
       strings(rule.services).forEach((s, i) => {
         if (!serviceNames.includes(s))
           error(

@@ -651,8 +651,10 @@ const AlertRule = Obj(
       minimum: 0,
       maximum: 1000000,
     }),
-    for: Duration("How long the condition must hold.", "5m"),
-    severity: Severity,
+    for: Duration("How long the condition must hold. Default: the built-in rule's, else 5m."),
+    severity: Enum(["info", "warning", "critical"], {
+      description: "How urgent the alert is. Default: the built-in rule's, else warning.",
+    }),
     services: List(Str({ description: "Service name.", pattern: NAME_PATTERN }), {
       description: "Services the rule covers. Default: all that the metric applies to.",
       uniqueItems: true,
@@ -663,7 +665,10 @@ const AlertRule = Obj(
     }),
     enabled: Bool({ description: "Set false to turn a default rule off.", default: true }),
   },
-  { description: "An alert rule.", required: ["metric", "above"] },
+  {
+    description:
+      "An alert rule. A rule named like a built-in one (high-error-rate, critical-error-rate, high-latency, high-cpu, high-memory, crash-loop) changes only the fields it sets; any other rule needs `metric` and `above`.",
+  },
 );
 
 const MonitoringSchema = Obj(
