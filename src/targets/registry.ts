@@ -1,7 +1,8 @@
 // Every target Gantry can synthesize. A target is listed here once it is complete.
 import type { Target, TargetName } from "./target.js";
+import { kubernetesTarget } from "./kubernetes/index.js";
 
-export const TARGETS: readonly Target[] = [];
+export const TARGETS: readonly Target[] = [kubernetesTarget];
 
 export const DEFAULT_OUTPUTS: Record<TargetName, string> = {
   kubernetes: "deploy/kubernetes",

@@ -39,6 +39,8 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
       if (timer) clearTimeout(timer);
       resolve({ code: code ?? 1, stdout, stderr, timedOut });
     });
+    // A child that exits without reading its input closes the pipe: that EPIPE is not an error of ours.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(opts.input ?? "");
   });
 }

@@ -1,0 +1,118 @@
+{{/* Labels every object carries; call with (dict "app" ... "name" ... "component" ...). */}}
+{{- define "gantry.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name }}
+app.kubernetes.io/part-of: {{ .app }}
+{{- end }}
+
+{{- define "gantry.labels" -}}
+{{ include "gantry.selectorLabels" . }}
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/managed-by: gantry
+{{- end }}
+
+{{/* name, namespace and labels; call with (dict "root" $ "name" ... "component" ...). */}}
+{{- define "gantry.metadata" -}}
+name: {{ .name }}
+namespace: {{ .root.Release.Namespace }}
+labels:
+  {{- include "gantry.labels" (dict "app" .root.Values.global.app "name" .name "component" .component) | nindent 2 }}
+{{- end }}
+
+{{/* Restricted pod security: non-root, RuntimeDefault seccomp. */}}
+{{- define "gantry.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.global.runAsUser }}
+runAsGroup: {{ .Values.global.runAsUser }}
+fsGroup: {{ .Values.global.runAsUser }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* No privilege escalation, all capabilities dropped; call with (dict "root" $ "readOnly" bool). */}}
+{{- define "gantry.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: {{ .readOnly }}
+runAsNonRoot: true
+runAsUser: {{ .root.Values.global.runAsUser }}
+runAsGroup: {{ .root.Values.global.runAsUser }}
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* <repository>:<tag>, the tag from global.imageTag unless the service pins its own. */}}
+{{- define "gantry.image" -}}
+{{ .w.image }}:{{ .w.tag | default .root.Values.global.imageTag }}
+{{- end }}
+
+{{- define "gantry.imagePullSecrets" -}}
+{{- range .Values.global.imagePullSecrets }}
+- name: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Secrets only by reference to the app's Secret, never values. */}}
+{{- define "gantry.secretEnv" -}}
+{{- range .w.secretEnv }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.root.Values.global.secretName }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
+
+{{- define "gantry.httpProbe" -}}
+httpGet:
+  path: {{ .path }}
+  port: http
+initialDelaySeconds: {{ .initialDelaySeconds }}
+periodSeconds: {{ .periodSeconds }}
+timeoutSeconds: {{ .timeoutSeconds }}
+failureThreshold: {{ .failureThreshold }}
+{{- end }}
+
+{{/* The workload container's common part; call with (dict "root" $ "name" $name "w" .). */}}
+{{- define "gantry.container" -}}
+- name: {{ .name }}
+  image: {{ include "gantry.image" . }}
+  imagePullPolicy: Always
+  {{- with .w.command }}
+  command:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if ne .w.type "static" }}
+  envFrom:
+    - configMapRef:
+        name: {{ .name }}-config
+  {{- end }}
+  {{- if .w.secretEnv }}
+  env:
+    {{- include "gantry.secretEnv" . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml .w.resources | nindent 4 }}
+  securityContext:
+    {{- include "gantry.containerSecurityContext" (dict "root" .root "readOnly" .w.readOnlyRootFilesystem) | nindent 4 }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+
+{{- define "gantry.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- end }}

@@ -1,0 +1,290 @@
+// The Kubernetes target: golden trees of every example, determinism, --check, the target's own spec
+// problems (asserted word for word) and the rules the docs promise (images, Secret keys, commands).
+// Parsed manifests are read loosely (any) here: the objects are checked field by field.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parseAllDocuments } from "yaml";
+import { loadSpec } from "../src/spec/load.js";
+import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
+import { baseValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
+import { buildValues, commandArgs, type ServiceValues } from "../src/targets/kubernetes/values.js";
+import { goJson } from "../src/targets/kubernetes/objects.js";
+import type { K8sObject } from "../src/targets/kubernetes/objects.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
+
+const render = (name: string) => kubernetesTarget.render(loadExample(name).project, exampleContext(name));
+const specOf = (text: string) => loadSpec("gantry.yaml", text);
+const objectsIn = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as K8sObject);
+
+/**
+ * A temporary directory inside the repository's work tree (under the ignored node_modules/.cache), so
+ * that `gantry synth` finds its git root there as it does for real specs.
+ */
+function gitTempDir(files: Record<string, string>): { dir: string; cleanup: () => void } {
+  const parent = join(REPO_ROOT, "node_modules", ".cache");
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, "gantry-k8s-test-"));
+  for (const [f, content] of Object.entries(files)) writeFileSync(join(dir, f), content);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const MINIMAL = (extra = "") => `name: shop
+services:
+  api:
+    build: ./api
+    port: 8000
+    health: /health
+    uses: [db]
+postgres:
+  db: { version: 16 }
+${extra}`;
+
+describe("kubernetes target: examples", () => {
+  for (const name of EXAMPLES) {
+    it(`${name}: synthesizes without errors and matches the golden tree`, () => {
+      const { project } = loadExample(name);
+      const problems = kubernetesTarget
+        .check(project, exampleContext(name))
+        .filter((p) => (p.severity ?? "error") === "error");
+      assert.deepEqual(problems, []);
+      expectGoldenTree(kubernetesTarget, name, render(name));
+    });
+    it(`${name}: byte-identical across runs`, () => {
+      assert.deepEqual(render(name), render(name));
+    });
+  }
+
+  it("todo: one chart, a values file and rendered manifests per environment, the bootstrap", () => {
+    const tree = render("todo");
+    for (const f of [
+      "chart/Chart.yaml",
+      "chart/values.yaml",
+      "chart/values-staging.yaml",
+      "chart/values-production.yaml",
+      "chart/values.schema.json",
+      "chart/templates/_helpers.tpl",
+      "chart/templates/NOTES.txt",
+      "chart/templates/backend-deployment.yaml",
+      "cluster-bootstrap/install.sh",
+      "cluster-bootstrap/README.md",
+      "cluster-bootstrap/cert-manager/cluster-issuers.yaml",
+      "cluster-bootstrap/namespaces/staging.yaml",
+      "cluster-bootstrap/dapr/configuration-production.yaml",
+    ]) {
+      assert.ok(tree[f] !== undefined, `missing ${f}`);
+    }
+    // In-cluster PostgreSQL only where the spec says so (staging).
+    assert.ok(tree["rendered/staging/postgres-db-statefulset.yaml"]);
+    assert.equal(tree["rendered/production/postgres-db-statefulset.yaml"], undefined);
+    // No template hard-codes a namespace.
+    for (const [f, text] of Object.entries(tree))
+      if (f.startsWith("chart/templates/")) assert.doesNotMatch(text, /namespace: (staging|production)/, f);
+  });
+
+  it("todo production: the Deployment of backend is what the issue asks for", () => {
+    const [d] = objectsIn(render("todo")["rendered/production/backend-deployment.yaml"]!);
+    const spec = d!.spec as Record<string, any>;
+    assert.equal(d!.metadata.namespace, "production");
+    assert.deepEqual(spec.strategy, {
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    assert.equal(spec.replicas, undefined, "the HPA owns the replica count");
+    const pod = spec.template.spec;
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.ok(pod.terminationGracePeriodSeconds > pod.containers[0].lifecycle.preStop.sleep.seconds);
+    assert.equal(pod.topologySpreadConstraints.length, 2);
+    const c = pod.containers[0];
+    assert.equal(c.image, "ghcr.io/hackathon/todo/backend:0.1.0");
+    assert.deepEqual(c.securityContext.capabilities, { drop: ["ALL"] });
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.deepEqual(c.command, ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "$(PORT)"]);
+    assert.ok(c.livenessProbe && c.readinessProbe && c.startupProbe);
+    assert.deepEqual(
+      c.env.map((e: any) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]),
+      [
+        ["BETTER_AUTH_SECRET", "app-secrets", "BETTER_AUTH_SECRET"],
+        ["DATABASE_URL", "app-secrets", "DATABASE_URL"],
+        ["OPENAI_API_KEY", "app-secrets", "OPENAI_API_KEY"],
+      ],
+    );
+    assert.equal(pod.imagePullSecrets[0].name, "ghcr-pull-secret");
+    assert.equal(spec.template.metadata.annotations["dapr.io/app-id"], "backend");
+    assert.match(spec.template.metadata.annotations["checksum/config"], /^[0-9a-f]{64}$/);
+  });
+
+  it("todo production: HPA behaviour, PDB, Ingress with TLS and the issuer, CronJob-free", () => {
+    const tree = render("todo");
+    const [h] = objectsIn(tree["rendered/production/backend-hpa.yaml"]!);
+    assert.deepEqual((h!.spec as any).behavior, {
+      scaleUp: { stabilizationWindowSeconds: 60, policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] },
+      scaleDown: {
+        stabilizationWindowSeconds: 300,
+        policies: [{ type: "Pods", value: 1, periodSeconds: 120 }],
+      },
+    });
+    assert.ok(tree["rendered/production/backend-pdb.yaml"]);
+    assert.equal(tree["rendered/staging/backend-pdb.yaml"], undefined, "one replica in staging: no PDB");
+    const [ing] = objectsIn(tree["rendered/production/backend-ingress.yaml"]!);
+    assert.equal(ing!.metadata.annotations!["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+    assert.deepEqual((ing!.spec as any).tls, [
+      { hosts: ["todo.example.com"], secretName: "backend-todo-example-com-tls" },
+    ]);
+    const [stagingIng] = objectsIn(tree["rendered/staging/backend-ingress.yaml"]!);
+    assert.equal(stagingIng!.metadata.annotations!["cert-manager.io/cluster-issuer"], "letsencrypt-staging");
+    const [pubsub] = objectsIn(tree["rendered/production/dapr-pubsub.yaml"]!);
+    assert.equal((pubsub!.spec as any).type, "pubsub.kafka");
+    const meta = (pubsub!.spec as any).metadata as {
+      name: string;
+      value?: string;
+      secretKeyRef?: { key: string };
+    }[];
+    for (const n of ["brokers", "saslUsername", "saslPassword"]) {
+      const m = meta.find((x) => x.name === n)!;
+      assert.equal(m.value, undefined, `${n} must come from the Secret`);
+      assert.ok(m.secretKeyRef?.key);
+    }
+  });
+
+  it("augeo: the cleanup job is a CronJob that never overlaps", () => {
+    const [cj] = objectsIn(render("augeo")["rendered/production/cleanup-cronjob.yaml"]!);
+    assert.equal((cj!.spec as any).concurrencyPolicy, "Forbid");
+    assert.equal((cj!.spec as any).schedule, "0 3 * * *");
+  });
+
+  it("values.yaml plus values-<env>.yaml merge back to each environment's values", () => {
+    const { project } = loadExample("augeo");
+    const all = project.environments.map(buildValues);
+    const base = baseValues(all);
+    for (const v of all) {
+      const merged = mergeValues(base, valuesDiff(v as unknown as Record<string, unknown>, base));
+      assert.deepEqual(merged, v);
+    }
+  });
+});
+
+describe("kubernetes target: rules", () => {
+  it("composes images as <registry>/<service> when the registry ends with the app name, else <registry>/<app>/<service>", () => {
+    const withRegistry = (registry: string) =>
+      buildValues(
+        specOf(MINIMAL(`targets:\n  kubernetes: { registry: ${registry} }\n`)).project.environments[0]!,
+      );
+    assert.equal(withRegistry("ghcr.io/acme/shop").services.api!.image, "ghcr.io/acme/shop/api");
+    assert.equal(withRegistry("ghcr.io/acme").services.api!.image, "ghcr.io/acme/shop/api");
+    const fromRepo = buildValues(specOf(MINIMAL("ci: { repository: Acme/Shop }\n")).project.environments[0]!);
+    assert.equal(fromRepo.services.api!.image, "ghcr.io/acme/shop/api");
+  });
+
+  it("injects DATABASE_URL for one PostgreSQL, DATABASE_URL_<NAME> for several, from the Secret", () => {
+    const one = buildValues(specOf(MINIMAL()).project.environments[0]!).services.api!;
+    assert.deepEqual(one.secretEnv, [{ name: "DATABASE_URL", key: "DATABASE_URL" }]);
+    const two = buildValues(
+      specOf(`name: shop
+services:
+  api: { build: ./api, port: 8000, health: /health, uses: [main, audit-log, cache] }
+postgres:
+  main: { version: 16 }
+  audit-log: { version: 16 }
+redis:
+  cache: {}
+`).project.environments[0]!,
+    ).services.api!;
+    assert.deepEqual(
+      two.secretEnv.map((e) => e.key),
+      ["DATABASE_URL_AUDIT_LOG", "DATABASE_URL_MAIN", "REDIS_URL"],
+    );
+  });
+
+  it("turns a spec command into Kubernetes command words", () => {
+    assert.deepEqual(commandArgs("uvicorn app:app --port $PORT"), [
+      "uvicorn",
+      "app:app",
+      "--port",
+      "$(PORT)",
+    ]);
+    assert.deepEqual(commandArgs(`python -c "print('a b')"`), ["python", "-c", "print('a b')"]);
+    assert.deepEqual(commandArgs("npm run migrate && node server.js"), [
+      "/bin/sh",
+      "-c",
+      "npm run migrate && node server.js",
+    ]);
+  });
+
+  it("prints the checksum input as Helm's toJson does", () => {
+    assert.equal(goJson({ b: "2", a: "<x&y>" }), '{"a":"\\u003cx\\u0026y\\u003e","b":"2"}');
+  });
+
+  it("requires a registry when targets.kubernetes is set and services are built from source", () => {
+    const { project } = specOf(MINIMAL("targets:\n  kubernetes: { provider: eks }\n"));
+    assert.deepEqual(kubernetesTarget.check(project, exampleContext("todo")), [
+      {
+        path: "targets.kubernetes.registry",
+        message:
+          "services `api` are built from source, but nothing says which registry their images are pushed to",
+        hint: "set targets.kubernetes.registry (such as ghcr.io/acme), or ci.repository to use its GitHub Container Registry, or give each service an `image`",
+      },
+    ]);
+  });
+
+  it("warns, and uses a local registry, when no kubernetes target settings exist at all", () => {
+    const { project } = specOf(MINIMAL());
+    assert.deepEqual(kubernetesTarget.check(project, exampleContext("todo")), [
+      {
+        severity: "warning",
+        path: "services.api.build",
+        message:
+          "no registry is set, so images are pulled from localhost:5000 (a local registry, as kind and k3d use)",
+        hint: "set targets.kubernetes.registry, or ci.repository, for a real cluster",
+      },
+    ]);
+    assert.equal(buildValues(project.environments[0]!).services.api!.image, "localhost:5000/shop/api");
+  });
+
+  it("reports a missing registry as a positioned spec error through the CLI", async () => {
+    const { dir, cleanup } = gitTempDir({
+      "gantry.yaml": MINIMAL("targets:\n  kubernetes: { provider: eks }\n"),
+    });
+    try {
+      const r = await runCli(["synth", "kubernetes", dir]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.err,
+        /gantry\.yaml:11:3 targets\.kubernetes\.registry: services `api` are built from source, but nothing says which registry their images are pushed to \(kubernetes target\)/,
+      );
+      assert.match(r.err, /hint: set targets\.kubernetes\.registry \(such as ghcr\.io\/acme\)/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("--check exits 1 and names the files that differ, then 0 once written", async () => {
+    const { dir, cleanup } = gitTempDir({ "gantry.yaml": MINIMAL("ci: { repository: acme/shop }\n") });
+    try {
+      const out = join(dir, "out");
+      assert.equal((await runCli(["synth", "kubernetes", dir, "--out", out])).code, 0);
+      const ok = await runCli(["synth", "kubernetes", dir, "--out", out, "--check"]);
+      assert.equal(ok.code, 0, ok.err);
+      const f = join(out, "chart/values.yaml");
+      writeFileSync(f, `${readFileSync(f, "utf8")}# edited\n`);
+      const bad = await runCli(["synth", "kubernetes", dir, "--out", out, "--check"]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.err, /changed: chart\/values\.yaml/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("gives services with domains an ingress-controller rule and everything a default deny", () => {
+    const v = buildValues(loadExample("todo", "production").project.environments[0]!);
+    const frontend = v.services.frontend as ServiceValues;
+    assert.equal(frontend.network.fromIngressController, true);
+    assert.equal((v.services.mcp as ServiceValues).network.fromIngressController, false);
+    const tree = render("todo");
+    const [deny] = objectsIn(tree["rendered/production/networkpolicy-default-deny.yaml"]!);
+    assert.deepEqual(deny!.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  });
+});
