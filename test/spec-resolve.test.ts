@@ -203,7 +203,7 @@ describe("alert rules", () => {
       () => loadSpec("gantry.yaml", spec("    disk: { for: 5m }\n")),
       (e: unknown) =>
         e instanceof SpecError &&
-        e.problems.map((p) => p.message).join("|") === "`metric` is required|`above` is required",
+        e.problems.map((p) => p.message).join("|") === "`above` is required|`metric` is required",
     );
     const m = loadSpec("gantry.yaml", spec("    slow: { metric: latency_p95, above: 2000 }\n")).project
       .environments[0]!;

@@ -72,7 +72,6 @@ const Size = Enum(["xs", "s", "m", "l", "xl"], {
     "A size class that each target maps to its own SKU (see docs/spec.md, 'Sizes'): xs for development, s and m for small production, l and xl for heavy load.",
 });
 
-const Severity = Enum(["info", "warning", "critical"], { description: "How urgent the alert is." });
 
 // ---------------------------------------------------------------------------------------------
 // Services
