@@ -340,3 +340,8 @@ export const CASES: Case[] = [
     ],
   },
 ];
+CASES.push({
+  name: "percent sign",
+  spec: "name: shop\nservices:\n  api: { image: nginx, port: 80, scale: { max: 3, cpu: 70% } }\n",
+  expect: ['gantry.yaml:3:56 services.api.scale.cpu: expected a percentage from 1 to 100, got "70%"'],
+});

@@ -233,6 +233,13 @@ function typeHint(schema: JsonSchema, value: unknown): string | undefined {
   ) {
     return "remove the quotes to write a number";
   }
+  if (
+    typeof value === "string" &&
+    (types.includes("integer") || types.includes("number")) &&
+    /^\s*\d+(\.\d+)?\s*%\s*$/.test(value)
+  ) {
+    return `write the number without %: ${value.replace(/[%\s]/g, "")}`;
+  }
   if (typeof value === "string" && types.includes("boolean") && /^(yes|no|on|off|true|false)$/i.test(value)) {
     return "write true or false without quotes";
   }

@@ -34,6 +34,7 @@ const Duration = (description: string, dflt?: string) =>
     description,
     pattern: DURATION_PATTERN,
     "x-expected": "a duration such as 30s, 5m, 1h or 7d",
+    "x-hint": "a number followed by s, m, h or d, with no space",
     ...(dflt ? { default: dflt } : {}),
   });
 
@@ -71,7 +72,6 @@ const Size = Enum(["xs", "s", "m", "l", "xl"], {
   description:
     "A size class that each target maps to its own SKU (see docs/spec.md, 'Sizes'): xs for development, s and m for small production, l and xl for heavy load.",
 });
-
 
 // ---------------------------------------------------------------------------------------------
 // Services
