@@ -18,7 +18,12 @@ export interface ExecOptions {
 
 export function exec(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const options: SpawnOptions = { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], shell: false };
+    const options: SpawnOptions = {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+      shell: false,
+    };
     const child = spawn(command, args, options);
     let stdout = "";
     let stderr = "";
@@ -42,5 +47,63 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
     // A child that exits without reading its input closes the pipe: that EPIPE is not an error of ours.
     child.stdin?.on("error", () => undefined);
     child.stdin?.end(opts.input ?? "");
+  });
+}
+
+export interface SpawnProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (used to run PostgreSQL, which refuses root, when Gantry runs as root). */
+  uid?: number;
+  gid?: number;
+  /** Start in its own process group and keep running after Gantry exits (the background supervisor). */
+  detached?: boolean;
+  /** "pipe" (read stdout/stderr from the handle), "ignore", or a file descriptor both streams are written to. */
+  output?: "pipe" | "ignore" | number;
+}
+
+export interface SpawnedProcess {
+  pid: number;
+  stdout: NodeJS.ReadableStream | null;
+  stderr: NodeJS.ReadableStream | null;
+  /** Resolves with the exit code (or 128 + signal number style code -1 with the signal name) once the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill: (signal?: NodeJS.Signals) => boolean;
+  /** Lets Gantry exit while the process keeps running. */
+  unref: () => void;
+}
+
+/** Starts a long-running process (a service instance, a database server) without a shell. */
+export function spawnProcess(
+  command: string,
+  args: readonly string[],
+  opts: SpawnProcessOptions = {},
+): Promise<SpawnedProcess> {
+  return new Promise((resolve, reject) => {
+    const out = opts.output ?? "pipe";
+    const options: SpawnOptions = {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["ignore", out, out],
+      shell: false,
+      detached: opts.detached ?? false,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+    };
+    const child = spawn(command, args, options);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+      child.on("exit", (code, signal) => res({ code, signal }));
+    });
+    child.once("error", (e) => reject(e));
+    child.once("spawn", () => {
+      resolve({
+        pid: child.pid!,
+        stdout: child.stdout,
+        stderr: child.stderr,
+        exited,
+        kill: (signal = "SIGTERM") => child.kill(signal),
+        unref: () => child.unref(),
+      });
+    });
   });
 }

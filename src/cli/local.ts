@@ -1,0 +1,678 @@
+// The local runtime's commands: up, deploy, rollback, releases, status, logs, down, destroy, secrets.
+// Thin: they read the spec and the environment here, and leave the work to src/engine/local.
+import type { Command } from "commander";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  openSync,
+  readSync,
+  closeSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { AppModel } from "../model/types.js";
+import { UserError } from "../spec/problems.js";
+import type { Io } from "./main.js";
+import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
+import { envPaths, type EnvPaths } from "../engine/local/paths.js";
+import { acquireLock, type Lock } from "../engine/local/lock.js";
+import { loadKey, SecretStore, redactor, SECRET_NAME } from "../engine/local/secrets.js";
+import {
+  buildRelease,
+  checkBinaries,
+  liveState,
+  recoverReleases,
+  releaseById,
+  requestRollout,
+  startSupervisor,
+  stopSupervisor,
+} from "../engine/local/client.js";
+import { listReleases } from "../engine/local/release.js";
+import { publicUrls } from "../engine/local/routing.js";
+import { formatPlan, planDeploy } from "../engine/local/plan.js";
+import { readState, type SupervisorState } from "../engine/local/state.js";
+import { pidAlive } from "../engine/local/fsutil.js";
+
+interface Target {
+  loc: SpecLocation;
+  model: AppModel;
+  paths: EnvPaths;
+}
+
+function target(path: string | undefined, env: string | undefined, io: Io): Target {
+  const loc = locateSpec(path, io.cwd);
+  const { project } = readSpec(loc, env);
+  const model = project.environments[0]!;
+  return { loc, model, paths: envPaths(loc.dir, model.environment.name) };
+}
+
+/** For commands that work without a valid spec (status, logs, down, destroy): the app dir and the environment. */
+function targetLoose(
+  path: string | undefined,
+  env: string | undefined,
+  io: Io,
+): { loc: SpecLocation; paths: EnvPaths } {
+  const loc = locateSpec(path, io.cwd);
+  let name = env;
+  if (!name) {
+    try {
+      name = readSpec(loc).project.environments[0]?.environment.name;
+    } catch {
+      const dirs = existsSync(join(loc.dir, ".gantry"))
+        ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
+            statSync(join(loc.dir, ".gantry", d)).isDirectory(),
+          )
+        : [];
+      name = dirs[0];
+    }
+  }
+  if (!name) throw new UserError("cannot tell which environment to use", "pass --env NAME");
+  return { loc, paths: envPaths(loc.dir, name) };
+}
+
+function store(paths: EnvPaths): SecretStore {
+  return new SecretStore(paths.secrets, loadKey(paths.keyFile, process.env.GANTRY_SECRETS_KEY)!);
+}
+
+function secretRedactor(paths: EnvPaths): (s: string) => string {
+  try {
+    const s = store(paths);
+    return redactor(Object.fromEntries(s.names(true).map((n) => [n, s.get(n) ?? ""])));
+  } catch {
+    return (t) => t;
+  }
+}
+
+function lock(paths: EnvPaths, command: string, io: Io): Lock {
+  const l = acquireLock(paths.lock, command);
+  if (l.recovered) {
+    io.err(
+      `note: took over a stale lock left by \`gantry ${l.recovered.command}\` (pid ${l.recovered.pid}, which is gone)\n`,
+    );
+  }
+  const fixed = recoverReleases(paths, readState(paths)?.release);
+  if (fixed.length > 0)
+    io.err(
+      `note: marked interrupted release${fixed.length === 1 ? "" : "s"} ${fixed.join(", ")} as failed\n`,
+    );
+  return l;
+}
+
+function progress(io: Io): (line: string) => void {
+  const t0 = Date.now();
+  return (line) => io.err(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
+}
+
+function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
+  if (!st.proxyPort) return;
+  for (const u of publicUrls(model, st.proxyPort)) io.out(`  ${u.service.padEnd(12)} ${u.url}\n`);
+}
+
+function fail(io: Io, r: { message: string; logs: string[] }): never {
+  if (r.logs.length > 0) io.err(`--- last log lines ---\n${r.logs.join("\n")}\n`);
+  throw new UserError(
+    r.message,
+    "see `gantry logs` and `gantry releases`; the previous release is still serving",
+  );
+}
+
+async function deployNew(t: Target, io: Io, kind: "up" | "deploy"): Promise<void> {
+  const p = progress(io);
+  const s = store(t.paths);
+  const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths));
+  p(`rolling out ${release.id}`);
+  const r = await requestRollout(t.paths, release.id, "deploy", p);
+  if (!r.ok) fail(io, r);
+  const st = (await liveState(t.paths)) ?? readState(t.paths)!;
+  io.out(
+    `${kind === "up" ? `${t.model.name} (${t.model.environment.name}) is up` : `deployed ${release.id}`}: ${r.message}\n`,
+  );
+  printUrls(io, t.model, st);
+}
+
+async function attach(paths: EnvPaths, io: Io): Promise<void> {
+  io.err("attached: streaming logs; press Ctrl-C to stop the app\n");
+  const stop = new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  const follower = followLogs(paths, undefined, io);
+  await stop;
+  follower.stop();
+  await stopSupervisor(paths, progress(io));
+}
+
+function logFiles(paths: EnvPaths, service: string | undefined): string[] {
+  if (!existsSync(paths.logs)) return [];
+  const all = readdirSync(paths.logs)
+    .filter((f) => f.endsWith(".log"))
+    .sort();
+  if (!service)
+    return all
+      .filter((f) => f !== "supervisor.log" && !f.startsWith("postgres") && !f.startsWith("redis-"))
+      .map((f) => join(paths.logs, f));
+  const f = all.find((x) => x === `${service}.log`);
+  if (!f)
+    throw new UserError(
+      `no logs for ${service}`,
+      `logs exist for: ${all.map((x) => x.replace(/\.log$/, "")).join(", ") || "nothing yet"}`,
+    );
+  return [join(paths.logs, f)];
+}
+
+function lastLines(file: string, n: number): string[] {
+  const text = readFileSync(file, "utf8");
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .slice(-n);
+}
+
+function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
+  const offsets = new Map<string, number>();
+  for (const f of logFiles(paths, service)) offsets.set(f, statSync(f).size);
+  const prefix = (f: string) =>
+    service
+      ? ""
+      : `${f
+          .split("/")
+          .pop()!
+          .replace(/\.log$/, "")
+          .padEnd(10)} `;
+  const timer = setInterval(() => {
+    let files: string[] = [];
+    try {
+      files = logFiles(paths, service);
+    } catch {
+      return;
+    }
+    for (const f of files) {
+      const size = statSync(f).size;
+      const from = offsets.get(f) ?? 0;
+      if (size <= from) {
+        offsets.set(f, size);
+        continue;
+      }
+      const fd = openSync(f, "r");
+      const buf = Buffer.alloc(size - from);
+      readSync(fd, buf, 0, buf.length, from);
+      closeSync(fd);
+      const text = buf.toString("utf8");
+      const end = text.lastIndexOf("\n") + 1;
+      offsets.set(f, from + Buffer.byteLength(text.slice(0, end)));
+      for (const l of text.slice(0, end).split("\n")) if (l) io.out(`${prefix(f)}${l}\n`);
+    }
+  }, 250);
+  return { stop: () => clearInterval(timer) };
+}
+
+function age(iso: string | undefined): string {
+  if (!iso) return "-";
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
+}
+
+async function readSecretValue(name: string, io: Io): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) chunks.push(c as Buffer);
+    // One trailing newline (from `echo` or a heredoc) is not part of the value.
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .replace(/\r?\n$/, "");
+  }
+  io.err(`value for ${name} (input hidden): `);
+  stdin.setRawMode(true);
+  stdin.resume();
+  stdin.setEncoding("utf8");
+  return new Promise((resolve, reject) => {
+    let value = "";
+    const onData = (d: string) => {
+      for (const ch of d) {
+        if (ch === "\r" || ch === "\n") {
+          done();
+          resolve(value);
+          return;
+        }
+        if (ch === "\u0003") {
+          done();
+          reject(new UserError("cancelled"));
+          return;
+        }
+        if (ch === "\u007f") value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    const done = () => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      io.err("\n");
+    };
+    stdin.on("data", onData);
+  });
+}
+
+async function confirm(question: string, io: Io): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  io.err(`${question} [y/N] `);
+  process.stdin.resume();
+  process.stdin.setEncoding("utf8");
+  const answer = await new Promise<string>((resolve) =>
+    process.stdin.once("data", (d: string) => resolve(d)),
+  );
+  process.stdin.pause();
+  return /^y(es)?\s*$/i.test(answer.trim());
+}
+
+export function registerLocal(program: Command, io: Io): void {
+  program
+    .command("up")
+    .description(
+      "Run the app on this machine: PostgreSQL, Redis, topics, every service and a proxy, in the background.",
+    )
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("-p, --port <port>", "proxy port (default: the last one used, else a free one)")
+    .option("-a, --attach", "stay in the foreground and stream the logs; Ctrl-C stops the app")
+    .action(async (path: string, opts: { env?: string; port?: string; attach?: boolean }) => {
+      const t = target(path, opts.env, io);
+      await checkBinaries(t.model, process.env.PATH);
+      const l = lock(t.paths, "up", io);
+      try {
+        const live = await liveState(t.paths);
+        if (live?.release) {
+          io.out(
+            `${t.model.name} (${t.model.environment.name}) is already running release ${live.release}; \`gantry deploy\` rolls out changes\n`,
+          );
+          printUrls(io, t.model, live);
+        } else {
+          if (!live) {
+            loadKey(t.paths.keyFile, process.env.GANTRY_SECRETS_KEY);
+            await startSupervisor(t.paths, t.model, process.env, {
+              ...(opts.port ? { proxyPort: Number(opts.port) } : {}),
+              ...(process.env.GANTRY_CRASH_WATCH_MS
+                ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
+                : {}),
+              progress: progress(io),
+            });
+          }
+          await deployNew(t, io, "up");
+        }
+      } finally {
+        l.release();
+      }
+      if (opts.attach) await attach(t.paths, io);
+    });
+
+  program
+    .command("deploy")
+    .description(
+      "Build a new release and roll it out with zero downtime; a failed release is stopped and the old one keeps serving.",
+    )
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("--plan", "print what the deploy would do, and do nothing")
+    .action(async (path: string, opts: { env?: string; plan?: boolean }) => {
+      const t = target(path, opts.env, io);
+      if (opts.plan) {
+        const st = readState(t.paths);
+        const current = {
+          ...(st?.release ? { release: st.release } : {}),
+          instances: (st?.instances ?? [])
+            .filter((i) => i.serving)
+            .map((i) => ({ id: i.id, service: i.service })),
+        };
+        io.out(formatPlan(planDeploy(t.model, "(next)", current)));
+        return;
+      }
+      const l = lock(t.paths, "deploy", io);
+      try {
+        const live = await liveState(t.paths);
+        if (!live)
+          throw new UserError(
+            `${t.model.name} (${t.model.environment.name}) is not running`,
+            "start it with `gantry up`",
+          );
+        await deployNew(t, io, "deploy");
+      } finally {
+        l.release();
+      }
+    });
+
+  program
+    .command("rollback")
+    .description(
+      "Deploy an earlier release again (default: the one before the serving release), through the same health-gated path.",
+    )
+    .argument("[release]", "release id such as v3 (see `gantry releases`)")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action(async (release: string | undefined, path: string, opts: { env?: string }) => {
+      if (release && !/^v\d+$/.test(release)) {
+        path = release;
+        release = undefined;
+      }
+      const { paths } = targetLoose(path, opts.env, io);
+      const l = lock(paths, "rollback", io);
+      try {
+        const live = await liveState(paths);
+        if (!live) throw new UserError("the app is not running", "start it with `gantry up`");
+        let id = release;
+        if (!id) {
+          const candidates = listReleases(paths).filter(
+            (r) => r.id !== live.release && r.activations.length > 0 && r.status !== "failed",
+          );
+          const earlier = candidates.filter(
+            (r) => Number(r.id.slice(1)) < Number((live.release ?? "v0").slice(1)),
+          );
+          id = (earlier.at(-1) ?? candidates.at(-1))?.id;
+          if (!id)
+            throw new UserError(
+              "there is no earlier release to roll back to",
+              "run `gantry releases` to see them",
+            );
+        }
+        const rec = releaseById(paths, id);
+        if (rec.id === live.release) throw new UserError(`${id} is already serving`);
+        const p = progress(io);
+        p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
+        const r = await requestRollout(paths, rec.id, "rollback", p);
+        if (!r.ok) fail(io, r);
+        io.out(`rolled back to ${id}: ${r.message}\n`);
+      } finally {
+        l.release();
+      }
+    });
+
+  program
+    .command("releases")
+    .description("List the releases of an environment, newest last, with their status.")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action((path: string, opts: { env?: string }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      const serving = readState(paths)?.release;
+      const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "REASON"]];
+      for (const r of listReleases(paths))
+        rows.push([
+          `${r.id}${r.id === serving ? " *" : ""}`,
+          r.status,
+          r.createdAt,
+          r.activations.at(-1) ?? "-",
+          r.reason ?? "",
+        ]);
+      if (rows.length === 1) {
+        io.out("no releases yet; `gantry up` makes the first\n");
+        return;
+      }
+      io.out(table(rows));
+    });
+
+  program
+    .command("status")
+    .description("Show services, instances, health, release, ports, uptime and restarts.")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("--json", "print the state as JSON")
+    .action(async (path: string, opts: { env?: string; json?: boolean }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      const live = await liveState(paths);
+      const st = live ?? readState(paths);
+      if (opts.json) {
+        io.out(JSON.stringify({ running: live !== undefined, ...(st ?? {}) }, null, 2) + "\n");
+        return;
+      }
+      if (!live) {
+        io.out(
+          `${paths.env}: not running${st?.release ? ` (last release ${st.release})` : ""}; \`gantry up\` starts it\n`,
+        );
+        return;
+      }
+      io.out(
+        `${paths.env}: running release ${live.release ?? "none"}${live.deploying ? `, deploying ${live.deploying}` : ""}; supervisor pid ${live.pid}, up ${age(live.startedAt)}\n`,
+      );
+      if (live.proxyPort) io.out(`proxy: http://127.0.0.1:${live.proxyPort}/\n`);
+      const rows = [
+        ["SERVICE", "INSTANCE", "STATUS", "READY", "PORT", "PID", "UPTIME", "RESTARTS", "LAST EXIT"],
+      ];
+      if (live.postgres)
+        rows.push([
+          "postgres",
+          `postgres ${live.postgres.version ?? ""}`.trim(),
+          pidAlive(live.postgres.pid) ? "running" : "down",
+          "-",
+          String(live.postgres.port),
+          String(live.postgres.pid),
+          age(live.startedAt),
+          "0",
+          "",
+        ]);
+      for (const [n, r] of Object.entries(live.redis))
+        rows.push([
+          "redis",
+          n,
+          pidAlive(r.pid) ? "running" : "down",
+          "-",
+          String(r.port),
+          String(r.pid),
+          age(live.startedAt),
+          "0",
+          "",
+        ]);
+      if (live.daprPort)
+        rows.push([
+          "pubsub",
+          "dapr-api",
+          "running",
+          "-",
+          String(live.daprPort),
+          String(live.pid),
+          age(live.startedAt),
+          "0",
+          "",
+        ]);
+      for (const i of [...live.instances].sort((a, b) => a.id.localeCompare(b.id))) {
+        rows.push([
+          i.service,
+          `${i.id}${i.serving ? "" : " (new)"}`,
+          i.status,
+          i.ready ? "yes" : "no",
+          i.port ? String(i.port) : "-",
+          i.pid ? String(i.pid) : "-",
+          i.pid ? age(i.startedAt) : "-",
+          String(i.restarts),
+          i.lastExit ?? "",
+        ]);
+      }
+      io.out(table(rows));
+      const loops = live.instances.filter((i) => i.status === "crash-loop");
+      if (loops.length > 0)
+        io.out(
+          `\ncrash loop: ${loops.map((i) => i.id).join(", ")}; see \`gantry logs ${loops[0]!.service}\`\n`,
+        );
+    });
+
+  program
+    .command("logs")
+    .description("Print a service's logs (all services without a name); -f follows them.")
+    .argument("[service]", "service name (or postgres, redis-<name>, supervisor)")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("-f, --follow", "keep printing new lines")
+    .option("-n, --lines <n>", "how many lines to print first", "100")
+    .action(
+      async (
+        service: string | undefined,
+        path: string,
+        opts: { env?: string; follow?: boolean; lines: string },
+      ) => {
+        if (
+          service &&
+          path === "." &&
+          (service.includes("/") ||
+            existsSync(join(io.cwd, service, "gantry.yaml")) ||
+            service.endsWith(".yaml"))
+        ) {
+          path = service;
+          service = undefined;
+        }
+        const { paths } = targetLoose(path, opts.env, io);
+        const n = Number(opts.lines) || 100;
+        const files = logFiles(paths, service);
+        const lines: string[] = [];
+        for (const f of files)
+          for (const l of lastLines(f, n))
+            lines.push(
+              service
+                ? l
+                : `${f
+                    .split("/")
+                    .pop()!
+                    .replace(/\.log$/, "")
+                    .padEnd(10)} ${l}`,
+            );
+        // Lines start with an ISO time after the optional service column: sort merged logs by it.
+        if (!service) lines.sort((a, b) => a.slice(11).localeCompare(b.slice(11)));
+        for (const l of lines.slice(-n)) io.out(`${l}\n`);
+        if (opts.follow) {
+          const f = followLogs(paths, service, io);
+          await new Promise<void>((resolve) => {
+            process.once("SIGINT", () => resolve());
+            process.once("SIGTERM", () => resolve());
+          });
+          f.stop();
+        }
+      },
+    );
+
+  program
+    .command("down")
+    .description("Stop the app and everything it runs; data (databases, Redis, releases, secrets) is kept.")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action(async (path: string, opts: { env?: string }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      const l = lock(paths, "down", io);
+      try {
+        const stopped = await stopSupervisor(paths, progress(io));
+        io.out(
+          stopped
+            ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
+            : `${paths.env}: not running\n`,
+        );
+      } finally {
+        l.release();
+      }
+    });
+
+  program
+    .command("destroy")
+    .description(
+      "Stop the app and delete its data: databases, Redis, releases, logs and secrets of the environment.",
+    )
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action(async (path: string, opts: { env?: string; yes?: boolean }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      if (!opts.yes) {
+        const ok = await confirm(
+          `delete every database, Redis data, release and secret of ${paths.env} in ${paths.dir}?`,
+          io,
+        );
+        if (!ok)
+          throw new UserError(
+            "not confirmed; nothing deleted",
+            process.stdin.isTTY ? undefined : "pass --yes to destroy without a prompt",
+          );
+      }
+      const l = lock(paths, "destroy", io);
+      try {
+        await stopSupervisor(paths, progress(io));
+      } finally {
+        l.release();
+      }
+      rmSync(paths.dir, { recursive: true, force: true });
+      const others = existsSync(paths.root)
+        ? readdirSync(paths.root).filter((d) => statSync(join(paths.root, d)).isDirectory())
+        : [];
+      if (others.length === 0) rmSync(paths.root, { recursive: true, force: true });
+      io.out(`${paths.env}: destroyed\n`);
+    });
+
+  const secrets = program
+    .command("secrets")
+    .description("Manage the encrypted secrets the local runtime injects into services.");
+  secrets
+    .command("set")
+    .description(
+      "Set a secret; the value is read from stdin or a hidden prompt, never from the command line.",
+    )
+    .argument("<name>", "secret name, such as STRIPE_API_KEY")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action(async (name: string, path: string, opts: { env?: string }) => {
+      if (!SECRET_NAME.test(name))
+        throw new UserError(
+          `invalid secret name ${JSON.stringify(name)}`,
+          "use letters, digits and underscores, such as STRIPE_API_KEY",
+        );
+      const { paths } = targetLoose(path, opts.env, io);
+      const value = await readSecretValue(name, io);
+      if (value === "")
+        throw new UserError(
+          `no value given for ${name}`,
+          `pipe it in: \`printf %s "$VALUE" | gantry secrets set ${name}\``,
+        );
+      const version = store(paths).set(name, value);
+      io.out(`${name} set (version ${version}) for ${paths.env}; \`gantry deploy\` rolls it out\n`);
+    });
+  secrets
+    .command("list")
+    .description("List the secrets' names and versions (never their values).")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action((path: string, opts: { env?: string }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      const info = existsSync(paths.secrets) ? store(paths).info() : [];
+      if (info.length === 0) {
+        io.out(`no secrets set for ${paths.env}\n`);
+        return;
+      }
+      io.out(
+        table([["NAME", "VERSION", "UPDATED"], ...info.map((s) => [s.name, String(s.version), s.updated])]),
+      );
+    });
+  secrets
+    .command("rm")
+    .description("Remove a secret (every version).")
+    .argument("<name>", "secret name")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .action((name: string, path: string, opts: { env?: string }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      if (!existsSync(paths.secrets) || !store(paths).remove(name))
+        throw new UserError(`no secret ${name} in ${paths.env}`);
+      io.out(`${name} removed from ${paths.env}\n`);
+    });
+}

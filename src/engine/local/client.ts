@@ -1,0 +1,328 @@
+// The command side of the local runtime: builds releases, starts and stops the background supervisor,
+// and asks it for rollouts and status over its Unix socket.
+import http from "node:http";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AppModel } from "../../model/types.js";
+import { UserError } from "../../spec/problems.js";
+import { exec, spawnProcess } from "../../util/exec.js";
+import { splitCommand } from "./command.js";
+import { pidAlive, readJson, writeJsonAtomic } from "./fsutil.js";
+import { findOnPath, findPostgresBin, INSTALL_HINT } from "./infra.js";
+import type { EnvPaths } from "./paths.js";
+import { releaseDir } from "./paths.js";
+import { planDeploy } from "./plan.js";
+import {
+  copyApp,
+  listReleases,
+  nextReleaseId,
+  readRelease,
+  updateRelease,
+  writeRelease,
+  type ReleaseRecord,
+} from "./release.js";
+import type { SecretStore } from "./secrets.js";
+import { readState, type SupervisorState } from "./state.js";
+import type { RolloutEvent } from "./supervisor.js";
+
+export type Progress = (line: string) => void;
+
+/** What child processes inherit: the user's environment without Gantry's own keys. */
+export function childBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || k === "GANTRY_SECRETS_KEY" || k === "NODE_TEST_CONTEXT" || k === "NODE_CHANNEL_FD")
+      continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export function controlRequest(
+  socket: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  onLine?: (line: string) => void,
+  timeoutMs = 5000,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socket, method, path, headers: { "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        let partial = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+          if (onLine) {
+            const lines = (partial + d).split("\n");
+            partial = lines.pop() ?? "";
+            for (const l of lines) if (l.trim()) onLine(l);
+          }
+        });
+        res.on("end", () => {
+          if (onLine && partial.trim()) onLine(partial);
+          resolve({ status: res.statusCode ?? 0, text });
+        });
+        res.on("error", reject);
+      },
+    );
+    if (timeoutMs > 0)
+      req.setTimeout(timeoutMs, () => req.destroy(new Error("the supervisor did not answer in time")));
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+/** The supervisor's state when it is running and answering, else undefined. */
+export async function liveState(p: EnvPaths): Promise<SupervisorState | undefined> {
+  const st = readState(p);
+  if (!st || !pidAlive(st.pid) || !existsSync(p.socket)) return undefined;
+  try {
+    const r = await controlRequest(p.socket, "GET", "/status", undefined, undefined, 10_000);
+    return r.status === 200 ? (JSON.parse(r.text) as SupervisorState) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks that the binaries the spec needs are installed, before anything is started. */
+export async function checkBinaries(model: AppModel, pathEnv: string | undefined): Promise<void> {
+  const missing: string[] = [];
+  if (Object.keys(model.postgres).length > 0 && !(await findPostgresBin(pathEnv)))
+    missing.push("PostgreSQL (initdb, postgres)");
+  if (
+    (Object.keys(model.redis).length > 0 || Object.keys(model.topics).length > 0) &&
+    !findOnPath("redis-server", pathEnv)
+  )
+    missing.push("redis-server");
+  if (missing.length > 0)
+    throw new UserError(
+      `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not installed, and the spec needs ${missing.length === 1 ? "it" : "them"}`,
+      INSTALL_HINT,
+    );
+}
+
+function daemonCommand(): { node: string; args: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ts = here.endsWith(".ts");
+  const daemon = join(dirname(here), ts ? "daemon.ts" : "daemon.js");
+  return { node: process.execPath, args: ts ? ["--import", import.meta.resolve("tsx"), daemon] : [daemon] };
+}
+
+export async function startSupervisor(
+  p: EnvPaths,
+  model: AppModel,
+  env: NodeJS.ProcessEnv,
+  opts: { proxyPort?: number; crashWatchMs?: number; progress: Progress },
+): Promise<SupervisorState> {
+  mkdirSync(p.logs, { recursive: true });
+  writeJsonAtomic(p.model, model);
+  const { node, args } = daemonCommand();
+  const fd = openSync(p.supervisorLog, "a");
+  let proc;
+  try {
+    proc = await spawnProcess(
+      node,
+      [
+        ...args,
+        p.appDir,
+        p.env,
+        String(opts.proxyPort ?? 0),
+        ...(opts.crashWatchMs !== undefined ? [String(opts.crashWatchMs)] : []),
+      ],
+      {
+        cwd: p.appDir,
+        // The supervisor needs the secrets key; it strips it again from what its children inherit.
+        env: {
+          ...childBaseEnv(env),
+          ...(env.GANTRY_SECRETS_KEY ? { GANTRY_SECRETS_KEY: env.GANTRY_SECRETS_KEY } : {}),
+        },
+        detached: true,
+        output: fd,
+      },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  proc.unref();
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  opts.progress(`starting the supervisor (pid ${proc.pid}): PostgreSQL, Redis, pub/sub, proxy`);
+  const started = Date.now();
+  let reported = Date.now();
+  while (Date.now() - started < 180_000) {
+    const st = readState(p);
+    if (st?.pid === proc.pid && st.phase === "running" && existsSync(p.socket)) return st;
+    if (exited || (st?.pid === proc.pid && (st.phase === "failed" || st.phase === "stopped"))) {
+      const tail = readFileSync(p.supervisorLog, "utf8").trim().split("\n").slice(-15).join("\n");
+      throw new UserError(
+        `the supervisor could not start${st?.error ? `: ${st.error}` : ""}\n--- last lines of ${p.supervisorLog} ---\n${tail}`,
+      );
+    }
+    if (Date.now() - reported > 5000) {
+      reported = Date.now();
+      opts.progress(`  still starting (${Math.round((Date.now() - started) / 1000)}s)`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new UserError(`the supervisor did not start within 180s; see ${p.supervisorLog}`);
+}
+
+/** Marks releases that a killed command left half-done as failed. */
+export function recoverReleases(p: EnvPaths, serving: string | undefined): string[] {
+  const fixed: string[] = [];
+  for (const r of listReleases(p)) {
+    if ((r.status === "building" || r.status === "deploying") && r.id !== serving) {
+      updateRelease(p, r.id, { status: "failed", reason: `interrupted while ${r.status}` });
+      fixed.push(r.id);
+    }
+  }
+  return fixed;
+}
+
+function tailOf(text: string, n = 20): string[] {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-n);
+}
+
+/** Runs the build commands and copies the result into a new immutable release. */
+export async function buildRelease(
+  p: EnvPaths,
+  model: AppModel,
+  store: SecretStore,
+  env: NodeJS.ProcessEnv,
+  progress: Progress,
+  redact: (s: string) => string,
+): Promise<ReleaseRecord> {
+  const id = nextReleaseId(p);
+  const now = new Date().toISOString();
+  const record: ReleaseRecord = {
+    id,
+    createdAt: now,
+    updatedAt: now,
+    status: "building",
+    activations: [],
+    secrets: {},
+    model,
+  };
+  mkdirSync(releaseDir(p, id), { recursive: true });
+  writeRelease(p, record);
+  const plan = planDeploy(model, id, { instances: [] });
+  const done = new Set<string>();
+  for (const b of plan.build) {
+    const key = `${b.cwd}\0${b.command}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const started = Date.now();
+    progress(`building ${b.service}: ${b.command}`);
+    const argv = splitCommand(b.command, {});
+    const ticker = setInterval(
+      () => progress(`  still building ${b.service} (${Math.round((Date.now() - started) / 1000)}s)`),
+      10_000,
+    );
+    let r;
+    try {
+      r = await exec(argv[0]!, argv.slice(1), {
+        cwd: join(p.appDir, b.cwd),
+        env: childBaseEnv(env),
+        timeoutMs: 15 * 60_000,
+      });
+    } catch (e) {
+      updateRelease(p, id, {
+        status: "failed",
+        reason: `build of ${b.service} could not start: ${(e as Error).message}`,
+      });
+      throw new UserError(
+        `build of ${b.service} could not start: ${(e as Error).message}`,
+        `check the build command \`${b.command}\``,
+      );
+    } finally {
+      clearInterval(ticker);
+    }
+    if (r.code !== 0) {
+      const reason = `build of ${b.service} failed (exit code ${r.code})`;
+      updateRelease(p, id, { status: "failed", reason });
+      throw new UserError(`${reason}; last lines:\n${tailOf(redact(r.stdout + r.stderr)).join("\n")}`);
+    }
+    progress(`  built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
+  const files = copyApp(p.appDir, join(releaseDir(p, id), "app"));
+  const secrets: Record<string, number> = {};
+  const versions = store.versions();
+  for (const s of Object.values(model.services)) {
+    if (s.type === "static") continue;
+    for (const name of s.secrets) {
+      if (versions[name] === undefined) {
+        updateRelease(p, id, { status: "failed", reason: `secret ${name} is not set` });
+        throw new UserError(
+          `secret ${name} (used by ${s.name}) is not set`,
+          `run \`gantry secrets set ${name}${p.env ? ` --env ${p.env}` : ""}\` and type the value`,
+        );
+      }
+      secrets[name] = versions[name];
+    }
+  }
+  const built = updateRelease(p, id, { status: "built", secrets })!;
+  progress(`release ${id}: ${files} files in .gantry/${p.env}/releases/${id}/`);
+  return built;
+}
+
+export interface RolloutResult {
+  ok: boolean;
+  message: string;
+  logs: string[];
+}
+
+export async function requestRollout(
+  p: EnvPaths,
+  release: string,
+  kind: "deploy" | "rollback",
+  progress: Progress,
+): Promise<RolloutResult> {
+  let final: RolloutEvent | undefined;
+  await controlRequest(
+    p.socket,
+    "POST",
+    "/rollout",
+    { release, kind },
+    (line) => {
+      const e = JSON.parse(line) as RolloutEvent;
+      if (e.type === "step") progress(e.message);
+      else final = e;
+    },
+    0,
+  );
+  if (!final) return { ok: false, message: "the supervisor stopped answering during the rollout", logs: [] };
+  const f: RolloutEvent = final;
+  return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
+}
+
+export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<boolean> {
+  const st = readState(p);
+  if (!st || !pidAlive(st.pid)) return false;
+  progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
+  try {
+    await controlRequest(p.socket, "POST", "/stop", {});
+  } catch {
+    process.kill(st.pid, "SIGTERM");
+  }
+  const deadline = Date.now() + 90_000;
+  while (pidAlive(st.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (pidAlive(st.pid)) process.kill(st.pid, "SIGKILL");
+  return true;
+}
+
+export function releaseById(p: EnvPaths, id: string): ReleaseRecord {
+  const r = readRelease(p, id);
+  if (!r) throw new UserError(`there is no release ${id}`, "run `gantry releases` to list them");
+  return r;
+}
+
+export function readModelSnapshot(p: EnvPaths): AppModel | undefined {
+  return readJson<AppModel>(p.model);
+}

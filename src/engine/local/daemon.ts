@@ -1,0 +1,20 @@
+// Entry point of the background supervisor process, started detached by `gantry up`:
+//   node daemon.js <app-dir> <env> <proxy-port>
+// Its stdout and stderr go to .gantry/<env>/logs/supervisor.log.
+import { envPaths } from "./paths.js";
+import { runSupervisor } from "./supervisor.js";
+import { childBaseEnv } from "./client.js";
+
+const [appDir, env, proxyPort, crashWatch] = process.argv.slice(2);
+if (!appDir || !env) {
+  process.stderr.write("usage: daemon <app-dir> <env> [proxy-port]\n");
+  process.exit(2);
+}
+process.title = `gantry-supervisor ${env}`;
+await runSupervisor({
+  paths: envPaths(appDir, env),
+  baseEnv: childBaseEnv(process.env),
+  ...(process.env.GANTRY_SECRETS_KEY ? { secretsKeyEnv: process.env.GANTRY_SECRETS_KEY } : {}),
+  proxyPort: Number(proxyPort ?? 0) || 0,
+  ...(crashWatch ? { crashWatchMs: Number(crashWatch) } : {}),
+});

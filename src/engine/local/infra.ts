@@ -1,0 +1,308 @@
+// PostgreSQL and Redis for one app environment, run from the machine's own binaries with their data
+// under `.gantry/<env>/`. PostgreSQL refuses to run as root, so when Gantry runs as root the cluster
+// belongs to the `postgres` user (or `nobody`).
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { UserError } from "../../spec/problems.js";
+import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
+
+export function findOnPath(bin: string, pathEnv: string | undefined): string | undefined {
+  for (const dir of (pathEnv ?? "").split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, bin);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+export async function findPostgresBin(pathEnv: string | undefined): Promise<string | undefined> {
+  const candidates: string[] = [];
+  const pgConfig = findOnPath("pg_config", pathEnv);
+  if (pgConfig) {
+    const r = await exec(pgConfig, ["--bindir"], { timeoutMs: 5000 }).catch(() => undefined);
+    if (r?.code === 0) candidates.push(r.stdout.trim());
+  }
+  if (existsSync("/usr/lib/postgresql")) {
+    const versions = readdirSync("/usr/lib/postgresql")
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    candidates.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
+  }
+  const onPath = findOnPath("initdb", pathEnv);
+  if (onPath) candidates.push(join(onPath, ".."));
+  return candidates.find((d) => existsSync(join(d, "initdb")) && existsSync(join(d, "postgres")));
+}
+
+export const INSTALL_HINT =
+  "install them with `sudo apt-get install -y postgresql redis-server` (Debian/Ubuntu) or `brew install postgresql redis` (macOS)";
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+/** The user PostgreSQL runs as when Gantry is root: `postgres` if it exists, else `nobody`. */
+export function postgresUser(): RunAs | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const passwd = readFileSync("/etc/passwd", "utf8")
+      .split("\n")
+      .map((l) => l.split(":"));
+    const entry = passwd.find((f) => f[0] === "postgres") ?? passwd.find((f) => f[0] === "nobody");
+    if (entry) return { uid: Number(entry[2]), gid: Number(entry[3]) };
+  } catch {
+    /* no passwd */
+  }
+  return { uid: 65534, gid: 65534 };
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .slice(-lines - 1)
+      .join("\n");
+  } catch {
+    return "";
+  }
+}
+
+async function waitFor(
+  check: () => Promise<boolean>,
+  proc: SpawnedProcess,
+  timeoutMs: number,
+  what: string,
+  logFile: string,
+): Promise<void> {
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited)
+      throw new UserError(`${what} exited during startup; last lines of ${logFile}:\n${tail(logFile)}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  proc.kill("SIGKILL");
+  throw new UserError(
+    `${what} did not become ready in ${timeoutMs / 1000}s; last lines of ${logFile}:\n${tail(logFile)}`,
+  );
+}
+
+export interface PostgresOptions {
+  binDir: string;
+  dataDir: string;
+  port: number;
+  user: string;
+  password: string;
+  databases: string[];
+  logFile: string;
+  runAs?: RunAs;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess> {
+  const owner = o.runAs;
+  const fresh = !existsSync(join(o.dataDir, "PG_VERSION"));
+  // The parent is created first: a recursive mkdir would give it mode 0700 too, and the postgres user must traverse it.
+  mkdirSync(dirname(o.dataDir), { recursive: true });
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  if (owner) chownSync(o.dataDir, owner.uid, owner.gid);
+  if (fresh) {
+    const pwFile = join(o.dataDir, "..", `.initdb-${process.pid}`);
+    writeFileSync(pwFile, o.password + "\n", { mode: 0o600 });
+    if (owner) chownSync(pwFile, owner.uid, owner.gid);
+    try {
+      const r = await runAs(o, join(o.binDir, "initdb"), [
+        "-D",
+        o.dataDir,
+        "-U",
+        o.user,
+        `--pwfile=${pwFile}`,
+        "-A",
+        "scram-sha-256",
+        "-E",
+        "UTF8",
+        "--no-instructions",
+      ]);
+      if (r.code !== 0) {
+        throw new UserError(
+          `initdb failed for ${o.dataDir}: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ")}`,
+          owner
+            ? "PostgreSQL runs as the postgres user: every directory above .gantry/ must be readable by it (chmod o+x)"
+            : undefined,
+        );
+      }
+    } finally {
+      unlinkSync(pwFile);
+    }
+  }
+  const fd = openSync(o.logFile, "a");
+  let proc: SpawnedProcess;
+  try {
+    proc = await spawnProcess(
+      join(o.binDir, "postgres"),
+      [
+        "-D",
+        o.dataDir,
+        "-p",
+        String(o.port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        "unix_socket_directories=",
+        "-c",
+        "max_connections=200",
+      ],
+      { env: o.env, output: fd, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
+    );
+  } finally {
+    closeSync(fd);
+  }
+  const admin = () =>
+    new pg.Client({
+      host: "127.0.0.1",
+      port: o.port,
+      user: o.user,
+      password: o.password,
+      database: "postgres",
+      connectionTimeoutMillis: 1000,
+    });
+  await waitFor(
+    async () => {
+      const c = admin();
+      try {
+        await c.connect();
+        await c.query("SELECT 1");
+        return true;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    },
+    proc,
+    60_000,
+    "PostgreSQL",
+    o.logFile,
+  );
+  await ensureDatabases({ ...o }, o.databases);
+  return proc;
+}
+
+export async function ensureDatabases(
+  o: { port: number; user: string; password: string },
+  databases: string[],
+): Promise<void> {
+  const c = new pg.Client({
+    host: "127.0.0.1",
+    port: o.port,
+    user: o.user,
+    password: o.password,
+    database: "postgres",
+    connectionTimeoutMillis: 5000,
+  });
+  await c.connect();
+  try {
+    for (const db of databases) {
+      const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [db]);
+      if (r.rowCount === 0) await c.query(`CREATE DATABASE "${db.replace(/"/g, '""')}"`);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+function runAs(o: PostgresOptions, cmd: string, args: string[]) {
+  // exec has no uid option; initdb is short-lived, so it goes through spawnProcess and is collected here.
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+    spawnProcess(cmd, args, { env: o.env, ...(o.runAs ? { uid: o.runAs.uid, gid: o.runAs.gid } : {}) }).then(
+      (p) => {
+        let stdout = "";
+        let stderr = "";
+        p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+        p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        void p.exited.then(({ code }) => resolve({ code: code ?? 1, stdout, stderr }));
+      },
+      reject,
+    );
+  });
+}
+
+export interface RedisOptions {
+  bin: string;
+  dir: string;
+  port: number;
+  persistence: "none" | "rdb" | "aof";
+  logFile: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence">): string[] {
+  return [
+    "--port",
+    String(o.port),
+    "--bind",
+    "127.0.0.1",
+    "--protected-mode",
+    "yes",
+    "--daemonize",
+    "no",
+    "--dir",
+    o.dir,
+    "--appendonly",
+    o.persistence === "aof" ? "yes" : "no",
+    "--save",
+    o.persistence === "none" ? "" : "3600 1 300 100 60 10000",
+  ];
+}
+
+export async function startRedis(o: RedisOptions): Promise<SpawnedProcess> {
+  mkdirSync(o.dir, { recursive: true });
+  const fd = openSync(o.logFile, "a");
+  let proc: SpawnedProcess;
+  try {
+    proc = await spawnProcess(o.bin, redisArgs(o), { env: o.env, output: fd });
+  } finally {
+    closeSync(fd);
+  }
+  await waitFor(
+    async () => {
+      const r = new Redis({
+        host: "127.0.0.1",
+        port: o.port,
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 1000,
+      });
+      r.on("error", () => undefined);
+      try {
+        await r.connect();
+        return (await r.ping()) === "PONG";
+      } finally {
+        r.disconnect();
+      }
+    },
+    proc,
+    30_000,
+    "redis-server",
+    o.logFile,
+  );
+  return proc;
+}

@@ -1,0 +1,284 @@
+// The reverse proxy: one port for the whole app. Routes by host and path prefix (see routing.ts),
+// round-robin over the ready instances of a service, serves static frontends itself (with an SPA
+// fallback to index.html), and counts in-flight requests per instance so a deploy can drain the old
+// instances before stopping them. The table is replaced in one assignment: the switch is atomic.
+import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createReadStream, statSync } from "node:fs";
+import { extname, join, normalize, sep } from "node:path";
+import type { AddressInfo } from "node:net";
+import { matchRoute, type Route } from "./routing.js";
+
+export interface Backend {
+  id: string;
+  port: number;
+  ready: boolean;
+  inflight: number;
+}
+
+export interface ProxyTable {
+  release?: string;
+  routes: Route[];
+  backends: Record<string, Backend[]>;
+  statics: Record<string, { root: string; spa: boolean; prefix: string }>;
+}
+
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+  "proxy-authenticate",
+  "proxy-authorization",
+]);
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".woff2": "font/woff2",
+  ".wasm": "application/wasm",
+};
+
+function copyHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+export class Proxy {
+  private table: ProxyTable = { routes: [], backends: {}, statics: {} };
+  private readonly next = new Map<string, number>();
+  private readonly agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: 512,
+    maxFreeSockets: 64,
+    keepAliveMsecs: 1000,
+  });
+  private server?: http.Server;
+
+  setTable(t: ProxyTable): void {
+    this.table = t;
+  }
+
+  getTable(): ProxyTable {
+    return this.table;
+  }
+
+  async listen(port: number): Promise<number> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 5000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+    this.agent.destroy();
+  }
+
+  private pick(service: string, exclude?: Backend): Backend | undefined {
+    const all = this.table.backends[service] ?? [];
+    const n = all.length;
+    if (n === 0) return undefined;
+    const start = this.next.get(service) ?? 0;
+    for (let k = 0; k < n; k++) {
+      const b = all[(start + k) % n]!;
+      if (b.ready && b !== exclude) {
+        this.next.set(service, (start + k + 1) % n);
+        return b;
+      }
+    }
+    return undefined;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const table = this.table;
+    const route = matchRoute(table.routes, req.headers.host, path);
+    if (!route) {
+      plain(res, 404, "gantry: no service for this host and path\n");
+      return;
+    }
+    if (route.kind === "static") {
+      const site = table.statics[route.service];
+      if (!site) {
+        plain(res, 503, `gantry: ${route.service} has no release yet\n`);
+        return;
+      }
+      serveStatic(req, res, site, path, route.prefix);
+      return;
+    }
+    this.forward(req, res, route.service, undefined);
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    service: string,
+    failed: Backend | undefined,
+  ): void {
+    const b = this.pick(service, failed);
+    if (!b) {
+      plain(res, 503, `gantry: no ready instance of ${service}\n`);
+      return;
+    }
+    b.inflight++;
+    let done = false;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        b.inflight--;
+      }
+    };
+    const headers = copyHeaders(req.headers);
+    const remote = req.socket.remoteAddress ?? "";
+    headers["x-forwarded-for"] = req.headers["x-forwarded-for"]
+      ? `${String(req.headers["x-forwarded-for"])}, ${remote}`
+      : remote;
+    headers["x-forwarded-host"] = req.headers.host ?? "";
+    headers["x-forwarded-proto"] = "http";
+    const upstream = http.request({
+      host: "127.0.0.1",
+      port: b.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: this.agent,
+    });
+    upstream.on("response", (ur) => {
+      res.writeHead(ur.statusCode ?? 502, copyHeaders(ur.headers));
+      ur.pipe(res);
+      ur.on("end", finish);
+      ur.on("error", () => {
+        finish();
+        res.destroy();
+      });
+    });
+    upstream.on("error", (e: NodeJS.ErrnoException) => {
+      finish();
+      // A connection refused or reset before any answer: safe to try another instance for requests
+      // without a body (GET, HEAD); anything else may have had side effects, so it is a 502.
+      const retryable =
+        (req.method === "GET" || req.method === "HEAD") &&
+        !res.headersSent &&
+        !failed &&
+        (e.code === "ECONNREFUSED" || e.code === "ECONNRESET");
+      if (retryable) {
+        this.forward(req, res, service, b);
+        return;
+      }
+      plain(res, 502, `gantry: ${service} did not answer (${e.code ?? e.message})\n`);
+    });
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+      finish();
+    });
+    if (req.method === "GET" || req.method === "HEAD") {
+      // Keep the body stream untouched so a retry is possible; GET bodies are not forwarded.
+      upstream.end();
+    } else {
+      req.pipe(upstream);
+    }
+  }
+}
+
+function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  site: { root: string; spa: boolean },
+  path: string,
+  prefix: string,
+): void {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("allow", "GET, HEAD");
+    plain(res, 405, "method not allowed\n");
+    return;
+  }
+  let rel: string;
+  try {
+    rel = decodeURIComponent(
+      prefix !== "/" && path.startsWith(prefix) ? path.slice(prefix.length) || "/" : path,
+    );
+  } catch {
+    plain(res, 400, "bad request\n");
+    return;
+  }
+  const target = normalize(join(site.root, rel));
+  if (target !== site.root && !target.startsWith(site.root + sep)) {
+    plain(res, 404, "not found\n");
+    return;
+  }
+  const file =
+    resolveFile(target) ??
+    (site.spa && !extname(rel) ? resolveFile(join(site.root, "index.html")) : undefined);
+  if (!file) {
+    plain(res, 404, "not found\n");
+    return;
+  }
+  const type = TYPES[extname(file.path).toLowerCase()] ?? "application/octet-stream";
+  res.writeHead(200, {
+    "content-type": type,
+    "content-length": file.size,
+    "cache-control": file.path.endsWith(".html") ? "no-cache" : "public, max-age=300",
+  });
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  createReadStream(file.path)
+    .on("error", () => res.destroy())
+    .pipe(res);
+}
+
+function resolveFile(p: string): { path: string; size: number } | undefined {
+  try {
+    let st = statSync(p);
+    let path = p;
+    if (st.isDirectory()) {
+      path = join(p, "index.html");
+      st = statSync(path);
+    }
+    return st.isFile() ? { path, size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}

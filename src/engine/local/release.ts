@@ -1,0 +1,110 @@
+// Releases: immutable copies of the built app under `.gantry/<env>/releases/<id>/app`, with the
+// resolved model they were built from and the secret versions they run with. A record's status moves
+// building → built → deploying → active → superseded, or to failed with the reason.
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  copyFileSync,
+  chmodSync,
+  statSync,
+  realpathSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { AppModel } from "../../model/types.js";
+import { readJson, writeJsonAtomic } from "./fsutil.js";
+import { releaseDir, type EnvPaths } from "./paths.js";
+
+export type ReleaseStatus = "building" | "built" | "deploying" | "active" | "failed" | "superseded";
+
+export interface ReleaseRecord {
+  id: string;
+  createdAt: string;
+  status: ReleaseStatus;
+  reason?: string;
+  /** When the record last changed status. */
+  updatedAt: string;
+  /** Times this release became the serving one (a rollback to it adds one). */
+  activations: string[];
+  secrets: Record<string, number>;
+  model: AppModel;
+}
+
+export function releaseFile(p: EnvPaths, id: string): string {
+  return join(releaseDir(p, id), "release.json");
+}
+
+export function readRelease(p: EnvPaths, id: string): ReleaseRecord | undefined {
+  return readJson<ReleaseRecord>(releaseFile(p, id));
+}
+
+export function writeRelease(p: EnvPaths, r: ReleaseRecord): void {
+  writeJsonAtomic(releaseFile(p, r.id), r);
+}
+
+export function updateRelease(
+  p: EnvPaths,
+  id: string,
+  change: Partial<ReleaseRecord>,
+): ReleaseRecord | undefined {
+  const r = readRelease(p, id);
+  if (!r) return undefined;
+  const next: ReleaseRecord = { ...r, ...change, updatedAt: new Date().toISOString() };
+  writeRelease(p, next);
+  return next;
+}
+
+function releaseNumber(id: string): number {
+  const m = /^v(\d+)$/.exec(id);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Every release, oldest first. */
+export function listReleases(p: EnvPaths): ReleaseRecord[] {
+  if (!existsSync(p.releases)) return [];
+  return readdirSync(p.releases)
+    .filter((d) => /^v\d+$/.test(d))
+    .sort((a, b) => releaseNumber(a) - releaseNumber(b))
+    .map((id) => readRelease(p, id))
+    .filter((r): r is ReleaseRecord => r !== undefined);
+}
+
+export function nextReleaseId(p: EnvPaths): string {
+  const ids = existsSync(p.releases) ? readdirSync(p.releases).map(releaseNumber) : [];
+  return `v${Math.max(0, ...ids) + 1}`;
+}
+
+const SKIP = new Set([".gantry", ".git"]);
+
+/**
+ * Copies the app directory into a release. `node_modules` folders are linked, not copied: they are
+ * large and installed, not built. Symlinks are kept as links.
+ */
+export function copyApp(from: string, to: string): number {
+  let files = 0;
+  const walk = (src: string, dst: string) => {
+    mkdirSync(dst, { recursive: true });
+    for (const name of readdirSync(src)) {
+      if (SKIP.has(name)) continue;
+      const s = join(src, name);
+      const d = join(dst, name);
+      const st = lstatSync(s);
+      if (name === "node_modules" && (st.isDirectory() || st.isSymbolicLink())) {
+        symlinkSync(realpathSync(s), d);
+      } else if (st.isSymbolicLink()) {
+        symlinkSync(readlinkSync(s), d);
+      } else if (st.isDirectory()) {
+        walk(s, d);
+      } else if (st.isFile()) {
+        copyFileSync(s, d);
+        chmodSync(d, statSync(s).mode & 0o777);
+        files++;
+      }
+    }
+  };
+  walk(from, to);
+  return files;
+}

@@ -1,0 +1,90 @@
+// The proxy's routing table, pure: which service answers a request, by host and path prefix.
+//   1. `<service>.localhost` always reaches that service, whatever the path;
+//   2. a host named in the spec's `domains` reaches the services of that host, longest `path` prefix first;
+//   3. any other host (localhost, 127.0.0.1, ...) reaches every public service by the longest `path` prefix.
+// Workers and jobs are not public. Ties (two services on the same host and prefix) go to the first by name.
+import type { AppModel } from "../../model/types.js";
+
+export interface Route {
+  service: string;
+  /** Lower-case host names; empty means any host. */
+  hosts: string[];
+  prefix: string;
+  kind: "proxy" | "static";
+}
+
+export function buildRoutes(model: Pick<AppModel, "services">): Route[] {
+  const routes: Route[] = [];
+  for (const name of Object.keys(model.services).sort()) {
+    const s = model.services[name]!;
+    if (s.type === "job" || s.type === "worker") continue;
+    const kind = s.type === "static" ? "static" : "proxy";
+    const prefix = normalisePrefix(s.path);
+    routes.push({ service: name, hosts: [`${name}.localhost`], prefix: "/", kind });
+    if (s.domains.length > 0)
+      routes.push({ service: name, hosts: s.domains.map((d) => d.toLowerCase()).sort(), prefix, kind });
+    routes.push({ service: name, hosts: [], prefix, kind });
+  }
+  return routes;
+}
+
+function normalisePrefix(p: string): string {
+  const withSlash = p.startsWith("/") ? p : `/${p}`;
+  return withSlash.length > 1 && withSlash.endsWith("/") ? withSlash.slice(0, -1) : withSlash;
+}
+
+export function hostOf(hostHeader: string | undefined): string {
+  const h = (hostHeader ?? "").trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const colon = h.lastIndexOf(":");
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+function prefixMatches(prefix: string, path: string): boolean {
+  return prefix === "/" || path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/** The route for a request, or undefined (404). `path` is the URL path without the query. */
+export function matchRoute(
+  routes: readonly Route[],
+  hostHeader: string | undefined,
+  path: string,
+): Route | undefined {
+  const host = hostOf(hostHeader);
+  const pick = (candidates: Route[]): Route | undefined => {
+    let best: Route | undefined;
+    for (const r of candidates)
+      if (prefixMatches(r.prefix, path) && (!best || r.prefix.length > best.prefix.length)) best = r;
+    return best;
+  };
+  const exact = routes.filter(
+    (r) =>
+      r.hosts.length === 1 &&
+      r.hosts[0] === host &&
+      r.hosts[0].endsWith(".localhost") &&
+      r.prefix === "/" &&
+      r.hosts[0] === `${r.service}.localhost`,
+  );
+  if (exact.length > 0) return exact[0];
+  const byHost = routes.filter((r) => r.hosts.includes(host));
+  if (byHost.length > 0) return pick(byHost);
+  return pick(routes.filter((r) => r.hosts.length === 0));
+}
+
+/** The addresses a user can open, for `up` and `status`. */
+export function publicUrls(
+  model: Pick<AppModel, "services">,
+  port: number,
+): { service: string; url: string }[] {
+  const urls: { service: string; url: string }[] = [];
+  for (const name of Object.keys(model.services).sort()) {
+    const s = model.services[name]!;
+    if (s.type === "job" || s.type === "worker") continue;
+    const prefix = normalisePrefix(s.path);
+    urls.push({ service: name, url: `http://127.0.0.1:${port}${prefix === "/" ? "/" : prefix}` });
+    for (const d of s.domains)
+      urls.push({ service: name, url: `http://${d}:${port}${prefix === "/" ? "/" : prefix}` });
+    urls.push({ service: name, url: `http://${name}.localhost:${port}/` });
+  }
+  return urls;
+}

@@ -1,0 +1,160 @@
+// Encrypted secrets for the local runtime. Values are sealed with AES-256-GCM under a random 256-bit key
+// kept in `.gantry/secrets.key` (mode 0600) or given in GANTRY_SECRETS_KEY; the secret's name and version
+// are bound in as additional data, so a sealed value cannot be moved to another name. Every version is
+// kept (the last few), so a release can be rolled back together with the secrets it was deployed with.
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { UserError } from "../../spec/problems.js";
+import { readJson, writeJsonAtomic, writeFileAtomic } from "./fsutil.js";
+
+const KEEP_VERSIONS = 10;
+export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names Gantry uses for its own credentials (database passwords); hidden from `secrets list`. */
+export const INTERNAL_PREFIX = "__gantry_";
+
+export interface Sealed {
+  version: number;
+  iv: string;
+  tag: string;
+  data: string;
+  at: string;
+}
+
+interface StoreFile {
+  format: 1;
+  secrets: Record<string, { versions: Sealed[] }>;
+}
+
+export function parseKey(text: string): Buffer {
+  const t = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, "hex") : Buffer.from(t, "base64");
+  if (key.length !== 32)
+    throw new UserError(
+      "GANTRY_SECRETS_KEY must be 32 bytes, as 64 hex digits or base64",
+      "generate one with `openssl rand -hex 32`",
+    );
+  return key;
+}
+
+/** The key from the environment variable, else the key file (created with a random key on first use). */
+export function loadKey(keyFile: string, envKey: string | undefined, create = true): Buffer | undefined {
+  if (envKey) return parseKey(envKey);
+  if (existsSync(keyFile)) return parseKey(readFileSync(keyFile, "utf8"));
+  if (!create) return undefined;
+  mkdirSync(dirname(keyFile), { recursive: true });
+  writeFileAtomic(keyFile, randomBytes(32).toString("hex") + "\n", 0o600);
+  chmodSync(keyFile, 0o600);
+  return parseKey(readFileSync(keyFile, "utf8"));
+}
+
+export function seal(key: Buffer, name: string, version: number, value: string): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(Buffer.from(`${name}\0${version}`));
+  const data = Buffer.concat([cipher.update(value, "utf8"), cipher.final()]);
+  return {
+    version,
+    iv: iv.toString("base64"),
+    tag: cipher.getAuthTag().toString("base64"),
+    data: data.toString("base64"),
+    at: new Date().toISOString(),
+  };
+}
+
+export function unseal(key: Buffer, name: string, s: Sealed): string {
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(s.iv, "base64"));
+  decipher.setAAD(Buffer.from(`${name}\0${s.version}`));
+  decipher.setAuthTag(Buffer.from(s.tag, "base64"));
+  try {
+    return Buffer.concat([decipher.update(Buffer.from(s.data, "base64")), decipher.final()]).toString("utf8");
+  } catch {
+    throw new UserError(
+      `cannot decrypt secret ${name}: the key does not match`,
+      "use the GANTRY_SECRETS_KEY or .gantry/secrets.key the secret was set with",
+    );
+  }
+}
+
+export class SecretStore {
+  constructor(
+    readonly file: string,
+    private readonly key: Buffer,
+  ) {}
+
+  private read(): StoreFile {
+    return readJson<StoreFile>(this.file) ?? { format: 1, secrets: {} };
+  }
+
+  names(includeInternal = false): string[] {
+    return Object.keys(this.read().secrets)
+      .filter((n) => includeInternal || !n.startsWith(INTERNAL_PREFIX))
+      .sort();
+  }
+
+  info(): { name: string; version: number; updated: string }[] {
+    const f = this.read();
+    return this.names().map((name) => {
+      const last = f.secrets[name]!.versions.at(-1)!;
+      return { name, version: last.version, updated: last.at };
+    });
+  }
+
+  /** Stores a new version and returns its number. */
+  set(name: string, value: string): number {
+    if (!SECRET_NAME.test(name))
+      throw new UserError(
+        `invalid secret name ${JSON.stringify(name)}`,
+        "use letters, digits and underscores, such as STRIPE_API_KEY",
+      );
+    const f = this.read();
+    const entry = f.secrets[name] ?? { versions: [] };
+    const version = (entry.versions.at(-1)?.version ?? 0) + 1;
+    entry.versions = [...entry.versions, seal(this.key, name, version, value)].slice(-KEEP_VERSIONS);
+    f.secrets[name] = entry;
+    writeJsonAtomic(this.file, f, 0o600);
+    return version;
+  }
+
+  remove(name: string): boolean {
+    const f = this.read();
+    if (!(name in f.secrets)) return false;
+    f.secrets = Object.fromEntries(Object.entries(f.secrets).filter(([n]) => n !== name));
+    writeJsonAtomic(this.file, f, 0o600);
+    return true;
+  }
+
+  /** The newest version of each secret. */
+  versions(): Record<string, number> {
+    const f = this.read();
+    return Object.fromEntries(
+      Object.entries(f.secrets).map(([n, e]) => [n, e.versions.at(-1)?.version ?? 0]),
+    );
+  }
+
+  /** A secret's value (a given version, else the newest); undefined when it is not set. */
+  get(name: string, version?: number): string | undefined {
+    const e = this.read().secrets[name];
+    if (!e) return undefined;
+    const s =
+      version === undefined
+        ? e.versions.at(-1)
+        : (e.versions.find((v) => v.version === version) ?? e.versions.at(-1));
+    return s ? unseal(this.key, name, s) : undefined;
+  }
+}
+
+/** Replaces every secret value in a text by a marker. Longest values first, so one containing another is caught whole. */
+export function redactor(values: Record<string, string>): (text: string) => string {
+  const pairs = Object.entries(values)
+    .filter(([, v]) => v.length >= 4)
+    .sort((a, b) => b[1].length - a[1].length);
+  if (pairs.length === 0) return (t) => t;
+  return (text) => {
+    let out = text;
+    for (const [name, v] of pairs)
+      if (out.includes(v))
+        out = out.split(v).join(`[redacted:${name.startsWith(INTERNAL_PREFIX) ? "gantry" : name}]`);
+    return out;
+  };
+}

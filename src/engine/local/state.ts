@@ -1,0 +1,50 @@
+// The supervisor's state file (`.gantry/<env>/state.json`), read by `status`, `up` and the recovery
+// after a crash. Written atomically by the supervisor only. It holds ports and process ids, never a
+// secret value.
+import { readJson } from "./fsutil.js";
+import type { EnvPaths } from "./paths.js";
+
+export type InstanceStatus =
+  "starting" | "running" | "crashed" | "crash-loop" | "stopping" | "stopped" | "failed";
+
+export interface InstanceInfo {
+  id: string;
+  service: string;
+  release: string;
+  port?: number;
+  pid?: number;
+  /** The process's command line, to recognise it after a crash of the supervisor (pids are reused). */
+  cmd?: string;
+  status: InstanceStatus;
+  ready: boolean;
+  serving: boolean;
+  startedAt?: string;
+  restarts: number;
+  lastExit?: string;
+}
+
+export interface ProcessRecord {
+  pid: number;
+  port: number;
+  cmd?: string;
+}
+
+export interface SupervisorState {
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  phase: "starting" | "running" | "stopping" | "stopped" | "failed";
+  error?: string;
+  socket: string;
+  proxyPort?: number;
+  daprPort?: number;
+  postgres?: ProcessRecord & { user: string; version?: string };
+  redis: Record<string, ProcessRecord>;
+  release?: string;
+  deploying?: string;
+  instances: InstanceInfo[];
+}
+
+export function readState(p: EnvPaths): SupervisorState | undefined {
+  return readJson<SupervisorState>(p.state);
+}

@@ -1,0 +1,873 @@
+// The background supervisor: one detached Gantry process per app environment. It owns PostgreSQL,
+// Redis, the pub/sub endpoint, the proxy and every service instance; restarts crashed instances with
+// back-off; and applies rollouts (migrate, start, wait for readiness, switch, watch, drain, stop)
+// asked for by `gantry up|deploy|rollback` over a Unix socket. If the asking command goes away before
+// the switch, the rollout is abandoned and the old release keeps serving.
+import http from "node:http";
+import net from "node:net";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  unlinkSync,
+  type WriteStream,
+} from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { AppModel } from "../../model/types.js";
+import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
+import { splitCommand } from "./command.js";
+import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
+import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
+import {
+  ensureDatabases,
+  findOnPath,
+  findPostgresBin,
+  postgresUser,
+  startPostgres,
+  startRedis,
+} from "./infra.js";
+import type { EnvPaths } from "./paths.js";
+import { releaseDir } from "./paths.js";
+import { planDeploy, type DeployPlan, type StartStep } from "./plan.js";
+import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
+import { PubSub, type Subscription } from "./pubsub.js";
+import { readRelease, updateRelease, listReleases } from "./release.js";
+import { buildRoutes } from "./routing.js";
+import { INTERNAL_PREFIX, loadKey, redactor, SecretStore } from "./secrets.js";
+import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
+
+export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
+export const PG_USER = "gantry";
+const TOPICS_REDIS = "_topics";
+
+export interface SupervisorOptions {
+  paths: EnvPaths;
+  /** Environment inherited by child processes (PATH, HOME, ...), without Gantry's own keys. */
+  baseEnv: Record<string, string>;
+  secretsKeyEnv?: string;
+  proxyPort: number;
+  crashWatchMs?: number;
+}
+
+/** One progress event of a rollout, streamed to the command that asked for it (NDJSON). */
+export interface RolloutEvent {
+  type: "step" | "done" | "failed";
+  message: string;
+  logs?: string[];
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class Instance implements Backend {
+  ready = false;
+  inflight = 0;
+  status: InstanceStatus = "starting";
+  restarts = 0;
+  serving = false;
+  proc?: SpawnedProcess;
+  startedAt?: number;
+  lastExit?: string;
+  stopping = false;
+  readonly tail: string[] = [];
+  private crashes: number[] = [];
+  private healthFails = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private exitWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly service: string,
+    readonly release: string,
+    readonly port: number,
+    readonly argv: string[],
+    readonly cwd: string,
+    readonly env: Record<string, string>,
+    readonly step: StartStep,
+    private readonly sup: Supervisor,
+  ) {}
+
+  get alive(): boolean {
+    return this.proc !== undefined;
+  }
+
+  async start(): Promise<void> {
+    const [cmd, ...args] = this.argv;
+    this.status = "starting";
+    this.ready = false;
+    this.healthFails = 0;
+    let p: SpawnedProcess;
+    try {
+      p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env });
+    } catch (e) {
+      this.lastExit = `could not start: ${(e as Error).message}`;
+      this.line(this.lastExit);
+      this.onExit();
+      return;
+    }
+    this.proc = p;
+    this.startedAt = Date.now();
+    this.sup.pipeLogs(this, p);
+    void p.exited.then(({ code, signal }) => {
+      if (this.proc !== p) return;
+      this.proc = undefined;
+      this.lastExit = signal ? `killed by ${signal}` : `exited with code ${code ?? "?"}`;
+      if (!this.stopping) this.line(`gantry: instance ${this.id} ${this.lastExit}`);
+      this.onExit();
+    });
+    this.sup.persist();
+    void this.healthLoop(p);
+  }
+
+  line(text: string): void {
+    this.tail.push(text);
+    if (this.tail.length > 40) this.tail.shift();
+    this.sup.writeLog(this.service, this.id, text);
+  }
+
+  private onExit(): void {
+    this.ready = false;
+    const waiters = this.exitWaiters;
+    this.exitWaiters = [];
+    for (const w of waiters) w();
+    if (this.stopping) {
+      this.status = "stopped";
+      this.sup.persist();
+      return;
+    }
+    if (!this.serving) {
+      // A new instance that dies during a rollout fails that rollout; it is not restarted.
+      this.status = "failed";
+      this.sup.persist();
+      return;
+    }
+    const now = Date.now();
+    if (this.startedAt && now - this.startedAt > 30_000) this.crashes = [];
+    this.crashes.push(now);
+    this.crashes = this.crashes.filter((t) => now - t < 60_000);
+    this.status = this.crashes.length >= 3 ? "crash-loop" : "crashed";
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(this.crashes.length, 8));
+    this.sup.log(
+      `${this.id} ${this.lastExit ?? "exited"}; restarting in ${delay} ms${this.status === "crash-loop" ? " (crash loop)" : ""}`,
+    );
+    this.sup.persist();
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts++;
+      void this.start();
+    }, delay);
+  }
+
+  private async healthLoop(p: SpawnedProcess): Promise<void> {
+    const path = this.step.readiness;
+    const aliveSince = Date.now();
+    while (this.proc === p && !this.stopping) {
+      let ok: boolean;
+      if (path) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${this.port}${path}`, {
+            signal: AbortSignal.timeout(2000),
+          });
+          await res.arrayBuffer();
+          ok = res.status >= 200 && res.status < 300;
+        } catch {
+          ok = false;
+        }
+      } else {
+        ok = Date.now() - aliveSince >= 500;
+      }
+      if (this.proc !== p || this.stopping) break;
+      const before = this.ready;
+      if (ok) {
+        this.healthFails = 0;
+        this.ready = true;
+        if (this.status === "starting" || this.status === "crashed" || this.status === "crash-loop")
+          this.status = "running";
+      } else if (this.ready) {
+        this.healthFails++;
+        if (this.healthFails >= 3) {
+          this.ready = false;
+          this.line(
+            `gantry: ${this.id} failed 3 readiness checks (GET ${path ?? ""}); taken out of rotation`,
+          );
+        }
+      }
+      if (before !== this.ready) this.sup.persist();
+      await sleep(this.ready ? 1000 : 150);
+    }
+  }
+
+  waitExit(): Promise<void> {
+    if (!this.proc) return Promise.resolve();
+    return new Promise((r) => this.exitWaiters.push(r));
+  }
+
+  /** Stops taking traffic, waits for in-flight requests (up to drainMs), then SIGTERM, then SIGKILL after graceMs. */
+  async stop(drainMs: number, graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.ready = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const drainUntil = Date.now() + drainMs;
+    while (this.inflight > 0 && Date.now() < drainUntil) await sleep(25);
+    const p = this.proc;
+    if (!p) {
+      this.status = "stopped";
+      return;
+    }
+    this.status = "stopping";
+    p.kill("SIGTERM");
+    const exited = this.waitExit();
+    const killed = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+    if (killed && this.proc === p) {
+      p.kill("SIGKILL");
+      await exited;
+    }
+  }
+
+  info(): InstanceInfo {
+    return {
+      id: this.id,
+      service: this.service,
+      release: this.release,
+      ...(this.step.port ? { port: this.port } : {}),
+      ...(this.proc ? { pid: this.proc.pid, cmd: this.argv.join(" ") } : {}),
+      status: this.status,
+      ready: this.ready,
+      serving: this.serving,
+      ...(this.startedAt ? { startedAt: new Date(this.startedAt).toISOString() } : {}),
+      restarts: this.restarts,
+      ...(this.lastExit ? { lastExit: this.lastExit } : {}),
+    };
+  }
+}
+
+export class Supervisor {
+  private readonly paths: EnvPaths;
+  private readonly store: SecretStore;
+  private model!: AppModel;
+  private readonly proxy = new Proxy();
+  private pubsub?: PubSub;
+  private pg?: { proc: SpawnedProcess; port: number; password: string; version?: string };
+  private readonly redis: Record<string, { proc: SpawnedProcess; port: number }> = {};
+  private instances: Instance[] = [];
+  private serving?: string;
+  private deploying?: string;
+  private phase: SupervisorState["phase"] = "starting";
+  private error?: string;
+  private daprPort?: number;
+  private proxyPort?: number;
+  private control?: http.Server;
+  private readonly startedAt = new Date().toISOString();
+  private readonly logStreams = new Map<string, WriteStream>();
+  private redact: (s: string) => string = (s) => s;
+  private readonly secretValues: Record<string, string> = {};
+  private rolloutChain: Promise<unknown> = Promise.resolve();
+  private persistTimer?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.paths = o.paths;
+    const key = loadKey(this.paths.keyFile, o.secretsKeyEnv)!;
+    this.store = new SecretStore(this.paths.secrets, key);
+  }
+
+  log(msg: string): void {
+    process.stdout.write(`${new Date().toISOString()} ${this.redact(msg)}\n`);
+  }
+
+  writeLog(service: string, instance: string, text: string): void {
+    let s = this.logStreams.get(service);
+    if (!s) {
+      s = createWriteStream(join(this.paths.logs, `${service}.log`), { flags: "a" });
+      this.logStreams.set(service, s);
+    }
+    s.write(`${new Date().toISOString()} ${instance} | ${this.redact(text)}\n`);
+  }
+
+  pipeLogs(inst: Instance, p: SpawnedProcess): void {
+    for (const stream of [p.stdout, p.stderr]) {
+      if (!stream) continue;
+      let partial = "";
+      stream.on("data", (d: Buffer) => {
+        const lines = (partial + d.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        if (partial.length > 64 * 1024) {
+          lines.push(partial);
+          partial = "";
+        }
+        for (const l of lines) inst.line(l);
+      });
+      stream.on("end", () => {
+        if (partial) inst.line(partial);
+      });
+    }
+  }
+
+  private addSecretValues(values: Record<string, string>): void {
+    Object.assign(this.secretValues, values);
+    this.redact = redactor(this.secretValues);
+  }
+
+  persist(): void {
+    // Coalesce bursts of changes (a whole rollout's instances starting) into one write.
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.writeState();
+    }, 20);
+  }
+
+  private writeState(): void {
+    const st: SupervisorState = {
+      pid: process.pid,
+      startedAt: this.startedAt,
+      updatedAt: new Date().toISOString(),
+      phase: this.phase,
+      ...(this.error ? { error: this.redact(this.error) } : {}),
+      socket: this.paths.socket,
+      ...(this.proxyPort ? { proxyPort: this.proxyPort } : {}),
+      ...(this.daprPort ? { daprPort: this.daprPort } : {}),
+      ...(this.pg
+        ? {
+            postgres: {
+              pid: this.pg.proc.pid,
+              port: this.pg.port,
+              user: PG_USER,
+              cmd: pidCommand(this.pg.proc.pid),
+              ...(this.pg.version ? { version: this.pg.version } : {}),
+            },
+          }
+        : {}),
+      redis: Object.fromEntries(
+        Object.entries(this.redis).map(([n, r]) => [
+          n,
+          { pid: r.proc.pid, port: r.port, cmd: pidCommand(r.proc.pid) } satisfies ProcessRecord,
+        ]),
+      ),
+      ...(this.serving ? { release: this.serving } : {}),
+      ...(this.deploying ? { deploying: this.deploying } : {}),
+      instances: this.instances.map((i) => i.info()),
+    };
+    writeJsonAtomic(this.paths.state, st);
+  }
+
+  private infra(): Infra {
+    return {
+      ...(this.pg ? { postgres: { port: this.pg.port, user: PG_USER, password: this.pg.password } } : {}),
+      redis: Object.fromEntries(Object.entries(this.redis).map(([n, r]) => [n, { port: r.port }])),
+      ...(this.daprPort ? { daprPort: this.daprPort } : {}),
+    };
+  }
+
+  /** Starts the data services, the pub/sub endpoint, the proxy and the control socket. */
+  async start(): Promise<void> {
+    mkdirSync(this.paths.logs, { recursive: true });
+    const model = readJson<AppModel>(this.paths.model);
+    if (!model) throw new Error(`${this.paths.model} is missing`);
+    this.model = model;
+    await this.recoverOrphans();
+    this.persist();
+    const previous = readJson<SupervisorState>(this.paths.state);
+    const env = { ...this.o.baseEnv };
+    if (Object.keys(model.postgres).length > 0) {
+      const bin = await findPostgresBin(env.PATH);
+      if (!bin) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
+      let password = this.store.get(PG_PASSWORD);
+      if (!password) {
+        password = randomBytes(18).toString("hex");
+        this.store.set(PG_PASSWORD, password);
+      }
+      this.addSecretValues({ [PG_PASSWORD]: password });
+      const port = await this.portOr(previous?.postgres?.port);
+      const databases = [
+        ...new Set(
+          Object.values(model.postgres).flatMap((p) => (p.databases.length > 0 ? p.databases : [p.name])),
+        ),
+      ].sort();
+      this.log(`starting PostgreSQL (${bin}) on 127.0.0.1:${port}`);
+      const runAs = postgresUser();
+      const proc = await startPostgres({
+        binDir: bin,
+        dataDir: join(this.paths.postgres, "data"),
+        port,
+        user: PG_USER,
+        password,
+        databases,
+        logFile: join(this.paths.logs, "postgres.log"),
+        env,
+        ...(runAs ? { runAs } : {}),
+      });
+      this.pg = { proc, port, password, version: /postgresql\/(\d+)/.exec(bin)?.[1] ?? "" };
+      void proc.exited.then(() => {
+        if (!this.stopping) this.log("PostgreSQL exited unexpectedly; see logs/postgres.log");
+      });
+    }
+    const redisNames = Object.keys(model.redis).sort();
+    if (Object.keys(model.topics).length > 0 && redisNames.length === 0) redisNames.push(TOPICS_REDIS);
+    if (redisNames.length > 0) {
+      const bin = findOnPath("redis-server", env.PATH);
+      if (!bin) throw new Error("redis-server is not installed");
+      for (const name of redisNames) {
+        const port = await this.portOr(previous?.redis[name]?.port);
+        const persistence = model.redis[name]?.persistence ?? "aof";
+        this.log(`starting Redis ${name} (${persistence}) on 127.0.0.1:${port}`);
+        const proc = await startRedis({
+          bin,
+          dir: join(this.paths.redis, name),
+          port,
+          persistence,
+          logFile: join(this.paths.logs, `redis-${name}.log`),
+          env,
+        });
+        this.redis[name] = { proc, port };
+      }
+    }
+    if (Object.keys(model.topics).length > 0) {
+      const topicsRedis = this.redis[redisNames[0]!]!;
+      this.pubsub = new PubSub({
+        redisPort: topicsRedis.port,
+        pubsubName: PUBSUB_NAME,
+        source: model.name,
+        topics: Object.keys(model.topics),
+        targets: (service) => this.proxy.getTable().backends[service] ?? [],
+        log: (l) => this.log(l),
+      });
+      this.daprPort = await this.pubsub.listen(0);
+      this.log(`pub/sub (Dapr HTTP API) on 127.0.0.1:${this.daprPort}, topics on Redis Streams`);
+    }
+    this.proxyPort = await this.proxy
+      .listen(this.o.proxyPort || previous?.proxyPort || 0)
+      .catch(() => this.proxy.listen(0));
+    this.log(`proxy on 127.0.0.1:${this.proxyPort}`);
+    await this.listenControl();
+    this.phase = "running";
+    this.writeState();
+  }
+
+  private async portOr(previous: number | undefined): Promise<number> {
+    if (previous) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.createServer();
+        s.once("error", () => resolve(false));
+        s.listen(previous, "127.0.0.1", () => s.close(() => resolve(true)));
+      });
+      if (ok) return previous;
+    }
+    return freePort();
+  }
+
+  /** After a supervisor was killed, its children may still run: stop those that are still ours. */
+  private async recoverOrphans(): Promise<void> {
+    const prev = readJson<SupervisorState>(this.paths.state);
+    const pgPidFile = join(this.paths.postgres, "data", "postmaster.pid");
+    const killIfOurs = async (pid: number | undefined, cmd: string | undefined, signal: NodeJS.Signals) => {
+      if (!pid || pid === process.pid || !pidAlive(pid)) return;
+      const now = pidCommand(pid);
+      if (cmd && now !== undefined && now !== cmd) return;
+      this.log(`stopping leftover process ${pid} (${now ?? cmd ?? "?"})`);
+      try {
+        process.kill(pid, signal);
+      } catch {
+        return;
+      }
+      for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(100);
+      if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    };
+    if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
+      await Promise.all(prev.instances.map((i) => killIfOurs(i.pid, i.cmd, "SIGKILL")));
+      await Promise.all(Object.values(prev.redis).map((r) => killIfOurs(r.pid, r.cmd, "SIGTERM")));
+    }
+    if (existsSync(pgPidFile)) {
+      const pid = Number(readFileSync(pgPidFile, "utf8").split("\n")[0]);
+      // SIGINT is PostgreSQL's fast shutdown.
+      await killIfOurs(pid, undefined, "SIGINT");
+    }
+  }
+
+  private async listenControl(): Promise<void> {
+    if (existsSync(this.paths.socket)) unlinkSync(this.paths.socket);
+    const server = http.createServer((req, res) => void this.handleControl(req, res));
+    this.control = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.paths.socket, () => resolve());
+    });
+  }
+
+  private async handleControl(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const json = (status: number, v: unknown) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(v));
+    };
+    try {
+      if (req.url === "/status" && req.method === "GET") {
+        this.writeState();
+        return json(200, readJson<SupervisorState>(this.paths.state));
+      }
+      if (req.url === "/stop" && req.method === "POST") {
+        json(200, { ok: true });
+        setImmediate(() => void this.shutdown(0));
+        return;
+      }
+      if (req.url === "/rollout" && req.method === "POST") {
+        let body = "";
+        for await (const c of req) body += (c as Buffer).toString("utf8");
+        const { release, kind } = JSON.parse(body) as { release: string; kind: "deploy" | "rollback" };
+        res.writeHead(200, { "content-type": "application/x-ndjson" });
+        let gone = false;
+        res.on("close", () => {
+          if (!res.writableFinished) gone = true;
+        });
+        const emit = (e: RolloutEvent) => {
+          if (!gone)
+            res.write(
+              JSON.stringify({
+                ...e,
+                message: this.redact(e.message),
+                ...(e.logs ? { logs: e.logs.map((l) => this.redact(l)) } : {}),
+              }) + "\n",
+            );
+        };
+        const run = this.rolloutChain.then(() => this.rollout(release, kind, emit, () => gone));
+        this.rolloutChain = run.catch(() => undefined);
+        const result = await run;
+        emit(result);
+        res.end();
+        return;
+      }
+      json(404, { error: "unknown control request" });
+    } catch (e) {
+      if (!res.headersSent) json(500, { error: this.redact((e as Error).message) });
+      else res.end();
+    }
+  }
+
+  private currentPlanInput() {
+    return {
+      ...(this.serving ? { release: this.serving } : {}),
+      instances: this.instances.filter((i) => i.serving).map((i) => ({ id: i.id, service: i.service })),
+    };
+  }
+
+  async rollout(
+    releaseId: string,
+    kind: "deploy" | "rollback",
+    emit: (e: RolloutEvent) => void,
+    aborted: () => boolean,
+  ): Promise<RolloutEvent> {
+    const rec = readRelease(this.paths, releaseId);
+    if (!rec) return { type: "failed", message: `release ${releaseId} does not exist` };
+    if (this.stopping) return { type: "failed", message: "the supervisor is stopping" };
+    const model = rec.model;
+    const plan = planDeploy(model, releaseId, this.currentPlanInput(), {
+      kind,
+      ...(this.o.crashWatchMs !== undefined ? { crashWatchMs: this.o.crashWatchMs } : {}),
+    });
+    const appCopy = join(releaseDir(this.paths, releaseId), "app");
+    this.deploying = releaseId;
+    updateRelease(this.paths, releaseId, { status: "deploying" });
+    this.persist();
+    const started: Instance[] = [];
+    const fail = async (reason: string, logs: string[] = []): Promise<RolloutEvent> => {
+      await Promise.all(started.map((i) => i.stop(0, 5000)));
+      this.instances = this.instances.filter((i) => !started.includes(i));
+      this.deploying = undefined;
+      updateRelease(this.paths, releaseId, { status: "failed", reason: this.redact(reason) });
+      this.persist();
+      this.log(
+        `${kind} of ${releaseId} failed: ${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
+      );
+      return {
+        type: "failed",
+        message: `${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
+        logs,
+      };
+    };
+    // Secrets of the release (the versions it was built with).
+    const secrets: Record<string, string> = {};
+    for (const s of Object.values(model.services)) {
+      if (s.type === "static") continue;
+      for (const name of s.secrets) {
+        const v = this.store.get(name, rec.secrets[name]);
+        if (v === undefined)
+          return await fail(
+            `secret ${name} (used by ${s.name}) is not set; run \`gantry secrets set ${name}\``,
+          );
+        secrets[name] = v;
+      }
+    }
+    this.addSecretValues(secrets);
+    const base = this.o.baseEnv;
+    const infra = this.infra();
+    try {
+      if (this.pg) {
+        const dbs = [
+          ...new Set(
+            Object.values(model.postgres).flatMap((p) => (p.databases.length > 0 ? p.databases : [p.name])),
+          ),
+        ];
+        await ensureDatabases({ port: this.pg.port, user: PG_USER, password: this.pg.password }, dbs);
+      }
+      for (const m of plan.migrations) {
+        if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
+        emit({ type: "step", message: `migrating (${m.service}): ${m.command}` });
+        const svc = model.services[m.service]!;
+        if (svc.type === "static") continue;
+        const env = serviceEnv({ model, service: svc, infra, release: releaseId, secrets, base });
+        const argv = splitCommand(m.command, {});
+        const r = await exec(argv[0]!, argv.slice(1), {
+          cwd: join(appCopy, m.cwd),
+          env,
+          timeoutMs: m.timeoutMs,
+        });
+        const out = `${r.stdout}${r.stderr}`.split("\n").filter((l) => l.trim() !== "");
+        for (const l of out) this.writeLog(m.service, `${m.service}-migrate`, l);
+        if (r.code !== 0)
+          return await fail(
+            r.timedOut
+              ? `migrations of ${m.service} took longer than ${m.timeoutMs / 1000}s`
+              : `migrations of ${m.service} failed (exit code ${r.code})`,
+            out.slice(-20).map((l) => this.redact(l)),
+          );
+      }
+      for (const step of plan.start) {
+        const svc = model.services[step.service]!;
+        if (svc.type === "static") continue;
+        for (let n = 1; n <= step.replicas; n++) {
+          const port = step.port ? await freePort() : 0;
+          const id = `${step.service}-${releaseId}-${n}`;
+          const env = serviceEnv({
+            model,
+            service: svc,
+            infra,
+            release: releaseId,
+            instance: id,
+            ...(step.port ? { port } : {}),
+            secrets,
+            base,
+          });
+          const argv = splitCommand(step.command, step.port ? { PORT: String(port) } : {});
+          const inst = new Instance(
+            id,
+            step.service,
+            releaseId,
+            port,
+            argv,
+            join(appCopy, step.cwd),
+            env,
+            step,
+            this,
+          );
+          started.push(inst);
+          this.instances.push(inst);
+        }
+      }
+      emit({
+        type: "step",
+        message: `starting ${started.length} instance${started.length === 1 ? "" : "s"}: ${plan.start.map((s) => `${s.service} ×${s.replicas}`).join(", ")}`,
+      });
+      await Promise.all(started.map((i) => i.start()));
+      // Wait for readiness.
+      const deadline = Date.now() + Math.max(0, ...plan.start.map((s) => s.startupTimeoutMs));
+      let lastReport = Date.now();
+      for (;;) {
+        const dead = started.find((i) => i.status === "failed");
+        if (dead)
+          return await fail(
+            `instance ${dead.id} ${dead.lastExit ?? "exited"} before it was ready`,
+            dead.tail.slice(-20),
+          );
+        if (started.every((i) => i.ready)) break;
+        if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
+        const late = started.find(
+          (i) => !i.ready && Date.now() > (i.startedAt ?? Date.now()) + i.step.startupTimeoutMs,
+        );
+        if (late || Date.now() > deadline) {
+          const who = late ?? started.find((i) => !i.ready)!;
+          return await fail(
+            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} did not answer 2xx)`,
+            who.tail.slice(-20),
+          );
+        }
+        if (Date.now() - lastReport > 5000) {
+          lastReport = Date.now();
+          emit({
+            type: "step",
+            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready`,
+          });
+        }
+        await sleep(50);
+      }
+      if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
+      // Switch.
+      const oldTable = this.proxy.getTable();
+      const old = this.instances.filter((i) => i.serving);
+      const oldRelease = this.serving;
+      const oldSubs = this.pubsub?.subscriptions() ?? [];
+      this.switchTo(model, releaseId, appCopy, plan, started);
+      emit({ type: "step", message: `switched the proxy to ${releaseId}` });
+      // Watch the new instances for a moment before letting the old ones go.
+      const watchUntil = Date.now() + plan.crashWatchMs;
+      while (Date.now() < watchUntil) {
+        const crashed = started.find((i) => !i.alive || i.status === "crashed" || i.status === "crash-loop");
+        if (crashed) {
+          this.proxy.setTable(oldTable);
+          for (const i of old) i.serving = true;
+          for (const i of started) i.serving = false;
+          this.serving = oldRelease;
+          if (this.pubsub) await this.pubsub.setSubscriptions(oldSubs);
+          return await fail(
+            `instance ${crashed.id} crashed right after the switch (${crashed.lastExit ?? "exited"}); switched back`,
+            crashed.tail.slice(-20),
+          );
+        }
+        await sleep(50);
+      }
+      // Retire the old instances: drain, then stop.
+      if (old.length > 0)
+        emit({
+          type: "step",
+          message: `draining and stopping ${old.length} old instance${old.length === 1 ? "" : "s"}`,
+        });
+      await Promise.all(
+        old.map((i) => {
+          const r = plan.retire.find((x) => x.service === i.service);
+          return i.stop(r?.drainMs ?? 10_000, r?.graceMs ?? 30_000);
+        }),
+      );
+      this.instances = this.instances.filter((i) => !old.includes(i));
+      this.deploying = undefined;
+      const now = new Date().toISOString();
+      const cur = readRelease(this.paths, releaseId);
+      updateRelease(this.paths, releaseId, {
+        status: "active",
+        activations: [...(cur?.activations ?? []), now],
+      });
+      if (oldRelease && oldRelease !== releaseId)
+        updateRelease(this.paths, oldRelease, { status: "superseded" });
+      // A release left "deploying" by a rollout that never finished is failed, not pending.
+      for (const r of listReleases(this.paths))
+        if (
+          r.id !== releaseId &&
+          (r.status === "deploying" || r.status === "active") &&
+          r.id !== this.serving
+        )
+          updateRelease(this.paths, r.id, {
+            status: r.status === "active" ? "superseded" : "failed",
+            ...(r.status === "deploying" ? { reason: "interrupted" } : {}),
+          });
+      this.persist();
+      this.log(`${kind} of ${releaseId} done`);
+      return { type: "done", message: `${releaseId} is serving` };
+    } catch (e) {
+      return await fail((e as Error).message);
+    }
+  }
+
+  private switchTo(
+    model: AppModel,
+    releaseId: string,
+    appCopy: string,
+    plan: DeployPlan,
+    started: Instance[],
+  ): void {
+    const backends: Record<string, Backend[]> = {};
+    for (const i of started) (backends[i.service] ??= []).push(i);
+    const statics: ProxyTable["statics"] = {};
+    for (const s of plan.statics) {
+      const svc = model.services[s.service]!;
+      const prefix = svc.type === "static" ? svc.path : "/";
+      statics[s.service] = { root: join(appCopy, s.root), spa: s.spa, prefix };
+    }
+    const table: ProxyTable = { release: releaseId, routes: buildRoutes(model), backends, statics };
+    for (const i of this.instances) i.serving = false;
+    for (const i of started) i.serving = true;
+    this.proxy.setTable(table);
+    this.serving = releaseId;
+    if (this.pubsub) {
+      const subs: Subscription[] = [];
+      for (const s of Object.values(model.services)) {
+        if (s.type === "static" || s.type === "job") continue;
+        for (const [topic, sub] of Object.entries(s.subscribes))
+          subs.push({
+            topic,
+            service: s.name,
+            route: sub.route,
+            group: sub.group,
+            maxRetries: sub.max_retries,
+            deadLetter: sub.dead_letter,
+          });
+      }
+      void this.pubsub
+        .setSubscriptions(subs)
+        .catch((e: unknown) => this.log(`pub/sub: ${(e as Error).message}`));
+    }
+    this.persist();
+  }
+
+  async shutdown(code: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const failed = this.phase === "failed";
+    this.phase = "stopping";
+    this.writeState();
+    this.log("stopping");
+    await Promise.all(
+      this.instances.map((i) => i.stop(Math.min(i.step.drainMs, 5000), Math.min(i.step.graceMs, 10_000))),
+    );
+    await this.pubsub?.close().catch(() => undefined);
+    await this.proxy.close().catch(() => undefined);
+    for (const r of Object.values(this.redis)) {
+      r.proc.kill("SIGTERM");
+      await Promise.race([r.proc.exited, sleep(10_000)]);
+    }
+    if (this.pg) {
+      this.pg.proc.kill("SIGINT");
+      await Promise.race([this.pg.proc.exited, sleep(20_000)]);
+    }
+    for (const s of this.logStreams.values()) s.end();
+    this.phase = failed ? "failed" : "stopped";
+    this.instances = [];
+    this.writeState();
+    this.control?.close();
+    try {
+      unlinkSync(this.paths.socket);
+    } catch {
+      /* already gone */
+    }
+    this.log("stopped");
+    process.exit(code);
+  }
+
+  fail(e: unknown): void {
+    this.phase = "failed";
+    this.error = e instanceof Error ? e.message : String(e);
+    this.log(`failed: ${this.error}`);
+    this.writeState();
+  }
+}
+
+export async function runSupervisor(o: SupervisorOptions): Promise<void> {
+  const sup = new Supervisor(o);
+  process.on("SIGTERM", () => void sup.shutdown(0));
+  process.on("SIGINT", () => void sup.shutdown(0));
+  process.on("SIGHUP", () => undefined);
+  try {
+    await sup.start();
+  } catch (e) {
+    sup.fail(e);
+    await sup.shutdown(1);
+  }
+}

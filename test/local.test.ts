@@ -1,0 +1,271 @@
+// Unit tests of the local runtime's pure parts: command splitting, the proxy's routing table, secrets
+// encryption, the deploy plan, the environment lock and the pub/sub CloudEvent envelope.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { splitCommand } from "../src/engine/local/command.js";
+import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
+import { loadKey, parseKey, redactor, SecretStore, seal, unseal } from "../src/engine/local/secrets.js";
+import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
+import { acquireLock } from "../src/engine/local/lock.js";
+import { cloudEvent } from "../src/engine/local/pubsub.js";
+import { serviceEnv } from "../src/engine/local/env.js";
+import { durationMs } from "../src/engine/local/duration.js";
+import { redisArgs } from "../src/engine/local/infra.js";
+import { loadExample, tempDir } from "./helpers.js";
+
+const hello = () => loadExample("hello", "dev").project.environments[0]!;
+
+describe("splitCommand", () => {
+  it("splits on whitespace and substitutes $PORT", () => {
+    assert.deepEqual(splitCommand("uvicorn app.main:app --port $PORT", { PORT: "8123" }), [
+      "uvicorn",
+      "app.main:app",
+      "--port",
+      "8123",
+    ]);
+    assert.deepEqual(splitCommand("serve --listen=127.0.0.1:${PORT}", { PORT: "9" }), [
+      "serve",
+      "--listen=127.0.0.1:9",
+    ]);
+  });
+  it("keeps quoted words together", () => {
+    assert.deepEqual(splitCommand(`node -e 'console.log("a b")' "x y" a\\ b ""`), [
+      "node",
+      "-e",
+      'console.log("a b")',
+      "x y",
+      "a b",
+      "",
+    ]);
+    assert.deepEqual(splitCommand(`echo "port $PORT \\"q\\""`, { PORT: "1" }), ["echo", 'port 1 "q"']);
+    assert.deepEqual(splitCommand("echo '$PORT'", { PORT: "1" }), ["echo", "$PORT"]);
+  });
+  it("rejects shell syntax, unknown variables and unterminated quotes", () => {
+    assert.throws(() => splitCommand("npm run build && npm start"), /without a shell/);
+    assert.throws(() => splitCommand("node a.js | tee log"), /without a shell/);
+    assert.throws(
+      () => splitCommand("node $SECRET", { PORT: "1" }),
+      /uses \$SECRET, which Gantry does not set/,
+    );
+    assert.throws(() => splitCommand("node 'a"), /unterminated single quote/);
+    assert.throws(() => splitCommand("   "), /empty command/);
+  });
+});
+
+describe("routing table", () => {
+  const routes = buildRoutes(hello());
+  it("routes by longest path prefix on any host", () => {
+    assert.equal(matchRoute(routes, "127.0.0.1:8080", "/api/notes")?.service, "api");
+    assert.equal(matchRoute(routes, "localhost", "/api")?.service, "api");
+    assert.equal(matchRoute(routes, "localhost", "/apix")?.service, "web");
+    assert.equal(matchRoute(routes, "localhost", "/")?.service, "web");
+    assert.equal(matchRoute(routes, "localhost", "/notes/42")?.kind, "static");
+  });
+  it("routes the spec's domains and <service>.localhost", () => {
+    assert.equal(matchRoute(routes, "hello.localhost:8080", "/api/notes")?.service, "api");
+    assert.equal(matchRoute(routes, "HELLO.localhost", "/index.html")?.service, "web");
+    assert.equal(matchRoute(routes, "api.localhost:1", "/health")?.service, "api");
+    assert.equal(matchRoute(routes, "web.localhost:1", "/api/notes")?.service, "web");
+  });
+  it("keeps workers out of the proxy", () => {
+    assert.equal(matchRoute(routes, "worker.localhost", "/health")?.service, "web");
+    assert.ok(!routes.some((r) => r.service === "worker"));
+  });
+  it("lists the URLs to open", () => {
+    assert.deepEqual(
+      publicUrls(hello(), 7000).map((u) => u.url),
+      [
+        "http://127.0.0.1:7000/api",
+        "http://hello.localhost:7000/api",
+        "http://api.localhost:7000/",
+        "http://127.0.0.1:7000/",
+        "http://hello.localhost:7000/",
+        "http://web.localhost:7000/",
+      ],
+    );
+  });
+});
+
+describe("secrets", () => {
+  it("round-trips a value with AES-256-GCM and binds it to its name", () => {
+    const key = parseKey("11".repeat(32));
+    const sealed = seal(key, "API_KEY", 1, "s3cr3t-value");
+    assert.ok(!JSON.stringify(sealed).includes("s3cr3t-value"));
+    assert.equal(unseal(key, "API_KEY", sealed), "s3cr3t-value");
+    assert.throws(() => unseal(key, "OTHER", sealed), /cannot decrypt secret OTHER/);
+    assert.throws(() => unseal(parseKey("22".repeat(32)), "API_KEY", sealed), /the key does not match/);
+  });
+  it("stores versions in a 0600 file without the clear value, and creates a 0600 key", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const key = loadKey(join(dir, "secrets.key"), undefined)!;
+      assert.equal(readFileSync(join(dir, "secrets.key"), "utf8").trim().length, 64);
+      const store = new SecretStore(join(dir, "secrets.json"), key);
+      assert.equal(store.set("TOKEN", "first-value"), 1);
+      assert.equal(store.set("TOKEN", "second-value"), 2);
+      assert.equal(store.get("TOKEN"), "second-value");
+      assert.equal(store.get("TOKEN", 1), "first-value");
+      assert.deepEqual(store.versions(), { TOKEN: 2 });
+      const raw = readFileSync(join(dir, "secrets.json"), "utf8");
+      assert.ok(!raw.includes("first-value") && !raw.includes("second-value"));
+      assert.ok(store.remove("TOKEN"));
+      assert.deepEqual(store.names(), []);
+    } finally {
+      cleanup();
+    }
+  });
+  it("reads the key from GANTRY_SECRETS_KEY in hex or base64", () => {
+    assert.equal(loadKey("/nonexistent/key", Buffer.alloc(32, 7).toString("base64"))!.length, 32);
+    assert.throws(() => parseKey("abcd"), /must be 32 bytes/);
+  });
+  it("redacts values from log lines, longest first", () => {
+    const r = redactor({ A: "password123", B: "password123-extended", SHORT: "abc" });
+    assert.equal(r("x password123-extended y password123 abc"), "x [redacted:B] y [redacted:A] abc");
+  });
+});
+
+describe("deploy plan", () => {
+  it("plans builds, migrations, instances and the retirement of the serving release", () => {
+    const plan = planDeploy(hello(), "v2", {
+      release: "v1",
+      instances: [
+        { id: "api-v1-2", service: "api" },
+        { id: "api-v1-1", service: "api" },
+        { id: "worker-v1-1", service: "worker" },
+      ],
+    });
+    assert.deepEqual(plan.build, [
+      { service: "api", command: "npm run build:api", cwd: "." },
+      { service: "web", command: "node build.mjs", cwd: "web" },
+      { service: "worker", command: "npm run build:worker", cwd: "." },
+    ]);
+    assert.deepEqual(plan.migrations, [
+      { service: "api", command: "node api/dist/migrate.js", cwd: ".", timeoutMs: 600_000 },
+    ]);
+    assert.deepEqual(
+      plan.start.map((s) => [s.service, s.replicas, s.readiness, s.drainMs, s.graceMs]),
+      [
+        ["api", 2, "/ready", 10_000, 30_000],
+        ["worker", 1, "/health", 10_000, 30_000],
+      ],
+    );
+    assert.deepEqual(plan.statics, [{ service: "web", root: "web/dist", spa: true }]);
+    assert.deepEqual(plan.retire, [
+      { service: "api", instances: ["api-v1-1", "api-v1-2"], drainMs: 10_000, graceMs: 30_000 },
+      { service: "worker", instances: ["worker-v1-1"], drainMs: 10_000, graceMs: 30_000 },
+    ]);
+    assert.equal(plan.replaces, "v1");
+  });
+  it("does not build for a rollback and prints readably", () => {
+    const plan = planDeploy(hello(), "v1", { release: "v2", instances: [] }, { kind: "rollback" });
+    assert.deepEqual(plan.build, []);
+    const text = formatPlan(plan);
+    assert.match(text, /^rollback v1 \(replacing v2\)\n/);
+    assert.match(text, /start {4}api: 2 × node api\/dist\/server.js on fresh ports/);
+    assert.match(text, /wait {5}api: GET \/ready answers 2xx \(at most 60s\)/);
+  });
+});
+
+describe("environment", () => {
+  it("injects connection URLs for what a service uses, its port, env and secrets", () => {
+    const m = hello();
+    const api = m.services.api!;
+    assert.ok(api.type === "http");
+    const env = serviceEnv({
+      model: m,
+      service: { ...api, secrets: ["TOKEN"] },
+      infra: {
+        postgres: { port: 5433, user: "gantry", password: "pw" },
+        redis: { cache: { port: 6380 } },
+        daprPort: 3500,
+      },
+      release: "v3",
+      instance: "api-v3-1",
+      port: 4000,
+      secrets: { TOKEN: "t0k3n", OTHER: "not-for-api" },
+      base: { PATH: "/bin" },
+    });
+    assert.equal(env.DATABASE_URL, "postgres://gantry:pw@127.0.0.1:5433/hello");
+    assert.equal(env.REDIS_URL, "redis://127.0.0.1:6380");
+    assert.equal(env.DAPR_HTTP_PORT, "3500");
+    assert.equal(env.PUBSUB_NAME, "pubsub");
+    assert.equal(env.PORT, "4000");
+    assert.equal(env.LOG_LEVEL, "info");
+    assert.equal(env.TOKEN, "t0k3n");
+    assert.equal(env.OTHER, undefined);
+    assert.equal(env.GANTRY_RELEASE, "v3");
+    assert.equal(env.PATH, "/bin");
+  });
+  it("parses durations and redis persistence flags", () => {
+    assert.equal(durationMs("10s", 0), 10_000);
+    assert.equal(durationMs("1.5m", 0), 90_000);
+    assert.equal(durationMs("bad", 7), 7);
+    assert.deepEqual(redisArgs({ dir: "/d", port: 1, persistence: "none" }).slice(-4), [
+      "--appendonly",
+      "no",
+      "--save",
+      "",
+    ]);
+    assert.deepEqual(redisArgs({ dir: "/d", port: 1, persistence: "aof" }).slice(-4, -2), [
+      "--appendonly",
+      "yes",
+    ]);
+  });
+});
+
+describe("lock", () => {
+  it("is exclusive while its owner lives and taken over when the owner is dead", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const path = join(dir, "lock");
+      const a = acquireLock(path, "deploy");
+      assert.throws(
+        () => acquireLock(path, "deploy", process.pid + 1),
+        /another Gantry command holds the lock for this environment: `gantry deploy`/,
+      );
+      a.release();
+      // A lock left by a process that no longer exists (pid far above pid_max).
+      writeFileSync(path, JSON.stringify({ pid: 99_999_999, command: "deploy", startedAt: "then" }));
+      const b = acquireLock(path, "up");
+      assert.deepEqual(b.recovered, { pid: 99_999_999, command: "deploy", startedAt: "then" });
+      b.release();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("cloud events", () => {
+  it("wraps a published JSON body in a CloudEvents envelope with a stable id", () => {
+    const ev = cloudEvent(
+      { id: "e-1", ct: "application/json", time: "t", data: '{"id":1}' },
+      "note-events",
+      "pubsub",
+      "hello",
+    );
+    assert.deepEqual(ev, {
+      specversion: "1.0",
+      id: "e-1",
+      source: "hello",
+      type: "com.dapr.event.sent",
+      datacontenttype: "application/json",
+      time: "t",
+      topic: "note-events",
+      pubsubname: "pubsub",
+      data: { id: 1 },
+    });
+  });
+  it("passes a published CloudEvent through", () => {
+    const ev = cloudEvent(
+      { id: "e-2", ct: "application/cloudevents+json", data: '{"id":"mine","type":"x.y","data":{"a":1}}' },
+      "t",
+      "pubsub",
+      "hello",
+    );
+    assert.equal(ev.id, "mine");
+    assert.equal(ev.type, "x.y");
+    assert.deepEqual(ev.data, { a: 1 });
+  });
+});
