@@ -7,6 +7,7 @@ import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
 import { registerInit } from "./init.js";
 import { registerSynth } from "./synth.js";
+import { registerLocal } from "./local.js";
 import { VERSION } from "./version.js";
 
 export interface Io {
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerSchema(program, io);
   registerInit(program, io);
   registerSynth(program, io);
+  registerLocal(program, io);
   return program;
 }
 
