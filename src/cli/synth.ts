@@ -20,6 +20,14 @@ async function repoRoot(dir: string): Promise<string> {
   }
 }
 
+/**
+ * The repository root of a synth context. ctx.outputs are relative to it: `<spec dir>/<defaultOut>`
+ * for the infrastructure targets, and the root's .github/workflows for github.
+ */
+export function repoRootOf(loc: SpecLocation, ctx: SynthContext): string {
+  return ctx.specDir === "." ? loc.dir : resolve(loc.dir, ...ctx.specDir.split("/").map(() => ".."));
+}
+
 export async function synthContext(loc: SpecLocation, deployTarget?: string): Promise<SynthContext> {
   const root = await repoRoot(loc.dir);
   const specDir = posix(relative(root, loc.dir));
@@ -75,7 +83,9 @@ export function registerSynth(program: Command, io: Io): void {
         for (const w of sorted) io.err(`${formatProblem(w)}\n`);
 
         const tree = target.render(loaded.project, ctx);
-        const outDir = opts.out ? resolve(io.cwd, opts.out) : join(loc.dir, target.defaultOut);
+        const outDir = opts.out
+          ? resolve(io.cwd, opts.out)
+          : join(repoRootOf(loc, ctx), ctx.outputs[target.name]);
         const shown = posix(relative(io.cwd, outDir));
         if (opts.check) {
           const d = drift(outDir, tree, target.ownsOutput);

@@ -1,8 +1,9 @@
 // Every target Gantry can synthesize. A target is listed here once it is complete.
 import type { Target, TargetName } from "./target.js";
+import { githubTarget } from "./github/index.js";
 import { kubernetesTarget } from "./kubernetes/index.js";
 
-export const TARGETS: readonly Target[] = [kubernetesTarget];
+export const TARGETS: readonly Target[] = [kubernetesTarget, githubTarget];
 
 export const DEFAULT_OUTPUTS: Record<TargetName, string> = {
   kubernetes: "deploy/kubernetes",

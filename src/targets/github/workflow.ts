@@ -1,0 +1,132 @@
+// A small typed model of a GitHub Actions workflow, and its printer. Workflows are built as these
+// objects and printed with the one YAML printer; the only text step after printing adds the
+// `# vX.Y.Z` comment to pinned `uses:` lines (the YAML library prints no comments on plain values).
+import { printYaml } from "../../format/yaml.js";
+import { pinned, tagOf, type ActionName } from "./pins.js";
+
+export type Permission = "read" | "write" | "none";
+export type Permissions = Partial<
+  Record<
+    | "actions"
+    | "checks"
+    | "contents"
+    | "deployments"
+    | "id-token"
+    | "issues"
+    | "packages"
+    | "pull-requests"
+    | "security-events"
+    | "statuses",
+    Permission
+  >
+>;
+
+export type With = Record<string, string | number | boolean>;
+export type Env = Record<string, string>;
+
+export interface Step {
+  id?: string;
+  name: string;
+  if?: string;
+  uses?: string;
+  with?: With;
+  run?: string;
+  shell?: string;
+  env?: Env;
+  "working-directory"?: string;
+  "continue-on-error"?: boolean;
+  "timeout-minutes"?: number;
+}
+
+export interface Job {
+  name: string;
+  "runs-on": string;
+  needs?: string[];
+  if?: string;
+  environment?: { name: string; url?: string };
+  permissions: Permissions;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  "timeout-minutes": number;
+  strategy?: { "fail-fast": boolean; "max-parallel"?: number; matrix: { include: Record<string, string>[] } };
+  outputs?: Record<string, string>;
+  env?: Env;
+  defaults?: { run: { shell?: string; "working-directory"?: string } };
+  steps: Step[];
+}
+
+export interface DispatchInput {
+  description: string;
+  required: boolean;
+  type: "string" | "choice" | "boolean";
+  default?: string;
+  options?: string[];
+}
+
+export interface Triggers {
+  push?: { branches?: string[]; tags?: string[]; paths?: string[] };
+  pull_request?: { branches?: string[]; paths?: string[] };
+  release?: { types: string[] };
+  workflow_run?: { workflows: string[]; types: string[]; branches?: string[] };
+  workflow_dispatch?: { inputs?: Record<string, DispatchInput> };
+}
+
+export interface Workflow {
+  name: string;
+  "run-name"?: string;
+  on: Triggers;
+  permissions: Permissions;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  env?: Env;
+  defaults?: { run: { shell: string } };
+  jobs: Record<string, Job>;
+}
+
+/** A step running a pinned action. */
+export function action(name: string, uses: ActionName, withInputs?: With, extra: Partial<Step> = {}): Step {
+  return {
+    ...(extra.id ? { id: extra.id } : {}),
+    name,
+    ...(extra.if ? { if: extra.if } : {}),
+    uses: pinned(uses),
+    ...(withInputs && Object.keys(withInputs).length ? { with: withInputs } : {}),
+    ...(extra.env ? { env: extra.env } : {}),
+  };
+}
+
+/** A shell step; untrusted values reach it through `env`, never through `${{ }}` in the script. */
+export function run(
+  name: string,
+  script: string | string[],
+  extra: Partial<Omit<Step, "run" | "name">> = {},
+): Step {
+  const text = Array.isArray(script) ? script.join("\n") : script;
+  const { id, if: cond, env, ...rest } = extra;
+  return {
+    ...(id ? { id } : {}),
+    name,
+    ...(cond ? { if: cond } : {}),
+    run: text.endsWith("\n") ? text : `${text}\n`,
+    ...(env && Object.keys(env).length ? { env } : {}),
+    ...rest,
+  };
+}
+
+export const checkout = (extra: Record<string, string | number | boolean> = {}): Step =>
+  action("Check out", "actions/checkout", { "persist-credentials": false, ...extra });
+
+const USES_LINE = /^(\s*(?:- )?uses: )(\S+@[0-9a-f]{40})$/;
+
+/** Prints a workflow: the header comment, the YAML, and `# <tag>` after each pinned action. */
+export function printWorkflow(wf: Workflow, header: string[]): string {
+  const body = printYaml(wf)
+    .split("\n")
+    .map((line) => {
+      const m = USES_LINE.exec(line);
+      if (!m) return line;
+      const tag = tagOf(m[2]!);
+      if (!tag) throw new Error(`unpinned action in workflow: ${m[2]}`);
+      return `${line} # ${tag}`;
+    })
+    .join("\n");
+  return `${header.map((h) => `# ${h}`.trimEnd()).join("\n")}\n${body}`;
+}
