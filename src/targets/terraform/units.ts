@@ -1,0 +1,79 @@
+// Kubernetes-style quantities from the spec (cpu "500m", memory "1Gi") in the units clouds use.
+
+/** CPU cores from "500m", "1", "0.5". */
+export function cpuCores(q: string): number {
+  const m = /^([0-9.]+)(m?)$/.exec(q.trim());
+  if (!m) return 0.25;
+  const n = Number(m[1]);
+  return m[2] === "m" ? n / 1000 : n;
+}
+
+/** MiB from "512Mi", "1Gi", "1G", "1000M". */
+export function memoryMiB(q: string): number {
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q.trim());
+  if (!m) return 512;
+  const n = Number(m[1]);
+  const unit = m[2] ?? "";
+  const factor: Record<string, number> = {
+    "": 1 / (1024 * 1024),
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 * 1024,
+    K: 1000 / 1048576,
+    M: 1e6 / 1048576,
+    G: 1e9 / 1048576,
+    T: 1e12 / 1048576,
+  };
+  return Math.ceil(n * (factor[unit] ?? 1));
+}
+
+/** Fargate CPU sizes and the memory (MiB) each allows. */
+const FARGATE: readonly { cpu: number; memory: readonly number[] }[] = [
+  { cpu: 256, memory: [512, 1024, 2048] },
+  { cpu: 512, memory: [1024, 2048, 3072, 4096] },
+  { cpu: 1024, memory: [2048, 3072, 4096, 5120, 6144, 7168, 8192] },
+  { cpu: 2048, memory: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024) },
+  { cpu: 4096, memory: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024) },
+  { cpu: 8192, memory: Array.from({ length: 12 }, (_, i) => 16384 + i * 4096) },
+  { cpu: 16384, memory: Array.from({ length: 12 }, (_, i) => 32768 + i * 8192) },
+];
+
+/** The smallest valid Fargate size that holds the given limits. */
+export function fargateSize(cpu: string, memory: string): { cpu: number; memory: number } {
+  const wantCpu = cpuCores(cpu) * 1024;
+  const wantMem = memoryMiB(memory);
+  for (const row of FARGATE) {
+    if (row.cpu < wantCpu) continue;
+    const mem = row.memory.find((m) => m >= wantMem);
+    if (mem !== undefined) return { cpu: row.cpu, memory: mem };
+  }
+  const last = FARGATE[FARGATE.length - 1]!;
+  return { cpu: last.cpu, memory: last.memory[last.memory.length - 1]! };
+}
+
+/** CloudWatch Logs accepts only these retention periods; round up to the next one. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+export function cloudWatchRetention(days: number): number {
+  return LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653;
+}
+
+/** "SSE-GATEWAY" style environment variable prefix from a spec name. */
+export function envName(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+}
+
+/**
+ * A five-field cron expression as EventBridge Scheduler wants it: six fields, `?` in day-of-month
+ * or day-of-week, days of the week numbered 1 (Sunday) to 7.
+ */
+export function eventBridgeCron(cron: string): string {
+  const f = cron.trim().split(/\s+/);
+  if (f.length !== 5) return `cron(${cron})`;
+  const [min, hour, dom, month, dow] = f as [string, string, string, string, string];
+  const shiftedDow = dow === "*" ? "?" : dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
+  const day = dow === "*" ? dom : "?";
+  return `cron(${min} ${hour} ${day} ${month} ${shiftedDow} *)`;
+}

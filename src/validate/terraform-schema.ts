@@ -1,0 +1,352 @@
+// Offline check of generated Terraform against the provider schemas in ../shared/schemas/terraform
+// (the JSON of `terraform providers schema -json`, split per resource). `tofu validate` needs the
+// providers installed, which needs registry access; this check needs neither. It works on the
+// typed blocks the renderers build (so an attribute and a nested block are never confused) and
+// reports, per block: unknown resource or data source types, unknown arguments, missing required
+// arguments, computed-only arguments that are set, arguments written as blocks and blocks written
+// as arguments, nested block counts outside min/max, module arguments that the module does not
+// declare or required module variables left out, and references (var., local., module., data.,
+// resource attributes) to things the directory does not declare.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Block, Call, Expr, Template, type Body, type HclFile, type HclValue } from "../format/hcl.js";
+import { SHARED_SCHEMAS } from "./tools.js";
+
+export interface SchemaProblem {
+  /** File path in the generated tree. */
+  file: string;
+  /** Address of the block: resource.aws_vpc.this, module.network, provider.aws. */
+  address: string;
+  message: string;
+}
+
+interface AttrSchema {
+  type?: unknown;
+  nested_type?: { attributes: Record<string, AttrSchema>; nesting_mode: string };
+  required?: boolean;
+  optional?: boolean;
+  computed?: boolean;
+  deprecated?: boolean;
+}
+interface BlockSchema {
+  attributes?: Record<string, AttrSchema>;
+  block_types?: Record<
+    string,
+    { nesting_mode: string; min_items?: number; max_items?: number; block: BlockSchema }
+  >;
+}
+
+const PROVIDER_DIRS: Record<string, string> = {
+  aws: "aws",
+  digitalocean: "digitalocean",
+  kubernetes: "kubernetes",
+  helm: "helm",
+  azurerm: "azurerm",
+};
+
+const RESOURCE_META = new Set([
+  "count",
+  "for_each",
+  "depends_on",
+  "provider",
+  "lifecycle",
+  "provisioner",
+  "connection",
+]);
+const DATA_META = new Set(["count", "for_each", "depends_on", "provider", "lifecycle"]);
+const MODULE_META = new Set(["source", "version", "count", "for_each", "depends_on", "providers"]);
+
+export class SchemaStore {
+  private cache = new Map<string, BlockSchema | null>();
+  constructor(readonly root: string = join(SHARED_SCHEMAS, "terraform")) {}
+
+  /** The schema of a resource/data source type, null when the provider has none, undefined for an unknown provider. */
+  get(kind: "resource" | "data" | "provider", type: string): BlockSchema | null | undefined {
+    const key = `${kind}:${type}`;
+    if (this.cache.has(key)) return this.cache.get(key) ?? null;
+    const provider = kind === "provider" ? type : type.split("_")[0]!;
+    const dir = PROVIDER_DIRS[provider];
+    if (!dir) return undefined;
+    const file =
+      kind === "provider"
+        ? join(this.root, dir, "provider.json")
+        : join(
+            this.root,
+            dir,
+            kind === "resource" ? "resource_schemas" : "data_source_schemas",
+            `${type}.json`,
+          );
+    const schema = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as { block: BlockSchema }).block
+      : null;
+    this.cache.set(key, schema);
+    return schema;
+  }
+}
+
+/** Every reference-looking expression text inside a value. */
+function expressionTexts(v: HclValue, out: string[]): void {
+  if (v instanceof Expr || v instanceof Template) out.push(v.text);
+  else if (v instanceof Call) {
+    out.push(`${v.fn}(`);
+    for (const a of v.args) expressionTexts(a, out);
+  } else if (Array.isArray(v)) for (const x of v as readonly HclValue[]) expressionTexts(x, out);
+  else if (v !== null && typeof v === "object" && !(v instanceof Expr))
+    for (const x of Object.values(v)) expressionTexts(x as HclValue, out);
+}
+
+function bodyTexts(b: Body, out: string[]): void {
+  for (const item of b) {
+    if (item.kind === "attr") expressionTexts(item.value, out);
+    else if (item.kind === "block") bodyTexts(item.block.body, out);
+  }
+}
+
+function checkBody(
+  b: Body,
+  schema: BlockSchema,
+  meta: Set<string>,
+  path: string,
+  report0: (m: string) => void,
+  isTop: boolean,
+): void {
+  const report = (m: string) => report0(path ? `${path}: ${m}` : m);
+  const sub = (name: string) => (path ? `${path}.${name}` : name);
+  const attrs = schema.attributes ?? {};
+  const blocks = schema.block_types ?? {};
+  const seenAttrs = new Set<string>();
+  const blockCounts = new Map<string, number>();
+  const dynamicBlocks = new Set<string>();
+  for (const item of b) {
+    if (item.kind === "attr") {
+      const name = item.name;
+      if (isTop && meta.has(name)) continue;
+      seenAttrs.add(name);
+      const a = attrs[name];
+      if (!a) {
+        if (blocks[name])
+          report(`\`${name}\` is a nested block; write \`${name} { ... }\`, not \`${name} = ...\``);
+        else report(`unknown argument \`${name}\``);
+        continue;
+      }
+      if (a.computed && !a.optional && !a.required)
+        report(`\`${name}\` is computed by the provider and cannot be set`);
+    } else if (item.kind === "block") {
+      const nb = item.block;
+      if (isTop && nb.type === "lifecycle" && meta.has("lifecycle")) continue;
+      if (nb.type === "dynamic") {
+        const target = nb.labels[0] ?? "";
+        const bs = blocks[target];
+        if (!bs) {
+          report(`dynamic block for unknown nested block \`${target}\``);
+          continue;
+        }
+        dynamicBlocks.add(target);
+        const content = nb.body.find((i) => i.kind === "block" && i.block.type === "content");
+        if (!content || content.kind !== "block") report(`dynamic "${target}" has no content block`);
+        else checkBody(content.block.body, bs.block, meta, sub(target), report0, false);
+        continue;
+      }
+      const bs = blocks[nb.type];
+      if (!bs) {
+        if (attrs[nb.type]) report(`\`${nb.type}\` is an argument; write \`${nb.type} = ...\`, not a block`);
+        else report(`unknown nested block \`${nb.type}\``);
+        continue;
+      }
+      if (nb.labels.length > 0 && bs.nesting_mode !== "map")
+        report(`nested block \`${nb.type}\` takes no labels`);
+      blockCounts.set(nb.type, (blockCounts.get(nb.type) ?? 0) + 1);
+      checkBody(nb.body, bs.block, meta, sub(nb.type), report0, false);
+    }
+  }
+  for (const [name, a] of Object.entries(attrs)) {
+    if (a.required && !seenAttrs.has(name)) report(`missing required argument \`${name}\``);
+  }
+  for (const [name, bs] of Object.entries(blocks)) {
+    if (dynamicBlocks.has(name)) continue;
+    const n = blockCounts.get(name) ?? 0;
+    if (bs.min_items && n < bs.min_items)
+      report(`needs at least ${bs.min_items} \`${name}\` block(s), has ${n}`);
+    if (bs.max_items && n > bs.max_items)
+      report(`allows at most ${bs.max_items} \`${name}\` block(s), has ${n}`);
+    if (bs.nesting_mode === "single" && n > 1) report(`\`${name}\` may appear once`);
+  }
+}
+
+/** Names an attribute reference may use on a block of this schema (its attributes and nested blocks). */
+function knownAttributes(schema: BlockSchema): Set<string> {
+  return new Set([...Object.keys(schema.attributes ?? {}), ...Object.keys(schema.block_types ?? {})]);
+}
+
+export interface TerraformDir {
+  /** Directory path in the tree ("" for the root module). */
+  dir: string;
+  files: Record<string, HclFile>;
+}
+
+function blocksOf(f: HclFile): Block[] {
+  return f.items.filter((i): i is Block => i instanceof Block);
+}
+
+/**
+ * Checks every .tf file of a generated tree. `files` maps tree paths to typed files; paths ending in
+ * `.tfvars` are checked against the root module's variables.
+ */
+export function checkTerraform(files: Record<string, HclFile>, store = new SchemaStore()): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const dirs = new Map<string, Record<string, HclFile>>();
+  for (const [path, f] of Object.entries(files)) {
+    if (!path.endsWith(".tf")) continue;
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+    const m = dirs.get(dir) ?? {};
+    m[path] = f;
+    dirs.set(dir, m);
+  }
+  const variablesOf = (dir: string): Map<string, boolean> => {
+    const vars = new Map<string, boolean>();
+    for (const f of Object.values(dirs.get(dir) ?? {})) {
+      for (const b of blocksOf(f)) {
+        if (b.type === "variable")
+          vars.set(
+            b.labels[0] ?? "",
+            b.body.some((i) => i.kind === "attr" && i.name === "default"),
+          );
+      }
+    }
+    return vars;
+  };
+  const outputsOf = (dir: string): Set<string> => {
+    const outs = new Set<string>();
+    for (const f of Object.values(dirs.get(dir) ?? {}))
+      for (const b of blocksOf(f)) if (b.type === "output") outs.add(b.labels[0] ?? "");
+    return outs;
+  };
+
+  for (const [dir, dirFiles] of [...dirs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const declared = {
+      variable: new Set<string>(),
+      local: new Set<string>(),
+      module: new Map<string, string>(),
+      data: new Map<string, string>(),
+      resource: new Map<string, string>(),
+    };
+    for (const f of Object.values(dirFiles)) {
+      for (const b of blocksOf(f)) {
+        if (b.type === "variable") declared.variable.add(b.labels[0] ?? "");
+        if (b.type === "locals") for (const i of b.body) if (i.kind === "attr") declared.local.add(i.name);
+        if (b.type === "module") {
+          const src = b.body.find((i) => i.kind === "attr" && i.name === "source");
+          declared.module.set(
+            b.labels[0] ?? "",
+            src && src.kind === "attr" && typeof src.value === "string" ? src.value : "",
+          );
+        }
+        if (b.type === "data") declared.data.set(`${b.labels[0]}.${b.labels[1]}`, b.labels[0] ?? "");
+        if (b.type === "resource") declared.resource.set(`${b.labels[0]}.${b.labels[1]}`, b.labels[0] ?? "");
+      }
+    }
+    for (const [path, f] of Object.entries(dirFiles).sort(([a], [b]) => a.localeCompare(b))) {
+      for (const b of blocksOf(f)) {
+        const address = [b.type, ...b.labels].join(".");
+        const report = (message: string) => problems.push({ file: path, address, message });
+        if (b.type === "resource" || b.type === "data" || b.type === "provider") {
+          const type = b.labels[0] ?? "";
+          if (b.type === "resource" && type === "terraform_data") continue;
+          const schema = store.get(b.type, type);
+          if (schema === undefined)
+            report(`no provider schema for \`${type}\` (provider not in ../shared/schemas/terraform)`);
+          else if (schema === null)
+            report(`unknown ${b.type === "data" ? "data source" : b.type} type \`${type}\``);
+          else
+            checkBody(
+              b.body,
+              schema,
+              b.type === "data" ? DATA_META : b.type === "provider" ? new Set(["alias"]) : RESOURCE_META,
+              "",
+              report,
+              true,
+            );
+        } else if (b.type === "module") {
+          const source = declared.module.get(b.labels[0] ?? "") ?? "";
+          if (!source.startsWith("./")) continue;
+          const target = join(dir, source).split("\\").join("/");
+          if (!dirs.has(target)) {
+            report(`module source ${source} is not in the tree`);
+            continue;
+          }
+          const vars = variablesOf(target);
+          const given = new Set<string>();
+          for (const i of b.body) {
+            if (i.kind !== "attr" || MODULE_META.has(i.name)) continue;
+            given.add(i.name);
+            if (!vars.has(i.name)) report(`module ${source} has no variable \`${i.name}\``);
+          }
+          for (const [v, hasDefault] of vars)
+            if (!hasDefault && !given.has(v)) report(`missing required module argument \`${v}\``);
+        }
+
+        // References to things this directory does not declare.
+        const texts: string[] = [];
+        bodyTexts(b.body, texts);
+        for (const t of texts) {
+          for (const m of t.matchAll(/(?<![\w.])var\.([A-Za-z0-9_-]+)/g))
+            if (!declared.variable.has(m[1]!)) report(`reference to undeclared variable var.${m[1]}`);
+          for (const m of t.matchAll(/(?<![\w.])local\.([A-Za-z0-9_-]+)/g))
+            if (!declared.local.has(m[1]!)) report(`reference to undeclared local.${m[1]}`);
+          for (const m of t.matchAll(
+            /(?<![\w.])module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+          )) {
+            const src = declared.module.get(m[1]!);
+            if (src === undefined) report(`reference to undeclared module.${m[1]}`);
+            else if (
+              m[2] &&
+              src.startsWith("./") &&
+              !outputsOf(join(dir, src).split("\\").join("/")).has(m[2])
+            )
+              report(`module.${m[1]} has no output \`${m[2]}\``);
+          }
+          for (const m of t.matchAll(
+            /(?<![\w.])data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+          )) {
+            const type = declared.data.get(`${m[1]}.${m[2]}`);
+            if (type === undefined) report(`reference to undeclared data.${m[1]}.${m[2]}`);
+            else if (m[3]) {
+              const s = store.get("data", type);
+              if (s && !knownAttributes(s).has(m[3]))
+                report(`data.${m[1]}.${m[2]} has no attribute \`${m[3]}\``);
+            }
+          }
+          for (const m of t.matchAll(
+            /(?<![\w.])((?:aws|digitalocean)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+          )) {
+            const type = declared.resource.get(`${m[1]}.${m[2]}`);
+            if (type === undefined) report(`reference to undeclared resource ${m[1]}.${m[2]}`);
+            else if (m[3]) {
+              const s = store.get("resource", type);
+              if (s && !knownAttributes(s).has(m[3])) report(`${m[1]}.${m[2]} has no attribute \`${m[3]}\``);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // .tfvars files set root variables only.
+  const rootVars = variablesOf("");
+  for (const [path, f] of Object.entries(files)) {
+    if (!path.endsWith(".tfvars")) continue;
+    for (const i of f.items) {
+      if (!(i instanceof Block) && i.kind === "attr" && !rootVars.has(i.name))
+        problems.push({
+          file: path,
+          address: `var.${i.name}`,
+          message: `the root module declares no variable \`${i.name}\``,
+        });
+    }
+  }
+  return problems;
+}
+
+export function formatSchemaProblems(problems: readonly SchemaProblem[]): string {
+  return problems.map((p) => `${p.file}: ${p.address}: ${p.message}`).join("\n");
+}
