@@ -2,8 +2,17 @@
 // model builders sort), so the same model always prints the same bytes.
 import { stringify } from "yaml";
 
-export function printYaml(value: unknown): string {
+export interface PrintOptions {
+  /**
+   * Quote every string that YAML 1.1 would read as something else (yes, on, 0755, 12:30): for
+   * readers that follow YAML 1.1, as Kubernetes and Helm (go-yaml) do.
+   */
+  yaml11?: boolean;
+}
+
+export function printYaml(value: unknown, opts: PrintOptions = {}): string {
   return stringify(value, {
+    ...(opts.yaml11 ? { version: "1.1" as const } : {}),
     lineWidth: 0,
     minContentWidth: 0,
     indent: 2,
@@ -16,6 +25,6 @@ export function printYaml(value: unknown): string {
 }
 
 /** Several documents in one file, separated by `---`. */
-export function printYamlDocuments(values: readonly unknown[]): string {
-  return values.map((v) => `---\n${printYaml(v)}`).join("");
+export function printYamlDocuments(values: readonly unknown[], opts: PrintOptions = {}): string {
+  return values.map((v) => `---\n${printYaml(v, opts)}`).join("");
 }

@@ -1,7 +1,7 @@
 // cluster-bootstrap/: what a cluster needs once, before the chart is installed in any namespace:
 // the platform charts (pinned), the Let's Encrypt ClusterIssuers, the Dapr Configuration and the
 // namespaces with their quotas. Everything here is cluster-wide or per namespace, never per release.
-import { printYaml, printYamlDocuments } from "../../format/yaml.js";
+import { printK8sDocuments, printK8sYaml } from "./print.js";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
 import { DAPR_CONFIG, type ChartValues, type Resources } from "./values.js";
@@ -408,15 +408,13 @@ export function bootstrapTree(
 ): FileTree {
   const tree: FileTree = {};
   const dir = "cluster-bootstrap";
-  tree[`${dir}/cert-manager/cluster-issuers.yaml`] = printYamlDocuments(clusterIssuers(apps[0]!, k8s));
+  tree[`${dir}/cert-manager/cluster-issuers.yaml`] = printK8sDocuments(clusterIssuers(apps[0]!, k8s));
   apps.forEach((a, i) => {
-    tree[`${dir}/namespaces/${a.environment.name}.yaml`] = printYamlDocuments(
-      namespaceObjects(a, values[i]!),
-    );
-    tree[`${dir}/dapr/configuration-${a.environment.name}.yaml`] = printYamlDocuments([daprConfiguration(a)]);
+    tree[`${dir}/namespaces/${a.environment.name}.yaml`] = printK8sDocuments(namespaceObjects(a, values[i]!));
+    tree[`${dir}/dapr/configuration-${a.environment.name}.yaml`] = printK8sDocuments([daprConfiguration(a)]);
   });
   const pv = platformValues(apps, k8s);
-  for (const c of PLATFORM_CHARTS) tree[`${dir}/values/${c.release}.yaml`] = printYaml(pv[c.release]);
+  for (const c of PLATFORM_CHARTS) tree[`${dir}/values/${c.release}.yaml`] = printK8sYaml(pv[c.release]);
   tree[`${dir}/install.sh`] = installScript(apps);
   tree[`${dir}/README.md`] = readme(apps, k8s);
   return tree;

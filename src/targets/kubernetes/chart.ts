@@ -1,6 +1,6 @@
 // The Helm chart: Chart.yaml, values.yaml (what every environment shares, every item switched off),
 // values-<env>.yaml (what the environment adds), values.schema.json, the templates and NOTES.txt.
-import { printYaml } from "../../format/yaml.js";
+import { printK8sYaml } from "./print.js";
 import type { AppModel } from "../../model/types.js";
 import type { ChartValues } from "./values.js";
 import {
@@ -118,7 +118,7 @@ export function chartTemplates(names: readonly string[], values: ChartValues): R
 }
 
 export function chartYaml(app: AppModel): string {
-  return printYaml({
+  return printK8sYaml({
     apiVersion: "v2",
     name: app.name,
     description: app.description ?? `${app.name}, deployed by Gantry.`,
