@@ -56,11 +56,29 @@ export function build(p: Pipeline): Workflow {
         },
         { id: "build" },
       ),
+      action("Software bill of materials (Trivy)", "aquasecurity/trivy-action", {
+        "scan-type": "image",
+        "image-ref": `\${{ fromJSON(steps.meta.outputs.json).tags[0] }}`,
+        format: "spdx-json",
+        output: "sbom.spdx.json",
+      }),
       action("Set up Go (for cosign)", "actions/setup-go", { "go-version": "stable", cache: false }),
       run("Install cosign", `go install github.com/sigstore/cosign/v2/cmd/cosign@${COSIGN}`),
-      run("Sign the image (keyless, OIDC)", ['"$(go env GOPATH)/bin/cosign" sign --yes "$IMAGE@$DIGEST"'], {
-        env: { IMAGE: image, DIGEST: "${{ steps.build.outputs.digest }}" },
-      }),
+      run(
+        "Sign the image and attest its SBOM (keyless, OIDC)",
+        [
+          'cosign="$(go env GOPATH)/bin/cosign"',
+          'ref="${IMAGE%:*}@$DIGEST"',
+          '"$cosign" sign --yes "$ref"',
+          '"$cosign" attest --yes --type spdxjson --predicate sbom.spdx.json "$ref"',
+        ],
+        {
+          env: {
+            IMAGE: "${{ fromJSON(steps.meta.outputs.json).tags[0] }}",
+            DIGEST: "${{ steps.build.outputs.digest }}",
+          },
+        },
+      ),
     ],
   };
   return {

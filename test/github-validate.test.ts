@@ -1,0 +1,124 @@
+// The committed workflow trees of every example x deploy target through the validators users run:
+// actionlint (with shellcheck when it is installed), GitHub's own workflow parser plus the
+// SchemaStore JSON Schema, and checkov's GitHub Actions checks with the allow-list of docs/ci-cd.md.
+// Without a tool these tests fail in CI and skip elsewhere.
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { githubTarget } from "../src/targets/github/index.js";
+import { DEPLOY_TARGETS } from "../src/targets/github/pipeline.js";
+import { actionlint, hasShellcheck } from "../src/validate/actionlint.js";
+import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";
+import { findTool } from "../src/validate/tools.js";
+import { checkWorkflow } from "../src/validate/workflow-schema.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
+
+const CI = Boolean(process.env.CI);
+
+function treeDirs(): string[] {
+  return EXAMPLES.flatMap((ex) =>
+    DEPLOY_TARGETS.map((t) => join(REPO_ROOT, "examples", ex, ".github", `workflows-${t}`)),
+  );
+}
+
+function workflowFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yml"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Skips (or, in CI, fails) when a validator is not installed. */
+function requireTool(t: { skip: (msg: string) => void }, name: string): boolean {
+  if (findTool(name)) return true;
+  if (CI) assert.fail(`${name} is not installed: run bash scripts/install-tools.sh`);
+  t.skip(`${name} not installed (run bash scripts/install-tools.sh)`);
+  return false;
+}
+
+describe("generated workflows pass the validators", () => {
+  it("the committed trees are what the renderer gives (so validating them validates the renderer)", () => {
+    for (const ex of EXAMPLES) {
+      for (const t of DEPLOY_TARGETS) {
+        const tree = githubTarget.render(loadExample(ex).project, exampleContext(ex, t));
+        for (const [file, text] of Object.entries(tree))
+          assert.equal(
+            readFileSync(join(REPO_ROOT, "examples", ex, ".github", `workflows-${t}`, file), "utf8"),
+            text,
+            `${ex}/${t}/${file}`,
+          );
+      }
+    }
+  });
+
+  it("actionlint reports nothing", async (t) => {
+    if (!requireTool(t, "actionlint")) return;
+    if (!hasShellcheck())
+      t.diagnostic("shellcheck is not installed: actionlint checks the run: scripts without it");
+    const files = treeDirs().flatMap(workflowFiles);
+    assert.ok(files.length >= 90, `only ${files.length} workflow files`);
+    const problems = await actionlint(files, REPO_ROOT);
+    assert.deepEqual(
+      problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`),
+      [],
+    );
+  });
+
+  it("actionlint catches a broken workflow (the adapter reports problems)", async (t) => {
+    if (!requireTool(t, "actionlint")) return;
+    const { tempDir } = await import("./helpers.js");
+    const { dir, cleanup } = tempDir({
+      "bad.yml":
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n",
+    });
+    try {
+      const problems = await actionlint([join(dir, "bad.yml")]);
+      assert.ok(
+        problems.some((p) => p.kind === "expression"),
+        JSON.stringify(problems),
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("GitHub's workflow parser and the workflow JSON Schema report no errors", async () => {
+    let parsed = 0;
+    for (const dir of treeDirs()) {
+      for (const file of workflowFiles(dir)) {
+        const r = await checkWorkflow(file, readFileSync(file, "utf8"));
+        assert.deepEqual(r.schema, [], file);
+        if (r.parser) {
+          assert.deepEqual(r.parser, [], file);
+          parsed++;
+        }
+      }
+    }
+    // Under tsx the parser loads (its JSON import needs a loader); then every file went through it.
+    assert.ok(parsed >= 90, `the workflow parser checked only ${parsed} files`);
+    const bad = await checkWorkflow(
+      "bad.yml",
+      "on: push\njobs:\n  a:\n    run-on: ubuntu-24.04\n    steps: []\n",
+    );
+    assert.ok(bad.schema.length > 0 && (bad.parser ?? ["x"]).length > 0);
+  });
+
+  it("checkov's GitHub Actions checks pass, apart from the documented allow-list", async (t) => {
+    if (!requireTool(t, "checkov")) return;
+    const allowed = allowListFromMarkdown(readFileSync(join(REPO_ROOT, "docs", "ci-cd.md"), "utf8"));
+    assert.ok(
+      allowed.every((a) => a.reason.length > 20),
+      "every allowed check has a reason",
+    );
+    const failures: string[] = [];
+    let passed = 0;
+    for (const dir of treeDirs()) {
+      const r = await runCheckov({ framework: "github_actions", dir, skip: allowed.map((a) => a.id) });
+      passed += r.passed;
+      for (const f of r.failed) failures.push(`${dir}: ${f.file} ${f.checkId} ${f.resource}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.ok(passed > 0, "checkov ran no checks");
+  });
+});
