@@ -2,8 +2,9 @@
 import type { Target, TargetName } from "./target.js";
 import { githubTarget } from "./github/index.js";
 import { kubernetesTarget } from "./kubernetes/index.js";
+import { azureTarget } from "./azure/index.js";
 
-export const TARGETS: readonly Target[] = [kubernetesTarget, githubTarget];
+export const TARGETS: readonly Target[] = [azureTarget, kubernetesTarget, githubTarget];
 
 export const DEFAULT_OUTPUTS: Record<TargetName, string> = {
   kubernetes: "deploy/kubernetes",

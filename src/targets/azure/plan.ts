@@ -1,0 +1,209 @@
+// Per-environment decisions of the Azure target that both main.bicep / the parameter files and the
+// checks need: which SKU a service's plan gets, where the DNS zone lives, which domains are bound.
+import { seconds } from "../../spec/cross-checks.js";
+import { SIZES } from "../../model/sizes.js";
+import type {
+  AnyServiceModel,
+  AppModel,
+  ProjectModel,
+  ServiceModel,
+  StaticModel,
+} from "../../model/types.js";
+
+export type Compute = "appservice" | "aks";
+
+export function computeOf(project: ProjectModel): Compute {
+  return project.environments[0]?.targets.azure?.compute ?? "appservice";
+}
+
+export function locationOf(m: AppModel): string {
+  return m.environment.region ?? m.targets.azure?.location ?? "eastus";
+}
+
+/** Names of the services of a type across every environment, sorted. */
+export function serviceNames(project: ProjectModel, pick: (s: AnyServiceModel) => boolean): string[] {
+  const names = new Set<string>();
+  for (const m of project.environments)
+    for (const [n, s] of Object.entries(m.services)) if (pick(s)) names.add(n);
+  return [...names].sort();
+}
+
+export const isApp = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
+export const isStatic = (s: AnyServiceModel): s is StaticModel => s.type === "static";
+
+/** Kubernetes quantity → number (cores or GiB). */
+function quantity(q: string, unit: "cpu" | "memory"): number {
+  if (unit === "cpu") return q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  const f: Record<string, number> = {
+    Ki: 1 / 1048576,
+    Mi: 1 / 1024,
+    Gi: 1,
+    Ti: 1024,
+    K: 1e3 / 2 ** 30,
+    M: 1e6 / 2 ** 30,
+    G: 1e9 / 2 ** 30,
+    T: 1e12 / 2 ** 30,
+  };
+  return n * (m[2] ? (f[m[2]] ?? 1) : 1 / 2 ** 30);
+}
+
+/**
+ * App Service plan SKU of a service: B1 in development when one instance without a slot is enough
+ * (B1 has neither autoscale nor slots), else the smallest Premium v3 size that fits the limits.
+ */
+export function planSku(m: AppModel, s: ServiceModel): string {
+  const cpu = quantity(s.resources.limits.cpu, "cpu");
+  const mem = quantity(s.resources.limits.memory, "memory");
+  if (
+    m.environment.tier === "development" &&
+    !m.environment.deploy.slot &&
+    s.scale.max <= 1 &&
+    cpu <= 1 &&
+    mem <= 1.75
+  )
+    return "B1";
+  if (cpu <= 1 && mem <= 4) return "P0v3";
+  if (cpu <= 2 && mem <= 8) return "P1v3";
+  if (cpu <= 4 && mem <= 16) return "P2v3";
+  return "P3v3";
+}
+
+export function postgresSku(size: keyof typeof SIZES) {
+  return SIZES[size].azurePostgres;
+}
+
+/** Redis SKU: the size's row, raised to Standard when HA is asked of a Basic size. */
+export function redisSku(m: AppModel, name: string) {
+  const r = m.redis[name]!;
+  const row = SIZES[r.size].azureRedis;
+  if (r.ha && row.name === "Basic")
+    return { name: "Standard" as const, family: "C" as const, capacity: Math.max(1, row.capacity) };
+  return row;
+}
+
+/** Flexible Server storage sizes (GB). */
+const PG_STORAGE = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767];
+export function postgresStorage(gb: number): number {
+  return PG_STORAGE.find((s) => s >= gb) ?? 32767;
+}
+
+/** The environment whose deployment owns the DNS zone (and the custom email domain): the first production one, else the last. */
+export function zoneOwner(project: ProjectModel): AppModel | undefined {
+  const envs = project.environments;
+  return envs.find((m) => m.environment.tier === "production") ?? envs[envs.length - 1];
+}
+
+/** The record name of `domain` inside `zone` ('@' for the apex), or undefined when it is outside. */
+export function relativeName(domain: string, zone: string): string | undefined {
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  const z = zone.toLowerCase().replace(/\.$/, "");
+  if (d === z) return "@";
+  return d.endsWith(`.${z}`) ? d.slice(0, -z.length - 1) : undefined;
+}
+
+/** The first domain of a service if Gantry can create its records (a CNAME, so not the apex). */
+export function boundDomain(
+  m: AppModel,
+  s: ServiceModel | StaticModel,
+): { domain: string; record: string } | undefined {
+  const domain = s.domains[0];
+  if (!domain || !m.dns?.manage) return undefined;
+  const record = relativeName(domain, m.dns.zone);
+  if (!record || record === "@") return undefined;
+  return { domain, record };
+}
+
+function finiteSeconds(d: string): number {
+  const s = seconds(d);
+  return Number.isFinite(s) ? s : 300;
+}
+
+/** Smallest allowed metric-alert window that covers `duration`. */
+export function metricWindow(duration: string): { windowSize: string; frequency: string } {
+  const s = finiteSeconds(duration);
+  const windows: [number, string][] = [
+    [60, "PT1M"],
+    [300, "PT5M"],
+    [900, "PT15M"],
+    [1800, "PT30M"],
+    [3600, "PT1H"],
+    [21600, "PT6H"],
+    [43200, "PT12H"],
+    [86400, "PT24H"],
+  ];
+  const w = windows.find(([n]) => n >= s) ?? windows[windows.length - 1]!;
+  return { windowSize: w[1], frequency: w[0] <= 300 ? "PT1M" : "PT5M" };
+}
+
+/** Log alerts evaluate at least every 5 minutes over at least 5 minutes. */
+export function logWindow(duration: string): { windowSize: string; frequency: string } {
+  const s = Math.max(300, finiteSeconds(duration));
+  const windows: [number, string][] = [
+    [300, "PT5M"],
+    [600, "PT10M"],
+    [900, "PT15M"],
+    [1800, "PT30M"],
+    [3600, "PT1H"],
+    [21600, "PT6H"],
+    [86400, "P1D"],
+  ];
+  const w = windows.find(([n]) => n >= s) ?? windows[windows.length - 1]!;
+  return { windowSize: w[1], frequency: "PT5M" };
+}
+
+export const SEVERITY: Record<"info" | "warning" | "critical", number> = { critical: 1, warning: 2, info: 3 };
+
+/** Availability test locations, in the order they are picked. */
+export const TEST_LOCATIONS = [
+  "us-va-ash-azr",
+  "emea-nl-ams-azr",
+  "apac-sg-sin-azr",
+  "us-ca-sjc-azr",
+  "emea-gb-db3-azr",
+  "us-tx-sn1-azr",
+  "apac-jp-kaw-edge",
+];
+
+/** Static Web Apps run in a few regions; the nearest one to the environment's region. */
+export function staticWebAppLocation(location: string): string {
+  const l = location.toLowerCase();
+  if (["westus2", "centralus", "eastus2", "westeurope", "eastasia"].includes(l)) return l;
+  if (l.startsWith("east") && l.includes("us")) return "eastus2";
+  if (l.includes("us") || l.startsWith("canada") || l.startsWith("brazil") || l.startsWith("mexico"))
+    return l.startsWith("west") ? "westus2" : "centralus";
+  if (
+    l.includes("europe") ||
+    l.startsWith("uk") ||
+    l.startsWith("france") ||
+    l.startsWith("germany") ||
+    l.startsWith("norway") ||
+    l.startsWith("sweden") ||
+    l.startsWith("switzerland") ||
+    l.startsWith("poland") ||
+    l.startsWith("italy") ||
+    l.startsWith("spain")
+  )
+    return "westeurope";
+  return "eastasia";
+}
+
+/** AKS node pool size from the services' CPU requests at their minimum and maximum scale. */
+export function aksNodes(m: AppModel): { vmSize: string; min: number; max: number } {
+  let low = 0;
+  let high = 0;
+  for (const s of Object.values(m.services)) {
+    if (s.type === "static") continue;
+    const cpu = quantity(s.resources.requests.cpu, "cpu");
+    const scale = s.type === "job" ? { min: 1, max: 1 } : s.scale;
+    low += cpu * scale.min;
+    high += cpu * scale.max;
+  }
+  // A D2s_v5 node leaves about 1.5 cores to workloads after the system pods.
+  const production = m.environment.tier === "production";
+  const min = Math.max(production ? 3 : 1, Math.ceil(low / 1.5));
+  const max = Math.min(100, Math.max(min + 2, Math.ceil(high / 1.5)));
+  return { vmSize: production ? "Standard_D4s_v5" : "Standard_D2s_v5", min, max };
+}

@@ -1,0 +1,288 @@
+// Checks typed Bicep resources against the Azure type data (bicep-types-az, in
+// ../shared/schemas/azure/bicep-types): the type and API version exist; every property is known;
+// required properties are present; read-only ones are not set; literal values are allowed by the
+// enum, bounds and patterns. A value that is a Bicep expression counts as present and is not checked
+// further (its value is only known at deployment). This is the offline stand-in for the type checks
+// `bicep build` does; it reads files, so it lives here and not in the renderer.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  isExpr,
+  type BicepFile,
+  type BicepModule,
+  type BicepResource,
+  type BicepValue,
+} from "../format/bicep.js";
+import { SHARED_SCHEMAS } from "./tools.js";
+
+export const BICEP_TYPES_DIR = join(SHARED_SCHEMAS, "azure", "bicep-types");
+
+type Ref = { $ref: string };
+interface Prop {
+  type: Ref;
+  flags: number;
+  description?: string;
+}
+type Node =
+  | { $type: "StringLiteralType"; value: string }
+  | { $type: "StringType"; minLength?: number; maxLength?: number; pattern?: string }
+  | { $type: "IntegerType"; minValue?: number; maxValue?: number }
+  | { $type: "BooleanType" }
+  | { $type: "AnyType" }
+  | { $type: "NullType" }
+  | { $type: "ArrayType"; itemType: Ref; minLength?: number; maxLength?: number }
+  | { $type: "UnionType"; elements: Ref[] }
+  | { $type: "ObjectType"; name: string; properties: Record<string, Prop>; additionalProperties?: Ref }
+  | {
+      $type: "DiscriminatedObjectType";
+      name: string;
+      discriminator: string;
+      baseProperties: Record<string, Prop>;
+      elements: Record<string, Ref>;
+    }
+  | { $type: "ResourceType"; name: string; body: Ref; readableScopes: number; writableScopes: number }
+  | { $type: string };
+
+const REQUIRED = 1;
+const READ_ONLY = 2;
+
+export class BicepTypes {
+  private readonly index = new Map<string, { file: string; index: number }>();
+  private readonly files = new Map<string, Node[]>();
+
+  constructor(private readonly dir = BICEP_TYPES_DIR) {
+    const raw = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as Record<
+      string,
+      { file: string; index: number }
+    >;
+    for (const [k, v] of Object.entries(raw)) this.index.set(k.toLowerCase(), v);
+  }
+
+  has(typeAtVersion: string): boolean {
+    return this.index.has(typeAtVersion.toLowerCase());
+  }
+
+  private nodes(file: string): Node[] {
+    let n = this.files.get(file);
+    if (!n) {
+      n = JSON.parse(readFileSync(join(this.dir, file), "utf8")) as Node[];
+      this.files.set(file, n);
+    }
+    return n;
+  }
+
+  /** Problems of one resource declaration, each prefixed with the property path. */
+  checkResource(r: BicepResource): string[] {
+    const id = `${r.type}@${r.apiVersion}`;
+    const entry = this.index.get(id.toLowerCase());
+    if (!entry) return [`${id}: unknown resource type or API version`];
+    const nodes = this.nodes(entry.file);
+    const deref = (x: Ref): Node => {
+      const i = Number(x.$ref.replace("#/", ""));
+      const n = nodes[i];
+      if (!n) throw new Error(`${entry.file}: dangling reference ${x.$ref}`);
+      return n;
+    };
+    const rt = nodes[entry.index];
+    if (!rt || rt.$type !== "ResourceType") return [`${id}: index entry is not a resource type`];
+    const res = rt as Extract<Node, { $type: "ResourceType" }>;
+    const problems: string[] = [];
+    if (!r.existing && res.writableScopes === 0)
+      problems.push(`${id}: this type can only be read (existing), not deployed`);
+    const check = (v: BicepValue, t: Node, path: string, existing: boolean): void => {
+      // A `[for x in list: {...}]` value: its body is one item of the array, so it is checked as one.
+      if (isExpr(v) && v.kind === "for" && t.$type === "ArrayType") {
+        check(v.body, deref((t as Extract<Node, { $type: "ArrayType" }>).itemType), `${path}[for]`, existing);
+        return;
+      }
+      if (isExpr(v)) return;
+      switch (t.$type) {
+        case "AnyType":
+          return;
+        case "NullType":
+          if (v !== null) problems.push(`${path}: expected null`);
+          return;
+        case "StringLiteralType": {
+          const lit = (t as { value: string }).value;
+          if (v !== lit) problems.push(`${path}: expected '${lit}', got ${JSON.stringify(v)}`);
+          return;
+        }
+        case "StringType": {
+          const s = t as Extract<Node, { $type: "StringType" }>;
+          if (typeof v !== "string")
+            return void problems.push(`${path}: expected a string, got ${JSON.stringify(v)}`);
+          if (s.minLength !== undefined && v.length < s.minLength)
+            problems.push(`${path}: shorter than ${s.minLength}`);
+          if (s.maxLength !== undefined && v.length > s.maxLength)
+            problems.push(`${path}: longer than ${s.maxLength}`);
+          if (s.pattern !== undefined && !safeRegExp(s.pattern)?.test(v))
+            problems.push(`${path}: does not match ${s.pattern}`);
+          return;
+        }
+        case "IntegerType": {
+          const s = t as Extract<Node, { $type: "IntegerType" }>;
+          if (typeof v !== "number")
+            return void problems.push(`${path}: expected an integer, got ${JSON.stringify(v)}`);
+          if (s.minValue !== undefined && v < s.minValue) problems.push(`${path}: less than ${s.minValue}`);
+          if (s.maxValue !== undefined && v > s.maxValue) problems.push(`${path}: more than ${s.maxValue}`);
+          return;
+        }
+        case "BooleanType":
+          if (typeof v !== "boolean") problems.push(`${path}: expected a boolean, got ${JSON.stringify(v)}`);
+          return;
+        case "ArrayType": {
+          const a = t as Extract<Node, { $type: "ArrayType" }>;
+          if (!Array.isArray(v)) return void problems.push(`${path}: expected an array`);
+          if (a.minLength !== undefined && v.length < a.minLength)
+            problems.push(`${path}: fewer than ${a.minLength} items`);
+          if (a.maxLength !== undefined && v.length > a.maxLength)
+            problems.push(`${path}: more than ${a.maxLength} items`);
+          v.forEach((x, i) => check(x, deref(a.itemType), `${path}[${i}]`, existing));
+          return;
+        }
+        case "UnionType": {
+          const els = (t as Extract<Node, { $type: "UnionType" }>).elements.map(deref);
+          const before = problems.length;
+          const trials = els.map((el) => {
+            const saved = problems.splice(before);
+            check(v, el, path, existing);
+            const found = problems.splice(before);
+            problems.push(...saved);
+            return found;
+          });
+          if (trials.some((p) => p.length === 0)) return;
+          const literals = els
+            .filter((e) => e.$type === "StringLiteralType")
+            .map((e) => (e as { value: string }).value);
+          if (typeof v === "string" && literals.length)
+            problems.push(
+              `${path}: ${JSON.stringify(v)} is not one of ${literals.map((l) => `'${l}'`).join(", ")}`,
+            );
+          else
+            problems.push(
+              ...(trials.sort((a, b) => a.length - b.length)[0] ?? [`${path}: no union member matches`]),
+            );
+          return;
+        }
+        case "ObjectType": {
+          const o = t as Extract<Node, { $type: "ObjectType" }>;
+          checkObject(v, o.properties, o.additionalProperties, path, existing);
+          return;
+        }
+        case "DiscriminatedObjectType": {
+          const d = t as Extract<Node, { $type: "DiscriminatedObjectType" }>;
+          if (typeof v !== "object" || v === null || Array.isArray(v))
+            return void problems.push(`${path}: expected an object`);
+          const disc = v[d.discriminator];
+          if (isExpr(disc)) return;
+          const el = typeof disc === "string" ? d.elements[disc] : undefined;
+          if (!el) {
+            problems.push(
+              `${path}.${d.discriminator}: ${JSON.stringify(disc)} is not one of ${Object.keys(d.elements)
+                .map((l) => `'${l}'`)
+                .join(", ")}`,
+            );
+            return;
+          }
+          const eo = deref(el) as Extract<Node, { $type: "ObjectType" }>;
+          checkObject(v, { ...d.baseProperties, ...eo.properties }, eo.additionalProperties, path, existing);
+          return;
+        }
+        default:
+          problems.push(`${path}: unsupported type node ${t.$type}`);
+      }
+    };
+    const checkObject = (
+      v: BicepValue,
+      props: Record<string, Prop>,
+      extra: Ref | undefined,
+      path: string,
+      existing: boolean,
+    ): void => {
+      if (typeof v !== "object" || v === null || Array.isArray(v) || isExpr(v)) {
+        problems.push(`${path}: expected an object`);
+        return;
+      }
+      const lower = new Map(Object.entries(props).map(([k, p]) => [k.toLowerCase(), [k, p] as const]));
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) continue;
+        const p = props[k] ?? lower.get(k.toLowerCase())?.[1];
+        const sub = path ? `${path}.${k}` : k;
+        if (!p) {
+          if (extra) check(x, deref(extra), sub, existing);
+          else problems.push(`${sub}: unknown property`);
+          continue;
+        }
+        if (p.flags & READ_ONLY && !(p.flags & REQUIRED)) {
+          problems.push(`${sub}: read-only property`);
+          continue;
+        }
+        check(x, deref(p.type), sub, existing);
+      }
+      if (existing) return;
+      for (const [k, p] of Object.entries(props)) {
+        if (p.flags & REQUIRED && !(p.flags & READ_ONLY) && v[k] === undefined)
+          problems.push(`${path ? `${path}.` : ""}${k}: required property missing`);
+      }
+    };
+    const body = deref(res.body);
+    if (r.existing) {
+      if (r.body.name === undefined) problems.push("name: required property missing");
+      for (const k of Object.keys(r.body))
+        if (k !== "name") problems.push(`${k}: an existing resource sets only its name`);
+      return problems.map((p) => `${id}: ${p}`);
+    }
+    check(r.body, body, "", false);
+    return problems.map((p) => `${id}: ${p}`);
+  }
+}
+
+const regexCache = new Map<string, RegExp | undefined>();
+function safeRegExp(p: string): RegExp | undefined {
+  if (!regexCache.has(p)) {
+    try {
+      regexCache.set(p, new RegExp(p));
+    } catch {
+      regexCache.set(p, undefined);
+    }
+  }
+  return regexCache.get(p);
+}
+
+/** Module calls must pass every parameter without a default, and only declared parameters. */
+export function checkModuleParams(m: BicepModule, target: BicepFile): string[] {
+  const problems: string[] = [];
+  const declared = new Map(target.params.map((p) => [p.name, p]));
+  for (const k of Object.keys(m.params))
+    if (!declared.has(k)) problems.push(`module ${m.symbol} (${m.path}): unknown parameter ${k}`);
+  for (const p of target.params) {
+    if (p.default === undefined && m.params[p.name] === undefined)
+      problems.push(`module ${m.symbol} (${m.path}): missing parameter ${p.name}`);
+  }
+  return problems;
+}
+
+/** Every problem of a set of Bicep files (path → file), each prefixed with the file and symbol. */
+export function checkBicepFiles(files: Record<string, BicepFile>, types = new BicepTypes()): string[] {
+  const problems: string[] = [];
+  for (const [path, f] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const r of f.resources)
+      for (const p of types.checkResource(r)) problems.push(`${path}: ${r.symbol}: ${p}`);
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+    for (const m of f.modules) {
+      const target = files[normalize(dir + m.path)];
+      if (!target) problems.push(`${path}: module ${m.symbol}: ${m.path} is not generated`);
+      else problems.push(...checkModuleParams(m, target).map((p) => `${path}: ${p}`));
+    }
+  }
+  return problems;
+}
+
+function normalize(p: string): string {
+  const out: string[] = [];
+  for (const s of p.split("/")) {
+    if (s === "..") out.pop();
+    else if (s !== "." && s !== "") out.push(s);
+  }
+  return out.join("/");
+}

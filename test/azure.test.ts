@@ -1,0 +1,334 @@
+// The Azure target: golden trees, determinism, the type-data check of every resource, the Bicep
+// grammar, what the files say for each environment, the target's checks, and `synth --check`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { cpSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
+import { checkBicepFiles, BicepTypes } from "../src/validate/bicep-types.js";
+import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
+import {
+  call,
+  member,
+  printBicep,
+  printBicepParams,
+  ref,
+  str,
+  type BicepResource,
+} from "../src/format/bicep.js";
+import {
+  EXAMPLES,
+  exampleContext,
+  expectGoldenTree,
+  loadExample,
+  runCli,
+  tempDir,
+  REPO_ROOT,
+} from "./helpers.js";
+import type { ProjectModel } from "../src/model/types.js";
+
+const TENANT = "00000000-0000-0000-0000-000000000000";
+const project = (name: string): ProjectModel => loadExample(name).project;
+const render = (name: string) => azureTarget.render(project(name), exampleContext(name));
+
+for (const ex of EXAMPLES) {
+  test(`azure: ${ex} matches its golden tree`, () => {
+    expectGoldenTree(azureTarget, ex, render(ex));
+  });
+
+  test(`azure: ${ex} renders the same bytes twice`, () => {
+    assert.deepEqual(render(ex), render(ex));
+  });
+
+  test(`azure: every resource of ${ex} is valid against the Azure type data`, () => {
+    const build = buildAzure(project(ex));
+    assert.ok(Object.keys(build.bicep).length > 5);
+    assert.deepEqual(checkBicepFiles(build.bicep), []);
+  });
+
+  test(`azure: every Bicep and parameter file of ${ex} parses with the Bicep grammar`, async () => {
+    const tree = render(ex);
+    const files = Object.keys(tree).filter((f) => f.endsWith(".bicep") || f.endsWith(".bicepparam"));
+    assert.ok(files.includes("main.bicep"));
+    for (const f of files) {
+      const text = tree[f]!;
+      const problems = f.endsWith(".bicepparam")
+        ? await bicepParamSyntaxProblems(text)
+        : await bicepSyntaxProblems(text);
+      assert.deepEqual(problems, [], `${f} has syntax errors`);
+    }
+  });
+
+  test(`azure: ${ex} has a parameter file per environment and a runbook`, () => {
+    const tree = render(ex);
+    for (const m of project(ex).environments) {
+      const p = tree[`parameters/${m.environment.name}.bicepparam`];
+      assert.ok(p, `parameters/${m.environment.name}.bicepparam`);
+      assert.match(p, /^using '\.\.\/main\.bicep'$/m);
+      assert.match(p, new RegExp(`^param environmentName = '${m.environment.name}'$`, "m"));
+      assert.match(p, new RegExp(`^param resourceGroupName = '${m.environment.resource_group}'$`, "m"));
+      assert.match(
+        tree["README.md"]!,
+        new RegExp(
+          `az deployment sub create --name ${ex}-${m.environment.name} .*--parameters parameters/${m.environment.name}\\.bicepparam`,
+        ),
+      );
+      assert.match(
+        tree["README.md"]!,
+        new RegExp(`az deployment sub what-if --name ${ex}-${m.environment.name} `),
+      );
+    }
+    assert.match(tree["main.bicep"]!, /^targetScope = 'subscription'$/m);
+    assert.match(tree["main.bicep"]!, /^output resourceGroupName string = rg\.name$/m);
+  });
+}
+
+test("azure: the type check finds unknown, missing, read-only and disallowed properties", () => {
+  const types = new BicepTypes();
+  const vault = (body: BicepResource["body"], apiVersion = "2023-07-01"): string[] =>
+    types.checkResource({ symbol: "v", type: "Microsoft.KeyVault/vaults", apiVersion, body });
+  const good = {
+    name: "kv-test",
+    location: "eastus",
+    properties: { tenantId: TENANT, sku: { family: "A", name: "standard" } },
+  };
+  assert.deepEqual(vault(good), []);
+  assert.deepEqual(vault(good, "1999-01-01"), [
+    "Microsoft.KeyVault/vaults@1999-01-01: unknown resource type or API version",
+  ]);
+  assert.deepEqual(vault({ ...good, properties: { ...good.properties, enableSoftDeletes: true } }), [
+    "Microsoft.KeyVault/vaults@2023-07-01: properties.enableSoftDeletes: unknown property",
+  ]);
+  assert.deepEqual(vault({ name: "kv-test", location: "eastus", properties: { tenantId: TENANT } }), [
+    "Microsoft.KeyVault/vaults@2023-07-01: properties.sku: required property missing",
+  ]);
+  assert.deepEqual(
+    vault({ ...good, properties: { ...good.properties, sku: { family: "A", name: "gold" } } }),
+    [`Microsoft.KeyVault/vaults@2023-07-01: properties.sku.name: "gold" is not one of 'standard', 'premium'`],
+  );
+  assert.deepEqual(
+    vault({ ...good, properties: { ...good.properties, vaultUri: "https://x" } }).length,
+    0,
+    "vaultUri is settable",
+  );
+  assert.deepEqual(vault({ ...good, id: "x" }), [
+    "Microsoft.KeyVault/vaults@2023-07-01: id: read-only property",
+  ]);
+  // Expressions count as present and are not checked further.
+  assert.deepEqual(
+    vault({
+      name: ref("n"),
+      location: call("resourceGroup"),
+      properties: { tenantId: member(call("tenant"), "tenantId"), sku: ref("s") },
+    }),
+    [],
+  );
+  // The body of a [for ...] value is checked as one item of the array.
+  const site = types.checkResource({
+    symbol: "s",
+    type: "Microsoft.Web/sites",
+    apiVersion: "2024-04-01",
+    body: {
+      name: "s",
+      location: "eastus",
+      properties: { siteConfig: { appSettings: [{ name: "A", valeu: "b" }] } },
+    },
+  });
+  assert.deepEqual(site, [
+    "Microsoft.Web/sites@2024-04-01: properties.siteConfig.appSettings[0].valeu: unknown property",
+  ]);
+});
+
+test("azure: module calls are checked against the module's parameters", () => {
+  const build = buildAzure(project("augeo"));
+  const main = build.bicep["main.bicep"]!;
+  const broken = {
+    ...build.bicep,
+    "main.bicep": {
+      ...main,
+      modules: main.modules.map((m) =>
+        m.symbol === "keyVault" ? { ...m, params: { ...m.params, name: undefined, colour: "blue" } } : m,
+      ),
+    },
+  };
+  const problems = checkBicepFiles(broken);
+  assert.ok(
+    problems.includes("main.bicep: module keyVault (modules/key-vault.bicep): unknown parameter colour"),
+    problems.join("\n"),
+  );
+  assert.ok(
+    problems.includes("main.bicep: module keyVault (modules/key-vault.bicep): missing parameter name"),
+    problems.join("\n"),
+  );
+});
+
+test("azure: the grammar check reports broken Bicep with its position", async () => {
+  const problems = await bicepSyntaxProblems(
+    "param a string\nresource x 'A/b@2020-01-01' = {\n  name: 'x'\n",
+  );
+  assert.ok(problems.length > 0);
+  assert.equal((await bicepParamSyntaxProblems("using './main.bicep'\n\nparam a = 'x'\n")).length, 0);
+  assert.ok((await bicepParamSyntaxProblems("using './main.bicep'\n\nparam a = \n")).length > 0);
+});
+
+test("azure: the printer escapes strings and interpolations", () => {
+  const text = printBicep({
+    header: [],
+    params: [],
+    vars: [{ name: "v", value: { s: "it's ${not} a\\path", t: str`a-${ref("x")}-'b'`, "odd-key": 1 } }],
+    resources: [],
+    modules: [],
+    outputs: [],
+  });
+  assert.equal(
+    text,
+    "var v = {\n  s: 'it\\'s \\${not} a\\\\path'\n  t: 'a-${x}-\\'b\\''\n  'odd-key': 1\n}\n",
+  );
+  assert.equal(
+    printBicepParams({ header: [], using: "../main.bicep", params: [{ name: "a", value: [1, true] }] }),
+    "using '../main.bicep'\n\nparam a = [\n  1\n  true\n]\n",
+  );
+});
+
+test("azure: augeo gets per-environment values from the spec", () => {
+  const tree = render("augeo");
+  const dev = tree["parameters/dev.bicepparam"]!;
+  const staging = tree["parameters/staging.bicepparam"]!;
+  const prod = tree["parameters/production.bicepparam"]!;
+  // Backups: 7 days outside production, 30 and geo-redundant with zone-redundant HA in production.
+  assert.match(dev, /^param dbBackupRetentionDays = 7$/m);
+  assert.match(prod, /^param dbBackupRetentionDays = 30$/m);
+  assert.match(prod, /^param dbGeoRedundantBackup = true$/m);
+  assert.match(prod, /^param dbHighAvailability = true$/m);
+  assert.match(dev, /^param dbHighAvailability = false$/m);
+  // Purge protection and the delete lock in production only.
+  assert.match(prod, /^param keyVaultPurgeProtection = true$/m);
+  assert.match(dev, /^param keyVaultPurgeProtection = false$/m);
+  assert.match(prod, /^param enableLocks = true$/m);
+  assert.match(staging, /^param enableLocks = false$/m);
+  // Slots where the environment asks for them; always-on outside dev.
+  assert.match(staging, /^param apiEnableSlot = true$/m);
+  assert.match(dev, /^param apiEnableSlot = false$/m);
+  assert.match(dev, /^param apiAlwaysOn = false$/m);
+  assert.match(prod, /^param apiAlwaysOn = true$/m);
+  // Scale from the spec: 1 in dev, 2-6 in production; out above 70 %, in below 30 %.
+  assert.match(dev, /^param apiMaxInstances = 1$/m);
+  assert.match(prod, /^param apiMinInstances = 2$/m);
+  assert.match(prod, /^param apiMaxInstances = 6$/m);
+  assert.match(prod, /^param apiScaleOutCpu = 70$/m);
+  assert.match(prod, /^param apiScaleInCpu = 30$/m);
+  // Sampling and daily cap per environment.
+  assert.match(prod, /^param samplingPercentage = 10$/m);
+  assert.match(dev, /^param samplingPercentage = 100$/m);
+  assert.match(prod, /^param logDailyCapGb = 5$/m);
+  // The zone and the custom email domain belong to production; the others add records to it.
+  assert.match(prod, /^param dnsZoneManaged = true$/m);
+  assert.match(dev, /^param dnsZoneManaged = false$/m);
+  assert.match(dev, /^param dnsZoneResourceGroup = 'rg-augeo-production'$/m);
+  assert.match(prod, /^param emailCustomDomain = 'augeo\.app'$/m);
+  assert.match(dev, /^param emailCustomDomain = ''$/m);
+  assert.match(dev, /^param apiDnsRecord = 'api\.dev'$/m);
+  // Budget per environment with 80 and 100 % notifications.
+  assert.match(prod, /^param budgetAmount = 300$/m);
+  assert.match(staging, /^param budgetAmount = 100$/m);
+  assert.match(prod, /^param budgetThresholds = \[\n {2}80\n {2}100\n\]$/m);
+});
+
+test("azure: secrets are named, never valued", () => {
+  const tree = render("augeo");
+  const main = tree["main.bicep"]!;
+  for (const s of ["jwt-secret", "stripe-api-key", "twilio-api-key"]) {
+    assert.ok(main.includes(`'@Microsoft.KeyVault(VaultName=\${keyVaultName};SecretName=${s})'`), s);
+  }
+  for (const e of ["dev", "staging", "production"]) {
+    const p = tree[`parameters/${e}.bicepparam`]!;
+    assert.match(
+      p,
+      /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD'\)$/m,
+    );
+    assert.match(p, /^param teamsWebhookUrl = readEnvironmentVariable\('TEAMS_WEBHOOK_URL', ''\)$/m);
+  }
+  assert.match(
+    main,
+    /@secure\(\)\n@description\('Administrator password of db, read at deployment\.'\)\nparam dbAdministratorPassword string/,
+  );
+  assert.match(tree["modules/postgres.bicep"]!, /@secure\(\)\n@description\('Administrator password/);
+  assert.match(
+    tree["README.md"]!,
+    /az keyvault secret set --vault-name \$VAULT --name jwt-secret --value "\$JWT_SECRET"/,
+  );
+});
+
+test("azure: App Services are hardened and their outputs named for the pipelines", () => {
+  const tree = render("augeo");
+  const site = tree["modules/app-service.bicep"]!;
+  for (const line of [
+    "httpsOnly: true",
+    "minTlsVersion: '1.2'",
+    "ftpsState: 'Disabled'",
+    "type: 'SystemAssigned'",
+    "keyVaultReferenceIdentity: 'SystemAssigned'",
+  ]) {
+    assert.ok(site.includes(line), line);
+  }
+  assert.match(tree["main.bicep"]!, /^output apiAppName string = apiApp\.outputs\.name$/m);
+  assert.match(tree["main.bicep"]!, /^output adminStaticWebAppName string = adminSite\.outputs\.name$/m);
+  assert.match(tree["modules/key-vault-access.bicep"]!, /4633458b-17de-408a-b874-0445c86b69e6/);
+  const redis = tree["modules/redis.bicep"]!;
+  assert.ok(redis.includes("enableNonSslPort: false") && redis.includes("minimumTlsVersion: '1.2'"));
+  const kv = tree["modules/key-vault.bicep"]!;
+  assert.ok(
+    kv.includes("enableRbacAuthorization: true") &&
+      kv.includes("enableSoftDelete: true") &&
+      kv.includes("categoryGroup: 'audit'"),
+  );
+  assert.ok(tree["modules/resource-lock.bicep"]!.includes("level: 'CanNotDelete'"));
+  assert.ok(tree["modules/storage.bicep"]!.includes("allowBlobPublicAccess: false"));
+});
+
+test("azure: todo runs on AKS with a registry and no App Service", () => {
+  const tree = render("todo");
+  assert.ok(tree["modules/aks.bicep"] && tree["modules/container-registry.bicep"]);
+  assert.equal(tree["modules/app-service.bicep"], undefined);
+  assert.match(tree["main.bicep"]!, /^output aksClusterName string = aks\.outputs\.name$/m);
+  // PostgreSQL runs in the cluster in staging and as a Flexible Server in production.
+  assert.match(tree["parameters/staging.bicepparam"]!, /^param dbEnabled = false$/m);
+  assert.match(tree["parameters/production.bicepparam"]!, /^param dbEnabled = true$/m);
+  assert.match(
+    tree["parameters/staging.bicepparam"]!,
+    /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD', ''\)$/m,
+  );
+});
+
+test("azure: check() names what Azure cannot do, at the spec path", () => {
+  const todo = azureTarget.check(project("todo"), exampleContext("todo"));
+  assert.ok(
+    todo.some((p) => p.path === "topics" && p.severity === "warning" && /Event Hubs/.test(p.message)),
+  );
+  const augeo = azureTarget.check(project("augeo"), exampleContext("augeo"));
+  assert.ok(augeo.some((p) => p.path === "services.cleanup.schedule" && p.severity === "warning"));
+  assert.ok(
+    augeo.some((p) => p.path === "redis.cache.persistence" && p.env === "dev" && /Premium/.test(p.message)),
+  );
+  assert.ok(augeo.every((p) => p.severity === "warning"));
+  assert.match(render("augeo")["README.md"]!, /Redis persistence needs a Premium cache/);
+});
+
+test("azure: `gantry synth azure --check` passes on the committed tree and names drift", async () => {
+  const ok = await runCli(["synth", "azure", "examples/augeo", "--check"]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /up to date/);
+  const { dir, cleanup } = tempDir();
+  try {
+    cpSync(join(REPO_ROOT, "examples", "augeo", "gantry.yaml"), join(dir, "gantry.yaml"));
+    const wrote = await runCli(["synth", "azure", dir]);
+    assert.equal(wrote.code, 0, wrote.err);
+    assert.equal((await runCli(["synth", "azure", dir, "--check"])).code, 0);
+    writeFileSync(join(dir, "infrastructure", "azure", "main.bicep"), "// edited\n");
+    const drift = await runCli(["synth", "azure", dir, "--check"]);
+    assert.equal(drift.code, 1);
+    assert.match(drift.err, /changed: main\.bicep/);
+  } finally {
+    cleanup();
+  }
+});
