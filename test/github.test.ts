@@ -222,7 +222,11 @@ describe("github target: security properties", () => {
             where,
           );
         if (s.uses?.startsWith("aws-actions/configure-aws-credentials@")) {
-          assert.equal(s.with?.["role-to-assume"], "${{ vars.AWS_ROLE_ARN }}", where);
+          assert.match(
+            String(s.with?.["role-to-assume"]),
+            /^\$\{\{ vars\.AWS_(INFRA_)?ROLE_ARN \}\}$/,
+            where,
+          );
           assert.equal(s.with?.["aws-access-key-id"], undefined, where);
         }
       }

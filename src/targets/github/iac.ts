@@ -133,13 +133,13 @@ function tofuJob(p: Pipeline, dir: string, title: string): Job {
       { env: { TF_DIR: dir } },
     ),
   ];
-  if (p.target === "aws") steps.push({ ...awsLogin(p), if: SAME_REPO });
+  if (p.target === "aws") steps.push({ ...awsLogin(p, undefined, "AWS_INFRA_ROLE_ARN"), if: SAME_REPO });
   for (const env of p.envs) {
     steps.push({
-      ...tofuInit(p, env, dir),
+      ...tofuInit(env, dir),
       name: `Initialise OpenTofu for ${env.environment.name}`,
       if: SAME_REPO,
-      env: { ...tofuInit(p, env, dir).env, ...cloudEnv },
+      env: { ...tofuInit(env, dir).env, ...cloudEnv },
     });
     steps.push(
       run(

@@ -24,7 +24,7 @@ function dirOf(p: Pipeline): string {
 
 function login(p: Pipeline, env: AppModel): Step[] {
   if (p.target === "azure") return [azureLogin()];
-  if (p.target === "aws") return [awsLogin(p, env)];
+  if (p.target === "aws") return [awsLogin(p, env, "AWS_INFRA_ROLE_ARN")];
   return [];
 }
 
@@ -36,7 +36,7 @@ function planJob(p: Pipeline, env: AppModel): Job {
     steps.push(whatIfStep(p, env, "${{ runner.temp }}/plan/what-if.md", { if: "always()" }));
   } else {
     const cloudEnv = p.target === "digitalocean" ? doTofuEnv() : {};
-    const init = tofuInit(p, env, dirOf(p));
+    const init = tofuInit(env, dirOf(p));
     steps.push(
       setupTofu(),
       { ...init, env: { ...init.env, ...cloudEnv } },
@@ -104,7 +104,7 @@ function applyJob(p: Pipeline, env: AppModel, previous: string | undefined): Job
     );
   } else {
     const cloudEnv = p.target === "digitalocean" ? doTofuEnv() : {};
-    const init = tofuInit(p, env, dirOf(p));
+    const init = tofuInit(env, dirOf(p));
     steps.push(
       setupTofu(),
       { ...init, env: { ...init.env, ...cloudEnv } },

@@ -28,9 +28,14 @@ export function azureLogin(): Step {
   });
 }
 
-export function awsLogin(p: Pipeline, env?: AppModel): Step {
+/** AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN. */
+export function awsLogin(
+  p: Pipeline,
+  env?: AppModel,
+  role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" = "AWS_ROLE_ARN",
+): Step {
   return action("Configure AWS credentials (OIDC)", "aws-actions/configure-aws-credentials", {
-    "role-to-assume": "${{ vars.AWS_ROLE_ARN }}",
+    "role-to-assume": `\${{ vars.${role} }}`,
     "aws-region": awsRegion(p, env),
     "role-session-name": `gantry-${p.app}`,
   });
@@ -131,24 +136,16 @@ export function setupTofu(): Step {
   });
 }
 
-/** `tofu init` against the environment's state (`<app>/<env>.tfstate` in the TF_STATE_BUCKET bucket). */
-export function tofuInit(p: Pipeline, env: AppModel, dir: string): Step {
-  const region = p.target === "aws" ? awsRegion(p, env) : "us-east-1";
+/**
+ * `tofu init` against the environment's state: the backend settings (bucket, key, region) are in
+ * `environments/<env>.s3.tfbackend` next to the stack, as the infrastructure targets write them.
+ */
+export function tofuInit(env: AppModel, dir: string): Step {
   return run(
     "Initialise OpenTofu",
-    [
-      `tofu -chdir="$TF_DIR" init -input=false -reconfigure \\`,
-      '  -backend-config="bucket=$TF_STATE_BUCKET" \\',
-      '  -backend-config="key=$TF_STATE_KEY" \\',
-      '  -backend-config="region=$TF_STATE_REGION"',
-    ],
+    'tofu -chdir="$TF_DIR" init -input=false -reconfigure -backend-config="environments/$ENVIRONMENT.s3.tfbackend"',
     {
-      env: {
-        TF_DIR: dir,
-        TF_STATE_BUCKET: "${{ vars.TF_STATE_BUCKET }}",
-        TF_STATE_KEY: `${p.app}/${env.environment.name}.tfstate`,
-        TF_STATE_REGION: region,
-      },
+      env: { TF_DIR: dir, ENVIRONMENT: env.environment.name },
     },
   );
 }
@@ -186,7 +183,7 @@ export function readAwsOutputs(p: Pipeline, env: AppModel): Step[] {
   ];
   return [
     setupTofu(),
-    tofuInit(p, env, p.awsDir),
+    tofuInit(env, p.awsDir),
     run("Read the infrastructure outputs", script, { env: { TF_DIR: p.awsDir } }),
   ];
 }
