@@ -165,7 +165,12 @@ function runnerMigrations(p: Pipeline, env: AppModel, tagExpr: string): Step[] {
     .filter((s) => s.migrations)
     .map((s) => {
       const vars: Record<string, string> = { ...s.env };
-      for (const secret of s.secrets) vars[secret] = `\${{ secrets.${secret} }}`;
+      // The connection string of each PostgreSQL the service uses, named as the targets name it.
+      const databases = Object.keys(env.postgres);
+      const urls = s.uses
+        .filter((u) => databases.includes(u))
+        .map((u) => (databases.length === 1 ? "DATABASE_URL" : `DATABASE_URL_${envName(u)}`));
+      for (const secret of [...s.secrets, ...urls]) vars[secret] = `\${{ secrets.${secret} }}`;
       const names = Object.keys(vars).sort();
       return run(
         `Migrate ${s.name}`,
