@@ -1,0 +1,101 @@
+// The DigitalOcean target: golden trees, determinism, the provider-schema check (an early-2024
+// provider), HCL parsing, what the tree must contain, and the README's route to the Helm chart.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "@cdktf/hcl2json";
+import { buildDigitalOcean, digitaloceanTarget } from "../src/targets/digitalocean/index.js";
+import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
+import { EXAMPLES, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
+import type { FileTree } from "../src/targets/target.js";
+
+const render = (ex: string): FileTree =>
+  digitaloceanTarget.render(loadExample(ex).project, exampleContext(ex));
+
+describe("digitalocean target", () => {
+  for (const ex of EXAMPLES) {
+    it(`${ex}: matches the golden tree`, () => {
+      expectGoldenTree(digitaloceanTarget, ex, render(ex));
+    });
+
+    it(`${ex}: renders byte-identical output twice`, () => {
+      assert.deepEqual(render(ex), render(ex));
+    });
+
+    it(`${ex}: every block matches the DigitalOcean provider schema`, () => {
+      const p = buildDigitalOcean(loadExample(ex).project, exampleContext(ex));
+      assert.equal(formatSchemaProblems(checkTerraform(p.hcl)), "");
+    });
+
+    it(`${ex}: every .tf and .tfvars file parses as HCL`, async () => {
+      const tree = render(ex);
+      const files = Object.keys(tree).filter((f) => /\.(tf|tfvars|tfbackend)$/.test(f));
+      assert.ok(files.length > 15);
+      for (const f of files) assert.equal(typeof (await parse(f, tree[f]!)), "object", f);
+    });
+  }
+
+  it("todo: a DOKS cluster with autoscaling per environment, DOCR, managed databases behind cluster-only firewalls", () => {
+    const tree = render("todo");
+    for (const f of [
+      "versions.tf",
+      "backend.tf",
+      "main.tf",
+      "variables.tf",
+      "outputs.tf",
+      "README.md",
+      "environments/staging.tfvars",
+      "environments/production.tfvars",
+    ])
+      assert.ok(f in tree, f);
+    assert.match(tree["versions.tf"]!, /source {2}= "digitalocean\/digitalocean"/);
+    const cluster = tree["modules/cluster/main.tf"]!;
+    assert.match(cluster, /auto_scale = true/);
+    assert.match(cluster, /min_nodes\s+= var\.min_nodes/);
+    assert.match(cluster, /registry_integration = true/);
+    const production = tree["environments/production.tfvars"]!;
+    assert.match(production, /min_nodes\s+= 3\n/);
+    assert.match(production, /max_nodes\s+= 5\n/);
+    assert.match(production, /kubernetes_version\s+= "1\.33"/);
+    assert.match(production, /ha_control_plane\s+= true/);
+    const db = tree["modules/database/main.tf"]!;
+    assert.match(
+      db,
+      /resource "digitalocean_database_firewall" "this" \{[\s\S]*?rule \{\n\s+type {2}= "k8s"\n\s+value = var\.cluster_id/,
+    );
+    assert.match(tree["modules/registry/main.tf"]!, /resource "digitalocean_container_registry" "this"/);
+    assert.match(tree["modules/project/main.tf"]!, /resource "digitalocean_project" "this"/);
+    assert.match(tree["modules/dns/main.tf"]!, /resource "digitalocean_record" "ingress"/);
+  });
+
+  it("todo: PostgreSQL that runs in the cluster in staging is managed only in production", () => {
+    const tree = render("todo");
+    assert.match(tree["environments/staging.tfvars"]!, /^postgres\s+= \{\}$/m);
+    assert.match(tree["environments/production.tfvars"]!, /postgres = \{\n\s+db = \{\n\s+version\s+= "16"/);
+  });
+
+  it("todo: the README deploys the Kubernetes chart and cluster bootstrap onto the cluster", () => {
+    const readme = render("todo")["README.md"]!;
+    assert.match(readme, /bash examples\/todo\/deploy\/kubernetes\/cluster-bootstrap\/install\.sh/);
+    assert.match(
+      readme,
+      /helm upgrade --install todo examples\/todo\/deploy\/kubernetes\/chart -f examples\/todo\/deploy\/kubernetes\/chart\/values-production\.yaml --namespace production/,
+    );
+    assert.match(
+      readme,
+      /create secret generic app-secrets --from-literal=BETTER_AUTH_SECRET="\$BETTER_AUTH_SECRET"/,
+    );
+  });
+
+  it("writes no secret value", () => {
+    for (const ex of EXAMPLES) {
+      const all = Object.values(render(ex)).join("\n");
+      assert.doesNotMatch(all, /\b(password|token|secret|access_key|spaces_secret_key)\s+=/);
+    }
+  });
+
+  it("gantry synth digitalocean --check passes on the committed tree", async () => {
+    const r = await runCli(["synth", "digitalocean", "examples/todo", "--check"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /up to date/);
+  });
+});
