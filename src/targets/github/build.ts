@@ -83,7 +83,20 @@ export function build(p: Pipeline): Workflow {
   };
   return {
     name: BUILD_WORKFLOW,
-    on: { push: { branches: [p.defaultBranch] }, workflow_dispatch: {} },
+    // The default branch, and every branch an environment deploys from on push.
+    on: {
+      push: {
+        branches: [
+          ...new Set([
+            p.defaultBranch,
+            ...p.envs
+              .filter((e) => e.environment.deploy.on === "push")
+              .map((e) => e.environment.deploy.branch),
+          ]),
+        ],
+      },
+      workflow_dispatch: {},
+    },
     permissions: { contents: "read" },
     concurrency: { group: "build-${{ github.ref }}", "cancel-in-progress": false },
     defaults: { run: { shell: "bash" } },
