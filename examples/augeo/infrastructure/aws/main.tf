@@ -306,9 +306,9 @@ module "budget" {
   source          = "./modules/budget"
   count           = var.budget == null ? 0 : 1
   name            = local.name
-  monthly_usd     = var.budget.monthly_usd
-  thresholds      = var.budget.thresholds
-  emails          = var.budget.emails
+  monthly_usd     = var.budget == null ? 0 : var.budget.monthly_usd
+  thresholds      = var.budget == null ? [] : var.budget.thresholds
+  emails          = var.budget == null ? [] : var.budget.emails
   topic_arn       = module.monitoring.topic_arn
   cost_filter_tag = join("$", ["Environment", var.environment])
 }

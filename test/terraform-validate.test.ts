@@ -1,0 +1,90 @@
+// External validators on the generated Terraform of both targets and every example: `tofu fmt
+// -check`, `tofu validate` (which says it cannot run without providers), and checkov with only the
+// checks the target's docs allow, each with a reason. When a tool is missing the test fails in CI
+// and is skipped elsewhere.
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
+import { awsTarget } from "../src/targets/aws/index.js";
+import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
+import type { Target } from "../src/targets/target.js";
+import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";
+import { tofuFmtCheck, tofuValidate } from "../src/validate/tofu.js";
+import { findTool } from "../src/validate/tools.js";
+import { EXAMPLES, exampleContext, loadExample, REPO_ROOT, tempDir } from "./helpers.js";
+
+const CI = process.env.CI === "true" || process.env.CI === "1";
+
+function haveTool(t: TestContext, name: string): boolean {
+  if (findTool(name)) return true;
+  if (CI) assert.fail(`${name} is missing in CI (bash scripts/install-tools.sh)`);
+  t.skip(`${name} not installed (bash scripts/install-tools.sh); set CI=true to make this fail`);
+  return false;
+}
+
+function writeOut(target: Target, ex: string): { dir: string; cleanup: () => void } {
+  const { dir, cleanup } = tempDir();
+  for (const [f, content] of Object.entries(target.render(loadExample(ex).project, exampleContext(ex)))) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), content);
+  }
+  return { dir, cleanup };
+}
+
+const TARGETS: [Target, string][] = [
+  [awsTarget, "docs/targets/aws.md"],
+  [digitaloceanTarget, "docs/targets/digitalocean.md"],
+];
+
+describe("terraform validators", () => {
+  for (const [target, doc] of TARGETS) {
+    const allowed = allowListFromMarkdown(readFileSync(join(REPO_ROOT, doc), "utf8"));
+
+    it(`${target.name}: the checkov allow-list gives a reason for every skipped check`, () => {
+      for (const a of allowed) assert.ok(a.reason.length > 20, `${a.id} needs a reason in ${doc}`);
+      assert.equal(new Set(allowed.map((a) => a.id)).size, allowed.length, "no check listed twice");
+    });
+
+    for (const ex of EXAMPLES) {
+      it(`${target.name}/${ex}: tofu fmt -check accepts every file`, async (t) => {
+        if (!haveTool(t, "tofu")) return;
+        const { dir, cleanup } = writeOut(target, ex);
+        try {
+          const r = await tofuFmtCheck(dir);
+          assert.ok(r.ran, r.message);
+          assert.ok(r.ok, r.message);
+        } finally {
+          cleanup();
+        }
+      });
+
+      it(`${target.name}/${ex}: checkov finds nothing outside the documented allow-list`, async (t) => {
+        if (!haveTool(t, "checkov")) return;
+        const { dir, cleanup } = writeOut(target, ex);
+        try {
+          const r = await runCheckov({ framework: "terraform", dir, skip: allowed.map((a) => a.id) });
+          assert.deepEqual(
+            r.failed.map((f) => `${f.checkId} ${f.resource} (${f.file}): ${f.checkName}`),
+            [],
+          );
+          assert.ok(r.passed > 20, `checkov ran ${r.passed} passing checks`);
+        } finally {
+          cleanup();
+        }
+      });
+    }
+  }
+
+  it("tofu validate says it cannot run before the providers are installed", async (t) => {
+    if (!haveTool(t, "tofu")) return;
+    const { dir, cleanup } = writeOut(awsTarget, "storefront");
+    try {
+      const r = await tofuValidate(dir);
+      assert.equal(r.ran, false);
+      assert.match(r.message, /providers are not installed/);
+    } finally {
+      cleanup();
+    }
+  });
+});
