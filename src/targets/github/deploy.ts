@@ -66,9 +66,14 @@ export function smokeStep(urls: string[], name = "Smoke tests"): Step {
   );
 }
 
+/**
+ * The Helm rollout. Migrations need no step of their own: the chart runs them as a pre-install /
+ * pre-upgrade hook Job in the new image, before any Deployment changes, and a failed migration
+ * fails the upgrade.
+ */
 function helmRelease(p: Pipeline, env: AppModel, tagExpr: string): Step {
   const lines = [
-    'helm upgrade --install "$RELEASE" "$CHART" --namespace "$NAMESPACE" --create-namespace \\',
+    'helm upgrade --install "$RELEASE" "$CHART" --namespace "$NAMESPACE" \\',
     '  --values "$CHART/values-$ENVIRONMENT.yaml" --set global.imageTag="$IMAGE_TAG" \\',
     '  --atomic --wait --timeout "$TIMEOUT" --history-max 10',
     ...deploymentNames(env).map(
@@ -88,51 +93,9 @@ function helmRelease(p: Pipeline, env: AppModel, tagExpr: string): Step {
   });
 }
 
-/** Runs each service's migrations in its new image inside the cluster, before the rollout. */
-function kubernetesMigrations(p: Pipeline, env: AppModel, tagExpr: string): Step[] {
-  const k8s = env.targets.kubernetes;
-  return Object.values(env.services)
-    .filter(isService)
-    .filter((s) => s.migrations)
-    .map((s) => {
-      const pod = `${s.name}-migrate`;
-      const overrides = {
-        spec: {
-          containers: [
-            {
-              name: pod,
-              command: ["sh", "-c", s.migrations!.command],
-              env: Object.entries(s.env).map(([name, value]) => ({ name, value })),
-              envFrom: [{ secretRef: { name: k8s?.secret_name ?? "app-secrets", optional: true } }],
-            },
-          ],
-          ...(k8s?.image_pull_secret ? { imagePullSecrets: [{ name: k8s.image_pull_secret }] } : {}),
-        },
-      };
-      return run(
-        `Migrate ${s.name}`,
-        [
-          'kubectl delete pod "$POD" --namespace "$NAMESPACE" --ignore-not-found --wait',
-          'timeout "$TIMEOUT" kubectl run "$POD" --namespace "$NAMESPACE" --image="${IMAGE,,}" --restart=Never \\',
-          '  --attach --rm --pod-running-timeout=5m --override-type=strategic --overrides="$OVERRIDES"',
-        ],
-        {
-          env: {
-            POD: pod,
-            NAMESPACE: env.environment.namespace,
-            IMAGE: imageRef(p, s, tagExpr),
-            TIMEOUT: s.migrations!.timeout,
-            OVERRIDES: JSON.stringify(overrides),
-          },
-        },
-      );
-    });
-}
-
 function helmDeploySteps(p: Pipeline, env: AppModel): Step[] {
   return [
     ...clusterAccess(p, env),
-    ...kubernetesMigrations(p, env, IMAGE_TAG),
     helmRelease(p, env, IMAGE_TAG),
     smokeStep(smokeUrls(env)),
     run(
