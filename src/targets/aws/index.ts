@@ -197,7 +197,7 @@ function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
       description: "Environment this state holds.",
       validations: [
         {
-          condition: `contains(${JSON.stringify(shape.envs.map((e) => e.environment.name))}, var.environment)`,
+          condition: `contains([${shape.envs.map((e) => JSON.stringify(e.environment.name)).join(", ")}], var.environment)`,
           error_message: `environment must be one of: ${shape.envs.map((e) => e.environment.name).join(", ")}.`,
         },
       ],

@@ -110,7 +110,7 @@ function rootVariables(shape: DoShape): Record<string, VariableSpec> {
       description: "Environment this state holds.",
       validations: [
         {
-          condition: `contains(${JSON.stringify(names)}, var.environment)`,
+          condition: `contains([${names.map((n) => JSON.stringify(n)).join(", ")}], var.environment)`,
           error_message: `environment must be one of: ${names.join(", ")}.`,
         },
       ],

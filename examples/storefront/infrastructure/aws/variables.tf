@@ -11,7 +11,7 @@ variable "environment" {
   type        = string
 
   validation {
-    condition     = contains(["staging","production"], var.environment)
+    condition     = contains(["staging", "production"], var.environment)
     error_message = "environment must be one of: staging, production."
   }
 }
