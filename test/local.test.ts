@@ -158,9 +158,10 @@ describe("deploy plan", () => {
     ]);
     assert.equal(plan.replaces, "v1");
   });
-  it("does not build for a rollback and prints readably", () => {
+  it("neither builds nor migrates for a rollback, and prints readably", () => {
     const plan = planDeploy(hello(), "v1", { release: "v2", instances: [] }, { kind: "rollback" });
     assert.deepEqual(plan.build, []);
+    assert.deepEqual(plan.migrations, []);
     const text = formatPlan(plan);
     assert.match(text, /^rollback v1 \(replacing v2\)\n/);
     assert.match(text, /start {4}api: 2 × node api\/dist\/server.js on fresh ports/);

@@ -59,12 +59,14 @@ function targetLoose(
   if (!name) {
     try {
       name = readSpec(loc).project.environments[0]?.environment.name;
-    } catch {
+    } catch (e) {
+      // A spec that no longer loads must not stop `down` or `status`: use the environment on disk.
       const dirs = existsSync(join(loc.dir, ".gantry"))
         ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
             statSync(join(loc.dir, ".gantry", d)).isDirectory(),
           )
         : [];
+      if (dirs.length !== 1) throw e;
       name = dirs[0];
     }
   }

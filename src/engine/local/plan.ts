@@ -44,7 +44,7 @@ export interface RetireStep {
 export interface DeployPlan {
   release: string;
   kind: "deploy" | "rollback";
-  /** Empty for a rollback: the release is already built. */
+  /** Empty for a rollback: the release is already built (and migrations are not run again). */
   build: BuildStep[];
   migrations: { service: string; command: string; cwd: string; timeoutMs: number }[];
   start: StartStep[];
@@ -130,7 +130,9 @@ export function planDeploy(
     release,
     kind,
     build: kind === "rollback" ? [] : build,
-    migrations,
+    // A rollback runs no migrations: the schema stays as the newer release left it, so migrations must
+    // be backwards compatible (expand, then contract), as for any zero-downtime deploy.
+    migrations: kind === "rollback" ? [] : migrations,
     start,
     statics,
     ...(current.release ? { replaces: current.release } : {}),

@@ -84,6 +84,8 @@ class Instance implements Backend {
   readonly tail: string[] = [];
   private crashes: number[] = [];
   private healthFails = 0;
+  /** The last readiness check's outcome, for failure messages. */
+  lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
   private exitWaiters: (() => void)[] = [];
 
@@ -182,8 +184,14 @@ class Instance implements Backend {
           });
           await res.arrayBuffer();
           ok = res.status >= 200 && res.status < 300;
-        } catch {
+          this.lastCheck = `answered ${res.status}`;
+        } catch (e) {
           ok = false;
+          const cause = (e as { cause?: { code?: string } }).cause;
+          this.lastCheck =
+            cause?.code === "ECONNREFUSED"
+              ? "was refused (nothing listening yet)"
+              : `failed (${(e as Error).message})`;
         }
       } else {
         ok = Date.now() - aliveSince >= 500;
@@ -697,7 +705,7 @@ export class Supervisor {
         if (late || Date.now() > deadline) {
           const who = late ?? started.find((i) => !i.ready)!;
           return await fail(
-            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} did not answer 2xx)`,
+            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} ${who.lastCheck})`,
             who.tail.slice(-20),
           );
         }

@@ -1,0 +1,205 @@
+// Benchmark of the local runtime (not a test): keeps a steady load through the proxy while it runs
+// deploys and rollbacks of examples/hello, and prints failed/5xx requests, p99 latency in steady state and
+// during deploys, seconds per deploy and per rollback, and the proxy's throughput against hitting an
+// instance directly (and against nginx as the proxy, when nginx is installed). Loopback only.
+//   npx tsx bench/local-deploy.ts [--deploys 10] [--rollbacks 2] [--rate 600] [--seconds 8]
+import { createRequire } from "node:module";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../src/cli/main.js";
+import { findOnPath } from "../src/engine/local/infra.js";
+import { freePort } from "../src/engine/local/supervisor.js";
+import { spawnProcess } from "../src/util/exec.js";
+import type { SupervisorState } from "../src/engine/local/state.js";
+import { REPO_ROOT } from "../src/validate/tools.js";
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  latency: { p99: number; p50: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+  "2xx": number;
+}
+interface CannonInstance {
+  stop: () => void;
+}
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (err: Error | null, result: CannonResult) => void,
+) => CannonInstance;
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const DEPLOYS = arg("deploys", 10);
+const ROLLBACKS = arg("rollbacks", 2);
+const RATE = arg("rate", 600);
+const SECONDS = arg("seconds", 8);
+
+function run(opts: Record<string, unknown>): { done: Promise<CannonResult>; stop: () => void } {
+  let inst: CannonInstance | undefined;
+  const done = new Promise<CannonResult>((resolve, reject) => {
+    inst = autocannon({ connections: 32, pipelining: 1, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
+    );
+  });
+  return { done, stop: () => inst?.stop() };
+}
+
+async function gantry(app: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main([...args, app], { out: (s) => (out += s), err: (s) => (err += s), cwd: app });
+  return { code, out, err };
+}
+
+function state(app: string): SupervisorState {
+  return JSON.parse(readFileSync(join(app, ".gantry", "dev", "state.json"), "utf8")) as SupervisorState;
+}
+
+function setVersion(app: string, v: string): void {
+  const p = join(app, "gantry.yaml");
+  writeFileSync(
+    p,
+    readFileSync(p, "utf8").replace(
+      / {4}env: \{ LOG_LEVEL: info[^\n]*\n/,
+      `    env: { LOG_LEVEL: info, APP_VERSION: "${v}" }\n`,
+    ),
+  );
+}
+
+async function nginxThroughput(ports: number[], url: (port: number) => string): Promise<number | undefined> {
+  const nginx = findOnPath("nginx", process.env.PATH) ?? findOnPath("nginx", "/usr/sbin:/usr/local/sbin");
+  if (!nginx) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "gantry-bench-nginx-"));
+  mkdirSync(join(dir, "logs"));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `worker_processes 1;\npid ${dir}/nginx.pid;\nerror_log ${dir}/logs/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  upstream app { ${ports.map((p) => `server 127.0.0.1:${p};`).join(" ")} keepalive 64; }\n  server {\n    listen 127.0.0.1:${port};\n    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }\n  }\n}\n`,
+  );
+  const proc = await spawnProcess(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], {
+    output: "ignore",
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    return (await run({ url: url(port), duration: SECONDS }).done).requests.average;
+  } finally {
+    proc.kill("SIGTERM");
+    await proc.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const app = mkdtempSync(join(tmpdir(), "gantry-bench-"));
+chmodSync(app, 0o755);
+cpSync(join(REPO_ROOT, "examples", "hello"), app, {
+  recursive: true,
+  filter: (src) => !/[/\\](dist|\.gantry)$/.test(src),
+});
+symlinkSync(join(REPO_ROOT, "node_modules"), join(app, "node_modules"));
+setVersion(app, "bench-0");
+const lines: string[] = [];
+const report = (s: string) => {
+  lines.push(s);
+  process.stdout.write(`${s}\n`);
+};
+try {
+  process.stdout.write(`bench: gantry up in ${app}\n`);
+  const up = await gantry(app, ["up"]);
+  if (up.code !== 0) throw new Error(`gantry up failed:\n${up.err}`);
+  const st = state(app);
+  const proxyUrl = (path: string) => `http://127.0.0.1:${st.proxyPort}${path}`;
+  const apiPorts = st.instances.filter((i) => i.service === "api").map((i) => i.port!);
+
+  // Throughput, same load shape: one instance directly, the Gantry proxy (two instances), nginx (same two).
+  const direct = (await run({ url: `http://127.0.0.1:${apiPorts[0]}/api/version`, duration: SECONDS }).done)
+    .requests.average;
+  const viaProxy = (await run({ url: proxyUrl("/api/version"), duration: SECONDS }).done).requests.average;
+  const viaNginx = await nginxThroughput(apiPorts, (p) => `http://127.0.0.1:${p}/api/version`);
+
+  // Steady state at a fixed rate.
+  const steady = await run({
+    url: proxyUrl("/api/version"),
+    duration: SECONDS,
+    overallRate: RATE,
+    connections: 20,
+  }).done;
+
+  // The same rate during deploys and rollbacks.
+  const during = run({ url: proxyUrl("/api/version"), duration: 3600, overallRate: RATE, connections: 20 });
+  const deploySeconds: number[] = [];
+  const rollbackSeconds: number[] = [];
+  const failedCommands: string[] = [];
+  for (let n = 1; n <= DEPLOYS; n++) {
+    setVersion(app, `bench-${n}`);
+    const t0 = Date.now();
+    const r = await gantry(app, ["deploy"]);
+    deploySeconds.push((Date.now() - t0) / 1000);
+    if (r.code !== 0)
+      failedCommands.push(`deploy ${n}: ${r.err.split("\n").find((l) => l.startsWith("error:")) ?? r.err}`);
+    process.stdout.write(
+      `  deploy ${n}: ${deploySeconds.at(-1)!.toFixed(1)}s${r.code === 0 ? "" : " FAILED"}\n`,
+    );
+  }
+  for (let n = 1; n <= ROLLBACKS; n++) {
+    const t0 = Date.now();
+    const r = await gantry(app, ["rollback"]);
+    rollbackSeconds.push((Date.now() - t0) / 1000);
+    if (r.code !== 0)
+      failedCommands.push(`rollback ${n}: ${r.err.split("\n").find((l) => l.startsWith("error:")) ?? r.err}`);
+    process.stdout.write(
+      `  rollback ${n}: ${rollbackSeconds.at(-1)!.toFixed(1)}s${r.code === 0 ? "" : " FAILED"}\n`,
+    );
+  }
+  during.stop();
+  const d = await during.done;
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  const fmt = (x: number) => x.toFixed(2);
+
+  report("");
+  report(`local runtime benchmark (examples/hello, ${DEPLOYS} deploys + ${ROLLBACKS} rollbacks under load)`);
+  report(
+    `  load during deploys:        ${fmt(d.requests.total / d.duration)} req/s offered at ${RATE} req/s, ${d.requests.total} requests over ${fmt(d.duration)}s`,
+  );
+  report(
+    `  failed or 5xx requests:     ${d.errors + d.timeouts + d.non2xx} (errors ${d.errors}, timeouts ${d.timeouts}, non-2xx ${d.non2xx}; target 0)`,
+  );
+  report(
+    `  p99 latency, steady state:  ${steady.latency.p99} ms (p50 ${steady.latency.p50} ms; failed ${steady.errors + steady.timeouts + steady.non2xx})`,
+  );
+  report(`  p99 latency, during deploys:${d.latency.p99} ms (p50 ${d.latency.p50} ms)`);
+  report(
+    `  seconds per deploy:         ${fmt(avg(deploySeconds))} (min ${fmt(Math.min(...deploySeconds))}, max ${fmt(Math.max(...deploySeconds))}; includes the app's build)`,
+  );
+  report(`  seconds per rollback:       ${fmt(avg(rollbackSeconds))} (target < 3)`);
+  report(`  throughput direct:          ${fmt(direct)} req/s (one instance)`);
+  report(
+    `  throughput via Gantry:      ${fmt(viaProxy)} req/s → ratio ${fmt(viaProxy / direct)} (target ≥ 0.7)`,
+  );
+  report(
+    viaNginx === undefined
+      ? "  throughput via nginx:       nginx is not installed"
+      : `  throughput via nginx:       ${fmt(viaNginx)} req/s → Gantry/nginx ${fmt(viaProxy / viaNginx)}`,
+  );
+  for (const f of failedCommands) report(`  FAILED: ${f}`);
+} finally {
+  await gantry(app, ["down"]).catch(() => undefined);
+  await gantry(app, ["destroy", "--yes"]).catch(() => undefined);
+  rmSync(app, { recursive: true, force: true });
+}
+process.exit(0);
