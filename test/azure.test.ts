@@ -190,48 +190,70 @@ test("azure: the printer escapes strings and interpolations", () => {
   );
 });
 
+/** The value of `param name = ...` in a parameter file, up to the blank line that ends it. */
+function param(file: string, name: string): string {
+  const start = file.indexOf(`\nparam ${name} = `);
+  assert.ok(start >= 0, `param ${name} is missing`);
+  const end = file.indexOf("\n\n", start + 1);
+  return file.slice(start + 1, end < 0 ? undefined : end).trimEnd();
+}
+/** Whether the object parameter `name` has `field: value` (top-level field, two-space indent). */
+function field(file: string, name: string, f: string, value: string): boolean {
+  return param(file, name).split("\n").includes(`  ${f}: ${value}`);
+}
+
 test("azure: augeo gets per-environment values from the spec", () => {
   const tree = render("augeo");
   const dev = tree["parameters/dev.bicepparam"]!;
   const staging = tree["parameters/staging.bicepparam"]!;
   const prod = tree["parameters/production.bicepparam"]!;
   // Backups: 7 days outside production, 30 and geo-redundant with zone-redundant HA in production.
-  assert.match(dev, /^param dbBackupRetentionDays = 7$/m);
-  assert.match(prod, /^param dbBackupRetentionDays = 30$/m);
-  assert.match(prod, /^param dbGeoRedundantBackup = true$/m);
-  assert.match(prod, /^param dbHighAvailability = true$/m);
-  assert.match(dev, /^param dbHighAvailability = false$/m);
+  assert.ok(field(dev, "dbPostgresConfig", "backupRetentionDays", "7"));
+  assert.ok(field(prod, "dbPostgresConfig", "backupRetentionDays", "30"));
+  assert.ok(field(prod, "dbPostgresConfig", "geoRedundantBackup", "true"));
+  assert.ok(field(prod, "dbPostgresConfig", "highAvailability", "true"));
+  assert.ok(field(dev, "dbPostgresConfig", "highAvailability", "false"));
+  assert.ok(field(prod, "dbPostgresConfig", "storageGB", "128"));
+  assert.ok(field(prod, "dbPostgresConfig", "skuTier", "'GeneralPurpose'"));
+  assert.ok(field(dev, "dbPostgresConfig", "skuTier", "'Burstable'"));
   // Purge protection and the delete lock in production only.
-  assert.match(prod, /^param keyVaultPurgeProtection = true$/m);
-  assert.match(dev, /^param keyVaultPurgeProtection = false$/m);
-  assert.match(prod, /^param enableLocks = true$/m);
-  assert.match(staging, /^param enableLocks = false$/m);
+  assert.equal(param(prod, "keyVaultPurgeProtection"), "param keyVaultPurgeProtection = true");
+  assert.equal(param(dev, "keyVaultPurgeProtection"), "param keyVaultPurgeProtection = false");
+  assert.equal(param(prod, "enableLocks"), "param enableLocks = true");
+  assert.equal(param(staging, "enableLocks"), "param enableLocks = false");
   // Slots where the environment asks for them; always-on outside dev.
-  assert.match(staging, /^param apiEnableSlot = true$/m);
-  assert.match(dev, /^param apiEnableSlot = false$/m);
-  assert.match(dev, /^param apiAlwaysOn = false$/m);
-  assert.match(prod, /^param apiAlwaysOn = true$/m);
+  assert.ok(field(staging, "apiConfig", "enableSlot", "true"));
+  assert.ok(field(dev, "apiConfig", "enableSlot", "false"));
+  assert.ok(field(dev, "apiConfig", "alwaysOn", "false"));
+  assert.ok(field(prod, "apiConfig", "alwaysOn", "true"));
   // Scale from the spec: 1 in dev, 2-6 in production; out above 70 %, in below 30 %.
-  assert.match(dev, /^param apiMaxInstances = 1$/m);
-  assert.match(prod, /^param apiMinInstances = 2$/m);
-  assert.match(prod, /^param apiMaxInstances = 6$/m);
-  assert.match(prod, /^param apiScaleOutCpu = 70$/m);
-  assert.match(prod, /^param apiScaleInCpu = 30$/m);
+  assert.ok(field(dev, "apiConfig", "maxInstances", "1"));
+  assert.ok(field(prod, "apiConfig", "minInstances", "2"));
+  assert.ok(field(prod, "apiConfig", "maxInstances", "6"));
+  assert.ok(field(prod, "apiConfig", "scaleOutCpu", "70"));
+  assert.ok(field(prod, "apiConfig", "scaleInCpu", "30"));
+  // Redis: Standard C2 with AOF asked in production (persisted only on Premium: see the checks).
+  assert.ok(field(prod, "cacheRedisConfig", "skuName", "'Standard'"));
+  assert.ok(field(prod, "cacheRedisConfig", "persistence", "'aof'"));
   // Sampling and daily cap per environment.
-  assert.match(prod, /^param samplingPercentage = 10$/m);
-  assert.match(dev, /^param samplingPercentage = 100$/m);
-  assert.match(prod, /^param logDailyCapGb = 5$/m);
+  assert.equal(param(prod, "samplingPercentage"), "param samplingPercentage = 10");
+  assert.equal(param(dev, "samplingPercentage"), "param samplingPercentage = 100");
+  assert.equal(param(prod, "logDailyCapGb"), "param logDailyCapGb = 5");
   // The zone and the custom email domain belong to production; the others add records to it.
-  assert.match(prod, /^param dnsZoneManaged = true$/m);
-  assert.match(dev, /^param dnsZoneManaged = false$/m);
-  assert.match(dev, /^param dnsZoneResourceGroup = 'rg-augeo-production'$/m);
-  assert.match(prod, /^param emailCustomDomain = 'augeo\.app'$/m);
-  assert.match(dev, /^param emailCustomDomain = ''$/m);
-  assert.match(dev, /^param apiDnsRecord = 'api\.dev'$/m);
+  assert.equal(param(prod, "dnsZoneManaged"), "param dnsZoneManaged = true");
+  assert.equal(param(dev, "dnsZoneManaged"), "param dnsZoneManaged = false");
+  assert.equal(param(dev, "dnsZoneResourceGroup"), "param dnsZoneResourceGroup = 'rg-augeo-production'");
+  assert.equal(param(prod, "emailCustomDomain"), "param emailCustomDomain = 'augeo.app'");
+  assert.equal(param(dev, "emailCustomDomain"), "param emailCustomDomain = ''");
+  assert.ok(field(dev, "apiConfig", "dnsRecord", "'api.dev'"));
+  assert.ok(field(prod, "adminConfig", "domain", "'admin.augeo.app'"));
   // Budget per environment with 80 and 100 % notifications.
-  assert.match(prod, /^param budgetAmount = 300$/m);
-  assert.match(staging, /^param budgetAmount = 100$/m);
-  assert.match(prod, /^param budgetThresholds = \[\n {2}80\n {2}100\n\]$/m);
+  assert.equal(param(prod, "budgetAmount"), "param budgetAmount = 300");
+  assert.equal(param(staging, "budgetAmount"), "param budgetAmount = 100");
+  assert.equal(param(prod, "budgetThresholds"), "param budgetThresholds = [\n  80\n  100\n]");
+  // The object parameters are typed in main.bicep.
+  assert.match(tree["main.bicep"]!, /^param apiConfig appServiceConfig$/m);
+  assert.match(tree["main.bicep"]!, /^type postgresConfig = \{$/m);
 });
 
 test("azure: secrets are named, never valued", () => {
@@ -292,8 +314,8 @@ test("azure: todo runs on AKS with a registry and no App Service", () => {
   assert.equal(tree["modules/app-service.bicep"], undefined);
   assert.match(tree["main.bicep"]!, /^output aksClusterName string = aks\.outputs\.name$/m);
   // PostgreSQL runs in the cluster in staging and as a Flexible Server in production.
-  assert.match(tree["parameters/staging.bicepparam"]!, /^param dbEnabled = false$/m);
-  assert.match(tree["parameters/production.bicepparam"]!, /^param dbEnabled = true$/m);
+  assert.equal(param(tree["parameters/staging.bicepparam"]!, "dbEnabled"), "param dbEnabled = false");
+  assert.equal(param(tree["parameters/production.bicepparam"]!, "dbEnabled"), "param dbEnabled = true");
   assert.match(
     tree["parameters/staging.bicepparam"]!,
     /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD', ''\)$/m,

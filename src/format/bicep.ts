@@ -91,7 +91,8 @@ export type BicepType = "string" | "int" | "bool" | "object" | "array";
 
 export interface BicepParam {
   name: string;
-  type: BicepType;
+  /** A primitive type or the name of a type declared in the same file. */
+  type: BicepType | (string & {});
   description: string;
   secure?: boolean;
   allowed?: (string | number)[];
@@ -100,6 +101,13 @@ export interface BicepParam {
   minLength?: number;
   maxLength?: number;
   default?: BicepValue;
+}
+
+/** A user-defined object type: `type name = { field: type ... }`, each field with a description. */
+export interface BicepTypeDecl {
+  name: string;
+  description: string;
+  fields: { name: string; type: BicepType; description: string }[];
 }
 
 export interface BicepVar {
@@ -146,6 +154,7 @@ export interface BicepFile {
   /** Comment lines at the top of the file (without `//`). */
   header: string[];
   targetScope?: "subscription" | "resourceGroup" | "managementGroup" | "tenant";
+  types?: BicepTypeDecl[];
   params: BicepParam[];
   vars: BicepVar[];
   resources: BicepResource[];
@@ -295,9 +304,15 @@ export function printBicep(f: BicepFile): string {
   const blocks: string[] = [];
   if (f.header.length) blocks.push(comment(f.header).trimEnd());
   if (f.targetScope) blocks.push(`targetScope = ${quote(f.targetScope)}`);
+  for (const t of f.types ?? []) {
+    const fields = t.fields
+      .map((x) => `${IND}@description(${quote(x.description)})\n${IND}${key(x.name)}: ${x.type}\n`)
+      .join("");
+    blocks.push(`@description(${quote(t.description)})\ntype ${ident(t.name)} = {\n${fields}}`);
+  }
   for (const p of f.params) {
     const def = p.default !== undefined ? ` = ${printValue(p.default)}` : "";
-    blocks.push(`${decoratorsOf(p).join("\n")}\nparam ${ident(p.name)} ${p.type}${def}`);
+    blocks.push(`${decoratorsOf(p).join("\n")}\nparam ${ident(p.name)} ${ident(p.type)}${def}`);
   }
   for (const v of f.vars) {
     blocks.push(

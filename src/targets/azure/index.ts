@@ -143,6 +143,27 @@ function findings(project: ProjectModel): Finding[] {
   return out;
 }
 
+/** Azure Resource Manager's limits per template (https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits). */
+export const ARM_LIMITS = { parameters: 256, outputs: 64, resources: 800 } as const;
+
+function limitProblems(project: ProjectModel): Finding[] {
+  const main = buildAzure(project).bicep["main.bicep"];
+  if (!main) return [];
+  const counts = {
+    parameters: main.params.length,
+    outputs: main.outputs.length,
+    resources: main.resources.length + main.modules.length,
+  };
+  return (Object.keys(ARM_LIMITS) as (keyof typeof ARM_LIMITS)[])
+    .filter((k) => counts[k] > ARM_LIMITS[k])
+    .map((k) => ({
+      path: "services",
+      severity: "error" as const,
+      message: `main.bicep would have ${counts[k]} ${k}; Azure Resource Manager allows ${ARM_LIMITS[k]} per template`,
+      hint: "split the app into several specs (one per group of services) or deploy it on AKS (targets.azure.compute: aks)",
+    }));
+}
+
 export function notesOf(project: ProjectModel): string[] {
   const compute = computeOf(project);
   const notes = findings(project)
@@ -166,7 +187,7 @@ export const azureTarget: Target = {
   defaultOut: "infrastructure/azure",
   ownsOutput: true,
   check(project: ProjectModel): TargetProblem[] {
-    return findings(project).map((f) => {
+    return [...findings(project), ...limitProblems(project)].map((f) => {
       const p: TargetProblem = { path: f.path, message: f.message };
       if (f.env) p.env = f.env;
       if (f.hint) p.hint = f.hint;

@@ -19,6 +19,8 @@ import {
   type BicepOutput,
   type BicepParam,
   type BicepParamFile,
+  type BicepType,
+  type BicepTypeDecl,
   type BicepValue,
   type BicepVar,
 } from "../../format/bicep.js";
@@ -73,6 +75,7 @@ export interface AzureFacts {
 class EnvParams {
   readonly decls: BicepParam[] = [];
   readonly values = new Map<string, Map<string, BicepValue>>();
+  readonly types = new Map<string, BicepTypeDecl>();
   constructor(private readonly envs: readonly AppModel[]) {}
 
   add(
@@ -86,6 +89,37 @@ class EnvParams {
     this.decls.push({ name, type, description, ...extra });
     this.values.set(name, new Map(this.envs.map((m) => [m.environment.name, value(m)])));
     return ref(name);
+  }
+
+  /**
+   * One object parameter of a declared type that groups the settings of one resource (so that an
+   * app with many services stays within Resource Manager's 256 parameters per template). Returns a
+   * function that adds a field and gives the expression reading it.
+   */
+  group(name: string, typeName: string, typeDescription: string, description: string) {
+    const values = new Map<string, BicepObject>(this.envs.map((m) => [m.environment.name, {}]));
+    this.add(name, typeName, description, (m) => values.get(m.environment.name)!);
+    let type = this.types.get(typeName);
+    const fresh = !type;
+    if (!type) {
+      type = { name: typeName, description: typeDescription, fields: [] };
+      this.types.set(typeName, type);
+    }
+    const decl = type;
+    let position = 0;
+    return (
+      field: string,
+      fieldType: BicepType,
+      fieldDescription: string,
+      value: (m: AppModel) => BicepValue,
+    ): BicepExprNode => {
+      if (fresh) decl.fields.push({ name: field, type: fieldType, description: fieldDescription });
+      else if (decl.fields[position]?.name !== field)
+        throw new Error(`${name}.${field}: fields of ${typeName} differ between resources`);
+      position++;
+      for (const m of this.envs) values.get(m.environment.name)![field] = value(m);
+      return member(ref(name), field);
+    };
   }
 }
 
@@ -275,21 +309,27 @@ export function buildAzure(project: ProjectModel): AzureBuild {
 
   for (const n of apps) {
     const id = camel(n);
+    const f = P.group(
+      `${id}Config`,
+      "appServiceConfig",
+      "Per-environment settings of an App Service and its plan.",
+      `Settings of ${n} in this environment.`,
+    );
     const s0 = defined(
       envs.map((m) => svcOf(m, n)),
       n,
     );
     const sv = (m: AppModel) => svcOf(m, n) ?? s0;
-    const sku = P.add(`${id}PlanSku`, "string", `App Service plan SKU of ${n}.`, (m) => planSku(m, sv(m)));
-    const min = P.add(`${id}MinInstances`, "int", `Instances of ${n} at least.`, (m) => sv(m).scale.min);
-    const max = P.add(`${id}MaxInstances`, "int", `Instances of ${n} at most.`, (m) => sv(m).scale.max);
-    const cpuOut = P.add(
-      `${id}ScaleOutCpu`,
+    const sku = f("planSku", "string", `App Service plan SKU of ${n}.`, (m) => planSku(m, sv(m)));
+    const min = f("minInstances", "int", `Instances of ${n} at least.`, (m) => sv(m).scale.min);
+    const max = f("maxInstances", "int", `Instances of ${n} at most.`, (m) => sv(m).scale.max);
+    const cpuOut = f(
+      "scaleOutCpu",
       "int",
       `Average CPU percentage above which ${n} scales out.`,
       (m) => sv(m).scale.cpu,
     );
-    const cpuIn = P.add(`${id}ScaleInCpu`, "int", `Average CPU percentage below which ${n} scales in.`, (m) =>
+    const cpuIn = f("scaleInCpu", "int", `Average CPU percentage below which ${n} scales in.`, (m) =>
       Math.max(5, sv(m).scale.cpu - 40),
     );
     const cooldown = (secs: number) => `PT${Math.max(1, Math.ceil(secs / 60))}M`;
@@ -302,14 +342,14 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       maxInstances: max,
       scaleOutCpuPercent: cpuOut,
       scaleInCpuPercent: cpuIn,
-      scaleOutCooldown: P.add(`${id}ScaleOutCooldown`, "string", `Wait after ${n} scales out.`, (m) =>
+      scaleOutCooldown: f("scaleOutCooldown", "string", `Wait after ${n} scales out.`, (m) =>
         cooldown(Math.max(sv(m).scale.up.window_seconds, sv(m).scale.up.period_seconds)),
       ),
-      scaleInCooldown: P.add(`${id}ScaleInCooldown`, "string", `Wait after ${n} scales in.`, (m) =>
+      scaleInCooldown: f("scaleInCooldown", "string", `Wait after ${n} scales in.`, (m) =>
         cooldown(Math.max(sv(m).scale.down.window_seconds, sv(m).scale.down.period_seconds)),
       ),
-      zoneRedundant: P.add(
-        `${id}ZoneRedundant`,
+      zoneRedundant: f(
+        "zoneRedundant",
         "bool",
         `Spread ${n} over availability zones.`,
         (m) =>
@@ -349,11 +389,8 @@ export function buildAzure(project: ProjectModel): AzureBuild {
         operatorSecret(k, n);
       }
     }
-    const envParam = P.add(
-      `${id}Settings`,
-      "object",
-      `Plain environment variables of ${n} (never secrets).`,
-      (m) => Object.fromEntries(Object.entries(sv(m).env).sort(([a], [b]) => a.localeCompare(b))),
+    const envParam = f("settings", "object", `Plain environment variables of ${n} (never secrets).`, (m) =>
+      Object.fromEntries(Object.entries(sv(m).env).sort(([a], [b]) => a.localeCompare(b))),
     );
     const imageVar = `${upperSnake(n)}_IMAGE`;
     deployVar(
@@ -367,16 +404,11 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       location,
       tags,
       planId: out(`${id}Plan`, "id"),
-      containerImage: P.add(`${id}Image`, "string", `Container image of ${n}.`, () =>
+      containerImage: f("image", "string", `Container image of ${n}.`, () =>
         env(imageVar, s0.image ?? PLACEHOLDER_IMAGE),
       ),
       healthCheckPath: health,
-      alwaysOn: P.add(
-        `${id}AlwaysOn`,
-        "bool",
-        `Keep ${n} loaded.`,
-        (m) => m.environment.tier !== "development",
-      ),
+      alwaysOn: f("alwaysOn", "bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
       appSettings: call(
         "concat",
         settings,
@@ -386,8 +418,8 @@ export function buildAzure(project: ProjectModel): AzureBuild {
           lambda(["e"], { name: member(ref("e"), "key"), value: member(ref("e"), "value") }),
         ),
       ),
-      enableSlot: P.add(
-        `${id}EnableSlot`,
+      enableSlot: f(
+        "enableSlot",
         "bool",
         `Create a staging slot for zero-downtime swaps of ${n}.`,
         (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
@@ -405,14 +437,14 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       });
 
     if (first.dns?.manage) {
-      const domain = P.add(
-        `${id}Domain`,
+      const domain = f(
+        "domain",
         "string",
         `Custom domain of ${n} ('' for none).`,
         (m) => boundDomain(m, sv(m))?.domain ?? "",
       );
-      const record = P.add(
-        `${id}DnsRecord`,
+      const record = f(
+        "dnsRecord",
         "string",
         `Record name of ${n}'s domain in the zone ('' for none).`,
         (m) => boundDomain(m, sv(m))?.record ?? "",
@@ -454,6 +486,12 @@ export function buildAzure(project: ProjectModel): AzureBuild {
     );
     for (const n of statics) {
       const id = camel(n);
+      const f = P.group(
+        `${id}Config`,
+        "staticSiteConfig",
+        "Per-environment settings of a Static Web App.",
+        `Settings of ${n} in this environment.`,
+      );
       const s0 = defined(
         envs.map((m) => staticOf(m, n)),
         n,
@@ -463,7 +501,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
         name: str`stapp-${appSlug}-${slug(n, 18)}-${code}`,
         location: swaLocation,
         tags,
-        skuName: P.add(`${id}StaticSku`, "string", `Static Web Apps plan of ${n}.`, (m) =>
+        skuName: f("staticSku", "string", `Static Web Apps plan of ${n}.`, (m) =>
           m.environment.tier === "development" ? "Free" : "Standard",
         ),
       });
@@ -479,14 +517,14 @@ export function buildAzure(project: ProjectModel): AzureBuild {
         url: str`https://${out(`${id}Site`, "defaultHostname")}/`,
       });
       if (first.dns?.manage) {
-        const domain = P.add(
-          `${id}Domain`,
+        const domain = f(
+          "domain",
           "string",
           `Custom domain of ${n} ('' for none).`,
           (m) => boundDomain(m, sv(m))?.domain ?? "",
         );
-        const record = P.add(
-          `${id}DnsRecord`,
+        const record = f(
+          "dnsRecord",
           "string",
           `Record name of ${n}'s domain in the zone ('' for none).`,
           (m) => boundDomain(m, sv(m))?.record ?? "",
@@ -607,6 +645,12 @@ export function buildAzure(project: ProjectModel): AzureBuild {
   const onAzure = (hosting: "managed" | "cluster") => !(compute === "aks" && hosting === "cluster");
   for (const n of Object.keys(first.postgres).sort()) {
     const id = camel(n);
+    const f = P.group(
+      `${id}PostgresConfig`,
+      "postgresConfig",
+      "Per-environment settings of a PostgreSQL Flexible Server.",
+      `Settings of PostgreSQL ${n} in this environment.`,
+    );
     const pg = (m: AppModel) => m.postgres[n] ?? first.postgres[n]!;
     const enabled = envs.every((m) => onAzure(pg(m).hosting))
       ? undefined
@@ -639,30 +683,23 @@ export function buildAzure(project: ProjectModel): AzureBuild {
         name: str`psql-${appSlug}-${slug(n, 20)}-${code}-${suffix}`,
         location,
         tags,
-        version: P.add(`${id}Version`, "string", `PostgreSQL major version of ${n}.`, (m) =>
-          String(pg(m).version),
-        ),
-        skuName: P.add(`${id}SkuName`, "string", `Compute SKU of ${n}.`, (m) => postgresSku(pg(m).size).sku),
-        skuTier: P.add(
-          `${id}SkuTier`,
-          "string",
-          `Compute tier of ${n}.`,
-          (m) => postgresSku(pg(m).size).tier,
-        ),
-        storageSizeGB: P.add(`${id}StorageGB`, "int", `Storage of ${n} in GB.`, (m) =>
+        version: f("version", "string", `PostgreSQL major version of ${n}.`, (m) => String(pg(m).version)),
+        skuName: f("skuName", "string", `Compute SKU of ${n}.`, (m) => postgresSku(pg(m).size).sku),
+        skuTier: f("skuTier", "string", `Compute tier of ${n}.`, (m) => postgresSku(pg(m).size).tier),
+        storageSizeGB: f("storageGB", "int", `Storage of ${n} in GB.`, (m) =>
           postgresStorage(pg(m).storage_gb),
         ),
-        backupRetentionDays: P.add(`${id}BackupRetentionDays`, "int", `Days of backups of ${n}.`, (m) =>
+        backupRetentionDays: f("backupRetentionDays", "int", `Days of backups of ${n}.`, (m) =>
           Math.min(35, Math.max(7, pg(m).backups.retention_days)),
         ),
-        geoRedundantBackup: P.add(
-          `${id}GeoRedundantBackup`,
+        geoRedundantBackup: f(
+          "geoRedundantBackup",
           "bool",
           `Geo-redundant backups of ${n}.`,
           (m) => pg(m).backups.geo_redundant,
         ),
-        highAvailability: P.add(
-          `${id}HighAvailability`,
+        highAvailability: f(
+          "highAvailability",
           "bool",
           `Zone-redundant standby of ${n}.`,
           (m) => pg(m).ha && postgresSku(pg(m).size).tier !== "Burstable",
@@ -684,6 +721,12 @@ export function buildAzure(project: ProjectModel): AzureBuild {
   }
   for (const n of Object.keys(first.redis).sort()) {
     const id = camel(n);
+    const f = P.group(
+      `${id}RedisConfig`,
+      "redisConfig",
+      "Per-environment settings of an Azure Cache for Redis.",
+      `Settings of Redis ${n} in this environment.`,
+    );
     const rd = (m: AppModel) => m.redis[n] ?? first.redis[n]!;
     const enabled = envs.every((m) => onAzure(rd(m).hosting))
       ? undefined
@@ -707,21 +750,16 @@ export function buildAzure(project: ProjectModel): AzureBuild {
         name: str`redis-${appSlug}-${slug(n, 20)}-${code}-${suffix}`,
         location,
         tags,
-        skuName: P.add(`${id}SkuName`, "string", `Cache SKU of ${n}.`, (m) => redisSku(m, n).name),
-        skuFamily: P.add(`${id}SkuFamily`, "string", `Cache family of ${n}.`, (m) => redisSku(m, n).family),
-        capacity: P.add(`${id}Capacity`, "int", `Cache size of ${n}.`, (m) => redisSku(m, n).capacity),
-        persistence: P.add(
-          `${id}Persistence`,
+        skuName: f("skuName", "string", `Cache SKU of ${n}.`, (m) => redisSku(m, n).name),
+        skuFamily: f("skuFamily", "string", `Cache family of ${n}.`, (m) => redisSku(m, n).family),
+        capacity: f("capacity", "int", `Cache size of ${n}.`, (m) => redisSku(m, n).capacity),
+        persistence: f(
+          "persistence",
           "string",
           `Persistence of ${n} (Premium only).`,
           (m) => rd(m).persistence,
         ),
-        maxmemoryPolicy: P.add(
-          `${id}MaxmemoryPolicy`,
-          "string",
-          `Eviction policy of ${n}.`,
-          (m) => rd(m).eviction,
-        ),
+        maxmemoryPolicy: f("maxmemoryPolicy", "string", `Eviction policy of ${n}.`, (m) => rd(m).eviction),
         persistenceStorageName: str`st${alnum(n, 6)}${code}${suffix}`,
         keyVaultName: out("keyVault", "name"),
         connectionSecretName: secretName(secretEnv),
@@ -1112,6 +1150,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       "Deploy: see README.md.",
     ],
     targetScope: "subscription",
+    types: [...P.types.values()],
     params: [...P.decls, ...budgetStart],
     vars,
     resources: [rgResource],

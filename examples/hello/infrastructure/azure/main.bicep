@@ -4,6 +4,72 @@
 
 targetScope = 'subscription'
 
+@description('Per-environment settings of an App Service and its plan.')
+type appServiceConfig = {
+  @description('App Service plan SKU of api.')
+  planSku: string
+  @description('Instances of api at least.')
+  minInstances: int
+  @description('Instances of api at most.')
+  maxInstances: int
+  @description('Average CPU percentage above which api scales out.')
+  scaleOutCpu: int
+  @description('Average CPU percentage below which api scales in.')
+  scaleInCpu: int
+  @description('Wait after api scales out.')
+  scaleOutCooldown: string
+  @description('Wait after api scales in.')
+  scaleInCooldown: string
+  @description('Spread api over availability zones.')
+  zoneRedundant: bool
+  @description('Plain environment variables of api (never secrets).')
+  settings: object
+  @description('Container image of api.')
+  image: string
+  @description('Keep api loaded.')
+  alwaysOn: bool
+  @description('Create a staging slot for zero-downtime swaps of api.')
+  enableSlot: bool
+}
+
+@description('Per-environment settings of a Static Web App.')
+type staticSiteConfig = {
+  @description('Static Web Apps plan of web.')
+  staticSku: string
+}
+
+@description('Per-environment settings of a PostgreSQL Flexible Server.')
+type postgresConfig = {
+  @description('PostgreSQL major version of db.')
+  version: string
+  @description('Compute SKU of db.')
+  skuName: string
+  @description('Compute tier of db.')
+  skuTier: string
+  @description('Storage of db in GB.')
+  storageGB: int
+  @description('Days of backups of db.')
+  backupRetentionDays: int
+  @description('Geo-redundant backups of db.')
+  geoRedundantBackup: bool
+  @description('Zone-redundant standby of db.')
+  highAvailability: bool
+}
+
+@description('Per-environment settings of an Azure Cache for Redis.')
+type redisConfig = {
+  @description('Cache SKU of cache.')
+  skuName: string
+  @description('Cache family of cache.')
+  skuFamily: string
+  @description('Cache size of cache.')
+  capacity: int
+  @description('Persistence of cache (Premium only).')
+  persistence: string
+  @description('Eviction policy of cache.')
+  maxmemoryPolicy: string
+}
+
 @allowed([
   'dev'
   'production'
@@ -36,126 +102,30 @@ param logDailyCapGb int
 @description('Percentage of telemetry kept.')
 param samplingPercentage int
 
-@description('App Service plan SKU of api.')
-param apiPlanSku string
+@description('Settings of api in this environment.')
+param apiConfig appServiceConfig
 
-@description('Instances of api at least.')
-param apiMinInstances int
-
-@description('Instances of api at most.')
-param apiMaxInstances int
-
-@description('Average CPU percentage above which api scales out.')
-param apiScaleOutCpu int
-
-@description('Average CPU percentage below which api scales in.')
-param apiScaleInCpu int
-
-@description('Wait after api scales out.')
-param apiScaleOutCooldown string
-
-@description('Wait after api scales in.')
-param apiScaleInCooldown string
-
-@description('Spread api over availability zones.')
-param apiZoneRedundant bool
-
-@description('Plain environment variables of api (never secrets).')
-param apiSettings object
-
-@description('Container image of api.')
-param apiImage string
-
-@description('Keep api loaded.')
-param apiAlwaysOn bool
-
-@description('Create a staging slot for zero-downtime swaps of api.')
-param apiEnableSlot bool
-
-@description('App Service plan SKU of worker.')
-param workerPlanSku string
-
-@description('Instances of worker at least.')
-param workerMinInstances int
-
-@description('Instances of worker at most.')
-param workerMaxInstances int
-
-@description('Average CPU percentage above which worker scales out.')
-param workerScaleOutCpu int
-
-@description('Average CPU percentage below which worker scales in.')
-param workerScaleInCpu int
-
-@description('Wait after worker scales out.')
-param workerScaleOutCooldown string
-
-@description('Wait after worker scales in.')
-param workerScaleInCooldown string
-
-@description('Spread worker over availability zones.')
-param workerZoneRedundant bool
-
-@description('Plain environment variables of worker (never secrets).')
-param workerSettings object
-
-@description('Container image of worker.')
-param workerImage string
-
-@description('Keep worker loaded.')
-param workerAlwaysOn bool
-
-@description('Create a staging slot for zero-downtime swaps of worker.')
-param workerEnableSlot bool
+@description('Settings of worker in this environment.')
+param workerConfig appServiceConfig
 
 @description('Region of the Static Web Apps (they run in a few regions only).')
 param staticWebAppLocation string
 
-@description('Static Web Apps plan of web.')
-param webStaticSku string
+@description('Settings of web in this environment.')
+param webConfig staticSiteConfig
 
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
-@description('PostgreSQL major version of db.')
-param dbVersion string
-
-@description('Compute SKU of db.')
-param dbSkuName string
-
-@description('Compute tier of db.')
-param dbSkuTier string
-
-@description('Storage of db in GB.')
-param dbStorageGB int
-
-@description('Days of backups of db.')
-param dbBackupRetentionDays int
-
-@description('Geo-redundant backups of db.')
-param dbGeoRedundantBackup bool
-
-@description('Zone-redundant standby of db.')
-param dbHighAvailability bool
+@description('Settings of PostgreSQL db in this environment.')
+param dbPostgresConfig postgresConfig
 
 @secure()
 @description('Administrator password of db, read at deployment.')
 param dbAdministratorPassword string
 
-@description('Cache SKU of cache.')
-param cacheSkuName string
-
-@description('Cache family of cache.')
-param cacheSkuFamily string
-
-@description('Cache size of cache.')
-param cacheCapacity int
-
-@description('Persistence of cache (Premium only).')
-param cachePersistence string
-
-@description('Eviction policy of cache.')
-param cacheMaxmemoryPolicy string
+@description('Settings of Redis cache in this environment.')
+param cacheRedisConfig redisConfig
 
 @description('Email receivers of the alerts.')
 param alertEmailReceivers array
@@ -228,14 +198,14 @@ module apiPlan 'modules/app-service-plan.bicep' = {
     name: 'asp-hello-api-${environmentCode}'
     location: location
     tags: tags
-    skuName: apiPlanSku
-    minInstances: apiMinInstances
-    maxInstances: apiMaxInstances
-    scaleOutCpuPercent: apiScaleOutCpu
-    scaleInCpuPercent: apiScaleInCpu
-    scaleOutCooldown: apiScaleOutCooldown
-    scaleInCooldown: apiScaleInCooldown
-    zoneRedundant: apiZoneRedundant
+    skuName: apiConfig.planSku
+    minInstances: apiConfig.minInstances
+    maxInstances: apiConfig.maxInstances
+    scaleOutCpuPercent: apiConfig.scaleOutCpu
+    scaleInCpuPercent: apiConfig.scaleInCpu
+    scaleOutCooldown: apiConfig.scaleOutCooldown
+    scaleInCooldown: apiConfig.scaleInCooldown
+    zoneRedundant: apiConfig.zoneRedundant
   }
 }
 
@@ -248,9 +218,9 @@ module apiApp 'modules/app-service.bicep' = {
     location: location
     tags: tags
     planId: apiPlan.outputs.id
-    containerImage: apiImage
+    containerImage: apiConfig.image
     healthCheckPath: '/ready'
-    alwaysOn: apiAlwaysOn
+    alwaysOn: apiConfig.alwaysOn
     appSettings: concat([
       {
         name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -288,11 +258,11 @@ module apiApp 'modules/app-service.bicep' = {
         name: 'KAFKA_PASSWORD'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
       }
-    ], map(items(apiSettings), e => {
+    ], map(items(apiConfig.settings), e => {
       name: e.key
       value: e.value
     }))
-    enableSlot: apiEnableSlot
+    enableSlot: apiConfig.enableSlot
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -305,14 +275,14 @@ module workerPlan 'modules/app-service-plan.bicep' = {
     name: 'asp-hello-worker-${environmentCode}'
     location: location
     tags: tags
-    skuName: workerPlanSku
-    minInstances: workerMinInstances
-    maxInstances: workerMaxInstances
-    scaleOutCpuPercent: workerScaleOutCpu
-    scaleInCpuPercent: workerScaleInCpu
-    scaleOutCooldown: workerScaleOutCooldown
-    scaleInCooldown: workerScaleInCooldown
-    zoneRedundant: workerZoneRedundant
+    skuName: workerConfig.planSku
+    minInstances: workerConfig.minInstances
+    maxInstances: workerConfig.maxInstances
+    scaleOutCpuPercent: workerConfig.scaleOutCpu
+    scaleInCpuPercent: workerConfig.scaleInCpu
+    scaleOutCooldown: workerConfig.scaleOutCooldown
+    scaleInCooldown: workerConfig.scaleInCooldown
+    zoneRedundant: workerConfig.zoneRedundant
   }
 }
 
@@ -325,9 +295,9 @@ module workerApp 'modules/app-service.bicep' = {
     location: location
     tags: tags
     planId: workerPlan.outputs.id
-    containerImage: workerImage
+    containerImage: workerConfig.image
     healthCheckPath: '/health'
-    alwaysOn: workerAlwaysOn
+    alwaysOn: workerConfig.alwaysOn
     appSettings: concat([
       {
         name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -365,11 +335,11 @@ module workerApp 'modules/app-service.bicep' = {
         name: 'KAFKA_PASSWORD'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
       }
-    ], map(items(workerSettings), e => {
+    ], map(items(workerConfig.settings), e => {
       name: e.key
       value: e.value
     }))
-    enableSlot: workerEnableSlot
+    enableSlot: workerConfig.enableSlot
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -382,7 +352,7 @@ module webSite 'modules/static-web-app.bicep' = {
     name: 'stapp-hello-web-${environmentCode}'
     location: staticWebAppLocation
     tags: tags
-    skuName: webStaticSku
+    skuName: webConfig.staticSku
   }
 }
 
@@ -424,13 +394,13 @@ module dbPostgres 'modules/postgres.bicep' = {
     name: 'psql-hello-db-${environmentCode}-${suffix}'
     location: location
     tags: tags
-    version: dbVersion
-    skuName: dbSkuName
-    skuTier: dbSkuTier
-    storageSizeGB: dbStorageGB
-    backupRetentionDays: dbBackupRetentionDays
-    geoRedundantBackup: dbGeoRedundantBackup
-    highAvailability: dbHighAvailability
+    version: dbPostgresConfig.version
+    skuName: dbPostgresConfig.skuName
+    skuTier: dbPostgresConfig.skuTier
+    storageSizeGB: dbPostgresConfig.storageGB
+    backupRetentionDays: dbPostgresConfig.backupRetentionDays
+    geoRedundantBackup: dbPostgresConfig.geoRedundantBackup
+    highAvailability: dbPostgresConfig.highAvailability
     databases: [
       'hello'
     ]
@@ -449,11 +419,11 @@ module cacheRedis 'modules/redis.bicep' = {
     name: 'redis-hello-cache-${environmentCode}-${suffix}'
     location: location
     tags: tags
-    skuName: cacheSkuName
-    skuFamily: cacheSkuFamily
-    capacity: cacheCapacity
-    persistence: cachePersistence
-    maxmemoryPolicy: cacheMaxmemoryPolicy
+    skuName: cacheRedisConfig.skuName
+    skuFamily: cacheRedisConfig.skuFamily
+    capacity: cacheRedisConfig.capacity
+    persistence: cacheRedisConfig.persistence
+    maxmemoryPolicy: cacheRedisConfig.maxmemoryPolicy
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'

@@ -4,6 +4,80 @@
 
 targetScope = 'subscription'
 
+@description('Per-environment settings of an App Service and its plan.')
+type appServiceConfig = {
+  @description('App Service plan SKU of api.')
+  planSku: string
+  @description('Instances of api at least.')
+  minInstances: int
+  @description('Instances of api at most.')
+  maxInstances: int
+  @description('Average CPU percentage above which api scales out.')
+  scaleOutCpu: int
+  @description('Average CPU percentage below which api scales in.')
+  scaleInCpu: int
+  @description('Wait after api scales out.')
+  scaleOutCooldown: string
+  @description('Wait after api scales in.')
+  scaleInCooldown: string
+  @description('Spread api over availability zones.')
+  zoneRedundant: bool
+  @description('Plain environment variables of api (never secrets).')
+  settings: object
+  @description('Container image of api.')
+  image: string
+  @description('Keep api loaded.')
+  alwaysOn: bool
+  @description('Create a staging slot for zero-downtime swaps of api.')
+  enableSlot: bool
+  @description('Custom domain of api (\'\' for none).')
+  domain: string
+  @description('Record name of api\'s domain in the zone (\'\' for none).')
+  dnsRecord: string
+}
+
+@description('Per-environment settings of a Static Web App.')
+type staticSiteConfig = {
+  @description('Static Web Apps plan of web.')
+  staticSku: string
+  @description('Custom domain of web (\'\' for none).')
+  domain: string
+  @description('Record name of web\'s domain in the zone (\'\' for none).')
+  dnsRecord: string
+}
+
+@description('Per-environment settings of a PostgreSQL Flexible Server.')
+type postgresConfig = {
+  @description('PostgreSQL major version of db.')
+  version: string
+  @description('Compute SKU of db.')
+  skuName: string
+  @description('Compute tier of db.')
+  skuTier: string
+  @description('Storage of db in GB.')
+  storageGB: int
+  @description('Days of backups of db.')
+  backupRetentionDays: int
+  @description('Geo-redundant backups of db.')
+  geoRedundantBackup: bool
+  @description('Zone-redundant standby of db.')
+  highAvailability: bool
+}
+
+@description('Per-environment settings of an Azure Cache for Redis.')
+type redisConfig = {
+  @description('Cache SKU of cache.')
+  skuName: string
+  @description('Cache family of cache.')
+  skuFamily: string
+  @description('Cache size of cache.')
+  capacity: int
+  @description('Persistence of cache (Premium only).')
+  persistence: string
+  @description('Eviction policy of cache.')
+  maxmemoryPolicy: string
+}
+
 @allowed([
   'staging'
   'production'
@@ -36,102 +110,27 @@ param logDailyCapGb int
 @description('Percentage of telemetry kept.')
 param samplingPercentage int
 
-@description('App Service plan SKU of api.')
-param apiPlanSku string
-
-@description('Instances of api at least.')
-param apiMinInstances int
-
-@description('Instances of api at most.')
-param apiMaxInstances int
-
-@description('Average CPU percentage above which api scales out.')
-param apiScaleOutCpu int
-
-@description('Average CPU percentage below which api scales in.')
-param apiScaleInCpu int
-
-@description('Wait after api scales out.')
-param apiScaleOutCooldown string
-
-@description('Wait after api scales in.')
-param apiScaleInCooldown string
-
-@description('Spread api over availability zones.')
-param apiZoneRedundant bool
-
-@description('Plain environment variables of api (never secrets).')
-param apiSettings object
-
-@description('Container image of api.')
-param apiImage string
-
-@description('Keep api loaded.')
-param apiAlwaysOn bool
-
-@description('Create a staging slot for zero-downtime swaps of api.')
-param apiEnableSlot bool
-
-@description('Custom domain of api (\'\' for none).')
-param apiDomain string
-
-@description('Record name of api\'s domain in the zone (\'\' for none).')
-param apiDnsRecord string
+@description('Settings of api in this environment.')
+param apiConfig appServiceConfig
 
 @description('Region of the Static Web Apps (they run in a few regions only).')
 param staticWebAppLocation string
 
-@description('Static Web Apps plan of web.')
-param webStaticSku string
-
-@description('Custom domain of web (\'\' for none).')
-param webDomain string
-
-@description('Record name of web\'s domain in the zone (\'\' for none).')
-param webDnsRecord string
+@description('Settings of web in this environment.')
+param webConfig staticSiteConfig
 
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
-@description('PostgreSQL major version of db.')
-param dbVersion string
-
-@description('Compute SKU of db.')
-param dbSkuName string
-
-@description('Compute tier of db.')
-param dbSkuTier string
-
-@description('Storage of db in GB.')
-param dbStorageGB int
-
-@description('Days of backups of db.')
-param dbBackupRetentionDays int
-
-@description('Geo-redundant backups of db.')
-param dbGeoRedundantBackup bool
-
-@description('Zone-redundant standby of db.')
-param dbHighAvailability bool
+@description('Settings of PostgreSQL db in this environment.')
+param dbPostgresConfig postgresConfig
 
 @secure()
 @description('Administrator password of db, read at deployment.')
 param dbAdministratorPassword string
 
-@description('Cache SKU of cache.')
-param cacheSkuName string
-
-@description('Cache family of cache.')
-param cacheSkuFamily string
-
-@description('Cache size of cache.')
-param cacheCapacity int
-
-@description('Persistence of cache (Premium only).')
-param cachePersistence string
-
-@description('Eviction policy of cache.')
-param cacheMaxmemoryPolicy string
+@description('Settings of Redis cache in this environment.')
+param cacheRedisConfig redisConfig
 
 @description('Replication of the storage account.')
 param storageSku string
@@ -231,14 +230,14 @@ module apiPlan 'modules/app-service-plan.bicep' = {
     name: 'asp-storefro-api-${environmentCode}'
     location: location
     tags: tags
-    skuName: apiPlanSku
-    minInstances: apiMinInstances
-    maxInstances: apiMaxInstances
-    scaleOutCpuPercent: apiScaleOutCpu
-    scaleInCpuPercent: apiScaleInCpu
-    scaleOutCooldown: apiScaleOutCooldown
-    scaleInCooldown: apiScaleInCooldown
-    zoneRedundant: apiZoneRedundant
+    skuName: apiConfig.planSku
+    minInstances: apiConfig.minInstances
+    maxInstances: apiConfig.maxInstances
+    scaleOutCpuPercent: apiConfig.scaleOutCpu
+    scaleInCpuPercent: apiConfig.scaleInCpu
+    scaleOutCooldown: apiConfig.scaleOutCooldown
+    scaleInCooldown: apiConfig.scaleInCooldown
+    zoneRedundant: apiConfig.zoneRedundant
   }
 }
 
@@ -251,9 +250,9 @@ module apiApp 'modules/app-service.bicep' = {
     location: location
     tags: tags
     planId: apiPlan.outputs.id
-    containerImage: apiImage
+    containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
-    alwaysOn: apiAlwaysOn
+    alwaysOn: apiConfig.alwaysOn
     appSettings: concat([
       {
         name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
@@ -291,11 +290,11 @@ module apiApp 'modules/app-service.bicep' = {
         name: 'DATABASE_URL'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
       }
-    ], map(items(apiSettings), e => {
+    ], map(items(apiConfig.settings), e => {
       name: e.key
       value: e.value
     }))
-    enableSlot: apiEnableSlot
+    enableSlot: apiConfig.enableSlot
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -308,7 +307,7 @@ module webSite 'modules/static-web-app.bicep' = {
     name: 'stapp-storefro-web-${environmentCode}'
     location: staticWebAppLocation
     tags: tags
-    skuName: webStaticSku
+    skuName: webConfig.staticSku
   }
 }
 
@@ -348,13 +347,13 @@ module dbPostgres 'modules/postgres.bicep' = {
     name: 'psql-storefro-db-${environmentCode}-${suffix}'
     location: location
     tags: tags
-    version: dbVersion
-    skuName: dbSkuName
-    skuTier: dbSkuTier
-    storageSizeGB: dbStorageGB
-    backupRetentionDays: dbBackupRetentionDays
-    geoRedundantBackup: dbGeoRedundantBackup
-    highAvailability: dbHighAvailability
+    version: dbPostgresConfig.version
+    skuName: dbPostgresConfig.skuName
+    skuTier: dbPostgresConfig.skuTier
+    storageSizeGB: dbPostgresConfig.storageGB
+    backupRetentionDays: dbPostgresConfig.backupRetentionDays
+    geoRedundantBackup: dbPostgresConfig.geoRedundantBackup
+    highAvailability: dbPostgresConfig.highAvailability
     databases: [
       'storefront'
     ]
@@ -373,11 +372,11 @@ module cacheRedis 'modules/redis.bicep' = {
     name: 'redis-storefro-cache-${environmentCode}-${suffix}'
     location: location
     tags: tags
-    skuName: cacheSkuName
-    skuFamily: cacheSkuFamily
-    capacity: cacheCapacity
-    persistence: cachePersistence
-    maxmemoryPolicy: cacheMaxmemoryPolicy
+    skuName: cacheRedisConfig.skuName
+    skuFamily: cacheRedisConfig.skuFamily
+    capacity: cacheRedisConfig.capacity
+    persistence: cacheRedisConfig.persistence
+    maxmemoryPolicy: cacheRedisConfig.maxmemoryPolicy
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'
@@ -420,20 +419,20 @@ module dnsRecords 'modules/dns-records.bicep' = {
   scope: resourceGroup(dnsZoneResourceGroup)
   params: {
     zoneName: 'shop.example.com'
-    cnameRecords: concat(empty(apiDnsRecord) ? [] : [
+    cnameRecords: concat(empty(apiConfig.dnsRecord) ? [] : [
       {
-        name: apiDnsRecord
+        name: apiConfig.dnsRecord
         target: apiApp.outputs.defaultHostName
       }
-    ], empty(webDnsRecord) ? [] : [
+    ], empty(webConfig.dnsRecord) ? [] : [
       {
-        name: webDnsRecord
+        name: webConfig.dnsRecord
         target: webSite.outputs.defaultHostname
       }
     ])
-    txtRecords: concat(empty(apiDnsRecord) ? [] : [
+    txtRecords: concat(empty(apiConfig.dnsRecord) ? [] : [
       {
-        name: 'asuid.${apiDnsRecord}'
+        name: 'asuid.${apiConfig.dnsRecord}'
         values: [
           apiApp.outputs.customDomainVerificationId
         ]
@@ -446,12 +445,12 @@ module dnsRecords 'modules/dns-records.bicep' = {
 }
 
 @description('Custom domain and managed certificate of api.')
-module apiDomain 'modules/app-service-domain.bicep' = if (!empty(apiDomain)) {
+module apiDomain 'modules/app-service-domain.bicep' = if (!empty(apiConfig.domain)) {
   name: 'apiDomain'
   scope: rg
   params: {
     siteName: apiApp.outputs.name
-    hostName: apiDomain
+    hostName: apiConfig.domain
     planId: apiPlan.outputs.id
     location: location
     tags: tags
@@ -462,12 +461,12 @@ module apiDomain 'modules/app-service-domain.bicep' = if (!empty(apiDomain)) {
 }
 
 @description('Custom domain of web.')
-module webDomain 'modules/static-web-app-domain.bicep' = if (!empty(webDomain)) {
+module webDomain 'modules/static-web-app-domain.bicep' = if (!empty(webConfig.domain)) {
   name: 'webDomain'
   scope: rg
   params: {
     siteName: webSite.outputs.name
-    hostName: webDomain
+    hostName: webConfig.domain
   }
   dependsOn: [
     dnsRecords

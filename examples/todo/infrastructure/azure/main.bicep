@@ -4,6 +4,24 @@
 
 targetScope = 'subscription'
 
+@description('Per-environment settings of a PostgreSQL Flexible Server.')
+type postgresConfig = {
+  @description('PostgreSQL major version of db.')
+  version: string
+  @description('Compute SKU of db.')
+  skuName: string
+  @description('Compute tier of db.')
+  skuTier: string
+  @description('Storage of db in GB.')
+  storageGB: int
+  @description('Days of backups of db.')
+  backupRetentionDays: int
+  @description('Geo-redundant backups of db.')
+  geoRedundantBackup: bool
+  @description('Zone-redundant standby of db.')
+  highAvailability: bool
+}
+
 @allowed([
   'staging'
   'production'
@@ -57,29 +75,11 @@ param registrySku string
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
+@description('Settings of PostgreSQL db in this environment.')
+param dbPostgresConfig postgresConfig
+
 @description('Deploy db as a Flexible Server (false: it runs in the cluster).')
 param dbEnabled bool
-
-@description('PostgreSQL major version of db.')
-param dbVersion string
-
-@description('Compute SKU of db.')
-param dbSkuName string
-
-@description('Compute tier of db.')
-param dbSkuTier string
-
-@description('Storage of db in GB.')
-param dbStorageGB int
-
-@description('Days of backups of db.')
-param dbBackupRetentionDays int
-
-@description('Geo-redundant backups of db.')
-param dbGeoRedundantBackup bool
-
-@description('Zone-redundant standby of db.')
-param dbHighAvailability bool
 
 @secure()
 @description('Administrator password of db, read at deployment.')
@@ -246,13 +246,13 @@ module dbPostgres 'modules/postgres.bicep' = if (dbEnabled) {
     name: 'psql-todo-db-${environmentCode}-${suffix}'
     location: location
     tags: tags
-    version: dbVersion
-    skuName: dbSkuName
-    skuTier: dbSkuTier
-    storageSizeGB: dbStorageGB
-    backupRetentionDays: dbBackupRetentionDays
-    geoRedundantBackup: dbGeoRedundantBackup
-    highAvailability: dbHighAvailability
+    version: dbPostgresConfig.version
+    skuName: dbPostgresConfig.skuName
+    skuTier: dbPostgresConfig.skuTier
+    storageSizeGB: dbPostgresConfig.storageGB
+    backupRetentionDays: dbPostgresConfig.backupRetentionDays
+    geoRedundantBackup: dbPostgresConfig.geoRedundantBackup
+    highAvailability: dbPostgresConfig.highAvailability
     databases: [
       'db'
     ]

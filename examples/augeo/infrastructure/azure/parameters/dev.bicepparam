@@ -26,72 +26,55 @@ param logDailyCapGb = 0
 
 param samplingPercentage = 100
 
-param apiPlanSku = 'B1'
-
-param apiMinInstances = 1
-
-param apiMaxInstances = 1
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = false
-
-param apiSettings = {
-  LOG_FORMAT: 'json'
-  LOG_LEVEL: 'info'
+param apiConfig = {
+  planSku: 'B1'
+  minInstances: 1
+  maxInstances: 1
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {
+    LOG_FORMAT: 'json'
+    LOG_LEVEL: 'info'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: false
+  enableSlot: false
+  domain: 'api.dev.augeo.app'
+  dnsRecord: 'api.dev'
 }
-
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = false
-
-param apiEnableSlot = false
-
-param apiDomain = 'api.dev.augeo.app'
-
-param apiDnsRecord = 'api.dev'
 
 param staticWebAppLocation = 'eastus2'
 
-param adminStaticSku = 'Free'
-
-param adminDomain = 'admin.dev.augeo.app'
-
-param adminDnsRecord = 'admin.dev'
+param adminConfig = {
+  staticSku: 'Free'
+  domain: 'admin.dev.augeo.app'
+  dnsRecord: 'admin.dev'
+}
 
 param keyVaultPurgeProtection = false
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_B1ms'
-
-param dbSkuTier = 'Burstable'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 7
-
-param dbGeoRedundantBackup = false
-
-param dbHighAvailability = false
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_B1ms'
+  skuTier: 'Burstable'
+  storageGB: 32
+  backupRetentionDays: 7
+  geoRedundantBackup: false
+  highAvailability: false
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Basic'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 0
-
-param cachePersistence = 'rdb'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Basic'
+  skuFamily: 'C'
+  capacity: 0
+  persistence: 'rdb'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param storageSku = 'Standard_LRS'
 

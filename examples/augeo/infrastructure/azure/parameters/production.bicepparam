@@ -26,72 +26,55 @@ param logDailyCapGb = 5
 
 param samplingPercentage = 10
 
-param apiPlanSku = 'P0v3'
-
-param apiMinInstances = 2
-
-param apiMaxInstances = 6
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = true
-
-param apiSettings = {
-  LOG_FORMAT: 'json'
-  LOG_LEVEL: 'info'
+param apiConfig = {
+  planSku: 'P0v3'
+  minInstances: 2
+  maxInstances: 6
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: true
+  settings: {
+    LOG_FORMAT: 'json'
+    LOG_LEVEL: 'info'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: true
+  enableSlot: true
+  domain: 'api.augeo.app'
+  dnsRecord: 'api'
 }
-
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = true
-
-param apiEnableSlot = true
-
-param apiDomain = 'api.augeo.app'
-
-param apiDnsRecord = 'api'
 
 param staticWebAppLocation = 'eastus2'
 
-param adminStaticSku = 'Standard'
-
-param adminDomain = 'admin.augeo.app'
-
-param adminDnsRecord = 'admin'
+param adminConfig = {
+  staticSku: 'Standard'
+  domain: 'admin.augeo.app'
+  dnsRecord: 'admin'
+}
 
 param keyVaultPurgeProtection = true
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_D2ds_v5'
-
-param dbSkuTier = 'GeneralPurpose'
-
-param dbStorageGB = 128
-
-param dbBackupRetentionDays = 30
-
-param dbGeoRedundantBackup = true
-
-param dbHighAvailability = true
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_D2ds_v5'
+  skuTier: 'GeneralPurpose'
+  storageGB: 128
+  backupRetentionDays: 30
+  geoRedundantBackup: true
+  highAvailability: true
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Standard'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 2
-
-param cachePersistence = 'aof'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Standard'
+  skuFamily: 'C'
+  capacity: 2
+  persistence: 'aof'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param storageSku = 'Standard_ZRS'
 

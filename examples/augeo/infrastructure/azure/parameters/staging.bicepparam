@@ -26,72 +26,55 @@ param logDailyCapGb = 1
 
 param samplingPercentage = 100
 
-param apiPlanSku = 'P0v3'
-
-param apiMinInstances = 1
-
-param apiMaxInstances = 3
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = false
-
-param apiSettings = {
-  LOG_FORMAT: 'json'
-  LOG_LEVEL: 'info'
+param apiConfig = {
+  planSku: 'P0v3'
+  minInstances: 1
+  maxInstances: 3
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {
+    LOG_FORMAT: 'json'
+    LOG_LEVEL: 'info'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: true
+  enableSlot: true
+  domain: 'api.staging.augeo.app'
+  dnsRecord: 'api.staging'
 }
-
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = true
-
-param apiEnableSlot = true
-
-param apiDomain = 'api.staging.augeo.app'
-
-param apiDnsRecord = 'api.staging'
 
 param staticWebAppLocation = 'eastus2'
 
-param adminStaticSku = 'Standard'
-
-param adminDomain = 'admin.staging.augeo.app'
-
-param adminDnsRecord = 'admin.staging'
+param adminConfig = {
+  staticSku: 'Standard'
+  domain: 'admin.staging.augeo.app'
+  dnsRecord: 'admin.staging'
+}
 
 param keyVaultPurgeProtection = false
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_B2s'
-
-param dbSkuTier = 'Burstable'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 7
-
-param dbGeoRedundantBackup = false
-
-param dbHighAvailability = false
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_B2s'
+  skuTier: 'Burstable'
+  storageGB: 32
+  backupRetentionDays: 7
+  geoRedundantBackup: false
+  highAvailability: false
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Standard'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 1
-
-param cachePersistence = 'rdb'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Standard'
+  skuFamily: 'C'
+  capacity: 1
+  persistence: 'rdb'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param storageSku = 'Standard_LRS'
 

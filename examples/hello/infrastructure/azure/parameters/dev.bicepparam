@@ -24,87 +24,65 @@ param logDailyCapGb = 0
 
 param samplingPercentage = 100
 
-param apiPlanSku = 'P0v3'
-
-param apiMinInstances = 2
-
-param apiMaxInstances = 4
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = false
-
-param apiSettings = {
-  LOG_LEVEL: 'info'
+param apiConfig = {
+  planSku: 'P0v3'
+  minInstances: 2
+  maxInstances: 4
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {
+    LOG_LEVEL: 'info'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: false
+  enableSlot: false
 }
 
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = false
-
-param apiEnableSlot = false
-
-param workerPlanSku = 'B1'
-
-param workerMinInstances = 1
-
-param workerMaxInstances = 1
-
-param workerScaleOutCpu = 70
-
-param workerScaleInCpu = 30
-
-param workerScaleOutCooldown = 'PT1M'
-
-param workerScaleInCooldown = 'PT5M'
-
-param workerZoneRedundant = false
-
-param workerSettings = {}
-
-param workerImage = readEnvironmentVariable('WORKER_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param workerAlwaysOn = false
-
-param workerEnableSlot = false
+param workerConfig = {
+  planSku: 'B1'
+  minInstances: 1
+  maxInstances: 1
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {}
+  image: readEnvironmentVariable('WORKER_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: false
+  enableSlot: false
+}
 
 param staticWebAppLocation = 'eastus2'
 
-param webStaticSku = 'Free'
+param webConfig = {
+  staticSku: 'Free'
+}
 
 param keyVaultPurgeProtection = false
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_B1ms'
-
-param dbSkuTier = 'Burstable'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 7
-
-param dbGeoRedundantBackup = false
-
-param dbHighAvailability = false
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_B1ms'
+  skuTier: 'Burstable'
+  storageGB: 32
+  backupRetentionDays: 7
+  geoRedundantBackup: false
+  highAvailability: false
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Basic'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 0
-
-param cachePersistence = 'aof'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Basic'
+  skuFamily: 'C'
+  capacity: 0
+  persistence: 'aof'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param alertEmailReceivers = []
 

@@ -24,87 +24,65 @@ param logDailyCapGb = 5
 
 param samplingPercentage = 10
 
-param apiPlanSku = 'P0v3'
-
-param apiMinInstances = 2
-
-param apiMaxInstances = 4
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = true
-
-param apiSettings = {
-  LOG_LEVEL: 'info'
+param apiConfig = {
+  planSku: 'P0v3'
+  minInstances: 2
+  maxInstances: 4
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: true
+  settings: {
+    LOG_LEVEL: 'info'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: true
+  enableSlot: true
 }
 
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = true
-
-param apiEnableSlot = true
-
-param workerPlanSku = 'P0v3'
-
-param workerMinInstances = 1
-
-param workerMaxInstances = 1
-
-param workerScaleOutCpu = 70
-
-param workerScaleInCpu = 30
-
-param workerScaleOutCooldown = 'PT1M'
-
-param workerScaleInCooldown = 'PT5M'
-
-param workerZoneRedundant = false
-
-param workerSettings = {}
-
-param workerImage = readEnvironmentVariable('WORKER_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param workerAlwaysOn = true
-
-param workerEnableSlot = true
+param workerConfig = {
+  planSku: 'P0v3'
+  minInstances: 1
+  maxInstances: 1
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {}
+  image: readEnvironmentVariable('WORKER_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: true
+  enableSlot: true
+}
 
 param staticWebAppLocation = 'eastus2'
 
-param webStaticSku = 'Standard'
+param webConfig = {
+  staticSku: 'Standard'
+}
 
 param keyVaultPurgeProtection = true
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_D2ds_v5'
-
-param dbSkuTier = 'GeneralPurpose'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 30
-
-param dbGeoRedundantBackup = true
-
-param dbHighAvailability = false
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_D2ds_v5'
+  skuTier: 'GeneralPurpose'
+  storageGB: 32
+  backupRetentionDays: 30
+  geoRedundantBackup: true
+  highAvailability: false
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Standard'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 2
-
-param cachePersistence = 'aof'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Standard'
+  skuFamily: 'C'
+  capacity: 2
+  persistence: 'aof'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param alertEmailReceivers = []
 

@@ -26,71 +26,54 @@ param logDailyCapGb = 1
 
 param samplingPercentage = 100
 
-param apiPlanSku = 'P0v3'
-
-param apiMinInstances = 1
-
-param apiMaxInstances = 2
-
-param apiScaleOutCpu = 70
-
-param apiScaleInCpu = 30
-
-param apiScaleOutCooldown = 'PT1M'
-
-param apiScaleInCooldown = 'PT5M'
-
-param apiZoneRedundant = false
-
-param apiSettings = {
-  NODE_ENV: 'production'
+param apiConfig = {
+  planSku: 'P0v3'
+  minInstances: 1
+  maxInstances: 2
+  scaleOutCpu: 70
+  scaleInCpu: 30
+  scaleOutCooldown: 'PT1M'
+  scaleInCooldown: 'PT5M'
+  zoneRedundant: false
+  settings: {
+    NODE_ENV: 'production'
+  }
+  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  alwaysOn: true
+  enableSlot: true
+  domain: 'api.staging.shop.example.com'
+  dnsRecord: 'api.staging'
 }
-
-param apiImage = readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
-
-param apiAlwaysOn = true
-
-param apiEnableSlot = true
-
-param apiDomain = 'api.staging.shop.example.com'
-
-param apiDnsRecord = 'api.staging'
 
 param staticWebAppLocation = 'eastus2'
 
-param webStaticSku = 'Standard'
-
-param webDomain = 'staging.shop.example.com'
-
-param webDnsRecord = 'staging'
+param webConfig = {
+  staticSku: 'Standard'
+  domain: 'staging.shop.example.com'
+  dnsRecord: 'staging'
+}
 
 param keyVaultPurgeProtection = false
 
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_B2s'
-
-param dbSkuTier = 'Burstable'
-
-param dbStorageGB = 64
-
-param dbBackupRetentionDays = 7
-
-param dbGeoRedundantBackup = false
-
-param dbHighAvailability = false
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_B2s'
+  skuTier: 'Burstable'
+  storageGB: 64
+  backupRetentionDays: 7
+  geoRedundantBackup: false
+  highAvailability: false
+}
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param cacheSkuName = 'Standard'
-
-param cacheSkuFamily = 'C'
-
-param cacheCapacity = 1
-
-param cachePersistence = 'none'
-
-param cacheMaxmemoryPolicy = 'volatile-lru'
+param cacheRedisConfig = {
+  skuName: 'Standard'
+  skuFamily: 'C'
+  capacity: 1
+  persistence: 'none'
+  maxmemoryPolicy: 'volatile-lru'
+}
 
 param storageSku = 'Standard_LRS'
 

@@ -43,21 +43,17 @@ param registrySku = 'Standard'
 
 param keyVaultPurgeProtection = true
 
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_D2ds_v5'
+  skuTier: 'GeneralPurpose'
+  storageGB: 32
+  backupRetentionDays: 30
+  geoRedundantBackup: true
+  highAvailability: false
+}
+
 param dbEnabled = true
-
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_D2ds_v5'
-
-param dbSkuTier = 'GeneralPurpose'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 30
-
-param dbGeoRedundantBackup = true
-
-param dbHighAvailability = false
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 

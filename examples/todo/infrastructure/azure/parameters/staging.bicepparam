@@ -39,21 +39,17 @@ param registrySku = 'Basic'
 
 param keyVaultPurgeProtection = false
 
+param dbPostgresConfig = {
+  version: '16'
+  skuName: 'Standard_B2s'
+  skuTier: 'Burstable'
+  storageGB: 32
+  backupRetentionDays: 7
+  geoRedundantBackup: false
+  highAvailability: false
+}
+
 param dbEnabled = false
-
-param dbVersion = '16'
-
-param dbSkuName = 'Standard_B2s'
-
-param dbSkuTier = 'Burstable'
-
-param dbStorageGB = 32
-
-param dbBackupRetentionDays = 7
-
-param dbGeoRedundantBackup = false
-
-param dbHighAvailability = false
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD', '')
 
