@@ -1,4 +1,7 @@
+import { join } from "node:path";
 import type { Command } from "commander";
+import { runTools } from "../validate/run-tools.js";
+import { repoRootOf, synthContext } from "./synth.js";
 import { formatProblem } from "../spec/problems.js";
 import { printYaml, printYamlDocuments } from "../format/yaml.js";
 import type { Io } from "./main.js";
@@ -11,7 +14,11 @@ export function registerValidate(program: Command, io: Io): void {
     .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
     .option("-e, --env <name>", "only this environment")
     .option("-p, --print", "print the resolved model (defaults applied, overrides merged) as YAML")
-    .action((path: string, opts: { env?: string; print?: boolean }) => {
+    .option(
+      "--tools",
+      "also run the real validators (helm, kubeconform, bicep, tofu, actionlint) on the generated files",
+    )
+    .action(async (path: string, opts: { env?: string; print?: boolean; tools?: boolean }, cmd: Command) => {
       const loc = locateSpec(path, io.cwd);
       const { project, warnings } = readSpec(loc, opts.env);
       for (const w of warnings) io.err(`${formatProblem(w)}\n`);
@@ -35,5 +42,16 @@ export function registerValidate(program: Command, io: Io): void {
       io.out(
         `${loc.display}: valid: ${parts.join(", ")}${warnings.length ? `; ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}\n`,
       );
+      if (!opts.tools) return;
+      const ctx = await synthContext(loc);
+      const root = repoRootOf(loc, ctx);
+      const outputs = Object.fromEntries(Object.entries(ctx.outputs).map(([t, dir]) => [t, join(root, dir)]));
+      const checks = await runTools(outputs);
+      if (checks.length === 0) io.out("no generated files found: run `gantry synth <target>` first\n");
+      for (const c of checks) {
+        const mark = c.status === "ok" ? "ok     " : c.status === "failed" ? "FAILED " : "skipped";
+        io.out(`${mark} ${c.target}: ${c.tool}${c.detail ? ` (${c.detail})` : ""}\n`);
+      }
+      if (checks.some((c) => c.status === "failed")) cmd.parent?.setOptionValue("exitCode", 1);
     });
 }
