@@ -272,6 +272,18 @@ describe("github target: pipelines", () => {
     assert.equal(aws.permissions["pull-requests"], "write");
   });
 
+  it("image repositories follow the chart's rule: <registry>/<service> when the registry ends with the app's name", () => {
+    const image = (ex: string, t: DeployTarget) =>
+      workflowsOf(ex, t)["build.yml"]!.jobs["build"]!.steps.find((s) => s.id === "meta")!.with?.images;
+    assert.equal(image("todo", "kubernetes"), "ghcr.io/hackathon/todo/${{ matrix.service }}");
+    assert.equal(image("augeo", "kubernetes"), "augeoacr.azurecr.io/augeo/${{ matrix.service }}");
+    assert.equal(
+      image("storefront", "aws"),
+      "${{ steps.login-ecr.outputs.registry }}/storefront/${{ matrix.service }}",
+    );
+    assert.equal(image("hello", "digitalocean"), "registry.digitalocean.com/hello/${{ matrix.service }}");
+  });
+
   it("build pushes sha-<short> and <branch>-latest tags with a registry cache", () => {
     const wf = specWorkflows(SPEC, "kubernetes")["build.yml"]!;
     assert.deepEqual(wf.on, { push: { branches: ["main"] }, workflow_dispatch: {} });
@@ -416,6 +428,18 @@ describe("github target: check", () => {
     assert.deepEqual(
       problems.map((p) => [p.path, p.severity]),
       [["targets", "warning"]],
+    );
+    const k8s = githubTarget.check(loadExample("hello").project, exampleContext("hello", "kubernetes"));
+    assert.deepEqual(
+      k8s.map((p) => [p.path, p.severity]),
+      [
+        ["targets", "warning"],
+        ["ci", "warning"],
+      ],
+    );
+    assert.deepEqual(
+      githubTarget.check(loadExample("todo").project, exampleContext("todo", "kubernetes")),
+      [],
     );
   });
 });

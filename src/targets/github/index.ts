@@ -47,6 +47,19 @@ export const githubTarget: Target = {
         hint: `add targets.${ctx.deployTarget}, or set the repository variables docs/ci-cd.md lists for it`,
       });
     }
+    const helm =
+      ctx.deployTarget === undefined ||
+      ctx.deployTarget === "kubernetes" ||
+      ctx.deployTarget === "digitalocean";
+    if (first && helm && !first.targets.kubernetes?.registry && !first.ci.repository) {
+      problems.push({
+        path: "ci",
+        severity: "warning",
+        message:
+          "no image registry is set: the workflows push to ghcr.io/<owner>/<repo>, but the Helm chart pulls from a local registry",
+        hint: "set ci.repository (owner/name) or targets.kubernetes.registry",
+      });
+    }
     for (const env of project.environments) {
       const d = env.environment.deploy;
       if (d.on === "release" && !SAFE_GLOB.test(d.tag_pattern)) {

@@ -76,13 +76,27 @@ export function registryKind(prefix: string): RegistryKind {
   return "other";
 }
 
+/**
+ * Image repositories are `<registry>/<service>` when the registry path already ends with the app's
+ * name (ghcr.io/hackathon/todo), else `<registry>/<app>/<service>`: the Kubernetes chart's rule.
+ */
+function withApp(registry: string, app: string): string {
+  const trimmed = registry.replace(/\/+$/, "");
+  return trimmed.split("/").pop() === app ? trimmed : `${trimmed}/${app}`;
+}
+
 function chooseRegistry(base: AppModel, target: DeployTarget): Registry {
+  const r = registryOf(base, target);
+  return { kind: r.kind, prefix: withApp(r.prefix, base.name) };
+}
+
+function registryOf(base: AppModel, target: DeployTarget): Registry {
   const fromSpec = base.targets.kubernetes?.registry;
   const app = base.name;
   switch (target) {
     case "aws":
       // ECR repositories <app>/<service>; the registry host comes from the ECR login step.
-      return { kind: "ecr", prefix: `\${{ steps.login-ecr.outputs.registry }}/${app}` };
+      return { kind: "ecr", prefix: "${{ steps.login-ecr.outputs.registry }}" };
     case "azure":
       if (fromSpec && (base.targets.azure?.compute === "aks" || registryKind(fromSpec) === "acr"))
         return { kind: registryKind(fromSpec), prefix: fromSpec };
