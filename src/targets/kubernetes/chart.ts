@@ -264,9 +264,11 @@ const jobItem = item({
 
 /** values.schema.json: Helm checks the merged values with it on install, upgrade, lint and template. */
 export function valuesSchema(values: ChartValues): unknown {
+  // Each item refers to a definition, so the schema stays small for hundreds of services.
+  const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
   const services: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(values.services))
-    services[name] = s.type === "job" ? jobItem : serviceItem;
+    services[name] = ref(s.type === "job" ? "job" : "service");
   const dataStore = item({
     enabled: bool,
     engine: { enum: ["postgres", "redis"] },
@@ -300,6 +302,7 @@ export function valuesSchema(values: ChartValues): unknown {
     type: "object",
     additionalProperties: false,
     required: ["global", "services", "datastores", "dapr", "alerts"],
+    definitions: { service: serviceItem, job: jobItem, dataStore, component },
     properties: {
       global: obj(
         {
@@ -332,8 +335,8 @@ export function valuesSchema(values: ChartValues): unknown {
         ],
       ),
       services: obj(services),
-      datastores: obj(Object.fromEntries(Object.keys(values.datastores).map((k) => [k, dataStore]))),
-      dapr: obj(Object.fromEntries(Object.keys(values.dapr).map((k) => [k, component]))),
+      datastores: obj(Object.fromEntries(Object.keys(values.datastores).map((k) => [k, ref("dataStore")]))),
+      dapr: obj(Object.fromEntries(Object.keys(values.dapr).map((k) => [k, ref("component")]))),
       alerts: obj(
         {
           enabled: bool,

@@ -5,6 +5,7 @@ import { printK8sDocuments, printK8sYaml } from "./print.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, Target, TargetProblem } from "../target.js";
 import { bootstrapTree } from "./bootstrap.js";
+import { deployReadme } from "./readme.js";
 import { baseValues, chartTemplates, chartYaml, jsonText, notes, valuesDiff, valuesSchema } from "./chart.js";
 import { objectsByTemplate } from "./objects.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
@@ -183,6 +184,7 @@ function render(project: ProjectModel): FileTree {
     }
   });
   Object.assign(tree, bootstrapTree(apps, values, kubernetesSettings(first)));
+  tree["README.md"] = deployReadme(apps, values, kubernetesSettings(first));
   return Object.fromEntries(
     Object.keys(tree)
       .sort()

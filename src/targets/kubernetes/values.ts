@@ -253,7 +253,7 @@ export function buildValues(app: AppModel): ChartValues {
     const toInCluster: { name: string; port: number }[] = [];
     const external = new Set<number>([HTTPS_PORT]);
     let usesTopics = false;
-    for (const u of svc.uses) {
+    for (const u of effectiveUses(app, svc, keys.byStore)) {
       const key = keys.byStore[u];
       if (key) secretEnv.set(key, key);
       const local = inCluster(u);
@@ -310,7 +310,7 @@ export function buildValues(app: AppModel): ChartValues {
   const datastores: ChartValues["datastores"] = {};
   const clientsOf = (store: string) =>
     Object.values(app.services)
-      .filter((s) => s.type !== "static" && s.uses.includes(store))
+      .filter((s) => s.type !== "static" && effectiveUses(app, s, keys.byStore).includes(store))
       .map((s) => s.name)
       .sort();
   for (const pg of Object.values(app.postgres))
@@ -344,6 +344,27 @@ export function buildValues(app: AppModel): ChartValues {
     dapr: daprComponents(app, k8s.secret_name, keys),
     alerts: alertValues(app, services),
   };
+}
+
+/**
+ * What a workload connects to: its `uses`, the data stores whose connection key it names as a secret
+ * (`secrets: [DATABASE_URL]` reaches the one PostgreSQL), and the idempotency stores of the topics it
+ * receives (its Dapr sidecar writes there).
+ */
+export function effectiveUses(
+  app: AppModel,
+  svc: ServiceModel | JobModel,
+  byStore: Record<string, string>,
+): string[] {
+  const out = new Set(svc.uses);
+  for (const [store, key] of Object.entries(byStore)) if (svc.secrets.includes(key)) out.add(store);
+  if (svc.type !== "job") {
+    for (const topic of Object.keys(svc.subscribes)) {
+      const store = app.topics[topic]?.idempotency?.store;
+      if (store) out.add(store);
+    }
+  }
+  return [...out].sort();
 }
 
 function sortedRecord(r: Record<string, string>): Record<string, string> {
@@ -674,5 +695,3 @@ function alertValues(app: AppModel, services: ChartValues["services"]): ChartVal
   }
   return { enabled: rules.length > 0, rules };
 }
-
-export type { JobModel };
