@@ -63,6 +63,8 @@ function planJob(p: Pipeline, env: AppModel): Job {
   return {
     name: `Plan ${name}`,
     "runs-on": RUNNER,
+    // Pull requests from forks get no cloud credentials: their plans would only fail.
+    if: "github.event_name != 'pull_request' || github.event.pull_request.head.repo.full_name == github.repository",
     permissions: {
       contents: "read",
       ...(p.target === "digitalocean" ? {} : { "id-token": "write" as const }),
