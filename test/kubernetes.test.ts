@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
+import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
 import { loadSpec } from "../src/spec/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { baseValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
@@ -286,5 +287,88 @@ redis:
     const tree = render("todo");
     const [deny] = objectsIn(tree["rendered/production/networkpolicy-default-deny.yaml"]!);
     assert.deepEqual(deny!.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  });
+});
+
+describe("kubernetes target: YAML 1.1-safe printing", () => {
+  const tricky = [
+    "yes",
+    "on",
+    "Off",
+    "y",
+    "~",
+    "null",
+    "0755",
+    "12:30",
+    "1e3",
+    "0.1.0",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "250m",
+    "1Gi",
+    "30s",
+    "1e",
+    "-x",
+    "- x",
+    "-",
+    "---",
+    "a: b",
+    "a:",
+    "a #b",
+    "",
+    " x",
+    "x ",
+    "{{ .Release.Namespace }}",
+    "--port",
+    "$(PORT)",
+    "a\nb",
+    "ünï",
+    "*a",
+    "&a",
+    "!x",
+    "%x",
+    "@x",
+    "`x",
+    "|",
+    ">",
+    "'",
+    '"',
+    "=",
+    "<<",
+    "[a]",
+    "{a}",
+    "a,b",
+    "0x1F",
+    "+1",
+    "1_000",
+    "2024-04-01",
+    "true",
+    "x: y",
+  ];
+  it("reads every tricky string back as itself in YAML 1.1 and 1.2", () => {
+    const value = {
+      list: tricky,
+      map: Object.fromEntries(
+        tricky.map((s, i) => [s || "empty", i % 2 ? s : { nested: [s, { [s || "k"]: s }] }]),
+      ),
+      n: [0, -1, 2.5, true, false, null],
+      e: {},
+      a: [],
+      aa: [[1, [2]], []],
+    };
+    const text = printYaml(value, { yaml11: true });
+    for (const version of ["1.1", "1.2"] as const)
+      assert.deepEqual(parse(text, { version }), value, `YAML ${version}`);
+  });
+  it("prints the same data as the library printer", () => {
+    for (const f of Object.values(render("todo")).slice(0, 40)) {
+      if (!f.startsWith("---")) continue;
+      const docs = parseAllDocuments(f).map((d) => d.toJS() as unknown);
+      assert.deepEqual(
+        parseAllDocuments(printYamlDocuments(docs)).map((d) => d.toJS() as unknown),
+        docs,
+      );
+    }
   });
 });
