@@ -13,7 +13,8 @@
 # Idempotent: a tool is skipped when .tools/bin/<tool> exists and the stamp
 # .tools/stamps/<tool>-<version> was written by a successful install, so a
 # rerun does no network access at all. Bump a version below to reinstall.
-# Set FORCE=1 to reinstall everything.
+# Set FORCE=1 to reinstall everything, SKIP_VERIFY=1 to skip the final version
+# checks (checkov's takes a few seconds).
 set -euo pipefail
 
 # ---- pinned versions ---------------------------------------------------------
@@ -44,28 +45,20 @@ export CHECKPOINT_DISABLE=1
 # One run at a time (two test runners starting together must not race).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$TOOLS_DIR/.lock"
-  flock 9
+  flock -n 9 || { echo "install-tools: waiting for another run to finish..."; flock 9; }
 fi
 
 # ---- helpers -----------------------------------------------------------------
 log() { printf '%s\n' "$*"; }
 die() { printf 'install-tools: error: %s\n' "$*" >&2; exit 1; }
 
-WORK_DIRS=()
-cleanup() {
-  local d
-  for d in "${WORK_DIRS[@]+"${WORK_DIRS[@]}"}"; do
-    [ -n "$d" ] && [ -d "$d" ] && { chmod -R u+w "$d" 2>/dev/null || true; rm -rf "$d"; }
-  done
-}
+# All scratch space lives in one temp dir made here, in the main shell, so the
+# EXIT trap removes it (dirs made inside $(...) subshells would be forgotten).
+WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/gantry-tools.XXXXXX")"
+cleanup() { chmod -R u+w "$WORK_ROOT" 2>/dev/null || true; rm -rf "$WORK_ROOT"; }
 trap cleanup EXIT
 
-new_work_dir() {
-  local d
-  d="$(mktemp -d "${TMPDIR:-/tmp}/gantry-tools.XXXXXX")"
-  WORK_DIRS+=("$d")
-  printf '%s\n' "$d"
-}
+new_work_dir() { mktemp -d "$WORK_ROOT/work.XXXXXX"; }
 
 # Go environment: module and build caches live under .tools/go so reruns and
 # rebuilds need no network. -modcacherw keeps the cache deletable (rm -rf .tools).
@@ -96,8 +89,8 @@ go_module_copy() {
   printf '%s\n' "$work"
 }
 
-is_installed() { # tool version
-  [ -z "${FORCE:-}" ] && [ -x "$BIN_DIR/$1" ] && [ -f "$STAMP_DIR/$1-$2" ]
+is_installed() { # tool version path
+  [ -z "${FORCE:-}" ] && [ -e "$3" ] && [ -f "$STAMP_DIR/$1-$2" ]
 }
 
 mark_installed() { # tool version
@@ -176,16 +169,16 @@ install_checkov() {
 }
 
 # ---- main --------------------------------------------------------------------
-run_tool() { # tool version
-  local tool="$1" version="$2" start elapsed
-  if is_installed "$tool" "$version"; then
+run_tool() { # tool version [path that must exist]
+  local tool="$1" version="$2" path="${3:-$BIN_DIR/$1}" start elapsed
+  if is_installed "$tool" "$version" "$path"; then
     log "$tool $version: already present"
     return 0
   fi
   start="$(date +%s)"
   rm -f "$STAMP_DIR/$tool-"*
-  "install_$tool"
-  [ -x "$BIN_DIR/$tool" ] || die "$tool: $BIN_DIR/$tool missing after install"
+  "install_${tool//-/_}"
+  [ -e "$path" ] || die "$tool: $path missing after install"
   mark_installed "$tool" "$version"
   elapsed="$(( $(date +%s) - start ))"
   log "$tool $version: installed in ${elapsed}s"
@@ -199,10 +192,20 @@ run_tool tofu        "$TOFU_VERSION"
 run_tool checkov     "$CHECKOV_VERSION"
 log "tools ready in $(( $(date +%s) - total_start ))s ($BIN_DIR)"
 
-# Prove each tool runs.
+# Prove each tool runs. (No `| head`: with pipefail a SIGPIPE would fail the run.)
+# This machine exports TF_CLI_CONFIG_FILE=/root/.terraformrc without creating the
+# file, which makes tofu print a warning on every command; drop it when missing.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
+  unset TF_CLI_CONFIG_FILE
+fi
+if [ -n "${SKIP_VERIFY:-}" ]; then
+  exit 0
+fi
+first_line() { local out; out="$("$@")"; printf '%s\n' "${out%%$'\n'*}"; }
 log "--- versions"
-"$BIN_DIR/helm" version --short
-"$BIN_DIR/kubeconform" -v
-"$BIN_DIR/actionlint" -version | head -n 1
-"$BIN_DIR/tofu" version | head -n 1
-"$BIN_DIR/checkov" --version
+printf 'helm        %s\n' "$(first_line "$BIN_DIR/helm" version --short)"
+printf 'kubeconform %s\n' "$(first_line "$BIN_DIR/kubeconform" -v)"
+printf 'actionlint  %s\n' "$(first_line "$BIN_DIR/actionlint" -version)"
+printf 'tofu        %s\n' "$(first_line "$BIN_DIR/tofu" version)"
+printf 'checkov     %s\n' "$(first_line "$BIN_DIR/checkov" --version)"
+# kubeconform validates offline against ../shared/schemas/kubernetes (see src/validate/kubeconform.ts).
