@@ -143,6 +143,23 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       ),
     );
     assert.ok(readFileSync(join(app, "gantry.yaml"), "utf8").includes('APP_VERSION: "1"'));
+    // An API that becomes ready, then exits 300 ms after its first real request.
+    writeFileSync(
+      join(app, "crashy.mjs"),
+      [
+        'import http from "node:http";',
+        "let armed = false;",
+        "http.createServer((req, res) => {",
+        '  if (!armed && !req.url.startsWith("/ready") && !req.url.startsWith("/health")) {',
+        "    armed = true;",
+        "    setTimeout(() => process.exit(3), 300);",
+        "  }",
+        '  res.writeHead(200, { "content-type": "application/json" });',
+        '  res.end(JSON.stringify({ version: "crashy" }));',
+        '}).listen(Number(process.env.PORT), "127.0.0.1");',
+        "",
+      ].join("\n"),
+    );
   });
 
   after(async () => {
@@ -231,6 +248,16 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.ok(!state().instances.some((i) => i.release === "v1"), "the old instances are stopped");
   });
 
+  // From here on the built files in the app directory do not change: a no-op build keeps the tests short.
+  it("(faster builds for the remaining deploys)", () => {
+    setSpec((s) =>
+      s
+        .replace(/build_command: npm run build:\w+/g, "build_command: node --version")
+        .replace("build: node build.mjs", "build: node --version"),
+    );
+    assert.ok(!readFileSync(join(app, "gantry.yaml"), "utf8").includes("build_command: npm"));
+  });
+
   it("deploy: a release that never becomes ready is stopped and the old one keeps serving", async () => {
     setSpec((s) =>
       apiEnv("3-unready")(s).replace(
@@ -274,6 +301,23 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     setSpec((s) => s.replace("command: node api/dist/missing.js", "command: node api/dist/server.js"));
   });
 
+  it("deploy: a release that crashes right after the switch is switched back", async () => {
+    setSpec((s) =>
+      apiEnv("5-crashy")(s).replace("command: node api/dist/server.js", "command: node crashy.mjs"),
+    );
+    const poll = poller();
+    const d = await gantry(["deploy"], { timeoutMs: 300_000 });
+    await poll.stop();
+    assert.equal(d.code, 1);
+    assert.match(
+      d.stderr,
+      /error: instance api-v5-\d crashed right after the switch \(exited with code 3\); switched back; v2 keeps serving/,
+    );
+    assert.equal(await version(), "2");
+    assert.ok(state().instances.every((i) => i.release === "v2"));
+    setSpec((s) => s.replace("command: node crashy.mjs", "command: node api/dist/server.js"));
+  });
+
   it("restarts an instance that was killed", async () => {
     const before = state().instances.find((i) => i.id === "api-v2-1")!;
     process.kill(before.pid!, "SIGKILL");
@@ -288,7 +332,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
   });
 
   it("a Gantry killed with SIGKILL mid-deploy leaves the old release serving; the next command recovers", async () => {
-    setSpec(apiEnv("5-killed"));
+    setSpec(apiEnv("6-killed"));
     const proc = await spawnProcess(process.execPath, ["--import", "tsx", CLI, "deploy"], {
       cwd: app,
       env: { ...process.env, NODE_TEST_CONTEXT: "" },
@@ -307,14 +351,14 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       Promise.resolve(state().instances.every((i) => i.release === "v2") ? true : undefined),
     );
     assert.equal(await version(), "2");
-    setSpec(apiEnv("6"));
+    setSpec(apiEnv("7"));
     const d = await gantry(["deploy"], { timeoutMs: 300_000 });
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stderr, /note: took over a stale lock left by `gantry deploy`/);
-    assert.equal(await version(), "6");
+    assert.equal(await version(), "7");
     const releases = await gantry(["releases"]);
-    assert.match(releases.stdout, /v5\s+failed .*interrupted/);
-    assert.match(releases.stdout, /v6 \*\s+active/);
+    assert.match(releases.stdout, /v6\s+failed .*interrupted/);
+    assert.match(releases.stdout, /v7 \*\s+active/);
   });
 
   it("rollback: deploys the previous release again through the same path", async () => {
@@ -328,9 +372,9 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       codes.filter((c) => c !== 200),
       [],
     );
-    const again = await gantry(["rollback", "v6"], { timeoutMs: 300_000 });
+    const again = await gantry(["rollback", "v7"], { timeoutMs: 300_000 });
     assert.equal(again.code, 0, again.stderr);
-    assert.equal(await version(), "6");
+    assert.equal(await version(), "7");
   });
 
   it("never writes the secret's value in clear: not in state, releases, data, logs or output", () => {

@@ -55,7 +55,7 @@ export function pidAlive(pid: number | undefined): boolean {
 /** The command line of a running process (Linux /proc), to tell our process from a reused pid. */
 export function pidCommand(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").split("\0").join(" ");
   } catch {
     return undefined;
   }
