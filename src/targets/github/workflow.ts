@@ -116,11 +116,28 @@ export const checkout = (extra: Record<string, string | number | boolean> = {}):
 
 const USES_LINE = /^(\s*(?:- )?uses: )(\S+@[0-9a-f]{40})$/;
 
-/** Prints a workflow: the header comment, the YAML, and `# <tag>` after each pinned action. */
-export function printWorkflow(wf: Workflow, header: string[]): string {
+/** A checkov check deliberately not met, printed as checkov's inline suppression on a top-level `on:` key line. */
+export interface CheckovSkip {
+  /** The trigger whose line carries the comment, such as `workflow_dispatch`. */
+  trigger: keyof Triggers;
+  id: string;
+  reason: string;
+}
+
+/**
+ * Prints a workflow: the header comment, the YAML, `# <tag>` after each pinned action, and
+ * `# checkov:skip=<id>: <reason>` on the trigger a skip names.
+ */
+export function printWorkflow(wf: Workflow, header: string[], skips: readonly CheckovSkip[] = []): string {
+  const pending = [...skips];
   const body = printYaml(wf)
     .split("\n")
     .map((line) => {
+      const skip = pending.findIndex((s) => line === `  ${s.trigger}:`);
+      if (skip >= 0) {
+        const [s] = pending.splice(skip, 1);
+        return `${line} # checkov:skip=${s!.id}: ${s!.reason}`;
+      }
       const m = USES_LINE.exec(line);
       if (!m) return line;
       const tag = tagOf(m[2]!);
@@ -128,5 +145,7 @@ export function printWorkflow(wf: Workflow, header: string[]): string {
       return `${line} # ${tag}`;
     })
     .join("\n");
+  if (pending.length)
+    throw new Error(`no trigger line for checkov skip ${pending.map((s) => s.id).join(", ")}`);
   return `${header.map((h) => `# ${h}`.trimEnd()).join("\n")}\n${body}`;
 }
