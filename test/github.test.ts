@@ -246,7 +246,7 @@ describe("github target: pipelines", () => {
     );
     assert.match(
       wf.jobs["generated-files"]!.steps.at(-1)!.run!,
-      /npx --yes gantry synth kubernetes "\$SPEC_DIR" --check\nnpx --yes gantry synth github "\$SPEC_DIR" --target kubernetes --check/,
+      /npx gantry synth kubernetes "\$SPEC_DIR" --check\nnpx gantry synth github "\$SPEC_DIR" --target kubernetes --check/,
     );
     assert.ok(wf.jobs["secret-scan"]!.steps.some((s) => s.uses?.startsWith("gitleaks/gitleaks-action@")));
     const trivy = wf.jobs["image-scan"]!.steps.find((s) => s.uses?.startsWith("aquasecurity/trivy-action@"))!;

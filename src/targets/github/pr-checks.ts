@@ -63,8 +63,8 @@ function driftJob(p: Pipeline): Job {
   const targets = [p.target as string];
   if (p.helm && p.target !== "kubernetes") targets.push("kubernetes");
   const lines = [
-    ...targets.map((t) => `npx --yes gantry synth ${t} "$SPEC_DIR" --check`),
-    `npx --yes gantry synth github "$SPEC_DIR" --target ${p.target} --check`,
+    ...targets.map((t) => `npx gantry synth ${t} "$SPEC_DIR" --check`),
+    `npx gantry synth github "$SPEC_DIR" --target ${p.target} --check`,
   ];
   return {
     name: "Generated files are up to date",
