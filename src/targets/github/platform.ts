@@ -212,10 +212,14 @@ export function clusterAccess(p: Pipeline, env: AppModel): Step[] {
       ...tools,
       azureLogin(),
       readAzureOutputs(p, env),
-      run(
-        "Get the cluster credentials",
+      // The cluster uses Entra ID with Azure RBAC and no local accounts: kubectl signs in through
+      // kubelogin with the workflow's Azure CLI login.
+      run("Get the cluster credentials", [
+        'az aks install-cli --install-location "$RUNNER_TEMP/bin/kubectl" --kubelogin-install-location "$RUNNER_TEMP/bin/kubelogin" --only-show-errors',
+        'echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"',
         'az aks get-credentials --resource-group "$RESOURCE_GROUP" --name "$AKS_CLUSTER" --overwrite-existing',
-      ),
+        '"$RUNNER_TEMP/bin/kubelogin" convert-kubeconfig --login azurecli',
+      ]),
     ];
   }
   return [
