@@ -296,6 +296,8 @@ describe("github target: pipelines", () => {
     assert.equal(wf.jobs["build"]!.permissions.packages, "write");
     const aws = specWorkflows(SPEC, "aws")["build.yml"]!.jobs["build"]!;
     assert.ok(aws.steps.some((s) => s.uses?.startsWith("aws-actions/amazon-ecr-login@")));
+    // ECR tags are immutable in the AWS stack: no moving <branch>-latest tag there.
+    assert.equal(aws.steps.find((s) => s.id === "meta")!.with?.tags, "type=sha,prefix=sha-,format=short");
   });
 
   it("staging deploys after a successful Build; manual environments only on dispatch; one deploy per environment at a time", () => {

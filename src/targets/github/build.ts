@@ -35,7 +35,12 @@ export function build(p: Pipeline): Workflow {
         "docker/metadata-action",
         {
           images: image,
-          tags: ["type=sha,prefix=sha-,format=short", "type=ref,event=branch,suffix=-latest"].join("\n"),
+          // ECR repositories are tag-immutable (the AWS stack sets IMMUTABLE), so a moving
+          // <branch>-latest tag cannot be pushed there twice: only sha-<short> on ECR.
+          tags: [
+            "type=sha,prefix=sha-,format=short",
+            ...(p.registry.kind === "ecr" ? [] : ["type=ref,event=branch,suffix=-latest"]),
+          ].join("\n"),
         },
         { id: "meta" },
       ),
