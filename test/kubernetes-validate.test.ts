@@ -3,16 +3,95 @@
 // kubeconform -strict with the offline schemas (0 errors, 0 skipped), and checkov with only the
 // allow-list of docs/targets/kubernetes.md skipped. In CI a missing tool fails; elsewhere it skips.
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it, type TestContext } from "node:test";
+import { after, describe, it, type TestContext } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";
 import { helmLint, helmTemplate } from "../src/validate/helm.js";
 import { kubeconform } from "../src/validate/kubeconform.js";
 import { findTool } from "../src/validate/tools.js";
-import { EXAMPLES, REPO_ROOT, loadExample } from "./helpers.js";
+import { writeTree } from "../src/output/writer.js";
+import { loadSpec } from "../src/spec/load.js";
+import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
+
+const SINK = `name: sink
+services:
+  api:
+    build: ./api
+    command: node server.js --port $PORT
+    port: 3000
+    health: { liveness: /live, readiness: /ready }
+    metrics: { path: /metrics, port: 9100 }
+    env: { FLAG: "yes", MODE: "on", PERMS: "0755", TIME: "12:30" }
+    secrets: [JWT_SECRET]
+    scale: { min: 2, max: 5, cpu: 60, memory: 75 }
+    domain: [api.sink.dev, www.sink.dev]
+    path: /api
+    uses: [main, reports, cache, orders, files, email]
+    migrations: { command: "npm run migrate && npm run seed", timeout: 5m }
+    read_only_root: false
+  proxy:
+    image: nginx:1.27.3
+    port: 8080
+    health: /healthz
+    scale: 2
+  indexer:
+    type: worker
+    build: ./indexer
+    command: python -m indexer
+    uses: [cache, orders]
+  mailer:
+    build: ./mailer
+    command: node mailer.js
+    subscribes:
+      orders: { route: /orders, dead_letter: true, max_retries: 3 }
+  nightly:
+    build: ./api
+    command: node jobs/nightly.js
+    schedule: "30 2 * * *"
+    timezone: Europe/Berlin
+    uses: [main, reports]
+    secrets: [JWT_SECRET]
+  site:
+    static: ./site
+    build: npm run build
+    output: dist
+    domain: sink.dev
+postgres:
+  main: { version: 16 }
+  reports: { version: 15, hosting: cluster }
+redis:
+  cache: { persistence: none, hosting: cluster }
+topics:
+  orders: { partitions: 2, idempotency: { store: cache } }
+buckets:
+  files: {}
+email:
+  domain: sink.dev
+  senders: [noreply]
+monitoring:
+  alerts:
+    down: { metric: availability, above: 10, for: 5m, severity: critical }
+targets:
+  kubernetes:
+    provider: eks
+    registry: registry.example.com:5000/team
+    tls_email: ops@sink.dev
+    ingress_class: internal-nginx
+environments:
+  dev:
+    tier: development
+    namespace: sink-dev
+    postgres: { main: { hosting: cluster } }
+  production:
+    deploy: { on: release }
+    services:
+      api: { domain: [api.sink.io] }
+`;
 
 const CI = process.env.CI === "true" || process.env.CI === "1";
 
@@ -44,13 +123,39 @@ describe("kubernetes target: validators", () => {
     for (const c of ALLOWED_CHECKS) assert.ok(c.reason.length > 20, `${c.id} needs a reason`);
   });
 
-  for (const name of EXAMPLES) {
-    const dir = join(REPO_ROOT, "examples", name, "deploy", "kubernetes");
-    const chart = join(dir, "chart");
-    const envs = loadExample(name).project.environments.map((a) => a.environment);
+  const cases: { name: string; dir: () => string; envs: { name: string; namespace: string }[] }[] =
+    EXAMPLES.map((name) => ({
+      name,
+      dir: () => join(REPO_ROOT, "examples", name, "deploy", "kubernetes"),
+      envs: loadExample(name).project.environments.map((a) => a.environment),
+    }));
+  // A spec no example has: an image service, a probeless worker, a writable root, two PostgreSQL
+  // servers (one in-cluster), in-cluster Redis as an idempotency store, buckets, email, YAML 1.1 traps.
+  const sink = loadSpec("gantry.yaml", SINK).project;
+  let sinkDir: string | undefined;
+  cases.push({
+    name: "kitchen-sink spec",
+    dir: () => {
+      if (!sinkDir) {
+        sinkDir = join(mkdtempSync(join(tmpdir(), "gantry-k8s-sink-")), "kubernetes");
+        writeTree(sinkDir, kubernetesTarget.render(sink, exampleContext("todo")), true);
+      }
+      return sinkDir;
+    },
+    envs: sink.environments.map((a) => a.environment),
+  });
+  after(() => {
+    if (sinkDir) rmSync(join(sinkDir, ".."), { recursive: true, force: true });
+  });
 
+  it("the kitchen-sink spec has no problems the Kubernetes target cannot handle", () => {
+    assert.deepEqual(kubernetesTarget.check(sink, exampleContext("todo")), []);
+  });
+
+  for (const { name, dir: dirOf, envs } of cases) {
     it(`${name}: helm lint --strict passes with values.yaml alone and with each environment`, async (t) => {
       if (!haveTool(t, "helm")) return;
+      const chart = join(dirOf(), "chart");
       for (const files of [[], ...envs.map((e) => [join(chart, `values-${e.name}.yaml`)])]) {
         const r = await helmLint(chart, files);
         assert.equal(r.code, 0, `${files.join(" ")}\n${r.stdout}${r.stderr}`);
@@ -60,6 +165,8 @@ describe("kubernetes target: validators", () => {
     for (const env of envs) {
       it(`${name}/${env.name}: helm template gives the objects of rendered/${env.name}/, valid under kubeconform -strict`, async (t) => {
         if (!haveTool(t, "helm") || !haveTool(t, "kubeconform")) return;
+        const dir = dirOf();
+        const chart = join(dir, "chart");
         const text = await helmTemplate(chart, {
           namespace: env.namespace,
           valuesFiles: [join(chart, `values-${env.name}.yaml`)],
@@ -92,7 +199,7 @@ describe("kubernetes target: validators", () => {
         if (!haveTool(t, "checkov")) return;
         const r = await runCheckov({
           framework: "kubernetes",
-          dir: join(dir, "rendered", env.name),
+          dir: join(dirOf(), "rendered", env.name),
           skip: ALLOWED_CHECKS.map((c) => c.id),
         });
         assert.deepEqual(
@@ -105,7 +212,7 @@ describe("kubernetes target: validators", () => {
 
     it(`${name}: the cluster bootstrap manifests are valid under kubeconform -strict`, async (t) => {
       if (!haveTool(t, "kubeconform")) return;
-      const boot = join(dir, "cluster-bootstrap");
+      const boot = join(dirOf(), "cluster-bootstrap");
       const files = ["cert-manager", "namespaces", "dapr"].flatMap((d) =>
         readdirSync(join(boot, d)).map((f) => join(boot, d, f)),
       );

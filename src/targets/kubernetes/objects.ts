@@ -116,7 +116,7 @@ function httpProbe(p: {
   initialDelaySeconds: number;
 }): Obj {
   return {
-    httpGet: { path: p.path, port: "http" },
+    ...(p.path ? { httpGet: { path: p.path, port: "http" } } : { tcpSocket: { port: "http" } }),
     initialDelaySeconds: p.initialDelaySeconds,
     periodSeconds: p.periodSeconds,
     timeoutSeconds: p.timeoutSeconds,
@@ -145,6 +145,25 @@ export function configMap(v: ChartValues, ns: string, name: string, w: WorkloadV
     { apiVersion: "v1", kind: "ConfigMap", metadata: meta(v, ns, configName(name), w.type), data: w.config },
   ];
 }
+
+/** checkov's per-object skips (with their reasons) for a worker that has no port to probe. */
+export const PROBELESS: Record<string, string> = {
+  "checkov.io/skip1":
+    "CKV_K8S_8=a worker that listens on no port has no endpoint to probe; Kubernetes restarts it when its process exits",
+  "checkov.io/skip2":
+    "CKV_K8S_9=a worker that listens on no port receives no traffic, so it has nothing to be ready for",
+};
+
+/** checkov's per-object skip for a workload whose spec turns the read-only root file system off. */
+export const WRITABLE_ROOT: Record<string, string> = {
+  "checkov.io/skip3":
+    "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)",
+};
+
+const skips = (...parts: (Record<string, string> | false)[]) => {
+  const out = Object.assign({}, ...parts.filter((p) => p !== false)) as Record<string, string>;
+  return Object.keys(out).length ? out : undefined;
+};
 
 export function deployment(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
   if (!s.enabled) return [];
@@ -177,7 +196,13 @@ export function deployment(v: ChartValues, ns: string, name: string, s: ServiceV
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: meta(v, ns, name, s.type),
+      metadata: meta(
+        v,
+        ns,
+        name,
+        s.type,
+        skips(!s.port && PROBELESS, !s.readOnlyRootFilesystem && WRITABLE_ROOT),
+      ),
       spec: {
         ...(s.autoscaling.enabled ? {} : { replicas: s.replicas }),
         revisionHistoryLimit: 10,
@@ -406,6 +431,7 @@ export function migrationsJob(v: ChartValues, ns: string, name: string, s: Servi
         "helm.sh/hook": "pre-install,pre-upgrade",
         "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
         "helm.sh/hook-weight": "0",
+        ...(s.readOnlyRootFilesystem ? {} : WRITABLE_ROOT),
       }),
       spec: {
         backoffLimit: 1,
@@ -459,7 +485,7 @@ export function cronJob(v: ChartValues, ns: string, name: string, j: JobValues):
     {
       apiVersion: "batch/v1",
       kind: "CronJob",
-      metadata: meta(v, ns, name, "job"),
+      metadata: meta(v, ns, name, "job", skips(!j.readOnlyRootFilesystem && WRITABLE_ROOT)),
       spec: {
         schedule: j.schedule,
         timeZone: j.timeZone,

@@ -79,10 +79,16 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
+{{/* An HTTP GET of the health path, or a TCP check of the port when the service has none. */}}
 {{- define "gantry.httpProbe" -}}
+{{- if .path -}}
 httpGet:
   path: {{ .path }}
   port: http
+{{- else -}}
+tcpSocket:
+  port: http
+{{- end }}
 initialDelaySeconds: {{ .initialDelaySeconds }}
 periodSeconds: {{ .periodSeconds }}
 timeoutSeconds: {{ .timeoutSeconds }}
@@ -153,6 +159,16 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
+  {{- if or (not .port) (not .readOnlyRootFilesystem) }}
+  annotations:
+    {{- if not .port }}
+    checkov.io/skip1: "CKV_K8S_8=a worker that listens on no port has no endpoint to probe; Kubernetes restarts it when its process exits"
+    checkov.io/skip2: "CKV_K8S_9=a worker that listens on no port receives no traffic, so it has nothing to be ready for"
+    {{- end }}
+    {{- if not .readOnlyRootFilesystem }}
+    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+    {{- end }}
+  {{- end }}
 spec:
   {{- if not .autoscaling.enabled }}
   replicas: {{ .replicas }}
@@ -470,6 +486,9 @@ metadata:
     helm.sh/hook: pre-install,pre-upgrade
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
     helm.sh/hook-weight: "0"
+    {{- if not .readOnlyRootFilesystem }}
+    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+    {{- end }}
 spec:
   backoffLimit: 1
   activeDeadlineSeconds: {{ .migrations.activeDeadlineSeconds }}
@@ -545,6 +564,10 @@ apiVersion: batch/v1
 kind: CronJob
 metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" $name "component" "job") | nindent 2 }}
+  {{- if not .readOnlyRootFilesystem }}
+  annotations:
+    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+  {{- end }}
 spec:
   schedule: {{ .schedule | quote }}
   timeZone: {{ .timeZone }}

@@ -5,6 +5,7 @@ import { seconds } from "../../spec/cross-checks.js";
 import { SIZES } from "../../model/sizes.js";
 import type {
   AppModel,
+  HealthModel,
   JobModel,
   PostgresModel,
   RedisModel,
@@ -14,6 +15,7 @@ import type {
 import { connectionKeys, imageRepository, imageTag, kubernetesSettings } from "./settings.js";
 
 export interface ProbeValues {
+  /** HTTP GET path; empty: a TCP check of the port. */
   path: string;
   periodSeconds: number;
   timeoutSeconds: number;
@@ -159,6 +161,14 @@ export interface ChartValues {
 }
 
 export const RUN_AS_USER = 10001;
+/** Probe timing when the spec gives none (static servers, services probed on their port). */
+const DEFAULT_HEALTH: HealthModel = {
+  interval: "10s",
+  timeout: "3s",
+  failure_threshold: 3,
+  initial_delay: "0s",
+  startup_timeout: "60s",
+};
 /** Port the static-file server (nginx-unprivileged) listens on. */
 export const STATIC_PORT = 8080;
 export const PUBSUB_NAME = "pubsub";
@@ -404,7 +414,18 @@ function serviceValues(
         h,
         Math.max(1, Math.ceil(seconds(h.startup_timeout) / seconds(h.interval))),
       );
+  } // Without a health path, a service that listens is probed on its port: open means alive and ready.
+  if (port) {
+    const d = DEFAULT_HEALTH;
+    probes.liveness ??= probe("", h ?? d);
+    probes.readiness ??= probe("", h ?? d);
+    probes.startup ??= probe(
+      "",
+      h ?? d,
+      Math.max(1, Math.ceil(seconds((h ?? d).startup_timeout) / seconds((h ?? d).interval))),
+    );
   }
+
   const metricsPort = svc.metrics?.port ?? port;
   const scale = svc.scale;
   return {
@@ -464,13 +485,7 @@ function serviceValues(
 }
 
 function staticValues(app: AppModel, svc: StaticModel, registry: string): ServiceValues {
-  const h = {
-    interval: "10s",
-    timeout: "3s",
-    failure_threshold: 3,
-    initial_delay: "0s",
-    startup_timeout: "60s",
-  } as NonNullable<ServiceModel["health"]>;
+  const h = DEFAULT_HEALTH;
   return {
     enabled: true,
     type: "static",

@@ -65,10 +65,16 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
+{{/* An HTTP GET of the health path, or a TCP check of the port when the service has none. */}}
 {{- define "gantry.httpProbe" -}}
+{{- if .path -}}
 httpGet:
   path: {{ .path }}
   port: http
+{{- else -}}
+tcpSocket:
+  port: http
+{{- end }}
 initialDelaySeconds: {{ .initialDelaySeconds }}
 periodSeconds: {{ .periodSeconds }}
 timeoutSeconds: {{ .timeoutSeconds }}
