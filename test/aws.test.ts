@@ -167,8 +167,12 @@ describe("aws target", () => {
     assert.match(site, /viewer_protocol_policy\s+= "redirect-to-https"/);
     assert.match(site, /response_page_path\s+= "\/index\.html"/);
     const ci = tree["modules/ci/main.tf"]!;
-    assert.match(ci, /repo:\$\{var\.repository\}:\*/);
-    assert.match(tree["main.tf"]!, /repository\s+= "example\/storefront"/);
+    assert.match(
+      ci,
+      /"repo:\$\{var\.github_owner\}\/\$\{var\.github_repo\}:environment:\$\{var\.github_environment\}"/,
+    );
+    assert.doesNotMatch(ci, /:\*"\]/);
+    assert.match(tree["main.tf"]!, /github_owner\s+= "example"\n\s+github_repo\s+= "storefront"/);
     assert.match(tree["modules/budget/main.tf"]!, /threshold_type\s+= "PERCENTAGE"/);
     assert.match(tree["environments/production.tfvars"]!, /thresholds {2}= \[80, 100\]/);
   });

@@ -68,7 +68,8 @@ describe("terraform validators", () => {
             r.failed.map((f) => `${f.checkId} ${f.resource} (${f.file}): ${f.checkName}`),
             [],
           );
-          assert.ok(r.passed > 20, `checkov ran ${r.passed} passing checks`);
+          // checkov has hundreds of AWS checks and only a handful for DigitalOcean.
+          if (target.name === "aws") assert.ok(r.passed > 200, `checkov ran ${r.passed} passing checks`);
         } finally {
           cleanup();
         }

@@ -921,7 +921,10 @@ function rootMain(shape: AwsShape): HclFile {
       moduleCall("ci", {
         source: "./modules/ci",
         name: expr("local.name"),
-        repository: app.ci.repository,
+        github_owner: app.ci.repository.split("/")[0] ?? app.ci.repository,
+        github_repo: app.ci.repository.split("/")[1] ?? app.ci.repository,
+        branch: app.ci.default_branch,
+        github_environment: expr("var.environment"),
         create_oidc_provider: expr("var.create_github_oidc_provider"),
         ecr_repository_arns: shape.built.length ? expr("values(module.registry.repository_arns)") : [],
         cluster_arn: shape.services.length || shape.jobs.length ? expr("module.cluster.cluster_arn") : "",

@@ -113,7 +113,16 @@ export function networkModule(): ModuleSpec {
       kms_key_arn: KMS_VAR,
     },
     main: [
-      data("aws_availability_zones", "available", { state: "available" }),
+      data("aws_region", "current", {}),
+      data("aws_availability_zones", "available", {
+        state: "available",
+        filter: nested({
+          name: "zone-name",
+          values: expr(
+            '[for letter in slice(["a", "b", "c", "d", "e", "f"], 0, var.az_count) : "${data.aws_region.current.region}${letter}"]',
+          ),
+        }),
+      }),
       resource("aws_vpc", "this", {
         cidr_block: v("cidr"),
         enable_dns_hostnames: true,

@@ -290,6 +290,7 @@ export function bucketModule(): ModuleSpec {
               id: expr("rule.value.id"),
               status: "Enabled",
               filter: nested({ prefix: expr("rule.value.prefix") }),
+              abort_incomplete_multipart_upload: nested({ days_after_initiation: 7 }),
               dynamic: [
                 nested(
                   {
@@ -605,15 +606,12 @@ export function ciModule(): ModuleSpec {
       "The GitHub Actions deploy role: OIDC federation (no stored keys), assumable only by workflows of one repository, allowed only to deploy this app.",
     variables: {
       name: NAME_VAR,
-      repository: {
+      github_owner: { type: "string", description: "Owner (user or organisation) of the GitHub repository." },
+      github_repo: { type: "string", description: "Name of the GitHub repository." },
+      branch: { type: "string", description: "Branch whose workflows may deploy (the default branch)." },
+      github_environment: {
         type: "string",
-        description: "GitHub repository, owner/name.",
-        validations: [
-          {
-            condition: 'can(regex("^[^/]+/[^/]+$", var.repository))',
-            error_message: "repository must be owner/name.",
-          },
-        ],
+        description: "GitHub environment whose jobs may deploy (its protection rules apply).",
       },
       create_oidc_provider: {
         type: "bool",
@@ -664,14 +662,18 @@ export function ciModule(): ModuleSpec {
             {
               test: "StringLike",
               variable: "token.actions.githubusercontent.com:sub",
-              values: [tmpl("repo:${var.repository}:*")],
+              values: [
+                tmpl("repo:${var.github_owner}/${var.github_repo}:environment:${var.github_environment}"),
+                tmpl("repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.branch}"),
+                tmpl("repo:${var.github_owner}/${var.github_repo}:ref:refs/tags/*"),
+              ],
             },
           ],
         },
       ]),
       resource("aws_iam_role", "deploy", {
         name: tmpl("${var.name}-github-deploy"),
-        description: tmpl("GitHub Actions of ${var.repository} deploy ${var.name}"),
+        description: tmpl("GitHub Actions of ${var.github_owner}/${var.github_repo} deploy ${var.name}"),
         assume_role_policy: expr("data.aws_iam_policy_document.trust.json"),
         max_session_duration: 3600,
         depends_on: [expr("aws_iam_openid_connect_provider.github")],

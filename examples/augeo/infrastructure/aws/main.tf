@@ -288,7 +288,10 @@ module "site_admin" {
 module "ci" {
   source               = "./modules/ci"
   name                 = local.name
-  repository           = "augeo-platform/augeo"
+  github_owner         = "augeo-platform"
+  github_repo          = "augeo"
+  branch               = "main"
+  github_environment   = var.environment
   create_oidc_provider = var.create_github_oidc_provider
   ecr_repository_arns  = values(module.registry.repository_arns)
   cluster_arn          = module.cluster.cluster_arn

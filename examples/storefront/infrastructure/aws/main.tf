@@ -244,7 +244,10 @@ module "site_web" {
 module "ci" {
   source               = "./modules/ci"
   name                 = local.name
-  repository           = "example/storefront"
+  github_owner         = "example"
+  github_repo          = "storefront"
+  branch               = "main"
+  github_environment   = var.environment
   create_oidc_provider = var.create_github_oidc_provider
   ecr_repository_arns  = values(module.registry.repository_arns)
   cluster_arn          = module.cluster.cluster_arn

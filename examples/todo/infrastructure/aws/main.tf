@@ -472,7 +472,10 @@ module "service_sse_gateway" {
 module "ci" {
   source               = "./modules/ci"
   name                 = local.name
-  repository           = "hackathon/todo"
+  github_owner         = "hackathon"
+  github_repo          = "todo"
+  branch               = "main"
+  github_environment   = var.environment
   create_oidc_provider = var.create_github_oidc_provider
   ecr_repository_arns  = values(module.registry.repository_arns)
   cluster_arn          = module.cluster.cluster_arn

@@ -99,6 +99,10 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
         prefix = rule.value.prefix
       }
 
+      abort_incomplete_multipart_upload {
+        days_after_initiation = 7
+      }
+
       dynamic "transition" {
         for_each = rule.value.cool_after_days == null ? [] : [rule.value.cool_after_days]
 

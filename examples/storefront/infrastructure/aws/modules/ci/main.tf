@@ -31,14 +31,18 @@ data "aws_iam_policy_document" "trust" {
     condition {
       test     = "StringLike"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${var.repository}:*"]
+      values = [
+        "repo:${var.github_owner}/${var.github_repo}:environment:${var.github_environment}",
+        "repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.branch}",
+        "repo:${var.github_owner}/${var.github_repo}:ref:refs/tags/*",
+      ]
     }
   }
 }
 
 resource "aws_iam_role" "deploy" {
   name                 = "${var.name}-github-deploy"
-  description          = "GitHub Actions of ${var.repository} deploy ${var.name}"
+  description          = "GitHub Actions of ${var.github_owner}/${var.github_repo} deploy ${var.name}"
   assume_role_policy   = data.aws_iam_policy_document.trust.json
   max_session_duration = 3600
   depends_on           = [aws_iam_openid_connect_provider.github]

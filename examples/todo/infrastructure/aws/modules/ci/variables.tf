@@ -10,14 +10,24 @@ variable "name" {
   }
 }
 
-variable "repository" {
-  description = "GitHub repository, owner/name."
+variable "github_owner" {
+  description = "Owner (user or organisation) of the GitHub repository."
   type        = string
+}
 
-  validation {
-    condition     = can(regex("^[^/]+/[^/]+$", var.repository))
-    error_message = "repository must be owner/name."
-  }
+variable "github_repo" {
+  description = "Name of the GitHub repository."
+  type        = string
+}
+
+variable "branch" {
+  description = "Branch whose workflows may deploy (the default branch)."
+  type        = string
+}
+
+variable "github_environment" {
+  description = "GitHub environment whose jobs may deploy (its protection rules apply)."
+  type        = string
 }
 
 variable "create_oidc_provider" {
