@@ -152,6 +152,28 @@ describe("kubernetes target: validators", () => {
     assert.deepEqual(kubernetesTarget.check(sink, exampleContext("todo")), []);
   });
 
+  it("values.schema.json makes Helm reject wrong values", async (t) => {
+    if (!haveTool(t, "helm")) return;
+    const chart = join(REPO_ROOT, "examples", "todo", "deploy", "kubernetes", "chart");
+    const values = [join(chart, "values-production.yaml")];
+    for (const set of [
+      { "services.backend.replicas": "two" },
+      { "services.backend.replica": "2" },
+      { "global.imageTag": "" },
+    ]) {
+      await assert.rejects(
+        helmTemplate(chart, { namespace: "production", valuesFiles: values, set }),
+        /schema/,
+        JSON.stringify(set),
+      );
+    }
+    await helmTemplate(chart, {
+      namespace: "production",
+      valuesFiles: values,
+      set: { "global.imageTag": "sha-1a2b3c4" },
+    });
+  });
+
   for (const { name, dir: dirOf, envs } of cases) {
     it(`${name}: helm lint --strict passes with values.yaml alone and with each environment`, async (t) => {
       if (!haveTool(t, "helm")) return;
