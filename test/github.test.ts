@@ -10,7 +10,7 @@ import { loadSpec } from "../src/spec/load.js";
 import { githubTarget, renderWorkflows } from "../src/targets/github/index.js";
 import { DEPLOY_TARGETS, smokeUrls, type DeployTarget } from "../src/targets/github/pipeline.js";
 import { PINS } from "../src/targets/github/pins.js";
-import type { Job, Step, Workflow } from "../src/targets/github/workflow.js";
+import { printWorkflow, type Job, type Step, type Workflow } from "../src/targets/github/workflow.js";
 import { SHARED_SCHEMAS } from "../src/validate/tools.js";
 import {
   EXAMPLES,
@@ -424,7 +424,47 @@ describe("github target: pipelines", () => {
   });
 });
 
+describe("github target: printing", () => {
+  it("refuses to print an action that is not in the pin table", () => {
+    const wf = workflowsOf("todo", "kubernetes")["pr-checks.yml"]!;
+    const broken = structuredClone(wf);
+    broken.jobs["secret-scan"]!.steps[0]!.uses = "actions/checkout@v4";
+    assert.throws(() => printWorkflow(broken, []), /not pinned|unpinned/);
+    const forged = structuredClone(wf);
+    forged.jobs["secret-scan"]!.steps[0]!.uses = `actions/checkout@${"0".repeat(40)}`;
+    assert.throws(() => printWorkflow(forged, []), /unpinned action/);
+  });
+
+  it("says in each deploy workflow when it runs and whether it needs reviewers", () => {
+    const tree = render("todo", "kubernetes");
+    assert.match(
+      tree["deploy-staging.yml"]!,
+      /^# Deploys staging after each successful Build of a push to main\.$/m,
+    );
+    assert.match(
+      tree["deploy-production.yml"]!,
+      /^# Deploys production when a release whose tag matches v\*\.\*\.\* is published\.\n# deploy\.approval is required: give the GitHub environment "production" required reviewers\.$/m,
+    );
+  });
+});
+
 describe("github target: check", () => {
+  it("rejects a tag pattern that is not a plain glob", () => {
+    const r = loadSpec(
+      "gantry.yaml",
+      SPEC.replace(
+        "deploy: { on: manual, approval: required }",
+        'deploy: { on: release, tag_pattern: "v*; rm -rf /" }',
+      ),
+    );
+    const problems = githubTarget.check(r.project, exampleContext("todo", "kubernetes"));
+    assert.ok(
+      problems.some(
+        (p) => p.path === "environments.production.deploy.tag_pattern" && p.severity !== "warning",
+      ),
+    );
+  });
+
   it("warns when the chosen target is not configured in the spec", () => {
     const problems = githubTarget.check(loadExample("hello").project, exampleContext("hello", "aws"));
     assert.deepEqual(

@@ -138,8 +138,9 @@ export function printWorkflow(wf: Workflow, header: string[], skips: readonly Ch
         const [s] = pending.splice(skip, 1);
         return `${line} # checkov:skip=${s!.id}: ${s!.reason}`;
       }
+      if (!/^\s*(?:- )?uses: /.test(line)) return line;
       const m = USES_LINE.exec(line);
-      if (!m) return line;
+      if (!m) throw new Error(`action not pinned to a commit SHA in workflow: ${line.trim()}`);
       const tag = tagOf(m[2]!);
       if (!tag) throw new Error(`unpinned action in workflow: ${m[2]}`);
       return `${line} # ${tag}`;
