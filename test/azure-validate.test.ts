@@ -35,7 +35,7 @@ describe("azure target: validators", () => {
         r.failed.map((f) => `${f.checkId} ${f.file} ${f.resource}: ${f.checkName}`),
         [],
       );
-      assert.ok(r.passed > 20, `checkov passed only ${r.passed} checks: did it scan the Bicep files?`);
+      assert.ok(r.passed > 10, `checkov passed only ${r.passed} checks: did it scan the Bicep files?`);
     });
   }
 

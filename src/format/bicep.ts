@@ -13,7 +13,7 @@ export type BicepExpr =
   | { kind: "ternary"; test: BicepValue; then: BicepValue; else: BicepValue }
   | {
       kind: "binary";
-      op: "==" | "!=" | "&&" | "||" | "+" | "-" | "*" | ">" | "<" | ">=" | "<=" | "??";
+      op: "==" | "!=" | "&&" | "||" | "+" | "-" | "*" | "/" | "%" | ">" | "<" | ">=" | "<=" | "??";
       left: BicepValue;
       right: BicepValue;
     }
@@ -47,6 +47,9 @@ export const member = (target: BicepValue, ...path: string[]): BicepExprNode =>
 export const index = (target: BicepValue, i: BicepValue): BicepExprNode =>
   mk({ kind: "index", target, index: i });
 export const call = (fn: string, ...args: BicepValue[]): BicepExprNode => mk({ kind: "call", fn, args });
+/** A resource function such as `vault.listKeys()`. */
+export const method = (symbol: string, fn: string, ...args: BicepValue[]): BicepExprNode =>
+  mk({ kind: "call", fn: `${ident(symbol)}.${ident(fn)}`, args });
 /** A string interpolation: literal parts are escaped, value parts become `${...}`. */
 export const interp = (...parts: (string | BicepValue)[]): BicepExprNode => mk({ kind: "interp", parts });
 export const ternary = (test: BicepValue, then: BicepValue, otherwise: BicepValue): BicepExprNode =>
@@ -305,8 +308,9 @@ export function printBicep(f: BicepFile): string {
   if (f.header.length) blocks.push(comment(f.header).trimEnd());
   if (f.targetScope) blocks.push(`targetScope = ${quote(f.targetScope)}`);
   for (const t of f.types ?? []) {
+    // Field descriptions are comments: checkov's Bicep parser (pycep) rejects decorators inside types.
     const fields = t.fields
-      .map((x) => `${IND}@description(${quote(x.description)})\n${IND}${key(x.name)}: ${x.type}\n`)
+      .map((x) => `${IND}// ${x.description}\n${IND}${key(x.name)}: ${x.type}\n`)
       .join("");
     blocks.push(`@description(${quote(t.description)})\ntype ${ident(t.name)} = {\n${fields}}`);
   }

@@ -6,7 +6,6 @@
 import {
   binary,
   call,
-  lambda,
   member,
   not,
   ref,
@@ -399,8 +398,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       false,
     );
     const health = s0.health?.readiness ?? s0.health?.liveness ?? "";
-    mod(`${id}App`, "app-service", `App Service of ${n}.`, {
-      name: str`app-${appSlug}-${slug(n, 24)}-${code}-${suffix}`,
+    const run: BicepObject = {
       location,
       tags,
       planId: out(`${id}Plan`, "id"),
@@ -409,26 +407,33 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       ),
       healthCheckPath: health,
       alwaysOn: f("alwaysOn", "bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
-      appSettings: call(
-        "concat",
-        settings,
-        call(
-          "map",
-          call("items", envParam),
-          lambda(["e"], { name: member(ref("e"), "key"), value: member(ref("e"), "value") }),
-        ),
-      ),
-      enableSlot: f(
-        "enableSlot",
-        "bool",
-        `Create a staging slot for zero-downtime swaps of ${n}.`,
-        (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
-      ),
+      appSettings: settings,
+      settings: envParam,
+    };
+    const enableSlot = f(
+      "enableSlot",
+      "bool",
+      `Create a staging slot for zero-downtime swaps of ${n}.`,
+      (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
+    );
+    mod(`${id}App`, "app-service", `App Service of ${n}.`, {
+      name: str`app-${appSlug}-${slug(n, 24)}-${code}-${suffix}`,
+      ...run,
       workspaceId: out("logAnalytics", "id"),
     });
+    mod(
+      `${id}Slot`,
+      "app-service-slot",
+      `Staging slot of ${n}.`,
+      { siteName: out(`${id}App`, "name"), ...run },
+      { condition: enableSlot },
+    );
     facts.appServices.push(n);
     output(`${id}AppName`, "string", `Name of the App Service of ${n}.`, out(`${id}App`, "name"));
-    principalIds.push(out(`${id}App`, "principalId"), out(`${id}App`, "slotPrincipalId"));
+    principalIds.push(
+      out(`${id}App`, "principalId"),
+      ternary(enableSlot, out(`${id}Slot`, "principalId"), ""),
+    );
     outboundIps.push(out(`${id}App`, "outboundIpAddresses"));
     if (health && s0.type === "http")
       tests.push({

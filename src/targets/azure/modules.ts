@@ -6,8 +6,8 @@ import {
   dynObject,
   forEach,
   index,
-  lambda,
   member,
+  method,
   not,
   ref,
   str,
@@ -207,7 +207,7 @@ export function keyVaultModule(): BicepFile {
           "networkDefaultAction",
           "string",
           "Deny: only the listed addresses and trusted Azure services reach the vault.",
-          { allowed: ["Allow", "Deny"] },
+          { allowed: ["Allow", "Deny"], default: "Deny" },
         ),
         p(
           "allowedIpAddresses",
@@ -426,80 +426,140 @@ function siteConfig(): BicepObject {
     detailedErrorLoggingEnabled: true,
     requestTracingEnabled: true,
     acrUseManagedIdentityCreds: true,
-    appSettings: ref("appSettings"),
+    appSettings: call("concat", ref("appSettings"), ref("plainSettings")),
   };
 }
 
-export function appServiceModule(): BicepFile {
-  const siteProps = (): BicepObject => ({
-    serverFarmId: ref("planId"),
-    httpsOnly: true,
-    clientAffinityEnabled: false,
-    clientCertEnabled: false,
-    keyVaultReferenceIdentity: "SystemAssigned",
-    publicNetworkAccess: "Enabled",
-    siteConfig: siteConfig(),
-  });
-  const diagnostics = (symbol: string, target: string): BicepResource =>
-    res(
-      symbol,
-      "diagnostics",
-      {
-        name: "logs-to-log-analytics",
-        properties: {
-          workspaceId: ref("workspaceId"),
-          logs: [
-            "AppServiceHTTPLogs",
-            "AppServiceConsoleLogs",
-            "AppServiceAppLogs",
-            "AppServicePlatformLogs",
-          ].map((category) => ({
-            category,
-            enabled: true,
-          })),
-          metrics: [{ category: "AllMetrics", enabled: true }],
-        },
+const siteProps = (): BicepObject => ({
+  serverFarmId: ref("planId"),
+  httpsOnly: true,
+  clientAffinityEnabled: false,
+  clientCertEnabled: false,
+  keyVaultReferenceIdentity: "SystemAssigned",
+  publicNetworkAccess: "Enabled",
+  siteConfig: siteConfig(),
+});
+
+/** Parameters of what runs in a site or slot: image, health check, settings. */
+const runParams = (): BicepParam[] => [
+  LOCATION,
+  TAGS,
+  p("planId", "string", "Resource id of the App Service plan."),
+  p("containerImage", "string", "Image the site runs until the first deployment replaces it."),
+  p(
+    "healthCheckPath",
+    "string",
+    "Path App Service probes; an instance failing it is taken out of the load balancer.",
+    {
+      default: "",
+    },
+  ),
+  p("alwaysOn", "bool", "Keep the app loaded (off in dev to save cost)."),
+  p("appSettings", "array", "App settings ({name, value}); secrets are Key Vault references, never values."),
+  p("settings", "object", "Plain environment variables (name: value), added to the app settings.", {
+    default: {},
+  }),
+];
+
+const plainSettings = () => ({
+  name: "plainSettings",
+  description: "The plain settings as app settings.",
+  value: forEach("item", call("items", ref("settings")), {
+    name: member(ref("item"), "key"),
+    value: member(ref("item"), "value"),
+  }),
+});
+
+const siteLogs = (symbol: string, target: string): BicepResource =>
+  res(
+    symbol,
+    "diagnostics",
+    {
+      name: "logs-to-log-analytics",
+      properties: {
+        workspaceId: ref("workspaceId"),
+        logs: [
+          "AppServiceHTTPLogs",
+          "AppServiceConsoleLogs",
+          "AppServiceAppLogs",
+          "AppServicePlatformLogs",
+        ].map((category) => ({
+          category,
+          enabled: true,
+        })),
+        metrics: [{ category: "AllMetrics", enabled: true }],
       },
-      { scope: ref(target) },
-    );
+    },
+    { scope: ref(target) },
+  );
+
+export function appServiceModule(): BicepFile {
+  const site = ref("site");
+  return file("Linux container App Service with a system-assigned identity and Key Vault references.", {
+    params: [
+      p("name", "string", "Name of the site (globally unique: <name>.azurewebsites.net).", {
+        minLength: 2,
+        maxLength: 60,
+      }),
+      ...runParams(),
+      p("workspaceId", "string", "Log Analytics workspace that receives the logs."),
+    ],
+    vars: [plainSettings()],
+    resources: [
+      res("site", "site", {
+        name: ref("name"),
+        location,
+        tags,
+        kind: "app,linux,container",
+        identity: { type: "SystemAssigned" },
+        properties: siteProps(),
+      }),
+      siteLogs("siteLogs", "site"),
+    ],
+    modules: [],
+    outputs: [
+      { name: "name", type: "string", description: "Name of the site.", value: member(site, "name") },
+      { name: "id", type: "string", description: "Resource id of the site.", value: member(site, "id") },
+      {
+        name: "defaultHostName",
+        type: "string",
+        description: "Default host name (<name>.azurewebsites.net).",
+        value: member(site, "properties", "defaultHostName"),
+      },
+      {
+        name: "principalId",
+        type: "string",
+        description: "Object id of the site's managed identity.",
+        value: member(site, "identity", "principalId"),
+      },
+      {
+        name: "customDomainVerificationId",
+        type: "string",
+        description: "Value of the asuid TXT record that proves ownership of a custom domain.",
+        value: member(site, "properties", "customDomainVerificationId"),
+      },
+      {
+        name: "outboundIpAddresses",
+        type: "array",
+        description: "Every address the site may call out from (for firewalls).",
+        value: call("split", member(site, "properties", "possibleOutboundIpAddresses"), ","),
+      },
+    ],
+  });
+}
+
+export function appServiceSlotModule(): BicepFile {
   return file(
-    "Linux container App Service with a system-assigned identity, Key Vault references and an optional staging slot.",
+    "Staging slot of an App Service: a new release starts and passes its health check here, then is swapped in.",
     {
       params: [
-        p("name", "string", "Name of the site (globally unique: <name>.azurewebsites.net).", {
-          minLength: 2,
-          maxLength: 60,
-        }),
-        LOCATION,
-        TAGS,
-        p("planId", "string", "Resource id of the App Service plan."),
-        p("containerImage", "string", "Image the site runs until the first deployment replaces it."),
-        p(
-          "healthCheckPath",
-          "string",
-          "Path App Service probes; an instance failing it is taken out of the load balancer.",
-          { default: "" },
-        ),
-        p("alwaysOn", "bool", "Keep the app loaded (off in dev to save cost)."),
-        p(
-          "appSettings",
-          "array",
-          "App settings ({name, value}); secrets are Key Vault references, never values.",
-        ),
-        p("enableSlot", "bool", "Create a staging slot for zero-downtime swaps."),
-        p("slotName", "string", "Name of the staging slot.", { default: "staging" }),
-        p("workspaceId", "string", "Log Analytics workspace that receives the logs."),
+        p("siteName", "string", "Name of the site."),
+        p("slotName", "string", "Name of the slot.", { default: "staging" }),
+        ...runParams(),
       ],
-      vars: [],
+      vars: [plainSettings()],
       resources: [
-        res("site", "site", {
-          name: ref("name"),
-          location,
-          tags,
-          kind: "app,linux,container",
-          identity: { type: "SystemAssigned" },
-          properties: siteProps(),
-        }),
+        existing("site", "site", ref("siteName")),
         res(
           "slot",
           "slot",
@@ -511,53 +571,16 @@ export function appServiceModule(): BicepFile {
             identity: { type: "SystemAssigned" },
             properties: siteProps(),
           },
-          { parent: "site", condition: ref("enableSlot") },
+          { parent: "site" },
         ),
-        diagnostics("siteLogs", "site"),
       ],
       modules: [],
       outputs: [
         {
-          name: "name",
-          type: "string",
-          description: "Name of the site.",
-          value: member(ref("site"), "name"),
-        },
-        {
-          name: "id",
-          type: "string",
-          description: "Resource id of the site.",
-          value: member(ref("site"), "id"),
-        },
-        {
-          name: "defaultHostName",
-          type: "string",
-          description: "Default host name (<name>.azurewebsites.net).",
-          value: member(ref("site"), "properties", "defaultHostName"),
-        },
-        {
           name: "principalId",
           type: "string",
-          description: "Object id of the site's managed identity.",
-          value: member(ref("site"), "identity", "principalId"),
-        },
-        {
-          name: "slotPrincipalId",
-          type: "string",
-          description: "Object id of the staging slot's managed identity ('' without a slot).",
-          value: ternary(ref("enableSlot"), member(ref("slot"), "identity", "principalId"), ""),
-        },
-        {
-          name: "customDomainVerificationId",
-          type: "string",
-          description: "Value of the asuid TXT record that proves ownership of a custom domain.",
-          value: member(ref("site"), "properties", "customDomainVerificationId"),
-        },
-        {
-          name: "outboundIpAddresses",
-          type: "array",
-          description: "Every address the site may call out from (for firewalls).",
-          value: call("split", member(ref("site"), "properties", "possibleOutboundIpAddresses"), ","),
+          description: "Object id of the slot's managed identity.",
+          value: member(ref("slot"), "identity", "principalId"),
         },
       ],
     },
@@ -839,7 +862,7 @@ export function redisModule(): BicepFile {
     binary("==", ref("skuName"), "Premium"),
     binary("!=", ref("persistence"), "none"),
   );
-  const storageConn = str`DefaultEndpointsProtocol=https;AccountName=${ref("persistenceStorageName")};AccountKey=${member(index(member(call("listKeys", member(ref("backupStorage"), "id"), "2023-05-01"), "keys"), 0), "value")};EndpointSuffix=${member(call("environment"), "suffixes", "storage")}`;
+  const storageConn = str`DefaultEndpointsProtocol=https;AccountName=${ref("persistenceStorageName")};AccountKey=${member(index(member(method("backupStorage", "listKeys"), "keys"), 0), "value")};EndpointSuffix=${member(call("environment"), "suffixes", "storage")}`;
   return file(
     "Azure Cache for Redis: TLS 1.2 only, non-TLS port off, persistence on Premium, connection URL in Key Vault.",
     {
@@ -939,7 +962,7 @@ export function redisModule(): BicepFile {
         secretResource(
           "connectionSecret",
           "connectionSecretName",
-          str`rediss://:${member(call("listKeys", member(redis, "id"), "2024-03-01"), "primaryKey")}@${member(redis, "properties", "hostName")}:${member(redis, "properties", "sslPort")}`,
+          str`rediss://:${member(method("redis", "listKeys"), "primaryKey")}@${member(redis, "properties", "hostName")}:${member(redis, "properties", "sslPort")}`,
         ),
       ],
       modules: [],
@@ -1206,7 +1229,7 @@ export function communicationModule(): BicepFile {
         secretResource(
           "connectionSecret",
           "connectionSecretName",
-          member(call("listKeys", member(ref("acs"), "id"), "2023-04-01"), "primaryConnectionString"),
+          member(method("acs", "listKeys"), "primaryConnectionString"),
         ),
       ],
       modules: [],
@@ -1314,8 +1337,8 @@ export function actionGroupModule(): BicepFile {
 /** A loop over every (rule, target) pair: rule i / n, target i % n, skipped when the rule names other services. */
 const pairs = () => ({
   over: call("range", 0, binary("*", call("length", ref("rules")), call("length", ref("targets")))),
-  rule: index(ref("rules"), call("div", ref("i"), call("length", ref("targets")))),
-  target: index(ref("targets"), call("mod", ref("i"), call("length", ref("targets")))),
+  rule: index(ref("rules"), binary("/", ref("i"), call("length", ref("targets")))),
+  target: index(ref("targets"), binary("%", ref("i"), call("length", ref("targets")))),
 });
 const appliesTo = (rule: BicepValue, target: BicepValue) =>
   binary(
@@ -1536,12 +1559,13 @@ export function webTestsModule(): BicepFile {
 }
 
 export function budgetModule(): BicepFile {
-  const t = ref("t");
   return file("Monthly cost budget of the resource group with notifications at each threshold.", {
     params: [
       p("name", "string", "Name of the budget."),
       p("amount", "int", "Monthly amount in the billing currency.", { minValue: 1 }),
-      p("thresholds", "array", "Percentages of the amount that notify (80, 100)."),
+      p("thresholds", "array", "Percentages of the amount that notify (80, 100); five at most.", {
+        maxLength: 5,
+      }),
       p("contactEmails", "array", "Addresses notified."),
       p("actionGroupId", "string", "Action group also notified."),
       p("startDate", "string", "First day of the budget (first of a month, yyyy-MM-dd)."),
@@ -1555,18 +1579,23 @@ export function budgetModule(): BicepFile {
           amount: ref("amount"),
           timeGrain: "Monthly",
           timePeriod: { startDate: ref("startDate") },
-          notifications: call(
-            "toObject",
-            ref("thresholds"),
-            lambda(["t"], str`actual-${t}-percent`),
-            lambda(["t"], {
-              enabled: true,
-              operator: "GreaterThanOrEqualTo",
-              threshold: t,
-              thresholdType: "Actual",
-              contactEmails: ref("contactEmails"),
-              contactGroups: [ref("actionGroupId")],
-            }),
+          // A budget holds at most five notifications: one slot per threshold, unused slots disabled.
+          notifications: Object.fromEntries(
+            [0, 1, 2, 3, 4].map((k) => [
+              `threshold${k + 1}`,
+              {
+                enabled: binary(">", call("length", ref("thresholds")), k),
+                operator: "GreaterThanOrEqualTo",
+                threshold: ternary(
+                  binary(">", call("length", ref("thresholds")), k),
+                  index(ref("thresholds"), k),
+                  100,
+                ),
+                thresholdType: "Actual",
+                contactEmails: ref("contactEmails"),
+                contactGroups: [ref("actionGroupId")],
+              },
+            ]),
           ),
         },
       }),
@@ -1639,6 +1668,11 @@ export function aksModule(): BicepFile {
                 enableAutoScaling: true,
                 availabilityZones: ref("availabilityZones"),
                 maxPods: 50,
+                // Ephemeral OS disks on the VM's local disk: faster reimaging, no managed-disk cost.
+                osDiskType: "Ephemeral",
+                osDiskSizeGB: 64,
+                // Encrypts temp disks and caches (needs the EncryptionAtHost feature on the subscription).
+                enableEncryptionAtHost: true,
               },
             ],
             networkProfile: {
@@ -1746,6 +1780,7 @@ export const MODULES = {
   "key-vault-access": keyVaultAccessModule,
   "app-service-plan": appServicePlanModule,
   "app-service": appServiceModule,
+  "app-service-slot": appServiceSlotModule,
   "app-service-domain": appServiceDomainModule,
   "app-service-tls": appServiceTlsModule,
   "static-web-app": staticWebAppModule,

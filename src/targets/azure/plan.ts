@@ -201,9 +201,10 @@ export function aksNodes(m: AppModel): { vmSize: string; min: number; max: numbe
     low += cpu * scale.min;
     high += cpu * scale.max;
   }
-  // A D2s_v5 node leaves about 1.5 cores to workloads after the system pods.
+  // A D2ds_v5 node (2 cores, a 75 GiB local disk for the ephemeral OS disk) leaves about 1.5
+  // cores to workloads after the system pods.
   const production = m.environment.tier === "production";
   const min = Math.max(production ? 3 : 1, Math.ceil(low / 1.5));
   const max = Math.min(100, Math.max(min + 2, Math.ceil(high / 1.5)));
-  return { vmSize: production ? "Standard_D4s_v5" : "Standard_D2s_v5", min, max };
+  return { vmSize: production ? "Standard_D4ds_v5" : "Standard_D2ds_v5", min, max };
 }

@@ -59,6 +59,11 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
       "Microsoft.ContainerRegistry",
       "Microsoft.Consumption",
     ].map((ns) => `az provider register --namespace ${ns}`),
+    ...(facts.compute === "aks"
+      ? [
+          "az feature register --namespace Microsoft.Compute --name EncryptionAtHost   # AKS nodes encrypt at host",
+        ]
+      : []),
     "```",
     "",
   );

@@ -6,75 +6,75 @@ targetScope = 'subscription'
 
 @description('Per-environment settings of an App Service and its plan.')
 type appServiceConfig = {
-  @description('App Service plan SKU of api.')
+  // App Service plan SKU of api.
   planSku: string
-  @description('Instances of api at least.')
+  // Instances of api at least.
   minInstances: int
-  @description('Instances of api at most.')
+  // Instances of api at most.
   maxInstances: int
-  @description('Average CPU percentage above which api scales out.')
+  // Average CPU percentage above which api scales out.
   scaleOutCpu: int
-  @description('Average CPU percentage below which api scales in.')
+  // Average CPU percentage below which api scales in.
   scaleInCpu: int
-  @description('Wait after api scales out.')
+  // Wait after api scales out.
   scaleOutCooldown: string
-  @description('Wait after api scales in.')
+  // Wait after api scales in.
   scaleInCooldown: string
-  @description('Spread api over availability zones.')
+  // Spread api over availability zones.
   zoneRedundant: bool
-  @description('Plain environment variables of api (never secrets).')
+  // Plain environment variables of api (never secrets).
   settings: object
-  @description('Container image of api.')
+  // Container image of api.
   image: string
-  @description('Keep api loaded.')
+  // Keep api loaded.
   alwaysOn: bool
-  @description('Create a staging slot for zero-downtime swaps of api.')
+  // Create a staging slot for zero-downtime swaps of api.
   enableSlot: bool
-  @description('Custom domain of api (\'\' for none).')
+  // Custom domain of api ('' for none).
   domain: string
-  @description('Record name of api\'s domain in the zone (\'\' for none).')
+  // Record name of api's domain in the zone ('' for none).
   dnsRecord: string
 }
 
 @description('Per-environment settings of a Static Web App.')
 type staticSiteConfig = {
-  @description('Static Web Apps plan of web.')
+  // Static Web Apps plan of web.
   staticSku: string
-  @description('Custom domain of web (\'\' for none).')
+  // Custom domain of web ('' for none).
   domain: string
-  @description('Record name of web\'s domain in the zone (\'\' for none).')
+  // Record name of web's domain in the zone ('' for none).
   dnsRecord: string
 }
 
 @description('Per-environment settings of a PostgreSQL Flexible Server.')
 type postgresConfig = {
-  @description('PostgreSQL major version of db.')
+  // PostgreSQL major version of db.
   version: string
-  @description('Compute SKU of db.')
+  // Compute SKU of db.
   skuName: string
-  @description('Compute tier of db.')
+  // Compute tier of db.
   skuTier: string
-  @description('Storage of db in GB.')
+  // Storage of db in GB.
   storageGB: int
-  @description('Days of backups of db.')
+  // Days of backups of db.
   backupRetentionDays: int
-  @description('Geo-redundant backups of db.')
+  // Geo-redundant backups of db.
   geoRedundantBackup: bool
-  @description('Zone-redundant standby of db.')
+  // Zone-redundant standby of db.
   highAvailability: bool
 }
 
 @description('Per-environment settings of an Azure Cache for Redis.')
 type redisConfig = {
-  @description('Cache SKU of cache.')
+  // Cache SKU of cache.
   skuName: string
-  @description('Cache family of cache.')
+  // Cache family of cache.
   skuFamily: string
-  @description('Cache size of cache.')
+  // Cache size of cache.
   capacity: int
-  @description('Persistence of cache (Premium only).')
+  // Persistence of cache (Premium only).
   persistence: string
-  @description('Eviction policy of cache.')
+  // Eviction policy of cache.
   maxmemoryPolicy: string
 }
 
@@ -253,7 +253,7 @@ module apiApp 'modules/app-service.bicep' = {
     containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
     alwaysOn: apiConfig.alwaysOn
-    appSettings: concat([
+    appSettings: [
       {
         name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
         value: appInsights.outputs.connectionString
@@ -290,12 +290,63 @@ module apiApp 'modules/app-service.bicep' = {
         name: 'DATABASE_URL'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
       }
-    ], map(items(apiConfig.settings), e => {
-      name: e.key
-      value: e.value
-    }))
-    enableSlot: apiConfig.enableSlot
+    ]
+    settings: apiConfig.settings
     workspaceId: logAnalytics.outputs.id
+  }
+}
+
+@description('Staging slot of api.')
+module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
+  name: 'apiSlot'
+  scope: rg
+  params: {
+    siteName: apiApp.outputs.name
+    location: location
+    tags: tags
+    planId: apiPlan.outputs.id
+    containerImage: apiConfig.image
+    healthCheckPath: '/health/ready'
+    alwaysOn: apiConfig.alwaysOn
+    appSettings: [
+      {
+        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+        value: appInsights.outputs.connectionString
+      }
+      {
+        name: 'PORT'
+        value: '3000'
+      }
+      {
+        name: 'WEBSITES_PORT'
+        value: '3000'
+      }
+      {
+        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
+        value: 'false'
+      }
+      {
+        name: 'JWT_SECRET'
+        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
+      }
+      {
+        name: 'STRIPE_SECRET_KEY'
+        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-secret-key)'
+      }
+      {
+        name: 'BUCKET_URL'
+        value: '${storage.outputs.blobEndpoint}assets'
+      }
+      {
+        name: 'REDIS_URL'
+        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
+      }
+      {
+        name: 'DATABASE_URL'
+        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
+      }
+    ]
+    settings: apiConfig.settings
   }
 }
 
@@ -334,7 +385,7 @@ module keyVaultAccess 'modules/key-vault-access.bicep' = {
     keyVaultName: keyVault.outputs.name
     principalIds: [
       apiApp.outputs.principalId
-      apiApp.outputs.slotPrincipalId
+      apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
     ]
   }
 }

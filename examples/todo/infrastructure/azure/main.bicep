@@ -6,19 +6,19 @@ targetScope = 'subscription'
 
 @description('Per-environment settings of a PostgreSQL Flexible Server.')
 type postgresConfig = {
-  @description('PostgreSQL major version of db.')
+  // PostgreSQL major version of db.
   version: string
-  @description('Compute SKU of db.')
+  // Compute SKU of db.
   skuName: string
-  @description('Compute tier of db.')
+  // Compute tier of db.
   skuTier: string
-  @description('Storage of db in GB.')
+  // Storage of db in GB.
   storageGB: int
-  @description('Days of backups of db.')
+  // Days of backups of db.
   backupRetentionDays: int
-  @description('Geo-redundant backups of db.')
+  // Geo-redundant backups of db.
   geoRedundantBackup: bool
-  @description('Zone-redundant standby of db.')
+  // Zone-redundant standby of db.
   highAvailability: bool
 }
 

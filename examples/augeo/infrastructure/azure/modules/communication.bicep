@@ -77,7 +77,7 @@ resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
   properties: {
-    value: listKeys(acs.id, '2023-04-01').primaryConnectionString
+    value: acs.listKeys().primaryConnectionString
     contentType: 'text/plain'
     attributes: {
       enabled: true

@@ -19,30 +19,30 @@ param location string = resourceGroup().location
 @description('Tags applied to every resource.')
 param tags object = {}
 
-resource alert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for (pair, i) in range(0, length(rules) * length(targets)): if (empty(rules[div(i, length(targets))].services) || contains(rules[div(i, length(targets))].services, targets[mod(i, length(targets))].service)) {
-  name: '${rules[div(i, length(targets))].name}-${targets[mod(i, length(targets))].service}'
+resource alert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for (pair, i) in range(0, length(rules) * length(targets)): if (empty(rules[i / length(targets)].services) || contains(rules[i / length(targets)].services, targets[i % length(targets)].service)) {
+  name: '${rules[i / length(targets)].name}-${targets[i % length(targets)].service}'
   location: location
   tags: tags
   kind: 'LogAlert'
   properties: {
-    displayName: '${rules[div(i, length(targets))].name}-${targets[mod(i, length(targets))].service}'
-    description: '${targets[mod(i, length(targets))].service}: ${rules[div(i, length(targets))].description}'
-    severity: rules[div(i, length(targets))].severity
+    displayName: '${rules[i / length(targets)].name}-${targets[i % length(targets)].service}'
+    description: '${targets[i % length(targets)].service}: ${rules[i / length(targets)].description}'
+    severity: rules[i / length(targets)].severity
     enabled: true
     scopes: [
       appInsightsId
     ]
-    evaluationFrequency: rules[div(i, length(targets))].frequency
-    windowSize: rules[div(i, length(targets))].windowSize
+    evaluationFrequency: rules[i / length(targets)].frequency
+    windowSize: rules[i / length(targets)].windowSize
     autoMitigate: true
     criteria: {
       allOf: [
         {
-          query: (rules[div(i, length(targets))].metric == 'error_rate') ? 'requests | where cloud_RoleName == \'${targets[mod(i, length(targets))].role}\' | summarize value = iff(count() == 0, 0.0, 100.0 * countif(success == false) / count())' : 'requests | where cloud_RoleName == \'${targets[mod(i, length(targets))].role}\' | summarize value = percentile(duration, 95)'
+          query: (rules[i / length(targets)].metric == 'error_rate') ? 'requests | where cloud_RoleName == \'${targets[i % length(targets)].role}\' | summarize value = iff(count() == 0, 0.0, 100.0 * countif(success == false) / count())' : 'requests | where cloud_RoleName == \'${targets[i % length(targets)].role}\' | summarize value = percentile(duration, 95)'
           timeAggregation: 'Maximum'
           metricMeasureColumn: 'value'
           operator: 'GreaterThan'
-          threshold: rules[div(i, length(targets))].threshold
+          threshold: rules[i / length(targets)].threshold
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

@@ -104,9 +104,9 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
       'maxmemory-policy': maxmemoryPolicy
       'rdb-backup-enabled': (persist && persistence == 'rdb') ? 'true' : null
       'rdb-backup-frequency': (persist && persistence == 'rdb') ? '60' : null
-      'rdb-storage-connection-string': (persist && persistence == 'rdb') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${listKeys(backupStorage.id, '2023-05-01').keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null
+      'rdb-storage-connection-string': (persist && persistence == 'rdb') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${backupStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null
       'aof-backup-enabled': (persist && persistence == 'aof') ? 'true' : null
-      'aof-storage-connection-string-0': (persist && persistence == 'aof') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${listKeys(backupStorage.id, '2023-05-01').keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null
+      'aof-storage-connection-string-0': (persist && persistence == 'aof') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${backupStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null
     }
   }
 }
@@ -119,7 +119,7 @@ resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
   properties: {
-    value: 'rediss://:${listKeys(redis.id, '2024-03-01').primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}'
+    value: 'rediss://:${redis.listKeys().primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}'
     contentType: 'text/plain'
     attributes: {
       enabled: true

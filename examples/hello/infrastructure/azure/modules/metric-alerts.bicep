@@ -22,19 +22,19 @@ param actionGroupId string
 @description('Tags applied to every resource.')
 param tags object = {}
 
-resource alert 'Microsoft.Insights/metricAlerts@2026-01-01' = [for (pair, i) in range(0, length(rules) * length(targets)): if (empty(rules[div(i, length(targets))].services) || contains(rules[div(i, length(targets))].services, targets[mod(i, length(targets))].service)) {
-  name: '${rules[div(i, length(targets))].name}-${targets[mod(i, length(targets))].service}'
+resource alert 'Microsoft.Insights/metricAlerts@2026-01-01' = [for (pair, i) in range(0, length(rules) * length(targets)): if (empty(rules[i / length(targets)].services) || contains(rules[i / length(targets)].services, targets[i % length(targets)].service)) {
+  name: '${rules[i / length(targets)].name}-${targets[i % length(targets)].service}'
   location: 'global'
   tags: tags
   properties: {
-    description: '${targets[mod(i, length(targets))].service}: ${rules[div(i, length(targets))].description}'
-    severity: rules[div(i, length(targets))].severity
+    description: '${targets[i % length(targets)].service}: ${rules[i / length(targets)].description}'
+    severity: rules[i / length(targets)].severity
     enabled: true
     scopes: [
-      targets[mod(i, length(targets))].scope
+      targets[i % length(targets)].scope
     ]
-    evaluationFrequency: rules[div(i, length(targets))].frequency
-    windowSize: rules[div(i, length(targets))].windowSize
+    evaluationFrequency: rules[i / length(targets)].frequency
+    windowSize: rules[i / length(targets)].windowSize
     autoMitigate: true
     criteria: {
       'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
@@ -43,9 +43,9 @@ resource alert 'Microsoft.Insights/metricAlerts@2026-01-01' = [for (pair, i) in 
           criterionType: 'StaticThresholdCriterion'
           name: 'threshold'
           metricNamespace: metricNamespace
-          metricName: (rules[div(i, length(targets))].metric == 'cpu') ? cpuMetric : memoryMetric
+          metricName: (rules[i / length(targets)].metric == 'cpu') ? cpuMetric : memoryMetric
           operator: 'GreaterThan'
-          threshold: rules[div(i, length(targets))].threshold
+          threshold: rules[i / length(targets)].threshold
           timeAggregation: 'Average'
         }
       ]

@@ -25,7 +25,7 @@ param softDeleteRetentionInDays int = 90
   'Deny'
 ])
 @description('Deny: only the listed addresses and trusted Azure services reach the vault.')
-param networkDefaultAction string
+param networkDefaultAction string = 'Deny'
 
 @description('Public IP addresses allowed through the firewall (the apps\' outbound addresses).')
 param allowedIpAddresses array = []

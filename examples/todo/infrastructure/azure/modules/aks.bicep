@@ -71,6 +71,9 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2024-09-01' = {
         enableAutoScaling: true
         availabilityZones: availabilityZones
         maxPods: 50
+        osDiskType: 'Ephemeral'
+        osDiskSizeGB: 64
+        enableEncryptionAtHost: true
       }
     ]
     networkProfile: {

@@ -8,7 +8,8 @@ param name string
 @description('Monthly amount in the billing currency.')
 param amount int
 
-@description('Percentages of the amount that notify (80, 100).')
+@maxLength(5)
+@description('Percentages of the amount that notify (80, 100); five at most.')
 param thresholds array
 
 @description('Addresses notified.')
@@ -29,15 +30,57 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
     timePeriod: {
       startDate: startDate
     }
-    notifications: toObject(thresholds, t => 'actual-${t}-percent', t => {
-      enabled: true
-      operator: 'GreaterThanOrEqualTo'
-      threshold: t
-      thresholdType: 'Actual'
-      contactEmails: contactEmails
-      contactGroups: [
-        actionGroupId
-      ]
-    })
+    notifications: {
+      threshold1: {
+        enabled: length(thresholds) > 0
+        operator: 'GreaterThanOrEqualTo'
+        threshold: (length(thresholds) > 0) ? thresholds[0] : 100
+        thresholdType: 'Actual'
+        contactEmails: contactEmails
+        contactGroups: [
+          actionGroupId
+        ]
+      }
+      threshold2: {
+        enabled: length(thresholds) > 1
+        operator: 'GreaterThanOrEqualTo'
+        threshold: (length(thresholds) > 1) ? thresholds[1] : 100
+        thresholdType: 'Actual'
+        contactEmails: contactEmails
+        contactGroups: [
+          actionGroupId
+        ]
+      }
+      threshold3: {
+        enabled: length(thresholds) > 2
+        operator: 'GreaterThanOrEqualTo'
+        threshold: (length(thresholds) > 2) ? thresholds[2] : 100
+        thresholdType: 'Actual'
+        contactEmails: contactEmails
+        contactGroups: [
+          actionGroupId
+        ]
+      }
+      threshold4: {
+        enabled: length(thresholds) > 3
+        operator: 'GreaterThanOrEqualTo'
+        threshold: (length(thresholds) > 3) ? thresholds[3] : 100
+        thresholdType: 'Actual'
+        contactEmails: contactEmails
+        contactGroups: [
+          actionGroupId
+        ]
+      }
+      threshold5: {
+        enabled: length(thresholds) > 4
+        operator: 'GreaterThanOrEqualTo'
+        threshold: (length(thresholds) > 4) ? thresholds[4] : 100
+        thresholdType: 'Actual'
+        contactEmails: contactEmails
+        contactGroups: [
+          actionGroupId
+        ]
+      }
+    }
   }
 }

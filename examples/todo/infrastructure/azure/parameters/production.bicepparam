@@ -27,7 +27,7 @@ param samplingPercentage = 10
 
 param aksSkuTier = 'Standard'
 
-param aksNodeVmSize = 'Standard_D4s_v5'
+param aksNodeVmSize = 'Standard_D4ds_v5'
 
 param aksMinNodes = 3
 

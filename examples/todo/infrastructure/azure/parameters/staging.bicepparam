@@ -27,7 +27,7 @@ param samplingPercentage = 100
 
 param aksSkuTier = 'Free'
 
-param aksNodeVmSize = 'Standard_D2s_v5'
+param aksNodeVmSize = 'Standard_D2ds_v5'
 
 param aksMinNodes = 1
 
