@@ -227,16 +227,22 @@ function printValue(v: HclValue, indent: number): string {
 
 /** Attribute lines at `indent`, with `=` aligned within runs of single-line values. */
 function printAttributes(attrs: readonly { name: string; value: HclValue }[], indent: number): string {
-  const printed = attrs.map((a) => ({ name: a.name, text: printValue(a.value, indent) }));
+  // A heredoc's body is template text, not nested syntax: tofu fmt aligns its opening line with
+  // the attributes around it, as if it were a single-line value.
+  const printed = attrs.map((a) => ({
+    name: a.name,
+    text: printValue(a.value, indent),
+    heredoc: a.value instanceof Heredoc,
+  }));
   const out: string[] = [];
-  let run: { name: string; text: string }[] = [];
+  let run: { name: string; text: string; heredoc: boolean }[] = [];
   const flush = () => {
     const width = Math.max(...run.map((r) => r.name.length));
     for (const r of run) out.push(`${pad(indent)}${r.name.padEnd(width)} = ${r.text}`);
     run = [];
   };
   for (const p of printed) {
-    if (p.text.includes("\n")) {
+    if (p.text.includes("\n") && !p.heredoc) {
       if (run.length) flush();
       out.push(`${pad(indent)}${p.name} = ${p.text}`);
     } else run.push(p);
