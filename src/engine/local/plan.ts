@@ -137,7 +137,7 @@ export function planDeploy(
     statics,
     ...(current.release ? { replaces: current.release } : {}),
     retire,
-    crashWatchMs: opts.crashWatchMs ?? 1500,
+    crashWatchMs: opts.crashWatchMs ?? 1000,
   };
 }
 

@@ -588,6 +588,13 @@ export class Supervisor {
     updateRelease(this.paths, releaseId, { status: "deploying" });
     this.persist();
     const started: Instance[] = [];
+    const t0 = Date.now();
+    const progress = emit;
+    // Every step also goes to the supervisor's log, with the time since the rollout began.
+    emit = (e) => {
+      this.log(`${kind} ${releaseId} +${((Date.now() - t0) / 1000).toFixed(2)}s: ${e.message}`);
+      progress(e);
+    };
     const fail = async (reason: string, logs: string[] = []): Promise<RolloutEvent> => {
       await Promise.all(started.map((i) => i.stop(0, 5000)));
       this.instances = this.instances.filter((i) => !started.includes(i));
@@ -777,7 +784,7 @@ export class Supervisor {
             ...(r.status === "deploying" ? { reason: "interrupted" } : {}),
           });
       this.persist();
-      this.log(`${kind} of ${releaseId} done`);
+      this.log(`${kind} of ${releaseId} done in ${((Date.now() - t0) / 1000).toFixed(2)}s`);
       return { type: "done", message: `${releaseId} is serving` };
     } catch (e) {
       return await fail((e as Error).message);
