@@ -156,11 +156,12 @@ describe("kubernetes target: validators", () => {
     if (!haveTool(t, "helm")) return;
     const chart = join(REPO_ROOT, "examples", "todo", "deploy", "kubernetes", "chart");
     const values = [join(chart, "values-production.yaml")];
-    for (const set of [
+    const wrong: Record<string, string>[] = [
       { "services.backend.replicas": "two" },
       { "services.backend.replica": "2" },
       { "global.imageTag": "" },
-    ]) {
+    ];
+    for (const set of wrong) {
       await assert.rejects(
         helmTemplate(chart, { namespace: "production", valuesFiles: values, set }),
         /schema/,

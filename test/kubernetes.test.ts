@@ -262,6 +262,24 @@ redis:
     }
   });
 
+  it("rejects names whose objects would collide with generated ones", () => {
+    const spec = MINIMAL("ci: { repository: acme/shop }\n")
+      .replace(
+        "services:\n",
+        "services:\n  postgres-db: { image: nginx:1.27.3, port: 8080, health: /, scale: 2 }\n",
+      )
+      .replace("  db: { version: 16 }", "  db: { version: 16, hosting: cluster }");
+    assert.deepEqual(
+      kubernetesTarget
+        .check(specOf(spec).project, exampleContext("todo"))
+        .map((p) => `${p.path}: ${p.message}`),
+      [
+        "services.postgres-db: two objects would be the Service postgres-db (chart template postgres-db-service.yaml)",
+        "services.postgres-db: two objects would be the NetworkPolicy postgres-db (chart template postgres-db-networkpolicy.yaml)",
+      ],
+    );
+  });
+
   it("--check exits 1 and names the files that differ, then 0 once written", async () => {
     const { dir, cleanup } = gitTempDir({ "gantry.yaml": MINIMAL("ci: { repository: acme/shop }\n") });
     try {

@@ -124,7 +124,36 @@ function check(project: ProjectModel): TargetProblem[] {
       }
     }
   }
+  problems.push(...collisions(project));
   return problems;
+}
+
+/** Two spec entries that would give objects of the same kind and name (a service called `postgres-db` next to postgres `db`). */
+function collisions(project: ProjectModel): TargetProblem[] {
+  const out: TargetProblem[] = [];
+  const app = project.environments[0];
+  if (!app) return out;
+  const values = buildValues(app);
+  const seen = new Map<string, string>();
+  for (const [file, list] of Object.entries(objectsByTemplate(values, app.environment.namespace))) {
+    for (const o of list) {
+      const id = `${o.kind} ${o.metadata.name}`;
+      const before = seen.get(id);
+      if (before === undefined) {
+        seen.set(id, file);
+        continue;
+      }
+      const owner = [file, before]
+        .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
+        .find((s) => s !== undefined);
+      out.push({
+        path: owner ? `services.${owner}` : "services",
+        message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
+        hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
+      });
+    }
+  }
+  return out;
 }
 
 /** The values of every environment, in spec order. */

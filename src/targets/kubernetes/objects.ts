@@ -468,7 +468,8 @@ export function subscriptions(v: ChartValues, ns: string, name: string, s: Servi
   return s.subscriptions.map((sub) => ({
     apiVersion: "dapr.io/v2alpha1",
     kind: "Subscription",
-    metadata: meta(v, ns, sub.name, "events"),
+    // Labelled with the service: `<service>-<topic>` can be longer than a label value may be.
+    metadata: { name: sub.name, namespace: ns, labels: labels(v.global.app, name, "events") },
     spec: {
       topic: sub.topic,
       routes: { default: sub.route },
@@ -710,31 +711,34 @@ export function prometheusRule(v: ChartValues, ns: string): K8sObject[] {
 /** Every chart template file (without `.yaml`) → the objects it gives for these values. */
 export function objectsByTemplate(v: ChartValues, ns: string): Record<string, K8sObject[]> {
   const out: Record<string, K8sObject[]> = {};
+  // Two entries can name the same template (a service `postgres-db` and postgres `db`): keep both
+  // lists, so that check() finds the clash instead of an object silently going missing.
+  const add = (file: string, list: K8sObject[]) => (out[file] = [...(out[file] ?? []), ...list]);
   for (const name of Object.keys(v.services).sort()) {
     const w = v.services[name]!;
-    out[`${name}-configmap`] = configMap(v, ns, name, w);
+    add(`${name}-configmap`, configMap(v, ns, name, w));
     if (w.type === "job") {
-      out[`${name}-cronjob`] = cronJob(v, ns, name, w);
+      add(`${name}-cronjob`, cronJob(v, ns, name, w));
     } else {
-      out[`${name}-deployment`] = deployment(v, ns, name, w);
-      out[`${name}-service`] = service(v, ns, name, w);
-      out[`${name}-ingress`] = ingress(v, ns, name, w);
-      out[`${name}-hpa`] = hpa(v, ns, name, w);
-      out[`${name}-pdb`] = pdb(v, ns, name, w);
-      out[`${name}-servicemonitor`] = serviceMonitor(v, ns, name, w);
-      out[`${name}-migrations-job`] = migrationsJob(v, ns, name, w);
-      out[`${name}-subscriptions`] = subscriptions(v, ns, name, w);
+      add(`${name}-deployment`, deployment(v, ns, name, w));
+      add(`${name}-service`, service(v, ns, name, w));
+      add(`${name}-ingress`, ingress(v, ns, name, w));
+      add(`${name}-hpa`, hpa(v, ns, name, w));
+      add(`${name}-pdb`, pdb(v, ns, name, w));
+      add(`${name}-servicemonitor`, serviceMonitor(v, ns, name, w));
+      add(`${name}-migrations-job`, migrationsJob(v, ns, name, w));
+      add(`${name}-subscriptions`, subscriptions(v, ns, name, w));
     }
-    out[`${name}-networkpolicy`] = networkPolicy(v, ns, name, w);
+    add(`${name}-networkpolicy`, networkPolicy(v, ns, name, w));
   }
   for (const name of Object.keys(v.datastores).sort()) {
     const d = v.datastores[name]!;
-    out[`${name}-statefulset`] = statefulSet(v, ns, name, d);
-    out[`${name}-service`] = dataStoreService(v, ns, name, d);
-    out[`${name}-networkpolicy`] = dataStoreNetworkPolicy(v, ns, name, d);
+    add(`${name}-statefulset`, statefulSet(v, ns, name, d));
+    add(`${name}-service`, dataStoreService(v, ns, name, d));
+    add(`${name}-networkpolicy`, dataStoreNetworkPolicy(v, ns, name, d));
   }
-  for (const key of Object.keys(v.dapr).sort()) out[`dapr-${key}`] = daprComponent(v, ns, key, v.dapr[key]!);
-  out["networkpolicy-default-deny"] = defaultDeny(v, ns);
-  out.prometheusrule = prometheusRule(v, ns);
+  for (const key of Object.keys(v.dapr).sort()) add(`dapr-${key}`, daprComponent(v, ns, key, v.dapr[key]!));
+  add("networkpolicy-default-deny", defaultDeny(v, ns));
+  add("prometheusrule", prometheusRule(v, ns));
   return out;
 }

@@ -540,7 +540,10 @@ export function subscriptionsTemplate(name: string): string {
 apiVersion: dapr.io/v2alpha1
 kind: Subscription
 metadata:
-  {{- include "gantry.metadata" (dict "root" $ "name" .name "component" "events") | nindent 2 }}
+  name: {{ .name }}
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "gantry.labels" (dict "app" $.Values.global.app "name" $name "component" "events") | nindent 4 }}
 spec:
   topic: {{ .topic }}
   routes:
