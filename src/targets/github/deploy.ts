@@ -6,6 +6,7 @@
 // failed smoke test rolls back automatically; a notification reports the result.
 import type { AppModel, JobModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { BUILD_WORKFLOW } from "./build.js";
+import { setupStack } from "./pr-checks.js";
 import {
   envName,
   environmentUrl,
@@ -112,10 +113,8 @@ function helmDeploySteps(p: Pipeline, env: AppModel): Step[] {
 /** Builds a static frontend with its environment's settings. */
 export function staticBuildSteps(p: Pipeline, s: StaticModel): Step[] {
   const dir = repoPath(p.specDir, s.static);
-  const steps: Step[] = [
-    action(`Set up Node.js for ${s.name}`, "actions/setup-node", { "node-version": s.ci.version ?? "20" }),
-  ];
   const install = s.install ?? s.ci.install;
+  const steps: Step[] = setupStack({ ...s.ci, stack: "node", ...(install ? { install } : {}) }, dir);
   if (install) steps.push(run(`Install ${s.name}`, install, { "working-directory": dir }));
   if (s.build) steps.push(run(`Build ${s.name}`, s.build, { "working-directory": dir, env: s.env }));
   return steps;

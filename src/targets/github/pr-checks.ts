@@ -28,14 +28,50 @@ function testGroups(p: Pipeline): TestGroup[] {
   return groups.filter((g) => g.ci.install || g.ci.lint || g.ci.typecheck || g.ci.test || g.build);
 }
 
-export function setupStack(ci: CiModel): Step[] {
+/**
+ * The toolchain of a stack, with the package cache only where the install command proves the lock
+ * file exists (`npm ci` needs package-lock.json; `pip install -r` names its requirements).
+ */
+export function setupStack(ci: CiModel, dir: string): Step[] {
+  const install = ci.install ?? "";
   switch (ci.stack) {
     case "node":
-      return [action("Set up Node.js", "actions/setup-node", { "node-version": ci.version ?? "20" })];
-    case "python":
-      return [action("Set up Python", "actions/setup-python", { "python-version": ci.version ?? "3.12" })];
+      return [
+        action(
+          "Set up Node.js",
+          "actions/setup-node",
+          /^npm ci\b/.test(install)
+            ? {
+                "node-version": ci.version ?? "20",
+                cache: "npm",
+                "cache-dependency-path": `${dir}/package-lock.json`,
+              }
+            : { "node-version": ci.version ?? "20", "package-manager-cache": false },
+        ),
+      ];
+    case "python": {
+      const reqs = [...install.matchAll(/(?:^|\s)-r\s+(\S+)/g)].map((m) => `${dir}/${m[1]!}`);
+      return [
+        action(
+          "Set up Python",
+          "actions/setup-python",
+          reqs.length
+            ? {
+                "python-version": ci.version ?? "3.12",
+                cache: "pip",
+                "cache-dependency-path": reqs.join("\n"),
+              }
+            : { "python-version": ci.version ?? "3.12" },
+        ),
+      ];
+    }
     case "go":
-      return [action("Set up Go", "actions/setup-go", { "go-version": ci.version ?? "stable" })];
+      return [
+        action("Set up Go", "actions/setup-go", {
+          "go-version": ci.version ?? "stable",
+          "cache-dependency-path": `${dir}/go.sum`,
+        }),
+      ];
     default:
       // Java, .NET and Ruby come preinstalled on GitHub's Ubuntu runners.
       return [];
@@ -43,7 +79,7 @@ export function setupStack(ci: CiModel): Step[] {
 }
 
 function testJob(g: TestGroup): Job {
-  const steps: Step[] = [checkout(), ...setupStack(g.ci)];
+  const steps: Step[] = [checkout(), ...setupStack(g.ci, g.dir)];
   if (g.ci.install) steps.push(run("Install dependencies", g.ci.install));
   if (g.ci.lint) steps.push(run("Lint", g.ci.lint));
   if (g.ci.typecheck) steps.push(run("Type-check", g.ci.typecheck));
@@ -73,7 +109,10 @@ function driftJob(p: Pipeline): Job {
     "timeout-minutes": 10,
     steps: [
       checkout(),
-      action("Set up Node.js", "actions/setup-node", { "node-version": "20" }),
+      action("Set up Node.js", "actions/setup-node", {
+        "node-version": "20",
+        "package-manager-cache": false,
+      }),
       run("Compare with gantry synth", lines, { env: { SPEC_DIR: p.specDir } }),
     ],
   };
