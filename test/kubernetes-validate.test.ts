@@ -14,6 +14,7 @@ import { helmLint, helmTemplate } from "../src/validate/helm.js";
 import { kubeconform } from "../src/validate/kubeconform.js";
 import { findTool } from "../src/validate/tools.js";
 import { writeTree } from "../src/output/writer.js";
+import { exec } from "../src/util/exec.js";
 import { loadSpec } from "../src/spec/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
@@ -173,6 +174,22 @@ describe("kubernetes target: validators", () => {
       valuesFiles: values,
       set: { "global.imageTag": "sha-1a2b3c4" },
     });
+  });
+
+  it("cluster-bootstrap/install.sh is valid bash", async () => {
+    for (const name of EXAMPLES) {
+      const script = join(
+        REPO_ROOT,
+        "examples",
+        name,
+        "deploy",
+        "kubernetes",
+        "cluster-bootstrap",
+        "install.sh",
+      );
+      const r = await exec("bash", ["-n", script]);
+      assert.equal(r.code, 0, `${script}: ${r.stderr}`);
+    }
   });
 
   for (const { name, dir: dirOf, envs } of cases) {

@@ -8,8 +8,19 @@ import { DAPR_CONFIG, type ChartValues, type Resources } from "./values.js";
 import { labels, type K8sObject } from "./objects.js";
 import type { KubernetesSettings } from "./settings.js";
 
-/** The platform charts and the versions Gantry pins (bump them here, in one place). */
+/**
+ * The platform charts and the versions Gantry pins (bump them here, in one place), in install order:
+ * kube-prometheus-stack first, as the others create ServiceMonitors, whose CRD it brings.
+ */
 export const PLATFORM_CHARTS = [
+  {
+    release: "kube-prometheus-stack",
+    repo: "prometheus-community",
+    url: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    version: "72.6.2",
+    namespace: "monitoring",
+  },
   {
     release: "ingress-nginx",
     repo: "ingress-nginx",
@@ -33,14 +44,6 @@ export const PLATFORM_CHARTS = [
     chart: "dapr",
     version: "1.15.5",
     namespace: "dapr-system",
-  },
-  {
-    release: "kube-prometheus-stack",
-    repo: "prometheus-community",
-    url: "https://prometheus-community.github.io/helm-charts",
-    chart: "kube-prometheus-stack",
-    version: "72.6.2",
-    namespace: "monitoring",
   },
   {
     release: "loki",

@@ -149,7 +149,7 @@ export function notes(app: AppModel): string {
     "Roll back:",
     "  helm -n {{ .Release.Namespace }} history {{ .Release.Name }}",
     "  helm -n {{ .Release.Namespace }} rollback {{ .Release.Name }} <REVISION>",
-    `The Secret {{ .Values.global.secretName }} must exist in the namespace: see docs/targets/kubernetes.md of ${app.name}.`,
+    `The Secret {{ .Values.global.secretName }} must exist in the namespace: deploy/kubernetes/README.md of ${app.name} lists its keys.`,
     "",
   ].join("\n");
 }

@@ -5,14 +5,17 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Helm repositories
+helm repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update
 helm repo add ingress-nginx https://kubernetes.github.io/ingress-nginx --force-update
 helm repo add jetstack https://charts.jetstack.io --force-update
 helm repo add dapr https://dapr.github.io/helm-charts --force-update
-helm repo add prometheus-community https://prometheus-community.github.io/helm-charts --force-update
 helm repo add grafana https://grafana.github.io/helm-charts --force-update
 helm repo update
 
 # Platform charts, pinned
+helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack --version 72.6.2 \
+  --namespace monitoring --create-namespace \
+  --values "$here/values/kube-prometheus-stack.yaml" --wait --timeout 10m
 helm upgrade --install ingress-nginx ingress-nginx/ingress-nginx --version 4.12.1 \
   --namespace ingress-nginx --create-namespace \
   --values "$here/values/ingress-nginx.yaml" --wait --timeout 10m
@@ -22,9 +25,6 @@ helm upgrade --install cert-manager jetstack/cert-manager --version v1.17.2 \
 helm upgrade --install dapr dapr/dapr --version 1.15.5 \
   --namespace dapr-system --create-namespace \
   --values "$here/values/dapr.yaml" --wait --timeout 10m
-helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack --version 72.6.2 \
-  --namespace monitoring --create-namespace \
-  --values "$here/values/kube-prometheus-stack.yaml" --wait --timeout 10m
 helm upgrade --install loki grafana/loki --version 6.29.0 \
   --namespace monitoring --create-namespace \
   --values "$here/values/loki.yaml" --wait --timeout 10m
