@@ -355,11 +355,17 @@ function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
         "Per Redis cache: version, node type, replicas (1 or more for failover), days of snapshots and the eviction policy.",
     };
   }
-  if (shape.app.ci.repository)
+  if (shape.app.ci.repository) {
     vars.create_github_oidc_provider = {
       type: "bool",
       description: "Create the account's GitHub OIDC provider (one per account).",
     };
+    vars.state_bucket = {
+      type: "string",
+      description:
+        "Bucket of the Terraform state (as in environments/<env>.s3.tfbackend); the deploy role may read this environment's outputs from it.",
+    };
+  }
   return vars;
 }
 
@@ -401,6 +407,7 @@ function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
     { name: "log_retention_days", value: cloudWatchRetention(e.monitoring.log_retention_days) },
     { name: "dns_zone", value: shape.hasDomains ? dnsZone(e) : undefined },
     { name: "create_github_oidc_provider", value: e.ci.repository ? index === 0 : undefined },
+    { name: "state_bucket", value: e.ci.repository ? stateBucket(e) : undefined },
     { name: "tags", value: sortedRecord(e.tags) },
   ];
   if (shape.services.length) {
@@ -925,6 +932,8 @@ function rootMain(shape: AwsShape): HclFile {
         github_repo: app.ci.repository.split("/")[1] ?? app.ci.repository,
         branch: app.ci.default_branch,
         github_environment: expr("var.environment"),
+        state_bucket: expr("var.state_bucket"),
+        state_key: tmpl("${var.project}/${var.environment}/terraform.tfstate"),
         create_oidc_provider: expr("var.create_github_oidc_provider"),
         ecr_repository_arns: shape.built.length ? expr("values(module.registry.repository_arns)") : [],
         cluster_arn: shape.services.length || shape.jobs.length ? expr("module.cluster.cluster_arn") : "",

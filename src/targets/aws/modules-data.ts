@@ -629,6 +629,11 @@ export function ciModule(): ModuleSpec {
         description: "Static site buckets the pipeline uploads to.",
         default: [],
       },
+      state_bucket: {
+        type: "string",
+        description: "Bucket of the Terraform state (the pipeline reads the outputs).",
+      },
+      state_key: { type: "string", description: "Key of this environment's state object." },
       distribution_arns: {
         type: "list(string)",
         description: "CloudFront distributions the pipeline invalidates.",
@@ -704,6 +709,16 @@ export function ciModule(): ModuleSpec {
             actions: ["ecs:DescribeServices", "ecs:UpdateService", "ecs:RunTask", "ecs:DescribeTasks"],
             resources: ["*"],
             condition: nested({ test: "ArnEquals", variable: "ecs:cluster", values: [v("cluster_arn")] }),
+          }),
+          nested({
+            sid: "ListState",
+            actions: ["s3:ListBucket"],
+            resources: [tmpl("arn:aws:s3:::${var.state_bucket}")],
+          }),
+          nested({
+            sid: "ReadStateOutputs",
+            actions: ["s3:GetObject"],
+            resources: [tmpl("arn:aws:s3:::${var.state_bucket}/${var.state_key}")],
           }),
           nested({
             sid: "PassTaskRoles",

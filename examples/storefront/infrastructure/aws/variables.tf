@@ -172,3 +172,8 @@ variable "create_github_oidc_provider" {
   description = "Create the account's GitHub OIDC provider (one per account)."
   type        = bool
 }
+
+variable "state_bucket" {
+  description = "Bucket of the Terraform state (as in environments/<env>.s3.tfbackend); the deploy role may read this environment's outputs from it."
+  type        = string
+}

@@ -476,6 +476,8 @@ module "ci" {
   github_repo          = "todo"
   branch               = "main"
   github_environment   = var.environment
+  state_bucket         = var.state_bucket
+  state_key            = "${var.project}/${var.environment}/terraform.tfstate"
   create_oidc_provider = var.create_github_oidc_provider
   ecr_repository_arns  = values(module.registry.repository_arns)
   cluster_arn          = module.cluster.cluster_arn

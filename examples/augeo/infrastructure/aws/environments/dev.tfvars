@@ -9,6 +9,7 @@ deletion_protection         = false
 log_retention_days          = 7
 dns_zone                    = "augeo.app"
 create_github_oidc_provider = true
+state_bucket                = "augeo-terraform-state"
 tags = {
   CostCenter  = "engineering"
   Environment = "dev"

@@ -9,6 +9,7 @@ deletion_protection         = true
 log_retention_days          = 90
 dns_zone                    = "augeo.app"
 create_github_oidc_provider = false
+state_bucket                = "augeo-terraform-state"
 tags = {
   CostCenter  = "engineering"
   Environment = "production"

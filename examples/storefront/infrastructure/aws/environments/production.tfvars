@@ -10,6 +10,7 @@ deletion_protection         = true
 log_retention_days          = 90
 dns_zone                    = "shop.example.com"
 create_github_oidc_provider = false
+state_bucket                = "storefront-terraform-state-123456789012"
 tags = {
   CostCenter  = "retail"
   Environment = "production"

@@ -10,6 +10,7 @@ deletion_protection         = false
 log_retention_days          = 30
 dns_zone                    = "shop.example.com"
 create_github_oidc_provider = true
+state_bucket                = "storefront-terraform-state-123456789012"
 tags = {
   CostCenter  = "retail"
   Environment = "staging"

@@ -9,6 +9,7 @@ deletion_protection         = true
 log_retention_days          = 30
 dns_zone                    = "example.com"
 create_github_oidc_provider = false
+state_bucket                = "todo-terraform-state"
 tags = {
   Environment = "production"
   ManagedBy   = "gantry"

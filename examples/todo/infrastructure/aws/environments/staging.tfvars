@@ -9,6 +9,7 @@ deletion_protection         = false
 log_retention_days          = 30
 dns_zone                    = "example.com"
 create_github_oidc_provider = true
+state_bucket                = "todo-terraform-state"
 tags = {
   Environment = "staging"
   ManagedBy   = "gantry"

@@ -56,6 +56,16 @@ variable "site_bucket_arns" {
   default     = []
 }
 
+variable "state_bucket" {
+  description = "Bucket of the Terraform state (the pipeline reads the outputs)."
+  type        = string
+}
+
+variable "state_key" {
+  description = "Key of this environment's state object."
+  type        = string
+}
+
 variable "distribution_arns" {
   description = "CloudFront distributions the pipeline invalidates."
   type        = list(string)

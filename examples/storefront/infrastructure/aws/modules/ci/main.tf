@@ -88,6 +88,18 @@ data "aws_iam_policy_document" "deploy" {
   }
 
   statement {
+    sid       = "ListState"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:aws:s3:::${var.state_bucket}"]
+  }
+
+  statement {
+    sid       = "ReadStateOutputs"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::${var.state_bucket}/${var.state_key}"]
+  }
+
+  statement {
     sid       = "PassTaskRoles"
     actions   = ["iam:PassRole"]
     resources = var.pass_role_arns
