@@ -1,0 +1,192 @@
+// The proxy with in-process backends: round-robin over ready instances, 503 without one, a GET retried
+// on another instance when one refuses connections, in-flight counting for drains, the atomic table
+// switch, and static files with the SPA fallback and no way out of the site's directory.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
+import { buildRoutes } from "../src/engine/local/routing.js";
+import { freePort } from "../src/engine/local/supervisor.js";
+import { loadExample, tempDir } from "./helpers.js";
+
+function backendServer(name: string, delayMs = 0): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "application/json", "x-backend": name });
+        res.end(
+          JSON.stringify({
+            name,
+            url: req.url,
+            method: req.method,
+            body,
+            host: req.headers.host,
+            fwd: req.headers["x-forwarded-host"],
+          }),
+        );
+      }, delayMs);
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port })),
+  );
+}
+
+/** A request with a chosen Host header (fetch does not allow setting it). */
+function request(
+  url: string,
+  opts: { method?: string; body?: string; host?: string } = {},
+): Promise<{ status: number; backend: string | undefined; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: opts.method ?? "GET", headers: opts.host ? { host: opts.host } : {} },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            backend: res.headers["x-backend"] as string | undefined,
+            text,
+          }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+describe("proxy", () => {
+  const proxy = new Proxy();
+  let base = "";
+  const servers: http.Server[] = [];
+  let a: Backend;
+  let b: Backend;
+  let site: { dir: string; cleanup: () => void };
+  let table: ProxyTable;
+
+  before(async () => {
+    const sa = await backendServer("a");
+    const sb = await backendServer("b", 300);
+    servers.push(sa.server, sb.server);
+    a = { id: "api-1", port: sa.port, ready: true, inflight: 0 };
+    b = { id: "api-2", port: sb.port, ready: true, inflight: 0 };
+    site = tempDir({
+      "index.html": "<!doctype html><p>home</p>",
+      "app.js": "console.log(1)",
+      "docs/index.html": "docs",
+    });
+    const model = loadExample("hello", "dev").project.environments[0]!;
+    table = {
+      release: "v1",
+      routes: buildRoutes(model),
+      backends: { api: [a, b] },
+      statics: { web: { root: site.dir, spa: true, prefix: "/" } },
+    };
+    proxy.setTable(table);
+    base = `http://127.0.0.1:${await proxy.listen(0)}`;
+  });
+
+  after(async () => {
+    await proxy.close();
+    for (const s of servers) s.close();
+    site.cleanup();
+  });
+
+  it("round-robins over ready instances and forwards method, path, body and host", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await request(`${base}/api/notes?x=1`, {
+        method: "POST",
+        body: "hello",
+        host: "hello.localhost",
+      });
+      const j = JSON.parse(res.text) as {
+        name: string;
+        url: string;
+        method: string;
+        body: string;
+        fwd: string;
+      };
+      assert.deepEqual(
+        [j.url, j.method, j.body, j.fwd],
+        ["/api/notes?x=1", "POST", "hello", "hello.localhost"],
+      );
+      names.push(j.name);
+    }
+    assert.deepEqual(names.sort(), ["a", "a", "b", "b"]);
+  });
+
+  it("skips instances that are not ready, and answers 503 when none is", async () => {
+    b.ready = false;
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${base}/api/x`)).headers.get("x-backend"), "a");
+    a.ready = false;
+    const res = await fetch(`${base}/api/x`);
+    assert.equal(res.status, 503);
+    assert.equal(await res.text(), "gantry: no ready instance of api\n");
+    a.ready = true;
+    b.ready = true;
+  });
+
+  it("retries a GET on another instance when one refuses the connection", async () => {
+    const dead: Backend = { id: "api-dead", port: await freePort(), ready: true, inflight: 0 };
+    proxy.setTable({ ...table, backends: { api: [dead, a] } });
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${base}/api/y`);
+      assert.equal(res.status, 200);
+    }
+    const post = await fetch(`${base}/api/y`, { method: "POST", body: "{}" });
+    assert.ok(post.status === 200 || post.status === 502);
+    assert.equal(dead.inflight, 0);
+    proxy.setTable(table);
+  });
+
+  it("counts in-flight requests per instance, for drains", async () => {
+    proxy.setTable({ ...table, backends: { api: [b] } });
+    const pending = fetch(`${base}/api/slow`);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(b.inflight, 1);
+    // The switch is one assignment: new requests go to the new table while the old one finishes.
+    proxy.setTable({ ...table, backends: { api: [a] } });
+    assert.equal((await fetch(`${base}/api/fast`)).headers.get("x-backend"), "a");
+    assert.equal((await pending).headers.get("x-backend"), "b");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(b.inflight, 0);
+    proxy.setTable(table);
+  });
+
+  it("serves static files, with the SPA fallback and directory indexes", async () => {
+    const js = await fetch(`${base}/app.js`);
+    assert.equal(js.status, 200);
+    assert.equal(js.headers.get("content-type"), "text/javascript; charset=utf-8");
+    assert.equal(await js.text(), "console.log(1)");
+    assert.equal(await (await fetch(`${base}/notes/42`)).text(), "<!doctype html><p>home</p>");
+    assert.equal(await (await fetch(`${base}/docs/`)).text(), "docs");
+    assert.equal((await fetch(`${base}/missing.png`)).status, 404);
+    assert.equal((await fetch(`${base}/app.js`, { method: "POST" })).status, 405);
+  });
+
+  it("never serves a file outside the site's directory", async () => {
+    for (const path of ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd"]) {
+      const res = await fetch(`${base}${path}`);
+      assert.ok(!(await res.text()).includes("root:"), path);
+    }
+  });
+
+  it("routes <service>.localhost and answers 404 where nothing matches", async () => {
+    const res = await request(`${base}/anything`, { host: "api.localhost" });
+    assert.ok(res.backend === "a" || res.backend === "b");
+    const web = await request(`${base}/api/notes`, { host: "web.localhost" });
+    assert.equal(web.backend, undefined);
+    assert.equal(web.text, "<!doctype html><p>home</p>");
+    proxy.setTable({ ...table, routes: table.routes.filter((r) => r.service !== "web") });
+    const none = await fetch(`${base}/nothing-here`);
+    assert.equal(none.status, 404);
+    proxy.setTable(table);
+  });
+});
