@@ -262,7 +262,9 @@ describe("github target: pipelines", () => {
     const azure = specWorkflows(SPEC, "azure")["pr-checks.yml"]!.jobs["bicep"]!;
     assert.ok(azure.steps.some((s) => s.run?.includes("az bicep build")));
     assert.ok(azure.steps.some((s) => s.run?.includes("az deployment sub what-if")));
-    assert.ok(azure.steps.some((s) => s.uses?.startsWith("peter-evans/create-or-update-comment@")));
+    const comment = azure.steps.find((s) => s.uses?.startsWith("actions/github-script@"))!;
+    assert.match(String(comment.with?.script), /updateComment/);
+    assert.equal(comment.env?.REPORT, "${{ runner.temp }}/iac-report.md");
     const aws = specWorkflows(SPEC, "aws")["pr-checks.yml"]!.jobs["opentofu"]!;
     for (const cmd of ["fmt -check", " validate", " plan "])
       assert.ok(

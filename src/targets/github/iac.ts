@@ -65,12 +65,29 @@ function helmJob(p: Pipeline): Job {
   };
 }
 
+/**
+ * Posts the report as one pull request comment, updated in place on every push (found by a hidden
+ * marker) instead of a new comment each time. The script reads the report path from env.
+ */
+const COMMENT_SCRIPT = [
+  'const fs = require("fs");',
+  'const marker = "<!-- gantry-iac-report -->";',
+  'const report = fs.existsSync(process.env.REPORT) ? fs.readFileSync(process.env.REPORT, "utf8") : "No report: an earlier step failed, see the job log.";',
+  "const body = `${marker}\\n${report}`;",
+  "const { owner, repo } = context.repo;",
+  "const issue_number = context.issue.number;",
+  "const comments = await github.paginate(github.rest.issues.listComments, { owner, repo, issue_number });",
+  'const previous = comments.find((c) => c.user?.type === "Bot" && c.body?.includes(marker));',
+  "if (previous) await github.rest.issues.updateComment({ owner, repo, comment_id: previous.id, body });",
+  "else await github.rest.issues.createComment({ owner, repo, issue_number, body });",
+].join("\n");
+
 function commentStep(): Step {
   return action(
     "Post the report on the pull request",
-    "peter-evans/create-or-update-comment",
-    { "issue-number": "${{ github.event.pull_request.number }}", "body-path": REPORT },
-    { if: `always() && ${SAME_REPO}` },
+    "actions/github-script",
+    { script: COMMENT_SCRIPT },
+    { if: `always() && ${SAME_REPO}`, env: { REPORT } },
   );
 }
 

@@ -10,6 +10,7 @@ export const PINS = {
   "actions/setup-python": { sha: "5fda3b95a4ea91299a34e894583c3862153e4b97", tag: "v7.0.0" },
   "actions/setup-go": { sha: "b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", tag: "v7.0.0" },
   "actions/upload-artifact": { sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", tag: "v7.0.0" },
+  "actions/github-script": { sha: "ed597411d8f924073f98dfc5c65a23a2325f34cd", tag: "v8.0.0" },
   "actions/download-artifact": { sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", tag: "v8.0.1" },
   "docker/setup-buildx-action": { sha: "37fe631027851001ddb9b187196cc803df7f5f0e", tag: "v4.3.0" },
   "docker/login-action": { sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", tag: "v4.1.0" },
@@ -28,7 +29,6 @@ export const PINS = {
   "gitleaks/gitleaks-action": { sha: "e0c47f4f8be36e29cdc102c57e68cb5cbf0e8d1e", tag: "v3.0.0" },
   "aquasecurity/trivy-action": { sha: "ed142fd0673e97e23eac54620cfb913e5ce36c25", tag: "v0.36.0" },
   "slackapi/slack-github-action": { sha: "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d", tag: "v4.0.0" },
-  "peter-evans/create-or-update-comment": { sha: "e8674b075228eee787fea43ef493e45ece1004c9", tag: "v5.0.0" },
 } as const satisfies Record<string, { sha: string; tag: string }>;
 
 export type ActionName = keyof typeof PINS;
