@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
-import { checkBicepFiles, BicepTypes } from "../src/validate/bicep-types.js";
+import { checkBicepFiles, BicepTypes, untaggedResources } from "../src/validate/bicep-types.js";
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import {
   call,
@@ -44,6 +44,8 @@ for (const ex of EXAMPLES) {
     const build = buildAzure(project(ex));
     assert.ok(Object.keys(build.bicep).length > 5);
     assert.deepEqual(checkBicepFiles(build.bicep), []);
+    // Tags on everything: every deployed resource whose type takes tags sets them.
+    assert.deepEqual(untaggedResources(build.bicep), []);
   });
 
   test(`azure: every Bicep and parameter file of ${ex} parses with the Bicep grammar`, async () => {
@@ -137,6 +139,28 @@ test("azure: the type check finds unknown, missing, read-only and disallowed pro
   assert.deepEqual(site, [
     "Microsoft.Web/sites@2024-04-01: properties.siteConfig.appSettings[0].valeu: unknown property",
   ]);
+});
+
+test("azure: the type check knows where a type can be deployed", () => {
+  const types = new BicepTypes();
+  const rg: BicepResource = {
+    symbol: "rg",
+    type: "Microsoft.Resources/resourceGroups",
+    apiVersion: "2024-11-01",
+    body: { name: "rg-x", location: "eastus" },
+  };
+  assert.deepEqual(types.checkResource(rg, "subscription"), []);
+  assert.deepEqual(types.checkResource(rg, "resourceGroup"), [
+    "Microsoft.Resources/resourceGroups@2024-11-01: cannot be deployed at resourceGroup scope",
+  ]);
+  const lock: BicepResource = {
+    symbol: "lock",
+    type: "Microsoft.Authorization/locks",
+    apiVersion: "2020-05-01",
+    body: { name: "l", properties: { level: "CanNotDelete" } },
+  };
+  assert.deepEqual(types.checkResource(lock, "resourceGroup"), []);
+  assert.deepEqual(types.checkResource({ ...lock, scope: ref("vault") }, "resourceGroup"), []);
 });
 
 test("azure: module calls are checked against the module's parameters", () => {
@@ -306,6 +330,15 @@ test("azure: App Services are hardened and their outputs named for the pipelines
   );
   assert.ok(tree["modules/resource-lock.bicep"]!.includes("level: 'CanNotDelete'"));
   assert.ok(tree["modules/storage.bicep"]!.includes("allowBlobPublicAccess: false"));
+  // The apps and their slots pull images from the environment's registry with their identities.
+  assert.match(
+    tree["main.bicep"]!,
+    /module registry 'modules\/container-registry\.bicep'[\s\S]*?principalIds: \[\n\s+apiApp\.outputs\.principalId\n\s+apiConfig\.enableSlot \? apiSlot\.outputs\.principalId : ''\n/,
+  );
+  assert.match(
+    tree["main.bicep"]!,
+    /module apiSlot 'modules\/app-service-slot\.bicep' = if \(apiConfig\.enableSlot\) \{/,
+  );
 });
 
 test("azure: todo runs on AKS with a registry and no App Service", () => {

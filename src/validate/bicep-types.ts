@@ -44,6 +44,8 @@ type Node =
   | { $type: string };
 
 const REQUIRED = 1;
+/** ScopeType bits of the type data. */
+const SCOPE = { tenant: 1, managementGroup: 2, subscription: 4, resourceGroup: 8, extension: 16 } as const;
 const READ_ONLY = 2;
 
 export class BicepTypes {
@@ -71,8 +73,24 @@ export class BicepTypes {
     return n;
   }
 
-  /** Problems of one resource declaration, each prefixed with the property path. */
-  checkResource(r: BicepResource): string[] {
+  /** Whether the resource type has a writable top-level `tags` property. */
+  takesTags(type: string, apiVersion: string): boolean {
+    const entry = this.index.get(`${type}@${apiVersion}`.toLowerCase());
+    if (!entry) return false;
+    const nodes = this.nodes(entry.file);
+    const rt = nodes[entry.index] as Extract<Node, { $type: "ResourceType" }> | undefined;
+    const body = rt ? nodes[Number(rt.body.$ref.replace("#/", ""))] : undefined;
+    if (!body || body.$type !== "ObjectType") return false;
+    const tags = (body as Extract<Node, { $type: "ObjectType" }>).properties.tags;
+    return !!tags && !(tags.flags & READ_ONLY);
+  }
+
+  /**
+   * Problems of one resource declaration, each prefixed with the property path. `fileScope` is the
+   * target scope of the file that declares it: a resource with a `scope:` is an extension resource,
+   * any other must be deployable at the file's scope.
+   */
+  checkResource(r: BicepResource, fileScope: BicepFile["targetScope"] = "resourceGroup"): string[] {
     const id = `${r.type}@${r.apiVersion}`;
     const entry = this.index.get(id.toLowerCase());
     if (!entry) return [`${id}: unknown resource type or API version`];
@@ -88,7 +106,14 @@ export class BicepTypes {
     const res = rt as Extract<Node, { $type: "ResourceType" }>;
     const problems: string[] = [];
     if (!r.existing && res.writableScopes === 0)
-      problems.push(`${id}: this type can only be read (existing), not deployed`);
+      problems.push("this type can only be read (existing), not deployed");
+    else if (!r.existing) {
+      const bit = r.scope !== undefined ? SCOPE.extension : SCOPE[fileScope ?? "resourceGroup"];
+      if ((res.writableScopes & bit) === 0)
+        problems.push(
+          `cannot be deployed ${r.scope !== undefined ? "as an extension resource (scope:)" : `at ${fileScope ?? "resourceGroup"} scope`}`,
+        );
+    }
     const check = (v: BicepValue, t: Node, path: string, existing: boolean): void => {
       // A `[for x in list: {...}]` value: its body is one item of the array, so it is checked as one.
       if (isExpr(v) && v.kind === "for" && t.$type === "ArrayType") {
@@ -267,7 +292,7 @@ export function checkBicepFiles(files: Record<string, BicepFile>, types = new Bi
   const problems: string[] = [];
   for (const [path, f] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
     for (const r of f.resources)
-      for (const p of types.checkResource(r)) problems.push(`${path}: ${r.symbol}: ${p}`);
+      for (const p of types.checkResource(r, f.targetScope)) problems.push(`${path}: ${r.symbol}: ${p}`);
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
     for (const m of f.modules) {
       const target = files[normalize(dir + m.path)];
@@ -285,4 +310,16 @@ function normalize(p: string): string {
     else if (s !== "." && s !== "") out.push(s);
   }
   return out.join("/");
+}
+
+/** Deployed resources whose type takes tags but that set none, as `file: symbol (type)`. */
+export function untaggedResources(files: Record<string, BicepFile>, types = new BicepTypes()): string[] {
+  const out: string[] = [];
+  for (const [path, f] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const r of f.resources) {
+      if (!r.existing && types.takesTags(r.type, r.apiVersion) && r.body.tags === undefined)
+        out.push(`${path}: ${r.symbol} (${r.type})`);
+    }
+  }
+  return out;
 }

@@ -291,6 +291,8 @@ export function buildAzure(project: ProjectModel): AzureBuild {
   const apps = compute === "appservice" ? serviceNames(project, isApp) : [];
   const statics = compute === "appservice" ? serviceNames(project, isStatic) : [];
   const principalIds: BicepValue[] = [];
+  /** Identities that pull images from the registry. */
+  const pullers: BicepValue[] = [];
   const outboundIps: BicepValue[] = [];
   const cnames: BicepValue[] = [];
   const txts: BicepValue[] = [];
@@ -570,32 +572,13 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       ),
       workspaceId: out("logAnalytics", "id"),
     });
-    mod(
-      "registry",
-      "container-registry",
-      "Container registry of the images; the cluster pulls with its kubelet identity.",
-      {
-        name: str`cr${appAlnum}${code}${suffix}`,
-        location,
-        tags,
-        skuName: P.add("registrySku", "string", "Registry SKU.", (m) =>
-          m.environment.tier === "production" ? "Standard" : "Basic",
-        ),
-        principalIds: [out("aks", "kubeletObjectId")],
-      },
-    );
+    pullers.push(out("aks", "kubeletObjectId"));
     principalIds.push(out("aks", "secretsProviderObjectId"));
     output(
       "aksClusterName",
       "string",
       "Name of the AKS cluster (az aks get-credentials).",
       out("aks", "name"),
-    );
-    output(
-      "acrLoginServer",
-      "string",
-      "Login server of the container registry.",
-      out("registry", "loginServer"),
     );
     for (const n of serviceNames(project, (s) => s.type !== "static")) {
       const s0 = envs.map((m) => m.services[n]).find(Boolean);
@@ -609,6 +592,30 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       }
     }
   }
+
+  // ---- registry -------------------------------------------------------------------------------------------
+  mod(
+    "registry",
+    "container-registry",
+    compute === "aks"
+      ? "Container registry of the images; the cluster pulls with its kubelet identity."
+      : "Container registry of the images; the apps (and slots) pull with their managed identities.",
+    {
+      name: str`cr${appAlnum}${code}${suffix}`,
+      location,
+      tags,
+      skuName: P.add("registrySku", "string", "Registry SKU.", (m) =>
+        m.environment.tier === "production" ? "Standard" : "Basic",
+      ),
+      principalIds: pullers,
+    },
+  );
+  output(
+    "acrLoginServer",
+    "string",
+    "Login server of the container registry the pipeline pushes images to.",
+    out("registry", "loginServer"),
+  );
 
   // ---- Key Vault ---------------------------------------------------------------------------------------
   mod("keyVault", "key-vault", "Key Vault of the environment's secrets.", {

@@ -742,7 +742,11 @@ const secretResource = (symbol: string, nameParam: string, value: BicepValue): B
   res(
     symbol,
     "keyVaultSecret",
-    { name: ref(nameParam), properties: { value, contentType: "text/plain", attributes: { enabled: true } } },
+    {
+      name: ref(nameParam),
+      tags,
+      properties: { value, contentType: "text/plain", attributes: { enabled: true } },
+    },
     { parent: "vault" },
   );
 
@@ -1732,45 +1736,48 @@ export function aksModule(): BicepFile {
 }
 
 export function containerRegistryModule(): BicepFile {
-  return file("Container registry for the images, pulled by the cluster's kubelet identity (AcrPull).", {
-    params: [
-      p("name", "string", "Name of the registry (globally unique, 5-50 letters and digits).", {
-        minLength: 5,
-        maxLength: 50,
-      }),
-      LOCATION,
-      TAGS,
-      p("skuName", "string", "Basic, Standard or Premium.", { allowed: ["Basic", "Standard", "Premium"] }),
-      p("principalIds", "array", "Identities given AcrPull."),
-      p("roleDefinitionId", "string", "Role granted to the identities.", { default: ROLES.acrPull }),
-    ],
-    vars: [],
-    resources: [
-      res("registry", "registry", {
-        name: ref("name"),
-        location,
-        tags,
-        sku: { name: ref("skuName") },
-        properties: { adminUserEnabled: false, publicNetworkAccess: "Enabled" },
-      }),
-      roleAssignments("acrPull", "registry", "roleDefinitionId"),
-    ],
-    modules: [],
-    outputs: [
-      {
-        name: "name",
-        type: "string",
-        description: "Name of the registry.",
-        value: member(ref("registry"), "name"),
-      },
-      {
-        name: "loginServer",
-        type: "string",
-        description: "Login server (<name>.azurecr.io).",
-        value: member(ref("registry"), "properties", "loginServer"),
-      },
-    ],
-  });
+  return file(
+    "Container registry for the images, pulled (AcrPull) by the cluster's kubelet identity or the apps' identities.",
+    {
+      params: [
+        p("name", "string", "Name of the registry (globally unique, 5-50 letters and digits).", {
+          minLength: 5,
+          maxLength: 50,
+        }),
+        LOCATION,
+        TAGS,
+        p("skuName", "string", "Basic, Standard or Premium.", { allowed: ["Basic", "Standard", "Premium"] }),
+        p("principalIds", "array", "Identities given AcrPull."),
+        p("roleDefinitionId", "string", "Role granted to the identities.", { default: ROLES.acrPull }),
+      ],
+      vars: [],
+      resources: [
+        res("registry", "registry", {
+          name: ref("name"),
+          location,
+          tags,
+          sku: { name: ref("skuName") },
+          properties: { adminUserEnabled: false, publicNetworkAccess: "Enabled" },
+        }),
+        roleAssignments("acrPull", "registry", "roleDefinitionId"),
+      ],
+      modules: [],
+      outputs: [
+        {
+          name: "name",
+          type: "string",
+          description: "Name of the registry.",
+          value: member(ref("registry"), "name"),
+        },
+        {
+          name: "loginServer",
+          type: "string",
+          description: "Login server (<name>.azurecr.io).",
+          value: member(ref("registry"), "properties", "loginServer"),
+        },
+      ],
+    },
+  );
 }
 
 export const MODULES = {

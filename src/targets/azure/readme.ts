@@ -37,7 +37,9 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     "- **Contributor**: creates the resource groups and resources;",
     "- **User Access Administrator** (or Role Based Access Control Administrator limited to the roles below): the",
     "  deployment grants the apps' managed identities `Key Vault Secrets User`" +
-      (facts.compute === "aks" ? " and the cluster's kubelet identity `AcrPull`" : "") +
+      (facts.compute === "aks"
+        ? " and the cluster's kubelet identity `AcrPull`"
+        : ", `AcrPull` on the registry") +
       (facts.appServices.length ? " and `Storage Blob Data Contributor` where they use a bucket" : "") +
       ";",
     "- to set secret values afterwards: **Key Vault Secrets Officer** on the environment's vault.",
@@ -144,12 +146,13 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     p(
       "## Releases on App Service",
       "",
-      "The pipeline deploys an image to the staging slot where the environment has one, waits for the health check",
-      "and swaps it into production; a swap back is the rollback:",
+      "The pipeline pushes images to the environment's registry (output `acrLoginServer`), deploys one to the staging",
+      "slot where the environment has one, waits for the health check and swaps it into production; a swap back is",
+      "the rollback:",
       "",
       "```sh",
       ...facts.appServices.flatMap((n) => [
-        `az webapp config container set --resource-group <rg> --name <${camel(n)}AppName> --slot staging --container-image-name <image>:sha-<short>`,
+        `az webapp config container set --resource-group <rg> --name <${camel(n)}AppName> --slot staging --container-image-name <acrLoginServer>/${n}:sha-<short>`,
         `az webapp deployment slot swap --resource-group <rg> --name <${camel(n)}AppName> --slot staging --target-slot production`,
       ]),
       "```",

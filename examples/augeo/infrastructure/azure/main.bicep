@@ -120,6 +120,9 @@ param staticWebAppLocation string
 @description('Settings of admin in this environment.')
 param adminConfig staticSiteConfig
 
+@description('Registry SKU.')
+param registrySku string
+
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -394,6 +397,19 @@ module adminSite 'modules/static-web-app.bicep' = {
     location: staticWebAppLocation
     tags: tags
     skuName: adminConfig.staticSku
+  }
+}
+
+@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+module registry 'modules/container-registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    name: 'craugeo${environmentCode}${suffix}'
+    location: location
+    tags: tags
+    skuName: registrySku
+    principalIds: []
   }
 }
 
@@ -717,6 +733,9 @@ output apiAppName string = apiApp.outputs.name
 
 @description('Name of the Static Web App of admin.')
 output adminStaticWebAppName string = adminSite.outputs.name
+
+@description('Login server of the container registry the pipeline pushes images to.')
+output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name

@@ -114,6 +114,9 @@ param staticWebAppLocation string
 @description('Settings of web in this environment.')
 param webConfig staticSiteConfig
 
+@description('Registry SKU.')
+param registrySku string
+
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -458,6 +461,19 @@ module webSite 'modules/static-web-app.bicep' = {
   }
 }
 
+@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+module registry 'modules/container-registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    name: 'crhello${environmentCode}${suffix}'
+    location: location
+    tags: tags
+    skuName: registrySku
+    principalIds: []
+  }
+}
+
 @description('Key Vault of the environment\'s secrets.')
 module keyVault 'modules/key-vault.bicep' = {
   name: 'keyVault'
@@ -635,6 +651,9 @@ output workerAppName string = workerApp.outputs.name
 
 @description('Name of the Static Web App of web.')
 output webStaticWebAppName string = webSite.outputs.name
+
+@description('Login server of the container registry the pipeline pushes images to.')
+output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name

@@ -119,6 +119,9 @@ param staticWebAppLocation string
 @description('Settings of web in this environment.')
 param webConfig staticSiteConfig
 
+@description('Registry SKU.')
+param registrySku string
+
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -359,6 +362,19 @@ module webSite 'modules/static-web-app.bicep' = {
     location: staticWebAppLocation
     tags: tags
     skuName: webConfig.staticSku
+  }
+}
+
+@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+module registry 'modules/container-registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    name: 'crstorefro${environmentCode}${suffix}'
+    location: location
+    tags: tags
+    skuName: registrySku
+    principalIds: []
   }
 }
 
@@ -634,6 +650,9 @@ output apiAppName string = apiApp.outputs.name
 
 @description('Name of the Static Web App of web.')
 output webStaticWebAppName string = webSite.outputs.name
+
+@description('Login server of the container registry the pipeline pushes images to.')
+output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name

@@ -408,7 +408,7 @@ output resourceGroupName string = rg.name
 @description('Name of the AKS cluster (az aks get-credentials).')
 output aksClusterName string = aks.outputs.name
 
-@description('Login server of the container registry.')
+@description('Login server of the container registry the pipeline pushes images to.')
 output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')

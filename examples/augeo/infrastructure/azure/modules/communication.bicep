@@ -76,6 +76,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
+  tags: tags
   properties: {
     value: acs.listKeys().primaryConnectionString
     contentType: 'text/plain'

@@ -157,6 +157,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
+  tags: tags
   properties: {
     value: 'postgresql://${administratorLogin}:${uriComponent(administratorLoginPassword)}@${server.properties.fullyQualifiedDomainName}:5432/${empty(databases) ? 'postgres' : first(databases)}?sslmode=require'
     contentType: 'text/plain'

@@ -54,6 +54,8 @@ param adminConfig = {
   dnsRecord: 'admin'
 }
 
+param registrySku = 'Standard'
+
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {

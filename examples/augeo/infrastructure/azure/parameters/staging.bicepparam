@@ -54,6 +54,8 @@ param adminConfig = {
   dnsRecord: 'admin.staging'
 }
 
+param registrySku = 'Basic'
+
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {

@@ -118,6 +118,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
+  tags: tags
   properties: {
     value: 'rediss://:${redis.listKeys().primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}'
     contentType: 'text/plain'

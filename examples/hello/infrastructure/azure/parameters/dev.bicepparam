@@ -62,6 +62,8 @@ param webConfig = {
   staticSku: 'Free'
 }
 
+param registrySku = 'Basic'
+
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {

@@ -62,6 +62,8 @@ param webConfig = {
   staticSku: 'Standard'
 }
 
+param registrySku = 'Standard'
+
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {

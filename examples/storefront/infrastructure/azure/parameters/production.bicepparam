@@ -53,6 +53,8 @@ param webConfig = {
   dnsRecord: ''
 }
 
+param registrySku = 'Standard'
+
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {

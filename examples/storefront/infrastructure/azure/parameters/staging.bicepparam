@@ -53,6 +53,8 @@ param webConfig = {
   dnsRecord: 'staging'
 }
 
+param registrySku = 'Basic'
+
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
