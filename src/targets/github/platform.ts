@@ -230,8 +230,3 @@ export function clusterAccess(p: Pipeline, env: AppModel): Step[] {
     }),
   ];
 }
-
-/** Whether logging in needs an OIDC token in this target's deploy jobs. */
-export function deployNeedsOidc(p: Pipeline): boolean {
-  return p.target === "azure" || p.target === "aws" || p.registry.kind === "acr" || p.registry.kind === "ecr";
-}
