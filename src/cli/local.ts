@@ -120,8 +120,7 @@ function fail(io: Io, r: { message: string; logs: string[] }): never {
   );
 }
 
-async function deployNew(t: Target, io: Io, kind: "up" | "deploy"): Promise<void> {
-  const p = progress(io);
+async function deployNew(t: Target, io: Io, kind: "up" | "deploy", p = progress(io)): Promise<void> {
   const s = store(t.paths);
   const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths));
   p(`rolling out ${release.id}`);
@@ -308,6 +307,7 @@ export function registerLocal(program: Command, io: Io): void {
           );
           printUrls(io, t.model, live);
         } else {
+          const p = progress(io);
           if (!live) {
             loadKey(t.paths.keyFile, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
@@ -315,10 +315,10 @@ export function registerLocal(program: Command, io: Io): void {
               ...(process.env.GANTRY_CRASH_WATCH_MS
                 ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
                 : {}),
-              progress: progress(io),
+              progress: p,
             });
           }
-          await deployNew(t, io, "up");
+          await deployNew(t, io, "up", p);
         }
       } finally {
         l.release();

@@ -212,6 +212,22 @@ export async function buildRelease(
   };
   mkdirSync(releaseDir(p, id), { recursive: true });
   writeRelease(p, record);
+  // Secrets first: a missing one fails the deploy before minutes of building.
+  const secrets: Record<string, number> = {};
+  const versions = store.versions();
+  for (const s of Object.values(model.services)) {
+    if (s.type === "static") continue;
+    for (const name of s.secrets) {
+      if (versions[name] === undefined) {
+        updateRelease(p, id, { status: "failed", reason: `secret ${name} is not set` });
+        throw new UserError(
+          `secret ${name} (used by ${s.name}) is not set`,
+          `run \`gantry secrets set ${name}${p.env ? ` --env ${p.env}` : ""}\` and type the value`,
+        );
+      }
+      secrets[name] = versions[name];
+    }
+  }
   const plan = planDeploy(model, id, { instances: [] });
   const done = new Set<string>();
   for (const b of plan.build) {
@@ -252,21 +268,6 @@ export async function buildRelease(
     progress(`  built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   }
   const files = copyApp(p.appDir, join(releaseDir(p, id), "app"));
-  const secrets: Record<string, number> = {};
-  const versions = store.versions();
-  for (const s of Object.values(model.services)) {
-    if (s.type === "static") continue;
-    for (const name of s.secrets) {
-      if (versions[name] === undefined) {
-        updateRelease(p, id, { status: "failed", reason: `secret ${name} is not set` });
-        throw new UserError(
-          `secret ${name} (used by ${s.name}) is not set`,
-          `run \`gantry secrets set ${name}${p.env ? ` --env ${p.env}` : ""}\` and type the value`,
-        );
-      }
-      secrets[name] = versions[name];
-    }
-  }
   const built = updateRelease(p, id, { status: "built", secrets })!;
   progress(`release ${id}: ${files} files in .gantry/${p.env}/releases/${id}/`);
   return built;
