@@ -219,6 +219,19 @@ describe("aws target", () => {
     }
   });
 
+  it("check() warns when a spec gives it nothing to scope the deploy role to, and about in-cluster databases", () => {
+    const hello = awsTarget.check(loadExample("hello").project, exampleContext("hello"));
+    assert.deepEqual(
+      hello.map((p) => `${p.severity ?? "error"} ${p.path}: ${p.message}`),
+      ["warning ci.repository: no ci.repository: no GitHub deploy role is generated"],
+    );
+    const todo = awsTarget.check(loadExample("todo").project, exampleContext("todo"));
+    assert.ok(
+      todo.some((p) => p.env === "staging" && p.path === "postgres.db.hosting" && p.severity === "warning"),
+    );
+    assert.ok(todo.every((p) => p.severity === "warning"));
+  });
+
   it("gantry synth aws --check passes on the committed tree and names a drifted file", async () => {
     const ok = await runCli(["synth", "aws", "examples/storefront", "--check"]);
     assert.equal(ok.code, 0, ok.err);

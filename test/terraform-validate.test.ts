@@ -13,6 +13,12 @@ import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";
 import { tofuFmtCheck, tofuValidate } from "../src/validate/tofu.js";
 import { findTool } from "../src/validate/tools.js";
 import { EXAMPLES, exampleContext, loadExample, REPO_ROOT, tempDir } from "./helpers.js";
+import { bigSpec } from "../bench/big-spec.js";
+import { loadSpec } from "../src/spec/load.js";
+import { buildAws } from "../src/targets/aws/index.js";
+import { buildDigitalOcean } from "../src/targets/digitalocean/index.js";
+import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
+import type { SynthContext } from "../src/targets/target.js";
 
 const CI = process.env.CI === "true" || process.env.CI === "1";
 
@@ -76,6 +82,37 @@ describe("terraform validators", () => {
       });
     }
   }
+
+  describe("a generated 30-service x 3-environment spec", () => {
+    const { project } = loadSpec("gantry.yaml", bigSpec(30));
+    const ctx: SynthContext = {
+      specPath: "big/gantry.yaml",
+      specDir: "big",
+      outputs: {
+        kubernetes: "big/deploy/kubernetes",
+        azure: "",
+        aws: "big/infrastructure/aws",
+        digitalocean: "big/infrastructure/digitalocean",
+        github: ".github/workflows",
+      },
+    };
+    it("matches the provider schemas for both targets", () => {
+      assert.equal(formatSchemaProblems(checkTerraform(buildAws(project, ctx).hcl)), "");
+      assert.equal(formatSchemaProblems(checkTerraform(buildDigitalOcean(project, ctx).hcl)), "");
+    });
+    for (const target of [awsTarget, digitaloceanTarget]) {
+      it(`${target.name}: tofu fmt -check accepts every file`, async (t) => {
+        if (!haveTool(t, "tofu")) return;
+        const { dir, cleanup } = tempDir(target.render(project, ctx));
+        try {
+          const r = await tofuFmtCheck(dir);
+          assert.ok(r.ok, r.message);
+        } finally {
+          cleanup();
+        }
+      });
+    }
+  });
 
   it("tofu validate says it cannot run before the providers are installed", async (t) => {
     if (!haveTool(t, "tofu")) return;
