@@ -5,7 +5,12 @@ import { test } from "node:test";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
-import { checkBicepFiles, BicepTypes, untaggedResources } from "../src/validate/bicep-types.js";
+import {
+  checkAzureProject,
+  checkBicepFiles,
+  BicepTypes,
+  untaggedResources,
+} from "../src/validate/bicep-types.js";
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import {
   call,
@@ -84,6 +89,11 @@ for (const ex of EXAMPLES) {
     assert.match(tree["main.bicep"]!, /^output resourceGroupName string = rg\.name$/m);
   });
 }
+
+test("azure: the check step passes every example", () => {
+  const types = new BicepTypes();
+  for (const ex of EXAMPLES) assert.deepEqual(checkAzureProject(project(ex), types), [], ex);
+});
 
 test("azure: the type check finds unknown, missing, read-only and disallowed properties", () => {
   const types = new BicepTypes();

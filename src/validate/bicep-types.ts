@@ -6,6 +6,8 @@
 // `bicep build` does; it reads files, so it lives here and not in the renderer.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ProjectModel } from "../model/types.js";
+import { buildAzure } from "../targets/azure/main.js";
 import {
   isExpr,
   type BicepFile,
@@ -322,4 +324,13 @@ export function untaggedResources(files: Record<string, BicepFile>, types = new 
     }
   }
   return out;
+}
+
+/**
+ * The check step of the Azure target: builds the typed Bicep of a project and returns every type-data
+ * problem, every module call that does not match its module, and every taggable resource without tags.
+ */
+export function checkAzureProject(project: ProjectModel, types = new BicepTypes()): string[] {
+  const { bicep } = buildAzure(project);
+  return [...checkBicepFiles(bicep, types), ...untaggedResources(bicep, types).map((r) => `${r}: no tags`)];
 }
