@@ -48,6 +48,7 @@ services:
   mailer:
     build: ./mailer
     command: node mailer.js
+    metrics: /metrics
     subscribes:
       orders: { route: /orders, dead_letter: true, max_retries: 3 }
   nightly:

@@ -18,6 +18,7 @@ import {
   networkPolicyTemplate,
   pdbTemplate,
   serviceMonitorTemplate,
+  podMonitorTemplate,
   serviceTemplate,
   statefulSetTemplate,
   subscriptionsTemplate,
@@ -102,6 +103,7 @@ export function chartTemplates(names: readonly string[], values: ChartValues): R
     add(`${name}-hpa`, hpaTemplate(name));
     add(`${name}-pdb`, pdbTemplate(name));
     add(`${name}-servicemonitor`, serviceMonitorTemplate(name));
+    add(`${name}-podmonitor`, podMonitorTemplate(name));
     add(`${name}-migrations-job`, migrationsJobTemplate(name));
     add(`${name}-subscriptions`, subscriptionsTemplate(name));
     add(`${name}-networkpolicy`, networkPolicyTemplate(name));

@@ -242,8 +242,9 @@ export function deployment(v: ChartValues, ns: string, name: string, s: ServiceV
   ];
 }
 
+/** Workers get no Service: nothing connects to them (Dapr delivers events through the sidecar). */
 export function service(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
-  if (!s.enabled || !s.port) return [];
+  if (!s.enabled || !s.port || s.type === "worker") return [];
   const ports: Obj[] = [{ name: "http", port: s.port, targetPort: "http", protocol: "TCP" }];
   if (s.metrics.enabled && s.metrics.port !== s.port)
     ports.push({ name: "metrics", port: s.metrics.port, targetPort: "metrics", protocol: "TCP" });
@@ -329,7 +330,7 @@ export function pdb(v: ChartValues, ns: string, name: string, s: ServiceValues):
 }
 
 export function serviceMonitor(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
-  if (!s.enabled || !s.metrics.enabled || !s.port) return [];
+  if (!s.enabled || !s.metrics.enabled || !s.port || s.type === "worker") return [];
   return [
     {
       apiVersion: "monitoring.coreos.com/v1",
@@ -338,6 +339,28 @@ export function serviceMonitor(v: ChartValues, ns: string, name: string, s: Serv
       spec: {
         selector: { matchLabels: selectorLabels(v.global.app, name) },
         endpoints: [
+          {
+            port: s.metrics.port === s.port ? "http" : "metrics",
+            path: s.metrics.path,
+            interval: s.metrics.interval,
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** A worker has no Service, so Prometheus finds its pods directly. */
+export function podMonitor(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
+  if (!s.enabled || !s.metrics.enabled || !s.metrics.port) return [];
+  return [
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PodMonitor",
+      metadata: meta(v, ns, name, s.type),
+      spec: {
+        selector: { matchLabels: selectorLabels(v.global.app, name) },
+        podMetricsEndpoints: [
           {
             port: s.metrics.port === s.port ? "http" : "metrics",
             path: s.metrics.path,
@@ -721,11 +744,12 @@ export function objectsByTemplate(v: ChartValues, ns: string): Record<string, K8
       add(`${name}-cronjob`, cronJob(v, ns, name, w));
     } else {
       add(`${name}-deployment`, deployment(v, ns, name, w));
-      add(`${name}-service`, service(v, ns, name, w));
+      if (w.type !== "worker") add(`${name}-service`, service(v, ns, name, w));
       add(`${name}-ingress`, ingress(v, ns, name, w));
       add(`${name}-hpa`, hpa(v, ns, name, w));
       add(`${name}-pdb`, pdb(v, ns, name, w));
-      add(`${name}-servicemonitor`, serviceMonitor(v, ns, name, w));
+      if (w.type === "worker") add(`${name}-podmonitor`, podMonitor(v, ns, name, w));
+      else add(`${name}-servicemonitor`, serviceMonitor(v, ns, name, w));
       add(`${name}-migrations-job`, migrationsJob(v, ns, name, w));
       add(`${name}-subscriptions`, subscriptions(v, ns, name, w));
     }

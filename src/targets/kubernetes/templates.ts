@@ -263,7 +263,7 @@ spec:
 
 export function serviceTemplate(name: string): string {
   return `${head("Service", "services", name)}
-{{- if and .enabled .port }}
+{{- if and .enabled .port (ne .type "worker") }}
 apiVersion: v1
 kind: Service
 metadata:
@@ -381,7 +381,7 @@ spec:
 
 export function serviceMonitorTemplate(name: string): string {
   return `${head("ServiceMonitor", "services", name)}
-{{- if and .enabled .metrics.enabled .port }}
+{{- if and .enabled .metrics.enabled .port (ne .type "worker") }}
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata:
@@ -391,6 +391,26 @@ spec:
     matchLabels:
       {{- include "gantry.selectorLabels" (dict "app" $.Values.global.app "name" $name) | nindent 6 }}
   endpoints:
+    - port: {{ if eq .metrics.port .port }}http{{ else }}metrics{{ end }}
+      path: {{ .metrics.path }}
+      interval: {{ .metrics.interval }}
+{{- end }}
+{{- end }}
+`;
+}
+
+export function podMonitorTemplate(name: string): string {
+  return `${head("PodMonitor (a worker has no Service to monitor)", "services", name)}
+{{- if and .enabled .metrics.enabled .metrics.port }}
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "gantry.selectorLabels" (dict "app" $.Values.global.app "name" $name) | nindent 6 }}
+  podMetricsEndpoints:
     - port: {{ if eq .metrics.port .port }}http{{ else }}metrics{{ end }}
       path: {{ .metrics.path }}
       interval: {{ .metrics.interval }}
