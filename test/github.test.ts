@@ -286,6 +286,18 @@ describe("github target: pipelines", () => {
     assert.equal(image("hello", "digitalocean"), "registry.digitalocean.com/hello/${{ matrix.service }}");
   });
 
+  it("on Kubernetes targets a static frontend becomes an nginx image of its built site; elsewhere it is deployed as files", () => {
+    const k8s = workflowsOf("hello", "kubernetes")["build.yml"]!.jobs["build-web"]!;
+    assert.ok(k8s.steps.some((s) => s.run?.trim() === "node build.mjs"));
+    const push = k8s.steps.find((s) => s.id === "build")!;
+    assert.equal(push.with?.context, "examples/hello/web/dist");
+    assert.match(
+      k8s.steps.find((s) => s.name.startsWith("Write the web server"))!.run!,
+      /try_files \$uri \$uri\/ \/index.html;/,
+    );
+    assert.equal(workflowsOf("hello", "aws")["build.yml"]!.jobs["build-web"], undefined);
+  });
+
   it("build pushes sha-<short> and <branch>-latest tags with a registry cache", () => {
     const wf = specWorkflows(SPEC, "kubernetes")["build.yml"]!;
     assert.deepEqual(wf.on, { push: { branches: ["main"] }, workflow_dispatch: {} });

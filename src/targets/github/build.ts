@@ -1,91 +1,170 @@
 // build.yml: on every push to the default branch, build each service's image once and push it,
 // tagged sha-<short> (what the deploy workflows roll out) and <branch>-latest.
-import type { Pipeline } from "./pipeline.js";
+import type { StaticModel } from "../../model/types.js";
+import { repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER, registryLogin } from "./platform.js";
-import { action, checkout, run, type Job, type Workflow } from "./workflow.js";
+import { setupStack } from "./pr-checks.js";
+import { action, checkout, run, type Job, type Step, type With, type Workflow } from "./workflow.js";
 
 export const BUILD_WORKFLOW = "Build";
 const COSIGN = "v2.4.1";
 
-export function build(p: Pipeline): Workflow {
+/** nginx-unprivileged listens on 8080, the port the chart's static pods use. */
+const STATIC_BASE = "nginxinc/nginx-unprivileged:1.27-alpine";
+
+/** Tags, build and push, SBOM, keyless signature and attestation of one image. */
+function pushSteps(p: Pipeline, image: string, build: With, cacheScope: string): Step[] {
+  return [
+    action(
+      "Image tags and labels",
+      "docker/metadata-action",
+      {
+        images: image,
+        // ECR repositories are tag-immutable (the AWS stack sets IMMUTABLE), so a moving
+        // <branch>-latest tag cannot be pushed there twice: only sha-<short> on ECR.
+        tags: [
+          "type=sha,prefix=sha-,format=short",
+          ...(p.registry.kind === "ecr" ? [] : ["type=ref,event=branch,suffix=-latest"]),
+        ].join("\n"),
+      },
+      { id: "meta" },
+    ),
+    action(
+      "Build and push",
+      "docker/build-push-action",
+      {
+        ...build,
+        push: true,
+        tags: "${{ steps.meta.outputs.tags }}",
+        labels: "${{ steps.meta.outputs.labels }}",
+        "cache-from": `type=gha,scope=${cacheScope}`,
+        "cache-to": `type=gha,mode=max,scope=${cacheScope}`,
+        provenance: "mode=max",
+        sbom: true,
+      },
+      { id: "build" },
+    ),
+    action("Software bill of materials (Trivy)", "aquasecurity/trivy-action", {
+      "scan-type": "image",
+      "image-ref": `\${{ fromJSON(steps.meta.outputs.json).tags[0] }}`,
+      format: "spdx-json",
+      output: "${{ runner.temp }}/sbom.spdx.json",
+    }),
+    action("Set up Go (for cosign)", "actions/setup-go", { "go-version": "stable", cache: false }),
+    run("Install cosign", `go install github.com/sigstore/cosign/v2/cmd/cosign@${COSIGN}`),
+    run(
+      "Sign the image and attest its SBOM (keyless, OIDC)",
+      [
+        'cosign="$(go env GOPATH)/bin/cosign"',
+        'ref="${IMAGE%:*}@$DIGEST"',
+        '"$cosign" sign --yes "$ref"',
+        '"$cosign" attest --yes --type spdxjson --predicate "$RUNNER_TEMP/sbom.spdx.json" "$ref"',
+      ],
+      {
+        env: {
+          IMAGE: "${{ fromJSON(steps.meta.outputs.json).tags[0] }}",
+          DIGEST: "${{ steps.build.outputs.digest }}",
+        },
+      },
+    ),
+  ];
+}
+
+/**
+ * A static frontend's image: the site built on the runner (with the first environment's settings:
+ * one image serves every environment), copied into nginx-unprivileged, unknown paths answered
+ * with index.html for single-page apps.
+ */
+function staticJob(p: Pipeline, s: StaticModel): Job {
   const login = registryLogin(p);
-  const image = `${p.registry.prefix}/\${{ matrix.service }}`;
-  const job: Job = {
-    name: "Build ${{ matrix.service }}",
+  const dir = repoPath(p.specDir, s.static);
+  const site = repoPath(dir, s.output);
+  const install = s.install ?? s.ci.install;
+  const nginx = [
+    "server {",
+    "  listen 8080;",
+    "  root /usr/share/nginx/html;",
+    `  location / { try_files $uri $uri/ ${s.spa ? "/index.html" : "=404"}; }`,
+    "}",
+  ];
+  return {
+    name: `Build ${s.name} (static)`,
     "runs-on": RUNNER,
     permissions: { contents: "read", ...login.permissions, "id-token": "write" },
     "timeout-minutes": 30,
-    strategy: {
-      "fail-fast": false,
-      matrix: {
-        include: p.images.map((i) => ({
-          service: i.service,
-          context: i.context,
-          dockerfile: i.dockerfile,
-          ...(i.target ? { target: i.target } : {}),
-        })),
-      },
-    },
     steps: [
       checkout(),
+      ...setupStack({ ...s.ci, stack: "node", ...(install ? { install } : {}) }, dir),
+      ...(install ? [run(`Install ${s.name}`, install, { "working-directory": dir })] : []),
+      ...(s.build ? [run(`Build ${s.name}`, s.build, { "working-directory": dir, env: s.env })] : []),
+      run(
+        "Write the web server image's Dockerfile",
+        [
+          "cat > \"$RUNNER_TEMP/default.conf\" <<'NGINX'",
+          ...nginx,
+          "NGINX",
+          'cat > "$RUNNER_TEMP/static.Dockerfile" <<DOCKERFILE',
+          "FROM $BASE_IMAGE",
+          "COPY --from=config default.conf /etc/nginx/conf.d/default.conf",
+          "COPY . /usr/share/nginx/html/",
+          "DOCKERFILE",
+        ],
+        { env: { BASE_IMAGE: STATIC_BASE } },
+      ),
       action("Set up Docker Buildx", "docker/setup-buildx-action"),
       ...login.steps,
-      action(
-        "Image tags and labels",
-        "docker/metadata-action",
+      ...pushSteps(
+        p,
+        `${p.registry.prefix}/${s.name}`,
         {
-          images: image,
-          // ECR repositories are tag-immutable (the AWS stack sets IMMUTABLE), so a moving
-          // <branch>-latest tag cannot be pushed there twice: only sha-<short> on ECR.
-          tags: [
-            "type=sha,prefix=sha-,format=short",
-            ...(p.registry.kind === "ecr" ? [] : ["type=ref,event=branch,suffix=-latest"]),
-          ].join("\n"),
+          context: site,
+          file: "${{ runner.temp }}/static.Dockerfile",
+          "build-contexts": "config=${{ runner.temp }}",
         },
-        { id: "meta" },
-      ),
-      action(
-        "Build and push",
-        "docker/build-push-action",
-        {
-          context: "${{ matrix.context }}",
-          file: "${{ matrix.dockerfile }}",
-          ...(p.images.some((i) => i.target) ? { target: "${{ matrix.target }}" } : {}),
-          push: true,
-          tags: "${{ steps.meta.outputs.tags }}",
-          labels: "${{ steps.meta.outputs.labels }}",
-          "cache-from": "type=gha,scope=${{ matrix.service }}",
-          "cache-to": "type=gha,mode=max,scope=${{ matrix.service }}",
-          provenance: "mode=max",
-          sbom: true,
-        },
-        { id: "build" },
-      ),
-      action("Software bill of materials (Trivy)", "aquasecurity/trivy-action", {
-        "scan-type": "image",
-        "image-ref": `\${{ fromJSON(steps.meta.outputs.json).tags[0] }}`,
-        format: "spdx-json",
-        output: "sbom.spdx.json",
-      }),
-      action("Set up Go (for cosign)", "actions/setup-go", { "go-version": "stable", cache: false }),
-      run("Install cosign", `go install github.com/sigstore/cosign/v2/cmd/cosign@${COSIGN}`),
-      run(
-        "Sign the image and attest its SBOM (keyless, OIDC)",
-        [
-          'cosign="$(go env GOPATH)/bin/cosign"',
-          'ref="${IMAGE%:*}@$DIGEST"',
-          '"$cosign" sign --yes "$ref"',
-          '"$cosign" attest --yes --type spdxjson --predicate sbom.spdx.json "$ref"',
-        ],
-        {
-          env: {
-            IMAGE: "${{ fromJSON(steps.meta.outputs.json).tags[0] }}",
-            DIGEST: "${{ steps.build.outputs.digest }}",
-          },
-        },
+        s.name,
       ),
     ],
   };
+}
+
+export function build(p: Pipeline): Workflow {
+  const login = registryLogin(p);
+  const jobs: Record<string, Job> = {};
+  if (p.images.length) {
+    jobs["build"] = {
+      name: "Build ${{ matrix.service }}",
+      "runs-on": RUNNER,
+      permissions: { contents: "read", ...login.permissions, "id-token": "write" },
+      "timeout-minutes": 30,
+      strategy: {
+        "fail-fast": false,
+        matrix: {
+          include: p.images.map((i) => ({
+            service: i.service,
+            context: i.context,
+            dockerfile: i.dockerfile,
+            ...(i.target ? { target: i.target } : {}),
+          })),
+        },
+      },
+      steps: [
+        checkout(),
+        action("Set up Docker Buildx", "docker/setup-buildx-action"),
+        ...login.steps,
+        ...pushSteps(
+          p,
+          `${p.registry.prefix}/\${{ matrix.service }}`,
+          {
+            context: "${{ matrix.context }}",
+            file: "${{ matrix.dockerfile }}",
+            ...(p.images.some((i) => i.target) ? { target: "${{ matrix.target }}" } : {}),
+          },
+          "${{ matrix.service }}",
+        ),
+      ],
+    };
+  }
+  for (const s of p.staticImages) jobs[`build-${s.name}`] = staticJob(p, s);
   return {
     name: BUILD_WORKFLOW,
     // The default branch, and every branch an environment deploys from on push.
@@ -105,6 +184,6 @@ export function build(p: Pipeline): Workflow {
     permissions: { contents: "read" },
     concurrency: { group: "build-${{ github.ref }}", "cancel-in-progress": false },
     defaults: { run: { shell: "bash" } },
-    jobs: { build: job },
+    jobs,
   };
 }

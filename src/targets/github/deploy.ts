@@ -8,6 +8,7 @@ import type { AppModel, JobModel, ServiceModel, StaticModel } from "../../model/
 import { BUILD_WORKFLOW } from "./build.js";
 import { setupStack } from "./pr-checks.js";
 import {
+  hasImages,
   envName,
   environmentUrl,
   isService,
@@ -468,7 +469,7 @@ function prepareJob(p: Pipeline, env: AppModel): Job {
   return {
     name: "Resolve the release",
     "runs-on": RUNNER,
-    ...(d.on === "push" && p.images.length
+    ...(d.on === "push" && hasImages(p)
       ? {
           if: "github.event_name == 'workflow_dispatch' || (github.event.workflow_run.conclusion == 'success' && github.event.workflow_run.event == 'push')",
         }
@@ -487,7 +488,7 @@ function prepareJob(p: Pipeline, env: AppModel): Job {
 function triggers(p: Pipeline, env: AppModel): Triggers {
   const d = env.environment.deploy;
   if (d.on === "push")
-    return p.images.length
+    return hasImages(p)
       ? {
           workflow_run: { workflows: [BUILD_WORKFLOW], types: ["completed"], branches: [d.branch] },
           workflow_dispatch: {},

@@ -5,7 +5,7 @@ import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
 import { infrastructure } from "./infrastructure.js";
-import { buildPipeline, type Pipeline } from "./pipeline.js";
+import { buildPipeline, hasImages, type Pipeline } from "./pipeline.js";
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
 import { printWorkflow, type CheckovSkip, type Workflow } from "./workflow.js";
@@ -52,7 +52,7 @@ function header(p: Pipeline, file: string): string[] {
 export function renderWorkflows(project: ProjectModel, ctx: SynthContext): Record<string, Workflow> {
   const p = buildPipeline(project, ctx);
   const out: Record<string, Workflow> = { "pr-checks.yml": prChecks(p) };
-  if (p.images.length) out["build.yml"] = build(p);
+  if (hasImages(p)) out["build.yml"] = build(p);
   for (const env of p.envs) out[`deploy-${env.environment.name}.yml`] = deploy(p, env);
   out["rollback.yml"] = rollback(p);
   if (p.target !== "kubernetes") out["infrastructure.yml"] = infrastructure(p);

@@ -41,7 +41,10 @@ export interface Pipeline {
   base: AppModel;
   envs: AppModel[];
   registry: Registry;
+  /** Images built from a Dockerfile, one per service, worker or job with a `build`. */
   images: ImageBuild[];
+  /** Static frontends packaged as web server images (Kubernetes targets only). */
+  staticImages: StaticModel[];
   /** Kubernetes-style rollout (helm) rather than App Service or ECS. */
   helm: boolean;
   chart: string;
@@ -137,13 +140,11 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
         dockerfile: repoPath(context, s.build.dockerfile),
         ...(s.build.target ? { target: s.build.target } : {}),
       });
-    } else if (isStatic(s) && helm) {
-      // On Kubernetes a static frontend runs as a small web server image built from its folder.
-      const context = repoPath(ctx.specDir, s.static);
-      images.push({ service: s.name, context, dockerfile: repoPath(context, "Dockerfile") });
     }
   }
   images.sort((a, b) => (a.service < b.service ? -1 : 1));
+  // On Kubernetes a static frontend runs as a small web server image (the chart's static pod).
+  const staticImages = helm ? Object.values(base.services).filter(isStatic) : [];
   const notify: Pipeline["notify"] = [];
   for (const ch of Object.values(base.monitoring.channels)) {
     if (
@@ -165,6 +166,7 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
     envs: project.environments,
     registry: chooseRegistry(base, target),
     images,
+    staticImages,
     helm,
     chart: `${ctx.outputs.kubernetes}/chart`,
     azureDir: ctx.outputs.azure,
@@ -175,6 +177,9 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,
   };
 }
+
+/** Whether build.yml has anything to build. */
+export const hasImages = (p: Pipeline): boolean => p.images.length > 0 || p.staticImages.length > 0;
 
 /** SHOUTING_CASE for environment variable names: sse-gateway → SSE_GATEWAY. */
 export const envName = (s: string): string => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
