@@ -14,13 +14,16 @@ import {
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import {
   call,
+  isExpr,
   member,
   printBicep,
   printBicepParams,
   ref,
   str,
   type BicepResource,
+  type BicepValue,
 } from "../src/format/bicep.js";
+import { loadSpec } from "../src/spec/load.js";
 import {
   EXAMPLES,
   exampleContext,
@@ -396,4 +399,97 @@ test("azure: `gantry synth azure --check` passes on the committed tree and names
   } finally {
     cleanup();
   }
+});
+
+// ---- names -------------------------------------------------------------------------------------
+
+/** Evaluates the small expressions names are made of: literals, interpolations, refs, take(). */
+function evaluate(v: BicepValue, scope: Record<string, string>): string {
+  if (typeof v === "string") return v;
+  if (isExpr(v)) {
+    if (v.kind === "ref") {
+      const x = scope[v.name];
+      if (x === undefined) throw new Error(`no value for ${v.name}`);
+      return x;
+    }
+    if (v.kind === "interp")
+      return v.parts.map((p) => (typeof p === "string" ? p : evaluate(p, scope))).join("");
+    if (v.kind === "call" && v.fn === "take") return evaluate(v.args[0]!, scope).slice(0, Number(v.args[1]));
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
+}
+
+/** Naming rules of each module's name parameters (Azure's documented rules, stricter where they differ). */
+const NAME_RULES: Record<string, Record<string, RegExp>> = {
+  "modules/log-analytics.bicep": { name: /^[a-z0-9][a-z0-9-]{2,61}[a-z0-9]$/ },
+  "modules/app-insights.bicep": { name: /^[a-z0-9][a-z0-9-]{0,253}$/ },
+  "modules/app-service-plan.bicep": { name: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/ },
+  "modules/app-service.bicep": { name: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/ },
+  "modules/static-web-app.bicep": { name: /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/ },
+  "modules/key-vault.bicep": { name: /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/ },
+  "modules/postgres.bicep": { name: /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/ },
+  "modules/redis.bicep": {
+    name: /^[a-z0-9](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/,
+    persistenceStorageName: /^[a-z0-9]{3,24}$/,
+  },
+  "modules/storage.bicep": { name: /^[a-z0-9]{3,24}$/ },
+  "modules/container-registry.bicep": { name: /^[a-z0-9]{5,50}$/ },
+  "modules/aks.bicep": { name: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/ },
+  "modules/communication.bicep": {
+    emailServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
+    communicationServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
+  },
+  "modules/action-group.bicep": { name: /^[a-z0-9][a-z0-9-]{0,258}$/, shortName: /^.{1,12}$/ },
+  "modules/budget.bicep": { name: /^[a-z0-9][a-z0-9-]{0,62}$/ },
+};
+
+function checkNames(p: ProjectModel): string[] {
+  const build = buildAzure(p);
+  const main = build.bicep["main.bicep"]!;
+  const bad: string[] = [];
+  for (const m of p.environments) {
+    const params = build.params[`parameters/${m.environment.name}.bicepparam`]!;
+    const scope: Record<string, string> = { suffix: "a1b2c3" };
+    for (const x of params.params) if (typeof x.value === "string") scope[x.name] = x.value;
+    for (const v of main.vars) if (v.name !== "suffix") scope[v.name] = evaluate(v.value, scope);
+    for (const mod of main.modules) {
+      for (const [param, rule] of Object.entries(NAME_RULES[mod.path] ?? {})) {
+        const value = evaluate(mod.params[param]!, scope);
+        if (!rule.test(value)) bad.push(`${m.environment.name}: ${mod.symbol}.${param} = ${value}`);
+      }
+    }
+  }
+  return bad;
+}
+
+test("azure: resource names follow each resource's naming rules in every environment", () => {
+  for (const ex of EXAMPLES) assert.deepEqual(checkNames(project(ex)), [], ex);
+  // Long names are cut to fit, never produce an invalid name.
+  const spec = [
+    "name: a-very-long-application-name-for-tests",
+    "services:",
+    "  an-extremely-long-service-name-to-limit:",
+    "    build: ./x",
+    "    port: 8080",
+    "    uses: [the-primary-database, the-session-cache, uploaded-files, email]",
+    "  a-static-frontend-with-a-long-name-too:",
+    "    static: ./web",
+    "    output: dist",
+    "postgres:",
+    "  the-primary-database: { version: 16 }",
+    "redis:",
+    "  the-session-cache: { persistence: rdb, size: l }",
+    "buckets:",
+    "  uploaded-files: {}",
+    "email: { domain: example.com, senders: [noreply] }",
+    "budget: { monthly_usd: 10 }",
+    "targets: { azure: { location: westeurope } }",
+    "environments:",
+    "  development-environment-one: {}",
+    "  production-environment: { tier: production }",
+    "",
+  ].join("\n");
+  const loaded = loadSpec("long/gantry.yaml", spec);
+  assert.deepEqual(checkNames(loaded.project), []);
+  assert.deepEqual(checkAzureProject(loaded.project), []);
 });

@@ -645,7 +645,9 @@ export function buildAzure(project: ProjectModel): AzureBuild {
     mod(
       "keyVaultAccess",
       "key-vault-access",
-      "Key Vault Secrets User for every app identity (slots included).",
+      compute === "aks"
+        ? "Key Vault Secrets User for the cluster's secrets provider."
+        : "Key Vault Secrets User for every app identity (slots included).",
       {
         keyVaultName: out("keyVault", "name"),
         principalIds,

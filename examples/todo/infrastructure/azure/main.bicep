@@ -226,7 +226,7 @@ module keyVault 'modules/key-vault.bicep' = {
   }
 }
 
-@description('Key Vault Secrets User for every app identity (slots included).')
+@description('Key Vault Secrets User for the cluster\'s secrets provider.')
 module keyVaultAccess 'modules/key-vault-access.bicep' = {
   name: 'keyVaultAccess'
   scope: rg
