@@ -19,11 +19,12 @@ function testGroups(p: Pipeline): TestGroup[] {
   for (const s of Object.values(p.base.services)) {
     const dir = repoPath(p.specDir, s.ci.working_directory);
     const build = isStatic(s) ? s.build : undefined;
-    const key = JSON.stringify([dir, s.ci, build]);
+    // A static frontend's own `install` wins over its stack's default.
+    const ci = isStatic(s) && s.install ? { ...s.ci, install: s.install } : s.ci;
+    const key = JSON.stringify([dir, ci, build]);
     const same = groups.find((g) => JSON.stringify([g.dir, g.ci, g.build]) === key);
     if (same) same.services.push(s.name);
-    else
-      groups.push({ id: `test-${s.name}`, services: [s.name], dir, ci: s.ci, ...(build ? { build } : {}) });
+    else groups.push({ id: `test-${s.name}`, services: [s.name], dir, ci, ...(build ? { build } : {}) });
   }
   return groups.filter((g) => g.ci.install || g.ci.lint || g.ci.typecheck || g.ci.test || g.build);
 }
