@@ -5,7 +5,7 @@ import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
 import { infrastructure } from "./infrastructure.js";
-import { buildPipeline, hasImages, type Pipeline } from "./pipeline.js";
+import { buildPipeline, chooseTarget, hasImages, type Pipeline } from "./pipeline.js";
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
 import { printWorkflow, type CheckovSkip, type Workflow } from "./workflow.js";
@@ -76,10 +76,11 @@ export const githubTarget: Target = {
         hint: `add targets.${ctx.deployTarget}, or set the repository variables docs/ci-cd.md lists for it`,
       });
     }
+    const target = chooseTarget(project, ctx);
     const helm =
-      ctx.deployTarget === undefined ||
-      ctx.deployTarget === "kubernetes" ||
-      ctx.deployTarget === "digitalocean";
+      target === "kubernetes" ||
+      target === "digitalocean" ||
+      (target === "azure" && first?.targets.azure?.compute === "aks");
     if (first && helm && !first.targets.kubernetes?.registry && !first.ci.repository) {
       problems.push({
         path: "ci",
