@@ -134,7 +134,6 @@ const env = (name: string, fallback?: string): BicepExprNode =>
     ? call("readEnvironmentVariable", name)
     : call("readEnvironmentVariable", name, fallback);
 const out = (symbol: string, key: string) => member(ref(symbol), "outputs", key);
-const PLACEHOLDER_IMAGE = "mcr.microsoft.com/appsvc/staticsite:latest";
 
 /** Connection settings of what a service uses: env var → Key Vault secret or plain value. */
 function connectionVars(app: AppModel): {
@@ -396,7 +395,9 @@ export function buildAzure(project: ProjectModel): AzureBuild {
     const imageVar = `${upperSnake(n)}_IMAGE`;
     deployVar(
       imageVar,
-      `Image ${n} runs (CI sets the deployed sha-<short> tag; unset: ${s0.image ?? "a placeholder"}).`,
+      s0.image
+        ? `Image ${n} runs (unset: ${s0.image}, from the spec).`
+        : `Image ${n} runs, e.g. <acrLoginServer>/${n}:sha-<short> (unset: the image that runs now is kept; the pipeline deploys it).`,
       false,
     );
     const health = s0.health?.readiness ?? s0.health?.liveness ?? "";
@@ -404,9 +405,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       location,
       tags,
       planId: out(`${id}Plan`, "id"),
-      containerImage: f("image", "string", `Container image of ${n}.`, () =>
-        env(imageVar, s0.image ?? PLACEHOLDER_IMAGE),
-      ),
+      containerImage: f("image", "string", `Container image of ${n}.`, () => env(imageVar, s0.image ?? "")),
       healthCheckPath: health,
       alwaysOn: f("alwaysOn", "bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
       appSettings: settings,

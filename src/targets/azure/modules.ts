@@ -414,7 +414,9 @@ export function appServicePlanModule(): BicepFile {
 /** The site configuration shared by the production site and its staging slot. */
 function siteConfig(): BicepObject {
   return {
-    linuxFxVersion: str`DOCKER|${ref("containerImage")}`,
+    // Empty: leave the image alone, so that re-deploying the infrastructure never replaces the release
+    // the pipeline deployed (App Service keeps site settings a deployment omits).
+    linuxFxVersion: ternary(call("empty", ref("containerImage")), null, str`DOCKER|${ref("containerImage")}`),
     alwaysOn: ref("alwaysOn"),
     healthCheckPath: ternary(call("empty", ref("healthCheckPath")), null, ref("healthCheckPath")),
     minTlsVersion: "1.2",
@@ -445,7 +447,12 @@ const runParams = (): BicepParam[] => [
   LOCATION,
   TAGS,
   p("planId", "string", "Resource id of the App Service plan."),
-  p("containerImage", "string", "Image the site runs until the first deployment replaces it."),
+  p(
+    "containerImage",
+    "string",
+    "Image to run; '' keeps the image that runs (the pipeline deploys releases).",
+    { default: "" },
+  ),
   p(
     "healthCheckPath",
     "string",

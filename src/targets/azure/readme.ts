@@ -157,7 +157,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
       ]),
       "```",
       "",
-      "Re-deploying the infrastructure sets the image from the `<SERVICE>_IMAGE` variable: set it to the running image.",
+      "Re-deploying the infrastructure leaves the running image alone unless `<SERVICE>_IMAGE` is set.",
       "",
     );
   }

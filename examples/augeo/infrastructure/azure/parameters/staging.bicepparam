@@ -39,7 +39,7 @@ param apiConfig = {
     LOG_FORMAT: 'json'
     LOG_LEVEL: 'info'
   }
-  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: true
   enableSlot: true
   domain: 'api.staging.augeo.app'

@@ -16,8 +16,8 @@ param tags object = {}
 @description('Resource id of the App Service plan.')
 param planId string
 
-@description('Image the site runs until the first deployment replaces it.')
-param containerImage string
+@description('Image to run; \'\' keeps the image that runs (the pipeline deploys releases).')
+param containerImage string = ''
 
 @description('Path App Service probes; an instance failing it is taken out of the load balancer.')
 param healthCheckPath string = ''
@@ -58,7 +58,7 @@ resource slot 'Microsoft.Web/sites/slots@2024-04-01' = {
     keyVaultReferenceIdentity: 'SystemAssigned'
     publicNetworkAccess: 'Enabled'
     siteConfig: {
-      linuxFxVersion: 'DOCKER|${containerImage}'
+      linuxFxVersion: empty(containerImage) ? null : 'DOCKER|${containerImage}'
       alwaysOn: alwaysOn
       healthCheckPath: empty(healthCheckPath) ? null : healthCheckPath
       minTlsVersion: '1.2'

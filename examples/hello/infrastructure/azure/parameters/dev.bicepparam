@@ -36,7 +36,7 @@ param apiConfig = {
   settings: {
     LOG_LEVEL: 'info'
   }
-  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: false
   enableSlot: false
 }
@@ -51,7 +51,7 @@ param workerConfig = {
   scaleInCooldown: 'PT5M'
   zoneRedundant: false
   settings: {}
-  image: readEnvironmentVariable('WORKER_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  image: readEnvironmentVariable('WORKER_IMAGE', '')
   alwaysOn: false
   enableSlot: false
 }

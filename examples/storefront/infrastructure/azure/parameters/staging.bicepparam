@@ -38,7 +38,7 @@ param apiConfig = {
   settings: {
     NODE_ENV: 'production'
   }
-  image: readEnvironmentVariable('API_IMAGE', 'mcr.microsoft.com/appsvc/staticsite:latest')
+  image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: true
   enableSlot: true
   domain: 'api.staging.shop.example.com'
