@@ -8,11 +8,22 @@ export function bigSpec(services = 200): string {
     const name = `svc-${String(i).padStart(3, "0")}`;
     const kind = i % 10;
     if (kind === 9) {
-      svc[name] = { static: `./web/${name}`, build: "npm run build", output: "dist", domain: `${name}.example.com` };
+      svc[name] = {
+        static: `./web/${name}`,
+        build: "npm run build",
+        output: "dist",
+        domain: `${name}.example.com`,
+      };
       continue;
     }
     if (kind === 8) {
-      svc[name] = { build: `./svc/${name}`, command: "node worker.js", subscribes: ["events"], uses: ["db", "cache"], secrets: ["API_TOKEN"] };
+      svc[name] = {
+        build: `./svc/${name}`,
+        command: "node worker.js",
+        subscribes: ["events"],
+        uses: ["db", "cache"],
+        secrets: ["API_TOKEN"],
+      };
       continue;
     }
     svc[name] = {
@@ -45,6 +56,10 @@ export function bigSpec(services = 200): string {
       aws: { region: "us-east-1", account_id: "123456789012" },
       digitalocean: { region: "nyc1" },
     },
-    environments: { dev: {}, staging: { services: overrides }, production: { deploy: { on: "release", approval: "required" } } },
+    environments: {
+      dev: {},
+      staging: { services: overrides },
+      production: { deploy: { on: "release", approval: "required" } },
+    },
   });
 }

@@ -16,4 +16,6 @@ for (let i = 0; i < runs; i++) {
 times.sort((a, b) => a - b);
 const kb = (Buffer.byteLength(text) / 1024).toFixed(0);
 console.log(`validate: 200 services x 3 environments (${kb} KiB spec), ${runs} runs`);
-console.log(`  median ${times[Math.floor(runs / 2)]!.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms, max ${times[runs - 1]!.toFixed(1)} ms (target < 200 ms)`);
+console.log(
+  `  median ${times[Math.floor(runs / 2)]!.toFixed(1)} ms, min ${times[0]!.toFixed(1)} ms, max ${times[runs - 1]!.toFixed(1)} ms (target < 200 ms)`,
+);

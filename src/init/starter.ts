@@ -69,7 +69,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
   const doc = new Document(spec);
   doc.commentBefore = ` yaml-language-server: $schema=${schemaRef}\n Written by \`gantry init\`${d.services.length ? ` from what it found: ${d.services.map((s) => `${s.name} (${s.framework ?? s.stack} ${s.kind === "static" ? "frontend" : s.kind})`).join(", ")}` : ""}.\n Check it, then run \`gantry validate\`. Secrets are listed by name under a service's \`secrets\`, never with values.`;
   if (isMap(doc.contents)) {
-    for (const item of (doc.contents).items) {
+    for (const item of doc.contents.items) {
       const pair = item;
       if (isPair(pair) && isScalar(pair.key)) {
         const c = COMMENTS[String(pair.key.value)];

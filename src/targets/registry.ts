@@ -6,7 +6,13 @@ import { digitaloceanTarget } from "./digitalocean/index.js";
 import { kubernetesTarget } from "./kubernetes/index.js";
 import { azureTarget } from "./azure/index.js";
 
-export const TARGETS: readonly Target[] = [azureTarget, awsTarget, digitaloceanTarget, kubernetesTarget, githubTarget];
+export const TARGETS: readonly Target[] = [
+  azureTarget,
+  awsTarget,
+  digitaloceanTarget,
+  kubernetesTarget,
+  githubTarget,
+];
 
 export const DEFAULT_OUTPUTS: Record<TargetName, string> = {
   kubernetes: "deploy/kubernetes",
