@@ -86,6 +86,29 @@ describe("terraform schema check", () => {
     ]);
   });
 
+  it("reports literal values of the wrong shape", () => {
+    assert.deepEqual(
+      one([
+        top("resource", ["aws_vpc", "this"], {
+          cidr_block: ["10.0.0.0/16"],
+          tags: "Name=x",
+          enable_dns_support: "yes",
+        }),
+      ]),
+      [
+        "resource.aws_vpc.this: `cidr_block` must be a string, not a list",
+        "resource.aws_vpc.this: `tags` must be a map of string",
+        'resource.aws_vpc.this: `enable_dns_support` must be a bool, not "yes"',
+      ],
+    );
+    assert.deepEqual(
+      one([
+        top("resource", ["aws_vpc", "this"], { cidr_block: expr("var.x[0]"), enable_dns_support: "true" }),
+      ]).filter((p) => !p.includes("undeclared")),
+      [],
+    );
+  });
+
   it("reports unknown resource and data source types", () => {
     assert.deepEqual(one([top("resource", ["aws_vpcx", "a"], {}), top("data", ["aws_regionx", "r"], {})]), [
       "resource.aws_vpcx.a: unknown resource type `aws_vpcx`",

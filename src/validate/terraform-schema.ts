@@ -9,7 +9,16 @@
 // resource attributes) to things the directory does not declare.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Block, Call, Expr, Template, type Body, type HclFile, type HclValue } from "../format/hcl.js";
+import {
+  Block,
+  Call,
+  Expr,
+  Heredoc,
+  Template,
+  type Body,
+  type HclFile,
+  type HclValue,
+} from "../format/hcl.js";
 import { SHARED_SCHEMAS } from "./tools.js";
 
 export interface SchemaProblem {
@@ -131,6 +140,8 @@ function checkBody(
       }
       if (a.computed && !a.optional && !a.required)
         report(`\`${name}\` is computed by the provider and cannot be set`);
+      const mismatch = a.type !== undefined ? literalMismatch(item.value, a.type) : undefined;
+      if (mismatch) report(`\`${name}\` ${mismatch}`);
     } else if (item.kind === "block") {
       const nb = item.block;
       if (isTop && nb.type === "lifecycle" && meta.has("lifecycle")) continue;
@@ -171,6 +182,46 @@ function checkBody(
       report(`allows at most ${bs.max_items} \`${name}\` block(s), has ${n}`);
     if (bs.nesting_mode === "single" && n > 1) report(`\`${name}\` may appear once`);
   }
+}
+
+/**
+ * Whether a literal value cannot convert to a cty type (Terraform converts between string, number
+ * and bool, so only the shape is checked: a list where a scalar is wanted, a scalar where a
+ * collection is wanted, an object where a list is wanted). Expressions are not evaluated.
+ */
+function literalMismatch(v: HclValue, type: unknown): string | undefined {
+  if (v === null || v instanceof Expr || v instanceof Call) return undefined;
+  const describe = (t: unknown) => (typeof t === "string" ? t : JSON.stringify(t));
+  if (typeof type === "string") {
+    if (type === "dynamic") return undefined;
+    if (Array.isArray(v) || (typeof v === "object" && !(v instanceof Template) && !(v instanceof Heredoc)))
+      return `must be a ${type}, not a ${Array.isArray(v) ? "list" : "block of attributes"}`;
+    if (type === "number" && typeof v === "string" && !/^-?[0-9.]+$/.test(v))
+      return `must be a number, not "${v}"`;
+    if (type === "bool" && typeof v === "string" && v !== "true" && v !== "false")
+      return `must be a bool, not "${v}"`;
+    return undefined;
+  }
+  if (!Array.isArray(type)) return undefined;
+  const [kind, inner] = type as [string, unknown];
+  const isList = Array.isArray(v);
+  const isObject = typeof v === "object" && !isList && !(v instanceof Template) && !(v instanceof Heredoc);
+  if (kind === "list" || kind === "set") {
+    if (!isList) return `must be a ${kind} of ${describe(inner)}`;
+    for (const x of v as readonly HclValue[]) {
+      const m = literalMismatch(x, inner);
+      if (m) return `element ${m}`;
+    }
+  } else if (kind === "map") {
+    if (!isObject) return `must be a map of ${describe(inner)}`;
+    for (const x of Object.values(v as Record<string, HclValue>)) {
+      const m = literalMismatch(x, inner);
+      if (m) return `value ${m}`;
+    }
+  } else if (kind === "object") {
+    if (!isObject) return "must be an object";
+  }
+  return undefined;
 }
 
 /** Names an attribute reference may use on a block of this schema (its attributes and nested blocks). */

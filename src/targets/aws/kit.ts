@@ -10,7 +10,7 @@ import {
 } from "../terraform/blocks.js";
 
 export const AWS_PROVIDER = { source: "hashicorp/aws", version: "~> 6.19" };
-export const TOFU_VERSION = ">= 1.8.0";
+export const TOFU_VERSION = ">= 1.10.0";
 
 export interface ModuleSpec {
   /** Folder name under modules/. */

@@ -32,7 +32,7 @@ import {
 
 export const DO_PROVIDER = { source: "digitalocean/digitalocean", version: "~> 2.34" };
 const PROVIDER: ModuleProvider = { name: "digitalocean", ...DO_PROVIDER, target: "digitalocean" };
-const TOFU = ">= 1.8.0";
+const TOFU = ">= 1.10.0";
 const q = (s: string) => JSON.stringify(s);
 
 const doOptions = (e: AppModel) =>
