@@ -74,10 +74,7 @@ function mutate(text: string, r: () => number): string {
       break;
     default:
       m.items.push(
-        doc.createPair(
-          pick(["replicas", "domains", "env", "scale", "port", "uses", "bogus"]),
-          pick(VALUES),
-        ),
+        doc.createPair(pick(["replicas", "domains", "env", "scale", "port", "uses", "bogus"]), pick(VALUES)),
       );
   }
   return doc.toString();
