@@ -493,3 +493,16 @@ test("azure: resource names follow each resource's naming rules in every environ
   assert.deepEqual(checkNames(loaded.project), []);
   assert.deepEqual(checkAzureProject(loaded.project), []);
 });
+
+test("azure: `gantry synth azure` prints the target's warnings at their place in the spec", async () => {
+  const r = await runCli(["synth", "azure", "examples/todo", "--check"]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.err,
+    /^examples\/todo\/gantry\.yaml:\d+:\d+ topics: warning: topics are not provisioned on Azure: Event Hubs is not in the Azure type data Gantry validates against \(azure target\)$/m,
+  );
+  assert.match(
+    r.err,
+    /gantry\.yaml:\d+:\d+ monitoring\.alerts\.crash-loop: warning: alert crash-loop \(crash_loop\) has no Azure metric/,
+  );
+});
