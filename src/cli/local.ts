@@ -146,8 +146,7 @@ async function attach(paths: EnvPaths, io: Io): Promise<void> {
 }
 
 function logFiles(paths: EnvPaths, service: string | undefined): string[] {
-  if (!existsSync(paths.logs)) return [];
-  const all = readdirSync(paths.logs)
+  const all = (existsSync(paths.logs) ? readdirSync(paths.logs) : [])
     .filter((f) => f.endsWith(".log"))
     .sort();
   if (!service)
