@@ -66,7 +66,7 @@ export interface SpawnedProcess {
   pid: number;
   stdout: NodeJS.ReadableStream | null;
   stderr: NodeJS.ReadableStream | null;
-  /** Resolves with the exit code (or 128 + signal number style code -1 with the signal name) once the process ends. */
+  /** Resolves once the process has ended, with its exit code, or the signal that ended it. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill: (signal?: NodeJS.Signals) => boolean;
   /** Lets Gantry exit while the process keeps running. */
