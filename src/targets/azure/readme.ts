@@ -126,7 +126,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
         "```sh",
       );
       p(
-        "VAULT=$(az deployment sub show --name <deployment> --query properties.outputs.keyVaultName.value -o tsv)",
+        `VAULT=$(az deployment sub show --name ${project.name}-<env> --query properties.outputs.keyVaultName.value -o tsv)`,
       );
       if (facts.compute === "appservice")
         p("az keyvault network-rule add --name $VAULT --ip-address $(curl -s https://api.ipify.org)");
