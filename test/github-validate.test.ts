@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loadSpec } from "../src/spec/load.js";
 import { githubTarget } from "../src/targets/github/index.js";
 import { DEPLOY_TARGETS } from "../src/targets/github/pipeline.js";
 import { actionlint, hasShellcheck } from "../src/validate/actionlint.js";
@@ -77,6 +78,54 @@ describe("generated workflows pass the validators", () => {
         problems.some((p) => p.kind === "expression"),
         JSON.stringify(problems),
       );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("edge-case specs (static-only; prebuilt images, a worker and a job on another registry) lint clean on every target", async (t) => {
+    if (!requireTool(t, "actionlint")) return;
+    const specs: Record<string, string> = {
+      site: [
+        "name: site",
+        "services:",
+        "  web: { static: ./web, build: npm run build, output: dist, domain: site.test }",
+        "environments:",
+        "  staging: { deploy: { on: push } }",
+        "  production: { deploy: { on: release, approval: required } }",
+        "",
+      ].join("\n"),
+      mixed: [
+        "name: mixed",
+        "services:",
+        "  proxy: { image: nginx:1.27, port: 8080, health: /healthz, domain: mixed.test }",
+        "  queue: { type: worker, build: ./queue, command: python -m queue }",
+        "  nightly: { build: ./queue, command: python -m nightly, schedule: '0 2 * * *' }",
+        "targets:",
+        "  kubernetes: { registry: registry.example.com/team }",
+        "environments:",
+        "  production: { deploy: { on: manual } }",
+        "",
+      ].join("\n"),
+    };
+    const files: Record<string, string> = {};
+    for (const [name, text] of Object.entries(specs)) {
+      const { project } = loadSpec("gantry.yaml", text);
+      for (const target of DEPLOY_TARGETS) {
+        const ctx = { ...exampleContext(name, target), specPath: `${name}/gantry.yaml`, specDir: name };
+        for (const [file, content] of Object.entries(githubTarget.render(project, ctx)))
+          files[`${name}-${target}/${file}`] = content;
+      }
+    }
+    const { dir, cleanup } = tempDir(files);
+    try {
+      const problems = await actionlint(Object.keys(files).map((f) => join(dir, f)));
+      assert.deepEqual(
+        problems.map((p) => `${p.file}:${p.line}: ${p.message}`),
+        [],
+      );
+      for (const [f, text] of Object.entries(files))
+        assert.deepEqual((await checkWorkflow(f, text)).schema, [], f);
     } finally {
       cleanup();
     }

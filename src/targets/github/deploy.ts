@@ -332,7 +332,7 @@ function awsSteps(p: Pipeline, env: AppModel): Step[] {
           (s) =>
             `aws ecs update-service --cluster "$ECS_CLUSTER" --service "$${e(s)}_SERVICE" --task-definition "$${e(s)}_TASK_DEFINITION" --output none`,
         ),
-        `aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services ${services.map((s) => `"$${e(s)}_SERVICE"`).join(" ")}`,
+        ...waitStable(services),
       ],
       { id: "rollout" },
     ),
@@ -361,7 +361,7 @@ function awsSteps(p: Pipeline, env: AppModel): Step[] {
           (s) =>
             `aws ecs update-service --cluster "$ECS_CLUSTER" --service "$${e(s)}_SERVICE" --task-definition "$PREVIOUS_${e(s)}" --output none`,
         ),
-        `aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services ${services.map((s) => `"$${e(s)}_SERVICE"`).join(" ")}`,
+        ...waitStable(services),
       ],
       { if: "failure() && (steps.rollout.outcome == 'failure' || steps.smoke.outcome == 'failure')" },
     ),
@@ -369,11 +369,24 @@ function awsSteps(p: Pipeline, env: AppModel): Step[] {
   return steps;
 }
 
+/** `aws ecs wait services-stable` for the services, if there are any. */
+export function waitStable(services: readonly { name: string }[]): string[] {
+  if (services.length === 0) return [];
+  return [
+    `aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services ${services.map((s) => `"$${envName(s.name)}_SERVICE"`).join(" ")}`,
+  ];
+}
+
+/** Drops shell steps left without a command (an app with no service of some kind). */
+export function compact(steps: Step[]): Step[] {
+  return steps.filter((s) => s.run === undefined || s.run.trim() !== "");
+}
+
 /** The deploy steps of one environment for the pipeline's target, after checkout. */
 export function deploySteps(p: Pipeline, env: AppModel): Step[] {
   if (p.helm) return helmDeploySteps(p, env);
-  if (p.target === "azure") return azureAppServiceSteps(p, env);
-  return awsSteps(p, env);
+  if (p.target === "azure") return compact(azureAppServiceSteps(p, env));
+  return compact(awsSteps(p, env));
 }
 
 /** Least privilege for a deploy job: OIDC only when a step logs in with it, packages only to pull from GHCR. */

@@ -9,6 +9,7 @@ export const RUNNER = "ubuntu-24.04";
 
 /** Shell lines that each print `NAME=value`, grouped into one append to a GitHub file ($GITHUB_ENV, $GITHUB_OUTPUT). */
 export function appendTo(file: string, lines: string[]): string[] {
+  if (lines.length === 0) return [];
   if (lines.length === 1) return [`${lines[0]!} >> "$${file}"`];
   return ["{", ...lines.map((l) => `  ${l}`), `} >> "$${file}"`];
 }

@@ -4,7 +4,15 @@
 // the task definition before the current one (empty revision) or at a new one with an earlier
 // image tag. Every path ends with the same smoke tests as a deploy.
 import type { AppModel } from "../../model/types.js";
-import { deployPermissions, imageRef, notifyJob, registerTaskDefinition, smokeStep } from "./deploy.js";
+import {
+  compact,
+  deployPermissions,
+  imageRef,
+  notifyJob,
+  registerTaskDefinition,
+  smokeStep,
+  waitStable,
+} from "./deploy.js";
 import { envName, environmentUrl, isService, isWorkload, smokeUrls, type Pipeline } from "./pipeline.js";
 import {
   RUNNER,
@@ -141,7 +149,7 @@ function awsSteps(p: Pipeline, env: AppModel): Step[] {
           "fi",
           `aws ecs update-service --cluster "$ECS_CLUSTER" --service "$${e(s)}_SERVICE" --task-definition "$${e(s)}_TASK_DEFINITION" --output none`,
         ]),
-        `aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services ${services.map((s) => `"$${e(s)}_SERVICE"`).join(" ")}`,
+        ...waitStable(services),
       ],
       { id: "rollout", env: { REVISION } },
     ),
@@ -153,10 +161,10 @@ function awsSteps(p: Pipeline, env: AppModel): Step[] {
 function rollbackJob(p: Pipeline, env: AppModel): Job {
   const name = env.environment.name;
   const url = environmentUrl(env);
-  const steps = [
+  const steps = compact([
     checkout(),
     ...(p.helm ? helmSteps(p, env) : p.target === "azure" ? azureSteps(p, env) : awsSteps(p, env)),
-  ];
+  ]);
   return {
     name: `Roll back ${name}`,
     "runs-on": RUNNER,
