@@ -506,3 +506,28 @@ test("azure: `gantry synth azure` prints the target's warnings at their place in
     /gantry\.yaml:\d+:\d+ monitoring\.alerts\.crash-loop: warning: alert crash-loop \(crash_loop\) has no Azure metric/,
   );
 });
+
+test("azure: spec names that look like Gantry's own symbols do not clash in main.bicep", () => {
+  const spec = [
+    "name: tricky",
+    "services:",
+    "  storage: { build: ./a, port: 8080, scale: { min: 2, max: 3 }, uses: [cache, location] }",
+    "  key-vault: { static: ./w, output: dist }",
+    "  dns-zone: { build: ./b, port: 8081, scale: { min: 2, max: 3 } }",
+    "  rg: { build: ./c, port: 8082, scale: { min: 2, max: 3 } }",
+    "postgres:",
+    "  cache: { version: 16 }",
+    "redis:",
+    "  suffix: {}",
+    "buckets:",
+    "  location: {}",
+    "dns: { zone: example.com }",
+    "environments:",
+    "  dev: {}",
+    "  production: {}",
+    "",
+  ].join("\n");
+  const { project: p } = loadSpec("tricky/gantry.yaml", spec);
+  assert.deepEqual(checkAzureProject(p), []);
+  assert.deepEqual(checkNames(p), []);
+});

@@ -295,6 +295,18 @@ export function checkBicepFiles(files: Record<string, BicepFile>, types = new Bi
   for (const [path, f] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
     for (const r of f.resources)
       for (const p of types.checkResource(r, f.targetScope)) problems.push(`${path}: ${r.symbol}: ${p}`);
+    // Parameters, variables, types, resources and modules share one namespace in a Bicep file.
+    const seen = new Set<string>();
+    for (const id of [
+      ...(f.types ?? []).map((t) => t.name),
+      ...f.params.map((x) => x.name),
+      ...f.vars.map((x) => x.name),
+      ...f.resources.map((x) => x.symbol),
+      ...f.modules.map((x) => x.symbol),
+    ]) {
+      if (seen.has(id)) problems.push(`${path}: ${id} is declared twice`);
+      seen.add(id);
+    }
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
     for (const m of f.modules) {
       const target = files[normalize(dir + m.path)];
