@@ -280,6 +280,18 @@ redis:
     );
   });
 
+  it("docs/targets/kubernetes.md shows todo's Secrets exactly as its generated README lists them", () => {
+    const readme = render("todo")["README.md"]!;
+    const fromReadme = readme
+      .slice(readme.indexOf("### staging (namespace"), readme.indexOf("In-cluster data stores"))
+      .trimEnd();
+    const docs = readFileSync(join(REPO_ROOT, "docs", "targets", "kubernetes.md"), "utf8");
+    const inDocs = docs
+      .slice(docs.indexOf("<!-- todo-secrets:begin -->\n") + 28, docs.indexOf("<!-- todo-secrets:end -->"))
+      .trimEnd();
+    assert.equal(inDocs, fromReadme.replace(/^### /gm, "#### "));
+  });
+
   it("--check exits 1 and names the files that differ, then 0 once written", async () => {
     const { dir, cleanup } = gitTempDir({ "gantry.yaml": MINIMAL("ci: { repository: acme/shop }\n") });
     try {

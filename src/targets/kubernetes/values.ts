@@ -646,17 +646,13 @@ function daprComponents(
   return out;
 }
 
-const ALERT_NAMES: Record<string, string> = {};
-
+/** high-error-rate → HighErrorRate, as Prometheus alert names are written. */
 function alertName(rule: string): string {
-  return (
-    ALERT_NAMES[rule] ??
-    rule
-      .split(/[^A-Za-z0-9]+/)
-      .filter(Boolean)
-      .map((w) => w[0]!.toUpperCase() + w.slice(1))
-      .join("")
-  );
+  return rule
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
 }
 
 /** The PrometheusRule rules. `{{ .Release.Namespace }}` is filled in by `tpl` in the chart and by the renderer. */
