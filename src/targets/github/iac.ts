@@ -56,6 +56,24 @@ function helmJob(p: Pipeline): Job {
       ),
     );
   }
+  steps.push(
+    run(
+      "Validate the cluster bootstrap manifests",
+      [
+        'if [ -d "$BOOTSTRAP" ]; then',
+        "  # values/ holds Helm values of the add-ons, not manifests.",
+        '  find "$BOOTSTRAP" -name "*.yaml" -not -path "*/values/*" -print0 \\',
+        '    | xargs -0 --no-run-if-empty "$(go env GOPATH)/bin/kubeconform" -strict -summary -ignore-missing-schemas -kubernetes-version "$KUBERNETES_VERSION"',
+        "fi",
+      ],
+      {
+        env: {
+          BOOTSTRAP: p.chart.replace(/\/chart$/, "/cluster-bootstrap"),
+          KUBERNETES_VERSION: kubernetesVersion(p),
+        },
+      },
+    ),
+  );
   return {
     name: "Helm chart: lint and kubeconform",
     "runs-on": RUNNER,
