@@ -9,6 +9,7 @@ import {
   checkAzureProject,
   checkBicepFiles,
   BicepTypes,
+  checkParamFile,
   untaggedResources,
 } from "../src/validate/bicep-types.js";
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
@@ -530,4 +531,36 @@ test("azure: spec names that look like Gantry's own symbols do not clash in main
   const { project: p } = loadSpec("tricky/gantry.yaml", spec);
   assert.deepEqual(checkAzureProject(p), []);
   assert.deepEqual(checkNames(p), []);
+});
+
+test("azure: parameter files are checked against main.bicep's parameters and types", () => {
+  const build = buildAzure(project("augeo"));
+  const main = build.bicep["main.bicep"]!;
+  const prod = build.params["parameters/production.bicepparam"]!;
+  assert.deepEqual(checkParamFile(prod, main), []);
+  const edit = (name: string, value: BicepValue | undefined) => ({
+    ...prod,
+    params: prod.params.flatMap((p) =>
+      p.name !== name ? [p] : value === undefined ? [] : [{ ...p, value }],
+    ),
+  });
+  assert.deepEqual(checkParamFile(edit("enableLocks", undefined), main), ["missing parameter enableLocks"]);
+  assert.deepEqual(checkParamFile(edit("enableLocks", "yes"), main), [
+    "enableLocks: expected bool, got string",
+  ]);
+  assert.deepEqual(checkParamFile(edit("environmentName", "qa"), main), [
+    'environmentName: "qa" is not one of "dev", "staging", "production"',
+  ]);
+  assert.deepEqual(checkParamFile(edit("dbPostgresConfig", { version: "16" }), main), [
+    "dbPostgresConfig.skuName: missing",
+    "dbPostgresConfig.skuTier: missing",
+    "dbPostgresConfig.storageGB: missing",
+    "dbPostgresConfig.backupRetentionDays: missing",
+    "dbPostgresConfig.geoRedundantBackup: missing",
+    "dbPostgresConfig.highAvailability: missing",
+  ]);
+  assert.deepEqual(
+    checkParamFile({ ...prod, params: [...prod.params, { name: "colour", value: "blue" }] }, main),
+    ["unknown parameter colour"],
+  );
 });

@@ -11,6 +11,8 @@ import { buildAzure } from "../targets/azure/main.js";
 import {
   isExpr,
   type BicepFile,
+  type BicepParam,
+  type BicepParamFile,
   type BicepModule,
   type BicepResource,
   type BicepValue,
@@ -276,15 +278,96 @@ function safeRegExp(p: string): RegExp | undefined {
   return regexCache.get(p);
 }
 
-/** Module calls must pass every parameter without a default, and only declared parameters. */
+/**
+ * Problems of a literal value given to a parameter: its type (or the fields of its declared object
+ * type), @allowed, @minValue/@maxValue and @minLength/@maxLength. Expressions are not checked.
+ */
+export function checkParamValue(value: BicepValue, param: BicepParam, file: BicepFile): string[] {
+  const problems: string[] = [];
+  const kind = (v: BicepValue): string =>
+    typeof v === "string"
+      ? "string"
+      : typeof v === "number"
+        ? "int"
+        : typeof v === "boolean"
+          ? "bool"
+          : Array.isArray(v)
+            ? "array"
+            : v === null
+              ? "null"
+              : "object";
+  const checkType = (v: BicepValue, type: string, where: string) => {
+    if (isExpr(v)) return;
+    const declared = (file.types ?? []).find((t) => t.name === type);
+    if (declared) {
+      if (kind(v) !== "object") return void problems.push(`${where}: expected an object of type ${type}`);
+      const obj = v as Record<string, BicepValue | undefined>;
+      for (const f of declared.fields) {
+        const x = obj[f.name];
+        if (x === undefined) problems.push(`${where}.${f.name}: missing`);
+        else checkType(x, f.type, `${where}.${f.name}`);
+      }
+      for (const k of Object.keys(obj))
+        if (!declared.fields.some((f) => f.name === k))
+          problems.push(`${where}.${k}: not a field of ${type}`);
+      return;
+    }
+    if (kind(v) !== type) problems.push(`${where}: expected ${type}, got ${kind(v)}`);
+  };
+  checkType(value, param.type, param.name);
+  if (isExpr(value) || problems.length) return problems;
+  if (
+    param.allowed &&
+    (typeof value === "string" || typeof value === "number") &&
+    !param.allowed.includes(value)
+  )
+    problems.push(
+      `${param.name}: ${JSON.stringify(value)} is not one of ${param.allowed.map((a) => JSON.stringify(a)).join(", ")}`,
+    );
+  if (typeof value === "number") {
+    if (param.minValue !== undefined && value < param.minValue)
+      problems.push(`${param.name}: less than ${param.minValue}`);
+    if (param.maxValue !== undefined && value > param.maxValue)
+      problems.push(`${param.name}: more than ${param.maxValue}`);
+  }
+  if (typeof value === "string" || Array.isArray(value)) {
+    if (param.minLength !== undefined && value.length < param.minLength)
+      problems.push(`${param.name}: shorter than ${param.minLength}`);
+    if (param.maxLength !== undefined && value.length > param.maxLength)
+      problems.push(`${param.name}: longer than ${param.maxLength}`);
+  }
+  return problems;
+}
+
+/** Module calls must pass every parameter without a default, only declared ones, with fitting literals. */
 export function checkModuleParams(m: BicepModule, target: BicepFile): string[] {
   const problems: string[] = [];
   const declared = new Map(target.params.map((p) => [p.name, p]));
-  for (const k of Object.keys(m.params))
-    if (!declared.has(k)) problems.push(`module ${m.symbol} (${m.path}): unknown parameter ${k}`);
+  for (const [k, v] of Object.entries(m.params)) {
+    const p = declared.get(k);
+    if (!p) problems.push(`module ${m.symbol} (${m.path}): unknown parameter ${k}`);
+    else if (v !== undefined)
+      problems.push(...checkParamValue(v, p, target).map((x) => `module ${m.symbol} (${m.path}): ${x}`));
+  }
   for (const p of target.params) {
     if (p.default === undefined && m.params[p.name] === undefined)
       problems.push(`module ${m.symbol} (${m.path}): missing parameter ${p.name}`);
+  }
+  return problems;
+}
+
+/** A parameter file must set every parameter of its template that has no default, only those, with fitting literals. */
+export function checkParamFile(params: BicepParamFile, template: BicepFile): string[] {
+  const problems: string[] = [];
+  const declared = new Map(template.params.map((p) => [p.name, p]));
+  for (const { name, value } of params.params) {
+    const p = declared.get(name);
+    if (!p) problems.push(`unknown parameter ${name}`);
+    else problems.push(...checkParamValue(value, p, template));
+  }
+  for (const p of template.params) {
+    if (p.default === undefined && !params.params.some((x) => x.name === p.name))
+      problems.push(`missing parameter ${p.name}`);
   }
   return problems;
 }
@@ -343,6 +426,14 @@ export function untaggedResources(files: Record<string, BicepFile>, types = new 
  * problem, every module call that does not match its module, and every taggable resource without tags.
  */
 export function checkAzureProject(project: ProjectModel, types = new BicepTypes()): string[] {
-  const { bicep } = buildAzure(project);
-  return [...checkBicepFiles(bicep, types), ...untaggedResources(bicep, types).map((r) => `${r}: no tags`)];
+  const { bicep, params } = buildAzure(project);
+  const main = bicep["main.bicep"];
+  const paramProblems = main
+    ? Object.entries(params).flatMap(([path, f]) => checkParamFile(f, main).map((p) => `${path}: ${p}`))
+    : ["main.bicep is not generated"];
+  return [
+    ...checkBicepFiles(bicep, types),
+    ...paramProblems,
+    ...untaggedResources(bicep, types).map((r) => `${r}: no tags`),
+  ];
 }
