@@ -213,7 +213,7 @@ class Instance implements Backend {
         }
       }
       if (before !== this.ready) this.sup.persist();
-      await sleep(this.ready ? 1000 : 150);
+      await sleep(this.ready ? 1000 : 50);
     }
   }
 
