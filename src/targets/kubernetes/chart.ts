@@ -22,6 +22,7 @@ import {
   serviceTemplate,
   statefulSetTemplate,
   subscriptionsTemplate,
+  resiliencyTemplate,
 } from "./templates.js";
 
 type Plain = Record<string, unknown>;
@@ -106,6 +107,7 @@ export function chartTemplates(names: readonly string[], values: ChartValues): R
     add(`${name}-podmonitor`, podMonitorTemplate(name));
     add(`${name}-migrations-job`, migrationsJobTemplate(name));
     add(`${name}-subscriptions`, subscriptionsTemplate(name));
+    add(`${name}-resiliency`, resiliencyTemplate(name));
     add(`${name}-networkpolicy`, networkPolicyTemplate(name));
   }
   for (const name of Object.keys(values.datastores)) {
@@ -254,6 +256,7 @@ const serviceItem = item({
     type: "array",
     items: obj({ name: str, topic: str, route: str, deadLetterTopic: str }, ["name", "topic", "route"]),
   },
+  eventRetries: { type: "integer", minimum: 0 },
 });
 
 const jobItem = item({

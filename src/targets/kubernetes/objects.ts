@@ -503,6 +503,25 @@ export function subscriptions(v: ChartValues, ns: string, name: string, s: Servi
   }));
 }
 
+/** Dapr retries a failed delivery this often (exponential back-off) before the dead-letter topic. */
+export function resiliency(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
+  if (!s.enabled || !s.eventRetries) return [];
+  return [
+    {
+      apiVersion: "dapr.io/v1alpha1",
+      kind: "Resiliency",
+      metadata: { name: `${name}-events`, namespace: ns, labels: labels(v.global.app, name, "events") },
+      spec: {
+        policies: {
+          retries: { events: { policy: "exponential", maxInterval: "60s", maxRetries: s.eventRetries } },
+        },
+        targets: { components: { pubsub: { inbound: { retry: "events" } } } },
+      },
+      scopes: [name],
+    },
+  ];
+}
+
 export function cronJob(v: ChartValues, ns: string, name: string, j: JobValues): K8sObject[] {
   if (!j.enabled) return [];
   return [
@@ -752,6 +771,7 @@ export function objectsByTemplate(v: ChartValues, ns: string): Record<string, K8
       else add(`${name}-servicemonitor`, serviceMonitor(v, ns, name, w));
       add(`${name}-migrations-job`, migrationsJob(v, ns, name, w));
       add(`${name}-subscriptions`, subscriptions(v, ns, name, w));
+      add(`${name}-resiliency`, resiliency(v, ns, name, w));
     }
     add(`${name}-networkpolicy`, networkPolicy(v, ns, name, w));
   }

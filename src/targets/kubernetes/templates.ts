@@ -580,6 +580,35 @@ scopes:
 `;
 }
 
+export function resiliencyTemplate(name: string): string {
+  return `${head("Dapr Resiliency: retries of failed deliveries, then the dead-letter topic", "services", name)}
+{{- if and .enabled .eventRetries }}
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: {{ $name }}-events
+  namespace: {{ $.Release.Namespace }}
+  labels:
+    {{- include "gantry.labels" (dict "app" $.Values.global.app "name" $name "component" "events") | nindent 4 }}
+spec:
+  policies:
+    retries:
+      events:
+        policy: exponential
+        maxInterval: 60s
+        maxRetries: {{ .eventRetries }}
+  targets:
+    components:
+      pubsub:
+        inbound:
+          retry: events
+scopes:
+  - {{ $name }}
+{{- end }}
+{{- end }}
+`;
+}
+
 export function cronJobTemplate(name: string): string {
   return `${head("CronJob", "services", name)}
 {{- if .enabled }}

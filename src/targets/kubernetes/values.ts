@@ -98,6 +98,8 @@ export interface ServiceValues extends WorkloadValues {
   /** Helm pre-install/pre-upgrade hook; `enabled: false` when the service has none. */
   migrations: { enabled: boolean; command: string[]; activeDeadlineSeconds: number };
   subscriptions: { name: string; topic: string; route: string; deadLetterTopic: string }[];
+  /** Redeliveries of an event the service failed to handle (the most its subscriptions ask for), before the dead-letter topic. */
+  eventRetries: number;
 }
 
 export interface JobValues extends WorkloadValues {
@@ -481,6 +483,7 @@ function serviceValues(
       route: sub.route,
       deadLetterTopic: sub.dead_letter ? `${topic}-dead-letter` : "",
     })),
+    eventRetries: Math.max(0, ...Object.values(svc.subscribes).map((s) => s.max_retries)),
   };
 }
 
@@ -532,6 +535,7 @@ function staticValues(app: AppModel, svc: StaticModel, registry: string): Servic
     metrics: { enabled: false, path: "/metrics", port: STATIC_PORT, interval: "30s" },
     migrations: { enabled: false, command: [], activeDeadlineSeconds: 0 },
     subscriptions: [],
+    eventRetries: 0,
   };
 }
 
