@@ -501,6 +501,23 @@ describe("github target: check", () => {
 });
 
 describe("gantry synth github", () => {
+  it("in this repository, --check against the committed tree of an example is clean", async () => {
+    for (const t of ["kubernetes", "aws"] as const) {
+      const r = await runCli([
+        "synth",
+        "github",
+        "examples/todo",
+        "--target",
+        t,
+        "--out",
+        `examples/todo/.github/workflows-${t}`,
+        "--check",
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`examples/todo/\\.github/workflows-${t}: up to date`));
+    }
+  });
+
   it("writes .github/workflows at the repository root and --check finds no drift", async () => {
     const { dir, cleanup } = tempDir({ "gantry.yaml": SPEC });
     try {
