@@ -318,6 +318,27 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     setSpec((s) => s.replace("command: node crashy.mjs", "command: node api/dist/server.js"));
   });
 
+  it("deploy: failing migrations stop the deploy before any instance starts", async () => {
+    setSpec((s) =>
+      apiEnv("6-migrations")(s).replace(
+        "migrations: node api/dist/migrate.js",
+        "migrations: node -e 'console.error(\"relation notes cannot add column\"); process.exit(4)'",
+      ),
+    );
+    const d = await gantry(["deploy"], { timeoutMs: 300_000 });
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /error: migrations of api failed \(exit code 4\); v2 keeps serving/);
+    assert.match(d.stderr, /--- last log lines ---\nrelation notes cannot add column\n/);
+    assert.doesNotMatch(d.stderr, /starting \d+ instances/);
+    assert.equal(await version(), "2");
+    setSpec((s) =>
+      s.replace(
+        "migrations: node -e 'console.error(\"relation notes cannot add column\"); process.exit(4)'",
+        "migrations: node api/dist/migrate.js",
+      ),
+    );
+  });
+
   it("restarts an instance that was killed", async () => {
     const before = state().instances.find((i) => i.id === "api-v2-1")!;
     process.kill(before.pid!, "SIGKILL");
@@ -357,8 +378,8 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.match(d.stderr, /note: took over a stale lock left by `gantry deploy`/);
     assert.equal(await version(), "7");
     const releases = await gantry(["releases"]);
-    assert.match(releases.stdout, /v6\s+failed .*interrupted/);
-    assert.match(releases.stdout, /v7 \*\s+active/);
+    assert.match(releases.stdout, /v7\s+failed .*interrupted/);
+    assert.match(releases.stdout, /v8 \*\s+active/);
   });
 
   it("rollback: deploys the previous release again through the same path", async () => {
@@ -372,7 +393,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       codes.filter((c) => c !== 200),
       [],
     );
-    const again = await gantry(["rollback", "v7"], { timeoutMs: 300_000 });
+    const again = await gantry(["rollback", "v8"], { timeoutMs: 300_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await version(), "7");
   });
