@@ -5,6 +5,7 @@ import { test } from "node:test";
 import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
+import { commandLine } from "../src/targets/azure/main.js";
 import {
   checkAzureProject,
   checkBicepFiles,
@@ -563,4 +564,16 @@ test("azure: parameter files are checked against main.bicep's parameters and typ
     checkParamFile({ ...prod, params: [...prod.params, { name: "colour", value: "blue" }] }, main),
     ["unknown parameter colour"],
   );
+});
+
+test("azure: the spec's command becomes the App Service startup command, through sh when it reads variables", () => {
+  assert.equal(commandLine(undefined), "");
+  assert.equal(commandLine("node api/dist/server.js"), "node api/dist/server.js");
+  assert.equal(commandLine("uvicorn app:app --port $PORT"), "sh -c 'uvicorn app:app --port $PORT'");
+  assert.equal(commandLine("echo 'a' $X"), `sh -c 'echo '"'"'a'"'"' $X'`);
+  assert.match(
+    render("augeo")["main.bicep"]!,
+    /commandLine: 'sh -c \\'uvicorn app\.main:app --host 0\.0\.0\.0 --port \$PORT\\''/,
+  );
+  assert.match(render("augeo")["modules/app-service.bicep"]!, /appCommandLine: commandLine/);
 });

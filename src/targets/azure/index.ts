@@ -50,6 +50,16 @@ function findings(project: ProjectModel): Finding[] {
           note: `Scheduled job \`${n}\` is not generated on App Service (no scheduler there); run it from a scheduled pipeline or use \`targets.azure.compute: aks\`.`,
         });
       }
+      if (s.type === "worker" && s.port === undefined && compute === "appservice") {
+        add({
+          env,
+          path: `services.${n}`,
+          severity: "warning",
+          message: `App Service expects ${n} to answer HTTP on a port and restarts containers that do not`,
+          hint: "give the worker a port with a health endpoint, or set targets.azure.compute: aks",
+          note: `Worker \`${n}\` has no port: App Service restarts containers that do not answer HTTP, so give it a health port.`,
+        });
+      }
       if ((isApp(s) || isStatic(s)) && compute === "appservice") {
         const domain = s.domains[0];
         if (s.domains.length > 1)

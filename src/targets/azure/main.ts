@@ -152,6 +152,15 @@ function connectionVars(app: AppModel): {
   };
 }
 
+/**
+ * The startup command of an App Service container. App Service passes it to the container as
+ * arguments, without a shell, so a command that reads variables ($PORT) runs through `sh -c`.
+ */
+export function commandLine(command: string | undefined): string {
+  if (!command) return "";
+  return command.includes("$") ? `sh -c '${command.replace(/'/g, `'"'"'`)}'` : command;
+}
+
 export function buildAzure(project: ProjectModel): AzureBuild {
   const envs = project.environments;
   const first = envs[0];
@@ -407,6 +416,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       planId: out(`${id}Plan`, "id"),
       containerImage: f("image", "string", `Container image of ${n}.`, () => env(imageVar, s0.image ?? "")),
       healthCheckPath: health,
+      commandLine: commandLine(s0.command),
       alwaysOn: f("alwaysOn", "bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
       appSettings: settings,
       settings: envParam,

@@ -428,6 +428,7 @@ function siteConfig(): BicepObject {
     detailedErrorLoggingEnabled: true,
     requestTracingEnabled: true,
     acrUseManagedIdentityCreds: true,
+    appCommandLine: ref("commandLine"),
     appSettings: call("concat", ref("appSettings"), ref("plainSettings")),
   };
 }
@@ -462,6 +463,9 @@ const runParams = (): BicepParam[] => [
     },
   ),
   p("alwaysOn", "bool", "Keep the app loaded (off in dev to save cost)."),
+  p("commandLine", "string", "Command the container runs instead of the image's ('' keeps the image's).", {
+    default: "",
+  }),
   p("appSettings", "array", "App settings ({name, value}); secrets are Key Vault references, never values."),
   p("settings", "object", "Plain environment variables (name: value), added to the app settings.", {
     default: {},

@@ -266,6 +266,7 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
+    commandLine: 'sh -c \'uvicorn app.main:app --host 0.0.0.0 --port $PORT\''
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {
@@ -333,6 +334,7 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
+    commandLine: 'sh -c \'uvicorn app.main:app --host 0.0.0.0 --port $PORT\''
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {

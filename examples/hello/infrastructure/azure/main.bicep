@@ -223,6 +223,7 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
+    commandLine: 'node api/dist/server.js'
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {
@@ -278,6 +279,7 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
+    commandLine: 'node api/dist/server.js'
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {
@@ -351,6 +353,7 @@ module workerApp 'modules/app-service.bicep' = {
     planId: workerPlan.outputs.id
     containerImage: workerConfig.image
     healthCheckPath: '/health'
+    commandLine: 'node worker/dist/worker.js'
     alwaysOn: workerConfig.alwaysOn
     appSettings: [
       {
@@ -406,6 +409,7 @@ module workerSlot 'modules/app-service-slot.bicep' = if (workerConfig.enableSlot
     planId: workerPlan.outputs.id
     containerImage: workerConfig.image
     healthCheckPath: '/health'
+    commandLine: 'node worker/dist/worker.js'
     alwaysOn: workerConfig.alwaysOn
     appSettings: [
       {

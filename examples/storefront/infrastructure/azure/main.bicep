@@ -255,6 +255,7 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
+    commandLine: 'node dist/main.js'
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {
@@ -310,6 +311,7 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
+    commandLine: 'node dist/main.js'
     alwaysOn: apiConfig.alwaysOn
     appSettings: [
       {

@@ -24,6 +24,9 @@ param healthCheckPath string = ''
 @description('Keep the app loaded (off in dev to save cost).')
 param alwaysOn bool
 
+@description('Command the container runs instead of the image\'s (\'\' keeps the image\'s).')
+param commandLine string = ''
+
 @description('App settings ({name, value}); secrets are Key Vault references, never values.')
 param appSettings array
 
@@ -67,6 +70,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       detailedErrorLoggingEnabled: true
       requestTracingEnabled: true
       acrUseManagedIdentityCreds: true
+      appCommandLine: commandLine
       appSettings: concat(appSettings, plainSettings)
     }
   }
