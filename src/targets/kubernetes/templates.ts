@@ -122,6 +122,17 @@ failureThreshold: {{ .failureThreshold }}
       mountPath: /tmp
 {{- end }}
 
+{{/* checkov's per-object skips, each with its reason; call with (dict "noProbes" bool "writable" bool). */}}
+{{- define "gantry.checkovSkips" -}}
+{{- if .noProbes }}
+checkov.io/skip1: "CKV_K8S_8=a worker that listens on no port has no endpoint to probe; Kubernetes restarts it when its process exits"
+checkov.io/skip2: "CKV_K8S_9=a worker that listens on no port receives no traffic, so it has nothing to be ready for"
+{{- end }}
+{{- if .writable }}
+checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+{{- end }}
+{{- end }}
+
 {{- define "gantry.dnsEgress" -}}
 - to:
     - namespaceSelector:
@@ -159,15 +170,9 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
-  {{- if or (not .port) (not .readOnlyRootFilesystem) }}
+  {{- with include "gantry.checkovSkips" (dict "noProbes" (not .port) "writable" (not .readOnlyRootFilesystem)) | trim }}
   annotations:
-    {{- if not .port }}
-    checkov.io/skip1: "CKV_K8S_8=a worker that listens on no port has no endpoint to probe; Kubernetes restarts it when its process exits"
-    checkov.io/skip2: "CKV_K8S_9=a worker that listens on no port receives no traffic, so it has nothing to be ready for"
-    {{- end }}
-    {{- if not .readOnlyRootFilesystem }}
-    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
-    {{- end }}
+    {{- . | nindent 4 }}
   {{- end }}
 spec:
   {{- if not .autoscaling.enabled }}
@@ -506,8 +511,8 @@ metadata:
     helm.sh/hook: pre-install,pre-upgrade
     helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
     helm.sh/hook-weight: "0"
-    {{- if not .readOnlyRootFilesystem }}
-    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+    {{- with include "gantry.checkovSkips" (dict "noProbes" false "writable" (not .readOnlyRootFilesystem)) | trim }}
+    {{- . | nindent 4 }}
     {{- end }}
 spec:
   backoffLimit: 1
@@ -616,9 +621,9 @@ apiVersion: batch/v1
 kind: CronJob
 metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" $name "component" "job") | nindent 2 }}
-  {{- if not .readOnlyRootFilesystem }}
+  {{- with include "gantry.checkovSkips" (dict "noProbes" false "writable" (not .readOnlyRootFilesystem)) | trim }}
   annotations:
-    checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+    {{- . | nindent 4 }}
   {{- end }}
 spec:
   schedule: {{ .schedule | quote }}

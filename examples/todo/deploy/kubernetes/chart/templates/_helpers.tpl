@@ -108,6 +108,17 @@ failureThreshold: {{ .failureThreshold }}
       mountPath: /tmp
 {{- end }}
 
+{{/* checkov's per-object skips, each with its reason; call with (dict "noProbes" bool "writable" bool). */}}
+{{- define "gantry.checkovSkips" -}}
+{{- if .noProbes }}
+checkov.io/skip1: "CKV_K8S_8=a worker that listens on no port has no endpoint to probe; Kubernetes restarts it when its process exits"
+checkov.io/skip2: "CKV_K8S_9=a worker that listens on no port receives no traffic, so it has nothing to be ready for"
+{{- end }}
+{{- if .writable }}
+checkov.io/skip3: "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)"
+{{- end }}
+{{- end }}
+
 {{- define "gantry.dnsEgress" -}}
 - to:
     - namespaceSelector:
