@@ -169,6 +169,28 @@ describe("deploy plan", () => {
   });
 });
 
+describe("deploy plan of services the local runtime does not run", () => {
+  it("names them with the reason", () => {
+    const augeo = loadExample("augeo").project.environments[0]!;
+    const plan = planDeploy(augeo, "v1", { instances: [] });
+    assert.deepEqual(plan.skipped, [
+      { service: "cleanup", reason: "scheduled jobs are not run by the local runtime yet" },
+    ]);
+    assert.match(
+      formatPlan(plan),
+      /\n {2}skip {5}cleanup: scheduled jobs are not run by the local runtime yet\n/,
+    );
+    const imageOnly = {
+      ...hello(),
+      services: { api: { ...hello().services.api!, command: undefined } },
+    } as ReturnType<typeof hello>;
+    assert.deepEqual(
+      planDeploy(imageOnly, "v1", { instances: [] }).skipped.map((x) => x.service),
+      ["api"],
+    );
+  });
+});
+
 describe("environment", () => {
   it("injects connection URLs for what a service uses, its port, env and secrets", () => {
     const m = hello();

@@ -229,6 +229,7 @@ export async function buildRelease(
     }
   }
   const plan = planDeploy(model, id, { instances: [] });
+  for (const x of plan.skipped) progress(`note: ${x.service} is not run: ${x.reason}`);
   const done = new Set<string>();
   for (const b of plan.build) {
     const key = `${b.cwd}\0${b.command}`;

@@ -52,6 +52,8 @@ export interface DeployPlan {
   /** The release serving now, replaced when the new one is ready. */
   replaces?: string;
   retire: RetireStep[];
+  /** Services the local runtime does not run, with the reason (shown as notes). */
+  skipped: { service: string; reason: string }[];
   /** After the switch, a crash of a new instance within this window switches back. */
   crashWatchMs: number;
 }
@@ -80,6 +82,7 @@ export function planDeploy(
   const statics: StaticStep[] = [];
   const migrations: DeployPlan["migrations"] = [];
   const oldDrain: Record<string, { drainMs: number; graceMs: number }> = {};
+  const skipped: DeployPlan["skipped"] = [];
   for (const name of names) {
     const s = model.services[name]!;
     if (s.type === "static") {
@@ -89,8 +92,18 @@ export function planDeploy(
     }
     const ctx = s.build ? rel(s.build.context) : ".";
     if (s.build_command) build.push({ service: name, command: s.build_command, cwd: ctx });
-    if (s.type === "job") continue;
-    if (!s.command) continue;
+    if (s.type === "job") {
+      skipped.push({ service: name, reason: "scheduled jobs are not run by the local runtime yet" });
+      continue;
+    }
+    if (!s.command) {
+      skipped.push({
+        service: name,
+        reason:
+          "it has no `command` (an image alone cannot run without containers); set `command` and `build_command`",
+      });
+      continue;
+    }
     const svc: ServiceModel = s;
     if (svc.migrations)
       migrations.push({
@@ -137,6 +150,7 @@ export function planDeploy(
     statics,
     ...(current.release ? { replaces: current.release } : {}),
     retire,
+    skipped,
     crashWatchMs: opts.crashWatchMs ?? 1000,
   };
 }
@@ -156,6 +170,7 @@ export function formatPlan(p: DeployPlan): string {
   for (const s of p.statics)
     lines.push(`  serve    ${s.service}: static files from ${s.root}${s.spa ? " (SPA fallback)" : ""}`);
   lines.push(`  switch   the proxy to ${p.release}, then watch ${p.crashWatchMs} ms for crashes`);
+  for (const x of p.skipped) lines.push(`  skip     ${x.service}: ${x.reason}`);
   for (const r of p.retire)
     lines.push(
       `  retire   ${r.service}: ${r.instances.join(", ")} (drain ≤ ${r.drainMs / 1000}s, stop ≤ ${r.graceMs / 1000}s)`,
