@@ -73,23 +73,35 @@ function azureSteps(p: Pipeline, env: AppModel): Step[] {
     readAzureOutputs(p, env),
   ];
   const lines: string[] = [];
+  if (!slot)
+    lines.push('if [ -z "$REVISION" ]; then echo "::error::give the image tag to roll back to"; exit 1; fi');
   for (const s of services) {
     const app = `"$${envName(s.name)}_APP"`;
+    const health = s.type === "http" ? (s.health?.readiness ?? s.health?.liveness) : undefined;
+    // Services that run a prebuilt image have no sha-<short> tags to return to: only the swap applies.
+    const setImage = (slotArg: string) =>
+      `az webapp config container set --resource-group "$RESOURCE_GROUP" --name ${app}${slotArg} --container-image-name "\${${envName(s.name)}_IMAGE,,}$REVISION" --output none`;
     if (slot) {
+      if (s.build) {
+        lines.push('if [ -n "$REVISION" ]; then', `  ${setImage(" --slot staging")}`);
+        if (health) {
+          lines.push(
+            `  host=$(az webapp show --resource-group "$RESOURCE_GROUP" --name ${app} --slot staging --query defaultHostName --output tsv)`,
+            `  curl --fail --silent --show-error --max-time 30 --retry 10 --retry-delay 6 --retry-all-errors --output /dev/null "https://$host${health}"`,
+          );
+        }
+        lines.push("fi");
+      }
       lines.push(
-        'if [ -n "$REVISION" ]; then',
-        `  az webapp config container set --resource-group "$RESOURCE_GROUP" --name ${app} --slot staging --container-image-name "\${${envName(s.name)}_IMAGE,,}$REVISION" --output none`,
-        "fi",
         `az webapp deployment slot swap --resource-group "$RESOURCE_GROUP" --name ${app} --slot staging --target-slot production`,
       );
-    } else {
-      lines.push(
-        'if [ -z "$REVISION" ]; then echo "::error::give the image tag to roll back to"; exit 1; fi',
-        `az webapp config container set --resource-group "$RESOURCE_GROUP" --name ${app} --container-image-name "\${${envName(s.name)}_IMAGE,,}$REVISION" --output none`,
-      );
+    } else if (s.build) {
+      lines.push(setImage(""));
     }
   }
-  const imageEnv = Object.fromEntries(services.map((s) => [`${envName(s.name)}_IMAGE`, imageRef(p, s, "")]));
+  const imageEnv = Object.fromEntries(
+    services.filter((s) => s.build).map((s) => [`${envName(s.name)}_IMAGE`, imageRef(p, s, "")]),
+  );
   steps.push(
     run(
       slot
