@@ -83,7 +83,7 @@ function taskDefinitionBlocks(): Block[] {
       'var.port > 0 ? [{ name = var.workload, containerPort = var.port, protocol = "tcp", appProtocol = "http" }] : []',
     ),
     environment: expr(
-      "[for k, val in merge(var.environment, var.port > 0 ? { PORT = tostring(var.port) } : {}) : { name = k, value = val }]",
+      "[for k, val in merge(var.environment, { for pk, pv in { PORT = tostring(var.port) } : pk => pv if var.port > 0 }) : { name = k, value = val }]",
     ),
     secrets: expr("[for k, arn in var.secrets : { name = k, valueFrom = arn }]"),
     readonlyRootFilesystem: v("read_only_root"),

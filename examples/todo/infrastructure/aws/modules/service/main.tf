@@ -99,7 +99,7 @@ resource "aws_ecs_task_definition" "this" {
       essential              = true
       command                = var.command
       portMappings           = var.port > 0 ? [{ name = var.workload, containerPort = var.port, protocol = "tcp", appProtocol = "http" }] : []
-      environment            = [for k, val in merge(var.environment, var.port > 0 ? { PORT = tostring(var.port) } : {}) : { name = k, value = val }]
+      environment            = [for k, val in merge(var.environment, { for pk, pv in { PORT = tostring(var.port) } : pk => pv if var.port > 0 }) : { name = k, value = val }]
       secrets                = [for k, arn in var.secrets : { name = k, valueFrom = arn }]
       readonlyRootFilesystem = var.read_only_root
       stopTimeout            = var.stop_timeout
