@@ -377,6 +377,13 @@ export function buildAzure(project: ProjectModel): AzureBuild {
       );
     }
     settings.push({ name: "WEBSITES_ENABLE_APP_SERVICE_STORAGE", value: "false" });
+    if (s0.health) {
+      // Failed health pings before App Service replaces an instance (it accepts 2 to 10).
+      settings.push({
+        name: "WEBSITE_HEALTHCHECK_MAXPINGFAILURES",
+        value: String(Math.min(10, Math.max(2, s0.health.failure_threshold))),
+      });
+    }
     for (const secret of [...s0.secrets].sort()) {
       settings.push({ name: secret, value: kvRef(secret) });
       operatorSecret(secret, n);

@@ -243,6 +243,10 @@ module apiApp 'modules/app-service.bicep' = {
         value: 'false'
       }
       {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
+      }
+      {
         name: 'REDIS_URL'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
       }
@@ -297,6 +301,10 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
       {
         name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
         value: 'false'
+      }
+      {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
       }
       {
         name: 'REDIS_URL'
@@ -373,6 +381,10 @@ module workerApp 'modules/app-service.bicep' = {
         value: 'false'
       }
       {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
+      }
+      {
         name: 'REDIS_URL'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
       }
@@ -427,6 +439,10 @@ module workerSlot 'modules/app-service-slot.bicep' = if (workerConfig.enableSlot
       {
         name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
         value: 'false'
+      }
+      {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
       }
       {
         name: 'REDIS_URL'

@@ -275,6 +275,10 @@ module apiApp 'modules/app-service.bicep' = {
         value: 'false'
       }
       {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
+      }
+      {
         name: 'JWT_SECRET'
         value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
       }
@@ -329,6 +333,10 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
       {
         name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
         value: 'false'
+      }
+      {
+        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
+        value: '3'
       }
       {
         name: 'JWT_SECRET'
