@@ -4,7 +4,7 @@
 import { printK8sDocuments, printK8sYaml } from "./print.js";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
-import { DAPR_CONFIG, type ChartValues, type Resources } from "./values.js";
+import { DAPR_CONFIG, DAPR_SIDECAR, type ChartValues, type Resources } from "./values.js";
 import { labels, type K8sObject } from "./objects.js";
 import type { KubernetesSettings } from "./settings.js";
 
@@ -63,8 +63,6 @@ export const PLATFORM_CHARTS = [
   },
 ] as const;
 
-const SIDECAR = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "300m", memory: "256Mi" } };
-
 /** CPU in millicores ("250m", "1", "1.5"). */
 export function millicores(cpu: string | number): number {
   const s = String(cpu);
@@ -121,7 +119,7 @@ export function quotaTotals(v: ChartValues): Totals {
     const n = (s.autoscaling.enabled ? s.autoscaling.maxReplicas : s.replicas) + s.strategy.maxSurge;
     add(s.resources, n);
     if (s.dapr.enabled) {
-      add(SIDECAR, n);
+      add(DAPR_SIDECAR, n);
       t.pods -= n;
     }
     if (s.migrations.enabled) add(s.resources, 1);

@@ -2,7 +2,7 @@
 // values-<env>.yaml (what the environment adds), values.schema.json, the templates and NOTES.txt.
 import { printK8sYaml } from "./print.js";
 import type { AppModel } from "../../model/types.js";
-import type { ChartValues } from "./values.js";
+import { DEFAULT_IMAGE_TAG, type ChartValues } from "./values.js";
 import {
   DEFAULT_DENY_TEMPLATE,
   PROMETHEUS_RULE_TEMPLATE,
@@ -127,8 +127,8 @@ export function chartYaml(app: AppModel): string {
     name: app.name,
     description: app.description ?? `${app.name}, deployed by Gantry.`,
     type: "application",
-    version: "0.1.0",
-    appVersion: "0.1.0",
+    version: DEFAULT_IMAGE_TAG,
+    appVersion: DEFAULT_IMAGE_TAG,
     keywords: ["gantry"],
     annotations: { "gantry.dev/generated": "true" },
   });

@@ -2,13 +2,14 @@
 // produces them. Each builder here does what the template of the same name in templates.ts does, so
 // the plain manifests in rendered/<env>/ are exactly what `helm template` gives (a test compares them).
 import { createHash } from "node:crypto";
-import type {
-  ChartValues,
-  DaprComponentValues,
-  DataStoreValues,
-  JobValues,
-  ServiceValues,
-  WorkloadValues,
+import {
+  DAPR_SIDECAR,
+  type ChartValues,
+  type DaprComponentValues,
+  type DataStoreValues,
+  type JobValues,
+  type ServiceValues,
+  type WorkloadValues,
 } from "./values.js";
 
 export interface Metadata {
@@ -174,10 +175,10 @@ export function deployment(v: ChartValues, ns: string, name: string, s: ServiceV
     annotations["dapr.io/app-id"] = s.dapr.appId;
     if (s.dapr.appPort) annotations["dapr.io/app-port"] = String(s.dapr.appPort);
     annotations["dapr.io/config"] = s.dapr.config;
-    annotations["dapr.io/sidecar-cpu-request"] = "50m";
-    annotations["dapr.io/sidecar-memory-request"] = "64Mi";
-    annotations["dapr.io/sidecar-cpu-limit"] = "300m";
-    annotations["dapr.io/sidecar-memory-limit"] = "256Mi";
+    annotations["dapr.io/sidecar-cpu-request"] = DAPR_SIDECAR.requests.cpu;
+    annotations["dapr.io/sidecar-memory-request"] = DAPR_SIDECAR.requests.memory;
+    annotations["dapr.io/sidecar-cpu-limit"] = DAPR_SIDECAR.limits.cpu;
+    annotations["dapr.io/sidecar-memory-limit"] = DAPR_SIDECAR.limits.memory;
   }
   const ports: Obj[] = [];
   if (s.port) ports.push({ name: "http", containerPort: s.port, protocol: "TCP" });

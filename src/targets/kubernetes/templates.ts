@@ -2,6 +2,7 @@
 // (values.ts), and each template does what the builder of the same name in objects.ts does. A
 // per-service file only names its service (`$name`), so `templates/api-deployment.yaml` reads as a
 // plain Deployment of `api`.
+import { DAPR_SIDECAR } from "./values.js";
 
 /** The first lines of a per-item template: bind `$name`, and render only when the item is enabled. */
 function head(kind: string, collection: string, name: string): string {
@@ -203,10 +204,10 @@ spec:
         dapr.io/app-port: {{ .dapr.appPort | quote }}
         {{- end }}
         dapr.io/config: {{ .dapr.config | quote }}
-        dapr.io/sidecar-cpu-request: 50m
-        dapr.io/sidecar-memory-request: 64Mi
-        dapr.io/sidecar-cpu-limit: 300m
-        dapr.io/sidecar-memory-limit: 256Mi
+        dapr.io/sidecar-cpu-request: ${DAPR_SIDECAR.requests.cpu}
+        dapr.io/sidecar-memory-request: ${DAPR_SIDECAR.requests.memory}
+        dapr.io/sidecar-cpu-limit: ${DAPR_SIDECAR.limits.cpu}
+        dapr.io/sidecar-memory-limit: ${DAPR_SIDECAR.limits.memory}
         {{- end }}
       {{- end }}
     spec:

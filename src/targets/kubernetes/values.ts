@@ -163,6 +163,8 @@ export interface ChartValues {
 }
 
 export const RUN_AS_USER = 10001;
+/** The chart's appVersion, and the image tag until CI sets global.imageTag (sha-<commit>). */
+export const DEFAULT_IMAGE_TAG = "0.1.0";
 /** Probe timing when the spec gives none (static servers, services probed on their port). */
 const DEFAULT_HEALTH: HealthModel = {
   interval: "10s",
@@ -174,6 +176,11 @@ const DEFAULT_HEALTH: HealthModel = {
 /** Port the static-file server (nginx-unprivileged) listens on. */
 export const STATIC_PORT = 8080;
 export const PUBSUB_NAME = "pubsub";
+/** Requests and limits of the Dapr sidecar (pod annotations; counted in the namespace quota). */
+export const DAPR_SIDECAR: Resources = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { cpu: "300m", memory: "256Mi" },
+};
 export const DAPR_CONFIG = "dapr-config";
 const POSTGRES_PORT = 5432;
 const REDIS_PORT = 6379;
@@ -259,24 +266,20 @@ export function buildValues(app: AppModel): ChartValues {
       continue;
     }
     // What the workload connects to.
-    const secretEnv = new Map<string, string>();
-    for (const s of svc.secrets) secretEnv.set(s, s);
+    // Secret keys read as env vars of the same name: the spec's secrets and the connection keys.
+    const secretKeys = new Set(svc.secrets);
     const config: Record<string, string> = { ...svc.env };
     const toInCluster: { name: string; port: number }[] = [];
     const external = new Set<number>([HTTPS_PORT]);
     let usesTopics = false;
     for (const u of effectiveUses(app, svc, keys.byStore)) {
       const key = keys.byStore[u];
-      if (key) secretEnv.set(key, key);
+      if (key) secretKeys.add(key);
       const local = inCluster(u);
       if (local) toInCluster.push(local);
       else if (app.postgres[u]) external.add(POSTGRES_PORT);
       else if (app.redis[u]) external.add(REDIS_PORT);
-      if (app.buckets[u]) {
-        const k = keys.byStore[u];
-        if (k) secretEnv.set(k, k);
-      }
-      if (u === "email" && keys.email) secretEnv.set(keys.email, keys.email);
+      if (u === "email" && keys.email) secretKeys.add(keys.email);
       if (topicNames.includes(u)) usesTopics = true;
     }
     const dapr = daprApps.has(svc.name);
@@ -298,7 +301,7 @@ export function buildValues(app: AppModel): ChartValues {
       command: commandArgs(svc.command),
       resources: svc.resources,
       readOnlyRootFilesystem: svc.read_only_root,
-      secretEnv: [...secretEnv.keys()].sort().map((name) => ({ name, key: secretEnv.get(name)! })),
+      secretEnv: [...secretKeys].sort().map((name) => ({ name, key: name })),
     };
 
     if (svc.type === "job") {
@@ -339,7 +342,7 @@ export function buildValues(app: AppModel): ChartValues {
     global: {
       app: app.name,
       environment: app.environment.name,
-      imageTag: "0.1.0",
+      imageTag: DEFAULT_IMAGE_TAG,
       imagePullSecrets: [k8s.image_pull_secret],
       secretName: k8s.secret_name,
       runAsUser: RUN_AS_USER,
