@@ -187,6 +187,11 @@ export function notesOf(project: ProjectModel): string[] {
       ? "The Key Vault denies other networks and allows the apps' outbound addresses and trusted Azure services."
       : "The Key Vault allows all networks so the cluster's CSI driver can reach it; access is still RBAC only.",
     "Slack and generic webhooks get Azure Monitor's common alert schema; Teams connectors accept it.",
+    ...(compute === "appservice"
+      ? [
+          "Key Vault references resolve once the secret exists and the identity has its role; after setting operator secrets, restart the app (or wait for App Service's 24-hour refresh).",
+        ]
+      : []),
   ];
   return [...new Set([...notes, ...general])];
 }
