@@ -421,4 +421,30 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
     assert.ok(list.notes.some((n) => n.text === "from the e2e test"));
   });
+
+  it("after the supervisor itself is killed, the next `up` stops its leftovers and serves again", async () => {
+    const st = state();
+    process.kill(st.pid, "SIGKILL");
+    await waitFor("the supervisor to be gone", () => {
+      try {
+        process.kill(st.pid, 0);
+        return Promise.resolve(undefined);
+      } catch {
+        return Promise.resolve(true);
+      }
+    });
+    const status = await gantry(["status"]);
+    assert.match(status.stdout, /dev: not running \(last release v\d+\)/);
+    const up = await gantry(["up"], { timeoutMs: 300_000 });
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(
+      readFileSync(join(app, ".gantry", "dev", "logs", "supervisor.log"), "utf8"),
+      /stopping leftover process \d+ \(.*postgres/,
+    );
+    for (const pid of [st.postgres!.pid, ...st.instances.map((i) => i.pid!)]) {
+      assert.throws(() => process.kill(pid, 0), `leftover pid ${pid} is still running`);
+    }
+    const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
+    assert.ok(list.notes.some((n) => n.text === "from the e2e test"));
+  });
 });
