@@ -83,6 +83,20 @@ export function deployReadme(
       "",
     );
   });
+  const topics = Object.values(app.topics);
+  if (topics.length) {
+    lines.push(
+      "Kafka is not run in the cluster: Dapr reaches the brokers of `KAFKA_BROKERS` over TLS with SASL (SCRAM-SHA-256). Create these topics there (one set per environment, or one cluster and credentials per environment):",
+      "",
+      "| topic | partitions | retention | replication | subscribers |",
+      "| --- | --- | --- | --- | --- |",
+      ...topics.map(
+        (t) =>
+          `| \`${t.name}\` | ${t.partitions} | ${t.retention} | ${t.replication} | ${t.subscribers.join(", ") || "none"} |`,
+      ),
+      "",
+    );
+  }
   lines.push(
     "In-cluster data stores (`hosting: cluster`) take their password from the Secret too; point the app's connection string at the in-cluster Service, e.g. `postgresql://<user>:<password>@postgres-<name>:5432/<database>` or `redis://:<password>@redis-<name>:6379`.",
     "",
