@@ -337,13 +337,25 @@ function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
     };
   if (Object.keys(shape.app.postgres).length) {
     vars.postgres = {
-      type: "map(object({ engine_version = string, instance_class = string, allocated_storage = number, multi_az = bool, backup_retention_days = number }))",
+      type: "map(object({ engine_version = string, instance_class = string, allocated_storage = number, multi_az = bool, backup_retention_days = number, geo_redundant = bool }))",
       description:
-        "Per PostgreSQL server: version, instance class, storage (GiB), Multi-AZ and days of backups (point-in-time recovery window).",
+        "Per PostgreSQL server: version, instance class, storage (GiB), Multi-AZ, days of backups (point-in-time recovery window) and whether backups are replicated to backup_region.",
       validations: [
         {
           condition: "alltrue([for p in values(var.postgres) : p.allocated_storage >= 20])",
           error_message: "RDS needs at least 20 GiB of storage.",
+        },
+      ],
+    };
+  }
+  if (Object.keys(shape.app.postgres).length) {
+    vars.backup_region = {
+      type: "string",
+      description: "Region that holds replicated database backups (postgres.*.geo_redundant).",
+      validations: [
+        {
+          condition: "var.backup_region != var.region",
+          error_message: "backup_region must differ from region.",
         },
       ],
     };
@@ -391,6 +403,28 @@ function sortedRecord(r: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
 }
 
+/** The region paired with each region for replicated backups (same continent, another area). */
+export function backupRegion(region: string): string {
+  const pairs: Record<string, string> = {
+    "us-east-1": "us-west-2",
+    "us-east-2": "us-west-2",
+    "us-west-1": "us-east-1",
+    "us-west-2": "us-east-1",
+    "ca-central-1": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-west-2": "eu-west-1",
+    "eu-west-3": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-central-1",
+    "ap-southeast-1": "ap-southeast-2",
+    "ap-southeast-2": "ap-southeast-1",
+    "ap-northeast-1": "ap-northeast-3",
+    "ap-south-1": "ap-southeast-1",
+    "sa-east-1": "us-east-1",
+  };
+  return pairs[region] ?? (region === "us-east-1" ? "us-west-2" : "us-east-1");
+}
+
 const ALARM_METRICS = new Set(["error_rate", "latency_p95", "cpu", "memory"]);
 
 function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
@@ -405,6 +439,10 @@ function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
     { name: "single_nat_gateway", value: !prod },
     { name: "deletion_protection", value: prod },
     { name: "log_retention_days", value: cloudWatchRetention(e.monitoring.log_retention_days) },
+    {
+      name: "backup_region",
+      value: Object.keys(shape.app.postgres).length ? backupRegion(opts.region) : undefined,
+    },
     { name: "dns_zone", value: shape.hasDomains ? dnsZone(e) : undefined },
     { name: "create_github_oidc_provider", value: e.ci.repository ? index === 0 : undefined },
     { name: "state_bucket", value: e.ci.repository ? stateBucket(e) : undefined },
@@ -463,6 +501,7 @@ function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
               backup_retention_days: p.backups.enabled
                 ? Math.min(35, Math.max(1, p.backups.retention_days))
                 : 1,
+              geo_redundant: p.backups.enabled && p.backups.geo_redundant,
             },
           ];
         }),
@@ -802,6 +841,8 @@ function rootMain(shape: AwsShape): HclFile {
         allocated_storage: expr(`${ref}.allocated_storage`),
         multi_az: expr(`${ref}.multi_az`),
         backup_retention_days: expr(`${ref}.backup_retention_days`),
+        geo_redundant: expr(`${ref}.geo_redundant`),
+        backup_region: expr("var.backup_region"),
         deletion_protection: expr("var.deletion_protection"),
         db_name: (app.postgres[p]!.databases[0] ?? app.name).replace(/[^A-Za-z0-9_]/g, "_"),
         subnet_ids: expr("module.network.private_subnet_ids"),

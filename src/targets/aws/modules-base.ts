@@ -605,13 +605,12 @@ export function loadBalancerModule(): ModuleSpec {
           }),
         }),
       }),
+      // A records only: the load balancer is IPv4 (an AAAA alias to it would answer nothing).
       resource("aws_route53_record", "alias", {
-        for_each: expr(
-          '{ for pair in setproduct(var.alias_domains, ["A", "AAAA"]) : "${pair[0]}.${pair[1]}" => { name = pair[0], type = pair[1] } }',
-        ),
+        for_each: expr("toset(var.alias_domains)"),
         zone_id: v("zone_id"),
-        name: expr("each.value.name"),
-        type: expr("each.value.type"),
+        name: expr("each.key"),
+        type: "A",
         alias: nested({
           name: expr("aws_lb.this.dns_name"),
           zone_id: expr("aws_lb.this.zone_id"),

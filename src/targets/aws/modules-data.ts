@@ -46,6 +46,12 @@ export function postgresModule(): ModuleSpec {
         type: "bool",
         description: "Refuse to delete the instance; keep a final snapshot.",
       },
+      geo_redundant: {
+        type: "bool",
+        description:
+          "Replicate the automated backups to backup_region (point-in-time restore there after a regional outage).",
+      },
+      backup_region: { type: "string", description: "Region that holds the replicated backups." },
       db_name: { type: "string", description: "Database created with the instance." },
       subnet_ids: SUBNETS,
       security_group_id: SG,
@@ -111,6 +117,33 @@ export function postgresModule(): ModuleSpec {
         performance_insights_retention_period: 7,
         monitoring_interval: 60,
         monitoring_role_arn: expr("aws_iam_role.monitoring.arn"),
+      }),
+      data("aws_caller_identity", "current", {}),
+      policyDocument("backup_key", [
+        {
+          sid: "AccountAdministration",
+          actions: ["kms:*"],
+          resources: ["*"],
+          principals: {
+            type: "AWS",
+            identifiers: [tmpl("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root")],
+          },
+        },
+      ]),
+      resource("aws_kms_key", "backup", {
+        count: expr("var.geo_redundant ? 1 : 0"),
+        region: v("backup_region"),
+        description: tmpl("${var.name}-${var.database}: replicated backups"),
+        enable_key_rotation: true,
+        deletion_window_in_days: 30,
+        policy: expr("data.aws_iam_policy_document.backup_key.json"),
+      }),
+      resource("aws_db_instance_automated_backups_replication", "this", {
+        count: expr("var.geo_redundant ? 1 : 0"),
+        region: v("backup_region"),
+        source_db_instance_arn: expr("aws_db_instance.this.arn"),
+        kms_key_id: expr("aws_kms_key.backup[0].arn"),
+        retention_period: v("backup_retention_days"),
       }),
     ],
     outputs: [

@@ -502,7 +502,6 @@ export function jobModule(): ModuleSpec {
         name: tmpl("${var.name}-${var.workload}"),
         schedule_expression: v("schedule"),
         schedule_expression_timezone: v("timezone"),
-        kms_key_arn: v("kms_key_arn"),
         flexible_time_window: nested({ mode: "OFF" }),
         target: nested({
           arn: v("cluster_arn"),

@@ -154,12 +154,22 @@ variable "static_sites" {
 }
 
 variable "postgres" {
-  description = "Per PostgreSQL server: version, instance class, storage (GiB), Multi-AZ and days of backups (point-in-time recovery window)."
-  type        = map(object({ engine_version = string, instance_class = string, allocated_storage = number, multi_az = bool, backup_retention_days = number }))
+  description = "Per PostgreSQL server: version, instance class, storage (GiB), Multi-AZ, days of backups (point-in-time recovery window) and whether backups are replicated to backup_region."
+  type        = map(object({ engine_version = string, instance_class = string, allocated_storage = number, multi_az = bool, backup_retention_days = number, geo_redundant = bool }))
 
   validation {
     condition     = alltrue([for p in values(var.postgres) : p.allocated_storage >= 20])
     error_message = "RDS needs at least 20 GiB of storage."
+  }
+}
+
+variable "backup_region" {
+  description = "Region that holds replicated database backups (postgres.*.geo_redundant)."
+  type        = string
+
+  validation {
+    condition     = var.backup_region != var.region
+    error_message = "backup_region must differ from region."
   }
 }
 

@@ -123,6 +123,8 @@ module "postgres_db" {
   allocated_storage     = var.postgres["db"].allocated_storage
   multi_az              = var.postgres["db"].multi_az
   backup_retention_days = var.postgres["db"].backup_retention_days
+  geo_redundant         = var.postgres["db"].geo_redundant
+  backup_region         = var.backup_region
   deletion_protection   = var.deletion_protection
   db_name               = "storefront"
   subnet_ids            = module.network.private_subnet_ids

@@ -7,6 +7,7 @@ vpc_cidr                    = "10.32.0.0/16"
 single_nat_gateway          = false
 deletion_protection         = true
 log_retention_days          = 90
+backup_region               = "us-west-2"
 dns_zone                    = "augeo.app"
 create_github_oidc_provider = false
 state_bucket                = "augeo-terraform-state"
@@ -53,6 +54,7 @@ postgres = {
     allocated_storage     = 128
     multi_az              = true
     backup_retention_days = 30
+    geo_redundant         = true
   }
 }
 redis = {

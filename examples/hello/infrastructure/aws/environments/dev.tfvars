@@ -7,6 +7,7 @@ vpc_cidr            = "10.0.0.0/16"
 single_nat_gateway  = true
 deletion_protection = false
 log_retention_days  = 7
+backup_region       = "us-west-2"
 dns_zone            = "hello.localhost"
 tags = {
   Environment = "dev"
@@ -52,6 +53,7 @@ postgres = {
     allocated_storage     = 32
     multi_az              = false
     backup_retention_days = 7
+    geo_redundant         = false
   }
 }
 redis = {

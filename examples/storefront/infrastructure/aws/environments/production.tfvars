@@ -8,6 +8,7 @@ vpc_cidr                    = "10.16.0.0/16"
 single_nat_gateway          = false
 deletion_protection         = true
 log_retention_days          = 90
+backup_region               = "us-west-2"
 dns_zone                    = "shop.example.com"
 create_github_oidc_provider = false
 state_bucket                = "storefront-terraform-state-123456789012"
@@ -46,6 +47,7 @@ postgres = {
     allocated_storage     = 50
     multi_az              = true
     backup_retention_days = 30
+    geo_redundant         = true
   }
 }
 redis = {

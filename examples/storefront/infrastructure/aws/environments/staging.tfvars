@@ -8,6 +8,7 @@ vpc_cidr                    = "10.0.0.0/16"
 single_nat_gateway          = true
 deletion_protection         = false
 log_retention_days          = 30
+backup_region               = "us-west-2"
 dns_zone                    = "shop.example.com"
 create_github_oidc_provider = true
 state_bucket                = "storefront-terraform-state-123456789012"
@@ -46,6 +47,7 @@ postgres = {
     allocated_storage     = 50
     multi_az              = false
     backup_retention_days = 7
+    geo_redundant         = false
   }
 }
 redis = {

@@ -7,6 +7,7 @@ vpc_cidr                    = "10.16.0.0/16"
 single_nat_gateway          = false
 deletion_protection         = true
 log_retention_days          = 30
+backup_region               = "us-west-2"
 dns_zone                    = "example.com"
 create_github_oidc_provider = false
 state_bucket                = "todo-terraform-state"
@@ -82,6 +83,7 @@ postgres = {
     allocated_storage     = 32
     multi_az              = false
     backup_retention_days = 30
+    geo_redundant         = true
   }
 }
 alerts = {

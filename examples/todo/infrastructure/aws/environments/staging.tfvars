@@ -7,6 +7,7 @@ vpc_cidr                    = "10.0.0.0/16"
 single_nat_gateway          = true
 deletion_protection         = false
 log_retention_days          = 30
+backup_region               = "us-west-2"
 dns_zone                    = "example.com"
 create_github_oidc_provider = true
 state_bucket                = "todo-terraform-state"
@@ -82,6 +83,7 @@ postgres = {
     allocated_storage     = 32
     multi_az              = false
     backup_retention_days = 7
+    geo_redundant         = false
   }
 }
 alerts = {

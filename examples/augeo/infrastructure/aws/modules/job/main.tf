@@ -170,7 +170,6 @@ resource "aws_scheduler_schedule" "this" {
   name                         = "${var.name}-${var.workload}"
   schedule_expression          = var.schedule
   schedule_expression_timezone = var.timezone
-  kms_key_arn                  = var.kms_key_arn
 
   flexible_time_window {
     mode = "OFF"

@@ -50,6 +50,16 @@ variable "deletion_protection" {
   type        = bool
 }
 
+variable "geo_redundant" {
+  description = "Replicate the automated backups to backup_region (point-in-time restore there after a regional outage)."
+  type        = bool
+}
+
+variable "backup_region" {
+  description = "Region that holds the replicated backups."
+  type        = string
+}
+
 variable "db_name" {
   description = "Database created with the instance."
   type        = string

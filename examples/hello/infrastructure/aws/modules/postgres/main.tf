@@ -93,3 +93,37 @@ resource "aws_db_instance" "this" {
   monitoring_interval                   = 60
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
 }
+
+data "aws_caller_identity" "current" {
+}
+
+data "aws_iam_policy_document" "backup_key" {
+  statement {
+    sid       = "AccountAdministration"
+    effect    = "Allow"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+}
+
+resource "aws_kms_key" "backup" {
+  count                   = var.geo_redundant ? 1 : 0
+  region                  = var.backup_region
+  description             = "${var.name}-${var.database}: replicated backups"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.backup_key.json
+}
+
+resource "aws_db_instance_automated_backups_replication" "this" {
+  count                  = var.geo_redundant ? 1 : 0
+  region                 = var.backup_region
+  source_db_instance_arn = aws_db_instance.this.arn
+  kms_key_id             = aws_kms_key.backup[0].arn
+  retention_period       = var.backup_retention_days
+}

@@ -74,10 +74,10 @@ resource "aws_lb_listener" "https" {
 }
 
 resource "aws_route53_record" "alias" {
-  for_each = { for pair in setproduct(var.alias_domains, ["A", "AAAA"]) : "${pair[0]}.${pair[1]}" => { name = pair[0], type = pair[1] } }
+  for_each = toset(var.alias_domains)
   zone_id  = var.zone_id
-  name     = each.value.name
-  type     = each.value.type
+  name     = each.key
+  type     = "A"
 
   alias {
     name                   = aws_lb.this.dns_name
