@@ -10,9 +10,14 @@ import { parse, parseAllDocuments } from "yaml";
 import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
 import { loadSpec } from "../src/spec/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
-import { baseValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
-import { buildValues, commandArgs, type ServiceValues } from "../src/targets/kubernetes/values.js";
-import { goJson } from "../src/targets/kubernetes/objects.js";
+import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
+import {
+  buildValues,
+  commandArgs,
+  type ChartValues,
+  type ServiceValues,
+} from "../src/targets/kubernetes/values.js";
+import { goJson, objectsByTemplate } from "../src/targets/kubernetes/objects.js";
 import type { K8sObject } from "../src/targets/kubernetes/objects.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
 
@@ -157,13 +162,18 @@ describe("kubernetes target: examples", () => {
     assert.equal((cj!.spec as any).schedule, "0 3 * * *");
   });
 
-  it("values.yaml plus values-<env>.yaml merge back to each environment's values", () => {
-    const { project } = loadExample("augeo");
-    const all = project.environments.map(buildValues);
-    const base = baseValues(all);
-    for (const v of all) {
-      const merged = mergeValues(base, valuesDiff(v as unknown as Record<string, unknown>, base));
-      assert.deepEqual(merged, v);
+  it("values.yaml plus values-<env>.yaml merge back to values that give each environment's objects", () => {
+    for (const name of ["augeo", "todo"]) {
+      const { project } = loadExample(name);
+      const all = project.environments.map(buildValues);
+      const files = all.map(fileValues);
+      const base = baseValues(files);
+      all.forEach((v, i) => {
+        const merged = mergeValues(base, valuesDiff(files[i]!, base));
+        assert.deepEqual(merged, files[i]);
+        const ns = project.environments[i]!.environment.namespace;
+        assert.deepEqual(objectsByTemplate(merged as unknown as ChartValues, ns), objectsByTemplate(v, ns));
+      });
     }
   });
 });

@@ -76,9 +76,20 @@ export function mergeValues(base: Plain, over: Plain): Plain {
   return out;
 }
 
+/**
+ * The values of one environment as its values file carries them: a data store that does not run in
+ * the cluster there is only `enabled: false` (its size and image would only confuse a reader).
+ */
+export function fileValues(v: ChartValues): Plain {
+  const out = structuredClone(v) as unknown as Plain;
+  const stores = out.datastores as Record<string, Plain>;
+  for (const [k, d] of Object.entries(stores)) if (d.enabled === false) stores[k] = { enabled: false };
+  return out;
+}
+
 /** values.yaml: the shared part, with every service, data store, component and the alerts switched off. */
-export function baseValues(perEnv: readonly ChartValues[]): Plain {
-  const base = structuredClone(commonValues(perEnv as unknown as Plain[]));
+export function baseValues(perEnv: readonly Plain[]): Plain {
+  const base = structuredClone(commonValues(perEnv));
   for (const group of ["services", "datastores", "dapr"]) {
     const g = base[group];
     if (!isPlain(g)) continue;
