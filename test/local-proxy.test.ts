@@ -178,6 +178,41 @@ describe("proxy", () => {
     }
   });
 
+  it("tunnels WebSocket upgrades to an instance, counted in flight while open", async () => {
+    const ws = http.createServer();
+    ws.on("upgrade", (req, socket) => {
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Path: ${req.url ?? ""}\r\n\r\n`,
+      );
+      socket.on("data", (d: Buffer) => socket.write(`echo:${d.toString()}`));
+    });
+    await new Promise<void>((r) => ws.listen(0, "127.0.0.1", () => r()));
+    servers.push(ws);
+    const c: Backend = { id: "ws-1", port: (ws.address() as AddressInfo).port, ready: true, inflight: 0 };
+    proxy.setTable({ ...table, backends: { api: [c] } });
+    const { socket, path } = await new Promise<{ socket: import("node:net").Socket; path: string }>(
+      (resolve, reject) => {
+        const req = http.request(`${base}/api/live`, {
+          headers: { connection: "Upgrade", upgrade: "websocket" },
+        });
+        req.on("upgrade", (res, sock) => resolve({ socket: sock, path: String(res.headers["x-path"]) }));
+        req.on("error", reject);
+        req.end();
+      },
+    );
+    assert.equal(path, "/api/live");
+    assert.equal(c.inflight, 1);
+    const echoed = await new Promise<string>((resolve) => {
+      socket.once("data", (d: Buffer) => resolve(d.toString()));
+      socket.write("ping");
+    });
+    assert.equal(echoed, "echo:ping");
+    socket.destroy();
+    for (let i = 0; i < 100 && c.inflight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(c.inflight, 0);
+    proxy.setTable(table);
+  });
+
   it("routes <service>.localhost and answers 404 where nothing matches", async () => {
     const res = await request(`${base}/anything`, { host: "api.localhost" });
     assert.ok(res.backend === "a" || res.backend === "b");

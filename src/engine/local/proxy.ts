@@ -6,7 +6,8 @@ import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
 
 export interface Backend {
@@ -95,6 +96,9 @@ export class Proxy {
   async listen(port: number): Promise<number> {
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 5000;
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -148,6 +152,46 @@ export class Proxy {
       return;
     }
     this.forward(req, res, route.service, undefined);
+  }
+
+  /** WebSocket (and other Upgrade) requests: a raw byte tunnel to one instance, counted as in flight while open. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const route = matchRoute(this.table.routes, req.headers.host, path);
+    const b = route && route.kind === "proxy" ? this.pick(route.service) : undefined;
+    if (!b) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      return;
+    }
+    b.inflight++;
+    let open = true;
+    const close = () => {
+      if (open) {
+        open = false;
+        b.inflight--;
+        upstream.destroy();
+        socket.destroy();
+      }
+    };
+    const upstream = net.connect(b.port, "127.0.0.1", () => {
+      const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`];
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+      lines.push(
+        `X-Forwarded-For: ${req.socket.remoteAddress ?? ""}`,
+        `X-Forwarded-Host: ${req.headers.host ?? ""}`,
+        "X-Forwarded-Proto: http",
+      );
+      upstream.write(lines.join("\r\n") + "\r\n\r\n");
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    // Sockets of an HTTP server are half-open capable: an end from either side ends the tunnel.
+    for (const ev of ["error", "end", "close"]) {
+      upstream.on(ev, close);
+      socket.on(ev, close);
+    }
   }
 
   private forward(
