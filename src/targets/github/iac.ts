@@ -151,6 +151,7 @@ export function whatIfStep(p: Pipeline, env: AppModel, report: string, extra: Pa
         AZURE_DIR: p.azureDir,
         ENVIRONMENT: env.environment.name,
         REPORT: report,
+        ...p.azureParameterEnv,
       },
     },
   );

@@ -100,6 +100,7 @@ function applyJob(p: Pipeline, env: AppModel, previous: string | undefined): Job
             LOCATION: azureLocation(p, env),
             AZURE_DIR: p.azureDir,
             ENVIRONMENT: name,
+            ...p.azureParameterEnv,
           },
         },
       ),

@@ -1,6 +1,7 @@
 // The facts every workflow needs, derived once from the project and the synth context: paths
 // relative to the repository root, the image registry and how to log in to it, the images to build,
 // the environments in spec order. Pure: no file system, no environment variables.
+import { buildAzure } from "../azure/main.js";
 import { posix } from "node:path";
 import type {
   AnyServiceModel,
@@ -51,6 +52,12 @@ export interface Pipeline {
   azureDir: string;
   awsDir: string;
   doDir: string;
+  /**
+   * Environment variables the Azure parameter files read (readEnvironmentVariable), mapped to the
+   * GitHub secret or variable that holds them. `<SERVICE>_IMAGE` is left out: an infrastructure
+   * deployment keeps the image each app is running.
+   */
+  azureParameterEnv: Record<string, string>;
   /** Notification channels with a webhook secret. */
   notify: { type: "slack" | "teams"; secret: string }[];
   deployTimeout: string;
@@ -170,12 +177,25 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
     helm,
     chart: `${ctx.outputs.kubernetes}/chart`,
     azureDir: ctx.outputs.azure,
+    azureParameterEnv: target === "azure" ? azureParameterEnv(project) : {},
     awsDir: ctx.outputs.aws,
     doDir: ctx.outputs.digitalocean,
     notify,
     deployTimeout: base.ci.deploy_timeout,
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,
   };
+}
+
+function azureParameterEnv(project: ProjectModel): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of buildAzure(project).facts.deployVariables) {
+    if (v.name.endsWith("_IMAGE")) continue;
+    // Passwords and webhook URLs are secrets; switches such as EMAIL_DOMAIN_VERIFIED are variables.
+    out[v.name] = /PASSWORD|WEBHOOK|SECRET|TOKEN|KEY/.test(v.name)
+      ? `\${{ secrets.${v.name} }}`
+      : `\${{ vars.${v.name} }}`;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** Whether build.yml has anything to build. */
