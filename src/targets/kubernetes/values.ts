@@ -184,6 +184,17 @@ export const DAPR_SIDECAR: Resources = {
 export const DAPR_CONFIG = "dapr-config";
 const POSTGRES_PORT = 5432;
 const REDIS_PORT = 6379;
+
+/**
+ * Ports the managed databases of each provider listen on, for egress rules: DigitalOcean's managed
+ * PostgreSQL and Redis use 25060 and 25061; Azure Cache for Redis takes TLS on 6380.
+ */
+export function managedPorts(provider: string, kind: "postgres" | "redis", tls: boolean): number[] {
+  if (provider === "doks") return [kind === "postgres" ? 25060 : 25061];
+  if (kind === "postgres") return [POSTGRES_PORT];
+  if (provider === "aks") return [tls ? 6380 : REDIS_PORT];
+  return [REDIS_PORT];
+}
 const HTTPS_PORT = 443;
 const KAFKA_PORTS = [9092, 9093];
 
@@ -277,8 +288,9 @@ export function buildValues(app: AppModel): ChartValues {
       if (key) secretKeys.add(key);
       const local = inCluster(u);
       if (local) toInCluster.push(local);
-      else if (app.postgres[u]) external.add(POSTGRES_PORT);
-      else if (app.redis[u]) external.add(REDIS_PORT);
+      else if (app.postgres[u]) for (const p of managedPorts(k8s.provider, "postgres", true)) external.add(p);
+      else if (app.redis[u])
+        for (const p of managedPorts(k8s.provider, "redis", app.redis[u].tls)) external.add(p);
       if (u === "email" && keys.email) secretKeys.add(keys.email);
       if (topicNames.includes(u)) usesTopics = true;
     }
