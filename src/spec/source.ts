@@ -270,12 +270,8 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
         const valueNode = pair.value as Node | null;
         loc.keys.set(key, keyPos);
         loc.values.set(key, valueNode ? posAt(valueNode.range?.[0]) : keyPos);
-        Object.defineProperty(obj, key, {
-          value: toValue(valueNode, path ? `${path}.${key}` : key, depth + 1),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        // Safe: the keys that could reach the prototype were rejected above.
+        obj[key] = toValue(valueNode, path ? `${path}.${key}` : key, depth + 1);
       }
       return obj;
     }
