@@ -145,11 +145,11 @@ try {
     url: proxyUrl("/api/version"),
     duration: SECONDS,
     overallRate: RATE,
-    connections: 20,
+    connections: 50,
   }).done;
 
   // The same rate during deploys and rollbacks.
-  const during = run({ url: proxyUrl("/api/version"), duration: 3600, overallRate: RATE, connections: 20 });
+  const during = run({ url: proxyUrl("/api/version"), duration: 3600, overallRate: RATE, connections: 50 });
   const deploySeconds: number[] = [];
   const rollbackSeconds: number[] = [];
   const failedCommands: string[] = [];

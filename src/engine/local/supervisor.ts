@@ -774,11 +774,7 @@ export class Supervisor {
         updateRelease(this.paths, oldRelease, { status: "superseded" });
       // A release left "deploying" by a rollout that never finished is failed, not pending.
       for (const r of listReleases(this.paths))
-        if (
-          r.id !== releaseId &&
-          (r.status === "deploying" || r.status === "active") &&
-          r.id !== this.serving
-        )
+        if (r.id !== releaseId && (r.status === "deploying" || r.status === "active"))
           updateRelease(this.paths, r.id, {
             status: r.status === "active" ? "superseded" : "failed",
             ...(r.status === "deploying" ? { reason: "interrupted" } : {}),
