@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { expr, nested, top, type HclFile } from "../src/format/hcl.js";
 import { moduleCall, variable } from "../src/targets/terraform/blocks.js";
-import { checkTerraform } from "../src/validate/terraform-schema.js";
+import { checkTerraform, parseTypeConstraint } from "../src/validate/terraform-schema.js";
 
 const one = (items: HclFile["items"], extra: Record<string, HclFile> = {}) =>
   checkTerraform({ "main.tf": { items }, ...extra }).map((p) => `${p.address}: ${p.message}`);
@@ -166,8 +166,59 @@ describe("terraform schema check", () => {
     });
     assert.deepEqual(
       problems.map((p) => p.message),
-      ["the root module declares no variable `regoin`"],
+      ["the root module declares no variable `regoin`", "sets no value for the required variable `region`"],
     );
+  });
+
+  it("checks .tfvars values and literal module arguments against the variables' types", () => {
+    const vars: HclFile = {
+      items: [
+        variable("services", {
+          type: 'map(object({ cpu = number, domains = list(string), tag = optional(string, "x") }))',
+          description: "s",
+        }),
+        variable("zones", { type: "number", description: "z", default: 2 }),
+      ],
+    };
+    const problems = checkTerraform({
+      "variables.tf": vars,
+      "main.tf": {
+        items: [
+          moduleCall("m", {
+            source: "./modules/m",
+            services: { api: { cpu: 256, domains: "api.example.com" } },
+          }),
+        ],
+      },
+      "modules/m/variables.tf": {
+        items: [
+          variable("services", {
+            type: "map(object({ cpu = number, domains = list(string) }))",
+            description: "s",
+          }),
+        ],
+      },
+      "environments/dev.tfvars": {
+        items: [
+          { kind: "attr", name: "services", value: { api: { domains: [] } } },
+          { kind: "attr", name: "zones", value: ["a"] },
+        ],
+      },
+    }).map((p) => `${p.address}: ${p.message}`);
+    assert.deepEqual(problems, [
+      'module.m: module argument `services` ["api"] attribute `domains` must be a list of string',
+      'var.services: ["api"] is missing attribute `cpu`',
+      "var.zones: must be a number, not a list",
+    ]);
+  });
+
+  it("parses type constraints", () => {
+    assert.deepEqual(parseTypeConstraint("map(object({ a = number, b = optional(list(string), []) }))"), [
+      "map",
+      ["object", { a: "number", b: ["list", "string"] }, ["b"]],
+    ]);
+    assert.equal(parseTypeConstraint("string"), "string");
+    assert.equal(parseTypeConstraint("map(string"), undefined);
   });
 
   it("reads the DigitalOcean schema too (an old provider: newer arguments are unknown)", () => {

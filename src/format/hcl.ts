@@ -285,6 +285,11 @@ function printBody(items: Body, indent: number): string[] {
   return out;
 }
 
+/** One value as HCL source (for type expressions and messages); nested lines are indented from 0. */
+export function printExpression(v: HclValue): string {
+  return printValue(v, 0);
+}
+
 export function printBlock(b: Block, indent = 0): string {
   const head = `${pad(indent)}${b.type}${printLabels(b.labels)} {`;
   if (b.body.length === 0) return `${head}\n${pad(indent)}}`;

@@ -14,6 +14,7 @@ import {
   Call,
   Expr,
   Heredoc,
+  printExpression,
   Template,
   type Body,
   type HclFile,
@@ -214,14 +215,104 @@ function literalMismatch(v: HclValue, type: unknown): string | undefined {
     }
   } else if (kind === "map") {
     if (!isObject) return `must be a map of ${describe(inner)}`;
-    for (const x of Object.values(v as Record<string, HclValue>)) {
+    for (const [k, x] of Object.entries(v as Record<string, HclValue>)) {
       const m = literalMismatch(x, inner);
-      if (m) return `value ${m}`;
+      if (m) return `[${JSON.stringify(k)}] ${m}`;
     }
   } else if (kind === "object") {
     if (!isObject) return "must be an object";
+    const attrs = (inner ?? {}) as Record<string, unknown>;
+    const optional = new Set(((type as unknown[])[2] ?? []) as string[]);
+    const given = v as Record<string, HclValue>;
+    for (const [k, t] of Object.entries(attrs)) {
+      if (!(k in given)) {
+        if (!optional.has(k)) return `is missing attribute \`${k}\``;
+        continue;
+      }
+      const m = literalMismatch(given[k]!, t);
+      if (m) return `attribute \`${k}\` ${m}`;
+    }
   }
   return undefined;
+}
+
+/**
+ * A Terraform type constraint (`map(object({ port = number, tags = optional(list(string)) }))`) in
+ * the JSON form of provider schemas: "string", ["list", T], ["object", {attr: T}]. Optional object
+ * attributes are listed in a third element. Undefined when the text is not a type this reads.
+ */
+export function parseTypeConstraint(text: string): unknown {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && /\s|,/.test(text[i]!)) i++;
+  };
+  const ident = (): string => {
+    ws();
+    const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(text.slice(i));
+    if (!m) throw new Error(`type expected at ${i}`);
+    i += m[0].length;
+    return m[0];
+  };
+  const expect = (c: string) => {
+    ws();
+    if (text[i] !== c) throw new Error(`${c} expected at ${i}`);
+    i++;
+  };
+  const skipDefault = () => {
+    // optional(T, default): skip the default expression up to the matching parenthesis.
+    let depth = 0;
+    while (i < text.length) {
+      const c = text[i]!;
+      if ("([{".includes(c)) depth++;
+      else if (")]}".includes(c)) {
+        if (depth === 0) return;
+        depth--;
+      }
+      i++;
+    }
+  };
+  const type = (): { t: unknown; optional: boolean } => {
+    const name = ident();
+    if (["string", "number", "bool", "any"].includes(name))
+      return { t: name === "any" ? "dynamic" : name, optional: false };
+    expect("(");
+    let out: { t: unknown; optional: boolean };
+    if (name === "optional") {
+      const inner = type();
+      ws();
+      if (text[i] !== ")") skipDefault();
+      out = { t: inner.t, optional: true };
+    } else if (name === "object") {
+      expect("{");
+      const attrs: Record<string, unknown> = {};
+      const optional: string[] = [];
+      for (;;) {
+        ws();
+        if (text[i] === "}") break;
+        const key = ident();
+        expect("=");
+        const v = type();
+        attrs[key] = v.t;
+        if (v.optional) optional.push(key);
+      }
+      expect("}");
+      out = { t: ["object", attrs, optional], optional: false };
+    } else if (name === "list" || name === "set" || name === "map") {
+      out = { t: [name, type().t], optional: false };
+    } else if (name === "tuple") {
+      skipDefault();
+      out = { t: "dynamic", optional: false };
+    } else throw new Error(`unknown type ${name}`);
+    expect(")");
+    return out;
+  };
+  try {
+    const r = type().t;
+    ws();
+    return i === text.length ? r : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Names an attribute reference may use on a block of this schema (its attributes and nested blocks). */
@@ -265,6 +356,18 @@ export function checkTerraform(files: Record<string, HclFile>, store = new Schem
       }
     }
     return vars;
+  };
+  const variableTypesOf = (dir: string): Map<string, unknown> => {
+    const types = new Map<string, unknown>();
+    for (const f of Object.values(dirs.get(dir) ?? {})) {
+      for (const b of blocksOf(f)) {
+        if (b.type !== "variable") continue;
+        const t = b.body.find((i) => i.kind === "attr" && i.name === "type");
+        if (t && t.kind === "attr")
+          types.set(b.labels[0] ?? "", parseTypeConstraint(printExpression(t.value)));
+      }
+    }
+    return types;
   };
   const outputsOf = (dir: string): Set<string> => {
     const outs = new Set<string>();
@@ -326,11 +429,15 @@ export function checkTerraform(files: Record<string, HclFile>, store = new Schem
             continue;
           }
           const vars = variablesOf(target);
+          const types = variableTypesOf(target);
           const given = new Set<string>();
           for (const i of b.body) {
             if (i.kind !== "attr" || MODULE_META.has(i.name)) continue;
             given.add(i.name);
             if (!vars.has(i.name)) report(`module ${source} has no variable \`${i.name}\``);
+            const t = types.get(i.name);
+            const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
+            if (m) report(`module argument \`${i.name}\` ${m}`);
           }
           for (const [v, hasDefault] of vars)
             if (!hasDefault && !given.has(v)) report(`missing required module argument \`${v}\``);
@@ -384,14 +491,29 @@ export function checkTerraform(files: Record<string, HclFile>, store = new Schem
 
   // .tfvars files set root variables only.
   const rootVars = variablesOf("");
+  const rootTypes = variableTypesOf("");
   for (const [path, f] of Object.entries(files)) {
     if (!path.endsWith(".tfvars")) continue;
+    const set = new Set<string>();
     for (const i of f.items) {
-      if (!(i instanceof Block) && i.kind === "attr" && !rootVars.has(i.name))
+      if (i instanceof Block || i.kind !== "attr") continue;
+      set.add(i.name);
+      if (!rootVars.has(i.name))
         problems.push({
           file: path,
           address: `var.${i.name}`,
           message: `the root module declares no variable \`${i.name}\``,
+        });
+      const t = rootTypes.get(i.name);
+      const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
+      if (m) problems.push({ file: path, address: `var.${i.name}`, message: m });
+    }
+    for (const [v, hasDefault] of rootVars) {
+      if (!hasDefault && !set.has(v))
+        problems.push({
+          file: path,
+          address: `var.${v}`,
+          message: `sets no value for the required variable \`${v}\``,
         });
     }
   }
