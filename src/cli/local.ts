@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { AppModel } from "../model/types.js";
+import { exec } from "../util/exec.js";
 import { UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
@@ -131,6 +132,19 @@ async function deployNew(t: Target, io: Io, kind: "up" | "deploy", p = progress(
     `${kind === "up" ? `${t.model.name} (${t.model.environment.name}) is up` : `deployed ${release.id}`}: ${r.message}\n`,
   );
   printUrls(io, t.model, st);
+  if (kind === "up" && (await notIgnored(t.paths.appDir))) {
+    io.err("note: .gantry/ holds databases, logs and sealed secrets; add it to .gitignore\n");
+  }
+}
+
+/** True when the app is in a Git work tree that does not ignore `.gantry/` (false when Git is not there). */
+async function notIgnored(dir: string): Promise<boolean> {
+  try {
+    const r = await exec("git", ["check-ignore", "-q", ".gantry/"], { cwd: dir, timeoutMs: 5000 });
+    return r.code === 1;
+  } catch {
+    return false;
+  }
 }
 
 async function attach(paths: EnvPaths, io: Io): Promise<void> {
