@@ -6,7 +6,8 @@
 // arguments, computed-only arguments that are set, arguments written as blocks and blocks written
 // as arguments, nested block counts outside min/max, module arguments that the module does not
 // declare or required module variables left out, and references (var., local., module., data.,
-// resource attributes) to things the directory does not declare.
+// resource attributes) to things the directory does not declare; literal values of the wrong shape
+// for an argument, a module variable or a .tfvars entry (against the variable's type constraint).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
