@@ -273,7 +273,8 @@ function printBody(items: Body, indent: number): string[] {
       out.push(printBlock(item.block, indent));
     } else if (item.kind === "comment") {
       flush();
-      if (prev === "block") out.push("");
+      // A comment opens a paragraph: separated from what precedes it, attached to what follows.
+      if (prev === "block" || prev === "attr") out.push("");
       for (const line of item.text.split("\n")) out.push(`${pad(indent)}# ${line}`.trimEnd());
     } else {
       flush();

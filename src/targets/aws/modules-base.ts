@@ -1,7 +1,7 @@
 // The AWS modules that do not depend on the app's shape: KMS key, network, security groups,
 // registry, secrets, ECS cluster, load balancer, monitoring topic. Each is a folder under modules/
 // whose inputs are typed, described variables; the root module wires them together.
-import { expr, nested, tmpl, call } from "../../format/hcl.js";
+import { call, comment, expr, nested, tmpl } from "../../format/hcl.js";
 import { data, lifecycle, output, resource } from "../terraform/blocks.js";
 import { assumeRole, KMS_VAR, NAME_VAR, policyDocument, v, type ModuleSpec } from "./kit.js";
 
@@ -411,6 +411,9 @@ export function registryModule(): ModuleSpec {
       resource("aws_ecr_repository", "this", {
         for_each: v("repositories"),
         name: tmpl("${var.name}/${each.key}"),
+        "#immutable": comment(
+          "A tag names one image forever (sha-<commit>), so a rollback redeploys exactly what ran before.",
+        ),
         image_tag_mutability: "IMMUTABLE",
         force_delete: false,
         image_scanning_configuration: nested({ scan_on_push: true }),
@@ -605,8 +608,8 @@ export function loadBalancerModule(): ModuleSpec {
           }),
         }),
       }),
-      // A records only: the load balancer is IPv4 (an AAAA alias to it would answer nothing).
       resource("aws_route53_record", "alias", {
+        "#ipv4": comment("A records only: the load balancer is IPv4, so an AAAA alias would answer nothing."),
         for_each: expr("toset(var.alias_domains)"),
         zone_id: v("zone_id"),
         name: expr("each.key"),

@@ -1,6 +1,6 @@
 // The AWS modules of data and delivery: RDS PostgreSQL, ElastiCache Redis, S3 buckets, the static
 // site (S3 + CloudFront), MSK Serverless, the GitHub deploy role and the budget.
-import { expr, nested, tmpl } from "../../format/hcl.js";
+import { comment, expr, nested, tmpl } from "../../format/hcl.js";
 import { data, lifecycle, output, resource } from "../terraform/blocks.js";
 import type { VariableSpec } from "../terraform/blocks.js";
 import { assumeRole, KMS_VAR, NAME_VAR, policyDocument, v, type ModuleSpec } from "./kit.js";
@@ -94,6 +94,9 @@ export function postgresModule(): ModuleSpec {
         kms_key_id: v("kms_key_arn"),
         db_name: v("db_name"),
         username: "app",
+        "#password": comment(
+          "No password in Terraform: RDS keeps the master password in Secrets Manager and rotates it.",
+        ),
         manage_master_user_password: true,
         master_user_secret_kms_key_id: v("kms_key_arn"),
         iam_database_authentication_enabled: true,

@@ -2,7 +2,7 @@
 // share the task definition: CloudWatch logs, a container health check, secrets from Secrets
 // Manager by ARN (never values), an execution role that may read only those secrets, a task role
 // for what the code itself calls.
-import { call, expr, nested, tmpl, type Block, type HclValue } from "../../format/hcl.js";
+import { call, comment, expr, nested, tmpl, type Block, type HclValue } from "../../format/hcl.js";
 import { data, lifecycle, output, resource } from "../terraform/blocks.js";
 import type { VariableSpec } from "../terraform/blocks.js";
 import { assumeRole, KMS_VAR, NAME_VAR, policyDocument, v, type ModuleSpec } from "./kit.js";
@@ -308,6 +308,9 @@ export function serviceModule(): ModuleSpec {
         health_check_grace_period_seconds: expr(`${lb} ? var.health_check.start_period : null`),
         propagate_tags: "SERVICE",
         enable_ecs_managed_tags: true,
+        "#rollback": comment(
+          "A release whose tasks fail their health checks is stopped and rolled back; the old tasks keep serving.",
+        ),
         deployment_circuit_breaker: nested({ enable: true, rollback: true }),
         network_configuration: nested({
           subnets: v("subnet_ids"),
@@ -341,6 +344,9 @@ export function serviceModule(): ModuleSpec {
             ["service_connect_configuration"],
           ),
         ],
+        "#ignore": comment(
+          "The pipeline deploys new task definition revisions and autoscaling moves the count: Terraform leaves both alone.",
+        ),
         lifecycle: lifecycle({ ignore_changes: [expr("desired_count"), expr("task_definition")] }),
       }),
       resource("aws_appautoscaling_target", "this", {

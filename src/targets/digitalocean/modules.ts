@@ -2,7 +2,7 @@
 // Redis, Kafka) with firewalls that admit only the cluster, DNS, project, Spaces buckets, alerts.
 // Written for the provider release the schema in ../shared/schemas/terraform/digitalocean records
 // (early 2024), so newer arguments are not used.
-import { expr, nested, tmpl } from "../../format/hcl.js";
+import { comment, expr, nested, tmpl } from "../../format/hcl.js";
 import { data, lifecycle, output, resource } from "../terraform/blocks.js";
 import type { VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../aws/kit.js";
@@ -228,6 +228,9 @@ export function doDatabaseModule(): ModuleSpec {
         maintenance_window: nested({ day: "sunday", hour: "03:00:00" }),
       }),
       resource("digitalocean_database_firewall", "this", {
+        "#why": comment(
+          "Only the DOKS cluster may connect: the database has no other rule, so nothing on the internet reaches it.",
+        ),
         cluster_id: expr("digitalocean_database_cluster.this.id"),
         rule: nested({ type: "k8s", value: v("cluster_id") }),
       }),

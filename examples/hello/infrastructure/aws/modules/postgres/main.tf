@@ -58,17 +58,19 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 }
 
 resource "aws_db_instance" "this" {
-  identifier                            = "${var.name}-${var.database}"
-  engine                                = "postgres"
-  engine_version                        = var.engine_version
-  instance_class                        = var.instance_class
-  allocated_storage                     = var.allocated_storage
-  max_allocated_storage                 = var.allocated_storage * 2
-  storage_type                          = "gp3"
-  storage_encrypted                     = true
-  kms_key_id                            = var.kms_key_arn
-  db_name                               = var.db_name
-  username                              = "app"
+  identifier            = "${var.name}-${var.database}"
+  engine                = "postgres"
+  engine_version        = var.engine_version
+  instance_class        = var.instance_class
+  allocated_storage     = var.allocated_storage
+  max_allocated_storage = var.allocated_storage * 2
+  storage_type          = "gp3"
+  storage_encrypted     = true
+  kms_key_id            = var.kms_key_arn
+  db_name               = var.db_name
+  username              = "app"
+
+  # No password in Terraform: RDS keeps the master password in Secrets Manager and rotates it.
   manage_master_user_password           = true
   master_user_secret_kms_key_id         = var.kms_key_arn
   iam_database_authentication_enabled   = true

@@ -190,6 +190,7 @@ resource "aws_ecs_service" "this" {
   propagate_tags                     = "SERVICE"
   enable_ecs_managed_tags            = true
 
+  # A release whose tasks fail their health checks is stopped and rolled back; the old tasks keep serving.
   deployment_circuit_breaker {
     enable   = true
     rollback = true
@@ -229,6 +230,7 @@ resource "aws_ecs_service" "this" {
     }
   }
 
+  # The pipeline deploys new task definition revisions and autoscaling moves the count: Terraform leaves both alone.
   lifecycle {
     ignore_changes = [desired_count, task_definition]
   }

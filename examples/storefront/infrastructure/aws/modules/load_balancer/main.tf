@@ -74,6 +74,7 @@ resource "aws_lb_listener" "https" {
 }
 
 resource "aws_route53_record" "alias" {
+  # A records only: the load balancer is IPv4, so an AAAA alias would answer nothing.
   for_each = toset(var.alias_domains)
   zone_id  = var.zone_id
   name     = each.key

@@ -18,6 +18,7 @@ resource "digitalocean_database_cluster" "this" {
 }
 
 resource "digitalocean_database_firewall" "this" {
+  # Only the DOKS cluster may connect: the database has no other rule, so nothing on the internet reaches it.
   cluster_id = digitalocean_database_cluster.this.id
 
   rule {
