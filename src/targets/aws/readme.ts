@@ -1,6 +1,8 @@
 // The README of the generated AWS tree: how to bootstrap state, apply per environment, fill the
 // secrets, create the topics, and what the pipelines read.
+import { SIZES } from "../../model/sizes.js";
 import type { SynthContext } from "../target.js";
+import { cloudWatchRetention } from "../terraform/units.js";
 import { mdTable, tfName } from "../terraform/blocks.js";
 import type { AwsShape } from "./index.js";
 import { awsModules, stateBucket } from "./index.js";
@@ -30,6 +32,36 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): string {
   for (const m of awsModules(shape).sort((a, b) => a.name.localeCompare(b.name)))
     lines.push(`  - \`${m.name}\`: ${m.summary}`);
   lines.push("");
+  lines.push("## Environments", "");
+  lines.push(
+    mdTable(
+      ["environment", "region", "services (tasks min to max)", "PostgreSQL", "Redis", "log retention"],
+      shape.envs.map((e) => [
+        e.environment.name,
+        e.targets.aws?.region ?? "us-east-1",
+        shape.services
+          .map((s0) => {
+            const s = e.services[s0.name];
+            return s && s.type !== "static" && s.type !== "job"
+              ? `${s.name} ${s.scale.min} to ${Math.max(s.scale.min, s.scale.max)}`
+              : "";
+          })
+          .filter(Boolean)
+          .join(", ") || "none",
+        Object.values(e.postgres)
+          .map(
+            (p) =>
+              `${p.name} ${SIZES[p.size].awsPostgres}${p.ha ? " Multi-AZ" : ""}, backups ${p.backups.enabled ? Math.min(35, Math.max(1, p.backups.retention_days)) : 1} d${p.backups.geo_redundant ? " + replica region" : ""}`,
+          )
+          .join("; ") || "none",
+        Object.values(e.redis)
+          .map((r) => `${r.name} ${SIZES[r.size].awsRedis}${r.ha ? " + replica" : ""}`)
+          .join("; ") || "none",
+        `${cloudWatchRetention(e.monitoring.log_retention_days)} days`,
+      ]),
+    ),
+    "",
+  );
   lines.push("## Once per account: the state bucket", "");
   lines.push("```sh");
   for (const bucket of [...new Set(shape.envs.map((e) => stateBucket(e)))]) {
@@ -53,7 +85,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): string {
       "The Route 53 hosted zone named by `dns_zone` in each tfvars file must exist (its name servers delegated at the registrar).",
       "",
     );
-  lines.push("## Per environment", "");
+  lines.push("## Apply, per environment", "");
   lines.push("```sh");
   lines.push(`cd ${out}`);
   lines.push("tofu init -backend-config=environments/<env>.s3.tfbackend -reconfigure");
