@@ -177,6 +177,20 @@ describe("aws target", () => {
     assert.match(tree["environments/production.tfvars"]!, /thresholds {2}= \[80, 100\]/);
   });
 
+  it("availability checks request each public endpoint's health path over HTTPS", () => {
+    const tree = render("storefront");
+    assert.match(
+      tree["environments/production.tfvars"]!,
+      /checks = \{\n\s+api = \{\n\s+fqdn = "api\.shop\.example\.com"\n\s+path = "\/health\/ready"/,
+    );
+    assert.match(tree["modules/availability/main.tf"]!, /type\s+= "HTTPS"/);
+    assert.match(tree["modules/availability/main.tf"]!, /metric_name\s+= "HealthCheckStatus"/);
+    assert.match(
+      render("hello")["environments/dev.tfvars"]!,
+      /fqdn = "hello\.localhost"\n\s+path = "\/api\/ready"/,
+    );
+  });
+
   it("security groups: the load balancer reaches services, services reach only the data stores they use", () => {
     const main = render("storefront")["main.tf"]!;
     assert.match(main, /"postgres-db" = \{\n\s+port\s+= 5432\n\s+clients = \["api"\]/);

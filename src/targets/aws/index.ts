@@ -36,6 +36,7 @@ import {
 } from "../terraform/units.js";
 import { AWS_PROVIDER, moduleFiles, TOFU_VERSION, type ModuleSpec } from "./kit.js";
 import {
+  availabilityModule,
   clusterModule,
   kmsModule,
   loadBalancerModule,
@@ -295,6 +296,12 @@ function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
       ],
     },
     alert_emails: { type: "list(string)", description: "Addresses the alert topic e-mails.", default: [] },
+    availability: {
+      type: "object({ enabled = bool, interval = number, failures = number, checks = map(object({ fqdn = string, path = string })) })",
+      description:
+        "Availability checks of the public endpoints: on or off, seconds between requests (10 or 30), failures before alarming, and the endpoints.",
+      default: { enabled: false, interval: 30, failures: 3, checks: {} },
+    },
     budget: {
       type: "object({ monthly_usd = number, thresholds = list(number), emails = list(string) })",
       description: "Monthly budget with notification thresholds in percent (null: no budget).",
@@ -549,6 +556,35 @@ function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
     ...new Set(Object.values(e.monitoring.channels).flatMap((c) => (c.type === "email" ? c.to : []))),
   ].sort();
   items.push({ name: "alert_emails", value: emails });
+  const checks: Record<string, HclValue> = {};
+  for (const s0 of [...shape.publicServices, ...shape.sites]) {
+    const svc = e.services[s0.name];
+    if (!svc || svc.type === "job") continue;
+    const path =
+      svc.type === "static"
+        ? "/"
+        : `${svc.path.replace(/\/+$/, "")}${svc.health?.readiness ?? svc.health?.liveness ?? "/"}`.replace(
+            /\/\/+/g,
+            "/",
+          );
+    svc.domains.forEach(
+      (d, i) =>
+        (checks[i === 0 ? svc.name : `${svc.name}-${i}`] = {
+          fqdn: d,
+          path: svc.type === "static" ? "/" : path,
+        }),
+    );
+  }
+  const interval = seconds(e.monitoring.availability.interval) >= 30 ? 30 : 10;
+  items.push({
+    name: "availability",
+    value: {
+      enabled: e.monitoring.availability.enabled && Object.keys(checks).length > 0,
+      interval,
+      failures: Math.min(10, Math.max(1, e.monitoring.availability.failures)),
+      checks,
+    },
+  });
   if (e.budget)
     items.push({
       name: "budget",
@@ -812,6 +848,19 @@ function rootMain(shape: AwsShape): HclFile {
       kms_key_arn: expr("module.kms.key_arn"),
     }),
   );
+  if (shape.publicServices.length || shape.sites.length) {
+    items.push(
+      moduleCall("availability", {
+        source: "./modules/availability",
+        count: expr("var.availability.enabled ? 1 : 0"),
+        name: expr("local.name"),
+        checks: expr("var.availability.checks"),
+        interval: expr("var.availability.interval"),
+        failures: expr("var.availability.failures"),
+        emails: expr("var.alert_emails"),
+      }),
+    );
+  }
   if (shape.services.length || shape.jobs.length)
     items.push(moduleCall("cluster", { source: "./modules/cluster", name: expr("local.name") }));
   if (hasLb) {
@@ -1139,6 +1188,7 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
   ];
   if (shape.built.length) mods.push(registryModule());
   if (shape.services.length || shape.jobs.length) mods.push(clusterModule());
+  if (shape.publicServices.length || shape.sites.length) mods.push(availabilityModule());
   if (shape.publicServices.length) mods.push(loadBalancerModule());
   if (shape.services.length) mods.push(serviceModule());
   if (shape.jobs.length) mods.push(jobModule());

@@ -684,3 +684,83 @@ export function monitoringModule(): ModuleSpec {
     outputs: [output("topic_arn", expr("aws_sns_topic.alerts.arn"), "ARN of the alert topic.")],
   };
 }
+
+export function availabilityModule(): ModuleSpec {
+  return {
+    name: "availability",
+    summary:
+      "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) e-mails when one fails.",
+    variables: {
+      name: NAME_VAR,
+      checks: {
+        type: "map(object({ fqdn = string, path = string }))",
+        description: "Endpoints by name: host and health path.",
+      },
+      interval: {
+        type: "number",
+        description: "Seconds between requests from each checker (10 or 30).",
+        validations: [
+          { condition: "contains([10, 30], var.interval)", error_message: "interval must be 10 or 30." },
+        ],
+      },
+      failures: {
+        type: "number",
+        description: "Consecutive failures before a checker reports the endpoint unhealthy.",
+      },
+      emails: { type: "list(string)", description: "Addresses notified." },
+    },
+    main: [
+      resource("aws_route53_health_check", "this", {
+        for_each: v("checks"),
+        type: "HTTPS",
+        fqdn: expr("each.value.fqdn"),
+        port: 443,
+        resource_path: expr("each.value.path"),
+        enable_sni: true,
+        request_interval: v("interval"),
+        failure_threshold: v("failures"),
+        measure_latency: true,
+        tags: { Name: tmpl("${var.name}-${each.key}") },
+      }),
+      resource("aws_sns_topic", "availability", {
+        "#region": comment(
+          "Route 53 health check metrics exist only in us-east-1, so their alarms and topic live there.",
+        ),
+        region: "us-east-1",
+        name: tmpl("${var.name}-availability"),
+        kms_master_key_id: "alias/aws/sns",
+      }),
+      resource("aws_sns_topic_subscription", "availability", {
+        for_each: expr("toset(var.emails)"),
+        region: "us-east-1",
+        topic_arn: expr("aws_sns_topic.availability.arn"),
+        protocol: "email",
+        endpoint: expr("each.key"),
+      }),
+      resource("aws_cloudwatch_metric_alarm", "availability", {
+        for_each: v("checks"),
+        region: "us-east-1",
+        alarm_name: tmpl("${var.name}-${each.key}-availability"),
+        alarm_description: tmpl("https://${each.value.fqdn}${each.value.path} fails its health check"),
+        namespace: "AWS/Route53",
+        metric_name: "HealthCheckStatus",
+        statistic: "Minimum",
+        period: 60,
+        evaluation_periods: 2,
+        comparison_operator: "LessThanThreshold",
+        threshold: 1,
+        treat_missing_data: "breaching",
+        dimensions: { HealthCheckId: expr("aws_route53_health_check.this[each.key].id") },
+        alarm_actions: [expr("aws_sns_topic.availability.arn")],
+        ok_actions: [expr("aws_sns_topic.availability.arn")],
+      }),
+    ],
+    outputs: [
+      output(
+        "health_check_ids",
+        expr("{ for k, c in aws_route53_health_check.this : k => c.id }"),
+        "Route 53 health check per endpoint.",
+      ),
+    ],
+  };
+}

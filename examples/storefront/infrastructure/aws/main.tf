@@ -97,6 +97,16 @@ module "monitoring" {
   kms_key_arn = module.kms.key_arn
 }
 
+module "availability" {
+  source   = "./modules/availability"
+  count    = var.availability.enabled ? 1 : 0
+  name     = local.name
+  checks   = var.availability.checks
+  interval = var.availability.interval
+  failures = var.availability.failures
+  emails   = var.alert_emails
+}
+
 module "cluster" {
   source = "./modules/cluster"
   name   = local.name

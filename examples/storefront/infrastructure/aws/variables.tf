@@ -112,6 +112,17 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "availability" {
+  description = "Availability checks of the public endpoints: on or off, seconds between requests (10 or 30), failures before alarming, and the endpoints."
+  type        = object({ enabled = bool, interval = number, failures = number, checks = map(object({ fqdn = string, path = string })) })
+  default = {
+    enabled  = false
+    interval = 30
+    failures = 3
+    checks   = {}
+  }
+}
+
 variable "budget" {
   description = "Monthly budget with notification thresholds in percent (null: no budget)."
   type        = object({ monthly_usd = number, thresholds = list(number), emails = list(string) })

@@ -104,6 +104,21 @@ alerts = {
   }
 }
 alert_emails = ["ops@augeo.app"]
+availability = {
+  enabled  = true
+  interval = 30
+  failures = 2
+  checks = {
+    api = {
+      fqdn = "api.dev.augeo.app"
+      path = "/ready"
+    }
+    admin = {
+      fqdn = "admin.dev.augeo.app"
+      path = "/"
+    }
+  }
+}
 budget = {
   monthly_usd = 50
   thresholds  = [80, 100]

@@ -104,6 +104,21 @@ alerts = {
   }
 }
 alert_emails = ["ops@augeo.app"]
+availability = {
+  enabled  = true
+  interval = 30
+  failures = 2
+  checks = {
+    api = {
+      fqdn = "api.staging.augeo.app"
+      path = "/ready"
+    }
+    admin = {
+      fqdn = "admin.staging.augeo.app"
+      path = "/"
+    }
+  }
+}
 budget = {
   monthly_usd = 100
   thresholds  = [80, 100]

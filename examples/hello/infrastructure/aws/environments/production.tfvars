@@ -103,3 +103,18 @@ alerts = {
   }
 }
 alert_emails = []
+availability = {
+  enabled  = true
+  interval = 30
+  failures = 2
+  checks = {
+    api = {
+      fqdn = "hello.localhost"
+      path = "/api/ready"
+    }
+    web = {
+      fqdn = "hello.localhost"
+      path = "/"
+    }
+  }
+}

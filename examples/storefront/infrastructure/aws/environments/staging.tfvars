@@ -97,6 +97,21 @@ alerts = {
   }
 }
 alert_emails = ["oncall@example.com"]
+availability = {
+  enabled  = true
+  interval = 30
+  failures = 2
+  checks = {
+    api = {
+      fqdn = "api.staging.shop.example.com"
+      path = "/health/ready"
+    }
+    web = {
+      fqdn = "staging.shop.example.com"
+      path = "/"
+    }
+  }
+}
 budget = {
   monthly_usd = 400
   thresholds  = [80, 100]

@@ -124,6 +124,25 @@ alerts = {
   }
 }
 alert_emails = []
+availability = {
+  enabled  = true
+  interval = 30
+  failures = 2
+  checks = {
+    backend = {
+      fqdn = "todo.example.com"
+      path = "/api/api/ready"
+    }
+    frontend = {
+      fqdn = "todo.example.com"
+      path = "/api/health"
+    }
+    "sse-gateway" = {
+      fqdn = "todo.example.com"
+      path = "/events/health"
+    }
+  }
+}
 budget = {
   monthly_usd = 100
   thresholds  = [80, 100]
