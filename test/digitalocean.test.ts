@@ -86,6 +86,12 @@ describe("digitalocean target", () => {
     );
   });
 
+  it("todo: uptime checks request the public health URLs", () => {
+    const production = render("todo")["environments/production.tfvars"]!;
+    assert.match(production, /backend\s+= "https:\/\/todo\.example\.com\/api\/ready"/);
+    assert.match(render("todo")["modules/uptime/main.tf"]!, /resource "digitalocean_uptime_alert" "down"/);
+  });
+
   it("writes no secret value", () => {
     for (const ex of EXAMPLES) {
       const all = Object.values(render(ex)).join("\n");

@@ -33,6 +33,7 @@ import {
   eventBridgeCron,
   fargateSize,
   LOG_RETENTION_DAYS,
+  publicHealthPath,
 } from "../terraform/units.js";
 import { AWS_PROVIDER, moduleFiles, TOFU_VERSION, type ModuleSpec } from "./kit.js";
 import {
@@ -563,10 +564,7 @@ function tfvars(shape: AwsShape, e: AppModel, index: number): HclFile {
     const path =
       svc.type === "static"
         ? "/"
-        : `${svc.path.replace(/\/+$/, "")}${svc.health?.readiness ?? svc.health?.liveness ?? "/"}`.replace(
-            /\/\/+/g,
-            "/",
-          );
+        : publicHealthPath(svc.path, svc.health?.readiness ?? svc.health?.liveness ?? "/");
     svc.domains.forEach(
       (d, i) =>
         (checks[i === 0 ? svc.name : `${svc.name}-${i}`] = {

@@ -438,3 +438,55 @@ export function doAlertsModule(): ModuleSpec {
     ],
   };
 }
+
+export function doUptimeModule(): ModuleSpec {
+  return {
+    name: "uptime",
+    summary:
+      "Uptime checks: DigitalOcean requests each public URL from several regions and e-mails when it is down.",
+    variables: {
+      name: NAME_VAR,
+      checks: {
+        type: "map(string)",
+        description: "URLs by name, such as https://todo.example.com/api/health.",
+      },
+      emails: { type: "list(string)", description: "Addresses notified." },
+      period: {
+        type: "string",
+        description: "How long a URL must fail before the alert: 2m, 3m, 5m, 10m, 15m, 30m or 1h.",
+        default: "2m",
+        validations: [
+          {
+            condition: 'contains(["2m", "3m", "5m", "10m", "15m", "30m", "1h"], var.period)',
+            error_message: "period must be 2m, 3m, 5m, 10m, 15m, 30m or 1h.",
+          },
+        ],
+      },
+    },
+    main: [
+      resource("digitalocean_uptime_check", "this", {
+        for_each: v("checks"),
+        name: tmpl("${var.name}-${each.key}"),
+        target: expr("each.value"),
+        type: "https",
+        regions: ["us_east", "us_west", "eu_west", "se_asia"],
+        enabled: true,
+      }),
+      resource("digitalocean_uptime_alert", "down", {
+        for_each: expr("length(var.emails) > 0 ? var.checks : {}"),
+        name: tmpl("${var.name}-${each.key}-down"),
+        check_id: expr("digitalocean_uptime_check.this[each.key].id"),
+        type: "down",
+        period: v("period"),
+        notifications: nested({ email: v("emails") }),
+      }),
+    ],
+    outputs: [
+      output(
+        "check_ids",
+        expr("{ for k, c in digitalocean_uptime_check.this : k => c.id }"),
+        "Uptime check per URL.",
+      ),
+    ],
+  };
+}

@@ -77,3 +77,14 @@ export function eventBridgeCron(cron: string): string {
   const day = dow === "*" ? dom : "?";
   return `cron(${min} ${hour} ${day} ${month} ${shiftedDow} *)`;
 }
+
+/**
+ * The path an external check requests to reach a service's health endpoint: the health path as the
+ * app serves it when it already lies under the service's route prefix (`/api` + `/api/health`),
+ * else under the prefix (`/api` + `/ready` gives `/api/ready`), since the route keeps its prefix.
+ */
+export function publicHealthPath(servicePath: string, health: string): string {
+  const prefix = servicePath.replace(/\/+$/, "");
+  if (!prefix || health === prefix || health.startsWith(`${prefix}/`)) return health;
+  return `${prefix}${health.startsWith("/") ? "" : "/"}${health}`;
+}

@@ -86,6 +86,13 @@ module "alerts" {
   emails   = var.alert_emails
 }
 
+module "uptime" {
+  source = "./modules/uptime"
+  name   = local.name
+  checks = var.uptime_checks
+  emails = var.alert_emails
+}
+
 module "project" {
   source      = "./modules/project"
   name        = local.name

@@ -105,6 +105,12 @@ variable "alert_emails" {
   default     = []
 }
 
+variable "uptime_checks" {
+  description = "Public URLs checked from several regions (empty: none)."
+  type        = map(string)
+  default     = {}
+}
+
 variable "postgres" {
   description = "Managed PostgreSQL clusters of this environment (ones that run in the cluster here are left out)."
   type        = map(object({ version = string, size = string, node_count = number, databases = list(string) }))

@@ -69,3 +69,7 @@ alerts = {
   }
 }
 alert_emails = ["ops@augeo.app"]
+uptime_checks = {
+  admin = "https://admin.dev.augeo.app/"
+  api   = "https://api.dev.augeo.app/ready"
+}

@@ -69,3 +69,7 @@ alerts = {
   }
 }
 alert_emails = ["ops@augeo.app"]
+uptime_checks = {
+  admin = "https://admin.augeo.app/"
+  api   = "https://api.augeo.app/ready"
+}

@@ -58,3 +58,7 @@ alerts = {
   }
 }
 alert_emails = []
+uptime_checks = {
+  api = "https://hello.localhost/api/ready"
+  web = "https://hello.localhost/"
+}

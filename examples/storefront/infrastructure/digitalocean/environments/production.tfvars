@@ -65,3 +65,7 @@ alerts = {
   }
 }
 alert_emails = ["oncall@example.com"]
+uptime_checks = {
+  api = "https://api.shop.example.com/health/ready"
+  web = "https://shop.example.com/"
+}

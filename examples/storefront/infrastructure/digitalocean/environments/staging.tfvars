@@ -65,3 +65,7 @@ alerts = {
   }
 }
 alert_emails = ["oncall@example.com"]
+uptime_checks = {
+  api = "https://api.staging.shop.example.com/health/ready"
+  web = "https://staging.shop.example.com/"
+}

@@ -131,7 +131,7 @@ availability = {
   checks = {
     backend = {
       fqdn = "staging.todo.example.com"
-      path = "/api/api/ready"
+      path = "/api/ready"
     }
     frontend = {
       fqdn = "staging.todo.example.com"

@@ -59,3 +59,8 @@ alerts = {
   }
 }
 alert_emails = []
+uptime_checks = {
+  backend       = "https://todo.example.com/api/ready"
+  frontend      = "https://todo.example.com/api/health"
+  "sse-gateway" = "https://todo.example.com/events/health"
+}

@@ -52,3 +52,8 @@ alerts = {
   }
 }
 alert_emails = []
+uptime_checks = {
+  backend       = "https://staging.todo.example.com/api/ready"
+  frontend      = "https://staging.todo.example.com/api/health"
+  "sse-gateway" = "https://staging.todo.example.com/events/health"
+}
