@@ -279,6 +279,8 @@ export class Supervisor {
   private control?: http.Server;
   private readonly startedAt = new Date().toISOString();
   private readonly logStreams = new Map<string, WriteStream>();
+  private readonly logBuffers = new Map<WriteStream, string[]>();
+  private logFlushTimer?: NodeJS.Timeout;
   private redact: (s: string) => string = (s) => s;
   private readonly secretValues: Record<string, string> = {};
   private rolloutChain: Promise<unknown> = Promise.resolve();
@@ -301,7 +303,19 @@ export class Supervisor {
       s = createWriteStream(join(this.paths.logs, `${service}.log`), { flags: "a" });
       this.logStreams.set(service, s);
     }
-    s.write(`${new Date().toISOString()} ${instance} | ${this.redact(text)}\n`);
+    // Lines are batched and written every 100 ms: one file write per line would cost the proxy, which
+    // shares this event loop, a thread-pool round trip for every request an instance logs.
+    const pending = this.logBuffers.get(s);
+    const line = `${new Date().toISOString()} ${instance} | ${this.redact(text)}\n`;
+    if (pending) pending.push(line);
+    else this.logBuffers.set(s, [line]);
+    this.logFlushTimer ??= setTimeout(() => this.flushLogs(), 100);
+  }
+
+  private flushLogs(): void {
+    this.logFlushTimer = undefined;
+    for (const [stream, lines] of this.logBuffers) stream.write(lines.join(""));
+    this.logBuffers.clear();
   }
 
   pipeLogs(inst: Instance, p: SpawnedProcess): void {
@@ -848,7 +862,10 @@ export class Supervisor {
       this.pg.proc.kill("SIGINT");
       await Promise.race([this.pg.proc.exited, sleep(20_000)]);
     }
-    for (const s of this.logStreams.values()) s.end();
+    if (this.logFlushTimer) clearTimeout(this.logFlushTimer);
+    this.flushLogs();
+    // Wait for the log files to be written before the process exits.
+    await Promise.all([...this.logStreams.values()].map((s) => new Promise<void>((r) => s.end(() => r()))));
     this.phase = failed ? "failed" : "stopped";
     this.instances = [];
     this.writeState();
