@@ -353,7 +353,8 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
   });
 
   it("a Gantry killed with SIGKILL mid-deploy leaves the old release serving; the next command recovers", async () => {
-    setSpec(apiEnv("6-killed"));
+    // A readiness path that never answers keeps the rollout before its switch, whatever the machine's speed.
+    setSpec((s) => apiEnv("6-killed")(s).replace("readiness: /ready", "readiness: /never-ready"));
     const proc = await spawnProcess(process.execPath, ["--import", "tsx", CLI, "deploy"], {
       cwd: app,
       env: { ...process.env, NODE_TEST_CONTEXT: "" },
@@ -372,7 +373,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       Promise.resolve(state().instances.every((i) => i.release === "v2") ? true : undefined),
     );
     assert.equal(await version(), "2");
-    setSpec(apiEnv("7"));
+    setSpec((s) => apiEnv("7")(s).replace("readiness: /never-ready", "readiness: /ready"));
     const d = await gantry(["deploy"], { timeoutMs: 300_000 });
     assert.equal(d.code, 0, d.stderr);
     assert.match(d.stderr, /note: took over a stale lock left by `gantry deploy`/);
