@@ -258,8 +258,8 @@ function normalize(
 
   const topics = sortKeys((s.topics ?? {}) as Record<string, Plain>);
   const topicModels: AppModel["topics"] = {};
+  const list = Object.values(model);
   for (const [t, raw] of Object.entries(topics)) {
-    const list = Object.values(model);
     topicModels[t] = {
       name: t,
       partitions: raw.partitions as number,

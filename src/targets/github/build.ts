@@ -1,7 +1,7 @@
 // build.yml: on every push to the default branch, build each service's image once and push it,
 // tagged sha-<short> (what the deploy workflows roll out) and <branch>-latest.
 import type { StaticModel } from "../../model/types.js";
-import { repoPath, type Pipeline } from "./pipeline.js";
+import { imageMatrix, repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER, registryLogin } from "./platform.js";
 import { setupStack } from "./pr-checks.js";
 import { action, checkout, run, type Job, type Step, type With, type Workflow } from "./workflow.js";
@@ -139,12 +139,7 @@ export function build(p: Pipeline): Workflow {
       strategy: {
         "fail-fast": false,
         matrix: {
-          include: p.images.map((i) => ({
-            service: i.service,
-            context: i.context,
-            dockerfile: i.dockerfile,
-            ...(i.target ? { target: i.target } : {}),
-          })),
+          include: imageMatrix(p),
         },
       },
       steps: [

@@ -1,7 +1,7 @@
 // pr-checks.yml: what every pull request must pass before it can merge.
 import type { CiModel } from "../../model/types.js";
 import { iacValidation } from "./iac.js";
-import { isStatic, repoPath, type Pipeline } from "./pipeline.js";
+import { imageMatrix, isStatic, repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER } from "./platform.js";
 import { action, checkout, run, type Job, type Step, type Workflow } from "./workflow.js";
 
@@ -148,12 +148,7 @@ function imageScanJob(p: Pipeline): Job {
     strategy: {
       "fail-fast": false,
       matrix: {
-        include: p.images.map((i) => ({
-          service: i.service,
-          context: i.context,
-          dockerfile: i.dockerfile,
-          ...(i.target ? { target: i.target } : {}),
-        })),
+        include: imageMatrix(p),
       },
     },
     steps: [
