@@ -2,6 +2,9 @@
 // round-robin over the ready instances of a service, serves static frontends itself (with an SPA
 // fallback to index.html), and counts in-flight requests per instance so a deploy can drain the old
 // instances before stopping them. The table is replaced in one assignment: the switch is atomic.
+// Plain HTTP/1.1 requests to a service take the byte relay in proxy-fast.ts; the rest of a connection
+// that needs more (static files, upgrades, HTTP/1.0, no ready instance) is served by Node's HTTP
+// server here.
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream, statSync } from "node:fs";
@@ -9,6 +12,8 @@ import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
+import { ClientConnection, UpstreamPool, type FastPathHost } from "./proxy-fast.js";
+import type { RequestHead } from "./http1.js";
 
 export interface Backend {
   id: string;
@@ -74,8 +79,10 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-export class Proxy {
+export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
+  readonly pool = new UpstreamPool();
+  private readonly sockets = new Set<net.Socket>();
   private readonly next = new Map<string, number>();
   private readonly agent = new http.Agent({
     keepAlive: true,
@@ -83,10 +90,14 @@ export class Proxy {
     maxFreeSockets: 64,
     keepAliveMsecs: 1000,
   });
-  private server?: http.Server;
+  private server?: net.Server;
+  private slow?: http.Server;
 
   setTable(t: ProxyTable): void {
     this.table = t;
+    const ports = new Set<number>();
+    for (const list of Object.values(t.backends)) for (const b of list) ports.add(b.port);
+    this.pool.setLive(ports);
   }
 
   getTable(): ProxyTable {
@@ -94,11 +105,17 @@ export class Proxy {
   }
 
   async listen(port: number): Promise<number> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.keepAliveTimeout = 5000;
-    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    const slow = http.createServer((req, res) => this.handle(req, res));
+    slow.keepAliveTimeout = 5000;
+    slow.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
+    this.slow = slow;
+    const server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+      new ClientConnection(socket, this);
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -112,9 +129,23 @@ export class Proxy {
     if (!s) return;
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
-      s.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
     });
+    this.pool.destroy();
     this.agent.destroy();
+  }
+
+  /** Fast path: the instance for a plain proxied request, or undefined for the slow path. */
+  backendFor(head: RequestHead, exclude?: Backend): Backend | undefined {
+    const q = head.target.indexOf("?");
+    const route = matchRoute(this.table.routes, head.host, q >= 0 ? head.target.slice(0, q) : head.target);
+    return route?.kind === "proxy" ? this.pick(route.service, exclude) : undefined;
+  }
+
+  /** Fast path: the rest of this connection is served by Node's HTTP server, starting with `pending`. */
+  handOff(socket: net.Socket, pending: Buffer): void {
+    if (pending.length > 0) socket.unshift(pending);
+    this.slow!.emit("connection", socket);
   }
 
   private pick(service: string, exclude?: Backend): Backend | undefined {

@@ -1,0 +1,427 @@
+// The proxy's fast path: plain HTTP/1.1 requests to a service are relayed byte for byte over pooled
+// keep-alive connections, parsing only the heads and the framing (http1.ts). Node's http client and
+// server build objects for every header of every message; relaying bytes costs a fraction of that,
+// which is what lets one proxy process keep up with the instances behind it. Everything else (static
+// files, WebSocket upgrades, HTTP/1.0, Expect, no ready instance) is handed, with the bytes already
+// read, to the Node HTTP server in proxy.ts for the rest of that connection.
+import net from "node:net";
+import {
+  ChunkedScanner,
+  MAX_HEAD,
+  headEnd,
+  parseRequestHead,
+  parseResponseHead,
+  type RequestHead,
+} from "./http1.js";
+import type { Backend } from "./proxy.js";
+
+/** What the fast path needs from the proxy. */
+export interface FastPathHost {
+  /** The instance for a proxied request, or undefined to hand the connection to the slow path. */
+  backendFor(head: RequestHead, exclude?: Backend): Backend | undefined;
+  handOff(socket: net.Socket, pending: Buffer): void;
+  readonly pool: UpstreamPool;
+}
+
+/** Idle upstream connections are closed before Node's default 5 s server keep-alive timeout. */
+const UPSTREAM_IDLE_MS = 4000;
+/** Idle client connections are closed after this, as Node's http server does. */
+const CLIENT_IDLE_MS = 5000;
+
+class Upstream {
+  exchange: ClientConnection | undefined;
+  idle = false;
+
+  constructor(
+    readonly port: number,
+    readonly socket: net.Socket,
+    private readonly pool: UpstreamPool,
+  ) {
+    socket.setNoDelay(true);
+    socket.on("data", (d: Buffer) => {
+      if (this.exchange) this.exchange.onUpstreamData(d);
+      else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+    });
+    socket.on("timeout", () => {
+      if (this.idle) socket.destroy();
+    });
+    socket.on("error", () => undefined); // reported through "close"
+    socket.on("close", () => {
+      this.pool.forget(this);
+      const ex = this.exchange;
+      this.exchange = undefined;
+      ex?.onUpstreamClosed(this);
+    });
+  }
+}
+
+/** Keep-alive connections to the instances, by port. */
+export class UpstreamPool {
+  private readonly idle = new Map<number, Upstream[]>();
+  private live: ReadonlySet<number> = new Set();
+
+  acquire(port: number): Upstream {
+    const list = this.idle.get(port);
+    while (list && list.length > 0) {
+      const u = list.pop()!;
+      if (!u.socket.destroyed) {
+        u.idle = false;
+        u.socket.setTimeout(0);
+        return u;
+      }
+    }
+    return new Upstream(port, net.connect(port, "127.0.0.1"), this);
+  }
+
+  release(u: Upstream): void {
+    if (u.socket.destroyed) return;
+    if (!this.live.has(u.port)) {
+      u.socket.destroy();
+      return;
+    }
+    u.idle = true;
+    u.socket.setTimeout(UPSTREAM_IDLE_MS);
+    let list = this.idle.get(u.port);
+    if (!list) this.idle.set(u.port, (list = []));
+    list.push(u);
+  }
+
+  forget(u: Upstream): void {
+    const list = this.idle.get(u.port);
+    const i = list ? list.indexOf(u) : -1;
+    if (i >= 0) list!.splice(i, 1);
+  }
+
+  /** The ports in the routing table; idle connections to any other port are closed, so a drained instance can exit. */
+  setLive(ports: ReadonlySet<number>): void {
+    this.live = ports;
+    for (const [port, list] of this.idle)
+      if (!ports.has(port)) {
+        this.idle.delete(port);
+        for (const u of list) u.socket.destroy();
+      }
+  }
+
+  destroy(): void {
+    for (const list of this.idle.values()) for (const u of list) u.socket.destroy();
+    this.idle.clear();
+    this.live = new Set();
+  }
+}
+
+type Phase = "idle" | "body" | "wait" | "done";
+
+/** One client connection on the fast path: one exchange at a time, in order (pipelined requests wait). */
+export class ClientConnection {
+  private pending: Buffer = Buffer.alloc(0);
+  private phase: Phase = "idle";
+  // The current exchange.
+  private req: RequestHead | undefined;
+  private requestBytes: Buffer | undefined;
+  private backend: Backend | undefined;
+  private upstream: Upstream | undefined;
+  private bodyLeft = 0;
+  private bodyScanner: ChunkedScanner | undefined;
+  private retried = false;
+  private resHead: Buffer | undefined;
+  private resStarted = false;
+  private resLeft = 0;
+  private resScanner: ChunkedScanner | undefined;
+  private resCloseDelimited = false;
+  private resClose = false;
+
+  private readonly onData = (d: Buffer) => this.onClientData(d);
+  private readonly onTimeout = () => {
+    if (this.phase === "idle") this.socket.destroy();
+  };
+  private readonly onClose = () => this.abort();
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly host: FastPathHost,
+  ) {
+    socket.setNoDelay(true);
+    socket.setTimeout(CLIENT_IDLE_MS);
+    socket.on("data", this.onData);
+    socket.on("timeout", this.onTimeout);
+    socket.on("error", () => undefined); // reported through "close"
+    socket.on("close", this.onClose);
+  }
+
+  private onClientData(d: Buffer): void {
+    if (this.phase === "done") return;
+    if (this.phase === "body") {
+      this.pending = d;
+      this.forwardBody();
+      return;
+    }
+    this.pending = this.pending.length === 0 ? d : Buffer.concat([this.pending, d]);
+    if (this.phase === "idle") this.next();
+    else if (this.phase === "wait") this.socket.pause(); // a pipelined request: it waits for this answer
+  }
+
+  /** Starts the next request in `pending`, if its head is complete. */
+  private next(): void {
+    const end = headEnd(this.pending);
+    if (end < 0) {
+      if (this.pending.length > MAX_HEAD) this.refuse(431, "request header fields too large");
+      return;
+    }
+    if (end > MAX_HEAD) {
+      this.refuse(431, "request header fields too large");
+      return;
+    }
+    const head = parseRequestHead(this.pending.subarray(0, end));
+    if (head === "bad") {
+      this.refuse(400, "bad request");
+      return;
+    }
+    const backend = head === "slow" ? undefined : this.host.backendFor(head);
+    if (head === "slow" || !backend) {
+      this.handOff();
+      return;
+    }
+    this.pending = this.pending.subarray(end);
+    this.req = head;
+    this.retried = false;
+    const remote = this.socket.remoteAddress ?? "";
+    const fwd = head.forwardedFor === undefined ? remote : `${head.forwardedFor}, ${remote}`;
+    this.requestBytes = Buffer.from(
+      `${head.method} ${head.target} HTTP/1.1\r\n${head.forward}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Host: ${head.host}\r\nX-Forwarded-Proto: http\r\n\r\n`,
+      "latin1",
+    );
+    this.bodyLeft = head.contentLength;
+    this.bodyScanner = head.chunked ? new ChunkedScanner() : undefined;
+    this.dispatch(backend);
+    this.forwardBody();
+  }
+
+  private dispatch(backend: Backend): void {
+    this.backend = backend;
+    backend.inflight++;
+    this.resHead = undefined;
+    this.resStarted = false;
+    const u = this.host.pool.acquire(backend.port);
+    u.exchange = this;
+    this.upstream = u;
+    u.socket.write(this.requestBytes!);
+    this.phase = "body";
+  }
+
+  /** Sends what `pending` holds of the current request's body; moves to "wait" once it is all sent. */
+  private forwardBody(): void {
+    const u = this.upstream!;
+    if (this.bodyScanner) {
+      let end: number;
+      try {
+        end = this.bodyScanner.feed(this.pending);
+      } catch {
+        this.failExchange(400, "bad request");
+        return;
+      }
+      const upto = end < 0 ? this.pending.length : end;
+      if (upto > 0 && !u.socket.write(this.pending.subarray(0, upto))) this.waitForUpstreamDrain(u);
+      this.pending = this.pending.subarray(upto);
+      if (end >= 0) this.bodyScanner = undefined;
+      else return;
+    } else if (this.bodyLeft > 0) {
+      const take = Math.min(this.bodyLeft, this.pending.length);
+      if (take > 0 && !u.socket.write(this.pending.subarray(0, take))) this.waitForUpstreamDrain(u);
+      this.bodyLeft -= take;
+      this.pending = this.pending.subarray(take);
+      if (this.bodyLeft > 0) return;
+    }
+    if (this.phase === "body") this.phase = "wait";
+    if (this.pending.length > 0) this.socket.pause();
+  }
+
+  private waitForUpstreamDrain(u: Upstream): void {
+    this.socket.pause();
+    u.socket.once("drain", () => {
+      if (this.phase !== "done") this.socket.resume();
+    });
+  }
+
+  onUpstreamData(d: Buffer): void {
+    let buf = d;
+    while (!this.resStarted) {
+      this.resHead = this.resHead ? Buffer.concat([this.resHead, buf]) : buf;
+      const end = headEnd(this.resHead);
+      if (end < 0) {
+        if (this.resHead.length > 64 * 1024) this.upstreamBroken();
+        return;
+      }
+      const res = parseResponseHead(this.resHead.subarray(0, end), this.req!.method);
+      if (!res) {
+        this.upstreamBroken();
+        return;
+      }
+      buf = this.resHead.subarray(end);
+      if (res.status < 200) {
+        // 1xx (103 Early Hints, 102 Processing): passed on; the final answer follows.
+        this.socket.write(this.resHead.subarray(0, end));
+        this.resHead = undefined;
+        if (buf.length === 0) return;
+        continue;
+      }
+      const head = this.resHead.subarray(0, end);
+      this.resHead = undefined;
+      this.resStarted = true;
+      this.resClose = res.close;
+      this.resCloseDelimited = res.bodyLength === -2;
+      this.resLeft = res.bodyLength;
+      this.resScanner = res.bodyLength === -1 ? new ChunkedScanner() : undefined;
+      // Head and body usually arrive together: one write for both.
+      this.relayBody(buf, head);
+      return;
+    }
+    this.relayBody(buf, undefined);
+  }
+
+  private relayBody(buf: Buffer, head: Buffer | undefined): void {
+    let upto = buf.length;
+    let complete = false;
+    if (this.resScanner) {
+      let end: number;
+      try {
+        end = this.resScanner.feed(buf);
+      } catch {
+        this.upstreamBroken();
+        return;
+      }
+      if (end >= 0) {
+        upto = end;
+        complete = true;
+      }
+    } else if (!this.resCloseDelimited) {
+      upto = Math.min(this.resLeft, buf.length);
+      this.resLeft -= upto;
+      complete = this.resLeft === 0;
+    }
+    const out = head
+      ? upto > 0
+        ? Buffer.concat([head, buf.subarray(0, upto)])
+        : head
+      : buf.subarray(0, upto);
+    const u = this.upstream!;
+    if (out.length > 0 && !this.socket.write(out)) {
+      u.socket.pause();
+      this.socket.once("drain", () => u.socket.resume());
+    }
+    // Bytes after the answer are a protocol error by the instance; that connection is not reused.
+    if (complete) this.finishExchange(upto < buf.length);
+  }
+
+  private finishExchange(poisoned: boolean): void {
+    const u = this.upstream!;
+    u.exchange = undefined;
+    this.upstream = undefined;
+    this.backend!.inflight--;
+    this.backend = undefined;
+    if (poisoned || this.resClose) u.socket.destroy();
+    else this.host.pool.release(u);
+    if (this.req!.close || this.resCloseDelimited) {
+      this.phase = "done";
+      this.socket.end();
+      return;
+    }
+    this.req = undefined;
+    this.phase = "idle";
+    this.socket.resume();
+    if (this.pending.length > 0) this.next();
+  }
+
+  onUpstreamClosed(u: Upstream): void {
+    if (u !== this.upstream) return;
+    if (this.resStarted && this.resCloseDelimited) {
+      this.finishExchange(true);
+      return;
+    }
+    const b = this.backend!;
+    b.inflight--;
+    this.backend = undefined;
+    this.upstream = undefined;
+    if (this.resStarted || this.resHead) {
+      // Part of an answer went out (or came in): nothing sensible can follow on this connection.
+      this.phase = "done";
+      this.socket.destroy();
+      return;
+    }
+    // Refused or reset before any answer: a request without a body is safe to send to another
+    // instance (GET and HEAD have no side effects); anything else may have been acted on, so 502.
+    const req = this.req!;
+    const idempotent =
+      (req.method === "GET" || req.method === "HEAD") && req.contentLength === 0 && !req.chunked;
+    if (idempotent && !this.retried) {
+      const other = this.host.backendFor(req, b);
+      if (other) {
+        this.retried = true;
+        this.dispatch(other);
+        this.phase = "wait";
+        return;
+      }
+    }
+    this.refuse(502, "the instance did not answer");
+  }
+
+  private upstreamBroken(): void {
+    const u = this.upstream;
+    if (!u) return;
+    u.exchange = undefined;
+    u.socket.destroy();
+    this.backend!.inflight--;
+    this.backend = undefined;
+    this.upstream = undefined;
+    if (this.resStarted) {
+      this.phase = "done";
+      this.socket.destroy();
+    } else this.refuse(502, "the instance sent a malformed answer");
+  }
+
+  /** A bad request body: the instance's connection is dropped and the client gets the status. */
+  private failExchange(status: number, text: string): void {
+    const u = this.upstream;
+    if (u) {
+      u.exchange = undefined;
+      u.socket.destroy();
+      this.backend!.inflight--;
+    }
+    this.backend = undefined;
+    this.upstream = undefined;
+    this.refuse(status, text);
+  }
+
+  /** Answers and closes: after an error the request stream's framing cannot be trusted. */
+  private refuse(status: number, text: string): void {
+    this.phase = "done";
+    const body = `gantry: ${text}\n`;
+    this.socket.end(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+      "latin1",
+    );
+  }
+
+  private handOff(): void {
+    this.phase = "done";
+    this.socket.off("data", this.onData);
+    this.socket.off("timeout", this.onTimeout);
+    this.socket.off("close", this.onClose);
+    this.socket.setTimeout(0);
+    const pending = this.pending;
+    this.pending = Buffer.alloc(0);
+    this.host.handOff(this.socket, pending);
+  }
+
+  /** The client went away: the exchange in progress is abandoned. */
+  private abort(): void {
+    this.phase = "done";
+    const u = this.upstream;
+    if (u) {
+      u.exchange = undefined;
+      u.socket.destroy();
+      this.backend!.inflight--;
+      this.backend = undefined;
+      this.upstream = undefined;
+    }
+  }
+}
