@@ -49,11 +49,12 @@ const DEPLOYS = arg("deploys", 10);
 const ROLLBACKS = arg("rollbacks", 2);
 const RATE = arg("rate", 600);
 const SECONDS = arg("seconds", 8);
+const CONNECTIONS = arg("connections", 32);
 
 function run(opts: Record<string, unknown>): { done: Promise<CannonResult>; stop: () => void } {
   let inst: CannonInstance | undefined;
   const done = new Promise<CannonResult>((resolve, reject) => {
-    inst = autocannon({ connections: 32, pipelining: 1, ...opts }, (err, result) =>
+    inst = autocannon({ connections: CONNECTIONS, pipelining: 1, ...opts }, (err, result) =>
       err ? reject(err) : resolve(result),
     );
   });

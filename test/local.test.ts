@@ -145,10 +145,10 @@ describe("deploy plan", () => {
       { service: "api", command: "node api/dist/migrate.js", cwd: ".", timeoutMs: 600_000 },
     ]);
     assert.deepEqual(
-      plan.start.map((s) => [s.service, s.replicas, s.readiness, s.drainMs, s.graceMs]),
+      plan.start.map((s) => [s.service, s.replicas, s.readiness, s.liveness, s.drainMs, s.graceMs]),
       [
-        ["api", 2, "/ready", 10_000, 30_000],
-        ["worker", 1, "/health", 10_000, 30_000],
+        ["api", 2, "/ready", "/health", 10_000, 30_000],
+        ["worker", 1, "/health", "/health", 10_000, 30_000],
       ],
     );
     assert.deepEqual(plan.statics, [{ service: "web", root: "web/dist", spa: true }]);

@@ -352,6 +352,24 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.equal(await version(), "2");
   });
 
+  it("restarts an instance that stops answering its liveness checks", async () => {
+    const before = state().instances.find((i) => i.id === "api-v2-2")!;
+    // SIGSTOP: the process is alive but answers nothing, like a hung event loop.
+    process.kill(before.pid!, "SIGSTOP");
+    const log = join(app, ".gantry", "dev", "logs", "api.log");
+    await waitFor("the liveness failures", () =>
+      Promise.resolve(readFileSync(log, "utf8").includes("api-v2-2 failed 3 liveness checks") || undefined),
+    );
+    // The supervisor sent SIGTERM; a stopped process only receives it once continued.
+    process.kill(before.pid!, "SIGCONT");
+    const after = await waitFor("api-v2-2 to be restarted", () => {
+      const i = state().instances.find((x) => x.id === "api-v2-2");
+      return Promise.resolve(i && i.restarts >= 1 && i.ready && i.pid !== before.pid ? i : undefined);
+    });
+    assert.match(after.lastExit ?? "", /^restarted: failed 3 liveness checks \(GET \/health failed/);
+    assert.equal(await version(), "2");
+  });
+
   it("a Gantry killed with SIGKILL mid-deploy leaves the old release serving; the next command recovers", async () => {
     // A readiness path that never answers keeps the rollout before its switch, whatever the machine's speed.
     setSpec((s) => apiEnv("6-killed")(s).replace("readiness: /ready", "readiness: /never-ready"));

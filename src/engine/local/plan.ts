@@ -22,6 +22,8 @@ export interface StartStep {
   port: boolean;
   /** Path polled until it answers 2xx; undefined: the process only has to stay up. */
   readiness?: string;
+  /** Path that must keep answering 2xx once the instance serves; 3 failures in a row restart it. */
+  liveness?: string;
   startupTimeoutMs: number;
   drainMs: number;
   graceMs: number;
@@ -127,6 +129,7 @@ export function planDeploy(
       cwd: ctx,
       port: svc.port !== undefined,
       ...(readiness ? { readiness } : {}),
+      ...(svc.port !== undefined && svc.health?.liveness ? { liveness: svc.health.liveness } : {}),
       startupTimeoutMs: opts.startupTimeoutMs ?? durationMs(svc.health?.startup_timeout, 60_000),
       drainMs,
       graceMs,

@@ -84,6 +84,9 @@ class Instance implements Backend {
   readonly tail: string[] = [];
   private crashes: number[] = [];
   private healthFails = 0;
+  private livenessFails = 0;
+  /** Why Gantry itself stopped the process, shown as its last exit instead of the signal. */
+  private killedBecause: string | undefined;
   /** The last readiness check's outcome, for failure messages. */
   lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
@@ -110,6 +113,8 @@ class Instance implements Backend {
     this.status = "starting";
     this.ready = false;
     this.healthFails = 0;
+    this.livenessFails = 0;
+    this.killedBecause = undefined;
     let p: SpawnedProcess;
     try {
       p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env });
@@ -125,8 +130,9 @@ class Instance implements Backend {
     void p.exited.then(({ code, signal }) => {
       if (this.proc !== p) return;
       this.proc = undefined;
-      this.lastExit = signal ? `killed by ${signal}` : `exited with code ${code ?? "?"}`;
-      if (!this.stopping) this.line(`gantry: instance ${this.id} ${this.lastExit}`);
+      this.lastExit =
+        this.killedBecause ?? (signal ? `killed by ${signal}` : `exited with code ${code ?? "?"}`);
+      if (!this.stopping && !this.killedBecause) this.line(`gantry: instance ${this.id} ${this.lastExit}`);
       this.onExit();
     });
     this.sup.persist();
@@ -172,27 +178,44 @@ class Instance implements Backend {
     }, delay);
   }
 
+  /** GET path on the instance: whether it answered 2xx, and what happened, for messages. */
+  private async probe(path: string): Promise<{ ok: boolean; what: string }> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return { ok: res.status >= 200 && res.status < 300, what: `answered ${res.status}` };
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      return {
+        ok: false,
+        what:
+          cause?.code === "ECONNREFUSED"
+            ? "was refused (nothing listening yet)"
+            : `failed (${(e as Error).message})`,
+      };
+    }
+  }
+
+  /**
+   * Readiness every second (every 50 ms until ready): 3 failures in a row take the instance out of
+   * rotation until it passes again. Liveness, once the instance serves: 3 failures in a row mean it
+   * is hung, so it is restarted, as the kubelet does (SIGTERM, SIGKILL after the grace period).
+   */
   private async healthLoop(p: SpawnedProcess): Promise<void> {
     const path = this.step.readiness;
+    const live = this.step.liveness;
     const aliveSince = Date.now();
     while (this.proc === p && !this.stopping) {
+      const checkLiveness = live !== undefined && this.serving && this.status !== "starting";
+      // Both at once, so a hung instance costs one probe timeout per round, not two.
+      const [readiness, liveness] = await Promise.all([
+        path ? this.probe(path) : undefined,
+        checkLiveness && live !== path ? this.probe(live) : undefined,
+      ]);
       let ok: boolean;
-      if (path) {
-        try {
-          const res = await fetch(`http://127.0.0.1:${this.port}${path}`, {
-            signal: AbortSignal.timeout(2000),
-          });
-          await res.arrayBuffer();
-          ok = res.status >= 200 && res.status < 300;
-          this.lastCheck = `answered ${res.status}`;
-        } catch (e) {
-          ok = false;
-          const cause = (e as { cause?: { code?: string } }).cause;
-          this.lastCheck =
-            cause?.code === "ECONNREFUSED"
-              ? "was refused (nothing listening yet)"
-              : `failed (${(e as Error).message})`;
-        }
+      if (readiness) {
+        ok = readiness.ok;
+        this.lastCheck = readiness.what;
       } else {
         ok = Date.now() - aliveSince >= 500;
       }
@@ -212,9 +235,30 @@ class Instance implements Backend {
           );
         }
       }
+      if (checkLiveness) {
+        const r = liveness ?? { ok, what: this.lastCheck };
+        this.livenessFails = r.ok ? 0 : this.livenessFails + 1;
+        if (this.livenessFails >= 3) {
+          this.restartHung(p, `failed 3 liveness checks (GET ${live} ${r.what})`);
+          break;
+        }
+      }
       if (before !== this.ready) this.sup.persist();
       await sleep(this.ready ? 1000 : 50);
     }
+  }
+
+  /** Stops a hung process; its exit then restarts it like a crash, with the same back-off. */
+  private restartHung(p: SpawnedProcess, why: string): void {
+    this.ready = false;
+    this.killedBecause = `restarted: ${why}`;
+    this.line(`gantry: ${this.id} ${why}; restarting it`);
+    this.sup.persist();
+    p.kill("SIGTERM");
+    const timer = setTimeout(() => {
+      if (this.proc === p) p.kill("SIGKILL");
+    }, this.step.graceMs);
+    void p.exited.then(() => clearTimeout(timer));
   }
 
   waitExit(): Promise<void> {
