@@ -3,6 +3,7 @@
 // during deploys, seconds per deploy and per rollback, and the proxy's throughput against hitting an
 // instance directly (and against nginx as the proxy, when nginx is installed). Loopback only.
 //   npx tsx bench/local-deploy.ts [--deploys 10] [--rollbacks 2] [--rate 600] [--seconds 8]
+//                                 [--rounds 3] [--connections 32]
 import { createRequire } from "node:module";
 import {
   chmodSync,
@@ -50,6 +51,7 @@ const ROLLBACKS = arg("rollbacks", 2);
 const RATE = arg("rate", 600);
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
+const ROUNDS = arg("rounds", 3);
 
 function run(opts: Record<string, unknown>): { done: Promise<CannonResult>; stop: () => void } {
   let inst: CannonInstance | undefined;
@@ -83,7 +85,10 @@ function setVersion(app: string, v: string): void {
   );
 }
 
-async function nginxThroughput(ports: number[], url: (port: number) => string): Promise<number | undefined> {
+/** nginx as a proxy in front of the same instances, when installed: its URL and a stop function. */
+async function startNginx(
+  ports: number[],
+): Promise<{ url: (path: string) => string; stop: () => Promise<void> } | undefined> {
   const nginx = findOnPath("nginx", process.env.PATH) ?? findOnPath("nginx", "/usr/sbin:/usr/local/sbin");
   if (!nginx) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "gantry-bench-nginx-"));
@@ -96,15 +101,18 @@ async function nginxThroughput(ports: number[], url: (port: number) => string): 
   const proc = await spawnProcess(nginx, ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], {
     output: "ignore",
   });
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    return (await run({ url: url(port), duration: SECONDS }).done).requests.average;
-  } finally {
-    proc.kill("SIGTERM");
-    await proc.exited;
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
 
 const app = mkdtempSync(join(tmpdir(), "gantry-bench-"));
 chmodSync(app, 0o755);
@@ -127,19 +135,27 @@ try {
   const proxyUrl = (path: string) => `http://127.0.0.1:${st.proxyPort}${path}`;
   const apiPorts = st.instances.filter((i) => i.service === "api").map((i) => i.port!);
 
-  // Throughput, same load shape: one instance directly, the Gantry proxy (two instances), nginx (same
-  // two). Alternated twice, best of each kept: on a shared machine one sample is mostly noise.
-  const directUrl = `http://127.0.0.1:${apiPorts[0]}/api/version`;
-  const samples: { direct: number[]; proxy: number[] } = { direct: [], proxy: [] };
-  for (let round = 0; round < 2; round++) {
-    samples.direct.push((await run({ url: directUrl, duration: SECONDS }).done).requests.average);
-    samples.proxy.push(
-      (await run({ url: proxyUrl("/api/version"), duration: SECONDS }).done).requests.average,
-    );
+  // Throughput, same load shape: one instance directly, the Gantry proxy (two instances), nginx (the
+  // same two). After a warm-up of each (JIT, connection pools), ROUNDS alternated rounds; the median
+  // of each is kept: on a shared machine one sample is mostly noise.
+  const nginx = await startNginx(apiPorts);
+  const paths: { name: "direct" | "proxy" | "nginx"; url: string }[] = [
+    { name: "direct", url: `http://127.0.0.1:${apiPorts[0]}/api/version` },
+    { name: "proxy", url: proxyUrl("/api/version") },
+    ...(nginx ? [{ name: "nginx" as const, url: nginx.url("/api/version") }] : []),
+  ];
+  const samples: Record<string, number[]> = { direct: [], proxy: [], nginx: [] };
+  try {
+    for (const p of paths) await run({ url: p.url, duration: 2 }).done;
+    for (let round = 0; round < ROUNDS; round++)
+      for (const p of paths)
+        samples[p.name]!.push((await run({ url: p.url, duration: SECONDS }).done).requests.average);
+  } finally {
+    await nginx?.stop();
   }
-  const direct = Math.max(...samples.direct);
-  const viaProxy = Math.max(...samples.proxy);
-  const viaNginx = await nginxThroughput(apiPorts, (p) => `http://127.0.0.1:${p}/api/version`);
+  const direct = median(samples.direct!);
+  const viaProxy = median(samples.proxy!);
+  const viaNginx = nginx ? median(samples.nginx!) : undefined;
 
   // Steady state at a fixed rate.
   const steady = await run({
@@ -202,15 +218,15 @@ try {
       .join(" ")}`,
   );
   report(
-    `  throughput direct:          ${fmt(direct)} req/s (one instance; samples ${samples.direct.map((x) => x.toFixed(0)).join(", ")})`,
+    `  throughput direct:          ${fmt(direct)} req/s (one instance, median of ${ROUNDS}, ${CONNECTIONS} connections; samples ${samples.direct!.map((x) => x.toFixed(0)).join(", ")})`,
   );
   report(
-    `  throughput via Gantry:      ${fmt(viaProxy)} req/s → ratio ${fmt(viaProxy / direct)} (target ≥ 0.7; samples ${samples.proxy.map((x) => x.toFixed(0)).join(", ")})`,
+    `  throughput via Gantry:      ${fmt(viaProxy)} req/s → ratio ${fmt(viaProxy / direct)} (target ≥ 0.7; samples ${samples.proxy!.map((x) => x.toFixed(0)).join(", ")})`,
   );
   report(
     viaNginx === undefined
       ? "  throughput via nginx:       nginx is not installed"
-      : `  throughput via nginx:       ${fmt(viaNginx)} req/s → Gantry/nginx ${fmt(viaProxy / viaNginx)}`,
+      : `  throughput via nginx:       ${fmt(viaNginx)} req/s → ratio ${fmt(viaNginx / direct)}, Gantry/nginx ${fmt(viaProxy / viaNginx)} (samples ${samples.nginx!.map((x) => x.toFixed(0)).join(", ")})`,
   );
   for (const f of failedCommands) report(`  FAILED: ${f}`);
 } finally {

@@ -105,7 +105,7 @@ describe("HTTP/1.1 framing", () => {
 
 /** A backend that answers each request (read as raw bytes) with whatever `answer` returns. */
 function rawBackend(
-  answer: (request: string) => string | undefined,
+  answer: (request: string) => string | undefined | Promise<string>,
 ): Promise<{ server: net.Server; port: number; requests: string[]; connections: () => number }> {
   const requests: string[] = [];
   let connections = 0;
@@ -126,10 +126,11 @@ function rawBackend(
         const req = buf.slice(0, total);
         buf = buf.slice(total);
         requests.push(req);
-        const out = answer(req);
-        if (out === undefined) socket.destroy();
-        else if (out.endsWith("<close>")) socket.end(out.slice(0, -"<close>".length));
-        else socket.write(out);
+        void Promise.resolve(answer(req)).then((out) => {
+          if (out === undefined) socket.destroy();
+          else if (out.endsWith("<close>")) socket.end(out.slice(0, -"<close>".length));
+          else socket.write(out);
+        });
       }
     });
     socket.on("error", () => undefined);
@@ -193,6 +194,10 @@ describe("proxy fast path", () => {
       if (path === "/no-content") return "HTTP/1.1 204 No Content\r\n\r\n";
       if (path === "/garbage") return "this is not http\r\n\r\n";
       if (path === "/hang-up") return undefined;
+      if (path === "/slow")
+        return new Promise<string>((r) =>
+          setTimeout(() => r("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow"), 150),
+        );
       const echo = JSON.stringify({ path, body, head: req.slice(0, req.indexOf("\r\n\r\n")) });
       return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(echo)}\r\n\r\n${echo}`;
     });
@@ -317,6 +322,18 @@ describe("proxy fast path", () => {
     const closed = new Promise<void>((resolve) => other.server.close(() => resolve()));
     proxy.setTable(table); // other.server.close() completes only once the proxy drops its idle connection
     await closed;
+  });
+
+  it("drops the exchange of a client that hung up, and keeps serving others on the same instance", async () => {
+    const gone = net.connect(port, "127.0.0.1", () => gone.end("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"));
+    gone.on("error", () => undefined);
+    await new Promise((r) => setTimeout(r, 300)); // the instance has answered by now
+    for (let i = 0; i < 3; i++)
+      assert.match(
+        await exchange(port, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", (g) => g.endsWith("slow")),
+        /^HTTP\/1\.1 200 /,
+      );
+    assert.equal(be.inflight, 0);
   });
 
   it("hands HTTP/1.0 and requests without a ready instance to Node's server, bytes intact", async () => {

@@ -145,6 +145,8 @@ export class ClientConnection {
     socket.on("data", this.onData);
     socket.on("timeout", this.onTimeout);
     socket.on("error", () => undefined); // reported through "close"
+    // Without half-open support an "end" from the client also ends our side: no answer can reach it.
+    socket.on("end", this.onClose);
     socket.on("close", this.onClose);
   }
 
@@ -304,9 +306,11 @@ export class ClientConnection {
         : head
       : buf.subarray(0, upto);
     const u = this.upstream!;
-    if (out.length > 0 && !this.socket.write(out)) {
+    if (out.length > 0 && !this.socket.write(out) && !complete) {
       u.socket.pause();
-      this.socket.once("drain", () => u.socket.resume());
+      this.socket.once("drain", () => {
+        if (this.upstream === u) u.socket.resume();
+      });
     }
     // Bytes after the answer are a protocol error by the instance; that connection is not reused.
     if (complete) this.finishExchange(upto < buf.length);
@@ -315,6 +319,7 @@ export class ClientConnection {
   private finishExchange(poisoned: boolean): void {
     const u = this.upstream!;
     u.exchange = undefined;
+    u.socket.resume(); // it may have been paused for this client's backpressure; the next user reads it
     this.upstream = undefined;
     this.backend!.inflight--;
     this.backend = undefined;
@@ -405,6 +410,7 @@ export class ClientConnection {
     this.phase = "done";
     this.socket.off("data", this.onData);
     this.socket.off("timeout", this.onTimeout);
+    this.socket.off("end", this.onClose);
     this.socket.off("close", this.onClose);
     this.socket.setTimeout(0);
     const pending = this.pending;
