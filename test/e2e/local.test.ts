@@ -17,6 +17,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, spawnProcess } from "../../src/util/exec.js";
@@ -415,6 +416,36 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     const again = await gantry(["rollback", "v8"], { timeoutMs: 300_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(await version(), "7");
+  });
+
+  it("deploy: a Redis and a topic added to the spec are running before the new instances start", async () => {
+    assert.equal(state().redis.sessions, undefined);
+    setSpec((s) =>
+      apiEnv("9-more")(s)
+        .replace("uses: [db, cache, note-events]", "uses: [db, cache, sessions, note-events, audit-events]")
+        .replace("redis:\n", "redis:\n  sessions: { persistence: none }\n")
+        .replace("topics:\n", "topics:\n  audit-events: { partitions: 1 }\n"),
+    );
+    const d = await gantry(["deploy"], { timeoutMs: 300_000 });
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(await version(), "9-more");
+    const sessions = state().redis.sessions;
+    assert.ok(sessions?.port, "redis sessions is in the state");
+    const pong = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(sessions.port, "127.0.0.1", () => sock.write("PING\r\n"));
+      sock.once("data", (d: Buffer) => {
+        resolve(d.toString());
+        sock.destroy();
+      });
+      sock.once("error", reject);
+    });
+    assert.equal(pong, "+PONG\r\n");
+    const published = await fetch(`http://127.0.0.1:${state().daprPort}/v1.0/publish/pubsub/audit-events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(published.status, 204);
   });
 
   it("never writes the secret's value in clear: not in state, releases, data, logs or output", () => {

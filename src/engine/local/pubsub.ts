@@ -190,6 +190,11 @@ export class PubSub {
     return id;
   }
 
+  /** Topics added by a deploy: publishing to them is accepted from now on. */
+  addTopics(topics: string[]): void {
+    this.o.topics = [...new Set([...this.o.topics, ...topics])];
+  }
+
   /** Replaces the subscriptions (after a deploy); loops of unchanged subscriptions keep running. */
   async setSubscriptions(subs: Subscription[]): Promise<void> {
     const key = (s: Subscription) =>

@@ -446,8 +446,25 @@ export class Supervisor {
     await this.recoverOrphans();
     this.persist();
     const previous = readJson<SupervisorState>(this.paths.state);
+    await this.provision(model, previous);
+    this.proxyPort = await this.proxy
+      .listen(this.o.proxyPort || previous?.proxyPort || 0)
+      .catch(() => this.proxy.listen(0));
+    this.log(`proxy on 127.0.0.1:${this.proxyPort}`);
+    await this.listenControl();
+    this.phase = "running";
+    this.writeState();
+  }
+
+  /**
+   * Starts what the model declares and is not running yet: PostgreSQL, each Redis, the pub/sub
+   * endpoint (or the new topics on it). `up` calls it with the first model; a deploy with its
+   * release's model, so a Redis or topic added to the spec is there before the new instances start.
+   * Nothing is stopped here: the serving release may still use it (`down` stops everything).
+   */
+  private async provision(model: AppModel, previous?: SupervisorState): Promise<void> {
     const env = { ...this.o.baseEnv };
-    if (Object.keys(model.postgres).length > 0) {
+    if (Object.keys(model.postgres).length > 0 && !this.pg) {
       const bin = await findPostgresBin(env.PATH);
       if (!bin) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
       let password = this.store.get(PG_PASSWORD);
@@ -481,11 +498,15 @@ export class Supervisor {
       });
     }
     const redisNames = Object.keys(model.redis).sort();
-    if (Object.keys(model.topics).length > 0 && redisNames.length === 0) redisNames.push(TOPICS_REDIS);
+    // Topics live on the first Redis; an internal one when the spec has none (or when the pub/sub
+    // endpoint already runs on it).
+    if (Object.keys(model.topics).length > 0 && (redisNames.length === 0 || this.redis[TOPICS_REDIS]))
+      redisNames.unshift(TOPICS_REDIS);
     if (redisNames.length > 0) {
       const bin = findOnPath("redis-server", env.PATH);
       if (!bin) throw new Error("redis-server is not installed");
       for (const name of redisNames) {
+        if (this.redis[name]) continue;
         const port = await this.portOr(previous?.redis[name]?.port);
         const persistence = model.redis[name]?.persistence ?? "aof";
         this.log(`starting Redis ${name} (${persistence}) on 127.0.0.1:${port}`);
@@ -500,7 +521,9 @@ export class Supervisor {
         this.redis[name] = { proc, port };
       }
     }
-    if (Object.keys(model.topics).length > 0) {
+    if (Object.keys(model.topics).length > 0 && this.pubsub) {
+      this.pubsub.addTopics(Object.keys(model.topics));
+    } else if (Object.keys(model.topics).length > 0) {
       const topicsRedis = this.redis[redisNames[0]!]!;
       this.pubsub = new PubSub({
         redisPort: topicsRedis.port,
@@ -513,13 +536,6 @@ export class Supervisor {
       this.daprPort = await this.pubsub.listen(0);
       this.log(`pub/sub (Dapr HTTP API) on 127.0.0.1:${this.daprPort}, topics on Redis Streams`);
     }
-    this.proxyPort = await this.proxy
-      .listen(this.o.proxyPort || previous?.proxyPort || 0)
-      .catch(() => this.proxy.listen(0));
-    this.log(`proxy on 127.0.0.1:${this.proxyPort}`);
-    await this.listenControl();
-    this.phase = "running";
-    this.writeState();
   }
 
   private async portOr(previous: number | undefined): Promise<number> {
@@ -682,6 +698,11 @@ export class Supervisor {
       }
     }
     this.addSecretValues(secrets);
+    try {
+      await this.provision(model);
+    } catch (e) {
+      return await fail(`could not start what the release needs: ${(e as Error).message}`);
+    }
     const base = this.o.baseEnv;
     const infra = this.infra();
     try {
