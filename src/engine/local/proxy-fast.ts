@@ -369,7 +369,8 @@ export class ClientConnection {
     this.refuse(502, "the instance did not answer");
   }
 
-  private upstreamBroken(): void {
+  /** The instance's connection is closed without reuse and the exchange leaves it. */
+  private dropUpstream(): void {
     const u = this.upstream;
     if (!u) return;
     u.exchange = undefined;
@@ -377,6 +378,11 @@ export class ClientConnection {
     this.backend!.inflight--;
     this.backend = undefined;
     this.upstream = undefined;
+  }
+
+  private upstreamBroken(): void {
+    if (!this.upstream) return;
+    this.dropUpstream();
     if (this.resStarted) {
       this.phase = "done";
       this.socket.destroy();
@@ -385,14 +391,7 @@ export class ClientConnection {
 
   /** A bad request body: the instance's connection is dropped and the client gets the status. */
   private failExchange(status: number, text: string): void {
-    const u = this.upstream;
-    if (u) {
-      u.exchange = undefined;
-      u.socket.destroy();
-      this.backend!.inflight--;
-    }
-    this.backend = undefined;
-    this.upstream = undefined;
+    this.dropUpstream();
     this.refuse(status, text);
   }
 
@@ -421,13 +420,6 @@ export class ClientConnection {
   /** The client went away: the exchange in progress is abandoned. */
   private abort(): void {
     this.phase = "done";
-    const u = this.upstream;
-    if (u) {
-      u.exchange = undefined;
-      u.socket.destroy();
-      this.backend!.inflight--;
-      this.backend = undefined;
-      this.upstream = undefined;
-    }
+    this.dropUpstream();
   }
 }
