@@ -14,6 +14,8 @@ import {
   ternary,
   binary,
   type BicepFile,
+  type BicepOutput,
+  type BicepType,
   type BicepObject,
   type BicepParam,
   type BicepResource,
@@ -50,6 +52,18 @@ const p = (
   type,
   description,
   ...extra,
+});
+
+const out = (
+  name: string,
+  description: string,
+  value: BicepValue,
+  type: BicepType = "string",
+): BicepOutput => ({
+  name,
+  type,
+  description,
+  value,
 });
 
 const LOCATION = p("location", "string", "Azure region of the resources.", {
@@ -113,18 +127,8 @@ export function logAnalyticsModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      {
-        name: "id",
-        type: "string",
-        description: "Resource id of the workspace.",
-        value: member(ref("workspace"), "id"),
-      },
-      {
-        name: "name",
-        type: "string",
-        description: "Name of the workspace.",
-        value: member(ref("workspace"), "name"),
-      },
+      out("id", "Resource id of the workspace.", member(ref("workspace"), "id")),
+      out("name", "Name of the workspace.", member(ref("workspace"), "name")),
     ],
   });
 }
@@ -160,25 +164,13 @@ export function appInsightsModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      {
-        name: "id",
-        type: "string",
-        description: "Resource id of the component.",
-        value: member(ref("appInsights"), "id"),
-      },
-      {
-        name: "name",
-        type: "string",
-        description: "Name of the component.",
-        value: member(ref("appInsights"), "name"),
-      },
-      {
-        name: "connectionString",
-        type: "string",
-        description:
-          "Connection string the services send telemetry with (not a secret: it only allows ingestion).",
-        value: member(ref("appInsights"), "properties", "ConnectionString"),
-      },
+      out("id", "Resource id of the component.", member(ref("appInsights"), "id")),
+      out("name", "Name of the component.", member(ref("appInsights"), "name")),
+      out(
+        "connectionString",
+        "Connection string the services send telemetry with (not a secret: it only allows ingestion).",
+        member(ref("appInsights"), "properties", "ConnectionString"),
+      ),
     ],
   });
 }
@@ -259,24 +251,9 @@ export function keyVaultModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        {
-          name: "name",
-          type: "string",
-          description: "Name of the vault.",
-          value: member(ref("vault"), "name"),
-        },
-        {
-          name: "id",
-          type: "string",
-          description: "Resource id of the vault.",
-          value: member(ref("vault"), "id"),
-        },
-        {
-          name: "uri",
-          type: "string",
-          description: "URI of the vault.",
-          value: member(ref("vault"), "properties", "vaultUri"),
-        },
+        out("name", "Name of the vault.", member(ref("vault"), "name")),
+        out("id", "Resource id of the vault.", member(ref("vault"), "id")),
+        out("uri", "URI of the vault.", member(ref("vault"), "properties", "vaultUri")),
       ],
     },
   );
@@ -400,13 +377,8 @@ export function appServicePlanModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      {
-        name: "id",
-        type: "string",
-        description: "Resource id of the plan.",
-        value: member(ref("plan"), "id"),
-      },
-      { name: "name", type: "string", description: "Name of the plan.", value: member(ref("plan"), "name") },
+      out("id", "Resource id of the plan.", member(ref("plan"), "id")),
+      out("name", "Name of the plan.", member(ref("plan"), "name")),
     ],
   });
 }
@@ -529,32 +501,29 @@ export function appServiceModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      { name: "name", type: "string", description: "Name of the site.", value: member(site, "name") },
-      { name: "id", type: "string", description: "Resource id of the site.", value: member(site, "id") },
-      {
-        name: "defaultHostName",
-        type: "string",
-        description: "Default host name (<name>.azurewebsites.net).",
-        value: member(site, "properties", "defaultHostName"),
-      },
-      {
-        name: "principalId",
-        type: "string",
-        description: "Object id of the site's managed identity.",
-        value: member(site, "identity", "principalId"),
-      },
-      {
-        name: "customDomainVerificationId",
-        type: "string",
-        description: "Value of the asuid TXT record that proves ownership of a custom domain.",
-        value: member(site, "properties", "customDomainVerificationId"),
-      },
-      {
-        name: "outboundIpAddresses",
-        type: "array",
-        description: "Every address the site may call out from (for firewalls).",
-        value: call("split", member(site, "properties", "possibleOutboundIpAddresses"), ","),
-      },
+      out("name", "Name of the site.", member(site, "name")),
+      out("id", "Resource id of the site.", member(site, "id")),
+      out(
+        "defaultHostName",
+        "Default host name (<name>.azurewebsites.net).",
+        member(site, "properties", "defaultHostName"),
+      ),
+      out(
+        "principalId",
+        "Object id of the site's managed identity.",
+        member(site, "identity", "principalId"),
+      ),
+      out(
+        "customDomainVerificationId",
+        "Value of the asuid TXT record that proves ownership of a custom domain.",
+        member(site, "properties", "customDomainVerificationId"),
+      ),
+      out(
+        "outboundIpAddresses",
+        "Every address the site may call out from (for firewalls).",
+        call("split", member(site, "properties", "possibleOutboundIpAddresses"), ","),
+        "array",
+      ),
     ],
   });
 }
@@ -587,12 +556,11 @@ export function appServiceSlotModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        {
-          name: "principalId",
-          type: "string",
-          description: "Object id of the slot's managed identity.",
-          value: member(ref("slot"), "identity", "principalId"),
-        },
+        out(
+          "principalId",
+          "Object id of the slot's managed identity.",
+          member(ref("slot"), "identity", "principalId"),
+        ),
       ],
     },
   );
@@ -710,18 +678,8 @@ export function staticWebAppModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      {
-        name: "name",
-        type: "string",
-        description: "Name of the static web app.",
-        value: member(ref("site"), "name"),
-      },
-      {
-        name: "defaultHostname",
-        type: "string",
-        description: "Default host name.",
-        value: member(ref("site"), "properties", "defaultHostname"),
-      },
+      out("name", "Name of the static web app.", member(ref("site"), "name")),
+      out("defaultHostname", "Default host name.", member(ref("site"), "properties", "defaultHostname")),
     ],
   });
 }
@@ -858,13 +816,8 @@ export function postgresModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        { name: "name", type: "string", description: "Name of the server.", value: member(server, "name") },
-        {
-          name: "fqdn",
-          type: "string",
-          description: "Host name of the server.",
-          value: member(server, "properties", "fullyQualifiedDomainName"),
-        },
+        out("name", "Name of the server.", member(server, "name")),
+        out("fqdn", "Host name of the server.", member(server, "properties", "fullyQualifiedDomainName")),
       ],
     },
   );
@@ -982,13 +935,8 @@ export function redisModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        { name: "name", type: "string", description: "Name of the cache.", value: member(redis, "name") },
-        {
-          name: "hostName",
-          type: "string",
-          description: "Host name of the cache (TLS port 6380).",
-          value: member(redis, "properties", "hostName"),
-        },
+        out("name", "Name of the cache.", member(redis, "name")),
+        out("hostName", "Host name of the cache (TLS port 6380).", member(redis, "properties", "hostName")),
       ],
     },
   );
@@ -1101,13 +1049,8 @@ export function storageModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        { name: "name", type: "string", description: "Name of the account.", value: member(account, "name") },
-        {
-          name: "blobEndpoint",
-          type: "string",
-          description: "Blob endpoint URL.",
-          value: member(account, "properties", "primaryEndpoints", "blob"),
-        },
+        out("name", "Name of the account.", member(account, "name")),
+        out("blobEndpoint", "Blob endpoint URL.", member(account, "properties", "primaryEndpoints", "blob")),
       ],
     },
   );
@@ -1129,12 +1072,12 @@ export function dnsZoneModule(): BicepFile {
     ],
     modules: [],
     outputs: [
-      {
-        name: "nameServers",
-        type: "array",
-        description: "Name servers to set at the registrar.",
-        value: member(ref("zone"), "properties", "nameServers"),
-      },
+      out(
+        "nameServers",
+        "Name servers to set at the registrar.",
+        member(ref("zone"), "properties", "nameServers"),
+        "array",
+      ),
     ],
   });
 }
@@ -1249,49 +1192,18 @@ export function communicationModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        {
-          name: "name",
-          type: "string",
-          description: "Name of the Communication Service.",
-          value: member(ref("acs"), "name"),
-        },
-        {
-          name: "mailFromDomain",
-          type: "string",
-          description: "Domain mail is sent from.",
-          value: member(domain, "properties", "mailFromSenderDomain"),
-        },
-        {
-          name: "domainVerification",
-          type: "string",
-          description: "TXT value proving ownership of the domain.",
-          value: record("Domain", "value"),
-        },
-        { name: "spf", type: "string", description: "SPF TXT value.", value: record("SPF", "value") },
-        {
-          name: "dkimName",
-          type: "string",
-          description: "Name of the first DKIM CNAME.",
-          value: record("DKIM", "name"),
-        },
-        {
-          name: "dkimValue",
-          type: "string",
-          description: "Target of the first DKIM CNAME.",
-          value: record("DKIM", "value"),
-        },
-        {
-          name: "dkim2Name",
-          type: "string",
-          description: "Name of the second DKIM CNAME.",
-          value: record("DKIM2", "name"),
-        },
-        {
-          name: "dkim2Value",
-          type: "string",
-          description: "Target of the second DKIM CNAME.",
-          value: record("DKIM2", "value"),
-        },
+        out("name", "Name of the Communication Service.", member(ref("acs"), "name")),
+        out(
+          "mailFromDomain",
+          "Domain mail is sent from.",
+          member(domain, "properties", "mailFromSenderDomain"),
+        ),
+        out("domainVerification", "TXT value proving ownership of the domain.", record("Domain", "value")),
+        out("spf", "SPF TXT value.", record("SPF", "value")),
+        out("dkimName", "Name of the first DKIM CNAME.", record("DKIM", "name")),
+        out("dkimValue", "Target of the first DKIM CNAME.", record("DKIM", "value")),
+        out("dkim2Name", "Name of the second DKIM CNAME.", record("DKIM2", "name")),
+        out("dkim2Value", "Target of the second DKIM CNAME.", record("DKIM2", "value")),
       ],
     },
   );
@@ -1338,14 +1250,7 @@ export function actionGroupModule(): BicepFile {
       }),
     ],
     modules: [],
-    outputs: [
-      {
-        name: "id",
-        type: "string",
-        description: "Resource id of the action group.",
-        value: member(ref("group"), "id"),
-      },
-    ],
+    outputs: [out("id", "Resource id of the action group.", member(ref("group"), "id"))],
   });
 }
 
@@ -1709,24 +1614,17 @@ export function aksModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        { name: "name", type: "string", description: "Name of the cluster.", value: member(cluster, "name") },
-        {
-          name: "id",
-          type: "string",
-          description: "Resource id of the cluster.",
-          value: member(cluster, "id"),
-        },
-        {
-          name: "kubeletObjectId",
-          type: "string",
-          description: "Object id of the kubelet identity (pulls images).",
-          value: member(cluster, "properties", "identityProfile", "kubeletidentity", "objectId"),
-        },
-        {
-          name: "secretsProviderObjectId",
-          type: "string",
-          description: "Object id of the Key Vault secrets provider identity.",
-          value: member(
+        out("name", "Name of the cluster.", member(cluster, "name")),
+        out("id", "Resource id of the cluster.", member(cluster, "id")),
+        out(
+          "kubeletObjectId",
+          "Object id of the kubelet identity (pulls images).",
+          member(cluster, "properties", "identityProfile", "kubeletidentity", "objectId"),
+        ),
+        out(
+          "secretsProviderObjectId",
+          "Object id of the Key Vault secrets provider identity.",
+          member(
             cluster,
             "properties",
             "addonProfiles",
@@ -1734,13 +1632,12 @@ export function aksModule(): BicepFile {
             "identity",
             "objectId",
           ),
-        },
-        {
-          name: "oidcIssuerUrl",
-          type: "string",
-          description: "OIDC issuer for workload identity.",
-          value: member(cluster, "properties", "oidcIssuerProfile", "issuerURL"),
-        },
+        ),
+        out(
+          "oidcIssuerUrl",
+          "OIDC issuer for workload identity.",
+          member(cluster, "properties", "oidcIssuerProfile", "issuerURL"),
+        ),
       ],
     },
   );
@@ -1774,18 +1671,12 @@ export function containerRegistryModule(): BicepFile {
       ],
       modules: [],
       outputs: [
-        {
-          name: "name",
-          type: "string",
-          description: "Name of the registry.",
-          value: member(ref("registry"), "name"),
-        },
-        {
-          name: "loginServer",
-          type: "string",
-          description: "Login server (<name>.azurecr.io).",
-          value: member(ref("registry"), "properties", "loginServer"),
-        },
+        out("name", "Name of the registry.", member(ref("registry"), "name")),
+        out(
+          "loginServer",
+          "Login server (<name>.azurecr.io).",
+          member(ref("registry"), "properties", "loginServer"),
+        ),
       ],
     },
   );
