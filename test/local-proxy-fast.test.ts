@@ -52,7 +52,10 @@ describe("HTTP/1.1 framing", () => {
   });
 
   it("reads a response's framing", () => {
-    const res = (s: string, method = "GET") => parseResponseHead(head(`${s}\n\n`), method);
+    const res = (s: string, method = "GET") => {
+      const r = parseResponseHead(head(`${s}\n\n`), method);
+      return r && { status: r.status, bodyLength: r.bodyLength, close: r.close };
+    };
     assert.deepEqual(res("HTTP/1.1 200 OK\nContent-Length: 12"), {
       status: 200,
       bodyLength: 12,
@@ -63,14 +66,26 @@ describe("HTTP/1.1 framing", () => {
       bodyLength: -1,
       close: false,
     });
-    assert.deepEqual(res("HTTP/1.1 200 OK"), { status: 200, bodyLength: -2, close: true });
+    assert.deepEqual(res("HTTP/1.1 200 OK"), {
+      status: 200,
+      bodyLength: -2,
+      close: true,
+    });
     assert.deepEqual(res("HTTP/1.1 200 OK\nContent-Length: 12", "HEAD"), {
       status: 200,
       bodyLength: 0,
       close: false,
     });
-    assert.deepEqual(res("HTTP/1.1 204 No Content"), { status: 204, bodyLength: 0, close: false });
-    assert.deepEqual(res("HTTP/1.1 304 Not Modified"), { status: 304, bodyLength: 0, close: false });
+    assert.deepEqual(res("HTTP/1.1 204 No Content"), {
+      status: 204,
+      bodyLength: 0,
+      close: false,
+    });
+    assert.deepEqual(res("HTTP/1.1 304 Not Modified"), {
+      status: 304,
+      bodyLength: 0,
+      close: false,
+    });
     assert.deepEqual(res("HTTP/1.1 103 Early Hints\nLink: </a.css>"), {
       status: 103,
       bodyLength: 0,
@@ -81,7 +96,15 @@ describe("HTTP/1.1 framing", () => {
       bodyLength: 1,
       close: true,
     });
-    assert.deepEqual(res("HTTP/1.0 200 OK\nContent-Length: 1"), { status: 200, bodyLength: 1, close: true });
+    assert.deepEqual(res("HTTP/1.0 200 OK\nContent-Length: 1"), {
+      status: 200,
+      bodyLength: 1,
+      close: true,
+    });
+    const keepAlive = (s: string) => parseResponseHead(head(`HTTP/1.1 200 OK\n${s}\n\n`), "GET")?.keepAliveMs;
+    assert.equal(keepAlive("Keep-Alive: timeout=5"), 5000);
+    assert.equal(keepAlive("Keep-Alive: max=100, timeout=2"), 2000);
+    assert.equal(keepAlive("Content-Length: 0"), Infinity);
     assert.equal(res("HTTP/1.1 200 OK\nContent-Length: x"), undefined);
     assert.equal(res("SIP/2.0 200 OK"), undefined);
   });
@@ -310,6 +333,21 @@ describe("proxy fast path", () => {
     );
     assert.deepEqual(posts.map((p) => p.slice(0, 12)).sort(), ["HTTP/1.1 200", "HTTP/1.1 502"]);
     assert.equal(dead.inflight, 0);
+    proxy.setTable(table);
+  });
+
+  it("does not keep a connection the instance said it closes within a second", async () => {
+    const short = await rawBackend(
+      () => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=1\r\n\r\nok",
+    );
+    servers.push(short.server);
+    proxy.setTable({
+      ...table,
+      backends: { api: [{ id: "api-3", port: short.port, ready: true, inflight: 0 }] },
+    });
+    for (let i = 0; i < 2; i++)
+      await exchange(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", (g) => g.endsWith("ok"));
+    assert.equal(short.connections(), 2);
     proxy.setTable(table);
   });
 

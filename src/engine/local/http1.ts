@@ -119,6 +119,8 @@ export interface ResponseHead {
   bodyLength: number;
   /** The upstream will close its connection after this response. */
   close: boolean;
+  /** How long the upstream keeps the connection open when idle (Keep-Alive: timeout=N), if it said. */
+  keepAliveMs: number;
 }
 
 /** Parses a response head to the request made with `requestMethod`. Undefined when malformed. */
@@ -132,6 +134,7 @@ export function parseResponseHead(headBuf: Buffer, requestMethod: string): Respo
   let length = -2;
   let chunked = false;
   let close = http10;
+  let keepAliveMs = Infinity;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(":");
@@ -152,13 +155,16 @@ export function parseResponseHead(headBuf: Buffer, requestMethod: string): Respo
         .map((t) => t.trim());
       if (tokens.includes("close")) close = true;
       else if (http10 && tokens.includes("keep-alive")) close = false;
+    } else if (lower === "keep-alive") {
+      const m = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(value);
+      if (m) keepAliveMs = Number(m[1]) * 1000;
     }
   }
   if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304)
-    return { status, bodyLength: 0, close };
-  if (chunked) return { status, bodyLength: -1, close };
-  if (length >= 0) return { status, bodyLength: length, close };
-  return { status, bodyLength: -2, close: true };
+    return { status, bodyLength: 0, close, keepAliveMs };
+  if (chunked) return { status, bodyLength: -1, close, keepAliveMs };
+  if (length >= 0) return { status, bodyLength: length, close, keepAliveMs };
+  return { status, bodyLength: -2, close: true, keepAliveMs };
 }
 
 /**

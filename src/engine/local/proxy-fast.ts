@@ -23,10 +23,16 @@ export interface FastPathHost {
   readonly pool: UpstreamPool;
 }
 
-/** Idle upstream connections are closed before Node's default 5 s server keep-alive timeout. */
+/**
+ * Idle upstream connections are closed before the instance would close them (Node's default is 5 s,
+ * announced as `Keep-Alive: timeout=5`): reusing a connection the instance is closing loses the request.
+ */
 const UPSTREAM_IDLE_MS = 4000;
-/** Idle client connections are closed after this, as Node's http server does. */
-const CLIENT_IDLE_MS = 5000;
+/**
+ * Idle client connections are closed after this: a second more than the `Keep-Alive: timeout=5` that
+ * answers from Node instances announce, so a client that trusts it never races our close.
+ */
+const CLIENT_IDLE_MS = 6000;
 
 class Upstream {
   exchange: ClientConnection | undefined;
@@ -73,14 +79,16 @@ export class UpstreamPool {
     return new Upstream(port, net.connect(port, "127.0.0.1"), this);
   }
 
-  release(u: Upstream): void {
+  /** `keepAliveMs`: how long the instance said it keeps an idle connection (Keep-Alive: timeout=N). */
+  release(u: Upstream, keepAliveMs = Infinity): void {
     if (u.socket.destroyed) return;
-    if (!this.live.has(u.port)) {
+    const idleMs = Math.min(UPSTREAM_IDLE_MS, keepAliveMs - 1000);
+    if (!this.live.has(u.port) || idleMs <= 0) {
       u.socket.destroy();
       return;
     }
     u.idle = true;
-    u.socket.setTimeout(UPSTREAM_IDLE_MS);
+    u.socket.setTimeout(idleMs);
     let list = this.idle.get(u.port);
     if (!list) this.idle.set(u.port, (list = []));
     list.push(u);
@@ -129,6 +137,7 @@ export class ClientConnection {
   private resScanner: ChunkedScanner | undefined;
   private resCloseDelimited = false;
   private resClose = false;
+  private resKeepAliveMs = Infinity;
 
   private readonly onData = (d: Buffer) => this.onClientData(d);
   private readonly onTimeout = () => {
@@ -270,6 +279,7 @@ export class ClientConnection {
       this.resHead = undefined;
       this.resStarted = true;
       this.resClose = res.close;
+      this.resKeepAliveMs = res.keepAliveMs;
       this.resCloseDelimited = res.bodyLength === -2;
       this.resLeft = res.bodyLength;
       this.resScanner = res.bodyLength === -1 ? new ChunkedScanner() : undefined;
@@ -324,7 +334,7 @@ export class ClientConnection {
     this.backend!.inflight--;
     this.backend = undefined;
     if (poisoned || this.resClose) u.socket.destroy();
-    else this.host.pool.release(u);
+    else this.host.pool.release(u, this.resKeepAliveMs);
     if (this.req!.close || this.resCloseDelimited) {
       this.phase = "done";
       this.socket.end();
