@@ -9,6 +9,7 @@
 // The timing decisions live here, with an injected clock, so they are tested without waiting; the
 // supervisor only supplies how to start a process and where lines go.
 import { nextRun } from "./cron-next.js";
+import { humanMs } from "./duration.js";
 
 export interface Clock {
   now(): number;
@@ -145,14 +146,6 @@ interface Scheduled<J> {
 
 /** Timers are capped so that a far-away run (or a clock change) is looked at again at least this often. */
 const MAX_TIMER_MS = 60_000;
-
-/** "1h", "2h59m", "1m30s", "1.5s". */
-export function humanMs(ms: number): string {
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const [h, m, s] = [Math.floor(minutes / 60), minutes % 60, Math.round((ms % 60_000) / 1000)];
-  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${s ? `${s}s` : ""}`;
-}
 
 /** The run id: the job and its start time in UTC ("cleanup-20261122T030000"), as CronJobs name Jobs. */
 function runId(job: string, at: number): string {
