@@ -180,12 +180,26 @@ describe("jobs in `gantry status` and `gantry run`", () => {
       formatJobs(jobs, now),
       [
         "JOB      SCHEDULE     TIMEZONE      NEXT RUN                                  RUNNING    LAST RUN                     DURATION  RESULT",
-        "cleanup  0 3 * * *    Europe/Paris  2026-11-23 03:00 (in 16h)                 no         2026-11-22 03:00 (8h0m ago)  1.5s      succeeded: exited with code 0",
+        "cleanup  0 3 * * *    Europe/Paris  2026-11-23 03:00 (in 16h0m)               no         2026-11-22 03:00 (8h0m ago)  1.5s      succeeded: exited with code 0",
         "report   */5 * * * *  UTC           2026-11-22 10:05 (in 5m)                  yes, 5m0s  -                            -         -",
         "never    0 0 30 2 *   UTC           never: the schedule never matches a date  no         -                            -         -",
         "note: report skipped 1 run (the previous one was still running, or the run was missed), the last 0s ago; see `gantry logs report`",
         "",
       ].join("\n"),
+    );
+  });
+
+  it("counts far-away runs in days", () => {
+    const yearly: JobInfo = {
+      name: "y",
+      schedule: "@yearly",
+      timezone: "UTC",
+      nextRun: "2027-01-01T00:00:00.000Z",
+      skipped: 0,
+    };
+    assert.match(
+      formatJobs([yearly], now),
+      /\ny +@yearly +UTC +2027-01-01 00:00 \(in 39d14h\) +no +- +- +-\n$/,
     );
   });
 

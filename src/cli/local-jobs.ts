@@ -5,9 +5,14 @@ import { humanMs } from "../engine/local/duration.js";
 import type { JobInfo, RunRecord } from "../engine/local/scheduler.js";
 import { age, table } from "./format.js";
 
+/** How far ahead a time is, coarser the further it is: "in 25s", "in 4m10s", "in 16h0m", "in 39d20h". */
 function until(iso: string, now: number): string {
-  const ms = Date.parse(iso) - now;
-  return ms <= 0 ? "now" : `in ${humanMs(Math.ceil(ms / 1000) * 1000)}`;
+  const s = Math.round((Date.parse(iso) - now) / 1000);
+  if (s <= 0) return "now";
+  if (s < 60) return `in ${s}s`;
+  if (s < 3600) return `in ${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ""}`;
+  if (s < 2 * 86_400) return `in ${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `in ${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
 }
 
 /** A time on the job's own wall clock (its schedule is read there), UTC for a job no longer scheduled. */

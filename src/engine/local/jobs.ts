@@ -103,7 +103,10 @@ export async function startJobProcess(
     pid: p.pid,
     cmd: job.argv.join(" "),
     exited: p.exited.then(async (r) => {
-      await Promise.race([drained, new Promise((res) => setTimeout(res, 2000))]);
+      // At most 2 s: a child the job left behind may hold the pipes open.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((res) => (timer = setTimeout(res, 2000)))]);
+      clearTimeout(timer);
       return r;
     }),
     kill: (signal) => p.kill(signal),
