@@ -8,7 +8,9 @@
 // - a wall-clock time repeated by a fall-back (01:30 happens twice) runs once, at its first occurrence.
 //   So a job that runs every few minutes pauses during the repeated hour: every wall-clock minute runs
 //   once. Jobs that need a steady cadence across DST should use the default time zone, UTC.
-import { cronProblem } from "../../spec/cron.js";
+import { cronProblem, timeZoneProblem } from "../../spec/cron.js";
+
+export { timeZoneProblem };
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -114,16 +116,6 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
     formatters.set(timeZone, f);
   }
   return f;
-}
-
-/** Why `timeZone` cannot be used, or undefined when Intl knows it. */
-export function timeZoneProblem(timeZone: string): string | undefined {
-  try {
-    formatter(timeZone);
-    return undefined;
-  } catch {
-    return `unknown time zone "${timeZone}" (use an IANA name such as Europe/Paris, or UTC)`;
-  }
 }
 
 /** The wall-clock time at instant `ms` in `timeZone`, encoded as if that wall time were UTC. */
