@@ -200,6 +200,13 @@ export const CASES: Case[] = [
     ],
   },
   {
+    name: "unknown time zone",
+    spec: 'name: shop\nservices:\n  nightly: { image: busybox, command: run, schedule: "0 3 * * *", timezone: Europe/Pariss }\n',
+    expect: [
+      'gantry.yaml:3:77 services.nightly.timezone: unknown time zone "Europe/Pariss" (use an IANA name such as Europe/Paris, or UTC)',
+    ],
+  },
+  {
     name: "port clash between services",
     spec: "name: shop\nservices:\n  a: { image: nginx, port: 8080 }\n  b: { image: nginx, port: 8080 }\n",
     expect: ["gantry.yaml:4:28 services.b.port: port 8080 is also used by services.a"],

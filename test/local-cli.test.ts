@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
 import { checkBinaries } from "../src/engine/local/client.js";
+import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
+import type { JobInfo } from "../src/engine/local/scheduler.js";
 
 function app(): { dir: string; cleanup: () => void } {
   return tempDir({ "gantry.yaml": readFileSync(examplePath("hello"), "utf8") });
@@ -44,6 +46,22 @@ describe("local commands without a running app", () => {
       assert.match(r.out, /^deploy \(next\)\n {2}build {4}api: npm run build:api {2}\(in \.\)\n/);
       assert.match(r.out, /\n {2}migrate {2}api: node api\/dist\/migrate\.js\n/);
       assert.match(r.out, /\n {2}switch {3}the proxy to \(next\), then watch 1000 ms for crashes\n/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("run asks for `gantry up` first, and is in the help", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const r = await runCli(["run", "cleanup", dir]);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.err,
+        "error: the app is not running\n  hint: start it with `gantry up`, then `gantry run cleanup`\n",
+      );
+      const help = await runCli(["--help"]);
+      assert.match(help.out, /\n {2}run \[options\] <job> \[path\]\s+Run a scheduled job now in the/);
     } finally {
       cleanup();
     }
@@ -102,5 +120,102 @@ describe("local commands without a running app", () => {
       assert.match((e as Error & { hint: string }).hint, /apt-get install -y postgresql redis-server/);
       return true;
     });
+  });
+});
+
+describe("jobs in `gantry status` and `gantry run`", () => {
+  const now = Date.parse("2026-11-22T10:00:00Z");
+  const jobs: JobInfo[] = [
+    {
+      name: "cleanup",
+      release: "v3",
+      schedule: "0 3 * * *",
+      timezone: "Europe/Paris",
+      command: "node cleanup.js",
+      nextRun: "2026-11-23T02:00:00.000Z",
+      lastRun: {
+        id: "cleanup-20261122T020000",
+        trigger: "schedule",
+        release: "v2",
+        startedAt: "2026-11-22T02:00:00.000Z",
+        endedAt: "2026-11-22T02:00:01.500Z",
+        durationMs: 1500,
+        attempts: 1,
+        result: "succeeded",
+        exitCode: 0,
+        reason: "exited with code 0",
+      },
+      skipped: 0,
+    },
+    {
+      name: "report",
+      release: "v3",
+      schedule: "*/5 * * * *",
+      timezone: "UTC",
+      command: "node report.js",
+      nextRun: "2026-11-22T10:05:00.000Z",
+      running: {
+        id: "report-20261122T095500",
+        trigger: "schedule",
+        release: "v3",
+        startedAt: "2026-11-22T09:55:00.000Z",
+        attempt: 1,
+        pid: 42,
+      },
+      skipped: 1,
+      lastSkipped: "2026-11-22T10:00:00.000Z",
+    },
+    {
+      name: "never",
+      release: "v3",
+      schedule: "0 0 30 2 *",
+      timezone: "UTC",
+      problem: "the schedule never matches a date",
+      skipped: 0,
+    },
+  ];
+
+  it("shows schedule, time zone, next run, the run going on and the last run, in the job's time zone", () => {
+    assert.equal(
+      formatJobs(jobs, now),
+      [
+        "JOB      SCHEDULE     TIMEZONE      NEXT RUN                                  RUNNING    LAST RUN                     DURATION  RESULT",
+        "cleanup  0 3 * * *    Europe/Paris  2026-11-23 03:00 (in 16h0m)               no         2026-11-22 03:00 (8h0m ago)  1.5s      succeeded: exited with code 0",
+        "report   */5 * * * *  UTC           2026-11-22 10:05 (in 5m)                  yes, 5m0s  -                            -         -",
+        "never    0 0 30 2 *   UTC           never: the schedule never matches a date  no         -                            -         -",
+        "note: report skipped 1 run (the previous one was still running, or the run was missed), the last 0s ago; see `gantry logs report`",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("counts far-away runs in days", () => {
+    const yearly: JobInfo = {
+      name: "y",
+      schedule: "@yearly",
+      timezone: "UTC",
+      nextRun: "2027-01-01T00:00:00.000Z",
+      skipped: 0,
+    };
+    assert.match(
+      formatJobs([yearly], now),
+      /\ny +@yearly +UTC +2027-01-01 00:00 \(in 39d14h\) +no +- +- +-\n$/,
+    );
+  });
+
+  it("says why a run did not succeed", () => {
+    const base = jobs[0]!.lastRun!;
+    assert.equal(
+      runFailure("fail", { ...base, result: "failed", reason: "exited with code 3 after 3 attempts" }),
+      "job fail failed: exited with code 3 after 3 attempts",
+    );
+    assert.equal(
+      runFailure("slow", { ...base, result: "timed-out", reason: "timed out after 30s (killed by SIGTERM)" }),
+      "job slow timed out after 30s (killed by SIGTERM)",
+    );
+    assert.equal(
+      runFailure("x", { ...base, result: "not-started", reason: "could not start: spawn nope ENOENT" }),
+      "job x could not start: spawn nope ENOENT",
+    );
   });
 });

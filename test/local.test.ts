@@ -11,7 +11,7 @@ import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
 import { acquireLock } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
-import { durationMs } from "../src/engine/local/duration.js";
+import { durationMs, humanMs } from "../src/engine/local/duration.js";
 import { redisArgs } from "../src/engine/local/infra.js";
 import { loadExample, tempDir } from "./helpers.js";
 
@@ -169,25 +169,40 @@ describe("deploy plan", () => {
   });
 });
 
-describe("deploy plan of services the local runtime does not run", () => {
-  it("names them with the reason", () => {
+describe("deploy plan of scheduled jobs and of services the local runtime does not run", () => {
+  it("schedules jobs, switched with the proxy, and prints a schedule line per job", () => {
     const augeo = loadExample("augeo").project.environments[0]!;
     const plan = planDeploy(augeo, "v1", { instances: [] });
-    assert.deepEqual(plan.skipped, [
-      { service: "cleanup", reason: "scheduled jobs are not run by the local runtime yet" },
+    assert.deepEqual(plan.skipped, []);
+    assert.deepEqual(plan.schedule, [
+      {
+        service: "cleanup",
+        schedule: "0 3 * * *",
+        timezone: "Etc/UTC",
+        command: "python -m app.jobs.cleanup",
+        cwd: "backend",
+        timeoutMs: 3_600_000,
+        retries: 2,
+      },
     ]);
+    assert.ok(!plan.start.some((s) => s.service === "cleanup"), "a job is not a long-running instance");
     assert.match(
       formatPlan(plan),
-      /\n {2}skip {5}cleanup: scheduled jobs are not run by the local runtime yet\n/,
+      /\n {2}switch {3}the proxy to v1, then watch 1000 ms for crashes\n {2}schedule cleanup: 0 3 \* \* \* \(Etc\/UTC\): python -m app\.jobs\.cleanup {2}\(timeout 1h, 2 retries\)\n/,
     );
+  });
+
+  it("names services it cannot run, with the reason", () => {
     const imageOnly = {
       ...hello(),
       services: { api: { ...hello().services.api!, command: undefined } },
     } as ReturnType<typeof hello>;
+    const plan = planDeploy(imageOnly, "v1", { instances: [] });
     assert.deepEqual(
-      planDeploy(imageOnly, "v1", { instances: [] }).skipped.map((x) => x.service),
+      plan.skipped.map((x) => x.service),
       ["api"],
     );
+    assert.match(formatPlan(plan), /\n {2}skip {5}api: it has no `command`/);
   });
 });
 
@@ -225,6 +240,13 @@ describe("environment", () => {
     assert.equal(durationMs("10s", 0), 10_000);
     assert.equal(durationMs("1.5m", 0), 90_000);
     assert.equal(durationMs("bad", 7), 7);
+    assert.deepEqual([1500, 30_000, 90_000, 3_600_000, 10_740_000].map(humanMs), [
+      "1.5s",
+      "30s",
+      "1m30s",
+      "1h",
+      "2h59m",
+    ]);
     assert.deepEqual(redisArgs({ dir: "/d", port: 1, persistence: "none" }).slice(-4), [
       "--appendonly",
       "no",

@@ -1,4 +1,4 @@
-// The local runtime's commands: up, deploy, rollback, releases, status, logs, down, destroy, secrets.
+// The local runtime's commands: up, deploy, rollback, releases, status, logs, run, down, destroy, secrets.
 // Thin: they read the spec and the environment here, and leave the work to src/engine/local.
 import type { Command } from "commander";
 import {
@@ -14,6 +14,7 @@ import {
 import { join } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
+import { humanMs } from "../engine/local/duration.js";
 import { UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
@@ -26,6 +27,7 @@ import {
   liveState,
   recoverReleases,
   releaseById,
+  requestJobRun,
   requestRollout,
   startSupervisor,
   stopSupervisor,
@@ -35,6 +37,9 @@ import { publicUrls } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { pidAlive } from "../engine/local/fsutil.js";
+import { formatWall } from "../engine/local/cron-next.js";
+import { age, table } from "./format.js";
+import { formatJobs, runFailure } from "./local-jobs.js";
 
 interface Target {
   loc: SpecLocation;
@@ -109,8 +114,13 @@ function progress(io: Io): (line: string) => void {
 }
 
 function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
-  if (!st.proxyPort) return;
-  for (const u of publicUrls(model, st.proxyPort)) io.out(`  ${u.service.padEnd(12)} ${u.url}\n`);
+  if (st.proxyPort)
+    for (const u of publicUrls(model, st.proxyPort)) io.out(`  ${u.service.padEnd(12)} ${u.url}\n`);
+  for (const j of st.jobs ?? [])
+    if (j.schedule)
+      io.out(
+        `  ${j.name.padEnd(12)} job: ${j.schedule} (${j.timezone ?? "UTC"}), next run ${j.nextRun ? formatWall(Date.parse(j.nextRun), j.timezone ?? "UTC") : `never (${j.problem ?? "?"})`}\n`,
+      );
 }
 
 function fail(io: Io, r: { message: string; logs: string[] }): never {
@@ -220,28 +230,6 @@ function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { sto
     }
   }, 250);
   return { stop: () => clearInterval(timer) };
-}
-
-function age(iso: string | undefined): string {
-  if (!iso) return "-";
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
-  );
 }
 
 async function readSecretValue(name: string, io: Io): Promise<string> {
@@ -520,6 +508,7 @@ export function registerLocal(program: Command, io: Io): void {
         ]);
       }
       io.out(table(rows));
+      if (live.jobs && live.jobs.length > 0) io.out(`\n${formatJobs(live.jobs)}`);
       const loops = live.instances.filter((i) => i.status === "crash-loop");
       if (loops.length > 0)
         io.out(
@@ -579,6 +568,43 @@ export function registerLocal(program: Command, io: Io): void {
         }
       },
     );
+
+  program
+    .command("run")
+    .description("Run a scheduled job now in the serving release, stream its output, and exit 1 if it fails.")
+    .argument("<job>", "a service with a `schedule`")
+    .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
+    .option("-e, --env <name>", "environment (default: the spec's first)")
+    .option("--no-retry", "run once, without the job's `retries`")
+    .action(async (job: string, path: string, opts: { env?: string; retry: boolean }) => {
+      const { paths } = targetLoose(path, opts.env, io);
+      const live = await liveState(paths);
+      if (!live?.release)
+        throw new UserError(
+          "the app is not running",
+          `start it with \`gantry up\`, then \`gantry run ${job}\``,
+        );
+      const jobs = (live.jobs ?? []).filter((j) => j.schedule).map((j) => j.name);
+      if (!jobs.includes(job)) {
+        const service = live.instances.some((i) => i.service === job);
+        throw new UserError(
+          service
+            ? `${job} is a service, not a scheduled job`
+            : `there is no job ${job} in the serving release ${live.release}`,
+          jobs.length > 0
+            ? `its jobs: ${jobs.join(", ")}`
+            : "a job is a service with a `schedule` in gantry.yaml; add one, then `gantry deploy`",
+        );
+      }
+      const p = progress(io);
+      const record = await requestJobRun(paths, job, { retry: opts.retry }, (e) => {
+        if (e.type === "line") io.out(`${e.text}\n`);
+        else if (e.type === "step") p(e.message);
+      });
+      if (record.result !== "succeeded")
+        throw new UserError(runFailure(job, record), `see \`gantry logs ${job}\` and \`gantry status\``);
+      p(`${record.id} succeeded in ${humanMs(record.durationMs)} (${record.reason})`);
+    });
 
   program
     .command("down")

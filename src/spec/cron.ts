@@ -1,4 +1,5 @@
-// Validates 5-field cron expressions as Kubernetes CronJobs, EventBridge and App Service read them.
+// Validates 5-field cron expressions as Kubernetes CronJobs, EventBridge and App Service read them,
+// and the IANA time zone they are read in.
 
 const FIELDS = [
   { name: "minute", min: 0, max: 59 },
@@ -50,4 +51,14 @@ export function cronProblem(expr: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Why `timeZone` is not an IANA time zone the runtime knows, or undefined when it is. */
+export function timeZoneProblem(timeZone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone });
+    return undefined;
+  } catch {
+    return `unknown time zone "${timeZone}" (use an IANA name such as Europe/Paris, or UTC)`;
+  }
 }

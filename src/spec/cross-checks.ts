@@ -1,7 +1,7 @@
 // Checks that need more than one field: references between entries, clashes, and what each kind of
 // service may set. They run on the merged spec of each environment and are written defensively, so
 // they also run (and report) when the schema check found problems elsewhere.
-import { cronProblem } from "./cron.js";
+import { cronProblem, timeZoneProblem } from "./cron.js";
 import { didYouMean } from "./check-schema.js";
 import { pathJoin, type Position, type Problem } from "./problems.js";
 import type { SourceMap } from "./source.js";
@@ -183,6 +183,16 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
           pathJoin(base, "schedule"),
           `invalid cron expression: ${why}`,
           "minute hour day-of-month month day-of-week, such as '*/15 * * * *'",
+        );
+    }
+    if (typeof raw.timezone === "string") {
+      const why = timeZoneProblem(raw.timezone);
+      if (why)
+        error(
+          valueAt(raw, "timezone"),
+          pathJoin(base, "timezone"),
+          why,
+          "an IANA time zone name, such as Europe/Paris or America/New_York",
         );
     }
 

@@ -136,12 +136,53 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       filter: (src) => !/[/\\](dist|\.gantry)$/.test(src),
     });
     symlinkSync(join(REPO_ROOT, "node_modules"), join(app, "node_modules"));
-    // A worker that prints its secret: the value must reach the process, and never the logs.
+    // A worker that prints its secret: the value must reach the process, and never the logs. Two
+    // scheduled jobs, due once a year so that only `gantry run` starts them here: one writes a note
+    // through DATABASE_URL and prints its secret, one fails.
     setSpec((s) =>
       apiEnv("1")(s).replace(
         "  web:\n",
-        `  echo:\n    type: worker\n    build: { context: ., dockerfile: api/Dockerfile }\n    command: node -e 'console.log("token=" + process.env.HELLO_TOKEN); setInterval(() => {}, 60000)'\n    secrets: [HELLO_TOKEN]\n\n  web:\n`,
+        [
+          "  echo:",
+          "    type: worker",
+          "    build: { context: ., dockerfile: api/Dockerfile }",
+          `    command: node -e 'console.log("token=" + process.env.HELLO_TOKEN); setInterval(() => {}, 60000)'`,
+          "    secrets: [HELLO_TOKEN]",
+          "",
+          "  stamp:",
+          "    build: { context: ., dockerfile: api/Dockerfile }",
+          "    command: node stamp.mjs",
+          '    schedule: "0 3 1 1 *"',
+          "    timezone: Europe/Paris",
+          "    timeout: 30s",
+          "    retries: 0",
+          "    uses: [db]",
+          "    secrets: [HELLO_TOKEN]",
+          "",
+          "  fail:",
+          "    build: { context: ., dockerfile: api/Dockerfile }",
+          `    command: node -e 'console.log("about to fail"); process.exit(3)'`,
+          "    schedule: '@yearly'",
+          "    retries: 0",
+          "",
+          "  web:\n",
+        ].join("\n"),
       ),
+    );
+    writeFileSync(
+      join(app, "stamp.mjs"),
+      [
+        'import pg from "pg";',
+        "const client = new pg.Client({ connectionString: process.env.DATABASE_URL });",
+        "await client.connect();",
+        "const { rows } = await client.query(",
+        '  "INSERT INTO notes (text) VALUES ($1) RETURNING id",',
+        "  [`stamped by ${process.env.GANTRY_SERVICE} of ${process.env.GANTRY_RELEASE}`],",
+        ");",
+        "console.log(`stamp: note ${rows[0].id}, token=${process.env.HELLO_TOKEN}`);",
+        "await client.end();",
+        "",
+      ].join("\n"),
     );
     assert.ok(readFileSync(join(app, "gantry.yaml"), "utf8").includes('APP_VERSION: "1"'));
     // An API that becomes ready, then exits 300 ms after its first real request.
@@ -233,6 +274,64 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.match(status.stdout, /worker-v1-1\s+running\s+yes/);
   });
 
+  it("run: runs a job now in the serving release, with the services' environment; status shows the run", async () => {
+    const r = await gantry(["run", "stamp"], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^stamp: note \d+, token=\[redacted:HELLO_TOKEN\]$/m);
+    assert.match(r.stderr, /stamp-\d{8}T\d{6} succeeded in [\d.]+s \(exited with code 0\)/);
+    const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
+    assert.ok(
+      list.notes.some((n) => n.text === "stamped by stamp of v1"),
+      "the job wrote to the database",
+    );
+    const status = await gantry(["status", "--json"]);
+    const st = JSON.parse(status.stdout) as SupervisorState;
+    const job = st.jobs?.find((j) => j.name === "stamp");
+    assert.ok(job, status.stdout);
+    assert.equal(job.schedule, "0 3 1 1 *");
+    assert.equal(job.timezone, "Europe/Paris");
+    const y = new Date().getUTCFullYear();
+    // 03:00 in Paris on 1 January is 02:00 UTC (winter time).
+    assert.ok(
+      [y, y + 1].some((year) => job.nextRun === `${year}-01-01T02:00:00.000Z`),
+      job.nextRun,
+    );
+    assert.equal(job.running, undefined);
+    assert.equal(job.lastRun?.result, "succeeded");
+    assert.equal(job.lastRun.exitCode, 0);
+    assert.equal(job.lastRun.trigger, "manual");
+    assert.equal(job.lastRun.release, "v1");
+    assert.ok(job.lastRun.durationMs > 0 && job.lastRun.durationMs < 30_000);
+    const text = await gantry(["status"]);
+    assert.match(
+      text.stdout,
+      /\nstamp +0 3 1 1 \* +Europe\/Paris +\d{4}-01-01 03:00 \(in [^)]+\) +no +\d{4}-\d\d-\d\d \d\d:\d\d \(\d+s ago\) +[\d.]+s +succeeded: exited with code 0\n/,
+    );
+    assert.match(
+      readFileSync(join(app, ".gantry", "dev", "logs", "stamp.log"), "utf8"),
+      / stamp-\d{8}T\d{6} \| stamp: note \d+, token=\[redacted:HELLO_TOKEN\]\n/,
+    );
+  });
+
+  it("run: a failing job exits 1 with its reason; a name that is not a job is refused with a hint", async () => {
+    const f = await gantry(["run", "fail"], { timeoutMs: 60_000 });
+    assert.equal(f.code, 1);
+    assert.match(f.stdout, /^about to fail$/m);
+    assert.match(f.stderr, /error: job fail failed: exited with code 3\n {2}hint: see `gantry logs fail`/);
+    const nope = await gantry(["run", "nope"]);
+    assert.equal(nope.code, 1);
+    assert.equal(
+      nope.stderr,
+      "error: there is no job nope in the serving release v1\n  hint: its jobs: fail, stamp\n",
+    );
+    const api = await gantry(["run", "api"]);
+    assert.equal(api.code, 1);
+    assert.match(api.stderr, /^error: api is a service, not a scheduled job\n/);
+    const st = state().jobs?.find((j) => j.name === "fail");
+    assert.equal(st?.lastRun?.result, "failed");
+    assert.equal(st.lastRun.exitCode, 3);
+  });
+
   it("deploy: switches to the new release without a failed request", async () => {
     setSpec(apiEnv("2"));
     const poll = poller();
@@ -247,6 +346,14 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       [],
     );
     assert.ok(!state().instances.some((i) => i.release === "v1"), "the old instances are stopped");
+    assert.deepEqual(
+      state().jobs?.map((j) => [j.name, j.release]),
+      [
+        ["fail", "v2"],
+        ["stamp", "v2"],
+      ],
+      "the schedules switched with the proxy",
+    );
   });
 
   // From here on the built files in the app directory do not change: a no-op build keeps the tests short.

@@ -25,6 +25,7 @@ import {
 import type { SecretStore } from "./secrets.js";
 import { readState, type SupervisorState } from "./state.js";
 import type { RolloutEvent } from "./supervisor.js";
+import type { RunRecord } from "./scheduler.js";
 
 export type Progress = (line: string) => void;
 
@@ -302,6 +303,44 @@ export async function requestRollout(
   if (!final) return { ok: false, message: "the supervisor stopped answering during the rollout", logs: [] };
   const f: RolloutEvent = final;
   return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
+}
+
+/** What `gantry run` receives while a job runs: its output, Gantry's steps, and at the end the run's record. */
+export type JobRunEvent =
+  { type: "line"; text: string } | { type: "step"; message: string } | { type: "end"; record: RunRecord };
+
+/**
+ * Asks the supervisor to run a job of the serving release now, and streams what happens until it ends.
+ * Throws a UserError when the supervisor refuses (no such job, already running).
+ */
+export async function requestJobRun(
+  p: EnvPaths,
+  job: string,
+  opts: { retry: boolean },
+  onEvent: (e: JobRunEvent) => void,
+): Promise<RunRecord> {
+  let record: RunRecord | undefined;
+  const r = await controlRequest(
+    p.socket,
+    "POST",
+    "/run",
+    { job, ...(opts.retry ? {} : { retry: false }) },
+    (line) => {
+      // A refusal is one JSON object, not a stream; it is read from the whole answer below.
+      if (!line.startsWith('{"type"')) return;
+      const e = JSON.parse(line) as JobRunEvent;
+      if (e.type === "end") record = e.record;
+      onEvent(e);
+    },
+    0,
+  );
+  if (r.status !== 200) {
+    const refusal = JSON.parse(r.text) as { error?: string; hint?: string };
+    throw new UserError(refusal.error ?? `the supervisor answered ${r.status}`, refusal.hint);
+  }
+  if (!record)
+    throw new UserError("the supervisor stopped answering while the job ran", "see `gantry status`");
+  return record;
 }
 
 export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<boolean> {

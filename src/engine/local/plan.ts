@@ -3,7 +3,7 @@
 // the supervisor applies the rollout half, the CLI the build half.
 import { posix } from "node:path";
 import type { AppModel, ServiceModel } from "../../model/types.js";
-import { durationMs } from "./duration.js";
+import { durationMs, humanMs } from "./duration.js";
 
 export interface BuildStep {
   service: string;
@@ -36,6 +36,18 @@ export interface StaticStep {
   spa: boolean;
 }
 
+/** A scheduled job of the release: its schedule becomes active when the proxy switches to it. */
+export interface ScheduleStep {
+  service: string;
+  schedule: string;
+  timezone: string;
+  command: string;
+  /** Relative to the release's copy of the app. */
+  cwd: string;
+  timeoutMs: number;
+  retries: number;
+}
+
 export interface RetireStep {
   service: string;
   instances: string[];
@@ -51,6 +63,7 @@ export interface DeployPlan {
   migrations: { service: string; command: string; cwd: string; timeoutMs: number }[];
   start: StartStep[];
   statics: StaticStep[];
+  schedule: ScheduleStep[];
   /** The release serving now, replaced when the new one is ready. */
   replaces?: string;
   retire: RetireStep[];
@@ -82,6 +95,7 @@ export function planDeploy(
   const build: BuildStep[] = [];
   const start: StartStep[] = [];
   const statics: StaticStep[] = [];
+  const schedule: ScheduleStep[] = [];
   const migrations: DeployPlan["migrations"] = [];
   const oldDrain: Record<string, { drainMs: number; graceMs: number }> = {};
   const skipped: DeployPlan["skipped"] = [];
@@ -94,15 +108,23 @@ export function planDeploy(
     }
     const ctx = s.build ? rel(s.build.context) : ".";
     if (s.build_command) build.push({ service: name, command: s.build_command, cwd: ctx });
-    if (s.type === "job") {
-      skipped.push({ service: name, reason: "scheduled jobs are not run by the local runtime yet" });
-      continue;
-    }
     if (!s.command) {
       skipped.push({
         service: name,
         reason:
           "it has no `command` (an image alone cannot run without containers); set `command` and `build_command`",
+      });
+      continue;
+    }
+    if (s.type === "job") {
+      schedule.push({
+        service: name,
+        schedule: s.schedule,
+        timezone: s.timezone,
+        command: s.command,
+        cwd: ctx,
+        timeoutMs: durationMs(s.timeout, 3_600_000),
+        retries: s.retries,
       });
       continue;
     }
@@ -151,6 +173,7 @@ export function planDeploy(
     migrations: kind === "rollback" ? [] : migrations,
     start,
     statics,
+    schedule,
     ...(current.release ? { replaces: current.release } : {}),
     retire,
     skipped,
@@ -173,6 +196,11 @@ export function formatPlan(p: DeployPlan): string {
   for (const s of p.statics)
     lines.push(`  serve    ${s.service}: static files from ${s.root}${s.spa ? " (SPA fallback)" : ""}`);
   lines.push(`  switch   the proxy to ${p.release}, then watch ${p.crashWatchMs} ms for crashes`);
+  // The schedules switch with the proxy; a run of the old release in progress finishes.
+  for (const j of p.schedule)
+    lines.push(
+      `  schedule ${j.service}: ${j.schedule} (${j.timezone}): ${j.command}  (timeout ${humanMs(j.timeoutMs)}, ${j.retries} ${j.retries === 1 ? "retry" : "retries"})`,
+    );
   for (const x of p.skipped) lines.push(`  skip     ${x.service}: ${x.reason}`);
   for (const r of p.retire)
     lines.push(

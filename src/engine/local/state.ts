@@ -3,6 +3,7 @@
 // secret value.
 import { readJson } from "./fsutil.js";
 import type { EnvPaths } from "./paths.js";
+import type { JobInfo } from "./scheduler.js";
 
 export type InstanceStatus =
   "starting" | "running" | "crashed" | "crash-loop" | "stopping" | "stopped" | "failed";
@@ -43,6 +44,8 @@ export interface SupervisorState {
   release?: string;
   deploying?: string;
   instances: InstanceInfo[];
+  /** Scheduled jobs of the serving release: schedule, next run, the run going on, the last run. */
+  jobs?: JobInfo[];
 }
 
 export function readState(p: EnvPaths): SupervisorState | undefined {

@@ -2,7 +2,8 @@
 // Redis, the pub/sub endpoint, the proxy and every service instance; restarts crashed instances with
 // back-off; and applies rollouts (migrate, start, wait for readiness, switch, watch, drain, stop)
 // asked for by `gantry up|deploy|rollback` over a Unix socket. If the asking command goes away before
-// the switch, the rollout is abandoned and the old release keeps serving.
+// the switch, the rollout is abandoned and the old release keeps serving. It also runs the serving
+// release's scheduled jobs (scheduler.ts), on schedule and on `gantry run`.
 import http from "node:http";
 import net from "node:net";
 import {
@@ -36,6 +37,8 @@ import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
 import { buildRoutes } from "./routing.js";
 import { INTERNAL_PREFIX, loadKey, redactor, SecretStore } from "./secrets.js";
+import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
+import { Scheduler } from "./scheduler.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
 
 export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
@@ -330,11 +333,19 @@ export class Supervisor {
   private rolloutChain: Promise<unknown> = Promise.resolve();
   private persistTimer?: NodeJS.Timeout;
   private stopping = false;
+  private readonly scheduler: Scheduler<LocalJob>;
 
   constructor(private readonly o: SupervisorOptions) {
     this.paths = o.paths;
     const key = loadKey(this.paths.keyFile, o.secretsKeyEnv)!;
     this.store = new SecretStore(this.paths.secrets, key);
+    this.scheduler = new Scheduler<LocalJob>({
+      start: startJobProcess,
+      // The job's log goes through the same redacting writer as the services' logs.
+      line: (job, runId, text) => this.writeLog(job, runId, text),
+      log: (m) => this.log(m),
+      changed: () => this.persist(),
+    });
   }
 
   log(msg: string): void {
@@ -425,6 +436,7 @@ export class Supervisor {
       ...(this.serving ? { release: this.serving } : {}),
       ...(this.deploying ? { deploying: this.deploying } : {}),
       instances: this.instances.map((i) => i.info()),
+      jobs: this.scheduler.info(),
     };
     writeJsonAtomic(this.paths.state, st);
   }
@@ -569,6 +581,7 @@ export class Supervisor {
     };
     if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
       await Promise.all(prev.instances.map((i) => killIfOurs(i.pid, i.cmd, "SIGKILL")));
+      await Promise.all((prev.jobs ?? []).map((j) => killIfOurs(j.running?.pid, j.running?.cmd, "SIGTERM")));
       await Promise.all(Object.values(prev.redis).map((r) => killIfOurs(r.pid, r.cmd, "SIGTERM")));
     }
     if (existsSync(pgPidFile)) {
@@ -629,11 +642,44 @@ export class Supervisor {
         res.end();
         return;
       }
+      if (req.url === "/run" && req.method === "POST") return await this.runJob(req, res);
       json(404, { error: "unknown control request" });
     } catch (e) {
       if (!res.headersSent) json(500, { error: this.redact((e as Error).message) });
       else res.end();
     }
+  }
+
+  /**
+   * `gantry run`: starts a job of the serving release now and streams its output (NDJSON), then the
+   * run's record. A command that goes away stops following; the run goes on, as a Kubernetes Job does.
+   */
+  private async runJob(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let body = "";
+    for await (const c of req) body += (c as Buffer).toString("utf8");
+    const { job, retry } = JSON.parse(body) as { job: string; retry?: boolean };
+    const r = this.scheduler.runNow(job, { ...(retry === false ? { retry } : {}) });
+    if ("error" in r) {
+      res.writeHead(r.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: r.error, ...(r.hint ? { hint: r.hint } : {}) }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/x-ndjson" });
+    const send = (e: object) => {
+      if (!res.destroyed) res.write(JSON.stringify(e) + "\n");
+    };
+    send({ type: "step", message: `started ${r.run.id}` });
+    const unfollow = r.run.follow((e) =>
+      send(
+        e.type === "line"
+          ? { type: "line", text: this.redact(e.text) }
+          : { type: "step", message: this.redact(e.message) },
+      ),
+    );
+    const record = await r.run.done;
+    unfollow();
+    send({ type: "end", record: { ...record, reason: this.redact(record.reason) } });
+    res.end();
   }
 
   private currentPlanInput() {
@@ -706,6 +752,7 @@ export class Supervisor {
     const base = this.o.baseEnv;
     const infra = this.infra();
     try {
+      const jobs = jobDefinitions({ model, plan, release: releaseId, appCopy, infra, secrets, base });
       if (this.pg) {
         const dbs = [
           ...new Set(
@@ -810,7 +857,8 @@ export class Supervisor {
       const old = this.instances.filter((i) => i.serving);
       const oldRelease = this.serving;
       const oldSubs = this.pubsub?.subscriptions() ?? [];
-      this.switchTo(model, releaseId, appCopy, plan, started);
+      const oldJobs = this.scheduler.jobs();
+      this.switchTo(model, releaseId, appCopy, plan, started, jobs);
       emit({ type: "step", message: `switched the proxy to ${releaseId}` });
       // Watch the new instances for a moment before letting the old ones go.
       const watchUntil = Date.now() + plan.crashWatchMs;
@@ -821,6 +869,7 @@ export class Supervisor {
           for (const i of old) i.serving = true;
           for (const i of started) i.serving = false;
           this.serving = oldRelease;
+          this.scheduler.setJobs(oldJobs);
           if (this.pubsub) await this.pubsub.setSubscriptions(oldSubs);
           return await fail(
             `instance ${crashed.id} crashed right after the switch (${crashed.lastExit ?? "exited"}); switched back`,
@@ -872,6 +921,7 @@ export class Supervisor {
     appCopy: string,
     plan: DeployPlan,
     started: Instance[],
+    jobs: LocalJob[],
   ): void {
     const backends: Record<string, Backend[]> = {};
     for (const i of started) (backends[i.service] ??= []).push(i);
@@ -886,6 +936,8 @@ export class Supervisor {
     for (const i of started) i.serving = true;
     this.proxy.setTable(table);
     this.serving = releaseId;
+    // The schedules switch with the proxy; a run of the old release in progress finishes.
+    this.scheduler.setJobs(jobs);
     if (this.pubsub) {
       const subs: Subscription[] = [];
       for (const s of Object.values(model.services)) {
@@ -914,9 +966,10 @@ export class Supervisor {
     this.phase = "stopping";
     this.writeState();
     this.log("stopping");
-    await Promise.all(
-      this.instances.map((i) => i.stop(Math.min(i.step.drainMs, 5000), Math.min(i.step.graceMs, 10_000))),
-    );
+    await Promise.all([
+      ...this.instances.map((i) => i.stop(Math.min(i.step.drainMs, 5000), Math.min(i.step.graceMs, 10_000))),
+      this.scheduler.stop(),
+    ]);
     await this.pubsub?.close().catch(() => undefined);
     await this.proxy.close().catch(() => undefined);
     for (const r of Object.values(this.redis)) {
