@@ -73,6 +73,7 @@ export function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LOG_READ_PAUSE_MS = 10;
 
 class Instance implements Backend {
   ready = false;
@@ -129,8 +130,11 @@ class Instance implements Backend {
     }
     this.proc = p;
     this.startedAt = Date.now();
-    this.sup.pipeLogs(this, p);
-    void p.exited.then(({ code, signal }) => {
+    const outputClosed = this.sup.pipeLogs(this, p);
+    // The exit is handled once the last lines are read (a crash's reason is usually in them), or
+    // after 300 ms when a child of the process keeps the pipes open.
+    const exited = p.exited.then((r) => Promise.race([outputClosed, sleep(300)]).then(() => r));
+    void exited.then(({ code, signal }) => {
       if (this.proc !== p) return;
       this.proc = undefined;
       this.lastExit =
@@ -373,10 +377,19 @@ export class Supervisor {
     this.logBuffers.clear();
   }
 
-  pipeLogs(inst: Instance, p: SpawnedProcess): void {
+  /**
+   * Feeds an instance's output to its log, line by line; resolves once both streams are closed.
+   * Reads are batched: each costs a wake-up and a system call, and an instance that logs every
+   * request would otherwise cost the supervisor (and the proxy, which shares its event loop) one
+   * read per request. After a read the stream pauses for LOG_READ_PAUSE_MS while lines gather in the
+   * pipe (64 KiB): at most 100 reads a second, and an instance can log 6 MB/s before its writes wait.
+   */
+  pipeLogs(inst: Instance, p: SpawnedProcess): Promise<void> {
+    const closed: Promise<void>[] = [];
     for (const stream of [p.stdout, p.stderr]) {
       if (!stream) continue;
       let partial = "";
+      let paused = false;
       stream.on("data", (d: Buffer) => {
         const lines = (partial + d.toString("utf8")).split("\n");
         partial = lines.pop() ?? "";
@@ -385,11 +398,21 @@ export class Supervisor {
           partial = "";
         }
         for (const l of lines) inst.line(l);
+        if (!paused) {
+          paused = true;
+          stream.pause();
+          setTimeout(() => {
+            paused = false;
+            stream.resume();
+          }, LOG_READ_PAUSE_MS);
+        }
       });
       stream.on("end", () => {
         if (partial) inst.line(partial);
       });
+      closed.push(new Promise((resolve) => stream.once("close", () => resolve())));
     }
+    return Promise.all(closed).then(() => undefined);
   }
 
   private addSecretValues(values: Record<string, string>): void {
