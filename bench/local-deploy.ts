@@ -10,6 +10,7 @@ import {
   cpSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -88,7 +89,7 @@ function setVersion(app: string, v: string): void {
 /** nginx as a proxy in front of the same instances, when installed: its URL and a stop function. */
 async function startNginx(
   ports: number[],
-): Promise<{ url: (path: string) => string; stop: () => Promise<void> } | undefined> {
+): Promise<{ url: (path: string) => string; pid: number; stop: () => Promise<void> } | undefined> {
   const nginx = findOnPath("nginx", process.env.PATH) ?? findOnPath("nginx", "/usr/sbin:/usr/local/sbin");
   if (!nginx) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "gantry-bench-nginx-"));
@@ -104,12 +105,62 @@ async function startNginx(
   await new Promise((r) => setTimeout(r, 500));
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
+    pid: proc.pid,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * CPU time (user + system) of a process, in µs, with its running children when `children` (nginx's
+ * worker is a child of its master); undefined without /proc.
+ */
+function cpuMicros(pid: number, children = false): number | undefined {
+  const ticks = (p: number) => {
+    const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(f[11]) + Number(f[12]);
+  };
+  try {
+    let total = ticks(pid);
+    if (!children) return (total * 1e6) / 100; // USER_HZ is 100 on Linux
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1];
+      if (stat && Number(stat.split(" ")[1]) === pid) total += ticks(Number(d));
+    }
+    return (total * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a throughput sample and says what each process spent on it, in µs of CPU per request. */
+async function sample(
+  url: string,
+  who: Record<string, number[]>,
+  nginxPid?: number,
+): Promise<{ rate: number; cpu: Record<string, number | undefined> }> {
+  const sum = (pids: number[]): number | undefined => {
+    let total = 0;
+    for (const pid of pids) {
+      const us = cpuMicros(pid, pid === nginxPid);
+      if (us === undefined) return undefined;
+      total += us;
+    }
+    return total;
+  };
+  const before = Object.fromEntries(Object.entries(who).map(([k, pids]) => [k, sum(pids)]));
+  const r = await run({ url, duration: SECONDS }).done;
+  const cpu: Record<string, number | undefined> = {};
+  for (const [k, pids] of Object.entries(who)) {
+    const a = sum(pids);
+    const b = before[k];
+    cpu[k] = a === undefined || b === undefined ? undefined : (a - b) / r.requests.total;
+  }
+  return { rate: r.requests.average, cpu };
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
@@ -145,14 +196,28 @@ try {
     ...(nginx ? [{ name: "nginx" as const, url: nginx.url("/api/version") }] : []),
   ];
   const samples: Record<string, number[]> = { direct: [], proxy: [], nginx: [] };
+  const cpu: Record<string, Record<string, number[]>> = { direct: {}, proxy: {}, nginx: {} };
+  const procs = {
+    "load generator": [process.pid],
+    instances: st.instances.filter((i) => i.service === "api").map((i) => i.pid!),
+    supervisor: [st.pid],
+    ...(nginx ? { nginx: [nginx.pid] } : {}),
+  };
   try {
     for (const p of paths) await run({ url: p.url, duration: 2 }).done;
     for (let round = 0; round < ROUNDS; round++)
-      for (const p of paths)
-        samples[p.name]!.push((await run({ url: p.url, duration: SECONDS }).done).requests.average);
+      for (const p of paths) {
+        const r = await sample(p.url, procs, nginx?.pid);
+        samples[p.name]!.push(r.rate);
+        for (const [k, v] of Object.entries(r.cpu)) if (v !== undefined) (cpu[p.name]![k] ??= []).push(v);
+      }
   } finally {
     await nginx?.stop();
   }
+  const cpuLine = (name: string) =>
+    Object.entries(cpu[name]!)
+      .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
+      .join(", ");
   const direct = median(samples.direct!);
   const viaProxy = median(samples.proxy!);
   const viaNginx = nginx ? median(samples.nginx!) : undefined;
@@ -228,6 +293,9 @@ try {
       ? "  throughput via nginx:       nginx is not installed"
       : `  throughput via nginx:       ${fmt(viaNginx)} req/s → ratio ${fmt(viaNginx / direct)}, Gantry/nginx ${fmt(viaProxy / viaNginx)} (samples ${samples.nginx!.map((x) => x.toFixed(0)).join(", ")})`,
   );
+  report(`  CPU µs per request, direct: ${cpuLine("direct")}`);
+  report(`  CPU µs per request, Gantry: ${cpuLine("proxy")} (the supervisor runs the proxy)`);
+  if (nginx) report(`  CPU µs per request, nginx:  ${cpuLine("nginx")}`);
   for (const f of failedCommands) report(`  FAILED: ${f}`);
 } finally {
   await gantry(app, ["down"]).catch(() => undefined);

@@ -17,6 +17,8 @@ import type { Backend } from "./proxy.js";
 
 /** What the fast path needs from the proxy. */
 export interface FastPathHost {
+  /** Open fast-path connections, for the idle sweep. */
+  readonly clients: Set<ClientConnection>;
   /** The instance for a proxied request, or undefined to hand the connection to the slow path. */
   backendFor(head: RequestHead, exclude?: Backend): Backend | undefined;
   handOff(socket: net.Socket, pending: Buffer): void;
@@ -36,7 +38,8 @@ const CLIENT_IDLE_MS = 6000;
 
 class Upstream {
   exchange: ClientConnection | undefined;
-  idle = false;
+  /** While pooled: when it stops being safe to reuse (ms since the epoch). */
+  idleUntil = 0;
 
   constructor(
     readonly port: number,
@@ -47,9 +50,6 @@ class Upstream {
     socket.on("data", (d: Buffer) => {
       if (this.exchange) this.exchange.onUpstreamData(d);
       else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
-    });
-    socket.on("timeout", () => {
-      if (this.idle) socket.destroy();
     });
     socket.on("error", () => undefined); // reported through "close"
     socket.on("close", () => {
@@ -68,13 +68,12 @@ export class UpstreamPool {
 
   acquire(port: number): Upstream {
     const list = this.idle.get(port);
+    const now = Date.now();
     while (list && list.length > 0) {
       const u = list.pop()!;
-      if (!u.socket.destroyed) {
-        u.idle = false;
-        u.socket.setTimeout(0);
-        return u;
-      }
+      if (u.socket.destroyed) continue;
+      if (u.idleUntil < now) u.socket.destroy();
+      else return u;
     }
     return new Upstream(port, net.connect(port, "127.0.0.1"), this);
   }
@@ -87,11 +86,24 @@ export class UpstreamPool {
       u.socket.destroy();
       return;
     }
-    u.idle = true;
-    u.socket.setTimeout(idleMs);
+    u.idleUntil = Date.now() + idleMs;
     let list = this.idle.get(u.port);
     if (!list) this.idle.set(u.port, (list = []));
     list.push(u);
+  }
+
+  /**
+   * Closes pooled connections past their idle time, so an instance is not held open by them. Run by
+   * the proxy every second: one timer for all connections rather than one per connection, which
+   * every read and write would have to re-arm.
+   */
+  sweep(now: number): void {
+    for (const list of this.idle.values()) {
+      // Released connections are appended: the oldest come first.
+      let n = 0;
+      while (n < list.length && list[n]!.idleUntil < now) list[n++]!.socket.destroy();
+      if (n > 0) list.splice(0, n);
+    }
   }
 
   forget(u: Upstream): void {
@@ -139,10 +151,8 @@ export class ClientConnection {
   private resClose = false;
   private resKeepAliveMs = Infinity;
 
+  private lastActive = Date.now();
   private readonly onData = (d: Buffer) => this.onClientData(d);
-  private readonly onTimeout = () => {
-    if (this.phase === "idle") this.socket.destroy();
-  };
   private readonly onClose = () => this.abort();
 
   constructor(
@@ -150,17 +160,22 @@ export class ClientConnection {
     private readonly host: FastPathHost,
   ) {
     socket.setNoDelay(true);
-    socket.setTimeout(CLIENT_IDLE_MS);
+    host.clients.add(this);
     socket.on("data", this.onData);
-    socket.on("timeout", this.onTimeout);
     socket.on("error", () => undefined); // reported through "close"
     // Without half-open support an "end" from the client also ends our side: no answer can reach it.
     socket.on("end", this.onClose);
     socket.on("close", this.onClose);
   }
 
+  /** Closes the connection when it has waited for a request longer than CLIENT_IDLE_MS. */
+  sweep(now: number): void {
+    if (this.phase === "idle" && now - this.lastActive > CLIENT_IDLE_MS) this.socket.destroy();
+  }
+
   private onClientData(d: Buffer): void {
     if (this.phase === "done") return;
+    this.lastActive = Date.now();
     if (this.phase === "body") {
       this.pending = d;
       this.forwardBody();
@@ -310,11 +325,12 @@ export class ClientConnection {
       this.resLeft -= upto;
       complete = this.resLeft === 0;
     }
-    const out = head
-      ? upto > 0
-        ? Buffer.concat([head, buf.subarray(0, upto)])
-        : head
-      : buf.subarray(0, upto);
+    let out: Buffer;
+    if (!head) out = buf.subarray(0, upto);
+    else if (upto === 0) out = head;
+    else if (head.buffer === buf.buffer && head.byteOffset + head.length === buf.byteOffset)
+      out = Buffer.from(head.buffer, head.byteOffset, head.length + upto); // one read held both: no copy
+    else out = Buffer.concat([head, buf.subarray(0, upto)]);
     const u = this.upstream!;
     if (out.length > 0 && !this.socket.write(out) && !complete) {
       u.socket.pause();
@@ -342,6 +358,7 @@ export class ClientConnection {
     }
     this.req = undefined;
     this.phase = "idle";
+    this.lastActive = Date.now();
     this.socket.resume();
     if (this.pending.length > 0) this.next();
   }
@@ -417,11 +434,10 @@ export class ClientConnection {
 
   private handOff(): void {
     this.phase = "done";
+    this.host.clients.delete(this);
     this.socket.off("data", this.onData);
-    this.socket.off("timeout", this.onTimeout);
     this.socket.off("end", this.onClose);
     this.socket.off("close", this.onClose);
-    this.socket.setTimeout(0);
     const pending = this.pending;
     this.pending = Buffer.alloc(0);
     this.host.handOff(this.socket, pending);
@@ -429,6 +445,7 @@ export class ClientConnection {
 
   /** The client went away: the exchange in progress is abandoned. */
   private abort(): void {
+    this.host.clients.delete(this);
     this.phase = "done";
     this.dropUpstream();
   }

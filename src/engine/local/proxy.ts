@@ -82,7 +82,9 @@ function plain(res: ServerResponse, status: number, text: string): void {
 export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
   readonly pool = new UpstreamPool();
+  readonly clients = new Set<ClientConnection>();
   private readonly sockets = new Set<net.Socket>();
+  private sweeper?: NodeJS.Timeout;
   private readonly next = new Map<string, number>();
   private readonly agent = new http.Agent({
     keepAlive: true,
@@ -117,6 +119,11 @@ export class Proxy implements FastPathHost {
       new ClientConnection(socket, this);
     });
     this.server = server;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      this.pool.sweep(now);
+      for (const c of this.clients) c.sweep(now);
+    }, 1000).unref();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
@@ -127,6 +134,7 @@ export class Proxy implements FastPathHost {
   async close(): Promise<void> {
     const s = this.server;
     if (!s) return;
+    clearInterval(this.sweeper);
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
