@@ -198,7 +198,8 @@ function exchange(port: number, bytes: string, done?: (got: string) => boolean):
 const count = (s: string, what: string) => s.split(what).length - 1;
 
 describe("proxy fast path", () => {
-  const proxy = new Proxy();
+  // Short idle limits, so that closing idle connections is seen within the test.
+  const proxy = new Proxy({ clientIdleMs: 400, upstreamIdleMs: 400 });
   let port = 0;
   const servers: net.Server[] = [];
   let backend: Awaited<ReturnType<typeof rawBackend>>;
@@ -350,6 +351,27 @@ describe("proxy fast path", () => {
     assert.equal(short.connections(), 2);
     proxy.setTable(table);
   });
+
+  it(
+    "closes client and instance connections that stay idle past their limits",
+    { timeout: 10_000 },
+    async () => {
+      const idle = await rawBackend(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      servers.push(idle.server);
+      proxy.setTable({
+        ...table,
+        backends: { api: [{ id: "api-4", port: idle.port, ready: true, inflight: 0 }] },
+      });
+      const t0 = Date.now();
+      // The client keeps its connection open after the answer: the proxy closes it.
+      const got = await exchange(port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assert.match(got, /^HTTP\/1\.1 200 OK/);
+      assert.ok(Date.now() - t0 >= 400, "closed before its idle limit");
+      // The pooled connection to the instance is gone too: the instance's server can close.
+      await new Promise<void>((resolve) => idle.server.close(() => resolve()));
+      proxy.setTable(table);
+    },
+  );
 
   it("closes idle upstream connections to instances that left the table", async () => {
     const other = await rawBackend(() => "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");

@@ -29,12 +29,12 @@ export interface FastPathHost {
  * Idle upstream connections are closed before the instance would close them (Node's default is 5 s,
  * announced as `Keep-Alive: timeout=5`): reusing a connection the instance is closing loses the request.
  */
-const UPSTREAM_IDLE_MS = 4000;
+export const UPSTREAM_IDLE_MS = 4000;
 /**
  * Idle client connections are closed after this: a second more than the `Keep-Alive: timeout=5` that
  * answers from Node instances announce, so a client that trusts it never races our close.
  */
-const CLIENT_IDLE_MS = 6000;
+export const CLIENT_IDLE_MS = 6000;
 
 class Upstream {
   exchange: ClientConnection | undefined;
@@ -63,6 +63,7 @@ class Upstream {
 
 /** Keep-alive connections to the instances, by port. */
 export class UpstreamPool {
+  constructor(private readonly maxIdleMs = UPSTREAM_IDLE_MS) {}
   private readonly idle = new Map<number, Upstream[]>();
   private live: ReadonlySet<number> = new Set();
 
@@ -81,7 +82,7 @@ export class UpstreamPool {
   /** `keepAliveMs`: how long the instance said it keeps an idle connection (Keep-Alive: timeout=N). */
   release(u: Upstream, keepAliveMs = Infinity): void {
     if (u.socket.destroyed) return;
-    const idleMs = Math.min(UPSTREAM_IDLE_MS, keepAliveMs - 1000);
+    const idleMs = Math.min(this.maxIdleMs, keepAliveMs - 1000);
     if (!this.live.has(u.port) || idleMs <= 0) {
       u.socket.destroy();
       return;
@@ -168,9 +169,9 @@ export class ClientConnection {
     socket.on("close", this.onClose);
   }
 
-  /** Closes the connection when it has waited for a request longer than CLIENT_IDLE_MS. */
-  sweep(now: number): void {
-    if (this.phase === "idle" && now - this.lastActive > CLIENT_IDLE_MS) this.socket.destroy();
+  /** Closes the connection when it has waited for a request longer than `idleMs`. */
+  sweep(now: number, idleMs: number): void {
+    if (this.phase === "idle" && now - this.lastActive > idleMs) this.socket.destroy();
   }
 
   private onClientData(d: Buffer): void {

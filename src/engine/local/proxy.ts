@@ -12,7 +12,7 @@ import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
-import { ClientConnection, UpstreamPool, type FastPathHost } from "./proxy-fast.js";
+import { CLIENT_IDLE_MS, ClientConnection, UpstreamPool, type FastPathHost } from "./proxy-fast.js";
 import type { RequestHead } from "./http1.js";
 
 export interface Backend {
@@ -79,12 +79,24 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
+/** Idle limits; the defaults suit Node instances, tests use shorter ones. */
+export interface ProxyOptions {
+  clientIdleMs?: number;
+  upstreamIdleMs?: number;
+}
+
 export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
-  readonly pool = new UpstreamPool();
+  readonly pool: UpstreamPool;
+  private readonly clientIdleMs: number;
   readonly clients = new Set<ClientConnection>();
   private readonly sockets = new Set<net.Socket>();
   private sweeper?: NodeJS.Timeout;
+
+  constructor(o: ProxyOptions = {}) {
+    this.pool = new UpstreamPool(o.upstreamIdleMs);
+    this.clientIdleMs = o.clientIdleMs ?? CLIENT_IDLE_MS;
+  }
   private readonly next = new Map<string, number>();
   private readonly agent = new http.Agent({
     keepAlive: true,
@@ -119,11 +131,14 @@ export class Proxy implements FastPathHost {
       new ClientConnection(socket, this);
     });
     this.server = server;
-    this.sweeper = setInterval(() => {
-      const now = Date.now();
-      this.pool.sweep(now);
-      for (const c of this.clients) c.sweep(now);
-    }, 1000).unref();
+    this.sweeper = setInterval(
+      () => {
+        const now = Date.now();
+        this.pool.sweep(now);
+        for (const c of this.clients) c.sweep(now, this.clientIdleMs);
+      },
+      Math.min(1000, this.clientIdleMs / 2),
+    ).unref();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
