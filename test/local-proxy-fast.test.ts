@@ -5,7 +5,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import net, { type AddressInfo } from "node:net";
-import { ChunkedScanner, headEnd, parseRequestHead, parseResponseHead } from "../src/engine/local/http1.js";
+import {
+  ChunkedScanner,
+  forwardedHead,
+  headEnd,
+  parseRequestHead,
+  parseResponseHead,
+} from "../src/engine/local/http1.js";
 import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
 import { freePort } from "../src/engine/local/supervisor.js";
 
@@ -25,7 +31,11 @@ describe("HTTP/1.1 framing", () => {
       ["POST", "/a?b=1", "api.localhost:8080", 5, false, true, "10.0.0.1"],
     );
     // Hop-by-hop and X-Forwarded-* lines are not forwarded; the proxy writes its own.
-    assert.equal(h.forward, "Host: Api.Localhost:8080\r\nContent-Length: 5\r\n");
+    assert.equal(
+      forwardedHead(buf.subarray(0, end), h, "127.0.0.2").toString(),
+      "POST /a?b=1 HTTP/1.1\r\nHost: Api.Localhost:8080\r\nContent-Length: 5\r\n" +
+        "X-Forwarded-For: 10.0.0.1, 127.0.0.2\r\nX-Forwarded-Host: api.localhost:8080\r\nX-Forwarded-Proto: http\r\n\r\n",
+    );
     assert.equal(headEnd(head("GET / HTTP/1.1\nHost: x\n")), -1);
   });
 

@@ -16,10 +16,10 @@ export function headEnd(buf: Buffer): number {
 export interface RequestHead {
   method: string;
   target: string;
-  /** Lower-case Host without surrounding spaces ("" when absent). */
+  /** Lower-case Host without surrounding spaces. */
   host: string;
-  /** Header lines to forward, without hop-by-hop and X-Forwarded-* ones, each ending in CRLF. */
-  forward: string;
+  /** Byte ranges of the head to forward: the request line and every header line but hop-by-hop and X-Forwarded-* ones. */
+  keep: [start: number, end: number][];
   forwardedFor: string | undefined;
   contentLength: number;
   chunked: boolean;
@@ -30,7 +30,14 @@ export interface RequestHead {
 /** Why a request cannot take the fast path: "bad" is answered 400, "slow" goes to Node's server. */
 export type RequestVerdict = RequestHead | "bad" | "slow";
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Heads are scanned as bytes: only the lines whose names matter become strings. This runs for every
+// request, and turning whole heads into strings, split and lower-cased, cost more than the relay.
+const CRLF = Buffer.from("\r\n");
+const TOKEN_CHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+/** Lengths of the header names either parser looks at; any other name is only checked for its bytes. */
+const WATCHED_LENGTHS = new Set([2, 4, 6, 7, 10, 14, 15, 16, 17]);
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -43,45 +50,74 @@ const HOP_BY_HOP = new Set([
   "x-forwarded-proto",
 ]);
 
+/** Why a scan of the headers stopped early: "bad" when a line is malformed, or what a visitor said. */
+type Stop = "bad" | "slow";
+
+/**
+ * Visits each header line of a head: the offsets of its start, its colon and its end (before CRLF),
+ * with the lower-case name when its length is watched. Stops at the first malformed line ("bad") or
+ * when the visitor returns a reason.
+ */
+function eachHeader(
+  head: Buffer,
+  from: number,
+  visit: (start: number, colon: number, end: number, name: string | undefined) => Stop | undefined,
+): Stop | undefined {
+  const last = head.length - 2; // the blank line's CRLF
+  let start = from;
+  while (start < last) {
+    const end = head.indexOf(CRLF, start);
+    let colon = start;
+    while (colon < end && TOKEN_CHAR[head[colon]!] === 1) colon++;
+    // A name of token bytes, then a colon: refuses obsolete line folding (a leading space) too.
+    if (colon === start || head[colon] !== 0x3a) return "bad";
+    const len = colon - start;
+    const name = WATCHED_LENGTHS.has(len) ? head.toString("latin1", start, colon).toLowerCase() : undefined;
+    const stop = visit(start, colon, end, name);
+    if (stop) return stop;
+    start = end + 2;
+  }
+  return undefined;
+}
+
+const value = (head: Buffer, colon: number, end: number) => head.toString("latin1", colon + 1, end).trim();
+
 /** Parses a request head (the bytes up to and including the blank line). */
 export function parseRequestHead(head: Buffer): RequestVerdict {
-  const lines = head.toString("latin1", 0, head.length - 4).split("\r\n");
-  const requestLine = lines[0]!.split(" ");
+  const lineEnd = head.indexOf(CRLF);
+  const requestLine = head.toString("latin1", 0, lineEnd).split(" ");
   if (requestLine.length !== 3) return "bad";
   const [method, target, version] = requestLine as [string, string, string];
-  if (!TOKEN.test(method) || target.length === 0) return "bad";
+  if (method.length === 0 || target.length === 0) return "bad";
+  for (let i = 0; i < method.length; i++) if (TOKEN_CHAR[method.charCodeAt(i)] !== 1) return "bad";
   // HTTP/1.0 keep-alive rules and absolute-form targets are rare enough to leave to Node's server.
   if (version !== "HTTP/1.1" || target[0] !== "/") return "slow";
-  let forward = "";
   let host: string | undefined;
   let contentLength = -1;
   let chunked = false;
   let close = false;
   let forwardedFor: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    if (colon <= 0) return "bad";
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return "bad"; // also refuses obsolete line folding (a leading space)
-    const lower = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    switch (lower) {
+  const keep: [number, number][] = [];
+  let keepFrom = 0;
+  const stop = eachHeader(head, lineEnd + 2, (start, colon, end, name) => {
+    if (name === undefined) return undefined;
+    switch (name) {
       case "host":
         if (host !== undefined) return "bad";
-        host = value.toLowerCase();
+        host = value(head, colon, end).toLowerCase();
         break;
-      case "content-length":
-        if (!/^\d{1,15}$/.test(value) || (contentLength >= 0 && Number(value) !== contentLength))
-          return "bad";
-        contentLength = Number(value);
+      case "content-length": {
+        const v = value(head, colon, end);
+        if (!/^\d{1,15}$/.test(v) || (contentLength >= 0 && Number(v) !== contentLength)) return "bad";
+        contentLength = Number(v);
         break;
+      }
       case "transfer-encoding":
-        if (value.toLowerCase() !== "chunked" || chunked) return "slow";
+        if (value(head, colon, end).toLowerCase() !== "chunked" || chunked) return "slow";
         chunked = true;
         break;
       case "connection": {
-        const tokens = value
+        const tokens = value(head, colon, end)
           .toLowerCase()
           .split(",")
           .map((t) => t.trim());
@@ -92,25 +128,43 @@ export function parseRequestHead(head: Buffer): RequestVerdict {
       case "upgrade":
       case "expect":
         return "slow";
-      case "x-forwarded-for":
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+      case "x-forwarded-for": {
+        const v = value(head, colon, end);
+        forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
         break;
+      }
     }
-    if (!HOP_BY_HOP.has(lower)) forward += `${line}\r\n`;
-  }
+    if (HOP_BY_HOP.has(name)) {
+      if (start > keepFrom) keep.push([keepFrom, start]);
+      keepFrom = end + 2;
+    }
+    return undefined;
+  });
+  if (stop) return stop;
   // Both framings at once is how requests are smuggled past proxies: refuse it.
   if (chunked && contentLength >= 0) return "bad";
   if (host === undefined) return "bad";
+  if (head.length - 2 > keepFrom) keep.push([keepFrom, head.length - 2]);
   return {
     method,
     target,
     host,
-    forward,
+    keep,
     forwardedFor,
     contentLength: chunked ? -1 : Math.max(contentLength, 0),
     chunked,
     close,
   };
+}
+
+/** The head sent to the instance: the kept lines, then X-Forwarded-For, -Host and -Proto. */
+export function forwardedHead(head: Buffer, req: RequestHead, remote: string): Buffer {
+  const fwd = req.forwardedFor === undefined ? remote : `${req.forwardedFor}, ${remote}`;
+  const extra = Buffer.from(
+    `X-Forwarded-For: ${fwd}\r\nX-Forwarded-Host: ${req.host}\r\nX-Forwarded-Proto: http\r\n\r\n`,
+    "latin1",
+  );
+  return Buffer.concat([...req.keep.map(([a, b]) => head.subarray(a, b)), extra]);
 }
 
 export interface ResponseHead {
@@ -123,11 +177,12 @@ export interface ResponseHead {
   keepAliveMs: number;
 }
 
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
+
 /** Parses a response head to the request made with `requestMethod`. Undefined when malformed. */
 export function parseResponseHead(headBuf: Buffer, requestMethod: string): ResponseHead | undefined {
-  const text = headBuf.toString("latin1", 0, headBuf.length - 4);
-  const lines = text.split("\r\n");
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/.exec(lines[0]!);
+  const lineEnd = headBuf.indexOf(CRLF);
+  const m = STATUS_LINE.exec(headBuf.toString("latin1", 0, lineEnd));
   if (!m) return undefined;
   const http10 = m[1] === "0";
   const status = Number(m[2]);
@@ -135,31 +190,29 @@ export function parseResponseHead(headBuf: Buffer, requestMethod: string): Respo
   let chunked = false;
   let close = http10;
   let keepAliveMs = Infinity;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    if (colon <= 0) return undefined;
-    const lower = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    if (lower === "content-length") {
-      if (!/^\d{1,15}$/.test(value)) return undefined;
-      length = Number(value);
-    } else if (lower === "transfer-encoding") {
-      const codings = value.toLowerCase().split(",");
+  const stop = eachHeader(headBuf, lineEnd + 2, (_start, colon, end, name) => {
+    if (name === "content-length") {
+      const v = value(headBuf, colon, end);
+      if (!/^\d{1,15}$/.test(v)) return "bad";
+      length = Number(v);
+    } else if (name === "transfer-encoding") {
+      const codings = value(headBuf, colon, end).toLowerCase().split(",");
       chunked = codings[codings.length - 1]!.trim() === "chunked";
       if (!chunked) close = true; // a body ended by closing the connection
-    } else if (lower === "connection") {
-      const tokens = value
+    } else if (name === "connection") {
+      const tokens = value(headBuf, colon, end)
         .toLowerCase()
         .split(",")
         .map((t) => t.trim());
       if (tokens.includes("close")) close = true;
       else if (http10 && tokens.includes("keep-alive")) close = false;
-    } else if (lower === "keep-alive") {
-      const m = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(value);
-      if (m) keepAliveMs = Number(m[1]) * 1000;
+    } else if (name === "keep-alive") {
+      const t = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(value(headBuf, colon, end));
+      if (t) keepAliveMs = Number(t[1]) * 1000;
     }
-  }
+    return undefined;
+  });
+  if (stop) return undefined;
   if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304)
     return { status, bodyLength: 0, close, keepAliveMs };
   if (chunked) return { status, bodyLength: -1, close, keepAliveMs };

@@ -8,6 +8,7 @@ import net from "node:net";
 import {
   ChunkedScanner,
   MAX_HEAD,
+  forwardedHead,
   headEnd,
   parseRequestHead,
   parseResponseHead,
@@ -208,15 +209,10 @@ export class ClientConnection {
       this.handOff();
       return;
     }
+    this.requestBytes = forwardedHead(this.pending.subarray(0, end), head, this.socket.remoteAddress ?? "");
     this.pending = this.pending.subarray(end);
     this.req = head;
     this.retried = false;
-    const remote = this.socket.remoteAddress ?? "";
-    const fwd = head.forwardedFor === undefined ? remote : `${head.forwardedFor}, ${remote}`;
-    this.requestBytes = Buffer.from(
-      `${head.method} ${head.target} HTTP/1.1\r\n${head.forward}X-Forwarded-For: ${fwd}\r\nX-Forwarded-Host: ${head.host}\r\nX-Forwarded-Proto: http\r\n\r\n`,
-      "latin1",
-    );
     this.bodyLeft = head.contentLength;
     this.bodyScanner = head.chunked ? new ChunkedScanner() : undefined;
     this.dispatch(backend);
