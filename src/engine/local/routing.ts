@@ -44,31 +44,37 @@ function prefixMatches(prefix: string, path: string): boolean {
   return prefix === "/" || path === prefix || path.startsWith(`${prefix}/`);
 }
 
-/** The route for a request, or undefined (404). `path` is the URL path without the query. */
+/**
+ * The route for a request, or undefined (404). `path` is the URL path without the query. One pass
+ * without allocations: the proxy calls it for every request.
+ */
 export function matchRoute(
   routes: readonly Route[],
   hostHeader: string | undefined,
   path: string,
 ): Route | undefined {
   const host = hostOf(hostHeader);
-  const pick = (candidates: Route[]): Route | undefined => {
-    let best: Route | undefined;
-    for (const r of candidates)
-      if (prefixMatches(r.prefix, path) && (!best || r.prefix.length > best.prefix.length)) best = r;
-    return best;
-  };
-  const exact = routes.filter(
-    (r) =>
-      r.hosts.length === 1 &&
-      r.hosts[0] === host &&
-      r.hosts[0].endsWith(".localhost") &&
-      r.prefix === "/" &&
-      r.hosts[0] === `${r.service}.localhost`,
-  );
-  if (exact.length > 0) return exact[0];
-  const byHost = routes.filter((r) => r.hosts.includes(host));
-  if (byHost.length > 0) return pick(byHost);
-  return pick(routes.filter((r) => r.hosts.length === 0));
+  let named = false;
+  let bestNamed: Route | undefined;
+  let bestAny: Route | undefined;
+  for (const r of routes) {
+    if (r.hosts.length === 0) {
+      if (prefixMatches(r.prefix, path) && (!bestAny || r.prefix.length > bestAny.prefix.length)) bestAny = r;
+      continue;
+    }
+    if (!r.hosts.includes(host)) continue;
+    // `<service>.localhost` reaches that service whatever the path.
+    if (r.prefix === "/" && r.hosts.length === 1 && isServiceHost(host, r.service)) return r;
+    named = true;
+    if (prefixMatches(r.prefix, path) && (!bestNamed || r.prefix.length > bestNamed.prefix.length))
+      bestNamed = r;
+  }
+  // A host named in the spec reaches only its own services.
+  return named ? bestNamed : bestAny;
+}
+
+function isServiceHost(host: string, service: string): boolean {
+  return host.length === service.length + 10 && host.endsWith(".localhost") && host.startsWith(service);
 }
 
 /** The addresses a user can open, for `up` and `status`. */
