@@ -7,6 +7,7 @@ import { spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { parseCron, timeZoneProblem } from "./cron-next.js";
 import { serviceEnv, type Infra } from "./env.js";
+import { eachLine } from "./output.js";
 import type { DeployPlan } from "./plan.js";
 import type { Attempt, JobDefinition } from "./scheduler.js";
 
@@ -65,25 +66,6 @@ export function jobDefinitions(i: JobsInput): LocalJob[] {
   });
 }
 
-/** Calls `line` with each line of a stream, the last one too when it has no newline. */
-function eachLine(stream: NodeJS.ReadableStream | null, line: (text: string) => void): void {
-  if (!stream) return;
-  let partial = "";
-  stream.on("data", (d: Buffer) => {
-    const lines = (partial + d.toString("utf8")).split("\n");
-    partial = lines.pop() ?? "";
-    // A very long line without a newline is passed on in pieces rather than held without bound.
-    if (partial.length > 64 * 1024) {
-      lines.push(partial);
-      partial = "";
-    }
-    for (const l of lines) line(l);
-  });
-  stream.on("end", () => {
-    if (partial) line(partial);
-  });
-}
-
 /** Starts one attempt of a job's run; its output goes to `line`. */
 export async function startJobProcess(
   job: LocalJob,
@@ -92,8 +74,8 @@ export async function startJobProcess(
 ): Promise<Attempt> {
   const [cmd, ...args] = job.argv;
   const p = await spawnProcess(cmd!, args, { cwd: job.cwd, env: { ...job.env, GANTRY_INSTANCE: runId } });
-  eachLine(p.stdout, line);
-  eachLine(p.stderr, line);
+  void eachLine(p.stdout, line);
+  void eachLine(p.stderr, line);
   // The process may exit before its pipes are read to the end: wait for both to close, so that the
   // run's last lines are in its log (and reach `gantry run`) before the run is reported as ended.
   const closed = (s: NodeJS.ReadableStream | null) =>

@@ -32,6 +32,7 @@ import {
 import type { EnvPaths } from "./paths.js";
 import { releaseDir } from "./paths.js";
 import { planDeploy, type DeployPlan, type StartStep } from "./plan.js";
+import { eachLine } from "./output.js";
 import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
 import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
@@ -73,7 +74,6 @@ export function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const LOG_READ_PAUSE_MS = 10;
 
 class Instance implements Backend {
   ready = false;
@@ -377,42 +377,10 @@ export class Supervisor {
     this.logBuffers.clear();
   }
 
-  /**
-   * Feeds an instance's output to its log, line by line; resolves once both streams are closed.
-   * Reads are batched: each costs a wake-up and a system call, and an instance that logs every
-   * request would otherwise cost the supervisor (and the proxy, which shares its event loop) one
-   * read per request. After a read the stream pauses for LOG_READ_PAUSE_MS while lines gather in the
-   * pipe (64 KiB): at most 100 reads a second, and an instance can log 6 MB/s before its writes wait.
-   */
+  /** Feeds an instance's output to its log, line by line; resolves once both streams are closed. */
   pipeLogs(inst: Instance, p: SpawnedProcess): Promise<void> {
-    const closed: Promise<void>[] = [];
-    for (const stream of [p.stdout, p.stderr]) {
-      if (!stream) continue;
-      let partial = "";
-      let paused = false;
-      stream.on("data", (d: Buffer) => {
-        const lines = (partial + d.toString("utf8")).split("\n");
-        partial = lines.pop() ?? "";
-        if (partial.length > 64 * 1024) {
-          lines.push(partial);
-          partial = "";
-        }
-        for (const l of lines) inst.line(l);
-        if (!paused) {
-          paused = true;
-          stream.pause();
-          setTimeout(() => {
-            paused = false;
-            stream.resume();
-          }, LOG_READ_PAUSE_MS);
-        }
-      });
-      stream.on("end", () => {
-        if (partial) inst.line(partial);
-      });
-      closed.push(new Promise((resolve) => stream.once("close", () => resolve())));
-    }
-    return Promise.all(closed).then(() => undefined);
+    const line = (l: string) => inst.line(l);
+    return Promise.all([eachLine(p.stdout, line), eachLine(p.stderr, line)]).then(() => undefined);
   }
 
   private addSecretValues(values: Record<string, string>): void {
