@@ -155,6 +155,14 @@ export class ClientConnection {
 
   private lastActive = Date.now();
   private readonly onData = (d: Buffer) => this.onClientData(d);
+  /** The client sent FIN: it reads answers still, but no request will follow the ones it sent. */
+  private ended = false;
+  private readonly onEnd = () => {
+    this.ended = true;
+    if (this.phase === "body")
+      this.abort(); // a request whose body never came
+    else if (this.phase === "idle") this.next();
+  };
   private readonly onClose = () => this.abort();
 
   constructor(
@@ -166,7 +174,7 @@ export class ClientConnection {
     socket.on("data", this.onData);
     socket.on("error", () => undefined); // reported through "close"
     // Without half-open support an "end" from the client also ends our side: no answer can reach it.
-    socket.on("end", this.onClose);
+    socket.on("end", this.onEnd);
     socket.on("close", this.onClose);
   }
 
@@ -193,6 +201,11 @@ export class ClientConnection {
     const end = headEnd(this.pending);
     if (end < 0) {
       if (this.pending.length > MAX_HEAD) this.refuse(431, "request header fields too large");
+      else if (this.ended) {
+        // Everything the client sent is answered: close our side too.
+        this.phase = "done";
+        this.socket.end();
+      }
       return;
     }
     if (end > MAX_HEAD) {
@@ -357,7 +370,7 @@ export class ClientConnection {
     this.phase = "idle";
     this.lastActive = Date.now();
     this.socket.resume();
-    if (this.pending.length > 0) this.next();
+    if (this.pending.length > 0 || this.ended) this.next();
   }
 
   onUpstreamClosed(u: Upstream): void {
@@ -433,7 +446,7 @@ export class ClientConnection {
     this.phase = "done";
     this.host.clients.delete(this);
     this.socket.off("data", this.onData);
-    this.socket.off("end", this.onClose);
+    this.socket.off("end", this.onEnd);
     this.socket.off("close", this.onClose);
     const pending = this.pending;
     this.pending = Buffer.alloc(0);

@@ -125,7 +125,8 @@ export class Proxy implements FastPathHost {
       this.upgrade(req, socket, head),
     );
     this.slow = slow;
-    const server = net.createServer((socket) => {
+    // Half-open, as Node's HTTP server: a client that sends FIN after its request still gets the answer.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       new ClientConnection(socket, this);
