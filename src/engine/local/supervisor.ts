@@ -32,7 +32,7 @@ import {
 import type { EnvPaths } from "./paths.js";
 import { releaseDir } from "./paths.js";
 import { planDeploy, type DeployPlan, type StartStep } from "./plan.js";
-import { eachLine } from "./output.js";
+import { eachLines } from "./output.js";
 import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
 import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
@@ -147,9 +147,14 @@ class Instance implements Backend {
   }
 
   line(text: string): void {
-    this.tail.push(text);
-    if (this.tail.length > 40) this.tail.shift();
-    this.sup.writeLog(this.service, this.id, text);
+    this.lines([text]);
+  }
+
+  /** Lines of output: kept for failure messages (the last 40) and written to the service's log. */
+  lines(texts: string[]): void {
+    this.tail.push(...texts.slice(-40));
+    if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);
+    this.sup.writeLog(this.service, this.id, texts);
   }
 
   private onExit(): void {
@@ -356,18 +361,22 @@ export class Supervisor {
     process.stdout.write(`${new Date().toISOString()} ${this.redact(msg)}\n`);
   }
 
-  writeLog(service: string, instance: string, text: string): void {
+  /** Lines to a service's (or job's) log, each as `<time> <instance> | <text>`, redacted. */
+  writeLog(service: string, instance: string, texts: string | string[]): void {
     let s = this.logStreams.get(service);
     if (!s) {
       s = createWriteStream(join(this.paths.logs, `${service}.log`), { flags: "a" });
       this.logStreams.set(service, s);
     }
     // Lines are batched and written every 100 ms: one file write per line would cost the proxy, which
-    // shares this event loop, a thread-pool round trip for every request an instance logs.
+    // shares this event loop, a thread-pool round trip for every request an instance logs. The lines
+    // of one read share a time and go through redaction together.
+    const prefix = `${new Date().toISOString()} ${instance} | `;
+    const text = this.redact(typeof texts === "string" ? texts : texts.join("\n"));
+    const chunk = `${prefix}${text.replaceAll("\n", `\n${prefix}`)}\n`;
     const pending = this.logBuffers.get(s);
-    const line = `${new Date().toISOString()} ${instance} | ${this.redact(text)}\n`;
-    if (pending) pending.push(line);
-    else this.logBuffers.set(s, [line]);
+    if (pending) pending.push(chunk);
+    else this.logBuffers.set(s, [chunk]);
     this.logFlushTimer ??= setTimeout(() => this.flushLogs(), 100);
   }
 
@@ -379,8 +388,8 @@ export class Supervisor {
 
   /** Feeds an instance's output to its log, line by line; resolves once both streams are closed. */
   pipeLogs(inst: Instance, p: SpawnedProcess): Promise<void> {
-    const line = (l: string) => inst.line(l);
-    return Promise.all([eachLine(p.stdout, line), eachLine(p.stderr, line)]).then(() => undefined);
+    const lines = (ls: string[]) => inst.lines(ls);
+    return Promise.all([eachLines(p.stdout, lines), eachLines(p.stderr, lines)]).then(() => undefined);
   }
 
   private addSecretValues(values: Record<string, string>): void {
