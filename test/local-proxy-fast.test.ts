@@ -206,6 +206,8 @@ function exchange(port: number, bytes: string, done?: (got: string) => boolean):
 }
 
 const count = (s: string, what: string) => s.split(what).length - 1;
+/** An answer of many reads: 2 MiB of numbered lines, so a lost, repeated or reordered piece shows. */
+const BIG = Array.from({ length: 200_000 }, (_, i) => `${String(i).padStart(9, "0")}\n`).join("");
 
 describe("proxy fast path", () => {
   // Short idle limits, so that closing idle connections is seen within the test.
@@ -228,6 +230,7 @@ describe("proxy fast path", () => {
       if (path === "/no-content") return "HTTP/1.1 204 No Content\r\n\r\n";
       if (path === "/garbage") return "this is not http\r\n\r\n";
       if (path === "/hang-up") return undefined;
+      if (path === "/big") return `HTTP/1.1 200 OK\r\nContent-Length: ${BIG.length}\r\n\r\n${BIG}`;
       if (path === "/slow")
         return new Promise<string>((r) =>
           setTimeout(() => r("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow"), 150),
@@ -310,6 +313,27 @@ describe("proxy fast path", () => {
       await exchange(port, "GET /until-close HTTP/1.1\r\nHost: a\r\n\r\n"),
       "HTTP/1.1 200 OK\r\n\r\nstreamed to the end",
     );
+    assert.equal(be.inflight, 0);
+  });
+
+  it("relays an answer of many reads intact, to a client that reads slowly", async () => {
+    const got = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const c = net.connect(port, "127.0.0.1", () =>
+        c.write("GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+      );
+      // Pauses make the proxy's writes back up, so it has to pause the instance and resume it.
+      c.on("data", (d: Buffer) => {
+        chunks.push(d);
+        c.pause();
+        setTimeout(() => c.resume(), 2);
+      });
+      c.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+      c.on("error", reject);
+    });
+    const body = got.slice(got.indexOf("\r\n\r\n") + 4);
+    assert.equal(body.length, BIG.length);
+    assert.ok(body === BIG, "the body differs from what the instance sent");
     assert.equal(be.inflight, 0);
   });
 

@@ -37,21 +37,36 @@ export const UPSTREAM_IDLE_MS = 4000;
  */
 export const CLIENT_IDLE_MS = 6000;
 
+/**
+ * Instance connections read into this one buffer (net's `onread`) rather than a new 64 KiB buffer
+ * and a stream push per read; what a read brought is copied out at once, since the next read reuses it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 class Upstream {
   exchange: ClientConnection | undefined;
   /** While pooled: when it stops being safe to reuse (ms since the epoch). */
   idleUntil = 0;
+  readonly socket: net.Socket;
 
   constructor(
     readonly port: number,
-    readonly socket: net.Socket,
     private readonly pool: UpstreamPool,
   ) {
-    socket.setNoDelay(true);
-    socket.on("data", (d: Buffer) => {
-      if (this.exchange) this.exchange.onUpstreamData(d);
-      else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+    const socket = net.connect({
+      port,
+      host: "127.0.0.1",
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          if (this.exchange) this.exchange.onUpstreamData(Buffer.from(buf.subarray(0, n)));
+          else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+          return true;
+        },
+      },
     });
+    this.socket = socket;
     socket.on("error", () => undefined); // reported through "close"
     socket.on("close", () => {
       this.pool.forget(this);
@@ -77,7 +92,7 @@ export class UpstreamPool {
       if (u.idleUntil < now) u.socket.destroy();
       else return u;
     }
-    return new Upstream(port, net.connect(port, "127.0.0.1"), this);
+    return new Upstream(port, this);
   }
 
   /** `keepAliveMs`: how long the instance said it keeps an idle connection (Keep-Alive: timeout=N). */
