@@ -330,47 +330,41 @@ export function pdb(v: ChartValues, ns: string, name: string, s: ServiceValues):
   ];
 }
 
+/** A Prometheus Operator monitor of a service's metrics endpoint; the two kinds differ in one key. */
+function metricsMonitor(
+  kind: "ServiceMonitor" | "PodMonitor",
+  v: ChartValues,
+  ns: string,
+  name: string,
+  s: ServiceValues,
+): K8sObject {
+  const endpoints = kind === "ServiceMonitor" ? "endpoints" : "podMetricsEndpoints";
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind,
+    metadata: meta(v, ns, name, s.type),
+    spec: {
+      selector: { matchLabels: selectorLabels(v.global.app, name) },
+      [endpoints]: [
+        {
+          port: s.metrics.port === s.port ? "http" : "metrics",
+          path: s.metrics.path,
+          interval: s.metrics.interval,
+        },
+      ],
+    },
+  };
+}
+
 export function serviceMonitor(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
   if (!s.enabled || !s.metrics.enabled || !s.port || s.type === "worker") return [];
-  return [
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "ServiceMonitor",
-      metadata: meta(v, ns, name, s.type),
-      spec: {
-        selector: { matchLabels: selectorLabels(v.global.app, name) },
-        endpoints: [
-          {
-            port: s.metrics.port === s.port ? "http" : "metrics",
-            path: s.metrics.path,
-            interval: s.metrics.interval,
-          },
-        ],
-      },
-    },
-  ];
+  return [metricsMonitor("ServiceMonitor", v, ns, name, s)];
 }
 
 /** A worker has no Service, so Prometheus finds its pods directly. */
 export function podMonitor(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
   if (!s.enabled || !s.metrics.enabled || !s.metrics.port) return [];
-  return [
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PodMonitor",
-      metadata: meta(v, ns, name, s.type),
-      spec: {
-        selector: { matchLabels: selectorLabels(v.global.app, name) },
-        podMetricsEndpoints: [
-          {
-            port: s.metrics.port === s.port ? "http" : "metrics",
-            path: s.metrics.path,
-            interval: s.metrics.interval,
-          },
-        ],
-      },
-    },
-  ];
+  return [metricsMonitor("PodMonitor", v, ns, name, s)];
 }
 
 const nsSelector = (namespace: string) => ({

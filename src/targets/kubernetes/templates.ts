@@ -385,18 +385,25 @@ spec:
 `;
 }
 
-export function serviceMonitorTemplate(name: string): string {
-  return `${head("ServiceMonitor", "services", name)}
-{{- if and .enabled .metrics.enabled .port (ne .type "worker") }}
+/** The template of a Prometheus Operator monitor (objects.ts metricsMonitor prints the same object). */
+function monitorTemplate(
+  title: string,
+  condition: string,
+  kind: "ServiceMonitor" | "PodMonitor",
+  name: string,
+): string {
+  const endpoints = kind === "ServiceMonitor" ? "endpoints" : "podMetricsEndpoints";
+  return `${head(title, "services", name)}
+{{- if ${condition} }}
 apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
+kind: ${kind}
 metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
 spec:
   selector:
     matchLabels:
       {{- include "gantry.selectorLabels" (dict "app" $.Values.global.app "name" $name) | nindent 6 }}
-  endpoints:
+  ${endpoints}:
     - port: {{ if eq .metrics.port .port }}http{{ else }}metrics{{ end }}
       path: {{ .metrics.path }}
       interval: {{ .metrics.interval }}
@@ -405,24 +412,22 @@ spec:
 `;
 }
 
+export function serviceMonitorTemplate(name: string): string {
+  return monitorTemplate(
+    "ServiceMonitor",
+    'and .enabled .metrics.enabled .port (ne .type "worker")',
+    "ServiceMonitor",
+    name,
+  );
+}
+
 export function podMonitorTemplate(name: string): string {
-  return `${head("PodMonitor (a worker has no Service to monitor)", "services", name)}
-{{- if and .enabled .metrics.enabled .metrics.port }}
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata:
-  {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
-spec:
-  selector:
-    matchLabels:
-      {{- include "gantry.selectorLabels" (dict "app" $.Values.global.app "name" $name) | nindent 6 }}
-  podMetricsEndpoints:
-    - port: {{ if eq .metrics.port .port }}http{{ else }}metrics{{ end }}
-      path: {{ .metrics.path }}
-      interval: {{ .metrics.interval }}
-{{- end }}
-{{- end }}
-`;
+  return monitorTemplate(
+    "PodMonitor (a worker has no Service to monitor)",
+    "and .enabled .metrics.enabled .metrics.port",
+    "PodMonitor",
+    name,
+  );
 }
 
 export function networkPolicyTemplate(name: string): string {
