@@ -1,7 +1,7 @@
 // build.yml: on every push to the default branch, build each service's image once and push it,
 // tagged sha-<short> (what the deploy workflows roll out) and <branch>-latest.
 import type { StaticModel } from "../../model/types.js";
-import { imageMatrix, repoPath, type Pipeline } from "./pipeline.js";
+import { imageStrategy, repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER, registryLogin } from "./platform.js";
 import { setupStack } from "./pr-checks.js";
 import { action, checkout, run, type Job, type Step, type With, type Workflow } from "./workflow.js";
@@ -136,12 +136,7 @@ export function build(p: Pipeline): Workflow {
       "runs-on": RUNNER,
       permissions: { contents: "read", ...login.permissions, "id-token": "write" },
       "timeout-minutes": 30,
-      strategy: {
-        "fail-fast": false,
-        matrix: {
-          include: imageMatrix(p),
-        },
-      },
+      strategy: imageStrategy(p),
       steps: [
         checkout(),
         action("Set up Docker Buildx", "docker/setup-buildx-action"),

@@ -198,14 +198,22 @@ function azureParameterEnv(project: ProjectModel): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-/** The build matrix of the images, shared by the build and the pull-request image scan. */
-export function imageMatrix(p: Pipeline): Record<string, string>[] {
-  return p.images.map((i) => ({
-    service: i.service,
-    context: i.context,
-    dockerfile: i.dockerfile,
-    ...(i.target ? { target: i.target } : {}),
-  }));
+/** The job strategy over the images, shared by the build and the pull-request image scan. */
+export function imageStrategy(p: Pipeline): {
+  "fail-fast": false;
+  matrix: { include: Record<string, string>[] };
+} {
+  return {
+    "fail-fast": false,
+    matrix: {
+      include: p.images.map((i) => ({
+        service: i.service,
+        context: i.context,
+        dockerfile: i.dockerfile,
+        ...(i.target ? { target: i.target } : {}),
+      })),
+    },
+  };
 }
 
 /** Whether build.yml has anything to build. */

@@ -1,7 +1,7 @@
 // pr-checks.yml: what every pull request must pass before it can merge.
 import type { CiModel } from "../../model/types.js";
 import { iacValidation } from "./iac.js";
-import { imageMatrix, isStatic, repoPath, type Pipeline } from "./pipeline.js";
+import { imageStrategy, isStatic, repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER } from "./platform.js";
 import { action, checkout, run, type Job, type Step, type Workflow } from "./workflow.js";
 
@@ -145,12 +145,7 @@ function imageScanJob(p: Pipeline): Job {
     "runs-on": RUNNER,
     permissions: { contents: "read" },
     "timeout-minutes": 30,
-    strategy: {
-      "fail-fast": false,
-      matrix: {
-        include: imageMatrix(p),
-      },
-    },
+    strategy: imageStrategy(p),
     steps: [
       checkout(),
       action("Set up Docker Buildx", "docker/setup-buildx-action"),
