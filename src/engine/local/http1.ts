@@ -81,6 +81,12 @@ function eachHeader(
 }
 
 const value = (head: Buffer, colon: number, end: number) => head.toString("latin1", colon + 1, end).trim();
+/** A header's comma-separated list, lower case: `Connection: keep-alive, Upgrade` → ["keep-alive", "upgrade"]. */
+const tokens = (head: Buffer, colon: number, end: number) =>
+  value(head, colon, end)
+    .toLowerCase()
+    .split(",")
+    .map((t) => t.trim());
 
 /** Parses a request head (the bytes up to and including the blank line). */
 export function parseRequestHead(head: Buffer): RequestVerdict {
@@ -117,12 +123,9 @@ export function parseRequestHead(head: Buffer): RequestVerdict {
         chunked = true;
         break;
       case "connection": {
-        const tokens = value(head, colon, end)
-          .toLowerCase()
-          .split(",")
-          .map((t) => t.trim());
-        if (tokens.includes("upgrade")) return "slow";
-        if (tokens.includes("close")) close = true;
+        const options = tokens(head, colon, end);
+        if (options.includes("upgrade")) return "slow";
+        if (options.includes("close")) close = true;
         break;
       }
       case "upgrade":
@@ -196,16 +199,12 @@ export function parseResponseHead(headBuf: Buffer, requestMethod: string): Respo
       if (!/^\d{1,15}$/.test(v)) return "bad";
       length = Number(v);
     } else if (name === "transfer-encoding") {
-      const codings = value(headBuf, colon, end).toLowerCase().split(",");
-      chunked = codings[codings.length - 1]!.trim() === "chunked";
+      chunked = tokens(headBuf, colon, end).at(-1) === "chunked";
       if (!chunked) close = true; // a body ended by closing the connection
     } else if (name === "connection") {
-      const tokens = value(headBuf, colon, end)
-        .toLowerCase()
-        .split(",")
-        .map((t) => t.trim());
-      if (tokens.includes("close")) close = true;
-      else if (http10 && tokens.includes("keep-alive")) close = false;
+      const options = tokens(headBuf, colon, end);
+      if (options.includes("close")) close = true;
+      else if (http10 && options.includes("keep-alive")) close = false;
     } else if (name === "keep-alive") {
       const t = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(value(headBuf, colon, end));
       if (t) keepAliveMs = Number(t[1]) * 1000;
