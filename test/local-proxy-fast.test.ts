@@ -59,6 +59,9 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: websocket"), "slow");
     assert.equal(verdict("POST / HTTP/1.1\nHost: a\nExpect: 100-continue"), "slow");
     assert.equal(verdict("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: gzip, chunked"), "slow");
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: keep-alive, close"), "fast");
+    // A Connection option naming another header: the slow path strips that header.
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: close, X-Session"), "slow");
   });
 
   it("reads a response's framing", () => {
@@ -438,6 +441,28 @@ describe("proxy fast path", () => {
         /^HTTP\/1\.1 200 /,
       );
     assert.equal(be.inflight, 0);
+  });
+
+  it("passes no hop-by-hop header to the instance on either path", async () => {
+    const hop = "Proxy-Authorization: Basic cHJveHk6c2VjcmV0\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\n";
+    // The byte relay.
+    await exchange(port, `GET /fast HTTP/1.1\r\nHost: a\r\n${hop}Accept: */*\r\n\r\n`, (g) =>
+      g.includes("/fast"),
+    );
+    const fast = backend.requests.at(-1)!;
+    assert.match(fast, /^GET \/fast HTTP\/1\.1\r\nHost: a\r\nAccept: \*\/\*\r\nX-Forwarded-For: /);
+    // Node's server: HTTP/1.0, and a Connection option that names a header.
+    for (const [path, extra] of [
+      ["/old", ""],
+      ["/named", "Connection: close, X-Session\r\nX-Session: abc\r\n"],
+    ] as const) {
+      const version = path === "/old" ? "1.0" : "1.1";
+      await exchange(port, `GET ${path} HTTP/${version}\r\nHost: a\r\n${hop}${extra}Accept: */*\r\n\r\n`);
+      const slow = backend.requests.at(-1)!;
+      assert.ok(slow.startsWith(`GET ${path} HTTP/1.1\r\n`), slow);
+      assert.match(slow, /\r\naccept: \*\/\*\r\n/i);
+      assert.doesNotMatch(slow, /proxy-authorization|keep-alive: timeout|\r\nte:|x-session/i);
+    }
   });
 
   it("hands HTTP/1.0 and requests without a ready instance to Node's server, bytes intact", async () => {

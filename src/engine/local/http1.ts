@@ -36,19 +36,36 @@ const CRLF = Buffer.from("\r\n");
 const TOKEN_CHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TOKEN_CHAR[c.charCodeAt(0)] = 1;
-/** Lengths of the header names either parser looks at; any other name is only checked for its bytes. */
-const WATCHED_LENGTHS = new Set([2, 4, 6, 7, 10, 14, 15, 16, 17]);
-const HOP_BY_HOP = new Set([
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1, and the Proxy-* pair RFC 2616 §13.5.1 lists): they describe
+ * one connection, so a proxy does not pass them on. Proxy-Authorization carries credentials meant for
+ * a proxy; the app behind Gantry must not receive them. Both of the proxy's paths use this list.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
   "proxy-connection",
   "te",
   "trailer",
+  "transfer-encoding",
   "upgrade",
+]);
+/**
+ * Request lines the byte relay leaves out: the hop-by-hop ones but Transfer-Encoding (the relay sends
+ * the body's bytes as they came, chunked framing included), and X-Forwarded-*, which it writes itself.
+ */
+const DROPPED = new Set([
+  ...[...HOP_BY_HOP].filter((h) => h !== "transfer-encoding"),
   "x-forwarded-for",
   "x-forwarded-host",
   "x-forwarded-proto",
 ]);
+/** Lengths of the header names either parser looks at; any other name is only checked for its bytes. */
+const WATCHED_LENGTHS = new Set(
+  [...DROPPED, "host", "content-length", "transfer-encoding", "expect"].map((n) => n.length),
+);
 
 /** Why a scan of the headers stopped early: "bad" when a line is malformed, or what a visitor said. */
 type Stop = "bad" | "slow";
@@ -123,9 +140,11 @@ export function parseRequestHead(head: Buffer): RequestVerdict {
         chunked = true;
         break;
       case "connection": {
-        const options = tokens(head, colon, end);
-        if (options.includes("upgrade")) return "slow";
-        if (options.includes("close")) close = true;
+        // Other options name more hop-by-hop headers (RFC 9110 §7.6.1), which the relay would have to
+        // find anywhere in the head: rare, so Node's server takes those requests.
+        for (const o of tokens(head, colon, end))
+          if (o === "close") close = true;
+          else if (o !== "keep-alive" && o !== "") return "slow";
         break;
       }
       case "upgrade":
@@ -137,7 +156,7 @@ export function parseRequestHead(head: Buffer): RequestVerdict {
         break;
       }
     }
-    if (HOP_BY_HOP.has(name)) {
+    if (DROPPED.has(name)) {
       if (start > keepFrom) keep.push([keepFrom, start]);
       keepFrom = end + 2;
     }

@@ -13,7 +13,7 @@ import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
 import { CLIENT_IDLE_MS, ClientConnection, UpstreamPool, type FastPathHost } from "./proxy-fast.js";
-import type { RequestHead } from "./http1.js";
+import { HOP_BY_HOP, type RequestHead } from "./http1.js";
 
 export interface Backend {
   id: string;
@@ -28,18 +28,6 @@ export interface ProxyTable {
   backends: Record<string, Backend[]>;
   statics: Record<string, { root: string; spa: boolean; prefix: string }>;
 }
-
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "te",
-  "trailer",
-  "proxy-authenticate",
-  "proxy-authorization",
-]);
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -60,9 +48,17 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
 };
 
+/** The end-to-end headers of a message: without the hop-by-hop ones and those its Connection names. */
 function copyHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = new Set(
+    (headers.connection ?? "")
+      .toLowerCase()
+      .split(",")
+      .map((t) => t.trim()),
+  );
   const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
   return out;
 }
 
