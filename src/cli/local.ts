@@ -157,16 +157,41 @@ async function notIgnored(dir: string): Promise<boolean> {
   }
 }
 
+/**
+ * Streams the logs until Ctrl-C (or SIGTERM), then stops the app. It also ends when the supervisor
+ * does: with 0 after a `gantry down` from elsewhere, with 1 when the supervisor died, so that a service
+ * manager running `gantry up --attach` (systemd's Restart=on-failure) starts it again.
+ */
 async function attach(paths: EnvPaths, io: Io): Promise<void> {
   io.err("attached: streaming logs; press Ctrl-C to stop the app\n");
-  const stop = new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+  const pid = readState(paths)?.pid;
+  let watch: NodeJS.Timeout | undefined;
+  const ended = new Promise<"signal" | "supervisor">((resolve) => {
+    process.once("SIGINT", () => resolve("signal"));
+    process.once("SIGTERM", () => resolve("signal"));
+    watch = setInterval(() => {
+      if (!pidAlive(pid)) resolve("supervisor");
+    }, 1000);
   });
   const follower = followLogs(paths, undefined, io);
-  await stop;
+  const why = await ended;
+  clearInterval(watch);
   follower.stop();
-  await stopSupervisor(paths, progress(io));
+  if (why === "signal") {
+    await stopSupervisor(paths, progress(io));
+    return;
+  }
+  const st = readState(paths);
+  if (st?.phase === "stopped") {
+    io.err("the app was stopped (`gantry down`)\n");
+    return;
+  }
+  throw new UserError(
+    st?.phase === "failed" && st.error
+      ? `the supervisor failed: ${st.error}; the app is not running`
+      : `the supervisor (pid ${pid ?? "unknown"}) ended without stopping the app (killed?): the app is not running`,
+    `its log is ${join(paths.logs, "supervisor.log")}; \`gantry up\` starts the app again with the same data`,
+  );
 }
 
 function logFiles(paths: EnvPaths, service: string | undefined): string[] {

@@ -605,8 +605,12 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.ok(list.notes.some((n) => n.text === "from the e2e test"));
   });
 
-  it("up --attach streams the logs in the foreground; Ctrl-C stops the app and keeps the data", async () => {
-    assert.equal((await gantry(["down"], { timeoutMs: 120_000 })).code, 0);
+  /** `gantry up --attach` as its own process: its output so far, and how it ends. */
+  async function attached(): Promise<{
+    out: () => string;
+    kill: (s: NodeJS.Signals) => void;
+    exit: () => Promise<unknown>;
+  }> {
     const p = await spawnProcess(process.execPath, ["--import", "tsx", CLI, "up", "--attach"], {
       cwd: app,
       env: { ...process.env, NODE_TEST_CONTEXT: "" },
@@ -614,32 +618,54 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     let out = "";
     p.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-    try {
-      await waitFor(
-        "the app to be attached",
-        () => Promise.resolve(/attached: streaming logs/.test(out) || undefined),
-        300_000,
-      );
-      // A request through the proxy shows up in the stream, as the api's own log line.
-      const res = await fetch(`${proxy()}/api/version?attached=1`);
-      assert.equal(res.status, 200);
-      await waitFor("the request's log line", () =>
-        Promise.resolve(/api[^\n]*"msg":"request"[^\n]*"path":"\/api\/version"/.test(out) || undefined),
-      );
-      const pid = state().pid;
-      p.kill("SIGINT");
-      let timer: NodeJS.Timeout | undefined;
-      const exit = await Promise.race([
-        p.exited,
-        new Promise((r) => (timer = setTimeout(r, 120_000, "timed out"))),
-      ]).finally(() => clearTimeout(timer));
-      assert.deepEqual(exit, { code: 0, signal: null }, out);
-      assert.throws(() => process.kill(pid, 0), "the supervisor is still running");
-      assert.match((await gantry(["status"])).stdout, /dev: not running/);
-    } finally {
-      p.kill("SIGKILL");
-      outputs.push(out);
-    }
+    void p.exited.then(() => outputs.push(out));
+    after(() => p.kill("SIGKILL"));
+    await waitFor(
+      "the app to be attached",
+      () => Promise.resolve(/attached: streaming logs/.test(out) || undefined),
+      300_000,
+    );
+    return {
+      out: () => out,
+      kill: (signal) => p.kill(signal),
+      exit: async () => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([
+          p.exited,
+          new Promise((r) => (timer = setTimeout(r, 120_000, "timed out"))),
+        ]).finally(() => clearTimeout(timer));
+      },
+    };
+  }
+
+  it("up --attach streams the logs in the foreground; Ctrl-C stops the app and keeps the data", async () => {
+    assert.equal((await gantry(["down"], { timeoutMs: 120_000 })).code, 0);
+    const a = await attached();
+    // A request through the proxy shows up in the stream, as the api's own log line.
+    const res = await fetch(`${proxy()}/api/version?attached=1`);
+    assert.equal(res.status, 200);
+    await waitFor("the request's log line", () =>
+      Promise.resolve(/api[^\n]*"msg":"request"[^\n]*"path":"\/api\/version"/.test(a.out()) || undefined),
+    );
+    const pid = state().pid;
+    a.kill("SIGINT");
+    assert.deepEqual(await a.exit(), { code: 0, signal: null }, a.out());
+    assert.throws(() => process.kill(pid, 0), "the supervisor is still running");
+    assert.match((await gantry(["status"])).stdout, /dev: not running/);
+  });
+
+  it("up --attach ends with the supervisor: 0 after `gantry down`, 1 when it was killed", async () => {
+    const stopped = await attached();
+    assert.equal((await gantry(["down"], { timeoutMs: 120_000 })).code, 0);
+    assert.deepEqual(await stopped.exit(), { code: 0, signal: null }, stopped.out());
+    assert.match(stopped.out(), /the app was stopped/);
+
+    const killed = await attached();
+    process.kill(state().pid, "SIGKILL");
+    assert.deepEqual(await killed.exit(), { code: 1, signal: null }, killed.out());
+    assert.match(killed.out(), /error: the supervisor \(pid \d+\) ended without stopping the app/);
+    assert.match(killed.out(), /hint: its log is .*supervisor\.log; `gantry up` starts the app again/);
+    // The data outlives all of it.
     const up = await gantry(["up"], { timeoutMs: 300_000 });
     assert.equal(up.code, 0, up.stderr);
     const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
