@@ -443,6 +443,78 @@ describe("proxy fast path", () => {
     assert.equal(be.inflight, 0);
   });
 
+  it("drops the rest of a body the instance answered early, never reading it as requests", async () => {
+    // An instance that answers /early (a 401 to an upload) as soon as its head arrives, without
+    // reading the body; anything else once its head is in.
+    const lines: string[] = [];
+    let connections = 0;
+    const early = net.createServer((socket) => {
+      connections++;
+      let buf = "";
+      socket.on("data", (d: Buffer) => {
+        buf += d.toString("latin1");
+        for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+          const line = buf.slice(0, buf.indexOf("\r\n"));
+          buf = line.startsWith("POST /early") ? "" : buf.slice(end + 4);
+          lines.push(line);
+          const body = line.split(" ")[1]!;
+          socket.write(
+            line.startsWith("POST /early")
+              ? "HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope"
+              : `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          );
+          if (line.startsWith("POST /early")) return; // the body's bytes that follow are not requests
+        }
+      });
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => early.listen(0, "127.0.0.1", () => r()));
+    servers.push(early);
+    proxy.setTable({
+      ...table,
+      backends: {
+        api: [{ id: "api-5", port: (early.address() as AddressInfo).port, ready: true, inflight: 0 }],
+      },
+    });
+    // The body looks like a request: relayed as one, it would reach the instance (request smuggling).
+    const body = "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n";
+    const got = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      const c = net.connect(port, "127.0.0.1", () =>
+        c.write(
+          `POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        ),
+      );
+      c.on("data", (d: Buffer) => {
+        text += d.toString("latin1");
+        if (text.endsWith("nope")) c.write(body.slice(10) + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+        if (text.endsWith("/next")) c.end();
+      });
+      c.on("close", () => resolve(text));
+      c.on("error", reject);
+    });
+    assert.match(got, /^HTTP\/1\.1 401 Unauthorized\r\n[\s\S]*nopeHTTP\/1\.1 200 OK\r\n[\s\S]*\/next$/);
+    assert.deepEqual(lines, ["POST /early HTTP/1.1", "GET /next HTTP/1.1"]);
+    assert.equal(connections, 2, "the connection the instance answered early on was reused");
+    proxy.setTable(table);
+  });
+
+  it("closes a connection whose client ended in the middle of a request body", async () => {
+    const closed = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, "127.0.0.1", () =>
+        c.end("POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc"),
+      );
+      const timer = setTimeout(() => resolve(false), 2000);
+      c.on("close", () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      c.on("error", () => undefined);
+    });
+    assert.ok(closed, "the proxy kept the half-closed connection open");
+    assert.equal(be.inflight, 0);
+  });
+
   it("passes no hop-by-hop header to the instance on either path", async () => {
     const hop = "Proxy-Authorization: Basic cHJveHk6c2VjcmV0\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\n";
     // The byte relay.

@@ -146,7 +146,11 @@ export class UpstreamPool {
   }
 }
 
-type Phase = "idle" | "body" | "wait" | "done";
+/**
+ * idle: waiting for a request; body: sending its body; wait: waiting for the answer; discard: the
+ * answer came before the whole body, whose rest is read and dropped; done: closing.
+ */
+type Phase = "idle" | "body" | "wait" | "discard" | "done";
 
 /** One client connection on the fast path: one exchange at a time, in order (pipelined requests wait). */
 export class ClientConnection {
@@ -174,7 +178,7 @@ export class ClientConnection {
   private ended = false;
   private readonly onEnd = () => {
     this.ended = true;
-    if (this.phase === "body")
+    if (this.phase === "body" || this.phase === "discard")
       this.abort(); // a request whose body never came
     else if (this.phase === "idle") this.next();
   };
@@ -195,15 +199,17 @@ export class ClientConnection {
 
   /** Closes the connection when it has waited for a request longer than `idleMs`. */
   sweep(now: number, idleMs: number): void {
-    if (this.phase === "idle" && now - this.lastActive > idleMs) this.socket.destroy();
+    if ((this.phase === "idle" || this.phase === "discard") && now - this.lastActive > idleMs)
+      this.socket.destroy();
   }
 
   private onClientData(d: Buffer): void {
     if (this.phase === "done") return;
     this.lastActive = Date.now();
-    if (this.phase === "body") {
+    if (this.phase === "body" || this.phase === "discard") {
       this.pending = d;
-      this.forwardBody();
+      if (this.phase === "body") this.forwardBody();
+      else this.discardBody();
       return;
     }
     this.pending = this.pending.length === 0 ? d : Buffer.concat([this.pending, d]);
@@ -259,31 +265,52 @@ export class ClientConnection {
     this.phase = "body";
   }
 
-  /** Sends what `pending` holds of the current request's body; moves to "wait" once it is all sent. */
-  private forwardBody(): void {
-    const u = this.upstream!;
+  /**
+   * Takes what `pending` holds of the current request's body, handing it to `send` (none: dropped).
+   * True once the whole body is taken, "bad" when its chunked framing is malformed.
+   */
+  private takeBody(send: ((part: Buffer) => void) | undefined): boolean | "bad" {
+    let upto: number;
+    let complete: boolean;
     if (this.bodyScanner) {
       let end: number;
       try {
         end = this.bodyScanner.feed(this.pending);
       } catch {
-        this.failExchange(400, "bad request");
-        return;
+        return "bad";
       }
-      const upto = end < 0 ? this.pending.length : end;
-      if (upto > 0 && !u.socket.write(this.pending.subarray(0, upto))) this.waitForUpstreamDrain(u);
-      this.pending = this.pending.subarray(upto);
-      if (end >= 0) this.bodyScanner = undefined;
-      else return;
-    } else if (this.bodyLeft > 0) {
-      const take = Math.min(this.bodyLeft, this.pending.length);
-      if (take > 0 && !u.socket.write(this.pending.subarray(0, take))) this.waitForUpstreamDrain(u);
-      this.bodyLeft -= take;
-      this.pending = this.pending.subarray(take);
-      if (this.bodyLeft > 0) return;
+      complete = end >= 0;
+      upto = complete ? end : this.pending.length;
+      if (complete) this.bodyScanner = undefined;
+    } else {
+      upto = Math.min(this.bodyLeft, this.pending.length);
+      this.bodyLeft -= upto;
+      complete = this.bodyLeft === 0;
     }
+    if (upto > 0) send?.(this.pending.subarray(0, upto));
+    this.pending = this.pending.subarray(upto);
+    return complete;
+  }
+
+  /** Sends what `pending` holds of the current request's body; moves to "wait" once it is all sent. */
+  private forwardBody(): void {
+    const u = this.upstream!;
+    const complete = this.takeBody((part) => {
+      if (!u.socket.write(part)) this.waitForUpstreamDrain(u);
+    });
+    if (complete === "bad") this.failExchange(400, "bad request");
+    if (complete !== true) return;
     if (this.phase === "body") this.phase = "wait";
     if (this.pending.length > 0) this.socket.pause();
+  }
+
+  /** Drops what `pending` holds of a body the instance answered without; then the next request. */
+  private discardBody(): void {
+    const complete = this.takeBody(undefined);
+    if (complete === "bad") {
+      this.phase = "done"; // the answer went out already; the framing is lost
+      this.socket.destroy();
+    } else if (complete) this.becomeIdle();
   }
 
   private waitForUpstreamDrain(u: Upstream): void {
@@ -369,12 +396,16 @@ export class ClientConnection {
 
   private finishExchange(poisoned: boolean): void {
     const u = this.upstream!;
+    // An answer before the whole request body was sent (a 401 or 413 to an upload): the instance still
+    // expects the rest, so its connection is not reused, and the rest of the body is dropped here
+    // rather than read as requests.
+    const bodyLeft = this.phase === "body";
     u.exchange = undefined;
     u.socket.resume(); // it may have been paused for this client's backpressure; the next user reads it
     this.upstream = undefined;
     this.backend!.inflight--;
     this.backend = undefined;
-    if (poisoned || this.resClose) u.socket.destroy();
+    if (poisoned || this.resClose || bodyLeft) u.socket.destroy();
     else this.host.pool.release(u, this.resKeepAliveMs);
     if (this.req!.close || this.resCloseDelimited) {
       this.phase = "done";
@@ -382,6 +413,17 @@ export class ClientConnection {
       return;
     }
     this.req = undefined;
+    if (bodyLeft) {
+      this.phase = "discard";
+      this.lastActive = Date.now();
+      this.socket.resume(); // it may have been paused for the instance's backpressure
+      if (this.pending.length > 0) this.discardBody();
+      return;
+    }
+    this.becomeIdle();
+  }
+
+  private becomeIdle(): void {
     this.phase = "idle";
     this.lastActive = Date.now();
     this.socket.resume();
@@ -473,5 +515,6 @@ export class ClientConnection {
     this.host.clients.delete(this);
     this.phase = "done";
     this.dropUpstream();
+    this.socket.destroy(); // half-open: after the client's end, only we can close it
   }
 }
