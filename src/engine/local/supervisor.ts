@@ -6,21 +6,14 @@
 // release's scheduled jobs (scheduler.ts), on schedule and on `gantry run`.
 import http from "node:http";
 import net from "node:net";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  unlinkSync,
-  type WriteStream,
-} from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, unlinkSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
-import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
+import { pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
 import {
   ensureDatabases,
   findOnPath,
@@ -38,6 +31,7 @@ import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
 import { buildRoutes } from "./routing.js";
 import { INTERNAL_PREFIX, loadKey, redactor, SecretStore } from "./secrets.js";
+import { postgresDataDir, stopLeftovers } from "./leftovers.js";
 import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
 import { Scheduler } from "./scheduler.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
@@ -455,7 +449,8 @@ export class Supervisor {
     const model = readJson<AppModel>(this.paths.model);
     if (!model) throw new Error(`${this.paths.model} is missing`);
     this.model = model;
-    await this.recoverOrphans();
+    // After a supervisor was killed, its children may still run: stop those that are still ours.
+    await stopLeftovers(this.paths, (l) => this.log(l));
     this.persist();
     const previous = readJson<SupervisorState>(this.paths.state);
     await this.provision(model, previous);
@@ -495,7 +490,7 @@ export class Supervisor {
       const runAs = postgresUser();
       const proc = await startPostgres({
         binDir: bin,
-        dataDir: join(this.paths.postgres, "data"),
+        dataDir: postgresDataDir(this.paths),
         port,
         user: PG_USER,
         password,
@@ -560,35 +555,6 @@ export class Supervisor {
       if (ok) return previous;
     }
     return freePort();
-  }
-
-  /** After a supervisor was killed, its children may still run: stop those that are still ours. */
-  private async recoverOrphans(): Promise<void> {
-    const prev = readJson<SupervisorState>(this.paths.state);
-    const pgPidFile = join(this.paths.postgres, "data", "postmaster.pid");
-    const killIfOurs = async (pid: number | undefined, cmd: string | undefined, signal: NodeJS.Signals) => {
-      if (!pid || pid === process.pid || !pidAlive(pid)) return;
-      const now = pidCommand(pid);
-      if (cmd && now !== undefined && now !== cmd) return;
-      this.log(`stopping leftover process ${pid} (${now ?? cmd ?? "?"})`);
-      try {
-        process.kill(pid, signal);
-      } catch {
-        return;
-      }
-      for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(100);
-      if (pidAlive(pid)) process.kill(pid, "SIGKILL");
-    };
-    if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
-      await Promise.all(prev.instances.map((i) => killIfOurs(i.pid, i.cmd, "SIGKILL")));
-      await Promise.all((prev.jobs ?? []).map((j) => killIfOurs(j.running?.pid, j.running?.cmd, "SIGTERM")));
-      await Promise.all(Object.values(prev.redis).map((r) => killIfOurs(r.pid, r.cmd, "SIGTERM")));
-    }
-    if (existsSync(pgPidFile)) {
-      const pid = Number(readFileSync(pgPidFile, "utf8").split("\n")[0]);
-      // SIGINT is PostgreSQL's fast shutdown.
-      await killIfOurs(pid, undefined, "SIGINT");
-    }
   }
 
   private async listenControl(): Promise<void> {
