@@ -5,13 +5,14 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidAlive, pidCommand, pidState, writeJsonAtomic } from "../src/engine/local/fsutil.js";
 import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/local/leftovers.js";
 import { envPaths } from "../src/engine/local/paths.js";
 import { stopSupervisor } from "../src/engine/local/client.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
+import { Supervisor } from "../src/engine/local/supervisor.js";
 import { tempDir } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -176,6 +177,38 @@ describe("leftovers of a dead supervisor", () => {
       assert.equal(lines.length, 1);
     } finally {
       await procs.killAll();
+      cleanup();
+    }
+  });
+});
+
+describe("the supervisor's log files", () => {
+  it("survive a log file that cannot be written: noted once, and written again once it can be", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const paths = envPaths(dir, "dev");
+      const sup = new Supervisor({ paths, baseEnv: {}, secretsKeyEnv: "11".repeat(32), proxyPort: 0 });
+      const notes: string[] = [];
+      sup.log = (m) => notes.push(m);
+      // logs/ is a file: neither the directory nor the log file in it can be created.
+      mkdirSync(paths.dir, { recursive: true });
+      writeFileSync(paths.logs, "");
+      sup.writeLog("api", "api-r1-1", "lost");
+      await sleep(250);
+      sup.writeLog("api", "api-r1-1", "lost too");
+      await sleep(250);
+      assert.equal(notes.length, 1, notes.join("\n"));
+      assert.match(
+        notes[0]!,
+        /could not write .*api\.log: .*; its lines are lost until it can be written again/,
+      );
+
+      rmSync(paths.logs);
+      sup.writeLog("api", "api-r1-1", "kept");
+      await until(() => notes.length === 2, "the log is written again");
+      assert.equal(notes[1], "api.log is written again");
+      assert.match(readFileSync(join(paths.logs, "api.log"), "utf8"), /^\S+ api-r1-1 \| kept\n$/);
+    } finally {
       cleanup();
     }
   });

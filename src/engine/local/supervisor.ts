@@ -330,6 +330,9 @@ export class Supervisor {
   private readonly startedAt = new Date().toISOString();
   private readonly logStreams = new Map<string, WriteStream>();
   private readonly logBuffers = new Map<WriteStream, string[]>();
+  private readonly logServices = new WeakMap<WriteStream, string>();
+  /** Services whose log file failed; noted once until it is written again. */
+  private readonly failingLogs = new Set<string>();
   private logFlushTimer?: NodeJS.Timeout;
   private redact: (s: string) => string = (s) => s;
   private readonly secretValues: Record<string, string> = {};
@@ -357,11 +360,7 @@ export class Supervisor {
 
   /** Lines to a service's (or job's) log, each as `<time> <instance> | <text>`, redacted. */
   writeLog(service: string, instance: string, texts: string | string[]): void {
-    let s = this.logStreams.get(service);
-    if (!s) {
-      s = createWriteStream(join(this.paths.logs, `${service}.log`), { flags: "a" });
-      this.logStreams.set(service, s);
-    }
+    const s = this.logStreams.get(service) ?? this.openLog(service);
     // Lines are batched and written every 100 ms: one file write per line would cost the proxy, which
     // shares this event loop, a thread-pool round trip for every request an instance logs. The lines
     // of one read share a time and go through redaction together.
@@ -374,9 +373,41 @@ export class Supervisor {
     this.logFlushTimer ??= setTimeout(() => this.flushLogs(), 100);
   }
 
+  /**
+   * Opens a service's log file for appending. A failing file (its directory removed, the disk full)
+   * must not take the supervisor down with everything it runs: the error is noted once, the stream
+   * dropped with its pending lines, and the next line opens the file again (and its directory).
+   */
+  private openLog(service: string): WriteStream {
+    const file = join(this.paths.logs, `${service}.log`);
+    try {
+      mkdirSync(this.paths.logs, { recursive: true });
+    } catch {
+      /* the stream's error says why */
+    }
+    const s = createWriteStream(file, { flags: "a" });
+    s.on("error", (e) => {
+      if (this.logStreams.get(service) === s) this.logStreams.delete(service);
+      this.logBuffers.delete(s);
+      s.destroy();
+      if (this.failingLogs.has(service)) return;
+      this.failingLogs.add(service);
+      this.log(`could not write ${file}: ${e.message}; its lines are lost until it can be written again`);
+    });
+    this.logStreams.set(service, s);
+    this.logServices.set(s, service);
+    return s;
+  }
+
   private flushLogs(): void {
     this.logFlushTimer = undefined;
-    for (const [stream, lines] of this.logBuffers) stream.write(lines.join(""));
+    for (const [stream, lines] of this.logBuffers) {
+      const service = this.logServices.get(stream);
+      stream.write(lines.join(""), (e) => {
+        if (!e && service !== undefined && this.failingLogs.delete(service))
+          this.log(`${service}.log is written again`);
+      });
+    }
     this.logBuffers.clear();
   }
 
