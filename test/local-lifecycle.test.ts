@@ -5,14 +5,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidAlive, pidCommand, pidState, writeJsonAtomic } from "../src/engine/local/fsutil.js";
 import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/local/leftovers.js";
 import { envPaths } from "../src/engine/local/paths.js";
 import { stopSupervisor } from "../src/engine/local/client.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
-import { Supervisor } from "../src/engine/local/supervisor.js";
+import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
+import type { StartStep } from "../src/engine/local/plan.js";
 import { tempDir } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -210,6 +211,61 @@ describe("the supervisor's log files", () => {
       assert.match(readFileSync(join(paths.logs, "api.log"), "utf8"), /^\S+ api-r1-1 \| kept\n$/);
     } finally {
       cleanup();
+    }
+  });
+});
+
+/** The pids of the running processes with exactly this command line. */
+function pidsRunning(cmd: string): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => pidCommand(pid) === cmd && pidAlive(pid));
+}
+
+describe("an instance", () => {
+  it("stopped while its process is being spawned stops that process too", async () => {
+    const step: StartStep = {
+      service: "worker",
+      type: "worker",
+      replicas: 1,
+      command: "sleep",
+      cwd: ".",
+      port: false,
+      startupTimeoutMs: 5000,
+      drainMs: 0,
+      graceMs: 2000,
+    };
+    // The supervisor side the instance talks to, doing nothing.
+    const sup = {
+      pipeLogs: () => Promise.resolve(),
+      persist: () => undefined,
+      writeLog: () => undefined,
+      log: () => undefined,
+    } as unknown as Supervisor;
+    // A command line no other process has, to find the process by.
+    const argv = ["sleep", `30.${process.pid}`];
+    const inst = new Instance(
+      "worker-r1-1",
+      "worker",
+      "r1",
+      0,
+      argv,
+      "/",
+      { PATH: process.env.PATH ?? "" },
+      step,
+      sup,
+    );
+    try {
+      // As a back-off restart racing `down`: stop() is called before the spawn has resolved.
+      const started = inst.start();
+      await inst.stop(0, 2000);
+      await started;
+      assert.equal(inst.alive, false);
+      assert.equal(inst.status, "stopped");
+      assert.deepEqual(pidsRunning(argv.join(" ")), []);
+    } finally {
+      for (const pid of pidsRunning(argv.join(" "))) process.kill(pid, "SIGKILL");
     }
   });
 });

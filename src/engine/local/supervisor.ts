@@ -69,7 +69,8 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Instance implements Backend {
+/** One process of a service; exported for tests. */
+export class Instance implements Backend {
   ready = false;
   inflight = 0;
   status: InstanceStatus = "starting";
@@ -89,6 +90,9 @@ class Instance implements Backend {
   lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
   private exitWaiters: (() => void)[] = [];
+  /** The last start(), which stop() waits for when it finds no process: one may be being spawned. */
+  private starting: Promise<void> = Promise.resolve();
+  private stopGraceMs?: number;
 
   constructor(
     readonly id: string,
@@ -106,7 +110,12 @@ class Instance implements Backend {
     return this.proc !== undefined;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting = this.launch();
+    return this.starting;
+  }
+
+  private async launch(): Promise<void> {
     const [cmd, ...args] = this.argv;
     this.status = "starting";
     this.ready = false;
@@ -120,6 +129,14 @@ class Instance implements Backend {
       this.lastExit = `could not start: ${(e as Error).message}`;
       this.line(this.lastExit);
       this.onExit();
+      return;
+    }
+    if (this.stopping) {
+      // stop() ran while the process was being spawned (a back-off restart during `down`) and found
+      // none to stop: this one must not run on, unsupervised.
+      await this.killSpawned(p, this.stopGraceMs ?? this.step.graceMs);
+      this.status = "stopped";
+      this.sup.persist();
       return;
     }
     this.proc = p;
@@ -267,6 +284,19 @@ class Instance implements Backend {
     void p.exited.then(() => clearTimeout(timer));
   }
 
+  /** SIGTERM, then SIGKILL after graceMs, for a process never handed to the exit handling of start(). */
+  private async killSpawned(p: SpawnedProcess, graceMs: number): Promise<void> {
+    p.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<true>((r) => (timer = setTimeout(() => r(true), graceMs)));
+    const killed = await Promise.race([p.exited.then(() => false), late]);
+    clearTimeout(timer);
+    if (killed) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+
   waitExit(): Promise<void> {
     if (!this.proc) return Promise.resolve();
     return new Promise((r) => this.exitWaiters.push(r));
@@ -275,12 +305,15 @@ class Instance implements Backend {
   /** Stops taking traffic, waits for in-flight requests (up to drainMs), then SIGTERM, then SIGKILL after graceMs. */
   async stop(drainMs: number, graceMs: number): Promise<void> {
     this.stopping = true;
+    this.stopGraceMs = graceMs;
     this.ready = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const drainUntil = Date.now() + drainMs;
     while (this.inflight > 0 && Date.now() < drainUntil) await sleep(25);
     const p = this.proc;
     if (!p) {
+      // A process being spawned is stopped by start() itself, once it exists.
+      await this.starting;
       this.status = "stopped";
       return;
     }
