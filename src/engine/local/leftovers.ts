@@ -40,7 +40,10 @@ export function isOurPostgres(pid: number, dataDir: string): boolean {
   return resolve(cwd, dir) === resolve(dataDir);
 }
 
-/** Whether pid still runs the command recorded for it; without a record, only a running pid says nothing. */
+/**
+ * Whether pid still runs the command recorded for it. Without a recorded command, or where command
+ * lines cannot be read (no /proc), the pid alone decides.
+ */
 function runsRecorded(pid: number, cmd: string | undefined): boolean {
   const now = pidCommand(pid);
   return cmd === undefined || now === undefined || now === cmd;
@@ -48,7 +51,8 @@ function runsRecorded(pid: number, cmd: string | undefined): boolean {
 
 /**
  * Stops what a dead supervisor left running, as recorded in its state.json (pid and command line) and
- * in PostgreSQL's postmaster.pid. Returns a line for each process stopped; `note` is told about each as it happens.
+ * in PostgreSQL's postmaster.pid. Returns a line for each process stopped; `note` is told about
+ * each as it happens.
  */
 export async function stopLeftovers(p: EnvPaths, note: (line: string) => void): Promise<string[]> {
   const stopped: string[] = [];
