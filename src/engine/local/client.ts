@@ -10,6 +10,7 @@ import { exec, spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { pidAlive, readJson, writeJsonAtomic } from "./fsutil.js";
 import { findOnPath, findPostgresBin, INSTALL_HINT } from "./infra.js";
+import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
 import { releaseDir } from "./paths.js";
 import { planDeploy } from "./plan.js";
@@ -343,9 +344,13 @@ export async function requestJobRun(
   return record;
 }
 
+/**
+ * Stops the supervisor and everything it runs. When the supervisor is dead (killed, out of memory) or
+ * has to be killed, what it left running is stopped here, as `up` would. False when nothing ran.
+ */
 export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<boolean> {
   const st = readState(p);
-  if (!st || !pidAlive(st.pid)) return false;
+  if (!st || !pidAlive(st.pid)) return (await stopLeftovers(p, progress)).length > 0;
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
   try {
     await controlRequest(p.socket, "POST", "/stop", {});
@@ -354,7 +359,12 @@ export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<b
   }
   const deadline = Date.now() + 90_000;
   while (pidAlive(st.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (pidAlive(st.pid)) process.kill(st.pid, "SIGKILL");
+  if (pidAlive(st.pid)) {
+    progress(`the supervisor (pid ${st.pid}) did not stop within 90s; killing it`);
+    process.kill(st.pid, "SIGKILL");
+    for (let i = 0; i < 50 && pidAlive(st.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    await stopLeftovers(p, progress);
+  }
   return true;
 }
 

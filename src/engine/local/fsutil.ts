@@ -41,14 +41,30 @@ export function readJson<T>(path: string): T | undefined {
   }
 }
 
-/** True when a process with this id exists (signal 0 checks without delivering anything). */
+/**
+ * True when a process with this id runs (signal 0 checks without delivering anything). A zombie, which
+ * has exited but was not reaped yet, answers signal 0 too, yet is dead: a SIGKILLed supervisor stays
+ * one until its parent waits for it (forever in a container whose PID 1 never does).
+ */
 export function pidAlive(pid: number | undefined): boolean {
   if (!pid || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  const state = pidState(pid);
+  return state !== "Z" && state !== "X";
+}
+
+/** The state letter of a process in /proc/<pid>/stat (R, S, Z, ...); undefined without /proc. */
+export function pidState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name, in parentheses, may itself hold spaces and parentheses: the state follows the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -6,21 +6,14 @@
 // release's scheduled jobs (scheduler.ts), on schedule and on `gantry run`.
 import http from "node:http";
 import net from "node:net";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  unlinkSync,
-  type WriteStream,
-} from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, unlinkSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
-import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
+import { pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
 import {
   ensureDatabases,
   findOnPath,
@@ -38,6 +31,7 @@ import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
 import { buildRoutes } from "./routing.js";
 import { INTERNAL_PREFIX, loadKey, redactor, SecretStore } from "./secrets.js";
+import { postgresDataDir, stopLeftovers } from "./leftovers.js";
 import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
 import { Scheduler } from "./scheduler.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
@@ -75,7 +69,8 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-class Instance implements Backend {
+/** One process of a service; exported for tests. */
+export class Instance implements Backend {
   ready = false;
   inflight = 0;
   status: InstanceStatus = "starting";
@@ -95,6 +90,9 @@ class Instance implements Backend {
   lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
   private exitWaiters: (() => void)[] = [];
+  /** The last start(), which stop() waits for when it finds no process: one may be being spawned. */
+  private starting: Promise<void> = Promise.resolve();
+  private stopGraceMs?: number;
 
   constructor(
     readonly id: string,
@@ -112,7 +110,12 @@ class Instance implements Backend {
     return this.proc !== undefined;
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting = this.launch();
+    return this.starting;
+  }
+
+  private async launch(): Promise<void> {
     const [cmd, ...args] = this.argv;
     this.status = "starting";
     this.ready = false;
@@ -126,6 +129,14 @@ class Instance implements Backend {
       this.lastExit = `could not start: ${(e as Error).message}`;
       this.line(this.lastExit);
       this.onExit();
+      return;
+    }
+    if (this.stopping) {
+      // stop() ran while the process was being spawned (a back-off restart during `down`) and found
+      // none to stop: this one must not run on, unsupervised.
+      await this.killSpawned(p, this.stopGraceMs ?? this.step.graceMs);
+      this.status = "stopped";
+      this.sup.persist();
       return;
     }
     this.proc = p;
@@ -273,6 +284,19 @@ class Instance implements Backend {
     void p.exited.then(() => clearTimeout(timer));
   }
 
+  /** SIGTERM, then SIGKILL after graceMs, for a process never handed to the exit handling of start(). */
+  private async killSpawned(p: SpawnedProcess, graceMs: number): Promise<void> {
+    p.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<true>((r) => (timer = setTimeout(() => r(true), graceMs)));
+    const killed = await Promise.race([p.exited.then(() => false), late]);
+    clearTimeout(timer);
+    if (killed) {
+      p.kill("SIGKILL");
+      await p.exited;
+    }
+  }
+
   waitExit(): Promise<void> {
     if (!this.proc) return Promise.resolve();
     return new Promise((r) => this.exitWaiters.push(r));
@@ -281,12 +305,15 @@ class Instance implements Backend {
   /** Stops taking traffic, waits for in-flight requests (up to drainMs), then SIGTERM, then SIGKILL after graceMs. */
   async stop(drainMs: number, graceMs: number): Promise<void> {
     this.stopping = true;
+    this.stopGraceMs = graceMs;
     this.ready = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const drainUntil = Date.now() + drainMs;
     while (this.inflight > 0 && Date.now() < drainUntil) await sleep(25);
     const p = this.proc;
     if (!p) {
+      // A process being spawned is stopped by start() itself, once it exists.
+      await this.starting;
       this.status = "stopped";
       return;
     }
@@ -336,6 +363,9 @@ export class Supervisor {
   private readonly startedAt = new Date().toISOString();
   private readonly logStreams = new Map<string, WriteStream>();
   private readonly logBuffers = new Map<WriteStream, string[]>();
+  private readonly logServices = new WeakMap<WriteStream, string>();
+  /** Services whose log file failed; noted once until it is written again. */
+  private readonly failingLogs = new Set<string>();
   private logFlushTimer?: NodeJS.Timeout;
   private redact: (s: string) => string = (s) => s;
   private readonly secretValues: Record<string, string> = {};
@@ -363,11 +393,7 @@ export class Supervisor {
 
   /** Lines to a service's (or job's) log, each as `<time> <instance> | <text>`, redacted. */
   writeLog(service: string, instance: string, texts: string | string[]): void {
-    let s = this.logStreams.get(service);
-    if (!s) {
-      s = createWriteStream(join(this.paths.logs, `${service}.log`), { flags: "a" });
-      this.logStreams.set(service, s);
-    }
+    const s = this.logStreams.get(service) ?? this.openLog(service);
     // Lines are batched and written every 100 ms: one file write per line would cost the proxy, which
     // shares this event loop, a thread-pool round trip for every request an instance logs. The lines
     // of one read share a time and go through redaction together.
@@ -380,9 +406,41 @@ export class Supervisor {
     this.logFlushTimer ??= setTimeout(() => this.flushLogs(), 100);
   }
 
+  /**
+   * Opens a service's log file for appending. A failing file (its directory removed, the disk full)
+   * must not take the supervisor down with everything it runs: the error is noted once, the stream
+   * dropped with its pending lines, and the next line opens the file again (and its directory).
+   */
+  private openLog(service: string): WriteStream {
+    const file = join(this.paths.logs, `${service}.log`);
+    try {
+      mkdirSync(this.paths.logs, { recursive: true });
+    } catch {
+      /* the stream's error says why */
+    }
+    const s = createWriteStream(file, { flags: "a" });
+    s.on("error", (e) => {
+      if (this.logStreams.get(service) === s) this.logStreams.delete(service);
+      this.logBuffers.delete(s);
+      s.destroy();
+      if (this.failingLogs.has(service)) return;
+      this.failingLogs.add(service);
+      this.log(`could not write ${file}: ${e.message}; its lines are lost until it can be written again`);
+    });
+    this.logStreams.set(service, s);
+    this.logServices.set(s, service);
+    return s;
+  }
+
   private flushLogs(): void {
     this.logFlushTimer = undefined;
-    for (const [stream, lines] of this.logBuffers) stream.write(lines.join(""));
+    for (const [stream, lines] of this.logBuffers) {
+      const service = this.logServices.get(stream);
+      stream.write(lines.join(""), (e) => {
+        if (!e && service !== undefined && this.failingLogs.delete(service))
+          this.log(`${service}.log is written again`);
+      });
+    }
     this.logBuffers.clear();
   }
 
@@ -455,7 +513,8 @@ export class Supervisor {
     const model = readJson<AppModel>(this.paths.model);
     if (!model) throw new Error(`${this.paths.model} is missing`);
     this.model = model;
-    await this.recoverOrphans();
+    // After a supervisor was killed, its children may still run: stop those that are still ours.
+    await stopLeftovers(this.paths, (l) => this.log(l));
     this.persist();
     const previous = readJson<SupervisorState>(this.paths.state);
     await this.provision(model, previous);
@@ -495,7 +554,7 @@ export class Supervisor {
       const runAs = postgresUser();
       const proc = await startPostgres({
         binDir: bin,
-        dataDir: join(this.paths.postgres, "data"),
+        dataDir: postgresDataDir(this.paths),
         port,
         user: PG_USER,
         password,
@@ -560,35 +619,6 @@ export class Supervisor {
       if (ok) return previous;
     }
     return freePort();
-  }
-
-  /** After a supervisor was killed, its children may still run: stop those that are still ours. */
-  private async recoverOrphans(): Promise<void> {
-    const prev = readJson<SupervisorState>(this.paths.state);
-    const pgPidFile = join(this.paths.postgres, "data", "postmaster.pid");
-    const killIfOurs = async (pid: number | undefined, cmd: string | undefined, signal: NodeJS.Signals) => {
-      if (!pid || pid === process.pid || !pidAlive(pid)) return;
-      const now = pidCommand(pid);
-      if (cmd && now !== undefined && now !== cmd) return;
-      this.log(`stopping leftover process ${pid} (${now ?? cmd ?? "?"})`);
-      try {
-        process.kill(pid, signal);
-      } catch {
-        return;
-      }
-      for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(100);
-      if (pidAlive(pid)) process.kill(pid, "SIGKILL");
-    };
-    if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
-      await Promise.all(prev.instances.map((i) => killIfOurs(i.pid, i.cmd, "SIGKILL")));
-      await Promise.all((prev.jobs ?? []).map((j) => killIfOurs(j.running?.pid, j.running?.cmd, "SIGTERM")));
-      await Promise.all(Object.values(prev.redis).map((r) => killIfOurs(r.pid, r.cmd, "SIGTERM")));
-    }
-    if (existsSync(pgPidFile)) {
-      const pid = Number(readFileSync(pgPidFile, "utf8").split("\n")[0]);
-      // SIGINT is PostgreSQL's fast shutdown.
-      await killIfOurs(pid, undefined, "SIGINT");
-    }
   }
 
   private async listenControl(): Promise<void> {

@@ -1,0 +1,271 @@
+// Unit tests of the local runtime's process lifecycle: what counts as a live process, the recovery of
+// processes a killed supervisor left behind, log files that cannot be written, and an instance stopped
+// while it is being started.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pidAlive, pidCommand, pidState, writeJsonAtomic } from "../src/engine/local/fsutil.js";
+import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/local/leftovers.js";
+import { envPaths } from "../src/engine/local/paths.js";
+import { stopSupervisor } from "../src/engine/local/client.js";
+import type { SupervisorState } from "../src/engine/local/state.js";
+import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
+import type { StartStep } from "../src/engine/local/plan.js";
+import { tempDir } from "./helpers.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until check() holds, or fails after a few seconds. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (check()) return;
+    await sleep(25);
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+/** The first line a child process prints. */
+async function firstLine(child: ChildProcess): Promise<string> {
+  let out = "";
+  for await (const chunk of child.stdout!) {
+    out += String(chunk);
+    if (out.includes("\n")) break;
+  }
+  return out.split("\n")[0]!.trim();
+}
+
+describe("pidAlive", () => {
+  it("is true for a running process and false for a zombie", async () => {
+    // The shell starts a child that exits at once and does not reap it while it blocks on its input: the
+    // child stays a zombie until the input closes, then `wait` reaps it and the shell exits.
+    const sh = spawn("sh", ["-c", "sleep 0 & echo $!; read x; wait"], { stdio: ["pipe", "pipe", "inherit"] });
+    try {
+      const zombie = Number(await firstLine(sh));
+      assert.ok(zombie > 0);
+      await until(() => pidState(zombie) === "Z", "the child is a zombie");
+      assert.equal(pidAlive(zombie), false);
+      assert.equal(pidAlive(sh.pid), true);
+    } finally {
+      sh.stdin.end();
+      await once(sh, "exit");
+    }
+    assert.equal(pidAlive(sh.pid), false);
+  });
+});
+
+/** Long-running processes for a test, all killed by the returned function. */
+function processes() {
+  const all: ChildProcess[] = [];
+  const start = async (cmd: string, args: string[], argv0?: string) => {
+    const c = spawn(cmd, args, { stdio: "ignore", ...(argv0 ? { argv0 } : {}) });
+    all.push(c);
+    await once(c, "spawn");
+    return c.pid!;
+  };
+  const killAll = async () => {
+    const running = all.filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of running) c.kill("SIGKILL");
+    await Promise.all(running.map((c) => once(c, "exit")));
+  };
+  return { start, killAll, all };
+}
+
+/** A process that looks like PostgreSQL on dataDir (`postgres ... -D <dataDir>`), without being it. */
+const fakePostgres = (dataDir: string): [string, string[], string] => [
+  process.execPath,
+  ["-e", "setInterval(() => {}, 1000)", "--", "-D", dataDir],
+  "postgres",
+];
+
+/** An exited process's pid: the pid of a supervisor that is gone. */
+async function deadPid(): Promise<number> {
+  const c = spawn("true");
+  await once(c, "exit");
+  return c.pid!;
+}
+
+function writeState(statePath: string, st: Partial<SupervisorState>): void {
+  writeJsonAtomic(statePath, {
+    startedAt: "then",
+    updatedAt: "then",
+    phase: "running",
+    socket: "/nonexistent",
+    redis: {},
+    instances: [],
+    ...st,
+  });
+}
+
+describe("the PostgreSQL of a stale postmaster.pid", () => {
+  it("is ours only when its command line is postgres -D on our data directory", async () => {
+    const { dir, cleanup } = tempDir();
+    const procs = processes();
+    try {
+      const data = join(dir, "data");
+      const sleeper = await procs.start("sleep", ["30"]);
+      const ours = await procs.start(...fakePostgres(data));
+      const other = await procs.start(...fakePostgres(join(dir, "other")));
+      await until(() => pidCommand(ours)?.startsWith("postgres") === true, "the fake postgres runs");
+      assert.equal(isOurPostgres(sleeper, data), false);
+      assert.equal(isOurPostgres(other, data), false);
+      assert.equal(isOurPostgres(ours, data), true);
+      assert.equal(isOurPostgres(ours, `${data}/`), true);
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+});
+
+describe("leftovers of a dead supervisor", () => {
+  it("stops recorded processes that still run their command, and nothing whose pid was reused", async () => {
+    const { dir, cleanup } = tempDir();
+    const procs = processes();
+    try {
+      const p = envPaths(dir, "dev");
+      const instance = await procs.start("sleep", ["30"]);
+      const reused = await procs.start("sleep", ["31"]);
+      const unrelated = await procs.start("sleep", ["32"]);
+      const postgres = await procs.start(...fakePostgres(postgresDataDir(p)));
+      await until(() => pidCommand(postgres)?.startsWith("postgres") === true, "the fake postgres runs");
+      writeState(p.state, {
+        pid: await deadPid(),
+        instances: [
+          { id: "api-r1-1", service: "api", release: "r1", pid: instance, cmd: "sleep 30" },
+          { id: "api-r1-2", service: "api", release: "r1", pid: reused, cmd: "node server.js" },
+        ].map((i) => ({ ...i, status: "running", ready: true, serving: true, restarts: 0 })),
+      });
+      mkdirSync(postgresDataDir(p), { recursive: true });
+      // A stale postmaster.pid whose pid now belongs to an unrelated process.
+      writeFileSync(join(postgresDataDir(p), "postmaster.pid"), `${unrelated}\n/somewhere\n`);
+      const notes: string[] = [];
+      const stopped = await stopLeftovers(p, (l) => notes.push(l));
+      assert.deepEqual(stopped, [`stopping leftover process ${instance} (sleep 30)`]);
+      assert.deepEqual(notes, stopped);
+      await until(() => procs.all[0]!.signalCode !== null, "the leftover instance is stopped");
+      assert.ok(pidAlive(reused) && pidAlive(unrelated), "a reused pid is never signalled");
+
+      // The pid in postmaster.pid is signalled once it is our PostgreSQL.
+      writeFileSync(join(postgresDataDir(p), "postmaster.pid"), `${postgres}\n${postgresDataDir(p)}\n`);
+      assert.equal((await stopLeftovers(p, () => undefined)).length, 1);
+      assert.equal(procs.all[3]!.signalCode, "SIGINT");
+      assert.ok(pidAlive(reused) && pidAlive(unrelated));
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+
+  it("are stopped by `down` and `destroy` when the supervisor is dead", async () => {
+    const { dir, cleanup } = tempDir();
+    const procs = processes();
+    try {
+      const p = envPaths(dir, "dev");
+      const redis = await procs.start("sleep", ["30"]);
+      writeState(p.state, {
+        pid: await deadPid(),
+        redis: { cache: { pid: redis, port: 1, cmd: "sleep 30" } },
+      });
+      const lines: string[] = [];
+      assert.equal(await stopSupervisor(p, (l) => lines.push(l)), true);
+      assert.deepEqual(lines, [`stopping leftover process ${redis} (sleep 30)`]);
+      assert.equal(pidAlive(redis), false);
+      // Nothing left: nothing to stop.
+      assert.equal(await stopSupervisor(p, (l) => lines.push(l)), false);
+      assert.equal(lines.length, 1);
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+});
+
+describe("the supervisor's log files", () => {
+  it("survive a log file that cannot be written: noted once, and written again once it can be", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const paths = envPaths(dir, "dev");
+      const sup = new Supervisor({ paths, baseEnv: {}, secretsKeyEnv: "11".repeat(32), proxyPort: 0 });
+      const notes: string[] = [];
+      sup.log = (m) => notes.push(m);
+      // logs/ is a file: neither the directory nor the log file in it can be created.
+      mkdirSync(paths.dir, { recursive: true });
+      writeFileSync(paths.logs, "");
+      sup.writeLog("api", "api-r1-1", "lost");
+      await sleep(250);
+      sup.writeLog("api", "api-r1-1", "lost too");
+      await sleep(250);
+      assert.equal(notes.length, 1, notes.join("\n"));
+      assert.match(
+        notes[0]!,
+        /could not write .*api\.log: .*; its lines are lost until it can be written again/,
+      );
+
+      rmSync(paths.logs);
+      sup.writeLog("api", "api-r1-1", "kept");
+      await until(() => notes.length === 2, "the log is written again");
+      assert.equal(notes[1], "api.log is written again");
+      assert.match(readFileSync(join(paths.logs, "api.log"), "utf8"), /^\S+ api-r1-1 \| kept\n$/);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+/** The pids of the running processes with exactly this command line. */
+function pidsRunning(cmd: string): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => pidCommand(pid) === cmd && pidAlive(pid));
+}
+
+describe("an instance", () => {
+  it("stopped while its process is being spawned stops that process too", async () => {
+    const step: StartStep = {
+      service: "worker",
+      type: "worker",
+      replicas: 1,
+      command: "sleep",
+      cwd: ".",
+      port: false,
+      startupTimeoutMs: 5000,
+      drainMs: 0,
+      graceMs: 2000,
+    };
+    // The supervisor side the instance talks to, doing nothing.
+    const sup = {
+      pipeLogs: () => Promise.resolve(),
+      persist: () => undefined,
+      writeLog: () => undefined,
+      log: () => undefined,
+    } as unknown as Supervisor;
+    // A command line no other process has, to find the process by.
+    const argv = ["sleep", `30.${process.pid}`];
+    const inst = new Instance(
+      "worker-r1-1",
+      "worker",
+      "r1",
+      0,
+      argv,
+      "/",
+      { PATH: process.env.PATH ?? "" },
+      step,
+      sup,
+    );
+    try {
+      // As a back-off restart racing `down`: stop() is called before the spawn has resolved.
+      const started = inst.start();
+      await inst.stop(0, 2000);
+      await started;
+      assert.equal(inst.alive, false);
+      assert.equal(inst.status, "stopped");
+      assert.deepEqual(pidsRunning(argv.join(" ")), []);
+    } finally {
+      for (const pid of pidsRunning(argv.join(" "))) process.kill(pid, "SIGKILL");
+    }
+  });
+});
