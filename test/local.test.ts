@@ -2,7 +2,7 @@
 // encryption, the deploy plan, the environment lock and the pub/sub CloudEvent envelope.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
@@ -261,7 +261,7 @@ describe("environment", () => {
 });
 
 describe("lock", () => {
-  it("is exclusive while its owner lives and taken over when the owner is dead", () => {
+  it("is exclusive while its owner lives and taken over when the owner is dead or its pid reused", () => {
     const { dir, cleanup } = tempDir();
     try {
       const path = join(dir, "lock");
@@ -276,6 +276,18 @@ describe("lock", () => {
       const b = acquireLock(path, "up");
       assert.deepEqual(b.recovered, { pid: 99_999_999, command: "deploy", startedAt: "then" });
       b.release();
+      // A lock whose pid now belongs to another process (pid 1 did not start at tick 1): taken over.
+      const reused = { pid: 1, command: "deploy", startedAt: "before the reboot", startTicks: 1 };
+      writeFileSync(path, JSON.stringify(reused));
+      const c = acquireLock(path, "up");
+      assert.deepEqual(c.recovered, reused);
+      // The lock records its owner's start time, which keeps it held against others.
+      const held = JSON.parse(readFileSync(path, "utf8")) as { pid: number; startTicks?: number };
+      assert.equal(held.pid, process.pid);
+      assert.ok(Number.isInteger(held.startTicks) && held.startTicks! > 1);
+      assert.throws(() => acquireLock(path, "deploy", process.pid + 1), /holds the lock/);
+      c.release();
+      assert.deepEqual(readdirSync(dir), [], "a lock file or its draft was left behind");
     } finally {
       cleanup();
     }

@@ -57,15 +57,29 @@ export function pidAlive(pid: number | undefined): boolean {
   return state !== "Z" && state !== "X";
 }
 
-/** The state letter of a process in /proc/<pid>/stat (R, S, Z, ...); undefined without /proc. */
-export function pidState(pid: number): string | undefined {
+/** The fields of /proc/<pid>/stat after the command name, the state first; undefined without /proc. */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name, in parentheses, may itself hold spaces and parentheses: the state follows the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) || undefined;
+    // The command name, in parentheses, may itself hold spaces and parentheses: the fields follow the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
+}
+
+/** The state letter of a process (R, S, Z, ...); undefined without /proc. */
+export function pidState(pid: number): string | undefined {
+  return procStat(pid)?.[0] || undefined;
+}
+
+/**
+ * When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined without
+ * /proc. With the pid it names one process for good: a reused pid has another start time.
+ */
+export function pidStartTicks(pid: number): number | undefined {
+  const ticks = procStat(pid)?.[19];
+  return ticks ? Number(ticks) : undefined;
 }
 
 /** The command line of a running process (Linux /proc), to tell our process from a reused pid. */

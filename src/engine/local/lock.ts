@@ -1,14 +1,18 @@
-// One lock per environment: a file created exclusively, holding the owner's pid. A lock whose owner is
-// gone (killed with SIGKILL mid-deploy, machine rebooted) is stale and is taken over, with a note.
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync } from "node:fs";
+// One lock per environment: a file holding the owner's pid and start time, put in place with link(2)
+// so that it is complete the moment it exists. A lock whose owner is gone (killed with SIGKILL
+// mid-deploy, machine rebooted) is stale and is taken over, with a note; so is one whose pid now
+// belongs to another process, told apart by its start time.
+import { linkSync, readFileSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../../spec/problems.js";
-import { pidAlive } from "./fsutil.js";
+import { pidAlive, pidStartTicks } from "./fsutil.js";
 
 export interface LockInfo {
   pid: number;
   command: string;
   startedAt: string;
+  /** The owner's start time in clock ticks since boot (Linux), so that a reused pid is not taken for it. */
+  startTicks?: number;
 }
 
 export interface Lock {
@@ -27,12 +31,34 @@ function readLock(path: string): LockInfo | undefined {
 
 export function acquireLock(path: string, command: string, pid = process.pid): Lock {
   mkdirSync(dirname(path), { recursive: true });
+  const startTicks = pidStartTicks(pid);
+  const info: LockInfo = {
+    pid,
+    command,
+    startedAt: new Date().toISOString(),
+    ...(startTicks !== undefined ? { startTicks } : {}),
+  };
+  const draft = `${path}.${pid}.tmp`;
+  writeFileSync(draft, JSON.stringify(info), { mode: 0o644 });
+  try {
+    return takeLock(path, draft, pid);
+  } finally {
+    unlinkSync(draft);
+  }
+}
+
+/** The owner of a lock still runs: its pid is alive and, where recorded, started when the lock says. */
+function ownerRuns(owner: LockInfo): boolean {
+  if (!pidAlive(owner.pid)) return false;
+  const now = owner.startTicks === undefined ? undefined : pidStartTicks(owner.pid);
+  return now === undefined || now === owner.startTicks;
+}
+
+function takeLock(path: string, draft: string, pid: number): Lock {
   let recovered: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = openSync(path, "wx", 0o644);
-      writeSync(fd, JSON.stringify({ pid, command, startedAt: new Date().toISOString() } satisfies LockInfo));
-      closeSync(fd);
+      linkSync(draft, path); // fails with EEXIST while another holds the lock
       let released = false;
       return {
         release: () => {
@@ -46,13 +72,13 @@ export function acquireLock(path: string, command: string, pid = process.pid): L
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const owner = readLock(path);
-      if (owner && pidAlive(owner.pid) && owner.pid !== pid) {
+      if (owner && owner.pid !== pid && ownerRuns(owner)) {
         throw new UserError(
           `another Gantry command holds the lock for this environment: \`gantry ${owner.command}\` (pid ${owner.pid}, since ${owner.startedAt})`,
           "wait for it to finish; if that process is gone for good the lock is taken over automatically",
         );
       }
-      // Stale (its owner is dead) or unreadable: take it over.
+      // Stale (its owner is gone) or unreadable (never half-written: link(2) puts it in place whole): take it over.
       recovered = owner ?? { pid: 0, command: "unknown", startedAt: "unknown" };
       try {
         unlinkSync(path);
