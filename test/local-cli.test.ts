@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
 import { checkBinaries } from "../src/engine/local/client.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
@@ -92,6 +93,33 @@ describe("local commands without a running app", () => {
       const rm = await runCli(["secrets", "rm", "NOPE", dir]);
       assert.equal(rm.err, "error: no secret NOPE in dev\n");
     } finally {
+      cleanup();
+    }
+  });
+
+  it("secrets set warns that a value shorter than 4 characters cannot be redacted", async () => {
+    const { dir, cleanup } = app();
+    const stdin = Object.getOwnPropertyDescriptor(process, "stdin")!;
+    const withStdin = (text: string) =>
+      Object.defineProperty(process, "stdin", {
+        configurable: true,
+        value: Readable.from([Buffer.from(text)]),
+      });
+    try {
+      withStdin("abc\n");
+      const short = await runCli(["secrets", "set", "PIN", dir]);
+      assert.equal(short.code, 0, short.err);
+      assert.equal(short.out, "PIN set (version 1) for dev; `gantry deploy` rolls it out\n");
+      assert.equal(
+        short.err,
+        "warning: the value of PIN is shorter than 4 characters, so it cannot be redacted from logs and errors\n",
+      );
+      withStdin("abcd");
+      const long = await runCli(["secrets", "set", "PIN", dir]);
+      assert.equal(long.out, "PIN set (version 2) for dev; `gantry deploy` rolls it out\n");
+      assert.equal(long.err, "");
+    } finally {
+      Object.defineProperty(process, "stdin", stdin);
       cleanup();
     }
   });

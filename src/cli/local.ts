@@ -20,7 +20,7 @@ import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
-import { loadKey, SecretStore, redactor, SECRET_NAME } from "../engine/local/secrets.js";
+import { loadKey, SecretStore, redactor, SECRET_NAME, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
 import {
   buildRelease,
   checkBinaries,
@@ -711,6 +711,10 @@ export function registerLocal(program: Command, io: Io): void {
           `pipe it in: \`printf %s "$VALUE" | gantry secrets set ${name}\``,
         );
       const version = store(paths).set(name, value);
+      if (value.length < REDACT_MIN_LENGTH)
+        io.err(
+          `warning: the value of ${name} is shorter than ${REDACT_MIN_LENGTH} characters, so it cannot be redacted from logs and errors\n`,
+        );
       io.out(`${name} set (version ${version}) for ${paths.env}; \`gantry deploy\` rolls it out\n`);
     });
   secrets
