@@ -1,13 +1,17 @@
 // The local runtime's commands when nothing runs: their messages, word for word, without processes.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import http from "node:http";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
 import { checkBinaries } from "../src/engine/local/client.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
+import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
+import { readRelease, writeRelease, type ReleaseRecord } from "../src/engine/local/release.js";
+import type { SupervisorState } from "../src/engine/local/state.js";
 
 function app(): { dir: string; cleanup: () => void } {
   return tempDir({ "gantry.yaml": readFileSync(examplePath("hello"), "utf8") });
@@ -245,5 +249,127 @@ describe("jobs in `gantry status` and `gantry run`", () => {
       runFailure("x", { ...base, result: "not-started", reason: "could not start: spawn nope ENOENT" }),
       "job x could not start: spawn nope ENOENT",
     );
+  });
+});
+
+/**
+ * A stand-in for the supervisor on the environment's control socket: state.json names this process,
+ * GET /status answers it, and every other request goes to `handle`. Records what was asked.
+ */
+async function fakeSupervisor(
+  paths: EnvPaths,
+  release: string,
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ asked: string[]; close: () => Promise<void> }> {
+  const state: SupervisorState = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    phase: "running",
+    socket: paths.socket,
+    redis: {},
+    release,
+    instances: [],
+    jobs: [{ name: "cleanup", release, schedule: "0 3 * * *", timezone: "UTC", skipped: 0 }],
+  };
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.state, JSON.stringify(state));
+  const asked: string[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.url === "/status") {
+      res.end(JSON.stringify(state));
+      return;
+    }
+    asked.push(`${req.method} ${req.url}`);
+    handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
+  return {
+    asked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("gantry rollback to a given release", () => {
+  const model = () => loadExample("hello", "dev").project.environments[0]!;
+  function release(paths: EnvPaths, r: Partial<ReleaseRecord> & { id: string }, app: boolean): void {
+    const at = "2026-11-20T10:00:00.000Z";
+    writeRelease(paths, {
+      createdAt: at,
+      updatedAt: at,
+      status: "built",
+      activations: [],
+      secrets: {},
+      model: model(),
+      ...r,
+    });
+    if (app) mkdirSync(join(releaseDir(paths, r.id), "app"), { recursive: true });
+  }
+  function setup(): { dir: string; paths: EnvPaths; cleanup: () => void } {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    release(paths, { id: "v1", status: "superseded", activations: ["2026-11-20T10:01:00.000Z"] }, true);
+    release(paths, { id: "v2", status: "failed", reason: "build of api failed (exit code 1)" }, false);
+    release(paths, { id: "v3", status: "failed", reason: "api-v3-1 did not become ready" }, true);
+    // Served once, but its copy of the app is gone.
+    release(paths, { id: "v4", status: "superseded", activations: ["2026-11-20T10:04:00.000Z"] }, false);
+    release(paths, { id: "v5", status: "active", activations: ["2026-11-20T10:05:00.000Z"] }, true);
+    return { dir, paths, cleanup };
+  }
+  const rolledOut = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`);
+
+  it("refuses a release that never served, naming its status and reason, and leaves it as it was", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      const v2 = await runCli(["rollback", "v2", dir]);
+      assert.equal(v2.code, 1, v2.err);
+      assert.equal(
+        v2.err,
+        "error: cannot roll back to v2: it never served (status failed: build of api failed (exit code 1))\n" +
+          "  hint: releases that served and can be rolled back to: v1 (see `gantry releases`)\n",
+      );
+      const v3 = await runCli(["rollback", "v3", dir]);
+      assert.equal(v3.code, 1, v3.err);
+      assert.match(
+        v3.err,
+        /^error: cannot roll back to v3: it never served \(status failed: api-v3-1 did not become ready\)\n/,
+      );
+      const v4 = await runCli(["rollback", "v4", dir]);
+      assert.equal(v4.code, 1, v4.err);
+      assert.match(
+        v4.err,
+        /^error: cannot roll back to v4: its copy of the app, \.gantry\/dev\/releases\/v4\/app\/, is missing\n/,
+      );
+      assert.deepEqual(sup.asked, []);
+      assert.equal(readRelease(paths, "v2")!.reason, "build of api failed (exit code 1)");
+      assert.equal(readRelease(paths, "v3")!.status, "failed");
+
+      const v1 = await runCli(["rollback", "v1", dir]);
+      assert.equal(v1.code, 0, v1.err);
+      assert.equal(v1.out, "rolled back to v1: v1 is serving\n");
+      assert.deepEqual(sup.asked, ["POST /rollout"]);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+
+  it("rollback without an id skips releases whose copy of the app is missing", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      const r = await runCli(["rollback", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /rolling back from v5 to v1\n/);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
   });
 });

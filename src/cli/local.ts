@@ -26,7 +26,8 @@ import {
   checkBinaries,
   liveState,
   recoverReleases,
-  releaseById,
+  cannotRollBackTo,
+  rollbackTarget,
   requestJobRun,
   requestRollout,
   startSupervisor,
@@ -408,7 +409,7 @@ export function registerLocal(program: Command, io: Io): void {
         let id = release;
         if (!id) {
           const candidates = listReleases(paths).filter(
-            (r) => r.id !== live.release && r.activations.length > 0 && r.status !== "failed",
+            (r) => r.id !== live.release && r.status !== "failed" && !cannotRollBackTo(paths, r),
           );
           const earlier = candidates.filter(
             (r) => Number(r.id.slice(1)) < Number((live.release ?? "v0").slice(1)),
@@ -420,8 +421,7 @@ export function registerLocal(program: Command, io: Io): void {
               "run `gantry releases` to see them",
             );
         }
-        const rec = releaseById(paths, id);
-        if (rec.id === live.release) throw new UserError(`${id} is already serving`);
+        const rec = rollbackTarget(paths, id, live.release);
         const p = progress(io);
         p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
         const r = await requestRollout(paths, rec.id, "rollback", p);

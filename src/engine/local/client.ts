@@ -1,7 +1,7 @@
 // The command side of the local runtime: builds releases, starts and stops the background supervisor,
 // and asks it for rollouts and status over its Unix socket.
 import http from "node:http";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppModel } from "../../model/types.js";
@@ -362,6 +362,37 @@ export function releaseById(p: EnvPaths, id: string): ReleaseRecord {
   const r = readRelease(p, id);
   if (!r) throw new UserError(`there is no release ${id}`, "run `gantry releases` to list them");
   return r;
+}
+
+/**
+ * Why a rollback cannot go to a release, else undefined. Only a release that has served can: one that
+ * failed to build or was never activated may have no copy of the app, and a rollout to it would fail
+ * with a confusing error and overwrite the reason it failed with.
+ */
+export function cannotRollBackTo(p: EnvPaths, r: ReleaseRecord): string | undefined {
+  if (r.activations.length === 0)
+    return `it never served (status ${r.status}${r.reason ? `: ${r.reason}` : ""})`;
+  const app = join(releaseDir(p, r.id), "app");
+  if (!existsSync(app) || !statSync(app).isDirectory())
+    return `its copy of the app, ${join(".gantry", p.env, "releases", r.id, "app")}/, is missing`;
+  return undefined;
+}
+
+/** The release `gantry rollback <id>` goes to; a UserError when it is not one that can serve again. */
+export function rollbackTarget(p: EnvPaths, id: string, serving: string | undefined): ReleaseRecord {
+  const r = releaseById(p, id);
+  if (r.id === serving) throw new UserError(`${id} is already serving`);
+  const why = cannotRollBackTo(p, r);
+  if (!why) return r;
+  const candidates = listReleases(p)
+    .filter((x) => x.id !== serving && !cannotRollBackTo(p, x))
+    .map((x) => x.id);
+  throw new UserError(
+    `cannot roll back to ${id}: ${why}`,
+    candidates.length > 0
+      ? `releases that served and can be rolled back to: ${candidates.join(", ")} (see \`gantry releases\`)`
+      : "no other release has served yet; see `gantry releases`",
+  );
 }
 
 export function readModelSnapshot(p: EnvPaths): AppModel | undefined {
