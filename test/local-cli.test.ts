@@ -2,11 +2,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
-import { checkBinaries } from "../src/engine/local/client.js";
+import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
+import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
 import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
@@ -367,6 +369,83 @@ describe("gantry rollback to a given release", () => {
       const r = await runCli(["rollback", dir]);
       assert.equal(r.code, 0, r.err);
       assert.match(r.err, /rolling back from v5 to v1\n/);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("a supervisor that stops answering in the middle of a command", () => {
+  /** A Unix socket that accepts a connection, reads the request, then drops it (after `first`, if given). */
+  async function dropping(socket: string, first?: string): Promise<() => Promise<void>> {
+    const server = net.createServer((c) => {
+      c.once("data", () => {
+        if (first) c.write(first);
+        setTimeout(() => c.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const gone = (during: string, paths: EnvPaths) => (e: unknown) => {
+    assert.ok(e instanceof UserError, `not a UserError: ${(e as Error).stack}`);
+    assert.match(e.message, new RegExp(`^the supervisor stopped answering during ${during} \\(.+\\)$`));
+    assert.equal(e.hint, `its log is ${paths.supervisorLog}; \`gantry status\` shows whether it still runs`);
+    return true;
+  };
+
+  it("a rollout or a job run whose connection is dropped is a user error naming the supervisor's log", async () => {
+    const { dir, cleanup } = tempDir();
+    const paths = envPaths(dir, "dev");
+    mkdirSync(paths.dir, { recursive: true });
+    let close = async () => {};
+    try {
+      close = await dropping(paths.socket);
+      await assert.rejects(
+        requestRollout(paths, "v2", "deploy", () => {}),
+        gone("the deploy of v2", paths),
+      );
+      await assert.rejects(
+        requestJobRun(paths, "cleanup", { retry: true }, () => {}),
+        gone("the run of cleanup", paths),
+      );
+      await close();
+      // Mid-answer: the headers and a first step arrived, then the connection was reset.
+      const head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n";
+      const step = `${JSON.stringify({ type: "step", message: "starting api-v2-1" })}\n`;
+      close = await dropping(paths.socket, `${head}${step.length.toString(16)}\r\n${step}\r\n`);
+      const steps: string[] = [];
+      await assert.rejects(
+        requestRollout(paths, "v2", "rollback", (s) => steps.push(s)),
+        gone("the rollback of v2", paths),
+      );
+      assert.deepEqual(steps, ["starting api-v2-1"]);
+      await close();
+      close = async () => {};
+      // Gone altogether: nothing listens on the socket.
+      await assert.rejects(
+        requestRollout(paths, "v2", "deploy", () => {}),
+        gone("the deploy of v2", paths),
+      );
+    } finally {
+      await close();
+      cleanup();
+    }
+  });
+
+  it("gantry run exits 1 with the error and hint, not an internal error", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    const sup = await fakeSupervisor(paths, "v1", (req) => req.socket.destroy());
+    try {
+      const r = await runCli(["run", "cleanup", dir]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /^error: the supervisor stopped answering during the run of cleanup \(.+\)\n {2}hint: its log is /,
+      );
     } finally {
       await sup.close();
       cleanup();

@@ -281,6 +281,32 @@ export interface RolloutResult {
   logs: string[];
 }
 
+/**
+ * The error for a supervisor that went away in the middle of a command (killed, crashed, out of
+ * memory): the connection is refused or reset. Not a bug in Gantry; the supervisor's log says why.
+ */
+export function supervisorGone(p: EnvPaths, during: string, cause?: Error): UserError {
+  return new UserError(
+    `the supervisor stopped answering during ${during}${cause ? ` (${cause.message})` : ""}`,
+    `its log is ${p.supervisorLog}; \`gantry status\` shows whether it still runs`,
+  );
+}
+
+/** A streamed request to the supervisor for `during` (no time limit); a dropped connection is a UserError. */
+async function askSupervisor(
+  p: EnvPaths,
+  during: string,
+  path: string,
+  body: unknown,
+  onLine: (line: string) => void,
+): Promise<{ status: number; text: string }> {
+  try {
+    return await controlRequest(p.socket, "POST", path, body, onLine, 0);
+  } catch (e) {
+    throw supervisorGone(p, during, e as Error);
+  }
+}
+
 export async function requestRollout(
   p: EnvPaths,
   release: string,
@@ -288,19 +314,13 @@ export async function requestRollout(
   progress: Progress,
 ): Promise<RolloutResult> {
   let final: RolloutEvent | undefined;
-  await controlRequest(
-    p.socket,
-    "POST",
-    "/rollout",
-    { release, kind },
-    (line) => {
-      const e = JSON.parse(line) as RolloutEvent;
-      if (e.type === "step") progress(e.message);
-      else final = e;
-    },
-    0,
-  );
-  if (!final) return { ok: false, message: "the supervisor stopped answering during the rollout", logs: [] };
+  const during = `the ${kind} of ${release}`;
+  await askSupervisor(p, during, "/rollout", { release, kind }, (line) => {
+    const e = JSON.parse(line) as RolloutEvent;
+    if (e.type === "step") progress(e.message);
+    else final = e;
+  });
+  if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
   return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
 }
@@ -320,9 +340,10 @@ export async function requestJobRun(
   onEvent: (e: JobRunEvent) => void,
 ): Promise<RunRecord> {
   let record: RunRecord | undefined;
-  const r = await controlRequest(
-    p.socket,
-    "POST",
+  const during = `the run of ${job}`;
+  const r = await askSupervisor(
+    p,
+    during,
     "/run",
     { job, ...(opts.retry ? {} : { retry: false }) },
     (line) => {
@@ -332,14 +353,12 @@ export async function requestJobRun(
       if (e.type === "end") record = e.record;
       onEvent(e);
     },
-    0,
   );
   if (r.status !== 200) {
     const refusal = JSON.parse(r.text) as { error?: string; hint?: string };
     throw new UserError(refusal.error ?? `the supervisor answered ${r.status}`, refusal.hint);
   }
-  if (!record)
-    throw new UserError("the supervisor stopped answering while the job ran", "see `gantry status`");
+  if (!record) throw supervisorGone(p, during);
   return record;
 }
 
