@@ -130,6 +130,30 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("up checks --port before anything starts", async () => {
+    const { dir, cleanup } = app();
+    // Without redis-server on the PATH, nothing could start even if the port were not checked.
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      for (const bad of ["abc", "0", "65536", "80.5", "-1", ""]) {
+        const r = await runCli(["up", dir, "--port", bad]);
+        assert.equal(r.code, 1, r.err);
+        assert.equal(
+          r.err,
+          `error: --port must be a port number from 1 to 65535, not ${JSON.stringify(bad)}\n` +
+            "  hint: leave --port out to use the port of the last run, else a free one\n",
+        );
+      }
+      // A valid port passes the check and gets as far as the missing server.
+      const ok = await runCli(["up", dir, "--port", "8080"]);
+      assert.match(ok.err, /^error: redis-server is not installed/);
+    } finally {
+      process.env.PATH = path;
+      cleanup();
+    }
+  });
+
   it("destroy asks first, and without a terminal needs --yes", async () => {
     const { dir, cleanup } = app();
     try {

@@ -312,6 +312,17 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   return /^y(es)?\s*$/i.test(answer.trim());
 }
 
+/** `up --port`: a TCP port number, checked before anything starts (Number("abc") would be any port). */
+function portOption(text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535))
+    throw new UserError(
+      `--port must be a port number from 1 to 65535, not ${JSON.stringify(text)}`,
+      "leave --port out to use the port of the last run, else a free one",
+    );
+  return port;
+}
+
 export function registerLocal(program: Command, io: Io): void {
   program
     .command("up")
@@ -323,6 +334,7 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-p, --port <port>", "proxy port (default: the last one used, else a free one)")
     .option("-a, --attach", "stay in the foreground and stream the logs; Ctrl-C stops the app")
     .action(async (path: string, opts: { env?: string; port?: string; attach?: boolean }) => {
+      const port = opts.port === undefined ? undefined : portOption(opts.port);
       const t = target(path, opts.env, io);
       await checkBinaries(t.model, process.env.PATH);
       const l = lock(t.paths, "up", io);
@@ -338,7 +350,7 @@ export function registerLocal(program: Command, io: Io): void {
           if (!live) {
             loadKey(t.paths.keyFile, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
-              ...(opts.port ? { proxyPort: Number(opts.port) } : {}),
+              ...(port !== undefined ? { requestedProxyPort: port } : {}),
               ...(process.env.GANTRY_CRASH_WATCH_MS
                 ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
                 : {}),

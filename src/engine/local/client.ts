@@ -117,7 +117,7 @@ export async function startSupervisor(
   p: EnvPaths,
   model: AppModel,
   env: NodeJS.ProcessEnv,
-  opts: { proxyPort?: number; crashWatchMs?: number; progress: Progress },
+  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress },
 ): Promise<SupervisorState> {
   mkdirSync(p.logs, { recursive: true });
   writeJsonAtomic(p.model, model);
@@ -131,7 +131,7 @@ export async function startSupervisor(
         ...args,
         p.appDir,
         p.env,
-        String(opts.proxyPort ?? 0),
+        String(opts.requestedProxyPort ?? 0),
         ...(opts.crashWatchMs !== undefined ? [String(opts.crashWatchMs)] : []),
       ],
       {
