@@ -1,12 +1,19 @@
 // The local runtime's commands when nothing runs: their messages, word for word, without processes.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
-import { checkBinaries } from "../src/engine/local/client.js";
+import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
+import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
+import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
+import { readRelease, writeRelease, type ReleaseRecord } from "../src/engine/local/release.js";
+import type { SupervisorState } from "../src/engine/local/state.js";
 
 function app(): { dir: string; cleanup: () => void } {
   return tempDir({ "gantry.yaml": readFileSync(examplePath("hello"), "utf8") });
@@ -92,6 +99,57 @@ describe("local commands without a running app", () => {
       const rm = await runCli(["secrets", "rm", "NOPE", dir]);
       assert.equal(rm.err, "error: no secret NOPE in dev\n");
     } finally {
+      cleanup();
+    }
+  });
+
+  it("secrets set warns that a value shorter than 4 characters cannot be redacted", async () => {
+    const { dir, cleanup } = app();
+    const stdin = Object.getOwnPropertyDescriptor(process, "stdin")!;
+    const withStdin = (text: string) =>
+      Object.defineProperty(process, "stdin", {
+        configurable: true,
+        value: Readable.from([Buffer.from(text)]),
+      });
+    try {
+      withStdin("abc\n");
+      const short = await runCli(["secrets", "set", "PIN", dir]);
+      assert.equal(short.code, 0, short.err);
+      assert.equal(short.out, "PIN set (version 1) for dev; `gantry deploy` rolls it out\n");
+      assert.equal(
+        short.err,
+        "warning: the value of PIN is shorter than 4 characters, so it cannot be redacted from logs and errors\n",
+      );
+      withStdin("abcd");
+      const long = await runCli(["secrets", "set", "PIN", dir]);
+      assert.equal(long.out, "PIN set (version 2) for dev; `gantry deploy` rolls it out\n");
+      assert.equal(long.err, "");
+    } finally {
+      Object.defineProperty(process, "stdin", stdin);
+      cleanup();
+    }
+  });
+
+  it("up checks --port before anything starts", async () => {
+    const { dir, cleanup } = app();
+    // Without redis-server on the PATH, nothing could start even if the port were not checked.
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      for (const bad of ["abc", "0", "65536", "80.5", "-1", ""]) {
+        const r = await runCli(["up", dir, "--port", bad]);
+        assert.equal(r.code, 1, r.err);
+        assert.equal(
+          r.err,
+          `error: --port must be a port number from 1 to 65535, not ${JSON.stringify(bad)}\n` +
+            "  hint: leave --port out to use the port of the last run, else a free one\n",
+        );
+      }
+      // A valid port passes the check and gets as far as the missing server.
+      const ok = await runCli(["up", dir, "--port", "8080"]);
+      assert.match(ok.err, /^error: redis-server is not installed/);
+    } finally {
+      process.env.PATH = path;
       cleanup();
     }
   });
@@ -217,5 +275,204 @@ describe("jobs in `gantry status` and `gantry run`", () => {
       runFailure("x", { ...base, result: "not-started", reason: "could not start: spawn nope ENOENT" }),
       "job x could not start: spawn nope ENOENT",
     );
+  });
+});
+
+/**
+ * A stand-in for the supervisor on the environment's control socket: state.json names this process,
+ * GET /status answers it, and every other request goes to `handle`. Records what was asked.
+ */
+async function fakeSupervisor(
+  paths: EnvPaths,
+  release: string,
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ asked: string[]; close: () => Promise<void> }> {
+  const state: SupervisorState = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    phase: "running",
+    socket: paths.socket,
+    redis: {},
+    release,
+    instances: [],
+    jobs: [{ name: "cleanup", release, schedule: "0 3 * * *", timezone: "UTC", skipped: 0 }],
+  };
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.state, JSON.stringify(state));
+  const asked: string[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.url === "/status") {
+      res.end(JSON.stringify(state));
+      return;
+    }
+    asked.push(`${req.method} ${req.url}`);
+    handle(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
+  return {
+    asked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe("gantry rollback to a given release", () => {
+  const model = () => loadExample("hello", "dev").project.environments[0]!;
+  function release(paths: EnvPaths, r: Partial<ReleaseRecord> & { id: string }, app: boolean): void {
+    const at = "2026-11-20T10:00:00.000Z";
+    writeRelease(paths, {
+      createdAt: at,
+      updatedAt: at,
+      status: "built",
+      activations: [],
+      secrets: {},
+      model: model(),
+      ...r,
+    });
+    if (app) mkdirSync(join(releaseDir(paths, r.id), "app"), { recursive: true });
+  }
+  function setup(): { dir: string; paths: EnvPaths; cleanup: () => void } {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    release(paths, { id: "v1", status: "superseded", activations: ["2026-11-20T10:01:00.000Z"] }, true);
+    release(paths, { id: "v2", status: "failed", reason: "build of api failed (exit code 1)" }, false);
+    release(paths, { id: "v3", status: "failed", reason: "api-v3-1 did not become ready" }, true);
+    // Served once, but its copy of the app is gone.
+    release(paths, { id: "v4", status: "superseded", activations: ["2026-11-20T10:04:00.000Z"] }, false);
+    release(paths, { id: "v5", status: "active", activations: ["2026-11-20T10:05:00.000Z"] }, true);
+    return { dir, paths, cleanup };
+  }
+  const rolledOut = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`);
+
+  it("refuses a release that never served, naming its status and reason, and leaves it as it was", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      const v2 = await runCli(["rollback", "v2", dir]);
+      assert.equal(v2.code, 1, v2.err);
+      assert.equal(
+        v2.err,
+        "error: cannot roll back to v2: it never served (status failed: build of api failed (exit code 1))\n" +
+          "  hint: releases that served and can be rolled back to: v1 (see `gantry releases`)\n",
+      );
+      const v3 = await runCli(["rollback", "v3", dir]);
+      assert.equal(v3.code, 1, v3.err);
+      assert.match(
+        v3.err,
+        /^error: cannot roll back to v3: it never served \(status failed: api-v3-1 did not become ready\)\n/,
+      );
+      const v4 = await runCli(["rollback", "v4", dir]);
+      assert.equal(v4.code, 1, v4.err);
+      assert.match(
+        v4.err,
+        /^error: cannot roll back to v4: its copy of the app, \.gantry\/dev\/releases\/v4\/app\/, is missing\n/,
+      );
+      assert.deepEqual(sup.asked, []);
+      assert.equal(readRelease(paths, "v2")!.reason, "build of api failed (exit code 1)");
+      assert.equal(readRelease(paths, "v3")!.status, "failed");
+
+      const v1 = await runCli(["rollback", "v1", dir]);
+      assert.equal(v1.code, 0, v1.err);
+      assert.equal(v1.out, "rolled back to v1: v1 is serving\n");
+      assert.deepEqual(sup.asked, ["POST /rollout"]);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+
+  it("rollback without an id skips releases whose copy of the app is missing", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      const r = await runCli(["rollback", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /rolling back from v5 to v1\n/);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("a supervisor that stops answering in the middle of a command", () => {
+  /** A Unix socket that accepts a connection, reads the request, then drops it (after `first`, if given). */
+  async function dropping(socket: string, first?: string): Promise<() => Promise<void>> {
+    const server = net.createServer((c) => {
+      c.once("data", () => {
+        if (first) c.write(first);
+        setTimeout(() => c.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const gone = (during: string, paths: EnvPaths) => (e: unknown) => {
+    assert.ok(e instanceof UserError, `not a UserError: ${(e as Error).stack}`);
+    assert.match(e.message, new RegExp(`^the supervisor stopped answering during ${during} \\(.+\\)$`));
+    assert.equal(e.hint, `its log is ${paths.supervisorLog}; \`gantry status\` shows whether it still runs`);
+    return true;
+  };
+
+  it("a rollout or a job run whose connection is dropped is a user error naming the supervisor's log", async () => {
+    const { dir, cleanup } = tempDir();
+    const paths = envPaths(dir, "dev");
+    mkdirSync(paths.dir, { recursive: true });
+    let close = async () => {};
+    try {
+      close = await dropping(paths.socket);
+      await assert.rejects(
+        requestRollout(paths, "v2", "deploy", () => {}),
+        gone("the deploy of v2", paths),
+      );
+      await assert.rejects(
+        requestJobRun(paths, "cleanup", { retry: true }, () => {}),
+        gone("the run of cleanup", paths),
+      );
+      await close();
+      // Mid-answer: the headers and a first step arrived, then the connection was reset.
+      const head =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n";
+      const step = `${JSON.stringify({ type: "step", message: "starting api-v2-1" })}\n`;
+      close = await dropping(paths.socket, `${head}${step.length.toString(16)}\r\n${step}\r\n`);
+      const steps: string[] = [];
+      await assert.rejects(
+        requestRollout(paths, "v2", "rollback", (s) => steps.push(s)),
+        gone("the rollback of v2", paths),
+      );
+      assert.deepEqual(steps, ["starting api-v2-1"]);
+      await close();
+      close = async () => {};
+      // Gone altogether: nothing listens on the socket.
+      await assert.rejects(
+        requestRollout(paths, "v2", "deploy", () => {}),
+        gone("the deploy of v2", paths),
+      );
+    } finally {
+      await close();
+      cleanup();
+    }
+  });
+
+  it("gantry run exits 1 with the error and hint, not an internal error", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    const sup = await fakeSupervisor(paths, "v1", (req) => req.socket.destroy());
+    try {
+      const r = await runCli(["run", "cleanup", dir]);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /^error: the supervisor stopped answering during the run of cleanup \(.+\)\n {2}hint: its log is /,
+      );
+    } finally {
+      await sup.close();
+      cleanup();
+    }
   });
 });

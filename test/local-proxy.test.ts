@@ -7,7 +7,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { freePort, listenProxy } from "../src/engine/local/supervisor.js";
 import { loadExample, tempDir } from "./helpers.js";
 
 function backendServer(name: string, delayMs = 0): Promise<{ server: http.Server; port: number }> {
@@ -223,5 +223,54 @@ describe("proxy", () => {
     const none = await fetch(`${base}/nothing-here`);
     assert.equal(none.status, 404);
     proxy.setTable(table);
+  });
+});
+
+describe("the proxy's port", () => {
+  /** A port some other program holds, for the length of `f`. */
+  async function withBusyPort(f: (port: number) => Promise<void>): Promise<void> {
+    const other = http.createServer();
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      await f((other.address() as AddressInfo).port);
+    } finally {
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  }
+
+  it("fails when the port asked for with --port is taken, naming it, instead of taking another", async () => {
+    await withBusyPort(async (busy) => {
+      const proxy = new Proxy();
+      try {
+        await assert.rejects(
+          listenProxy((p) => proxy.listen(p), busy, undefined),
+          {
+            message: `port ${busy} (--port) is already in use by another program`,
+          },
+        );
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  it("takes a free port when the one of the last run is taken, and keeps it when free", async () => {
+    await withBusyPort(async (busy) => {
+      const proxy = new Proxy();
+      try {
+        const got = await listenProxy((p) => proxy.listen(p), undefined, busy);
+        assert.notEqual(got, busy);
+        assert.ok(got > 0);
+      } finally {
+        await proxy.close();
+      }
+    });
+    const remembered = await freePort();
+    const proxy = new Proxy();
+    try {
+      assert.equal(await listenProxy((p) => proxy.listen(p), undefined, remembered), remembered);
+    } finally {
+      await proxy.close();
+    }
   });
 });

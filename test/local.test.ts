@@ -124,6 +124,29 @@ describe("secrets", () => {
     const r = redactor({ A: "password123", B: "password123-extended", SHORT: "abc" });
     assert.equal(r("x password123-extended y password123 abc"), "x [redacted:B] y [redacted:A] abc");
   });
+  it("redacts each line of a multi-line value, as logs are redacted a line or a read at a time", () => {
+    const pem =
+      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\nAQEFAASCBKcwggSjAgEAAoIB\n}\n-----END PRIVATE KEY-----";
+    const r = redactor({ TLS_KEY: pem });
+    const logged = pem.split("\n").map((l) => r(`out | ${l}`));
+    assert.deepEqual(logged, [
+      "out | [redacted:TLS_KEY]",
+      "out | [redacted:TLS_KEY]",
+      "out | [redacted:TLS_KEY]",
+      // A line shorter than 4 characters is left, like a short value.
+      "out | }",
+      "out | [redacted:TLS_KEY]",
+    ]);
+    // Whole, it is one marker rather than one per line; with CRLF line ends too.
+    assert.equal(r(`key: ${pem}.`), "key: [redacted:TLS_KEY].");
+    assert.equal(r(pem.replaceAll("\n", "\r\n")).includes("MIIE"), false);
+  });
+  it("redacts a value printed JSON-escaped", () => {
+    const value = 'pa"ss\\wo\nrd-42';
+    const r = redactor({ DB_PASSWORD: value });
+    assert.equal(r(JSON.stringify({ password: value })), '{"password":"[redacted:DB_PASSWORD]"}');
+    assert.equal(r(`raw ${value}`), "raw [redacted:DB_PASSWORD]");
+  });
 });
 
 describe("deploy plan", () => {

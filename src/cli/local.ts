@@ -20,13 +20,14 @@ import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
-import { loadKey, SecretStore, redactor, SECRET_NAME } from "../engine/local/secrets.js";
+import { loadKey, SecretStore, redactor, SECRET_NAME, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
 import {
   buildRelease,
   checkBinaries,
   liveState,
   recoverReleases,
-  releaseById,
+  cannotRollBackTo,
+  rollbackTarget,
   requestJobRun,
   requestRollout,
   startSupervisor,
@@ -311,6 +312,17 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   return /^y(es)?\s*$/i.test(answer.trim());
 }
 
+/** `up --port`: a TCP port number, checked before anything starts (Number("abc") would be any port). */
+function portOption(text: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535))
+    throw new UserError(
+      `--port must be a port number from 1 to 65535, not ${JSON.stringify(text)}`,
+      "leave --port out to use the port of the last run, else a free one",
+    );
+  return port;
+}
+
 export function registerLocal(program: Command, io: Io): void {
   program
     .command("up")
@@ -322,6 +334,7 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-p, --port <port>", "proxy port (default: the last one used, else a free one)")
     .option("-a, --attach", "stay in the foreground and stream the logs; Ctrl-C stops the app")
     .action(async (path: string, opts: { env?: string; port?: string; attach?: boolean }) => {
+      const port = opts.port === undefined ? undefined : portOption(opts.port);
       const t = target(path, opts.env, io);
       await checkBinaries(t.model, process.env.PATH);
       const l = lock(t.paths, "up", io);
@@ -337,7 +350,7 @@ export function registerLocal(program: Command, io: Io): void {
           if (!live) {
             loadKey(t.paths.keyFile, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
-              ...(opts.port ? { proxyPort: Number(opts.port) } : {}),
+              ...(port !== undefined ? { requestedProxyPort: port } : {}),
               ...(process.env.GANTRY_CRASH_WATCH_MS
                 ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
                 : {}),
@@ -408,7 +421,7 @@ export function registerLocal(program: Command, io: Io): void {
         let id = release;
         if (!id) {
           const candidates = listReleases(paths).filter(
-            (r) => r.id !== live.release && r.activations.length > 0 && r.status !== "failed",
+            (r) => r.id !== live.release && r.status !== "failed" && !cannotRollBackTo(paths, r),
           );
           const earlier = candidates.filter(
             (r) => Number(r.id.slice(1)) < Number((live.release ?? "v0").slice(1)),
@@ -420,8 +433,7 @@ export function registerLocal(program: Command, io: Io): void {
               "run `gantry releases` to see them",
             );
         }
-        const rec = releaseById(paths, id);
-        if (rec.id === live.release) throw new UserError(`${id} is already serving`);
+        const rec = rollbackTarget(paths, id, live.release);
         const p = progress(io);
         p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
         const r = await requestRollout(paths, rec.id, "rollback", p);
@@ -711,6 +723,10 @@ export function registerLocal(program: Command, io: Io): void {
           `pipe it in: \`printf %s "$VALUE" | gantry secrets set ${name}\``,
         );
       const version = store(paths).set(name, value);
+      if (value.length < REDACT_MIN_LENGTH)
+        io.err(
+          `warning: the value of ${name} is shorter than ${REDACT_MIN_LENGTH} characters, so it cannot be redacted from logs and errors\n`,
+        );
       io.out(`${name} set (version ${version}) for ${paths.env}; \`gantry deploy\` rolls it out\n`);
     });
   secrets

@@ -1,7 +1,7 @@
 // The command side of the local runtime: builds releases, starts and stops the background supervisor,
 // and asks it for rollouts and status over its Unix socket.
 import http from "node:http";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppModel } from "../../model/types.js";
@@ -118,7 +118,7 @@ export async function startSupervisor(
   p: EnvPaths,
   model: AppModel,
   env: NodeJS.ProcessEnv,
-  opts: { proxyPort?: number; crashWatchMs?: number; progress: Progress },
+  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress },
 ): Promise<SupervisorState> {
   mkdirSync(p.logs, { recursive: true });
   writeJsonAtomic(p.model, model);
@@ -132,7 +132,7 @@ export async function startSupervisor(
         ...args,
         p.appDir,
         p.env,
-        String(opts.proxyPort ?? 0),
+        String(opts.requestedProxyPort ?? 0),
         ...(opts.crashWatchMs !== undefined ? [String(opts.crashWatchMs)] : []),
       ],
       {
@@ -282,6 +282,32 @@ export interface RolloutResult {
   logs: string[];
 }
 
+/**
+ * The error for a supervisor that went away in the middle of a command (killed, crashed, out of
+ * memory): the connection is refused or reset. Not a bug in Gantry; the supervisor's log says why.
+ */
+export function supervisorGone(p: EnvPaths, during: string, cause?: Error): UserError {
+  return new UserError(
+    `the supervisor stopped answering during ${during}${cause ? ` (${cause.message})` : ""}`,
+    `its log is ${p.supervisorLog}; \`gantry status\` shows whether it still runs`,
+  );
+}
+
+/** A streamed request to the supervisor for `during` (no time limit); a dropped connection is a UserError. */
+async function askSupervisor(
+  p: EnvPaths,
+  during: string,
+  path: string,
+  body: unknown,
+  onLine: (line: string) => void,
+): Promise<{ status: number; text: string }> {
+  try {
+    return await controlRequest(p.socket, "POST", path, body, onLine, 0);
+  } catch (e) {
+    throw supervisorGone(p, during, e as Error);
+  }
+}
+
 export async function requestRollout(
   p: EnvPaths,
   release: string,
@@ -289,19 +315,13 @@ export async function requestRollout(
   progress: Progress,
 ): Promise<RolloutResult> {
   let final: RolloutEvent | undefined;
-  await controlRequest(
-    p.socket,
-    "POST",
-    "/rollout",
-    { release, kind },
-    (line) => {
-      const e = JSON.parse(line) as RolloutEvent;
-      if (e.type === "step") progress(e.message);
-      else final = e;
-    },
-    0,
-  );
-  if (!final) return { ok: false, message: "the supervisor stopped answering during the rollout", logs: [] };
+  const during = `the ${kind} of ${release}`;
+  await askSupervisor(p, during, "/rollout", { release, kind }, (line) => {
+    const e = JSON.parse(line) as RolloutEvent;
+    if (e.type === "step") progress(e.message);
+    else final = e;
+  });
+  if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
   return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
 }
@@ -321,9 +341,10 @@ export async function requestJobRun(
   onEvent: (e: JobRunEvent) => void,
 ): Promise<RunRecord> {
   let record: RunRecord | undefined;
-  const r = await controlRequest(
-    p.socket,
-    "POST",
+  const during = `the run of ${job}`;
+  const r = await askSupervisor(
+    p,
+    during,
     "/run",
     { job, ...(opts.retry ? {} : { retry: false }) },
     (line) => {
@@ -333,14 +354,12 @@ export async function requestJobRun(
       if (e.type === "end") record = e.record;
       onEvent(e);
     },
-    0,
   );
   if (r.status !== 200) {
     const refusal = JSON.parse(r.text) as { error?: string; hint?: string };
     throw new UserError(refusal.error ?? `the supervisor answered ${r.status}`, refusal.hint);
   }
-  if (!record)
-    throw new UserError("the supervisor stopped answering while the job ran", "see `gantry status`");
+  if (!record) throw supervisorGone(p, during);
   return record;
 }
 
@@ -372,6 +391,37 @@ export function releaseById(p: EnvPaths, id: string): ReleaseRecord {
   const r = readRelease(p, id);
   if (!r) throw new UserError(`there is no release ${id}`, "run `gantry releases` to list them");
   return r;
+}
+
+/**
+ * Why a rollback cannot go to a release, else undefined. Only a release that has served can: one that
+ * failed to build or was never activated may have no copy of the app, and a rollout to it would fail
+ * with a confusing error and overwrite the reason it failed with.
+ */
+export function cannotRollBackTo(p: EnvPaths, r: ReleaseRecord): string | undefined {
+  if (r.activations.length === 0)
+    return `it never served (status ${r.status}${r.reason ? `: ${r.reason}` : ""})`;
+  const app = join(releaseDir(p, r.id), "app");
+  if (!existsSync(app) || !statSync(app).isDirectory())
+    return `its copy of the app, ${join(".gantry", p.env, "releases", r.id, "app")}/, is missing`;
+  return undefined;
+}
+
+/** The release `gantry rollback <id>` goes to; a UserError when it is not one that can serve again. */
+export function rollbackTarget(p: EnvPaths, id: string, serving: string | undefined): ReleaseRecord {
+  const r = releaseById(p, id);
+  if (r.id === serving) throw new UserError(`${id} is already serving`);
+  const why = cannotRollBackTo(p, r);
+  if (!why) return r;
+  const candidates = listReleases(p)
+    .filter((x) => x.id !== serving && !cannotRollBackTo(p, x))
+    .map((x) => x.id);
+  throw new UserError(
+    `cannot roll back to ${id}: ${why}`,
+    candidates.length > 0
+      ? `releases that served and can be rolled back to: ${candidates.join(", ")} (see \`gantry releases\`)`
+      : "no other release has served yet; see `gantry releases`",
+  );
 }
 
 export function readModelSnapshot(p: EnvPaths): AppModel | undefined {

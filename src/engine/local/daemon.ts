@@ -1,5 +1,6 @@
 // Entry point of the background supervisor process, started detached by `gantry up`:
-//   node daemon.js <app-dir> <env> <proxy-port>
+//   node daemon.js <app-dir> <env> <proxy-port> [crash-watch-ms]
+// <proxy-port> is the port `up --port` asked for, which the proxy must get; 0 when none was.
 // Its stdout and stderr go to .gantry/<env>/logs/supervisor.log.
 import { envPaths } from "./paths.js";
 import { runSupervisor } from "./supervisor.js";
@@ -15,6 +16,6 @@ await runSupervisor({
   paths: envPaths(appDir, env),
   baseEnv: childBaseEnv(process.env),
   ...(process.env.GANTRY_SECRETS_KEY ? { secretsKeyEnv: process.env.GANTRY_SECRETS_KEY } : {}),
-  proxyPort: Number(proxyPort ?? 0) || 0,
+  ...(Number(proxyPort) > 0 ? { requestedProxyPort: Number(proxyPort) } : {}),
   ...(crashWatch ? { crashWatchMs: Number(crashWatch) } : {}),
 });

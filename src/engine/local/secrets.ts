@@ -144,17 +144,42 @@ export class SecretStore {
   }
 }
 
-/** Replaces every secret value in a text by a marker. Longest values first, so one containing another is caught whole. */
+/**
+ * Values shorter than this are not redacted: a value such as "abc" or "1" would be replaced inside
+ * unrelated words everywhere and wreck the logs. `gantry secrets set` warns about them.
+ */
+export const REDACT_MIN_LENGTH = 4;
+
+/**
+ * The forms in which a value can reach a log: itself; its JSON-escaped form (a program printing it
+ * with JSON.stringify escapes `"`, `\\` and newlines); and, for a multi-line value such as a PEM key,
+ * each of its lines, because logs are read and redacted a read or a line at a time, so the whole value
+ * never has to appear in one piece.
+ */
+function redactedForms(value: string): string[] {
+  // A line of a few characters (a blank one, "}") is as harmless, and as common, as a short value.
+  const lines = value.includes("\n")
+    ? value.split(/\r?\n/).filter((l) => l.trim().length >= REDACT_MIN_LENGTH)
+    : [];
+  return [value, JSON.stringify(value).slice(1, -1), ...lines];
+}
+
+/**
+ * Replaces every secret value in a text by a marker. Longest forms first, so a value containing
+ * another (or a whole value containing its own lines) is caught whole.
+ */
 export function redactor(values: Record<string, string>): (text: string) => string {
-  const pairs = Object.entries(values)
-    .filter(([, v]) => v.length >= 4)
-    .sort((a, b) => b[1].length - a[1].length);
+  const marks = new Map<string, string>();
+  for (const [name, v] of Object.entries(values)) {
+    if (v.length < REDACT_MIN_LENGTH) continue;
+    const mark = `[redacted:${name.startsWith(INTERNAL_PREFIX) ? "gantry" : name}]`;
+    for (const form of redactedForms(v)) if (!marks.has(form)) marks.set(form, mark);
+  }
+  const pairs = [...marks].sort((a, b) => b[0].length - a[0].length);
   if (pairs.length === 0) return (t) => t;
   return (text) => {
     let out = text;
-    for (const [name, v] of pairs)
-      if (out.includes(v))
-        out = out.split(v).join(`[redacted:${name.startsWith(INTERNAL_PREFIX) ? "gantry" : name}]`);
+    for (const [form, mark] of pairs) if (out.includes(form)) out = out.split(form).join(mark);
     return out;
   };
 }

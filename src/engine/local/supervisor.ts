@@ -45,7 +45,8 @@ export interface SupervisorOptions {
   /** Environment inherited by child processes (PATH, HOME, ...), without Gantry's own keys. */
   baseEnv: Record<string, string>;
   secretsKeyEnv?: string;
-  proxyPort: number;
+  /** The port `gantry up --port` asked for: the proxy listens on it or the supervisor fails to start. */
+  requestedProxyPort?: number;
   crashWatchMs?: number;
 }
 
@@ -68,6 +69,38 @@ export function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the proxy on its port. One asked for with `up --port` must be free: the user's links name it,
+ * and serving elsewhere would be a surprise. The port of the previous run is only a preference, kept
+ * when still free; else any free port.
+ */
+export async function listenProxy(
+  listen: (port: number) => Promise<number>,
+  requested: number | undefined,
+  remembered: number | undefined,
+): Promise<number> {
+  if (requested) {
+    try {
+      return await listen(requested);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(
+        code === "EADDRINUSE"
+          ? `port ${requested} (--port) is already in use by another program`
+          : `the proxy cannot listen on port ${requested} (--port): ${(e as Error).message}`,
+      );
+    }
+  }
+  if (remembered) {
+    try {
+      return await listen(remembered);
+    } catch {
+      // Taken by another program since the last run: any free port will do.
+    }
+  }
+  return listen(0);
+}
 
 /** One process of a service; exported for tests. */
 export class Instance implements Backend {
@@ -517,11 +550,14 @@ export class Supervisor {
     await stopLeftovers(this.paths, (l) => this.log(l));
     this.persist();
     const previous = readJson<SupervisorState>(this.paths.state);
-    await this.provision(model, previous);
-    this.proxyPort = await this.proxy
-      .listen(this.o.proxyPort || previous?.proxyPort || 0)
-      .catch(() => this.proxy.listen(0));
+    // The proxy first: a port asked for and taken fails `up` before PostgreSQL and Redis are started.
+    this.proxyPort = await listenProxy(
+      (port) => this.proxy.listen(port),
+      this.o.requestedProxyPort,
+      previous?.proxyPort,
+    );
     this.log(`proxy on 127.0.0.1:${this.proxyPort}`);
+    await this.provision(model, previous);
     await this.listenControl();
     this.phase = "running";
     this.writeState();
