@@ -188,7 +188,7 @@ describe("the supervisor's log files", () => {
     const { dir, cleanup } = tempDir();
     try {
       const paths = envPaths(dir, "dev");
-      const sup = new Supervisor({ paths, baseEnv: {}, secretsKeyEnv: "11".repeat(32), proxyPort: 0 });
+      const sup = new Supervisor({ paths, baseEnv: {}, secretsKeyEnv: "11".repeat(32) });
       const notes: string[] = [];
       sup.log = (m) => notes.push(m);
       // logs/ is a file: neither the directory nor the log file in it can be created.
