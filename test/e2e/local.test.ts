@@ -22,6 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, spawnProcess } from "../../src/util/exec.js";
 import { findOnPath, findPostgresBin } from "../../src/engine/local/infra.js";
+// Dead means not running: a process that exited stays a zombie until its parent (here PID 1) reaps it.
+import { pidAlive } from "../../src/engine/local/fsutil.js";
 import type { SupervisorState } from "../../src/engine/local/state.js";
 import { REPO_ROOT } from "../helpers.js";
 
@@ -569,7 +571,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.equal(down.code, 0, down.stderr);
     assert.match(down.stdout, /dev: stopped; data kept/);
     for (const pid of [st.pid, st.postgres!.pid, ...st.instances.map((i) => i.pid!)]) {
-      assert.throws(() => process.kill(pid, 0), `pid ${pid} is still running`);
+      assert.ok(!pidAlive(pid), `pid ${pid} is still running`);
     }
     const status = await gantry(["status"]);
     assert.match(status.stdout, /dev: not running/);
@@ -582,14 +584,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
   it("after the supervisor itself is killed, the next `up` stops its leftovers and serves again", async () => {
     const st = state();
     process.kill(st.pid, "SIGKILL");
-    await waitFor("the supervisor to be gone", () => {
-      try {
-        process.kill(st.pid, 0);
-        return Promise.resolve(undefined);
-      } catch {
-        return Promise.resolve(true);
-      }
-    });
+    await waitFor("the supervisor to be gone", () => Promise.resolve(!pidAlive(st.pid) || undefined));
     const status = await gantry(["status"]);
     assert.match(status.stdout, /dev: not running \(last release v\d+\)/);
     const up = await gantry(["up"], { timeoutMs: 300_000 });
@@ -599,7 +594,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
       /stopping leftover process \d+ \(.*postgres/,
     );
     for (const pid of [st.postgres!.pid, ...st.instances.map((i) => i.pid!)]) {
-      assert.throws(() => process.kill(pid, 0), `leftover pid ${pid} is still running`);
+      assert.ok(!pidAlive(pid), `leftover pid ${pid} is still running`);
     }
     const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
     assert.ok(list.notes.some((n) => n.text === "from the e2e test"));
@@ -650,7 +645,7 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     const pid = state().pid;
     a.kill("SIGINT");
     assert.deepEqual(await a.exit(), { code: 0, signal: null }, a.out());
-    assert.throws(() => process.kill(pid, 0), "the supervisor is still running");
+    assert.ok(!pidAlive(pid), "the supervisor is still running");
     assert.match((await gantry(["status"])).stdout, /dev: not running/);
   });
 
@@ -661,10 +656,21 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.match(stopped.out(), /the app was stopped/);
 
     const killed = await attached();
-    process.kill(state().pid, "SIGKILL");
+    const st = state();
+    process.kill(st.pid, "SIGKILL");
     assert.deepEqual(await killed.exit(), { code: 1, signal: null }, killed.out());
     assert.match(killed.out(), /error: the supervisor \(pid \d+\) ended without stopping the app/);
     assert.match(killed.out(), /hint: its log is .*supervisor\.log; `gantry up` starts the app again/);
+    // `down` without a supervisor stops what it left running.
+    const down = await gantry(["down"], { timeoutMs: 120_000 });
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout + down.stderr, /stopping leftover process \d+ \(.*postgres/);
+    for (const pid of [
+      st.postgres!.pid,
+      ...Object.values(st.redis).map((r) => r.pid),
+      ...st.instances.map((i) => i.pid!),
+    ])
+      assert.ok(!pidAlive(pid), `leftover pid ${pid} is still running`);
     // The data outlives all of it.
     const up = await gantry(["up"], { timeoutMs: 300_000 });
     assert.equal(up.code, 0, up.stderr);
