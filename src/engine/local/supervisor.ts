@@ -70,6 +70,19 @@ export function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Asks a process to stop (SIGTERM) and kills it (SIGKILL) if it has not exited after graceMs. */
+async function terminate(p: SpawnedProcess, graceMs: number): Promise<void> {
+  p.kill("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<true>((r) => (timer = setTimeout(() => r(true), graceMs)));
+  const killed = await Promise.race([p.exited.then(() => false), late]);
+  clearTimeout(timer);
+  if (killed) {
+    p.kill("SIGKILL");
+    await p.exited;
+  }
+}
+
 /**
  * Starts the proxy on its port. One asked for with `up --port` must be free: the user's links name it,
  * and serving elsewhere would be a surprise. The port of the previous run is only a preference, kept
@@ -167,7 +180,7 @@ export class Instance implements Backend {
     if (this.stopping) {
       // stop() ran while the process was being spawned (a back-off restart during `down`) and found
       // none to stop: this one must not run on, unsupervised.
-      await this.killSpawned(p, this.stopGraceMs ?? this.step.graceMs);
+      await terminate(p, this.stopGraceMs ?? this.step.graceMs);
       this.status = "stopped";
       this.sup.persist();
       return;
@@ -310,24 +323,7 @@ export class Instance implements Backend {
     this.killedBecause = `restarted: ${why}`;
     this.line(`gantry: ${this.id} ${why}; restarting it`);
     this.sup.persist();
-    p.kill("SIGTERM");
-    const timer = setTimeout(() => {
-      if (this.proc === p) p.kill("SIGKILL");
-    }, this.step.graceMs);
-    void p.exited.then(() => clearTimeout(timer));
-  }
-
-  /** SIGTERM, then SIGKILL after graceMs, for a process never handed to the exit handling of start(). */
-  private async killSpawned(p: SpawnedProcess, graceMs: number): Promise<void> {
-    p.kill("SIGTERM");
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<true>((r) => (timer = setTimeout(() => r(true), graceMs)));
-    const killed = await Promise.race([p.exited.then(() => false), late]);
-    clearTimeout(timer);
-    if (killed) {
-      p.kill("SIGKILL");
-      await p.exited;
-    }
+    void terminate(p, this.step.graceMs);
   }
 
   waitExit(): Promise<void> {
@@ -351,13 +347,9 @@ export class Instance implements Backend {
       return;
     }
     this.status = "stopping";
-    p.kill("SIGTERM");
-    const exited = this.waitExit();
-    const killed = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
-    if (killed && this.proc === p) {
-      p.kill("SIGKILL");
-      await exited;
-    }
+    const exited = this.waitExit(); // once its exit is handled, output included
+    await terminate(p, graceMs);
+    await exited;
   }
 
   info(): InstanceInfo {
