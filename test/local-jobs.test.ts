@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { jobDefinitions, startJobProcess, type LocalJob } from "../src/engine/local/jobs.js";
 import { planDeploy } from "../src/engine/local/plan.js";
-import { Scheduler, type RunEvent } from "../src/engine/local/scheduler.js";
+import { Scheduler, type RunEvent, type RunRecord } from "../src/engine/local/scheduler.js";
 import { loadExample } from "./helpers.js";
 
 const augeo = () => loadExample("augeo").project.environments[0]!;
@@ -83,20 +83,29 @@ function realScheduler(o: { killGraceMs?: number } = {}) {
   return { sched, lines };
 }
 
+/** Runs one job to its end on a real scheduler: the record and every event the run streamed. */
+async function runToEnd(
+  job: LocalJob,
+  o: { killGraceMs?: number } = {},
+): Promise<{ record: RunRecord; events: RunEvent[]; lines: string[] }> {
+  const { sched, lines } = realScheduler(o);
+  sched.setJobs([job]);
+  const r = sched.runNow(job.name);
+  assert.ok("run" in r);
+  const events: RunEvent[] = [];
+  r.run.follow((e) => events.push(e));
+  const record = await r.run.done;
+  await sched.stop();
+  return { record, events, lines };
+}
+
 describe("scheduler with real processes", () => {
   it("streams every line, the last one without a newline too, and records the exit code", async () => {
-    const { sched, lines } = realScheduler();
-    sched.setJobs([
+    const { record, events, lines } = await runToEnd(
       realJob(
         'console.log(process.env.GREETING + " from " + process.env.GANTRY_INSTANCE); console.error("to stderr"); process.stdout.write("no newline"); process.exitCode = 0',
       ),
-    ]);
-    const r = sched.runNow("real");
-    assert.ok("run" in r);
-    const events: RunEvent[] = [];
-    r.run.follow((e) => events.push(e));
-    const record = await r.run.done;
-    await sched.stop();
+    );
     assert.equal(record.result, "succeeded");
     assert.equal(record.exitCode, 0);
     const texts = events.flatMap((e) => (e.type === "line" ? [e.text] : []));
@@ -105,33 +114,20 @@ describe("scheduler with real processes", () => {
   });
 
   it("retries a failing process, then reports its exit code", async () => {
-    const { sched } = realScheduler();
-    sched.setJobs([realJob("process.exit(7)", { retries: 1 })]);
-    const r = sched.runNow("real");
-    assert.ok("run" in r);
-    const record = await r.run.done;
-    await sched.stop();
+    const { record } = await runToEnd(realJob("process.exit(7)", { retries: 1 }));
     assert.equal(record.result, "failed");
     assert.equal(record.exitCode, 7);
     assert.equal(record.attempts, 2);
   });
 
   it("kills a process that ignores SIGTERM after the grace period", async () => {
-    const { sched } = realScheduler({ killGraceMs: 300 });
-    sched.setJobs([
+    const { record, events } = await runToEnd(
       realJob(
         'process.on("SIGTERM", () => console.log("ignoring SIGTERM")); setInterval(() => {}, 1000); console.log("up")',
-        {
-          timeoutMs: 500,
-        },
+        { timeoutMs: 500 },
       ),
-    ]);
-    const r = sched.runNow("real");
-    assert.ok("run" in r);
-    const events: RunEvent[] = [];
-    r.run.follow((e) => events.push(e));
-    const record = await r.run.done;
-    await sched.stop();
+      { killGraceMs: 300 },
+    );
     assert.equal(record.result, "timed-out");
     assert.equal(record.signal, "SIGKILL");
     assert.equal(record.reason, "timed out after 0.5s (killed by SIGKILL)");
@@ -140,12 +136,7 @@ describe("scheduler with real processes", () => {
   });
 
   it("says why a command could not start", async () => {
-    const { sched } = realScheduler();
-    sched.setJobs([{ ...realJob(""), argv: ["/nonexistent/job-binary"] }]);
-    const r = sched.runNow("real");
-    assert.ok("run" in r);
-    const record = await r.run.done;
-    await sched.stop();
+    const { record } = await runToEnd({ ...realJob(""), argv: ["/nonexistent/job-binary"] });
     assert.equal(record.result, "not-started");
     assert.match(record.reason, /^could not start: spawn \/nonexistent\/job-binary ENOENT/);
   });
