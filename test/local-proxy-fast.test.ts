@@ -8,6 +8,7 @@ import net, { type AddressInfo } from "node:net";
 import {
   ChunkedScanner,
   forwardedHead,
+  forwardedSuffix,
   headEnd,
   parseRequestHead,
   parseResponseHead,
@@ -32,7 +33,7 @@ describe("HTTP/1.1 framing", () => {
     );
     // Hop-by-hop and X-Forwarded-* lines are not forwarded; the proxy writes its own.
     assert.equal(
-      forwardedHead(buf.subarray(0, end), h, "127.0.0.2").toString(),
+      forwardedHead(buf, end, h, forwardedSuffix(h, "127.0.0.2")).toString(),
       "POST /a?b=1 HTTP/1.1\r\nHost: Api.Localhost:8080\r\nContent-Length: 5\r\n" +
         "X-Forwarded-For: 10.0.0.1, 127.0.0.2\r\nX-Forwarded-Host: api.localhost:8080\r\nX-Forwarded-Proto: http\r\n\r\n",
     );
@@ -62,6 +63,15 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: keep-alive, close"), "fast");
     // A Connection option naming another header: the slow path strips that header.
     assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: close, X-Session"), "slow");
+    // Bytes no field value may hold: a server that splits lines elsewhere than the relay is a smuggling target.
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nX-A: b\rTransfer-Encoding: chunked"), "bad");
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nX-A: b\x01c"), "bad");
+    assert.equal(verdict("GET /a\x01 HTTP/1.1\nHost: a"), "bad");
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nX-A: b\tc \xe9"), "fast");
+    // Names and the chunked coding in any case; the Host comes out lower case and trimmed.
+    assert.equal(verdict("POST / HTTP/1.1\nHOST: a\nTRANSFER-ENCODING: Chunked"), "fast");
+    const h = parseRequestHead(head("GET / HTTP/1.1\nhOsT: \t Api.Localhost:80 \n\n"));
+    assert.equal(typeof h === "object" && h.host, "api.localhost:80");
   });
 
   it("reads a response's framing", () => {
@@ -120,6 +130,23 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(keepAlive("Content-Length: 0"), Infinity);
     assert.equal(res("HTTP/1.1 200 OK\nContent-Length: x"), undefined);
     assert.equal(res("SIP/2.0 200 OK"), undefined);
+    assert.deepEqual(res("HTTP/1.1 200\nContent-Length: 0"), { status: 200, bodyLength: 0, close: false });
+    assert.equal(res("HTTP/1.1 2000 OK"), undefined);
+    assert.equal(res("HTTP/1.1 200OK"), undefined);
+    assert.equal(res("HTTP/1.2 200 OK"), undefined);
+    assert.equal(res("HTTP/1.1 200 OK\nX-A: b\rc"), undefined);
+    assert.equal(res("HTTP/1.1 200 OK\nTransfer-Encoding: gzip, Chunked")?.bodyLength, -1);
+    assert.deepEqual(res("HTTP/1.1 200 OK\nTransfer-Encoding: chunked, gzip"), {
+      status: 200,
+      bodyLength: -2,
+      close: true,
+    });
+    assert.equal(res("HTTP/1.0 200 OK\nContent-Length: 1\nConnection: Keep-Alive")?.close, false);
+    assert.equal(res("HTTP/1.1 200 OK\nContent-Length: 1\nConnection: keep-alive,  CLOSE")?.close, true);
+    assert.equal(keepAlive("Keep-Alive: timeout = 7"), 7000);
+    assert.equal(keepAlive("keep-alive: TIMEOUT=3, max=9"), 3000);
+    assert.equal(keepAlive("Keep-Alive: timeouts=5"), Infinity);
+    assert.equal(keepAlive("Keep-Alive: timeout="), Infinity);
   });
 
   it("finds the end of a chunked body fed one byte at a time, with extensions and trailers", () => {

@@ -2,14 +2,19 @@
 // what it says about its body, and where a chunked body ends. The proxy forwards bytes as they are
 // and only needs to know where each message stops, so it can reuse both connections. Anything this
 // parser does not accept (HTTP/1.0, Upgrade, Expect, odd framing) goes to Node's own HTTP server.
+//
+// This runs for every request and every answer, so heads are read as bytes: header names are compared
+// byte by byte, numbers and option lists are read in place, and only the method, the target, the Host
+// and an incoming X-Forwarded-For become strings. Strings, regular expressions and small arrays per
+// header cost more than the relay itself (measured in docs/local.md).
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /** Heads larger than this are refused (431), like Node's default --max-http-header-size. */
 export const MAX_HEAD = 16 * 1024;
 
 /** The byte offset just past a head's blank line, or -1 when the head is not complete yet. */
-export function headEnd(buf: Buffer): number {
-  const i = buf.indexOf(CRLFCRLF);
+export function headEnd(buf: Buffer, from = 0): number {
+  const i = buf.indexOf(CRLFCRLF, from);
   return i < 0 ? -1 : i + 4;
 }
 
@@ -18,8 +23,8 @@ export interface RequestHead {
   target: string;
   /** Lower-case Host without surrounding spaces. */
   host: string;
-  /** Byte ranges of the head to forward: the request line and every header line but hop-by-hop and X-Forwarded-* ones. */
-  keep: [start: number, end: number][];
+  /** Byte ranges (start, end, start, end, ...) of header lines the relay leaves out: hop-by-hop and X-Forwarded-*. */
+  drop: number[] | undefined;
   forwardedFor: string | undefined;
   contentLength: number;
   chunked: boolean;
@@ -30,9 +35,6 @@ export interface RequestHead {
 /** Why a request cannot take the fast path: "bad" is answered 400, "slow" goes to Node's server. */
 export type RequestVerdict = RequestHead | "bad" | "slow";
 
-// Heads are scanned as bytes: only the lines whose names matter become strings. This runs for every
-// request, and turning whole heads into strings, split and lower-cased, cost more than the relay.
-const CRLF = Buffer.from("\r\n");
 const TOKEN_CHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TOKEN_CHAR[c.charCodeAt(0)] = 1;
@@ -52,126 +54,283 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   "transfer-encoding",
   "upgrade",
 ]);
+
+// The header names either parser acts on, as numbers.
+const OTHER = 0;
+const HOST = 1;
+const CONTENT_LENGTH = 2;
+const TRANSFER_ENCODING = 3;
+const CONNECTION = 4;
+const KEEP_ALIVE = 5;
+const UPGRADE = 6;
+const EXPECT = 7;
+const X_FORWARDED_FOR = 8;
+/** Any other header the relay leaves out of a request. */
+const DROPPED_OTHER = 9;
 /**
  * Request lines the byte relay leaves out: the hop-by-hop ones but Transfer-Encoding (the relay sends
  * the body's bytes as they came, chunked framing included), and X-Forwarded-*, which it writes itself.
  */
-const DROPPED = new Set([
-  ...[...HOP_BY_HOP].filter((h) => h !== "transfer-encoding"),
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-]);
-/** Lengths of the header names either parser looks at; any other name is only checked for its bytes. */
-const WATCHED_LENGTHS = new Set(
-  [...DROPPED, "host", "content-length", "transfer-encoding", "expect"].map((n) => n.length),
-);
-
-/** Why a scan of the headers stopped early: "bad" when a line is malformed, or what a visitor said. */
-type Stop = "bad" | "slow";
+const DROPPED = new Set([CONNECTION, KEEP_ALIVE, UPGRADE, X_FORWARDED_FOR, DROPPED_OTHER]);
+const NAMES: Record<string, number> = {
+  host: HOST,
+  "content-length": CONTENT_LENGTH,
+  "transfer-encoding": TRANSFER_ENCODING,
+  connection: CONNECTION,
+  "keep-alive": KEEP_ALIVE,
+  upgrade: UPGRADE,
+  expect: EXPECT,
+  "x-forwarded-for": X_FORWARDED_FOR,
+  "x-forwarded-host": DROPPED_OTHER,
+  "x-forwarded-proto": DROPPED_OTHER,
+};
+for (const h of HOP_BY_HOP) NAMES[h] ??= DROPPED_OTHER;
+/** The watched names by length, as lower-case bytes with their number. */
+const BY_LENGTH: { bytes: Uint8Array; id: number }[][] = [];
+for (const [name, id] of Object.entries(NAMES))
+  (BY_LENGTH[name.length] ??= []).push({ bytes: Buffer.from(name, "latin1"), id });
 
 /**
- * Visits each header line of a head: the offsets of its start, its colon and its end (before CRLF),
- * with the lower-case name when its length is watched. Stops at the first malformed line ("bad") or
- * when the visitor returns a reason.
+ * Whether `buf[a, b)` is `lower` (lower-case letters, digits, '-') in any case. `| 0x20` lower-cases a
+ * letter and leaves digits and '-' as they are; no other byte becomes one of those.
  */
-function eachHeader(
-  head: Buffer,
-  from: number,
-  visit: (start: number, colon: number, end: number, name: string | undefined) => Stop | undefined,
-): Stop | undefined {
-  const last = head.length - 2; // the blank line's CRLF
-  let start = from;
-  while (start < last) {
-    const end = head.indexOf(CRLF, start);
-    let colon = start;
-    while (colon < end && TOKEN_CHAR[head[colon]!] === 1) colon++;
-    // A name of token bytes, then a colon: refuses obsolete line folding (a leading space) too.
-    if (colon === start || head[colon] !== 0x3a) return "bad";
-    const len = colon - start;
-    const name = WATCHED_LENGTHS.has(len) ? head.toString("latin1", start, colon).toLowerCase() : undefined;
-    const stop = visit(start, colon, end, name);
-    if (stop) return stop;
-    start = end + 2;
-  }
-  return undefined;
+function equalsLower(buf: Buffer, a: number, b: number, lower: Uint8Array): boolean {
+  if (b - a !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((buf[a + i]! | 0x20) !== lower[i]) return false;
+  return true;
 }
 
-const value = (head: Buffer, colon: number, end: number) => head.toString("latin1", colon + 1, end).trim();
-/** A header's comma-separated list, lower case: `Connection: keep-alive, Upgrade` → ["keep-alive", "upgrade"]. */
-const tokens = (head: Buffer, colon: number, end: number) =>
-  value(head, colon, end)
-    .toLowerCase()
-    .split(",")
-    .map((t) => t.trim());
+function nameId(buf: Buffer, start: number, end: number): number {
+  const candidates = BY_LENGTH[end - start];
+  if (candidates === undefined) return OTHER;
+  for (let k = 0; k < candidates.length; k++)
+    if (equalsLower(buf, start, end, candidates[k]!.bytes)) return candidates[k]!.id;
+  return OTHER;
+}
 
-/** Parses a request head (the bytes up to and including the blank line). */
-export function parseRequestHead(head: Buffer): RequestVerdict {
-  const lineEnd = head.indexOf(CRLF);
-  const requestLine = head.toString("latin1", 0, lineEnd).split(" ");
-  if (requestLine.length !== 3) return "bad";
-  const [method, target, version] = requestLine as [string, string, string];
-  if (method.length === 0 || target.length === 0) return "bad";
-  for (let i = 0; i < method.length; i++) if (TOKEN_CHAR[method.charCodeAt(i)] !== 1) return "bad";
+/**
+ * The offset of the CR that ends the line whose rest starts at `from`, or -1 when the line holds a
+ * byte no field value may (a control character, a bare CR or LF): a proxy that reads lines differently
+ * from the server behind it is how requests get smuggled.
+ */
+function lineEnd(buf: Buffer, from: number, limit: number): number {
+  for (let i = from; i < limit; i++) {
+    const c = buf[i]!;
+    if ((c >= 0x20 && c !== 0x7f) || c === 0x09) continue;
+    return c === 0x0d && buf[i + 1] === 0x0a ? i : -1;
+  }
+  return -1;
+}
+
+const isOws = (c: number | undefined) => c === 0x20 || c === 0x09;
+
+/** Reads the header lines of a head from `from` on: one line per `next()`, with its parts and name. */
+class HeaderLines {
+  /** The current line: its first byte, the start and end of its value without spaces around, and its CR. */
+  start = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  cr = 0;
+  id = OTHER;
+  /** Set when `next()` stopped on a malformed line. */
+  bad = false;
+  private at: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    from: number,
+    private readonly end: number,
+  ) {
+    this.at = from;
+  }
+
+  next(): boolean {
+    const buf = this.buf;
+    const start = this.at;
+    if (start >= this.end - 2) return false; // the blank line's CRLF
+    let colon = start;
+    while (TOKEN_CHAR[buf[colon]!] === 1) colon++;
+    // A name of token bytes, then a colon: refuses obsolete line folding (a leading space) too.
+    const cr = colon === start || buf[colon] !== 0x3a ? -1 : lineEnd(buf, colon + 1, this.end);
+    if (cr < 0) {
+      this.bad = true;
+      return false;
+    }
+    let a = colon + 1;
+    let b = cr;
+    while (a < b && isOws(buf[a])) a++;
+    while (b > a && isOws(buf[b - 1])) b--;
+    this.start = start;
+    this.valueStart = a;
+    this.valueEnd = b;
+    this.cr = cr;
+    this.id = nameId(buf, start, colon);
+    this.at = cr + 2;
+    return true;
+  }
+
+  value(): string {
+    return this.buf.toString("latin1", this.valueStart, this.valueEnd);
+  }
+
+  /** The value as a decimal of 1 to 15 digits, or -1. */
+  decimal(): number {
+    return decimal(this.buf, this.valueStart, this.valueEnd);
+  }
+
+  /** The value's comma-separated options, as CLOSE, KEEP_ALIVE_OPTION and ANOTHER_OPTION bits; empty ones are skipped. */
+  options(): number {
+    const buf = this.buf;
+    let flags = 0;
+    let a = this.valueStart;
+    while (a < this.valueEnd) {
+      let comma = a;
+      while (comma < this.valueEnd && buf[comma] !== 0x2c) comma++;
+      let b = comma;
+      while (a < b && isOws(buf[a])) a++;
+      while (b > a && isOws(buf[b - 1])) b--;
+      if (equalsLower(buf, a, b, W_CLOSE)) flags |= CLOSE;
+      else if (equalsLower(buf, a, b, W_KEEP_ALIVE)) flags |= KEEP_ALIVE_OPTION;
+      else if (b > a) flags |= ANOTHER_OPTION;
+      a = comma + 1;
+    }
+    return flags;
+  }
+
+  /** The last of the value's comma-separated codings is `chunked`. */
+  endsChunked(): boolean {
+    const buf = this.buf;
+    let a = this.valueEnd;
+    while (a > this.valueStart && buf[a - 1] !== 0x2c) a--;
+    while (a < this.valueEnd && isOws(buf[a])) a++;
+    return equalsLower(buf, a, this.valueEnd, W_CHUNKED);
+  }
+
+  /** The value is exactly `chunked`. */
+  isChunked(): boolean {
+    return equalsLower(this.buf, this.valueStart, this.valueEnd, W_CHUNKED);
+  }
+
+  /** A Keep-Alive value's `timeout=N` in milliseconds, or Infinity. */
+  timeoutMs(): number {
+    const buf = this.buf;
+    let a = this.valueStart;
+    while (a < this.valueEnd) {
+      while (a < this.valueEnd && isOws(buf[a])) a++;
+      if (equalsLower(buf, a, Math.min(a + 7, this.valueEnd), W_TIMEOUT)) {
+        let i = a + 7;
+        while (isOws(buf[i])) i++;
+        if (buf[i] === 0x3d /* = */) {
+          i++;
+          while (isOws(buf[i])) i++;
+          let j = i;
+          while (j < this.valueEnd && buf[j]! >= 0x30 && buf[j]! <= 0x39) j++;
+          const seconds = decimal(buf, i, j);
+          if (seconds >= 0) return seconds * 1000;
+        }
+      }
+      while (a < this.valueEnd && buf[a] !== 0x2c) a++;
+      a++;
+    }
+    return Infinity;
+  }
+}
+
+const W_CLOSE = Buffer.from("close");
+const W_KEEP_ALIVE = Buffer.from("keep-alive");
+const W_CHUNKED = Buffer.from("chunked");
+const W_TIMEOUT = Buffer.from("timeout");
+const CLOSE = 1;
+const KEEP_ALIVE_OPTION = 2;
+const ANOTHER_OPTION = 4;
+
+/** `buf[a, b)` as a decimal of 1 to 15 digits, or -1. */
+function decimal(buf: Buffer, a: number, b: number): number {
+  if (b <= a || b - a > 15) return -1;
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const HTTP11 = Buffer.from("HTTP/1.1");
+
+/** Parses a request head: `buf[0, end)`, up to and including the blank line. */
+export function parseRequestHead(buf: Buffer, end = buf.length): RequestVerdict {
+  // The request line: a method of token bytes, a target of visible bytes, the version; one space apart.
+  let sp1 = 0;
+  while (TOKEN_CHAR[buf[sp1]!] === 1) sp1++;
+  if (sp1 === 0 || buf[sp1] !== 0x20) return "bad";
+  let sp2 = sp1 + 1;
+  while (buf[sp2]! > 0x20 && buf[sp2] !== 0x7f) sp2++;
+  if (sp2 === sp1 + 1 || buf[sp2] !== 0x20) return "bad";
+  const cr = lineEnd(buf, sp2 + 1, end);
+  if (cr < 0) return "bad";
+  for (let i = sp2 + 1; i < cr; i++) if (buf[i] === 0x20) return "bad";
   // HTTP/1.0 keep-alive rules and absolute-form targets are rare enough to leave to Node's server.
-  if (version !== "HTTP/1.1" || target[0] !== "/") return "slow";
+  if (cr - sp2 - 1 !== 8 || buf.compare(HTTP11, 0, 8, sp2 + 1, cr) !== 0 || buf[sp1 + 1] !== 0x2f)
+    return "slow";
+  const method =
+    sp1 === 3 && buf[0] === 0x47 && buf[1] === 0x45 && buf[2] === 0x54
+      ? "GET"
+      : buf.toString("latin1", 0, sp1);
   let host: string | undefined;
   let contentLength = -1;
   let chunked = false;
   let close = false;
   let forwardedFor: string | undefined;
-  const keep: [number, number][] = [];
-  let keepFrom = 0;
-  const stop = eachHeader(head, lineEnd + 2, (start, colon, end, name) => {
-    if (name === undefined) return undefined;
-    switch (name) {
-      case "host":
+  let drop: number[] | undefined;
+  const h = new HeaderLines(buf, cr + 2, end);
+  while (h.next()) {
+    switch (h.id) {
+      case OTHER:
+        continue;
+      case HOST:
         if (host !== undefined) return "bad";
-        host = value(head, colon, end).toLowerCase();
+        host = h.value().toLowerCase();
         break;
-      case "content-length": {
-        const v = value(head, colon, end);
-        if (!/^\d{1,15}$/.test(v) || (contentLength >= 0 && Number(v) !== contentLength)) return "bad";
-        contentLength = Number(v);
+      case CONTENT_LENGTH: {
+        const n = h.decimal();
+        if (n < 0 || (contentLength >= 0 && n !== contentLength)) return "bad";
+        contentLength = n;
         break;
       }
-      case "transfer-encoding":
-        if (value(head, colon, end).toLowerCase() !== "chunked" || chunked) return "slow";
+      case TRANSFER_ENCODING:
+        if (!h.isChunked() || chunked) return "slow";
         chunked = true;
         break;
-      case "connection": {
+      case CONNECTION:
         // Other options name more hop-by-hop headers (RFC 9110 §7.6.1), which the relay would have to
         // find anywhere in the head: rare, so Node's server takes those requests.
-        for (const o of tokens(head, colon, end))
-          if (o === "close") close = true;
-          else if (o !== "keep-alive" && o !== "") return "slow";
+        {
+          const o = h.options();
+          if (o & ANOTHER_OPTION) return "slow";
+          if (o & CLOSE) close = true;
+        }
         break;
-      }
-      case "upgrade":
-      case "expect":
+      case UPGRADE:
+      case EXPECT:
         return "slow";
-      case "x-forwarded-for": {
-        const v = value(head, colon, end);
+      case X_FORWARDED_FOR: {
+        const v = h.value();
         forwardedFor = forwardedFor === undefined ? v : `${forwardedFor}, ${v}`;
         break;
       }
     }
-    if (DROPPED.has(name)) {
-      if (start > keepFrom) keep.push([keepFrom, start]);
-      keepFrom = end + 2;
-    }
-    return undefined;
-  });
-  if (stop) return stop;
+    if (DROPPED.has(h.id)) (drop ??= []).push(h.start, h.cr + 2);
+  }
+  if (h.bad) return "bad";
   // Both framings at once is how requests are smuggled past proxies: refuse it.
   if (chunked && contentLength >= 0) return "bad";
   if (host === undefined) return "bad";
-  if (head.length - 2 > keepFrom) keep.push([keepFrom, head.length - 2]);
   return {
     method,
-    target,
+    target: buf.toString("latin1", sp1 + 1, sp2),
     host,
-    keep,
+    drop,
     forwardedFor,
     contentLength: chunked ? -1 : Math.max(contentLength, 0),
     chunked,
@@ -179,15 +338,35 @@ export function parseRequestHead(head: Buffer): RequestVerdict {
   };
 }
 
-/** The head sent to the instance: the kept lines, then X-Forwarded-For, -Host and -Proto. */
-export function forwardedHead(head: Buffer, req: RequestHead, remote: string): Buffer {
+/**
+ * The lines the proxy adds to a request: X-Forwarded-For, -Host and -Proto, and the blank line. The
+ * same for every request of a connection that brings no X-Forwarded-For of its own, so callers keep it.
+ */
+export function forwardedSuffix(req: RequestHead, remote: string): Buffer {
   const fwd = req.forwardedFor === undefined ? remote : `${req.forwardedFor}, ${remote}`;
-  const extra = Buffer.from(
+  return Buffer.from(
     `X-Forwarded-For: ${fwd}\r\nX-Forwarded-Host: ${req.host}\r\nX-Forwarded-Proto: http\r\n\r\n`,
     "latin1",
   );
-  return Buffer.concat([...req.keep.map(([a, b]) => head.subarray(a, b)), extra]);
 }
+
+/** The head sent to the instance: `buf[0, end)` without the dropped lines and the blank line, then `suffix`. */
+export function forwardedHead(buf: Buffer, end: number, req: RequestHead, suffix: Buffer): Buffer {
+  const drop = req.drop ?? NOTHING;
+  let size = end - 2 + suffix.length;
+  for (let k = 0; k < drop.length; k += 2) size -= drop[k + 1]! - drop[k]!;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  let from = 0;
+  for (let k = 0; k < drop.length; k += 2) {
+    at += buf.copy(out, at, from, drop[k]);
+    from = drop[k + 1]!;
+  }
+  at += buf.copy(out, at, from, end - 2);
+  suffix.copy(out, at);
+  return out;
+}
+const NOTHING: number[] = [];
 
 export interface ResponseHead {
   status: number;
@@ -199,38 +378,54 @@ export interface ResponseHead {
   keepAliveMs: number;
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: .*)?$/;
+const HTTP1 = Buffer.from("HTTP/1.");
 
-/** Parses a response head to the request made with `requestMethod`. Undefined when malformed. */
-export function parseResponseHead(headBuf: Buffer, requestMethod: string): ResponseHead | undefined {
-  const lineEnd = headBuf.indexOf(CRLF);
-  const m = STATUS_LINE.exec(headBuf.toString("latin1", 0, lineEnd));
-  if (!m) return undefined;
-  const http10 = m[1] === "0";
-  const status = Number(m[2]);
+/** Parses a response head, `buf[start, end)`, to the request made with `requestMethod`. Undefined when malformed. */
+export function parseResponseHead(
+  buf: Buffer,
+  requestMethod: string,
+  start = 0,
+  end = buf.length,
+): ResponseHead | undefined {
+  // The status line: HTTP/1.x, a space, three digits, then nothing or a space and a reason phrase.
+  const minor = buf[start + 7];
+  if (buf.compare(HTTP1, 0, 7, start, start + 7) !== 0 || (minor !== 0x30 && minor !== 0x31))
+    return undefined;
+  if (buf[start + 8] !== 0x20) return undefined;
+  const status = decimal(buf, start + 9, start + 12);
+  if (status < 0) return undefined;
+  const cr = lineEnd(buf, start + 12, end);
+  if (cr < 0 || (cr > start + 12 && buf[start + 12] !== 0x20)) return undefined;
+  const http10 = minor === 0x30;
   let length = -2;
   let chunked = false;
   let close = http10;
   let keepAliveMs = Infinity;
-  const stop = eachHeader(headBuf, lineEnd + 2, (_start, colon, end, name) => {
-    if (name === "content-length") {
-      const v = value(headBuf, colon, end);
-      if (!/^\d{1,15}$/.test(v)) return "bad";
-      length = Number(v);
-    } else if (name === "transfer-encoding") {
-      chunked = tokens(headBuf, colon, end).at(-1) === "chunked";
-      if (!chunked) close = true; // a body ended by closing the connection
-    } else if (name === "connection") {
-      const options = tokens(headBuf, colon, end);
-      if (options.includes("close")) close = true;
-      else if (http10 && options.includes("keep-alive")) close = false;
-    } else if (name === "keep-alive") {
-      const t = /(?:^|,)\s*timeout\s*=\s*(\d+)/i.exec(value(headBuf, colon, end));
-      if (t) keepAliveMs = Number(t[1]) * 1000;
+  const h = new HeaderLines(buf, cr + 2, end);
+  while (h.next()) {
+    switch (h.id) {
+      case CONTENT_LENGTH:
+        length = h.decimal();
+        if (length < 0) return undefined;
+        break;
+      case TRANSFER_ENCODING:
+        chunked = h.endsChunked();
+        if (!chunked) close = true; // a body ended by closing the connection
+        break;
+      case CONNECTION: {
+        const o = h.options();
+        if (o & CLOSE) close = true;
+        else if (http10 && o & KEEP_ALIVE_OPTION) close = false;
+        break;
+      }
+      case KEEP_ALIVE: {
+        const ms = h.timeoutMs();
+        if (ms !== Infinity) keepAliveMs = ms;
+        break;
+      }
     }
-    return undefined;
-  });
-  if (stop) return undefined;
+  }
+  if (h.bad) return undefined;
   if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304)
     return { status, bodyLength: 0, close, keepAliveMs };
   if (chunked) return { status, bodyLength: -1, close, keepAliveMs };

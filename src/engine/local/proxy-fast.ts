@@ -9,6 +9,7 @@ import {
   ChunkedScanner,
   MAX_HEAD,
   forwardedHead,
+  forwardedSuffix,
   headEnd,
   parseRequestHead,
   parseResponseHead,
@@ -60,7 +61,7 @@ class Upstream {
       onread: {
         buffer: READ_BUFFER,
         callback: (n: number, buf: Uint8Array) => {
-          if (this.exchange) this.exchange.onUpstreamData(Buffer.from(buf.subarray(0, n)));
+          if (this.exchange) this.exchange.onUpstreamData(Buffer.copyBytesFrom(buf, 0, n));
           else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
           return true;
         },
@@ -146,6 +147,8 @@ export class UpstreamPool {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * idle: waiting for a request; body: sending its body; wait: waiting for the answer; discard: the
  * answer came before the whole body, whose rest is read and dropped; done: closing.
@@ -154,7 +157,10 @@ type Phase = "idle" | "body" | "wait" | "discard" | "done";
 
 /** One client connection on the fast path: one exchange at a time, in order (pipelined requests wait). */
 export class ClientConnection {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
+  private suffix: Buffer | undefined;
+  /** The Host `suffix` was made for; undefined when it holds a client's own X-Forwarded-For. */
+  private suffixHost: string | undefined;
   private phase: Phase = "idle";
   // The current exchange.
   private req: RequestHead | undefined;
@@ -217,6 +223,15 @@ export class ClientConnection {
     else if (this.phase === "wait") this.socket.pause(); // a pipelined request: it waits for this answer
   }
 
+  /** The X-Forwarded-* lines for a request: kept while the Host stays the same and no X-Forwarded-For comes. */
+  private suffixFor(head: RequestHead): Buffer {
+    if (head.forwardedFor === undefined && head.host === this.suffixHost) return this.suffix!;
+    const suffix = forwardedSuffix(head, this.socket.remoteAddress ?? "");
+    this.suffix = suffix;
+    this.suffixHost = head.forwardedFor === undefined ? head.host : undefined;
+    return suffix;
+  }
+
   /** Starts the next request in `pending`, if its head is complete. */
   private next(): void {
     const end = headEnd(this.pending);
@@ -233,7 +248,7 @@ export class ClientConnection {
       this.refuse(431, "request header fields too large");
       return;
     }
-    const head = parseRequestHead(this.pending.subarray(0, end));
+    const head = parseRequestHead(this.pending, end);
     if (head === "bad") {
       this.refuse(400, "bad request");
       return;
@@ -243,8 +258,8 @@ export class ClientConnection {
       this.handOff();
       return;
     }
-    this.requestBytes = forwardedHead(this.pending.subarray(0, end), head, this.socket.remoteAddress ?? "");
-    this.pending = this.pending.subarray(end);
+    this.requestBytes = forwardedHead(this.pending, end, head, this.suffixFor(head));
+    this.pending = end === this.pending.length ? EMPTY : this.pending.subarray(end);
     this.req = head;
     this.retried = false;
     this.bodyLeft = head.contentLength;
@@ -321,29 +336,29 @@ export class ClientConnection {
   }
 
   onUpstreamData(d: Buffer): void {
-    let buf = d;
+    const buf = this.resHead ? Buffer.concat([this.resHead, d]) : d;
+    this.resHead = undefined;
+    // Bytes of `buf` before `from` are passed on already (1xx answers).
+    let from = 0;
     while (!this.resStarted) {
-      this.resHead = this.resHead ? Buffer.concat([this.resHead, buf]) : buf;
-      const end = headEnd(this.resHead);
+      const end = headEnd(buf, from);
       if (end < 0) {
-        if (this.resHead.length > 64 * 1024) this.upstreamBroken();
+        if (buf.length - from > 64 * 1024) this.upstreamBroken();
+        else this.resHead = from === 0 ? buf : buf.subarray(from);
         return;
       }
-      const res = parseResponseHead(this.resHead.subarray(0, end), this.req!.method);
+      const res = parseResponseHead(buf, this.req!.method, from, end);
       if (!res) {
         this.upstreamBroken();
         return;
       }
-      buf = this.resHead.subarray(end);
       if (res.status < 200) {
         // 1xx (103 Early Hints, 102 Processing): passed on; the final answer follows.
-        this.socket.write(this.resHead.subarray(0, end));
-        this.resHead = undefined;
-        if (buf.length === 0) return;
+        this.socket.write(buf.subarray(from, end));
+        from = end;
+        if (from === buf.length) return;
         continue;
       }
-      const head = this.resHead.subarray(0, end);
-      this.resHead = undefined;
       this.resStarted = true;
       this.resClose = res.close;
       this.resKeepAliveMs = res.keepAliveMs;
@@ -351,19 +366,20 @@ export class ClientConnection {
       this.resLeft = res.bodyLength;
       this.resScanner = res.bodyLength === -1 ? new ChunkedScanner() : undefined;
       // Head and body usually arrive together: one write for both.
-      this.relayBody(buf, head);
+      this.relayBody(buf, from, end);
       return;
     }
-    this.relayBody(buf, undefined);
+    this.relayBody(buf, 0, 0);
   }
 
-  private relayBody(buf: Buffer, head: Buffer | undefined): void {
+  /** Writes `buf` from `from` to the end of the answer's body, which starts at `bodyStart`. */
+  private relayBody(buf: Buffer, from: number, bodyStart: number): void {
     let upto = buf.length;
     let complete = false;
     if (this.resScanner) {
       let end: number;
       try {
-        end = this.resScanner.feed(buf);
+        end = this.resScanner.feed(buf, bodyStart);
       } catch {
         this.upstreamBroken();
         return;
@@ -373,16 +389,12 @@ export class ClientConnection {
         complete = true;
       }
     } else if (!this.resCloseDelimited) {
-      upto = Math.min(this.resLeft, buf.length);
-      this.resLeft -= upto;
+      const take = Math.min(this.resLeft, buf.length - bodyStart);
+      this.resLeft -= take;
+      upto = bodyStart + take;
       complete = this.resLeft === 0;
     }
-    let out: Buffer;
-    if (!head) out = buf.subarray(0, upto);
-    else if (upto === 0) out = head;
-    else if (head.buffer === buf.buffer && head.byteOffset + head.length === buf.byteOffset)
-      out = Buffer.from(head.buffer, head.byteOffset, head.length + upto); // one read held both: no copy
-    else out = Buffer.concat([head, buf.subarray(0, upto)]);
+    const out = from === 0 && upto === buf.length ? buf : buf.subarray(from, upto);
     const u = this.upstream!;
     if (out.length > 0 && !this.socket.write(out) && !complete) {
       u.socket.pause();
@@ -506,7 +518,7 @@ export class ClientConnection {
     this.socket.off("end", this.onEnd);
     this.socket.off("close", this.onClose);
     const pending = this.pending;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     this.host.handOff(this.socket, pending);
   }
 

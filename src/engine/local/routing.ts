@@ -41,7 +41,11 @@ export function hostOf(hostHeader: string | undefined): string {
 }
 
 function prefixMatches(prefix: string, path: string): boolean {
-  return prefix === "/" || path === prefix || path.startsWith(`${prefix}/`);
+  // Without building `${prefix}/`: this runs for every proxied request.
+  return (
+    prefix === "/" ||
+    (path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === "/"))
+  );
 }
 
 /**
