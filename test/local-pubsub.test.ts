@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { findOnPath, startRedis } from "../src/engine/local/infra.js";
-import { PubSub, deadLetterKey, streamKey } from "../src/engine/local/pubsub.js";
+import net from "node:net";
+import { PubSub, compareIds, deadLetterKey, streamKey } from "../src/engine/local/pubsub.js";
 import { freePort } from "../src/engine/local/supervisor.js";
 import type { Backend } from "../src/engine/local/proxy.js";
 import type { SpawnedProcess } from "../src/util/exec.js";
@@ -37,7 +38,11 @@ describe(
     const received: Received[] = [];
     // Per event text: how many deliveries to refuse before accepting (Infinity: always refuse).
     const refuse = new Map<string, number>();
+    // Per event text: how long the subscriber takes to answer, in ms.
+    const delay = new Map<string, number>();
     const backend: Backend = { id: "sub-1", port: 0, ready: true, inflight: 0 };
+    const backends: Backend[] = [backend];
+    const logged: string[] = [];
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), "gantry-pubsub-"));
@@ -58,14 +63,19 @@ describe(
           received.push({ id: String(body.id), body });
           const key = JSON.stringify(body.data);
           const left = refuse.get(key) ?? 0;
-          if (left > 0) {
-            refuse.set(key, left - 1);
-            res.writeHead(500, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "RETRY" }));
-            return;
-          }
-          res.writeHead(200, { "content-type": "application/json" });
-          res.end(JSON.stringify({ status: "SUCCESS" }));
+          setTimeout(
+            () => {
+              if (left > 0) {
+                refuse.set(key, left - 1);
+                res.writeHead(500, { "content-type": "application/json" });
+                res.end(JSON.stringify({ status: "RETRY" }));
+                return;
+              }
+              res.writeHead(200, { "content-type": "application/json" });
+              res.end(JSON.stringify({ status: "SUCCESS" }));
+            },
+            delay.get(key) ?? 0,
+          );
         });
       });
       await new Promise<void>((r) => subscriber!.listen(0, "127.0.0.1", () => r()));
@@ -75,9 +85,10 @@ describe(
         pubsubName: "pubsub",
         source: "test-app",
         topics: ["orders"],
-        targets: (service) => (service === "worker" ? [backend] : []),
-        log: () => undefined,
+        targets: (service) => (service === "worker" ? backends : []),
+        log: (l) => logged.push(l),
         redeliverAfterMs: 300,
+        trimEveryMs: 500,
       });
       daprPort = await pubsub.listen(0);
       await pubsub.setSubscriptions([
@@ -173,6 +184,95 @@ describe(
           deliveries,
         );
         assert.equal(deliveries, 3);
+      } finally {
+        r.disconnect();
+      }
+    });
+
+    it("stays up whatever a publisher sends: malformed paths, a hang-up mid-body, oversized events", async () => {
+      assert.equal((await publish({}, "/v1.0/publish/pubsub/%E0%A4%A")).status, 400);
+      // A publisher that sends 5 of 1,000 bytes and hangs up.
+      await new Promise<void>((resolve, reject) => {
+        const sock = net.connect(daprPort, "127.0.0.1", () => {
+          sock.write(
+            'POST /v1.0/publish/pubsub/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":',
+          );
+          setTimeout(() => {
+            sock.destroy();
+            resolve();
+          }, 100);
+        });
+        sock.on("error", reject);
+      });
+      // Over 1 MiB: a 413 every time, not a reset connection.
+      const big = "x".repeat(2 * 1024 * 1024);
+      for (let i = 0; i < 3; i++) assert.equal((await publish({ big })).status, 413);
+      assert.equal((await fetch(`http://127.0.0.1:${daprPort}/v1.0/healthz`)).status, 204);
+      assert.equal((await publish({ order: 4 })).status, 204);
+      await until("the delivery", () => received.some((r) => JSON.stringify(r.body.data) === '{"order":4}'));
+    });
+
+    it("does not deliver an event again while a slow subscriber is still answering it", async () => {
+      // The subscriber takes 1.5 s, five times the redelivery timeout: still one delivery.
+      delay.set('{"order":5}', 1500);
+      await publish({ order: 5 });
+      const count = () => received.filter((r) => JSON.stringify(r.body.data) === '{"order":5}').length;
+      await until("the delivery", () => count() > 0);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(count(), 1);
+    });
+
+    it("alternates deliveries between the ready instances", async () => {
+      const second: string[] = [];
+      const server = http.createServer((req, res) => {
+        let text = "";
+        req.on("data", (d: Buffer) => (text += d.toString()));
+        req.on("end", () => {
+          second.push(JSON.stringify((JSON.parse(text) as { data: unknown }).data));
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+      const other: Backend = {
+        id: "sub-2",
+        port: (server.address() as AddressInfo).port,
+        ready: true,
+        inflight: 0,
+      };
+      backends.push(other);
+      try {
+        const mine = () => received.filter((r) => JSON.stringify(r.body.data).startsWith('{"rr":')).length;
+        for (let i = 0; i < 6; i++) {
+          await publish({ rr: i });
+          await until(`event ${i}`, () => mine() + second.length === i + 1);
+          await new Promise((r) => setTimeout(r, 150)); // reclaim ticks in between must not skew it
+        }
+        assert.equal(mine(), 3);
+        assert.equal(second.length, 3);
+      } finally {
+        backends.pop();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    it("trims what every group has acknowledged, and recreates a consumer group that disappeared", async () => {
+      assert.ok(
+        compareIds("2-0", "10-0") < 0 && compareIds("5-3", "5-12") < 0 && compareIds("7-1", "7-1") === 0,
+      );
+      const r = new Redis({ port: redisPort, host: "127.0.0.1" });
+      try {
+        await until(
+          "nothing pending",
+          async () => ((await r.xpending(streamKey("orders"), "worker")) as [number])[0] === 0,
+        );
+        await until("the trim", async () => (await r.xlen(streamKey("orders"))) === 1);
+        // The app flushes its Redis: the group goes with the stream, and delivery must come back.
+        await r.flushall();
+        await publish({ order: 6 });
+        await until("the delivery after the flush", () =>
+          received.some((x) => JSON.stringify(x.body.data) === '{"order":6}'),
+        );
+        assert.ok(logged.some((l) => l.includes("consumer group worker of orders was missing")));
       } finally {
         r.disconnect();
       }

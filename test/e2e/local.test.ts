@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import net from "node:net";
+import { Redis } from "ioredis";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, spawnProcess } from "../../src/util/exec.js";
@@ -528,18 +529,19 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
   });
 
   it("deploy: a Redis and a topic added to the spec are running before the new instances start", async () => {
-    assert.equal(state().redis.sessions, undefined);
+    // "accounts" sorts before "cache", which holds the topics: they must stay there (see the next test).
+    assert.equal(state().redis.accounts, undefined);
     setSpec((s) =>
       apiEnv("9-more")(s)
-        .replace("uses: [db, cache, note-events]", "uses: [db, cache, sessions, note-events, audit-events]")
-        .replace("redis:\n", "redis:\n  sessions: { persistence: none }\n")
+        .replace("uses: [db, cache, note-events]", "uses: [db, cache, accounts, note-events, audit-events]")
+        .replace("redis:\n", "redis:\n  accounts: { persistence: none }\n")
         .replace("topics:\n", "topics:\n  audit-events: { partitions: 1 }\n"),
     );
     const d = await gantry(["deploy"], { timeoutMs: 300_000 });
     assert.equal(d.code, 0, d.stderr);
     assert.equal(await version(), "9-more");
-    const sessions = state().redis.sessions;
-    assert.ok(sessions?.port, "redis sessions is in the state");
+    const sessions = state().redis.accounts;
+    assert.ok(sessions?.port, "redis accounts is in the state");
     const pong = await new Promise<string>((resolve, reject) => {
       const sock = net.connect(sessions.port, "127.0.0.1", () => sock.write("PING\r\n"));
       sock.once("data", (d: Buffer) => {
@@ -579,6 +581,25 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.equal(up.code, 0, up.stderr);
     const list = (await (await fetch(`${proxy()}/api/notes`)).json()) as { notes: { text: string }[] };
     assert.ok(list.notes.some((n) => n.text === "from the e2e test"));
+    // The topics stay on the Redis that held them, though "accounts" now sorts first; the worker counts
+    // the events it processed in "cache" (the api reads REDIS_URL, now "accounts").
+    assert.equal(state().topicsRedis, "cache");
+    const cache = new Redis({ host: "127.0.0.1", port: state().redis.cache!.port });
+    const processed = async () => Number(await cache.get("hello:events:processed"));
+    const processedBefore = await processed();
+    const created = await fetch(`${proxy()}/api/notes`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "after the restart" }),
+    });
+    assert.equal(created.status, 201);
+    try {
+      await waitFor("the worker to process the new note's event", async () =>
+        (await processed()) > processedBefore ? true : undefined,
+      );
+    } finally {
+      cache.disconnect();
+    }
   });
 
   it("after the supervisor itself is killed, the next `up` stops its leftovers and serves again", async () => {

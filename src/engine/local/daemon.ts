@@ -12,6 +12,13 @@ if (!appDir || !env) {
   process.exit(2);
 }
 process.title = `gantry-supervisor ${env}`;
+// The supervisor keeps the app, PostgreSQL and Redis running: a promise someone forgot to handle must
+// not take them all down. It is written to supervisor.log (this process's stderr) and the work goes on.
+process.on("unhandledRejection", (e) => {
+  process.stderr.write(
+    `gantry supervisor: unhandled error (still running): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
+});
 await runSupervisor({
   paths: envPaths(appDir, env),
   baseEnv: childBaseEnv(process.env),

@@ -4,8 +4,11 @@
 //   deliver:  one consumer group per subscription; each entry is POSTed to a ready instance of the
 //             subscribing service as a CloudEvent; 2xx (status SUCCESS or DROP) → XACK; anything else,
 //             or no answer in time, leaves it pending. Entries pending longer than the redelivery
-//             timeout are claimed again (XAUTOCLAIM) and redelivered; after max_retries deliveries an
-//             entry moves to gantry:topic:<topic>:dead-letter (or is dropped when dead_letter is off).
+//             timeout, and not still being delivered, are claimed again (XCLAIM) and redelivered; after
+//             max_retries deliveries an entry moves to gantry:topic:<topic>:dead-letter (or is dropped
+//             when dead_letter is off).
+//   trim:     entries every group has acknowledged are removed (XTRIM MINID); a stream never holds more
+//             than MAX_STREAM_LENGTH entries, nor a dead-letter stream more than MAX_DEAD_LETTERS.
 // Delivery is at least once: consumers must be idempotent (the event id is stable across redeliveries).
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -30,6 +33,12 @@ export interface Subscription {
   deadLetter: boolean;
 }
 
+/** Events kept per topic when no subscriber reads them: a bound on Redis memory, documented in docs/local.md. */
+export const MAX_STREAM_LENGTH = 100_000;
+export const MAX_DEAD_LETTERS = 10_000;
+/** Largest event accepted by the publish endpoint. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
+
 export interface PubSubOptions {
   redisPort: number;
   pubsubName: string;
@@ -40,6 +49,34 @@ export interface PubSubOptions {
   log: (line: string) => void;
   redeliverAfterMs?: number;
   deliveryTimeoutMs?: number;
+  /** How often acknowledged entries are trimmed from a topic's stream. */
+  trimEveryMs?: number;
+}
+
+/** The body of a request, or undefined when it is larger than `limit` (the rest is read and dropped). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+    });
+    req.on("end", () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
+    req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the publisher hung up before the whole event came"));
+    });
+  });
+}
+
+/** A URL path segment, or undefined when its percent-escapes are malformed. */
+function decodeSegment(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 type StreamEntry = [id: string, fields: string[]];
@@ -97,6 +134,13 @@ export function cloudEvent(
   };
 }
 
+/** Orders two stream ids ("ms-seq"). */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
 export class PubSub {
   private readonly redis: Redis;
   private server?: http.Server;
@@ -116,7 +160,17 @@ export class PubSub {
   }
 
   async listen(port = 0): Promise<number> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    // Any local process can call this endpoint: whatever it sends, the supervisor must stay up.
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(400, { "content-type": "application/json", connection: "close" });
+          res.end(
+            JSON.stringify({ errorCode: "ERR_MALFORMED_REQUEST", message: "the request could not be read" }),
+          );
+        } else res.destroy();
+      });
+    });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -141,8 +195,13 @@ export class PubSub {
       });
     if (req.method !== "POST" && req.method !== "PUT")
       return send(405, { errorCode: "ERR_METHOD", message: "use POST" });
-    const pubsub = decodeURIComponent(m[1]!);
-    const topic = decodeURIComponent(m[2]!);
+    const pubsub = decodeSegment(m[1]!);
+    const topic = decodeSegment(m[2]!);
+    if (pubsub === undefined || topic === undefined)
+      return send(400, {
+        errorCode: "ERR_MALFORMED_REQUEST",
+        message: "malformed percent-escape in the path",
+      });
     if (pubsub !== this.o.pubsubName)
       return send(400, {
         errorCode: "ERR_PUBSUB_NOT_FOUND",
@@ -150,20 +209,11 @@ export class PubSub {
       });
     if (!this.o.topics.includes(topic))
       return send(404, { errorCode: "ERR_TOPIC_NOT_FOUND", message: `topic ${topic} is not in the spec` });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size > 1024 * 1024)
-        return send(413, { errorCode: "ERR_TOO_LARGE", message: "event larger than 1 MiB" });
-      chunks.push(c as Buffer);
-    }
+    // Read to the end even when too large, so the publisher gets the 413 rather than a reset.
+    const body = await readBody(req, MAX_EVENT_BYTES);
+    if (!body) return send(413, { errorCode: "ERR_TOO_LARGE", message: "event larger than 1 MiB" });
     try {
-      await this.publish(
-        topic,
-        Buffer.concat(chunks).toString("utf8"),
-        req.headers["content-type"] ?? "application/json",
-      );
+      await this.publish(topic, body.toString("utf8"), req.headers["content-type"] ?? "application/json");
       send(204);
     } catch (e) {
       send(500, { errorCode: "ERR_PUBSUB_PUBLISH_MESSAGE", message: (e as Error).message });
@@ -176,7 +226,7 @@ export class PubSub {
       streamKey(topic),
       "MAXLEN",
       "~",
-      "100000",
+      String(MAX_STREAM_LENGTH),
       "*",
       "id",
       id,
@@ -208,11 +258,7 @@ export class PubSub {
     }
     for (const [k, s] of wanted) {
       if (this.loops.has(k)) continue;
-      try {
-        await this.redis.xgroup("CREATE", streamKey(s.topic), s.group, "0", "MKSTREAM");
-      } catch (e) {
-        if (!(e as Error).message.includes("BUSYGROUP")) throw e;
-      }
+      await this.createGroup(s);
       this.loops.set(k, { sub: s, stop: this.startLoop(s) });
     }
     this.subs = subs;
@@ -222,6 +268,20 @@ export class PubSub {
     return this.subs;
   }
 
+  /** The subscription's consumer group, from the stream's start; one that exists already is kept. */
+  private async createGroup(s: Subscription): Promise<void> {
+    try {
+      await this.redis.xgroup("CREATE", streamKey(s.topic), s.group, "0", "MKSTREAM");
+    } catch (e) {
+      if (!(e as Error).message.includes("BUSYGROUP")) throw e;
+    }
+  }
+
+  private hasTarget(service: string): boolean {
+    return this.o.targets(service).some((b) => b.ready);
+  }
+
+  /** The next ready instance of a service, round-robin. */
   private target(service: string): Backend | undefined {
     const all = this.o.targets(service).filter((b) => b.ready);
     if (all.length === 0) return undefined;
@@ -268,18 +328,45 @@ export class PubSub {
     const key = streamKey(s.topic);
     const consumer = "gantry";
     const minIdle = this.o.redeliverAfterMs ?? 3000;
+    const trimEvery = this.o.trimEveryMs ?? 30_000;
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // Entries whose delivery is under way: a slow subscriber's entry looks idle to Redis, and
+    // claiming it again would deliver it twice at once and count a retry it never had.
+    const inFlight = new Set<string>();
     const handle = async (entries: StreamEntry[]) => {
       await Promise.all(
         entries.map(async (e) => {
-          if (await this.deliver(s, e)) await this.redis.xack(key, s.group, e[0]);
+          inFlight.add(e[0]);
+          try {
+            if (await this.deliver(s, e)) await this.redis.xack(key, s.group, e[0]);
+          } finally {
+            inFlight.delete(e[0]);
+          }
         }),
       );
+    };
+    // One line per kind of failure a minute, so a Redis that stays away is visible without flooding.
+    const lastLogged = new Map<string, number>();
+    const failed = async (e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (msg.includes("NOGROUP")) {
+        // The group is gone (the app flushed its Redis, or the key was deleted): without it nothing
+        // is delivered again, while publishing still works.
+        this.o.log(`pubsub: consumer group ${s.group} of ${s.topic} was missing; created again`);
+        await this.createGroup(s).catch(() => undefined);
+        return;
+      }
+      const kind = msg.split(":")[0] ?? msg;
+      const now = Date.now();
+      if ((lastLogged.get(kind) ?? 0) + 60_000 <= now) {
+        lastLogged.set(kind, now);
+        this.o.log(`pubsub: ${s.topic} for ${s.service}: ${msg}; retrying`);
+      }
     };
     const readLoop = async () => {
       while (!stopped && !this.closed) {
         try {
-          if (!this.target(s.service)) {
+          if (!this.hasTarget(s.service)) {
             await sleep(300);
             continue;
           }
@@ -296,55 +383,68 @@ export class PubSub {
             ">",
           )) as [string, StreamEntry[]][] | null;
           if (r?.[0]) await handle(r[0][1]);
-        } catch {
-          if (!stopped) await sleep(500);
+        } catch (e) {
+          if (stopped || this.closed) return;
+          await failed(e);
+          await sleep(500);
         }
       }
     };
+    const reclaim = async () => {
+      const pending = (await this.redis.xpending(key, s.group, "IDLE", minIdle, "-", "+", 64)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      const retry: string[] = [];
+      for (const [id, , , count] of pending) {
+        if (inFlight.has(id)) continue;
+        if (count <= s.maxRetries) {
+          retry.push(id);
+          continue;
+        }
+        // Delivered too often: to the dead-letter stream.
+        const got = (await this.redis.xrange(key, id, id)) as StreamEntry[];
+        let fate = "dropped";
+        if (!got[0]) fate = `gone from the stream (more than ${MAX_STREAM_LENGTH} events were waiting)`;
+        else if (s.deadLetter) {
+          await this.redis.xadd(
+            deadLetterKey(s.topic),
+            "MAXLEN",
+            "~",
+            String(MAX_DEAD_LETTERS),
+            "*",
+            ...got[0][1],
+            "group",
+            s.group,
+            "deliveries",
+            String(count),
+          );
+          fate = `moved to ${deadLetterKey(s.topic)}`;
+        }
+        await this.redis.xack(key, s.group, id);
+        this.o.log(`pubsub: event ${id} of ${s.topic} for ${s.service} failed ${count} deliveries; ${fate}`);
+      }
+      if (retry.length === 0 || !this.hasTarget(s.service)) return;
+      // XCLAIM skips (and forgets) entries trimmed from the stream meanwhile.
+      const claimed = (await this.redis.xclaim(key, s.group, consumer, minIdle, ...retry)) as StreamEntry[];
+      const entries = claimed.filter((e) => Array.isArray(e) && e[1]);
+      if (entries.length > 0) await handle(entries);
+    };
     const reclaimLoop = async () => {
+      let trimmedAt = Date.now();
       while (!stopped && !this.closed) {
         await sleep(Math.min(1000, minIdle));
+        if (stopped || this.closed) return;
         try {
-          // Entries delivered too often go to the dead-letter stream.
-          const pending = (await this.redis.xpending(key, s.group, "IDLE", minIdle, "-", "+", 64)) as [
-            string,
-            string,
-            number,
-            number,
-          ][];
-          for (const [id, , , count] of pending) {
-            if (count <= s.maxRetries) continue;
-            const got = (await this.redis.xrange(key, id, id)) as StreamEntry[];
-            if (s.deadLetter && got[0]) {
-              await this.redis.xadd(
-                deadLetterKey(s.topic),
-                "*",
-                ...got[0][1],
-                "group",
-                s.group,
-                "deliveries",
-                String(count),
-              );
-            }
-            await this.redis.xack(key, s.group, id);
-            this.o.log(
-              `pubsub: event ${id} of ${s.topic} for ${s.service} failed ${count} deliveries; ${s.deadLetter ? `moved to ${deadLetterKey(s.topic)}` : "dropped"}`,
-            );
+          await reclaim();
+          if (Date.now() - trimmedAt >= trimEvery) {
+            trimmedAt = Date.now();
+            await this.trim(s.topic);
           }
-          if (!this.target(s.service)) continue;
-          const claimed = (await this.redis.xautoclaim(
-            key,
-            s.group,
-            consumer,
-            minIdle,
-            "0-0",
-            "COUNT",
-            32,
-          )) as [string, StreamEntry[], string[]];
-          const entries = claimed[1].filter((e) => Array.isArray(e) && e[1]);
-          if (entries.length > 0) await handle(entries);
-        } catch {
-          /* Redis briefly unavailable: try again on the next tick */
+        } catch (e) {
+          if (!stopped && !this.closed) await failed(e);
         }
       }
     };
@@ -354,6 +454,28 @@ export class PubSub {
       stopped = true;
       conn.disconnect();
     };
+  }
+
+  /**
+   * Removes the entries every consumer group of a topic is done with: older than each group's oldest
+   * pending entry, or than its last delivered one when nothing is pending. A topic nobody subscribes
+   * to keeps its events, up to MAX_STREAM_LENGTH.
+   */
+  async trim(topic: string): Promise<void> {
+    const key = streamKey(topic);
+    const groups = (await this.redis.xinfo("GROUPS", key)) as unknown[][];
+    let min: string | undefined;
+    for (const g of groups) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1];
+      let keep = String(info["last-delivered-id"]);
+      if (Number(info.pending) > 0) {
+        const oldest = (await this.redis.xpending(key, String(info.name), "-", "+", 1)) as [string][];
+        if (oldest[0]) keep = oldest[0][0];
+      }
+      if (min === undefined || compareIds(keep, min) < 0) min = keep;
+    }
+    if (min !== undefined && min !== "0-0") await this.redis.xtrim(key, "MINID", min);
   }
 
   async close(): Promise<void> {

@@ -39,6 +39,8 @@ export interface SupervisorState {
   socket: string;
   proxyPort?: number;
   daprPort?: number;
+  /** The Redis that holds the topics' streams: kept across runs, so their events are not stranded. */
+  topicsRedis?: string;
   postgres?: ProcessRecord & { user: string; version?: string };
   redis: Record<string, ProcessRecord>;
   release?: string;

@@ -383,6 +383,8 @@ export class Supervisor {
   private phase: SupervisorState["phase"] = "starting";
   private error?: string;
   private daprPort?: number;
+  /** The Redis that holds the topics' streams (see provision). */
+  private topicsRedis?: string;
   private proxyPort?: number;
   private control?: http.Server;
   private readonly startedAt = new Date().toISOString();
@@ -499,6 +501,7 @@ export class Supervisor {
       socket: this.paths.socket,
       ...(this.proxyPort ? { proxyPort: this.proxyPort } : {}),
       ...(this.daprPort ? { daprPort: this.daprPort } : {}),
+      ...(this.topicsRedis ? { topicsRedis: this.topicsRedis } : {}),
       ...(this.pg
         ? {
             postgres: {
@@ -597,10 +600,18 @@ export class Supervisor {
       });
     }
     const redisNames = Object.keys(model.redis).sort();
-    // Topics live on the first Redis; an internal one when the spec has none (or when the pub/sub
-    // endpoint already runs on it).
-    if (Object.keys(model.topics).length > 0 && (redisNames.length === 0 || this.redis[TOPICS_REDIS]))
-      redisNames.unshift(TOPICS_REDIS);
+    // Topics stay on the Redis that held them in this run or the last (undelivered events, pending
+    // ones and dead letters are there), even when a later spec adds a Redis that sorts first or drops
+    // that one. The first time: the spec's first Redis, or an internal one when the spec has none.
+    if (Object.keys(model.topics).length > 0) {
+      const topicsRedis = this.topicsRedis ?? previous?.topicsRedis ?? redisNames[0] ?? TOPICS_REDIS;
+      if (!redisNames.includes(topicsRedis)) {
+        redisNames.unshift(topicsRedis);
+        if (topicsRedis !== TOPICS_REDIS)
+          this.log(`Redis ${topicsRedis} is no longer in the spec; it keeps running for the topics it holds`);
+      }
+      this.topicsRedis = topicsRedis;
+    }
     if (redisNames.length > 0) {
       const bin = findOnPath("redis-server", env.PATH);
       if (!bin) throw new Error("redis-server is not installed");
@@ -623,7 +634,7 @@ export class Supervisor {
     if (Object.keys(model.topics).length > 0 && this.pubsub) {
       this.pubsub.addTopics(Object.keys(model.topics));
     } else if (Object.keys(model.topics).length > 0) {
-      const topicsRedis = this.redis[redisNames[0]!]!;
+      const topicsRedis = this.redis[this.topicsRedis!]!;
       this.pubsub = new PubSub({
         redisPort: topicsRedis.port,
         pubsubName: PUBSUB_NAME,
