@@ -115,6 +115,8 @@ describe("nextRun: fields", () => {
     ]);
     assert.deepEqual(runs("0 0 29 2 *", "2026-11-22T00:00:00Z"), [iso("2028-02-29T00:00")]);
     assert.deepEqual(runs("0 0 29 2 *", "2096-03-01T00:00:00Z"), [iso("2104-02-29T00:00")]);
+    // Both day fields restricted by a step that starts with "*": AND-ed, and decades apart.
+    assert.deepEqual(runs("0 0 29 2 */7", "2033-01-01T00:00:00Z"), [iso("2060-02-29T00:00")]);
     assert.equal(nextRun("0 0 30 2 *", new Date("2026-11-22T00:00:00Z"), "UTC"), undefined);
   });
 

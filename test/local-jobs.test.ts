@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { jobDefinitions, startJobProcess, type LocalJob } from "../src/engine/local/jobs.js";
 import { planDeploy } from "../src/engine/local/plan.js";
-import { Scheduler, type RunEvent, type RunRecord } from "../src/engine/local/scheduler.js";
+import { Scheduler, systemClock, type RunEvent, type RunRecord } from "../src/engine/local/scheduler.js";
+import { pidAlive } from "../src/engine/local/fsutil.js";
 import { loadExample } from "./helpers.js";
 
 const augeo = () => loadExample("augeo").project.environments[0]!;
@@ -133,6 +134,31 @@ describe("scheduler with real processes", () => {
     assert.equal(record.reason, "timed out after 0.5s (killed by SIGKILL)");
     assert.ok(record.durationMs >= 800 && record.durationMs < 5000, String(record.durationMs));
     assert.ok(events.some((e) => e.type === "line" && e.text === "ignoring SIGTERM"));
+  });
+
+  it("stops what the job started too when it times out: nothing outlives the run", async () => {
+    // The job starts a child (as `npm run` or a shell script does) and ends on SIGTERM; the child does not.
+    const { record, events } = await runToEnd(
+      realJob(
+        'const c = require("child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" }); console.log("child " + c.pid); process.on("SIGTERM", () => process.exit(143)); setInterval(() => {}, 1000)',
+        { timeoutMs: 500 },
+      ),
+      { killGraceMs: 300 },
+    );
+    assert.equal(record.result, "timed-out");
+    const line = events.find((e) => e.type === "line" && e.text.startsWith("child "));
+    const child = Number(line?.type === "line" ? line.text.slice(6) : NaN);
+    assert.ok(child > 0, "the job printed its child's pid");
+    for (let i = 0; i < 100 && pidAlive(child); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pidAlive(child), false, `the job's child ${child} outlived the run`);
+  });
+
+  it("keeps a deadline further away than Node's longest timer (24.8 days)", async () => {
+    let fired = false;
+    const t = systemClock.setTimeout(() => (fired = true), 30 * 24 * 3600 * 1000);
+    await new Promise((r) => setTimeout(r, 50));
+    systemClock.clearTimeout(t);
+    assert.equal(fired, false);
   });
 
   it("says why a command could not start", async () => {

@@ -7,11 +7,17 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pidAlive, pidCommand, pidState, writeJsonAtomic } from "../src/engine/local/fsutil.js";
+import {
+  pidAlive,
+  pidCommand,
+  pidStartTicks,
+  pidState,
+  writeJsonAtomic,
+} from "../src/engine/local/fsutil.js";
 import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/local/leftovers.js";
 import { envPaths } from "../src/engine/local/paths.js";
 import { stopSupervisor } from "../src/engine/local/client.js";
-import type { SupervisorState } from "../src/engine/local/state.js";
+import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";
 import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
 import { tempDir } from "./helpers.js";
@@ -153,6 +159,50 @@ describe("leftovers of a dead supervisor", () => {
       assert.equal((await stopLeftovers(p, () => undefined)).length, 1);
       assert.equal(procs.all[3]!.signalCode, "SIGINT");
       assert.ok(pidAlive(reused) && pidAlive(unrelated));
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+
+  it("are recognised by their start time, whatever their command line says now", async () => {
+    const { dir, cleanup } = tempDir();
+    const procs = processes();
+    try {
+      const p = envPaths(dir, "dev");
+      // One rewrote its command line after the record was written (npm sets its process title; a
+      // shebang script runs as `/bin/sh script`); the other's pid was reused by a process that
+      // happens to run the same command.
+      const retitled = await procs.start("sleep", ["40"]);
+      const reused = await procs.start("sleep", ["41"]);
+      const instance = (
+        id: string,
+        pid: number,
+        cmd: string,
+        startTicks: number | undefined,
+      ): InstanceInfo => ({
+        id,
+        service: "api",
+        release: "r1",
+        pid,
+        cmd,
+        ...(startTicks !== undefined ? { startTicks } : {}),
+        status: "running",
+        ready: true,
+        serving: true,
+        restarts: 0,
+      });
+      writeState(p.state, {
+        pid: await deadPid(),
+        instances: [
+          instance("api-r1-1", retitled, "npm start", pidStartTicks(retitled)),
+          instance("api-r1-2", reused, "sleep 41", pidStartTicks(reused)! - 1),
+        ],
+      });
+      const stopped = await stopLeftovers(p, () => undefined);
+      assert.deepEqual(stopped, [`stopping leftover process ${retitled} (sleep 40)`]);
+      await until(() => procs.all[0]!.signalCode !== null, "the retitled leftover is stopped");
+      assert.ok(pidAlive(reused), "a reused pid is never signalled");
     } finally {
       await procs.killAll();
       cleanup();

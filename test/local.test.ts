@@ -8,7 +8,7 @@ import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
 import { loadKey, parseKey, redactor, SecretStore, seal, unseal } from "../src/engine/local/secrets.js";
 import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
-import { acquireLock } from "../src/engine/local/lock.js";
+import { acquireLock, removeStale } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
 import { durationMs, humanMs } from "../src/engine/local/duration.js";
@@ -312,6 +312,30 @@ describe("lock", () => {
       assert.throws(() => acquireLock(path, "deploy", process.pid + 1), /holds the lock/);
       c.release();
       assert.deepEqual(readdirSync(dir), [], "a lock file or its draft was left behind");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("is taken over by one command only when several find it stale", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const path = join(dir, "lock");
+      const draft = join(dir, "draft");
+      writeFileSync(draft, JSON.stringify({ pid: process.pid + 1, command: "deploy", startedAt: "now" }));
+      const stale = { pid: 99_999_999, command: "deploy", startedAt: "then" };
+      // Command A took over the stale lock first; B, which read the same stale lock before A's
+      // takeover, must not remove A's.
+      writeFileSync(path, JSON.stringify(stale));
+      const a = acquireLock(path, "up");
+      removeStale(path, draft, stale);
+      assert.equal((JSON.parse(readFileSync(path, "utf8")) as { pid: number }).pid, process.pid);
+      a.release();
+      // Still the stale one: removed. A takeover lock left by a dead process does not block it.
+      writeFileSync(path, JSON.stringify(stale));
+      writeFileSync(`${path}.takeover`, JSON.stringify(stale));
+      removeStale(path, draft, stale);
+      assert.deepEqual(readdirSync(dir), ["draft"]);
     } finally {
       cleanup();
     }

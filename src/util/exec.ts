@@ -58,6 +58,13 @@ export interface SpawnProcessOptions {
   gid?: number;
   /** Start in its own process group and keep running after Gantry exits (the background supervisor). */
   detached?: boolean;
+  /**
+   * Lead a process group of its own, and end like a container: SIGTERM and other signals go to the
+   * leader only (`npm start` or a shell passes them on; sent to all, the app would get two), SIGKILL
+   * goes to the whole group, and what is left of the group when the leader exits is killed, so
+   * nothing the process started outlives it. Instances and job runs.
+   */
+  group?: boolean;
   /** "pipe" (read stdout/stderr from the handle), "ignore", or a file descriptor both streams are written to. */
   output?: "pipe" | "ignore" | number;
 }
@@ -86,13 +93,24 @@ export function spawnProcess(
       env: opts.env ?? process.env,
       stdio: ["ignore", out, out],
       shell: false,
-      detached: opts.detached ?? false,
+      detached: (opts.detached ?? false) || (opts.group ?? false),
       ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const child = spawn(command, args, options);
+    const signalGroup = (signal: NodeJS.Signals): boolean => {
+      try {
+        process.kill(-child.pid!, signal);
+        return true;
+      } catch {
+        return false; // the group is gone: nothing of it runs any more
+      }
+    };
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-      child.on("exit", (code, signal) => res({ code, signal }));
+      child.on("exit", (code, signal) => {
+        if (opts.group) signalGroup("SIGKILL");
+        res({ code, signal });
+      });
     });
     child.once("error", (e) => reject(e));
     child.once("spawn", () => {
@@ -101,7 +119,8 @@ export function spawnProcess(
         stdout: child.stdout,
         stderr: child.stderr,
         exited,
-        kill: (signal = "SIGTERM") => child.kill(signal),
+        kill: (signal = "SIGTERM") =>
+          opts.group && signal === "SIGKILL" ? signalGroup(signal) : child.kill(signal),
         unref: () => child.unref(),
       });
     });

@@ -17,8 +17,12 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** Longer than any DST shift in the time zone database (2 h, Antarctica/Troll), so a lower bound. */
 const MAX_SHIFT = 3 * HOUR;
-/** "0 0 29 2 *" (Feb 29) can be 8 years away (2096 → 2104). */
-const SEARCH_DAYS = 366 * 9;
+/**
+ * The Gregorian calendar repeats its dates and weekdays every 400 years, so a schedule that matches no
+ * day in that span never matches. Shorter spans miss real ones: "0 0 29 2 1" (Feb 29 on a Monday)
+ * comes 28 years apart, and across a century that is not a leap year, more.
+ */
+const SEARCH_DAYS = 146_097;
 
 const MACROS: Record<string, string> = {
   "@yearly": "0 0 1 1 *",

@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { spawnProcess } from "../../util/exec.js";
+import { pidStartTicks } from "./fsutil.js";
 import { splitCommand } from "./command.js";
 import { parseCron, timeZoneProblem } from "./cron-next.js";
 import { serviceEnv, type Infra } from "./env.js";
@@ -73,7 +74,13 @@ export async function startJobProcess(
   line: (text: string) => void,
 ): Promise<Attempt> {
   const [cmd, ...args] = job.argv;
-  const p = await spawnProcess(cmd!, args, { cwd: job.cwd, env: { ...job.env, GANTRY_INSTANCE: runId } });
+  // A group of its own: a timeout or `down` stops what the job started too, not only its first process.
+  const p = await spawnProcess(cmd!, args, {
+    cwd: job.cwd,
+    env: { ...job.env, GANTRY_INSTANCE: runId },
+    group: true,
+  });
+  const startTicks = pidStartTicks(p.pid);
   void eachLine(p.stdout, line);
   void eachLine(p.stderr, line);
   // The process may exit before its pipes are read to the end: wait for both to close, so that the
@@ -84,6 +91,7 @@ export async function startJobProcess(
   return {
     pid: p.pid,
     cmd: job.argv.join(" "),
+    ...(startTicks !== undefined ? { startTicks } : {}),
     exited: p.exited.then(async (r) => {
       // At most 2 s: a child the job left behind may hold the pipes open.
       let timer: NodeJS.Timeout | undefined;

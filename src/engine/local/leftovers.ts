@@ -4,7 +4,7 @@
 // process is only signalled when it is provably ours: pids are reused, after a reboot most of all.
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { pidAlive, pidCommand, readJson } from "./fsutil.js";
+import { pidAlive, pidCommand, pidStartTicks, readJson } from "./fsutil.js";
 import type { EnvPaths } from "./paths.js";
 import type { SupervisorState } from "./state.js";
 
@@ -41,12 +41,24 @@ export function isOurPostgres(pid: number, dataDir: string): boolean {
 }
 
 /**
- * Whether pid still runs the command recorded for it. Without a recorded command, or where command
- * lines cannot be read (no /proc), the pid alone decides.
+ * Whether pid is still the process recorded for it: the same start time (a reused pid has another),
+ * else the same command line (records written before start times were). Where neither can be read
+ * (no /proc), the pid alone decides.
  */
-function runsRecorded(pid: number, cmd: string | undefined): boolean {
+function isRecorded(pid: number, rec: { cmd?: string; startTicks?: number }): boolean {
+  const ticks = pidStartTicks(pid);
+  if (rec.startTicks !== undefined && ticks !== undefined) return ticks === rec.startTicks;
   const now = pidCommand(pid);
-  return cmd === undefined || now === undefined || now === cmd;
+  return rec.cmd === undefined || now === undefined || now === rec.cmd;
+}
+
+/** Signals a process and, when it leads a process group (instances and job runs do), the whole group. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    process.kill(pid, sig);
+  }
 }
 
 /**
@@ -56,27 +68,32 @@ function runsRecorded(pid: number, cmd: string | undefined): boolean {
  */
 export async function stopLeftovers(p: EnvPaths, note: (line: string) => void): Promise<string[]> {
   const stopped: string[] = [];
-  const stop = async (pid: number | undefined, isOurs: (pid: number) => boolean, signal: NodeJS.Signals) => {
+  const stop = async (pid: number | undefined, isOurs: (pid: number) => boolean, sig: NodeJS.Signals) => {
     if (!pid || pid === process.pid || !pidAlive(pid) || !isOurs(pid)) return;
     const line = `stopping leftover process ${pid} (${pidCommand(pid) ?? "?"})`;
     note(line);
     stopped.push(line);
     try {
-      process.kill(pid, signal);
+      signal(pid, sig);
     } catch {
       return;
     }
     for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(100);
-    if (pidAlive(pid)) process.kill(pid, "SIGKILL");
+    try {
+      // What is left: the process, or what it started (its group outlives it).
+      signal(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   };
   const prev = readJson<SupervisorState>(p.state);
   if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
-    const recorded = (cmd: string | undefined) => (pid: number) => runsRecorded(pid, cmd);
-    await Promise.all(prev.instances.map((i) => stop(i.pid, recorded(i.cmd), "SIGKILL")));
+    const recorded = (rec: { cmd?: string; startTicks?: number }) => (pid: number) => isRecorded(pid, rec);
+    await Promise.all(prev.instances.map((i) => stop(i.pid, recorded(i), "SIGKILL")));
     await Promise.all(
-      (prev.jobs ?? []).map((j) => stop(j.running?.pid, recorded(j.running?.cmd), "SIGTERM")),
+      (prev.jobs ?? []).map((j) => stop(j.running?.pid, recorded(j.running ?? {}), "SIGTERM")),
     );
-    await Promise.all(Object.values(prev.redis).map((r) => stop(r.pid, recorded(r.cmd), "SIGTERM")));
+    await Promise.all(Object.values(prev.redis).map((r) => stop(r.pid, recorded(r), "SIGTERM")));
   }
   const dataDir = postgresDataDir(p);
   const pidFile = join(dataDir, "postmaster.pid");

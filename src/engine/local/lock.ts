@@ -1,8 +1,11 @@
 // One lock per environment: a file holding the owner's pid and start time, put in place with link(2)
 // so that it is complete the moment it exists. A lock whose owner is gone (killed with SIGKILL
 // mid-deploy, machine rebooted) is stale and is taken over, with a note; so is one whose pid now
-// belongs to another process, told apart by its start time.
-import { linkSync, readFileSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
+// belongs to another process, told apart by its start time. Only one process at a time takes over a
+// stale lock, under a second lock (`<lock>.takeover`), and it checks again under it that the lock is
+// still the stale one: without that, two commands that both found it stale could each remove it, the
+// second removing the first's new lock, and both would run.
+import { linkSync, readFileSync, statSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../../spec/problems.js";
 import { pidAlive, pidStartTicks } from "./fsutil.js";
@@ -54,9 +57,52 @@ function ownerRuns(owner: LockInfo): boolean {
   return now === undefined || now === owner.startTicks;
 }
 
+const sameLock = (a: LockInfo | undefined, b: LockInfo | undefined) =>
+  a?.pid === b?.pid && a?.startedAt === b?.startedAt && a?.startTicks === b?.startTicks;
+
+/** Blocks the thread: taking the lock is synchronous, and a takeover lasts microseconds. */
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * Removes the lock at `path` if it still is `stale`, holding `<path>.takeover` meanwhile. A takeover
+ * lock left by a process killed in that instant is ignored after 5 s.
+ */
+export function removeStale(path: string, draft: string, stale: LockInfo | undefined): void {
+  const takeover = `${path}.takeover`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      linkSync(draft, takeover);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = readLock(takeover);
+      let age = 0;
+      try {
+        age = Date.now() - statSync(takeover).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (attempt >= 250 || (holder && !ownerRuns(holder)) || age > 5000) {
+        try {
+          unlinkSync(takeover);
+        } catch {
+          /* released meanwhile */
+        }
+      } else pause(20);
+    }
+  }
+  try {
+    if (sameLock(readLock(path), stale)) unlinkSync(path);
+  } catch {
+    /* removed meanwhile */
+  } finally {
+    unlinkSync(takeover);
+  }
+}
+
 function takeLock(path: string, draft: string, pid: number): Lock {
   let recovered: LockInfo | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     try {
       linkSync(draft, path); // fails with EEXIST while another holds the lock
       let released = false;
@@ -80,11 +126,7 @@ function takeLock(path: string, draft: string, pid: number): Lock {
       }
       // Stale (its owner is gone) or unreadable (never half-written: link(2) puts it in place whole): take it over.
       recovered = owner ?? { pid: 0, command: "unknown", startedAt: "unknown" };
-      try {
-        unlinkSync(path);
-      } catch {
-        /* another process removed it first */
-      }
+      removeStale(path, draft, owner);
     }
   }
   throw new UserError("could not take the environment lock", "try again");

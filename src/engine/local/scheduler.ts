@@ -17,10 +17,23 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** Node fires a timer set for more than 2^31-1 ms (24.8 days) at once: longer ones are chained. */
+const MAX_NODE_DELAY = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setTimeout: (fn, ms) => {
+    const timer: { current?: NodeJS.Timeout } = {};
+    const end = Date.now() + ms;
+    const arm = () => {
+      const left = end - Date.now();
+      timer.current =
+        left > MAX_NODE_DELAY ? setTimeout(arm, MAX_NODE_DELAY) : setTimeout(fn, Math.max(0, left));
+    };
+    arm();
+    return timer;
+  },
+  clearTimeout: (h) => clearTimeout((h as { current?: NodeJS.Timeout }).current),
 };
 
 /** One job of one release, as the scheduler needs it; the supervisor adds how to launch it. */
@@ -38,8 +51,9 @@ export interface JobDefinition {
 /** One started process of a run. */
 export interface Attempt {
   pid?: number;
-  /** The process's command line, to recognise a leftover after a crash of the supervisor. */
+  /** The process's command line and start time, to recognise a leftover after a crash of the supervisor. */
   cmd?: string;
+  startTicks?: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
 }
@@ -90,6 +104,7 @@ export interface RunningInfo {
   attempt: number;
   pid?: number;
   cmd?: string;
+  startTicks?: number;
   /** Set while waiting to retry. */
   retryAt?: string;
 }
@@ -458,6 +473,7 @@ export class Scheduler<J extends JobDefinition = JobDefinition> {
                 attempt: run.attempt,
                 ...(run.proc?.pid !== undefined ? { pid: run.proc.pid } : {}),
                 ...(run.proc?.cmd !== undefined ? { cmd: run.proc.cmd } : {}),
+                ...(run.proc?.startTicks !== undefined ? { startTicks: run.proc.startTicks } : {}),
                 ...(run.retryAt !== undefined ? { retryAt: new Date(run.retryAt).toISOString() } : {}),
               },
             }

@@ -16,6 +16,8 @@ export interface InstanceInfo {
   pid?: number;
   /** The process's command line, to recognise it after a crash of the supervisor (pids are reused). */
   cmd?: string;
+  /** When it started (see pidStartTicks): recognises it even when it rewrote its command line. */
+  startTicks?: number;
   status: InstanceStatus;
   ready: boolean;
   serving: boolean;
@@ -28,6 +30,7 @@ export interface ProcessRecord {
   pid: number;
   port: number;
   cmd?: string;
+  startTicks?: number;
 }
 
 export interface SupervisorState {

@@ -13,7 +13,7 @@ import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
-import { pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
+import { pidCommand, pidStartTicks, readJson, writeJsonAtomic } from "./fsutil.js";
 import {
   ensureDatabases,
   findOnPath,
@@ -123,6 +123,7 @@ export class Instance implements Backend {
   restarts = 0;
   serving = false;
   proc?: SpawnedProcess;
+  private procStartTicks?: number;
   startedAt?: number;
   lastExit?: string;
   stopping = false;
@@ -170,7 +171,7 @@ export class Instance implements Backend {
     this.killedBecause = undefined;
     let p: SpawnedProcess;
     try {
-      p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env });
+      p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env, group: true });
     } catch (e) {
       this.lastExit = `could not start: ${(e as Error).message}`;
       this.line(this.lastExit);
@@ -186,6 +187,7 @@ export class Instance implements Backend {
       return;
     }
     this.proc = p;
+    this.procStartTicks = pidStartTicks(p.pid);
     this.startedAt = Date.now();
     const outputClosed = this.sup.pipeLogs(this, p);
     // The exit is handled once the last lines are read (a crash's reason is usually in them), or
@@ -359,6 +361,7 @@ export class Instance implements Backend {
       release: this.release,
       ...(this.step.port ? { port: this.port } : {}),
       ...(this.proc ? { pid: this.proc.pid, cmd: this.argv.join(" ") } : {}),
+      ...(this.proc && this.procStartTicks !== undefined ? { startTicks: this.procStartTicks } : {}),
       status: this.status,
       ready: this.ready,
       serving: this.serving,
@@ -509,6 +512,7 @@ export class Supervisor {
               port: this.pg.port,
               user: PG_USER,
               cmd: pidCommand(this.pg.proc.pid),
+              startTicks: pidStartTicks(this.pg.proc.pid),
               ...(this.pg.version ? { version: this.pg.version } : {}),
             },
           }
@@ -516,7 +520,12 @@ export class Supervisor {
       redis: Object.fromEntries(
         Object.entries(this.redis).map(([n, r]) => [
           n,
-          { pid: r.proc.pid, port: r.port, cmd: pidCommand(r.proc.pid) } satisfies ProcessRecord,
+          {
+            pid: r.proc.pid,
+            port: r.port,
+            cmd: pidCommand(r.proc.pid),
+            startTicks: pidStartTicks(r.proc.pid),
+          } satisfies ProcessRecord,
         ]),
       ),
       ...(this.serving ? { release: this.serving } : {}),
