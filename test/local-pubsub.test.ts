@@ -285,3 +285,81 @@ describe(
     });
   },
 );
+
+describe(
+  "pub/sub when Redis is not there yet",
+  { skip: redisBin ? false : "needs redis-server", timeout: 60_000 },
+  () => {
+    it("starts its subscriptions anyway and delivers once Redis comes up", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "gantry-pubsub-late-"));
+      const port = await freePort();
+      const got: string[] = [];
+      const subscriber = http.createServer((req, res) => {
+        let text = "";
+        req.on("data", (d: Buffer) => (text += d.toString()));
+        req.on("end", () => {
+          got.push(JSON.stringify((JSON.parse(text) as { data: unknown }).data));
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((r) => subscriber.listen(0, "127.0.0.1", () => r()));
+      const backend: Backend = {
+        id: "sub-1",
+        port: (subscriber.address() as AddressInfo).port,
+        ready: true,
+        inflight: 0,
+      };
+      const logged: string[] = [];
+      const pubsub = new PubSub({
+        redisPort: port,
+        pubsubName: "pubsub",
+        source: "test-app",
+        topics: ["orders"],
+        targets: () => [backend],
+        log: (l) => logged.push(l),
+        redeliverAfterMs: 300,
+      });
+      let redis: SpawnedProcess | undefined;
+      try {
+        await pubsub.setSubscriptions([
+          {
+            topic: "orders",
+            service: "worker",
+            route: "/e",
+            group: "worker",
+            maxRetries: 2,
+            deadLetter: true,
+          },
+        ]);
+        assert.ok(logged.some((l) => l.includes("could not create consumer group worker of orders yet")));
+        redis = await startRedis({
+          bin: redisBin!,
+          dir,
+          port,
+          persistence: "none",
+          logFile: join(dir, "redis.log"),
+          env: process.env,
+        });
+        const r = new Redis({ port, host: "127.0.0.1" });
+        try {
+          const end = Date.now() + 20_000;
+          // Publishing straight to the stream: the endpoint is not what this is about.
+          while (!got.includes('{"late":true}')) {
+            if (Date.now() > end) throw new Error(`no delivery; log: ${logged.join(" / ")}`);
+            if ((await r.xlen(streamKey("orders"))) === 0 || (await r.exists(streamKey("orders"))) === 0)
+              await pubsub.publish("orders", '{"late":true}', "application/json");
+            await new Promise((res) => setTimeout(res, 200));
+          }
+        } finally {
+          r.disconnect();
+        }
+      } finally {
+        await pubsub.close();
+        await new Promise<void>((r) => subscriber.close(() => r()));
+        redis?.kill("SIGKILL");
+        await redis?.exited;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

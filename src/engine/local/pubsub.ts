@@ -258,7 +258,12 @@ export class PubSub {
     }
     for (const [k, s] of wanted) {
       if (this.loops.has(k)) continue;
-      await this.createGroup(s);
+      // Redis away now: the loop starts anyway, and creates the group once Redis answers (NOGROUP).
+      await this.createGroup(s).catch((e: unknown) =>
+        this.o.log(
+          `pubsub: could not create consumer group ${s.group} of ${s.topic} yet: ${(e as Error).message}`,
+        ),
+      );
       this.loops.set(k, { sub: s, stop: this.startLoop(s) });
     }
     this.subs = subs;
