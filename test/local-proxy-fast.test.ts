@@ -132,6 +132,7 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(res("SIP/2.0 200 OK"), undefined);
     assert.deepEqual(res("HTTP/1.1 200\nContent-Length: 0"), { status: 200, bodyLength: 0, close: false });
     assert.equal(res("HTTP/1.1 2000 OK"), undefined);
+    assert.equal(res("HTTP/1.1 099 Odd"), undefined);
     assert.equal(res("HTTP/1.1 200OK"), undefined);
     assert.equal(res("HTTP/1.2 200 OK"), undefined);
     assert.equal(res("HTTP/1.1 200 OK\nX-A: b\rc"), undefined);

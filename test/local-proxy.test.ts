@@ -4,7 +4,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
 import { freePort, listenProxy } from "../src/engine/local/supervisor.js";
@@ -128,6 +130,7 @@ describe("proxy", () => {
     a.ready = false;
     const res = await fetch(`${base}/api/x`);
     assert.equal(res.status, 503);
+    assert.equal(res.headers.get("retry-after"), "1");
     assert.equal(await res.text(), "gantry: no ready instance of api\n");
     a.ready = true;
     b.ready = true;
@@ -172,10 +175,18 @@ describe("proxy", () => {
   });
 
   it("never serves a file outside the site's directory", async () => {
-    for (const path of ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd"]) {
+    // A symlink in the build output that points out of it.
+    symlinkSync("/etc/passwd", join(site.dir, "link.txt"));
+    for (const path of [
+      "/../../etc/passwd",
+      "/%2e%2e/%2e%2e/etc/passwd",
+      "/..%2f..%2fetc%2fpasswd",
+      "/link.txt",
+    ]) {
       const res = await fetch(`${base}${path}`);
       assert.ok(!(await res.text()).includes("root:"), path);
     }
+    assert.equal((await fetch(`${base}/link.txt`)).status, 404);
   });
 
   it("tunnels WebSocket upgrades to an instance, counted in flight while open", async () => {
@@ -269,6 +280,127 @@ describe("the proxy's port", () => {
     const proxy = new Proxy();
     try {
       assert.equal(await listenProxy((p) => proxy.listen(p), undefined, remembered), remembered);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+/** Sends raw bytes and collects everything until the proxy closes the connection (or `ms` pass). */
+function raw(port: number, bytes: string, ms = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1", () => sock.write(bytes));
+    let out = "";
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(`${out}[still open]`);
+    }, ms);
+    sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    sock.on("error", reject);
+  });
+}
+
+describe("the proxy's slow path with misbehaving clients and instances", () => {
+  it("answers 502 to a status Node cannot pass on, and keeps running", async () => {
+    const odd = net.createServer((s) =>
+      s.once("data", () => s.end("HTTP/1.1 099 Odd\r\ncontent-length: 2\r\n\r\nhi")),
+    );
+    await new Promise<void>((r) => odd.listen(0, "127.0.0.1", () => r()));
+    const proxy = new Proxy();
+    const b: Backend = { id: "api-1", port: (odd.address() as AddressInfo).port, ready: true, inflight: 0 };
+    proxy.setTable({
+      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
+      backends: { api: [b] },
+      statics: {},
+    });
+    const port = await proxy.listen(0);
+    try {
+      // HTTP/1.0 takes Node's server (the slow path); HTTP/1.1 the byte relay.
+      for (const version of ["1.0", "1.1"]) {
+        const out = await raw(port, `GET /api/x HTTP/${version}\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        assert.match(out, /^HTTP\/1\.1 502 /, `HTTP/${version}: ${out}`);
+      }
+      assert.equal(b.inflight, 0);
+    } finally {
+      await proxy.close();
+      odd.close();
+    }
+  });
+
+  it("sends a GET's body on, and neither retries nor leaks a count when the client hangs up", async () => {
+    const seen: string[] = [];
+    const slow = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        seen.push(`${req.method ?? ""} ${req.url ?? ""} ${body}`);
+        setTimeout(() => res.end("x".repeat(200_000)), req.url === "/api/slow" ? 300 : 0);
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", () => r()));
+    const port0 = (slow.address() as AddressInfo).port;
+    const a: Backend = { id: "api-1", port: port0, ready: true, inflight: 0 };
+    const b: Backend = { id: "api-2", port: port0, ready: true, inflight: 0 };
+    const proxy = new Proxy();
+    proxy.setTable({
+      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
+      backends: { api: [a, b] },
+      statics: {},
+    });
+    const port = await proxy.listen(0);
+    try {
+      const out = await raw(port, "GET /api/search HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nquery");
+      assert.match(out, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(seen, ["GET /api/search query"]);
+      // A client that gives up while the instance is still working: one request, and the counts settle.
+      await raw(port, "GET /api/slow HTTP/1.0\r\nHost: x\r\n\r\n", 100);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.deepEqual(seen.slice(1), ["GET /api/slow "]);
+      assert.equal(a.inflight + b.inflight, 0);
+    } finally {
+      await proxy.close();
+      slow.close();
+    }
+  });
+
+  it("tunnels an upgrade without the client's X-Forwarded-* or proxy credentials, and says 502 when refused", async () => {
+    let headers: http.IncomingHttpHeaders = {};
+    const ws = http.createServer();
+    ws.on("upgrade", (req, socket) => {
+      headers = req.headers;
+      socket.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    });
+    await new Promise<void>((r) => ws.listen(0, "127.0.0.1", () => r()));
+    const b: Backend = { id: "api-1", port: (ws.address() as AddressInfo).port, ready: true, inflight: 0 };
+    const proxy = new Proxy();
+    const routes = buildRoutes(loadExample("hello", "dev").project.environments[0]!);
+    proxy.setTable({ routes, backends: { api: [b] }, statics: {} });
+    const port = await proxy.listen(0);
+    try {
+      const out = await raw(
+        port,
+        "GET /api/live HTTP/1.1\r\nHost: hello.localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+          "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n" +
+          "Proxy-Authorization: Basic c2VjcmV0\r\n\r\n",
+      );
+      assert.match(out, /^HTTP\/1\.1 101 /);
+      assert.equal(headers["x-forwarded-for"], "6.6.6.6, 127.0.0.1");
+      assert.equal(headers["x-forwarded-host"], "hello.localhost");
+      assert.equal(headers["x-forwarded-proto"], "http");
+      assert.equal(headers["proxy-authorization"], undefined);
+      assert.equal(headers.upgrade, "websocket");
+      // The instance is gone: the client hears 502 rather than a bare hang-up.
+      ws.close();
+      b.port = await freePort();
+      const refused = await raw(
+        port,
+        "GET /api/live HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+      );
+      assert.match(refused, /^HTTP\/1\.1 502 /);
     } finally {
       await proxy.close();
     }

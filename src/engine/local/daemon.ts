@@ -12,13 +12,16 @@ if (!appDir || !env) {
   process.exit(2);
 }
 process.title = `gantry-supervisor ${env}`;
-// The supervisor keeps the app, PostgreSQL and Redis running: a promise someone forgot to handle must
-// not take them all down. It is written to supervisor.log (this process's stderr) and the work goes on.
-process.on("unhandledRejection", (e) => {
+// The supervisor keeps the app, PostgreSQL and Redis running: an error nothing handled (a bug, or an
+// input no one foresaw) must not take them all down with the proxy. It is written to supervisor.log
+// (this process's stderr) and the work goes on.
+const survive = (e: unknown) => {
   process.stderr.write(
     `gantry supervisor: unhandled error (still running): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
   );
-});
+};
+process.on("unhandledRejection", survive);
+process.on("uncaughtException", survive);
 await runSupervisor({
   paths: envPaths(appDir, env),
   baseEnv: childBaseEnv(process.env),

@@ -393,7 +393,7 @@ export function parseResponseHead(
     return undefined;
   if (buf[start + 8] !== 0x20) return undefined;
   const status = decimal(buf, start + 9, start + 12);
-  if (status < 0) return undefined;
+  if (status < 100) return undefined; // 000-099 is no status at all
   const cr = lineEnd(buf, start + 12, end);
   if (cr < 0 || (cr > start + 12 && buf[start + 12] !== 0x20)) return undefined;
   const http10 = minor === 0x30;

@@ -7,7 +7,7 @@
 // server here.
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createReadStream, statSync } from "node:fs";
+import { createReadStream, realpathSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
@@ -63,7 +63,7 @@ function copyHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeader
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
-  if (res.headersSent) {
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
@@ -71,8 +71,40 @@ function plain(res: ServerResponse, status: number, text: string): void {
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(text),
     "cache-control": "no-store",
+    // No ready instance (a deploy, a restart): worth trying again shortly.
+    ...(status === 503 ? { "retry-after": "1" } : {}),
   });
   res.end(text);
+}
+
+/**
+ * The request headers an Upgrade tunnel sends on, as raw lines: the client's minus the hop-by-hop
+ * ones (Connection and Upgrade stay: they ask for the upgrade) and minus X-Forwarded-*, which the
+ * proxy writes itself, as the other paths do.
+ */
+function tunnelHeaderLines(req: IncomingMessage): string[] {
+  const named = new Set(
+    (req.headers.connection ?? "")
+      .toLowerCase()
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== "upgrade"),
+  );
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    const keep = name === "connection" || name === "upgrade";
+    if (!keep && (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("x-forwarded-"))) continue;
+    lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+  }
+  return lines;
+}
+
+/** X-Forwarded-For as the instance gets it: what the client sent, then the client's own address. */
+function forwardedFor(req: IncomingMessage): string {
+  const remote = req.socket.remoteAddress ?? "";
+  const sent = req.headers["x-forwarded-for"];
+  return sent ? `${String(sent)}, ${remote}` : remote;
 }
 
 /** Idle limits; the defaults suit Node instances, tests use shorter ones. */
@@ -211,11 +243,14 @@ export class Proxy implements FastPathHost {
     const route = matchRoute(this.table.routes, req.headers.host, path);
     const b = route && route.kind === "proxy" ? this.pick(route.service) : undefined;
     if (!b) {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+      );
       return;
     }
     b.inflight++;
     let open = true;
+    let connected = false;
     const close = () => {
       if (open) {
         open = false;
@@ -225,18 +260,23 @@ export class Proxy implements FastPathHost {
       }
     };
     const upstream = net.connect(b.port, "127.0.0.1", () => {
-      const lines = [`${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`];
-      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
-        lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
-      lines.push(
-        `X-Forwarded-For: ${req.socket.remoteAddress ?? ""}`,
+      connected = true;
+      const lines = [
+        `${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`,
+        ...tunnelHeaderLines(req),
+        `X-Forwarded-For: ${forwardedFor(req)}`,
         `X-Forwarded-Host: ${req.headers.host ?? ""}`,
         "X-Forwarded-Proto: http",
-      );
+      ];
       upstream.write(lines.join("\r\n") + "\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       upstream.pipe(socket);
       socket.pipe(upstream);
+    });
+    // The instance refused the connection: the client is told, rather than just hung up on.
+    upstream.once("error", () => {
+      if (!connected && open && socket.writable)
+        socket.write("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     });
     // Sockets of an HTTP server are half-open capable: an end from either side ends the tunnel.
     for (const ev of ["error", "end", "close"]) {
@@ -265,10 +305,7 @@ export class Proxy implements FastPathHost {
       }
     };
     const headers = copyHeaders(req.headers);
-    const remote = req.socket.remoteAddress ?? "";
-    headers["x-forwarded-for"] = req.headers["x-forwarded-for"]
-      ? `${String(req.headers["x-forwarded-for"])}, ${remote}`
-      : remote;
+    headers["x-forwarded-for"] = forwardedFor(req);
     headers["x-forwarded-host"] = req.headers.host ?? "";
     headers["x-forwarded-proto"] = "http";
     const upstream = http.request({
@@ -279,8 +316,20 @@ export class Proxy implements FastPathHost {
       headers,
       agent: this.agent,
     });
+    // A body (a GET may carry one): sent on, and then the request cannot be retried elsewhere.
+    const hasBody =
+      req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+    let clientGone = false;
     upstream.on("response", (ur) => {
-      res.writeHead(ur.statusCode ?? 502, copyHeaders(ur.headers));
+      const status = ur.statusCode ?? 0;
+      if (res.destroyed || status < 100 || status > 999) {
+        // The client left meanwhile, or the instance sent a status Node cannot pass on.
+        upstream.destroy();
+        finish();
+        plain(res, 502, `gantry: ${service} sent a malformed answer\n`);
+        return;
+      }
+      res.writeHead(status, copyHeaders(ur.headers));
       ur.pipe(res);
       ur.on("end", finish);
       ur.on("error", () => {
@@ -292,8 +341,10 @@ export class Proxy implements FastPathHost {
       finish();
       // A connection refused or reset before any answer: safe to try another instance for requests
       // without a body (GET, HEAD); anything else may have had side effects, so it is a 502.
+      if (clientGone) return; // nobody to answer, and no reason to try again
       const retryable =
         (req.method === "GET" || req.method === "HEAD") &&
+        !hasBody &&
         !res.headersSent &&
         !failed &&
         (e.code === "ECONNREFUSED" || e.code === "ECONNRESET");
@@ -304,15 +355,14 @@ export class Proxy implements FastPathHost {
       plain(res, 502, `gantry: ${service} did not answer (${e.code ?? e.message})\n`);
     });
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) {
+        clientGone = true;
+        upstream.destroy();
+      }
       finish();
     });
-    if (req.method === "GET" || req.method === "HEAD") {
-      // Keep the body stream untouched so a retry is possible; GET bodies are not forwarded.
-      upstream.end();
-    } else {
-      req.pipe(upstream);
-    }
+    if (hasBody) req.pipe(upstream);
+    else upstream.end(); // the request stream stays untouched, so a retry is possible
   }
 }
 
@@ -343,8 +393,8 @@ function serveStatic(
     return;
   }
   const file =
-    resolveFile(target) ??
-    (site.spa && !extname(rel) ? resolveFile(join(site.root, "index.html")) : undefined);
+    resolveFile(target, site.root) ??
+    (site.spa && !extname(rel) ? resolveFile(join(site.root, "index.html"), site.root) : undefined);
   if (!file) {
     plain(res, 404, "not found\n");
     return;
@@ -364,7 +414,8 @@ function serveStatic(
     .pipe(res);
 }
 
-function resolveFile(p: string): { path: string; size: number } | undefined {
+/** The file to serve for `p`, when it is one (or a directory's index.html) that really lies under `root`. */
+function resolveFile(p: string, root: string): { path: string; size: number } | undefined {
   try {
     let st = statSync(p);
     let path = p;
@@ -372,7 +423,11 @@ function resolveFile(p: string): { path: string; size: number } | undefined {
       path = join(p, "index.html");
       st = statSync(path);
     }
-    return st.isFile() ? { path, size: st.size } : undefined;
+    // A symlink in the build output must not serve a file from elsewhere on the machine.
+    const real = realpathSync(path);
+    const realRoot = realpathSync(root);
+    if (!real.startsWith(realRoot + sep)) return undefined;
+    return st.isFile() ? { path: real, size: st.size } : undefined;
   } catch {
     return undefined;
   }
