@@ -458,6 +458,17 @@ describe("proxy fast path", () => {
       c.on("error", reject);
     });
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nslow$/);
+    // Pipelined, the second needing Node's server (HTTP/1.0), then FIN: both are answered.
+    const both = await new Promise<string>((resolve, reject) => {
+      let got = "";
+      const c = net.connect(port, "127.0.0.1", () =>
+        c.end("GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /slow HTTP/1.0\r\nHost: a\r\n\r\n"),
+      );
+      c.on("data", (d: Buffer) => (got += d.toString()));
+      c.on("close", () => resolve(got));
+      c.on("error", reject);
+    });
+    assert.equal(both.match(/HTTP\/1\.1 200 OK/g)?.length, 2, both);
     // A client that disappears mid-answer loses its exchange; the instance keeps serving the others.
     const gone = net.connect(port, "127.0.0.1", () => gone.write("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"));
     gone.on("error", () => undefined);

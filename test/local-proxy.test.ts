@@ -406,3 +406,68 @@ describe("the proxy's slow path with misbehaving clients and instances", () => {
     }
   });
 });
+
+describe("the proxy against clients that trickle their requests", () => {
+  /** Sends `parts` one every 100 ms and reports what came back, and whether the proxy closed. */
+  function trickle(port: number, parts: string[]): Promise<{ out: string; closedAfterMs: number }> {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const sock = net.connect(port, "127.0.0.1");
+      let out = "";
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i < parts.length && !sock.destroyed) sock.write(parts[i++]!);
+      }, 100);
+      const giveUp = setTimeout(() => sock.destroy(), 8000);
+      sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
+      sock.on("close", () => {
+        clearInterval(timer);
+        clearTimeout(giveUp);
+        resolve({ out, closedAfterMs: Date.now() - t0 });
+      });
+      sock.on("error", reject);
+    });
+  }
+
+  it("answers 408 and closes when a head or a body takes longer than the limits, on both paths", async () => {
+    const backend = await backendServer("a");
+    const b: Backend = { id: "api-1", port: backend.port, ready: true, inflight: 0 };
+    const proxy = new Proxy({ headersTimeoutMs: 600, requestTimeoutMs: 1200, clientIdleMs: 5000 });
+    proxy.setTable({
+      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
+      backends: { api: [b] },
+      statics: {},
+    });
+    const port = await proxy.listen(0);
+    try {
+      const bytes = (s: string) => [...s];
+      // The byte relay (HTTP/1.1): a head one byte every 100 ms, then a body likewise.
+      const head = await trickle(
+        port,
+        bytes("GET /api/x HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n"),
+      );
+      assert.match(head.out, /^HTTP\/1\.1 408 /);
+      assert.ok(head.closedAfterMs < 4000, String(head.closedAfterMs));
+      const body = await trickle(port, [
+        "POST /api/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n",
+        ...bytes("x".repeat(100)),
+      ]);
+      assert.match(body.out, /^HTTP\/1\.1 408 /);
+      assert.ok(body.closedAfterMs < 5000, String(body.closedAfterMs));
+      assert.equal(b.inflight, 0);
+      // Node's server, which keeps a connection for good once one request needed it (here the static
+      // site): its own limits, armed although it never listens itself.
+      const slow = await trickle(port, [
+        "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        ...bytes(
+          "GET /api/x HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+        ),
+      ]);
+      assert.match(slow.out, /^HTTP\/1\.1 503 /);
+      assert.ok(slow.closedAfterMs < 6000, `the slow path kept a trickling client ${slow.closedAfterMs} ms`);
+    } finally {
+      await proxy.close();
+      backend.server.close();
+    }
+  });
+});

@@ -23,7 +23,8 @@ export interface FastPathHost {
   readonly clients: Set<ClientConnection>;
   /** The instance for a proxied request, or undefined to hand the connection to the slow path. */
   backendFor(head: RequestHead, exclude?: Backend): Backend | undefined;
-  handOff(socket: net.Socket, pending: Buffer): void;
+  /** `ended`: the client sent FIN already, after `pending`. */
+  handOff(socket: net.Socket, pending: Buffer, ended: boolean): void;
   readonly pool: UpstreamPool;
 }
 
@@ -149,6 +150,13 @@ export class UpstreamPool {
 
 const EMPTY = Buffer.alloc(0);
 
+/** How long a client connection may stay idle, take to send a request's head, and the whole request. */
+export interface ClientLimits {
+  idleMs: number;
+  headMs: number;
+  requestMs: number;
+}
+
 /**
  * idle: waiting for a request; body: sending its body; wait: waiting for the answer; discard: the
  * answer came before the whole body, whose rest is read and dropped; done: closing.
@@ -179,6 +187,8 @@ export class ClientConnection {
   private resKeepAliveMs = Infinity;
 
   private lastActive = Date.now();
+  /** When the first byte of the request being read came (0: none yet), for the head and request deadlines. */
+  private requestSince = 0;
   private readonly onData = (d: Buffer) => this.onClientData(d);
   /** The client sent FIN: it reads answers still, but no request will follow the ones it sent. */
   private ended = false;
@@ -203,9 +213,19 @@ export class ClientConnection {
     socket.on("close", this.onClose);
   }
 
-  /** Closes the connection when it has waited for a request longer than `idleMs`. */
-  sweep(now: number, idleMs: number): void {
-    if ((this.phase === "idle" || this.phase === "discard") && now - this.lastActive > idleMs)
+  /**
+   * Closes the connection when it has waited for a request too long, and answers 408 to a request
+   * whose head or body comes too slowly: a client that trickles bytes must not hold a connection (and
+   * an instance's in-flight count, which a drain waits for) forever.
+   */
+  sweep(now: number, limits: ClientLimits): void {
+    const since = now - this.requestSince;
+    if (this.phase === "idle" && this.pending.length > 0 && since > limits.headMs)
+      this.refuse(408, "request timeout");
+    else if ((this.phase === "body" || this.phase === "discard") && since > limits.requestMs) {
+      if (this.phase === "body" && !this.resStarted) this.failExchange(408, "request timeout");
+      else this.abort(); // part of an answer went out already
+    } else if ((this.phase === "idle" || this.phase === "discard") && now - this.lastActive > limits.idleMs)
       this.socket.destroy();
   }
 
@@ -218,7 +238,10 @@ export class ClientConnection {
       else this.discardBody();
       return;
     }
-    this.pending = this.pending.length === 0 ? d : Buffer.concat([this.pending, d]);
+    if (this.pending.length === 0) {
+      if (this.phase === "idle") this.requestSince = this.lastActive;
+      this.pending = d;
+    } else this.pending = Buffer.concat([this.pending, d]);
     if (this.phase === "idle") this.next();
     else if (this.phase === "wait") this.socket.pause(); // a pipelined request: it waits for this answer
   }
@@ -438,6 +461,7 @@ export class ClientConnection {
   private becomeIdle(): void {
     this.phase = "idle";
     this.lastActive = Date.now();
+    this.requestSince = this.lastActive; // a pipelined request's head is here already; else reset on its first byte
     this.socket.resume();
     if (this.pending.length > 0 || this.ended) this.next();
   }
@@ -519,7 +543,7 @@ export class ClientConnection {
     this.socket.off("close", this.onClose);
     const pending = this.pending;
     this.pending = EMPTY;
-    this.host.handOff(this.socket, pending);
+    this.host.handOff(this.socket, pending, this.ended);
   }
 
   /** The client went away: the exchange in progress is abandoned. */

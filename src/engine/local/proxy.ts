@@ -12,7 +12,13 @@ import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
-import { CLIENT_IDLE_MS, ClientConnection, UpstreamPool, type FastPathHost } from "./proxy-fast.js";
+import {
+  CLIENT_IDLE_MS,
+  ClientConnection,
+  UpstreamPool,
+  type ClientLimits,
+  type FastPathHost,
+} from "./proxy-fast.js";
 import { HOP_BY_HOP, type RequestHead } from "./http1.js";
 
 export interface Backend {
@@ -110,6 +116,9 @@ function forwardedFor(req: IncomingMessage): string {
 /** Idle limits; the defaults suit Node instances, tests use shorter ones. */
 export interface ProxyOptions {
   clientIdleMs?: number;
+  /** How long a client may take to send a request's head, and the whole request (Node's defaults). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   upstreamIdleMs?: number;
 }
 
@@ -117,6 +126,7 @@ export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
   readonly pool: UpstreamPool;
   private readonly clientIdleMs: number;
+  private readonly limits: ClientLimits;
   readonly clients = new Set<ClientConnection>();
   private readonly sockets = new Set<net.Socket>();
   private sweeper?: NodeJS.Timeout;
@@ -124,6 +134,11 @@ export class Proxy implements FastPathHost {
   constructor(o: ProxyOptions = {}) {
     this.pool = new UpstreamPool(o.upstreamIdleMs);
     this.clientIdleMs = o.clientIdleMs ?? CLIENT_IDLE_MS;
+    this.limits = {
+      idleMs: this.clientIdleMs,
+      headMs: o.headersTimeoutMs ?? 60_000,
+      requestMs: o.requestTimeoutMs ?? 300_000,
+    };
   }
   private readonly next = new Map<string, number>();
   private readonly agent = new http.Agent({
@@ -147,8 +162,22 @@ export class Proxy implements FastPathHost {
   }
 
   async listen(port: number): Promise<number> {
-    const slow = http.createServer((req, res) => this.handle(req, res));
+    const slow = http.createServer(
+      {
+        headersTimeout: this.limits.headMs,
+        requestTimeout: this.limits.requestMs,
+        connectionsCheckingInterval: Math.min(30_000, this.limits.headMs / 2),
+      },
+      (req, res) => this.handle(req, res),
+    );
     slow.keepAliveTimeout = 5000;
+    // Answer a client that half-closed after its requests, as the byte relay does (Node's default is
+    // to drop what is in progress when the client's FIN arrives).
+    (slow as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    // This server never listens (connections are handed to it), and Node only starts enforcing
+    // headersTimeout and requestTimeout on "listening": without it a client trickling its head holds
+    // the connection forever.
+    slow.emit("listening");
     slow.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );
@@ -164,9 +193,9 @@ export class Proxy implements FastPathHost {
       () => {
         const now = Date.now();
         this.pool.sweep(now);
-        for (const c of this.clients) c.sweep(now, this.clientIdleMs);
+        for (const c of this.clients) c.sweep(now, this.limits);
       },
-      Math.min(1000, this.clientIdleMs / 2),
+      Math.min(1000, this.clientIdleMs / 2, this.limits.headMs / 2),
     ).unref();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -179,6 +208,7 @@ export class Proxy implements FastPathHost {
     const s = this.server;
     if (!s) return;
     clearInterval(this.sweeper);
+    this.slow?.close(); // stops its timeout checks
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();
@@ -195,9 +225,17 @@ export class Proxy implements FastPathHost {
   }
 
   /** Fast path: the rest of this connection is served by Node's HTTP server, starting with `pending`. */
-  handOff(socket: net.Socket, pending: Buffer): void {
-    if (pending.length > 0) socket.unshift(pending);
+  handOff(socket: net.Socket, pending: Buffer, ended: boolean): void {
+    if (!ended) {
+      if (pending.length > 0) socket.unshift(pending);
+      this.slow!.emit("connection", socket);
+      return;
+    }
+    // The stream has ended, so nothing can be put back into it: Node's server gets the bytes and the
+    // end as events, as if they came now (a client that pipelined requests and then half-closed).
     this.slow!.emit("connection", socket);
+    if (pending.length > 0) socket.emit("data", pending);
+    socket.emit("end");
   }
 
   private pick(service: string, exclude?: Backend): Backend | undefined {
