@@ -94,8 +94,14 @@ describe("local commands without a running app", () => {
       assert.equal(bad.code, 1);
       assert.equal(
         bad.err,
-        'error: invalid secret name "my-key"\n  hint: use letters, digits and underscores, such as STRIPE_API_KEY\n',
+        'error: invalid secret name "my-key"\n  hint: use upper-case letters, digits and underscores, starting with a letter, as in a spec\'s `secrets:` (STRIPE_API_KEY)\n',
       );
+      // Gantry's own entries (the database password) cannot be set or removed by hand.
+      for (const cmd of ["set", "rm"]) {
+        const internal = await runCli(["secrets", cmd, "__gantry_postgres_password", dir]);
+        assert.equal(internal.code, 1);
+        assert.match(internal.err, /^error: invalid secret name "__gantry_postgres_password"/);
+      }
       const rm = await runCli(["secrets", "rm", "NOPE", dir]);
       assert.equal(rm.err, "error: no secret NOPE in dev\n");
     } finally {

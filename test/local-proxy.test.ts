@@ -440,7 +440,8 @@ describe("the proxy against clients that trickle their requests", () => {
     });
     const port = await proxy.listen(0);
     try {
-      const bytes = (s: string) => [...s];
+      // One byte (ASCII character) per write.
+      const bytes = (s: string) => Array.from({ length: s.length }, (_, i) => s.charAt(i));
       // The byte relay (HTTP/1.1): a head one byte every 100 ms, then a body likewise.
       const head = await trickle(
         port,

@@ -2,18 +2,28 @@
 // encryption, the deploy plan, the environment lock and the pub/sub CloudEvent envelope.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
-import { loadKey, parseKey, redactor, SecretStore, seal, unseal } from "../src/engine/local/secrets.js";
+import {
+  loadKey,
+  openStore,
+  parseKey,
+  redactor,
+  SecretStore,
+  seal,
+  unseal,
+} from "../src/engine/local/secrets.js";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
 import { acquireLock, removeStale } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
 import { durationMs, humanMs } from "../src/engine/local/duration.js";
 import { redisArgs } from "../src/engine/local/infra.js";
-import { loadExample, tempDir } from "./helpers.js";
+import { loadExample, REPO_ROOT, tempDir } from "./helpers.js";
 
 const hello = () => loadExample("hello", "dev").project.environments[0]!;
 
@@ -116,6 +126,58 @@ describe("secrets", () => {
       cleanup();
     }
   });
+  it("refuses a damaged store and a second key, and never makes a key for secrets that exist", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, "secrets.json");
+      const k1 = parseKey("11".repeat(32));
+      new SecretStore(file, k1).set("API_ONE", "value-one");
+      // Another key: refused, nothing changed.
+      assert.throws(
+        () => new SecretStore(file, parseKey("22".repeat(32))).set("API_TWO", "value-two"),
+        /this key is not the one the secrets store was sealed with/,
+      );
+      assert.deepEqual(new SecretStore(file, k1).names(), ["API_ONE"]);
+      // No key file and no GANTRY_SECRETS_KEY for an existing store: refused, and no key file made.
+      assert.throws(
+        () => openStore({ secrets: file, keyFile: join(dir, "secrets.key") }, undefined),
+        /holds secrets but there is no key for them/,
+      );
+      assert.equal(existsSync(join(dir, "secrets.key")), false);
+      // A damaged file is not read as an empty store (the next write would drop every secret).
+      writeFileSync(file, '{"format":1,"secrets":{"API_ONE":');
+      assert.throws(() => new SecretStore(file, k1).set("NEW_ONE", "value-new"), /secrets\.json is damaged/);
+      assert.equal(readFileSync(file, "utf8"), '{"format":1,"secrets":{"API_ONE":');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("keeps every secret when several commands set them at once", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const names = ["S_ONE", "S_TWO", "S_THREE", "S_FOUR"];
+      const script = `import { openStore } from ${JSON.stringify(join(REPO_ROOT, "src/engine/local/secrets.ts"))};
+        openStore({ secrets: process.argv[1] + "/secrets.json", keyFile: process.argv[1] + "/secrets.key" }, undefined).set(process.argv[2], "value-" + process.argv[2]);`;
+      const runs = names.map((n) =>
+        spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, dir, n], {
+          cwd: REPO_ROOT,
+          stdio: "inherit",
+        }),
+      );
+      const codes = await Promise.all(runs.map(async (r) => (await once(r, "exit"))[0] as number));
+      assert.deepEqual(codes, [0, 0, 0, 0]);
+      const store = openStore(
+        { secrets: join(dir, "secrets.json"), keyFile: join(dir, "secrets.key") },
+        undefined,
+      );
+      assert.deepEqual(store.names(), [...names].sort());
+      for (const n of names) assert.equal(store.get(n), `value-${n}`);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("reads the key from GANTRY_SECRETS_KEY in hex or base64", () => {
     assert.equal(loadKey("/nonexistent/key", Buffer.alloc(32, 7).toString("base64"))!.length, 32);
     assert.throws(() => parseKey("abcd"), /must be 32 bytes/);

@@ -20,7 +20,8 @@ import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
-import { loadKey, SecretStore, redactor, SECRET_NAME, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
+import { openStore, SecretStore, redactor, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
+import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import {
   buildRelease,
   checkBinaries,
@@ -81,8 +82,20 @@ function targetLoose(
   return { loc, paths: envPaths(loc.dir, name) };
 }
 
+/**
+ * A name a spec can list under `secrets:` (upper case, digits, underscores); Gantry's own entries
+ * (`__gantry_...`, such as the database password) cannot be set or removed by hand.
+ */
+function checkSecretName(name: string): void {
+  if (!new RegExp(SECRET_NAME_PATTERN).test(name))
+    throw new UserError(
+      `invalid secret name ${JSON.stringify(name)}`,
+      "use upper-case letters, digits and underscores, starting with a letter, as in a spec's `secrets:` (STRIPE_API_KEY)",
+    );
+}
+
 function store(paths: EnvPaths): SecretStore {
-  return new SecretStore(paths.secrets, loadKey(paths.keyFile, process.env.GANTRY_SECRETS_KEY)!);
+  return openStore(paths, process.env.GANTRY_SECRETS_KEY);
 }
 
 function secretRedactor(paths: EnvPaths): (s: string) => string {
@@ -348,7 +361,7 @@ export function registerLocal(program: Command, io: Io): void {
         } else {
           const p = progress(io);
           if (!live) {
-            loadKey(t.paths.keyFile, process.env.GANTRY_SECRETS_KEY);
+            openStore(t.paths, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
               ...(port !== undefined ? { requestedProxyPort: port } : {}),
               ...(process.env.GANTRY_CRASH_WATCH_MS
@@ -710,11 +723,7 @@ export function registerLocal(program: Command, io: Io): void {
     .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action(async (name: string, path: string, opts: { env?: string }) => {
-      if (!SECRET_NAME.test(name))
-        throw new UserError(
-          `invalid secret name ${JSON.stringify(name)}`,
-          "use letters, digits and underscores, such as STRIPE_API_KEY",
-        );
+      checkSecretName(name);
       const { paths } = targetLoose(path, opts.env, io);
       const value = await readSecretValue(name, io);
       if (value === "")
@@ -752,6 +761,7 @@ export function registerLocal(program: Command, io: Io): void {
     .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action((name: string, path: string, opts: { env?: string }) => {
+      checkSecretName(name);
       const { paths } = targetLoose(path, opts.env, io);
       if (!existsSync(paths.secrets) || !store(paths).remove(name))
         throw new UserError(`no secret ${name} in ${paths.env}`);

@@ -2,11 +2,17 @@
 // kept in `.gantry/secrets.key` (mode 0600) or given in GANTRY_SECRETS_KEY; the secret's name and version
 // are bound in as additional data, so a sealed value cannot be moved to another name. Every version is
 // kept (the last few), so a release can be rolled back together with the secrets it was deployed with.
+//
+// The store is changed under a lock (concurrent `secrets set` and the supervisor's own password write
+// would otherwise lose each other's versions), refuses to read a damaged file as an empty one (the next
+// write would drop every secret), and records a check value sealed with its key, so a second key
+// cannot silently seal part of it.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../../spec/problems.js";
-import { readJson, writeJsonAtomic, writeFileAtomic } from "./fsutil.js";
+import { writeJsonAtomic } from "./fsutil.js";
+import { acquireLock, type Lock } from "./lock.js";
 
 const KEEP_VERSIONS = 10;
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -23,8 +29,13 @@ export interface Sealed {
 
 interface StoreFile {
   format: 1;
+  /** A constant sealed with the store's key: a set with another key is refused. */
+  check?: Sealed;
   secrets: Record<string, { versions: Sealed[] }>;
 }
+
+const CHECK_NAME = "__gantry_key_check";
+const CHECK_VALUE = "gantry";
 
 export function parseKey(text: string): Buffer {
   const t = text.trim();
@@ -37,15 +48,35 @@ export function parseKey(text: string): Buffer {
   return key;
 }
 
-/** The key from the environment variable, else the key file (created with a random key on first use). */
+/**
+ * The key from the environment variable, else the key file, created with a random key on first use.
+ * Two commands creating it at once both end up with the one that was put in place first (link(2)).
+ */
 export function loadKey(keyFile: string, envKey: string | undefined, create = true): Buffer | undefined {
   if (envKey) return parseKey(envKey);
-  if (existsSync(keyFile)) return parseKey(readFileSync(keyFile, "utf8"));
+  const fromFile = () => {
+    try {
+      return parseKey(readFileSync(keyFile, "utf8"));
+    } catch (e) {
+      if (e instanceof UserError)
+        throw new UserError(`${keyFile} does not hold a key (32 bytes, as 64 hex digits or base64)`, e.hint);
+      throw e;
+    }
+  };
+  if (existsSync(keyFile)) return fromFile();
   if (!create) return undefined;
   mkdirSync(dirname(keyFile), { recursive: true });
-  writeFileAtomic(keyFile, randomBytes(32).toString("hex") + "\n", 0o600);
-  chmodSync(keyFile, 0o600);
-  return parseKey(readFileSync(keyFile, "utf8"));
+  const draft = `${keyFile}.${process.pid}.tmp`;
+  writeFileSync(draft, randomBytes(32).toString("hex") + "\n", { mode: 0o600 });
+  chmodSync(draft, 0o600);
+  try {
+    linkSync(draft, keyFile);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  } finally {
+    unlinkSync(draft);
+  }
+  return fromFile();
 }
 
 export function seal(key: Buffer, name: string, version: number, value: string): Sealed {
@@ -76,6 +107,20 @@ export function unseal(key: Buffer, name: string, s: Sealed): string {
   }
 }
 
+/**
+ * The store of an environment with its key. A key file is only made for a store that does not exist
+ * yet: a new key for existing secrets could not open them, and would then seal new ones apart.
+ */
+export function openStore(p: { secrets: string; keyFile: string }, envKey: string | undefined): SecretStore {
+  const key = loadKey(p.keyFile, envKey, !existsSync(p.secrets));
+  if (!key)
+    throw new UserError(
+      `${p.secrets} holds secrets but there is no key for them: neither GANTRY_SECRETS_KEY nor ${p.keyFile}`,
+      "set GANTRY_SECRETS_KEY to the key they were set with, or put back the key file",
+    );
+  return new SecretStore(p.secrets, key);
+}
+
 export class SecretStore {
   constructor(
     readonly file: string,
@@ -83,7 +128,44 @@ export class SecretStore {
   ) {}
 
   private read(): StoreFile {
-    return readJson<StoreFile>(this.file) ?? { format: 1, secrets: {} };
+    let text: string;
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { format: 1, secrets: {} };
+      throw e;
+    }
+    try {
+      const f = JSON.parse(text) as StoreFile;
+      if (typeof f.secrets === "object" && f.secrets !== null) return f;
+    } catch {
+      /* below */
+    }
+    throw new UserError(
+      `${this.file} is damaged: it is not a secrets store Gantry can read, and nothing was changed`,
+      "restore it from a backup; to start over, move it away and set the secrets again",
+    );
+  }
+
+  /** Reads, changes and writes the store under its lock; refuses a key other than the store's own. */
+  private change<T>(edit: (f: StoreFile) => T): T {
+    const lock = lockStore(`${this.file}.lock`);
+    try {
+      const f = this.read();
+      if (f.check) unsealCheck(this.key, f.check);
+      else if (Object.keys(f.secrets).length > 0) {
+        // A store from before the check: its key is the one that opens its secrets.
+        const [name, e] = Object.entries(f.secrets)[0]!;
+        const last = e.versions.at(-1);
+        if (last) unseal(this.key, name, last);
+      }
+      f.check ??= seal(this.key, CHECK_NAME, 0, CHECK_VALUE);
+      const result = edit(f);
+      writeJsonAtomic(this.file, f, 0o600);
+      return result;
+    } finally {
+      lock.release();
+    }
   }
 
   names(includeInternal = false): string[] {
@@ -107,21 +189,22 @@ export class SecretStore {
         `invalid secret name ${JSON.stringify(name)}`,
         "use letters, digits and underscores, such as STRIPE_API_KEY",
       );
-    const f = this.read();
-    const entry = f.secrets[name] ?? { versions: [] };
-    const version = (entry.versions.at(-1)?.version ?? 0) + 1;
-    entry.versions = [...entry.versions, seal(this.key, name, version, value)].slice(-KEEP_VERSIONS);
-    f.secrets[name] = entry;
-    writeJsonAtomic(this.file, f, 0o600);
-    return version;
+    return this.change((f) => {
+      const entry = f.secrets[name] ?? { versions: [] };
+      const version = (entry.versions.at(-1)?.version ?? 0) + 1;
+      entry.versions = [...entry.versions, seal(this.key, name, version, value)].slice(-KEEP_VERSIONS);
+      f.secrets[name] = entry;
+      return version;
+    });
   }
 
   remove(name: string): boolean {
-    const f = this.read();
-    if (!(name in f.secrets)) return false;
-    f.secrets = Object.fromEntries(Object.entries(f.secrets).filter(([n]) => n !== name));
-    writeJsonAtomic(this.file, f, 0o600);
-    return true;
+    if (!(name in this.read().secrets)) return false;
+    return this.change((f) => {
+      const had = name in f.secrets;
+      f.secrets = Object.fromEntries(Object.entries(f.secrets).filter(([n]) => n !== name));
+      return had;
+    });
   }
 
   /** The newest version of each secret. */
@@ -141,6 +224,29 @@ export class SecretStore {
         ? e.versions.at(-1)
         : (e.versions.find((v) => v.version === version) ?? e.versions.at(-1));
     return s ? unseal(this.key, name, s) : undefined;
+  }
+}
+
+function unsealCheck(key: Buffer, check: Sealed): void {
+  try {
+    unseal(key, CHECK_NAME, check);
+  } catch {
+    throw new UserError(
+      "this key is not the one the secrets store was sealed with, so nothing was changed",
+      "use the GANTRY_SECRETS_KEY or .gantry/secrets.key the other secrets were set with",
+    );
+  }
+}
+
+/** The store's lock; another command holding it is waited for (up to 10 s) rather than refused. */
+function lockStore(path: string): Lock {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return acquireLock(path, "secrets");
+    } catch (e) {
+      if (!(e instanceof UserError) || waited >= 10_000) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   }
 }
 

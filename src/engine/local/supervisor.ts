@@ -30,7 +30,7 @@ import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
 import { PubSub, type Subscription } from "./pubsub.js";
 import { readRelease, updateRelease, listReleases } from "./release.js";
 import { buildRoutes } from "./routing.js";
-import { INTERNAL_PREFIX, loadKey, redactor, SecretStore } from "./secrets.js";
+import { INTERNAL_PREFIX, openStore, redactor, SecretStore } from "./secrets.js";
 import { postgresDataDir, stopLeftovers } from "./leftovers.js";
 import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
 import { Scheduler } from "./scheduler.js";
@@ -406,8 +406,7 @@ export class Supervisor {
 
   constructor(private readonly o: SupervisorOptions) {
     this.paths = o.paths;
-    const key = loadKey(this.paths.keyFile, o.secretsKeyEnv)!;
-    this.store = new SecretStore(this.paths.secrets, key);
+    this.store = openStore(this.paths, o.secretsKeyEnv);
     this.scheduler = new Scheduler<LocalJob>({
       start: startJobProcess,
       // The job's log goes through the same redacting writer as the services' logs.
