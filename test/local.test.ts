@@ -302,7 +302,7 @@ describe("environment", () => {
       service: { ...api, secrets: ["TOKEN"] },
       infra: {
         postgres: { port: 5433, user: "gantry", password: "pw" },
-        redis: { cache: { port: 6380 } },
+        redis: { cache: { port: 6380, password: "r/pw" } },
         daprPort: 3500,
       },
       release: "v3",
@@ -312,7 +312,7 @@ describe("environment", () => {
       base: { PATH: "/bin" },
     });
     assert.equal(env.DATABASE_URL, "postgres://gantry:pw@127.0.0.1:5433/hello");
-    assert.equal(env.REDIS_URL, "redis://127.0.0.1:6380");
+    assert.equal(env.REDIS_URL, "redis://:r%2Fpw@127.0.0.1:6380");
     assert.equal(env.DAPR_HTTP_PORT, "3500");
     assert.equal(env.PUBSUB_NAME, "pubsub");
     assert.equal(env.PORT, "4000");

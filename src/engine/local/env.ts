@@ -10,7 +10,7 @@ export interface PostgresEndpoint {
 
 export interface Infra {
   postgres?: PostgresEndpoint;
-  redis: Record<string, { port: number }>;
+  redis: Record<string, { port: number; password?: string }>;
   daprPort?: number;
 }
 
@@ -54,7 +54,9 @@ export function serviceEnv(i: EnvInput): Record<string, string> {
   }
   for (const n of redisUsed) {
     const r = i.infra.redis[n];
-    if (r) env[`REDIS_${envName(n)}_URL`] = `redis://127.0.0.1:${r.port}`;
+    if (r)
+      env[`REDIS_${envName(n)}_URL`] =
+        `redis://${r.password ? `:${encodeURIComponent(r.password)}@` : ""}127.0.0.1:${r.port}`;
   }
   if (redisUsed[0] && env[`REDIS_${envName(redisUsed[0])}_URL`])
     env.REDIS_URL = env[`REDIS_${envName(redisUsed[0])}_URL`]!;

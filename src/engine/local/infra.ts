@@ -1,7 +1,10 @@
 // PostgreSQL and Redis for one app environment, run from the machine's own binaries with their data
 // under `.gantry/<env>/`. PostgreSQL refuses to run as root, so when Gantry runs as root the cluster
-// belongs to the `postgres` user (or `nobody`).
+// belongs to the `postgres` user (or `nobody`); Redis runs as that user too. Both listen on 127.0.0.1
+// only and want a password, and their data directories are private (0700): another account on the
+// machine can neither read the files nor talk to the servers.
 import {
+  chmodSync,
   chownSync,
   closeSync,
   existsSync,
@@ -13,6 +16,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createHash } from "node:crypto";
 import { delimiter, dirname, join } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
@@ -58,8 +62,8 @@ export interface RunAs {
   gid: number;
 }
 
-/** The user PostgreSQL runs as when Gantry is root: `postgres` if it exists, else `nobody`. */
-export function postgresUser(): RunAs | undefined {
+/** The user PostgreSQL and Redis run as when Gantry is root: `postgres` if it exists, else `nobody`. */
+export function dataUser(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
     const passwd = readFileSync("/etc/passwd", "utf8")
@@ -118,13 +122,32 @@ export interface PostgresOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * A private data directory (0700) belonging to `owner` (the current user when undefined). A directory
+ * that belongs to someone else (made by `gantry up` as a normal user, now run as root under systemd)
+ * is handed over whole, files included: the server cannot read its own files otherwise.
+ */
+export function privateDir(dir: string, owner: RunAs | undefined): void {
+  // The parent is created first: a recursive mkdir would give it mode 0700 too, and the owner must traverse it.
+  mkdirSync(dirname(dir), { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  if (!owner) return;
+  if (statSync(dir).uid === owner.uid) {
+    chownSync(dir, owner.uid, owner.gid);
+    return;
+  }
+  const own = (p: string) => {
+    chownSync(p, owner.uid, owner.gid);
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p)) own(join(p, e));
+  };
+  own(dir);
+}
+
 export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess> {
   const owner = o.runAs;
   const fresh = !existsSync(join(o.dataDir, "PG_VERSION"));
-  // The parent is created first: a recursive mkdir would give it mode 0700 too, and the postgres user must traverse it.
-  mkdirSync(dirname(o.dataDir), { recursive: true });
-  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-  if (owner) chownSync(o.dataDir, owner.uid, owner.gid);
+  privateDir(o.dataDir, owner);
   if (fresh) {
     const pwFile = join(o.dataDir, "..", `.initdb-${process.pid}`);
     writeFileSync(pwFile, o.password + "\n", { mode: 0o600 });
@@ -251,9 +274,26 @@ export interface RedisOptions {
   persistence: "none" | "rdb" | "aof";
   logFile: string;
   env: NodeJS.ProcessEnv;
+  /** The default user's password (Gantry generates one per environment); none: no password. */
+  password?: string;
+  runAs?: RunAs;
 }
 
-export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence">): string[] {
+export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence" | "password">): string[] {
+  // The password is given as its SHA-256 (Redis ACL "#<hash>"): the command line, readable by every
+  // account in /proc, never holds it (Redis also rewrites its title once started).
+  const auth = o.password
+    ? [
+        "--user",
+        "default",
+        "on",
+        "resetpass",
+        `#${createHash("sha256").update(o.password).digest("hex")}`,
+        "~*",
+        "&*",
+        "+@all",
+      ]
+    : [];
   return [
     "--port",
     String(o.port),
@@ -269,40 +309,76 @@ export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence">)
     o.persistence === "aof" ? "yes" : "no",
     "--save",
     o.persistence === "none" ? "" : "3600 1 300 100 60 10000",
+    ...auth,
   ];
 }
 
 export async function startRedis(o: RedisOptions): Promise<SpawnedProcess> {
-  mkdirSync(o.dir, { recursive: true });
+  privateDir(o.dir, o.runAs);
+  // Redis started with appendonly on and no AOF yet loads nothing, even with a dump.rdb there, and its
+  // next save overwrites that dump with the empty set: a switch from `rdb` to `aof` in the spec would
+  // wipe the data. Such a start loads the dump first, then turns AOF on, which writes the AOF from it.
+  const switchToAof =
+    o.persistence === "aof" &&
+    existsSync(join(o.dir, "dump.rdb")) &&
+    !existsSync(join(o.dir, "appendonlydir"));
+  const args = redisArgs(switchToAof ? { ...o, persistence: "rdb" } : o);
   const fd = openSync(o.logFile, "a");
   let proc: SpawnedProcess;
   try {
-    proc = await spawnProcess(o.bin, redisArgs(o), { env: o.env, output: fd });
+    proc = await spawnProcess(o.bin, args, {
+      env: o.env,
+      output: fd,
+      ...(o.runAs ? { uid: o.runAs.uid, gid: o.runAs.gid } : {}),
+    });
   } finally {
     closeSync(fd);
   }
+  const connect = () =>
+    new Redis({
+      host: "127.0.0.1",
+      port: o.port,
+      ...(o.password ? { password: o.password } : {}),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 1000,
+    });
+  const withRedis = async <T>(f: (r: Redis) => Promise<T>): Promise<T> => {
+    const r = connect();
+    r.on("error", () => undefined);
+    try {
+      await r.connect();
+      return await f(r);
+    } finally {
+      r.disconnect();
+    }
+  };
   await waitFor(
-    async () => {
-      const r = new Redis({
-        host: "127.0.0.1",
-        port: o.port,
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-        connectTimeout: 1000,
-      });
-      r.on("error", () => undefined);
-      try {
-        await r.connect();
-        return (await r.ping()) === "PONG";
-      } finally {
-        r.disconnect();
-      }
-    },
+    async () => (await withRedis((r) => r.ping())) === "PONG",
     proc,
     30_000,
     "redis-server",
     o.logFile,
   );
+  if (switchToAof) {
+    await withRedis((r) => r.config("SET", "appendonly", "yes"));
+    // Done once the AOF is written (a rewrite from what the dump loaded).
+    await waitFor(
+      async () =>
+        withRedis(async (r) => {
+          const info = await r.info("persistence");
+          return (
+            /aof_enabled:1/.test(info) &&
+            /aof_rewrite_in_progress:0/.test(info) &&
+            /aof_rewrite_scheduled:0/.test(info)
+          );
+        }),
+      proc,
+      60_000,
+      "redis-server (turning AOF on)",
+      o.logFile,
+    );
+  }
   return proc;
 }

@@ -41,6 +41,7 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export interface PubSubOptions {
   redisPort: number;
+  redisPassword?: string;
   pubsubName: string;
   source: string;
   topics: string[];
@@ -153,6 +154,7 @@ export class PubSub {
     this.redis = new Redis({
       host: "127.0.0.1",
       port: o.redisPort,
+      ...(o.redisPassword ? { password: o.redisPassword } : {}),
       maxRetriesPerRequest: 2,
       lazyConnect: false,
     });

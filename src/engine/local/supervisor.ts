@@ -18,7 +18,7 @@ import {
   ensureDatabases,
   findOnPath,
   findPostgresBin,
-  postgresUser,
+  dataUser,
   startPostgres,
   startRedis,
 } from "./infra.js";
@@ -37,6 +37,8 @@ import { Scheduler } from "./scheduler.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
 
 export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
+/** The password of the environment's Redis servers (each wants it: other accounts on the machine must not get in). */
+export const REDIS_PASSWORD = `${INTERNAL_PREFIX}redis_password`;
 export const PG_USER = "gantry";
 const TOPICS_REDIS = "_topics";
 
@@ -379,7 +381,7 @@ export class Supervisor {
   private readonly proxy = new Proxy();
   private pubsub?: PubSub;
   private pg?: { proc: SpawnedProcess; port: number; password: string; version?: string };
-  private readonly redis: Record<string, { proc: SpawnedProcess; port: number }> = {};
+  private readonly redis: Record<string, { proc: SpawnedProcess; port: number; password: string }> = {};
   private instances: Instance[] = [];
   private serving?: string;
   private deploying?: string;
@@ -538,7 +540,9 @@ export class Supervisor {
   private infra(): Infra {
     return {
       ...(this.pg ? { postgres: { port: this.pg.port, user: PG_USER, password: this.pg.password } } : {}),
-      redis: Object.fromEntries(Object.entries(this.redis).map(([n, r]) => [n, { port: r.port }])),
+      redis: Object.fromEntries(
+        Object.entries(this.redis).map(([n, r]) => [n, { port: r.port, password: r.password }]),
+      ),
       ...(this.daprPort ? { daprPort: this.daprPort } : {}),
     };
   }
@@ -577,12 +581,7 @@ export class Supervisor {
     if (Object.keys(model.postgres).length > 0 && !this.pg) {
       const bin = await findPostgresBin(env.PATH);
       if (!bin) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
-      let password = this.store.get(PG_PASSWORD);
-      if (!password) {
-        password = randomBytes(18).toString("hex");
-        this.store.set(PG_PASSWORD, password);
-      }
-      this.addSecretValues({ [PG_PASSWORD]: password });
+      const password = this.internalPassword(PG_PASSWORD);
       const port = await this.portOr(previous?.postgres?.port);
       const databases = [
         ...new Set(
@@ -590,7 +589,7 @@ export class Supervisor {
         ),
       ].sort();
       this.log(`starting PostgreSQL (${bin}) on 127.0.0.1:${port}`);
-      const runAs = postgresUser();
+      const runAs = dataUser();
       const proc = await startPostgres({
         binDir: bin,
         dataDir: postgresDataDir(this.paths),
@@ -623,6 +622,8 @@ export class Supervisor {
     if (redisNames.length > 0) {
       const bin = findOnPath("redis-server", env.PATH);
       if (!bin) throw new Error("redis-server is not installed");
+      const password = this.internalPassword(REDIS_PASSWORD);
+      const runAs = dataUser();
       for (const name of redisNames) {
         if (this.redis[name]) continue;
         const port = await this.portOr(previous?.redis[name]?.port);
@@ -635,8 +636,10 @@ export class Supervisor {
           persistence,
           logFile: join(this.paths.logs, `redis-${name}.log`),
           env,
+          password,
+          ...(runAs ? { runAs } : {}),
         });
-        this.redis[name] = { proc, port };
+        this.redis[name] = { proc, port, password };
       }
     }
     if (Object.keys(model.topics).length > 0 && this.pubsub) {
@@ -645,6 +648,7 @@ export class Supervisor {
       const topicsRedis = this.redis[this.topicsRedis!]!;
       this.pubsub = new PubSub({
         redisPort: topicsRedis.port,
+        redisPassword: topicsRedis.password,
         pubsubName: PUBSUB_NAME,
         source: model.name,
         topics: Object.keys(model.topics),
@@ -654,6 +658,17 @@ export class Supervisor {
       this.daprPort = await this.pubsub.listen(0);
       this.log(`pub/sub (Dapr HTTP API) on 127.0.0.1:${this.daprPort}, topics on Redis Streams`);
     }
+  }
+
+  /** A password Gantry keeps for itself in the secrets store, made on first use; redacted from every log. */
+  private internalPassword(name: string): string {
+    let password = this.store.get(name);
+    if (!password) {
+      password = randomBytes(18).toString("hex");
+      this.store.set(name, password);
+    }
+    this.addSecretValues({ [name]: password });
+    return password;
   }
 
   private async portOr(previous: number | undefined): Promise<number> {

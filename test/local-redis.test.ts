@@ -1,0 +1,100 @@
+// Redis as the local runtime starts it, on a real redis-server: it wants the environment's password
+// (never on its command line) and keeps its directory private, and a spec that switches a Redis from
+// `rdb` to `aof` keeps its data. Needs redis-server: skipped without it, but FAILS when CI is set.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { statSync } from "node:fs";
+import net from "node:net";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { findOnPath, startRedis, type RedisOptions } from "../src/engine/local/infra.js";
+import { pidCommand } from "../src/engine/local/fsutil.js";
+import { freePort } from "../src/engine/local/supervisor.js";
+import { tempDir } from "./helpers.js";
+
+const redisBin = findOnPath("redis-server", process.env.PATH);
+if (!redisBin && process.env.CI)
+  throw new Error("redis-server must be installed for this test in CI (apt-get install -y redis-server)");
+
+/** The first reply line of a raw command, without authenticating. */
+function rawReply(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1", () => sock.write(`${command}\r\n`));
+    sock.once("data", (d: Buffer) => {
+      resolve(d.toString().split("\r\n")[0]!);
+      sock.destroy();
+    });
+    sock.once("error", reject);
+  });
+}
+
+describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs redis-server" }, () => {
+  it("wants the password, which its command line never shows, and keeps its directory private", async () => {
+    const { dir, cleanup } = tempDir();
+    const o: RedisOptions = {
+      bin: redisBin!,
+      dir: join(dir, "redis", "cache"),
+      port: await freePort(),
+      persistence: "none",
+      logFile: join(dir, "redis.log"),
+      env: process.env,
+      password: "a-password-0123456789",
+    };
+    const proc = await startRedis(o);
+    try {
+      assert.match(await rawReply(o.port, "PING"), /^-NOAUTH/);
+      assert.equal(await rawReply(o.port, `AUTH ${o.password!}`), "+OK");
+      assert.ok(!(pidCommand(proc.pid) ?? "").includes(o.password!));
+      assert.equal(statSync(o.dir).mode & 0o777, 0o700);
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      cleanup();
+    }
+  });
+
+  it("keeps the data when the spec switches a Redis from rdb to aof", async () => {
+    const { dir, cleanup } = tempDir();
+    const o: RedisOptions = {
+      bin: redisBin!,
+      dir: join(dir, "redis", "cache"),
+      port: await freePort(),
+      persistence: "rdb",
+      logFile: join(dir, "redis.log"),
+      env: process.env,
+      password: "a-password-0123456789",
+    };
+    const withRedis = async <T>(f: (r: Redis) => Promise<T>): Promise<T> => {
+      const r = new Redis({ host: "127.0.0.1", port: o.port, password: o.password });
+      try {
+        return await f(r);
+      } finally {
+        r.disconnect();
+      }
+    };
+    try {
+      let proc = await startRedis(o);
+      await withRedis((r) => r.set("kept", "yes"));
+      proc.kill("SIGTERM"); // saves dump.rdb on the way out
+      await proc.exited;
+      proc = await startRedis({ ...o, persistence: "aof" });
+      try {
+        assert.equal(await withRedis((r) => r.get("kept")), "yes");
+        assert.match(await withRedis((r) => r.config("GET", "appendonly")).then(String), /yes/);
+      } finally {
+        proc.kill("SIGTERM");
+        await proc.exited;
+      }
+      // Again with the AOF alone in charge.
+      proc = await startRedis({ ...o, persistence: "aof" });
+      try {
+        assert.equal(await withRedis((r) => r.get("kept")), "yes");
+      } finally {
+        proc.kill("SIGKILL");
+        await proc.exited;
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});
