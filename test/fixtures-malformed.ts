@@ -329,6 +329,15 @@ export const CASES: Case[] = [
     expect: ["gantry.yaml:3:58 services.api.shutdown.grace: grace (10s) must be longer than drain (30s)"],
   },
   {
+    name: "variables Gantry sets itself",
+    spec: "name: shop\nservices:\n  api: { image: nginx, port: 80, env: { PORT: '8080', DATABASE_URL: x }, secrets: [REDIS_URL] }\n",
+    expect: [
+      "gantry.yaml:3:41 services.api.env.PORT: `PORT` is set by Gantry for each instance; a value here would override it",
+      "gantry.yaml:3:55 services.api.env.DATABASE_URL: `DATABASE_URL` is set by Gantry for each instance; a value here would override it",
+      "gantry.yaml:3:84 services.api.secrets[0]: `REDIS_URL` is set by Gantry for each instance",
+    ],
+  },
+  {
     name: "duplicate list items",
     spec: "name: shop\nservices:\n  api: { image: nginx, port: 80, secrets: [A_KEY, A_KEY] }\n",
     expect: ['gantry.yaml:3:51 services.api.secrets[1]: "A_KEY" is listed twice (also at [0])'],

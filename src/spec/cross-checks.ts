@@ -301,8 +301,34 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       }
     }
 
-    // Env and secrets must not both set a variable.
+    // Variables Gantry sets itself, on every target: a spec's value would override the instance's own
+    // port (every replica the same, readiness checks on the wrong one) or point the app elsewhere.
     const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
+    const reserved = (v: string) =>
+      ["PORT", "DATABASE_URL", "REDIS_URL", "DAPR_HTTP_PORT", "PUBSUB_NAME"].includes(v) ||
+      /^(POSTGRES|REDIS)_[A-Z0-9_]+_URL$/.test(v) ||
+      v.startsWith("GANTRY_");
+    for (const k of envKeys)
+      if (reserved(k))
+        error(
+          at(raw.env, k),
+          `${base}.env.${k}`,
+          `\`${k}\` is set by Gantry for each instance; a value here would override it`,
+          k === "PORT"
+            ? "set the service's `port` instead"
+            : "remove it; the connection settings come from `uses:`",
+        );
+    strings(raw.secrets).forEach((s, i) => {
+      if (reserved(s))
+        error(
+          valueAt(raw.secrets, i),
+          `${base}.secrets[${i}]`,
+          `\`${s}\` is set by Gantry for each instance`,
+          "name the secret differently",
+        );
+    });
+
+    // Env and secrets must not both set a variable.
     strings(raw.secrets).forEach((s, i) => {
       if (envKeys.includes(s))
         error(
