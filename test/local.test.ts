@@ -2,7 +2,7 @@
 // encryption, the deploy plan, the environment lock and the pub/sub CloudEvent envelope.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
@@ -23,6 +23,7 @@ import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
 import { durationMs, humanMs } from "../src/engine/local/duration.js";
 import { redisArgs } from "../src/engine/local/infra.js";
+import { copyApp } from "../src/engine/local/release.js";
 import { loadExample, REPO_ROOT, tempDir } from "./helpers.js";
 
 const hello = () => loadExample("hello", "dev").project.environments[0]!;
@@ -343,6 +344,29 @@ describe("environment", () => {
       "--appendonly",
       "yes",
     ]);
+  });
+});
+
+describe("copyApp", () => {
+  it("freezes links into the app in the release, and keeps links out of it working", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const app = join(dir, "app");
+      mkdirSync(join(app, "conf"), { recursive: true });
+      writeFileSync(join(app, "conf", "settings.json"), '{"v":1}');
+      writeFileSync(join(dir, "outside.json"), '{"shared":true}');
+      symlinkSync(join(app, "conf", "settings.json"), join(app, "abs-link.json"));
+      symlinkSync("conf/settings.json", join(app, "rel-link.json"));
+      symlinkSync("../outside.json", join(app, "rel-outside.json"));
+      const v1 = join(dir, "releases", "v1", "app");
+      copyApp(app, v1);
+      writeFileSync(join(app, "conf", "settings.json"), '{"v":2}'); // the live app moves on
+      assert.equal(readFileSync(join(v1, "abs-link.json"), "utf8"), '{"v":1}');
+      assert.equal(readFileSync(join(v1, "rel-link.json"), "utf8"), '{"v":1}');
+      assert.equal(readFileSync(join(v1, "rel-outside.json"), "utf8"), '{"shared":true}');
+    } finally {
+      cleanup();
+    }
   });
 });
 

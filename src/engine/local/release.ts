@@ -13,7 +13,7 @@ import {
   statSync,
   realpathSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { readJson, writeJsonAtomic } from "./fsutil.js";
 import { releaseDir, type EnvPaths } from "./paths.js";
@@ -81,7 +81,10 @@ const SKIP = new Set([".gantry", ".git"]);
 
 /**
  * Copies the app directory into a release. `node_modules` folders are linked, not copied: they are
- * large and installed, not built. Symlinks are kept as links.
+ * large and installed, not built. A symlink to something inside the app points at the release's own
+ * copy of it (an absolute link would otherwise reach into the live app, and the release would change
+ * with it); a link that leaves the app is made absolute, so it resolves from the release as it did
+ * from the app.
  */
 export function copyApp(from: string, to: string): number {
   let files = 0;
@@ -95,7 +98,10 @@ export function copyApp(from: string, to: string): number {
       if (name === "node_modules" && (st.isDirectory() || st.isSymbolicLink())) {
         symlinkSync(realpathSync(s), d);
       } else if (st.isSymbolicLink()) {
-        symlinkSync(readlinkSync(s), d);
+        const target = resolve(dirname(s), readlinkSync(s));
+        const inApp = relative(from, target);
+        const inside = inApp !== ".." && !inApp.startsWith(`..${sep}`) && !isAbsolute(inApp);
+        symlinkSync(inside ? relative(dirname(d), join(to, inApp)) || "." : target, d);
       } else if (st.isDirectory()) {
         walk(s, d);
       } else if (st.isFile()) {
