@@ -330,13 +330,14 @@ export const CASES: Case[] = [
   },
   {
     name: "variables Gantry sets itself",
-    spec: "name: shop\nservices:\n  api: { image: nginx, port: 80, env: { PORT: '8080', DATABASE_URL: x }, secrets: [REDIS_URL] }\n",
+    spec: "name: shop\npostgres:\n  db: {}\nredis:\n  cache: {}\nservices:\n  api: { image: nginx, port: 80, uses: [db, cache], env: { PORT: '8080', DATABASE_URL: x }, secrets: [REDIS_URL] }\n  etl: { image: etl, schedule: '@daily', secrets: [DATABASE_URL] }\n",
     expect: [
-      "gantry.yaml:3:41 services.api.env.PORT: `PORT` is set by Gantry for each instance; a value here would override it",
-      "gantry.yaml:3:55 services.api.env.DATABASE_URL: `DATABASE_URL` is set by Gantry for each instance; a value here would override it",
-      "gantry.yaml:3:84 services.api.secrets[0]: `REDIS_URL` is set by Gantry for each instance",
+      "gantry.yaml:7:60 services.api.env.PORT: `PORT` is set by Gantry for each instance; a value here would override it",
+      "gantry.yaml:7:74 services.api.env.DATABASE_URL: `DATABASE_URL` is set by Gantry for each instance; a value here would override it",
+      "gantry.yaml:7:103 services.api.secrets[0]: `REDIS_URL` is set by Gantry for each instance",
     ],
   },
+
   {
     name: "duplicate list items",
     spec: "name: shop\nservices:\n  api: { image: nginx, port: 80, secrets: [A_KEY, A_KEY] }\n",

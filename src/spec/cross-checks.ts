@@ -301,12 +301,18 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       }
     }
 
-    // Variables Gantry sets itself, on every target: a spec's value would override the instance's own
-    // port (every replica the same, readiness checks on the wrong one) or point the app elsewhere.
+    // Variables Gantry sets itself for this service: a spec's value would override the instance's own
+    // port (every replica the same, readiness checks on the wrong one) or point the app away from the
+    // database it uses. A service that uses no PostgreSQL may well take DATABASE_URL as a secret.
     const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
+    const used = strings(raw.uses);
+    const usesPostgres = used.some((u) => postgres.includes(u));
+    const usesRedis = used.some((u) => redis.includes(u));
     const reserved = (v: string) =>
-      ["PORT", "DATABASE_URL", "REDIS_URL", "DAPR_HTTP_PORT", "PUBSUB_NAME"].includes(v) ||
-      /^(POSTGRES|REDIS)_[A-Z0-9_]+_URL$/.test(v) ||
+      (v === "PORT" && port !== undefined) ||
+      (usesPostgres && (v === "DATABASE_URL" || /^POSTGRES_[A-Z0-9_]+_URL$/.test(v))) ||
+      (usesRedis && (v === "REDIS_URL" || /^REDIS_[A-Z0-9_]+_URL$/.test(v))) ||
+      (usesTopics && (v === "DAPR_HTTP_PORT" || v === "PUBSUB_NAME")) ||
       v.startsWith("GANTRY_");
     for (const k of envKeys)
       if (reserved(k))
