@@ -101,7 +101,18 @@ async function waitFor(
   while (Date.now() < deadline) {
     if (exited)
       throw new UserError(`${what} exited during startup; last lines of ${logFile}:\n${tail(logFile)}`);
-    if (await check().catch(() => false)) return;
+    let ready: boolean;
+    try {
+      ready = await check();
+    } catch (e) {
+      // A check that knows waiting cannot help (a refused password) ends the wait at once.
+      if (e instanceof UserError) {
+        proc.kill("SIGKILL");
+        throw e;
+      }
+      ready = false;
+    }
+    if (ready) return;
     await new Promise((r) => setTimeout(r, 150));
   }
   proc.kill("SIGKILL");
@@ -215,6 +226,13 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
         await c.connect();
         await c.query("SELECT 1");
         return true;
+      } catch (e) {
+        if ((e as { code?: unknown }).code === "28P01")
+          throw new UserError(
+            `PostgreSQL in ${o.dataDir} refuses the password Gantry keeps for user ${o.user}: the cluster was made with another one`,
+            "the password is in the environment's secrets store, sealed with its key: put back the secrets.json and key (or GANTRY_SECRETS_KEY) it was made with, or `gantry destroy` to start over (this deletes the data)",
+          );
+        throw e;
       } finally {
         await c.end().catch(() => undefined);
       }
