@@ -155,6 +155,24 @@ describe("scheduler: when runs start", () => {
     assert.equal(h.starts.length, 2);
   });
 
+  it("remembers the last run and the skipped ones across a restart of the supervisor", async () => {
+    const h = harness();
+    h.sched.setJobs([job()]);
+    await h.clock.advance(3 * MIN);
+    h.starts[0]!.proc.exit(3);
+    await flush();
+    const before = h.sched.info();
+    assert.equal(before[0]!.lastRun?.result, "failed");
+    // A new supervisor: a new scheduler, given what the state file said.
+    const after = harness();
+    after.sched.restore([{ ...before[0]!, skipped: 2, lastSkipped: "2026-11-22T09:00:00.000Z" }]);
+    after.sched.setJobs([job()]);
+    const info = after.sched.info()[0]!;
+    assert.deepEqual(info.lastRun, before[0]!.lastRun);
+    assert.equal(info.skipped, 2);
+    assert.equal(info.lastSkipped, "2026-11-22T09:00:00.000Z");
+  });
+
   it("looks at far-away runs again at least every minute, and runs them on time", async () => {
     const h = harness();
     h.sched.setJobs([job({ schedule: "0 3 * * *" })]);

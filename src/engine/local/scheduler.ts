@@ -444,6 +444,18 @@ export class Scheduler<J extends JobDefinition = JobDefinition> {
     await Promise.all(runs.map((r) => r.done));
   }
 
+  /**
+   * Takes back what `info()` said of the jobs before a restart of the supervisor: each job's last run
+   * and skipped runs, so that `gantry status` does not forget them.
+   */
+  restore(previous: readonly JobInfo[]): void {
+    for (const j of previous) {
+      if (j.lastRun && !this.last.has(j.name)) this.last.set(j.name, j.lastRun);
+      if (j.skipped > 0 && !this.skips.has(j.name))
+        this.skips.set(j.name, { count: j.skipped, at: j.lastSkipped ? Date.parse(j.lastSkipped) : 0 });
+    }
+  }
+
   info(): JobInfo[] {
     const names = [...new Set([...this.scheduled.keys(), ...this.running.keys()])].sort();
     return names.map((name) => {

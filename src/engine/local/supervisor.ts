@@ -557,6 +557,7 @@ export class Supervisor {
     await stopLeftovers(this.paths, (l) => this.log(l));
     this.persist();
     const previous = readJson<SupervisorState>(this.paths.state);
+    this.scheduler.restore(previous?.jobs ?? []);
     // The proxy first: a port asked for and taken fails `up` before PostgreSQL and Redis are started.
     this.proxyPort = await listenProxy(
       (port) => this.proxy.listen(port),
