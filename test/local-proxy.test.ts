@@ -7,7 +7,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
+import { Proxy, type Backend, type ProxyOptions, type ProxyTable } from "../src/engine/local/proxy.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
 import { freePort, listenProxy } from "../src/engine/local/supervisor.js";
 import { loadExample, tempDir } from "./helpers.js";
@@ -304,20 +304,25 @@ function raw(port: number, bytes: string, ms = 3000): Promise<string> {
   });
 }
 
+/** A proxy with the hello app's routes in front of the given instances of `api`, on a free port. */
+async function proxyFor(backends: Backend[], o: ProxyOptions = {}): Promise<{ proxy: Proxy; port: number }> {
+  const proxy = new Proxy(o);
+  proxy.setTable({
+    routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
+    backends: { api: backends },
+    statics: {},
+  });
+  return { proxy, port: await proxy.listen(0) };
+}
+
 describe("the proxy's slow path with misbehaving clients and instances", () => {
   it("answers 502 to a status Node cannot pass on, and keeps running", async () => {
     const odd = net.createServer((s) =>
       s.once("data", () => s.end("HTTP/1.1 099 Odd\r\ncontent-length: 2\r\n\r\nhi")),
     );
     await new Promise<void>((r) => odd.listen(0, "127.0.0.1", () => r()));
-    const proxy = new Proxy();
     const b: Backend = { id: "api-1", port: (odd.address() as AddressInfo).port, ready: true, inflight: 0 };
-    proxy.setTable({
-      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
-      backends: { api: [b] },
-      statics: {},
-    });
-    const port = await proxy.listen(0);
+    const { proxy, port } = await proxyFor([b]);
     try {
       // HTTP/1.0 takes Node's server (the slow path); HTTP/1.1 the byte relay.
       for (const version of ["1.0", "1.1"]) {
@@ -345,13 +350,7 @@ describe("the proxy's slow path with misbehaving clients and instances", () => {
     const port0 = (slow.address() as AddressInfo).port;
     const a: Backend = { id: "api-1", port: port0, ready: true, inflight: 0 };
     const b: Backend = { id: "api-2", port: port0, ready: true, inflight: 0 };
-    const proxy = new Proxy();
-    proxy.setTable({
-      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
-      backends: { api: [a, b] },
-      statics: {},
-    });
-    const port = await proxy.listen(0);
+    const { proxy, port } = await proxyFor([a, b]);
     try {
       const out = await raw(port, "GET /api/search HTTP/1.0\r\nHost: x\r\nContent-Length: 5\r\n\r\nquery");
       assert.match(out, /^HTTP\/1\.1 200 /);
@@ -376,10 +375,7 @@ describe("the proxy's slow path with misbehaving clients and instances", () => {
     });
     await new Promise<void>((r) => ws.listen(0, "127.0.0.1", () => r()));
     const b: Backend = { id: "api-1", port: (ws.address() as AddressInfo).port, ready: true, inflight: 0 };
-    const proxy = new Proxy();
-    const routes = buildRoutes(loadExample("hello", "dev").project.environments[0]!);
-    proxy.setTable({ routes, backends: { api: [b] }, statics: {} });
-    const port = await proxy.listen(0);
+    const { proxy, port } = await proxyFor([b]);
     try {
       const out = await raw(
         port,
@@ -432,13 +428,11 @@ describe("the proxy against clients that trickle their requests", () => {
   it("answers 408 and closes when a head or a body takes longer than the limits, on both paths", async () => {
     const backend = await backendServer("a");
     const b: Backend = { id: "api-1", port: backend.port, ready: true, inflight: 0 };
-    const proxy = new Proxy({ headersTimeoutMs: 600, requestTimeoutMs: 1200, clientIdleMs: 5000 });
-    proxy.setTable({
-      routes: buildRoutes(loadExample("hello", "dev").project.environments[0]!),
-      backends: { api: [b] },
-      statics: {},
+    const { proxy, port } = await proxyFor([b], {
+      headersTimeoutMs: 600,
+      requestTimeoutMs: 1200,
+      clientIdleMs: 5000,
     });
-    const port = await proxy.listen(0);
     try {
       // One byte (ASCII character) per write.
       const bytes = (s: string) => Array.from({ length: s.length }, (_, i) => s.charAt(i));

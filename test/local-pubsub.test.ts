@@ -25,6 +25,27 @@ interface Received {
   body: Record<string, unknown>;
 }
 
+/** A subscriber instance that accepts every event and records its data, as JSON text. */
+async function recordingSubscriber(
+  id: string,
+): Promise<{ server: http.Server; backend: Backend; got: string[] }> {
+  const got: string[] = [];
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.on("data", (d: Buffer) => (text += d.toString()));
+    req.on("end", () => {
+      got.push(JSON.stringify((JSON.parse(text) as { data: unknown }).data));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    server,
+    got,
+    backend: { id, port: (server.address() as AddressInfo).port, ready: true, inflight: 0 },
+  };
+}
+
 describe(
   "pub/sub on Redis Streams",
   { skip: redisBin ? false : "needs redis-server", timeout: 60_000 },
@@ -223,22 +244,7 @@ describe(
     });
 
     it("alternates deliveries between the ready instances", async () => {
-      const second: string[] = [];
-      const server = http.createServer((req, res) => {
-        let text = "";
-        req.on("data", (d: Buffer) => (text += d.toString()));
-        req.on("end", () => {
-          second.push(JSON.stringify((JSON.parse(text) as { data: unknown }).data));
-          res.writeHead(200).end();
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-      const other: Backend = {
-        id: "sub-2",
-        port: (server.address() as AddressInfo).port,
-        ready: true,
-        inflight: 0,
-      };
+      const { server, backend: other, got: second } = await recordingSubscriber("sub-2");
       backends.push(other);
       try {
         const mine = () => received.filter((r) => JSON.stringify(r.body.data).startsWith('{"rr":')).length;
@@ -293,22 +299,7 @@ describe(
     it("starts its subscriptions anyway and delivers once Redis comes up", async () => {
       const dir = mkdtempSync(join(tmpdir(), "gantry-pubsub-late-"));
       const port = await freePort();
-      const got: string[] = [];
-      const subscriber = http.createServer((req, res) => {
-        let text = "";
-        req.on("data", (d: Buffer) => (text += d.toString()));
-        req.on("end", () => {
-          got.push(JSON.stringify((JSON.parse(text) as { data: unknown }).data));
-          res.writeHead(200).end();
-        });
-      });
-      await new Promise<void>((r) => subscriber.listen(0, "127.0.0.1", () => r()));
-      const backend: Backend = {
-        id: "sub-1",
-        port: (subscriber.address() as AddressInfo).port,
-        ready: true,
-        inflight: 0,
-      };
+      const { server: subscriber, backend, got } = await recordingSubscriber("sub-1");
       const logged: string[] = [];
       const pubsub = new PubSub({
         redisPort: port,
