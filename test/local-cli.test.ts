@@ -96,7 +96,12 @@ describe("local commands without a running app", () => {
         bad.err,
         'error: invalid secret name "my-key"\n  hint: use upper-case letters, digits and underscores, starting with a letter, as in a spec\'s `secrets:` (STRIPE_API_KEY)\n',
       );
-      // Gantry's own entries (the database password) cannot be set or removed by hand.
+      // A name the old rule allowed can still be removed; Gantry's own entries (the database password)
+      // cannot be set or removed by hand.
+      assert.equal(
+        (await runCli(["secrets", "rm", "lower_case", dir])).err,
+        "error: no secret lower_case in dev\n",
+      );
       for (const cmd of ["set", "rm"]) {
         const internal = await runCli(["secrets", cmd, "__gantry_postgres_password", dir]);
         assert.equal(internal.code, 1);

@@ -133,6 +133,9 @@ describe("HTTP/1.1 framing", () => {
     assert.deepEqual(res("HTTP/1.1 200\nContent-Length: 0"), { status: 200, bodyLength: 0, close: false });
     assert.equal(res("HTTP/1.1 2000 OK"), undefined);
     assert.equal(res("HTTP/1.1 099 Odd"), undefined);
+    // Heads too short to hold a status line: no status, and nothing read past them.
+    assert.equal(parseResponseHead(head("\n\n"), "GET"), undefined);
+    assert.equal(parseResponseHead(head("HTTP/1.1\n\n"), "GET"), undefined);
     assert.equal(res("HTTP/1.1 200OK"), undefined);
     assert.equal(res("HTTP/1.2 200 OK"), undefined);
     assert.equal(res("HTTP/1.1 200 OK\nX-A: b\rc"), undefined);

@@ -3,11 +3,11 @@
 // `rdb` to `aof` keeps its data. Needs redis-server: skipped without it, but FAILS when CI is set.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { findOnPath, startRedis, type RedisOptions } from "../src/engine/local/infra.js";
+import { canTraverse, findOnPath, startRedis, type RedisOptions } from "../src/engine/local/infra.js";
 import { pidCommand } from "../src/engine/local/fsutil.js";
 import { freePort } from "../src/engine/local/supervisor.js";
 import { tempDir } from "./helpers.js";
@@ -27,6 +27,24 @@ function rawReply(port: number, command: string): Promise<string> {
     sock.once("error", reject);
   });
 }
+
+describe("canTraverse", () => {
+  it("says whether another user can pass through every directory above the data", () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const other = { uid: 65_534, gid: 65_534 }; // nobody: owns none of these
+      mkdirSync(join(dir, "open", "data"), { recursive: true });
+      mkdirSync(join(dir, "closed", "data"), { recursive: true });
+      chmodSync(dir, 0o755);
+      chmodSync(join(dir, "open"), 0o755);
+      chmodSync(join(dir, "closed"), 0o700);
+      assert.equal(canTraverse(join(dir, "open", "data"), other), true);
+      assert.equal(canTraverse(join(dir, "closed", "data"), other), false);
+    } finally {
+      cleanup();
+    }
+  });
+});
 
 describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs redis-server" }, () => {
   it("wants the password, which its command line never shows, and keeps its directory private", async () => {
@@ -89,6 +107,18 @@ describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs r
       proc = await startRedis({ ...o, persistence: "aof" });
       try {
         assert.equal(await withRedis((r) => r.get("kept")), "yes");
+      } finally {
+        proc.kill("SIGTERM");
+        await proc.exited;
+      }
+      // Back to rdb for a while, then aof again: the older AOF left behind must not win.
+      proc = await startRedis(o);
+      await withRedis((r) => r.set("later", "yes"));
+      proc.kill("SIGTERM");
+      await proc.exited;
+      proc = await startRedis({ ...o, persistence: "aof" });
+      try {
+        assert.deepEqual(await withRedis((r) => r.mget("kept", "later")), ["yes", "yes"]);
       } finally {
         proc.kill("SIGKILL");
         await proc.exited;

@@ -2,7 +2,15 @@
 // encryption, the deploy plan, the environment lock and the pub/sub CloudEvent envelope.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
@@ -413,14 +421,22 @@ describe("lock", () => {
       // Command A took over the stale lock first; B, which read the same stale lock before A's
       // takeover, must not remove A's.
       writeFileSync(path, JSON.stringify(stale));
+      const judged = { info: stale, ino: statSync(path).ino };
       const a = acquireLock(path, "up");
-      removeStale(path, draft, stale);
+      removeStale(path, draft, judged);
       assert.equal((JSON.parse(readFileSync(path, "utf8")) as { pid: number }).pid, process.pid);
       a.release();
+      // An unreadable lock judged stale: a new lock in its place is not removed either.
+      writeFileSync(path, "{");
+      const unreadable = { info: undefined, ino: statSync(path).ino };
+      const b = acquireLock(path, "up");
+      removeStale(path, draft, unreadable);
+      assert.equal((JSON.parse(readFileSync(path, "utf8")) as { pid: number }).pid, process.pid);
+      b.release();
       // Still the stale one: removed. A takeover lock left by a dead process does not block it.
       writeFileSync(path, JSON.stringify(stale));
       writeFileSync(`${path}.takeover`, JSON.stringify(stale));
-      removeStale(path, draft, stale);
+      removeStale(path, draft, { info: stale, ino: statSync(path).ino });
       assert.deepEqual(readdirSync(dir), ["draft"]);
     } finally {
       cleanup();

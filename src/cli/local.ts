@@ -20,7 +20,13 @@ import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
-import { openStore, SecretStore, redactor, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
+import {
+  INTERNAL_PREFIX,
+  openStore,
+  SecretStore,
+  redactor,
+  REDACT_MIN_LENGTH,
+} from "../engine/local/secrets.js";
 import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import {
   buildRelease,
@@ -761,7 +767,8 @@ export function registerLocal(program: Command, io: Io): void {
     .argument("[path]", "gantry.yaml, or the directory that holds it", ".")
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action((name: string, path: string, opts: { env?: string }) => {
-      checkSecretName(name);
+      // Names set before the spec's rule was enforced can still be removed; Gantry's own cannot.
+      if (name.startsWith(INTERNAL_PREFIX)) checkSecretName(name);
       const { paths } = targetLoose(path, opts.env, io);
       if (!existsSync(paths.secrets) || !store(paths).remove(name))
         throw new UserError(`no secret ${name} in ${paths.env}`);

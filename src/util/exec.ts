@@ -98,7 +98,10 @@ export function spawnProcess(
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const child = spawn(command, args, options);
+    // Once the leader is gone (and its group killed), its pid may be reused: nothing is signalled.
+    let leaderExited = false;
     const signalGroup = (signal: NodeJS.Signals): boolean => {
+      if (leaderExited) return false;
       try {
         process.kill(-child.pid!, signal);
         return true;
@@ -109,6 +112,7 @@ export function spawnProcess(
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
       child.on("exit", (code, signal) => {
         if (opts.group) signalGroup("SIGKILL");
+        leaderExited = true;
         res({ code, signal });
       });
     });

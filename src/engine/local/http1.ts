@@ -388,6 +388,8 @@ export function parseResponseHead(
   end = buf.length,
 ): ResponseHead | undefined {
   // The status line: HTTP/1.x, a space, three digits, then nothing or a space and a reason phrase.
+  // The shortest head is "HTTP/1.1 200\r\n\r\n": nothing shorter is read at all.
+  if (end - start < 16) return undefined;
   const minor = buf[start + 7];
   if (buf.compare(HTTP1, 0, 7, start, start + 7) !== 0 || (minor !== 0x30 && minor !== 0x31))
     return undefined;

@@ -7,6 +7,8 @@ import {
   chmodSync,
   chownSync,
   closeSync,
+  lchownSync,
+  lstatSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -17,7 +19,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createHash } from "node:crypto";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { UserError } from "../../spec/problems.js";
@@ -133,6 +135,21 @@ export interface PostgresOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** Whether `owner` may pass through `dir` and every directory above it (the x bit that applies to it). */
+export function canTraverse(dir: string, owner: RunAs): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    let st;
+    try {
+      st = statSync(d);
+    } catch {
+      return true; // not made yet: it will be, with the usual 0755
+    }
+    const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+
 /**
  * A private data directory (0700) belonging to `owner` (the current user when undefined). A directory
  * that belongs to someone else (made by `gantry up` as a normal user, now run as root under systemd)
@@ -148,9 +165,10 @@ export function privateDir(dir: string, owner: RunAs | undefined): void {
     chownSync(dir, owner.uid, owner.gid);
     return;
   }
+  // lstat and lchown: a symlink in the directory is handed over itself, never what it points at.
   const own = (p: string) => {
-    chownSync(p, owner.uid, owner.gid);
-    if (statSync(p).isDirectory()) for (const e of readdirSync(p)) own(join(p, e));
+    lchownSync(p, owner.uid, owner.gid);
+    if (lstatSync(p).isDirectory()) for (const e of readdirSync(p)) own(join(p, e));
   };
   own(dir);
 }
@@ -297,9 +315,21 @@ export interface RedisOptions {
   runAs?: RunAs;
 }
 
-export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence" | "password">): string[] {
+/** The version of a redis-server binary as [major, minor], from `redis-server --version` ("v=7.0.15"). */
+export async function redisVersion(bin: string): Promise<[number, number] | undefined> {
+  const r = await exec(bin, ["--version"], { timeoutMs: 10_000 }).catch(() => undefined);
+  const m = r && /v=(\d+)\.(\d+)/.exec(r.stdout);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export function redisArgs(
+  o: Pick<RedisOptions, "dir" | "port" | "persistence" | "password">,
+  version: [number, number] = [7, 0],
+): string[] {
   // The password is given as its SHA-256 (Redis ACL "#<hash>"): the command line, readable by every
-  // account in /proc, never holds it (Redis also rewrites its title once started).
+  // account in /proc, never holds it (Redis also rewrites its title once started). Pub/sub channel
+  // rules ("&*") exist from Redis 6.2 on.
+  const channels = version[0] > 6 || (version[0] === 6 && version[1] >= 2) ? ["&*"] : [];
   const auth = o.password
     ? [
         "--user",
@@ -308,7 +338,7 @@ export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence" |
         "resetpass",
         `#${createHash("sha256").update(o.password).digest("hex")}`,
         "~*",
-        "&*",
+        ...channels,
         "+@all",
       ]
     : [];
@@ -331,16 +361,42 @@ export function redisArgs(o: Pick<RedisOptions, "dir" | "port" | "persistence" |
   ];
 }
 
+/** When a file was last written (ms), or 0 when it is not there. */
+function writtenAt(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Whether a Redis about to run with `aof` must load its dump.rdb first: Redis with appendonly on loads
+ * only the append-only file (none: nothing), and its next save overwrites the dump with that. So a
+ * dump newer than the AOF (the spec went from `rdb` to `aof`, perhaps back again) is loaded, then AOF
+ * is turned on, which writes the AOF from it. The AOF is `appendonlydir/` from Redis 7, `appendonly.aof` before.
+ */
+function dumpIsNewer(dir: string): boolean {
+  const dump = writtenAt(join(dir, "dump.rdb"));
+  if (dump === 0) return false;
+  const aofDir = join(dir, "appendonlydir");
+  const aofFiles = [
+    join(dir, "appendonly.aof"),
+    ...(existsSync(aofDir) ? readdirSync(aofDir).map((f) => join(aofDir, f)) : []),
+  ];
+  return dump > Math.max(0, ...aofFiles.map(writtenAt));
+}
+
 export async function startRedis(o: RedisOptions): Promise<SpawnedProcess> {
   privateDir(o.dir, o.runAs);
-  // Redis started with appendonly on and no AOF yet loads nothing, even with a dump.rdb there, and its
-  // next save overwrites that dump with the empty set: a switch from `rdb` to `aof` in the spec would
-  // wipe the data. Such a start loads the dump first, then turns AOF on, which writes the AOF from it.
-  const switchToAof =
-    o.persistence === "aof" &&
-    existsSync(join(o.dir, "dump.rdb")) &&
-    !existsSync(join(o.dir, "appendonlydir"));
-  const args = redisArgs(switchToAof ? { ...o, persistence: "rdb" } : o);
+  const version = await redisVersion(o.bin);
+  if (version && version[0] < 6)
+    throw new UserError(
+      `redis-server ${version.join(".")} is too old: Gantry needs Redis 6 or newer (passwords as ACL rules)`,
+      "install a newer one: `sudo apt-get install -y redis-server` on a current Debian or Ubuntu",
+    );
+  const switchToAof = o.persistence === "aof" && dumpIsNewer(o.dir);
+  const args = redisArgs(switchToAof ? { ...o, persistence: "rdb" } : o, version);
   const fd = openSync(o.logFile, "a");
   let proc: SpawnedProcess;
   try {

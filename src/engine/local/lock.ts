@@ -63,11 +63,26 @@ const sameLock = (a: LockInfo | undefined, b: LockInfo | undefined) =>
 /** Blocks the thread: taking the lock is synchronous, and a takeover lasts microseconds. */
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** A lock file as judged stale: what it said (undefined: unreadable) and which file it was. */
+export interface StaleLock {
+  info: LockInfo | undefined;
+  ino: number;
+}
+
+const inode = (path: string): number | undefined => {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
- * Removes the lock at `path` if it still is `stale`, holding `<path>.takeover` meanwhile. A takeover
- * lock left by a process killed in that instant is ignored after 5 s.
+ * Removes the lock at `path` if it still is the `stale` one (the same file, saying the same), holding
+ * `<path>.takeover` meanwhile. A takeover lock left by a process killed in that instant is ignored
+ * after 5 s; ours is only removed while it is still ours.
  */
-export function removeStale(path: string, draft: string, stale: LockInfo | undefined): void {
+export function removeStale(path: string, draft: string, stale: StaleLock): void {
   const takeover = `${path}.takeover`;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -91,12 +106,17 @@ export function removeStale(path: string, draft: string, stale: LockInfo | undef
       } else pause(20);
     }
   }
+  const mine = readLock(draft);
   try {
-    if (sameLock(readLock(path), stale)) unlinkSync(path);
+    if (inode(path) === stale.ino && sameLock(readLock(path), stale.info)) unlinkSync(path);
   } catch {
     /* removed meanwhile */
   } finally {
-    unlinkSync(takeover);
+    try {
+      if (sameLock(readLock(takeover), mine)) unlinkSync(takeover);
+    } catch {
+      /* taken from us after 5 s, and released meanwhile */
+    }
   }
 }
 
@@ -124,9 +144,12 @@ function takeLock(path: string, draft: string, pid: number): Lock {
           "wait for it to finish; if that process is gone for good the lock is taken over automatically",
         );
       }
-      // Stale (its owner is gone) or unreadable (never half-written: link(2) puts it in place whole): take it over.
+      // Stale (its owner is gone) or unreadable (never half-written: link(2) puts it in place whole):
+      // take it over, if it is still the file just read.
+      const ino = inode(path);
+      if (ino === undefined || !sameLock(readLock(path), owner)) continue;
       recovered = owner ?? { pid: 0, command: "unknown", startedAt: "unknown" };
-      removeStale(path, draft, owner);
+      removeStale(path, draft, { info: owner, ino });
     }
   }
   throw new UserError("could not take the environment lock", "try again");

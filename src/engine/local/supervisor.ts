@@ -18,6 +18,7 @@ import {
   ensureDatabases,
   findOnPath,
   findPostgresBin,
+  canTraverse,
   dataUser,
   startPostgres,
   startRedis,
@@ -624,7 +625,14 @@ export class Supervisor {
       const bin = findOnPath("redis-server", env.PATH);
       if (!bin) throw new Error("redis-server is not installed");
       const password = this.internalPassword(REDIS_PASSWORD);
-      const runAs = dataUser();
+      // Redis runs as the data user when Gantry is root, if that user can reach the data (an app under
+      // /root cannot be); else as root, as Redis itself allows.
+      const user = dataUser();
+      const runAs = user && canTraverse(this.paths.redis, user) ? user : undefined;
+      if (user && !runAs)
+        this.log(
+          `Redis runs as root: user ${user.uid} cannot reach ${this.paths.redis} (\`chmod o+x\` on the directories above it lets it)`,
+        );
       for (const name of redisNames) {
         if (this.redis[name]) continue;
         const port = await this.portOr(previous?.redis[name]?.port);
