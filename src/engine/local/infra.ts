@@ -133,6 +133,8 @@ export interface PostgresOptions {
   logFile: string;
   runAs?: RunAs;
   env: NodeJS.ProcessEnv;
+  /** The role apps connect as (see ensureDatabases). */
+  app?: { user: string; password: string };
 }
 
 /** Whether `owner` may pass through `dir` and every directory above it (the x bit that applies to it). */
@@ -260,30 +262,104 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
     "PostgreSQL",
     o.logFile,
   );
-  await ensureDatabases({ ...o }, o.databases);
+  await ensureDatabases({ ...o }, o.databases, o.app);
   return proc;
 }
 
+/** A quoted SQL identifier. */
+const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+/** A quoted SQL string literal. */
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Hands what the bootstrap superuser owns in a database (clusters made before apps had a role of
+ * their own) to the app's role: schemas, tables, views, sequences not tied to a column, routines and
+ * types, never members of an extension. `REASSIGN OWNED` cannot do it: it refuses for the role that
+ * owns the system catalogs.
+ */
+const handOver = (app: string) => `
+DO $$
+DECLARE
+  r record;
+  me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user);
+  app text := ${literal(app)};
+BEGIN
+  FOR r IN SELECT n.nspname FROM pg_namespace n
+    WHERE n.nspowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+  LOOP EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, app); END LOOP;
+  FOR r IN SELECT c.oid, c.relkind, c.reltype FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S', 'c')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+  LOOP
+    IF r.relkind = 'c' THEN
+      EXECUTE format('ALTER TYPE %s OWNER TO %I', r.reltype::regtype, app);
+    ELSE
+      EXECUTE format('ALTER %s %s OWNER TO %I',
+        CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE'
+          WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.oid::regclass, app);
+    END IF;
+  END LOOP;
+  FOR r IN SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.proowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.oid::regprocedure, app); END LOOP;
+  FOR r IN SELECT t.oid FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typowner = me AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND t.typtype IN ('e', 'd', 'r')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype IN ('e', 'i'))
+  LOOP EXECUTE format('ALTER TYPE %s OWNER TO %I', r.oid::regtype, app); END LOOP;
+END $$`;
+
+/**
+ * Creates the databases that are missing, and, given `app`, the role apps connect as: a login without
+ * superuser that owns every database (and what was made in them before it existed). Apps never get
+ * the bootstrap superuser, which can run programs on the machine (`COPY ... FROM PROGRAM`).
+ */
 export async function ensureDatabases(
   o: { port: number; user: string; password: string },
   databases: string[],
+  app?: { user: string; password: string },
 ): Promise<void> {
-  const c = new pg.Client({
-    host: "127.0.0.1",
-    port: o.port,
-    user: o.user,
-    password: o.password,
-    database: "postgres",
-    connectionTimeoutMillis: 5000,
-  });
-  await c.connect();
+  const connect = async (database: string) => {
+    const c = new pg.Client({
+      host: "127.0.0.1",
+      port: o.port,
+      user: o.user,
+      password: o.password,
+      database,
+      connectionTimeoutMillis: 5000,
+    });
+    await c.connect();
+    return c;
+  };
+  const c = await connect("postgres");
   try {
+    if (app) {
+      const role = await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [app.user]);
+      if (role.rowCount === 0) await c.query(`CREATE ROLE ${ident(app.user)}`);
+      // ALTER ROLE takes no parameters: the (generated) password goes in as a literal.
+      await c.query(
+        `ALTER ROLE ${ident(app.user)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(app.password)}`,
+      );
+    }
     for (const db of databases) {
       const r = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [db]);
-      if (r.rowCount === 0) await c.query(`CREATE DATABASE "${db.replace(/"/g, '""')}"`);
+      if (r.rowCount === 0)
+        await c.query(`CREATE DATABASE ${ident(db)}${app ? ` OWNER ${ident(app.user)}` : ""}`);
+      else if (app) await c.query(`ALTER DATABASE ${ident(db)} OWNER TO ${ident(app.user)}`);
     }
   } finally {
     await c.end();
+  }
+  if (!app) return;
+  for (const db of databases) {
+    const d = await connect(db);
+    try {
+      await d.query(handOver(app.user));
+    } finally {
+      await d.end();
+    }
   }
 }
 

@@ -38,6 +38,9 @@ import { Scheduler } from "./scheduler.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
 
 export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
+/** The role apps connect as (DATABASE_URL): owner of their databases, not a superuser. */
+export const PG_APP_USER = "app";
+export const PG_APP_PASSWORD = `${INTERNAL_PREFIX}postgres_app_password`;
 /** The password of the environment's Redis servers (each wants it: other accounts on the machine must not get in). */
 export const REDIS_PASSWORD = `${INTERNAL_PREFIX}redis_password`;
 export const PG_USER = "gantry";
@@ -381,7 +384,13 @@ export class Supervisor {
   private model!: AppModel;
   private readonly proxy = new Proxy();
   private pubsub?: PubSub;
-  private pg?: { proc: SpawnedProcess; port: number; password: string; version?: string };
+  private pg?: {
+    proc: SpawnedProcess;
+    port: number;
+    password: string;
+    appPassword: string;
+    version?: string;
+  };
   private readonly redis: Record<string, { proc: SpawnedProcess; port: number; password: string }> = {};
   private instances: Instance[] = [];
   private serving?: string;
@@ -540,7 +549,9 @@ export class Supervisor {
 
   private infra(): Infra {
     return {
-      ...(this.pg ? { postgres: { port: this.pg.port, user: PG_USER, password: this.pg.password } } : {}),
+      ...(this.pg
+        ? { postgres: { port: this.pg.port, user: PG_APP_USER, password: this.pg.appPassword } }
+        : {}),
       redis: Object.fromEntries(
         Object.entries(this.redis).map(([n, r]) => [n, { port: r.port, password: r.password }]),
       ),
@@ -584,6 +595,7 @@ export class Supervisor {
       const bin = await findPostgresBin(env.PATH);
       if (!bin) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
       const password = this.internalPassword(PG_PASSWORD);
+      const appPassword = this.internalPassword(PG_APP_PASSWORD);
       const port = await this.portOr(previous?.postgres?.port);
       const databases = [
         ...new Set(
@@ -602,8 +614,9 @@ export class Supervisor {
         logFile: join(this.paths.logs, "postgres.log"),
         env,
         ...(runAs ? { runAs } : {}),
+        app: { user: PG_APP_USER, password: appPassword },
       });
-      this.pg = { proc, port, password, version: /postgresql\/(\d+)/.exec(bin)?.[1] ?? "" };
+      this.pg = { proc, port, password, appPassword, version: /postgresql\/(\d+)/.exec(bin)?.[1] ?? "" };
       void proc.exited.then(() => {
         if (!this.stopping) this.log("PostgreSQL exited unexpectedly; see logs/postgres.log");
       });
@@ -860,7 +873,10 @@ export class Supervisor {
             Object.values(model.postgres).flatMap((p) => (p.databases.length > 0 ? p.databases : [p.name])),
           ),
         ];
-        await ensureDatabases({ port: this.pg.port, user: PG_USER, password: this.pg.password }, dbs);
+        await ensureDatabases({ port: this.pg.port, user: PG_USER, password: this.pg.password }, dbs, {
+          user: PG_APP_USER,
+          password: this.pg.appPassword,
+        });
       }
       for (const m of plan.migrations) {
         if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
