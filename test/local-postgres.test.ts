@@ -16,25 +16,34 @@ const pgBin = await findPostgresBin(process.env.PATH);
 if (!pgBin && process.env.CI)
   throw new Error("PostgreSQL must be installed for this test in CI (apt-get install -y postgresql)");
 
+/** Options for a cluster in a new temporary directory, as the supervisor would start it. */
+async function cluster(
+  password: string,
+  database: string,
+): Promise<{ cleanup: () => void; o: PostgresOptions }> {
+  const { dir, cleanup } = tempDir();
+  chmodSync(dir, 0o755); // the postgres user runs it when the tests run as root
+  const runAs = dataUser();
+  const o: PostgresOptions = {
+    binDir: pgBin!,
+    dataDir: join(dir, "postgres", "data"),
+    port: await freePort(),
+    user: "gantry",
+    password,
+    databases: [database],
+    logFile: join(dir, "postgres.log"),
+    env: process.env,
+    ...(runAs ? { runAs } : {}),
+  };
+  return { cleanup, o };
+}
+
 describe(
   "PostgreSQL as gantry starts it",
   { skip: pgBin ? false : "needs PostgreSQL", timeout: 120_000 },
   () => {
     it("gives apps a role that is no superuser and owns what the superuser made before", async () => {
-      const { dir, cleanup } = tempDir();
-      chmodSync(dir, 0o755); // the postgres user runs it when the tests run as root
-      const runAs = dataUser();
-      const o: PostgresOptions = {
-        binDir: pgBin!,
-        dataDir: join(dir, "postgres", "data"),
-        port: await freePort(),
-        user: "gantry",
-        password: "admin-password",
-        databases: ["shop"],
-        logFile: join(dir, "postgres.log"),
-        env: process.env,
-        ...(runAs ? { runAs } : {}),
-      };
+      const { cleanup, o } = await cluster("admin-password", "shop");
       const client = (user: string, password: string) =>
         new pg.Client({ host: "127.0.0.1", port: o.port, user, password, database: "shop" });
       try {
@@ -82,20 +91,7 @@ describe(
     });
 
     it("says at once that the cluster refuses the password, and what to do", async () => {
-      const { dir, cleanup } = tempDir();
-      chmodSync(dir, 0o755); // the postgres user runs it when the tests run as root
-      const runAs = dataUser();
-      const o: PostgresOptions = {
-        binDir: pgBin!,
-        dataDir: join(dir, "postgres", "data"),
-        port: await freePort(),
-        user: "gantry",
-        password: "the-first-password",
-        databases: ["app"],
-        logFile: join(dir, "postgres.log"),
-        env: process.env,
-        ...(runAs ? { runAs } : {}),
-      };
+      const { cleanup, o } = await cluster("the-first-password", "app");
       try {
         const first = await startPostgres(o);
         first.kill("SIGINT");
