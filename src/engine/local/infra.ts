@@ -230,18 +230,9 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
   } finally {
     closeSync(fd);
   }
-  const admin = () =>
-    new pg.Client({
-      host: "127.0.0.1",
-      port: o.port,
-      user: o.user,
-      password: o.password,
-      database: "postgres",
-      connectionTimeoutMillis: 1000,
-    });
   await waitFor(
     async () => {
-      const c = admin();
+      const c = pgClient(o, "postgres", 1000);
       try {
         await c.connect();
         await c.query("SELECT 1");
@@ -264,6 +255,21 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
   );
   await ensureDatabases({ ...o }, o.databases, o.app);
   return proc;
+}
+
+/** How Gantry logs in to its cluster (as the superuser). */
+type PgLogin = { port: number; user: string; password: string };
+
+/** A client of the cluster on 127.0.0.1, not yet connected. */
+function pgClient(o: PgLogin, database: string, connectTimeoutMs: number): pg.Client {
+  return new pg.Client({
+    host: "127.0.0.1",
+    port: o.port,
+    user: o.user,
+    password: o.password,
+    database,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
 }
 
 /** A quoted SQL identifier. */
@@ -317,19 +323,12 @@ END $$`;
  * the bootstrap superuser, which can run programs on the machine (`COPY ... FROM PROGRAM`).
  */
 export async function ensureDatabases(
-  o: { port: number; user: string; password: string },
+  o: PgLogin,
   databases: string[],
   app?: { user: string; password: string },
 ): Promise<void> {
   const connect = async (database: string) => {
-    const c = new pg.Client({
-      host: "127.0.0.1",
-      port: o.port,
-      user: o.user,
-      password: o.password,
-      database,
-      connectionTimeoutMillis: 5000,
-    });
+    const c = pgClient(o, database, 5000);
     await c.connect();
     return c;
   };

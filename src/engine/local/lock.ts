@@ -32,7 +32,22 @@ function readLock(path: string): LockInfo | undefined {
   }
 }
 
-export function acquireLock(path: string, command: string, pid = process.pid): Lock {
+/**
+ * Takes the lock at `path`. Held by a live process: refused at once, or, with `waitMs`, waited for
+ * that long first (short critical sections, such as a change of the secrets store).
+ */
+export function acquireLock(path: string, command: string, pid = process.pid, waitMs = 0): Lock {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return acquireOnce(path, command, pid);
+    } catch (e) {
+      if (!(e instanceof UserError) || waited >= waitMs) throw e;
+      pause(50);
+    }
+  }
+}
+
+function acquireOnce(path: string, command: string, pid: number): Lock {
   mkdirSync(dirname(path), { recursive: true });
   const startTicks = pidStartTicks(pid);
   const info: LockInfo = {

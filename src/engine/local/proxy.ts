@@ -54,14 +54,19 @@ const TYPES: Record<string, string> = {
   ".wasm": "application/wasm",
 };
 
-/** The end-to-end headers of a message: without the hop-by-hop ones and those its Connection names. */
-function copyHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = new Set(
+/** The header names a message's Connection header lists (they are hop-by-hop too, RFC 9110 §7.6.1). */
+function connectionNamed(headers: http.IncomingHttpHeaders): Set<string> {
+  return new Set(
     (headers.connection ?? "")
       .toLowerCase()
       .split(",")
       .map((t) => t.trim()),
   );
+}
+
+/** The end-to-end headers of a message: without the hop-by-hop ones and those its Connection names. */
+function copyHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const named = connectionNamed(headers);
   const out: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers))
     if (v !== undefined && !HOP_BY_HOP.has(k) && !named.has(k)) out[k] = v;
@@ -89,13 +94,7 @@ function plain(res: ServerResponse, status: number, text: string): void {
  * proxy writes itself, as the other paths do.
  */
 function tunnelHeaderLines(req: IncomingMessage): string[] {
-  const named = new Set(
-    (req.headers.connection ?? "")
-      .toLowerCase()
-      .split(",")
-      .map((t) => t.trim())
-      .filter((t) => t !== "upgrade"),
-  );
+  const named = connectionNamed(req.headers);
   const lines: string[] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
@@ -452,6 +451,14 @@ function serveStatic(
     .pipe(res);
 }
 
+/** Site roots with their symlinks resolved: a release's directory does not move, so once per root. */
+const realRoots = new Map<string, string>();
+function realRoot(root: string): string {
+  let real = realRoots.get(root);
+  if (real === undefined) realRoots.set(root, (real = realpathSync(root)));
+  return real;
+}
+
 /** The file to serve for `p`, when it is one (or a directory's index.html) that really lies under `root`. */
 function resolveFile(p: string, root: string): { path: string; size: number } | undefined {
   try {
@@ -463,8 +470,7 @@ function resolveFile(p: string, root: string): { path: string; size: number } | 
     }
     // A symlink in the build output must not serve a file from elsewhere on the machine.
     const real = realpathSync(path);
-    const realRoot = realpathSync(root);
-    if (!real.startsWith(realRoot + sep)) return undefined;
+    if (!real.startsWith(realRoot(root) + sep)) return undefined;
     return st.isFile() ? { path: real, size: st.size } : undefined;
   } catch {
     return undefined;

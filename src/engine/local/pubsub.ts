@@ -148,6 +148,8 @@ export class PubSub {
   private subs: Subscription[] = [];
   private readonly loops = new Map<string, { stop: () => void; sub: Subscription }>();
   private readonly rr = new Map<string, number>();
+  /** When each topic was last trimmed: once per topic, however many subscriptions read it. */
+  private readonly trimmedAt = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly o: PubSubOptions) {
@@ -440,14 +442,14 @@ export class PubSub {
       if (entries.length > 0) await handle(entries);
     };
     const reclaimLoop = async () => {
-      let trimmedAt = Date.now();
+      if (!this.trimmedAt.has(s.topic)) this.trimmedAt.set(s.topic, Date.now());
       while (!stopped && !this.closed) {
         await sleep(Math.min(1000, minIdle));
         if (stopped || this.closed) return;
         try {
           await reclaim();
-          if (Date.now() - trimmedAt >= trimEvery) {
-            trimmedAt = Date.now();
+          if (Date.now() - this.trimmedAt.get(s.topic)! >= trimEvery) {
+            this.trimmedAt.set(s.topic, Date.now());
             await this.trim(s.topic);
           }
         } catch (e) {

@@ -12,7 +12,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, w
 import { dirname } from "node:path";
 import { UserError } from "../../spec/problems.js";
 import { writeJsonAtomic } from "./fsutil.js";
-import { acquireLock, type Lock } from "./lock.js";
+import { acquireLock } from "./lock.js";
 
 const KEEP_VERSIONS = 10;
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -149,7 +149,8 @@ export class SecretStore {
 
   /** Reads, changes and writes the store under its lock; refuses a key other than the store's own. */
   private change<T>(edit: (f: StoreFile) => T): T {
-    const lock = lockStore(`${this.file}.lock`);
+    // Another command changing it is waited for (up to 10 s) rather than refused.
+    const lock = acquireLock(`${this.file}.lock`, "secrets", process.pid, 10_000);
     try {
       const f = this.read();
       if (f.check) unsealCheck(this.key, f.check);
@@ -235,18 +236,6 @@ function unsealCheck(key: Buffer, check: Sealed): void {
       "this key is not the one the secrets store was sealed with, so nothing was changed",
       "use the GANTRY_SECRETS_KEY or .gantry/secrets.key the other secrets were set with",
     );
-  }
-}
-
-/** The store's lock; another command holding it is waited for (up to 10 s) rather than refused. */
-function lockStore(path: string): Lock {
-  for (let waited = 0; ; waited += 50) {
-    try {
-      return acquireLock(path, "secrets");
-    } catch (e) {
-      if (!(e instanceof UserError) || waited >= 10_000) throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-    }
   }
 }
 
