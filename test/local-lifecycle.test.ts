@@ -87,6 +87,22 @@ const fakePostgres = (dataDir: string): [string, string[], string] => [
 ];
 
 /** An exited process's pid: the pid of a supervisor that is gone. */
+/** A serving instance of `api` as state.json records it. */
+function instance(id: string, pid: number, cmd: string, startTicks?: number): InstanceInfo {
+  return {
+    id,
+    service: "api",
+    release: "r1",
+    pid,
+    cmd,
+    ...(startTicks !== undefined ? { startTicks } : {}),
+    status: "running",
+    ready: true,
+    serving: true,
+    restarts: 0,
+  };
+}
+
 async function deadPid(): Promise<number> {
   const c = spawn("true");
   await once(c, "exit");
@@ -132,7 +148,7 @@ describe("leftovers of a dead supervisor", () => {
     const procs = processes();
     try {
       const p = envPaths(dir, "dev");
-      const instance = await procs.start("sleep", ["30"]);
+      const leftover = await procs.start("sleep", ["30"]);
       const reused = await procs.start("sleep", ["31"]);
       const unrelated = await procs.start("sleep", ["32"]);
       const postgres = await procs.start(...fakePostgres(postgresDataDir(p)));
@@ -140,16 +156,16 @@ describe("leftovers of a dead supervisor", () => {
       writeState(p.state, {
         pid: await deadPid(),
         instances: [
-          { id: "api-r1-1", service: "api", release: "r1", pid: instance, cmd: "sleep 30" },
-          { id: "api-r1-2", service: "api", release: "r1", pid: reused, cmd: "node server.js" },
-        ].map((i) => ({ ...i, status: "running", ready: true, serving: true, restarts: 0 })),
+          instance("api-r1-1", leftover, "sleep 30"),
+          instance("api-r1-2", reused, "node server.js"),
+        ],
       });
       mkdirSync(postgresDataDir(p), { recursive: true });
       // A stale postmaster.pid whose pid now belongs to an unrelated process.
       writeFileSync(join(postgresDataDir(p), "postmaster.pid"), `${unrelated}\n/somewhere\n`);
       const notes: string[] = [];
       const stopped = await stopLeftovers(p, (l) => notes.push(l));
-      assert.deepEqual(stopped, [`stopping leftover process ${instance} (sleep 30)`]);
+      assert.deepEqual(stopped, [`stopping leftover process ${leftover} (sleep 30)`]);
       assert.deepEqual(notes, stopped);
       await until(() => procs.all[0]!.signalCode !== null, "the leftover instance is stopped");
       assert.ok(pidAlive(reused) && pidAlive(unrelated), "a reused pid is never signalled");
@@ -175,23 +191,6 @@ describe("leftovers of a dead supervisor", () => {
       // happens to run the same command.
       const retitled = await procs.start("sleep", ["40"]);
       const reused = await procs.start("sleep", ["41"]);
-      const instance = (
-        id: string,
-        pid: number,
-        cmd: string,
-        startTicks: number | undefined,
-      ): InstanceInfo => ({
-        id,
-        service: "api",
-        release: "r1",
-        pid,
-        cmd,
-        ...(startTicks !== undefined ? { startTicks } : {}),
-        status: "running",
-        ready: true,
-        serving: true,
-        restarts: 0,
-      });
       writeState(p.state, {
         pid: await deadPid(),
         instances: [

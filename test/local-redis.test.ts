@@ -46,18 +46,26 @@ describe("canTraverse", () => {
   });
 });
 
+/** Options for a Redis in a new temporary directory, as the supervisor would start it. */
+async function redis(
+  persistence: RedisOptions["persistence"],
+): Promise<{ cleanup: () => void; o: RedisOptions }> {
+  const { dir, cleanup } = tempDir();
+  const o: RedisOptions = {
+    bin: redisBin!,
+    dir: join(dir, "redis", "cache"),
+    port: await freePort(),
+    persistence,
+    logFile: join(dir, "redis.log"),
+    env: process.env,
+    password: "a-password-0123456789",
+  };
+  return { cleanup, o };
+}
+
 describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs redis-server" }, () => {
   it("wants the password, which its command line never shows, and keeps its directory private", async () => {
-    const { dir, cleanup } = tempDir();
-    const o: RedisOptions = {
-      bin: redisBin!,
-      dir: join(dir, "redis", "cache"),
-      port: await freePort(),
-      persistence: "none",
-      logFile: join(dir, "redis.log"),
-      env: process.env,
-      password: "a-password-0123456789",
-    };
+    const { cleanup, o } = await redis("none");
     const proc = await startRedis(o);
     try {
       assert.match(await rawReply(o.port, "PING"), /^-NOAUTH/);
@@ -72,16 +80,7 @@ describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs r
   });
 
   it("keeps the data when the spec switches a Redis from rdb to aof", async () => {
-    const { dir, cleanup } = tempDir();
-    const o: RedisOptions = {
-      bin: redisBin!,
-      dir: join(dir, "redis", "cache"),
-      port: await freePort(),
-      persistence: "rdb",
-      logFile: join(dir, "redis.log"),
-      env: process.env,
-      password: "a-password-0123456789",
-    };
+    const { cleanup, o } = await redis("rdb");
     const withRedis = async <T>(f: (r: Redis) => Promise<T>): Promise<T> => {
       const r = new Redis({ host: "127.0.0.1", port: o.port, password: o.password });
       try {
