@@ -3,10 +3,12 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { runCli, tempDir, examplePath, loadExample } from "./helpers.js";
+import { REPO_ROOT, runCli, tempDir, examplePath, loadExample } from "./helpers.js";
 import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
@@ -483,6 +485,76 @@ describe("a supervisor that stops answering in the middle of a command", () => {
       );
     } finally {
       await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("a reader that goes away (`gantry logs | head -1`)", () => {
+  /**
+   * Runs the CLI in a process of its own and closes its standard output after the first bytes, as
+   * `head -1` does; `then` runs after the close. Resolves with the exit code and standard error.
+   */
+  async function withOutputClosed(
+    args: string[],
+    then: () => void = () => undefined,
+  ): Promise<{ code: number | null; err: string }> {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(REPO_ROOT, "test", "e2e", "cli.ts"), ...args],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NODE_TEST_CONTEXT: "" },
+      },
+    );
+    let err = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+    child.stdout.once("data", () => {
+      child.stdout.destroy();
+      then();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const [code] = (await once(child, "exit")) as [number | null];
+    clearTimeout(timer);
+    return { code, err };
+  }
+
+  function appWithLog(lines: number): { dir: string; log: string; cleanup: () => void } {
+    const a = app();
+    const logs = join(a.dir, ".gantry", "dev", "logs");
+    mkdirSync(logs, { recursive: true });
+    const log = join(logs, "api.log");
+    writeFileSync(
+      log,
+      Array.from({ length: lines }, (_, i) => `2026-11-22T10:00:00.000Z api-v1-1 | line ${i}\n`).join(""),
+    );
+    return { ...a, log };
+  }
+
+  it("drops the rest of the output and ends as it would have, without a stack trace", async () => {
+    const { dir, cleanup } = appWithLog(5000);
+    try {
+      // One write per line: most of them come after the reader has gone.
+      const r = await withOutputClosed(["logs", "api", dir, "-n", "5000"]);
+      assert.equal(r.err, "");
+      assert.equal(r.code, 0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("ends `logs -f` once the reader has gone", async () => {
+    const { dir, log, cleanup } = appWithLog(3);
+    let more: NodeJS.Timeout | undefined;
+    try {
+      // The follower notices on its next write: new lines come after the close.
+      const r = await withOutputClosed(["logs", "api", dir, "-f"], () => {
+        more = setInterval(() => appendFileSync(log, "2026-11-22T10:00:01.000Z api-v1-1 | more\n"), 100);
+      });
+      assert.equal(r.err, "");
+      assert.equal(r.code, 0);
+    } finally {
+      clearInterval(more);
       cleanup();
     }
   });

@@ -194,6 +194,8 @@ async function attach(paths: EnvPaths, io: Io): Promise<void> {
     }, 1000);
   });
   const follower = followLogs(paths, undefined, io);
+  // Nobody reads the logs any more (a journal restarting, a pipe closed): the app runs on, unstreamed.
+  void io.outClosed?.then(() => follower.stop());
   const why = await ended;
   clearInterval(watch);
   follower.stop();
@@ -619,6 +621,7 @@ export function registerLocal(program: Command, io: Io): void {
           await new Promise<void>((resolve) => {
             process.once("SIGINT", () => resolve());
             process.once("SIGTERM", () => resolve());
+            void io.outClosed?.then(resolve);
           });
           f.stop();
         }

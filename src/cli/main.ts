@@ -14,12 +14,35 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
   cwd: string;
+  /** Resolves when the reader of `out` went away (`gantry logs -f | head`): commands that follow logs end then. */
+  outClosed?: Promise<void>;
 }
 
+/**
+ * Writes to a stream whose reader may go away (`gantry status | head -1`, a pager quit early). Output
+ * to a closed pipe is dropped rather than crashing Gantry: a deploy must not stop half-way, holding its
+ * lock, because nobody reads its progress any more.
+ */
+function pipeWriter(stream: NodeJS.WriteStream, onClosed: () => void = () => undefined): (s: string) => void {
+  let open = true;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
+    open = false;
+    onClosed();
+  });
+  return (s) => {
+    if (open) stream.write(s);
+  };
+}
+
+let stdoutClosed: () => void = () => undefined;
+const outClosed = new Promise<void>((resolve) => (stdoutClosed = resolve));
+
 export const processIo: Io = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
+  out: pipeWriter(process.stdout, () => stdoutClosed()),
+  err: pipeWriter(process.stderr),
   cwd: process.cwd(),
+  outClosed,
 };
 
 export function buildProgram(io: Io): Command {
