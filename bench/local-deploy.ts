@@ -1,7 +1,8 @@
 // Benchmark of the local runtime (not a test): keeps a steady load through the proxy while it runs
 // deploys and rollbacks of examples/hello, and prints failed/5xx requests, p99 latency in steady state and
 // during deploys, seconds per deploy and per rollback, and the proxy's throughput against hitting an
-// instance directly (and against nginx as the proxy, when nginx is installed). Loopback only.
+// instance directly, against nginx as the proxy (when nginx is installed) and against a bare Node relay
+// (bench/bare-relay.ts: the floor for a proxy written for Node). Loopback only.
 //   npx tsx bench/local-deploy.ts [--deploys 10] [--rollbacks 2] [--rate 600] [--seconds 8]
 //                                 [--rounds 3] [--connections 32]
 import { createRequire } from "node:module";
@@ -86,10 +87,15 @@ function setVersion(app: string, v: string): void {
   );
 }
 
-/** nginx as a proxy in front of the same instances, when installed: its URL and a stop function. */
-async function startNginx(
-  ports: number[],
-): Promise<{ url: (path: string) => string; pid: number; stop: () => Promise<void> } | undefined> {
+/** A proxy measured next to Gantry's, in front of the same instances. */
+interface Peer {
+  url: (path: string) => string;
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+/** nginx as a proxy in front of the same instances, when installed. */
+async function startNginx(ports: number[]): Promise<Peer | undefined> {
   const nginx = findOnPath("nginx", process.env.PATH) ?? findOnPath("nginx", "/usr/sbin:/usr/local/sbin");
   if (!nginx) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "gantry-bench-nginx-"));
@@ -110,6 +116,30 @@ async function startNginx(
       proc.kill("SIGTERM");
       await proc.exited;
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** bench/bare-relay.ts in front of the same instances. */
+async function startRelay(ports: number[]): Promise<Peer> {
+  const port = await freePort();
+  const proc = await spawnProcess(process.execPath, [
+    "--import",
+    "tsx",
+    join(REPO_ROOT, "bench", "bare-relay.ts"),
+    String(port),
+    ...ports.map(String),
+  ]);
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.once("data", () => resolve());
+    void proc.exited.then(() => reject(new Error("bench/bare-relay.ts exited before it listened")));
+  });
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    pid: proc.pid,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
     },
   };
 }
@@ -186,22 +216,25 @@ try {
   const proxyUrl = (path: string) => `http://127.0.0.1:${st.proxyPort}${path}`;
   const apiPorts = st.instances.filter((i) => i.service === "api").map((i) => i.port!);
 
-  // Throughput, same load shape: one instance directly, the Gantry proxy (two instances), nginx (the
-  // same two). After a warm-up of each (JIT, connection pools), ROUNDS alternated rounds; the median
-  // of each is kept: on a shared machine one sample is mostly noise.
+  // Throughput, same load shape: one instance directly, the Gantry proxy (two instances), nginx and
+  // the bare relay (the same two). After a warm-up of each (JIT, connection pools), ROUNDS alternated
+  // rounds; the median of each is kept: on a shared machine one sample is mostly noise.
   const nginx = await startNginx(apiPorts);
-  const paths: { name: "direct" | "proxy" | "nginx"; url: string }[] = [
+  const relay = await startRelay(apiPorts);
+  const paths: { name: "direct" | "proxy" | "nginx" | "relay"; url: string }[] = [
     { name: "direct", url: `http://127.0.0.1:${apiPorts[0]}/api/version` },
     { name: "proxy", url: proxyUrl("/api/version") },
     ...(nginx ? [{ name: "nginx" as const, url: nginx.url("/api/version") }] : []),
+    { name: "relay", url: relay.url("/api/version") },
   ];
-  const samples: Record<string, number[]> = { direct: [], proxy: [], nginx: [] };
-  const cpu: Record<string, Record<string, number[]>> = { direct: {}, proxy: {}, nginx: {} };
+  const samples: Record<string, number[]> = { direct: [], proxy: [], nginx: [], relay: [] };
+  const cpu: Record<string, Record<string, number[]>> = { direct: {}, proxy: {}, nginx: {}, relay: {} };
   const procs = {
     "load generator": [process.pid],
     instances: st.instances.filter((i) => i.service === "api").map((i) => i.pid!),
     supervisor: [st.pid],
     ...(nginx ? { nginx: [nginx.pid] } : {}),
+    relay: [relay.pid],
   };
   try {
     for (const p of paths) await run({ url: p.url, duration: 2 }).done;
@@ -213,14 +246,17 @@ try {
       }
   } finally {
     await nginx?.stop();
+    await relay.stop();
   }
   const cpuLine = (name: string) =>
     Object.entries(cpu[name]!)
+      .filter(([, v]) => median(v) >= 0.5) // a peer that sat idle during this path's samples
       .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
       .join(", ");
   const direct = median(samples.direct!);
   const viaProxy = median(samples.proxy!);
   const viaNginx = nginx ? median(samples.nginx!) : undefined;
+  const viaRelay = median(samples.relay!);
 
   // Steady state at a fixed rate.
   const steady = await run({
@@ -293,9 +329,13 @@ try {
       ? "  throughput via nginx:       nginx is not installed"
       : `  throughput via nginx:       ${fmt(viaNginx)} req/s → ratio ${fmt(viaNginx / direct)}, Gantry/nginx ${fmt(viaProxy / viaNginx)} (samples ${samples.nginx!.map((x) => x.toFixed(0)).join(", ")})`,
   );
+  report(
+    `  throughput via bare relay:  ${fmt(viaRelay)} req/s → ratio ${fmt(viaRelay / direct)} (no HTTP parsing: the floor for a Node proxy; samples ${samples.relay!.map((x) => x.toFixed(0)).join(", ")})`,
+  );
   report(`  CPU µs per request, direct: ${cpuLine("direct")}`);
   report(`  CPU µs per request, Gantry: ${cpuLine("proxy")} (the supervisor runs the proxy)`);
   if (nginx) report(`  CPU µs per request, nginx:  ${cpuLine("nginx")}`);
+  report(`  CPU µs per request, relay:  ${cpuLine("relay")}`);
   for (const f of failedCommands) report(`  FAILED: ${f}`);
 } finally {
   await gantry(app, ["down"]).catch(() => undefined);
