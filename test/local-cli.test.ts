@@ -3,13 +3,22 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { REPO_ROOT, runCli, tempDir, examplePath, loadExample } from "./helpers.js";
 import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
+import { choosePostgres, postgresInstalls } from "../src/engine/local/infra.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
@@ -186,11 +195,92 @@ describe("local commands without a running app", () => {
 
   it("names the missing server and how to install it", async () => {
     const model = loadExample("hello", "dev").project.environments[0]!;
-    await assert.rejects(checkBinaries({ ...model, postgres: {} }, join("/nonexistent")), (e: Error) => {
-      assert.equal(e.message, "redis-server is not installed, and the spec needs it");
-      assert.match((e as Error & { hint: string }).hint, /apt-get install -y postgresql redis-server/);
-      return true;
-    });
+    await assert.rejects(
+      checkBinaries({ ...model, postgres: {} }, "/nonexistent", "/nonexistent"),
+      (e: Error) => {
+        assert.equal(e.message, "redis-server is not installed, and the spec needs it");
+        assert.match((e as Error & { hint: string }).hint, /apt-get install -y postgresql redis-server/);
+        return true;
+      },
+    );
+  });
+});
+
+describe("which PostgreSQL runs the cluster", () => {
+  /** Fake installations: `<root>/lib/<major>/bin` for each major, and one elsewhere that says its version. */
+  function machine(majors: number[], other?: number): { root: string; path: string; cleanup: () => void } {
+    const files: Record<string, string> = {};
+    for (const m of majors) files[`lib/${m}/bin/initdb`] = files[`lib/${m}/bin/postgres`] = "";
+    if (other) {
+      files["opt/pg/bin/initdb"] = "";
+      files["opt/pg/bin/postgres"] = `#!/bin/sh\necho "postgres (PostgreSQL) ${other}.2"\n`;
+    }
+    const { dir, cleanup } = tempDir(files);
+    if (other) chmodSync(join(dir, "opt/pg/bin/postgres"), 0o755);
+    return { root: dir, path: other ? join(dir, "opt/pg/bin") : "", cleanup };
+  }
+
+  it("lists each installation once, newest first, with its major version", async () => {
+    const m = machine([15, 16], 14);
+    try {
+      const lib = join(m.root, "lib");
+      assert.deepEqual(await postgresInstalls(m.path, lib), [
+        { binDir: join(lib, "16/bin"), major: 16 },
+        { binDir: join(lib, "15/bin"), major: 15 },
+        { binDir: join(m.root, "opt/pg/bin"), major: 14 },
+      ]);
+      // Binaries linked into a directory on PATH, as Debian does into /usr/local/bin: the same install.
+      mkdirSync(join(m.root, "local"));
+      for (const bin of ["initdb", "postgres"])
+        symlinkSync(join(lib, "15/bin", bin), join(m.root, "local", bin));
+      assert.deepEqual(
+        (await postgresInstalls(join(m.root, "local"), lib)).map((i) => i.binDir),
+        [join(lib, "16/bin"), join(lib, "15/bin")],
+      );
+    } finally {
+      m.cleanup();
+    }
+  });
+
+  it("runs a cluster with the version that made it, and a new one with the version the spec asks for", async () => {
+    const m = machine([15, 16]);
+    const data = tempDir({ PG_VERSION: "15\n" });
+    try {
+      const installs = await postgresInstalls("", join(m.root, "lib"));
+      assert.equal(choosePostgres(installs, data.dir, [16])?.install.major, 15);
+      const fresh = join(data.dir, "none");
+      assert.deepEqual(choosePostgres(installs, fresh, [15]), { install: installs[1] });
+      assert.deepEqual(choosePostgres(installs, fresh, [16]), { install: installs[0] });
+      assert.deepEqual(choosePostgres(installs, fresh, [17]), {
+        install: installs[0],
+        note: "the spec asks for PostgreSQL 17; this machine has 16, 15, so the cluster is made with PostgreSQL 16",
+      });
+      assert.equal(choosePostgres([], fresh, [16]), undefined);
+    } finally {
+      data.cleanup();
+      m.cleanup();
+    }
+  });
+
+  it("refuses a cluster whose version is not installed, with the ways out, before anything starts", async () => {
+    const installs = await postgresInstalls(process.env.PATH);
+    if (installs.length === 0) return; // nothing to compare with on this machine
+    const { dir, cleanup } = app();
+    try {
+      const data = join(dir, ".gantry", "dev", "postgres", "data");
+      mkdirSync(data, { recursive: true });
+      writeFileSync(join(data, "PG_VERSION"), "9\n");
+      const r = await runCli(["up", dir]);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.err,
+        `error: the PostgreSQL data in ${data} was made by PostgreSQL 9, and this machine has PostgreSQL ${[...new Set(installs.map((i) => i.major))].join(", ")}, which cannot run it\n` +
+          "  hint: install PostgreSQL 9 next to it (`sudo apt-get install -y postgresql-9`), or move the data to the newer version with pg_upgrade or pg_dump and pg_restore; `gantry destroy` starts over and deletes the data\n",
+      );
+      assert.equal(existsSync(join(dir, ".gantry", "dev", "state.json")), false);
+    } finally {
+      cleanup();
+    }
   });
 });
 

@@ -19,6 +19,7 @@ import { UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
+import { postgresDataDir } from "../engine/local/leftovers.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
 import {
   INTERNAL_PREFIX,
@@ -357,7 +358,8 @@ export function registerLocal(program: Command, io: Io): void {
     .action(async (path: string, opts: { env?: string; port?: string; attach?: boolean }) => {
       const port = opts.port === undefined ? undefined : portOption(opts.port);
       const t = target(path, opts.env, io);
-      await checkBinaries(t.model, process.env.PATH);
+      for (const note of await checkBinaries(t.model, process.env.PATH, postgresDataDir(t.paths)))
+        io.err(`note: ${note}\n`);
       const l = lock(t.paths, "up", io);
       try {
         const live = await liveState(t.paths);

@@ -9,7 +9,7 @@ import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
 import { pidAlive, readJson, writeJsonAtomic } from "./fsutil.js";
-import { findOnPath, findPostgresBin, INSTALL_HINT } from "./infra.js";
+import { choosePostgres, findOnPath, INSTALL_HINT, postgresInstalls, postgresWanted } from "./infra.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
 import { releaseDir } from "./paths.js";
@@ -90,11 +90,22 @@ export async function liveState(p: EnvPaths): Promise<SupervisorState | undefine
   }
 }
 
-/** Checks that the binaries the spec needs are installed, before anything is started. */
-export async function checkBinaries(model: AppModel, pathEnv: string | undefined): Promise<void> {
+/**
+ * Checks that the binaries the spec needs are installed, before anything is started, and that an
+ * existing cluster's PostgreSQL version is among them. Returns notes for the user.
+ */
+export async function checkBinaries(
+  model: AppModel,
+  pathEnv: string | undefined,
+  pgDataDir: string,
+): Promise<string[]> {
   const missing: string[] = [];
-  if (Object.keys(model.postgres).length > 0 && !(await findPostgresBin(pathEnv)))
-    missing.push("PostgreSQL (initdb, postgres)");
+  const notes: string[] = [];
+  if (Object.keys(model.postgres).length > 0) {
+    const chosen = choosePostgres(await postgresInstalls(pathEnv), pgDataDir, postgresWanted(model));
+    if (!chosen) missing.push("PostgreSQL (initdb, postgres)");
+    else if (chosen.note) notes.push(chosen.note);
+  }
   if (
     (Object.keys(model.redis).length > 0 || Object.keys(model.topics).length > 0) &&
     !findOnPath("redis-server", pathEnv)
@@ -105,6 +116,7 @@ export async function checkBinaries(model: AppModel, pathEnv: string | undefined
       `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not installed, and the spec needs ${missing.length === 1 ? "it" : "them"}`,
       INSTALL_HINT,
     );
+  return notes;
 }
 
 function daemonCommand(): { node: string; args: string[] } {

@@ -14,6 +14,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   statSync,
   unlinkSync,
   writeFileSync,
@@ -22,6 +23,7 @@ import { createHash } from "node:crypto";
 import { delimiter, dirname, join, resolve } from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
+import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 
@@ -38,22 +40,99 @@ export function findOnPath(bin: string, pathEnv: string | undefined): string | u
   return undefined;
 }
 
-export async function findPostgresBin(pathEnv: string | undefined): Promise<string | undefined> {
-  const candidates: string[] = [];
+/** A PostgreSQL installation: the directory with its `initdb` and `postgres`, and its major version. */
+export interface PostgresInstall {
+  binDir: string;
+  major: number;
+}
+
+/**
+ * The PostgreSQL installations on this machine, each once, in the order they are preferred:
+ * `pg_config --bindir`, then `<libRoot>/<major>/bin` newest first (Debian and Ubuntu keep every
+ * installed major there), then `initdb` on PATH.
+ */
+export async function postgresInstalls(
+  pathEnv: string | undefined,
+  libRoot = "/usr/lib/postgresql",
+): Promise<PostgresInstall[]> {
+  // With the major when the path tells it (Debian's, as pg_config reports it there too).
+  const candidates: { dir: string; major?: number }[] = [];
   const pgConfig = findOnPath("pg_config", pathEnv);
   if (pgConfig) {
     const r = await exec(pgConfig, ["--bindir"], { timeoutMs: 5000 }).catch(() => undefined);
-    if (r?.code === 0) candidates.push(r.stdout.trim());
+    const dir = r?.code === 0 ? r.stdout.trim() : "";
+    if (dir) candidates.push({ dir, major: Number(/postgresql\/(\d+)\/bin$/.exec(dir)?.[1]) || undefined });
   }
-  if (existsSync("/usr/lib/postgresql")) {
-    const versions = readdirSync("/usr/lib/postgresql")
+  if (existsSync(libRoot)) {
+    const versions = readdirSync(libRoot)
       .filter((v) => /^\d+$/.test(v))
       .sort((a, b) => Number(b) - Number(a));
-    candidates.push(...versions.map((v) => `/usr/lib/postgresql/${v}/bin`));
+    candidates.push(...versions.map((v) => ({ dir: join(libRoot, v, "bin"), major: Number(v) })));
   }
   const onPath = findOnPath("initdb", pathEnv);
-  if (onPath) candidates.push(join(onPath, ".."));
-  return candidates.find((d) => existsSync(join(d, "initdb")) && existsSync(join(d, "postgres")));
+  if (onPath) candidates.push({ dir: dirname(onPath) });
+  const installs: PostgresInstall[] = [];
+  const seen = new Set<string>();
+  for (const { dir, major: known } of candidates) {
+    if (!existsSync(join(dir, "initdb")) || !existsSync(join(dir, "postgres"))) continue;
+    // Debian links its binaries into /usr/local/bin and pg_config names its directory: one install.
+    const real = realpathSync(join(dir, "postgres"));
+    if (seen.has(real)) continue;
+    seen.add(real);
+    let major = known;
+    if (!major) {
+      // Elsewhere (Homebrew, a build in /usr/local) postgres says it.
+      const r = await exec(join(dir, "postgres"), ["--version"], { timeoutMs: 5000 }).catch(() => undefined);
+      major = Number(/\(PostgreSQL\) (\d+)/.exec(r?.stdout ?? "")?.[1]) || undefined;
+    }
+    if (major) installs.push({ binDir: dir, major });
+  }
+  return installs;
+}
+
+/** The preferred PostgreSQL installation's bin directory, or undefined when none is installed. */
+export async function findPostgresBin(pathEnv: string | undefined): Promise<string | undefined> {
+  return (await postgresInstalls(pathEnv))[0]?.binDir;
+}
+
+/** The PostgreSQL major versions the spec asks for (its clusters share one locally). */
+export function postgresWanted(model: AppModel): number[] {
+  return [...new Set(Object.values(model.postgres).map((p) => p.version))].sort((a, b) => b - a);
+}
+
+/**
+ * The installation to run a cluster with. A cluster made before can only be run by its own major
+ * version (PG_VERSION in its directory): when that one is not installed (the machine was upgraded to
+ * a newer PostgreSQL) this is a user error with the ways out, rather than a server that exits at once.
+ * A new cluster gets the major the spec asks for when installed, else the preferred one, with a note.
+ */
+export function choosePostgres(
+  installs: PostgresInstall[],
+  dataDir: string,
+  wanted: number[],
+): { install: PostgresInstall; note?: string } | undefined {
+  if (installs.length === 0) return undefined;
+  const have = [...new Set(installs.map((i) => i.major))].join(", ");
+  let made: number | undefined;
+  try {
+    made = Number(readFileSync(join(dataDir, "PG_VERSION"), "utf8").trim()) || undefined;
+  } catch {
+    made = undefined; // no cluster yet
+  }
+  if (made !== undefined) {
+    const install = installs.find((i) => i.major === made);
+    if (install) return { install };
+    throw new UserError(
+      `the PostgreSQL data in ${dataDir} was made by PostgreSQL ${made}, and this machine has PostgreSQL ${have}, which cannot run it`,
+      `install PostgreSQL ${made} next to it (\`sudo apt-get install -y postgresql-${made}\`), or move the data to the newer version with pg_upgrade or pg_dump and pg_restore; \`gantry destroy\` starts over and deletes the data`,
+    );
+  }
+  const install = installs.find((i) => wanted.includes(i.major)) ?? installs[0]!;
+  if (wanted.length === 0 || wanted.includes(install.major)) return { install };
+  return {
+    install,
+    note: `the spec asks for PostgreSQL ${wanted.join(" or ")}; this machine has ${have}, so the cluster is made with PostgreSQL ${install.major}`,
+  };
 }
 
 export const INSTALL_HINT =

@@ -17,7 +17,9 @@ import { pidCommand, pidStartTicks, readJson, writeJsonAtomic } from "./fsutil.j
 import {
   ensureDatabases,
   findOnPath,
-  findPostgresBin,
+  choosePostgres,
+  postgresInstalls,
+  postgresWanted,
   canTraverse,
   dataUser,
   startPostgres,
@@ -592,8 +594,11 @@ export class Supervisor {
   private async provision(model: AppModel, previous?: SupervisorState): Promise<void> {
     const env = { ...this.o.baseEnv };
     if (Object.keys(model.postgres).length > 0 && !this.pg) {
-      const bin = await findPostgresBin(env.PATH);
-      if (!bin) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
+      const dataDir = postgresDataDir(this.paths);
+      const chosen = choosePostgres(await postgresInstalls(env.PATH), dataDir, postgresWanted(model));
+      if (!chosen) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
+      if (chosen.note) this.log(chosen.note);
+      const { binDir: bin, major } = chosen.install;
       const password = this.internalPassword(PG_PASSWORD);
       const appPassword = this.internalPassword(PG_APP_PASSWORD);
       const port = await this.portOr(previous?.postgres?.port);
@@ -602,11 +607,11 @@ export class Supervisor {
           Object.values(model.postgres).flatMap((p) => (p.databases.length > 0 ? p.databases : [p.name])),
         ),
       ].sort();
-      this.log(`starting PostgreSQL (${bin}) on 127.0.0.1:${port}`);
+      this.log(`starting PostgreSQL ${major} (${bin}) on 127.0.0.1:${port}`);
       const runAs = dataUser();
       const proc = await startPostgres({
         binDir: bin,
-        dataDir: postgresDataDir(this.paths),
+        dataDir,
         port,
         user: PG_USER,
         password,
@@ -616,7 +621,7 @@ export class Supervisor {
         ...(runAs ? { runAs } : {}),
         app: { user: PG_APP_USER, password: appPassword },
       });
-      this.pg = { proc, port, password, appPassword, version: /postgresql\/(\d+)/.exec(bin)?.[1] ?? "" };
+      this.pg = { proc, port, password, appPassword, version: String(major) };
       void proc.exited.then(() => {
         if (!this.stopping) this.log("PostgreSQL exited unexpectedly; see logs/postgres.log");
       });
