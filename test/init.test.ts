@@ -67,6 +67,55 @@ describe("gantry init", () => {
     }
   });
 
+  it("gives two services that would share a default port ports of their own", async () => {
+    const { dir, cleanup } = tempDir({
+      "api/package.json": JSON.stringify({ name: "api", scripts: { start: "node index.js" } }),
+      "admin/package.json": JSON.stringify({ name: "admin", scripts: { start: "node index.js" } }),
+    });
+    try {
+      const r = await runCli(["init", dir]);
+      assert.equal(r.code, 0, r.err);
+      const model = loadSpec("gantry.yaml", readFileSync(join(dir, "gantry.yaml"), "utf8")).project
+        .environments[0]!;
+      const ports = ["admin", "api"].map((n) => {
+        const s = model.services[n]!;
+        return s.type === "http" ? s.port : s.type;
+      });
+      assert.deepEqual(ports, [8080, 8081]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("writes a health check only for a route the app's source defines", async () => {
+    const { dir, cleanup } = tempDir({
+      "shop/package.json": JSON.stringify({
+        name: "shop",
+        scripts: { start: "node index.js" },
+        dependencies: { express: "4" },
+      }),
+      "shop/index.js": 'app.get("/items", list);\n',
+      "api/package.json": JSON.stringify({ name: "api", scripts: { start: "node src/server.js" } }),
+      "api/src/server.js": "app.get('/healthz', (req, res) => res.send('ok'));\n",
+    });
+    try {
+      assert.equal((await runCli(["init", dir])).code, 0);
+      const text = readFileSync(join(dir, "gantry.yaml"), "utf8");
+      const model = loadSpec("gantry.yaml", text, "production").project.environments[0]!;
+      const { api, shop } = model.services;
+      assert.ok(api?.type === "http" && shop?.type === "http");
+      assert.equal(api.health?.readiness, "/healthz");
+      // A guessed /health the app does not answer would fail its first `gantry up` after a minute.
+      assert.equal(shop.health, undefined);
+      assert.match(
+        text,
+        /# No health route was found in its source: `gantry up` waits until GET \/ answers 2xx\.\n.*\n {2}shop:/,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
   it("writes a valid spec with a guiding comment when nothing is detected", async () => {
     const { dir, cleanup } = tempDir({ "README.md": "hi" });
     try {

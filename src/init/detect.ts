@@ -61,6 +61,41 @@ function slug(s: string): string {
   return (n || "app").slice(0, 40).replace(/-+$/, "");
 }
 
+// Health routes an app may define, most specific first. Only a path found in the app's own source is
+// written: a guessed /health that the app does not answer fails its first `gantry up` after a minute.
+const HEALTH_PATHS = ["/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/livez", "/ping"];
+const SOURCE = /\.(?:[cm]?[jt]sx?|py|go)$/;
+
+/** The first health route quoted in the source files under dir (a few levels, at most 300 files). */
+function healthPath(dir: string): string | undefined {
+  const found = new Set<string>();
+  const route = /["'`](\/[a-z-]+)["'`]/g;
+  let budget = 300;
+  const walk = (d: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (budget <= 0 || SKIP.has(e) || e.startsWith(".")) continue;
+      const p = join(d, e);
+      if (SOURCE.test(e)) {
+        budget--;
+        for (const m of (read(p) ?? "").matchAll(route)) found.add(m[1]!);
+      } else if (depth < 3 && !e.includes(".")) walk(p, depth + 1);
+    }
+  };
+  walk(dir, 0);
+  return HEALTH_PATHS.find((h) => found.has(h));
+}
+
+function withHealth(dir: string): { health?: string } {
+  const health = healthPath(dir);
+  return health ? { health } : {};
+}
+
 function exposedPort(dir: string): number | undefined {
   const m = /^\s*EXPOSE\s+(\d+)/im.exec(read(join(dir, "Dockerfile")) ?? "");
   return m ? Number(m[1]) : undefined;
@@ -131,7 +166,7 @@ function node(dir: string, rel: string): DetectedService | undefined {
       port,
       command: scripts.start ? "npm start" : "node index.js",
       ...(scripts.build ? { buildCommand: "npm run build" } : {}),
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   return undefined;
@@ -162,7 +197,7 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "fastapi",
       port: exposedPort(dir) ?? 8000,
       command: `uvicorn ${module}:app --host 0.0.0.0 --port $PORT`,
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("django")) {
@@ -173,7 +208,7 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "django",
       port: exposedPort(dir) ?? 8000,
       command: `gunicorn ${project}.wsgi --bind 0.0.0.0:$PORT`,
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("flask")) {
@@ -183,7 +218,7 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "flask",
       port: exposedPort(dir) ?? 5000,
       command: "gunicorn app:app --bind 0.0.0.0:$PORT",
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("celery"))
@@ -205,7 +240,7 @@ function golang(dir: string, rel: string): DetectedService | undefined {
     install: "go mod download",
     test: "go test ./...",
     lint: "go vet ./...",
-    health: "/health",
+    ...withHealth(dir),
   };
 }
 
@@ -218,7 +253,7 @@ function docker(dir: string, rel: string): DetectedService | undefined {
     dir: rel,
     stack: "other",
     dockerfile: true,
-    ...(port ? { port, health: "/health" } : {}),
+    ...(port ? { port, ...withHealth(dir) } : {}),
   };
 }
 
@@ -259,11 +294,17 @@ export function detect(root: string): Detected {
   const below = services.filter((s) => s.dir !== ".");
   const list = below.length > 0 ? below : services;
   const seen = new Set<string>();
+  // Ports must differ too (a spec with two services on one port does not validate): two Node services
+  // without an EXPOSE both default to 8080, so the second gets 8081.
+  const ports = new Set<number>();
   for (const s of list) {
     let n = s.name;
     for (let i = 2; seen.has(n); i++) n = `${s.name}-${i}`;
     s.name = n;
     seen.add(n);
+    if (s.port === undefined) continue;
+    while (ports.has(s.port)) s.port++;
+    ports.add(s.port);
   }
   const all = deps.join("\n").toLowerCase();
   return {

@@ -77,6 +77,17 @@ export function starterSpec(d: Detected, schemaRef: string): string {
       }
     }
   }
+  // Without a health route in the app's source, none is written: `gantry up` then waits for GET /,
+  // and the comment says how to add a real one.
+  const unchecked = new Set(d.services.filter((s) => s.kind === "http" && !s.health).map((s) => s.name));
+  const servicesNode = doc.get("services", true);
+  if (isMap(servicesNode)) {
+    for (const pair of servicesNode.items) {
+      if (isScalar(pair.key) && unchecked.has(String(pair.key.value)))
+        pair.key.commentBefore =
+          " No health route was found in its source: `gantry up` waits until GET / answers 2xx.\n Add a route such as GET /health that answers 200, then set `health: /health`.";
+    }
+  }
   if (d.services.length === 0) {
     doc.comment =
       " No services were detected. Add one, for example:\n services:\n   api: { build: ., command: npm start, port: 3000 }";
