@@ -39,6 +39,7 @@ import {
   requestRollout,
   startSupervisor,
   stopSupervisor,
+  type RolloutResult,
 } from "../engine/local/client.js";
 import { listReleases } from "../engine/local/release.js";
 import { publicUrls } from "../engine/local/routing.js";
@@ -143,11 +144,12 @@ function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
       );
 }
 
-function fail(io: Io, r: { message: string; logs: string[] }): never {
+function fail(io: Io, r: RolloutResult): never {
   if (r.logs.length > 0) io.err(`--- last log lines ---\n${r.logs.join("\n")}\n`);
+  // The message ends with "; vN keeps serving" when a release still serves; the first `up` has none.
   throw new UserError(
     r.message,
-    "see `gantry logs` and `gantry releases`; the previous release is still serving",
+    `${r.hint ? `${r.hint}\n  then ` : ""}see \`gantry logs\` and \`gantry releases\``,
   );
 }
 

@@ -280,6 +280,7 @@ export interface RolloutResult {
   ok: boolean;
   message: string;
   logs: string[];
+  hint?: string;
 }
 
 /**
@@ -323,7 +324,12 @@ export async function requestRollout(
   });
   if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
-  return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
+  return {
+    ok: f.type === "done",
+    message: f.message,
+    logs: f.logs ?? [],
+    ...(f.hint ? { hint: f.hint } : {}),
+  };
 }
 
 /** What `gantry run` receives while a job runs: its output, Gantry's steps, and at the end the run's record. */

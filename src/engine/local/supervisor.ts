@@ -61,6 +61,8 @@ export interface RolloutEvent {
   type: "step" | "done" | "failed";
   message: string;
   logs?: string[];
+  /** What to change, when the failure says (an app on a fixed port, a health path it does not answer). */
+  hint?: string;
 }
 
 export function freePort(): Promise<number> {
@@ -253,6 +255,16 @@ export class Instance implements Backend {
       this.restarts++;
       void this.start();
     }, delay);
+  }
+
+  /** What to change when the instance never got ready, judged by its last readiness check. */
+  notReadyHint(): string | undefined {
+    if (this.lastCheck.startsWith("was refused"))
+      return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port`;
+    const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
+    if (status)
+      return `the app answers GET ${this.step.readiness ?? "/"} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
+    return undefined;
   }
 
   /** GET path on the instance: whether it answered 2xx, and what happened, for messages. */
@@ -829,7 +841,7 @@ export class Supervisor {
       this.log(`${kind} ${releaseId} +${((Date.now() - t0) / 1000).toFixed(2)}s: ${e.message}`);
       progress(e);
     };
-    const fail = async (reason: string, logs: string[] = []): Promise<RolloutEvent> => {
+    const fail = async (reason: string, logs: string[] = [], hint?: string): Promise<RolloutEvent> => {
       await Promise.all(started.map((i) => i.stop(0, 5000)));
       this.instances = this.instances.filter((i) => !started.includes(i));
       this.deploying = undefined;
@@ -842,6 +854,7 @@ export class Supervisor {
         type: "failed",
         message: `${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
         logs,
+        ...(hint ? { hint } : {}),
       };
     };
     // Secrets of the release (the versions it was built with).
@@ -957,13 +970,16 @@ export class Supervisor {
           return await fail(
             `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} ${who.lastCheck})`,
             who.tail.slice(-20),
+            who.notReadyHint(),
           );
         }
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
+          // The first one not ready and why, so a wrong port or health path shows before the timeout.
+          const waiting = started.find((i) => !i.ready);
           emit({
             type: "step",
-            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready`,
+            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready${waiting ? ` (${waiting.id}: GET ${waiting.step.readiness ?? "-"} ${waiting.lastCheck})` : ""}`,
           });
         }
         await sleep(50);

@@ -1,0 +1,60 @@
+// `gantry up` of a small app with no PostgreSQL or Redis, as a new user runs it after `gantry init`: real
+// supervisor and instances, and what the commands print when the app is not as Gantry expects.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runCli, tempDir } from "./helpers.js";
+
+/** An app whose one HTTP service runs `server` with node; `health` as the spec's health map. */
+function nodeApp(server: string, health = "{ startup_timeout: 2s }") {
+  return tempDir({
+    "gantry.yaml": `name: tiny\nservices:\n  web:\n    build: .\n    command: node server.js\n    port: 8080\n    health: ${health}\n`,
+    "server.js": server,
+  });
+}
+
+/** Runs `up`, then destroys the environment whatever happened. */
+async function upThenDestroy(dir: string) {
+  try {
+    return await runCli(["up", dir]);
+  } finally {
+    const d = await runCli(["destroy", dir, "--yes"]);
+    assert.equal(d.code, 0, d.err);
+  }
+}
+
+describe("a first `gantry up` whose app never gets ready", () => {
+  it("says the app must listen on $PORT when it listens on a port of its own", async () => {
+    const { dir, cleanup } = nodeApp(
+      "require('http').createServer((q, s) => s.end('hi')).listen(0, () => console.log('listening'));\n",
+    );
+    try {
+      const r = await upThenDestroy(dir);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /\nerror: instance web-v1-1 was not ready within 2s \(GET \/ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on port \d+, given to it in the PORT environment variable: the app must listen on \$PORT, not on a fixed port\n {2}then see `gantry logs` and `gantry releases`\n$/,
+      );
+      // Nothing served before: the hint does not speak of a previous release.
+      assert.doesNotMatch(r.err, /previous release|keeps serving/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("names the health path the app answers with 404 and the spec field to change", async () => {
+    const { dir, cleanup } = nodeApp(
+      "require('http').createServer((q, s) => { s.statusCode = q.url === '/' ? 200 : 404; s.end(); }).listen(process.env.PORT);\n",
+      "{ liveness: /health, startup_timeout: 2s }",
+    );
+    try {
+      const r = await upThenDestroy(dir);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /\nerror: instance web-v1-1 was not ready within 2s \(GET \/health answered 404\)\n {2}hint: the app answers GET \/health with 404: add that route \(answering 2xx\), or set `services\.web\.health` in gantry\.yaml to a path it answers with 2xx\n/,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+});
