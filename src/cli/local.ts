@@ -11,7 +11,7 @@ import {
   readSync,
   closeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
@@ -243,17 +243,15 @@ function lastLines(file: string, n: number): string[] {
     .slice(-n);
 }
 
+/** The service column of merged logs: the log file's name. */
+function logColumn(file: string): string {
+  return `${basename(file, ".log").padEnd(10)} `;
+}
+
 function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
   const offsets = new Map<string, number>();
   for (const f of logFiles(paths, service)) offsets.set(f, statSync(f).size);
-  const prefix = (f: string) =>
-    service
-      ? ""
-      : `${f
-          .split("/")
-          .pop()!
-          .replace(/\.log$/, "")
-          .padEnd(10)} `;
+  const prefix = (f: string) => (service ? "" : logColumn(f));
   const timer = setInterval(() => {
     let files: string[] = [];
     try {
@@ -602,22 +600,15 @@ export function registerLocal(program: Command, io: Io): void {
         }
         const { paths } = targetLoose(path, opts.env, io);
         const n = Number(opts.lines) || 100;
+        const column = (f: string) => (service ? "" : logColumn(f));
         const files = logFiles(paths, service);
-        const lines: string[] = [];
+        const lines: { time: string; text: string }[] = [];
         for (const f of files)
-          for (const l of lastLines(f, n))
-            lines.push(
-              service
-                ? l
-                : `${f
-                    .split("/")
-                    .pop()!
-                    .replace(/\.log$/, "")
-                    .padEnd(10)} ${l}`,
-            );
-        // Lines start with an ISO time after the optional service column: sort merged logs by it.
-        if (!service) lines.sort((a, b) => a.slice(11).localeCompare(b.slice(11)));
-        for (const l of lines.slice(-n)) io.out(`${l}\n`);
+          for (const l of lastLines(f, n)) lines.push({ time: l.slice(0, 24), text: `${column(f)}${l}` });
+        // Merged logs are sorted by their ISO time only: the sort is stable, so the lines of one read,
+        // which share a time, keep their order.
+        if (!service) lines.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+        for (const l of lines.slice(-n)) io.out(`${l.text}\n`);
         if (opts.follow) {
           const f = followLogs(paths, service, io);
           await new Promise<void>((resolve) => {
