@@ -58,3 +58,23 @@ describe("a first `gantry up` whose app never gets ready", () => {
     }
   });
 });
+
+describe("a static site", () => {
+  it("whose output directory does not exist fails the deploy, naming it and the field to set", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": "name: site\nservices:\n  web: { static: ., build: node build.js }\n",
+      "build.js": "require('fs').mkdirSync('public', { recursive: true });\n",
+      "index.html": "<h1>hi</h1>\n",
+    });
+    try {
+      const r = await upThenDestroy(dir);
+      assert.equal(r.code, 1, r.err);
+      assert.match(
+        r.err,
+        /\nerror: web: its output directory dist does not exist after its build\n {2}hint: set `services\.web\.output` to the directory, relative to `static`, that holds its index\.html \(`output: \.` serves the files as they are; the default is dist\)\n$/,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -192,6 +192,10 @@ function tailOf(text: string, n = 20): string[] {
     .slice(-n);
 }
 
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
 /** Runs the build commands and copies the result into a new immutable release. */
 export async function buildRelease(
   p: EnvPaths,
@@ -269,6 +273,16 @@ export async function buildRelease(
       throw new UserError(`${reason}; last lines:\n${tailOf(redact(r.stdout + r.stderr)).join("\n")}`);
     }
     progress(`  built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
+  // A static site whose output directory is missing would deploy "fine" and answer 404 to everything.
+  for (const s of plan.statics) {
+    if (isDirectory(join(p.appDir, s.root))) continue;
+    const reason = `${s.service}: its output directory ${s.root} does not exist${plan.build.some((b) => b.service === s.service) ? " after its build" : ""}`;
+    updateRelease(p, id, { status: "failed", reason });
+    throw new UserError(
+      reason,
+      `set \`services.${s.service}.output\` to the directory, relative to \`static\`, that holds its index.html (\`output: .\` serves the files as they are; the default is dist)`,
+    );
   }
   const files = copyApp(p.appDir, join(releaseDir(p, id), "app"));
   const built = updateRelease(p, id, { status: "built", secrets })!;
@@ -408,7 +422,7 @@ export function cannotRollBackTo(p: EnvPaths, r: ReleaseRecord): string | undefi
   if (r.activations.length === 0)
     return `it never served (status ${r.status}${r.reason ? `: ${r.reason}` : ""})`;
   const app = join(releaseDir(p, r.id), "app");
-  if (!existsSync(app) || !statSync(app).isDirectory())
+  if (!isDirectory(app))
     return `its copy of the app, ${join(".gantry", p.env, "releases", r.id, "app")}/, is missing`;
   return undefined;
 }
