@@ -116,6 +116,44 @@ describe("gantry init", () => {
     }
   });
 
+  it("detects a site of plain files, served as they are without the SPA fallback", async () => {
+    for (const [files, output] of [
+      [{ "index.html": "<h1>hi</h1>", "css/site.css": "h1{}" }, "."],
+      [{ "public/index.html": "<h1>hi</h1>", "README.md": "site" }, "public"],
+    ] as const) {
+      const { dir, cleanup } = tempDir(files);
+      try {
+        assert.equal((await runCli(["init", dir])).code, 0);
+        const model = loadSpec("gantry.yaml", readFileSync(join(dir, "gantry.yaml"), "utf8")).project
+          .environments[0]!;
+        const web = model.services.web;
+        assert.ok(web?.type === "static");
+        assert.deepEqual([web.static, web.output, web.spa, web.build], [".", output, false, undefined]);
+      } finally {
+        cleanup();
+      }
+    }
+  });
+
+  it("detects a Python server on the standard library as an HTTP service run from its file", async () => {
+    const { dir, cleanup } = tempDir({
+      "requirements.txt": "requests\n",
+      "server.py":
+        "import os\nfrom http.server import HTTPServer, SimpleHTTPRequestHandler\n" +
+        "HTTPServer(('127.0.0.1', int(os.environ['PORT'])), SimpleHTTPRequestHandler).serve_forever()\n",
+    });
+    try {
+      assert.equal((await runCli(["init", dir])).code, 0);
+      const model = loadSpec("gantry.yaml", readFileSync(join(dir, "gantry.yaml"), "utf8")).project
+        .environments[0]!;
+      const [svc] = Object.values(model.services);
+      assert.ok(svc?.type === "http");
+      assert.deepEqual([svc.command, svc.port], ["python -m server", 8000]);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("writes a valid spec with a guiding comment when nothing is detected", async () => {
     const { dir, cleanup } = tempDir({ "README.md": "hi" });
     try {

@@ -1,5 +1,5 @@
 // Looks at an application's directory and guesses its services: package.json scripts and
-// frameworks, Python projects, Go modules, Dockerfiles, frontends with a build step.
+// frameworks, Python projects, Go modules, Dockerfiles, frontends with a build step, sites of plain files.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
 
@@ -15,6 +15,8 @@ export interface DetectedService {
   buildCommand?: string;
   install?: string;
   output?: string;
+  /** A single-page app: unknown paths get its index.html. */
+  spa?: boolean;
   dockerfile: boolean;
   health?: string;
   test?: string;
@@ -150,6 +152,7 @@ function node(dir: string, rel: string): DetectedService | undefined {
     return {
       ...base,
       kind: "static",
+      spa: true,
       framework: isStatic,
       buildCommand: "npm run build",
       output: isStatic === "react-scripts" ? "build" : "dist",
@@ -172,6 +175,9 @@ function node(dir: string, rel: string): DetectedService | undefined {
   return undefined;
 }
 
+// The module a plain Python project starts from, first found wins.
+const PY_ENTRIES = ["app/main.py", "main.py", "app.py", "server.py", "run.py"];
+
 function python(dir: string, rel: string): DetectedService | undefined {
   const reqs =
     `${read(join(dir, "requirements.txt")) ?? ""}\n${read(join(dir, "pyproject.toml")) ?? ""}`.toLowerCase();
@@ -185,11 +191,8 @@ function python(dir: string, rel: string): DetectedService | undefined {
     test: "pytest",
     lint: "ruff check .",
   };
-  const module = existsSync(join(dir, "app", "main.py"))
-    ? "app.main"
-    : existsSync(join(dir, "main.py"))
-      ? "main"
-      : "app";
+  const entry = PY_ENTRIES.find((f) => existsSync(join(dir, f)));
+  const module = entry ? entry.replace(/\.py$/, "").replace("/", ".") : "app";
   if (reqs.includes("fastapi")) {
     return {
       ...base,
@@ -223,6 +226,16 @@ function python(dir: string, rel: string): DetectedService | undefined {
   }
   if (reqs.includes("celery"))
     return { ...base, kind: "worker", framework: "celery", command: "celery -A app worker --loglevel=info" };
+  // A server on the standard library (http.server, wsgiref) or one that reads PORT is an HTTP service.
+  const source = entry ? (read(join(dir, entry)) ?? "") : "";
+  if (/\b(?:http\.server|HTTPServer|wsgiref|aiohttp|uvicorn\.run)\b|["']PORT["']/.test(source))
+    return {
+      ...base,
+      kind: "http",
+      port: exposedPort(dir) ?? 8000,
+      command: `python -m ${module}`,
+      ...withHealth(dir),
+    };
   return { ...base, kind: "worker", command: `python -m ${module}` };
 }
 
@@ -290,6 +303,22 @@ export function detect(root: string): Detected {
     }
   };
   visit(root, 0);
+  // A site of plain files: an index.html at the root or in public/, when nothing else runs.
+  if (services.length === 0) {
+    const output = ["index.html", "public/index.html"].find((f) => existsSync(join(root, f)));
+    if (output)
+      services.push({
+        name: "web",
+        kind: "static",
+        dir: ".",
+        stack: "other",
+        framework: "html",
+        dockerfile: false,
+        output: output === "index.html" ? "." : "public",
+        // Pages of their own: an unknown path is a 404, not the home page.
+        spa: false,
+      });
+  }
   // A root package.json of a monorepo is not a service when services were found below it.
   const below = services.filter((s) => s.dir !== ".");
   const list = below.length > 0 ? below : services;

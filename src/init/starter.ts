@@ -26,7 +26,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
         ...(s.install ? { install: s.install } : {}),
         ...(s.buildCommand ? { build: s.buildCommand } : {}),
         output: s.output ?? "dist",
-        spa: true,
+        ...(s.spa !== undefined ? { spa: s.spa } : {}),
       };
       continue;
     }
