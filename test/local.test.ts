@@ -13,7 +13,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
-import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
+import { buildRoutes, matchRoute, publicUrls, shadowedPaths } from "../src/engine/local/routing.js";
+import { loadSpec } from "../src/spec/load.js";
 import {
   loadKey,
   openStore,
@@ -103,6 +104,21 @@ describe("routing table", () => {
         "http://hello.localhost:7000/",
         "http://web.localhost:7000/",
       ],
+    );
+  });
+});
+
+describe("two public services on one path", () => {
+  const model = loadSpec(
+    "gantry.yaml",
+    "name: mono\nservices:\n  web: { static: ./web }\n  api: { build: ./api, command: npm start, port: 8080 }\n",
+  ).project.environments[0]!;
+  it("go to the first by name, and only its URL is listed for that path", () => {
+    assert.equal(matchRoute(buildRoutes(model), "127.0.0.1", "/")?.service, "api");
+    assert.deepEqual(shadowedPaths(model), [{ service: "web", by: "api", prefix: "/" }]);
+    assert.deepEqual(
+      publicUrls(model, 7000).map((u) => `${u.service} ${u.url}`),
+      ["api http://127.0.0.1:7000/", "api http://api.localhost:7000/", "web http://web.localhost:7000/"],
     );
   });
 });

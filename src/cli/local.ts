@@ -42,7 +42,7 @@ import {
   type RolloutResult,
 } from "../engine/local/client.js";
 import { listReleases } from "../engine/local/release.js";
-import { publicUrls } from "../engine/local/routing.js";
+import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { pidAlive } from "../engine/local/fsutil.js";
@@ -135,8 +135,13 @@ function progress(io: Io): (line: string) => void {
 }
 
 function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
-  if (st.proxyPort)
+  if (st.proxyPort) {
     for (const u of publicUrls(model, st.proxyPort)) io.out(`  ${u.service.padEnd(12)} ${u.url}\n`);
+    for (const s of shadowedPaths(model))
+      io.err(
+        `note: ${s.by} and ${s.service} both have the path ${s.prefix}; ${s.by} gets its requests (the first by name), ${s.service} is at http://${s.service}.localhost:${st.proxyPort}/: give one of them another \`path\` in gantry.yaml\n`,
+      );
+  }
   for (const j of st.jobs ?? [])
     if (j.schedule)
       io.out(
