@@ -59,6 +59,41 @@ describe("a first `gantry up` whose app never gets ready", () => {
   });
 });
 
+describe("a command that is not found", () => {
+  it("is named, with where commands are looked for, and npx for one in node_modules/.bin", async () => {
+    for (const [command, files, hint] of [
+      [
+        "gunicorn-xb app:app",
+        {},
+        "install gunicorn-xb where the shell that ran gantry finds it (commands run without a shell, on its PATH), or change `services.web.command` in gantry.yaml",
+      ],
+      [
+        "next-xb start",
+        { "node_modules/.bin/next-xb": "#!/bin/sh\n" },
+        "next-xb is in node_modules/.bin, which is not on the PATH: use `npx next-xb` or an npm script in `services.web.command` in gantry.yaml",
+      ],
+    ] as const) {
+      const { dir, cleanup } = tempDir({
+        "gantry.yaml": `name: tiny\nservices:\n  web: { build: ., command: ${command}, port: 8080 }\n`,
+        ...files,
+      });
+      try {
+        const r = await upThenDestroy(dir);
+        assert.equal(r.code, 1, r.err);
+        const cmd = command.split(" ")[0]!;
+        assert.ok(
+          r.err.endsWith(
+            `\nerror: instance web-v1-1 could not start: ${cmd} was not found\n  hint: ${hint}\n  then see \`gantry logs\` and \`gantry releases\`\n`,
+          ),
+          r.err,
+        );
+      } finally {
+        cleanup();
+      }
+    }
+  });
+});
+
 describe("a static site", () => {
   it("whose output directory does not exist fails the deploy, naming it and the field to set", async () => {
     const { dir, cleanup } = tempDir({

@@ -7,7 +7,7 @@
 import http from "node:http";
 import net from "node:net";
 import { createWriteStream, existsSync, mkdirSync, unlinkSync, type WriteStream } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
@@ -63,6 +63,14 @@ export interface RolloutEvent {
   logs?: string[];
   /** What to change, when the failure says (an app on a fixed port, a health path it does not answer). */
   hint?: string;
+}
+
+/** Whether `cmd` is an npm package's command in a node_modules/.bin at or above dir (workspaces hoist them). */
+function inNodeModulesBin(dir: string, cmd: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "node_modules", ".bin", cmd))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -141,6 +149,8 @@ export class Instance implements Backend {
   private livenessFails = 0;
   /** Why Gantry itself stopped the process, shown as its last exit instead of the signal. */
   private killedBecause: string | undefined;
+  /** The command was not found when the process was last started. */
+  private notFound = false;
   /** The last readiness check's outcome, for failure messages. */
   lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
@@ -177,11 +187,15 @@ export class Instance implements Backend {
     this.healthFails = 0;
     this.livenessFails = 0;
     this.killedBecause = undefined;
+    this.notFound = false;
     let p: SpawnedProcess;
     try {
       p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env, group: true });
     } catch (e) {
-      this.lastExit = `could not start: ${(e as Error).message}`;
+      // ENOENT from spawn is the command (the release's directory exists): "spawn gunicorn ENOENT" says
+      // little to someone who never saw Node's errors.
+      this.notFound = (e as NodeJS.ErrnoException).code === "ENOENT";
+      this.lastExit = `could not start: ${this.notFound ? `${cmd} was not found` : (e as Error).message}`;
       this.line(this.lastExit);
       this.onExit();
       return;
@@ -257,8 +271,16 @@ export class Instance implements Backend {
     }, delay);
   }
 
-  /** What to change when the instance never got ready, judged by its last readiness check. */
-  notReadyHint(): string | undefined {
+  /** What to change when the instance never got ready: its command, or what its last check says. */
+  hint(): string | undefined {
+    if (this.notFound) {
+      const cmd = this.argv[0]!;
+      const where = `\`services.${this.service}.command\` in gantry.yaml`;
+      return inNodeModulesBin(this.cwd, cmd)
+        ? `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`
+        : `install ${cmd} where the shell that ran gantry finds it (commands run without a shell, on its PATH), or change ${where}`;
+    }
+    if (!this.alive) return undefined;
     if (this.lastCheck.startsWith("was refused"))
       return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port`;
     const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
@@ -957,8 +979,9 @@ export class Supervisor {
         const dead = started.find((i) => i.status === "failed");
         if (dead)
           return await fail(
-            `instance ${dead.id} ${dead.lastExit ?? "exited"} before it was ready`,
+            `instance ${dead.id} ${dead.lastExit?.startsWith("could not start") ? dead.lastExit : `${dead.lastExit ?? "exited"} before it was ready`}`,
             dead.tail.slice(-20),
+            dead.hint(),
           );
         if (started.every((i) => i.ready)) break;
         if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
@@ -970,7 +993,7 @@ export class Supervisor {
           return await fail(
             `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} ${who.lastCheck})`,
             who.tail.slice(-20),
-            who.notReadyHint(),
+            who.hint(),
           );
         }
         if (Date.now() - lastReport > 5000) {
