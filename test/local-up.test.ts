@@ -94,6 +94,28 @@ describe("a command that is not found", () => {
   });
 });
 
+describe("a command with shell syntax", () => {
+  it("fails the rollout with the hint to put it in a script", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        'name: tiny\nservices:\n  web: { build: ., command: "npm install && npm start", port: 8080 }\n',
+    });
+    try {
+      const r = await upThenDestroy(dir);
+      assert.equal(r.code, 1, r.err);
+      assert.ok(
+        r.err.endsWith(
+          '\nerror: command `npm install && npm start` uses the shell character "&", but Gantry runs commands without a shell\n' +
+            "  hint: put shell logic in a script and run that script as the command\n  then see `gantry logs` and `gantry releases`\n",
+        ),
+        r.err,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe("a static site", () => {
   it("whose output directory does not exist fails the deploy, naming it and the field to set", async () => {
     const { dir, cleanup } = tempDir({

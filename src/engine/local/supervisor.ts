@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
+import { UserError } from "../../spec/problems.js";
 import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
 import { pidCommand, pidStartTicks, readJson, writeJsonAtomic } from "./fsutil.js";
 import {
@@ -1067,7 +1068,8 @@ export class Supervisor {
       this.log(`${kind} of ${releaseId} done in ${((Date.now() - t0) / 1000).toFixed(2)}s`);
       return { type: "done", message: `${releaseId} is serving` };
     } catch (e) {
-      return await fail((e as Error).message);
+      // A UserError (a command Gantry cannot run without a shell) keeps its hint.
+      return await fail((e as Error).message, [], e instanceof UserError ? e.hint : undefined);
     }
   }
 
