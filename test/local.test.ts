@@ -347,6 +347,16 @@ describe("environment", () => {
     assert.equal(env.GANTRY_RELEASE, "v3");
     assert.equal(env.PATH, "/bin");
   });
+  it("makes Python write its output at once, unless the inherited environment says otherwise", () => {
+    const m = hello();
+    const worker = m.services.worker!;
+    assert.ok(worker.type === "worker");
+    const env = (base: Record<string, string>) =>
+      serviceEnv({ model: m, service: worker, infra: { redis: {} }, release: "v1", secrets: {}, base });
+    // A `print` of a Python process reaches the log when it is made, not when a buffer fills.
+    assert.equal(env({ PATH: "/bin" }).PYTHONUNBUFFERED, "1");
+    assert.equal(env({ PYTHONUNBUFFERED: "" }).PYTHONUNBUFFERED, "");
+  });
   it("parses durations and redis persistence flags", () => {
     assert.equal(durationMs("10s", 0), 10_000);
     assert.equal(durationMs("1.5m", 0), 90_000);
