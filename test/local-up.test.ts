@@ -34,6 +34,8 @@ describe("a first `gantry up` whose app never gets ready", () => {
         r.err,
         /\nerror: instance web-v1-1 was not ready within 2s \(GET \/ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on port \d+, given to it in the PORT environment variable: the app must listen on \$PORT, not on a fixed port\n {2}then see `gantry logs` and `gantry releases`\n$/,
       );
+      // The spec has no database, Redis or topic: the supervisor starts none.
+      assert.match(r.err, /^\[ +\d+\.\ds\] starting the supervisor \(pid \d+\): proxy\n/);
       // Nothing served before: the hint does not speak of a previous release.
       assert.doesNotMatch(r.err, /previous release|keeps serving/);
     } finally {

@@ -152,7 +152,15 @@ export async function startSupervisor(
   proc.unref();
   let exited = false;
   void proc.exited.then(() => (exited = true));
-  opts.progress(`starting the supervisor (pid ${proc.pid}): PostgreSQL, Redis, pub/sub, proxy`);
+  const topics = Object.keys(model.topics).length > 0;
+  const parts = [
+    ...(Object.keys(model.postgres).length > 0 ? ["PostgreSQL"] : []),
+    // Topics live on a Redis, an internal one when the spec has none.
+    ...(Object.keys(model.redis).length > 0 || topics ? ["Redis"] : []),
+    ...(topics ? ["pub/sub"] : []),
+    "proxy",
+  ];
+  opts.progress(`starting the supervisor (pid ${proc.pid}): ${parts.join(", ")}`);
   const started = Date.now();
   let reported = Date.now();
   while (Date.now() - started < 180_000) {
