@@ -12,10 +12,11 @@ function nodeApp(server: string, health = "{ startup_timeout: 2s }") {
   });
 }
 
-/** Runs `up`, then destroys the environment whatever happened. */
+/** Runs `up` and `status`, then destroys the environment whatever happened. */
 async function upThenDestroy(dir: string) {
   try {
-    return await runCli(["up", dir]);
+    const up = await runCli(["up", dir]);
+    return { ...up, status: (await runCli(["status", dir])).out };
   } finally {
     const d = await runCli(["destroy", dir, "--yes"]);
     assert.equal(d.code, 0, d.err);
@@ -37,6 +38,10 @@ describe("a first `gantry up` whose app never gets ready", () => {
       // The spec has no database, Redis or topic: the supervisor starts none.
       assert.match(r.err, /^\[ +\d+\.\ds\] starting the supervisor \(pid \d+\): proxy\n/);
       // Nothing served before: the hint does not speak of a previous release.
+      assert.match(
+        r.status,
+        /^production: running, no release serving \(`gantry releases` says why\); supervisor pid/,
+      );
       assert.doesNotMatch(r.err, /previous release|keeps serving/);
     } finally {
       cleanup();
@@ -119,6 +124,25 @@ describe("a command with shell syntax", () => {
 });
 
 describe("a static site", () => {
+  it("of plain files is up and served, with no line about starting 0 instances", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": "name: site\nservices:\n  web: { static: ., output: . }\n",
+      "index.html": "<h1>hi</h1>\n",
+    });
+    try {
+      const up = await runCli(["up", dir]);
+      assert.equal(up.code, 0, up.err);
+      assert.doesNotMatch(up.err, /starting 0 instances/);
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(up.out)![0];
+      assert.equal(await (await fetch(url)).text(), "<h1>hi</h1>\n");
+      const status = await runCli(["status", dir]);
+      assert.match(status.out, /^production: running release v1; supervisor pid/);
+    } finally {
+      await runCli(["destroy", dir, "--yes"]);
+      cleanup();
+    }
+  });
+
   it("whose output directory does not exist fails the deploy, naming it and the field to set", async () => {
     const { dir, cleanup } = tempDir({
       "gantry.yaml": "name: site\nservices:\n  web: { static: ., build: node build.js }\n",

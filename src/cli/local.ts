@@ -515,7 +515,7 @@ export function registerLocal(program: Command, io: Io): void {
         return;
       }
       io.out(
-        `${paths.env}: running release ${live.release ?? "none"}${live.deploying ? `, deploying ${live.deploying}` : ""}; supervisor pid ${live.pid}, up ${age(live.startedAt)}\n`,
+        `${paths.env}: ${live.release ? `running release ${live.release}` : "running, no release serving (`gantry releases` says why)"}${live.deploying ? `, deploying ${live.deploying}` : ""}; supervisor pid ${live.pid}, up ${age(live.startedAt)}\n`,
       );
       if (live.proxyPort) io.out(`proxy: http://127.0.0.1:${live.proxyPort}/\n`);
       const rows = [

@@ -968,10 +968,12 @@ export class Supervisor {
           this.instances.push(inst);
         }
       }
-      emit({
-        type: "step",
-        message: `starting ${started.length} instance${started.length === 1 ? "" : "s"}: ${plan.start.map((s) => `${s.service} ×${s.replicas}`).join(", ")}`,
-      });
+      // A spec of static sites only has no instance to start.
+      if (started.length > 0)
+        emit({
+          type: "step",
+          message: `starting ${started.length} instance${started.length === 1 ? "" : "s"}: ${plan.start.map((s) => `${s.service} ×${s.replicas}`).join(", ")}`,
+        });
       await Promise.all(started.map((i) => i.start()));
       // Wait for readiness.
       const deadline = Date.now() + Math.max(0, ...plan.start.map((s) => s.startupTimeoutMs));
