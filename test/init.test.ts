@@ -154,6 +154,30 @@ describe("gantry init", () => {
     }
   });
 
+  it("runs the file a server without a start script has: package.json's main, else server.js", async () => {
+    for (const [files, command] of [
+      [
+        {
+          "package.json": JSON.stringify({ main: "lib/app.js", dependencies: { express: "4" } }),
+          "lib/app.js": "",
+        },
+        "node lib/app.js",
+      ],
+      [{ "package.json": JSON.stringify({ dependencies: { koa: "2" } }), "server.js": "" }, "node server.js"],
+    ] as const) {
+      const { dir, cleanup } = tempDir(files);
+      try {
+        assert.equal((await runCli(["init", dir])).code, 0);
+        assert.match(
+          readFileSync(join(dir, "gantry.yaml"), "utf8"),
+          new RegExp(`\n {4}command: ${command}\n`),
+        );
+      } finally {
+        cleanup();
+      }
+    }
+  });
+
   it("writes a valid spec with a guiding comment when nothing is detected", async () => {
     const { dir, cleanup } = tempDir({ "README.md": "hi" });
     try {

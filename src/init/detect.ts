@@ -103,11 +103,22 @@ function exposedPort(dir: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The file a Node server without a start script runs: package.json's main, else a usual name. */
+function nodeEntry(dir: string, main: string | undefined): string {
+  if (main && existsSync(join(dir, main))) return main;
+  return (
+    ["index.js", "server.js", "app.js", "main.js", "src/index.js", "src/server.js"].find((f) =>
+      existsSync(join(dir, f)),
+    ) ?? "index.js"
+  );
+}
+
 function node(dir: string, rel: string): DetectedService | undefined {
   const text = read(join(dir, "package.json"));
   if (!text) return undefined;
   let pkg: {
     name?: string;
+    main?: string;
     scripts?: Record<string, string>;
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
@@ -167,7 +178,7 @@ function node(dir: string, rel: string): DetectedService | undefined {
       kind: "http",
       ...(isServer ? { framework: isServer } : {}),
       port,
-      command: scripts.start ? "npm start" : "node index.js",
+      command: scripts.start ? "npm start" : `node ${nodeEntry(dir, pkg.main)}`,
       ...(scripts.build ? { buildCommand: "npm run build" } : {}),
       ...withHealth(dir),
     };
