@@ -283,7 +283,7 @@ export class Instance implements Backend {
     }
     if (!this.alive) return undefined;
     if (this.lastCheck.startsWith("was refused"))
-      return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port`;
+      return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
     const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
     if (status)
       return `the app answers GET ${this.step.readiness ?? "/"} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
