@@ -53,6 +53,34 @@ describe("the CLI on bad specs", () => {
     }
   });
 
+  it("suggests the value a pattern wants when the slip is the usual one", () => {
+    const hints = (text: string) => {
+      try {
+        loadSpec("gantry.yaml", text);
+        return [];
+      } catch (e) {
+        if (!(e instanceof SpecError)) throw e;
+        return e.problems.filter((p) => p.severity === "error").map((p) => formatProblem(p));
+      }
+    };
+    assert.deepEqual(
+      hints(
+        "name: Shop_App\nservices:\n  api: { build: ., command: npm start, port: 3000, health: healthz, secrets: [stripe_key] }\n",
+      ),
+      [
+        "gantry.yaml:1:7 name: expected a lower-case name (a-z, 0-9, '-'), at most 40 characters, got \"Shop_App\"\n  hint: did you mean `shop-app`?",
+        'gantry.yaml:3:60 services.api.health: expected a URL path starting with /, got "healthz"\n  hint: did you mean `/healthz`?',
+        'gantry.yaml:3:79 services.api.secrets[0]: expected an upper-case secret name such as JWT_SECRET, got "stripe_key"\n  hint: did you mean `STRIPE_KEY`?',
+      ],
+    );
+    // A value that looks like a secret is never echoed, not even fixed up.
+    const leaked = hints(
+      "name: shop\nservices:\n  api: { build: ., command: npm start, port: 3000, health: sk_live_51Habcdefghijklmnop }\n",
+    );
+    assert.equal(leaked.length, 1);
+    assert.doesNotMatch(leaked.join("\n"), /51Habcdefghijklmnop/i);
+  });
+
   it("never echoes a secret value", async () => {
     const { dir, cleanup } = tempDir({
       "gantry.yaml":
