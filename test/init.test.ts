@@ -178,6 +178,21 @@ describe("gantry init", () => {
     }
   });
 
+  it("says that a service found only by its Dockerfile needs a command to run with `gantry up`", async () => {
+    const { dir, cleanup } = tempDir({ Dockerfile: "FROM nginx:1.27\nEXPOSE 80\n" });
+    try {
+      assert.equal((await runCli(["init", dir])).code, 0);
+      const text = readFileSync(join(dir, "gantry.yaml"), "utf8");
+      assert.match(
+        text,
+        /# containers\. Set `command` \(and `build_command`\) to run it on this machine\.\n {2}\S+:\n/,
+      );
+      assert.doesNotMatch(text, /No health route/);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("writes a valid spec with a guiding comment when nothing is detected", async () => {
     const { dir, cleanup } = tempDir({ "README.md": "hi" });
     try {

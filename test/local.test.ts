@@ -123,6 +123,19 @@ describe("two public services on one path", () => {
   });
 });
 
+describe("a service with an image and no command", () => {
+  it("is not run by `gantry up`, so no URL of it is listed", () => {
+    const model = loadSpec(
+      "gantry.yaml",
+      "name: shop\nservices:\n  web: { build: ., port: 80 }\n  api: { build: ., command: npm start, port: 3000, path: /api }\n",
+    ).project.environments[0]!;
+    assert.deepEqual(
+      publicUrls(model, 7000).map((u) => u.service),
+      ["api", "api"],
+    );
+  });
+});
+
 describe("secrets", () => {
   it("round-trips a value with AES-256-GCM and binds it to its name", () => {
     const key = parseKey("11".repeat(32));

@@ -79,13 +79,26 @@ export function starterSpec(d: Detected, schemaRef: string): string {
   }
   // Without a health route in the app's source, none is written: `gantry up` then waits for GET /,
   // and the comment says how to add a real one.
-  const unchecked = new Set(d.services.filter((s) => s.kind === "http" && !s.health).map((s) => s.name));
+  // A service found only by its Dockerfile has no command: `gantry up` cannot run it, and says so.
+  const notes = new Map<string, string>();
+  for (const s of d.services) {
+    if (s.kind === "static") continue;
+    if (!s.command)
+      notes.set(
+        s.name,
+        " Found by its Dockerfile: the cloud targets build and run its image, but `gantry up` runs no\n containers. Set `command` (and `build_command`) to run it on this machine.",
+      );
+    else if (s.kind === "http" && !s.health)
+      notes.set(
+        s.name,
+        " No health route was found in its source: `gantry up` waits until GET / answers 2xx.\n Add a route such as GET /health that answers 200, then set `health: /health`.",
+      );
+  }
   const servicesNode = doc.get("services", true);
   if (isMap(servicesNode)) {
     for (const pair of servicesNode.items) {
-      if (isScalar(pair.key) && unchecked.has(String(pair.key.value)))
-        pair.key.commentBefore =
-          " No health route was found in its source: `gantry up` waits until GET / answers 2xx.\n Add a route such as GET /health that answers 200, then set `health: /health`.";
+      const note = isScalar(pair.key) ? notes.get(String(pair.key.value)) : undefined;
+      if (note && isScalar(pair.key)) pair.key.commentBefore = note;
     }
   }
   if (d.services.length === 0) {

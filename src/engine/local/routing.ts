@@ -112,6 +112,8 @@ export function publicUrls(
   for (const name of Object.keys(model.services).sort()) {
     const s = model.services[name]!;
     if (s.type === "job" || s.type === "worker") continue;
+    // A service with an image and no `command` is not run here (the plan says so): no URL answers.
+    if (s.type === "http" && !s.command) continue;
     const prefix = normalisePrefix(s.path);
     if (!shadowed.has(name))
       urls.push({ service: name, url: `http://127.0.0.1:${port}${prefix === "/" ? "/" : prefix}` });
