@@ -1,6 +1,6 @@
 // gantry init detects services and writes a commented starter spec that validates.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/spec/load.js";
@@ -188,6 +188,20 @@ describe("gantry init", () => {
         /# containers\. Set `command` \(and `build_command`\) to run it on this machine\.\n {2}\S+:\n/,
       );
       assert.doesNotMatch(text, /No health route/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never writes a gantry.yaml next to a gantry.yml, and --force overwrites that one", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yml": "name: mine\n" });
+    try {
+      const r = await runCli(["init", dir]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /gantry\.yml already exists\n {2}hint: pass --force to overwrite it/);
+      assert.equal((await runCli(["init", dir, "--force"])).code, 0);
+      assert.deepEqual(readdirSync(dir), ["gantry.yml"]);
+      assert.match(readFileSync(join(dir, "gantry.yml"), "utf8"), /Written by `gantry init`/);
     } finally {
       cleanup();
     }
