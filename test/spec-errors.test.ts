@@ -1,6 +1,8 @@
 // Every malformed spec gives exactly the expected positioned problems, and the CLI reports them
 // with exit code 1 and no stack trace.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/spec/load.js";
 import { SpecError, formatProblem } from "../src/spec/problems.js";
@@ -79,6 +81,28 @@ describe("the CLI on bad specs", () => {
     );
     assert.equal(leaked.length, 1);
     assert.doesNotMatch(leaked.join("\n"), /51Habcdefghijklmnop/i);
+  });
+
+  it("points a command run in a service's directory at the app's spec above it", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": "name: shop\n", "services/api/index.js": "" });
+    try {
+      const r = await runCli(["validate"], join(dir, "services", "api"));
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.err,
+        "error: no gantry.yaml in .\n  hint: the app's spec is ../../gantry.yaml: pass that path, or run the command in its directory\n",
+      );
+      const bare = await runCli(["validate"], join(dir, "services"));
+      assert.match(bare.err, /the app's spec is \.\.\/gantry\.yaml/);
+      rmSync(join(dir, "gantry.yaml"));
+      const none = await runCli(["validate"], join(dir, "services", "api"));
+      assert.equal(
+        none.err,
+        "error: no gantry.yaml in .\n  hint: run `gantry init` there to write a starter spec\n",
+      );
+    } finally {
+      cleanup();
+    }
   });
 
   it("never echoes a secret value", async () => {
