@@ -4,9 +4,11 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -411,6 +413,23 @@ describe("copyApp", () => {
       assert.equal(readFileSync(join(v1, "abs-link.json"), "utf8"), '{"v":1}');
       assert.equal(readFileSync(join(v1, "rel-link.json"), "utf8"), '{"v":1}');
       assert.equal(readFileSync(join(v1, "rel-outside.json"), "utf8"), '{"shared":true}');
+    } finally {
+      cleanup();
+    }
+  });
+  it("links node_modules and Python virtual environments instead of copying them", () => {
+    const { dir, cleanup } = tempDir({
+      "app/node_modules/x/index.js": "",
+      "app/.venv/pyvenv.cfg": "home = /usr/bin\n",
+      "app/.venv/bin/gunicorn": "#!/app/.venv/bin/python3\n",
+      "app/vendor/lib.py": "",
+    });
+    try {
+      const v1 = join(dir, "v1");
+      assert.equal(copyApp(join(dir, "app"), v1), 1);
+      assert.equal(readlinkSync(join(v1, "node_modules")), join(dir, "app", "node_modules"));
+      assert.equal(readlinkSync(join(v1, ".venv")), join(dir, "app", ".venv"));
+      assert.ok(lstatSync(join(v1, "vendor")).isDirectory());
     } finally {
       cleanup();
     }
