@@ -67,7 +67,7 @@ describe("a first `gantry up` whose app never gets ready", () => {
 });
 
 describe("a command that is not found", () => {
-  it("is named, with where commands are looked for, and npx for one in node_modules/.bin", async () => {
+  it("is named, with where commands are looked for: npx for node_modules/.bin, the path in a virtualenv", async () => {
     for (const [command, files, hint] of [
       [
         "gunicorn-xb app:app",
@@ -78,6 +78,11 @@ describe("a command that is not found", () => {
         "next-xb start",
         { "node_modules/.bin/next-xb": "#!/bin/sh\n" },
         "next-xb is in node_modules/.bin, which is not on the PATH: use `npx next-xb` or an npm script in `services.web.command` in gantry.yaml",
+      ],
+      [
+        "uvicorn-xb main:app",
+        { ".venv/pyvenv.cfg": "home = /usr/bin\n", ".venv/bin/uvicorn-xb": "#!/bin/sh\n" },
+        "uvicorn-xb is in the virtual environment .venv/, which is not on the PATH: use `.venv/bin/uvicorn-xb` in `services.web.command` in gantry.yaml",
       ],
     ] as const) {
       const { dir, cleanup } = tempDir({

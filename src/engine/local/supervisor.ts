@@ -6,7 +6,7 @@
 // release's scheduled jobs (scheduler.ts), on schedule and on `gantry run`.
 import http from "node:http";
 import net from "node:net";
-import { createWriteStream, existsSync, mkdirSync, unlinkSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, unlinkSync, type WriteStream } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
@@ -277,9 +277,15 @@ export class Instance implements Backend {
     if (this.notFound) {
       const cmd = this.argv[0]!;
       const where = `\`services.${this.service}.command\` in gantry.yaml`;
-      return inNodeModulesBin(this.cwd, cmd)
-        ? `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`
-        : `install ${cmd} where the shell that ran gantry finds it (commands run without a shell, on its PATH), or change ${where}`;
+      if (inNodeModulesBin(this.cwd, cmd))
+        return `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`;
+      // A virtual environment is not activated for the process: its scripts are run by their path.
+      const venv = readdirSync(this.cwd).find(
+        (d) => existsSync(join(this.cwd, d, "pyvenv.cfg")) && existsSync(join(this.cwd, d, "bin", cmd)),
+      );
+      if (venv)
+        return `${cmd} is in the virtual environment ${venv}/, which is not on the PATH: use \`${venv}/bin/${cmd}\` in ${where}`;
+      return `install ${cmd} where the shell that ran gantry finds it (commands run without a shell, on its PATH), or change ${where}`;
     }
     if (!this.alive) return undefined;
     if (this.lastCheck.startsWith("was refused"))
