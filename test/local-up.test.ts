@@ -106,6 +106,26 @@ describe("a command that is not found", () => {
   });
 });
 
+describe("a directory the spec names but the app lacks", () => {
+  it("fails the deploy naming it and the field, not as a command that is not found", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": "name: tiny\nservices:\n  api: { build: ./backend, command: node s.js, port: 8080 }\n",
+    });
+    try {
+      const r = await upThenDestroy(dir);
+      assert.equal(r.code, 1, r.err);
+      assert.ok(
+        r.err.endsWith(
+          "\nerror: api: its directory ./backend does not exist\n  hint: `services.api.build` is the directory of its code, relative to gantry.yaml\n",
+        ),
+        r.err,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe("a command with shell syntax", () => {
   it("fails the rollout with the hint to put it in a script", async () => {
     const { dir, cleanup } = tempDir({

@@ -244,6 +244,18 @@ export async function buildRelease(
   }
   const plan = planDeploy(model, id, { instances: [] });
   for (const x of plan.skipped) progress(`note: ${x.service} is not run: ${x.reason}`);
+  // A directory the spec names but the app lacks would fail later as "spawn npm ENOENT", which reads
+  // as a missing command.
+  for (const s of Object.values(model.services)) {
+    const [field, dir] = s.type === "static" ? ["static", s.static] : ["build", s.build?.context];
+    if (dir === undefined || isDirectory(join(p.appDir, dir))) continue;
+    const reason = `${s.name}: its directory ${dir} does not exist`;
+    updateRelease(p, id, { status: "failed", reason });
+    throw new UserError(
+      reason,
+      `\`services.${s.name}.${field}\` is the directory of its code, relative to gantry.yaml`,
+    );
+  }
   const done = new Set<string>();
   for (const b of plan.build) {
     const key = `${b.cwd}\0${b.command}`;
