@@ -70,7 +70,9 @@ describe("gantry init", () => {
   it("gives two services that would share a default port ports of their own", async () => {
     const { dir, cleanup } = tempDir({
       "api/package.json": JSON.stringify({ name: "api", scripts: { start: "node index.js" } }),
+      "api/index.js": "server.listen(process.env.PORT);\n",
       "admin/package.json": JSON.stringify({ name: "admin", scripts: { start: "node index.js" } }),
+      "admin/index.js": "server.listen(process.env.PORT);\n",
     });
     try {
       const r = await runCli(["init", dir]);
@@ -96,7 +98,8 @@ describe("gantry init", () => {
       }),
       "shop/index.js": 'app.get("/items", list);\n',
       "api/package.json": JSON.stringify({ name: "api", scripts: { start: "node src/server.js" } }),
-      "api/src/server.js": "app.get('/healthz', (req, res) => res.send('ok'));\n",
+      "api/src/server.js":
+        "app.get('/healthz', (req, res) => res.send('ok'));\napp.listen(process.env.PORT);\n",
     });
     try {
       assert.equal((await runCli(["init", dir])).code, 0);
@@ -202,6 +205,33 @@ describe("gantry init", () => {
       assert.equal((await runCli(["init", dir, "--force"])).code, 0);
       assert.deepEqual(readdirSync(dir), ["gantry.yml"]);
       assert.match(readFileSync(join(dir, "gantry.yml"), "utf8"), /Written by `gantry init`/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("detects a Node app whose own code never listens as a worker", async () => {
+    const { dir, cleanup } = tempDir({
+      "consumer/package.json": JSON.stringify({
+        name: "consumer",
+        scripts: { start: "node worker.js" },
+        dependencies: { bullmq: "5" },
+      }),
+      "consumer/worker.js": "new Worker('emails', async (job) => send(job.data));\n",
+      "api/package.json": JSON.stringify({ name: "api", scripts: { start: "node server.js" } }),
+      "api/server.js": "require('http').createServer(handle).listen(process.env.PORT);\n",
+    });
+    try {
+      assert.equal((await runCli(["init", dir])).code, 0);
+      const model = loadSpec("gantry.yaml", readFileSync(join(dir, "gantry.yaml"), "utf8")).project
+        .environments[0]!;
+      assert.deepEqual(
+        Object.values(model.services).map((s) => [s.name, s.type, "command" in s ? s.command : ""]),
+        [
+          ["api", "http", "npm start"],
+          ["consumer", "worker", "npm start"],
+        ],
+      );
     } finally {
       cleanup();
     }

@@ -68,11 +68,12 @@ function slug(s: string): string {
 const HEALTH_PATHS = ["/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/livez", "/ping"];
 const SOURCE = /\.(?:[cm]?[jt]sx?|py|go)$/;
 
-/** The first health route quoted in the source files under dir (a few levels, at most 300 files). */
-function healthPath(dir: string): string | undefined {
-  const found = new Set<string>();
-  const route = /["'`](\/[a-z-]+)["'`]/g;
-  let budget = 300;
+/** The source files under dir (a few levels deep, at most 300 files), read once per directory. */
+const sources = new Map<string, string[]>();
+function sourceTexts(dir: string): string[] {
+  const cached = sources.get(dir);
+  if (cached) return cached;
+  const texts: string[] = [];
   const walk = (d: string, depth: number) => {
     let entries: string[];
     try {
@@ -81,15 +82,22 @@ function healthPath(dir: string): string | undefined {
       return;
     }
     for (const e of entries) {
-      if (budget <= 0 || SKIP.has(e) || e.startsWith(".")) continue;
+      if (texts.length >= 300 || SKIP.has(e) || e.startsWith(".")) continue;
       const p = join(d, e);
-      if (SOURCE.test(e)) {
-        budget--;
-        for (const m of (read(p) ?? "").matchAll(route)) found.add(m[1]!);
-      } else if (depth < 3 && !e.includes(".")) walk(p, depth + 1);
+      if (SOURCE.test(e)) texts.push(read(p) ?? "");
+      else if (depth < 3 && !e.includes(".")) walk(p, depth + 1);
     }
   };
   walk(dir, 0);
+  sources.set(dir, texts);
+  return texts;
+}
+
+/** The first health route quoted in the app's source. */
+function healthPath(dir: string): string | undefined {
+  const found = new Set<string>();
+  for (const text of sourceTexts(dir))
+    for (const m of text.matchAll(/["'`](\/[a-z-]+)["'`]/g)) found.add(m[1]!);
   return HEALTH_PATHS.find((h) => found.has(h));
 }
 
@@ -167,6 +175,20 @@ function node(dir: string, rel: string): DetectedService | undefined {
       framework: isStatic,
       buildCommand: "npm run build",
       output: isStatic === "react-scripts" ? "build" : "dist",
+    };
+  }
+  // A start script that runs the app's own code, which never listens, is a worker (a queue consumer).
+  if (
+    !isServer &&
+    scripts.start &&
+    /^(?:node|tsx|ts-node|nodemon)\s/.test(scripts.start) &&
+    !sourceTexts(dir).some((text) => /\.listen\(|createServer\(/.test(text))
+  ) {
+    return {
+      ...base,
+      kind: "worker",
+      command: "npm start",
+      ...(scripts.build ? { buildCommand: "npm run build" } : {}),
     };
   }
   if (isServer || scripts.start) {
@@ -282,6 +304,7 @@ function docker(dir: string, rel: string): DetectedService | undefined {
 }
 
 export function detect(root: string): Detected {
+  sources.clear(); // the files may have changed since the last call
   const services: DetectedService[] = [];
   const deps: string[] = [];
   const visit = (dir: string, depth: number) => {
