@@ -112,7 +112,7 @@ describe("gantry init", () => {
       assert.equal(shop.health, undefined);
       assert.match(
         text,
-        /# No health route was found in its source: `gantry up` waits until GET \/ answers 2xx\.\n.*\n {2}shop:/,
+        /# No health route was found in its source: an instance counts as ready once it accepts connections\.\n.*\n {2}shop:/,
       );
     } finally {
       cleanup();

@@ -33,7 +33,7 @@ describe("a first `gantry up` whose app never gets ready", () => {
       assert.equal(r.code, 1, r.err);
       assert.match(
         r.err,
-        /\nerror: instance web-v1-1 was not ready within 2s \(GET \/ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on port \d+, given to it in the PORT environment variable: the app must listen on \$PORT, not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
+        /\nerror: instance web-v1-1 was not ready within 2s \(a connection to port \d+ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on port \d+, given to it in the PORT environment variable: the app must listen on \$PORT, not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
       );
       // The spec has no database, Redis or topic: the supervisor starts none.
       assert.match(r.err, /^\[ +\d+\.\ds\] starting the supervisor \(pid \d+\): proxy\n/);
@@ -102,6 +102,23 @@ describe("a command that is not found", () => {
       } finally {
         cleanup();
       }
+    }
+  });
+});
+
+describe("an app without a health path", () => {
+  it("is ready once its port accepts connections, even when it answers 404 at /", async () => {
+    const { dir, cleanup } = nodeApp(
+      "require('http').createServer((q, s) => { s.statusCode = q.url === '/items' ? 200 : 404; s.end('[]'); }).listen(process.env.PORT);\n",
+    );
+    try {
+      const up = await runCli(["up", dir]);
+      assert.equal(up.code, 0, up.err);
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(up.out)![0];
+      assert.equal(await (await fetch(`${url}items`)).text(), "[]");
+    } finally {
+      await runCli(["destroy", dir, "--yes"]);
+      cleanup();
     }
   });
 });

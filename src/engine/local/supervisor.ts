@@ -292,8 +292,32 @@ export class Instance implements Backend {
       return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
     const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
     if (status)
-      return `the app answers GET ${this.step.readiness ?? "/"} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
+      return `the app answers ${this.checkName()} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
     return undefined;
+  }
+
+  /** The readiness check, as messages name it: the GET of its path, or a connection to its port. */
+  checkName(): string {
+    return this.step.readiness ? `GET ${this.step.readiness}` : `a connection to port ${this.port}`;
+  }
+
+  /** A connection to the instance's port, for one without a health path: whether it was accepted. */
+  private probePort(): Promise<{ ok: boolean; what: string }> {
+    return new Promise((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port: this.port, timeout: 2000 });
+      const done = (r: { ok: boolean; what: string }) => {
+        s.destroy();
+        resolve(r);
+      };
+      s.once("connect", () => done({ ok: true, what: "was accepted" }));
+      s.once("timeout", () => done({ ok: false, what: "timed out" }));
+      s.once("error", (e: NodeJS.ErrnoException) =>
+        done({
+          ok: false,
+          what: e.code === "ECONNREFUSED" ? "was refused (nothing listening yet)" : `failed (${e.message})`,
+        }),
+      );
+    });
   }
 
   /** GET path on the instance: whether it answered 2xx, and what happened, for messages. */
@@ -327,7 +351,7 @@ export class Instance implements Backend {
       const checkLiveness = live !== undefined && this.serving && this.status !== "starting";
       // Both at once, so a hung instance costs one probe timeout per round, not two.
       const [readiness, liveness] = await Promise.all([
-        path ? this.probe(path) : undefined,
+        path ? this.probe(path) : this.step.port ? this.probePort() : undefined,
         checkLiveness && live !== path ? this.probe(live) : undefined,
       ]);
       let ok: boolean;
@@ -349,7 +373,7 @@ export class Instance implements Backend {
         if (this.healthFails >= 3) {
           this.ready = false;
           this.line(
-            `gantry: ${this.id} failed 3 readiness checks (GET ${path ?? ""}); taken out of rotation`,
+            `gantry: ${this.id} failed 3 readiness checks (${this.checkName()}); taken out of rotation`,
           );
         }
       }
@@ -1000,7 +1024,7 @@ export class Supervisor {
         if (late || Date.now() > deadline) {
           const who = late ?? started.find((i) => !i.ready)!;
           return await fail(
-            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} ${who.lastCheck})`,
+            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (${who.checkName()} ${who.lastCheck})`,
             who.tail.slice(-20),
             who.hint(),
           );
@@ -1011,7 +1035,7 @@ export class Supervisor {
           const waiting = started.find((i) => !i.ready);
           emit({
             type: "step",
-            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready${waiting ? ` (${waiting.id}: GET ${waiting.step.readiness ?? "-"} ${waiting.lastCheck})` : ""}`,
+            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready${waiting ? ` (${waiting.id}: ${waiting.checkName()} ${waiting.lastCheck})` : ""}`,
           });
         }
         await sleep(50);
