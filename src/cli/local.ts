@@ -45,7 +45,7 @@ import { listReleases } from "../engine/local/release.js";
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
-import { pidAlive } from "../engine/local/fsutil.js";
+import { pidAlive, readJson } from "../engine/local/fsutil.js";
 import { formatWall } from "../engine/local/cron-next.js";
 import { age, table } from "./format.js";
 import { formatJobs, runFailure } from "./local-jobs.js";
@@ -227,10 +227,17 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
   const all = (existsSync(paths.logs) ? readdirSync(paths.logs) : [])
     .filter((f) => f.endsWith(".log"))
     .sort();
-  if (!service)
+  if (!service) {
+    // Services of the app (a job named redis-cleanup too) are merged; Gantry's own logs are not.
+    const services = Object.keys(readJson<AppModel>(paths.model)?.services ?? {});
     return all
-      .filter((f) => f !== "supervisor.log" && !f.startsWith("postgres") && !f.startsWith("redis-"))
+      .filter(
+        (f) =>
+          services.includes(basename(f, ".log")) ||
+          (f !== "supervisor.log" && !f.startsWith("postgres") && !f.startsWith("redis-")),
+      )
       .map((f) => join(paths.logs, f));
+  }
   const f = all.find((x) => x === `${service}.log`);
   if (!f)
     throw new UserError(
