@@ -33,7 +33,7 @@ describe("a first `gantry up` whose app never gets ready", () => {
       assert.equal(r.code, 1, r.err);
       assert.match(
         r.err,
-        /\nerror: instance web-v1-1 was not ready within 2s \(a connection to port \d+ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on port \d+, given to it in the PORT environment variable: the app must listen on \$PORT, not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
+        /\nerror: instance web-v1-1 was not ready within 2s \(a connection to port \d+ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on 127\.0\.0\.1:\d+, given to it as HOST and PORT: the app must listen on \$PORT \(on 127\.0\.0\.1 or every address; ::1 alone is not reached\), not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
       );
       // The spec has no database, Redis or topic: the supervisor starts none.
       assert.match(r.err, /^\[ +\d+\.\ds\] starting the supervisor \(pid \d+\): proxy\n/);

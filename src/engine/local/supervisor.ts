@@ -289,7 +289,7 @@ export class Instance implements Backend {
     }
     if (!this.alive) return undefined;
     if (this.lastCheck.startsWith("was refused"))
-      return `nothing listened on port ${this.port}, given to it in the PORT environment variable: the app must listen on $PORT, not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
+      return `nothing listened on 127.0.0.1:${this.port}, given to it as HOST and PORT: the app must listen on $PORT (on 127.0.0.1 or every address; ::1 alone is not reached), not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
     const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
     if (status)
       return `the app answers ${this.checkName()} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
