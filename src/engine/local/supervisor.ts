@@ -280,7 +280,7 @@ export class Instance implements Backend {
       if (inNodeModulesBin(this.cwd, cmd))
         return `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`;
       // A virtual environment is not activated for the process: its scripts are run by their path.
-      const venv = readdirSync(this.cwd).find(
+      const venv = (existsSync(this.cwd) ? readdirSync(this.cwd) : []).find(
         (d) => existsSync(join(this.cwd, d, "pyvenv.cfg")) && existsSync(join(this.cwd, d, "bin", cmd)),
       );
       if (venv)
