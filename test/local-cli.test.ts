@@ -98,6 +98,44 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("logs merges the services (not Gantry's own logs) by time, keeping the order of lines that share one", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = envPaths(dir, "dev").logs;
+      mkdirSync(logs, { recursive: true });
+      // `npm start` prints its banner in one read: the lines share a time and must stay in order.
+      writeFileSync(
+        join(logs, "api.log"),
+        "2026-11-22T10:00:00.100Z api-v1-1 | > api@1.0.0 start\n" +
+          "2026-11-22T10:00:00.100Z api-v1-1 | > node server.js\n" +
+          "2026-11-22T10:00:00.300Z api-v1-1 | listening\n",
+      );
+      writeFileSync(join(logs, "notifications.log"), "2026-11-22T10:00:00.200Z notifications-v1-1 | up\n");
+      // Gantry's own logs stay out; a service whose name starts like one (a job redis-cleanup) is in.
+      writeFileSync(join(logs, "redis-cache.log"), "2026-11-22T10:00:00.250Z redis | ready\n");
+      writeFileSync(join(logs, "redis-cleanup.log"), "2026-11-22T10:00:00.260Z redis-cleanup-1 | 3 keys\n");
+      writeFileSync(
+        envPaths(dir, "dev").model,
+        JSON.stringify({ services: { api: {}, notifications: {}, "redis-cleanup": {} } }),
+      );
+      const r = await runCli(["logs", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(
+        r.out.split("\n").map((l) => l.replace(/ \S+-v1-1 \| /, " | ")),
+        [
+          "api        2026-11-22T10:00:00.100Z | > api@1.0.0 start",
+          "api        2026-11-22T10:00:00.100Z | > node server.js",
+          "notifications 2026-11-22T10:00:00.200Z | up",
+          "redis-cleanup 2026-11-22T10:00:00.260Z redis-cleanup-1 | 3 keys",
+          "api        2026-11-22T10:00:00.300Z | listening",
+          "",
+        ],
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
   it("rejects bad secret names and a removal of what is not there", async () => {
     const { dir, cleanup } = app();
     try {

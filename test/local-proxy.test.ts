@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
-import { symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Proxy, type Backend, type ProxyOptions, type ProxyTable } from "../src/engine/local/proxy.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
@@ -187,6 +187,21 @@ describe("proxy", () => {
       assert.ok(!(await res.text()).includes("root:"), path);
     }
     assert.equal((await fetch(`${base}/link.txt`)).status, 404);
+  });
+
+  it("never serves hidden files, and serves /.well-known/", async () => {
+    // `output: .` serves the app's own directory, where .env files live.
+    writeFileSync(join(site.dir, ".env"), "SECRET=1");
+    mkdirSync(join(site.dir, "conf/.git"), { recursive: true });
+    writeFileSync(join(site.dir, "conf/.git/config"), "[core]");
+    mkdirSync(join(site.dir, ".well-known"));
+    writeFileSync(join(site.dir, ".well-known/security.txt"), "Contact: x");
+    for (const path of ["/.env", "/%2eenv", "/conf/.git/config", "/docs/../.env"]) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.equal(await res.text(), "not found\n", path);
+    }
+    assert.equal(await (await fetch(`${base}/.well-known/security.txt`)).text(), "Contact: x");
   });
 
   it("tunnels WebSocket upgrades to an instance, counted in flight while open", async () => {

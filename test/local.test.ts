@@ -4,16 +4,19 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
-import { buildRoutes, matchRoute, publicUrls } from "../src/engine/local/routing.js";
+import { buildRoutes, matchRoute, publicUrls, shadowedPaths } from "../src/engine/local/routing.js";
+import { loadSpec } from "../src/spec/load.js";
 import {
   loadKey,
   openStore,
@@ -103,6 +106,34 @@ describe("routing table", () => {
         "http://hello.localhost:7000/",
         "http://web.localhost:7000/",
       ],
+    );
+  });
+});
+
+describe("two public services on one path", () => {
+  const model = loadSpec(
+    "gantry.yaml",
+    "name: mono\nservices:\n  web: { static: ./web }\n  api: { build: ./api, command: npm start, port: 8080 }\n",
+  ).project.environments[0]!;
+  it("go to the first by name, and only its URL is listed for that path", () => {
+    assert.equal(matchRoute(buildRoutes(model), "127.0.0.1", "/")?.service, "api");
+    assert.deepEqual(shadowedPaths(model), [{ service: "web", by: "api", prefix: "/" }]);
+    assert.deepEqual(
+      publicUrls(model, 7000).map((u) => `${u.service} ${u.url}`),
+      ["api http://127.0.0.1:7000/", "api http://api.localhost:7000/", "web http://web.localhost:7000/"],
+    );
+  });
+});
+
+describe("a service with an image and no command", () => {
+  it("is not run by `gantry up`, so no URL of it is listed", () => {
+    const model = loadSpec(
+      "gantry.yaml",
+      "name: shop\nservices:\n  web: { build: ., port: 80 }\n  api: { build: ., command: npm start, port: 3000, path: /api }\n",
+    ).project.environments[0]!;
+    assert.deepEqual(
+      publicUrls(model, 7000).map((u) => u.service),
+      ["api", "api"],
     );
   });
 });
@@ -331,6 +362,16 @@ describe("environment", () => {
     assert.equal(env.GANTRY_RELEASE, "v3");
     assert.equal(env.PATH, "/bin");
   });
+  it("makes Python write its output at once, unless the inherited environment says otherwise", () => {
+    const m = hello();
+    const worker = m.services.worker!;
+    assert.ok(worker.type === "worker");
+    const env = (base: Record<string, string>) =>
+      serviceEnv({ model: m, service: worker, infra: { redis: {} }, release: "v1", secrets: {}, base });
+    // A `print` of a Python process reaches the log when it is made, not when a buffer fills.
+    assert.equal(env({ PATH: "/bin" }).PYTHONUNBUFFERED, "1");
+    assert.equal(env({ PYTHONUNBUFFERED: "" }).PYTHONUNBUFFERED, "");
+  });
   it("parses durations and redis persistence flags", () => {
     assert.equal(durationMs("10s", 0), 10_000);
     assert.equal(durationMs("1.5m", 0), 90_000);
@@ -372,6 +413,23 @@ describe("copyApp", () => {
       assert.equal(readFileSync(join(v1, "abs-link.json"), "utf8"), '{"v":1}');
       assert.equal(readFileSync(join(v1, "rel-link.json"), "utf8"), '{"v":1}');
       assert.equal(readFileSync(join(v1, "rel-outside.json"), "utf8"), '{"shared":true}');
+    } finally {
+      cleanup();
+    }
+  });
+  it("links node_modules and Python virtual environments instead of copying them", () => {
+    const { dir, cleanup } = tempDir({
+      "app/node_modules/x/index.js": "",
+      "app/.venv/pyvenv.cfg": "home = /usr/bin\n",
+      "app/.venv/bin/gunicorn": "#!/app/.venv/bin/python3\n",
+      "app/vendor/lib.py": "",
+    });
+    try {
+      const v1 = join(dir, "v1");
+      assert.equal(copyApp(join(dir, "app"), v1), 1);
+      assert.equal(readlinkSync(join(v1, "node_modules")), join(dir, "app", "node_modules"));
+      assert.equal(readlinkSync(join(v1, ".venv")), join(dir, "app", ".venv"));
+      assert.ok(lstatSync(join(v1, "vendor")).isDirectory());
     } finally {
       cleanup();
     }

@@ -1,6 +1,8 @@
 // Every malformed spec gives exactly the expected positioned problems, and the CLI reports them
 // with exit code 1 and no stack trace.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/spec/load.js";
 import { SpecError, formatProblem } from "../src/spec/problems.js";
@@ -48,6 +50,56 @@ describe("the CLI on bad specs", () => {
       assert.match(r.err, /redis\.cache\.tls: expected true or false/);
       assert.match(r.err, /\n3 errors, 1 warning\n$/);
       assert.doesNotMatch(r.err, /\bat \w+ \(|node:internal|\.ts:\d+:\d+\)/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("suggests the value a pattern wants when the slip is the usual one", () => {
+    const hints = (text: string) => {
+      try {
+        loadSpec("gantry.yaml", text);
+        return [];
+      } catch (e) {
+        if (!(e instanceof SpecError)) throw e;
+        return e.problems.filter((p) => p.severity === "error").map((p) => formatProblem(p));
+      }
+    };
+    assert.deepEqual(
+      hints(
+        "name: Shop_App\nservices:\n  api: { build: ., command: npm start, port: 3000, health: healthz, secrets: [stripe_key] }\n",
+      ),
+      [
+        "gantry.yaml:1:7 name: expected a lower-case name (a-z, 0-9, '-'), at most 40 characters, got \"Shop_App\"\n  hint: did you mean `shop-app`?",
+        'gantry.yaml:3:60 services.api.health: expected a URL path starting with /, got "healthz"\n  hint: did you mean `/healthz`?',
+        'gantry.yaml:3:79 services.api.secrets[0]: expected an upper-case secret name such as JWT_SECRET, got "stripe_key"\n  hint: did you mean `STRIPE_KEY`?',
+      ],
+    );
+    // A value that looks like a secret is never echoed, not even fixed up.
+    const leaked = hints(
+      "name: shop\nservices:\n  api: { build: ., command: npm start, port: 3000, health: sk_live_51Habcdefghijklmnop }\n",
+    );
+    assert.equal(leaked.length, 1);
+    assert.doesNotMatch(leaked.join("\n"), /51Habcdefghijklmnop/i);
+  });
+
+  it("points a command run in a service's directory at the app's spec above it", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": "name: shop\n", "services/api/index.js": "" });
+    try {
+      const r = await runCli(["validate"], join(dir, "services", "api"));
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.err,
+        "error: no gantry.yaml in .\n  hint: the app's spec is ../../gantry.yaml: pass that path, or run the command in its directory\n",
+      );
+      const bare = await runCli(["validate"], join(dir, "services"));
+      assert.match(bare.err, /the app's spec is \.\.\/gantry\.yaml/);
+      rmSync(join(dir, "gantry.yaml"));
+      const none = await runCli(["validate"], join(dir, "services", "api"));
+      assert.equal(
+        none.err,
+        "error: no gantry.yaml in .\n  hint: run `gantry init` there to write a starter spec\n",
+      );
     } finally {
       cleanup();
     }

@@ -17,7 +17,10 @@ export function registerInit(program: Command, io: Io): void {
     .action((dir: string, opts: { force?: boolean }) => {
       const root = resolve(io.cwd, dir);
       if (!existsSync(root)) throw new UserError(`${dir} does not exist`);
-      const target = join(root, "gantry.yaml");
+      // The other commands read gantry.yml too: a second spec next to it would shadow it unnoticed.
+      const target =
+        ["gantry.yaml", "gantry.yml"].map((n) => join(root, n)).find((p) => existsSync(p)) ??
+        join(root, "gantry.yaml");
       const shown = relative(io.cwd, target) || "gantry.yaml";
       if (existsSync(target) && !opts.force)
         throw new UserError(`${shown} already exists`, "pass --force to overwrite it");

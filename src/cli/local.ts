@@ -11,7 +11,7 @@ import {
   readSync,
   closeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
@@ -40,12 +40,13 @@ import {
   requestRollout,
   startSupervisor,
   stopSupervisor,
+  type RolloutResult,
 } from "../engine/local/client.js";
 import { listReleases } from "../engine/local/release.js";
-import { publicUrls } from "../engine/local/routing.js";
+import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
-import { pidAlive } from "../engine/local/fsutil.js";
+import { pidAlive, readJson } from "../engine/local/fsutil.js";
 import { formatWall } from "../engine/local/cron-next.js";
 import { age, table } from "./format.js";
 import { formatJobs, runFailure } from "./local-jobs.js";
@@ -135,8 +136,13 @@ function progress(io: Io): (line: string) => void {
 }
 
 function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
-  if (st.proxyPort)
+  if (st.proxyPort) {
     for (const u of publicUrls(model, st.proxyPort)) io.out(`  ${u.service.padEnd(12)} ${u.url}\n`);
+    for (const s of shadowedPaths(model))
+      io.err(
+        `note: ${s.by} and ${s.service} both have the path ${s.prefix}; ${s.by} gets its requests (the first by name), ${s.service} is at http://${s.service}.localhost:${st.proxyPort}/: give one of them another \`path\` in gantry.yaml\n`,
+      );
+  }
   for (const j of st.jobs ?? [])
     if (j.schedule)
       io.out(
@@ -144,11 +150,12 @@ function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
       );
 }
 
-function fail(io: Io, r: { message: string; logs: string[] }): never {
+function fail(io: Io, r: RolloutResult): never {
   if (r.logs.length > 0) io.err(`--- last log lines ---\n${r.logs.join("\n")}\n`);
+  // The message ends with "; vN keeps serving" when a release still serves; the first `up` has none.
   throw new UserError(
     r.message,
-    "see `gantry logs` and `gantry releases`; the previous release is still serving",
+    `${r.hint ? `${r.hint}\n  then ` : ""}see \`gantry logs\` and \`gantry releases\``,
   );
 }
 
@@ -221,10 +228,17 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
   const all = (existsSync(paths.logs) ? readdirSync(paths.logs) : [])
     .filter((f) => f.endsWith(".log"))
     .sort();
-  if (!service)
+  if (!service) {
+    // Services of the app (a job named redis-cleanup too) are merged; Gantry's own logs are not.
+    const services = Object.keys(readJson<AppModel>(paths.model)?.services ?? {});
     return all
-      .filter((f) => f !== "supervisor.log" && !f.startsWith("postgres") && !f.startsWith("redis-"))
+      .filter(
+        (f) =>
+          services.includes(basename(f, ".log")) ||
+          (f !== "supervisor.log" && !f.startsWith("postgres") && !f.startsWith("redis-")),
+      )
       .map((f) => join(paths.logs, f));
+  }
   const f = all.find((x) => x === `${service}.log`);
   if (!f)
     throw new UserError(
@@ -242,17 +256,15 @@ function lastLines(file: string, n: number): string[] {
     .slice(-n);
 }
 
+/** The service column of merged logs: the log file's name. */
+function logColumn(file: string): string {
+  return `${basename(file, ".log").padEnd(10)} `;
+}
+
 function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
   const offsets = new Map<string, number>();
   for (const f of logFiles(paths, service)) offsets.set(f, statSync(f).size);
-  const prefix = (f: string) =>
-    service
-      ? ""
-      : `${f
-          .split("/")
-          .pop()!
-          .replace(/\.log$/, "")
-          .padEnd(10)} `;
+  const prefix = (f: string) => (service ? "" : logColumn(f));
   const timer = setInterval(() => {
     let files: string[] = [];
     try {
@@ -512,7 +524,7 @@ export function registerLocal(program: Command, io: Io): void {
         return;
       }
       io.out(
-        `${paths.env}: running release ${live.release ?? "none"}${live.deploying ? `, deploying ${live.deploying}` : ""}; supervisor pid ${live.pid}, up ${age(live.startedAt)}\n`,
+        `${paths.env}: ${live.release ? `running release ${live.release}` : "running, no release serving (`gantry releases` says why)"}${live.deploying ? `, deploying ${live.deploying}` : ""}; supervisor pid ${live.pid}, up ${age(live.startedAt)}\n`,
       );
       if (live.proxyPort) io.out(`proxy: http://127.0.0.1:${live.proxyPort}/\n`);
       const rows = [
@@ -602,22 +614,15 @@ export function registerLocal(program: Command, io: Io): void {
         }
         const { paths } = targetLoose(path, opts.env, io);
         const n = Number(opts.lines) || 100;
+        const column = (f: string) => (service ? "" : logColumn(f));
         const files = logFiles(paths, service);
-        const lines: string[] = [];
+        const lines: { time: string; text: string }[] = [];
         for (const f of files)
-          for (const l of lastLines(f, n))
-            lines.push(
-              service
-                ? l
-                : `${f
-                    .split("/")
-                    .pop()!
-                    .replace(/\.log$/, "")
-                    .padEnd(10)} ${l}`,
-            );
-        // Lines start with an ISO time after the optional service column: sort merged logs by it.
-        if (!service) lines.sort((a, b) => a.slice(11).localeCompare(b.slice(11)));
-        for (const l of lines.slice(-n)) io.out(`${l}\n`);
+          for (const l of lastLines(f, n)) lines.push({ time: l.slice(0, 24), text: `${column(f)}${l}` });
+        // Merged logs are sorted by their ISO time only: the sort is stable, so the lines of one read,
+        // which share a time, keep their order.
+        if (!service) lines.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+        for (const l of lines.slice(-n)) io.out(`${l.text}\n`);
         if (opts.follow) {
           const f = followLogs(paths, service, io);
           await new Promise<void>((resolve) => {

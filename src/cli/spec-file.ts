@@ -23,16 +23,27 @@ export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLo
     );
   let path = target;
   if (statSync(target).isDirectory()) {
-    const found = ["gantry.yaml", "gantry.yml"].map((n) => join(target, n)).find((p) => existsSync(p));
-    if (!found)
+    const found = specIn(target);
+    if (!found) {
+      // Run from a service's directory in a monorepo: point at the app's spec, not at `init`, which
+      // would write a second spec for that one service.
+      let above: string | undefined;
+      for (let d = dirname(target); !above && d !== dirname(d); d = dirname(d)) above = specIn(d);
       throw new UserError(
         `no gantry.yaml in ${relative(cwd, target) || "."}`,
-        "run `gantry init` there to write a starter spec",
+        above
+          ? `the app's spec is ${relative(cwd, above)}: pass that path, or run the command in its directory`
+          : "run `gantry init` there to write a starter spec",
       );
+    }
     path = found;
   }
   const display = relative(cwd, path) || path;
   return { path, dir: dirname(path), display: display.startsWith("..") ? path : display };
+}
+
+function specIn(dir: string): string | undefined {
+  return ["gantry.yaml", "gantry.yml"].map((n) => join(dir, n)).find((p) => existsSync(p));
 }
 
 export function readSpec(loc: SpecLocation, env?: string): LoadResult {

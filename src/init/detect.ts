@@ -1,5 +1,5 @@
 // Looks at an application's directory and guesses its services: package.json scripts and
-// frameworks, Python projects, Go modules, Dockerfiles, frontends with a build step.
+// frameworks, Python projects, Go modules, Dockerfiles, frontends with a build step, sites of plain files.
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative, sep } from "node:path";
 
@@ -15,6 +15,8 @@ export interface DetectedService {
   buildCommand?: string;
   install?: string;
   output?: string;
+  /** A single-page app: unknown paths get its index.html. */
+  spa?: boolean;
   dockerfile: boolean;
   health?: string;
   test?: string;
@@ -61,9 +63,62 @@ function slug(s: string): string {
   return (n || "app").slice(0, 40).replace(/-+$/, "");
 }
 
+// Health routes an app may define, most specific first. Only a path found in the app's own source is
+// written: a guessed /health that the app does not answer fails its first `gantry up` after a minute.
+const HEALTH_PATHS = ["/health", "/healthz", "/healthcheck", "/ready", "/readyz", "/livez", "/ping"];
+const SOURCE = /\.(?:[cm]?[jt]sx?|py|go)$/;
+
+/** The source files under dir (a few levels deep, at most 300 files), read once per directory. */
+const sources = new Map<string, string[]>();
+function sourceTexts(dir: string): string[] {
+  const cached = sources.get(dir);
+  if (cached) return cached;
+  const texts: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (texts.length >= 300 || SKIP.has(e) || e.startsWith(".")) continue;
+      const p = join(d, e);
+      if (SOURCE.test(e)) texts.push(read(p) ?? "");
+      else if (depth < 3 && !e.includes(".")) walk(p, depth + 1);
+    }
+  };
+  walk(dir, 0);
+  sources.set(dir, texts);
+  return texts;
+}
+
+/** The first health route quoted in the app's source. */
+function healthPath(dir: string): string | undefined {
+  const found = new Set<string>();
+  for (const text of sourceTexts(dir))
+    for (const m of text.matchAll(/["'`](\/[a-z-]+)["'`]/g)) found.add(m[1]!);
+  return HEALTH_PATHS.find((h) => found.has(h));
+}
+
+function withHealth(dir: string): { health?: string } {
+  const health = healthPath(dir);
+  return health ? { health } : {};
+}
+
 function exposedPort(dir: string): number | undefined {
   const m = /^\s*EXPOSE\s+(\d+)/im.exec(read(join(dir, "Dockerfile")) ?? "");
   return m ? Number(m[1]) : undefined;
+}
+
+/** The file a Node server without a start script runs: package.json's main, else a usual name. */
+function nodeEntry(dir: string, main: string | undefined): string {
+  if (main && existsSync(join(dir, main))) return main;
+  return (
+    ["index.js", "server.js", "app.js", "main.js", "src/index.js", "src/server.js"].find((f) =>
+      existsSync(join(dir, f)),
+    ) ?? "index.js"
+  );
 }
 
 function node(dir: string, rel: string): DetectedService | undefined {
@@ -71,6 +126,7 @@ function node(dir: string, rel: string): DetectedService | undefined {
   if (!text) return undefined;
   let pkg: {
     name?: string;
+    main?: string;
     scripts?: Record<string, string>;
     dependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
@@ -115,9 +171,24 @@ function node(dir: string, rel: string): DetectedService | undefined {
     return {
       ...base,
       kind: "static",
+      spa: true,
       framework: isStatic,
       buildCommand: "npm run build",
       output: isStatic === "react-scripts" ? "build" : "dist",
+    };
+  }
+  // A start script that runs the app's own code, which never listens, is a worker (a queue consumer).
+  if (
+    !isServer &&
+    scripts.start &&
+    /^(?:node|tsx|ts-node|nodemon)\s/.test(scripts.start) &&
+    !sourceTexts(dir).some((text) => /\.listen\(|createServer\(/.test(text))
+  ) {
+    return {
+      ...base,
+      kind: "worker",
+      command: "npm start",
+      ...(scripts.build ? { buildCommand: "npm run build" } : {}),
     };
   }
   if (isServer || scripts.start) {
@@ -129,13 +200,16 @@ function node(dir: string, rel: string): DetectedService | undefined {
       kind: "http",
       ...(isServer ? { framework: isServer } : {}),
       port,
-      command: scripts.start ? "npm start" : "node index.js",
+      command: scripts.start ? "npm start" : `node ${nodeEntry(dir, pkg.main)}`,
       ...(scripts.build ? { buildCommand: "npm run build" } : {}),
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   return undefined;
 }
+
+// The module a plain Python project starts from, first found wins.
+const PY_ENTRIES = ["app/main.py", "main.py", "app.py", "server.py", "run.py"];
 
 function python(dir: string, rel: string): DetectedService | undefined {
   const reqs =
@@ -150,11 +224,8 @@ function python(dir: string, rel: string): DetectedService | undefined {
     test: "pytest",
     lint: "ruff check .",
   };
-  const module = existsSync(join(dir, "app", "main.py"))
-    ? "app.main"
-    : existsSync(join(dir, "main.py"))
-      ? "main"
-      : "app";
+  const entry = PY_ENTRIES.find((f) => existsSync(join(dir, f)));
+  const module = entry ? entry.replace(/\.py$/, "").replace("/", ".") : "app";
   if (reqs.includes("fastapi")) {
     return {
       ...base,
@@ -162,7 +233,7 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "fastapi",
       port: exposedPort(dir) ?? 8000,
       command: `uvicorn ${module}:app --host 0.0.0.0 --port $PORT`,
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("django")) {
@@ -173,7 +244,7 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "django",
       port: exposedPort(dir) ?? 8000,
       command: `gunicorn ${project}.wsgi --bind 0.0.0.0:$PORT`,
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("flask")) {
@@ -183,11 +254,21 @@ function python(dir: string, rel: string): DetectedService | undefined {
       framework: "flask",
       port: exposedPort(dir) ?? 5000,
       command: "gunicorn app:app --bind 0.0.0.0:$PORT",
-      health: "/health",
+      ...withHealth(dir),
     };
   }
   if (reqs.includes("celery"))
     return { ...base, kind: "worker", framework: "celery", command: "celery -A app worker --loglevel=info" };
+  // A server on the standard library (http.server, wsgiref) or one that reads PORT is an HTTP service.
+  const source = entry ? (read(join(dir, entry)) ?? "") : "";
+  if (/\b(?:http\.server|HTTPServer|wsgiref|aiohttp|uvicorn\.run)\b|["']PORT["']/.test(source))
+    return {
+      ...base,
+      kind: "http",
+      port: exposedPort(dir) ?? 8000,
+      command: `python -m ${module}`,
+      ...withHealth(dir),
+    };
   return { ...base, kind: "worker", command: `python -m ${module}` };
 }
 
@@ -205,7 +286,7 @@ function golang(dir: string, rel: string): DetectedService | undefined {
     install: "go mod download",
     test: "go test ./...",
     lint: "go vet ./...",
-    health: "/health",
+    ...withHealth(dir),
   };
 }
 
@@ -218,11 +299,12 @@ function docker(dir: string, rel: string): DetectedService | undefined {
     dir: rel,
     stack: "other",
     dockerfile: true,
-    ...(port ? { port, health: "/health" } : {}),
+    ...(port ? { port, ...withHealth(dir) } : {}),
   };
 }
 
 export function detect(root: string): Detected {
+  sources.clear(); // the files may have changed since the last call
   const services: DetectedService[] = [];
   const deps: string[] = [];
   const visit = (dir: string, depth: number) => {
@@ -255,15 +337,37 @@ export function detect(root: string): Detected {
     }
   };
   visit(root, 0);
+  // A site of plain files: an index.html at the root or in public/, when nothing else runs.
+  if (services.length === 0) {
+    const output = ["index.html", "public/index.html"].find((f) => existsSync(join(root, f)));
+    if (output)
+      services.push({
+        name: "web",
+        kind: "static",
+        dir: ".",
+        stack: "other",
+        framework: "html",
+        dockerfile: false,
+        output: output === "index.html" ? "." : "public",
+        // Pages of their own: an unknown path is a 404, not the home page.
+        spa: false,
+      });
+  }
   // A root package.json of a monorepo is not a service when services were found below it.
   const below = services.filter((s) => s.dir !== ".");
   const list = below.length > 0 ? below : services;
   const seen = new Set<string>();
+  // Ports must differ too (a spec with two services on one port does not validate): two Node services
+  // without an EXPOSE both default to 8080, so the second gets 8081.
+  const ports = new Set<number>();
   for (const s of list) {
     let n = s.name;
     for (let i = 2; seen.has(n); i++) n = `${s.name}-${i}`;
     s.name = n;
     seen.add(n);
+    if (s.port === undefined) continue;
+    while (ports.has(s.port)) s.port++;
+    ports.add(s.port);
   }
   const all = deps.join("\n").toLowerCase();
   return {

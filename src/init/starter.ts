@@ -26,7 +26,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
         ...(s.install ? { install: s.install } : {}),
         ...(s.buildCommand ? { build: s.buildCommand } : {}),
         output: s.output ?? "dist",
-        spa: true,
+        ...(s.spa !== undefined ? { spa: s.spa } : {}),
       };
       continue;
     }
@@ -75,6 +75,30 @@ export function starterSpec(d: Detected, schemaRef: string): string {
         const c = COMMENTS[String(pair.key.value)];
         if (c) pair.key.commentBefore = c;
       }
+    }
+  }
+  // Without a health route in the app's source, none is written: an instance is then ready once its
+  // port accepts connections, and the comment says how to add a real check.
+  // A service found only by its Dockerfile has no command: `gantry up` cannot run it, and says so.
+  const notes = new Map<string, string>();
+  for (const s of d.services) {
+    if (s.kind === "static") continue;
+    if (!s.command)
+      notes.set(
+        s.name,
+        " Found by its Dockerfile: the cloud targets build and run its image, but `gantry up` runs no\n containers. Set `command` (and `build_command`) to run it on this machine.",
+      );
+    else if (s.kind === "http" && !s.health)
+      notes.set(
+        s.name,
+        " No health route was found in its source: an instance counts as ready once it accepts connections.\n Add a route such as GET /health that answers 200, then set `health: /health`.",
+      );
+  }
+  const servicesNode = doc.get("services", true);
+  if (isMap(servicesNode)) {
+    for (const pair of servicesNode.items) {
+      const note = isScalar(pair.key) ? notes.get(String(pair.key.value)) : undefined;
+      if (note && isScalar(pair.key)) pair.key.commentBefore = note;
     }
   }
   if (d.services.length === 0) {

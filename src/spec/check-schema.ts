@@ -3,6 +3,7 @@
 // than Ajv so that messages are precise and every problem carries the YAML position.
 import { closest, distance } from "fastest-levenshtein";
 import { describeValue, pathJoin, type Position, type Problem } from "./problems.js";
+import { secretKind } from "./secrets.js";
 import type { SourceMap } from "./source.js";
 
 export interface JsonSchema {
@@ -249,6 +250,24 @@ function typeHint(schema: JsonSchema, value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The value with the usual slip fixed, when that matches: a path without its leading /, a name with
+ * capitals, spaces or underscores, a secret name in lower case. Never for a value that looks like a
+ * secret, which must not be echoed in any form.
+ */
+function patternFix(pattern: RegExp, v: string): string | undefined {
+  if (secretKind(v)) return undefined;
+  const candidates = [
+    `/${v}`,
+    v
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, ""),
+    v.toUpperCase().replace(/[^A-Z0-9_]+/g, "_"),
+  ];
+  return candidates.find((c) => c !== v && c !== "" && pattern.test(c));
+}
+
 function checkString(
   s: JsonSchema,
   v: string,
@@ -286,7 +305,15 @@ function checkString(
     return false;
   }
   if (s.pattern && !re(s.pattern).test(v)) {
-    report(ctx, parent, key, path, `expected ${expected(s)}, got ${describeValue(v)}`, s["x-hint"]);
+    const fix = patternFix(re(s.pattern), v);
+    report(
+      ctx,
+      parent,
+      key,
+      path,
+      `expected ${expected(s)}, got ${describeValue(v)}`,
+      s["x-hint"] ?? (fix !== undefined ? `did you mean \`${fix}\`?` : undefined),
+    );
     return false;
   }
   return true;

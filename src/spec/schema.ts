@@ -408,10 +408,14 @@ export const ServiceSchema = Obj(
     }),
     install: Str({ description: "Static frontend: command that installs its dependencies.", minLength: 1 }),
     output: Str({
-      description: "Static frontend: the build output directory, relative to `static`.",
+      description:
+        "Static frontend: the build output directory, relative to `static` (`.` for files served as they are). Default: dist.",
       minLength: 1,
     }),
-    spa: Bool({ description: "Static frontend: answer unknown paths with index.html (single-page app)." }),
+    spa: Bool({
+      description:
+        "Static frontend: answer unknown paths with index.html (single-page app). Default: true; false answers them with 404.",
+    }),
     // scheduled jobs
     schedule: Str({
       description: "Scheduled job: a 5-field cron expression in UTC (`0 3 * * *`).",

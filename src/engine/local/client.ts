@@ -164,7 +164,15 @@ export async function startSupervisor(
   proc.unref();
   let exited = false;
   void proc.exited.then(() => (exited = true));
-  opts.progress(`starting the supervisor (pid ${proc.pid}): PostgreSQL, Redis, pub/sub, proxy`);
+  const topics = Object.keys(model.topics).length > 0;
+  const parts = [
+    ...(Object.keys(model.postgres).length > 0 ? ["PostgreSQL"] : []),
+    // Topics live on a Redis, an internal one when the spec has none.
+    ...(Object.keys(model.redis).length > 0 || topics ? ["Redis"] : []),
+    ...(topics ? ["pub/sub"] : []),
+    "proxy",
+  ];
+  opts.progress(`starting the supervisor (pid ${proc.pid}): ${parts.join(", ")}`);
   const started = Date.now();
   let reported = Date.now();
   while (Date.now() - started < 180_000) {
@@ -202,6 +210,10 @@ function tailOf(text: string, n = 20): string[] {
     .split("\n")
     .filter((l) => l.trim() !== "")
     .slice(-n);
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** Runs the build commands and copies the result into a new immutable release. */
@@ -244,6 +256,18 @@ export async function buildRelease(
   }
   const plan = planDeploy(model, id, { instances: [] });
   for (const x of plan.skipped) progress(`note: ${x.service} is not run: ${x.reason}`);
+  // A directory the spec names but the app lacks would fail later as "spawn npm ENOENT", which reads
+  // as a missing command.
+  for (const s of Object.values(model.services)) {
+    const [field, dir] = s.type === "static" ? ["static", s.static] : ["build", s.build?.context];
+    if (dir === undefined || isDirectory(join(p.appDir, dir))) continue;
+    const reason = `${s.name}: its directory ${dir} does not exist`;
+    updateRelease(p, id, { status: "failed", reason });
+    throw new UserError(
+      reason,
+      `\`services.${s.name}.${field}\` is the directory of its code, relative to gantry.yaml`,
+    );
+  }
   const done = new Set<string>();
   for (const b of plan.build) {
     const key = `${b.cwd}\0${b.command}`;
@@ -282,6 +306,16 @@ export async function buildRelease(
     }
     progress(`  built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   }
+  // A static site whose output directory is missing would deploy "fine" and answer 404 to everything.
+  for (const s of plan.statics) {
+    if (isDirectory(join(p.appDir, s.root))) continue;
+    const reason = `${s.service}: its output directory ${s.root} does not exist${plan.build.some((b) => b.service === s.service) ? " after its build" : ""}`;
+    updateRelease(p, id, { status: "failed", reason });
+    throw new UserError(
+      reason,
+      `set \`services.${s.service}.output\` to the directory, relative to \`static\`, that holds its index.html (\`output: .\` serves the files as they are; the default is dist)`,
+    );
+  }
   const files = copyApp(p.appDir, join(releaseDir(p, id), "app"));
   const built = updateRelease(p, id, { status: "built", secrets })!;
   progress(`release ${id}: ${files} files in .gantry/${p.env}/releases/${id}/`);
@@ -292,6 +326,7 @@ export interface RolloutResult {
   ok: boolean;
   message: string;
   logs: string[];
+  hint?: string;
 }
 
 /**
@@ -335,7 +370,12 @@ export async function requestRollout(
   });
   if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
-  return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
+  return {
+    ok: f.type === "done",
+    message: f.message,
+    logs: f.logs ?? [],
+    ...(f.hint ? { hint: f.hint } : {}),
+  };
 }
 
 /** What `gantry run` receives while a job runs: its output, Gantry's steps, and at the end the run's record. */
@@ -414,7 +454,7 @@ export function cannotRollBackTo(p: EnvPaths, r: ReleaseRecord): string | undefi
   if (r.activations.length === 0)
     return `it never served (status ${r.status}${r.reason ? `: ${r.reason}` : ""})`;
   const app = join(releaseDir(p, r.id), "app");
-  if (!existsSync(app) || !statSync(app).isDirectory())
+  if (!isDirectory(app))
     return `its copy of the app, ${join(".gantry", p.env, "releases", r.id, "app")}/, is missing`;
   return undefined;
 }

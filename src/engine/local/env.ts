@@ -37,7 +37,9 @@ export interface EnvInput {
 }
 
 export function serviceEnv(i: EnvInput): Record<string, string> {
-  const env: Record<string, string> = { ...i.base };
+  // Python buffers its output when it is not a terminal: a `print` would reach the log late, or never
+  // when the process crashes. Containers set the same for Python images; an inherited value wins.
+  const env: Record<string, string> = { PYTHONUNBUFFERED: "1", ...i.base };
   const uses = new Set(i.service.uses);
   const pgUsed = Object.keys(i.model.postgres)
     .filter((n) => uses.has(n))

@@ -139,10 +139,9 @@ export function planDeploy(
     const drainMs = durationMs(svc.shutdown.drain, 10_000);
     const graceMs = durationMs(svc.shutdown.grace, 30_000);
     oldDrain[name] = { drainMs, graceMs };
-    const readiness =
-      svc.port !== undefined
-        ? (svc.health?.readiness ?? svc.health?.liveness ?? (svc.type === "http" ? "/" : undefined))
-        : undefined;
+    // Without a health path, an instance with a port is ready once the port accepts connections, as
+    // the Kubernetes target probes it (tcpSocket): an API that answers 404 at / is still up.
+    const readiness = svc.port !== undefined ? (svc.health?.readiness ?? svc.health?.liveness) : undefined;
     start.push({
       service: name,
       type: svc.type,
@@ -191,7 +190,7 @@ export function formatPlan(p: DeployPlan): string {
     lines.push(`  start    ${s.service}: ${s.replicas} × ${s.command}${s.port ? " on fresh ports" : ""}`);
   for (const s of p.start)
     lines.push(
-      `  wait     ${s.service}: ${s.readiness ? `GET ${s.readiness} answers 2xx` : "process stays up"} (at most ${Math.round(s.startupTimeoutMs / 1000)}s)`,
+      `  wait     ${s.service}: ${s.readiness ? `GET ${s.readiness} answers 2xx` : s.port ? "its port accepts connections" : "process stays up"} (at most ${Math.round(s.startupTimeoutMs / 1000)}s)`,
     );
   for (const s of p.statics)
     lines.push(`  serve    ${s.service}: static files from ${s.root}${s.spa ? " (SPA fallback)" : ""}`);

@@ -425,7 +425,15 @@ function serveStatic(
     return;
   }
   const target = normalize(join(site.root, rel));
-  if (target !== site.root && !target.startsWith(site.root + sep)) {
+  // Hidden files (.env, .npmrc, .git/ when `output: .` serves the app's own directory) are not
+  // served, as by most static servers; /.well-known/ is.
+  if (
+    (target !== site.root && !target.startsWith(site.root + sep)) ||
+    target
+      .slice(site.root.length)
+      .split(sep)
+      .some((s) => s.startsWith(".") && s !== ".well-known")
+  ) {
     plain(res, 404, "not found\n");
     return;
   }

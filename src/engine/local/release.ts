@@ -80,8 +80,8 @@ export function nextReleaseId(p: EnvPaths): string {
 const SKIP = new Set([".gantry", ".git"]);
 
 /**
- * Copies the app directory into a release. `node_modules` folders are linked, not copied: they are
- * large and installed, not built. A symlink to something inside the app points at the release's own
+ * Copies the app directory into a release. `node_modules` folders and Python virtual environments are
+ * linked, not copied: they are large and installed, not built. A symlink to something inside the app points at the release's own
  * copy of it (an absolute link would otherwise reach into the live app, and the release would change
  * with it); a link that leaves the app is made absolute, so it resolves from the release as it did
  * from the app.
@@ -95,7 +95,12 @@ export function copyApp(from: string, to: string): number {
       const s = join(src, name);
       const d = join(dst, name);
       const st = lstatSync(s);
-      if (name === "node_modules" && (st.isDirectory() || st.isSymbolicLink())) {
+      if (
+        (name === "node_modules" && (st.isDirectory() || st.isSymbolicLink())) ||
+        // A Python virtual environment (.venv, venv, ...): installed, large, and its scripts run the
+        // interpreter at its original path anyway.
+        (st.isDirectory() && existsSync(join(s, "pyvenv.cfg")))
+      ) {
         symlinkSync(realpathSync(s), d);
       } else if (st.isSymbolicLink()) {
         const target = resolve(dirname(s), readlinkSync(s));

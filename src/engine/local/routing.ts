@@ -81,17 +81,42 @@ function isServiceHost(host: string, service: string): boolean {
   return host.length === service.length + 10 && host.endsWith(".localhost") && host.startsWith(service);
 }
 
-/** The addresses a user can open, for `up` and `status`. */
+/**
+ * Public services whose path prefix, on any host, an earlier one by name already has: that one gets
+ * those requests (the tie rule above), so this one is reached only at `<service>.localhost` or its
+ * domains.
+ */
+export function shadowedPaths(
+  model: Pick<AppModel, "services">,
+): { service: string; by: string; prefix: string }[] {
+  const first = new Map<string, string>();
+  const shadowed: { service: string; by: string; prefix: string }[] = [];
+  for (const name of Object.keys(model.services).sort()) {
+    const s = model.services[name]!;
+    if (s.type === "job" || s.type === "worker") continue;
+    const prefix = normalisePrefix(s.path);
+    const by = first.get(prefix);
+    if (by === undefined) first.set(prefix, name);
+    else shadowed.push({ service: name, by, prefix });
+  }
+  return shadowed;
+}
+
+/** The addresses a user can open, for `up` and `status`: none that another service answers. */
 export function publicUrls(
   model: Pick<AppModel, "services">,
   port: number,
 ): { service: string; url: string }[] {
   const urls: { service: string; url: string }[] = [];
+  const shadowed = new Set(shadowedPaths(model).map((s) => s.service));
   for (const name of Object.keys(model.services).sort()) {
     const s = model.services[name]!;
     if (s.type === "job" || s.type === "worker") continue;
+    // A service with an image and no `command` is not run here (the plan says so): no URL answers.
+    if (s.type === "http" && !s.command) continue;
     const prefix = normalisePrefix(s.path);
-    urls.push({ service: name, url: `http://127.0.0.1:${port}${prefix === "/" ? "/" : prefix}` });
+    if (!shadowed.has(name))
+      urls.push({ service: name, url: `http://127.0.0.1:${port}${prefix === "/" ? "/" : prefix}` });
     for (const d of s.domains)
       urls.push({ service: name, url: `http://${d}:${port}${prefix === "/" ? "/" : prefix}` });
     urls.push({ service: name, url: `http://${name}.localhost:${port}/` });

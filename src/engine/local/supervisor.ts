@@ -6,12 +6,13 @@
 // release's scheduled jobs (scheduler.ts), on schedule and on `gantry run`.
 import http from "node:http";
 import net from "node:net";
-import { createWriteStream, existsSync, mkdirSync, unlinkSync, type WriteStream } from "node:fs";
-import { join } from "node:path";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, unlinkSync, type WriteStream } from "node:fs";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { AppModel } from "../../model/types.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
+import { UserError } from "../../spec/problems.js";
 import { serviceEnv, PUBSUB_NAME, type Infra } from "./env.js";
 import { pidCommand, pidStartTicks, readJson, writeJsonAtomic } from "./fsutil.js";
 import {
@@ -63,6 +64,16 @@ export interface RolloutEvent {
   type: "step" | "done" | "failed";
   message: string;
   logs?: string[];
+  /** What to change, when the failure says (an app on a fixed port, a health path it does not answer). */
+  hint?: string;
+}
+
+/** Whether `cmd` is an npm package's command in a node_modules/.bin at or above dir (workspaces hoist them). */
+function inNodeModulesBin(dir: string, cmd: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, "node_modules", ".bin", cmd))) return true;
+    if (dirname(d) === d) return false;
+  }
 }
 
 export function freePort(): Promise<number> {
@@ -141,6 +152,8 @@ export class Instance implements Backend {
   private livenessFails = 0;
   /** Why Gantry itself stopped the process, shown as its last exit instead of the signal. */
   private killedBecause: string | undefined;
+  /** The command was not found when the process was last started. */
+  private notFound = false;
   /** The last readiness check's outcome, for failure messages. */
   lastCheck = "was not tried";
   private restartTimer?: NodeJS.Timeout;
@@ -177,11 +190,15 @@ export class Instance implements Backend {
     this.healthFails = 0;
     this.livenessFails = 0;
     this.killedBecause = undefined;
+    this.notFound = false;
     let p: SpawnedProcess;
     try {
       p = await spawnProcess(cmd!, args, { cwd: this.cwd, env: this.env, group: true });
     } catch (e) {
-      this.lastExit = `could not start: ${(e as Error).message}`;
+      // ENOENT from spawn is the command (the release's directory exists): "spawn gunicorn ENOENT" says
+      // little to someone who never saw Node's errors.
+      this.notFound = (e as NodeJS.ErrnoException).code === "ENOENT";
+      this.lastExit = `could not start: ${this.notFound ? `${cmd} was not found` : (e as Error).message}`;
       this.line(this.lastExit);
       this.onExit();
       return;
@@ -257,6 +274,54 @@ export class Instance implements Backend {
     }, delay);
   }
 
+  /** What to change when the instance never got ready: its command, or what its last check says. */
+  hint(): string | undefined {
+    if (this.notFound) {
+      const cmd = this.argv[0]!;
+      const where = `\`services.${this.service}.command\` in gantry.yaml`;
+      if (inNodeModulesBin(this.cwd, cmd))
+        return `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`;
+      // A virtual environment is not activated for the process: its scripts are run by their path.
+      const venv = (existsSync(this.cwd) ? readdirSync(this.cwd) : []).find(
+        (d) => existsSync(join(this.cwd, d, "pyvenv.cfg")) && existsSync(join(this.cwd, d, "bin", cmd)),
+      );
+      if (venv)
+        return `${cmd} is in the virtual environment ${venv}/, which is not on the PATH: use \`${venv}/bin/${cmd}\` in ${where}`;
+      return `install ${cmd} where the shell that ran gantry finds it (commands run without a shell, on its PATH), or change ${where}`;
+    }
+    if (!this.alive) return undefined;
+    if (this.lastCheck.startsWith("was refused"))
+      return `nothing listened on 127.0.0.1:${this.port}, given to it as HOST and PORT: the app must listen on $PORT (on 127.0.0.1 or every address; ::1 alone is not reached), not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
+    const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
+    if (status)
+      return `the app answers ${this.checkName()} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
+    return undefined;
+  }
+
+  /** The readiness check, as messages name it: the GET of its path, or a connection to its port. */
+  checkName(): string {
+    return this.step.readiness ? `GET ${this.step.readiness}` : `a connection to port ${this.port}`;
+  }
+
+  /** A connection to the instance's port, for one without a health path: whether it was accepted. */
+  private probePort(): Promise<{ ok: boolean; what: string }> {
+    return new Promise((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port: this.port, timeout: 2000 });
+      const done = (r: { ok: boolean; what: string }) => {
+        s.destroy();
+        resolve(r);
+      };
+      s.once("connect", () => done({ ok: true, what: "was accepted" }));
+      s.once("timeout", () => done({ ok: false, what: "timed out" }));
+      s.once("error", (e: NodeJS.ErrnoException) =>
+        done({
+          ok: false,
+          what: e.code === "ECONNREFUSED" ? "was refused (nothing listening yet)" : `failed (${e.message})`,
+        }),
+      );
+    });
+  }
+
   /** GET path on the instance: whether it answered 2xx, and what happened, for messages. */
   private async probe(path: string): Promise<{ ok: boolean; what: string }> {
     try {
@@ -288,7 +353,7 @@ export class Instance implements Backend {
       const checkLiveness = live !== undefined && this.serving && this.status !== "starting";
       // Both at once, so a hung instance costs one probe timeout per round, not two.
       const [readiness, liveness] = await Promise.all([
-        path ? this.probe(path) : undefined,
+        path ? this.probe(path) : this.step.port ? this.probePort() : undefined,
         checkLiveness && live !== path ? this.probe(live) : undefined,
       ]);
       let ok: boolean;
@@ -310,7 +375,7 @@ export class Instance implements Backend {
         if (this.healthFails >= 3) {
           this.ready = false;
           this.line(
-            `gantry: ${this.id} failed 3 readiness checks (GET ${path ?? ""}); taken out of rotation`,
+            `gantry: ${this.id} failed 3 readiness checks (${this.checkName()}); taken out of rotation`,
           );
         }
       }
@@ -834,7 +899,7 @@ export class Supervisor {
       this.log(`${kind} ${releaseId} +${((Date.now() - t0) / 1000).toFixed(2)}s: ${e.message}`);
       progress(e);
     };
-    const fail = async (reason: string, logs: string[] = []): Promise<RolloutEvent> => {
+    const fail = async (reason: string, logs: string[] = [], hint?: string): Promise<RolloutEvent> => {
       await Promise.all(started.map((i) => i.stop(0, 5000)));
       this.instances = this.instances.filter((i) => !started.includes(i));
       this.deploying = undefined;
@@ -847,6 +912,7 @@ export class Supervisor {
         type: "failed",
         message: `${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
         logs,
+        ...(hint ? { hint } : {}),
       };
     };
     // Secrets of the release (the versions it was built with).
@@ -937,10 +1003,12 @@ export class Supervisor {
           this.instances.push(inst);
         }
       }
-      emit({
-        type: "step",
-        message: `starting ${started.length} instance${started.length === 1 ? "" : "s"}: ${plan.start.map((s) => `${s.service} ×${s.replicas}`).join(", ")}`,
-      });
+      // A spec of static sites only has no instance to start.
+      if (started.length > 0)
+        emit({
+          type: "step",
+          message: `starting ${started.length} instance${started.length === 1 ? "" : "s"}: ${plan.start.map((s) => `${s.service} ×${s.replicas}`).join(", ")}`,
+        });
       await Promise.all(started.map((i) => i.start()));
       // Wait for readiness.
       const deadline = Date.now() + Math.max(0, ...plan.start.map((s) => s.startupTimeoutMs));
@@ -949,8 +1017,9 @@ export class Supervisor {
         const dead = started.find((i) => i.status === "failed");
         if (dead)
           return await fail(
-            `instance ${dead.id} ${dead.lastExit ?? "exited"} before it was ready`,
+            `instance ${dead.id} ${dead.lastExit?.startsWith("could not start") ? dead.lastExit : `${dead.lastExit ?? "exited"} before it was ready`}`,
             dead.tail.slice(-20),
+            dead.hint(),
           );
         if (started.every((i) => i.ready)) break;
         if (aborted()) return await fail("interrupted: the command that asked for the deploy went away");
@@ -960,15 +1029,18 @@ export class Supervisor {
         if (late || Date.now() > deadline) {
           const who = late ?? started.find((i) => !i.ready)!;
           return await fail(
-            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (GET ${who.step.readiness ?? "-"} ${who.lastCheck})`,
+            `instance ${who.id} was not ready within ${who.step.startupTimeoutMs / 1000}s (${who.checkName()} ${who.lastCheck})`,
             who.tail.slice(-20),
+            who.hint(),
           );
         }
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
+          // The first one not ready and why, so a wrong port or health path shows before the timeout.
+          const waiting = started.find((i) => !i.ready);
           emit({
             type: "step",
-            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready`,
+            message: `waiting for readiness: ${started.filter((i) => i.ready).length}/${started.length} ready${waiting ? ` (${waiting.id}: ${waiting.checkName()} ${waiting.lastCheck})` : ""}`,
           });
         }
         await sleep(50);
@@ -1033,7 +1105,8 @@ export class Supervisor {
       this.log(`${kind} of ${releaseId} done in ${((Date.now() - t0) / 1000).toFixed(2)}s`);
       return { type: "done", message: `${releaseId} is serving` };
     } catch (e) {
-      return await fail((e as Error).message);
+      // A UserError (a command Gantry cannot run without a shell) keeps its hint.
+      return await fail((e as Error).message, [], e instanceof UserError ? e.hint : undefined);
     }
   }
 
