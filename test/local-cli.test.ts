@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -333,6 +333,33 @@ async function fakeSupervisor(
   };
 }
 
+/** Runs the CLI in a process of its own, sends it `signal` once `ready()` holds, and waits for its end. */
+async function interrupted(
+  args: string[],
+  ready: () => boolean,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; err: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "test", "e2e", "cli.ts"), ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_TEST_CONTEXT: "" } },
+  );
+  let err = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stdout.resume();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const poll = setInterval(() => {
+    if (ready()) {
+      clearInterval(poll);
+      child.kill(signal); // the command only, not its process group: as `kill` or a service manager does
+    }
+  }, 50);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  clearInterval(poll);
+  return { code, err };
+}
+
 describe("gantry rollback to a given release", () => {
   const model = () => loadExample("hello", "dev").project.environments[0]!;
   function release(paths: EnvPaths, r: Partial<ReleaseRecord> & { id: string }, app: boolean): void {
@@ -406,6 +433,31 @@ describe("gantry rollback to a given release", () => {
       const r = await runCli(["rollback", dir]);
       assert.equal(r.code, 0, r.err);
       assert.match(r.err, /rolling back from v5 to v1\n/);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+
+  it("Ctrl-C abandons a rollout not switched to yet, says so, and frees the lock", async () => {
+    const { dir, paths, cleanup } = setup();
+    // As the supervisor does: a rollout whose command goes away before the switch fails; v5 serves on.
+    const sup = await fakeSupervisor(paths, "v5", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ type: "step", message: "starting 2 instances: api ×2" })}\n`);
+      res.on("close", () => {
+        const v1 = readRelease(paths, "v1")!;
+        writeRelease(paths, { ...v1, status: "failed", reason: "interrupted" });
+      });
+    });
+    try {
+      const r = await interrupted(["rollback", "v1", dir], () => sup.asked.length > 0, "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        /\nerror: interrupted by SIGINT: the rollout of v1 was abandoned; v5 keeps serving\n {2}hint: see `gantry releases` and `gantry status`\n$/,
+      );
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
     } finally {
       await sup.close();
       cleanup();
@@ -555,6 +607,56 @@ describe("a reader that goes away (`gantry logs | head -1`)", () => {
       assert.equal(r.code, 0);
     } finally {
       clearInterval(more);
+      cleanup();
+    }
+  });
+});
+
+describe("Ctrl-C or SIGTERM during a deploy's build", () => {
+  it("stops the build with everything it started, records the release as failed and frees the lock", async () => {
+    // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml": [
+        "name: slow",
+        "services:",
+        "  api:",
+        "    build: .",
+        "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
+        "    command: node server.js",
+        "    port: 8080",
+        "",
+      ].join("\n"),
+    });
+    const paths = envPaths(dir, "production");
+    const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
+    const pidFile = join(dir, "sleeper.pid");
+    const sleeper = () => Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8") : 0);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const r = await interrupted(["deploy", dir], () => sleeper() > 0, "SIGTERM");
+      assert.equal(
+        r.err,
+        "[  0.0s] building api: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'\n" +
+          "error: interrupted by SIGTERM: the build of v1 was stopped; the serving release is unchanged\n",
+      );
+      assert.equal(r.code, 143);
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+      const v1 = readRelease(paths, "v1");
+      assert.equal(v1?.status, "failed");
+      assert.equal(v1?.reason, "interrupted while building");
+      for (let i = 0; i < 40 && alive(sleeper()); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(alive(sleeper()), false, "the build's own child is stopped too");
+      assert.deepEqual(sup.asked, [], "nothing was rolled out");
+    } finally {
+      if (sleeper() > 0 && alive(sleeper())) process.kill(sleeper(), "SIGKILL");
+      await sup.close();
       cleanup();
     }
   });

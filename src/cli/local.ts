@@ -128,6 +128,28 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
   return l;
 }
 
+/**
+ * Ctrl-C or SIGTERM during up, deploy or rollback, which hold the lock: the signal aborts what the
+ * command is doing (the build, its process group with it; the rollout, which the supervisor abandons
+ * unless it has switched), each step records what became of the release, and the command ends through
+ * its `finally`, freeing the lock. Killed where it stood, it left the lock stale, the release
+ * `building`, and the build running on. A second signal kills at once.
+ */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const dispose = () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+  const onSignal = (name: NodeJS.Signals) => {
+    dispose();
+    ac.abort(name);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return { signal: ac.signal, dispose };
+}
+
 function progress(io: Io): (line: string) => void {
   const t0 = Date.now();
   return (line) => io.err(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
@@ -151,11 +173,17 @@ function fail(io: Io, r: { message: string; logs: string[] }): never {
   );
 }
 
-async function deployNew(t: Target, io: Io, kind: "up" | "deploy", p = progress(io)): Promise<void> {
+async function deployNew(
+  t: Target,
+  io: Io,
+  kind: "up" | "deploy",
+  signal: AbortSignal,
+  p = progress(io),
+): Promise<void> {
   const s = store(t.paths);
-  const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths));
+  const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths), signal);
   p(`rolling out ${release.id}`);
-  const r = await requestRollout(t.paths, release.id, "deploy", p);
+  const r = await requestRollout(t.paths, release.id, "deploy", p, signal);
   if (!r.ok) fail(io, r);
   const st = (await liveState(t.paths)) ?? readState(t.paths)!;
   io.out(
@@ -359,6 +387,7 @@ export function registerLocal(program: Command, io: Io): void {
       const t = target(path, opts.env, io);
       await checkBinaries(t.model, process.env.PATH);
       const l = lock(t.paths, "up", io);
+      const stop = interruptible();
       try {
         const live = await liveState(t.paths);
         if (live?.release) {
@@ -376,11 +405,13 @@ export function registerLocal(program: Command, io: Io): void {
                 ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
                 : {}),
               progress: p,
+              signal: stop.signal,
             });
           }
-          await deployNew(t, io, "up", p);
+          await deployNew(t, io, "up", stop.signal, p);
         }
       } finally {
+        stop.dispose();
         l.release();
       }
       if (opts.attach) await attach(t.paths, io);
@@ -408,6 +439,7 @@ export function registerLocal(program: Command, io: Io): void {
         return;
       }
       const l = lock(t.paths, "deploy", io);
+      const stop = interruptible();
       try {
         const live = await liveState(t.paths);
         if (!live)
@@ -415,8 +447,9 @@ export function registerLocal(program: Command, io: Io): void {
             `${t.model.name} (${t.model.environment.name}) is not running`,
             "start it with `gantry up`",
           );
-        await deployNew(t, io, "deploy");
+        await deployNew(t, io, "deploy", stop.signal);
       } finally {
+        stop.dispose();
         l.release();
       }
     });
@@ -436,6 +469,7 @@ export function registerLocal(program: Command, io: Io): void {
       }
       const { paths } = targetLoose(path, opts.env, io);
       const l = lock(paths, "rollback", io);
+      const stop = interruptible();
       try {
         const live = await liveState(paths);
         if (!live) throw new UserError("the app is not running", "start it with `gantry up`");
@@ -457,10 +491,11 @@ export function registerLocal(program: Command, io: Io): void {
         const rec = rollbackTarget(paths, id, live.release);
         const p = progress(io);
         p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
-        const r = await requestRollout(paths, rec.id, "rollback", p);
+        const r = await requestRollout(paths, rec.id, "rollback", p, stop.signal);
         if (!r.ok) fail(io, r);
         io.out(`rolled back to ${id}: ${r.message}\n`);
       } finally {
+        stop.dispose();
         l.release();
       }
     });

@@ -95,7 +95,7 @@ export function reportError(e: unknown, io: Io): number {
   }
   if (e instanceof UserError) {
     io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
-    return 1;
+    return e.exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   io.err(

@@ -48,10 +48,17 @@ export function controlRequest(
   body?: unknown,
   onLine?: (line: string) => void,
   timeoutMs = 5000,
+  signal?: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath: socket, method, path, headers: { "content-type": "application/json" } },
+      {
+        socketPath: socket,
+        method,
+        path,
+        headers: { "content-type": "application/json" },
+        ...(signal ? { signal } : {}),
+      },
       (res) => {
         let text = "";
         let partial = "";
@@ -118,7 +125,7 @@ export async function startSupervisor(
   p: EnvPaths,
   model: AppModel,
   env: NodeJS.ProcessEnv,
-  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress },
+  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress; signal?: AbortSignal },
 ): Promise<SupervisorState> {
   mkdirSync(p.logs, { recursive: true });
   writeJsonAtomic(p.model, model);
@@ -164,6 +171,12 @@ export async function startSupervisor(
         `the supervisor could not start${st?.error ? `: ${st.error}` : ""}\n--- last lines of ${p.supervisorLog} ---\n${tail}`,
       );
     }
+    if (opts.signal?.aborted)
+      throw interrupted(
+        opts.signal,
+        `the supervisor (pid ${proc.pid}) goes on starting, with no release to serve`,
+        "`gantry up` carries on from there; `gantry down` stops it",
+      );
     if (Date.now() - reported > 5000) {
       reported = Date.now();
       opts.progress(`  still starting (${Math.round((Date.now() - started) / 1000)}s)`);
@@ -171,6 +184,15 @@ export async function startSupervisor(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new UserError(`the supervisor did not start within 180s; see ${p.supervisorLog}`);
+}
+
+/**
+ * The error of a command stopped by Ctrl-C (SIGINT) or SIGTERM, which it ends as a shell reports a
+ * signal: exit code 130 or 143.
+ */
+export function interrupted(signal: AbortSignal, what: string, hint?: string): UserError {
+  const name = signal.reason === "SIGTERM" ? "SIGTERM" : "SIGINT";
+  return new UserError(`interrupted by ${name}: ${what}`, hint, name === "SIGTERM" ? 143 : 130);
 }
 
 /** Marks releases that a killed command left half-done as failed. */
@@ -200,6 +222,7 @@ export async function buildRelease(
   env: NodeJS.ProcessEnv,
   progress: Progress,
   redact: (s: string) => string,
+  signal?: AbortSignal,
 ): Promise<ReleaseRecord> {
   const id = nextReleaseId(p);
   const now = new Date().toISOString();
@@ -245,13 +268,20 @@ export async function buildRelease(
       10_000,
     );
     let r;
+    // Stopped by Ctrl-C: the build (its whole process group) is stopped, and the release recorded as failed.
+    const stopped = (s: AbortSignal) => {
+      updateRelease(p, id, { status: "failed", reason: "interrupted while building" });
+      return interrupted(s, `the build of ${id} was stopped; the serving release is unchanged`);
+    };
     try {
       r = await exec(argv[0]!, argv.slice(1), {
         cwd: join(p.appDir, b.cwd),
         env: childBaseEnv(env),
         timeoutMs: 15 * 60_000,
+        ...(signal ? { signal } : {}),
       });
     } catch (e) {
+      if (signal?.aborted) throw stopped(signal);
       updateRelease(p, id, {
         status: "failed",
         reason: `build of ${b.service} could not start: ${(e as Error).message}`,
@@ -263,6 +293,7 @@ export async function buildRelease(
     } finally {
       clearInterval(ticker);
     }
+    if (signal?.aborted) throw stopped(signal);
     if (r.code !== 0) {
       const reason = `build of ${b.service} failed (exit code ${r.code})`;
       updateRelease(p, id, { status: "failed", reason });
@@ -300,12 +331,30 @@ async function askSupervisor(
   path: string,
   body: unknown,
   onLine: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   try {
-    return await controlRequest(p.socket, "POST", path, body, onLine, 0);
+    return await controlRequest(p.socket, "POST", path, body, onLine, 0, signal);
   } catch (e) {
+    if (signal?.aborted) throw e;
     throw supervisorGone(p, during, e as Error);
   }
+}
+
+/**
+ * What became of a release whose rollout lost the command that asked for it (Ctrl-C): the supervisor
+ * abandons it unless the proxy has switched to it already. Waits a little for it to decide.
+ */
+async function rolloutOutcome(p: EnvPaths, release: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const st = await liveState(p);
+    if (st?.release === release)
+      return `the proxy had switched to ${release} already: it serves, and the old instances drain`;
+    if (readRelease(p, release)?.status === "failed")
+      return `the rollout of ${release} was abandoned${st?.release ? `; ${st.release} keeps serving` : ""}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return `the rollout of ${release} is still being stopped`;
 }
 
 export async function requestRollout(
@@ -313,14 +362,28 @@ export async function requestRollout(
   release: string,
   kind: "deploy" | "rollback",
   progress: Progress,
+  signal?: AbortSignal,
 ): Promise<RolloutResult> {
+  if (signal?.aborted) throw interrupted(signal, `${release} was not rolled out; nothing changed`);
   let final: RolloutEvent | undefined;
   const during = `the ${kind} of ${release}`;
-  await askSupervisor(p, during, "/rollout", { release, kind }, (line) => {
-    const e = JSON.parse(line) as RolloutEvent;
-    if (e.type === "step") progress(e.message);
-    else final = e;
-  });
+  try {
+    await askSupervisor(
+      p,
+      during,
+      "/rollout",
+      { release, kind },
+      (line) => {
+        const e = JSON.parse(line) as RolloutEvent;
+        if (e.type === "step") progress(e.message);
+        else final = e;
+      },
+      signal,
+    );
+  } catch (e) {
+    if (!signal?.aborted) throw e;
+    throw interrupted(signal, await rolloutOutcome(p, release), "see `gantry releases` and `gantry status`");
+  }
   if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
   return { ok: f.type === "done", message: f.message, logs: f.logs ?? [] };
