@@ -3,7 +3,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -12,6 +20,7 @@ import { REPO_ROOT, runCli, tempDir, examplePath, loadExample } from "./helpers.
 import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
+import { reportError } from "../src/cli/main.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
 import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
 import { readRelease, writeRelease, type ReleaseRecord } from "../src/engine/local/release.js";
@@ -183,6 +192,70 @@ describe("local commands without a running app", () => {
       cleanup();
     }
   });
+
+  it("an app of another user: permission denied names the path and its owner, not an internal error", () => {
+    const { dir, cleanup } = app();
+    const env = join(dir, ".gantry", "dev");
+    mkdirSync(env, { recursive: true });
+    // As root, the directory is given to nobody; as anyone else, it stays theirs.
+    const root = process.getuid?.() === 0;
+    if (root) chownSync(env, 65534, 65534);
+    const lockDraft = join(env, "lock.123.tmp");
+    const denied = Object.assign(new Error(`EACCES: permission denied, open '${lockDraft}'`), {
+      code: "EACCES",
+      syscall: "open",
+      path: lockDraft,
+    });
+    try {
+      let err = "";
+      const code = reportError(denied, { out: () => undefined, err: (s) => (err += s), cwd: dir });
+      assert.equal(code, 1, err);
+      assert.match(err, new RegExp(`^error: permission denied: cannot open ${lockDraft}\n {2}hint: `));
+      if (root)
+        assert.match(
+          err,
+          new RegExp(
+            `hint: ${env} belongs to (nobody|uid 65534), and Gantry runs as root: run the command as`,
+          ),
+        );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it(
+    "status of an app another user runs says permission denied, not that it is not running",
+    {
+      skip: process.getuid?.() !== 0 && "needs root, to run the command as another user",
+    },
+    async () => {
+      const { dir, cleanup } = app();
+      const paths = envPaths(dir, "dev");
+      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      try {
+        chmodSync(dir, 0o755); // the app's files are readable by all, its control socket writable by root only
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", join(REPO_ROOT, "test", "e2e", "cli.ts"), "status", dir],
+          {
+            stdio: ["ignore", "pipe", "pipe"],
+            uid: 65534,
+            gid: 65534,
+            env: { ...process.env, NODE_TEST_CONTEXT: "" },
+          },
+        );
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const [code] = (await once(child, "exit")) as [number | null];
+        assert.match(out, new RegExp(`^error: permission denied: cannot connect to ${paths.socket}\n`));
+        assert.equal(code, 1);
+      } finally {
+        await sup.close();
+        cleanup();
+      }
+    },
+  );
 
   it("names the missing server and how to install it", async () => {
     const model = loadExample("hello", "dev").project.environments[0]!;

@@ -92,7 +92,9 @@ export async function liveState(p: EnvPaths): Promise<SupervisorState | undefine
   try {
     const r = await controlRequest(p.socket, "GET", "/status", undefined, undefined, 10_000);
     return r.status === 200 ? (JSON.parse(r.text) as SupervisorState) : undefined;
-  } catch {
+  } catch (e) {
+    // Another user's supervisor runs: "not running" would be wrong, so the refusal is what is reported.
+    if ((e as NodeJS.ErrnoException).code === "EACCES") throw e;
     return undefined;
   }
 }
