@@ -42,6 +42,28 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("an --env the spec does not have is refused, unless its data is still on disk", async () => {
+    const { dir, cleanup } = app();
+    try {
+      for (const args of [["status"], ["down"], ["logs"], ["releases"], ["secrets", "list"]]) {
+        const r = await runCli([...args, dir, "--env", "prod"]);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.out}`);
+        assert.equal(
+          r.err,
+          `error: ${join(dir, "gantry.yaml")} has no environment \`prod\`\n  hint: environments: dev, production\n`,
+        );
+      }
+      assert.equal(existsSync(join(dir, ".gantry")), false, "nothing was made for it");
+      // An environment dropped from the spec whose data is still there can still be looked at and stopped.
+      mkdirSync(join(dir, ".gantry", "staging"), { recursive: true });
+      const r = await runCli(["status", dir, "--env", "staging"]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, "staging: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

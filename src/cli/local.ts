@@ -69,20 +69,20 @@ function targetLoose(
   io: Io,
 ): { loc: SpecLocation; paths: EnvPaths } {
   const loc = locateSpec(path, io.cwd);
-  let name = env;
-  if (!name) {
-    try {
-      name = readSpec(loc).project.environments[0]?.environment.name;
-    } catch (e) {
-      // A spec that no longer loads must not stop `down` or `status`: use the environment on disk.
-      const dirs = existsSync(join(loc.dir, ".gantry"))
-        ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
-            statSync(join(loc.dir, ".gantry", d)).isDirectory(),
-          )
-        : [];
-      if (dirs.length !== 1) throw e;
-      name = dirs[0];
-    }
+  let name: string | undefined;
+  try {
+    // With --env, an environment the spec does not have is refused (a typo would be "not running").
+    name = readSpec(loc, env).project.environments[0]?.environment.name;
+  } catch (e) {
+    // A spec that no longer loads, or no longer has the environment, must not stop `down` or
+    // `status`: use the environment on disk.
+    const dirs = existsSync(join(loc.dir, ".gantry"))
+      ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
+          statSync(join(loc.dir, ".gantry", d)).isDirectory(),
+        )
+      : [];
+    if (env ? !dirs.includes(env) : dirs.length !== 1) throw e;
+    name = env ?? dirs[0];
   }
   if (!name) throw new UserError("cannot tell which environment to use", "pass --env NAME");
   return { loc, paths: envPaths(loc.dir, name) };
