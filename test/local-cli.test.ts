@@ -64,6 +64,34 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("logs -n prints that many lines, none for 0, and refuses what is not a count", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const line = (i: number) => `2026-11-22T10:00:0${i}.000Z api-v1-1 | line ${i}\n`;
+      writeFileSync(join(logs, "api.log"), [1, 2, 3, 4].map(line).join(""));
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "2"]), {
+        code: 0,
+        out: line(3) + line(4),
+        err: "",
+      });
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "0"]), { code: 0, out: "", err: "" });
+      assert.deepEqual(await runCli(["logs", dir, "-n", "0"]), { code: 0, out: "", err: "" });
+      for (const bad of ["-3", "abc", "1.5"]) {
+        const r = await runCli(["logs", "api", dir, "-n", bad]);
+        assert.equal(r.code, 1, bad);
+        assert.equal(r.out, "");
+        assert.match(
+          r.err,
+          new RegExp(`^error: -n must be a number of lines, not "${bad.replace(".", "\\.")}"\n`),
+        );
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

@@ -262,6 +262,7 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
 }
 
 function lastLines(file: string, n: number): string[] {
+  if (n === 0) return []; // slice(-0) would be every line
   const text = readFileSync(file, "utf8");
   return text
     .split("\n")
@@ -634,7 +635,13 @@ export function registerLocal(program: Command, io: Io): void {
           service = undefined;
         }
         const { paths } = targetLoose(path, opts.env, io);
-        const n = Number(opts.lines) || 100;
+        // `-n 0` prints nothing before following, as tail's does; anything but a count is refused.
+        if (!/^\d+$/.test(opts.lines.trim()))
+          throw new UserError(
+            `-n must be a number of lines, not ${JSON.stringify(opts.lines)}`,
+            "`gantry logs api -n 50`; `-n 0 -f` prints only new lines",
+          );
+        const n = Number(opts.lines);
         const files = logFiles(paths, service);
         const lines: string[] = [];
         for (const f of files)
