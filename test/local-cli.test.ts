@@ -92,6 +92,28 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("from a sub-directory of the app, without a path, use the app's spec", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const sub = join(dir, "api", "src");
+      mkdirSync(sub, { recursive: true });
+      assert.deepEqual(await runCli(["status"], sub), {
+        code: 0,
+        out: "dev: not running; `gantry up` starts it\n",
+        err: "",
+      });
+      // A directory given by name must hold the spec itself.
+      const named = await runCli(["status", "src"], join(dir, "api"));
+      assert.equal(named.code, 1);
+      assert.equal(
+        named.err,
+        "error: no gantry.yaml in src\n  hint: run `gantry init` there to write a starter spec\n",
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

@@ -23,7 +23,15 @@ export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLo
     );
   let path = target;
   if (statSync(target).isDirectory()) {
-    const found = ["gantry.yaml", "gantry.yml"].map((n) => join(target, n)).find((p) => existsSync(p));
+    const inDir = (dir: string) =>
+      ["gantry.yaml", "gantry.yml"].map((n) => join(dir, n)).find((p) => existsSync(p));
+    let found = inDir(target);
+    // Without a path, from a sub-directory of the app (api/, web/src/): the nearest spec above, as git
+    // finds its repository; telling the user to `gantry init` a second app there would be wrong.
+    for (let dir = target; !found && (arg ?? ".") === "." && dir !== dirname(dir);) {
+      dir = dirname(dir);
+      found = inDir(dir);
+    }
     if (!found)
       throw new UserError(
         `no gantry.yaml in ${relative(cwd, target) || "."}`,
