@@ -586,14 +586,14 @@ describe("gantry rollback to a given release", () => {
 
   it("Ctrl-C abandons a rollout not switched to yet, says so, and frees the lock", async () => {
     const { dir, paths, cleanup } = setup();
-    // As the supervisor does: a rollout whose command goes away before the switch fails; v5 serves on.
+    // As the supervisor does: a rollback whose command goes away before the switch is abandoned a
+    // moment later, its release back to what it was; v5 serves on.
     const sup = await fakeSupervisor(paths, "v5", (_req, res) => {
+      const v1 = readRelease(paths, "v1")!;
+      writeRelease(paths, { ...v1, status: "deploying" });
       res.writeHead(200, { "content-type": "application/x-ndjson" });
       res.write(`${JSON.stringify({ type: "step", message: "starting 2 instances: api ×2" })}\n`);
-      res.on("close", () => {
-        const v1 = readRelease(paths, "v1")!;
-        writeRelease(paths, { ...v1, status: "failed", reason: "interrupted" });
-      });
+      res.on("close", () => setTimeout(() => writeRelease(paths, v1), 300));
     });
     try {
       const r = await interrupted(["rollback", "v1", dir], () => sup.asked.length > 0, "SIGINT");

@@ -21,6 +21,9 @@ import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js
 import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
 import { tempDir } from "./helpers.js";
+import { loadSpec } from "../src/spec/load.js";
+import { releaseDir } from "../src/engine/local/paths.js";
+import { readRelease, writeRelease } from "../src/engine/local/release.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -317,4 +320,59 @@ describe("an instance", () => {
       for (const pid of pidsRunning(argv.join(" "))) process.kill(pid, "SIGKILL");
     }
   });
+});
+
+describe("a rollout whose command went away (Ctrl-C)", () => {
+  const spec = [
+    "name: quiet",
+    "services:",
+    "  worker:",
+    "    type: worker",
+    "    build: .",
+    `    command: sleep 30.${process.pid}`,
+    "environments:",
+    "  dev: {}",
+    "",
+  ].join("\n");
+
+  for (const kind of ["deploy", "rollback"] as const)
+    it(`${kind}: ${kind === "deploy" ? "the release is failed" : "the release that served before stays as it was"}`, async () => {
+      const { dir, cleanup } = tempDir({ "gantry.yaml": spec });
+      const paths = envPaths(dir, "dev");
+      const model = loadSpec("gantry.yaml", spec, "dev").project.environments[0]!;
+      const at = "2026-11-20T10:00:00.000Z";
+      writeRelease(paths, {
+        id: "v1",
+        createdAt: at,
+        updatedAt: at,
+        status: kind === "deploy" ? "built" : "superseded",
+        activations: kind === "deploy" ? [] : [at],
+        secrets: {},
+        model,
+      });
+      mkdirSync(join(releaseDir(paths, "v1"), "app"), { recursive: true });
+      const sup = new Supervisor({
+        paths,
+        baseEnv: { PATH: process.env.PATH ?? "" },
+        secretsKeyEnv: "11".repeat(32),
+      });
+      sup.log = () => undefined;
+      try {
+        const r = await sup.rollout(
+          "v1",
+          kind,
+          () => undefined,
+          () => true,
+        );
+        assert.equal(r.type, "failed");
+        assert.match(r.message, /^interrupted: the command that asked for the deploy went away/);
+        const v1 = readRelease(paths, "v1")!;
+        if (kind === "deploy") assert.deepEqual([v1.status, v1.reason], ["failed", r.message]);
+        else assert.deepEqual([v1.status, v1.reason], ["superseded", undefined]);
+        assert.deepEqual(pidsRunning(`sleep 30.${process.pid}`), [], "its instance is stopped");
+      } finally {
+        for (const pid of pidsRunning(`sleep 30.${process.pid}`)) process.kill(pid, "SIGKILL");
+        cleanup();
+      }
+    });
 });

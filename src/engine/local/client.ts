@@ -352,7 +352,8 @@ async function rolloutOutcome(p: EnvPaths, release: string): Promise<string> {
     const st = await liveState(p);
     if (st?.release === release)
       return `the proxy had switched to ${release} already: it serves, and the old instances drain`;
-    if (readRelease(p, release)?.status === "failed")
+    // Failed (a deploy), or back to what it was (a rollback, or a request that never got there).
+    if (st?.deploying !== release && readRelease(p, release)?.status !== "deploying")
       return `the rollout of ${release} was abandoned${st?.release ? `; ${st.release} keeps serving` : ""}`;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -833,7 +833,10 @@ export class Supervisor {
       await Promise.all(started.map((i) => i.stop(0, 5000)));
       this.instances = this.instances.filter((i) => !started.includes(i));
       this.deploying = undefined;
-      updateRelease(this.paths, releaseId, { status: "failed", reason: this.redact(reason) });
+      // A rollback abandoned because its command went away (Ctrl-C) says nothing about the release,
+      // which served before: it stays as it was, so that `gantry rollback` still offers it.
+      if (kind === "rollback" && aborted()) updateRelease(this.paths, releaseId, { status: rec.status });
+      else updateRelease(this.paths, releaseId, { status: "failed", reason: this.redact(reason) });
       this.persist();
       this.log(
         `${kind} of ${releaseId} failed: ${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
