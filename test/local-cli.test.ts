@@ -584,6 +584,28 @@ describe("gantry rollback to a given release", () => {
     }
   });
 
+  it("a mistyped release id is called that, not a path that does not exist", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      for (const id of ["x1", "V1"]) {
+        const r = await runCli(["rollback", id], dir);
+        assert.equal(r.code, 1, r.out);
+        assert.equal(
+          r.err,
+          `error: there is no release "${id}"\n  hint: a release is v and its number (v3), as \`gantry releases\` lists them\n`,
+        );
+      }
+      assert.deepEqual(sup.asked, []);
+      // A path still works, relative or absolute.
+      assert.equal((await runCli(["rollback", "."], dir)).code, 0);
+      assert.equal((await runCli(["rollback", dir], "/")).code, 0);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+
   it("Ctrl-C abandons a rollout not switched to yet, says so, and frees the lock", async () => {
     const { dir, paths, cleanup } = setup();
     // As the supervisor does: a rollback whose command goes away before the switch is abandoned a

@@ -11,7 +11,7 @@ import {
   readSync,
   closeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
@@ -465,6 +465,12 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action(async (release: string | undefined, path: string, opts: { env?: string }) => {
       if (release && !/^v\d+$/.test(release)) {
+        // One argument: a release id or the app's path. A mistyped id is not "a path that does not exist".
+        if (path === "." && !existsSync(resolve(io.cwd, release)))
+          throw new UserError(
+            `there is no release ${JSON.stringify(release)}`,
+            "a release is v and its number (v3), as `gantry releases` lists them",
+          );
         path = release;
         release = undefined;
       }
