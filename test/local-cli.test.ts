@@ -779,52 +779,56 @@ describe("a reader that goes away (`gantry logs | head -1`)", () => {
   });
 });
 
-describe("Ctrl-C or SIGTERM during a deploy's build", () => {
-  it("stops the build with everything it started, records the release as failed and frees the lock", async () => {
-    // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
-    const { dir, cleanup } = tempDir({
-      "gantry.yaml": [
-        "name: slow",
-        "services:",
-        "  api:",
-        "    build: .",
-        "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
-        "    command: node server.js",
-        "    port: 8080",
-        "",
-      ].join("\n"),
-    });
-    const paths = envPaths(dir, "production");
-    const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
-    const pidFile = join(dir, "sleeper.pid");
-    const sleeper = () => Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8") : 0);
-    const alive = (pid: number) => {
+describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const)
+    it(`${signal} stops the build with everything it started, records the release as failed and frees the lock`, async () => {
+      // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
+      const { dir, cleanup } = tempDir({
+        "gantry.yaml": [
+          "name: slow",
+          "services:",
+          "  api:",
+          "    build: .",
+          "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
+          "    command: node server.js",
+          "    port: 8080",
+          "",
+        ].join("\n"),
+      });
+      const paths = envPaths(dir, "production");
+      const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
+      const pidFile = join(dir, "sleeper.pid");
+      const sleeper = () => Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8") : 0);
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
       try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
+        const r = await interrupted(["deploy", dir], () => sleeper() > 0, signal);
+        assert.equal(
+          r.err,
+          "[  0.0s] building api: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'\n" +
+            `error: interrupted by ${signal}: the build of v1 was stopped; the serving release is unchanged\n`,
+        );
+        assert.equal(r.code, code);
+        assert.equal(existsSync(paths.lock), false, "the lock is freed");
+        const v1 = readRelease(paths, "v1");
+        assert.equal(v1?.status, "failed");
+        assert.equal(v1?.reason, "interrupted while building");
+        for (let i = 0; i < 40 && alive(sleeper()); i++) await new Promise((res) => setTimeout(res, 50));
+        assert.equal(alive(sleeper()), false, "the build's own child is stopped too");
+        assert.deepEqual(sup.asked, [], "nothing was rolled out");
+      } finally {
+        if (sleeper() > 0 && alive(sleeper())) process.kill(sleeper(), "SIGKILL");
+        await sup.close();
+        cleanup();
       }
-    };
-    try {
-      const r = await interrupted(["deploy", dir], () => sleeper() > 0, "SIGTERM");
-      assert.equal(
-        r.err,
-        "[  0.0s] building api: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'\n" +
-          "error: interrupted by SIGTERM: the build of v1 was stopped; the serving release is unchanged\n",
-      );
-      assert.equal(r.code, 143);
-      assert.equal(existsSync(paths.lock), false, "the lock is freed");
-      const v1 = readRelease(paths, "v1");
-      assert.equal(v1?.status, "failed");
-      assert.equal(v1?.reason, "interrupted while building");
-      for (let i = 0; i < 40 && alive(sleeper()); i++) await new Promise((res) => setTimeout(res, 50));
-      assert.equal(alive(sleeper()), false, "the build's own child is stopped too");
-      assert.deepEqual(sup.asked, [], "nothing was rolled out");
-    } finally {
-      if (sleeper() > 0 && alive(sleeper())) process.kill(sleeper(), "SIGKILL");
-      await sup.close();
-      cleanup();
-    }
-  });
+    });
 });

@@ -129,7 +129,7 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
 }
 
 /**
- * Ctrl-C or SIGTERM during up, deploy or rollback, which hold the lock: the signal aborts what the
+ * Ctrl-C, SIGTERM or SIGHUP during up, deploy or rollback, which hold the lock: the signal aborts what the
  * command is doing (the build, its process group with it; the rollout, which the supervisor abandons
  * unless it has switched), each step records what became of the release, and the command ends through
  * its `finally`, freeing the lock. Killed where it stood, it left the lock stale, the release
@@ -137,16 +137,16 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
  */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
+  // SIGHUP too: the terminal closed. The build, in a process group of its own, would not get it.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
   const dispose = () => {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const name of signals) process.off(name, onSignal);
   };
   const onSignal = (name: NodeJS.Signals) => {
     dispose();
     ac.abort(name);
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  for (const name of signals) process.once(name, onSignal);
   return { signal: ac.signal, dispose };
 }
 

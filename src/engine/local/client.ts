@@ -1,6 +1,7 @@
 // The command side of the local runtime: builds releases, starts and stops the background supervisor,
 // and asks it for rollouts and status over its Unix socket.
 import http from "node:http";
+import os from "node:os";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -189,12 +190,16 @@ export async function startSupervisor(
 }
 
 /**
- * The error of a command stopped by Ctrl-C (SIGINT) or SIGTERM, which it ends as a shell reports a
- * signal: exit code 130 or 143.
+ * The error of a command stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP, which it ends as a shell
+ * reports a signal: exit code 128 + its number (130, 143, 129).
  */
 export function interrupted(signal: AbortSignal, what: string, hint?: string): UserError {
-  const name = signal.reason === "SIGTERM" ? "SIGTERM" : "SIGINT";
-  return new UserError(`interrupted by ${name}: ${what}`, hint, name === "SIGTERM" ? 143 : 130);
+  const name = typeof signal.reason === "string" ? signal.reason : "SIGINT";
+  return new UserError(
+    `interrupted by ${name}: ${what}`,
+    hint,
+    128 + (os.constants.signals[name as NodeJS.Signals] ?? 2),
+  );
 }
 
 /** Marks releases that a killed command left half-done as failed. */
