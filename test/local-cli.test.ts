@@ -632,6 +632,58 @@ describe("gantry rollback to a given release", () => {
   });
 });
 
+describe("an up that was interrupted while the supervisor started", () => {
+  it("leaves it starting; the next up waits for it rather than start a second one on the same data", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: quiet\nservices:\n  worker:\n    type: worker\n    build: .\n    command: sleep 1\nenvironments:\n  dev: {}\n",
+    });
+    const paths = envPaths(dir, "dev");
+    // The supervisor as `ps` shows it, still starting: its state says so, and it does not answer yet.
+    const starting = spawn("sleep", ["30"], { argv0: "gantry-supervisor dev", stdio: "ignore" });
+    await once(starting, "spawn");
+    const state = (phase: SupervisorState["phase"]) =>
+      writeFileSync(
+        paths.state,
+        JSON.stringify({
+          pid: starting.pid,
+          startedAt: "",
+          updatedAt: "",
+          phase,
+          socket: paths.socket,
+          redis: {},
+          instances: [],
+        }),
+      );
+    mkdirSync(paths.dir, { recursive: true });
+    state("starting");
+    let sup: Awaited<ReturnType<typeof fakeSupervisor>> | undefined;
+    try {
+      const up = runCli(["up", dir]);
+      await new Promise((r) => setTimeout(r, 500));
+      sup = await fakeSupervisor(paths, "", (_req, res) =>
+        res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`),
+      );
+      state("running");
+      const r = await up;
+      assert.equal(r.code, 0, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `^\\[ *0\\.0s\\] waiting for the supervisor \\(pid ${starting.pid}\\), which an earlier \`gantry up\` started\\n`,
+        ),
+      );
+      assert.doesNotMatch(r.err, /starting the supervisor/);
+      assert.deepEqual(sup.asked, ["POST /rollout"]);
+      assert.match(r.out, /^quiet \(dev\) is up: v1 is serving\n/);
+    } finally {
+      starting.kill("SIGKILL");
+      await sup?.close();
+      cleanup();
+    }
+  });
+});
+
 describe("a supervisor that stops answering in the middle of a command", () => {
   /** A Unix socket that accepts a connection, reads the request, then drops it (after `first`, if given). */
   async function dropping(socket: string, first?: string): Promise<() => Promise<void>> {

@@ -38,7 +38,9 @@ import {
   requestJobRun,
   requestRollout,
   startSupervisor,
+  startingSupervisor,
   stopSupervisor,
+  supervisorStarted,
 } from "../engine/local/client.js";
 import { listReleases } from "../engine/local/release.js";
 import { publicUrls } from "../engine/local/routing.js";
@@ -398,7 +400,11 @@ export function registerLocal(program: Command, io: Io): void {
           printUrls(io, t.model, live);
         } else {
           const p = progress(io);
-          if (!live) {
+          const starting = live ? undefined : startingSupervisor(t.paths);
+          if (starting) {
+            p(`waiting for the supervisor (pid ${starting}), which an earlier \`gantry up\` started`);
+            await supervisorStarted(t.paths, starting, { progress: p, signal: stop.signal });
+          } else if (!live) {
             openStore(t.paths, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
               ...(port !== undefined ? { requestedProxyPort: port } : {}),

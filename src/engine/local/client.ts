@@ -9,7 +9,7 @@ import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
-import { pidAlive, readJson, writeJsonAtomic } from "./fsutil.js";
+import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
 import { findOnPath, findPostgresBin, INSTALL_HINT } from "./infra.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
@@ -160,15 +160,35 @@ export async function startSupervisor(
     closeSync(fd);
   }
   proc.unref();
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
   opts.progress(`starting the supervisor (pid ${proc.pid}): PostgreSQL, Redis, pub/sub, proxy`);
+  return await supervisorStarted(p, proc.pid, opts);
+}
+
+/**
+ * The pid of a supervisor of this environment that is still starting, left so by an `up` that was
+ * interrupted or killed: the next `up` waits for it, rather than start a second one on the same data.
+ */
+export function startingSupervisor(p: EnvPaths): number | undefined {
+  const st = readState(p);
+  return st?.phase === "starting" &&
+    pidAlive(st.pid) &&
+    pidCommand(st.pid)?.startsWith(`gantry-supervisor ${p.env}`)
+    ? st.pid
+    : undefined;
+}
+
+/** Waits until the supervisor `pid` runs and answers, with progress; a UserError when it fails. */
+export async function supervisorStarted(
+  p: EnvPaths,
+  pid: number,
+  opts: { progress: Progress; signal?: AbortSignal },
+): Promise<SupervisorState> {
   const started = Date.now();
   let reported = Date.now();
   while (Date.now() - started < 180_000) {
     const st = readState(p);
-    if (st?.pid === proc.pid && st.phase === "running" && existsSync(p.socket)) return st;
-    if (exited || (st?.pid === proc.pid && (st.phase === "failed" || st.phase === "stopped"))) {
+    if (st?.pid === pid && st.phase === "running" && existsSync(p.socket)) return st;
+    if (!pidAlive(pid) || (st?.pid === pid && (st.phase === "failed" || st.phase === "stopped"))) {
       const tail = readFileSync(p.supervisorLog, "utf8").trim().split("\n").slice(-15).join("\n");
       throw new UserError(
         `the supervisor could not start${st?.error ? `: ${st.error}` : ""}\n--- last lines of ${p.supervisorLog} ---\n${tail}`,
@@ -177,7 +197,7 @@ export async function startSupervisor(
     if (opts.signal?.aborted)
       throw interrupted(
         opts.signal,
-        `the supervisor (pid ${proc.pid}) goes on starting, with no release to serve`,
+        `the supervisor (pid ${pid}) goes on starting, with no release to serve`,
         "`gantry up` carries on from there; `gantry down` stops it",
       );
     if (Date.now() - reported > 5000) {
