@@ -444,6 +444,7 @@ async function fakeSupervisor(
   paths: EnvPaths,
   release: string,
   handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  more: Partial<SupervisorState> = {},
 ): Promise<{ asked: string[]; close: () => Promise<void> }> {
   const state: SupervisorState = {
     pid: process.pid,
@@ -455,6 +456,7 @@ async function fakeSupervisor(
     release,
     instances: [],
     jobs: [{ name: "cleanup", release, schedule: "0 3 * * *", timezone: "UTC", skipped: 0 }],
+    ...more,
   };
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.state, JSON.stringify(state));
@@ -625,6 +627,38 @@ describe("gantry rollback to a given release", () => {
         /\nerror: interrupted by SIGINT: the rollout of v1 was abandoned; v5 keeps serving\n {2}hint: see `gantry releases` and `gantry status`\n$/,
       );
       assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("up while the app runs", () => {
+  it("refuses a --port other than the one it serves on, and otherwise prints the URLs", async () => {
+    // No PostgreSQL or Redis: `up` checks their binaries first.
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: hello\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const sup = await fakeSupervisor(envPaths(dir, "dev"), "v3", (_req, res) => res.end(), {
+      proxyPort: 41141,
+    });
+    try {
+      const moved = await runCli(["up", dir, "--port", "45000"]);
+      assert.equal(moved.code, 1, moved.out);
+      assert.equal(
+        moved.err,
+        "error: hello (dev) already runs with its proxy on port 41141, not 45000\n" +
+          "  hint: `gantry down`, then `gantry up --port 45000`, moves it\n",
+      );
+      const same = await runCli(["up", dir, "--port", "41141"]);
+      assert.equal(same.code, 0, same.err);
+      assert.match(
+        same.out,
+        /^hello \(dev\) is already running release v3; .*\n {2}api {10}http:\/\/127\.0\.0\.1:41141\/\n/,
+      );
+      assert.deepEqual(sup.asked, []);
     } finally {
       await sup.close();
       cleanup();

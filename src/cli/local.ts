@@ -393,6 +393,13 @@ export function registerLocal(program: Command, io: Io): void {
       const stop = interruptible();
       try {
         const live = await liveState(t.paths);
+        // A supervisor that runs keeps its proxy port: serving elsewhere than asked is refused, as
+        // when another program holds the port.
+        if (port !== undefined && live?.proxyPort !== undefined && live.proxyPort !== port)
+          throw new UserError(
+            `${t.model.name} (${t.model.environment.name}) already runs with its proxy on port ${live.proxyPort}, not ${port}`,
+            `\`gantry down\`, then \`gantry up --port ${port}\`, moves it`,
+          );
         if (live?.release) {
           io.out(
             `${t.model.name} (${t.model.environment.name}) is already running release ${live.release}; \`gantry deploy\` rolls out changes\n`,
