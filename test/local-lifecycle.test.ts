@@ -20,7 +20,8 @@ import { stopSupervisor } from "../src/engine/local/client.js";
 import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";
 import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
-import { tempDir } from "./helpers.js";
+import { REPO_ROOT, tempDir } from "./helpers.js";
+import { acquireLock } from "../src/engine/local/lock.js";
 import { loadSpec } from "../src/spec/load.js";
 import { releaseDir } from "../src/engine/local/paths.js";
 import { readRelease, writeRelease } from "../src/engine/local/release.js";
@@ -375,4 +376,35 @@ describe("a rollout whose command went away (Ctrl-C)", () => {
         cleanup();
       }
     });
+});
+
+describe("a second supervisor for the same environment", () => {
+  it("ends at once, touching neither the first one's processes nor its state", async () => {
+    const { dir, cleanup } = tempDir();
+    const paths = envPaths(dir, "dev");
+    mkdirSync(paths.logs, { recursive: true });
+    // The first supervisor: a live process that holds the environment's supervisor lock.
+    const first = spawn("sleep", ["30"], { stdio: "ignore" });
+    await once(first, "spawn");
+    acquireLock(join(paths.dir, "supervisor.lock"), "supervisor", first.pid);
+    const state = JSON.stringify({ pid: first.pid, phase: "running", redis: {}, instances: [] });
+    writeFileSync(paths.state, state);
+    try {
+      const second = spawn(
+        process.execPath,
+        ["--import", "tsx", join(REPO_ROOT, "src", "engine", "local", "daemon.ts"), dir, "dev", "0"],
+        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_TEST_CONTEXT: "" } },
+      );
+      let out = "";
+      second.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+      const [code] = (await once(second, "exit")) as [number | null];
+      assert.equal(code, 1, out);
+      assert.match(out, new RegExp(`^\\S+ not started: .*\`gantry supervisor\` \\(pid ${first.pid}, `));
+      assert.equal(readFileSync(paths.state, "utf8"), state);
+      assert.equal(first.exitCode, null, "the first one runs on");
+    } finally {
+      first.kill("SIGKILL");
+      cleanup();
+    }
+  });
 });

@@ -35,6 +35,7 @@ import { INTERNAL_PREFIX, openStore, redactor, SecretStore } from "./secrets.js"
 import { postgresDataDir, stopLeftovers } from "./leftovers.js";
 import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
 import { Scheduler } from "./scheduler.js";
+import { acquireLock } from "./lock.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
 
 export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
@@ -1126,6 +1127,15 @@ export class Supervisor {
 }
 
 export async function runSupervisor(o: SupervisorOptions): Promise<void> {
+  // One supervisor per environment, for its whole life (a lock whose owner died is taken over). A
+  // second one, started by an `up` that did not see the first still starting, would stop the first
+  // one's PostgreSQL and Redis as leftovers and overwrite its state: it ends here, touching nothing.
+  try {
+    acquireLock(join(o.paths.dir, "supervisor.lock"), "supervisor");
+  } catch (e) {
+    process.stdout.write(`${new Date().toISOString()} not started: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const sup = new Supervisor(o);
   process.on("SIGTERM", () => void sup.shutdown(0));
   process.on("SIGINT", () => void sup.shutdown(0));
