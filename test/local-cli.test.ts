@@ -666,6 +666,32 @@ describe("up while the app runs", () => {
   });
 });
 
+describe("Ctrl-C during down", () => {
+  it("stops waiting for the supervisor, says it goes on stopping, and frees the lock", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    // A supervisor slow to stop: it does not answer, and SIGTERM does not end it at once.
+    const slow = spawn("sh", ["-c", "trap '' TERM; exec sleep 30"], { stdio: "ignore" });
+    await once(slow, "spawn");
+    mkdirSync(paths.dir, { recursive: true });
+    writeFileSync(paths.state, JSON.stringify({ pid: slow.pid, phase: "running", redis: {}, instances: [] }));
+    try {
+      const r = await interrupted(["down", dir], () => existsSync(paths.lock), "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `error: interrupted by SIGINT: the supervisor \\(pid ${slow.pid}\\) goes on stopping by itself\\n {2}hint: \`gantry status\` says when it has stopped\\n$`,
+        ),
+      );
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      slow.kill("SIGKILL");
+      cleanup();
+    }
+  });
+});
+
 describe("an up that was interrupted while the supervisor started", () => {
   it("leaves it starting; the next up waits for it rather than start a second one on the same data", async () => {
     const { dir, cleanup } = tempDir({

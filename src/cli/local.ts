@@ -131,11 +131,12 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
 }
 
 /**
- * Ctrl-C, SIGTERM or SIGHUP during up, deploy or rollback, which hold the lock: the signal aborts what the
- * command is doing (the build, its process group with it; the rollout, which the supervisor abandons
- * unless it has switched), each step records what became of the release, and the command ends through
- * its `finally`, freeing the lock. Killed where it stood, it left the lock stale, the release
- * `building`, and the build running on. A second signal kills at once.
+ * Ctrl-C, SIGTERM or SIGHUP during a command that holds the lock (up, deploy, rollback, down,
+ * destroy): the signal aborts what the command is doing (the build, its process group with it; the
+ * rollout, which the supervisor abandons unless it has switched; the wait for a stop), each step
+ * records what became of the release, and the command ends through its `finally`, freeing the lock.
+ * Killed where it stood, it left the lock stale, the release `building`, and the build running on. A
+ * second signal kills at once.
  */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
@@ -734,14 +735,16 @@ export function registerLocal(program: Command, io: Io): void {
     .action(async (path: string, opts: { env?: string }) => {
       const { paths } = targetLoose(path, opts.env, io);
       const l = lock(paths, "down", io);
+      const stop = interruptible();
       try {
-        const stopped = await stopSupervisor(paths, progress(io));
+        const stopped = await stopSupervisor(paths, progress(io), stop.signal);
         io.out(
           stopped
             ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
             : `${paths.env}: not running\n`,
         );
       } finally {
+        stop.dispose();
         l.release();
       }
     });
@@ -768,9 +771,11 @@ export function registerLocal(program: Command, io: Io): void {
           );
       }
       const l = lock(paths, "destroy", io);
+      const stop = interruptible();
       try {
-        await stopSupervisor(paths, progress(io));
+        await stopSupervisor(paths, progress(io), stop.signal);
       } finally {
+        stop.dispose();
         l.release();
       }
       rmSync(paths.dir, { recursive: true, force: true });

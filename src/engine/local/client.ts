@@ -458,7 +458,11 @@ export async function requestJobRun(
  * Stops the supervisor and everything it runs. When the supervisor is dead (killed, out of memory) or
  * has to be killed, what it left running is stopped here, as `up` would. False when nothing ran.
  */
-export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<boolean> {
+export async function stopSupervisor(
+  p: EnvPaths,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const st = readState(p);
   if (!st || !pidAlive(st.pid)) return (await stopLeftovers(p, progress)).length > 0;
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
@@ -468,7 +472,15 @@ export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<b
     process.kill(st.pid, "SIGTERM");
   }
   const deadline = Date.now() + 90_000;
-  while (pidAlive(st.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (pidAlive(st.pid) && Date.now() < deadline) {
+    if (signal?.aborted)
+      throw interrupted(
+        signal,
+        `the supervisor (pid ${st.pid}) goes on stopping by itself`,
+        "`gantry status` says when it has stopped",
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (pidAlive(st.pid)) {
     progress(`the supervisor (pid ${st.pid}) did not stop within 90s; killing it`);
     process.kill(st.pid, "SIGKILL");
