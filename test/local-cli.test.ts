@@ -666,6 +666,35 @@ describe("up while the app runs", () => {
   });
 });
 
+describe("a build command that needs a shell", () => {
+  it("fails the release, which is not left `building`", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: shelly\nservices:\n  api:\n    build: .\n    build_command: npm run build && echo done\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const paths = envPaths(dir, "dev");
+    const sup = await fakeSupervisor(paths, "", (_req, res) => res.end());
+    try {
+      const r = await runCli(["deploy", dir]);
+      assert.equal(r.code, 1, r.out);
+      const why =
+        'build of api could not start: command `npm run build && echo done` uses the shell character "&", but Gantry runs commands without a shell';
+      assert.match(
+        r.err,
+        new RegExp(
+          `\\nerror: ${why.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n {2}hint: put shell logic in a script`,
+        ),
+      );
+      const v1 = readRelease(paths, "v1");
+      assert.deepEqual([v1?.status, v1?.reason], ["failed", why]);
+      assert.deepEqual(sup.asked, []);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
 describe("Ctrl-C during down", () => {
   it("stops waiting for the supervisor, says it goes on stopping, and frees the lock", async () => {
     const { dir, cleanup } = app();

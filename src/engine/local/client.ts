@@ -289,7 +289,6 @@ export async function buildRelease(
     done.add(key);
     const started = Date.now();
     progress(`building ${b.service}: ${b.command}`);
-    const argv = splitCommand(b.command, {});
     const ticker = setInterval(
       () => progress(`  still building ${b.service} (${Math.round((Date.now() - started) / 1000)}s)`),
       10_000,
@@ -301,6 +300,8 @@ export async function buildRelease(
       return interrupted(s, `the build of ${id} was stopped; the serving release is unchanged`);
     };
     try {
+      // Split here: a command that needs a shell fails the release as one that cannot start does.
+      const argv = splitCommand(b.command, {});
       r = await exec(argv[0]!, argv.slice(1), {
         cwd: join(p.appDir, b.cwd),
         env: childBaseEnv(env),
@@ -315,7 +316,7 @@ export async function buildRelease(
       });
       throw new UserError(
         `build of ${b.service} could not start: ${(e as Error).message}`,
-        `check the build command \`${b.command}\``,
+        e instanceof UserError ? e.hint : `check the build command \`${b.command}\``,
       );
     } finally {
       clearInterval(ticker);
