@@ -956,7 +956,7 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
         assert.equal(
           r.err,
           "[  0.0s] building api: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'\n" +
-            `error: interrupted by ${signal}: the build of v1 was stopped; the serving release is unchanged\n`,
+            `error: interrupted by ${signal}: the build of v1 was stopped, and nothing was rolled out\n`,
         );
         assert.equal(r.code, code);
         assert.equal(existsSync(paths.lock), false, "the lock is freed");

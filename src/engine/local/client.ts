@@ -297,7 +297,7 @@ export async function buildRelease(
     // Stopped by Ctrl-C: the build (its whole process group) is stopped, and the release recorded as failed.
     const stopped = (s: AbortSignal) => {
       updateRelease(p, id, { status: "failed", reason: "interrupted while building" });
-      return interrupted(s, `the build of ${id} was stopped; the serving release is unchanged`);
+      return interrupted(s, `the build of ${id} was stopped, and nothing was rolled out`);
     };
     try {
       // Split here: a command that needs a shell fails the release as one that cannot start does.
