@@ -666,6 +666,49 @@ describe("up while the app runs", () => {
   });
 });
 
+describe("deploy or rollback as root to an app another user runs", () => {
+  it(
+    "is refused before anything is built, naming that user",
+    {
+      skip: process.getuid?.() !== 0 && "needs root, to run a supervisor as another user",
+    },
+    async () => {
+      const { dir, cleanup } = tempDir({
+        "gantry.yaml":
+          "name: theirs\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+      });
+      const paths = envPaths(dir, "dev");
+      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      // Their supervisor: a process of uid 65534, as the state says.
+      const theirs = spawn("sleep", ["30"], { uid: 65534, gid: 65534, stdio: "ignore" });
+      await once(theirs, "spawn");
+      const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;
+      writeFileSync(paths.state, JSON.stringify({ ...state, pid: theirs.pid }));
+      try {
+        for (const args of [
+          ["deploy", dir],
+          ["rollback", "v1", dir],
+        ]) {
+          const r = await runCli(args);
+          assert.equal(r.code, 1, r.out);
+          assert.match(
+            r.err,
+            new RegExp(
+              `^error: the app's supervisor \\(pid ${theirs.pid}\\) runs as (nobody|uid 65534), and this command as root: it could not use what the command writes\\n {2}hint: run the command as (nobody|uid 65534)\\n$`,
+            ),
+          );
+        }
+        assert.equal(existsSync(paths.releases), false, "nothing was built");
+        assert.deepEqual(sup.asked, []);
+      } finally {
+        theirs.kill("SIGKILL");
+        await sup.close();
+        cleanup();
+      }
+    },
+  );
+});
+
 describe("a build command that needs a shell", () => {
   it("fails the release, which is not left `building`", async () => {
     const { dir, cleanup } = tempDir({

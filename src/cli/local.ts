@@ -46,7 +46,8 @@ import { listReleases } from "../engine/local/release.js";
 import { publicUrls } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
-import { pidAlive } from "../engine/local/fsutil.js";
+import { pidAlive, pidUid } from "../engine/local/fsutil.js";
+import { userName } from "../util/user.js";
 import { formatWall } from "../engine/local/cron-next.js";
 import { age, table } from "./format.js";
 import { formatJobs, runFailure } from "./local-jobs.js";
@@ -176,6 +177,23 @@ function fail(io: Io, r: { message: string; logs: string[] }): never {
   );
 }
 
+/**
+ * Refuses to roll out to an app whose supervisor runs as another user (`sudo gantry deploy` of an app
+ * a user runs): the release this command writes would be root's, the supervisor could not record its
+ * rollout (it stayed "deploying"), and the build's files left in the app would break the user's next
+ * build.
+ */
+function checkSupervisorUser(paths: EnvPaths): void {
+  const pid = readState(paths)?.pid;
+  const owner = pid === undefined || !pidAlive(pid) ? undefined : pidUid(pid);
+  const me = process.getuid?.();
+  if (owner === undefined || me === undefined || owner === me) return;
+  throw new UserError(
+    `the app's supervisor (pid ${pid}) runs as ${userName(owner)}, and this command as ${userName(me)}: it could not use what the command writes`,
+    `run the command as ${userName(owner)}`,
+  );
+}
+
 async function deployNew(
   t: Target,
   io: Io,
@@ -183,6 +201,7 @@ async function deployNew(
   signal: AbortSignal,
   p = progress(io),
 ): Promise<void> {
+  checkSupervisorUser(t.paths);
   const s = store(t.paths);
   const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths), signal);
   p(`rolling out ${release.id}`);
@@ -509,6 +528,7 @@ export function registerLocal(program: Command, io: Io): void {
               "run `gantry releases` to see them",
             );
         }
+        checkSupervisorUser(paths);
         const rec = rollbackTarget(paths, id, live.release);
         const p = progress(io);
         p(`rolling back from ${live.release ?? "nothing"} to ${id}`);

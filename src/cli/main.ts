@@ -2,7 +2,7 @@
 // and exit codes. User errors print positioned problems and exit 1 without a stack; anything else is
 // a bug in Gantry and prints its stack.
 import { Command, CommanderError } from "commander";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { SpecError, UserError, formatProblem } from "../spec/problems.js";
 import { registerValidate } from "./validate.js";
@@ -11,6 +11,7 @@ import { registerInit } from "./init.js";
 import { registerSynth } from "./synth.js";
 import { registerLocal } from "./local.js";
 import { VERSION } from "./version.js";
+import { userName } from "../util/user.js";
 
 export interface Io {
   out: (s: string) => void;
@@ -135,17 +136,4 @@ function permissionDenied(e: unknown): UserError | undefined {
       ? `${owner.path} belongs to ${userName(owner.uid)}, and Gantry runs as ${userName(me)}: run the command as ${userName(owner.uid)}`
       : "check the permissions of the files, or the user Gantry runs as",
   );
-}
-
-/** The name of a user id (from /etc/passwd), else `uid N`. */
-function userName(uid: number): string {
-  try {
-    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
-      const [name, , id] = line.split(":");
-      if (name && Number(id) === uid && id !== "") return name;
-    }
-  } catch {
-    /* no /etc/passwd */
-  }
-  return `uid ${uid}`;
 }
