@@ -114,6 +114,25 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("with a spec that does not load and several environments on disk, asks for --env", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": "name: [broken\n" });
+    try {
+      for (const env of ["dev", "production"]) mkdirSync(join(dir, ".gantry", env), { recursive: true });
+      assert.deepEqual(await runCli(["status", dir]), {
+        code: 1,
+        out: "",
+        err:
+          `error: ${join(dir, "gantry.yaml")} does not load (\`gantry validate\` shows why), so the environment to use is unknown\n` +
+          "  hint: pass --env with one of those in .gantry/: dev, production\n",
+      });
+      const r = await runCli(["status", dir, "--env", "production"]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, "production: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
-import { UserError } from "../spec/problems.js";
+import { SpecError, UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
@@ -84,6 +84,12 @@ function targetLoose(
           statSync(join(loc.dir, ".gantry", d)).isDirectory(),
         )
       : [];
+    // Several on disk: which one cannot be guessed, but the command can still work with --env.
+    if (!env && dirs.length > 1 && e instanceof SpecError)
+      throw new UserError(
+        `${loc.display} does not load (\`gantry validate\` shows why), so the environment to use is unknown`,
+        `pass --env with one of those in .gantry/: ${dirs.join(", ")}`,
+      );
     if (env ? !dirs.includes(env) : dirs.length !== 1) throw e;
     name = env ?? dirs[0];
   }
