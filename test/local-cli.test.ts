@@ -783,6 +783,33 @@ describe("Ctrl-C during down", () => {
   });
 });
 
+describe("up --port with the port of another environment of the app", () => {
+  it("names that environment rather than 'another program', before anything starts", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: twice\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n  staging: {}\n",
+    });
+    const staging = envPaths(dir, "staging");
+    mkdirSync(staging.dir, { recursive: true });
+    writeFileSync(
+      staging.state,
+      JSON.stringify({ pid: process.pid, phase: "running", proxyPort: 41141, redis: {}, instances: [] }),
+    );
+    try {
+      assert.deepEqual(await runCli(["up", dir, "--port", "41141"]), {
+        code: 1,
+        out: "",
+        err:
+          "error: port 41141 is the proxy of this app's staging environment\n" +
+          "  hint: every environment needs a port of its own: pick another --port, or leave it out\n",
+      });
+      assert.equal(existsSync(envPaths(dir, "dev").state), false, "no supervisor was started");
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe("an up that was interrupted while the supervisor started", () => {
   it("leaves it starting; the next up waits for it rather than start a second one on the same data", async () => {
     const { dir, cleanup } = tempDir({

@@ -390,6 +390,17 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   return /^y(es)?\s*$/i.test(answer.trim());
 }
 
+/** The other environment of the app whose running proxy listens on `port` ("another program" would mislead). */
+function envOnPort(paths: EnvPaths, port: number): string | undefined {
+  const others = existsSync(paths.root)
+    ? readdirSync(paths.root).filter((d) => d !== paths.env && statSync(join(paths.root, d)).isDirectory())
+    : [];
+  return others.find((d) => {
+    const st = readState(envPaths(paths.appDir, d));
+    return st?.phase === "running" && st.proxyPort === port && pidAlive(st.pid);
+  });
+}
+
 /** `up --port`: a TCP port number, checked before anything starts (Number("abc") would be any port). */
 function portOption(text: string): number {
   const port = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
@@ -438,6 +449,12 @@ export function registerLocal(program: Command, io: Io): void {
             p(`waiting for the supervisor (pid ${starting}), which an earlier \`gantry up\` started`);
             await supervisorStarted(t.paths, starting, { progress: p, signal: stop.signal });
           } else if (!live) {
+            const other = port === undefined ? undefined : envOnPort(t.paths, port);
+            if (other)
+              throw new UserError(
+                `port ${port} is the proxy of this app's ${other} environment`,
+                "every environment needs a port of its own: pick another --port, or leave it out",
+              );
             openStore(t.paths, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
               ...(port !== undefined ? { requestedProxyPort: port } : {}),
