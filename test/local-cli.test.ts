@@ -1010,24 +1010,23 @@ describe("a reader that goes away (`gantry logs | head -1`)", () => {
 });
 
 describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
+  const slowSpec = [
+    "name: slow",
+    "services:",
+    "  api:",
+    "    build: .",
+    "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
+    "    command: node server.js",
+    "    port: 8080",
+    "",
+  ].join("\n");
   for (const [signal, code] of [
     ["SIGTERM", 143],
     ["SIGHUP", 129],
   ] as const)
     it(`${signal} stops the build with everything it started, records the release as failed and frees the lock`, async () => {
       // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
-      const { dir, cleanup } = tempDir({
-        "gantry.yaml": [
-          "name: slow",
-          "services:",
-          "  api:",
-          "    build: .",
-          "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
-          "    command: node server.js",
-          "    port: 8080",
-          "",
-        ].join("\n"),
-      });
+      const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
       const paths = envPaths(dir, "production");
       const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
       const pidFile = join(dir, "sleeper.pid");
@@ -1061,4 +1060,42 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
         cleanup();
       }
     });
+
+  it("of `up --attach` stops the app too: attached, Ctrl-C stops it, also before it serves", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
+    const paths = envPaths(dir, "production");
+    // A supervisor running nothing yet, which stops when asked to.
+    const supervisor = spawn("sleep", ["30"], { stdio: "ignore" });
+    await once(supervisor, "spawn");
+    const sup = await fakeSupervisor(paths, "", (_req, res) => {
+      supervisor.kill("SIGKILL");
+      res.end("{}");
+    });
+    const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;
+    writeFileSync(paths.state, JSON.stringify({ ...state, pid: supervisor.pid }));
+    const pidFile = join(dir, "sleeper.pid");
+    try {
+      const r = await interrupted(["up", dir, "--attach"], () => existsSync(pidFile), "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `\\[ *0\\.0s\\] stopping the supervisor \\(pid ${supervisor.pid}\\) and everything it runs\\n` +
+            "error: interrupted by SIGINT: the app was stopped before `up --attach` had started it\\n$",
+        ),
+      );
+      assert.deepEqual(sup.asked, ["POST /stop"]);
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      supervisor.kill("SIGKILL");
+      const sleeper = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
+      try {
+        if (sleeper > 0) process.kill(sleeper, "SIGKILL");
+      } catch {
+        /* stopped with the build, as it should */
+      }
+      await sup.close();
+      cleanup();
+    }
+  });
 });

@@ -31,6 +31,7 @@ import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import {
   buildRelease,
   checkBinaries,
+  interrupted,
   liveState,
   recoverReleases,
   cannotRollBackTo,
@@ -467,6 +468,11 @@ export function registerLocal(program: Command, io: Io): void {
           }
           await deployNew(t, io, "up", stop.signal, p);
         }
+      } catch (e) {
+        // With --attach, Ctrl-C (or a service manager's SIGTERM) stops the app, also before it serves.
+        if (!opts.attach || !stop.signal.aborted) throw e;
+        await stopSupervisor(t.paths, progress(io));
+        throw interrupted(stop.signal, "the app was stopped before `up --attach` had started it");
       } finally {
         stop.dispose();
         l.release();
