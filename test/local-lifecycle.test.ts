@@ -177,6 +177,8 @@ describe("leftovers of a dead supervisor", () => {
       // The pid in postmaster.pid is signalled once it is our PostgreSQL.
       writeFileSync(join(postgresDataDir(p), "postmaster.pid"), `${postgres}\n${postgresDataDir(p)}\n`);
       assert.equal((await stopLeftovers(p, () => undefined)).length, 1);
+      // Its exit is seen on a later turn of the event loop (a busy machine may take a while).
+      await until(() => procs.all[3]!.signalCode !== null, "the fake PostgreSQL is stopped");
       assert.equal(procs.all[3]!.signalCode, "SIGINT");
       assert.ok(pidAlive(reused) && pidAlive(unrelated));
     } finally {
