@@ -499,10 +499,10 @@ async function fakeSupervisor(
   };
 }
 
-/** Runs the CLI in a process of its own, sends it `signal` once `ready()` holds, and waits for its end. */
+/** Runs the CLI in a process of its own, sends it `signal` once `ready(stderr so far)` holds, and waits for its end. */
 async function interrupted(
   args: string[],
-  ready: () => boolean,
+  ready: (err: string) => boolean,
   signal: NodeJS.Signals,
 ): Promise<{ code: number | null; err: string }> {
   const child = spawn(
@@ -515,7 +515,7 @@ async function interrupted(
   child.stdout.resume();
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   const poll = setInterval(() => {
-    if (ready()) {
+    if (ready(err)) {
       clearInterval(poll);
       child.kill(signal); // the command only, not its process group: as `kill` or a service manager does
     }
@@ -767,7 +767,8 @@ describe("Ctrl-C during down", () => {
     mkdirSync(paths.dir, { recursive: true });
     writeFileSync(paths.state, JSON.stringify({ pid: slow.pid, phase: "running", redis: {}, instances: [] }));
     try {
-      const r = await interrupted(["down", dir], () => existsSync(paths.lock), "SIGINT");
+      // Once it waits (the lock is taken a moment before Gantry listens for signals).
+      const r = await interrupted(["down", dir], (err) => err.includes("stopping the supervisor"), "SIGINT");
       assert.equal(r.code, 130, r.err);
       assert.match(
         r.err,
@@ -917,6 +918,30 @@ describe("a supervisor that stops answering in the middle of a command", () => {
       );
     } finally {
       await close();
+      cleanup();
+    }
+  });
+
+  it("Ctrl-C of gantry run stops following and says the run goes on", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    let following = false;
+    const sup = await fakeSupervisor(paths, "v1", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ type: "step", message: "started cleanup-20261122T105400" })}\n`, () => {
+        // Sent; the command reads it a moment later.
+        setTimeout(() => (following = true), 300);
+      });
+    });
+    try {
+      const r = await interrupted(["run", "cleanup", dir], () => following, "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        /\nerror: interrupted by SIGINT: stopped following cleanup-20261122T105400; the run goes on in the supervisor\n {2}hint: `gantry logs cleanup` shows its output, `gantry status` its result\n$/,
+      );
+    } finally {
+      await sup.close();
       cleanup();
     }
   });

@@ -140,8 +140,9 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
 
 /**
  * Ctrl-C, SIGTERM or SIGHUP during a command that holds the lock (up, deploy, rollback, down,
- * destroy): the signal aborts what the command is doing (the build, its process group with it; the
- * rollout, which the supervisor abandons unless it has switched; the wait for a stop), each step
+ * destroy) or follows a job's run: the signal aborts what the command is doing (the build, its process
+ * group with it; the rollout, which the supervisor abandons unless it has switched; the wait for a
+ * stop; the following of the run, which goes on), each step
  * records what became of the release, and the command ends through its `finally`, freeing the lock.
  * Killed where it stood, it left the lock stale, the release `building`, and the build running on. A
  * second signal kills at once.
@@ -767,10 +768,16 @@ export function registerLocal(program: Command, io: Io): void {
         );
       }
       const p = progress(io);
-      const record = await requestJobRun(paths, job, { retry: opts.retry }, (e) => {
-        if (e.type === "line") io.out(`${e.text}\n`);
-        else if (e.type === "step") p(e.message);
-      });
+      const stop = interruptible();
+      let record;
+      try {
+        record = await requestJobRun(paths, job, { retry: opts.retry, signal: stop.signal }, (e) => {
+          if (e.type === "line") io.out(`${e.text}\n`);
+          else if (e.type === "step") p(e.message);
+        });
+      } finally {
+        stop.dispose();
+      }
       if (record.result !== "succeeded")
         throw new UserError(runFailure(job, record), `see \`gantry logs ${job}\` and \`gantry status\``);
       p(`${record.id} succeeded in ${humanMs(record.durationMs)} (${record.reason})`);

@@ -429,24 +429,38 @@ export type JobRunEvent =
 export async function requestJobRun(
   p: EnvPaths,
   job: string,
-  opts: { retry: boolean },
+  opts: { retry: boolean; signal?: AbortSignal },
   onEvent: (e: JobRunEvent) => void,
 ): Promise<RunRecord> {
   let record: RunRecord | undefined;
+  let started: string | undefined;
   const during = `the run of ${job}`;
-  const r = await askSupervisor(
-    p,
-    during,
-    "/run",
-    { job, ...(opts.retry ? {} : { retry: false }) },
-    (line) => {
-      // A refusal is one JSON object, not a stream; it is read from the whole answer below.
-      if (!line.startsWith('{"type"')) return;
-      const e = JSON.parse(line) as JobRunEvent;
-      if (e.type === "end") record = e.record;
-      onEvent(e);
-    },
-  );
+  let r;
+  try {
+    r = await askSupervisor(
+      p,
+      during,
+      "/run",
+      { job, ...(opts.retry ? {} : { retry: false }) },
+      (line) => {
+        // A refusal is one JSON object, not a stream; it is read from the whole answer below.
+        if (!line.startsWith('{"type"')) return;
+        const e = JSON.parse(line) as JobRunEvent;
+        if (e.type === "end") record = e.record;
+        if (e.type === "step") started ??= /^started (\S+)/.exec(e.message)?.[1];
+        onEvent(e);
+      },
+      opts.signal,
+    );
+  } catch (e) {
+    if (!opts.signal?.aborted) throw e;
+    // Ctrl-C stops following only, as `kubectl logs -f` of a Job would: the run goes on.
+    throw interrupted(
+      opts.signal,
+      `stopped following ${started ?? job}; the run goes on in the supervisor`,
+      `\`gantry logs ${job}\` shows its output, \`gantry status\` its result`,
+    );
+  }
   if (r.status !== 200) {
     const refusal = JSON.parse(r.text) as { error?: string; hint?: string };
     throw new UserError(refusal.error ?? `the supervisor answered ${r.status}`, refusal.hint);
