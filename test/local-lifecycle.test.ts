@@ -20,7 +20,7 @@ import { stopSupervisor } from "../src/engine/local/client.js";
 import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";
 import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
-import { REPO_ROOT, tempDir } from "./helpers.js";
+import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 import { acquireLock } from "../src/engine/local/lock.js";
 import { loadSpec } from "../src/spec/load.js";
 import { releaseDir } from "../src/engine/local/paths.js";
@@ -208,6 +208,41 @@ describe("leftovers of a dead supervisor", () => {
       assert.deepEqual(stopped, [`stopping leftover process ${retitled} (sleep 40)`]);
       await until(() => procs.all[0]!.signalCode !== null, "the retitled leftover is stopped");
       assert.ok(pidAlive(reused), "a reused pid is never signalled");
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+
+  it("are named by `status`, which would otherwise only say the app is not running", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: left\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const procs = processes();
+    try {
+      const p = envPaths(dir, "dev");
+      const api = await procs.start("sleep", ["30"]);
+      const redis = await procs.start("sleep", ["31"]);
+      const dead = await deadPid();
+      writeState(p.state, {
+        pid: dead,
+        release: "r1",
+        instances: [instance("api-r1-1", api, "sleep 30")],
+        redis: { cache: { pid: redis, port: 1, cmd: "sleep 31" } },
+      });
+      const r = await runCli(["status", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(
+        r.out,
+        "dev: not running (last release r1); `gantry up` starts it\n" +
+          `its supervisor (pid ${dead}) is gone, and left 2 processes running (pid ${api}, ${redis}): \`gantry up\` stops them and starts the app again, \`gantry down\` only stops them\n`,
+      );
+      await stopSupervisor(p, () => undefined);
+      assert.equal(
+        (await runCli(["status", dir])).out,
+        "dev: not running (last release r1); `gantry up` starts it\n",
+      );
     } finally {
       await procs.killAll();
       cleanup();

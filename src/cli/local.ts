@@ -50,6 +50,7 @@ import { readState, type SupervisorState } from "../engine/local/state.js";
 import { pidAlive, pidUid } from "../engine/local/fsutil.js";
 import { userName } from "../util/user.js";
 import { formatWall } from "../engine/local/cron-next.js";
+import { leftoverPids } from "../engine/local/leftovers.js";
 import { age, table } from "./format.js";
 import { formatJobs, runFailure } from "./local-jobs.js";
 
@@ -613,6 +614,12 @@ export function registerLocal(program: Command, io: Io): void {
         io.out(
           `${paths.env}: not running${st?.release ? ` (last release ${st.release})` : ""}; \`gantry up\` starts it\n`,
         );
+        // A killed supervisor's instances, Redis and PostgreSQL run on, unreachable: say so.
+        const left = st && !pidAlive(st.pid) ? leftoverPids(paths) : [];
+        if (left.length > 0)
+          io.out(
+            `its supervisor (pid ${st!.pid}) is gone, and left ${left.length} process${left.length === 1 ? "" : "es"} running (pid ${left.join(", ")}): \`gantry up\` stops ${left.length === 1 ? "it" : "them"} and starts the app again, \`gantry down\` only stops ${left.length === 1 ? "it" : "them"}\n`,
+          );
         return;
       }
       io.out(
