@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { spawn } from "node:child_process";
@@ -128,6 +129,27 @@ describe("local commands without a running app", () => {
       const r = await runCli(["status", dir, "--env", "production"]);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.out, "production: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("logs prints the last lines of a log bigger than a string can hold (weeks of health checks)", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const log = join(logs, "api.log");
+      // 520 MiB, sparse: no disk used, and only its end is read.
+      writeFileSync(log, "");
+      truncateSync(log, 520 * 1024 * 1024);
+      const line = (i: number) => `2026-11-22T10:00:0${i}.000Z api-v1-1 | line ${i}\n`;
+      appendFileSync(log, `\n${[1, 2, 3].map(line).join("")}`);
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "2"]), {
+        code: 0,
+        out: line(2) + line(3),
+        err: "",
+      });
     } finally {
       cleanup();
     }

@@ -1,16 +1,7 @@
 // The local runtime's commands: up, deploy, rollback, releases, status, logs, run, down, destroy, secrets.
 // Thin: they read the spec and the environment here, and leave the work to src/engine/local.
 import type { Command } from "commander";
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  openSync,
-  readSync,
-  closeSync,
-} from "node:fs";
+import { existsSync, fstatSync, readdirSync, rmSync, statSync, openSync, readSync, closeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
@@ -292,13 +283,34 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
   return [join(paths.logs, f)];
 }
 
+/**
+ * The last n lines of a log, read from its end: logs are never rotated, and an instance's health
+ * checks alone add some 70 MB a day, so a log read whole would soon pass what a string can hold
+ * (512 MiB) and fail, after filling the memory.
+ */
 function lastLines(file: string, n: number): string[] {
   if (n === 0) return []; // slice(-0) would be every line
-  const text = readFileSync(file, "utf8");
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .slice(-n);
+  const fd = openSync(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let newlines = 0;
+    // One newline more than n lines need: the first piece read may begin mid-line.
+    for (let pos = fstatSync(fd).size; pos > 0 && newlines <= n;) {
+      const len = Math.min(64 * 1024, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, pos);
+      chunks.unshift(buf);
+      for (const b of buf) if (b === 0x0a) newlines++;
+    }
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .slice(-n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
