@@ -155,6 +155,25 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("logs merges every service's lines by time, whatever the length of their names", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const at = (s: number, who: string, text: string) => `2026-11-22T10:00:0${s}.000Z ${who} | ${text}\n`;
+      writeFileSync(join(logs, "api.log"), at(1, "api-v1-1", "one") + at(3, "api-v1-1", "three"));
+      writeFileSync(join(logs, "notifications.log"), at(2, "notifications-v1-1", "two"));
+      const r = await runCli(["logs", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(
+        r.out.split("\n").map((l) => l.split(" | ")[1]),
+        ["one", "two", "three", undefined],
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

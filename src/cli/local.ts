@@ -2,7 +2,7 @@
 // Thin: they read the spec and the environment here, and leave the work to src/engine/local.
 import type { Command } from "commander";
 import { existsSync, fstatSync, readdirSync, rmSync, statSync, openSync, readSync, closeSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
@@ -313,17 +313,14 @@ function lastLines(file: string, n: number): string[] {
   }
 }
 
+/** The service column of merged logs; none for one service's log. */
+function logPrefix(file: string, service: string | undefined): string {
+  return service ? "" : `${basename(file, ".log").padEnd(10)} `;
+}
+
 function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
   const offsets = new Map<string, number>();
   for (const f of logFiles(paths, service)) offsets.set(f, statSync(f).size);
-  const prefix = (f: string) =>
-    service
-      ? ""
-      : `${f
-          .split("/")
-          .pop()!
-          .replace(/\.log$/, "")
-          .padEnd(10)} `;
   const timer = setInterval(() => {
     let files: string[] = [];
     try {
@@ -345,7 +342,7 @@ function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { sto
       const text = buf.toString("utf8");
       const end = text.lastIndexOf("\n") + 1;
       offsets.set(f, from + Buffer.byteLength(text.slice(0, end)));
-      for (const l of text.slice(0, end).split("\n")) if (l) io.out(`${prefix(f)}${l}\n`);
+      for (const l of text.slice(0, end).split("\n")) if (l) io.out(`${logPrefix(f, service)}${l}\n`);
     }
   }, 250);
   return { stop: () => clearInterval(timer) };
@@ -732,21 +729,13 @@ export function registerLocal(program: Command, io: Io): void {
           );
         const n = Number(opts.lines);
         const files = logFiles(paths, service);
-        const lines: string[] = [];
+        const lines: { raw: string; shown: string }[] = [];
         for (const f of files)
-          for (const l of lastLines(f, n))
-            lines.push(
-              service
-                ? l
-                : `${f
-                    .split("/")
-                    .pop()!
-                    .replace(/\.log$/, "")
-                    .padEnd(10)} ${l}`,
-            );
-        // Lines start with an ISO time after the optional service column: sort merged logs by it.
-        if (!service) lines.sort((a, b) => a.slice(11).localeCompare(b.slice(11)));
-        for (const l of lines.slice(-n)) io.out(`${l}\n`);
+          for (const l of lastLines(f, n)) lines.push({ raw: l, shown: `${logPrefix(f, service)}${l}` });
+        // Every line starts with its ISO time: merged logs are sorted by it, not by what follows the
+        // service column, which is wider for names over 10 characters.
+        if (!service) lines.sort((a, b) => a.raw.localeCompare(b.raw));
+        for (const l of lines.slice(-n)) io.out(`${l.shown}\n`);
         if (opts.follow) {
           const f = followLogs(paths, service, io);
           await new Promise<void>((resolve) => {
