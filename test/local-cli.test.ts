@@ -174,6 +174,16 @@ describe("local commands without a running app", () => {
     }
   });
 
+  it("down of an app never started here says so and leaves no .gantry/ behind", async () => {
+    const { dir, cleanup } = app();
+    try {
+      assert.deepEqual(await runCli(["down", dir]), { code: 0, out: "dev: not running\n", err: "" });
+      assert.equal(existsSync(join(dir, ".gantry")), false);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("deploy and rollback ask for `gantry up` first", async () => {
     const { dir, cleanup } = app();
     try {

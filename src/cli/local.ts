@@ -798,6 +798,11 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action(async (path: string, opts: { env?: string }) => {
       const { paths } = targetLoose(path, opts.env, io);
+      // Never started here: nothing to stop, and the lock would leave an empty .gantry/<env>/ behind.
+      if (!existsSync(paths.dir)) {
+        io.out(`${paths.env}: not running\n`);
+        return;
+      }
       const l = lock(paths, "down", io);
       const stop = interruptible();
       try {
