@@ -132,12 +132,12 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
 
 /**
  * Ctrl-C, SIGTERM or SIGHUP during a command that holds the lock (up, deploy, rollback, down,
- * destroy) or follows a job's run: the signal aborts what the command is doing (the build, its process
- * group with it; the rollout, which the supervisor abandons unless it has switched; the wait for a
- * stop; the following of the run, which goes on), each step
- * records what became of the release, and the command ends through its `finally`, freeing the lock.
- * Killed where it stood, it left the lock stale, the release `building`, and the build running on. A
- * second signal kills at once.
+ * destroy) or follows a job's run: the signal aborts what the command is doing (the build, its
+ * process group with it; the rollout, which the supervisor abandons unless it has switched; the wait
+ * for a stop; the following of the run, which goes on), each step records what became of the
+ * release, and the command ends through its `finally`, freeing the lock. Killed where it stood, it
+ * left the lock stale, the release `building`, and the build running on. A second signal kills at
+ * once.
  */
 function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
