@@ -410,6 +410,8 @@ describe("a rollout whose command went away (Ctrl-C)", () => {
         assert.deepEqual(pidsRunning(`sleep 30.${process.pid}`), [], "its instance is stopped");
       } finally {
         for (const pid of pidsRunning(`sleep 30.${process.pid}`)) process.kill(pid, "SIGKILL");
+        // Its state is written 20 ms after a change: let that happen before the directory goes.
+        await sleep(100);
         cleanup();
       }
     });
