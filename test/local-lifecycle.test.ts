@@ -5,7 +5,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   pidAlive,
@@ -22,6 +30,7 @@ import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 import { acquireLock } from "../src/engine/local/lock.js";
+import { findOnPath } from "../src/engine/local/infra.js";
 import { loadSpec } from "../src/spec/load.js";
 import { releaseDir } from "../src/engine/local/paths.js";
 import { readRelease, writeRelease } from "../src/engine/local/release.js";
@@ -446,4 +455,63 @@ describe("a second supervisor for the same environment", () => {
       cleanup();
     }
   });
+});
+
+describe("a supervisor stopped while it starts", () => {
+  const redisBin = findOnPath("redis-server", process.env.PATH);
+  it(
+    "stops what it was starting too: no Redis is left running",
+    { skip: !redisBin && !process.env.CI && "needs redis-server" },
+    async () => {
+      const { dir, cleanup } = tempDir();
+      const paths = envPaths(dir, "dev");
+      const spec =
+        "name: r\nservices:\n  w:\n    type: worker\n    build: .\n    command: sleep 1\n    uses: [cache]\nredis:\n  cache: {}\nenvironments:\n  dev: {}\n";
+      mkdirSync(paths.logs, { recursive: true });
+      chmodSync(dir, 0o755); // as root, Redis runs as another user, who must reach its directory
+      writeJsonAtomic(paths.model, loadSpec("gantry.yaml", spec, "dev").project.environments[0]!);
+      // What runs with its working directory in the app: Redis does, in its data directory.
+      const ours = () =>
+        readdirSync("/proc")
+          .filter((d) => /^\d+$/.test(d))
+          .map(Number)
+          .filter((pid) => {
+            try {
+              return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) && pidAlive(pid);
+            } catch {
+              return false;
+            }
+          });
+      const sup = new Supervisor({
+        paths,
+        baseEnv: { PATH: process.env.PATH ?? "" },
+        secretsKeyEnv: "11".repeat(32),
+      });
+      // shutdown() ends the process; here it only says with which code.
+      const exit = Object.getOwnPropertyDescriptor(process, "exit")!;
+      let exited: number | undefined;
+      process.exit = ((code?: number) => {
+        exited = code ?? 0;
+      }) as typeof process.exit;
+      try {
+        let starting = false;
+        sup.log = (m) => {
+          if (m.startsWith("starting Redis cache")) starting = true;
+        };
+        const started = sup.start();
+        await until(() => starting, "the Redis is being started");
+        // `gantry down` right after an interrupted `up`.
+        await sup.shutdown(0);
+        await started;
+        assert.equal(exited, 0);
+        await sleep(500);
+        assert.deepEqual(ours(), [], "nothing the supervisor started runs on");
+      } finally {
+        Object.defineProperty(process, "exit", exit);
+        for (const pid of ours()) process.kill(pid, "SIGKILL");
+        await sleep(100);
+        cleanup();
+      }
+    },
+  );
 });

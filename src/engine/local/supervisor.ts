@@ -415,6 +415,8 @@ export class Supervisor {
   private rolloutChain: Promise<unknown> = Promise.resolve();
   private persistTimer?: NodeJS.Timeout;
   private stopping = false;
+  /** The start in progress, which a stop waits for (see shutdown). */
+  private starting?: Promise<void>;
   private readonly scheduler: Scheduler<LocalJob>;
 
   constructor(private readonly o: SupervisorOptions) {
@@ -561,7 +563,12 @@ export class Supervisor {
   }
 
   /** Starts the data services, the pub/sub endpoint, the proxy and the control socket. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting = this.startNow();
+    return this.starting;
+  }
+
+  private async startNow(): Promise<void> {
     mkdirSync(this.paths.logs, { recursive: true });
     const model = readJson<AppModel>(this.paths.model);
     if (!model) throw new Error(`${this.paths.model} is missing`);
@@ -1083,6 +1090,9 @@ export class Supervisor {
   async shutdown(code: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // A stop asked for while it starts (`gantry down` right after an interrupted `up`) waits for the
+    // start: a Redis or PostgreSQL it was spawning would be missed below, and outlive it, orphaned.
+    await this.starting?.catch(() => undefined);
     const failed = this.phase === "failed";
     this.phase = "stopping";
     this.writeState();
