@@ -6,10 +6,12 @@ import net from "node:net";
 import {
   appendFileSync,
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   readFileSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { spawn } from "node:child_process";
@@ -21,6 +23,7 @@ import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/loca
 import { choosePostgres, postgresInstalls } from "../src/engine/local/infra.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
+import { reportError } from "../src/cli/main.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
 import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
 import { readRelease, writeRelease, type ReleaseRecord } from "../src/engine/local/release.js";
@@ -37,6 +40,147 @@ describe("local commands without a running app", () => {
       const r = await runCli(["status", dir]);
       assert.equal(r.code, 0);
       assert.equal(r.out, "dev: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("an --env the spec does not have is refused, unless its data is still on disk", async () => {
+    const { dir, cleanup } = app();
+    try {
+      for (const args of [["status"], ["down"], ["logs"], ["releases"], ["secrets", "list"]]) {
+        const r = await runCli([...args, dir, "--env", "prod"]);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.out}`);
+        assert.equal(
+          r.err,
+          `error: ${join(dir, "gantry.yaml")} has no environment \`prod\`\n  hint: environments: dev, production\n`,
+        );
+      }
+      assert.equal(existsSync(join(dir, ".gantry")), false, "nothing was made for it");
+      // An environment dropped from the spec whose data is still there can still be looked at and stopped.
+      mkdirSync(join(dir, ".gantry", "staging"), { recursive: true });
+      const r = await runCli(["status", dir, "--env", "staging"]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, "staging: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("logs -n prints that many lines, none for 0, and refuses what is not a count", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const line = (i: number) => `2026-11-22T10:00:0${i}.000Z api-v1-1 | line ${i}\n`;
+      writeFileSync(join(logs, "api.log"), [1, 2, 3, 4].map(line).join(""));
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "2"]), {
+        code: 0,
+        out: line(3) + line(4),
+        err: "",
+      });
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "0"]), { code: 0, out: "", err: "" });
+      assert.deepEqual(await runCli(["logs", dir, "-n", "0"]), { code: 0, out: "", err: "" });
+      for (const bad of ["-3", "abc", "1.5"]) {
+        const r = await runCli(["logs", "api", dir, "-n", bad]);
+        assert.equal(r.code, 1, bad);
+        assert.equal(r.out, "");
+        assert.match(
+          r.err,
+          new RegExp(`^error: -n must be a number of lines, not "${bad.replace(".", "\\.")}"\n`),
+        );
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("from a sub-directory of the app, without a path, use the app's spec", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const sub = join(dir, "api", "src");
+      mkdirSync(sub, { recursive: true });
+      assert.deepEqual(await runCli(["status"], sub), {
+        code: 0,
+        out: "dev: not running; `gantry up` starts it\n",
+        err: "",
+      });
+      // A directory given by name must hold the spec itself; the hint names the one above.
+      const named = await runCli(["status", "src"], join(dir, "api"));
+      assert.equal(named.code, 1);
+      assert.equal(
+        named.err,
+        "error: no gantry.yaml in src\n  hint: the app's spec is ../gantry.yaml: pass that path, or run the command in its directory\n",
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("with a spec that does not load and several environments on disk, asks for --env", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": "name: [broken\n" });
+    try {
+      for (const env of ["dev", "production"]) mkdirSync(join(dir, ".gantry", env), { recursive: true });
+      assert.deepEqual(await runCli(["status", dir]), {
+        code: 1,
+        out: "",
+        err:
+          `error: ${join(dir, "gantry.yaml")} does not load (\`gantry validate\` shows why), so the environment to use is unknown\n` +
+          "  hint: pass --env with one of those in .gantry/: dev, production\n",
+      });
+      const r = await runCli(["status", dir, "--env", "production"]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out, "production: not running; `gantry up` starts it\n");
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("logs prints the last lines of a log bigger than a string can hold (weeks of health checks)", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const log = join(logs, "api.log");
+      // 520 MiB, sparse: no disk used, and only its end is read.
+      writeFileSync(log, "");
+      truncateSync(log, 520 * 1024 * 1024);
+      const line = (i: number) => `2026-11-22T10:00:0${i}.000Z api-v1-1 | line ${i}\n`;
+      appendFileSync(log, `\n${[1, 2, 3].map(line).join("")}`);
+      assert.deepEqual(await runCli(["logs", "api", dir, "-n", "2"]), {
+        code: 0,
+        out: line(2) + line(3),
+        err: "",
+      });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("logs merges every service's lines by time, whatever the length of their names", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const logs = join(dir, ".gantry", "dev", "logs");
+      mkdirSync(logs, { recursive: true });
+      const at = (s: number, who: string, text: string) => `2026-11-22T10:00:0${s}.000Z ${who} | ${text}\n`;
+      writeFileSync(join(logs, "api.log"), at(1, "api-v1-1", "one") + at(3, "api-v1-1", "three"));
+      writeFileSync(join(logs, "notifications.log"), at(2, "notifications-v1-1", "two"));
+      const r = await runCli(["logs", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.deepEqual(
+        r.out.split("\n").map((l) => l.split(" | ")[1]),
+        ["one", "two", "three", undefined],
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("down of an app never started here says so and leaves no .gantry/ behind", async () => {
+    const { dir, cleanup } = app();
+    try {
+      assert.deepEqual(await runCli(["down", dir]), { code: 0, out: "dev: not running\n", err: "" });
+      assert.equal(existsSync(join(dir, ".gantry")), false);
     } finally {
       cleanup();
     }
@@ -230,6 +374,70 @@ describe("local commands without a running app", () => {
       cleanup();
     }
   });
+
+  it("an app of another user: permission denied names the path and its owner, not an internal error", () => {
+    const { dir, cleanup } = app();
+    const env = join(dir, ".gantry", "dev");
+    mkdirSync(env, { recursive: true });
+    // As root, the directory is given to nobody; as anyone else, it stays theirs.
+    const root = process.getuid?.() === 0;
+    if (root) chownSync(env, 65534, 65534);
+    const lockDraft = join(env, "lock.123.tmp");
+    const denied = Object.assign(new Error(`EACCES: permission denied, open '${lockDraft}'`), {
+      code: "EACCES",
+      syscall: "open",
+      path: lockDraft,
+    });
+    try {
+      let err = "";
+      const code = reportError(denied, { out: () => undefined, err: (s) => (err += s), cwd: dir });
+      assert.equal(code, 1, err);
+      assert.match(err, new RegExp(`^error: permission denied: cannot open ${lockDraft}\n {2}hint: `));
+      if (root)
+        assert.match(
+          err,
+          new RegExp(
+            `hint: ${env} belongs to (nobody|uid 65534), and Gantry runs as root: run the command as`,
+          ),
+        );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it(
+    "status of an app another user runs says permission denied, not that it is not running",
+    {
+      skip: process.getuid?.() !== 0 && "needs root, to run the command as another user",
+    },
+    async () => {
+      const { dir, cleanup } = app();
+      const paths = envPaths(dir, "dev");
+      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      try {
+        chmodSync(dir, 0o755); // the app's files are readable by all, its control socket writable by root only
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", join(REPO_ROOT, "test", "e2e", "cli.ts"), "status", dir],
+          {
+            stdio: ["ignore", "pipe", "pipe"],
+            uid: 65534,
+            gid: 65534,
+            env: { ...process.env, NODE_TEST_CONTEXT: "" },
+          },
+        );
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
+        const [code] = (await once(child, "exit")) as [number | null];
+        assert.match(out, new RegExp(`^error: permission denied: cannot connect to ${paths.socket}\n`));
+        assert.equal(code, 1);
+      } finally {
+        await sup.close();
+        cleanup();
+      }
+    },
+  );
 
   it("names the missing server and how to install it", async () => {
     const model = loadExample("hello", "dev").project.environments[0]!;
@@ -427,6 +635,7 @@ async function fakeSupervisor(
   paths: EnvPaths,
   release: string,
   handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  more: Partial<SupervisorState> = {},
 ): Promise<{ asked: string[]; close: () => Promise<void> }> {
   const state: SupervisorState = {
     pid: process.pid,
@@ -438,6 +647,7 @@ async function fakeSupervisor(
     release,
     instances: [],
     jobs: [{ name: "cleanup", release, schedule: "0 3 * * *", timezone: "UTC", skipped: 0 }],
+    ...more,
   };
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.state, JSON.stringify(state));
@@ -459,6 +669,33 @@ async function fakeSupervisor(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Runs the CLI in a process of its own, sends it `signal` once `ready(stderr so far)` holds, and waits for its end. */
+async function interrupted(
+  args: string[],
+  ready: (err: string) => boolean,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; err: string }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(REPO_ROOT, "test", "e2e", "cli.ts"), ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_TEST_CONTEXT: "" } },
+  );
+  let err = "";
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+  child.stdout.resume();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const poll = setInterval(() => {
+    if (ready(err)) {
+      clearInterval(poll);
+      child.kill(signal); // the command only, not its process group: as `kill` or a service manager does
+    }
+  }, 50);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  clearInterval(poll);
+  return { code, err };
 }
 
 describe("gantry rollback to a given release", () => {
@@ -539,6 +776,263 @@ describe("gantry rollback to a given release", () => {
       cleanup();
     }
   });
+
+  it("a mistyped release id is called that, not a path that does not exist", async () => {
+    const { dir, paths, cleanup } = setup();
+    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    try {
+      for (const id of ["x1", "V1"]) {
+        const r = await runCli(["rollback", id], dir);
+        assert.equal(r.code, 1, r.out);
+        assert.equal(
+          r.err,
+          `error: there is no release "${id}"\n  hint: a release is v and its number (v3), as \`gantry releases\` lists them\n`,
+        );
+      }
+      assert.deepEqual(sup.asked, []);
+      // A path still works, relative or absolute.
+      assert.equal((await runCli(["rollback", "."], dir)).code, 0);
+      assert.equal((await runCli(["rollback", dir], "/")).code, 0);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+
+  it("Ctrl-C abandons a rollout not switched to yet, says so, and frees the lock", async () => {
+    const { dir, paths, cleanup } = setup();
+    // As the supervisor does: a rollback whose command goes away before the switch is abandoned a
+    // moment later, its release back to what it was; v5 serves on.
+    const sup = await fakeSupervisor(paths, "v5", (_req, res) => {
+      const v1 = readRelease(paths, "v1")!;
+      writeRelease(paths, { ...v1, status: "deploying" });
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ type: "step", message: "starting 2 instances: api ×2" })}\n`);
+      res.on("close", () => setTimeout(() => writeRelease(paths, v1), 300));
+    });
+    try {
+      const r = await interrupted(["rollback", "v1", dir], () => sup.asked.length > 0, "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        /\nerror: interrupted by SIGINT: the rollout of v1 was abandoned; v5 keeps serving\n {2}hint: see `gantry releases` and `gantry status`\n$/,
+      );
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("up while the app runs", () => {
+  it("refuses a --port other than the one it serves on, and otherwise prints the URLs", async () => {
+    // No PostgreSQL or Redis: `up` checks their binaries first.
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: hello\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const sup = await fakeSupervisor(envPaths(dir, "dev"), "v3", (_req, res) => res.end(), {
+      proxyPort: 41141,
+    });
+    try {
+      const moved = await runCli(["up", dir, "--port", "45000"]);
+      assert.equal(moved.code, 1, moved.out);
+      assert.equal(
+        moved.err,
+        "error: hello (dev) already runs with its proxy on port 41141, not 45000\n" +
+          "  hint: `gantry down`, then `gantry up --port 45000`, moves it\n",
+      );
+      const same = await runCli(["up", dir, "--port", "41141"]);
+      assert.equal(same.code, 0, same.err);
+      assert.match(
+        same.out,
+        /^hello \(dev\) is already running release v3; .*\n {2}api {10}http:\/\/127\.0\.0\.1:41141\/\n/,
+      );
+      assert.deepEqual(sup.asked, []);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("deploy or rollback as root to an app another user runs", () => {
+  it(
+    "is refused before anything is built, naming that user",
+    {
+      skip: process.getuid?.() !== 0 && "needs root, to run a supervisor as another user",
+    },
+    async () => {
+      const { dir, cleanup } = tempDir({
+        "gantry.yaml":
+          "name: theirs\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+      });
+      const paths = envPaths(dir, "dev");
+      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      // Their supervisor: a process of uid 65534, as the state says.
+      const theirs = spawn("sleep", ["30"], { uid: 65534, gid: 65534, stdio: "ignore" });
+      await once(theirs, "spawn");
+      const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;
+      writeFileSync(paths.state, JSON.stringify({ ...state, pid: theirs.pid }));
+      try {
+        for (const args of [
+          ["deploy", dir],
+          ["rollback", "v1", dir],
+        ]) {
+          const r = await runCli(args);
+          assert.equal(r.code, 1, r.out);
+          assert.match(
+            r.err,
+            new RegExp(
+              `^error: the app's supervisor \\(pid ${theirs.pid}\\) runs as (nobody|uid 65534), and this command as root: it could not use what the command writes\\n {2}hint: run the command as (nobody|uid 65534)\\n$`,
+            ),
+          );
+        }
+        assert.equal(existsSync(paths.releases), false, "nothing was built");
+        assert.deepEqual(sup.asked, []);
+      } finally {
+        theirs.kill("SIGKILL");
+        await sup.close();
+        cleanup();
+      }
+    },
+  );
+});
+
+describe("a build command that needs a shell", () => {
+  it("fails the release, which is not left `building`", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: shelly\nservices:\n  api:\n    build: .\n    build_command: npm run build && echo done\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const paths = envPaths(dir, "dev");
+    const sup = await fakeSupervisor(paths, "", (_req, res) => res.end());
+    try {
+      const r = await runCli(["deploy", dir]);
+      assert.equal(r.code, 1, r.out);
+      const why =
+        'build of api could not start: command `npm run build && echo done` uses the shell character "&", but Gantry runs commands without a shell';
+      assert.match(
+        r.err,
+        new RegExp(
+          `\\nerror: ${why.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n {2}hint: put shell logic in a script`,
+        ),
+      );
+      const v1 = readRelease(paths, "v1");
+      assert.deepEqual([v1?.status, v1?.reason], ["failed", why]);
+      assert.deepEqual(sup.asked, []);
+    } finally {
+      await sup.close();
+      cleanup();
+    }
+  });
+});
+
+describe("Ctrl-C during down", () => {
+  it("stops waiting for the supervisor, says it goes on stopping, and frees the lock", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    // A supervisor slow to stop: it does not answer, and SIGTERM does not end it at once.
+    const slow = spawn("sh", ["-c", "trap '' TERM; exec sleep 30"], { stdio: "ignore" });
+    await once(slow, "spawn");
+    mkdirSync(paths.dir, { recursive: true });
+    writeFileSync(paths.state, JSON.stringify({ pid: slow.pid, phase: "running", redis: {}, instances: [] }));
+    try {
+      // Once it waits (the lock is taken a moment before Gantry listens for signals).
+      const r = await interrupted(["down", dir], (err) => err.includes("stopping the supervisor"), "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `error: interrupted by SIGINT: the supervisor \\(pid ${slow.pid}\\) goes on stopping by itself\\n {2}hint: \`gantry status\` says when it has stopped\\n$`,
+        ),
+      );
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      slow.kill("SIGKILL");
+      cleanup();
+    }
+  });
+});
+
+describe("up --port with the port of another environment of the app", () => {
+  it("names that environment rather than 'another program', before anything starts", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: twice\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n  staging: {}\n",
+    });
+    const staging = envPaths(dir, "staging");
+    mkdirSync(staging.dir, { recursive: true });
+    writeFileSync(
+      staging.state,
+      JSON.stringify({ pid: process.pid, phase: "running", proxyPort: 41141, redis: {}, instances: [] }),
+    );
+    try {
+      assert.deepEqual(await runCli(["up", dir, "--port", "41141"]), {
+        code: 1,
+        out: "",
+        err:
+          "error: port 41141 is the proxy of this app's staging environment\n" +
+          "  hint: every environment needs a port of its own: pick another --port, or leave it out\n",
+      });
+      assert.equal(existsSync(envPaths(dir, "dev").state), false, "no supervisor was started");
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("an up that was interrupted while the supervisor started", () => {
+  it("leaves it starting; the next up waits for it rather than start a second one on the same data", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: quiet\nservices:\n  worker:\n    type: worker\n    build: .\n    command: sleep 1\nenvironments:\n  dev: {}\n",
+    });
+    const paths = envPaths(dir, "dev");
+    // The supervisor as `ps` shows it, still starting: its state says so, and it does not answer yet.
+    const starting = spawn("sleep", ["30"], { argv0: "gantry-supervisor dev", stdio: "ignore" });
+    await once(starting, "spawn");
+    const state = (phase: SupervisorState["phase"]) =>
+      writeFileSync(
+        paths.state,
+        JSON.stringify({
+          pid: starting.pid,
+          startedAt: "",
+          updatedAt: "",
+          phase,
+          socket: paths.socket,
+          redis: {},
+          instances: [],
+        }),
+      );
+    mkdirSync(paths.dir, { recursive: true });
+    state("starting");
+    let sup: Awaited<ReturnType<typeof fakeSupervisor>> | undefined;
+    try {
+      const up = runCli(["up", dir]);
+      await new Promise((r) => setTimeout(r, 500));
+      sup = await fakeSupervisor(paths, "", (_req, res) =>
+        res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`),
+      );
+      state("running");
+      const r = await up;
+      assert.equal(r.code, 0, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `^\\[ *[\\d.]+s\\] waiting for the supervisor \\(pid ${starting.pid}\\), which an earlier \`gantry up\` started\\n`,
+        ),
+      );
+      assert.doesNotMatch(r.err, /starting the supervisor/);
+      assert.deepEqual(sup.asked, ["POST /rollout"]);
+      assert.match(r.out, /^quiet \(dev\) is up: v1 is serving\n/);
+    } finally {
+      starting.kill("SIGKILL");
+      await sup?.close();
+      cleanup();
+    }
+  });
 });
 
 describe("a supervisor that stops answering in the middle of a command", () => {
@@ -596,6 +1090,30 @@ describe("a supervisor that stops answering in the middle of a command", () => {
       );
     } finally {
       await close();
+      cleanup();
+    }
+  });
+
+  it("Ctrl-C of gantry run stops following and says the run goes on", async () => {
+    const { dir, cleanup } = app();
+    const paths = envPaths(dir, "dev");
+    let following = false;
+    const sup = await fakeSupervisor(paths, "v1", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/x-ndjson" });
+      res.write(`${JSON.stringify({ type: "step", message: "started cleanup-20261122T105400" })}\n`, () => {
+        // Sent; the command reads it a moment later.
+        setTimeout(() => (following = true), 300);
+      });
+    });
+    try {
+      const r = await interrupted(["run", "cleanup", dir], () => following, "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        /\nerror: interrupted by SIGINT: stopped following cleanup-20261122T105400; the run goes on in the supervisor\n {2}hint: `gantry logs cleanup` shows its output, `gantry status` its result\n$/,
+      );
+    } finally {
+      await sup.close();
       cleanup();
     }
   });
@@ -683,6 +1201,98 @@ describe("a reader that goes away (`gantry logs | head -1`)", () => {
       assert.equal(r.code, 0);
     } finally {
       clearInterval(more);
+      cleanup();
+    }
+  });
+});
+
+describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
+  const slowSpec = [
+    "name: slow",
+    "services:",
+    "  api:",
+    "    build: .",
+    "    build_command: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'",
+    "    command: node server.js",
+    "    port: 8080",
+    "",
+  ].join("\n");
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const)
+    it(`${signal} stops the build with everything it started, records the release as failed and frees the lock`, async () => {
+      // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
+      const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
+      const paths = envPaths(dir, "production");
+      const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
+      const pidFile = join(dir, "sleeper.pid");
+      const sleeper = () => Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8") : 0);
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      try {
+        const r = await interrupted(["deploy", dir], () => sleeper() > 0, signal);
+        // The time in brackets is 0.0s, or a little more on a busy machine.
+        assert.equal(
+          r.err.replace(/^\[ *[\d.]+s\]/, "[  0.0s]"),
+          "[  0.0s] building api: sh -c 'sleep 60 & echo $! > sleeper.pid; wait'\n" +
+            `error: interrupted by ${signal}: the build of v1 was stopped, and nothing was rolled out\n`,
+        );
+        assert.equal(r.code, code);
+        assert.equal(existsSync(paths.lock), false, "the lock is freed");
+        const v1 = readRelease(paths, "v1");
+        assert.equal(v1?.status, "failed");
+        assert.equal(v1?.reason, "interrupted while building");
+        for (let i = 0; i < 40 && alive(sleeper()); i++) await new Promise((res) => setTimeout(res, 50));
+        assert.equal(alive(sleeper()), false, "the build's own child is stopped too");
+        assert.deepEqual(sup.asked, [], "nothing was rolled out");
+      } finally {
+        if (sleeper() > 0 && alive(sleeper())) process.kill(sleeper(), "SIGKILL");
+        await sup.close();
+        cleanup();
+      }
+    });
+
+  it("of `up --attach` stops the app too: attached, Ctrl-C stops it, also before it serves", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
+    const paths = envPaths(dir, "production");
+    // A supervisor running nothing yet, which stops when asked to.
+    const supervisor = spawn("sleep", ["30"], { stdio: "ignore" });
+    await once(supervisor, "spawn");
+    const sup = await fakeSupervisor(paths, "", (_req, res) => {
+      supervisor.kill("SIGKILL");
+      res.end("{}");
+    });
+    const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;
+    writeFileSync(paths.state, JSON.stringify({ ...state, pid: supervisor.pid }));
+    const pidFile = join(dir, "sleeper.pid");
+    try {
+      const r = await interrupted(["up", dir, "--attach"], () => existsSync(pidFile), "SIGINT");
+      assert.equal(r.code, 130, r.err);
+      assert.match(
+        r.err,
+        new RegExp(
+          `\\[ *[\\d.]+s\\] stopping the supervisor \\(pid ${supervisor.pid}\\) and everything it runs\\n` +
+            "error: interrupted by SIGINT: the app was stopped before `up --attach` had started it\\n$",
+        ),
+      );
+      assert.deepEqual(sup.asked, ["POST /stop"]);
+      assert.equal(existsSync(paths.lock), false, "the lock is freed");
+    } finally {
+      supervisor.kill("SIGKILL");
+      const sleeper = existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0;
+      try {
+        if (sleeper > 0) process.kill(sleeper, "SIGKILL");
+      } catch {
+        /* stopped with the build, as it should */
+      }
+      await sup.close();
       cleanup();
     }
   });

@@ -5,7 +5,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   pidAlive,
@@ -20,7 +28,12 @@ import { stopSupervisor } from "../src/engine/local/client.js";
 import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";
 import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
 import type { StartStep } from "../src/engine/local/plan.js";
-import { tempDir } from "./helpers.js";
+import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
+import { acquireLock } from "../src/engine/local/lock.js";
+import { findOnPath } from "../src/engine/local/infra.js";
+import { loadSpec } from "../src/spec/load.js";
+import { releaseDir } from "../src/engine/local/paths.js";
+import { readRelease, writeRelease } from "../src/engine/local/release.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -173,6 +186,8 @@ describe("leftovers of a dead supervisor", () => {
       // The pid in postmaster.pid is signalled once it is our PostgreSQL.
       writeFileSync(join(postgresDataDir(p), "postmaster.pid"), `${postgres}\n${postgresDataDir(p)}\n`);
       assert.equal((await stopLeftovers(p, () => undefined)).length, 1);
+      // Its exit is seen on a later turn of the event loop (a busy machine may take a while).
+      await until(() => procs.all[3]!.signalCode !== null, "the fake PostgreSQL is stopped");
       assert.equal(procs.all[3]!.signalCode, "SIGINT");
       assert.ok(pidAlive(reused) && pidAlive(unrelated));
     } finally {
@@ -202,6 +217,41 @@ describe("leftovers of a dead supervisor", () => {
       assert.deepEqual(stopped, [`stopping leftover process ${retitled} (sleep 40)`]);
       await until(() => procs.all[0]!.signalCode !== null, "the retitled leftover is stopped");
       assert.ok(pidAlive(reused), "a reused pid is never signalled");
+    } finally {
+      await procs.killAll();
+      cleanup();
+    }
+  });
+
+  it("are named by `status`, which would otherwise only say the app is not running", async () => {
+    const { dir, cleanup } = tempDir({
+      "gantry.yaml":
+        "name: left\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
+    });
+    const procs = processes();
+    try {
+      const p = envPaths(dir, "dev");
+      const api = await procs.start("sleep", ["30"]);
+      const redis = await procs.start("sleep", ["31"]);
+      const dead = await deadPid();
+      writeState(p.state, {
+        pid: dead,
+        release: "r1",
+        instances: [instance("api-r1-1", api, "sleep 30")],
+        redis: { cache: { pid: redis, port: 1, cmd: "sleep 31" } },
+      });
+      const r = await runCli(["status", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(
+        r.out,
+        "dev: not running (last release r1); `gantry up` starts it\n" +
+          `its supervisor (pid ${dead}) is gone, and left 2 processes running (pid ${api}, ${redis}): \`gantry up\` stops them and starts the app again, \`gantry down\` only stops them\n`,
+      );
+      await stopSupervisor(p, () => undefined);
+      assert.equal(
+        (await runCli(["status", dir])).out,
+        "dev: not running (last release r1); `gantry up` starts it\n",
+      );
     } finally {
       await procs.killAll();
       cleanup();
@@ -317,4 +367,151 @@ describe("an instance", () => {
       for (const pid of pidsRunning(argv.join(" "))) process.kill(pid, "SIGKILL");
     }
   });
+});
+
+describe("a rollout whose command went away (Ctrl-C)", () => {
+  const spec = [
+    "name: quiet",
+    "services:",
+    "  worker:",
+    "    type: worker",
+    "    build: .",
+    `    command: sleep 30.${process.pid}`,
+    "environments:",
+    "  dev: {}",
+    "",
+  ].join("\n");
+
+  for (const kind of ["deploy", "rollback"] as const)
+    it(`${kind}: ${kind === "deploy" ? "the release is failed" : "the release that served before stays as it was"}`, async () => {
+      const { dir, cleanup } = tempDir({ "gantry.yaml": spec });
+      const paths = envPaths(dir, "dev");
+      const model = loadSpec("gantry.yaml", spec, "dev").project.environments[0]!;
+      const at = "2026-11-20T10:00:00.000Z";
+      writeRelease(paths, {
+        id: "v1",
+        createdAt: at,
+        updatedAt: at,
+        status: kind === "deploy" ? "built" : "superseded",
+        activations: kind === "deploy" ? [] : [at],
+        secrets: {},
+        model,
+      });
+      mkdirSync(join(releaseDir(paths, "v1"), "app"), { recursive: true });
+      const sup = new Supervisor({
+        paths,
+        baseEnv: { PATH: process.env.PATH ?? "" },
+        secretsKeyEnv: "11".repeat(32),
+      });
+      sup.log = () => undefined;
+      try {
+        const r = await sup.rollout(
+          "v1",
+          kind,
+          () => undefined,
+          () => true,
+        );
+        assert.equal(r.type, "failed");
+        assert.match(r.message, /^interrupted: the command that asked for the deploy went away/);
+        const v1 = readRelease(paths, "v1")!;
+        if (kind === "deploy") assert.deepEqual([v1.status, v1.reason], ["failed", r.message]);
+        else assert.deepEqual([v1.status, v1.reason], ["superseded", undefined]);
+        assert.deepEqual(pidsRunning(`sleep 30.${process.pid}`), [], "its instance is stopped");
+      } finally {
+        for (const pid of pidsRunning(`sleep 30.${process.pid}`)) process.kill(pid, "SIGKILL");
+        // Its state is written 20 ms after a change: let that happen before the directory goes.
+        await sleep(100);
+        cleanup();
+      }
+    });
+});
+
+describe("a second supervisor for the same environment", () => {
+  it("ends at once, touching neither the first one's processes nor its state", async () => {
+    const { dir, cleanup } = tempDir();
+    const paths = envPaths(dir, "dev");
+    mkdirSync(paths.logs, { recursive: true });
+    // The first supervisor: a live process that holds the environment's supervisor lock.
+    const first = spawn("sleep", ["30"], { stdio: "ignore" });
+    await once(first, "spawn");
+    acquireLock(join(paths.dir, "supervisor.lock"), "supervisor", first.pid);
+    const state = JSON.stringify({ pid: first.pid, phase: "running", redis: {}, instances: [] });
+    writeFileSync(paths.state, state);
+    try {
+      const second = spawn(
+        process.execPath,
+        ["--import", "tsx", join(REPO_ROOT, "src", "engine", "local", "daemon.ts"), dir, "dev", "0"],
+        { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_TEST_CONTEXT: "" } },
+      );
+      let out = "";
+      second.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+      const [code] = (await once(second, "exit")) as [number | null];
+      assert.equal(code, 1, out);
+      assert.match(out, new RegExp(`^\\S+ not started: .*\`gantry supervisor\` \\(pid ${first.pid}, `));
+      assert.equal(readFileSync(paths.state, "utf8"), state);
+      assert.equal(first.exitCode, null, "the first one runs on");
+    } finally {
+      first.kill("SIGKILL");
+      cleanup();
+    }
+  });
+});
+
+describe("a supervisor stopped while it starts", () => {
+  const redisBin = findOnPath("redis-server", process.env.PATH);
+  it(
+    "stops what it was starting too: no Redis is left running",
+    { skip: !redisBin && !process.env.CI && "needs redis-server" },
+    async () => {
+      const { dir, cleanup } = tempDir();
+      const paths = envPaths(dir, "dev");
+      const spec =
+        "name: r\nservices:\n  w:\n    type: worker\n    build: .\n    command: sleep 1\n    uses: [cache]\nredis:\n  cache: {}\nenvironments:\n  dev: {}\n";
+      mkdirSync(paths.logs, { recursive: true });
+      chmodSync(dir, 0o755); // as root, Redis runs as another user, who must reach its directory
+      writeJsonAtomic(paths.model, loadSpec("gantry.yaml", spec, "dev").project.environments[0]!);
+      // What runs with its working directory in the app: Redis does, in its data directory.
+      const ours = () =>
+        readdirSync("/proc")
+          .filter((d) => /^\d+$/.test(d))
+          .map(Number)
+          .filter((pid) => {
+            try {
+              return readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) && pidAlive(pid);
+            } catch {
+              return false;
+            }
+          });
+      const sup = new Supervisor({
+        paths,
+        baseEnv: { PATH: process.env.PATH ?? "" },
+        secretsKeyEnv: "11".repeat(32),
+      });
+      // shutdown() ends the process; here it only says with which code.
+      const exit = Object.getOwnPropertyDescriptor(process, "exit")!;
+      let exited: number | undefined;
+      process.exit = ((code?: number) => {
+        exited = code ?? 0;
+      }) as typeof process.exit;
+      try {
+        let starting = false;
+        sup.log = (m) => {
+          if (m.startsWith("starting Redis cache")) starting = true;
+        };
+        const started = sup.start();
+        await until(() => starting, "the Redis is being started");
+        // `gantry down` right after an interrupted `up`.
+        await sup.shutdown(0);
+        await started;
+        assert.equal(exited, 0);
+        await sleep(500);
+        assert.deepEqual(ours(), [], "nothing the supervisor started runs on");
+      } finally {
+        Object.defineProperty(process, "exit", exit);
+        for (const pid of ours()) process.kill(pid, "SIGKILL");
+        await sleep(100);
+        cleanup();
+      }
+    },
+  );
 });

@@ -1,21 +1,12 @@
 // The local runtime's commands: up, deploy, rollback, releases, status, logs, run, down, destroy, secrets.
 // Thin: they read the spec and the environment here, and leave the work to src/engine/local.
 import type { Command } from "commander";
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  openSync,
-  readSync,
-  closeSync,
-} from "node:fs";
-import { basename, join } from "node:path";
+import { existsSync, fstatSync, readdirSync, rmSync, statSync, openSync, readSync, closeSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
 import { humanMs } from "../engine/local/duration.js";
-import { UserError } from "../spec/problems.js";
+import { SpecError, UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
@@ -32,6 +23,7 @@ import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import {
   buildRelease,
   checkBinaries,
+  interrupted,
   liveState,
   recoverReleases,
   cannotRollBackTo,
@@ -39,15 +31,19 @@ import {
   requestJobRun,
   requestRollout,
   startSupervisor,
+  startingSupervisor,
   stopSupervisor,
+  supervisorStarted,
   type RolloutResult,
 } from "../engine/local/client.js";
 import { listReleases } from "../engine/local/release.js";
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
-import { pidAlive, readJson } from "../engine/local/fsutil.js";
+import { pidAlive, pidUid, readJson } from "../engine/local/fsutil.js";
+import { userName } from "../util/user.js";
 import { formatWall } from "../engine/local/cron-next.js";
+import { leftoverPids } from "../engine/local/leftovers.js";
 import { age, table } from "./format.js";
 import { formatJobs, runFailure } from "./local-jobs.js";
 
@@ -71,20 +67,26 @@ function targetLoose(
   io: Io,
 ): { loc: SpecLocation; paths: EnvPaths } {
   const loc = locateSpec(path, io.cwd);
-  let name = env;
-  if (!name) {
-    try {
-      name = readSpec(loc).project.environments[0]?.environment.name;
-    } catch (e) {
-      // A spec that no longer loads must not stop `down` or `status`: use the environment on disk.
-      const dirs = existsSync(join(loc.dir, ".gantry"))
-        ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
-            statSync(join(loc.dir, ".gantry", d)).isDirectory(),
-          )
-        : [];
-      if (dirs.length !== 1) throw e;
-      name = dirs[0];
-    }
+  let name: string | undefined;
+  try {
+    // With --env, an environment the spec does not have is refused (a typo would be "not running").
+    name = readSpec(loc, env).project.environments[0]?.environment.name;
+  } catch (e) {
+    // A spec that no longer loads, or no longer has the environment, must not stop `down` or
+    // `status`: use the environment on disk.
+    const dirs = existsSync(join(loc.dir, ".gantry"))
+      ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
+          statSync(join(loc.dir, ".gantry", d)).isDirectory(),
+        )
+      : [];
+    // Several on disk: which one cannot be guessed, but the command can still work with --env.
+    if (!env && dirs.length > 1 && e instanceof SpecError)
+      throw new UserError(
+        `${loc.display} does not load (\`gantry validate\` shows why), so the environment to use is unknown`,
+        `pass --env with one of those in .gantry/: ${dirs.join(", ")}`,
+      );
+    if (env ? !dirs.includes(env) : dirs.length !== 1) throw e;
+    name = env ?? dirs[0];
   }
   if (!name) throw new UserError("cannot tell which environment to use", "pass --env NAME");
   return { loc, paths: envPaths(loc.dir, name) };
@@ -130,6 +132,30 @@ function lock(paths: EnvPaths, command: string, io: Io): Lock {
   return l;
 }
 
+/**
+ * Ctrl-C, SIGTERM or SIGHUP during a command that holds the lock (up, deploy, rollback, down,
+ * destroy) or follows a job's run: the signal aborts what the command is doing (the build, its
+ * process group with it; the rollout, which the supervisor abandons unless it has switched; the wait
+ * for a stop; the following of the run, which goes on), each step records what became of the
+ * release, and the command ends through its `finally`, freeing the lock. Killed where it stood, it
+ * left the lock stale, the release `building`, and the build running on. A second signal kills at
+ * once.
+ */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  // SIGHUP too: the terminal closed. The build, in a process group of its own, would not get it.
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  const dispose = () => {
+    for (const name of signals) process.off(name, onSignal);
+  };
+  const onSignal = (name: NodeJS.Signals) => {
+    dispose();
+    ac.abort(name);
+  };
+  for (const name of signals) process.once(name, onSignal);
+  return { signal: ac.signal, dispose };
+}
+
 function progress(io: Io): (line: string) => void {
   const t0 = Date.now();
   return (line) => io.err(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
@@ -159,11 +185,35 @@ function fail(io: Io, r: RolloutResult): never {
   );
 }
 
-async function deployNew(t: Target, io: Io, kind: "up" | "deploy", p = progress(io)): Promise<void> {
+/**
+ * Refuses to roll out to an app whose supervisor runs as another user (`sudo gantry deploy` of an app
+ * a user runs): the release this command writes would be root's, the supervisor could not record its
+ * rollout (it stayed "deploying"), and the build's files left in the app would break the user's next
+ * build.
+ */
+function checkSupervisorUser(paths: EnvPaths): void {
+  const pid = readState(paths)?.pid;
+  const owner = pid === undefined || !pidAlive(pid) ? undefined : pidUid(pid);
+  const me = process.getuid?.();
+  if (owner === undefined || me === undefined || owner === me) return;
+  throw new UserError(
+    `the app's supervisor (pid ${pid}) runs as ${userName(owner)}, and this command as ${userName(me)}: it could not use what the command writes`,
+    `run the command as ${userName(owner)}`,
+  );
+}
+
+async function deployNew(
+  t: Target,
+  io: Io,
+  kind: "up" | "deploy",
+  signal: AbortSignal,
+  p = progress(io),
+): Promise<void> {
+  checkSupervisorUser(t.paths);
   const s = store(t.paths);
-  const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths));
+  const release = await buildRelease(t.paths, t.model, s, process.env, p, secretRedactor(t.paths), signal);
   p(`rolling out ${release.id}`);
-  const r = await requestRollout(t.paths, release.id, "deploy", p);
+  const r = await requestRollout(t.paths, release.id, "deploy", p, signal);
   if (!r.ok) fail(io, r);
   const st = (await liveState(t.paths)) ?? readState(t.paths)!;
   io.out(
@@ -248,23 +298,44 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
   return [join(paths.logs, f)];
 }
 
+/**
+ * The last n lines of a log, read from its end: logs are never rotated, and an instance's health
+ * checks alone add some 70 MB a day, so a log read whole would soon pass what a string can hold
+ * (512 MiB) and fail, after filling the memory.
+ */
 function lastLines(file: string, n: number): string[] {
-  const text = readFileSync(file, "utf8");
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .slice(-n);
+  if (n === 0) return []; // slice(-0) would be every line
+  const fd = openSync(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let newlines = 0;
+    // One newline more than n lines need: the first piece read may begin mid-line.
+    for (let pos = fstatSync(fd).size; pos > 0 && newlines <= n;) {
+      const len = Math.min(64 * 1024, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      readSync(fd, buf, 0, len, pos);
+      chunks.unshift(buf);
+      for (const b of buf) if (b === 0x0a) newlines++;
+    }
+    return Buffer.concat(chunks)
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .slice(-n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-/** The service column of merged logs: the log file's name. */
-function logColumn(file: string): string {
-  return `${basename(file, ".log").padEnd(10)} `;
+/** The service column of merged logs; none for one service's log. */
+function logPrefix(file: string, service: string | undefined): string {
+  return service ? "" : `${basename(file, ".log").padEnd(10)} `;
 }
 
 function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { stop: () => void } {
   const offsets = new Map<string, number>();
   for (const f of logFiles(paths, service)) offsets.set(f, statSync(f).size);
-  const prefix = (f: string) => (service ? "" : logColumn(f));
   const timer = setInterval(() => {
     let files: string[] = [];
     try {
@@ -286,7 +357,7 @@ function followLogs(paths: EnvPaths, service: string | undefined, io: Io): { sto
       const text = buf.toString("utf8");
       const end = text.lastIndexOf("\n") + 1;
       offsets.set(f, from + Buffer.byteLength(text.slice(0, end)));
-      for (const l of text.slice(0, end).split("\n")) if (l) io.out(`${prefix(f)}${l}\n`);
+      for (const l of text.slice(0, end).split("\n")) if (l) io.out(`${logPrefix(f, service)}${l}\n`);
     }
   }, 250);
   return { stop: () => clearInterval(timer) };
@@ -346,6 +417,17 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   return /^y(es)?\s*$/i.test(answer.trim());
 }
 
+/** The other environment of the app whose running proxy listens on `port` ("another program" would mislead). */
+function envOnPort(paths: EnvPaths, port: number): string | undefined {
+  const others = existsSync(paths.root)
+    ? readdirSync(paths.root).filter((d) => d !== paths.env && statSync(join(paths.root, d)).isDirectory())
+    : [];
+  return others.find((d) => {
+    const st = readState(envPaths(paths.appDir, d));
+    return st?.phase === "running" && st.proxyPort === port && pidAlive(st.pid);
+  });
+}
+
 /** `up --port`: a TCP port number, checked before anything starts (Number("abc") would be any port). */
 function portOption(text: string): number {
   const port = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
@@ -373,8 +455,16 @@ export function registerLocal(program: Command, io: Io): void {
       for (const note of await checkBinaries(t.model, process.env.PATH, postgresDataDir(t.paths)))
         io.err(`note: ${note}\n`);
       const l = lock(t.paths, "up", io);
+      const stop = interruptible();
       try {
         const live = await liveState(t.paths);
+        // A supervisor that runs keeps its proxy port: serving elsewhere than asked is refused, as
+        // when another program holds the port.
+        if (port !== undefined && live?.proxyPort !== undefined && live.proxyPort !== port)
+          throw new UserError(
+            `${t.model.name} (${t.model.environment.name}) already runs with its proxy on port ${live.proxyPort}, not ${port}`,
+            `\`gantry down\`, then \`gantry up --port ${port}\`, moves it`,
+          );
         if (live?.release) {
           io.out(
             `${t.model.name} (${t.model.environment.name}) is already running release ${live.release}; \`gantry deploy\` rolls out changes\n`,
@@ -382,7 +472,17 @@ export function registerLocal(program: Command, io: Io): void {
           printUrls(io, t.model, live);
         } else {
           const p = progress(io);
-          if (!live) {
+          const starting = live ? undefined : startingSupervisor(t.paths);
+          if (starting) {
+            p(`waiting for the supervisor (pid ${starting}), which an earlier \`gantry up\` started`);
+            await supervisorStarted(t.paths, starting, { progress: p, signal: stop.signal });
+          } else if (!live) {
+            const other = port === undefined ? undefined : envOnPort(t.paths, port);
+            if (other)
+              throw new UserError(
+                `port ${port} is the proxy of this app's ${other} environment`,
+                "every environment needs a port of its own: pick another --port, or leave it out",
+              );
             openStore(t.paths, process.env.GANTRY_SECRETS_KEY);
             await startSupervisor(t.paths, t.model, process.env, {
               ...(port !== undefined ? { requestedProxyPort: port } : {}),
@@ -390,11 +490,18 @@ export function registerLocal(program: Command, io: Io): void {
                 ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) }
                 : {}),
               progress: p,
+              signal: stop.signal,
             });
           }
-          await deployNew(t, io, "up", p);
+          await deployNew(t, io, "up", stop.signal, p);
         }
+      } catch (e) {
+        // With --attach, Ctrl-C (or a service manager's SIGTERM) stops the app, also before it serves.
+        if (!opts.attach || !stop.signal.aborted) throw e;
+        await stopSupervisor(t.paths, progress(io));
+        throw interrupted(stop.signal, "the app was stopped before `up --attach` had started it");
       } finally {
+        stop.dispose();
         l.release();
       }
       if (opts.attach) await attach(t.paths, io);
@@ -422,6 +529,7 @@ export function registerLocal(program: Command, io: Io): void {
         return;
       }
       const l = lock(t.paths, "deploy", io);
+      const stop = interruptible();
       try {
         const live = await liveState(t.paths);
         if (!live)
@@ -429,8 +537,9 @@ export function registerLocal(program: Command, io: Io): void {
             `${t.model.name} (${t.model.environment.name}) is not running`,
             "start it with `gantry up`",
           );
-        await deployNew(t, io, "deploy");
+        await deployNew(t, io, "deploy", stop.signal);
       } finally {
+        stop.dispose();
         l.release();
       }
     });
@@ -445,11 +554,18 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action(async (release: string | undefined, path: string, opts: { env?: string }) => {
       if (release && !/^v\d+$/.test(release)) {
+        // One argument: a release id or the app's path. A mistyped id is not "a path that does not exist".
+        if (path === "." && !existsSync(resolve(io.cwd, release)))
+          throw new UserError(
+            `there is no release ${JSON.stringify(release)}`,
+            "a release is v and its number (v3), as `gantry releases` lists them",
+          );
         path = release;
         release = undefined;
       }
       const { paths } = targetLoose(path, opts.env, io);
       const l = lock(paths, "rollback", io);
+      const stop = interruptible();
       try {
         const live = await liveState(paths);
         if (!live) throw new UserError("the app is not running", "start it with `gantry up`");
@@ -468,13 +584,15 @@ export function registerLocal(program: Command, io: Io): void {
               "run `gantry releases` to see them",
             );
         }
+        checkSupervisorUser(paths);
         const rec = rollbackTarget(paths, id, live.release);
         const p = progress(io);
         p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
-        const r = await requestRollout(paths, rec.id, "rollback", p);
+        const r = await requestRollout(paths, rec.id, "rollback", p, stop.signal);
         if (!r.ok) fail(io, r);
         io.out(`rolled back to ${id}: ${r.message}\n`);
       } finally {
+        stop.dispose();
         l.release();
       }
     });
@@ -521,6 +639,12 @@ export function registerLocal(program: Command, io: Io): void {
         io.out(
           `${paths.env}: not running${st?.release ? ` (last release ${st.release})` : ""}; \`gantry up\` starts it\n`,
         );
+        // A killed supervisor's instances, Redis and PostgreSQL run on, unreachable: say so.
+        const left = st && !pidAlive(st.pid) ? leftoverPids(paths) : [];
+        if (left.length > 0)
+          io.out(
+            `its supervisor (pid ${st!.pid}) is gone, and left ${left.length} process${left.length === 1 ? "" : "es"} running (pid ${left.join(", ")}): \`gantry up\` stops ${left.length === 1 ? "it" : "them"} and starts the app again, \`gantry down\` only stops ${left.length === 1 ? "it" : "them"}\n`,
+          );
         return;
       }
       io.out(
@@ -613,16 +737,23 @@ export function registerLocal(program: Command, io: Io): void {
           service = undefined;
         }
         const { paths } = targetLoose(path, opts.env, io);
-        const n = Number(opts.lines) || 100;
-        const column = (f: string) => (service ? "" : logColumn(f));
+        // `-n 0` prints nothing before following, as tail's does; anything but a count is refused.
+        if (!/^\d+$/.test(opts.lines.trim()))
+          throw new UserError(
+            `-n must be a number of lines, not ${JSON.stringify(opts.lines)}`,
+            "`gantry logs api -n 50`; `-n 0 -f` prints only new lines",
+          );
+        const n = Number(opts.lines);
         const files = logFiles(paths, service);
-        const lines: { time: string; text: string }[] = [];
+        const lines: { time: string; shown: string }[] = [];
         for (const f of files)
-          for (const l of lastLines(f, n)) lines.push({ time: l.slice(0, 24), text: `${column(f)}${l}` });
-        // Merged logs are sorted by their ISO time only: the sort is stable, so the lines of one read,
-        // which share a time, keep their order.
+          for (const l of lastLines(f, n))
+            lines.push({ time: l.slice(0, 24), shown: `${logPrefix(f, service)}${l}` });
+        // Every line starts with its ISO time: merged logs are sorted by it only (not by what follows the
+        // service column, which is wider for names over 10 characters), and the sort is stable, so the
+        // lines of one read, which share a time, keep their order.
         if (!service) lines.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-        for (const l of lines.slice(-n)) io.out(`${l.text}\n`);
+        for (const l of lines.slice(-n)) io.out(`${l.shown}\n`);
         if (opts.follow) {
           const f = followLogs(paths, service, io);
           await new Promise<void>((resolve) => {
@@ -663,10 +794,16 @@ export function registerLocal(program: Command, io: Io): void {
         );
       }
       const p = progress(io);
-      const record = await requestJobRun(paths, job, { retry: opts.retry }, (e) => {
-        if (e.type === "line") io.out(`${e.text}\n`);
-        else if (e.type === "step") p(e.message);
-      });
+      const stop = interruptible();
+      let record;
+      try {
+        record = await requestJobRun(paths, job, { retry: opts.retry, signal: stop.signal }, (e) => {
+          if (e.type === "line") io.out(`${e.text}\n`);
+          else if (e.type === "step") p(e.message);
+        });
+      } finally {
+        stop.dispose();
+      }
       if (record.result !== "succeeded")
         throw new UserError(runFailure(job, record), `see \`gantry logs ${job}\` and \`gantry status\``);
       p(`${record.id} succeeded in ${humanMs(record.durationMs)} (${record.reason})`);
@@ -679,15 +816,22 @@ export function registerLocal(program: Command, io: Io): void {
     .option("-e, --env <name>", "environment (default: the spec's first)")
     .action(async (path: string, opts: { env?: string }) => {
       const { paths } = targetLoose(path, opts.env, io);
+      // Never started here: nothing to stop, and the lock would leave an empty .gantry/<env>/ behind.
+      if (!existsSync(paths.dir)) {
+        io.out(`${paths.env}: not running\n`);
+        return;
+      }
       const l = lock(paths, "down", io);
+      const stop = interruptible();
       try {
-        const stopped = await stopSupervisor(paths, progress(io));
+        const stopped = await stopSupervisor(paths, progress(io), stop.signal);
         io.out(
           stopped
             ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
             : `${paths.env}: not running\n`,
         );
       } finally {
+        stop.dispose();
         l.release();
       }
     });
@@ -714,9 +858,11 @@ export function registerLocal(program: Command, io: Io): void {
           );
       }
       const l = lock(paths, "destroy", io);
+      const stop = interruptible();
       try {
-        await stopSupervisor(paths, progress(io));
+        await stopSupervisor(paths, progress(io), stop.signal);
       } finally {
+        stop.dispose();
         l.release();
       }
       rmSync(paths.dir, { recursive: true, force: true });

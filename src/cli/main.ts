@@ -2,6 +2,8 @@
 // and exit codes. User errors print positioned problems and exit 1 without a stack; anything else is
 // a bug in Gantry and prints its stack.
 import { Command, CommanderError } from "commander";
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { SpecError, UserError, formatProblem } from "../spec/problems.js";
 import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
@@ -9,6 +11,7 @@ import { registerInit } from "./init.js";
 import { registerSynth } from "./synth.js";
 import { registerLocal } from "./local.js";
 import { VERSION } from "./version.js";
+import { userName } from "../util/user.js";
 
 export interface Io {
   out: (s: string) => void;
@@ -93,13 +96,44 @@ export function reportError(e: unknown, io: Io): number {
     );
     return 1;
   }
-  if (e instanceof UserError) {
-    io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
-    return 1;
+  const denied = permissionDenied(e);
+  if (e instanceof UserError || denied) {
+    const u = denied ?? (e as UserError);
+    io.err(`error: ${u.message}\n${u.hint ? `  hint: ${u.hint}\n` : ""}`);
+    return u.exitCode;
   }
   const err = e instanceof Error ? e : new Error(String(e));
   io.err(
     `internal error: ${err.message}\nThis is a bug in Gantry, not in your spec. Please report it with the output below.\n${err.stack ?? ""}\n`,
   );
   return 2;
+}
+
+/**
+ * A file or process Gantry may not touch (EACCES, EPERM) is the machine's doing, not a bug: most often
+ * an app another user runs (its `.gantry/` is theirs), so the message names the path and its owner.
+ */
+function permissionDenied(e: unknown): UserError | undefined {
+  const err = e as (NodeJS.ErrnoException & { address?: string }) | undefined;
+  if (err?.code !== "EACCES" && err?.code !== "EPERM") return undefined;
+  // A file's error names its path; a socket's (connect), its address.
+  const path = err.path ?? err.address;
+  const what = path
+    ? `${err.syscall === "connect" ? "connect to" : (err.syscall ?? "access")} ${path}`
+    : (err.syscall ?? "do that");
+  let owner: { path: string; uid: number } | undefined;
+  for (let p = path; p && !owner; p = p === dirname(p) ? undefined : dirname(p)) {
+    try {
+      owner = { path: p, uid: statSync(p).uid };
+    } catch {
+      /* not there: its directory decides */
+    }
+  }
+  const me = process.getuid?.();
+  return new UserError(
+    `permission denied: cannot ${what}`,
+    owner && me !== undefined && owner.uid !== me
+      ? `${owner.path} belongs to ${userName(owner.uid)}, and Gantry runs as ${userName(me)}: run the command as ${userName(owner.uid)}`
+      : "check the permissions of the files, or the user Gantry runs as",
+  );
 }

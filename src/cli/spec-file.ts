@@ -23,18 +23,21 @@ export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLo
     );
   let path = target;
   if (statSync(target).isDirectory()) {
-    const found = specIn(target);
+    let found = specIn(target);
     if (!found) {
-      // Run from a service's directory in a monorepo: point at the app's spec, not at `init`, which
-      // would write a second spec for that one service.
       let above: string | undefined;
       for (let d = dirname(target); !above && d !== dirname(d); d = dirname(d)) above = specIn(d);
-      throw new UserError(
-        `no gantry.yaml in ${relative(cwd, target) || "."}`,
-        above
-          ? `the app's spec is ${relative(cwd, above)}: pass that path, or run the command in its directory`
-          : "run `gantry init` there to write a starter spec",
-      );
+      // Without a path, from a sub-directory of the app (api/, web/src/): the nearest spec above, as
+      // git finds its repository. A directory named without a spec gets a hint at that spec rather
+      // than at `init`, which would write a second spec for one service of a monorepo.
+      if ((arg ?? ".") === ".") found = above;
+      if (!found)
+        throw new UserError(
+          `no gantry.yaml in ${relative(cwd, target) || "."}`,
+          above
+            ? `the app's spec is ${relative(cwd, above)}: pass that path, or run the command in its directory`
+            : "run `gantry init` there to write a starter spec",
+        );
     }
     path = found;
   }

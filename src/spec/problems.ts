@@ -59,6 +59,8 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    /** The exit code: 1, or 128 + the signal's number for a command interrupted by one (130 for Ctrl-C). */
+    readonly exitCode = 1,
   ) {
     super(message);
     this.name = "UserError";

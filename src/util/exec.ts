@@ -14,6 +14,12 @@ export interface ExecOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   timeoutMs?: number;
+  /**
+   * Stops the command when aborted (Ctrl-C of the `gantry` that runs it). The command then leads a
+   * process group of its own, and the whole group is stopped: `npm run` passes SIGTERM to its shell,
+   * which dies without passing it on, and the compiler it started would run on, orphaned.
+   */
+  signal?: AbortSignal;
 }
 
 export function exec(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -23,17 +29,40 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
       env: opts.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
       shell: false,
+      detached: opts.signal !== undefined,
     };
     const child = spawn(command, args, options);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
+    let exited = false;
+    const kill = (signal: NodeJS.Signals) => {
+      if (exited) return; // its pid (and group id) may be another process's by now
+      try {
+        if (opts.signal) process.kill(-child.pid!, signal);
+        else child.kill(signal);
+      } catch {
+        /* gone meanwhile */
+      }
+    };
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
-          child.kill("SIGKILL");
+          kill("SIGKILL");
         }, opts.timeoutMs)
       : undefined;
+    const onAbort = () => {
+      kill("SIGTERM");
+      setTimeout(() => kill("SIGKILL"), 5000).unref();
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("exit", () => {
+      // The group may live on after its leader (the shell killed, the compiler not): stop it too.
+      if (opts.signal?.aborted) kill("SIGKILL");
+      exited = true;
+      opts.signal?.removeEventListener("abort", onAbort);
+    });
     child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", (e) => {

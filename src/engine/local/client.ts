@@ -1,6 +1,7 @@
 // The command side of the local runtime: builds releases, starts and stops the background supervisor,
 // and asks it for rollouts and status over its Unix socket.
 import http from "node:http";
+import os from "node:os";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +9,7 @@ import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
-import { pidAlive, readJson, writeJsonAtomic } from "./fsutil.js";
+import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
 import { choosePostgres, findOnPath, INSTALL_HINT, postgresInstalls, postgresWanted } from "./infra.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
@@ -48,10 +49,17 @@ export function controlRequest(
   body?: unknown,
   onLine?: (line: string) => void,
   timeoutMs = 5000,
+  signal?: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath: socket, method, path, headers: { "content-type": "application/json" } },
+      {
+        socketPath: socket,
+        method,
+        path,
+        headers: { "content-type": "application/json" },
+        ...(signal ? { signal } : {}),
+      },
       (res) => {
         let text = "";
         let partial = "";
@@ -85,7 +93,9 @@ export async function liveState(p: EnvPaths): Promise<SupervisorState | undefine
   try {
     const r = await controlRequest(p.socket, "GET", "/status", undefined, undefined, 10_000);
     return r.status === 200 ? (JSON.parse(r.text) as SupervisorState) : undefined;
-  } catch {
+  } catch (e) {
+    // Another user's supervisor runs: "not running" would be wrong, so the refusal is what is reported.
+    if ((e as NodeJS.ErrnoException).code === "EACCES") throw e;
     return undefined;
   }
 }
@@ -130,7 +140,7 @@ export async function startSupervisor(
   p: EnvPaths,
   model: AppModel,
   env: NodeJS.ProcessEnv,
-  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress },
+  opts: { requestedProxyPort?: number; crashWatchMs?: number; progress: Progress; signal?: AbortSignal },
 ): Promise<SupervisorState> {
   mkdirSync(p.logs, { recursive: true });
   writeJsonAtomic(p.model, model);
@@ -162,8 +172,6 @@ export async function startSupervisor(
     closeSync(fd);
   }
   proc.unref();
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
   const topics = Object.keys(model.topics).length > 0;
   const parts = [
     ...(Object.keys(model.postgres).length > 0 ? ["PostgreSQL"] : []),
@@ -173,17 +181,45 @@ export async function startSupervisor(
     "proxy",
   ];
   opts.progress(`starting the supervisor (pid ${proc.pid}): ${parts.join(", ")}`);
+  return await supervisorStarted(p, proc.pid, opts);
+}
+
+/**
+ * The pid of a supervisor of this environment that is still starting, left so by an `up` that was
+ * interrupted or killed: the next `up` waits for it, rather than start a second one on the same data.
+ */
+export function startingSupervisor(p: EnvPaths): number | undefined {
+  const st = readState(p);
+  return st?.phase === "starting" &&
+    pidAlive(st.pid) &&
+    pidCommand(st.pid)?.startsWith(`gantry-supervisor ${p.env}`)
+    ? st.pid
+    : undefined;
+}
+
+/** Waits until the supervisor `pid` runs and answers, with progress; a UserError when it fails. */
+export async function supervisorStarted(
+  p: EnvPaths,
+  pid: number,
+  opts: { progress: Progress; signal?: AbortSignal },
+): Promise<SupervisorState> {
   const started = Date.now();
   let reported = Date.now();
   while (Date.now() - started < 180_000) {
     const st = readState(p);
-    if (st?.pid === proc.pid && st.phase === "running" && existsSync(p.socket)) return st;
-    if (exited || (st?.pid === proc.pid && (st.phase === "failed" || st.phase === "stopped"))) {
+    if (st?.pid === pid && st.phase === "running" && existsSync(p.socket)) return st;
+    if (!pidAlive(pid) || (st?.pid === pid && (st.phase === "failed" || st.phase === "stopped"))) {
       const tail = readFileSync(p.supervisorLog, "utf8").trim().split("\n").slice(-15).join("\n");
       throw new UserError(
         `the supervisor could not start${st?.error ? `: ${st.error}` : ""}\n--- last lines of ${p.supervisorLog} ---\n${tail}`,
       );
     }
+    if (opts.signal?.aborted)
+      throw interrupted(
+        opts.signal,
+        `the supervisor (pid ${pid}) goes on starting, with no release to serve`,
+        "`gantry up` carries on from there; `gantry down` stops it",
+      );
     if (Date.now() - reported > 5000) {
       reported = Date.now();
       opts.progress(`  still starting (${Math.round((Date.now() - started) / 1000)}s)`);
@@ -191,6 +227,19 @@ export async function startSupervisor(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new UserError(`the supervisor did not start within 180s; see ${p.supervisorLog}`);
+}
+
+/**
+ * The error of a command stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP, which it ends as a shell
+ * reports a signal: exit code 128 + its number (130, 143, 129).
+ */
+export function interrupted(signal: AbortSignal, what: string, hint?: string): UserError {
+  const name = typeof signal.reason === "string" ? signal.reason : "SIGINT";
+  return new UserError(
+    `interrupted by ${name}: ${what}`,
+    hint,
+    128 + (os.constants.signals[name as NodeJS.Signals] ?? 2),
+  );
 }
 
 /** Marks releases that a killed command left half-done as failed. */
@@ -224,6 +273,7 @@ export async function buildRelease(
   env: NodeJS.ProcessEnv,
   progress: Progress,
   redact: (s: string) => string,
+  signal?: AbortSignal,
 ): Promise<ReleaseRecord> {
   const id = nextReleaseId(p);
   const now = new Date().toISOString();
@@ -275,30 +325,39 @@ export async function buildRelease(
     done.add(key);
     const started = Date.now();
     progress(`building ${b.service}: ${b.command}`);
-    const argv = splitCommand(b.command, {});
     const ticker = setInterval(
       () => progress(`  still building ${b.service} (${Math.round((Date.now() - started) / 1000)}s)`),
       10_000,
     );
     let r;
+    // Stopped by Ctrl-C: the build (its whole process group) is stopped, and the release recorded as failed.
+    const stopped = (s: AbortSignal) => {
+      updateRelease(p, id, { status: "failed", reason: "interrupted while building" });
+      return interrupted(s, `the build of ${id} was stopped, and nothing was rolled out`);
+    };
     try {
+      // Split here: a command that needs a shell fails the release as one that cannot start does.
+      const argv = splitCommand(b.command, {});
       r = await exec(argv[0]!, argv.slice(1), {
         cwd: join(p.appDir, b.cwd),
         env: childBaseEnv(env),
         timeoutMs: 15 * 60_000,
+        ...(signal ? { signal } : {}),
       });
     } catch (e) {
+      if (signal?.aborted) throw stopped(signal);
       updateRelease(p, id, {
         status: "failed",
         reason: `build of ${b.service} could not start: ${(e as Error).message}`,
       });
       throw new UserError(
         `build of ${b.service} could not start: ${(e as Error).message}`,
-        `check the build command \`${b.command}\``,
+        e instanceof UserError ? e.hint : `check the build command \`${b.command}\``,
       );
     } finally {
       clearInterval(ticker);
     }
+    if (signal?.aborted) throw stopped(signal);
     if (r.code !== 0) {
       const reason = `build of ${b.service} failed (exit code ${r.code})`;
       updateRelease(p, id, { status: "failed", reason });
@@ -347,12 +406,31 @@ async function askSupervisor(
   path: string,
   body: unknown,
   onLine: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<{ status: number; text: string }> {
   try {
-    return await controlRequest(p.socket, "POST", path, body, onLine, 0);
+    return await controlRequest(p.socket, "POST", path, body, onLine, 0, signal);
   } catch (e) {
+    if (signal?.aborted) throw e;
     throw supervisorGone(p, during, e as Error);
   }
+}
+
+/**
+ * What became of a release whose rollout lost the command that asked for it (Ctrl-C): the supervisor
+ * abandons it unless the proxy has switched to it already. Waits a little for it to decide.
+ */
+async function rolloutOutcome(p: EnvPaths, release: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const st = await liveState(p);
+    if (st?.release === release)
+      return `the proxy had switched to ${release} already: it serves, and the old instances drain`;
+    // Failed (a deploy), or back to what it was (a rollback, or a request that never got there).
+    if (st?.deploying !== release && readRelease(p, release)?.status !== "deploying")
+      return `the rollout of ${release} was abandoned${st?.release ? `; ${st.release} keeps serving` : ""}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return `the rollout of ${release} is still being stopped`;
 }
 
 export async function requestRollout(
@@ -360,14 +438,28 @@ export async function requestRollout(
   release: string,
   kind: "deploy" | "rollback",
   progress: Progress,
+  signal?: AbortSignal,
 ): Promise<RolloutResult> {
+  if (signal?.aborted) throw interrupted(signal, `${release} was not rolled out; nothing changed`);
   let final: RolloutEvent | undefined;
   const during = `the ${kind} of ${release}`;
-  await askSupervisor(p, during, "/rollout", { release, kind }, (line) => {
-    const e = JSON.parse(line) as RolloutEvent;
-    if (e.type === "step") progress(e.message);
-    else final = e;
-  });
+  try {
+    await askSupervisor(
+      p,
+      during,
+      "/rollout",
+      { release, kind },
+      (line) => {
+        const e = JSON.parse(line) as RolloutEvent;
+        if (e.type === "step") progress(e.message);
+        else final = e;
+      },
+      signal,
+    );
+  } catch (e) {
+    if (!signal?.aborted) throw e;
+    throw interrupted(signal, await rolloutOutcome(p, release), "see `gantry releases` and `gantry status`");
+  }
   if (!final) throw supervisorGone(p, during);
   const f: RolloutEvent = final;
   return {
@@ -389,24 +481,38 @@ export type JobRunEvent =
 export async function requestJobRun(
   p: EnvPaths,
   job: string,
-  opts: { retry: boolean },
+  opts: { retry: boolean; signal?: AbortSignal },
   onEvent: (e: JobRunEvent) => void,
 ): Promise<RunRecord> {
   let record: RunRecord | undefined;
+  let started: string | undefined;
   const during = `the run of ${job}`;
-  const r = await askSupervisor(
-    p,
-    during,
-    "/run",
-    { job, ...(opts.retry ? {} : { retry: false }) },
-    (line) => {
-      // A refusal is one JSON object, not a stream; it is read from the whole answer below.
-      if (!line.startsWith('{"type"')) return;
-      const e = JSON.parse(line) as JobRunEvent;
-      if (e.type === "end") record = e.record;
-      onEvent(e);
-    },
-  );
+  let r;
+  try {
+    r = await askSupervisor(
+      p,
+      during,
+      "/run",
+      { job, ...(opts.retry ? {} : { retry: false }) },
+      (line) => {
+        // A refusal is one JSON object, not a stream; it is read from the whole answer below.
+        if (!line.startsWith('{"type"')) return;
+        const e = JSON.parse(line) as JobRunEvent;
+        if (e.type === "end") record = e.record;
+        if (e.type === "step") started ??= /^started (\S+)/.exec(e.message)?.[1];
+        onEvent(e);
+      },
+      opts.signal,
+    );
+  } catch (e) {
+    if (!opts.signal?.aborted) throw e;
+    // Ctrl-C stops following only, as `kubectl logs -f` of a Job would: the run goes on.
+    throw interrupted(
+      opts.signal,
+      `stopped following ${started ?? job}; the run goes on in the supervisor`,
+      `\`gantry logs ${job}\` shows its output, \`gantry status\` its result`,
+    );
+  }
   if (r.status !== 200) {
     const refusal = JSON.parse(r.text) as { error?: string; hint?: string };
     throw new UserError(refusal.error ?? `the supervisor answered ${r.status}`, refusal.hint);
@@ -419,7 +525,11 @@ export async function requestJobRun(
  * Stops the supervisor and everything it runs. When the supervisor is dead (killed, out of memory) or
  * has to be killed, what it left running is stopped here, as `up` would. False when nothing ran.
  */
-export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<boolean> {
+export async function stopSupervisor(
+  p: EnvPaths,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const st = readState(p);
   if (!st || !pidAlive(st.pid)) return (await stopLeftovers(p, progress)).length > 0;
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
@@ -429,7 +539,15 @@ export async function stopSupervisor(p: EnvPaths, progress: Progress): Promise<b
     process.kill(st.pid, "SIGTERM");
   }
   const deadline = Date.now() + 90_000;
-  while (pidAlive(st.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (pidAlive(st.pid) && Date.now() < deadline) {
+    if (signal?.aborted)
+      throw interrupted(
+        signal,
+        `the supervisor (pid ${st.pid}) goes on stopping by itself`,
+        "`gantry status` says when it has stopped",
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (pidAlive(st.pid)) {
     progress(`the supervisor (pid ${st.pid}) did not stop within 90s; killing it`);
     process.kill(st.pid, "SIGKILL");

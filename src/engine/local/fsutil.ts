@@ -9,6 +9,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
@@ -80,6 +81,15 @@ export function pidState(pid: number): string | undefined {
 export function pidStartTicks(pid: number): number | undefined {
   const ticks = procStat(pid)?.[19];
   return ticks ? Number(ticks) : undefined;
+}
+
+/** The user id a process runs as (the owner of /proc/<pid>); undefined without /proc or the process. */
+export function pidUid(pid: number): number | undefined {
+  try {
+    return statSync(`/proc/${pid}`).uid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The command line of a running process (Linux /proc), to tell our process from a reused pid. */

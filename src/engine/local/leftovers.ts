@@ -61,6 +61,48 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
+/** A process a dead supervisor may have left: how to tell it is still ours, and how to stop it. */
+interface Candidate {
+  kind: "instance" | "job" | "redis" | "postgres";
+  pid: number | undefined;
+  isOurs: (pid: number) => boolean;
+  sig: NodeJS.Signals;
+}
+
+/** What a dead supervisor may have left, from its state.json and PostgreSQL's postmaster.pid. */
+function candidates(p: EnvPaths): Candidate[] {
+  const all: Candidate[] = [];
+  const prev = readJson<SupervisorState>(p.state);
+  if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
+    const recorded = (rec: { cmd?: string; startTicks?: number }) => (pid: number) => isRecorded(pid, rec);
+    for (const i of prev.instances)
+      all.push({ kind: "instance", pid: i.pid, isOurs: recorded(i), sig: "SIGKILL" });
+    for (const j of prev.jobs ?? [])
+      all.push({ kind: "job", pid: j.running?.pid, isOurs: recorded(j.running ?? {}), sig: "SIGTERM" });
+    for (const r of Object.values(prev.redis))
+      all.push({ kind: "redis", pid: r.pid, isOurs: recorded(r), sig: "SIGTERM" });
+  }
+  const dataDir = postgresDataDir(p);
+  const pidFile = join(dataDir, "postmaster.pid");
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    // SIGINT is PostgreSQL's fast shutdown.
+    if (Number.isInteger(pid))
+      all.push({ kind: "postgres", pid, isOurs: (pid) => isOurPostgres(pid, dataDir), sig: "SIGINT" });
+  }
+  return all;
+}
+
+const running = (c: Candidate): c is Candidate & { pid: number } =>
+  !!c.pid && c.pid !== process.pid && pidAlive(c.pid) && c.isOurs(c.pid);
+
+/** The pids of what a dead supervisor left running (`status` says so: the app does not answer, yet runs). */
+export function leftoverPids(p: EnvPaths): number[] {
+  return candidates(p)
+    .filter(running)
+    .map((c) => c.pid);
+}
+
 /**
  * Stops what a dead supervisor left running, as recorded in its state.json (pid and command line) and
  * in PostgreSQL's postmaster.pid. Returns a line for each process stopped; `note` is told about
@@ -68,13 +110,14 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  */
 export async function stopLeftovers(p: EnvPaths, note: (line: string) => void): Promise<string[]> {
   const stopped: string[] = [];
-  const stop = async (pid: number | undefined, isOurs: (pid: number) => boolean, sig: NodeJS.Signals) => {
-    if (!pid || pid === process.pid || !pidAlive(pid) || !isOurs(pid)) return;
+  const stop = async (c: Candidate) => {
+    if (!running(c)) return;
+    const pid = c.pid;
     const line = `stopping leftover process ${pid} (${pidCommand(pid) ?? "?"})`;
     note(line);
     stopped.push(line);
     try {
-      signal(pid, sig);
+      signal(pid, c.sig);
     } catch {
       return;
     }
@@ -86,21 +129,9 @@ export async function stopLeftovers(p: EnvPaths, note: (line: string) => void): 
       /* gone */
     }
   };
-  const prev = readJson<SupervisorState>(p.state);
-  if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
-    const recorded = (rec: { cmd?: string; startTicks?: number }) => (pid: number) => isRecorded(pid, rec);
-    await Promise.all(prev.instances.map((i) => stop(i.pid, recorded(i), "SIGKILL")));
-    await Promise.all(
-      (prev.jobs ?? []).map((j) => stop(j.running?.pid, recorded(j.running ?? {}), "SIGTERM")),
-    );
-    await Promise.all(Object.values(prev.redis).map((r) => stop(r.pid, recorded(r), "SIGTERM")));
-  }
-  const dataDir = postgresDataDir(p);
-  const pidFile = join(dataDir, "postmaster.pid");
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
-    // SIGINT is PostgreSQL's fast shutdown.
-    if (Number.isInteger(pid)) await stop(pid, (pid) => isOurPostgres(pid, dataDir), "SIGINT");
-  }
+  const all = candidates(p);
+  // The apps before their data: instances, job runs, Redis, then PostgreSQL.
+  for (const kind of ["instance", "job", "redis", "postgres"])
+    await Promise.all(all.filter((c) => c.kind === kind).map(stop));
   return stopped;
 }

@@ -38,6 +38,7 @@ import { INTERNAL_PREFIX, openStore, redactor, SecretStore } from "./secrets.js"
 import { postgresDataDir, stopLeftovers } from "./leftovers.js";
 import { jobDefinitions, startJobProcess, type LocalJob } from "./jobs.js";
 import { Scheduler } from "./scheduler.js";
+import { acquireLock } from "./lock.js";
 import type { InstanceInfo, InstanceStatus, ProcessRecord, SupervisorState } from "./state.js";
 
 export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
@@ -481,6 +482,8 @@ export class Supervisor {
   private rolloutChain: Promise<unknown> = Promise.resolve();
   private persistTimer?: NodeJS.Timeout;
   private stopping = false;
+  /** The start in progress, which a stop waits for (see shutdown). */
+  private starting?: Promise<void>;
   private readonly scheduler: Scheduler<LocalJob>;
 
   constructor(private readonly o: SupervisorOptions) {
@@ -627,7 +630,12 @@ export class Supervisor {
   }
 
   /** Starts the data services, the pub/sub endpoint, the proxy and the control socket. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting = this.startNow();
+    return this.starting;
+  }
+
+  private async startNow(): Promise<void> {
     mkdirSync(this.paths.logs, { recursive: true });
     const model = readJson<AppModel>(this.paths.model);
     if (!model) throw new Error(`${this.paths.model} is missing`);
@@ -903,7 +911,10 @@ export class Supervisor {
       await Promise.all(started.map((i) => i.stop(0, 5000)));
       this.instances = this.instances.filter((i) => !started.includes(i));
       this.deploying = undefined;
-      updateRelease(this.paths, releaseId, { status: "failed", reason: this.redact(reason) });
+      // A rollback abandoned because its command went away (Ctrl-C) says nothing about the release,
+      // which served before: it stays as it was, so that `gantry rollback` still offers it.
+      if (kind === "rollback" && aborted()) updateRelease(this.paths, releaseId, { status: rec.status });
+      else updateRelease(this.paths, releaseId, { status: "failed", reason: this.redact(reason) });
       this.persist();
       this.log(
         `${kind} of ${releaseId} failed: ${reason}${this.serving ? `; ${this.serving} keeps serving` : ""}`,
@@ -1157,6 +1168,9 @@ export class Supervisor {
   async shutdown(code: number): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // A stop asked for while it starts (`gantry down` right after an interrupted `up`) waits for the
+    // start: a Redis or PostgreSQL it was spawning would be missed below, and outlive it, orphaned.
+    await this.starting?.catch(() => undefined);
     const failed = this.phase === "failed";
     this.phase = "stopping";
     this.writeState();
@@ -1201,6 +1215,15 @@ export class Supervisor {
 }
 
 export async function runSupervisor(o: SupervisorOptions): Promise<void> {
+  // One supervisor per environment, for its whole life (a lock whose owner died is taken over). A
+  // second one, started by an `up` that did not see the first still starting, would stop the first
+  // one's PostgreSQL and Redis as leftovers and overwrite its state: it ends here, touching nothing.
+  try {
+    acquireLock(join(o.paths.dir, "supervisor.lock"), "supervisor");
+  } catch (e) {
+    process.stdout.write(`${new Date().toISOString()} not started: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const sup = new Supervisor(o);
   process.on("SIGTERM", () => void sup.shutdown(0));
   process.on("SIGINT", () => void sup.shutdown(0));
