@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { main } from "../src/cli/main.js";
 import { findOnPath } from "../src/engine/local/infra.js";
 import { freePort } from "../src/engine/local/supervisor.js";
-import { spawnProcess } from "../src/util/exec.js";
+import { spawnProcess, type SpawnedProcess } from "../src/util/exec.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
 import { REPO_ROOT } from "../src/validate/tools.js";
 
@@ -109,15 +109,7 @@ async function startNginx(ports: number[]): Promise<Peer | undefined> {
     output: "ignore",
   });
   await new Promise((r) => setTimeout(r, 500));
-  return {
-    url: (path) => `http://127.0.0.1:${port}${path}`,
-    pid: proc.pid,
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await proc.exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return peer(port, proc, () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** bench/bare-relay.ts in front of the same instances. */
@@ -134,12 +126,18 @@ async function startRelay(ports: number[]): Promise<Peer> {
     proc.stdout!.once("data", () => resolve());
     void proc.exited.then(() => reject(new Error("bench/bare-relay.ts exited before it listened")));
   });
+  return peer(port, proc);
+}
+
+/** A peer listening on 127.0.0.1:`port`; `cleanup` runs once it has stopped. */
+function peer(port: number, proc: SpawnedProcess, cleanup = () => {}): Peer {
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     pid: proc.pid,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
+      cleanup();
     },
   };
 }
