@@ -19,14 +19,25 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { REPO_ROOT, runCli, tempDir, examplePath, loadExample } from "./helpers.js";
-import { checkBinaries, requestJobRun, requestRollout } from "../src/engine/local/client.js";
+import {
+  cannotRollBackTo,
+  checkBinaries,
+  requestJobRun,
+  requestRollout,
+} from "../src/engine/local/client.js";
 import { choosePostgres, postgresInstalls } from "../src/engine/local/infra.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import { reportError } from "../src/cli/main.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
 import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
-import { readRelease, writeRelease, type ReleaseRecord } from "../src/engine/local/release.js";
+import {
+  listReleases,
+  pruneReleases,
+  readRelease,
+  writeRelease,
+  type ReleaseRecord,
+} from "../src/engine/local/release.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
 
 function app(): { dir: string; cleanup: () => void } {
@@ -820,6 +831,35 @@ describe("gantry rollback to a given release", () => {
       assert.equal(existsSync(paths.lock), false, "the lock is freed");
     } finally {
       await sup.close();
+      cleanup();
+    }
+  });
+
+  it("after a rollout, keeps the copies of the newest releases and of those in use, and every record", async () => {
+    const { dir, cleanup } = app();
+    try {
+      const paths = envPaths(dir, "dev");
+      const served = { status: "superseded" as const, activations: ["2026-11-20T10:01:00.000Z"] };
+      for (let n = 1; n <= 13; n++) release(paths, { id: `v${n}`, ...served }, true);
+      // v1 is in use (a job run of it goes on): kept with the newest ten.
+      assert.deepEqual(await pruneReleases(paths, new Set(["v1"]), 10), ["v2", "v3"]);
+      const copies = listReleases(paths)
+        .filter((r) => existsSync(join(releaseDir(paths, r.id), "app")))
+        .map((r) => r.id);
+      assert.deepEqual(copies, ["v1", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13"]);
+      assert.equal(listReleases(paths).length, 13);
+      assert.equal(
+        cannotRollBackTo(paths, readRelease(paths, "v2")!),
+        "its copy of the app, .gantry/dev/releases/v2/app/, is missing",
+      );
+      const listed = await runCli(["releases", dir]);
+      assert.match(
+        listed.out,
+        /\nv2 +superseded .* its copy of the app, \.gantry\/dev\/releases\/v2\/app\/, is missing\n/,
+      );
+      assert.match(listed.out, /\nv4 +superseded +\S+ +\S+\n/);
+      assert.deepEqual(await pruneReleases(paths, new Set(), 10), ["v1"]);
+    } finally {
       cleanup();
     }
   });

@@ -612,7 +612,8 @@ export function registerLocal(program: Command, io: Io): void {
           r.status,
           r.createdAt,
           r.activations.at(-1) ?? "-",
-          r.reason ?? "",
+          // A release that served and lost its copy of the app (only the newest ones keep theirs).
+          r.reason ?? (r.activations.length > 0 ? (cannotRollBackTo(paths, r) ?? "") : ""),
         ]);
       if (rows.length === 1) {
         io.out("no releases yet; `gantry up` makes the first\n");

@@ -13,6 +13,7 @@ import {
   statSync,
   realpathSync,
 } from "node:fs";
+import { rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { readJson, writeJsonAtomic } from "./fsutil.js";
@@ -70,6 +71,31 @@ export function listReleases(p: EnvPaths): ReleaseRecord[] {
     .sort((a, b) => releaseNumber(a) - releaseNumber(b))
     .map((id) => readRelease(p, id))
     .filter((r): r is ReleaseRecord => r !== undefined);
+}
+
+/** How many of the newest releases keep their copy of the app, for rollbacks and for looking into. */
+export const KEEP_RELEASES = 10;
+
+/**
+ * Deletes the copies of the app of releases older than the newest `keep`, except those in use (the
+ * serving release, instances still running, a job run going on); their records stay, so `gantry
+ * releases` keeps the history and a rollback to one says its copy is gone. Without this every deploy
+ * adds a copy of the app, forever. Returns the releases pruned.
+ */
+export async function pruneReleases(
+  p: EnvPaths,
+  inUse: ReadonlySet<string>,
+  keep = KEEP_RELEASES,
+): Promise<string[]> {
+  const pruned: string[] = [];
+  for (const r of listReleases(p).slice(0, -keep)) {
+    const app = join(releaseDir(p, r.id), "app");
+    if (inUse.has(r.id) || !existsSync(app)) continue;
+    // Off the event loop: the supervisor runs the proxy.
+    await rm(app, { recursive: true, force: true });
+    pruned.push(r.id);
+  }
+  return pruned;
 }
 
 export function nextReleaseId(p: EnvPaths): string {

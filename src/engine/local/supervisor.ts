@@ -32,7 +32,7 @@ import { planDeploy, type DeployPlan, type StartStep } from "./plan.js";
 import { eachLines } from "./output.js";
 import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
 import { PubSub, type Subscription } from "./pubsub.js";
-import { readRelease, updateRelease, listReleases } from "./release.js";
+import { KEEP_RELEASES, listReleases, pruneReleases, readRelease, updateRelease } from "./release.js";
 import { buildRoutes } from "./routing.js";
 import { INTERNAL_PREFIX, openStore, redactor, SecretStore } from "./secrets.js";
 import { postgresDataDir, stopLeftovers } from "./leftovers.js";
@@ -1114,6 +1114,20 @@ export class Supervisor {
           });
       this.persist();
       this.log(`${kind} of ${releaseId} done in ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+      const inUse = new Set([
+        releaseId,
+        ...this.instances.map((i) => i.release),
+        ...this.scheduler.info().flatMap((j) => (j.running ? [j.running.release] : [])),
+      ]);
+      void pruneReleases(this.paths, inUse).then(
+        (pruned) => {
+          if (pruned.length > 0)
+            this.log(
+              `removed the copies of the app of ${pruned.join(", ")} (older than the newest ${KEEP_RELEASES} releases)`,
+            );
+        },
+        (e: unknown) => this.log(`could not remove old copies of the app: ${(e as Error).message}`),
+      );
       return { type: "done", message: `${releaseId} is serving` };
     } catch (e) {
       // A UserError (a command Gantry cannot run without a shell) keeps its hint.
