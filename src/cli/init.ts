@@ -7,6 +7,7 @@ import { loadSpec } from "../spec/load.js";
 import { UserError } from "../spec/problems.js";
 import { REPO_ROOT } from "../validate/tools.js";
 import type { Io } from "./main.js";
+import { specIn } from "./spec-file.js";
 
 export function registerInit(program: Command, io: Io): void {
   program
@@ -18,9 +19,7 @@ export function registerInit(program: Command, io: Io): void {
       const root = resolve(io.cwd, dir);
       if (!existsSync(root)) throw new UserError(`${dir} does not exist`);
       // The other commands read gantry.yml too: a second spec next to it would shadow it unnoticed.
-      const target =
-        ["gantry.yaml", "gantry.yml"].map((n) => join(root, n)).find((p) => existsSync(p)) ??
-        join(root, "gantry.yaml");
+      const target = specIn(root) ?? join(root, "gantry.yaml");
       const shown = relative(io.cwd, target) || "gantry.yaml";
       if (existsSync(target) && !opts.force)
         throw new UserError(`${shown} already exists`, "pass --force to overwrite it");

@@ -40,7 +40,7 @@ import { listReleases } from "../engine/local/release.js";
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { formatPlan, planDeploy } from "../engine/local/plan.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
-import { pidAlive, pidUid, readJson } from "../engine/local/fsutil.js";
+import { pidAlive, pidUid, readJson, subdirectories } from "../engine/local/fsutil.js";
 import { userName } from "../util/user.js";
 import { formatWall } from "../engine/local/cron-next.js";
 import { leftoverPids } from "../engine/local/leftovers.js";
@@ -74,11 +74,7 @@ function targetLoose(
   } catch (e) {
     // A spec that no longer loads, or no longer has the environment, must not stop `down` or
     // `status`: use the environment on disk.
-    const dirs = existsSync(join(loc.dir, ".gantry"))
-      ? readdirSync(join(loc.dir, ".gantry")).filter((d) =>
-          statSync(join(loc.dir, ".gantry", d)).isDirectory(),
-        )
-      : [];
+    const dirs = subdirectories(join(loc.dir, ".gantry"));
     // Several on disk: which one cannot be guessed, but the command can still work with --env.
     if (!env && dirs.length > 1 && e instanceof SpecError)
       throw new UserError(
@@ -419,9 +415,7 @@ async function confirm(question: string, io: Io): Promise<boolean> {
 
 /** The other environment of the app whose running proxy listens on `port` ("another program" would mislead). */
 function envOnPort(paths: EnvPaths, port: number): string | undefined {
-  const others = existsSync(paths.root)
-    ? readdirSync(paths.root).filter((d) => d !== paths.env && statSync(join(paths.root, d)).isDirectory())
-    : [];
+  const others = subdirectories(paths.root).filter((d) => d !== paths.env);
   return others.find((d) => {
     const st = readState(envPaths(paths.appDir, d));
     return st?.phase === "running" && st.proxyPort === port && pidAlive(st.pid);
@@ -867,10 +861,7 @@ export function registerLocal(program: Command, io: Io): void {
         l.release();
       }
       rmSync(paths.dir, { recursive: true, force: true });
-      const others = existsSync(paths.root)
-        ? readdirSync(paths.root).filter((d) => statSync(join(paths.root, d)).isDirectory())
-        : [];
-      if (others.length === 0) rmSync(paths.root, { recursive: true, force: true });
+      if (subdirectories(paths.root).length === 0) rmSync(paths.root, { recursive: true, force: true });
       io.out(`${paths.env}: destroyed\n`);
     });
 

@@ -45,7 +45,8 @@ export function locateSpec(arg: string | undefined, cwd = process.cwd()): SpecLo
   return { path, dir: dirname(path), display: display.startsWith("..") ? path : display };
 }
 
-function specIn(dir: string): string | undefined {
+/** The spec in dir: gantry.yaml, else gantry.yml. */
+export function specIn(dir: string): string | undefined {
   return ["gantry.yaml", "gantry.yml"].map((n) => join(dir, n)).find((p) => existsSync(p));
 }
 

@@ -1,5 +1,5 @@
 // The one place Gantry runs child processes: argument arrays, never a shell.
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 
 export interface ExecResult {
   code: number;
@@ -22,6 +22,29 @@ export interface ExecOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Signals to the process group `child` leads. When the leader exits, `killRest` says whether what is
+ * left of its group is killed; after that nothing is sent, since its pid (and group id) may be another
+ * process's by now. False when nothing was signalled.
+ */
+function processGroup(child: ChildProcess, killRest: () => boolean): (signal: NodeJS.Signals) => boolean {
+  let leaderExited = false;
+  const send = (signal: NodeJS.Signals): boolean => {
+    if (leaderExited) return false;
+    try {
+      process.kill(-child.pid!, signal);
+      return true;
+    } catch {
+      return false; // the group is gone: nothing of it runs any more
+    }
+  };
+  child.on("exit", () => {
+    if (killRest()) send("SIGKILL");
+    leaderExited = true;
+  });
+  return send;
+}
+
 export function exec(command: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const options: SpawnOptions = {
@@ -35,16 +58,9 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    let exited = false;
-    const kill = (signal: NodeJS.Signals) => {
-      if (exited) return; // its pid (and group id) may be another process's by now
-      try {
-        if (opts.signal) process.kill(-child.pid!, signal);
-        else child.kill(signal);
-      } catch {
-        /* gone meanwhile */
-      }
-    };
+    // The group may live on after its leader (the shell killed, the compiler not): it is stopped too.
+    const group = opts.signal ? processGroup(child, () => opts.signal!.aborted) : undefined;
+    const kill = (signal: NodeJS.Signals) => (group ? group(signal) : child.kill(signal));
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           timedOut = true;
@@ -57,12 +73,7 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
     };
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("exit", () => {
-      // The group may live on after its leader (the shell killed, the compiler not): stop it too.
-      if (opts.signal?.aborted) kill("SIGKILL");
-      exited = true;
-      opts.signal?.removeEventListener("abort", onAbort);
-    });
+    child.on("exit", () => opts.signal?.removeEventListener("abort", onAbort));
     child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", (e) => {
@@ -127,23 +138,10 @@ export function spawnProcess(
       ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const child = spawn(command, args, options);
-    // Once the leader is gone (and its group killed), its pid may be reused: nothing is signalled.
-    let leaderExited = false;
-    const signalGroup = (signal: NodeJS.Signals): boolean => {
-      if (leaderExited) return false;
-      try {
-        process.kill(-child.pid!, signal);
-        return true;
-      } catch {
-        return false; // the group is gone: nothing of it runs any more
-      }
-    };
+    // What is left of the group when the leader exits is killed.
+    const signalGroup = opts.group ? processGroup(child, () => true) : undefined;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-      child.on("exit", (code, signal) => {
-        if (opts.group) signalGroup("SIGKILL");
-        leaderExited = true;
-        res({ code, signal });
-      });
+      child.on("exit", (code, signal) => res({ code, signal }));
     });
     child.once("error", (e) => reject(e));
     child.once("spawn", () => {
@@ -153,7 +151,7 @@ export function spawnProcess(
         stderr: child.stderr,
         exited,
         kill: (signal = "SIGTERM") =>
-          opts.group && signal === "SIGKILL" ? signalGroup(signal) : child.kill(signal),
+          signalGroup && signal === "SIGKILL" ? signalGroup(signal) : child.kill(signal),
         unref: () => child.unref(),
       });
     });

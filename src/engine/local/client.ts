@@ -2,14 +2,14 @@
 // and asks it for rollouts and status over its Unix socket.
 import http from "node:http";
 import os from "node:os";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess } from "../../util/exec.js";
 import { splitCommand } from "./command.js";
-import { pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
+import { isDirectory, pidAlive, pidCommand, readJson, writeJsonAtomic } from "./fsutil.js";
 import { choosePostgres, findOnPath, INSTALL_HINT, postgresInstalls, postgresWanted } from "./infra.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
@@ -259,10 +259,6 @@ function tailOf(text: string, n = 20): string[] {
     .split("\n")
     .filter((l) => l.trim() !== "")
     .slice(-n);
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
 /** Runs the build commands and copies the result into a new immutable release. */

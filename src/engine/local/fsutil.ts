@@ -7,6 +7,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   statSync,
@@ -81,6 +82,15 @@ export function pidState(pid: number): string | undefined {
 export function pidStartTicks(pid: number): number | undefined {
   const ticks = procStat(pid)?.[19];
   return ticks ? Number(ticks) : undefined;
+}
+
+export function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+/** The names of the directories in dir (the environments under .gantry/); none when it does not exist. */
+export function subdirectories(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((d) => isDirectory(join(dir, d))) : [];
 }
 
 /** The user id a process runs as (the owner of /proc/<pid>); undefined without /proc or the process. */

@@ -26,6 +26,7 @@ import { Redis } from "ioredis";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../spec/problems.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
+import { passwd } from "../../util/user.js";
 
 export function findOnPath(bin: string, pathEnv: string | undefined): string | undefined {
   for (const dir of (pathEnv ?? "").split(delimiter)) {
@@ -146,16 +147,9 @@ export interface RunAs {
 /** The user PostgreSQL and Redis run as when Gantry is root: `postgres` if it exists, else `nobody`. */
 export function dataUser(): RunAs | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  try {
-    const passwd = readFileSync("/etc/passwd", "utf8")
-      .split("\n")
-      .map((l) => l.split(":"));
-    const entry = passwd.find((f) => f[0] === "postgres") ?? passwd.find((f) => f[0] === "nobody");
-    if (entry) return { uid: Number(entry[2]), gid: Number(entry[3]) };
-  } catch {
-    /* no passwd */
-  }
-  return { uid: 65534, gid: 65534 };
+  const users = passwd();
+  const entry = users.find((e) => e.name === "postgres") ?? users.find((e) => e.name === "nobody");
+  return entry ? { uid: entry.uid, gid: entry.gid } : { uid: 65534, gid: 65534 };
 }
 
 function tail(file: string, lines = 20): string {

@@ -105,6 +105,11 @@ export function nextReleaseId(p: EnvPaths): string {
 
 const SKIP = new Set([".gantry", ".git"]);
 
+/** Whether dir is a Python virtual environment (.venv, venv, ...): it holds a pyvenv.cfg. */
+export function isVirtualEnv(dir: string): boolean {
+  return existsSync(join(dir, "pyvenv.cfg"));
+}
+
 /**
  * Copies the app directory into a release. `node_modules` folders and Python virtual environments are
  * linked, not copied: they are large and installed, not built. A symlink to something inside the app points at the release's own
@@ -125,7 +130,7 @@ export function copyApp(from: string, to: string): number {
         (name === "node_modules" && (st.isDirectory() || st.isSymbolicLink())) ||
         // A Python virtual environment (.venv, venv, ...): installed, large, and its scripts run the
         // interpreter at its original path anyway.
-        (st.isDirectory() && existsSync(join(s, "pyvenv.cfg")))
+        (st.isDirectory() && isVirtualEnv(s))
       ) {
         symlinkSync(realpathSync(s), d);
       } else if (st.isSymbolicLink()) {

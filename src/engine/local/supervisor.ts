@@ -32,7 +32,14 @@ import { planDeploy, type DeployPlan, type StartStep } from "./plan.js";
 import { eachLines } from "./output.js";
 import { Proxy, type Backend, type ProxyTable } from "./proxy.js";
 import { PubSub, type Subscription } from "./pubsub.js";
-import { KEEP_RELEASES, listReleases, pruneReleases, readRelease, updateRelease } from "./release.js";
+import {
+  isVirtualEnv,
+  KEEP_RELEASES,
+  listReleases,
+  pruneReleases,
+  readRelease,
+  updateRelease,
+} from "./release.js";
 import { buildRoutes } from "./routing.js";
 import { INTERNAL_PREFIX, openStore, redactor, SecretStore } from "./secrets.js";
 import { postgresDataDir, stopLeftovers } from "./leftovers.js";
@@ -284,7 +291,7 @@ export class Instance implements Backend {
         return `${cmd} is in node_modules/.bin, which is not on the PATH: use \`npx ${cmd}\` or an npm script in ${where}`;
       // A virtual environment is not activated for the process: its scripts are run by their path.
       const venv = (existsSync(this.cwd) ? readdirSync(this.cwd) : []).find(
-        (d) => existsSync(join(this.cwd, d, "pyvenv.cfg")) && existsSync(join(this.cwd, d, "bin", cmd)),
+        (d) => isVirtualEnv(join(this.cwd, d)) && existsSync(join(this.cwd, d, "bin", cmd)),
       );
       if (venv)
         return `${cmd} is in the virtual environment ${venv}/, which is not on the PATH: use \`${venv}/bin/${cmd}\` in ${where}`;
