@@ -519,9 +519,10 @@ describe("which PostgreSQL runs the cluster", () => {
     }
   });
 
-  it("refuses a cluster whose version is not installed, with the ways out, before anything starts", async () => {
+  it("refuses a cluster whose version is not installed, with the ways out, before anything starts", async (t) => {
     const installs = await postgresInstalls(process.env.PATH);
-    if (installs.length === 0) return; // nothing to compare with on this machine
+    // Reported as skipped, not passed; CI installs PostgreSQL, so there it always runs.
+    if (installs.length === 0) return t.skip("needs a PostgreSQL installed to compare with");
     const { dir, cleanup } = app();
     try {
       const data = join(dir, ".gantry", "dev", "postgres", "data");
