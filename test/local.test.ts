@@ -32,7 +32,7 @@ import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
 import { acquireLock, removeStale } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
-import { durationMs, humanMs } from "../src/engine/local/duration.js";
+import { durationMs, humanMs } from "../src/util/duration.js";
 import { redisArgs } from "../src/engine/local/infra.js";
 import { copyApp } from "../src/engine/local/release.js";
 import { loadExample, REPO_ROOT, tempDir } from "./helpers.js";
@@ -64,12 +64,14 @@ describe("splitCommand", () => {
     assert.deepEqual(splitCommand(`echo "port $PORT \\"q\\""`, { PORT: "1" }), ["echo", 'port 1 "q"']);
     assert.deepEqual(splitCommand("echo '$PORT'", { PORT: "1" }), ["echo", "$PORT"]);
   });
-  it("rejects shell syntax, unknown variables and unterminated quotes", () => {
-    assert.throws(() => splitCommand("npm run build && npm start"), /without a shell/);
-    assert.throws(() => splitCommand("node a.js | tee log"), /without a shell/);
+  it("runs a line with shell syntax through /bin/sh, as every target does", () => {
+    assert.deepEqual(splitCommand("npm run build && npm start"), ["/bin/sh", "-c", "npm run build && npm start"]);
+    assert.deepEqual(splitCommand("node a.js | tee log"), ["/bin/sh", "-c", "node a.js | tee log"]);
+  });
+  it("rejects unknown variables and unterminated quotes", () => {
     assert.throws(
       () => splitCommand("node $SECRET", { PORT: "1" }),
-      /uses \$SECRET, which Gantry does not set/,
+      /uses \$SECRET, which the process does not receive/,
     );
     assert.throws(() => splitCommand("node 'a"), /unterminated single quote/);
     assert.throws(() => splitCommand("   "), /empty command/);
@@ -351,11 +353,19 @@ describe("environment", () => {
       secrets: { TOKEN: "t0k3n", OTHER: "not-for-api" },
       base: { PATH: "/bin" },
     });
-    assert.equal(env.DATABASE_URL, "postgres://gantry:pw@127.0.0.1:5433/hello");
+    // SQLAlchemy 1.4+ refuses the postgres:// scheme; every driver reads postgresql://.
+    assert.equal(env.DATABASE_URL, "postgresql://gantry:pw@127.0.0.1:5433/hello");
+    assert.deepEqual(
+      [env.PGHOST, env.PGPORT, env.PGDATABASE, env.PGUSER, env.PGPASSWORD, env.PGSSLMODE],
+      ["127.0.0.1", "5433", "hello", "gantry", "pw", "disable"],
+    );
     assert.equal(env.REDIS_URL, "redis://:r%2Fpw@127.0.0.1:6380");
     assert.equal(env.DAPR_HTTP_PORT, "3500");
     assert.equal(env.PUBSUB_NAME, "pubsub");
     assert.equal(env.PORT, "4000");
+    assert.equal(env.HOST, "127.0.0.1");
+    assert.equal(env.GANTRY_ENV, "dev");
+    assert.equal(env.GANTRY_SERVICE, "api");
     assert.equal(env.LOG_LEVEL, "info");
     assert.equal(env.TOKEN, "t0k3n");
     assert.equal(env.OTHER, undefined);

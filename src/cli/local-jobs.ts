@@ -1,7 +1,7 @@
 // How `gantry status` shows scheduled jobs, and how `gantry run` reports the end of a run. Pure: the
 // supervisor's state and the time come in as arguments.
 import { formatWall } from "../engine/local/cron-next.js";
-import { humanMs } from "../engine/local/duration.js";
+import { humanMs } from "../util/duration.js";
 import type { JobInfo, RunRecord } from "../engine/local/scheduler.js";
 import { age, table } from "./format.js";
 

@@ -5,7 +5,7 @@ import { existsSync, fstatSync, readdirSync, rmSync, statSync, openSync, readSyn
 import { basename, join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { exec } from "../util/exec.js";
-import { humanMs } from "../engine/local/duration.js";
+import { humanMs } from "../util/duration.js";
 import { SpecError, UserError } from "../spec/problems.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";

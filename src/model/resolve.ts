@@ -1,11 +1,12 @@
 // spec → one AppModel per environment: merge the environment's overrides, check the merged spec
 // again (schema and cross-references), expand shorthands, apply tier and schema defaults.
 import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
-import { crossCheck, inferType } from "../spec/cross-checks.js";
+import { crossCheck, inferType } from "./cross-checks.js";
 import { pathJoin, type Position, type Problem } from "../spec/problems.js";
 import { SpecSchema, OVERRIDABLE_KEYS } from "../spec/schema.js";
 import type { SourceMap } from "../spec/source.js";
 import { applyDefaults, DEFAULT_ALERTS, DEFAULT_PORT, TIER_DEFAULTS, tierFromName } from "./defaults.js";
+import { checkContracts } from "./contract-checks.js";
 import { isPlainObject, mergeOverride, type Plain } from "./merge.js";
 import type { AlertModel, AnyServiceModel, AppModel, CiModel, EnvironmentModel, Tier } from "./types.js";
 
@@ -94,9 +95,14 @@ export function resolveEnvironment(
   const tier: Tier = typeof envRaw.tier === "string" ? (envRaw.tier as Tier) : tierFromName(envName);
   crossCheck(merged, { map, fallback, problems: local, tier });
 
+  if (local.some((p) => p.severity === "error")) {
+    problems.push(...local);
+    return undefined;
+  }
+  const model = normalize(merged, envName, envRaw, tier, environmentNames(raw));
+  checkContracts(model, merged, { map, fallback, problems: local });
   problems.push(...local);
-  if (local.some((p) => p.severity === "error")) return undefined;
-  return normalize(merged, envName, envRaw, tier, environmentNames(raw));
+  return local.some((p) => p.severity === "error") ? undefined : model;
 }
 
 function normalize(

@@ -1,4 +1,5 @@
 // Finds secret values anywhere in a spec, before anything else looks at it.
+import { parseEnvValue } from "./env-references.js";
 import type { Position, Problem } from "./problems.js";
 import { secretKind, secretKindOfSetting } from "./secrets.js";
 import type { SourceMap } from "./source.js";
@@ -13,7 +14,11 @@ export function secretProblems(raw: unknown, map: SourceMap, fallback: Position)
     inEnv: boolean,
   ) => {
     if (typeof v === "string") {
-      const kind = inEnv && typeof key === "string" ? secretKindOfSetting(key, v) : secretKind(v);
+      // A value with references (`${db.password}`) is put together by the platform: the setting's
+      // name says nothing of it, and only the text around the references is written here.
+      const text = inEnv ? literalText(v) : v;
+      const kind =
+        inEnv && typeof key === "string" && text === v ? secretKindOfSetting(key, v) : secretKind(text);
       if (!kind) return;
       const pos = (parent && key !== undefined ? map.valuePos(parent, key) : undefined) ?? fallback;
       const name = inEnv && typeof key === "string" ? key : "THE_SECRET_NAME";
@@ -38,3 +43,8 @@ export function secretProblems(raw: unknown, map: SourceMap, fallback: Position)
   walk(raw, undefined, undefined, "", false);
   return out;
 }
+
+const literalText = (v: string): string =>
+  parseEnvValue(v)
+    .filter((p) => typeof p === "string")
+    .join("");

@@ -1,5 +1,6 @@
-// The environment each process gets: connection URLs for what the service `uses`, the pub/sub endpoint,
-// its port, the spec's `env` and its secrets. Pure: everything comes in as arguments.
+// The environment each process gets: the values of its contract (src/model/bindings.ts) on this
+// machine, plus a few variables only the local runtime sets. Pure: everything comes in as arguments.
+import { workloadVariables, type Binding, type ResourceRef } from "../../model/bindings.js";
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 
 export interface PostgresEndpoint {
@@ -12,16 +13,16 @@ export interface Infra {
   postgres?: PostgresEndpoint;
   redis: Record<string, { port: number; password?: string }>;
   daprPort?: number;
+  /** The folder that holds one folder per bucket (`.gantry/<env>/buckets`). */
+  bucketsDir?: string;
 }
 
 export const PUBSUB_NAME = "pubsub";
-
-function envName(resource: string): string {
-  return resource.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
+/** Every server listens on loopback only: nothing the app runs is reachable from the network. */
+const LOOPBACK = "127.0.0.1";
 
 export function postgresUrl(pg: PostgresEndpoint, database: string): string {
-  return `postgres://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${encodeURIComponent(database)}`;
+  return `postgresql://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@${LOOPBACK}:${pg.port}/${encodeURIComponent(database)}`;
 }
 
 export interface EnvInput {
@@ -36,51 +37,87 @@ export interface EnvInput {
   base: Record<string, string>;
 }
 
+/** A part of a PostgreSQL, Redis or bucket on this machine; undefined while it is not running. */
+function resourceValue(i: EnvInput, r: ResourceRef): string | undefined {
+  if (r.kind === "postgres") {
+    const pg = i.infra.postgres;
+    if (!pg) return undefined;
+    const database = i.model.postgres[r.resource]?.databases[0] ?? r.resource;
+    const parts = {
+      url: postgresUrl(pg, database),
+      host: LOOPBACK,
+      port: String(pg.port),
+      database,
+      user: pg.user,
+      password: pg.password,
+      sslmode: "disable",
+    };
+    return parts[r.part];
+  }
+  if (r.kind === "redis") {
+    const rd = i.infra.redis[r.resource];
+    if (!rd) return undefined;
+    const auth = rd.password ? `:${encodeURIComponent(rd.password)}@` : "";
+    const parts = {
+      url: `redis://${auth}${LOOPBACK}:${rd.port}`,
+      host: LOOPBACK,
+      port: String(rd.port),
+      password: rd.password ?? "",
+    };
+    return parts[r.part];
+  }
+  if (!i.infra.bucketsDir) return undefined;
+  const dir = `${i.infra.bucketsDir}/${r.resource}`;
+  return r.part === "name" ? r.resource : `file://${dir}`;
+}
+
+function value(i: EnvInput, b: Binding): string | undefined {
+  switch (b.kind) {
+    case "postgres":
+    case "redis":
+    case "bucket":
+      return resourceValue(i, b);
+    case "template": {
+      const parts = b.parts.map((p) => (typeof p === "string" ? p : resourceValue(i, p)));
+      return parts.some((p) => p === undefined) ? undefined : parts.join("");
+    }
+    case "secret":
+      return i.secrets[b.name];
+    case "literal":
+      return b.value;
+    case "port":
+      return i.port === undefined ? undefined : String(i.port);
+    case "listen-address":
+      return i.port === undefined ? undefined : LOOPBACK;
+    case "pubsub-name":
+      return i.infra.daprPort ? PUBSUB_NAME : undefined;
+    case "pubsub-port":
+      return i.infra.daprPort ? String(i.infra.daprPort) : undefined;
+    case "email-domain":
+      return i.model.email?.domain;
+    case "environment-name":
+      return i.model.environment.name;
+    case "service-name":
+      return i.service.name;
+  }
+}
+
+/** What only this machine sets: the release and instance, and unbuffered Python output. */
+export const LOCAL_VARIABLES: { name: string; source: string }[] = [
+  { name: "GANTRY_INSTANCE", source: "the instance (api-1, api-2, ...)" },
+  { name: "GANTRY_RELEASE", source: "the release that runs" },
+  { name: "PYTHONUNBUFFERED", source: "1, so that Python's output reaches the log at once (unless set)" },
+];
+
 export function serviceEnv(i: EnvInput): Record<string, string> {
   // Python buffers its output when it is not a terminal: a `print` would reach the log late, or never
   // when the process crashes. Containers set the same for Python images; an inherited value wins.
   const env: Record<string, string> = { PYTHONUNBUFFERED: "1", ...i.base };
-  const uses = new Set(i.service.uses);
-  const pgUsed = Object.keys(i.model.postgres)
-    .filter((n) => uses.has(n))
-    .sort();
-  const redisUsed = Object.keys(i.model.redis)
-    .filter((n) => uses.has(n))
-    .sort();
-  if (i.infra.postgres) {
-    for (const n of pgUsed) {
-      const db = i.model.postgres[n]!.databases[0] ?? n;
-      env[`POSTGRES_${envName(n)}_URL`] = postgresUrl(i.infra.postgres, db);
-    }
-    if (pgUsed[0]) env.DATABASE_URL = env[`POSTGRES_${envName(pgUsed[0])}_URL`]!;
+  for (const v of workloadVariables(i.model, i.service)) {
+    const x = value(i, v.binding);
+    if (x !== undefined) env[v.name] = x;
   }
-  for (const n of redisUsed) {
-    const r = i.infra.redis[n];
-    if (r)
-      env[`REDIS_${envName(n)}_URL`] =
-        `redis://${r.password ? `:${encodeURIComponent(r.password)}@` : ""}127.0.0.1:${r.port}`;
-  }
-  if (redisUsed[0] && env[`REDIS_${envName(redisUsed[0])}_URL`])
-    env.REDIS_URL = env[`REDIS_${envName(redisUsed[0])}_URL`]!;
-  const topics = Object.keys(i.model.topics).filter(
-    (t) => uses.has(t) || (i.service.type !== "job" && t in i.service.subscribes),
-  );
-  if (topics.length > 0 && i.infra.daprPort) {
-    env.DAPR_HTTP_PORT = String(i.infra.daprPort);
-    env.PUBSUB_NAME = PUBSUB_NAME;
-  }
-  if (i.port !== undefined) {
-    env.PORT = String(i.port);
-    env.HOST = "127.0.0.1";
-  }
-  env.GANTRY_ENV = i.model.environment.name;
-  env.GANTRY_SERVICE = i.service.name;
   env.GANTRY_RELEASE = i.release;
   if (i.instance) env.GANTRY_INSTANCE = i.instance;
-  Object.assign(env, i.service.env);
-  for (const name of i.service.secrets) {
-    const v = i.secrets[name];
-    if (v !== undefined) env[name] = v;
-  }
   return env;
 }

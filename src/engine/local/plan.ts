@@ -3,7 +3,7 @@
 // the supervisor applies the rollout half, the CLI the build half.
 import { posix } from "node:path";
 import type { AppModel, ServiceModel } from "../../model/types.js";
-import { durationMs, humanMs } from "./duration.js";
+import { durationMs, humanMs } from "../../util/duration.js";
 
 export interface BuildStep {
   service: string;

@@ -9,7 +9,7 @@
 // The timing decisions live here, with an injected clock, so they are tested without waiting; the
 // supervisor only supplies how to start a process and where lines go.
 import { nextRun } from "./cron-next.js";
-import { humanMs } from "./duration.js";
+import { humanMs } from "../../util/duration.js";
 
 export interface Clock {
   now(): number;

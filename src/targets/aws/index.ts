@@ -12,7 +12,7 @@ import type {
   StaticModel,
 } from "../../model/types.js";
 import { SIZES } from "../../model/sizes.js";
-import { seconds } from "../../spec/cross-checks.js";
+import { seconds } from "../../util/duration.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { top } from "../../format/hcl.js";
 import {

@@ -1,6 +1,6 @@
 // Per-environment decisions of the Azure target that both main.bicep / the parameter files and the
 // checks need: which SKU a service's plan gets, where the DNS zone lives, which domains are bound.
-import { seconds } from "../../spec/cross-checks.js";
+import { seconds } from "../../util/duration.js";
 import { SIZES } from "../../model/sizes.js";
 import type {
   AnyServiceModel,

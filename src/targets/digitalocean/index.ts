@@ -4,7 +4,7 @@
 import { Block, expr, tmpl, type HclFile, type HclValue } from "../../format/hcl.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import { SIZES } from "../../model/sizes.js";
-import { seconds } from "../../spec/cross-checks.js";
+import { seconds } from "../../util/duration.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import {
   file,

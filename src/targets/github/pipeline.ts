@@ -11,7 +11,7 @@ import type {
   ServiceModel,
   StaticModel,
 } from "../../model/types.js";
-import { seconds } from "../../spec/cross-checks.js";
+import { seconds } from "../../util/duration.js";
 import type { SynthContext } from "../target.js";
 
 export type DeployTarget = "kubernetes" | "azure" | "aws" | "digitalocean";

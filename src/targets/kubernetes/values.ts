@@ -1,7 +1,7 @@
 // One environment's model → the chart values of that environment. The values carry every
 // per-environment fact; the chart's templates and `objects.ts` turn the same values into the same
 // Kubernetes objects, so `helm template -f values-<env>.yaml` and `rendered/<env>/` cannot drift.
-import { seconds } from "../../spec/cross-checks.js";
+import { seconds } from "../../util/duration.js";
 import { SIZES } from "../../model/sizes.js";
 import type {
   AppModel,

@@ -1,11 +1,12 @@
 // Checks that need more than one field: references between entries, clashes, and what each kind of
 // service may set. They run on the merged spec of each environment and are written defensively, so
 // they also run (and report) when the schema check found problems elsewhere.
-import { cronProblem, timeZoneProblem } from "./cron.js";
-import { didYouMean } from "./check-schema.js";
-import { pathJoin, type Position, type Problem } from "./problems.js";
-import type { SourceMap } from "./source.js";
-import { DEFAULT_ALERTS, DEFAULT_PORT } from "../model/defaults.js";
+import { cronProblem, timeZoneProblem } from "../spec/cron.js";
+import { didYouMean } from "../spec/check-schema.js";
+import { pathJoin, type Position, type Problem } from "../spec/problems.js";
+import type { SourceMap } from "../spec/source.js";
+import { DEFAULT_ALERTS, DEFAULT_PORT } from "./defaults.js";
+import { seconds } from "../util/duration.js";
 
 type Plain = Record<string, unknown>;
 const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -301,40 +302,8 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       }
     }
 
-    // Variables Gantry sets itself for this service: a spec's value would override the instance's own
-    // port (every replica the same, readiness checks on the wrong one) or point the app away from the
-    // database it uses. A service that uses no PostgreSQL may well take DATABASE_URL as a secret.
-    const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
-    const used = strings(raw.uses);
-    const usesPostgres = used.some((u) => postgres.includes(u));
-    const usesRedis = used.some((u) => redis.includes(u));
-    const reserved = (v: string) =>
-      (v === "PORT" && port !== undefined) ||
-      (usesPostgres && (v === "DATABASE_URL" || /^POSTGRES_[A-Z0-9_]+_URL$/.test(v))) ||
-      (usesRedis && (v === "REDIS_URL" || /^REDIS_[A-Z0-9_]+_URL$/.test(v))) ||
-      (usesTopics && (v === "DAPR_HTTP_PORT" || v === "PUBSUB_NAME")) ||
-      v.startsWith("GANTRY_");
-    for (const k of envKeys)
-      if (reserved(k))
-        error(
-          at(raw.env, k),
-          `${base}.env.${k}`,
-          `\`${k}\` is set by Gantry for each instance; a value here would override it`,
-          k === "PORT"
-            ? "set the service's `port` instead"
-            : "remove it; the connection settings come from `uses:`",
-        );
-    strings(raw.secrets).forEach((s, i) => {
-      if (reserved(s))
-        error(
-          valueAt(raw.secrets, i),
-          `${base}.secrets[${i}]`,
-          `\`${s}\` is set by Gantry for each instance`,
-          "name the secret differently",
-        );
-    });
-
     // Env and secrets must not both set a variable.
+    const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
     strings(raw.secrets).forEach((s, i) => {
       if (envKeys.includes(s))
         error(
@@ -487,12 +456,4 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
       `min (${nodes.min}) is greater than max (${nodes.max})`,
     );
   }
-}
-
-/** Seconds in a duration such as 30s, 5m, 2h or 7d. */
-export function seconds(d: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(d);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return n * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
 }
