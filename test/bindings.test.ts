@@ -98,7 +98,8 @@ describe("the variables a workload receives", () => {
   it("binds env values that refer to parts of what the service uses", () => {
     const spec = TWO_DBS.replace(
       "env: { LOG_LEVEL: info }",
-      () => 'env: { DB_HOST: "${main.host}", DSN: "host=${main.host} port=${main.port}", DB_PASS: "${main.password}", LITERAL: "$${main.host} and ${HOME}" }',
+      () =>
+        'env: { DB_HOST: "${main.host}", DSN: "host=${main.host} port=${main.port}", DB_PASS: "${main.password}", LITERAL: "$${main.host} and ${HOME}" }',
     );
     const vars = Object.fromEntries(contract(spec, "api").variables.map((v) => [v.name, v]));
     assert.deepEqual(vars.DB_HOST!.binding, { kind: "postgres", resource: "main", part: "host" });

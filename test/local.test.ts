@@ -65,7 +65,11 @@ describe("splitCommand", () => {
     assert.deepEqual(splitCommand("echo '$PORT'", { PORT: "1" }), ["echo", "$PORT"]);
   });
   it("runs a line with shell syntax through /bin/sh, as every target does", () => {
-    assert.deepEqual(splitCommand("npm run build && npm start"), ["/bin/sh", "-c", "npm run build && npm start"]);
+    assert.deepEqual(splitCommand("npm run build && npm start"), [
+      "/bin/sh",
+      "-c",
+      "npm run build && npm start",
+    ]);
     assert.deepEqual(splitCommand("node a.js | tee log"), ["/bin/sh", "-c", "node a.js | tee log"]);
   });
   it("rejects unknown variables and unterminated quotes", () => {
