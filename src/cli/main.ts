@@ -10,6 +10,7 @@ import { registerSchema } from "./schema.js";
 import { registerInit } from "./init.js";
 import { registerSynth } from "./synth.js";
 import { registerLocal } from "./local.js";
+import { registerEnv } from "./env.js";
 import { VERSION } from "./version.js";
 import { userName } from "../util/user.js";
 
@@ -62,6 +63,7 @@ export function buildProgram(io: Io): Command {
   registerInit(program, io);
   registerSynth(program, io);
   registerLocal(program, io);
+  registerEnv(program, io);
   return program;
 }
 

@@ -3,7 +3,8 @@ import type { Command } from "commander";
 import { drift, writeTree } from "../output/writer.js";
 import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../spec/problems.js";
 import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
-import type { SynthContext, TargetName } from "../targets/target.js";
+import type { SynthContext, Target, TargetName } from "../targets/target.js";
+import type { LoadResult } from "../spec/load.js";
 import { exec } from "../util/exec.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
@@ -71,13 +72,7 @@ export function registerSynth(program: Command, io: Io): void {
         const loc = locateSpec(path, io.cwd);
         const loaded = readSpec(loc);
         const ctx = await synthContext(loc, opts.target);
-        const problems: Problem[] = target.check(loaded.project, ctx).map((p) => ({
-          severity: p.severity ?? "error",
-          pos: loaded.locate(p.path, p.env),
-          path: p.path,
-          message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
-          ...(p.hint ? { hint: p.hint } : {}),
-        }));
+        const problems = targetProblems(target, loaded, ctx);
         const sorted = sortProblems([...loaded.warnings, ...problems]);
         if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
         for (const w of sorted) io.err(`${formatProblem(w)}\n`);
@@ -108,4 +103,15 @@ export function registerSynth(program: Command, io: Io): void {
         io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
       },
     );
+}
+
+/** What a target cannot do with the spec, as positioned problems. */
+export function targetProblems(target: Target, loaded: LoadResult, ctx: SynthContext): Problem[] {
+  return target.check(loaded.project, ctx).map((p) => ({
+    severity: p.severity ?? "error",
+    pos: loaded.locate(p.path, p.env),
+    path: p.path,
+    message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
+    ...(p.hint ? { hint: p.hint } : {}),
+  }));
 }

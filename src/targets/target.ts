@@ -1,6 +1,7 @@
 // What a target is: a pure function from the resolved models of every environment to a tree of
 // files, plus the checks of what this target cannot do (reported as positioned spec problems).
 import type { ProjectModel } from "../model/types.js";
+import type { ContractSupport } from "./contract.js";
 
 /** Relative POSIX path → file content. Keys are sorted by the writer. */
 export type FileTree = Record<string, string>;
@@ -38,5 +39,7 @@ export interface Target {
    */
   ownsOutput: boolean;
   check(project: ProjectModel, ctx: SynthContext): TargetProblem[];
+  /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
+  contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
 }

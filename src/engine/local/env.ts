@@ -104,9 +104,9 @@ function value(i: EnvInput, b: Binding): string | undefined {
 
 /** What only this machine sets: the release and instance, and unbuffered Python output. */
 export const LOCAL_VARIABLES: { name: string; source: string }[] = [
-  { name: "GANTRY_INSTANCE", source: "the instance (api-1, api-2, ...)" },
+  { name: "GANTRY_INSTANCE", source: "the instance (api-v3-1, ...)" },
   { name: "GANTRY_RELEASE", source: "the release that runs" },
-  { name: "PYTHONUNBUFFERED", source: "1, so that Python's output reaches the log at once (unless set)" },
+  { name: "PYTHONUNBUFFERED", source: "1 unless set (Python logs at once)" },
 ];
 
 export function serviceEnv(i: EnvInput): Record<string, string> {

@@ -1,0 +1,18 @@
+// What a target adds to the contract of what an app receives (src/model/bindings.ts): the values
+// come from its own files, but `gantry env` asks each target where each value comes from there and
+// which variables only that platform sets (App Service's WEBSITES_PORT, the Dapr sidecar's ports).
+import type { Variable } from "../model/bindings.js";
+import type { AppModel, JobModel, ServiceModel } from "../model/types.js";
+
+export interface PlatformVariable {
+  name: string;
+  /** Where it comes from, for people: "App Service", "the Dapr sidecar". */
+  source: string;
+}
+
+export interface ContractSupport {
+  /** Where a variable of the contract gets its value on this platform ("Key Vault secret database-url"). */
+  origin(app: AppModel, w: ServiceModel | JobModel, v: Variable): string;
+  /** Variables this platform sets beyond the contract, with where they come from. */
+  platformVariables(app: AppModel, w: ServiceModel | JobModel): PlatformVariable[];
+}
