@@ -4,6 +4,7 @@ import { expected, type JsonSchema } from "./check-schema.js";
 import { SpecSchema } from "./schema.js";
 import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS } from "../model/defaults.js";
 import { SIZES } from "../model/sizes.js";
+import { contractDocs } from "./docs-contract.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -101,6 +102,7 @@ export function specDocs(): string {
     "A literal that looks like a secret (a private key, a cloud or API token, a URL with a password, a setting named",
     "`*_PASSWORD`, `*_SECRET`, `*_TOKEN`, `*_API_KEY` with a value, a long random string in `env`) is an error.",
     "",
+    ...contractDocs(),
     "## Fields",
     "",
     "| field | expected | default | description |",

@@ -1,0 +1,46 @@
+// The "What your app receives" section of docs/spec.md: the contract of src/model/bindings.ts in words.
+import { REFERENCE_PARTS } from "./env-references.js";
+
+export function contractDocs(): string[] {
+  return [
+    "## What your app receives",
+    "",
+    "Every service, worker and job receives the same variables under `gantry up` and on every target, so an app that",
+    "runs on this machine runs unchanged in a cloud. Only the values differ. `gantry env [SERVICE] --target NAME` lists",
+    "them with where each value comes from there (never a secret's value).",
+    "",
+    "| variable | when | value |",
+    "| --- | --- | --- |",
+    "| `PORT` | HTTP services, and workers with a port | the port to listen on |",
+    "| `HOST` | with `PORT` | the address to listen on: `127.0.0.1` on this machine, `0.0.0.0` in a container |",
+    "| `DATABASE_URL` | the service uses one PostgreSQL | `postgresql://user:password@host:port/database` (with `?sslmode=` where the platform requires TLS) |",
+    "| `PGHOST`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD`, `PGSSLMODE` | the service uses one PostgreSQL | the same connection in parts, as libpq and most drivers read them |",
+    "| `<NAME>_DATABASE_URL` | the service uses several PostgreSQL servers | one URL each (`analytics` → `ANALYTICS_DATABASE_URL`) |",
+    "| `REDIS_URL` / `<NAME>_REDIS_URL` | the service uses one / several Redis | `redis://` or, with TLS, `rediss://` with the password |",
+    "| `BUCKET_NAME`, `BUCKET_URL` / `<NAME>_BUCKET_NAME`, `<NAME>_BUCKET_URL` | the service uses one / several buckets | the bucket's name and URL (a `file://` folder on this machine) |",
+    "| `PUBSUB_NAME`, `DAPR_HTTP_PORT` | the service publishes to or subscribes to topics | publish with `POST http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/publish/$PUBSUB_NAME/<topic>`; events arrive at each subscription's `route` |",
+    "| `EMAIL_SENDER_DOMAIN` | the service uses `email` | the domain the senders send from |",
+    "| `GANTRY_ENV`, `GANTRY_SERVICE` | always | the environment's and the service's name |",
+    "| each name in `env` and `secrets` | always | the value, or the secret from the platform's secret store |",
+    "",
+    "A platform may add its own (App Service's `WEBSITES_PORT`, the local runtime's `GANTRY_RELEASE`);",
+    "`gantry env` marks those. A spec may not set a variable Gantry sets (an error names it).",
+    "",
+    "**Your own names.** An `env` value may refer to a part of a PostgreSQL, Redis or bucket the service uses, so an",
+    "app that reads its own variable names needs no wrapper script: `DB_HOST: ${db.host}`,",
+    "`SQLALCHEMY_URL: postgresql+psycopg://${db.user}:${db.password}@${db.host}:${db.port}/${db.database}`.",
+    "A value that holds a password is a secret on every target. `$${` writes a literal `${`. The parts:",
+    "",
+    "| kind | parts |",
+    "| --- | --- |",
+    ...Object.entries(REFERENCE_PARTS).map(
+      ([kind, parts]) => `| ${kind} | ${parts.map((p) => `\`${p}\``).join(", ")} |`,
+    ),
+    "",
+    "**`command`** replaces the image's entrypoint and arguments, with one meaning everywhere: the line is split into",
+    "words as a shell splits them (quotes, backslashes), and `$NAME` or `${NAME}` is the value of one of the variables",
+    "above, without a shell. A line with shell syntax (`|`, `&&`, `;`, `<`, `>`, backticks, `$(...)`) runs as",
+    "`/bin/sh -c '<line>'` instead, so the image needs a shell for it. `migrations` commands mean the same.",
+    "",
+  ];
+}
