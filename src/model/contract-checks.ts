@@ -4,21 +4,12 @@
 // only refer to variables the process receives.
 import { didYouMean } from "../spec/check-schema.js";
 import { parseEnvValue, REFERENCE_PARTS } from "../spec/env-references.js";
-import { pathJoin, type Position, type Problem } from "../spec/problems.js";
-import type { SourceMap } from "../spec/source.js";
+import { pathJoin, type Position } from "../spec/problems.js";
+import { Checker, isObj, type CheckContext, type Plain } from "./checker.js";
 import { resourceKind, workloadVariables, type Binding } from "./bindings.js";
 import { CommandSyntaxError, commandVariables, parseCommand } from "./command-line.js";
 import { isWorkload } from "./queries.js";
 import type { AppModel, JobModel, ServiceModel } from "./types.js";
-
-type Plain = Record<string, unknown>;
-const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
-
-export interface ContractContext {
-  map: SourceMap;
-  fallback: Position;
-  problems: Problem[];
-}
 
 /** What to do instead of setting a variable Gantry sets, by what it is bound to. */
 function reservedHint(b: Binding): string {
@@ -28,7 +19,7 @@ function reservedHint(b: Binding): string {
   return "name it differently";
 }
 
-export function checkContracts(app: AppModel, merged: Plain, ctx: ContractContext): void {
+export function checkContracts(app: AppModel, merged: Plain, ctx: CheckContext): void {
   const services = isObj(merged.services) ? merged.services : {};
   for (const w of Object.values(app.services).filter(isWorkload)) {
     const raw = services[w.name];
@@ -41,14 +32,13 @@ function checkWorkload(
   w: ServiceModel | JobModel,
   raw: Plain,
   base: string,
-  ctx: ContractContext,
+  ctx: CheckContext,
 ) {
-  const at = (parent: unknown, key: string | number): Position =>
-    (isObj(parent) || Array.isArray(parent) ? ctx.map.keyPos(parent, key) : undefined) ?? ctx.fallback;
-  const valueAt = (parent: unknown, key: string | number): Position =>
-    (isObj(parent) || Array.isArray(parent) ? ctx.map.valuePos(parent, key) : undefined) ?? at(parent, key);
+  const c = new Checker(ctx);
+  const at = (parent: unknown, key: string | number) => c.at(parent, key);
+  const valueAt = (parent: unknown, key: string | number) => c.valueAt(parent, key);
   const error = (pos: Position, path: string, message: string, hint?: string) =>
-    ctx.problems.push({ severity: "error", pos, path, message, ...(hint ? { hint } : {}) });
+    c.error(pos, path, message, hint);
 
   const variables = workloadVariables(app, w);
   const byGantry = new Map(variables.filter((v) => v.from === "gantry").map((v) => [v.name, v.binding]));

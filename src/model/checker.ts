@@ -1,0 +1,50 @@
+// What every check of a merged spec needs: positions of keys and values in the file, problems with a
+// spec path and a hint, and did-you-mean suggestions. One per environment's checks.
+import { didYouMean } from "../spec/check-schema.js";
+import type { Position, Problem } from "../spec/problems.js";
+import type { SourceMap } from "../spec/source.js";
+
+export type Plain = Record<string, unknown>;
+export const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
+export const entries = (v: unknown): [string, unknown][] => (isObj(v) ? Object.entries(v) : []);
+export const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : [];
+
+export interface CheckContext {
+  map: SourceMap;
+  fallback: Position;
+  problems: Problem[];
+}
+
+export class Checker {
+  constructor(private readonly ctx: CheckContext) {}
+
+  /** Where a key is written (or its parent, or the file's start). */
+  at(parent: unknown, key?: string | number): Position {
+    const c = this.ctx;
+    if ((isObj(parent) || Array.isArray(parent)) && key !== undefined)
+      return c.map.keyPos(parent, key) ?? c.map.selfPos(parent) ?? c.fallback;
+    return isObj(parent) ? (c.map.selfPos(parent) ?? c.fallback) : c.fallback;
+  }
+
+  /** Where a value is written. */
+  valueAt(parent: unknown, key: string | number): Position {
+    if (!isObj(parent) && !Array.isArray(parent)) return this.ctx.fallback;
+    return this.ctx.map.valuePos(parent, key) ?? this.at(parent, key);
+  }
+
+  error(pos: Position, path: string, message: string, hint?: string): void {
+    this.ctx.problems.push({ severity: "error", pos, path, message, ...(hint ? { hint } : {}) });
+  }
+
+  warn(pos: Position, path: string, message: string, hint?: string): void {
+    this.ctx.problems.push({ severity: "warning", pos, path, message, ...(hint ? { hint } : {}) });
+  }
+
+  /** A did-you-mean hint, else the names there are. */
+  nearest(name: string, names: string[], what: string): string {
+    const guess = didYouMean(name, names);
+    if (guess) return `did you mean \`${guess}\`?`;
+    return names.length ? `declared ${what}: ${names.join(", ")}` : `no ${what} are declared`;
+  }
+}
