@@ -23,6 +23,8 @@ export interface EnvVariable {
   from: string;
   secret: boolean;
   platform: boolean;
+  /** Set by the platform when the app runs, not by a generated file. */
+  runtime: boolean;
 }
 
 export interface ServiceEnv {
@@ -55,9 +57,17 @@ export function serviceEnv(app: AppModel, w: ServiceModel | JobModel, target: st
     from: s.origin(app, w, v),
     secret: v.secret,
     platform: false,
+    runtime: s.atRuntime?.(app, w, v.name) ?? false,
   }));
   for (const p of s.platformVariables(app, w))
-    variables.push({ name: p.name, source: p.source, from: p.source, secret: false, platform: true });
+    variables.push({
+      name: p.name,
+      source: p.source,
+      from: p.source,
+      secret: false,
+      platform: true,
+      runtime: s.atRuntime?.(app, w, p.name) ?? false,
+    });
   variables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { service: w.name, environment: app.environment.name, target, variables };
 }

@@ -13,6 +13,11 @@ export interface PlatformVariable {
 export interface ContractSupport {
   /** Where a variable of the contract gets its value on this platform ("Key Vault secret database-url"). */
   origin(app: AppModel, w: ServiceModel | JobModel, v: Variable): string;
+  /**
+   * Whether the platform itself sets a variable when the app runs, so that no generated file names it
+   * (the Dapr sidecar injector sets DAPR_HTTP_PORT in each pod).
+   */
+  atRuntime?(app: AppModel, w: ServiceModel | JobModel, name: string): boolean;
   /** Variables this platform sets beyond the contract, with where they come from. */
   platformVariables(app: AppModel, w: ServiceModel | JobModel): PlatformVariable[];
 }

@@ -1,7 +1,7 @@
 // Where each variable of the contract gets its value under `gantry up`, for `gantry env`.
 import type { Variable } from "../../model/bindings.js";
 import type { ContractSupport } from "../../targets/contract.js";
-import { LOCAL_VARIABLES, PUBSUB_NAME } from "./env.js";
+import { localVariables, PUBSUB_NAME } from "./env.js";
 
 function origin(v: Variable): string {
   const b = v.binding;
@@ -36,5 +36,5 @@ function origin(v: Variable): string {
 
 export const localContract: ContractSupport = {
   origin: (_app, _w, v) => origin(v),
-  platformVariables: () => LOCAL_VARIABLES,
+  platformVariables: (_app, w) => localVariables(w),
 };

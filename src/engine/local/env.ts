@@ -103,11 +103,14 @@ function value(i: EnvInput, b: Binding): string | undefined {
 }
 
 /** What only this machine sets: the release and instance, and unbuffered Python output. */
-export const LOCAL_VARIABLES: { name: string; source: string }[] = [
-  { name: "GANTRY_INSTANCE", source: "the instance (api-v3-1, ...)" },
-  { name: "GANTRY_RELEASE", source: "the release that runs" },
-  { name: "PYTHONUNBUFFERED", source: "1 unless set (Python logs at once)" },
-];
+export function localVariables(w: ServiceModel | JobModel): { name: string; source: string }[] {
+  return [
+    // A job's run is not an instance of a rollout.
+    ...(w.type === "job" ? [] : [{ name: "GANTRY_INSTANCE", source: "the instance (api-v3-1, ...)" }]),
+    { name: "GANTRY_RELEASE", source: "the release that runs" },
+    { name: "PYTHONUNBUFFERED", source: "1 unless set (Python logs at once)" },
+  ];
+}
 
 export function serviceEnv(i: EnvInput): Record<string, string> {
   // Python buffers its output when it is not a terminal: a `print` would reach the log late, or never
