@@ -21,7 +21,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../src/cli/main.js";
 import { findOnPath } from "../src/engine/local/infra.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { freePort } from "../src/engine/local/ports.js";
 import { spawnProcess, type SpawnedProcess } from "../src/util/exec.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
 import { REPO_ROOT } from "../src/validate/tools.js";

@@ -1,8 +1,6 @@
 // The local runtime's commands when nothing runs: their messages, word for word, without processes.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import net from "node:net";
 import {
   appendFileSync,
   chmodSync,
@@ -19,19 +17,23 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { REPO_ROOT, runCli, tempDir, examplePath, loadExample } from "./helpers.js";
+import { requestJobRun, requestRollout } from "../src/engine/local/client.js";
+import { checkBinaries } from "../src/engine/local/launch.js";
+import { choosePostgres, postgresInstalls } from "../src/engine/local/postgres.js";
+import { planDeploy } from "../src/engine/local/plan.js";
 import {
-  cannotRollBackTo,
-  checkBinaries,
-  requestJobRun,
-  requestRollout,
-} from "../src/engine/local/client.js";
-import { choosePostgres, postgresInstalls } from "../src/engine/local/infra.js";
+  ROUTES,
+  serveControl,
+  type ControlHandlers,
+  type RolloutEvent,
+} from "../src/engine/local/protocol.js";
 import { UserError } from "../src/spec/problems.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import { reportError } from "../src/cli/main.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";
 import { envPaths, releaseDir, type EnvPaths } from "../src/engine/local/paths.js";
 import {
+  cannotRollBackTo,
   listReleases,
   pruneReleases,
   readRelease,
@@ -211,14 +213,46 @@ describe("local commands without a running app", () => {
     }
   });
 
-  it("deploy --plan prints the plan and does nothing", async () => {
+  it("deploy --plan prints the plan of a first rollout and does nothing", async () => {
     const { dir, cleanup } = app();
     try {
       const r = await runCli(["deploy", dir, "--plan", "--env", "production"]);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /^deploy \(next\)\n {2}build {4}api: npm run build:api {2}\(in \.\)\n/);
-      assert.match(r.out, /\n {2}migrate {2}api: node api\/dist\/migrate\.js\n/);
-      assert.match(r.out, /\n {2}switch {3}the proxy to \(next\), then watch 1000 ms for crashes\n/);
+      assert.equal(
+        r.out,
+        [
+          "deploy v1",
+          "  sources   api: ., web: ./web, worker: . (each directory exists)",
+          "  build     api: npm run build:api  (in .)",
+          "  build     web: node build.mjs  (in web)",
+          "  build     worker: npm run build:worker  (in .)",
+          "  release   copy the built app into .gantry/<env>/releases/v1/ (once web/dist exists)",
+          "  provision PostgreSQL 16, Redis cache (aof), topics note-events: started unless running",
+          "  databases hello (owned by the role apps connect as)",
+          "  migrate   api: node api/dist/migrate.js",
+          "  start     api: 2 × node api/dist/server.js on fresh ports",
+          "  start     worker: 1 × node worker/dist/worker.js on fresh ports",
+          "  wait      api: GET /ready answers 2xx (at most 60s)",
+          "  wait      worker: GET /health answers 2xx (at most 60s)",
+          "  switch    the proxy, topic deliveries and job schedules to v1, then watch 1000 ms for crashes",
+          "  switch    web: static files from web/dist at / (SPA fallback)",
+          "  switch    note-events: delivered to worker at POST /events/note-events",
+          "  record    v1 serving",
+          "  prune     the copies of the app of releases older than the newest 10, unless in use",
+          "",
+        ].join("\n"),
+      );
+      const json = await runCli(["deploy", dir, "--plan", "--json", "--env", "production"]);
+      assert.equal(json.code, 0, json.err);
+      const model = loadExample("hello", "production").project.environments[0]!;
+      assert.deepEqual(
+        JSON.parse(json.out),
+        planDeploy({ model, release: "v1", kind: "deploy", current: { instances: [] }, crashWatchMs: 1000 }),
+      );
+      assert.equal(existsSync(join(dir, ".gantry")), false, "nothing was written");
+      const alone = await runCli(["deploy", dir, "--json"]);
+      assert.equal(alone.code, 1);
+      assert.equal(alone.err, "error: --json goes with --plan\n  hint: `gantry deploy --plan --json`\n");
     } finally {
       cleanup();
     }
@@ -424,7 +458,7 @@ describe("local commands without a running app", () => {
     async () => {
       const { dir, cleanup } = app();
       const paths = envPaths(dir, "dev");
-      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      const sup = await fakeSupervisor(paths, "v1");
       try {
         chmodSync(dir, 0o755); // the app's files are readable by all, its control socket writable by root only
         const child = spawn(
@@ -640,13 +674,15 @@ describe("jobs in `gantry status` and `gantry run`", () => {
 });
 
 /**
- * A stand-in for the supervisor on the environment's control socket: state.json names this process,
- * GET /status answers it, and every other request goes to `handle`. Records what was asked.
+ * A supervisor for the commands to talk to: the real control server (protocol.ts) on the environment's
+ * socket, with handlers standing in for the supervisor's. state.json names this process and /status
+ * answers it; /plan plans from nothing serving; a rollout succeeds; a job run is refused; `handlers`
+ * replace any of these. Records the requests, as "<method> <path>".
  */
 async function fakeSupervisor(
   paths: EnvPaths,
   release: string,
-  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  handlers: Partial<Omit<ControlHandlers, "status">> = {},
   more: Partial<SupervisorState> = {},
 ): Promise<{ asked: string[]; close: () => Promise<void> }> {
   const state: SupervisorState = {
@@ -664,24 +700,35 @@ async function fakeSupervisor(
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.state, JSON.stringify(state));
   const asked: string[] = [];
-  const server = http.createServer((req, res) => {
-    if (req.url === "/status") {
-      res.end(JSON.stringify(state));
-      return;
-    }
-    asked.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
-  return {
-    asked,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const ask = (route: keyof typeof ROUTES) => asked.push(`${ROUTES[route].method} ${ROUTES[route].path}`);
+  const server = await serveControl(
+    paths.socket,
+    {
+      status: () => state,
+      stop: () => {
+        ask("stop");
+        handlers.stop?.();
+      },
+      plan: (req) => {
+        ask("plan");
+        return handlers.plan?.(req) ?? planDeploy({ ...req, current: { instances: [] }, crashWatchMs: 1000 });
+      },
+      rollout: (req) => {
+        ask("rollout");
+        return handlers.rollout?.(req) ?? ((out) => Promise.resolve(out.send(done(req.release))));
+      },
+      run: (req) => {
+        ask("run");
+        return handlers.run?.(req) ?? { status: 404, error: `there is no job ${req.job}` };
+      },
+    },
+    (t) => t,
+  );
+  return { asked, close: () => server.close() };
 }
+
+const done = (release: string): RolloutEvent => ({ type: "done", message: `${release} is serving` });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs the CLI in a process of its own, sends it `signal` once `ready(stderr so far)` holds, and waits for its end. */
 async function interrupted(
@@ -736,12 +783,10 @@ describe("gantry rollback to a given release", () => {
     release(paths, { id: "v5", status: "active", activations: ["2026-11-20T10:05:00.000Z"] }, true);
     return { dir, paths, cleanup };
   }
-  const rolledOut = (_req: http.IncomingMessage, res: http.ServerResponse) =>
-    res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`);
 
   it("refuses a release that never served, naming its status and reason, and leaves it as it was", async () => {
     const { dir, paths, cleanup } = setup();
-    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    const sup = await fakeSupervisor(paths, "v5");
     try {
       const v2 = await runCli(["rollback", "v2", dir]);
       assert.equal(v2.code, 1, v2.err);
@@ -778,7 +823,7 @@ describe("gantry rollback to a given release", () => {
 
   it("rollback without an id skips releases whose copy of the app is missing", async () => {
     const { dir, paths, cleanup } = setup();
-    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    const sup = await fakeSupervisor(paths, "v5");
     try {
       const r = await runCli(["rollback", dir]);
       assert.equal(r.code, 0, r.err);
@@ -791,7 +836,7 @@ describe("gantry rollback to a given release", () => {
 
   it("a mistyped release id is called that, not a path that does not exist", async () => {
     const { dir, paths, cleanup } = setup();
-    const sup = await fakeSupervisor(paths, "v5", rolledOut);
+    const sup = await fakeSupervisor(paths, "v5");
     try {
       for (const id of ["x1", "V1"]) {
         const r = await runCli(["rollback", id], dir);
@@ -815,12 +860,14 @@ describe("gantry rollback to a given release", () => {
     const { dir, paths, cleanup } = setup();
     // As the supervisor does: a rollback whose command goes away before the switch is abandoned a
     // moment later, its release back to what it was; v5 serves on.
-    const sup = await fakeSupervisor(paths, "v5", (_req, res) => {
-      const v1 = readRelease(paths, "v1")!;
-      writeRelease(paths, { ...v1, status: "deploying" });
-      res.writeHead(200, { "content-type": "application/x-ndjson" });
-      res.write(`${JSON.stringify({ type: "step", message: "starting 2 instances: api ×2" })}\n`);
-      res.on("close", () => setTimeout(() => writeRelease(paths, v1), 300));
+    const sup = await fakeSupervisor(paths, "v5", {
+      rollout: () => async (out) => {
+        const v1 = readRelease(paths, "v1")!;
+        writeRelease(paths, { ...v1, status: "deploying" });
+        out.send({ type: "step", message: "starting 2 instances: api ×2" });
+        while (!out.gone()) await sleep(20);
+        setTimeout(() => writeRelease(paths, v1), 300);
+      },
     });
     try {
       const r = await interrupted(["rollback", "v1", dir], () => sup.asked.length > 0, "SIGINT");
@@ -873,9 +920,14 @@ describe("up while the app runs", () => {
       "gantry.yaml":
         "name: hello\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
     });
-    const sup = await fakeSupervisor(envPaths(dir, "dev"), "v3", (_req, res) => res.end(), {
-      proxyPort: 41141,
-    });
+    const sup = await fakeSupervisor(
+      envPaths(dir, "dev"),
+      "v3",
+      {},
+      {
+        proxyPort: 41141,
+      },
+    );
     try {
       const moved = await runCli(["up", dir, "--port", "45000"]);
       assert.equal(moved.code, 1, moved.out);
@@ -910,7 +962,7 @@ describe("deploy or rollback as root to an app another user runs", () => {
           "name: theirs\nservices:\n  api:\n    build: .\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
       });
       const paths = envPaths(dir, "dev");
-      const sup = await fakeSupervisor(paths, "v1", (_req, res) => res.end());
+      const sup = await fakeSupervisor(paths, "v1");
       // Their supervisor: a process of uid 65534, as the state says.
       const theirs = spawn("sleep", ["30"], { uid: 65534, gid: 65534, stdio: "ignore" });
       await once(theirs, "spawn");
@@ -948,7 +1000,7 @@ describe("a build command that needs a shell", () => {
         "name: shelly\nservices:\n  api:\n    build: .\n    build_command: npm run build && echo done\n    command: node server.js\n    port: 8080\nenvironments:\n  dev: {}\n",
     });
     const paths = envPaths(dir, "dev");
-    const sup = await fakeSupervisor(paths, "", (_req, res) => res.end());
+    const sup = await fakeSupervisor(paths, "");
     try {
       const r = await runCli(["deploy", dir]);
       assert.equal(r.code, 1, r.out);
@@ -962,7 +1014,7 @@ describe("a build command that needs a shell", () => {
       );
       const v1 = readRelease(paths, "v1");
       assert.deepEqual([v1?.status, v1?.reason], ["failed", why]);
-      assert.deepEqual(sup.asked, []);
+      assert.deepEqual(sup.asked, ["POST /plan"], "nothing was rolled out");
     } finally {
       await sup.close();
       cleanup();
@@ -1053,9 +1105,7 @@ describe("an up that was interrupted while the supervisor started", () => {
     try {
       const up = runCli(["up", dir]);
       await new Promise((r) => setTimeout(r, 500));
-      sup = await fakeSupervisor(paths, "", (_req, res) =>
-        res.end(`${JSON.stringify({ type: "done", message: "v1 is serving" })}\n`),
-      );
+      sup = await fakeSupervisor(paths, "");
       state("running");
       const r = await up;
       assert.equal(r.code, 0, r.err);
@@ -1066,7 +1116,7 @@ describe("an up that was interrupted while the supervisor started", () => {
         ),
       );
       assert.doesNotMatch(r.err, /starting the supervisor/);
-      assert.deepEqual(sup.asked, ["POST /rollout"]);
+      assert.deepEqual(sup.asked, ["POST /plan", "POST /rollout"]);
       assert.match(r.out, /^quiet \(dev\) is up: v1 is serving\n/);
     } finally {
       starting.kill("SIGKILL");
@@ -1077,16 +1127,35 @@ describe("an up that was interrupted while the supervisor started", () => {
 });
 
 describe("a supervisor that stops answering in the middle of a command", () => {
-  /** A Unix socket that accepts a connection, reads the request, then drops it (after `first`, if given). */
-  async function dropping(socket: string, first?: string): Promise<() => Promise<void>> {
-    const server = net.createServer((c) => {
-      c.once("data", () => {
-        if (first) c.write(first);
-        setTimeout(() => c.destroy(), 20);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
-    return () => new Promise<void>((resolve) => server.close(() => resolve()));
+  /**
+   * The control server on the environment's socket, whose first rollout or job run loses its
+   * connection: the server goes away (as a killed supervisor does), after sending `first` if given.
+   */
+  async function dropping(paths: EnvPaths, first?: RolloutEvent): Promise<() => Promise<void>> {
+    const unexpected = () => {
+      throw new Error("not asked in this test");
+    };
+    let close = async () => {};
+    const drop = async () => {
+      await sleep(20); // what was sent is on its way
+      await close();
+    };
+    const server = await serveControl(
+      paths.socket,
+      {
+        status: unexpected,
+        stop: unexpected,
+        plan: unexpected,
+        rollout: () => async (out) => {
+          if (first) out.send(first);
+          await drop();
+        },
+        run: () => drop,
+      },
+      (t) => t,
+    );
+    close = () => server.close();
+    return close;
   }
   const gone = (during: string, paths: EnvPaths) => (e: unknown) => {
     assert.ok(e instanceof UserError, `not a UserError: ${(e as Error).stack}`);
@@ -1101,21 +1170,18 @@ describe("a supervisor that stops answering in the middle of a command", () => {
     mkdirSync(paths.dir, { recursive: true });
     let close = async () => {};
     try {
-      close = await dropping(paths.socket);
+      close = await dropping(paths);
       await assert.rejects(
         requestRollout(paths, "v2", "deploy", () => {}),
         gone("the deploy of v2", paths),
       );
+      close = await dropping(paths);
       await assert.rejects(
         requestJobRun(paths, "cleanup", { retry: true }, () => {}),
         gone("the run of cleanup", paths),
       );
-      await close();
       // Mid-answer: the headers and a first step arrived, then the connection was reset.
-      const head =
-        "HTTP/1.1 200 OK\r\ncontent-type: application/x-ndjson\r\ntransfer-encoding: chunked\r\n\r\n";
-      const step = `${JSON.stringify({ type: "step", message: "starting api-v2-1" })}\n`;
-      close = await dropping(paths.socket, `${head}${step.length.toString(16)}\r\n${step}\r\n`);
+      close = await dropping(paths, { type: "step", message: "starting api-v2-1" });
       const steps: string[] = [];
       await assert.rejects(
         requestRollout(paths, "v2", "rollback", (s) => steps.push(s)),
@@ -1139,12 +1205,13 @@ describe("a supervisor that stops answering in the middle of a command", () => {
     const { dir, cleanup } = app();
     const paths = envPaths(dir, "dev");
     let following = false;
-    const sup = await fakeSupervisor(paths, "v1", (_req, res) => {
-      res.writeHead(200, { "content-type": "application/x-ndjson" });
-      res.write(`${JSON.stringify({ type: "step", message: "started cleanup-20261122T105400" })}\n`, () => {
+    const sup = await fakeSupervisor(paths, "v1", {
+      run: () => async (out) => {
+        out.send({ type: "step", message: "started cleanup-20261122T105400" });
         // Sent; the command reads it a moment later.
         setTimeout(() => (following = true), 300);
-      });
+        while (!out.gone()) await sleep(20);
+      },
     });
     try {
       const r = await interrupted(["run", "cleanup", dir], () => following, "SIGINT");
@@ -1162,7 +1229,10 @@ describe("a supervisor that stops answering in the middle of a command", () => {
   it("gantry run exits 1 with the error and hint, not an internal error", async () => {
     const { dir, cleanup } = app();
     const paths = envPaths(dir, "dev");
-    const sup = await fakeSupervisor(paths, "v1", (req) => req.socket.destroy());
+    // The supervisor goes away (killed) while the command waits for the run.
+    let goAway = async () => {};
+    const sup = await fakeSupervisor(paths, "v1", { run: () => () => goAway() });
+    goAway = sup.close;
     try {
       const r = await runCli(["run", "cleanup", dir]);
       assert.equal(r.code, 1, r.err);
@@ -1266,7 +1336,7 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
       // The build starts a grandchild (as `npm run` starts a compiler), records its pid, and waits.
       const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
       const paths = envPaths(dir, "production");
-      const sup = await fakeSupervisor(paths, "v0", (_req, res) => res.end());
+      const sup = await fakeSupervisor(paths, "v0");
       const pidFile = join(dir, "sleeper.pid");
       const sleeper = () => Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8") : 0);
       const alive = (pid: number) => {
@@ -1292,7 +1362,7 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
         assert.equal(v1?.reason, "interrupted while building");
         for (let i = 0; i < 40 && alive(sleeper()); i++) await new Promise((res) => setTimeout(res, 50));
         assert.equal(alive(sleeper()), false, "the build's own child is stopped too");
-        assert.deepEqual(sup.asked, [], "nothing was rolled out");
+        assert.deepEqual(sup.asked, ["POST /plan"], "nothing was rolled out");
       } finally {
         if (sleeper() > 0 && alive(sleeper())) process.kill(sleeper(), "SIGKILL");
         await sup.close();
@@ -1306,10 +1376,7 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
     // A supervisor running nothing yet, which stops when asked to.
     const supervisor = spawn("sleep", ["30"], { stdio: "ignore" });
     await once(supervisor, "spawn");
-    const sup = await fakeSupervisor(paths, "", (_req, res) => {
-      supervisor.kill("SIGKILL");
-      res.end("{}");
-    });
+    const sup = await fakeSupervisor(paths, "", { stop: () => supervisor.kill("SIGKILL") });
     const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;
     writeFileSync(paths.state, JSON.stringify({ ...state, pid: supervisor.pid }));
     const pidFile = join(dir, "sleeper.pid");
@@ -1323,7 +1390,8 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
             "error: interrupted by SIGINT: the app was stopped before `up --attach` had started it\\n$",
         ),
       );
-      assert.deepEqual(sup.asked, ["POST /stop"]);
+      // The plan of the deploy was asked for, then nothing more until the stop.
+      assert.deepEqual(sup.asked, ["POST /plan", "POST /stop"]);
       assert.equal(existsSync(paths.lock), false, "the lock is freed");
     } finally {
       supervisor.kill("SIGKILL");

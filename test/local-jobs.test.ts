@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { jobDefinitions, startJobProcess, type LocalJob } from "../src/engine/local/jobs.js";
-import { planDeploy } from "../src/engine/local/plan.js";
+import { planDeploy, stepsOf } from "../src/engine/local/plan.js";
 import { Scheduler, systemClock, type RunEvent, type RunRecord } from "../src/engine/local/scheduler.js";
 import { pidAlive } from "../src/engine/local/fsutil.js";
 import { loadExample } from "./helpers.js";
@@ -14,7 +14,10 @@ const infra = { postgres: { port: 5999, user: "gantry", password: "pw" }, redis:
 function defs(model = augeo()) {
   return jobDefinitions({
     model,
-    plan: planDeploy(model, "v4", { instances: [] }),
+    jobs: stepsOf(
+      planDeploy({ model, release: "v4", kind: "deploy", current: { instances: [] }, crashWatchMs: 1000 }),
+      "jobs",
+    ).flatMap((s) => s.jobs),
     release: "v4",
     appCopy: "/srv/app/.gantry/dev/releases/v4/app",
     infra,

@@ -26,8 +26,9 @@ import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/loc
 import { envPaths } from "../src/engine/local/paths.js";
 import { stopSupervisor } from "../src/engine/local/client.js";
 import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";
-import { Instance, Supervisor } from "../src/engine/local/supervisor.js";
-import type { StartStep } from "../src/engine/local/plan.js";
+import { Supervisor } from "../src/engine/local/supervisor.js";
+import { Instance, type InstanceHost } from "../src/engine/local/instance.js";
+import type { InstanceSpec } from "../src/engine/local/plan.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 import { acquireLock } from "../src/engine/local/lock.js";
 import { findOnPath } from "../src/engine/local/infra.js";
@@ -324,10 +325,9 @@ function pidsRunning(cmd: string): number[] {
 
 describe("an instance", () => {
   it("stopped while its process is being spawned stops that process too", async () => {
-    const step: StartStep = {
+    const spec: InstanceSpec = {
       service: "worker",
       type: "worker",
-      replicas: 1,
       command: "sleep",
       cwd: ".",
       port: false,
@@ -336,12 +336,11 @@ describe("an instance", () => {
       graceMs: 2000,
     };
     // The supervisor side the instance talks to, doing nothing.
-    const sup = {
-      pipeLogs: () => Promise.resolve(),
+    const host: InstanceHost = {
       persist: () => undefined,
       writeLog: () => undefined,
       log: () => undefined,
-    } as unknown as Supervisor;
+    };
     // A command line no other process has, to find the process by.
     const argv = ["sleep", `30.${process.pid}`];
     const inst = new Instance(
@@ -352,8 +351,8 @@ describe("an instance", () => {
       argv,
       "/",
       { PATH: process.env.PATH ?? "" },
-      step,
-      sup,
+      spec,
+      host,
     );
     try {
       // As a back-off restart racing `down`: stop() is called before the spawn has resolved.

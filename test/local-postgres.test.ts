@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { dataUser, findPostgresBin, startPostgres, type PostgresOptions } from "../src/engine/local/infra.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { dataUser } from "../src/engine/local/infra.js";
+import { findPostgresBin, startPostgres, type PostgresOptions } from "../src/engine/local/postgres.js";
+import { freePort } from "../src/engine/local/ports.js";
 import { UserError } from "../src/spec/problems.js";
 import { tempDir } from "./helpers.js";
 

@@ -14,7 +14,7 @@ import {
   parseResponseHead,
 } from "../src/engine/local/http1.js";
 import { Proxy, type Backend, type ProxyTable } from "../src/engine/local/proxy.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { freePort } from "../src/engine/local/ports.js";
 
 const head = (s: string) => Buffer.from(s.replace(/\n/g, "\r\n"), "latin1");
 

@@ -9,7 +9,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Proxy, type Backend, type ProxyOptions, type ProxyTable } from "../src/engine/local/proxy.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
-import { freePort, listenProxy } from "../src/engine/local/supervisor.js";
+import { freePort, listenProxy } from "../src/engine/local/ports.js";
 import { loadExample, tempDir } from "./helpers.js";
 
 function backendServer(name: string, delayMs = 0): Promise<{ server: http.Server; port: number }> {

@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { findOnPath, startRedis } from "../src/engine/local/infra.js";
+import { findOnPath } from "../src/engine/local/infra.js";
+import { startRedis } from "../src/engine/local/redis.js";
 import net from "node:net";
 import { PubSub, compareIds, deadLetterKey, streamKey } from "../src/engine/local/pubsub.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { freePort } from "../src/engine/local/ports.js";
 import type { Backend } from "../src/engine/local/proxy.js";
 import type { SpawnedProcess } from "../src/util/exec.js";
 

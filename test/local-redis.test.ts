@@ -7,9 +7,10 @@ import { chmodSync, mkdirSync, statSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { canTraverse, findOnPath, startRedis, type RedisOptions } from "../src/engine/local/infra.js";
+import { canTraverse, findOnPath } from "../src/engine/local/infra.js";
+import { startRedis, type RedisOptions } from "../src/engine/local/redis.js";
 import { pidCommand } from "../src/engine/local/fsutil.js";
-import { freePort } from "../src/engine/local/supervisor.js";
+import { freePort } from "../src/engine/local/ports.js";
 import { tempDir } from "./helpers.js";
 
 const redisBin = findOnPath("redis-server", process.env.PATH);

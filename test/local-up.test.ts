@@ -2,6 +2,10 @@
 // supervisor and instances, and what the commands print when the app is not as Gantry expects.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { envPaths } from "../src/engine/local/paths.js";
+import { stepsOf, type DeployPlan } from "../src/engine/local/plan.js";
+import { formatPlan } from "../src/engine/local/plan-format.js";
+import { readRelease } from "../src/engine/local/release.js";
 import { runCli, tempDir } from "./helpers.js";
 
 /** An app whose one HTTP service runs `server` with node; `health` as the spec's health map. */
@@ -199,6 +203,35 @@ describe("a static site", () => {
         /\nerror: web: its output directory dist does not exist after its build\n {2}hint: set `services\.web\.output` to the directory, relative to `static`, that holds its index\.html \(`output: \.` serves the files as they are; the default is dist\)\n$/,
       );
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe("deploy --plan of a running app", () => {
+  it("prints the plan the supervisor then runs, from the same state", async () => {
+    const { dir, cleanup } = nodeApp(
+      "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT);\n",
+    );
+    try {
+      const up = await runCli(["up", dir]);
+      assert.equal(up.code, 0, up.err);
+      const text = await runCli(["deploy", dir, "--plan"]);
+      const json = await runCli(["deploy", dir, "--plan", "--json"]);
+      assert.equal(json.code, 0, json.err);
+      const planned = JSON.parse(json.out) as DeployPlan;
+      assert.equal(text.out, formatPlan(planned));
+      // Planned from what serves: v1's instance is drained and stopped once v2 serves.
+      assert.deepEqual(
+        [planned.release, planned.replaces, stepsOf(planned, "drain")[0]?.services[0]?.instances],
+        ["v2", "v1", ["web-v1-1"]],
+      );
+      const deploy = await runCli(["deploy", dir]);
+      assert.equal(deploy.code, 0, deploy.err);
+      // The release records the plan its rollout ran.
+      assert.deepEqual(readRelease(envPaths(dir, "production"), "v2")?.plan, planned);
+    } finally {
+      await runCli(["destroy", dir, "--yes"]);
       cleanup();
     }
   });

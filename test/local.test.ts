@@ -28,12 +28,13 @@ import {
 } from "../src/engine/local/secrets.js";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { formatPlan, planDeploy } from "../src/engine/local/plan.js";
+import { isCommandStep, planDeploy, stepsOf, type Step } from "../src/engine/local/plan.js";
+import { formatPlan } from "../src/engine/local/plan-format.js";
 import { acquireLock, removeStale } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
 import { serviceEnv } from "../src/engine/local/env.js";
 import { durationMs, humanMs } from "../src/util/duration.js";
-import { redisArgs } from "../src/engine/local/infra.js";
+import { redisArgs } from "../src/engine/local/redis.js";
 import { copyApp } from "../src/engine/local/release.js";
 import { loadExample, REPO_ROOT, tempDir } from "./helpers.js";
 
@@ -259,68 +260,187 @@ describe("secrets", () => {
 });
 
 describe("deploy plan", () => {
-  it("plans builds, migrations, instances and the retirement of the serving release", () => {
-    const plan = planDeploy(hello(), "v2", {
-      release: "v1",
-      instances: [
-        { id: "api-v1-2", service: "api" },
-        { id: "api-v1-1", service: "api" },
-        { id: "worker-v1-1", service: "worker" },
-      ],
-    });
-    assert.deepEqual(plan.build, [
-      { service: "api", command: "npm run build:api", cwd: "." },
-      { service: "web", command: "node build.mjs", cwd: "web" },
-      { service: "worker", command: "npm run build:worker", cwd: "." },
-    ]);
-    assert.deepEqual(plan.migrations, [
-      { service: "api", command: "node api/dist/migrate.js", cwd: ".", timeoutMs: 600_000 },
-    ]);
+  const current = {
+    release: "v1",
+    instances: [
+      { id: "api-v1-2", service: "api" },
+      { id: "api-v1-1", service: "api" },
+      { id: "worker-v1-1", service: "worker" },
+    ],
+  };
+  const plan = (model = hello(), kind: "deploy" | "rollback" = "deploy") =>
+    planDeploy({ model, release: "v2", kind, current, crashWatchMs: 1000 });
+
+  it("is every step of the deploy, in the order they run", () => {
     assert.deepEqual(
-      plan.start.map((s) => [s.service, s.replicas, s.readiness, s.liveness, s.drainMs, s.graceMs]),
+      plan().steps.map((s) => s.kind),
       [
-        ["api", 2, "/ready", "/health", 10_000, 30_000],
-        ["worker", 1, "/health", "/health", 10_000, 30_000],
+        ...["sources", "build", "build", "build", "release"],
+        ...[
+          "provision",
+          "databases",
+          "migrate",
+          "start",
+          "wait",
+          "switch",
+          "drain",
+          "stop",
+          "record",
+          "prune",
+        ],
       ],
     );
-    assert.deepEqual(plan.statics, [{ service: "web", root: "web/dist", spa: true }]);
-    assert.deepEqual(plan.retire, [
-      { service: "api", instances: ["api-v1-1", "api-v1-2"], drainMs: 10_000, graceMs: 30_000 },
-      { service: "worker", instances: ["worker-v1-1"], drainMs: 10_000, graceMs: 30_000 },
+  });
+
+  it("plans builds, migrations, instances and the retirement of the serving release", () => {
+    const p = plan();
+    assert.deepEqual(stepsOf(p, "build"), [
+      { kind: "build", service: "api", command: "npm run build:api", cwd: "." },
+      { kind: "build", service: "web", command: "node build.mjs", cwd: "web" },
+      { kind: "build", service: "worker", command: "npm run build:worker", cwd: "." },
     ]);
-    assert.equal(plan.replaces, "v1");
+    assert.deepEqual(stepsOf(p, "migrate"), [
+      { kind: "migrate", service: "api", command: "node api/dist/migrate.js", cwd: ".", timeoutMs: 600_000 },
+    ]);
+    assert.deepEqual(
+      stepsOf(p, "start").flatMap((s) =>
+        s.services.map((x) => [x.service, x.instances, x.readiness, x.liveness, x.drainMs, x.graceMs]),
+      ),
+      [
+        ["api", ["api-v2-1", "api-v2-2"], "/ready", "/health", 10_000, 30_000],
+        ["worker", ["worker-v2-1"], "/health", "/health", 10_000, 30_000],
+      ],
+    );
+    assert.deepEqual(
+      stepsOf(p, "switch").map((s) => s.statics),
+      [[{ service: "web", root: "web/dist", spa: true, prefix: "/" }]],
+    );
+    assert.deepEqual(stepsOf(p, "drain"), [
+      {
+        kind: "drain",
+        services: [
+          { service: "api", instances: ["api-v1-1", "api-v1-2"], drainMs: 10_000 },
+          { service: "worker", instances: ["worker-v1-1"], drainMs: 10_000 },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      stepsOf(p, "stop").flatMap((s) => s.services.map((x) => [x.service, x.graceMs])),
+      [
+        ["api", 30_000],
+        ["worker", 30_000],
+      ],
+    );
+    assert.deepEqual(stepsOf(p, "record"), [{ kind: "record", release: "v2", replaces: "v1" }]);
+    assert.equal(p.replaces, "v1");
   });
-  it("neither builds nor migrates for a rollback, and prints readably", () => {
-    const plan = planDeploy(hello(), "v1", { release: "v2", instances: [] }, { kind: "rollback" });
-    assert.deepEqual(plan.build, []);
-    assert.deepEqual(plan.migrations, []);
-    const text = formatPlan(plan);
-    assert.match(text, /^rollback v1 \(replacing v2\)\n/);
-    assert.match(text, /start {4}api: 2 × node api\/dist\/server.js on fresh ports/);
-    assert.match(text, /wait {5}api: GET \/ready answers 2xx \(at most 60s\)/);
+
+  it("runs a build shared by services once", () => {
+    const m = hello();
+    const shared = { ...m.services.worker!, build_command: "npm run build:api" } as typeof m.services.worker;
+    const p = plan({ ...m, services: { ...m.services, worker: shared! } });
+    assert.deepEqual(
+      stepsOf(p, "build").map((b) => b.service),
+      ["api", "web"],
+    );
   });
+
+  it("neither builds nor migrates for a rollback, and prints a line per step, named by its kind", () => {
+    const p = plan(hello(), "rollback");
+    assert.deepEqual(
+      p.steps.filter((s) => isCommandStep(s) || s.kind === "migrate"),
+      [],
+    );
+    const text = formatPlan(p);
+    assert.match(text, /^rollback v2 \(replacing v1\)\n {2}provision PostgreSQL 16, Redis cache \(aof\)/);
+    assert.match(text, /\n {2}start {5}api: 2 × node api\/dist\/server\.js on fresh ports\n/);
+    assert.match(text, /\n {2}wait {6}api: GET \/ready answers 2xx \(at most 60s\)\n/);
+    assert.match(text, /\n {2}drain {5}api: api-v1-1, api-v1-2 \(≤ 10s\)\n/);
+    assert.match(text, /\n {2}record {4}v2 serving, v1 superseded\n {2}prune {5}/);
+    // Each line starts with the kind of its step, in the order of the steps.
+    const runs = (kinds: string[]) => kinds.filter((k, n) => k !== kinds[n - 1]);
+    assert.deepEqual(
+      runs(text.split("\n").flatMap((l) => (l.startsWith("  ") ? [l.trim().split(" ")[0]!] : []))),
+      runs(p.steps.map((x) => x.kind)),
+    );
+  });
+
+  // Each kind of step against the steps it must follow; augeo's deploy, replacing a release, has every kind.
+  const augeo = () => loadExample("augeo").project.environments[0]!;
+  const full = () =>
+    planDeploy({ model: augeo(), release: "v2", kind: "deploy", current, crashWatchMs: 1000 });
+  const after: [Step["kind"], Step["kind"][]][] = [
+    ["sources", ["secrets"]],
+    ["build", ["secrets", "sources"]],
+    ["release", ["build"]],
+    ["unseal", ["release"]],
+    ["provision", ["unseal"]],
+    ["jobs", ["provision"]],
+    ["databases", ["provision"]],
+    ["migrate", ["databases", "unseal", "jobs"]],
+    ["start", ["migrate"]],
+    ["wait", ["start"]],
+    ["switch", ["wait"]],
+    ["drain", ["switch"]],
+    ["stop", ["drain"]],
+    ["record", ["stop"]],
+    ["prune", ["record"]],
+  ];
+  it("has every kind of step for a full deploy", () => {
+    assert.deepEqual(
+      [...new Set(full().steps.map((s) => s.kind))].sort(),
+      after
+        .map(([k]) => k)
+        .concat("secrets")
+        .sort(),
+    );
+  });
+  for (const [kind, before] of after)
+    it(`${kind} comes after ${before.join(", ")}`, () => {
+      const kinds = full().steps.map((s) => s.kind);
+      for (const b of before)
+        assert.ok(kinds.lastIndexOf(b) < kinds.indexOf(kind), `${b} before ${kind}: ${kinds.join(" ")}`);
+    });
 });
 
 describe("deploy plan of scheduled jobs and of services the local runtime does not run", () => {
-  it("schedules jobs, switched with the proxy, and prints a schedule line per job", () => {
+  it("makes the jobs ready before the migrations, and prints a line per job", () => {
     const augeo = loadExample("augeo").project.environments[0]!;
-    const plan = planDeploy(augeo, "v1", { instances: [] });
+    const plan = planDeploy({
+      model: augeo,
+      release: "v1",
+      kind: "deploy",
+      current: { instances: [] },
+      crashWatchMs: 1000,
+    });
     assert.deepEqual(plan.skipped, []);
-    assert.deepEqual(plan.schedule, [
+    assert.deepEqual(stepsOf(plan, "jobs"), [
       {
-        service: "cleanup",
-        schedule: "0 3 * * *",
-        timezone: "Etc/UTC",
-        command: "python -m app.jobs.cleanup",
-        cwd: "backend",
-        timeoutMs: 3_600_000,
-        retries: 2,
+        kind: "jobs",
+        jobs: [
+          {
+            service: "cleanup",
+            schedule: "0 3 * * *",
+            timezone: "Etc/UTC",
+            command: "python -m app.jobs.cleanup",
+            cwd: "backend",
+            timeoutMs: 3_600_000,
+            retries: 2,
+          },
+        ],
       },
     ]);
-    assert.ok(!plan.start.some((s) => s.service === "cleanup"), "a job is not a long-running instance");
+    assert.ok(
+      !stepsOf(plan, "start").some((s) => s.services.some((x) => x.service === "cleanup")),
+      "a job is not a long-running instance",
+    );
     assert.match(
       formatPlan(plan),
-      /\n {2}switch {3}the proxy to v1, then watch 1000 ms for crashes\n {2}schedule cleanup: 0 3 \* \* \* \(Etc\/UTC\): python -m app\.jobs\.cleanup {2}\(timeout 1h, 2 retries\)\n/,
+      /\n {2}jobs {6}cleanup: 0 3 \* \* \* \(Etc\/UTC\): python -m app\.jobs\.cleanup {2}\(timeout 1h, 2 retries\)\n/,
+    );
+    assert.match(
+      formatPlan(plan),
+      /\n {2}switch {4}the proxy, topic deliveries and job schedules to v1, then watch 1000 ms for crashes\n/,
     );
   });
 
@@ -329,12 +449,19 @@ describe("deploy plan of scheduled jobs and of services the local runtime does n
       ...hello(),
       services: { api: { ...hello().services.api!, command: undefined } },
     } as ReturnType<typeof hello>;
-    const plan = planDeploy(imageOnly, "v1", { instances: [] });
+    const plan = planDeploy({
+      model: imageOnly,
+      release: "v1",
+      kind: "deploy",
+      current: { instances: [] },
+      crashWatchMs: 1000,
+    });
     assert.deepEqual(
       plan.skipped.map((x) => x.service),
       ["api"],
     );
-    assert.match(formatPlan(plan), /\n {2}skip {5}api: it has no `command`/);
+    assert.deepEqual(stepsOf(plan, "start"), []);
+    assert.match(formatPlan(plan), /\n {2}skip {6}api: it has no `command`/);
   });
 });
 

@@ -21,7 +21,8 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exec, spawnProcess } from "../../src/util/exec.js";
-import { findOnPath, findPostgresBin } from "../../src/engine/local/infra.js";
+import { findOnPath } from "../../src/engine/local/infra.js";
+import { findPostgresBin } from "../../src/engine/local/postgres.js";
 // Dead means not running: a process that exited stays a zombie until its parent (here PID 1) reaps it.
 import { pidAlive } from "../../src/engine/local/fsutil.js";
 import type { SupervisorState } from "../../src/engine/local/state.js";

@@ -4,7 +4,7 @@
 // Its stdout and stderr go to .gantry/<env>/logs/supervisor.log.
 import { envPaths } from "./paths.js";
 import { runSupervisor } from "./supervisor.js";
-import { childBaseEnv } from "./client.js";
+import { childBaseEnv } from "./launch.js";
 
 const [appDir, env, proxyPort, crashWatch] = process.argv.slice(2);
 if (!appDir || !env) {

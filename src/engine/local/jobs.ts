@@ -9,7 +9,7 @@ import { splitCommand } from "./command.js";
 import { parseCron, timeZoneProblem } from "./cron-next.js";
 import { serviceEnv, type Infra } from "./env.js";
 import { eachLine } from "./output.js";
-import type { DeployPlan } from "./plan.js";
+import type { ScheduledJob } from "./plan.js";
 import type { Attempt, JobDefinition } from "./scheduler.js";
 
 export interface LocalJob extends JobDefinition {
@@ -20,8 +20,8 @@ export interface LocalJob extends JobDefinition {
 }
 
 export interface JobsInput {
+  jobs: ScheduledJob[];
   model: AppModel;
-  plan: DeployPlan;
   release: string;
   /** The release's copy of the app. */
   appCopy: string;
@@ -35,7 +35,7 @@ export interface JobsInput {
  * command Gantry cannot run without a shell, or a schedule or time zone it cannot read.
  */
 export function jobDefinitions(i: JobsInput): LocalJob[] {
-  return i.plan.schedule.map((step) => {
+  return i.jobs.map((step) => {
     const job = i.model.services[step.service];
     if (job?.type !== "job") throw new Error(`${step.service} is not a job`);
     const tz = timeZoneProblem(step.timezone);

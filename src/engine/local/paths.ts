@@ -20,6 +20,8 @@ export interface EnvPaths {
   logs: string;
   postgres: string;
   redis: string;
+  /** One folder per bucket. */
+  buckets: string;
   socket: string;
   supervisorLog: string;
 }
@@ -46,6 +48,7 @@ export function envPaths(appDir: string, env: string): EnvPaths {
     logs: join(dir, "logs"),
     postgres: join(dir, "postgres"),
     redis: join(dir, "redis"),
+    buckets: join(dir, "buckets"),
     socket,
     supervisorLog: join(dir, "logs", "supervisor.log"),
   };

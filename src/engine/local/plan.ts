@@ -1,43 +1,78 @@
-// Deploys are planned, then applied. A plan is plain data: what to build, which migrations to run,
-// which instances to start and which to retire. It is printed by `gantry deploy --plan` and unit-tested;
-// the supervisor applies the rollout half, the CLI the build half.
+// Deploys are planned, then applied. A plan is plain data: the list of every step of a rollout, in
+// the order they run, each a typed value (secrets, build, release, databases, migrations, start,
+// readiness, switch, drain, stop, record, prune...). `gantry deploy --plan` prints it, the command
+// runs its first steps (the build: see COMMAND_STEPS) and the supervisor the rest, each with a loop
+// over the steps that hands each kind to its executor (build.ts, rollout.ts). Pure: no clock, no
+// file system.
 import { posix } from "node:path";
-import type { AppModel, ServiceModel } from "../../model/types.js";
-import { durationMs, humanMs } from "../../util/duration.js";
+import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
+import { durationMs } from "../../util/duration.js";
+import type { Subscription } from "./pubsub.js";
 
+export type RolloutKind = "deploy" | "rollback";
+
+/** A secret a service uses. */
+export interface SecretUse {
+  name: string;
+  service: string;
+}
+
+/** Every secret the services use is set; the release records the version of each. */
+export interface SecretsStep {
+  kind: "secrets";
+  secrets: SecretUse[];
+}
+
+/** The directories the spec names (a build context, a static site's directory) exist. */
+export interface SourcesStep {
+  kind: "sources";
+  directories: { service: string; field: "build" | "static"; dir: string }[];
+}
+
+/** One build command, run in the app directory; services with the same command and directory share it. */
 export interface BuildStep {
+  kind: "build";
   service: string;
   command: string;
   /** Relative to the app directory. */
   cwd: string;
 }
 
-export interface StartStep {
-  service: string;
-  type: "http" | "worker";
-  replicas: number;
-  command: string;
-  /** Relative to the release's copy of the app. */
-  cwd: string;
-  port: boolean;
-  /** Path polled until it answers 2xx; undefined: the process only has to stay up. */
-  readiness?: string;
-  /** Path that must keep answering 2xx once the instance serves; 3 failures in a row restart it. */
-  liveness?: string;
-  startupTimeoutMs: number;
-  drainMs: number;
-  graceMs: number;
+/** The static sites' output directories exist; then the app is copied into the release. */
+export interface ReleaseStep {
+  kind: "release";
+  outputs: { service: string; root: string; built: boolean }[];
 }
 
-export interface StaticStep {
-  service: string;
-  /** Relative to the release's copy of the app. */
-  root: string;
-  spa: boolean;
+/** The versions of the secrets the release recorded, decrypted for its processes. */
+export interface UnsealStep {
+  kind: "unseal";
+  secrets: SecretUse[];
+}
+
+/**
+ * What the release needs running: PostgreSQL, each Redis, the topics. Only what is not running yet
+ * is started; nothing is stopped, since the serving release may still use it.
+ */
+export interface ProvisionStep {
+  kind: "provision";
+  postgres?: { versions: number[]; databases: string[] };
+  redis: { name: string; persistence: "none" | "rdb" | "aof" }[];
+  topics: string[];
+  /** Buckets: a folder each under .gantry/<env>/buckets/. */
+  buckets: string[];
+  /** The source of the events (the app's name). */
+  source: string;
+}
+
+/** The databases exist, owned by the role apps connect as. */
+export interface DatabasesStep {
+  kind: "databases";
+  databases: string[];
 }
 
 /** A scheduled job of the release: its schedule becomes active when the proxy switches to it. */
-export interface ScheduleStep {
+export interface ScheduledJob {
   service: string;
   schedule: string;
   timezone: string;
@@ -48,29 +83,133 @@ export interface ScheduleStep {
   retries: number;
 }
 
-export interface RetireStep {
+/** The release's jobs, read and made ready to schedule (a schedule that cannot be read fails here). */
+export interface JobsStep {
+  kind: "jobs";
+  jobs: ScheduledJob[];
+}
+
+export interface MigrateStep {
+  kind: "migrate";
   service: string;
-  instances: string[];
+  command: string;
+  /** Relative to the release's copy of the app. */
+  cwd: string;
+  timeoutMs: number;
+}
+
+/** How the instances of one service run and are checked. */
+export interface InstanceSpec {
+  service: string;
+  type: "http" | "worker";
+  command: string;
+  /** Relative to the release's copy of the app. */
+  cwd: string;
+  port: boolean;
+  /** Path polled until it answers 2xx; undefined: the port accepting connections, or the process staying up. */
+  readiness?: string;
+  /** Path that must keep answering 2xx once the instance serves; 3 failures in a row restart it. */
+  liveness?: string;
+  startupTimeoutMs: number;
   drainMs: number;
   graceMs: number;
 }
 
+/** The new instances, next to the old ones, on fresh ports. */
+export interface StartStep {
+  kind: "start";
+  services: (InstanceSpec & { instances: string[] })[];
+}
+
+/** Every new instance passes its readiness check, each within its service's startup timeout. */
+export interface WaitStep {
+  kind: "wait";
+  services: { service: string; readiness?: string; port: boolean; timeoutMs: number }[];
+}
+
+export interface StaticSite {
+  service: string;
+  /** Relative to the release's copy of the app. */
+  root: string;
+  spa: boolean;
+  /** The path prefix it is served under. */
+  prefix: string;
+}
+
+/**
+ * The proxy, the topic deliveries and the job schedules go to the release in one step; a crash of a
+ * new instance within crashWatchMs switches them back.
+ */
+export interface SwitchStep {
+  kind: "switch";
+  release: string;
+  statics: StaticSite[];
+  subscriptions: Subscription[];
+  crashWatchMs: number;
+}
+
+/** Instances of one service that served before the switch. */
+export interface OldInstances {
+  service: string;
+  instances: string[];
+}
+
+/** The old instances get no new requests; their in-flight ones may finish, for at most drainMs. */
+export interface DrainStep {
+  kind: "drain";
+  services: (OldInstances & { drainMs: number })[];
+}
+
+/** The old instances get SIGTERM, and SIGKILL after graceMs. */
+export interface StopStep {
+  kind: "stop";
+  services: (OldInstances & { graceMs: number })[];
+}
+
+/** The release is recorded as serving, the one it replaces as superseded. */
+export interface RecordStep {
+  kind: "record";
+  release: string;
+  replaces?: string;
+}
+
+/** The copies of the app of all but the newest `keep` releases are removed, never one in use. */
+export interface PruneStep {
+  kind: "prune";
+  keep: number;
+}
+
+/** The steps the command runs: the build needs the user's shell environment, and Ctrl-C stops it. */
+export type CommandStep = SecretsStep | SourcesStep | BuildStep | ReleaseStep;
+export type SupervisorStep =
+  | UnsealStep
+  | ProvisionStep
+  | DatabasesStep
+  | JobsStep
+  | MigrateStep
+  | StartStep
+  | WaitStep
+  | SwitchStep
+  | DrainStep
+  | StopStep
+  | RecordStep
+  | PruneStep;
+export type Step = CommandStep | SupervisorStep;
+
+export const COMMAND_STEPS: readonly CommandStep["kind"][] = ["secrets", "sources", "build", "release"];
+
+export function isCommandStep(s: Step): s is CommandStep {
+  return (COMMAND_STEPS as readonly string[]).includes(s.kind);
+}
+
 export interface DeployPlan {
   release: string;
-  kind: "deploy" | "rollback";
-  /** Empty for a rollback: the release is already built (and migrations are not run again). */
-  build: BuildStep[];
-  migrations: { service: string; command: string; cwd: string; timeoutMs: number }[];
-  start: StartStep[];
-  statics: StaticStep[];
-  schedule: ScheduleStep[];
+  kind: RolloutKind;
   /** The release serving now, replaced when the new one is ready. */
   replaces?: string;
-  retire: RetireStep[];
   /** Services the local runtime does not run, with the reason (shown as notes). */
   skipped: { service: string; reason: string }[];
-  /** After the switch, a crash of a new instance within this window switches back. */
-  crashWatchMs: number;
+  steps: Step[];
 }
 
 export interface CurrentInstances {
@@ -78,132 +217,275 @@ export interface CurrentInstances {
   instances: { id: string; service: string }[];
 }
 
+/** Everything a plan is made from: the command that prints it and the supervisor that runs it pass the same. */
+export interface PlanInput {
+  model: AppModel;
+  release: string;
+  kind: RolloutKind;
+  /** What serves now: the release and its instances. */
+  current: CurrentInstances;
+  /** After the switch, a crash of a new instance within this window switches back. */
+  crashWatchMs: number;
+}
+
+export const DEFAULT_CRASH_WATCH_MS = 1000;
+
+/** How many of the newest releases keep their copy of the app, for rollbacks and for looking into. */
+export const KEEP_RELEASES = 10;
+
 /** A spec path (relative to the app directory) in normal form: "./web/" → "web", "." → ".". */
 function rel(p: string): string {
   const n = posix.normalize(p.replace(/\\/g, "/"));
   return n.endsWith("/") && n.length > 1 ? n.slice(0, -1) : n;
 }
 
-export function planDeploy(
-  model: AppModel,
-  release: string,
-  current: CurrentInstances,
-  opts: { kind?: "deploy" | "rollback"; crashWatchMs?: number; startupTimeoutMs?: number } = {},
-): DeployPlan {
-  const kind = opts.kind ?? "deploy";
-  const names = Object.keys(model.services).sort();
-  const build: BuildStep[] = [];
-  const start: StartStep[] = [];
-  const statics: StaticStep[] = [];
-  const schedule: ScheduleStep[] = [];
-  const migrations: DeployPlan["migrations"] = [];
-  const oldDrain: Record<string, { drainMs: number; graceMs: number }> = {};
-  const skipped: DeployPlan["skipped"] = [];
-  for (const name of names) {
-    const s = model.services[name]!;
-    if (s.type === "static") {
-      if (s.build) build.push({ service: name, command: s.build, cwd: rel(s.static) });
-      statics.push({ service: name, root: rel(posix.join(s.static, s.output)), spa: s.spa });
-      continue;
-    }
-    const ctx = s.build ? rel(s.build.context) : ".";
-    if (s.build_command) build.push({ service: name, command: s.build_command, cwd: ctx });
-    if (!s.command) {
-      skipped.push({
-        service: name,
-        reason:
-          "it has no `command` (an image alone cannot run without containers); set `command` and `build_command`",
-      });
-      continue;
-    }
-    if (s.type === "job") {
-      schedule.push({
-        service: name,
-        schedule: s.schedule,
-        timezone: s.timezone,
-        command: s.command,
-        cwd: ctx,
-        timeoutMs: durationMs(s.timeout, 3_600_000),
-        retries: s.retries,
-      });
-      continue;
-    }
-    const svc: ServiceModel = s;
-    if (svc.migrations)
-      migrations.push({
-        service: name,
-        command: svc.migrations.command,
-        cwd: ctx,
-        timeoutMs: durationMs(svc.migrations.timeout, 600_000),
-      });
-    const drainMs = durationMs(svc.shutdown.drain, 10_000);
-    const graceMs = durationMs(svc.shutdown.grace, 30_000);
-    oldDrain[name] = { drainMs, graceMs };
-    // Without a health path, an instance with a port is ready once the port accepts connections, as
-    // the Kubernetes target probes it (tcpSocket): an API that answers 404 at / is still up.
-    const readiness = svc.port !== undefined ? (svc.health?.readiness ?? svc.health?.liveness) : undefined;
-    start.push({
-      service: name,
-      type: svc.type,
-      replicas: Math.max(1, svc.scale.min),
-      command: svc.command!,
-      cwd: ctx,
-      port: svc.port !== undefined,
-      ...(readiness ? { readiness } : {}),
-      ...(svc.port !== undefined && svc.health?.liveness ? { liveness: svc.health.liveness } : {}),
-      startupTimeoutMs: opts.startupTimeoutMs ?? durationMs(svc.health?.startup_timeout, 60_000),
-      drainMs,
-      graceMs,
-    });
-  }
-  const retireBy = new Map<string, string[]>();
-  for (const i of current.instances) retireBy.set(i.service, [...(retireBy.get(i.service) ?? []), i.id]);
-  const retire: RetireStep[] = [...retireBy.keys()].sort().map((service) => ({
-    service,
-    instances: retireBy.get(service)!.sort(),
-    ...(oldDrain[service] ?? { drainMs: 10_000, graceMs: 30_000 }),
-  }));
+const NO_COMMAND =
+  "it has no `command` (an image alone cannot run without containers); set `command` and `build_command`";
+
+/** The services in name order, split by what the local runtime does with them. */
+function workloads(model: AppModel) {
+  const services = Object.keys(model.services)
+    .sort()
+    .map((n) => model.services[n]!);
+  const run = services.filter((s) => s.type !== "static" && s.command);
   return {
-    release,
-    kind,
-    build: kind === "rollback" ? [] : build,
-    // A rollback runs no migrations: the schema stays as the newer release left it, so migrations must
-    // be backwards compatible (expand, then contract), as for any zero-downtime deploy.
-    migrations: kind === "rollback" ? [] : migrations,
-    start,
-    statics,
-    schedule,
-    ...(current.release ? { replaces: current.release } : {}),
-    retire,
-    skipped,
-    crashWatchMs: opts.crashWatchMs ?? 1000,
+    services,
+    instances: run.filter((s): s is ServiceModel => s.type !== "job"),
+    jobs: run.filter((s): s is JobModel => s.type === "job"),
+    skipped: services
+      .filter((s) => s.type !== "static" && !s.command)
+      .map((s) => ({ service: s.name, reason: NO_COMMAND })),
   };
 }
 
-export function formatPlan(p: DeployPlan): string {
-  const lines: string[] = [`${p.kind} ${p.release}${p.replaces ? ` (replacing ${p.replaces})` : ""}`];
-  for (const b of p.build) lines.push(`  build    ${b.service}: ${b.command}  (in ${b.cwd})`);
-  if (p.kind === "deploy")
-    lines.push(`  release  copy the built app into .gantry/<env>/releases/${p.release}/`);
-  for (const m of p.migrations) lines.push(`  migrate  ${m.service}: ${m.command}`);
-  for (const s of p.start)
-    lines.push(`  start    ${s.service}: ${s.replicas} × ${s.command}${s.port ? " on fresh ports" : ""}`);
-  for (const s of p.start)
-    lines.push(
-      `  wait     ${s.service}: ${s.readiness ? `GET ${s.readiness} answers 2xx` : s.port ? "its port accepts connections" : "process stays up"} (at most ${Math.round(s.startupTimeoutMs / 1000)}s)`,
-    );
-  for (const s of p.statics)
-    lines.push(`  serve    ${s.service}: static files from ${s.root}${s.spa ? " (SPA fallback)" : ""}`);
-  lines.push(`  switch   the proxy to ${p.release}, then watch ${p.crashWatchMs} ms for crashes`);
-  // The schedules switch with the proxy; a run of the old release in progress finishes.
-  for (const j of p.schedule)
-    lines.push(
-      `  schedule ${j.service}: ${j.schedule} (${j.timezone}): ${j.command}  (timeout ${humanMs(j.timeoutMs)}, ${j.retries} ${j.retries === 1 ? "retry" : "retries"})`,
-    );
-  for (const x of p.skipped) lines.push(`  skip     ${x.service}: ${x.reason}`);
-  for (const r of p.retire)
-    lines.push(
-      `  retire   ${r.service}: ${r.instances.join(", ")} (drain ≤ ${r.drainMs / 1000}s, stop ≤ ${r.graceMs / 1000}s)`,
-    );
-  return lines.join("\n") + "\n";
+/** The directory a service's commands run in, relative to the app (or its copy). */
+function contextOf(s: ServiceModel | JobModel): string {
+  return s.build ? rel(s.build.context) : ".";
+}
+
+// Secrets and directories are checked in the spec's order, as the messages name the first problem.
+function secretUses(model: AppModel): SecretUse[] {
+  return Object.values(model.services).flatMap((s) =>
+    s.type === "static" ? [] : s.secrets.map((name) => ({ name, service: s.name })),
+  );
+}
+
+function commandSteps(model: AppModel): CommandStep[] {
+  const { services } = workloads(model);
+  const secrets = secretUses(model);
+  const directories: SourcesStep["directories"] = Object.values(model.services).flatMap((s) => {
+    const [field, dir] =
+      s.type === "static" ? (["static", s.static] as const) : (["build", s.build?.context] as const);
+    return dir === undefined ? [] : [{ service: s.name, field, dir }];
+  });
+  const builds: BuildStep[] = [];
+  for (const s of services) {
+    const [command, cwd] = s.type === "static" ? [s.build, rel(s.static)] : [s.build_command, contextOf(s)];
+    // The same command in the same directory (services sharing one build) runs once.
+    if (command && !builds.some((b) => b.command === command && b.cwd === cwd))
+      builds.push({ kind: "build", service: s.name, command, cwd });
+  }
+  const outputs = statics(model).map((s) => ({
+    service: s.service,
+    root: s.root,
+    built: builds.some((b) => b.service === s.service),
+  }));
+  return [
+    ...(secrets.length > 0 ? [{ kind: "secrets", secrets } as const] : []),
+    ...(directories.length > 0 ? [{ kind: "sources", directories } as const] : []),
+    ...builds,
+    { kind: "release", outputs },
+  ];
+}
+
+function statics(model: AppModel): StaticSite[] {
+  return workloads(model).services.flatMap((s) =>
+    s.type === "static"
+      ? [{ service: s.name, root: rel(posix.join(s.static, s.output)), spa: s.spa, prefix: s.path }]
+      : [],
+  );
+}
+
+/** What a model needs running; also what the supervisor starts with (`gantry up`). */
+export function provisionStep(model: AppModel): ProvisionStep | undefined {
+  const pg = Object.values(model.postgres);
+  const redis = Object.keys(model.redis)
+    .sort()
+    .map((name) => ({ name, persistence: model.redis[name]!.persistence }));
+  const topics = Object.keys(model.topics);
+  const buckets = Object.keys(model.buckets).sort();
+  if (pg.length === 0 && redis.length === 0 && topics.length === 0 && buckets.length === 0) return undefined;
+  return {
+    kind: "provision",
+    ...(pg.length > 0
+      ? { postgres: { versions: postgresWanted(model), databases: databasesOf(model) } }
+      : {}),
+    redis,
+    topics,
+    buckets,
+    source: model.name,
+  };
+}
+
+/** The PostgreSQL major versions the spec asks for (its clusters share one locally). */
+export function postgresWanted(model: AppModel): number[] {
+  return [...new Set(Object.values(model.postgres).map((p) => p.version))].sort((a, b) => b - a);
+}
+
+function databasesOf(model: AppModel): string[] {
+  const all = Object.values(model.postgres).flatMap((p) => (p.databases.length > 0 ? p.databases : [p.name]));
+  return [...new Set(all)].sort();
+}
+
+function instanceSpec(s: ServiceModel): InstanceSpec {
+  // Without a health path, an instance with a port is ready once the port accepts connections, as
+  // the Kubernetes target probes it (tcpSocket): an API that answers 404 at / is still up.
+  const readiness = s.port !== undefined ? (s.health?.readiness ?? s.health?.liveness) : undefined;
+  return {
+    service: s.name,
+    type: s.type,
+    command: s.command!,
+    cwd: contextOf(s),
+    port: s.port !== undefined,
+    ...(readiness ? { readiness } : {}),
+    ...(s.port !== undefined && s.health?.liveness ? { liveness: s.health.liveness } : {}),
+    startupTimeoutMs: durationMs(s.health?.startup_timeout, 60_000),
+    drainMs: durationMs(s.shutdown.drain, 10_000),
+    graceMs: durationMs(s.shutdown.grace, 30_000),
+  };
+}
+
+function scheduledJob(j: JobModel): ScheduledJob {
+  return {
+    service: j.name,
+    schedule: j.schedule,
+    timezone: j.timezone,
+    command: j.command!,
+    cwd: contextOf(j),
+    timeoutMs: durationMs(j.timeout, 3_600_000),
+    retries: j.retries,
+  };
+}
+
+function subscriptions(model: AppModel): Subscription[] {
+  const subs: Subscription[] = [];
+  for (const s of Object.values(model.services)) {
+    if (s.type === "static" || s.type === "job") continue;
+    for (const [topic, sub] of Object.entries(s.subscribes))
+      subs.push({
+        topic,
+        service: s.name,
+        route: sub.route,
+        group: sub.group,
+        maxRetries: sub.max_retries,
+        deadLetter: sub.dead_letter,
+      });
+  }
+  return subs;
+}
+
+/** The instances serving now, by service, with how the new model drains and stops them. */
+function retiring(model: AppModel, current: CurrentInstances) {
+  const by = new Map<string, string[]>();
+  for (const i of current.instances) by.set(i.service, [...(by.get(i.service) ?? []), i.id]);
+  return [...by.keys()].sort().map((service) => {
+    const s = model.services[service];
+    const spec = s?.type === "http" || s?.type === "worker" ? instanceSpec(s) : undefined;
+    return {
+      service,
+      instances: by.get(service)!.sort(),
+      drainMs: spec?.drainMs ?? 10_000,
+      graceMs: spec?.graceMs ?? 30_000,
+    };
+  });
+}
+
+function instanceSteps(i: PlanInput): SupervisorStep[] {
+  const { instances } = workloads(i.model);
+  const start = instances.map((s) => ({
+    ...instanceSpec(s),
+    instances: Array.from({ length: Math.max(1, s.scale.min) }, (_, n) => `${s.name}-${i.release}-${n + 1}`),
+  }));
+  if (start.length === 0) return [];
+  return [
+    { kind: "start", services: start },
+    {
+      kind: "wait",
+      services: start.map((s) => ({
+        service: s.service,
+        ...(s.readiness ? { readiness: s.readiness } : {}),
+        port: s.port,
+        timeoutMs: s.startupTimeoutMs,
+      })),
+    },
+  ];
+}
+
+function supervisorSteps(i: PlanInput): SupervisorStep[] {
+  const { model, release } = i;
+  const { instances, jobs } = workloads(model);
+  const secrets = secretUses(model);
+  const provision = provisionStep(model);
+  const old = retiring(model, i.current);
+  return [
+    ...(secrets.length > 0 ? [{ kind: "unseal", secrets } as const] : []),
+    ...(provision ? [provision] : []),
+    ...(jobs.length > 0 ? [{ kind: "jobs", jobs: jobs.map(scheduledJob) } as const] : []),
+    ...(provision?.postgres ? [{ kind: "databases", databases: provision.postgres.databases } as const] : []),
+    // A rollback runs no migrations: the schema stays as the newer release left it, so migrations must
+    // be backwards compatible (expand, then contract), as for any zero-downtime deploy.
+    ...(i.kind === "deploy"
+      ? instances.flatMap((s) =>
+          s.migrations
+            ? [
+                {
+                  kind: "migrate",
+                  service: s.name,
+                  command: s.migrations.command,
+                  cwd: contextOf(s),
+                  timeoutMs: durationMs(s.migrations.timeout, 600_000),
+                } as const,
+              ]
+            : [],
+        )
+      : []),
+    ...instanceSteps(i),
+    {
+      kind: "switch",
+      release,
+      statics: statics(model),
+      subscriptions: subscriptions(model),
+      crashWatchMs: i.crashWatchMs,
+    },
+    ...(old.length > 0
+      ? ([
+          {
+            kind: "drain",
+            services: old.map(({ service, instances, drainMs }) => ({ service, instances, drainMs })),
+          },
+          {
+            kind: "stop",
+            services: old.map(({ service, instances, graceMs }) => ({ service, instances, graceMs })),
+          },
+        ] as const)
+      : []),
+    { kind: "record", release, ...(i.current.release ? { replaces: i.current.release } : {}) },
+    { kind: "prune", keep: KEEP_RELEASES },
+  ];
+}
+
+export function planDeploy(i: PlanInput): DeployPlan {
+  return {
+    release: i.release,
+    kind: i.kind,
+    ...(i.current.release ? { replaces: i.current.release } : {}),
+    skipped: workloads(i.model).skipped,
+    // A rollback's release is built already.
+    steps: [...(i.kind === "deploy" ? commandSteps(i.model) : []), ...supervisorSteps(i)],
+  };
+}
+
+/** The steps of one kind, in order. */
+export function stepsOf<K extends Step["kind"]>(plan: DeployPlan, kind: K): Extract<Step, { kind: K }>[] {
+  return plan.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
 }

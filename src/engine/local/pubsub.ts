@@ -142,6 +142,27 @@ export function compareIds(a: string, b: string): number {
   return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
+/** The consumer name Gantry reads the groups as. */
+const CONSUMER = "gantry";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A running delivery of one subscription. */
+interface Loop {
+  s: Subscription;
+  /** Its own connection: XREADGROUP blocks it. */
+  conn: Redis;
+  key: string;
+  stopped: boolean;
+  /**
+   * Entries whose delivery is under way: a slow subscriber's entry looks idle to Redis, and claiming
+   * it again would deliver it twice at once and count a retry it never had.
+   */
+  inFlight: Set<string>;
+  /** When each kind of failure was last logged: one line a minute, so a Redis that stays away shows without flooding. */
+  lastLogged: Map<string, number>;
+}
+
 export class PubSub {
   private readonly redis: Redis;
   private server?: http.Server;
@@ -330,139 +351,165 @@ export class PubSub {
     }
   }
 
+  private get minIdle(): number {
+    return this.o.redeliverAfterMs ?? 3000;
+  }
+
+  private running(l: Loop): boolean {
+    return !l.stopped && !this.closed;
+  }
+
+  /** Starts the delivery of a subscription's events: reading new entries, and reclaiming stale ones. */
   private startLoop(s: Subscription): () => void {
     const conn = this.redis.duplicate();
     conn.on("error", () => undefined);
-    let stopped = false;
-    const key = streamKey(s.topic);
-    const consumer = "gantry";
-    const minIdle = this.o.redeliverAfterMs ?? 3000;
-    const trimEvery = this.o.trimEveryMs ?? 30_000;
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    // Entries whose delivery is under way: a slow subscriber's entry looks idle to Redis, and
-    // claiming it again would deliver it twice at once and count a retry it never had.
-    const inFlight = new Set<string>();
-    const handle = async (entries: StreamEntry[]) => {
-      await Promise.all(
-        entries.map(async (e) => {
-          inFlight.add(e[0]);
-          try {
-            if (await this.deliver(s, e)) await this.redis.xack(key, s.group, e[0]);
-          } finally {
-            inFlight.delete(e[0]);
-          }
-        }),
-      );
+    const loop: Loop = {
+      s,
+      conn,
+      key: streamKey(s.topic),
+      stopped: false,
+      inFlight: new Set(),
+      lastLogged: new Map(),
     };
-    // One line per kind of failure a minute, so a Redis that stays away is visible without flooding.
-    const lastLogged = new Map<string, number>();
-    const failed = async (e: unknown) => {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (msg.includes("NOGROUP")) {
-        // The group is gone (the app flushed its Redis, or the key was deleted): without it nothing
-        // is delivered again, while publishing still works.
-        this.o.log(`pubsub: consumer group ${s.group} of ${s.topic} was missing; created again`);
-        await this.createGroup(s).catch(() => undefined);
-        return;
-      }
-      const kind = msg.split(":")[0] ?? msg;
-      const now = Date.now();
-      if ((lastLogged.get(kind) ?? 0) + 60_000 <= now) {
-        lastLogged.set(kind, now);
-        this.o.log(`pubsub: ${s.topic} for ${s.service}: ${msg}; retrying`);
-      }
-    };
-    const readLoop = async () => {
-      while (!stopped && !this.closed) {
-        try {
-          if (!this.hasTarget(s.service)) {
-            await sleep(300);
-            continue;
-          }
-          const r = (await conn.xreadgroup(
-            "GROUP",
-            s.group,
-            consumer,
-            "COUNT",
-            32,
-            "BLOCK",
-            1000,
-            "STREAMS",
-            key,
-            ">",
-          )) as [string, StreamEntry[]][] | null;
-          if (r?.[0]) await handle(r[0][1]);
-        } catch (e) {
-          if (stopped || this.closed) return;
-          await failed(e);
-          await sleep(500);
-        }
-      }
-    };
-    const reclaim = async () => {
-      const pending = (await this.redis.xpending(key, s.group, "IDLE", minIdle, "-", "+", 64)) as [
-        string,
-        string,
-        number,
-        number,
-      ][];
-      const retry: string[] = [];
-      for (const [id, , , count] of pending) {
-        if (inFlight.has(id)) continue;
-        if (count <= s.maxRetries) {
-          retry.push(id);
-          continue;
-        }
-        // Delivered too often: to the dead-letter stream.
-        const got = (await this.redis.xrange(key, id, id)) as StreamEntry[];
-        let fate = "dropped";
-        if (!got[0]) fate = `gone from the stream (more than ${MAX_STREAM_LENGTH} events were waiting)`;
-        else if (s.deadLetter) {
-          await this.redis.xadd(
-            deadLetterKey(s.topic),
-            "MAXLEN",
-            "~",
-            String(MAX_DEAD_LETTERS),
-            "*",
-            ...got[0][1],
-            "group",
-            s.group,
-            "deliveries",
-            String(count),
-          );
-          fate = `moved to ${deadLetterKey(s.topic)}`;
-        }
-        await this.redis.xack(key, s.group, id);
-        this.o.log(`pubsub: event ${id} of ${s.topic} for ${s.service} failed ${count} deliveries; ${fate}`);
-      }
-      if (retry.length === 0 || !this.hasTarget(s.service)) return;
-      // XCLAIM skips (and forgets) entries trimmed from the stream meanwhile.
-      const claimed = (await this.redis.xclaim(key, s.group, consumer, minIdle, ...retry)) as StreamEntry[];
-      const entries = claimed.filter((e) => Array.isArray(e) && e[1]);
-      if (entries.length > 0) await handle(entries);
-    };
-    const reclaimLoop = async () => {
-      if (!this.trimmedAt.has(s.topic)) this.trimmedAt.set(s.topic, Date.now());
-      while (!stopped && !this.closed) {
-        await sleep(Math.min(1000, minIdle));
-        if (stopped || this.closed) return;
-        try {
-          await reclaim();
-          if (Date.now() - this.trimmedAt.get(s.topic)! >= trimEvery) {
-            this.trimmedAt.set(s.topic, Date.now());
-            await this.trim(s.topic);
-          }
-        } catch (e) {
-          if (!stopped && !this.closed) await failed(e);
-        }
-      }
-    };
-    void readLoop();
-    void reclaimLoop();
+    void this.readLoop(loop);
+    void this.reclaimLoop(loop);
     return () => {
-      stopped = true;
+      loop.stopped = true;
       conn.disconnect();
     };
+  }
+
+  /** Delivers entries at once; each acknowledged when its delivery succeeded. */
+  private async handleEntries(l: Loop, entries: StreamEntry[]): Promise<void> {
+    await Promise.all(
+      entries.map(async (e) => {
+        l.inFlight.add(e[0]);
+        try {
+          if (await this.deliver(l.s, e)) await this.redis.xack(l.key, l.s.group, e[0]);
+        } finally {
+          l.inFlight.delete(e[0]);
+        }
+      }),
+    );
+  }
+
+  private async loopFailed(l: Loop, e: unknown): Promise<void> {
+    const { s } = l;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (msg.includes("NOGROUP")) {
+      // The group is gone (the app flushed its Redis, or the key was deleted): without it nothing
+      // is delivered again, while publishing still works.
+      this.o.log(`pubsub: consumer group ${s.group} of ${s.topic} was missing; created again`);
+      await this.createGroup(s).catch(() => undefined);
+      return;
+    }
+    const kind = msg.split(":")[0] ?? msg;
+    const now = Date.now();
+    if ((l.lastLogged.get(kind) ?? 0) + 60_000 <= now) {
+      l.lastLogged.set(kind, now);
+      this.o.log(`pubsub: ${s.topic} for ${s.service}: ${msg}; retrying`);
+    }
+  }
+
+  /** New entries, read as a consumer of the subscription's group while the service has a ready instance. */
+  private async readLoop(l: Loop): Promise<void> {
+    while (this.running(l)) {
+      try {
+        if (!this.hasTarget(l.s.service)) {
+          await sleep(300);
+          continue;
+        }
+        const r = (await l.conn.xreadgroup(
+          "GROUP",
+          l.s.group,
+          CONSUMER,
+          "COUNT",
+          32,
+          "BLOCK",
+          1000,
+          "STREAMS",
+          l.key,
+          ">",
+        )) as [string, StreamEntry[]][] | null;
+        if (r?.[0]) await this.handleEntries(l, r[0][1]);
+      } catch (e) {
+        if (!this.running(l)) return;
+        await this.loopFailed(l, e);
+        await sleep(500);
+      }
+    }
+  }
+
+  /** An entry delivered too often: to the dead-letter stream (or dropped), and acknowledged. */
+  private async deadLetter(l: Loop, id: string, count: number): Promise<void> {
+    const { s, key } = l;
+    const got = (await this.redis.xrange(key, id, id)) as StreamEntry[];
+    let fate = "dropped";
+    if (!got[0]) fate = `gone from the stream (more than ${MAX_STREAM_LENGTH} events were waiting)`;
+    else if (s.deadLetter) {
+      await this.redis.xadd(
+        deadLetterKey(s.topic),
+        "MAXLEN",
+        "~",
+        String(MAX_DEAD_LETTERS),
+        "*",
+        ...got[0][1],
+        "group",
+        s.group,
+        "deliveries",
+        String(count),
+      );
+      fate = `moved to ${deadLetterKey(s.topic)}`;
+    }
+    await this.redis.xack(key, s.group, id);
+    this.o.log(`pubsub: event ${id} of ${s.topic} for ${s.service} failed ${count} deliveries; ${fate}`);
+  }
+
+  /** Entries pending longer than the redelivery timeout: delivered again, or dead-lettered after max_retries. */
+  private async reclaim(l: Loop): Promise<void> {
+    const { s, key } = l;
+    const pending = (await this.redis.xpending(key, s.group, "IDLE", this.minIdle, "-", "+", 64)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    const retry: string[] = [];
+    for (const [id, , , count] of pending) {
+      if (l.inFlight.has(id)) continue;
+      if (count <= s.maxRetries) retry.push(id);
+      else await this.deadLetter(l, id, count);
+    }
+    if (retry.length === 0 || !this.hasTarget(s.service)) return;
+    // XCLAIM skips (and forgets) entries trimmed from the stream meanwhile.
+    const claimed = (await this.redis.xclaim(
+      key,
+      s.group,
+      CONSUMER,
+      this.minIdle,
+      ...retry,
+    )) as StreamEntry[];
+    const entries = claimed.filter((e) => Array.isArray(e) && e[1]);
+    if (entries.length > 0) await this.handleEntries(l, entries);
+  }
+
+  private async reclaimLoop(l: Loop): Promise<void> {
+    const topic = l.s.topic;
+    const trimEvery = this.o.trimEveryMs ?? 30_000;
+    if (!this.trimmedAt.has(topic)) this.trimmedAt.set(topic, Date.now());
+    while (this.running(l)) {
+      await sleep(Math.min(1000, this.minIdle));
+      if (!this.running(l)) return;
+      try {
+        await this.reclaim(l);
+        if (Date.now() - this.trimmedAt.get(topic)! >= trimEvery) {
+          this.trimmedAt.set(topic, Date.now());
+          await this.trim(topic);
+        }
+      } catch (e) {
+        if (this.running(l)) await this.loopFailed(l, e);
+      }
+    }
   }
 
   /**

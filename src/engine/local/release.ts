@@ -16,7 +16,9 @@ import {
 import { rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { AppModel } from "../../model/types.js";
-import { readJson, writeJsonAtomic } from "./fsutil.js";
+import { UserError } from "../../spec/problems.js";
+import { isDirectory, readJson, writeJsonAtomic } from "./fsutil.js";
+import { KEEP_RELEASES, type DeployPlan } from "./plan.js";
 import { releaseDir, type EnvPaths } from "./paths.js";
 
 export type ReleaseStatus = "building" | "built" | "deploying" | "active" | "failed" | "superseded";
@@ -32,6 +34,8 @@ export interface ReleaseRecord {
   activations: string[];
   secrets: Record<string, number>;
   model: AppModel;
+  /** The plan of its last rollout, as the supervisor ran it (a rollback's, after one). */
+  plan?: DeployPlan;
 }
 
 export function releaseFile(p: EnvPaths, id: string): string {
@@ -72,9 +76,6 @@ export function listReleases(p: EnvPaths): ReleaseRecord[] {
     .map((id) => readRelease(p, id))
     .filter((r): r is ReleaseRecord => r !== undefined);
 }
-
-/** How many of the newest releases keep their copy of the app, for rollbacks and for looking into. */
-export const KEEP_RELEASES = 10;
 
 /**
  * Deletes the copies of the app of releases older than the newest `keep`, except those in use (the
@@ -149,4 +150,53 @@ export function copyApp(from: string, to: string): number {
   };
   walk(from, to);
   return files;
+}
+
+/** Marks releases that a killed command left half-done as failed. */
+export function recoverReleases(p: EnvPaths, serving: string | undefined): string[] {
+  const fixed: string[] = [];
+  for (const r of listReleases(p)) {
+    if ((r.status === "building" || r.status === "deploying") && r.id !== serving) {
+      updateRelease(p, r.id, { status: "failed", reason: `interrupted while ${r.status}` });
+      fixed.push(r.id);
+    }
+  }
+  return fixed;
+}
+
+export function releaseById(p: EnvPaths, id: string): ReleaseRecord {
+  const r = readRelease(p, id);
+  if (!r) throw new UserError(`there is no release ${id}`, "run `gantry releases` to list them");
+  return r;
+}
+
+/**
+ * Why a rollback cannot go to a release, else undefined. Only a release that has served can: one that
+ * failed to build or was never activated may have no copy of the app, and a rollout to it would fail
+ * with a confusing error and overwrite the reason it failed with.
+ */
+export function cannotRollBackTo(p: EnvPaths, r: ReleaseRecord): string | undefined {
+  if (r.activations.length === 0)
+    return `it never served (status ${r.status}${r.reason ? `: ${r.reason}` : ""})`;
+  const app = join(releaseDir(p, r.id), "app");
+  if (!isDirectory(app))
+    return `its copy of the app, ${join(".gantry", p.env, "releases", r.id, "app")}/, is missing`;
+  return undefined;
+}
+
+/** The release `gantry rollback <id>` goes to; a UserError when it is not one that can serve again. */
+export function rollbackTarget(p: EnvPaths, id: string, serving: string | undefined): ReleaseRecord {
+  const r = releaseById(p, id);
+  if (r.id === serving) throw new UserError(`${id} is already serving`);
+  const why = cannotRollBackTo(p, r);
+  if (!why) return r;
+  const candidates = listReleases(p)
+    .filter((x) => x.id !== serving && !cannotRollBackTo(p, x))
+    .map((x) => x.id);
+  throw new UserError(
+    `cannot roll back to ${id}: ${why}`,
+    candidates.length > 0
+      ? `releases that served and can be rolled back to: ${candidates.join(", ")} (see \`gantry releases\`)`
+      : "no other release has served yet; see `gantry releases`",
+  );
 }

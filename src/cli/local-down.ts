@@ -1,0 +1,74 @@
+// `gantry down` stops the app and keeps its data; `gantry destroy` stops it and deletes the data.
+import type { Command } from "commander";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../spec/problems.js";
+import { stopSupervisor } from "../engine/local/client.js";
+import { subdirectories } from "../engine/local/fsutil.js";
+import { appArguments, locked, progress, targetLoose } from "./local-target.js";
+import type { Io } from "./main.js";
+
+async function confirm(question: string, io: Io): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  io.err(`${question} [y/N] `);
+  process.stdin.resume();
+  process.stdin.setEncoding("utf8");
+  const answer = await new Promise<string>((resolve) =>
+    process.stdin.once("data", (d: string) => resolve(d)),
+  );
+  process.stdin.pause();
+  return /^y(es)?\s*$/i.test(answer.trim());
+}
+
+async function down(path: string, opts: { env?: string }, io: Io): Promise<void> {
+  const { paths } = targetLoose(path, opts.env, io);
+  // Never started here: nothing to stop, and the lock would leave an empty .gantry/<env>/ behind.
+  if (!existsSync(paths.dir)) {
+    io.out(`${paths.env}: not running\n`);
+    return;
+  }
+  const stopped = await locked(paths, "down", io, (signal) => stopSupervisor(paths, progress(io), signal));
+  io.out(
+    stopped
+      ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
+      : `${paths.env}: not running\n`,
+  );
+}
+
+async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: Io): Promise<void> {
+  const { paths } = targetLoose(path, opts.env, io);
+  if (!opts.yes) {
+    const ok = await confirm(
+      `delete every database, Redis data, release and secret of ${paths.env} in ${paths.dir}?`,
+      io,
+    );
+    if (!ok)
+      throw new UserError(
+        "not confirmed; nothing deleted",
+        process.stdin.isTTY ? undefined : "pass --yes to destroy without a prompt",
+      );
+  }
+  await locked(paths, "destroy", io, (signal) => stopSupervisor(paths, progress(io), signal));
+  rmSync(paths.dir, { recursive: true, force: true });
+  if (subdirectories(paths.root).length === 0) rmSync(paths.root, { recursive: true, force: true });
+  io.out(`${paths.env}: destroyed\n`);
+}
+
+export function registerDown(program: Command, io: Io): void {
+  appArguments(
+    program
+      .command("down")
+      .description(
+        "Stop the app and everything it runs; data (databases, Redis, releases, secrets) is kept.",
+      ),
+  ).action((path: string, opts: { env?: string }) => down(path, opts, io));
+  appArguments(
+    program
+      .command("destroy")
+      .description(
+        "Stop the app and delete its data: databases, Redis, releases, logs and secrets of the environment.",
+      ),
+  )
+    .option("-y, --yes", "do not ask for confirmation")
+    .action((path: string, opts: { env?: string; yes?: boolean }) => destroy(path, opts, io));
+}
