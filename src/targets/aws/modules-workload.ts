@@ -3,9 +3,9 @@
 // Manager by ARN (never values), an execution role that may read only those secrets, a task role
 // for what the code itself calls.
 import { call, comment, expr, nested, tmpl, type Block, type HclValue } from "../../format/hcl.js";
-import { data, lifecycle, output, resource } from "../terraform/blocks.js";
-import type { VariableSpec } from "../terraform/blocks.js";
-import { assumeRole, KMS_VAR, NAME_VAR, policyDocument, v, type ModuleSpec } from "./kit.js";
+import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
+import { assumeRole, KMS_VAR, policyDocument } from "./iam.js";
 
 const WORKLOAD_VARS: Record<string, VariableSpec> = {
   name: NAME_VAR,

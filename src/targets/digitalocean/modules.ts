@@ -3,9 +3,8 @@
 // Written for the provider release the schema in ../shared/schemas/terraform/digitalocean records
 // (early 2024), so newer arguments are not used.
 import { comment, expr, nested, tmpl } from "../../format/hcl.js";
-import { data, lifecycle, output, resource } from "../terraform/blocks.js";
-import type { VariableSpec } from "../terraform/blocks.js";
-import { NAME_VAR, v, type ModuleSpec } from "../aws/kit.js";
+import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
 
 const REGION: VariableSpec = { type: "string", description: "DigitalOcean region, such as nyc1." };
 const VPC: VariableSpec = { type: "string", description: "VPC the resource joins." };
