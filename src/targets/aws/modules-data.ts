@@ -1,8 +1,8 @@
 // The AWS modules of data: RDS PostgreSQL, ElastiCache Redis, S3 buckets and MSK Serverless.
-import { comment, expr, nested, tmpl } from "../../format/hcl.js";
+import { comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
 import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
-import { assumeRole, KMS_VAR, policyDocument } from "./iam.js";
+import { assumeRole, KMS_VAR, policyDocument, type Statement } from "./iam.js";
 
 const SUBNETS: VariableSpec = {
   type: "list(string)",
@@ -19,136 +19,8 @@ export function postgresModule(): ModuleSpec {
     name: "postgres",
     summary:
       "RDS PostgreSQL in private subnets: encrypted, Multi-AZ where asked, automated backups with point-in-time recovery, a master password managed by Secrets Manager.",
-    variables: {
-      name: NAME_VAR,
-      database: { type: "string", description: "Name of the database server in the spec." },
-      engine_version: { type: "string", description: "PostgreSQL major version." },
-      instance_class: { type: "string", description: "RDS instance class." },
-      allocated_storage: {
-        type: "number",
-        description: "Storage in GiB (grows automatically up to twice this).",
-      },
-      multi_az: {
-        type: "bool",
-        description: "A standby in a second availability zone with automatic failover.",
-      },
-      backup_retention_days: {
-        type: "number",
-        description: "Days of automated backups; point-in-time recovery covers the same window.",
-        validations: [
-          {
-            condition: "var.backup_retention_days >= 1 && var.backup_retention_days <= 35",
-            error_message: "backup_retention_days must be between 1 and 35.",
-          },
-        ],
-      },
-      deletion_protection: {
-        type: "bool",
-        description: "Refuse to delete the instance; keep a final snapshot.",
-      },
-      geo_redundant: {
-        type: "bool",
-        description:
-          "Replicate the automated backups to backup_region (point-in-time restore there after a regional outage).",
-      },
-      backup_region: { type: "string", description: "Region that holds the replicated backups." },
-      db_name: { type: "string", description: "Database created with the instance." },
-      subnet_ids: SUBNETS,
-      security_group_id: SG,
-      kms_key_arn: KMS_VAR,
-    },
-    main: [
-      resource("aws_db_subnet_group", "this", {
-        name: tmpl("${var.name}-${var.database}"),
-        subnet_ids: v("subnet_ids"),
-      }),
-      resource("aws_db_parameter_group", "this", {
-        name_prefix: tmpl("${var.name}-${var.database}-"),
-        family: tmpl("postgres${var.engine_version}"),
-        parameter: [
-          nested({ name: "rds.force_ssl", value: "1" }),
-          nested({ name: "log_min_duration_statement", value: "1000" }),
-          nested({ name: "log_connections", value: "1" }),
-          nested({ name: "log_disconnections", value: "1" }),
-        ],
-        lifecycle: lifecycle({ create_before_destroy: true }),
-      }),
-      assumeRole("monitoring", "monitoring.rds.amazonaws.com"),
-      resource("aws_iam_role", "monitoring", {
-        name: tmpl("${var.name}-${var.database}-rds-monitoring"),
-        assume_role_policy: expr("data.aws_iam_policy_document.monitoring.json"),
-      }),
-      resource("aws_iam_role_policy_attachment", "monitoring", {
-        role: expr("aws_iam_role.monitoring.name"),
-        policy_arn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-      }),
-      resource("aws_db_instance", "this", {
-        identifier: tmpl("${var.name}-${var.database}"),
-        engine: "postgres",
-        engine_version: v("engine_version"),
-        instance_class: v("instance_class"),
-        allocated_storage: v("allocated_storage"),
-        max_allocated_storage: expr("var.allocated_storage * 2"),
-        storage_type: "gp3",
-        storage_encrypted: true,
-        kms_key_id: v("kms_key_arn"),
-        db_name: v("db_name"),
-        username: "app",
-        "#password": comment(
-          "No password in Terraform: RDS keeps the master password in Secrets Manager and rotates it.",
-        ),
-        manage_master_user_password: true,
-        master_user_secret_kms_key_id: v("kms_key_arn"),
-        iam_database_authentication_enabled: true,
-        multi_az: v("multi_az"),
-        db_subnet_group_name: expr("aws_db_subnet_group.this.name"),
-        vpc_security_group_ids: [v("security_group_id")],
-        parameter_group_name: expr("aws_db_parameter_group.this.name"),
-        publicly_accessible: false,
-        backup_retention_period: v("backup_retention_days"),
-        backup_window: "03:00-04:00",
-        maintenance_window: "sun:04:30-sun:05:30",
-        copy_tags_to_snapshot: true,
-        delete_automated_backups: false,
-        deletion_protection: v("deletion_protection"),
-        skip_final_snapshot: expr("!var.deletion_protection"),
-        final_snapshot_identifier: tmpl("${var.name}-${var.database}-final"),
-        auto_minor_version_upgrade: true,
-        enabled_cloudwatch_logs_exports: ["postgresql", "upgrade"],
-        performance_insights_enabled: true,
-        performance_insights_kms_key_id: v("kms_key_arn"),
-        performance_insights_retention_period: 7,
-        monitoring_interval: 60,
-        monitoring_role_arn: expr("aws_iam_role.monitoring.arn"),
-      }),
-      data("aws_caller_identity", "current", {}),
-      policyDocument("backup_key", [
-        {
-          sid: "AccountAdministration",
-          actions: ["kms:*"],
-          resources: ["*"],
-          principals: {
-            type: "AWS",
-            identifiers: [tmpl("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root")],
-          },
-        },
-      ]),
-      resource("aws_kms_key", "backup", {
-        count: expr("var.geo_redundant ? 1 : 0"),
-        region: v("backup_region"),
-        description: tmpl("${var.name}-${var.database}: replicated backups"),
-        enable_key_rotation: true,
-        deletion_window_in_days: 30,
-        policy: expr("data.aws_iam_policy_document.backup_key.json"),
-      }),
-      resource("aws_db_instance_automated_backups_replication", "this", {
-        count: expr("var.geo_redundant ? 1 : 0"),
-        region: v("backup_region"),
-        source_db_instance_arn: expr("aws_db_instance.this.arn"),
-        kms_key_id: expr("aws_kms_key.backup[0].arn"),
-        retention_period: v("backup_retention_days"),
-      }),
-    ],
+    variables: POSTGRES_VARS,
+    main: [...parameters(), ...enhancedMonitoring(), dbInstance(), ...backupReplication()],
     outputs: [
       output("address", expr("aws_db_instance.this.address"), "Host name of the database."),
       output("port", expr("aws_db_instance.this.port"), "Port of the database."),
@@ -162,69 +34,163 @@ export function postgresModule(): ModuleSpec {
   };
 }
 
+const POSTGRES_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  database: { type: "string", description: "Name of the database server in the spec." },
+  engine_version: { type: "string", description: "PostgreSQL major version." },
+  instance_class: { type: "string", description: "RDS instance class." },
+  allocated_storage: {
+    type: "number",
+    description: "Storage in GiB (grows automatically up to twice this).",
+  },
+  multi_az: {
+    type: "bool",
+    description: "A standby in a second availability zone with automatic failover.",
+  },
+  backup_retention_days: {
+    type: "number",
+    description: "Days of automated backups; point-in-time recovery covers the same window.",
+    validations: [
+      {
+        condition: "var.backup_retention_days >= 1 && var.backup_retention_days <= 35",
+        error_message: "backup_retention_days must be between 1 and 35.",
+      },
+    ],
+  },
+  deletion_protection: {
+    type: "bool",
+    description: "Refuse to delete the instance; keep a final snapshot.",
+  },
+  geo_redundant: {
+    type: "bool",
+    description:
+      "Replicate the automated backups to backup_region (point-in-time restore there after a regional outage).",
+  },
+  backup_region: { type: "string", description: "Region that holds the replicated backups." },
+  db_name: { type: "string", description: "Database created with the instance." },
+  subnet_ids: SUBNETS,
+  security_group_id: SG,
+  kms_key_arn: KMS_VAR,
+};
+
+/** Subnets, and parameters that force TLS and log slow statements and connections. */
+function parameters(): Block[] {
+  return [
+    resource("aws_db_subnet_group", "this", {
+      name: tmpl("${var.name}-${var.database}"),
+      subnet_ids: v("subnet_ids"),
+    }),
+    resource("aws_db_parameter_group", "this", {
+      name_prefix: tmpl("${var.name}-${var.database}-"),
+      family: tmpl("postgres${var.engine_version}"),
+      parameter: [
+        nested({ name: "rds.force_ssl", value: "1" }),
+        nested({ name: "log_min_duration_statement", value: "1000" }),
+        nested({ name: "log_connections", value: "1" }),
+        nested({ name: "log_disconnections", value: "1" }),
+      ],
+      lifecycle: lifecycle({ create_before_destroy: true }),
+    }),
+  ];
+}
+
+/** The role RDS enhanced monitoring writes its metrics with. */
+function enhancedMonitoring(): Block[] {
+  return [
+    assumeRole("monitoring", "monitoring.rds.amazonaws.com"),
+    resource("aws_iam_role", "monitoring", {
+      name: tmpl("${var.name}-${var.database}-rds-monitoring"),
+      assume_role_policy: expr("data.aws_iam_policy_document.monitoring.json"),
+    }),
+    resource("aws_iam_role_policy_attachment", "monitoring", {
+      role: expr("aws_iam_role.monitoring.name"),
+      policy_arn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+    }),
+  ];
+}
+
+function dbInstance(): Block {
+  return resource("aws_db_instance", "this", {
+    identifier: tmpl("${var.name}-${var.database}"),
+    engine: "postgres",
+    engine_version: v("engine_version"),
+    instance_class: v("instance_class"),
+    allocated_storage: v("allocated_storage"),
+    max_allocated_storage: expr("var.allocated_storage * 2"),
+    storage_type: "gp3",
+    storage_encrypted: true,
+    kms_key_id: v("kms_key_arn"),
+    db_name: v("db_name"),
+    username: "app",
+    "#password": comment(
+      "No password in Terraform: RDS keeps the master password in Secrets Manager and rotates it.",
+    ),
+    manage_master_user_password: true,
+    master_user_secret_kms_key_id: v("kms_key_arn"),
+    iam_database_authentication_enabled: true,
+    multi_az: v("multi_az"),
+    db_subnet_group_name: expr("aws_db_subnet_group.this.name"),
+    vpc_security_group_ids: [v("security_group_id")],
+    parameter_group_name: expr("aws_db_parameter_group.this.name"),
+    publicly_accessible: false,
+    backup_retention_period: v("backup_retention_days"),
+    backup_window: "03:00-04:00",
+    maintenance_window: "sun:04:30-sun:05:30",
+    copy_tags_to_snapshot: true,
+    delete_automated_backups: false,
+    deletion_protection: v("deletion_protection"),
+    skip_final_snapshot: expr("!var.deletion_protection"),
+    final_snapshot_identifier: tmpl("${var.name}-${var.database}-final"),
+    auto_minor_version_upgrade: true,
+    enabled_cloudwatch_logs_exports: ["postgresql", "upgrade"],
+    performance_insights_enabled: true,
+    performance_insights_kms_key_id: v("kms_key_arn"),
+    performance_insights_retention_period: 7,
+    monitoring_interval: 60,
+    monitoring_role_arn: expr("aws_iam_role.monitoring.arn"),
+  });
+}
+
+/** Automated backups copied to another region, encrypted with a key there (geo_redundant). */
+function backupReplication(): Block[] {
+  return [
+    data("aws_caller_identity", "current", {}),
+    policyDocument("backup_key", [
+      {
+        sid: "AccountAdministration",
+        actions: ["kms:*"],
+        resources: ["*"],
+        principals: {
+          type: "AWS",
+          identifiers: [tmpl("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root")],
+        },
+      },
+    ]),
+    resource("aws_kms_key", "backup", {
+      count: expr("var.geo_redundant ? 1 : 0"),
+      region: v("backup_region"),
+      description: tmpl("${var.name}-${var.database}: replicated backups"),
+      enable_key_rotation: true,
+      deletion_window_in_days: 30,
+      policy: expr("data.aws_iam_policy_document.backup_key.json"),
+    }),
+    resource("aws_db_instance_automated_backups_replication", "this", {
+      count: expr("var.geo_redundant ? 1 : 0"),
+      region: v("backup_region"),
+      source_db_instance_arn: expr("aws_db_instance.this.arn"),
+      kms_key_id: expr("aws_kms_key.backup[0].arn"),
+      retention_period: v("backup_retention_days"),
+    }),
+  ];
+}
+
 export function redisModule(): ModuleSpec {
   return {
     name: "redis",
     summary:
       "ElastiCache Redis in private subnets, encrypted in transit (TLS) and at rest, with a replica and automatic failover where asked.",
-    variables: {
-      name: NAME_VAR,
-      cache: { type: "string", description: "Name of the cache in the spec." },
-      engine_version: { type: "string", description: "Redis version." },
-      node_type: { type: "string", description: "ElastiCache node type." },
-      replicas: {
-        type: "number",
-        description: "Read replicas (1 or more gives automatic failover across zones).",
-      },
-      snapshot_retention_days: { type: "number", description: "Days of daily snapshots (0 for none)." },
-      maxmemory_policy: { type: "string", description: "Eviction policy when memory is full." },
-      subnet_ids: SUBNETS,
-      security_group_id: SG,
-      kms_key_arn: KMS_VAR,
-      log_retention_days: { type: "number", description: "Days to keep the slow log." },
-    },
-    main: [
-      resource("aws_elasticache_subnet_group", "this", {
-        name: tmpl("${var.name}-${var.cache}"),
-        subnet_ids: v("subnet_ids"),
-      }),
-      resource("aws_elasticache_parameter_group", "this", {
-        name: tmpl("${var.name}-${var.cache}"),
-        family: tmpl('redis${split(".", var.engine_version)[0]}'),
-        parameter: nested({ name: "maxmemory-policy", value: v("maxmemory_policy") }),
-      }),
-      resource("aws_cloudwatch_log_group", "slow_log", {
-        name: tmpl("/elasticache/${var.name}/${var.cache}/slow-log"),
-        retention_in_days: v("log_retention_days"),
-        kms_key_id: v("kms_key_arn"),
-      }),
-      resource("aws_elasticache_replication_group", "this", {
-        replication_group_id: tmpl("${var.name}-${var.cache}"),
-        description: tmpl("${var.cache} of ${var.name}"),
-        engine: "redis",
-        engine_version: v("engine_version"),
-        node_type: v("node_type"),
-        num_cache_clusters: expr("1 + var.replicas"),
-        automatic_failover_enabled: expr("var.replicas > 0"),
-        multi_az_enabled: expr("var.replicas > 0"),
-        port: 6379,
-        parameter_group_name: expr("aws_elasticache_parameter_group.this.name"),
-        subnet_group_name: expr("aws_elasticache_subnet_group.this.name"),
-        security_group_ids: [v("security_group_id")],
-        at_rest_encryption_enabled: "true",
-        kms_key_id: v("kms_key_arn"),
-        transit_encryption_enabled: true,
-        snapshot_retention_limit: v("snapshot_retention_days"),
-        auto_minor_version_upgrade: "true",
-        apply_immediately: false,
-        log_delivery_configuration: nested({
-          destination: expr("aws_cloudwatch_log_group.slow_log.name"),
-          destination_type: "cloudwatch-logs",
-          log_format: "json",
-          log_type: "slow-log",
-        }),
-      }),
-    ],
+    variables: REDIS_VARS,
+    main: [...cacheSettings(), replicationGroup()],
     outputs: [
       output(
         "address",
@@ -240,6 +206,85 @@ export function redisModule(): ModuleSpec {
   };
 }
 
+const REDIS_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  cache: { type: "string", description: "Name of the cache in the spec." },
+  engine_version: { type: "string", description: "Redis version." },
+  node_type: { type: "string", description: "ElastiCache node type." },
+  replicas: {
+    type: "number",
+    description: "Read replicas (1 or more gives automatic failover across zones).",
+  },
+  snapshot_retention_days: { type: "number", description: "Days of daily snapshots (0 for none)." },
+  maxmemory_policy: { type: "string", description: "Eviction policy when memory is full." },
+  subnet_ids: SUBNETS,
+  security_group_id: SG,
+  kms_key_arn: KMS_VAR,
+  log_retention_days: { type: "number", description: "Days to keep the slow log." },
+};
+
+/** Subnets, the eviction policy and the slow log destination. */
+function cacheSettings(): Block[] {
+  return [
+    resource("aws_elasticache_subnet_group", "this", {
+      name: tmpl("${var.name}-${var.cache}"),
+      subnet_ids: v("subnet_ids"),
+    }),
+    resource("aws_elasticache_parameter_group", "this", {
+      name: tmpl("${var.name}-${var.cache}"),
+      family: tmpl('redis${split(".", var.engine_version)[0]}'),
+      parameter: nested({ name: "maxmemory-policy", value: v("maxmemory_policy") }),
+    }),
+    resource("aws_cloudwatch_log_group", "slow_log", {
+      name: tmpl("/elasticache/${var.name}/${var.cache}/slow-log"),
+      retention_in_days: v("log_retention_days"),
+      kms_key_id: v("kms_key_arn"),
+    }),
+  ];
+}
+
+function replicationGroup(): Block {
+  return resource("aws_elasticache_replication_group", "this", {
+    replication_group_id: tmpl("${var.name}-${var.cache}"),
+    description: tmpl("${var.cache} of ${var.name}"),
+    engine: "redis",
+    engine_version: v("engine_version"),
+    node_type: v("node_type"),
+    num_cache_clusters: expr("1 + var.replicas"),
+    automatic_failover_enabled: expr("var.replicas > 0"),
+    multi_az_enabled: expr("var.replicas > 0"),
+    port: 6379,
+    parameter_group_name: expr("aws_elasticache_parameter_group.this.name"),
+    subnet_group_name: expr("aws_elasticache_subnet_group.this.name"),
+    security_group_ids: [v("security_group_id")],
+    at_rest_encryption_enabled: "true",
+    kms_key_id: v("kms_key_arn"),
+    transit_encryption_enabled: true,
+    snapshot_retention_limit: v("snapshot_retention_days"),
+    auto_minor_version_upgrade: "true",
+    apply_immediately: false,
+    log_delivery_configuration: nested({
+      destination: expr("aws_cloudwatch_log_group.slow_log.name"),
+      destination_type: "cloudwatch-logs",
+      log_format: "json",
+      log_type: "slow-log",
+    }),
+  });
+}
+
+/** A bucket policy statement refusing every request that is not over TLS. */
+export function denyInsecureTransport(bucket: string): Statement {
+  return {
+    sid: "DenyInsecureTransport",
+    effect: "Deny",
+    actions: ["s3:*"],
+    resources: [expr(`aws_s3_bucket.${bucket}.arn`), tmpl(`\${aws_s3_bucket.${bucket}.arn}/*`)],
+    principals: { type: "*", identifiers: ["*"] },
+    conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+  };
+}
+
+/** Private, owner-enforced, versioned or not: what every bucket of the app has. */
 export const bucketBasics = (name: string, versioning: string) => [
   resource("aws_s3_bucket_public_access_block", name, {
     bucket: expr(`aws_s3_bucket.${name}.id`),
@@ -263,118 +308,120 @@ export function bucketModule(): ModuleSpec {
     name: "bucket",
     summary:
       "A private S3 bucket for the app's objects: no public access, KMS encryption, TLS only, versioning and lifecycle rules from the spec.",
-    variables: {
-      name: NAME_VAR,
-      bucket: { type: "string", description: "Name of the bucket in the spec." },
-      versioning: { type: "bool", description: "Keep every version of every object." },
-      lifecycle_rules: {
-        type: "list(object({ id = string, prefix = string, cool_after_days = number, archive_after_days = number, delete_after_days = number }))",
-        description:
-          "Move objects to infrequent access, then to Glacier, then delete them (null skips a step).",
-        default: [],
-      },
-      cors_origins: {
-        type: "list(string)",
-        description: "Origins allowed to read and upload from browsers.",
-        default: [],
-      },
-      kms_key_arn: KMS_VAR,
-    },
-    main: [
-      resource("aws_s3_bucket", "this", {
-        bucket_prefix: tmpl("${var.name}-${var.bucket}-"),
-        force_destroy: false,
-      }),
-      ...bucketBasics("this", 'var.versioning ? "Enabled" : "Suspended"'),
-      resource("aws_s3_bucket_server_side_encryption_configuration", "this", {
-        bucket: expr("aws_s3_bucket.this.id"),
-        rule: nested({
-          bucket_key_enabled: true,
-          apply_server_side_encryption_by_default: nested({
-            sse_algorithm: "aws:kms",
-            kms_master_key_id: v("kms_key_arn"),
-          }),
-        }),
-      }),
-      policyDocument("tls_only", [
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          actions: ["s3:*"],
-          resources: [expr("aws_s3_bucket.this.arn"), tmpl("${aws_s3_bucket.this.arn}/*")],
-          principals: { type: "*", identifiers: ["*"] },
-          conditions: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
-      ]),
-      resource("aws_s3_bucket_policy", "this", {
-        bucket: expr("aws_s3_bucket.this.id"),
-        policy: expr("data.aws_iam_policy_document.tls_only.json"),
-      }),
-      resource("aws_s3_bucket_lifecycle_configuration", "this", {
-        bucket: expr("aws_s3_bucket.this.id"),
-        rule: nested({
-          id: "abort-incomplete-uploads",
-          status: "Enabled",
-          filter: nested({ prefix: "" }),
-          abort_incomplete_multipart_upload: nested({ days_after_initiation: 7 }),
-          noncurrent_version_expiration: nested({ noncurrent_days: 90 }),
-        }),
-        dynamic: nested(
-          {
-            for_each: v("lifecycle_rules"),
-            content: nested({
-              id: expr("rule.value.id"),
-              status: "Enabled",
-              filter: nested({ prefix: expr("rule.value.prefix") }),
-              abort_incomplete_multipart_upload: nested({ days_after_initiation: 7 }),
-              dynamic: [
-                nested(
-                  {
-                    for_each: expr("rule.value.cool_after_days == null ? [] : [rule.value.cool_after_days]"),
-                    content: nested({ days: expr("transition.value"), storage_class: "STANDARD_IA" }),
-                  },
-                  ["transition"],
-                ),
-                nested(
-                  {
-                    for_each: expr(
-                      "rule.value.archive_after_days == null ? [] : [rule.value.archive_after_days]",
-                    ),
-                    content: nested({ days: expr("transition.value"), storage_class: "GLACIER" }),
-                  },
-                  ["transition"],
-                ),
-                nested(
-                  {
-                    for_each: expr(
-                      "rule.value.delete_after_days == null ? [] : [rule.value.delete_after_days]",
-                    ),
-                    content: nested({ days: expr("expiration.value") }),
-                  },
-                  ["expiration"],
-                ),
-              ],
-            }),
-          },
-          ["rule"],
-        ),
-      }),
-      resource("aws_s3_bucket_cors_configuration", "this", {
-        count: expr("length(var.cors_origins) > 0 ? 1 : 0"),
-        bucket: expr("aws_s3_bucket.this.id"),
-        cors_rule: nested({
-          allowed_methods: ["GET", "HEAD", "PUT", "POST"],
-          allowed_origins: v("cors_origins"),
-          allowed_headers: ["*"],
-          max_age_seconds: 3600,
-        }),
-      }),
-    ],
+    variables: BUCKET_VARS,
+    main: [...bucket(), lifecycleRules(), cors()],
     outputs: [
       output("bucket", expr("aws_s3_bucket.this.id"), "Name of the bucket."),
       output("arn", expr("aws_s3_bucket.this.arn"), "ARN of the bucket."),
     ],
   };
+}
+
+const BUCKET_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  bucket: { type: "string", description: "Name of the bucket in the spec." },
+  versioning: { type: "bool", description: "Keep every version of every object." },
+  lifecycle_rules: {
+    type: "list(object({ id = string, prefix = string, cool_after_days = number, archive_after_days = number, delete_after_days = number }))",
+    description: "Move objects to infrequent access, then to Glacier, then delete them (null skips a step).",
+    default: [],
+  },
+  cors_origins: {
+    type: "list(string)",
+    description: "Origins allowed to read and upload from browsers.",
+    default: [],
+  },
+  kms_key_arn: KMS_VAR,
+};
+
+/** The bucket: private, KMS-encrypted, TLS only. */
+function bucket(): Block[] {
+  return [
+    resource("aws_s3_bucket", "this", {
+      bucket_prefix: tmpl("${var.name}-${var.bucket}-"),
+      force_destroy: false,
+    }),
+    ...bucketBasics("this", 'var.versioning ? "Enabled" : "Suspended"'),
+    resource("aws_s3_bucket_server_side_encryption_configuration", "this", {
+      bucket: expr("aws_s3_bucket.this.id"),
+      rule: nested({
+        bucket_key_enabled: true,
+        apply_server_side_encryption_by_default: nested({
+          sse_algorithm: "aws:kms",
+          kms_master_key_id: v("kms_key_arn"),
+        }),
+      }),
+    }),
+    policyDocument("tls_only", [denyInsecureTransport("this")]),
+    resource("aws_s3_bucket_policy", "this", {
+      bucket: expr("aws_s3_bucket.this.id"),
+      policy: expr("data.aws_iam_policy_document.tls_only.json"),
+    }),
+  ];
+}
+
+/** Uploads never finished and old versions expire; the spec's rules move, archive and delete objects. */
+function lifecycleRules(): Block {
+  return resource("aws_s3_bucket_lifecycle_configuration", "this", {
+    bucket: expr("aws_s3_bucket.this.id"),
+    rule: nested({
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: nested({ prefix: "" }),
+      abort_incomplete_multipart_upload: nested({ days_after_initiation: 7 }),
+      noncurrent_version_expiration: nested({ noncurrent_days: 90 }),
+    }),
+    dynamic: nested(
+      {
+        for_each: v("lifecycle_rules"),
+        content: nested({
+          id: expr("rule.value.id"),
+          status: "Enabled",
+          filter: nested({ prefix: expr("rule.value.prefix") }),
+          abort_incomplete_multipart_upload: nested({ days_after_initiation: 7 }),
+          dynamic: [
+            nested(
+              {
+                for_each: expr("rule.value.cool_after_days == null ? [] : [rule.value.cool_after_days]"),
+                content: nested({ days: expr("transition.value"), storage_class: "STANDARD_IA" }),
+              },
+              ["transition"],
+            ),
+            nested(
+              {
+                for_each: expr(
+                  "rule.value.archive_after_days == null ? [] : [rule.value.archive_after_days]",
+                ),
+                content: nested({ days: expr("transition.value"), storage_class: "GLACIER" }),
+              },
+              ["transition"],
+            ),
+            nested(
+              {
+                for_each: expr("rule.value.delete_after_days == null ? [] : [rule.value.delete_after_days]"),
+                content: nested({ days: expr("expiration.value") }),
+              },
+              ["expiration"],
+            ),
+          ],
+        }),
+      },
+      ["rule"],
+    ),
+  });
+}
+
+function cors(): Block {
+  return resource("aws_s3_bucket_cors_configuration", "this", {
+    count: expr("length(var.cors_origins) > 0 ? 1 : 0"),
+    bucket: expr("aws_s3_bucket.this.id"),
+    cors_rule: nested({
+      allowed_methods: ["GET", "HEAD", "PUT", "POST"],
+      allowed_origins: v("cors_origins"),
+      allowed_headers: ["*"],
+      max_age_seconds: 3600,
+    }),
+  });
 }
 
 export function kafkaModule(): ModuleSpec {
