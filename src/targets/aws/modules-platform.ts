@@ -1,8 +1,8 @@
 // The AWS modules the workloads run on: image registry, secrets, the ECS cluster, the load
 // balancer, the alert topic and the availability checks. Each is a folder under modules/ whose
 // inputs are typed, described variables; the root module wires them together.
-import { call, comment, expr, nested, tmpl } from "../../format/hcl.js";
-import { data, lifecycle, output, resource } from "../terraform/blocks.js";
+import { call, comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
+import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
 import { KMS_VAR, policyDocument } from "./iam.js";
 
@@ -141,103 +141,8 @@ export function loadBalancerModule(): ModuleSpec {
     name: "load_balancer",
     summary:
       "The internet-facing Application Load Balancer: HTTPS with an ACM certificate validated through Route 53, HTTP redirected to HTTPS, DNS aliases.",
-    variables: {
-      name: NAME_VAR,
-      vpc_id: { type: "string", description: "VPC of the load balancer." },
-      subnet_ids: { type: "list(string)", description: "Public subnets, one per availability zone." },
-      security_group_id: { type: "string", description: "Security group of the load balancer." },
-      zone_id: { type: "string", description: "Route 53 hosted zone of the domains." },
-      domains: {
-        type: "list(string)",
-        description: "Names on the certificate; the first is its subject.",
-        validations: [
-          {
-            condition: "length(var.domains) > 0",
-            error_message: "The load balancer needs at least one domain for its HTTPS certificate.",
-          },
-        ],
-      },
-      alias_domains: {
-        type: "list(string)",
-        description:
-          "Names that point at the load balancer in DNS (the others are served through CloudFront).",
-      },
-      deletion_protection: { type: "bool", description: "Refuse to delete the load balancer (production)." },
-      ssl_policy: {
-        type: "string",
-        description: "TLS policy of the HTTPS listener.",
-        default: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-      },
-    },
-    main: [
-      resource("aws_lb", "this", {
-        name_prefix: "gantry",
-        load_balancer_type: "application",
-        internal: false,
-        security_groups: [v("security_group_id")],
-        subnets: v("subnet_ids"),
-        drop_invalid_header_fields: true,
-        enable_deletion_protection: v("deletion_protection"),
-        tags: { Name: v("name") },
-      }),
-      resource("aws_acm_certificate", "this", {
-        domain_name: expr("var.domains[0]"),
-        subject_alternative_names: expr("slice(var.domains, 1, length(var.domains))"),
-        validation_method: "DNS",
-        lifecycle: lifecycle({ create_before_destroy: true }),
-      }),
-      resource("aws_route53_record", "validation", {
-        for_each: expr(
-          "{ for o in aws_acm_certificate.this.domain_validation_options : o.domain_name => o }",
-        ),
-        zone_id: v("zone_id"),
-        name: expr("each.value.resource_record_name"),
-        type: expr("each.value.resource_record_type"),
-        records: [expr("each.value.resource_record_value")],
-        ttl: 60,
-        allow_overwrite: true,
-      }),
-      resource("aws_acm_certificate_validation", "this", {
-        certificate_arn: expr("aws_acm_certificate.this.arn"),
-        validation_record_fqdns: expr("[for r in aws_route53_record.validation : r.fqdn]"),
-      }),
-      resource("aws_lb_listener", "http", {
-        load_balancer_arn: expr("aws_lb.this.arn"),
-        port: 80,
-        protocol: "HTTP",
-        default_action: nested({
-          type: "redirect",
-          redirect: nested({ port: "443", protocol: "HTTPS", status_code: "HTTP_301" }),
-        }),
-      }),
-      resource("aws_lb_listener", "https", {
-        load_balancer_arn: expr("aws_lb.this.arn"),
-        port: 443,
-        protocol: "HTTPS",
-        ssl_policy: v("ssl_policy"),
-        certificate_arn: expr("aws_acm_certificate_validation.this.certificate_arn"),
-        default_action: nested({
-          type: "fixed-response",
-          fixed_response: nested({
-            content_type: "text/plain",
-            message_body: "Not found",
-            status_code: "404",
-          }),
-        }),
-      }),
-      resource("aws_route53_record", "alias", {
-        "#ipv4": comment("A records only: the load balancer is IPv4, so an AAAA alias would answer nothing."),
-        for_each: expr("toset(var.alias_domains)"),
-        zone_id: v("zone_id"),
-        name: expr("each.key"),
-        type: "A",
-        alias: nested({
-          name: expr("aws_lb.this.dns_name"),
-          zone_id: expr("aws_lb.this.zone_id"),
-          evaluate_target_health: true,
-        }),
-      }),
-    ],
+    variables: LOAD_BALANCER_VARS,
+    main: [alb(), ...certificate(), ...listeners(), aliases()],
     outputs: [
       output(
         "arn_suffix",
@@ -252,6 +157,119 @@ export function loadBalancerModule(): ModuleSpec {
       ),
     ],
   };
+}
+
+const LOAD_BALANCER_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  vpc_id: { type: "string", description: "VPC of the load balancer." },
+  subnet_ids: { type: "list(string)", description: "Public subnets, one per availability zone." },
+  security_group_id: { type: "string", description: "Security group of the load balancer." },
+  zone_id: { type: "string", description: "Route 53 hosted zone of the domains." },
+  domains: {
+    type: "list(string)",
+    description: "Names on the certificate; the first is its subject.",
+    validations: [
+      {
+        condition: "length(var.domains) > 0",
+        error_message: "The load balancer needs at least one domain for its HTTPS certificate.",
+      },
+    ],
+  },
+  alias_domains: {
+    type: "list(string)",
+    description: "Names that point at the load balancer in DNS (the others are served through CloudFront).",
+  },
+  deletion_protection: { type: "bool", description: "Refuse to delete the load balancer (production)." },
+  ssl_policy: {
+    type: "string",
+    description: "TLS policy of the HTTPS listener.",
+    default: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+  },
+};
+
+/** Internet-facing, in the public subnets; malformed headers dropped. */
+function alb(): Block {
+  return resource("aws_lb", "this", {
+    name_prefix: "gantry",
+    load_balancer_type: "application",
+    internal: false,
+    security_groups: [v("security_group_id")],
+    subnets: v("subnet_ids"),
+    drop_invalid_header_fields: true,
+    enable_deletion_protection: v("deletion_protection"),
+    tags: { Name: v("name") },
+  });
+}
+
+/** The certificate of every domain, validated through Route 53. */
+function certificate(): Block[] {
+  return [
+    resource("aws_acm_certificate", "this", {
+      domain_name: expr("var.domains[0]"),
+      subject_alternative_names: expr("slice(var.domains, 1, length(var.domains))"),
+      validation_method: "DNS",
+      lifecycle: lifecycle({ create_before_destroy: true }),
+    }),
+    resource("aws_route53_record", "validation", {
+      for_each: expr("{ for o in aws_acm_certificate.this.domain_validation_options : o.domain_name => o }"),
+      zone_id: v("zone_id"),
+      name: expr("each.value.resource_record_name"),
+      type: expr("each.value.resource_record_type"),
+      records: [expr("each.value.resource_record_value")],
+      ttl: 60,
+      allow_overwrite: true,
+    }),
+    resource("aws_acm_certificate_validation", "this", {
+      certificate_arn: expr("aws_acm_certificate.this.arn"),
+      validation_record_fqdns: expr("[for r in aws_route53_record.validation : r.fqdn]"),
+    }),
+  ];
+}
+
+/** HTTP redirects to HTTPS; HTTPS answers 404 unless a service rule matches. */
+function listeners(): Block[] {
+  return [
+    resource("aws_lb_listener", "http", {
+      load_balancer_arn: expr("aws_lb.this.arn"),
+      port: 80,
+      protocol: "HTTP",
+      default_action: nested({
+        type: "redirect",
+        redirect: nested({ port: "443", protocol: "HTTPS", status_code: "HTTP_301" }),
+      }),
+    }),
+    resource("aws_lb_listener", "https", {
+      load_balancer_arn: expr("aws_lb.this.arn"),
+      port: 443,
+      protocol: "HTTPS",
+      ssl_policy: v("ssl_policy"),
+      certificate_arn: expr("aws_acm_certificate_validation.this.certificate_arn"),
+      default_action: nested({
+        type: "fixed-response",
+        fixed_response: nested({
+          content_type: "text/plain",
+          message_body: "Not found",
+          status_code: "404",
+        }),
+      }),
+    }),
+  ];
+}
+
+/** The domains the load balancer answers (the others CloudFront answers). */
+function aliases(): Block {
+  return resource("aws_route53_record", "alias", {
+    "#ipv4": comment("A records only: the load balancer is IPv4, so an AAAA alias would answer nothing."),
+    for_each: expr("toset(var.alias_domains)"),
+    zone_id: v("zone_id"),
+    name: expr("each.key"),
+    type: "A",
+    alias: nested({
+      name: expr("aws_lb.this.dns_name"),
+      zone_id: expr("aws_lb.this.zone_id"),
+      evaluate_target_health: true,
+    }),
+  });
 }
 
 export function monitoringModule(): ModuleSpec {
@@ -307,71 +325,8 @@ export function availabilityModule(): ModuleSpec {
     name: "availability",
     summary:
       "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) e-mails when one fails.",
-    variables: {
-      name: NAME_VAR,
-      checks: {
-        type: "map(object({ fqdn = string, path = string }))",
-        description: "Endpoints by name: host and health path.",
-      },
-      interval: {
-        type: "number",
-        description: "Seconds between requests from each checker (10 or 30).",
-        validations: [
-          { condition: "contains([10, 30], var.interval)", error_message: "interval must be 10 or 30." },
-        ],
-      },
-      failures: {
-        type: "number",
-        description: "Consecutive failures before a checker reports the endpoint unhealthy.",
-      },
-      emails: { type: "list(string)", description: "Addresses notified." },
-    },
-    main: [
-      resource("aws_route53_health_check", "this", {
-        for_each: v("checks"),
-        type: "HTTPS",
-        fqdn: expr("each.value.fqdn"),
-        port: 443,
-        resource_path: expr("each.value.path"),
-        enable_sni: true,
-        request_interval: v("interval"),
-        failure_threshold: v("failures"),
-        measure_latency: true,
-        tags: { Name: tmpl("${var.name}-${each.key}") },
-      }),
-      resource("aws_sns_topic", "availability", {
-        "#region": comment(
-          "Route 53 health check metrics exist only in us-east-1, so their alarms and topic live there.",
-        ),
-        region: "us-east-1",
-        name: tmpl("${var.name}-availability"),
-        kms_master_key_id: "alias/aws/sns",
-      }),
-      resource("aws_sns_topic_subscription", "availability", {
-        for_each: expr("toset(var.emails)"),
-        region: "us-east-1",
-        topic_arn: expr("aws_sns_topic.availability.arn"),
-        protocol: "email",
-        endpoint: expr("each.key"),
-      }),
-      resource("aws_cloudwatch_metric_alarm", "availability", {
-        for_each: v("checks"),
-        region: "us-east-1",
-        alarm_name: tmpl("${var.name}-${each.key}-availability"),
-        alarm_description: tmpl("https://${each.value.fqdn}${each.value.path} fails its health check"),
-        namespace: "AWS/Route53",
-        metric_name: "HealthCheckStatus",
-        statistic: "Minimum",
-        period: 60,
-        evaluation_periods: 2,
-        comparison_operator: "LessThanThreshold",
-        threshold: 1,
-        treat_missing_data: "breaching",
-        dimensions: { HealthCheckId: expr("aws_route53_health_check.this[each.key].id") },
-        alarm_actions: [expr("aws_sns_topic.availability.arn")],
-        ok_actions: [expr("aws_sns_topic.availability.arn")],
-      }),
-    ],
+    variables: AVAILABILITY_VARS,
+    main: [healthChecks(), ...availabilityAlarms()],
     outputs: [
       output(
         "health_check_ids",
@@ -380,4 +335,78 @@ export function availabilityModule(): ModuleSpec {
       ),
     ],
   };
+}
+
+const AVAILABILITY_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  checks: {
+    type: "map(object({ fqdn = string, path = string }))",
+    description: "Endpoints by name: host and health path.",
+  },
+  interval: {
+    type: "number",
+    description: "Seconds between requests from each checker (10 or 30).",
+    validations: [
+      { condition: "contains([10, 30], var.interval)", error_message: "interval must be 10 or 30." },
+    ],
+  },
+  failures: {
+    type: "number",
+    description: "Consecutive failures before a checker reports the endpoint unhealthy.",
+  },
+  emails: { type: "list(string)", description: "Addresses notified." },
+};
+
+/** One Route 53 health check per endpoint, over HTTPS with SNI, measuring latency. */
+function healthChecks(): Block {
+  return resource("aws_route53_health_check", "this", {
+    for_each: v("checks"),
+    type: "HTTPS",
+    fqdn: expr("each.value.fqdn"),
+    port: 443,
+    resource_path: expr("each.value.path"),
+    enable_sni: true,
+    request_interval: v("interval"),
+    failure_threshold: v("failures"),
+    measure_latency: true,
+    tags: { Name: tmpl("${var.name}-${each.key}") },
+  });
+}
+
+/** Route 53 health check metrics exist only in us-east-1, so their alarms and topic live there. */
+function availabilityAlarms(): Block[] {
+  return [
+    resource("aws_sns_topic", "availability", {
+      "#region": comment(
+        "Route 53 health check metrics exist only in us-east-1, so their alarms and topic live there.",
+      ),
+      region: "us-east-1",
+      name: tmpl("${var.name}-availability"),
+      kms_master_key_id: "alias/aws/sns",
+    }),
+    resource("aws_sns_topic_subscription", "availability", {
+      for_each: expr("toset(var.emails)"),
+      region: "us-east-1",
+      topic_arn: expr("aws_sns_topic.availability.arn"),
+      protocol: "email",
+      endpoint: expr("each.key"),
+    }),
+    resource("aws_cloudwatch_metric_alarm", "availability", {
+      for_each: v("checks"),
+      region: "us-east-1",
+      alarm_name: tmpl("${var.name}-${each.key}-availability"),
+      alarm_description: tmpl("https://${each.value.fqdn}${each.value.path} fails its health check"),
+      namespace: "AWS/Route53",
+      metric_name: "HealthCheckStatus",
+      statistic: "Minimum",
+      period: 60,
+      evaluation_periods: 2,
+      comparison_operator: "LessThanThreshold",
+      threshold: 1,
+      treat_missing_data: "breaching",
+      dimensions: { HealthCheckId: expr("aws_route53_health_check.this[each.key].id") },
+      alarm_actions: [expr("aws_sns_topic.availability.arn")],
+      ok_actions: [expr("aws_sns_topic.availability.arn")],
+    }),
+  ];
 }
