@@ -22,7 +22,13 @@ export function doMain(shape: DoShape): StackMain {
       ),
     ],
     locals: { tags: expr('concat(var.tags, ["gantry", var.project, var.environment])') },
-    blocks: [...platformCalls(), ...dataCalls(shape), ...watchCalls(), projectCall(shape)],
+    blocks: [
+      ...platformCalls(),
+      ...databaseCalls(shape),
+      ...storageCalls(shape),
+      ...watchCalls(),
+      projectCall(shape),
+    ],
   };
 }
 
@@ -57,8 +63,8 @@ function platformCalls(): Block[] {
   ];
 }
 
-/** PostgreSQL, Redis and Kafka through the one database module; Spaces buckets; the DNS records. */
-function dataCalls(shape: DoShape): Block[] {
+/** PostgreSQL, Redis and Kafka through the one database module. */
+function databaseCalls(shape: DoShape): Block[] {
   const cluster: Record<string, HclValue> = {
     name: NAME,
     region: expr("var.region"),
@@ -110,6 +116,12 @@ function dataCalls(shape: DoShape): Block[] {
         topics: expr("var.kafka.topics"),
       }),
     );
+  return calls;
+}
+
+/** Spaces buckets and the DNS records that point at the ingress. */
+function storageCalls(shape: DoShape): Block[] {
+  const calls: Block[] = [];
   if (shape.buckets.length)
     calls.push(
       moduleCall("bucket", {
