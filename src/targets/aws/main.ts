@@ -17,12 +17,13 @@ const PRIVATE_SUBNETS = expr("module.network.private_subnet_ids");
 export function awsMain(shape: AwsShape): StackMain {
   return {
     providers: shape.sites.length ? [provider(), provider("us_east_1")] : [provider()],
-    locals: albLocals(shape),
+    locals: rootLocals(shape),
     blocks: [
       ...(shape.hasDomains
         ? [data("aws_route53_zone", "this", { name: expr("var.dns_zone"), private_zone: false })]
         : []),
-      ...foundationCalls(shape),
+      ...networkCalls(shape),
+      ...platformCalls(shape),
       ...dataStoreCalls(shape),
       ...workloadCalls(shape),
       ...siteCalls(shape),
@@ -57,7 +58,7 @@ function provider(alias?: string): Block {
  * The tags, and the load balancer's host names: a domain a static site also serves is reached
  * through CloudFront, so the load balancer answers it as `origin.<domain>`.
  */
-function albLocals(shape: AwsShape): Record<string, HclValue> {
+function rootLocals(shape: AwsShape): Record<string, HclValue> {
   const values: Record<string, HclValue> = {
     tags: call("merge", expr("var.tags"), {
       Project: expr("var.project"),
@@ -76,9 +77,9 @@ function albLocals(shape: AwsShape): Record<string, HclValue> {
   return values;
 }
 
-/** Key, network, security groups, registry, secrets, alerting, cluster and load balancer. */
-function foundationCalls(shape: AwsShape): Block[] {
-  const calls = [
+/** The key, the network and the security groups every app gets. */
+function networkCalls(shape: AwsShape): Block[] {
+  return [
     moduleCall("kms", { source: "./modules/kms", name: NAME }),
     moduleCall("network", {
       source: "./modules/network",
@@ -91,6 +92,11 @@ function foundationCalls(shape: AwsShape): Block[] {
     }),
     securityCall(shape),
   ];
+}
+
+/** Registry, secrets, alerting, cluster and load balancer, as far as the app needs them. */
+function platformCalls(shape: AwsShape): Block[] {
+  const calls: Block[] = [];
   if (shape.built.length)
     calls.push(
       moduleCall("registry", {
@@ -175,8 +181,12 @@ function securityCall(shape: AwsShape): Block {
 const datastoreGroup = (key: string) => expr(`module.security.datastore_security_group_ids[${q(key)}]`);
 
 function dataStoreCalls(shape: AwsShape): Block[] {
+  return [...postgresCalls(shape), ...redisCalls(shape), ...bucketCalls(shape), ...kafkaCalls(shape)];
+}
+
+function postgresCalls(shape: AwsShape): Block[] {
   const app = shape.app;
-  const postgres = Object.keys(app.postgres).map((p) => {
+  return Object.keys(app.postgres).map((p) => {
     const ref = (field: string) => expr(`var.postgres[${q(p)}].${field}`);
     return moduleCall(moduleName.postgres(p), {
       source: "./modules/postgres",
@@ -196,7 +206,10 @@ function dataStoreCalls(shape: AwsShape): Block[] {
       kms_key_arn: KMS,
     });
   });
-  const redis = Object.keys(app.redis).map((r) => {
+}
+
+function redisCalls(shape: AwsShape): Block[] {
+  return Object.keys(shape.app.redis).map((r) => {
     const ref = (field: string) => expr(`var.redis[${q(r)}].${field}`);
     return moduleCall(moduleName.redis(r), {
       source: "./modules/redis",
@@ -213,7 +226,10 @@ function dataStoreCalls(shape: AwsShape): Block[] {
       log_retention_days: expr("var.log_retention_days"),
     });
   });
-  const buckets = Object.values(app.buckets).map((b) =>
+}
+
+function bucketCalls(shape: AwsShape): Block[] {
+  return Object.values(shape.app.buckets).map((b) =>
     moduleCall(moduleName.bucket(b.name), {
       source: "./modules/bucket",
       name: NAME,
@@ -230,7 +246,10 @@ function dataStoreCalls(shape: AwsShape): Block[] {
       kms_key_arn: KMS,
     }),
   );
-  const kafka = Object.keys(app.topics).length
+}
+
+function kafkaCalls(shape: AwsShape): Block[] {
+  return Object.keys(shape.app.topics).length
     ? [
         moduleCall("kafka", {
           source: "./modules/kafka",
@@ -240,7 +259,6 @@ function dataStoreCalls(shape: AwsShape): Block[] {
         }),
       ]
     : [];
-  return [...postgres, ...redis, ...buckets, ...kafka];
 }
 
 function workloadCalls(shape: AwsShape): Block[] {
