@@ -109,6 +109,7 @@ function enhancedMonitoring(): Block[] {
   ];
 }
 
+/** Encrypted, private, backed up daily, with logs, Performance Insights and enhanced monitoring. */
 function dbInstance(): Block {
   return resource("aws_db_instance", "this", {
     identifier: tmpl("${var.name}-${var.database}"),
@@ -243,6 +244,7 @@ function cacheSettings(): Block[] {
   ];
 }
 
+/** TLS in transit, KMS at rest; replicas give automatic failover across zones. */
 function replicationGroup(): Block {
   return resource("aws_elasticache_replication_group", "this", {
     replication_group_id: tmpl("${var.name}-${var.cache}"),
@@ -411,6 +413,7 @@ function lifecycleRules(): Block {
   });
 }
 
+/** Browsers of the listed origins may read and upload directly. */
 function cors(): Block {
   return resource("aws_s3_bucket_cors_configuration", "this", {
     count: expr("length(var.cors_origins) > 0 ? 1 : 0"),

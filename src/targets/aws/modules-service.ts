@@ -103,6 +103,7 @@ function loadBalancerTarget(): Block[] {
   ];
 }
 
+/** Rolling deployments that never drop below the running count, rolled back when health checks fail. */
 function ecsService(): Block {
   return resource("aws_ecs_service", "this", {
     name: v("workload"),
@@ -159,6 +160,7 @@ function ecsService(): Block {
   });
 }
 
+/** Target tracking on CPU and on memory between min_count and max_count. */
 function autoscaling(): Block[] {
   return [
     resource("aws_appautoscaling_target", "this", {

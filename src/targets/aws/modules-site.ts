@@ -142,6 +142,7 @@ function certificate(): Block[] {
   ];
 }
 
+/** HTTPS only (HTTP/2 and 3), the bucket as the default origin, cached with the managed policy. */
 function distribution(): Block {
   return resource("aws_cloudfront_distribution", "this", {
     enabled: true,
@@ -262,6 +263,7 @@ function bucketPolicy(): Block[] {
   ];
 }
 
+/** A and AAAA aliases: CloudFront answers over IPv4 and IPv6. */
 function aliases(): Block[] {
   return [
     resource("aws_route53_record", "alias", {
