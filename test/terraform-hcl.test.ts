@@ -6,7 +6,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "@cdktf/hcl2json";
-import { call, comment, expr, heredoc, nested, printHcl, tmpl, top } from "../src/format/hcl.js";
+import {
+  call,
+  comment,
+  expr,
+  heredoc,
+  inline,
+  nested,
+  printAttributeFile,
+  printHcl,
+  tmpl,
+  top,
+} from "../src/format/hcl.js";
 import { findTool } from "../src/validate/tools.js";
 import { tofuFmtCheck } from "../src/validate/tofu.js";
 
@@ -60,6 +71,24 @@ describe("hcl printer", () => {
   it("escapes literal strings but keeps template interpolations", () => {
     assert.match(sample, /literal = "a \$\$\{not\} %%\{interpolation\} \\"quoted\\" \\\\ back"/);
     assert.match(sample, /escaped = "\$\{a \? "x" : "y"\}-\\"z\\""/);
+  });
+
+  it("prints a backend configuration: a comment, aligned attributes, an object on one line", async () => {
+    const text = printAttributeFile("Spaces backend of one environment", {
+      bucket: "app-terraform-state",
+      endpoints: inline({ s3: "https://nyc3.digitaloceanspaces.com", "path-style": false }),
+    });
+    assert.equal(
+      text,
+      [
+        "# Spaces backend of one environment",
+        'bucket    = "app-terraform-state"',
+        'endpoints = { s3 = "https://nyc3.digitaloceanspaces.com", "path-style" = false }',
+        "",
+      ].join("\n"),
+    );
+    const parsed = (await parse("x.tfbackend", text)) as { endpoints: { s3: string } };
+    assert.equal(parsed.endpoints.s3, "https://nyc3.digitaloceanspaces.com");
   });
 
   it("prints text that parses back to the same values", async () => {

@@ -29,8 +29,23 @@ export class Heredoc {
   constructor(readonly text: string) {}
 }
 
+/** An object written on one line (`{ s3 = "https://..." }`), as backend configuration files hold it. */
+export class InlineObject {
+  constructor(readonly entries: HclObject) {}
+}
+
 export type HclValue =
-  string | number | boolean | null | Expr | Template | Call | Heredoc | readonly HclValue[] | HclObject;
+  | string
+  | number
+  | boolean
+  | null
+  | Expr
+  | Template
+  | Call
+  | Heredoc
+  | InlineObject
+  | readonly HclValue[]
+  | HclObject;
 export interface HclObject {
   readonly [key: string]: HclValue;
 }
@@ -74,6 +89,7 @@ export const tmpl = (text: string): Template => new Template(text);
 export const call = (fn: string, ...args: HclValue[]): Call => new Call(fn, args);
 export const heredoc = (text: string): Heredoc => new Heredoc(text);
 export const comment = (text: string): Comment => new Comment(text);
+export const inline = (entries: HclObject): InlineObject => new InlineObject(entries);
 
 /**
  * A body from a record: plain values become attributes (undefined ones are left out), `nested()`
@@ -178,7 +194,8 @@ function isPlainObject(v: HclValue): v is HclObject {
     !(v instanceof Expr) &&
     !(v instanceof Template) &&
     !(v instanceof Call) &&
-    !(v instanceof Heredoc)
+    !(v instanceof Heredoc) &&
+    !(v instanceof InlineObject)
   );
 }
 
@@ -200,6 +217,10 @@ function printValue(v: HclValue, indent: number): string {
     return `<<-EOT\n${lines.map((l) => (l ? pad(indent + 1) + l : "")).join("\n")}\n${pad(indent + 1)}EOT`;
   }
   if (v instanceof Call) return `${v.fn}(${v.args.map((a) => printValue(a, indent)).join(", ")})`;
+  if (v instanceof InlineObject) {
+    const entries = Object.entries(v.entries).map(([k, x]) => `${objectKey(k)} = ${printValue(x, indent)}`);
+    return `{ ${entries.join(", ")} }`;
+  }
   if (Array.isArray(v)) {
     const list = v as readonly HclValue[];
     if (list.length === 0) return "[]";
@@ -295,6 +316,18 @@ export function printBlock(b: Block, indent = 0): string {
   const head = `${pad(indent)}${b.type}${printLabels(b.labels)} {`;
   if (b.body.length === 0) return `${head}\n${pad(indent)}}`;
   return `${head}\n${printBody(b.body, indent + 1).join("\n")}\n${pad(indent)}}`;
+}
+
+/**
+ * Top-level attributes with `=` aligned, for files that are only attributes under a one-line
+ * comment (backend configuration); ends with a newline.
+ */
+export function printAttributeFile(comment: string, attrs: Record<string, HclValue>): string {
+  const lines = printAttributes(
+    Object.entries(attrs).map(([name, value]) => ({ name, value })),
+    0,
+  );
+  return `# ${comment}\n${lines}\n`;
 }
 
 /** A whole file: header comments, then top-level items separated by blank lines; ends with a newline. */

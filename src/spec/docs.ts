@@ -5,6 +5,9 @@ import { SpecSchema } from "./schema.js";
 import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS } from "../model/defaults.js";
 import { SIZES } from "../model/sizes.js";
 import { contractDocs } from "./docs-contract.js";
+import type { Size } from "../model/types.js";
+import { AWS_SIZES } from "../targets/aws/sizes.js";
+import { DO_SIZES } from "../targets/digitalocean/sizes.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -91,10 +94,10 @@ export function specDocs(): string {
     "",
     "| size | Kubernetes (in-cluster) | Azure PostgreSQL | Azure Redis | AWS RDS | AWS ElastiCache | DigitalOcean |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    ...Object.entries(SIZES).map(
-      ([s, r]) =>
-        `| ${s} | ${r.kubernetes.cpu} CPU, ${r.kubernetes.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${r.awsPostgres} | ${r.awsRedis} | ${r.doDatabase} |`,
-    ),
+    ...(Object.keys(SIZES) as Size[]).map((s) => {
+      const r = SIZES[s];
+      return `| ${s} | ${r.kubernetes.cpu} CPU, ${r.kubernetes.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${AWS_SIZES[s].postgres} | ${AWS_SIZES[s].redis} | ${DO_SIZES[s].database} |`;
+    }),
     "",
     "### Secrets",
     "",

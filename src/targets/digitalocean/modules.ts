@@ -2,10 +2,9 @@
 // Redis, Kafka) with firewalls that admit only the cluster, DNS, project, Spaces buckets, alerts.
 // Written for the provider release the schema in ../shared/schemas/terraform/digitalocean records
 // (early 2024), so newer arguments are not used.
-import { comment, expr, nested, tmpl } from "../../format/hcl.js";
-import { data, lifecycle, output, resource } from "../terraform/blocks.js";
-import type { VariableSpec } from "../terraform/blocks.js";
-import { NAME_VAR, v, type ModuleSpec } from "../aws/kit.js";
+import { comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
+import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
 
 const REGION: VariableSpec = { type: "string", description: "DigitalOcean region, such as nyc1." };
 const VPC: VariableSpec = { type: "string", description: "VPC the resource joins." };
@@ -54,65 +53,8 @@ export function doClusterModule(): ModuleSpec {
     name: "cluster",
     summary:
       "The DOKS cluster: latest patch of the chosen Kubernetes minor version, autoscaling node pool, surge upgrades, registry integration.",
-    variables: {
-      name: NAME_VAR,
-      region: REGION,
-      vpc_id: VPC,
-      kubernetes_version: {
-        type: "string",
-        description: "Kubernetes minor version, such as 1.33 (the newest patch is used).",
-        validations: [
-          {
-            condition: 'can(regex("^1\\\\.[0-9]+$", var.kubernetes_version))',
-            error_message: "kubernetes_version must look like 1.33.",
-          },
-        ],
-      },
-      node_size: { type: "string", description: "Droplet size of the nodes." },
-      min_nodes: {
-        type: "number",
-        description: "Fewest nodes.",
-        validations: [{ condition: "var.min_nodes >= 1", error_message: "min_nodes must be at least 1." }],
-      },
-      max_nodes: {
-        type: "number",
-        description: "Most nodes.",
-        validations: [
-          {
-            condition: "var.max_nodes >= var.min_nodes",
-            error_message: "max_nodes must be at least min_nodes.",
-          },
-        ],
-      },
-      ha: { type: "bool", description: "Highly available control plane (production)." },
-      tags: TAGS,
-    },
-    main: [
-      data("digitalocean_kubernetes_versions", "this", {
-        version_prefix: tmpl("${var.kubernetes_version}."),
-      }),
-      resource("digitalocean_kubernetes_cluster", "this", {
-        name: v("name"),
-        region: v("region"),
-        version: expr("data.digitalocean_kubernetes_versions.this.latest_version"),
-        vpc_uuid: v("vpc_id"),
-        ha: v("ha"),
-        auto_upgrade: true,
-        surge_upgrade: true,
-        registry_integration: true,
-        tags: v("tags"),
-        maintenance_policy: nested({ day: "sunday", start_time: "04:00" }),
-        node_pool: nested({
-          name: tmpl("${var.name}-default"),
-          size: v("node_size"),
-          auto_scale: true,
-          min_nodes: v("min_nodes"),
-          max_nodes: v("max_nodes"),
-          tags: expr('concat(var.tags, ["${var.name}-nodes"])'),
-        }),
-        lifecycle: lifecycle({ ignore_changes: [expr("version")] }),
-      }),
-    ],
+    variables: CLUSTER_VARS,
+    main: [...cluster()],
     outputs: [
       output(
         "cluster_id",
@@ -133,6 +75,70 @@ export function doClusterModule(): ModuleSpec {
       output("node_tag", tmpl("${var.name}-nodes"), "Tag on every node (alerts select nodes by it)."),
     ],
   };
+}
+
+const CLUSTER_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  region: REGION,
+  vpc_id: VPC,
+  kubernetes_version: {
+    type: "string",
+    description: "Kubernetes minor version, such as 1.33 (the newest patch is used).",
+    validations: [
+      {
+        condition: 'can(regex("^1\\\\.[0-9]+$", var.kubernetes_version))',
+        error_message: "kubernetes_version must look like 1.33.",
+      },
+    ],
+  },
+  node_size: { type: "string", description: "Droplet size of the nodes." },
+  min_nodes: {
+    type: "number",
+    description: "Fewest nodes.",
+    validations: [{ condition: "var.min_nodes >= 1", error_message: "min_nodes must be at least 1." }],
+  },
+  max_nodes: {
+    type: "number",
+    description: "Most nodes.",
+    validations: [
+      {
+        condition: "var.max_nodes >= var.min_nodes",
+        error_message: "max_nodes must be at least min_nodes.",
+      },
+    ],
+  },
+  ha: { type: "bool", description: "Highly available control plane (production)." },
+  tags: TAGS,
+};
+
+/** The newest patch of the minor version; upgrades from then on are the cluster's own (auto_upgrade). */
+function cluster(): Block[] {
+  return [
+    data("digitalocean_kubernetes_versions", "this", {
+      version_prefix: tmpl("${var.kubernetes_version}."),
+    }),
+    resource("digitalocean_kubernetes_cluster", "this", {
+      name: v("name"),
+      region: v("region"),
+      version: expr("data.digitalocean_kubernetes_versions.this.latest_version"),
+      vpc_uuid: v("vpc_id"),
+      ha: v("ha"),
+      auto_upgrade: true,
+      surge_upgrade: true,
+      registry_integration: true,
+      tags: v("tags"),
+      maintenance_policy: nested({ day: "sunday", start_time: "04:00" }),
+      node_pool: nested({
+        name: tmpl("${var.name}-default"),
+        size: v("node_size"),
+        auto_scale: true,
+        min_nodes: v("min_nodes"),
+        max_nodes: v("max_nodes"),
+        tags: expr('concat(var.tags, ["${var.name}-nodes"])'),
+      }),
+      lifecycle: lifecycle({ ignore_changes: [expr("version")] }),
+    }),
+  ];
 }
 
 export function doRegistryModule(): ModuleSpec {
@@ -179,82 +185,8 @@ export function doDatabaseModule(): ModuleSpec {
     name: "database",
     summary:
       "A managed database cluster (PostgreSQL, Redis or Kafka) in the VPC, reachable only from the DOKS cluster through its firewall, with the databases or topics the spec lists.",
-    variables: {
-      name: NAME_VAR,
-      database: { type: "string", description: "Name of the data store in the spec." },
-      engine: {
-        type: "string",
-        description: "pg, redis or kafka.",
-        validations: [
-          {
-            condition: 'contains(["pg", "redis", "kafka"], var.engine)',
-            error_message: "engine must be pg, redis or kafka.",
-          },
-        ],
-      },
-      engine_version: { type: "string", description: "Engine version." },
-      size: { type: "string", description: "Node size slug, such as db-s-1vcpu-2gb." },
-      node_count: {
-        type: "number",
-        description: "Nodes: 1, or 2 to 3 for a standby with automatic failover (3 for Kafka).",
-      },
-      region: REGION,
-      vpc_id: VPC,
-      cluster_id: CLUSTER_ID,
-      databases: { type: "list(string)", description: "PostgreSQL databases to create.", default: [] },
-      redis_eviction_policy: {
-        type: "string",
-        description: "Redis eviction policy.",
-        default: "volatile_lru",
-      },
-      redis_persistence: { type: "string", description: "Redis persistence: off or rdb.", default: "rdb" },
-      topics: {
-        type: "map(object({ partitions = number, replication = number, retention_ms = number }))",
-        description: "Kafka topics by name.",
-        default: {},
-      },
-      tags: TAGS,
-    },
-    main: [
-      resource("digitalocean_database_cluster", "this", {
-        name: tmpl("${var.name}-${var.database}"),
-        engine: v("engine"),
-        version: v("engine_version"),
-        size: v("size"),
-        node_count: v("node_count"),
-        region: v("region"),
-        private_network_uuid: v("vpc_id"),
-        tags: v("tags"),
-        maintenance_window: nested({ day: "sunday", hour: "03:00:00" }),
-      }),
-      resource("digitalocean_database_firewall", "this", {
-        "#why": comment(
-          "Only the DOKS cluster may connect: the database has no other rule, so nothing on the internet reaches it.",
-        ),
-        cluster_id: expr("digitalocean_database_cluster.this.id"),
-        rule: nested({ type: "k8s", value: v("cluster_id") }),
-      }),
-      resource("digitalocean_database_db", "this", {
-        for_each: expr('var.engine == "pg" ? toset(var.databases) : toset([])'),
-        cluster_id: expr("digitalocean_database_cluster.this.id"),
-        name: expr("each.key"),
-      }),
-      resource("digitalocean_database_redis_config", "this", {
-        count: expr('var.engine == "redis" ? 1 : 0'),
-        cluster_id: expr("digitalocean_database_cluster.this.id"),
-        maxmemory_policy: v("redis_eviction_policy"),
-        persistence: v("redis_persistence"),
-        ssl: true,
-      }),
-      resource("digitalocean_database_kafka_topic", "this", {
-        for_each: expr('var.engine == "kafka" ? var.topics : {}'),
-        cluster_id: expr("digitalocean_database_cluster.this.id"),
-        name: expr("each.key"),
-        partition_count: expr("each.value.partitions"),
-        replication_factor: expr("each.value.replication"),
-        config: nested({ retention_ms: expr("tostring(each.value.retention_ms)"), cleanup_policy: "delete" }),
-      }),
-    ],
+    variables: DATABASE_VARS,
+    main: [...databaseCluster(), ...engineSettings()],
     outputs: [
       output("id", expr("digitalocean_database_cluster.this.id"), "ID of the database cluster."),
       output(
@@ -270,6 +202,93 @@ export function doDatabaseModule(): ModuleSpec {
       output("port", expr("digitalocean_database_cluster.this.port"), "Port."),
     ],
   };
+}
+
+const DATABASE_VARS: Record<string, VariableSpec> = {
+  name: NAME_VAR,
+  database: { type: "string", description: "Name of the data store in the spec." },
+  engine: {
+    type: "string",
+    description: "pg, redis or kafka.",
+    validations: [
+      {
+        condition: 'contains(["pg", "redis", "kafka"], var.engine)',
+        error_message: "engine must be pg, redis or kafka.",
+      },
+    ],
+  },
+  engine_version: { type: "string", description: "Engine version." },
+  size: { type: "string", description: "Node size slug, such as db-s-1vcpu-2gb." },
+  node_count: {
+    type: "number",
+    description: "Nodes: 1, or 2 to 3 for a standby with automatic failover (3 for Kafka).",
+  },
+  region: REGION,
+  vpc_id: VPC,
+  cluster_id: CLUSTER_ID,
+  databases: { type: "list(string)", description: "PostgreSQL databases to create.", default: [] },
+  redis_eviction_policy: {
+    type: "string",
+    description: "Redis eviction policy.",
+    default: "volatile_lru",
+  },
+  redis_persistence: { type: "string", description: "Redis persistence: off or rdb.", default: "rdb" },
+  topics: {
+    type: "map(object({ partitions = number, replication = number, retention_ms = number }))",
+    description: "Kafka topics by name.",
+    default: {},
+  },
+  tags: TAGS,
+};
+
+/** The cluster in the VPC, and a firewall that admits only the DOKS cluster. */
+function databaseCluster(): Block[] {
+  return [
+    resource("digitalocean_database_cluster", "this", {
+      name: tmpl("${var.name}-${var.database}"),
+      engine: v("engine"),
+      version: v("engine_version"),
+      size: v("size"),
+      node_count: v("node_count"),
+      region: v("region"),
+      private_network_uuid: v("vpc_id"),
+      tags: v("tags"),
+      maintenance_window: nested({ day: "sunday", hour: "03:00:00" }),
+    }),
+    resource("digitalocean_database_firewall", "this", {
+      "#why": comment(
+        "Only the DOKS cluster may connect: the database has no other rule, so nothing on the internet reaches it.",
+      ),
+      cluster_id: expr("digitalocean_database_cluster.this.id"),
+      rule: nested({ type: "k8s", value: v("cluster_id") }),
+    }),
+  ];
+}
+
+/** What the spec lists per engine: PostgreSQL databases, Redis settings, Kafka topics. */
+function engineSettings(): Block[] {
+  return [
+    resource("digitalocean_database_db", "this", {
+      for_each: expr('var.engine == "pg" ? toset(var.databases) : toset([])'),
+      cluster_id: expr("digitalocean_database_cluster.this.id"),
+      name: expr("each.key"),
+    }),
+    resource("digitalocean_database_redis_config", "this", {
+      count: expr('var.engine == "redis" ? 1 : 0'),
+      cluster_id: expr("digitalocean_database_cluster.this.id"),
+      maxmemory_policy: v("redis_eviction_policy"),
+      persistence: v("redis_persistence"),
+      ssl: true,
+    }),
+    resource("digitalocean_database_kafka_topic", "this", {
+      for_each: expr('var.engine == "kafka" ? var.topics : {}'),
+      cluster_id: expr("digitalocean_database_cluster.this.id"),
+      name: expr("each.key"),
+      partition_count: expr("each.value.partitions"),
+      replication_factor: expr("each.value.replication"),
+      config: nested({ retention_ms: expr("tostring(each.value.retention_ms)"), cleanup_policy: "delete" }),
+    }),
+  ];
 }
 
 export function doDnsModule(): ModuleSpec {

@@ -1,7 +1,6 @@
 // Shared Terraform building blocks for the AWS and DigitalOcean targets: typed constructors for the
 // top-level blocks, a project type (typed .tf/.tfvars files plus plain text files) and its
-// printing into a FileTree. Both targets lay out their output the same way: versions.tf,
-// backend.tf, main.tf, variables.tf, outputs.tf, modules/<concern>/ and environments/<env>.tfvars.
+// printing into a FileTree. The layout both targets share is the recipe in stack.ts.
 import {
   Block,
   expr,
@@ -87,7 +86,6 @@ export function tfName(name: string): string {
 export function terraformBlock(
   requiredVersion: string,
   providers: Record<string, { source: string; version?: string; configuration_aliases?: readonly string[] }>,
-  backend?: { type: string; body: Body },
 ): Block {
   const rp: Record<string, HclValue> = {};
   for (const [name, p] of Object.entries(providers)) {
@@ -109,19 +107,6 @@ export function terraformBlock(
         Object.entries(rp).map(([name, value]) => ({ kind: "attr" as const, name, value })),
       ),
     },
-    ...(backend
-      ? [{ kind: "block" as const, block: new Block("backend", [backend.type], backend.body) }]
-      : []),
   ];
   return new Block("terraform", [], items);
-}
-
-/** Markdown table rows, escaped for pipes. */
-export function mdTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
-  const esc = (s: string) => s.replace(/\|/g, "\\|");
-  return [
-    `| ${head.map(esc).join(" | ")} |`,
-    `| ${head.map(() => "---").join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(esc).join(" | ")} |`),
-  ].join("\n");
 }

@@ -1,0 +1,106 @@
+// outputs.tf of the AWS stack: what the pipelines read after `tofu apply` (cluster, services, task
+// families, buckets, distributions, repositories, the deploy role) and what people look up.
+import { expr, type Block, type HclValue } from "../../format/hcl.js";
+import { output, tfName } from "../terraform/blocks.js";
+import { moduleName, type AwsShape } from "./shape.js";
+
+type Row = [name: string, value: HclValue, description: string];
+
+const rows = (list: readonly Row[]): Block[] => list.map(([n, value, d]) => output(n, value, d));
+
+export function awsOutputs(shape: AwsShape): Block[] {
+  return [...rows(deployOutputs(shape)), ...rows(lookupOutputs(shape))];
+}
+
+/** What the deploy jobs read: where to push, which service and family to update, where to upload. */
+function deployOutputs(shape: AwsShape): Row[] {
+  const hasWorkloads = shape.services.length > 0 || shape.jobs.length > 0;
+  const list: Row[] = [];
+  if (hasWorkloads)
+    list.push([
+      "ecs_cluster_name",
+      expr("module.cluster.cluster_name"),
+      "ECS cluster the pipeline deploys to.",
+    ]);
+  for (const s of shape.services) {
+    const m = `module.${moduleName.service(s.name)}`;
+    list.push(
+      [`${tfName(s.name)}_service_name`, expr(`${m}.service_name`), `ECS service of ${s.name}.`],
+      [`${tfName(s.name)}_task_family`, expr(`${m}.task_family`), `Task definition family of ${s.name}.`],
+    );
+  }
+  for (const j of shape.jobs)
+    list.push([
+      `${tfName(j.name)}_task_family`,
+      expr(`module.${moduleName.job(j.name)}.task_family`),
+      `Task definition family of the ${j.name} job.`,
+    ]);
+  for (const s of shape.sites) {
+    const m = `module.${moduleName.site(s.name)}`;
+    list.push(
+      [`${tfName(s.name)}_bucket`, expr(`${m}.bucket`), `Bucket the pipeline uploads ${s.name} to.`],
+      [
+        `${tfName(s.name)}_distribution_id`,
+        expr(`${m}.distribution_id`),
+        `CloudFront distribution of ${s.name} (invalidated after upload).`,
+      ],
+    );
+  }
+  list.push([
+    "ecr_repository_urls",
+    shape.built.length
+      ? expr('{ for k, url in module.registry.repository_urls : replace(k, "-", "_") => url }')
+      : {},
+    "Image repository per service (service names with - as _).",
+  ]);
+  if (hasWorkloads)
+    list.push(
+      [
+        "private_subnet_ids",
+        expr("module.network.private_subnet_ids"),
+        "Subnets for one-off tasks such as migrations.",
+      ],
+      [
+        "service_security_group_ids",
+        expr('{ for k, id in module.security.service_security_group_ids : replace(k, "-", "_") => id }'),
+        "Security group per workload (one-off tasks run with their service's).",
+      ],
+    );
+  return list;
+}
+
+/** The load balancer, the deploy role, the alert topic, the databases and the brokers. */
+function lookupOutputs(shape: AwsShape): Row[] {
+  const list: Row[] = [];
+  if (shape.publicServices.length)
+    list.push([
+      "load_balancer_dns_name",
+      expr("module.load_balancer.dns_name"),
+      "DNS name of the load balancer.",
+    ]);
+  if (shape.app.ci.repository)
+    list.push(["deploy_role_arn", expr("module.ci.role_arn"), "Role GitHub Actions assume through OIDC."]);
+  list.push([
+    "alert_topic_arn",
+    expr("module.monitoring.topic_arn"),
+    "SNS topic of alarms and budget notifications.",
+  ]);
+  for (const p of Object.keys(shape.app.postgres)) {
+    const m = `module.${moduleName.postgres(p)}`;
+    list.push(
+      [`${tfName(p)}_database_address`, expr(`${m}.address`), `Host of the ${p} database.`],
+      [
+        `${tfName(p)}_database_secret_arn`,
+        expr(`${m}.master_secret_arn`),
+        `Secret holding the ${p} master password (never printed).`,
+      ],
+    );
+  }
+  if (Object.keys(shape.app.topics).length)
+    list.push([
+      "kafka_bootstrap_brokers",
+      expr("module.kafka.bootstrap_brokers"),
+      "Kafka bootstrap brokers (SASL/IAM).",
+    ]);
+  return list;
+}

@@ -1,0 +1,232 @@
+// main.tf and outputs.tf of the DigitalOcean stack: the provider, the locals and one module call
+// per concern, wired to each other's outputs; what the pipelines and people read afterwards.
+import { Block, expr, tmpl, type HclValue } from "../../format/hcl.js";
+import { moduleCall, output } from "../terraform/blocks.js";
+import type { StackMain } from "../terraform/stack.js";
+import type { DoShape } from "./shape.js";
+
+const NAME = expr("local.name");
+
+export function doMain(shape: DoShape): StackMain {
+  return {
+    providers: [
+      new Block(
+        "provider",
+        ["digitalocean"],
+        [
+          {
+            kind: "comment",
+            text: "Token from DIGITALOCEAN_TOKEN; Spaces keys from SPACES_ACCESS_KEY_ID / SPACES_SECRET_ACCESS_KEY.",
+          },
+        ],
+      ),
+    ],
+    locals: { tags: expr('concat(var.tags, ["gantry", var.project, var.environment])') },
+    blocks: [
+      ...platformCalls(),
+      ...databaseCalls(shape),
+      ...storageCalls(shape),
+      ...watchCalls(),
+      projectCall(shape),
+    ],
+  };
+}
+
+/** The VPC, the cluster in it, and the registry (created by one environment per account). */
+function platformCalls(): Block[] {
+  return [
+    moduleCall("network", {
+      source: "./modules/network",
+      name: NAME,
+      region: expr("var.region"),
+      ip_range: expr("var.vpc_ip_range"),
+    }),
+    moduleCall("cluster", {
+      source: "./modules/cluster",
+      name: NAME,
+      region: expr("var.region"),
+      vpc_id: expr("module.network.vpc_id"),
+      kubernetes_version: expr("var.kubernetes_version"),
+      node_size: expr("var.node_size"),
+      min_nodes: expr("var.min_nodes"),
+      max_nodes: expr("var.max_nodes"),
+      ha: expr("var.ha_control_plane"),
+      tags: expr("local.tags"),
+    }),
+    moduleCall("registry", {
+      source: "./modules/registry",
+      count: expr("var.create_registry ? 1 : 0"),
+      registry_name: expr("var.registry_name"),
+      tier: expr("var.registry_tier"),
+      region: expr("var.region"),
+    }),
+  ];
+}
+
+/** PostgreSQL, Redis and Kafka through the one database module. */
+function databaseCalls(shape: DoShape): Block[] {
+  const cluster: Record<string, HclValue> = {
+    name: NAME,
+    region: expr("var.region"),
+    vpc_id: expr("module.network.vpc_id"),
+    cluster_id: expr("module.cluster.cluster_id"),
+    tags: expr("local.tags"),
+  };
+  const calls: Block[] = [];
+  const each = (engine: string, extra: Record<string, HclValue>): Record<string, HclValue> => ({
+    database: expr("each.key"),
+    engine,
+    engine_version: expr("each.value.version"),
+    size: expr("each.value.size"),
+    node_count: expr("each.value.node_count"),
+    ...extra,
+  });
+  if (shape.postgres.length)
+    calls.push(
+      moduleCall("postgres", {
+        source: "./modules/database",
+        for_each: expr("var.postgres"),
+        ...cluster,
+        ...each("pg", { databases: expr("each.value.databases") }),
+      }),
+    );
+  if (shape.redis.length)
+    calls.push(
+      moduleCall("redis", {
+        source: "./modules/database",
+        for_each: expr("var.redis"),
+        ...cluster,
+        ...each("redis", {
+          redis_eviction_policy: expr("each.value.eviction_policy"),
+          redis_persistence: expr("each.value.persistence"),
+        }),
+      }),
+    );
+  if (shape.hasTopics)
+    calls.push(
+      moduleCall("kafka", {
+        source: "./modules/database",
+        count: expr("var.kafka == null ? 0 : 1"),
+        ...cluster,
+        database: "kafka",
+        engine: "kafka",
+        engine_version: expr("var.kafka.version"),
+        size: expr("var.kafka.size"),
+        node_count: expr("var.kafka.node_count"),
+        topics: expr("var.kafka.topics"),
+      }),
+    );
+  return calls;
+}
+
+/** Spaces buckets and the DNS records that point at the ingress. */
+function storageCalls(shape: DoShape): Block[] {
+  const calls: Block[] = [];
+  if (shape.buckets.length)
+    calls.push(
+      moduleCall("bucket", {
+        source: "./modules/bucket",
+        for_each: expr("var.buckets"),
+        name: NAME,
+        bucket: expr("each.key"),
+        region: expr("var.spaces_region"),
+        versioning: expr("each.value.versioning"),
+        expire_after_days: expr("each.value.expire"),
+        cors_origins: expr("each.value.cors_origins"),
+      }),
+    );
+  if (shape.hasDns)
+    calls.push(
+      moduleCall("dns", {
+        source: "./modules/dns",
+        zone: expr("var.dns_zone"),
+        create_zone: expr("var.create_dns_zone"),
+        records: expr("var.dns_records"),
+        ingress_ip: expr("var.ingress_ip"),
+      }),
+    );
+  return calls;
+}
+
+/** Node alerts and uptime checks, e-mailed. */
+function watchCalls(): Block[] {
+  return [
+    moduleCall("alerts", {
+      source: "./modules/alerts",
+      name: NAME,
+      node_tag: expr("module.cluster.node_tag"),
+      alerts: expr("var.alerts"),
+      emails: expr("var.alert_emails"),
+    }),
+    moduleCall("uptime", {
+      source: "./modules/uptime",
+      name: NAME,
+      checks: expr("var.uptime_checks"),
+      emails: expr("var.alert_emails"),
+    }),
+  ];
+}
+
+/** The project groups every resource that has a URN in the control panel. */
+function projectCall(shape: DoShape): Block {
+  const urns: string[] = ["[module.cluster.cluster_urn]"];
+  if (shape.postgres.length) urns.push("[for m in module.postgres : m.urn]");
+  if (shape.redis.length) urns.push("[for m in module.redis : m.urn]");
+  if (shape.hasTopics) urns.push("[for m in module.kafka : m.urn]");
+  if (shape.buckets.length) urns.push("[for m in module.bucket : m.urn]");
+  if (shape.hasDns) urns.push("[module.dns.zone_urn]");
+  const description = (shape.app.description ?? shape.app.name)
+    .replace(/\$\{/g, "$$${")
+    .replace(/%\{/g, "%%{");
+  return moduleCall("project", {
+    source: "./modules/project",
+    name: NAME,
+    description: tmpl(`${description} (\${var.environment})`),
+    environment: expr("var.project_environment"),
+    resources: expr(`concat(${urns.join(", ")})`),
+  });
+}
+
+export function doOutputs(shape: DoShape): Block[] {
+  const outs: Block[] = [
+    output(
+      "cluster_name",
+      expr("module.cluster.cluster_name"),
+      "DOKS cluster: doctl kubernetes cluster kubeconfig save <name>.",
+    ),
+    output("cluster_id", expr("module.cluster.cluster_id"), "ID of the DOKS cluster."),
+    output(
+      "registry_endpoint",
+      expr(
+        `var.create_registry ? module.registry[0].endpoint : "registry.digitalocean.com/\${var.registry_name}"`,
+      ),
+      "Where images are pushed.",
+    ),
+    output("project_id", expr("module.project.project_id"), "DigitalOcean project of the environment."),
+  ];
+  if (shape.postgres.length)
+    outs.push(
+      output(
+        "postgres_hosts",
+        expr('{ for k, m in module.postgres : replace(k, "-", "_") => m.private_host }'),
+        "Private host of each managed PostgreSQL cluster.",
+      ),
+    );
+  if (shape.redis.length)
+    outs.push(
+      output(
+        "redis_hosts",
+        expr('{ for k, m in module.redis : replace(k, "-", "_") => m.private_host }'),
+        "Private host of each managed Redis cluster.",
+      ),
+    );
+  if (shape.hasTopics)
+    outs.push(
+      output(
+        "kafka_host",
+        expr("var.kafka == null ? null : module.kafka[0].private_host"),
+        "Private host of the Kafka cluster.",
+      ),
+    );
+  return outs;
+}

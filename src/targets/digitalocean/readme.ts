@@ -1,0 +1,128 @@
+// The README of the generated DigitalOcean tree: the state bucket, the infrastructure, the cluster
+// bootstrap and the app on the cluster, in that order.
+import type { PostgresModel, RedisModel } from "../../model/types.js";
+import type { SynthContext } from "../target.js";
+import { mdTable, sh, type ReadmeSection, type StackReadme } from "../terraform/readme.js";
+import { secretNames } from "../terraform/values.js";
+import { doOptions, spacesRegion, stateBucket, type DoShape } from "./shape.js";
+import { DO_SIZES } from "./sizes.js";
+
+export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
+  return {
+    title: `${shape.app.name} on DigitalOcean`,
+    intro: [
+      "This tree creates the platform: a DOKS cluster, the container registry, managed databases that admit only the cluster, DNS and a project. The app runs on the cluster from the Kubernetes target's Helm chart (`gantry synth kubernetes`).",
+    ],
+    layout: [
+      "- `versions.tf`, `backend.tf` (state in Spaces), `main.tf`, `variables.tf`, `outputs.tf`.",
+      `- \`environments/<env>.tfvars\` and \`environments/<env>.s3.tfbackend\` for ${shape.envs.map((e) => e.environment.name).join(", ")}.`,
+    ],
+    sections: [
+      { heading: "Per environment", blocks: [environmentTable(shape)] },
+      stateBucketSection(shape),
+      {
+        heading: "2. The infrastructure",
+        blocks: [
+          sh([
+            `cd ${ctx.outputs.digitalocean}`,
+            "export DIGITALOCEAN_TOKEN=...   # a token with write scope, never committed",
+            "tofu init -backend-config=environments/<env>.s3.tfbackend -reconfigure",
+            "tofu plan -var-file=environments/<env>.tfvars -out=tfplan && tofu apply tfplan",
+            'doctl kubernetes cluster kubeconfig save "$(tofu output -raw cluster_name)"',
+          ]),
+        ],
+      },
+      bootstrapSection(shape, ctx),
+      appSection(shape, ctx),
+    ],
+    choices: [
+      "- Database firewalls admit only the DOKS cluster (`k8s` rule); the databases have no public rule, and the cluster reaches them over the VPC.",
+      "- Only one container registry exists per DigitalOcean account: the first environment creates it (`create_registry`), the others use it. The same holds for the DNS zone (`create_dns_zone`).",
+      "- PostgreSQL that runs in the cluster in an environment (`hosting: cluster`) is left out of that environment's tfvars.",
+      ...(shape.hasTopics
+        ? [
+            "- Topics: DigitalOcean Managed Kafka with the spec's partitions and retention; set `kafka = null` in a tfvars file to use another broker (Redpanda Cloud) in that environment.",
+          ]
+        : []),
+      "- Budgets: DigitalOcean has no budget API; set the billing alert in the control panel (Billing, Billing alerts) to the spec's monthly budget.",
+      "- Request-level alerts (5xx rate, p95 latency, crash loops) are Prometheus rules in the chart; the node CPU and memory alerts are DigitalOcean monitoring alerts.",
+    ],
+  };
+}
+
+function environmentTable(shape: DoShape): string {
+  return mdTable(
+    ["environment", "nodes", "control plane", "managed PostgreSQL", "managed Redis"],
+    shape.envs.map((e) => {
+      const o = doOptions(e);
+      const managed = (stores: Record<string, PostgresModel | RedisModel>) =>
+        Object.values(stores)
+          .filter((s) => s.hosting === "managed")
+          .map((s) => `${s.name} (${DO_SIZES[s.size].database})`)
+          .join(", ");
+      return [
+        e.environment.name,
+        `${o.node_size}, ${o.nodes.min} to ${Math.max(o.nodes.min, o.nodes.max)} (autoscaling)`,
+        e.environment.tier === "production" ? "HA" : "standard",
+        managed(e.postgres) || "none (in the cluster)",
+        managed(e.redis) || "none",
+      ];
+    }),
+  );
+}
+
+function stateBucketSection(shape: DoShape): ReadmeSection {
+  const bucket = stateBucket(shape.app);
+  const endpoint = `https://${spacesRegion(doOptions(shape.app).region)}.digitaloceanspaces.com`;
+  return {
+    heading: "1. Once: the state bucket",
+    blocks: [
+      "Create a Spaces bucket for the state with versioning on (Spaces keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):",
+      sh([
+        `aws s3api create-bucket --bucket ${bucket} --endpoint-url ${endpoint}`,
+        `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled --endpoint-url ${endpoint}`,
+      ]),
+    ],
+  };
+}
+
+function bootstrapSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
+  const ingress = shape.hasDns
+    ? [
+        "Put that address in `ingress_ip` of the environment's tfvars and apply again: the DNS records then point the app's domains at the ingress.",
+      ]
+    : [];
+  return {
+    heading: "3. The cluster bootstrap (once per cluster)",
+    blocks: [
+      sh([
+        `bash ${ctx.outputs.kubernetes}/cluster-bootstrap/install.sh`,
+        "kubectl -n ingress-nginx get service ingress-nginx-controller -o jsonpath='{.status.loadBalancer.ingress[0].ip}'",
+      ]),
+      ...ingress,
+    ],
+  };
+}
+
+/** The secret the chart reads, then the chart itself per environment. */
+function appSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
+  const app = shape.app;
+  const k8s = ctx.outputs.kubernetes;
+  const secrets = secretNames(shape.envs);
+  const secretName = app.targets.kubernetes?.secret_name ?? "app-secrets";
+  const values = secrets.length ? secrets.map((s) => `\`${s}\``).join(", ") : "the app's secrets";
+  return {
+    heading: "4. The app",
+    blocks: [
+      `Create the secret the chart reads (\`${secretName}\`) with the values of ${values}; the values come from your secret store, never from files in the repository:`,
+      sh([
+        `kubectl -n <namespace> create secret generic ${secretName} ${secrets.map((s) => `--from-literal=${s}="$${s}"`).join(" ")} --dry-run=client -o yaml | kubectl apply -f -`,
+        ...shape.envs.map(
+          (e) =>
+            `helm upgrade --install ${app.name} ${k8s}/chart -f ${k8s}/chart/values-${e.environment.name}.yaml --namespace ${e.environment.namespace} --atomic --timeout 10m`,
+        ),
+      ]),
+      "Images are pushed to the registry (`tofu output -raw registry_endpoint`); the cluster pulls from it through registry integration.",
+    ],
+  };
+}

@@ -1,0 +1,57 @@
+// The app's shape on DigitalOcean: which managed data stores, buckets and DNS records exist in any
+// environment, and the target options with their defaults.
+import type { AppModel, ProjectModel } from "../../model/types.js";
+import { dnsZone } from "../terraform/values.js";
+
+export interface DoShape {
+  app: AppModel;
+  envs: AppModel[];
+  postgres: string[];
+  redis: string[];
+  hasTopics: boolean;
+  buckets: string[];
+  hasDns: boolean;
+}
+
+export function doShape(project: ProjectModel): DoShape {
+  const envs = project.environments;
+  const union = (f: (e: AppModel) => string[]) => [...new Set(envs.flatMap(f))];
+  return {
+    app: envs[0]!,
+    envs,
+    postgres: union((e) => Object.keys(e.postgres)),
+    redis: union((e) => Object.keys(e.redis)),
+    hasTopics: envs.some((e) => Object.keys(e.topics).length > 0),
+    buckets: union((e) => Object.keys(e.buckets)),
+    hasDns: envs.some((e) => dnsZone(e) !== ""),
+  };
+}
+
+export const doOptions = (e: AppModel) =>
+  e.targets.digitalocean ?? {
+    region: "nyc1",
+    kubernetes_version: "1.33",
+    node_size: "s-2vcpu-4gb",
+    nodes: { min: 2, max: 5 },
+  };
+
+/** Spaces live in fewer regions than droplets: the Spaces region serving a droplet region. */
+export function spacesRegion(region: string): string {
+  const r = region.replace(/[0-9]+$/, "");
+  return (
+    {
+      nyc: "nyc3",
+      sfo: "sfo3",
+      ams: "ams3",
+      sgp: "sgp1",
+      fra: "fra1",
+      syd: "syd1",
+      blr: "blr1",
+      lon: "lon1",
+      tor: "tor1",
+    }[r] ?? "nyc3"
+  );
+}
+
+/** The state bucket: one per app, in the Spaces region of the environment. */
+export const stateBucket = (e: AppModel): string => `${e.name}-terraform-state`;

@@ -1,0 +1,48 @@
+// What both Terraform targets read from the model the same way: the DNS zone of the domains, the
+// secrets the workloads name, the addresses alerts e-mail and the public health endpoints checked
+// from outside.
+import type { AppModel, ServiceModel, StaticModel } from "../../model/types.js";
+import { publicHealthPath } from "./units.js";
+
+/** The DNS zone: the spec's dns.zone, else the parent of the first domain ("" without domains). */
+export function dnsZone(app: AppModel): string {
+  if (app.dns?.zone) return app.dns.zone;
+  const first = Object.values(app.services).flatMap((s) => (s.type === "job" ? [] : s.domains))[0];
+  if (!first) return "";
+  const labels = first.split(".");
+  return labels.length > 2 ? labels.slice(-2).join(".") : first;
+}
+
+/** Every secret a workload names in any environment, sorted. */
+export function secretNames(envs: readonly AppModel[]): string[] {
+  const names = envs.flatMap((e) =>
+    Object.values(e.services).flatMap((s) => (s.type === "static" ? [] : s.secrets)),
+  );
+  return [...new Set(names)].sort();
+}
+
+/** The addresses of the environment's e-mail channels, sorted. */
+export function alertEmails(e: AppModel): string[] {
+  return [
+    ...new Set(Object.values(e.monitoring.channels).flatMap((c) => (c.type === "email" ? c.to : []))),
+  ].sort();
+}
+
+export interface HealthEndpoint {
+  /** The service's name for its first domain, `<name>-<i>` for the others. */
+  key: string;
+  fqdn: string;
+  /** What a request from outside asks for: the health path under the service's route, "/" for a site. */
+  path: string;
+}
+
+/** One endpoint per domain of each service or site, checked over HTTPS from outside. */
+export function healthEndpoints(services: readonly (ServiceModel | StaticModel)[]): HealthEndpoint[] {
+  return services.flatMap((svc) => {
+    const path =
+      svc.type === "static"
+        ? "/"
+        : publicHealthPath(svc.path, svc.health?.readiness ?? svc.health?.liveness ?? "/");
+    return svc.domains.map((fqdn, i) => ({ key: i === 0 ? svc.name : `${svc.name}-${i}`, fqdn, path }));
+  });
+}
