@@ -269,7 +269,13 @@ export const awsPlatform: Platform = {
       infrastructure: tofuInfrastructure(stack),
       prChecks: (p) => ({ opentofu: tofuCheckJob(p, stack) }),
       synthTargets: ["aws"],
-      settings: (p) => joinSettings({ variables: ["AWS_INFRA_ROLE_ARN"], secrets: [] }, regionSettings(p)),
+      // The deploys log in to ECR themselves, to read the running task definitions.
+      settings: (p) =>
+        joinSettings(
+          { variables: ["AWS_INFRA_ROLE_ARN"], secrets: [] },
+          regionSettings(p),
+          p.registry.service.settings(p),
+        ),
       problems: [],
     };
   },

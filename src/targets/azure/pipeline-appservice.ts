@@ -8,7 +8,7 @@ import { envName, isService, isStatic, smokeUrls, type Pipeline } from "../githu
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";
-import type { CiSettings, DeploySteps, PlatformPipeline } from "../platform.js";
+import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline } from "../platform.js";
 import { azureLogin, readOutputs } from "./pipeline-steps.js";
 
 /** camelCase for Bicep output names: sse-gateway → sseGateway. */
@@ -202,7 +202,7 @@ function rollback(p: Pipeline, env: AppModel): Step[] {
   ];
 }
 
-/** What the App Service deploy reads: the migrations' secrets and the Static Web Apps tokens. */
+/** What the App Service deploy reads: the registry login, the migrations' secrets, the Static Web Apps tokens. */
 function settings(p: Pipeline): CiSettings {
   const secrets = p.envs.flatMap((env) => [
     ...services(env)
@@ -210,7 +210,7 @@ function settings(p: Pipeline): CiSettings {
       .flatMap((s) => migrationSecrets(env, s)),
     ...Object.values(env.services).filter(isStatic).map(staticWebAppToken),
   ]);
-  return { variables: [], secrets: [...new Set(secrets)].sort() };
+  return joinSettings(p.registry.service.settings(p), { variables: [], secrets });
 }
 
 export function appServicePipeline(): Omit<

@@ -3,7 +3,7 @@
 // the platform comes from its Platform (src/targets/platform.ts); nothing here knows a platform's
 // name.
 import type { ProjectModel } from "../../model/types.js";
-import type { Platform } from "../platform.js";
+import { joinSettings, type CiSettings, type Platform } from "../platform.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
@@ -67,6 +67,23 @@ export function renderWorkflows(
   platforms: readonly Platform[],
 ): Record<string, Workflow> {
   return workflows(buildPipeline(project, ctx, platforms));
+}
+
+/**
+ * Every GitHub variable and secret the workflows of a project read: the scans and notifications,
+ * the registry's login where build.yml pushes, and the deploy platform's.
+ */
+export function workflowSettings(
+  project: ProjectModel,
+  ctx: SynthContext,
+  platforms: readonly Platform[],
+): CiSettings {
+  const p = buildPipeline(project, ctx, platforms);
+  return joinSettings(
+    { variables: [], secrets: ["GITHUB_TOKEN", "GITLEAKS_LICENSE", ...p.notify.map((n) => n.secret)] },
+    hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
+    p.platform.settings(p),
+  );
 }
 
 /** Problems of the spec that are the same on every platform. */
