@@ -5,6 +5,14 @@ import tseslint from "typescript-eslint";
 
 const impure = ["node:child_process", "child_process", "node:fs", "fs", "node:fs/promises", "fs/promises"];
 
+// Only a target's own folder and the registry may branch on its name: everything else goes
+// through the Platform and the registry (src/targets/platform.ts).
+const TARGET_NAMES = ["kubernetes", "azure", "aws", "digitalocean"];
+const nameBranches = (names) => ["error", ...names.flatMap((name) => [
+  { selector: `BinaryExpression[operator=/^[!=]==?$/] > Literal[value='${name}']`, message: `Only src/targets/${name}/ and the registry compare with "${name}": use the Platform.` },
+  { selector: `SwitchCase > Literal.test[value='${name}']`, message: `Only src/targets/${name}/ and the registry switch on "${name}": use the Platform.` },
+])];
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".tools/**", "examples/**", "**/*.js", "**/*.mjs", "test/golden/**"] },
   js.configs.recommended,
@@ -39,4 +47,13 @@ export default tseslint.config(
       "no-restricted-globals": ["error", { name: "process", message: "Read the environment in src/cli only." }],
     },
   },
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/targets/registry.ts", ...TARGET_NAMES.map((n) => `src/targets/${n}/**`)],
+    rules: { "no-restricted-syntax": nameBranches(TARGET_NAMES) },
+  },
+  ...TARGET_NAMES.map((own) => ({
+    files: [`src/targets/${own}/**/*.ts`],
+    rules: { "no-restricted-syntax": nameBranches(TARGET_NAMES.filter((n) => n !== own)) },
+  })),
 );

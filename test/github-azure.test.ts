@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { azureTarget } from "../src/targets/azure/index.js";
-import { githubTarget } from "../src/targets/github/index.js";
+import { githubTarget } from "../src/targets/registry.js";
 import { EXAMPLES, exampleContext, loadExample } from "./helpers.js";
 
 interface Workflow {

@@ -7,14 +7,14 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/spec/load.js";
-import { githubTarget } from "../src/targets/github/index.js";
-import { DEPLOY_TARGETS } from "../src/targets/github/pipeline.js";
+import { PLATFORMS, githubTarget } from "../src/targets/registry.js";
 import { actionlint, hasShellcheck } from "../src/validate/actionlint.js";
 import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";
 import { findTool } from "../src/validate/tools.js";
 import { checkWorkflow } from "../src/validate/workflow-schema.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, loadExample, tempDir } from "./helpers.js";
 
+const DEPLOY_TARGETS = PLATFORMS.map((p) => p.name);
 const CI = Boolean(process.env.CI);
 
 function treeDirs(): string[] {

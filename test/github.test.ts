@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/spec/load.js";
-import { githubTarget, renderWorkflows } from "../src/targets/github/index.js";
-import { DEPLOY_TARGETS, smokeUrls, type DeployTarget } from "../src/targets/github/pipeline.js";
+import { renderWorkflows } from "../src/targets/github/index.js";
+import { smokeUrls } from "../src/targets/github/pipeline.js";
+import { DEFAULT_OUTPUTS, PLATFORMS, githubTarget } from "../src/targets/registry.js";
 import { PINS } from "../src/targets/github/pins.js";
 import { printWorkflow, type Job, type Step, type Workflow } from "../src/targets/github/workflow.js";
 import { SHARED_SCHEMAS } from "../src/validate/tools.js";
@@ -29,16 +30,18 @@ interface PinEntry {
   required_inputs: string[];
   sub_actions?: Record<string, { inputs: string[]; required_inputs: string[] }>;
 }
+const DEPLOY_TARGETS = PLATFORMS.map((p) => p.name);
+
 const pinFile = JSON.parse(
   readFileSync(join(SHARED_SCHEMAS, "..", "data", "github-action-pins.json"), "utf8"),
 ) as { actions: Record<string, PinEntry> };
 
-function render(example: string, target: DeployTarget) {
+function render(example: string, target: string) {
   return githubTarget.render(loadExample(example).project, exampleContext(example, target));
 }
 
-function workflowsOf(example: string, target: DeployTarget): Record<string, Workflow> {
-  return renderWorkflows(loadExample(example).project, exampleContext(example, target));
+function workflowsOf(example: string, target: string): Record<string, Workflow> {
+  return renderWorkflows(loadExample(example).project, exampleContext(example, target), PLATFORMS);
 }
 
 function allJobs(): { where: string; job: Job; wf: Workflow }[] {
@@ -70,20 +73,10 @@ environments:
     deploy: { on: manual, approval: required }
 `;
 
-function specWorkflows(text: string, target: DeployTarget): Record<string, Workflow> {
+function specWorkflows(text: string, target: string): Record<string, Workflow> {
   const r = loadSpec("gantry.yaml", text);
-  return renderWorkflows(r.project, {
-    specPath: "gantry.yaml",
-    specDir: ".",
-    outputs: {
-      kubernetes: "deploy/kubernetes",
-      azure: "infrastructure/azure",
-      aws: "infrastructure/aws",
-      digitalocean: "infrastructure/digitalocean",
-      github: ".github/workflows",
-    },
-    deployTarget: target,
-  });
+  const ctx = { specPath: "gantry.yaml", specDir: ".", outputs: DEFAULT_OUTPUTS, deployTarget: target };
+  return renderWorkflows(r.project, ctx, PLATFORMS);
 }
 
 describe("github target: golden trees", () => {
@@ -275,7 +268,7 @@ describe("github target: pipelines", () => {
   });
 
   it("image repositories follow the chart's rule: <registry>/<service> when the registry ends with the app's name", () => {
-    const image = (ex: string, t: DeployTarget) =>
+    const image = (ex: string, t: string) =>
       workflowsOf(ex, t)["build.yml"]!.jobs["build"]!.steps.find((s) => s.id === "meta")!.with?.images;
     assert.equal(image("todo", "kubernetes"), "ghcr.io/hackathon/todo/${{ matrix.service }}");
     assert.equal(image("augeo", "kubernetes"), "augeoacr.azurecr.io/augeo/${{ matrix.service }}");

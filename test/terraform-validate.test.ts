@@ -17,7 +17,8 @@ import { bigSpec } from "../bench/big-spec.js";
 import { loadSpec } from "../src/spec/load.js";
 import { buildAws } from "../src/targets/aws/index.js";
 import { buildDigitalOcean } from "../src/targets/digitalocean/index.js";
-import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
+import { SchemaStore, checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
+import { expr, top } from "../src/format/hcl.js";
 import type { SynthContext } from "../src/targets/target.js";
 
 const CI = process.env.CI === "true" || process.env.CI === "1";
@@ -124,5 +125,32 @@ describe("terraform validators", () => {
     } finally {
       cleanup();
     }
+  });
+});
+
+describe("terraform schema check: providers", () => {
+  it("knows a provider by its folder of schemas, not by a list of names", () => {
+    const store = new SchemaStore();
+    for (const p of ["aws", "digitalocean", "kubernetes", "helm", "azurerm"])
+      assert.ok(store.hasProvider(p), p);
+    for (const p of ["google", "terraform", "../aws", "AWS"]) assert.equal(store.hasProvider(p), false, p);
+    assert.equal(store.get("resource", "google_compute_instance"), undefined);
+  });
+
+  it("checks references to the resources of every provider it has schemas for, and only those", () => {
+    const problems = checkTerraform({
+      "main.tf": {
+        items: [
+          top("resource", ["helm_release", "ingress"], { name: "ingress", chart: "ingress-nginx" }),
+          top("output", ["checked"], {
+            value: expr("[helm_release.ingress.statuss, kubernetes_namespace.app.id, google_thing.x.y]"),
+          }),
+        ],
+      },
+    }).map((p) => `${p.address}: ${p.message}`);
+    assert.deepEqual(problems, [
+      "output.checked: helm_release.ingress has no attribute `statuss`",
+      "output.checked: reference to undeclared resource kubernetes_namespace.app",
+    ]);
   });
 });

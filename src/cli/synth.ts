@@ -42,7 +42,7 @@ export async function synthContext(loc: SpecLocation, deployTarget?: string): Pr
     specPath: posix(relative(root, loc.path)),
     specDir,
     outputs,
-    ...(deployTarget ? { deployTarget: deployTarget as SynthContext["deployTarget"] } : {}),
+    ...(deployTarget ? { deployTarget } : {}),
   };
 }
 

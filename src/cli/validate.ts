@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { REGISTERED } from "../targets/registry.js";
 import { runTools } from "../validate/run-tools.js";
 import { repoRootOf, synthContext } from "./synth.js";
 import { formatProblem } from "../spec/problems.js";
@@ -45,8 +46,13 @@ export function registerValidate(program: Command, io: Io): void {
       if (!opts.tools) return;
       const ctx = await synthContext(loc);
       const root = repoRootOf(loc, ctx);
-      const outputs = Object.fromEntries(Object.entries(ctx.outputs).map(([t, dir]) => [t, join(root, dir)]));
-      const checks = await runTools(outputs);
+      const checks = await runTools(
+        REGISTERED.map((r) => ({
+          target: r.target.name,
+          dir: join(root, ctx.outputs[r.target.name]),
+          tools: r.tools,
+        })),
+      );
       if (checks.length === 0) io.out("no generated files found: run `gantry synth <target>` first\n");
       for (const c of checks) {
         const mark = c.status === "ok" ? "ok     " : c.status === "failed" ? "FAILED " : "skipped";

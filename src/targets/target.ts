@@ -1,12 +1,14 @@
 // What a target is: a pure function from the resolved models of every environment to a tree of
-// files, plus the checks of what this target cannot do (reported as positioned spec problems).
+// files, plus the checks of what this target cannot do (reported as positioned spec problems), and
+// the external validators that check the files it wrote.
 import type { ProjectModel } from "../model/types.js";
 import type { ContractSupport } from "./contract.js";
+import type { TargetName } from "./registry.js";
+
+export type { TargetName };
 
 /** Relative POSIX path → file content. Keys are sorted by the writer. */
 export type FileTree = Record<string, string>;
-
-export type TargetName = "kubernetes" | "azure" | "aws" | "digitalocean" | "github";
 
 export interface SynthContext {
   /** Path of the spec file relative to the repository root, POSIX style (examples/todo/gantry.yaml). */
@@ -15,8 +17,8 @@ export interface SynthContext {
   specDir: string;
   /** Where each target writes by default, relative to the repository root. */
   outputs: Record<TargetName, string>;
-  /** For `synth github`: which infrastructure target the pipelines deploy to. */
-  deployTarget?: Exclude<TargetName, "github">;
+  /** For `synth github`: the name of the platform the pipelines deploy to. */
+  deployTarget?: string;
 }
 
 /** A problem with the spec that only this target has; `path` is a spec path such as services.api.port. */
@@ -43,3 +45,19 @@ export interface Target {
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
 }
+
+/**
+ * One run of an external validator over a target's written files, as data (targets stay pure:
+ * src/validate runs it). Paths are relative to the target's output directory.
+ */
+export type ToolRun =
+  /** `helm lint --strict <chart> -f <values>`, once per file of the chart whose name matches `values`. */
+  | { tool: "helm lint"; chart: string; values: string }
+  /** `kubeconform -strict` with the offline schemas over every file under `dir` ending in `suffix`. */
+  | { tool: "kubeconform"; dir: string; suffix: string }
+  /** `bicep build` of `<dir>/main.bicep` and of every `<dir>/parameters/*.bicepparam`. */
+  | { tool: "bicep build"; dir: string }
+  /** `tofu fmt -check` and, where the providers are installed, `tofu validate` in `dir`. */
+  | { tool: "tofu"; dir: string }
+  /** actionlint over every file under `dir` ending in `suffix`. */
+  | { tool: "actionlint"; dir: string; suffix: string };

@@ -99,170 +99,188 @@ export class BicepTypes {
     const entry = this.index.get(id.toLowerCase());
     if (!entry) return [`${id}: unknown resource type or API version`];
     const nodes = this.nodes(entry.file);
-    const deref = (x: Ref): Node => {
-      const i = Number(x.$ref.replace("#/", ""));
-      const n = nodes[i];
-      if (!n) throw new Error(`${entry.file}: dangling reference ${x.$ref}`);
-      return n;
-    };
     const rt = nodes[entry.index];
     if (!rt || rt.$type !== "ResourceType") return [`${id}: index entry is not a resource type`];
     const res = rt as Extract<Node, { $type: "ResourceType" }>;
-    const problems: string[] = [];
+    const checker = new ValueChecker(nodes, entry.file);
+    const problems = checker.problems;
+    const scope = fileScope ?? "resourceGroup";
     if (!r.existing && res.writableScopes === 0)
       problems.push("this type can only be read (existing), not deployed");
     else if (!r.existing) {
-      const bit = r.scope !== undefined ? SCOPE.extension : SCOPE[fileScope ?? "resourceGroup"];
+      const bit = r.scope !== undefined ? SCOPE.extension : SCOPE[scope];
       if ((res.writableScopes & bit) === 0)
         problems.push(
-          `cannot be deployed ${r.scope !== undefined ? "as an extension resource (scope:)" : `at ${fileScope ?? "resourceGroup"} scope`}`,
+          `cannot be deployed ${r.scope !== undefined ? "as an extension resource (scope:)" : `at ${scope} scope`}`,
         );
     }
-    const check = (v: BicepValue, t: Node, path: string, existing: boolean): void => {
-      // A `[for x in list: {...}]` value: its body is one item of the array, so it is checked as one.
-      if (isExpr(v) && v.kind === "for" && t.$type === "ArrayType") {
-        check(v.body, deref((t as Extract<Node, { $type: "ArrayType" }>).itemType), `${path}[for]`, existing);
-        return;
-      }
-      if (isExpr(v)) return;
-      switch (t.$type) {
-        case "AnyType":
-          return;
-        case "NullType":
-          if (v !== null) problems.push(`${path}: expected null`);
-          return;
-        case "StringLiteralType": {
-          const lit = (t as { value: string }).value;
-          if (v !== lit) problems.push(`${path}: expected '${lit}', got ${JSON.stringify(v)}`);
-          return;
-        }
-        case "StringType": {
-          const s = t as Extract<Node, { $type: "StringType" }>;
-          if (typeof v !== "string")
-            return void problems.push(`${path}: expected a string, got ${JSON.stringify(v)}`);
-          if (s.minLength !== undefined && v.length < s.minLength)
-            problems.push(`${path}: shorter than ${s.minLength}`);
-          if (s.maxLength !== undefined && v.length > s.maxLength)
-            problems.push(`${path}: longer than ${s.maxLength}`);
-          if (s.pattern !== undefined && !safeRegExp(s.pattern)?.test(v))
-            problems.push(`${path}: does not match ${s.pattern}`);
-          return;
-        }
-        case "IntegerType": {
-          const s = t as Extract<Node, { $type: "IntegerType" }>;
-          if (typeof v !== "number")
-            return void problems.push(`${path}: expected an integer, got ${JSON.stringify(v)}`);
-          if (s.minValue !== undefined && v < s.minValue) problems.push(`${path}: less than ${s.minValue}`);
-          if (s.maxValue !== undefined && v > s.maxValue) problems.push(`${path}: more than ${s.maxValue}`);
-          return;
-        }
-        case "BooleanType":
-          if (typeof v !== "boolean") problems.push(`${path}: expected a boolean, got ${JSON.stringify(v)}`);
-          return;
-        case "ArrayType": {
-          const a = t as Extract<Node, { $type: "ArrayType" }>;
-          if (!Array.isArray(v)) return void problems.push(`${path}: expected an array`);
-          if (a.minLength !== undefined && v.length < a.minLength)
-            problems.push(`${path}: fewer than ${a.minLength} items`);
-          if (a.maxLength !== undefined && v.length > a.maxLength)
-            problems.push(`${path}: more than ${a.maxLength} items`);
-          v.forEach((x, i) => check(x, deref(a.itemType), `${path}[${i}]`, existing));
-          return;
-        }
-        case "UnionType": {
-          const els = (t as Extract<Node, { $type: "UnionType" }>).elements.map(deref);
-          const before = problems.length;
-          const trials = els.map((el) => {
-            const saved = problems.splice(before);
-            check(v, el, path, existing);
-            const found = problems.splice(before);
-            problems.push(...saved);
-            return found;
-          });
-          if (trials.some((p) => p.length === 0)) return;
-          const literals = els
-            .filter((e) => e.$type === "StringLiteralType")
-            .map((e) => (e as { value: string }).value);
-          if (typeof v === "string" && literals.length)
-            problems.push(
-              `${path}: ${JSON.stringify(v)} is not one of ${literals.map((l) => `'${l}'`).join(", ")}`,
-            );
-          else
-            problems.push(
-              ...(trials.sort((a, b) => a.length - b.length)[0] ?? [`${path}: no union member matches`]),
-            );
-          return;
-        }
-        case "ObjectType": {
-          const o = t as Extract<Node, { $type: "ObjectType" }>;
-          checkObject(v, o.properties, o.additionalProperties, path, existing);
-          return;
-        }
-        case "DiscriminatedObjectType": {
-          const d = t as Extract<Node, { $type: "DiscriminatedObjectType" }>;
-          if (typeof v !== "object" || v === null || Array.isArray(v))
-            return void problems.push(`${path}: expected an object`);
-          const disc = v[d.discriminator];
-          if (isExpr(disc)) return;
-          const el = typeof disc === "string" ? d.elements[disc] : undefined;
-          if (!el) {
-            problems.push(
-              `${path}.${d.discriminator}: ${JSON.stringify(disc)} is not one of ${Object.keys(d.elements)
-                .map((l) => `'${l}'`)
-                .join(", ")}`,
-            );
-            return;
-          }
-          const eo = deref(el) as Extract<Node, { $type: "ObjectType" }>;
-          checkObject(v, { ...d.baseProperties, ...eo.properties }, eo.additionalProperties, path, existing);
-          return;
-        }
-        default:
-          problems.push(`${path}: unsupported type node ${t.$type}`);
-      }
-    };
-    const checkObject = (
-      v: BicepValue,
-      props: Record<string, Prop>,
-      extra: Ref | undefined,
-      path: string,
-      existing: boolean,
-    ): void => {
-      if (typeof v !== "object" || v === null || Array.isArray(v) || isExpr(v)) {
-        problems.push(`${path}: expected an object`);
-        return;
-      }
-      const lower = new Map(Object.entries(props).map(([k, p]) => [k.toLowerCase(), [k, p] as const]));
-      for (const [k, x] of Object.entries(v)) {
-        if (x === undefined) continue;
-        const p = props[k] ?? lower.get(k.toLowerCase())?.[1];
-        const sub = path ? `${path}.${k}` : k;
-        if (!p) {
-          if (extra) check(x, deref(extra), sub, existing);
-          else problems.push(`${sub}: unknown property`);
-          continue;
-        }
-        if (p.flags & READ_ONLY && !(p.flags & REQUIRED)) {
-          problems.push(`${sub}: read-only property`);
-          continue;
-        }
-        check(x, deref(p.type), sub, existing);
-      }
-      if (existing) return;
-      for (const [k, p] of Object.entries(props)) {
-        if (p.flags & REQUIRED && !(p.flags & READ_ONLY) && v[k] === undefined)
-          problems.push(`${path ? `${path}.` : ""}${k}: required property missing`);
-      }
-    };
-    const body = deref(res.body);
     if (r.existing) {
       if (r.body.name === undefined) problems.push("name: required property missing");
       for (const k of Object.keys(r.body))
         if (k !== "name") problems.push(`${k}: an existing resource sets only its name`);
-      return problems.map((p) => `${id}: ${p}`);
+    } else {
+      checker.check(r.body, checker.deref(res.body), "");
     }
-    check(r.body, body, "", false);
     return problems.map((p) => `${id}: ${p}`);
+  }
+}
+
+/**
+ * Checks literal values against the type nodes of one type data file, collecting problems. A value
+ * that is a Bicep expression counts as present and is not checked further.
+ */
+class ValueChecker {
+  readonly problems: string[] = [];
+
+  constructor(
+    private readonly nodes: Node[],
+    private readonly file: string,
+  ) {}
+
+  deref(x: Ref): Node {
+    const n = this.nodes[Number(x.$ref.replace("#/", ""))];
+    if (!n) throw new Error(`${this.file}: dangling reference ${x.$ref}`);
+    return n;
+  }
+
+  check(v: BicepValue, t: Node, path: string): void {
+    // A `[for x in list: {...}]` value: its body is one item of the array, so it is checked as one.
+    if (isExpr(v) && v.kind === "for" && t.$type === "ArrayType") {
+      this.check(v.body, this.deref((t as Extract<Node, { $type: "ArrayType" }>).itemType), `${path}[for]`);
+      return;
+    }
+    if (isExpr(v)) return;
+    switch (t.$type) {
+      case "AnyType":
+        return;
+      case "NullType":
+        if (v !== null) this.problems.push(`${path}: expected null`);
+        return;
+      case "StringLiteralType": {
+        const lit = (t as { value: string }).value;
+        if (v !== lit) this.problems.push(`${path}: expected '${lit}', got ${JSON.stringify(v)}`);
+        return;
+      }
+      case "StringType":
+        return this.string(v, t as Extract<Node, { $type: "StringType" }>, path);
+      case "IntegerType":
+        return this.integer(v, t as Extract<Node, { $type: "IntegerType" }>, path);
+      case "BooleanType":
+        if (typeof v !== "boolean")
+          this.problems.push(`${path}: expected a boolean, got ${JSON.stringify(v)}`);
+        return;
+      case "ArrayType":
+        return this.array(v, t as Extract<Node, { $type: "ArrayType" }>, path);
+      case "UnionType":
+        return this.union(
+          v,
+          (t as Extract<Node, { $type: "UnionType" }>).elements.map((e) => this.deref(e)),
+          path,
+        );
+      case "ObjectType": {
+        const o = t as Extract<Node, { $type: "ObjectType" }>;
+        return this.object(v, o.properties, o.additionalProperties, path);
+      }
+      case "DiscriminatedObjectType":
+        return this.discriminated(v, t as Extract<Node, { $type: "DiscriminatedObjectType" }>, path);
+      default:
+        this.problems.push(`${path}: unsupported type node ${t.$type}`);
+    }
+  }
+
+  private string(v: BicepValue, s: Extract<Node, { $type: "StringType" }>, path: string): void {
+    if (typeof v !== "string")
+      return void this.problems.push(`${path}: expected a string, got ${JSON.stringify(v)}`);
+    if (s.minLength !== undefined && v.length < s.minLength)
+      this.problems.push(`${path}: shorter than ${s.minLength}`);
+    if (s.maxLength !== undefined && v.length > s.maxLength)
+      this.problems.push(`${path}: longer than ${s.maxLength}`);
+    if (s.pattern !== undefined && !safeRegExp(s.pattern)?.test(v))
+      this.problems.push(`${path}: does not match ${s.pattern}`);
+  }
+
+  private integer(v: BicepValue, s: Extract<Node, { $type: "IntegerType" }>, path: string): void {
+    if (typeof v !== "number")
+      return void this.problems.push(`${path}: expected an integer, got ${JSON.stringify(v)}`);
+    if (s.minValue !== undefined && v < s.minValue) this.problems.push(`${path}: less than ${s.minValue}`);
+    if (s.maxValue !== undefined && v > s.maxValue) this.problems.push(`${path}: more than ${s.maxValue}`);
+  }
+
+  private array(v: BicepValue, a: Extract<Node, { $type: "ArrayType" }>, path: string): void {
+    if (!Array.isArray(v)) return void this.problems.push(`${path}: expected an array`);
+    if (a.minLength !== undefined && v.length < a.minLength)
+      this.problems.push(`${path}: fewer than ${a.minLength} items`);
+    if (a.maxLength !== undefined && v.length > a.maxLength)
+      this.problems.push(`${path}: more than ${a.maxLength} items`);
+    v.forEach((x, i) => this.check(x, this.deref(a.itemType), `${path}[${i}]`));
+  }
+
+  /** A value fits a union when it fits one member; else the problems of the closest member. */
+  private union(v: BicepValue, els: Node[], path: string): void {
+    const before = this.problems.length;
+    const trials = els.map((el) => {
+      const saved = this.problems.splice(before);
+      this.check(v, el, path);
+      const found = this.problems.splice(before);
+      this.problems.push(...saved);
+      return found;
+    });
+    if (trials.some((p) => p.length === 0)) return;
+    const literals = els
+      .filter((e) => e.$type === "StringLiteralType")
+      .map((e) => (e as { value: string }).value);
+    if (typeof v === "string" && literals.length)
+      this.problems.push(
+        `${path}: ${JSON.stringify(v)} is not one of ${literals.map((l) => `'${l}'`).join(", ")}`,
+      );
+    else
+      this.problems.push(
+        ...(trials.sort((a, b) => a.length - b.length)[0] ?? [`${path}: no union member matches`]),
+      );
+  }
+
+  private discriminated(
+    v: BicepValue,
+    d: Extract<Node, { $type: "DiscriminatedObjectType" }>,
+    path: string,
+  ): void {
+    if (typeof v !== "object" || v === null || Array.isArray(v) || isExpr(v))
+      return void this.problems.push(`${path}: expected an object`);
+    const disc = v[d.discriminator];
+    if (isExpr(disc)) return;
+    const el = typeof disc === "string" ? d.elements[disc] : undefined;
+    if (!el) {
+      const allowed = Object.keys(d.elements)
+        .map((l) => `'${l}'`)
+        .join(", ");
+      return void this.problems.push(
+        `${path}.${d.discriminator}: ${JSON.stringify(disc)} is not one of ${allowed}`,
+      );
+    }
+    const eo = this.deref(el) as Extract<Node, { $type: "ObjectType" }>;
+    this.object(v, { ...d.baseProperties, ...eo.properties }, eo.additionalProperties, path);
+  }
+
+  /** Known properties only (or ones `extra` types), none read-only, every required one present. */
+  private object(v: BicepValue, props: Record<string, Prop>, extra: Ref | undefined, path: string): void {
+    if (typeof v !== "object" || v === null || Array.isArray(v) || isExpr(v))
+      return void this.problems.push(`${path}: expected an object`);
+    const lower = new Map(Object.entries(props).map(([k, p]) => [k.toLowerCase(), p]));
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined) continue;
+      const p = props[k] ?? lower.get(k.toLowerCase());
+      const sub = path ? `${path}.${k}` : k;
+      if (!p) {
+        if (extra) this.check(x, this.deref(extra), sub);
+        else this.problems.push(`${sub}: unknown property`);
+      } else if (p.flags & READ_ONLY && !(p.flags & REQUIRED))
+        this.problems.push(`${sub}: read-only property`);
+      else this.check(x, this.deref(p.type), sub);
+    }
+    for (const [k, p] of Object.entries(props)) {
+      if (p.flags & REQUIRED && !(p.flags & READ_ONLY) && v[k] === undefined)
+        this.problems.push(`${path ? `${path}.` : ""}${k}: required property missing`);
+    }
   }
 }
 

@@ -47,14 +47,6 @@ interface BlockSchema {
   >;
 }
 
-const PROVIDER_DIRS: Record<string, string> = {
-  aws: "aws",
-  digitalocean: "digitalocean",
-  kubernetes: "kubernetes",
-  helm: "helm",
-  azurerm: "azurerm",
-};
-
 const RESOURCE_META = new Set([
   "count",
   "for_each",
@@ -67,17 +59,29 @@ const RESOURCE_META = new Set([
 const DATA_META = new Set(["count", "for_each", "depends_on", "provider", "lifecycle"]);
 const MODULE_META = new Set(["source", "version", "count", "for_each", "depends_on", "providers"]);
 
+/** Provider schemas, one folder per provider named as Terraform names it (aws, helm, ...). */
 export class SchemaStore {
   private cache = new Map<string, BlockSchema | null>();
+  private providers = new Map<string, boolean>();
   constructor(readonly root: string = join(SHARED_SCHEMAS, "terraform")) {}
+
+  /** Whether the store has the schemas of a provider (its local name, the prefix of its types). */
+  hasProvider(name: string): boolean {
+    let has = this.providers.get(name);
+    if (has === undefined) {
+      has = /^[a-z][a-z0-9]*$/.test(name) && existsSync(join(this.root, name));
+      this.providers.set(name, has);
+    }
+    return has;
+  }
 
   /** The schema of a resource/data source type, null when the provider has none, undefined for an unknown provider. */
   get(kind: "resource" | "data" | "provider", type: string): BlockSchema | null | undefined {
     const key = `${kind}:${type}`;
     if (this.cache.has(key)) return this.cache.get(key) ?? null;
     const provider = kind === "provider" ? type : type.split("_")[0]!;
-    const dir = PROVIDER_DIRS[provider];
-    if (!dir) return undefined;
+    if (!this.hasProvider(provider)) return undefined;
+    const dir = provider;
     const file =
       kind === "provider"
         ? join(this.root, dir, "provider.json")
@@ -331,194 +335,229 @@ function blocksOf(f: HclFile): Block[] {
   return f.items.filter((i): i is Block => i instanceof Block);
 }
 
+const hasAttr = (b: Block, name: string) => b.body.some((i) => i.kind === "attr" && i.name === name);
+
+/** What one directory (module) declares, by the names its references use. */
+interface Declared {
+  variable: Set<string>;
+  local: Set<string>;
+  /** Module name → source. */
+  module: Map<string, string>;
+  /** `type.name` → type, for data sources and resources. */
+  data: Map<string, string>;
+  resource: Map<string, string>;
+}
+
+/** The .tf files of a tree by directory, and what each directory's module declares. */
+class TerraformTree {
+  readonly dirs = new Map<string, Record<string, HclFile>>();
+  private readonly declarations = new Map<string, Declared>();
+
+  constructor(files: Record<string, HclFile>) {
+    for (const [path, f] of Object.entries(files)) {
+      if (!path.endsWith(".tf")) continue;
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
+      this.dirs.set(dir, { ...this.dirs.get(dir), [path]: f });
+    }
+  }
+
+  blocks(dir: string, type: string): Block[] {
+    return Object.values(this.dirs.get(dir) ?? {})
+      .flatMap(blocksOf)
+      .filter((b) => b.type === type);
+  }
+
+  /** Variable name → whether it has a default. */
+  variables(dir: string): Map<string, boolean> {
+    return new Map(this.blocks(dir, "variable").map((b) => [b.labels[0] ?? "", hasAttr(b, "default")]));
+  }
+
+  /** Variable name → its type constraint, in the JSON form of provider schemas. */
+  variableTypes(dir: string): Map<string, unknown> {
+    const types = new Map<string, unknown>();
+    for (const b of this.blocks(dir, "variable")) {
+      const t = b.body.find((i) => i.kind === "attr" && i.name === "type");
+      if (t && t.kind === "attr") types.set(b.labels[0] ?? "", parseTypeConstraint(printExpression(t.value)));
+    }
+    return types;
+  }
+
+  outputs(dir: string): Set<string> {
+    return new Set(this.blocks(dir, "output").map((b) => b.labels[0] ?? ""));
+  }
+
+  declared(dir: string): Declared {
+    let d = this.declarations.get(dir);
+    if (!d) {
+      d = this.declare(dir);
+      this.declarations.set(dir, d);
+    }
+    return d;
+  }
+
+  private declare(dir: string): Declared {
+    const key = (b: Block) => `${b.labels[0]}.${b.labels[1]}`;
+    const source = (b: Block) => {
+      const src = b.body.find((i) => i.kind === "attr" && i.name === "source");
+      return src && src.kind === "attr" && typeof src.value === "string" ? src.value : "";
+    };
+    return {
+      variable: new Set(this.variables(dir).keys()),
+      local: new Set(
+        this.blocks(dir, "locals").flatMap((b) => b.body.flatMap((i) => (i.kind === "attr" ? [i.name] : []))),
+      ),
+      module: new Map(this.blocks(dir, "module").map((b) => [b.labels[0] ?? "", source(b)])),
+      data: new Map(this.blocks(dir, "data").map((b) => [key(b), b.labels[0] ?? ""])),
+      resource: new Map(this.blocks(dir, "resource").map((b) => [key(b), b.labels[0] ?? ""])),
+    };
+  }
+}
+
+/** A resource, data source or provider block against its provider schema. */
+function checkSchemaBlock(b: Block, store: SchemaStore, report: (m: string) => void): void {
+  const kind = b.type as "resource" | "data" | "provider";
+  const type = b.labels[0] ?? "";
+  if (kind === "resource" && type === "terraform_data") return;
+  const schema = store.get(kind, type);
+  if (schema === undefined)
+    report(`no provider schema for \`${type}\` (provider not in ../shared/schemas/terraform)`);
+  else if (schema === null) report(`unknown ${kind === "data" ? "data source" : kind} type \`${type}\``);
+  else {
+    const meta = kind === "data" ? DATA_META : kind === "provider" ? new Set(["alias"]) : RESOURCE_META;
+    checkBody(b.body, schema, meta, "", report, true);
+  }
+}
+
+/** A call of a local module: only arguments it declares, every required one, literals of the right shape. */
+function checkModuleCall(b: Block, dir: string, tree: TerraformTree, report: (m: string) => void): void {
+  const source = tree.declared(dir).module.get(b.labels[0] ?? "") ?? "";
+  if (!source.startsWith("./")) return;
+  const target = join(dir, source).split("\\").join("/");
+  if (!tree.dirs.has(target)) return report(`module source ${source} is not in the tree`);
+  const vars = tree.variables(target);
+  const types = tree.variableTypes(target);
+  const given = new Set<string>();
+  for (const i of b.body) {
+    if (i.kind !== "attr" || MODULE_META.has(i.name)) continue;
+    given.add(i.name);
+    if (!vars.has(i.name)) report(`module ${source} has no variable \`${i.name}\``);
+    const t = types.get(i.name);
+    const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
+    if (m) report(`module argument \`${i.name}\` ${m}`);
+  }
+  for (const [v, hasDefault] of vars)
+    if (!hasDefault && !given.has(v)) report(`missing required module argument \`${v}\``);
+}
+
+/**
+ * A reference to a data source (`data.<type>.<name>`) or a resource (`<type>.<name>`), with the
+ * attribute it reads: the block must be declared, and the attribute known to its schema.
+ */
+function checkAttribute(
+  kind: "data" | "resource",
+  ref: string,
+  type: string | undefined,
+  attribute: string | undefined,
+  store: SchemaStore,
+  report: (m: string) => void,
+): void {
+  if (type === undefined)
+    return report(`reference to undeclared ${kind === "data" ? "" : "resource "}${ref}`);
+  const s = attribute ? store.get(kind, type) : undefined;
+  if (s && attribute && !knownAttributes(s).has(attribute))
+    report(`${ref} has no attribute \`${attribute}\``);
+}
+
+/**
+ * References to things the directory does not declare: variables, locals, modules (and their
+ * outputs), data sources and resources of providers the store has (and their attributes).
+ */
+function checkReferences(
+  b: Block,
+  dir: string,
+  tree: TerraformTree,
+  store: SchemaStore,
+  report: (m: string) => void,
+): void {
+  const declared = tree.declared(dir);
+  const texts: string[] = [];
+  bodyTexts(b.body, texts);
+  for (const t of texts) {
+    for (const m of t.matchAll(/(?<![\w.])var\.([A-Za-z0-9_-]+)/g))
+      if (!declared.variable.has(m[1]!)) report(`reference to undeclared variable var.${m[1]}`);
+    for (const m of t.matchAll(/(?<![\w.])local\.([A-Za-z0-9_-]+)/g))
+      if (!declared.local.has(m[1]!)) report(`reference to undeclared local.${m[1]}`);
+    for (const m of t.matchAll(/(?<![\w.])module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g)) {
+      const src = declared.module.get(m[1]!);
+      if (src === undefined) report(`reference to undeclared module.${m[1]}`);
+      else if (m[2] && src.startsWith("./") && !tree.outputs(join(dir, src).split("\\").join("/")).has(m[2]))
+        report(`module.${m[1]} has no output \`${m[2]}\``);
+    }
+    for (const m of t.matchAll(
+      /(?<![\w.])data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+    ))
+      checkAttribute(
+        "data",
+        `data.${m[1]}.${m[2]}`,
+        declared.data.get(`${m[1]}.${m[2]}`),
+        m[3],
+        store,
+        report,
+      );
+    for (const m of t.matchAll(
+      /(?<![\w.])(([a-z][a-z0-9]*)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+    )) {
+      const ref = `${m[1]}.${m[3]}`;
+      if (store.hasProvider(m[2]!))
+        checkAttribute("resource", ref, declared.resource.get(ref), m[4], store, report);
+    }
+  }
+}
+
+/** .tfvars files set root variables only, every required one, with literals of the right shape. */
+function checkTfvars(files: Record<string, HclFile>, tree: TerraformTree): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  const rootVars = tree.variables("");
+  const rootTypes = tree.variableTypes("");
+  for (const [path, f] of Object.entries(files)) {
+    if (!path.endsWith(".tfvars")) continue;
+    const report = (address: string, message: string) => problems.push({ file: path, address, message });
+    const set = new Set<string>();
+    for (const i of f.items) {
+      if (i instanceof Block || i.kind !== "attr") continue;
+      set.add(i.name);
+      if (!rootVars.has(i.name))
+        report(`var.${i.name}`, `the root module declares no variable \`${i.name}\``);
+      const t = rootTypes.get(i.name);
+      const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
+      if (m) report(`var.${i.name}`, m);
+    }
+    for (const [v, hasDefault] of rootVars)
+      if (!hasDefault && !set.has(v)) report(`var.${v}`, `sets no value for the required variable \`${v}\``);
+  }
+  return problems;
+}
+
 /**
  * Checks every .tf file of a generated tree. `files` maps tree paths to typed files; paths ending in
  * `.tfvars` are checked against the root module's variables.
  */
 export function checkTerraform(files: Record<string, HclFile>, store = new SchemaStore()): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  const dirs = new Map<string, Record<string, HclFile>>();
-  for (const [path, f] of Object.entries(files)) {
-    if (!path.endsWith(".tf")) continue;
-    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-    const m = dirs.get(dir) ?? {};
-    m[path] = f;
-    dirs.set(dir, m);
-  }
-  const variablesOf = (dir: string): Map<string, boolean> => {
-    const vars = new Map<string, boolean>();
-    for (const f of Object.values(dirs.get(dir) ?? {})) {
-      for (const b of blocksOf(f)) {
-        if (b.type === "variable")
-          vars.set(
-            b.labels[0] ?? "",
-            b.body.some((i) => i.kind === "attr" && i.name === "default"),
-          );
-      }
-    }
-    return vars;
-  };
-  const variableTypesOf = (dir: string): Map<string, unknown> => {
-    const types = new Map<string, unknown>();
-    for (const f of Object.values(dirs.get(dir) ?? {})) {
-      for (const b of blocksOf(f)) {
-        if (b.type !== "variable") continue;
-        const t = b.body.find((i) => i.kind === "attr" && i.name === "type");
-        if (t && t.kind === "attr")
-          types.set(b.labels[0] ?? "", parseTypeConstraint(printExpression(t.value)));
-      }
-    }
-    return types;
-  };
-  const outputsOf = (dir: string): Set<string> => {
-    const outs = new Set<string>();
-    for (const f of Object.values(dirs.get(dir) ?? {}))
-      for (const b of blocksOf(f)) if (b.type === "output") outs.add(b.labels[0] ?? "");
-    return outs;
-  };
-
-  for (const [dir, dirFiles] of [...dirs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const declared = {
-      variable: new Set<string>(),
-      local: new Set<string>(),
-      module: new Map<string, string>(),
-      data: new Map<string, string>(),
-      resource: new Map<string, string>(),
-    };
-    for (const f of Object.values(dirFiles)) {
-      for (const b of blocksOf(f)) {
-        if (b.type === "variable") declared.variable.add(b.labels[0] ?? "");
-        if (b.type === "locals") for (const i of b.body) if (i.kind === "attr") declared.local.add(i.name);
-        if (b.type === "module") {
-          const src = b.body.find((i) => i.kind === "attr" && i.name === "source");
-          declared.module.set(
-            b.labels[0] ?? "",
-            src && src.kind === "attr" && typeof src.value === "string" ? src.value : "",
-          );
-        }
-        if (b.type === "data") declared.data.set(`${b.labels[0]}.${b.labels[1]}`, b.labels[0] ?? "");
-        if (b.type === "resource") declared.resource.set(`${b.labels[0]}.${b.labels[1]}`, b.labels[0] ?? "");
-      }
-    }
+  const tree = new TerraformTree(files);
+  for (const [dir, dirFiles] of [...tree.dirs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [path, f] of Object.entries(dirFiles).sort(([a], [b]) => a.localeCompare(b))) {
       for (const b of blocksOf(f)) {
         const address = [b.type, ...b.labels].join(".");
-        const report = (message: string) => problems.push({ file: path, address, message });
-        if (b.type === "resource" || b.type === "data" || b.type === "provider") {
-          const type = b.labels[0] ?? "";
-          if (b.type === "resource" && type === "terraform_data") continue;
-          const schema = store.get(b.type, type);
-          if (schema === undefined)
-            report(`no provider schema for \`${type}\` (provider not in ../shared/schemas/terraform)`);
-          else if (schema === null)
-            report(`unknown ${b.type === "data" ? "data source" : b.type} type \`${type}\``);
-          else
-            checkBody(
-              b.body,
-              schema,
-              b.type === "data" ? DATA_META : b.type === "provider" ? new Set(["alias"]) : RESOURCE_META,
-              "",
-              report,
-              true,
-            );
-        } else if (b.type === "module") {
-          const source = declared.module.get(b.labels[0] ?? "") ?? "";
-          if (!source.startsWith("./")) continue;
-          const target = join(dir, source).split("\\").join("/");
-          if (!dirs.has(target)) {
-            report(`module source ${source} is not in the tree`);
-            continue;
-          }
-          const vars = variablesOf(target);
-          const types = variableTypesOf(target);
-          const given = new Set<string>();
-          for (const i of b.body) {
-            if (i.kind !== "attr" || MODULE_META.has(i.name)) continue;
-            given.add(i.name);
-            if (!vars.has(i.name)) report(`module ${source} has no variable \`${i.name}\``);
-            const t = types.get(i.name);
-            const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
-            if (m) report(`module argument \`${i.name}\` ${m}`);
-          }
-          for (const [v, hasDefault] of vars)
-            if (!hasDefault && !given.has(v)) report(`missing required module argument \`${v}\``);
-        }
-
-        // References to things this directory does not declare.
-        const texts: string[] = [];
-        bodyTexts(b.body, texts);
-        for (const t of texts) {
-          for (const m of t.matchAll(/(?<![\w.])var\.([A-Za-z0-9_-]+)/g))
-            if (!declared.variable.has(m[1]!)) report(`reference to undeclared variable var.${m[1]}`);
-          for (const m of t.matchAll(/(?<![\w.])local\.([A-Za-z0-9_-]+)/g))
-            if (!declared.local.has(m[1]!)) report(`reference to undeclared local.${m[1]}`);
-          for (const m of t.matchAll(
-            /(?<![\w.])module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
-          )) {
-            const src = declared.module.get(m[1]!);
-            if (src === undefined) report(`reference to undeclared module.${m[1]}`);
-            else if (
-              m[2] &&
-              src.startsWith("./") &&
-              !outputsOf(join(dir, src).split("\\").join("/")).has(m[2])
-            )
-              report(`module.${m[1]} has no output \`${m[2]}\``);
-          }
-          for (const m of t.matchAll(
-            /(?<![\w.])data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
-          )) {
-            const type = declared.data.get(`${m[1]}.${m[2]}`);
-            if (type === undefined) report(`reference to undeclared data.${m[1]}.${m[2]}`);
-            else if (m[3]) {
-              const s = store.get("data", type);
-              if (s && !knownAttributes(s).has(m[3]))
-                report(`data.${m[1]}.${m[2]} has no attribute \`${m[3]}\``);
-            }
-          }
-          for (const m of t.matchAll(
-            /(?<![\w.])((?:aws|digitalocean)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
-          )) {
-            const type = declared.resource.get(`${m[1]}.${m[2]}`);
-            if (type === undefined) report(`reference to undeclared resource ${m[1]}.${m[2]}`);
-            else if (m[3]) {
-              const s = store.get("resource", type);
-              if (s && !knownAttributes(s).has(m[3])) report(`${m[1]}.${m[2]} has no attribute \`${m[3]}\``);
-            }
-          }
-        }
+        const report = (message: string) => void problems.push({ file: path, address, message });
+        if (b.type === "resource" || b.type === "data" || b.type === "provider")
+          checkSchemaBlock(b, store, report);
+        else if (b.type === "module") checkModuleCall(b, dir, tree, report);
+        checkReferences(b, dir, tree, store, report);
       }
     }
   }
-
-  // .tfvars files set root variables only.
-  const rootVars = variablesOf("");
-  const rootTypes = variableTypesOf("");
-  for (const [path, f] of Object.entries(files)) {
-    if (!path.endsWith(".tfvars")) continue;
-    const set = new Set<string>();
-    for (const i of f.items) {
-      if (i instanceof Block || i.kind !== "attr") continue;
-      set.add(i.name);
-      if (!rootVars.has(i.name))
-        problems.push({
-          file: path,
-          address: `var.${i.name}`,
-          message: `the root module declares no variable \`${i.name}\``,
-        });
-      const t = rootTypes.get(i.name);
-      const m = t !== undefined ? literalMismatch(i.value, t) : undefined;
-      if (m) problems.push({ file: path, address: `var.${i.name}`, message: m });
-    }
-    for (const [v, hasDefault] of rootVars) {
-      if (!hasDefault && !set.has(v))
-        problems.push({
-          file: path,
-          address: `var.${v}`,
-          message: `sets no value for the required variable \`${v}\``,
-        });
-    }
-  }
-  return problems;
+  return [...problems, ...checkTfvars(files, tree)];
 }
 
 export function formatSchemaProblems(problems: readonly SchemaProblem[]): string {

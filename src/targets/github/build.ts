@@ -2,8 +2,7 @@
 // tagged sha-<short> (what the deploy workflows roll out) and <branch>-latest.
 import type { StaticModel } from "../../model/types.js";
 import { imageStrategy, repoPath, type Pipeline } from "./pipeline.js";
-import { RUNNER, registryLogin } from "./platform.js";
-import { setupStack } from "./pr-checks.js";
+import { RUNNER, setupStack } from "./steps.js";
 import { action, checkout, run, type Job, type Step, type With, type Workflow } from "./workflow.js";
 
 export const BUILD_WORKFLOW = "Build";
@@ -20,11 +19,10 @@ function pushSteps(p: Pipeline, image: string, build: With, cacheScope: string):
       "docker/metadata-action",
       {
         images: image,
-        // ECR repositories are tag-immutable (the AWS stack sets IMMUTABLE), so a moving
-        // <branch>-latest tag cannot be pushed there twice: only sha-<short> on ECR.
+        // A moving <branch>-latest tag cannot be pushed twice to a tag-immutable registry.
         tags: [
           "type=sha,prefix=sha-,format=short",
-          ...(p.registry.kind === "ecr" ? [] : ["type=ref,event=branch,suffix=-latest"]),
+          ...(p.registry.service.immutableTags ? [] : ["type=ref,event=branch,suffix=-latest"]),
         ].join("\n"),
       },
       { id: "meta" },
@@ -76,7 +74,7 @@ function pushSteps(p: Pipeline, image: string, build: With, cacheScope: string):
  * with index.html for single-page apps.
  */
 function staticJob(p: Pipeline, s: StaticModel): Job {
-  const login = registryLogin(p);
+  const login = p.registry.service.login(p);
   const dir = repoPath(p.specDir, s.static);
   const site = repoPath(dir, s.output);
   const install = s.install ?? s.ci.install;
@@ -128,7 +126,7 @@ function staticJob(p: Pipeline, s: StaticModel): Job {
 }
 
 export function build(p: Pipeline): Workflow {
-  const login = registryLogin(p);
+  const login = p.registry.service.login(p);
   const jobs: Record<string, Job> = {};
   if (p.images.length) {
     jobs["build"] = {

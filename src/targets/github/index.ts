@@ -1,11 +1,14 @@
-// The github target: GitHub Actions workflows for CI/CD to the chosen deploy target. Pure: the
-// project model and the synth context in, `{ "<file>.yml": "..." }` out.
+// The github target: GitHub Actions workflows for CI/CD to the chosen deploy platform. Pure: the
+// project model and the synth context in, `{ "<file>.yml": "..." }` out. Everything that depends on
+// the platform comes from its Platform (src/targets/platform.ts); nothing here knows a platform's
+// name.
 import type { ProjectModel } from "../../model/types.js";
+import { joinSettings, type CiSettings, type Platform } from "../platform.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
 import { infrastructure } from "./infrastructure.js";
-import { buildPipeline, chooseTarget, hasImages, type Pipeline } from "./pipeline.js";
+import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipeline.js";
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
 import { printWorkflow, type CheckovSkip, type Workflow } from "./workflow.js";
@@ -49,73 +52,105 @@ function header(p: Pipeline, file: string): string[] {
   return lines;
 }
 
-export function renderWorkflows(project: ProjectModel, ctx: SynthContext): Record<string, Workflow> {
-  const p = buildPipeline(project, ctx);
+function workflows(p: Pipeline): Record<string, Workflow> {
   const out: Record<string, Workflow> = { "pr-checks.yml": prChecks(p) };
   if (hasImages(p)) out["build.yml"] = build(p);
   for (const env of p.envs) out[`deploy-${env.environment.name}.yml`] = deploy(p, env);
   out["rollback.yml"] = rollback(p);
-  if (p.target !== "kubernetes") out["infrastructure.yml"] = infrastructure(p);
+  if (p.platform.infrastructure) out["infrastructure.yml"] = infrastructure(p, p.platform.infrastructure);
   return out;
 }
 
-export const githubTarget: Target = {
-  name: "github",
-  description:
-    "GitHub Actions: PR checks, image builds, deploys per environment, rollback and infrastructure.",
-  defaultOut: ".github/workflows",
-  ownsOutput: false,
-  check(project: ProjectModel, ctx: SynthContext): TargetProblem[] {
-    const problems: TargetProblem[] = [];
-    const first = project.environments[0];
-    if (first && ctx.deployTarget && !first.targets[ctx.deployTarget]) {
+export function renderWorkflows(
+  project: ProjectModel,
+  ctx: SynthContext,
+  platforms: readonly Platform[],
+): Record<string, Workflow> {
+  return workflows(buildPipeline(project, ctx, platforms));
+}
+
+/**
+ * Every GitHub variable and secret the workflows of a project read: the scans and notifications,
+ * the registry's login where build.yml pushes, and the deploy platform's.
+ */
+export function workflowSettings(
+  project: ProjectModel,
+  ctx: SynthContext,
+  platforms: readonly Platform[],
+): CiSettings {
+  const p = buildPipeline(project, ctx, platforms);
+  return joinSettings(
+    { variables: [], secrets: ["GITHUB_TOKEN", "GITLEAKS_LICENSE", ...p.notify.map((n) => n.secret)] },
+    hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
+    p.platform.settings(p),
+  );
+}
+
+/** Problems of the spec that are the same on every platform. */
+function specProblems(project: ProjectModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  for (const env of project.environments) {
+    const d = env.environment.deploy;
+    if (d.on === "release" && !SAFE_GLOB.test(d.tag_pattern)) {
       problems.push({
-        path: "targets",
-        severity: "warning",
-        message: `the workflows deploy to ${ctx.deployTarget}, but the spec has no targets.${ctx.deployTarget}`,
-        hint: `add targets.${ctx.deployTarget}, or set the repository variables docs/ci-cd.md lists for it`,
+        env: env.environment.name,
+        path: `environments.${env.environment.name}.deploy.tag_pattern`,
+        message: "tag_pattern may only hold letters, digits, . _ - / + and the wildcards * and ?",
       });
     }
-    const target = chooseTarget(project, ctx);
-    const helm =
-      target === "kubernetes" ||
-      target === "digitalocean" ||
-      (target === "azure" && first?.targets.azure?.compute === "aks");
-    if (first && helm && !first.targets.kubernetes?.registry && !first.ci.repository) {
-      problems.push({
-        path: "ci",
-        severity: "warning",
-        message:
-          "no image registry is set: the workflows push to ghcr.io/<owner>/<repo>, but the Helm chart pulls from a local registry",
-        hint: "set ci.repository (owner/name) or targets.kubernetes.registry",
-      });
-    }
-    for (const env of project.environments) {
-      const d = env.environment.deploy;
-      if (d.on === "release" && !SAFE_GLOB.test(d.tag_pattern)) {
+    for (const s of Object.values(env.services)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s.name)) {
         problems.push({
           env: env.environment.name,
-          path: `environments.${env.environment.name}.deploy.tag_pattern`,
-          message: "tag_pattern may only hold letters, digits, . _ - / + and the wildcards * and ?",
+          path: `services.${s.name}`,
+          message: "service names must be usable as GitHub Actions job ids (letters, digits, - and _)",
         });
       }
-      for (const s of Object.values(env.services)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(s.name)) {
-          problems.push({
-            env: env.environment.name,
-            path: `services.${s.name}`,
-            message: "service names must be usable as GitHub Actions job ids (letters, digits, - and _)",
-          });
-        }
-      }
     }
-    return problems;
-  },
-  render(project: ProjectModel, ctx: SynthContext): FileTree {
-    const p = buildPipeline(project, ctx);
-    const tree: FileTree = {};
-    for (const [file, wf] of Object.entries(renderWorkflows(project, ctx)))
-      tree[file] = printWorkflow(wf, header(p, file), SKIPS[file] ?? []);
-    return tree;
-  },
-};
+  }
+  return problems;
+}
+
+function check(project: ProjectModel, ctx: SynthContext, platforms: readonly Platform[]): TargetProblem[] {
+  const platform = choosePlatform(project, ctx, platforms);
+  if (!platform) {
+    return [
+      {
+        path: "targets",
+        message: `the workflows cannot deploy to ${ctx.deployTarget ?? ""}: no such platform`,
+        hint: `--target takes one of: ${platforms.map((t) => t.name).join(", ")}`,
+      },
+    ];
+  }
+  const problems: TargetProblem[] = [];
+  const first = project.environments[0];
+  if (first && ctx.deployTarget && !platform.configured(first)) {
+    problems.push({
+      path: "targets",
+      severity: "warning",
+      message: `the workflows deploy to ${platform.name}, but the spec has no targets.${platform.name}`,
+      hint: `add targets.${platform.name}, or set the repository variables docs/ci-cd.md lists for it`,
+    });
+  }
+  problems.push(...platform.pipeline(project, ctx).problems, ...specProblems(project));
+  return problems;
+}
+
+/** The github target, deploying to the given platforms (the registry passes every platform it lists). */
+export function githubTargetFor(platforms: readonly Platform[]): Target {
+  return {
+    name: "github",
+    description:
+      "GitHub Actions: PR checks, image builds, deploys per environment, rollback and infrastructure.",
+    defaultOut: ".github/workflows",
+    ownsOutput: false,
+    check: (project, ctx) => check(project, ctx, platforms),
+    render(project: ProjectModel, ctx: SynthContext): FileTree {
+      const p = buildPipeline(project, ctx, platforms);
+      const tree: FileTree = {};
+      for (const [file, wf] of Object.entries(workflows(p)))
+        tree[file] = printWorkflow(wf, header(p, file), SKIPS[file] ?? []);
+      return tree;
+    },
+  };
+}

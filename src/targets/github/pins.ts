@@ -2,7 +2,14 @@
 // release tag (taken from ../shared/data/github-action-pins.json; test/github.test.ts checks every
 // row against it). Workflows print `uses: owner/action@<sha> # <tag>` so a reader and Dependabot
 // both see the version. trivy-action: its tags were force-pushed once (CVE-2026-33634), so only its
-// SHA is trusted, never a tag.
+// SHA is trusted, never a tag. `oidc`: the action logs in with the workflow's OIDC token, so its job
+// needs `id-token: write`.
+
+interface Pin {
+  sha: string;
+  tag: string;
+  oidc?: true;
+}
 
 export const PINS = {
   "actions/checkout": { sha: "3d3c42e5aac5ba805825da76410c181273ba90b1", tag: "v7.0.1" },
@@ -16,34 +23,43 @@ export const PINS = {
   "docker/login-action": { sha: "4907a6ddec9925e35a0a9e82d7399ccc52663121", tag: "v4.1.0" },
   "docker/metadata-action": { sha: "dc802804100637a589fabce1cb79ff13a1411302", tag: "v6.2.0" },
   "docker/build-push-action": { sha: "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", tag: "v7.3.0" },
-  "azure/login": { sha: "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", tag: "v3.0.1" },
+  "azure/login": { sha: "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", tag: "v3.0.1", oidc: true },
   "azure/webapps-deploy": { sha: "02a81bead70021f5284939794bcec79c271ab383", tag: "v3.0.8" },
   "Azure/static-web-apps-deploy": { sha: "1a947af9992250f3bc2e68ad0754c0b0c11566c9", tag: "v1" },
   "azure/setup-helm": { sha: "9bc31f4ebc9c6b171d7bfbaa5d006ae7abdb4310", tag: "v5.0.1" },
   "azure/setup-kubectl": { sha: "829323503d1be3d00ca8346e5391ca0b07a9ab0d", tag: "v5.1.0" },
   "azure/k8s-set-context": { sha: "8698eba2499e9012f0d5085f8798077cce4bc526", tag: "v5.0.1" },
-  "aws-actions/configure-aws-credentials": { sha: "e6de054238d6b7531b4efff3b6587d9aade6a06c", tag: "v6.2.3" },
+  "aws-actions/configure-aws-credentials": {
+    sha: "e6de054238d6b7531b4efff3b6587d9aade6a06c",
+    tag: "v6.2.3",
+    oidc: true,
+  },
   "aws-actions/amazon-ecr-login": { sha: "03f1aad4c6c7ffd436567f42f9384779290529bd", tag: "v2.1.7" },
   "opentofu/setup-opentofu": { sha: "a1320f892987e89d278cc92dc5adc984fb93aca4", tag: "v2.0.2" },
   "digitalocean/action-doctl": { sha: "135ac0aa0eed4437d547c6f12c364d3006b42824", tag: "v2.5.1" },
   "gitleaks/gitleaks-action": { sha: "e0c47f4f8be36e29cdc102c57e68cb5cbf0e8d1e", tag: "v3.0.0" },
   "aquasecurity/trivy-action": { sha: "ed142fd0673e97e23eac54620cfb913e5ce36c25", tag: "v0.36.0" },
   "slackapi/slack-github-action": { sha: "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d", tag: "v4.0.0" },
-} as const satisfies Record<string, { sha: string; tag: string }>;
+} as const satisfies Record<string, Pin>;
 
 export type ActionName = keyof typeof PINS;
+
+const pinOf = (name: string): Pin | undefined => (PINS as Record<string, Pin>)[name];
 
 /** `owner/action@<sha>`; the printer appends `# <tag>`. */
 export function pinned(action: ActionName): string {
   return `${action}@${PINS[action].sha}`;
 }
 
+/** Whether a `uses:` value is an action that logs in with the workflow's OIDC token. */
+export function usesOidc(uses: string): boolean {
+  return pinOf(uses.split("@")[0] ?? "")?.oidc === true;
+}
+
 /** The tag of a pinned `uses:` value, for the printer's comment. */
 export function tagOf(uses: string): string | undefined {
   const at = uses.lastIndexOf("@");
   if (at < 0) return undefined;
-  const name = uses.slice(0, at);
-  const sha = uses.slice(at + 1);
-  const pin = (PINS as Record<string, { sha: string; tag: string }>)[name];
-  return pin && pin.sha === sha ? pin.tag : undefined;
+  const pin = pinOf(uses.slice(0, at));
+  return pin && pin.sha === uses.slice(at + 1) ? pin.tag : undefined;
 }

@@ -1,7 +1,7 @@
-// The facts every workflow needs, derived once from the project and the synth context: paths
-// relative to the repository root, the image registry and how to log in to it, the images to build,
-// the environments in spec order. Pure: no file system, no environment variables.
-import { buildAzure } from "../azure/main.js";
+// The facts every workflow needs, derived once from the project, the synth context and the chosen
+// deploy platform: paths relative to the repository root, the image registry, the images to build,
+// the environments in spec order, and the platform's pieces. Pure: no file system, no environment
+// variables.
 import { posix } from "node:path";
 import type {
   AnyServiceModel,
@@ -12,18 +12,9 @@ import type {
   StaticModel,
 } from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
+import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
-
-export type DeployTarget = "kubernetes" | "azure" | "aws" | "digitalocean";
-export const DEPLOY_TARGETS: readonly DeployTarget[] = ["kubernetes", "azure", "aws", "digitalocean"];
-
-export type RegistryKind = "ghcr" | "acr" | "ecr" | "docr" | "other";
-
-export interface Registry {
-  kind: RegistryKind;
-  /** Image name prefix; `<prefix>/<service>:<tag>`. May hold a `${{ }}` expression of trusted values. */
-  prefix: string;
-}
+import { registryFor } from "./registries.js";
 
 export interface ImageBuild {
   service: string;
@@ -34,34 +25,29 @@ export interface ImageBuild {
 
 export interface Pipeline {
   app: string;
-  target: DeployTarget;
+  /** The deploy platform's name (`--target`). */
+  target: string;
   specDir: string;
   specPath: string;
   defaultBranch: string;
   /** The first environment's model: the services and CI settings (the same in every environment). */
   base: AppModel;
   envs: AppModel[];
-  registry: Registry;
+  registry: {
+    /** Image name prefix; `<prefix>/<service>:<tag>`. May hold a `${{ }}` expression of trusted values. */
+    prefix: string;
+    service: RegistryService;
+  };
   /** Images built from a Dockerfile, one per service, worker or job with a `build`. */
   images: ImageBuild[];
-  /** Static frontends packaged as web server images (Kubernetes targets only). */
+  /** Static frontends packaged as web server images (on platforms whose pods serve them). */
   staticImages: StaticModel[];
-  /** Kubernetes-style rollout (helm) rather than App Service or ECS. */
-  helm: boolean;
-  chart: string;
-  azureDir: string;
-  awsDir: string;
-  doDir: string;
-  /**
-   * Environment variables the Azure parameter files read (readEnvironmentVariable), mapped to the
-   * GitHub secret or variable that holds them. `<SERVICE>_IMAGE` is left out: an infrastructure
-   * deployment keeps the image each app is running.
-   */
-  azureParameterEnv: Record<string, string>;
   /** Notification channels with a webhook secret. */
   notify: { type: "slack" | "teams"; secret: string }[];
   deployTimeout: string;
   deployTimeoutMinutes: number;
+  /** The deploy platform's steps, jobs and settings for this project. */
+  platform: PlatformPipeline;
 }
 
 /** A spec-relative path as a repository-relative one. */
@@ -70,20 +56,18 @@ export function repoPath(specDir: string, p: string): string {
   return joined.replace(/\/+$/, "") || ".";
 }
 
-/** The deploy target: `--target`, else the first of kubernetes/azure/aws/digitalocean the spec configures. */
-export function chooseTarget(project: ProjectModel, ctx: SynthContext): DeployTarget {
-  if (ctx.deployTarget) return ctx.deployTarget;
-  const targets = project.environments[0]?.targets ?? {};
-  return DEPLOY_TARGETS.find((t) => targets[t] !== undefined) ?? "kubernetes";
-}
-
-export function registryKind(prefix: string): RegistryKind {
-  const host = prefix.split("/")[0] ?? "";
-  if (host === "ghcr.io") return "ghcr";
-  if (host.endsWith(".azurecr.io")) return "acr";
-  if (/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(host)) return "ecr";
-  if (host === "registry.digitalocean.com") return "docr";
-  return "other";
+/**
+ * The deploy platform: `--target`, else the first platform (in the registry's order of preference)
+ * the spec configures, else the first platform. Undefined for a `--target` no platform has.
+ */
+export function choosePlatform(
+  project: ProjectModel,
+  ctx: SynthContext,
+  platforms: readonly Platform[],
+): Platform | undefined {
+  if (ctx.deployTarget) return platforms.find((p) => p.name === ctx.deployTarget);
+  const base = project.environments[0];
+  return (base && platforms.find((p) => p.configured(base))) ?? platforms[0];
 }
 
 /**
@@ -95,52 +79,15 @@ function withApp(registry: string, app: string): string {
   return trimmed.split("/").pop() === app ? trimmed : `${trimmed}/${app}`;
 }
 
-function chooseRegistry(base: AppModel, target: DeployTarget): Registry {
-  const r = registryOf(base, target);
-  return { kind: r.kind, prefix: withApp(r.prefix, base.name) };
-}
-
-function registryOf(base: AppModel, target: DeployTarget): Registry {
-  const fromSpec = base.targets.kubernetes?.registry;
-  const app = base.name;
-  switch (target) {
-    case "aws":
-      // ECR repositories <app>/<service>; the registry host comes from the ECR login step.
-      return { kind: "ecr", prefix: "${{ steps.login-ecr.outputs.registry }}" };
-    case "azure":
-      if (fromSpec && (base.targets.azure?.compute === "aks" || registryKind(fromSpec) === "acr"))
-        return { kind: registryKind(fromSpec), prefix: fromSpec };
-      return { kind: "acr", prefix: "${{ vars.ACR_LOGIN_SERVER }}" };
-    case "digitalocean":
-      if (fromSpec) return { kind: registryKind(fromSpec), prefix: fromSpec };
-      return { kind: "docr", prefix: `registry.digitalocean.com/${app}` };
-    case "kubernetes":
-      if (fromSpec) return { kind: registryKind(fromSpec), prefix: fromSpec };
-      return {
-        kind: "ghcr",
-        prefix: base.ci.repository
-          ? `ghcr.io/${base.ci.repository.toLowerCase()}`
-          : "ghcr.io/${{ github.repository }}",
-      };
-  }
-}
-
 export const isWorkload = (s: AnyServiceModel): s is ServiceModel | JobModel => s.type !== "static";
 export const isService = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
 export const isStatic = (s: AnyServiceModel): s is StaticModel => s.type === "static";
 
-export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipeline {
-  const base = project.environments[0];
-  if (!base) throw new Error("a project has at least one environment");
-  const target = chooseTarget(project, ctx);
-  const helm =
-    target === "kubernetes" ||
-    target === "digitalocean" ||
-    (target === "azure" && base.targets.azure?.compute === "aks");
+function imageBuilds(base: AppModel, specDir: string): ImageBuild[] {
   const images: ImageBuild[] = [];
   for (const s of Object.values(base.services)) {
     if (isWorkload(s) && s.build) {
-      const context = repoPath(ctx.specDir, s.build.context);
+      const context = repoPath(specDir, s.build.context);
       images.push({
         service: s.name,
         context,
@@ -149,9 +96,10 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
       });
     }
   }
-  images.sort((a, b) => (a.service < b.service ? -1 : 1));
-  // On Kubernetes a static frontend runs as a small web server image (the chart's static pod).
-  const staticImages = helm ? Object.values(base.services).filter(isStatic) : [];
+  return images.sort((a, b) => (a.service < b.service ? -1 : 1));
+}
+
+function notifications(base: AppModel): Pipeline["notify"] {
   const notify: Pipeline["notify"] = [];
   for (const ch of Object.values(base.monitoring.channels)) {
     if (
@@ -162,40 +110,37 @@ export function buildPipeline(project: ProjectModel, ctx: SynthContext): Pipelin
       notify.push({ type: ch.type, secret: ch.webhook_secret });
   }
   if (notify.length === 0) notify.push({ type: "slack", secret: "SLACK_WEBHOOK_URL" });
+  return notify;
+}
+
+export function buildPipeline(
+  project: ProjectModel,
+  ctx: SynthContext,
+  platforms: readonly Platform[],
+): Pipeline {
+  const base = project.environments[0];
+  if (!base) throw new Error("a project has at least one environment");
+  const chosen = choosePlatform(project, ctx, platforms);
+  if (!chosen) throw new Error(`no deploy platform is named ${ctx.deployTarget ?? ""}`);
+  const platform = chosen.pipeline(project, ctx);
+  const prefix = withApp(platform.registry, base.name);
   const timeout = seconds(base.ci.deploy_timeout);
   return {
     app: project.name,
-    target,
+    target: chosen.name,
     specDir: ctx.specDir,
     specPath: ctx.specPath,
     defaultBranch: base.ci.default_branch,
     base,
     envs: project.environments,
-    registry: chooseRegistry(base, target),
-    images,
-    staticImages,
-    helm,
-    chart: `${ctx.outputs.kubernetes}/chart`,
-    azureDir: ctx.outputs.azure,
-    azureParameterEnv: target === "azure" ? azureParameterEnv(project) : {},
-    awsDir: ctx.outputs.aws,
-    doDir: ctx.outputs.digitalocean,
-    notify,
+    registry: { prefix, service: registryFor(prefix, platforms) },
+    images: imageBuilds(base, ctx.specDir),
+    staticImages: platform.staticImages ? Object.values(base.services).filter(isStatic) : [],
+    notify: notifications(base),
     deployTimeout: base.ci.deploy_timeout,
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,
+    platform,
   };
-}
-
-function azureParameterEnv(project: ProjectModel): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of buildAzure(project).facts.deployVariables) {
-    if (v.name.endsWith("_IMAGE")) continue;
-    // Passwords and webhook URLs are secrets; switches such as EMAIL_DOMAIN_VERIFIED are variables.
-    out[v.name] = /PASSWORD|WEBHOOK|SECRET|TOKEN|KEY/.test(v.name)
-      ? `\${{ secrets.${v.name} }}`
-      : `\${{ vars.${v.name} }}`;
-  }
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /** The job strategy over the images, shared by the build and the pull-request image scan. */
@@ -221,10 +166,6 @@ export const hasImages = (p: Pipeline): boolean => p.images.length > 0 || p.stat
 
 /** SHOUTING_CASE for environment variable names: sse-gateway → SSE_GATEWAY. */
 export const envName = (s: string): string => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-/** camelCase for Bicep output names: sse-gateway → sseGateway. */
-export const camel = (s: string): string => s.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-/** snake_case for Terraform output names: sse-gateway → sse_gateway. */
-export const snake = (s: string): string => s.replace(/-/g, "_");
 
 /** The public URLs a smoke test can reach in one environment: health endpoints behind a domain. */
 export function smokeUrls(env: AppModel): string[] {

@@ -1,9 +1,42 @@
-// pr-checks.yml: what every pull request must pass before it can merge.
+// pr-checks.yml: what every pull request must pass before it can merge: each service's tests, the
+// drift check of the generated files, a secret scan, the image scan, and the deploy platform's
+// infrastructure-as-code jobs, whose previews are posted as one pull request comment.
 import type { CiModel } from "../../model/types.js";
-import { iacValidation } from "./iac.js";
 import { imageStrategy, isStatic, repoPath, type Pipeline } from "./pipeline.js";
-import { RUNNER } from "./platform.js";
+import { RUNNER, setupStack } from "./steps.js";
 import { action, checkout, run, type Job, type Step, type Workflow } from "./workflow.js";
+
+/** The Markdown report the IaC jobs append their previews to, posted as one pull request comment. */
+export const IAC_REPORT = "${{ runner.temp }}/iac-report.md";
+/** Pull requests from forks get no OIDC token and no secrets: their previews and comments are skipped. */
+export const SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository";
+
+/**
+ * Posts the report as one pull request comment, updated in place on every push (found by a hidden
+ * marker) instead of a new comment each time. The script reads the report path from env.
+ */
+const COMMENT_SCRIPT = [
+  'const fs = require("fs");',
+  'const marker = "<!-- gantry-iac-report -->";',
+  'const report = fs.existsSync(process.env.REPORT) ? fs.readFileSync(process.env.REPORT, "utf8") : "No report: an earlier step failed, see the job log.";',
+  "const body = `${marker}\\n${report}`;",
+  "const { owner, repo } = context.repo;",
+  "const issue_number = context.issue.number;",
+  "const comments = await github.paginate(github.rest.issues.listComments, { owner, repo, issue_number });",
+  'const previous = comments.find((c) => c.user?.type === "Bot" && c.body?.includes(marker));',
+  "if (previous) await github.rest.issues.updateComment({ owner, repo, comment_id: previous.id, body });",
+  "else await github.rest.issues.createComment({ owner, repo, issue_number, body });",
+].join("\n");
+
+/** The last step of an IaC job: the report as the pull request's comment. */
+export function reportComment(): Step {
+  return action(
+    "Post the report on the pull request",
+    "actions/github-script",
+    { script: COMMENT_SCRIPT },
+    { if: `always() && ${SAME_REPO}`, env: { REPORT: IAC_REPORT } },
+  );
+}
 
 interface TestGroup {
   id: string;
@@ -29,56 +62,6 @@ function testGroups(p: Pipeline): TestGroup[] {
   return groups.filter((g) => g.ci.install || g.ci.lint || g.ci.typecheck || g.ci.test || g.build);
 }
 
-/**
- * The toolchain of a stack, with the package cache only where the install command proves the lock
- * file exists (`npm ci` needs package-lock.json; `pip install -r` names its requirements).
- */
-export function setupStack(ci: CiModel, dir: string): Step[] {
-  const install = ci.install ?? "";
-  switch (ci.stack) {
-    case "node":
-      return [
-        action(
-          "Set up Node.js",
-          "actions/setup-node",
-          /^npm ci\b/.test(install)
-            ? {
-                "node-version": ci.version ?? "20",
-                cache: "npm",
-                "cache-dependency-path": `${dir}/package-lock.json`,
-              }
-            : { "node-version": ci.version ?? "20", "package-manager-cache": false },
-        ),
-      ];
-    case "python": {
-      const reqs = [...install.matchAll(/(?:^|\s)-r\s+(\S+)/g)].map((m) => `${dir}/${m[1]!}`);
-      return [
-        action(
-          "Set up Python",
-          "actions/setup-python",
-          reqs.length
-            ? {
-                "python-version": ci.version ?? "3.12",
-                cache: "pip",
-                "cache-dependency-path": reqs.join("\n"),
-              }
-            : { "python-version": ci.version ?? "3.12" },
-        ),
-      ];
-    }
-    case "go":
-      return [
-        action("Set up Go", "actions/setup-go", {
-          "go-version": ci.version ?? "stable",
-          "cache-dependency-path": `${dir}/go.sum`,
-        }),
-      ];
-    default:
-      // Java, .NET and Ruby come preinstalled on GitHub's Ubuntu runners.
-      return [];
-  }
-}
-
 function testJob(g: TestGroup): Job {
   const steps: Step[] = [checkout(), ...setupStack(g.ci, g.dir)];
   if (g.ci.install) steps.push(run("Install dependencies", g.ci.install));
@@ -97,10 +80,8 @@ function testJob(g: TestGroup): Job {
 }
 
 function driftJob(p: Pipeline): Job {
-  const targets = [p.target as string];
-  if (p.helm && p.target !== "kubernetes") targets.push("kubernetes");
   const lines = [
-    ...targets.map((t) => `npx gantry synth ${t} "$SPEC_DIR" --check`),
+    ...p.platform.synthTargets.map((t) => `npx gantry synth ${t} "$SPEC_DIR" --check`),
     `npx gantry synth github "$SPEC_DIR" --target ${p.target} --check`,
   ];
   return {
@@ -176,7 +157,7 @@ export function prChecks(p: Pipeline): Workflow {
   jobs["generated-files"] = driftJob(p);
   jobs["secret-scan"] = secretScanJob();
   if (p.images.length) jobs["image-scan"] = imageScanJob(p);
-  Object.assign(jobs, iacValidation(p));
+  Object.assign(jobs, p.platform.prChecks(p));
   return {
     name: "PR checks",
     on: { pull_request: { branches: [p.defaultBranch] } },

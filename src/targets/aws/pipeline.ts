@@ -1,0 +1,282 @@
+// The AWS platform's pieces of the GitHub pipelines: ECR and the OIDC login, the ECS deploy (a new
+// task definition per workload, migrations as a one-off Fargate task, update-service, wait for
+// stability, S3 + CloudFront for static sites, the previous task definitions on failure), the
+// rollback to an earlier image tag or task definition, and the OpenTofu stack.
+import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
+import { envName, isService, isStatic, isWorkload, smokeUrls, type Pipeline } from "../github/pipeline.js";
+import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
+import { appendTo, imageRef, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
+import { action, run, type Step } from "../github/workflow.js";
+import type { CiSettings, DeploySteps, Platform, RegistryService } from "../platform.js";
+import { joinSettings } from "../platform.js";
+import {
+  setupTofu,
+  tofuCheckJob,
+  tofuInfrastructure,
+  tofuInit,
+  type TofuStack,
+} from "../terraform/pipeline.js";
+
+const REGION_VARIABLE = "${{ vars.AWS_REGION }}";
+/** The ECR login step's output: the registry host of the account and region. */
+const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
+
+/** snake_case for Terraform output names: sse-gateway → sse_gateway. */
+const snake = (s: string): string => s.replace(/-/g, "_");
+
+function awsRegion(p: Pipeline, env?: AppModel): string {
+  return env?.environment.region ?? p.base.targets.aws?.region ?? REGION_VARIABLE;
+}
+
+/** AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN. */
+function awsLogin(
+  p: Pipeline,
+  env?: AppModel,
+  role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" = "AWS_ROLE_ARN",
+): Step {
+  return action("Configure AWS credentials (OIDC)", "aws-actions/configure-aws-credentials", {
+    "role-to-assume": `\${{ vars.${role} }}`,
+    "aws-region": awsRegion(p, env),
+    "role-session-name": `gantry-${p.app}`,
+  });
+}
+
+/** AWS_REGION when a login of the workflows takes the region from it (the spec names none). */
+function regionSettings(p: Pipeline): CiSettings {
+  const used = [undefined, ...p.envs].some((e) => awsRegion(p, e) === REGION_VARIABLE);
+  return { variables: used ? ["AWS_REGION"] : [], secrets: [] };
+}
+
+/** ECR; its repositories are tag-immutable (the AWS stack sets IMMUTABLE). */
+const ECR: RegistryService = {
+  serves: (prefix) => {
+    const host = prefix.split("/")[0] ?? "";
+    return host === ECR_FROM_LOGIN || /\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(host);
+  },
+  login: (p, env) => ({
+    steps: [
+      awsLogin(p, env),
+      action(
+        "Log in to Amazon ECR",
+        "aws-actions/amazon-ecr-login",
+        { "mask-password": "true" },
+        { id: "login-ecr" },
+      ),
+    ],
+    permissions: { "id-token": "write" },
+  }),
+  immutableTags: true,
+  settings: (p) => joinSettings({ variables: ["AWS_ROLE_ARN"], secrets: [] }, regionSettings(p)),
+};
+
+/** Reads the Terraform outputs of the AWS stack into the job's environment. */
+function readOutputs(env: AppModel, dir: string): Step[] {
+  const lines = ['echo "ECS_CLUSTER=$(jq -r \'.ecs_cluster_name.value\' "$RUNNER_TEMP/outputs.json")"'];
+  const read = (name: string, output: string) =>
+    lines.push(`echo "${name}=$(jq -r '.${output}.value' "$RUNNER_TEMP/outputs.json")"`);
+  for (const s of Object.values(env.services)) {
+    const n = snake(s.name);
+    const e = envName(s.name);
+    if (isService(s)) {
+      read(`${e}_SERVICE`, `${n}_service_name`);
+      read(`${e}_FAMILY`, `${n}_task_family`);
+    } else if (s.type === "job" && s.build) {
+      read(`${e}_FAMILY`, `${n}_task_family`);
+    } else if (isStatic(s)) {
+      read(`${e}_BUCKET`, `${n}_bucket`);
+      read(`${e}_DISTRIBUTION`, `${n}_distribution_id`);
+    }
+  }
+  const script = [
+    'tofu -chdir="$TF_DIR" output -json > "$RUNNER_TEMP/outputs.json"',
+    ...appendTo("GITHUB_ENV", lines),
+  ];
+  return [
+    setupTofu(),
+    tofuInit(env, dir),
+    run("Read the infrastructure outputs", script, { env: { TF_DIR: dir } }),
+  ];
+}
+
+/** Registers a new revision of a workload's task definition with the image at `$IMAGE`. */
+function registerTaskDefinition(s: ServiceModel | JobModel, image: string): Step {
+  const e = envName(s.name);
+  return run(
+    `New task definition for ${s.name}`,
+    [
+      `aws ecs describe-task-definition --task-definition "$${e}_FAMILY" --query taskDefinition --output json \\`,
+      '  | jq --arg image "${IMAGE,,}" --arg name "$CONTAINER" \'(.containerDefinitions[] | select(.name == $name) | .image) = $image',
+      "    | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities, .registeredAt, .registeredBy, .deregisteredAt)' \\",
+      '  > "$RUNNER_TEMP/$CONTAINER-task-definition.json"',
+      `echo "${e}_TASK_DEFINITION=$(aws ecs register-task-definition --cli-input-json "file://$RUNNER_TEMP/$CONTAINER-task-definition.json" --query taskDefinition.taskDefinitionArn --output text)" >> "$GITHUB_ENV"`,
+    ],
+    { env: { IMAGE: image, CONTAINER: s.name } },
+  );
+}
+
+/** `aws ecs wait services-stable` for the services, if there are any. */
+function waitStable(services: readonly { name: string }[]): string[] {
+  if (services.length === 0) return [];
+  return [
+    `aws ecs wait services-stable --cluster "$ECS_CLUSTER" --services ${services.map((s) => `"$${envName(s.name)}_SERVICE"`).join(" ")}`,
+  ];
+}
+
+const services = (env: AppModel) => Object.values(env.services).filter(isService);
+/** Workloads with a task definition to update: built or with a prebuilt image. */
+const taskWorkloads = (env: AppModel) =>
+  Object.values(env.services)
+    .filter(isWorkload)
+    .filter((s) => s.build || s.image);
+const e = (s: { name: string }) => envName(s.name);
+
+function updateServices(env: AppModel, taskDefinition: (s: ServiceModel) => string): string[] {
+  return [
+    ...services(env).map(
+      (s) =>
+        `aws ecs update-service --cluster "$ECS_CLUSTER" --service "$${e(s)}_SERVICE" --task-definition "${taskDefinition(s)}" --output none`,
+    ),
+    ...waitStable(services(env)),
+  ];
+}
+
+function migrations(env: AppModel): Step[] {
+  return services(env)
+    .filter((s) => s.migrations)
+    .map((s) => {
+      const overrides = {
+        containerOverrides: [{ name: s.name, command: ["sh", "-c", s.migrations!.command] }],
+      };
+      return run(
+        `Migrate ${s.name}`,
+        [
+          `network=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$${e(s)}_SERVICE" --query 'services[0].networkConfiguration' --output json)`,
+          `task=$(aws ecs run-task --cluster "$ECS_CLUSTER" --task-definition "$${e(s)}_TASK_DEFINITION" --launch-type FARGATE \\`,
+          '  --network-configuration "$network" --overrides "$OVERRIDES" --query \'tasks[0].taskArn\' --output text)',
+          'aws ecs wait tasks-stopped --cluster "$ECS_CLUSTER" --tasks "$task"',
+          'code=$(aws ecs describe-tasks --cluster "$ECS_CLUSTER" --tasks "$task" --query "tasks[0].containers[?name==\'$CONTAINER\'].exitCode | [0]" --output text)',
+          'echo "migration exit code: $code"',
+          'test "$code" = "0"',
+        ],
+        { env: { OVERRIDES: JSON.stringify(overrides), CONTAINER: s.name } },
+      );
+    });
+}
+
+function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
+  const rollout: Step[] = [
+    run(
+      "Roll out to ECS",
+      updateServices(env, (s) => `$${e(s)}_TASK_DEFINITION`),
+      { id: "rollout" },
+    ),
+  ];
+  for (const s of Object.values(env.services).filter(isStatic)) {
+    rollout.push(
+      ...staticBuildSteps(p, s),
+      run(
+        `Upload ${s.name} to S3 and invalidate CloudFront`,
+        [
+          `aws s3 sync "$SITE" "s3://$${e(s)}_BUCKET" --delete`,
+          `aws cloudfront create-invalidation --distribution-id "$${e(s)}_DISTRIBUTION" --paths "/*"`,
+        ],
+        { env: { SITE: siteDir(p, s) } },
+      ),
+    );
+  }
+  rollout.push(
+    smokeStep(smokeUrls(env)),
+    run(
+      "Roll back to the previous task definitions",
+      updateServices(env, (s) => `$PREVIOUS_${e(s)}`),
+      {
+        if: "failure() && (steps.rollout.outcome == 'failure' || steps.smoke.outcome == 'failure')",
+      },
+    ),
+  );
+  return {
+    prepare: [
+      ...p.registry.service.login(p, env).steps,
+      ...readOutputs(env, dir),
+      run(
+        "Record the running task definitions",
+        appendTo(
+          "GITHUB_ENV",
+          services(env).map(
+            (s) =>
+              `echo "PREVIOUS_${e(s)}=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$${e(s)}_SERVICE" --query 'services[0].taskDefinition' --output text)"`,
+          ),
+        ),
+      ),
+      ...taskWorkloads(env).map((s) => registerTaskDefinition(s, imageRef(p, s))),
+    ],
+    migrate: migrations(env),
+    rollout,
+  };
+}
+
+/**
+ * Points each service at the task definition before the current one (empty revision), or at a new
+ * one with the given image tag.
+ */
+function rollback(p: Pipeline, env: AppModel, dir: string): Step[] {
+  const steps: Step[] = [...p.registry.service.login(p, env).steps, ...readOutputs(env, dir)];
+  for (const s of taskWorkloads(env)) {
+    steps.push({
+      ...registerTaskDefinition(s, imageRef(p, s, REVISION)),
+      if: "inputs.revision != ''",
+    });
+  }
+  steps.push(
+    run(
+      "Point the services at the earlier task definitions",
+      [
+        ...services(env).flatMap((s) => [
+          'if [ -z "$REVISION" ]; then',
+          `  current=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$${e(s)}_SERVICE" --query 'services[0].taskDefinition' --output text)`,
+          "  revision=${current##*:}",
+          `  ${e(s)}_TASK_DEFINITION="\${current%:*}:$((revision - 1))"`,
+          "fi",
+          `aws ecs update-service --cluster "$ECS_CLUSTER" --service "$${e(s)}_SERVICE" --task-definition "$${e(s)}_TASK_DEFINITION" --output none`,
+        ]),
+        ...waitStable(services(env)),
+      ],
+      { id: "rollout", env: { REVISION } },
+    ),
+    smokeStep(smokeUrls(env)),
+  );
+  return steps;
+}
+
+export const awsPlatform: Platform = {
+  name: "aws",
+  configured: (base) => base.targets.aws !== undefined,
+  registries: [ECR],
+  pipeline(_project, ctx) {
+    const dir = ctx.outputs.aws;
+    const stack: TofuStack = {
+      dir,
+      env: {},
+      login: (p, env) => [awsLogin(p, env, "AWS_INFRA_ROLE_ARN")],
+    };
+    return {
+      // ECR repositories <app>/<service>; the registry host comes from the ECR login step.
+      registry: ECR_FROM_LOGIN,
+      staticImages: false,
+      deploy: (p, env) => deploy(p, env, dir),
+      revision: IMAGE_TAG_REVISION,
+      rollback: (p, env) => rollback(p, env, dir),
+      infrastructure: tofuInfrastructure(stack),
+      prChecks: (p) => ({ opentofu: tofuCheckJob(p, stack) }),
+      synthTargets: ["aws"],
+      // The deploys log in to ECR themselves, to read the running task definitions.
+      settings: (p) =>
+        joinSettings(
+          { variables: ["AWS_INFRA_ROLE_ARN"], secrets: [] },
+          regionSettings(p),
+          p.registry.service.settings(p),
+        ),
+      problems: [],
+    };
+  },
+};

@@ -1,0 +1,232 @@
+// The App Service deploy of the Azure platform. Migrations run in the new image on the runner; each
+// service's container is deployed to its staging slot, warmed up and swapped in (swapped back when
+// the smoke tests fail), or without a slot deployed in place (the previous image restored on
+// failure); static frontends go to Static Web Apps. A rollback swaps the slots back or deploys an
+// earlier image tag through the same path.
+import type { AppModel, ServiceModel } from "../../model/types.js";
+import { envName, isService, isStatic, smokeUrls, type Pipeline } from "../github/pipeline.js";
+import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
+import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
+import { action, run, type Step } from "../github/workflow.js";
+import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline } from "../platform.js";
+import { azureLogin, readOutputs } from "./pipeline-steps.js";
+
+/** camelCase for Bicep output names: sse-gateway → sseGateway. */
+const camel = (s: string): string => s.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+const services = (env: AppModel): ServiceModel[] => Object.values(env.services).filter(isService);
+const app = (s: { name: string }) => `"$${envName(s.name)}_APP"`;
+const healthPath = (s: ServiceModel) =>
+  s.type === "http" ? (s.health?.readiness ?? s.health?.liveness) : undefined;
+
+/** Logs in, to the registry too, and reads each App Service's name from the deployment's outputs. */
+function prepare(p: Pipeline, env: AppModel): Step[] {
+  return [
+    azureLogin(),
+    ...p.registry.service.login(p, env).steps.filter((s) => !s.uses?.startsWith("azure/login@")),
+    readOutputs(
+      p,
+      env,
+      services(env).map((s) => [`${envName(s.name)}_APP`, `${camel(s.name)}AppName`]),
+    ),
+  ];
+}
+
+/** Lines that add each health endpoint's URL on the apps' (or their staging slots') default host names to `$urls`. */
+function hostLines(env: AppModel, slotArg = ""): string[] {
+  return services(env).flatMap((s) => {
+    const path = healthPath(s);
+    if (!path) return [];
+    return [
+      `host=$(az webapp show --resource-group "$RESOURCE_GROUP" --name ${app(s)}${slotArg} --query defaultHostName --output tsv)`,
+      `urls="$urls https://$host${path}"`,
+    ];
+  });
+}
+
+/** The smoke tests: the public health URLs and each app's default host name. */
+function smoke(env: AppModel): Step {
+  return run("Smoke tests", ['urls="$SMOKE_URLS"', ...hostLines(env), ...getEach("$urls")], {
+    id: "smoke",
+    env: { SMOKE_URLS: smokeUrls(env).join(" ") },
+  });
+}
+
+const swapLine = (s: ServiceModel): string =>
+  `az webapp deployment slot swap --resource-group "$RESOURCE_GROUP" --name ${app(s)} --slot staging --target-slot production`;
+const swap = (env: AppModel): string[] => services(env).map(swapLine);
+
+/** Runs a migration in the new image on the runner, with the service's secrets from the GitHub environment. */
+function migrations(p: Pipeline, env: AppModel): Step[] {
+  return services(env)
+    .filter((s) => s.migrations)
+    .map((s) => {
+      const vars: Record<string, string> = { ...s.env };
+      for (const secret of migrationSecrets(env, s)) vars[secret] = `\${{ secrets.${secret} }}`;
+      const names = Object.keys(vars).sort();
+      return run(
+        `Migrate ${s.name}`,
+        [
+          `timeout "$TIMEOUT" docker run --rm ${names.map((n) => `--env ${n}`).join(" ")} --entrypoint sh "\${IMAGE,,}" -c "$MIGRATION"`.replace(
+            / {2,}/g,
+            " ",
+          ),
+        ],
+        {
+          env: {
+            ...vars,
+            IMAGE: imageRef(p, s),
+            MIGRATION: s.migrations!.command,
+            TIMEOUT: s.migrations!.timeout,
+          },
+        },
+      );
+    });
+}
+
+/** A migrating service's secrets and the connection string of each PostgreSQL it uses, named as the targets name it. */
+function migrationSecrets(env: AppModel, s: ServiceModel): string[] {
+  const databases = Object.keys(env.postgres);
+  const urls = s.uses
+    .filter((u) => databases.includes(u))
+    .map((u) => (databases.length === 1 ? "DATABASE_URL" : `DATABASE_URL_${envName(u)}`));
+  return [...s.secrets, ...urls];
+}
+
+function rollout(p: Pipeline, env: AppModel): Step[] {
+  const slot = env.environment.deploy.slot;
+  const steps: Step[] = [];
+  if (!slot) {
+    const record = services(env).map(
+      (s) =>
+        `echo "PREVIOUS_${envName(s.name)}=$(az webapp config show --resource-group "$RESOURCE_GROUP" --name ${app(s)} --query linuxFxVersion --output tsv)"`,
+    );
+    steps.push(run("Record the running images", appendTo("GITHUB_ENV", record)));
+  }
+  for (const s of services(env)) {
+    steps.push(
+      action(`Deploy ${s.name}${slot ? " to the staging slot" : ""}`, "azure/webapps-deploy", {
+        "app-name": `\${{ env.${envName(s.name)}_APP }}`,
+        "resource-group-name": "${{ env.RESOURCE_GROUP }}",
+        ...(slot ? { "slot-name": "staging" } : {}),
+        images: imageRef(p, s),
+      }),
+    );
+  }
+  if (slot) {
+    steps.push(
+      run("Warm up the staging slot", [
+        'urls=""',
+        ...hostLines(env, " --slot staging"),
+        ...getEach("$urls", 30, false),
+      ]),
+      run("Swap the staging slot into production", swap(env), { id: "swap" }),
+    );
+  }
+  for (const s of Object.values(env.services).filter(isStatic)) {
+    steps.push(
+      ...staticBuildSteps(p, s),
+      action(`Deploy ${s.name} to Static Web Apps`, "Azure/static-web-apps-deploy", {
+        action: "upload",
+        app_location: siteDir(p, s),
+        output_location: "",
+        azure_static_web_apps_api_token: `\${{ secrets.${staticWebAppToken(s)} }}`,
+      }),
+    );
+  }
+  steps.push(smoke(env));
+  if (slot) {
+    steps.push(
+      run("Swap back after a failed deploy", swap(env), {
+        if: "failure() && steps.swap.outcome == 'success'",
+      }),
+    );
+  } else {
+    const restore = services(env).map(
+      (s) =>
+        `az webapp config set --resource-group "$RESOURCE_GROUP" --name ${app(s)} --linux-fx-version "$PREVIOUS_${envName(s.name)}" --output none`,
+    );
+    steps.push(
+      run("Restore the previous images after a failed deploy", restore, {
+        if: "failure() && steps.smoke.outcome == 'failure'",
+      }),
+    );
+  }
+  return steps;
+}
+
+const staticWebAppToken = (s: { name: string }) => `AZURE_STATIC_WEB_APPS_API_TOKEN_${envName(s.name)}`;
+
+/** Swaps the slots back (empty revision), or deploys the given image tag through the slot and swap. */
+function rollback(p: Pipeline, env: AppModel): Step[] {
+  const slot = env.environment.deploy.slot;
+  const lines: string[] = [];
+  if (!slot)
+    lines.push('if [ -z "$REVISION" ]; then echo "::error::give the image tag to roll back to"; exit 1; fi');
+  for (const s of services(env)) {
+    const health = healthPath(s);
+    // Services that run a prebuilt image have no sha-<short> tags to return to: only the swap applies.
+    const setImage = (slotArg: string) =>
+      `az webapp config container set --resource-group "$RESOURCE_GROUP" --name ${app(s)}${slotArg} --container-image-name "\${${envName(s.name)}_IMAGE,,}$REVISION" --output none`;
+    if (slot) {
+      if (s.build) {
+        lines.push('if [ -n "$REVISION" ]; then', `  ${setImage(" --slot staging")}`);
+        if (health) {
+          lines.push(
+            `  host=$(az webapp show --resource-group "$RESOURCE_GROUP" --name ${app(s)} --slot staging --query defaultHostName --output tsv)`,
+            `  curl --fail --silent --show-error --max-time 30 ${SMOKE_RETRIES} --output /dev/null "https://$host${health}"`,
+          );
+        }
+        lines.push("fi");
+      }
+      lines.push(swapLine(s));
+    } else if (s.build) {
+      lines.push(setImage(""));
+    }
+  }
+  const imageEnv = Object.fromEntries(
+    services(env)
+      .filter((s) => s.build)
+      .map((s) => [`${envName(s.name)}_IMAGE`, imageRef(p, s, "")]),
+  );
+  return [
+    ...prepare(p, env),
+    run(
+      slot
+        ? "Swap back (or deploy the given tag to the staging slot and swap)"
+        : "Deploy the given image tag",
+      lines,
+      { id: "rollout", env: { REVISION, ...imageEnv } },
+    ),
+    smoke(env),
+  ];
+}
+
+/** What the App Service deploy reads: the registry login, the migrations' secrets, the Static Web Apps tokens. */
+function settings(p: Pipeline): CiSettings {
+  const secrets = p.envs.flatMap((env) => [
+    ...services(env)
+      .filter((s) => s.migrations)
+      .flatMap((s) => migrationSecrets(env, s)),
+    ...Object.values(env.services).filter(isStatic).map(staticWebAppToken),
+  ]);
+  return joinSettings(p.registry.service.settings(p), { variables: [], secrets });
+}
+
+export function appServicePipeline(): Omit<
+  PlatformPipeline,
+  "registry" | "infrastructure" | "prChecks" | "synthTargets"
+> {
+  return {
+    staticImages: false,
+    deploy: (p, env): DeploySteps => ({
+      prepare: prepare(p, env),
+      migrate: migrations(p, env),
+      rollout: rollout(p, env),
+    }),
+    revision: IMAGE_TAG_REVISION,
+    rollback,
+    settings,
+    problems: [],
+  };
+}

@@ -1,0 +1,75 @@
+// The DigitalOcean platform's pieces of the GitHub pipelines: the Kubernetes Helm rollout on the
+// environment's DOKS cluster (reached with doctl), DigitalOcean Container Registry, and the OpenTofu
+// stack with its state in Spaces.
+import { KUBERNETES_VERSION, helmRollout } from "../kubernetes/pipeline.js";
+import { action, run } from "../github/workflow.js";
+import type { Cluster, Platform, RegistryService } from "../platform.js";
+import { joinSettings } from "../platform.js";
+import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
+
+const TOKEN = "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}";
+
+const DOCR: RegistryService = {
+  serves: (prefix) => prefix.split("/")[0] === "registry.digitalocean.com",
+  login: () => ({
+    steps: [
+      action("Log in to DigitalOcean Container Registry", "docker/login-action", {
+        registry: "registry.digitalocean.com",
+        username: TOKEN,
+        password: TOKEN,
+      }),
+    ],
+    permissions: {},
+  }),
+  immutableTags: false,
+  settings: () => ({ variables: [], secrets: ["DIGITALOCEAN_ACCESS_TOKEN"] }),
+};
+
+/** The environment's DOKS cluster, named `<app>-<env>`, with a short-lived kubeconfig from doctl. */
+function doksCluster(version: string): Cluster {
+  return {
+    access: (p, env) => [
+      action("Set up doctl", "digitalocean/action-doctl", { token: TOKEN }),
+      run(
+        "Get the cluster credentials",
+        'doctl kubernetes cluster kubeconfig save --expiry-seconds 3600 "$CLUSTER"',
+        { env: { CLUSTER: `${p.app}-${env.environment.name}` } },
+      ),
+    ],
+    version,
+    settings: () => ({ variables: [], secrets: ["DIGITALOCEAN_ACCESS_TOKEN"] }),
+  };
+}
+
+export const digitaloceanPlatform: Platform = {
+  name: "digitalocean",
+  configured: (base) => base.targets.digitalocean !== undefined,
+  registries: [DOCR],
+  pipeline(project, ctx) {
+    const base = project.environments[0]!;
+    const version = base.targets.digitalocean?.kubernetes_version ?? KUBERNETES_VERSION;
+    const helm = helmRollout(project, ctx, doksCluster(version));
+    // OpenTofu reads the API token and the Spaces keys of the state bucket from the environment.
+    const stack: TofuStack = {
+      dir: ctx.outputs.digitalocean,
+      env: {
+        DIGITALOCEAN_TOKEN: TOKEN,
+        AWS_ACCESS_KEY_ID: "${{ secrets.SPACES_ACCESS_KEY_ID }}",
+        AWS_SECRET_ACCESS_KEY: "${{ secrets.SPACES_SECRET_ACCESS_KEY }}",
+      },
+      login: () => [],
+    };
+    return {
+      ...helm,
+      registry: base.targets.kubernetes?.registry ?? `registry.digitalocean.com/${base.name}`,
+      infrastructure: tofuInfrastructure(stack),
+      prChecks: (p) => ({ ...helm.prChecks(p), opentofu: tofuCheckJob(p, stack) }),
+      synthTargets: ["digitalocean", ...helm.synthTargets],
+      settings: (p) =>
+        joinSettings(helm.settings(p), {
+          variables: [],
+          secrets: ["DIGITALOCEAN_ACCESS_TOKEN", "SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY"],
+        }),
+    };
+  },
+};
