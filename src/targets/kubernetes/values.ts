@@ -2,7 +2,7 @@
 // per-environment fact; the chart's templates and `objects.ts` turn the same values into the same
 // Kubernetes objects, so `helm template -f values-<env>.yaml` and `rendered/<env>/` cannot drift.
 import { seconds } from "../../spec/cross-checks.js";
-import { SIZES } from "../../model/sizes.js";
+import { KUBERNETES_SIZES } from "./sizes.js";
 import type {
   AppModel,
   HealthModel,
@@ -560,7 +560,7 @@ function postgresValues(
   passwordKey: string,
   clients: string[],
 ): DataStoreValues {
-  const size = SIZES[pg.size].kubernetes;
+  const size = KUBERNETES_SIZES[pg.size];
   return {
     enabled: pg.hosting === "cluster",
     engine: "postgres",
@@ -577,7 +577,7 @@ function postgresValues(
 }
 
 function redisValues(r: RedisModel, passwordKey: string, clients: string[]): DataStoreValues {
-  const size = SIZES[r.size].kubernetes;
+  const size = KUBERNETES_SIZES[r.size];
   const args = ["--requirepass", "$(REDIS_PASSWORD)", "--maxmemory-policy", r.eviction];
   if (r.persistence === "aof") args.push("--appendonly", "yes");
   else args.push("--appendonly", "no");
