@@ -159,7 +159,7 @@ type PositionAt = (offset: number | undefined) => Position;
 const MAX_DEPTH = 64;
 
 /**
- * Turns the nodes of one parsed document into plain values (aliases expanded, merge keys applied),
+ * Turns the nodes of one parsed document into plain values (aliases expanded),
  * recording where each came from in the SourceMap and collecting problems as it goes.
  */
 class PlainValues {
