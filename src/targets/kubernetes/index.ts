@@ -19,7 +19,8 @@ import {
 import { objectsByTemplate } from "./objects.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
 import { HELPERS } from "./templates.js";
-import { buildValues, type ChartValues } from "./values.js";
+import type { ChartValues } from "./values.js";
+import { buildValues } from "./values-environment.js";
 
 const NAME_MAX = 52; // 63 (a DNS label) less "-migrations"
 
