@@ -14,7 +14,8 @@ import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/
 import type { ChartValues, ServiceValues } from "../src/targets/kubernetes/values.js";
 import { buildValues } from "../src/targets/kubernetes/values-environment.js";
 import { commandArgs } from "../src/targets/kubernetes/values-workloads.js";
-import { goJson, objectsByTemplate } from "../src/targets/kubernetes/objects.js";
+import { goJson } from "../src/targets/kubernetes/objects.js";
+import { objectsByTemplate } from "../src/targets/kubernetes/manifests.js";
 import type { K8sObject } from "../src/targets/kubernetes/objects.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
 

@@ -16,7 +16,7 @@ import {
   valuesDiff,
   valuesSchema,
 } from "./chart.js";
-import { objectsByTemplate } from "./objects.js";
+import { objectsByTemplate } from "./manifests.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
 import { HELPERS } from "./templates.js";
 import type { ChartValues } from "./values.js";
