@@ -3,27 +3,27 @@
 import { printK8sYaml } from "./print.js";
 import type { AppModel } from "../../model/types.js";
 import { DEFAULT_IMAGE_TAG, type ChartValues } from "./values.js";
+import { dataStoreServiceTemplate, statefulSetTemplate } from "./templates-datastores.js";
+import { daprComponentTemplate, resiliencyTemplate, subscriptionsTemplate } from "./templates-events.js";
+import { cronJobTemplate, migrationsJobTemplate } from "./templates-jobs.js";
+import {
+  PROMETHEUS_RULE_TEMPLATE,
+  podMonitorTemplate,
+  serviceMonitorTemplate,
+} from "./templates-monitoring.js";
 import {
   DEFAULT_DENY_TEMPLATE,
-  PROMETHEUS_RULE_TEMPLATE,
-  configMapTemplate,
-  cronJobTemplate,
-  daprComponentTemplate,
   dataStoreNetworkPolicyTemplate,
-  dataStoreServiceTemplate,
+  networkPolicyTemplate,
+} from "./templates-network.js";
+import {
+  configMapTemplate,
   deploymentTemplate,
   hpaTemplate,
   ingressTemplate,
-  migrationsJobTemplate,
-  networkPolicyTemplate,
   pdbTemplate,
-  serviceMonitorTemplate,
-  podMonitorTemplate,
   serviceTemplate,
-  statefulSetTemplate,
-  subscriptionsTemplate,
-  resiliencyTemplate,
-} from "./templates.js";
+} from "./templates-services.js";
 
 type Plain = Record<string, unknown>;
 const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
