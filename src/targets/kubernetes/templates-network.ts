@@ -2,28 +2,8 @@
 // it uses, managed services outside, the Dapr control plane) and one per in-cluster data store.
 import { head } from "./templates.js";
 
-export function networkPolicyTemplate(name: string): string {
-  return `${head("NetworkPolicy", "services", name)}
-{{- if .enabled }}
-{{- $global := $.Values.global }}
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
-spec:
-  podSelector:
-    matchLabels:
-      app.kubernetes.io/part-of: {{ $global.app }}
-    matchExpressions:
-      - key: app.kubernetes.io/name
-        operator: In
-        values:
-          - {{ $name }}
-          - {{ $name }}-migrations
-  policyTypes:
-    - Ingress
-    - Egress
-  {{- if or .network.fromIngressController .network.fromMonitoring }}
+/** Who may reach a workload: the ingress controller on its port, Prometheus on its metrics port. */
+const WORKLOAD_INGRESS = `  {{- if or .network.fromIngressController .network.fromMonitoring }}
   ingress:
     {{- if .network.fromIngressController }}
     - from:
@@ -44,7 +24,10 @@ spec:
           protocol: TCP
     {{- end }}
   {{- end }}
-  egress:
+`;
+
+/** Where a workload may connect: DNS, the in-cluster stores it uses, ports outside, the Dapr control plane. */
+const WORKLOAD_EGRESS = `  egress:
     {{- include "gantry.dnsEgress" $ | nindent 4 }}
     {{- range .network.toInCluster }}
     - to:
@@ -71,7 +54,30 @@ spec:
             matchLabels:
               kubernetes.io/metadata.name: {{ $global.daprNamespace }}
     {{- end }}
-{{- end }}
+`;
+
+export function networkPolicyTemplate(name: string): string {
+  return `${head("NetworkPolicy", "services", name)}
+{{- if .enabled }}
+{{- $global := $.Values.global }}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  {{- include "gantry.metadata" (dict "root" $ "name" $name "component" .type) | nindent 2 }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/part-of: {{ $global.app }}
+    matchExpressions:
+      - key: app.kubernetes.io/name
+        operator: In
+        values:
+          - {{ $name }}
+          - {{ $name }}-migrations
+  policyTypes:
+    - Ingress
+    - Egress
+${WORKLOAD_INGRESS}${WORKLOAD_EGRESS}{{- end }}
 {{- end }}
 `;
 }
