@@ -3,13 +3,13 @@
 import {
   configChecksum,
   containerSecurityContext,
-  image,
+  imageRef,
   labels,
   meta,
   podSecurityContext,
   pullSecrets,
   secretEnv,
-  skips,
+  checkovSkips,
   tmpMount,
   tmpVolume,
   workloadContainer,
@@ -46,7 +46,7 @@ export function migrationsJob(v: ChartValues, ns: string, name: string, s: Servi
             containers: [
               {
                 name: "migrations",
-                image: image(v, s),
+                image: imageRef(v, s),
                 imagePullPolicy: "Always",
                 command: s.migrations.command,
                 ...(env.length ? { env } : {}),
@@ -69,7 +69,7 @@ export function cronJob(v: ChartValues, ns: string, name: string, j: JobValues):
     {
       apiVersion: "batch/v1",
       kind: "CronJob",
-      metadata: meta(v, ns, name, "job", skips(!j.readOnlyRootFilesystem && WRITABLE_ROOT)),
+      metadata: meta(v, ns, name, "job", checkovSkips(!j.readOnlyRootFilesystem && WRITABLE_ROOT)),
       spec: {
         schedule: j.schedule,
         timeZone: j.timeZone,

@@ -8,7 +8,7 @@ import {
   podSecurityContext,
   pullSecrets,
   selectorLabels,
-  skips,
+  checkovSkips,
   tmpVolume,
   workloadContainer,
   WRITABLE_ROOT,
@@ -95,12 +95,12 @@ export function deployment(v: ChartValues, ns: string, name: string, s: ServiceV
   if (!s.enabled) return [];
   const annotations = podAnnotations(s);
   const selector = selectorLabels(v.global.app, name);
-  const checkovSkips = skips(!s.port && PROBELESS, !s.readOnlyRootFilesystem && WRITABLE_ROOT);
+  const skipped = checkovSkips(!s.port && PROBELESS, !s.readOnlyRootFilesystem && WRITABLE_ROOT);
   return [
     {
       apiVersion: "apps/v1",
       kind: "Deployment",
-      metadata: meta(v, ns, name, s.type, checkovSkips),
+      metadata: meta(v, ns, name, s.type, skipped),
       spec: {
         ...(s.autoscaling.enabled ? {} : { replicas: s.replicas }),
         revisionHistoryLimit: 10,

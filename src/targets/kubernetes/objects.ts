@@ -92,7 +92,8 @@ export function containerSecurityContext(v: ChartValues, readOnly: boolean): Obj
   };
 }
 
-export const image = (v: ChartValues, w: WorkloadValues) => `${w.image}:${w.tag || v.global.imageTag}`;
+/** <repository>:<tag>, the tag from global.imageTag unless the service pins its own. */
+export const imageRef = (v: ChartValues, w: WorkloadValues) => `${w.image}:${w.tag || v.global.imageTag}`;
 export const pullSecrets = (v: ChartValues) => v.global.imagePullSecrets.map((name) => ({ name }));
 export const secretEnv = (v: ChartValues, w: WorkloadValues) =>
   w.secretEnv.map((e) => ({
@@ -107,7 +108,7 @@ export const configName = (name: string) => `${name}-config`;
 export function workloadContainer(v: ChartValues, name: string, w: WorkloadValues): Obj {
   return {
     name,
-    image: image(v, w),
+    image: imageRef(v, w),
     imagePullPolicy: "Always",
     ...(w.command.length ? { command: w.command } : {}),
     ...(w.type !== "static" ? { envFrom: [{ configMapRef: { name: configName(name) } }] } : {}),
@@ -124,7 +125,8 @@ export const WRITABLE_ROOT: Record<string, string> = {
     "CKV_K8S_22=the spec gives this service a writable root file system (read_only_root is false)",
 };
 
-export const skips = (...parts: (Record<string, string> | false)[]) => {
+/** The annotations of the skips that apply (`false` for those that do not), or undefined when none does. */
+export const checkovSkips = (...parts: (Record<string, string> | false)[]) => {
   const out = Object.assign({}, ...parts.filter((p) => p !== false)) as Record<string, string>;
   return Object.keys(out).length ? out : undefined;
 };
