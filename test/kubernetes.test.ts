@@ -11,13 +11,11 @@ import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
 import { loadSpec } from "../src/spec/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
-import {
-  buildValues,
-  commandArgs,
-  type ChartValues,
-  type ServiceValues,
-} from "../src/targets/kubernetes/values.js";
-import { goJson, objectsByTemplate } from "../src/targets/kubernetes/objects.js";
+import type { ChartValues, ServiceValues } from "../src/targets/kubernetes/values.js";
+import { buildValues } from "../src/targets/kubernetes/values-environment.js";
+import { commandArgs } from "../src/targets/kubernetes/values-workloads.js";
+import { goJson } from "../src/targets/kubernetes/objects.js";
+import { objectsByTemplate } from "../src/targets/kubernetes/manifests.js";
 import type { K8sObject } from "../src/targets/kubernetes/objects.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
 

@@ -2,8 +2,6 @@
 import type { Size } from "./types.js";
 
 export interface SizeRow {
-  /** In-cluster StatefulSet resources (Kubernetes, hosting: cluster). */
-  kubernetes: { cpu: string; memory: string };
   azurePostgres: { sku: string; tier: "Burstable" | "GeneralPurpose" | "MemoryOptimized" };
   azureRedis: { name: "Basic" | "Standard" | "Premium"; family: "C" | "P"; capacity: number };
   /** Container size for App Service plans / Fargate tasks is per service (resources), not here. */
@@ -11,27 +9,22 @@ export interface SizeRow {
 
 export const SIZES: Record<Size, SizeRow> = {
   xs: {
-    kubernetes: { cpu: "250m", memory: "512Mi" },
     azurePostgres: { sku: "Standard_B1ms", tier: "Burstable" },
     azureRedis: { name: "Basic", family: "C", capacity: 0 },
   },
   s: {
-    kubernetes: { cpu: "500m", memory: "1Gi" },
     azurePostgres: { sku: "Standard_B2s", tier: "Burstable" },
     azureRedis: { name: "Standard", family: "C", capacity: 1 },
   },
   m: {
-    kubernetes: { cpu: "1", memory: "2Gi" },
     azurePostgres: { sku: "Standard_D2ds_v5", tier: "GeneralPurpose" },
     azureRedis: { name: "Standard", family: "C", capacity: 2 },
   },
   l: {
-    kubernetes: { cpu: "2", memory: "4Gi" },
     azurePostgres: { sku: "Standard_D4ds_v5", tier: "GeneralPurpose" },
     azureRedis: { name: "Premium", family: "P", capacity: 1 },
   },
   xl: {
-    kubernetes: { cpu: "4", memory: "8Gi" },
     azurePostgres: { sku: "Standard_E4ds_v5", tier: "MemoryOptimized" },
     azureRedis: { name: "Premium", family: "P", capacity: 2 },
   },

@@ -8,6 +8,7 @@ import { contractDocs } from "./docs-contract.js";
 import type { Size } from "../model/types.js";
 import { AWS_SIZES } from "../targets/aws/sizes.js";
 import { DO_SIZES } from "../targets/digitalocean/sizes.js";
+import { KUBERNETES_SIZES } from "../targets/kubernetes/sizes.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -95,8 +96,8 @@ export function specDocs(): string {
     "| size | Kubernetes (in-cluster) | Azure PostgreSQL | Azure Redis | AWS RDS | AWS ElastiCache | DigitalOcean |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...(Object.keys(SIZES) as Size[]).map((s) => {
-      const r = SIZES[s];
-      return `| ${s} | ${r.kubernetes.cpu} CPU, ${r.kubernetes.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${AWS_SIZES[s].postgres} | ${AWS_SIZES[s].redis} | ${DO_SIZES[s].database} |`;
+      const [r, k8s] = [SIZES[s], KUBERNETES_SIZES[s]];
+      return `| ${s} | ${k8s.cpu} CPU, ${k8s.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${AWS_SIZES[s].postgres} | ${AWS_SIZES[s].redis} | ${DO_SIZES[s].database} |`;
     }),
     "",
     "### Secrets",

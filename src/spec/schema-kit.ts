@@ -82,3 +82,46 @@ export function MapOf<T extends TSchema>(
 export function OneOf<A extends TSchema, B extends TSchema>(a: A, b: B, meta: Meta) {
   return Type.Union([a, b], meta);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fields that several sections of the spec share (schema.ts puts the sections together)
+
+export const nameKey = {
+  keyPattern: NAME_PATTERN,
+  keyExpected: "a lower-case name (a-z, 0-9, '-'), at most 40 characters",
+};
+
+export const Duration = (description: string, dflt?: string) =>
+  Str({
+    description,
+    pattern: DURATION_PATTERN,
+    "x-expected": "a duration such as 30s, 5m, 1h or 7d",
+    "x-hint": "a number followed by s, m, h or d, with no space",
+    ...(dflt ? { default: dflt } : {}),
+  });
+
+export const Path = (description: string, dflt?: string) =>
+  Str({
+    description,
+    pattern: PATH_PATTERN,
+    "x-expected": "a URL path starting with /",
+    ...(dflt ? { default: dflt } : {}),
+  });
+
+export const Hostname = Str({
+  description: "A fully qualified host name, such as api.example.com.",
+  pattern: HOSTNAME_PATTERN,
+  "x-expected": "a lower-case host name such as api.example.com",
+});
+
+export const SecretName = Str({
+  description:
+    "The name of a secret. Only the name lives in the spec; the value lives in a vault or in Gantry's encrypted store.",
+  pattern: SECRET_NAME_PATTERN,
+  "x-expected": "an upper-case secret name such as JWT_SECRET",
+});
+
+export const Size = Enum(["xs", "s", "m", "l", "xl"], {
+  description:
+    "A size class that each target maps to its own SKU (see docs/spec.md, 'Sizes'): xs for development, s and m for small production, l and xl for heavy load.",
+});

@@ -8,8 +8,12 @@ import {
   isPair,
   isScalar,
   isSeq,
-  type Node,
+  type Alias,
   type Document,
+  type Node,
+  type Scalar,
+  type YAMLMap,
+  type YAMLSeq,
 } from "yaml";
 import type { Position, Problem } from "./problems.js";
 
@@ -120,36 +124,188 @@ function yamlMessage(code: string, message: string): string {
   }
 }
 
+/** A problem of the whole file (no spec path). */
+function fileProblem(pos: Position, message: string, hint?: string): Problem {
+  return { severity: "error", pos, path: "", message, ...(hint ? { hint } : {}) };
+}
+
+const emptyFile = (file: string): Problem =>
+  fileProblem(
+    { file, line: 1, col: 1 },
+    "the file is empty",
+    "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec",
+  );
+
+/** The problem of a text that cannot be a spec at all (too large, binary or empty), or undefined. */
+function textProblem(file: string, text: string): Problem | undefined {
+  const tooLarge = sizeProblem(file, Buffer.byteLength(text));
+  if (tooLarge) return tooLarge;
+  const nul = text.indexOf("\0");
+  if (nul >= 0 || text.includes("\uFFFD")) {
+    const offset = nul >= 0 ? nul : text.indexOf("\uFFFD");
+    const before = text.slice(0, offset).split("\n");
+    return fileProblem(
+      { file, line: before.length, col: (before.at(-1)?.length ?? 0) + 1 },
+      "the file is not text: it contains binary data (a NUL byte or invalid UTF-8)",
+      "a spec is a UTF-8 YAML file",
+    );
+  }
+  if (text.trim() === "" || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) return emptyFile(file);
+  return undefined;
+}
+
+type PositionAt = (offset: number | undefined) => Position;
+
+const MAX_DEPTH = 64;
+
+/**
+ * Turns the nodes of one parsed document into plain values (aliases expanded),
+ * recording where each came from in the SourceMap and collecting problems as it goes.
+ */
+class PlainValues {
+  readonly problems: Problem[] = [];
+  /** Set when the document is nested too deep or expands to too many values: conversion stops. */
+  stopped = false;
+  private count = 0;
+
+  constructor(
+    private readonly doc: Document,
+    private readonly sources: SourceMap,
+    private readonly posAt: PositionAt,
+  ) {}
+
+  of(node: Node | null | undefined, path: string, depth: number): unknown {
+    if (this.stopped) return undefined;
+    if (++this.count > MAX_NODES || depth > MAX_DEPTH) {
+      this.stop(node, depth);
+      return undefined;
+    }
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return this.alias(node, path, depth);
+    if (isScalar(node)) return scalarValue(node);
+    if (isSeq(node)) return this.list(node, path, depth);
+    if (isMap(node)) return this.record(node, path, depth);
+    return null;
+  }
+
+  private stop(node: Node | null | undefined, depth: number): void {
+    this.stopped = true;
+    this.problems.push({
+      severity: "error",
+      pos: this.posAt(node?.range?.[0]),
+      path: "",
+      message:
+        depth > MAX_DEPTH
+          ? `the YAML is nested more than ${MAX_DEPTH} levels deep`
+          : "the YAML expands to too many values (an alias bomb?)",
+      hint: "anchors and aliases (&a, *a) may be used, but not to multiply the document",
+    });
+  }
+
+  private alias(node: Alias, path: string, depth: number): unknown {
+    const target = node.resolve(this.doc);
+    if (!target) {
+      this.problems.push({
+        severity: "error",
+        pos: this.posAt(node.range?.[0]),
+        path,
+        message: `the alias *${node.source} refers to no anchor`,
+        hint: "define the anchor (&name) above the alias (*name)",
+      });
+      return null;
+    }
+    return this.of(target, path, depth + 1);
+  }
+
+  private list(node: YAMLSeq, path: string, depth: number): unknown[] {
+    const arr: unknown[] = [];
+    const loc = this.sources.record(arr, this.posAt(node.range?.[0]));
+    node.items.forEach((item, i) => {
+      const n = item as Node;
+      loc.values.set(i, this.posAt(n.range?.[0]));
+      arr.push(this.of(n, `${path}[${i}]`, depth + 1));
+    });
+    return arr;
+  }
+
+  private record(node: YAMLMap, path: string, depth: number): Record<string, unknown> {
+    const obj: Record<string, unknown> = {};
+    const loc = this.sources.record(obj, this.posAt(node.range?.[0]));
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as Node | null;
+      const keyPos = this.posAt(keyNode?.range?.[0]);
+      if (isScalar(keyNode) && keyNode.value === "<<") {
+        this.merge(obj, pair.value as Node | null, path, depth);
+        continue;
+      }
+      const key = this.key(keyNode, keyPos, path);
+      if (key === null) continue;
+      const valueNode = pair.value as Node | null;
+      loc.keys.set(key, keyPos);
+      loc.values.set(key, valueNode ? this.posAt(valueNode.range?.[0]) : keyPos);
+      // Safe: the keys that could reach the prototype were rejected by key().
+      obj[key] = this.of(valueNode, path ? `${path}.${key}` : key, depth + 1);
+    }
+    return obj;
+  }
+
+  /** Merge key (`<<: *base`): copies the entries of the aliased map(s) that are not set here. */
+  private merge(obj: Record<string, unknown>, value: Node | null, path: string, depth: number): void {
+    const sources = isSeq(value) ? (value.items as Node[]) : [value as Node];
+    for (const s of sources) {
+      const merged = this.of(s, path, depth + 1);
+      if (merged && typeof merged === "object" && !Array.isArray(merged)) {
+        for (const [k, v] of Object.entries(merged)) {
+          if (k in obj) continue;
+          obj[k] = v;
+          this.sources.copyKey(merged, obj, k);
+        }
+      }
+    }
+  }
+
+  /** The key of a map entry as a string, or null (and a problem) when it cannot be one. */
+  private key(keyNode: Node | null, keyPos: Position, path: string): string | null {
+    if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object") {
+      this.problems.push({
+        severity: "error",
+        pos: keyPos,
+        path,
+        message: "a map key must be a plain name",
+        hint: "write keys as plain words followed by ':'",
+      });
+      return null;
+    }
+    const key = typeof keyNode.value === "string" ? keyNode.value : JSON.stringify(keyNode.value);
+    if (key === "__proto__" || key === "constructor" || key === "prototype") {
+      this.problems.push({
+        severity: "error",
+        pos: keyPos,
+        path,
+        message: `"${key}" is not allowed as a key`,
+      });
+      return null;
+    }
+    return key;
+  }
+}
+
+function scalarValue(node: Scalar): unknown {
+  const v = node.value;
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Date) return node.source ?? String(v);
+  if (v instanceof Uint8Array) return node.source ?? "";
+  return v;
+}
+
 /**
  * Parses `text` (the content of `file`). Never throws for bad input: every problem is returned,
  * positioned. `value` is undefined when the file cannot be used at all.
  */
 export function parseSource(file: string, text: string, map: SourceMap): ParsedSource {
-  const problems: Problem[] = [];
-  const at = (line: number, col: number): Position => ({ file, line, col });
-  const fail = (message: string, hint?: string, pos = at(1, 1)): ParsedSource => ({
-    value: undefined,
-    problems: [{ severity: "error", pos, path: "", message, ...(hint ? { hint } : {}) }],
-  });
-
-  const tooLarge = sizeProblem(file, Buffer.byteLength(text));
-  if (tooLarge) return { value: undefined, problems: [tooLarge] };
-  const nul = text.indexOf("\0");
-  if (nul >= 0 || text.includes("\uFFFD")) {
-    const offset = nul >= 0 ? nul : text.indexOf("\uFFFD");
-    const before = text.slice(0, offset).split("\n");
-    return fail(
-      "the file is not text: it contains binary data (a NUL byte or invalid UTF-8)",
-      "a spec is a UTF-8 YAML file",
-      at(before.length, (before.at(-1)?.length ?? 0) + 1),
-    );
-  }
-  if (text.trim() === "" || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
-    return fail(
-      "the file is empty",
-      "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec",
-    );
-  }
+  const unusable = textProblem(file, text);
+  if (unusable) return { value: undefined, problems: [unusable] };
 
   const lc = new LineCounter();
   const doc: Document = parseDocument(text, {
@@ -159,142 +315,26 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
     merge: true,
     strict: true,
   });
-  const posAt = (offset: number | undefined): Position => {
+  const posAt: PositionAt = (offset) => {
     const p = lc.linePos(offset ?? 0);
-    return at(p.line, p.col);
+    return { file, line: p.line, col: p.col };
   };
-  for (const e of doc.errors) {
-    const hint = yamlHint(e.code);
-    problems.push({
-      severity: "error",
-      pos: posAt(e.pos[0]),
-      path: "",
-      message: yamlMessage(e.code, e.message),
-      ...(hint ? { hint } : {}),
-    });
-  }
-  if (problems.length > 0) return { value: undefined, problems };
+  const syntax = doc.errors.map((e) =>
+    fileProblem(posAt(e.pos[0]), yamlMessage(e.code, e.message), yamlHint(e.code)),
+  );
+  if (syntax.length > 0) return { value: undefined, problems: syntax };
 
-  let count = 0;
-  let bomb = false;
-  const toValue = (node: Node | null | undefined, path: string, depth: number): unknown => {
-    if (bomb) return undefined;
-    if (++count > MAX_NODES || depth > 64) {
-      bomb = true;
-      problems.push({
-        severity: "error",
-        pos: posAt(node?.range?.[0]),
-        path: "",
-        message:
-          depth > 64
-            ? "the YAML is nested more than 64 levels deep"
-            : "the YAML expands to too many values (an alias bomb?)",
-        hint: "anchors and aliases (&a, *a) may be used, but not to multiply the document",
-      });
-      return undefined;
-    }
-    if (node === null || node === undefined) return null;
-    if (isAlias(node)) {
-      const target = node.resolve(doc);
-      if (!target) {
-        problems.push({
-          severity: "error",
-          pos: posAt(node.range?.[0]),
-          path,
-          message: `the alias *${node.source} refers to no anchor`,
-          hint: "define the anchor (&name) above the alias (*name)",
-        });
-        return null;
-      }
-      return toValue(target, path, depth + 1);
-    }
-    if (isScalar(node)) {
-      const v = node.value;
-      if (typeof v === "bigint") return Number(v);
-      if (v instanceof Date) return node.source ?? String(v);
-      if (v instanceof Uint8Array) return node.source ?? "";
-      return v;
-    }
-    if (isSeq(node)) {
-      const arr: unknown[] = [];
-      const loc = map.record(arr, posAt(node.range?.[0]));
-      node.items.forEach((item, i) => {
-        const n = item as Node;
-        loc.values.set(i, posAt(n.range?.[0]));
-        arr.push(toValue(n, `${path}[${i}]`, depth + 1));
-      });
-      return arr;
-    }
-    if (isMap(node)) {
-      const obj: Record<string, unknown> = {};
-      const loc = map.record(obj, posAt(node.range?.[0]));
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyNode = pair.key as Node | null;
-        const keyPos = posAt(keyNode?.range?.[0]);
-        if (isScalar(keyNode) && keyNode.value === "<<") {
-          // Merge key: copy the entries of the aliased map(s) that are not set here.
-          const sources = isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
-          for (const s of sources) {
-            const merged = toValue(s, path, depth + 1);
-            if (merged && typeof merged === "object" && !Array.isArray(merged)) {
-              for (const [k, v] of Object.entries(merged)) {
-                if (k in obj) continue;
-                obj[k] = v;
-                map.copyKey(merged, obj, k);
-              }
-            }
-          }
-          continue;
-        }
-        if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === "object") {
-          problems.push({
-            severity: "error",
-            pos: keyPos,
-            path,
-            message: "a map key must be a plain name",
-            hint: "write keys as plain words followed by ':'",
-          });
-          continue;
-        }
-        const key = typeof keyNode.value === "string" ? keyNode.value : JSON.stringify(keyNode.value);
-        if (key === "__proto__" || key === "constructor" || key === "prototype") {
-          problems.push({
-            severity: "error",
-            pos: keyPos,
-            path,
-            message: `"${key}" is not allowed as a key`,
-          });
-          continue;
-        }
-        const valueNode = pair.value as Node | null;
-        loc.keys.set(key, keyPos);
-        loc.values.set(key, valueNode ? posAt(valueNode.range?.[0]) : keyPos);
-        // Safe: the keys that could reach the prototype were rejected above.
-        obj[key] = toValue(valueNode, path ? `${path}.${key}` : key, depth + 1);
-      }
-      return obj;
-    }
-    return null;
-  };
-
-  const value = toValue(doc.contents, "", 0);
-  if (bomb || problems.length > 0) return { value: undefined, problems };
-  if (value === null || value === undefined) {
-    return fail(
-      "the file is empty",
-      "start with `name: my-app` and a `services:` map; `gantry init` writes a starter spec",
-    );
-  }
+  const values = new PlainValues(doc, map, posAt);
+  const value = values.of(doc.contents, "", 0);
+  if (values.stopped || values.problems.length > 0) return { value: undefined, problems: values.problems };
+  if (value === null || value === undefined) return { value: undefined, problems: [emptyFile(file)] };
   if (typeof value !== "object" || Array.isArray(value)) {
-    problems.push({
-      severity: "error",
-      pos: posAt(doc.contents?.range?.[0]),
-      path: "",
-      message: `the top level must be a map of settings, but it is ${Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
-      hint: "a spec starts with `name: my-app` on its own line",
-    });
-    return { value: undefined, problems };
+    const problem = fileProblem(
+      posAt(doc.contents?.range?.[0]),
+      `the top level must be a map of settings, but it is ${Array.isArray(value) ? "a list" : `a ${typeof value}`}`,
+      "a spec starts with `name: my-app` on its own line",
+    );
+    return { value: undefined, problems: [problem] };
   }
-  return { value, problems };
+  return { value, problems: [] };
 }

@@ -1,38 +1,39 @@
 // The Helm chart: Chart.yaml, values.yaml (what every environment shares, every item switched off),
 // values-<env>.yaml (what the environment adds), values.schema.json, the templates and NOTES.txt.
-import { printK8sYaml } from "./print.js";
+import { isPlainObject, type Plain } from "../../model/merge.js";
 import type { AppModel } from "../../model/types.js";
+import type { FileTree } from "../target.js";
+import { valuesSchema } from "./chart-schema.js";
+import { printK8sYaml } from "./print.js";
+import { HELPERS } from "./templates.js";
 import { DEFAULT_IMAGE_TAG, type ChartValues } from "./values.js";
+import { dataStoreServiceTemplate, statefulSetTemplate } from "./templates-datastores.js";
+import { daprComponentTemplate, resiliencyTemplate, subscriptionsTemplate } from "./templates-events.js";
+import { cronJobTemplate, migrationsJobTemplate } from "./templates-jobs.js";
+import {
+  PROMETHEUS_RULE_TEMPLATE,
+  podMonitorTemplate,
+  serviceMonitorTemplate,
+} from "./templates-monitoring.js";
 import {
   DEFAULT_DENY_TEMPLATE,
-  PROMETHEUS_RULE_TEMPLATE,
-  configMapTemplate,
-  cronJobTemplate,
-  daprComponentTemplate,
   dataStoreNetworkPolicyTemplate,
-  dataStoreServiceTemplate,
+  networkPolicyTemplate,
+} from "./templates-network.js";
+import {
+  configMapTemplate,
   deploymentTemplate,
   hpaTemplate,
   ingressTemplate,
-  migrationsJobTemplate,
-  networkPolicyTemplate,
   pdbTemplate,
-  serviceMonitorTemplate,
-  podMonitorTemplate,
   serviceTemplate,
-  statefulSetTemplate,
-  subscriptionsTemplate,
-  resiliencyTemplate,
-} from "./templates.js";
-
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
+} from "./templates-services.js";
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlain(a) && isPlain(b)) {
+  if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
   }
@@ -47,7 +48,7 @@ export function commonValues(all: readonly Plain[]): Plain {
   for (const [k, v] of Object.entries(first)) {
     const others = rest.map((r) => r[k]);
     if (others.some((o) => o === undefined)) continue;
-    if (isPlain(v) && others.every(isPlain)) out[k] = commonValues([v, ...others]);
+    if (isPlainObject(v) && others.every(isPlainObject)) out[k] = commonValues([v, ...others]);
     else if (others.every((o) => deepEqual(o, v))) out[k] = v;
   }
   return out;
@@ -58,7 +59,7 @@ export function valuesDiff(values: Plain, base: Plain): Plain {
   const out: Plain = {};
   for (const [k, v] of Object.entries(values)) {
     const b = base[k];
-    if (isPlain(v) && isPlain(b)) {
+    if (isPlainObject(v) && isPlainObject(b)) {
       const d = valuesDiff(v, b);
       if (Object.keys(d).length) out[k] = d;
     } else if (!deepEqual(v, b)) out[k] = v;
@@ -71,7 +72,7 @@ export function mergeValues(base: Plain, over: Plain): Plain {
   const out: Plain = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = isPlain(v) && isPlain(b) ? mergeValues(b, v) : v;
+    out[k] = isPlainObject(v) && isPlainObject(b) ? mergeValues(b, v) : v;
   }
   return out;
 }
@@ -92,10 +93,10 @@ export function baseValues(perEnv: readonly Plain[]): Plain {
   const base = structuredClone(commonValues(perEnv));
   for (const group of ["services", "datastores", "dapr"]) {
     const g = base[group];
-    if (!isPlain(g)) continue;
-    for (const item of Object.values(g)) if (isPlain(item)) item.enabled = false;
+    if (!isPlainObject(g)) continue;
+    for (const item of Object.values(g)) if (isPlainObject(item)) item.enabled = false;
   }
-  if (isPlain(base.alerts)) base.alerts.enabled = false;
+  if (isPlainObject(base.alerts)) base.alerts.enabled = false;
   return base;
 }
 
@@ -169,209 +170,56 @@ export function notes(app: AppModel): string {
   ].join("\n");
 }
 
-const str = { type: "string" };
-const int = { type: "integer" };
-const bool = { type: "boolean" };
-const strList = { type: "array", items: str };
-const strMap = { type: "object", additionalProperties: str };
-const obj = (properties: Record<string, unknown>, required?: string[]) => ({
-  type: "object",
-  additionalProperties: false,
-  properties,
-  ...(required ? { required } : {}),
-});
-/** The schema without its `required` lists: values.yaml holds only what environments share. */
-function loose(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(loose);
-  if (!isPlain(schema)) return schema;
-  return Object.fromEntries(
-    Object.entries(schema)
-      .filter(([k]) => k !== "required")
-      .map(([k, v]) => [
-        k,
-        k === "properties" && isPlain(v)
-          ? Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, loose(ps)]))
-          : loose(v),
-      ]),
-  );
-}
-
-/** An item that must be complete once it is enabled (values.yaml has only the shared part, switched off). */
-const item = (properties: Record<string, unknown>) => ({
-  ...(loose(obj(properties)) as Record<string, unknown>),
-  required: ["enabled"],
-  if: { properties: { enabled: { const: true } } },
-  then: { required: Object.keys(properties), properties },
-});
-
-const probe = obj(
-  { path: str, periodSeconds: int, timeoutSeconds: int, failureThreshold: int, initialDelaySeconds: int },
-  ["path"],
-);
-const resources = obj(
-  {
-    requests: obj({ cpu: { type: ["string", "number"] }, memory: str }, ["cpu", "memory"]),
-    limits: obj({ cpu: { type: ["string", "number"] }, memory: str }, ["cpu", "memory"]),
-  },
-  ["requests", "limits"],
-);
-const policy = obj({ type: { enum: ["Pods", "Percent"] }, value: int, periodSeconds: int }, [
-  "type",
-  "value",
-  "periodSeconds",
-]);
-const behaviorSide = obj({ stabilizationWindowSeconds: int, policies: { type: "array", items: policy } });
-
-const workload = {
-  enabled: bool,
-  type: { enum: ["http", "worker", "static", "job"] },
-  image: { type: "string", minLength: 1 },
-  tag: str,
-  command: strList,
-  port: { type: "integer", minimum: 0, maximum: 65535 },
-  replicas: { type: "integer", minimum: 0 },
-  resources,
-  readOnlyRootFilesystem: bool,
-  config: strMap,
-  secretEnv: { type: "array", items: obj({ name: str, key: str }, ["name", "key"]) },
-  network: obj({
-    fromIngressController: bool,
-    fromMonitoring: bool,
-    toInCluster: { type: "array", items: obj({ name: str, port: int }, ["name", "port"]) },
-    toExternalPorts: { type: "array", items: int },
-    toDapr: bool,
-  }),
-};
-
-const serviceItem = item({
-  ...workload,
-  strategy: obj({ maxSurge: int, maxUnavailable: int }, ["maxSurge", "maxUnavailable"]),
-  probes: obj({ liveness: probe, readiness: probe, startup: probe }),
-  terminationGracePeriodSeconds: int,
-  preStopSleepSeconds: int,
-  topologySpread: bool,
-  dapr: obj({ enabled: bool, appId: str, appPort: int, config: str }),
-  autoscaling: obj({
-    enabled: bool,
-    minReplicas: { type: "integer", minimum: 1 },
-    maxReplicas: { type: "integer", minimum: 1 },
-    cpu: { type: "integer", minimum: 1, maximum: 100 },
-    memory: { type: "integer", minimum: 1, maximum: 100 },
-    behavior: obj({ scaleUp: behaviorSide, scaleDown: behaviorSide }),
-  }),
-  podDisruptionBudget: obj({ enabled: bool, minAvailable: int }),
-  ingress: obj({ hosts: strList, path: { type: "string", pattern: "^/" } }),
-  metrics: obj({ enabled: bool, path: str, port: int, interval: str }),
-  migrations: obj({ enabled: bool, command: strList, activeDeadlineSeconds: int }),
-  subscriptions: {
-    type: "array",
-    items: obj({ name: str, topic: str, route: str, deadLetterTopic: str }, ["name", "topic", "route"]),
-  },
-  eventRetries: { type: "integer", minimum: 0 },
-});
-
-const jobItem = item({
-  ...workload,
-  schedule: str,
-  timeZone: str,
-  activeDeadlineSeconds: int,
-  backoffLimit: int,
-});
-
-/** values.schema.json: Helm checks the merged values with it on install, upgrade, lint and template. */
-export function valuesSchema(values: ChartValues): unknown {
-  // Each item refers to a definition, so the schema stays small for hundreds of services.
-  const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
-  const services: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(values.services))
-    services[name] = ref(s.type === "job" ? "job" : "service");
-  const dataStore = item({
-    enabled: bool,
-    engine: { enum: ["postgres", "redis"] },
-    image: str,
-    port: int,
-    storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
-    resources,
-    passwordKey: str,
-    database: str,
-    user: str,
-    args: strList,
-    clients: strList,
-  });
-  const metadataItem = {
-    type: "object",
-    additionalProperties: false,
-    required: ["name"],
-    properties: { name: str, value: str, secretKeyRef: obj({ name: str, key: str }, ["name", "key"]) },
-  };
-  const component = item({
-    enabled: bool,
-    name: str,
-    type: str,
-    metadata: { type: "array", items: metadataItem },
-    scopes: strList,
-  });
-  return {
-    $schema: "http://json-schema.org/draft-07/schema#",
-    title:
-      "Values of the chart Gantry generates; regenerate with `gantry synth kubernetes` instead of editing.",
-    type: "object",
-    additionalProperties: false,
-    required: ["global", "services", "datastores", "dapr", "alerts"],
-    definitions: { service: serviceItem, job: jobItem, dataStore, component },
-    properties: {
-      global: obj(
-        {
-          app: str,
-          environment: str,
-          imageTag: {
-            type: "string",
-            minLength: 1,
-            description: "Image tag of every service built from source, e.g. sha-1a2b3c4.",
-          },
-          imagePullSecrets: strList,
-          secretName: { type: "string", minLength: 1 },
-          runAsUser: { type: "integer", minimum: 1 },
-          ingress: obj({ className: str, clusterIssuer: str, controllerNamespace: str }, [
-            "className",
-            "controllerNamespace",
-          ]),
-          monitoringNamespace: str,
-          daprNamespace: str,
-        },
-        [
-          "app",
-          "imageTag",
-          "imagePullSecrets",
-          "secretName",
-          "runAsUser",
-          "ingress",
-          "monitoringNamespace",
-          "daprNamespace",
-        ],
-      ),
-      services: obj(services),
-      datastores: obj(Object.fromEntries(Object.keys(values.datastores).map((k) => [k, ref("dataStore")]))),
-      dapr: obj(Object.fromEntries(Object.keys(values.dapr).map((k) => [k, ref("component")]))),
-      alerts: obj(
-        {
-          enabled: bool,
-          rules: {
-            type: "array",
-            items: obj({ alert: str, expr: str, for: str, severity: str, summary: str }, [
-              "alert",
-              "expr",
-              "for",
-              "severity",
-            ]),
-          },
-        },
-        ["enabled"],
-      ),
-    },
-  };
-}
-
 export function jsonText(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+function header(lines: string[]): string {
+  return lines.map((l) => `# ${l}`.trimEnd()).join("\n") + "\n";
+}
+
+/** values.yaml and values-<environment>.yaml: the shared part, and what each environment adds to it. */
+function valuesFiles(apps: readonly AppModel[], values: readonly ChartValues[]): FileTree {
+  const first = apps[0]!;
+  const valueFiles = values.map(fileValues);
+  const base = baseValues(valueFiles);
+  const tree: FileTree = {};
+  tree["chart/values.yaml"] =
+    header([
+      `Values every environment of ${first.name} shares. Each service, data store and component is off here`,
+      "and switched on by values-<environment>.yaml, so always install with one of those:",
+      "  helm upgrade --install <release> ./chart -f ./chart/values-<environment>.yaml --namespace <namespace>",
+      "Generated by `gantry synth kubernetes`: change gantry.yaml and regenerate instead of editing.",
+    ]) + printK8sYaml(base);
+  apps.forEach((app, i) => {
+    const diff = valuesDiff(valueFiles[i]!, base);
+    tree[`chart/values-${app.environment.name}.yaml`] =
+      header([
+        `What the ${app.environment.name} environment (namespace ${app.environment.namespace}) adds to values.yaml.`,
+        "Generated by `gantry synth kubernetes`.",
+      ]) + printK8sYaml(diff);
+  });
+  return tree;
+}
+
+/** Every file of chart/, with the templates of `files` (template file names without .yaml). */
+export function chartTree(
+  apps: readonly AppModel[],
+  values: readonly ChartValues[],
+  files: readonly string[],
+): FileTree {
+  const first = apps[0]!;
+  const tree: FileTree = {
+    "chart/Chart.yaml": chartYaml(first),
+    ...valuesFiles(apps, values),
+    "chart/values.schema.json": jsonText(valuesSchema(values[0]!)),
+    "chart/.helmignore": ["# Files helm package leaves out.", ".git/", "*.swp", "*.bak", "*.tmp", ""].join(
+      "\n",
+    ),
+    "chart/templates/_helpers.tpl": HELPERS,
+    "chart/templates/NOTES.txt": notes(first),
+  };
+  for (const [file, text] of Object.entries(chartTemplates(files, values[0]!)))
+    tree[`chart/templates/${file}.yaml`] = text;
+  return tree;
 }

@@ -1,0 +1,50 @@
+// The spec's edges to the outside: transactional `email` from a custom domain and the `dns` zone.
+import { Bool, EMAIL_PATTERN, Enum, Hostname, List, Obj, Str } from "./schema-kit.js";
+
+export const EmailSchema = Obj(
+  {
+    domain: Hostname,
+    senders: List(
+      Str({
+        description: "Sender user name (the part before @).",
+        pattern: "^[a-z0-9][a-z0-9._-]{0,63}$",
+        "x-expected": "a sender name such as noreply",
+      }),
+      {
+        description: "Sender addresses on the domain.",
+        minItems: 1,
+        uniqueItems: true,
+      },
+    ),
+    dmarc: Obj(
+      {
+        policy: Enum(["none", "quarantine", "reject"], {
+          description: "DMARC policy.",
+          default: "quarantine",
+        }),
+        report_to: Str({
+          description: "Address that receives DMARC aggregate reports. Default: dmarc@<domain>.",
+          pattern: EMAIL_PATTERN,
+          "x-expected": "an e-mail address",
+        }),
+      },
+      { description: "DMARC record." },
+    ),
+  },
+  {
+    description: "Transactional e-mail from a custom domain, with SPF, DKIM and DMARC.",
+    required: ["domain", "senders"],
+  },
+);
+
+export const DnsSchema = Obj(
+  {
+    zone: Hostname,
+    manage: Bool({
+      description:
+        "Create the zone and its records. False: records are listed in the runbook for your DNS provider.",
+      default: true,
+    }),
+  },
+  { description: "The DNS zone the app's domains live in.", required: ["zone"] },
+);

@@ -1,0 +1,140 @@
+// How the app is delivered: the `ci` settings of the generated pipelines and the `targets` it can be
+// deployed to, with their target-wide options.
+import { Bool, Duration, EMAIL_PATTERN, Enum, Int, List, NAME_PATTERN, Obj, Str } from "./schema-kit.js";
+
+export const CiSchema = Obj(
+  {
+    default_branch: Str({
+      description: "The branch that deploys to staging.",
+      minLength: 1,
+      default: "main",
+    }),
+    repository: Str({
+      description: "GitHub repository owner/name; scopes the cloud OIDC trust.",
+      pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+      "x-expected": "owner/name",
+    }),
+    image_scan: Obj(
+      {
+        severity: List(Enum(["UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL"], { description: "Severity." }), {
+          description: "Severities that fail the scan.",
+          minItems: 1,
+          uniqueItems: true,
+          default: ["HIGH", "CRITICAL"],
+        }),
+        ignore_unfixed: Bool({ description: "Ignore vulnerabilities with no fixed version.", default: true }),
+      },
+      { description: "Image vulnerability scan (Trivy).", default: {} },
+    ),
+    deploy_timeout: Duration("How long a rollout may take before it is rolled back.", "10m"),
+  },
+  { description: "CI/CD settings." },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Targets
+
+export const TargetsSchema = Obj(
+  {
+    kubernetes: Obj(
+      {
+        provider: Enum(["doks", "aks", "eks", "generic"], {
+          description: "Which Kubernetes; tunes storage classes, load balancer annotations and docs.",
+          default: "generic",
+        }),
+        registry: Str({
+          description: "Image registry and namespace, such as ghcr.io/acme.",
+          pattern: "^[a-z0-9][a-z0-9.:-]*(/[a-z0-9._-]+)*$",
+          "x-expected": "a registry such as ghcr.io/acme",
+        }),
+        ingress_class: Str({ description: "Ingress class.", default: "nginx", pattern: NAME_PATTERN }),
+        tls_email: Str({
+          description: "Let's Encrypt account e-mail for certificate expiry notices.",
+          pattern: EMAIL_PATTERN,
+          "x-expected": "an e-mail address",
+        }),
+        image_pull_secret: Str({
+          description: "Name of the docker-registry Secret in each namespace.",
+          pattern: NAME_PATTERN,
+          default: "registry-credentials",
+        }),
+        secret_name: Str({
+          description: "Name of the Secret holding the app's secrets in each namespace.",
+          pattern: NAME_PATTERN,
+          default: "app-secrets",
+        }),
+      },
+      { description: "Any Kubernetes cluster, through a Helm chart." },
+    ),
+    azure: Obj(
+      {
+        location: Str({
+          description: "Azure region, such as eastus.",
+          pattern: "^[a-z0-9]+$",
+          "x-expected": "an Azure region such as eastus",
+          default: "eastus",
+        }),
+        compute: Enum(["appservice", "aks"], {
+          description: "Run services on App Service (default) or on AKS with the Helm chart.",
+          default: "appservice",
+        }),
+        locks: Bool({ description: "CanNotDelete locks on production resources.", default: true }),
+      },
+      { description: "Azure, through Bicep." },
+    ),
+    aws: Obj(
+      {
+        region: Str({
+          description: "AWS region, such as us-east-1.",
+          pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]$",
+          "x-expected": "an AWS region such as us-east-1",
+          default: "us-east-1",
+        }),
+        account_id: Str({
+          description: "AWS account id (12 digits).",
+          pattern: "^[0-9]{12}$",
+          "x-expected": "a 12-digit account id",
+        }),
+        availability_zones: Int({
+          description: "Availability zones to spread over.",
+          minimum: 2,
+          maximum: 6,
+          default: 2,
+        }),
+      },
+      { description: "AWS, through Terraform (ECS Fargate, RDS, ElastiCache, S3 + CloudFront)." },
+    ),
+    digitalocean: Obj(
+      {
+        region: Str({
+          description: "DigitalOcean region, such as nyc1.",
+          pattern: "^[a-z]{3}[0-9]$",
+          "x-expected": "a region such as nyc1",
+          default: "nyc1",
+        }),
+        kubernetes_version: Str({
+          description: "DOKS version prefix, such as 1.33.",
+          pattern: "^1\\.[0-9]+$",
+          default: "1.33",
+        }),
+        node_size: Str({
+          description: "Droplet size of the node pool.",
+          pattern: "^[a-z0-9-]+$",
+          default: "s-2vcpu-4gb",
+        }),
+        nodes: Obj(
+          {
+            min: Int({ description: "Fewest nodes.", minimum: 1, maximum: 100, default: 2 }),
+            max: Int({ description: "Most nodes.", minimum: 1, maximum: 100, default: 5 }),
+          },
+          { description: "Node pool autoscaling.", default: {} },
+        ),
+      },
+      {
+        description:
+          "DigitalOcean: a DOKS cluster and managed databases through Terraform; the Helm chart deploys onto it.",
+      },
+    ),
+  },
+  { description: "Where the app can be deployed, and target-wide options." },
+);

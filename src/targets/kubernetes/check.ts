@@ -1,0 +1,177 @@
+// What the Kubernetes target cannot do with a spec, as positioned problems: where images are pushed,
+// names that cannot name objects, rollouts that could never progress, services without health checks,
+// idempotency stores and alerts it cannot make, and entries whose objects would collide.
+import type { AnyServiceModel, AppModel, ProjectModel } from "../../model/types.js";
+import type { TargetProblem } from "../target.js";
+import { objectsByTemplate } from "./manifests.js";
+import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
+import { buildValues } from "./values-environment.js";
+
+const NAME_MAX = 52; // 63 (a DNS label) less "-migrations"
+
+/** The problems of every environment, each reported once. */
+export function kubernetesProblems(project: ProjectModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  const seen = new Set<string>();
+  for (const app of project.environments) {
+    const found = [
+      ...registryProblems(app),
+      ...Object.values(app.services).flatMap((svc) => serviceProblems(app, svc)),
+      ...topicProblems(app),
+      ...alertProblems(app),
+    ];
+    for (const p of found) {
+      const key = `${p.path}|${p.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      problems.push(p);
+    }
+  }
+  problems.push(...collisions(project));
+  return problems;
+}
+
+/** Services built from source need a registry to be pushed to; a registry must be a registry path. */
+function registryProblems(app: AppModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  const builds = Object.values(app.services).filter((s) => s.type === "static" || !s.image);
+  if (builds.length && kubernetesSettings(app).registrySource === "local") {
+    if (app.targets.kubernetes) {
+      problems.push({
+        path: "targets.kubernetes.registry",
+        message: `services ${builds.map((s) => `\`${s.name}\``).join(", ")} are built from source, but nothing says which registry their images are pushed to`,
+        hint: "set targets.kubernetes.registry (such as ghcr.io/acme), or ci.repository to use its GitHub Container Registry, or give each service an `image`",
+      });
+    } else {
+      const first = builds[0]!;
+      problems.push({
+        severity: "warning",
+        path: `services.${first.name}.${first.type === "static" ? "static" : "build"}`,
+        message: `no registry is set, so images are pulled from ${LOCAL_REGISTRY} (a local registry, as kind and k3d use)`,
+        hint: "set targets.kubernetes.registry, or ci.repository, for a real cluster",
+      });
+    }
+  }
+  const registry = app.targets.kubernetes?.registry;
+  if (registry && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/.test(registry.replace(/\/+$/, ""))) {
+    problems.push({
+      path: "targets.kubernetes.registry",
+      message: `\`${registry}\` is not an image registry path`,
+      hint: "lower case host and path, such as ghcr.io/acme",
+    });
+  }
+  return problems;
+}
+
+function serviceProblems(app: AppModel, svc: AnyServiceModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  const env = app.environment.name;
+  const base = `services.${svc.name}`;
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(svc.name) || svc.name.length > NAME_MAX) {
+    problems.push({
+      path: base,
+      message: `\`${svc.name}\` cannot name Kubernetes objects`,
+      hint: `use lower case letters, digits and dashes, at most ${NAME_MAX} characters`,
+    });
+  }
+  if (svc.type === "static") return problems;
+  if (svc.image?.includes("@")) {
+    problems.push({
+      path: `${base}.image`,
+      message: "images pinned by digest are not supported by the Kubernetes target",
+      hint: "pin a tag (such as nginx:1.27.3); the chart composes <repository>:<tag>",
+    });
+  }
+  if (svc.type === "job") return problems;
+  if (svc.rollout.max_surge === 0 && svc.rollout.max_unavailable === 0) {
+    problems.push({
+      env,
+      path: `${base}.rollout`,
+      message: "max_surge and max_unavailable cannot both be 0: the rollout could never progress",
+      hint: "keep max_surge: 1",
+    });
+  }
+  if (svc.type === "http" && (!svc.health || (!svc.health.liveness && !svc.health.readiness))) {
+    problems.push({
+      severity: "warning",
+      path: `${base}.health`,
+      message: "without a health check Kubernetes cannot tell a broken pod from a healthy one",
+      hint: "set health: /health",
+    });
+  }
+  if (svc.domains.length && !svc.port) {
+    problems.push({
+      env,
+      path: `${base}.domain`,
+      message: "a service with a domain needs a port to route to",
+      hint: "set port",
+    });
+  }
+  return problems;
+}
+
+/** A topic's idempotency store becomes a Dapr state store, which needs a PostgreSQL or Redis entry. */
+function topicProblems(app: AppModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  for (const [name, t] of Object.entries(app.topics)) {
+    const store = t.idempotency?.store;
+    if (store && !app.postgres[store] && !app.redis[store]) {
+      problems.push({
+        path: `topics.${name}.idempotency.store`,
+        message: `\`${store}\` is not a PostgreSQL or Redis entry, so no Dapr state store can be made for it`,
+        hint: "name an entry of postgres or redis",
+      });
+    }
+  }
+  return problems;
+}
+
+/** Error rate and latency are measured at the ingress, so they cannot be alerted on for jobs and static sites. */
+function alertProblems(app: AppModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  for (const [name, a] of Object.entries(app.monitoring.alerts)) {
+    for (const s of a.services) {
+      const svc = app.services[s];
+      if (
+        svc &&
+        (svc.type === "static" || svc.type === "job") &&
+        (a.metric === "error_rate" || a.metric === "latency_p95")
+      ) {
+        problems.push({
+          severity: "warning",
+          path: `monitoring.alerts.${name}.services`,
+          message: `\`${s}\` serves no measured HTTP traffic, so ${a.metric} cannot be alerted on for it`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+/** Two spec entries that would give objects of the same kind and name (a service called `postgres-db` next to postgres `db`). */
+function collisions(project: ProjectModel): TargetProblem[] {
+  const out: TargetProblem[] = [];
+  const app = project.environments[0];
+  if (!app) return out;
+  const values = buildValues(app);
+  const seen = new Map<string, string>();
+  for (const [file, list] of Object.entries(objectsByTemplate(values, app.environment.namespace))) {
+    for (const o of list) {
+      const id = `${o.kind} ${o.metadata.name}`;
+      const before = seen.get(id);
+      if (before === undefined) {
+        seen.set(id, file);
+        continue;
+      }
+      const owner = [file, before]
+        .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
+        .find((s) => s !== undefined);
+      out.push({
+        path: owner ? `services.${owner}` : "services",
+        message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
+        hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+// The values of the workloads: HTTP services, workers, static frontends and scheduled jobs. Each
+// gets its image, command, settings, the Secret keys it reads and the network it needs; services get
+// their probes, rollout, autoscaling, ingress, metrics, migrations and Dapr subscriptions.
+import { seconds } from "../../util/duration.js";
+import type {
+  AnyServiceModel,
+  AppModel,
+  HealthModel,
+  JobModel,
+  ServiceModel,
+  StaticModel,
+} from "../../model/types.js";
+import { imageRepository, imageTag, type ConnectionKeys, type KubernetesSettings } from "./settings.js";
+import { effectiveUses, inClusterStore, managedPorts } from "./values-datastores.js";
+import {
+  DAPR_CONFIG,
+  PUBSUB_NAME,
+  type AutoscalingValues,
+  type JobValues,
+  type NetworkValues,
+  type ProbeValues,
+  type ServiceValues,
+  type WorkloadValues,
+} from "./values.js";
+
+/** Probe timing when the spec gives none (static servers, services probed on their port). */
+const DEFAULT_HEALTH: HealthModel = {
+  interval: "10s",
+  timeout: "3s",
+  failure_threshold: 3,
+  initial_delay: "0s",
+  startup_timeout: "60s",
+};
+/** Port the static-file server (nginx-unprivileged) listens on. */
+const STATIC_PORT = 8080;
+const HTTPS_PORT = 443;
+const KAFKA_PORTS = [9092, 9093];
+
+/** What every workload has, whatever its kind. */
+type WorkloadBase = Pick<
+  WorkloadValues,
+  "enabled" | "image" | "tag" | "command" | "resources" | "readOnlyRootFilesystem" | "secretEnv"
+>;
+
+/** Kubernetes `command` from a spec command: words as a shell would split them, $VAR as $(VAR). */
+export function commandArgs(command: string | undefined): string[] {
+  if (!command) return [];
+  // Shell syntax that only a shell can run: hand the whole line to sh.
+  if (/[|&;<>`]|\$\(/.test(command)) return ["/bin/sh", "-c", command];
+  const words: string[] = [];
+  let cur = "";
+  let quote: "'" | '"' | undefined;
+  let has = false;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === "\\" && quote === '"' && i + 1 < command.length) cur += command[++i] ?? "";
+      else cur += c;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (cur || has) words.push(cur);
+      cur = "";
+      has = false;
+    } else if (c === "\\" && i + 1 < command.length) cur += command[++i] ?? "";
+    else cur += c;
+  }
+  if (cur || has) words.push(cur);
+  return words.map((w) =>
+    w.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (_m, a?: string, b?: string) => `$(${a ?? b ?? ""})`,
+    ),
+  );
+}
+
+/** The values of one entry of `services`. */
+export function workloadValues(
+  app: AppModel,
+  svc: AnyServiceModel,
+  k8s: KubernetesSettings,
+  keys: ConnectionKeys,
+): ServiceValues | JobValues {
+  if (svc.type === "static") return staticValues(app, svc, k8s.registry);
+  const { config, secretKeys, network } = connections(app, svc, k8s, keys);
+  const base: WorkloadBase = {
+    enabled: true,
+    image: imageRepository(app.name, k8s.registry, svc),
+    tag: imageTag(svc) ?? "",
+    command: commandArgs(svc.command),
+    resources: svc.resources,
+    readOnlyRootFilesystem: svc.read_only_root,
+    secretEnv: [...secretKeys].sort().map((name) => ({ name, key: name })),
+  };
+  if (svc.type === "job") return jobValues(svc, base, config, network);
+  return serviceValues(svc, base, config, network);
+}
+
+/**
+ * What a workload connects to: the Secret keys it reads as env vars of the same name (the spec's
+ * secrets and the connection keys of what it uses), its plain settings, and the network it needs.
+ */
+function connections(
+  app: AppModel,
+  svc: ServiceModel | JobModel,
+  k8s: KubernetesSettings,
+  keys: ConnectionKeys,
+): { config: Record<string, string>; secretKeys: Set<string>; network: NetworkValues } {
+  const secretKeys = new Set(svc.secrets);
+  const config: Record<string, string> = { ...svc.env };
+  const toInCluster: { name: string; port: number }[] = [];
+  const external = new Set<number>([HTTPS_PORT]);
+  let usesTopics = false;
+  for (const u of effectiveUses(app, svc, keys.byStore)) {
+    const key = keys.byStore[u];
+    if (key) secretKeys.add(key);
+    const local = inClusterStore(app, u);
+    if (local) toInCluster.push(local);
+    else if (app.postgres[u]) for (const p of managedPorts(k8s.provider, "postgres", true)) external.add(p);
+    else if (app.redis[u])
+      for (const p of managedPorts(k8s.provider, "redis", app.redis[u].tls)) external.add(p);
+    if (u === "email" && keys.email) secretKeys.add(keys.email);
+    if (Object.keys(app.topics).includes(u)) usesTopics = true;
+  }
+  if (usesTopics || (svc.type !== "job" && Object.keys(svc.subscribes).length > 0)) {
+    config.DAPR_PUBSUB_NAME = PUBSUB_NAME;
+    for (const p of KAFKA_PORTS) external.add(p);
+  }
+  const network: NetworkValues = {
+    fromIngressController: false,
+    fromMonitoring: false,
+    toInCluster: toInCluster.sort((a, b) => (a.name < b.name ? -1 : 1)),
+    toExternalPorts: [...external].sort((a, b) => a - b),
+    toDapr: Object.values(app.topics).some(
+      (t) => t.subscribers.includes(svc.name) || t.publishers.includes(svc.name),
+    ),
+  };
+  return { config, secretKeys, network };
+}
+
+function sortedRecord(r: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.keys(r)
+      .sort()
+      .map((k) => [k, r[k]!]),
+  );
+}
+
+function jobValues(
+  svc: JobModel,
+  base: WorkloadBase,
+  config: Record<string, string>,
+  network: NetworkValues,
+): JobValues {
+  return {
+    ...base,
+    type: "job",
+    port: 0,
+    replicas: 1,
+    config: sortedRecord(config),
+    network,
+    schedule: svc.schedule,
+    timeZone: svc.timezone,
+    activeDeadlineSeconds: seconds(svc.timeout),
+    backoffLimit: svc.retries,
+  };
+}
+
+function probe(
+  path: string,
+  h: NonNullable<ServiceModel["health"]>,
+  failureThreshold = h.failure_threshold,
+): ProbeValues {
+  return {
+    path,
+    periodSeconds: seconds(h.interval),
+    timeoutSeconds: seconds(h.timeout),
+    failureThreshold,
+    initialDelaySeconds: seconds(h.initial_delay),
+  };
+}
+
+const startupThreshold = (h: HealthModel) =>
+  Math.max(1, Math.ceil(seconds(h.startup_timeout) / seconds(h.interval)));
+
+/** The probes of a service that listens: its health paths, else a TCP check of its port (open means alive and ready). */
+function serviceProbes(h: HealthModel | undefined, port: number): ServiceValues["probes"] {
+  const probes: ServiceValues["probes"] = {};
+  if (!port) return probes;
+  if (h) {
+    if (h.liveness) probes.liveness = probe(h.liveness, h);
+    if (h.readiness) probes.readiness = probe(h.readiness, h);
+    const startPath = h.startup ?? h.liveness ?? h.readiness;
+    if (startPath) probes.startup = probe(startPath, h, startupThreshold(h));
+  }
+  const timing = h ?? DEFAULT_HEALTH;
+  probes.liveness ??= probe("", timing);
+  probes.readiness ??= probe("", timing);
+  probes.startup ??= probe("", timing, startupThreshold(timing));
+  return probes;
+}
+
+function autoscalingValues(scale: ServiceModel["scale"]): AutoscalingValues {
+  return {
+    enabled: scale.max > scale.min,
+    minReplicas: scale.min,
+    maxReplicas: scale.max,
+    cpu: scale.cpu,
+    ...(scale.memory !== undefined ? { memory: scale.memory } : {}),
+    behavior: {
+      scaleUp: {
+        stabilizationWindowSeconds: scale.up.window_seconds,
+        policies: [{ type: "Pods", value: scale.up.pods, periodSeconds: scale.up.period_seconds }],
+      },
+      scaleDown: {
+        stabilizationWindowSeconds: scale.down.window_seconds,
+        policies: [{ type: "Pods", value: scale.down.pods, periodSeconds: scale.down.period_seconds }],
+      },
+    },
+  };
+}
+
+function serviceValues(
+  svc: ServiceModel,
+  base: WorkloadBase,
+  config: Record<string, string>,
+  network: NetworkValues,
+): ServiceValues {
+  const port = svc.port ?? 0;
+  if (port) config.PORT = String(port);
+  const metricsPort = svc.metrics?.port ?? port;
+  const scale = svc.scale;
+  return {
+    ...base,
+    type: svc.type,
+    port,
+    replicas: scale.min,
+    config: sortedRecord(config),
+    network: {
+      ...network,
+      fromIngressController: svc.domains.length > 0,
+      fromMonitoring: svc.metrics !== undefined,
+    },
+    strategy: { maxSurge: svc.rollout.max_surge, maxUnavailable: svc.rollout.max_unavailable },
+    probes: serviceProbes(svc.health, port),
+    terminationGracePeriodSeconds: seconds(svc.shutdown.grace),
+    preStopSleepSeconds: seconds(svc.shutdown.drain),
+    topologySpread: scale.max >= 2,
+    dapr: { enabled: network.toDapr, appId: svc.name, appPort: port, config: DAPR_CONFIG },
+    autoscaling: autoscalingValues(scale),
+    podDisruptionBudget: { enabled: scale.min >= 2, minAvailable: Math.max(1, scale.min - 1) },
+    ingress: { hosts: [...svc.domains], path: svc.path },
+    metrics: {
+      enabled: svc.metrics !== undefined,
+      path: svc.metrics?.path ?? "/metrics",
+      port: metricsPort,
+      interval: svc.metrics?.interval ?? "30s",
+    },
+    migrations: {
+      enabled: svc.migrations !== undefined,
+      command: commandArgs(svc.migrations?.command),
+      activeDeadlineSeconds: svc.migrations ? seconds(svc.migrations.timeout) : 0,
+    },
+    subscriptions: Object.entries(svc.subscribes).map(([topic, sub]) => ({
+      name: `${svc.name}-${topic}`,
+      topic,
+      route: sub.route,
+      deadLetterTopic: sub.dead_letter ? `${topic}-dead-letter` : "",
+    })),
+    eventRetries: Math.max(0, ...Object.values(svc.subscribes).map((s) => s.max_retries)),
+  };
+}
+
+function staticValues(app: AppModel, svc: StaticModel, registry: string): ServiceValues {
+  const h = DEFAULT_HEALTH;
+  return {
+    enabled: true,
+    type: "static",
+    image: imageRepository(app.name, registry, svc),
+    tag: "",
+    command: [],
+    port: STATIC_PORT,
+    replicas: 2,
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    readOnlyRootFilesystem: true,
+    config: {},
+    secretEnv: [],
+    network: {
+      fromIngressController: svc.domains.length > 0,
+      fromMonitoring: false,
+      toInCluster: [],
+      toExternalPorts: [],
+      toDapr: false,
+    },
+    strategy: { maxSurge: 1, maxUnavailable: 0 },
+    probes: { liveness: probe("/", h), readiness: probe("/", h), startup: probe("/", h, 6) },
+    terminationGracePeriodSeconds: 30,
+    preStopSleepSeconds: 5,
+    topologySpread: true,
+    dapr: { enabled: false, appId: svc.name, appPort: STATIC_PORT, config: DAPR_CONFIG },
+    autoscaling: {
+      enabled: false,
+      minReplicas: 2,
+      maxReplicas: 2,
+      cpu: 80,
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: 60,
+          policies: [{ type: "Pods", value: 2, periodSeconds: 60 }],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: 300,
+          policies: [{ type: "Pods", value: 1, periodSeconds: 120 }],
+        },
+      },
+    },
+    podDisruptionBudget: { enabled: true, minAvailable: 1 },
+    ingress: { hosts: [...svc.domains], path: svc.path },
+    metrics: { enabled: false, path: "/metrics", port: STATIC_PORT, interval: "30s" },
+    migrations: { enabled: false, command: [], activeDeadlineSeconds: 0 },
+    subscriptions: [],
+    eventRetries: 0,
+  };
+}
