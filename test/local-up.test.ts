@@ -148,22 +148,19 @@ describe("a directory the spec names but the app lacks", () => {
 });
 
 describe("a command with shell syntax", () => {
-  it("fails the rollout with the hint to put it in a script", async () => {
+  it("runs through /bin/sh, as on every target, with the service's variables", async () => {
     const { dir, cleanup } = tempDir({
       "gantry.yaml":
-        'name: tiny\nservices:\n  web: { build: ., command: "npm install && npm start", port: 8080 }\n',
+        'name: tiny\nservices:\n  web: { build: ., command: "echo shell saw port $PORT && exec node server.js", port: 8080 }\n',
+      "server.js": "require('http').createServer((q, s) => s.end('hi')).listen(process.env.PORT);\n",
     });
     try {
-      const r = await upThenDestroy(dir);
-      assert.equal(r.code, 1, r.err);
-      assert.ok(
-        r.err.endsWith(
-          '\nerror: command `npm install && npm start` uses the shell character "&", but Gantry runs commands without a shell\n' +
-            "  hint: put shell logic in a script and run that script as the command\n  then see `gantry logs` and `gantry releases`\n",
-        ),
-        r.err,
-      );
+      const up = await runCli(["up", dir]);
+      assert.equal(up.code, 0, up.err);
+      const logs = await runCli(["logs", "web", dir]);
+      assert.match(logs.out, /shell saw port \d+\n/);
     } finally {
+      assert.equal((await runCli(["destroy", dir, "--yes"])).code, 0);
       cleanup();
     }
   });
