@@ -4,8 +4,6 @@ import type { Size } from "./types.js";
 export interface SizeRow {
   /** In-cluster StatefulSet resources (Kubernetes, hosting: cluster). */
   kubernetes: { cpu: string; memory: string };
-  azurePostgres: { sku: string; tier: "Burstable" | "GeneralPurpose" | "MemoryOptimized" };
-  azureRedis: { name: "Basic" | "Standard" | "Premium"; family: "C" | "P"; capacity: number };
   awsPostgres: string;
   awsRedis: string;
   doDatabase: string;
@@ -15,40 +13,30 @@ export interface SizeRow {
 export const SIZES: Record<Size, SizeRow> = {
   xs: {
     kubernetes: { cpu: "250m", memory: "512Mi" },
-    azurePostgres: { sku: "Standard_B1ms", tier: "Burstable" },
-    azureRedis: { name: "Basic", family: "C", capacity: 0 },
     awsPostgres: "db.t4g.micro",
     awsRedis: "cache.t4g.micro",
     doDatabase: "db-s-1vcpu-1gb",
   },
   s: {
     kubernetes: { cpu: "500m", memory: "1Gi" },
-    azurePostgres: { sku: "Standard_B2s", tier: "Burstable" },
-    azureRedis: { name: "Standard", family: "C", capacity: 1 },
     awsPostgres: "db.t4g.small",
     awsRedis: "cache.t4g.small",
     doDatabase: "db-s-1vcpu-2gb",
   },
   m: {
     kubernetes: { cpu: "1", memory: "2Gi" },
-    azurePostgres: { sku: "Standard_D2ds_v5", tier: "GeneralPurpose" },
-    azureRedis: { name: "Standard", family: "C", capacity: 2 },
     awsPostgres: "db.m6g.large",
     awsRedis: "cache.m6g.large",
     doDatabase: "db-s-2vcpu-4gb",
   },
   l: {
     kubernetes: { cpu: "2", memory: "4Gi" },
-    azurePostgres: { sku: "Standard_D4ds_v5", tier: "GeneralPurpose" },
-    azureRedis: { name: "Premium", family: "P", capacity: 1 },
     awsPostgres: "db.m6g.xlarge",
     awsRedis: "cache.m6g.xlarge",
     doDatabase: "db-s-4vcpu-8gb",
   },
   xl: {
     kubernetes: { cpu: "4", memory: "8Gi" },
-    azurePostgres: { sku: "Standard_E4ds_v5", tier: "MemoryOptimized" },
-    azureRedis: { name: "Premium", family: "P", capacity: 2 },
     awsPostgres: "db.r6g.xlarge",
     awsRedis: "cache.r6g.xlarge",
     doDatabase: "db-s-8vcpu-16gb",

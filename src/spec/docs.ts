@@ -4,6 +4,8 @@ import { expected, type JsonSchema } from "./check-schema.js";
 import { SpecSchema } from "./schema.js";
 import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS } from "../model/defaults.js";
 import { SIZES } from "../model/sizes.js";
+import type { Size } from "../model/types.js";
+import { AZURE_SIZES } from "../targets/azure/sizes.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -90,10 +92,10 @@ export function specDocs(): string {
     "",
     "| size | Kubernetes (in-cluster) | Azure PostgreSQL | Azure Redis | AWS RDS | AWS ElastiCache | DigitalOcean |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    ...Object.entries(SIZES).map(
-      ([s, r]) =>
-        `| ${s} | ${r.kubernetes.cpu} CPU, ${r.kubernetes.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${r.awsPostgres} | ${r.awsRedis} | ${r.doDatabase} |`,
-    ),
+    ...(Object.keys(SIZES) as Size[]).map((s) => {
+      const [r, az] = [SIZES[s], AZURE_SIZES[s]];
+      return `| ${s} | ${r.kubernetes.cpu} CPU, ${r.kubernetes.memory} | ${az.postgres.sku} (${az.postgres.tier}) | ${az.redis.name} ${az.redis.family}${az.redis.capacity} | ${r.awsPostgres} | ${r.awsRedis} | ${r.doDatabase} |`;
+    }),
     "",
     "### Secrets",
     "",
