@@ -25,7 +25,7 @@ import {
 } from "../../format/bicep.js";
 import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { API } from "./api.js";
-import { GENERATED, MODULES, type ModuleName } from "./modules.js";
+import { GENERATED, MODULES, type ModuleName } from "./modules/index.js";
 import { alnum, camel, environmentCodes, secretName, slug, upperSnake } from "./names.js";
 import {
   aksNodes,
