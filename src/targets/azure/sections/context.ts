@@ -17,8 +17,8 @@ export interface BaseContext {
   appSlug: string;
   appAlnum: string;
   /** Services on App Service (none on AKS): apps and static sites, across every environment. */
-  apps: string[];
-  statics: string[];
+  apps: readonly string[];
+  statics: readonly string[];
   conn: ConnectionVars;
 }
 
@@ -32,7 +32,8 @@ export interface MainRefs {
   keyVaultName: BicepExprNode;
 }
 
-export type Ctx = BaseContext & MainRefs;
+/** Read by every section, written by none. */
+export type Ctx = Readonly<BaseContext & MainRefs>;
 
 export function baseContext(project: ProjectModel): BaseContext {
   const first = project.environments[0];
@@ -54,9 +55,9 @@ export function baseContext(project: ProjectModel): BaseContext {
 
 /** Connection settings of what a service uses: resource name → the variable that carries it. */
 export interface ConnectionVars {
-  postgres: Record<string, string>;
-  redis: Record<string, string>;
-  buckets: Record<string, string>;
+  postgres: Readonly<Record<string, string>>;
+  redis: Readonly<Record<string, string>>;
+  buckets: Readonly<Record<string, string>>;
 }
 
 function connectionVars(app: AppModel): ConnectionVars {
