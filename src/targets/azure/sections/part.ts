@@ -156,7 +156,7 @@ export function paramGroup<F extends Record<string, Field>>(
   };
 }
 
-/** A call of one of ./modules in the environment's resource group; its symbol is also its deployment name. */
+/** A call of one of the modules (../modules) in the resource group; its symbol is also its deployment name. */
 export function callModule(
   symbol: string,
   name: ModuleName,
