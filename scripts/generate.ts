@@ -2,7 +2,7 @@
 // docs/spec.md. Tests fail when these drift; run `npm run gen` after changing the schema.
 import { writeFileSync } from "node:fs";
 import { publishedSchemaText } from "../src/spec/publish.js";
-import { specDocs } from "../src/spec/docs.js";
+import { specDocs } from "../src/docs/spec-reference.js";
 
 writeFileSync(new URL("../schema/gantry.schema.json", import.meta.url), publishedSchemaText());
 writeFileSync(new URL("../docs/spec.md", import.meta.url), specDocs());

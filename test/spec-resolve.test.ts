@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { loadSpec } from "../src/spec/load.js";
 import { SpecError } from "../src/spec/problems.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
-import { specDocs } from "../src/spec/docs.js";
+import { specDocs } from "../src/docs/spec-reference.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";
 import { EXAMPLES, REPO_ROOT, examplePath, loadExample, runCli } from "./helpers.js";
 

@@ -121,7 +121,9 @@ export const SecretName = Str({
   "x-expected": "an upper-case secret name such as JWT_SECRET",
 });
 
-export const Size = Enum(["xs", "s", "m", "l", "xl"], {
+export const SIZE_NAMES = ["xs", "s", "m", "l", "xl"] as const;
+
+export const Size = Enum(SIZE_NAMES, {
   description:
     "A size class that each target maps to its own SKU (see docs/spec.md, 'Sizes'): xs for development, s and m for small production, l and xl for heavy load.",
 });

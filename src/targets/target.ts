@@ -1,7 +1,7 @@
 // What a target is: a pure function from the resolved models of every environment to a tree of
 // files, plus the checks of what this target cannot do (reported as positioned spec problems), and
 // the external validators that check the files it wrote.
-import type { ProjectModel } from "../model/types.js";
+import type { ProjectModel, Size } from "../model/types.js";
 import type { ContractSupport } from "./contract.js";
 import type { TargetName } from "./registry.js";
 
@@ -41,6 +41,8 @@ export interface Target {
    */
   ownsOutput: boolean;
   check(project: ProjectModel, ctx: SynthContext): TargetProblem[];
+  /** What each size class means on this target, as columns of the spec reference's size table. */
+  sizeColumns?: SizeColumn[];
   /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
@@ -61,3 +63,9 @@ export type ToolRun =
   | { tool: "tofu"; dir: string }
   /** actionlint over every file under `dir` ending in `suffix`. */
   | { tool: "actionlint"; dir: string; suffix: string };
+
+/** A column of the spec reference's size table (docs/spec.md, "Sizes"). */
+export interface SizeColumn {
+  heading: string;
+  cell(size: Size): string;
+}

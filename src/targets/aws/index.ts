@@ -27,6 +27,7 @@ import { awsReadme } from "./readme.js";
 import { awsOptions, awsShape, stateBucket, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
+import { AWS_SIZE_COLUMNS } from "./sizes.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
 
@@ -161,6 +162,7 @@ function environmentProblems(e: AppModel, first: AppModel): TargetProblem[] {
 }
 
 export const awsTarget: Target = {
+  sizeColumns: AWS_SIZE_COLUMNS,
   name: "aws",
   description:
     "Terraform for AWS: VPC, ECS Fargate behind an ALB, RDS, ElastiCache, S3 + CloudFront, MSK Serverless, alarms, budget, GitHub OIDC deploy role.",

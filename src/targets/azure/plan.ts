@@ -1,14 +1,15 @@
 // Per-environment decisions of the Azure target that both main.bicep / the parameter files and the
 // checks need: which SKU a service's plan gets, where the DNS zone lives, which domains are bound.
 import { seconds } from "../../util/duration.js";
-import { SIZES } from "../../model/sizes.js";
 import type {
   AnyServiceModel,
   AppModel,
   ProjectModel,
   ServiceModel,
+  Size,
   StaticModel,
 } from "../../model/types.js";
+import { AZURE_SIZES } from "./sizes.js";
 
 export type Compute = "appservice" | "aks";
 
@@ -71,14 +72,14 @@ export function planSku(m: AppModel, s: ServiceModel): string {
   return "P3v3";
 }
 
-export function postgresSku(size: keyof typeof SIZES) {
-  return SIZES[size].azurePostgres;
+export function postgresSku(size: Size) {
+  return AZURE_SIZES[size].postgres;
 }
 
 /** Redis SKU: the size's row, raised to Standard when HA is asked of a Basic size. */
 export function redisSku(m: AppModel, name: string) {
   const r = m.redis[name]!;
-  const row = SIZES[r.size].azureRedis;
+  const row = AZURE_SIZES[r.size].redis;
   if (r.ha && row.name === "Basic")
     return { name: "Standard" as const, family: "C" as const, capacity: Math.max(1, row.capacity) };
   return row;

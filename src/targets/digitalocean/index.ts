@@ -23,6 +23,7 @@ import { doReadme } from "./readme.js";
 import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
+import { DO_SIZE_COLUMNS } from "./sizes.js";
 
 export const DO_PROVIDER: ProviderSpec = {
   name: "digitalocean",
@@ -114,6 +115,7 @@ function check(project: ProjectModel): TargetProblem[] {
 }
 
 export const digitaloceanTarget: Target = {
+  sizeColumns: DO_SIZE_COLUMNS,
   name: "digitalocean",
   description:
     "Terraform for DigitalOcean: DOKS, DOCR, managed PostgreSQL/Redis/Kafka with cluster-only firewalls, DNS, project; the Helm chart deploys the app onto it.",

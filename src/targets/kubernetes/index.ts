@@ -14,6 +14,7 @@ import { deployReadme } from "./readme.js";
 import { kubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
 import { buildValues } from "./values-environment.js";
+import { KUBERNETES_SIZE_COLUMNS } from "./sizes.js";
 
 /** The values of every environment, in spec order. */
 export function projectValues(project: ProjectModel): ChartValues[] {
@@ -50,6 +51,7 @@ function render(project: ProjectModel): FileTree {
 }
 
 export const kubernetesTarget: Target = {
+  sizeColumns: KUBERNETES_SIZE_COLUMNS,
   name: "kubernetes",
   description:
     "A Helm chart, plain manifests per environment and the cluster bootstrap, for any Kubernetes (DOKS, AKS, EKS).",

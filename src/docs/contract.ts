@@ -1,5 +1,5 @@
 // The "What your app receives" section of docs/spec.md: the contract of src/model/bindings.ts in words.
-import { REFERENCE_PARTS } from "./env-references.js";
+import { REFERENCE_PARTS } from "../spec/env-references.js";
 
 export function contractDocs(): string[] {
   return [

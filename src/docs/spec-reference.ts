@@ -1,14 +1,11 @@
 // docs/spec.md, generated from the spec schema (descriptions, types, defaults), the tier defaults
 // and the size table, so the reference can never disagree with the validator.
-import { expected, type JsonSchema } from "./check-schema.js";
-import { SpecSchema } from "./schema.js";
+import { expected, type JsonSchema } from "../spec/check-schema.js";
+import { SpecSchema } from "../spec/schema.js";
 import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS } from "../model/defaults.js";
-import { SIZES } from "../model/sizes.js";
-import { contractDocs } from "./docs-contract.js";
-import type { Size } from "../model/types.js";
-import { AWS_SIZES } from "../targets/aws/sizes.js";
-import { DO_SIZES } from "../targets/digitalocean/sizes.js";
-import { KUBERNETES_SIZES } from "../targets/kubernetes/sizes.js";
+import { contractDocs } from "./contract.js";
+import { SIZE_NAMES } from "../spec/schema-kit.js";
+import { TARGETS } from "../targets/registry.js";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -93,12 +90,7 @@ export function specDocs(): string {
     "",
     "### Sizes",
     "",
-    "| size | Kubernetes (in-cluster) | Azure PostgreSQL | Azure Redis | AWS RDS | AWS ElastiCache | DigitalOcean |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    ...(Object.keys(SIZES) as Size[]).map((s) => {
-      const [r, k8s] = [SIZES[s], KUBERNETES_SIZES[s]];
-      return `| ${s} | ${k8s.cpu} CPU, ${k8s.memory} | ${r.azurePostgres.sku} (${r.azurePostgres.tier}) | ${r.azureRedis.name} ${r.azureRedis.family}${r.azureRedis.capacity} | ${AWS_SIZES[s].postgres} | ${AWS_SIZES[s].redis} | ${DO_SIZES[s].database} |`;
-    }),
+    ...sizeTable(),
     "",
     "### Secrets",
     "",
@@ -114,4 +106,14 @@ export function specDocs(): string {
   ];
   rows(schema, "", out);
   return `${out.join("\n")}\n`;
+}
+
+/** One column per size column a target declares (registry order), one row per size class. */
+function sizeTable(): string[] {
+  const columns = TARGETS.flatMap((t) => t.sizeColumns ?? []);
+  return [
+    `| size | ${columns.map((c) => c.heading).join(" | ")} |`,
+    `| --- | ${columns.map(() => "---").join(" | ")} |`,
+    ...SIZE_NAMES.map((s) => `| ${s} | ${columns.map((c) => c.cell(s)).join(" | ")} |`),
+  ];
 }

@@ -1,0 +1,223 @@
+// What the Azure target cannot do as the spec asks, said once each: as a warning at its place in
+// the spec (`gantry synth` and `gantry check` print them), and, where an operator should know it
+// after deploying, as a note in the runbook.
+import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
+import type { TargetProblem } from "../target.js";
+import { buildAzure } from "./main.js";
+import { boundDomain, computeOf, isApp, isStatic, postgresSku, redisSku, type Compute } from "./plan.js";
+
+export interface Finding extends TargetProblem {
+  /** Also said in the runbook's notes, once. */
+  note?: string;
+}
+
+export function findings(project: ProjectModel): Finding[] {
+  const compute = computeOf(project);
+  const all = [
+    ...topicFindings(project),
+    ...project.environments.flatMap((m) => [
+      ...serviceFindings(m, compute),
+      ...redisFindings(m, compute),
+      ...postgresFindings(m, compute),
+      ...alertFindings(m),
+    ]),
+  ];
+  const key = (f: Finding) => `${f.env ?? ""}|${f.path}|${f.message}`;
+  return all.filter((f, i) => all.findIndex((g) => key(g) === key(f)) === i);
+}
+
+function topicFindings(project: ProjectModel): Finding[] {
+  const first = project.environments[0];
+  if (!first || !Object.keys(first.topics).length) return [];
+  return [
+    {
+      path: "topics",
+      severity: "warning",
+      message:
+        "topics are not provisioned on Azure: Event Hubs is not in the Azure type data Gantry validates against",
+      hint: "run a Kafka-compatible broker (Redpanda, Confluent Cloud) and set the KAFKA_BROKERS, KAFKA_USERNAME and KAFKA_PASSWORD secrets in Key Vault",
+      note: "Topics are not provisioned: Event Hubs is not in the Azure type data Gantry checks its output against. Services that publish or subscribe get `KAFKA_BROKERS`, `KAFKA_USERNAME` and `KAFKA_PASSWORD` from Key Vault; point them at a Kafka-compatible broker.",
+    },
+  ];
+}
+
+function serviceFindings(m: AppModel, compute: Compute): Finding[] {
+  if (compute !== "appservice") return [];
+  const env = m.environment.name;
+  return Object.entries(m.services).flatMap(([n, s]): Finding[] => {
+    if (s.type === "job")
+      return [
+        {
+          path: `services.${n}.schedule`,
+          severity: "warning",
+          message: `scheduled job ${n} has no App Service equivalent and is not generated`,
+          hint: "run it from the pipeline on a schedule, or set targets.azure.compute: aks so the Helm chart's CronJob runs it",
+          note: `Scheduled job \`${n}\` is not generated on App Service (no scheduler there); run it from a scheduled pipeline or use \`targets.azure.compute: aks\`.`,
+        },
+      ];
+    const worker: Finding[] =
+      s.type === "worker" && s.port === undefined
+        ? [
+            {
+              env,
+              path: `services.${n}`,
+              severity: "warning",
+              message: `App Service expects ${n} to answer HTTP on a port and restarts containers that do not`,
+              hint: "give the worker a port with a health endpoint, or set targets.azure.compute: aks",
+              note: `Worker \`${n}\` has no port: App Service restarts containers that do not answer HTTP, so give it a health port.`,
+            },
+          ]
+        : [];
+    return isApp(s) || isStatic(s) ? [...worker, ...domainFindings(m, n, s)] : worker;
+  });
+}
+
+function domainFindings(m: AppModel, n: string, s: ServiceModel | StaticModel): Finding[] {
+  const env = m.environment.name;
+  const domain = s.domains[0];
+  const out: Finding[] = [];
+  if (s.domains.length > 1)
+    out.push({
+      env,
+      path: `services.${n}.domain`,
+      severity: "warning",
+      message: `only the first domain of ${n} (${domain}) is bound on Azure`,
+    });
+  if (domain && !boundDomain(m, s))
+    out.push({
+      env,
+      path: `services.${n}.domain`,
+      severity: "warning",
+      message: m.dns?.manage
+        ? `${domain} is not a sub-domain of the DNS zone ${m.dns.zone}; its records and binding are left to you`
+        : `${domain} is not in a DNS zone Gantry manages; its records and binding are left to you`,
+      hint: "create a CNAME to the app's default host name and an asuid TXT record, then bind it with `az webapp config hostname add`",
+      note: `Domain \`${domain}\` (${n}, ${env}) is not a sub-domain of a managed zone: create its CNAME (and \`asuid\` TXT for App Service) at your DNS provider and bind it by hand.`,
+    });
+  return out;
+}
+
+function redisFindings(m: AppModel, compute: Compute): Finding[] {
+  const env = m.environment.name;
+  return Object.entries(m.redis).flatMap(([n, r]) => {
+    if (compute === "aks" && r.hosting === "cluster") return [];
+    const out: Finding[] = [];
+    const sku = redisSku(m, n);
+    if (r.persistence !== "none" && sku.name !== "Premium")
+      out.push({
+        env,
+        path: `redis.${n}.persistence`,
+        severity: "warning",
+        message: `persistence ${r.persistence} needs a Premium cache; size ${r.size} is ${sku.name}, so ${n} does not persist`,
+        hint: "use size l or xl for a Premium cache, or persistence: none",
+        note: `Redis persistence needs a Premium cache: \`${n}\` in ${env} is ${sku.name} (size ${r.size}) and keeps its data in memory only.`,
+      });
+    if (!r.tls)
+      out.push({
+        env,
+        path: `redis.${n}.tls`,
+        severity: "warning",
+        message: `Azure Cache for Redis ${n} is TLS-only on Azure (tls: false is ignored)`,
+      });
+    return out;
+  });
+}
+
+function postgresFindings(m: AppModel, compute: Compute): Finding[] {
+  const env = m.environment.name;
+  return Object.entries(m.postgres).flatMap(([n, pg]) => {
+    if (compute === "aks" && pg.hosting === "cluster") return [];
+    const out: Finding[] = [];
+    if (pg.ha && postgresSku(pg.size).tier === "Burstable")
+      out.push({
+        env,
+        path: `postgres.${n}.ha`,
+        severity: "warning",
+        message: `high availability needs General Purpose or Memory Optimized; size ${pg.size} is Burstable, so ${n} has no standby`,
+        hint: "use size m or larger",
+      });
+    if (compute === "appservice" && pg.hosting === "cluster")
+      out.push({
+        env,
+        path: `postgres.${n}.hosting`,
+        severity: "warning",
+        message: `${n} runs as a Flexible Server on App Service (there is no cluster)`,
+      });
+    if (pg.public_access)
+      out.push({
+        env,
+        path: `postgres.${n}.public_access`,
+        severity: "warning",
+        message: `${n} accepts Azure services only; add client addresses as firewall rules yourself`,
+        note: `PostgreSQL \`${n}\` allows Azure services through its firewall (private access needs a virtual network, which is not in the type data Gantry checks against).`,
+      });
+    return out;
+  });
+}
+
+function alertFindings(m: AppModel): Finding[] {
+  return Object.entries(m.monitoring.alerts).flatMap(([n, a]): Finding[] => {
+    if (a.metric === "crash_loop")
+      return [
+        {
+          path: `monitoring.alerts.${n}`,
+          severity: "warning",
+          message: `alert ${n} (crash_loop) has no Azure metric and is not generated`,
+          note: `Alert \`${n}\` (crash_loop) is not generated: neither App Service nor AKS platform metrics report restarts; App Service's health check replaces failing instances.`,
+        },
+      ];
+    if (a.metric === "availability")
+      return [
+        {
+          path: `monitoring.alerts.${n}`,
+          severity: "warning",
+          message: `alert ${n}: availability is covered by the availability tests`,
+        },
+      ];
+    return [];
+  });
+}
+
+/** Azure Resource Manager's limits per template (https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits). */
+export const ARM_LIMITS = { parameters: 256, outputs: 64, resources: 800 } as const;
+
+export function limitProblems(project: ProjectModel): Finding[] {
+  const main = buildAzure(project).bicep["main.bicep"];
+  if (!main) return [];
+  const counts = {
+    parameters: main.params.length,
+    outputs: main.outputs.length,
+    resources: main.resources.length + main.modules.length,
+  };
+  return (Object.keys(ARM_LIMITS) as (keyof typeof ARM_LIMITS)[])
+    .filter((k) => counts[k] > ARM_LIMITS[k])
+    .map((k) => ({
+      path: "services",
+      severity: "error" as const,
+      message: `main.bicep would have ${counts[k]} ${k}; Azure Resource Manager allows ${ARM_LIMITS[k]} per template`,
+      hint: "split the app into several specs (one per group of services) or deploy it on AKS (targets.azure.compute: aks)",
+    }));
+}
+
+/** The runbook's notes: what the findings say an operator should know, then what holds for every app. */
+export function notesOf(project: ProjectModel): string[] {
+  const compute = computeOf(project);
+  const notes = findings(project)
+    .map((f) => f.note)
+    .filter((n): n is string => !!n);
+  const general = [
+    "Log Analytics keeps logs 30 days at least: shorter `monitoring.log_retention_days` are raised to 30.",
+    "PostgreSQL accepts connections from Azure services through its firewall (private access needs a virtual network, which is not in the type data Gantry checks against); TLS is required.",
+    "Geo-redundant backup of PostgreSQL is chosen when a server is created and cannot be changed later.",
+    compute === "appservice"
+      ? "The Key Vault denies other networks and allows the apps' outbound addresses and trusted Azure services."
+      : "The Key Vault allows all networks so the cluster's CSI driver can reach it; access is still RBAC only.",
+    "Slack and generic webhooks get Azure Monitor's common alert schema; Teams connectors accept it.",
+    ...(compute === "appservice"
+      ? [
+          "Key Vault references resolve once the secret exists and the identity has its role; after setting operator secrets, restart the app (or wait for App Service's 24-hour refresh).",
+        ]
+      : []),
+  ];
+  return [...new Set([...notes, ...general])];
+}

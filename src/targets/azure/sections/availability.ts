@@ -1,0 +1,92 @@
+// Availability tests of the health endpoints from several regions, with an alert when they fail: the
+// default host names of App Services and static sites, or on AKS the public URL of each http service
+// with a domain and a health path.
+import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
+import type { AppModel, ServiceModel } from "../../../model/types.js";
+import { camel, slug } from "../names.js";
+import { serviceNames, TEST_LOCATIONS } from "../plan.js";
+import type { Ctx } from "./context.js";
+import { callModule, outputOf, param, type EnvParam, type Part } from "./part.js";
+
+export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> {
+  const cluster = c.compute === "aks" ? clusterHealthUrls(c) : [];
+  const tests = [...webTests, ...cluster.map((t) => t.test)];
+  if (!tests.length) return { params: cluster.map((t) => t.url) };
+  const { envs } = c;
+  const enabled = param(
+    envs,
+    "availabilityTests",
+    "bool",
+    "Run availability tests on the health endpoints.",
+    (m) => m.monitoring.availability.enabled,
+  );
+  const frequency = param(envs, "availabilityFrequency", "int", "Seconds between availability tests.", (m) =>
+    testFrequency(m.monitoring.availability.interval),
+  );
+  const locations = param(envs, "availabilityLocations", "array", "Regions the tests run from.", (m) =>
+    TEST_LOCATIONS.slice(
+      0,
+      Math.min(TEST_LOCATIONS.length, Math.max(1, m.monitoring.availability.locations)),
+    ),
+  );
+  const failures = param(
+    envs,
+    "availabilityFailures",
+    "int",
+    "Failing locations that raise the alert.",
+    (m) => Math.min(m.monitoring.availability.failures, Math.max(1, m.monitoring.availability.locations)),
+  );
+  return {
+    params: [...cluster.map((t) => t.url), enabled, frequency, locations, failures],
+    modules: [
+      callModule(
+        "webTests",
+        "web-tests",
+        "Availability tests of the health endpoints.",
+        {
+          tests: c.compute === "aks" ? call("concat", ...tests) : tests,
+          appInsightsId: outputOf("appInsights", "id"),
+          frequency: frequency.ref,
+          testLocations: locations.ref,
+          failedLocations: failures.ref,
+          actionGroupId: outputOf("actionGroup", "id"),
+          location: c.location,
+          tags: c.tags,
+        },
+        { condition: enabled.ref },
+      ),
+    ],
+  };
+}
+
+/** The test frequencies Application Insights offers (5, 10 or 15 minutes): the nearest at least as long. */
+function testFrequency(interval: string): number {
+  const n = /^(\d+)m$/.exec(interval) ? Number(interval.slice(0, -1)) * 60 : 300;
+  return n <= 300 ? 300 : n <= 600 ? 600 : 900;
+}
+
+/** On AKS, a parameter per http service with a health path: its public health URL, '' without a domain. */
+function clusterHealthUrls(c: Ctx): { url: EnvParam; test: BicepValue }[] {
+  return serviceNames(c.project, (s) => s.type === "http").flatMap((n) => {
+    const s0 = c.envs.map((m) => m.services[n]).find(Boolean) as ServiceModel;
+    const hp = s0.health?.readiness ?? s0.health?.liveness;
+    if (!hp) return [];
+    const url = param(
+      c.envs,
+      `${camel(n)}HealthUrl`,
+      "string",
+      `Public health URL of ${n} ('' when it has no domain).`,
+      (m: AppModel) => {
+        const s = m.services[n] as ServiceModel | undefined;
+        const d = s?.domains[0];
+        return s && d ? `https://${d}${s.path === "/" ? "" : s.path.replace(/\/$/, "")}${hp}` : "";
+      },
+    );
+    const test = ternary(
+      call("empty", url.ref),
+      [],
+      [{ name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`, url: url.ref }],
+    );
+    return [{ url, test }];
+  });
+}

@@ -1,0 +1,64 @@
+// The AKS cluster the Helm chart of `gantry synth kubernetes` deploys onto (compute: aks): its node
+// pool per environment, the identities that pull images and read secrets, and the operator secrets
+// the chart's services read.
+import { str } from "../../../format/bicep.js";
+import { aksNodes, serviceNames } from "../plan.js";
+import { KAFKA_SECRETS, usesTopics, type Ctx } from "./context.js";
+import { callModule, output, outputOf, param, type Part, type SecretUse } from "./part.js";
+
+export function clusterPart(c: Ctx): Partial<Part> {
+  if (c.compute !== "aks") return {};
+  const { envs } = c;
+  const skuTier = param(envs, "aksSkuTier", "string", "AKS tier (Standard has an uptime SLA).", (m) =>
+    m.environment.tier === "production" ? "Standard" : "Free",
+  );
+  const nodeVmSize = param(
+    envs,
+    "aksNodeVmSize",
+    "string",
+    "VM size of the nodes.",
+    (m) => aksNodes(m).vmSize,
+  );
+  const minNodes = param(envs, "aksMinNodes", "int", "Nodes at least.", (m) => aksNodes(m).min);
+  const maxNodes = param(envs, "aksMaxNodes", "int", "Nodes at most.", (m) => aksNodes(m).max);
+  const zones = param(envs, "aksZones", "array", "Availability zones of the nodes.", (m) =>
+    m.environment.tier === "production" ? ["1", "2", "3"] : [],
+  );
+  return {
+    params: [skuTier, nodeVmSize, minNodes, maxNodes, zones],
+    modules: [
+      callModule("aks", "aks", "AKS cluster the Helm chart deploys onto.", {
+        name: str`aks-${c.appSlug}-${c.code}`,
+        location: c.location,
+        tags: c.tags,
+        skuTier: skuTier.ref,
+        nodeVmSize: nodeVmSize.ref,
+        minNodes: minNodes.ref,
+        maxNodes: maxNodes.ref,
+        availabilityZones: zones.ref,
+        workspaceId: outputOf("logAnalytics", "id"),
+      }),
+    ],
+    outputs: [
+      output(
+        "aksClusterName",
+        "string",
+        "Name of the AKS cluster (az aks get-credentials).",
+        outputOf("aks", "name"),
+      ),
+    ],
+    secretUses: clusterSecretUses(c),
+    imagePullers: [outputOf("aks", "kubeletObjectId")],
+    secretReaders: [outputOf("aks", "secretsProviderObjectId")],
+  };
+}
+
+/** The operator secrets of the chart's services: their own, and the broker's where they use topics. */
+function clusterSecretUses(c: Ctx): SecretUse[] {
+  return serviceNames(c.project, (s) => s.type !== "static").flatMap((n) => {
+    const s0 = c.envs.map((m) => m.services[n]).find(Boolean);
+    if (!s0 || s0.type === "static") return [];
+    const kafka = s0.type !== "job" && usesTopics(c.first, s0) ? KAFKA_SECRETS : [];
+    return [...s0.secrets, ...kafka].map((envVar) => ({ envVar, service: n }));
+  });
+}

@@ -1,0 +1,249 @@
+// The data stores: a PostgreSQL Flexible Server per database server, an Azure Cache for Redis per
+// cache (either may run in the cluster instead on AKS), and one storage account for the buckets.
+// Each server writes its connection URL to Key Vault; the deployment reads only the admin password.
+import { str, type BicepExprNode, type BicepModule } from "../../../format/bicep.js";
+import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
+import { alnum, camel, secretName, slug, upperSnake } from "../names.js";
+import { postgresSku, postgresStorage, redisSku } from "../plan.js";
+import { readEnv, usersOf, type Ctx } from "./context.js";
+import {
+  callModule,
+  field,
+  joinParts,
+  outputOf,
+  param,
+  paramGroup,
+  type EnvParam,
+  type Part,
+} from "./part.js";
+
+export function dataPart(c: Ctx): Partial<Part> {
+  return joinParts(
+    ...Object.keys(c.first.postgres)
+      .sort()
+      .map((n) => postgresPart(c, n)),
+    ...Object.keys(c.first.redis)
+      .sort()
+      .map((n) => redisPart(c, n)),
+    storagePart(c),
+  );
+}
+
+/** Whether a server runs as an Azure service: on AKS, `hosting: cluster` runs it in the cluster. */
+const onAzure = (c: Ctx, hosting: "managed" | "cluster") => !(c.compute === "aks" && hosting === "cluster");
+
+/** The `<name>Enabled` parameter of a server that runs in the cluster in some environments, if any. */
+function enabledParam(
+  c: Ctx,
+  id: string,
+  description: string,
+  hosting: (m: AppModel) => "managed" | "cluster",
+) {
+  return c.envs.every((m) => onAzure(c, hosting(m)))
+    ? undefined
+    : param(c.envs, `${id}Enabled`, "bool", description, (m) => onAzure(c, hosting(m)));
+}
+
+const conditional = (enabled: EnvParam | undefined): Partial<BicepModule> =>
+  enabled ? { condition: enabled.ref } : {};
+
+/** The per-environment settings of a server, as one parameter. */
+function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
+  return paramGroup(
+    c.envs,
+    `${camel(n)}PostgresConfig`,
+    { name: "postgresConfig", description: "Per-environment settings of a PostgreSQL Flexible Server." },
+    `Settings of PostgreSQL ${n} in this environment.`,
+    {
+      version: field("string", `PostgreSQL major version of ${n}.`, (m) => String(pg(m).version)),
+      skuName: field("string", `Compute SKU of ${n}.`, (m) => postgresSku(pg(m).size).sku),
+      skuTier: field("string", `Compute tier of ${n}.`, (m) => postgresSku(pg(m).size).tier),
+      storageGB: field("int", `Storage of ${n} in GB.`, (m) => postgresStorage(pg(m).storage_gb)),
+      backupRetentionDays: field("int", `Days of backups of ${n}.`, (m) =>
+        Math.min(35, Math.max(7, pg(m).backups.retention_days)),
+      ),
+      geoRedundantBackup: field("bool", `Geo-redundant backups of ${n}.`, (m) => pg(m).backups.geo_redundant),
+      highAvailability: field(
+        "bool",
+        `Zone-redundant standby of ${n}.`,
+        (m) => pg(m).ha && postgresSku(pg(m).size).tier !== "Burstable",
+      ),
+    },
+  );
+}
+
+function postgresPart(c: Ctx, n: string): Partial<Part> {
+  const id = camel(n);
+  const pg = (m: AppModel) => m.postgres[n] ?? c.first.postgres[n]!;
+  const config = postgresConfig(c, n, pg);
+  const enabled = enabledParam(
+    c,
+    id,
+    `Deploy ${n} as a Flexible Server (false: it runs in the cluster).`,
+    (m) => pg(m).hosting,
+  );
+  const secretEnv = c.conn.postgres[n]!;
+  const pwVar =
+    Object.keys(c.first.postgres).length === 1
+      ? "POSTGRES_ADMIN_PASSWORD"
+      : `POSTGRES_${upperSnake(n)}_ADMIN_PASSWORD`;
+  const password = param(
+    c.envs,
+    `${id}AdministratorPassword`,
+    "string",
+    `Administrator password of ${n}, read at deployment.`,
+    (m) => readEnv(pwVar, onAzure(c, pg(m).hosting) ? undefined : ""),
+    { secure: true },
+  );
+  const f = config.fields;
+  return {
+    params: [config.param, ...(enabled ? [enabled] : []), password],
+    types: [config.type],
+    modules: [
+      callModule(
+        `${id}Postgres`,
+        "postgres",
+        `PostgreSQL Flexible Server ${n}.`,
+        {
+          name: str`psql-${c.appSlug}-${slug(n, 20)}-${c.code}-${c.suffix}`,
+          location: c.location,
+          tags: c.tags,
+          version: f.version,
+          skuName: f.skuName,
+          skuTier: f.skuTier,
+          storageSizeGB: f.storageGB,
+          backupRetentionDays: f.backupRetentionDays,
+          geoRedundantBackup: f.geoRedundantBackup,
+          highAvailability: f.highAvailability,
+          databases: pg(c.first).databases,
+          administratorLogin: `${alnum(n, 16)}admin`,
+          administratorLoginPassword: password.ref,
+          keyVaultName: outputOf("keyVault", "name"),
+          connectionSecretName: secretName(secretEnv),
+        },
+        conditional(enabled),
+      ),
+    ],
+    deployVariables: [
+      {
+        name: pwVar,
+        description: `Administrator password of PostgreSQL ${n} (keep it in your secret store; the deployment writes ${secretEnv} to Key Vault).`,
+        required: true,
+      },
+    ],
+    managedSecrets: [
+      { secret: secretName(secretEnv), envVar: secretEnv, what: `connection URL of PostgreSQL ${n}` },
+    ],
+  };
+}
+
+/** The per-environment settings of a cache, as one parameter. */
+function redisConfig(c: Ctx, n: string, rd: (m: AppModel) => RedisModel) {
+  return paramGroup(
+    c.envs,
+    `${camel(n)}RedisConfig`,
+    { name: "redisConfig", description: "Per-environment settings of an Azure Cache for Redis." },
+    `Settings of Redis ${n} in this environment.`,
+    {
+      skuName: field("string", `Cache SKU of ${n}.`, (m) => redisSku(m, n).name),
+      skuFamily: field("string", `Cache family of ${n}.`, (m) => redisSku(m, n).family),
+      capacity: field("int", `Cache size of ${n}.`, (m) => redisSku(m, n).capacity),
+      persistence: field("string", `Persistence of ${n} (Premium only).`, (m) => rd(m).persistence),
+      maxmemoryPolicy: field("string", `Eviction policy of ${n}.`, (m) => rd(m).eviction),
+    },
+  );
+}
+
+function redisPart(c: Ctx, n: string): Partial<Part> {
+  const id = camel(n);
+  const rd = (m: AppModel) => m.redis[n] ?? c.first.redis[n]!;
+  const config = redisConfig(c, n, rd);
+  const enabled = enabledParam(
+    c,
+    id,
+    `Deploy ${n} as Azure Cache for Redis (false: it runs in the cluster).`,
+    (m) => rd(m).hosting,
+  );
+  const secretEnv = c.conn.redis[n]!;
+  return {
+    params: [config.param, ...(enabled ? [enabled] : [])],
+    types: [config.type],
+    modules: [
+      callModule(
+        `${id}Redis`,
+        "redis",
+        `Azure Cache for Redis ${n}.`,
+        {
+          name: str`redis-${c.appSlug}-${slug(n, 20)}-${c.code}-${c.suffix}`,
+          location: c.location,
+          tags: c.tags,
+          skuName: config.fields.skuName,
+          skuFamily: config.fields.skuFamily,
+          capacity: config.fields.capacity,
+          persistence: config.fields.persistence,
+          maxmemoryPolicy: config.fields.maxmemoryPolicy,
+          persistenceStorageName: str`st${alnum(n, 6)}${c.code}${c.suffix}`,
+          keyVaultName: outputOf("keyVault", "name"),
+          connectionSecretName: secretName(secretEnv),
+        },
+        conditional(enabled),
+      ),
+    ],
+    managedSecrets: [
+      { secret: secretName(secretEnv), envVar: secretEnv, what: `connection URL of Redis ${n} (TLS)` },
+    ],
+  };
+}
+
+function storagePart(c: Ctx): Partial<Part> {
+  const buckets = Object.keys(c.first.buckets).sort();
+  if (!buckets.length) return {};
+  const sku = param(c.envs, "storageSku", "string", "Replication of the storage account.", (m) =>
+    m.environment.tier === "production" ? "Standard_ZRS" : "Standard_LRS",
+  );
+  const versioning = param(c.envs, "storageVersioning", "bool", "Keep previous versions of blobs.", (m) =>
+    Object.values(m.buckets).some((b) => b.versioning),
+  );
+  const rules = param(
+    c.envs,
+    "storageLifecycleRules",
+    "array",
+    "Lifecycle rules of the buckets.",
+    lifecycleRules,
+  );
+  const users = c.compute === "appservice" ? [...new Set(buckets.flatMap((b) => usersOf(c, b)))].sort() : [];
+  const principalIds: BicepExprNode[] = users.map((n) => outputOf(`${camel(n)}App`, "principalId"));
+  return {
+    params: [sku, versioning, rules],
+    modules: [
+      callModule("storage", "storage", "Storage account of the buckets.", {
+        name: str`st${c.appAlnum}${c.code}${c.suffix}`,
+        location: c.location,
+        tags: c.tags,
+        skuName: sku.ref,
+        containers: buckets.map((b) => slug(b)),
+        versioning: versioning.ref,
+        lifecycleRules: rules.ref,
+        principalIds,
+      }),
+    ],
+  };
+}
+
+/** The lifecycle rules of every bucket of an environment, with blob prefixes inside its container. */
+function lifecycleRules(m: AppModel) {
+  const ruleName = (b: string, r: string) => camel(`${b}-${r}`).replace(/[^A-Za-z0-9]/g, "");
+  return Object.keys(m.buckets)
+    .sort()
+    .flatMap((b) =>
+      Object.entries(m.buckets[b]!.lifecycle)
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([r, rule]) => ({
+          name: ruleName(b, r),
+          prefixes: [`${slug(b)}/${rule.prefix}`],
+          coolAfterDays: rule.cool_after_days ?? 0,
+          archiveAfterDays: rule.archive_after_days ?? 0,
+          deleteAfterDays: rule.delete_after_days ?? 0,
+        })),
+    );
+}

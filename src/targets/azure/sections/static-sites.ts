@@ -1,0 +1,87 @@
+// Each static frontend as a Static Web App (in one of the few regions they run in), with its custom
+// domain when Gantry manages the zone.
+import { call, not, str, type BicepValue } from "../../../format/bicep.js";
+import type { AppModel } from "../../../model/types.js";
+import { camel, slug } from "../names.js";
+import { boundDomain, locationOf, staticWebAppLocation } from "../plan.js";
+import { defined, staticOf, type Ctx } from "./context.js";
+import { domainFields, domainRecords } from "./domains.js";
+import { callModule, field, joinParts, output, outputOf, param, paramGroup, type Part } from "./part.js";
+
+export function staticSitesPart(c: Ctx): Partial<Part> {
+  if (!c.statics.length) return {};
+  const region = param(
+    c.envs,
+    "staticWebAppLocation",
+    "string",
+    "Region of the Static Web Apps (they run in a few regions only).",
+    (m) => staticWebAppLocation(locationOf(m)),
+  );
+  return joinParts({ params: [region] }, ...c.statics.map((n) => staticSitePart(c, n, region.ref)));
+}
+
+function staticSitePart(c: Ctx, n: string, region: BicepValue): Partial<Part> {
+  const id = camel(n);
+  const s0 = defined(
+    c.envs.map((m) => staticOf(m, n)),
+    n,
+  );
+  const sv = (m: AppModel) => staticOf(m, n) ?? s0;
+  const config = paramGroup(
+    c.envs,
+    `${id}Config`,
+    { name: "staticSiteConfig", description: "Per-environment settings of a Static Web App." },
+    `Settings of ${n} in this environment.`,
+    {
+      staticSku: field("string", `Static Web Apps plan of ${n}.`, (m) =>
+        m.environment.tier === "development" ? "Free" : "Standard",
+      ),
+      ...(c.first.dns?.manage ? domainFields(n, (m) => boundDomain(m, sv(m))) : {}),
+    },
+  );
+  const site: Partial<Part> = {
+    params: [config.param],
+    types: [config.type],
+    modules: [
+      callModule(`${id}Site`, "static-web-app", `Static Web App of ${n}.`, {
+        name: str`stapp-${c.appSlug}-${slug(n, 18)}-${c.code}`,
+        location: region,
+        tags: c.tags,
+        skuName: config.fields.staticSku,
+      }),
+    ],
+    outputs: [
+      output(
+        `${id}StaticWebAppName`,
+        "string",
+        `Name of the Static Web App of ${n}.`,
+        outputOf(`${id}Site`, "name"),
+      ),
+    ],
+    staticSites: [n],
+    webTests: [
+      {
+        name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
+        url: str`https://${outputOf(`${id}Site`, "defaultHostname")}/`,
+      },
+    ],
+  };
+  const { domain, dnsRecord } = config.fields;
+  return domain && dnsRecord ? joinParts(site, staticDomain(n, domain, dnsRecord)) : site;
+}
+
+function staticDomain(n: string, domain: BicepValue, record: BicepValue): Partial<Part> {
+  const id = camel(n);
+  return {
+    ...domainRecords(record, outputOf(`${id}Site`, "defaultHostname")),
+    domainModules: [
+      callModule(
+        `${id}Domain`,
+        "static-web-app-domain",
+        `Custom domain of ${n}.`,
+        { siteName: outputOf(`${id}Site`, "name"), hostName: domain },
+        { condition: not(call("empty", domain)), dependsOn: ["dnsRecords"] },
+      ),
+    ],
+  };
+}
