@@ -25,6 +25,8 @@ export interface EnvVariable {
   platform: boolean;
   /** Set by the platform when the app runs, not by a generated file. */
   runtime: boolean;
+  /** Why the target cannot supply it (the target's checks report it too). */
+  missing?: string;
 }
 
 export interface ServiceEnv {
@@ -51,14 +53,18 @@ function support(target: string): ContractSupport {
 /** The variables of one workload on one target: the contract's, then the platform's own. */
 export function serviceEnv(app: AppModel, w: ServiceModel | JobModel, target: string): ServiceEnv {
   const s = support(target);
-  const variables: EnvVariable[] = workloadVariables(app, w).map((v) => ({
-    name: v.name,
-    source: describeBinding(v.binding),
-    from: s.origin(app, w, v),
-    secret: v.secret,
-    platform: false,
-    runtime: s.atRuntime?.(app, w, v.name) ?? false,
-  }));
+  const variables: EnvVariable[] = workloadVariables(app, w).map((v) => {
+    const missing = s.missing?.(app, w, v);
+    return {
+      name: v.name,
+      source: describeBinding(v.binding),
+      from: missing ? "not supplied" : s.origin(app, w, v),
+      secret: v.secret,
+      platform: false,
+      runtime: s.atRuntime?.(app, w, v.name) ?? false,
+      ...(missing ? { missing } : {}),
+    };
+  });
   for (const p of s.platformVariables(app, w))
     variables.push({
       name: p.name,

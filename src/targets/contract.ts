@@ -18,6 +18,12 @@ export interface ContractSupport {
    * (the Dapr sidecar injector sets DAPR_HTTP_PORT in each pod).
    */
   atRuntime?(app: AppModel, w: ServiceModel | JobModel, name: string): boolean;
+  /**
+   * Why this platform cannot supply a variable of the contract (App Service and ECS run no Dapr
+   * sidecar, so no DAPR_HTTP_PORT), or undefined when it does. Each such variable must also be a
+   * positioned problem of the target's check(), so that nobody learns it only at run time.
+   */
+  missing?(app: AppModel, w: ServiceModel | JobModel, v: Variable): string | undefined;
   /** Variables this platform sets beyond the contract, with where they come from. */
   platformVariables(app: AppModel, w: ServiceModel | JobModel): PlatformVariable[];
 }
