@@ -2,7 +2,15 @@
 // schema need: the validator (types, bounds, patterns), the published JSON Schema (descriptions,
 // defaults) and docs/spec.md (descriptions, examples). Unions only ever discriminate on the JSON type
 // of the value (string vs object vs number), which keeps error messages precise.
-import { Type, type TSchema, type Static, type TUnsafe, type SchemaOptions } from "@sinclair/typebox";
+import {
+  Type,
+  type TObject,
+  type TOptional,
+  type TSchema,
+  type Static,
+  type TUnsafe,
+  type SchemaOptions,
+} from "@sinclair/typebox";
 
 export { Type, type TSchema, type Static };
 
@@ -53,15 +61,21 @@ export function List<T extends TSchema>(
   return Type.Array(items, meta);
 }
 
+/** The TypeBox type of a closed object: the properties not in `required` are optional. */
+export type ObjSchema<P extends Record<string, TSchema>, R extends keyof P> = TObject<{
+  [K in keyof P]: K extends R ? P[K] : TOptional<P[K]>;
+}>;
+
 /** A closed object: unknown keys are errors (with a did-you-mean hint). */
-export function Obj<P extends Record<string, TSchema>>(
+export function Obj<P extends Record<string, TSchema>, R extends keyof P & string = never>(
   properties: P,
-  meta: Meta & { required?: (keyof P & string)[] },
-) {
+  meta: Meta & { required?: R[] },
+): ObjSchema<P, R> {
   const { required, ...rest } = meta;
   const props: Record<string, TSchema> = {};
-  for (const [k, v] of Object.entries(properties)) props[k] = required?.includes(k) ? v : Type.Optional(v);
-  return Type.Object(props as P, { ...rest, additionalProperties: false });
+  for (const [k, v] of Object.entries(properties))
+    props[k] = (required as string[] | undefined)?.includes(k) ? v : Type.Optional(v);
+  return Type.Object(props, { ...rest, additionalProperties: false }) as ObjSchema<P, R>;
 }
 
 /** A map from names (validated by `keyPattern`) to values of one schema. */
