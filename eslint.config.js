@@ -4,6 +4,25 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const impure = ["node:child_process", "child_process", "node:fs", "fs", "node:fs/promises", "fs/promises"];
+const impurePaths = impure.map((name) => ({ name, message: "Renderers and the model are pure: no file system or child processes here." }));
+const childProcess = ["node:child_process", "child_process"].map((name) => ({ name, message: "Run child processes through src/util/exec.ts." }));
+const ABOVE_MODEL = ["targets", "validate", "output", "engine", "init", "docs", "cli"];
+/** What each folder may not import. */
+const LAYERS = {
+  util: ["format", "spec", "model", ...ABOVE_MODEL],
+  format: ["spec", "model", ...ABOVE_MODEL],
+  spec: ["model", ...ABOVE_MODEL],
+  model: ABOVE_MODEL,
+  targets: ["validate", "output", "engine", "init", "docs", "cli"],
+  validate: ["output", "engine", "init", "docs", "cli"],
+  output: ["validate", "engine", "init", "docs", "cli"],
+  engine: ["targets", "validate", "output", "init", "docs", "cli"],
+  init: ["targets", "validate", "output", "engine", "docs", "cli"],
+  docs: ["validate", "output", "engine", "init", "cli"],
+  cli: [],
+};
+/** Pure folders: no file system, no child processes, no environment. */
+const PURE = ["format", "spec", "model", "targets", "docs"];
 
 // Only a target's own folder and the registry may branch on its name: everything else goes
 // through the Platform and the registry (src/targets/platform.ts).
@@ -27,24 +46,32 @@ export default tseslint.config(
       "@typescript-eslint/no-confusing-void-expression": "off",
     },
   },
-  {
-    files: ["src/**/*.ts"],
-    ignores: ["src/util/exec.ts"],
-    rules: {
-      "no-restricted-imports": ["error", { paths: [
-        { name: "node:child_process", message: "Run child processes through src/util/exec.ts." },
-        { name: "child_process", message: "Run child processes through src/util/exec.ts." },
-      ] }],
-    },
-  },
-  {
-    files: ["src/spec/**/*.ts", "src/model/**/*.ts", "src/targets/**/*.ts"],
+  // Folders are layers: each imports only the ones below it, so there is no import cycle between
+  // folders. util and format at the bottom; spec (the schema, the parser, the errors); model; then
+  // targets, validate, output, engine, init and docs side by side; cli on top.
+  ...Object.entries(LAYERS).map(([folder, forbidden]) => ({
+    files: [`src/${folder}/**/*.ts`],
     rules: {
       "no-restricted-imports": ["error", {
-        paths: impure.map((name) => ({ name, message: "Renderers and the model are pure: no file system or child processes here." })),
-        patterns: [{ group: ["**/cli/**", "**/engine/**", "**/output/**"], message: "The core never imports the CLI, the engine or the writer." }],
+        paths: PURE.includes(folder) ? impurePaths : childProcess,
+        patterns: forbidden.length
+          ? [{ group: forbidden.map((f) => `**/${f}/**`), message: `src/${folder} is below ${forbidden.join(", ")}: it may not import them (see docs/architecture.md).` }]
+          : [],
       }],
-      "no-restricted-globals": ["error", { name: "process", message: "Read the environment in src/cli only." }],
+      ...(PURE.includes(folder) ? { "no-restricted-globals": ["error", { name: "process", message: "Read the environment in src/cli only." }] } : {}),
+    },
+  })),
+  {
+    // The one place that runs child processes.
+    files: ["src/util/exec.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: LAYERS.util.map((f) => `**/${f}/**`), message: "src/util is the bottom layer." }] }] },
+  },
+  {
+    // Small enough to read: a file in one sitting, a function on a screen or two.
+    files: ["src/**/*.ts"],
+    rules: {
+      "max-lines": ["error", { max: 600 }],
+      "max-lines-per-function": ["error", { max: 120 }],
     },
   },
   {

@@ -1,7 +1,7 @@
 // Benchmark (not a test): synthesize the AWS target for a generated 200-service x 3-environment
 // spec (check + render), then time the offline provider-schema check of the same output.
 // Run: npx tsx bench/synth-aws.ts
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { awsTarget, buildAws } from "../src/targets/aws/index.js";
 import type { SynthContext } from "../src/targets/target.js";
 import { checkTerraform } from "../src/validate/terraform-schema.js";

@@ -2,7 +2,7 @@
 // spec (check + render), then time the offline validation of the same output: the type-data check
 // of every resource and the Bicep grammar over every file.
 // Run: npx tsx bench/synth-azure.ts
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
 import type { SynthContext } from "../src/targets/target.js";
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTree } from "../src/output/writer.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import type { SynthContext } from "../src/targets/target.js";
 import { helmTemplate } from "../src/validate/helm.js";

@@ -1,6 +1,6 @@
 // Benchmark: load, validate and resolve a 200-service x 3-environment spec.
 // Run: npx tsx bench/validate.ts   (target: under 200 ms on the project machine)
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { bigSpec } from "./big-spec.js";
 
 const text = bigSpec(200);

@@ -25,7 +25,7 @@ import {
   type BicepResource,
   type BicepValue,
 } from "../src/format/bicep.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import {
   EXAMPLES,
   exampleContext,

@@ -2,7 +2,7 @@
 // in env values, what `command` means, and the positioned problems when a spec gets them wrong.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { SpecError, formatProblem } from "../src/spec/problems.js";
 import { workloadContract, describeBinding } from "../src/model/bindings.js";
 import { parseCommand, renderCommand, commandVariables } from "../src/model/command-line.js";

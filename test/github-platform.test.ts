@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import type { ProjectModel } from "../src/model/types.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { githubTargetFor, renderWorkflows, workflowSettings } from "../src/targets/github/index.js";
 import { smokeUrls } from "../src/targets/github/pipeline.js";
 import { smokeStep } from "../src/targets/github/steps.js";

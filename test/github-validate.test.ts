@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { PLATFORMS, githubTarget } from "../src/targets/registry.js";
 import { actionlint, hasShellcheck } from "../src/validate/actionlint.js";
 import { allowListFromMarkdown, runCheckov } from "../src/validate/checkov.js";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { renderWorkflows } from "../src/targets/github/index.js";
 import { smokeUrls } from "../src/targets/github/pipeline.js";
 import { DEFAULT_OUTPUTS, PLATFORMS, githubTarget } from "../src/targets/registry.js";

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { main } from "../src/cli/main.js";
-import { loadSpec, type LoadResult } from "../src/spec/load.js";
+import { loadSpec, type LoadResult } from "../src/model/load.js";
 import { drift, writeTree } from "../src/output/writer.js";
 import { REPO_ROOT } from "../src/validate/tools.js";
 import type { FileTree, SynthContext, Target } from "../src/targets/target.js";

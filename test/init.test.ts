@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { runCli, tempDir } from "./helpers.js";
 
 describe("gantry init", () => {

@@ -15,7 +15,7 @@ import { kubeconform } from "../src/validate/kubeconform.js";
 import { findTool } from "../src/validate/tools.js";
 import { writeTree } from "../src/output/writer.js";
 import { exec } from "../src/util/exec.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
 import type { ChartValues, ServiceValues } from "../src/targets/kubernetes/values.js";

@@ -32,7 +32,7 @@ import type { InstanceSpec } from "../src/engine/local/plan.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 import { acquireLock } from "../src/engine/local/lock.js";
 import { findOnPath } from "../src/engine/local/infra.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { releaseDir } from "../src/engine/local/paths.js";
 import { readRelease, writeRelease } from "../src/engine/local/release.js";
 

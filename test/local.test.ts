@@ -16,7 +16,7 @@ import {
 import { join } from "node:path";
 import { splitCommand } from "../src/engine/local/command.js";
 import { buildRoutes, matchRoute, publicUrls, shadowedPaths } from "../src/engine/local/routing.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import {
   loadKey,
   openStore,

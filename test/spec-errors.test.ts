@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { SpecError, formatProblem } from "../src/spec/problems.js";
 import { CASES, VALID } from "./fixtures-malformed.js";
 import { runCli, tempDir } from "./helpers.js";

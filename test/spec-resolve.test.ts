@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { SpecError } from "../src/spec/problems.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/docs/spec-reference.js";

@@ -14,7 +14,7 @@ import { tofuFmtCheck, tofuValidate } from "../src/validate/tofu.js";
 import { findTool } from "../src/validate/tools.js";
 import { EXAMPLES, exampleContext, loadExample, REPO_ROOT, tempDir } from "./helpers.js";
 import { bigSpec } from "../bench/big-spec.js";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { buildAws } from "../src/targets/aws/index.js";
 import { buildDigitalOcean } from "../src/targets/digitalocean/index.js";
 import { SchemaStore, checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";

@@ -3,7 +3,7 @@ import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { detect } from "../init/detect.js";
 import { starterSpec } from "../init/starter.js";
-import { loadSpec } from "../spec/load.js";
+import { loadSpec } from "../model/load.js";
 import { UserError } from "../spec/problems.js";
 import { REPO_ROOT } from "../validate/tools.js";
 import type { Io } from "./main.js";

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, dirname } from "node:path";
 import { SpecError, UserError } from "../spec/problems.js";
 import { sizeProblem } from "../spec/source.js";
-import { loadSpec, type LoadResult } from "../spec/load.js";
+import { loadSpec, type LoadResult } from "../model/load.js";
 
 export interface SpecLocation {
   /** Absolute path of the spec file. */

@@ -4,7 +4,7 @@ import { drift, writeTree } from "../output/writer.js";
 import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../spec/problems.js";
 import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
 import type { SynthContext, Target, TargetName } from "../targets/target.js";
-import type { LoadResult } from "../spec/load.js";
+import type { LoadResult } from "../model/load.js";
 import { exec } from "../util/exec.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";

@@ -2,7 +2,7 @@
 // files, plus the checks of what this target cannot do (reported as positioned spec problems), and
 // the external validators that check the files it wrote.
 import type { ProjectModel, Size } from "../model/types.js";
-import type { ContractSupport } from "./contract.js";
+import type { ContractSupport } from "../model/contract-support.js";
 import type { TargetName } from "./registry.js";
 
 export type { TargetName };

@@ -1,6 +1,6 @@
 // Where each variable of the contract gets its value under `gantry up`, for `gantry env`.
 import type { Variable } from "../../model/bindings.js";
-import type { ContractSupport } from "../../targets/contract.js";
+import type { ContractSupport } from "../../model/contract-support.js";
 import { localVariables, PUBSUB_NAME } from "./env.js";
 
 function origin(v: Variable): string {

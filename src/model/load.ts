@@ -1,12 +1,12 @@
 // Text of a spec → resolved models of its environments, or every problem found. Pure: the caller
 // reads the file.
-import { checkValue, didYouMean, type JsonSchema } from "./check-schema.js";
-import { SpecError, UserError, sortProblems, type Position, type Problem } from "./problems.js";
-import { SpecSchema } from "./schema.js";
-import { secretProblems } from "./secret-check.js";
-import { SourceMap, parseSource } from "./source.js";
-import { environmentNames, resolveEnvironment, type ParsedSpec } from "../model/resolve.js";
-import type { AppModel, ProjectModel } from "../model/types.js";
+import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
+import { SpecError, UserError, sortProblems, type Position, type Problem } from "../spec/problems.js";
+import { SpecSchema } from "../spec/schema.js";
+import { secretProblems } from "../spec/secret-check.js";
+import { SourceMap, parseSource } from "../spec/source.js";
+import { environmentNames, resolveEnvironment, type ParsedSpec } from "./resolve.js";
+import type { AppModel, ProjectModel } from "./types.js";
 
 export interface LoadResult {
   project: ProjectModel;

@@ -1,8 +1,8 @@
 // What a target adds to the contract of what an app receives (src/model/bindings.ts): the values
 // come from its own files, but `gantry env` asks each target where each value comes from there and
 // which variables only that platform sets (App Service's WEBSITES_PORT, the Dapr sidecar's ports).
-import type { Variable } from "../model/bindings.js";
-import type { AppModel, JobModel, ServiceModel } from "../model/types.js";
+import type { Variable } from "./bindings.js";
+import type { AppModel, JobModel, ServiceModel } from "./types.js";
 
 export interface PlatformVariable {
   name: string;
