@@ -4,7 +4,7 @@
 // names plus the platform's own.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { serviceEnv } from "../src/cli/env.js";
+import { envOnTarget } from "../src/cli/env.js";
 import { workloadVariables } from "../src/model/bindings.js";
 import { isWorkload } from "../src/model/queries.js";
 import { TARGETS } from "../src/targets/registry.js";
@@ -22,7 +22,7 @@ describe("what an app receives is the same on every target", () => {
         const contract = workloadVariables(app, w).map((v) => v.name);
         it(`${where}: the same names on ${deployTargets.join(", ")}`, () => {
           for (const target of deployTargets) {
-            const listed = serviceEnv(app, w, target).variables;
+            const listed = envOnTarget(app, w, target).variables;
             assert.deepEqual(
               listed.filter((v) => !v.platform).map((v) => v.name),
               contract,
@@ -35,7 +35,7 @@ describe("what an app receives is the same on every target", () => {
             const reader: NamesSet | undefined = NAMES_SET[target];
             assert.ok(reader, `test/contract/targets.ts has no reader of what ${target} sets`);
             // What the platform sets when the app runs, and what it cannot supply, is in no file.
-            const listed = serviceEnv(app, w, target)
+            const listed = envOnTarget(app, w, target)
               .variables.filter((v) => !v.runtime && !v.missing)
               .map((v) => v.name);
             assert.deepEqual(reader({ example, project, app, workload: w }), listed);
@@ -54,7 +54,7 @@ describe("a variable a target cannot supply is a positioned problem of that targ
         const problems = t.check(project, exampleContext(example)).map((p) => `${p.path}: ${p.message}`);
         for (const app of project.environments)
           for (const w of Object.values(app.services).filter(isWorkload))
-            for (const v of serviceEnv(app, w, t.name).variables.filter((x) => x.missing)) {
+            for (const v of envOnTarget(app, w, t.name).variables.filter((x) => x.missing)) {
               const named = problems.filter((p) => p.startsWith(`services.${w.name}`) && p.includes(v.name));
               assert.ok(
                 named.length > 0,

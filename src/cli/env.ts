@@ -29,7 +29,7 @@ export interface EnvVariable {
   missing?: string;
 }
 
-export interface ServiceEnv {
+export interface EnvListing {
   service: string;
   environment: string;
   target: string;
@@ -51,7 +51,7 @@ function support(target: string): ContractSupport {
 }
 
 /** The variables of one workload on one target: the contract's, then the platform's own. */
-export function serviceEnv(app: AppModel, w: ServiceModel | JobModel, target: string): ServiceEnv {
+export function envOnTarget(app: AppModel, w: ServiceModel | JobModel, target: string): EnvListing {
   const s = support(target);
   const variables: EnvVariable[] = workloadVariables(app, w).map((v) => {
     const missing = s.missing?.(app, w, v);
@@ -104,7 +104,7 @@ function workloadsOf(app: AppModel, service: string | undefined): (ServiceModel 
   );
 }
 
-function printText(envs: ServiceEnv[], io: Io): void {
+function printText(envs: EnvListing[], io: Io): void {
   envs.forEach((e, i) => {
     io.out(`${i ? "\n" : ""}${e.service} in ${e.environment} on ${e.target}\n`);
     const rows = [["  VARIABLE", "BOUND TO", "VALUE FROM", ""]];
@@ -142,7 +142,7 @@ export function registerEnv(program: Command, io: Io): void {
         const { project } = loaded;
         for (const w of loaded.warnings) io.err(`${formatProblem(w)}\n`);
         const app = project.environments[0]!;
-        const envs = workloadsOf(app, service).map((w) => serviceEnv(app, w, opts.target));
+        const envs = workloadsOf(app, service).map((w) => envOnTarget(app, w, opts.target));
         // What this target cannot supply is a positioned problem of the target's own checks.
         const t = findTarget(opts.target);
         if (t) {
