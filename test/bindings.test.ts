@@ -40,10 +40,11 @@ services:
 `;
 
 describe("the variables a workload receives", () => {
-  it("names a single database and cache as every driver expects, with libpq's parts", () => {
+  it("names the primary database and cache as every driver expects, with libpq's parts, and each by its name", () => {
     assert.deepEqual(names(TWO_DBS, "api"), [
       "BUCKET_NAME",
       "BUCKET_URL",
+      "CACHE_REDIS_URL",
       "DAPR_HTTP_PORT",
       "DATABASE_URL",
       "EMAIL_SENDER_DOMAIN",
@@ -52,6 +53,7 @@ describe("the variables a workload receives", () => {
       "HOST",
       "JWT_SECRET",
       "LOG_LEVEL",
+      "MAIN_DATABASE_URL",
       "PGDATABASE",
       "PGHOST",
       "PGPASSWORD",
@@ -61,19 +63,33 @@ describe("the variables a workload receives", () => {
       "PORT",
       "PUBSUB_NAME",
       "REDIS_URL",
+      "UPLOADS_BUCKET_NAME",
+      "UPLOADS_BUCKET_URL",
     ]);
   });
-  it("gives one URL per resource when a service uses several of a kind", () => {
-    assert.deepEqual(names(TWO_DBS, "reports"), [
-      "ANALYTICS_DATABASE_URL",
-      "CACHE_REDIS_URL",
-      "GANTRY_ENV",
-      "GANTRY_SERVICE",
-      "MAIN_DATABASE_URL",
-      "SESSIONS_REDIS_URL",
-    ]);
+  it("makes the first of each kind in `uses` the primary, so adding one at the end renames nothing", () => {
+    const bound = (spec: string, service: string) =>
+      Object.fromEntries(
+        contract(spec, service).variables.map((v) => [
+          v.name,
+          "resource" in v.binding ? `${v.binding.resource}.${v.binding.part}` : v.binding.kind,
+        ]),
+      );
+    const reports = bound(TWO_DBS, "reports");
+    assert.equal(reports.DATABASE_URL, "main.url");
+    assert.equal(reports.PGHOST, "main.host");
+    assert.equal(reports.ANALYTICS_DATABASE_URL, "analytics.url");
+    assert.equal(reports.REDIS_URL, "cache.url");
+    assert.equal(reports.SESSIONS_REDIS_URL, "sessions.url");
+    // The same service before `analytics` and `sessions` were added: the primary names are the same.
+    const before = bound(
+      TWO_DBS.replace("uses: [main, analytics, cache, sessions]", "uses: [main, cache]"),
+      "reports",
+    );
+    for (const name of Object.keys(before)) assert.equal(reports[name], before[name], name);
     // A job has no port; what it uses alone decides its names.
     assert.deepEqual(names(TWO_DBS, "nightly"), [
+      "ANALYTICS_DATABASE_URL",
       "DATABASE_URL",
       "GANTRY_ENV",
       "GANTRY_SERVICE",

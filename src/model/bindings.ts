@@ -85,29 +85,32 @@ const PG_PARTS: [string, PostgresPart][] = [
   ["PGSSLMODE", "sslmode"],
 ];
 
+/**
+ * Each PostgreSQL, Redis and bucket a workload uses gets a variable of its own (`<NAME>_DATABASE_URL`);
+ * the first of each kind in its `uses` is also the primary, under the names drivers read by default
+ * (DATABASE_URL and libpq's PG*, REDIS_URL, BUCKET_*), as Heroku's primary database is. Adding a second
+ * one to the end of `uses` then changes no name the app already reads.
+ */
 function resourceVariables(app: AppModel, w: ServiceModel | JobModel): Variable[] {
   const out: Variable[] = [];
   const ref = (r: ResourceRef, name: string) =>
     out.push({ name, binding: r, from: "gantry", secret: SECRET_PARTS[r.kind].includes(r.part) });
-  const pg = postgresUsed(app, w);
-  // One database: the names every PostgreSQL driver and libpq read. Several: one URL each.
-  if (pg.length === 1) {
-    ref({ kind: "postgres", resource: pg[0]!, part: "url" }, "DATABASE_URL");
-    for (const [name, part] of PG_PARTS) ref({ kind: "postgres", resource: pg[0]!, part }, name);
-  } else
-    for (const p of pg) ref({ kind: "postgres", resource: p, part: "url" }, `${envName(p)}_DATABASE_URL`);
-  const redis = redisUsed(app, w);
-  for (const r of redis)
-    ref(
-      { kind: "redis", resource: r, part: "url" },
-      redis.length === 1 ? "REDIS_URL" : `${envName(r)}_REDIS_URL`,
-    );
-  const buckets = bucketsUsed(app, w);
-  for (const b of buckets) {
-    const prefix = buckets.length === 1 ? "BUCKET" : `${envName(b)}_BUCKET`;
-    ref({ kind: "bucket", resource: b, part: "name" }, `${prefix}_NAME`);
-    ref({ kind: "bucket", resource: b, part: "url" }, `${prefix}_URL`);
-  }
+  postgresUsed(app, w).forEach((p, i) => {
+    ref({ kind: "postgres", resource: p, part: "url" }, `${envName(p)}_DATABASE_URL`);
+    if (i > 0) return;
+    ref({ kind: "postgres", resource: p, part: "url" }, "DATABASE_URL");
+    for (const [name, part] of PG_PARTS) ref({ kind: "postgres", resource: p, part }, name);
+  });
+  redisUsed(app, w).forEach((r, i) => {
+    ref({ kind: "redis", resource: r, part: "url" }, `${envName(r)}_REDIS_URL`);
+    if (i === 0) ref({ kind: "redis", resource: r, part: "url" }, "REDIS_URL");
+  });
+  bucketsUsed(app, w).forEach((b, i) => {
+    for (const prefix of i === 0 ? [`${envName(b)}_BUCKET`, "BUCKET"] : [`${envName(b)}_BUCKET`]) {
+      ref({ kind: "bucket", resource: b, part: "name" }, `${prefix}_NAME`);
+      ref({ kind: "bucket", resource: b, part: "url" }, `${prefix}_URL`);
+    }
+  });
   return out;
 }
 

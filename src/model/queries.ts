@@ -14,19 +14,19 @@ export const envName = (s: string): string => s.toUpperCase().replace(/[^A-Z0-9]
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The PostgreSQL servers a workload uses, sorted by name. */
+/** The PostgreSQL servers a workload uses, in the order of its `uses`: the first is its primary. */
 export function postgresUsed(app: AppModel, w: ServiceModel | JobModel): string[] {
-  return w.uses.filter((u) => u in app.postgres).sort(byName);
+  return w.uses.filter((u) => u in app.postgres);
 }
 
-/** The Redis servers a workload uses, sorted by name. */
+/** The Redis servers a workload uses, in the order of its `uses`: the first is its primary. */
 export function redisUsed(app: AppModel, w: ServiceModel | JobModel): string[] {
-  return w.uses.filter((u) => u in app.redis).sort(byName);
+  return w.uses.filter((u) => u in app.redis);
 }
 
-/** The buckets a workload uses, sorted by name. */
+/** The buckets a workload uses, in the order of its `uses`: the first is its primary. */
 export function bucketsUsed(app: AppModel, w: ServiceModel | JobModel): string[] {
-  return w.uses.filter((u) => u in app.buckets).sort(byName);
+  return w.uses.filter((u) => u in app.buckets);
 }
 
 /** The topics a workload publishes to (`uses`) or receives (`subscribes`), sorted by name. */

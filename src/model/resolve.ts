@@ -232,7 +232,8 @@ function normalize(
       ...(svc.build_command ? { build_command: svc.build_command as string } : {}),
       secrets: [...((svc.secrets as string[] | undefined) ?? [])].sort(),
       resources: svc.resources as never,
-      uses: [...((svc.uses as string[] | undefined) ?? [])].sort(),
+      // As written: the first PostgreSQL, Redis and bucket in `uses` is the primary (src/model/bindings.ts).
+      uses: [...((svc.uses as string[] | undefined) ?? [])],
       read_only_root: svc.read_only_root as boolean,
     };
     if (svc.type === "job") {
