@@ -28,7 +28,7 @@ import {
 } from "../src/engine/local/secrets.js";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { isCommandStep, planDeploy, stepsOf, type Step } from "../src/engine/local/plan.js";
+import { isCommandStep, planDeploy, stepsOf, type DeployStep } from "../src/engine/local/plan.js";
 import { formatPlan } from "../src/engine/local/plan-format.js";
 import { acquireLock, removeStale } from "../src/engine/local/lock.js";
 import { cloudEvent } from "../src/engine/local/pubsub.js";
@@ -369,7 +369,7 @@ describe("deploy plan", () => {
   const augeo = () => loadExample("augeo").project.environments[0]!;
   const full = () =>
     planDeploy({ model: augeo(), release: "v2", kind: "deploy", current, crashWatchMs: 1000 });
-  const after: [Step["kind"], Step["kind"][]][] = [
+  const after: [DeployStep["kind"], DeployStep["kind"][]][] = [
     ["sources", ["secrets"]],
     ["build", ["secrets", "sources"]],
     ["release", ["build"]],

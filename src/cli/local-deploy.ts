@@ -23,10 +23,10 @@ import {
   progress,
   secretRedactor,
   store,
-  target,
-  targetLoose,
-  type Target,
-} from "./local-target.js";
+  localApp,
+  localAppLoose,
+  type LocalApp,
+} from "./local-app.js";
 
 export function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
   if (st.proxyPort) {
@@ -64,7 +64,7 @@ async function notIgnored(dir: string): Promise<boolean> {
 
 /** Plans, builds and rolls out a new release of the spec (`up` once the supervisor runs, and `deploy`). */
 export async function deployNew(
-  t: Target,
+  t: LocalApp,
   io: Io,
   kind: "up" | "deploy",
   signal: AbortSignal,
@@ -95,7 +95,7 @@ export async function deployNew(
 async function deploy(path: string, opts: { env?: string; plan?: boolean; json?: boolean }, io: Io) {
   if (opts.json && !opts.plan)
     throw new UserError("--json goes with --plan", "`gantry deploy --plan --json`");
-  const t = target(path, opts.env, io);
+  const t = localApp(path, opts.env, io);
   if (opts.plan) {
     // The plan the deploy would run now, from the supervisor that would run it.
     const plan = await deployPlan(t.paths, t.model, await liveState(t.paths));
@@ -136,7 +136,7 @@ async function rollback(release: string | undefined, path: string, opts: { env?:
     path = release;
     release = undefined;
   }
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   await locked(paths, "rollback", io, async (signal) => {
     const live = await liveState(paths);
     if (!live) throw new UserError("the app is not running", "start it with `gantry up`");
@@ -152,7 +152,7 @@ async function rollback(release: string | undefined, path: string, opts: { env?:
 }
 
 function releases(path: string, opts: { env?: string }, io: Io) {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   const serving = readState(paths)?.release;
   const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "REASON"]];
   for (const r of listReleases(paths))

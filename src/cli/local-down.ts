@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { UserError } from "../spec/problems.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
-import { appArguments, locked, progress, targetLoose } from "./local-target.js";
+import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
 async function confirm(question: string, io: Io): Promise<boolean> {
@@ -21,7 +21,7 @@ async function confirm(question: string, io: Io): Promise<boolean> {
 }
 
 async function down(path: string, opts: { env?: string }, io: Io): Promise<void> {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   // Never started here: nothing to stop, and the lock would leave an empty .gantry/<env>/ behind.
   if (!existsSync(paths.dir)) {
     io.out(`${paths.env}: not running\n`);
@@ -36,7 +36,7 @@ async function down(path: string, opts: { env?: string }, io: Io): Promise<void>
 }
 
 async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: Io): Promise<void> {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   if (!opts.yes) {
     const ok = await confirm(
       `delete every database, Redis data, release and secret of ${paths.env} in ${paths.dir}?`,

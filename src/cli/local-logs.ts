@@ -7,7 +7,7 @@ import type { AppModel } from "../model/types.js";
 import { UserError } from "../spec/problems.js";
 import { readJson } from "../engine/local/fsutil.js";
 import type { EnvPaths } from "../engine/local/paths.js";
-import { appArguments, targetLoose } from "./local-target.js";
+import { appArguments, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
 function logFiles(paths: EnvPaths, service: string | undefined): string[] {
@@ -113,7 +113,7 @@ async function logs(
     path = service;
     service = undefined;
   }
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   // `-n 0` prints nothing before following, as tail's does; anything but a count is refused.
   if (!/^\d+$/.test(opts.lines.trim()))
     throw new UserError(

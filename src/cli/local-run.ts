@@ -5,11 +5,11 @@ import { UserError } from "../spec/problems.js";
 import { liveState, requestJobRun } from "../engine/local/client.js";
 import { humanMs } from "../util/duration.js";
 import { runFailure } from "./local-jobs.js";
-import { appArguments, interruptible, progress, targetLoose } from "./local-target.js";
+import { appArguments, interruptible, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
 async function run(job: string, path: string, opts: { env?: string; retry: boolean }, io: Io): Promise<void> {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   const live = await liveState(paths);
   if (!live?.release)
     throw new UserError("the app is not running", `start it with \`gantry up\`, then \`gantry run ${job}\``);

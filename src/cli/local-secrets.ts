@@ -6,7 +6,7 @@ import { UserError } from "../spec/problems.js";
 import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import { INTERNAL_PREFIX, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
 import { table } from "./format.js";
-import { appArguments, store, targetLoose } from "./local-target.js";
+import { appArguments, store, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
 /**
@@ -65,7 +65,7 @@ async function readSecretValue(name: string, io: Io): Promise<string> {
 
 async function set(name: string, path: string, opts: { env?: string }, io: Io): Promise<void> {
   checkSecretName(name);
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   const value = await readSecretValue(name, io);
   if (value === "")
     throw new UserError(
@@ -81,7 +81,7 @@ async function set(name: string, path: string, opts: { env?: string }, io: Io): 
 }
 
 function list(path: string, opts: { env?: string }, io: Io): void {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   const info = existsSync(paths.secrets) ? store(paths).info() : [];
   if (info.length === 0) {
     io.out(`no secrets set for ${paths.env}\n`);
@@ -93,7 +93,7 @@ function list(path: string, opts: { env?: string }, io: Io): void {
 function remove(name: string, path: string, opts: { env?: string }, io: Io): void {
   // Names set before the spec's rule was enforced can still be removed; Gantry's own cannot.
   if (name.startsWith(INTERNAL_PREFIX)) checkSecretName(name);
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   if (!existsSync(paths.secrets) || !store(paths).remove(name))
     throw new UserError(`no secret ${name} in ${paths.env}`);
   io.out(`${name} removed from ${paths.env}\n`);

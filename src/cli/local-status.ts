@@ -8,7 +8,7 @@ import type { EnvPaths } from "../engine/local/paths.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { age, table } from "./format.js";
 import { formatJobs } from "./local-jobs.js";
-import { appArguments, targetLoose } from "./local-target.js";
+import { appArguments, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
 function notRunning(paths: EnvPaths, st: SupervisorState | undefined, io: Io): void {
@@ -68,7 +68,7 @@ function rows(live: SupervisorState): string[][] {
 }
 
 async function status(path: string, opts: { env?: string; json?: boolean }, io: Io): Promise<void> {
-  const { paths } = targetLoose(path, opts.env, io);
+  const { paths } = localAppLoose(path, opts.env, io);
   const live = await liveState(paths);
   const st = live ?? readState(paths);
   if (opts.json) {

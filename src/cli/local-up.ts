@@ -18,7 +18,7 @@ import { openStore } from "../engine/local/secrets.js";
 import { readState } from "../engine/local/state.js";
 import { deployNew, printUrls } from "./local-deploy.js";
 import { followLogs } from "./local-logs.js";
-import { appArguments, locked, progress, target, type Target } from "./local-target.js";
+import { appArguments, localApp, locked, progress, type LocalApp } from "./local-app.js";
 import type { Io } from "./main.js";
 
 /** The other environment of the app whose running proxy listens on `port` ("another program" would mislead). */
@@ -82,7 +82,7 @@ async function attach(paths: EnvPaths, io: Io): Promise<void> {
 
 /** Starts the supervisor, or waits for one an earlier, interrupted `up` left starting. */
 async function ensureSupervisor(
-  t: Target,
+  t: LocalApp,
   port: number | undefined,
   signal: AbortSignal,
   p: (l: string) => void,
@@ -110,7 +110,7 @@ async function ensureSupervisor(
 
 async function up(path: string, opts: { env?: string; port?: string; attach?: boolean }, io: Io) {
   const port = opts.port === undefined ? undefined : portOption(opts.port);
-  const t = target(path, opts.env, io);
+  const t = localApp(path, opts.env, io);
   for (const note of await checkBinaries(t.model, process.env.PATH, postgresDataDir(t.paths)))
     io.err(`note: ${note}\n`);
   await locked(t.paths, "up", io, async (signal) => {

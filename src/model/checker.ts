@@ -1,20 +1,14 @@
 // What every check of a merged spec needs: positions of keys and values in the file, problems with a
 // spec path and a hint, and did-you-mean suggestions. One per environment's checks.
-import { didYouMean } from "../spec/check-schema.js";
-import type { Position, Problem } from "../spec/problems.js";
-import type { SourceMap } from "../spec/source.js";
+import { didYouMean, type CheckContext } from "../spec/check-schema.js";
+import type { Position } from "../spec/problems.js";
+import { isPlainObject, type Plain } from "./merge.js";
 
-export type Plain = Record<string, unknown>;
-export const isObj = (v: unknown): v is Plain => typeof v === "object" && v !== null && !Array.isArray(v);
+export type { CheckContext, Plain };
+export const isObj = isPlainObject;
 export const entries = (v: unknown): [string, unknown][] => (isObj(v) ? Object.entries(v) : []);
 export const strings = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : [];
-
-export interface CheckContext {
-  map: SourceMap;
-  fallback: Position;
-  problems: Problem[];
-}
 
 export class Checker {
   constructor(private readonly ctx: CheckContext) {}

@@ -1,9 +1,11 @@
 // A deploy plan as `gantry deploy --plan` prints it: one line or more per step, each starting with
 // the step's kind, in the order the steps run.
 import { humanMs } from "../../util/duration.js";
-import type { DeployPlan, Step } from "./plan.js";
+import type { DeployPlan, DeployStep } from "./plan.js";
 
-type Describe = { [K in Step["kind"]]: (s: Extract<Step, { kind: K }>, p: DeployPlan) => string[] };
+type Describe = {
+  [K in DeployStep["kind"]]: (s: Extract<DeployStep, { kind: K }>, p: DeployPlan) => string[];
+};
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -62,8 +64,8 @@ const describe: Describe = {
   prune: (s) => [`the copies of the app of releases older than the newest ${s.keep}, unless in use`],
 };
 
-function lines(s: Step, p: DeployPlan): string[] {
-  return (describe[s.kind] as (s: Step, p: DeployPlan) => string[])(s, p);
+function lines(s: DeployStep, p: DeployPlan): string[] {
+  return (describe[s.kind] as (s: DeployStep, p: DeployPlan) => string[])(s, p);
 }
 
 export function formatPlan(p: DeployPlan): string {

@@ -194,11 +194,11 @@ export type SupervisorStep =
   | StopStep
   | RecordStep
   | PruneStep;
-export type Step = CommandStep | SupervisorStep;
+export type DeployStep = CommandStep | SupervisorStep;
 
 export const COMMAND_STEPS: readonly CommandStep["kind"][] = ["secrets", "sources", "build", "release"];
 
-export function isCommandStep(s: Step): s is CommandStep {
+export function isCommandStep(s: DeployStep): s is CommandStep {
   return (COMMAND_STEPS as readonly string[]).includes(s.kind);
 }
 
@@ -209,7 +209,7 @@ export interface DeployPlan {
   replaces?: string;
   /** Services the local runtime does not run, with the reason (shown as notes). */
   skipped: { service: string; reason: string }[];
-  steps: Step[];
+  steps: DeployStep[];
 }
 
 export interface CurrentInstances {
@@ -486,6 +486,9 @@ export function planDeploy(i: PlanInput): DeployPlan {
 }
 
 /** The steps of one kind, in order. */
-export function stepsOf<K extends Step["kind"]>(plan: DeployPlan, kind: K): Extract<Step, { kind: K }>[] {
-  return plan.steps.filter((s): s is Extract<Step, { kind: K }> => s.kind === kind);
+export function stepsOf<K extends DeployStep["kind"]>(
+  plan: DeployPlan,
+  kind: K,
+): Extract<DeployStep, { kind: K }>[] {
+  return plan.steps.filter((s): s is Extract<DeployStep, { kind: K }> => s.kind === kind);
 }

@@ -14,7 +14,7 @@ import { readState } from "../engine/local/state.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec, type SpecLocation } from "./spec-file.js";
 
-export interface Target {
+export interface LocalApp {
   loc: SpecLocation;
   model: AppModel;
   paths: EnvPaths;
@@ -27,7 +27,7 @@ export function appArguments(cmd: Command): Command {
     .option("-e, --env <name>", "environment (default: the spec's first)");
 }
 
-export function target(path: string | undefined, env: string | undefined, io: Io): Target {
+export function localApp(path: string | undefined, env: string | undefined, io: Io): LocalApp {
   const loc = locateSpec(path, io.cwd);
   const { project } = readSpec(loc, env);
   const model = project.environments[0]!;
@@ -35,7 +35,7 @@ export function target(path: string | undefined, env: string | undefined, io: Io
 }
 
 /** For commands that work without a valid spec (status, logs, down, destroy): the app dir and the environment. */
-export function targetLoose(
+export function localAppLoose(
   path: string | undefined,
   env: string | undefined,
   io: Io,
