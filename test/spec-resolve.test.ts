@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
-import { SpecError } from "../src/spec/problems.js";
+import { SpecError, formatProblem } from "../src/spec/problems.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/docs/spec-reference.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";
@@ -215,5 +215,55 @@ describe("alert rules", () => {
       services: [],
       channels: [],
     });
+  });
+});
+
+/** The first line of each error of a spec that does not load (warnings left out). */
+const errorsOf = (text: string): string[] => {
+  try {
+    loadSpec("gantry.yaml", text);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    return e.problems.filter((p) => p.severity === "error").map((p) => formatProblem(p).split("\n")[0]!);
+  }
+  return [];
+};
+
+describe("what the model needs", () => {
+  // Each of these loaded before and gave a model without a field its type requires.
+  const cases: [string, string, string][] = [
+    [
+      "an image build without its context",
+      "services:\n  api: { build: { dockerfile: Dockerfile.api }, port: 80 }\n",
+      "gantry.yaml:3:17 services.api.build: `context` is required: a non-empty string",
+    ],
+    [
+      "migrations without their command",
+      "services:\n  api: { image: nginx, port: 80, migrations: { timeout: 5m } }\n",
+      "gantry.yaml:3:46 services.api.migrations: `command` is required: a non-empty string",
+    ],
+    [
+      "idempotency without its store",
+      "redis:\n  cache: {}\ntopics:\n  events: { idempotency: { ttl: 1h } }\n",
+      "gantry.yaml:5:26 topics.events.idempotency: `store` is required: a string",
+    ],
+  ];
+  for (const [name, services, expected] of cases) {
+    it(`reports ${name}`, () => assert.deepEqual(errorsOf(`name: a\n${services}`), [expected]));
+  }
+
+  it("checks what an environment's override makes of a short form", () => {
+    const spec = `name: a
+services:
+  api: { build: ./api, port: 80 }
+environments:
+  staging:
+    services:
+      api: { build: { dockerfile: Dockerfile.dev } }
+  production: {}
+`;
+    assert.deepEqual(errorsOf(spec), [
+      "gantry.yaml:7:21 services.api.build: `context` is required: a non-empty string (in staging)",
+    ]);
   });
 });
