@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
-import { SpecError } from "../src/spec/problems.js";
+import { filled, given } from "../src/model/defaults.js";
+import { SpecError, formatProblem } from "../src/spec/problems.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/docs/spec-reference.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";
@@ -215,5 +216,136 @@ describe("alert rules", () => {
       services: [],
       channels: [],
     });
+  });
+});
+
+/** The first line of each error of a spec that does not load (warnings left out). */
+const errorsOf = (text: string): string[] => {
+  try {
+    loadSpec("gantry.yaml", text);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    return e.problems.filter((p) => p.severity === "error").map((p) => formatProblem(p).split("\n")[0]!);
+  }
+  return [];
+};
+
+describe("what the model needs", () => {
+  // Each of these loaded before and gave a model without a field its type requires.
+  const cases: [string, string, string][] = [
+    [
+      "an image build without its context",
+      "services:\n  api: { build: { dockerfile: Dockerfile.api }, port: 80 }\n",
+      "gantry.yaml:3:17 services.api.build: `context` is required: a non-empty string",
+    ],
+    [
+      "migrations without their command",
+      "services:\n  api: { image: nginx, port: 80, migrations: { timeout: 5m } }\n",
+      "gantry.yaml:3:46 services.api.migrations: `command` is required: a non-empty string",
+    ],
+    [
+      "idempotency without its store",
+      "redis:\n  cache: {}\ntopics:\n  events: { idempotency: { ttl: 1h } }\n",
+      "gantry.yaml:5:26 topics.events.idempotency: `store` is required: a string",
+    ],
+    [
+      "a static frontend without its source",
+      "services:\n  web: { type: static, build: npm run build }\n",
+      "gantry.yaml:3:3 services.web: a static frontend needs `static`",
+    ],
+    [
+      "a static frontend with an image build",
+      "services:\n  web: { static: ./web, build: { context: ./web } }\n",
+      "gantry.yaml:3:25 services.web.build: a static frontend's `build` is the command that builds it",
+    ],
+  ];
+  for (const [name, services, expected] of cases) {
+    it(`reports ${name}`, () => assert.deepEqual(errorsOf(`name: a\n${services}`), [expected]));
+  }
+
+  it("checks what an environment's override makes of a short form", () => {
+    const spec = `name: a
+services:
+  api: { build: ./api, port: 80 }
+environments:
+  staging:
+    services:
+      api: { build: { dockerfile: Dockerfile.dev } }
+  production: {}
+`;
+    assert.deepEqual(errorsOf(spec), [
+      "gantry.yaml:7:21 services.api.build: `context` is required: a non-empty string (in staging)",
+    ]);
+  });
+
+  it("still checks the model of an environment whose own settings are wrong", () => {
+    const spec = `name: a
+services:
+  api: { image: nginx, port: 80, env: { DB: "\${db.host}" } }
+environments:
+  staging: { deploy: { on: sometimes } }
+`;
+    assert.deepEqual(errorsOf(spec), [
+      "gantry.yaml:3:45 services.api.env.DB: ${db.host}: no PostgreSQL, Redis or bucket is named `db`",
+      'gantry.yaml:5:28 environments.staging.deploy.on: expected one of push, release, manual, got "sometimes"',
+    ]);
+  });
+
+  it("a field left unset after the checks and defaults is a bug that names the field", () => {
+    const scale: { min?: number; max?: number } = { min: 1 };
+    assert.throws(() => filled(scale, ["min", "max"], "services.api.scale"), {
+      message: "services.api.scale.max not set after the spec's checks and defaults",
+    });
+    assert.equal(filled(scale, ["min"], "services.api.scale").min, 1);
+    assert.throws(() => given(undefined, "services.job.schedule"), {
+      message: "services.job.schedule not set after the spec's checks and defaults",
+    });
+    assert.equal(given(0, "x"), 0);
+  });
+});
+
+describe("--print", () => {
+  it("keeps the order the spec writes fields in, defaults after them", () => {
+    const m = envOf(
+      `name: a
+services:
+  api:
+    image: nginx
+    port: 80
+    health: { interval: 5s, readiness: /ready }
+    scale: { memory: 60, min: 2, up: { pods: 4 } }
+postgres:
+  db: { ha: true, backups: { pitr: false } }
+targets:
+  aws: {}
+  kubernetes: { registry: ghcr.io/acme }
+`,
+      "production",
+    );
+    const api = m.services.api as ServiceModel;
+    assert.deepEqual(Object.keys(api.health!), [
+      "interval",
+      "readiness",
+      "timeout",
+      "failure_threshold",
+      "initial_delay",
+      "startup_timeout",
+    ]);
+    assert.deepEqual(Object.keys(api.scale), ["memory", "min", "up", "max", "cpu", "down"]);
+    assert.deepEqual(Object.keys(api.scale.up), ["pods", "window_seconds", "period_seconds"]);
+    const db = m.postgres.db!;
+    assert.deepEqual(Object.keys(db), [
+      "name",
+      "ha",
+      "backups",
+      "size",
+      "version",
+      "storage_gb",
+      "hosting",
+      "public_access",
+      "databases",
+    ]);
+    assert.deepEqual(Object.keys(db.backups), ["pitr", "retention_days", "geo_redundant", "enabled"]);
+    assert.deepEqual(Object.keys(m.targets), ["aws", "kubernetes"]);
   });
 });

@@ -3,7 +3,7 @@
 import type { JsonSchema } from "../spec/check-schema.js";
 import { jsonType } from "../spec/check-schema.js";
 import { isPlainObject } from "./merge.js";
-import type { Size, Tier } from "./types.js";
+import type { DeployModel, Size, Tier } from "./types.js";
 
 /** Fills every missing property that has a schema default, recursively. Mutates `value`. */
 export function applyDefaults(schema: JsonSchema, value: unknown): unknown {
@@ -31,6 +31,43 @@ export function applyDefaults(schema: JsonSchema, value: unknown): unknown {
   return value;
 }
 
+/** A copy of `value` with every default of `schema` (the schema of that value) filled in. */
+export function withDefaults<T>(schema: JsonSchema, value: T): T {
+  const copy = structuredClone(value);
+  applyDefaults(schema, copy);
+  return copy;
+}
+
+/** `T` with the fields `K` set: those the schema's defaults fill or the spec's checks require. */
+export type Filled<T, K extends keyof T> = T & { [P in K]-?: NonNullable<T[P]> };
+
+/**
+ * `value`, with `keys` known to be set: fields that the schema's defaults fill (after withDefaults) or
+ * that the spec's checks require, at spec path `path`. One missing is a bug in Gantry, not a mistake
+ * in the spec, so it fails loudly and names the field.
+ */
+export function filled<T extends object, K extends keyof T>(
+  value: T,
+  keys: readonly K[],
+  path: string,
+): Filled<T, K> {
+  if (!hasFields(value, keys)) {
+    const missing = keys.filter((k) => value[k] == null).map((k) => `${path}.${String(k)}`);
+    throw new Error(`${missing.join(", ")} not set after the spec's checks and defaults`);
+  }
+  return value;
+}
+
+/** One value that the schema's defaults fill or the checks require (see filled). */
+export function given<T>(value: T | undefined, path: string): T {
+  if (value === undefined) throw new Error(`${path} not set after the spec's checks and defaults`);
+  return value;
+}
+
+function hasFields<T extends object, K extends keyof T>(value: T, keys: readonly K[]): value is Filled<T, K> {
+  return keys.every((k) => value[k] != null);
+}
+
 export function tierFromName(name: string): Tier {
   if (/^prod/.test(name) || name === "live") return "production";
   if (/^(stag|stage|preprod|uat|qa)/.test(name)) return "staging";
@@ -38,23 +75,27 @@ export function tierFromName(name: string): Tier {
 }
 
 /** Defaults that depend on the tier. Each row is documented in docs/spec.md. */
-export const TIER_DEFAULTS = {
-  size: { development: "xs", staging: "s", production: "m" } as Record<Tier, Size>,
-  backup_retention_days: { development: 7, staging: 7, production: 30 } as Record<Tier, number>,
-  geo_redundant_backups: { development: false, staging: false, production: true } as Record<Tier, boolean>,
-  log_retention_days: { development: 7, staging: 30, production: 90 } as Record<Tier, number>,
-  sampling_percent: { development: 100, staging: 100, production: 10 } as Record<Tier, number>,
-  daily_cap_gb: { development: 0, staging: 1, production: 5 } as Record<Tier, number>,
-  deploy_on: { development: "push", staging: "push", production: "release" } as Record<
-    Tier,
-    "push" | "release" | "manual"
-  >,
-  approval: { development: "none", staging: "none", production: "required" } as Record<
-    Tier,
-    "none" | "required"
-  >,
-  slot: { development: false, staging: true, production: true } as Record<Tier, boolean>,
-} as const;
+export const TIER_DEFAULTS: {
+  size: Record<Tier, Size>;
+  backup_retention_days: Record<Tier, number>;
+  geo_redundant_backups: Record<Tier, boolean>;
+  log_retention_days: Record<Tier, number>;
+  sampling_percent: Record<Tier, number>;
+  daily_cap_gb: Record<Tier, number>;
+  deploy_on: Record<Tier, DeployModel["on"]>;
+  approval: Record<Tier, DeployModel["approval"]>;
+  slot: Record<Tier, boolean>;
+} = {
+  size: { development: "xs", staging: "s", production: "m" },
+  backup_retention_days: { development: 7, staging: 7, production: 30 },
+  geo_redundant_backups: { development: false, staging: false, production: true },
+  log_retention_days: { development: 7, staging: 30, production: 90 },
+  sampling_percent: { development: 100, staging: 100, production: 10 },
+  daily_cap_gb: { development: 0, staging: 1, production: 5 },
+  deploy_on: { development: "push", staging: "push", production: "release" },
+  approval: { development: "none", staging: "none", production: "required" },
+  slot: { development: false, staging: true, production: true },
+};
 
 export const TIER_DEFAULT_DOCS: { field: string; row: keyof typeof TIER_DEFAULTS }[] = [
   { field: "postgres.*.size, redis.*.size", row: "size" },

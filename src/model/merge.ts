@@ -11,7 +11,11 @@ export function isPlainObject(v: unknown): v is Plain {
 
 /** Returns a new value; neither input is changed. */
 export function mergeOverride(base: unknown, override: unknown, map: SourceMap): unknown {
-  if (!isPlainObject(base) || !isPlainObject(override)) return override;
+  return isPlainObject(base) && isPlainObject(override) ? mergeMaps(base, override, map) : override;
+}
+
+/** Two maps merged key by key into a new map; neither input is changed. */
+export function mergeMaps(base: Plain, override: Plain, map: SourceMap): Plain {
   const out: Plain = {};
   const baseSelf = map.selfPos(base);
   if (baseSelf) map.record(out, baseSelf);

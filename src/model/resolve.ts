@@ -1,18 +1,23 @@
 // spec → one AppModel per environment: merge the environment's overrides, check the merged spec
-// again (schema and cross-references), expand shorthands, apply tier and schema defaults.
-import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
-import { crossCheck, inferType } from "./cross-checks.js";
-import { pathJoin, type Position, type Problem } from "../spec/problems.js";
-import { SpecSchema, OVERRIDABLE_KEYS } from "../spec/schema.js";
+// again (schema and cross-references), then build the model from the checked spec, section by section
+// (normalize-*.ts), with the short forms written out and the schema's and the tier's defaults applied.
+import { checkValue, didYouMean, type CheckContext, type JsonSchema } from "../spec/check-schema.js";
+import { pathJoin, type Problem } from "../spec/problems.js";
+import { OVERRIDABLE_KEYS, SpecSchema } from "../spec/schema.js";
+import { EnvironmentSchema } from "../spec/schema-environments.js";
 import type { SourceMap } from "../spec/source.js";
-import { applyDefaults, DEFAULT_ALERTS, DEFAULT_PORT, TIER_DEFAULTS, tierFromName } from "./defaults.js";
 import { checkContracts } from "./contract-checks.js";
-import { isPlainObject, mergeOverride, type Plain } from "./merge.js";
-import type { AlertModel, AnyServiceModel, AppModel, CiModel, EnvironmentModel, Tier } from "./types.js";
-
-const schema = SpecSchema as unknown as JsonSchema;
-const ENV_ONLY_KEYS = ["tier", "deploy", "region", "namespace", "resource_group"];
-const NAMED_MAPS = ["services", "postgres", "redis", "topics", "buckets"] as const;
+import { crossCheck } from "./cross-checks.js";
+import { tierFromName } from "./defaults.js";
+import type { EnvironmentInput, SpecInput } from "./input.js";
+import { isPlainObject, mergeMaps, type Plain } from "./merge.js";
+import { ciSettings } from "./normalize-ci.js";
+import { bucketModels, emailModel, postgresModels, redisModels, topicModels } from "./normalize-data.js";
+import { dnsModel, environmentModel, tagsModel, targetsModel } from "./normalize-environment.js";
+import { budgetModel, monitoringModel } from "./normalize-monitoring.js";
+import { serviceModels } from "./normalize-services.js";
+import { checkStaticFrontends } from "./static-checks.js";
+import type { AppModel, Tier } from "./types.js";
 
 export interface ParsedSpec {
   file: string;
@@ -29,6 +34,27 @@ export function environmentNames(raw: Plain): string[] {
     : [DEFAULT_ENVIRONMENT];
 }
 
+const SPEC_SCHEMA: JsonSchema = SpecSchema;
+/** The merged spec of one environment has no `environments`: loadSpec checks those once. */
+const MERGED_SCHEMA: JsonSchema = {
+  ...SPEC_SCHEMA,
+  properties: Object.fromEntries(
+    Object.entries(SPEC_SCHEMA.properties ?? {}).filter(([k]) => k !== "environments"),
+  ),
+};
+/** Settings of an environment that are not overrides of the top level. */
+const ENV_ONLY_KEYS = new Set(["tier", "deploy", "region", "namespace", "resource_group"]);
+const OVERRIDABLE = new Set<string>(OVERRIDABLE_KEYS);
+/** The maps of named entries an environment may change, and what one entry is called. */
+const NAMED_MAPS = new Map([
+  ["services", "service"],
+  ["postgres", "PostgreSQL server"],
+  ["redis", "Redis cache"],
+  ["topics", "topic"],
+  ["buckets", "bucket"],
+]);
+const TIERS: readonly Tier[] = ["development", "staging", "production"];
+
 /**
  * Resolves one environment. Problems (errors and warnings) are appended to `problems`; the model is
  * undefined when this environment has errors.
@@ -39,384 +65,131 @@ export function resolveEnvironment(
   problems: Problem[],
 ): AppModel | undefined {
   const { raw, map, file } = spec;
-  const fallback: Position = map.selfPos(raw) ?? { file, line: 1, col: 1 };
-  const local: Problem[] = [];
+  const ctx: CheckContext = { map, problems: [], fallback: map.selfPos(raw) ?? { file, line: 1, col: 1 } };
   const envs = isPlainObject(raw.environments) ? raw.environments : {};
-  const envRaw = isPlainObject(envs[envName]) ? envs[envName] : {};
-  const envPath = pathJoin("environments", envName);
+  const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
 
-  // Overrides may only change what exists: a typo must not create a new service.
-  const overrides: Plain = {};
-  for (const [k, v] of Object.entries(envRaw)) {
-    if (ENV_ONLY_KEYS.includes(k)) continue;
-    if (!(OVERRIDABLE_KEYS as string[]).includes(k)) continue; // the schema check reports unknown keys
-    overrides[k] = v;
-    map.copyKey(envRaw, overrides, k);
-    if ((NAMED_MAPS as readonly string[]).includes(k) && isPlainObject(v)) {
-      const declared = Object.keys(isPlainObject(raw[k]) ? raw[k] : {});
-      const known: Plain = {};
-      map.record(known, map.selfPos(v) ?? fallback);
-      overrides[k] = known;
-      for (const name of Object.keys(v)) {
-        if (declared.includes(name)) {
-          known[name] = v[name];
-          map.copyKey(v, known, name);
-          continue;
-        }
-        const guess = didYouMean(name, declared);
-        local.push({
-          severity: "error",
-          pos: map.keyPos(v, name) ?? fallback,
-          path: pathJoin(pathJoin(envPath, k), name),
-          message: `overrides unknown ${k === "services" ? "service" : k === "topics" ? "topic" : k === "buckets" ? "bucket" : k === "redis" ? "Redis cache" : "PostgreSQL server"} \`${name}\``,
-          hint: guess
-            ? `did you mean \`${guess}\`?`
-            : `an environment can change what the top level declares (${declared.join(", ") || "nothing declared"}); declare it at the top level first`,
-        });
-      }
-    }
+  const merged = mergeMaps(withoutEnvironments(raw, ctx), overridesOf(spec, envName, settings, ctx), map);
+  // Paths inside overrides are reported with the override's path.
+  checkValue(MERGED_SCHEMA, merged, undefined, undefined, "", ctx);
+  // A tier that is not one is reported by loadSpec; until it is fixed, the name decides.
+  const tier = TIERS.find((t) => t === settings.tier) ?? tierFromName(envName);
+  crossCheck(merged, { ...ctx, tier });
+  checkStaticFrontends(merged, ctx);
+
+  const hasErrors = () => ctx.problems.some((p) => p.severity === "error");
+  if (hasErrors()) {
+    problems.push(...ctx.problems);
+    return undefined;
   }
-  map.record(overrides, map.selfPos(envRaw) ?? fallback);
+  const input = typedInput(merged, settings, ctx);
+  const model = buildModel(
+    input.spec,
+    { name: envName, tier, settings: input.settings },
+    environmentNames(raw),
+  );
+  checkContracts(model, merged, ctx);
+  problems.push(...ctx.problems);
+  return hasErrors() ? undefined : model;
+}
 
+/**
+ * The one place where checked plain values become the spec's input type. The caller has checked
+ * `merged` against the schema and the cross-checks and stops on an error. The environment's own
+ * settings are checked by loadSpec, which reports their problems; they are checked again here without
+ * reporting, and left out when they fail: the model is then dropped, built only so that the checks of
+ * the model still run.
+ */
+function typedInput(merged: Plain, settings: Plain, ctx: CheckContext) {
+  const valid = checkValue(EnvironmentSchema, settings, undefined, undefined, "", { ...ctx, problems: [] });
+  // The schema check passed: the values have the shapes the schema's TypeBox types describe.
+  return { spec: merged as SpecInput, settings: valid ? (settings as EnvironmentInput) : {} };
+}
+
+/** The top level of the spec without `environments`, with its positions. */
+function withoutEnvironments(raw: Plain, ctx: CheckContext): Plain {
   const base: Plain = {};
-  map.record(base, fallback);
+  ctx.map.record(base, ctx.fallback);
   for (const [k, v] of Object.entries(raw)) {
     if (k === "environments") continue;
     base[k] = v;
-    map.copyKey(raw, base, k);
+    ctx.map.copyKey(raw, base, k);
   }
-  const merged = mergeOverride(base, overrides, map) as Plain;
-
-  // Schema check of the merged spec; paths inside overrides are reported with the override's path.
-  const mergedSchema: JsonSchema = { ...schema, properties: { ...schema.properties } };
-  delete mergedSchema.properties!.environments;
-  checkValue(mergedSchema, merged, undefined, undefined, "", { map, problems: local, fallback });
-
-  const tier: Tier = typeof envRaw.tier === "string" ? (envRaw.tier as Tier) : tierFromName(envName);
-  crossCheck(merged, { map, fallback, problems: local, tier });
-
-  if (local.some((p) => p.severity === "error")) {
-    problems.push(...local);
-    return undefined;
-  }
-  const model = normalize(merged, envName, envRaw, tier, environmentNames(raw));
-  checkContracts(model, merged, { map, fallback, problems: local });
-  problems.push(...local);
-  return local.some((p) => p.severity === "error") ? undefined : model;
+  return base;
 }
 
-function normalize(
-  spec: Plain,
-  envName: string,
-  envRaw: Plain,
-  tier: Tier,
-  environments: string[],
-): AppModel {
-  const s = structuredClone(spec);
-  const name = s.name as string;
-
-  // Shorthands first, so that the schema defaults of the object forms apply.
-  const services = (s.services ?? {}) as Record<string, Plain>;
-  for (const [svcName, svc] of Object.entries(services)) {
-    const type = inferType(svc);
-    svc.type = type;
-    if (typeof svc.health === "string")
-      svc.health = { liveness: svc.health, readiness: svc.health, startup: svc.health };
-    if (typeof svc.scale === "number") svc.scale = { min: svc.scale, max: svc.scale };
-    if (isPlainObject(svc.scale) && svc.scale.max === undefined)
-      svc.scale.max = Math.max(1, (svc.scale.min as number | undefined) ?? 1);
-    if (typeof svc.domain === "string") svc.domain = [svc.domain];
-    if (typeof svc.metrics === "string") svc.metrics = { path: svc.metrics };
-    if (typeof svc.migrations === "string") svc.migrations = { command: svc.migrations };
-    if (Array.isArray(svc.subscribes))
-      svc.subscribes = Object.fromEntries((svc.subscribes as string[]).map((t) => [t, {}]));
-    if (type !== "static" && typeof svc.build === "string") svc.build = { context: svc.build };
-    if (isPlainObject(svc.subscribes)) {
-      for (const [topic, sub] of Object.entries(svc.subscribes as Record<string, Plain>)) {
-        sub.route ??= `/events/${topic}`;
-        sub.group ??= svcName;
-      }
+/** What an environment overrides. Overrides may only change what exists: a typo must not create a new service. */
+function overridesOf(spec: ParsedSpec, envName: string, settings: Plain, ctx: CheckContext): Plain {
+  const { raw, map } = spec;
+  const overrides: Plain = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (ENV_ONLY_KEYS.has(k) || !OVERRIDABLE.has(k)) continue; // the schema check reports unknown keys
+    overrides[k] = v;
+    map.copyKey(settings, overrides, k);
+    const what = NAMED_MAPS.get(k);
+    if (what !== undefined && isPlainObject(v)) {
+      const declared = Object.keys(isPlainObject(raw[k]) ? raw[k] : {});
+      overrides[k] = knownEntries(v, declared, pathJoin(pathJoin("environments", envName), k), what, ctx);
     }
-    if (
-      (type === "http" ||
-        (type === "worker" && isPlainObject(svc.subscribes) && Object.keys(svc.subscribes).length > 0)) &&
-      svc.port === undefined
-    ) {
-      svc.port = DEFAULT_PORT;
-    }
-    if (type === "http" || type === "worker") {
-      svc.scale ??= { min: 1, max: 1 };
-      svc.resources ??= {};
-      svc.shutdown ??= {};
-      svc.rollout ??= {};
-      svc.subscribes ??= {};
-    }
-    if (type === "job") svc.resources ??= {};
   }
-  for (const pg of Object.values((s.postgres ?? {}) as Record<string, Plain>)) {
-    pg.size ??= TIER_DEFAULTS.size[tier];
-    pg.backups ??= {};
-    const b = pg.backups as Plain;
-    b.retention_days ??= TIER_DEFAULTS.backup_retention_days[tier];
-    b.geo_redundant ??= TIER_DEFAULTS.geo_redundant_backups[tier];
-  }
-  for (const r of Object.values((s.redis ?? {}) as Record<string, Plain>))
-    r.size ??= TIER_DEFAULTS.size[tier];
-  const mon = (s.monitoring ?? {}) as Plain;
-  s.monitoring = mon;
-  mon.log_retention_days ??= TIER_DEFAULTS.log_retention_days[tier];
-  mon.sampling_percent ??= TIER_DEFAULTS.sampling_percent[tier];
-  mon.daily_cap_gb ??= TIER_DEFAULTS.daily_cap_gb[tier];
-  mon.availability ??= {};
-  mon.channels ??= {};
-  s.ci ??= {};
-  s.targets ??= {};
-  applyDefaults(schema, s);
+  map.record(overrides, map.selfPos(settings) ?? ctx.fallback);
+  return overrides;
+}
 
-  // Models
-  const channels = mon.channels as AppModel["monitoring"]["channels"];
-  for (const ch of Object.values(channels)) ch.to ??= [];
-  const rules: Record<string, Plain> = { ...(structuredClone(DEFAULT_ALERTS) as Record<string, Plain>) };
-  for (const [k, v] of Object.entries((mon.alerts ?? {}) as Record<string, Plain>))
-    rules[k] = { ...(rules[k] ?? {}), ...v };
-  const alerts: Record<string, AlertModel> = {};
-  for (const k of Object.keys(rules).sort()) {
-    const r = rules[k]!;
-    if (r.enabled === false) continue;
-    alerts[k] = {
-      metric: r.metric as AlertModel["metric"],
-      above: r.above as number,
-      for: (r.for as string | undefined) ?? "5m",
-      severity: (r.severity as AlertModel["severity"] | undefined) ?? "warning",
-      services: (r.services as string[] | undefined) ?? [],
-      channels: (r.channels as string[] | undefined) ?? Object.keys(channels).sort(),
-    };
-  }
-
-  const model: Record<string, AnyServiceModel> = {};
-  for (const svcName of Object.keys(services).sort()) {
-    const svc = services[svcName]!;
-    const env = Object.fromEntries(
-      Object.entries((svc.env ?? {}) as Record<string, unknown>)
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([k, v]) => [k, String(v)]),
-    );
-    const ci = ciFor(svc);
-    const common = {
-      name: svcName,
-      ...(svc.description ? { description: svc.description as string } : {}),
-      env,
-      ci,
-    };
-    if (svc.type === "static") {
-      model[svcName] = {
-        type: "static",
-        ...common,
-        static: svc.static as string,
-        ...(svc.install ? { install: svc.install as string } : {}),
-        ...(svc.build ? { build: svc.build as string } : {}),
-        output: (svc.output as string | undefined) ?? "dist",
-        spa: (svc.spa as boolean | undefined) ?? true,
-        domains: (svc.domain as string[] | undefined) ?? [],
-        path: svc.path as string,
-      };
+/** The entries of an override map that the top level declares; the others are errors. */
+function knownEntries(entries: Plain, declared: string[], path: string, what: string, ctx: CheckContext) {
+  const { map, fallback } = ctx;
+  const known: Plain = {};
+  map.record(known, map.selfPos(entries) ?? fallback);
+  for (const name of Object.keys(entries)) {
+    if (declared.includes(name)) {
+      known[name] = entries[name];
+      map.copyKey(entries, known, name);
       continue;
     }
-    const workload = {
-      ...common,
-      ...(svc.build
-        ? { build: { ...(svc.build as Plain), args: (svc.build as Plain).args ?? {} } as never }
-        : {}),
-      ...(svc.image ? { image: svc.image as string } : {}),
-      ...(svc.command ? { command: svc.command as string } : {}),
-      ...(svc.build_command ? { build_command: svc.build_command as string } : {}),
-      secrets: [...((svc.secrets as string[] | undefined) ?? [])].sort(),
-      resources: svc.resources as never,
-      // As written: the first PostgreSQL, Redis and bucket in `uses` is the primary (src/model/bindings.ts).
-      uses: [...((svc.uses as string[] | undefined) ?? [])],
-      read_only_root: svc.read_only_root as boolean,
-    };
-    if (svc.type === "job") {
-      model[svcName] = {
-        type: "job",
-        ...workload,
-        schedule: svc.schedule as string,
-        timezone: (svc.timezone as string | undefined) ?? "Etc/UTC",
-        timeout: (svc.timeout as string | undefined) ?? "1h",
-        retries: (svc.retries as number | undefined) ?? 2,
-      };
-      continue;
-    }
-    model[svcName] = {
-      type: svc.type as "http" | "worker",
-      ...workload,
-      ...(svc.port !== undefined ? { port: svc.port as number } : {}),
-      ...(svc.health ? { health: svc.health as never } : {}),
-      scale: svc.scale as never,
-      domains: (svc.domain as string[] | undefined) ?? [],
-      path: (svc.path as string | undefined) ?? "/",
-      ...(svc.metrics ? { metrics: svc.metrics as never } : {}),
-      subscribes: sortKeys(svc.subscribes as Record<string, never>),
-      ...(svc.migrations ? { migrations: svc.migrations as never } : {}),
-      shutdown: svc.shutdown as never,
-      rollout: svc.rollout as never,
-    };
+    const guess = didYouMean(name, declared);
+    ctx.problems.push({
+      severity: "error",
+      pos: map.keyPos(entries, name) ?? fallback,
+      path: pathJoin(path, name),
+      message: `overrides unknown ${what} \`${name}\``,
+      hint: guess
+        ? `did you mean \`${guess}\`?`
+        : `an environment can change what the top level declares (${declared.join(", ") || "nothing declared"}); declare it at the top level first`,
+    });
   }
+  return known;
+}
 
-  const topics = sortKeys((s.topics ?? {}) as Record<string, Plain>);
-  const topicModels: AppModel["topics"] = {};
-  const list = Object.values(model);
-  for (const [t, raw] of Object.entries(topics)) {
-    topicModels[t] = {
-      name: t,
-      partitions: raw.partitions as number,
-      retention: raw.retention as string,
-      replication: raw.replication as number,
-      ...(raw.idempotency ? { idempotency: raw.idempotency as never } : {}),
-      subscribers: list
-        .filter((m) => m.type !== "static" && m.type !== "job" && t in m.subscribes)
-        .map((m) => m.name),
-      publishers: list.filter((m) => m.type !== "static" && m.uses.includes(t)).map((m) => m.name),
-    };
-  }
+interface Environment {
+  name: string;
+  tier: Tier;
+  settings: EnvironmentInput;
+}
 
-  const named = <T>(m: unknown): Record<string, T> =>
-    Object.fromEntries(
-      Object.entries(sortKeys((m ?? {}) as Record<string, Plain>)).map(([k, v]) => [
-        k,
-        { name: k, ...v } as T,
-      ]),
-    );
-  const postgres = named<AppModel["postgres"][string]>(s.postgres);
-  for (const [k, pg] of Object.entries(postgres))
-    if (!(s.postgres as Record<string, Plain>)[k]!.databases) pg.databases = [k.replace(/-/g, "_")];
-
-  const email = s.email as Plain | undefined;
-  if (email) {
-    const dmarc = (email.dmarc ?? {}) as Plain;
-    dmarc.policy ??= "quarantine";
-    dmarc.report_to ??= `dmarc@${email.domain as string}`;
-    email.dmarc = dmarc;
-  }
-  const budget = s.budget as Plain | undefined;
-  if (budget) budget.notify ??= [];
-  const buckets = named<AppModel["buckets"][string]>(s.buckets);
-  for (const b of Object.values(buckets)) {
-    b.lifecycle ??= {};
-    b.cors_origins ??= [];
-  }
-
-  const deploy = (envRaw.deploy ?? {}) as Plain;
-  const ci = s.ci as AppModel["ci"];
-  const environment: EnvironmentModel = {
-    name: envName,
-    tier,
-    deploy: {
-      on: (deploy.on as EnvironmentModel["deploy"]["on"] | undefined) ?? TIER_DEFAULTS.deploy_on[tier],
-      branch: (deploy.branch as string | undefined) ?? ci.default_branch,
-      tag_pattern: (deploy.tag_pattern as string | undefined) ?? "v*.*.*",
-      approval: (deploy.approval as "none" | "required" | undefined) ?? TIER_DEFAULTS.approval[tier],
-      slot: (deploy.slot as boolean | undefined) ?? TIER_DEFAULTS.slot[tier],
-    },
-    ...(typeof envRaw.region === "string" ? { region: envRaw.region } : {}),
-    namespace: (envRaw.namespace as string | undefined) ?? envName,
-    resource_group: (envRaw.resource_group as string | undefined) ?? `rg-${name}-${envName}`,
-  };
-
-  const tags: Record<string, string> = {
-    ...((s.tags ?? {}) as Record<string, string>),
-    Environment: envName,
-    Project: name,
-    ManagedBy: "gantry",
-  };
+function buildModel(spec: SpecInput, env: Environment, environments: string[]): AppModel {
+  const services = serviceModels(spec.services);
+  const ci = ciSettings(spec.ci);
+  const email = emailModel(spec.email);
+  const dns = dnsModel(spec.dns);
+  const budget = budgetModel(spec.budget);
+  const { name: app } = spec;
   return {
-    name,
-    ...(s.description ? { description: s.description as string } : {}),
-    environment,
+    name: app,
+    ...(spec.description ? { description: spec.description } : {}),
+    environment: environmentModel({ ...env, app, defaultBranch: ci.default_branch }),
     environments,
-    services: model,
-    postgres,
-    redis: named(s.redis),
-    topics: topicModels,
-    buckets,
-    ...(email ? { email: email as never } : {}),
-    ...(s.dns ? { dns: s.dns as never } : {}),
-    monitoring: {
-      channels: sortKeys(channels),
-      alerts,
-      availability: mon.availability as never,
-      log_retention_days: mon.log_retention_days as number,
-      sampling_percent: mon.sampling_percent as number,
-      daily_cap_gb: mon.daily_cap_gb as number,
-    },
-    ...(budget ? { budget: budget as never } : {}),
-    tags: sortKeys(tags),
+    services,
+    postgres: postgresModels(spec.postgres, env.tier),
+    redis: redisModels(spec.redis, env.tier),
+    topics: topicModels(spec.topics, services),
+    buckets: bucketModels(spec.buckets),
+    ...(email ? { email } : {}),
+    ...(dns ? { dns } : {}),
+    monitoring: monitoringModel(spec.monitoring, env.tier),
+    ...(budget ? { budget } : {}),
+    tags: tagsModel(spec.tags, app, env.name),
     ci,
-    targets: s.targets as AppModel["targets"],
+    targets: targetsModel(spec.targets),
   };
-}
-
-function sortKeys<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(
-    Object.keys(o)
-      .sort()
-      .map((k) => [k, o[k]!]),
-  );
-}
-
-/** CI commands: what the spec says, else the usual commands of the detected stack. */
-function ciFor(svc: Plain): CiModel {
-  const ci = (svc.ci ?? {}) as Partial<CiModel>;
-  const dir =
-    ci.working_directory ??
-    (typeof svc.static === "string"
-      ? svc.static
-      : isPlainObject(svc.build)
-        ? (svc.build.context as string)
-        : ".");
-  const command = `${typeof svc.command === "string" ? svc.command : ""} ${typeof svc.build === "string" ? svc.build : ""} ${typeof svc.install === "string" ? svc.install : ""}`;
-  const stack: CiModel["stack"] =
-    ci.stack ??
-    (/\b(python|uvicorn|gunicorn|pip|poetry|celery|django|flask|alembic)\b/.test(command)
-      ? "python"
-      : /\b(node|npm|npx|yarn|pnpm|next|vite|tsx)\b/.test(command) || svc.type === "static"
-        ? "node"
-        : /\bgo run\b|\.\/bin\//.test(command)
-          ? "go"
-          : /\b(java|mvn|gradle)\b/.test(command)
-            ? "java"
-            : /\bdotnet\b/.test(command)
-              ? "dotnet"
-              : /\b(ruby|bundle|rails|puma)\b/.test(command)
-                ? "ruby"
-                : "other");
-  const defaults: Record<CiModel["stack"], Partial<CiModel>> = {
-    node: {
-      install: "npm ci",
-      lint: "npm run lint --if-present",
-      typecheck: "npm run typecheck --if-present",
-      test: "npm test --if-present",
-      version: "20",
-    },
-    python: {
-      install: "pip install -r requirements.txt",
-      lint: "ruff check .",
-      typecheck: "mypy .",
-      test: "pytest",
-      version: "3.12",
-    },
-    go: { install: "go mod download", lint: "go vet ./...", test: "go test ./...", version: "1.23" },
-    java: { install: "mvn -B -q dependency:go-offline", test: "mvn -B test", version: "21" },
-    dotnet: { install: "dotnet restore", test: "dotnet test", version: "8.0" },
-    ruby: { install: "bundle install", test: "bundle exec rake test", version: "3.3" },
-    other: {},
-  };
-  const d = defaults[stack];
-  const pick = (k: "install" | "lint" | "typecheck" | "test" | "version") => ci[k] ?? d[k];
-  const out: CiModel = { stack, working_directory: dir };
-  for (const k of ["install", "lint", "typecheck", "test", "version"] as const) {
-    const v = pick(k);
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }

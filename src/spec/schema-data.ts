@@ -111,6 +111,7 @@ export const TopicSchema = Obj(
       {
         description:
           "Idempotent consumers: a state store that records processed events so a redelivered event is processed once.",
+        required: ["store"],
       },
     ),
   },

@@ -189,7 +189,7 @@ const BuildObject = Obj(
       keyExpected: "a build argument name",
     }),
   },
-  { description: "How to build the container image." },
+  { description: "How to build the container image.", required: ["context"] },
 );
 
 const Build = OneOf(
@@ -234,7 +234,10 @@ const Migrations = Obj(
     }),
     timeout: Duration("How long migrations may take.", "10m"),
   },
-  { description: "Database migrations run before each rollout. A string is short for the command." },
+  {
+    description: "Database migrations run before each rollout. A string is short for the command.",
+    required: ["command"],
+  },
 );
 
 const Shutdown = Obj(
