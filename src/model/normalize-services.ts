@@ -106,7 +106,7 @@ function staticModel(svc: ServiceInput, name: string): StaticModel {
   const at = `services.${name}`;
   const s = filled(withDefaults(ServiceSchema, svc), ["static", "path"], at);
   const build = s.build;
-  // The checks (static-checks.ts) hold a static frontend's build to a command.
+  // The checks (service-checks.ts) hold a static frontend's build to a command.
   if (typeof build === "object") throw new Error(`${at}.build is not a command after the spec's checks`);
   return {
     type: "static",

@@ -16,7 +16,6 @@ import { bucketModels, emailModel, postgresModels, redisModels, topicModels } fr
 import { dnsModel, environmentModel, tagsModel, targetsModel } from "./normalize-environment.js";
 import { budgetModel, monitoringModel } from "./normalize-monitoring.js";
 import { serviceModels } from "./normalize-services.js";
-import { checkStaticFrontends } from "./static-checks.js";
 import type { AppModel, Tier } from "./types.js";
 
 export interface ParsedSpec {
@@ -75,7 +74,6 @@ export function resolveEnvironment(
   // A tier that is not one is reported by loadSpec; until it is fixed, the name decides.
   const tier = TIERS.find((t) => t === settings.tier) ?? tierFromName(envName);
   crossCheck(merged, { ...ctx, tier });
-  checkStaticFrontends(merged, ctx);
 
   const hasErrors = () => ctx.problems.some((p) => p.severity === "error");
   if (hasErrors()) {

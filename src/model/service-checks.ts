@@ -122,7 +122,24 @@ function checkSource(s: Service, services: Plain, c: Checker): void {
         "keep one: build an image from source, or run a prebuilt one",
       );
     }
+    return;
   }
+  // The schema cannot tell a service's kind: a static frontend has its source in `static`, and its
+  // `build` is the command that builds it, not an image build.
+  if (raw.static === undefined)
+    c.error(
+      c.at(services, name),
+      base,
+      "a static frontend needs `static`",
+      "the directory of its source, relative to the spec file, such as ./web",
+    );
+  if (isObj(raw.build))
+    c.error(
+      c.at(raw, "build"),
+      pathJoin(base, "build"),
+      "a static frontend's `build` is the command that builds it",
+      "such as `build: npm run build`; its source directory is `static`",
+    );
 }
 
 function checkSchedule(s: Service, services: Plain, c: Checker): void {

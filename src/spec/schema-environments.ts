@@ -5,8 +5,7 @@ const Deploy = Obj(
   {
     on: Enum(["push", "release", "manual"], {
       description:
-        "What deploys this environment: a push to `branch`, a published release tag, or a manual run.",
-      default: "manual",
+        "What deploys this environment: a push to `branch`, a published release tag, or a manual run. Default: by tier (see Tier defaults).",
     }),
     branch: Str({ description: "Branch for `on: push`. Default: ci.default_branch.", minLength: 1 }),
     tag_pattern: Str({
@@ -16,10 +15,12 @@ const Deploy = Obj(
     }),
     approval: Enum(["none", "required"], {
       description:
-        "Whether a person must approve each deploy (a GitHub environment with required reviewers).",
-      default: "none",
+        "Whether a person must approve each deploy (a GitHub environment with required reviewers). Default: by tier (see Tier defaults).",
     }),
-    slot: Bool({ description: "Azure: deploy to a staging slot, warm up and swap (zero downtime)." }),
+    slot: Bool({
+      description:
+        "Azure: deploy to a staging slot, warm up and swap (zero downtime). Default: by tier (see Tier defaults).",
+    }),
   },
   { description: "How this environment is deployed." },
 );
