@@ -8,7 +8,8 @@
 import type { AppModel } from "../../model/types.js";
 import { BUILD_WORKFLOW } from "./build.js";
 import { notifyJob } from "./notify.js";
-import { hasImages, environmentUrl, isService, type Pipeline } from "./pipeline.js";
+import { hasImages, environmentUrl, type Pipeline } from "./pipeline.js";
+import { isService } from "../../model/queries.js";
 import { IMAGE_TAG, RUNNER, appendTo, compact, jobPermissions } from "./steps.js";
 import { checkout, run, type Job, type Triggers, type Workflow } from "./workflow.js";
 

@@ -3,17 +3,11 @@
 // the environments in spec order, and the platform's pieces. Pure: no file system, no environment
 // variables.
 import { posix } from "node:path";
-import type {
-  AnyServiceModel,
-  AppModel,
-  JobModel,
-  ProjectModel,
-  ServiceModel,
-  StaticModel,
-} from "../../model/types.js";
+import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
 import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
+import { isStatic, isWorkload } from "../../model/queries.js";
 import { registryFor } from "./registries.js";
 
 export interface ImageBuild {
@@ -78,10 +72,6 @@ function withApp(registry: string, app: string): string {
   const trimmed = registry.replace(/\/+$/, "");
   return trimmed.split("/").pop() === app ? trimmed : `${trimmed}/${app}`;
 }
-
-export const isWorkload = (s: AnyServiceModel): s is ServiceModel | JobModel => s.type !== "static";
-export const isService = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
-export const isStatic = (s: AnyServiceModel): s is StaticModel => s.type === "static";
 
 function imageBuilds(base: AppModel, specDir: string): ImageBuild[] {
   const images: ImageBuild[] = [];
@@ -165,7 +155,6 @@ export function imageStrategy(p: Pipeline): {
 export const hasImages = (p: Pipeline): boolean => p.images.length > 0 || p.staticImages.length > 0;
 
 /** SHOUTING_CASE for environment variable names: sse-gateway → SSE_GATEWAY. */
-export const envName = (s: string): string => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
 
 /** The public URLs a smoke test can reach in one environment: health endpoints behind a domain. */
 export function smokeUrls(env: AppModel): string[] {
@@ -201,3 +190,6 @@ export function environmentUrl(env: AppModel): string | undefined {
   const d = pick && pick.type !== "job" ? pick.domains[0] : undefined;
   return d ? `https://${d}` : undefined;
 }
+
+// The model's queries, for the platforms' pipeline files that still import them from here.
+export { envName, isService, isStatic, isWorkload } from "../../model/queries.js";

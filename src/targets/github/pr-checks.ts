@@ -2,7 +2,8 @@
 // drift check of the generated files, a secret scan, the image scan, and the deploy platform's
 // infrastructure-as-code jobs, whose previews are posted as one pull request comment.
 import type { CiModel } from "../../model/types.js";
-import { imageStrategy, isStatic, repoPath, type Pipeline } from "./pipeline.js";
+import { imageStrategy, repoPath, type Pipeline } from "./pipeline.js";
+import { isStatic } from "../../model/queries.js";
 import { RUNNER, setupStack } from "./steps.js";
 import { action, checkout, run, type Job, type Step, type Workflow } from "./workflow.js";
 
