@@ -122,7 +122,7 @@ describe("the variables a workload receives", () => {
     assert.equal(vars.DB_HOST!.secret, false);
     assert.equal(vars.DB_PASS!.secret, true);
     assert.equal(describeBinding(vars.DSN!.binding), "env: host=${main.host} port=${main.port}");
-    assert.deepEqual(vars.LITERAL!.binding, { kind: "literal", value: "$${main.host} and ${HOME}" });
+    assert.deepEqual(vars.LITERAL!.binding, { kind: "literal", value: "${main.host} and ${HOME}" });
   });
 });
 

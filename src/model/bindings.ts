@@ -132,8 +132,10 @@ function referenceOf(app: AppModel, p: EnvReference): ResourceRef | undefined {
 /** An `env` value: a literal, or a template of the resource parts it refers to. */
 function envBinding(app: AppModel, value: string): { binding: Binding; secret: boolean } {
   const parts = parseEnvValue(value).map((p) => (typeof p === "string" ? p : referenceOf(app, p)));
-  if (parts.every((p) => typeof p === "string") || parts.includes(undefined))
-    return { binding: { kind: "literal", value }, secret: false };
+  // `$${` is a literal `${`: the text without references is the value, unescaped.
+  if (parts.every((p) => typeof p === "string"))
+    return { binding: { kind: "literal", value: parts.join("") }, secret: false };
+  if (parts.includes(undefined)) return { binding: { kind: "literal", value }, secret: false };
   const refs = parts as (string | ResourceRef)[];
   const secret = refs.some((p) => typeof p !== "string" && SECRET_PARTS[p.kind].includes(p.part));
   const only = refs.length === 1 ? refs[0] : undefined;
