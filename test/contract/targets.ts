@@ -4,6 +4,7 @@
 import { serviceEnv as processEnv } from "../../src/engine/local/env.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel } from "../../src/model/types.js";
 import { kubernetes } from "./kubernetes.js";
+import { digitalocean } from "./digitalocean.js";
 
 export interface ReaderInput {
   example: string;
@@ -40,4 +41,5 @@ function local({ app, workload }: ReaderInput): string[] {
 export const NAMES_SET: Record<string, NamesSet> = {
   local,
   kubernetes,
+  digitalocean,
 };
