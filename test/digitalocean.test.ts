@@ -7,6 +7,10 @@ import { buildDigitalOcean, digitaloceanTarget } from "../src/targets/digitaloce
 import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
 import { EXAMPLES, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
 import type { FileTree } from "../src/targets/target.js";
+import { workloadVariables } from "../src/model/bindings.js";
+import type { ServiceModel } from "../src/model/types.js";
+import { secretKeys } from "../src/targets/kubernetes/readme-secrets.js";
+import { buildValues } from "../src/targets/kubernetes/values-environment.js";
 
 const render = (ex: string): FileTree =>
   digitaloceanTarget.render(loadExample(ex).project, exampleContext(ex));
@@ -80,10 +84,53 @@ describe("digitalocean target", () => {
       readme,
       /helm upgrade --install todo examples\/todo\/deploy\/kubernetes\/chart -f examples\/todo\/deploy\/kubernetes\/chart\/values-production\.yaml --namespace production/,
     );
-    assert.match(
-      readme,
-      /create secret generic app-secrets --from-literal=BETTER_AUTH_SECRET="\$BETTER_AUTH_SECRET"/,
+    // Staging runs PostgreSQL in the cluster: its password comes from the operator; production's
+    // managed PostgreSQL from this stack's output, read with production's state.
+    const staging = readme.slice(readme.indexOf("kubectl -n staging create secret generic app-secrets"));
+    assert.match(staging, /^ {2}--from-literal=BETTER_AUTH_SECRET="\$BETTER_AUTH_SECRET" \\$/m);
+    assert.match(staging, /^ {2}--from-literal=postgres-db-password="\$POSTGRES_DB_PASSWORD" \\$/m);
+    const production = readme.slice(
+      readme.indexOf("init -backend-config=environments/production.s3.tfbackend"),
     );
+    assert.match(production, /^kubectl -n production create secret generic app-secrets \\$/m);
+    assert.match(production, /^ {2}--from-literal=postgres-db-url="\$\(secret postgres-db-url\)" \\$/m);
+  });
+
+  it("augeo: every key of the chart's Secret for a database or bucket this stack manages comes from its output app_secret", () => {
+    const { project } = loadExample("augeo");
+    const tree = render("augeo");
+    assert.match(tree["outputs.tf"]!, /output "app_secret" \{[^}]*sensitive {3}= true/);
+    // The keys the locals of main.tf make, for each managed resource's name.
+    const templates = [...tree["main.tf"]!.matchAll(/"((?:postgres|redis|bucket)-\$\{k\}-[a-z]+)" =/g)].map(
+      (m) => m[1]!,
+    );
+    for (const app of project.environments) {
+      const names = [...Object.keys(app.postgres), ...Object.keys(app.redis), ...Object.keys(app.buckets)];
+      const made = new Set(names.flatMap((n) => templates.map((t) => t.replace("${k}", n))));
+      const read = secretKeys(buildValues(app))
+        .map((k) => k.key)
+        .filter((k) => /^(postgres|redis|bucket)-/.test(k));
+      assert.ok(read.length >= 5, app.environment.name);
+      for (const key of read) {
+        assert.ok(made.has(key), `${app.environment.name}: app_secret has no ${key}`);
+        assert.match(tree["README.md"]!, new RegExp(`--from-literal=${key}="\\$\\(secret ${key}\\)"`));
+      }
+    }
+  });
+
+  it("says where each key comes from in gantry env, and warns when the chart is not rendered for DOKS", () => {
+    const { project } = loadExample("augeo");
+    const app = project.environments[0]!;
+    const api = app.services.api as ServiceModel;
+    const url = workloadVariables(app, api).find((v) => v.name === "DATABASE_URL")!;
+    assert.equal(
+      digitaloceanTarget.contract!.origin(app, api, url),
+      "Secret app-secrets, key postgres-db-url (from tofu output app_secret)",
+    );
+    const warnings = (ex: string) =>
+      digitaloceanTarget.check(loadExample(ex).project, exampleContext(ex)).map((p) => p.path);
+    assert.deepEqual(warnings("augeo"), ["targets.kubernetes.provider"]);
+    assert.deepEqual(warnings("todo"), []);
   });
 
   it("todo: uptime checks request the public health URLs", () => {

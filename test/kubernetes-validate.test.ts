@@ -27,13 +27,20 @@ services:
     port: 3000
     health: { liveness: /live, readiness: /ready }
     metrics: { path: /metrics, port: 9100 }
-    env: { FLAG: "yes", MODE: "on", PERMS: "0755", TIME: "12:30" }
+    env:
+      FLAG: "yes"
+      MODE: "on"
+      PERMS: "0755"
+      TIME: "12:30"
+      PRICE: "$(5) and $5"
+      MAIN_HOST: \${main.host}
+      REPORTS_DSN: postgresql+psycopg://\${reports.user}:\${reports.password}@\${reports.host}:\${reports.port}/\${reports.database}
     secrets: [JWT_SECRET]
     scale: { min: 2, max: 5, cpu: 60, memory: 75 }
     domain: [api.sink.dev, www.sink.dev]
     path: /api
     uses: [main, reports, cache, orders, files, email]
-    migrations: { command: "npm run migrate && npm run seed", timeout: 5m }
+    migrations: { command: "npm run migrate -- --port $PORT && npm run seed", timeout: 5m }
     read_only_root: false
   proxy:
     image: nginx:1.27.3
@@ -43,7 +50,7 @@ services:
   indexer:
     type: worker
     build: ./indexer
-    command: python -m indexer
+    command: python -m indexer --redis "$REDIS_URL" --cost '$5'
     uses: [cache, orders]
   mailer:
     build: ./mailer
@@ -132,7 +139,8 @@ describe("kubernetes target: validators", () => {
       envs: loadExample(name).project.environments.map((a) => a.environment),
     }));
   // A spec no example has: an image service, a probeless worker, a writable root, two PostgreSQL
-  // servers (one in-cluster), in-cluster Redis as an idempotency store, buckets, email, YAML 1.1 traps.
+  // servers (one in-cluster), in-cluster Redis as an idempotency store, buckets, email, YAML 1.1 traps,
+  // `${db.part}` references composed in the container and literal `$` in values and commands.
   const sink = loadSpec("gantry.yaml", SINK).project;
   let sinkDir: string | undefined;
   cases.push({

@@ -12,8 +12,11 @@ import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
 import type { ChartValues, ServiceValues } from "../src/targets/kubernetes/values.js";
+import type { JobModel, ServiceModel } from "../src/model/types.js";
+import { workloadVariables } from "../src/model/bindings.js";
+import { printK8sDocuments } from "../src/targets/kubernetes/print.js";
 import { buildValues } from "../src/targets/kubernetes/values-environment.js";
-import { commandArgs } from "../src/targets/kubernetes/values-workloads.js";
+import { kubernetesCommand } from "../src/targets/kubernetes/values-workloads.js";
 import { goJson } from "../src/targets/kubernetes/objects.js";
 import { objectsByTemplate } from "../src/targets/kubernetes/manifests.js";
 import type { K8sObject } from "../src/targets/kubernetes/objects.js";
@@ -116,6 +119,15 @@ describe("kubernetes target: examples", () => {
         ["OPENAI_API_KEY", "app-secrets", "OPENAI_API_KEY"],
       ],
     );
+    assert.deepEqual(c.envFrom, [{ configMapRef: { name: "backend-config" } }]);
+    const [config] = objectsIn(render("todo")["rendered/production/backend-configmap.yaml"]!);
+    assert.deepEqual((config as any).data, {
+      GANTRY_ENV: "production",
+      GANTRY_SERVICE: "backend",
+      HOST: "0.0.0.0",
+      PORT: "8000",
+      PUBSUB_NAME: "pubsub",
+    });
     assert.equal(pod.imagePullSecrets[0].name, "ghcr-pull-secret");
     assert.equal(spec.template.metadata.annotations["dapr.io/app-id"], "backend");
     assert.match(spec.template.metadata.annotations["checksum/config"], /^[0-9a-f]{64}$/);
@@ -188,9 +200,23 @@ describe("kubernetes target: rules", () => {
     assert.equal(fromRepo.services.api!.image, "ghcr.io/acme/shop/api");
   });
 
-  it("injects DATABASE_URL for one PostgreSQL, DATABASE_URL_<NAME> for several, from the Secret", () => {
+  it("maps the contract's names to one Secret key per resource part: DATABASE_URL and PG* for one PostgreSQL, <NAME>_DATABASE_URL for several", () => {
     const one = buildValues(specOf(MINIMAL()).project.environments[0]!).services.api!;
-    assert.deepEqual(one.secretEnv, [{ name: "DATABASE_URL", key: "DATABASE_URL" }]);
+    assert.deepEqual(one.secretEnv, [
+      { name: "DATABASE_URL", key: "postgres-db-url" },
+      { name: "PGHOST", key: "postgres-db-host" },
+      { name: "PGPASSWORD", key: "postgres-db-password" },
+      { name: "PGUSER", key: "postgres-db-user" },
+    ]);
+    assert.deepEqual(one.config, {
+      GANTRY_ENV: "production",
+      GANTRY_SERVICE: "api",
+      HOST: "0.0.0.0",
+      PGDATABASE: "db",
+      PGPORT: "5432",
+      PGSSLMODE: "require",
+      PORT: "8000",
+    });
     const two = buildValues(
       specOf(`name: shop
 services:
@@ -203,24 +229,100 @@ redis:
 `).project.environments[0]!,
     ).services.api!;
     assert.deepEqual(
-      two.secretEnv.map((e) => e.key),
-      ["DATABASE_URL_AUDIT_LOG", "DATABASE_URL_MAIN", "REDIS_URL"],
+      two.secretEnv.map((e) => [e.name, e.key]),
+      [
+        ["AUDIT_LOG_DATABASE_URL", "postgres-audit-log-url"],
+        ["MAIN_DATABASE_URL", "postgres-main-url"],
+        ["REDIS_URL", "redis-cache-url"],
+      ],
     );
   });
 
-  it("turns a spec command into Kubernetes command words", () => {
-    assert.deepEqual(commandArgs("uvicorn app:app --port $PORT"), [
+  it("composes what joins the chart's values and the Secret in the container, from variables before it", () => {
+    const app = specOf(`name: shop
+services:
+  api:
+    build: ./api
+    port: 8000
+    health: /health
+    uses: [db, cache]
+    env: { DSN: "postgresql+psycopg://\${db.user}:\${db.password}@\${db.host}/\${db.database}", COST: "$5" }
+postgres:
+  db: { version: 16, hosting: cluster }
+redis:
+  cache: { hosting: cluster }
+`).project.environments[0]!;
+    const api = buildValues(app).services.api!;
+    assert.deepEqual(api.secretEnv, [
+      { name: "GANTRY_REDIS_CACHE_PASSWORD", key: "redis-cache-password" },
+      { name: "PGPASSWORD", key: "postgres-db-password" },
+    ]);
+    assert.deepEqual(api.composedEnv, [
+      { name: "DATABASE_URL", value: "postgresql://shop:$(PGPASSWORD)@postgres-db:5432/db" },
+      { name: "DSN", value: "postgresql+psycopg://shop:$(PGPASSWORD)@postgres-db/db" },
+      { name: "REDIS_URL", value: "redis://:$(GANTRY_REDIS_CACHE_PASSWORD)@redis-cache:6379" },
+    ]);
+    assert.equal(api.config.PGHOST, "postgres-db");
+    assert.equal(api.config.COST, "$5", "a ConfigMap's values are not expanded");
+    // The helper variable is a platform variable of `gantry env`, with the key it carries.
+    assert.deepEqual(kubernetesTarget.contract!.platformVariables(app, app.services.api as ServiceModel), [
+      {
+        name: "GANTRY_REDIS_CACHE_PASSWORD",
+        source: "Secret app-secrets, key redis-cache-password: Kubernetes composes REDIS_URL from it",
+      },
+    ]);
+    const [deployment] = objectsIn(
+      printK8sDocuments(objectsByTemplate(buildValues(app), "default")["api-deployment"]!),
+    );
+    const env = (deployment!.spec as any).template.spec.containers[0].env.map((e: any) => e.name);
+    assert.deepEqual(env, ["GANTRY_REDIS_CACHE_PASSWORD", "PGPASSWORD", "DATABASE_URL", "DSN", "REDIS_URL"]);
+  });
+
+  it("leaves DAPR_HTTP_PORT to the sidecar injector, and says a job's CronJob has none", () => {
+    const { project } = specOf(`name: shop
+services:
+  api: { build: ./api, port: 8000, health: /health, uses: [orders] }
+  nightly: { build: ./api, command: node nightly.js, schedule: "0 3 * * *", uses: [orders] }
+topics:
+  orders: {}
+ci: { repository: acme/shop }
+`);
+    const app = project.environments[0]!;
+    const [api, nightly] = [app.services.api as ServiceModel, app.services.nightly as JobModel];
+    const contract = kubernetesTarget.contract!;
+    const port = (w: ServiceModel | JobModel) =>
+      workloadVariables(app, w).find((v) => v.name === "DAPR_HTTP_PORT")!;
+    assert.equal(contract.atRuntime!(app, api, "DAPR_HTTP_PORT"), true);
+    assert.equal(contract.missing!(app, api, port(api)), undefined);
+    assert.equal(contract.atRuntime!(app, nightly, "DAPR_HTTP_PORT"), false);
+    assert.match(contract.missing!(app, nightly, port(nightly))!, /runs no Dapr sidecar/);
+    const v = buildValues(app);
+    assert.equal(v.services.nightly!.config.PUBSUB_NAME, "pubsub");
+    assert.equal(v.services.api!.config.DAPR_HTTP_PORT, undefined);
+    assert.deepEqual(
+      kubernetesTarget.check(project, exampleContext("todo")).map((p) => `${p.path}: ${p.message}`),
+      [
+        "services.nightly.uses: a CronJob runs without the Dapr sidecar, so DAPR_HTTP_PORT is not set and nightly cannot publish to `orders`",
+      ],
+    );
+  });
+
+  it("turns a spec command into Kubernetes command words, as command-line.ts means it", () => {
+    assert.deepEqual(kubernetesCommand("uvicorn app:app --port $PORT"), [
       "uvicorn",
       "app:app",
       "--port",
       "$(PORT)",
     ]);
-    assert.deepEqual(commandArgs(`python -c "print('a b')"`), ["python", "-c", "print('a b')"]);
-    assert.deepEqual(commandArgs("npm run migrate && node server.js"), [
+    assert.deepEqual(kubernetesCommand(`python -c "print('a b')"`), ["python", "-c", "print('a b')"]);
+    assert.deepEqual(kubernetesCommand("npm run migrate && node server.js --port $PORT"), [
       "/bin/sh",
       "-c",
-      "npm run migrate && node server.js",
+      "npm run migrate && node server.js --port $$PORT",
     ]);
+    // Kubernetes reads `$$` as `$`, so a literal `$` is doubled, and `$(` in a shell line stays `$(`.
+    assert.deepEqual(kubernetesCommand("echo 'cost: $5' ${PORT}"), ["echo", "cost: $$5", "$(PORT)"]);
+    assert.deepEqual(kubernetesCommand("echo $(date)"), ["/bin/sh", "-c", "echo $$(date)"]);
   });
 
   it("prints the checksum input as Helm's toJson does", () => {
@@ -291,10 +393,7 @@ redis:
   it("docs/targets/kubernetes.md shows todo's Secrets exactly as its generated README lists them", () => {
     const readme = render("todo")["README.md"]!;
     const fromReadme = readme
-      .slice(
-        readme.indexOf("### staging (namespace"),
-        readme.search(/^(Kafka is not run|In-cluster data stores)/m),
-      )
+      .slice(readme.indexOf("### staging (namespace"), readme.search(/^(Kafka is not run|## 3\. Deploy)/m))
       .trimEnd();
     const docs = readFileSync(join(REPO_ROOT, "docs", "targets", "kubernetes.md"), "utf8");
     const inDocs = docs

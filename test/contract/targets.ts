@@ -3,6 +3,8 @@
 // `gantry env`. Every target Gantry deploys to has a reader here.
 import { serviceEnv as processEnv } from "../../src/engine/local/env.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel } from "../../src/model/types.js";
+import { kubernetes } from "./kubernetes.js";
+import { digitalocean } from "./digitalocean.js";
 
 export interface ReaderInput {
   example: string;
@@ -36,4 +38,8 @@ function local({ app, workload }: ReaderInput): string[] {
   return sorted(Object.keys(env));
 }
 
-export const NAMES_SET: Record<string, NamesSet> = { local };
+export const NAMES_SET: Record<string, NamesSet> = {
+  local,
+  kubernetes,
+  digitalocean,
+};

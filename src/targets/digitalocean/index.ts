@@ -19,6 +19,8 @@ import {
   doRegistryModule,
   doUptimeModule,
 } from "./modules.js";
+import { digitaloceanContract } from "./contract.js";
+import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
 import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
@@ -111,7 +113,30 @@ function check(project: ProjectModel): TargetProblem[] {
         });
     }
   }
-  return problems;
+  return [...problems, ...chartProviderProblems(project)];
+}
+
+/**
+ * The chart deployed onto DOKS opens the ports of the provider it is rendered for and gives the app
+ * that provider's database port (PGPORT): DigitalOcean's managed PostgreSQL and Redis listen on
+ * 25060 and 25061, which only `provider: doks` gives.
+ */
+function chartProviderProblems(project: ProjectModel): TargetProblem[] {
+  const app = project.environments.find(
+    (e) =>
+      Object.values(e.postgres).some((p) => p.hosting === "managed") ||
+      Object.values(e.redis).some((r) => r.hosting === "managed"),
+  );
+  const provider = app && kubernetesSettings(app).provider;
+  if (!provider || provider === "doks") return [];
+  return [
+    {
+      severity: "warning",
+      path: "targets.kubernetes.provider",
+      message: `the Kubernetes chart is rendered for provider \`${provider}\`, so on DOKS its NetworkPolicies and the database ports it gives the app are not those of DigitalOcean's managed databases (25060, 25061)`,
+      hint: "set targets.kubernetes.provider: doks",
+    },
+  ];
 }
 
 export const digitaloceanTarget: Target = {
@@ -122,5 +147,6 @@ export const digitaloceanTarget: Target = {
   defaultOut: "infrastructure/digitalocean",
   ownsOutput: true,
   check: (project) => check(project),
+  contract: digitaloceanContract,
   render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
 };

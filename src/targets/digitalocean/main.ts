@@ -3,6 +3,7 @@
 import { Block, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { moduleCall, output } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
+import { appSecretLocals, appSecretOutput } from "./app-secret.js";
 import type { DoShape } from "./shape.js";
 
 const NAME = expr("local.name");
@@ -21,7 +22,10 @@ export function doMain(shape: DoShape): StackMain {
         ],
       ),
     ],
-    locals: { tags: expr('concat(var.tags, ["gantry", var.project, var.environment])') },
+    locals: {
+      tags: expr('concat(var.tags, ["gantry", var.project, var.environment])'),
+      ...appSecretLocals(shape),
+    },
     blocks: [
       ...platformCalls(),
       ...databaseCalls(shape),
@@ -220,6 +224,7 @@ export function doOutputs(shape: DoShape): Block[] {
         "Private host of each managed Redis cluster.",
       ),
     );
+  outs.push(...appSecretOutput(shape));
   if (shape.hasTopics)
     outs.push(
       output(

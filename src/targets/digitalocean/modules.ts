@@ -200,6 +200,13 @@ export function doDatabaseModule(): ModuleSpec {
         "Host name inside the VPC.",
       ),
       output("port", expr("digitalocean_database_cluster.this.port"), "Port."),
+      output("user", expr("digitalocean_database_cluster.this.user"), "The cluster's default user."),
+      output(
+        "password",
+        expr("digitalocean_database_cluster.this.password"),
+        "Password of the default user.",
+        true,
+      ),
     ],
   };
 }
@@ -415,6 +422,11 @@ export function doBucketModule(): ModuleSpec {
     outputs: [
       output("bucket", expr("digitalocean_spaces_bucket.this.name"), "Name of the bucket."),
       output("urn", expr("digitalocean_spaces_bucket.this.urn"), "URN of the bucket."),
+      output(
+        "domain",
+        expr("digitalocean_spaces_bucket.this.bucket_domain_name"),
+        "Host name of the bucket (<name>.<region>.digitaloceanspaces.com).",
+      ),
     ],
   };
 }

@@ -3,7 +3,11 @@
 import type { PostgresModel, RedisModel } from "../../model/types.js";
 import type { SynthContext } from "../target.js";
 import { mdTable, sh, type ReadmeSection, type StackReadme } from "../terraform/readme.js";
-import { secretNames } from "../terraform/values.js";
+import { secretKeys } from "../kubernetes/readme-secrets.js";
+import { shellVariable } from "../kubernetes/secret-keys.js";
+import { kubernetesSettings } from "../kubernetes/settings.js";
+import { buildValues } from "../kubernetes/values-environment.js";
+import { APP_SECRET, terraformKeys } from "./app-secret.js";
 import { doOptions, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
 
@@ -104,24 +108,48 @@ function bootstrapSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
   };
 }
 
-/** The secret the chart reads, then the chart itself per environment. */
+/**
+ * The chart's Secret in each namespace, with the keys of what this stack manages read from its output
+ * (after `tofu init` of that environment's state) and the others from the operator's shell; then the
+ * chart itself.
+ */
 function appSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
   const app = shape.app;
-  const k8s = ctx.outputs.kubernetes;
-  const secrets = secretNames(shape.envs);
-  const secretName = app.targets.kubernetes?.secret_name ?? "app-secrets";
-  const values = secrets.length ? secrets.map((s) => `\`${s}\``).join(", ") : "the app's secrets";
+  const [k8s, dir] = [ctx.outputs.kubernetes, ctx.outputs.digitalocean];
+  const secretName = kubernetesSettings(app).secret_name;
+  const filled = shape.envs.some((e) => terraformKeys(e).size > 0);
+  const lines = filled
+    ? [`secret() { tofu -chdir=${dir} output -json ${APP_SECRET} | jq -r --arg key "$1" '.[$key]'; }`]
+    : [];
+  for (const e of shape.envs) {
+    const keys = secretKeys(buildValues(e)).map((k) => k.key);
+    const fromTofu = terraformKeys(e);
+    if (keys.some((k) => fromTofu.has(k)))
+      lines.push(
+        `tofu -chdir=${dir} init -backend-config=environments/${e.environment.name}.s3.tfbackend -reconfigure`,
+      );
+    if (keys.length)
+      lines.push(
+        `kubectl -n ${e.environment.namespace} create secret generic ${secretName} \\`,
+        ...keys.map(
+          (k) => `  --from-literal=${k}="${fromTofu.has(k) ? `$(secret ${k})` : `$${shellVariable(k)}`}" \\`,
+        ),
+        "  --dry-run=client -o yaml | kubectl apply -f -",
+      );
+    lines.push(
+      `helm upgrade --install ${app.name} ${k8s}/chart -f ${k8s}/chart/values-${e.environment.name}.yaml --namespace ${e.environment.namespace} --atomic --timeout 10m`,
+    );
+  }
   return {
     heading: "4. The app",
     blocks: [
-      `Create the secret the chart reads (\`${secretName}\`) with the values of ${values}; the values come from your secret store, never from files in the repository:`,
-      sh([
-        `kubectl -n <namespace> create secret generic ${secretName} ${secrets.map((s) => `--from-literal=${s}="$${s}"`).join(" ")} --dry-run=client -o yaml | kubectl apply -f -`,
-        ...shape.envs.map(
-          (e) =>
-            `helm upgrade --install ${app.name} ${k8s}/chart -f ${k8s}/chart/values-${e.environment.name}.yaml --namespace ${e.environment.namespace} --atomic --timeout 10m`,
-        ),
-      ]),
+      `Create the Secret the chart reads (\`${secretName}\`) in each namespace; \`${k8s}/README.md\` says what each key holds. The keys of the databases and buckets this stack manages come from its sensitive output \`${APP_SECRET}\` (read with \`jq\`), the others from your secret store, never from files in the repository:`,
+      sh(lines),
+      ...(shape.hasTopics
+        ? [
+            "The `kafka-brokers`, `kafka-username` and `kafka-password` keys are the connection details of the Kafka cluster (`tofu output kafka_host`, the user and password in the control panel), or of the broker you use instead.",
+          ]
+        : []),
       "Images are pushed to the registry (`tofu output -raw registry_endpoint`); the cluster pulls from it through registry integration.",
     ],
   };

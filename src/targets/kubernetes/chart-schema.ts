@@ -69,6 +69,7 @@ const workload = {
   readOnlyRootFilesystem: bool,
   config: strMap,
   secretEnv: { type: "array", items: obj({ name: str, key: str }, ["name", "key"]) },
+  composedEnv: { type: "array", items: obj({ name: str, value: str }, ["name", "value"]) },
   network: obj({
     fromIngressController: bool,
     fromMonitoring: bool,

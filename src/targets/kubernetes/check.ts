@@ -1,7 +1,8 @@
 // What the Kubernetes target cannot do with a spec, as positioned problems: where images are pushed,
 // names that cannot name objects, rollouts that could never progress, services without health checks,
 // idempotency stores and alerts it cannot make, and entries whose objects would collide.
-import type { AnyServiceModel, AppModel, ProjectModel } from "../../model/types.js";
+import { topicsUsed } from "../../model/queries.js";
+import type { AnyServiceModel, AppModel, JobModel, ProjectModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { objectsByTemplate } from "./manifests.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
@@ -82,7 +83,7 @@ function serviceProblems(app: AppModel, svc: AnyServiceModel): TargetProblem[] {
       hint: "pin a tag (such as nginx:1.27.3); the chart composes <repository>:<tag>",
     });
   }
-  if (svc.type === "job") return problems;
+  if (svc.type === "job") return [...problems, ...jobTopicProblems(app, svc)];
   if (svc.rollout.max_surge === 0 && svc.rollout.max_unavailable === 0) {
     problems.push({
       env,
@@ -108,6 +109,20 @@ function serviceProblems(app: AppModel, svc: AnyServiceModel): TargetProblem[] {
     });
   }
   return problems;
+}
+
+/** A CronJob's pod runs no Dapr sidecar: the sidecar would keep running, so the Job would never finish. */
+function jobTopicProblems(app: AppModel, job: JobModel): TargetProblem[] {
+  const topics = topicsUsed(app, job);
+  if (!topics.length) return [];
+  return [
+    {
+      severity: "warning",
+      path: `services.${job.name}.uses`,
+      message: `a CronJob runs without the Dapr sidecar, so DAPR_HTTP_PORT is not set and ${job.name} cannot publish to ${topics.map((t) => `\`${t}\``).join(", ")}`,
+      hint: "publish from a service or worker, which runs the sidecar",
+    },
+  ];
 }
 
 /** A topic's idempotency store becomes a Dapr state store, which needs a PostgreSQL or Redis entry. */

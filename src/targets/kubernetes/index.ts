@@ -7,6 +7,7 @@ import type { FileTree, Target } from "../target.js";
 import { bootstrapTree } from "./bootstrap.js";
 import { chartTree } from "./chart.js";
 import { kubernetesProblems } from "./check.js";
+import { kubernetesContract } from "./contract.js";
 import { objectsByTemplate } from "./manifests.js";
 import type { K8sObject } from "./objects.js";
 import { printK8sDocuments } from "./print.js";
@@ -58,5 +59,6 @@ export const kubernetesTarget: Target = {
   defaultOut: "deploy/kubernetes",
   ownsOutput: true,
   check: (project) => kubernetesProblems(project),
+  contract: kubernetesContract,
   render: (project) => render(project),
 };

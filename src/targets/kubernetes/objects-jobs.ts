@@ -8,7 +8,7 @@ import {
   meta,
   podSecurityContext,
   pullSecrets,
-  secretEnv,
+  containerEnvList,
   checkovSkips,
   tmpMount,
   tmpVolume,
@@ -16,12 +16,20 @@ import {
   WRITABLE_ROOT,
   type K8sObject,
 } from "./objects.js";
+import { escapeDollars } from "./container-env.js";
 import type { ChartValues, JobValues, ServiceValues } from "./values.js";
 
 export function migrationsJob(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
   if (!s.enabled || !s.migrations.enabled) return [];
   const jobName = `${name}-migrations`;
-  const env = [...Object.entries(s.config).map(([k, value]) => ({ name: k, value })), ...secretEnv(v, s)];
+  // Inline, the settings are expanded as no ConfigMap's are: a literal `$` is doubled. Sorted, as
+  // Helm's `range` gives a map's keys.
+  const env = [
+    ...Object.keys(s.config)
+      .sort()
+      .map((k) => ({ name: k, value: escapeDollars(s.config[k]!) })),
+    ...containerEnvList(v, s),
+  ];
   return [
     {
       apiVersion: "batch/v1",

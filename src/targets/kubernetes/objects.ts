@@ -95,24 +95,28 @@ export function containerSecurityContext(v: ChartValues, readOnly: boolean): Obj
 /** <repository>:<tag>, the tag from global.imageTag unless the service pins its own. */
 export const imageRef = (v: ChartValues, w: WorkloadValues) => `${w.image}:${w.tag || v.global.imageTag}`;
 export const pullSecrets = (v: ChartValues) => v.global.imagePullSecrets.map((name) => ({ name }));
-export const secretEnv = (v: ChartValues, w: WorkloadValues) =>
-  w.secretEnv.map((e) => ({
+/** The container's `env`: the Secret's keys by reference, then the values composed from them. */
+export const containerEnvList = (v: ChartValues, w: WorkloadValues): Obj[] => [
+  ...w.secretEnv.map((e) => ({
     name: e.name,
     valueFrom: { secretKeyRef: { name: v.global.secretName, key: e.key } },
-  }));
+  })),
+  ...w.composedEnv.map((e) => ({ name: e.name, value: e.value })),
+];
 export const tmpMount = [{ name: "tmp", mountPath: "/tmp" }];
 export const tmpVolume = [{ name: "tmp", emptyDir: {} }];
 export const configName = (name: string) => `${name}-config`;
 
 /** The workload's container: image, command, settings from the ConfigMap, secrets by reference. */
 export function workloadContainer(v: ChartValues, name: string, w: WorkloadValues): Obj {
+  const env = containerEnvList(v, w);
   return {
     name,
     image: imageRef(v, w),
     imagePullPolicy: "Always",
     ...(w.command.length ? { command: w.command } : {}),
     ...(w.type !== "static" ? { envFrom: [{ configMapRef: { name: configName(name) } }] } : {}),
-    ...(w.secretEnv.length ? { env: secretEnv(v, w) } : {}),
+    ...(env.length ? { env } : {}),
     resources: w.resources,
     securityContext: containerSecurityContext(v, w.readOnlyRootFilesystem),
     volumeMounts: tmpMount,

@@ -1,33 +1,10 @@
 // deploy/kubernetes/README.md: how to take this app to a cluster, with every Secret key each
 // namespace needs (names only: the commands read the values from the operator's shell).
 import type { AppModel } from "../../model/types.js";
+import { namespaceSecrets, SECRET_SCHEME } from "./readme-secrets.js";
+import { KAFKA_KEYS } from "./secret-keys.js";
 import type { KubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
-
-export interface SecretKeyUse {
-  key: string;
-  /** Who reads it: services, data stores, Dapr components. */
-  users: string[];
-}
-
-/** Every key of the app's Secret that the objects of one environment reference, sorted. */
-export function secretKeys(v: ChartValues): SecretKeyUse[] {
-  const uses = new Map<string, Set<string>>();
-  const add = (key: string, user: string) => {
-    const set = uses.get(key) ?? new Set<string>();
-    set.add(user);
-    uses.set(key, set);
-  };
-  for (const [name, w] of Object.entries(v.services))
-    if (w.enabled) for (const e of w.secretEnv) add(e.key, name);
-  for (const [name, d] of Object.entries(v.datastores))
-    if (d.enabled) add(d.passwordKey, `${name} (in-cluster ${d.engine})`);
-  for (const c of Object.values(v.dapr)) {
-    if (!c.enabled) continue;
-    for (const m of c.metadata) if ("secretKeyRef" in m) add(m.secretKeyRef.key, `Dapr component ${c.name}`);
-  }
-  return [...uses.keys()].sort().map((key) => ({ key, users: [...uses.get(key)!].sort() }));
-}
 
 export function deployReadme(
   apps: readonly AppModel[],
@@ -54,43 +31,15 @@ export function deployReadme(
     "",
     "## 2. Create the Secrets of each namespace",
     "",
-    `Every secret lives in the Secret \`${k8s.secret_name}\` of the namespace; pods read it by \`secretKeyRef\`. Export each value in your shell first (never write them into a file in the repository), then:`,
+    `Every secret lives in the Secret \`${k8s.secret_name}\` of the namespace; pods read it by \`secretKeyRef\`, and no value is written into a file.`,
+    "",
+    ...SECRET_SCHEME,
+    "Export each value in your shell first (never write them into a file in the repository), then:",
     "",
     ...apps.flatMap((a, i) => namespaceSecrets(a, values[i]!, k8s)),
     ...kafkaTopics(app),
-    "In-cluster data stores (`hosting: cluster`) take their password from the Secret too; point the app's connection string at the in-cluster Service, e.g. `postgresql://<user>:<password>@postgres-<name>:5432/<database>` or `redis://:<password>@redis-<name>:6379`.",
-    "",
     ...deployAndRollBack(apps),
   ].join("\n");
-}
-
-/** The keys of one namespace's Secret, and the commands that create it and the registry credentials. */
-function namespaceSecrets(a: AppModel, v: ChartValues, k8s: KubernetesSettings): string[] {
-  const ns = a.environment.namespace;
-  const keys = secretKeys(v);
-  const lines = [`### ${a.environment.name} (namespace \`${ns}\`)`, ""];
-  if (keys.length) {
-    lines.push(
-      "| key | read by |",
-      "| --- | --- |",
-      ...keys.map((k) => `| \`${k.key}\` | ${k.users.join(", ")} |`),
-      "",
-    );
-  }
-  lines.push("```sh");
-  if (keys.length) {
-    lines.push(`kubectl -n ${ns} create secret generic ${k8s.secret_name} \\`);
-    for (const k of keys) lines.push(`  --from-literal=${k.key}="$${k.key}" \\`);
-    lines.push("  --dry-run=client -o yaml | kubectl apply -f -");
-  }
-  lines.push(
-    `kubectl -n ${ns} create secret docker-registry ${k8s.image_pull_secret} \\`,
-    `  --docker-server=${k8s.registry.split("/")[0]} --docker-username="$REGISTRY_USERNAME" --docker-password="$REGISTRY_PASSWORD" \\`,
-    "  --dry-run=client -o yaml | kubectl apply -f -",
-    "```",
-    "",
-  );
-  return lines;
 }
 
 /** The Kafka topics to create at the broker, which the cluster does not run. */
@@ -98,7 +47,7 @@ function kafkaTopics(app: AppModel): string[] {
   const topics = Object.values(app.topics);
   if (!topics.length) return [];
   return [
-    "Kafka is not run in the cluster: Dapr reaches the brokers of `KAFKA_BROKERS` over TLS with SASL (SCRAM-SHA-256). Create these topics there (one set per environment, or one cluster and credentials per environment):",
+    `Kafka is not run in the cluster: Dapr reaches the brokers of \`${KAFKA_KEYS.brokers}\` over TLS with SASL (SCRAM-SHA-256). Create these topics there (one set per environment, or one cluster and credentials per environment):`,
     "",
     "| topic | partitions | retention | replication | subscribers |",
     "| --- | --- | --- | --- | --- |",

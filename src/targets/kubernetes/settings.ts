@@ -1,5 +1,5 @@
-// Target-wide settings of the Kubernetes target: `targets.kubernetes` with its defaults, where images
-// come from, and the keys of the app's Secret. Documented in docs/targets/kubernetes.md.
+// Target-wide settings of the Kubernetes target: `targets.kubernetes` with its defaults, and where
+// images come from. Documented in docs/targets/kubernetes.md.
 import type { AnyServiceModel, AppModel, TargetsModel } from "../../model/types.js";
 
 export type KubernetesSettings = Required<
@@ -54,49 +54,4 @@ export function imageRepository(app: string, registry: string, svc: AnyServiceMo
 export function imageTag(svc: AnyServiceModel): string | undefined {
   if (svc.type === "static" || !svc.image) return undefined;
   return /:([^/:@]+)$/.exec(svc.image)?.[1];
-}
-
-const upperSnake = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-
-export interface ConnectionKeys {
-  /** Secret key of the connection string of each postgres / redis / bucket entry. */
-  byStore: Record<string, string>;
-  /** Secret key of the host:port of each Redis (Dapr state stores need it split). */
-  redisHost: Record<string, string>;
-  /** Secret key of the password of each postgres / redis entry (in-cluster servers and Dapr). */
-  passwords: Record<string, string>;
-  email?: string;
-  kafka: { brokers: string; username: string; password: string };
-}
-
-/**
- * Keys of the app's Secret for what services `use`: DATABASE_URL when the app has one PostgreSQL
- * entry, DATABASE_URL_<NAME> when it has several; REDIS_URL(_<NAME>) likewise; BUCKET_URL(_<NAME>),
- * SMTP_URL, and KAFKA_BROKERS / KAFKA_USERNAME / KAFKA_PASSWORD for topics.
- */
-export function connectionKeys(app: AppModel): ConnectionKeys {
-  const byStore: Record<string, string> = {};
-  const redisHost: Record<string, string> = {};
-  const passwords: Record<string, string> = {};
-  const pg = Object.keys(app.postgres);
-  const rd = Object.keys(app.redis);
-  const bk = Object.keys(app.buckets);
-  const suffix = (list: string[], name: string) => (list.length === 1 ? "" : `_${upperSnake(name)}`);
-  for (const n of pg) {
-    byStore[n] = `DATABASE_URL${suffix(pg, n)}`;
-    passwords[n] = `POSTGRES_PASSWORD${suffix(pg, n)}`;
-  }
-  for (const n of rd) {
-    byStore[n] = `REDIS_URL${suffix(rd, n)}`;
-    redisHost[n] = `REDIS_HOST${suffix(rd, n)}`;
-    passwords[n] = `REDIS_PASSWORD${suffix(rd, n)}`;
-  }
-  for (const n of bk) byStore[n] = `BUCKET_URL${suffix(bk, n)}`;
-  return {
-    byStore,
-    redisHost,
-    passwords,
-    ...(app.email ? { email: "SMTP_URL" } : {}),
-    kafka: { brokers: "KAFKA_BROKERS", username: "KAFKA_USERNAME", password: "KAFKA_PASSWORD" },
-  };
 }

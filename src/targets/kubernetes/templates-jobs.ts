@@ -38,13 +38,14 @@ spec:
           imagePullPolicy: Always
           command:
             {{- toYaml .migrations.command | nindent 12 }}
-          {{- if or .config .secretEnv }}
+          {{- if or .config .secretEnv .composedEnv }}
           env:
+            {{- /* Inline, the settings are expanded as no ConfigMap's are: a literal $ is doubled. */}}
             {{- range $key, $value := .config }}
             - name: {{ $key }}
-              value: {{ $value | quote }}
+              value: {{ $value | replace "$" "$$" | quote }}
             {{- end }}
-            {{- include "gantry.secretEnv" (dict "root" $ "w" .) | nindent 12 }}
+            {{- include "gantry.env" (dict "root" $ "w" .) | nindent 12 }}
           {{- end }}
           resources:
             {{- toYaml .resources | nindent 12 }}

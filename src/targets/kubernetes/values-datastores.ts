@@ -1,8 +1,9 @@
 // The values of the data stores: a StatefulSet for each PostgreSQL server and Redis cache that runs
 // in the cluster (hosting: cluster), switched off where the cloud's managed service runs it, and the
 // ports workloads reach either on.
+import { envName } from "../../model/queries.js";
 import type { AppModel, JobModel, PostgresModel, RedisModel, ServiceModel } from "../../model/types.js";
-import type { ConnectionKeys } from "./settings.js";
+import { resourceKey } from "./secret-keys.js";
 import { KUBERNETES_SIZES } from "./sizes.js";
 import type { ChartValues, DataStoreValues } from "./values.js";
 
@@ -27,6 +28,11 @@ export function redisServiceName(name: string): string {
   return `redis-${name}`;
 }
 
+/** The database the app connects to: the first of the entry's `databases`. */
+export const postgresDatabase = (pg: PostgresModel): string => pg.databases[0] ?? pg.name.replace(/-/g, "_");
+/** The role an in-cluster PostgreSQL server is created with, and the app connects as. */
+export const clusterPostgresUser = (app: AppModel): string => app.name.replace(/-/g, "_");
+
 /** The Service name and port of a store that runs in the cluster; undefined for anything else. */
 export function inClusterStore(app: AppModel, name: string): { name: string; port: number } | undefined {
   const pg = app.postgres[name];
@@ -37,17 +43,28 @@ export function inClusterStore(app: AppModel, name: string): { name: string; por
 }
 
 /**
- * What a workload connects to: its `uses`, the data stores whose connection key it names as a secret
- * (`secrets: [DATABASE_URL]` reaches the one PostgreSQL), and the idempotency stores of the topics it
- * receives (its Dapr sidecar writes there).
+ * The URL variable of each PostgreSQL and Redis entry as the contract names it: DATABASE_URL for the
+ * app's only PostgreSQL, <NAME>_DATABASE_URL when it has several; REDIS_URL likewise.
  */
-export function effectiveUses(
-  app: AppModel,
-  svc: ServiceModel | JobModel,
-  byStore: Record<string, string>,
-): string[] {
+function urlVariables(app: AppModel): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [kind, stores] of [
+    ["DATABASE_URL", Object.keys(app.postgres)],
+    ["REDIS_URL", Object.keys(app.redis)],
+  ] as const)
+    for (const s of stores) out[s] = stores.length === 1 ? kind : `${envName(s)}_${kind}`;
+  return out;
+}
+
+/**
+ * What a workload connects to: its `uses`, the data stores whose URL it takes from its own `secrets`
+ * under the contract's name (`secrets: [DATABASE_URL]` reaches the one PostgreSQL), and the
+ * idempotency stores of the topics it receives (its Dapr sidecar writes there).
+ */
+export function effectiveUses(app: AppModel, svc: ServiceModel | JobModel): string[] {
   const out = new Set(svc.uses);
-  for (const [store, key] of Object.entries(byStore)) if (svc.secrets.includes(key)) out.add(store);
+  for (const [store, name] of Object.entries(urlVariables(app)))
+    if (svc.secrets.includes(name)) out.add(store);
   if (svc.type !== "job") {
     for (const topic of Object.keys(svc.subscribes)) {
       const store = app.topics[topic]?.idempotency?.store;
@@ -58,31 +75,21 @@ export function effectiveUses(
 }
 
 /** Every PostgreSQL server and Redis cache, by Service name; each knows which workloads connect to it. */
-export function dataStoreValues(app: AppModel, keys: ConnectionKeys): ChartValues["datastores"] {
+export function dataStoreValues(app: AppModel): ChartValues["datastores"] {
   const datastores: ChartValues["datastores"] = {};
   const clientsOf = (store: string) =>
     Object.values(app.services)
-      .filter((s) => s.type !== "static" && effectiveUses(app, s, keys.byStore).includes(store))
+      .filter((s) => s.type !== "static" && effectiveUses(app, s).includes(store))
       .map((s) => s.name)
       .sort();
   for (const pg of Object.values(app.postgres))
-    datastores[pgServiceName(pg.name)] = postgresValues(
-      app,
-      pg,
-      keys.passwords[pg.name]!,
-      clientsOf(pg.name),
-    );
+    datastores[pgServiceName(pg.name)] = postgresValues(app, pg, clientsOf(pg.name));
   for (const r of Object.values(app.redis))
-    datastores[redisServiceName(r.name)] = redisValues(r, keys.passwords[r.name]!, clientsOf(r.name));
+    datastores[redisServiceName(r.name)] = redisValues(r, clientsOf(r.name));
   return datastores;
 }
 
-function postgresValues(
-  app: AppModel,
-  pg: PostgresModel,
-  passwordKey: string,
-  clients: string[],
-): DataStoreValues {
+function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): DataStoreValues {
   const size = KUBERNETES_SIZES[pg.size];
   return {
     enabled: pg.hosting === "cluster",
@@ -91,15 +98,15 @@ function postgresValues(
     port: POSTGRES_PORT,
     storage: `${pg.storage_gb}Gi`,
     resources: { requests: { ...size }, limits: { ...size } },
-    passwordKey,
-    database: pg.databases[0] ?? pg.name.replace(/-/g, "_"),
-    user: app.name.replace(/-/g, "_"),
+    passwordKey: resourceKey("postgres", pg.name, "password"),
+    database: postgresDatabase(pg),
+    user: clusterPostgresUser(app),
     args: [],
     clients,
   };
 }
 
-function redisValues(r: RedisModel, passwordKey: string, clients: string[]): DataStoreValues {
+function redisValues(r: RedisModel, clients: string[]): DataStoreValues {
   const size = KUBERNETES_SIZES[r.size];
   const args = ["--requirepass", "$(REDIS_PASSWORD)", "--maxmemory-policy", r.eviction];
   if (r.persistence === "aof") args.push("--appendonly", "yes");
@@ -112,7 +119,7 @@ function redisValues(r: RedisModel, passwordKey: string, clients: string[]): Dat
     port: REDIS_PORT,
     storage: "8Gi",
     resources: { requests: { ...size }, limits: { ...size } },
-    passwordKey,
+    passwordKey: resourceKey("redis", r.name, "password"),
     database: "",
     user: "",
     args,

@@ -1,6 +1,6 @@
 // One environment's model → the chart values of that environment (values.ts says what they hold).
 import type { AppModel } from "../../model/types.js";
-import { connectionKeys, kubernetesSettings, type KubernetesSettings } from "./settings.js";
+import { kubernetesSettings, type KubernetesSettings } from "./settings.js";
 import { alertValues } from "./values-alerts.js";
 import { daprComponents } from "./values-dapr.js";
 import { dataStoreValues } from "./values-datastores.js";
@@ -10,14 +10,13 @@ import { DEFAULT_IMAGE_TAG, RUN_AS_USER, type ChartValues } from "./values.js";
 /** The values of one environment. */
 export function buildValues(app: AppModel): ChartValues {
   const k8s = kubernetesSettings(app);
-  const keys = connectionKeys(app);
   const services: ChartValues["services"] = {};
-  for (const svc of Object.values(app.services)) services[svc.name] = workloadValues(app, svc, k8s, keys);
+  for (const svc of Object.values(app.services)) services[svc.name] = workloadValues(app, svc, k8s);
   return {
     global: globalValues(app, k8s),
     services,
-    datastores: dataStoreValues(app, keys),
-    dapr: daprComponents(app, k8s.secret_name, keys),
+    datastores: dataStoreValues(app),
+    dapr: daprComponents(app, k8s.secret_name),
     alerts: alertValues(app, services),
   };
 }

@@ -1,6 +1,7 @@
 // The values of the workloads: HTTP services, workers, static frontends and scheduled jobs. Each
 // gets its image, command, settings, the Secret keys it reads and the network it needs; services get
 // their probes, rollout, autoscaling, ingress, metrics, migrations and Dapr subscriptions.
+import { parseCommand, renderCommand } from "../../model/command-line.js";
 import { seconds } from "../../util/duration.js";
 import type {
   AnyServiceModel,
@@ -10,11 +11,11 @@ import type {
   ServiceModel,
   StaticModel,
 } from "../../model/types.js";
-import { imageRepository, imageTag, type ConnectionKeys, type KubernetesSettings } from "./settings.js";
+import { containerEnv, daprSidecar, escapeDollars } from "./container-env.js";
+import { imageRepository, imageTag, type KubernetesSettings } from "./settings.js";
 import { effectiveUses, inClusterStore, managedPorts } from "./values-datastores.js";
 import {
   DAPR_CONFIG,
-  PUBSUB_NAME,
   type AutoscalingValues,
   type JobValues,
   type NetworkValues,
@@ -39,41 +40,26 @@ const KAFKA_PORTS = [9092, 9093];
 /** What every workload has, whatever its kind. */
 type WorkloadBase = Pick<
   WorkloadValues,
-  "enabled" | "image" | "tag" | "command" | "resources" | "readOnlyRootFilesystem" | "secretEnv"
+  | "enabled"
+  | "image"
+  | "tag"
+  | "command"
+  | "resources"
+  | "readOnlyRootFilesystem"
+  | "config"
+  | "secretEnv"
+  | "composedEnv"
+  | "network"
 >;
 
-/** Kubernetes `command` from a spec command: words as a shell would split them, $VAR as $(VAR). */
-export function commandArgs(command: string | undefined): string[] {
-  if (!command) return [];
-  // Shell syntax that only a shell can run: hand the whole line to sh.
-  if (/[|&;<>`]|\$\(/.test(command)) return ["/bin/sh", "-c", command];
-  const words: string[] = [];
-  let cur = "";
-  let quote: "'" | '"' | undefined;
-  let has = false;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-      else if (c === "\\" && quote === '"' && i + 1 < command.length) cur += command[++i] ?? "";
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      quote = c;
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (cur || has) words.push(cur);
-      cur = "";
-      has = false;
-    } else if (c === "\\" && i + 1 < command.length) cur += command[++i] ?? "";
-    else cur += c;
-  }
-  if (cur || has) words.push(cur);
-  return words.map((w) =>
-    w.replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-      (_m, a?: string, b?: string) => `$(${a ?? b ?? ""})`,
-    ),
-  );
+/**
+ * Kubernetes `command` from a spec command (src/model/command-line.ts): its words, with `$NAME` as
+ * `$(NAME)`, which Kubernetes expands from the container's variables, and each literal `$` doubled;
+ * a line with shell syntax runs as `/bin/sh -c line`.
+ */
+export function kubernetesCommand(line: string | undefined): string[] {
+  if (!line) return [];
+  return renderCommand(parseCommand(line), (name) => `$(${name})`, escapeDollars);
 }
 
 /** The values of one entry of `services`. */
@@ -81,54 +67,40 @@ export function workloadValues(
   app: AppModel,
   svc: AnyServiceModel,
   k8s: KubernetesSettings,
-  keys: ConnectionKeys,
 ): ServiceValues | JobValues {
   if (svc.type === "static") return staticValues(app, svc, k8s.registry);
-  const { config, secretKeys, network } = connections(app, svc, k8s, keys);
+  const env = containerEnv(app, svc);
   const base: WorkloadBase = {
     enabled: true,
     image: imageRepository(app.name, k8s.registry, svc),
     tag: imageTag(svc) ?? "",
-    command: commandArgs(svc.command),
+    command: kubernetesCommand(svc.command),
     resources: svc.resources,
     readOnlyRootFilesystem: svc.read_only_root,
-    secretEnv: [...secretKeys].sort().map((name) => ({ name, key: name })),
+    config: env.config,
+    secretEnv: env.secretEnv,
+    composedEnv: env.composedEnv,
+    network: network(app, svc, k8s),
   };
-  if (svc.type === "job") return jobValues(svc, base, config, network);
-  return serviceValues(svc, base, config, network);
+  if (svc.type === "job") return jobValues(svc, base);
+  return serviceValues(app, svc, base);
 }
 
-/**
- * What a workload connects to: the Secret keys it reads as env vars of the same name (the spec's
- * secrets and the connection keys of what it uses), its plain settings, and the network it needs.
- */
-function connections(
-  app: AppModel,
-  svc: ServiceModel | JobModel,
-  k8s: KubernetesSettings,
-  keys: ConnectionKeys,
-): { config: Record<string, string>; secretKeys: Set<string>; network: NetworkValues } {
-  const secretKeys = new Set(svc.secrets);
-  const config: Record<string, string> = { ...svc.env };
+/** The network a workload needs: the in-cluster stores it reaches, the ports outside, the Dapr control plane. */
+function network(app: AppModel, svc: ServiceModel | JobModel, k8s: KubernetesSettings): NetworkValues {
   const toInCluster: { name: string; port: number }[] = [];
   const external = new Set<number>([HTTPS_PORT]);
-  let usesTopics = false;
-  for (const u of effectiveUses(app, svc, keys.byStore)) {
-    const key = keys.byStore[u];
-    if (key) secretKeys.add(key);
+  for (const u of effectiveUses(app, svc)) {
     const local = inClusterStore(app, u);
     if (local) toInCluster.push(local);
     else if (app.postgres[u]) for (const p of managedPorts(k8s.provider, "postgres", true)) external.add(p);
     else if (app.redis[u])
       for (const p of managedPorts(k8s.provider, "redis", app.redis[u].tls)) external.add(p);
-    if (u === "email" && keys.email) secretKeys.add(keys.email);
-    if (Object.keys(app.topics).includes(u)) usesTopics = true;
   }
-  if (usesTopics || (svc.type !== "job" && Object.keys(svc.subscribes).length > 0)) {
-    config.DAPR_PUBSUB_NAME = PUBSUB_NAME;
+  const usesTopics = svc.uses.some((u) => u in app.topics);
+  if (usesTopics || (svc.type !== "job" && Object.keys(svc.subscribes).length > 0))
     for (const p of KAFKA_PORTS) external.add(p);
-  }
-  const network: NetworkValues = {
+  return {
     fromIngressController: false,
     fromMonitoring: false,
     toInCluster: toInCluster.sort((a, b) => (a.name < b.name ? -1 : 1)),
@@ -137,30 +109,14 @@ function connections(
       (t) => t.subscribers.includes(svc.name) || t.publishers.includes(svc.name),
     ),
   };
-  return { config, secretKeys, network };
 }
 
-function sortedRecord(r: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.keys(r)
-      .sort()
-      .map((k) => [k, r[k]!]),
-  );
-}
-
-function jobValues(
-  svc: JobModel,
-  base: WorkloadBase,
-  config: Record<string, string>,
-  network: NetworkValues,
-): JobValues {
+function jobValues(svc: JobModel, base: WorkloadBase): JobValues {
   return {
     ...base,
     type: "job",
     port: 0,
     replicas: 1,
-    config: sortedRecord(config),
-    network,
     schedule: svc.schedule,
     timeZone: svc.timezone,
     activeDeadlineSeconds: seconds(svc.timeout),
@@ -222,14 +178,8 @@ function autoscalingValues(scale: ServiceModel["scale"]): AutoscalingValues {
   };
 }
 
-function serviceValues(
-  svc: ServiceModel,
-  base: WorkloadBase,
-  config: Record<string, string>,
-  network: NetworkValues,
-): ServiceValues {
+function serviceValues(app: AppModel, svc: ServiceModel, base: WorkloadBase): ServiceValues {
   const port = svc.port ?? 0;
-  if (port) config.PORT = String(port);
   const metricsPort = svc.metrics?.port ?? port;
   const scale = svc.scale;
   return {
@@ -237,9 +187,8 @@ function serviceValues(
     type: svc.type,
     port,
     replicas: scale.min,
-    config: sortedRecord(config),
     network: {
-      ...network,
+      ...base.network,
       fromIngressController: svc.domains.length > 0,
       fromMonitoring: svc.metrics !== undefined,
     },
@@ -248,7 +197,7 @@ function serviceValues(
     terminationGracePeriodSeconds: seconds(svc.shutdown.grace),
     preStopSleepSeconds: seconds(svc.shutdown.drain),
     topologySpread: scale.max >= 2,
-    dapr: { enabled: network.toDapr, appId: svc.name, appPort: port, config: DAPR_CONFIG },
+    dapr: { enabled: daprSidecar(app, svc), appId: svc.name, appPort: port, config: DAPR_CONFIG },
     autoscaling: autoscalingValues(scale),
     podDisruptionBudget: { enabled: scale.min >= 2, minAvailable: Math.max(1, scale.min - 1) },
     ingress: { hosts: [...svc.domains], path: svc.path },
@@ -260,7 +209,7 @@ function serviceValues(
     },
     migrations: {
       enabled: svc.migrations !== undefined,
-      command: commandArgs(svc.migrations?.command),
+      command: kubernetesCommand(svc.migrations?.command),
       activeDeadlineSeconds: svc.migrations ? seconds(svc.migrations.timeout) : 0,
     },
     subscriptions: Object.entries(svc.subscribes).map(([topic, sub]) => ({
@@ -287,6 +236,7 @@ function staticValues(app: AppModel, svc: StaticModel, registry: string): Servic
     readOnlyRootFilesystem: true,
     config: {},
     secretEnv: [],
+    composedEnv: [],
     network: {
       fromIngressController: svc.domains.length > 0,
       fromMonitoring: false,

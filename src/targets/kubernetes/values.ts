@@ -13,9 +13,16 @@ export interface ProbeValues {
   initialDelaySeconds: number;
 }
 
+/** An env var read from a key of the app's Secret. */
 export interface SecretEnv {
   name: string;
   key: string;
+}
+
+/** An env var Kubernetes composes from variables defined before it (`$(NAME)`; `$$` is a literal `$`). */
+export interface ComposedEnv {
+  name: string;
+  value: string;
 }
 
 export interface Resources {
@@ -70,6 +77,8 @@ export interface WorkloadValues {
   config: Record<string, string>;
   /** Env vars read from the app's Secret. */
   secretEnv: SecretEnv[];
+  /** Env vars composed from the ones above them (after secretEnv, so that they can refer to it). */
+  composedEnv: ComposedEnv[];
   network: NetworkValues;
 }
 

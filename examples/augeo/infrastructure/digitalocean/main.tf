@@ -6,8 +6,11 @@ provider "digitalocean" {
 }
 
 locals {
-  name = "${var.project}-${var.environment}"
-  tags = concat(var.tags, ["gantry", var.project, var.environment])
+  name          = "${var.project}-${var.environment}"
+  tags          = concat(var.tags, ["gantry", var.project, var.environment])
+  postgres_keys = merge([for k, m in module.postgres : { "postgres-${k}-url" = "postgresql://${urlencode(m.user)}:${urlencode(m.password)}@${m.private_host}:${m.port}/${urlencode(var.postgres[k].databases[0])}?sslmode=require", "postgres-${k}-host" = m.private_host, "postgres-${k}-user" = m.user, "postgres-${k}-password" = m.password }]...)
+  redis_keys    = merge([for k, m in module.redis : { "redis-${k}-url" = "rediss://${urlencode(m.user)}:${urlencode(m.password)}@${m.private_host}:${m.port}", "redis-${k}-host" = m.private_host, "redis-${k}-address" = "${m.private_host}:${m.port}", "redis-${k}-password" = m.password }]...)
+  bucket_keys   = merge([for k, m in module.bucket : { "bucket-${k}-name" = m.bucket, "bucket-${k}-url" = "https://${m.domain}" }]...)
 }
 
 module "network" {

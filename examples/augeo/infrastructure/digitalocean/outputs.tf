@@ -29,3 +29,9 @@ output "redis_hosts" {
   description = "Private host of each managed Redis cluster."
   value       = { for k, m in module.redis : replace(k, "-", "_") => m.private_host }
 }
+
+output "app_secret" {
+  description = "Values of the chart's Secret for what this stack manages, by key: tofu output -json app_secret."
+  value       = merge(local.postgres_keys, local.redis_keys, local.bucket_keys)
+  sensitive   = true
+}

@@ -25,6 +25,12 @@ output "postgres_hosts" {
   value       = { for k, m in module.postgres : replace(k, "-", "_") => m.private_host }
 }
 
+output "app_secret" {
+  description = "Values of the chart's Secret for what this stack manages, by key: tofu output -json app_secret."
+  value       = merge(local.postgres_keys)
+  sensitive   = true
+}
+
 output "kafka_host" {
   description = "Private host of the Kafka cluster."
   value       = var.kafka == null ? null : module.kafka[0].private_host

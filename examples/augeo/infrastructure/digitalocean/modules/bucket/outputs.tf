@@ -9,3 +9,8 @@ output "urn" {
   description = "URN of the bucket."
   value       = digitalocean_spaces_bucket.this.urn
 }
+
+output "domain" {
+  description = "Host name of the bucket (<name>.<region>.digitaloceanspaces.com)."
+  value       = digitalocean_spaces_bucket.this.bucket_domain_name
+}

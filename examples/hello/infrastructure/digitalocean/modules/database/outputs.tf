@@ -19,3 +19,14 @@ output "port" {
   description = "Port."
   value       = digitalocean_database_cluster.this.port
 }
+
+output "user" {
+  description = "The cluster's default user."
+  value       = digitalocean_database_cluster.this.user
+}
+
+output "password" {
+  description = "Password of the default user."
+  value       = digitalocean_database_cluster.this.password
+  sensitive   = true
+}

@@ -54,14 +54,18 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
-{{/* Secrets only by reference to the app's Secret, never values. */}}
-{{- define "gantry.secretEnv" -}}
+{{/* Secrets only by reference to the app's Secret, never values; then what Kubernetes composes from them. */}}
+{{- define "gantry.env" -}}
 {{- range .w.secretEnv }}
 - name: {{ .name }}
   valueFrom:
     secretKeyRef:
       name: {{ $.root.Values.global.secretName }}
       key: {{ .key }}
+{{- end }}
+{{- range .w.composedEnv }}
+- name: {{ .name }}
+  value: {{ .value | quote }}
 {{- end }}
 {{- end }}
 
@@ -95,9 +99,9 @@ failureThreshold: {{ .failureThreshold }}
     - configMapRef:
         name: {{ .name }}-config
   {{- end }}
-  {{- if .w.secretEnv }}
+  {{- if or .w.secretEnv .w.composedEnv }}
   env:
-    {{- include "gantry.secretEnv" . | nindent 4 }}
+    {{- include "gantry.env" . | nindent 4 }}
   {{- end }}
   resources:
     {{- toYaml .w.resources | nindent 4 }}
