@@ -2,7 +2,7 @@
 // --target kubernetes`), worded so that it reads right on any cluster: DOKS, AKS and EKS use it too.
 import { workloadVariables } from "../../model/bindings.js";
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
-import type { ContractSupport } from "../contract.js";
+import type { ContractSupport } from "../../model/contract-support.js";
 import { bindingValue, containerEnv, daprSidecar } from "./container-env.js";
 import { kubernetesSettings } from "./settings.js";
 
