@@ -200,10 +200,11 @@ describe("kubernetes target: rules", () => {
     assert.equal(fromRepo.services.api!.image, "ghcr.io/acme/shop/api");
   });
 
-  it("maps the contract's names to one Secret key per resource part: DATABASE_URL and PG* for one PostgreSQL, <NAME>_DATABASE_URL for several", () => {
+  it("maps the contract's names to one Secret key per resource part: DATABASE_URL and PG* for the primary PostgreSQL, <NAME>_DATABASE_URL for each", () => {
     const one = buildValues(specOf(MINIMAL()).project.environments[0]!).services.api!;
     assert.deepEqual(one.secretEnv, [
       { name: "DATABASE_URL", key: "postgres-db-url" },
+      { name: "DB_DATABASE_URL", key: "postgres-db-url" },
       { name: "PGHOST", key: "postgres-db-host" },
       { name: "PGPASSWORD", key: "postgres-db-password" },
       { name: "PGUSER", key: "postgres-db-user" },
@@ -232,7 +233,13 @@ redis:
       two.secretEnv.map((e) => [e.name, e.key]),
       [
         ["AUDIT_LOG_DATABASE_URL", "postgres-audit-log-url"],
+        ["CACHE_REDIS_URL", "redis-cache-url"],
+        // The first PostgreSQL in `uses` is the primary.
+        ["DATABASE_URL", "postgres-main-url"],
         ["MAIN_DATABASE_URL", "postgres-main-url"],
+        ["PGHOST", "postgres-main-host"],
+        ["PGPASSWORD", "postgres-main-password"],
+        ["PGUSER", "postgres-main-user"],
         ["REDIS_URL", "redis-cache-url"],
       ],
     );
@@ -258,7 +265,9 @@ redis:
       { name: "PGPASSWORD", key: "postgres-db-password" },
     ]);
     assert.deepEqual(api.composedEnv, [
+      { name: "CACHE_REDIS_URL", value: "redis://:$(GANTRY_REDIS_CACHE_PASSWORD)@redis-cache:6379" },
       { name: "DATABASE_URL", value: "postgresql://shop:$(PGPASSWORD)@postgres-db:5432/db" },
+      { name: "DB_DATABASE_URL", value: "postgresql://shop:$(PGPASSWORD)@postgres-db:5432/db" },
       { name: "DSN", value: "postgresql+psycopg://shop:$(PGPASSWORD)@postgres-db/db" },
       { name: "REDIS_URL", value: "redis://:$(GANTRY_REDIS_CACHE_PASSWORD)@redis-cache:6379" },
     ]);
@@ -268,14 +277,23 @@ redis:
     assert.deepEqual(kubernetesTarget.contract!.platformVariables(app, app.services.api as ServiceModel), [
       {
         name: "GANTRY_REDIS_CACHE_PASSWORD",
-        source: "Secret app-secrets, key redis-cache-password: Kubernetes composes REDIS_URL from it",
+        source:
+          "Secret app-secrets, key redis-cache-password: Kubernetes composes CACHE_REDIS_URL, REDIS_URL from it",
       },
     ]);
     const [deployment] = objectsIn(
       printK8sDocuments(objectsByTemplate(buildValues(app), "default")["api-deployment"]!),
     );
     const env = (deployment!.spec as any).template.spec.containers[0].env.map((e: any) => e.name);
-    assert.deepEqual(env, ["GANTRY_REDIS_CACHE_PASSWORD", "PGPASSWORD", "DATABASE_URL", "DSN", "REDIS_URL"]);
+    assert.deepEqual(env, [
+      "GANTRY_REDIS_CACHE_PASSWORD",
+      "PGPASSWORD",
+      "CACHE_REDIS_URL",
+      "DATABASE_URL",
+      "DB_DATABASE_URL",
+      "DSN",
+      "REDIS_URL",
+    ]);
   });
 
   it("leaves DAPR_HTTP_PORT to the sidecar injector, and says a job's CronJob has none", () => {
