@@ -25,6 +25,8 @@ export function contractDocs(): string[] {
     "",
     "The **primary** PostgreSQL, Redis and bucket of a service is the first of its kind in its `uses`, as Heroku's",
     "primary database: adding another one at the end of `uses` changes no name the app already reads.",
+    "Where a platform cannot supply one, `gantry synth` and `gantry env --target` say so with the spec path: Dapr's",
+    "`DAPR_HTTP_PORT` needs a Dapr sidecar, which App Service, ECS and a Kubernetes CronJob do not run.",
     "A platform may add its own (App Service's `WEBSITES_PORT`, the local runtime's `GANTRY_RELEASE`);",
     "`gantry env` marks those. A spec may not set a variable Gantry sets (an error names it).",
     "",
