@@ -117,11 +117,21 @@ function dataSections(shape: AwsShape): ReadmeSection[] {
         ),
       ],
     });
-  if (Object.keys(app.postgres).length)
+  if (Object.keys(app.postgres).length || Object.keys(app.redis).length)
     sections.push({
-      heading: "Databases",
+      heading: "Databases and caches",
       blocks: [
-        "RDS manages the master password in Secrets Manager (`manage_master_user_password`); services that use a database receive `DATABASE_HOST`, `DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USER`, `DATABASE_SSLMODE` and the secret `DATABASE_PASSWORD` (prefixed with the database name when there are several). Automated backups are kept `backup_retention_days` days and point-in-time recovery covers that window (`aws rds restore-db-instance-to-point-in-time`).",
+        "Terraform has Secrets Manager generate each database's password and each cache's AUTH token, and writes the connection into `<app>-<env>/postgres/<name>/connection` and `<app>-<env>/redis/<name>/connection` (JSON keys `url`, `host`, `port`, `password`, and `database`, `user`, `sslmode` for PostgreSQL). A password is never in a plan or the state (ephemeral resources and write-only arguments); the cache's token is in the state, since the provider has no write-only argument for it. The tasks read `DATABASE_URL` (`postgresql://...?sslmode=require`), `PGPASSWORD` and `REDIS_URL` (`rediss://:<token>@...`) from these secrets; `gantry env --target aws` lists every variable and where it comes from.",
+        "New passwords: raise `credentials_version` (default 1), then deploy the services so the tasks read them. The infrastructure workflow passes the repository variable `CREDENTIALS_VERSION` (unset: 1) to every plan; by hand, pass the same value to every later apply. The database refuses the old password at once; the cache accepts both tokens (`ROTATE`).",
+        sh([
+          "gh variable set CREDENTIALS_VERSION --body 2",
+          "tofu apply -var-file=environments/<env>.tfvars -var credentials_version=2",
+        ]),
+        ...(Object.keys(app.postgres).length
+          ? [
+              "Automated backups are kept `backup_retention_days` days and point-in-time recovery covers that window (`aws rds restore-db-instance-to-point-in-time`).",
+            ]
+          : []),
       ],
     });
   if (Object.keys(app.topics).length)
