@@ -22,6 +22,31 @@ describe("terraform schema check", () => {
     );
   });
 
+  it("checks ephemeral resources and references to them against the ephemeral schemas", () => {
+    assert.deepEqual(
+      one([
+        top("ephemeral", ["aws_secretsmanager_random_password", "pw"], { password_length: 40, lenght: 1 }),
+        top("ephemeral", ["aws_secretsmanager_random_passwords", "x"], {}),
+        top("resource", ["aws_secretsmanager_secret_version", "v"], {
+          secret_id: "s",
+          secret_string_wo: expr("ephemeral.aws_secretsmanager_random_password.pw.random_password"),
+          secret_string_wo_version: 1,
+        }),
+        top("output", ["o"], {
+          value: expr(
+            "[ephemeral.aws_secretsmanager_random_password.pw.passwd, ephemeral.aws_ssm_parameter.p.value]",
+          ),
+        }),
+      ]),
+      [
+        "ephemeral.aws_secretsmanager_random_password.pw: unknown argument `lenght`",
+        "ephemeral.aws_secretsmanager_random_passwords.x: unknown ephemeral resource type `aws_secretsmanager_random_passwords`",
+        "output.o: ephemeral.aws_secretsmanager_random_password.pw has no attribute `passwd`",
+        "output.o: reference to undeclared ephemeral.aws_ssm_parameter.p",
+      ],
+    );
+  });
+
   it("reports an unknown argument", () => {
     assert.deepEqual(one([top("resource", ["aws_vpc", "this"], { cidr_blok: "10.0.0.0/16" })]), [
       "resource.aws_vpc.this: unknown argument `cidr_blok`",

@@ -6,7 +6,7 @@
 // arguments, computed-only arguments that are set, arguments written as blocks and blocks written
 // as arguments, nested block counts outside min/max, module arguments that the module does not
 // declare or required module variables left out, and references (var., local., module., data.,
-// resource attributes) to things the directory does not declare; literal values of the wrong shape
+// ephemeral., resource attributes) to things the directory does not declare; literal values of the wrong shape
 // for an argument, a module variable or a .tfvars entry (against the variable's type constraint).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -59,6 +59,14 @@ const RESOURCE_META = new Set([
 const DATA_META = new Set(["count", "for_each", "depends_on", "provider", "lifecycle"]);
 const MODULE_META = new Set(["source", "version", "count", "for_each", "depends_on", "providers"]);
 
+type SchemaKind = "resource" | "data" | "ephemeral" | "provider";
+const SCHEMA_FOLDERS = {
+  resource: "resource_schemas",
+  data: "data_source_schemas",
+  ephemeral: "ephemeral_resource_schemas",
+} as const;
+const KIND_NAMES = { resource: "resource", data: "data source", ephemeral: "ephemeral resource" } as const;
+
 /** Provider schemas, one folder per provider named as Terraform names it (aws, helm, ...). */
 export class SchemaStore {
   private cache = new Map<string, BlockSchema | null>();
@@ -76,7 +84,7 @@ export class SchemaStore {
   }
 
   /** The schema of a resource/data source type, null when the provider has none, undefined for an unknown provider. */
-  get(kind: "resource" | "data" | "provider", type: string): BlockSchema | null | undefined {
+  get(kind: SchemaKind, type: string): BlockSchema | null | undefined {
     const key = `${kind}:${type}`;
     if (this.cache.has(key)) return this.cache.get(key) ?? null;
     const provider = kind === "provider" ? type : type.split("_")[0]!;
@@ -85,12 +93,7 @@ export class SchemaStore {
     const file =
       kind === "provider"
         ? join(this.root, dir, "provider.json")
-        : join(
-            this.root,
-            dir,
-            kind === "resource" ? "resource_schemas" : "data_source_schemas",
-            `${type}.json`,
-          );
+        : join(this.root, dir, SCHEMA_FOLDERS[kind], `${type}.json`);
     const schema = existsSync(file)
       ? (JSON.parse(readFileSync(file, "utf8")) as { block: BlockSchema }).block
       : null;
@@ -345,6 +348,7 @@ interface Declared {
   module: Map<string, string>;
   /** `type.name` → type, for data sources and resources. */
   data: Map<string, string>;
+  ephemeral: Map<string, string>;
   resource: Map<string, string>;
 }
 
@@ -408,22 +412,24 @@ class TerraformTree {
       ),
       module: new Map(this.blocks(dir, "module").map((b) => [b.labels[0] ?? "", source(b)])),
       data: new Map(this.blocks(dir, "data").map((b) => [key(b), b.labels[0] ?? ""])),
+      ephemeral: new Map(this.blocks(dir, "ephemeral").map((b) => [key(b), b.labels[0] ?? ""])),
       resource: new Map(this.blocks(dir, "resource").map((b) => [key(b), b.labels[0] ?? ""])),
     };
   }
 }
 
-/** A resource, data source or provider block against its provider schema. */
+/** A resource, data source, ephemeral resource or provider block against its provider schema. */
 function checkSchemaBlock(b: Block, store: SchemaStore, report: (m: string) => void): void {
-  const kind = b.type as "resource" | "data" | "provider";
+  const kind = b.type as SchemaKind;
   const type = b.labels[0] ?? "";
   if (kind === "resource" && type === "terraform_data") return;
   const schema = store.get(kind, type);
   if (schema === undefined)
     report(`no provider schema for \`${type}\` (provider not in ../shared/schemas/terraform)`);
-  else if (schema === null) report(`unknown ${kind === "data" ? "data source" : kind} type \`${type}\``);
+  else if (schema === null)
+    report(`unknown ${kind === "provider" ? kind : KIND_NAMES[kind]} type \`${type}\``);
   else {
-    const meta = kind === "data" ? DATA_META : kind === "provider" ? new Set(["alias"]) : RESOURCE_META;
+    const meta = kind === "resource" ? RESOURCE_META : kind === "provider" ? new Set(["alias"]) : DATA_META;
     checkBody(b.body, schema, meta, "", report, true);
   }
 }
@@ -454,7 +460,7 @@ function checkModuleCall(b: Block, dir: string, tree: TerraformTree, report: (m:
  * attribute it reads: the block must be declared, and the attribute known to its schema.
  */
 function checkAttribute(
-  kind: "data" | "resource",
+  kind: "data" | "ephemeral" | "resource",
   ref: string,
   type: string | undefined,
   attribute: string | undefined,
@@ -462,7 +468,7 @@ function checkAttribute(
   report: (m: string) => void,
 ): void {
   if (type === undefined)
-    return report(`reference to undeclared ${kind === "data" ? "" : "resource "}${ref}`);
+    return report(`reference to undeclared ${kind === "resource" ? "resource " : ""}${ref}`);
   const s = attribute ? store.get(kind, type) : undefined;
   if (s && attribute && !knownAttributes(s).has(attribute))
     report(`${ref} has no attribute \`${attribute}\``);
@@ -494,16 +500,12 @@ function checkReferences(
         report(`module.${m[1]} has no output \`${m[2]}\``);
     }
     for (const m of t.matchAll(
-      /(?<![\w.])data\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
-    ))
-      checkAttribute(
-        "data",
-        `data.${m[1]}.${m[2]}`,
-        declared.data.get(`${m[1]}.${m[2]}`),
-        m[3],
-        store,
-        report,
-      );
+      /(?<![\w.])(data|ephemeral)\.([a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
+    )) {
+      const kind = m[1] as "data" | "ephemeral";
+      const name = `${m[2]}.${m[3]}`;
+      checkAttribute(kind, `${kind}.${name}`, declared[kind].get(name), m[4], store, report);
+    }
     for (const m of t.matchAll(
       /(?<![\w.])(([a-z][a-z0-9]*)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_]+))?/g,
     )) {
@@ -550,7 +552,7 @@ export function checkTerraform(files: Record<string, HclFile>, store = new Schem
       for (const b of blocksOf(f)) {
         const address = [b.type, ...b.labels].join(".");
         const report = (message: string) => void problems.push({ file: path, address, message });
-        if (b.type === "resource" || b.type === "data" || b.type === "provider")
+        if (["resource", "data", "ephemeral", "provider"].includes(b.type))
           checkSchemaBlock(b, store, report);
         else if (b.type === "module") checkModuleCall(b, dir, tree, report);
         checkReferences(b, dir, tree, store, report);

@@ -5,6 +5,7 @@ import { serviceEnv as processEnv } from "../../src/engine/local/env.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel } from "../../src/model/types.js";
 import { kubernetes } from "./kubernetes.js";
 import { digitalocean } from "./digitalocean.js";
+import { aws } from "./aws.js";
 
 export interface ReaderInput {
   example: string;
@@ -42,4 +43,5 @@ export const NAMES_SET: Record<string, NamesSet> = {
   local,
   kubernetes,
   digitalocean,
+  aws,
 };

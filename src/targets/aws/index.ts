@@ -28,6 +28,7 @@ import { awsOptions, awsShape, stateBucket, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
+import { awsContract, contractProblems } from "./contract.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
 
@@ -62,6 +63,8 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
   return buildStack(
     {
       target: "aws",
+      // Ephemeral resources and write-only arguments keep the generated passwords out of the state.
+      requiredVersion: ">= 1.11.0",
       provider: AWS_PROVIDER,
       backend: {
         store: "S3",
@@ -90,7 +93,7 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
 function check(project: ProjectModel): TargetProblem[] {
   const first = project.environments[0];
   if (!first) return [];
-  const problems = [...sameShape(project, first)];
+  const problems = [...sameShape(project, first), ...contractProblems(project)];
   for (const e of project.environments) problems.push(...environmentProblems(e, first));
   if (!first.ci.repository)
     problems.push({
@@ -168,6 +171,7 @@ export const awsTarget: Target = {
     "Terraform for AWS: VPC, ECS Fargate behind an ALB, RDS, ElastiCache, S3 + CloudFront, MSK Serverless, alarms, budget, GitHub OIDC deploy role.",
   defaultOut: "infrastructure/aws",
   ownsOutput: true,
+  contract: awsContract,
   check: (project) => check(project),
   render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
 };

@@ -1,18 +1,20 @@
 // main.tf of the AWS stack: the providers, the locals and one module call per concern, workload,
 // site and data store, wired to each other's outputs. Everything that differs per environment is
 // a variable, so one main.tf serves them all.
-import { Block, call, expr, tmpl, type HclValue } from "../../format/hcl.js";
+import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { seconds } from "../../util/duration.js";
-import { data, moduleCall } from "../terraform/blocks.js";
+import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
 import { eventBridgeCron } from "../terraform/units.js";
 import { moduleName, pathPatterns, type AwsShape } from "./shape.js";
-import { workloadArgs } from "./wiring.js";
+import { valueOf, type ComposedSecret } from "./supply.js";
+import { composedSecrets, workloadArgs } from "./wiring.js";
 
 const q = (s: string) => JSON.stringify(s);
 const NAME = expr("local.name");
 const KMS = expr("module.kms.key_arn");
 const PRIVATE_SUBNETS = expr("module.network.private_subnet_ids");
+const CREDENTIALS_VERSION = expr("var.credentials_version");
 
 export function awsMain(shape: AwsShape): StackMain {
   return {
@@ -25,6 +27,7 @@ export function awsMain(shape: AwsShape): StackMain {
       ...networkCalls(shape),
       ...platformCalls(shape),
       ...dataStoreCalls(shape),
+      ...composedSecretBlocks(composedSecrets(shape)),
       ...workloadCalls(shape),
       ...siteCalls(shape),
       ...(shape.app.ci.repository ? [ciCall(shape, shape.app.ci.repository)] : []),
@@ -204,6 +207,7 @@ function postgresCalls(shape: AwsShape): Block[] {
       subnet_ids: PRIVATE_SUBNETS,
       security_group_id: datastoreGroup(`postgres-${p}`),
       kms_key_arn: KMS,
+      credentials_version: CREDENTIALS_VERSION,
     });
   });
 }
@@ -224,8 +228,50 @@ function redisCalls(shape: AwsShape): Block[] {
       security_group_id: datastoreGroup(`redis-${r}`),
       kms_key_arn: KMS,
       log_retention_days: expr("var.log_retention_days"),
+      credentials_version: CREDENTIALS_VERSION,
     });
   });
+}
+
+/** A stable number of a template's text: a changed template makes a new secret version. */
+function templateNumber(text: string): number {
+  let h = 0x811c9dc5;
+  for (const c of text) h = Math.imul(h ^ c.codePointAt(0)!, 0x01000193) >>> 0;
+  return h % 1000000;
+}
+
+/**
+ * The secrets Terraform composes from `env` templates that hold a credential: each data store's
+ * connection secret is read (ephemeral, never stored) and the whole value written write-only.
+ */
+function composedSecretBlocks(composed: readonly ComposedSecret[]): Block[] {
+  const reads = [...new Set(composed.flatMap((c) => c.connections))].sort().map((m) =>
+    ephemeral("aws_secretsmanager_secret_version", m, {
+      secret_id: expr(`module.${m}.connection_secret_arn`),
+    }),
+  );
+  return [
+    ...reads,
+    ...composed.flatMap((c) => {
+      const text = c.pieces.map((p) => (typeof p === "string" ? p : `\${${p.text}}`)).join("");
+      return [
+        resource("aws_secretsmanager_secret", c.resource, {
+          name: tmpl(`\${local.name}/${c.workload}/${c.variable}`),
+          description: `${c.variable} of ${c.workload}, composed by Terraform from the spec's env template.`,
+          kms_key_id: KMS,
+          recovery_window_in_days: 7,
+        }),
+        resource("aws_secretsmanager_secret_version", c.resource, {
+          secret_id: expr(`aws_secretsmanager_secret.${c.resource}.id`),
+          secret_string_wo: valueOf(c.pieces),
+          "#version": comment(
+            "Written again when the passwords change (credentials_version) or the template does (the second term).",
+          ),
+          secret_string_wo_version: expr(`var.credentials_version * 1000000 + ${templateNumber(text)}`),
+        }),
+      ];
+    }),
+  ];
 }
 
 function bucketCalls(shape: AwsShape): Block[] {
@@ -265,7 +311,7 @@ function workloadCalls(shape: AwsShape): Block[] {
   const services = shape.services.map((s) => {
     const ref = `var.services[${q(s.name)}]`;
     return moduleCall(moduleName.service(s.name), {
-      ...workloadArgs(shape, s, ref),
+      ...workloadArgs(shape, s),
       desired_count: expr(`${ref}.desired_count`),
       min_count: expr(`${ref}.min_count`),
       max_count: expr(`${ref}.max_count`),
@@ -293,7 +339,7 @@ function workloadCalls(shape: AwsShape): Block[] {
   });
   const jobs = shape.jobs.map((j) =>
     moduleCall(moduleName.job(j.name), {
-      ...workloadArgs(shape, j, `var.jobs[${q(j.name)}]`),
+      ...workloadArgs(shape, j),
       schedule: eventBridgeCron(j.schedule),
       timezone: j.timezone,
       retries: Math.min(j.retries, 185),

@@ -2,6 +2,14 @@
 import { comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
 import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
+import {
+  CONNECTION_OUTPUT,
+  connectionSecret,
+  CREDENTIALS_VERSION,
+  generatedPassword,
+  passwordOf,
+  readBack,
+} from "./credentials.js";
 import { assumeRole, KMS_VAR, policyDocument, type Statement } from "./iam.js";
 
 const SUBNETS: VariableSpec = {
@@ -18,20 +26,52 @@ export function postgresModule(): ModuleSpec {
   return {
     name: "postgres",
     summary:
-      "RDS PostgreSQL in private subnets: encrypted, Multi-AZ where asked, automated backups with point-in-time recovery, a master password managed by Secrets Manager.",
+      "RDS PostgreSQL in private subnets: encrypted, Multi-AZ where asked, automated backups with point-in-time recovery, a generated password the tasks read from Secrets Manager with the connection URL.",
     variables: POSTGRES_VARS,
-    main: [...parameters(), ...enhancedMonitoring(), dbInstance(), ...backupReplication()],
+    main: [
+      ...parameters(),
+      ...enhancedMonitoring(),
+      ...generatedPassword(
+        "password",
+        "postgres/${var.database}/password",
+        40,
+        "Password of the app user; RDS and the connection secret read it from here.",
+      ),
+      readBack("ephemeral", "password"),
+      dbInstance(),
+      ...postgresConnection(),
+      ...backupReplication(),
+    ],
     outputs: [
       output("address", expr("aws_db_instance.this.address"), "Host name of the database."),
       output("port", expr("aws_db_instance.this.port"), "Port of the database."),
-      output("username", expr("aws_db_instance.this.username"), "Master user name."),
-      output(
-        "master_secret_arn",
-        expr("aws_db_instance.this.master_user_secret[0].secret_arn"),
-        "Secrets Manager secret holding the master password (JSON key `password`).",
-      ),
+      output("database", expr("aws_db_instance.this.db_name"), "Database created with the instance."),
+      output("username", expr("aws_db_instance.this.username"), "User the app connects as."),
+      CONNECTION_OUTPUT,
     ],
   };
+}
+
+const PG_PASSWORD = passwordOf("ephemeral", "password");
+
+/** url, host, port, database, user, password and sslmode: the parts of a PostgreSQL in the contract. */
+function postgresConnection(): Block[] {
+  const db = (attr: string) => `\${aws_db_instance.this.${attr}}`;
+  return connectionSecret(
+    "postgres/${var.database}/connection",
+    "How the app connects to the database: url, host, port, database, user, password, sslmode.",
+    {
+      url: tmpl(
+        `postgresql://${db("username")}:\${${PG_PASSWORD}}@${db("address")}:${db("port")}/${db("db_name")}?sslmode=require`,
+      ),
+      host: expr("aws_db_instance.this.address"),
+      port: expr("tostring(aws_db_instance.this.port)"),
+      database: expr("aws_db_instance.this.db_name"),
+      user: expr("aws_db_instance.this.username"),
+      password: expr(PG_PASSWORD),
+      sslmode: "require",
+    },
+  );
 }
 
 const POSTGRES_VARS: Record<string, VariableSpec> = {
@@ -71,6 +111,7 @@ const POSTGRES_VARS: Record<string, VariableSpec> = {
   subnet_ids: SUBNETS,
   security_group_id: SG,
   kms_key_arn: KMS_VAR,
+  credentials_version: CREDENTIALS_VERSION,
 };
 
 /** Subnets, and parameters that force TLS and log slow statements and connections. */
@@ -124,10 +165,10 @@ function dbInstance(): Block {
     db_name: v("db_name"),
     username: "app",
     "#password": comment(
-      "No password in Terraform: RDS keeps the master password in Secrets Manager and rotates it.",
+      "Write-only: the password reaches RDS but neither the plan nor the state. Not RDS-managed, since that one rotates on its own schedule and no URL could hold it.",
     ),
-    manage_master_user_password: true,
-    master_user_secret_kms_key_id: v("kms_key_arn"),
+    password_wo: expr(PG_PASSWORD),
+    password_wo_version: v("credentials_version"),
     iam_database_authentication_enabled: true,
     multi_az: v("multi_az"),
     db_subnet_group_name: expr("aws_db_subnet_group.this.name"),
@@ -189,22 +230,47 @@ export function redisModule(): ModuleSpec {
   return {
     name: "redis",
     summary:
-      "ElastiCache Redis in private subnets, encrypted in transit (TLS) and at rest, with a replica and automatic failover where asked.",
+      "ElastiCache Redis in private subnets, encrypted in transit (TLS) and at rest, with a generated AUTH token, and a replica with automatic failover where asked.",
     variables: REDIS_VARS,
-    main: [...cacheSettings(), replicationGroup()],
+    main: [
+      ...cacheSettings(),
+      ...generatedPassword(
+        "auth_token",
+        "redis/${var.cache}/auth-token",
+        64,
+        "AUTH token of the cache; ElastiCache and the connection secret read it from here.",
+      ),
+      readBack("data", "auth_token"),
+      replicationGroup(),
+      ...redisConnection(),
+    ],
     outputs: [
       output(
         "address",
         expr("aws_elasticache_replication_group.this.primary_endpoint_address"),
         "Primary endpoint of the cache.",
       ),
-      output(
-        "url",
-        tmpl("rediss://${aws_elasticache_replication_group.this.primary_endpoint_address}:6379"),
-        "Connection URL (TLS).",
-      ),
+      output("port", expr("aws_elasticache_replication_group.this.port"), "Port of the cache."),
+      CONNECTION_OUTPUT,
     ],
   };
+}
+
+const AUTH_TOKEN = passwordOf("data", "auth_token");
+
+/** url (rediss:// with the token), host, port and password: the parts of a Redis in the contract. */
+function redisConnection(): Block[] {
+  const rg = (attr: string) => `\${aws_elasticache_replication_group.this.${attr}}`;
+  return connectionSecret(
+    "redis/${var.cache}/connection",
+    "How the app connects to the cache: url (rediss://), host, port, password.",
+    {
+      url: tmpl(`rediss://:\${${AUTH_TOKEN}}@${rg("primary_endpoint_address")}:${rg("port")}`),
+      host: expr("aws_elasticache_replication_group.this.primary_endpoint_address"),
+      port: expr("tostring(aws_elasticache_replication_group.this.port)"),
+      password: expr(AUTH_TOKEN),
+    },
+  );
 }
 
 const REDIS_VARS: Record<string, VariableSpec> = {
@@ -222,6 +288,7 @@ const REDIS_VARS: Record<string, VariableSpec> = {
   security_group_id: SG,
   kms_key_arn: KMS_VAR,
   log_retention_days: { type: "number", description: "Days to keep the slow log." },
+  credentials_version: CREDENTIALS_VERSION,
 };
 
 /** Subnets, the eviction policy and the slow log destination. */
@@ -262,6 +329,11 @@ function replicationGroup(): Block {
     at_rest_encryption_enabled: "true",
     kms_key_id: v("kms_key_arn"),
     transit_encryption_enabled: true,
+    "#auth": comment(
+      "The provider has no write-only AUTH token, so this one is in the state (encrypted in the state bucket). ROTATE keeps the old token valid until the tasks run with the new one.",
+    ),
+    auth_token: expr(AUTH_TOKEN),
+    auth_token_update_strategy: "ROTATE",
     snapshot_retention_limit: v("snapshot_retention_days"),
     auto_minor_version_upgrade: "true",
     apply_immediately: false,

@@ -1,9 +1,25 @@
 // The AWS module of a long-running service: the shared task definition, an ECS service with
-// circuit-breaker rollback, target-tracking autoscaling, an optional load balancer target, alarms.
-import { comment, expr, nested, tmpl, type Block, type HclValue, type Nested } from "../../format/hcl.js";
+// circuit-breaker rollback, target-tracking autoscaling, an optional load balancer target, alarms,
+// and the task definition of its migrations.
+import {
+  call,
+  comment,
+  expr,
+  nested,
+  tmpl,
+  type Block,
+  type HclValue,
+  type Nested,
+} from "../../format/hcl.js";
 import { lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { v, type ModuleSpec } from "../terraform/module.js";
-import { TASK_OUTPUTS, taskDefinitionBlocks, WORKLOAD_VARS } from "./modules-workload.js";
+import {
+  argv,
+  TASK_OUTPUTS,
+  taskDefinition,
+  taskDefinitionBlocks,
+  WORKLOAD_VARS,
+} from "./modules-workload.js";
 
 /** Whether the load balancer sends requests to the service (public HTTP services). */
 const LB = "var.target != null";
@@ -16,6 +32,7 @@ export function serviceModule(): ModuleSpec {
     variables: { ...WORKLOAD_VARS, ...SERVICE_VARS },
     main: [
       ...taskDefinitionBlocks(),
+      migrationTask(),
       ...loadBalancerTarget(),
       ecsService(),
       ...autoscaling(),
@@ -25,11 +42,22 @@ export function serviceModule(): ModuleSpec {
     outputs: [
       output("service_name", expr("aws_ecs_service.this.name"), "Name of the ECS service."),
       ...TASK_OUTPUTS,
+      output(
+        "migration_task_family",
+        expr("one(aws_ecs_task_definition.migrate[*].family)"),
+        "Task definition family of the migrations (null without); the pipeline runs a revision of it before each rollout.",
+      ),
     ],
   };
 }
 
 const SERVICE_VARS: Record<string, VariableSpec> = {
+  migrations: {
+    type: "list(string)",
+    description:
+      "The migration process, run as a one-off task before each rollout: replaces the image's ENTRYPOINT and CMD as `command` does; null for none.",
+    default: null,
+  },
   desired_count: {
     type: "number",
     description: "Tasks at creation (autoscaling moves it between min_count and max_count).",
@@ -66,6 +94,21 @@ const SERVICE_VARS: Record<string, VariableSpec> = {
   alarm_topic_arn: { type: "string", description: "SNS topic the alarms notify." },
   cluster_name: { type: "string", description: "Name of the ECS cluster (CloudWatch dimension)." },
 };
+
+/**
+ * The service's container running the migrations instead: its own family, since ECS overrides at
+ * run time replace only the command, never the image's entrypoint.
+ */
+function migrationTask(): Block {
+  const container = call("merge", expr("local.container"), {
+    ...argv("var.migrations"),
+    portMappings: [],
+    healthCheck: null,
+  });
+  return taskDefinition("migrate", "${var.name}-${var.workload}-migrate", container, {
+    count: expr("var.migrations == null ? 0 : 1"),
+  });
+}
 
 /** The target group and the listener rule that sends the service's hosts and paths to it. */
 function loadBalancerTarget(): Block[] {

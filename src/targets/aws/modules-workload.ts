@@ -2,8 +2,8 @@
 // and a job share the task definition: CloudWatch logs, a container health check, secrets from
 // Secrets Manager by ARN (never values), an execution role that may read only those secrets, a
 // task role for what the code itself calls.
-import { call, expr, nested, tmpl, type Block, type HclValue } from "../../format/hcl.js";
-import { data, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { call, expr, nested, tmpl, type Block, type BodyInput, type HclValue } from "../../format/hcl.js";
+import { data, locals, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
 import { assumeRole, KMS_VAR, policyDocument } from "./iam.js";
 
@@ -16,12 +16,13 @@ export const WORKLOAD_VARS: Record<string, VariableSpec> = {
   },
   command: {
     type: "list(string)",
-    description: "Command of the container; null keeps the image's.",
+    description:
+      "The process to run: the first word replaces the image's ENTRYPOINT and the rest its CMD; null keeps both.",
     default: null,
   },
   port: {
     type: "number",
-    description: "Port the container listens on (0 for none); passed as PORT.",
+    description: "Port the container listens on (0 for none).",
     default: 0,
   },
   cpu: {
@@ -37,7 +38,8 @@ export const WORKLOAD_VARS: Record<string, VariableSpec> = {
   memory: { type: "number", description: "Fargate memory in MiB (must fit the CPU size)." },
   environment: {
     type: "map(string)",
-    description: "Plain environment variables (never secrets).",
+    description:
+      "Plain environment variables (never secrets): every variable of the container that is not a secret.",
     default: {},
   },
   secrets: {
@@ -73,18 +75,28 @@ export const WORKLOAD_VARS: Record<string, VariableSpec> = {
   security_group_id: { type: "string", description: "Security group of the tasks." },
 };
 
+/**
+ * ECS entryPoint and command of an argument vector (a variable holding a list): ECS does not merge
+ * them with the image's as `docker run` would, so setting both replaces the image's ENTRYPOINT and CMD.
+ */
+export const argv = (list: string): Record<string, HclValue> => ({
+  entryPoint: expr(`${list} == null ? null : slice(${list}, 0, 1)`),
+  command: expr(`${list} == null ? null : slice(${list}, 1, length(${list}))`),
+});
+
+/** The container adds no variable of its own: the root's call names each one the workload receives. */
+export const CONTAINER_ENVIRONMENT = "[for k, val in var.environment : { name = k, value = val }]";
+
 /** The one container of the task: environment, secrets by ARN, logs, a read-only root, the health check. */
 const CONTAINER: Record<string, HclValue> = {
   name: v("workload"),
   image: v("image"),
   essential: true,
-  command: v("command"),
+  ...argv("var.command"),
   portMappings: expr(
     'var.port > 0 ? [{ name = var.workload, containerPort = var.port, protocol = "tcp", appProtocol = "http" }] : []',
   ),
-  environment: expr(
-    "[for k, val in merge(var.environment, { for pk, pv in { PORT = tostring(var.port) } : pk => pv if var.port > 0 }) : { name = k, value = val }]",
-  ),
+  environment: expr(CONTAINER_ENVIRONMENT),
   secrets: expr("[for k, arn in var.secrets : { name = k, valueFrom = arn }]"),
   readonlyRootFilesystem: v("read_only_root"),
   stopTimeout: v("stop_timeout"),
@@ -104,9 +116,32 @@ const CONTAINER: Record<string, HclValue> = {
   ),
 };
 
+/** A task definition of the workload's container (`local.container`, as adjusted by `container`). */
+export function taskDefinition(
+  name: string,
+  family: string,
+  container: HclValue,
+  extra: BodyInput = {},
+): Block {
+  return resource("aws_ecs_task_definition", name, {
+    ...extra,
+    family: tmpl(family),
+    requires_compatibilities: ["FARGATE"],
+    network_mode: "awsvpc",
+    cpu: expr("tostring(var.cpu)"),
+    memory: expr("tostring(var.memory)"),
+    execution_role_arn: expr("aws_iam_role.execution.arn"),
+    task_role_arn: expr("aws_iam_role.task.arn"),
+    container_definitions: call("jsonencode", [container]),
+    runtime_platform: nested({ operating_system_family: "LINUX", cpu_architecture: "X86_64" }),
+    volume: nested({ name: "tmp" }),
+  });
+}
+
 /** Logs, roles and the task definition, which the service and the job modules share. */
 export function taskDefinitionBlocks(): Block[] {
   return [
+    locals({ container: CONTAINER }),
     data("aws_region", "current", {}),
     resource("aws_cloudwatch_log_group", "this", {
       name: tmpl("/ecs/${var.name}/${var.workload}"),
@@ -116,18 +151,7 @@ export function taskDefinitionBlocks(): Block[] {
     assumeRole("ecs_tasks", "ecs-tasks.amazonaws.com"),
     ...executionRole(),
     ...taskRole(),
-    resource("aws_ecs_task_definition", "this", {
-      family: tmpl("${var.name}-${var.workload}"),
-      requires_compatibilities: ["FARGATE"],
-      network_mode: "awsvpc",
-      cpu: expr("tostring(var.cpu)"),
-      memory: expr("tostring(var.memory)"),
-      execution_role_arn: expr("aws_iam_role.execution.arn"),
-      task_role_arn: expr("aws_iam_role.task.arn"),
-      container_definitions: call("jsonencode", [CONTAINER]),
-      runtime_platform: nested({ operating_system_family: "LINUX", cpu_architecture: "X86_64" }),
-      volume: nested({ name: "tmp" }),
-    }),
+    taskDefinition("this", "${var.name}-${var.workload}", expr("local.container")),
   ];
 }
 

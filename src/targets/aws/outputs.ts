@@ -28,6 +28,12 @@ function deployOutputs(shape: AwsShape): Row[] {
       [`${tfName(s.name)}_service_name`, expr(`${m}.service_name`), `ECS service of ${s.name}.`],
       [`${tfName(s.name)}_task_family`, expr(`${m}.task_family`), `Task definition family of ${s.name}.`],
     );
+    if (s.migrations)
+      list.push([
+        `${tfName(s.name)}_migration_task_family`,
+        expr(`${m}.migration_task_family`),
+        `Task definition family of ${s.name}'s migrations (the pipeline runs them before each rollout).`,
+      ]);
   }
   for (const j of shape.jobs)
     list.push([
@@ -91,8 +97,8 @@ function lookupOutputs(shape: AwsShape): Row[] {
       [`${tfName(p)}_database_address`, expr(`${m}.address`), `Host of the ${p} database.`],
       [
         `${tfName(p)}_database_secret_arn`,
-        expr(`${m}.master_secret_arn`),
-        `Secret holding the ${p} master password (never printed).`,
+        expr(`${m}.connection_secret_arn`),
+        `Secret holding the ${p} connection as JSON: url, host, port, database, user, password, sslmode (never printed).`,
       ],
     );
   }

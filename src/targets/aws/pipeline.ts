@@ -1,7 +1,8 @@
 // The AWS platform's pieces of the GitHub pipelines: ECR and the OIDC login, the ECS deploy (a new
-// task definition per workload, migrations as a one-off Fargate task, update-service, wait for
-// stability, S3 + CloudFront for static sites, the previous task definitions on failure), the
-// rollback to an earlier image tag or task definition, and the OpenTofu stack.
+// task definition per workload, migrations as a one-off Fargate task of their own task definition,
+// update-service, wait for stability, S3 + CloudFront for static sites, the previous task
+// definitions on failure), the rollback to an earlier image tag or task definition, and the
+// OpenTofu stack.
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { envName, isService, isStatic, isWorkload, smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
@@ -69,8 +70,8 @@ const ECR: RegistryService = {
   settings: (p) => joinSettings({ variables: ["AWS_ROLE_ARN"], secrets: [] }, regionSettings(p)),
 };
 
-/** Reads the Terraform outputs of the AWS stack into the job's environment. */
-function readOutputs(env: AppModel, dir: string): Step[] {
+/** Reads the Terraform outputs of the AWS stack into the job's environment (a deploy's with the migrations'). */
+function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
   const lines = ['echo "ECS_CLUSTER=$(jq -r \'.ecs_cluster_name.value\' "$RUNNER_TEMP/outputs.json")"'];
   const read = (name: string, output: string) =>
     lines.push(`echo "${name}=$(jq -r '.${output}.value' "$RUNNER_TEMP/outputs.json")"`);
@@ -80,6 +81,7 @@ function readOutputs(env: AppModel, dir: string): Step[] {
     if (isService(s)) {
       read(`${e}_SERVICE`, `${n}_service_name`);
       read(`${e}_FAMILY`, `${n}_task_family`);
+      if (forDeploy && s.migrations) read(`${e}_MIGRATION_FAMILY`, `${n}_migration_task_family`);
     } else if (s.type === "job" && s.build) {
       read(`${e}_FAMILY`, `${n}_task_family`);
     } else if (isStatic(s)) {
@@ -98,17 +100,21 @@ function readOutputs(env: AppModel, dir: string): Step[] {
   ];
 }
 
-/** Registers a new revision of a workload's task definition with the image at `$IMAGE`. */
-function registerTaskDefinition(s: ServiceModel | JobModel, image: string): Step {
-  const e = envName(s.name);
+/**
+ * Registers a new revision of a workload's task definition with the image at `$IMAGE`, or of its
+ * migrations' task definition (`<NAME>_MIGRATION_FAMILY` to `<NAME>_MIGRATION_TASK_DEFINITION`).
+ */
+function registerTaskDefinition(s: ServiceModel | JobModel, image: string, of: "" | "MIGRATION_" = ""): Step {
+  const e = `${envName(s.name)}_${of}`;
+  const file = `"$RUNNER_TEMP/$CONTAINER-${of ? "migration-" : ""}task-definition.json"`;
   return run(
-    `New task definition for ${s.name}`,
+    `New ${of ? "migration " : ""}task definition for ${s.name}`,
     [
-      `aws ecs describe-task-definition --task-definition "$${e}_FAMILY" --query taskDefinition --output json \\`,
+      `aws ecs describe-task-definition --task-definition "$${e}FAMILY" --query taskDefinition --output json \\`,
       '  | jq --arg image "${IMAGE,,}" --arg name "$CONTAINER" \'(.containerDefinitions[] | select(.name == $name) | .image) = $image',
       "    | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities, .registeredAt, .registeredBy, .deregisteredAt)' \\",
-      '  > "$RUNNER_TEMP/$CONTAINER-task-definition.json"',
-      `echo "${e}_TASK_DEFINITION=$(aws ecs register-task-definition --cli-input-json "file://$RUNNER_TEMP/$CONTAINER-task-definition.json" --query taskDefinition.taskDefinitionArn --output text)" >> "$GITHUB_ENV"`,
+      `  > ${file}`,
+      `echo "${e}TASK_DEFINITION=$(aws ecs register-task-definition --cli-input-json "file://${file.slice(1)} --query taskDefinition.taskDefinitionArn --output text)" >> "$GITHUB_ENV"`,
     ],
     { env: { IMAGE: image, CONTAINER: s.name } },
   );
@@ -128,6 +134,8 @@ const taskWorkloads = (env: AppModel) =>
   Object.values(env.services)
     .filter(isWorkload)
     .filter((s) => s.build || s.image);
+/** Services whose migrations run before the rollout, with their own task definition. */
+const migrated = (env: AppModel) => services(env).filter((s) => s.migrations && (s.build || s.image));
 const e = (s: { name: string }) => envName(s.name);
 
 function updateServices(env: AppModel, taskDefinition: (s: ServiceModel) => string): string[] {
@@ -140,27 +148,27 @@ function updateServices(env: AppModel, taskDefinition: (s: ServiceModel) => stri
   ];
 }
 
+/**
+ * Each service's migrations as a one-off task of their own task definition (the service's container,
+ * environment and secrets with the migration command as entrypoint and arguments: ECS overrides
+ * cannot replace an image's entrypoint), in the service's subnets and security group.
+ */
 function migrations(env: AppModel): Step[] {
-  return services(env)
-    .filter((s) => s.migrations)
-    .map((s) => {
-      const overrides = {
-        containerOverrides: [{ name: s.name, command: ["sh", "-c", s.migrations!.command] }],
-      };
-      return run(
-        `Migrate ${s.name}`,
-        [
-          `network=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$${e(s)}_SERVICE" --query 'services[0].networkConfiguration' --output json)`,
-          `task=$(aws ecs run-task --cluster "$ECS_CLUSTER" --task-definition "$${e(s)}_TASK_DEFINITION" --launch-type FARGATE \\`,
-          '  --network-configuration "$network" --overrides "$OVERRIDES" --query \'tasks[0].taskArn\' --output text)',
-          'aws ecs wait tasks-stopped --cluster "$ECS_CLUSTER" --tasks "$task"',
-          'code=$(aws ecs describe-tasks --cluster "$ECS_CLUSTER" --tasks "$task" --query "tasks[0].containers[?name==\'$CONTAINER\'].exitCode | [0]" --output text)',
-          'echo "migration exit code: $code"',
-          'test "$code" = "0"',
-        ],
-        { env: { OVERRIDES: JSON.stringify(overrides), CONTAINER: s.name } },
-      );
-    });
+  return migrated(env).map((s) =>
+    run(
+      `Migrate ${s.name}`,
+      [
+        `network=$(aws ecs describe-services --cluster "$ECS_CLUSTER" --services "$${e(s)}_SERVICE" --query 'services[0].networkConfiguration' --output json)`,
+        `task=$(aws ecs run-task --cluster "$ECS_CLUSTER" --task-definition "$${e(s)}_MIGRATION_TASK_DEFINITION" --launch-type FARGATE \\`,
+        "  --network-configuration \"$network\" --query 'tasks[0].taskArn' --output text)",
+        'aws ecs wait tasks-stopped --cluster "$ECS_CLUSTER" --tasks "$task"',
+        'code=$(aws ecs describe-tasks --cluster "$ECS_CLUSTER" --tasks "$task" --query "tasks[0].containers[?name==\'$CONTAINER\'].exitCode | [0]" --output text)',
+        'echo "migration exit code: $code"',
+        'test "$code" = "0"',
+      ],
+      { env: { CONTAINER: s.name } },
+    ),
+  );
 }
 
 function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
@@ -197,7 +205,7 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
   return {
     prepare: [
       ...p.registry.service.login(p, env).steps,
-      ...readOutputs(env, dir),
+      ...readOutputs(env, dir, true),
       run(
         "Record the running task definitions",
         appendTo(
@@ -209,6 +217,7 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
         ),
       ),
       ...taskWorkloads(env).map((s) => registerTaskDefinition(s, imageRef(p, s))),
+      ...migrated(env).map((s) => registerTaskDefinition(s, imageRef(p, s), "MIGRATION_")),
     ],
     migrate: migrations(env),
     rollout,
@@ -252,11 +261,14 @@ export const awsPlatform: Platform = {
   name: "aws",
   configured: (base) => base.targets.aws !== undefined,
   registries: [ECR],
-  pipeline(_project, ctx) {
+  pipeline(project, ctx) {
     const dir = ctx.outputs.aws;
+    const base = project.environments[0];
+    const credentials = !!base && Object.keys({ ...base.postgres, ...base.redis }).length > 0;
     const stack: TofuStack = {
       dir,
-      env: {},
+      // Generated passwords change when credentials_version does: every plan passes the same one.
+      env: credentials ? { TF_VAR_credentials_version: "${{ vars.CREDENTIALS_VERSION || 1 }}" } : {},
       login: (p, env) => [awsLogin(p, env, "AWS_INFRA_ROLE_ARN")],
     };
     return {
@@ -272,7 +284,7 @@ export const awsPlatform: Platform = {
       // The deploys log in to ECR themselves, to read the running task definitions.
       settings: (p) =>
         joinSettings(
-          { variables: ["AWS_INFRA_ROLE_ARN"], secrets: [] },
+          { variables: ["AWS_INFRA_ROLE_ARN", ...(credentials ? ["CREDENTIALS_VERSION"] : [])], secrets: [] },
           regionSettings(p),
           p.registry.service.settings(p),
         ),

@@ -117,13 +117,8 @@ function dataSections(shape: AwsShape): ReadmeSection[] {
         ),
       ],
     });
-  if (Object.keys(app.postgres).length)
-    sections.push({
-      heading: "Databases",
-      blocks: [
-        "RDS manages the master password in Secrets Manager (`manage_master_user_password`); services that use a database receive `DATABASE_HOST`, `DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USER`, `DATABASE_SSLMODE` and the secret `DATABASE_PASSWORD` (prefixed with the database name when there are several). Automated backups are kept `backup_retention_days` days and point-in-time recovery covers that window (`aws rds restore-db-instance-to-point-in-time`).",
-      ],
-    });
+  const credentials = credentialSection(app);
+  if (credentials) sections.push(credentials);
   if (Object.keys(app.topics).length)
     sections.push({
       heading: "Topics (MSK Serverless)",
@@ -138,6 +133,52 @@ function dataSections(shape: AwsShape): ReadmeSection[] {
       ],
     });
   return sections;
+}
+
+/** The generated passwords of the databases and caches, how the tasks read them, and how to change them. */
+function credentialSection(app: AppModel): ReadmeSection | undefined {
+  const pg = Object.keys(app.postgres).length > 0;
+  const redis = Object.keys(app.redis).length > 0;
+  if (!pg && !redis) return undefined;
+  const which = [pg ? "database" : "", redis ? "cache" : ""].filter(Boolean);
+  const stores = [
+    pg ? "`<app>-<env>/postgres/<name>/connection`" : "",
+    redis ? "`<app>-<env>/redis/<name>/connection`" : "",
+  ];
+  const read = [
+    ...(pg ? ["`DATABASE_URL` (`postgresql://...?sslmode=require`)", "`PGPASSWORD`"] : []),
+    ...(redis ? ["`REDIS_URL` (`rediss://:<token>@...`)"] : []),
+  ];
+  return {
+    heading: `${pg ? "Databases" : ""}${pg && redis ? " and caches" : redis ? "Caches" : ""}`,
+    blocks: [
+      [
+        `Terraform has Secrets Manager generate ${[pg ? "each database's password" : "", redis ? "each cache's AUTH token" : ""].filter(Boolean).join(" and ")}, and writes the connection into ${stores.filter(Boolean).join(" and ")} (JSON keys \`url\`, \`host\`, \`port\`, \`password\`${pg ? ", and `database`, `user`, `sslmode` for PostgreSQL" : ""}).`,
+        pg
+          ? "A database password is never in a plan or the state (ephemeral resources and write-only arguments)."
+          : "",
+        redis
+          ? "A cache's token is in the state (and so in a saved plan, such as the infrastructure workflow's plan artifact), since the provider has no write-only argument for it."
+          : "",
+        `Workloads that \`use\` them read ${read.join(", ")} from these secrets; \`gantry env --target aws\` lists every variable and where it comes from.`,
+        pg
+          ? "A secret you fill yourself, such as a `DATABASE_URL` of a service that does not `use` the database, can copy the connection secret's `url`."
+          : "",
+      ]
+        .filter(Boolean)
+        .join(" "),
+      `New ${which.length > 1 ? "passwords and tokens" : pg ? "passwords" : "tokens"}: raise \`credentials_version\` (default 1), then deploy the services so the tasks read them. The infrastructure workflow passes the repository variable \`CREDENTIALS_VERSION\` (unset: 1) to every plan; by hand, pass the same value to every later apply.${pg ? " The database refuses the old password at once." : ""}${redis ? " The cache accepts the old and the new token (`ROTATE`)." : ""}`,
+      sh([
+        "gh variable set CREDENTIALS_VERSION --body 2",
+        "tofu apply -var-file=environments/<env>.tfvars -var credentials_version=2",
+      ]),
+      ...(pg
+        ? [
+            "Automated backups are kept `backup_retention_days` days and point-in-time recovery covers that window (`aws rds restore-db-instance-to-point-in-time`).",
+          ]
+        : []),
+    ],
+  };
 }
 
 function pipelineOutputs(shape: AwsShape): string {

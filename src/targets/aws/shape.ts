@@ -1,13 +1,7 @@
 // The app's shape on AWS: which workloads, sites and data stores exist, who reaches what, and the
 // few names every part of the AWS stack agrees on (module names, the state bucket).
-import type {
-  AnyServiceModel,
-  AppModel,
-  JobModel,
-  ProjectModel,
-  ServiceModel,
-  StaticModel,
-} from "../../model/types.js";
+import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
+import { postgresUsed, redisUsed, topicsUsed } from "../../model/queries.js";
 import { tfName } from "../terraform/blocks.js";
 import { secretNames } from "../terraform/values.js";
 
@@ -33,8 +27,6 @@ export interface AwsShape {
   kafkaClients: string[];
   hasDomains: boolean;
 }
-
-export const isWorkload = (s: AnyServiceModel): s is Workload => s.type !== "static";
 
 /** Listener path patterns of a route prefix: the prefix itself and everything under it. */
 export function pathPatterns(path: string): string[] {
@@ -100,25 +92,18 @@ function clients(
   workloads: readonly Workload[],
 ): Pick<AwsShape, "postgresClients" | "redisClients" | "kafkaClients"> {
   const onePg = Object.keys(app.postgres).length === 1;
+  const names = (pick: (w: Workload) => boolean) => workloads.filter(pick).map((w) => w.name);
+  // With one database, a workload that names a secret such as DATABASE_URL reaches it too.
   const postgresClients = new Map(
     Object.keys(app.postgres).map((p) => [
       p,
-      workloads
-        .filter((w) => w.uses.includes(p) || (onePg && w.secrets.some((s) => /DATABASE/.test(s))))
-        .map((w) => w.name),
+      names((w) => postgresUsed(app, w).includes(p) || (onePg && w.secrets.some((s) => /DATABASE/.test(s)))),
     ]),
   );
   const redisClients = new Map(
-    Object.keys(app.redis).map((r) => [r, workloads.filter((w) => w.uses.includes(r)).map((w) => w.name)]),
+    Object.keys(app.redis).map((r) => [r, names((w) => redisUsed(app, w).includes(r))]),
   );
-  const topics = Object.keys(app.topics);
-  const kafkaClients = workloads
-    .filter(
-      (w) =>
-        w.uses.some((u) => topics.includes(u)) || (w.type !== "job" && Object.keys(w.subscribes).length > 0),
-    )
-    .map((w) => w.name);
-  return { postgresClients, redisClients, kafkaClients };
+  return { postgresClients, redisClients, kafkaClients: names((w) => topicsUsed(app, w).length > 0) };
 }
 
 export const awsOptions = (e: AppModel) => e.targets.aws ?? { region: "us-east-1", availability_zones: 2 };

@@ -7,6 +7,7 @@ import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
 import { cloudWatchRetention, fargateSize } from "../terraform/units.js";
 import { awsOptions, stateBucket, type AwsShape } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
+import { tfvarsEnvironment } from "./wiring.js";
 
 type Values = Record<string, HclValue | undefined>;
 
@@ -72,7 +73,7 @@ function workloadValues(shape: AwsShape, e: AppModel): Values {
     values.services = Object.fromEntries(
       shape.services.map((s) => [
         s.name,
-        serviceValues((e.services[s.name] as ServiceModel | undefined) ?? s),
+        serviceValues(e, (e.services[s.name] as ServiceModel | undefined) ?? s),
       ]),
     );
   if (shape.jobs.length)
@@ -80,7 +81,7 @@ function workloadValues(shape: AwsShape, e: AppModel): Values {
       shape.jobs.map((j0) => {
         const j = (e.services[j0.name] as JobModel | undefined) ?? j0;
         const size = fargateSize(j.resources.limits.cpu, j.resources.limits.memory);
-        return [j.name, { cpu: size.cpu, memory: size.memory, environment: sortedRecord(j.env) }];
+        return [j.name, { cpu: size.cpu, memory: size.memory, environment: tfvarsEnvironment(e, j) }];
       }),
     );
   if (shape.sites.length)
@@ -96,7 +97,7 @@ function workloadValues(shape: AwsShape, e: AppModel): Values {
   return values;
 }
 
-function serviceValues(s: ServiceModel): HclValue {
+function serviceValues(e: AppModel, s: ServiceModel): HclValue {
   const size = fargateSize(s.resources.limits.cpu, s.resources.limits.memory);
   return {
     cpu: size.cpu,
@@ -107,7 +108,7 @@ function serviceValues(s: ServiceModel): HclValue {
     cpu_target: s.scale.cpu,
     memory_target: s.scale.memory ?? 80,
     domains: [...s.domains],
-    environment: sortedRecord(s.env),
+    environment: tfvarsEnvironment(e, s),
   };
 }
 

@@ -3,6 +3,7 @@
 import { call, expr } from "../../format/hcl.js";
 import type { VariableSpec } from "../terraform/blocks.js";
 import { LOG_RETENTION_DAYS } from "../terraform/units.js";
+import { CREDENTIALS_VERSION } from "./credentials.js";
 import type { AwsShape } from "./shape.js";
 
 /** Every root variable after `project` and `environment`, in the order variables.tf lists them. */
@@ -133,7 +134,7 @@ const SERVICES: VariableSpec = {
     }),
   ),
   description:
-    "Per service: Fargate cpu units and memory (MiB), task counts, autoscaling targets (%), domains and plain environment variables.",
+    "Per service: Fargate cpu units and memory (MiB), task counts, autoscaling targets (%), domains and the literal environment variables of this environment (main.tf adds the rest).",
   validations: [
     {
       condition:
@@ -172,7 +173,8 @@ function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
   if (shape.jobs.length)
     vars.jobs = {
       type: "map(object({ cpu = number, memory = number, environment = map(string) }))",
-      description: "Per scheduled job: Fargate cpu units, memory (MiB) and plain environment variables.",
+      description:
+        "Per scheduled job: Fargate cpu units, memory (MiB) and the literal environment variables of this environment (main.tf adds the rest).",
     };
   if (shape.sites.length)
     vars.static_sites = {
@@ -192,6 +194,8 @@ function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
       ],
     };
   }
+  if (Object.keys(shape.app.postgres).length || Object.keys(shape.app.redis).length)
+    vars.credentials_version = CREDENTIALS_VERSION;
   if (Object.keys(shape.app.redis).length)
     vars.redis = {
       type: "map(object({ engine_version = string, node_type = string, replicas = number, snapshot_retention_days = number, maxmemory_policy = string }))",

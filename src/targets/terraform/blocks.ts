@@ -53,6 +53,9 @@ export function output(name: string, value: HclValue, description: string, sensi
 export const resource = (type: string, name: string, input: BodyInput): Block =>
   top("resource", [type, name], input);
 export const data = (type: string, name: string, input: BodyInput): Block => top("data", [type, name], input);
+/** A value opened anew in each plan and apply and never stored in state (a generated password). */
+export const ephemeral = (type: string, name: string, input: BodyInput): Block =>
+  top("ephemeral", [type, name], input);
 export const moduleCall = (name: string, input: BodyInput): Block => top("module", [name], input);
 export const locals = (input: BodyInput): Block => top("locals", [], input);
 

@@ -23,6 +23,8 @@ export const TOFU_VERSION = ">= 1.10.0";
 export interface Stack {
   /** The `gantry synth` target that writes the tree (named in headers and the README). */
   target: string;
+  /** The OpenTofu/Terraform versions the stack needs, when above TOFU_VERSION. */
+  requiredVersion?: string;
   provider: ProviderSpec;
   backend: StackBackend;
   /** Root variables after `project` and `environment`, which every stack has. */
@@ -66,7 +68,7 @@ export interface StackEnvironment {
 export function buildStack(stack: Stack, ctx: SynthContext): TerraformProject {
   const hcl: Record<string, HclFile> = {
     "versions.tf": file([
-      terraformBlock(TOFU_VERSION, {
+      terraformBlock(stack.requiredVersion ?? TOFU_VERSION, {
         [stack.provider.name]: { source: stack.provider.source, version: stack.provider.version },
       }),
     ]),

@@ -145,6 +145,7 @@ module "postgres_db" {
   subnet_ids            = module.network.private_subnet_ids
   security_group_id     = module.security.datastore_security_group_ids["postgres-db"]
   kms_key_arn           = module.kms.key_arn
+  credentials_version   = var.credentials_version
 }
 
 module "redis_cache" {
@@ -160,6 +161,7 @@ module "redis_cache" {
   security_group_id       = module.security.datastore_security_group_ids["redis-cache"]
   kms_key_arn             = module.kms.key_arn
   log_retention_days      = var.log_retention_days
+  credentials_version     = var.credentials_version
 }
 
 module "bucket_uploads" {
@@ -187,28 +189,35 @@ module "bucket_uploads" {
 }
 
 module "service_api" {
-  source   = "./modules/service"
-  name     = local.name
-  workload = "api"
-  image    = "${module.registry.repository_urls["api"]}:${var.image_tag}"
-  command  = ["sh", "-c", "uvicorn app.main:app --host 0.0.0.0 --port $PORT"]
-  port     = 8000
-  cpu      = var.services["api"].cpu
-  memory   = var.services["api"].memory
+  source     = "./modules/service"
+  name       = local.name
+  workload   = "api"
+  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  command    = ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+  migrations = ["alembic", "upgrade", "head"]
+  port       = 8000
+  cpu        = var.services["api"].cpu
+  memory     = var.services["api"].memory
   environment = merge(var.services["api"].environment, {
-    DATABASE_HOST    = module.postgres_db.address
-    DATABASE_PORT    = tostring(module.postgres_db.port)
-    DATABASE_NAME    = "augeo"
-    DATABASE_USER    = module.postgres_db.username
-    DATABASE_SSLMODE = "require"
-    REDIS_URL        = module.redis_cache.url
-    UPLOADS_BUCKET   = module.bucket_uploads.bucket
+    BUCKET_NAME    = module.bucket_uploads.bucket
+    BUCKET_URL     = "s3://${module.bucket_uploads.bucket}"
+    GANTRY_ENV     = var.environment
+    GANTRY_SERVICE = "api"
+    HOST           = "0.0.0.0"
+    PGDATABASE     = module.postgres_db.database
+    PGHOST         = module.postgres_db.address
+    PGPORT         = tostring(module.postgres_db.port)
+    PGSSLMODE      = "require"
+    PGUSER         = module.postgres_db.username
+    PORT           = "8000"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
-    JWT_SECRET        = module.secrets.arns["JWT_SECRET"]
-    STRIPE_API_KEY    = module.secrets.arns["STRIPE_API_KEY"]
-    TWILIO_API_KEY    = module.secrets.arns["TWILIO_API_KEY"]
+    DATABASE_URL   = "${module.postgres_db.connection_secret_arn}:url::"
+    JWT_SECRET     = module.secrets.arns["JWT_SECRET"]
+    PGPASSWORD     = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL      = "${module.redis_cache.connection_secret_arn}:url::"
+    STRIPE_API_KEY = module.secrets.arns["STRIPE_API_KEY"]
+    TWILIO_API_KEY = module.secrets.arns["TWILIO_API_KEY"]
   }
   health_check_path = "/ready"
   health_check = {
@@ -264,16 +273,19 @@ module "job_cleanup" {
   cpu      = var.jobs["cleanup"].cpu
   memory   = var.jobs["cleanup"].memory
   environment = merge(var.jobs["cleanup"].environment, {
-    DATABASE_HOST    = module.postgres_db.address
-    DATABASE_PORT    = tostring(module.postgres_db.port)
-    DATABASE_NAME    = "augeo"
-    DATABASE_USER    = module.postgres_db.username
-    DATABASE_SSLMODE = "require"
-    REDIS_URL        = module.redis_cache.url
+    GANTRY_ENV     = var.environment
+    GANTRY_SERVICE = "cleanup"
+    PGDATABASE     = module.postgres_db.database
+    PGHOST         = module.postgres_db.address
+    PGPORT         = tostring(module.postgres_db.port)
+    PGSSLMODE      = "require"
+    PGUSER         = module.postgres_db.username
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
-    JWT_SECRET        = module.secrets.arns["JWT_SECRET"]
+    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    JWT_SECRET   = module.secrets.arns["JWT_SECRET"]
+    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
   }
   read_only_root     = true
   log_retention_days = var.log_retention_days

@@ -15,6 +15,11 @@ output "api_task_family" {
   value       = module.service_api.task_family
 }
 
+output "api_migration_task_family" {
+  description = "Task definition family of api's migrations (the pipeline runs them before each rollout)."
+  value       = module.service_api.migration_task_family
+}
+
 output "cleanup_task_family" {
   description = "Task definition family of the cleanup job."
   value       = module.job_cleanup.task_family
@@ -66,6 +71,6 @@ output "db_database_address" {
 }
 
 output "db_database_secret_arn" {
-  description = "Secret holding the db master password (never printed)."
-  value       = module.postgres_db.master_secret_arn
+  description = "Secret holding the db connection as JSON: url, host, port, database, user, password, sslmode (never printed)."
+  value       = module.postgres_db.connection_secret_arn
 }

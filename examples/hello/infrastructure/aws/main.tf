@@ -149,6 +149,7 @@ module "postgres_db" {
   subnet_ids            = module.network.private_subnet_ids
   security_group_id     = module.security.datastore_security_group_ids["postgres-db"]
   kms_key_arn           = module.kms.key_arn
+  credentials_version   = var.credentials_version
 }
 
 module "redis_cache" {
@@ -164,6 +165,7 @@ module "redis_cache" {
   security_group_id       = module.security.datastore_security_group_ids["redis-cache"]
   kms_key_arn             = module.kms.key_arn
   log_retention_days      = var.log_retention_days
+  credentials_version     = var.credentials_version
 }
 
 module "kafka" {
@@ -174,26 +176,32 @@ module "kafka" {
 }
 
 module "service_api" {
-  source   = "./modules/service"
-  name     = local.name
-  workload = "api"
-  image    = "${module.registry.repository_urls["api"]}:${var.image_tag}"
-  command  = ["node", "api/dist/server.js"]
-  port     = 8080
-  cpu      = var.services["api"].cpu
-  memory   = var.services["api"].memory
+  source     = "./modules/service"
+  name       = local.name
+  workload   = "api"
+  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  command    = ["node", "api/dist/server.js"]
+  migrations = ["node", "api/dist/migrate.js"]
+  port       = 8080
+  cpu        = var.services["api"].cpu
+  memory     = var.services["api"].memory
   environment = merge(var.services["api"].environment, {
-    DATABASE_HOST        = module.postgres_db.address
-    DATABASE_PORT        = tostring(module.postgres_db.port)
-    DATABASE_NAME        = "hello"
-    DATABASE_USER        = module.postgres_db.username
-    DATABASE_SSLMODE     = "require"
-    REDIS_URL            = module.redis_cache.url
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "api"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PGDATABASE           = module.postgres_db.database
+    PGHOST               = module.postgres_db.address
+    PGPORT               = tostring(module.postgres_db.port)
+    PGSSLMODE            = "require"
+    PGUSER               = module.postgres_db.username
+    PORT                 = "8080"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
+    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
   }
   health_check_path = "/ready"
   health_check = {
@@ -250,17 +258,22 @@ module "service_worker" {
   cpu      = var.services["worker"].cpu
   memory   = var.services["worker"].memory
   environment = merge(var.services["worker"].environment, {
-    DATABASE_HOST        = module.postgres_db.address
-    DATABASE_PORT        = tostring(module.postgres_db.port)
-    DATABASE_NAME        = "hello"
-    DATABASE_USER        = module.postgres_db.username
-    DATABASE_SSLMODE     = "require"
-    REDIS_URL            = module.redis_cache.url
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "worker"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PGDATABASE           = module.postgres_db.database
+    PGHOST               = module.postgres_db.address
+    PGPORT               = tostring(module.postgres_db.port)
+    PGSSLMODE            = "require"
+    PGUSER               = module.postgres_db.username
+    PORT                 = "8081"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
+    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
   }
   health_check_path = "/health"
   health_check = {

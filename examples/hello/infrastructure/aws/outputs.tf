@@ -15,6 +15,11 @@ output "api_task_family" {
   value       = module.service_api.task_family
 }
 
+output "api_migration_task_family" {
+  description = "Task definition family of api's migrations (the pipeline runs them before each rollout)."
+  value       = module.service_api.migration_task_family
+}
+
 output "worker_service_name" {
   description = "ECS service of worker."
   value       = module.service_worker.service_name
@@ -66,8 +71,8 @@ output "db_database_address" {
 }
 
 output "db_database_secret_arn" {
-  description = "Secret holding the db master password (never printed)."
-  value       = module.postgres_db.master_secret_arn
+  description = "Secret holding the db connection as JSON: url, host, port, database, user, password, sslmode (never printed)."
+  value       = module.postgres_db.connection_secret_arn
 }
 
 output "kafka_bootstrap_brokers" {

@@ -140,6 +140,7 @@ module "postgres_db" {
   subnet_ids            = module.network.private_subnet_ids
   security_group_id     = module.security.datastore_security_group_ids["postgres-db"]
   kms_key_arn           = module.kms.key_arn
+  credentials_version   = var.credentials_version
 }
 
 module "redis_cache" {
@@ -155,6 +156,7 @@ module "redis_cache" {
   security_group_id       = module.security.datastore_security_group_ids["redis-cache"]
   kms_key_arn             = module.kms.key_arn
   log_retention_days      = var.log_retention_days
+  credentials_version     = var.credentials_version
 }
 
 module "bucket_assets" {
@@ -175,26 +177,33 @@ module "bucket_assets" {
 }
 
 module "service_api" {
-  source   = "./modules/service"
-  name     = local.name
-  workload = "api"
-  image    = "${module.registry.repository_urls["api"]}:${var.image_tag}"
-  command  = ["node", "dist/main.js"]
-  port     = 3000
-  cpu      = var.services["api"].cpu
-  memory   = var.services["api"].memory
+  source     = "./modules/service"
+  name       = local.name
+  workload   = "api"
+  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  command    = ["node", "dist/main.js"]
+  migrations = ["npx", "prisma", "migrate", "deploy"]
+  port       = 3000
+  cpu        = var.services["api"].cpu
+  memory     = var.services["api"].memory
   environment = merge(var.services["api"].environment, {
-    DATABASE_HOST    = module.postgres_db.address
-    DATABASE_PORT    = tostring(module.postgres_db.port)
-    DATABASE_NAME    = "storefront"
-    DATABASE_USER    = module.postgres_db.username
-    DATABASE_SSLMODE = "require"
-    REDIS_URL        = module.redis_cache.url
-    ASSETS_BUCKET    = module.bucket_assets.bucket
+    BUCKET_NAME    = module.bucket_assets.bucket
+    BUCKET_URL     = "s3://${module.bucket_assets.bucket}"
+    GANTRY_ENV     = var.environment
+    GANTRY_SERVICE = "api"
+    HOST           = "0.0.0.0"
+    PGDATABASE     = module.postgres_db.database
+    PGHOST         = module.postgres_db.address
+    PGPORT         = tostring(module.postgres_db.port)
+    PGSSLMODE      = "require"
+    PGUSER         = module.postgres_db.username
+    PORT           = "3000"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
+    DATABASE_URL      = "${module.postgres_db.connection_secret_arn}:url::"
     JWT_SECRET        = module.secrets.arns["JWT_SECRET"]
+    PGPASSWORD        = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL         = "${module.redis_cache.connection_secret_arn}:url::"
     STRIPE_SECRET_KEY = module.secrets.arns["STRIPE_SECRET_KEY"]
   }
   health_check_path = "/health/ready"

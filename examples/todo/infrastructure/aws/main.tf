@@ -150,6 +150,7 @@ module "postgres_db" {
   subnet_ids            = module.network.private_subnet_ids
   security_group_id     = module.security.datastore_security_group_ids["postgres-db"]
   kms_key_arn           = module.kms.key_arn
+  credentials_version   = var.credentials_version
 }
 
 module "kafka" {
@@ -160,25 +161,24 @@ module "kafka" {
 }
 
 module "service_backend" {
-  source   = "./modules/service"
-  name     = local.name
-  workload = "backend"
-  image    = "${module.registry.repository_urls["backend"]}:${var.image_tag}"
-  command  = ["sh", "-c", "uvicorn app.main:app --host 0.0.0.0 --port $PORT"]
-  port     = 8000
-  cpu      = var.services["backend"].cpu
-  memory   = var.services["backend"].memory
+  source     = "./modules/service"
+  name       = local.name
+  workload   = "backend"
+  image      = "${module.registry.repository_urls["backend"]}:${var.image_tag}"
+  command    = ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+  migrations = ["alembic", "upgrade", "head"]
+  port       = 8000
+  cpu        = var.services["backend"].cpu
+  memory     = var.services["backend"].memory
   environment = merge(var.services["backend"].environment, {
-    DATABASE_HOST        = module.postgres_db.address
-    DATABASE_PORT        = tostring(module.postgres_db.port)
-    DATABASE_NAME        = "db"
-    DATABASE_USER        = module.postgres_db.username
-    DATABASE_SSLMODE     = "require"
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "backend"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PORT                 = "8000"
   })
   secrets = {
-    DATABASE_PASSWORD  = "${module.postgres_db.master_secret_arn}:password::"
     BETTER_AUTH_SECRET = module.secrets.arns["BETTER_AUTH_SECRET"]
     DATABASE_URL       = module.secrets.arns["DATABASE_URL"]
     OPENAI_API_KEY     = module.secrets.arns["OPENAI_API_KEY"]
@@ -249,14 +249,12 @@ module "service_frontend" {
   cpu      = var.services["frontend"].cpu
   memory   = var.services["frontend"].memory
   environment = merge(var.services["frontend"].environment, {
-    DATABASE_HOST    = module.postgres_db.address
-    DATABASE_PORT    = tostring(module.postgres_db.port)
-    DATABASE_NAME    = "db"
-    DATABASE_USER    = module.postgres_db.username
-    DATABASE_SSLMODE = "require"
+    GANTRY_ENV     = var.environment
+    GANTRY_SERVICE = "frontend"
+    HOST           = "0.0.0.0"
+    PORT           = "3000"
   })
   secrets = {
-    DATABASE_PASSWORD     = "${module.postgres_db.master_secret_arn}:password::"
     BETTER_AUTH_SECRET    = module.secrets.arns["BETTER_AUTH_SECRET"]
     FRONTEND_DATABASE_URL = module.secrets.arns["FRONTEND_DATABASE_URL"]
   }
@@ -300,23 +298,21 @@ module "service_mcp" {
   name     = local.name
   workload = "mcp"
   image    = "${module.registry.repository_urls["mcp"]}:${var.image_tag}"
-  command  = ["sh", "-c", "python -m mcp_server --port $PORT"]
+  command  = ["python", "-m", "mcp_server", "--port", "8001"]
   port     = 8001
   cpu      = var.services["mcp"].cpu
   memory   = var.services["mcp"].memory
   environment = merge(var.services["mcp"].environment, {
-    DATABASE_HOST        = module.postgres_db.address
-    DATABASE_PORT        = tostring(module.postgres_db.port)
-    DATABASE_NAME        = "db"
-    DATABASE_USER        = module.postgres_db.username
-    DATABASE_SSLMODE     = "require"
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "mcp"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PORT                 = "8001"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
-    DATABASE_URL      = module.secrets.arns["DATABASE_URL"]
-    OPENAI_API_KEY    = module.secrets.arns["OPENAI_API_KEY"]
+    DATABASE_URL   = module.secrets.arns["DATABASE_URL"]
+    OPENAI_API_KEY = module.secrets.arns["OPENAI_API_KEY"]
   }
   health_check_path = "/health"
   health_check = {
@@ -358,22 +354,20 @@ module "service_notification" {
   name     = local.name
   workload = "notification"
   image    = "${module.registry.repository_urls["notification"]}:${var.image_tag}"
-  command  = ["sh", "-c", "uvicorn notification.main:app --host 0.0.0.0 --port $PORT"]
+  command  = ["uvicorn", "notification.main:app", "--host", "0.0.0.0", "--port", "8002"]
   port     = 8002
   cpu      = var.services["notification"].cpu
   memory   = var.services["notification"].memory
   environment = merge(var.services["notification"].environment, {
-    DATABASE_HOST        = module.postgres_db.address
-    DATABASE_PORT        = tostring(module.postgres_db.port)
-    DATABASE_NAME        = "db"
-    DATABASE_USER        = module.postgres_db.username
-    DATABASE_SSLMODE     = "require"
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "notification"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PORT                 = "8002"
   })
   secrets = {
-    DATABASE_PASSWORD = "${module.postgres_db.master_secret_arn}:password::"
-    DATABASE_URL      = module.secrets.arns["DATABASE_URL"]
+    DATABASE_URL = module.secrets.arns["DATABASE_URL"]
   }
   health_check_path = "/health"
   health_check = {
@@ -423,13 +417,17 @@ module "service_sse_gateway" {
   name     = local.name
   workload = "sse-gateway"
   image    = "${module.registry.repository_urls["sse-gateway"]}:${var.image_tag}"
-  command  = ["sh", "-c", "uvicorn gateway.main:app --host 0.0.0.0 --port $PORT"]
+  command  = ["uvicorn", "gateway.main:app", "--host", "0.0.0.0", "--port", "8003"]
   port     = 8003
   cpu      = var.services["sse-gateway"].cpu
   memory   = var.services["sse-gateway"].memory
   environment = merge(var.services["sse-gateway"].environment, {
+    GANTRY_ENV           = var.environment
+    GANTRY_SERVICE       = "sse-gateway"
+    HOST                 = "0.0.0.0"
     KAFKA_BROKERS        = module.kafka.bootstrap_brokers
     KAFKA_SASL_MECHANISM = "AWS_MSK_IAM"
+    PORT                 = "8003"
   })
   secrets           = {}
   health_check_path = "/health"

@@ -15,6 +15,11 @@ output "backend_task_family" {
   value       = module.service_backend.task_family
 }
 
+output "backend_migration_task_family" {
+  description = "Task definition family of backend's migrations (the pipeline runs them before each rollout)."
+  value       = module.service_backend.migration_task_family
+}
+
 output "frontend_service_name" {
   description = "ECS service of frontend."
   value       = module.service_frontend.service_name
@@ -91,8 +96,8 @@ output "db_database_address" {
 }
 
 output "db_database_secret_arn" {
-  description = "Secret holding the db master password (never printed)."
-  value       = module.postgres_db.master_secret_arn
+  description = "Secret holding the db connection as JSON: url, host, port, database, user, password, sslmode (never printed)."
+  value       = module.postgres_db.connection_secret_arn
 }
 
 output "kafka_bootstrap_brokers" {

@@ -135,7 +135,7 @@ variable "dns_zone" {
 }
 
 variable "services" {
-  description = "Per service: Fargate cpu units and memory (MiB), task counts, autoscaling targets (%), domains and plain environment variables."
+  description = "Per service: Fargate cpu units and memory (MiB), task counts, autoscaling targets (%), domains and the literal environment variables of this environment (main.tf adds the rest)."
   type = map(object({
     cpu           = number
     memory        = number
@@ -176,6 +176,17 @@ variable "backup_region" {
   validation {
     condition     = var.backup_region != var.region
     error_message = "backup_region must differ from region."
+  }
+}
+
+variable "credentials_version" {
+  description = "Raise it to generate new passwords: the data store and its connection secret change in the same apply; redeploy the services so the tasks read them."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.credentials_version >= 1
+    error_message = "credentials_version starts at 1."
   }
 }
 

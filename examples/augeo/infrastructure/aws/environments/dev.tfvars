@@ -29,8 +29,9 @@ services = {
     memory_target = 80
     domains       = ["api.dev.augeo.app"]
     environment = {
-      LOG_FORMAT = "json"
-      LOG_LEVEL  = "info"
+      EMAIL_SENDER_DOMAIN = "augeo.app"
+      LOG_FORMAT          = "json"
+      LOG_LEVEL           = "info"
     }
   }
 }

@@ -5,7 +5,12 @@ output "address" {
   value       = aws_elasticache_replication_group.this.primary_endpoint_address
 }
 
-output "url" {
-  description = "Connection URL (TLS)."
-  value       = "rediss://${aws_elasticache_replication_group.this.primary_endpoint_address}:6379"
+output "port" {
+  description = "Port of the cache."
+  value       = aws_elasticache_replication_group.this.port
+}
+
+output "connection_secret_arn" {
+  description = "Secret with the connection as JSON keys (tasks read `<arn>:<key>::`); written after the password."
+  value       = aws_secretsmanager_secret_version.connection.arn
 }

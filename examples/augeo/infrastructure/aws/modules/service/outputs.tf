@@ -29,3 +29,8 @@ output "log_group_name" {
   description = "Log group of the containers."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "migration_task_family" {
+  description = "Task definition family of the migrations (null without); the pipeline runs a revision of it before each rollout."
+  value       = one(aws_ecs_task_definition.migrate[*].family)
+}

@@ -79,3 +79,14 @@ variable "kms_key_arn" {
   description = "ARN of the environment's KMS key (encrypts logs, secrets and data at rest)."
   type        = string
 }
+
+variable "credentials_version" {
+  description = "Raise it to generate new passwords: the data store and its connection secret change in the same apply; redeploy the services so the tasks read them."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.credentials_version >= 1
+    error_message = "credentials_version starts at 1."
+  }
+}

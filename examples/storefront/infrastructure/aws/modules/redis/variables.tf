@@ -59,3 +59,14 @@ variable "log_retention_days" {
   description = "Days to keep the slow log."
   type        = number
 }
+
+variable "credentials_version" {
+  description = "Raise it to generate new passwords: the data store and its connection secret change in the same apply; redeploy the services so the tasks read them."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.credentials_version >= 1
+    error_message = "credentials_version starts at 1."
+  }
+}

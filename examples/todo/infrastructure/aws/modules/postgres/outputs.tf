@@ -10,12 +10,17 @@ output "port" {
   value       = aws_db_instance.this.port
 }
 
+output "database" {
+  description = "Database created with the instance."
+  value       = aws_db_instance.this.db_name
+}
+
 output "username" {
-  description = "Master user name."
+  description = "User the app connects as."
   value       = aws_db_instance.this.username
 }
 
-output "master_secret_arn" {
-  description = "Secrets Manager secret holding the master password (JSON key `password`)."
-  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+output "connection_secret_arn" {
+  description = "Secret with the connection as JSON keys (tasks read `<arn>:<key>::`); written after the password."
+  value       = aws_secretsmanager_secret_version.connection.arn
 }

@@ -21,13 +21,13 @@ variable "image" {
 }
 
 variable "command" {
-  description = "Command of the container; null keeps the image's."
+  description = "The process to run: the first word replaces the image's ENTRYPOINT and the rest its CMD; null keeps both."
   type        = list(string)
   default     = null
 }
 
 variable "port" {
-  description = "Port the container listens on (0 for none); passed as PORT."
+  description = "Port the container listens on (0 for none)."
   type        = number
   default     = 0
 }
@@ -48,7 +48,7 @@ variable "memory" {
 }
 
 variable "environment" {
-  description = "Plain environment variables (never secrets)."
+  description = "Plain environment variables (never secrets): every variable of the container that is not a secret."
   type        = map(string)
   default     = {}
 }
@@ -116,6 +116,12 @@ variable "subnet_ids" {
 variable "security_group_id" {
   description = "Security group of the tasks."
   type        = string
+}
+
+variable "migrations" {
+  description = "The migration process, run as a one-off task before each rollout: replaces the image's ENTRYPOINT and CMD as `command` does; null for none."
+  type        = list(string)
+  default     = null
 }
 
 variable "desired_count" {
