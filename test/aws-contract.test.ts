@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { loadSpec } from "../src/spec/load.js";
+import { loadSpec } from "../src/model/load.js";
 import { awsTarget, buildAws } from "../src/targets/aws/index.js";
 import { githubTarget } from "../src/targets/registry.js";
 import type { SynthContext } from "../src/targets/target.js";
@@ -86,7 +86,7 @@ describe("aws: what each workload receives", () => {
       /HOST\s+= "0\.0\.0\.0"/,
       /PORT\s+= "3000"/,
       /GANTRY_ENV\s+= var\.environment/,
-      /GANTRY_SERVICE = "api"/,
+      /GANTRY_SERVICE\s+= "api"/,
     ])
       assert.match(api, line);
     // The literal env values differ per environment, in the tfvars.

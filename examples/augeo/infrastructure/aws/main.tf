@@ -199,25 +199,29 @@ module "service_api" {
   cpu        = var.services["api"].cpu
   memory     = var.services["api"].memory
   environment = merge(var.services["api"].environment, {
-    BUCKET_NAME    = module.bucket_uploads.bucket
-    BUCKET_URL     = "s3://${module.bucket_uploads.bucket}"
-    GANTRY_ENV     = var.environment
-    GANTRY_SERVICE = "api"
-    HOST           = "0.0.0.0"
-    PGDATABASE     = module.postgres_db.database
-    PGHOST         = module.postgres_db.address
-    PGPORT         = tostring(module.postgres_db.port)
-    PGSSLMODE      = "require"
-    PGUSER         = module.postgres_db.username
-    PORT           = "8000"
+    BUCKET_NAME         = module.bucket_uploads.bucket
+    BUCKET_URL          = "s3://${module.bucket_uploads.bucket}"
+    GANTRY_ENV          = var.environment
+    GANTRY_SERVICE      = "api"
+    HOST                = "0.0.0.0"
+    PGDATABASE          = module.postgres_db.database
+    PGHOST              = module.postgres_db.address
+    PGPORT              = tostring(module.postgres_db.port)
+    PGSSLMODE           = "require"
+    PGUSER              = module.postgres_db.username
+    PORT                = "8000"
+    UPLOADS_BUCKET_NAME = module.bucket_uploads.bucket
+    UPLOADS_BUCKET_URL  = "s3://${module.bucket_uploads.bucket}"
   })
   secrets = {
-    DATABASE_URL   = "${module.postgres_db.connection_secret_arn}:url::"
-    JWT_SECRET     = module.secrets.arns["JWT_SECRET"]
-    PGPASSWORD     = "${module.postgres_db.connection_secret_arn}:password::"
-    REDIS_URL      = "${module.redis_cache.connection_secret_arn}:url::"
-    STRIPE_API_KEY = module.secrets.arns["STRIPE_API_KEY"]
-    TWILIO_API_KEY = module.secrets.arns["TWILIO_API_KEY"]
+    CACHE_REDIS_URL = "${module.redis_cache.connection_secret_arn}:url::"
+    DATABASE_URL    = "${module.postgres_db.connection_secret_arn}:url::"
+    DB_DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    JWT_SECRET      = module.secrets.arns["JWT_SECRET"]
+    PGPASSWORD      = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL       = "${module.redis_cache.connection_secret_arn}:url::"
+    STRIPE_API_KEY  = module.secrets.arns["STRIPE_API_KEY"]
+    TWILIO_API_KEY  = module.secrets.arns["TWILIO_API_KEY"]
   }
   health_check_path = "/ready"
   health_check = {
@@ -282,10 +286,12 @@ module "job_cleanup" {
     PGUSER         = module.postgres_db.username
   })
   secrets = {
-    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
-    JWT_SECRET   = module.secrets.arns["JWT_SECRET"]
-    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
-    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
+    CACHE_REDIS_URL = "${module.redis_cache.connection_secret_arn}:url::"
+    DATABASE_URL    = "${module.postgres_db.connection_secret_arn}:url::"
+    DB_DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    JWT_SECRET      = module.secrets.arns["JWT_SECRET"]
+    PGPASSWORD      = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL       = "${module.redis_cache.connection_secret_arn}:url::"
   }
   read_only_root     = true
   log_retention_days = var.log_retention_days

@@ -199,9 +199,11 @@ module "service_api" {
     PORT                 = "8080"
   })
   secrets = {
-    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
-    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
-    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
+    CACHE_REDIS_URL = "${module.redis_cache.connection_secret_arn}:url::"
+    DATABASE_URL    = "${module.postgres_db.connection_secret_arn}:url::"
+    DB_DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    PGPASSWORD      = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL       = "${module.redis_cache.connection_secret_arn}:url::"
   }
   health_check_path = "/ready"
   health_check = {
@@ -271,9 +273,11 @@ module "service_worker" {
     PORT                 = "8081"
   })
   secrets = {
-    DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
-    PGPASSWORD   = "${module.postgres_db.connection_secret_arn}:password::"
-    REDIS_URL    = "${module.redis_cache.connection_secret_arn}:url::"
+    CACHE_REDIS_URL = "${module.redis_cache.connection_secret_arn}:url::"
+    DATABASE_URL    = "${module.postgres_db.connection_secret_arn}:url::"
+    DB_DATABASE_URL = "${module.postgres_db.connection_secret_arn}:url::"
+    PGPASSWORD      = "${module.postgres_db.connection_secret_arn}:password::"
+    REDIS_URL       = "${module.redis_cache.connection_secret_arn}:url::"
   }
   health_check_path = "/health"
   health_check = {
