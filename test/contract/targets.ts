@@ -3,6 +3,7 @@
 // `gantry env`. Every target Gantry deploys to has a reader here.
 import { serviceEnv as processEnv } from "../../src/engine/local/env.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel } from "../../src/model/types.js";
+import { azure } from "./azure.js";
 
 export interface ReaderInput {
   example: string;
@@ -36,4 +37,4 @@ function local({ app, workload }: ReaderInput): string[] {
   return sorted(Object.keys(env));
 }
 
-export const NAMES_SET: Record<string, NamesSet> = { local };
+export const NAMES_SET: Record<string, NamesSet> = { local, azure };
