@@ -1,10 +1,11 @@
 // What an app receives on Azure App Service (src/targets/azure/supply.ts): each variable of its
 // contract with the value App Service gives it, the app settings the parameter files set per
 // environment, the Key Vault secrets the deployment writes or composes for them, what App Service
-// cannot supply (named at the workload by check()), `gantry env --target azure`, and that no module
-// of main.bicep waits on itself.
+// cannot supply (named at the workload by check()), `gantry env --target azure`, the migrations on
+// the pipeline's runner, and that no module of main.bicep waits on itself.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import { serviceEnv } from "../src/cli/env.js";
 import {
   isExpr,
@@ -19,6 +20,7 @@ import { loadSpec } from "../src/spec/load.js";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
 import { appSettings } from "../src/targets/azure/supply.js";
 import { outputOf } from "../src/targets/azure/sections/part.js";
+import { githubTarget } from "../src/targets/registry.js";
 import { checkAzureProject } from "../src/validate/bicep-types.js";
 import { bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import { EXAMPLES, exampleContext, loadExample, runCli } from "./helpers.js";
@@ -313,6 +315,50 @@ describe("azure: gantry env", () => {
     );
     assert.match(text.out, /HOST +the address to listen on +app setting "0\.0\.0\.0"/);
     assert.match(text.out, /BUCKET_URL +bucket uploads: url +blob container uploads of the storage account/);
+  });
+});
+
+describe("azure: migrations on the runner get the app's variables", () => {
+  interface Step {
+    name: string;
+    run?: string;
+    if?: string;
+    env?: Record<string, string>;
+  }
+  const steps = (ex: string, file: string): Step[] => {
+    const wf = parse(githubTarget.render(example(ex), exampleContext(ex, "azure"))[file]!) as {
+      jobs: Record<string, { steps: Step[] }>;
+    };
+    return Object.values(wf.jobs).flatMap((j) => j.steps);
+  };
+
+  it("reads every app setting of the service, Key Vault references from the vault, and runs the command's words", () => {
+    const all = steps("augeo", "deploy-production.yml");
+    const migrate = all.find((s) => s.name === "Migrate api")!;
+    const m = envOf(example("augeo"), "production");
+    const names = appSettings(m, serviceOf(m, "api"))
+      .filter((s) => s.supply.kind !== "missing")
+      .map((s) => s.name);
+    assert.ok(migrate.run!.includes(`for name in ${names.join(" ")}; do`), migrate.run);
+    assert.ok(names.includes("DATABASE_URL") && names.includes("PGPASSWORD") && names.includes("JWT_SECRET"));
+    assert.match(migrate.run!, /az keyvault secret show --vault-name "\$KEY_VAULT"/);
+    assert.match(
+      migrate.run!,
+      /docker run --rm "\$\{args\[@\]\}" --entrypoint alembic "\$\{IMAGE,,\}" upgrade head\n$/,
+    );
+    // No GitHub secret stands in for a value of the app.
+    assert.ok(!Object.values(migrate.env ?? {}).some((v) => v.includes("secrets.")));
+    // The runner is let through the vault's firewall for the migrations only.
+    const names_ = all.map((s) => s.name);
+    const open = names_.indexOf("Let this runner read the Key Vault");
+    const close = names_.indexOf("Close the Key Vault to this runner");
+    assert.ok(open >= 0 && open < names_.indexOf("Migrate api") && names_.indexOf("Migrate api") < close);
+    assert.equal(all[close]!.if, "always() && env.RUNNER_IP != ''");
+  });
+
+  it("a rollback neither migrates nor opens the vault", () => {
+    const names = steps("augeo", "rollback.yml").map((s) => s.name);
+    assert.ok(!names.some((n) => n.startsWith("Migrate") || n.includes("Key Vault")));
   });
 });
 
