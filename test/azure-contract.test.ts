@@ -276,6 +276,16 @@ describe("azure: what App Service cannot supply is a warning at the workload", (
     assert.ok(!problems(example("todo")).some((x) => x.includes("ENTRYPOINT")));
   });
 
+  it("rejects a secret stored where the deployment writes one", () => {
+    const spec = TEMPLATES.replace("secrets: [API_KEY]", "secrets: [API_KEY, REDIS_PASSWORD]");
+    assert.ok(
+      problems(loadSpec("shop/gantry.yaml", spec).project).includes(
+        "error services.api.secrets[1]: secret REDIS_PASSWORD would be Key Vault secret redis-password, which the deployment writes (password of Redis cache)",
+      ),
+    );
+    assert.ok(!problems(templates()).some((x) => x.startsWith("error")));
+  });
+
   it("rejects a variable named like a setting App Service adds", () => {
     const spec = TEMPLATES.replace("PLAIN: hello", "WEBSITES_PORT: '9000'");
     assert.ok(

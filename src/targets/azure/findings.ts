@@ -175,27 +175,45 @@ function alertFindings(m: AppModel): Finding[] {
 /**
  * What App Service cannot give a workload of what it receives (src/model/bindings.ts), named at the
  * workload: a job is not deployed at all, a service that uses topics gets no Dapr sidecar, a
- * `command` cannot replace the image's ENTRYPOINT, and a name App Service sets itself cannot be
- * the app's too.
+ * `command` cannot replace the image's ENTRYPOINT; and names that would collide: a variable named
+ * like a setting App Service adds, a secret stored under the name of one the deployment writes.
+ * (findings() drops the repeats of each environment.)
  */
 function contractFindings(project: ProjectModel): Finding[] {
-  const out: Finding[] = [];
-  const seen = new Set<string>();
-  const add = (f: Finding) => {
-    const key = `${f.env ?? ""}|${f.path}|${f.message}`;
-    if (!seen.has(key)) out.push(f);
-    seen.add(key);
-  };
   const names = unmetNames(project);
-  for (const m of project.environments)
-    for (const w of Object.values(m.services).filter(isWorkload)) {
-      if (isJob(w)) add(jobFinding(w, names.get(w.name) ?? []));
-      else {
-        for (const f of [topicsFinding(m, w, names.get(w.name) ?? []), commandFinding(w)]) if (f) add(f);
-        for (const f of clashFindings(m, w)) add(f);
-      }
-    }
-  return out;
+  const written = new Map(buildAzure(project).facts.managedSecrets.map((s) => [s.secret, s.what]));
+  return project.environments.flatMap((m) =>
+    Object.values(m.services)
+      .filter(isWorkload)
+      .flatMap((w): (Finding | undefined)[] =>
+        isJob(w)
+          ? [jobFinding(w, names.get(w.name) ?? [])]
+          : [
+              topicsFinding(m, w, names.get(w.name) ?? []),
+              commandFinding(w),
+              ...clashFindings(m, w),
+              ...secretClashFindings(m, w, written),
+            ],
+      )
+      .filter((f): f is Finding => f !== undefined),
+  );
+}
+
+/** An operator secret stored under the name of one the deployment writes would be overwritten. */
+function secretClashFindings(m: AppModel, s: ServiceModel, written: Map<string, string>): Finding[] {
+  return appSettings(m, s).flatMap(({ name, supply }): Finding[] => {
+    if (supply.kind !== "vault" || supply.writer.by !== "operator" || !written.has(supply.secret)) return [];
+    const i = s.secrets.indexOf(name);
+    return [
+      {
+        env: m.environment.name,
+        path: i >= 0 ? `services.${s.name}.secrets[${i}]` : `services.${s.name}`,
+        severity: "error",
+        message: `secret ${name} would be Key Vault secret ${supply.secret}, which the deployment writes (${written.get(supply.secret)!})`,
+        hint: "name the secret differently",
+      },
+    ];
+  });
 }
 
 /** The variables App Service cannot supply to each workload, in any environment, sorted. */
