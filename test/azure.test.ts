@@ -2,10 +2,12 @@
 // grammar, what the files say for each environment, the target's checks, and `synth --check`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cpSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
-import { commandLine } from "../src/targets/azure/main.js";
+import { ROLES } from "../src/targets/azure/api.js";
+import { SHARED_SCHEMAS } from "../src/validate/tools.js";
+import { migrationRun, shellWord, startupCommand } from "../src/targets/azure/command.js";
 import {
   checkAzureProject,
   checkBicepFiles,
@@ -20,6 +22,7 @@ import {
   member,
   printBicep,
   printBicepParams,
+  printValue,
   ref,
   str,
   type BicepResource,
@@ -298,11 +301,22 @@ test("azure: augeo gets per-environment values from the spec", () => {
 test("azure: secrets are named, never valued", () => {
   const tree = render("augeo");
   const main = tree["main.bicep"]!;
-  for (const s of ["jwt-secret", "stripe-api-key", "twilio-api-key"]) {
-    assert.ok(main.includes(`'@Microsoft.KeyVault(VaultName=\${keyVaultName};SecretName=${s})'`), s);
-  }
+  // App Service resolves each secret setting as a Key Vault reference with the site's identity.
+  assert.ok(
+    tree["modules/app-service.bicep"]!.includes(
+      "value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${item.value})'",
+    ),
+  );
   for (const e of ["dev", "staging", "production"]) {
     const p = tree[`parameters/${e}.bicepparam`]!;
+    for (const [name, secret] of [
+      ["JWT_SECRET", "jwt-secret"],
+      ["STRIPE_API_KEY", "stripe-api-key"],
+      ["DATABASE_URL", "database-url"],
+      ["PGPASSWORD", "database-password"],
+      ["REDIS_URL", "redis-url"],
+    ])
+      assert.ok(field(p, "apiConfig", `  ${name}`, `'${secret}'`), `${e}: ${name}`);
     assert.match(
       p,
       /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD'\)$/m,
@@ -346,9 +360,12 @@ test("azure: App Services are hardened and their outputs named for the pipelines
   assert.ok(tree["modules/resource-lock.bicep"]!.includes("level: 'CanNotDelete'"));
   assert.ok(tree["modules/storage.bicep"]!.includes("allowBlobPublicAccess: false"));
   // The apps and their slots pull images from the environment's registry with their identities.
-  assert.match(
-    tree["main.bicep"]!,
-    /module registry 'modules\/container-registry\.bicep'[\s\S]*?principalIds: \[\n\s+apiApp\.outputs\.principalId\n\s+apiConfig\.enableSlot \? apiSlot\.outputs\.principalId : ''\n/,
+  const registry = buildAzure(project("augeo")).bicep["main.bicep"]!.modules.find(
+    (m) => m.symbol === "registry",
+  );
+  assert.equal(
+    printValue(registry?.params.principalIds ?? null),
+    "[\n  apiApp.outputs.principalId\n  apiConfig.enableSlot ? apiSlot.outputs.principalId : ''\n]",
   );
   assert.match(
     tree["main.bicep"]!,
@@ -566,14 +583,63 @@ test("azure: parameter files are checked against main.bicep's parameters and typ
   );
 });
 
-test("azure: the spec's command becomes the App Service startup command, through sh when it reads variables", () => {
-  assert.equal(commandLine(undefined), "");
-  assert.equal(commandLine("node api/dist/server.js"), "node api/dist/server.js");
-  assert.equal(commandLine("uvicorn app:app --port $PORT"), "sh -c 'uvicorn app:app --port $PORT'");
-  assert.equal(commandLine("echo 'a' $X"), `sh -c 'echo '"'"'a'"'"' $X'`);
-  assert.match(
-    render("augeo")["main.bicep"]!,
-    /commandLine: 'sh -c \\'uvicorn app\.main:app --host 0\.0\.0\.0 --port \$PORT\\''/,
+test("azure: a command means on App Service what command-line.ts says: words, through /bin/sh only to read variables", () => {
+  assert.equal(startupCommand(undefined), "");
+  assert.equal(startupCommand("node api/dist/server.js"), "node api/dist/server.js");
+  // Quotes group words; App Service splits the line as a shell does, so a word keeps its spaces.
+  assert.equal(startupCommand(`node "my server.js" "it's"`), `node 'my server.js' 'it'"'"'s'`);
+  // Variables are the container's: /bin/sh reads them, each value stays one word, exec keeps PID 1.
+  assert.equal(
+    startupCommand("uvicorn app:app --port $PORT"),
+    `/bin/sh -c 'exec uvicorn app:app --port "\${PORT}"'`,
   );
-  assert.match(render("augeo")["modules/app-service.bicep"]!, /appCommandLine: commandLine/);
+  assert.equal(
+    startupCommand("run --url=${DATABASE_URL}x"),
+    `/bin/sh -c 'exec run --url="\${DATABASE_URL}"x'`,
+  );
+  // A line with shell syntax runs as /bin/sh -c <line>, unchanged.
+  assert.equal(startupCommand("a && b | c"), `/bin/sh -c 'a && b | c'`);
+  // GitHub Actions never sees an expression in a quoted word.
+  assert.equal(shellWord("${{ secrets.X }}"), `'$''{{ secrets.X }}'`);
+  assert.equal(migrationRun("alembic upgrade head", "IMG", "LINE"), "--entrypoint alembic IMG upgrade head");
+  assert.equal(
+    migrationRun("./migrate --url $DATABASE_URL", "IMG", "LINE"),
+    `--entrypoint ./migrate IMG --url "\${vars[DATABASE_URL]}"`,
+  );
+  assert.equal(migrationRun("a; b", "IMG", "LINE"), `--entrypoint /bin/sh IMG -c "$LINE"`);
+  const tree = render("augeo");
+  assert.match(
+    tree["parameters/production.bicepparam"]!,
+    /^ {2}startupCommand: '\/bin\/sh -c \\'exec uvicorn app\.main:app --host 0\.0\.0\.0 --port "\\\$\{PORT\}"\\''$/m,
+  );
+  assert.match(tree["main.bicep"]!, /commandLine: apiConfig\.startupCommand/);
+  assert.match(tree["modules/app-service.bicep"]!, /appCommandLine: commandLine/);
+});
+
+// ---- role ids ------------------------------------------------------------------
+
+const BUILTIN_ROLES = (
+  JSON.parse(readFileSync(join(SHARED_SCHEMAS, "..", "data", "azure-builtin-roles.json"), "utf8")) as {
+    roles: Record<string, string>;
+  }
+).roles;
+
+test("azure: every role id the target writes is the built-in role of that name", () => {
+  for (const [name, id] of Object.entries(ROLES)) assert.equal(id, BUILTIN_ROLES[name], name);
+  const known = new Set(Object.values(BUILTIN_ROLES));
+  let seen = 0;
+  for (const ex of EXAMPLES) {
+    const build = buildAzure(project(ex));
+    // Each module that grants a role says which one in its roleDefinitionId default.
+    for (const [path, f] of Object.entries(build.bicep))
+      for (const p of f.params.filter((x) => x.name === "roleDefinitionId")) {
+        assert.ok(known.has(p.default as string), `${ex} ${path}: ${printValue(p.default ?? null)}`);
+        seen++;
+      }
+    // And no other id is written anywhere.
+    for (const [path, text] of Object.entries(render(ex)))
+      for (const m of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi))
+        assert.ok(known.has(m[0]), `${ex} ${path}: ${m[0]} is not a built-in role`);
+  }
+  assert.ok(seen >= 10, `only ${seen} role parameters found`);
 });

@@ -28,7 +28,9 @@ export function contractDocs(): string[] {
     "Where a platform cannot supply one, `gantry synth` and `gantry env --target` say so with the spec path: Dapr's",
     "`DAPR_HTTP_PORT` needs a Dapr sidecar, which App Service, ECS and a Kubernetes CronJob do not run.",
     "A platform may add its own (App Service's `WEBSITES_PORT`, the local runtime's `GANTRY_RELEASE`);",
-    "`gantry env` marks those. A spec may not set a variable Gantry sets (an error names it).",
+    "`gantry env` marks those. A spec may not set a variable Gantry sets (an error names it). Where a platform",
+    "cannot give one (App Service runs no Dapr sidecar: no `PUBSUB_NAME`, `DAPR_HTTP_PORT`), `gantry env` says",
+    "it is not supplied and `gantry check` warns at the service.",
     "",
     "**Your own names.** An `env` value may refer to a part of a PostgreSQL, Redis or bucket the service uses, so an",
     "app that reads its own variable names needs no wrapper script: `DB_HOST: ${db.host}`,",
@@ -45,6 +47,8 @@ export function contractDocs(): string[] {
     "words as a shell splits them (quotes, backslashes), and `$NAME` or `${NAME}` is the value of one of the variables",
     "above, without a shell. A line with shell syntax (`|`, `&&`, `;`, `<`, `>`, backticks, `$(...)`) runs as",
     "`/bin/sh -c '<line>'` instead, so the image needs a shell for it. `migrations` commands mean the same.",
+    "App Service keeps an image's `ENTRYPOINT` (the command replaces its `CMD` only), so `gantry check` warns",
+    "there where a service sets `command`: build its image without an `ENTRYPOINT`.",
     "",
   ];
 }

@@ -6,6 +6,7 @@ import type { AppModel, JobModel, ProjectModel, ServiceModel } from "../../src/m
 import { kubernetes } from "./kubernetes.js";
 import { digitalocean } from "./digitalocean.js";
 import { aws } from "./aws.js";
+import { azure } from "./azure.js";
 
 export interface ReaderInput {
   example: string;
@@ -42,6 +43,7 @@ function local({ app, workload }: ReaderInput): string[] {
 export const NAMES_SET: Record<string, NamesSet> = {
   local,
   kubernetes,
-  digitalocean,
+  azure,
   aws,
+  digitalocean,
 };

@@ -46,9 +46,12 @@ export const API = {
 
 export type ApiKey = keyof typeof API;
 
-/** Built-in role definition ids (the same in every tenant). */
+/**
+ * Built-in role definition ids (the same in every tenant), by the role's name in Azure's list of
+ * built-in roles; test/azure.test.ts compares them with that list.
+ */
 export const ROLES = {
-  keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
-  storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-  acrPull: "7f951dce-4ae3-4a8c-a3e2-d3ac28c7f2b4",
+  AcrPull: "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+  "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+  "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
 } as const;

@@ -1,10 +1,12 @@
 // What the Azure target cannot do as the spec asks, said once each: as a warning at its place in
 // the spec (`gantry synth` and `gantry check` print them), and, where an operator should know it
 // after deploying, as a note in the runbook.
-import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
+import { isJob, isWorkload, topicsUsed } from "../../model/queries.js";
+import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
 import { boundDomain, computeOf, isApp, isStatic, postgresSku, redisSku, type Compute } from "./plan.js";
+import { appSettings } from "./supply.js";
 
 export interface Finding extends TargetProblem {
   /** Also said in the runbook's notes, once. */
@@ -15,6 +17,7 @@ export function findings(project: ProjectModel): Finding[] {
   const compute = computeOf(project);
   const all = [
     ...topicFindings(project),
+    ...(compute === "appservice" ? contractFindings(project) : []),
     ...project.environments.flatMap((m) => [
       ...serviceFindings(m, compute),
       ...redisFindings(m, compute),
@@ -45,16 +48,7 @@ function serviceFindings(m: AppModel, compute: Compute): Finding[] {
   if (compute !== "appservice") return [];
   const env = m.environment.name;
   return Object.entries(m.services).flatMap(([n, s]): Finding[] => {
-    if (s.type === "job")
-      return [
-        {
-          path: `services.${n}.schedule`,
-          severity: "warning",
-          message: `scheduled job ${n} has no App Service equivalent and is not generated`,
-          hint: "run it from the pipeline on a schedule, or set targets.azure.compute: aks so the Helm chart's CronJob runs it",
-          note: `Scheduled job \`${n}\` is not generated on App Service (no scheduler there); run it from a scheduled pipeline or use \`targets.azure.compute: aks\`.`,
-        },
-      ];
+    if (s.type === "job") return [];
     const worker: Finding[] =
       s.type === "worker" && s.port === undefined
         ? [
@@ -176,6 +170,107 @@ function alertFindings(m: AppModel): Finding[] {
       ];
     return [];
   });
+}
+
+/**
+ * What App Service cannot give a workload of what it receives (src/model/bindings.ts), named at the
+ * workload: a job is not deployed at all, a service that uses topics gets no Dapr sidecar, a
+ * `command` cannot replace the image's ENTRYPOINT; and names that would collide: a variable named
+ * like a setting App Service adds, a secret stored under the name of one the deployment writes.
+ * (findings() drops the repeats of each environment.)
+ */
+function contractFindings(project: ProjectModel): Finding[] {
+  const names = unmetNames(project);
+  const written = new Map(buildAzure(project).facts.managedSecrets.map((s) => [s.secret, s.what]));
+  return project.environments.flatMap((m) =>
+    Object.values(m.services)
+      .filter(isWorkload)
+      .flatMap((w): (Finding | undefined)[] =>
+        isJob(w)
+          ? [jobFinding(w, names.get(w.name) ?? [])]
+          : [
+              topicsFinding(m, w, names.get(w.name) ?? []),
+              commandFinding(w),
+              ...clashFindings(m, w),
+              ...secretClashFindings(m, w, written),
+            ],
+      )
+      .filter((f): f is Finding => f !== undefined),
+  );
+}
+
+/** An operator secret stored under the name of one the deployment writes would be overwritten. */
+function secretClashFindings(m: AppModel, s: ServiceModel, written: Map<string, string>): Finding[] {
+  return appSettings(m, s).flatMap(({ name, supply }): Finding[] => {
+    if (supply.kind !== "vault" || supply.writer.by !== "operator" || !written.has(supply.secret)) return [];
+    const i = s.secrets.indexOf(name);
+    return [
+      {
+        env: m.environment.name,
+        path: i >= 0 ? `services.${s.name}.secrets[${i}]` : `services.${s.name}`,
+        severity: "error",
+        message: `secret ${name} would be Key Vault secret ${supply.secret}, which the deployment writes (${written.get(supply.secret)!})`,
+        hint: "name the secret differently",
+      },
+    ];
+  });
+}
+
+/** The variables App Service cannot supply to each workload, in any environment, sorted. */
+function unmetNames(project: ProjectModel): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const m of project.environments)
+    for (const w of Object.values(m.services).filter(isWorkload))
+      for (const s of appSettings(m, w))
+        if (s.supply.kind === "missing") out.set(w.name, (out.get(w.name) ?? new Set()).add(s.name));
+  return new Map([...out].map(([n, set]) => [n, [...set].sort()]));
+}
+
+const jobFinding = (w: JobModel, unmet: string[]): Finding => ({
+  path: `services.${w.name}.schedule`,
+  severity: "warning",
+  message: `scheduled job ${w.name} has no App Service equivalent and is not generated, so nothing supplies its variables (${unmet.join(", ")})`,
+  hint: "run it from the pipeline on a schedule, or set targets.azure.compute: aks so the Helm chart's CronJob runs it",
+  note: `Scheduled job \`${w.name}\` is not generated on App Service (no scheduler there); run it from a scheduled pipeline or use \`targets.azure.compute: aks\`.`,
+});
+
+function topicsFinding(m: AppModel, s: ServiceModel, unmet: string[]): Finding | undefined {
+  const topics = topicsUsed(m, s);
+  if (!topics.length) return undefined;
+  const publishes = topics.some((t) => s.uses.includes(t));
+  return {
+    path: `services.${s.name}.${publishes ? "uses" : "subscribes"}`,
+    severity: "warning",
+    message: `App Service runs no Dapr sidecar, so ${s.name} gets no ${unmet.join(" or ")} for topic${topics.length > 1 ? "s" : ""} ${topics.join(", ")}`,
+    hint: "publish and receive through the Kafka-compatible broker of KAFKA_BROKERS, KAFKA_USERNAME and KAFKA_PASSWORD (Key Vault), or set targets.azure.compute: aks",
+    note: "App Service runs no Dapr sidecar: services that use topics get no `PUBSUB_NAME` or `DAPR_HTTP_PORT` there and reach the broker through `KAFKA_BROKERS`, `KAFKA_USERNAME` and `KAFKA_PASSWORD` instead.",
+  };
+}
+
+const commandFinding = (s: ServiceModel): Finding | undefined =>
+  s.command === undefined
+    ? undefined
+    : {
+        path: `services.${s.name}.command`,
+        severity: "warning",
+        message: `App Service runs ${s.name}'s command in place of the image's CMD and keeps its ENTRYPOINT: with an ENTRYPOINT in the image, the command becomes its arguments`,
+        hint: "build the image with CMD only (no ENTRYPOINT), or set targets.azure.compute: aks where the command replaces both",
+        note: "App Service runs a service's `command` in place of the image's CMD and keeps its ENTRYPOINT: images of services with a `command` should have no ENTRYPOINT.",
+      };
+
+/** A variable of the app named like one App Service sets: both would be app settings of one name. */
+function clashFindings(m: AppModel, s: ServiceModel): Finding[] {
+  const settings = appSettings(m, s);
+  const platform = new Set(settings.filter((x) => x.platform).map((x) => x.name));
+  return settings
+    .filter((x) => !x.platform && platform.has(x.name))
+    .map((x) => ({
+      env: m.environment.name,
+      path: x.name in s.env ? `services.${s.name}.env.${x.name}` : `services.${s.name}.secrets`,
+      severity: "error" as const,
+      message: `App Service sets ${x.name} itself; ${s.name} cannot have a variable of that name`,
+      hint: "name it differently",
+    }));
 }
 
 /** Azure Resource Manager's limits per template (https://learn.microsoft.com/azure/azure-resource-manager/templates/best-practices#template-limits). */

@@ -2,10 +2,11 @@
 // environment, plus a runbook. Pure: the resolved models in, a file tree out. The typed Bicep files
 // are built by ./main.ts from ./sections and ./modules; `buildAzure` is exported so that tests and
 // the validator (src/validate/bicep-types.ts) check them before they are printed. What Azure cannot
-// do as the spec asks is in ./findings.ts.
+// do as the spec asks is in ./findings.ts; what each app receives there, in ./supply.ts.
 import { printBicep, printBicepParams } from "../../format/bicep.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, Target, TargetProblem } from "../target.js";
+import { azureContract } from "./contract.js";
 import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
@@ -19,6 +20,7 @@ export const azureTarget: Target = {
   description: "Bicep modules, main.bicep at subscription scope and a .bicepparam per environment",
   defaultOut: "infrastructure/azure",
   ownsOutput: true,
+  contract: azureContract,
   check(project: ProjectModel): TargetProblem[] {
     return [...findings(project), ...limitProblems(project)].map((f) => {
       const p: TargetProblem = { path: f.path, message: f.message };

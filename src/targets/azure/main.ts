@@ -8,6 +8,7 @@ import type { ProjectModel } from "../../model/types.js";
 import { GENERATED, MODULES, type ModuleName } from "./modules/index.js";
 import { secretName } from "./names.js";
 import { alertsPart } from "./sections/alerts.js";
+import { composedSecretsPart } from "./sections/app-settings.js";
 import { appServicesPart } from "./sections/app-services.js";
 import { availabilityPart } from "./sections/availability.js";
 import { budgetPart, lockPart } from "./sections/budget-lock.js";
@@ -27,8 +28,6 @@ import {
   type SecretUse,
 } from "./sections/part.js";
 import { staticSitesPart } from "./sections/static-sites.js";
-
-export { commandLine } from "./sections/app-services.js";
 
 export interface AzureBuild {
   /** Bicep files by path (main.bicep, modules/*.bicep). */
@@ -66,6 +65,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
     registryPart(c, compute.imagePullers),
     keyVaultPart(c, compute),
     dataPart(c),
+    composedSecretsPart(c),
     email,
     dnsPart(c, joinParts(compute, email)),
     alertsPart(c),

@@ -1,15 +1,18 @@
-// The App Service deploy of the Azure platform. Migrations run in the new image on the runner; each
-// service's container is deployed to its staging slot, warmed up and swapped in (swapped back when
-// the smoke tests fail), or without a slot deployed in place (the previous image restored on
-// failure); static frontends go to Static Web Apps. A rollback swaps the slots back or deploys an
-// earlier image tag through the same path.
+// The App Service deploy of the Azure platform. Migrations run in the new image on the runner, with
+// the variables the app has (./supply.ts); each service's container is deployed to its staging slot,
+// warmed up and swapped in (swapped back when the smoke tests fail), or without a slot deployed in
+// place (the previous image restored on failure); static frontends go to Static Web Apps. A rollback
+// swaps the slots back or deploys an earlier image tag through the same path.
+import { parseCommand } from "../../model/command-line.js";
 import type { AppModel, ServiceModel } from "../../model/types.js";
 import { envName, isService, isStatic, smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";
 import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline } from "../platform.js";
+import { migrationRun } from "./command.js";
 import { azureLogin, readOutputs } from "./pipeline-steps.js";
+import { suppliedSettings } from "./supply.js";
 
 /** camelCase for Bicep output names: sse-gateway → sseGateway. */
 const camel = (s: string): string => s.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -19,16 +22,20 @@ const app = (s: { name: string }) => `"$${envName(s.name)}_APP"`;
 const healthPath = (s: ServiceModel) =>
   s.type === "http" ? (s.health?.readiness ?? s.health?.liveness) : undefined;
 
-/** Logs in, to the registry too, and reads each App Service's name from the deployment's outputs. */
-function prepare(p: Pipeline, env: AppModel): Step[] {
+const migrating = (env: AppModel): ServiceModel[] => services(env).filter((s) => s.migrations);
+
+/**
+ * Logs in, to the registry too, and reads each App Service's name from the deployment's outputs,
+ * and the vault's where migrations read the apps' secrets.
+ */
+function prepare(p: Pipeline, env: AppModel, migrate = false): Step[] {
   return [
     azureLogin(),
     ...p.registry.service.login(p, env).steps.filter((s) => !s.uses?.startsWith("azure/login@")),
-    readOutputs(
-      p,
-      env,
-      services(env).map((s) => [`${envName(s.name)}_APP`, `${camel(s.name)}AppName`]),
-    ),
+    readOutputs(p, env, [
+      ...services(env).map((s): [string, string] => [`${envName(s.name)}_APP`, `${camel(s.name)}AppName`]),
+      ...(migrate && migrating(env).length ? [["KEY_VAULT", "keyVaultName"] as [string, string]] : []),
+    ]),
   ];
 }
 
@@ -56,41 +63,70 @@ const swapLine = (s: ServiceModel): string =>
   `az webapp deployment slot swap --resource-group "$RESOURCE_GROUP" --name ${app(s)} --slot staging --target-slot production`;
 const swap = (env: AppModel): string[] => services(env).map(swapLine);
 
-/** Runs a migration in the new image on the runner, with the service's secrets from the GitHub environment. */
+/**
+ * Migrations run in the new image on the runner with the app's own variables: the names and values
+ * of its app settings, each Key Vault reference read from the vault. The vault denies other networks,
+ * so the runner's address is let in for the migrations and taken out again whatever happens.
+ */
 function migrations(p: Pipeline, env: AppModel): Step[] {
-  return services(env)
-    .filter((s) => s.migrations)
-    .map((s) => {
-      const vars: Record<string, string> = { ...s.env };
-      for (const secret of migrationSecrets(env, s)) vars[secret] = `\${{ secrets.${secret} }}`;
-      const names = Object.keys(vars).sort();
-      return run(
-        `Migrate ${s.name}`,
-        [
-          `timeout "$TIMEOUT" docker run --rm ${names.map((n) => `--env ${n}`).join(" ")} --entrypoint sh "\${IMAGE,,}" -c "$MIGRATION"`.replace(
-            / {2,}/g,
-            " ",
-          ),
-        ],
-        {
-          env: {
-            ...vars,
-            IMAGE: imageRef(p, s),
-            MIGRATION: s.migrations!.command,
-            TIMEOUT: s.migrations!.timeout,
-          },
-        },
-      );
-    });
+  if (!migrating(env).length) return [];
+  return [
+    run("Let this runner read the Key Vault", [
+      "ip=$(curl --fail --silent --show-error https://api.ipify.org)",
+      'echo "RUNNER_IP=$ip" >> "$GITHUB_ENV"',
+      'az keyvault network-rule add --name "$KEY_VAULT" --ip-address "$ip/32" --output none',
+      // A new network rule takes a moment to apply.
+      "for _ in $(seq 12); do",
+      '  if az keyvault secret list --vault-name "$KEY_VAULT" --maxresults 1 --output none; then exit 0; fi',
+      "  sleep 10",
+      "done",
+      'echo "::error::the Key Vault still refuses this runner (does the identity have Key Vault Secrets User?)"',
+      "exit 1",
+    ]),
+    ...migrating(env).map((s) => migrate(p, env, s)),
+    run(
+      "Close the Key Vault to this runner",
+      ['az keyvault network-rule remove --name "$KEY_VAULT" --ip-address "$RUNNER_IP/32" --output none'],
+      { if: "always() && env.RUNNER_IP != ''" },
+    ),
+  ];
 }
 
-/** A migrating service's secrets and the connection string of each PostgreSQL it uses, named as the targets name it. */
-function migrationSecrets(env: AppModel, s: ServiceModel): string[] {
-  const databases = Object.keys(env.postgres);
-  const urls = s.uses
-    .filter((u) => databases.includes(u))
-    .map((u) => (databases.length === 1 ? "DATABASE_URL" : `DATABASE_URL_${envName(u)}`));
-  return [...s.secrets, ...urls];
+/** The variables a service's migration gets: every app setting of the service, as App Service has it. */
+export const migrationVariables = (env: AppModel, s: ServiceModel): string[] =>
+  suppliedSettings(env, s).map((x) => x.name);
+
+function migrate(p: Pipeline, env: AppModel, s: ServiceModel): Step {
+  const migration = s.migrations!;
+  return run(
+    `Migrate ${s.name}`,
+    [
+      `settings=$(az webapp config appsettings list --resource-group "$RESOURCE_GROUP" --name ${app(s)} --output json)`,
+      "declare -A vars",
+      `for name in ${migrationVariables(env, s).join(" ")}; do`,
+      `  value=$(jq --exit-status --raw-output --arg name "$name" 'map(select(.name == $name))[0].value' <<<"$settings") ||`,
+      `    { echo "::error::\${name} is not an app setting of ${app(s).slice(1, -1)}: deploy the infrastructure first"; exit 1; }`,
+      "  if [[ $value == @Microsoft.KeyVault\\(* ]]; then",
+      "    secret=${value##*SecretName=}",
+      '    value=$(az keyvault secret show --vault-name "$KEY_VAULT" --name "${secret%)}" --query value --output tsv) ||',
+      '      { echo "::error::Key Vault secret ${secret%)} (${name}) is not set: see the runbook of the infrastructure"; exit 1; }',
+      '    echo "::add-mask::$value"',
+      "  fi",
+      "  vars[$name]=$value",
+      "done",
+      "args=()",
+      'for name in "${!vars[@]}"; do args+=(--env "$name=${vars[$name]}"); done',
+      `timeout "$TIMEOUT" docker run --rm "\${args[@]}" ${migrationRun(migration.command, '"${IMAGE,,}"', "MIGRATION")}`,
+    ],
+    {
+      env: {
+        IMAGE: imageRef(p, s),
+        // A line with shell syntax reaches /bin/sh through the environment, never inside the script.
+        ...(parseCommand(migration.command).shell ? { MIGRATION: migration.command } : {}),
+        TIMEOUT: migration.timeout,
+      },
+    },
+  );
 }
 
 function rollout(p: Pipeline, env: AppModel): Step[] {
@@ -202,14 +238,11 @@ function rollback(p: Pipeline, env: AppModel): Step[] {
   ];
 }
 
-/** What the App Service deploy reads: the registry login, the migrations' secrets, the Static Web Apps tokens. */
+/** What the App Service deploy reads: the registry login and the Static Web Apps tokens. */
 function settings(p: Pipeline): CiSettings {
-  const secrets = p.envs.flatMap((env) => [
-    ...services(env)
-      .filter((s) => s.migrations)
-      .flatMap((s) => migrationSecrets(env, s)),
-    ...Object.values(env.services).filter(isStatic).map(staticWebAppToken),
-  ]);
+  const secrets = p.envs.flatMap((env) =>
+    Object.values(env.services).filter(isStatic).map(staticWebAppToken),
+  );
   return joinSettings(p.registry.service.settings(p), { variables: [], secrets });
 }
 
@@ -220,7 +253,7 @@ export function appServicePipeline(): Omit<
   return {
     staticImages: false,
     deploy: (p, env): DeploySteps => ({
-      prepare: prepare(p, env),
+      prepare: prepare(p, env, true),
       migrate: migrations(p, env),
       rollout: rollout(p, env),
     }),

@@ -1,6 +1,7 @@
 // The runbook written next to the Bicep files: how to preview and deploy each environment, which
 // roles the deploying identity needs, which secrets operators set and what Gantry leaves to them.
 // One function per section of the runbook; a section the app does not need is empty.
+import { isService } from "../../model/queries.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { AzureFacts } from "./main.js";
 import { camel } from "./names.js";
@@ -9,10 +10,11 @@ import { locationOf } from "./plan.js";
 export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: string[]): string {
   return [
     ...overview(project),
-    ...prerequisites(facts),
+    ...prerequisites(project, facts),
     ...deployment(project, facts),
     ...dns(facts),
     ...secrets(project, facts),
+    ...appSettings(facts),
     ...releases(facts),
     ...staticSites(facts),
     ...kubernetes(facts),
@@ -63,8 +65,11 @@ const PROVIDERS = [
   "Microsoft.Consumption",
 ];
 
+const migrates = (project: ProjectModel): boolean =>
+  project.environments.some((m) => Object.values(m.services).some((s) => isService(s) && s.migrations));
+
 /** Roles of the deploying identity, resource providers, and the variables the deployment reads. */
-function prerequisites(facts: AzureFacts): string[] {
+function prerequisites(project: ProjectModel, facts: AzureFacts): string[] {
   return [
     "## Before the first deployment",
     "",
@@ -79,6 +84,12 @@ function prerequisites(facts: AzureFacts): string[] {
       (facts.appServices.length ? " and `Storage Blob Data Contributor` where they use a bucket" : "") +
       ";",
     "- to set secret values afterwards: **Key Vault Secrets Officer** on the environment's vault.",
+    ...(facts.compute === "appservice" && migrates(project)
+      ? [
+          "- for the pipeline's migrations, which read each app's Key Vault references on the runner: **Key Vault",
+          "  Secrets User** on the environment's vault (the pipeline lets its runner through the vault's firewall for them).",
+        ]
+      : []),
     "",
     "Register the resource providers once per subscription:",
     "",
@@ -174,10 +185,23 @@ function secrets(project: ProjectModel, facts: AzureFacts): string[] {
       ? [
           "Written by the deployment itself:",
           "",
-          ...managedSecrets.map((s) => `- \`${s.secret}\` (\`${s.envVar}\`): ${s.what}`),
+          ...managedSecrets.map((s) => `- \`${s.secret}\`: ${s.what}`),
           "",
         ]
       : []),
+  ];
+}
+
+function appSettings(facts: AzureFacts): string[] {
+  if (!facts.appServices.length) return [];
+  return [
+    "## What each app receives",
+    "",
+    "Each App Service gets the variables `gantry env <service> --target azure` lists, as app settings. Each parameter",
+    "file sets them in `<service>Config`: `settings` with their values, `secretSettings` as Key Vault references (the",
+    "secret of each), `deployedSettings` from values the deployment computes (`deployedValues` in `main.bicep`).",
+    "Host names and passwords of the data stores reach the apps through the vault: the stores write them there.",
+    "",
   ];
 }
 

@@ -22,8 +22,14 @@ type appServiceConfig = {
   scaleInCooldown: string
   // Spread api over availability zones.
   zoneRedundant: bool
-  // Plain environment variables of api (never secrets).
+  // Startup command of api ('' keeps the image's CMD).
+  startupCommand: string
+  // App settings of api with their values (never secrets).
   settings: object
+  // App settings of api read from Key Vault: name → secret.
+  secretSettings: object
+  // App settings of api the deployment computes: name → key of the value.
+  deployedSettings: object
   // Container image of api.
   image: string
   // Keep api loaded.
@@ -266,63 +272,16 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
-    commandLine: 'sh -c \'uvicorn app.main:app --host 0.0.0.0 --port $PORT\''
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8000'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8000'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'JWT_SECRET'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
-      }
-      {
-        name: 'STRIPE_API_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-api-key)'
-      }
-      {
-        name: 'TWILIO_API_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=twilio-api-key)'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'ACS_CONNECTION_STRING'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-connection-string)'
-      }
-      {
-        name: 'EMAIL_SENDER_DOMAIN'
-        value: communication.outputs.mailFromDomain
-      }
-      {
-        name: 'BUCKET_URL'
-        value: '${storage.outputs.blobEndpoint}uploads'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+      'uploads.url': 'https://staugeo${environmentCode}${suffix}.blob.${environment().suffixes.storage}/uploads'
+    }
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -338,63 +297,16 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
-    commandLine: 'sh -c \'uvicorn app.main:app --host 0.0.0.0 --port $PORT\''
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8000'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8000'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'JWT_SECRET'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
-      }
-      {
-        name: 'STRIPE_API_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-api-key)'
-      }
-      {
-        name: 'TWILIO_API_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=twilio-api-key)'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'ACS_CONNECTION_STRING'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-connection-string)'
-      }
-      {
-        name: 'EMAIL_SENDER_DOMAIN'
-        value: communication.outputs.mailFromDomain
-      }
-      {
-        name: 'BUCKET_URL'
-        value: '${storage.outputs.blobEndpoint}uploads'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+      'uploads.url': 'https://staugeo${environmentCode}${suffix}.blob.${environment().suffixes.storage}/uploads'
+    }
   }
 }
 
@@ -419,7 +331,10 @@ module registry 'modules/container-registry.bicep' = {
     location: location
     tags: tags
     skuName: registrySku
-    principalIds: []
+    principalIds: [
+      apiApp.outputs.principalId
+      apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
+    ]
   }
 }
 
@@ -473,6 +388,8 @@ module dbPostgres 'modules/postgres.bicep' = {
     administratorLoginPassword: dbAdministratorPassword
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'database-url'
+    hostSecretName: 'database-host'
+    passwordSecretName: 'database-password'
   }
 }
 
@@ -492,6 +409,8 @@ module cacheRedis 'modules/redis.bicep' = {
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'
+    hostSecretName: 'redis-host'
+    passwordSecretName: 'redis-password'
   }
 }
 
@@ -532,6 +451,7 @@ module communication 'modules/communication.bicep' = {
     ]
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'acs-connection-string'
+    senderDomainSecretName: 'email-sender-domain'
   }
 }
 

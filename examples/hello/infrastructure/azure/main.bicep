@@ -22,8 +22,14 @@ type appServiceConfig = {
   scaleInCooldown: string
   // Spread api over availability zones.
   zoneRedundant: bool
-  // Plain environment variables of api (never secrets).
+  // Startup command of api ('' keeps the image's CMD).
+  startupCommand: string
+  // App settings of api with their values (never secrets).
   settings: object
+  // App settings of api read from Key Vault: name → secret.
+  secretSettings: object
+  // App settings of api the deployment computes: name → key of the value.
+  deployedSettings: object
   // Container image of api.
   image: string
   // Keep api loaded.
@@ -223,51 +229,15 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
-    commandLine: 'node api/dist/server.js'
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8080'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8080'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'KAFKA_BROKERS'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-brokers)'
-      }
-      {
-        name: 'KAFKA_USERNAME'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-username)'
-      }
-      {
-        name: 'KAFKA_PASSWORD'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+    }
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -283,51 +253,15 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/ready'
-    commandLine: 'node api/dist/server.js'
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8080'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8080'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'KAFKA_BROKERS'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-brokers)'
-      }
-      {
-        name: 'KAFKA_USERNAME'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-username)'
-      }
-      {
-        name: 'KAFKA_PASSWORD'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+    }
   }
 }
 
@@ -361,51 +295,15 @@ module workerApp 'modules/app-service.bicep' = {
     planId: workerPlan.outputs.id
     containerImage: workerConfig.image
     healthCheckPath: '/health'
-    commandLine: 'node worker/dist/worker.js'
+    commandLine: workerConfig.startupCommand
     alwaysOn: workerConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8081'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8081'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'KAFKA_BROKERS'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-brokers)'
-      }
-      {
-        name: 'KAFKA_USERNAME'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-username)'
-      }
-      {
-        name: 'KAFKA_PASSWORD'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
-      }
-    ]
     settings: workerConfig.settings
+    secretSettings: workerConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: workerConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+    }
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -421,51 +319,15 @@ module workerSlot 'modules/app-service-slot.bicep' = if (workerConfig.enableSlot
     planId: workerPlan.outputs.id
     containerImage: workerConfig.image
     healthCheckPath: '/health'
-    commandLine: 'node worker/dist/worker.js'
+    commandLine: workerConfig.startupCommand
     alwaysOn: workerConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '8081'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '8081'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-      {
-        name: 'KAFKA_BROKERS'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-brokers)'
-      }
-      {
-        name: 'KAFKA_USERNAME'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-username)'
-      }
-      {
-        name: 'KAFKA_PASSWORD'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=kafka-password)'
-      }
-    ]
     settings: workerConfig.settings
+    secretSettings: workerConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: workerConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+    }
   }
 }
 
@@ -490,7 +352,12 @@ module registry 'modules/container-registry.bicep' = {
     location: location
     tags: tags
     skuName: registrySku
-    principalIds: []
+    principalIds: [
+      apiApp.outputs.principalId
+      apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
+      workerApp.outputs.principalId
+      workerConfig.enableSlot ? workerSlot.outputs.principalId : ''
+    ]
   }
 }
 
@@ -546,6 +413,8 @@ module dbPostgres 'modules/postgres.bicep' = {
     administratorLoginPassword: dbAdministratorPassword
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'database-url'
+    hostSecretName: 'database-host'
+    passwordSecretName: 'database-password'
   }
 }
 
@@ -565,6 +434,8 @@ module cacheRedis 'modules/redis.bicep' = {
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'
+    hostSecretName: 'redis-host'
+    passwordSecretName: 'redis-password'
   }
 }
 

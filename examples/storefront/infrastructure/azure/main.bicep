@@ -22,8 +22,14 @@ type appServiceConfig = {
   scaleInCooldown: string
   // Spread api over availability zones.
   zoneRedundant: bool
-  // Plain environment variables of api (never secrets).
+  // Startup command of api ('' keeps the image's CMD).
+  startupCommand: string
+  // App settings of api with their values (never secrets).
   settings: object
+  // App settings of api read from Key Vault: name → secret.
+  secretSettings: object
+  // App settings of api the deployment computes: name → key of the value.
+  deployedSettings: object
   // Container image of api.
   image: string
   // Keep api loaded.
@@ -255,51 +261,16 @@ module apiApp 'modules/app-service.bicep' = {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
-    commandLine: 'node dist/main.js'
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '3000'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '3000'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'JWT_SECRET'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
-      }
-      {
-        name: 'STRIPE_SECRET_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-secret-key)'
-      }
-      {
-        name: 'BUCKET_URL'
-        value: '${storage.outputs.blobEndpoint}assets'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+      'assets.url': 'https://ststorefro${environmentCode}${suffix}.blob.${environment().suffixes.storage}/assets'
+    }
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -315,51 +286,16 @@ module apiSlot 'modules/app-service-slot.bicep' = if (apiConfig.enableSlot) {
     planId: apiPlan.outputs.id
     containerImage: apiConfig.image
     healthCheckPath: '/health/ready'
-    commandLine: 'node dist/main.js'
+    commandLine: apiConfig.startupCommand
     alwaysOn: apiConfig.alwaysOn
-    appSettings: [
-      {
-        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-        value: appInsights.outputs.connectionString
-      }
-      {
-        name: 'PORT'
-        value: '3000'
-      }
-      {
-        name: 'WEBSITES_PORT'
-        value: '3000'
-      }
-      {
-        name: 'WEBSITES_ENABLE_APP_SERVICE_STORAGE'
-        value: 'false'
-      }
-      {
-        name: 'WEBSITE_HEALTHCHECK_MAXPINGFAILURES'
-        value: '3'
-      }
-      {
-        name: 'JWT_SECRET'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jwt-secret)'
-      }
-      {
-        name: 'STRIPE_SECRET_KEY'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=stripe-secret-key)'
-      }
-      {
-        name: 'BUCKET_URL'
-        value: '${storage.outputs.blobEndpoint}assets'
-      }
-      {
-        name: 'REDIS_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=redis-url)'
-      }
-      {
-        name: 'DATABASE_URL'
-        value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=database-url)'
-      }
-    ]
     settings: apiConfig.settings
+    secretSettings: apiConfig.secretSettings
+    keyVaultName: keyVaultName
+    deployedSettings: apiConfig.deployedSettings
+    deployedValues: {
+      applicationInsights: appInsights.outputs.connectionString
+      'assets.url': 'https://ststorefro${environmentCode}${suffix}.blob.${environment().suffixes.storage}/assets'
+    }
   }
 }
 
@@ -384,7 +320,10 @@ module registry 'modules/container-registry.bicep' = {
     location: location
     tags: tags
     skuName: registrySku
-    principalIds: []
+    principalIds: [
+      apiApp.outputs.principalId
+      apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
+    ]
   }
 }
 
@@ -438,6 +377,8 @@ module dbPostgres 'modules/postgres.bicep' = {
     administratorLoginPassword: dbAdministratorPassword
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'database-url'
+    hostSecretName: 'database-host'
+    passwordSecretName: 'database-password'
   }
 }
 
@@ -457,6 +398,8 @@ module cacheRedis 'modules/redis.bicep' = {
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'
+    hostSecretName: 'redis-host'
+    passwordSecretName: 'redis-password'
   }
 }
 

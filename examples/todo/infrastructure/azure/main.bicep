@@ -260,6 +260,8 @@ module dbPostgres 'modules/postgres.bicep' = if (dbEnabled) {
     administratorLoginPassword: dbAdministratorPassword
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'database-url'
+    hostSecretName: 'database-host'
+    passwordSecretName: 'database-password'
   }
 }
 

@@ -4,6 +4,7 @@ import {
   binary,
   call,
   forEach,
+  index,
   member,
   ref,
   str,
@@ -12,6 +13,7 @@ import {
   type BicepObject,
   type BicepParam,
   type BicepResource,
+  type BicepValue,
 } from "../../../format/bicep.js";
 import { LOCATION, TAGS, existing, file, location, out, p, res, tags } from "./kit.js";
 
@@ -137,7 +139,7 @@ function siteConfig(): BicepObject {
     requestTracingEnabled: true,
     acrUseManagedIdentityCreds: true,
     appCommandLine: ref("commandLine"),
-    appSettings: call("concat", ref("appSettings"), ref("plainSettings")),
+    appSettings: call("concat", ref("plainSettings"), ref("vaultSettings"), ref("deployedSettingList")),
   };
 }
 
@@ -171,23 +173,45 @@ const runParams = (): BicepParam[] => [
     },
   ),
   p("alwaysOn", "bool", "Keep the app loaded (off in dev to save cost)."),
-  p("commandLine", "string", "Command the container runs instead of the image's ('' keeps the image's).", {
-    default: "",
-  }),
-  p("appSettings", "array", "App settings ({name, value}); secrets are Key Vault references, never values."),
-  p("settings", "object", "Plain environment variables (name: value), added to the app settings.", {
-    default: {},
-  }),
+  p(
+    "commandLine",
+    "string",
+    "Startup command: App Service runs it in place of the image's CMD, after its ENTRYPOINT ('' keeps the CMD).",
+    { default: "" },
+  ),
+  p("settings", "object", "App settings with their values (name: value), never secrets."),
+  p("secretSettings", "object", "App settings read from Key Vault (name: secret name)."),
+  p("keyVaultName", "string", "Vault of the secretSettings."),
+  p("deployedSettings", "object", "App settings known at deployment (name: key in deployedValues)."),
+  p("deployedValues", "object", "Values computed by the deployment, by key."),
 ];
 
-const plainSettings = () => ({
-  name: "plainSettings",
-  description: "The plain settings as app settings.",
-  value: forEach("item", call("items", ref("settings")), {
-    name: member(ref("item"), "key"),
-    value: member(ref("item"), "value"),
-  }),
-});
+/** The app settings of a site or slot: values, Key Vault references and deployment values. */
+const settingVars = () => {
+  const item = ref("item");
+  const setting = (over: string, value: BicepValue) =>
+    forEach("item", call("items", ref(over)), { name: member(item, "key"), value });
+  return [
+    {
+      name: "plainSettings",
+      description: "The settings with their values.",
+      value: setting("settings", member(item, "value")),
+    },
+    {
+      name: "vaultSettings",
+      description: "The settings App Service reads from Key Vault with the site's identity.",
+      value: setting(
+        "secretSettings",
+        str`@Microsoft.KeyVault(VaultName=${ref("keyVaultName")};SecretName=${member(item, "value")})`,
+      ),
+    },
+    {
+      name: "deployedSettingList",
+      description: "The settings whose values the deployment computes.",
+      value: setting("deployedSettings", index(ref("deployedValues"), member(item, "value"))),
+    },
+  ];
+};
 
 const siteLogs = (symbol: string, target: string): BicepResource =>
   res(
@@ -223,7 +247,7 @@ export function appServiceModule(): BicepFile {
       ...runParams(),
       p("workspaceId", "string", "Log Analytics workspace that receives the logs."),
     ],
-    vars: [plainSettings()],
+    vars: settingVars(),
     resources: [
       res("site", "site", {
         name: ref("name"),
@@ -273,7 +297,7 @@ export function appServiceSlotModule(): BicepFile {
         p("slotName", "string", "Name of the slot.", { default: "staging" }),
         ...runParams(),
       ],
-      vars: [plainSettings()],
+      vars: settingVars(),
       resources: [
         existing("site", "site", ref("siteName")),
         res(

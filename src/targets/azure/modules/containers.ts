@@ -116,7 +116,7 @@ export function containerRegistryModule(): BicepFile {
         TAGS,
         p("skuName", "string", "Basic, Standard or Premium.", { allowed: ["Basic", "Standard", "Premium"] }),
         p("principalIds", "array", "Identities given AcrPull."),
-        p("roleDefinitionId", "string", "Role granted to the identities.", { default: ROLES.acrPull }),
+        p("roleDefinitionId", "string", "Role granted to the identities.", { default: ROLES.AcrPull }),
       ],
       vars: [],
       resources: [

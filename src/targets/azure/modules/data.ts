@@ -1,5 +1,7 @@
 // Modules of the data stores: PostgreSQL Flexible Server, Azure Cache for Redis and the storage account of
-// the buckets. Each writes its connection URL to Key Vault itself, so no secret passes through main.bicep.
+// the buckets. Each server and cache writes its connection URL, host name and password to Key Vault
+// itself, where the apps read them by reference: no secret passes through main.bicep, and no app
+// waits on a data store's deployment.
 import {
   binary,
   call,
@@ -13,6 +15,7 @@ import {
   ternary,
   type BicepFile,
   type BicepObject,
+  type BicepParam,
   type BicepResource,
   type BicepValue,
 } from "../../../format/bicep.js";
@@ -22,6 +25,7 @@ import {
   TAGS,
   existing,
   file,
+  joinValues,
   location,
   out,
   p,
@@ -30,6 +34,48 @@ import {
   secretResource,
   tags,
 } from "./kit.js";
+
+/** A server's connection URL, as DATABASE_URL holds it: the password URL-encoded, TLS required. */
+export const postgresUrl = (p: {
+  login: BicepValue;
+  password: BicepValue;
+  host: BicepValue;
+  database: BicepValue;
+}): BicepValue =>
+  joinValues([
+    "postgresql://",
+    p.login,
+    ":",
+    call("uriComponent", p.password),
+    "@",
+    p.host,
+    ":5432/",
+    p.database,
+    "?sslmode=require",
+  ]);
+
+/** A cache's connection URL, as REDIS_URL holds it: TLS (`rediss://`) with the access key. */
+export const redisUrl = (p: { password: BicepValue; host: BicepValue; port: BicepValue }): BicepValue =>
+  joinValues(["rediss://:", p.password, "@", p.host, ":", p.port]);
+
+/** The Key Vault secrets a server or cache writes: its URL, host name and password. */
+const CONNECTION_PARTS = ["url", "host", "password"] as const;
+type ConnectionPart = (typeof CONNECTION_PARTS)[number];
+const secretParam = (part: ConnectionPart) => (part === "url" ? "connectionSecretName" : `${part}SecretName`);
+
+const connectionSecretParams = (url: string): BicepParam[] => [
+  p("keyVaultName", "string", "Vault that receives the connection secrets."),
+  ...CONNECTION_PARTS.map((part) =>
+    p(
+      secretParam(part),
+      "string",
+      `Name of the Key Vault secret holding the ${part === "url" ? url : part === "host" ? "host name" : "password"}.`,
+    ),
+  ),
+];
+
+const connectionSecrets = (values: Record<ConnectionPart, BicepValue>): BicepResource[] =>
+  CONNECTION_PARTS.map((part) => secretResource(`${part}Secret`, secretParam(part), values[part]));
 
 /**
  * Server parameters turned on: connection and checkpoint logging, connection throttling. Chained
@@ -85,8 +131,7 @@ export function postgresModule(): BicepFile {
           "Administrator password (supplied at deployment, never stored in files).",
           { secure: true },
         ),
-        p("keyVaultName", "string", "Vault that receives the connection URL."),
-        p("connectionSecretName", "string", "Name of the Key Vault secret holding the connection URL."),
+        ...connectionSecretParams("connection URL"),
       ],
       vars: [],
       resources: [
@@ -128,11 +173,16 @@ export function postgresModule(): BicepFile {
         ),
         ...serverSettings(),
         existing("vault", "keyVault", ref("keyVaultName")),
-        secretResource(
-          "connectionSecret",
-          "connectionSecretName",
-          str`postgresql://${ref("administratorLogin")}:${call("uriComponent", ref("administratorLoginPassword"))}@${member(server, "properties", "fullyQualifiedDomainName")}:5432/${ternary(call("empty", ref("databases")), "postgres", call("first", ref("databases")))}?sslmode=require`,
-        ),
+        ...connectionSecrets({
+          url: postgresUrl({
+            login: ref("administratorLogin"),
+            password: ref("administratorLoginPassword"),
+            host: member(server, "properties", "fullyQualifiedDomainName"),
+            database: ternary(call("empty", ref("databases")), "postgres", call("first", ref("databases"))),
+          }),
+          host: member(server, "properties", "fullyQualifiedDomainName"),
+          password: ref("administratorLoginPassword"),
+        }),
       ],
       modules: [],
       outputs: [
@@ -216,8 +266,7 @@ export function redisModule(): BicepFile {
           "Storage account for persistence files (Premium with persistence).",
           { maxLength: 24 },
         ),
-        p("keyVaultName", "string", "Vault that receives the connection URL."),
-        p("connectionSecretName", "string", "Name of the Key Vault secret holding the connection URL."),
+        ...connectionSecretParams("connection URL (rediss://)"),
       ],
       vars: [
         { name: "persist", value: persist, description: "Whether this cache writes persistence files." },
@@ -238,11 +287,15 @@ export function redisModule(): BicepFile {
           },
         }),
         existing("vault", "keyVault", ref("keyVaultName")),
-        secretResource(
-          "connectionSecret",
-          "connectionSecretName",
-          str`rediss://:${member(method("redis", "listKeys"), "primaryKey")}@${member(redis, "properties", "hostName")}:${member(redis, "properties", "sslPort")}`,
-        ),
+        ...connectionSecrets({
+          url: redisUrl({
+            password: member(method("redis", "listKeys"), "primaryKey"),
+            host: member(redis, "properties", "hostName"),
+            port: member(redis, "properties", "sslPort"),
+          }),
+          host: member(redis, "properties", "hostName"),
+          password: member(method("redis", "listKeys"), "primaryKey"),
+        }),
       ],
       modules: [],
       outputs: [
@@ -314,7 +367,7 @@ export function storageModule(): BicepFile {
           default: [],
         }),
         p("roleDefinitionId", "string", "Role granted to the identities.", {
-          default: ROLES.storageBlobDataContributor,
+          default: ROLES["Storage Blob Data Contributor"],
         }),
       ],
       vars: [],

@@ -84,7 +84,7 @@ export function communicationModule(): BicepFile {
     binary("??", member(domain, "properties", "?verificationRecords", `?${kind}`, `?${field}`), "");
   const custom = not(call("empty", ref("customDomain")));
   return file(
-    "Communication Services with an Email Service, its domain and sender addresses; connection string in Key Vault.",
+    "Communication Services with an Email Service, its domain and sender addresses; connection string and sender domain in Key Vault.",
     {
       params: [
         p("emailServiceName", "string", "Name of the Email Communication Service."),
@@ -98,8 +98,13 @@ export function communicationModule(): BicepFile {
           "Link the domain to the Communication Service (a custom domain only after it is verified).",
         ),
         p("senders", "array", "Sender user names on the custom domain (noreply, support...)."),
-        p("keyVaultName", "string", "Vault that receives the connection string."),
+        p("keyVaultName", "string", "Vault that receives the connection string and the sender domain."),
         p("connectionSecretName", "string", "Name of the Key Vault secret holding the connection string."),
+        p(
+          "senderDomainSecretName",
+          "string",
+          "Name of the Key Vault secret holding the domain mail is sent from.",
+        ),
       ],
       vars: [],
       resources: [
@@ -143,6 +148,13 @@ export function communicationModule(): BicepFile {
           "connectionSecret",
           "connectionSecretName",
           member(method("acs", "listKeys"), "primaryConnectionString"),
+        ),
+        // The apps read the sender domain from the vault: an app setting with this module's output would
+        // make each app wait on a module that waits on the vault, whose firewall waits on the apps.
+        secretResource(
+          "senderDomainSecret",
+          "senderDomainSecretName",
+          member(domain, "properties", "mailFromSenderDomain"),
         ),
       ],
       modules: [],

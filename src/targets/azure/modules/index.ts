@@ -13,7 +13,7 @@ import { budgetModule, resourceLockModule } from "./budget-lock.js";
 import { aksModule, containerRegistryModule } from "./containers.js";
 import { postgresModule, redisModule, storageModule } from "./data.js";
 import { communicationModule, dnsRecordsModule, dnsZoneModule } from "./dns-email.js";
-import { keyVaultAccessModule, keyVaultModule } from "./key-vault.js";
+import { keyVaultAccessModule, keyVaultModule, keyVaultSecretsModule } from "./key-vault.js";
 import { appInsightsModule, logAnalyticsModule } from "./monitoring.js";
 import { staticWebAppDomainModule, staticWebAppModule } from "./static-web-app.js";
 export { GENERATED } from "./kit.js";
@@ -23,6 +23,7 @@ export const MODULES = {
   "app-insights": appInsightsModule,
   "key-vault": keyVaultModule,
   "key-vault-access": keyVaultAccessModule,
+  "key-vault-secrets": keyVaultSecretsModule,
   "app-service-plan": appServicePlanModule,
   "app-service": appServiceModule,
   "app-service-slot": appServiceSlotModule,

@@ -1,6 +1,6 @@
-// Modules of the Key Vault: the vault itself (RBAC, soft delete, network rules, audit logs) and the
-// role assignment that lets identities read its secrets.
-import { call, forEach, member, ref, ternary, type BicepFile } from "../../../format/bicep.js";
+// Modules of the Key Vault: the vault itself (RBAC, soft delete, network rules, audit logs), the
+// role assignment that lets identities read its secrets, and the secrets the deployment composes.
+import { call, forEach, index, member, ref, ternary, type BicepFile } from "../../../format/bicep.js";
 import { ROLES } from "../api.js";
 import { LOCATION, TAGS, existing, file, location, out, p, res, roleAssignments, tags } from "./kit.js";
 
@@ -96,7 +96,7 @@ export function keyVaultAccessModule(): BicepFile {
         "Object ids of the managed identities that read secrets ('' entries are skipped).",
       ),
       p("roleDefinitionId", "string", "Role granted; default Key Vault Secrets User.", {
-        default: ROLES.keyVaultSecretsUser,
+        default: ROLES["Key Vault Secrets User"],
       }),
     ],
     vars: [],
@@ -107,4 +107,39 @@ export function keyVaultAccessModule(): BicepFile {
     modules: [],
     outputs: [],
   });
+}
+
+export function keyVaultSecretsModule(): BicepFile {
+  const item = ref("item");
+  return file(
+    "Key Vault secrets the deployment composes from the data stores' credentials and host names (env values that refer to them).",
+    {
+      params: [
+        p("keyVaultName", "string", "Vault that receives the secrets."),
+        p("secrets", "object", "The secrets to write: name → key of the value in `values`."),
+        p("values", "object", "The composed values by key.", { secure: true }),
+        TAGS,
+      ],
+      vars: [],
+      resources: [
+        existing("vault", "keyVault", ref("keyVaultName")),
+        res(
+          "secret",
+          "keyVaultSecret",
+          {
+            name: member(item, "key"),
+            tags,
+            properties: {
+              value: index(ref("values"), member(item, "value")),
+              contentType: "text/plain",
+              attributes: { enabled: true },
+            },
+          },
+          { parent: "vault", loop: { item: "item", over: call("items", ref("secrets")) } },
+        ),
+      ],
+      modules: [],
+      outputs: [],
+    },
+  );
 }

@@ -4,6 +4,8 @@
 // main.bicep (../main.ts) wires them with per-environment values.
 import {
   call,
+  interp,
+  isExpr,
   member,
   not,
   ref,
@@ -104,3 +106,15 @@ export const secretResource = (symbol: string, nameParam: string, value: BicepVa
     },
     { parent: "vault" },
   );
+
+/** Values joined into one string: adjacent text merged, interpolations spliced in (no `${'...'}`). */
+export function joinValues(values: BicepValue[]): BicepValue {
+  const parts: (string | BicepValue)[] = [];
+  for (const v of values.flatMap((x) => (isExpr(x) && x.kind === "interp" ? x.parts : [x]))) {
+    const last = parts[parts.length - 1];
+    if (typeof v === "string" && typeof last === "string") parts[parts.length - 1] = last + v;
+    else if (v !== "") parts.push(v);
+  }
+  if (parts.length === 0) return "";
+  return parts.length === 1 && typeof parts[0] === "string" ? parts[0] : interp(...parts);
+}

@@ -1,11 +1,15 @@
 // Each http or worker service on App Service: its plan with CPU autoscale, the site, a staging slot
-// where the environment swaps releases, the app settings (plain values, Key Vault references and
-// connection settings), and its custom domain when Gantry manages the zone.
+// where the environment swaps releases, its app settings (./app-settings.ts: what the app receives),
+// the identities that pull its image and read its secrets, and its custom domain when Gantry manages
+// the zone.
 import { call, not, str, ternary, type BicepObject, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
-import { camel, secretName, slug, upperSnake } from "../names.js";
+import { startupCommand } from "../command.js";
+import { camel, slug, upperSnake } from "../names.js";
 import { boundDomain, planSku } from "../plan.js";
-import { appOf, defined, KAFKA_SECRETS, readEnv, usesTopics, type Ctx } from "./context.js";
+import { healthCheckPath, suppliedSettings } from "../supply.js";
+import { deployedValues, settingsConfig } from "./app-settings.js";
+import { appOf, defined, readEnv, type Ctx } from "./context.js";
 import { domainFields, domainRecords } from "./domains.js";
 import {
   callModule,
@@ -17,15 +21,6 @@ import {
   type DeployVariable,
   type Part,
 } from "./part.js";
-
-/**
- * The startup command of an App Service container. App Service passes it to the container as
- * arguments, without a shell, so a command that reads variables ($PORT) runs through `sh -c`.
- */
-export function commandLine(command: string | undefined): string {
-  if (!command) return "";
-  return command.includes("$") ? `sh -c '${command.replace(/'/g, `'"'"'`)}'` : command;
-}
 
 export function appServicesPart(c: Ctx): Partial<Part> {
   return joinParts(...c.apps.map((n) => appServicePart(c, n)));
@@ -50,19 +45,26 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   const sv = (m: AppModel) => appOf(m, n) ?? s0;
   const config = appConfig(c, n, s0, sv);
   const f = config.fields;
-  const settings = appSettings(c, n, s0);
-  const health = s0.health?.readiness ?? s0.health?.liveness ?? "";
+  const health = healthCheckPath(s0);
   const run: BicepObject = {
     location: c.location,
     tags: c.tags,
     planId: outputOf(`${id}Plan`, "id"),
     containerImage: f.image,
     healthCheckPath: health,
-    commandLine: commandLine(s0.command),
+    commandLine: f.startupCommand,
     alwaysOn: f.alwaysOn,
-    appSettings: settings.values,
     settings: f.settings,
+    secretSettings: f.secretSettings,
+    keyVaultName: c.keyVaultName,
+    deployedSettings: f.deployedSettings,
+    deployedValues: deployedValues(c, n),
   };
+  // The site's identity and its slot's pull the image and read the Key Vault references.
+  const identities = [
+    outputOf(`${id}App`, "principalId"),
+    ternary(f.enableSlot, outputOf(`${id}Slot`, "principalId"), ""),
+  ];
   const app: Partial<Part> = {
     params: [config.param],
     types: [config.type],
@@ -85,12 +87,10 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
       output(`${id}AppName`, "string", `Name of the App Service of ${n}.`, outputOf(`${id}App`, "name")),
     ],
     deployVariables: [imageDeployVariable(n, s0)],
-    secretUses: settings.secrets.map((envVar) => ({ envVar, service: n })),
+    secretUses: operatorSecrets(c, n),
     appServices: [n],
-    secretReaders: [
-      outputOf(`${id}App`, "principalId"),
-      ternary(f.enableSlot, outputOf(`${id}Slot`, "principalId"), ""),
-    ],
+    secretReaders: identities,
+    imagePullers: identities,
     outboundIps: [outputOf(`${id}App`, "outboundIpAddresses")],
     webTests:
       health && s0.type === "http"
@@ -137,8 +137,23 @@ function appConfig(c: Ctx, n: string, s0: ServiceModel, sv: (m: AppModel) => Ser
         (m) =>
           m.environment.tier === "production" && sv(m).scale.min >= 2 && planSku(m, sv(m)).startsWith("P"),
       ),
-      settings: field("object", `Plain environment variables of ${n} (never secrets).`, (m) =>
-        Object.fromEntries(Object.entries(sv(m).env).sort(([a], [b]) => a.localeCompare(b))),
+      startupCommand: field("string", `Startup command of ${n} ('' keeps the image's CMD).`, (m) =>
+        startupCommand(sv(m).command),
+      ),
+      settings: field(
+        "object",
+        `App settings of ${n} with their values (never secrets).`,
+        (m) => settingsConfig(m, sv(m)).settings,
+      ),
+      secretSettings: field(
+        "object",
+        `App settings of ${n} read from Key Vault: name → secret.`,
+        (m) => settingsConfig(m, sv(m)).secretSettings,
+      ),
+      deployedSettings: field(
+        "object",
+        `App settings of ${n} the deployment computes: name → key of the value.`,
+        (m) => settingsConfig(m, sv(m)).deployedSettings,
       ),
       image: field("string", `Container image of ${n}.`, () => readEnv(imageVariable(n), s0.image ?? "")),
       alwaysOn: field("bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
@@ -168,53 +183,15 @@ function planModule(c: Ctx, n: string, f: ReturnType<typeof appConfig>["fields"]
   });
 }
 
-/**
- * App settings: plain settings of the platform, then references the deployment resolves (Key Vault
- * secrets, connection settings of what the service uses); and the operator secrets among them.
- */
-function appSettings(c: Ctx, n: string, s0: ServiceModel): { values: BicepValue[]; secrets: string[] } {
-  const kvRef = (envVar: string) =>
-    str`@Microsoft.KeyVault(VaultName=${c.keyVaultName};SecretName=${secretName(envVar)})`;
-  const secrets = [...s0.secrets].sort();
-  const kafka = usesTopics(c.first, s0) ? KAFKA_SECRETS : [];
-  const uses = (u: string): BicepValue[] => {
-    const { postgres, redis, buckets } = c.conn;
-    if (postgres[u]) return [{ name: postgres[u], value: kvRef(postgres[u]) }];
-    if (redis[u]) return [{ name: redis[u], value: kvRef(redis[u]) }];
-    if (buckets[u])
-      return [{ name: buckets[u], value: str`${outputOf("storage", "blobEndpoint")}${slug(u)}` }];
-    if (u === "email" && c.first.email)
-      return [
-        { name: "ACS_CONNECTION_STRING", value: kvRef("ACS_CONNECTION_STRING") },
-        { name: "EMAIL_SENDER_DOMAIN", value: outputOf("communication", "mailFromDomain") },
-      ];
-    return [];
-  };
-  return {
-    values: [
-      { name: "APPLICATIONINSIGHTS_CONNECTION_STRING", value: outputOf("appInsights", "connectionString") },
-      ...(s0.port === undefined
-        ? []
-        : [
-            { name: "PORT", value: String(s0.port) },
-            { name: "WEBSITES_PORT", value: String(s0.port) },
-          ]),
-      { name: "WEBSITES_ENABLE_APP_SERVICE_STORAGE", value: "false" },
-      // Failed health pings before App Service replaces an instance (it accepts 2 to 10).
-      ...(s0.health
-        ? [
-            {
-              name: "WEBSITE_HEALTHCHECK_MAXPINGFAILURES",
-              value: String(Math.min(10, Math.max(2, s0.health.failure_threshold))),
-            },
-          ]
-        : []),
-      ...secrets.map((s) => ({ name: s, value: kvRef(s) })),
-      ...[...s0.uses].sort().flatMap(uses),
-      ...kafka.map((k) => ({ name: k, value: kvRef(k) })),
-    ],
-    secrets: [...secrets, ...kafka],
-  };
+/** The Key Vault secrets operators set that a service reads, in every environment. */
+function operatorSecrets(c: Ctx, n: string) {
+  const names = new Set<string>();
+  for (const m of c.envs) {
+    const s = appOf(m, n);
+    for (const { name, supply } of s ? suppliedSettings(m, s) : [])
+      if (supply.kind === "vault" && supply.writer.by === "operator") names.add(name);
+  }
+  return [...names].sort().map((envVar) => ({ envVar, service: n }));
 }
 
 /** The custom domain of a site: its CNAME and asuid TXT records, then the binding and certificate. */

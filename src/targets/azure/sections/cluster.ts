@@ -3,7 +3,9 @@
 // the chart's services read.
 import { str } from "../../../format/bicep.js";
 import { aksNodes, serviceNames } from "../plan.js";
-import { KAFKA_SECRETS, usesTopics, type Ctx } from "./context.js";
+import { topicsUsed } from "../../../model/queries.js";
+import { KAFKA_SECRETS } from "../supply.js";
+import type { Ctx } from "./context.js";
 import { callModule, output, outputOf, param, type Part, type SecretUse } from "./part.js";
 
 export function clusterPart(c: Ctx): Partial<Part> {
@@ -58,7 +60,7 @@ function clusterSecretUses(c: Ctx): SecretUse[] {
   return serviceNames(c.project, (s) => s.type !== "static").flatMap((n) => {
     const s0 = c.envs.map((m) => m.services[n]).find(Boolean);
     if (!s0 || s0.type === "static") return [];
-    const kafka = s0.type !== "job" && usesTopics(c.first, s0) ? KAFKA_SECRETS : [];
+    const kafka = s0.type !== "job" && topicsUsed(c.first, s0).length > 0 ? KAFKA_SECRETS : [];
     return [...s0.secrets, ...kafka].map((envVar) => ({ envVar, service: n }));
   });
 }

@@ -1,9 +1,9 @@
 // What every section of main.bicep reads: the project and its environments, the compute option, the
-// services App Service runs, the name pieces, the variables that carry connection settings, and the
-// expressions of main.bicep's own parameters and variables (location, tags, the name suffix...).
-import { call, type BicepExprNode } from "../../../format/bicep.js";
+// services App Service runs, the name pieces, and the expressions of main.bicep's own parameters and
+// variables (location, tags, the name suffix...).
+import { call, str, type BicepExprNode } from "../../../format/bicep.js";
 import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../../model/types.js";
-import { alnum, slug, upperSnake } from "../names.js";
+import { alnum, slug } from "../names.js";
 import { computeOf, isApp, isStatic, serviceNames, zoneOwner, type Compute } from "../plan.js";
 
 export interface BaseContext {
@@ -19,12 +19,12 @@ export interface BaseContext {
   /** Services on App Service (none on AKS): apps and static sites, across every environment. */
   apps: readonly string[];
   statics: readonly string[];
-  conn: ConnectionVars;
 }
 
 /** Expressions of main.bicep's environment parameters and variables (see ./environment.ts). */
 export interface MainRefs {
   environmentName: BicepExprNode;
+  resourceGroupName: BicepExprNode;
   code: BicepExprNode;
   location: BicepExprNode;
   tags: BicepExprNode;
@@ -49,26 +49,6 @@ export function baseContext(project: ProjectModel): BaseContext {
     appAlnum: alnum(project.name, 8),
     apps: compute === "appservice" ? serviceNames(project, isApp) : [],
     statics: compute === "appservice" ? serviceNames(project, isStatic) : [],
-    conn: connectionVars(first),
-  };
-}
-
-/** Connection settings of what a service uses: resource name → the variable that carries it. */
-export interface ConnectionVars {
-  postgres: Readonly<Record<string, string>>;
-  redis: Readonly<Record<string, string>>;
-  buckets: Readonly<Record<string, string>>;
-}
-
-function connectionVars(app: AppModel): ConnectionVars {
-  const suffix = (list: string[], n: string) => (list.length === 1 ? "" : `_${upperSnake(n)}`);
-  const pg = Object.keys(app.postgres).sort();
-  const rd = Object.keys(app.redis).sort();
-  const bk = Object.keys(app.buckets).sort();
-  return {
-    postgres: Object.fromEntries(pg.map((n) => [n, `DATABASE_URL${suffix(pg, n)}`])),
-    redis: Object.fromEntries(rd.map((n) => [n, `REDIS_URL${suffix(rd, n)}`])),
-    buckets: Object.fromEntries(bk.map((n) => [n, `BUCKET_URL${suffix(bk, n)}`])),
   };
 }
 
@@ -88,12 +68,12 @@ export function defined<T>(values: (T | undefined)[], what: string): T {
 export const usersOf = (c: BaseContext, what: string): string[] =>
   c.apps.filter((n) => (appOf(c.first, n)?.uses ?? []).includes(what));
 
-/** The secrets a service that publishes or subscribes reads to reach the Kafka-compatible broker. */
-export const KAFKA_SECRETS = ["KAFKA_BROKERS", "KAFKA_USERNAME", "KAFKA_PASSWORD"];
+/** The name of the storage account of the buckets: `st<app><environment code><suffix>`. */
+export const storageAccountName = (c: Ctx): BicepExprNode => str`st${c.appAlnum}${c.code}${c.suffix}`;
 
-/** Whether a service publishes to or subscribes to a topic. */
-export const usesTopics = (first: AppModel, s: ServiceModel) =>
-  s.uses.some((u) => first.topics[u]) || Object.keys(s.subscribes).length > 0;
+/** The name of a cache (main.bicep also reads its access key by it). */
+export const redisName = (c: Ctx, n: string): BicepExprNode =>
+  str`redis-${c.appSlug}-${slug(n, 20)}-${c.code}-${c.suffix}`;
 
 /** `readEnvironmentVariable(name[, fallback])`: a value the parameter file reads at deployment. */
 export const readEnv = (name: string, fallback?: string): BicepExprNode =>

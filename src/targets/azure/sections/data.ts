@@ -1,11 +1,13 @@
 // The data stores: a PostgreSQL Flexible Server per database server, an Azure Cache for Redis per
 // cache (either may run in the cluster instead on AKS), and one storage account for the buckets.
-// Each server writes its connection URL to Key Vault; the deployment reads only the admin password.
+// Each server and cache writes its connection URL, host name and password to Key Vault; the
+// deployment reads only the admin password.
 import { str, type BicepExprNode, type BicepModule } from "../../../format/bicep.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
-import { alnum, camel, secretName, slug, upperSnake } from "../names.js";
+import { alnum, camel, slug, upperSnake } from "../names.js";
 import { postgresSku, postgresStorage, redisSku } from "../plan.js";
-import { readEnv, usersOf, type Ctx } from "./context.js";
+import { containerName, resourceSecret } from "../supply.js";
+import { readEnv, redisName, storageAccountName, usersOf, type Ctx } from "./context.js";
 import {
   callModule,
   field,
@@ -14,6 +16,7 @@ import {
   param,
   paramGroup,
   type EnvParam,
+  type ManagedSecret,
   type Part,
 } from "./part.js";
 
@@ -46,6 +49,27 @@ function enabledParam(
 
 const conditional = (enabled: EnvParam | undefined): Partial<BicepModule> =>
   enabled ? { condition: enabled.ref } : {};
+
+type Server = { kind: "postgres" | "redis"; resource: string };
+const CONNECTION_PARTS = [
+  ["url", "connectionSecretName", "connection URL"],
+  ["host", "hostSecretName", "host name"],
+  ["password", "passwordSecretName", "password"],
+] as const;
+
+/** The Key Vault secrets a server or cache writes, as its module's parameters. */
+const connectionSecrets = (c: Ctx, r: Server) => ({
+  keyVaultName: outputOf("keyVault", "name"),
+  ...Object.fromEntries(
+    CONNECTION_PARTS.map(([part, paramName]) => [paramName, resourceSecret(c.first, { ...r, part })]),
+  ),
+});
+
+const managedSecrets = (c: Ctx, r: Server, what: string): ManagedSecret[] =>
+  CONNECTION_PARTS.map(([part, , description]) => ({
+    secret: resourceSecret(c.first, { ...r, part }),
+    what: `${description} of ${what}`,
+  }));
 
 /** The per-environment settings of a server, as one parameter. */
 function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
@@ -82,7 +106,6 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
     `Deploy ${n} as a Flexible Server (false: it runs in the cluster).`,
     (m) => pg(m).hosting,
   );
-  const secretEnv = c.conn.postgres[n]!;
   const pwVar =
     Object.keys(c.first.postgres).length === 1
       ? "POSTGRES_ADMIN_PASSWORD"
@@ -118,8 +141,7 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
           databases: pg(c.first).databases,
           administratorLogin: `${alnum(n, 16)}admin`,
           administratorLoginPassword: password.ref,
-          keyVaultName: outputOf("keyVault", "name"),
-          connectionSecretName: secretName(secretEnv),
+          ...connectionSecrets(c, { kind: "postgres", resource: n }),
         },
         conditional(enabled),
       ),
@@ -127,13 +149,11 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
     deployVariables: [
       {
         name: pwVar,
-        description: `Administrator password of PostgreSQL ${n} (keep it in your secret store; the deployment writes ${secretEnv} to Key Vault).`,
+        description: `Administrator password of PostgreSQL ${n} (keep it in your secret store; the deployment writes it and the connection URL to Key Vault).`,
         required: true,
       },
     ],
-    managedSecrets: [
-      { secret: secretName(secretEnv), envVar: secretEnv, what: `connection URL of PostgreSQL ${n}` },
-    ],
+    managedSecrets: managedSecrets(c, { kind: "postgres", resource: n }, `PostgreSQL ${n}`),
   };
 }
 
@@ -164,7 +184,6 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
     `Deploy ${n} as Azure Cache for Redis (false: it runs in the cluster).`,
     (m) => rd(m).hosting,
   );
-  const secretEnv = c.conn.redis[n]!;
   return {
     params: [config.param, ...(enabled ? [enabled] : [])],
     types: [config.type],
@@ -174,7 +193,7 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
         "redis",
         `Azure Cache for Redis ${n}.`,
         {
-          name: str`redis-${c.appSlug}-${slug(n, 20)}-${c.code}-${c.suffix}`,
+          name: redisName(c, n),
           location: c.location,
           tags: c.tags,
           skuName: config.fields.skuName,
@@ -183,15 +202,12 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
           persistence: config.fields.persistence,
           maxmemoryPolicy: config.fields.maxmemoryPolicy,
           persistenceStorageName: str`st${alnum(n, 6)}${c.code}${c.suffix}`,
-          keyVaultName: outputOf("keyVault", "name"),
-          connectionSecretName: secretName(secretEnv),
+          ...connectionSecrets(c, { kind: "redis", resource: n }),
         },
         conditional(enabled),
       ),
     ],
-    managedSecrets: [
-      { secret: secretName(secretEnv), envVar: secretEnv, what: `connection URL of Redis ${n} (TLS)` },
-    ],
+    managedSecrets: managedSecrets(c, { kind: "redis", resource: n }, `Redis ${n}`),
   };
 }
 
@@ -217,11 +233,11 @@ function storagePart(c: Ctx): Partial<Part> {
     params: [sku, versioning, rules],
     modules: [
       callModule("storage", "storage", "Storage account of the buckets.", {
-        name: str`st${c.appAlnum}${c.code}${c.suffix}`,
+        name: storageAccountName(c),
         location: c.location,
         tags: c.tags,
         skuName: sku.ref,
-        containers: buckets.map((b) => slug(b)),
+        containers: buckets.map(containerName),
         versioning: versioning.ref,
         lifecycleRules: rules.ref,
         principalIds,

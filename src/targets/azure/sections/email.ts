@@ -3,7 +3,7 @@
 // and DMARC records when Gantry manages the zone.
 import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { EmailModel } from "../../../model/types.js";
-import { secretName } from "../names.js";
+import { ACS_SECRET, EMAIL_DOMAIN_SECRET } from "../supply.js";
 import { relativeName } from "../plan.js";
 import { readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
@@ -45,15 +45,13 @@ export function emailPart(c: Ctx): Partial<Part> {
         linkDomain: linkDomain.ref,
         senders: [...email.senders],
         keyVaultName: outputOf("keyVault", "name"),
-        connectionSecretName: secretName("ACS_CONNECTION_STRING"),
+        connectionSecretName: ACS_SECRET,
+        senderDomainSecretName: EMAIL_DOMAIN_SECRET,
       }),
     ],
     managedSecrets: [
-      {
-        secret: secretName("ACS_CONNECTION_STRING"),
-        envVar: "ACS_CONNECTION_STRING",
-        what: "connection string of Communication Services",
-      },
+      { secret: ACS_SECRET, what: "connection string of Communication Services" },
+      { secret: EMAIL_DOMAIN_SECRET, what: "domain the e-mail senders send from" },
     ],
     ...(record === undefined ? {} : emailRecords(email, record, customDomain.ref)),
   };

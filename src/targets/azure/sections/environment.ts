@@ -79,6 +79,7 @@ export function environmentPart(c: BaseContext): { part: Partial<Part>; refs: Ma
     },
     refs: {
       environmentName: name.ref,
+      resourceGroupName: rgName.ref,
       code: code.ref,
       location: location.ref,
       tags: tags.ref,

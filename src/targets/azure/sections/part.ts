@@ -40,9 +40,9 @@ export interface SecretUse {
   service: string;
 }
 
+/** A Key Vault secret the deployment writes itself. */
 export interface ManagedSecret {
   secret: string;
-  envVar: string;
   what: string;
 }
 

@@ -35,9 +35,37 @@ param apiConfig = {
   scaleOutCooldown: 'PT1M'
   scaleInCooldown: 'PT5M'
   zoneRedundant: false
+  startupCommand: '/bin/sh -c \'exec uvicorn app.main:app --host 0.0.0.0 --port "\${PORT}"\''
   settings: {
+    BUCKET_NAME: 'uploads'
+    GANTRY_ENV: 'dev'
+    GANTRY_SERVICE: 'api'
+    HOST: '0.0.0.0'
     LOG_FORMAT: 'json'
     LOG_LEVEL: 'info'
+    PGDATABASE: 'augeo'
+    PGPORT: '5432'
+    PGSSLMODE: 'require'
+    PGUSER: 'dbadmin'
+    PORT: '8000'
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    WEBSITES_PORT: '8000'
+    WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
+  }
+  secretSettings: {
+    ACS_CONNECTION_STRING: 'acs-connection-string'
+    DATABASE_URL: 'database-url'
+    EMAIL_SENDER_DOMAIN: 'email-sender-domain'
+    JWT_SECRET: 'jwt-secret'
+    PGHOST: 'database-host'
+    PGPASSWORD: 'database-password'
+    REDIS_URL: 'redis-url'
+    STRIPE_API_KEY: 'stripe-api-key'
+    TWILIO_API_KEY: 'twilio-api-key'
+  }
+  deployedSettings: {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
+    BUCKET_URL: 'uploads.url'
   }
   image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: false

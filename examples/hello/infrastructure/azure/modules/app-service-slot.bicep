@@ -25,19 +25,40 @@ param healthCheckPath string = ''
 @description('Keep the app loaded (off in dev to save cost).')
 param alwaysOn bool
 
-@description('Command the container runs instead of the image\'s (\'\' keeps the image\'s).')
+@description('Startup command: App Service runs it in place of the image\'s CMD, after its ENTRYPOINT (\'\' keeps the CMD).')
 param commandLine string = ''
 
-@description('App settings ({name, value}); secrets are Key Vault references, never values.')
-param appSettings array
+@description('App settings with their values (name: value), never secrets.')
+param settings object
 
-@description('Plain environment variables (name: value), added to the app settings.')
-param settings object = {}
+@description('App settings read from Key Vault (name: secret name).')
+param secretSettings object
 
-@description('The plain settings as app settings.')
+@description('Vault of the secretSettings.')
+param keyVaultName string
+
+@description('App settings known at deployment (name: key in deployedValues).')
+param deployedSettings object
+
+@description('Values computed by the deployment, by key.')
+param deployedValues object
+
+@description('The settings with their values.')
 var plainSettings = [for item in items(settings): {
   name: item.key
   value: item.value
+}]
+
+@description('The settings App Service reads from Key Vault with the site\'s identity.')
+var vaultSettings = [for item in items(secretSettings): {
+  name: item.key
+  value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${item.value})'
+}]
+
+@description('The settings whose values the deployment computes.')
+var deployedSettingList = [for item in items(deployedSettings): {
+  name: item.key
+  value: deployedValues[item.value]
 }]
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
@@ -74,7 +95,7 @@ resource slot 'Microsoft.Web/sites/slots@2024-04-01' = {
       requestTracingEnabled: true
       acrUseManagedIdentityCreds: true
       appCommandLine: commandLine
-      appSettings: concat(appSettings, plainSettings)
+      appSettings: concat(plainSettings, vaultSettings, deployedSettingList)
     }
   }
 }

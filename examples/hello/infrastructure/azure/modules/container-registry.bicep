@@ -24,7 +24,7 @@ param skuName string
 param principalIds array
 
 @description('Role granted to the identities.')
-param roleDefinitionId string = '7f951dce-4ae3-4a8c-a3e2-d3ac28c7f2b4'
+param roleDefinitionId string = '7f951dda-4ed3-4680-a7ca-43fe172d538d'
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
   name: name

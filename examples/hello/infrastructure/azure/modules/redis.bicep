@@ -47,11 +47,17 @@ param maxmemoryPolicy string
 @description('Storage account for persistence files (Premium with persistence).')
 param persistenceStorageName string
 
-@description('Vault that receives the connection URL.')
+@description('Vault that receives the connection secrets.')
 param keyVaultName string
 
-@description('Name of the Key Vault secret holding the connection URL.')
+@description('Name of the Key Vault secret holding the connection URL (rediss://).')
 param connectionSecretName string
+
+@description('Name of the Key Vault secret holding the host name.')
+param hostSecretName string
+
+@description('Name of the Key Vault secret holding the password.')
+param passwordSecretName string
 
 @description('Whether this cache writes persistence files.')
 var persist = skuName == 'Premium' && persistence != 'none'
@@ -115,12 +121,38 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
 
-resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource urlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
   tags: tags
   properties: {
     value: 'rediss://:${redis.listKeys().primaryKey}@${redis.properties.hostName}:${redis.properties.sslPort}'
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
+resource hostSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: hostSecretName
+  tags: tags
+  properties: {
+    value: redis.properties.hostName
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
+resource passwordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: passwordSecretName
+  tags: tags
+  properties: {
+    value: redis.listKeys().primaryKey
     contentType: 'text/plain'
     attributes: {
       enabled: true

@@ -33,8 +33,32 @@ param apiConfig = {
   scaleOutCooldown: 'PT1M'
   scaleInCooldown: 'PT5M'
   zoneRedundant: false
+  startupCommand: 'node api/dist/server.js'
   settings: {
+    GANTRY_ENV: 'dev'
+    GANTRY_SERVICE: 'api'
+    HOST: '0.0.0.0'
     LOG_LEVEL: 'info'
+    PGDATABASE: 'hello'
+    PGPORT: '5432'
+    PGSSLMODE: 'require'
+    PGUSER: 'dbadmin'
+    PORT: '8080'
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    WEBSITES_PORT: '8080'
+    WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
+  }
+  secretSettings: {
+    DATABASE_URL: 'database-url'
+    KAFKA_BROKERS: 'kafka-brokers'
+    KAFKA_PASSWORD: 'kafka-password'
+    KAFKA_USERNAME: 'kafka-username'
+    PGHOST: 'database-host'
+    PGPASSWORD: 'database-password'
+    REDIS_URL: 'redis-url'
+  }
+  deployedSettings: {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
   }
   image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: false
@@ -50,7 +74,32 @@ param workerConfig = {
   scaleOutCooldown: 'PT1M'
   scaleInCooldown: 'PT5M'
   zoneRedundant: false
-  settings: {}
+  startupCommand: 'node worker/dist/worker.js'
+  settings: {
+    GANTRY_ENV: 'dev'
+    GANTRY_SERVICE: 'worker'
+    HOST: '0.0.0.0'
+    PGDATABASE: 'hello'
+    PGPORT: '5432'
+    PGSSLMODE: 'require'
+    PGUSER: 'dbadmin'
+    PORT: '8081'
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    WEBSITES_PORT: '8081'
+    WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
+  }
+  secretSettings: {
+    DATABASE_URL: 'database-url'
+    KAFKA_BROKERS: 'kafka-brokers'
+    KAFKA_PASSWORD: 'kafka-password'
+    KAFKA_USERNAME: 'kafka-username'
+    PGHOST: 'database-host'
+    PGPASSWORD: 'database-password'
+    REDIS_URL: 'redis-url'
+  }
+  deployedSettings: {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
+  }
   image: readEnvironmentVariable('WORKER_IMAGE', '')
   alwaysOn: false
   enableSlot: false

@@ -59,11 +59,17 @@ param administratorLogin string
 @description('Administrator password (supplied at deployment, never stored in files).')
 param administratorLoginPassword string
 
-@description('Vault that receives the connection URL.')
+@description('Vault that receives the connection secrets.')
 param keyVaultName string
 
 @description('Name of the Key Vault secret holding the connection URL.')
 param connectionSecretName string
+
+@description('Name of the Key Vault secret holding the host name.')
+param hostSecretName string
+
+@description('Name of the Key Vault secret holding the password.')
+param passwordSecretName string
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: name
@@ -154,12 +160,38 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: keyVaultName
 }
 
-resource connectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource urlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: connectionSecretName
   tags: tags
   properties: {
     value: 'postgresql://${administratorLogin}:${uriComponent(administratorLoginPassword)}@${server.properties.fullyQualifiedDomainName}:5432/${empty(databases) ? 'postgres' : first(databases)}?sslmode=require'
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
+resource hostSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: hostSecretName
+  tags: tags
+  properties: {
+    value: server.properties.fullyQualifiedDomainName
+    contentType: 'text/plain'
+    attributes: {
+      enabled: true
+    }
+  }
+}
+
+resource passwordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: passwordSecretName
+  tags: tags
+  properties: {
+    value: administratorLoginPassword
     contentType: 'text/plain'
     attributes: {
       enabled: true

@@ -35,8 +35,33 @@ param apiConfig = {
   scaleOutCooldown: 'PT1M'
   scaleInCooldown: 'PT5M'
   zoneRedundant: false
+  startupCommand: 'node dist/main.js'
   settings: {
+    BUCKET_NAME: 'assets'
+    GANTRY_ENV: 'staging'
+    GANTRY_SERVICE: 'api'
+    HOST: '0.0.0.0'
     NODE_ENV: 'production'
+    PGDATABASE: 'storefront'
+    PGPORT: '5432'
+    PGSSLMODE: 'require'
+    PGUSER: 'dbadmin'
+    PORT: '3000'
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    WEBSITES_PORT: '3000'
+    WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
+  }
+  secretSettings: {
+    DATABASE_URL: 'database-url'
+    JWT_SECRET: 'jwt-secret'
+    PGHOST: 'database-host'
+    PGPASSWORD: 'database-password'
+    REDIS_URL: 'redis-url'
+    STRIPE_SECRET_KEY: 'stripe-secret-key'
+  }
+  deployedSettings: {
+    APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
+    BUCKET_URL: 'assets.url'
   }
   image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: true
