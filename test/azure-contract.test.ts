@@ -112,7 +112,9 @@ describe("azure: what an app receives on App Service", () => {
       );
       assert.deepEqual(configField(p, env, "api", "secretSettings"), {
         ACS_CONNECTION_STRING: "acs-connection-string",
+        CACHE_REDIS_URL: "redis-url",
         DATABASE_URL: "database-url",
+        DB_DATABASE_URL: "database-url",
         EMAIL_SENDER_DOMAIN: "email-sender-domain",
         JWT_SECRET: "jwt-secret",
         PGHOST: "database-host",
@@ -124,6 +126,7 @@ describe("azure: what an app receives on App Service", () => {
       assert.deepEqual(configField(p, env, "api", "deployedSettings"), {
         APPLICATIONINSIGHTS_CONNECTION_STRING: "applicationInsights",
         BUCKET_URL: "uploads.url",
+        UPLOADS_BUCKET_URL: "uploads.url",
       });
     }
     const api = moduleCall(p, "apiApp")!;
@@ -263,7 +266,7 @@ describe("azure: what App Service cannot supply is a warning at the workload", (
     const augeo = problems(example("augeo"));
     assert.ok(
       augeo.includes(
-        "warning services.cleanup.schedule: scheduled job cleanup has no App Service equivalent and is not generated, so nothing supplies its variables (DATABASE_URL, GANTRY_ENV, GANTRY_SERVICE, JWT_SECRET, PGDATABASE, PGHOST, PGPASSWORD, PGPORT, PGSSLMODE, PGUSER, REDIS_URL)",
+        "warning services.cleanup.schedule: scheduled job cleanup has no App Service equivalent and is not generated, so nothing supplies its variables (CACHE_REDIS_URL, DATABASE_URL, DB_DATABASE_URL, GANTRY_ENV, GANTRY_SERVICE, JWT_SECRET, PGDATABASE, PGHOST, PGPASSWORD, PGPORT, PGSSLMODE, PGUSER, REDIS_URL)",
       ),
       augeo.join("\n"),
     );

@@ -48,13 +48,16 @@ param apiConfig = {
     PGSSLMODE: 'require'
     PGUSER: 'dbadmin'
     PORT: '8000'
+    UPLOADS_BUCKET_NAME: 'uploads'
     WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
     WEBSITES_PORT: '8000'
     WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
   }
   secretSettings: {
     ACS_CONNECTION_STRING: 'acs-connection-string'
+    CACHE_REDIS_URL: 'redis-url'
     DATABASE_URL: 'database-url'
+    DB_DATABASE_URL: 'database-url'
     EMAIL_SENDER_DOMAIN: 'email-sender-domain'
     JWT_SECRET: 'jwt-secret'
     PGHOST: 'database-host'
@@ -66,6 +69,7 @@ param apiConfig = {
   deployedSettings: {
     APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
     BUCKET_URL: 'uploads.url'
+    UPLOADS_BUCKET_URL: 'uploads.url'
   }
   image: readEnvironmentVariable('API_IMAGE', '')
   alwaysOn: true

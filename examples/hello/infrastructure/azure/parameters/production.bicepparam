@@ -49,7 +49,9 @@ param apiConfig = {
     WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
   }
   secretSettings: {
+    CACHE_REDIS_URL: 'redis-url'
     DATABASE_URL: 'database-url'
+    DB_DATABASE_URL: 'database-url'
     KAFKA_BROKERS: 'kafka-brokers'
     KAFKA_PASSWORD: 'kafka-password'
     KAFKA_USERNAME: 'kafka-username'
@@ -89,7 +91,9 @@ param workerConfig = {
     WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
   }
   secretSettings: {
+    CACHE_REDIS_URL: 'redis-url'
     DATABASE_URL: 'database-url'
+    DB_DATABASE_URL: 'database-url'
     KAFKA_BROKERS: 'kafka-brokers'
     KAFKA_PASSWORD: 'kafka-password'
     KAFKA_USERNAME: 'kafka-username'

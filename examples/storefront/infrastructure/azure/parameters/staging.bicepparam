@@ -37,6 +37,7 @@ param apiConfig = {
   zoneRedundant: false
   startupCommand: 'node dist/main.js'
   settings: {
+    ASSETS_BUCKET_NAME: 'assets'
     BUCKET_NAME: 'assets'
     GANTRY_ENV: 'staging'
     GANTRY_SERVICE: 'api'
@@ -52,7 +53,9 @@ param apiConfig = {
     WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '3'
   }
   secretSettings: {
+    CACHE_REDIS_URL: 'redis-url'
     DATABASE_URL: 'database-url'
+    DB_DATABASE_URL: 'database-url'
     JWT_SECRET: 'jwt-secret'
     PGHOST: 'database-host'
     PGPASSWORD: 'database-password'
@@ -61,6 +64,7 @@ param apiConfig = {
   }
   deployedSettings: {
     APPLICATIONINSIGHTS_CONNECTION_STRING: 'applicationInsights'
+    ASSETS_BUCKET_URL: 'assets.url'
     BUCKET_URL: 'assets.url'
   }
   image: readEnvironmentVariable('API_IMAGE', '')
