@@ -24,6 +24,9 @@ import {
 } from "./queries.js";
 import type { AppModel, JobModel, ServiceModel } from "./types.js";
 
+/** The pub/sub component apps publish through (their PUBSUB_NAME), the same on every platform. */
+export const PUBSUB_COMPONENT = "pubsub";
+
 export type ResourceRef =
   | { kind: "postgres"; resource: string; part: PostgresPart }
   | { kind: "redis"; resource: string; part: RedisPart }

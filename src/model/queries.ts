@@ -1,6 +1,13 @@
 // Questions every renderer and the runtime ask of the model, answered in one place: which kind a
 // service is, what it uses, and how a resource name is spelled as part of a variable name.
-import type { AnyServiceModel, AppModel, JobModel, ServiceModel, StaticModel } from "./types.js";
+import type {
+  AnyServiceModel,
+  AppModel,
+  JobModel,
+  PostgresModel,
+  ServiceModel,
+  StaticModel,
+} from "./types.js";
 
 /** An HTTP service or a worker: a long-running process. */
 export const isService = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
@@ -40,3 +47,6 @@ export function topicsUsed(app: AppModel, w: ServiceModel | JobModel): string[] 
 /** Whether a workload sends e-mail (`uses: [email]` with an `email` section). */
 export const usesEmail = (app: AppModel, w: ServiceModel | JobModel): boolean =>
   app.email !== undefined && w.uses.includes("email");
+
+/** The database apps connect to on a PostgreSQL server (`${db.database}`, PGDATABASE): its first. */
+export const appDatabase = (pg: PostgresModel): string => pg.databases[0] ?? pg.name.replace(/-/g, "_");

@@ -9,7 +9,7 @@ import {
   NAME_PATTERN,
   nameKey,
   Obj,
-  Size,
+  SizeClass,
   Str,
 } from "./schema-kit.js";
 
@@ -22,7 +22,7 @@ export const PostgresSchema = Obj(
       default: 16,
       "x-expected": "a PostgreSQL major version from 13 to 17",
     }),
-    size: Size,
+    size: SizeClass,
     storage_gb: Int({ description: "Storage in GiB.", minimum: 5, maximum: 16384, default: 32 }),
     ha: Bool({
       description:
@@ -36,7 +36,9 @@ export const PostgresSchema = Obj(
         "x-expected": "a database name (a-z, 0-9, _)",
       }),
       {
-        description: "Databases to create. Default: one named like this entry (with - as _).",
+        description:
+          "Databases to create; apps connect to the first. Default: one named like this entry (with - as _).",
+        minItems: 1,
         uniqueItems: true,
       },
     ),
@@ -66,7 +68,7 @@ export const PostgresSchema = Obj(
 export const RedisSchema = Obj(
   {
     version: Int({ description: "Redis major version.", minimum: 6, maximum: 7, default: 7 }),
-    size: Size,
+    size: SizeClass,
     persistence: Enum(["none", "rdb", "aof"], {
       description: "Durability: none (cache only), rdb (periodic snapshots) or aof (append-only file).",
       default: "none",

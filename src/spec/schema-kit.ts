@@ -137,7 +137,7 @@ export const SecretName = Str({
 
 export const SIZE_NAMES = ["xs", "s", "m", "l", "xl"] as const;
 
-export const Size = Enum(SIZE_NAMES, {
+export const SizeClass = Enum(SIZE_NAMES, {
   description:
     "A size class that each target maps to its own SKU (see docs/spec.md, 'Sizes'): xs for development, s and m for small production, l and xl for heavy load.",
 });

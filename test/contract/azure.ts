@@ -5,7 +5,7 @@
 import { isExpr, type BicepObject, type BicepValue } from "../../src/format/bicep.js";
 import { buildAzure } from "../../src/targets/azure/index.js";
 import { camel } from "../../src/targets/azure/names.js";
-import { computeOf } from "../../src/targets/azure/plan.js";
+import { computeOf } from "../../src/targets/azure/decisions.js";
 import { NAMES_SET, type ReaderInput } from "./targets.js";
 
 const isObject = (v: BicepValue | undefined): v is BicepObject =>

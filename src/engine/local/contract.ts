@@ -1,7 +1,8 @@
 // Where each variable of the contract gets its value under `gantry up`, for `gantry env`.
 import type { Variable } from "../../model/bindings.js";
 import type { ContractSupport } from "../../model/contract-support.js";
-import { localVariables, PUBSUB_NAME } from "./env.js";
+import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import { localVariables } from "./env.js";
 
 function origin(v: Variable): string {
   const b = v.binding;
@@ -23,7 +24,7 @@ function origin(v: Variable): string {
     case "listen-address":
       return "127.0.0.1, behind the proxy";
     case "pubsub-name":
-      return `"${PUBSUB_NAME}" (Gantry's pub/sub)`;
+      return `"${PUBSUB_COMPONENT}" (Gantry's pub/sub)`;
     case "pubsub-port":
       return "Gantry's pub/sub endpoint";
     case "email-domain":

@@ -1,6 +1,7 @@
 // The environment each process gets: the values of its contract (src/model/bindings.ts) on this
 // machine, plus a few variables only the local runtime sets. Pure: everything comes in as arguments.
-import { workloadVariables, type Binding, type ResourceRef } from "../../model/bindings.js";
+import { PUBSUB_COMPONENT, workloadVariables, type Binding, type ResourceRef } from "../../model/bindings.js";
+import { appDatabase } from "../../model/queries.js";
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 
 export interface PostgresEndpoint {
@@ -17,7 +18,6 @@ export interface Infra {
   bucketsDir?: string;
 }
 
-export const PUBSUB_NAME = "pubsub";
 /** Every server listens on loopback only: nothing the app runs is reachable from the network. */
 const LOOPBACK = "127.0.0.1";
 
@@ -42,7 +42,8 @@ function resourceValue(i: EnvInput, r: ResourceRef): string | undefined {
   if (r.kind === "postgres") {
     const pg = i.infra.postgres;
     if (!pg) return undefined;
-    const database = i.model.postgres[r.resource]?.databases[0] ?? r.resource;
+    const server = i.model.postgres[r.resource];
+    const database = server ? appDatabase(server) : r.resource;
     const parts = {
       url: postgresUrl(pg, database),
       host: LOOPBACK,
@@ -90,7 +91,7 @@ function value(i: EnvInput, b: Binding): string | undefined {
     case "listen-address":
       return i.port === undefined ? undefined : LOOPBACK;
     case "pubsub-name":
-      return i.infra.daprPort ? PUBSUB_NAME : undefined;
+      return i.infra.daprPort ? PUBSUB_COMPONENT : undefined;
     case "pubsub-port":
       return i.infra.daprPort ? String(i.infra.daprPort) : undefined;
     case "email-domain":

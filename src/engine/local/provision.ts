@@ -4,7 +4,7 @@
 // before the new instances start. Nothing is stopped here: the serving release may still use it
 // (`down` stops everything).
 import { join } from "node:path";
-import { PUBSUB_NAME } from "./env.js";
+import { PUBSUB_COMPONENT } from "../../model/bindings.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
 import { postgresDataDir } from "./leftovers.js";
 import type { ProvisionStep } from "./plan.js";
@@ -141,7 +141,7 @@ async function startPubSub(rt: Runtime, need: ProvisionStep): Promise<void> {
   rt.pubsub = new PubSub({
     redisPort: topicsRedis.port,
     redisPassword: topicsRedis.password,
-    pubsubName: PUBSUB_NAME,
+    pubsubName: PUBSUB_COMPONENT,
     source: need.source,
     topics: need.topics,
     targets: (service) => rt.proxy.getTable().backends[service] ?? [],

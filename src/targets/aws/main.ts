@@ -1,6 +1,7 @@
 // main.tf of the AWS stack: the providers, the locals and one module call per concern, workload,
 // site and data store, wired to each other's outputs. Everything that differs per environment is
 // a variable, so one main.tf serves them all.
+import { appDatabase } from "../../model/queries.js";
 import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { seconds } from "../../util/duration.js";
 import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
@@ -203,7 +204,7 @@ function postgresCalls(shape: AwsShape): Block[] {
       geo_redundant: ref("geo_redundant"),
       backup_region: expr("var.backup_region"),
       deletion_protection: expr("var.deletion_protection"),
-      db_name: (app.postgres[p]!.databases[0] ?? app.name).replace(/[^A-Za-z0-9_]/g, "_"),
+      db_name: appDatabase(app.postgres[p]!),
       subnet_ids: PRIVATE_SUBNETS,
       security_group_id: datastoreGroup(`postgres-${p}`),
       kms_key_arn: KMS,

@@ -3,8 +3,9 @@
 // update-service, wait for stability, S3 + CloudFront for static sites, the previous task
 // definitions on failure), the rollback to an earlier image tag or task definition, and the
 // OpenTofu stack.
+import { envName, isService, isStatic, isWorkload } from "../../model/queries.js";
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
-import { envName, isService, isStatic, isWorkload, smokeUrls, type Pipeline } from "../github/pipeline.js";
+import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { appendTo, imageRef, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";

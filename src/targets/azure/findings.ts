@@ -1,11 +1,11 @@
 // What the Azure target cannot do as the spec asks, said once each: as a warning at its place in
 // the spec (`gantry synth` and `gantry check` print them), and, where an operator should know it
 // after deploying, as a note in the runbook.
-import { isJob, isWorkload, topicsUsed } from "../../model/queries.js";
+import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/queries.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, isApp, isStatic, postgresSku, redisSku, type Compute } from "./plan.js";
+import { boundDomain, computeOf, postgresSku, redisSku, type Compute } from "./decisions.js";
 import { appSettings } from "./supply.js";
 
 export interface Finding extends TargetProblem {
@@ -62,7 +62,7 @@ function serviceFindings(m: AppModel, compute: Compute): Finding[] {
             },
           ]
         : [];
-    return isApp(s) || isStatic(s) ? [...worker, ...domainFindings(m, n, s)] : worker;
+    return isService(s) || isStatic(s) ? [...worker, ...domainFindings(m, n, s)] : worker;
   });
 }
 

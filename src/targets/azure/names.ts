@@ -35,14 +35,6 @@ export function camel(s: string): string {
   return /^[A-Za-z_]/.test(id) ? id : `x${id}`;
 }
 
-/** UPPER_SNAKE of a spec name: `sse-gateway` → `SSE_GATEWAY`. */
-export function upperSnake(s: string): string {
-  return s
-    .toUpperCase()
-    .replace(/[^A-Z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "");
-}
-
 /** Key Vault secret name of an environment variable name: `JWT_SECRET` → `jwt-secret`. */
 export function secretName(envVar: string): string {
   return slug(envVar, 127);

@@ -3,9 +3,10 @@
 // warmed up and swapped in (swapped back when the smoke tests fail), or without a slot deployed in
 // place (the previous image restored on failure); static frontends go to Static Web Apps. A rollback
 // swaps the slots back or deploys an earlier image tag through the same path.
+import { envName, isService, isStatic } from "../../model/queries.js";
 import { parseCommand } from "../../model/command-line.js";
 import type { AppModel, ServiceModel } from "../../model/types.js";
-import { envName, isService, isStatic, smokeUrls, type Pipeline } from "../github/pipeline.js";
+import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";

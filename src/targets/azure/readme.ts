@@ -5,7 +5,7 @@ import { isService } from "../../model/queries.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { AzureFacts } from "./main.js";
 import { camel } from "./names.js";
-import { locationOf } from "./plan.js";
+import { locationOf } from "./decisions.js";
 
 export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: string[]): string {
   return [

@@ -1,5 +1,5 @@
 // What each size class of the spec means on Azure: the Flexible Server SKU of a PostgreSQL server and
-// the Azure Cache for Redis SKU. Read by ./plan.ts (main.bicep, the checks) and by the spec reference.
+// the Azure Cache for Redis SKU. Read by ./decisions.ts (main.bicep, the checks) and by the spec reference.
 import type { Size } from "../../model/types.js";
 import type { SizeColumn } from "../target.js";
 

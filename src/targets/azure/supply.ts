@@ -10,8 +10,8 @@
 // to the vault, whose firewall lets the apps' outbound addresses in, so an app that read their
 // outputs would depend on itself.
 import { workloadVariables, type Binding, type ResourceRef, type Variable } from "../../model/bindings.js";
-import { isJob, topicsUsed, usesEmail } from "../../model/queries.js";
-import type { AppModel, JobModel, PostgresModel, ServiceModel } from "../../model/types.js";
+import { appDatabase, isJob, topicsUsed, usesEmail } from "../../model/queries.js";
+import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { alnum, secretName, slug } from "./names.js";
 
 /** Who writes a Key Vault secret an app setting refers to. */
@@ -50,9 +50,6 @@ export const POSTGRES_PORT = "5432";
 /** The administrator login of a server; the apps connect as it. */
 export const postgresLogin = (name: string): string => `${alnum(name, 16)}admin`;
 
-/** The database a server's URL and PGDATABASE name: its first, else `postgres`. */
-export const postgresDatabase = (pg: PostgresModel): string => pg.databases[0] ?? "postgres";
-
 /** A bucket's blob container. */
 export const containerName = (bucket: string): string => slug(bucket);
 
@@ -86,7 +83,7 @@ export function partSupply(app: AppModel, r: ResourceRef): Supply {
     case "port":
       return plain(POSTGRES_PORT);
     case "database":
-      return plain(pg ? postgresDatabase(pg) : "postgres");
+      return plain(pg ? appDatabase(pg) : "postgres");
     case "user":
       return plain(postgresLogin(r.resource));
     case "sslmode":

@@ -190,6 +190,3 @@ export function environmentUrl(env: AppModel): string | undefined {
   const d = pick && pick.type !== "job" ? pick.domains[0] : undefined;
   return d ? `https://${d}` : undefined;
 }
-
-// The model's queries, for the platforms' pipeline files that still import them from here.
-export { envName, isService, isStatic, isWorkload } from "../../model/queries.js";

@@ -5,7 +5,7 @@
 // `${db.host}` template) is composed by Kubernetes from variables defined before it in the same
 // container (`$(NAME)`), so no value is ever written into a file and no wrapper script is needed.
 import { workloadVariables, type Binding, type ResourceRef } from "../../model/bindings.js";
-import { topicsUsed, usesEmail } from "../../model/queries.js";
+import { appDatabase, topicsUsed, usesEmail } from "../../model/queries.js";
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { kubernetesSettings } from "./settings.js";
 import { carrierName, REDIS_ADDRESS, resourceKey, SMTP_KEY, SMTP_VARIABLE } from "./secret-keys.js";
@@ -14,11 +14,11 @@ import {
   managedPorts,
   pgServiceName,
   POSTGRES_PORT,
-  postgresDatabase,
   REDIS_PORT,
   redisServiceName,
 } from "./values-datastores.js";
-import { PUBSUB_NAME, type ComposedEnv, type SecretEnv } from "./values.js";
+import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import type { ComposedEnv, SecretEnv } from "./values.js";
 
 /** A piece of a value: literal text, or the value of a key of the app's Secret. */
 export type Segment = string | { key: string };
@@ -48,7 +48,7 @@ const key = (kind: ResourceRef["kind"], name: string, part: string): Segment => 
  */
 function postgresPart(app: AppModel, r: ResourceRef & { kind: "postgres" }): Segment[] {
   const pg = app.postgres[r.resource]!;
-  const database = postgresDatabase(pg);
+  const database = appDatabase(pg);
   const password = key("postgres", pg.name, "password");
   if (pg.hosting === "cluster") {
     const [host, port, user] = [pgServiceName(pg.name), String(POSTGRES_PORT), clusterPostgresUser(app)];
@@ -130,7 +130,7 @@ export function bindingValue(app: AppModel, w: ServiceModel | JobModel, b: Bindi
     case "listen-address":
       return ["0.0.0.0"];
     case "pubsub-name":
-      return [PUBSUB_NAME];
+      return [PUBSUB_COMPONENT];
     case "pubsub-port":
       // The Dapr sidecar injector sets it in every container of a pod with the sidecar.
       return undefined;

@@ -8,14 +8,14 @@ import {
   selectorLabels,
   tmpVolume,
   type K8sObject,
-  type Obj,
+  type Plain,
 } from "./objects.js";
 import type { ChartValues, DataStoreValues } from "./values.js";
 
 type SecretValue = { valueFrom: { secretKeyRef: { name: string; key: string } } };
 
 /** PostgreSQL with its data on the volume; pg_isready tells when it is alive and ready. */
-function postgresContainer(v: ChartValues, d: DataStoreValues, password: SecretValue): Obj {
+function postgresContainer(v: ChartValues, d: DataStoreValues, password: SecretValue): Plain {
   return {
     name: "postgres",
     image: d.image,
@@ -50,7 +50,7 @@ function postgresContainer(v: ChartValues, d: DataStoreValues, password: SecretV
 }
 
 /** Redis with its password from the Secret and its persistence flags; ready when the port is open. */
-function redisContainer(v: ChartValues, d: DataStoreValues, password: SecretValue): Obj {
+function redisContainer(v: ChartValues, d: DataStoreValues, password: SecretValue): Plain {
   return {
     name: "redis",
     image: d.image,

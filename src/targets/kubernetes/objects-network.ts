@@ -1,7 +1,7 @@
 // NetworkPolicies: nothing reaches a pod of the release and no pod reaches out (default-deny) unless
 // its own policy allows it: a workload reaches DNS, the data stores it uses, the ports of the managed
 // services outside and the Dapr control plane; a data store is reached only by its clients.
-import { meta, selectorLabels, type K8sObject, type Obj } from "./objects.js";
+import { meta, selectorLabels, type K8sObject, type Plain } from "./objects.js";
 import type { ChartValues, DataStoreValues, ServiceValues, WorkloadValues } from "./values.js";
 
 const nsSelector = (namespace: string) => ({
@@ -10,7 +10,7 @@ const nsSelector = (namespace: string) => ({
 const tcp = (port: number) => ({ port, protocol: "TCP" });
 
 /** Pods of a workload, and of its migrations Job, which reaches the same databases. */
-function workloadPods(v: ChartValues, name: string): Obj {
+function workloadPods(v: ChartValues, name: string): Plain {
   return {
     matchLabels: { "app.kubernetes.io/part-of": v.global.app },
     matchExpressions: [
@@ -30,7 +30,7 @@ const dnsEgress = () => ({
 export function networkPolicy(v: ChartValues, ns: string, name: string, w: WorkloadValues): K8sObject[] {
   if (!w.enabled) return [];
   const n = w.network;
-  const ingressRules: Obj[] = [];
+  const ingressRules: Plain[] = [];
   if (n.fromIngressController)
     ingressRules.push({ from: [nsSelector(v.global.ingress.controllerNamespace)], ports: [tcp(w.port)] });
   if (n.fromMonitoring)
@@ -38,7 +38,7 @@ export function networkPolicy(v: ChartValues, ns: string, name: string, w: Workl
       from: [nsSelector(v.global.monitoringNamespace)],
       ports: [tcp((w as ServiceValues).metrics.port)],
     });
-  const egress: Obj[] = [dnsEgress()];
+  const egress: Plain[] = [dnsEgress()];
   for (const t of n.toInCluster)
     egress.push({
       to: [{ podSelector: { matchLabels: selectorLabels(v.global.app, t.name) } }],

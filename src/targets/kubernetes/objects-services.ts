@@ -13,7 +13,7 @@ import {
   workloadContainer,
   WRITABLE_ROOT,
   type K8sObject,
-  type Obj,
+  type Plain,
 } from "./objects.js";
 import {
   DAPR_SIDECAR,
@@ -32,7 +32,7 @@ const PROBELESS: Record<string, string> = {
 };
 
 /** An HTTP GET of the health path, or a TCP check of the port when the service has none. */
-function httpProbe(p: ProbeValues): Obj {
+function httpProbe(p: ProbeValues): Plain {
   return {
     ...(p.path ? { httpGet: { path: p.path, port: "http" } } : { tcpSocket: { port: "http" } }),
     initialDelaySeconds: p.initialDelaySeconds,
@@ -67,8 +67,8 @@ function podAnnotations(s: ServiceValues): Record<string, string> {
 }
 
 /** The service's container: the workload container with its ports, probes and the preStop drain. */
-function serviceContainer(v: ChartValues, name: string, s: ServiceValues): Obj {
-  const ports: Obj[] = [];
+function serviceContainer(v: ChartValues, name: string, s: ServiceValues): Plain {
+  const ports: Plain[] = [];
   if (s.port) ports.push({ name: "http", containerPort: s.port, protocol: "TCP" });
   if (s.metrics.enabled && s.metrics.port !== s.port)
     ports.push({ name: "metrics", containerPort: s.metrics.port, protocol: "TCP" });
@@ -132,7 +132,7 @@ export function deployment(v: ChartValues, ns: string, name: string, s: ServiceV
 /** Workers get no Service: nothing connects to them (Dapr delivers events through the sidecar). */
 export function service(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
   if (!s.enabled || !s.port || s.type === "worker") return [];
-  const ports: Obj[] = [{ name: "http", port: s.port, targetPort: "http", protocol: "TCP" }];
+  const ports: Plain[] = [{ name: "http", port: s.port, targetPort: "http", protocol: "TCP" }];
   if (s.metrics.enabled && s.metrics.port !== s.port)
     ports.push({ name: "metrics", port: s.metrics.port, targetPort: "metrics", protocol: "TCP" });
   return [

@@ -21,7 +21,9 @@ export interface K8sObject {
   [field: string]: unknown;
 }
 
-export type Obj = Record<string, unknown>;
+import type { Plain } from "../../model/merge.js";
+
+export type { Plain };
 
 /** Go's encoding/json form of a string map (sorted keys, HTML-safe escapes), as Helm's toJson prints it. */
 export function goJson(map: Record<string, string>): string {
@@ -67,7 +69,7 @@ export function meta(
   };
 }
 
-export function podSecurityContext(v: ChartValues): Obj {
+export function podSecurityContext(v: ChartValues): Plain {
   const uid = v.global.runAsUser;
   return {
     runAsNonRoot: true,
@@ -78,7 +80,7 @@ export function podSecurityContext(v: ChartValues): Obj {
   };
 }
 
-export function containerSecurityContext(v: ChartValues, readOnly: boolean): Obj {
+export function containerSecurityContext(v: ChartValues, readOnly: boolean): Plain {
   const uid = v.global.runAsUser;
   return {
     allowPrivilegeEscalation: false,
@@ -96,7 +98,7 @@ export function containerSecurityContext(v: ChartValues, readOnly: boolean): Obj
 export const imageRef = (v: ChartValues, w: WorkloadValues) => `${w.image}:${w.tag || v.global.imageTag}`;
 export const pullSecrets = (v: ChartValues) => v.global.imagePullSecrets.map((name) => ({ name }));
 /** The container's `env`: the Secret's keys by reference, then the values composed from them. */
-export const containerEnvList = (v: ChartValues, w: WorkloadValues): Obj[] => [
+export const containerEnvList = (v: ChartValues, w: WorkloadValues): Plain[] => [
   ...w.secretEnv.map((e) => ({
     name: e.name,
     valueFrom: { secretKeyRef: { name: v.global.secretName, key: e.key } },
@@ -108,7 +110,7 @@ export const tmpVolume = [{ name: "tmp", emptyDir: {} }];
 export const configName = (name: string) => `${name}-config`;
 
 /** The workload's container: image, command, settings from the ConfigMap, secrets by reference. */
-export function workloadContainer(v: ChartValues, name: string, w: WorkloadValues): Obj {
+export function workloadContainer(v: ChartValues, name: string, w: WorkloadValues): Plain {
   const env = containerEnvList(v, w);
   return {
     name,

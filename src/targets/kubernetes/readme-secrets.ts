@@ -1,16 +1,11 @@
 // The README's section on the app's Secret: how its keys are named, what each key of a namespace holds
 // and reads it, and the `kubectl create secret` command that creates it (names only: the values come
 // from the operator's shell). DigitalOcean's README prints the same keys, filled from its Terraform.
+import { appDatabase } from "../../model/queries.js";
 import type { AppModel } from "../../model/types.js";
 import { REDIS_ADDRESS, KAFKA_KEYS, resourceKey, shellVariable, SMTP_KEY } from "./secret-keys.js";
 import type { KubernetesSettings } from "./settings.js";
-import {
-  clusterPostgresUser,
-  managedPorts,
-  pgServiceName,
-  POSTGRES_PORT,
-  postgresDatabase,
-} from "./values-datastores.js";
+import { clusterPostgresUser, managedPorts, pgServiceName, POSTGRES_PORT } from "./values-datastores.js";
 import type { ChartValues } from "./values.js";
 
 export interface SecretKeyUse {
@@ -44,7 +39,7 @@ export function keyMeanings(app: AppModel, k8s: KubernetesSettings): Map<string,
   const set = (kind: "postgres" | "redis" | "bucket", name: string, part: string, text: string) =>
     out.set(resourceKey(kind, name, part), text);
   for (const pg of Object.values(app.postgres)) {
-    const db = postgresDatabase(pg);
+    const db = appDatabase(pg);
     if (pg.hosting === "cluster") {
       const url = `postgresql://${clusterPostgresUser(app)}:PASSWORD@${pgServiceName(pg.name)}:${POSTGRES_PORT}/${db}`;
       set(

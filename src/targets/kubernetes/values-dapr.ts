@@ -4,7 +4,8 @@
 import type { AppModel, TopicModel } from "../../model/types.js";
 import { redisAddress } from "./container-env.js";
 import { KAFKA_KEYS, resourceKey } from "./secret-keys.js";
-import { PUBSUB_NAME, type ChartValues, type DaprComponentValues } from "./values.js";
+import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import type { ChartValues, DaprComponentValues } from "./values.js";
 
 type SecretRef = (key: string) => { secretKeyRef: { name: string; key: string } };
 
@@ -13,7 +14,7 @@ export function daprComponents(app: AppModel, secretName: string): ChartValues["
   const topics = Object.values(app.topics);
   if (topics.length === 0) return out;
   const ref: SecretRef = (key) => ({ secretKeyRef: { name: secretName, key } });
-  out[PUBSUB_NAME] = pubsubComponent(topics, ref);
+  out[PUBSUB_COMPONENT] = pubsubComponent(topics, ref);
   for (const [store, scopes] of idempotencyStores(topics)) {
     const component = stateStore(app, store, scopes, ref);
     if (component) out[component.name] = component;
@@ -25,7 +26,7 @@ function pubsubComponent(topics: TopicModel[], ref: SecretRef): DaprComponentVal
   const scopes = [...new Set(topics.flatMap((t) => [...t.subscribers, ...t.publishers]))].sort();
   return {
     enabled: true,
-    name: PUBSUB_NAME,
+    name: PUBSUB_COMPONENT,
     type: "pubsub.kafka",
     metadata: [
       { name: "brokers", ...ref(KAFKA_KEYS.brokers) },

@@ -1,7 +1,7 @@
 // The values of the data stores: a StatefulSet for each PostgreSQL server and Redis cache that runs
 // in the cluster (hosting: cluster), switched off where the cloud's managed service runs it, and the
 // ports workloads reach either on.
-import { envName } from "../../model/queries.js";
+import { appDatabase, envName } from "../../model/queries.js";
 import type { AppModel, JobModel, PostgresModel, RedisModel, ServiceModel } from "../../model/types.js";
 import { resourceKey } from "./secret-keys.js";
 import { KUBERNETES_SIZES } from "./sizes.js";
@@ -29,7 +29,6 @@ export function redisServiceName(name: string): string {
 }
 
 /** The database the app connects to: the first of the entry's `databases`. */
-export const postgresDatabase = (pg: PostgresModel): string => pg.databases[0] ?? pg.name.replace(/-/g, "_");
 /** The role an in-cluster PostgreSQL server is created with, and the app connects as. */
 export const clusterPostgresUser = (app: AppModel): string => app.name.replace(/-/g, "_");
 
@@ -99,7 +98,7 @@ function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): Da
     storage: `${pg.storage_gb}Gi`,
     resources: { requests: { ...size }, limits: { ...size } },
     passwordKey: resourceKey("postgres", pg.name, "password"),
-    database: postgresDatabase(pg),
+    database: appDatabase(pg),
     user: clusterPostgresUser(app),
     args: [],
     clients,

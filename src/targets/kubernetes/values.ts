@@ -164,7 +164,6 @@ export interface ChartValues {
 export const RUN_AS_USER = 10001;
 /** The chart's appVersion, and the image tag until CI sets global.imageTag (sha-<commit>). */
 export const DEFAULT_IMAGE_TAG = "0.1.0";
-export const PUBSUB_NAME = "pubsub";
 /** Requests and limits of the Dapr sidecar (pod annotations; counted in the namespace quota). */
 export const DAPR_SIDECAR: Resources = {
   requests: { cpu: "50m", memory: "64Mi" },

@@ -60,11 +60,6 @@ export function cloudWatchRetention(days: number): number {
   return LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653;
 }
 
-/** "SSE-GATEWAY" style environment variable prefix from a spec name. */
-export function envName(name: string): string {
-  return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}
-
 /**
  * A five-field cron expression as EventBridge Scheduler wants it: six fields, `?` in day-of-month
  * or day-of-week, days of the week numbered 1 (Sunday) to 7.

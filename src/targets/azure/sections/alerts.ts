@@ -4,7 +4,7 @@
 import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { AlertModel, AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
-import { logWindow, metricWindow, serviceNames, SEVERITY } from "../plan.js";
+import { logWindow, metricWindow, serviceNames, SEVERITY } from "../decisions.js";
 import { appOf, readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type DeployVariable, type EnvParam, type Part } from "./part.js";
 

@@ -2,11 +2,12 @@
 // where the environment swaps releases, its app settings (./app-settings.ts: what the app receives),
 // the identities that pull its image and read its secrets, and its custom domain when Gantry manages
 // the zone.
+import { envName } from "../../../model/queries.js";
 import { call, not, str, ternary, type BicepObject, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { startupCommand } from "../command.js";
-import { camel, slug, upperSnake } from "../names.js";
-import { boundDomain, planSku } from "../plan.js";
+import { camel, slug } from "../names.js";
+import { boundDomain, planSku } from "../decisions.js";
 import { healthCheckPath, suppliedSettings } from "../supply.js";
 import { deployedValues, settingsConfig } from "./app-settings.js";
 import { appOf, defined, readEnv, type Ctx } from "./context.js";
@@ -26,7 +27,7 @@ export function appServicesPart(c: Ctx): Partial<Part> {
   return joinParts(...c.apps.map((n) => appServicePart(c, n)));
 }
 
-const imageVariable = (n: string) => `${upperSnake(n)}_IMAGE`;
+const imageVariable = (n: string) => `${envName(n)}_IMAGE`;
 
 const imageDeployVariable = (n: string, s0: ServiceModel): DeployVariable => ({
   name: imageVariable(n),

@@ -3,6 +3,7 @@
 // computes), so each parameter file lists exactly what that environment's app receives; the values
 // main.bicep computes for them; and the Key Vault secrets the deployment composes from `env`
 // templates, written by one module after the data stores exist.
+import { appDatabase } from "../../../model/queries.js";
 import { call, member, method, ref, type BicepObject, type BicepValue } from "../../../format/bicep.js";
 import type { ResourceRef } from "../../../model/bindings.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
@@ -12,7 +13,6 @@ import { camel } from "../names.js";
 import {
   containerName,
   POSTGRES_PORT,
-  postgresDatabase,
   postgresLogin,
   REDIS_TLS_PORT,
   suppliedSettings,
@@ -66,7 +66,7 @@ function partValue(c: Ctx, r: ResourceRef): BicepValue {
   const parts = {
     host: outputOf(`${id}Postgres`, "fqdn"),
     port: POSTGRES_PORT,
-    database: pg ? postgresDatabase(pg) : "postgres",
+    database: pg ? appDatabase(pg) : "postgres",
     user: postgresLogin(r.resource),
     password: ref(`${id}AdministratorPassword`),
     sslmode: "require",

@@ -4,7 +4,7 @@
 import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
-import { serviceNames, TEST_LOCATIONS } from "../plan.js";
+import { serviceNames, TEST_LOCATIONS } from "../decisions.js";
 import type { Ctx } from "./context.js";
 import { callModule, outputOf, param, type EnvParam, type Part } from "./part.js";
 

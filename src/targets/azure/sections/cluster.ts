@@ -2,7 +2,7 @@
 // pool per environment, the identities that pull images and read secrets, and the operator secrets
 // the chart's services read.
 import { str } from "../../../format/bicep.js";
-import { aksNodes, serviceNames } from "../plan.js";
+import { aksNodes, serviceNames } from "../decisions.js";
 import { topicsUsed } from "../../../model/queries.js";
 import { KAFKA_SECRETS } from "../supply.js";
 import type { Ctx } from "./context.js";

@@ -1,10 +1,11 @@
 // What every section of main.bicep reads: the project and its environments, the compute option, the
 // services App Service runs, the name pieces, and the expressions of main.bicep's own parameters and
 // variables (location, tags, the name suffix...).
+import { isService, isStatic } from "../../../model/queries.js";
 import { call, str, type BicepExprNode } from "../../../format/bicep.js";
 import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../../model/types.js";
 import { alnum, slug } from "../names.js";
-import { computeOf, isApp, isStatic, serviceNames, zoneOwner, type Compute } from "../plan.js";
+import { computeOf, serviceNames, zoneOwner, type Compute } from "../decisions.js";
 
 export interface BaseContext {
   project: ProjectModel;
@@ -47,7 +48,7 @@ export function baseContext(project: ProjectModel): BaseContext {
     owner: zoneOwner(project),
     appSlug: slug(project.name, 8),
     appAlnum: alnum(project.name, 8),
-    apps: compute === "appservice" ? serviceNames(project, isApp) : [],
+    apps: compute === "appservice" ? serviceNames(project, isService) : [],
     statics: compute === "appservice" ? serviceNames(project, isStatic) : [],
   };
 }

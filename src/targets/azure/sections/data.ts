@@ -2,10 +2,11 @@
 // cache (either may run in the cluster instead on AKS), and one storage account for the buckets.
 // Each server and cache writes its connection URL, host name and password to Key Vault; the
 // deployment reads only the admin password.
+import { envName } from "../../../model/queries.js";
 import { str, type BicepExprNode, type BicepModule } from "../../../format/bicep.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
-import { alnum, camel, slug, upperSnake } from "../names.js";
-import { postgresSku, postgresStorage, redisSku } from "../plan.js";
+import { alnum, camel, slug } from "../names.js";
+import { postgresSku, postgresStorage, redisSku } from "../decisions.js";
 import { containerName, resourceSecret } from "../supply.js";
 import { readEnv, redisName, storageAccountName, usersOf, type Ctx } from "./context.js";
 import {
@@ -109,7 +110,7 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
   const pwVar =
     Object.keys(c.first.postgres).length === 1
       ? "POSTGRES_ADMIN_PASSWORD"
-      : `POSTGRES_${upperSnake(n)}_ADMIN_PASSWORD`;
+      : `POSTGRES_${envName(n)}_ADMIN_PASSWORD`;
   const password = param(
     c.envs,
     `${id}AdministratorPassword`,

@@ -4,7 +4,7 @@
 import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { EmailModel } from "../../../model/types.js";
 import { ACS_SECRET, EMAIL_DOMAIN_SECRET } from "../supply.js";
-import { relativeName } from "../plan.js";
+import { relativeName } from "../decisions.js";
 import { readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
 

@@ -4,7 +4,7 @@
 import { call, member, ref, str, type BicepResource, type BicepVar } from "../../../format/bicep.js";
 import { API } from "../api.js";
 import { environmentCodes, slug } from "../names.js";
-import { locationOf } from "../plan.js";
+import { locationOf } from "../decisions.js";
 import type { BaseContext, MainRefs } from "./context.js";
 import { output, param, type Part } from "./part.js";
 

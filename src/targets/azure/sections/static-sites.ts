@@ -3,7 +3,7 @@
 import { call, not, str, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
-import { boundDomain, locationOf, staticWebAppLocation } from "../plan.js";
+import { boundDomain, locationOf, staticWebAppLocation } from "../decisions.js";
 import { defined, staticOf, type Ctx } from "./context.js";
 import { domainFields, domainRecords } from "./domains.js";
 import { callModule, field, joinParts, output, outputOf, param, paramGroup, type Part } from "./part.js";

@@ -29,9 +29,6 @@ export function serviceNames(project: ProjectModel, pick: (s: AnyServiceModel) =
   return [...names].sort();
 }
 
-export const isApp = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
-export const isStatic = (s: AnyServiceModel): s is StaticModel => s.type === "static";
-
 /** Kubernetes quantity → number (cores or GiB). */
 function quantity(q: string, unit: "cpu" | "memory"): number {
   if (unit === "cpu") return q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
