@@ -62,6 +62,11 @@ export default tseslint.config(
     },
   })),
   {
+    // The errors every layer reports with: it imports nothing of Gantry's.
+    files: ["src/errors.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["./*"], message: "src/errors.ts is below every folder." }] }] },
+  },
+  {
     // The one place that runs child processes.
     files: ["src/util/exec.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: LAYERS.util.map((f) => `**/${f}/**`), message: "src/util is the bottom layer." }] }] },

@@ -3,7 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { loadSpec } from "../src/model/load.js";
-import { SpecError, formatProblem } from "../src/spec/problems.js";
+import { SpecError, formatProblem } from "../src/errors.js";
 import { workloadContract, describeBinding } from "../src/model/bindings.js";
 import { parseCommand, renderCommand, commandVariables } from "../src/model/command-line.js";
 import { parseEnvValue } from "../src/spec/env-references.js";

@@ -27,7 +27,7 @@ import {
   type ControlHandlers,
   type RolloutEvent,
 } from "../src/engine/local/protocol.js";
-import { UserError } from "../src/spec/problems.js";
+import { UserError } from "../src/errors.js";
 import { formatJobs, runFailure } from "../src/cli/local-jobs.js";
 import { reportError } from "../src/cli/main.js";
 import type { JobInfo } from "../src/engine/local/scheduler.js";

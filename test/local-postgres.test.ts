@@ -10,7 +10,7 @@ import pg from "pg";
 import { dataUser } from "../src/engine/local/infra.js";
 import { findPostgresBin, startPostgres, type PostgresOptions } from "../src/engine/local/postgres.js";
 import { freePort } from "../src/engine/local/ports.js";
-import { UserError } from "../src/spec/problems.js";
+import { UserError } from "../src/errors.js";
 import { tempDir } from "./helpers.js";
 
 const pgBin = await findPostgresBin(process.env.PATH);

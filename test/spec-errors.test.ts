@@ -5,7 +5,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/model/load.js";
-import { SpecError, formatProblem } from "../src/spec/problems.js";
+import { SpecError, formatProblem } from "../src/errors.js";
 import { CASES, VALID } from "./fixtures-malformed.js";
 import { runCli, tempDir } from "./helpers.js";
 

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
 import { filled, given } from "../src/model/defaults.js";
-import { SpecError, formatProblem } from "../src/spec/problems.js";
+import { SpecError, formatProblem } from "../src/errors.js";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/docs/spec-reference.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/model/load.js";
-import { SpecError, UserError } from "../src/spec/problems.js";
+import { SpecError, UserError } from "../src/errors.js";
 import { TARGETS } from "../src/targets/registry.js";
 import { EXAMPLES, exampleContext, examplePath } from "./helpers.js";
 import { mutate, rng } from "./mutate.js";

@@ -7,7 +7,7 @@ import { describeBinding, workloadVariables } from "../model/bindings.js";
 import { isWorkload } from "../model/queries.js";
 import type { AppModel, JobModel, ServiceModel } from "../model/types.js";
 import { localContract } from "../engine/local/contract.js";
-import { formatProblem, sortProblems, UserError } from "../spec/problems.js";
+import { formatProblem, sortProblems, UserError } from "../errors.js";
 import type { ContractSupport } from "../model/contract-support.js";
 import { findTarget, TARGETS } from "../targets/registry.js";
 import { didYouMean } from "../spec/check-schema.js";

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { detect } from "../init/detect.js";
 import { starterSpec } from "../init/starter.js";
 import { loadSpec } from "../model/load.js";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { REPO_ROOT } from "../validate/tools.js";
 import type { Io } from "./main.js";
 import { specIn } from "./spec-file.js";

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import type { AppModel } from "../model/types.js";
-import { SpecError, UserError } from "../spec/problems.js";
+import { SpecError, UserError } from "../errors.js";
 import { userName } from "../util/user.js";
 import { pidAlive, pidUid, subdirectories } from "../engine/local/fsutil.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { exec } from "../util/exec.js";
 import { buildRelease } from "../engine/local/build.js";
 import { deployPlan, liveState, requestRollout, type RolloutResult } from "../engine/local/client.js";

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";

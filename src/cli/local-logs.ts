@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { AppModel } from "../model/types.js";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { readJson } from "../engine/local/fsutil.js";
 import type { EnvPaths } from "../engine/local/paths.js";
 import { appArguments, localAppLoose } from "./local-app.js";

@@ -1,7 +1,7 @@
 // `gantry run JOB`: a scheduled job of the serving release, run now by the supervisor; its output is
 // streamed, and the command exits 1 if the run does not succeed.
 import type { Command } from "commander";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { liveState, requestJobRun } from "../engine/local/client.js";
 import { humanMs } from "../util/duration.js";
 import { runFailure } from "./local-jobs.js";

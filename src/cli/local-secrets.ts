@@ -2,7 +2,7 @@
 // read from stdin or a hidden prompt, never from the command line, and never printed.
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import { INTERNAL_PREFIX, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
 import { table } from "./format.js";

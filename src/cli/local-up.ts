@@ -3,7 +3,7 @@
 // app or the supervisor ends.
 import type { Command } from "commander";
 import { join } from "node:path";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import { interrupted, liveState, stopSupervisor } from "../engine/local/client.js";
 import { pidAlive, subdirectories } from "../engine/local/fsutil.js";
 import {

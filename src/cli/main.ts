@@ -4,7 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
-import { SpecError, UserError, formatProblem } from "../spec/problems.js";
+import { SpecError, UserError, formatProblem } from "../errors.js";
 import { registerValidate } from "./validate.js";
 import { registerSchema } from "./schema.js";
 import { registerInit } from "./init.js";

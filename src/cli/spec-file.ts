@@ -1,7 +1,7 @@
 // Finds and reads the spec file a command names (a file, or a directory holding gantry.yaml).
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve, dirname } from "node:path";
-import { SpecError, UserError } from "../spec/problems.js";
+import { SpecError, UserError } from "../errors.js";
 import { sizeProblem } from "../spec/source.js";
 import { loadSpec, type LoadResult } from "../model/load.js";
 

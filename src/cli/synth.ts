@@ -1,7 +1,7 @@
 import { join, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { drift, writeTree } from "../output/writer.js";
-import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../spec/problems.js";
+import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../errors.js";
 import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
 import type { SynthContext, Target, TargetName } from "../targets/target.js";
 import type { LoadResult } from "../model/load.js";

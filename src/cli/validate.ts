@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { REGISTERED } from "../targets/registry.js";
 import { runTools } from "../validate/run-tools.js";
 import { repoRootOf, synthContext } from "./synth.js";
-import { formatProblem } from "../spec/problems.js";
+import { formatProblem } from "../errors.js";
 import { printYaml, printYamlDocuments } from "../format/yaml.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec } from "./spec-file.js";

@@ -1,7 +1,7 @@
 // What every check of a merged spec needs: positions of keys and values in the file, problems with a
 // spec path and a hint, and did-you-mean suggestions. One per environment's checks.
 import { didYouMean, type CheckContext } from "../spec/check-schema.js";
-import type { Position } from "../spec/problems.js";
+import type { Position } from "../errors.js";
 import { isPlainObject, type Plain } from "./merge.js";
 
 export type { CheckContext, Plain };

@@ -4,7 +4,8 @@
 // only refer to variables the process receives.
 import { didYouMean } from "../spec/check-schema.js";
 import { parseEnvValue, REFERENCE_PARTS } from "../spec/env-references.js";
-import { pathJoin, type Position } from "../spec/problems.js";
+import { type Position } from "../errors.js";
+import { pathJoin } from "../spec/problems.js";
 import { Checker, isObj, type CheckContext, type Plain } from "./checker.js";
 import { resourceKind, workloadVariables, type Binding } from "./bindings.js";
 import { CommandSyntaxError, commandVariables, parseCommand } from "./command-line.js";

@@ -1,7 +1,7 @@
 // Text of a spec → resolved models of its environments, or every problem found. Pure: the caller
 // reads the file.
 import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
-import { SpecError, UserError, sortProblems, type Position, type Problem } from "../spec/problems.js";
+import { SpecError, UserError, sortProblems, type Position, type Problem } from "../errors.js";
 import { SpecSchema } from "../spec/schema.js";
 import { secretProblems } from "../spec/secret-check.js";
 import { SourceMap, parseSource } from "../spec/source.js";

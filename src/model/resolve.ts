@@ -2,7 +2,8 @@
 // again (schema and cross-references), then build the model from the checked spec, section by section
 // (normalize-*.ts), with the short forms written out and the schema's and the tier's defaults applied.
 import { checkValue, didYouMean, type CheckContext, type JsonSchema } from "../spec/check-schema.js";
-import { pathJoin, type Problem } from "../spec/problems.js";
+import { type Problem } from "../errors.js";
+import { pathJoin } from "../spec/problems.js";
 import { OVERRIDABLE_KEYS, SpecSchema } from "../spec/schema.js";
 import { EnvironmentSchema } from "../spec/schema-environments.js";
 import type { SourceMap } from "../spec/source.js";

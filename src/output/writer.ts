@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { UserError } from "../spec/problems.js";
+import { UserError } from "../errors.js";
 import type { FileTree } from "../targets/target.js";
 
 export const MANIFEST = ".gantry-manifest.json";

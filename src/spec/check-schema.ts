@@ -2,7 +2,8 @@
 // words: what was expected, what was found, and a did-you-mean for misspelt keys. Hand-written rather
 // than Ajv so that messages are precise and every problem carries the YAML position.
 import { closest, distance } from "fastest-levenshtein";
-import { describeValue, pathJoin, type Position, type Problem } from "./problems.js";
+import { type Position, type Problem } from "../errors.js";
+import { describeValue, pathJoin } from "./problems.js";
 import { secretKind } from "./secrets.js";
 import type { SourceMap } from "./source.js";
 

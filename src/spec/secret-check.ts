@@ -1,6 +1,6 @@
 // Finds secret values anywhere in a spec, before anything else looks at it.
 import { parseEnvValue } from "./env-references.js";
-import type { Position, Problem } from "./problems.js";
+import type { Position, Problem } from "../errors.js";
 import { secretKind, secretKindOfSetting } from "./secrets.js";
 import type { SourceMap } from "./source.js";
 

@@ -15,7 +15,7 @@ import {
   type YAMLMap,
   type YAMLSeq,
 } from "yaml";
-import type { Position, Problem } from "./problems.js";
+import type { Position, Problem } from "../errors.js";
 
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Values produced from one file, aliases expanded; more means an alias bomb. */

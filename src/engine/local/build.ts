@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AppModel } from "../../model/types.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { exec } from "../../util/exec.js";
 import { interrupted, type Progress } from "./client.js";
 import { splitCommand } from "./command.js";

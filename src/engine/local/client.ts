@@ -5,7 +5,7 @@
 import os from "node:os";
 import { existsSync } from "node:fs";
 import type { AppModel } from "../../model/types.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { pidAlive } from "./fsutil.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";

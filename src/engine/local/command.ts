@@ -7,7 +7,7 @@ import {
   parseCommand,
   renderCommand,
 } from "../../model/command-line.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 
 export function splitCommand(command: string, vars: Record<string, string> = {}): string[] {
   let cmd;

@@ -15,7 +15,7 @@ import {
   statSync,
 } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import type { SpawnedProcess } from "../../util/exec.js";
 import { passwd } from "../../util/user.js";
 

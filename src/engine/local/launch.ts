@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:f
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppModel } from "../../model/types.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { spawnProcess } from "../../util/exec.js";
 import { interrupted, type Progress } from "./client.js";
 import { pidAlive, pidCommand, writeJsonAtomic } from "./fsutil.js";

@@ -7,7 +7,7 @@
 // second removing the first's new lock, and both would run.
 import { linkSync, readFileSync, statSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { pidAlive, pidStartTicks } from "./fsutil.js";
 
 export interface LockInfo {

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import pg from "pg";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { findOnPath, privateDir, waitFor, type RunAs } from "./infra.js";
 

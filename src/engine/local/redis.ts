@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readdirSync, statSync } from "node:fs"
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { privateDir, waitFor, type RunAs } from "./infra.js";
 

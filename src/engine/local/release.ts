@@ -16,7 +16,7 @@ import {
 import { rm } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { AppModel } from "../../model/types.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { isDirectory, readJson, writeJsonAtomic } from "./fsutil.js";
 import { KEEP_RELEASES, type DeployPlan } from "./plan.js";
 import { releaseDir, type EnvPaths } from "./paths.js";

@@ -5,7 +5,7 @@
 // rollout is abandoned the same way.
 import { join } from "node:path";
 import type { AppModel } from "../../model/types.js";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { releaseDir } from "./paths.js";
 import {
   DEFAULT_CRASH_WATCH_MS,

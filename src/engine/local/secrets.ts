@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { UserError } from "../../spec/problems.js";
+import { UserError } from "../../errors.js";
 import { writeJsonAtomic } from "./fsutil.js";
 import { acquireLock } from "./lock.js";
 
