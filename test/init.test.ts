@@ -34,7 +34,8 @@ describe("gantry init", () => {
       assert.ok(backend.type === "http");
       assert.equal(backend.port, 8000);
       assert.equal(backend.command, "uvicorn app.main:app --host 0.0.0.0 --port $PORT");
-      assert.deepEqual(backend.uses, ["cache", "db"]);
+      // As written: the first PostgreSQL and Redis in `uses` are the primary ones.
+      assert.deepEqual(backend.uses, ["db", "cache"]);
       assert.equal(backend.scale.min, 2);
       const fe = model.services.frontend!;
       assert.ok(fe.type === "static");
