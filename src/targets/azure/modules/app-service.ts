@@ -326,6 +326,27 @@ export function appServiceSlotModule(): BicepFile {
   );
 }
 
+/**
+ * The binding of a custom host name to the site: first without TLS (the managed certificate needs the
+ * binding), then again with SNI TLS once the certificate exists (app-service-tls.bicep).
+ */
+function hostNameBinding(tls: { sslState: string; thumbprint?: BicepValue }) {
+  return res(
+    "binding",
+    "hostNameBinding",
+    {
+      name: ref("hostName"),
+      properties: {
+        siteName: ref("siteName"),
+        hostNameType: "Verified",
+        customHostNameDnsRecordType: "CName",
+        ...tls,
+      },
+    },
+    { parent: "site" },
+  );
+}
+
 export function appServiceDomainModule(): BicepFile {
   return file(
     "Custom domain of an App Service: host name binding and a free managed certificate, then SNI TLS.",
@@ -340,20 +361,7 @@ export function appServiceDomainModule(): BicepFile {
       vars: [],
       resources: [
         existing("site", "site", ref("siteName")),
-        res(
-          "binding",
-          "hostNameBinding",
-          {
-            name: ref("hostName"),
-            properties: {
-              siteName: ref("siteName"),
-              hostNameType: "Verified",
-              customHostNameDnsRecordType: "CName",
-              sslState: "Disabled",
-            },
-          },
-          { parent: "site" },
-        ),
+        hostNameBinding({ sslState: "Disabled" }),
         res(
           "certificate",
           "certificate",
@@ -393,21 +401,7 @@ export function appServiceTlsModule(): BicepFile {
     vars: [],
     resources: [
       existing("site", "site", ref("siteName")),
-      res(
-        "binding",
-        "hostNameBinding",
-        {
-          name: ref("hostName"),
-          properties: {
-            siteName: ref("siteName"),
-            hostNameType: "Verified",
-            customHostNameDnsRecordType: "CName",
-            sslState: "SniEnabled",
-            thumbprint: ref("thumbprint"),
-          },
-        },
-        { parent: "site" },
-      ),
+      hostNameBinding({ sslState: "SniEnabled", thumbprint: ref("thumbprint") }),
     ],
     modules: [],
     outputs: [],
