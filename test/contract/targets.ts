@@ -32,7 +32,10 @@ function local({ app, workload }: ReaderInput): string[] {
       bucketsDir: "/app/.gantry/dev/buckets",
     },
     release: "v1",
-    ...(workload.type === "job" ? {} : { instance: `${workload.name}-v1-1`, port: 4000 }),
+    // A job's run gets its id as GANTRY_INSTANCE when it starts (src/engine/local/jobs.ts).
+    ...(workload.type === "job"
+      ? { instance: `${workload.name}-20261122T013000` }
+      : { instance: `${workload.name}-v1-1`, port: 4000 }),
     secrets: Object.fromEntries(workload.secrets.map((s) => [s, "value"])),
     base: { PATH: "/usr/bin" },
   });

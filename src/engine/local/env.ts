@@ -106,8 +106,10 @@ function value(i: EnvInput, b: Binding): string | undefined {
 /** What only this machine sets: the release and instance, and unbuffered Python output. */
 export function localVariables(w: ServiceModel | JobModel): { name: string; source: string }[] {
   return [
-    // A job's run is not an instance of a rollout.
-    ...(w.type === "job" ? [] : [{ name: "GANTRY_INSTANCE", source: "the instance (api-v3-1, ...)" }]),
+    {
+      name: "GANTRY_INSTANCE",
+      source: w.type === "job" ? "the run (cleanup-20261122T013000)" : "the instance (api-v3-1, ...)",
+    },
     { name: "GANTRY_RELEASE", source: "the release that runs" },
     { name: "PYTHONUNBUFFERED", source: "1 unless set (Python logs at once)" },
   ];
