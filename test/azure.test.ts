@@ -643,3 +643,21 @@ test("azure: every role id the target writes is the built-in role of that name",
   }
   assert.ok(seen >= 10, `only ${seen} role parameters found`);
 });
+
+test("azure: an availability interval in hours or seconds runs the tests at the nearest frequency App Insights offers", () => {
+  const spec = (interval: string) =>
+    loadSpec(
+      "gantry.yaml",
+      `name: shop\nservices:\n  api: { image: api, port: 80, health: /health, domain: api.shop.example }\nmonitoring:\n  availability: { interval: ${interval} }\ntargets:\n  azure: { location: westeurope }\n`,
+    ).project;
+  const frequency = (interval: string) =>
+    param(
+      azureTarget.render(spec(interval), exampleContext("augeo"))["parameters/production.bicepparam"]!,
+      "availabilityFrequency",
+    );
+  // 300, 600 or 900 seconds: the interval rounded up, and never more than 900.
+  assert.deepEqual(
+    ["1m", "5m", "600s", "7m", "1h"].map(frequency),
+    [300, 300, 600, 600, 900].map((n) => `param availabilityFrequency = ${n}`),
+  );
+});

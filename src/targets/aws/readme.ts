@@ -1,5 +1,6 @@
 // The README of the generated AWS tree: how to bootstrap state, apply per environment, fill the
 // secrets, create the topics, and what the pipelines read.
+import { durationMs } from "../../util/duration.js";
 import type { AppModel } from "../../model/types.js";
 import type { SynthContext } from "../target.js";
 import { tfName } from "../terraform/blocks.js";
@@ -202,8 +203,5 @@ function pipelineOutputs(shape: AwsShape): string {
   return mdTable(["output", "used to"], rows);
 }
 
-function retentionMs(r: string): number {
-  const m = /^(\d+)(s|m|h|d)$/.exec(r);
-  if (!m) return 604800000;
-  return Number(m[1]) * { s: 1000, m: 60000, h: 3600000, d: 86400000 }[m[2] as "s" | "m" | "h" | "d"];
-}
+/** A topic's retention in milliseconds (a week when it cannot be read, as Kafka's default). */
+const retentionMs = (r: string): number => durationMs(r, 604_800_000);

@@ -1,6 +1,7 @@
 // Availability tests of the health endpoints from several regions, with an alert when they fail: the
 // default host names of App Services and static sites, or on AKS the public URL of each http service
 // with a domain and a health path.
+import { seconds } from "../../../util/duration.js";
 import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
@@ -60,9 +61,10 @@ export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> 
 }
 
 /** The test frequencies Application Insights offers (5, 10 or 15 minutes): the nearest at least as long. */
+/** Application Insights runs a standard test every 300, 600 or 900 seconds: the nearest at or above. */
 function testFrequency(interval: string): number {
-  const n = /^(\d+)m$/.exec(interval) ? Number(interval.slice(0, -1)) * 60 : 300;
-  return n <= 300 ? 300 : n <= 600 ? 600 : 900;
+  const n = seconds(interval);
+  return !(n > 300) ? 300 : n <= 600 ? 600 : 900;
 }
 
 /** On AKS, a parameter per http service with a health path: its public health URL, '' without a domain. */
