@@ -2,7 +2,8 @@
 // the two DST rules (a skipped time runs at the end of the gap; a repeated time runs once).
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatWall, nextRun, parseCron, timeZoneProblem } from "../src/engine/local/cron-next.js";
+import { formatWall, nextRun, timeZoneProblem } from "../src/engine/local/cron-next.js";
+import { parseCron } from "../src/model/schedule.js";
 
 /** The next `n` runs after `from`, as ISO strings. */
 function runs(expr: string, from: string, n = 1, tz = "UTC"): string[] {

@@ -8,7 +8,8 @@
 // - a wall-clock time repeated by a fall-back (01:30 happens twice) runs once, at its first occurrence.
 //   So a job that runs every few minutes pauses during the repeated hour: every wall-clock minute runs
 //   once. Jobs that need a steady cadence across DST should use the default time zone, UTC.
-import { cronProblem, timeZoneProblem } from "../../spec/cron.js";
+import { timeZoneProblem } from "../../spec/cron.js";
+import { parseCron, type CronFields } from "../../model/schedule.js";
 
 export { timeZoneProblem };
 
@@ -23,75 +24,6 @@ const MAX_SHIFT = 3 * HOUR;
  * comes 28 years apart, and across a century that is not a leap year, more.
  */
 const SEARCH_DAYS = 146_097;
-
-const MACROS: Record<string, string> = {
-  "@yearly": "0 0 1 1 *",
-  "@annually": "0 0 1 1 *",
-  "@monthly": "0 0 1 * *",
-  "@weekly": "0 0 * * 0",
-  "@daily": "0 0 * * *",
-  "@midnight": "0 0 * * *",
-  "@hourly": "0 * * * *",
-};
-
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-/** A parsed expression: the allowed values of each field, indexed by value. */
-export interface CronFields {
-  minutes: readonly number[];
-  hours: readonly number[];
-  daysOfMonth: ReadonlySet<number>;
-  months: ReadonlySet<number>;
-  /** 0 = Sunday; a 7 in the expression is stored as 0. */
-  daysOfWeek: ReadonlySet<number>;
-  /** Vixie cron: a day field that starts with `*` (also `*\/2`) does not restrict the day. */
-  domStar: boolean;
-  dowStar: boolean;
-}
-
-function field(text: string, min: number, max: number, names: readonly string[], nameBase: number) {
-  const value = (tok: string): number => {
-    const i = names.indexOf(tok.toLowerCase());
-    return i >= 0 ? i + nameBase : Number(tok);
-  };
-  const out = new Set<number>();
-  for (const item of text.split(",")) {
-    const [range = "*", stepText] = item.split("/");
-    const step = stepText === undefined ? 1 : Number(stepText);
-    let lo = min;
-    let hi = max;
-    if (range !== "*") {
-      const [a = "", b] = range.split("-");
-      lo = value(a);
-      // "5/15" is "5-max/15", as in Vixie cron; a single value without a step is just itself.
-      hi = b !== undefined ? value(b) : stepText !== undefined ? max : lo;
-    }
-    for (let v = lo; v <= hi; v += step) out.add(v);
-  }
-  return out;
-}
-
-/** Parses a 5-field expression or a macro; throws with the validator's message when it is not valid. */
-export function parseCron(expr: string): CronFields {
-  const problem = cronProblem(expr);
-  if (problem) throw new Error(`invalid cron expression "${expr}": ${problem}`);
-  const e = expr.trim();
-  const parts = (MACROS[e] ?? e).split(/\s+/);
-  const [mi = "", h = "", dom = "", mo = "", dow = ""] = parts;
-  const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
-  const daysOfWeek = field(dow, 0, 7, DAYS, 0);
-  if (daysOfWeek.delete(7)) daysOfWeek.add(0);
-  return {
-    minutes: sorted(field(mi, 0, 59, [], 0)),
-    hours: sorted(field(h, 0, 23, [], 0)),
-    daysOfMonth: field(dom, 1, 31, [], 1),
-    months: field(mo, 1, 12, MONTHS, 1),
-    daysOfWeek,
-    domStar: dom.startsWith("*"),
-    dowStar: dow.startsWith("*"),
-  };
-}
 
 /** Whether the calendar day (a UTC midnight standing for a wall-clock date) matches. */
 function dayMatches(c: CronFields, day: Date): boolean {

@@ -2,6 +2,7 @@
 // One module tree serves every environment: the root module (main.tf) wires the modules under
 // modules/ from the app's shape, which is the same in every environment, and each
 // environments/<env>.tfvars holds what differs (sizes, counts, retention, domains, alerts).
+import { eventBridgeProblem } from "../../model/schedule.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
@@ -144,6 +145,16 @@ function environmentProblems(e: AppModel, first: AppModel): TargetProblem[] {
         message: `${s.name} has domains in ${first.environment.name} but none here: the load balancer needs a domain for HTTPS`,
       });
     }
+  }
+  for (const s of Object.values(e.services)) {
+    const why = s.type === "job" ? eventBridgeProblem(s.schedule) : undefined;
+    if (why)
+      problems.push({
+        env: e.environment.name,
+        path: `services.${s.name}.schedule`,
+        message: why,
+        hint: "restrict only one of them, or split the job into two with a schedule each",
+      });
   }
   for (const p of Object.values(e.postgres)) {
     if (p.hosting === "cluster")

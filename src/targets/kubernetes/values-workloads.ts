@@ -1,6 +1,7 @@
 // The values of the workloads: HTTP services, workers, static frontends and scheduled jobs. Each
 // gets its image, command, settings, the Secret keys it reads and the network it needs; services get
 // their probes, rollout, autoscaling, ingress, metrics, migrations and Dapr subscriptions.
+import { kubernetesSchedule } from "../../model/schedule.js";
 import { parseCommand, renderCommand } from "../../model/command-line.js";
 import { seconds } from "../../util/duration.js";
 import type {
@@ -117,7 +118,7 @@ function jobValues(svc: JobModel, base: WorkloadBase): JobValues {
     type: "job",
     port: 0,
     replicas: 1,
-    schedule: svc.schedule,
+    schedule: kubernetesSchedule(svc.schedule),
     timeZone: svc.timezone,
     activeDeadlineSeconds: seconds(svc.timeout),
     backoffLimit: svc.retries,

@@ -1,4 +1,5 @@
 // Kubernetes-style quantities from the spec (cpu "500m", memory "1Gi") in the units clouds use.
+import { eventBridgeSchedule } from "../../model/schedule.js";
 
 /** CPU cores from "500m", "1", "0.5". */
 export function cpuCores(q: string): number {
@@ -61,16 +62,11 @@ export function cloudWatchRetention(days: number): number {
 }
 
 /**
- * A five-field cron expression as EventBridge Scheduler wants it: six fields, `?` in day-of-month
- * or day-of-week, days of the week numbered 1 (Sunday) to 7.
+ * A job's schedule as EventBridge Scheduler wants it (src/model/schedule.ts). One it cannot say is a
+ * positioned error of the AWS target's check, so the fallback is never written.
  */
 export function eventBridgeCron(cron: string): string {
-  const f = cron.trim().split(/\s+/);
-  if (f.length !== 5) return `cron(${cron})`;
-  const [min, hour, dom, month, dow] = f as [string, string, string, string, string];
-  const shiftedDow = dow === "*" ? "?" : dow.replace(/\d+/g, (d) => String((Number(d) % 7) + 1));
-  const day = dow === "*" ? dom : "?";
-  return `cron(${min} ${hour} ${day} ${month} ${shiftedDow} *)`;
+  return eventBridgeSchedule(cron) ?? `cron(${cron})`;
 }
 
 /**
