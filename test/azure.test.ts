@@ -661,3 +661,18 @@ test("azure: an availability interval in hours or seconds runs the tests at the 
     [300, 300, 600, 600, 900].map((n) => `param availabilityFrequency = ${n}`),
   );
 });
+
+test("azure: the apex of the app's own zone is called the apex, with the records an apex needs", () => {
+  const project = loadSpec(
+    "gantry.yaml",
+    `name: shop\nservices:\n  api: { image: api, port: 80, health: /health, domain: shop.example }\ndns: { zone: shop.example }\ntargets:\n  azure: { location: westeurope }\n`,
+  ).project;
+  const problems = azureTarget.check(project, exampleContext("augeo")).map((p) => `${p.path}: ${p.message}`);
+  assert.ok(
+    problems.includes(
+      "services.api.domain: shop.example is the apex of the DNS zone shop.example; an apex cannot be a CNAME, so its records and binding are left to you",
+    ),
+    problems.join("\n"),
+  );
+  assert.ok(!problems.some((p) => p.includes("not a sub-domain")), problems.join("\n"));
+});

@@ -5,7 +5,7 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, postgresSku, redisSku, type Compute } from "./decisions.js";
+import { boundDomain, computeOf, relativeName, postgresSku, redisSku, type Compute } from "./decisions.js";
 import { appSettings } from "./supply.js";
 
 export interface Finding extends TargetProblem {
@@ -77,18 +77,33 @@ function domainFindings(m: AppModel, n: string, s: ServiceModel | StaticModel): 
       severity: "warning",
       message: `only the first domain of ${n} (${domain}) is bound on Azure`,
     });
-  if (domain && !boundDomain(m, s))
-    out.push({
+  if (domain && !boundDomain(m, s)) out.push(unboundDomain(m, n, domain));
+  return out;
+}
+
+/** Why Gantry leaves a domain's records and binding to the user, truthfully for an apex and for others. */
+function unboundDomain(m: AppModel, n: string, domain: string): Finding {
+  const env = m.environment.name;
+  const zone = m.dns?.manage ? m.dns.zone : undefined;
+  if (zone && relativeName(domain, zone) === "@")
+    return {
       env,
       path: `services.${n}.domain`,
       severity: "warning",
-      message: m.dns?.manage
-        ? `${domain} is not a sub-domain of the DNS zone ${m.dns.zone}; its records and binding are left to you`
-        : `${domain} is not in a DNS zone Gantry manages; its records and binding are left to you`,
-      hint: "create a CNAME to the app's default host name and an asuid TXT record, then bind it with `az webapp config hostname add`",
-      note: `Domain \`${domain}\` (${n}, ${env}) is not a sub-domain of a managed zone: create its CNAME (and \`asuid\` TXT for App Service) at your DNS provider and bind it by hand.`,
-    });
-  return out;
+      message: `${domain} is the apex of the DNS zone ${zone}; an apex cannot be a CNAME, so its records and binding are left to you`,
+      hint: "create an A record to the app's inbound IP address and an asuid TXT record, then bind it with `az webapp config hostname add`; or use a sub-domain such as www",
+      note: `Domain \`${domain}\` (${n}, ${env}) is the apex of the zone: create an A record to the app's inbound IP and an \`asuid\` TXT record, and bind it by hand.`,
+    };
+  return {
+    env,
+    path: `services.${n}.domain`,
+    severity: "warning",
+    message: zone
+      ? `${domain} is not a sub-domain of the DNS zone ${zone}; its records and binding are left to you`
+      : `${domain} is not in a DNS zone Gantry manages; its records and binding are left to you`,
+    hint: "create a CNAME to the app's default host name and an asuid TXT record, then bind it with `az webapp config hostname add`",
+    note: `Domain \`${domain}\` (${n}, ${env}) is not a sub-domain of a managed zone: create its CNAME (and \`asuid\` TXT for App Service) at your DNS provider and bind it by hand.`,
+  };
 }
 
 function redisFindings(m: AppModel, compute: Compute): Finding[] {
