@@ -77,26 +77,35 @@ function domainFindings(m: AppModel, n: string, s: ServiceModel | StaticModel): 
       severity: "warning",
       message: `only the first domain of ${n} (${domain}) is bound on Azure`,
     });
-  if (domain && !boundDomain(m, s)) out.push(unboundDomain(m, n, domain));
+  if (domain && !boundDomain(m, s)) out.push(unboundDomain(m, s, domain));
   return out;
 }
 
 /** Why Gantry leaves a domain's records and binding to the user, truthfully for an apex and for others. */
-function unboundDomain(m: AppModel, n: string, domain: string): Finding {
+function unboundDomain(m: AppModel, s: ServiceModel | StaticModel, domain: string): Finding {
   const env = m.environment.name;
+  const n = s.name;
   const zone = m.dns?.manage ? m.dns.zone : undefined;
-  if (zone && relativeName(domain, zone) === "@")
+  const path = `services.${n}.domain`;
+  if (zone && relativeName(domain, zone) === "@") {
+    // An apex cannot be a CNAME: App Service wants an A record to the app's inbound IP (and its asuid
+    // TXT); Static Web Apps a TXT token to validate and an ALIAS (an A alias record in Azure DNS).
+    const records =
+      s.type === "static"
+        ? "a TXT record with the static web app's validation token, and an ALIAS (A alias) record to the static web app"
+        : "an A record to the app's inbound IP address and an asuid TXT record";
     return {
       env,
-      path: `services.${n}.domain`,
+      path,
       severity: "warning",
       message: `${domain} is the apex of the DNS zone ${zone}; an apex cannot be a CNAME, so its records and binding are left to you`,
-      hint: "create an A record to the app's inbound IP address and an asuid TXT record, then bind it with `az webapp config hostname add`; or use a sub-domain such as www",
-      note: `Domain \`${domain}\` (${n}, ${env}) is the apex of the zone: create an A record to the app's inbound IP and an \`asuid\` TXT record, and bind it by hand.`,
+      hint: `create ${records}, then add the custom domain; or use a sub-domain such as www`,
+      note: `Domain \`${domain}\` (${n}, ${env}) is the apex of the zone: create ${records}, and add the custom domain by hand.`,
     };
+  }
   return {
     env,
-    path: `services.${n}.domain`,
+    path,
     severity: "warning",
     message: zone
       ? `${domain} is not a sub-domain of the DNS zone ${zone}; its records and binding are left to you`
