@@ -228,6 +228,26 @@ environments:
     );
   });
 
+  it("a workload that is a service in one environment and a job in another has one task family output", () => {
+    const spec = `name: small
+services:
+  report: { build: ./report, command: ./report }
+environments:
+  staging: {}
+  production:
+    services:
+      report: { schedule: "0 3 * * *" }
+`;
+    assert.deepEqual(errors(awsTarget.check(project(spec), CTX)), []);
+    assert.equal(formatSchemaProblems(checkTerraform(buildAws(project(spec), CTX).hcl)), "");
+    const outputs = render(spec)["outputs.tf"]!;
+    assert.equal(outputs.match(/output "report_task_family"/g)?.length, 1);
+    assert.match(
+      outputs,
+      /coalesce\(one\(module\.service_report\[\*\]\.task_family\), one\(module\.job_report\[\*\]\.task_family\)\)/,
+    );
+  });
+
   it("refuses an image built in one environment and prebuilt in another, naming that environment", () => {
     const spec = DIFFERING.replace(
       "      admin: null\n",

@@ -13,6 +13,17 @@ const hasMigrations = (e: AppModel, name: string): boolean => {
   return s !== undefined && (s.type === "http" || s.type === "worker") && s.migrations !== undefined;
 };
 
+/**
+ * A workload's task family; one output also where it is a service in some environments and a job
+ * in others (whichever this environment runs).
+ */
+function taskFamily(shape: AwsShape, name: string): HclValue {
+  const service = outputOf(shape, moduleName.service(name), "task_family");
+  if (!shape.jobs.some((j) => j.name === name)) return service;
+  const job = outputOf(shape, moduleName.job(name), "task_family");
+  return expr(`coalesce(${service.text}, ${job.text})`);
+}
+
 type Row = [name: string, value: HclValue, description: string];
 
 const rows = (list: readonly Row[]): Block[] => list.map(([n, value, d]) => output(n, value, d));
@@ -35,7 +46,7 @@ function deployOutputs(shape: AwsShape): Row[] {
     const m = (o: string) => outputOf(shape, moduleName.service(s.name), o);
     list.push(
       [`${tfName(s.name)}_service_name`, m("service_name"), `ECS service of ${s.name}.`],
-      [`${tfName(s.name)}_task_family`, m("task_family"), `Task definition family of ${s.name}.`],
+      [`${tfName(s.name)}_task_family`, taskFamily(shape, s.name), `Task definition family of ${s.name}.`],
     );
     if (shape.envs.some((e) => hasMigrations(e, s.name)))
       list.push([
@@ -44,7 +55,7 @@ function deployOutputs(shape: AwsShape): Row[] {
         `Task definition family of ${s.name}'s migrations (the pipeline runs them before each rollout).`,
       ]);
   }
-  for (const j of shape.jobs)
+  for (const j of shape.jobs.filter((x) => !shape.services.some((s) => s.name === x.name)))
     list.push([
       `${tfName(j.name)}_task_family`,
       outputOf(shape, moduleName.job(j.name), "task_family"),

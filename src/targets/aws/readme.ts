@@ -190,7 +190,7 @@ function pipelineOutputs(shape: AwsShape): string {
       `\`${tfName(s.name)}_service_name\`, \`${tfName(s.name)}_task_family\``,
       `deploy ${s.name}: register a revision of the family with the new image, update the service`,
     ]);
-  for (const j of shape.jobs)
+  for (const j of shape.jobs.filter((x) => !shape.services.some((s) => s.name === x.name)))
     rows.push([`\`${tfName(j.name)}_task_family\``, `new image for the ${j.name} job`]);
   for (const s of shape.sites)
     rows.push([

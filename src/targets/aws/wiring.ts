@@ -231,7 +231,7 @@ function analyse(shape: AwsShape, w0: Workload): WorkloadWiring {
     partialKey.set(name, keys);
   }
   placeShared(shape, w0, shared, out);
-  placePartial(w0, runs, partialKey, out);
+  placePartial(shape, w0, runs, partialKey, out);
   placeGrants(runs, out);
   for (const { e } of runs) {
     const env = out.byEnv.get(e.environment.name)!;
@@ -256,13 +256,21 @@ function analyse(shape: AwsShape, w0: Workload): WorkloadWiring {
   return out;
 }
 
-/** A composed secret's block and how tasks read it: counted where not every environment has it. */
+/**
+ * A composed secret's block and how tasks read it: counted where not every environment has it,
+ * named after the value's environment for a second value, and after the job where a service of
+ * the same name has one too.
+ */
 function composedBlock(
+  w0: Workload,
+  shape: AwsShape,
   secret: ComposedSecret,
   suffix: string,
   count: Expr | undefined,
 ): { block: ComposedBlock; valueFrom: Expr } {
-  const resource = suffix ? `${secret.resource}_${tfName(suffix)}` : secret.resource;
+  const twin = w0.type === "job" && shape.services.some((s) => s.name === w0.name);
+  const base = twin ? `job_${secret.resource}` : secret.resource;
+  const resource = suffix ? `${base}_${tfName(suffix)}` : base;
   return {
     block: { secret: { ...secret, resource }, ...(count ? { count } : {}) },
     valueFrom: expr(`aws_secretsmanager_secret_version.${resource}${count ? "[0]" : ""}.arn`),
@@ -274,7 +282,7 @@ function placeShared(shape: AwsShape, w0: Workload, shared: Map<string, Given>, 
     if (g.kind === "constant") out.environment[name] = g.text;
     else if (g.kind === "plain") out.environment[name] = g.value;
     else if (g.kind === "secret" && g.composed) {
-      const c = composedBlock(g.composed, "", countOf(shape, workloadModule(w0)));
+      const c = composedBlock(w0, shape, g.composed, "", countOf(shape, workloadModule(w0)));
       out.composed.push(c.block);
       out.secrets[name] = c.valueFrom;
     } else if (g.kind === "secret") out.secrets[name] = g.value;
@@ -282,6 +290,7 @@ function placeShared(shape: AwsShape, w0: Workload, shared: Map<string, Given>, 
 }
 
 function placePartial(
+  shape: AwsShape,
   w0: Workload,
   runs: { e: AppModel; vars: Map<string, Given> }[],
   partialKey: Map<string, Map<string, string>>,
@@ -294,7 +303,8 @@ function placePartial(
       if (g.kind === "plain") out.partial.environment[key] = guarded(g.value, null);
       else if (g.kind === "secret" && g.composed) {
         const count = expr(`contains(try(${entry}.wired, []), ${q(key)}) ? 1 : 0`);
-        const c = composedBlock(g.composed, key === name ? "" : key.slice(name.length + 1), count);
+        const suffix = key === name ? "" : key.slice(name.length + 1);
+        const c = composedBlock(w0, shape, g.composed, suffix, count);
         out.composed.push(c.block);
         out.partial.secrets[key] = guarded(c.valueFrom, null);
       } else if (g.kind === "secret") out.partial.secrets[key] = guarded(g.value, null);
