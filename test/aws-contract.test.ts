@@ -222,20 +222,21 @@ describe("aws: check() and gantry env", () => {
     );
   });
 
-  it("refuses a workload whose wiring differs between environments", () => {
+  it("a workload whose secrets differ between environments reads them where its tfvars says", () => {
     const spec = SPEC.replace(
       "  production: {}",
       "  production:\n    services: { api: { secrets: [EXTRA] } }",
     );
     const problems = awsTarget.check(loadSpec("gantry.yaml", spec).project, CTX);
     assert.deepEqual(
-      problems.filter((p) => (p.severity ?? "error") === "error").map((p) => `${p.env} ${p.path}`),
-      ["production services.api"],
-    );
-    assert.deepEqual(
-      awsTarget.check(shop(), CTX).filter((p) => (p.severity ?? "error") === "error"),
+      problems.filter((p) => (p.severity ?? "error") === "error"),
       [],
     );
+    const tree = awsTarget.render(loadSpec("gantry.yaml", spec).project, CTX);
+    assert.match(tree["environments/production.tfvars"]!, /wired\s+= \["EXTRA"\]/);
+    assert.match(tree["environments/staging.tfvars"]!, /wired\s+= \[\]/);
+    assert.match(tree["environments/production.tfvars"]!, /secret_names = \["EXTRA"\]/);
+    assert.match(tree["main.tf"]!, /EXTRA = try\(module\.secrets\.arns\["EXTRA"\], null\)/);
   });
 
   it("gantry env --target aws says where each value comes from, and what ECS cannot supply", async () => {

@@ -20,6 +20,7 @@ import { buildDigitalOcean } from "../src/targets/digitalocean/index.js";
 import { SchemaStore, checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
 import { expr, top } from "../src/format/hcl.js";
 import type { SynthContext } from "../src/targets/target.js";
+import { CTX as DIFFERING_CTX, DIFFERING } from "./aws-environments-spec.js";
 
 const CI = process.env.CI === "true" || process.env.CI === "1";
 
@@ -113,6 +114,37 @@ describe("terraform validators", () => {
         }
       });
     }
+  });
+
+  describe("an app whose environments run different services and data stores", () => {
+    const tree = () => awsTarget.render(loadSpec("gantry.yaml", DIFFERING).project, DIFFERING_CTX);
+
+    it("aws: tofu fmt -check accepts every file", async (t) => {
+      if (!haveTool(t, "tofu")) return;
+      const { dir, cleanup } = tempDir(tree());
+      try {
+        const r = await tofuFmtCheck(dir);
+        assert.ok(r.ok, r.message);
+      } finally {
+        cleanup();
+      }
+    });
+
+    it("aws: checkov finds nothing outside the documented allow-list", async (t) => {
+      if (!haveTool(t, "checkov")) return;
+      const allowed = allowListFromMarkdown(readFileSync(join(REPO_ROOT, "docs/targets/aws.md"), "utf8"));
+      const { dir, cleanup } = tempDir(tree());
+      try {
+        const r = await runCheckov({ framework: "terraform", dir, skip: allowed.map((a) => a.id) });
+        assert.deepEqual(
+          r.failed.map((f) => `${f.checkId} ${f.resource} (${f.file}): ${f.checkName}`),
+          [],
+        );
+        assert.ok(r.passed > 200, `checkov ran ${r.passed} passing checks`);
+      } finally {
+        cleanup();
+      }
+    });
   });
 
   it("tofu validate says it cannot run before the providers are installed", async (t) => {

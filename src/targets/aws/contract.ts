@@ -1,12 +1,14 @@
 // What an app receives on ECS Fargate, for `gantry env --target aws` and the target's checks: where
 // each variable of the contract comes from (supply.ts), what ECS cannot supply (the Dapr variables),
 // what only ECS adds (the MSK brokers), and what one main.tf for every environment cannot express.
-import { workloadContract, workloadVariables, type Variable } from "../../model/bindings.js";
+import type { Variable } from "../../model/bindings.js";
 import { isWorkload, topicsUsed, usesEmail } from "../../model/queries.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { ContractSupport } from "../../model/contract-support.js";
 import type { TargetProblem } from "../target.js";
-import type { Workload } from "./shape.js";
+import type { Workload } from "./names.js";
+import { settingsOf } from "./settings.js";
+import type { AwsShape } from "./shape.js";
 import { supply } from "./supply.js";
 import { platformVariables } from "./wiring.js";
 
@@ -56,58 +58,55 @@ export const awsContract: ContractSupport = {
   platformVariables,
 };
 
-/** What a workload must not change between environments, since main.tf holds it for all of them. */
-function sharedWiring(app: AppModel, w: Workload): string {
-  const c = workloadContract(app, w);
-  const inMain = workloadVariables(app, w)
-    .filter((v) => supply(app, w, v).in !== "tfvars")
-    .map((v) => [v.name, v.binding]);
-  const { port, health, command, migrations } = c;
-  return JSON.stringify([
-    [...w.uses].sort(),
-    [...w.secrets].sort(),
-    port,
-    health,
-    command,
-    migrations,
-    inMain,
-  ]);
+/**
+ * Problems of the contract on AWS, in any environment: the Dapr variables ECS cannot supply and
+ * e-mail without SES (one warning per workload, however many environments).
+ */
+export function contractProblems(project: ProjectModel): TargetProblem[] {
+  const problems: TargetProblem[] = [];
+  const warned = new Set<string>();
+  const warn = (p: TargetProblem) => {
+    if (!warned.has(p.path)) problems.push(p);
+    warned.add(p.path);
+  };
+  for (const e of project.environments)
+    for (const w of Object.values(e.services).filter(isWorkload)) {
+      if (topicsUsed(e, w).length === 0) continue;
+      const field = w.uses.some((u) => u in e.topics) ? "uses" : "subscribes";
+      warn({
+        path: `services.${w.name}.${field}`,
+        severity: "warning",
+        message: `${w.name} receives no PUBSUB_NAME or DAPR_HTTP_PORT on AWS: ECS runs no Dapr sidecar, so nothing publishes through Dapr or delivers events to subscription routes`,
+        hint: "publish to and consume the topics on MSK Serverless with KAFKA_BROKERS and KAFKA_SASL_MECHANISM=AWS_MSK_IAM",
+      });
+    }
+  for (const e of project.environments)
+    if (e.email && Object.values(e.services).some((w) => isWorkload(w) && usesEmail(e, w)))
+      warn({
+        path: "email.domain",
+        severity: "warning",
+        message: `the AWS target creates no SES identity: ${e.email.domain} must be verified in SES before the app sends mail`,
+      });
+  return problems;
 }
 
 /**
- * Problems of the contract on AWS: the Dapr variables ECS cannot supply, e-mail without SES, and
- * workloads whose contract differs between environments beyond literal env values.
+ * What one main.tf cannot give each environment its own of: an argument that differs between
+ * environments and has no literal form for the tfvars (settings.ts).
  */
-export function contractProblems(project: ProjectModel): TargetProblem[] {
-  const [first, ...rest] = project.environments;
-  if (!first) return [];
+export function settingProblems(shape: AwsShape): TargetProblem[] {
   const problems: TargetProblem[] = [];
-  const workloads = Object.values(first.services).filter(isWorkload);
-  for (const w of workloads.filter((x) => topicsUsed(first, x).length > 0)) {
-    const field = w.uses.some((u) => u in first.topics) ? "uses" : "subscribes";
-    problems.push({
-      path: `services.${w.name}.${field}`,
-      severity: "warning",
-      message: `${w.name} receives no PUBSUB_NAME or DAPR_HTTP_PORT on AWS: ECS runs no Dapr sidecar, so nothing publishes through Dapr or delivers events to subscription routes`,
-      hint: "publish to and consume the topics on MSK Serverless with KAFKA_BROKERS and KAFKA_SASL_MECHANISM=AWS_MSK_IAM",
-    });
-  }
-  if (first.email && workloads.some((w) => usesEmail(first, w)))
-    problems.push({
-      path: "email.domain",
-      severity: "warning",
-      message: `the AWS target creates no SES identity: ${first.email.domain} must be verified in SES before the app sends mail`,
-    });
-  for (const e of rest)
-    for (const w of Object.values(e.services).filter(isWorkload)) {
-      const w0 = first.services[w.name];
-      if (w0 && isWorkload(w0) && sharedWiring(e, w) !== sharedWiring(first, w0))
-        problems.push({
-          env: e.environment.name,
-          path: `services.${w.name}`,
-          message: `${w.name}'s uses, secrets, port, health paths, command, migrations or env references differ from ${first.environment.name}: on AWS one main.tf serves every environment`,
-          hint: "keep them the same in every environment; literal env values may differ",
-        });
+  for (const s of settingsOf(shape).values())
+    for (const { field, env } of s.fixed) {
+      const first = shape.envs.find((e) => s.byEnv.has(e.environment.name))!.environment.name;
+      const w = shape.envs.find((e) => e.environment.name === env)?.services[s.name];
+      const built = w !== undefined && isWorkload(w) && w.build !== undefined;
+      problems.push({
+        env,
+        path: `services.${s.name}.${built ? "build" : field}`,
+        message: `${s.name} ${built ? "is built from source here but runs a prebuilt image" : "runs a prebuilt image here but is built from source"} in ${first}: on AWS one main.tf names the image of every environment, from its ECR repository or the image given`,
+        hint: "build it in every environment, or give a prebuilt `image` in every environment",
+      });
     }
   return problems;
 }

@@ -1,7 +1,8 @@
 // `gantry synth aws`: Terraform for ECS Fargate, RDS, ElastiCache, S3 + CloudFront and the rest.
 // One module tree serves every environment: the root module (main.tf) wires the modules under
-// modules/ from the app's shape, which is the same in every environment, and each
-// environments/<env>.tfvars holds what differs (sizes, counts, retention, domains, alerts).
+// modules/ for everything any environment runs, and each environments/<env>.tfvars holds what
+// differs: what the environment runs at all (its entries in `services`, `postgres`...), sizes,
+// counts, retention, domains, alerts, and the commands, ports or wiring that differ.
 import { eventBridgeProblem } from "../../model/schedule.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
@@ -29,7 +30,7 @@ import { awsOptions, awsShape, stateBucket, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
-import { awsContract, contractProblems } from "./contract.js";
+import { awsContract, contractProblems, settingProblems } from "./contract.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
 
@@ -49,11 +50,11 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
   if (shape.publicServices.length) mods.push(loadBalancerModule());
   if (shape.services.length) mods.push(serviceModule());
   if (shape.jobs.length) mods.push(jobModule());
-  if (Object.keys(shape.app.postgres).length) mods.push(postgresModule());
-  if (Object.keys(shape.app.redis).length) mods.push(redisModule());
-  if (Object.keys(shape.app.buckets).length) mods.push(bucketModule());
+  if (shape.postgres.length) mods.push(postgresModule());
+  if (shape.redis.length) mods.push(redisModule());
+  if (shape.buckets.length) mods.push(bucketModule());
   if (shape.sites.length) mods.push(staticSiteModule());
-  if (Object.keys(shape.app.topics).length) mods.push(kafkaModule());
+  if (shape.topics.length) mods.push(kafkaModule());
   if (shape.app.ci.repository) mods.push(ciModule());
   return mods;
 }
@@ -94,8 +95,8 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
 function check(project: ProjectModel): TargetProblem[] {
   const first = project.environments[0];
   if (!first) return [];
-  const problems = [...sameShape(project, first), ...contractProblems(project)];
-  for (const e of project.environments) problems.push(...environmentProblems(e, first));
+  const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
+  for (const e of project.environments) problems.push(...postgresProblems(e), ...scheduleProblems(e));
   if (!first.ci.repository)
     problems.push({
       path: "ci.repository",
@@ -105,57 +106,25 @@ function check(project: ProjectModel): TargetProblem[] {
   return problems;
 }
 
-/** One module tree serves every environment, so each must have the same services and data stores. */
-function sameShape(project: ProjectModel, first: AppModel): TargetProblem[] {
-  const names = (e: AppModel) =>
-    JSON.stringify([
-      Object.keys(e.services).sort(),
-      Object.keys(e.postgres).sort(),
-      Object.keys(e.redis).sort(),
-      Object.keys(e.topics).sort(),
-      Object.keys(e.buckets).sort(),
-    ]);
-  return project.environments.slice(1).flatMap((e) =>
-    names(e) !== names(first)
+/** A job's schedule EventBridge Scheduler cannot express (src/model/schedule.ts). */
+function scheduleProblems(e: AppModel): TargetProblem[] {
+  return Object.values(e.services).flatMap((s) => {
+    const why = s.type === "job" ? eventBridgeProblem(s.schedule) : undefined;
+    return why
       ? [
           {
             env: e.environment.name,
-            path: "environments",
-            message:
-              "every environment must have the same services and data stores: one Terraform module tree serves them all",
+            path: `services.${s.name}.schedule`,
+            message: why,
+            hint: "restrict only one of them, or split the job into two with a schedule each",
           },
         ]
-      : [],
-  );
+      : [];
+  });
 }
 
-function environmentProblems(e: AppModel, first: AppModel): TargetProblem[] {
+function postgresProblems(e: AppModel): TargetProblem[] {
   const problems: TargetProblem[] = [];
-  for (const s of Object.values(e.services)) {
-    if (
-      s.type === "http" &&
-      s.domains.length === 0 &&
-      Object.values(first.services).some(
-        (x) => x.name === s.name && x.type === "http" && x.domains.length > 0,
-      )
-    ) {
-      problems.push({
-        env: e.environment.name,
-        path: `services.${s.name}.domain`,
-        message: `${s.name} has domains in ${first.environment.name} but none here: the load balancer needs a domain for HTTPS`,
-      });
-    }
-  }
-  for (const s of Object.values(e.services)) {
-    const why = s.type === "job" ? eventBridgeProblem(s.schedule) : undefined;
-    if (why)
-      problems.push({
-        env: e.environment.name,
-        path: `services.${s.name}.schedule`,
-        message: why,
-        hint: "restrict only one of them, or split the job into two with a schedule each",
-      });
-  }
   for (const p of Object.values(e.postgres)) {
     if (p.hosting === "cluster")
       problems.push({

@@ -1,17 +1,17 @@
 // main.tf of the AWS stack: the providers, the locals and one module call per concern, workload,
 // site and data store, wired to each other's outputs. Everything that differs per environment is
 // a variable, so one main.tf serves them all.
-import { appDatabase } from "../../model/queries.js";
 import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hcl.js";
-import { seconds } from "../../util/duration.js";
 import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
-import { eventBridgeCron } from "../terraform/units.js";
-import { moduleName, pathPatterns, type AwsShape } from "./shape.js";
-import { valueOf, type ComposedSecret } from "./supply.js";
-import { composedSecrets, workloadArgs } from "./wiring.js";
-
-const q = (s: string) => JSON.stringify(s);
+import { moduleName, q } from "./names.js";
+import { countOf, isPartial, moduleRef } from "./presence.js";
+import { secretNamesArg, securityArgs } from "./root-values.js";
+import { arg } from "./settings.js";
+import type { AwsShape } from "./shape.js";
+import { valueOf } from "./supply.js";
+import { composedSecrets, type ComposedBlock } from "./wiring.js";
+import { conditionalTargets, wiredLocal, workloadCalls } from "./workload-call.js";
 const NAME = expr("local.name");
 const KMS = expr("module.kms.key_arn");
 const PRIVATE_SUBNETS = expr("module.network.private_subnet_ids");
@@ -23,12 +23,18 @@ export function awsMain(shape: AwsShape): StackMain {
     locals: rootLocals(shape),
     blocks: [
       ...(shape.hasDomains
-        ? [data("aws_route53_zone", "this", { name: expr("var.dns_zone"), private_zone: false })]
+        ? [
+            data("aws_route53_zone", "this", {
+              count: countOf(shape, "dns_zone"),
+              name: expr("var.dns_zone"),
+              private_zone: false,
+            }),
+          ]
         : []),
       ...networkCalls(shape),
       ...platformCalls(shape),
       ...dataStoreCalls(shape),
-      ...composedSecretBlocks(composedSecrets(shape)),
+      ...composedSecretBlocks(shape, composedSecrets(shape)),
       ...workloadCalls(shape),
       ...siteCalls(shape),
       ...(shape.app.ci.repository ? [ciCall(shape, shape.app.ci.repository)] : []),
@@ -70,6 +76,8 @@ function rootLocals(shape: AwsShape): Record<string, HclValue> {
       ManagedBy: "gantry",
     }),
   };
+  const wired = wiredLocal(shape);
+  if (wired) values.wired = wired;
   if (!shape.publicServices.length) return values;
   values.static_domains = shape.sites.length
     ? expr("flatten([for s in values(var.static_sites) : s.domains])")
@@ -78,6 +86,8 @@ function rootLocals(shape: AwsShape): Record<string, HclValue> {
     `{ for k, s in var.services : k => [for d in s.domains : contains(local.static_domains, d) ? "origin.\${d}" : d] }`,
   );
   values.alb_domains = expr("distinct(flatten(values(local.alb_hosts)))");
+  const targets = conditionalTargets(shape);
+  if (targets) values.lb_targets = targets;
   return values;
 }
 
@@ -114,7 +124,7 @@ function platformCalls(shape: AwsShape): Block[] {
     moduleCall("secrets", {
       source: "./modules/secrets",
       name: NAME,
-      names: shape.secrets,
+      names: secretNamesArg(shape),
       kms_key_arn: KMS,
     }),
     moduleCall("monitoring", {
@@ -142,11 +152,12 @@ function platformCalls(shape: AwsShape): Block[] {
     calls.push(
       moduleCall("load_balancer", {
         source: "./modules/load_balancer",
+        count: countOf(shape, "load_balancer"),
         name: NAME,
         vpc_id: expr("module.network.vpc_id"),
         subnet_ids: expr("module.network.public_subnet_ids"),
         security_group_id: expr("module.security.alb_security_group_id"),
-        zone_id: expr("data.aws_route53_zone.this.zone_id"),
+        zone_id: expr(`${zoneRef(shape)}.zone_id`),
         domains: expr("local.alb_domains"),
         alias_domains: expr("local.alb_domains"),
         deletion_protection: expr("var.deletion_protection"),
@@ -155,30 +166,17 @@ function platformCalls(shape: AwsShape): Block[] {
   return calls;
 }
 
+/** The DNS zone's data source, at `[0]` where some environments have no domains (read where they do). */
+const zoneRef = (shape: AwsShape) =>
+  isPartial(shape, "dns_zone") ? "data.aws_route53_zone.this[0]" : "data.aws_route53_zone.this";
+
 /** Who may reach whom: one entry per workload and per data store with the workloads that use it. */
 function securityCall(shape: AwsShape): Block {
-  const datastores: Record<string, HclValue> = {};
-  for (const [p, clients] of shape.postgresClients) datastores[`postgres-${p}`] = { port: 5432, clients };
-  for (const [r, clients] of shape.redisClients) datastores[`redis-${r}`] = { port: 6379, clients };
-  if (Object.keys(shape.app.topics).length) datastores.kafka = { port: 9098, clients: shape.kafkaClients };
-  const services: [string, HclValue][] = [
-    ...shape.services.map((s): [string, HclValue] => [
-      s.name,
-      {
-        port: s.port ?? 0,
-        public: shape.publicServices.includes(s),
-        internal: s.type === "http" && !!s.port,
-      },
-    ]),
-    ...shape.jobs.map((j): [string, HclValue] => [j.name, { port: 0, public: false, internal: false }]),
-  ];
   return moduleCall("security", {
     source: "./modules/security",
     name: NAME,
     vpc_id: expr("module.network.vpc_id"),
-    with_load_balancer: shape.publicServices.length > 0,
-    services: Object.fromEntries(services),
-    datastores,
+    ...securityArgs(shape),
   });
 }
 
@@ -189,11 +187,12 @@ function dataStoreCalls(shape: AwsShape): Block[] {
 }
 
 function postgresCalls(shape: AwsShape): Block[] {
-  const app = shape.app;
-  return Object.keys(app.postgres).map((p) => {
+  return shape.postgres.map(({ name: p }) => {
     const ref = (field: string) => expr(`var.postgres[${q(p)}].${field}`);
-    return moduleCall(moduleName.postgres(p), {
+    const module = moduleName.postgres(p);
+    return moduleCall(module, {
       source: "./modules/postgres",
+      count: countOf(shape, module),
       name: NAME,
       database: p,
       engine_version: ref("engine_version"),
@@ -204,7 +203,7 @@ function postgresCalls(shape: AwsShape): Block[] {
       geo_redundant: ref("geo_redundant"),
       backup_region: expr("var.backup_region"),
       deletion_protection: expr("var.deletion_protection"),
-      db_name: appDatabase(app.postgres[p]!),
+      db_name: arg(shape, "postgres", p, "db_name"),
       subnet_ids: PRIVATE_SUBNETS,
       security_group_id: datastoreGroup(`postgres-${p}`),
       kms_key_arn: KMS,
@@ -214,10 +213,12 @@ function postgresCalls(shape: AwsShape): Block[] {
 }
 
 function redisCalls(shape: AwsShape): Block[] {
-  return Object.keys(shape.app.redis).map((r) => {
+  return shape.redis.map(({ name: r }) => {
     const ref = (field: string) => expr(`var.redis[${q(r)}].${field}`);
-    return moduleCall(moduleName.redis(r), {
+    const module = moduleName.redis(r);
+    return moduleCall(module, {
       source: "./modules/redis",
+      count: countOf(shape, module),
       name: NAME,
       cache: r,
       engine_version: ref("engine_version"),
@@ -245,25 +246,29 @@ function templateNumber(text: string): number {
  * The secrets Terraform composes from `env` templates that hold a credential: each data store's
  * connection secret is read (ephemeral, never stored) and the whole value written write-only.
  */
-function composedSecretBlocks(composed: readonly ComposedSecret[]): Block[] {
-  const reads = [...new Set(composed.flatMap((c) => c.connections))].sort().map((m) =>
+function composedSecretBlocks(shape: AwsShape, composed: readonly ComposedBlock[]): Block[] {
+  const reads = [...new Set(composed.flatMap((c) => c.secret.connections))].sort().map((m) =>
     ephemeral("aws_secretsmanager_secret_version", m, {
-      secret_id: expr(`module.${m}.connection_secret_arn`),
+      count: countOf(shape, m),
+      secret_id: expr(`${moduleRef(shape, m)}.connection_secret_arn`),
     }),
   );
   return [
     ...reads,
-    ...composed.flatMap((c) => {
+    ...composed.flatMap(({ secret: c, count }) => {
       const text = c.pieces.map((p) => (typeof p === "string" ? p : `\${${p.text}}`)).join("");
+      const self = `aws_secretsmanager_secret.${c.resource}${count ? "[0]" : ""}`;
       return [
         resource("aws_secretsmanager_secret", c.resource, {
+          count,
           name: tmpl(`\${local.name}/${c.workload}/${c.variable}`),
           description: `${c.variable} of ${c.workload}, composed by Terraform from the spec's env template.`,
           kms_key_id: KMS,
           recovery_window_in_days: 7,
         }),
         resource("aws_secretsmanager_secret_version", c.resource, {
-          secret_id: expr(`aws_secretsmanager_secret.${c.resource}.id`),
+          count,
+          secret_id: expr(`${self}.id`),
           secret_string_wo: valueOf(c.pieces),
           "#version": comment(
             "Written again when the passwords change (credentials_version) or the template does (the second term).",
@@ -276,30 +281,27 @@ function composedSecretBlocks(composed: readonly ComposedSecret[]): Block[] {
 }
 
 function bucketCalls(shape: AwsShape): Block[] {
-  return Object.values(shape.app.buckets).map((b) =>
-    moduleCall(moduleName.bucket(b.name), {
+  return shape.buckets.map(({ name: b }) => {
+    const module = moduleName.bucket(b);
+    return moduleCall(module, {
       source: "./modules/bucket",
+      count: countOf(shape, module),
       name: NAME,
-      bucket: b.name,
-      versioning: b.versioning,
-      lifecycle_rules: Object.entries(b.lifecycle).map(([id, r]) => ({
-        id,
-        prefix: r.prefix,
-        cool_after_days: r.cool_after_days ?? null,
-        archive_after_days: r.archive_after_days ?? null,
-        delete_after_days: r.delete_after_days ?? null,
-      })),
-      cors_origins: b.cors_origins.length ? [...b.cors_origins] : undefined,
+      bucket: b,
+      versioning: arg(shape, "buckets", b, "versioning"),
+      lifecycle_rules: arg(shape, "buckets", b, "lifecycle_rules"),
+      cors_origins: arg(shape, "buckets", b, "cors_origins"),
       kms_key_arn: KMS,
-    }),
-  );
+    });
+  });
 }
 
 function kafkaCalls(shape: AwsShape): Block[] {
-  return Object.keys(shape.app.topics).length
+  return shape.topics.length
     ? [
         moduleCall("kafka", {
           source: "./modules/kafka",
+          count: countOf(shape, "kafka"),
           name: NAME,
           subnet_ids: PRIVATE_SUBNETS,
           security_group_id: datastoreGroup("kafka"),
@@ -308,75 +310,60 @@ function kafkaCalls(shape: AwsShape): Block[] {
     : [];
 }
 
-function workloadCalls(shape: AwsShape): Block[] {
-  const services = shape.services.map((s) => {
-    const ref = `var.services[${q(s.name)}]`;
-    return moduleCall(moduleName.service(s.name), {
-      ...workloadArgs(shape, s),
-      desired_count: expr(`${ref}.desired_count`),
-      min_count: expr(`${ref}.min_count`),
-      max_count: expr(`${ref}.max_count`),
-      cpu_target: expr(`${ref}.cpu_target`),
-      memory_target: expr(`${ref}.memory_target`),
-      service_connect: s.type === "http" && !!s.port,
-      target: shape.publicServices.includes(s)
-        ? {
-            vpc_id: expr("module.network.vpc_id"),
-            listener_arn: expr("module.load_balancer.https_listener_arn"),
-            load_balancer_arn_suffix: expr("module.load_balancer.arn_suffix"),
-            priority: shape.priority.get(s.name) ?? 100,
-            hosts: expr(`local.alb_hosts[${q(s.name)}]`),
-            paths: pathPatterns(s.path),
-            health_check_path: s.health?.readiness ?? s.health?.liveness ?? "/",
-            deregistration_delay: Math.max(5, seconds(s.shutdown.drain) + 5),
-          }
-        : undefined,
-      alerts: expr(
-        `{ for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, ${q(s.name)}) }`,
-      ),
-      alarm_topic_arn: expr("module.monitoring.topic_arn"),
-      cluster_name: expr("module.cluster.cluster_name"),
-    });
-  });
-  const jobs = shape.jobs.map((j) =>
-    moduleCall(moduleName.job(j.name), {
-      ...workloadArgs(shape, j),
-      schedule: eventBridgeCron(j.schedule),
-      timezone: j.timezone,
-      retries: Math.min(j.retries, 185),
-    }),
-  );
-  return [...services, ...jobs];
-}
-
 function siteCalls(shape: AwsShape): Block[] {
   return shape.sites.map((site) => {
     const ref = `var.static_sites[${q(site.name)}]`;
-    const api = shape.apiOrigins.get(site.name);
-    return moduleCall(moduleName.site(site.name), {
+    const module = moduleName.site(site.name);
+    return moduleCall(module, {
       source: "./modules/static_site",
+      count: countOf(shape, module),
       providers: expr("{ aws = aws, aws.us_east_1 = aws.us_east_1 }"),
       name: NAME,
       site: site.name,
       domains: expr(`${ref}.domains`),
-      zone_id: shape.hasDomains ? expr("data.aws_route53_zone.this.zone_id") : undefined,
-      spa: site.spa,
+      zone_id: shape.hasDomains
+        ? expr(
+            isPartial(shape, "dns_zone")
+              ? "one(data.aws_route53_zone.this[*].zone_id)"
+              : "data.aws_route53_zone.this.zone_id",
+          )
+        : undefined,
+      spa: arg(shape, "static_sites", site.name, "spa"),
       price_class: expr(`${ref}.price_class`),
-      api_origin: api ? { domain: tmpl(`origin.\${${ref}.domains[0]}`), paths: api } : undefined,
+      api_origin: apiOrigin(shape, site.name),
     });
   });
 }
 
+/**
+ * The load balancer as a second origin of a site for the paths of the APIs on its domain; where
+ * only some environments share the domain, those environments' tfvars list the paths.
+ */
+function apiOrigin(shape: AwsShape, site: string): HclValue | undefined {
+  const ref = `var.static_sites[${q(site)}]`;
+  const paths = arg(shape, "static_sites", site, "api_paths");
+  const origin = (p: HclValue) => ({ domain: tmpl(`origin.\${${ref}.domains[0]}`), paths: p });
+  if (Array.isArray(paths)) return paths.length ? origin(paths) : undefined;
+  return expr(
+    `length(${ref}.api_paths) > 0 ? { domain = "origin.\${${ref}.domains[0]}", paths = ${ref}.api_paths } : null`,
+  );
+}
+
+/** One output of each module, leaving out the modules an environment lacks. */
+function outputsOf(shape: AwsShape, modules: readonly string[], outputs: readonly string[]): HclValue {
+  const refs = modules.flatMap((m) =>
+    outputs.map((o) => expr(isPartial(shape, m) ? `module.${m}[*].${o}` : `module.${m}.${o}`)),
+  );
+  return modules.some((m) => isPartial(shape, m)) ? call("flatten", refs) : refs;
+}
+
 /** The deploy role of `owner/repo`, allowed to push, deploy and upload exactly this app. */
 function ciCall(shape: AwsShape, repository: string): Block {
-  const roleArns = [
+  const workloads = [
     ...shape.services.map((s) => moduleName.service(s.name)),
     ...shape.jobs.map((j) => moduleName.job(j.name)),
-  ].flatMap((m) => [expr(`module.${m}.task_role_arn`), expr(`module.${m}.execution_role_arn`)]);
-  const siteOutputs = (output: string) =>
-    shape.sites.length
-      ? shape.sites.map((s) => expr(`module.${moduleName.site(s.name)}.${output}`))
-      : undefined;
+  ];
+  const sites = shape.sites.map((s) => moduleName.site(s.name));
   return moduleCall("ci", {
     source: "./modules/ci",
     name: NAME,
@@ -389,9 +376,9 @@ function ciCall(shape: AwsShape, repository: string): Block {
     create_oidc_provider: expr("var.create_github_oidc_provider"),
     ecr_repository_arns: shape.built.length ? expr("values(module.registry.repository_arns)") : [],
     cluster_arn: shape.services.length || shape.jobs.length ? expr("module.cluster.cluster_arn") : "",
-    pass_role_arns: roleArns,
-    site_bucket_arns: siteOutputs("bucket_arn"),
-    distribution_arns: siteOutputs("distribution_arn"),
+    pass_role_arns: outputsOf(shape, workloads, ["task_role_arn", "execution_role_arn"]),
+    site_bucket_arns: sites.length ? outputsOf(shape, sites, ["bucket_arn"]) : undefined,
+    distribution_arns: sites.length ? outputsOf(shape, sites, ["distribution_arn"]) : undefined,
   });
 }
 

@@ -1,8 +1,28 @@
 // outputs.tf of the AWS stack: what the pipelines read after `tofu apply` (cluster, services, task
 // families, buckets, distributions, repositories, the deploy role) and what people look up.
 import { expr, type Block, type HclValue } from "../../format/hcl.js";
+import type { AppModel } from "../../model/types.js";
 import { output, tfName } from "../terraform/blocks.js";
-import { moduleName, type AwsShape } from "./shape.js";
+import { moduleName } from "./names.js";
+import { outputOf } from "./presence.js";
+import type { AwsShape } from "./shape.js";
+
+/** Whether the environment's service `name` has migrations. */
+const hasMigrations = (e: AppModel, name: string): boolean => {
+  const s = e.services[name];
+  return s !== undefined && (s.type === "http" || s.type === "worker") && s.migrations !== undefined;
+};
+
+/**
+ * A workload's task family; one output also where it is a service in some environments and a job
+ * in others (whichever this environment runs).
+ */
+function taskFamily(shape: AwsShape, name: string): HclValue {
+  const service = outputOf(shape, moduleName.service(name), "task_family");
+  if (!shape.jobs.some((j) => j.name === name)) return service;
+  const job = outputOf(shape, moduleName.job(name), "task_family");
+  return expr(`coalesce(${service.text}, ${job.text})`);
+}
 
 type Row = [name: string, value: HclValue, description: string];
 
@@ -23,31 +43,31 @@ function deployOutputs(shape: AwsShape): Row[] {
       "ECS cluster the pipeline deploys to.",
     ]);
   for (const s of shape.services) {
-    const m = `module.${moduleName.service(s.name)}`;
+    const m = (o: string) => outputOf(shape, moduleName.service(s.name), o);
     list.push(
-      [`${tfName(s.name)}_service_name`, expr(`${m}.service_name`), `ECS service of ${s.name}.`],
-      [`${tfName(s.name)}_task_family`, expr(`${m}.task_family`), `Task definition family of ${s.name}.`],
+      [`${tfName(s.name)}_service_name`, m("service_name"), `ECS service of ${s.name}.`],
+      [`${tfName(s.name)}_task_family`, taskFamily(shape, s.name), `Task definition family of ${s.name}.`],
     );
-    if (s.migrations)
+    if (shape.envs.some((e) => hasMigrations(e, s.name)))
       list.push([
         `${tfName(s.name)}_migration_task_family`,
-        expr(`${m}.migration_task_family`),
+        m("migration_task_family"),
         `Task definition family of ${s.name}'s migrations (the pipeline runs them before each rollout).`,
       ]);
   }
-  for (const j of shape.jobs)
+  for (const j of shape.jobs.filter((x) => !shape.services.some((s) => s.name === x.name)))
     list.push([
       `${tfName(j.name)}_task_family`,
-      expr(`module.${moduleName.job(j.name)}.task_family`),
+      outputOf(shape, moduleName.job(j.name), "task_family"),
       `Task definition family of the ${j.name} job.`,
     ]);
   for (const s of shape.sites) {
-    const m = `module.${moduleName.site(s.name)}`;
+    const m = (o: string) => outputOf(shape, moduleName.site(s.name), o);
     list.push(
-      [`${tfName(s.name)}_bucket`, expr(`${m}.bucket`), `Bucket the pipeline uploads ${s.name} to.`],
+      [`${tfName(s.name)}_bucket`, m("bucket"), `Bucket the pipeline uploads ${s.name} to.`],
       [
         `${tfName(s.name)}_distribution_id`,
-        expr(`${m}.distribution_id`),
+        m("distribution_id"),
         `CloudFront distribution of ${s.name} (invalidated after upload).`,
       ],
     );
@@ -81,7 +101,7 @@ function lookupOutputs(shape: AwsShape): Row[] {
   if (shape.publicServices.length)
     list.push([
       "load_balancer_dns_name",
-      expr("module.load_balancer.dns_name"),
+      outputOf(shape, "load_balancer", "dns_name"),
       "DNS name of the load balancer.",
     ]);
   if (shape.app.ci.repository)
@@ -91,21 +111,21 @@ function lookupOutputs(shape: AwsShape): Row[] {
     expr("module.monitoring.topic_arn"),
     "SNS topic of alarms and budget notifications.",
   ]);
-  for (const p of Object.keys(shape.app.postgres)) {
-    const m = `module.${moduleName.postgres(p)}`;
+  for (const { name: p } of shape.postgres) {
+    const m = (o: string) => outputOf(shape, moduleName.postgres(p), o);
     list.push(
-      [`${tfName(p)}_database_address`, expr(`${m}.address`), `Host of the ${p} database.`],
+      [`${tfName(p)}_database_address`, m("address"), `Host of the ${p} database.`],
       [
         `${tfName(p)}_database_secret_arn`,
-        expr(`${m}.connection_secret_arn`),
+        m("connection_secret_arn"),
         `Secret holding the ${p} connection as JSON: url, host, port, database, user, password, sslmode (never printed).`,
       ],
     );
   }
-  if (Object.keys(shape.app.topics).length)
+  if (shape.topics.length)
     list.push([
       "kafka_bootstrap_brokers",
-      expr("module.kafka.bootstrap_brokers"),
+      outputOf(shape, "kafka", "bootstrap_brokers"),
       "Kafka bootstrap brokers (SASL/IAM).",
     ]);
   return list;

@@ -264,8 +264,10 @@ export const awsPlatform: Platform = {
   registries: [ECR],
   pipeline(project, ctx) {
     const dir = ctx.outputs.aws;
-    const base = project.environments[0];
-    const credentials = !!base && Object.keys({ ...base.postgres, ...base.redis }).length > 0;
+    // The stack generates passwords when any environment has a database or a cache.
+    const credentials = project.environments.some(
+      (e) => Object.keys({ ...e.postgres, ...e.redis }).length > 0,
+    );
     const stack: TofuStack = {
       dir,
       // Generated passwords change when credentials_version does: every plan passes the same one.

@@ -118,15 +118,15 @@ function dataSections(shape: AwsShape): ReadmeSection[] {
         ),
       ],
     });
-  const credentials = credentialSection(app);
+  const credentials = credentialSection(shape);
   if (credentials) sections.push(credentials);
-  if (Object.keys(app.topics).length)
+  if (shape.topics.length)
     sections.push({
       heading: "Topics (MSK Serverless)",
       blocks: [
         "The AWS provider has no resource for topics on MSK Serverless, so they are created once per environment with the Kafka admin tools and the IAM auth library, from a machine in the VPC (for example a one-off ECS task):",
         sh(
-          Object.values(app.topics).map(
+          shape.topics.map(
             (t) =>
               `kafka-topics.sh --bootstrap-server "$(tofu output -raw kafka_bootstrap_brokers)" --command-config iam.properties --create --if-not-exists --topic ${t.name} --partitions ${t.partitions} --config retention.ms=${retentionMs(t.retention)}`,
           ),
@@ -137,9 +137,9 @@ function dataSections(shape: AwsShape): ReadmeSection[] {
 }
 
 /** The generated passwords of the databases and caches, how the tasks read them, and how to change them. */
-function credentialSection(app: AppModel): ReadmeSection | undefined {
-  const pg = Object.keys(app.postgres).length > 0;
-  const redis = Object.keys(app.redis).length > 0;
+function credentialSection(shape: AwsShape): ReadmeSection | undefined {
+  const pg = shape.postgres.length > 0;
+  const redis = shape.redis.length > 0;
   if (!pg && !redis) return undefined;
   const which = [pg ? "database" : "", redis ? "cache" : ""].filter(Boolean);
   const stores = [
@@ -190,7 +190,7 @@ function pipelineOutputs(shape: AwsShape): string {
       `\`${tfName(s.name)}_service_name\`, \`${tfName(s.name)}_task_family\``,
       `deploy ${s.name}: register a revision of the family with the new image, update the service`,
     ]);
-  for (const j of shape.jobs)
+  for (const j of shape.jobs.filter((x) => !shape.services.some((s) => s.name === x.name)))
     rows.push([`\`${tfName(j.name)}_task_family\``, `new image for the ${j.name} job`]);
   for (const s of shape.sites)
     rows.push([

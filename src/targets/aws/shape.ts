@@ -1,81 +1,151 @@
-// The app's shape on AWS: which workloads, sites and data stores exist, who reaches what, and the
-// few names every part of the AWS stack agrees on (module names, the state bucket).
-import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
-import { postgresUsed, redisUsed, topicsUsed } from "../../model/queries.js";
-import { tfName } from "../terraform/blocks.js";
+// The app's shape on AWS: every workload, site and data store that any environment has (one
+// main.tf serves them all), which environments have each (presence.ts), who reaches what, and the
+// state bucket every part of the stack agrees on.
+import type {
+  AnyServiceModel,
+  AppModel,
+  BucketModel,
+  JobModel,
+  PostgresModel,
+  ProjectModel,
+  RedisModel,
+  ServiceModel,
+  StaticModel,
+  TopicModel,
+} from "../../model/types.js";
+import { isWorkload } from "../../model/queries.js";
 import { secretNames } from "../terraform/values.js";
+import { moduleName, pathPatterns, q, type Collection } from "./names.js";
+import type { Presence, PresenceMap } from "./presence.js";
 
-export type Workload = ServiceModel | JobModel;
-
-/** The app's shape on AWS, read from the first environment (every environment has the same shape). */
-export interface AwsShape {
+/**
+ * The app's shape on AWS. Each list holds what any environment has, in the order the environments
+ * name it; each item is as the first environment that has it gives it (`present` says which have it).
+ */
+export interface AwsShape extends PresenceMap {
+  /** The first environment: the app's name and CI settings, which are the same in every one. */
   app: AppModel;
-  envs: AppModel[];
   services: ServiceModel[];
   jobs: JobModel[];
   sites: StaticModel[];
-  /** Services reached through the load balancer (they have domains). */
+  postgres: PostgresModel[];
+  redis: RedisModel[];
+  buckets: BucketModel[];
+  topics: TopicModel[];
+  /** Services reached through the load balancer (they have domains in some environment). */
   publicServices: ServiceModel[];
-  /** Listener rule priority per public service: more specific paths first. */
-  priority: Map<string, number>;
-  /** Static sites that share a domain with public services, and the path patterns of those services. */
-  apiOrigins: Map<string, string[]>;
+  /** Workloads built from source in some environment: they get an image repository. */
   built: string[];
+  /** Every secret a workload names in some environment. */
   secrets: string[];
-  postgresClients: Map<string, string[]>;
-  redisClients: Map<string, string[]>;
-  kafkaClients: string[];
   hasDomains: boolean;
 }
 
-/** Listener path patterns of a route prefix: the prefix itself and everything under it. */
-export function pathPatterns(path: string): string[] {
-  const p = path.replace(/\/+$/, "");
-  return p === "" ? ["/*"] : [p, `${p}/*`];
+/** Everything any environment has of one kind, each as the first environment that has it gives it. */
+function union<T extends { name: string }>(envs: readonly AppModel[], pick: (e: AppModel) => T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const e of envs) for (const x of pick(e)) if (!seen.has(x.name)) seen.set(x.name, x);
+  return [...seen.values()];
 }
 
+const ofType =
+  <T extends AnyServiceModel>(test: (s: AnyServiceModel) => s is T) =>
+  (e: AppModel): T[] =>
+    Object.values(e.services).filter(test);
+const isService = (s: AnyServiceModel): s is ServiceModel => s.type === "http" || s.type === "worker";
+const isJob = (s: AnyServiceModel): s is JobModel => s.type === "job";
+const isSite = (s: AnyServiceModel): s is StaticModel => s.type === "static";
+
+/** Domains of the environment's services and sites (none for jobs). */
+const domainsOf = (s: AnyServiceModel | undefined): string[] =>
+  s === undefined || s.type === "job" ? [] : s.domains;
+
+/** The HTTP services of an environment that the load balancer reaches (they have domains). */
+export const publicIn = (e: AppModel): ServiceModel[] =>
+  Object.values(e.services).filter((s): s is ServiceModel => s.type === "http" && s.domains.length > 0);
+
+const shapes = new WeakMap<ProjectModel, AwsShape>();
+
+/** The shape of a project, computed once for its check() and its render(). */
 export function awsShape(project: ProjectModel): AwsShape {
+  const hit = shapes.get(project);
+  if (hit) return hit;
+  const shape = shapeOf(project);
+  shapes.set(project, shape);
+  return shape;
+}
+
+function shapeOf(project: ProjectModel): AwsShape {
   const envs = project.environments;
   const app = envs[0]!;
-  const all = Object.values(app.services);
-  const services = all.filter((s): s is ServiceModel => s.type === "http" || s.type === "worker");
-  const jobs = all.filter((s): s is JobModel => s.type === "job");
-  const sites = all.filter((s): s is StaticModel => s.type === "static");
-  const anyDomains = (name: string) =>
-    envs.some((e) => {
-      const s = e.services[name];
-      return s !== undefined && s.type !== "job" && s.domains.length > 0;
-    });
-  const publicServices = services.filter((s) => s.type === "http" && anyDomains(s.name));
-  const workloads = [...services, ...jobs];
-  return {
+  const services = union(envs, ofType(isService));
+  const jobs = union(envs, ofType(isJob));
+  const sites = union(envs, ofType(isSite));
+  const workloads = union(envs, (e) => Object.values(e.services).filter(isWorkload));
+  const publicServices = services.filter((s) =>
+    envs.some((e) => e.services[s.name]?.type === "http" && domainsOf(e.services[s.name]).length > 0),
+  );
+  const base = {
     app,
     envs,
     services,
     jobs,
     sites,
+    postgres: union(envs, (e) => Object.values(e.postgres)),
+    redis: union(envs, (e) => Object.values(e.redis)),
+    buckets: union(envs, (e) => Object.values(e.buckets)),
+    topics: union(envs, (e) => Object.values(e.topics)),
     publicServices,
-    priority: listenerPriorities(publicServices),
-    apiOrigins: apiOrigins(sites, publicServices),
-    built: workloads.filter((w) => w.build).map((w) => w.name),
+    built: workloads.filter((w) => envs.some((e) => isWorkloadBuilt(e.services[w.name]))).map((w) => w.name),
     secrets: secretNames(envs),
-    ...clients(app, workloads),
-    hasDomains: envs.some((e) =>
-      Object.values(e.services).some((s) => s.type !== "job" && s.domains.length > 0),
-    ),
+    hasDomains: envs.some((e) => Object.values(e.services).some((s) => domainsOf(s).length > 0)),
   };
+  return { ...base, present: presence(envs, base) };
 }
 
-function listenerPriorities(publicServices: readonly ServiceModel[]): Map<string, number> {
-  const ordered = [...publicServices].sort(
-    (a, b) => b.path.length - a.path.length || a.name.localeCompare(b.name),
+const isWorkloadBuilt = (s: AnyServiceModel | undefined): boolean =>
+  s !== undefined && isWorkload(s) && s.build !== undefined;
+
+/** Which environments have each module, and the count that says so in main.tf. */
+function presence(
+  envs: readonly AppModel[],
+  shape: Pick<AwsShape, "services" | "jobs" | "sites" | "postgres" | "redis" | "buckets">,
+): Map<string, Presence> {
+  const present = new Map<string, Presence>();
+  const add = (key: string, has: (e: AppModel) => boolean, count: string) =>
+    present.set(key, { envs: envs.filter(has).map((e) => e.environment.name), count });
+  const entries = (
+    collection: Collection,
+    items: readonly { name: string }[],
+    module: (n: string) => string,
+    has: (e: AppModel, n: string) => boolean,
+  ) => {
+    for (const { name } of items)
+      add(module(name), (e) => has(e, name), `contains(keys(var.${collection}), ${q(name)}) ? 1 : 0`);
+  };
+  const typed = (test: (s: AnyServiceModel) => boolean) => (e: AppModel, n: string) =>
+    e.services[n] !== undefined && test(e.services[n]);
+  entries("services", shape.services, moduleName.service, typed(isService));
+  entries("jobs", shape.jobs, moduleName.job, typed(isJob));
+  entries("static_sites", shape.sites, moduleName.site, typed(isSite));
+  entries("postgres", shape.postgres, moduleName.postgres, (e, n) => n in e.postgres);
+  entries("redis", shape.redis, moduleName.redis, (e, n) => n in e.redis);
+  entries("buckets", shape.buckets, moduleName.bucket, (e, n) => n in e.buckets);
+  add("kafka", (e) => Object.keys(e.topics).length > 0, "length(var.topics) > 0 ? 1 : 0");
+  add("load_balancer", (e) => publicIn(e).length > 0, "length(local.alb_domains) > 0 ? 1 : 0");
+  add(
+    "dns_zone",
+    (e) => Object.values(e.services).some((s) => domainsOf(s).length > 0),
+    "var.dns_zone == null ? 0 : 1",
   );
-  return new Map(ordered.map((s, i) => [s.name, (i + 1) * 10]));
+  return present;
 }
 
-function apiOrigins(sites: readonly StaticModel[], publicServices: readonly ServiceModel[]) {
+/** Static sites that share a domain with public services, and the path patterns of those services. */
+export function apiOriginsIn(e: AppModel): Map<string, string[]> {
   const origins = new Map<string, string[]>();
-  for (const site of sites) {
+  const publicServices = publicIn(e);
+  for (const site of Object.values(e.services).filter(isSite)) {
     const shared = publicServices.filter((s) => s.domains.some((d) => site.domains.includes(d)));
     if (shared.length)
       origins.set(
@@ -86,25 +156,11 @@ function apiOrigins(sites: readonly StaticModel[], publicServices: readonly Serv
   return origins;
 }
 
-/** The workloads allowed to reach each data store (its security group admits only them). */
-function clients(
-  app: AppModel,
-  workloads: readonly Workload[],
-): Pick<AwsShape, "postgresClients" | "redisClients" | "kafkaClients"> {
-  const onePg = Object.keys(app.postgres).length === 1;
-  const names = (pick: (w: Workload) => boolean) => workloads.filter(pick).map((w) => w.name);
-  // With one database, a workload that names a secret such as DATABASE_URL reaches it too.
-  const postgresClients = new Map(
-    Object.keys(app.postgres).map((p) => [
-      p,
-      names((w) => postgresUsed(app, w).includes(p) || (onePg && w.secrets.some((s) => /DATABASE/.test(s)))),
-    ]),
-  );
-  const redisClients = new Map(
-    Object.keys(app.redis).map((r) => [r, names((w) => redisUsed(app, w).includes(r))]),
-  );
-  return { postgresClients, redisClients, kafkaClients: names((w) => topicsUsed(app, w).length > 0) };
-}
+/** The environments that have an item (`service_api`, `postgres_db`), in spec order. */
+export const envsWith = (shape: AwsShape, key: string): AppModel[] => {
+  const names = shape.present.get(key)?.envs;
+  return names ? shape.envs.filter((e) => names.includes(e.environment.name)) : [...shape.envs];
+};
 
 export const awsOptions = (e: AppModel) => e.targets.aws ?? { region: "us-east-1", availability_zones: 2 };
 
@@ -113,13 +169,3 @@ export function stateBucket(app: AppModel): string {
   const account = app.targets.aws?.account_id;
   return `${app.name}-terraform-state${account ? `-${account}` : ""}`;
 }
-
-/** Module names in the root module, per workload, site and data store. */
-export const moduleName = {
-  service: (name: string) => `service_${tfName(name)}`,
-  job: (name: string) => `job_${tfName(name)}`,
-  site: (name: string) => `site_${tfName(name)}`,
-  postgres: (name: string) => `postgres_${tfName(name)}`,
-  redis: (name: string) => `redis_${tfName(name)}`,
-  bucket: (name: string) => `bucket_${tfName(name)}`,
-};

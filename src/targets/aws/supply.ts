@@ -9,7 +9,7 @@ import type { ResourceRef, Variable } from "../../model/bindings.js";
 import type { AppModel } from "../../model/types.js";
 import { SECRET_PARTS } from "../../spec/env-references.js";
 import { tfName } from "../terraform/blocks.js";
-import { moduleName, type Workload } from "./shape.js";
+import { moduleName, q, type Workload } from "./names.js";
 
 /** Literal text or an HCL expression: what a value is composed of. */
 export type Piece = string | Expr;
@@ -36,7 +36,12 @@ export interface ComposedSecret {
 export const NO_DAPR =
   "ECS runs no Dapr sidecar: publish to and consume the topics on MSK Serverless with KAFKA_BROKERS (SASL/IAM)";
 
-const q = (s: string) => JSON.stringify(s);
+/**
+ * How main.tf refers to a module (`module.postgres_db`) and to its connection secret's read: at
+ * `[0]` where some environments lack it (src/targets/aws/presence.ts).
+ */
+export type ModuleRef = (module: string) => string;
+const everywhere: ModuleRef = (m) => `module.${m}`;
 
 const moduleOf = (r: ResourceRef): string =>
   r.kind === "postgres"
@@ -46,8 +51,8 @@ const moduleOf = (r: ResourceRef): string =>
       : moduleName.bucket(r.resource);
 
 /** A part Terraform knows, from the data store's module outputs. */
-function partPieces(r: ResourceRef): Piece[] {
-  const m = `module.${moduleOf(r)}`;
+function partPieces(r: ResourceRef, ref: ModuleRef): Piece[] {
+  const m = ref(moduleOf(r));
   switch (r.part) {
     case "host":
       return [expr(`${m}.address`)];
@@ -69,37 +74,44 @@ function partPieces(r: ResourceRef): Piece[] {
 
 const isSecretPart = (r: ResourceRef) => SECRET_PARTS[r.kind].includes(r.part);
 
-/** The root's read of a data store's connection secret, for composing secrets. */
-export const connectionRead = (module: string) => `ephemeral.aws_secretsmanager_secret_version.${module}`;
+/**
+ * The root's read of a data store's connection secret, for composing secrets: the same block name
+ * as the data store's module, and the same count.
+ */
+export const connectionRead = (module: string, ref: ModuleRef = everywhere): string =>
+  `ephemeral.aws_secretsmanager_secret_version.${ref(module).slice("module.".length)}`;
 
 /** A part inside a composed secret: from the connection secret's JSON, or the module for a bucket. */
-function composedPart(r: ResourceRef): Piece[] {
-  if (r.kind === "bucket") return partPieces(r);
-  return [expr(`jsondecode(${connectionRead(moduleOf(r))}.secret_string).${r.part}`)];
+function composedPart(r: ResourceRef, ref: ModuleRef): Piece[] {
+  if (r.kind === "bucket") return partPieces(r, ref);
+  return [expr(`jsondecode(${connectionRead(moduleOf(r), ref)}.secret_string).${r.part}`)];
 }
 
-/** How ECS supplies one variable of the contract to workload `w` of environment `app`. */
-export function supply(app: AppModel, w: Workload, v: Variable): Supply {
+/**
+ * How ECS supplies one variable of the contract to workload `w` of environment `app`; `ref` spells
+ * the references to the data stores' modules.
+ */
+export function supply(app: AppModel, w: Workload, v: Variable, ref: ModuleRef = everywhere): Supply {
   const b = v.binding;
   switch (b.kind) {
     case "postgres":
     case "redis":
     case "bucket":
       return isSecretPart(b)
-        ? { in: "secrets", valueFrom: tmpl(`\${module.${moduleOf(b)}.connection_secret_arn}:${b.part}::`) }
-        : { in: "environment", pieces: partPieces(b) };
+        ? { in: "secrets", valueFrom: tmpl(`\${${ref(moduleOf(b))}.connection_secret_arn}:${b.part}::`) }
+        : { in: "environment", pieces: partPieces(b, ref) };
     case "template": {
       if (!v.secret)
         return {
           in: "environment",
-          pieces: b.parts.flatMap((p) => (typeof p === "string" ? [p] : partPieces(p))),
+          pieces: b.parts.flatMap((p) => (typeof p === "string" ? [p] : partPieces(p, ref))),
         };
       const refs = b.parts.filter((p): p is ResourceRef => typeof p !== "string" && p.kind !== "bucket");
       const composed: ComposedSecret = {
         resource: `${tfName(w.name)}_${tfName(v.name).toLowerCase()}`,
         workload: w.name,
         variable: v.name,
-        pieces: b.parts.flatMap((p) => (typeof p === "string" ? [p] : composedPart(p))),
+        pieces: b.parts.flatMap((p) => (typeof p === "string" ? [p] : composedPart(p, ref))),
         connections: [...new Set(refs.map(moduleOf))].sort(),
       };
       return {

@@ -5,9 +5,13 @@ import type { AppModel, JobModel, PostgresModel, ServiceModel, StaticModel } fro
 import { seconds } from "../../util/duration.js";
 import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
 import { cloudWatchRetention, fargateSize } from "../terraform/units.js";
+import type { Collection } from "./names.js";
+import { presentIn } from "./presence.js";
+import { rootTfvars } from "./root-values.js";
+import { bucketsVariable, tfvarsFields } from "./settings.js";
 import { awsOptions, stateBucket, type AwsShape } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
-import { tfvarsEnvironment } from "./wiring.js";
+import { hasPartial, wiringOf } from "./wiring.js";
 
 type Values = Record<string, HclValue | undefined>;
 
@@ -18,6 +22,7 @@ export function awsTfvars(shape: AwsShape, e: AppModel, index: number): Values {
     ...workloadValues(shape, e),
     ...dataValues(shape, e),
     ...alertValues(shape, e),
+    ...rootTfvars(shape, e),
   };
 }
 
@@ -32,8 +37,9 @@ function accountValues(shape: AwsShape, e: AppModel, index: number): Values {
     single_nat_gateway: !prod,
     deletion_protection: prod,
     log_retention_days: cloudWatchRetention(e.monitoring.log_retention_days),
-    backup_region: Object.keys(shape.app.postgres).length ? backupRegion(opts.region) : undefined,
-    dns_zone: shape.hasDomains ? dnsZone(e) : undefined,
+    backup_region: shape.postgres.length ? backupRegion(opts.region) : undefined,
+    // Where some environments have no domains, theirs reads no zone.
+    dns_zone: !shape.hasDomains ? undefined : presentIn(shape, "dns_zone", e) ? dnsZone(e) : null,
     create_github_oidc_provider: e.ci.repository ? index === 0 : undefined,
     state_bucket: e.ci.repository ? stateBucket(e) : undefined,
     tags: sortedRecord(e.tags),
@@ -66,38 +72,67 @@ export function backupRegion(region: string): string {
   return pairs[region] ?? (region === "us-east-1" ? "us-west-2" : "us-east-1");
 }
 
-/** Per service, job and site; a workload missing in this environment keeps the first one's values. */
+/** Per service, job and site this environment runs (the others are not in its maps). */
 function workloadValues(shape: AwsShape, e: AppModel): Values {
   const values: Values = {};
+  const all = Object.values(e.services);
   if (shape.services.length)
     values.services = Object.fromEntries(
-      shape.services.map((s) => [
-        s.name,
-        serviceValues(e, (e.services[s.name] as ServiceModel | undefined) ?? s),
-      ]),
+      all
+        .filter((s): s is ServiceModel => s.type === "http" || s.type === "worker")
+        .map((s) => [
+          s.name,
+          { ...serviceValues(shape, e, s), ...entryFields(shape, "services", s.name, e) },
+        ]),
     );
   if (shape.jobs.length)
     values.jobs = Object.fromEntries(
-      shape.jobs.map((j0) => {
-        const j = (e.services[j0.name] as JobModel | undefined) ?? j0;
-        const size = fargateSize(j.resources.limits.cpu, j.resources.limits.memory);
-        return [j.name, { cpu: size.cpu, memory: size.memory, environment: tfvarsEnvironment(e, j) }];
-      }),
+      all
+        .filter((s): s is JobModel => s.type === "job")
+        .map((j) => {
+          const size = fargateSize(j.resources.limits.cpu, j.resources.limits.memory);
+          const env = wiringOf(shape, j).byEnv.get(e.environment.name)!;
+          const fields = entryFields(shape, "jobs", j.name, e);
+          return [j.name, { cpu: size.cpu, memory: size.memory, environment: env.literals, ...fields }];
+        }),
     );
+  const priceClass = e.environment.tier === "production" ? "PriceClass_All" : "PriceClass_100";
   if (shape.sites.length)
     values.static_sites = Object.fromEntries(
-      shape.sites.map((s0) => [
-        s0.name,
-        {
-          domains: [...((e.services[s0.name] as StaticModel | undefined) ?? s0).domains],
-          price_class: e.environment.tier === "production" ? "PriceClass_All" : "PriceClass_100",
-        },
-      ]),
+      all
+        .filter((s): s is StaticModel => s.type === "static")
+        .map((s) => [
+          s.name,
+          {
+            domains: [...s.domains],
+            price_class: priceClass,
+            ...entryFields(shape, "static_sites", s.name, e),
+          },
+        ]),
     );
   return values;
 }
 
-function serviceValues(e: AppModel, s: ServiceModel): HclValue {
+/**
+ * The fields of an entry that differ between environments (settings.ts), and for a workload that
+ * takes some of `local.wired` (wiring.ts), the keys this environment takes.
+ */
+function entryFields(
+  shape: AwsShape,
+  collection: Collection,
+  name: string,
+  e: AppModel,
+): Record<string, HclValue> {
+  const fields: Record<string, HclValue> = tfvarsFields(shape, collection, name, e);
+  if (collection !== "services" && collection !== "jobs") return fields;
+  const w = [...shape.services, ...shape.jobs].find(
+    (x) => x.name === name && (collection === "jobs") === (x.type === "job"),
+  )!;
+  const wiring = wiringOf(shape, w);
+  return hasPartial(wiring) ? { ...fields, wired: wiring.byEnv.get(e.environment.name)!.wired } : fields;
+}
+
+function serviceValues(shape: AwsShape, e: AppModel, s: ServiceModel): Record<string, HclValue> {
   const size = fargateSize(s.resources.limits.cpu, s.resources.limits.memory);
   return {
     cpu: size.cpu,
@@ -108,7 +143,7 @@ function serviceValues(e: AppModel, s: ServiceModel): HclValue {
     cpu_target: s.scale.cpu,
     memory_target: s.scale.memory ?? 80,
     domains: [...s.domains],
-    environment: tfvarsEnvironment(e, s),
+    environment: wiringOf(shape, s).byEnv.get(e.environment.name)!.literals,
   };
 }
 
@@ -120,11 +155,9 @@ export function rdsBackupDays(p: PostgresModel): number {
 function dataValues(shape: AwsShape, e: AppModel): Values {
   const prod = e.environment.tier === "production";
   const values: Values = {};
-  const postgres = Object.keys(shape.app.postgres);
-  if (postgres.length)
+  if (shape.postgres.length)
     values.postgres = Object.fromEntries(
-      postgres.map((name) => {
-        const p = e.postgres[name] ?? shape.app.postgres[name]!;
+      Object.values(e.postgres).map((p) => {
         const server = {
           engine_version: String(p.version),
           instance_class: AWS_SIZES[p.size].postgres,
@@ -132,15 +165,14 @@ function dataValues(shape: AwsShape, e: AppModel): Values {
           multi_az: p.ha,
           backup_retention_days: rdsBackupDays(p),
           geo_redundant: p.backups.enabled && p.backups.geo_redundant,
+          ...tfvarsFields(shape, "postgres", p.name, e),
         };
-        return [name, server];
+        return [p.name, server];
       }),
     );
-  const redis = Object.keys(shape.app.redis);
-  if (redis.length)
+  if (shape.redis.length)
     values.redis = Object.fromEntries(
-      redis.map((name) => {
-        const r = e.redis[name] ?? shape.app.redis[name]!;
+      Object.values(e.redis).map((r) => {
         const cache = {
           engine_version: r.version >= 7 ? "7.1" : "6.2",
           node_type: AWS_SIZES[r.size].redis,
@@ -148,8 +180,12 @@ function dataValues(shape: AwsShape, e: AppModel): Values {
           snapshot_retention_days: r.persistence === "none" ? 0 : prod ? 7 : 1,
           maxmemory_policy: r.eviction,
         };
-        return [name, cache];
+        return [r.name, cache];
       }),
+    );
+  if (bucketsVariable(shape))
+    values.buckets = Object.fromEntries(
+      Object.keys(e.buckets).map((b) => [b, tfvarsFields(shape, "buckets", b, e)]),
     );
   return values;
 }

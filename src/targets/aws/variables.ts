@@ -4,11 +4,35 @@ import { call, expr } from "../../format/hcl.js";
 import type { VariableSpec } from "../terraform/blocks.js";
 import { LOG_RETENTION_DAYS } from "../terraform/units.js";
 import { CREDENTIALS_VERSION } from "./credentials.js";
+import type { Collection } from "./names.js";
+import { isPartial } from "./presence.js";
+import { rootVariables } from "./root-values.js";
+import { bucketsVariable, FIELD_TYPES, varyingFields } from "./settings.js";
 import type { AwsShape } from "./shape.js";
+import { hasPartial, wiringOf } from "./wiring.js";
 
 /** Every root variable after `project` and `environment`, in the order variables.tf lists them. */
 export function awsVariables(shape: AwsShape): Record<string, VariableSpec> {
-  return { ...ACCOUNT_VARIABLES, ...ALERT_VARIABLES, ...shapeVariables(shape) };
+  return { ...ACCOUNT_VARIABLES, ...ALERT_VARIABLES, ...shapeVariables(shape), ...rootVariables(shape) };
+}
+
+/**
+ * The fields an entry of a tfvars map may add where environments differ: its settings
+ * (settings.ts) and, for workloads, the keys of `local.wired` it takes (wiring.ts).
+ */
+function extraFields(shape: AwsShape, collection: Collection): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of varyingFields(shape, collection)) out[f] = `optional(${FIELD_TYPES[f]!})`;
+  const workloads = collection === "services" ? shape.services : collection === "jobs" ? shape.jobs : [];
+  if (workloads.some((w) => hasPartial(wiringOf(shape, w)))) out.wired = "optional(list(string), [])";
+  return out;
+}
+
+/** `map(object({ ... }))` of the given attributes and the entry's extra fields. */
+function entryMap(shape: AwsShape, collection: Collection, attrs: Record<string, string>): string {
+  const all = { ...attrs, ...extraFields(shape, collection) };
+  const body = Object.entries(all).map(([k, t]) => `${k} = ${t}`);
+  return `map(object({${body.length ? ` ${body.join(", ")} ` : ""}}))`;
 }
 
 const ACCOUNT_VARIABLES: Record<string, VariableSpec> = {
@@ -118,7 +142,7 @@ const ALERT_VARIABLES: Record<string, VariableSpec> = {
   },
 };
 
-const SERVICES: VariableSpec = {
+const services = (extra: Record<string, string>): VariableSpec => ({
   type: call(
     "map",
     call("object", {
@@ -131,6 +155,7 @@ const SERVICES: VariableSpec = {
       memory_target: expr("number"),
       domains: expr("list(string)"),
       environment: expr("map(string)"),
+      ...Object.fromEntries(Object.entries(extra).map(([k, t]) => [k, expr(t)])),
     }),
   ),
   description:
@@ -147,10 +172,10 @@ const SERVICES: VariableSpec = {
       error_message: "Autoscaling targets are percentages between 1 and 100.",
     },
   ],
-};
+});
 
-const POSTGRES: VariableSpec = {
-  type: "map(object({ engine_version = string, instance_class = string, allocated_storage = number, multi_az = bool, backup_retention_days = number, geo_redundant = bool }))",
+const postgres = (type: string): VariableSpec => ({
+  type,
   description:
     "Per PostgreSQL server: version, instance class, storage (GiB), Multi-AZ, days of backups (point-in-time recovery window) and whether backups are replicated to backup_region.",
   validations: [
@@ -159,6 +184,15 @@ const POSTGRES: VariableSpec = {
       error_message: "RDS needs at least 20 GiB of storage.",
     },
   ],
+});
+
+const POSTGRES_ATTRS = {
+  engine_version: "string",
+  instance_class: "string",
+  allocated_storage: "number",
+  multi_az: "bool",
+  backup_retention_days: "number",
+  geo_redundant: "bool",
 };
 
 /** Variables only an app of this shape needs: per workload, site and data store, DNS, the deploy role. */
@@ -167,22 +201,24 @@ function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
   if (shape.hasDomains)
     vars.dns_zone = {
       type: "string",
-      description: "Route 53 public hosted zone that holds the domains (it must exist).",
+      description: isPartial(shape, "dns_zone")
+        ? "Route 53 public hosted zone that holds the domains (it must exist); null in an environment without domains."
+        : "Route 53 public hosted zone that holds the domains (it must exist).",
     };
-  if (shape.services.length) vars.services = SERVICES;
+  if (shape.services.length) vars.services = services(extraFields(shape, "services"));
   if (shape.jobs.length)
     vars.jobs = {
-      type: "map(object({ cpu = number, memory = number, environment = map(string) }))",
+      type: entryMap(shape, "jobs", { cpu: "number", memory: "number", environment: "map(string)" }),
       description:
         "Per scheduled job: Fargate cpu units, memory (MiB) and the literal environment variables of this environment (main.tf adds the rest).",
     };
   if (shape.sites.length)
     vars.static_sites = {
-      type: "map(object({ domains = list(string), price_class = string }))",
+      type: entryMap(shape, "static_sites", { domains: "list(string)", price_class: "string" }),
       description: "Per static site: the domains it is served at and the CloudFront price class.",
     };
-  if (Object.keys(shape.app.postgres).length) {
-    vars.postgres = POSTGRES;
+  if (shape.postgres.length) {
+    vars.postgres = postgres(entryMap(shape, "postgres", POSTGRES_ATTRS));
     vars.backup_region = {
       type: "string",
       description: "Region that holds replicated database backups (postgres.*.geo_redundant).",
@@ -194,13 +230,18 @@ function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
       ],
     };
   }
-  if (Object.keys(shape.app.postgres).length || Object.keys(shape.app.redis).length)
-    vars.credentials_version = CREDENTIALS_VERSION;
-  if (Object.keys(shape.app.redis).length)
+  if (shape.postgres.length || shape.redis.length) vars.credentials_version = CREDENTIALS_VERSION;
+  if (shape.redis.length)
     vars.redis = {
       type: "map(object({ engine_version = string, node_type = string, replicas = number, snapshot_retention_days = number, maxmemory_policy = string }))",
       description:
         "Per Redis cache: version, node type, replicas (1 or more for failover), days of snapshots and the eviction policy.",
+    };
+  if (bucketsVariable(shape))
+    vars.buckets = {
+      type: entryMap(shape, "buckets", {}),
+      description:
+        "The buckets of this environment, with the settings that differ between environments (the others are in main.tf).",
     };
   if (shape.app.ci.repository) {
     vars.create_github_oidc_provider = {

@@ -1,166 +1,340 @@
-// How a workload module is called from the root: its image, command, sizes and health check, and
-// what it receives (src/targets/aws/supply.ts says where each variable of the contract comes from),
-// with the IAM statements for what its code calls (buckets, topics).
-import { call, expr, tmpl, type HclValue } from "../../format/hcl.js";
-import { workloadContract, workloadVariables } from "../../model/bindings.js";
+// What a workload receives in each environment (supply.ts says where each variable of the contract
+// comes from) and what its code may call (buckets, topics), and how one main.tf gives each
+// environment its own. What every environment that runs the workload gets alike is written in the
+// module call, as for an app whose environments agree. Literal values are in the environment's
+// tfvars (`environment`). What only some environments get (a database used only in staging, a
+// secret only production names) is listed in `local.wired`, and the environment's tfvars names the
+// entries it takes (`wired`): so each tfvars decides what its tasks receive.
+import { call, expr, printExpression, tmpl, type Expr, type HclValue } from "../../format/hcl.js";
+import type { PlatformVariable } from "../../model/contract-support.js";
+import { workloadVariables } from "../../model/bindings.js";
 import { bucketsUsed, topicsUsed } from "../../model/queries.js";
 import type { AppModel } from "../../model/types.js";
-import { seconds } from "../../util/duration.js";
-import type { PlatformVariable } from "../../model/contract-support.js";
-import { commandArgv } from "./command.js";
-import { moduleName, type AwsShape, type Workload } from "./shape.js";
-import { supply, valueOf, type ComposedSecret, type Piece } from "./supply.js";
-
-const q = (s: string) => JSON.stringify(s);
+import { tfName } from "../terraform/blocks.js";
+import { entryRef, moduleName, q, workloadCollection, type Workload } from "./names.js";
+import { countOf, moduleRef } from "./presence.js";
+import { envsWith, type AwsShape } from "./shape.js";
+import { supply, type ComposedSecret, type ModuleRef, type Piece, valueOf } from "./supply.js";
 
 /** What only ECS gives a workload that uses topics: MSK Serverless, reached with IAM. */
-const KAFKA: (PlatformVariable & { value: HclValue })[] = [
+const KAFKA = [
   {
     name: "KAFKA_BROKERS",
     source: "MSK Serverless bootstrap brokers (SASL/IAM over TLS, port 9098)",
-    value: expr("module.kafka.bootstrap_brokers"),
+    value: (ref: ModuleRef): Piece => expr(`${ref("kafka")}.bootstrap_brokers`),
   },
-  { name: "KAFKA_SASL_MECHANISM", source: "AWS_MSK_IAM", value: "AWS_MSK_IAM" },
+  { name: "KAFKA_SASL_MECHANISM", source: "AWS_MSK_IAM", value: (): Piece => "AWS_MSK_IAM" },
 ];
 
 export function platformVariables(app: AppModel, w: Workload): PlatformVariable[] {
   return topicsUsed(app, w).length ? KAFKA.map(({ name, source }) => ({ name, source })) : [];
 }
 
-/** `var.services["api"]` or `var.jobs["cleanup"]`: the workload's entry in the tfvars. */
-export const varRefOf = (w: Workload): string =>
-  `var.${w.type === "job" ? "jobs" : "services"}[${q(w.name)}]`;
+/** The module of a workload in the root: `service_api`, `job_cleanup`. */
+export const workloadModule = (w: Workload): string =>
+  w.type === "job" ? moduleName.job(w.name) : moduleName.service(w.name);
 
-const sortedKeys = (r: Record<string, HclValue>): Record<string, HclValue> =>
-  Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/** One variable as one environment gives it. */
+type Given =
+  /** A literal of the spec (`env`, the e-mail domain): always in the tfvars. */
+  | { kind: "literal"; text: string }
+  /** A value without references (the port, the service's name): main.tf's, or the tfvars' where it differs. */
+  | { kind: "constant"; text: string }
+  | { kind: "plain"; value: HclValue; pieces: Piece[] }
+  | { kind: "secret"; value: HclValue; composed?: ComposedSecret };
 
-interface Wiring {
+/** The pieces of a variable's value where Terraform knows them (for commands), else undefined. */
+export type Known = (name: string) => Piece[] | undefined;
+
+/** What one environment's tfvars says of the workload's wiring. */
+export interface EnvWiring {
+  /** Literal values of the task's environment. */
+  literals: Record<string, string>;
+  /** Keys of `local.wired` this environment takes (names of variables, `s3:<bucket>` for grants). */
+  wired: string[];
+  /** Variable values in main.tf's terms, for a command main.tf writes for every environment. */
+  known: Known;
+  /** Variable values as text, for a command this environment's tfvars holds. */
+  literal: Known;
+}
+
+export interface ComposedBlock {
+  secret: ComposedSecret;
+  count?: Expr;
+}
+
+export interface WorkloadWiring {
   environment: Record<string, HclValue>;
   secrets: Record<string, HclValue>;
-  /** The pieces of each variable's value that Terraform knows, for commands. */
-  known: (name: string) => Piece[] | undefined;
+  statements: HclValue[];
+  /** What only some environments get, by key: `local.wired.<module>`. */
+  partial: {
+    environment: Record<string, HclValue>;
+    secrets: Record<string, HclValue>;
+    /** The IAM statements of each grant (`s3:<bucket>`, `kafka`, `kafka-write:<topics>`...). */
+    statements: Record<string, HclValue>;
+  };
+  /** Whether a variable has two values with references in different environments (keys `NAME@<env>`). */
+  variants: boolean;
+  composed: ComposedBlock[];
+  byEnv: Map<string, EnvWiring>;
 }
 
-/** Every variable of the contract the workload receives, in main.tf's environment or as a secret. */
-function wiring(app: AppModel, w: Workload): Wiring {
-  const environment: Record<string, HclValue> = {};
-  const secrets: Record<string, HclValue> = {};
-  const known = new Map<string, Piece[]>();
-  for (const v of workloadVariables(app, w)) {
-    const s = supply(app, w, v);
-    if (s.in === "environment") {
-      environment[v.name] = valueOf(s.pieces);
-      known.set(v.name, s.pieces);
-    } else if (s.in === "tfvars") known.set(v.name, [expr(`${varRefOf(w)}.environment[${q(v.name)}]`)]);
-    else if (s.in === "secrets") secrets[v.name] = s.valueFrom;
+const printed = (v: HclValue): string => printExpression(v);
+
+function keyOf(g: Given): string {
+  if (g.kind === "literal" || g.kind === "constant") return `${g.kind}:${g.text}`;
+  const template = g.kind === "secret" && g.composed ? `|${printed(g.composed.pieces)}` : "";
+  return `${g.kind}:${printed(g.value)}${template}`;
+}
+
+/** Every variable of the contract the workload receives in one environment, by name. */
+function variablesIn(e: AppModel, w: Workload, ref: ModuleRef): Map<string, Given> {
+  const out = new Map<string, Given>();
+  for (const v of workloadVariables(e, w)) {
+    const s = supply(e, w, v, ref);
+    if (s.in === "tfvars") out.set(v.name, { kind: "literal", text: s.value });
+    else if (s.in === "environment")
+      out.set(
+        v.name,
+        s.pieces.every((p) => typeof p === "string")
+          ? { kind: "constant", text: s.pieces.join("") }
+          : { kind: "plain", value: valueOf(s.pieces), pieces: s.pieces },
+      );
+    else if (s.in === "secrets")
+      out.set(v.name, {
+        kind: "secret",
+        value: s.valueFrom,
+        ...(s.composed ? { composed: s.composed } : {}),
+      });
   }
-  for (const p of platformVariables(app, w))
-    environment[p.name] = KAFKA.find((k) => k.name === p.name)!.value;
-  return { environment: sortedKeys(environment), secrets, known: (name) => known.get(name) };
-}
-
-/** The literal values of one environment (in its tfvars), by name. */
-export function tfvarsEnvironment(app: AppModel, w: Workload): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of workloadVariables(app, w)) {
-    const s = supply(app, w, v);
-    if (s.in === "tfvars") out[v.name] = s.value;
+  for (const p of KAFKA.filter((k) => platformVariables(e, w).some((x) => x.name === k.name))) {
+    const value = p.value(ref);
+    out.set(
+      p.name,
+      typeof value === "string"
+        ? { kind: "constant", text: value }
+        : { kind: "plain", value, pieces: [value] },
+    );
   }
   return out;
 }
 
-/** The secrets Terraform composes from templates, for every workload of the app. */
-export function composedSecrets(shape: AwsShape): ComposedSecret[] {
-  return [...shape.services, ...shape.jobs].flatMap((w) =>
-    workloadVariables(shape.app, w).flatMap((v) => {
-      const s = supply(shape.app, w, v);
-      return s.in === "secrets" && s.composed ? [s.composed] : [];
-    }),
-  );
-}
-
-/** What the code may call: the buckets it uses, and MSK (connect, write its topics, read its subscriptions). */
-function statements(app: AppModel, w: Workload): HclValue[] {
-  const out: HclValue[] = [];
-  for (const b of bucketsUsed(app, w)) {
-    const m = `module.${moduleName.bucket(b)}`;
-    out.push(
+/** What the code may call in one environment, by grant: the buckets it uses, and MSK (connect, write its topics, read its subscriptions). */
+function grantsIn(e: AppModel, w: Workload, ref: ModuleRef): Map<string, HclValue[]> {
+  const out = new Map<string, HclValue[]>();
+  for (const b of bucketsUsed(e, w)) {
+    const m = ref(moduleName.bucket(b));
+    out.set(`s3:${b}`, [
       {
         actions: ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
         resources: [expr(`${m}.arn`), tmpl(`\${${m}.arn}/*`)],
       },
       { actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [expr("module.kms.key_arn")] },
-    );
+    ]);
   }
-  const topics = topicsUsed(app, w);
+  const topics = topicsUsed(e, w);
   if (!topics.length) return out;
-  const topicArn = (t: string) => tmpl(`\${replace(module.kafka.cluster_arn, ":cluster/", ":topic/")}/${t}`);
-  out.push({
-    actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
-    resources: [expr("module.kafka.cluster_arn")],
-  });
+  const kafka = ref("kafka");
+  const topicArn = (t: string) => tmpl(`\${replace(${kafka}.cluster_arn, ":cluster/", ":topic/")}/${t}`);
+  out.set("kafka", [
+    {
+      actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"],
+      resources: [expr(`${kafka}.cluster_arn`)],
+    },
+  ]);
   const pub = topics.filter((t) => w.uses.includes(t));
   const sub = w.type !== "job" ? topics.filter((t) => t in w.subscribes) : [];
   if (pub.length)
-    out.push({
-      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
-      resources: pub.map(topicArn),
-    });
+    out.set(`kafka-write:${pub.join(",")}`, [
+      { actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], resources: pub.map(topicArn) },
+    ]);
   if (sub.length)
-    out.push(
+    out.set(`kafka-read:${sub.join(",")}`, [
       { actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], resources: sub.map(topicArn) },
       {
         actions: ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
-        resources: [tmpl('${replace(module.kafka.cluster_arn, ":cluster/", ":group/")}/*')],
+        resources: [tmpl(`\${replace(${kafka}.cluster_arn, ":cluster/", ":group/")}/*`)],
       },
-    );
+    ]);
   return out;
 }
 
-/** The container health check's timing: ECS allows intervals of 5 to 300 s and a start period up to 300 s. */
-function healthCheck(w: Workload): HclValue | undefined {
-  const h = w.type !== "job" ? w.health : undefined;
-  if (!h) return undefined;
-  const interval = Math.max(5, seconds(h.interval));
+const sortedKeys = <T>(r: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * A value of `local.wired`: Terraform evaluates all of it in every environment, also where what
+ * it refers to is not there (a database or a secret that environment lacks), so it reads as empty
+ * there; the environments that take it have it.
+ */
+const guarded = (v: HclValue, empty: HclValue): HclValue => call("try", v, empty);
+
+const cache = new WeakMap<AwsShape, Map<string, WorkloadWiring>>();
+
+/** The wiring of a workload in every environment that runs it (computed once per shape). */
+export function wiringOf(shape: AwsShape, w: Workload): WorkloadWiring {
+  let byShape = cache.get(shape);
+  if (!byShape) cache.set(shape, (byShape = new Map<string, WorkloadWiring>()));
+  const module = workloadModule(w);
+  let wiring = byShape.get(module);
+  if (!wiring) byShape.set(module, (wiring = analyse(shape, w)));
+  return wiring;
+}
+
+function analyse(shape: AwsShape, w0: Workload): WorkloadWiring {
+  const module = workloadModule(w0);
+  const entry = entryRef(workloadCollection(w0), w0.name);
+  const ref: ModuleRef = (m) => moduleRef(shape, m);
+  const runs = envsWith(shape, module).map((e) => {
+    const w = e.services[w0.name] as Workload;
+    return { e, vars: variablesIn(e, w, ref), grants: grantsIn(e, w, ref) };
+  });
+  const out: WorkloadWiring = {
+    environment: {},
+    secrets: {},
+    statements: [],
+    partial: { environment: {}, secrets: {}, statements: {} },
+    variants: false,
+    composed: [],
+    byEnv: new Map(
+      runs.map(({ e }) => [
+        e.environment.name,
+        { literals: {}, wired: [], known: () => undefined, literal: () => undefined },
+      ]),
+    ),
+  };
+  const shared = new Map<string, Given>();
+  const partialKey = new Map<string, Map<string, string>>();
+  const names = [...new Set(runs.flatMap((r) => [...r.vars.keys()]))].sort();
+  for (const name of names) {
+    const given = runs.map((r) => r.vars.get(name));
+    const first = given[0];
+    if (first && first.kind !== "literal" && given.every((g) => g && keyOf(g) === keyOf(first))) {
+      shared.set(name, first);
+      continue;
+    }
+    const keys = new Map<string, string>();
+    runs.forEach(({ e }, i) => {
+      const g = given[i];
+      const env = out.byEnv.get(e.environment.name)!;
+      if (!g) return;
+      if (g.kind === "literal" || g.kind === "constant") {
+        env.literals[name] = g.text;
+        return;
+      }
+      const k = keyOf(g);
+      if (!keys.has(k)) keys.set(k, keys.size === 0 ? name : `${name}@${e.environment.name}`);
+      env.wired.push(keys.get(k)!);
+    });
+    if (keys.size > 1) out.variants = true;
+    partialKey.set(name, keys);
+  }
+  placeShared(shape, w0, shared, out);
+  placePartial(shape, w0, runs, partialKey, out);
+  placeGrants(runs, out);
+  for (const { e } of runs) {
+    const env = out.byEnv.get(e.environment.name)!;
+    env.wired.sort();
+    env.known = (name) => {
+      if (name in env.literals) return [expr(`${entry}.environment[${q(name)}]`)];
+      const g = shared.get(name);
+      return g?.kind === "constant" ? [g.text] : g?.kind === "plain" ? g.pieces : undefined;
+    };
+    env.literal = (name) => {
+      if (name in env.literals) return [env.literals[name]!];
+      const g = shared.get(name);
+      if (g?.kind === "constant") return [g.text];
+      if (g?.kind !== "plain") return undefined;
+      const pieces = g.pieces.map((p) =>
+        typeof p !== "string" && p.text === "var.environment" ? e.environment.name : p,
+      );
+      return pieces.every((p) => typeof p === "string") ? pieces : undefined;
+    };
+  }
+  out.environment = sortedKeys(out.environment);
+  return out;
+}
+
+/**
+ * A composed secret's block and how tasks read it: counted where not every environment has it,
+ * named after the value's environment for a second value, and after the job where a service of
+ * the same name has one too.
+ */
+function composedBlock(
+  w0: Workload,
+  shape: AwsShape,
+  secret: ComposedSecret,
+  suffix: string,
+  count: Expr | undefined,
+): { block: ComposedBlock; valueFrom: Expr } {
+  const twin = w0.type === "job" && shape.services.some((s) => s.name === w0.name);
+  const base = twin ? `job_${secret.resource}` : secret.resource;
+  const resource = suffix ? `${base}_${tfName(suffix)}` : base;
   return {
-    interval,
-    timeout: Math.min(Math.max(2, seconds(h.timeout)), interval - 1),
-    retries: h.failure_threshold,
-    start_period: Math.min(300, seconds(h.startup_timeout)),
+    block: { secret: { ...secret, resource }, ...(count ? { count } : {}) },
+    valueFrom: expr(`aws_secretsmanager_secret_version.${resource}${count ? "[0]" : ""}.arn`),
   };
 }
 
-/** The arguments a service and a job module share. */
-export function workloadArgs(shape: AwsShape, w: Workload): Record<string, HclValue | undefined> {
-  const varRef = varRefOf(w);
-  const wire = wiring(shape.app, w);
-  const contract = workloadContract(shape.app, w);
-  const image = w.build
-    ? tmpl(`\${module.registry.repository_urls[${q(w.name)}]}:\${var.image_tag}`)
-    : (w.image ?? "");
-  const health = w.type !== "job" ? w.health : undefined;
-  const statementList = statements(shape.app, w);
-  return {
-    source: `./modules/${w.type === "job" ? "job" : "service"}`,
-    name: expr("local.name"),
-    workload: w.name,
-    image,
-    command: contract.command ? commandArgv(contract.command, wire.known) : undefined,
-    migrations: contract.migrations ? commandArgv(contract.migrations, wire.known) : undefined,
-    port: contract.port,
-    cpu: expr(`${varRef}.cpu`),
-    memory: expr(`${varRef}.memory`),
-    environment: call("merge", expr(`${varRef}.environment`), wire.environment),
-    secrets: wire.secrets,
-    health_check_path: health ? (health.readiness ?? health.liveness) : undefined,
-    health_check: healthCheck(w),
-    read_only_root: w.read_only_root,
-    stop_timeout: w.type !== "job" ? Math.min(120, seconds(w.shutdown.grace)) : undefined,
-    log_retention_days: expr("var.log_retention_days"),
-    kms_key_arn: expr("module.kms.key_arn"),
-    task_policy_statements: statementList.length ? statementList : undefined,
-    cluster_arn: expr("module.cluster.cluster_arn"),
-    subnet_ids: expr("module.network.private_subnet_ids"),
-    security_group_id: expr(`module.security.service_security_group_ids[${q(w.name)}]`),
-  };
+function placeShared(shape: AwsShape, w0: Workload, shared: Map<string, Given>, out: WorkloadWiring): void {
+  for (const [name, g] of shared) {
+    if (g.kind === "constant") out.environment[name] = g.text;
+    else if (g.kind === "plain") out.environment[name] = g.value;
+    else if (g.kind === "secret" && g.composed) {
+      const c = composedBlock(w0, shape, g.composed, "", countOf(shape, workloadModule(w0)));
+      out.composed.push(c.block);
+      out.secrets[name] = c.valueFrom;
+    } else if (g.kind === "secret") out.secrets[name] = g.value;
+  }
+}
+
+function placePartial(
+  shape: AwsShape,
+  w0: Workload,
+  runs: { e: AppModel; vars: Map<string, Given> }[],
+  partialKey: Map<string, Map<string, string>>,
+  out: WorkloadWiring,
+): void {
+  const entry = entryRef(workloadCollection(w0), w0.name);
+  for (const [name, keys] of partialKey) {
+    for (const [k, key] of keys) {
+      const g = runs.map((r) => r.vars.get(name)).find((x) => x && keyOf(x) === k)!;
+      if (g.kind === "plain") out.partial.environment[key] = guarded(g.value, null);
+      else if (g.kind === "secret" && g.composed) {
+        const count = expr(`contains(try(${entry}.wired, []), ${q(key)}) ? 1 : 0`);
+        const suffix = key === name ? "" : key.slice(name.length + 1);
+        const c = composedBlock(w0, shape, g.composed, suffix, count);
+        out.composed.push(c.block);
+        out.partial.secrets[key] = guarded(c.valueFrom, null);
+      } else if (g.kind === "secret") out.partial.secrets[key] = guarded(g.value, null);
+    }
+  }
+}
+
+/** Grants every environment gives alike in the call; the others in `local.wired`. */
+function placeGrants(runs: { e: AppModel; grants: Map<string, HclValue[]> }[], out: WorkloadWiring): void {
+  const keys = [...new Set(runs.flatMap((r) => [...r.grants.keys()]))];
+  for (const key of keys) {
+    const all = runs.map((r) => r.grants.get(key));
+    if (all.every((g) => g !== undefined)) out.statements.push(...all[0]!);
+    else {
+      const statements = all.find((g) => g !== undefined)!;
+      out.partial.statements[key] = guarded(statements, []);
+      runs.forEach(({ e }, i) => {
+        if (all[i]) out.byEnv.get(e.environment.name)!.wired.push(key);
+      });
+    }
+  }
+}
+
+/** Whether any environment takes something of `local.wired` for the workload. */
+export const hasPartial = (wiring: WorkloadWiring): boolean =>
+  Object.keys(wiring.partial.environment).length > 0 ||
+  Object.keys(wiring.partial.secrets).length > 0 ||
+  Object.keys(wiring.partial.statements).length > 0;
+
+/** The secrets Terraform composes from templates, for every workload. */
+export function composedSecrets(shape: AwsShape): ComposedBlock[] {
+  return [...shape.services, ...shape.jobs].flatMap((w) => wiringOf(shape, w).composed);
 }
