@@ -5,6 +5,7 @@ import { checkValue, didYouMean, type CheckContext, type JsonSchema } from "../s
 import { type Problem } from "../errors.js";
 import { pathJoin } from "../spec/problems.js";
 import { OVERRIDABLE_KEYS, SpecSchema } from "../spec/schema.js";
+import { asWritten } from "../spec/as-written.js";
 import { EnvironmentSchema } from "../spec/schema-environments.js";
 import type { SourceMap } from "../spec/source.js";
 import { checkContracts } from "./contract-checks.js";
@@ -34,14 +35,11 @@ export function environmentNames(raw: Plain): string[] {
     : [DEFAULT_ENVIRONMENT];
 }
 
+/**
+ * The schema of the merged spec of one environment. It has no `environments` (loadSpec checks those
+ * once), but the key stays known: a misspelt `enviroments` gets its did-you-mean.
+ */
 const SPEC_SCHEMA: JsonSchema = SpecSchema;
-/** The merged spec of one environment has no `environments`: loadSpec checks those once. */
-const MERGED_SCHEMA: JsonSchema = {
-  ...SPEC_SCHEMA,
-  properties: Object.fromEntries(
-    Object.entries(SPEC_SCHEMA.properties ?? {}).filter(([k]) => k !== "environments"),
-  ),
-};
 /** Settings of an environment that are not overrides of the top level. */
 const ENV_ONLY_KEYS = new Set(["tier", "deploy", "region", "namespace", "resource_group"]);
 const OVERRIDABLE = new Set<string>(OVERRIDABLE_KEYS);
@@ -69,9 +67,14 @@ export function resolveEnvironment(
   const envs = isPlainObject(raw.environments) ? raw.environments : {};
   const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
 
-  const merged = mergeMaps(withoutEnvironments(raw, ctx), overridesOf(spec, envName, settings, ctx), map);
+  const overrides = overridesOf(spec, envName, settings, ctx);
+  const merged = asWritten(
+    SPEC_SCHEMA,
+    mergeMaps(withoutEnvironments(raw, ctx), overrides, map),
+    map,
+  ) as Plain;
   // Paths inside overrides are reported with the override's path.
-  checkValue(MERGED_SCHEMA, merged, undefined, undefined, "", ctx);
+  checkValue(SPEC_SCHEMA, merged, undefined, undefined, "", ctx);
   // A tier that is not one is reported by loadSpec; until it is fixed, the name decides.
   const tier = TIERS.find((t) => t === settings.tier) ?? tierFromName(envName);
   crossCheck(merged, { ...ctx, tier });

@@ -57,10 +57,13 @@ interface Service {
   type: ServiceType;
 }
 
-/** What services share: each domain and path routes to one, each port is one's. */
+/**
+ * What services share: each domain and path routes to one. Ports are not shared: every target runs
+ * each service apart (its own pod, container app or task), and on one machine Gantry gives each
+ * instance a free port of its own.
+ */
 interface Seen {
   routes: Map<string, string>;
-  ports: Map<number, string>;
 }
 
 export function checkServices(
@@ -70,7 +73,7 @@ export function checkServices(
   c: Checker,
 ): void {
   const services = isObj(spec.services) ? spec.services : {};
-  const seen: Seen = { routes: new Map(), ports: new Map() };
+  const seen: Seen = { routes: new Map() };
   for (const [name, raw] of entries(services)) {
     if (!isObj(raw)) continue;
     const s: Service = { name, raw, base: pathJoin("services", name), type: inferType(raw) };
@@ -80,7 +83,7 @@ export function checkServices(
     checkUses(s, names, c);
     const subNames = checkSubscribes(s, names, c);
     checkScale(s, c);
-    checkPorts(s, names, subNames, seen, c);
+    checkPorts(s, names, subNames, c);
     checkShutdown(s, c);
     checkSecretsVsEnv(s, c);
     checkRoutes(s, seen, c);
@@ -237,8 +240,9 @@ function checkScale(s: Service, c: Checker): void {
   }
 }
 
-function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], seen: Seen, c: Checker): void {
-  const { name, raw, base, type } = s;
+/** Ports that clash inside one pod: the service's own and those of the Dapr sidecar it runs with. */
+function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], c: Checker): void {
+  const { raw, base, type } = s;
   // Ports
   const usesTopics = subNames.length > 0 || strings(raw.uses).some((u) => topics.includes(u));
   const port =
@@ -248,15 +252,6 @@ function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], seen
         ? DEFAULT_PORT
         : undefined;
   if (port !== undefined && (type === "http" || type === "worker")) {
-    const first = seen.ports.get(port);
-    if (first !== undefined && typeof raw.port === "number") {
-      c.error(
-        c.valueAt(raw, "port"),
-        `${base}.port`,
-        `port ${port} is also used by services.${first}`,
-        "give each service its own port: on the local target they share one host",
-      );
-    } else if (typeof raw.port === "number") seen.ports.set(port, name);
     if (usesTopics && DAPR_PORTS.has(port)) {
       c.error(
         c.valueAt(raw, "port"),
