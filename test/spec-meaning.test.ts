@@ -364,7 +364,7 @@ describe("hints where users got none", () => {
   it("says secrets are names when they are given as a map of values, never showing a value", () => {
     const found = errors(`${API}    secrets: { JWT_SECRET: abcdef123456, STRIPE_KEY: hunter2hunter2 }\n`);
     assert.deepEqual(found, [
-      "gantry.yaml:6:14 services.api.secrets: expected a list, each an upper-case secret name such as JWT_SECRET (A-Z, 0-9 and '_', starting with a letter), got a map\n  hint: secrets are names, and their values never go in the spec: write `[JWT_SECRET, STRIPE_KEY]`, remove the values from this file and store each one with `gantry secrets set JWT_SECRET` (on this machine) or in your platform's vault",
+      "gantry.yaml:6:14 services.api.secrets: expected a list, each an upper-case secret name such as JWT_SECRET, got a map\n  hint: secrets are names, and their values never go in the spec: write `[JWT_SECRET, STRIPE_KEY]`, remove the values from this file and store each one with `gantry secrets set JWT_SECRET` (on this machine) or in your platform's vault",
     ]);
     assert.doesNotMatch(found.join("\n"), /abcdef123456|hunter2hunter2/);
   });

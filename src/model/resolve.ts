@@ -64,15 +64,7 @@ export function resolveEnvironment(
 ): AppModel | undefined {
   const { raw, map, file } = spec;
   const ctx: CheckContext = { map, problems: [], fallback: map.selfPos(raw) ?? { file, line: 1, col: 1 } };
-  const envs = isPlainObject(raw.environments) ? raw.environments : {};
-  const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
-
-  const overrides = overridesOf(spec, envName, settings, ctx);
-  const merged = asWritten(
-    SPEC_SCHEMA,
-    mergeMaps(withoutEnvironments(raw, ctx), overrides, map),
-    map,
-  ) as Plain;
+  const { merged, settings } = mergedSpec(spec, envName, ctx);
   // Paths inside overrides are reported with the override's path.
   checkValue(SPEC_SCHEMA, merged, undefined, undefined, "", ctx);
   // A tier that is not one is reported by loadSpec; until it is fixed, the name decides.
@@ -93,6 +85,24 @@ export function resolveEnvironment(
   checkContracts(model, merged, ctx);
   problems.push(...ctx.problems);
   return hasErrors() ? undefined : model;
+}
+
+/**
+ * The spec of one environment as its checks read it: the top level with the environment's overrides
+ * merged in, values read as written (src/spec/as-written.ts). Overrides of what the top level does
+ * not declare are reported to `ctx` and left out.
+ */
+export function mergedSpec(
+  spec: ParsedSpec,
+  envName: string,
+  ctx: CheckContext,
+): { merged: Plain; settings: Plain } {
+  const { raw, map } = spec;
+  const envs = isPlainObject(raw.environments) ? raw.environments : {};
+  const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
+  const overrides = overridesOf(spec, envName, settings, ctx);
+  const merged = mergeMaps(withoutEnvironments(raw, ctx), overrides, map);
+  return { merged: asWritten(SPEC_SCHEMA, merged, map) as Plain, settings };
 }
 
 /**

@@ -5,7 +5,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { accepts, expected, jsonType, typesOf, type JsonSchema } from "./json-schema.js";
 import { type Position, type Problem } from "../errors.js";
 import { describeValue, pathJoin } from "./problems.js";
-import { fitsFormat, formatHint, formatOf, indentHint, typeHint } from "./hints.js";
+import { fitsFormat, formatHint, formatOf, indentHint, misplaced, typeHint } from "./hints.js";
 import { secretKind } from "./secrets.js";
 import type { SourceMap } from "./source.js";
 
@@ -43,7 +43,7 @@ const ALIASES: Record<string, string> = {
 
 /** "did you mean `x`?" when a candidate is close enough to be a typo. */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
+  if (candidates.length === 0 || word.trim() === "") return undefined;
   const alias = ALIASES[word.toLowerCase()];
   if (alias && candidates.includes(alias)) return alias;
   const lower = word.toLowerCase();
@@ -94,6 +94,12 @@ function report(
   });
 }
 
+/** Whether a value is valid for a schema, checked without reporting: for hints, which offer valid values only. */
+const validator =
+  (ctx: CheckContext) =>
+  (schema: JsonSchema, value: unknown): boolean =>
+    checkValue(schema, value, undefined, undefined, "", { ...ctx, problems: [] });
+
 /** A value as a message shows it: a number or boolean as it was written (`1.10`, not 1.1). */
 function shown(ctx: CheckContext, parent: object | undefined, key: string | number | undefined, v: unknown) {
   const text = parent !== undefined && key !== undefined ? ctx.map.textOf(parent, key) : undefined;
@@ -121,7 +127,7 @@ export function checkValue(
     if (branch) return checkValue(branch, value, parent, key, path, ctx);
   }
   if (schema.anyOf || !accepts(schema, t)) {
-    const hint = schema["x-hint"] ?? typeHint(schema, value);
+    const hint = schema["x-hint"] ?? typeHint(schema, value, validator(ctx));
     report(
       ctx,
       parent,
@@ -273,15 +279,8 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
       ok = false;
       continue;
     }
-    if (typeof s.additionalProperties === "object") {
-      const entry = s.additionalProperties;
-      // An entry of the wrong type that is a setting of the entry above it fell out by indentation.
-      const indent = accepts(entry, jsonType(child)) ? undefined : indentHint(s, v, k, ctx.map);
-      if (indent) {
-        report(ctx, v, k, childPath, `expected ${expected(entry)}, got ${shown(ctx, v, k, child)}`, indent);
-        ok = false;
-      } else ok = checkValue(entry, child, v, k, childPath, ctx) && ok;
-    }
+    if (typeof s.additionalProperties === "object")
+      ok = checkEntry(s, s.additionalProperties, v, k, childPath, ctx) && ok;
   }
   for (const r of s.required ?? []) {
     if (v[r] === undefined || v[r] === null) {
@@ -302,11 +301,35 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
   return ok;
 }
 
+/**
+ * An entry of a map of names. One that is not an entry but a setting of the entry above it (`port:`
+ * under `services`, level with `api:`) fell out by indentation: its problems carry that hint.
+ */
+function checkEntry(
+  s: JsonSchema,
+  entry: JsonSchema,
+  v: Record<string, unknown>,
+  k: string,
+  path: string,
+  ctx: CheckContext,
+): boolean {
+  const moved = misplaced(s, v, k, ctx.map);
+  if (!moved) return checkValue(entry, v[k], v, k, path, ctx);
+  const own: CheckContext = { ...ctx, problems: [] };
+  if (checkValue(entry, v[k], v, k, path, own)) return true;
+  const fitsThere = checkValue(moved.schema, v[k], v, k, path, { ...ctx, problems: [] });
+  const first = own.problems[0];
+  if (first && (fitsThere || !accepts(entry, jsonType(v[k]))))
+    own.problems[0] = { ...first, hint: indentHint(k, moved) };
+  ctx.problems.push(...own.problems);
+  return false;
+}
+
 /** An unknown key: moved out of its parent by indentation, a typo, or a key of another tool. */
 function unknownKeyHint(s: JsonSchema, v: Record<string, unknown>, k: string, ctx: CheckContext): string {
   const known = Object.keys(s.properties ?? {});
-  const indent = indentHint(s, v, k, ctx.map);
-  if (indent) return indent;
+  const moved = misplaced(s, v, k, ctx.map);
+  if (moved) return indentHint(k, moved);
   const guess = didYouMean(k, known);
   return guess ? `did you mean \`${guess}\`?` : `expected one of: ${known.join(", ")}`;
 }

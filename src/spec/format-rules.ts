@@ -6,6 +6,8 @@ export interface Rule {
   ok: (v: string) => boolean;
   /** Why a value that breaks the rule breaks it, as a clause: "it must start with a letter". */
   why: (v: string) => string;
+  /** The rule as the form's description says it ("starting with a letter"); tests hold them together. */
+  says?: string;
 }
 
 /** The characters of `v` that `allowed` (one character class) refuses, in words. */
@@ -28,11 +30,20 @@ function refused(v: string, allowed: RegExp): string {
 
 export const nonEmpty: Rule = { ok: (v) => v.length > 0, why: () => "it is empty" };
 
-/** Every character is one of `allowed` (a character class such as /[a-z0-9-]/u). */
-export function only(allowed: RegExp, words: string, special?: (v: string) => string | undefined): Rule {
+/**
+ * Every character is one of `allowed` (a character class such as /[a-z0-9-]/u). `says` is left out for a
+ * form whose description names it by example ("a URL path") rather than by its characters.
+ */
+export function only(
+  allowed: RegExp,
+  words: string,
+  special?: (v: string) => string | undefined,
+  says: string | null = words,
+): Rule {
   return {
     ok: (v) => Array.from(v).every((c) => allowed.test(c)),
     why: (v) => special?.(v) ?? `${refused(v, allowed)} ${are(v, allowed)} not allowed (only ${words})`,
+    ...(says === null ? {} : { says }),
   };
 }
 
@@ -41,21 +52,27 @@ const are = (v: string, allowed: RegExp) => {
   return bad.length === 1 && !/^[A-Za-z ]$/.test(bad[0]!) ? "is" : "are";
 };
 
-export function startsWith(first: RegExp, words: string): Rule {
+export function startsWith(first: RegExp, words: string, says = `starting with ${words}`): Rule {
   return {
     ok: (v) => v.length > 0 && first.test(v[0]!),
     why: () => `it must start with ${words}`,
+    says,
   };
 }
 
 export function notEndingWith(last: string): Rule {
-  return { ok: (v) => !v.endsWith(last), why: () => `it must not end with '${last}'` };
+  return {
+    ok: (v) => !v.endsWith(last),
+    why: () => `it must not end with '${last}'`,
+    says: `not ending with '${last}'`,
+  };
 }
 
 export function atMost(n: number): Rule {
   return {
     ok: (v) => Array.from(v).length <= n,
     why: (v) => `it is ${Array.from(v).length} characters long; at most ${n} are allowed`,
+    says: `at most ${n} characters`,
   };
 }
 

@@ -60,7 +60,8 @@ const SECRET_NAME: Format = {
   name: "secret-name",
   pattern: "^[A-Z][A-Z0-9_]{0,62}$",
   what: "an upper-case secret name such as JWT_SECRET",
-  expected: "an upper-case secret name such as JWT_SECRET (A-Z, 0-9 and '_', starting with a letter)",
+  expected:
+    "an upper-case secret name such as JWT_SECRET (A-Z, 0-9 and '_', starting with a letter), at most 63 characters",
   rules: [nonEmpty, only(/[A-Z0-9_]/u, "A-Z, 0-9 and '_'"), startsWith(/[A-Z]/u, "a letter"), atMost(63)],
   fix: (v) => slug(v, upper, /[A-Z0-9]/u, "_"),
 };
@@ -68,7 +69,7 @@ const SECRET_NAME: Format = {
 const ENV_VAR_RULES = [
   nonEmpty,
   only(/[A-Za-z0-9_]/u, "letters, digits and '_'"),
-  startsWith(/[A-Za-z_]/u, "a letter or '_'"),
+  startsWith(/[A-Za-z_]/u, "a letter or '_'", "not starting with a digit"),
 ];
 const ENV_VAR: Format = {
   name: "env-var",
@@ -89,6 +90,7 @@ const PATH_RULES = (extra: string, special: (v: string) => string | undefined): 
     new RegExp(`[${PCHAR}/${extra}-]`, "u"),
     "letters, digits, '/' and - . _ ~ ! $ & ' ( ) * + , ; = : @ %",
     special,
+    null,
   ),
 ];
 
@@ -131,7 +133,7 @@ const HOSTNAME_RULES: Rule[] = [
           ? "a host name is written without a path"
           : "a host name is written without a port",
   },
-  only(/[a-z0-9.*-]/u, "a-z, 0-9, '-' and '.'"),
+  only(/[a-z0-9.*-]/u, "a-z, 0-9, '-' and '.'", undefined, null),
   {
     ok: (v) => !v.replace(/^\*\./, "").includes("*"),
     why: () => "'*' is allowed only as the whole first label (*.example.com)",
@@ -271,7 +273,7 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       rules: [
         nonEmpty,
         only(/[a-z0-9_]/u, "a-z, 0-9 and '_'"),
-        startsWith(/[a-z_]/u, "a letter or '_'"),
+        startsWith(/[a-z_]/u, "a letter or '_'", "not starting with a digit"),
         atMost(63),
       ],
       fix: (v: string) => slug(v, lower, /[a-z0-9]/u, "_"),
@@ -280,7 +282,8 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       name: "sender",
       pattern: "^[a-z0-9][a-z0-9._-]{0,63}$",
       what: "a sender name such as noreply",
-      expected: "a sender name such as noreply (a-z, 0-9, '.', '_' and '-', starting with a letter or digit)",
+      expected:
+        "a sender name such as noreply (a-z, 0-9, '.', '_' and '-', starting with a letter or digit), at most 64 characters",
       rules: [
         nonEmpty,
         only(/[a-z0-9._-]/u, "a-z, 0-9, '.', '_' and '-'"),
@@ -293,7 +296,8 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       name: "tag-name",
       pattern: "^[A-Za-z][A-Za-z0-9_.-]{0,127}$",
       what: "a tag name such as CostCenter",
-      expected: "a tag name such as CostCenter (letters, digits, '_', '.' and '-', starting with a letter)",
+      expected:
+        "a tag name such as CostCenter (letters, digits, '_', '.' and '-', starting with a letter), at most 128 characters",
       rules: [
         nonEmpty,
         only(/[A-Za-z0-9_.-]/u, "letters, digits, '_', '.' and '-'"),

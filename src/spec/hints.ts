@@ -2,6 +2,7 @@
 // type written the way another tool wants it (a list of `- name:` maps, secrets with their values),
 // a key that fell out of its parent by indentation, and a value of a form (formats.ts) with the usual
 // slip fixed. A hint never repeats a value that looks like a secret, nor the values of `secrets`.
+import { parse } from "yaml";
 import { FORMATS, type Format } from "./formats.js";
 import { branchOf, entrySchema, re, typesOf, type JsonSchema } from "./json-schema.js";
 import { secretKind } from "./secrets.js";
@@ -28,22 +29,35 @@ export function formatHint(pattern: string, format: Format | undefined, v: strin
   return `did you mean \`${fixed}\`${advice ? `, ${advice}` : ""}?`;
 }
 
-/** A hint for a value of the wrong JSON type, when the slip is a known one. */
-export function typeHint(schema: JsonSchema, value: unknown): string | undefined {
+/** What YAML text means, or undefined when it is not YAML: a hint's fix is checked as it would be read. */
+function asYaml(text: string): unknown {
+  try {
+    return parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a value is valid for a schema, as the checker says: a hint offers only valid values. */
+export type Valid = (schema: JsonSchema, value: unknown) => boolean;
+
+/** A hint for a value of the wrong JSON type, when the slip is a known one and its fix is valid. */
+export function typeHint(schema: JsonSchema, value: unknown, valid: Valid): string | undefined {
   const types = typesOf(schema);
-  const numeric = types.includes("integer") || types.includes("number");
   if (typeof value === "string" && !secretKind(value)) {
-    if (numeric && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return "remove the quotes to write a number";
-    if (numeric && /^\s*\d+(\.\d+)?\s*%\s*$/.test(value))
+    const n = Number(value.replace(/%\s*$/, ""));
+    if (/^\s*-?\d+(\.\d+)?\s*$/.test(value) && valid(schema, n)) return "remove the quotes to write a number";
+    if (/^\s*\d+(\.\d+)?\s*%\s*$/.test(value) && valid(schema, n))
       return `write the number without %: ${value.replace(/[%\s]/g, "")}`;
     if (types.includes("boolean") && /^(yes|no|on|off|true|false)$/i.test(value))
       return "write true or false without quotes";
-    if (types.includes("array")) return `write a list: [${value}]`;
+    if (types.includes("array") && valid(schema, asYaml(`[${value}]`))) return `write a list: \`[${value}]\``;
   }
   if (value === null && types.includes("object"))
     return "write the settings indented under the key, or remove the key";
   if (Array.isArray(value) && types.includes("object") && !types.includes("array")) return listAsMap(value);
-  if (isMap(value) && types.includes("array") && !types.includes("object")) return mapAsList(schema, value);
+  if (isMap(value) && types.includes("array") && !types.includes("object"))
+    return mapAsList(schema, value, valid);
   return undefined;
 }
 
@@ -79,13 +93,13 @@ function listAsMap(items: unknown[]): string | undefined {
 }
 
 /** A map written where the spec wants a list; for `secrets`, the values are never shown. */
-function mapAsList(schema: JsonSchema, value: Record<string, unknown>): string {
+function mapAsList(schema: JsonSchema, value: Record<string, unknown>, valid: Valid): string | undefined {
   const items = (branchOf(schema, []) ?? schema).items;
   const names = Object.keys(value).filter((k) => !secretKind(k));
   const list = `[${names.join(", ")}]`;
   if (items?.["x-format"] === "secret-name")
     return `secrets are names, and their values never go in the spec: write \`${list}\`, remove the values from this file and store each one with \`gantry secrets set ${names[0] ?? "NAME"}\` (on this machine) or in your platform's vault`;
-  return `write a list: \`${list}\``;
+  return names.length > 0 && valid(schema, names) ? `write a list: \`${list}\`` : undefined;
 }
 
 /** The keys of a map in the order they are written. */
@@ -94,28 +108,35 @@ function keysInOrder(map: SourceMap, v: Record<string, unknown>): string[] {
   return Object.keys(v).sort((a, b) => at(a).line - at(b).line || at(a).col - at(b).col);
 }
 
+/** Where a misplaced key belongs: the path of the map relative to the key's map, and the key's schema there. */
+export interface Misplaced {
+  under: string;
+  schema: JsonSchema;
+}
+
 /**
  * A key that fell out of its parent by indentation: `key` is unknown in `v` (a map of schema `s`) but
- * known to a map written just above it (the entry before it, or that entry's last entry, and so on).
- * Returns the path of that map relative to `v` (`api`, `services.api`), the deepest one first.
+ * known to a map written just above it (the entry before it, or that entry's last entry, and so on),
+ * which does not set it. Returns the deepest such map.
  */
-export function misplacedUnder(
+export function misplaced(
   s: JsonSchema,
   v: Record<string, unknown>,
   key: string,
   map: SourceMap,
-): string | undefined {
+): Misplaced | undefined {
   const order = keysInOrder(map, v);
   const before = order[order.indexOf(key) - 1];
   if (before === undefined) return undefined;
-  let found: string | undefined;
+  let found: Misplaced | undefined;
   let path = before;
   let schema = entrySchema(s, before);
   let node: unknown = v[before];
   while (schema && isMap(node)) {
     const branch = branchOf(schema, node);
     if (!branch) break;
-    if (branch.properties?.[key] !== undefined && node[key] === undefined) found = path;
+    const known = branch.properties?.[key];
+    if (known !== undefined && node[key] === undefined) found = { under: path, schema: known };
     const last = keysInOrder(map, node).at(-1);
     if (last === undefined) break;
     schema = entrySchema(branch, last);
@@ -125,15 +146,8 @@ export function misplacedUnder(
   return found;
 }
 
-/** The hint for a misplaced key, or undefined. */
-export function indentHint(
-  s: JsonSchema,
-  v: Record<string, unknown>,
-  key: string,
-  map: SourceMap,
-): string | undefined {
-  const under = misplacedUnder(s, v, key, map);
-  if (under === undefined) return undefined;
+/** The hint for a key that `misplaced` found a place for. */
+export function indentHint(key: string, { under }: Misplaced): string {
   const level = under.split(".")[0] ?? under;
   return `\`${key}\` is written at the level of \`${level}\`: indent it under \`${under}\``;
 }

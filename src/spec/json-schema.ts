@@ -1,6 +1,8 @@
 // The subset of JSON Schema the spec schema uses, read the way the checker, the defaults and the
 // docs read it: the JSON type of a value, the branch of an `anyOf` a value takes, the schema of a
 // map's entry, and what a node expects, in words.
+import { FORMATS } from "./formats.js";
+
 export interface JsonSchema {
   type?: string | string[];
   description?: string;
@@ -57,6 +59,12 @@ export function accepts(s: JsonSchema, t: string): boolean {
   return types.length === 0 || types.includes(t) || (t === "integer" && types.includes("number"));
 }
 
+/** What an item of a list is, in short: the form's name without its rules (they come with an item's own error). */
+function itemWhat(items: JsonSchema): string {
+  const f = items["x-format"] === undefined ? undefined : FORMATS[items["x-format"]];
+  return f?.what ?? expected(items);
+}
+
 /** Names what a schema expects, for error messages: "an integer from 1 to 100", "one of a, b". */
 export function expected(s: JsonSchema): string {
   if (s["x-expected"]) return s["x-expected"];
@@ -81,7 +89,7 @@ export function expected(s: JsonSchema): string {
       // "a list of strings", but "a list, each an upper-case secret name such as JWT_SECRET"
       return typesOf(s.items).length === 1 && !s.items["x-expected"] && !s.items.enum
         ? `a list of ${plural(expected(s.items))}`
-        : `a list, each ${expected(s.items)}`;
+        : `a list, each ${itemWhat(s.items)}`;
     case "object":
       return s.properties
         ? `a map with ${Object.keys(s.properties).slice(0, 4).join(", ")}${Object.keys(s.properties).length > 4 ? ", ..." : ""}`
