@@ -99,6 +99,13 @@ targets:
     ]);
   });
 
+  it("checks a number in env as the text it is: a secret written as digits is a secret", () => {
+    const found = errors(`${API}    env: { DB_PASSWORD: 12345678, PIN: 0042 }\n`);
+    assert.deepEqual(found, [
+      "gantry.yaml:6:25 services.api.env.DB_PASSWORD: this value looks like a secret (the value of a setting named like a secret); secret values are never accepted in the spec\n  hint: remove it from env, add DB_PASSWORD to the service's `secrets`, and store the value with `gantry secrets set DB_PASSWORD` (or in your vault)",
+    ]);
+  });
+
   it("keeps the meaning of numbers everywhere else", () => {
     const m = model(`${API.replace("port: 80", "port: 0x1F90")}    scale: { min: 2, max: 0o12 }\n`);
     const api = m.services.api as ServiceModel;

@@ -275,7 +275,7 @@ export const CLAIMS: Claim[] = [
   },
   {
     kind: "min above max",
-    re: /^min \((\d+)\) is greater than max \((\d+)\)$/,
+    re: /^min \((-?[\d.]+)\) is greater than max \((-?[\d.]+)\)$/,
     check: (m, p, spec) => {
       const obj = getAt(spec, parent(segments(p.path)));
       return isObj(obj) && obj.min === Number(m[1]) && obj.max === Number(m[2]) && Number(m[1]) > Number(m[2])

@@ -2,6 +2,7 @@
 // claim it makes is checked against the spec (spec-truth-claims.ts). A value said to break a rule
 // breaks it; a name said to be unknown is not declared; every suggested value is valid.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parseDocument, stringify } from "yaml";
 import { loadSpec } from "../src/model/load.js";
@@ -18,6 +19,8 @@ import { CASES } from "./fixtures-malformed.js";
 import { FORMATS } from "../src/spec/formats.js";
 import { CLAIMS, FILE_CLAIMS, isObj, type Evidence, type Plain } from "./spec-truth-claims.js";
 import { schemaCases } from "./spec-truth-cases.js";
+import { EXAMPLES, examplePath } from "./helpers.js";
+import { mutate, rng } from "./mutate.js";
 
 function problemsOf(text: string): Problem[] {
   try {
@@ -71,7 +74,7 @@ function gantryVariables(text: string, svc: string, env: string): string[] | und
 
 /** Why a problem's claim is false (or unchecked), or undefined when it holds in every environment it names. */
 function falsehood(p: Problem, ev: Evidence, used: Set<string>): string | undefined {
-  const suffix = / \(in ([a-z0-9, -]+)\)$/.exec(p.message);
+  const suffix = / \(in ([^()]+)\)$/.exec(p.message);
   const message = suffix ? p.message.slice(0, suffix.index) : p.message;
   const onFile = p.path === "" ? FILE_CLAIMS.find((c) => c.re.test(message)) : undefined;
   if (onFile) {
@@ -84,7 +87,7 @@ function falsehood(p: Problem, ev: Evidence, used: Set<string>): string | undefi
   if (claim.onText) return claim.check(message.match(claim.re)!, p, ev.raw, ev, "");
   const envs = suffix ? suffix[1]!.split(", ") : Object.keys(ev.merged);
   for (const env of envs) {
-    const spec = p.path.startsWith("environments.") ? ev.raw : ev.merged[env];
+    const spec = /^environments(\.|$)/.test(p.path) ? ev.raw : ev.merged[env];
     if (!spec) return `no environment ${env}`;
     const why = claim.check(message.match(claim.re)!, p, spec, ev, env);
     if (why) return `${why} (in ${env})`;
@@ -99,7 +102,7 @@ interface Run {
   used: Set<string>;
 }
 
-function check(cases: { name: string; text: string }[]): Run {
+function checkCases(cases: { name: string; text: string }[]): Run {
   const run: Run = { checked: 0, specs: 0, false: [], used: new Set() };
   for (const c of cases) {
     run.specs++;
@@ -130,15 +133,29 @@ const CROSS = [
   `name: s\ndescription: ${"x".repeat(1024 * 1024)}\n`,
 ];
 
+/** The examples, each changed a few times at random (test/mutate.ts). */
+function mutatedExamples(count: number): { name: string; text: string }[] {
+  return EXAMPLES.flatMap((name) => {
+    const original = readFileSync(examplePath(name), "utf8");
+    const r = rng(name.length * 31337);
+    return Array.from({ length: count }, (_, n) => {
+      let text = original;
+      for (let k = 0; k < 1 + Math.floor(r() * 3); k++) text = mutate(text, r);
+      return { name: `${name} mutation ${n}`, text };
+    });
+  });
+}
+
 const ALL_CASES = () => [
   ...CASES.map((c) => ({ name: c.name, text: c.spec })),
   ...CROSS.map((text, i) => ({ name: `cross ${i}`, text })),
   ...schemaCases().map((c) => ({ name: c.name, text: stringify(c.spec) })),
+  ...mutatedExamples(60),
 ];
 
 describe("every message is true", () => {
   let run: Run | undefined;
-  const once = () => (run ??= check(ALL_CASES()));
+  const once = () => (run ??= checkCases(ALL_CASES()));
 
   it("on the malformed specs, the hand-made cases and the cases generated from the schema", () => {
     const r = once();
