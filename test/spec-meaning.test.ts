@@ -7,7 +7,14 @@ import { tierFromName } from "../src/model/defaults.js";
 import { SpecError, formatProblem } from "../src/errors.js";
 import { specDocs } from "../src/docs/spec-reference.js";
 import type { AppModel, ServiceModel } from "../src/model/types.js";
-import { runCli, tempDir } from "./helpers.js";
+import { stringify } from "yaml";
+import { mergedSpec } from "../src/model/resolve.js";
+import { SpecSchema } from "../src/spec/schema.js";
+import { SourceMap, parseSource } from "../src/spec/source.js";
+import { TARGETS } from "../src/targets/registry.js";
+import { exampleContext, runCli, tempDir } from "./helpers.js";
+import { fields, withValue } from "./spec-truth-cases.js";
+import { getAt } from "./spec-truth-schema.js";
 
 const model = (text: string, env?: string): AppModel =>
   loadSpec("gantry.yaml", text, env).project.environments[0]!;
@@ -68,6 +75,22 @@ environments:
     const fixed = text.replace("      ALIAS: *env\n", "");
     assert.deepEqual(service(fixed, "api", "production").env, { MODE: "0755", VERSION: "1.10" });
     assert.deepEqual(service(fixed, "api", "staging").env, { MODE: "0755", VERSION: "2.50" });
+  });
+
+  it("keeps the text of every text field of the schema, as written unquoted", () => {
+    const textFields = fields(SpecSchema, [], []).filter((f) => f.schema["x-text"]?.includes("number"));
+    assert.ok(textFields.length >= 7, `${textFields.length} text fields`);
+    for (const f of textFields) {
+      const text = stringify(withValue(f.path, "WRITTEN")).replace(/\bWRITTEN\b/, "0755");
+      const map = new SourceMap();
+      const raw = parseSource("gantry.yaml", text, map).value as Record<string, unknown>;
+      const { merged } = mergedSpec({ file: "gantry.yaml", raw, map }, "production", {
+        map,
+        problems: [],
+        fallback: { file: "gantry.yaml", line: 1, col: 1 },
+      });
+      assert.equal(getAt(merged, f.path), "0755", f.path.join("."));
+    }
   });
 
   it("keeps build arguments, tags and versions as written", () => {
@@ -278,6 +301,23 @@ describe("messages that are true", () => {
     assert.deepEqual(errors(`${API}    metrics: /metrics?format=prometheus\n`), [
       'gantry.yaml:6:14 services.api.metrics: expected a URL path, got "/metrics?format=prometheus": a query (?...) is not allowed in this path',
     ]);
+  });
+
+  it("renders a health path with a query intact on every target", () => {
+    const project = loadSpec(
+      "gantry.yaml",
+      `${API}    health: /_health/?full=1\n    domain: api.shop.dev\n    scale: { min: 2, max: 2 }\n`,
+    ).project;
+    for (const target of TARGETS) {
+      const deploys =
+        target.name === "github" ? (["kubernetes", "azure", "aws", "digitalocean"] as const) : [undefined];
+      for (const deploy of deploys) {
+        const tree = target.render(project, exampleContext("hello", deploy));
+        const files = Object.values(tree).map(String).join("\n");
+        assert.match(files, /\/_health\/\?full=1/, `${target.name}${deploy ? `/${deploy}` : ""}`);
+        assert.doesNotMatch(files, /_health\/%3F|_health\/\\\?/, `${target.name}: the query is escaped`);
+      }
+    }
   });
 
   it("names the spec path and the key of a duplicate key", () => {

@@ -76,13 +76,13 @@ export interface TruthCase {
   spec: Plain;
 }
 
-interface Field {
+export interface Field {
   path: (string | number)[];
   schema: JsonSchema;
 }
 
 /** Every node of the schema with where it is: `*` of a map of names becomes a name that exists. */
-function fields(schema: JsonSchema, path: (string | number)[], out: Field[], depth = 0): Field[] {
+export function fields(schema: JsonSchema, path: (string | number)[], out: Field[], depth = 0): Field[] {
   if (depth > 8) return out;
   out.push({ path, schema });
   for (const branch of schema.anyOf ?? [schema]) {
@@ -110,7 +110,7 @@ function nameIn(path: (string | number)[]): string {
 }
 
 /** BASE with `value` at `path`; maps are made on the way, and a short form is replaced by a map. */
-function withValue(path: (string | number)[], value: unknown): Plain {
+export function withValue(path: (string | number)[], value: unknown): Plain {
   const spec = structuredClone(BASE);
   let node: Plain | unknown[] = spec;
   path.forEach((s, i) => {
