@@ -17,8 +17,21 @@ import { FORMATS } from "./formats.js";
 export { Type, type TSchema, type Static };
 
 /** The pattern of each form (names, paths, host names...) is in formats.ts, with its rules. */
-export const NAME_PATTERN = FORMATS.name!.pattern;
-export const SECRET_NAME_PATTERN = FORMATS["secret-name"]!.pattern;
+const patternOf = (format: string): string => {
+  const f = FORMATS[format];
+  if (!f) throw new Error(`unknown format ${format}`);
+  return f.pattern;
+};
+export const NAME_PATTERN = patternOf("name");
+export const SECRET_NAME_PATTERN = patternOf("secret-name");
+export const ENV_VAR_PATTERN = patternOf("env-var");
+export const HOSTNAME_PATTERN = patternOf("hostname");
+export const PATH_PATTERN = patternOf("path");
+export const HEALTH_PATH_PATTERN = patternOf("health-path");
+export const DURATION_PATTERN = patternOf("duration");
+export const EMAIL_PATTERN = patternOf("email");
+export const CPU_PATTERN = patternOf("cpu");
+export const MEMORY_PATTERN = patternOf("memory");
 
 /** Extra keywords the validator and the docs read; JSON Schema tools ignore `x-` keywords. */
 export interface Meta extends SchemaOptions {
@@ -42,9 +55,7 @@ interface StrMeta extends Meta {
 function formatted(meta: StrMeta) {
   const { format, ...rest } = meta;
   if (format === undefined) return rest;
-  const f = FORMATS[format];
-  if (!f) throw new Error(`unknown format ${format}`);
-  return { ...rest, pattern: f.pattern, "x-expected": f.expected, "x-format": format };
+  return { ...rest, pattern: patternOf(format), "x-expected": FORMATS[format]!.expected, "x-format": format };
 }
 
 export function Str(meta: StrMeta) {
