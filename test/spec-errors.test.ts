@@ -70,9 +70,9 @@ describe("the CLI on bad specs", () => {
         "name: Shop_App\nservices:\n  api: { build: ., command: npm start, port: 3000, health: healthz, secrets: [stripe_key] }\n",
       ),
       [
-        "gantry.yaml:1:7 name: expected a lower-case name (a-z, 0-9, '-'), at most 40 characters, got \"Shop_App\"\n  hint: did you mean `shop-app`?",
-        'gantry.yaml:3:60 services.api.health: expected a URL path starting with /, got "healthz"\n  hint: did you mean `/healthz`?',
-        'gantry.yaml:3:79 services.api.secrets[0]: expected an upper-case secret name such as JWT_SECRET, got "stripe_key"\n  hint: did you mean `STRIPE_KEY`?',
+        "gantry.yaml:1:7 name: expected a lower-case name, got \"Shop_App\": capital letters and '_' are not allowed (only a-z, 0-9 and '-')\n  hint: did you mean `shop-app`?",
+        'gantry.yaml:3:60 services.api.health: expected a URL path, got "healthz": it must start with /\n  hint: did you mean `/healthz`?',
+        "gantry.yaml:3:79 services.api.secrets[0]: expected an upper-case secret name such as JWT_SECRET, got \"stripe_key\": lower-case letters are not allowed (only A-Z, 0-9 and '_')\n  hint: did you mean `STRIPE_KEY`?",
       ],
     );
     // A value that looks like a secret is never echoed, not even fixed up.

@@ -246,7 +246,7 @@ describe("what the model needs", () => {
     [
       "idempotency without its store",
       "redis:\n  cache: {}\ntopics:\n  events: { idempotency: { ttl: 1h } }\n",
-      "gantry.yaml:5:26 topics.events.idempotency: `store` is required: a string",
+      "gantry.yaml:5:26 topics.events.idempotency: `store` is required: a lower-case name (a-z, 0-9 and '-', starting with a letter, not ending with '-'), at most 40 characters",
     ],
     [
       "a static frontend without its source",

@@ -6,6 +6,7 @@ import { repoRootOf, synthContext } from "./synth.js";
 import { formatProblem } from "../errors.js";
 import { printYaml, printYamlDocuments } from "../format/yaml.js";
 import type { Io } from "./main.js";
+import type { AnyServiceModel, AppModel } from "../model/types.js";
 import { locateSpec, readSpec } from "./spec-file.js";
 
 export function registerValidate(program: Command, io: Io): void {
@@ -28,20 +29,9 @@ export function registerValidate(program: Command, io: Io): void {
         io.out(models.length === 1 ? printYaml(models[0]) : printYamlDocuments(models));
         return;
       }
-      const first = project.environments[0]!;
-      const counts = Object.values(first.services).reduce<Record<string, number>>((acc, s) => {
-        acc[s.type] = (acc[s.type] ?? 0) + 1;
-        return acc;
-      }, {});
-      const parts = [
-        `${project.environments.length} environment${project.environments.length === 1 ? "" : "s"} (${project.environments.map((e) => e.environment.name).join(", ")})`,
-        ...Object.entries(counts).map(
-          ([t, n]) =>
-            `${n} ${t === "http" ? "HTTP service" : t === "static" ? "static frontend" : t === "job" ? "scheduled job" : "worker"}${n === 1 ? "" : "s"}`,
-        ),
-      ];
+      const parts = environmentSummary(project.environments);
       io.out(
-        `${loc.display}: valid: ${parts.join(", ")}${warnings.length ? `; ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}\n`,
+        `${loc.display}: valid: ${parts}${warnings.length ? `; ${warnings.length} warning${warnings.length === 1 ? "" : "s"}` : ""}\n`,
       );
       if (!opts.tools) return;
       const ctx = await synthContext(loc);
@@ -60,4 +50,28 @@ export function registerValidate(program: Command, io: Io): void {
       }
       if (checks.some((c) => c.status === "failed")) cmd.parent?.setOptionValue("exitCode", 1);
     });
+}
+
+const KIND_NAMES: Record<AnyServiceModel["type"], [string, string]> = {
+  http: ["HTTP service", "HTTP services"],
+  static: ["static frontend", "static frontends"],
+  job: ["scheduled job", "scheduled jobs"],
+  worker: ["worker", "workers"],
+};
+
+/** "1 HTTP service, 2 workers": the services of one environment by kind, in the order they come. */
+function serviceCounts(model: AppModel): string {
+  const counts = new Map<AnyServiceModel["type"], number>();
+  for (const s of Object.values(model.services)) counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
+  return [...counts].map(([t, n]) => `${n} ${KIND_NAMES[t][n === 1 ? 0 : 1]}`).join(", ");
+}
+
+/** The environments and their services; per environment when their services differ. */
+function environmentSummary(models: AppModel[]): string {
+  const names = models.map((m) => m.environment.name);
+  const counts = models.map(serviceCounts);
+  const head = `${models.length} environment${models.length === 1 ? "" : "s"}`;
+  if (counts.every((c) => c === counts[0]))
+    return `${head} (${names.join(", ")})${counts[0] ? `, ${counts[0]}` : ""}`;
+  return `${head}: ${names.map((n, i) => `${n} (${counts[i] || "no services"})`).join(", ")}`;
 }

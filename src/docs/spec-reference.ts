@@ -1,8 +1,9 @@
 // docs/spec.md, generated from the spec schema (descriptions, types, defaults), the tier defaults
 // and the size table, so the reference can never disagree with the validator.
+import { AS_WRITTEN_DOCS } from "../spec/as-written.js";
 import { expected, type JsonSchema } from "../spec/check-schema.js";
 import { SpecSchema } from "../spec/schema.js";
-import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS } from "../model/defaults.js";
+import { TIER_DEFAULTS, TIER_DEFAULT_DOCS, DEFAULT_ALERTS, tierRuleDocs } from "../model/defaults.js";
 import { contractDocs } from "./contract.js";
 import { SIZE_NAMES } from "../spec/schema-kit.js";
 import { TARGETS } from "../targets/registry.js";
@@ -43,6 +44,8 @@ export function specDocs(): string {
     "(`gantry schema` prints it). `gantry validate` checks a spec and `gantry validate --env NAME --print` prints",
     "what an environment resolves to.",
     "",
+    ...AS_WRITTEN_DOCS,
+    "",
     "## How environments resolve",
     "",
     "Each entry under `environments` may set `tier`, `deploy`, `region`, `namespace`, `resource_group`, and override",
@@ -61,8 +64,7 @@ export function specDocs(): string {
     "",
     "### Tier defaults",
     "",
-    "The tier comes from `environments.<name>.tier`, or from the name: `prod…`/`live` → production,",
-    "`stag…`/`stage…`/`preprod…`/`uat…`/`qa…` → staging, anything else → development.",
+    tierRuleDocs(),
     "",
     "| field | development | staging | production |",
     "| --- | --- | --- | --- |",

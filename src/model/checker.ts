@@ -7,8 +7,9 @@ import { isPlainObject, type Plain } from "./merge.js";
 export type { CheckContext, Plain };
 export const isObj = isPlainObject;
 export const entries = (v: unknown): [string, unknown][] => (isObj(v) ? Object.entries(v) : []);
-export const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : typeof v === "string" ? [v] : [];
+/** The strings of a list with their indexes in it; nothing for what is not a list (the schema reports it). */
+export const stringItems = (v: unknown): [string, number][] =>
+  Array.isArray(v) ? v.flatMap((x, i): [string, number][] => (typeof x === "string" ? [[x, i]] : [])) : [];
 
 export class Checker {
   constructor(private readonly ctx: CheckContext) {}

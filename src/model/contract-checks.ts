@@ -67,7 +67,8 @@ function checkWorkload(
       );
   });
 
-  const names = variables.map((v) => v.name);
+  // A variable set both in env and by Gantry is reported above; here each name counts once.
+  const names = [...new Set(variables.map((v) => v.name))];
   const command = (line: string | undefined, pos: Position, path: string) => {
     if (line === undefined) return;
     try {

@@ -2,7 +2,7 @@
 // service may set. They run on the merged spec of each environment and are written defensively, so
 // they also run (and report) when the schema check found problems elsewhere.
 import { pathJoin } from "../spec/problems.js";
-import { Checker, entries, isObj, strings, type CheckContext, type Plain } from "./checker.js";
+import { Checker, entries, isObj, stringItems, type CheckContext, type Plain } from "./checker.js";
 import { DEFAULT_ALERTS } from "./defaults.js";
 import { checkServices } from "./service-checks.js";
 
@@ -128,7 +128,7 @@ function checkMonitoring(spec: Plain, { services: serviceNames }: SpecNames, c: 
           }
         }
       }
-      strings(rule.services).forEach((s, i) => {
+      stringItems(rule.services).forEach(([s, i]) => {
         if (!serviceNames.includes(s))
           c.error(
             c.valueAt(rule.services, i),
@@ -137,7 +137,7 @@ function checkMonitoring(spec: Plain, { services: serviceNames }: SpecNames, c: 
             c.nearest(s, serviceNames, "services"),
           );
       });
-      strings(rule.channels).forEach((ch, i) => {
+      stringItems(rule.channels).forEach(([ch, i]) => {
         if (!channels.includes(ch))
           c.error(
             c.valueAt(rule.channels, i),

@@ -68,10 +68,36 @@ function hasFields<T extends object, K extends keyof T>(value: T, keys: readonly
   return keys.every((k) => value[k] != null);
 }
 
+/**
+ * The words of environment names that say their tier; a name is read word by word (`eu-prod-2`:
+ * eu, prod, 2, with digits after a word ignored) and the first word found here decides.
+ */
+export const TIER_WORDS: Record<Tier, readonly string[]> = {
+  production: ["prod", "prd", "production", "live"],
+  staging: ["staging", "stage", "stg", "preprod", "preproduction", "uat", "qa", "test"],
+  development: ["dev", "development", "local"],
+};
+const TIER_ORDER: readonly Tier[] = ["production", "staging", "development"];
+
 export function tierFromName(name: string): Tier {
-  if (/^prod/.test(name) || name === "live") return "production";
-  if (/^(stag|stage|preprod|uat|qa)/.test(name)) return "staging";
+  // `pre-prod` is one word: the environment before production.
+  const words = name.replace(/(^|-)pre-(?=prod)/g, "$1pre").split("-");
+  for (const word of words.map((w) => w.replace(/[0-9]+$/, ""))) {
+    const tier = TIER_ORDER.find((t) => TIER_WORDS[t].includes(word));
+    if (tier) return tier;
+  }
   return "development";
+}
+
+/** The rule of tierFromName in words, for docs/spec.md. */
+export function tierRuleDocs(): string {
+  const words = (t: Tier) => TIER_WORDS[t].map((w) => `\`${w}\``).join(", ");
+  return [
+    "The tier comes from `environments.<name>.tier`, or from the name, read word by word (`eu-prod-2` is eu, prod,",
+    "2; digits after a word are ignored) where the first word that names a tier decides:",
+    `${words("production")} → production; ${words("staging")} (and \`pre-prod\`) → staging;`,
+    `${words("development")} and any other name → development. Set \`tier\` when the name says otherwise.`,
+  ].join("\n");
 }
 
 /** Defaults that depend on the tier. Each row is documented in docs/spec.md. */

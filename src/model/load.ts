@@ -3,6 +3,7 @@
 import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
 import { SpecError, UserError, sortProblems, type Position, type Problem } from "../errors.js";
 import { SpecSchema } from "../spec/schema.js";
+import { asWritten } from "../spec/as-written.js";
 import { secretProblems } from "../spec/secret-check.js";
 import { SourceMap, parseSource } from "../spec/source.js";
 import { environmentNames, resolveEnvironment, type ParsedSpec } from "./resolve.js";
@@ -65,8 +66,10 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
   problems.push(...secretProblems(raw, map, fallback));
   // The top level is checked per environment after merging; here only what is not merged.
   const envSchema = SpecSchema.properties.environments as unknown as JsonSchema;
-  if (raw.environments !== undefined)
+  if (raw.environments !== undefined) {
+    raw.environments = asWritten(envSchema, raw.environments, map);
     checkValue(envSchema, raw.environments, raw, "environments", "environments", { map, problems, fallback });
+  }
 
   const names = environmentNames(raw);
   if (only !== undefined && !names.includes(only)) {

@@ -94,11 +94,8 @@ function subscriptions(subscribes: ServiceInput["subscribes"], name: string) {
 }
 
 function common(svc: Pick<ServiceInput, "env" | "description">, name: string) {
-  const env = Object.fromEntries(
-    Object.entries(svc.env ?? {})
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => [k, String(v)]),
-  );
+  // Values are text as written (src/spec/as-written.ts): `1.10` stays "1.10".
+  const env = Object.fromEntries(Object.entries(svc.env ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)));
   return { name, ...(svc.description ? { description: svc.description } : {}), env };
 }
 

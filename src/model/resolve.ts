@@ -5,6 +5,7 @@ import { checkValue, didYouMean, type CheckContext, type JsonSchema } from "../s
 import { type Problem } from "../errors.js";
 import { pathJoin } from "../spec/problems.js";
 import { OVERRIDABLE_KEYS, SpecSchema } from "../spec/schema.js";
+import { asWritten } from "../spec/as-written.js";
 import { EnvironmentSchema } from "../spec/schema-environments.js";
 import type { SourceMap } from "../spec/source.js";
 import { checkContracts } from "./contract-checks.js";
@@ -34,14 +35,11 @@ export function environmentNames(raw: Plain): string[] {
     : [DEFAULT_ENVIRONMENT];
 }
 
+/**
+ * The schema of the merged spec of one environment. It has no `environments` (loadSpec checks those
+ * once), but the key stays known: a misspelt `enviroments` gets its did-you-mean.
+ */
 const SPEC_SCHEMA: JsonSchema = SpecSchema;
-/** The merged spec of one environment has no `environments`: loadSpec checks those once. */
-const MERGED_SCHEMA: JsonSchema = {
-  ...SPEC_SCHEMA,
-  properties: Object.fromEntries(
-    Object.entries(SPEC_SCHEMA.properties ?? {}).filter(([k]) => k !== "environments"),
-  ),
-};
 /** Settings of an environment that are not overrides of the top level. */
 const ENV_ONLY_KEYS = new Set(["tier", "deploy", "region", "namespace", "resource_group"]);
 const OVERRIDABLE = new Set<string>(OVERRIDABLE_KEYS);
@@ -66,12 +64,9 @@ export function resolveEnvironment(
 ): AppModel | undefined {
   const { raw, map, file } = spec;
   const ctx: CheckContext = { map, problems: [], fallback: map.selfPos(raw) ?? { file, line: 1, col: 1 } };
-  const envs = isPlainObject(raw.environments) ? raw.environments : {};
-  const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
-
-  const merged = mergeMaps(withoutEnvironments(raw, ctx), overridesOf(spec, envName, settings, ctx), map);
+  const { merged, settings } = mergedSpec(spec, envName, ctx);
   // Paths inside overrides are reported with the override's path.
-  checkValue(MERGED_SCHEMA, merged, undefined, undefined, "", ctx);
+  checkValue(SPEC_SCHEMA, merged, undefined, undefined, "", ctx);
   // A tier that is not one is reported by loadSpec; until it is fixed, the name decides.
   const tier = TIERS.find((t) => t === settings.tier) ?? tierFromName(envName);
   crossCheck(merged, { ...ctx, tier });
@@ -90,6 +85,24 @@ export function resolveEnvironment(
   checkContracts(model, merged, ctx);
   problems.push(...ctx.problems);
   return hasErrors() ? undefined : model;
+}
+
+/**
+ * The spec of one environment as its checks read it: the top level with the environment's overrides
+ * merged in, values read as written (src/spec/as-written.ts). Overrides of what the top level does
+ * not declare are reported to `ctx` and left out.
+ */
+export function mergedSpec(
+  spec: ParsedSpec,
+  envName: string,
+  ctx: CheckContext,
+): { merged: Plain; settings: Plain } {
+  const { raw, map } = spec;
+  const envs = isPlainObject(raw.environments) ? raw.environments : {};
+  const settings = isPlainObject(envs[envName]) ? envs[envName] : {};
+  const overrides = overridesOf(spec, envName, settings, ctx);
+  const merged = mergeMaps(withoutEnvironments(raw, ctx), overrides, map);
+  return { merged: asWritten(SPEC_SCHEMA, merged, map) as Plain, settings };
 }
 
 /**

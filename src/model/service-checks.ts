@@ -3,7 +3,7 @@
 import { seconds } from "../util/duration.js";
 import { cronProblem, timeZoneProblem } from "../spec/cron.js";
 import { pathJoin } from "../spec/problems.js";
-import { Checker, entries, isObj, strings, type Plain } from "./checker.js";
+import { Checker, entries, isObj, stringItems, type Plain } from "./checker.js";
 import { inferType, type ServiceType, type SpecNames } from "./cross-checks.js";
 import { DEFAULT_PORT } from "./defaults.js";
 
@@ -16,7 +16,7 @@ const DAPR_PORTS = new Map([
 ]);
 
 /** Keys only some kinds of service may set. */
-const ONLY: Record<string, ServiceType[]> = {
+export const KEYS_BY_KIND: Record<string, ServiceType[]> = {
   static: ["static"],
   install: ["static"],
   output: ["static"],
@@ -57,10 +57,13 @@ interface Service {
   type: ServiceType;
 }
 
-/** What services share: each domain and path routes to one, each port is one's. */
+/**
+ * What services share: each domain and path routes to one. Ports are not shared: every target runs
+ * each service apart (its own pod, container app or task), and on one machine Gantry gives each
+ * instance a free port of its own.
+ */
 interface Seen {
   routes: Map<string, string>;
-  ports: Map<number, string>;
 }
 
 export function checkServices(
@@ -70,7 +73,7 @@ export function checkServices(
   c: Checker,
 ): void {
   const services = isObj(spec.services) ? spec.services : {};
-  const seen: Seen = { routes: new Map(), ports: new Map() };
+  const seen: Seen = { routes: new Map() };
   for (const [name, raw] of entries(services)) {
     if (!isObj(raw)) continue;
     const s: Service = { name, raw, base: pathJoin("services", name), type: inferType(raw) };
@@ -80,7 +83,7 @@ export function checkServices(
     checkUses(s, names, c);
     const subNames = checkSubscribes(s, names, c);
     checkScale(s, c);
-    checkPorts(s, names, subNames, seen, c);
+    checkPorts(s, names, subNames, c);
     checkShutdown(s, c);
     checkSecretsVsEnv(s, c);
     checkRoutes(s, seen, c);
@@ -91,7 +94,7 @@ export function checkServices(
 function checkKind(s: Service, c: Checker): void {
   const { raw, base, type } = s;
   for (const key of Object.keys(raw)) {
-    const allowed = ONLY[key];
+    const allowed = KEYS_BY_KIND[key];
     if (allowed && !allowed.includes(type)) {
       const hint =
         key === "domain" && type === "worker"
@@ -237,10 +240,11 @@ function checkScale(s: Service, c: Checker): void {
   }
 }
 
-function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], seen: Seen, c: Checker): void {
-  const { name, raw, base, type } = s;
+/** Ports that clash inside one pod: the service's own and those of the Dapr sidecar it runs with. */
+function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], c: Checker): void {
+  const { raw, base, type } = s;
   // Ports
-  const usesTopics = subNames.length > 0 || strings(raw.uses).some((u) => topics.includes(u));
+  const usesTopics = subNames.length > 0 || stringItems(raw.uses).some(([u]) => topics.includes(u));
   const port =
     typeof raw.port === "number"
       ? raw.port
@@ -248,15 +252,6 @@ function checkPorts(s: Service, { topics }: SpecNames, subNames: unknown[], seen
         ? DEFAULT_PORT
         : undefined;
   if (port !== undefined && (type === "http" || type === "worker")) {
-    const first = seen.ports.get(port);
-    if (first !== undefined && typeof raw.port === "number") {
-      c.error(
-        c.valueAt(raw, "port"),
-        `${base}.port`,
-        `port ${port} is also used by services.${first}`,
-        "give each service its own port: on the local target they share one host",
-      );
-    } else if (typeof raw.port === "number") seen.ports.set(port, name);
     if (usesTopics && DAPR_PORTS.has(port)) {
       c.error(
         c.valueAt(raw, "port"),
@@ -301,7 +296,7 @@ function checkSecretsVsEnv(s: Service, c: Checker): void {
   const { raw, base } = s;
   // Env and secrets must not both set a variable.
   const envKeys = Object.keys(isObj(raw.env) ? raw.env : {});
-  strings(raw.secrets).forEach((s, i) => {
+  stringItems(raw.secrets).forEach(([s, i]) => {
     if (envKeys.includes(s))
       c.error(
         c.valueAt(raw.secrets, i),
@@ -317,15 +312,18 @@ function checkRoutes(s: Service, seen: Seen, c: Checker): void {
   // Routes: one host and path per service.
   if (type === "http" || type === "static") {
     const path = typeof raw.path === "string" ? raw.path : "/";
-    const domains = strings(raw.domain);
-    domains.forEach((d, i) => {
+    const domains: [string, number | undefined][] =
+      typeof raw.domain === "string" ? [[raw.domain, undefined]] : stringItems(raw.domain);
+    domains.forEach(([d, i]) => {
       const route = `${d}${path}`;
       const first = seen.routes.get(route);
-      const pos = Array.isArray(raw.domain) ? c.valueAt(raw.domain, i) : c.valueAt(raw, "domain");
+      const pos = i === undefined ? c.valueAt(raw, "domain") : c.valueAt(raw.domain, i);
+      // A domain listed twice by one service is the schema's duplicate, not a clash.
+      if (first === name) return;
       if (first)
         c.error(
           pos,
-          `${base}.domain`,
+          i === undefined ? `${base}.domain` : `${base}.domain[${i}]`,
           `${d}${path === "/" ? "" : path} is also routed to services.${first}`,
           "give one of them another domain or a different `path`",
         );

@@ -2,96 +2,14 @@
 // words: what was expected, what was found, and a did-you-mean for misspelt keys. Hand-written rather
 // than Ajv so that messages are precise and every problem carries the YAML position.
 import { closest, distance } from "fastest-levenshtein";
+import { accepts, expected, jsonType, typesOf, type JsonSchema } from "./json-schema.js";
 import { type Position, type Problem } from "../errors.js";
 import { describeValue, pathJoin } from "./problems.js";
+import { fitsFormat, formatHint, formatOf, indentHint, misplaced, typeHint } from "./hints.js";
 import { secretKind } from "./secrets.js";
 import type { SourceMap } from "./source.js";
 
-export interface JsonSchema {
-  type?: string | string[];
-  description?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean | JsonSchema;
-  propertyNames?: { pattern?: string; "x-expected"?: string };
-  items?: JsonSchema;
-  anyOf?: JsonSchema[];
-  enum?: unknown[];
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maximum?: number;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  default?: unknown;
-  "x-expected"?: string;
-  "x-hint"?: string;
-}
-
-const regexCache = new Map<string, RegExp>();
-function re(pattern: string): RegExp {
-  let r = regexCache.get(pattern);
-  if (!r) {
-    r = new RegExp(pattern, "u");
-    regexCache.set(pattern, r);
-  }
-  return r;
-}
-
-export function jsonType(v: unknown): string {
-  if (v === null || v === undefined) return "null";
-  if (Array.isArray(v)) return "array";
-  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
-  return typeof v;
-}
-
-function typesOf(s: JsonSchema): string[] {
-  if (s.anyOf) return s.anyOf.flatMap(typesOf);
-  if (s.enum) return ["string"];
-  if (s.type === undefined) return [];
-  return Array.isArray(s.type) ? s.type : [s.type];
-}
-
-function accepts(s: JsonSchema, t: string): boolean {
-  const types = typesOf(s);
-  return types.length === 0 || types.includes(t) || (t === "integer" && types.includes("number"));
-}
-
-/** Names what a schema expects, for error messages: "an integer from 1 to 100", "one of a, b". */
-export function expected(s: JsonSchema): string {
-  if (s["x-expected"]) return s["x-expected"];
-  if (s.enum) return `one of ${s.enum.map((e) => String(e)).join(", ")}`;
-  if (s.anyOf) return s.anyOf.map(expected).join(", or ");
-  const t = Array.isArray(s.type) ? s.type[0] : s.type;
-  switch (t) {
-    case "string":
-      return s.minLength ? "a non-empty string" : "a string";
-    case "integer":
-    case "number": {
-      const what = t === "integer" ? "an integer" : "a number";
-      if (s.minimum !== undefined && s.maximum !== undefined)
-        return `${what} from ${s.minimum} to ${s.maximum}`;
-      if (s.minimum !== undefined) return `${what} of at least ${s.minimum}`;
-      return what;
-    }
-    case "boolean":
-      return "true or false";
-    case "array":
-      return s.items ? `a list of ${plural(expected(s.items))}` : "a list";
-    case "object":
-      return s.properties
-        ? `a map with ${Object.keys(s.properties).slice(0, 4).join(", ")}${Object.keys(s.properties).length > 4 ? ", ..." : ""}`
-        : "a map";
-    default:
-      return "a value";
-  }
-}
-
-function plural(s: string): string {
-  return s.replace(/^an? /, "").replace(/^(string|integer|number|map|list)\b/, "$1s");
-}
+export { accepts, expected, jsonType, typesOf, type JsonSchema };
 
 /** Keys people bring from other tools, and what the spec calls them. */
 const ALIASES: Record<string, string> = {
@@ -125,7 +43,7 @@ const ALIASES: Record<string, string> = {
 
 /** "did you mean `x`?" when a candidate is close enough to be a typo. */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  if (candidates.length === 0) return undefined;
+  if (candidates.length === 0 || word.trim() === "") return undefined;
   const alias = ALIASES[word.toLowerCase()];
   if (alias && candidates.includes(alias)) return alias;
   const lower = word.toLowerCase();
@@ -176,6 +94,19 @@ function report(
   });
 }
 
+/** Whether a value is valid for a schema, checked without reporting: for hints, which offer valid values only. */
+const validator =
+  (ctx: CheckContext) =>
+  (schema: JsonSchema, value: unknown): boolean =>
+    checkValue(schema, value, undefined, undefined, "", { ...ctx, problems: [] });
+
+/** A value as a message shows it: a number or boolean as it was written (`1.10`, not 1.1). */
+function shown(ctx: CheckContext, parent: object | undefined, key: string | number | undefined, v: unknown) {
+  const text = parent !== undefined && key !== undefined ? ctx.map.textOf(parent, key) : undefined;
+  if (text === undefined || typeof v === "string") return describeValue(v);
+  return typeof v === "boolean" ? `boolean ${text}` : text;
+}
+
 /**
  * Validates `value` (found at `parent[key]`, spec path `path`) against `schema`. Problems are
  * appended to `ctx.problems`; returns whether the value was valid.
@@ -191,24 +122,20 @@ export function checkValue(
   const t = jsonType(value);
   if (schema.anyOf) {
     const branches = schema.anyOf.filter((b) => accepts(b, t));
-    if (branches.length === 0) {
-      report(
-        ctx,
-        parent,
-        key,
-        path,
-        `expected ${expected(schema)}, got ${describeValue(value)}`,
-        schema["x-hint"],
-      );
-      return false;
-    }
     // Branches differ by JSON type, so at most one real candidate; prefer the most specific.
-    const branch = branches.find((b) => typesOf(b).includes(t)) ?? branches[0]!;
-    return checkValue(branch, value, parent, key, path, ctx);
+    const branch = branches.find((b) => typesOf(b).includes(t)) ?? branches[0];
+    if (branch) return checkValue(branch, value, parent, key, path, ctx);
   }
-  if (!accepts(schema, t)) {
-    const hint = schema["x-hint"] ?? typeHint(schema, value);
-    report(ctx, parent, key, path, `expected ${expected(schema)}, got ${describeValue(value)}`, hint);
+  if (schema.anyOf || !accepts(schema, t)) {
+    const hint = schema["x-hint"] ?? typeHint(schema, value, validator(ctx));
+    report(
+      ctx,
+      parent,
+      key,
+      path,
+      `expected ${expected(schema)}, got ${shown(ctx, parent, key, value)}`,
+      hint,
+    );
     return false;
   }
   switch (t) {
@@ -226,49 +153,6 @@ export function checkValue(
   }
 }
 
-function typeHint(schema: JsonSchema, value: unknown): string | undefined {
-  const types = typesOf(schema);
-  if (
-    typeof value === "string" &&
-    (types.includes("integer") || types.includes("number")) &&
-    /^\s*-?\d+(\.\d+)?\s*$/.test(value)
-  ) {
-    return "remove the quotes to write a number";
-  }
-  if (
-    typeof value === "string" &&
-    (types.includes("integer") || types.includes("number")) &&
-    /^\s*\d+(\.\d+)?\s*%\s*$/.test(value)
-  ) {
-    return `write the number without %: ${value.replace(/[%\s]/g, "")}`;
-  }
-  if (typeof value === "string" && types.includes("boolean") && /^(yes|no|on|off|true|false)$/i.test(value)) {
-    return "write true or false without quotes";
-  }
-  if (typeof value === "string" && types.includes("array")) return `write a list: [${value}]`;
-  if (value === null && types.includes("object"))
-    return "write the settings indented under the key, or remove the key";
-  return undefined;
-}
-
-/**
- * The value with the usual slip fixed, when that matches: a path without its leading /, a name with
- * capitals, spaces or underscores, a secret name in lower case. Never for a value that looks like a
- * secret, which must not be echoed in any form.
- */
-function patternFix(pattern: RegExp, v: string): string | undefined {
-  if (secretKind(v)) return undefined;
-  const candidates = [
-    `/${v}`,
-    v
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, "-")
-      .replace(/^-+|-+$/g, ""),
-    v.toUpperCase().replace(/[^A-Z0-9_]+/g, "_"),
-  ];
-  return candidates.find((c) => c !== v && c !== "" && pattern.test(c));
-}
-
 function checkString(
   s: JsonSchema,
   v: string,
@@ -277,45 +161,31 @@ function checkString(
   path: string,
   ctx: CheckContext,
 ): boolean {
+  const fail = (message: string, hint = s["x-hint"]) => {
+    report(ctx, parent, key, path, message, hint);
+    return false;
+  };
   if (s.enum && !s.enum.includes(v)) {
     const options = s.enum.map(String);
     const guess = didYouMean(v, options);
-    report(
-      ctx,
-      parent,
-      key,
-      path,
+    return fail(
       `expected one of ${options.join(", ")}, got ${describeValue(v)}`,
       guess ? `did you mean \`${guess}\`?` : s["x-hint"],
     );
-    return false;
   }
-  if (s.minLength !== undefined && v.length < s.minLength) {
-    report(ctx, parent, key, path, `expected ${expected(s)}, got an empty string`, s["x-hint"]);
-    return false;
-  }
-  if (s.maxLength !== undefined && v.length > s.maxLength) {
-    report(
-      ctx,
-      parent,
-      key,
-      path,
-      `is ${v.length} characters long; at most ${s.maxLength} are allowed`,
-      s["x-hint"],
+  if (s.minLength !== undefined && v.length < s.minLength)
+    return fail(`expected ${expected(s)}, got an empty string`);
+  if (s.maxLength !== undefined && v.length > s.maxLength)
+    return fail(`is ${v.length} characters long; at most ${s.maxLength} are allowed`);
+  const format = formatOf(s);
+  if (s.pattern && !fitsFormat(s.pattern, format, v)) {
+    // With the rule it breaks named, the message says what the value is meant to be in short.
+    const broken = secretKind(v) ? undefined : format?.rules.find((r) => !r.ok(v));
+    const what = broken ? (format?.what ?? expected(s)) : expected(s);
+    return fail(
+      `expected ${what}, got ${describeValue(v)}${broken ? `: ${broken.why(v)}` : ""}`,
+      formatHint(s.pattern, format, v) ?? s["x-hint"],
     );
-    return false;
-  }
-  if (s.pattern && !re(s.pattern).test(v)) {
-    const fix = patternFix(re(s.pattern), v);
-    report(
-      ctx,
-      parent,
-      key,
-      path,
-      `expected ${expected(s)}, got ${describeValue(v)}`,
-      s["x-hint"] ?? (fix !== undefined ? `did you mean \`${fix}\`?` : undefined),
-    );
-    return false;
   }
   return true;
 }
@@ -333,7 +203,8 @@ function checkNumber(
     (s.minimum !== undefined && v < s.minimum) ||
     (s.maximum !== undefined && v > s.maximum)
   ) {
-    report(ctx, parent, key, path, `expected ${expected(s)}, got ${describeValue(v)}`, s["x-hint"]);
+    const got = shown(ctx, parent, key, v);
+    report(ctx, parent, key, path, `expected ${expected(s)}, got ${got}`, s["x-hint"]);
     return false;
   }
   return true;
@@ -392,7 +263,6 @@ function checkArray(
 function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ctx: CheckContext): boolean {
   let ok = true;
   const props = s.properties ?? {};
-  const known = Object.keys(props);
   for (const [k, child] of Object.entries(v)) {
     const childPath = pathJoin(path, k);
     const ps = props[k];
@@ -401,35 +271,16 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
       continue;
     }
     if (s.additionalProperties === false || (s.additionalProperties === undefined && s.properties)) {
-      const guess = didYouMean(k, known);
-      report(
-        ctx,
-        v,
-        k,
-        childPath,
-        `unknown key \`${k}\``,
-        guess ? `did you mean \`${guess}\`?` : `expected one of: ${known.join(", ")}`,
-        true,
-      );
+      report(ctx, v, k, childPath, `unknown key \`${k}\``, unknownKeyHint(s, v, k, ctx), true);
       ok = false;
       continue;
     }
-    if (s.propertyNames?.pattern && !re(s.propertyNames.pattern).test(k)) {
-      report(
-        ctx,
-        v,
-        k,
-        childPath,
-        `\`${k}\` is not a valid name: expected ${s.propertyNames["x-expected"] ?? `a name matching ${s.propertyNames.pattern}`}`,
-        undefined,
-        true,
-      );
+    if (!checkKeyName(s, v, k, childPath, ctx)) {
       ok = false;
       continue;
     }
-    if (typeof s.additionalProperties === "object") {
-      ok = checkValue(s.additionalProperties, child, v, k, childPath, ctx) && ok;
-    }
+    if (typeof s.additionalProperties === "object")
+      ok = checkEntry(s, s.additionalProperties, v, k, childPath, ctx) && ok;
   }
   for (const r of s.required ?? []) {
     if (v[r] === undefined || v[r] === null) {
@@ -448,4 +299,57 @@ function checkObject(s: JsonSchema, v: Record<string, unknown>, path: string, ct
     }
   }
   return ok;
+}
+
+/**
+ * An entry of a map of names. One that is not an entry but a setting of the entry above it (`port:`
+ * under `services`, level with `api:`) fell out by indentation: its problems carry that hint.
+ */
+function checkEntry(
+  s: JsonSchema,
+  entry: JsonSchema,
+  v: Record<string, unknown>,
+  k: string,
+  path: string,
+  ctx: CheckContext,
+): boolean {
+  const moved = misplaced(s, v, k, ctx.map);
+  if (!moved) return checkValue(entry, v[k], v, k, path, ctx);
+  const own: CheckContext = { ...ctx, problems: [] };
+  if (checkValue(entry, v[k], v, k, path, own)) return true;
+  const fitsThere = checkValue(moved.schema, v[k], v, k, path, { ...ctx, problems: [] });
+  const first = own.problems[0];
+  if (first && (fitsThere || !accepts(entry, jsonType(v[k]))))
+    own.problems[0] = { ...first, hint: indentHint(k, moved) };
+  ctx.problems.push(...own.problems);
+  return false;
+}
+
+/** An unknown key: moved out of its parent by indentation, a typo, or a key of another tool. */
+function unknownKeyHint(s: JsonSchema, v: Record<string, unknown>, k: string, ctx: CheckContext): string {
+  const known = Object.keys(s.properties ?? {});
+  const moved = misplaced(s, v, k, ctx.map);
+  if (moved) return indentHint(k, moved);
+  const guess = didYouMean(k, known);
+  return guess ? `did you mean \`${guess}\`?` : `expected one of: ${known.join(", ")}`;
+}
+
+/** A key of a map of names: the name must be of the map's form (formats.ts). */
+function checkKeyName(s: JsonSchema, v: object, k: string, path: string, ctx: CheckContext): boolean {
+  const names = s.propertyNames;
+  if (!names?.pattern) return true;
+  const format = formatOf(names);
+  if (fitsFormat(names.pattern, format, k)) return true;
+  const what = names["x-expected"] ?? `a name matching ${names.pattern}`;
+  const broken = format?.rules.find((r) => !r.ok(k));
+  report(
+    ctx,
+    v,
+    k,
+    path,
+    `\`${k}\` is not a valid name: ${broken ? broken.why(k) : `expected ${what}`}`,
+    formatHint(names.pattern, format, k) ?? `expected ${what}`,
+    true,
+  );
+  return false;
 }

@@ -25,8 +25,18 @@ function nullable(s: Schema): Schema {
   return { anyOf: [s, { type: "null" }], ...(s.description ? { description: s.description } : {}) };
 }
 
+/** A text field (`x-text`) also takes the numbers and booleans it reads as written: editors accept them too. */
+function textTypes(s: unknown): void {
+  if (Array.isArray(s)) s.forEach(textTypes);
+  if (s === null || typeof s !== "object") return;
+  const node = s as Schema;
+  if (node.type === "string" && node["x-text"]) node.type = ["string", ...node["x-text"]];
+  for (const v of Object.values(node)) textTypes(v);
+}
+
 export function publishedSchema(): Schema {
   const spec = JSON.parse(JSON.stringify(SpecSchema)) as Schema;
+  textTypes(spec);
   const props = spec.properties as Record<string, Schema>;
   const envs = props.environments!;
   const env = envs.additionalProperties as Schema;

@@ -1,17 +1,5 @@
 // The spec's data: `postgres` servers, `redis` caches, event `topics` and object storage `buckets`.
-import {
-  Bool,
-  Duration,
-  Enum,
-  Int,
-  List,
-  MapOf,
-  NAME_PATTERN,
-  nameKey,
-  Obj,
-  SizeClass,
-  Str,
-} from "./schema-kit.js";
+import { Bool, Duration, Enum, Int, List, MapOf, nameKey, Obj, SizeClass, Str } from "./schema-kit.js";
 
 export const PostgresSchema = Obj(
   {
@@ -32,8 +20,7 @@ export const PostgresSchema = Obj(
     databases: List(
       Str({
         description: "Database name.",
-        pattern: "^[a-z_][a-z0-9_]{0,62}$",
-        "x-expected": "a database name (a-z, 0-9, _)",
+        format: "database",
       }),
       {
         description:
@@ -106,7 +93,7 @@ export const TopicSchema = Obj(
       {
         store: Str({
           description: "The PostgreSQL or Redis entry that records processed event ids.",
-          pattern: NAME_PATTERN,
+          format: "name",
         }),
         ttl: Duration("How long processed ids are remembered.", "24h"),
       },
@@ -148,8 +135,7 @@ export const BucketSchema = Obj(
     cors_origins: List(
       Str({
         description: "Origin such as https://app.example.com.",
-        pattern: "^https?://[^\\s/]+$",
-        "x-expected": "an origin such as https://app.example.com",
+        format: "origin",
       }),
       { description: "Origins allowed to use the bucket from a browser.", uniqueItems: true },
     ),

@@ -1,5 +1,5 @@
 // The spec's edges to the outside: transactional `email` from a custom domain and the `dns` zone.
-import { Bool, EMAIL_PATTERN, Enum, Hostname, List, Obj, Str } from "./schema-kit.js";
+import { Bool, Enum, Hostname, List, Obj, Str } from "./schema-kit.js";
 
 export const EmailSchema = Obj(
   {
@@ -7,8 +7,7 @@ export const EmailSchema = Obj(
     senders: List(
       Str({
         description: "Sender user name (the part before @).",
-        pattern: "^[a-z0-9][a-z0-9._-]{0,63}$",
-        "x-expected": "a sender name such as noreply",
+        format: "sender",
       }),
       {
         description: "Sender addresses on the domain.",
@@ -24,8 +23,7 @@ export const EmailSchema = Obj(
         }),
         report_to: Str({
           description: "Address that receives DMARC aggregate reports. Default: dmarc@<domain>.",
-          pattern: EMAIL_PATTERN,
-          "x-expected": "an e-mail address",
+          format: "email",
         }),
       },
       { description: "DMARC record." },

@@ -1,5 +1,5 @@
 // The spec's `environments`: how each one deploys, and what it overrides of the top level.
-import { Bool, Enum, MapOf, NAME_PATTERN, nameKey, Obj, Str, Type } from "./schema-kit.js";
+import { Bool, Enum, MapOf, nameKey, Obj, Str, Type } from "./schema-kit.js";
 
 const Deploy = Obj(
   {
@@ -59,20 +59,20 @@ export const EnvironmentSchema = Obj(
   {
     tier: Enum(["development", "staging", "production"], {
       description:
-        "What kind of environment this is; sets tier defaults (replicas, retention, sampling, locks). Default: from the name (prod… → production, stag… → staging, else development).",
+        "What kind of environment this is; sets tier defaults (replicas, retention, sampling, locks). Default: from the name (see Tier defaults).",
     }),
     deploy: Deploy,
     region: Str({
       description: "Region for this environment, overriding the target's.",
-      pattern: "^[a-z0-9-]+$",
+      format: "region",
     }),
     namespace: Str({
       description: "Kubernetes namespace. Default: the environment name.",
-      pattern: NAME_PATTERN,
+      format: "name",
     }),
     resource_group: Str({
       description: "Azure resource group. Default: rg-<app>-<environment>.",
-      pattern: "^[A-Za-z0-9._()-]{1,90}$",
+      format: "resource-group",
     }),
     ...overridable,
   },

@@ -12,18 +12,26 @@ import {
   type SchemaOptions,
 } from "@sinclair/typebox";
 
+import { FORMATS } from "./formats.js";
+
 export { Type, type TSchema, type Static };
 
-export const NAME_PATTERN = "^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$";
-export const SECRET_NAME_PATTERN = "^[A-Z][A-Z0-9_]{0,62}$";
-export const ENV_VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
-export const HOSTNAME_PATTERN =
-  "^(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$";
-export const PATH_PATTERN = "^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$";
-export const DURATION_PATTERN = "^[0-9]+(s|m|h|d)$";
-export const EMAIL_PATTERN = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$";
-export const CPU_PATTERN = "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$";
-export const MEMORY_PATTERN = "^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$";
+/** The pattern of each form (names, paths, host names...) is in formats.ts, with its rules. */
+const patternOf = (format: string): string => {
+  const f = FORMATS[format];
+  if (!f) throw new Error(`unknown format ${format}`);
+  return f.pattern;
+};
+export const NAME_PATTERN = patternOf("name");
+export const SECRET_NAME_PATTERN = patternOf("secret-name");
+export const ENV_VAR_PATTERN = patternOf("env-var");
+export const HOSTNAME_PATTERN = patternOf("hostname");
+export const PATH_PATTERN = patternOf("path");
+export const HEALTH_PATH_PATTERN = patternOf("health-path");
+export const DURATION_PATTERN = patternOf("duration");
+export const EMAIL_PATTERN = patternOf("email");
+export const CPU_PATTERN = patternOf("cpu");
+export const MEMORY_PATTERN = patternOf("memory");
 
 /** Extra keywords the validator and the docs read; JSON Schema tools ignore `x-` keywords. */
 export interface Meta extends SchemaOptions {
@@ -34,8 +42,34 @@ export interface Meta extends SchemaOptions {
   "x-hint"?: string;
 }
 
-export function Str(meta: Meta & { pattern?: string; minLength?: number; maxLength?: number }) {
-  return Type.String(meta);
+/** The scalars YAML reads as something other than text: `1.10` is a number, `true` a boolean. */
+type Unquoted = "number" | "boolean";
+
+interface StrMeta extends Meta {
+  minLength?: number;
+  maxLength?: number;
+  /** The form of the value (formats.ts): its pattern, what it is called and its rules. */
+  format?: string;
+}
+
+function formatted(meta: StrMeta) {
+  const { format, ...rest } = meta;
+  if (format === undefined) return rest;
+  return { ...rest, pattern: patternOf(format), "x-expected": FORMATS[format]!.expected, "x-format": format };
+}
+
+export function Str(meta: StrMeta) {
+  return Type.String(formatted(meta));
+}
+
+/**
+ * A text field that may be written unquoted: `1.10`, `0755`, `0x10` or `true` is read exactly as
+ * written, never as the number YAML makes of it (`1.1`, `755`, `16`). `unquoted` says which of
+ * numbers and booleans the field takes this way; the published schema accepts them too.
+ */
+export function Text(meta: StrMeta & { unquoted?: Unquoted[] }) {
+  const { unquoted = ["number", "boolean"], ...rest } = meta;
+  return Type.String({ ...formatted(rest), "x-text": unquoted });
 }
 
 export function Int(meta: Meta & { minimum?: number; maximum?: number }) {
@@ -78,17 +112,19 @@ export function Obj<P extends Record<string, TSchema>, R extends keyof P & strin
   return Type.Object(props, { ...rest, additionalProperties: false }) as ObjSchema<P, R>;
 }
 
-/** A map from names (validated by `keyPattern`) to values of one schema. */
+/** A map from names (of the form `keyFormat`, formats.ts) to values of one schema. */
 export function MapOf<T extends TSchema>(
   value: T,
-  meta: Meta & { keyPattern?: string; keyExpected?: string },
+  meta: Meta & { keyFormat?: string },
 ): TUnsafe<Record<string, Static<T>>> {
-  const { keyPattern, keyExpected, ...rest } = meta;
+  const { keyFormat, ...rest } = meta;
+  const f = keyFormat === undefined ? undefined : FORMATS[keyFormat];
+  if (keyFormat !== undefined && !f) throw new Error(`unknown format ${keyFormat}`);
   return Type.Unsafe<Record<string, Static<T>>>({
     ...rest,
     type: "object",
     additionalProperties: value,
-    ...(keyPattern ? { propertyNames: { pattern: keyPattern, "x-expected": keyExpected } } : {}),
+    ...(f ? { propertyNames: { pattern: f.pattern, "x-expected": f.expected, "x-format": f.name } } : {}),
   });
 }
 
@@ -100,39 +136,31 @@ export function OneOf<A extends TSchema, B extends TSchema>(a: A, b: B, meta: Me
 // ---------------------------------------------------------------------------------------------
 // Fields that several sections of the spec share (schema.ts puts the sections together)
 
-export const nameKey = {
-  keyPattern: NAME_PATTERN,
-  keyExpected: "a lower-case name (a-z, 0-9, '-'), at most 40 characters",
-};
+export const nameKey = { keyFormat: "name" };
 
 export const Duration = (description: string, dflt?: string) =>
   Str({
     description,
-    pattern: DURATION_PATTERN,
-    "x-expected": "a duration such as 30s, 5m, 1h or 7d",
+    format: "duration",
     "x-hint": "a number followed by s, m, h or d, with no space",
     ...(dflt ? { default: dflt } : {}),
   });
 
 export const Path = (description: string, dflt?: string) =>
-  Str({
-    description,
-    pattern: PATH_PATTERN,
-    "x-expected": "a URL path starting with /",
-    ...(dflt ? { default: dflt } : {}),
-  });
+  Str({ description, format: "path", ...(dflt ? { default: dflt } : {}) });
+
+/** A path health checks GET: it may carry a query. */
+export const HealthPath = (description: string) => Str({ description, format: "health-path" });
 
 export const Hostname = Str({
   description: "A fully qualified host name, such as api.example.com.",
-  pattern: HOSTNAME_PATTERN,
-  "x-expected": "a lower-case host name such as api.example.com",
+  format: "hostname",
 });
 
 export const SecretName = Str({
   description:
     "The name of a secret. Only the name lives in the spec; the value lives in a vault or in Gantry's encrypted store.",
-  pattern: SECRET_NAME_PATTERN,
-  "x-expected": "an upper-case secret name such as JWT_SECRET",
+  format: "secret-name",
 });
 
 export const SIZE_NAMES = ["xs", "s", "m", "l", "xl"] as const;

@@ -1,28 +1,15 @@
 // Running the app: `monitoring` (notification channels, alert rules, availability checks, telemetry)
 // and the monthly `budget`.
-import {
-  Bool,
-  Duration,
-  EMAIL_PATTERN,
-  Enum,
-  Int,
-  List,
-  MapOf,
-  NAME_PATTERN,
-  nameKey,
-  Num,
-  Obj,
-  SecretName,
-  Str,
-} from "./schema-kit.js";
+import { Bool, Duration, Enum, Int, List, MapOf, nameKey, Num, Obj, SecretName, Str } from "./schema-kit.js";
 
 const Channel = Obj(
   {
     type: Enum(["email", "slack", "teams", "webhook"], { description: "Where notifications go." }),
-    to: List(
-      Str({ description: "E-mail address.", pattern: EMAIL_PATTERN, "x-expected": "an e-mail address" }),
-      { description: "E-mail recipients (type email).", minItems: 1, uniqueItems: true },
-    ),
+    to: List(Str({ description: "E-mail address.", format: "email" }), {
+      description: "E-mail recipients (type email).",
+      minItems: 1,
+      uniqueItems: true,
+    }),
     webhook_secret: SecretName,
   },
   {
@@ -47,11 +34,11 @@ const AlertRule = Obj(
     severity: Enum(["info", "warning", "critical"], {
       description: "How urgent the alert is. Default: the built-in rule's, else warning.",
     }),
-    services: List(Str({ description: "Service name.", pattern: NAME_PATTERN }), {
+    services: List(Str({ description: "Service name.", format: "name" }), {
       description: "Services the rule covers. Default: all that the metric applies to.",
       uniqueItems: true,
     }),
-    channels: List(Str({ description: "Channel name.", pattern: NAME_PATTERN }), {
+    channels: List(Str({ description: "Channel name.", format: "name" }), {
       description: "Channels notified. Default: all.",
       uniqueItems: true,
     }),
@@ -113,10 +100,10 @@ export const BudgetSchema = Obj(
       uniqueItems: true,
       default: [80, 100],
     }),
-    notify: List(
-      Str({ description: "E-mail address.", pattern: EMAIL_PATTERN, "x-expected": "an e-mail address" }),
-      { description: "Who is notified.", uniqueItems: true },
-    ),
+    notify: List(Str({ description: "E-mail address.", format: "email" }), {
+      description: "Who is notified.",
+      uniqueItems: true,
+    }),
   },
   { description: "A monthly cost budget with alerts.", required: ["monthly_usd"] },
 );

@@ -2,24 +2,26 @@
 // build, health checks, resources, scaling, metrics, subscriptions, migrations and rollout.
 import {
   Bool,
-  CPU_PATTERN,
   Duration,
   Enum,
-  ENV_VAR_PATTERN,
-  Hostname,
+  HealthPath,
   Int,
   List,
   MapOf,
-  MEMORY_PATTERN,
-  NAME_PATTERN,
   nameKey,
   Obj,
   OneOf,
   Path,
   SecretName,
   Str,
-  Type,
+  Text,
 } from "./schema-kit.js";
+
+/** A service's host name; a path written with it is told to go in `path`. */
+const Domain = Str({
+  description: "A fully qualified host name, such as api.example.com.",
+  format: "domain",
+});
 
 const Percent = (description: string, dflt?: number) =>
   Int({
@@ -32,13 +34,15 @@ const Percent = (description: string, dflt?: number) =>
 
 const Health = Obj(
   {
-    liveness: Path(
+    liveness: HealthPath(
       "Path answered with 2xx while the process is alive. A failing liveness check restarts the instance.",
     ),
-    readiness: Path(
+    readiness: HealthPath(
       "Path answered with 2xx when the instance can take traffic. Until then it gets no requests.",
     ),
-    startup: Path("Path checked while the instance starts; liveness checks begin only after it succeeds."),
+    startup: HealthPath(
+      "Path checked while the instance starts; liveness checks begin only after it succeeds.",
+    ),
     interval: Duration("Time between checks.", "10s"),
     timeout: Duration("Time a check may take before it counts as failed.", "3s"),
     failure_threshold: Int({
@@ -60,16 +64,16 @@ const Resources = Obj(
   {
     requests: Obj(
       {
-        cpu: Str({
+        cpu: Text({
+          unquoted: ["number"],
           description: "CPU reserved for each instance, in cores (0.5) or millicores (500m).",
-          pattern: CPU_PATTERN,
-          "x-expected": "a CPU amount such as 250m or 0.5",
+          format: "cpu",
           default: "100m",
         }),
-        memory: Str({
+        memory: Text({
+          unquoted: ["number"],
           description: "Memory reserved for each instance (128Mi, 1Gi).",
-          pattern: MEMORY_PATTERN,
-          "x-expected": "a memory amount such as 256Mi or 1Gi",
+          format: "memory",
           default: "128Mi",
         }),
       },
@@ -77,16 +81,16 @@ const Resources = Obj(
     ),
     limits: Obj(
       {
-        cpu: Str({
+        cpu: Text({
+          unquoted: ["number"],
           description: "CPU each instance may use at most.",
-          pattern: CPU_PATTERN,
-          "x-expected": "a CPU amount such as 500m or 1",
+          format: "cpu",
           default: "500m",
         }),
-        memory: Str({
+        memory: Text({
+          unquoted: ["number"],
           description: "Memory each instance may use at most; above it the instance is restarted.",
-          pattern: MEMORY_PATTERN,
-          "x-expected": "a memory amount such as 512Mi or 1Gi",
+          format: "memory",
           default: "512Mi",
         }),
       },
@@ -157,8 +161,7 @@ const Subscription = Obj(
     ),
     group: Str({
       description: "Consumer group. Default: the service name, so each service gets every event once.",
-      pattern: NAME_PATTERN,
-      "x-expected": "a lower-case name",
+      format: "name",
     }),
     max_retries: Int({
       description: "Deliveries of one event before it goes to the dead-letter topic.",
@@ -183,10 +186,9 @@ const BuildObject = Obj(
       default: "Dockerfile",
     }),
     target: Str({ description: "Build stage to stop at.", minLength: 1 }),
-    args: MapOf(Str({ description: "Build argument value (never a secret).", maxLength: 1000 }), {
+    args: MapOf(Text({ description: "Build argument value (never a secret).", maxLength: 1000 }), {
       description: "Docker build arguments.",
-      keyPattern: ENV_VAR_PATTERN,
-      keyExpected: "a build argument name",
+      keyFormat: "build-arg",
     }),
   },
   { description: "How to build the container image.", required: ["context"] },
@@ -221,7 +223,11 @@ const Ci = Obj(
     lint: Str({ description: "Lint command.", minLength: 1 }),
     typecheck: Str({ description: "Type-check command.", minLength: 1 }),
     test: Str({ description: "Test command.", minLength: 1 }),
-    version: Str({ description: "Language version for the setup action (20, 3.12).", minLength: 1 }),
+    version: Text({
+      description: "Language version for the setup action (20, 3.12).",
+      minLength: 1,
+      unquoted: ["number"],
+    }),
   },
   { description: "Pull-request checks for this service." },
 );
@@ -280,8 +286,7 @@ export const ServiceSchema = Obj(
     image: Str({
       description: "A prebuilt image to run instead of building one (repository:tag).",
       minLength: 1,
-      pattern: "^[a-z0-9][a-z0-9._/:@-]*$",
-      "x-expected": "an image reference such as nginx:1.27",
+      format: "image",
     }),
     command: Str({
       description: "The command that starts the process. `$PORT` is the port it must listen on.",
@@ -298,20 +303,19 @@ export const ServiceSchema = Obj(
       maximum: 65535,
       "x-expected": "a port from 1 to 65535",
     }),
-    health: OneOf(Path("Path used for liveness, readiness and startup."), Health, {
+    health: OneOf(HealthPath("Path used for liveness, readiness and startup."), Health, {
       description: "Health checks. A string is short for one path for all checks.",
     }),
     env: MapOf(
-      OneOf(
-        Type.String({ description: "Value." }),
-        Type.Union([Type.Number(), Type.Boolean()], { description: "Value." }),
-        { description: "Value (never a secret)." },
-      ),
+      Text({
+        description:
+          "Value (never a secret). Text: a number or true/false written unquoted is given exactly as written (1.10, 0755).",
+        "x-hint": "an environment variable is text: write its value, or '' for an empty one",
+      }),
       {
         description:
           "Plain settings given to the process as environment variables. Never secrets: list those in `secrets`.",
-        keyPattern: ENV_VAR_PATTERN,
-        keyExpected: "an environment variable name (letters, digits, _)",
+        keyFormat: "env-var",
       },
     ),
     secrets: List(SecretName, {
@@ -322,7 +326,7 @@ export const ServiceSchema = Obj(
     scale: OneOf(Int({ description: "A fixed instance count.", minimum: 0, maximum: 1000 }), Scale, {
       description: "Instance count and autoscaling. A number is short for a fixed count.",
     }),
-    domain: OneOf(Hostname, List(Hostname, { description: "Host names.", minItems: 1, uniqueItems: true }), {
+    domain: OneOf(Domain, List(Domain, { description: "Host names.", minItems: 1, uniqueItems: true }), {
       description: "Public host name(s) of this service; routed with TLS.",
     }),
     path: Path("URL path prefix this service answers under its domains (for example /api).", "/"),
@@ -330,7 +334,7 @@ export const ServiceSchema = Obj(
       description: "Prometheus metrics endpoint. A string is short for the path.",
     }),
     uses: List(
-      Str({ description: "Name of a database, cache, topic, bucket, or `email`.", pattern: NAME_PATTERN }),
+      Str({ description: "Name of a database, cache, topic, bucket, or `email`.", format: "name" }),
       {
         description:
           "What this service connects to: PostgreSQL databases, Redis caches, topics it publishes to, storage buckets, and `email`.",
@@ -338,7 +342,7 @@ export const ServiceSchema = Obj(
       },
     ),
     subscribes: OneOf(
-      List(Str({ description: "Topic name.", pattern: NAME_PATTERN }), {
+      List(Str({ description: "Topic name.", format: "name" }), {
         description: "Topics.",
         uniqueItems: true,
       }),

@@ -1,6 +1,6 @@
 // How the app is delivered: the `ci` settings of the generated pipelines and the `targets` it can be
 // deployed to, with their target-wide options.
-import { Bool, Duration, EMAIL_PATTERN, Enum, Int, List, NAME_PATTERN, Obj, Str } from "./schema-kit.js";
+import { Bool, Duration, Enum, Int, List, Obj, Str, Text } from "./schema-kit.js";
 
 export const CiSchema = Obj(
   {
@@ -11,8 +11,7 @@ export const CiSchema = Obj(
     }),
     repository: Str({
       description: "GitHub repository owner/name; scopes the cloud OIDC trust.",
-      pattern: "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
-      "x-expected": "owner/name",
+      format: "repository",
     }),
     image_scan: Obj(
       {
@@ -44,23 +43,21 @@ export const TargetsSchema = Obj(
         }),
         registry: Str({
           description: "Image registry and namespace, such as ghcr.io/acme.",
-          pattern: "^[a-z0-9][a-z0-9.:-]*(/[a-z0-9._-]+)*$",
-          "x-expected": "a registry such as ghcr.io/acme",
+          format: "registry",
         }),
-        ingress_class: Str({ description: "Ingress class.", default: "nginx", pattern: NAME_PATTERN }),
+        ingress_class: Str({ description: "Ingress class.", default: "nginx", format: "name" }),
         tls_email: Str({
           description: "Let's Encrypt account e-mail for certificate expiry notices.",
-          pattern: EMAIL_PATTERN,
-          "x-expected": "an e-mail address",
+          format: "email",
         }),
         image_pull_secret: Str({
           description: "Name of the docker-registry Secret in each namespace.",
-          pattern: NAME_PATTERN,
+          format: "name",
           default: "registry-credentials",
         }),
         secret_name: Str({
           description: "Name of the Secret holding the app's secrets in each namespace.",
-          pattern: NAME_PATTERN,
+          format: "name",
           default: "app-secrets",
         }),
       },
@@ -70,8 +67,7 @@ export const TargetsSchema = Obj(
       {
         location: Str({
           description: "Azure region, such as eastus.",
-          pattern: "^[a-z0-9]+$",
-          "x-expected": "an Azure region such as eastus",
+          format: "azure-location",
           default: "eastus",
         }),
         compute: Enum(["appservice", "aks"], {
@@ -86,14 +82,12 @@ export const TargetsSchema = Obj(
       {
         region: Str({
           description: "AWS region, such as us-east-1.",
-          pattern: "^[a-z]{2}(-[a-z]+)+-[0-9]$",
-          "x-expected": "an AWS region such as us-east-1",
+          format: "aws-region",
           default: "us-east-1",
         }),
         account_id: Str({
           description: "AWS account id (12 digits).",
-          pattern: "^[0-9]{12}$",
-          "x-expected": "a 12-digit account id",
+          format: "aws-account",
         }),
         availability_zones: Int({
           description: "Availability zones to spread over.",
@@ -108,18 +102,18 @@ export const TargetsSchema = Obj(
       {
         region: Str({
           description: "DigitalOcean region, such as nyc1.",
-          pattern: "^[a-z]{3}[0-9]$",
-          "x-expected": "a region such as nyc1",
+          format: "do-region",
           default: "nyc1",
         }),
-        kubernetes_version: Str({
+        kubernetes_version: Text({
           description: "DOKS version prefix, such as 1.33.",
-          pattern: "^1\\.[0-9]+$",
+          unquoted: ["number"],
+          format: "kubernetes-version",
           default: "1.33",
         }),
         node_size: Str({
           description: "Droplet size of the node pool.",
-          pattern: "^[a-z0-9-]+$",
+          format: "droplet-size",
           default: "s-2vcpu-4gb",
         }),
         nodes: Obj(

@@ -3,7 +3,7 @@
 // by people in their editor and in the docs, so it says what the field does, not how it is stored.
 // Each section of the spec has a file of its own (schema-services.ts, schema-data.ts, schema-edges.ts,
 // schema-monitoring.ts, schema-targets.ts, schema-environments.ts); this one is the top level.
-import { MapOf, NAME_PATTERN, Obj, Str, nameKey, type Static } from "./schema-kit.js";
+import { MapOf, Obj, Str, Text, nameKey, type Static } from "./schema-kit.js";
 import { ServiceSchema } from "./schema-services.js";
 import { BucketSchema, PostgresSchema, RedisSchema, TopicSchema } from "./schema-data.js";
 import { DnsSchema, EmailSchema } from "./schema-edges.js";
@@ -16,8 +16,7 @@ export const SpecSchema = Obj(
     name: Str({
       description:
         "The app's name: lower-case letters, digits and '-', at most 40 characters. Used in resource names.",
-      pattern: NAME_PATTERN,
-      "x-expected": "a lower-case name (a-z, 0-9, '-'), at most 40 characters",
+      format: "name",
     }),
     description: Str({ description: "What the app is.", maxLength: 1000 }),
     services: MapOf(ServiceSchema, {
@@ -32,10 +31,9 @@ export const SpecSchema = Obj(
     dns: DnsSchema,
     monitoring: MonitoringSchema,
     budget: BudgetSchema,
-    tags: MapOf(Str({ description: "Tag value.", maxLength: 256 }), {
+    tags: MapOf(Text({ description: "Tag value.", maxLength: 256 }), {
       description: "Tags on every resource. Environment and Project are always added.",
-      keyPattern: "^[A-Za-z][A-Za-z0-9_.-]{0,127}$",
-      keyExpected: "a tag name such as CostCenter",
+      keyFormat: "tag-name",
     }),
     ci: CiSchema,
     targets: TargetsSchema,

@@ -13,6 +13,9 @@ export function secretProblems(raw: unknown, map: SourceMap, fallback: Position)
     path: string,
     inEnv: boolean,
   ) => {
+    // An env value is text even when written as a number (`DB_PASSWORD: 123456`): it is checked as written.
+    if (inEnv && parent && key !== undefined && (typeof v === "number" || typeof v === "boolean"))
+      v = map.textOf(parent, key) ?? String(v);
     if (typeof v === "string") {
       // A value with references (`${db.password}`) is put together by the platform: the setting's
       // name says nothing of it, and only the text around the references is written here.

@@ -27,6 +27,8 @@ interface Located {
   keys: Map<string | number, Position>;
   /** key → position of the value. */
   values: Map<string | number, Position>;
+  /** key → the text of a number or boolean as written (`1.10`, `0755`, `yes`), for fields that are text. */
+  texts: Map<string | number, string>;
 }
 
 /** Positions of the objects and arrays of one or more parsed (and merged) specs. */
@@ -34,7 +36,7 @@ export class SourceMap {
   private readonly located = new WeakMap<object, Located>();
 
   record(value: object, self: Position): Located {
-    const loc: Located = { self, keys: new Map(), values: new Map() };
+    const loc: Located = { self, keys: new Map(), values: new Map(), texts: new Map() };
     this.located.set(value, loc);
     return loc;
   }
@@ -58,6 +60,11 @@ export class SourceMap {
     return this.located.get(value)?.self;
   }
 
+  /** How the number or boolean at `container[key]` was written, when it was one. */
+  textOf(container: object, key: string | number): string | undefined {
+    return this.located.get(container)?.texts.get(key);
+  }
+
   /** Copies the positions of `from[key]` to `to[key]` (used when merging environments). */
   copyKey(from: object, to: object, key: string | number): void {
     const src = this.located.get(from);
@@ -66,8 +73,11 @@ export class SourceMap {
     if (!dst) dst = this.record(to, src.self);
     const k = src.keys.get(key);
     const v = src.values.get(key);
+    const t = src.texts.get(key);
     if (k) dst.keys.set(key, k);
     if (v) dst.values.set(key, v);
+    if (t !== undefined) dst.texts.set(key, t);
+    else dst.texts.delete(key);
   }
 }
 
@@ -223,6 +233,7 @@ class PlainValues {
     node.items.forEach((item, i) => {
       const n = item as Node;
       loc.values.set(i, this.posAt(n.range?.[0]));
+      this.keepText(loc, i, n);
       arr.push(this.of(n, `${path}[${i}]`, depth + 1));
     });
     return arr;
@@ -235,8 +246,8 @@ class PlainValues {
       if (!isPair(pair)) continue;
       const keyNode = pair.key as Node | null;
       const keyPos = this.posAt(keyNode?.range?.[0]);
-      if (isScalar(keyNode) && keyNode.value === "<<") {
-        this.merge(obj, pair.value as Node | null, path, depth);
+      if (isMergeKey(keyNode)) {
+        this.merge(obj, pair.value as Node | null, keyPos, path, depth);
         continue;
       }
       const key = this.key(keyNode, keyPos, path);
@@ -244,25 +255,53 @@ class PlainValues {
       const valueNode = pair.value as Node | null;
       loc.keys.set(key, keyPos);
       loc.values.set(key, valueNode ? this.posAt(valueNode.range?.[0]) : keyPos);
+      this.keepText(loc, key, valueNode);
       // Safe: the keys that could reach the prototype were rejected by key().
       obj[key] = this.of(valueNode, path ? `${path}.${key}` : key, depth + 1);
     }
     return obj;
   }
 
-  /** Merge key (`<<: *base`): copies the entries of the aliased map(s) that are not set here. */
-  private merge(obj: Record<string, unknown>, value: Node | null, path: string, depth: number): void {
-    const sources = isSeq(value) ? (value.items as Node[]) : [value as Node];
+  /**
+   * Merge key (`<<: *base` or `<<: [*a, *b]`), as YAML 1.1 defines it: the entries of the merged
+   * maps that the map does not set itself, the earlier of several maps winning over the later ones.
+   */
+  private merge(
+    obj: Record<string, unknown>,
+    value: Node | null,
+    keyPos: Position,
+    path: string,
+    depth: number,
+  ): void {
+    const sources = isSeq(value) ? (value.items as Node[]) : [value];
     for (const s of sources) {
       const merged = this.of(s, path, depth + 1);
-      if (merged && typeof merged === "object" && !Array.isArray(merged)) {
-        for (const [k, v] of Object.entries(merged)) {
-          if (k in obj) continue;
-          obj[k] = v;
-          this.sources.copyKey(merged, obj, k);
-        }
+      if (merged === null || typeof merged !== "object" || Array.isArray(merged)) {
+        this.problems.push({
+          severity: "error",
+          pos: s?.range ? this.posAt(s.range[0]) : keyPos,
+          path,
+          message: `a merge key (<<) takes a map, got ${merged === null ? "nothing" : Array.isArray(merged) ? "a list" : `a ${typeof merged}`}`,
+          hint: "write `<<: *name` with an anchor (&name) on a map, or `<<: [*a, *b]`",
+        });
+        continue;
+      }
+      for (const [k, v] of Object.entries(merged)) {
+        if (k in obj) continue;
+        obj[k] = v;
+        this.sources.copyKey(merged, obj, k);
       }
     }
+  }
+
+  /** Keeps how a number or boolean was written (an alias keeps its anchor's text). */
+  private keepText(loc: Located, key: string | number, node: Node | null): void {
+    loc.texts.delete(key);
+    const target = isAlias(node) ? node.resolve(this.doc) : node;
+    if (!isScalar(target) || target.source === undefined) return;
+    const v: unknown = target.value;
+    if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean")
+      loc.texts.set(key, target.source);
   }
 
   /** The key of a map entry as a string, or null (and a problem) when it cannot be one. */
@@ -291,12 +330,56 @@ class PlainValues {
   }
 }
 
+/** `<<` written plain: a YAML 1.1 merge key (a quoted '<<' is an ordinary key). */
+function isMergeKey(node: Node | null): boolean {
+  return isScalar(node) && (typeof node.value === "symbol" || (node.type === "PLAIN" && node.value === "<<"));
+}
+
 function scalarValue(node: Scalar): unknown {
   const v = node.value;
   if (typeof v === "bigint") return Number(v);
   if (v instanceof Date) return node.source ?? String(v);
   if (v instanceof Uint8Array) return node.source ?? "";
   return v;
+}
+
+/** The map holding the key written at `offset`, with its spec path, found by walking the document. */
+function mapOfKeyAt(node: unknown, offset: number, path: string): { map: YAMLMap; path: string } | undefined {
+  if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const found = mapOfKeyAt(item, offset, `${path}[${i}]`);
+      if (found) return found;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    const key = pair.key as Node | null;
+    if (key?.range?.[0] === offset) return { map: node, path };
+    const name = isScalar(key) ? String(key.value) : "";
+    const found = mapOfKeyAt(pair.value, offset, path ? `${path}.${name}` : name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A key written twice in one map: which key, in which map, and where it was first. */
+function duplicateKey(doc: Document, offset: number, posAt: PositionAt): Problem | undefined {
+  const found = mapOfKeyAt(doc.contents, offset, "");
+  if (!found) return undefined;
+  const keys = found.map.items.map((p) => p.key as Node | null);
+  const dup = keys.find((k) => k?.range?.[0] === offset);
+  if (!isScalar(dup)) return undefined;
+  const first = keys.find((k) => isScalar(k) && k.value === dup.value && k !== dup);
+  const name = String(dup.value);
+  const where = found.path ? `in ${found.path}` : "at the top level";
+  const line = first?.range ? ` (first on line ${posAt(first.range[0]).line})` : "";
+  return {
+    severity: "error",
+    pos: posAt(offset),
+    path: found.path ? `${found.path}.${name}` : name,
+    message: `duplicate key: \`${name}\` appears twice ${where}${line}`,
+    hint: "each key may appear once in a map; keep one of the two entries",
+  };
 }
 
 /**
@@ -319,8 +402,10 @@ export function parseSource(file: string, text: string, map: SourceMap): ParsedS
     const p = lc.linePos(offset ?? 0);
     return { file, line: p.line, col: p.col };
   };
-  const syntax = doc.errors.map((e) =>
-    fileProblem(posAt(e.pos[0]), yamlMessage(e.code, e.message), yamlHint(e.code)),
+  const syntax = doc.errors.map(
+    (e) =>
+      (e.code === "DUPLICATE_KEY" ? duplicateKey(doc, e.pos[0], posAt) : undefined) ??
+      fileProblem(posAt(e.pos[0]), yamlMessage(e.code, e.message), yamlHint(e.code)),
   );
   if (syntax.length > 0) return { value: undefined, problems: syntax };
 
