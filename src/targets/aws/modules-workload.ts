@@ -112,7 +112,8 @@ const CONTAINER: Record<string, HclValue> = {
     },
   },
   healthCheck: expr(
-    'var.health_check_path == null || var.port == 0 ? null : { command = ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:${var.port}${var.health_check_path} || curl -fsS -o /dev/null http://127.0.0.1:${var.port}${var.health_check_path} || exit 1"], interval = var.health_check.interval, timeout = var.health_check.timeout, retries = var.health_check.retries, startPeriod = var.health_check.start_period }',
+    // The URL is one shell word in single quotes: a health path may hold & ; $ or a query.
+    `var.health_check_path == null || var.port == 0 ? null : { command = ["CMD-SHELL", "wget -q -O /dev/null \${local.health_url} || curl -fsS -o /dev/null \${local.health_url} || exit 1"], interval = var.health_check.interval, timeout = var.health_check.timeout, retries = var.health_check.retries, startPeriod = var.health_check.start_period }`,
   ),
 };
 
@@ -141,7 +142,13 @@ export function taskDefinition(
 /** Logs, roles and the task definition, which the service and the job modules share. */
 export function taskDefinitionBlocks(): Block[] {
   return [
-    locals({ container: CONTAINER }),
+    locals({
+      container: CONTAINER,
+      // The health check's URL as one single-quoted shell word (a ' inside it written as '\'').
+      health_url: expr(
+        `"'http://127.0.0.1:\${var.port}\${replace(coalesce(var.health_check_path, "/"), "'", "'\\\\''")}'"`,
+      ),
+    }),
     data("aws_region", "current", {}),
     resource("aws_cloudwatch_log_group", "this", {
       name: tmpl("/ecs/${var.name}/${var.workload}"),

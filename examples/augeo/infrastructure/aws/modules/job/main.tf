@@ -22,8 +22,9 @@ locals {
         "awslogs-stream-prefix" = var.workload
       }
     }
-    healthCheck = var.health_check_path == null || var.port == 0 ? null : { command = ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:${var.port}${var.health_check_path} || curl -fsS -o /dev/null http://127.0.0.1:${var.port}${var.health_check_path} || exit 1"], interval = var.health_check.interval, timeout = var.health_check.timeout, retries = var.health_check.retries, startPeriod = var.health_check.start_period }
+    healthCheck = var.health_check_path == null || var.port == 0 ? null : { command = ["CMD-SHELL", "wget -q -O /dev/null ${local.health_url} || curl -fsS -o /dev/null ${local.health_url} || exit 1"], interval = var.health_check.interval, timeout = var.health_check.timeout, retries = var.health_check.retries, startPeriod = var.health_check.start_period }
   }
+  health_url = "'http://127.0.0.1:${var.port}${replace(coalesce(var.health_check_path, "/"), "'", "'\\''")}'"
 }
 
 data "aws_region" "current" {
