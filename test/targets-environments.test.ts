@@ -1,0 +1,90 @@
+// Services, data stores, topics and buckets that exist in some environments only (`null` removes
+// them in one, as docs/spec.md documents): every target renders each where it exists and nowhere
+// else, or says with a positioned problem why it cannot.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { loadSpec } from "../src/model/load.js";
+import { mergeValues } from "../src/targets/kubernetes/chart.js";
+import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
+import { PLATFORMS, TARGETS } from "../src/targets/registry.js";
+import type { FileTree } from "../src/targets/target.js";
+import { PARTIAL } from "./fixtures-environments.js";
+import { exampleContext, runCli, tempDir } from "./helpers.js";
+
+const ctx = (deployTarget?: string) => exampleContext("todo", deployTarget);
+const project = () => loadSpec("gantry.yaml", PARTIAL).project;
+type Values = {
+  services: Record<string, { enabled: boolean }>;
+  datastores: Record<string, { enabled: boolean }>;
+};
+
+/** The values Helm installs in one environment: values.yaml with values-<env>.yaml over it. */
+function helmValues(tree: FileTree, env: string): Values {
+  const base = parse(tree["chart/values.yaml"]!) as Record<string, unknown>;
+  return mergeValues(base, parse(tree[`chart/values-${env}.yaml`]!) as Record<string, unknown>) as Values;
+}
+
+const enabled = (items: Record<string, { enabled: boolean }>) =>
+  Object.keys(items)
+    .filter((k) => items[k]!.enabled)
+    .sort();
+
+describe("items that exist in some environments only", () => {
+  it("every target checks and renders the spec without an exception", () => {
+    const p = project();
+    for (const t of TARGETS) {
+      for (const deployTarget of t.name === "github" ? PLATFORMS.map((x) => x.name) : [undefined]) {
+        const c = ctx(deployTarget);
+        assert.doesNotThrow(() => t.check(p, c), `${t.name} check`);
+        const errors = t.check(p, c).filter((x) => (x.severity ?? "error") === "error");
+        if (errors.length) continue; // a positioned problem is an answer; the CLI stops before render
+        assert.doesNotThrow(() => t.render(p, c), `${t.name} ${deployTarget ?? ""} render`);
+      }
+    }
+  });
+
+  it("kubernetes: each environment's values switch on what it has, and the chart has a template for everything", () => {
+    const tree = kubernetesTarget.render(project(), ctx());
+    const dev = helmValues(tree, "dev");
+    const prd = helmValues(tree, "prd");
+    assert.deepEqual(enabled(dev.services), ["api", "nightly"]);
+    assert.deepEqual(enabled(prd.services), ["api", "indexer", "web"]);
+    assert.deepEqual(enabled(dev.datastores), ["postgres-reports"]);
+    assert.deepEqual(enabled(prd.datastores), []);
+    for (const f of [
+      "nightly-cronjob",
+      "indexer-deployment",
+      "web-deployment",
+      "postgres-reports-statefulset",
+    ])
+      assert.ok(`chart/templates/${f}.yaml` in tree, f);
+    assert.ok("rendered/dev/nightly-cronjob.yaml" in tree);
+    assert.ok(!("rendered/prd/nightly-cronjob.yaml" in tree));
+    assert.ok("rendered/prd/indexer-deployment.yaml" in tree);
+    assert.ok(!("rendered/dev/indexer-deployment.yaml" in tree));
+    const schema = JSON.parse(tree["chart/values.schema.json"]!) as {
+      properties: { services: { properties: Record<string, unknown> } };
+    };
+    assert.deepEqual(Object.keys(schema.properties.services.properties).sort(), [
+      "api",
+      "indexer",
+      "nightly",
+      "web",
+    ]);
+  });
+
+  it("kubernetes: synth and synth --check succeed", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": PARTIAL });
+    try {
+      const out = `${dir}/out`;
+      const w = await runCli(["synth", "kubernetes", dir, "--out", out]);
+      assert.equal(w.code, 0, w.err);
+      const c = await runCli(["synth", "kubernetes", dir, "--out", out, "--check"]);
+      assert.equal(c.code, 0, c.err);
+      assert.doesNotMatch(w.err + c.err, /Cannot read properties|\n\s+at /);
+    } finally {
+      cleanup();
+    }
+  });
+});
