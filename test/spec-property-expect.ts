@@ -156,6 +156,10 @@ const azure: Locator = {
     const file = tree[`parameters/${e.env}.bicepparam`];
     if (e.what === "size") return sizeIn(e, target, file, { postgres: "Azure PostgreSQL" });
     if (app.targets.azure?.compute === "aks" || !e.service) return undefined;
+    // A service some environment removes is deployed where `<id>Enabled` is true.
+    const off = contains(file, `\nparam ${camel(e.service)}Enabled = false\n`);
+    if (e.what === "absent") return file?.includes(`\nparam ${camel(e.service)}Config = `) ? off : undefined;
+    if (e.what === "present") return !off;
     // App Service has no scheduled jobs: the target warns at the schedule and generates none.
     if (app.services[e.service]?.type === "job")
       return problems.some((p) => p.path === `services.${e.service}.schedule`) ? undefined : false;
@@ -191,7 +195,7 @@ function tfvarsEntry(text: string | undefined, name: string): string | undefined
 }
 
 const aws: Locator = {
-  find(e, { tree, target }) {
+  find(e, { tree, target, app }) {
     const file = tree[`environments/${e.env}.tfvars`];
     if (e.what === "size") return sizeIn(e, target, file, { postgres: "AWS RDS", redis: "AWS ElastiCache" });
     const entry = e.service ? tfvarsEntry(file, e.service) : undefined;
@@ -201,6 +205,7 @@ const aws: Locator = {
         return Object.values(tree).some((t) => t.includes(marker(e.value as string) ?? "\0"));
       case "env": {
         const m = marker((e.value as { value: string }).value);
+        if (e.service && app.services[e.service]?.type === "static") return undefined; // the GitHub build has it
         return m === undefined ? undefined : contains(entry, m);
       }
       case "domains":

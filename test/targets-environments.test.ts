@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
+import { azureTarget } from "../src/targets/azure/index.js";
 import { mergeValues } from "../src/targets/kubernetes/chart.js";
+import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
+import { checkAzureProject } from "../src/validate/bicep-types.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { PLATFORMS, TARGETS } from "../src/targets/registry.js";
 import type { FileTree } from "../src/targets/target.js";
@@ -86,5 +89,65 @@ describe("items that exist in some environments only", () => {
     } finally {
       cleanup();
     }
+  });
+
+  it("azure: an app, a site and a server exist only where the environment has them; main.bicep stays valid", async () => {
+    const tree = azureTarget.render(project(), ctx());
+    const dev = tree["parameters/dev.bicepparam"]!;
+    const prd = tree["parameters/prd.bicepparam"]!;
+    for (const [file, name, on] of [
+      [dev, "indexer", false],
+      [prd, "indexer", true],
+      [dev, "web", false],
+      [prd, "web", true],
+      [dev, "cache", false],
+      [prd, "cache", true],
+      [dev, "reports", true],
+      [prd, "reports", false],
+    ] as const)
+      assert.match(
+        file,
+        new RegExp(`\\nparam ${name}Enabled = ${String(on)}\\n`),
+        `${name} in ${file.slice(0, 60)}`,
+      );
+    // The bucket of dev's removed `files` is no container there.
+    assert.match(dev, /param storageContainers = \[\]\n/);
+    assert.match(prd, /param storageContainers = \[\n {2}'files'\n\]/);
+    assert.match(tree["main.bicep"]!, /module indexerApp '.*' = if \(indexerEnabled\)/);
+    assert.deepEqual(checkAzureProject(project()), []);
+    for (const [f, text] of Object.entries(tree)) {
+      if (f.endsWith(".bicepparam")) assert.deepEqual(await bicepParamSyntaxProblems(text), [], f);
+      else if (f.endsWith(".bicep")) assert.deepEqual(await bicepSyntaxProblems(text), [], f);
+    }
+  });
+
+  it("azure: compute and the managed zone cannot differ between environments (one main.bicep)", () => {
+    const spec = `${PARTIAL}    targets: { azure: { compute: aks } }\n    dns: { zone: other.example.com }\ndns: { zone: shop.example.com }\n`;
+    const problems = azureTarget.check(loadSpec("gantry.yaml", spec).project, ctx());
+    const errors = problems.filter((p) => p.severity === "error").map((p) => `${p.env ?? ""} ${p.path}`);
+    // prd owns the zone (it is the last environment, and none is production).
+    assert.deepEqual(errors, ["dev dns.zone", "prd targets.azure.compute"]);
+  });
+
+  it("azure: a cache the first environment has and a later one removes (seed 9 of the property crashed check)", () => {
+    const spec = `name: shop
+services:
+  api: { build: ./api, port: 8000, uses: [cache] }
+redis:
+  cache: {}
+environments:
+  staging: {}
+  prd:
+    redis: { cache: null }
+    services: { api: { uses: [] } }
+`;
+    const p = loadSpec("gantry.yaml", spec).project;
+    assert.deepEqual(
+      azureTarget.check(p, ctx()).filter((x) => x.severity === "error"),
+      [],
+    );
+    const tree = azureTarget.render(p, ctx());
+    assert.match(tree["parameters/staging.bicepparam"]!, /\nparam cacheEnabled = true\n/);
+    assert.match(tree["parameters/prd.bicepparam"]!, /\nparam cacheEnabled = false\n/);
   });
 });
