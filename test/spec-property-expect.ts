@@ -86,6 +86,9 @@ export interface EnvFiles {
 }
 
 const contains = (text: string | undefined, what: string) => text !== undefined && text.includes(what);
+/** Whether some file has `what`; undefined when there is nothing to look for. */
+const anywhere = (tree: FileTree, what: string | undefined) =>
+  what === undefined ? undefined : Object.values(tree).some((t) => t.includes(what));
 const marker = (s: string) => MARKER.exec(s)?.[0];
 
 /** Helm's values of one environment, parsed once per tree. */
@@ -113,9 +116,11 @@ const kubernetes: Locator = {
       case "absent":
         return svc.enabled !== true;
       case "command":
-        return contains(words(svc.command), marker(e.value as string) ?? "");
-      case "migrations":
-        return contains(words(mapOf(svc.migrations).command), marker(e.value as string) ?? "");
+      case "migrations": {
+        const m = marker(e.value as string);
+        const command = e.what === "command" ? svc.command : mapOf(svc.migrations).command;
+        return m === undefined ? undefined : contains(words(command), m);
+      }
       case "schedule":
         return svc.schedule === e.value;
       case "env": {
@@ -165,8 +170,10 @@ const azure: Locator = {
       return problems.some((p) => p.path === `services.${e.service}.schedule`) ? undefined : false;
     const block = bicepParam(file, `${camel(e.service)}Config`);
     switch (e.what) {
-      case "command":
-        return contains(block, marker(e.value as string) ?? "\0");
+      case "command": {
+        const m = marker(e.value as string);
+        return m === undefined ? undefined : contains(block, m);
+      }
       case "env": {
         // Plain values are app settings as written; a value with references is read from Key Vault.
         const { key, value } = e.value as { key: string; value: string };
@@ -202,11 +209,19 @@ const aws: Locator = {
     switch (e.what) {
       case "command":
       case "migrations":
-        return Object.values(tree).some((t) => t.includes(marker(e.value as string) ?? "\0"));
+        return anywhere(tree, marker(e.value as string));
+      case "schedule": {
+        // EventBridge's six fields begin with the minute and the hour as written.
+        const [minute, hour] = (e.value as string).split(" ");
+        return anywhere(tree, `cron(${minute} ${hour} `);
+      }
       case "env": {
-        const m = marker((e.value as { value: string }).value);
+        const { value } = e.value as { value: string };
         if (e.service && app.services[e.service]?.type === "static") return undefined; // the GitHub build has it
-        return m === undefined ? undefined : contains(entry, m);
+        // A value with references is put together in main.tf, the same for every environment.
+        const m = marker(value);
+        if (m === undefined) return undefined;
+        return hasReference(value) ? anywhere(tree, m) : contains(entry, m);
       }
       case "domains":
         return (e.value as string[]).every((d) => contains(entry, `"${d}"`));
@@ -238,9 +253,20 @@ const github: Locator = {
   find(e, { tree, app }) {
     const deploy = Object.entries(tree).find(([f]) => f.endsWith(`deploy-${e.env}.yml`))?.[1];
     const svc = e.service ? app.services[e.service] : undefined;
-    if (e.what === "present" && e.service === Object.keys(app.services)[0]) return deploy !== undefined;
-    if (e.what === "env" && svc?.type === "static")
-      return contains(deploy, marker((e.value as { value: string }).value) ?? "\0") || undefined;
+    if (e.what === "present" && svc) {
+      // Its image is built once in build.yml (static sites: there, or per environment in the deploy).
+      const build = tree["build.yml"];
+      const image =
+        svc.type === "static"
+          ? !svc.build || contains(build, `\n  build-${svc.name}:\n`) || contains(deploy, `Build ${svc.name}`)
+          : !svc.build || contains(build, `- service: ${svc.name}\n`);
+      return deploy !== undefined && image;
+    }
+    // A static site's env is given to its build command (none without one).
+    if (e.what === "env" && svc?.type === "static" && svc.build) {
+      const m = marker((e.value as { value: string }).value);
+      return m === undefined ? undefined : contains(deploy, m) || contains(tree["build.yml"], m);
+    }
     if (e.what === "domains" && svc?.type === "http" && svc.path === "/" && svc.health?.readiness)
       return contains(deploy, `https://${(e.value as string[])[0]}${svc.health.readiness}`);
     return undefined;

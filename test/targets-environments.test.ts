@@ -10,7 +10,7 @@ import { mergeValues } from "../src/targets/kubernetes/chart.js";
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import { checkAzureProject } from "../src/validate/bicep-types.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
-import { PLATFORMS, TARGETS } from "../src/targets/registry.js";
+import { PLATFORMS, TARGETS, githubTarget } from "../src/targets/registry.js";
 import type { FileTree } from "../src/targets/target.js";
 import { PARTIAL } from "./fixtures-environments.js";
 import { exampleContext, runCli, tempDir } from "./helpers.js";
@@ -149,5 +149,28 @@ environments:
     const tree = azureTarget.render(p, ctx());
     assert.match(tree["parameters/staging.bicepparam"]!, /\nparam cacheEnabled = true\n/);
     assert.match(tree["parameters/prd.bicepparam"]!, /\nparam cacheEnabled = false\n/);
+  });
+
+  it("github: build.yml builds the image of a service the first environment removes", () => {
+    const tree = githubTarget.render(project(), ctx("kubernetes"));
+    assert.match(tree["build.yml"]!, /- service: indexer\n/);
+    assert.match(tree["build.yml"]!, /\n {2}build-web:\n/);
+    assert.ok("deploy-dev.yml" in tree && "deploy-prd.yml" in tree);
+  });
+
+  it("github: a static site built once into an image says where an environment's build settings are not used", () => {
+    const spec = PARTIAL.replace(
+      "    build: npm run build\n",
+      "    build: npm run build\n    env: { API_URL: https://api.shop.example.com }\n",
+    ).concat("  qa:\n    services:\n      web: { env: { API_URL: https://api.qa.shop.example.com } }\n");
+    const p = loadSpec("gantry.yaml", spec).project;
+    const warnings = (target: string) =>
+      githubTarget
+        .check(p, ctx(target))
+        .filter((x) => x.path.startsWith("services.web"))
+        .map((x) => `${x.env ?? ""} ${x.path} ${x.severity ?? ""}`);
+    assert.deepEqual(warnings("kubernetes"), ["qa services.web.env warning"]);
+    // Azure builds each environment's site in its own deploy: nothing to say.
+    assert.deepEqual(warnings("azure"), []);
   });
 });
