@@ -17,6 +17,7 @@ import {
   usable,
   type Kind,
   type Names,
+  type ServiceContext,
 } from "./spec-generator-services.js";
 
 const SPEC = SpecSchema as unknown as JsonSchema;
@@ -83,6 +84,8 @@ function changeServices(spec: Plain, r: Rng, zone: string): void {
   const ctx = { r, names: namesOf(spec, zone), ports };
   for (const [name, svc] of Object.entries(services)) {
     if (!isPlain(svc) || !r.chance(0.6)) continue;
+    // Now and then an environment changes what a service is: a worker that listens, a service that does not.
+    if (svc.type === undefined && r.chance(0.08)) changeKind(svc, name, ctx);
     const kind = kindOf(svc);
     const fields = KIND_FIELDS[kind];
     // Values each environment is likely to have of its own, as real specs do.
@@ -102,6 +105,13 @@ function changeServices(spec: Plain, r: Rng, zone: string): void {
       else setField(svc, name, kind, field, ctx);
     }
   }
+}
+
+/** A worker becomes an HTTP service (a port), or an HTTP service a worker (no port, domain or path). */
+function changeKind(svc: Plain, name: string, ctx: ServiceContext): void {
+  const kind = kindOf(svc);
+  if (kind === "worker") setField(svc, name, kind, "port", ctx);
+  else if (kind === "http") for (const key of ["port", "domain", "path"]) Reflect.deleteProperty(svc, key);
 }
 
 function changeStores(spec: Plain, r: Rng): void {

@@ -173,4 +173,40 @@ environments:
     // Azure builds each environment's site in its own deploy: nothing to say.
     assert.deepEqual(warnings("azure"), []);
   });
+
+  it("kubernetes: two entries whose objects collide in a later environment only are a problem", () => {
+    const spec = `name: shop
+services:
+  postgres-db: { build: ./w, command: ./run }
+postgres:
+  db: { hosting: managed }
+targets:
+  kubernetes: { registry: ghcr.io/acme }
+environments:
+  dev: {}
+  prd:
+    postgres: { db: { hosting: cluster } }
+`;
+    const problems = kubernetesTarget.check(loadSpec("gantry.yaml", spec).project, ctx());
+    assert.deepEqual(
+      problems.map((p) => `${p.path}: ${p.message}`),
+      [
+        "services.postgres-db: two objects would be the NetworkPolicy postgres-db (chart template postgres-db-networkpolicy.yaml)",
+      ],
+    );
+  });
+
+  it("kubernetes: the README lists the topics of every environment, with where each row applies", () => {
+    const spec = PARTIAL.replace("  events: {}\n", "  events: { partitions: 3 }\n").replace(
+      "    postgres: { reports: null }\n",
+      "    postgres: { reports: null }\n    topics: { events: { partitions: 12 } }\n",
+    );
+    const readme = kubernetesTarget.render(loadSpec("gantry.yaml", spec).project, ctx())["README.md"]!;
+    // dev removes the topic; prd has 12 partitions.
+    assert.match(
+      readme,
+      /\| topic \| partitions \| retention \| replication \| subscribers \| environments \|/,
+    );
+    assert.match(readme, /\| `events` \| 12 \| 7d \| 3 \| indexer \| prd \|/);
+  });
 });

@@ -163,29 +163,36 @@ function alertProblems(app: AppModel): TargetProblem[] {
   return problems;
 }
 
-/** Two spec entries that would give objects of the same kind and name (a service called `postgres-db` next to postgres `db`). */
+/**
+ * Two spec entries that would give objects of the same kind and name (a service called `postgres-db`
+ * next to postgres `db`), in any environment: each says so once.
+ */
 function collisions(project: ProjectModel): TargetProblem[] {
   const out: TargetProblem[] = [];
-  const app = project.environments[0];
-  if (!app) return out;
-  const values = buildValues(app);
-  const seen = new Map<string, string>();
-  for (const [file, list] of Object.entries(objectsByTemplate(values, app.environment.namespace))) {
-    for (const o of list) {
-      const id = `${o.kind} ${o.metadata.name}`;
-      const before = seen.get(id);
-      if (before === undefined) {
-        seen.set(id, file);
-        continue;
+  const said = new Set<string>();
+  for (const app of project.environments) {
+    const seen = new Map<string, string>();
+    for (const [file, list] of Object.entries(
+      objectsByTemplate(buildValues(app), app.environment.namespace),
+    )) {
+      for (const o of list) {
+        const id = `${o.kind} ${o.metadata.name}`;
+        const before = seen.get(id);
+        if (before === undefined) {
+          seen.set(id, file);
+          continue;
+        }
+        if (said.has(id)) continue;
+        said.add(id);
+        const owner = [file, before]
+          .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
+          .find((s) => s !== undefined);
+        out.push({
+          path: owner ? `services.${owner}` : "services",
+          message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
+          hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
+        });
       }
-      const owner = [file, before]
-        .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
-        .find((s) => s !== undefined);
-      out.push({
-        path: owner ? `services.${owner}` : "services",
-        message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
-        hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
-      });
     }
   }
   return out;
