@@ -140,7 +140,11 @@ const kubernetes: Locator = {
       case "scale": {
         if (svc.type === "static") return undefined;
         const { min, max } = e.value as { min: number; max: number };
-        return svc.replicas === min && mapOf(svc.autoscaling).maxReplicas === max;
+        // Autoscaling where max > min (a warning says where min 0 becomes 1); a fixed count otherwise.
+        const autoscaling = mapOf(svc.autoscaling);
+        return max > min
+          ? autoscaling.enabled === true && autoscaling.maxReplicas === max
+          : svc.replicas === min;
       }
       default:
         return undefined;

@@ -11,6 +11,9 @@ import type { FileTree, SynthContext, Target, TargetProblem } from "../src/targe
 import { generateSpec, type GeneratedSpec } from "./spec-generator.js";
 import { LOCATORS, excused, expectations, type Expected } from "./spec-property-expect.js";
 
+/** Seeds run by `npm test` (about 30 s on a 2-core machine); bench/spec-property.ts runs the next ones. */
+export const SUITE_SEEDS = 250;
+
 export interface Failure {
   seed: number;
   /** The target and, for github, the platform it deploys to (github/aws). */

@@ -9,10 +9,7 @@ import { SpecSchema } from "../src/spec/schema.js";
 import { generateSpec } from "./spec-generator.js";
 import type { JsonSchema } from "../src/spec/check-schema.js";
 import { PATTERN_SAMPLES, Rng, schemaPaths, writtenPaths } from "./spec-generator-schema.js";
-import { KNOWN_DEFECTS, formatFailure, runSpec } from "./spec-property.js";
-
-/** Seeds run by `npm test` (about 30 s on a 2-core machine); bench/spec-property.ts runs thousands. */
-export const SUITE_SEEDS = 250;
+import { KNOWN_DEFECTS, SUITE_SEEDS, formatFailure, runSpec } from "./spec-property.js";
 
 describe("every target, on generated specs", () => {
   it("the generator is deterministic and its samples match the schema's patterns", () => {

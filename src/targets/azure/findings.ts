@@ -36,10 +36,26 @@ function sharedFindings(project: ProjectModel): Finding[] {
   if (!first) return [];
   const compute = computeOf(project);
   const zone = managedZoneOf(project);
+  const statics = new Set(
+    project.environments.flatMap((m) =>
+      Object.values(m.services)
+        .filter(isStatic)
+        .map((s) => s.name),
+    ),
+  );
   return project.environments.flatMap((m): Finding[] => {
     const env = m.environment.name;
     const own = m.targets.azure?.compute ?? "appservice";
     return [
+      ...Object.values(m.services)
+        .filter((s) => statics.has(s.name) && !isStatic(s))
+        .map((s) => ({
+          env,
+          path: `services.${s.name}`,
+          severity: "error" as const,
+          message: `${s.name} is a static frontend in another environment: one name is one kind of Azure resource (a Static Web App or an App Service)`,
+          hint: "keep it a static frontend everywhere, or give the other kind its own name",
+        })),
       ...(own === compute
         ? []
         : [

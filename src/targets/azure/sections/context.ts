@@ -100,14 +100,20 @@ export function presenceParam(c: BaseContext, n: string, what: string): EnvParam
     c.envs,
     `${camel(n)}Enabled`,
     "bool",
-    `Deploy ${what} of ${n} (false: this environment has no ${n}).`,
-    (m) => n in m.services,
+    `Deploy ${what} of ${n} (false: this environment has none).`,
+    deployedIn(c, n),
   );
 }
 
+/** Whether an environment deploys an App Service (c.apps) or a static site (c.statics) of this name. */
+const deployedIn = (c: BaseContext, n: string) => (m: AppModel) => {
+  const s = m.services[n];
+  return s !== undefined && (c.apps.includes(n) ? isService(s) : isStatic(s));
+};
+
 /** `<id>Enabled` of an App Service or static site that some environment removes (see presenceParam). */
 export const appCondition = (c: BaseContext, n: string): BicepExprNode | undefined =>
-  c.envs.every((m) => n in m.services) ? undefined : ref(`${camel(n)}Enabled`);
+  c.envs.every(deployedIn(c, n)) ? undefined : ref(`${camel(n)}Enabled`);
 
 /** `value` where the condition holds (always without one), `otherwise` elsewhere. */
 export const where = (on: BicepExprNode | undefined, value: BicepValue, otherwise: BicepValue): BicepValue =>
