@@ -17,6 +17,7 @@ import { writeTree } from "../src/output/writer.js";
 import { exec } from "../src/util/exec.js";
 import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
+import { PARTIAL } from "./fixtures-environments.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
 
 const SINK = `name: sink
@@ -154,8 +155,23 @@ describe("kubernetes target: validators", () => {
     },
     envs: sink.environments.map((a) => a.environment),
   });
+  // Items that exist in some environments only: the chart has them all, each environment switches on its own.
+  const partial = loadSpec("gantry.yaml", PARTIAL).project;
+  let partialDir: string | undefined;
+  cases.push({
+    name: "spec whose environments remove items",
+    dir: () => {
+      if (!partialDir) {
+        partialDir = join(mkdtempSync(join(tmpdir(), "gantry-k8s-partial-")), "kubernetes");
+        writeTree(partialDir, kubernetesTarget.render(partial, exampleContext("todo")), true);
+      }
+      return partialDir;
+    },
+    envs: partial.environments.map((a) => a.environment),
+  });
   after(() => {
-    if (sinkDir) rmSync(join(sinkDir, ".."), { recursive: true, force: true });
+    for (const dir of [sinkDir, partialDir])
+      if (dir) rmSync(join(dir, ".."), { recursive: true, force: true });
   });
 
   it("the kitchen-sink spec has no problems the Kubernetes target cannot handle", () => {

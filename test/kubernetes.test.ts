@@ -11,7 +11,7 @@ import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
 import { loadSpec } from "../src/model/load.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { baseValues, fileValues, mergeValues, valuesDiff } from "../src/targets/kubernetes/chart.js";
-import type { ChartValues, ServiceValues } from "../src/targets/kubernetes/values.js";
+import { chartItems, type ChartValues, type ServiceValues } from "../src/targets/kubernetes/values.js";
 import type { JobModel, ServiceModel } from "../src/model/types.js";
 import { workloadVariables } from "../src/model/bindings.js";
 import { printK8sDocuments } from "../src/targets/kubernetes/print.js";
@@ -176,7 +176,7 @@ describe("kubernetes target: examples", () => {
     for (const name of ["augeo", "todo"]) {
       const { project } = loadExample(name);
       const all = project.environments.map(buildValues);
-      const files = all.map(fileValues);
+      const files = all.map((v) => fileValues(v, chartItems(all)));
       const base = baseValues(files);
       all.forEach((v, i) => {
         const merged = mergeValues(base, valuesDiff(files[i]!, base));

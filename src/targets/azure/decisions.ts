@@ -5,6 +5,7 @@ import type {
   AnyServiceModel,
   AppModel,
   ProjectModel,
+  RedisModel,
   ServiceModel,
   Size,
   StaticModel,
@@ -74,8 +75,7 @@ export function postgresSku(size: Size) {
 }
 
 /** Redis SKU: the size's row, raised to Standard when HA is asked of a Basic size. */
-export function redisSku(m: AppModel, name: string) {
-  const r = m.redis[name]!;
+export function redisSku(r: RedisModel) {
   const row = AZURE_SIZES[r.size].redis;
   if (r.ha && row.name === "Basic")
     return { name: "Standard" as const, family: "C" as const, capacity: Math.max(1, row.capacity) };
@@ -92,6 +92,13 @@ export function postgresStorage(gb: number): number {
 export function zoneOwner(project: ProjectModel): AppModel | undefined {
   const envs = project.environments;
   return envs.find((m) => m.environment.tier === "production") ?? envs[envs.length - 1];
+}
+
+/** The DNS zone Gantry manages: the zone owner's, else the first environment's that manages one. */
+export function managedZoneOf(project: ProjectModel): string | undefined {
+  const owner = zoneOwner(project);
+  if (owner?.dns?.manage) return owner.dns.zone;
+  return project.environments.find((m) => m.dns?.manage)?.dns?.zone;
 }
 
 /** The record name of `domain` inside `zone` ('@' for the apex), or undefined when it is outside. */
@@ -113,6 +120,10 @@ export function boundDomain(
   if (!record || record === "@") return undefined;
   return { domain, record };
 }
+
+/** The bound domain of a service in an environment; none where the environment does not have it. */
+export const boundIn = (m: AppModel, s: ServiceModel | StaticModel | undefined) =>
+  s ? boundDomain(m, s) : undefined;
 
 function finiteSeconds(d: string): number {
   const s = seconds(d);

@@ -5,7 +5,7 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, relativeName, postgresSku, redisSku, type Compute } from "./decisions.js";
+import { boundDomain, computeOf, managedZoneOf, relativeName, postgresSku, redisSku, type Compute } from "./decisions.js";
 import { appSettings } from "./supply.js";
 
 export interface Finding extends TargetProblem {
@@ -16,6 +16,7 @@ export interface Finding extends TargetProblem {
 export function findings(project: ProjectModel): Finding[] {
   const compute = computeOf(project);
   const all = [
+    ...sharedFindings(project),
     ...topicFindings(project),
     ...(compute === "appservice" ? contractFindings(project) : []),
     ...project.environments.flatMap((m) => [
@@ -27,6 +28,58 @@ export function findings(project: ProjectModel): Finding[] {
   ];
   const key = (f: Finding) => `${f.env ?? ""}|${f.path}|${f.message}`;
   return all.filter((f, i) => all.findIndex((g) => key(g) === key(f)) === i);
+}
+
+/** What one main.bicep deploys the same way in every environment, where an environment differs. */
+function sharedFindings(project: ProjectModel): Finding[] {
+  const [first] = project.environments;
+  if (!first) return [];
+  const compute = computeOf(project);
+  const zone = managedZoneOf(project);
+  const statics = new Set(
+    project.environments.flatMap((m) =>
+      Object.values(m.services)
+        .filter(isStatic)
+        .map((s) => s.name),
+    ),
+  );
+  return project.environments.flatMap((m): Finding[] => {
+    const env = m.environment.name;
+    const own = m.targets.azure?.compute ?? "appservice";
+    return [
+      ...Object.values(m.services)
+        .filter((s) => statics.has(s.name) && !isStatic(s))
+        .map((s) => ({
+          env,
+          path: `services.${s.name}`,
+          severity: "error" as const,
+          message: `${s.name} is a static frontend in another environment: one name is one kind of Azure resource (a Static Web App or an App Service)`,
+          hint: "keep it a static frontend everywhere, or give the other kind its own name",
+        })),
+      ...(own === compute
+        ? []
+        : [
+            {
+              env,
+              path: "targets.azure.compute",
+              severity: "error" as const,
+              message: `compute is ${own} here but ${compute} in ${first.environment.name}: one main.bicep runs every environment on the same compute`,
+              hint: "set targets.azure.compute at the top level only",
+            },
+          ]),
+      ...(m.dns?.manage && m.dns.zone !== zone
+        ? [
+            {
+              env,
+              path: "dns.zone",
+              severity: "error" as const,
+              message: `zone ${m.dns.zone} differs from ${zone ?? ""}, the zone the other environments manage: Gantry manages one zone for every environment`,
+              hint: "keep dns.zone the same everywhere; domains of each environment can be sub-domains of it",
+            },
+          ]
+        : []),
+    ];
+  });
 }
 
 function topicFindings(project: ProjectModel): Finding[] {
@@ -120,7 +173,7 @@ function redisFindings(m: AppModel, compute: Compute): Finding[] {
   return Object.entries(m.redis).flatMap(([n, r]) => {
     if (compute === "aks" && r.hosting === "cluster") return [];
     const out: Finding[] = [];
-    const sku = redisSku(m, n);
+    const sku = redisSku(r);
     if (r.persistence !== "none" && sku.name !== "Premium")
       out.push({
         env,

@@ -13,7 +13,7 @@ import { appServicesPart } from "./sections/app-services.js";
 import { availabilityPart } from "./sections/availability.js";
 import { budgetPart, lockPart } from "./sections/budget-lock.js";
 import { clusterPart } from "./sections/cluster.js";
-import { baseContext, type Ctx } from "./sections/context.js";
+import { baseContext, managedZone, type Ctx } from "./sections/context.js";
 import { dataPart } from "./sections/data.js";
 import { dnsPart } from "./sections/dns.js";
 import { emailPart } from "./sections/email.js";
@@ -155,7 +155,7 @@ function facts(c: Ctx, part: Part): AzureFacts {
     appServices: part.appServices,
     staticSites: part.staticSites,
     outputs: part.outputs.map((o) => o.name),
-    zoneOwner: c.first.dns?.manage ? c.owner?.environment.name : undefined,
+    zoneOwner: managedZone(c) ? c.owner?.environment.name : undefined,
   };
 }
 

@@ -7,6 +7,7 @@ import { joinSettings, type CiSettings, type Platform } from "../platform.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
+import { imageProblems } from "./images.js";
 import { infrastructure } from "./infrastructure.js";
 import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipeline.js";
 import { prChecks } from "./pr-checks.js";
@@ -132,7 +133,12 @@ function check(project: ProjectModel, ctx: SynthContext, platforms: readonly Pla
       hint: `add targets.${platform.name}, or set the repository variables docs/ci-cd.md lists for it`,
     });
   }
-  problems.push(...platform.pipeline(project, ctx).problems, ...specProblems(project));
+  const pipeline = platform.pipeline(project, ctx);
+  problems.push(
+    ...pipeline.problems,
+    ...specProblems(project),
+    ...imageProblems(project, pipeline.staticImages),
+  );
   return problems;
 }
 

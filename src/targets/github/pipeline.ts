@@ -3,11 +3,18 @@
 // the environments in spec order, and the platform's pieces. Pure: no file system, no environment
 // variables.
 import { posix } from "node:path";
-import type { AppModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
+import type {
+  AnyServiceModel,
+  AppModel,
+  ProjectModel,
+  ServiceModel,
+  StaticModel,
+} from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
 import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
-import { isStatic, isWorkload } from "../../model/queries.js";
+import { isWorkload } from "../../model/queries.js";
+import { allServices, builtServices, builtStatics } from "./images.js";
 import { registryFor } from "./registries.js";
 
 export interface ImageBuild {
@@ -24,9 +31,11 @@ export interface Pipeline {
   specDir: string;
   specPath: string;
   defaultBranch: string;
-  /** The first environment's model: the services and CI settings (the same in every environment). */
+  /** The first environment's model: its CI settings (the same in every environment). */
   base: AppModel;
   envs: AppModel[];
+  /** Every service of any environment (some environments may remove some), as images.ts reads them. */
+  services: AnyServiceModel[];
   registry: {
     /** Image name prefix; `<prefix>/<service>:<tag>`. May hold a `${{ }}` expression of trusted values. */
     prefix: string;
@@ -73,9 +82,9 @@ function withApp(registry: string, app: string): string {
   return trimmed.split("/").pop() === app ? trimmed : `${trimmed}/${app}`;
 }
 
-function imageBuilds(base: AppModel, specDir: string): ImageBuild[] {
+function imageBuilds(project: ProjectModel, specDir: string): ImageBuild[] {
   const images: ImageBuild[] = [];
-  for (const s of Object.values(base.services)) {
+  for (const s of builtServices(project, false)) {
     if (isWorkload(s) && s.build) {
       const context = repoPath(specDir, s.build.context);
       images.push({
@@ -89,9 +98,9 @@ function imageBuilds(base: AppModel, specDir: string): ImageBuild[] {
   return images.sort((a, b) => (a.service < b.service ? -1 : 1));
 }
 
-function notifications(base: AppModel): Pipeline["notify"] {
+function notifications(project: ProjectModel): Pipeline["notify"] {
   const notify: Pipeline["notify"] = [];
-  for (const ch of Object.values(base.monitoring.channels)) {
+  for (const ch of project.environments.flatMap((m) => Object.values(m.monitoring.channels))) {
     if (
       (ch.type === "slack" || ch.type === "teams") &&
       ch.webhook_secret &&
@@ -124,9 +133,10 @@ export function buildPipeline(
     base,
     envs: project.environments,
     registry: { prefix, service: registryFor(prefix, platforms) },
-    images: imageBuilds(base, ctx.specDir),
-    staticImages: platform.staticImages ? Object.values(base.services).filter(isStatic) : [],
-    notify: notifications(base),
+    services: allServices(project),
+    images: imageBuilds(project, ctx.specDir),
+    staticImages: builtStatics(project, platform.staticImages),
+    notify: notifications(project),
     deployTimeout: base.ci.deploy_timeout,
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,
     platform,

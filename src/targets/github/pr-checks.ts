@@ -50,7 +50,7 @@ interface TestGroup {
 /** Services with the same folder and commands are tested once. */
 function testGroups(p: Pipeline): TestGroup[] {
   const groups: TestGroup[] = [];
-  for (const s of Object.values(p.base.services)) {
+  for (const s of p.services) {
     const dir = repoPath(p.specDir, s.ci.working_directory);
     const build = isStatic(s) ? s.build : undefined;
     // A static frontend's own `install` wins over its stack's default.

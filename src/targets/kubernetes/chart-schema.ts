@@ -2,7 +2,7 @@
 // template. It follows what values.ts says the values hold; values.yaml holds only the shared part,
 // so each service, data store and component must be complete only once it is enabled.
 import { isPlainObject } from "../../model/merge.js";
-import type { ChartValues } from "./values.js";
+import { chartItems, type ChartValues } from "./values.js";
 
 const str = { type: "string" };
 const int = { type: "integer" };
@@ -189,12 +189,19 @@ const alertsSchema = obj(
 );
 
 /** values.schema.json: Helm checks the merged values with it on install, upgrade, lint and template. */
-export function valuesSchema(values: ChartValues): unknown {
+export function valuesSchema(all: readonly ChartValues[]): unknown {
   // Each item refers to a definition, so the schema stays small for hundreds of services.
   const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
+  const items = chartItems(all);
   const services: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(values.services))
-    services[name] = ref(s.type === "job" ? "job" : "service");
+  for (const name of items.services) {
+    const kinds = [
+      ...new Set(
+        all.flatMap((v) => (v.services[name] ? [v.services[name].type === "job" ? "job" : "service"] : [])),
+      ),
+    ];
+    services[name] = kinds.length === 1 ? ref(kinds[0]!) : { anyOf: kinds.map(ref) };
+  }
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title:
@@ -206,8 +213,8 @@ export function valuesSchema(values: ChartValues): unknown {
     properties: {
       global: globalSchema,
       services: obj(services),
-      datastores: obj(Object.fromEntries(Object.keys(values.datastores).map((k) => [k, ref("dataStore")]))),
-      dapr: obj(Object.fromEntries(Object.keys(values.dapr).map((k) => [k, ref("component")]))),
+      datastores: obj(Object.fromEntries(items.datastores.map((k) => [k, ref("dataStore")]))),
+      dapr: obj(Object.fromEntries(items.dapr.map((k) => [k, ref("component")]))),
       alerts: alertsSchema,
     },
   };

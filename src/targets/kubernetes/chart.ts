@@ -6,7 +6,7 @@ import type { FileTree } from "../target.js";
 import { valuesSchema } from "./chart-schema.js";
 import { printK8sYaml } from "./print.js";
 import { HELPERS } from "./templates.js";
-import { DEFAULT_IMAGE_TAG, type ChartValues } from "./values.js";
+import { DEFAULT_IMAGE_TAG, ITEM_GROUPS, chartItems, type ChartItems, type ChartValues } from "./values.js";
 import { dataStoreServiceTemplate, statefulSetTemplate } from "./templates-datastores.js";
 import { daprComponentTemplate, resiliencyTemplate, subscriptionsTemplate } from "./templates-events.js";
 import { cronJobTemplate, migrationsJobTemplate } from "./templates-jobs.js";
@@ -79,19 +79,24 @@ export function mergeValues(base: Plain, over: Plain): Plain {
 
 /**
  * The values of one environment as its values file carries them: a data store that does not run in
- * the cluster there is only `enabled: false` (its size and image would only confuse a reader).
+ * the cluster there is only `enabled: false` (its size and image would only confuse a reader), and so
+ * is an item of the chart this environment does not have.
  */
-export function fileValues(v: ChartValues): Plain {
+export function fileValues(v: ChartValues, items: ChartItems = chartItems([v])): Plain {
   const out = structuredClone(v) as unknown as Plain;
   const stores = out.datastores as Record<string, Plain>;
   for (const [k, d] of Object.entries(stores)) if (d.enabled === false) stores[k] = { enabled: false };
+  for (const group of ITEM_GROUPS) {
+    const own = out[group] as Record<string, Plain>;
+    out[group] = Object.fromEntries(items[group].map((k) => [k, own[k] ?? { enabled: false }]));
+  }
   return out;
 }
 
 /** values.yaml: the shared part, with every service, data store, component and the alerts switched off. */
 export function baseValues(perEnv: readonly Plain[]): Plain {
   const base = structuredClone(commonValues(perEnv));
-  for (const group of ["services", "datastores", "dapr"]) {
+  for (const group of ITEM_GROUPS) {
     const g = base[group];
     if (!isPlainObject(g)) continue;
     for (const item of Object.values(g)) if (isPlainObject(item)) item.enabled = false;
@@ -101,13 +106,13 @@ export function baseValues(perEnv: readonly Plain[]): Plain {
 }
 
 /** Template file names (without .yaml) → template text, for every template any environment renders. */
-export function chartTemplates(names: readonly string[], values: ChartValues): Record<string, string> {
+export function chartTemplates(names: readonly string[], items: ChartItems): Record<string, string> {
   const out: Record<string, string> = {};
   const want = new Set(names);
   const add = (file: string, text: string) => {
     if (want.has(file)) out[file] = text;
   };
-  for (const name of Object.keys(values.services)) {
+  for (const name of items.services) {
     add(`${name}-configmap`, configMapTemplate(name));
     add(`${name}-cronjob`, cronJobTemplate(name));
     add(`${name}-deployment`, deploymentTemplate(name));
@@ -122,12 +127,12 @@ export function chartTemplates(names: readonly string[], values: ChartValues): R
     add(`${name}-resiliency`, resiliencyTemplate(name));
     add(`${name}-networkpolicy`, networkPolicyTemplate(name));
   }
-  for (const name of Object.keys(values.datastores)) {
+  for (const name of items.datastores) {
     add(`${name}-statefulset`, statefulSetTemplate(name));
     add(`${name}-service`, dataStoreServiceTemplate(name));
     add(`${name}-networkpolicy`, dataStoreNetworkPolicyTemplate(name));
   }
-  for (const key of Object.keys(values.dapr)) add(`dapr-${key}`, daprComponentTemplate(key));
+  for (const key of items.dapr) add(`dapr-${key}`, daprComponentTemplate(key));
   add("networkpolicy-default-deny", DEFAULT_DENY_TEMPLATE);
   add("prometheusrule", PROMETHEUS_RULE_TEMPLATE);
   return out;
@@ -179,9 +184,9 @@ function header(lines: string[]): string {
 }
 
 /** values.yaml and values-<environment>.yaml: the shared part, and what each environment adds to it. */
-function valuesFiles(apps: readonly AppModel[], values: readonly ChartValues[]): FileTree {
+function valuesFiles(apps: readonly AppModel[], values: readonly ChartValues[], items: ChartItems): FileTree {
   const first = apps[0]!;
-  const valueFiles = values.map(fileValues);
+  const valueFiles = values.map((v) => fileValues(v, items));
   const base = baseValues(valueFiles);
   const tree: FileTree = {};
   tree["chart/values.yaml"] =
@@ -209,17 +214,18 @@ export function chartTree(
   files: readonly string[],
 ): FileTree {
   const first = apps[0]!;
+  const items = chartItems(values);
   const tree: FileTree = {
     "chart/Chart.yaml": chartYaml(first),
-    ...valuesFiles(apps, values),
-    "chart/values.schema.json": jsonText(valuesSchema(values[0]!)),
+    ...valuesFiles(apps, values, items),
+    "chart/values.schema.json": jsonText(valuesSchema(values)),
     "chart/.helmignore": ["# Files helm package leaves out.", ".git/", "*.swp", "*.bak", "*.tmp", ""].join(
       "\n",
     ),
     "chart/templates/_helpers.tpl": HELPERS,
     "chart/templates/NOTES.txt": notes(first),
   };
-  for (const [file, text] of Object.entries(chartTemplates(files, values[0]!)))
+  for (const [file, text] of Object.entries(chartTemplates(files, items)))
     tree[`chart/templates/${file}.yaml`] = text;
   return tree;
 }

@@ -28,8 +28,40 @@ export function kubernetesProblems(project: ProjectModel): TargetProblem[] {
       problems.push(p);
     }
   }
-  problems.push(...collisions(project));
+  problems.push(...collisions(project), ...kindChanges(project));
   return problems;
+}
+
+/** What the chart's templates of one service make: a CronJob, a static site's server, or a Deployment. */
+const KIND_GROUP = {
+  job: "a scheduled job",
+  static: "a static frontend",
+  http: "a service",
+  worker: "a service",
+};
+
+/**
+ * A service that is a scheduled job (or a static frontend) in one environment and not in another: the
+ * chart has one set of templates per service name, for one kind of workload.
+ */
+function kindChanges(project: ProjectModel): TargetProblem[] {
+  const first = new Map<string, { env: string; kind: string }>();
+  const out: TargetProblem[] = [];
+  for (const app of project.environments) {
+    for (const svc of Object.values(app.services)) {
+      const kind = KIND_GROUP[svc.type];
+      const seen = first.get(svc.name);
+      if (!seen) first.set(svc.name, { env: app.environment.name, kind });
+      else if (seen.kind !== kind)
+        out.push({
+          env: app.environment.name,
+          path: `services.${svc.name}`,
+          message: `${svc.name} is ${kind} here but ${seen.kind} in ${seen.env}: the chart's templates of a service make one kind of workload`,
+          hint: "keep it the same kind in every environment, or give each kind its own service name",
+        });
+    }
+  }
+  return out;
 }
 
 /** Services built from source need a registry to be pushed to; a registry must be a registry path. */
@@ -90,6 +122,15 @@ function serviceProblems(app: AppModel, svc: AnyServiceModel): TargetProblem[] {
       path: `${base}.rollout`,
       message: "max_surge and max_unavailable cannot both be 0: the rollout could never progress",
       hint: "keep max_surge: 1",
+    });
+  }
+  if (svc.scale.min === 0 && svc.scale.max > 0) {
+    problems.push({
+      env,
+      severity: "warning",
+      path: `${base}.scale.min`,
+      message: `a HorizontalPodAutoscaler keeps at least 1 pod: ${svc.name} scales between 1 and ${svc.scale.max} here, never to 0`,
+      hint: "set min: 1, or scale: 0 to stop the service",
     });
   }
   if (svc.type === "http" && (!svc.health || (!svc.health.liveness && !svc.health.readiness))) {
@@ -163,29 +204,36 @@ function alertProblems(app: AppModel): TargetProblem[] {
   return problems;
 }
 
-/** Two spec entries that would give objects of the same kind and name (a service called `postgres-db` next to postgres `db`). */
+/**
+ * Two spec entries that would give objects of the same kind and name (a service called `postgres-db`
+ * next to postgres `db`), in any environment: each says so once.
+ */
 function collisions(project: ProjectModel): TargetProblem[] {
   const out: TargetProblem[] = [];
-  const app = project.environments[0];
-  if (!app) return out;
-  const values = buildValues(app);
-  const seen = new Map<string, string>();
-  for (const [file, list] of Object.entries(objectsByTemplate(values, app.environment.namespace))) {
-    for (const o of list) {
-      const id = `${o.kind} ${o.metadata.name}`;
-      const before = seen.get(id);
-      if (before === undefined) {
-        seen.set(id, file);
-        continue;
+  const said = new Set<string>();
+  for (const app of project.environments) {
+    const seen = new Map<string, string>();
+    for (const [file, list] of Object.entries(
+      objectsByTemplate(buildValues(app), app.environment.namespace),
+    )) {
+      for (const o of list) {
+        const id = `${o.kind} ${o.metadata.name}`;
+        const before = seen.get(id);
+        if (before === undefined) {
+          seen.set(id, file);
+          continue;
+        }
+        if (said.has(id)) continue;
+        said.add(id);
+        const owner = [file, before]
+          .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
+          .find((s) => s !== undefined);
+        out.push({
+          path: owner ? `services.${owner}` : "services",
+          message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
+          hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
+        });
       }
-      const owner = [file, before]
-        .map((f) => Object.keys(app.services).find((s) => f.startsWith(`${s}-`)))
-        .find((s) => s !== undefined);
-      out.push({
-        path: owner ? `services.${owner}` : "services",
-        message: `two objects would be the ${id} (${before === file ? `chart template ${file}.yaml` : `chart templates ${before}.yaml and ${file}.yaml`})`,
-        hint: "rename the service: names such as default-deny, pubsub, idempotency-<store>, postgres-<name> and redis-<name> are taken",
-      });
     }
   }
   return out;

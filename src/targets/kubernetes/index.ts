@@ -38,7 +38,7 @@ function render(project: ProjectModel): FileTree {
   const tree: FileTree = chartTree(apps, values, files);
   apps.forEach((app, i) => {
     for (const file of files) {
-      const list = objects[i]![file]!;
+      const list = objects[i]![file] ?? [];
       if (list.length) tree[`rendered/${app.environment.name}/${file}.yaml`] = printK8sDocuments(list);
     }
   });

@@ -36,7 +36,7 @@ export function serviceMonitor(v: ChartValues, ns: string, name: string, s: Serv
 
 /** A worker has no Service, so Prometheus finds its pods directly. */
 export function podMonitor(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
-  if (!s.enabled || !s.metrics.enabled || !s.metrics.port) return [];
+  if (!s.enabled || !s.metrics.enabled || !s.metrics.port || s.type !== "worker") return [];
   return [metricsMonitor("PodMonitor", v, ns, name, s)];
 }
 

@@ -37,24 +37,30 @@ export function deployReadme(
     "Export each value in your shell first (never write them into a file in the repository), then:",
     "",
     ...apps.flatMap((a, i) => namespaceSecrets(a, values[i]!, k8s)),
-    ...kafkaTopics(app),
+    ...kafkaTopics(apps),
     ...deployAndRollBack(apps),
   ].join("\n");
 }
 
-/** The Kafka topics to create at the broker, which the cluster does not run. */
-function kafkaTopics(app: AppModel): string[] {
-  const topics = Object.values(app.topics);
-  if (!topics.length) return [];
+/**
+ * The Kafka topics to create at the broker, which the cluster does not run: every environment's, with
+ * the environments each row is for when they differ (an environment may remove or change a topic).
+ */
+function kafkaTopics(apps: readonly AppModel[]): string[] {
+  const rows = new Map<string, string[]>();
+  for (const app of apps)
+    for (const t of Object.values(app.topics)) {
+      const row = `| \`${t.name}\` | ${t.partitions} | ${t.retention} | ${t.replication} | ${t.subscribers.join(", ") || "none"} |`;
+      rows.set(row, [...(rows.get(row) ?? []), app.environment.name]);
+    }
+  if (!rows.size) return [];
+  const everywhere = [...rows.values()].every((envs) => envs.length === apps.length);
   return [
     `Kafka is not run in the cluster: Dapr reaches the brokers of \`${KAFKA_KEYS.brokers}\` over TLS with SASL (SCRAM-SHA-256). Create these topics there (one set per environment, or one cluster and credentials per environment):`,
     "",
-    "| topic | partitions | retention | replication | subscribers |",
-    "| --- | --- | --- | --- | --- |",
-    ...topics.map(
-      (t) =>
-        `| \`${t.name}\` | ${t.partitions} | ${t.retention} | ${t.replication} | ${t.subscribers.join(", ") || "none"} |`,
-    ),
+    `| topic | partitions | retention | replication | subscribers |${everywhere ? "" : " environments |"}`,
+    `| --- | --- | --- | --- | --- |${everywhere ? "" : " --- |"}`,
+    ...[...rows].map(([row, envs]) => (everywhere ? row : `${row} ${envs.join(", ")} |`)),
     "",
   ];
 }

@@ -41,7 +41,7 @@ export function serviceMonitorTemplate(name: string): string {
 export function podMonitorTemplate(name: string): string {
   return monitorTemplate(
     "PodMonitor (a worker has no Service to monitor)",
-    "and .enabled .metrics.enabled .metrics.port",
+    'and .enabled .metrics.enabled .metrics.port (eq .type "worker")',
     "PodMonitor",
     name,
   );

@@ -159,11 +159,12 @@ function serviceProbes(h: HealthModel | undefined, port: number): ServiceValues[
   return probes;
 }
 
+/** A HorizontalPodAutoscaler keeps 1 to maxReplicas pods: `scale: 0` is a Deployment of 0 replicas, not an autoscaler. */
 function autoscalingValues(scale: ServiceModel["scale"]): AutoscalingValues {
   return {
     enabled: scale.max > scale.min,
-    minReplicas: scale.min,
-    maxReplicas: scale.max,
+    minReplicas: Math.max(1, scale.min),
+    maxReplicas: Math.max(1, scale.max),
     cpu: scale.cpu,
     ...(scale.memory !== undefined ? { memory: scale.memory } : {}),
     behavior: {

@@ -170,3 +170,18 @@ export const DAPR_SIDECAR: Resources = {
   limits: { cpu: "300m", memory: "256Mi" },
 };
 export const DAPR_CONFIG = "dapr-config";
+
+/** The groups of values whose items the chart switches on and off per environment. */
+export const ITEM_GROUPS = ["services", "datastores", "dapr"] as const;
+type ItemGroup = (typeof ITEM_GROUPS)[number];
+
+/**
+ * Every service, data store and Dapr component of the chart: those of any environment (an environment
+ * may remove one with `null`), in the order they first appear.
+ */
+export type ChartItems = Record<ItemGroup, string[]>;
+
+export function chartItems(values: readonly ChartValues[]): ChartItems {
+  const union = (group: ItemGroup) => [...new Set(values.flatMap((v) => Object.keys(v[group])))];
+  return { services: union("services"), datastores: union("datastores"), dapr: union("dapr") };
+}

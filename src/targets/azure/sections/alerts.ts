@@ -5,7 +5,7 @@ import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { AlertModel, AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
 import { logWindow, metricWindow, serviceNames, SEVERITY } from "../decisions.js";
-import { appOf, readEnv, type Ctx } from "./context.js";
+import { anyEnv, appCondition, appOf, itemWhere, joinItems, readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type DeployVariable, type EnvParam, type Part } from "./part.js";
 
 export function alertsPart(c: Ctx): Partial<Part> {
@@ -127,14 +127,16 @@ const logAlertRules = (m: AppModel): BicepValue =>
 /** CPU and memory alerts on each App Service plan, or on the cluster. */
 function metricAlerts(c: Ctx, rules: BicepValue) {
   const appService = c.compute === "appservice";
-  const targets: BicepValue[] = appService
-    ? c.apps.map((n) => ({ service: slug(n), scope: outputOf(`${camel(n)}Plan`, "id") }))
+  const targets = appService
+    ? c.apps.map((n) =>
+        itemWhere(appCondition(c, n), { service: slug(n), scope: outputOf(`${camel(n)}Plan`, "id") }),
+      )
     : [{ service: "cluster", scope: outputOf("aks", "id") }];
   if (!targets.length) return [];
   return [
     callModule("metricAlerts", "metric-alerts", "CPU and memory alerts.", {
       rules,
-      targets,
+      targets: joinItems(targets),
       metricNamespace: appService
         ? "Microsoft.Web/serverfarms"
         : "Microsoft.ContainerService/managedClusters",
@@ -149,17 +151,19 @@ function metricAlerts(c: Ctx, rules: BicepValue) {
 /** Error-rate and p95-latency alerts on each http service's requests. */
 function logAlerts(c: Ctx, rules: BicepValue) {
   // App Service reports the site name as cloud_RoleName; in the cluster the services set their own name.
-  const targets: BicepValue[] =
+  const targets =
     c.compute === "appservice"
       ? c.apps
-          .filter((n) => appOf(c.first, n)?.type === "http")
-          .map((n) => ({ service: slug(n), role: outputOf(`${camel(n)}App`, "name") }))
+          .filter((n) => anyEnv(c, (m) => appOf(m, n))?.type === "http")
+          .map((n) =>
+            itemWhere(appCondition(c, n), { service: slug(n), role: outputOf(`${camel(n)}App`, "name") }),
+          )
       : serviceNames(c.project, (s) => s.type === "http").map((n) => ({ service: slug(n), role: n }));
   if (!targets.length) return [];
   return [
     callModule("logAlerts", "log-alerts", "Error-rate and p95-latency alerts from Application Insights.", {
       rules,
-      targets,
+      targets: joinItems(targets),
       appInsightsId: outputOf("appInsights", "id"),
       actionGroupId: outputOf("actionGroup", "id"),
       location: c.location,

@@ -3,14 +3,24 @@
 // the identities that pull its image and read its secrets, and its custom domain when Gantry manages
 // the zone.
 import { envName } from "../../../model/queries.js";
-import { call, not, str, ternary, type BicepObject, type BicepValue } from "../../../format/bicep.js";
+import { binary, call, not, str, ternary, type BicepObject, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { startupCommand } from "../command.js";
 import { camel, slug } from "../names.js";
-import { boundDomain, planSku } from "../decisions.js";
+import { boundIn, planSku } from "../decisions.js";
 import { healthCheckPath, suppliedSettings } from "../supply.js";
 import { deployedValues, settingsConfig } from "./app-settings.js";
-import { appOf, defined, readEnv, type Ctx } from "./context.js";
+import {
+  appOf,
+  defined,
+  itemWhere,
+  managedZone,
+  onlyWhere,
+  presenceParam,
+  readEnv,
+  where,
+  type Ctx,
+} from "./context.js";
 import { domainFields, domainRecords } from "./domains.js";
 import {
   callModule,
@@ -46,6 +56,10 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   const sv = (m: AppModel) => appOf(m, n) ?? s0;
   const config = appConfig(c, n, s0, sv);
   const f = config.fields;
+  // Only where the environment has the service: the sections that read its outputs elsewhere get ''.
+  const enabled = presenceParam(c, n, "the App Service");
+  const on = enabled?.ref;
+  const slotOn = on ? binary("&&", on, f.enableSlot) : f.enableSlot;
   const health = healthCheckPath(s0);
   const run: BicepObject = {
     location: c.location,
@@ -63,45 +77,52 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   };
   // The site's identity and its slot's pull the image and read the Key Vault references.
   const identities = [
-    outputOf(`${id}App`, "principalId"),
-    ternary(f.enableSlot, outputOf(`${id}Slot`, "principalId"), ""),
+    where(on, outputOf(`${id}App`, "principalId"), ""),
+    ternary(slotOn, outputOf(`${id}Slot`, "principalId"), ""),
   ];
+  const webTest = {
+    name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
+    url: str`https://${outputOf(`${id}App`, "defaultHostName")}${health}`,
+  };
   const app: Partial<Part> = {
-    params: [config.param],
+    params: [config.param, ...(enabled ? [enabled] : [])],
     types: [config.type],
     modules: [
-      planModule(c, n, f),
-      callModule(`${id}App`, "app-service", `App Service of ${n}.`, {
-        name: str`app-${c.appSlug}-${slug(n, 24)}-${c.code}-${c.suffix}`,
-        ...run,
-        workspaceId: outputOf("logAnalytics", "id"),
-      }),
+      { ...planModule(c, n, f), ...onlyWhere(on) },
+      callModule(
+        `${id}App`,
+        "app-service",
+        `App Service of ${n}.`,
+        {
+          name: str`app-${c.appSlug}-${slug(n, 24)}-${c.code}-${c.suffix}`,
+          ...run,
+          workspaceId: outputOf("logAnalytics", "id"),
+        },
+        onlyWhere(on),
+      ),
       callModule(
         `${id}Slot`,
         "app-service-slot",
         `Staging slot of ${n}.`,
         { siteName: outputOf(`${id}App`, "name"), ...run },
-        { condition: f.enableSlot },
+        { condition: slotOn },
       ),
     ],
     outputs: [
-      output(`${id}AppName`, "string", `Name of the App Service of ${n}.`, outputOf(`${id}App`, "name")),
+      output(
+        `${id}AppName`,
+        "string",
+        `Name of the App Service of ${n}.`,
+        where(on, outputOf(`${id}App`, "name"), ""),
+      ),
     ],
     deployVariables: [imageDeployVariable(n, s0)],
     secretUses: operatorSecrets(c, n),
     appServices: [n],
     secretReaders: identities,
     imagePullers: identities,
-    outboundIps: [outputOf(`${id}App`, "outboundIpAddresses")],
-    webTests:
-      health && s0.type === "http"
-        ? [
-            {
-              name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
-              url: str`https://${outputOf(`${id}App`, "defaultHostName")}${health}`,
-            },
-          ]
-        : [],
+    outboundIps: [where(on, outputOf(`${id}App`, "outboundIpAddresses"), [])],
+    webTests: health && s0.type === "http" ? [itemWhere(on, webTest)] : [],
   };
   return f.domain && f.dnsRecord ? joinParts(app, appDomain(c, n, f.domain, f.dnsRecord)) : app;
 }
@@ -163,7 +184,7 @@ function appConfig(c: Ctx, n: string, s0: ServiceModel, sv: (m: AppModel) => Ser
         `Create a staging slot for zero-downtime swaps of ${n}.`,
         (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
       ),
-      ...(c.first.dns?.manage ? domainFields(n, (m) => boundDomain(m, sv(m))) : {}),
+      ...(managedZone(c) ? domainFields(n, (m) => boundIn(m, appOf(m, n))) : {}),
     },
   );
 }

@@ -19,7 +19,7 @@ import {
   templateKey,
   type DeployedValue,
 } from "../supply.js";
-import { appOf, redisName, storageAccountName, type Ctx } from "./context.js";
+import { anyEnv, appOf, redisName, storageAccountName, storeCondition, where, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
 
 /** What the service's parameter says about its app settings in one environment. */
@@ -52,17 +52,25 @@ const bucketUrl = (c: Ctx, bucket: string): BicepValue =>
 /** The symbol of the `existing` cache main.bicep reads an access key from. */
 const redisKeysSymbol = (cache: string) => `${camel(cache)}RedisKeys`;
 
-/** A part of a server, cache or bucket as main.bicep knows it, to compose `env` templates. */
+/**
+ * A part of a server, cache or bucket as main.bicep knows it, to compose `env` templates. Every
+ * environment's values are in one object: a server some environment does not deploy is read only
+ * where it is deployed.
+ */
 function partValue(c: Ctx, r: ResourceRef): BicepValue {
-  const id = camel(r.resource);
   if (r.kind === "bucket") return r.part === "name" ? containerName(r.resource) : bucketUrl(c, r.resource);
+  return where(storeCondition(c, r.kind, r.resource), serverPart(c, r), "");
+}
+
+function serverPart(c: Ctx, r: Extract<ResourceRef, { kind: "postgres" | "redis" }>): BicepValue {
+  const id = camel(r.resource);
   if (r.kind === "redis") {
     const host = outputOf(`${id}Redis`, "hostName");
     const key = member(method(redisKeysSymbol(r.resource), "listKeys"), "primaryKey");
     const parts = { host, port: REDIS_TLS_PORT, password: key };
     return r.part === "url" ? redisUrl(parts) : parts[r.part];
   }
-  const pg = c.first.postgres[r.resource];
+  const pg = anyEnv(c, (m) => m.postgres[r.resource]);
   const parts = {
     host: outputOf(`${id}Postgres`, "fqdn"),
     port: POSTGRES_PORT,

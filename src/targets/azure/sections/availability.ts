@@ -6,7 +6,7 @@ import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
 import { serviceNames, TEST_LOCATIONS } from "../decisions.js";
-import type { Ctx } from "./context.js";
+import { joinItems, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type EnvParam, type Part } from "./part.js";
 
 export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> {
@@ -45,7 +45,7 @@ export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> 
         "web-tests",
         "Availability tests of the health endpoints.",
         {
-          tests: c.compute === "aks" ? call("concat", ...tests) : tests,
+          tests: joinItems(tests),
           appInsightsId: outputOf("appInsights", "id"),
           frequency: frequency.ref,
           testLocations: locations.ref,

@@ -58,9 +58,14 @@ export function clusterPart(c: Ctx): Partial<Part> {
 /** The operator secrets of the chart's services: their own, and the broker's where they use topics. */
 function clusterSecretUses(c: Ctx): SecretUse[] {
   return serviceNames(c.project, (s) => s.type !== "static").flatMap((n) => {
-    const s0 = c.envs.map((m) => m.services[n]).find(Boolean);
-    if (!s0 || s0.type === "static") return [];
-    const kafka = s0.type !== "job" && topicsUsed(c.first, s0).length > 0 ? KAFKA_SECRETS : [];
-    return [...s0.secrets, ...kafka].map((envVar) => ({ envVar, service: n }));
+    // Every environment's secrets of the service: environments may give it different ones.
+    const names = new Set<string>();
+    for (const m of c.envs) {
+      const s = m.services[n];
+      if (!s || s.type === "static") continue;
+      for (const v of s.secrets) names.add(v);
+      if (s.type !== "job" && topicsUsed(m, s).length > 0) for (const v of KAFKA_SECRETS) names.add(v);
+    }
+    return [...names].map((envVar) => ({ envVar, service: n }));
   });
 }

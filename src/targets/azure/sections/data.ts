@@ -3,12 +3,24 @@
 // Each server and cache writes its connection URL, host name and password to Key Vault; the
 // deployment reads only the admin password.
 import { envName } from "../../../model/queries.js";
-import { str, type BicepExprNode, type BicepModule } from "../../../format/bicep.js";
+import { str, type BicepModule, type BicepObject, type BicepValue } from "../../../format/bicep.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
 import { alnum, camel, slug } from "../names.js";
 import { postgresSku, postgresStorage, redisSku } from "../decisions.js";
 import { containerName, resourceSecret } from "../supply.js";
-import { readEnv, redisName, storageAccountName, usersOf, type Ctx } from "./context.js";
+import {
+  anyEnv,
+  appCondition,
+  onAzureIn,
+  readEnv,
+  redisName,
+  storageAccountName,
+  storeCondition,
+  storeNames,
+  usersOf,
+  where,
+  type Ctx,
+} from "./context.js";
 import {
   callModule,
   field,
@@ -23,29 +35,28 @@ import {
 
 export function dataPart(c: Ctx): Partial<Part> {
   return joinParts(
-    ...Object.keys(c.first.postgres)
-      .sort()
-      .map((n) => postgresPart(c, n)),
-    ...Object.keys(c.first.redis)
-      .sort()
-      .map((n) => redisPart(c, n)),
+    ...storeNames(c, "postgres").map((n) => postgresPart(c, n)),
+    ...storeNames(c, "redis").map((n) => redisPart(c, n)),
     storagePart(c),
   );
 }
 
-/** Whether a server runs as an Azure service: on AKS, `hosting: cluster` runs it in the cluster. */
-const onAzure = (c: Ctx, hosting: "managed" | "cluster") => !(c.compute === "aks" && hosting === "cluster");
-
-/** The `<name>Enabled` parameter of a server that runs in the cluster in some environments, if any. */
-function enabledParam(
-  c: Ctx,
-  id: string,
-  description: string,
-  hosting: (m: AppModel) => "managed" | "cluster",
-) {
-  return c.envs.every((m) => onAzure(c, hosting(m)))
-    ? undefined
-    : param(c.envs, `${id}Enabled`, "bool", description, (m) => onAzure(c, hosting(m)));
+/**
+ * The `<name>Enabled` parameter of a server or cache that is not an Azure service in every
+ * environment (it runs in the cluster, or the environment removes it), if any.
+ */
+function enabledParam(c: Ctx, kind: "postgres" | "redis", n: string, what: string) {
+  if (!storeCondition(c, kind, n)) return undefined;
+  const why = c.envs.every((m) => n in m[kind])
+    ? "it runs in the cluster"
+    : `it runs in the cluster, or this environment has no ${n}`;
+  return param(
+    c.envs,
+    `${camel(n)}Enabled`,
+    "bool",
+    `Deploy ${n} as ${what} (false: ${why}).`,
+    onAzureIn(c, kind, n),
+  );
 }
 
 const conditional = (enabled: EnvParam | undefined): Partial<BicepModule> =>
@@ -58,19 +69,45 @@ const CONNECTION_PARTS = [
   ["password", "passwordSecretName", "password"],
 ] as const;
 
-/** The Key Vault secrets a server or cache writes, as its module's parameters. */
-const connectionSecrets = (c: Ctx, r: Server) => ({
-  keyVaultName: outputOf("keyVault", "name"),
-  ...Object.fromEntries(
-    CONNECTION_PARTS.map(([part, paramName]) => [paramName, resourceSecret(c.first, { ...r, part })]),
-  ),
-});
+/**
+ * The Key Vault secret of a part of a server in each environment that has it: the apps of that
+ * environment read it by that name (suffixed with the server's name where it has several).
+ */
+const secretIn = (r: Server, part: (typeof CONNECTION_PARTS)[number][0]) => (m: AppModel) =>
+  r.resource in m[r.kind] ? resourceSecret(m, { ...r, part }) : undefined;
+
+/** The Key Vault secrets a server or cache writes, as its module's parameters (and theirs, where names differ). */
+function connectionSecrets(c: Ctx, r: Server) {
+  const params: EnvParam[] = [];
+  const values = CONNECTION_PARTS.map(([part, paramName]): [string, BicepValue] => {
+    const name = secretIn(r, part);
+    const names = new Set(c.envs.map(name).filter((n) => n !== undefined));
+    const first = anyEnv(c, name)!;
+    if (names.size === 1) return [paramName, first];
+    const p = param(
+      c.envs,
+      `${camel(r.resource)}${paramName.replace(/^./, (x) => x.toUpperCase())}`,
+      "string",
+      `Key Vault secret of the ${part} of ${r.resource} in this environment.`,
+      (m) => name(m) ?? first,
+    );
+    params.push(p);
+    return [paramName, p.ref];
+  });
+  const objectValues: BicepObject = {
+    keyVaultName: outputOf("keyVault", "name"),
+    ...Object.fromEntries(values),
+  };
+  return { params, values: objectValues };
+}
 
 const managedSecrets = (c: Ctx, r: Server, what: string): ManagedSecret[] =>
-  CONNECTION_PARTS.map(([part, , description]) => ({
-    secret: resourceSecret(c.first, { ...r, part }),
-    what: `${description} of ${what}`,
-  }));
+  CONNECTION_PARTS.flatMap(([part, , description]) =>
+    [...new Set(c.envs.map(secretIn(r, part)).filter((n) => n !== undefined))].map((secret) => ({
+      secret,
+      what: `${description} of ${what}`,
+    })),
+  );
 
 /** The per-environment settings of a server, as one parameter. */
 function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
@@ -99,16 +136,12 @@ function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
 
 function postgresPart(c: Ctx, n: string): Partial<Part> {
   const id = camel(n);
-  const pg = (m: AppModel) => m.postgres[n] ?? c.first.postgres[n]!;
+  const pg0 = anyEnv(c, (m) => m.postgres[n])!;
+  const pg = (m: AppModel) => m.postgres[n] ?? pg0;
   const config = postgresConfig(c, n, pg);
-  const enabled = enabledParam(
-    c,
-    id,
-    `Deploy ${n} as a Flexible Server (false: it runs in the cluster).`,
-    (m) => pg(m).hosting,
-  );
+  const enabled = enabledParam(c, "postgres", n, "a Flexible Server");
   const pwVar =
-    Object.keys(c.first.postgres).length === 1
+    storeNames(c, "postgres").length === 1
       ? "POSTGRES_ADMIN_PASSWORD"
       : `POSTGRES_${envName(n)}_ADMIN_PASSWORD`;
   const password = param(
@@ -116,12 +149,13 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
     `${id}AdministratorPassword`,
     "string",
     `Administrator password of ${n}, read at deployment.`,
-    (m) => readEnv(pwVar, onAzure(c, pg(m).hosting) ? undefined : ""),
+    (m) => readEnv(pwVar, onAzureIn(c, "postgres", n)(m) ? undefined : ""),
     { secure: true },
   );
   const f = config.fields;
+  const secrets = connectionSecrets(c, { kind: "postgres", resource: n });
   return {
-    params: [config.param, ...(enabled ? [enabled] : []), password],
+    params: [config.param, ...(enabled ? [enabled] : []), password, ...secrets.params],
     types: [config.type],
     modules: [
       callModule(
@@ -139,10 +173,10 @@ function postgresPart(c: Ctx, n: string): Partial<Part> {
           backupRetentionDays: f.backupRetentionDays,
           geoRedundantBackup: f.geoRedundantBackup,
           highAvailability: f.highAvailability,
-          databases: pg(c.first).databases,
+          databases: pg0.databases,
           administratorLogin: `${alnum(n, 16)}admin`,
           administratorLoginPassword: password.ref,
-          ...connectionSecrets(c, { kind: "postgres", resource: n }),
+          ...secrets.values,
         },
         conditional(enabled),
       ),
@@ -166,9 +200,9 @@ function redisConfig(c: Ctx, n: string, rd: (m: AppModel) => RedisModel) {
     { name: "redisConfig", description: "Per-environment settings of an Azure Cache for Redis." },
     `Settings of Redis ${n} in this environment.`,
     {
-      skuName: field("string", `Cache SKU of ${n}.`, (m) => redisSku(m, n).name),
-      skuFamily: field("string", `Cache family of ${n}.`, (m) => redisSku(m, n).family),
-      capacity: field("int", `Cache size of ${n}.`, (m) => redisSku(m, n).capacity),
+      skuName: field("string", `Cache SKU of ${n}.`, (m) => redisSku(rd(m)).name),
+      skuFamily: field("string", `Cache family of ${n}.`, (m) => redisSku(rd(m)).family),
+      capacity: field("int", `Cache size of ${n}.`, (m) => redisSku(rd(m)).capacity),
       persistence: field("string", `Persistence of ${n} (Premium only).`, (m) => rd(m).persistence),
       maxmemoryPolicy: field("string", `Eviction policy of ${n}.`, (m) => rd(m).eviction),
     },
@@ -177,16 +211,13 @@ function redisConfig(c: Ctx, n: string, rd: (m: AppModel) => RedisModel) {
 
 function redisPart(c: Ctx, n: string): Partial<Part> {
   const id = camel(n);
-  const rd = (m: AppModel) => m.redis[n] ?? c.first.redis[n]!;
+  const rd0 = anyEnv(c, (m) => m.redis[n])!;
+  const rd = (m: AppModel) => m.redis[n] ?? rd0;
   const config = redisConfig(c, n, rd);
-  const enabled = enabledParam(
-    c,
-    id,
-    `Deploy ${n} as Azure Cache for Redis (false: it runs in the cluster).`,
-    (m) => rd(m).hosting,
-  );
+  const enabled = enabledParam(c, "redis", n, "Azure Cache for Redis");
+  const secrets = connectionSecrets(c, { kind: "redis", resource: n });
   return {
-    params: [config.param, ...(enabled ? [enabled] : [])],
+    params: [config.param, ...(enabled ? [enabled] : []), ...secrets.params],
     types: [config.type],
     modules: [
       callModule(
@@ -203,7 +234,7 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
           persistence: config.fields.persistence,
           maxmemoryPolicy: config.fields.maxmemoryPolicy,
           persistenceStorageName: str`st${alnum(n, 6)}${c.code}${c.suffix}`,
-          ...connectionSecrets(c, { kind: "redis", resource: n }),
+          ...secrets.values,
         },
         conditional(enabled),
       ),
@@ -213,8 +244,19 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
 }
 
 function storagePart(c: Ctx): Partial<Part> {
-  const buckets = Object.keys(c.first.buckets).sort();
+  const buckets = storeNames(c, "buckets");
   if (!buckets.length) return {};
+  // A container per bucket of the environment: a parameter only when environments differ in them.
+  const containersOf = (m: AppModel) => Object.keys(m.buckets).sort().map(containerName);
+  const containers = c.envs.every((m) => containersOf(m).length === buckets.length)
+    ? undefined
+    : param(
+        c.envs,
+        "storageContainers",
+        "array",
+        "Blob containers, one per bucket of this environment.",
+        containersOf,
+      );
   const sku = param(c.envs, "storageSku", "string", "Replication of the storage account.", (m) =>
     m.environment.tier === "production" ? "Standard_ZRS" : "Standard_LRS",
   );
@@ -229,16 +271,18 @@ function storagePart(c: Ctx): Partial<Part> {
     lifecycleRules,
   );
   const users = c.compute === "appservice" ? [...new Set(buckets.flatMap((b) => usersOf(c, b)))].sort() : [];
-  const principalIds: BicepExprNode[] = users.map((n) => outputOf(`${camel(n)}App`, "principalId"));
+  const principalIds = users.map((n) =>
+    where(appCondition(c, n), outputOf(`${camel(n)}App`, "principalId"), ""),
+  );
   return {
-    params: [sku, versioning, rules],
+    params: [sku, ...(containers ? [containers] : []), versioning, rules],
     modules: [
       callModule("storage", "storage", "Storage account of the buckets.", {
         name: storageAccountName(c),
         location: c.location,
         tags: c.tags,
         skuName: sku.ref,
-        containers: buckets.map(containerName),
+        containers: containers ? containers.ref : buckets.map(containerName),
         versioning: versioning.ref,
         lifecycleRules: rules.ref,
         principalIds,

@@ -2,7 +2,7 @@
 // records in it (the sites' CNAME and TXT records, email's), followed by the custom-domain bindings
 // that need those records to exist.
 import { call, str, ternary } from "../../../format/bicep.js";
-import type { Ctx } from "./context.js";
+import { managedZone, type Ctx } from "./context.js";
 import { callModule, output, outputOf, param, type Part } from "./part.js";
 
 export function dnsPart(
@@ -10,8 +10,8 @@ export function dnsPart(
   { cnameRecords, txtRecords, domainModules }: Pick<Part, "cnameRecords" | "txtRecords" | "domainModules">,
 ): Partial<Part> {
   const owner = c.owner;
-  if (!c.first.dns?.manage || !owner) return {};
-  const zone = c.first.dns.zone;
+  const zone = managedZone(c);
+  if (!zone || !owner) return {};
   const managed = param(
     c.envs,
     "dnsZoneManaged",

@@ -5,11 +5,12 @@ import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
 import type { EmailModel } from "../../../model/types.js";
 import { ACS_SECRET, EMAIL_DOMAIN_SECRET } from "../supply.js";
 import { relativeName } from "../decisions.js";
-import { readEnv, type Ctx } from "./context.js";
+import { anyEnv, managedZone, readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
 
 export function emailPart(c: Ctx): Partial<Part> {
-  const email = c.first.email;
+  // The zone's environment owns a custom domain: its email settings, else any environment's.
+  const email = c.owner?.email ?? anyEnv(c, (m) => m.email);
   if (!email) return {};
   const customDomain = param(
     c.envs,
@@ -25,7 +26,8 @@ export function emailPart(c: Ctx): Partial<Part> {
     "Link the email domain (a custom one once it is verified).",
     (m) => (m === c.owner ? call("bool", readEnv("EMAIL_DOMAIN_VERIFIED", "false")) : true),
   );
-  const record = c.first.dns?.manage ? relativeName(email.domain, c.first.dns.zone) : undefined;
+  const zone = managedZone(c);
+  const record = zone ? relativeName(email.domain, zone) : undefined;
   return {
     params: [customDomain, linkDomain],
     deployVariables: [

@@ -1,10 +1,9 @@
 // Each static frontend as a Static Web App (in one of the few regions they run in), with its custom
 // domain when Gantry manages the zone.
 import { call, not, str, type BicepValue } from "../../../format/bicep.js";
-import type { AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
-import { boundDomain, locationOf, staticWebAppLocation } from "../decisions.js";
-import { defined, staticOf, type Ctx } from "./context.js";
+import { boundIn, locationOf, staticWebAppLocation } from "../decisions.js";
+import { itemWhere, managedZone, onlyWhere, presenceParam, staticOf, where, type Ctx } from "./context.js";
 import { domainFields, domainRecords } from "./domains.js";
 import { callModule, field, joinParts, output, outputOf, param, paramGroup, type Part } from "./part.js";
 
@@ -22,11 +21,8 @@ export function staticSitesPart(c: Ctx): Partial<Part> {
 
 function staticSitePart(c: Ctx, n: string, region: BicepValue): Partial<Part> {
   const id = camel(n);
-  const s0 = defined(
-    c.envs.map((m) => staticOf(m, n)),
-    n,
-  );
-  const sv = (m: AppModel) => staticOf(m, n) ?? s0;
+  const enabled = presenceParam(c, n, "the Static Web App");
+  const on = enabled?.ref;
   const config = paramGroup(
     c.envs,
     `${id}Config`,
@@ -36,35 +32,40 @@ function staticSitePart(c: Ctx, n: string, region: BicepValue): Partial<Part> {
       staticSku: field("string", `Static Web Apps plan of ${n}.`, (m) =>
         m.environment.tier === "development" ? "Free" : "Standard",
       ),
-      ...(c.first.dns?.manage ? domainFields(n, (m) => boundDomain(m, sv(m))) : {}),
+      ...(managedZone(c) ? domainFields(n, (m) => boundIn(m, staticOf(m, n))) : {}),
     },
   );
+  const webTest = {
+    name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
+    url: str`https://${outputOf(`${id}Site`, "defaultHostname")}/`,
+  };
   const site: Partial<Part> = {
-    params: [config.param],
+    params: [config.param, ...(enabled ? [enabled] : [])],
     types: [config.type],
     modules: [
-      callModule(`${id}Site`, "static-web-app", `Static Web App of ${n}.`, {
-        name: str`stapp-${c.appSlug}-${slug(n, 18)}-${c.code}`,
-        location: region,
-        tags: c.tags,
-        skuName: config.fields.staticSku,
-      }),
+      callModule(
+        `${id}Site`,
+        "static-web-app",
+        `Static Web App of ${n}.`,
+        {
+          name: str`stapp-${c.appSlug}-${slug(n, 18)}-${c.code}`,
+          location: region,
+          tags: c.tags,
+          skuName: config.fields.staticSku,
+        },
+        onlyWhere(on),
+      ),
     ],
     outputs: [
       output(
         `${id}StaticWebAppName`,
         "string",
         `Name of the Static Web App of ${n}.`,
-        outputOf(`${id}Site`, "name"),
+        where(on, outputOf(`${id}Site`, "name"), ""),
       ),
     ],
     staticSites: [n],
-    webTests: [
-      {
-        name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
-        url: str`https://${outputOf(`${id}Site`, "defaultHostname")}/`,
-      },
-    ],
+    webTests: [itemWhere(on, webTest)],
   };
   const { domain, dnsRecord } = config.fields;
   return domain && dnsRecord ? joinParts(site, staticDomain(n, domain, dnsRecord)) : site;
