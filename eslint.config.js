@@ -6,19 +6,22 @@ import tseslint from "typescript-eslint";
 const impure = ["node:child_process", "child_process", "node:fs", "fs", "node:fs/promises", "fs/promises"];
 const impurePaths = impure.map((name) => ({ name, message: "Renderers and the model are pure: no file system or child processes here." }));
 const childProcess = ["node:child_process", "child_process"].map((name) => ({ name, message: "Run child processes through src/util/exec.ts." }));
-const ABOVE_MODEL = ["targets", "validate", "output", "engine", "init", "docs", "cli"];
+const ABOVE_MODEL = ["targets", "validate", "output", "engine", "init", "docs", "check", "cli"];
 /** What each folder may not import. */
 const LAYERS = {
   util: ["format", "spec", "model", ...ABOVE_MODEL],
   format: ["spec", "model", ...ABOVE_MODEL],
   spec: ["model", ...ABOVE_MODEL],
   model: ABOVE_MODEL,
-  targets: ["validate", "output", "engine", "init", "docs", "cli"],
-  validate: ["output", "engine", "init", "docs", "cli"],
-  output: ["validate", "engine", "init", "docs", "cli"],
-  engine: ["targets", "validate", "output", "init", "docs", "cli"],
-  init: ["targets", "validate", "output", "engine", "docs", "cli"],
+  targets: ["validate", "output", "engine", "init", "docs", "check", "cli"],
+  validate: ["output", "engine", "init", "docs", "check", "cli"],
+  output: ["validate", "engine", "init", "docs", "check", "cli"],
+  engine: ["targets", "validate", "output", "init", "docs", "check", "cli"],
+  init: ["targets", "validate", "output", "engine", "docs", "check", "cli"],
+  // The docs list the checks' rules.
   docs: ["validate", "output", "engine", "init", "cli"],
+  // Checks render the targets, write scratch trees and run the validators.
+  check: ["engine", "init", "docs", "cli"],
   cli: [],
 };
 /** Pure folders: no file system, no child processes, no environment. */

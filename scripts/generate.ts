@@ -3,7 +3,9 @@
 import { writeFileSync } from "node:fs";
 import { publishedSchemaText } from "../src/spec/publish.js";
 import { specDocs } from "../src/docs/spec-reference.js";
+import { checksDocs } from "../src/docs/checks.js";
 
 writeFileSync(new URL("../schema/gantry.schema.json", import.meta.url), publishedSchemaText());
 writeFileSync(new URL("../docs/spec.md", import.meta.url), specDocs());
-console.log("wrote schema/gantry.schema.json and docs/spec.md");
+writeFileSync(new URL("../docs/checks.md", import.meta.url), checksDocs());
+console.log("wrote schema/gantry.schema.json, docs/spec.md and docs/checks.md");

@@ -18,6 +18,8 @@ export interface Problem {
   path: string;
   message: string;
   hint?: string;
+  /** The `gantry check` rule this problem is a finding of (docs/checks.md), when it is one. */
+  rule?: string;
 }
 
 export function formatProblem(p: Problem): string {

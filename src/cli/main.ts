@@ -11,6 +11,7 @@ import { registerInit } from "./init.js";
 import { registerSynth } from "./synth.js";
 import { registerLocal } from "./local.js";
 import { registerEnv } from "./env.js";
+import { registerCheck } from "./check.js";
 import { VERSION } from "./version.js";
 import { userName } from "../util/user.js";
 
@@ -64,6 +65,7 @@ export function buildProgram(io: Io): Command {
   registerSynth(program, io);
   registerLocal(program, io);
   registerEnv(program, io);
+  registerCheck(program, io);
   return program;
 }
 

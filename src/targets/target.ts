@@ -43,6 +43,14 @@ export interface Target {
   check(project: ProjectModel, ctx: SynthContext): TargetProblem[];
   /** What each size class means on this target, as columns of the spec reference's size table. */
   sizeColumns?: SizeColumn[];
+  /** The rules of this platform's system checks (docs/checks.md is made from them). */
+  rules?: readonly RuleDoc[];
+  /**
+   * Checks of how this target's generated files work together (an identity and the role it needs, a
+   * registry a pipeline pushes to, a certificate a smoke test must trust), run by `gantry check` on
+   * the tree render() gives. Pure, like render.
+   */
+  systemChecks?(project: ProjectModel, tree: FileTree, ctx: SynthContext): SystemFinding[];
   /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
@@ -68,4 +76,30 @@ export type ToolRun =
 export interface SizeColumn {
   heading: string;
   cell(size: Size): string;
+}
+
+/** What a rule is and why it exists: docs/checks.md and SARIF's rule metadata are made from these. */
+export interface RuleDoc {
+  /** `<area>/<name>`: spec/public-database, azure/acr-pull. */
+  id: string;
+  /** One line: what the rule finds. */
+  title: string;
+  severity: "error" | "warning";
+  /** Why it matters: what breaks, or what it costs, when it is left. */
+  why: string;
+  /** How to fix it. */
+  fix: string;
+}
+
+/** A finding of a target's system check, placed in the spec and/or in one of its generated files. */
+export interface SystemFinding {
+  rule: string;
+  message: string;
+  hint?: string;
+  env?: string;
+  /** The spec path it is about (services.api.domain), when there is one. */
+  path?: string;
+  /** The generated file, relative to the target's output directory, and the line in it. */
+  file?: string;
+  line?: number;
 }

@@ -1,0 +1,140 @@
+// `gantry check`: the spec's rules (problems of the spec that carry a rule id), what each target cannot
+// do as the spec asks, each target's system checks over the tree it renders, and the real validators
+// over those trees when they are installed. Findings, never exceptions, for anything about the spec.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Problem } from "../errors.js";
+import type { LoadResult } from "../model/load.js";
+import { REGISTERED } from "../targets/registry.js";
+import type { FileTree, SynthContext, Target } from "../targets/target.js";
+import { writeTree } from "../output/writer.js";
+import { runTools, type ToolCheck } from "../validate/run-tools.js";
+import type { Finding } from "./finding.js";
+
+export interface CheckOptions {
+  /** Only these targets (default: every target the spec configures, and the GitHub workflows). */
+  targets?: string[];
+  /** Also run the external validators over the rendered trees. */
+  tools: boolean;
+}
+
+export interface CheckResult {
+  findings: Finding[];
+  /** Validators that could not run here, with why (not findings: nothing is known to be wrong). */
+  skipped: ToolCheck[];
+  /** The targets that were checked. */
+  targets: string[];
+}
+
+/** A problem of the spec as a finding; a problem without a rule is the spec being invalid. */
+export function problemFinding(p: Problem, rule = p.rule ?? "spec/invalid"): Finding {
+  return {
+    rule,
+    severity: p.severity,
+    message: p.message,
+    ...(p.hint ? { hint: p.hint } : {}),
+    pos: p.pos,
+    ...(p.path ? { path: p.path } : {}),
+  };
+}
+
+/** The targets asked for; else those the spec configures (the default platform when none), and GitHub. */
+function chosenTargets(loaded: LoadResult, only: string[] | undefined): Target[] {
+  if (only) return REGISTERED.filter((r) => only.includes(r.target.name)).map((r) => r.target);
+  const base = loaded.project.environments[0];
+  const platforms = REGISTERED.filter((r) => r.platform);
+  const configured = platforms.filter((r) => base && r.platform!.configured(base));
+  const deploy = configured.length ? configured : platforms.slice(0, 1);
+  return [...deploy, ...REGISTERED.filter((r) => !r.platform)].map((r) => r.target);
+}
+
+/** What a target cannot do as the spec asks; then, when it can render, its system checks. */
+function targetFindings(
+  t: Target,
+  loaded: LoadResult,
+  ctx: SynthContext,
+): { findings: Finding[]; tree?: FileTree } {
+  const findings: Finding[] = t.check(loaded.project, ctx).map((p) => ({
+    rule: "target/unsupported",
+    severity: p.severity ?? "error",
+    message: `${p.env ? `in ${p.env}: ` : ""}${p.message}`,
+    ...(p.hint ? { hint: p.hint } : {}),
+    pos: loaded.locate(p.path, p.env),
+    path: p.path,
+    target: t.name,
+    ...(p.env ? { env: p.env } : {}),
+  }));
+  if (findings.some((f) => f.severity === "error")) return { findings };
+  const tree = t.render(loaded.project, ctx);
+  const rules = new Map((t.rules ?? []).map((r) => [r.id, r]));
+  for (const f of t.systemChecks?.(loaded.project, tree, ctx) ?? []) {
+    const rule = rules.get(f.rule);
+    if (!rule) throw new Error(`${t.name} reports rule ${f.rule}, which it does not declare`);
+    findings.push({
+      rule: f.rule,
+      severity: rule.severity,
+      message: f.message,
+      ...(f.hint ? { hint: f.hint } : {}),
+      ...(f.path ? { path: f.path, pos: loaded.locate(f.path, f.env) } : {}),
+      ...(f.file ? { file: `${ctx.outputs[t.name]}/${f.file}`, ...(f.line ? { line: f.line } : {}) } : {}),
+      target: t.name,
+      ...(f.env ? { env: f.env } : {}),
+    });
+  }
+  return { findings, tree };
+}
+
+const outputOf = (ctx: SynthContext, target: string): string =>
+  (ctx.outputs as Record<string, string | undefined>)[target] ?? target;
+
+/** The validators over the rendered trees, written to a scratch folder that is removed afterwards. */
+async function toolFindings(trees: [Target, FileTree][], ctx: SynthContext) {
+  const scratch = mkdtempSync(join(tmpdir(), "gantry-check-"));
+  try {
+    const dirs = trees.map(([t, tree]) => {
+      const dir = join(scratch, t.name);
+      writeTree(dir, tree, true);
+      return { target: t.name, dir, tools: REGISTERED.find((r) => r.target === t)?.tools ?? [] };
+    });
+    // Say the target's own output folder, not the scratch copy the tools ran on.
+    const checks = (await runTools(dirs)).map((c) => ({
+      ...c,
+      detail: c.detail.replaceAll(join(scratch, c.target), outputOf(ctx, c.target)),
+    }));
+    const findings: Finding[] = checks
+      .filter((c) => c.status === "failed")
+      .map((c) => ({
+        rule: `tools/${c.tool.split(" ")[0]!}`,
+        severity: "error",
+        message: `${c.tool} failed on the ${c.target} files: ${c.detail}`,
+        hint: `run \`gantry synth ${c.target}\` and \`gantry validate --tools\` to see the files it names`,
+        file: outputOf(ctx, c.target),
+        target: c.target,
+      }));
+    return { findings, skipped: checks.filter((c) => c.status === "skipped") };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function runChecks(
+  loaded: LoadResult,
+  ctx: SynthContext,
+  o: CheckOptions,
+): Promise<CheckResult> {
+  const findings: Finding[] = loaded.warnings.map((p) => problemFinding(p));
+  const targets = chosenTargets(loaded, o.targets);
+  const trees: [Target, FileTree][] = [];
+  for (const t of targets) {
+    const r = targetFindings(t, loaded, ctx);
+    findings.push(...r.findings);
+    if (r.tree) trees.push([t, r.tree]);
+  }
+  const tools = o.tools ? await toolFindings(trees, ctx) : { findings: [], skipped: [] };
+  return {
+    findings: [...findings, ...tools.findings],
+    skipped: tools.skipped,
+    targets: targets.map((t) => t.name),
+  };
+}
