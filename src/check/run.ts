@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Problem } from "../errors.js";
 import type { LoadResult } from "../model/load.js";
 import { REGISTERED } from "../targets/registry.js";
-import type { FileTree, SynthContext, Target } from "../targets/target.js";
+import type { FileTree, RenderedTrees, SynthContext, Target } from "../targets/target.js";
 import { writeTree } from "../output/writer.js";
 import { runTools, type ToolCheck } from "../validate/run-tools.js";
 import type { Finding } from "./finding.js";
@@ -49,7 +49,7 @@ function chosenTargets(loaded: LoadResult, only: string[] | undefined): Target[]
   return [...deploy, ...REGISTERED.filter((r) => !r.platform)].map((r) => r.target);
 }
 
-/** What a target cannot do as the spec asks; then, when it can render, its system checks. */
+/** What a target cannot do as the spec asks; its tree when it can render. */
 function targetFindings(
   t: Target,
   loaded: LoadResult,
@@ -66,23 +66,28 @@ function targetFindings(
     ...(p.env ? { env: p.env } : {}),
   }));
   if (findings.some((f) => f.severity === "error")) return { findings };
-  const tree = t.render(loaded.project, ctx);
+  return { findings, tree: t.render(loaded.project, ctx) };
+}
+
+/** A target's system checks over its tree (and the other trees of the run), as findings. */
+function systemFindings(t: Target, loaded: LoadResult, ctx: SynthContext, trees: RenderedTrees): Finding[] {
+  const tree = trees[t.name];
+  if (!tree || !t.systemChecks) return [];
   const rules = new Map((t.rules ?? []).map((r) => [r.id, r]));
-  for (const f of t.systemChecks?.(loaded.project, tree, ctx) ?? []) {
+  return t.systemChecks(loaded.project, tree, ctx, trees).map((f): Finding => {
     const rule = rules.get(f.rule);
     if (!rule) throw new Error(`${t.name} reports rule ${f.rule}, which it does not declare`);
-    findings.push({
+    return {
       rule: f.rule,
       severity: rule.severity,
-      message: f.message,
+      message: `${f.env ? `in ${f.env}: ` : ""}${f.message}`,
       ...(f.hint ? { hint: f.hint } : {}),
       ...(f.path ? { path: f.path, pos: loaded.locate(f.path, f.env) } : {}),
-      ...(f.file ? { file: `${ctx.outputs[t.name]}/${f.file}`, ...(f.line ? { line: f.line } : {}) } : {}),
+      ...(f.file ? { file: `${outputOf(ctx, t.name)}/${f.file}`, ...(f.line ? { line: f.line } : {}) } : {}),
       target: t.name,
       ...(f.env ? { env: f.env } : {}),
-    });
-  }
-  return { findings, tree };
+    };
+  });
 }
 
 const outputOf = (ctx: SynthContext, target: string): string =>
@@ -125,13 +130,15 @@ export async function runChecks(
 ): Promise<CheckResult> {
   const findings: Finding[] = loaded.warnings.map((p) => problemFinding(p));
   const targets = chosenTargets(loaded, o.targets);
-  const trees: [Target, FileTree][] = [];
+  const trees: RenderedTrees = {};
   for (const t of targets) {
     const r = targetFindings(t, loaded, ctx);
     findings.push(...r.findings);
-    if (r.tree) trees.push([t, r.tree]);
+    if (r.tree) trees[t.name] = r.tree;
   }
-  const tools = o.tools ? await toolFindings(trees, ctx) : { findings: [], skipped: [] };
+  for (const t of targets) findings.push(...systemFindings(t, loaded, ctx, trees));
+  const rendered = targets.filter((t) => trees[t.name]).map((t): [Target, FileTree] => [t, trees[t.name]!]);
+  const tools = o.tools ? await toolFindings(rendered, ctx) : { findings: [], skipped: [] };
   return {
     findings: [...findings, ...tools.findings],
     skipped: tools.skipped,

@@ -10,6 +10,9 @@ export type { TargetName };
 /** Relative POSIX path → file content. Keys are sorted by the writer. */
 export type FileTree = Record<string, string>;
 
+/** The trees of the targets rendered in one run, by target name. */
+export type RenderedTrees = Partial<Record<TargetName, FileTree>>;
+
 export interface SynthContext {
   /** Path of the spec file relative to the repository root, POSIX style (examples/todo/gantry.yaml). */
   specPath: string;
@@ -48,9 +51,10 @@ export interface Target {
   /**
    * Checks of how this target's generated files work together (an identity and the role it needs, a
    * registry a pipeline pushes to, a certificate a smoke test must trust), run by `gantry check` on
-   * the tree render() gives. Pure, like render.
+   * the tree render() gives. `trees` holds every tree `gantry check` rendered in the same run (the
+   * GitHub workflows' check reads the infrastructure its pipelines deploy). Pure, like render.
    */
-  systemChecks?(project: ProjectModel, tree: FileTree, ctx: SynthContext): SystemFinding[];
+  systemChecks?(project: ProjectModel, tree: FileTree, ctx: SynthContext, trees: RenderedTrees): SystemFinding[];
   /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
