@@ -20,6 +20,8 @@ export interface Problem {
   hint?: string;
   /** The `gantry check` rule this problem is a finding of (docs/checks.md), when it is one. */
   rule?: string;
+  /** The environments it was found in, when not in every one. */
+  environments?: string[];
 }
 
 export function formatProblem(p: Problem): string {

@@ -48,7 +48,9 @@ describe("gantry check", () => {
         results: { ruleId: string; ruleIndex: number; locations: unknown[] }[];
       }[];
     };
-    const validate = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false }).compile(sarifSchema);
+    const validate = new AjvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false }).compile(
+      sarifSchema,
+    );
     assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
     const run = log.runs[0]!;
     assert.ok(run.results.length > 0);
@@ -69,7 +71,7 @@ describe("gantry check", () => {
         findings: { rule: string; severity: string; path: string; pos: { line: number } }[];
       };
       assert.deepEqual(
-        out.findings.filter((f) => f.severity === "error").map((f) => [f.rule, f.path, f.pos.line]),
+        out.findings.filter((f) => f.rule === "spec/invalid").map((f) => [f.rule, f.path, f.pos.line]),
         [["spec/invalid", "services.api.port", 3]],
       );
       assert.doesNotMatch(r.err, /at .*\.ts:\d+/);
@@ -85,5 +87,161 @@ describe("gantry check", () => {
     const f = await runCli(["check", "examples/hello", "--format", "xml"]);
     assert.equal(f.code, 1);
     assert.match(f.err, /unknown format `xml`/);
+  });
+});
+
+type JsonFinding = {
+  rule: string;
+  severity: string;
+  path?: string;
+  pos?: { line: number };
+  suppressed?: { reason: string };
+};
+
+/** `gantry check --format json` of a spec written to a temporary folder (by default, the kubernetes target only). */
+async function checkSpec(
+  spec: string,
+  only = ["--target", "kubernetes"],
+): Promise<{ code: number; findings: JsonFinding[] }> {
+  const { dir, cleanup } = tempDir({ "gantry.yaml": spec });
+  try {
+    const r = await runCli(["check", dir, "--no-tools", "--format", "json", ...only]);
+    return { code: r.code, findings: (JSON.parse(r.out) as { findings: JsonFinding[] }).findings };
+  } finally {
+    cleanup();
+  }
+}
+
+const BASE = `name: shop
+services:
+  api: { image: nginx:1.27, port: 8080, health: /health, scale: { min: 2, max: 3 } }
+monitoring:
+  channels:
+    ops: { type: email, to: [ops@example.com] }
+`;
+const specRules = (fs: JsonFinding[]) =>
+  fs.filter((f) => f.rule.startsWith("spec/")).map((f) => [f.rule, f.severity, f.path, f.pos?.line]);
+
+describe("gantry check: the spec's rules", () => {
+  it("a clean production spec has no finding of the spec's rules", async () => {
+    const r = await checkSpec(BASE);
+    assert.deepEqual(specRules(r.findings), []);
+  });
+
+  const cases: [string, string, unknown[]][] = [
+    [
+      "spec/public-database",
+      `${BASE}postgres:\n  db: { public_access: true }\n`,
+      ["spec/public-database", "error", "postgres.db.public_access", 8],
+    ],
+    [
+      "spec/single-instance",
+      BASE.replace("scale: { min: 2, max: 3 }", "scale: 1"),
+      ["spec/single-instance", "warning", "services.api.scale", 3],
+    ],
+    [
+      "spec/no-backups",
+      `${BASE}postgres:\n  db: { backups: { enabled: false } }\n`,
+      ["spec/no-backups", "warning", "postgres.db.backups.enabled", 8],
+    ],
+    [
+      "spec/alert-unrouted",
+      BASE.replace(/monitoring:[^]*$/, "monitoring:\n  alerts:\n    high-cpu: { above: 90 }\n"),
+      ["spec/alert-unrouted", "error", "monitoring", 4],
+    ],
+    [
+      "spec/secret-literal",
+      BASE.replace(
+        "health: /health,",
+        "health: /health, env: { API_TOKEN: ghp_abcdefghijklmnopqrstuvwxyz0123456789 },",
+      ),
+      ["spec/secret-literal", "error", "services.api.env.API_TOKEN", 3],
+    ],
+  ];
+  for (const [rule, spec, expected] of cases) {
+    it(`reports ${rule}, at its place in the spec`, async () => {
+      const r = await checkSpec(spec);
+      assert.deepEqual(specRules(r.findings), [expected]);
+      assert.equal(r.code, expected[1] === "error" ? 1 : 0);
+    });
+  }
+
+  it("reports alerts that reach no one only where they would fire for real: production", async () => {
+    const spec = `${BASE.replace(/monitoring:[^]*$/, "")}environments:\n  dev: { tier: development }\n`;
+    assert.deepEqual(specRules((await checkSpec(spec)).findings), []);
+  });
+});
+
+describe("gantry check: suppressions in the spec", () => {
+  const spec = `${BASE}postgres:
+  db: { public_access: true }
+checks:
+  suppress:
+    - rule: spec/public-database
+      reason: the analysts connect from the office network through the firewall
+      path: postgres.db
+`;
+
+  it("lets a finding pass with its reason: listed, not an error, exit 0", async () => {
+    const r = await checkSpec(spec);
+    assert.equal(r.code, 0);
+    const f = r.findings.find((x) => x.rule === "spec/public-database");
+    assert.deepEqual(f?.suppressed, {
+      reason: "the analysts connect from the office network through the firewall",
+    });
+  });
+
+  it("does not let a finding pass at another path or in another environment", async () => {
+    const elsewhere = await checkSpec(spec.replace("path: postgres.db", "path: postgres.other"));
+    assert.equal(elsewhere.code, 1);
+    const otherEnv = await checkSpec(
+      `${spec}      environments: [staging]\nenvironments:\n  staging: {}\n  production: {}\n`,
+    );
+    assert.equal(otherEnv.code, 1, "a finding of every environment is not covered by a list of some");
+  });
+
+  it("refuses a suppression without a reason, or with a rule that does not exist", async () => {
+    const noReason = await checkSpec(spec.replace(/ {6}reason: .*\n/, ""));
+    assert.deepEqual(
+      specRules(noReason.findings).filter((f) => f[0] === "spec/invalid"),
+      [["spec/invalid", "error", "checks.suppress[0]", 11]],
+    );
+    const unknown = await checkSpec(spec.replace("rule: spec/public-database", "rule: spec/public-databse"));
+    assert.equal(unknown.code, 1);
+    assert.deepEqual(
+      specRules(unknown.findings).filter((f) => f[0] === "spec/suppression-unknown-rule"),
+      [["spec/suppression-unknown-rule", "error", "checks.suppress[0].rule", 11]],
+    );
+  });
+
+  it("reports a suppression that matches nothing, when every target and environment was checked", async () => {
+    const unused = spec.replace("public_access: true", "public_access: false");
+    const r = await checkSpec(unused, []);
+    assert.equal(r.code, 0);
+    assert.deepEqual(specRules(r.findings), [
+      ["spec/suppression-unused", "warning", "checks.suppress[0].rule", 11],
+    ]);
+    const partial = await checkSpec(unused);
+    assert.deepEqual(specRules(partial.findings), [], "a run of one target cannot know the entry is stale");
+  });
+
+  it("marks a suppressed result in SARIF as suppressed in source, with the reason", async () => {
+    const { dir, cleanup } = tempDir({ "gantry.yaml": spec });
+    try {
+      const r = await runCli(["check", dir, "--no-tools", "--format", "sarif", "--target", "kubernetes"]);
+      const log = JSON.parse(r.out) as {
+        runs: { results: { ruleId: string; suppressions?: { kind: string; justification: string }[] }[] }[];
+      };
+      const validate = new AjvDraft04.default({
+        allErrors: true,
+        strict: false,
+        unicodeRegExp: false,
+      }).compile(sarifSchema);
+      assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
+      const res = log.runs[0]!.results.find((x) => x.ruleId === "spec/public-database");
+      assert.equal(res?.suppressions?.[0]?.kind, "inSource");
+    } finally {
+      cleanup();
+    }
   });
 });

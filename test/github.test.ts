@@ -251,6 +251,22 @@ describe("github target: pipelines", () => {
     assert.ok(wf.jobs["helm-chart"]!.steps.some((s) => s.run?.includes("kubeconform")));
   });
 
+  it("pr-checks runs gantry check, uploads its SARIF to code scanning, and fails on its errors after the upload", () => {
+    for (const target of DEPLOY_TARGETS) {
+      const job = specWorkflows(SPEC, target)["pr-checks.yml"]!.jobs["gantry-check"]!;
+      assert.equal(job.permissions?.["security-events"], "write", target);
+      const [check, upload, fail] = job.steps.slice(-3);
+      assert.match(
+        check!.run!,
+        /npx gantry check "\$SPEC_DIR" --no-tools --format sarif > "\$SARIF" \|\| status=\$\?/,
+      );
+      assert.ok(upload!.uses?.startsWith("github/codeql-action/upload-sarif@"), upload!.uses);
+      assert.equal(upload!.with?.sarif_file, check!.env?.SARIF);
+      assert.match(upload!.if!, /^always\(\) && /, "the findings are uploaded also when check fails");
+      assert.equal(fail!.env?.STATUS, "${{ steps.check.outputs.status }}");
+    }
+  });
+
   it("IaC checks follow the target: what-if and plans are posted on the pull request", () => {
     const azure = specWorkflows(SPEC, "azure")["pr-checks.yml"]!.jobs["bicep"]!;
     assert.ok(azure.steps.some((s) => s.run?.includes("az bicep build")));

@@ -68,6 +68,7 @@ export const PATTERN_SAMPLES: Record<string, (r: Rng) => string> = {
   [PATH_PATTERN]: (r) => r.pick(["/", "/health", "/api", "/v1/status", "/_health/live", "/a.b~c"]),
   [HEALTH_PATH_PATTERN]: (r) =>
     r.pick(["/health", "/_health/?full=1", "/ready", "/up?db=1&cache=1", "/healthz"]),
+  "^[a-z]+/[a-z0-9-]+$": (r) => r.pick(["spec/single-instance", "spec/no-backups", "spec/public-database"]),
   [DURATION_PATTERN]: (r) => `${r.int(1, 59)}${r.pick(["s", "m", "h"])}`,
   [EMAIL_PATTERN]: (r) => `${r.pick(WORDS)}@example.com`,
   [CPU_PATTERN]: (r) => r.pick(["100m", "250m", "500m", "1", "0.5", "2"]),
@@ -136,7 +137,8 @@ function sampleString(node: JsonSchema, r: Rng, path: string): string {
     if (!gen) throw new Error(`the spec generator has no sample for the pattern ${node.pattern} of ${path}`);
     return gen(r);
   }
-  const s = r.pick([...WORDS, "hello world", "café au lait", 'say "hi"', "it's", "a: b"]);
+  let s = r.pick([...WORDS, "hello world", "café au lait", 'say "hi"', "it's", "a: b"]);
+  while (node.minLength !== undefined && s.length < node.minLength) s = `${s} ${r.pick(WORDS)}`;
   return node.maxLength !== undefined ? s.slice(0, node.maxLength) : s;
 }
 

@@ -176,6 +176,20 @@ export const CLAIMS: Claim[] = [
     },
   },
   {
+    kind: "too short",
+    re: /^is (\d+) characters? long; at least (\d+) are needed$/,
+    check: (m, p, spec) => {
+      const v = getAt(spec, segments(p.path));
+      const node = schemaAt(SPEC_SCHEMA, spec, segments(p.path));
+      return typeof v === "string" &&
+        v.length === Number(m[1]) &&
+        v.length < Number(m[2]) &&
+        node?.minLength === Number(m[2])
+        ? undefined
+        : "the length is not the value's, or not under the limit";
+    },
+  },
+  {
     kind: "listed twice",
     re: /^.+ is listed twice \(also at \[(\d+)\]\)$/,
     check: (m, p, spec) => {

@@ -19,5 +19,8 @@ export interface Finding {
   line?: number;
   /** The target whose files or platform the finding is about. */
   target?: string;
+  /** The environment it is about; environments separated by ", " for a spec finding of several. */
   env?: string;
+  /** Set when the spec's `checks.suppress` lets it pass: it is listed, but is not an error. */
+  suppressed?: { reason: string };
 }

@@ -28,18 +28,26 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 
 export function printText(r: CheckResult): string {
   const lines: string[] = [];
-  for (const f of [...r.findings].sort(order)) {
+  const open = r.findings.filter((f) => !f.suppressed);
+  const suppressed = r.findings.filter((f) => f.suppressed);
+  for (const f of open.sort(order)) {
     const also = f.file && f.pos ? ` (${f.file}${f.line ? `:${f.line}` : ""})` : "";
     lines.push(`${where(f)}: ${f.severity} [${f.rule}]: ${f.message}${also}`);
     if (f.hint) lines.push(`  hint: ${f.hint}`);
   }
-  const errors = r.findings.filter((f) => f.severity === "error").length;
-  const warnings = r.findings.length - errors;
+  if (suppressed.length) {
+    lines.push(`${lines.length ? "\n" : ""}suppressed by the spec's checks.suppress:`);
+    for (const f of suppressed.sort(order))
+      lines.push(`  ${where(f)}: [${f.rule}] ${f.message}\n    reason: ${f.suppressed!.reason}`);
+  }
+  const errors = open.filter((f) => f.severity === "error").length;
+  const warnings = open.length - errors;
   const skipped = r.skipped.length
     ? `; not run here: ${r.skipped.map((s) => `${s.tool} (${s.detail})`).join(", ")}`
     : "";
+  const quiet = suppressed.length ? `, ${suppressed.length} suppressed` : "";
   lines.push(
-    `${lines.length ? "\n" : ""}${plural(errors, "error")}, ${plural(warnings, "warning")} (targets: ${r.targets.join(", ") || "none"}${skipped})`,
+    `${lines.length ? "\n" : ""}${plural(errors, "error")}, ${plural(warnings, "warning")}${quiet} (targets: ${r.targets.join(", ") || "none"}${skipped})`,
   );
   return `${lines.join("\n")}\n`;
 }
@@ -75,6 +83,10 @@ export function printSarif(r: CheckResult, rules: readonly RuleDoc[], p: Printed
     level: f.severity,
     message: { text: f.hint ? `${f.message}\n\nHint: ${f.hint}` : f.message },
     locations: [sarifLocation(f, p)],
+    // Code scanning shows an in-source suppression as dismissed, with the spec's reason.
+    ...(f.suppressed
+      ? { suppressions: [{ kind: "inSource" as const, justification: f.suppressed.reason }] }
+      : {}),
   }));
   const log: Log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",

@@ -47,6 +47,20 @@ export const SPEC_RULES: readonly RuleDoc[] = [
     why: "An alert nobody receives is an outage nobody hears about.",
     fix: "Declare a channel under `monitoring.channels` (e-mail, Slack, Teams, webhook) and route the rule to it, or disable the rule.",
   },
+  {
+    id: "spec/suppression-unknown-rule",
+    title: "A suppression names a rule that does not exist",
+    severity: "error",
+    why: "A misspelt rule id suppresses nothing, while the spec reads as if the finding were accepted.",
+    fix: "Write the rule id as docs/checks.md gives it.",
+  },
+  {
+    id: "spec/suppression-unused",
+    title: "A suppression matches no finding",
+    severity: "warning",
+    why: "What it was written for is gone; left in place, it would silently let a new finding of that rule pass.",
+    fix: "Remove the entry from `checks.suppress` (or correct its `path` or `environments`).",
+  },
 ];
 
 /** What a target says it cannot do as the spec asks (its own checks, also printed by `gantry synth`). */

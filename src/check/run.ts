@@ -11,12 +11,17 @@ import type { FileTree, RenderedTrees, SynthContext, Target } from "../targets/t
 import { writeTree } from "../output/writer.js";
 import { runTools, type ToolCheck } from "../validate/run-tools.js";
 import type { Finding } from "./finding.js";
+import { SPEC_RULES, allRules } from "./rules.js";
+import { applySuppressions } from "./suppress.js";
+import { specRuleFindings } from "./spec-rules.js";
 
 export interface CheckOptions {
   /** Only these targets (default: every target the spec configures, and the GitHub workflows). */
   targets?: string[];
   /** Also run the external validators over the rendered trees. */
   tools: boolean;
+  /** The one environment asked for, when one was. */
+  env?: string;
 }
 
 export interface CheckResult {
@@ -27,11 +32,15 @@ export interface CheckResult {
   targets: string[];
 }
 
-/** A problem of the spec as a finding; a problem without a rule is the spec being invalid. */
+/**
+ * A problem of the spec as a finding; a problem without a rule is the spec being invalid. A rule's
+ * severity is check's: `validate` warns of a public database, `check` (the gate) refuses it.
+ */
 export function problemFinding(p: Problem, rule = p.rule ?? "spec/invalid"): Finding {
   return {
     rule,
-    severity: p.severity,
+    severity: SPEC_RULES.find((r) => r.id === rule)?.severity ?? p.severity,
+    ...(p.environments ? { env: p.environments.join(", ") } : {}),
     message: p.message,
     ...(p.hint ? { hint: p.hint } : {}),
     pos: p.pos,
@@ -128,7 +137,7 @@ export async function runChecks(
   ctx: SynthContext,
   o: CheckOptions,
 ): Promise<CheckResult> {
-  const findings: Finding[] = loaded.warnings.map((p) => problemFinding(p));
+  const findings: Finding[] = [...loaded.warnings.map((p) => problemFinding(p)), ...specRuleFindings(loaded)];
   const targets = chosenTargets(loaded, o.targets);
   const trees: RenderedTrees = {};
   for (const t of targets) {
@@ -139,8 +148,14 @@ export async function runChecks(
   for (const t of targets) findings.push(...systemFindings(t, loaded, ctx, trees));
   const rendered = targets.filter((t) => trees[t.name]).map((t): [Target, FileTree] => [t, trees[t.name]!]);
   const tools = o.tools ? await toolFindings(rendered, ctx) : { findings: [], skipped: [] };
+  const complete = o.targets === undefined && !o.env;
   return {
-    findings: [...findings, ...tools.findings],
+    findings: applySuppressions(
+      [...findings, ...tools.findings],
+      loaded,
+      allRules().map((r) => r.id),
+      complete,
+    ),
     skipped: tools.skipped,
     targets: targets.map((t) => t.name),
   };

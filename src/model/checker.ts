@@ -32,8 +32,16 @@ export class Checker {
     this.ctx.problems.push({ severity: "error", pos, path, message, ...(hint ? { hint } : {}) });
   }
 
-  warn(pos: Position, path: string, message: string, hint?: string): void {
-    this.ctx.problems.push({ severity: "warning", pos, path, message, ...(hint ? { hint } : {}) });
+  /** A warning that is a finding of a `gantry check` rule (docs/checks.md), when `rule` is given. */
+  warn(pos: Position, path: string, message: string, hint?: string, rule?: string): void {
+    this.ctx.problems.push({
+      severity: "warning",
+      pos,
+      path,
+      message,
+      ...(hint ? { hint } : {}),
+      ...(rule ? { rule } : {}),
+    });
   }
 
   /** A did-you-mean hint, else the names there are. */

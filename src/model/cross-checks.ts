@@ -51,6 +51,7 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
   checkServices(spec, names, ctx.tier, c);
   checkTopics(spec, names, c);
   if (ctx.tier === "production") checkBackups(spec, c);
+  checkPublicAccess(spec, c);
   checkMonitoring(spec, names, c);
   checkNodes(spec, c);
 }
@@ -105,8 +106,22 @@ function checkBackups(spec: Plain, c: Checker): void {
         `postgres.${name}.backups.enabled`,
         "this database has no backups",
         "turn backups on: a lost production database cannot be restored without them",
+        "spec/no-backups",
       );
     }
+  }
+}
+
+function checkPublicAccess(spec: Plain, c: Checker): void {
+  for (const [name, raw] of entries(spec.postgres)) {
+    if (isObj(raw) && raw.public_access === true)
+      c.warn(
+        c.valueAt(raw, "public_access"),
+        `postgres.${name}.public_access`,
+        "this PostgreSQL server accepts connections from the internet",
+        "remove `public_access: true`: the services reach it over the private network",
+        "spec/public-database",
+      );
   }
 }
 

@@ -2,12 +2,12 @@
 // reads the file.
 import { checkValue, didYouMean, type JsonSchema } from "../spec/check-schema.js";
 import { SpecError, UserError, sortProblems, type Position, type Problem } from "../errors.js";
-import { SpecSchema } from "../spec/schema.js";
+import { SpecSchema, type SpecInput } from "../spec/schema.js";
 import { asWritten } from "../spec/as-written.js";
 import { secretProblems } from "../spec/secret-check.js";
 import { SourceMap, parseSource } from "../spec/source.js";
 import { environmentNames, resolveEnvironment, type ParsedSpec } from "./resolve.js";
-import type { AppModel, ProjectModel } from "./types.js";
+import type { AppModel, ProjectModel, SuppressionModel } from "./types.js";
 
 export interface LoadResult {
   project: ProjectModel;
@@ -101,9 +101,11 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
     const everywhere = envs.length === checked.length || checked.length === 1;
     const inEnvPath = problem.path.startsWith("environments.");
     problems.push(
-      everywhere || inEnvPath
+      everywhere
         ? problem
-        : { ...problem, message: `${problem.message} (in ${envs.join(", ")})` },
+        : inEnvPath
+          ? { ...problem, environments: envs }
+          : { ...problem, message: `${problem.message} (in ${envs.join(", ")})`, environments: envs },
     );
   }
   // A secret value is reported as a secret only, not also as whatever else is wrong with it.
@@ -120,8 +122,13 @@ export function loadSpec(file: string, text: string, only?: string): LoadResult 
   );
   if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
   return {
-    project: { name: raw.name as string, environments },
+    project: { name: raw.name as string, environments, suppressions: suppressionsOf(raw) },
     warnings: sorted,
     locate: locator(raw, map, fallback),
   };
+}
+
+/** The spec's `checks.suppress`, which the schema has checked. */
+function suppressionsOf(raw: Record<string, unknown>): SuppressionModel[] {
+  return (raw as SpecInput).checks?.suppress ?? [];
 }

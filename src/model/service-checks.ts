@@ -345,6 +345,7 @@ function checkProduction(s: Service, c: Checker): void {
         `${base}.scale`,
         "only one instance of this service runs",
         "set `scale: { min: 2, max: ... }` so a restart or a node failure does not take it down",
+        "spec/single-instance",
       );
     }
   }

@@ -265,4 +265,15 @@ export interface ProjectModel {
   name: string;
   /** Directory of the spec file, relative paths in the spec are relative to it (not read by renderers). */
   environments: AppModel[];
+  /** Findings `gantry check` lets pass (the spec's `checks.suppress`), in the order written. */
+  suppressions?: SuppressionModel[];
+}
+
+export interface SuppressionModel {
+  rule: string;
+  reason: string;
+  /** Only findings at this spec path or under it. */
+  path?: string;
+  /** Only findings in these environments. */
+  environments?: string[];
 }

@@ -174,7 +174,11 @@ function checkString(
     );
   }
   if (s.minLength !== undefined && v.length < s.minLength)
-    return fail(`expected ${expected(s)}, got an empty string`);
+    return fail(
+      v.length === 0
+        ? `expected ${expected(s)}, got an empty string`
+        : `is ${v.length} character${v.length === 1 ? "" : "s"} long; at least ${s.minLength} are needed`,
+    );
   if (s.maxLength !== undefined && v.length > s.maxLength)
     return fail(`is ${v.length} characters long; at most ${s.maxLength} are allowed`);
   const format = formatOf(s);

@@ -331,6 +331,9 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       rules: [nonEmpty, only(/[a-z0-9-]/u, "a-z, 0-9 and '-'")],
       fix: (v: string) => lower(v.trim()),
     },
+    plain("rule-id", "^[a-z]+/[a-z0-9-]+$", "a rule id of docs/checks.md such as spec/single-instance", (v) =>
+      v.trim().toLowerCase(),
+    ),
     // Repositories are lower-case; the tag after ':' is left as written.
     plain("image", "^[a-z0-9][a-z0-9._/:@-]*$", "an image reference such as nginx:1.27", (v) =>
       v.trim().replace(/^[^:@]+/, lower),

@@ -73,7 +73,11 @@ export function expected(s: JsonSchema): string {
   const t = Array.isArray(s.type) ? s.type[0] : s.type;
   switch (t) {
     case "string":
-      return s.minLength ? "a non-empty string" : "a string";
+      return s.minLength
+        ? s.minLength > 1
+          ? `a text of at least ${s.minLength} characters`
+          : "a non-empty string"
+        : "a string";
     case "integer":
     case "number": {
       const what = t === "integer" ? "an integer" : "a number";

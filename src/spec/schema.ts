@@ -10,6 +10,7 @@ import { DnsSchema, EmailSchema } from "./schema-edges.js";
 import { BudgetSchema, MonitoringSchema } from "./schema-monitoring.js";
 import { CiSchema, TargetsSchema } from "./schema-targets.js";
 import { EnvironmentSchema, overridable } from "./schema-environments.js";
+import { ChecksSchema } from "./schema-checks.js";
 
 export const SpecSchema = Obj(
   {
@@ -37,6 +38,7 @@ export const SpecSchema = Obj(
     }),
     ci: CiSchema,
     targets: TargetsSchema,
+    checks: ChecksSchema,
     environments: MapOf(EnvironmentSchema, {
       description:
         "Environments by name (dev, staging, production or any names). Default: one named `production`.",

@@ -30,6 +30,7 @@ export function secretProblems(raw: unknown, map: SourceMap, fallback: Position)
         pos,
         path,
         message: `this value looks like a secret (${kind}); secret values are never accepted in the spec`,
+        rule: "spec/secret-literal",
         hint: inEnv
           ? `remove it from env, add ${name} to the service's \`secrets\`, and store the value with \`gantry secrets set ${name}\` (or in your vault)`
           : "name a secret instead and store its value with `gantry secrets set NAME` (or in your vault)",

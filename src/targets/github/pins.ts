@@ -40,15 +40,21 @@ export const PINS = {
   "gitleaks/gitleaks-action": { sha: "e0c47f4f8be36e29cdc102c57e68cb5cbf0e8d1e", tag: "v3.0.0" },
   "aquasecurity/trivy-action": { sha: "ed142fd0673e97e23eac54620cfb913e5ce36c25", tag: "v0.36.0" },
   "slackapi/slack-github-action": { sha: "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d", tag: "v4.0.0" },
+  // Its root action is a stub: workflows use a sub-action (github/codeql-action/upload-sarif).
+  "github/codeql-action": { sha: "8aad20d150bbac5944a9f9d289da16a4b0d87c1e", tag: "v4.36.2" },
 } as const satisfies Record<string, Pin>;
 
 export type ActionName = keyof typeof PINS;
+/** An action, or a sub-action of one (`github/codeql-action/upload-sarif`), which shares its repository's pin. */
+export type ActionRef = ActionName | `${ActionName}/${string}`;
 
-const pinOf = (name: string): Pin | undefined => (PINS as Record<string, Pin>)[name];
+/** The pin of an action or of a sub-action (owner/repo/path): the repository's. */
+const pinOf = (ref: string): Pin | undefined =>
+  (PINS as Record<string, Pin>)[ref.split("/").slice(0, 2).join("/")];
 
-/** `owner/action@<sha>`; the printer appends `# <tag>`. */
-export function pinned(action: ActionName): string {
-  return `${action}@${PINS[action].sha}`;
+/** `owner/action[/path]@<sha>`; the printer appends `# <tag>`. */
+export function pinned(action: ActionRef): string {
+  return `${action}@${pinOf(action)!.sha}`;
 }
 
 /** Whether a `uses:` value is an action that logs in with the workflow's OIDC token. */

@@ -101,6 +101,49 @@ function driftJob(p: Pipeline): Job {
   };
 }
 
+/** Where `gantry check` writes its SARIF on the runner. */
+const SARIF = "${{ runner.temp }}/gantry-check.sarif";
+
+/**
+ * `gantry check` (docs/checks.md) over the spec and what it generates: its findings go to code scanning
+ * as SARIF (annotated on the pull request), and an error fails the job after the upload. The
+ * validators run in the IaC jobs, so not here. A fork's token cannot write security events: its
+ * pull request gets the job's log only.
+ */
+function gantryCheckJob(p: Pipeline): Job {
+  return {
+    name: "gantry check",
+    "runs-on": RUNNER,
+    // actions: read lets upload-sarif attach the analysis to the run in a private repository.
+    permissions: { contents: "read", "security-events": "write", actions: "read" },
+    "timeout-minutes": 10,
+    steps: [
+      checkout(),
+      action("Set up Node.js", "actions/setup-node", {
+        "node-version": "20",
+        "package-manager-cache": false,
+      }),
+      run(
+        "Check the spec and the generated system",
+        [
+          "status=0",
+          'npx gantry check "$SPEC_DIR" --no-tools --format sarif > "$SARIF" || status=$?',
+          'npx gantry check "$SPEC_DIR" --no-tools || true',
+          'echo "status=$status" >> "$GITHUB_OUTPUT"',
+        ],
+        { id: "check", env: { SPEC_DIR: p.specDir, SARIF } },
+      ),
+      action(
+        "Upload the findings to code scanning",
+        "github/codeql-action/upload-sarif",
+        { sarif_file: SARIF, category: "gantry-check" },
+        { if: `always() && ${SAME_REPO}` },
+      ),
+      run("Fail on errors", 'exit "$STATUS"', { env: { STATUS: "${{ steps.check.outputs.status }}" } }),
+    ],
+  };
+}
+
 function secretScanJob(): Job {
   return {
     name: "Secret scan",
@@ -156,6 +199,7 @@ export function prChecks(p: Pipeline): Workflow {
   const jobs: Record<string, Job> = {};
   for (const g of testGroups(p)) jobs[g.id] = testJob(g);
   jobs["generated-files"] = driftJob(p);
+  jobs["gantry-check"] = gantryCheckJob(p);
   jobs["secret-scan"] = secretScanJob();
   if (p.images.length) jobs["image-scan"] = imageScanJob(p);
   Object.assign(jobs, p.platform.prChecks(p));

@@ -2,7 +2,7 @@
 // objects and printed with the one YAML printer; the only text step after printing adds the
 // `# vX.Y.Z` comment to pinned `uses:` lines (the YAML library prints no comments on plain values).
 import { printYaml } from "../../format/yaml.js";
-import { pinned, tagOf, type ActionName } from "./pins.js";
+import { pinned, tagOf, type ActionRef } from "./pins.js";
 
 export type Permission = "read" | "write" | "none";
 export type Permissions = Partial<
@@ -82,7 +82,7 @@ export interface Workflow {
 }
 
 /** A step running a pinned action. */
-export function action(name: string, uses: ActionName, withInputs?: With, extra: Partial<Step> = {}): Step {
+export function action(name: string, uses: ActionRef, withInputs?: With, extra: Partial<Step> = {}): Step {
   return {
     ...(extra.id ? { id: extra.id } : {}),
     name,

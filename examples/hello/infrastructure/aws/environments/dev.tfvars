@@ -102,7 +102,7 @@ alerts = {
     services = []
   }
 }
-alert_emails = []
+alert_emails = ["ops@example.com"]
 availability = {
   enabled  = true
   interval = 30

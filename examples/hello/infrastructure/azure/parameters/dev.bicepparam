@@ -139,7 +139,12 @@ param cacheRedisConfig = {
   maxmemoryPolicy: 'volatile-lru'
 }
 
-param alertEmailReceivers = []
+param alertEmailReceivers = [
+  {
+    name: 'ops'
+    address: 'ops@example.com'
+  }
+]
 
 param metricAlertRules = [
   {

@@ -57,7 +57,7 @@ alerts = {
     window = "10m"
   }
 }
-alert_emails = []
+alert_emails = ["ops@example.com"]
 uptime_checks = {
   api = "https://hello.localhost/api/ready"
   web = "https://hello.localhost/"
