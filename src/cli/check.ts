@@ -79,6 +79,7 @@ export function registerCheck(program: Command, io: Io): void {
             ? printJson(result)
             : printSarif(result, allRules(), print),
       );
-      if (result.findings.some((f) => f.severity === "error" && !f.suppressed)) cmd.parent?.setOptionValue("exitCode", 1);
+      if (result.findings.some((f) => f.severity === "error" && !f.suppressed))
+        cmd.parent?.setOptionValue("exitCode", 1);
     });
 }

@@ -54,7 +54,7 @@ export function checksDocs(): string {
     "      environments: [production]    # optional: only findings in these environments",
     "```",
     "",
-    "A suppressed finding is still listed (text: under \"suppressed\"; JSON: with `suppressed.reason`; SARIF: as a",
+    'A suppressed finding is still listed (text: under "suppressed"; JSON: with `suppressed.reason`; SARIF: as a',
     "result suppressed in source, with the reason as its justification) but is not an error. A suppression of a rule",
     "that does not exist is an error, and one that matches no finding is a warning when every environment and target",
     "was checked. A spec that is not valid (`spec/invalid`) and a file a validator rejects (`tools/...`) cannot be",

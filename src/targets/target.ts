@@ -54,7 +54,12 @@ export interface Target {
    * the tree render() gives. `trees` holds every tree `gantry check` rendered in the same run (the
    * GitHub workflows' check reads the infrastructure its pipelines deploy). Pure, like render.
    */
-  systemChecks?(project: ProjectModel, tree: FileTree, ctx: SynthContext, trees: RenderedTrees): SystemFinding[];
+  systemChecks?(
+    project: ProjectModel,
+    tree: FileTree,
+    ctx: SynthContext,
+    trees: RenderedTrees,
+  ): SystemFinding[];
   /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;

@@ -5,7 +5,15 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, managedZoneOf, relativeName, postgresSku, redisSku, type Compute } from "./decisions.js";
+import {
+  boundDomain,
+  computeOf,
+  managedZoneOf,
+  relativeName,
+  postgresSku,
+  redisSku,
+  type Compute,
+} from "./decisions.js";
 import { appSettings } from "./supply.js";
 
 export interface Finding extends TargetProblem {
