@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install pinned versions of the external validators that Gantry's tests run
-# on generated files (helm, kubeconform, actionlint, tofu, checkov) into the
+# on generated files (helm, kubeconform, actionlint, tofu, checkov, amtool) into the
 # git-ignored folder .tools/ at the repo root.
 #
 #   bash scripts/install-tools.sh        # install what is missing
@@ -23,6 +23,7 @@ KUBECONFORM_VERSION="v0.8.0"    # github.com/yannh/kubeconform
 ACTIONLINT_VERSION="v1.7.12"    # github.com/rhysd/actionlint
 TOFU_VERSION="v1.12.6"          # github.com/opentofu/opentofu
 CHECKOV_VERSION="3.3.30"        # PyPI checkov
+AMTOOL_VERSION="v0.28.1"        # github.com/prometheus/alertmanager (the Alertmanager the charts pin)
 
 # ---- layout ------------------------------------------------------------------
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -145,6 +146,15 @@ install_actionlint() {
   mv -f "$out/actionlint" "$BIN_DIR/actionlint"
 }
 
+install_amtool() {
+  go_env
+  local out
+  out="$(new_work_dir)"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" \
+    "github.com/prometheus/alertmanager/cmd/amtool@$AMTOOL_VERSION"
+  mv -f "$out/amtool" "$BIN_DIR/amtool"
+}
+
 install_tofu() {
   go_env
   local src out
@@ -190,6 +200,7 @@ run_tool kubeconform "$KUBECONFORM_VERSION"
 run_tool actionlint  "$ACTIONLINT_VERSION"
 run_tool tofu        "$TOFU_VERSION"
 run_tool checkov     "$CHECKOV_VERSION"
+run_tool amtool      "$AMTOOL_VERSION"
 log "tools ready in $(( $(date +%s) - total_start ))s ($BIN_DIR)"
 
 # Prove each tool runs. (No `| head`: with pipefail a SIGPIPE would fail the run.)
@@ -208,4 +219,5 @@ printf 'kubeconform %s\n' "$(first_line "$BIN_DIR/kubeconform" -v)"
 printf 'actionlint  %s\n' "$(first_line "$BIN_DIR/actionlint" -version)"
 printf 'tofu        %s\n' "$(first_line "$BIN_DIR/tofu" version)"
 printf 'checkov     %s\n' "$(first_line "$BIN_DIR/checkov" --version)"
+printf 'amtool      %s\n' "$("$BIN_DIR/amtool" check-config --help >/dev/null 2>&1 && echo "$AMTOOL_VERSION")"
 # kubeconform validates offline against ../shared/schemas/kubernetes (see src/validate/kubeconform.ts).

@@ -68,6 +68,8 @@ export const PATTERN_SAMPLES: Record<string, (r: Rng) => string> = {
   [PATH_PATTERN]: (r) => r.pick(["/", "/health", "/api", "/v1/status", "/_health/live", "/a.b~c"]),
   [HEALTH_PATH_PATTERN]: (r) =>
     r.pick(["/health", "/_health/?full=1", "/ready", "/up?db=1&cache=1", "/healthz"]),
+  "^[A-Za-z0-9.-]+:[0-9]{1,5}$": (r) =>
+    r.pick(["smtp.example.com:587", "mail.acme.io:25", "smtp.sendgrid.net:2525"]),
   "^[a-z]+/[a-z0-9-]+$": (r) => r.pick(["spec/single-instance", "spec/no-backups", "spec/public-database"]),
   [DURATION_PATTERN]: (r) => `${r.int(1, 59)}${r.pick(["s", "m", "h"])}`,
   [EMAIL_PATTERN]: (r) => `${r.pick(WORDS)}@example.com`,

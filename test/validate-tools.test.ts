@@ -84,7 +84,7 @@ describe("validator runs are data each target declares", () => {
             ? join(REPO_ROOT, "examples", ex, ".github", "workflows-kubernetes")
             : join(REPO_ROOT, "examples", ex, target.defaultOut);
         for (const run of tools) {
-          const path = join(out, "chart" in run ? run.chart : run.dir);
+          const path = join(out, "chart" in run ? run.chart : "values" in run ? run.values : run.dir);
           assert.ok(existsSync(path), `${target.name}: ${run.tool} reads ${path}, which does not exist`);
           checked++;
         }

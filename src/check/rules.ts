@@ -89,6 +89,7 @@ export const TOOL_RULES: readonly RuleDoc[] = [
   tool("bicep", "bicep build", "the Bicep compiler"),
   tool("tofu", "OpenTofu (fmt, validate)", "OpenTofu"),
   tool("actionlint", "actionlint", "GitHub Actions"),
+  tool("amtool", "amtool check-config", "Alertmanager"),
 ];
 
 /** Every rule: the spec's, the targets' limits, each target's system checks, the validators. */

@@ -10,6 +10,7 @@ export function monitoringModel(input: MonitoringInput | undefined, tier: Tier):
   const channels = mapByName(mon.channels, (ch): ChannelModel => ({ ...ch, to: ch.to ?? [] }));
   return {
     channels,
+    ...(mon.smtp ? { smtp: mon.smtp } : {}),
     alerts: alertModels(mon.alerts, Object.keys(channels)),
     availability: filled(
       mon.availability,

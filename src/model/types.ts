@@ -191,6 +191,8 @@ export interface AlertModel {
 
 export interface MonitoringModel {
   channels: Record<string, ChannelModel>;
+  /** The SMTP relay of alert e-mails, where the platform sends none itself. */
+  smtp?: { smarthost: string; from: string; username?: string };
   /** Enabled rules only. */
   alerts: Record<string, AlertModel>;
   availability: { enabled: boolean; interval: string; locations: number; failures: number };

@@ -331,6 +331,11 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       rules: [nonEmpty, only(/[a-z0-9-]/u, "a-z, 0-9 and '-'")],
       fix: (v: string) => lower(v.trim()),
     },
+    plain(
+      "smarthost",
+      "^[A-Za-z0-9.-]+:[0-9]{1,5}$",
+      "an SMTP relay as host:port, such as smtp.example.com:587",
+    ),
     plain("rule-id", "^[a-z]+/[a-z0-9-]+$", "a rule id of docs/checks.md such as spec/single-instance", (v) =>
       v.trim().toLowerCase(),
     ),

@@ -53,6 +53,25 @@ const AlertRule = Obj(
 export const MonitoringSchema = Obj(
   {
     channels: MapOf(Channel, { description: "Notification channels by name.", ...nameKey }),
+    smtp: Obj(
+      {
+        smarthost: Str({
+          description: "The SMTP relay as host:port, such as smtp.sendgrid.net:587.",
+          format: "smarthost",
+        }),
+        from: Str({ description: "The sender of alert e-mails.", format: "email" }),
+        username: Str({
+          description:
+            "The relay's user name; its password is the secret ALERT_SMTP_PASSWORD (on Kubernetes, a key of the gantry-alert-channels Secret).",
+          maxLength: 256,
+        }),
+      },
+      {
+        description:
+          "The SMTP relay alert e-mails are sent through where the platform has no mail service of its own (Kubernetes: Alertmanager). Azure, AWS and DigitalOcean send e-mail alerts themselves.",
+        required: ["smarthost", "from"],
+      },
+    ),
     alerts: MapOf(AlertRule, {
       description:
         "Alert rules by name. Defaults (high-error-rate, critical-error-rate, high-latency, high-cpu, high-memory, crash-loop) are added unless set here; set `enabled: false` to drop one.",

@@ -79,7 +79,9 @@ export type ToolRun =
   /** `tofu fmt -check` and, where the providers are installed, `tofu validate` in `dir`. */
   | { tool: "tofu"; dir: string }
   /** actionlint over every file under `dir` ending in `suffix`. */
-  | { tool: "actionlint"; dir: string; suffix: string };
+  | { tool: "actionlint"; dir: string; suffix: string }
+  /** `amtool check-config` of the Alertmanager configuration in a kube-prometheus-stack values file. */
+  | { tool: "amtool"; values: string };
 
 /** A column of the spec reference's size table (docs/spec.md, "Sizes"). */
 export interface SizeColumn {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ToolRun } from "../targets/target.js";
 import { actionlint } from "./actionlint.js";
+import { amtoolCheck } from "./amtool.js";
 import { bicepBuild } from "./bicep-cli.js";
 import { helmLint } from "./helm.js";
 import { kubeconform } from "./kubeconform.js";
@@ -122,6 +123,19 @@ async function actionlintRun(workflows: string[]): Promise<Check[]> {
   ];
 }
 
+async function amtoolRun(valuesFile: string): Promise<Check[]> {
+  if (!findTool("amtool")) return [missing("amtool")];
+  if (!existsSync(valuesFile)) return [];
+  const problem = await amtoolCheck(valuesFile);
+  return [
+    {
+      tool: "amtool check-config",
+      status: problem ? "failed" : "ok",
+      detail: problem ?? "the Alertmanager configuration loads",
+    },
+  ];
+}
+
 /** One declared run, its paths taken relative to the target's output directory. */
 function runOne(run: ToolRun, dir: string): Promise<Check[]> {
   switch (run.tool) {
@@ -135,6 +149,8 @@ function runOne(run: ToolRun, dir: string): Promise<Check[]> {
       return tofuRun(join(dir, run.dir));
     case "actionlint":
       return actionlintRun(files(join(dir, run.dir), run.suffix));
+    case "amtool":
+      return amtoolRun(join(dir, run.values));
   }
 }
 

@@ -2,6 +2,7 @@
 // gives each: ingress-nginx, cert-manager, Dapr, kube-prometheus-stack, Loki and Promtail.
 import type { AppModel } from "../../model/types.js";
 import type { KubernetesSettings } from "./settings.js";
+import { alertmanagerValues } from "./bootstrap-alertmanager.js";
 
 /**
  * The platform charts and the versions Gantry pins (bump them here, in one place), in install order:
@@ -68,7 +69,10 @@ export function platformValues(apps: readonly AppModel[], k8s: KubernetesSetting
       prometheus: { enabled: true, servicemonitor: { enabled: true } },
     },
     dapr: { global: { ha: { enabled: true }, mtls: { enabled: true } } },
-    "kube-prometheus-stack": kubePrometheusStackValues(retentionDays),
+    "kube-prometheus-stack": {
+      ...kubePrometheusStackValues(retentionDays),
+      alertmanager: alertmanagerValues(apps),
+    },
     loki: lokiValues(retentionDays),
     promtail: {
       config: { clients: [{ url: "http://loki-gateway.monitoring.svc.cluster.local/loki/api/v1/push" }] },

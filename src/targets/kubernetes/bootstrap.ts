@@ -6,6 +6,7 @@ import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
 import { PLATFORM_CHARTS, platformValues } from "./bootstrap-charts.js";
 import { namespaceObjects } from "./bootstrap-namespaces.js";
+import { alertReadme, alertSecretSteps } from "./bootstrap-alertmanager.js";
 import { labels, type K8sObject } from "./objects.js";
 import { printK8sDocuments, printK8sYaml } from "./print.js";
 import type { KubernetesSettings } from "./settings.js";
@@ -64,6 +65,7 @@ function installScript(apps: readonly AppModel[]): string {
     ...repos.map(([name, url]) => `helm repo add ${name} ${url} --force-update`),
     "helm repo update",
     "",
+    ...alertSecretSteps(apps),
     "# Platform charts, pinned",
     ...PLATFORM_CHARTS.flatMap((c) => [
       `helm upgrade --install ${c.release} ${c.repo}/${c.chart} --version ${c.version} \\`,
@@ -115,6 +117,7 @@ function readme(apps: readonly AppModel[], k8s: KubernetesSettings): string {
     "",
     "Dapr runs in HA mode with mTLS (`values/dapr.yaml`). Prometheus picks up the ServiceMonitors and PrometheusRules of every namespace.",
     "",
+    ...alertReadme(apps),
     "Check:",
     "",
     "```sh",

@@ -177,11 +177,12 @@ const alertsSchema = obj(
     enabled: bool,
     rules: {
       type: "array",
-      items: obj({ alert: str, expr: str, for: str, severity: str, summary: str }, [
+      items: obj({ alert: str, expr: str, for: str, severity: str, metric: str, summary: str }, [
         "alert",
         "expr",
         "for",
         "severity",
+        "metric",
       ]),
     },
   },

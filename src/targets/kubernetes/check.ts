@@ -6,6 +6,7 @@ import type { AnyServiceModel, AppModel, JobModel, ProjectModel } from "../../mo
 import type { TargetProblem } from "../target.js";
 import { objectsByTemplate } from "./manifests.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
+import { undeliveredAlerts } from "./bootstrap-alertmanager.js";
 import { buildValues } from "./values-environment.js";
 
 const NAME_MAX = 52; // 63 (a DNS label) less "-migrations"
@@ -201,7 +202,21 @@ function alertProblems(app: AppModel): TargetProblem[] {
       }
     }
   }
-  return problems;
+  return [...problems, ...deliveryProblems(app)];
+}
+
+/** E-mail channels need an SMTP relay on a cluster; rules that then notify no one are said by name. */
+function deliveryProblems(app: AppModel): TargetProblem[] {
+  if (app.monitoring.smtp) return [];
+  const emails = Object.entries(app.monitoring.channels).filter(([, ch]) => ch.type === "email");
+  if (emails.length === 0) return [];
+  const lost = undeliveredAlerts(app);
+  return emails.map(([name]) => ({
+    severity: "warning" as const,
+    path: `monitoring.channels.${name}`,
+    message: `Alertmanager sends e-mail through an SMTP relay, and none is set${lost.length ? `: ${lost.join(", ")} notify no one on Kubernetes` : ""}`,
+    hint: "set monitoring.smtp: { smarthost: smtp.example.com:587, from: alerts@example.com, username: ... }, or add a slack, teams or webhook channel",
+  }));
 }
 
 /**

@@ -56,7 +56,7 @@ export function prometheusRule(v: ChartValues, ns: string): K8sObject[] {
               alert: r.alert,
               expr: r.expr.replaceAll("{{ .Release.Namespace }}", ns),
               for: r.for,
-              labels: { severity: r.severity },
+              labels: { severity: r.severity, metric: r.metric, namespace: ns },
               annotations: { summary: r.summary },
             })),
           },

@@ -47,7 +47,7 @@ export function podMonitorTemplate(name: string): string {
   );
 }
 
-export const PROMETHEUS_RULE_TEMPLATE = `{{- /* Alert rules from the spec's monitoring.alerts; expressions name the release namespace. */ -}}
+export const PROMETHEUS_RULE_TEMPLATE = `{{- /* Alert rules from the spec's monitoring.alerts; expressions name the release namespace, and the namespace label routes each alert to its environment's channels in Alertmanager. */ -}}
 {{- if .Values.alerts.enabled }}
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -63,6 +63,8 @@ spec:
           for: {{ .for }}
           labels:
             severity: {{ .severity }}
+            metric: {{ .metric }}
+            namespace: {{ $.Release.Namespace }}
           annotations:
             summary: {{ .summary | toJson }}
         {{- end }}

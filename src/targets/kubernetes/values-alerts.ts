@@ -2,15 +2,7 @@
 // expression over the metrics of ingress-nginx, cAdvisor, kube-state-metrics and the scrape targets.
 import type { AlertModel, AppModel } from "../../model/types.js";
 import type { AlertRuleValues, ChartValues } from "./values.js";
-
-/** high-error-rate → HighErrorRate, as Prometheus alert names are written. */
-function alertName(rule: string): string {
-  return rule
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join("");
-}
+import { alertName } from "./bootstrap-alertmanager.js";
 
 /** The PrometheusRule rules. `{{ .Release.Namespace }}` is filled in by `tpl` in the chart and by the renderer. */
 export function alertValues(app: AppModel, services: ChartValues["services"]): ChartValues["alerts"] {
@@ -33,6 +25,7 @@ export function alertValues(app: AppModel, services: ChartValues["services"]): C
       expr: rule.expr,
       for: a.for,
       severity: a.severity,
+      metric: a.metric,
       summary: rule.summary,
     });
   }

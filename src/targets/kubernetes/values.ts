@@ -140,6 +140,8 @@ export interface AlertRuleValues {
   expr: string;
   for: string;
   severity: string;
+  /** The spec's metric: a critical alert silences the warnings of the same metric (Alertmanager's inhibit rule). */
+  metric: string;
   summary: string;
 }
 
