@@ -107,8 +107,6 @@ export function alertmanagerValues(apps: readonly AppModel[]): Config {
   const fallback = envs[production >= 0 ? production : 0]?.receivers[0]?.name ?? "null";
   // One Alertmanager serves every environment: one relay (production's, when environments differ).
   const smtp = apps[production]?.monitoring.smtp ?? apps.find((a) => a.monitoring.smtp)?.monitoring.smtp;
-  (apps[production] ?? apps.find((a) => a.monitoring.smtp))?.monitoring.smtp ??
-    apps.find((a) => a.monitoring.smtp)?.monitoring.smtp;
   const usesEmail = envs.some((e) => e.receivers.some((r) => "email_configs" in r));
   const config: Config = {
     global: {
