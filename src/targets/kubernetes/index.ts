@@ -12,6 +12,7 @@ import { objectsByTemplate } from "./manifests.js";
 import type { K8sObject } from "./objects.js";
 import { printK8sDocuments } from "./print.js";
 import { deployReadme } from "./readme.js";
+import { runbookTree } from "./runbook.js";
 import { kubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
 import { buildValues } from "./values-environment.js";
@@ -43,6 +44,7 @@ function render(project: ProjectModel): FileTree {
     }
   });
   Object.assign(tree, bootstrapTree(apps, values, k8s));
+  Object.assign(tree, runbookTree(apps, values, k8s));
   tree["README.md"] = deployReadme(apps, values, k8s);
   return Object.fromEntries(
     Object.keys(tree)

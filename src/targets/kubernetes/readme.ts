@@ -22,6 +22,7 @@ export function deployReadme(
     "| `chart/` | the Helm chart: `values.yaml` (shared, everything off) and `values-<environment>.yaml` per environment |",
     "| `rendered/<environment>/` | the same objects as plain manifests, for `kubectl apply` and GitOps |",
     "| `cluster-bootstrap/` | what the cluster needs once: ingress-nginx, cert-manager, Dapr, Prometheus, Loki, issuers, namespaces |",
+    "| `operations/` | the runbooks: architecture, deploy and roll back (with the emergency paths), monitoring and the alert table, secrets and their rotation, troubleshooting, incident response |",
     "",
     "## 1. Bootstrap the cluster (once)",
     "",
