@@ -72,7 +72,10 @@ describe("proxy probes", () => {
       res.end("plain");
     });
     // A WebSocket-like app: 101, then an echo of every byte.
-    const echo = http.createServer((_req, res) => res.end("no upgrade"));
+    const echo = http.createServer((req, res) => {
+      seen.push({ line: `${req.method ?? ""} ${req.url ?? ""}`, headers: req.headers });
+      res.end("no upgrade");
+    });
     echo.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       seen.push({ line: `UPGRADE ${req.url ?? ""}`, headers: req.headers });
       socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
@@ -155,6 +158,29 @@ describe("proxy probes", () => {
     }
     for (let i = 0; i < 100 && ws.inflight > 0; i++) await sleep(20);
     assert.equal(ws.inflight, 0, "a closed tunnel is no longer in flight");
+  });
+
+  it("serves an upgrade the byte relay does not take without switching, then closes", async () => {
+    seen.length = 0;
+    for (const [request, status] of [
+      ["GET /ws HTTP/1.0\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "200"],
+      [
+        "POST /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 2\r\n\r\nhi",
+        "400",
+      ],
+    ] as const) {
+      const p = new Probe(port);
+      const out = await p.send(request + "GET /ws HTTP/1.1\r\nHost: a\r\n\r\n").until(() => false, 1500);
+      p.close();
+      assert.deepEqual(answers(out), [`HTTP/1.1 ${status}`], out);
+      assert.ok(p.closed, "closed after the answer");
+    }
+    // The instance saw one plain request, without the upgrade, and nothing of what followed.
+    assert.deepEqual(
+      seen.map((s) => [s.line, s.headers.upgrade]),
+      [["GET /ws", undefined]],
+    );
+    assert.equal(ws.inflight, 0);
   });
 
   it("ends a tunnel whose client half-closes, rather than keeping it in flight", async () => {
