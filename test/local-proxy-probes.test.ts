@@ -6,7 +6,7 @@
 // also in a process whose hard limit is low. Each probe is bounded in time.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { Proxy, type Backend, type ProxyOptions } from "../src/engine/local/proxy.js";
@@ -282,6 +282,22 @@ describe("proxy probes: open files", () => {
     assert.deepEqual(connectionShare(1024), { clients: 384, shedding: 64 });
     assert.deepEqual(connectionShare(256), { clients: 96, shedding: 16 });
     assert.equal(connectionShare(Infinity).clients, Infinity);
+  });
+
+  it("runs with the hard limit: Node raises its soft limit on open files when it starts", () => {
+    // What docs/local.md says instead of raising the limit itself (Node has no setrlimit).
+    const out = execFileSync(
+      "sh",
+      [
+        "-c",
+        'ulimit -Sn 300 && echo "$(ulimit -Hn)" && exec node --import tsx --input-type=module -e "$0"',
+        `const { openFileLimit } = await import(${JSON.stringify(`${REPO_ROOT}/src/engine/local/proxy-capacity.ts`)});
+         console.log(openFileLimit());`,
+      ],
+      { cwd: REPO_ROOT, encoding: "utf8" },
+    );
+    const [hard, seen] = out.trim().split("\n");
+    assert.equal(seen, hard === "unlimited" ? "Infinity" : hard);
   });
 
   it("answers 503 to connections beyond its share, and serves again once some close", async () => {
