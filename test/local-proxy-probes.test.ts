@@ -12,7 +12,14 @@ import net, { type AddressInfo } from "node:net";
 import { Proxy, type Backend, type ProxyOptions } from "../src/engine/local/proxy.js";
 import { connectionShare, openFileLimit } from "../src/engine/local/proxy-capacity.js";
 import { buildRoutes } from "../src/engine/local/routing.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { REPO_ROOT } from "./helpers.js";
+
+/** A static site, so that Node's server takes a connection over. */
+const SITE = mkdtempSync(join(tmpdir(), "gantry-site-"));
+writeFileSync(join(SITE, "index.html"), "<p>site</p>");
 
 /** A raw client connection: what came back so far, and a wait for more. */
 class Probe {
@@ -94,6 +101,7 @@ describe("proxy probes", () => {
   after(async () => {
     await proxy.close();
     for (const s of servers) s.close();
+    rmSync(SITE, { recursive: true, force: true });
   });
 
   const UPGRADE = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
@@ -180,6 +188,37 @@ describe("proxy probes", () => {
       seen.map((s) => [s.line, s.headers.upgrade]),
       [["GET /ws", undefined]],
     );
+    assert.equal(ws.inflight, 0);
+  });
+
+  it("tunnels an upgrade on a connection Node's server took over (a static file first), after the 101", async () => {
+    seen.length = 0;
+    const p = new Probe(port);
+    try {
+      await p.send("GET /site/ HTTP/1.1\r\nHost: a\r\n\r\n").until((o) => o.endsWith("<p>site</p>"));
+      p.send(
+        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 6.6.6.6\r\n\r\nhello",
+      );
+      await p.until((o) => o.includes("echo:hello"));
+      assert.deepEqual(answers(p.out), ["HTTP/1.1 200", "HTTP/1.1 101"], p.out);
+      assert.equal(seen[0]!.headers["x-forwarded-for"], "6.6.6.6, 127.0.0.1");
+      assert.equal(ws.inflight, 1);
+      // Declined on a connection Node's server took over: the next request is parsed, not tunnelled.
+      p.close();
+      const q = new Probe(port);
+      await q.send("GET /site/ HTTP/1.1\r\nHost: a\r\n\r\n").until((o) => o.endsWith("<p>site</p>"));
+      await q.send(UPGRADE).until((o) => o.endsWith("plain"));
+      q.send(SMUGGLE);
+      assert.deepEqual(answers(await q.until((o) => answers(o).length === 3)), [
+        "HTTP/1.1 200",
+        "HTTP/1.1 200",
+        "HTTP/1.1 400",
+      ]);
+      q.close();
+    } finally {
+      p.close();
+    }
+    for (let i = 0; i < 100 && ws.inflight > 0; i++) await sleep(20);
     assert.equal(ws.inflight, 0);
   });
 
@@ -414,8 +453,13 @@ async function start(
     services: {
       app: { type: "http", path: "/", domains: [], request_timeout: "500ms" },
       ws: { type: "http", path: "/ws", domains: [], request_timeout: "500ms" },
+      site: { type: "static", path: "/site", domains: [] },
     },
   } as unknown as Parameters<typeof buildRoutes>[0];
-  proxy.setTable({ routes: buildRoutes(model), backends, statics: {} });
+  proxy.setTable({
+    routes: buildRoutes(model),
+    backends,
+    statics: { site: { root: SITE, spa: false, prefix: "/site" } },
+  });
   return { proxy, port: await proxy.listen(0) };
 }

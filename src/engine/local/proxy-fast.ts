@@ -97,9 +97,11 @@ export class ClientConnection {
   };
   private readonly onClose = () => this.abort();
 
+  /** `received`: bytes of the connection read already (Node's server hands back an Upgrade request). */
   constructor(
     private readonly socket: net.Socket,
     private readonly host: FastPathHost,
+    received?: Buffer,
   ) {
     socket.setNoDelay(true);
     host.clients.add(this);
@@ -108,6 +110,7 @@ export class ClientConnection {
     // Without half-open support an "end" from the client also ends our side: no answer can reach it.
     socket.on("end", this.onEnd);
     socket.on("close", this.onClose);
+    if (received) this.onClientData(received);
   }
 
   /**

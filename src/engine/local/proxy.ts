@@ -15,7 +15,7 @@ import { matchRoute, type Route } from "./routing.js";
 import { connectionShare, openFileLimit, type ConnectionShare } from "./proxy-capacity.js";
 import { CLIENT_IDLE_MS, ClientConnection, type ClientLimits, type FastPathHost } from "./proxy-fast.js";
 import { UpstreamPool } from "./proxy-upstream.js";
-import { HOP_BY_HOP, type RequestHead } from "./http1.js";
+import { HOP_BY_HOP, parseRequestHead, type RequestHead } from "./http1.js";
 
 export interface Backend {
   id: string;
@@ -167,7 +167,9 @@ export class Proxy implements FastPathHost {
     // headersTimeout and requestTimeout on "listening": without it a client trickling its head holds
     // the connection forever.
     slow.emit("listening");
-    slow.on("upgrade", (req: IncomingMessage, socket: net.Socket) => this.declineUpgrade(req, socket));
+    slow.on("upgrade", (req: IncomingMessage, socket: net.Socket, received: Buffer) =>
+      this.upgradeOnSlowPath(req, socket, received),
+    );
     this.slow = slow;
     // Half-open, as Node's HTTP server: a client that sends FIN after its request still gets the answer.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
@@ -289,11 +291,24 @@ export class Proxy implements FastPathHost {
   }
 
   /**
-   * An Upgrade request the byte relay did not take (HTTP/1.0, a body, other Connection options, a
+   * An Upgrade request that reached Node's server. On a connection the server took over earlier (a
+   * static file first), one the byte relay can take goes back to it, with the bytes read so far: it
+   * tunnels only after the instance's 101. Any other (HTTP/1.0, a body, other Connection options, a
    * static site, no ready instance) gets no tunnel: it is served as a plain request, and the connection
    * closes after it, since Node's server stopped reading it at this request.
    */
-  private declineUpgrade(req: IncomingMessage, socket: net.Socket): void {
+  private upgradeOnSlowPath(req: IncomingMessage, socket: net.Socket, received: Buffer): void {
+    const lines = [`${req.method ?? ""} ${req.url ?? ""} HTTP/${req.httpVersion}`];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+    const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+    const parsed = parseRequestHead(head);
+    const route = typeof parsed === "object" && parsed.upgrade ? this.proxyRoute(parsed) : undefined;
+    // Only when the relay will not hand it back here: a ready instance to send it to.
+    if (route && this.table.backends[route.service]?.some((b) => b.ready)) {
+      new ClientConnection(socket, this, Buffer.concat([head, received]));
+      return;
+    }
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
