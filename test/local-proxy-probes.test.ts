@@ -3,7 +3,8 @@
 // forged X-Forwarded-*, proxy credentials and smuggling shapes are handled as on any request); a real
 // 101 tunnels; answers with two framings get 502 on both paths; an instance that never answers gets
 // 504 at the route's `request_timeout`; connections beyond the proxy's share of open files get 503,
-// also in a process whose hard limit is low. Each probe is bounded in time.
+// also in a process whose hard limit is low; smuggling shapes, oversized heads and paths out of a
+// static site are refused before an instance sees them. Each probe is bounded in time.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
@@ -256,6 +257,54 @@ describe("proxy probes", () => {
     assert.match(out, /^HTTP\/1\.1 200 [^]*abcdef$/);
     for (let i = 0; i < 100 && app.inflight > 0; i++) await sleep(20);
     assert.equal(app.inflight, 0);
+  });
+});
+
+describe("proxy probes: requests that would be smuggled, too large, or out of the site", () => {
+  it("refuses each before the instance sees it, and serves nothing outside a static site", async () => {
+    const seen: string[] = [];
+    const app = http.createServer((req, res) => {
+      seen.push(`${req.method ?? ""} ${req.url ?? ""}`);
+      req.resume();
+      req.on("end", () => res.end("ok"));
+    });
+    await new Promise<void>((r) => app.listen(0, "127.0.0.1", () => r()));
+    const b: Backend = { id: "app-1", port: (app.address() as AddressInfo).port, ready: true, inflight: 0 };
+    const { proxy, port } = await start({ app: [b] });
+    const H = "POST /p HTTP/1.1\r\nHost: a\r\n";
+    const probes: [string, string, string][] = [
+      ["CL.TE", `${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG`, "400"],
+      [
+        "TE.CL",
+        `${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n8\r\nSMUGGLED\r\n0\r\n\r\n`,
+        "400",
+      ],
+      ["two lengths", `${H}Content-Length: 1\r\nContent-Length: 2\r\n\r\nab`, "400"],
+      ["a signed length", `${H}Content-Length: +2\r\n\r\nab`, "400"],
+      ["a space before the colon", `${H}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n`, "400"],
+      ["a folded line", `${H}X-A: b\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, "400"],
+      ["a bare LF in a header", `${H}X-A: b\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, "400"],
+      ["a NUL in a header", `${H}X-A: b\u0000c\r\nContent-Length: 0\r\n\r\n`, "400"],
+      ["a bad chunk size", `${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n`, "400"],
+      ["two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"],
+      ["no Host", "GET / HTTP/1.1\r\n\r\n", "400"],
+      ["a head over 16 KiB", `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${"x".repeat(17_000)}\r\n\r\n`, "431"],
+      ["../ out of the site", "GET /site/../../../etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", "404"],
+      ["%2e%2e out of the site", "GET /site/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: a\r\n\r\n", "404"],
+    ];
+    try {
+      for (const [name, request, status] of probes) {
+        const p = new Probe(port);
+        const out = await p.send(request).until((o) => o.length > 0);
+        p.close();
+        assert.equal(out.slice(0, 12), `HTTP/1.1 ${status}`, `${name}: ${out.slice(0, 80)}`);
+      }
+      assert.deepEqual(seen, [], "the instance saw none of them");
+      assert.equal(b.inflight, 0);
+    } finally {
+      await proxy.close();
+      app.close();
+    }
   });
 });
 
