@@ -4,7 +4,29 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadSpec } from "../src/model/load.js";
+import type { AnyServiceModel } from "../src/model/types.js";
 import { runCli, tempDir } from "./helpers.js";
+
+/** Runs `gantry init` on `files` and reads back the services of the spec it wrote (production). */
+async function initServices(
+  files: Record<string, string>,
+): Promise<{ services: Record<string, AnyServiceModel>; text: string }> {
+  const { dir, cleanup } = tempDir(files);
+  try {
+    const r = await runCli(["init", dir]);
+    assert.equal(r.code, 0, r.err);
+    const text = readFileSync(join(dir, "gantry.yaml"), "utf8");
+    return { services: loadSpec("gantry.yaml", text, "production").project.environments[0]!.services, text };
+  } finally {
+    cleanup();
+  }
+}
+
+/** A service's command, migration command, CI install command and `uses`, to compare at a glance. */
+function summary(s: AnyServiceModel | undefined) {
+  assert.ok(s && s.type !== "static" && s.type !== "job", `${s?.name ?? "?"} runs`);
+  return { command: s.command, migrations: s.migrations?.command, install: s.ci.install, uses: s.uses };
+}
 
 describe("gantry init", () => {
   it("detects a FastAPI backend, a Vite frontend and a Celery worker", async () => {
@@ -204,7 +226,7 @@ describe("gantry init", () => {
       assert.equal(r.code, 1);
       assert.match(r.err, /gantry\.yml already exists\n {2}hint: pass --force to overwrite it/);
       assert.equal((await runCli(["init", dir, "--force"])).code, 0);
-      assert.deepEqual(readdirSync(dir), ["gantry.yml"]);
+      assert.deepEqual(readdirSync(dir).sort(), [".gitignore", "gantry.yml"]);
       assert.match(readFileSync(join(dir, "gantry.yml"), "utf8"), /Written by `gantry init`/);
     } finally {
       cleanup();
@@ -247,6 +269,168 @@ describe("gantry init", () => {
       loadSpec("gantry.yaml", text);
     } finally {
       cleanup();
+    }
+  });
+  it("uses the package manager of the lock file, here or at a workspace's root", async () => {
+    const pkg = (name: string, extra: object = {}) =>
+      JSON.stringify({
+        name,
+        scripts: { start: "node server.js", build: "tsc" },
+        dependencies: { express: "4" },
+        ...extra,
+      });
+    const { services } = await initServices({
+      "apps/p/package.json": pkg("p"),
+      "apps/p/pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+      "apps/y/package.json": pkg("y"),
+      "apps/y/yarn.lock": "# yarn lockfile v1\n",
+      "apps/b/package.json": pkg("b", { packageManager: "yarn@4.5.0" }),
+      "apps/b/yarn.lock": "__metadata:\n",
+      "apps/n/package.json": pkg("n"),
+      "apps/n/package-lock.json": "{}",
+      "apps/none/package.json": pkg("none"),
+    });
+    const got = Object.fromEntries(
+      ["p", "y", "b", "n", "none"].map((n) => {
+        const s = services[n]!;
+        assert.ok(s.type === "http");
+        return [n, [s.command, s.build_command, s.ci.install]];
+      }),
+    );
+    assert.deepEqual(got, {
+      p: ["pnpm start", "pnpm run build", "pnpm install --frozen-lockfile"],
+      y: ["yarn start", "yarn run build", "yarn install --frozen-lockfile"],
+      b: ["yarn start", "yarn run build", "yarn install --immutable"],
+      n: ["npm start", "npm run build", "npm ci"],
+      none: ["npm start", "npm run build", "npm install"],
+    });
+    // A workspace: one lock file at the root serves the packages below it.
+    const ws = await initServices({
+      "package.json": JSON.stringify({ name: "mono", private: true, workspaces: ["packages/*"] }),
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+      "packages/api/package.json": pkg("api"),
+    });
+    assert.deepEqual(Object.keys(ws.services), ["api"]);
+    assert.equal(summary(ws.services.api).install, "pnpm install --frozen-lockfile");
+  });
+
+  it("finds the module gunicorn or uvicorn loads in the code, and the migrations", async () => {
+    const { services } = await initServices({
+      // FastAPI in a src layout, an app object not named `app`, Alembic.
+      "shop/pyproject.toml":
+        '[project]\nname = "shop"\ndependencies = ["fastapi", "uvicorn", "sqlalchemy", "alembic"]\n',
+      "shop/alembic.ini": "[alembic]\nscript_location = migrations\n",
+      "shop/src/shop/main.py": "from fastapi import FastAPI\n\napi: FastAPI = FastAPI(title='shop')\n",
+      // Flask with an application factory, served by gunicorn.
+      "blog/requirements.txt": "flask\ngunicorn\n",
+      "blog/blog/__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+      // Django: the settings package's wsgi.py and manage.py.
+      "cms/requirements.txt": "Django>=5\npsycopg[binary]\ngunicorn\n",
+      "cms/manage.py":
+        "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\nfrom django.core.management import execute_from_command_line\n",
+      "cms/mysite/wsgi.py":
+        "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+      // Celery, its app in tasks.py.
+      "jobs/requirements.txt": "celery[redis]\n",
+      "jobs/tasks.py": "from celery import Celery\nqueue = Celery('jobs')\n",
+    });
+    assert.deepEqual(summary(services.shop), {
+      command: "uvicorn shop.main:api --host 0.0.0.0 --port $PORT --app-dir src",
+      migrations: "alembic upgrade head",
+      install: "pip install .",
+      uses: ["db"],
+    });
+    assert.equal(summary(services.blog).command, "gunicorn 'blog:create_app()' --bind 0.0.0.0:$PORT");
+    assert.deepEqual(summary(services.cms), {
+      command: "gunicorn mysite.wsgi --bind 0.0.0.0:$PORT",
+      migrations: "python manage.py migrate",
+      install: "pip install -r requirements.txt",
+      uses: ["db"],
+    });
+    assert.deepEqual(summary(services.jobs), {
+      command: "celery -A tasks:queue worker --loglevel=info",
+      migrations: undefined,
+      install: "pip install -r requirements.txt",
+      uses: ["cache"],
+    });
+  });
+
+  it("runs Python commands from the app's virtual environment, which `gantry up` does not activate", async () => {
+    const { services } = await initServices({
+      ".venv/bin/python": "",
+      "api/requirements.txt": "fastapi\nuvicorn\nalembic\n",
+      "api/alembic.ini": "[alembic]\n",
+      "api/app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+      "worker/requirements.txt": "requests\n",
+      "worker/venv/bin/python": "",
+      "worker/main.py": "print('working')\n",
+    });
+    assert.deepEqual(
+      [summary(services.api).command, summary(services.api).migrations, summary(services.worker).command],
+      [
+        "../.venv/bin/uvicorn app.main:app --host 0.0.0.0 --port $PORT",
+        "../.venv/bin/alembic upgrade head",
+        "venv/bin/python -m main",
+      ],
+    );
+  });
+
+  it("migrates with Prisma, Drizzle or Knex, through the package manager", async () => {
+    const app = (deps: object) =>
+      JSON.stringify({ scripts: { start: "node server.js" }, dependencies: { express: "4", ...deps } });
+    const { services } = await initServices({
+      "prisma-app/package.json": app({ "@prisma/client": "5", prisma: "5" }),
+      "prisma-app/prisma/schema.prisma": 'datasource db { provider = "postgresql" }\n',
+      "drizzle-app/package.json": app({ "drizzle-orm": "0.36", "drizzle-kit": "0.28" }),
+      "drizzle-app/drizzle.config.ts": "export default {};\n",
+      "drizzle-app/pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+      "knex-app/package.json": app({ knex: "3", pg: "8" }),
+      "knex-app/knexfile.js": "module.exports = {};\n",
+    });
+    assert.deepEqual(
+      ["prisma-app", "drizzle-app", "knex-app"].map((n) => [
+        summary(services[n]).migrations,
+        summary(services[n]).uses,
+      ]),
+      [
+        ["npx prisma migrate deploy", ["db"]],
+        ["pnpm exec drizzle-kit migrate", ["db"]],
+        ["npx knex migrate:latest", ["db"]],
+      ],
+    );
+  });
+
+  it("never makes a reverse proxy a worker that uses the database", async () => {
+    const { services, text } = await initServices({
+      "nginx/Dockerfile":
+        "FROM node:20 AS build\nRUN true\nFROM nginx:1.27-alpine\nCOPY nginx.conf /etc/nginx/nginx.conf\n",
+      "api/requirements.txt": "fastapi\nuvicorn\npsycopg\n",
+      "api/app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+    });
+    const proxy = services.nginx;
+    assert.ok(proxy?.type === "http", text);
+    assert.deepEqual([proxy.port, proxy.uses], [80, []]);
+    assert.deepEqual(summary(services.api).uses, ["db"]);
+  });
+
+  it("adds .gantry/ to .gitignore, once", async () => {
+    for (const [before, after] of [
+      [undefined, "# gantry up: secrets key, local data, logs\n.gantry/\n"],
+      ["node_modules", "node_modules\n# gantry up: secrets key, local data, logs\n.gantry/\n"],
+      ["dist/\n/.gantry\n", "dist/\n/.gantry\n"],
+    ] as const) {
+      const { dir, cleanup } = tempDir({
+        "README.md": "hi",
+        ...(before !== undefined ? { ".gitignore": before } : {}),
+      });
+      try {
+        const r = await runCli(["init", dir]);
+        assert.equal(r.code, 0, r.err);
+        assert.equal(r.out.includes("added .gantry/ to"), before !== "dist/\n/.gantry\n", r.out);
+        assert.equal(readFileSync(join(dir, ".gitignore"), "utf8"), after);
+      } finally {
+        cleanup();
+      }
     }
   });
 });

@@ -57,7 +57,16 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(verdict("GET /  HTTP/1.1\nHost: a"), "bad");
     assert.equal(verdict("GET / HTTP/1.0\nHost: a"), "slow");
     assert.equal(verdict("GET http://a/ HTTP/1.1\nHost: a"), "slow");
-    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: websocket"), "slow");
+    // Upgrades are relayed, tunnelled only after the instance's 101; one with a body is Node's server's.
+    assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: websocket"), "fast");
+    assert.equal(
+      verdict("GET / HTTP/1.1\nHost: a\nConnection: keep-alive, Upgrade\nUpgrade: websocket"),
+      "fast",
+    );
+    assert.equal(
+      verdict("POST / HTTP/1.1\nHost: a\nConnection: Upgrade\nUpgrade: h2c\nContent-Length: 1"),
+      "slow",
+    );
     assert.equal(verdict("POST / HTTP/1.1\nHost: a\nExpect: 100-continue"), "slow");
     assert.equal(verdict("POST / HTTP/1.1\nHost: a\nTransfer-Encoding: gzip, chunked"), "slow");
     assert.equal(verdict("GET / HTTP/1.1\nHost: a\nConnection: keep-alive, close"), "fast");
@@ -72,6 +81,21 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(verdict("POST / HTTP/1.1\nHOST: a\nTRANSFER-ENCODING: Chunked"), "fast");
     const h = parseRequestHead(head("GET / HTTP/1.1\nhOsT: \t Api.Localhost:80 \n\n"));
     assert.equal(typeof h === "object" && h.host, "api.localhost:80");
+    // An upgrade keeps the lines that ask for it; an Upgrade that Connection does not name is dropped.
+    const sent = (s: string) => {
+      const buf = head(`${s}\n\n`);
+      const h = parseRequestHead(buf);
+      assert.ok(typeof h === "object");
+      return [h.upgrade, forwardedHead(buf, buf.length, h, Buffer.from("\r\n")).toString()];
+    };
+    assert.deepEqual(
+      sent("GET / HTTP/1.1\nHost: a\nConnection: Upgrade\nKeep-Alive: 5\nUpgrade: websocket"),
+      [true, "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"],
+    );
+    assert.deepEqual(sent("GET / HTTP/1.1\nHost: a\nUpgrade: websocket"), [
+      false,
+      "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    ]);
   });
 
   it("reads a response's framing", () => {
@@ -151,6 +175,11 @@ describe("HTTP/1.1 framing", () => {
     assert.equal(keepAlive("keep-alive: TIMEOUT=3, max=9"), 3000);
     assert.equal(keepAlive("Keep-Alive: timeouts=5"), Infinity);
     assert.equal(keepAlive("Keep-Alive: timeout="), Infinity);
+    // Two framings, or two lengths even when equal: where the answer ends is a matter of who reads it.
+    assert.equal(res("HTTP/1.1 200 OK\nContent-Length: 3\nTransfer-Encoding: chunked"), undefined);
+    assert.equal(res("HTTP/1.1 200 OK\nTransfer-Encoding: gzip\nContent-Length: 3"), undefined);
+    assert.equal(res("HTTP/1.1 200 OK\nContent-Length: 3\nContent-Length: 4"), undefined);
+    assert.equal(res("HTTP/1.1 204 No Content\nContent-Length: 0\nContent-Length: 0"), undefined);
   });
 
   it("finds the end of a chunked body fed one byte at a time, with extensions and trailers", () => {
@@ -275,7 +304,7 @@ describe("proxy fast path", () => {
     servers.push(backend.server);
     be = { id: "api-1", port: backend.port, ready: true, inflight: 0 };
     table = {
-      routes: [{ service: "api", hosts: [], prefix: "/", kind: "proxy" }],
+      routes: [{ service: "api", hosts: [], prefix: "/", kind: "proxy", answerMs: 60_000 }],
       backends: { api: [be] },
       statics: {},
     };

@@ -107,11 +107,12 @@ function changeServices(spec: Plain, r: Rng, zone: string): void {
   }
 }
 
-/** A worker becomes an HTTP service (a port), or an HTTP service a worker (no port, domain or path). */
+/** A worker becomes an HTTP service (a port), or an HTTP service a worker (no port, domain, path or request_timeout). */
 function changeKind(svc: Plain, name: string, ctx: ServiceContext): void {
   const kind = kindOf(svc);
   if (kind === "worker") setField(svc, name, kind, "port", ctx);
-  else if (kind === "http") for (const key of ["port", "domain", "path"]) Reflect.deleteProperty(svc, key);
+  else if (kind === "http")
+    for (const key of ["port", "domain", "path", "request_timeout"]) Reflect.deleteProperty(svc, key);
 }
 
 function changeStores(spec: Plain, r: Rng): void {

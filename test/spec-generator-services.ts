@@ -17,7 +17,7 @@ const WORKLOAD = ["source", "command", "build_command", "secrets", "resources", 
 const LONG_RUNNING = ["health", "scale", "subscribes", "migrations", "shutdown", "rollout", "metrics"];
 /** The fields each kind may set ("source" is build or image), as docs/spec.md's "Kinds of service" says. */
 export const KIND_FIELDS: Record<Kind, string[]> = {
-  http: [...COMMON, ...WORKLOAD, ...LONG_RUNNING, "port", "domain", "path"],
+  http: [...COMMON, ...WORKLOAD, ...LONG_RUNNING, "port", "domain", "path", "request_timeout"],
   worker: [...COMMON, ...WORKLOAD, ...LONG_RUNNING],
   job: [...COMMON, ...WORKLOAD, "schedule", "timezone", "timeout", "retries"],
   static: [...COMMON, "static", "install", "build", "output", "spa", "domain", "path"],

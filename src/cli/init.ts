@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { detect } from "../init/detect.js";
@@ -32,9 +32,29 @@ export function registerInit(program: Command, io: Io): void {
       loadSpec(shown, text);
       mkdirSync(root, { recursive: true });
       writeFileSync(target, text);
+      const ignored = ignoreGantryDir(root);
       const found =
         detected.services.map((s) => `${s.name} (${s.kind}, ${s.dir})`).join(", ") ||
         "no services (see the comment in the file)";
-      io.out(`wrote ${shown}: ${found}\nnext: review it, then run \`gantry validate ${dir}\`\n`);
+      io.out(
+        `wrote ${shown}: ${found}\n${ignored ? `added .gantry/ to ${relative(io.cwd, join(root, ".gitignore")) || ".gitignore"}\n` : ""}next: review it, then run \`gantry validate ${dir}\`\n`,
+      );
     });
+}
+
+/**
+ * Adds `.gantry/` to the app's .gitignore (making one if there is none), unless a line ignores it
+ * already: it holds `secrets.key`, the data of the local databases and the logs, none of which belongs
+ * in a repository. True when the file changed.
+ */
+function ignoreGantryDir(root: string): boolean {
+  const file = join(root, ".gitignore");
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines.some((l) => /^\/?\.gantry\/?(?:\*\*?)?$/.test(l))) return false;
+  appendFileSync(
+    file,
+    `${text === "" || text.endsWith("\n") ? "" : "\n"}# gantry up: secrets key, local data, logs\n.gantry/\n`,
+  );
+  return true;
 }

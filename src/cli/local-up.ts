@@ -16,6 +16,7 @@ import { postgresDataDir } from "../engine/local/leftovers.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { openStore } from "../engine/local/secrets.js";
 import { readState } from "../engine/local/state.js";
+import { installMissing, type Need } from "../engine/local/system-packages.js";
 import { deployNew, printUrls } from "./local-deploy.js";
 import { followLogs } from "./local-logs.js";
 import { appArguments, localApp, locked, progress, type LocalApp } from "./local-app.js";
@@ -108,10 +109,24 @@ async function ensureSupervisor(
   });
 }
 
-async function up(path: string, opts: { env?: string; port?: string; attach?: boolean }, io: Io) {
+interface UpOptions {
+  env?: string;
+  port?: string;
+  attach?: boolean;
+  /** false with --no-install. */
+  install?: boolean;
+}
+
+async function up(path: string, opts: UpOptions, io: Io) {
   const port = opts.port === undefined ? undefined : portOption(opts.port);
   const t = localApp(path, opts.env, io);
-  for (const note of await checkBinaries(t.model, process.env.PATH, postgresDataDir(t.paths)))
+  const install = (needs: Need[]) =>
+    installMissing(needs, {
+      noInstall: opts.install === false,
+      pathEnv: process.env.PATH,
+      say: progress(io),
+    });
+  for (const note of await checkBinaries(t.model, process.env.PATH, postgresDataDir(t.paths), install))
     io.err(`note: ${note}\n`);
   await locked(t.paths, "up", io, async (signal) => {
     try {
@@ -153,5 +168,9 @@ export function registerUp(program: Command, io: Io): void {
   )
     .option("-p, --port <port>", "proxy port (default: the last one used, else a free one)")
     .option("-a, --attach", "stay in the foreground and stream the logs; Ctrl-C stops the app")
-    .action((path: string, opts: { env?: string; port?: string; attach?: boolean }) => up(path, opts, io));
+    .option(
+      "--no-install",
+      "never install missing PostgreSQL or Redis with the system's package manager; print the command instead",
+    )
+    .action((path: string, opts: UpOptions) => up(path, opts, io));
 }

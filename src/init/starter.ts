@@ -16,10 +16,7 @@ const COMMENTS: Record<string, string> = {
 export function starterSpec(d: Detected, schemaRef: string): string {
   const services: Record<string, unknown> = {};
   for (const s of d.services) {
-    const uses = [
-      ...(d.postgres && s.kind !== "static" ? ["db"] : []),
-      ...(d.redis && s.kind !== "static" ? ["cache"] : []),
-    ];
+    const uses = [...(s.postgres ? ["db"] : []), ...(s.redis ? ["cache"] : [])];
     if (s.kind === "static") {
       services[s.name] = {
         static: s.dir === "." ? "." : `./${s.dir}`,
@@ -41,6 +38,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
       ...(s.buildCommand ? { build_command: s.buildCommand } : {}),
       ...(s.command ? { command: s.command } : {}),
       ...(s.port ? { port: s.port } : {}),
+      ...(s.migrations ? { migrations: s.migrations } : {}),
       ...(s.health ? { health: { liveness: s.health, readiness: s.health } } : {}),
       ...(s.kind === "http" ? { scale: { min: 1, max: 3, cpu: 70 } } : {}),
       ...(uses.length ? { uses } : {}),

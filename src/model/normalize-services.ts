@@ -161,6 +161,7 @@ function runningModel(svc: WorkloadInput, name: string, type: "http" | "worker")
     scale: scaleModel(s.scale, `${at}.scale`),
     domains: s.domain ?? [],
     path: s.path,
+    ...(type === "http" ? { request_timeout: given(s.request_timeout, `${at}.request_timeout`) } : {}),
     ...(s.metrics ? { metrics: filled(s.metrics, ["path", "interval"], `${at}.metrics`) } : {}),
     subscribes: mapByName(s.subscribes, (sub, topic) =>
       filled(sub, ["route", "group", "max_retries", "dead_letter"], `${at}.subscribes.${topic}`),

@@ -27,6 +27,7 @@ export const KEYS_BY_KIND: Record<string, ServiceType[]> = {
   retries: ["job"],
   domain: ["http", "static"],
   path: ["http", "static"],
+  request_timeout: ["http"],
   health: ["http", "worker"],
   scale: ["http", "worker"],
   subscribes: ["http", "worker"],

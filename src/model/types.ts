@@ -89,6 +89,8 @@ export interface ServiceModel extends WorkloadCommon {
   scale: ScaleModel;
   domains: string[];
   path: string;
+  /** HTTP services: how long the local proxy waits for an answer to start (the other targets keep their own). */
+  request_timeout?: string;
   metrics?: { path: string; port?: number; interval: string };
   subscribes: Record<string, SubscriptionModel>;
   migrations?: { command: string; timeout: string };

@@ -297,6 +297,10 @@ export const ServiceSchema = Obj(
         "Command that builds the service from source when it runs without containers (`gantry up`), run in the build context.",
       minLength: 1,
     }),
+    request_timeout: Duration(
+      "HTTP services: how long `gantry up`'s proxy waits for an instance to start answering a request before it answers 504 (nginx's proxy_read_timeout). Once the answer starts, it is not cut.",
+      "60s",
+    ),
     port: Int({
       description: "Port the service listens on (HTTP services).",
       minimum: 1,

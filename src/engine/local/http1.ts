@@ -1,7 +1,7 @@
 // HTTP/1.1 message framing for the proxy's fast path, pure: where a request or response head ends,
 // what it says about its body, and where a chunked body ends. The proxy forwards bytes as they are
 // and only needs to know where each message stops, so it can reuse both connections. Anything this
-// parser does not accept (HTTP/1.0, Upgrade, Expect, odd framing) goes to Node's own HTTP server.
+// parser does not accept (HTTP/1.0, Expect, odd framing) goes to Node's own HTTP server.
 //
 // This runs for every request and every answer, so heads are read as bytes: header names are compared
 // byte by byte, numbers and option lists are read in place, and only the method, the target, the Host
@@ -30,6 +30,11 @@ export interface RequestHead {
   chunked: boolean;
   /** The client asked to close the connection after this exchange. */
   close: boolean;
+  /**
+   * The client asks to switch protocols (Upgrade, named in Connection): its Connection and Upgrade
+   * lines go to the instance, and the connection becomes a tunnel only if the instance answers 101.
+   */
+  upgrade: boolean;
 }
 
 /** Why a request cannot take the fast path: "bad" is answered 400, "slow" goes to Node's server. */
@@ -178,7 +183,7 @@ class HeaderLines {
     return decimal(this.buf, this.valueStart, this.valueEnd);
   }
 
-  /** The value's comma-separated options, as CLOSE, KEEP_ALIVE_OPTION and ANOTHER_OPTION bits; empty ones are skipped. */
+  /** The value's comma-separated options, as CLOSE, KEEP_ALIVE_OPTION, UPGRADE_OPTION and ANOTHER_OPTION bits; empty ones are skipped. */
   options(): number {
     const buf = this.buf;
     let flags = 0;
@@ -191,6 +196,7 @@ class HeaderLines {
       while (b > a && isOws(buf[b - 1])) b--;
       if (equalsLower(buf, a, b, W_CLOSE)) flags |= CLOSE;
       else if (equalsLower(buf, a, b, W_KEEP_ALIVE)) flags |= KEEP_ALIVE_OPTION;
+      else if (equalsLower(buf, a, b, W_UPGRADE)) flags |= UPGRADE_OPTION;
       else if (b > a) flags |= ANOTHER_OPTION;
       a = comma + 1;
     }
@@ -240,9 +246,11 @@ const W_CLOSE = Buffer.from("close");
 const W_KEEP_ALIVE = Buffer.from("keep-alive");
 const W_CHUNKED = Buffer.from("chunked");
 const W_TIMEOUT = Buffer.from("timeout");
+const W_UPGRADE = Buffer.from("upgrade");
 const CLOSE = 1;
 const KEEP_ALIVE_OPTION = 2;
 const ANOTHER_OPTION = 4;
+const UPGRADE_OPTION = 8;
 
 /** `buf[a, b)` as a decimal of 1 to 15 digits, or -1. */
 function decimal(buf: Buffer, a: number, b: number): number {
@@ -281,6 +289,8 @@ export function parseRequestHead(buf: Buffer, end = buf.length): RequestVerdict 
   let contentLength = -1;
   let chunked = false;
   let close = false;
+  let upgradeAsked = false;
+  let upgradeNamed = false;
   let forwardedFor: string | undefined;
   let drop: number[] | undefined;
   const h = new HeaderLines(buf, cr + 2, end);
@@ -309,9 +319,12 @@ export function parseRequestHead(buf: Buffer, end = buf.length): RequestVerdict 
           const o = h.options();
           if (o & ANOTHER_OPTION) return "slow";
           if (o & CLOSE) close = true;
+          if (o & UPGRADE_OPTION) upgradeNamed = true;
         }
         break;
       case UPGRADE:
+        upgradeAsked = true;
+        break;
       case EXPECT:
         return "slow";
       case X_FORWARDED_FOR: {
@@ -326,6 +339,14 @@ export function parseRequestHead(buf: Buffer, end = buf.length): RequestVerdict 
   // Both framings at once is how requests are smuggled past proxies: refuse it.
   if (chunked && contentLength >= 0) return "bad";
   if (host === undefined) return "bad";
+  // An Upgrade header that Connection does not name is only a hop-by-hop header, dropped as the others.
+  const upgrade = upgradeAsked && upgradeNamed;
+  if (upgrade) {
+    // A body before the switch would make the point where the other protocol begins a matter of
+    // interpretation; Node's server takes such a request, without the upgrade.
+    if (chunked || contentLength > 0) return "slow";
+    drop = keepUpgradeLines(buf, drop ?? []);
+  }
   return {
     method,
     target: buf.toString("latin1", sp1 + 1, sp2),
@@ -335,7 +356,20 @@ export function parseRequestHead(buf: Buffer, end = buf.length): RequestVerdict 
     contentLength: chunked ? -1 : Math.max(contentLength, 0),
     chunked,
     close,
+    upgrade,
   };
+}
+
+/** `drop` without the Connection and Upgrade lines, which ask the instance for the switch. */
+function keepUpgradeLines(buf: Buffer, drop: number[]): number[] | undefined {
+  const kept: number[] = [];
+  for (let k = 0; k < drop.length; k += 2) {
+    let colon = drop[k]!;
+    while (buf[colon] !== 0x3a) colon++;
+    const id = nameId(buf, drop[k]!, colon);
+    if (id !== CONNECTION && id !== UPGRADE) kept.push(drop[k]!, drop[k + 1]!);
+  }
+  return kept.length > 0 ? kept : undefined;
 }
 
 /**
@@ -401,16 +435,22 @@ export function parseResponseHead(
   const http10 = minor === 0x30;
   let length = -2;
   let chunked = false;
+  let encoded = false;
   let close = http10;
   let keepAliveMs = Infinity;
   const h = new HeaderLines(buf, cr + 2, end);
   while (h.next()) {
     switch (h.id) {
-      case CONTENT_LENGTH:
-        length = h.decimal();
-        if (length < 0) return undefined;
+      case CONTENT_LENGTH: {
+        // Two lengths: where the answer ends depends on who reads it (RFC 9112 §6.3). Even equal ones
+        // are refused, as Node's client and nginx do, so both of the proxy's paths answer alike.
+        const n = h.decimal();
+        if (n < 0 || length >= 0) return undefined;
+        length = n;
         break;
+      }
       case TRANSFER_ENCODING:
+        encoded = true;
         chunked = h.endsChunked();
         if (!chunked) close = true; // a body ended by closing the connection
         break;
@@ -428,6 +468,9 @@ export function parseResponseHead(
     }
   }
   if (h.bad) return undefined;
+  // Both framings: the client and the proxy could split the stream differently (response splitting);
+  // nginx and Node's client refuse it too, so it is a broken answer whatever the status.
+  if (encoded && length >= 0) return undefined;
   if (requestMethod === "HEAD" || status < 200 || status === 204 || status === 304)
     return { status, bodyLength: 0, close, keepAliveMs };
   if (chunked) return { status, bodyLength: -1, close, keepAliveMs };

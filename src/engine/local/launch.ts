@@ -14,6 +14,7 @@ import type { EnvPaths } from "./paths.js";
 import { postgresWanted } from "./plan.js";
 import { choosePostgres, postgresInstalls } from "./postgres.js";
 import { readState, type SupervisorState } from "./state.js";
+import type { Need } from "./system-packages.js";
 
 /** What child processes inherit: the user's environment without Gantry's own keys. */
 export function childBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -26,33 +27,54 @@ export function childBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/**
- * Checks that the binaries the spec needs are installed, before anything is started, and that an
- * existing cluster's PostgreSQL version is among them. Returns notes for the user.
- */
-export async function checkBinaries(
+/** The data services the spec needs whose binaries are missing, and notes for the user. */
+async function missingBinaries(
   model: AppModel,
   pathEnv: string | undefined,
   pgDataDir: string,
-): Promise<string[]> {
-  const missing: string[] = [];
+): Promise<{ missing: Need[]; notes: string[] }> {
+  const missing: Need[] = [];
   const notes: string[] = [];
   if (Object.keys(model.postgres).length > 0) {
     const chosen = choosePostgres(await postgresInstalls(pathEnv), pgDataDir, postgresWanted(model));
-    if (!chosen) missing.push("PostgreSQL (initdb, postgres)");
+    if (!chosen) missing.push("postgres");
     else if (chosen.note) notes.push(chosen.note);
   }
   if (
     (Object.keys(model.redis).length > 0 || Object.keys(model.topics).length > 0) &&
     !findOnPath("redis-server", pathEnv)
   )
-    missing.push("redis-server");
+    missing.push("redis");
+  return { missing, notes };
+}
+
+const BINARIES: Record<Need, string> = { postgres: "PostgreSQL (initdb, postgres)", redis: "redis-server" };
+
+/**
+ * Checks that the binaries the spec needs are installed, before anything is started, and that an
+ * existing cluster's PostgreSQL version is among them. Returns notes for the user. `install` is asked
+ * for the missing ones (system-packages.ts): it installs them, or gives the hint to print.
+ */
+export async function checkBinaries(
+  model: AppModel,
+  pathEnv: string | undefined,
+  pgDataDir: string,
+  install?: (needs: Need[]) => Promise<string | undefined>,
+): Promise<string[]> {
+  let found = await missingBinaries(model, pathEnv, pgDataDir);
+  let hint = INSTALL_HINT;
+  if (found.missing.length > 0 && install) {
+    const refused = await install(found.missing);
+    if (refused === undefined) found = await missingBinaries(model, pathEnv, pgDataDir);
+    else hint = refused;
+  }
+  const missing = found.missing.map((n) => BINARIES[n]);
   if (missing.length > 0)
     throw new UserError(
       `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} not installed, and the spec needs ${missing.length === 1 ? "it" : "them"}`,
-      INSTALL_HINT,
+      hint,
     );
-  return notes;
+  return found.notes;
 }
 
 function daemonCommand(): { node: string; args: string[] } {

@@ -24,14 +24,19 @@ export interface PostgresInstall {
   major: number;
 }
 
+/** Homebrew's opt/ directories (Apple silicon, Intel, Linux), where keg-only formulae live off PATH. */
+export const HOMEBREW_OPT = ["/opt/homebrew/opt", "/usr/local/opt", "/home/linuxbrew/.linuxbrew/opt"];
+
 /**
  * The PostgreSQL installations on this machine, each once, in the order they are preferred:
  * `pg_config --bindir`, then `<libRoot>/<major>/bin` newest first (Debian and Ubuntu keep every
- * installed major there), then `initdb` on PATH.
+ * installed major there), then `initdb` on PATH, then Homebrew's keg-only `postgresql@<major>`
+ * formulae (not linked onto PATH), newest first.
  */
 export async function postgresInstalls(
   pathEnv: string | undefined,
   libRoot = "/usr/lib/postgresql",
+  brewOpt = HOMEBREW_OPT,
 ): Promise<PostgresInstall[]> {
   // With the major when the path tells it (Debian's, as pg_config reports it there too).
   const candidates: { dir: string; major?: number }[] = [];
@@ -49,6 +54,14 @@ export async function postgresInstalls(
   }
   const onPath = findOnPath("initdb", pathEnv);
   if (onPath) candidates.push({ dir: dirname(onPath) });
+  for (const opt of brewOpt) {
+    if (!existsSync(opt)) continue;
+    const kegs = readdirSync(opt)
+      .map((k) => ({ k, major: Number(/^postgresql@(\d+)$/.exec(k)?.[1]) }))
+      .filter((x) => x.major > 0)
+      .sort((a, b) => b.major - a.major);
+    candidates.push(...kegs.map(({ k, major }) => ({ dir: join(opt, k, "bin"), major })));
+  }
   const installs: PostgresInstall[] = [];
   const seen = new Set<string>();
   for (const { dir, major: known } of candidates) {

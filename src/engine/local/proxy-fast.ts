@@ -1,9 +1,11 @@
 // The proxy's fast path: plain HTTP/1.1 requests to a service are relayed byte for byte over pooled
 // keep-alive connections, parsing only the heads and the framing (http1.ts). Node's http client and
 // server build objects for every header of every message; relaying bytes costs a fraction of that,
-// which is what lets one proxy process keep up with the instances behind it. Everything else (static
-// files, WebSocket upgrades, HTTP/1.0, Expect, no ready instance) is handed, with the bytes already
-// read, to the Node HTTP server in proxy.ts for the rest of that connection.
+// which is what lets one proxy process keep up with the instances behind it. An Upgrade request
+// (WebSocket) is sent on like any other, and the connection becomes a byte tunnel only when the
+// instance answers 101; any other answer is relayed and the next request is parsed as usual. Everything
+// else (static files, HTTP/1.0, Expect, no ready instance) is handed, with the bytes already read, to
+// the Node HTTP server in proxy.ts for the rest of that connection.
 import net from "node:net";
 import {
   ChunkedScanner,
@@ -16,136 +18,26 @@ import {
   type RequestHead,
 } from "./http1.js";
 import type { Backend } from "./proxy.js";
+import type { Route } from "./routing.js";
+import type { Upstream, UpstreamPool } from "./proxy-upstream.js";
 
-/** What the fast path needs from the proxy. */
-export interface FastPathHost {
-  /** Open fast-path connections, for the idle sweep. */
-  readonly clients: Set<ClientConnection>;
-  /** The instance for a proxied request, or undefined to hand the connection to the slow path. */
-  backendFor(head: RequestHead, exclude?: Backend): Backend | undefined;
-  /** `ended`: the client sent FIN already, after `pending`. */
-  handOff(socket: net.Socket, pending: Buffer, ended: boolean): void;
-  readonly pool: UpstreamPool;
-}
-
-/**
- * Idle upstream connections are closed before the instance would close them (Node's default is 5 s,
- * announced as `Keep-Alive: timeout=5`): reusing a connection the instance is closing loses the request.
- */
-export const UPSTREAM_IDLE_MS = 4000;
 /**
  * Idle client connections are closed after this: a second more than the `Keep-Alive: timeout=5` that
  * answers from Node instances announce, so a client that trusts it never races our close.
  */
 export const CLIENT_IDLE_MS = 6000;
 
-/**
- * Instance connections read into this one buffer (net's `onread`) rather than a new 64 KiB buffer
- * and a stream push per read; what a read brought is copied out at once, since the next read reuses it.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-class Upstream {
-  exchange: ClientConnection | undefined;
-  /** While pooled: when it stops being safe to reuse (ms since the epoch). */
-  idleUntil = 0;
-  readonly socket: net.Socket;
-
-  constructor(
-    readonly port: number,
-    private readonly pool: UpstreamPool,
-  ) {
-    const socket = net.connect({
-      port,
-      host: "127.0.0.1",
-      noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (n: number, buf: Uint8Array) => {
-          if (this.exchange) this.exchange.onUpstreamData(Buffer.copyBytesFrom(buf, 0, n));
-          else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
-          return true;
-        },
-      },
-    });
-    this.socket = socket;
-    socket.on("error", () => undefined); // reported through "close"
-    socket.on("close", () => {
-      this.pool.forget(this);
-      const ex = this.exchange;
-      this.exchange = undefined;
-      ex?.onUpstreamClosed(this);
-    });
-  }
-}
-
-/** Keep-alive connections to the instances, by port. */
-export class UpstreamPool {
-  constructor(private readonly maxIdleMs = UPSTREAM_IDLE_MS) {}
-  private readonly idle = new Map<number, Upstream[]>();
-  private live: ReadonlySet<number> = new Set();
-
-  acquire(port: number): Upstream {
-    const list = this.idle.get(port);
-    const now = Date.now();
-    while (list && list.length > 0) {
-      const u = list.pop()!;
-      if (u.socket.destroyed) continue;
-      if (u.idleUntil < now) u.socket.destroy();
-      else return u;
-    }
-    return new Upstream(port, this);
-  }
-
-  /** `keepAliveMs`: how long the instance said it keeps an idle connection (Keep-Alive: timeout=N). */
-  release(u: Upstream, keepAliveMs = Infinity): void {
-    if (u.socket.destroyed) return;
-    const idleMs = Math.min(this.maxIdleMs, keepAliveMs - 1000);
-    if (!this.live.has(u.port) || idleMs <= 0) {
-      u.socket.destroy();
-      return;
-    }
-    u.idleUntil = Date.now() + idleMs;
-    let list = this.idle.get(u.port);
-    if (!list) this.idle.set(u.port, (list = []));
-    list.push(u);
-  }
-
-  /**
-   * Closes pooled connections past their idle time, so an instance is not held open by them. Run by
-   * the proxy every second: one timer for all connections rather than one per connection, which
-   * every read and write would have to re-arm.
-   */
-  sweep(now: number): void {
-    for (const list of this.idle.values()) {
-      // Released connections are appended: the oldest come first.
-      let n = 0;
-      while (n < list.length && list[n]!.idleUntil < now) list[n++]!.socket.destroy();
-      if (n > 0) list.splice(0, n);
-    }
-  }
-
-  forget(u: Upstream): void {
-    const list = this.idle.get(u.port);
-    const i = list ? list.indexOf(u) : -1;
-    if (i >= 0) list!.splice(i, 1);
-  }
-
-  /** The ports in the routing table; idle connections to any other port are closed, so a drained instance can exit. */
-  setLive(ports: ReadonlySet<number>): void {
-    this.live = ports;
-    for (const [port, list] of this.idle)
-      if (!ports.has(port)) {
-        this.idle.delete(port);
-        for (const u of list) u.socket.destroy();
-      }
-  }
-
-  destroy(): void {
-    for (const list of this.idle.values()) for (const u of list) u.socket.destroy();
-    this.idle.clear();
-    this.live = new Set();
-  }
+/** What the fast path needs from the proxy. */
+export interface FastPathHost {
+  /** Open fast-path connections, for the idle sweep. */
+  readonly clients: Set<ClientConnection>;
+  /** The route of a request to a service, or undefined (a static site, nothing): the slow path's. */
+  proxyRoute(head: RequestHead): Route | undefined;
+  /** A ready instance of `service`, round-robin; undefined hands the connection to the slow path. */
+  pick(service: string, exclude?: Backend): Backend | undefined;
+  /** `ended`: the client sent FIN already, after `pending`. */
+  handOff(socket: net.Socket, pending: Buffer, ended: boolean): void;
+  readonly pool: UpstreamPool;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -159,9 +51,10 @@ export interface ClientLimits {
 
 /**
  * idle: waiting for a request; body: sending its body; wait: waiting for the answer; discard: the
- * answer came before the whole body, whose rest is read and dropped; done: closing.
+ * answer came before the whole body, whose rest is read and dropped; tunnel: the instance switched
+ * protocols (101), bytes go both ways as they are; done: closing.
  */
-type Phase = "idle" | "body" | "wait" | "discard" | "done";
+type Phase = "idle" | "body" | "wait" | "discard" | "tunnel" | "done";
 
 /** One client connection on the fast path: one exchange at a time, in order (pipelined requests wait). */
 export class ClientConnection {
@@ -172,6 +65,7 @@ export class ClientConnection {
   private phase: Phase = "idle";
   // The current exchange.
   private req: RequestHead | undefined;
+  private route: Route | undefined;
   private requestBytes: Buffer | undefined;
   private backend: Backend | undefined;
   private upstream: Upstream | undefined;
@@ -189,20 +83,25 @@ export class ClientConnection {
   private lastActive = Date.now();
   /** When the first byte of the request being read came (0: none yet), for the head and request deadlines. */
   private requestSince = 0;
+  /** When the whole request was sent to the instance, for the answer's deadline. */
+  private waitSince = 0;
   private readonly onData = (d: Buffer) => this.onClientData(d);
   /** The client sent FIN: it reads answers still, but no request will follow the ones it sent. */
   private ended = false;
   private readonly onEnd = () => {
     this.ended = true;
-    if (this.phase === "body" || this.phase === "discard")
+    if (this.phase === "tunnel") this.endTunnel();
+    else if (this.phase === "body" || this.phase === "discard")
       this.abort(); // a request whose body never came
     else if (this.phase === "idle") this.next();
   };
   private readonly onClose = () => this.abort();
 
+  /** `received`: bytes of the connection read already (Node's server hands back an Upgrade request). */
   constructor(
     private readonly socket: net.Socket,
     private readonly host: FastPathHost,
+    received?: Buffer,
   ) {
     socket.setNoDelay(true);
     host.clients.add(this);
@@ -211,16 +110,21 @@ export class ClientConnection {
     // Without half-open support an "end" from the client also ends our side: no answer can reach it.
     socket.on("end", this.onEnd);
     socket.on("close", this.onClose);
+    if (received) this.onClientData(received);
   }
 
   /**
-   * Closes the connection when it has waited for a request too long, and answers 408 to a request
-   * whose head or body comes too slowly: a client that trickles bytes must not hold a connection (and
-   * an instance's in-flight count, which a drain waits for) forever.
+   * Closes the connection when it has waited for a request too long, answers 408 to a request whose
+   * head or body comes too slowly (a client that trickles bytes must not hold a connection, and an
+   * instance's in-flight count, which a drain waits for, forever), and 504 when the instance takes
+   * longer than the route's `answerMs` to start answering.
    */
   sweep(now: number, limits: ClientLimits): void {
     const since = now - this.requestSince;
-    if (this.phase === "idle" && this.pending.length > 0 && since > limits.headMs)
+    const answerMs = this.route?.answerMs ?? 0;
+    if (this.phase === "wait" && !this.resStarted && answerMs > 0 && now - this.waitSince > answerMs)
+      this.failExchange(504, "gateway timeout");
+    else if (this.phase === "idle" && this.pending.length > 0 && since > limits.headMs)
       this.refuse(408, "request timeout");
     else if ((this.phase === "body" || this.phase === "discard") && since > limits.requestMs) {
       if (this.phase === "body" && !this.resStarted) this.failExchange(408, "request timeout");
@@ -231,6 +135,11 @@ export class ClientConnection {
 
   private onClientData(d: Buffer): void {
     if (this.phase === "done") return;
+    if (this.phase === "tunnel") {
+      const u = this.upstream!;
+      if (!u.socket.write(d)) this.waitForUpstreamDrain(u);
+      return;
+    }
     this.lastActive = Date.now();
     if (this.phase === "body" || this.phase === "discard") {
       this.pending = d;
@@ -276,7 +185,8 @@ export class ClientConnection {
       this.refuse(400, "bad request");
       return;
     }
-    const backend = head === "slow" ? undefined : this.host.backendFor(head);
+    const route = head === "slow" ? undefined : this.host.proxyRoute(head);
+    const backend = route && this.host.pick(route.service);
     if (head === "slow" || !backend) {
       this.handOff();
       return;
@@ -284,6 +194,7 @@ export class ClientConnection {
     this.requestBytes = forwardedHead(this.pending, end, head, this.suffixFor(head));
     this.pending = end === this.pending.length ? EMPTY : this.pending.subarray(end);
     this.req = head;
+    this.route = route;
     this.retried = false;
     this.bodyLeft = head.contentLength;
     this.bodyScanner = head.chunked ? new ChunkedScanner() : undefined;
@@ -338,7 +249,8 @@ export class ClientConnection {
     });
     if (complete === "bad") this.failExchange(400, "bad request");
     if (complete !== true) return;
-    if (this.phase === "body") this.phase = "wait";
+    if (this.phase === "body") this.startWaiting();
+    // What follows is the next request, or for an upgrade the other protocol: either waits for the answer.
     if (this.pending.length > 0) this.socket.pause();
   }
 
@@ -351,6 +263,11 @@ export class ClientConnection {
     } else if (complete) this.becomeIdle();
   }
 
+  private startWaiting(): void {
+    this.phase = "wait";
+    this.waitSince = Date.now();
+  }
+
   private waitForUpstreamDrain(u: Upstream): void {
     this.socket.pause();
     u.socket.once("drain", () => {
@@ -359,6 +276,10 @@ export class ClientConnection {
   }
 
   onUpstreamData(d: Buffer): void {
+    if (this.phase === "tunnel") {
+      this.relayTunnel(d);
+      return;
+    }
     const buf = this.resHead ? Buffer.concat([this.resHead, d]) : d;
     this.resHead = undefined;
     // Bytes of `buf` before `from` are passed on already (1xx answers).
@@ -371,8 +292,12 @@ export class ClientConnection {
         return;
       }
       const res = parseResponseHead(buf, this.req!.method, from, end);
-      if (!res) {
+      if (!res || (res.status === 101 && !this.req!.upgrade)) {
         this.upstreamBroken();
+        return;
+      }
+      if (res.status === 101) {
+        this.tunnel(from === 0 ? buf : buf.subarray(from));
         return;
       }
       if (res.status < 200) {
@@ -429,6 +354,41 @@ export class ClientConnection {
     if (complete) this.finishExchange(upto < buf.length);
   }
 
+  /**
+   * The instance switched protocols: its answer (and whatever followed it) goes to the client, what the
+   * client sent after its request goes to the instance, and from now on bytes pass as they are. The
+   * exchange stays in flight until either side closes, so a deploy drains it too.
+   */
+  private tunnel(answer: Buffer): void {
+    const u = this.upstream!;
+    this.phase = "tunnel";
+    this.resStarted = true;
+    this.relayTunnel(answer);
+    if (this.pending.length > 0 && !u.socket.write(this.pending)) this.waitForUpstreamDrain(u);
+    else this.socket.resume();
+    this.pending = EMPTY;
+    if (this.ended) this.endTunnel();
+  }
+
+  /**
+   * The client ended its side: what it sent goes to the instance, then the tunnel closes. Half-open
+   * tunnels are not kept: an instance's server may keep its side open for good (Node's does), and the
+   * connection would stay in flight, holding a drain, forever.
+   */
+  private endTunnel(): void {
+    const u = this.upstream;
+    u?.socket.end(() => u.socket.destroy());
+  }
+
+  private relayTunnel(d: Buffer): void {
+    const u = this.upstream!;
+    if (this.socket.write(d)) return;
+    u.socket.pause();
+    this.socket.once("drain", () => {
+      if (this.upstream === u) u.socket.resume();
+    });
+  }
+
   private finishExchange(poisoned: boolean): void {
     const u = this.upstream!;
     // An answer before the whole request body was sent (a 401 or 413 to an upload): the instance still
@@ -440,7 +400,8 @@ export class ClientConnection {
     this.upstream = undefined;
     this.backend!.inflight--;
     this.backend = undefined;
-    if (poisoned || this.resClose || bodyLeft) u.socket.destroy();
+    // An instance that declined an upgrade may still expect the other protocol: not reused either.
+    if (poisoned || this.resClose || bodyLeft || this.req!.upgrade) u.socket.destroy();
     else this.host.pool.release(u, this.resKeepAliveMs);
     if (this.req!.close || this.resCloseDelimited) {
       this.phase = "done";
@@ -468,6 +429,15 @@ export class ClientConnection {
 
   onUpstreamClosed(u: Upstream): void {
     if (u !== this.upstream) return;
+    if (this.phase === "tunnel") {
+      this.backend!.inflight--;
+      this.backend = undefined;
+      this.upstream = undefined;
+      this.phase = "done";
+      // What the instance sent last is written out first.
+      this.socket.end(() => this.socket.destroy());
+      return;
+    }
     if (this.resStarted && this.resCloseDelimited) {
       this.finishExchange(true);
       return;
@@ -488,11 +458,11 @@ export class ClientConnection {
     const idempotent =
       (req.method === "GET" || req.method === "HEAD") && req.contentLength === 0 && !req.chunked;
     if (idempotent && !this.retried) {
-      const other = this.host.backendFor(req, b);
+      const other = this.host.pick(this.route!.service, b);
       if (other) {
         this.retried = true;
         this.dispatch(other);
-        this.phase = "wait";
+        this.startWaiting();
         return;
       }
     }

@@ -2,24 +2,20 @@
 // round-robin over the ready instances of a service, serves static frontends itself (with an SPA
 // fallback to index.html), and counts in-flight requests per instance so a deploy can drain the old
 // instances before stopping them. The table is replaced in one assignment: the switch is atomic.
-// Plain HTTP/1.1 requests to a service take the byte relay in proxy-fast.ts; the rest of a connection
-// that needs more (static files, upgrades, HTTP/1.0, no ready instance) is served by Node's HTTP
-// server here.
+// Plain HTTP/1.1 requests to a service, WebSocket upgrades included, take the byte relay in
+// proxy-fast.ts; the rest of a connection that needs more (static files, HTTP/1.0, no ready instance)
+// is served by Node's HTTP server here. Client connections beyond what the open-file limit allows are
+// answered 503 (proxy-capacity.ts).
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
 import { matchRoute, type Route } from "./routing.js";
-import {
-  CLIENT_IDLE_MS,
-  ClientConnection,
-  UpstreamPool,
-  type ClientLimits,
-  type FastPathHost,
-} from "./proxy-fast.js";
-import { HOP_BY_HOP, type RequestHead } from "./http1.js";
+import { connectionShare, openFileLimit, type ConnectionShare } from "./proxy-capacity.js";
+import { CLIENT_IDLE_MS, ClientConnection, type ClientLimits, type FastPathHost } from "./proxy-fast.js";
+import { UpstreamPool } from "./proxy-upstream.js";
+import { HOP_BY_HOP, parseRequestHead, type RequestHead } from "./http1.js";
 
 export interface Backend {
   id: string;
@@ -88,23 +84,6 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-/**
- * The request headers an Upgrade tunnel sends on, as raw lines: the client's minus the hop-by-hop
- * ones (Connection and Upgrade stay: they ask for the upgrade) and minus X-Forwarded-*, which the
- * proxy writes itself, as the other paths do.
- */
-function tunnelHeaderLines(req: IncomingMessage): string[] {
-  const named = connectionNamed(req.headers);
-  const lines: string[] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!.toLowerCase();
-    const keep = name === "connection" || name === "upgrade";
-    if (!keep && (HOP_BY_HOP.has(name) || named.has(name) || name.startsWith("x-forwarded-"))) continue;
-    lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
-  }
-  return lines;
-}
-
 /** X-Forwarded-For as the instance gets it: what the client sent, then the client's own address. */
 function forwardedFor(req: IncomingMessage): string {
   const remote = req.socket.remoteAddress ?? "";
@@ -119,7 +98,13 @@ export interface ProxyOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   upstreamIdleMs?: number;
+  /** The open-file limit to stay within (default: this process's, see proxy-capacity.ts). */
+  openFiles?: number;
 }
+
+const SHED =
+  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 33\r\n" +
+  "retry-after: 1\r\ncache-control: no-store\r\nconnection: close\r\n\r\ngantry: too many connections now\n";
 
 export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
@@ -128,10 +113,15 @@ export class Proxy implements FastPathHost {
   private readonly limits: ClientLimits;
   readonly clients = new Set<ClientConnection>();
   private readonly sockets = new Set<net.Socket>();
+  /** Connections served at once, and answered 503 beyond those (proxy-capacity.ts). */
+  readonly share: ConnectionShare;
+  private shedding = 0;
   private sweeper?: NodeJS.Timeout;
 
   constructor(o: ProxyOptions = {}) {
-    this.pool = new UpstreamPool(o.upstreamIdleMs);
+    this.share = connectionShare(o.openFiles ?? openFileLimit());
+    // Idle instance connections are kept only while all of them fit in the same share as the clients'.
+    this.pool = new UpstreamPool(o.upstreamIdleMs, this.share.clients);
     this.clientIdleMs = o.clientIdleMs ?? CLIENT_IDLE_MS;
     this.limits = {
       idleMs: this.clientIdleMs,
@@ -177,12 +167,16 @@ export class Proxy implements FastPathHost {
     // headersTimeout and requestTimeout on "listening": without it a client trickling its head holds
     // the connection forever.
     slow.emit("listening");
-    slow.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.upgrade(req, socket, head),
+    slow.on("upgrade", (req: IncomingMessage, socket: net.Socket, received: Buffer) =>
+      this.upgradeOnSlowPath(req, socket, received),
     );
     this.slow = slow;
     // Half-open, as Node's HTTP server: a client that sends FIN after its request still gets the answer.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      if (this.sockets.size >= this.share.clients) {
+        this.shed(socket);
+        return;
+      }
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
       new ClientConnection(socket, this);
@@ -200,6 +194,9 @@ export class Proxy implements FastPathHost {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
     });
+    // accept() failing (EMFILE, when the rest of the supervisor took the descriptors the proxy counted
+    // on) is reported here; without a listener it would end the supervisor. libuv drops that client.
+    server.on("error", () => undefined);
     return (server.address() as AddressInfo).port;
   }
 
@@ -216,11 +213,30 @@ export class Proxy implements FastPathHost {
     this.agent.destroy();
   }
 
-  /** Fast path: the instance for a plain proxied request, or undefined for the slow path. */
-  backendFor(head: RequestHead, exclude?: Backend): Backend | undefined {
+  /**
+   * Answers a connection beyond the proxy's share of file descriptors 503 and closes it once the
+   * client has read that and closed its side (or after a second): closing with the client's request
+   * unread would reset the connection, and the client could lose the answer.
+   */
+  private shed(socket: net.Socket): void {
+    if (this.shedding >= this.share.shedding) {
+      socket.destroy();
+      return;
+    }
+    this.shedding++;
+    socket.on("error", () => undefined);
+    socket.once("close", () => this.shedding--);
+    socket.once("end", () => socket.destroy());
+    socket.resume();
+    socket.end(SHED);
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  /** Fast path: the route of a request to a service, or undefined for the slow path. */
+  proxyRoute(head: RequestHead): Route | undefined {
     const q = head.target.indexOf("?");
     const route = matchRoute(this.table.routes, head.host, q >= 0 ? head.target.slice(0, q) : head.target);
-    return route?.kind === "proxy" ? this.pick(route.service, exclude) : undefined;
+    return route?.kind === "proxy" ? route : undefined;
   }
 
   /** Fast path: the rest of this connection is served by Node's HTTP server, starting with `pending`. */
@@ -237,7 +253,7 @@ export class Proxy implements FastPathHost {
     socket.emit("end");
   }
 
-  private pick(service: string, exclude?: Backend): Backend | undefined {
+  pick(service: string, exclude?: Backend): Backend | undefined {
     const all = this.table.backends[service] ?? [];
     const n = all.length;
     if (n === 0) return undefined;
@@ -271,63 +287,49 @@ export class Proxy implements FastPathHost {
       serveStatic(req, res, site, path, route.prefix);
       return;
     }
-    this.forward(req, res, route.service, undefined);
+    this.forward(req, res, route, undefined);
   }
 
-  /** WebSocket (and other Upgrade) requests: a raw byte tunnel to one instance, counted as in flight while open. */
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? "/").split("?")[0]!;
-    const route = matchRoute(this.table.routes, req.headers.host, path);
-    const b = route && route.kind === "proxy" ? this.pick(route.service) : undefined;
-    if (!b) {
-      socket.end(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
-      );
+  /**
+   * An Upgrade request that reached Node's server. On a connection the server took over earlier (a
+   * static file first), one the byte relay can take goes back to it, with the bytes read so far: it
+   * tunnels only after the instance's 101. Any other (HTTP/1.0, a body, other Connection options, a
+   * static site, no ready instance) gets no tunnel: it is served as a plain request, and the connection
+   * closes after it, since Node's server stopped reading it at this request.
+   */
+  private upgradeOnSlowPath(req: IncomingMessage, socket: net.Socket, received: Buffer): void {
+    const lines = [`${req.method ?? ""} ${req.url ?? ""} HTTP/${req.httpVersion}`];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+      lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+    const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+    const parsed = parseRequestHead(head);
+    const route = typeof parsed === "object" && parsed.upgrade ? this.proxyRoute(parsed) : undefined;
+    // Only when the relay will not hand it back here: a ready instance to send it to.
+    if (route && this.table.backends[route.service]?.some((b) => b.ready)) {
+      new ClientConnection(socket, this, Buffer.concat([head, received]));
       return;
     }
-    b.inflight++;
-    let open = true;
-    let connected = false;
-    const close = () => {
-      if (open) {
-        open = false;
-        b.inflight--;
-        upstream.destroy();
-        socket.destroy();
-      }
-    };
-    const upstream = net.connect(b.port, "127.0.0.1", () => {
-      connected = true;
-      const lines = [
-        `${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1`,
-        ...tunnelHeaderLines(req),
-        `X-Forwarded-For: ${forwardedFor(req)}`,
-        `X-Forwarded-Host: ${req.headers.host ?? ""}`,
-        "X-Forwarded-Proto: http",
-      ];
-      upstream.write(lines.join("\r\n") + "\r\n\r\n");
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on("finish", () => {
+      socket.end();
+      // Half-open: a client that never closes its side must not keep the connection.
+      setTimeout(() => socket.destroy(), 5000).unref();
     });
-    // The instance refused the connection: the client is told, rather than just hung up on.
-    upstream.once("error", () => {
-      if (!connected && open && socket.writable)
-        socket.write("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    });
-    // Sockets of an HTTP server are half-open capable: an end from either side ends the tunnel.
-    for (const ev of ["error", "end", "close"]) {
-      upstream.on(ev, close);
-      socket.on(ev, close);
-    }
+    // Node did not read its body, which would be taken for the other protocol's first bytes.
+    if (req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0)
+      plain(res, 400, "gantry: an Upgrade request with a body is not switched\n");
+    else this.handle(req, res);
   }
 
   private forward(
     req: IncomingMessage,
     res: ServerResponse,
-    service: string,
+    route: Route,
     failed: Backend | undefined,
   ): void {
+    const service = route.service;
     const b = this.pick(service, failed);
     if (!b) {
       plain(res, 503, `gantry: no ready instance of ${service}\n`);
@@ -335,7 +337,9 @@ export class Proxy implements FastPathHost {
     }
     b.inflight++;
     let done = false;
+    let answerTimer: NodeJS.Timeout | undefined;
     const finish = () => {
+      clearTimeout(answerTimer);
       if (!done) {
         done = true;
         b.inflight--;
@@ -357,7 +361,18 @@ export class Proxy implements FastPathHost {
     const hasBody =
       req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
     let clientGone = false;
+    // The instance's time to answer runs from when the whole request went out, as on the byte relay.
+    if (route.answerMs > 0)
+      upstream.once("finish", () => {
+        if (done) return;
+        answerTimer = setTimeout(() => {
+          finish();
+          upstream.destroy();
+          plain(res, 504, `gantry: ${service} did not answer within ${route.answerMs / 1000} s\n`);
+        }, route.answerMs);
+      });
     upstream.on("response", (ur) => {
+      clearTimeout(answerTimer);
       const status = ur.statusCode ?? 0;
       if (res.destroyed || status < 100 || status > 999) {
         // The client left meanwhile, or the instance sent a status Node cannot pass on.
@@ -375,10 +390,11 @@ export class Proxy implements FastPathHost {
       });
     });
     upstream.on("error", (e: NodeJS.ErrnoException) => {
+      // Answered already: the time ran out (504), or the client left.
+      if (done || clientGone) return;
       finish();
       // A connection refused or reset before any answer: safe to try another instance for requests
       // without a body (GET, HEAD); anything else may have had side effects, so it is a 502.
-      if (clientGone) return; // nobody to answer, and no reason to try again
       const retryable =
         (req.method === "GET" || req.method === "HEAD") &&
         !hasBody &&
@@ -386,7 +402,7 @@ export class Proxy implements FastPathHost {
         !failed &&
         (e.code === "ECONNREFUSED" || e.code === "ECONNRESET");
       if (retryable) {
-        this.forward(req, res, service, b);
+        this.forward(req, res, route, b);
         return;
       }
       plain(res, 502, `gantry: ${service} did not answer (${e.code ?? e.message})\n`);

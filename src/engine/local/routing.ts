@@ -4,6 +4,7 @@
 //   3. any other host (localhost, 127.0.0.1, ...) reaches every public service by the longest `path` prefix.
 // Workers and jobs are not public. Ties (two services on the same host and prefix) go to the first by name.
 import type { AppModel } from "../../model/types.js";
+import { durationMs } from "../../util/duration.js";
 
 export interface Route {
   service: string;
@@ -11,6 +12,8 @@ export interface Route {
   hosts: string[];
   prefix: string;
   kind: "proxy" | "static";
+  /** How long the proxy waits for an instance to start its answer before answering 504 (`request_timeout`); 0: no limit. */
+  answerMs: number;
 }
 
 export function buildRoutes(model: Pick<AppModel, "services">): Route[] {
@@ -18,12 +21,15 @@ export function buildRoutes(model: Pick<AppModel, "services">): Route[] {
   for (const name of Object.keys(model.services).sort()) {
     const s = model.services[name]!;
     if (s.type === "job" || s.type === "worker") continue;
-    const kind = s.type === "static" ? "static" : "proxy";
+    const kind: Route["kind"] = s.type === "static" ? "static" : "proxy";
     const prefix = normalisePrefix(s.path);
-    routes.push({ service: name, hosts: [`${name}.localhost`], prefix: "/", kind });
+    // The model always has it for HTTP services (the schema's default); static sites need none.
+    const answerMs = durationMs(s.type === "http" ? s.request_timeout : undefined, 0);
+    const route = { service: name, kind, answerMs };
+    routes.push({ ...route, hosts: [`${name}.localhost`], prefix: "/" });
     if (s.domains.length > 0)
-      routes.push({ service: name, hosts: s.domains.map((d) => d.toLowerCase()).sort(), prefix, kind });
-    routes.push({ service: name, hosts: [], prefix, kind });
+      routes.push({ ...route, hosts: s.domains.map((d) => d.toLowerCase()).sort(), prefix });
+    routes.push({ ...route, hosts: [], prefix });
   }
   return routes;
 }
