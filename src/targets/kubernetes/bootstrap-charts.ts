@@ -3,6 +3,7 @@
 import type { AppModel } from "../../model/types.js";
 import type { KubernetesSettings } from "./settings.js";
 import { alertmanagerValues } from "./bootstrap-alertmanager.js";
+import { LOKI_UID } from "./bootstrap-dashboards.js";
 
 /**
  * The platform charts and the versions Gantry pins (bump them here, in one place), in install order:
@@ -124,6 +125,8 @@ function kubePrometheusStackValues(retentionDays: number): Record<string, unknow
       additionalDataSources: [
         {
           name: "Loki",
+          // The dashboards' log panels name it by uid (bootstrap-dashboards.ts).
+          uid: LOKI_UID,
           type: "loki",
           access: "proxy",
           url: "http://loki-gateway.monitoring.svc.cluster.local",

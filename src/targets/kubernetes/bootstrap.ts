@@ -7,6 +7,7 @@ import type { FileTree } from "../target.js";
 import { PLATFORM_CHARTS, platformValues } from "./bootstrap-charts.js";
 import { namespaceObjects } from "./bootstrap-namespaces.js";
 import { alertReadme, alertSecretSteps } from "./bootstrap-alertmanager.js";
+import { dashboardConfigMap } from "./bootstrap-dashboards.js";
 import { labels, type K8sObject } from "./objects.js";
 import { printK8sDocuments, printK8sYaml } from "./print.js";
 import type { KubernetesSettings } from "./settings.js";
@@ -73,6 +74,9 @@ function installScript(apps: readonly AppModel[]): string {
       `  --values "$here/values/${c.release}.yaml" --wait --timeout 10m`,
     ]),
     "",
+    "# Grafana dashboards, one per environment (its sidecar loads ConfigMaps labelled grafana_dashboard)",
+    'kubectl apply -f "$here/dashboards/"',
+    "",
     "# Let's Encrypt issuers (the cert-manager webhook must answer first)",
     "kubectl -n cert-manager wait --for=condition=Available deployment --all --timeout=300s",
     'kubectl apply -f "$here/cert-manager/cluster-issuers.yaml"',
@@ -118,6 +122,10 @@ function readme(apps: readonly AppModel[], k8s: KubernetesSettings): string {
     "Dapr runs in HA mode with mTLS (`values/dapr.yaml`). Prometheus picks up the ServiceMonitors and PrometheusRules of every namespace.",
     "",
     ...alertReadme(apps),
+    "## Dashboards",
+    "",
+    `\`dashboards/<environment>.yaml\`: a Grafana dashboard per environment (ConfigMap in \`monitoring\`, loaded by Grafana's sidecar): per service, requests, error ratio and p95 latency from ingress-nginx (services with a domain), CPU and memory against requests and limits, restarts, HPA replicas against min and max, and its logs from Loki. Re-apply after a spec change: \`kubectl apply -f dashboards/\`. Topic consumer lag has no panel: the cluster runs no Kafka exporter.`,
+    "",
     "Check:",
     "",
     "```sh",
@@ -140,6 +148,11 @@ export function bootstrapTree(
   apps.forEach((a, i) => {
     tree[`${dir}/namespaces/${a.environment.name}.yaml`] = printK8sDocuments(namespaceObjects(a, values[i]!));
     tree[`${dir}/dapr/configuration-${a.environment.name}.yaml`] = printK8sDocuments([daprConfiguration(a)]);
+  });
+  apps.forEach((a, i) => {
+    tree[`${dir}/dashboards/${a.environment.name}.yaml`] = printK8sDocuments([
+      dashboardConfigMap(a, values[i]!),
+    ]);
   });
   const pv = platformValues(apps, k8s);
   for (const c of PLATFORM_CHARTS) tree[`${dir}/values/${c.release}.yaml`] = printK8sYaml(pv[c.release]);

@@ -6,5 +6,6 @@ import type { ToolRun } from "../target.js";
 export const kubernetesTools: readonly ToolRun[] = [
   { tool: "helm lint", chart: "chart", values: "^values-.+\\.yaml$" },
   { tool: "kubeconform", dir: "rendered", suffix: ".yaml" },
+  { tool: "kubeconform", dir: "cluster-bootstrap/dashboards", suffix: ".yaml" },
   { tool: "amtool", values: "cluster-bootstrap/values/kube-prometheus-stack.yaml" },
 ];

@@ -40,6 +40,9 @@ helm upgrade --install promtail grafana/promtail --version 6.16.6 \
   --namespace monitoring --create-namespace \
   --values "$here/values/promtail.yaml" --wait --timeout 10m
 
+# Grafana dashboards, one per environment (its sidecar loads ConfigMaps labelled grafana_dashboard)
+kubectl apply -f "$here/dashboards/"
+
 # Let's Encrypt issuers (the cert-manager webhook must answer first)
 kubectl -n cert-manager wait --for=condition=Available deployment --all --timeout=300s
 kubectl apply -f "$here/cert-manager/cluster-issuers.yaml"
