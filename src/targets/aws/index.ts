@@ -26,7 +26,7 @@ import { serviceModule } from "./modules-service.js";
 import { jobModule } from "./modules-workload.js";
 import { awsOutputs } from "./outputs.js";
 import { awsReadme } from "./readme.js";
-import { awsOptions, awsShape, stateBucket, type AwsShape } from "./shape.js";
+import { awsShape, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
@@ -83,7 +83,7 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
       environments: shape.envs.map((e, i) => ({
         app: e,
         values: awsTfvars(shape, e, i),
-        state: { bucket: stateBucket(e), settings: { region: awsOptions(e).region } },
+        state: { bucket: stateBucket(e), settings: { region: stateRegion(shape.envs, e) } },
       })),
       modules: awsModules(shape),
       readme: awsReadme(shape, ctx),
@@ -96,7 +96,8 @@ function check(project: ProjectModel): TargetProblem[] {
   const first = project.environments[0];
   if (!first) return [];
   const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
-  for (const e of project.environments) problems.push(...postgresProblems(e), ...scheduleProblems(e));
+  for (const e of project.environments)
+    problems.push(...postgresProblems(e), ...scheduleProblems(e), ...regionProblems(e));
   if (!first.ci.repository)
     problems.push({
       path: "ci.repository",
@@ -104,6 +105,22 @@ function check(project: ProjectModel): TargetProblem[] {
       message: "no ci.repository: no GitHub deploy role is generated",
     });
   return problems;
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+
+/** An environment's own region is its stack's provider region: it must be one AWS has. */
+function regionProblems(e: AppModel): TargetProblem[] {
+  const region = e.environment.region;
+  if (region === undefined || AWS_REGION.test(region)) return [];
+  return [
+    {
+      env: e.environment.name,
+      path: `environments.${e.environment.name}.region`,
+      message: `${region} is not an AWS region; the environment's stack and workflows run in its region`,
+      hint: "name an AWS region such as eu-west-1, or set the region under targets.aws in this environment",
+    },
+  ];
 }
 
 /** A job's schedule EventBridge Scheduler cannot express (src/model/schedule.ts). */

@@ -9,7 +9,7 @@ import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { appendTo, imageRef, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";
-import type { CiSettings, DeploySteps, Platform, RegistryService } from "../platform.js";
+import type { DeploySteps, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import {
   setupTofu,
@@ -18,46 +18,45 @@ import {
   tofuInit,
   type TofuStack,
 } from "../terraform/pipeline.js";
+import { awsOptions } from "./shape.js";
 
-const REGION_VARIABLE = "${{ vars.AWS_REGION }}";
 /** The ECR login step's output: the registry host of the account and region. */
 const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
 
 /** snake_case for Terraform output names: sse-gateway → sse_gateway. */
 const snake = (s: string): string => s.replace(/-/g, "_");
 
-function awsRegion(p: Pipeline, env?: AppModel): string {
-  return env?.environment.region ?? p.base.targets.aws?.region ?? REGION_VARIABLE;
-}
+/**
+ * The region an environment's stack runs in, as its tfvars give it; without an environment (build.yml)
+ * the first environment's, where the shared image repositories are (bootstrap/).
+ */
+const awsRegion = (p: Pipeline, env?: AppModel): string => awsOptions(env ?? p.base).region;
 
 /** AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN. */
 function awsLogin(
   p: Pipeline,
   env?: AppModel,
   role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" = "AWS_ROLE_ARN",
+  region = awsRegion(p, env),
 ): Step {
   return action("Configure AWS credentials (OIDC)", "aws-actions/configure-aws-credentials", {
     "role-to-assume": `\${{ vars.${role} }}`,
-    "aws-region": awsRegion(p, env),
+    "aws-region": region,
     "role-session-name": `gantry-${p.app}`,
   });
 }
 
-/** AWS_REGION when a login of the workflows takes the region from it (the spec names none). */
-function regionSettings(p: Pipeline): CiSettings {
-  const used = [undefined, ...p.envs].some((e) => awsRegion(p, e) === REGION_VARIABLE);
-  return { variables: used ? ["AWS_REGION"] : [], secrets: [] };
-}
+const ECR_HOST = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$/;
+
+/** The region of a registry the spec names by its ECR host (<account>.dkr.ecr.<region>.amazonaws.com). */
+const ecrHostRegion = (prefix: string): string | undefined => ECR_HOST.exec(prefix.split("/")[0] ?? "")?.[1];
 
 /** ECR; its repositories are tag-immutable (the AWS stack sets IMMUTABLE). */
 const ECR: RegistryService = {
-  serves: (prefix) => {
-    const host = prefix.split("/")[0] ?? "";
-    return host === ECR_FROM_LOGIN || /\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(host);
-  },
+  serves: (prefix) => prefix.split("/")[0] === ECR_FROM_LOGIN || ecrHostRegion(prefix) !== undefined,
   login: (p, env) => ({
     steps: [
-      awsLogin(p, env),
+      awsLogin(p, env, "AWS_ROLE_ARN", ecrHostRegion(p.registry.prefix)),
       action(
         "Log in to Amazon ECR",
         "aws-actions/amazon-ecr-login",
@@ -68,7 +67,7 @@ const ECR: RegistryService = {
     permissions: { "id-token": "write" },
   }),
   immutableTags: true,
-  settings: (p) => joinSettings({ variables: ["AWS_ROLE_ARN"], secrets: [] }, regionSettings(p)),
+  settings: () => ({ variables: ["AWS_ROLE_ARN"], secrets: [] }),
 };
 
 /** Reads the Terraform outputs of the AWS stack into the job's environment (a deploy's with the migrations'). */
@@ -288,7 +287,6 @@ export const awsPlatform: Platform = {
       settings: (p) =>
         joinSettings(
           { variables: ["AWS_INFRA_ROLE_ARN", ...(credentials ? ["CREDENTIALS_VERSION"] : [])], secrets: [] },
-          regionSettings(p),
           p.registry.service.settings(p),
         ),
       problems: [],

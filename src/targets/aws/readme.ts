@@ -6,7 +6,7 @@ import type { SynthContext } from "../target.js";
 import { tfName } from "../terraform/blocks.js";
 import { mdTable, sh, type ReadmeSection, type StackReadme } from "../terraform/readme.js";
 import { cloudWatchRetention } from "../terraform/units.js";
-import { stateBucket, type AwsShape } from "./shape.js";
+import { awsOptions, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays } from "./tfvars.js";
 
@@ -73,7 +73,7 @@ function environmentTable(shape: AwsShape): string {
     ["environment", "region", "services (tasks min to max)", "PostgreSQL", "Redis", "log retention"],
     shape.envs.map((e) => [
       e.environment.name,
-      e.targets.aws?.region ?? "us-east-1",
+      awsOptions(e).region,
       services(e),
       postgres(e),
       redis(e),
@@ -85,7 +85,10 @@ function environmentTable(shape: AwsShape): string {
 function stateBucketSection(shape: AwsShape): ReadmeSection {
   const lines: string[] = [];
   for (const bucket of [...new Set(shape.envs.map((e) => stateBucket(e)))]) {
-    const region = shape.envs.find((e) => stateBucket(e) === bucket)?.targets.aws?.region ?? "us-east-1";
+    const region = stateRegion(
+      shape.envs,
+      shape.envs.find((e) => stateBucket(e) === bucket)!,
+    );
     lines.push(
       `aws s3api create-bucket --bucket ${bucket} --region ${region}${region === "us-east-1" ? "" : ` --create-bucket-configuration LocationConstraint=${region}`}`,
       `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`,
