@@ -10,6 +10,7 @@ import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
 import { awsMain } from "./main.js";
+import { bootstrapFiles, hasBootstrap } from "./bootstrap.js";
 import {
   availabilityModule,
   clusterModule,
@@ -60,13 +61,15 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
 }
 
 /** The typed project (for the schema check) and its README. */
+// Ephemeral resources and write-only arguments keep the generated passwords out of the state.
+const REQUIRED_VERSION = ">= 1.11.0";
+
 export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformProject {
   const shape = awsShape(project);
-  return buildStack(
+  const stack = buildStack(
     {
       target: "aws",
-      // Ephemeral resources and write-only arguments keep the generated passwords out of the state.
-      requiredVersion: ">= 1.11.0",
+      requiredVersion: REQUIRED_VERSION,
       provider: AWS_PROVIDER,
       backend: {
         store: "S3",
@@ -90,6 +93,8 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
     },
     ctx,
   );
+  if (hasBootstrap(shape)) Object.assign(stack.hcl, bootstrapFiles(shape, REQUIRED_VERSION, AWS_PROVIDER));
+  return stack;
 }
 
 function check(project: ProjectModel): TargetProblem[] {
