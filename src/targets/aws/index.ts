@@ -11,6 +11,7 @@ import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
 import { awsMain } from "./main.js";
 import { bootstrapFiles, hasBootstrap } from "./bootstrap.js";
+import { AWS_RULES, awsSystemChecks } from "./system-checks.js";
 import {
   availabilityModule,
   clusterModule,
@@ -175,5 +176,7 @@ export const awsTarget: Target = {
   ownsOutput: true,
   contract: awsContract,
   check: (project) => check(project),
+  rules: AWS_RULES,
+  systemChecks: awsSystemChecks,
   render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
 };

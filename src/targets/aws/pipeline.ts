@@ -19,6 +19,10 @@ import {
   type TofuStack,
 } from "../terraform/pipeline.js";
 import { awsOptions } from "./shape.js";
+import { BOOTSTRAP_DIR } from "./bootstrap.js";
+import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
+import type { ReadJob } from "../github/read-workflows.js";
+import type { RenderedTrees } from "../target.js";
 
 /** The ECR login step's output: the registry host of the account and region. */
 const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
@@ -68,7 +72,29 @@ const ECR: RegistryService = {
   }),
   immutableTags: true,
   settings: () => ({ variables: ["AWS_ROLE_ARN"], secrets: [] }),
+  provides: ecrProvides,
 };
+
+/** The repository must be one bootstrap/ creates, and the role the job assumes must push there. */
+function ecrProvides(repository: string, job: ReadJob, trees: RenderedTrees): string | undefined {
+  const [host = "", ...rest] = repository.split("/");
+  const path = rest.join("/");
+  const aws = trees.aws;
+  // A registry the spec names by its host is the spec's to provide.
+  if (!aws)
+    return ecrHostRegion(host)
+      ? undefined
+      : `no AWS tree is rendered with the workflows: nothing creates ${path}`;
+  const { paths } = bootstrapRepositories(aws);
+  if (!paths.includes(path))
+    return `${path} is not an image repository ${BOOTSTRAP_DIR}/main.tf creates (${paths.join(", ") || "none"})`;
+  const variable = assumedVariable(job);
+  const role = variable && roleOf(aws, job, variable.name);
+  if (!role)
+    return `the AWS tree creates no role for this job to assume (vars.${variable?.name ?? "?"}) that could push ${path}; with ci.repository set, bootstrap/ creates it`;
+  if (!mayPush(role)) return `${role.address} (${role.file}) may not push to ${path}`;
+  return undefined;
+}
 
 /** Reads the Terraform outputs of the AWS stack into the job's environment (a deploy's with the migrations'). */
 function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
