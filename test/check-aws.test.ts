@@ -75,6 +75,24 @@ describe("aws system checks", () => {
     );
   });
 
+  it("aws/per-env-values: a service's env value of another environment (a literal ${ read back as written)", () => {
+    const trees = damage(renderTrees(), "aws", "environments/staging.tfvars", (t) =>
+      t.replace('LOG_LEVEL = "debug"', 'LOG_LEVEL = "info"'),
+    );
+    const findings = systemFindings(trees);
+    assert.deepEqual(
+      findings.map((f) => [f.rule, f.env, f.path, f.line]),
+      [
+        [
+          "aws/per-env-values",
+          "staging",
+          "services.api.env",
+          lineOf(trees.aws!["environments/staging.tfvars"]!, "services = {"),
+        ],
+      ],
+    );
+  });
+
   it("aws/iam-role: the infrastructure role does not trust the pull requests whose plans assume it", () => {
     const trees = damage(renderTrees(), "aws", "bootstrap/main.tf", (t) =>
       t.replace('"repo:acme/shop:pull_request",\n', ""),

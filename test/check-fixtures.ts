@@ -14,6 +14,7 @@ services:
     port: 8000
     health: /health
     domain: api.shop.example.com
+    env: { LOG_LEVEL: info, GREETING: "hello $\${NAME}" }
   report:
     build: ./report
     schedule: "0 3 * * *"
@@ -26,6 +27,7 @@ environments:
     region: eu-west-1
     services:
       report: { schedule: "0 5 * * 1", command: ./report --quick }
+      api: { env: { LOG_LEVEL: debug } }
   production:
     deploy: { on: release }
 `;

@@ -10,6 +10,7 @@ import { readWorkflows, type ReadJob, type ReadWorkflow } from "../github/read-w
 import { moduleName } from "./names.js";
 import { assumedVariable, roleOf } from "./read-tree.js";
 import { settingsOf } from "./settings.js";
+import { wiringOf } from "./wiring.js";
 import { awsOptions, awsShape } from "./shape.js";
 
 export const AWS_RULES: readonly RuleDoc[] = [
@@ -97,7 +98,11 @@ function envFindings(
   return out;
 }
 
-/** A workload's command and schedule: its tfvars entry's field where they differ, else main.tf's. */
+/**
+ * A workload's literal environment (its entry's `environment`, what the spec's `env` and the
+ * bindings give this environment), and its command and schedule: its entry's field where they
+ * differ between environments, else main.tf's argument.
+ */
 function workloadArgs(
   project: ProjectModel,
   e: AppModel,
@@ -107,7 +112,13 @@ function workloadArgs(
   main: HclBlockRead,
   wrong: (what: string, at: string, path: string, expected: unknown, actual: unknown) => void,
 ): void {
-  const fields = settingsOf(awsShape(project)).get(`${collection}/${name}`)?.byEnv.get(e.environment.name);
+  const shape = awsShape(project);
+  const fields = settingsOf(shape).get(`${collection}/${name}`)?.byEnv.get(e.environment.name);
+  const w = (collection === "jobs" ? shape.jobs : shape.services).find((x) => x.name === name);
+  const literals = w && wiringOf(shape, w).byEnv.get(e.environment.name)?.literals;
+  const got = obj(obj(tf.value(collection))[name]).environment;
+  if (literals && !same(got, literals))
+    wrong(`${collection}.${name}.environment`, collection, `services.${name}.env`, literals, got);
   const module = findBlocks(
     main,
     "module",

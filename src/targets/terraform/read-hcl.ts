@@ -83,10 +83,19 @@ export function literal(text: string): unknown {
     .replace(/^(\s*)("[^"]+")\s*=\s*/gm, "$1$2: ")
     .replace(/([^,[{\s])\n(\s*["\w])/g, "$1,\n$2");
   try {
-    return JSON.parse(json) as unknown;
+    return unescapeTemplates(JSON.parse(json) as unknown);
   } catch {
     return undefined;
   }
+}
+
+/** A literal `${` or `%{` is printed doubled (`$${`) so that HCL does not read a template. */
+function unescapeTemplates(v: unknown): unknown {
+  if (typeof v === "string") return v.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+  if (Array.isArray(v)) return v.map(unescapeTemplates);
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unescapeTemplates(x)]));
+  return v;
 }
 
 export const attr = (b: HclBlockRead | undefined, name: string): HclAttr | undefined =>
