@@ -63,6 +63,42 @@ describe("github system checks", () => {
     assert.match(findings[0]!.message, /has no `packages: write`/);
   });
 
+  // The same app on the other platforms: no region or AWS settings.
+  const plain = SPEC.replace("targets:\n  aws: { region: us-east-1 }\n", "").replace(
+    "    region: eu-west-1\n",
+    "",
+  );
+
+  it("github/registry: the DigitalOcean registry no environment creates", () => {
+    const undamaged = renderTrees(plain, "digitalocean");
+    assert.deepEqual(systemFindings(undamaged, plain, "digitalocean"), []);
+    const trees = damage(undamaged, "digitalocean", "environments/staging.tfvars", (t) =>
+      t.replace(/create_registry\s+= true/, "create_registry = false"),
+    );
+    const findings = systemFindings(trees, plain, "digitalocean");
+    assert.deepEqual([...new Set(findings.map((f) => `${f.rule} ${f.file}`))], ["github/registry build.yml"]);
+    assert.match(findings[0]!.message, /no environment of the DigitalOcean tree creates the registry shop/);
+  });
+
+  it("github/registry: an Azure registry the Bicep does not create", () => {
+    const undamaged = renderTrees(plain, "azure");
+    assert.deepEqual(
+      systemFindings(undamaged, plain, "azure").filter((f) => f.target === "github"),
+      [],
+    );
+    const file = Object.keys(undamaged.azure!).find((f) =>
+      /^resource \w+ 'Microsoft\.ContainerRegistry\/registries@/m.test(undamaged.azure![f]!),
+    )!;
+    const trees = damage(undamaged, "azure", file, (t) =>
+      t.replace(
+        /^resource (\w+) 'Microsoft\.ContainerRegistry\/registries@/m,
+        "resource $1 'Microsoft.Example/things@",
+      ),
+    );
+    const findings = systemFindings(trees, plain, "azure").filter((f) => f.target === "github");
+    assert.deepEqual([...new Set(findings.map((f) => `${f.rule} ${f.file}`))], ["github/registry build.yml"]);
+  });
+
   it("github/secrets-defined: a secret the workflows read that their README does not list", () => {
     const trees = damage(renderTrees(), "github", "README.md", (t) =>
       t.replace(/^\| secret \| `SLACK_WEBHOOK_URL` .*\n/m, ""),
