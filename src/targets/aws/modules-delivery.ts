@@ -76,11 +76,11 @@ function trust(): Block[] {
 }
 
 /**
- * What the deploy does: log in to the registry (the login step also gives the image names), register
- * and deploy task definitions, read the outputs. It pushes nothing: build.yml's role does.
+ * What the deploy does: register and deploy task definitions, run the migrations, read the outputs
+ * (the image repositories among them). It neither pushes nor pulls images: build.yml's role pushes,
+ * the tasks' execution roles pull.
  */
 const DEPLOY_STATEMENTS: Nested[] = [
-  nested({ sid: "RegistryLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }),
   nested({
     sid: "TaskDefinitions",
     actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],

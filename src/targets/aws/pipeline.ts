@@ -7,7 +7,7 @@ import { envName, isService, isStatic, isWorkload } from "../../model/queries.js
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
-import { appendTo, imageRef, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
+import { appendTo, IMAGE_TAG, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";
 import type { DeploySteps, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
@@ -99,11 +99,12 @@ function ecrProvides(repository: string, job: ReadJob, trees: RenderedTrees): st
 /** Reads the Terraform outputs of the AWS stack into the job's environment (a deploy's with the migrations'). */
 function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
   const lines = ['echo "ECS_CLUSTER=$(jq -r \'.ecs_cluster_name.value\' "$RUNNER_TEMP/outputs.json")"'];
-  const read = (name: string, output: string) =>
-    lines.push(`echo "${name}=$(jq -r '.${output}.value' "$RUNNER_TEMP/outputs.json")"`);
+  const read = (name: string, output: string, value = ".value") =>
+    lines.push(`echo "${name}=$(jq -r '.${output}${value}' "$RUNNER_TEMP/outputs.json")"`);
   for (const s of Object.values(env.services)) {
     const n = snake(s.name);
     const e = envName(s.name);
+    if (isWorkload(s) && s.build) read(`${e}_REPOSITORY`, `ecr_repository_urls.value.${n}`, "");
     if (isService(s)) {
       read(`${e}_SERVICE`, `${n}_service_name`);
       read(`${e}_FAMILY`, `${n}_task_family`);
@@ -124,6 +125,15 @@ function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
     tofuInit(env, dir),
     run("Read the infrastructure outputs", script, { env: { TF_DIR: dir } }),
   ];
+}
+
+/**
+ * The image a deploy registers: a built workload's from the repository the environment's stack
+ * reads (its output `ecr_repository_urls`, in the registry's region, which may not be the
+ * environment's), a prebuilt one as the spec names it.
+ */
+function deployedImage(s: ServiceModel | JobModel, tag = IMAGE_TAG): string {
+  return s.build ? `\${{ env.${envName(s.name)}_REPOSITORY }}:${tag}` : (s.image ?? "");
 }
 
 /**
@@ -230,7 +240,7 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
   );
   return {
     prepare: [
-      ...p.registry.service.login(p, env).steps,
+      awsLogin(p, env),
       ...readOutputs(env, dir, true),
       run(
         "Record the running task definitions",
@@ -242,8 +252,8 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
           ),
         ),
       ),
-      ...taskWorkloads(env).map((s) => registerTaskDefinition(s, imageRef(p, s))),
-      ...migrated(env).map((s) => registerTaskDefinition(s, imageRef(p, s), "MIGRATION_")),
+      ...taskWorkloads(env).map((s) => registerTaskDefinition(s, deployedImage(s))),
+      ...migrated(env).map((s) => registerTaskDefinition(s, deployedImage(s), "MIGRATION_")),
     ],
     migrate: migrations(env),
     rollout,
@@ -255,10 +265,10 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
  * one with the given image tag.
  */
 function rollback(p: Pipeline, env: AppModel, dir: string): Step[] {
-  const steps: Step[] = [...p.registry.service.login(p, env).steps, ...readOutputs(env, dir)];
+  const steps: Step[] = [awsLogin(p, env), ...readOutputs(env, dir)];
   for (const s of taskWorkloads(env)) {
     steps.push({
-      ...registerTaskDefinition(s, imageRef(p, s, REVISION)),
+      ...registerTaskDefinition(s, deployedImage(s, REVISION)),
       if: "inputs.revision != ''",
     });
   }
