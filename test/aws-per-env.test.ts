@@ -107,6 +107,21 @@ describe("aws: each environment's values through gantry synth aws", () => {
     }
   });
 
+  it("an environment in another account than the first is a warning: the registry and roles are the first's", () => {
+    const spec = SPEC.replace(
+      "aws: { region: us-east-1 }",
+      "aws: { region: us-east-1, account_id: '111111111111' }",
+    ).replace(
+      "  production:\n",
+      "  production:\n    targets: { aws: { region: us-east-1, account_id: '222222222222' } }\n",
+    );
+    const problems = awsTarget.check(loadSpec("gantry.yaml", spec).project, CTX);
+    assert.deepEqual(
+      problems.filter((p) => p.path === "targets.aws.account_id").map((p) => [p.env, p.severity]),
+      [["production", "warning"]],
+    );
+  });
+
   it("an environment region that is not an AWS region is an error at its position", () => {
     const spec = SPEC.replace("region: eu-west-1", "region: westeurope");
     const problems = awsTarget.check(loadSpec("gantry.yaml", spec).project, CTX);

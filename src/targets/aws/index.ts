@@ -104,6 +104,7 @@ function check(project: ProjectModel): TargetProblem[] {
   const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
   for (const e of project.environments)
     problems.push(...postgresProblems(e), ...scheduleProblems(e), ...regionProblems(e));
+  problems.push(...accountProblems(project.environments));
   if (!first.ci.repository)
     problems.push({
       path: "ci.repository",
@@ -111,6 +112,29 @@ function check(project: ProjectModel): TargetProblem[] {
       message: "no ci.repository: no GitHub deploy role is generated",
     });
   return problems;
+}
+
+/**
+ * The image repositories and the pipeline roles are bootstrap/'s, in the first environment's
+ * account: an environment in another account finds neither (its stack looks the repositories up in
+ * its own account, and the OIDC provider is per account).
+ */
+function accountProblems(envs: readonly AppModel[]): TargetProblem[] {
+  const first = envs[0]?.targets.aws?.account_id;
+  return envs.slice(1).flatMap((e) => {
+    const own = e.targets.aws?.account_id;
+    return first && own && own !== first
+      ? [
+          {
+            env: e.environment.name,
+            path: "targets.aws.account_id",
+            severity: "warning" as const,
+            message: `${e.environment.name} is in account ${own}, but bootstrap/ creates the image repositories and the pipeline roles in ${first} (the first environment's)`,
+            hint: "keep every environment in one account (one registry per app), or provide that account's repositories and roles yourself",
+          },
+        ]
+      : [];
+  });
 }
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
