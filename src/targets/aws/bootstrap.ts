@@ -4,9 +4,10 @@
 // (one per built workload, `<app>/<service>`, read by every environment's stack), the role that
 // builds and pushes (repository variable AWS_ROLE_ARN) and the role that plans and applies the
 // environments' stacks (AWS_INFRA_ROLE_ARN).
-import { Block, expr, tmpl, type HclFile, type HclValue } from "../../format/hcl.js";
+import { Block, expr, tmpl, type HclFile } from "../../format/hcl.js";
 import { data, file, moduleCall, output, resource, terraformBlock } from "../terraform/blocks.js";
 import { regenerateWith, type ProviderSpec } from "../terraform/module.js";
+import { s3Backend } from "../terraform/stack.js";
 import { GITHUB_OIDC_PROVIDER, githubTrust, policyDocument, type Statement } from "./iam.js";
 import { awsOptions, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 
@@ -55,19 +56,13 @@ export function bootstrapFiles(
 }
 
 function backend(shape: AwsShape): Block {
-  const settings: Record<string, HclValue> = {
+  return s3Backend({
     bucket: stateBucket(shape.app),
     key: `${shape.app.name}/${BOOTSTRAP_DIR}/terraform.tfstate`,
     region: stateRegion(shape.envs, shape.app),
     encrypt: true,
     use_lockfile: true,
-  };
-  const s3 = new Block(
-    "backend",
-    ["s3"],
-    Object.entries(settings).map(([name, value]) => ({ kind: "attr" as const, name, value })),
-  );
-  return new Block("terraform", [], [{ kind: "block", block: s3 }]);
+  });
 }
 
 /** The first environment's region and account: where the images live. */
