@@ -77,7 +77,7 @@ function deployOutputs(shape: AwsShape): Row[] {
     shape.built.length
       ? expr('{ for k, r in data.aws_ecr_repository.image : replace(k, "-", "_") => r.repository_url }')
       : {},
-    "Image repository per service (service names with - as _).",
+    "Image repository (bootstrap/'s) per built workload, which the deploys register images from (names with - as _).",
   ]);
   if (hasWorkloads)
     list.push(

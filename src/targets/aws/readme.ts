@@ -280,7 +280,10 @@ function pipelineOutputs(shape: AwsShape): string {
       `\`${tfName(s.name)}_bucket\`, \`${tfName(s.name)}_distribution_id\``,
       `upload ${s.name}, then invalidate the cache`,
     ]);
-  rows.push(["`ecr_repository_urls`", "where to push each image (service names with `-` as `_`)"]);
+  rows.push([
+    "`ecr_repository_urls`",
+    "the repository (of `bootstrap/`) each deploy registers its image from (service names with `-` as `_`)",
+  ]);
   if (shape.app.ci.repository)
     rows.push(["`deploy_role_arn`", `role the workflows of ${shape.app.ci.repository} assume through OIDC`]);
   return mdTable(["output", "used to"], rows);

@@ -6,7 +6,7 @@ import type { AppModel, ProjectModel } from "../../model/types.js";
 import { fargateSize } from "../terraform/units.js";
 import { attr, findBlocks, literal, readHcl, type HclBlockRead } from "../terraform/read-hcl.js";
 import type { FileTree, RenderedTrees, RuleDoc, SynthContext, SystemFinding } from "../target.js";
-import { readWorkflows, type ReadJob, type ReadWorkflow } from "../github/read-workflows.js";
+import { obj, readWorkflows, type ReadJob, type ReadWorkflow } from "../github/read-workflows.js";
 import { moduleName } from "./names.js";
 import { assumedVariable, roleOf } from "./read-tree.js";
 import { settingsOf } from "./settings.js";
@@ -31,7 +31,6 @@ export const AWS_RULES: readonly RuleDoc[] = [
 ];
 
 type Plain = Record<string, unknown>;
-const obj = (v: unknown): Plain => (v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {});
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const flat = (s: string) => s.replace(/\s+/g, " ").replace(/,\s*\]/g, "]");
 

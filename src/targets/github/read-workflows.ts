@@ -36,7 +36,9 @@ export interface ReadWorkflow {
 }
 
 type Plain = Record<string, unknown>;
-const obj = (v: unknown): Plain => (v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {});
+/** A parsed value as an object (`{}` when it is not one). */
+export const obj = (v: unknown): Plain =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {};
 const strings = (v: unknown): Record<string, string> =>
   Object.fromEntries(Object.entries(obj(v)).map(([k, x]) => [k, String(x)]));
 const str = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));

@@ -36,7 +36,7 @@ output "admin_distribution_id" {
 }
 
 output "ecr_repository_urls" {
-  description = "Image repository per service (service names with - as _)."
+  description = "Image repository (bootstrap/'s) per built workload, which the deploys register images from (names with - as _)."
   value       = { for k, r in data.aws_ecr_repository.image : replace(k, "-", "_") => r.repository_url }
 }
 
