@@ -182,7 +182,9 @@ function inlinePolicy(name: string, statements: readonly Statement[]): Block[] {
 }
 
 /**
- * PowerUserAccess manages every service but IAM; the stacks also create their workloads' roles,
+ * PowerUserAccess (AWS managed policy reference: every action but iam:*, organizations:* and
+ * account:*, plus iam:CreateServiceLinkedRole) manages every service but IAM; the stacks also
+ * create their workloads' roles,
  * all named `<app>-<env>-...`. The GitHub roles themselves stay the bootstrap's: the role may not
  * change them (nor assume any role), so it cannot widen its own rights.
  */

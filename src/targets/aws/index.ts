@@ -4,6 +4,7 @@
 // differs: what the environment runs at all (its entries in `services`, `postgres`...), sizes,
 // counts, retention, domains, alerts, and the commands, ports or wiring that differ.
 import { eventBridgeProblem } from "../../model/schedule.js";
+import { FORMATS } from "../../spec/formats.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
@@ -137,7 +138,8 @@ function accountProblems(envs: readonly AppModel[]): TargetProblem[] {
   });
 }
 
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]$/;
+// The spec's own form of an AWS region (targets.aws.region is checked against it by the schema).
+const AWS_REGION = new RegExp(FORMATS["aws-region"]!.pattern);
 
 /** An environment's own region is its stack's provider region: it must be one AWS has. */
 function regionProblems(e: AppModel): TargetProblem[] {
