@@ -108,7 +108,7 @@ describe("aws target", () => {
     ]) {
       assert.match(outputs, new RegExp(`output "${o}" \\{`), o);
     }
-    assert.match(outputs, /replace\(k, "-", "_"\) => url/);
+    assert.match(outputs, /replace\(k, "-", "_"\) => r\.repository_url/);
   });
 
   it("todo: names outputs of dashed services with underscores", () => {

@@ -119,13 +119,13 @@ describe("generated workflows pass the validators", () => {
     }
     const { dir, cleanup } = tempDir(files);
     try {
-      const problems = await actionlint(Object.keys(files).map((f) => join(dir, f)));
+      const workflows = Object.keys(files).filter((f) => f.endsWith(".yml"));
+      const problems = await actionlint(workflows.map((f) => join(dir, f)));
       assert.deepEqual(
         problems.map((p) => `${p.file}:${p.line}: ${p.message}`),
         [],
       );
-      for (const [f, text] of Object.entries(files))
-        assert.deepEqual((await checkWorkflow(f, text)).schema, [], f);
+      for (const f of workflows) assert.deepEqual((await checkWorkflow(f, files[f]!)).schema, [], f);
     } finally {
       cleanup();
     }

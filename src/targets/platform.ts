@@ -6,7 +6,8 @@
 import type { AppModel, ProjectModel } from "../model/types.js";
 import type { Pipeline } from "./github/pipeline.js";
 import type { Job, Permissions, Step } from "./github/workflow.js";
-import type { SynthContext, TargetProblem } from "./target.js";
+import type { ReadJob } from "./github/read-workflows.js";
+import type { RenderedTrees, SynthContext, TargetProblem } from "./target.js";
 
 /** The GitHub variables (`vars.NAME`) and secrets (`secrets.NAME`) a piece of the workflows reads. */
 export interface CiSettings {
@@ -23,6 +24,12 @@ export interface RegistryService {
   /** Tags cannot be pushed twice: build.yml pushes only `sha-<short>`, no moving `<branch>-latest`. */
   immutableTags: boolean;
   settings(p: Pipeline): CiSettings;
+  /**
+   * For `gantry check` (github/registry): why the image repository `<host>/<path>` that `job` pushes
+   * to is not created by the trees rendered with the workflows, or why the job's identity may not
+   * push there; undefined when it is and may. Absent where the registry is the spec's to provide.
+   */
+  provides?(repository: string, job: ReadJob, trees: RenderedTrees): string | undefined;
 }
 
 /** What rollback.yml takes as the revision to return to. */

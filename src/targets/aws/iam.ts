@@ -46,6 +46,31 @@ export function assumeRole(name: string, service: string, conditions?: Statement
   ]);
 }
 
+/** The resource part of the account's GitHub Actions OIDC provider's ARN (one per account and URL). */
+export const GITHUB_OIDC_PROVIDER = "oidc-provider/token.actions.githubusercontent.com";
+
+/**
+ * Trust in GitHub Actions' OIDC tokens of exactly the given subjects (repo:<owner>/<repo>:environment:<env>,
+ * :pull_request, :ref:refs/heads/<branch>, as GitHub's "About security hardening with OpenID Connect"
+ * gives them) for the audience configure-aws-credentials asks for (sts.amazonaws.com).
+ */
+export function githubTrust(name: string, provider: HclValue, subjects: HclValue): Block {
+  return policyDocument(name, [
+    {
+      actions: ["sts:AssumeRoleWithWebIdentity"],
+      principals: { type: "Federated", identifiers: [provider] },
+      conditions: [
+        {
+          test: "StringEquals",
+          variable: "token.actions.githubusercontent.com:aud",
+          values: ["sts.amazonaws.com"],
+        },
+        { test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: subjects },
+      ],
+    },
+  ]);
+}
+
 export const KMS_VAR: VariableSpec = {
   type: "string",
   description: "ARN of the environment's KMS key (encrypts logs, secrets and data at rest).",

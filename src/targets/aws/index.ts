@@ -4,12 +4,15 @@
 // differs: what the environment runs at all (its entries in `services`, `postgres`...), sizes,
 // counts, retention, domains, alerts, and the commands, ports or wiring that differ.
 import { eventBridgeProblem } from "../../model/schedule.js";
+import { FORMATS } from "../../spec/formats.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
 import { awsMain } from "./main.js";
+import { bootstrapFiles, hasBootstrap } from "./bootstrap.js";
+import { AWS_RULES, awsSystemChecks } from "./system-checks.js";
 import {
   availabilityModule,
   clusterModule,
@@ -26,7 +29,7 @@ import { serviceModule } from "./modules-service.js";
 import { jobModule } from "./modules-workload.js";
 import { awsOutputs } from "./outputs.js";
 import { awsReadme } from "./readme.js";
-import { awsOptions, awsShape, stateBucket, type AwsShape } from "./shape.js";
+import { awsShape, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
@@ -60,13 +63,15 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
 }
 
 /** The typed project (for the schema check) and its README. */
+// Ephemeral resources and write-only arguments keep the generated passwords out of the state.
+const REQUIRED_VERSION = ">= 1.11.0";
+
 export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformProject {
   const shape = awsShape(project);
-  return buildStack(
+  const stack = buildStack(
     {
       target: "aws",
-      // Ephemeral resources and write-only arguments keep the generated passwords out of the state.
-      requiredVersion: ">= 1.11.0",
+      requiredVersion: REQUIRED_VERSION,
       provider: AWS_PROVIDER,
       backend: {
         store: "S3",
@@ -83,20 +88,24 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
       environments: shape.envs.map((e, i) => ({
         app: e,
         values: awsTfvars(shape, e, i),
-        state: { bucket: stateBucket(e), settings: { region: awsOptions(e).region } },
+        state: { bucket: stateBucket(e), settings: { region: stateRegion(shape.envs, e) } },
       })),
       modules: awsModules(shape),
       readme: awsReadme(shape, ctx),
     },
     ctx,
   );
+  if (hasBootstrap(shape)) Object.assign(stack.hcl, bootstrapFiles(shape, REQUIRED_VERSION, AWS_PROVIDER));
+  return stack;
 }
 
 function check(project: ProjectModel): TargetProblem[] {
   const first = project.environments[0];
   if (!first) return [];
   const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
-  for (const e of project.environments) problems.push(...postgresProblems(e), ...scheduleProblems(e));
+  for (const e of project.environments)
+    problems.push(...postgresProblems(e), ...scheduleProblems(e), ...regionProblems(e));
+  problems.push(...accountProblems(project.environments));
   if (!first.ci.repository)
     problems.push({
       path: "ci.repository",
@@ -104,6 +113,46 @@ function check(project: ProjectModel): TargetProblem[] {
       message: "no ci.repository: no GitHub deploy role is generated",
     });
   return problems;
+}
+
+/**
+ * The image repositories and the pipeline roles are bootstrap/'s, in the first environment's
+ * account: an environment in another account finds neither (its stack looks the repositories up in
+ * its own account, and the OIDC provider is per account).
+ */
+function accountProblems(envs: readonly AppModel[]): TargetProblem[] {
+  const first = envs[0]?.targets.aws?.account_id;
+  return envs.slice(1).flatMap((e) => {
+    const own = e.targets.aws?.account_id;
+    return first && own && own !== first
+      ? [
+          {
+            env: e.environment.name,
+            path: "targets.aws.account_id",
+            severity: "warning" as const,
+            message: `${e.environment.name} is in account ${own}, but bootstrap/ creates the image repositories and the pipeline roles in ${first} (the first environment's)`,
+            hint: "keep every environment in one account (one registry per app), or provide that account's repositories and roles yourself",
+          },
+        ]
+      : [];
+  });
+}
+
+// The spec's own form of an AWS region (targets.aws.region is checked against it by the schema).
+const AWS_REGION = new RegExp(FORMATS["aws-region"]!.pattern);
+
+/** An environment's own region is its stack's provider region: it must be one AWS has. */
+function regionProblems(e: AppModel): TargetProblem[] {
+  const region = e.environment.region;
+  if (region === undefined || AWS_REGION.test(region)) return [];
+  return [
+    {
+      env: e.environment.name,
+      path: `environments.${e.environment.name}.region`,
+      message: `${region} is not an AWS region; the environment's stack and workflows run in its region`,
+      hint: "name an AWS region such as eu-west-1, or set the region under targets.aws in this environment",
+    },
+  ];
 }
 
 /** A job's schedule EventBridge Scheduler cannot express (src/model/schedule.ts). */
@@ -153,5 +202,7 @@ export const awsTarget: Target = {
   ownsOutput: true,
   contract: awsContract,
   check: (project) => check(project),
+  rules: AWS_RULES,
+  systemChecks: awsSystemChecks,
   render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
 };

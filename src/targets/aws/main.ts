@@ -19,7 +19,11 @@ const CREDENTIALS_VERSION = expr("var.credentials_version");
 
 export function awsMain(shape: AwsShape): StackMain {
   return {
-    providers: shape.sites.length ? [provider(), provider("us_east_1")] : [provider()],
+    providers: [
+      provider(),
+      ...(shape.sites.length ? [provider("us_east_1", "us-east-1")] : []),
+      ...(shape.built.length ? [provider("registry", expr("var.registry_region"))] : []),
+    ],
     locals: rootLocals(shape),
     blocks: [
       ...(shape.hasDomains
@@ -43,14 +47,17 @@ export function awsMain(shape: AwsShape): StackMain {
   };
 }
 
-/** The environment's region, or us-east-1 for what CloudFront needs there (certificates). */
-function provider(alias?: string): Block {
+/**
+ * The environment's region; us-east-1 for what CloudFront needs there (certificates); the region of
+ * the image repositories the bootstrap stack creates once for every environment.
+ */
+function provider(alias?: string, region: HclValue = expr("var.region")): Block {
   return new Block(
     "provider",
     ["aws"],
     [
       ...(alias ? [{ kind: "attr" as const, name: "alias", value: alias }] : []),
-      { kind: "attr", name: "region", value: alias ? "us-east-1" : expr("var.region") },
+      { kind: "attr", name: "region", value: region },
       {
         kind: "attr",
         name: "allowed_account_ids",
@@ -111,13 +118,14 @@ function networkCalls(shape: AwsShape): Block[] {
 /** Registry, secrets, alerting, cluster and load balancer, as far as the app needs them. */
 function platformCalls(shape: AwsShape): Block[] {
   const calls: Block[] = [];
+  // The repositories are the bootstrap stack's (bootstrap/): build.yml pushes each image once and
+  // every environment runs it. Reading them here fails the plan until the bootstrap is applied.
   if (shape.built.length)
     calls.push(
-      moduleCall("registry", {
-        source: "./modules/registry",
-        name: NAME,
-        repositories: shape.built,
-        kms_key_arn: KMS,
+      data("aws_ecr_repository", "image", {
+        provider: expr("aws.registry"),
+        for_each: call("toset", shape.built),
+        name: tmpl("${var.project}/${each.key}"),
       }),
     );
   calls.push(
@@ -357,7 +365,7 @@ function outputsOf(shape: AwsShape, modules: readonly string[], outputs: readonl
   return modules.some((m) => isPartial(shape, m)) ? call("flatten", refs) : refs;
 }
 
-/** The deploy role of `owner/repo`, allowed to push, deploy and upload exactly this app. */
+/** The deploy role of `owner/repo`'s environment, allowed to deploy and upload exactly this app. */
 function ciCall(shape: AwsShape, repository: string): Block {
   const workloads = [
     ...shape.services.map((s) => moduleName.service(s.name)),
@@ -369,12 +377,9 @@ function ciCall(shape: AwsShape, repository: string): Block {
     name: NAME,
     github_owner: repository.split("/")[0] ?? repository,
     github_repo: repository.split("/")[1] ?? repository,
-    branch: shape.app.ci.default_branch,
     github_environment: expr("var.environment"),
     state_bucket: expr("var.state_bucket"),
     state_key: tmpl("${var.project}/${var.environment}/terraform.tfstate"),
-    create_oidc_provider: expr("var.create_github_oidc_provider"),
-    ecr_repository_arns: shape.built.length ? expr("values(module.registry.repository_arns)") : [],
     cluster_arn: shape.services.length || shape.jobs.length ? expr("module.cluster.cluster_arn") : "",
     pass_role_arns: outputsOf(shape, workloads, ["task_role_arn", "execution_role_arn"]),
     site_bucket_arns: sites.length ? outputsOf(shape, sites, ["bucket_arn"]) : undefined,

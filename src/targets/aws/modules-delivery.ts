@@ -1,14 +1,16 @@
-// The AWS modules around delivery: the GitHub Actions deploy role and the monthly budget.
+// The AWS modules around delivery: an environment's GitHub Actions deploy role and the monthly
+// budget. The account's OIDC provider, the image repositories and the roles that build and apply the
+// stacks are the bootstrap stack's (bootstrap.ts).
 import { expr, nested, tmpl, type Block, type Nested } from "../../format/hcl.js";
 import { data, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
-import { policyDocument } from "./iam.js";
+import { GITHUB_OIDC_PROVIDER, githubTrust } from "./iam.js";
 
 export function ciModule(): ModuleSpec {
   return {
     name: "ci",
     summary:
-      "The GitHub Actions deploy role: OIDC federation (no stored keys), assumable only by workflows of one repository, allowed only to deploy this app.",
+      "The GitHub Actions deploy role of one environment: OIDC federation (no stored keys), assumable only by the jobs of one repository's GitHub environment, allowed only to deploy this app there.",
     variables: CI_VARS,
     main: [...trust(), ...permissions()],
     outputs: [
@@ -25,17 +27,10 @@ const CI_VARS: Record<string, VariableSpec> = {
   name: NAME_VAR,
   github_owner: { type: "string", description: "Owner (user or organisation) of the GitHub repository." },
   github_repo: { type: "string", description: "Name of the GitHub repository." },
-  branch: { type: "string", description: "Branch whose workflows may deploy (the default branch)." },
   github_environment: {
     type: "string",
     description: "GitHub environment whose jobs may deploy (its protection rules apply).",
   },
-  create_oidc_provider: {
-    type: "bool",
-    description:
-      "Create the account's GitHub OIDC provider (only one per account: false in the other environments of the same account).",
-  },
-  ecr_repository_arns: { type: "list(string)", description: "Repositories the pipeline pushes to." },
   cluster_arn: { type: "string", description: "ECS cluster the pipeline deploys to." },
   pass_role_arns: {
     type: "list(string)",
@@ -58,70 +53,34 @@ const CI_VARS: Record<string, VariableSpec> = {
   },
 };
 
-/** The OIDC provider and the role only this repository's workflows may assume. */
+/**
+ * The role only the jobs of this repository's GitHub environment may assume: the deploy and rollback
+ * jobs run in it (`sub` is repo:<owner>/<repo>:environment:<env>, GitHub's OIDC reference), so its
+ * protection rules guard this role. The OIDC provider it trusts is the bootstrap stack's.
+ */
 function trust(): Block[] {
   return [
-    resource("aws_iam_openid_connect_provider", "github", {
-      count: expr("var.create_oidc_provider ? 1 : 0"),
-      url: "https://token.actions.githubusercontent.com",
-      client_id_list: ["sts.amazonaws.com"],
-    }),
     data("aws_caller_identity", "current", {}),
-    policyDocument("trust", [
-      {
-        actions: ["sts:AssumeRoleWithWebIdentity"],
-        principals: {
-          type: "Federated",
-          identifiers: [
-            tmpl(
-              "arn:aws:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/token.actions.githubusercontent.com",
-            ),
-          ],
-        },
-        conditions: [
-          {
-            test: "StringEquals",
-            variable: "token.actions.githubusercontent.com:aud",
-            values: ["sts.amazonaws.com"],
-          },
-          {
-            test: "StringLike",
-            variable: "token.actions.githubusercontent.com:sub",
-            values: [
-              tmpl("repo:${var.github_owner}/${var.github_repo}:environment:${var.github_environment}"),
-              tmpl("repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.branch}"),
-              tmpl("repo:${var.github_owner}/${var.github_repo}:ref:refs/tags/*"),
-            ],
-          },
-        ],
-      },
-    ]),
+    githubTrust(
+      "trust",
+      tmpl(`arn:aws:iam::\${data.aws_caller_identity.current.account_id}:${GITHUB_OIDC_PROVIDER}`),
+      [tmpl("repo:${var.github_owner}/${var.github_repo}:environment:${var.github_environment}")],
+    ),
     resource("aws_iam_role", "deploy", {
       name: tmpl("${var.name}-github-deploy"),
       description: tmpl("GitHub Actions of ${var.github_owner}/${var.github_repo} deploy ${var.name}"),
       assume_role_policy: expr("data.aws_iam_policy_document.trust.json"),
       max_session_duration: 3600,
-      depends_on: [expr("aws_iam_openid_connect_provider.github")],
     }),
   ];
 }
 
-/** What the pipeline does: push images, register and deploy task definitions, read the outputs. */
+/**
+ * What the deploy does: register and deploy task definitions, run the migrations, read the outputs
+ * (the image repositories among them). It neither pushes nor pulls images: build.yml's role pushes,
+ * the tasks' execution roles pull.
+ */
 const DEPLOY_STATEMENTS: Nested[] = [
-  nested({ sid: "RegistryLogin", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] }),
-  nested({
-    sid: "PushImages",
-    actions: [
-      "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
-      "ecr:CompleteLayerUpload",
-      "ecr:DescribeImages",
-      "ecr:InitiateLayerUpload",
-      "ecr:PutImage",
-      "ecr:UploadLayerPart",
-    ],
-    resources: v("ecr_repository_arns"),
-  }),
   nested({
     sid: "TaskDefinitions",
     actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],

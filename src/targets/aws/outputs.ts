@@ -75,9 +75,9 @@ function deployOutputs(shape: AwsShape): Row[] {
   list.push([
     "ecr_repository_urls",
     shape.built.length
-      ? expr('{ for k, url in module.registry.repository_urls : replace(k, "-", "_") => url }')
+      ? expr('{ for k, r in data.aws_ecr_repository.image : replace(k, "-", "_") => r.repository_url }')
       : {},
-    "Image repository per service (service names with - as _).",
+    "Image repository (bootstrap/'s) per built workload, which the deploys register images from (names with - as _).",
   ]);
   if (hasWorkloads)
     list.push(

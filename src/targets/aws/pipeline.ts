@@ -7,9 +7,9 @@ import { envName, isService, isStatic, isWorkload } from "../../model/queries.js
 import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
-import { appendTo, imageRef, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
+import { appendTo, IMAGE_TAG, siteDir, smokeStep, staticBuildSteps } from "../github/steps.js";
 import { action, run, type Step } from "../github/workflow.js";
-import type { CiSettings, DeploySteps, Platform, RegistryService } from "../platform.js";
+import type { DeploySteps, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import {
   setupTofu,
@@ -18,46 +18,49 @@ import {
   tofuInit,
   type TofuStack,
 } from "../terraform/pipeline.js";
+import { awsOptions } from "./shape.js";
+import { BOOTSTRAP_DIR } from "./bootstrap.js";
+import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
+import type { ReadJob } from "../github/read-workflows.js";
+import type { RenderedTrees } from "../target.js";
 
-const REGION_VARIABLE = "${{ vars.AWS_REGION }}";
 /** The ECR login step's output: the registry host of the account and region. */
 const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
 
 /** snake_case for Terraform output names: sse-gateway → sse_gateway. */
 const snake = (s: string): string => s.replace(/-/g, "_");
 
-function awsRegion(p: Pipeline, env?: AppModel): string {
-  return env?.environment.region ?? p.base.targets.aws?.region ?? REGION_VARIABLE;
-}
+/**
+ * The region an environment's stack runs in, as its tfvars give it; without an environment (build.yml)
+ * the first environment's, where the shared image repositories are (bootstrap/).
+ */
+const awsRegion = (p: Pipeline, env?: AppModel): string => awsOptions(env ?? p.base).region;
 
 /** AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN. */
 function awsLogin(
   p: Pipeline,
   env?: AppModel,
   role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" = "AWS_ROLE_ARN",
+  region = awsRegion(p, env),
 ): Step {
   return action("Configure AWS credentials (OIDC)", "aws-actions/configure-aws-credentials", {
     "role-to-assume": `\${{ vars.${role} }}`,
-    "aws-region": awsRegion(p, env),
+    "aws-region": region,
     "role-session-name": `gantry-${p.app}`,
   });
 }
 
-/** AWS_REGION when a login of the workflows takes the region from it (the spec names none). */
-function regionSettings(p: Pipeline): CiSettings {
-  const used = [undefined, ...p.envs].some((e) => awsRegion(p, e) === REGION_VARIABLE);
-  return { variables: used ? ["AWS_REGION"] : [], secrets: [] };
-}
+const ECR_HOST = /\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$/;
+
+/** The region of a registry the spec names by its ECR host (<account>.dkr.ecr.<region>.amazonaws.com). */
+const ecrHostRegion = (prefix: string): string | undefined => ECR_HOST.exec(prefix.split("/")[0] ?? "")?.[1];
 
 /** ECR; its repositories are tag-immutable (the AWS stack sets IMMUTABLE). */
 const ECR: RegistryService = {
-  serves: (prefix) => {
-    const host = prefix.split("/")[0] ?? "";
-    return host === ECR_FROM_LOGIN || /\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com$/.test(host);
-  },
+  serves: (prefix) => prefix.split("/")[0] === ECR_FROM_LOGIN || ecrHostRegion(prefix) !== undefined,
   login: (p, env) => ({
     steps: [
-      awsLogin(p, env),
+      awsLogin(p, env, "AWS_ROLE_ARN", ecrHostRegion(p.registry.prefix)),
       action(
         "Log in to Amazon ECR",
         "aws-actions/amazon-ecr-login",
@@ -68,17 +71,40 @@ const ECR: RegistryService = {
     permissions: { "id-token": "write" },
   }),
   immutableTags: true,
-  settings: (p) => joinSettings({ variables: ["AWS_ROLE_ARN"], secrets: [] }, regionSettings(p)),
+  settings: () => ({ variables: ["AWS_ROLE_ARN"], secrets: [] }),
+  provides: ecrProvides,
 };
+
+/** The repository must be one bootstrap/ creates, and the role the job assumes must push there. */
+function ecrProvides(repository: string, job: ReadJob, trees: RenderedTrees): string | undefined {
+  const [host = "", ...rest] = repository.split("/");
+  const path = rest.join("/");
+  const aws = trees.aws;
+  // A registry the spec names by its host is the spec's to provide.
+  if (!aws)
+    return ecrHostRegion(host)
+      ? undefined
+      : `no AWS tree is rendered with the workflows: nothing creates ${path}`;
+  const { paths } = bootstrapRepositories(aws);
+  if (!paths.includes(path))
+    return `${path} is not an image repository ${BOOTSTRAP_DIR}/main.tf creates (${paths.join(", ") || "none"})`;
+  const variable = assumedVariable(job);
+  const role = variable && roleOf(aws, job, variable.name);
+  if (!role)
+    return `the AWS tree creates no role for this job to assume (vars.${variable?.name ?? "?"}) that could push ${path}; with ci.repository set, bootstrap/ creates it`;
+  if (!mayPush(role)) return `${role.address} (${role.file}) may not push to ${path}`;
+  return undefined;
+}
 
 /** Reads the Terraform outputs of the AWS stack into the job's environment (a deploy's with the migrations'). */
 function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
   const lines = ['echo "ECS_CLUSTER=$(jq -r \'.ecs_cluster_name.value\' "$RUNNER_TEMP/outputs.json")"'];
-  const read = (name: string, output: string) =>
-    lines.push(`echo "${name}=$(jq -r '.${output}.value' "$RUNNER_TEMP/outputs.json")"`);
+  const read = (name: string, output: string, value = ".value") =>
+    lines.push(`echo "${name}=$(jq -r '.${output}${value}' "$RUNNER_TEMP/outputs.json")"`);
   for (const s of Object.values(env.services)) {
     const n = snake(s.name);
     const e = envName(s.name);
+    if (isWorkload(s) && s.build) read(`${e}_REPOSITORY`, `ecr_repository_urls.value.${n}`, "");
     if (isService(s)) {
       read(`${e}_SERVICE`, `${n}_service_name`);
       read(`${e}_FAMILY`, `${n}_task_family`);
@@ -99,6 +125,15 @@ function readOutputs(env: AppModel, dir: string, forDeploy = false): Step[] {
     tofuInit(env, dir),
     run("Read the infrastructure outputs", script, { env: { TF_DIR: dir } }),
   ];
+}
+
+/**
+ * The image a deploy registers: a built workload's from the repository the environment's stack
+ * reads (its output `ecr_repository_urls`, in the registry's region, which may not be the
+ * environment's), a prebuilt one as the spec names it.
+ */
+function deployedImage(s: ServiceModel | JobModel, tag = IMAGE_TAG): string {
+  return s.build ? `\${{ env.${envName(s.name)}_REPOSITORY }}:${tag}` : (s.image ?? "");
 }
 
 /**
@@ -205,7 +240,7 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
   );
   return {
     prepare: [
-      ...p.registry.service.login(p, env).steps,
+      awsLogin(p, env),
       ...readOutputs(env, dir, true),
       run(
         "Record the running task definitions",
@@ -217,8 +252,8 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
           ),
         ),
       ),
-      ...taskWorkloads(env).map((s) => registerTaskDefinition(s, imageRef(p, s))),
-      ...migrated(env).map((s) => registerTaskDefinition(s, imageRef(p, s), "MIGRATION_")),
+      ...taskWorkloads(env).map((s) => registerTaskDefinition(s, deployedImage(s))),
+      ...migrated(env).map((s) => registerTaskDefinition(s, deployedImage(s), "MIGRATION_")),
     ],
     migrate: migrations(env),
     rollout,
@@ -230,10 +265,10 @@ function deploy(p: Pipeline, env: AppModel, dir: string): DeploySteps {
  * one with the given image tag.
  */
 function rollback(p: Pipeline, env: AppModel, dir: string): Step[] {
-  const steps: Step[] = [...p.registry.service.login(p, env).steps, ...readOutputs(env, dir)];
+  const steps: Step[] = [awsLogin(p, env), ...readOutputs(env, dir)];
   for (const s of taskWorkloads(env)) {
     steps.push({
-      ...registerTaskDefinition(s, imageRef(p, s, REVISION)),
+      ...registerTaskDefinition(s, deployedImage(s, REVISION)),
       if: "inputs.revision != ''",
     });
   }
@@ -288,7 +323,6 @@ export const awsPlatform: Platform = {
       settings: (p) =>
         joinSettings(
           { variables: ["AWS_INFRA_ROLE_ARN", ...(credentials ? ["CREDENTIALS_VERSION"] : [])], secrets: [] },
-          regionSettings(p),
           p.registry.service.settings(p),
         ),
       problems: [],

@@ -6,7 +6,8 @@ import type { SynthContext } from "../target.js";
 import { tfName } from "../terraform/blocks.js";
 import { mdTable, sh, type ReadmeSection, type StackReadme } from "../terraform/readme.js";
 import { cloudWatchRetention } from "../terraform/units.js";
-import { stateBucket, type AwsShape } from "./shape.js";
+import { awsOptions, stateBucket, stateRegion, type AwsShape } from "./shape.js";
+import { BOOTSTRAP_DIR, BUILD_ROLE, hasBootstrap, INFRA_ROLE } from "./bootstrap.js";
 import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays } from "./tfvars.js";
 
@@ -16,6 +17,9 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
     title: `${app.name} on AWS`,
     driftNote: "`gantry synth aws --check` fails in CI when this folder drifts",
     layout: [
+      ...(hasBootstrap(shape)
+        ? ["- `bootstrap/`: a stack of its own, applied once per app before any environment (below)."]
+        : []),
       "- `versions.tf`: OpenTofu/Terraform version and the pinned AWS provider.",
       "- `backend.tf`: S3 state, encrypted, with S3 lock files; `environments/<env>.s3.tfbackend` names the bucket and key of each environment.",
       "- `main.tf`: the root module, wiring the modules for one environment. `variables.tf`: its typed, validated inputs. `outputs.tf`: what the pipelines read.",
@@ -24,6 +28,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
     sections: [
       { heading: "Environments", blocks: [environmentTable(shape)] },
       stateBucketSection(shape),
+      ...bootstrapSection(shape, ctx),
       {
         heading: "Apply, per environment",
         blocks: [
@@ -32,7 +37,15 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
             "tofu init -backend-config=environments/<env>.s3.tfbackend -reconfigure",
             "tofu plan -var-file=environments/<env>.tfvars -out=tfplan",
             "tofu apply tfplan",
+            ...(shape.app.ci.repository
+              ? ['gh variable set AWS_ROLE_ARN --env <env> --body "$(tofu output -raw deploy_role_arn)"']
+              : []),
           ]),
+          ...(shape.app.ci.repository
+            ? [
+                "After the first apply by hand, infrastructure.yml plans every environment on pull requests and applies them on merge. The deploy and rollback jobs of `<env>` assume the environment's `AWS_ROLE_ARN` (its stack's `deploy_role_arn`, trusted only by jobs of the GitHub environment `<env>`), which overrides the repository's.",
+              ]
+            : []),
         ],
       },
       ...dataSections(shape),
@@ -73,7 +86,7 @@ function environmentTable(shape: AwsShape): string {
     ["environment", "region", "services (tasks min to max)", "PostgreSQL", "Redis", "log retention"],
     shape.envs.map((e) => [
       e.environment.name,
-      e.targets.aws?.region ?? "us-east-1",
+      awsOptions(e).region,
       services(e),
       postgres(e),
       redis(e),
@@ -85,7 +98,10 @@ function environmentTable(shape: AwsShape): string {
 function stateBucketSection(shape: AwsShape): ReadmeSection {
   const lines: string[] = [];
   for (const bucket of [...new Set(shape.envs.map((e) => stateBucket(e)))]) {
-    const region = shape.envs.find((e) => stateBucket(e) === bucket)?.targets.aws?.region ?? "us-east-1";
+    const region = stateRegion(
+      shape.envs,
+      shape.envs.find((e) => stateBucket(e) === bucket)!,
+    );
     lines.push(
       `aws s3api create-bucket --bucket ${bucket} --region ${region}${region === "us-east-1" ? "" : ` --create-bucket-configuration LocationConstraint=${region}`}`,
       `aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`,
@@ -99,6 +115,73 @@ function stateBucketSection(shape: AwsShape): ReadmeSection {
       ]
     : [];
   return { heading: "Once per account: the state bucket", blocks: [sh(lines), ...zone] };
+}
+
+/**
+ * The bootstrap stack (bootstrap.ts): applied once, before any environment, with a person's
+ * credentials, since it creates the roles the pipelines then use; again when a workload is added.
+ */
+function bootstrapSection(shape: AwsShape, ctx: SynthContext): ReadmeSection[] {
+  if (!hasBootstrap(shape)) return [];
+  const repository = shape.app.ci.repository;
+  const app = shape.app.name;
+  const made = [
+    repository ? "the account's GitHub OIDC provider" : "",
+    shape.built.length
+      ? `the image repositories \`${app}/<workload>\` that build.yml pushes to and every environment runs from (${shape.built.join(", ")})`
+      : "",
+    repository && shape.built.length
+      ? `the role \`${BUILD_ROLE(app)}\` that build.yml pushes with (trusted only by workflows on \`${shape.app.ci.default_branch}\`)`
+      : "",
+    repository
+      ? `the role \`${INFRA_ROLE(app)}\` that infrastructure.yml and the pull request checks plan and apply with (trusted only by pull requests, \`${shape.app.ci.default_branch}\` and the GitHub environments ${shape.envs.map((e) => `\`${e.environment.name}\``).join(", ")}; PowerUserAccess, and IAM only on the roles named \`${app}-*\` other than the GitHub roles)`
+      : "",
+  ].filter(Boolean);
+  return [
+    {
+      heading: "Once per app: the bootstrap stack",
+      blocks: [
+        `\`bootstrap/\` creates ${made.join(", ")}. Apply it with your own credentials before any environment (an environment's plan fails until its image repositories exist), and again when a workload built from source is added:`,
+        sh([
+          `cd ${ctx.outputs.aws}/${BOOTSTRAP_DIR}`,
+          "tofu init",
+          "tofu apply",
+          ...(repository
+            ? ['gh variable set AWS_INFRA_ROLE_ARN --body "$(tofu output -raw infrastructure_role_arn)"']
+            : []),
+          ...(repository && shape.built.length
+            ? ['gh variable set AWS_ROLE_ARN --body "$(tofu output -raw build_role_arn)"']
+            : []),
+        ]),
+        ...(repository ? [githubSettings(shape)] : []),
+      ],
+    },
+  ];
+}
+
+/** The GitHub variables the AWS steps of the workflows read, where each is set and from which output. */
+function githubSettings(shape: AwsShape): string {
+  const rows = [
+    ["`AWS_INFRA_ROLE_ARN`", "repository", "`bootstrap/` output `infrastructure_role_arn`"],
+    ...(shape.built.length
+      ? [["`AWS_ROLE_ARN`", "repository (build.yml)", "`bootstrap/` output `build_role_arn`"]]
+      : []),
+    [
+      "`AWS_ROLE_ARN`",
+      "each GitHub environment (deploy, rollback)",
+      "the environment's output `deploy_role_arn`",
+    ],
+    ...(shape.postgres.length || shape.redis.length
+      ? [
+          [
+            "`CREDENTIALS_VERSION`",
+            "repository (optional, default 1)",
+            "raise it to generate new passwords (below)",
+          ],
+        ]
+      : []),
+  ];
+  return mdTable(["GitHub variable", "where", "value"], rows);
 }
 
 /** Secrets to fill in, how the databases are reached and backed up, and the topics to create. */
@@ -197,7 +280,10 @@ function pipelineOutputs(shape: AwsShape): string {
       `\`${tfName(s.name)}_bucket\`, \`${tfName(s.name)}_distribution_id\``,
       `upload ${s.name}, then invalidate the cache`,
     ]);
-  rows.push(["`ecr_repository_urls`", "where to push each image (service names with `-` as `_`)"]);
+  rows.push([
+    "`ecr_repository_urls`",
+    "the repository (of `bootstrap/`) each deploy registers its image from (service names with `-` as `_`)",
+  ]);
   if (shape.app.ci.repository)
     rows.push(["`deploy_role_arn`", `role the workflows of ${shape.app.ci.repository} assume through OIDC`]);
   return mdTable(["output", "used to"], rows);

@@ -102,7 +102,7 @@ function workloadFields(e: AppModel, w: Workload, wired: EnvWiring): Fields {
   const healthPath = health ? (health.readiness ?? health.liveness) : undefined;
   const fields: Fields = {
     image: w.build
-      ? { main: tmpl(`\${module.registry.repository_urls[${q(w.name)}]}:\${var.image_tag}`) }
+      ? { main: tmpl(`\${data.aws_ecr_repository.image[${q(w.name)}].repository_url}:\${var.image_tag}`) }
       : same(w.image ?? ""),
     command: command(contract.command),
     port: { main: contract.port, literal: contract.port ?? 0 },

@@ -162,7 +162,19 @@ export const envsWith = (shape: AwsShape, key: string): AppModel[] => {
   return names ? shape.envs.filter((e) => names.includes(e.environment.name)) : [...shape.envs];
 };
 
-export const awsOptions = (e: AppModel) => e.targets.aws ?? { region: "us-east-1", availability_zones: 2 };
+/**
+ * The AWS options of an environment. Its own `region` (environments.<env>.region) comes before the
+ * target's: the provider, the tfvars and the workflows' logins all read it from here.
+ */
+export function awsOptions(e: AppModel): { region: string; account_id?: string; availability_zones: number } {
+  const opts = e.targets.aws ?? { region: "us-east-1", availability_zones: 2 };
+  return { ...opts, region: e.environment.region ?? opts.region };
+}
+
+/** Where an environment's state bucket lives: the region of the first environment that shares it. */
+export function stateRegion(envs: readonly AppModel[], e: AppModel): string {
+  return awsOptions(envs.find((x) => stateBucket(x) === stateBucket(e)) ?? e).region;
+}
 
 /** The state bucket of an environment: one per account, named after the app. */
 export function stateBucket(app: AppModel): string {

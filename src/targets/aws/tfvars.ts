@@ -40,7 +40,7 @@ function accountValues(shape: AwsShape, e: AppModel, index: number): Values {
     backup_region: shape.postgres.length ? backupRegion(opts.region) : undefined,
     // Where some environments have no domains, theirs reads no zone.
     dns_zone: !shape.hasDomains ? undefined : presentIn(shape, "dns_zone", e) ? dnsZone(e) : null,
-    create_github_oidc_provider: e.ci.repository ? index === 0 : undefined,
+    registry_region: shape.built.length ? awsOptions(shape.app).region : undefined,
     state_bucket: e.ci.repository ? stateBucket(e) : undefined,
     tags: sortedRecord(e.tags),
   };

@@ -198,6 +198,17 @@ const POSTGRES_ATTRS = {
 /** Variables only an app of this shape needs: per workload, site and data store, DNS, the deploy role. */
 function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
   const vars: Record<string, VariableSpec> = {};
+  if (shape.built.length)
+    vars.registry_region = {
+      type: "string",
+      description: "Region of the image repositories the bootstrap stack creates (the first environment's).",
+      validations: [
+        {
+          condition: 'can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.registry_region))',
+          error_message: "registry_region must be an AWS region such as us-east-1.",
+        },
+      ],
+    };
   if (shape.hasDomains)
     vars.dns_zone = {
       type: "string",
@@ -244,10 +255,6 @@ function shapeVariables(shape: AwsShape): Record<string, VariableSpec> {
         "The buckets of this environment, with the settings that differ between environments (the others are in main.tf).",
     };
   if (shape.app.ci.repository) {
-    vars.create_github_oidc_provider = {
-      type: "bool",
-      description: "Create the account's GitHub OIDC provider (one per account).",
-    };
     vars.state_bucket = {
       type: "string",
       description:

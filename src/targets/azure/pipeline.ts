@@ -20,6 +20,7 @@ import {
   deploymentName,
   readOutputs,
 } from "./pipeline-steps.js";
+import { acrProvides } from "./registry-check.js";
 
 const ACR_VARIABLE = "${{ vars.ACR_LOGIN_SERVER }}";
 
@@ -45,6 +46,7 @@ const ACR: RegistryService = {
       variables: p.registry.prefix.startsWith(ACR_VARIABLE) ? ["ACR_LOGIN_SERVER"] : [],
       secrets: [],
     }),
+  provides: acrProvides,
 };
 
 /**

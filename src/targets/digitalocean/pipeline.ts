@@ -5,6 +5,7 @@ import { KUBERNETES_VERSION, helmRollout } from "../kubernetes/pipeline.js";
 import { action, run } from "../github/workflow.js";
 import type { Cluster, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
+import { docrProvides } from "./registry-check.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
 
 const TOKEN = "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}";
@@ -23,6 +24,7 @@ const DOCR: RegistryService = {
   }),
   immutableTags: false,
   settings: () => ({ variables: [], secrets: ["DIGITALOCEAN_ACCESS_TOKEN"] }),
+  provides: docrProvides,
 };
 
 /** The environment's DOKS cluster, named `<app>-<env>`, with a short-lived kubeconfig from doctl. */

@@ -21,6 +21,11 @@ export const GHCR: RegistryService = {
   }),
   immutableTags: false,
   settings: () => ({ variables: [], secrets: ["GITHUB_TOKEN"] }),
+  // GitHub creates a package on its first push, by a GITHUB_TOKEN that may write packages.
+  provides: (repository, job) =>
+    job.permissions.packages === "write"
+      ? undefined
+      : `job ${job.id} pushes ${repository} with GITHUB_TOKEN but has no \`packages: write\``,
 };
 
 /** Any other registry: the host of the image prefix, with credentials from the repository. */

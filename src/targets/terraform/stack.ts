@@ -96,13 +96,13 @@ export function buildStack(stack: Stack, ctx: SynthContext): TerraformProject {
 }
 
 function backendFile(backend: StackBackend): HclFile {
-  const settings = Object.entries(backend.settings).map(([name, value]) => ({
-    kind: "attr" as const,
-    name,
-    value,
-  }));
-  const block = new Block("backend", ["s3"], settings);
-  return file([new Block("terraform", [], [{ kind: "block", block }])], backend.summary);
+  return file([s3Backend(backend.settings)], backend.summary);
+}
+
+/** `terraform { backend "s3" { ... } }` with the given settings. */
+export function s3Backend(settings: Record<string, HclValue>): Block {
+  const attrs = Object.entries(settings).map(([name, value]) => ({ kind: "attr" as const, name, value }));
+  return new Block("terraform", [], [{ kind: "block", block: new Block("backend", ["s3"], attrs) }]);
 }
 
 function commonVariables(envs: readonly StackEnvironment[]): Record<string, VariableSpec> {

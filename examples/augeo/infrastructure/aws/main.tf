@@ -20,6 +20,16 @@ provider "aws" {
   }
 }
 
+provider "aws" {
+  alias               = "registry"
+  region              = var.registry_region
+  allowed_account_ids = var.account_id == null ? null : [var.account_id]
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, {
@@ -81,11 +91,10 @@ module "security" {
   }
 }
 
-module "registry" {
-  source       = "./modules/registry"
-  name         = local.name
-  repositories = ["api", "cleanup"]
-  kms_key_arn  = module.kms.key_arn
+data "aws_ecr_repository" "image" {
+  provider = aws.registry
+  for_each = toset(["api", "cleanup"])
+  name     = "${var.project}/${each.key}"
 }
 
 module "secrets" {
@@ -192,7 +201,7 @@ module "service_api" {
   source     = "./modules/service"
   name       = local.name
   workload   = "api"
-  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  image      = "${data.aws_ecr_repository.image["api"].repository_url}:${var.image_tag}"
   command    = ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
   migrations = ["alembic", "upgrade", "head"]
   port       = 8000
@@ -272,7 +281,7 @@ module "job_cleanup" {
   source   = "./modules/job"
   name     = local.name
   workload = "cleanup"
-  image    = "${module.registry.repository_urls["cleanup"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["cleanup"].repository_url}:${var.image_tag}"
   command  = ["python", "-m", "app.jobs.cleanup"]
   cpu      = var.jobs["cleanup"].cpu
   memory   = var.jobs["cleanup"].memory
@@ -316,17 +325,14 @@ module "site_admin" {
 }
 
 module "ci" {
-  source               = "./modules/ci"
-  name                 = local.name
-  github_owner         = "augeo-platform"
-  github_repo          = "augeo"
-  branch               = "main"
-  github_environment   = var.environment
-  state_bucket         = var.state_bucket
-  state_key            = "${var.project}/${var.environment}/terraform.tfstate"
-  create_oidc_provider = var.create_github_oidc_provider
-  ecr_repository_arns  = values(module.registry.repository_arns)
-  cluster_arn          = module.cluster.cluster_arn
+  source             = "./modules/ci"
+  name               = local.name
+  github_owner       = "augeo-platform"
+  github_repo        = "augeo"
+  github_environment = var.environment
+  state_bucket       = var.state_bucket
+  state_key          = "${var.project}/${var.environment}/terraform.tfstate"
+  cluster_arn        = module.cluster.cluster_arn
   pass_role_arns = [
     module.service_api.task_role_arn,
     module.service_api.execution_role_arn,

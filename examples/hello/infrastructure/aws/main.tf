@@ -20,6 +20,16 @@ provider "aws" {
   }
 }
 
+provider "aws" {
+  alias               = "registry"
+  region              = var.registry_region
+  allowed_account_ids = var.account_id == null ? null : [var.account_id]
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, {
@@ -85,11 +95,10 @@ module "security" {
   }
 }
 
-module "registry" {
-  source       = "./modules/registry"
-  name         = local.name
-  repositories = ["api", "worker"]
-  kms_key_arn  = module.kms.key_arn
+data "aws_ecr_repository" "image" {
+  provider = aws.registry
+  for_each = toset(["api", "worker"])
+  name     = "${var.project}/${each.key}"
 }
 
 module "secrets" {
@@ -179,7 +188,7 @@ module "service_api" {
   source     = "./modules/service"
   name       = local.name
   workload   = "api"
-  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  image      = "${data.aws_ecr_repository.image["api"].repository_url}:${var.image_tag}"
   command    = ["node", "api/dist/server.js"]
   migrations = ["node", "api/dist/migrate.js"]
   port       = 8080
@@ -254,7 +263,7 @@ module "service_worker" {
   source   = "./modules/service"
   name     = local.name
   workload = "worker"
-  image    = "${module.registry.repository_urls["worker"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["worker"].repository_url}:${var.image_tag}"
   command  = ["node", "worker/dist/worker.js"]
   port     = 8081
   cpu      = var.services["worker"].cpu

@@ -41,8 +41,8 @@ output "web_distribution_id" {
 }
 
 output "ecr_repository_urls" {
-  description = "Image repository per service (service names with - as _)."
-  value       = { for k, url in module.registry.repository_urls : replace(k, "-", "_") => url }
+  description = "Image repository (bootstrap/'s) per built workload, which the deploys register images from (names with - as _)."
+  value       = { for k, r in data.aws_ecr_repository.image : replace(k, "-", "_") => r.repository_url }
 }
 
 output "private_subnet_ids" {

@@ -129,6 +129,16 @@ variable "budget" {
   default     = null
 }
 
+variable "registry_region" {
+  description = "Region of the image repositories the bootstrap stack creates (the first environment's)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.registry_region))
+    error_message = "registry_region must be an AWS region such as us-east-1."
+  }
+}
+
 variable "dns_zone" {
   description = "Route 53 public hosted zone that holds the domains (it must exist)."
   type        = string

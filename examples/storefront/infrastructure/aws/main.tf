@@ -20,6 +20,16 @@ provider "aws" {
   }
 }
 
+provider "aws" {
+  alias               = "registry"
+  region              = var.registry_region
+  allowed_account_ids = var.account_id == null ? null : [var.account_id]
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, {
@@ -76,11 +86,10 @@ module "security" {
   }
 }
 
-module "registry" {
-  source       = "./modules/registry"
-  name         = local.name
-  repositories = ["api"]
-  kms_key_arn  = module.kms.key_arn
+data "aws_ecr_repository" "image" {
+  provider = aws.registry
+  for_each = toset(["api"])
+  name     = "${var.project}/${each.key}"
 }
 
 module "secrets" {
@@ -180,7 +189,7 @@ module "service_api" {
   source     = "./modules/service"
   name       = local.name
   workload   = "api"
-  image      = "${module.registry.repository_urls["api"]}:${var.image_tag}"
+  image      = "${data.aws_ecr_repository.image["api"].repository_url}:${var.image_tag}"
   command    = ["node", "dist/main.js"]
   migrations = ["npx", "prisma", "migrate", "deploy"]
   port       = 3000
@@ -267,20 +276,17 @@ module "site_web" {
 }
 
 module "ci" {
-  source               = "./modules/ci"
-  name                 = local.name
-  github_owner         = "example"
-  github_repo          = "storefront"
-  branch               = "main"
-  github_environment   = var.environment
-  state_bucket         = var.state_bucket
-  state_key            = "${var.project}/${var.environment}/terraform.tfstate"
-  create_oidc_provider = var.create_github_oidc_provider
-  ecr_repository_arns  = values(module.registry.repository_arns)
-  cluster_arn          = module.cluster.cluster_arn
-  pass_role_arns       = [module.service_api.task_role_arn, module.service_api.execution_role_arn]
-  site_bucket_arns     = [module.site_web.bucket_arn]
-  distribution_arns    = [module.site_web.distribution_arn]
+  source             = "./modules/ci"
+  name               = local.name
+  github_owner       = "example"
+  github_repo        = "storefront"
+  github_environment = var.environment
+  state_bucket       = var.state_bucket
+  state_key          = "${var.project}/${var.environment}/terraform.tfstate"
+  cluster_arn        = module.cluster.cluster_arn
+  pass_role_arns     = [module.service_api.task_role_arn, module.service_api.execution_role_arn]
+  site_bucket_arns   = [module.site_web.bucket_arn]
+  distribution_arns  = [module.site_web.distribution_arn]
 }
 
 module "budget" {

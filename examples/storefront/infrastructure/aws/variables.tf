@@ -129,6 +129,16 @@ variable "budget" {
   default     = null
 }
 
+variable "registry_region" {
+  description = "Region of the image repositories the bootstrap stack creates (the first environment's)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.registry_region))
+    error_message = "registry_region must be an AWS region such as us-east-1."
+  }
+}
+
 variable "dns_zone" {
   description = "Route 53 public hosted zone that holds the domains (it must exist)."
   type        = string
@@ -198,11 +208,6 @@ variable "credentials_version" {
 variable "redis" {
   description = "Per Redis cache: version, node type, replicas (1 or more for failover), days of snapshots and the eviction policy."
   type        = map(object({ engine_version = string, node_type = string, replicas = number, snapshot_retention_days = number, maxmemory_policy = string }))
-}
-
-variable "create_github_oidc_provider" {
-  description = "Create the account's GitHub OIDC provider (one per account)."
-  type        = bool
 }
 
 variable "state_bucket" {

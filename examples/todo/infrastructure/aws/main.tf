@@ -10,6 +10,16 @@ provider "aws" {
   }
 }
 
+provider "aws" {
+  alias               = "registry"
+  region              = var.registry_region
+  allowed_account_ids = var.account_id == null ? null : [var.account_id]
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 locals {
   name = "${var.project}-${var.environment}"
   tags = merge(var.tags, {
@@ -86,11 +96,10 @@ module "security" {
   }
 }
 
-module "registry" {
-  source       = "./modules/registry"
-  name         = local.name
-  repositories = ["backend", "frontend", "mcp", "notification", "sse-gateway"]
-  kms_key_arn  = module.kms.key_arn
+data "aws_ecr_repository" "image" {
+  provider = aws.registry
+  for_each = toset(["backend", "frontend", "mcp", "notification", "sse-gateway"])
+  name     = "${var.project}/${each.key}"
 }
 
 module "secrets" {
@@ -164,7 +173,7 @@ module "service_backend" {
   source     = "./modules/service"
   name       = local.name
   workload   = "backend"
-  image      = "${module.registry.repository_urls["backend"]}:${var.image_tag}"
+  image      = "${data.aws_ecr_repository.image["backend"].repository_url}:${var.image_tag}"
   command    = ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
   migrations = ["alembic", "upgrade", "head"]
   port       = 8000
@@ -243,7 +252,7 @@ module "service_frontend" {
   source   = "./modules/service"
   name     = local.name
   workload = "frontend"
-  image    = "${module.registry.repository_urls["frontend"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["frontend"].repository_url}:${var.image_tag}"
   command  = ["node", "server.js"]
   port     = 3000
   cpu      = var.services["frontend"].cpu
@@ -297,7 +306,7 @@ module "service_mcp" {
   source   = "./modules/service"
   name     = local.name
   workload = "mcp"
-  image    = "${module.registry.repository_urls["mcp"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["mcp"].repository_url}:${var.image_tag}"
   command  = ["python", "-m", "mcp_server", "--port", "8001"]
   port     = 8001
   cpu      = var.services["mcp"].cpu
@@ -353,7 +362,7 @@ module "service_notification" {
   source   = "./modules/service"
   name     = local.name
   workload = "notification"
-  image    = "${module.registry.repository_urls["notification"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["notification"].repository_url}:${var.image_tag}"
   command  = ["uvicorn", "notification.main:app", "--host", "0.0.0.0", "--port", "8002"]
   port     = 8002
   cpu      = var.services["notification"].cpu
@@ -416,7 +425,7 @@ module "service_sse_gateway" {
   source   = "./modules/service"
   name     = local.name
   workload = "sse-gateway"
-  image    = "${module.registry.repository_urls["sse-gateway"]}:${var.image_tag}"
+  image    = "${data.aws_ecr_repository.image["sse-gateway"].repository_url}:${var.image_tag}"
   command  = ["uvicorn", "gateway.main:app", "--host", "0.0.0.0", "--port", "8003"]
   port     = 8003
   cpu      = var.services["sse-gateway"].cpu
@@ -480,17 +489,14 @@ module "service_sse_gateway" {
 }
 
 module "ci" {
-  source               = "./modules/ci"
-  name                 = local.name
-  github_owner         = "hackathon"
-  github_repo          = "todo"
-  branch               = "main"
-  github_environment   = var.environment
-  state_bucket         = var.state_bucket
-  state_key            = "${var.project}/${var.environment}/terraform.tfstate"
-  create_oidc_provider = var.create_github_oidc_provider
-  ecr_repository_arns  = values(module.registry.repository_arns)
-  cluster_arn          = module.cluster.cluster_arn
+  source             = "./modules/ci"
+  name               = local.name
+  github_owner       = "hackathon"
+  github_repo        = "todo"
+  github_environment = var.environment
+  state_bucket       = var.state_bucket
+  state_key          = "${var.project}/${var.environment}/terraform.tfstate"
+  cluster_arn        = module.cluster.cluster_arn
   pass_role_arns = [
     module.service_backend.task_role_arn,
     module.service_backend.execution_role_arn,

@@ -129,6 +129,16 @@ variable "budget" {
   default     = null
 }
 
+variable "registry_region" {
+  description = "Region of the image repositories the bootstrap stack creates (the first environment's)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.registry_region))
+    error_message = "registry_region must be an AWS region such as us-east-1."
+  }
+}
+
 variable "dns_zone" {
   description = "Route 53 public hosted zone that holds the domains (it must exist)."
   type        = string
@@ -188,11 +198,6 @@ variable "credentials_version" {
     condition     = var.credentials_version >= 1
     error_message = "credentials_version starts at 1."
   }
-}
-
-variable "create_github_oidc_provider" {
-  description = "Create the account's GitHub OIDC provider (one per account)."
-  type        = bool
 }
 
 variable "state_bucket" {

@@ -9,6 +9,7 @@ deletion_protection = false
 log_retention_days  = 7
 backup_region       = "us-west-2"
 dns_zone            = "hello.localhost"
+registry_region     = "us-east-1"
 tags = {
   Environment = "dev"
   ManagedBy   = "gantry"

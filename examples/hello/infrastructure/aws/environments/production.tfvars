@@ -9,6 +9,7 @@ deletion_protection = true
 log_retention_days  = 90
 backup_region       = "us-west-2"
 dns_zone            = "hello.localhost"
+registry_region     = "us-east-1"
 tags = {
   Environment = "production"
   ManagedBy   = "gantry"

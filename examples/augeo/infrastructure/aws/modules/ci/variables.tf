@@ -20,24 +20,9 @@ variable "github_repo" {
   type        = string
 }
 
-variable "branch" {
-  description = "Branch whose workflows may deploy (the default branch)."
-  type        = string
-}
-
 variable "github_environment" {
   description = "GitHub environment whose jobs may deploy (its protection rules apply)."
   type        = string
-}
-
-variable "create_oidc_provider" {
-  description = "Create the account's GitHub OIDC provider (only one per account: false in the other environments of the same account)."
-  type        = bool
-}
-
-variable "ecr_repository_arns" {
-  description = "Repositories the pipeline pushes to."
-  type        = list(string)
 }
 
 variable "cluster_arn" {
