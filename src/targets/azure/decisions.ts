@@ -217,3 +217,20 @@ export function aksNodes(m: AppModel): { vmSize: string; min: number; max: numbe
   const max = Math.min(100, Math.max(min + 2, Math.ceil(high / 1.5)));
   return { vmSize: production ? "Standard_D4ds_v5" : "Standard_D2ds_v5", min, max };
 }
+
+/**
+ * Where the images live, one registry for every environment (an image is built once and promoted):
+ * the Azure Container Registry the spec names (`targets.kubernetes.registry` on `<name>.azurecr.io`),
+ * one Gantry names itself (`acr: undefined`), or none when AKS pulls from another registry the spec
+ * names (with the chart's image pull secret). The pipelines push where this says (./pipeline.ts).
+ */
+export function registryPlan(project: ProjectModel): { acr: string | undefined } | undefined {
+  const fromSpec = project.environments[0]?.targets.kubernetes?.registry;
+  const host = fromSpec?.split("/")[0] ?? "";
+  if (host.endsWith(".azurecr.io")) return { acr: host.slice(0, -".azurecr.io".length) };
+  if (fromSpec && computeOf(project) === "aks") return undefined;
+  return { acr: undefined };
+}
+
+/** The DNS zone an environment's deployment creates and writes its records into, when Gantry manages one. */
+export const zoneIn = (m: AppModel): string | undefined => (m.dns?.manage ? m.dns.zone : undefined);

@@ -12,6 +12,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     ...overview(project),
     ...prerequisites(project, facts),
     ...deployment(project, facts),
+    ...registry(facts),
     ...dns(facts),
     ...secrets(project, facts),
     ...appSettings(facts),
@@ -143,14 +144,46 @@ function deployment(project: ProjectModel, facts: AzureFacts): string[] {
 }
 
 function dns(facts: AzureFacts): string[] {
-  if (!facts.zoneOwner) return [];
+  if (!facts.zones.length) return [];
   return [
     "## DNS",
     "",
-    `The zone is created by the **${facts.zoneOwner}** deployment; the other environments add their records to it, so`,
-    `deploy ${facts.zoneOwner} first. Then set the name servers of the \`dnsNameServers\` output at the registrar.`,
-    "Custom domains are bound (with free managed certificates) once their CNAME and `asuid` TXT records exist,",
-    "which the same deployment creates.",
+    `Each environment's deployment puts its zone in place in \`${facts.sharedGroup}\` before writing its records, so the`,
+    "environments can be deployed in any order:",
+    "",
+    ...facts.zones.map(({ zone, envs }) => `- \`${zone}\`: ${envs.join(", ")}`),
+    "",
+    "Set the name servers of the `dnsNameServers` output at the registrar once. Custom domains are bound (with free",
+    "managed certificates) once their CNAME and `asuid` TXT records exist, which the same deployment creates.",
+    "",
+  ];
+}
+
+/** Where images are pushed and pulled: one registry for every environment. */
+function registry(facts: AzureFacts): string[] {
+  if (!facts.registry) return [];
+  const acr = facts.registry.acr;
+  const where = acr
+    ? [
+        `The images live in \`${acr}.azurecr.io\`, the registry the spec names (\`targets.kubernetes.registry\`).`,
+      ]
+    : [
+        "The images live in one registry for every environment: set its login server (output `acrLoginServer`) as",
+        "the GitHub variable `ACR_LOGIN_SERVER` after the first deployment, before the first build.",
+      ];
+  const pullers = facts.compute === "aks" ? "its cluster's kubelet identity" : "its apps and slots";
+  return [
+    "## Registry",
+    "",
+    ...where,
+    `Every environment's deployment puts it in place in \`${facts.sharedGroup}\` (the same properties each time) and`,
+    `grants ${pullers} \`AcrPull\` on it; an image is built once and promoted from environment to environment.`,
+    ...(acr
+      ? [
+          "A registry of that name in another resource group cannot be created again (the name is global): move it",
+          `to \`${facts.sharedGroup}\`, or name another registry in the spec.`,
+        ]
+      : []),
     "",
   ];
 }
@@ -210,7 +243,7 @@ function releases(facts: AzureFacts): string[] {
   return [
     "## Releases on App Service",
     "",
-    "The pipeline pushes images to the environment's registry (output `acrLoginServer`), deploys one to the staging",
+    "The pipeline pushes images to the registry (see Registry), deploys one to the staging",
     "slot where the environment has one, waits for the health check and swaps it into production; a swap back is",
     "the rollback:",
     "",

@@ -69,9 +69,6 @@ param aksMaxNodes int
 @description('Availability zones of the nodes.')
 param aksZones array
 
-@description('Registry SKU.')
-param registrySku string
-
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -193,21 +190,6 @@ module aks 'modules/aks.bicep' = {
     maxNodes: aksMaxNodes
     availabilityZones: aksZones
     workspaceId: logAnalytics.outputs.id
-  }
-}
-
-@description('Container registry of the images; the cluster pulls with its kubelet identity.')
-module registry 'modules/container-registry.bicep' = {
-  name: 'registry'
-  scope: rg
-  params: {
-    name: 'crtodo${environmentCode}${suffix}'
-    location: location
-    tags: tags
-    skuName: registrySku
-    principalIds: [
-      aks.outputs.kubeletObjectId
-    ]
   }
 }
 
@@ -409,9 +391,6 @@ output resourceGroupName string = rg.name
 
 @description('Name of the AKS cluster (az aks get-credentials).')
 output aksClusterName string = aks.outputs.name
-
-@description('Login server of the container registry the pipeline pushes images to.')
-output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name

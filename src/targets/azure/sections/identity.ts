@@ -1,41 +1,8 @@
-// The container registry and the Key Vault of the environment, and the roles that let the compute's
-// identities pull images (AcrPull) and read secrets (Key Vault Secrets User).
-import { call, str, type BicepValue } from "../../../format/bicep.js";
+// The Key Vault of the environment, and the role that lets the compute's identities read secrets
+// (Key Vault Secrets User). The registry they pull from is shared by every environment (./shared.ts).
+import { call } from "../../../format/bicep.js";
 import type { Ctx } from "./context.js";
 import { callModule, output, outputOf, param, type Part } from "./part.js";
-
-export function registryPart(c: Ctx, pullers: BicepValue[]): Partial<Part> {
-  const sku = param(c.envs, "registrySku", "string", "Registry SKU.", (m) =>
-    m.environment.tier === "production" ? "Standard" : "Basic",
-  );
-  return {
-    params: [sku],
-    modules: [
-      callModule(
-        "registry",
-        "container-registry",
-        c.compute === "aks"
-          ? "Container registry of the images; the cluster pulls with its kubelet identity."
-          : "Container registry of the images; the apps (and slots) pull with their managed identities.",
-        {
-          name: str`cr${c.appAlnum}${c.code}${c.suffix}`,
-          location: c.location,
-          tags: c.tags,
-          skuName: sku.ref,
-          principalIds: pullers,
-        },
-      ),
-    ],
-    outputs: [
-      output(
-        "acrLoginServer",
-        "string",
-        "Login server of the container registry the pipeline pushes images to.",
-        outputOf("registry", "loginServer"),
-      ),
-    ],
-  };
-}
 
 /** The vault, open to the given outbound addresses (App Service) and readable by the given identities. */
 export function keyVaultPart(

@@ -86,8 +86,6 @@ param adminConfig = {
   dnsRecord: 'admin'
 }
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {
@@ -139,9 +137,7 @@ param emailCustomDomain = 'augeo.app'
 
 param emailLinkDomain = bool(readEnvironmentVariable('EMAIL_DOMAIN_VERIFIED', 'false'))
 
-param dnsZoneManaged = true
-
-param dnsZoneResourceGroup = 'rg-augeo-production'
+param dnsZoneName = 'augeo.app'
 
 param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 

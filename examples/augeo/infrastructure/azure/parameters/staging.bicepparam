@@ -86,8 +86,6 @@ param adminConfig = {
   dnsRecord: 'admin.staging'
 }
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
@@ -139,9 +137,7 @@ param emailCustomDomain = ''
 
 param emailLinkDomain = true
 
-param dnsZoneManaged = false
-
-param dnsZoneResourceGroup = 'rg-augeo-production'
+param dnsZoneName = 'augeo.app'
 
 param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 

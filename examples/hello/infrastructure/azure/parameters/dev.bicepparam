@@ -115,8 +115,6 @@ param webConfig = {
   staticSku: 'Free'
 }
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {

@@ -115,8 +115,6 @@ param webConfig = {
   staticSku: 'Standard'
 }
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {

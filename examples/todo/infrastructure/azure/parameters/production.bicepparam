@@ -39,8 +39,6 @@ param aksZones = [
   '3'
 ]
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {

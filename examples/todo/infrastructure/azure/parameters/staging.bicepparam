@@ -35,8 +35,6 @@ param aksMaxNodes = 3
 
 param aksZones = []
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
