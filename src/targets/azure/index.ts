@@ -11,6 +11,7 @@ import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
+import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
 
 export { buildAzure };
 
@@ -21,6 +22,8 @@ export const azureTarget: Target = {
   defaultOut: "infrastructure/azure",
   ownsOutput: true,
   contract: azureContract,
+  rules: AZURE_RULES,
+  systemChecks: azureSystemChecks,
   check(project: ProjectModel): TargetProblem[] {
     return [...findings(project), ...limitProblems(project)].map((f) => {
       const p: TargetProblem = { path: f.path, message: f.message };
