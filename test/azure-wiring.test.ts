@@ -1,0 +1,83 @@
+// How the Azure files fit together across environments: one registry the pipelines push to and every
+// environment pulls from, and the zones each environment's deployment puts in place before its records.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { azureTarget } from "../src/targets/azure/index.js";
+import { githubTarget } from "../src/targets/registry.js";
+import { loadSpec } from "../src/model/load.js";
+import { exampleContext } from "./helpers.js";
+
+const spec = (extra: string) =>
+  loadSpec(
+    "gantry.yaml",
+    [
+      "name: shop",
+      "services:",
+      "  api: { build: ./api, port: 80, health: /health, domain: api.shop.example }",
+      "dns: { zone: shop.example }",
+      "targets:",
+      "  azure: { location: westeurope }",
+      extra,
+    ].join("\n"),
+  ).project;
+
+const ctx = exampleContext("augeo", "azure");
+const param = (file: string, name: string) => file.split("\n").find((l) => l.startsWith(`param ${name} =`));
+
+test("azure: an environment's own DNS zone reaches its parameter file, records relative to it", () => {
+  const tree = azureTarget.render(
+    spec(
+      [
+        "environments:",
+        "  dev:",
+        "    dns: { zone: dev.shop.example }",
+        "    services: { api: { domain: api.dev.shop.example } }",
+        "  production: {}",
+      ].join("\n"),
+    ),
+    ctx,
+  );
+  assert.equal(
+    param(tree["parameters/dev.bicepparam"]!, "dnsZoneName"),
+    "param dnsZoneName = 'dev.shop.example'",
+  );
+  assert.equal(
+    param(tree["parameters/production.bicepparam"]!, "dnsZoneName"),
+    "param dnsZoneName = 'shop.example'",
+  );
+  assert.match(tree["parameters/dev.bicepparam"]!, /^ {2}dnsRecord: 'api'$/m);
+  // Each deployment creates its zone in the shared group before writing into it.
+  assert.match(
+    tree["main.bicep"]!,
+    /module dnsZone 'modules\/dns-zone\.bicep' = if \(!empty\(dnsZoneName\)\) \{\n[^\n]*\n {2}scope: sharedRg/,
+  );
+  assert.match(tree["README.md"]!, /- `dev\.shop\.example`: dev\n- `shop\.example`: production/);
+});
+
+test("azure: the registry the spec names is the one the Bicep creates and the pipelines push to", () => {
+  const p = spec(
+    "  kubernetes: { registry: shopacr.azurecr.io/shop }\nenvironments: { dev: {}, production: {} }",
+  );
+  const tree = azureTarget.render(p, ctx);
+  assert.match(
+    tree["main.bicep"]!,
+    /module registry 'modules\/container-registry\.bicep' = \{\n[^\n]*\n {2}scope: sharedRg\n {2}params: \{\n {4}name: 'shopacr'\n/,
+  );
+  assert.match(
+    githubTarget.render(p, ctx)["build.yml"]!,
+    /images: shopacr\.azurecr\.io\/shop\/\$\{\{ matrix\.service \}\}/,
+  );
+});
+
+test("azure: without a registry in the spec, Gantry's own is shared and the pipelines read its login server", () => {
+  const p = spec("environments: { dev: {}, production: {} }");
+  const tree = azureTarget.render(p, ctx);
+  assert.match(tree["main.bicep"]!, /^ {4}name: 'crshop\$\{sharedSuffix\}'$/m);
+  assert.match(
+    tree["main.bicep"]!,
+    /^var sharedSuffix = take\(uniqueString\(subscription\(\)\.id, 'rg-shop-shared'\), 6\)$/m,
+  );
+  assert.match(githubTarget.render(p, ctx)["build.yml"]!, /images: \$\{\{ vars\.ACR_LOGIN_SERVER \}\}\//);
+  // The same SKU in every environment's deployment: the registry is one resource.
+  assert.match(tree["main.bicep"]!, /^ {4}skuName: 'Standard'$/m);
+});
