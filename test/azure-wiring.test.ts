@@ -81,3 +81,34 @@ test("azure: without a registry in the spec, Gantry's own is shared and the pipe
   // The same SKU in every environment's deployment: the registry is one resource.
   assert.match(tree["main.bicep"]!, /^ {4}skuName: 'Standard'$/m);
 });
+
+test("azure: an environment's own email domain is its custom domain, with its records in its zone", () => {
+  const tree = azureTarget.render(
+    spec(
+      [
+        "email: { domain: shop.example, senders: [noreply], dmarc: { policy: reject, report_to: d@shop.example } }",
+        "environments:",
+        "  dev:",
+        "    email: { domain: mail.dev.shop.example, senders: [dev] }",
+        "  staging: {}",
+        "  production: {}",
+      ].join("\n"),
+    ),
+    ctx,
+  );
+  const dev = tree["parameters/dev.bicepparam"]!;
+  const staging = tree["parameters/staging.bicepparam"]!;
+  const prod = tree["parameters/production.bicepparam"]!;
+  assert.equal(param(dev, "emailCustomDomain"), "param emailCustomDomain = 'mail.dev.shop.example'");
+  assert.equal(param(dev, "emailDnsRecord"), "param emailDnsRecord = 'mail.dev'");
+  assert.equal(param(dev, "emailDnsSuffix"), "param emailDnsSuffix = '.mail.dev'");
+  assert.match(dev, /^param emailSenders = \[\n {2}'dev'\n\]$/m);
+  // Staging shares production's domain, which production owns: an Azure-managed domain there.
+  assert.equal(param(staging, "emailCustomDomain"), "param emailCustomDomain = ''");
+  assert.equal(param(prod, "emailCustomDomain"), "param emailCustomDomain = 'shop.example'");
+  assert.equal(param(prod, "emailDnsRecord"), "param emailDnsRecord = '@'");
+  assert.equal(
+    param(prod, "emailDmarc"),
+    "param emailDmarc = 'v=DMARC1; p=reject; rua=mailto:d@shop.example'",
+  );
+});

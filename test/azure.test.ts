@@ -274,8 +274,9 @@ test("azure: augeo gets per-environment values from the spec", () => {
   assert.ok(field(prod, "apiConfig", "maxInstances", "6"));
   assert.ok(field(prod, "apiConfig", "scaleOutCpu", "70"));
   assert.ok(field(prod, "apiConfig", "scaleInCpu", "30"));
-  // Redis: Standard C2 with AOF asked in production (persisted only on Premium: see the checks).
-  assert.ok(field(prod, "cacheRedisConfig", "skuName", "'Standard'"));
+  // Redis: AOF asked in production of a size m (Standard C2): Premium P1, the tier that persists.
+  assert.ok(field(prod, "cacheRedisConfig", "skuName", "'Premium'"));
+  assert.ok(field(prod, "cacheRedisConfig", "capacity", "1"));
   assert.ok(field(prod, "cacheRedisConfig", "persistence", "'aof'"));
   // Sampling and daily cap per environment.
   assert.equal(param(prod, "samplingPercentage"), "param samplingPercentage = 10");
@@ -400,7 +401,10 @@ test("azure: check() names what Azure cannot do, at the spec path", () => {
     augeo.some((p) => p.path === "redis.cache.persistence" && p.env === "dev" && /Premium/.test(p.message)),
   );
   assert.ok(augeo.every((p) => p.severity === "warning"));
-  assert.match(render("augeo")["README.md"]!, /Redis persistence needs a Premium cache/);
+  assert.match(
+    render("augeo")["README.md"]!,
+    /`cache` in dev is a Premium P1 cache because it asks for rdb persistence/,
+  );
 });
 
 test("azure: `gantry synth azure --check` passes on the committed tree and names drift", async () => {

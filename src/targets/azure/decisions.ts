@@ -74,9 +74,16 @@ export function postgresSku(size: Size) {
   return AZURE_SIZES[size].postgres;
 }
 
-/** Redis SKU: the size's row, raised to Standard when HA is asked of a Basic size. */
+/**
+ * Redis SKU: the size's row, raised to Premium P1 when persistence is asked (only Premium caches
+ * persist: learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-premium-persistence), and to
+ * Standard when HA is asked of a Basic size. The spec asks for persistence, so it gets it; the
+ * runbook says what it costs (../findings.ts notesOf).
+ */
 export function redisSku(r: RedisModel) {
   const row = AZURE_SIZES[r.size].redis;
+  if (r.persistence !== "none" && row.name !== "Premium")
+    return { name: "Premium" as const, family: "P" as const, capacity: 1 };
   if (r.ha && row.name === "Basic")
     return { name: "Standard" as const, family: "C" as const, capacity: Math.max(1, row.capacity) };
   return row;

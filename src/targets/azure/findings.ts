@@ -5,8 +5,9 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, managedZoneOf, relativeName, postgresSku, redisSku, type Compute } from "./decisions.js";
+import { boundDomain, computeOf, relativeName, postgresSku, type Compute } from "./decisions.js";
 import { appSettings } from "./supply.js";
+import { AZURE_SIZES } from "./sizes.js";
 
 export interface Finding extends TargetProblem {
   /** Also said in the runbook's notes, once. */
@@ -35,7 +36,6 @@ function sharedFindings(project: ProjectModel): Finding[] {
   const [first] = project.environments;
   if (!first) return [];
   const compute = computeOf(project);
-  const zone = managedZoneOf(project);
   const statics = new Set(
     project.environments.flatMap((m) =>
       Object.values(m.services)
@@ -67,17 +67,6 @@ function sharedFindings(project: ProjectModel): Finding[] {
               hint: "set targets.azure.compute at the top level only",
             },
           ]),
-      ...(m.dns?.manage && m.dns.zone !== zone
-        ? [
-            {
-              env,
-              path: "dns.zone",
-              severity: "error" as const,
-              message: `zone ${m.dns.zone} differs from ${zone ?? ""}, the zone the other environments manage: Gantry manages one zone for every environment`,
-              hint: "keep dns.zone the same everywhere; domains of each environment can be sub-domains of it",
-            },
-          ]
-        : []),
     ];
   });
 }
@@ -173,15 +162,14 @@ function redisFindings(m: AppModel, compute: Compute): Finding[] {
   return Object.entries(m.redis).flatMap(([n, r]) => {
     if (compute === "aks" && r.hosting === "cluster") return [];
     const out: Finding[] = [];
-    const sku = redisSku(r);
-    if (r.persistence !== "none" && sku.name !== "Premium")
+    if (r.persistence !== "none" && AZURE_SIZES[r.size].redis.name !== "Premium")
       out.push({
         env,
         path: `redis.${n}.persistence`,
         severity: "warning",
-        message: `persistence ${r.persistence} needs a Premium cache; size ${r.size} is ${sku.name}, so ${n} does not persist`,
-        hint: "use size l or xl for a Premium cache, or persistence: none",
-        note: `Redis persistence needs a Premium cache: \`${n}\` in ${env} is ${sku.name} (size ${r.size}) and keeps its data in memory only.`,
+        message: `persistence ${r.persistence} makes ${n} a Premium P1 cache (size ${r.size} alone is ${AZURE_SIZES[r.size].redis.name}): only Premium caches persist`,
+        hint: "keep it, or set persistence: none in this environment for the cheaper tier",
+        note: `\`${n}\` in ${env} is a Premium P1 cache because it asks for ${r.persistence} persistence (only Premium caches persist); \`persistence: none\` there gives size ${r.size}'s ${AZURE_SIZES[r.size].redis.name} tier.`,
       });
     if (!r.tls)
       out.push({

@@ -148,11 +148,23 @@ param storageVersioning bool
 @description('Lifecycle rules of the buckets.')
 param storageLifecycleRules array
 
-@description('Custom email domain (\'\' uses an Azure-managed domain; the zone\'s environment owns it).')
+@description('Custom email domain of this environment (\'\' uses an Azure-managed domain).')
 param emailCustomDomain string
 
 @description('Link the email domain (a custom one once it is verified).')
 param emailLinkDomain bool
+
+@description('Sender user names of the custom domain.')
+param emailSenders array
+
+@description('Record name of the custom email domain in the zone (\'\' for none).')
+param emailDnsRecord string
+
+@description('Suffix of the DKIM and DMARC record names.')
+param emailDnsSuffix string
+
+@description('DMARC policy of the custom email domain.')
+param emailDmarc string
 
 @description('DNS zone of this environment\'s records, in the shared resource group (\'\' for none).')
 param dnsZoneName string
@@ -458,11 +470,7 @@ module communication 'modules/communication.bicep' = {
     tags: tags
     customDomain: emailCustomDomain
     linkDomain: emailLinkDomain
-    senders: [
-      'noreply'
-      'support'
-      'billing'
-    ]
+    senders: emailSenders
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'acs-connection-string'
     senderDomainSecretName: 'email-sender-domain'
@@ -500,13 +508,13 @@ module dnsRecords 'modules/dns-records.bicep' = if (!empty(dnsZoneName)) {
         name: adminConfig.dnsRecord
         target: adminSite.outputs.defaultHostname
       }
-    ], empty(emailCustomDomain) ? [] : [
+    ], (empty(emailCustomDomain) || empty(emailDnsRecord)) ? [] : [
       {
-        name: '${communication.outputs.dkimName}'
+        name: '${communication.outputs.dkimName}${emailDnsSuffix}'
         target: communication.outputs.dkimValue
       }
       {
-        name: '${communication.outputs.dkim2Name}'
+        name: '${communication.outputs.dkim2Name}${emailDnsSuffix}'
         target: communication.outputs.dkim2Value
       }
     ])
@@ -517,18 +525,18 @@ module dnsRecords 'modules/dns-records.bicep' = if (!empty(dnsZoneName)) {
           apiApp.outputs.customDomainVerificationId
         ]
       }
-    ], empty(emailCustomDomain) ? [] : [
+    ], (empty(emailCustomDomain) || empty(emailDnsRecord)) ? [] : [
       {
-        name: '@'
+        name: emailDnsRecord
         values: [
           communication.outputs.domainVerification
           communication.outputs.spf
         ]
       }
       {
-        name: '_dmarc'
+        name: '_dmarc${emailDnsSuffix}'
         values: [
-          'v=DMARC1; p=quarantine; rua=mailto:dmarc@augeo.app'
+          emailDmarc
         ]
       }
     ])

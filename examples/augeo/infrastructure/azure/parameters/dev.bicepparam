@@ -101,9 +101,9 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Basic'
-  skuFamily: 'C'
-  capacity: 0
+  skuName: 'Premium'
+  skuFamily: 'P'
+  capacity: 1
   persistence: 'rdb'
   maxmemoryPolicy: 'volatile-lru'
 }
@@ -136,6 +136,18 @@ param storageLifecycleRules = [
 param emailCustomDomain = ''
 
 param emailLinkDomain = true
+
+param emailSenders = [
+  'noreply'
+  'support'
+  'billing'
+]
+
+param emailDnsRecord = ''
+
+param emailDnsSuffix = ''
+
+param emailDmarc = ''
 
 param dnsZoneName = 'augeo.app'
 

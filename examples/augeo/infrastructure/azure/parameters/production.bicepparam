@@ -101,9 +101,9 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Standard'
-  skuFamily: 'C'
-  capacity: 2
+  skuName: 'Premium'
+  skuFamily: 'P'
+  capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
 }
@@ -136,6 +136,18 @@ param storageLifecycleRules = [
 param emailCustomDomain = 'augeo.app'
 
 param emailLinkDomain = bool(readEnvironmentVariable('EMAIL_DOMAIN_VERIFIED', 'false'))
+
+param emailSenders = [
+  'noreply'
+  'support'
+  'billing'
+]
+
+param emailDnsRecord = '@'
+
+param emailDnsSuffix = ''
+
+param emailDmarc = 'v=DMARC1; p=quarantine; rua=mailto:dmarc@augeo.app'
 
 param dnsZoneName = 'augeo.app'
 
