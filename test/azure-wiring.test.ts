@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { azureTarget } from "../src/targets/azure/index.js";
 import { githubTarget } from "../src/targets/registry.js";
 import { loadSpec } from "../src/model/load.js";
-import { exampleContext } from "./helpers.js";
+import { exampleContext, loadExample } from "./helpers.js";
 
 const spec = (extra: string) =>
   loadSpec(
@@ -110,5 +110,54 @@ test("azure: an environment's own email domain is its custom domain, with its re
   assert.equal(
     param(prod, "emailDmarc"),
     "param emailDmarc = 'v=DMARC1; p=reject; rua=mailto:d@shop.example'",
+  );
+});
+
+test("azure: two services on one host: one CNAME and one binding, the other service warned about", () => {
+  const p = loadSpec(
+    "gantry.yaml",
+    [
+      "name: shop",
+      "services:",
+      "  api: { build: ./api, port: 80, health: /api/ready, domain: www.shop.example, path: /api }",
+      "  web: { static: ./web, output: dist, domain: www.shop.example }",
+      "dns: { zone: shop.example }",
+      "targets:",
+      "  azure: { location: westeurope }",
+    ].join("\n"),
+  ).project;
+  const tree = azureTarget.render(p, ctx);
+  const prod = tree["parameters/production.bicepparam"]!;
+  assert.match(prod, /^param webConfig = \{\n(?: {2}.*\n)* {2}domain: 'www\.shop\.example'$/m);
+  assert.match(prod, /^param apiConfig = \{\n(?: {2}.*\n)* {2}domain: ''$/m);
+  const problems = azureTarget.check(p, ctx);
+  assert.deepEqual(
+    problems.filter((x) => /shares/.test(x.message)).map((x) => [x.path, x.severity]),
+    [["services.api.path", "warning"]],
+  );
+  // The web test of the site probes the custom domain; the api's, its default host name.
+  assert.match(
+    tree["main.bicep"]!,
+    /url: 'https:\/\/\$\{empty\(webConfig\.domain\) \? webSite\.outputs\.defaultHostname : webConfig\.domain\}\/'/,
+  );
+});
+
+test("azure on AKS: health URLs are the paths the ingress routes to the service itself", () => {
+  const tree = azureTarget.render(loadExample("todo").project, exampleContext("todo"));
+  const prod = tree["parameters/production.bicepparam"]!;
+  // backend answers /api/ready under its prefix /api: not /api/api/ready.
+  assert.equal(
+    param(prod, "backendHealthUrl"),
+    "param backendHealthUrl = 'https://todo.example.com/api/ready'",
+  );
+  // frontend's /api/health and sse-gateway's /health reach other services: no test, and a warning.
+  assert.equal(param(prod, "frontendHealthUrl"), "param frontendHealthUrl = ''");
+  assert.equal(param(prod, "sseGatewayHealthUrl"), "param sseGatewayHealthUrl = ''");
+  const warned = azureTarget
+    .check(loadExample("todo").project, exampleContext("todo"))
+    .filter((x) => /no availability test/.test(x.message));
+  assert.deepEqual(
+    [...new Set(warned.map((x) => x.path))],
+    ["services.frontend.health", "services.sse-gateway.health"],
   );
 });

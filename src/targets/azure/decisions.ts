@@ -122,10 +122,23 @@ export function boundDomain(
   s: ServiceModel | StaticModel,
 ): { domain: string; record: string } | undefined {
   const domain = s.domains[0];
-  if (!domain || !m.dns?.manage) return undefined;
+  if (!domain || !m.dns?.manage || hostOwner(m, domain) !== s.name) return undefined;
   const record = relativeName(domain, m.dns.zone);
   if (!record || record === "@") return undefined;
   return { domain, record };
+}
+
+/**
+ * The service a host name is bound to on App Service and Static Web Apps, which bind a host to one
+ * site: of the services whose first domain it is, the one with the shortest path (the root), then by
+ * name. Paths of the others on that host cannot be routed there (../findings.ts says so).
+ */
+export function hostOwner(m: AppModel, host: string): string | undefined {
+  const onHost = Object.values(m.services).filter(
+    (x): x is ServiceModel | StaticModel => x.type !== "job" && x.domains[0] === host,
+  );
+  const path = (x: ServiceModel | StaticModel) => x.path.replace(/\/+$/, "");
+  return onHost.sort((a, b) => path(a).length - path(b).length || a.name.localeCompare(b.name))[0]?.name;
 }
 
 /** The bound domain of a service in an environment; none where the environment does not have it. */

@@ -5,9 +5,10 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, computeOf, relativeName, postgresSku, type Compute } from "./decisions.js";
+import { boundDomain, hostOwner, computeOf, relativeName, postgresSku, type Compute } from "./decisions.js";
 import { appSettings } from "./supply.js";
 import { AZURE_SIZES } from "./sizes.js";
+import { publicHealthUrl } from "./sections/availability.js";
 
 export interface Finding extends TargetProblem {
   /** Also said in the runbook's notes, once. */
@@ -22,6 +23,7 @@ export function findings(project: ProjectModel): Finding[] {
     ...(compute === "appservice" ? contractFindings(project) : []),
     ...project.environments.flatMap((m) => [
       ...serviceFindings(m, compute),
+      ...(compute === "aks" ? probeFindings(m) : sharedHostFindings(m)),
       ...redisFindings(m, compute),
       ...postgresFindings(m, compute),
       ...alertFindings(m),
@@ -67,6 +69,42 @@ function sharedFindings(project: ProjectModel): Finding[] {
               hint: "set targets.azure.compute at the top level only",
             },
           ]),
+    ];
+  });
+}
+
+/** On AKS, a health path the ingress routes to another service on the host gets no availability test. */
+function probeFindings(m: AppModel): Finding[] {
+  return Object.values(m.services).flatMap((s): Finding[] => {
+    const hp = s.type === "http" ? (s.health?.readiness ?? s.health?.liveness) : undefined;
+    if (s.type !== "http" || !hp || !s.domains[0] || publicHealthUrl(m, s.name, hp)) return [];
+    return [
+      {
+        env: m.environment.name,
+        path: `services.${s.name}.health`,
+        severity: "warning",
+        message: `the ingress routes https://${s.domains[0]}${hp} to another service on that host, so ${s.name} gets no availability test`,
+        hint: `give ${s.name} a health path under its own path prefix (${s.path})`,
+      },
+    ];
+  });
+}
+
+/** App Service and Static Web Apps bind a host name to one site: the others on that host are not bound. */
+function sharedHostFindings(m: AppModel): Finding[] {
+  return Object.values(m.services).flatMap((s): Finding[] => {
+    const host = isService(s) || isStatic(s) ? s.domains[0] : undefined;
+    const owner = host ? hostOwner(m, host) : undefined;
+    if (!host || owner === undefined || owner === s.name) return [];
+    return [
+      {
+        env: m.environment.name,
+        path: `services.${s.name}.path`,
+        severity: "warning",
+        message: `${s.name} shares ${host} with ${owner}: App Service and Static Web Apps bind a host name to one site, so ${host} is bound to ${owner} only and ${s.name} answers at its default host name`,
+        hint: "give each service its own domain (api.example.com), or run on AKS (targets.azure.compute: aks), whose ingress routes paths",
+        note: `\`${s.name}\` shares \`${host}\` with \`${owner}\` in ${m.environment.name}: the host is bound to \`${owner}\` only (one site per host name); \`${s.name}\` answers at its default host name.`,
+      },
     ];
   });
 }
@@ -119,7 +157,8 @@ function domainFindings(m: AppModel, n: string, s: ServiceModel | StaticModel): 
       severity: "warning",
       message: `only the first domain of ${n} (${domain}) is bound on Azure`,
     });
-  if (domain && !boundDomain(m, s)) out.push(unboundDomain(m, s, domain));
+  // A host bound to another service on it is said by sharedHostFindings.
+  if (domain && !boundDomain(m, s) && hostOwner(m, domain) === s.name) out.push(unboundDomain(m, s, domain));
   return out;
 }
 

@@ -642,11 +642,11 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     tests: [
       {
         name: 'webtest-augeo-api-${environmentCode}'
-        url: 'https://${apiApp.outputs.defaultHostName}/ready'
+        url: 'https://${empty(apiConfig.domain) ? apiApp.outputs.defaultHostName : apiConfig.domain}/ready'
       }
       {
         name: 'webtest-augeo-admin-${environmentCode}'
-        url: 'https://${adminSite.outputs.defaultHostname}/'
+        url: 'https://${empty(adminConfig.domain) ? adminSite.outputs.defaultHostname : adminConfig.domain}/'
       }
     ]
     appInsightsId: appInsights.outputs.id

@@ -574,11 +574,11 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     tests: [
       {
         name: 'webtest-storefro-api-${environmentCode}'
-        url: 'https://${apiApp.outputs.defaultHostName}/health/ready'
+        url: 'https://${empty(apiConfig.domain) ? apiApp.outputs.defaultHostName : apiConfig.domain}/health/ready'
       }
       {
         name: 'webtest-storefro-web-${environmentCode}'
-        url: 'https://${webSite.outputs.defaultHostname}/'
+        url: 'https://${empty(webConfig.domain) ? webSite.outputs.defaultHostname : webConfig.domain}/'
       }
     ]
     appInsightsId: appInsights.outputs.id

@@ -21,7 +21,7 @@ import {
   where,
   type Ctx,
 } from "./context.js";
-import { domainFields, domainRecords } from "./domains.js";
+import { domainFields, publicHost, domainRecords } from "./domains.js";
 import {
   callModule,
   field,
@@ -82,7 +82,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   ];
   const webTest = {
     name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
-    url: str`https://${outputOf(`${id}App`, "defaultHostName")}${health}`,
+    url: str`https://${publicHost(outputOf(`${id}App`, "defaultHostName"), f.domain)}${health}`,
   };
   const app: Partial<Part> = {
     params: [config.param, ...(enabled ? [enabled] : [])],
