@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { azureTarget } from "../src/targets/azure/index.js";
 import { githubTarget } from "../src/targets/registry.js";
+import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
 import { exampleContext, loadExample } from "./helpers.js";
 
@@ -160,4 +161,36 @@ test("azure on AKS: health URLs are the paths the ingress routes to the service 
     [...new Set(warned.map((x) => x.path))],
     ["services.frontend.health", "services.sse-gateway.health"],
   );
+});
+
+test("azure: a single-page static site gets staticwebapp.config.json, copied into the site before the upload", () => {
+  const p = loadExample("augeo").project;
+  const tree = azureTarget.render(p, exampleContext("augeo"));
+  const config = JSON.parse(tree["static/admin/staticwebapp.config.json"]!) as {
+    navigationFallback: { rewrite: string; exclude: string[] };
+  };
+  assert.equal(config.navigationFallback.rewrite, "/index.html");
+  const steps = (
+    parse(githubTarget.render(p, exampleContext("augeo", "azure"))["deploy-dev.yml"]!) as {
+      jobs: Record<
+        string,
+        {
+          steps: {
+            name?: string;
+            run?: string;
+            env?: Record<string, string>;
+            with?: Record<string, string>;
+          }[];
+        }
+      >;
+    }
+  ).jobs.deploy!.steps;
+  const copy = steps.findIndex((s) => s.run?.includes("staticwebapp.config.json"));
+  const upload = steps.findIndex((s) => s.name === "Deploy admin to Static Web Apps");
+  assert.ok(copy >= 0 && copy < upload, `copy at ${copy}, upload at ${upload}`);
+  assert.equal(
+    steps[copy]!.env!.CONFIG,
+    "examples/augeo/infrastructure/azure/static/admin/staticwebapp.config.json",
+  );
+  assert.equal(steps[copy]!.env!.SITE, steps[upload]!.with!.app_location);
 });

@@ -11,6 +11,7 @@ import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
+import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
 import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
 
 export { buildAzure };
@@ -38,6 +39,7 @@ export const azureTarget: Target = {
     const tree: FileTree = {};
     for (const [path, f] of Object.entries(build.bicep)) tree[path] = printBicep(f);
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
+    for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },

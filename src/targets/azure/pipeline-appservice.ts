@@ -9,6 +9,7 @@ import type { AppModel, ServiceModel } from "../../model/types.js";
 import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
+import { staticConfigPath } from "./static-config.js";
 import { action, run, type Step } from "../github/workflow.js";
 import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline } from "../platform.js";
 import { migrationRun } from "./command.js";
@@ -130,7 +131,8 @@ function migrate(p: Pipeline, env: AppModel, s: ServiceModel): Step {
   );
 }
 
-function rollout(p: Pipeline, env: AppModel): Step[] {
+/** `azureDir`: the Azure target's output folder, which holds the single-page apps' routing files. */
+function rollout(p: Pipeline, env: AppModel, azureDir: string): Step[] {
   const slot = env.environment.deploy.slot;
   const steps: Step[] = [];
   if (!slot) {
@@ -163,6 +165,17 @@ function rollout(p: Pipeline, env: AppModel): Step[] {
   for (const s of Object.values(env.services).filter(isStatic)) {
     steps.push(
       ...staticBuildSteps(p, s),
+      ...(s.spa
+        ? [
+            run(
+              `Add the routing of ${s.name} (single-page app)`,
+              'cp "$CONFIG" "$SITE/staticwebapp.config.json"',
+              {
+                env: { CONFIG: `${azureDir}/${staticConfigPath(s.name)}`, SITE: siteDir(p, s) },
+              },
+            ),
+          ]
+        : []),
       action(`Deploy ${s.name} to Static Web Apps`, "Azure/static-web-apps-deploy", {
         action: "upload",
         app_location: siteDir(p, s),
@@ -247,16 +260,15 @@ function settings(p: Pipeline): CiSettings {
   return joinSettings(p.registry.service.settings(p), { variables: [], secrets });
 }
 
-export function appServicePipeline(): Omit<
-  PlatformPipeline,
-  "registry" | "infrastructure" | "prChecks" | "synthTargets"
-> {
+export function appServicePipeline(
+  azureDir: string,
+): Omit<PlatformPipeline, "registry" | "infrastructure" | "prChecks" | "synthTargets"> {
   return {
     staticImages: false,
     deploy: (p, env): DeploySteps => ({
       prepare: prepare(p, env, true),
       migrate: migrations(p, env),
-      rollout: rollout(p, env),
+      rollout: rollout(p, env, azureDir),
     }),
     revision: IMAGE_TAG_REVISION,
     rollback,

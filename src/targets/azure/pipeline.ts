@@ -212,7 +212,7 @@ export const azurePlatform: Platform = {
         settings: (p) => joinSettings(helm.settings(p), stackSettings(p, stack)),
       };
     }
-    const appService = appServicePipeline();
+    const appService = appServicePipeline(stack.dir);
     return {
       ...appService,
       ...shared,
