@@ -194,3 +194,9 @@ test("azure: a single-page static site gets staticwebapp.config.json, copied int
   );
   assert.equal(steps[copy]!.env!.SITE, steps[upload]!.with!.app_location);
 });
+
+test("azure: the Key Vault does not rely on the apps' outbound addresses (Key Vault references guide)", () => {
+  const main = azureTarget.render(loadExample("augeo").project, exampleContext("augeo"))["main.bicep"]!;
+  assert.doesNotMatch(main, /outboundIpAddresses/);
+  assert.match(main, /module keyVault 'modules\/key-vault\.bicep' = \{[^]*?networkDefaultAction: 'Allow'/);
+});

@@ -409,7 +409,7 @@ export function notesOf(project: ProjectModel): string[] {
     "PostgreSQL accepts connections from Azure services through its firewall (private access needs a virtual network, which is not in the type data Gantry checks against); TLS is required.",
     "Geo-redundant backup of PostgreSQL is chosen when a server is created and cannot be changed later.",
     compute === "appservice"
-      ? "The Key Vault denies other networks and allows the apps' outbound addresses and trusted Azure services."
+      ? "The Key Vault admits every network and access is RBAC only: Microsoft's Key Vault references guide says a vault must not rely on an app's outbound addresses (a reference may be resolved from another), and virtual network integration is not in the type data Gantry checks against."
       : "The Key Vault allows all networks so the cluster's CSI driver can reach it; access is still RBAC only.",
     "Slack and generic webhooks get Azure Monitor's common alert schema; Teams connectors accept it.",
     ...(compute === "appservice"

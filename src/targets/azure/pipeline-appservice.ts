@@ -67,31 +67,12 @@ const swap = (env: AppModel): string[] => services(env).map(swapLine);
 
 /**
  * Migrations run in the new image on the runner with the app's own variables: the names and values
- * of its app settings, each Key Vault reference read from the vault. The vault denies other networks,
- * so the runner's address is let in for the migrations and taken out again whatever happens.
+ * of its app settings, each Key Vault reference read from the vault as the app reads it (one place
+ * to rotate a secret). The vault's firewall admits every network, access is RBAC only (see
+ * ./sections/identity.ts).
  */
 function migrations(p: Pipeline, env: AppModel): Step[] {
-  if (!migrating(env).length) return [];
-  return [
-    run("Let this runner read the Key Vault", [
-      "ip=$(curl --fail --silent --show-error https://api.ipify.org)",
-      'echo "RUNNER_IP=$ip" >> "$GITHUB_ENV"',
-      'az keyvault network-rule add --name "$KEY_VAULT" --ip-address "$ip/32" --output none',
-      // A new network rule takes a moment to apply.
-      "for _ in $(seq 12); do",
-      '  if az keyvault secret list --vault-name "$KEY_VAULT" --maxresults 1 --output none; then exit 0; fi',
-      "  sleep 10",
-      "done",
-      'echo "::error::the Key Vault still refuses this runner (does the identity have Key Vault Secrets User?)"',
-      "exit 1",
-    ]),
-    ...migrating(env).map((s) => migrate(p, env, s)),
-    run(
-      "Close the Key Vault to this runner",
-      ['az keyvault network-rule remove --name "$KEY_VAULT" --ip-address "$RUNNER_IP/32" --output none'],
-      { if: "always() && env.RUNNER_IP != ''" },
-    ),
-  ];
+  return migrating(env).map((s) => migrate(p, env, s));
 }
 
 /** The variables a service's migration gets: every app setting of the service, as App Service has it. */

@@ -87,8 +87,8 @@ function prerequisites(project: ProjectModel, facts: AzureFacts): string[] {
     "- to set secret values afterwards: **Key Vault Secrets Officer** on the environment's vault.",
     ...(facts.compute === "appservice" && migrates(project)
       ? [
-          "- for the pipeline's migrations, which read each app's Key Vault references on the runner: **Key Vault",
-          "  Secrets User** on the environment's vault (the pipeline lets its runner through the vault's firewall for them).",
+          "- for the pipeline's migrations, which read each app's Key Vault references on the runner as the app reads",
+          "  them (rotate a secret in the vault only): **Key Vault Secrets User** on the environment's vault.",
         ]
       : []),
     "",
@@ -199,13 +199,10 @@ function secrets(project: ProjectModel, facts: AzureFacts): string[] {
     "",
     ...(operatorSecrets.length
       ? [
-          "Set these values once per environment (the vault denies other networks: add your address first).",
+          "Set these values once per environment (your identity needs Key Vault Secrets Officer on the vault).",
           "",
           "```sh",
           `VAULT=$(az deployment sub show --name ${project.name}-<env> --query properties.outputs.keyVaultName.value -o tsv)`,
-          ...(facts.compute === "appservice"
-            ? ["az keyvault network-rule add --name $VAULT --ip-address $(curl -s https://api.ipify.org)"]
-            : []),
           ...operatorSecrets.map(
             (s) =>
               `az keyvault secret set --vault-name $VAULT --name ${s.secret} --value "$${s.envVar}"   # ${s.envVar}, used by ${s.services.join(", ")}`,

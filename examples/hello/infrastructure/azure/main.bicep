@@ -383,8 +383,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
-    networkDefaultAction: 'Deny'
-    allowedIpAddresses: union(apiApp.outputs.outboundIpAddresses, workerApp.outputs.outboundIpAddresses)
+    networkDefaultAction: 'Allow'
     workspaceId: logAnalytics.outputs.id
   }
 }

@@ -203,7 +203,6 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
     networkDefaultAction: 'Allow'
-    allowedIpAddresses: []
     workspaceId: logAnalytics.outputs.id
   }
 }

@@ -121,7 +121,6 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
     appServices: [n],
     secretReaders: identities,
     imagePullers: identities,
-    outboundIps: [where(on, outputOf(`${id}App`, "outboundIpAddresses"), [])],
     webTests: health && s0.type === "http" ? [itemWhere(on, webTest)] : [],
   };
   return f.domain && f.dnsRecord ? joinParts(app, appDomain(c, n, f.domain, f.dnsRecord)) : app;
