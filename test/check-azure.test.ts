@@ -43,7 +43,7 @@ describe("azure system checks", () => {
   it("every rule is declared on the target", () => {
     assert.deepEqual(
       azureTarget.rules!.map((r) => r.id),
-      ["azure/registry-pull", "azure/scope-order", "azure/role-id"],
+      ["azure/registry-pull", "azure/scope-order", "azure/role-id", "azure/env-values", "azure/probe-domain"],
     );
   });
 
@@ -162,6 +162,54 @@ describe("azure system checks", () => {
       f.map((x) => [x.rule, x.file]),
       [["azure/role-id", "main.bicep"]],
     );
+  });
+
+  it("env-values: an environment's parameter file carrying another environment's domain", () => {
+    let line = 0;
+    const f = findings("augeo", (t) => {
+      edit(t, "parameters/production.bicepparam", "domain: 'api.augeo.app'", "domain: 'api.dev.augeo.app'");
+      line = lineOf(t, "parameters/production.bicepparam", "domain: 'api.dev.augeo.app'");
+    });
+    assert.deepEqual(
+      f.map((x) => [x.rule, x.env, x.path, x.file, x.line]),
+      [["azure/env-values", "production", "services.api.domain", "parameters/production.bicepparam", line]],
+    );
+  });
+
+  it("env-values: dev's records aimed at another zone, and another region", () => {
+    const f = findings("augeo", (t) => {
+      edit(
+        t,
+        "parameters/dev.bicepparam",
+        "param dnsZoneName = 'augeo.app'",
+        "param dnsZoneName = 'augeo.dev'",
+      );
+      edit(t, "parameters/dev.bicepparam", "param location = 'eastus'", "param location = 'westeurope'");
+    });
+    assert.deepEqual(
+      f.filter((x) => x.rule === "azure/env-values").map((x) => [x.env, x.path]),
+      [
+        ["dev", "targets.azure.location"],
+        ["dev", "dns.zone"],
+      ],
+    );
+  });
+
+  it("probe-domain: a web test of the default host name while the domain is bound (the old tests)", () => {
+    let line = 0;
+    const f = findings("augeo", (t) => {
+      edit(
+        t,
+        "main.bicep",
+        "url: 'https://${empty(apiConfig.domain) ? apiApp.outputs.defaultHostName : apiConfig.domain}/ready'",
+        "url: 'https://${apiApp.outputs.defaultHostName}/ready'",
+      );
+      line = readBicep(t["main.bicep"]!)
+        .find((d) => d.symbol === "webTests")!
+        .params.get("tests")!.line;
+    });
+    assert.deepEqual(brief(f), [["azure/probe-domain", "", "main.bicep", line]]);
+    assert.match(f[0]!.message, /apiDomain binds apiConfig\.domain, but no availability test probes it/);
   });
 
   it("`gantry check --target azure github` exits 0 on every example", async () => {

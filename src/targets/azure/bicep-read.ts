@@ -92,9 +92,27 @@ function keysAt(lines: string[], firstLine: number, indent: number): Map<string,
 /** The values of a `.bicepparam` file's one-line parameters (strings, bools, numbers). */
 export function readParamFile(text: string): Map<string, Known> {
   const out = new Map<string, Known>();
-  for (const l of text.split("\n")) {
-    const m = /^param ([A-Za-z_][A-Za-z0-9_]*) = (.*)$/.exec(l);
-    if (m) out.set(m[1]!, literal(m[2]!));
+  for (const [name, e] of readParamEntries(text)) if (!name.includes(".")) out.set(name, e.value);
+  return out;
+}
+
+/**
+ * Every one-line value of a `.bicepparam` file with its line: `name` for a parameter, `name.field`
+ * for a one-line field of an object parameter (`apiConfig.domain`).
+ */
+export function readParamEntries(text: string): Map<string, { value: Known; line: number }> {
+  const out = new Map<string, { value: Known; line: number }>();
+  let object: string | undefined;
+  for (const [i, l] of text.split("\n").entries()) {
+    const top = /^param ([A-Za-z_][A-Za-z0-9_]*) = (.*)$/.exec(l);
+    if (top) {
+      object = top[2] === "{" ? top[1] : undefined;
+      out.set(top[1]!, { value: literal(top[2]!), line: i + 1 });
+      continue;
+    }
+    const field = object ? /^ {2}([A-Za-z_][A-Za-z0-9_]*): (.*)$/.exec(l) : null;
+    if (field) out.set(`${object!}.${field[1]!}`, { value: literal(field[2]!), line: i + 1 });
+    else if (l === "}") object = undefined;
   }
   return out;
 }

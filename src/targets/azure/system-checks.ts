@@ -7,6 +7,7 @@ import type { FileTree, RenderedTrees, RuleDoc, SynthContext, SystemFinding } fr
 import { ROLES } from "./api.js";
 import { readBicep, readParamFile, type Decl, type Known } from "./bicep-read.js";
 import { registryPlan } from "./decisions.js";
+import { VALUE_RULES, valueChecks } from "./system-values.js";
 import { deploymentsOf, deployed, moduleResources, groupOf, type Deployment } from "./system-deployments.js";
 
 export const AZURE_RULES: readonly RuleDoc[] = [
@@ -33,6 +34,7 @@ export const AZURE_RULES: readonly RuleDoc[] = [
     why: "A role assignment with an id that is not a built-in role fails the deployment (RoleDefinitionDoesNotExist), or grants another role than the one the identity needs.",
     fix: "Take role ids from Azure's list of built-in roles by name (src/targets/azure/api.ts ROLES, tested against that list) and regenerate.",
   },
+  ...VALUE_RULES,
 ];
 
 export function azureSystemChecks(
@@ -56,6 +58,7 @@ export function azureSystemChecks(
     ...registryPull(project, decls, modules, deployments, trees),
     ...scopeOrder(decls, modules, deployments),
     ...roleIds(tree),
+    ...valueChecks(project, tree),
   ];
 }
 
