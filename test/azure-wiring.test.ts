@@ -200,3 +200,14 @@ test("azure: the Key Vault does not rely on the apps' outbound addresses (Key Va
   assert.doesNotMatch(main, /outboundIpAddresses/);
   assert.match(main, /module keyVault 'modules\/key-vault\.bicep' = \{[^]*?networkDefaultAction: 'Allow'/);
 });
+
+test("azure: a registry name Azure Container Registry refuses is an error at targets.kubernetes.registry", () => {
+  const p = spec("  kubernetes: { registry: my-acr.azurecr.io/shop }\nenvironments: { production: {} }");
+  assert.deepEqual(
+    azureTarget
+      .check(p, ctx)
+      .filter((x) => x.severity === "error")
+      .map((x) => x.path),
+    ["targets.kubernetes.registry"],
+  );
+});

@@ -5,7 +5,15 @@ import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
-import { boundDomain, hostOwner, computeOf, relativeName, postgresSku, type Compute } from "./decisions.js";
+import {
+  boundDomain,
+  hostOwner,
+  computeOf,
+  registryPlan,
+  relativeName,
+  postgresSku,
+  type Compute,
+} from "./decisions.js";
 import { appSettings } from "./supply.js";
 import { AZURE_SIZES } from "./sizes.js";
 import { publicHealthUrl } from "./sections/availability.js";
@@ -20,6 +28,7 @@ export function findings(project: ProjectModel): Finding[] {
   const all = [
     ...sharedFindings(project),
     ...topicFindings(project),
+    ...registryFindings(project),
     ...(compute === "appservice" ? contractFindings(project) : []),
     ...project.environments.flatMap((m) => [
       ...serviceFindings(m, compute),
@@ -107,6 +116,21 @@ function sharedHostFindings(m: AppModel): Finding[] {
       },
     ];
   });
+}
+
+/** The registry the spec names must be a name Azure Container Registry accepts: Bicep creates it. */
+function registryFindings(project: ProjectModel): Finding[] {
+  const acr = registryPlan(project)?.acr;
+  // learn.microsoft.com/azure/container-registry/container-registry-get-started-portal: 5-50 alphanumerics.
+  if (acr === undefined || /^[a-z0-9]{5,50}$/.test(acr)) return [];
+  return [
+    {
+      path: "targets.kubernetes.registry",
+      severity: "error",
+      message: `${acr}.azurecr.io cannot be created: a registry name is 5 to 50 lower-case letters and digits`,
+      hint: "name a registry such as myappacr.azurecr.io, or leave targets.kubernetes.registry out for Gantry's own",
+    },
+  ];
 }
 
 function topicFindings(project: ProjectModel): Finding[] {
