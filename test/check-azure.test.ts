@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { azureTarget } from "../src/targets/azure/index.js";
-import { githubTarget } from "../src/targets/registry.js";
+import { DEFAULT_OUTPUTS, githubTarget } from "../src/targets/registry.js";
+import { loadSpec } from "../src/model/load.js";
+import { generateSpec } from "./spec-generator.js";
 import type { FileTree, SystemFinding } from "../src/targets/target.js";
 import { readBicep } from "../src/targets/azure/bicep-read.js";
 import { EXAMPLES, exampleContext, loadExample, runCli } from "./helpers.js";
@@ -210,6 +212,25 @@ describe("azure system checks", () => {
     });
     assert.deepEqual(brief(f), [["azure/probe-domain", "", "main.bicep", line]]);
     assert.match(f[0]!.message, /apiDomain binds apiConfig\.domain, but no availability test probes it/);
+  });
+
+  it("no finding on generated specs (test/spec-generator.ts) that Azure accepts", () => {
+    let ran = 0;
+    for (let seed = 1; seed <= 60; seed++) {
+      let p;
+      try {
+        p = loadSpec("gantry.yaml", generateSpec(seed).text).project;
+      } catch {
+        continue;
+      }
+      const ctx = { specPath: "gantry.yaml", specDir: ".", outputs: DEFAULT_OUTPUTS, deployTarget: "azure" };
+      if (azureTarget.check(p, ctx).some((x) => x.severity === "error")) continue;
+      const tree = azureTarget.render(p, ctx);
+      const trees = { azure: tree, github: githubTarget.render(p, ctx) };
+      assert.deepEqual(azureTarget.systemChecks!(p, tree, ctx, trees), [], `seed ${seed}`);
+      ran++;
+    }
+    assert.ok(ran >= 40, `only ${ran} generated specs reached the checks`);
   });
 
   it("`gantry check --target azure github` exits 0 on every example", async () => {

@@ -89,11 +89,9 @@ function keysAt(lines: string[], firstLine: number, indent: number): Map<string,
   return out;
 }
 
-/** The values of a `.bicepparam` file's one-line parameters (strings, bools, numbers). */
+/** The values of a `.bicepparam` file's one-line parameters and object fields (`apiConfig.domain`). */
 export function readParamFile(text: string): Map<string, Known> {
-  const out = new Map<string, Known>();
-  for (const [name, e] of readParamEntries(text)) if (!name.includes(".")) out.set(name, e.value);
-  return out;
+  return new Map([...readParamEntries(text)].map(([name, e]) => [name, e.value]));
 }
 
 /**
@@ -126,12 +124,14 @@ function literal(text: string): Known {
 }
 
 /**
- * The value of an expression where every name it reads is known: a literal, a name, a string with
+ * The value of an expression where every name it reads is known: a literal, a name (or an object
+ * parameter's field), a string with
  * `${name}` interpolations, `!x`, `empty(x)`. Anything else is undefined.
  */
 export function evaluate(text: string, scope: ReadonlyMap<string, Known>): Known {
   const t = text.trim();
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(t) && t !== "true" && t !== "false") return scope.get(t);
+  if (/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(t) && t !== "true" && t !== "false")
+    return scope.get(t);
   if (t.startsWith("!")) {
     const v = evaluate(t.slice(1), scope);
     return typeof v === "boolean" ? !v : undefined;

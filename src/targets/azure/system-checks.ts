@@ -58,7 +58,7 @@ export function azureSystemChecks(
     ...registryPull(project, decls, modules, deployments, trees),
     ...scopeOrder(decls, modules, deployments),
     ...roleIds(tree),
-    ...valueChecks(project, tree),
+    ...valueChecks(project, tree, decls, deployments),
   ];
 }
 

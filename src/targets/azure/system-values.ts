@@ -5,7 +5,8 @@
 import { isService, isStatic } from "../../model/queries.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, RuleDoc, SystemFinding } from "../target.js";
-import { readBicep, readParamEntries, type Known } from "./bicep-read.js";
+import { readParamEntries, type Decl, type Known } from "./bicep-read.js";
+import { deployed, type Deployment } from "./system-deployments.js";
 import { boundDomain, computeOf, locationOf, zoneIn } from "./decisions.js";
 import { camel } from "./names.js";
 
@@ -26,8 +27,13 @@ export const VALUE_RULES: readonly RuleDoc[] = [
   },
 ];
 
-export function valueChecks(project: ProjectModel, tree: FileTree): SystemFinding[] {
-  return [...envValues(project, tree), ...probeDomains(tree)];
+export function valueChecks(
+  project: ProjectModel,
+  tree: FileTree,
+  decls: Decl[],
+  deployments: Deployment[],
+): SystemFinding[] {
+  return [...envValues(project, tree), ...probeDomains(decls, deployments)];
 }
 
 function envValues(project: ProjectModel, tree: FileTree): SystemFinding[] {
@@ -75,26 +81,38 @@ function envValues(project: ProjectModel, tree: FileTree): SystemFinding[] {
 
 const DOMAIN_MODULES = ["modules/app-service-domain.bicep", "modules/static-web-app-domain.bicep"];
 
-/** Every host name main.bicep binds is the host of some availability test's URL. */
-function probeDomains(tree: FileTree): SystemFinding[] {
-  const decls = readBicep(tree["main.bicep"] ?? "");
+/** Whether a bound site has something to probe: a static site's page, an app's health path. */
+function probed(domain: Decl, decls: Decl[]): boolean {
+  const site = /^(\w+)\.outputs\.name$/.exec(domain.params.get("siteName")?.text.trim() ?? "")?.[1];
+  const app = decls.find((d) => d.symbol === site);
+  return (
+    app?.target !== "modules/app-service.bicep" || app.params.get("healthCheckPath")?.text.trim() !== "''"
+  );
+}
+
+/** Every host name main.bicep binds, where there is something to probe, is the host of a test's URL. */
+function probeDomains(decls: Decl[], deployments: Deployment[]): SystemFinding[] {
   const tests = decls.find((d) => d.kind === "module" && d.target === "modules/web-tests.bicep");
   if (!tests) return [];
   const urls = tests.params.get("tests")?.text ?? "";
-  return decls
-    .filter((d) => d.kind === "module" && DOMAIN_MODULES.includes(d.target))
-    .flatMap((d): SystemFinding[] => {
-      const host = d.params.get("hostName")?.text.trim();
-      if (!host || new RegExp(`url: '[^']*\\$\\{[^}]*\\b${host.replace(/\./g, "\\.")}\\b`).test(urls))
-        return [];
-      return [
-        {
-          rule: "azure/probe-domain",
-          message: `${d.symbol} binds ${host}, but no availability test probes it`,
-          hint: "probe the custom domain where the environment has one",
-          file: "main.bicep",
-          line: tests.params.get("tests")?.line ?? tests.line,
-        },
-      ];
-    });
+  return (
+    decls
+      .filter((d) => d.kind === "module" && DOMAIN_MODULES.includes(d.target))
+      // Bound in some environment (a domain module whose every environment has no domain binds nothing).
+      .filter((d) => probed(d, decls) && deployments.some((dep) => deployed(d, dep) !== false))
+      .flatMap((d): SystemFinding[] => {
+        const host = d.params.get("hostName")?.text.trim();
+        if (!host || new RegExp(`url: '[^']*\\$\\{[^}]*\\b${host.replace(/\./g, "\\.")}\\b`).test(urls))
+          return [];
+        return [
+          {
+            rule: "azure/probe-domain",
+            message: `${d.symbol} binds ${host}, but no availability test probes it`,
+            hint: "probe the custom domain where the environment has one",
+            file: "main.bicep",
+            line: tests.params.get("tests")?.line ?? tests.line,
+          },
+        ];
+      })
+  );
 }

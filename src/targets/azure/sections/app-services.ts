@@ -61,6 +61,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   const on = enabled?.ref;
   const slotOn = on ? binary("&&", on, f.enableSlot) : f.enableSlot;
   const health = healthCheckPath(s0);
+  const bound = c.envs.some((m) => boundIn(m, appOf(m, n)) !== undefined);
   const run: BicepObject = {
     location: c.location,
     tags: c.tags,
@@ -121,7 +122,8 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
     appServices: [n],
     secretReaders: identities,
     imagePullers: identities,
-    webTests: health && s0.type === "http" ? [itemWhere(on, webTest)] : [],
+    // A worker is probed where some environment binds it to a domain: that host is public.
+    webTests: health && (s0.type === "http" || bound) ? [itemWhere(on, webTest)] : [],
   };
   return f.domain && f.dnsRecord ? joinParts(app, appDomain(c, n, f.domain, f.dnsRecord)) : app;
 }
