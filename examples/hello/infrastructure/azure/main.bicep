@@ -543,6 +543,15 @@ module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   }
 }
 
+@description('CanNotDelete lock on the shared resource group (registry, DNS zones).')
+module sharedLock 'modules/resource-lock.bicep' = if (enableLocks) {
+  name: 'lock-shared'
+  scope: sharedRg
+  params: {
+    notes: 'Resources every environment of hello uses: remove this lock on purpose before deleting anything.'
+  }
+}
+
 @description('Resource group of the environment.')
 output resourceGroupName string = rg.name
 
