@@ -26,7 +26,13 @@ async function check(spec: string): Promise<{ code: number; findings: JsonFindin
 
 describe("aws system checks", () => {
   it("a spec whose environments differ passes gantry check (aws and its workflows)", async () => {
-    const r = await check(SPEC);
+    // With a channel, so that production's alerts reach someone (spec/alert-unrouted).
+    const r = await check(
+      SPEC.replace(
+        "environments:",
+        "monitoring:\n  channels:\n    ops: { type: email, to: [ops@example.com] }\nenvironments:",
+      ),
+    );
     assert.deepEqual(
       r.findings.filter((f) => f.severity === "error"),
       [],

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Problem } from "../errors.js";
 import type { LoadResult } from "../model/load.js";
 import { REGISTERED } from "../targets/registry.js";
+import { choosePlatform } from "../targets/github/pipeline.js";
 import type { FileTree, RenderedTrees, SynthContext, Target } from "../targets/target.js";
 import { writeTree } from "../output/writer.js";
 import { runTools, type ToolCheck } from "../validate/run-tools.js";
@@ -99,6 +100,26 @@ function systemFindings(t: Target, loaded: LoadResult, ctx: SynthContext, trees:
   });
 }
 
+/**
+ * The tree of the platform the GitHub workflows deploy to, when it was not asked for: their checks read
+ * the infrastructure they deploy (`--target github` alone still checks the registry it pushes to).
+ * Only rendered where that target refuses nothing; its own findings are not reported.
+ */
+function deployedTrees(
+  targets: Target[],
+  trees: RenderedTrees,
+  loaded: LoadResult,
+  ctx: SynthContext,
+): RenderedTrees {
+  if (!targets.some((t) => t.name === "github")) return {};
+  const platforms = REGISTERED.flatMap((r) => (r.platform ? [r.platform] : []));
+  const name = choosePlatform(loaded.project, ctx, platforms)?.name;
+  const target = REGISTERED.find((r) => r.target.name === name)?.target;
+  if (!target || trees[target.name]) return {};
+  if (target.check(loaded.project, ctx).some((p) => (p.severity ?? "error") === "error")) return {};
+  return { [target.name]: target.render(loaded.project, ctx) };
+}
+
 const outputOf = (ctx: SynthContext, target: string): string =>
   (ctx.outputs as Record<string, string | undefined>)[target] ?? target;
 
@@ -145,6 +166,7 @@ export async function runChecks(
     findings.push(...r.findings);
     if (r.tree) trees[t.name] = r.tree;
   }
+  Object.assign(trees, deployedTrees(targets, trees, loaded, ctx));
   for (const t of targets) findings.push(...systemFindings(t, loaded, ctx, trees));
   const rendered = targets.filter((t) => trees[t.name]).map((t): [Target, FileTree] => [t, trees[t.name]!]);
   const tools = o.tools ? await toolFindings(rendered, ctx) : { findings: [], skipped: [] };

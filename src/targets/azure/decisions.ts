@@ -74,9 +74,16 @@ export function postgresSku(size: Size) {
   return AZURE_SIZES[size].postgres;
 }
 
-/** Redis SKU: the size's row, raised to Standard when HA is asked of a Basic size. */
+/**
+ * Redis SKU: the size's row, raised to Premium P1 when persistence is asked (only Premium caches
+ * persist: learn.microsoft.com/azure/azure-cache-for-redis/cache-how-to-premium-persistence), and to
+ * Standard when HA is asked of a Basic size. The spec asks for persistence, so it gets it; the
+ * runbook says what it costs (../findings.ts notesOf).
+ */
 export function redisSku(r: RedisModel) {
   const row = AZURE_SIZES[r.size].redis;
+  if (r.persistence !== "none" && row.name !== "Premium")
+    return { name: "Premium" as const, family: "P" as const, capacity: 1 };
   if (r.ha && row.name === "Basic")
     return { name: "Standard" as const, family: "C" as const, capacity: Math.max(1, row.capacity) };
   return row;
@@ -115,10 +122,23 @@ export function boundDomain(
   s: ServiceModel | StaticModel,
 ): { domain: string; record: string } | undefined {
   const domain = s.domains[0];
-  if (!domain || !m.dns?.manage) return undefined;
+  if (!domain || !m.dns?.manage || hostOwner(m, domain) !== s.name) return undefined;
   const record = relativeName(domain, m.dns.zone);
   if (!record || record === "@") return undefined;
   return { domain, record };
+}
+
+/**
+ * The service a host name is bound to on App Service and Static Web Apps, which bind a host to one
+ * site: of the services whose first domain it is, the one with the shortest path (the root), then by
+ * name. Paths of the others on that host cannot be routed there (../findings.ts says so).
+ */
+export function hostOwner(m: AppModel, host: string): string | undefined {
+  const onHost = Object.values(m.services).filter(
+    (x): x is ServiceModel | StaticModel => x.type !== "job" && x.domains[0] === host,
+  );
+  const path = (x: ServiceModel | StaticModel) => x.path.replace(/\/+$/, "");
+  return onHost.sort((a, b) => path(a).length - path(b).length || a.name.localeCompare(b.name))[0]?.name;
 }
 
 /** The bound domain of a service in an environment; none where the environment does not have it. */
@@ -217,3 +237,20 @@ export function aksNodes(m: AppModel): { vmSize: string; min: number; max: numbe
   const max = Math.min(100, Math.max(min + 2, Math.ceil(high / 1.5)));
   return { vmSize: production ? "Standard_D4ds_v5" : "Standard_D2ds_v5", min, max };
 }
+
+/**
+ * Where the images live, one registry for every environment (an image is built once and promoted):
+ * the Azure Container Registry the spec names (`targets.kubernetes.registry` on `<name>.azurecr.io`),
+ * one Gantry names itself (`acr: undefined`), or none when AKS pulls from another registry the spec
+ * names (with the chart's image pull secret). The pipelines push where this says (./pipeline.ts).
+ */
+export function registryPlan(project: ProjectModel): { acr: string | undefined } | undefined {
+  const fromSpec = project.environments[0]?.targets.kubernetes?.registry;
+  const host = fromSpec?.split("/")[0] ?? "";
+  if (host.endsWith(".azurecr.io")) return { acr: host.slice(0, -".azurecr.io".length) };
+  if (fromSpec && computeOf(project) === "aks") return undefined;
+  return { acr: undefined };
+}
+
+/** The DNS zone an environment's deployment creates and writes its records into, when Gantry manages one. */
+export const zoneIn = (m: AppModel): string | undefined => (m.dns?.manage ? m.dns.zone : undefined);

@@ -7,14 +7,16 @@ import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
 import {
   boundDomain,
+  hostOwner,
   computeOf,
-  managedZoneOf,
+  registryPlan,
   relativeName,
   postgresSku,
-  redisSku,
   type Compute,
 } from "./decisions.js";
 import { appSettings } from "./supply.js";
+import { AZURE_SIZES } from "./sizes.js";
+import { publicHealthUrl } from "./sections/availability.js";
 
 export interface Finding extends TargetProblem {
   /** Also said in the runbook's notes, once. */
@@ -26,9 +28,11 @@ export function findings(project: ProjectModel): Finding[] {
   const all = [
     ...sharedFindings(project),
     ...topicFindings(project),
+    ...registryFindings(project),
     ...(compute === "appservice" ? contractFindings(project) : []),
     ...project.environments.flatMap((m) => [
       ...serviceFindings(m, compute),
+      ...(compute === "aks" ? probeFindings(m) : sharedHostFindings(m)),
       ...redisFindings(m, compute),
       ...postgresFindings(m, compute),
       ...alertFindings(m),
@@ -43,7 +47,6 @@ function sharedFindings(project: ProjectModel): Finding[] {
   const [first] = project.environments;
   if (!first) return [];
   const compute = computeOf(project);
-  const zone = managedZoneOf(project);
   const statics = new Set(
     project.environments.flatMap((m) =>
       Object.values(m.services)
@@ -75,19 +78,59 @@ function sharedFindings(project: ProjectModel): Finding[] {
               hint: "set targets.azure.compute at the top level only",
             },
           ]),
-      ...(m.dns?.manage && m.dns.zone !== zone
-        ? [
-            {
-              env,
-              path: "dns.zone",
-              severity: "error" as const,
-              message: `zone ${m.dns.zone} differs from ${zone ?? ""}, the zone the other environments manage: Gantry manages one zone for every environment`,
-              hint: "keep dns.zone the same everywhere; domains of each environment can be sub-domains of it",
-            },
-          ]
-        : []),
     ];
   });
+}
+
+/** On AKS, a health path the ingress routes to another service on the host gets no availability test. */
+function probeFindings(m: AppModel): Finding[] {
+  return Object.values(m.services).flatMap((s): Finding[] => {
+    const hp = s.type === "http" ? (s.health?.readiness ?? s.health?.liveness) : undefined;
+    if (s.type !== "http" || !hp || !s.domains[0] || publicHealthUrl(m, s.name, hp)) return [];
+    return [
+      {
+        env: m.environment.name,
+        path: `services.${s.name}.health`,
+        severity: "warning",
+        message: `the ingress routes https://${s.domains[0]}${hp} to another service on that host, so ${s.name} gets no availability test`,
+        hint: `give ${s.name} a health path under its own path prefix (${s.path})`,
+      },
+    ];
+  });
+}
+
+/** App Service and Static Web Apps bind a host name to one site: the others on that host are not bound. */
+function sharedHostFindings(m: AppModel): Finding[] {
+  return Object.values(m.services).flatMap((s): Finding[] => {
+    const host = isService(s) || isStatic(s) ? s.domains[0] : undefined;
+    const owner = host ? hostOwner(m, host) : undefined;
+    if (!host || owner === undefined || owner === s.name) return [];
+    return [
+      {
+        env: m.environment.name,
+        path: `services.${s.name}.path`,
+        severity: "warning",
+        message: `${s.name} shares ${host} with ${owner}: App Service and Static Web Apps bind a host name to one site, so ${host} is bound to ${owner} only and ${s.name} answers at its default host name`,
+        hint: "give each service its own domain (api.example.com), or run on AKS (targets.azure.compute: aks), whose ingress routes paths",
+        note: `\`${s.name}\` shares \`${host}\` with \`${owner}\` in ${m.environment.name}: the host is bound to \`${owner}\` only (one site per host name); \`${s.name}\` answers at its default host name.`,
+      },
+    ];
+  });
+}
+
+/** The registry the spec names must be a name Azure Container Registry accepts: Bicep creates it. */
+function registryFindings(project: ProjectModel): Finding[] {
+  const acr = registryPlan(project)?.acr;
+  // learn.microsoft.com/azure/container-registry/container-registry-get-started-portal: 5-50 alphanumerics.
+  if (acr === undefined || /^[a-z0-9]{5,50}$/.test(acr)) return [];
+  return [
+    {
+      path: "targets.kubernetes.registry",
+      severity: "error",
+      message: `${acr}.azurecr.io cannot be created: a registry name is 5 to 50 lower-case letters and digits`,
+      hint: "name a registry such as myappacr.azurecr.io, or leave targets.kubernetes.registry out for Gantry's own",
+    },
+  ];
 }
 
 function topicFindings(project: ProjectModel): Finding[] {
@@ -138,7 +181,8 @@ function domainFindings(m: AppModel, n: string, s: ServiceModel | StaticModel): 
       severity: "warning",
       message: `only the first domain of ${n} (${domain}) is bound on Azure`,
     });
-  if (domain && !boundDomain(m, s)) out.push(unboundDomain(m, s, domain));
+  // A host bound to another service on it is said by sharedHostFindings.
+  if (domain && !boundDomain(m, s) && hostOwner(m, domain) === s.name) out.push(unboundDomain(m, s, domain));
   return out;
 }
 
@@ -181,15 +225,14 @@ function redisFindings(m: AppModel, compute: Compute): Finding[] {
   return Object.entries(m.redis).flatMap(([n, r]) => {
     if (compute === "aks" && r.hosting === "cluster") return [];
     const out: Finding[] = [];
-    const sku = redisSku(r);
-    if (r.persistence !== "none" && sku.name !== "Premium")
+    if (r.persistence !== "none" && AZURE_SIZES[r.size].redis.name !== "Premium")
       out.push({
         env,
         path: `redis.${n}.persistence`,
         severity: "warning",
-        message: `persistence ${r.persistence} needs a Premium cache; size ${r.size} is ${sku.name}, so ${n} does not persist`,
-        hint: "use size l or xl for a Premium cache, or persistence: none",
-        note: `Redis persistence needs a Premium cache: \`${n}\` in ${env} is ${sku.name} (size ${r.size}) and keeps its data in memory only.`,
+        message: `persistence ${r.persistence} makes ${n} a Premium P1 cache (size ${r.size} alone is ${AZURE_SIZES[r.size].redis.name}): only Premium caches persist`,
+        hint: "keep it, or set persistence: none in this environment for the cheaper tier",
+        note: `\`${n}\` in ${env} is a Premium P1 cache because it asks for ${r.persistence} persistence (only Premium caches persist); \`persistence: none\` there gives size ${r.size}'s ${AZURE_SIZES[r.size].redis.name} tier.`,
       });
     if (!r.tls)
       out.push({
@@ -390,7 +433,7 @@ export function notesOf(project: ProjectModel): string[] {
     "PostgreSQL accepts connections from Azure services through its firewall (private access needs a virtual network, which is not in the type data Gantry checks against); TLS is required.",
     "Geo-redundant backup of PostgreSQL is chosen when a server is created and cannot be changed later.",
     compute === "appservice"
-      ? "The Key Vault denies other networks and allows the apps' outbound addresses and trusted Azure services."
+      ? "The Key Vault admits every network and access is RBAC only: Microsoft's Key Vault references guide says a vault must not rely on an app's outbound addresses (a reference may be resolved from another), and virtual network integration is not in the type data Gantry checks against."
       : "The Key Vault allows all networks so the cluster's CSI driver can reach it; access is still RBAC only.",
     "Slack and generic webhooks get Azure Monitor's common alert schema; Teams connectors accept it.",
     ...(compute === "appservice"

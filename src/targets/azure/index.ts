@@ -11,6 +11,8 @@ import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
+import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
+import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
 
 export { buildAzure };
 
@@ -21,6 +23,8 @@ export const azureTarget: Target = {
   defaultOut: "infrastructure/azure",
   ownsOutput: true,
   contract: azureContract,
+  rules: AZURE_RULES,
+  systemChecks: azureSystemChecks,
   check(project: ProjectModel): TargetProblem[] {
     return [...findings(project), ...limitProblems(project)].map((f) => {
       const p: TargetProblem = { path: f.path, message: f.message };
@@ -35,6 +39,7 @@ export const azureTarget: Target = {
     const tree: FileTree = {};
     for (const [path, f] of Object.entries(build.bicep)) tree[path] = printBicep(f);
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
+    for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },

@@ -13,12 +13,13 @@ import { appServicesPart } from "./sections/app-services.js";
 import { availabilityPart } from "./sections/availability.js";
 import { budgetPart, lockPart } from "./sections/budget-lock.js";
 import { clusterPart } from "./sections/cluster.js";
-import { baseContext, managedZone, type Ctx } from "./sections/context.js";
+import { baseContext, type Ctx } from "./sections/context.js";
+import { registryPlan, zoneIn } from "./decisions.js";
 import { dataPart } from "./sections/data.js";
 import { dnsPart } from "./sections/dns.js";
 import { emailPart } from "./sections/email.js";
 import { environmentPart } from "./sections/environment.js";
-import { keyVaultPart, registryPart } from "./sections/identity.js";
+import { keyVaultPart } from "./sections/identity.js";
 import { monitoringPart } from "./sections/monitoring.js";
 import {
   joinParts,
@@ -27,6 +28,7 @@ import {
   type Part,
   type SecretUse,
 } from "./sections/part.js";
+import { hasShared, registryPart, sharedGroupName, sharedPart } from "./sections/shared.js";
 import { staticSitesPart } from "./sections/static-sites.js";
 
 export interface AzureBuild {
@@ -48,7 +50,12 @@ export interface AzureFacts {
   managedSecrets: ManagedSecret[];
   appServices: string[];
   staticSites: string[];
-  zoneOwner?: string;
+  /** The resource group every environment shares (registry, DNS zones), when there is one. */
+  sharedGroup?: string;
+  /** The registry of the images: the one the spec names (`acr`), or Gantry's (output acrLoginServer). */
+  registry?: { acr: string | undefined };
+  /** The DNS zones Gantry manages, with the environments whose records go into each. */
+  zones: { zone: string; envs: string[] }[];
   outputs: string[];
 }
 
@@ -60,6 +67,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
   const email = emailPart(c);
   const part = joinParts(
     environment.part,
+    sharedPart(c),
     monitoringPart(c),
     compute,
     registryPart(c, compute.imagePullers),
@@ -155,7 +163,9 @@ function facts(c: Ctx, part: Part): AzureFacts {
     appServices: part.appServices,
     staticSites: part.staticSites,
     outputs: part.outputs.map((o) => o.name),
-    zoneOwner: managedZone(c) ? c.owner?.environment.name : undefined,
+    ...(hasShared(c) ? { sharedGroup: sharedGroupName(c) } : {}),
+    ...(registryPlan(c.project) ? { registry: registryPlan(c.project) } : {}),
+    zones: zonesOf(c),
   };
 }
 
@@ -168,4 +178,14 @@ function operatorSecrets(uses: SecretUse[]): AzureFacts["operatorSecrets"] {
     byVar.set(envVar, services);
   }
   return [...byVar].map(([envVar, services]) => ({ secret: secretName(envVar), envVar, services }));
+}
+
+/** Each managed zone once, with the environments that write records into it, in pipeline order. */
+function zonesOf(c: Ctx): AzureFacts["zones"] {
+  const byZone = new Map<string, string[]>();
+  for (const m of c.envs) {
+    const zone = zoneIn(m);
+    if (zone) byZone.set(zone, [...(byZone.get(zone) ?? []), m.environment.name]);
+  }
+  return [...byZone].map(([zone, envs]) => ({ zone, envs }));
 }

@@ -9,6 +9,7 @@ import type { AppModel, ServiceModel } from "../../model/types.js";
 import { smokeUrls, type Pipeline } from "../github/pipeline.js";
 import { IMAGE_TAG_REVISION, REVISION } from "../github/rollback.js";
 import { SMOKE_RETRIES, appendTo, getEach, imageRef, siteDir, staticBuildSteps } from "../github/steps.js";
+import { staticConfigPath } from "./static-config.js";
 import { action, run, type Step } from "../github/workflow.js";
 import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline } from "../platform.js";
 import { migrationRun } from "./command.js";
@@ -66,31 +67,12 @@ const swap = (env: AppModel): string[] => services(env).map(swapLine);
 
 /**
  * Migrations run in the new image on the runner with the app's own variables: the names and values
- * of its app settings, each Key Vault reference read from the vault. The vault denies other networks,
- * so the runner's address is let in for the migrations and taken out again whatever happens.
+ * of its app settings, each Key Vault reference read from the vault as the app reads it (one place
+ * to rotate a secret). The vault's firewall admits every network, access is RBAC only (see
+ * ./sections/identity.ts).
  */
 function migrations(p: Pipeline, env: AppModel): Step[] {
-  if (!migrating(env).length) return [];
-  return [
-    run("Let this runner read the Key Vault", [
-      "ip=$(curl --fail --silent --show-error https://api.ipify.org)",
-      'echo "RUNNER_IP=$ip" >> "$GITHUB_ENV"',
-      'az keyvault network-rule add --name "$KEY_VAULT" --ip-address "$ip/32" --output none',
-      // A new network rule takes a moment to apply.
-      "for _ in $(seq 12); do",
-      '  if az keyvault secret list --vault-name "$KEY_VAULT" --maxresults 1 --output none; then exit 0; fi',
-      "  sleep 10",
-      "done",
-      'echo "::error::the Key Vault still refuses this runner (does the identity have Key Vault Secrets User?)"',
-      "exit 1",
-    ]),
-    ...migrating(env).map((s) => migrate(p, env, s)),
-    run(
-      "Close the Key Vault to this runner",
-      ['az keyvault network-rule remove --name "$KEY_VAULT" --ip-address "$RUNNER_IP/32" --output none'],
-      { if: "always() && env.RUNNER_IP != ''" },
-    ),
-  ];
+  return migrating(env).map((s) => migrate(p, env, s));
 }
 
 /** The variables a service's migration gets: every app setting of the service, as App Service has it. */
@@ -130,7 +112,8 @@ function migrate(p: Pipeline, env: AppModel, s: ServiceModel): Step {
   );
 }
 
-function rollout(p: Pipeline, env: AppModel): Step[] {
+/** `azureDir`: the Azure target's output folder, which holds the single-page apps' routing files. */
+function rollout(p: Pipeline, env: AppModel, azureDir: string): Step[] {
   const slot = env.environment.deploy.slot;
   const steps: Step[] = [];
   if (!slot) {
@@ -163,6 +146,17 @@ function rollout(p: Pipeline, env: AppModel): Step[] {
   for (const s of Object.values(env.services).filter(isStatic)) {
     steps.push(
       ...staticBuildSteps(p, s),
+      ...(s.spa
+        ? [
+            run(
+              `Add the routing of ${s.name} (single-page app)`,
+              'cp "$CONFIG" "$SITE/staticwebapp.config.json"',
+              {
+                env: { CONFIG: `${azureDir}/${staticConfigPath(s.name)}`, SITE: siteDir(p, s) },
+              },
+            ),
+          ]
+        : []),
       action(`Deploy ${s.name} to Static Web Apps`, "Azure/static-web-apps-deploy", {
         action: "upload",
         app_location: siteDir(p, s),
@@ -247,16 +241,15 @@ function settings(p: Pipeline): CiSettings {
   return joinSettings(p.registry.service.settings(p), { variables: [], secrets });
 }
 
-export function appServicePipeline(): Omit<
-  PlatformPipeline,
-  "registry" | "infrastructure" | "prChecks" | "synthTargets"
-> {
+export function appServicePipeline(
+  azureDir: string,
+): Omit<PlatformPipeline, "registry" | "infrastructure" | "prChecks" | "synthTargets"> {
   return {
     staticImages: false,
     deploy: (p, env): DeploySteps => ({
       prepare: prepare(p, env, true),
       migrate: migrations(p, env),
-      rollout: rollout(p, env),
+      rollout: rollout(p, env, azureDir),
     }),
     revision: IMAGE_TAG_REVISION,
     rollback,

@@ -3,6 +3,7 @@
 // apply, with the parameter files' environment variables), and the deploy: the Kubernetes Helm
 // rollout on AKS with `compute: aks`, else App Service (pipeline-appservice.ts).
 import type { AppModel, ProjectModel } from "../../model/types.js";
+import { registryPlan } from "./decisions.js";
 import { buildAzure } from "./main.js";
 import { helmRollout, KUBERNETES_VERSION } from "../kubernetes/pipeline.js";
 import type { Pipeline } from "../github/pipeline.js";
@@ -196,9 +197,11 @@ export const azurePlatform: Platform = {
     const base = project.environments[0]!;
     const aks = base.targets.azure?.compute === "aks";
     const stack: BicepStack = { dir: ctx.outputs.azure, parameterEnv: parameterEnv(project) };
-    const fromSpec = base.targets.kubernetes?.registry;
+    // Where the Bicep's registry is (./decisions.ts): the spec's ACR, Gantry's (its login server in a
+    // variable), or on AKS another registry the spec names.
+    const plan = registryPlan(project);
     const shared = {
-      registry: fromSpec && (aks || ACR.serves(fromSpec)) ? fromSpec : ACR_VARIABLE,
+      registry: plan && !plan.acr ? ACR_VARIABLE : base.targets.kubernetes!.registry!,
       infrastructure: bicepInfrastructure(stack),
     };
     if (aks) {
@@ -211,7 +214,7 @@ export const azurePlatform: Platform = {
         settings: (p) => joinSettings(helm.settings(p), stackSettings(p, stack)),
       };
     }
-    const appService = appServicePipeline();
+    const appService = appServicePipeline(stack.dir);
     return {
       ...appService,
       ...shared,

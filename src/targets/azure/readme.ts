@@ -12,6 +12,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     ...overview(project),
     ...prerequisites(project, facts),
     ...deployment(project, facts),
+    ...registry(facts),
     ...dns(facts),
     ...secrets(project, facts),
     ...appSettings(facts),
@@ -86,8 +87,8 @@ function prerequisites(project: ProjectModel, facts: AzureFacts): string[] {
     "- to set secret values afterwards: **Key Vault Secrets Officer** on the environment's vault.",
     ...(facts.compute === "appservice" && migrates(project)
       ? [
-          "- for the pipeline's migrations, which read each app's Key Vault references on the runner: **Key Vault",
-          "  Secrets User** on the environment's vault (the pipeline lets its runner through the vault's firewall for them).",
+          "- for the pipeline's migrations, which read each app's Key Vault references on the runner as the app reads",
+          "  them (rotate a secret in the vault only): **Key Vault Secrets User** on the environment's vault.",
         ]
       : []),
     "",
@@ -143,14 +144,46 @@ function deployment(project: ProjectModel, facts: AzureFacts): string[] {
 }
 
 function dns(facts: AzureFacts): string[] {
-  if (!facts.zoneOwner) return [];
+  if (!facts.zones.length) return [];
   return [
     "## DNS",
     "",
-    `The zone is created by the **${facts.zoneOwner}** deployment; the other environments add their records to it, so`,
-    `deploy ${facts.zoneOwner} first. Then set the name servers of the \`dnsNameServers\` output at the registrar.`,
-    "Custom domains are bound (with free managed certificates) once their CNAME and `asuid` TXT records exist,",
-    "which the same deployment creates.",
+    `Each environment's deployment puts its zone in place in \`${facts.sharedGroup}\` before writing its records, so the`,
+    "environments can be deployed in any order:",
+    "",
+    ...facts.zones.map(({ zone, envs }) => `- \`${zone}\`: ${envs.join(", ")}`),
+    "",
+    "Set the name servers of the `dnsNameServers` output at the registrar once. Custom domains are bound (with free",
+    "managed certificates) once their CNAME and `asuid` TXT records exist, which the same deployment creates.",
+    "",
+  ];
+}
+
+/** Where images are pushed and pulled: one registry for every environment. */
+function registry(facts: AzureFacts): string[] {
+  if (!facts.registry) return [];
+  const acr = facts.registry.acr;
+  const where = acr
+    ? [
+        `The images live in \`${acr}.azurecr.io\`, the registry the spec names (\`targets.kubernetes.registry\`).`,
+      ]
+    : [
+        "The images live in one registry for every environment: set its login server (output `acrLoginServer`) as",
+        "the GitHub variable `ACR_LOGIN_SERVER` after the first deployment, before the first build.",
+      ];
+  const pullers = facts.compute === "aks" ? "its cluster's kubelet identity" : "its apps and slots";
+  return [
+    "## Registry",
+    "",
+    ...where,
+    `Every environment's deployment puts it in place in \`${facts.sharedGroup}\` (the same properties each time) and`,
+    `grants ${pullers} \`AcrPull\` on it; an image is built once and promoted from environment to environment.`,
+    ...(acr
+      ? [
+          "A registry of that name in another resource group cannot be created again (the name is global): move it",
+          `to \`${facts.sharedGroup}\`, or name another registry in the spec.`,
+        ]
+      : []),
     "",
   ];
 }
@@ -166,13 +199,10 @@ function secrets(project: ProjectModel, facts: AzureFacts): string[] {
     "",
     ...(operatorSecrets.length
       ? [
-          "Set these values once per environment (the vault denies other networks: add your address first).",
+          "Set these values once per environment (your identity needs Key Vault Secrets Officer on the vault).",
           "",
           "```sh",
           `VAULT=$(az deployment sub show --name ${project.name}-<env> --query properties.outputs.keyVaultName.value -o tsv)`,
-          ...(facts.compute === "appservice"
-            ? ["az keyvault network-rule add --name $VAULT --ip-address $(curl -s https://api.ipify.org)"]
-            : []),
           ...operatorSecrets.map(
             (s) =>
               `az keyvault secret set --vault-name $VAULT --name ${s.secret} --value "$${s.envVar}"   # ${s.envVar}, used by ${s.services.join(", ")}`,
@@ -210,7 +240,7 @@ function releases(facts: AzureFacts): string[] {
   return [
     "## Releases on App Service",
     "",
-    "The pipeline pushes images to the environment's registry (output `acrLoginServer`), deploys one to the staging",
+    "The pipeline pushes images to the registry (see Registry), deploys one to the staging",
     "slot where the environment has one, waits for the health check and swaps it into production; a swap back is",
     "the rollback:",
     "",

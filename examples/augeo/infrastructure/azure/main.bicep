@@ -126,9 +126,6 @@ param staticWebAppLocation string
 @description('Settings of admin in this environment.')
 param adminConfig staticSiteConfig
 
-@description('Registry SKU.')
-param registrySku string
-
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -151,17 +148,26 @@ param storageVersioning bool
 @description('Lifecycle rules of the buckets.')
 param storageLifecycleRules array
 
-@description('Custom email domain (\'\' uses an Azure-managed domain; the zone\'s environment owns it).')
+@description('Custom email domain of this environment (\'\' uses an Azure-managed domain).')
 param emailCustomDomain string
 
 @description('Link the email domain (a custom one once it is verified).')
 param emailLinkDomain bool
 
-@description('Whether this environment\'s deployment creates the zone augeo.app.')
-param dnsZoneManaged bool
+@description('Sender user names of the custom domain.')
+param emailSenders array
 
-@description('Resource group holding the zone augeo.app.')
-param dnsZoneResourceGroup string
+@description('Record name of the custom email domain in the zone (\'\' for none).')
+param emailDnsRecord string
+
+@description('Suffix of the DKIM and DMARC record names.')
+param emailDnsSuffix string
+
+@description('DMARC policy of the custom email domain.')
+param emailDmarc string
+
+@description('DNS zone of this environment\'s records, in the shared resource group (\'\' for none).')
+param dnsZoneName string
 
 @secure()
 @description('Webhook URL of the teams alert channel, read at deployment.')
@@ -209,11 +215,26 @@ var suffix = take(uniqueString(subscription().id, resourceGroupName), 6)
 @description('Name of the environment\'s Key Vault (3-24 characters).')
 var keyVaultName = 'kv-augeo-${environmentCode}-${suffix}'
 
+@description('Makes the shared resources\' globally unique names unique per subscription, the same in every environment.')
+var sharedSuffix = take(uniqueString(subscription().id, 'rg-augeo-shared'), 6)
+
 @description('The environment\'s resource group: everything below is deployed into it.')
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   name: resourceGroupName
   location: location
   tags: tags
+}
+
+@description('Shared by every environment (registry, DNS zones); each deployment puts it in place with the same properties.')
+resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+  name: 'rg-augeo-shared'
+  location: 'eastus'
+  tags: {
+    CostCenter: 'engineering'
+    ManagedBy: 'gantry'
+    Owner: 'platform-team'
+    Project: 'augeo'
+  }
 }
 
 @description('Log Analytics workspace.')
@@ -322,15 +343,20 @@ module adminSite 'modules/static-web-app.bicep' = {
   }
 }
 
-@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+@description('The registry the spec names (augeoacr.azurecr.io); the apps (and slots) pull with their managed identities.')
 module registry 'modules/container-registry.bicep' = {
-  name: 'registry'
-  scope: rg
+  name: 'registry-${environmentName}'
+  scope: sharedRg
   params: {
-    name: 'craugeo${environmentCode}${suffix}'
-    location: location
-    tags: tags
-    skuName: registrySku
+    name: 'augeoacr'
+    location: sharedRg.location
+    tags: {
+      CostCenter: 'engineering'
+      ManagedBy: 'gantry'
+      Owner: 'platform-team'
+      Project: 'augeo'
+    }
+    skuName: 'Standard'
     principalIds: [
       apiApp.outputs.principalId
       apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
@@ -347,8 +373,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
-    networkDefaultAction: 'Deny'
-    allowedIpAddresses: union(apiApp.outputs.outboundIpAddresses, [])
+    networkDefaultAction: 'Allow'
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -444,33 +469,34 @@ module communication 'modules/communication.bicep' = {
     tags: tags
     customDomain: emailCustomDomain
     linkDomain: emailLinkDomain
-    senders: [
-      'noreply'
-      'support'
-      'billing'
-    ]
+    senders: emailSenders
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'acs-connection-string'
     senderDomainSecretName: 'email-sender-domain'
   }
 }
 
-@description('DNS zone augeo.app.')
-module dnsZone 'modules/dns-zone.bicep' = if (dnsZoneManaged) {
-  name: 'dnsZone'
-  scope: rg
+@description('This environment\'s DNS zone.')
+module dnsZone 'modules/dns-zone.bicep' = if (!empty(dnsZoneName)) {
+  name: 'dns-zone-${environmentName}'
+  scope: sharedRg
   params: {
-    zoneName: 'augeo.app'
-    tags: tags
+    zoneName: dnsZoneName
+    tags: {
+      CostCenter: 'engineering'
+      ManagedBy: 'gantry'
+      Owner: 'platform-team'
+      Project: 'augeo'
+    }
   }
 }
 
-@description('Records of this environment in augeo.app.')
-module dnsRecords 'modules/dns-records.bicep' = {
+@description('Records of this environment in its zone.')
+module dnsRecords 'modules/dns-records.bicep' = if (!empty(dnsZoneName)) {
   name: 'dns-records-${environmentName}'
-  scope: resourceGroup(dnsZoneResourceGroup)
+  scope: sharedRg
   params: {
-    zoneName: 'augeo.app'
+    zoneName: dnsZoneName
     cnameRecords: concat(empty(apiConfig.dnsRecord) ? [] : [
       {
         name: apiConfig.dnsRecord
@@ -481,13 +507,13 @@ module dnsRecords 'modules/dns-records.bicep' = {
         name: adminConfig.dnsRecord
         target: adminSite.outputs.defaultHostname
       }
-    ], empty(emailCustomDomain) ? [] : [
+    ], (empty(emailCustomDomain) || empty(emailDnsRecord)) ? [] : [
       {
-        name: '${communication.outputs.dkimName}'
+        name: '${communication.outputs.dkimName}${emailDnsSuffix}'
         target: communication.outputs.dkimValue
       }
       {
-        name: '${communication.outputs.dkim2Name}'
+        name: '${communication.outputs.dkim2Name}${emailDnsSuffix}'
         target: communication.outputs.dkim2Value
       }
     ])
@@ -498,18 +524,18 @@ module dnsRecords 'modules/dns-records.bicep' = {
           apiApp.outputs.customDomainVerificationId
         ]
       }
-    ], empty(emailCustomDomain) ? [] : [
+    ], (empty(emailCustomDomain) || empty(emailDnsRecord)) ? [] : [
       {
-        name: '@'
+        name: emailDnsRecord
         values: [
           communication.outputs.domainVerification
           communication.outputs.spf
         ]
       }
       {
-        name: '_dmarc'
+        name: '_dmarc${emailDnsSuffix}'
         values: [
-          'v=DMARC1; p=quarantine; rua=mailto:dmarc@augeo.app'
+          emailDmarc
         ]
       }
     ])
@@ -615,11 +641,11 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     tests: [
       {
         name: 'webtest-augeo-api-${environmentCode}'
-        url: 'https://${apiApp.outputs.defaultHostName}/ready'
+        url: 'https://${empty(apiConfig.domain) ? apiApp.outputs.defaultHostName : apiConfig.domain}/ready'
       }
       {
         name: 'webtest-augeo-admin-${environmentCode}'
-        url: 'https://${adminSite.outputs.defaultHostname}/'
+        url: 'https://${empty(adminConfig.domain) ? adminSite.outputs.defaultHostname : adminConfig.domain}/'
       }
     ]
     appInsightsId: appInsights.outputs.id
@@ -655,6 +681,15 @@ module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   }
 }
 
+@description('CanNotDelete lock on the shared resource group (registry, DNS zones).')
+module sharedLock 'modules/resource-lock.bicep' = if (enableLocks) {
+  name: 'lock-shared'
+  scope: sharedRg
+  params: {
+    notes: 'Resources every environment of augeo uses: remove this lock on purpose before deleting anything.'
+  }
+}
+
 @description('Resource group of the environment.')
 output resourceGroupName string = rg.name
 
@@ -664,11 +699,11 @@ output apiAppName string = apiApp.outputs.name
 @description('Name of the Static Web App of admin.')
 output adminStaticWebAppName string = adminSite.outputs.name
 
-@description('Login server of the container registry the pipeline pushes images to.')
+@description('Login server of the container registry the pipelines push images to.')
 output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
 
 @description('Name servers of the zone to set at the registrar.')
-output dnsNameServers array = dnsZoneManaged ? dnsZone.outputs.nameServers : []
+output dnsNameServers array = !empty(dnsZoneName) ? dnsZone.outputs.nameServers : []

@@ -120,9 +120,6 @@ param staticWebAppLocation string
 @description('Settings of web in this environment.')
 param webConfig staticSiteConfig
 
-@description('Registry SKU.')
-param registrySku string
-
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -166,11 +163,24 @@ var suffix = take(uniqueString(subscription().id, resourceGroupName), 6)
 @description('Name of the environment\'s Key Vault (3-24 characters).')
 var keyVaultName = 'kv-hello-${environmentCode}-${suffix}'
 
+@description('Makes the shared resources\' globally unique names unique per subscription, the same in every environment.')
+var sharedSuffix = take(uniqueString(subscription().id, 'rg-hello-shared'), 6)
+
 @description('The environment\'s resource group: everything below is deployed into it.')
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   name: resourceGroupName
   location: location
   tags: tags
+}
+
+@description('Shared by every environment (registry, DNS zones); each deployment puts it in place with the same properties.')
+resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+  name: 'rg-hello-shared'
+  location: 'eastus'
+  tags: {
+    ManagedBy: 'gantry'
+    Project: 'hello'
+  }
 }
 
 @description('Log Analytics workspace.')
@@ -343,15 +353,18 @@ module webSite 'modules/static-web-app.bicep' = {
   }
 }
 
-@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+@description('The container registry of every environment; the apps (and slots) pull with their managed identities.')
 module registry 'modules/container-registry.bicep' = {
-  name: 'registry'
-  scope: rg
+  name: 'registry-${environmentName}'
+  scope: sharedRg
   params: {
-    name: 'crhello${environmentCode}${suffix}'
-    location: location
-    tags: tags
-    skuName: registrySku
+    name: 'crhello${sharedSuffix}'
+    location: sharedRg.location
+    tags: {
+      ManagedBy: 'gantry'
+      Project: 'hello'
+    }
+    skuName: 'Standard'
     principalIds: [
       apiApp.outputs.principalId
       apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
@@ -370,8 +383,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
-    networkDefaultAction: 'Deny'
-    allowedIpAddresses: union(apiApp.outputs.outboundIpAddresses, workerApp.outputs.outboundIpAddresses)
+    networkDefaultAction: 'Allow'
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -531,6 +543,15 @@ module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   }
 }
 
+@description('CanNotDelete lock on the shared resource group (registry, DNS zones).')
+module sharedLock 'modules/resource-lock.bicep' = if (enableLocks) {
+  name: 'lock-shared'
+  scope: sharedRg
+  params: {
+    notes: 'Resources every environment of hello uses: remove this lock on purpose before deleting anything.'
+  }
+}
+
 @description('Resource group of the environment.')
 output resourceGroupName string = rg.name
 
@@ -543,7 +564,7 @@ output workerAppName string = workerApp.outputs.name
 @description('Name of the Static Web App of web.')
 output webStaticWebAppName string = webSite.outputs.name
 
-@description('Login server of the container registry the pipeline pushes images to.')
+@description('Login server of the container registry the pipelines push images to.')
 output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')

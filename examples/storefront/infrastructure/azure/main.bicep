@@ -125,9 +125,6 @@ param staticWebAppLocation string
 @description('Settings of web in this environment.')
 param webConfig staticSiteConfig
 
-@description('Registry SKU.')
-param registrySku string
-
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -150,11 +147,8 @@ param storageVersioning bool
 @description('Lifecycle rules of the buckets.')
 param storageLifecycleRules array
 
-@description('Whether this environment\'s deployment creates the zone shop.example.com.')
-param dnsZoneManaged bool
-
-@description('Resource group holding the zone shop.example.com.')
-param dnsZoneResourceGroup string
+@description('DNS zone of this environment\'s records, in the shared resource group (\'\' for none).')
+param dnsZoneName string
 
 @description('Email receivers of the alerts.')
 param alertEmailReceivers array
@@ -198,11 +192,26 @@ var suffix = take(uniqueString(subscription().id, resourceGroupName), 6)
 @description('Name of the environment\'s Key Vault (3-24 characters).')
 var keyVaultName = 'kv-storefr-${environmentCode}-${suffix}'
 
+@description('Makes the shared resources\' globally unique names unique per subscription, the same in every environment.')
+var sharedSuffix = take(uniqueString(subscription().id, 'rg-storefront-shared'), 6)
+
 @description('The environment\'s resource group: everything below is deployed into it.')
 resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   name: resourceGroupName
   location: location
   tags: tags
+}
+
+@description('Shared by every environment (registry, DNS zones); each deployment puts it in place with the same properties.')
+resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
+  name: 'rg-storefront-shared'
+  location: 'eastus'
+  tags: {
+    CostCenter: 'retail'
+    ManagedBy: 'gantry'
+    Owner: 'commerce-team'
+    Project: 'storefront'
+  }
 }
 
 @description('Log Analytics workspace.')
@@ -311,15 +320,20 @@ module webSite 'modules/static-web-app.bicep' = {
   }
 }
 
-@description('Container registry of the images; the apps (and slots) pull with their managed identities.')
+@description('The container registry of every environment; the apps (and slots) pull with their managed identities.')
 module registry 'modules/container-registry.bicep' = {
-  name: 'registry'
-  scope: rg
+  name: 'registry-${environmentName}'
+  scope: sharedRg
   params: {
-    name: 'crstorefro${environmentCode}${suffix}'
-    location: location
-    tags: tags
-    skuName: registrySku
+    name: 'crstorefro${sharedSuffix}'
+    location: sharedRg.location
+    tags: {
+      CostCenter: 'retail'
+      ManagedBy: 'gantry'
+      Owner: 'commerce-team'
+      Project: 'storefront'
+    }
+    skuName: 'Standard'
     principalIds: [
       apiApp.outputs.principalId
       apiConfig.enableSlot ? apiSlot.outputs.principalId : ''
@@ -336,8 +350,7 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
-    networkDefaultAction: 'Deny'
-    allowedIpAddresses: union(apiApp.outputs.outboundIpAddresses, [])
+    networkDefaultAction: 'Allow'
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -423,22 +436,27 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
-@description('DNS zone shop.example.com.')
-module dnsZone 'modules/dns-zone.bicep' = if (dnsZoneManaged) {
-  name: 'dnsZone'
-  scope: rg
+@description('This environment\'s DNS zone.')
+module dnsZone 'modules/dns-zone.bicep' = if (!empty(dnsZoneName)) {
+  name: 'dns-zone-${environmentName}'
+  scope: sharedRg
   params: {
-    zoneName: 'shop.example.com'
-    tags: tags
+    zoneName: dnsZoneName
+    tags: {
+      CostCenter: 'retail'
+      ManagedBy: 'gantry'
+      Owner: 'commerce-team'
+      Project: 'storefront'
+    }
   }
 }
 
-@description('Records of this environment in shop.example.com.')
-module dnsRecords 'modules/dns-records.bicep' = {
+@description('Records of this environment in its zone.')
+module dnsRecords 'modules/dns-records.bicep' = if (!empty(dnsZoneName)) {
   name: 'dns-records-${environmentName}'
-  scope: resourceGroup(dnsZoneResourceGroup)
+  scope: sharedRg
   params: {
-    zoneName: 'shop.example.com'
+    zoneName: dnsZoneName
     cnameRecords: concat(empty(apiConfig.dnsRecord) ? [] : [
       {
         name: apiConfig.dnsRecord
@@ -555,11 +573,11 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     tests: [
       {
         name: 'webtest-storefro-api-${environmentCode}'
-        url: 'https://${apiApp.outputs.defaultHostName}/health/ready'
+        url: 'https://${empty(apiConfig.domain) ? apiApp.outputs.defaultHostName : apiConfig.domain}/health/ready'
       }
       {
         name: 'webtest-storefro-web-${environmentCode}'
-        url: 'https://${webSite.outputs.defaultHostname}/'
+        url: 'https://${empty(webConfig.domain) ? webSite.outputs.defaultHostname : webConfig.domain}/'
       }
     ]
     appInsightsId: appInsights.outputs.id
@@ -595,6 +613,15 @@ module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   }
 }
 
+@description('CanNotDelete lock on the shared resource group (registry, DNS zones).')
+module sharedLock 'modules/resource-lock.bicep' = if (enableLocks) {
+  name: 'lock-shared'
+  scope: sharedRg
+  params: {
+    notes: 'Resources every environment of storefront uses: remove this lock on purpose before deleting anything.'
+  }
+}
+
 @description('Resource group of the environment.')
 output resourceGroupName string = rg.name
 
@@ -604,11 +631,11 @@ output apiAppName string = apiApp.outputs.name
 @description('Name of the Static Web App of web.')
 output webStaticWebAppName string = webSite.outputs.name
 
-@description('Login server of the container registry the pipeline pushes images to.')
+@description('Login server of the container registry the pipelines push images to.')
 output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
 
 @description('Name servers of the zone to set at the registrar.')
-output dnsNameServers array = dnsZoneManaged ? dnsZone.outputs.nameServers : []
+output dnsNameServers array = !empty(dnsZoneName) ? dnsZone.outputs.nameServers : []

@@ -69,9 +69,6 @@ param aksMaxNodes int
 @description('Availability zones of the nodes.')
 param aksZones array
 
-@description('Registry SKU.')
-param registrySku string
-
 @description('Purge protection on the Key Vault (production).')
 param keyVaultPurgeProtection bool
 
@@ -196,21 +193,6 @@ module aks 'modules/aks.bicep' = {
   }
 }
 
-@description('Container registry of the images; the cluster pulls with its kubelet identity.')
-module registry 'modules/container-registry.bicep' = {
-  name: 'registry'
-  scope: rg
-  params: {
-    name: 'crtodo${environmentCode}${suffix}'
-    location: location
-    tags: tags
-    skuName: registrySku
-    principalIds: [
-      aks.outputs.kubeletObjectId
-    ]
-  }
-}
-
 @description('Key Vault of the environment\'s secrets.')
 module keyVault 'modules/key-vault.bicep' = {
   name: 'keyVault'
@@ -221,7 +203,6 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     enablePurgeProtection: keyVaultPurgeProtection
     networkDefaultAction: 'Allow'
-    allowedIpAddresses: []
     workspaceId: logAnalytics.outputs.id
   }
 }
@@ -409,9 +390,6 @@ output resourceGroupName string = rg.name
 
 @description('Name of the AKS cluster (az aks get-credentials).')
 output aksClusterName string = aks.outputs.name
-
-@description('Login server of the container registry the pipeline pushes images to.')
-output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name

@@ -21,7 +21,7 @@ import {
   where,
   type Ctx,
 } from "./context.js";
-import { domainFields, domainRecords } from "./domains.js";
+import { domainFields, publicHost, domainRecords } from "./domains.js";
 import {
   callModule,
   field,
@@ -61,6 +61,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   const on = enabled?.ref;
   const slotOn = on ? binary("&&", on, f.enableSlot) : f.enableSlot;
   const health = healthCheckPath(s0);
+  const bound = c.envs.some((m) => boundIn(m, appOf(m, n)) !== undefined);
   const run: BicepObject = {
     location: c.location,
     tags: c.tags,
@@ -82,7 +83,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
   ];
   const webTest = {
     name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
-    url: str`https://${outputOf(`${id}App`, "defaultHostName")}${health}`,
+    url: str`https://${publicHost(outputOf(`${id}App`, "defaultHostName"), f.domain)}${health}`,
   };
   const app: Partial<Part> = {
     params: [config.param, ...(enabled ? [enabled] : [])],
@@ -121,8 +122,8 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
     appServices: [n],
     secretReaders: identities,
     imagePullers: identities,
-    outboundIps: [where(on, outputOf(`${id}App`, "outboundIpAddresses"), [])],
-    webTests: health && s0.type === "http" ? [itemWhere(on, webTest)] : [],
+    // A worker is probed where some environment binds it to a domain: that host is public.
+    webTests: health && (s0.type === "http" || bound) ? [itemWhere(on, webTest)] : [],
   };
   return f.domain && f.dnsRecord ? joinParts(app, appDomain(c, n, f.domain, f.dnsRecord)) : app;
 }

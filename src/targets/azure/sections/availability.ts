@@ -67,6 +67,26 @@ function testFrequency(interval: string): number {
   return !(n > 300) ? 300 : n <= 600 ? 600 : 900;
 }
 
+/**
+ * The public URL of a service's health path on AKS, when the ingress routes it to that service. The
+ * ingress passes the path on unchanged (no rewrite), so the URL's path is the health path itself, and
+ * of the services on the host, the one with the longest path prefix that matches it gets the request:
+ * a frontend at / whose health path is /api/health would be answered by the backend at /api.
+ */
+export function publicHealthUrl(m: AppModel, n: string, hp: string): string | undefined {
+  const s = m.services[n];
+  const host = s?.type === "http" ? s.domains[0] : undefined;
+  if (!host) return undefined;
+  const prefix = (p: string) => p.replace(/\/+$/, "");
+  const routes = (x: ServiceModel) =>
+    prefix(x.path) === "" || hp === prefix(x.path) || hp.startsWith(`${prefix(x.path)}/`);
+  const onHost = Object.values(m.services).filter(
+    (x): x is ServiceModel => x.type === "http" && x.domains.includes(host) && routes(x),
+  );
+  const routed = onHost.sort((a, b) => prefix(b.path).length - prefix(a.path).length)[0];
+  return routed?.name === n ? `https://${host}${hp}` : undefined;
+}
+
 /** On AKS, a parameter per http service with a health path: its public health URL, '' without a domain. */
 function clusterHealthUrls(c: Ctx): { url: EnvParam; test: BicepValue }[] {
   return serviceNames(c.project, (s) => s.type === "http").flatMap((n) => {
@@ -78,11 +98,7 @@ function clusterHealthUrls(c: Ctx): { url: EnvParam; test: BicepValue }[] {
       `${camel(n)}HealthUrl`,
       "string",
       `Public health URL of ${n} ('' when it has no domain).`,
-      (m: AppModel) => {
-        const s = m.services[n] as ServiceModel | undefined;
-        const d = s?.domains[0];
-        return s && d ? `https://${d}${s.path === "/" ? "" : s.path.replace(/\/$/, "")}${hp}` : "";
-      },
+      (m: AppModel) => publicHealthUrl(m, n, hp) ?? "",
     );
     const test = ternary(
       call("empty", url.ref),

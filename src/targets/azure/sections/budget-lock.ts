@@ -2,6 +2,7 @@
 // CanNotDelete lock on production resource groups.
 import { binary, call, ref, str } from "../../../format/bicep.js";
 import type { Ctx } from "./context.js";
+import { hasShared, sharedScope } from "./shared.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
 
 export function budgetPart(c: Ctx): Partial<Part> {
@@ -68,6 +69,20 @@ export function lockPart(c: Ctx): Partial<Part> {
         },
         { condition: enabled.ref },
       ),
+      // The shared group holds every environment's registry and zones: production's deployment locks it too.
+      ...(hasShared(c)
+        ? [
+            callModule(
+              "sharedLock",
+              "resource-lock",
+              "CanNotDelete lock on the shared resource group (registry, DNS zones).",
+              {
+                notes: `Resources every environment of ${c.project.name} uses: remove this lock on purpose before deleting anything.`,
+              },
+              { condition: enabled.ref, name: "lock-shared", scope: sharedScope },
+            ),
+          ]
+        : []),
     ],
   };
 }

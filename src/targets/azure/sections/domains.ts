@@ -21,3 +21,10 @@ export const domainFields = (
 export const domainRecords = (record: BicepValue, target: BicepValue): Pick<Part, "cnameRecords"> => ({
   cnameRecords: [ternary(call("empty", record), [], [{ name: record, target }])],
 });
+
+/**
+ * The host an availability test probes: the custom domain where the environment has one, so that a
+ * broken record, binding or certificate alerts; the default host name elsewhere.
+ */
+export const publicHost = (defaultHost: BicepValue, domain: BicepValue | undefined): BicepValue =>
+  domain === undefined ? defaultHost : ternary(call("empty", domain), defaultHost, domain);

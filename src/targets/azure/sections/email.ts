@@ -1,35 +1,52 @@
-// Email through Communication Services: an Azure-managed domain, or the spec's custom domain in the
-// environment that owns the DNS zone (linked once it is verified), and its verification, SPF, DKIM
-// and DMARC records when Gantry manages the zone.
-import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
-import type { EmailModel } from "../../../model/types.js";
+// Email through Communication Services: an Azure-managed domain, or a custom domain (linked once it
+// is verified) in the environment that owns it, and its verification, SPF, DKIM and DMARC records in
+// that environment's zone when Gantry manages it. The zone's environment owns the spec's domain; an
+// environment whose own `email.domain` differs owns that one, with its own senders and DMARC policy.
+import { binary, call, str, ternary, type BicepValue } from "../../../format/bicep.js";
+import type { AppModel, EmailModel } from "../../../model/types.js";
 import { ACS_SECRET, EMAIL_DOMAIN_SECRET } from "../supply.js";
-import { relativeName } from "../decisions.js";
-import { anyEnv, managedZone, readEnv, type Ctx } from "./context.js";
+import { relativeName, zoneIn } from "../decisions.js";
+import { anyEnv, readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type Part } from "./part.js";
 
+/** The custom email domain an environment owns, if any. */
+function ownEmail(c: Ctx, m: AppModel): EmailModel | undefined {
+  if (!m.email) return undefined;
+  const ownerDomain = (c.owner?.email ?? anyEnv(c, (x) => x.email))?.domain;
+  return m === c.owner || m.email.domain !== ownerDomain ? m.email : undefined;
+}
+
+/** The record name of an environment's custom email domain in its zone ('' when Gantry cannot write it). */
+function recordIn(c: Ctx, m: AppModel): string {
+  const email = ownEmail(c, m);
+  const zone = zoneIn(m);
+  return (email && zone && relativeName(email.domain, zone)) || "";
+}
+
 export function emailPart(c: Ctx): Partial<Part> {
-  // The zone's environment owns a custom domain: its email settings, else any environment's.
   const email = c.owner?.email ?? anyEnv(c, (m) => m.email);
   if (!email) return {};
+  const own = (m: AppModel) => ownEmail(c, m);
   const customDomain = param(
     c.envs,
     "emailCustomDomain",
     "string",
-    "Custom email domain ('' uses an Azure-managed domain; the zone's environment owns it).",
-    (m) => (m === c.owner ? email.domain : ""),
+    "Custom email domain of this environment ('' uses an Azure-managed domain).",
+    (m) => own(m)?.domain ?? "",
   );
   const linkDomain = param(
     c.envs,
     "emailLinkDomain",
     "bool",
     "Link the email domain (a custom one once it is verified).",
-    (m) => (m === c.owner ? call("bool", readEnv("EMAIL_DOMAIN_VERIFIED", "false")) : true),
+    (m) => (own(m) ? call("bool", readEnv("EMAIL_DOMAIN_VERIFIED", "false")) : true),
   );
-  const zone = managedZone(c);
-  const record = zone ? relativeName(email.domain, zone) : undefined;
+  const senders = param(c.envs, "emailSenders", "array", "Sender user names of the custom domain.", (m) => [
+    ...(own(m) ?? email).senders,
+  ]);
+  const records = c.envs.some((m) => recordIn(c, m)) ? emailRecords(c, customDomain.ref) : undefined;
   return {
-    params: [customDomain, linkDomain],
+    params: [customDomain, linkDomain, senders, ...(records?.params ?? [])],
     deployVariables: [
       {
         name: "EMAIL_DOMAIN_VERIFIED",
@@ -45,7 +62,7 @@ export function emailPart(c: Ctx): Partial<Part> {
         tags: c.tags,
         customDomain: customDomain.ref,
         linkDomain: linkDomain.ref,
-        senders: [...email.senders],
+        senders: senders.ref,
         keyVaultName: outputOf("keyVault", "name"),
         connectionSecretName: ACS_SECRET,
         senderDomainSecretName: EMAIL_DOMAIN_SECRET,
@@ -55,35 +72,58 @@ export function emailPart(c: Ctx): Partial<Part> {
       { secret: ACS_SECRET, what: "connection string of Communication Services" },
       { secret: EMAIL_DOMAIN_SECRET, what: "domain the e-mail senders send from" },
     ],
-    ...(record === undefined ? {} : emailRecords(email, record, customDomain.ref)),
+    ...(records ? { txtRecords: records.txtRecords, cnameRecords: records.cnameRecords } : {}),
   };
 }
 
-/** The records of a custom email domain, only in the environment that sets it. */
-function emailRecords(email: EmailModel, record: string, customDomain: BicepValue): Partial<Part> {
-  const sub = record === "@" ? "" : `.${record}`;
-  const guard = (records: BicepValue[]) => ternary(call("empty", customDomain), [], records);
+/** The records of a custom email domain, in the environments that own one in their zone. */
+function emailRecords(
+  c: Ctx,
+  customDomain: BicepValue,
+): Pick<Part, "params" | "txtRecords" | "cnameRecords"> {
+  const record = param(
+    c.envs,
+    "emailDnsRecord",
+    "string",
+    "Record name of the custom email domain in the zone ('' for none).",
+    (m) => recordIn(c, m),
+  );
+  // Under a sub-domain the DKIM and DMARC names end with it; at the apex they do not.
+  const suffix = param(
+    c.envs,
+    "emailDnsSuffix",
+    "string",
+    "Suffix of the DKIM and DMARC record names.",
+    (m) => {
+      const r = recordIn(c, m);
+      return r === "" || r === "@" ? "" : `.${r}`;
+    },
+  );
+  const dmarc = param(c.envs, "emailDmarc", "string", "DMARC policy of the custom email domain.", (m) => {
+    const e = ownEmail(c, m);
+    return e ? `v=DMARC1; p=${e.dmarc.policy}; rua=mailto:${e.dmarc.report_to}` : "";
+  });
+  const guard = (items: BicepValue[]) =>
+    ternary(binary("||", call("empty", customDomain), call("empty", record.ref)), [], items);
   return {
+    params: [record, suffix, dmarc],
     txtRecords: [
       guard([
         {
-          name: record,
+          name: record.ref,
           values: [outputOf("communication", "domainVerification"), outputOf("communication", "spf")],
         },
-        {
-          name: `_dmarc${sub}`,
-          values: [`v=DMARC1; p=${email.dmarc.policy}; rua=mailto:${email.dmarc.report_to}`],
-        },
+        { name: str`_dmarc${suffix.ref}`, values: [dmarc.ref] },
       ]),
     ],
     cnameRecords: [
       guard([
         {
-          name: str`${outputOf("communication", "dkimName")}${sub}`,
+          name: str`${outputOf("communication", "dkimName")}${suffix.ref}`,
           target: outputOf("communication", "dkimValue"),
         },
         {
-          name: str`${outputOf("communication", "dkim2Name")}${sub}`,
+          name: str`${outputOf("communication", "dkim2Name")}${suffix.ref}`,
           target: outputOf("communication", "dkim2Value"),
         },
       ]),

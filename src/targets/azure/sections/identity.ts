@@ -1,47 +1,16 @@
-// The container registry and the Key Vault of the environment, and the roles that let the compute's
-// identities pull images (AcrPull) and read secrets (Key Vault Secrets User).
-import { call, str, type BicepValue } from "../../../format/bicep.js";
+// The Key Vault of the environment, and the role that lets the compute's identities read secrets
+// (Key Vault Secrets User). The registry they pull from is shared by every environment (./shared.ts).
 import type { Ctx } from "./context.js";
 import { callModule, output, outputOf, param, type Part } from "./part.js";
 
-export function registryPart(c: Ctx, pullers: BicepValue[]): Partial<Part> {
-  const sku = param(c.envs, "registrySku", "string", "Registry SKU.", (m) =>
-    m.environment.tier === "production" ? "Standard" : "Basic",
-  );
-  return {
-    params: [sku],
-    modules: [
-      callModule(
-        "registry",
-        "container-registry",
-        c.compute === "aks"
-          ? "Container registry of the images; the cluster pulls with its kubelet identity."
-          : "Container registry of the images; the apps (and slots) pull with their managed identities.",
-        {
-          name: str`cr${c.appAlnum}${c.code}${c.suffix}`,
-          location: c.location,
-          tags: c.tags,
-          skuName: sku.ref,
-          principalIds: pullers,
-        },
-      ),
-    ],
-    outputs: [
-      output(
-        "acrLoginServer",
-        "string",
-        "Login server of the container registry the pipeline pushes images to.",
-        outputOf("registry", "loginServer"),
-      ),
-    ],
-  };
-}
-
-/** The vault, open to the given outbound addresses (App Service) and readable by the given identities. */
-export function keyVaultPart(
-  c: Ctx,
-  { secretReaders, outboundIps }: Pick<Part, "secretReaders" | "outboundIps">,
-): Partial<Part> {
+/**
+ * The vault, readable by the given identities. Its firewall lets every network through (access is
+ * RBAC only): Microsoft's Key Vault references guide (learn.microsoft.com/azure/app-service/
+ * app-service-key-vault-references, "Access network-restricted vaults") says a vault must not rely on
+ * an app's public outbound addresses, since a reference may be resolved from another address, but
+ * on a virtual network the app is integrated with, which is not in the type data Gantry validates.
+ */
+export function keyVaultPart(c: Ctx, { secretReaders }: Pick<Part, "secretReaders">): Partial<Part> {
   const purgeProtection = param(
     c.envs,
     "keyVaultPurgeProtection",
@@ -54,11 +23,7 @@ export function keyVaultPart(
     location: c.location,
     tags: c.tags,
     enablePurgeProtection: purgeProtection.ref,
-    networkDefaultAction: c.compute === "appservice" ? "Deny" : "Allow",
-    allowedIpAddresses:
-      outboundIps.length === 0
-        ? []
-        : call("union", ...(outboundIps.length === 1 ? [outboundIps[0]!, []] : outboundIps)),
+    networkDefaultAction: "Allow",
     workspaceId: outputOf("logAnalytics", "id"),
   });
   const access = callModule(

@@ -67,8 +67,6 @@ export interface Part {
   secretReaders: BicepValue[];
   /** Identities that pull images from the registry. */
   imagePullers: BicepValue[];
-  /** Outbound addresses (arrays) the Key Vault firewall lets through. */
-  outboundIps: BicepValue[];
   cnameRecords: BicepValue[];
   txtRecords: BicepValue[];
   /** Module calls that need their DNS records first: the DNS section places them after the records. */
@@ -94,7 +92,6 @@ export function joinParts(...parts: Partial<Part>[]): Part {
     staticSites: parts.flatMap((p) => p.staticSites ?? []),
     secretReaders: parts.flatMap((p) => p.secretReaders ?? []),
     imagePullers: parts.flatMap((p) => p.imagePullers ?? []),
-    outboundIps: parts.flatMap((p) => p.outboundIps ?? []),
     cnameRecords: parts.flatMap((p) => p.cnameRecords ?? []),
     txtRecords: parts.flatMap((p) => p.txtRecords ?? []),
     domainModules: parts.flatMap((p) => p.domainModules ?? []),

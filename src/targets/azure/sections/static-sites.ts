@@ -4,7 +4,7 @@ import { call, not, str, type BicepValue } from "../../../format/bicep.js";
 import { camel, slug } from "../names.js";
 import { boundIn, locationOf, staticWebAppLocation } from "../decisions.js";
 import { itemWhere, managedZone, onlyWhere, presenceParam, staticOf, where, type Ctx } from "./context.js";
-import { domainFields, domainRecords } from "./domains.js";
+import { domainFields, domainRecords, publicHost } from "./domains.js";
 import { callModule, field, joinParts, output, outputOf, param, paramGroup, type Part } from "./part.js";
 
 export function staticSitesPart(c: Ctx): Partial<Part> {
@@ -37,7 +37,7 @@ function staticSitePart(c: Ctx, n: string, region: BicepValue): Partial<Part> {
   );
   const webTest = {
     name: str`webtest-${c.appSlug}-${slug(n, 30)}-${c.code}`,
-    url: str`https://${outputOf(`${id}Site`, "defaultHostname")}/`,
+    url: str`https://${publicHost(outputOf(`${id}Site`, "defaultHostname"), config.fields.domain)}/`,
   };
   const site: Partial<Part> = {
     params: [config.param, ...(enabled ? [enabled] : [])],

@@ -86,8 +86,6 @@ param adminConfig = {
   dnsRecord: 'admin'
 }
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {
@@ -103,9 +101,9 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Standard'
-  skuFamily: 'C'
-  capacity: 2
+  skuName: 'Premium'
+  skuFamily: 'P'
+  capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
 }
@@ -139,9 +137,19 @@ param emailCustomDomain = 'augeo.app'
 
 param emailLinkDomain = bool(readEnvironmentVariable('EMAIL_DOMAIN_VERIFIED', 'false'))
 
-param dnsZoneManaged = true
+param emailSenders = [
+  'noreply'
+  'support'
+  'billing'
+]
 
-param dnsZoneResourceGroup = 'rg-augeo-production'
+param emailDnsRecord = '@'
+
+param emailDnsSuffix = ''
+
+param emailDmarc = 'v=DMARC1; p=quarantine; rua=mailto:dmarc@augeo.app'
+
+param dnsZoneName = 'augeo.app'
 
 param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 

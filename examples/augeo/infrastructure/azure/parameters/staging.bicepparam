@@ -86,8 +86,6 @@ param adminConfig = {
   dnsRecord: 'admin.staging'
 }
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
@@ -103,8 +101,8 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Standard'
-  skuFamily: 'C'
+  skuName: 'Premium'
+  skuFamily: 'P'
   capacity: 1
   persistence: 'rdb'
   maxmemoryPolicy: 'volatile-lru'
@@ -139,9 +137,19 @@ param emailCustomDomain = ''
 
 param emailLinkDomain = true
 
-param dnsZoneManaged = false
+param emailSenders = [
+  'noreply'
+  'support'
+  'billing'
+]
 
-param dnsZoneResourceGroup = 'rg-augeo-production'
+param emailDnsRecord = ''
+
+param emailDnsSuffix = ''
+
+param emailDmarc = ''
+
+param dnsZoneName = 'augeo.app'
 
 param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 

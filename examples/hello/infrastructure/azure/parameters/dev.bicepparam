@@ -115,8 +115,6 @@ param webConfig = {
   staticSku: 'Free'
 }
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
@@ -132,9 +130,9 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Basic'
-  skuFamily: 'C'
-  capacity: 0
+  skuName: 'Premium'
+  skuFamily: 'P'
+  capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
 }

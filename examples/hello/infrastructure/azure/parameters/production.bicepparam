@@ -115,8 +115,6 @@ param webConfig = {
   staticSku: 'Standard'
 }
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {
@@ -132,9 +130,9 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Standard'
-  skuFamily: 'C'
-  capacity: 2
+  skuName: 'Premium'
+  skuFamily: 'P'
+  capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
 }

@@ -82,8 +82,6 @@ param webConfig = {
   dnsRecord: ''
 }
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {
@@ -122,9 +120,7 @@ param storageLifecycleRules = [
   }
 ]
 
-param dnsZoneManaged = true
-
-param dnsZoneResourceGroup = 'rg-storefront-production'
+param dnsZoneName = 'shop.example.com'
 
 param alertEmailReceivers = [
   {

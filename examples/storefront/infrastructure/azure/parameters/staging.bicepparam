@@ -82,8 +82,6 @@ param webConfig = {
   dnsRecord: 'staging'
 }
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
@@ -122,9 +120,7 @@ param storageLifecycleRules = [
   }
 ]
 
-param dnsZoneManaged = false
-
-param dnsZoneResourceGroup = 'rg-storefront-production'
+param dnsZoneName = 'shop.example.com'
 
 param alertEmailReceivers = [
   {

@@ -39,8 +39,6 @@ param aksZones = [
   '3'
 ]
 
-param registrySku = 'Standard'
-
 param keyVaultPurgeProtection = true
 
 param dbPostgresConfig = {
@@ -117,15 +115,15 @@ param logAlertRules = [
   }
 ]
 
-param backendHealthUrl = 'https://todo.example.com/api/api/ready'
+param backendHealthUrl = 'https://todo.example.com/api/ready'
 
-param frontendHealthUrl = 'https://todo.example.com/api/health'
+param frontendHealthUrl = ''
 
 param mcpHealthUrl = ''
 
 param notificationHealthUrl = ''
 
-param sseGatewayHealthUrl = 'https://todo.example.com/events/health'
+param sseGatewayHealthUrl = ''
 
 param availabilityTests = true
 

@@ -35,8 +35,6 @@ param aksMaxNodes = 3
 
 param aksZones = []
 
-param registrySku = 'Basic'
-
 param keyVaultPurgeProtection = false
 
 param dbPostgresConfig = {
@@ -113,15 +111,15 @@ param logAlertRules = [
   }
 ]
 
-param backendHealthUrl = 'https://staging.todo.example.com/api/api/ready'
+param backendHealthUrl = 'https://staging.todo.example.com/api/ready'
 
-param frontendHealthUrl = 'https://staging.todo.example.com/api/health'
+param frontendHealthUrl = ''
 
 param mcpHealthUrl = ''
 
 param notificationHealthUrl = ''
 
-param sseGatewayHealthUrl = 'https://staging.todo.example.com/events/health'
+param sseGatewayHealthUrl = ''
 
 param availabilityTests = true
 
