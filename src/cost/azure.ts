@@ -24,14 +24,15 @@ import { CLUSTER_PRICING } from "./prices/kubernetes.js";
 export function azureBill(project: ProjectModel, m: AppModel): { bill: Bill; region: string } {
   const bill = new Bill(AZURE_PRICES, m.cost.assumptions);
   const production = m.environment.tier === "production";
-  if (computeOf(project) === "aks") {
+  const aks = computeOf(project) === "aks";
+  if (aks) {
     clusterItems(bill, m, CLUSTER_PRICING.aks, { size: aksNodes(m).vmSize, ...aksNodes(m) });
   } else appServiceItems(bill, m);
   for (const s of Object.values(m.services).filter(isStatic)) {
     const sku = m.environment.tier === "development" ? "Free" : "Standard";
     bill.monthly(`${s.name} Static Web App`, `staticwebapp/${sku}`, sku);
   }
-  dataItems(bill, m);
+  dataItems(bill, m, aks);
   const registry = production ? "Standard" : "Basic";
   bill.daily("container registry", `registry/${registry}`, registry);
   if (managedZoneOf(project) && zoneOwner(project) === m) bill.monthly("DNS zone", "dns/zone", "zone");
@@ -62,8 +63,10 @@ function appServiceItems(bill: Bill, m: AppModel): void {
     );
 }
 
-function dataItems(bill: Bill, m: AppModel): void {
-  for (const p of Object.values(m.postgres)) {
+/** On AKS a store with `hosting: cluster` runs in the cluster (priced with its nodes), not as a service. */
+function dataItems(bill: Bill, m: AppModel, aks: boolean): void {
+  const onAzure = (s: { hosting: string }) => !(aks && s.hosting === "cluster");
+  for (const p of Object.values(m.postgres).filter(onAzure)) {
     const sku = postgresSku(p.size).sku;
     const copies = p.ha ? 2 : 1;
     bill.running(
@@ -77,7 +80,7 @@ function dataItems(bill: Bill, m: AppModel): void {
     if (p.backups.enabled && p.backups.geo_redundant)
       bill.monthly(`${p.name} geo-redundant backups`, "postgres/geo-backup", `${gb} GB`, gb);
   }
-  for (const r of Object.values(m.redis)) {
+  for (const r of Object.values(m.redis).filter(onAzure)) {
     const sku = redisSku(r);
     const name = `${sku.name}_${sku.family}${sku.capacity}`;
     bill.running(`${r.name} Azure Cache for Redis`, `redis/${name}`, name.replace("_", " "), 1);
