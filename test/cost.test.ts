@@ -13,7 +13,7 @@ import { CLUSTER_PRICING } from "../src/cost/prices/kubernetes.js";
 import type { PriceTable } from "../src/cost/prices/types.js";
 import { COST_TARGETS, monthlyOf, type CostItem, type Estimate } from "../src/cost/types.js";
 import { loadSpec } from "../src/model/load.js";
-import type { AppModel, ServiceModel, Size } from "../src/model/types.js";
+import type { ServiceModel, Size } from "../src/model/types.js";
 import { aksNodes, planSku, postgresSku, redisSku } from "../src/targets/azure/decisions.js";
 import { AWS_SIZES } from "../src/targets/aws/sizes.js";
 import { DO_SIZES } from "../src/targets/digitalocean/sizes.js";
@@ -89,7 +89,7 @@ describe("price tables", () => {
               const m = {
                 ...base,
                 environment: { ...base.environment, tier, deploy: { ...base.environment.deploy, slot } },
-              } as AppModel;
+              };
               const s = {
                 ...base.services.api,
                 scale: { ...(base.services.api as ServiceModel).scale, max },
