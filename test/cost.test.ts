@@ -17,6 +17,8 @@ import type { ServiceModel, Size } from "../src/model/types.js";
 import { aksNodes, planSku, postgresSku, redisSku } from "../src/targets/azure/decisions.js";
 import { AWS_SIZES } from "../src/targets/aws/sizes.js";
 import { DO_SIZES } from "../src/targets/digitalocean/sizes.js";
+import { calibrationOf } from "../src/cost/calibration.js";
+import { costDocs } from "../src/docs/cost.js";
 import { EXAMPLES, REPO_ROOT, loadExample, runCli, tempDir } from "./helpers.js";
 
 const TABLES: PriceTable[] = [AZURE_PRICES, AWS_PRICES, DO_PRICES];
@@ -255,6 +257,28 @@ targets:
         "production/kubernetes",
       ],
     );
+  });
+});
+
+describe("calibration and docs", () => {
+  const c = calibrationOf(loadExample("augeo").project, loadExample("todo").project);
+  const sum = (e: Estimate, resources: string[]) =>
+    Math.round(resources.reduce((n, r) => n + monthlyOf(item(e, r)), 0) * 100) / 100;
+
+  it("matches the reference teams' figures within 10 % where the topology is theirs", () => {
+    const compute = sum(c.augeoDev, [
+      "api App Service plan",
+      "db PostgreSQL server",
+      "cache Azure Cache for Redis",
+    ]);
+    assert.equal(compute, 41.61);
+    assert.ok(Math.abs(compute - 42) / 42 < 0.1);
+    assert.equal(c.todoStaging.total_monthly_usd, 87.2);
+    assert.ok(Math.abs(c.todoStaging.total_monthly_usd - 88.5) / 88.5 < 0.1);
+  });
+
+  it("docs/cost.md is made from the price tables and the examples' estimates (npm run gen)", () => {
+    assert.equal(readFileSync(join(REPO_ROOT, "docs", "cost.md"), "utf8"), costDocs(c));
   });
 });
 
