@@ -19,9 +19,10 @@ export function kubernetesBill(
   const provider = providerOf(m);
   if (provider === "generic") {
     const bill = new Bill(AWS_PRICES, m.cost.assumptions);
+    const round = (n: number) => Math.round(n * 100) / 100;
     const { min, max } = requestedCores(m);
     bill.notes.push(
-      `targets.kubernetes.provider is generic, so nothing is priced: the pods request ${min} to ${max} CPU cores; set doks, aks or eks to price the nodes.`,
+      `targets.kubernetes.provider is generic, so nothing is priced: the pods request ${round(min)} to ${round(max)} CPU cores; set doks, aks or eks to price the nodes.`,
     );
     return { bill, region: "-", provider };
   }
