@@ -19,7 +19,9 @@ import { AWS_SIZES } from "../src/targets/aws/sizes.js";
 import { DO_SIZES } from "../src/targets/digitalocean/sizes.js";
 import { calibrationOf } from "../src/cost/calibration.js";
 import { costDocs } from "../src/docs/cost.js";
-import { EXAMPLES, REPO_ROOT, loadExample, runCli, tempDir } from "./helpers.js";
+import { costSection } from "../src/cost/readme.js";
+import { findTarget } from "../src/targets/registry.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, loadExample, runCli, tempDir } from "./helpers.js";
 
 const TABLES: PriceTable[] = [AZURE_PRICES, AWS_PRICES, DO_PRICES];
 const SIZES: Size[] = ["xs", "s", "m", "l", "xl"];
@@ -406,5 +408,20 @@ describe("gantry check: cost rules", () => {
       [["cost/over-budget-at-max", "warning"]],
     );
     assert.deepEqual((await check("100000")).findings, []);
+  });
+});
+
+describe("the generated READMEs", () => {
+  it("carry every environment's estimate, through one shared section, on every cloud target", () => {
+    const { project } = loadExample("todo");
+    const ctx = exampleContext("todo");
+    for (const name of COST_TARGETS) {
+      const readme = findTarget(name)!.render(project, ctx)["README.md"]!;
+      const section = costSection(project.environments, name);
+      assert.ok(readme.includes(`## ${section.heading}`), name);
+      for (const block of section.blocks) assert.ok(readme.includes(block), `${name}: ${block}`);
+    }
+    const k8s = costSection(project.environments, "kubernetes").blocks[0]!;
+    assert.match(k8s, /^\| staging \| \$87\.20 \| \$135\.20 \| \$100\.00 \(over at maximum\) \|$/m);
   });
 });

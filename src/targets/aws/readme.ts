@@ -9,6 +9,7 @@ import { cloudWatchRetention } from "../terraform/units.js";
 import { stateBucket, type AwsShape } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays } from "./tfvars.js";
+import { costSection } from "../../cost/readme.js";
 
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
   const app = shape.app;
@@ -23,6 +24,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
     ],
     sections: [
       { heading: "Environments", blocks: [environmentTable(shape)] },
+      costSection(shape.envs, "aws"),
       stateBucketSection(shape),
       {
         heading: "Apply, per environment",
