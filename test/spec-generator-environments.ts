@@ -22,7 +22,7 @@ import {
 
 const SPEC = SpecSchema as unknown as JsonSchema;
 export const NAMED_MAPS = ["services", "postgres", "redis", "topics", "buckets"] as const;
-const SECTIONS = ["email", "dns", "monitoring", "budget", "tags", "targets"] as const;
+const SECTIONS = ["email", "dns", "monitoring", "budget", "tags", "targets", "cost"] as const;
 const ENV_ONLY = ["tier", "deploy", "region", "namespace", "resource_group"] as const;
 
 export const mapOf = (v: unknown): Plain => (isPlain(v) ? v : {});

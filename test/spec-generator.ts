@@ -86,7 +86,7 @@ export function generateSpec(seed: number): GeneratedSpec {
     svc[field] = sample(nodeAt(SPEC, `services.*.${field}`), r, `services.${svcName}.${field}`);
   }
   if (r.chance(0.5)) spec.monitoring = monitoring(r, Object.keys(services));
-  for (const key of ["budget", "tags", "ci", "targets", "checks"] as const)
+  for (const key of ["budget", "tags", "ci", "targets", "checks", "cost"] as const)
     if (r.chance(key === "targets" ? 0.7 : 0.4))
       spec[key] = sample(nodeAt(SPEC, key), r, key, { optional: 0.5 });
   repair(spec, r, zone);

@@ -74,6 +74,24 @@ export const TARGET_RULES: readonly RuleDoc[] = [
   },
 ];
 
+/** Each environment's estimate (`gantry cost`) against its budget, on each checked cloud target. */
+export const COST_RULES: readonly RuleDoc[] = [
+  {
+    id: "cost/over-budget",
+    title: "An environment costs more than its budget at minimum scale",
+    severity: "error",
+    why: "The estimate of what the generated topology provisions, before any traffic or autoscaling, already exceeds `budget.monthly_usd`: the budget alerts would fire in the first month.",
+    fix: "Run `gantry cost --env NAME --target T` to see the items; lower sizes, replicas or HA in that environment, or raise its budget.",
+  },
+  {
+    id: "cost/over-budget-at-max",
+    title: "An environment would cost more than its budget at maximum scale",
+    severity: "warning",
+    why: "Autoscaling to every service's `scale.max` (or the node pool's maximum) would exceed `budget.monthly_usd`.",
+    fix: "Lower `scale.max` where the budget matters more than the peak, or raise the budget.",
+  },
+];
+
 const tool = (id: string, name: string, what: string): RuleDoc => ({
   id: `tools/${id}`,
   title: `${name} rejects a generated file`,
@@ -92,7 +110,13 @@ export const TOOL_RULES: readonly RuleDoc[] = [
   tool("amtool", "amtool check-config", "Alertmanager"),
 ];
 
-/** Every rule: the spec's, the targets' limits, each target's system checks, the validators. */
+/** Every rule: the spec's, the targets' limits, cost, each target's system checks, the validators. */
 export function allRules(): RuleDoc[] {
-  return [...SPEC_RULES, ...TARGET_RULES, ...TARGETS.flatMap((t) => t.rules ?? []), ...TOOL_RULES];
+  return [
+    ...SPEC_RULES,
+    ...TARGET_RULES,
+    ...COST_RULES,
+    ...TARGETS.flatMap((t) => t.rules ?? []),
+    ...TOOL_RULES,
+  ];
 }

@@ -13,6 +13,7 @@ import { writeTree } from "../output/writer.js";
 import { runTools, type ToolCheck } from "../validate/run-tools.js";
 import type { Finding } from "./finding.js";
 import { SPEC_RULES, allRules } from "./rules.js";
+import { costFindings } from "./cost-rules.js";
 import { applySuppressions } from "./suppress.js";
 import { specRuleFindings } from "./spec-rules.js";
 
@@ -168,6 +169,12 @@ export async function runChecks(
   }
   Object.assign(trees, deployedTrees(targets, trees, loaded, ctx));
   for (const t of targets) findings.push(...systemFindings(t, loaded, ctx, trees));
+  findings.push(
+    ...costFindings(
+      loaded,
+      targets.map((t) => t.name),
+    ),
+  );
   const rendered = targets.filter((t) => trees[t.name]).map((t): [Target, FileTree] => [t, trees[t.name]!]);
   const tools = o.tools ? await toolFindings(rendered, ctx) : { findings: [], skipped: [] };
   const complete = o.targets === undefined && !o.env;

@@ -12,6 +12,7 @@ import { registerSynth } from "./synth.js";
 import { registerLocal } from "./local.js";
 import { registerEnv } from "./env.js";
 import { registerCheck } from "./check.js";
+import { registerCost } from "./cost.js";
 import { VERSION } from "./version.js";
 import { userName } from "../util/user.js";
 
@@ -66,6 +67,7 @@ export function buildProgram(io: Io): Command {
   registerLocal(program, io);
   registerEnv(program, io);
   registerCheck(program, io);
+  registerCost(program, io);
   return program;
 }
 

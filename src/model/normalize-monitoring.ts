@@ -1,9 +1,11 @@
 // Running the app: notification channels, the alert rules (the built-in ones changed or turned off by
-// the spec, plus its own), availability checks, telemetry by tier, and the monthly budget.
+// the spec, plus its own), availability checks, telemetry by tier, the monthly budget and the usage
+// the cost estimate assumes.
 import { BudgetSchema, MonitoringSchema } from "../spec/schema-monitoring.js";
+import { CostSchema } from "../spec/schema-cost.js";
 import { DEFAULT_ALERTS, filled, given, TIER_DEFAULTS, withDefaults } from "./defaults.js";
 import { byName, mapByName, type AlertRuleInput, type BudgetInput, type MonitoringInput } from "./input.js";
-import type { AlertModel, AppModel, ChannelModel, MonitoringModel, Tier } from "./types.js";
+import type { AlertModel, AppModel, ChannelModel, CostAssumptions, MonitoringModel, Tier } from "./types.js";
 
 export function monitoringModel(input: MonitoringInput | undefined, tier: Tier): MonitoringModel {
   const mon = filled(withDefaults(MonitoringSchema, input ?? {}), ["availability"], "monitoring");
@@ -50,4 +52,10 @@ export function budgetModel(input: BudgetInput | undefined): AppModel["budget"] 
   if (!input) return undefined;
   const budget = filled(withDefaults(BudgetSchema, input), ["thresholds"], "budget");
   return { ...budget, notify: budget.notify ?? [] };
+}
+
+/** The usage the cost estimate assumes: the spec's, every other figure from the schema's defaults. */
+export function costModel(input: { assumptions?: Partial<CostAssumptions> } | undefined): AppModel["cost"] {
+  const cost = withDefaults(CostSchema, { assumptions: input?.assumptions ?? {} });
+  return { assumptions: cost.assumptions as CostAssumptions };
 }

@@ -16,7 +16,7 @@ import { isPlainObject, mergeMaps, type Plain } from "./merge.js";
 import { ciSettings } from "./normalize-ci.js";
 import { bucketModels, emailModel, postgresModels, redisModels, topicModels } from "./normalize-data.js";
 import { dnsModel, environmentModel, tagsModel, targetsModel } from "./normalize-environment.js";
-import { budgetModel, monitoringModel } from "./normalize-monitoring.js";
+import { budgetModel, costModel, monitoringModel } from "./normalize-monitoring.js";
 import { serviceModels } from "./normalize-services.js";
 import type { AppModel, Tier } from "./types.js";
 
@@ -200,6 +200,7 @@ function buildModel(spec: SpecInput, env: Environment, environments: string[]): 
     ...(dns ? { dns } : {}),
     monitoring: monitoringModel(spec.monitoring, env.tier),
     ...(budget ? { budget } : {}),
+    cost: costModel(spec.cost),
     tags: tagsModel(spec.tags, app, env.name),
     ci,
     targets: targetsModel(spec.targets),

@@ -203,6 +203,15 @@ export interface MonitoringModel {
   daily_cap_gb: number;
 }
 
+export interface CostAssumptions {
+  hours_per_month: number;
+  egress_gb: number;
+  log_gb: number;
+  requests_millions: number;
+  storage_gb: number;
+  registry_gb: number;
+}
+
 export interface DeployModel {
   on: "push" | "release" | "manual";
   branch: string;
@@ -254,6 +263,8 @@ export interface AppModel {
   dns?: { zone: string; manage: boolean };
   monitoring: MonitoringModel;
   budget?: { monthly_usd: number; thresholds: number[]; notify: string[] };
+  /** What `gantry cost` assumes of usage (read by src/cost only). */
+  cost: { assumptions: CostAssumptions };
   tags: Record<string, string>;
   ci: {
     default_branch: string;

@@ -51,6 +51,7 @@ export const overridable = {
   dns: Type.Unknown({ description: "Overrides of dns." }),
   monitoring: Type.Unknown({ description: "Overrides of monitoring." }),
   budget: Type.Unknown({ description: "Overrides of the budget." }),
+  cost: Type.Unknown({ description: "Overrides of the cost assumptions." }),
   tags: Type.Unknown({ description: "Extra or changed tags." }),
   targets: Type.Unknown({ description: "Overrides of target options." }),
 };

@@ -11,6 +11,7 @@ import { BudgetSchema, MonitoringSchema } from "./schema-monitoring.js";
 import { CiSchema, TargetsSchema } from "./schema-targets.js";
 import { EnvironmentSchema, overridable } from "./schema-environments.js";
 import { ChecksSchema } from "./schema-checks.js";
+import { CostSchema } from "./schema-cost.js";
 
 export const SpecSchema = Obj(
   {
@@ -32,6 +33,7 @@ export const SpecSchema = Obj(
     dns: DnsSchema,
     monitoring: MonitoringSchema,
     budget: BudgetSchema,
+    cost: CostSchema,
     tags: MapOf(Text({ description: "Tag value.", maxLength: 256 }), {
       description: "Tags on every resource. Environment and Project are always added.",
       keyFormat: "tag-name",

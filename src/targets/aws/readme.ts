@@ -10,6 +10,7 @@ import { awsOptions, stateBucket, stateRegion, type AwsShape } from "./shape.js"
 import { BOOTSTRAP_DIR, BUILD_ROLE, hasBootstrap, INFRA_ROLE } from "./bootstrap.js";
 import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays } from "./tfvars.js";
+import { costSection } from "../../cost/readme.js";
 
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
   const app = shape.app;
@@ -27,6 +28,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
     ],
     sections: [
       { heading: "Environments", blocks: [environmentTable(shape)] },
+      costSection(shape.envs, "aws"),
       stateBucketSection(shape),
       ...bootstrapSection(shape, ctx),
       {

@@ -6,6 +6,7 @@ import type { ProjectModel } from "../../model/types.js";
 import type { AzureFacts } from "./main.js";
 import { camel } from "./names.js";
 import { locationOf } from "./decisions.js";
+import { costLines } from "../../cost/readme.js";
 
 export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: string[]): string {
   return [
@@ -19,6 +20,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     ...releases(facts),
     ...staticSites(facts),
     ...kubernetes(facts),
+    ...costLines(project.environments, "azure"),
     "## Notes",
     "",
     ...notes.map((n) => `- ${n}`),

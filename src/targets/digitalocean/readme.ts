@@ -10,6 +10,7 @@ import { buildValues } from "../kubernetes/values-environment.js";
 import { APP_SECRET, terraformKeys } from "./app-secret.js";
 import { doOptions, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
+import { costSection } from "../../cost/readme.js";
 
 export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
   return {
@@ -23,6 +24,7 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
     ],
     sections: [
       { heading: "Per environment", blocks: [environmentTable(shape)] },
+      costSection(shape.envs, "digitalocean"),
       stateBucketSection(shape),
       {
         heading: "2. The infrastructure",

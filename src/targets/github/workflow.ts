@@ -138,7 +138,9 @@ export function printWorkflow(wf: Workflow, header: string[], skips: readonly Ch
         const [s] = pending.splice(skip, 1);
         return `${line} # checkov:skip=${s!.id}: ${s!.reason}`;
       }
-      if (!/^\s*(?:- )?uses: /.test(line)) return line;
+      // Only a job's or a step's own `uses:` (4, "      - " or 8 spaces deep): an environment variable
+      // or an input named `uses` (10 spaces deep) is a value, not an action.
+      if (!/^(?: {4}| {6}- | {8})uses: /.test(line)) return line;
       const m = USES_LINE.exec(line);
       if (!m) throw new Error(`action not pinned to a commit SHA in workflow: ${line.trim()}`);
       const tag = tagOf(m[2]!);

@@ -5,6 +5,7 @@ import { namespaceSecrets, SECRET_SCHEME } from "./readme-secrets.js";
 import { KAFKA_KEYS } from "./secret-keys.js";
 import type { KubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
+import { costLines } from "../../cost/readme.js";
 
 export function deployReadme(
   apps: readonly AppModel[],
@@ -40,6 +41,7 @@ export function deployReadme(
     ...apps.flatMap((a, i) => namespaceSecrets(a, values[i]!, k8s)),
     ...kafkaTopics(apps),
     ...deployAndRollBack(apps),
+    ...costLines(apps, "kubernetes"),
   ].join("\n");
 }
 

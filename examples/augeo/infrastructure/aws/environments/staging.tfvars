@@ -63,7 +63,7 @@ redis = {
     engine_version          = "7.1"
     node_type               = "cache.t4g.small"
     replicas                = 0
-    snapshot_retention_days = 1
+    snapshot_retention_days = 0
     maxmemory_policy        = "volatile-lru"
   }
 }

@@ -101,10 +101,10 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Premium'
-  skuFamily: 'P'
-  capacity: 1
-  persistence: 'rdb'
+  skuName: 'Basic'
+  skuFamily: 'C'
+  capacity: 0
+  persistence: 'none'
   maxmemoryPolicy: 'volatile-lru'
 }
 

@@ -101,10 +101,10 @@ param dbPostgresConfig = {
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
 param cacheRedisConfig = {
-  skuName: 'Premium'
-  skuFamily: 'P'
+  skuName: 'Standard'
+  skuFamily: 'C'
   capacity: 1
-  persistence: 'rdb'
+  persistence: 'none'
   maxmemoryPolicy: 'volatile-lru'
 }
 

@@ -34,7 +34,7 @@ redis = {
     size            = "db-s-1vcpu-2gb"
     node_count      = 1
     eviction_policy = "volatile_lru"
-    persistence     = "rdb"
+    persistence     = "off"
   }
 }
 buckets = {
