@@ -403,7 +403,7 @@ test("azure: check() names what Azure cannot do, at the spec path", () => {
   assert.ok(augeo.every((p) => p.severity === "warning"));
   assert.match(
     render("augeo")["README.md"]!,
-    /`cache` in dev is a Premium P1 cache because it asks for rdb persistence/,
+    /`cache` in production is a Premium P1 cache because it asks for aof persistence/,
   );
 });
 
