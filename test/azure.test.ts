@@ -398,7 +398,9 @@ test("azure: check() names what Azure cannot do, at the spec path", () => {
   const augeo = azureTarget.check(project("augeo"), exampleContext("augeo"));
   assert.ok(augeo.some((p) => p.path === "services.cleanup.schedule" && p.severity === "warning"));
   assert.ok(
-    augeo.some((p) => p.path === "redis.cache.persistence" && p.env === "production" && /Premium/.test(p.message)),
+    augeo.some(
+      (p) => p.path === "redis.cache.persistence" && p.env === "production" && /Premium/.test(p.message),
+    ),
   );
   assert.ok(augeo.every((p) => p.severity === "warning"));
   assert.match(
