@@ -52,7 +52,7 @@ const TARGET_OPTIONS = new Map<string, (t: TargetsInput) => TargetsModel>([
         ? {
             kubernetes: filled(
               k,
-              ["provider", "ingress_class", "image_pull_secret", "secret_name"],
+              ["provider", "ingress_class", "tls_issuer", "image_pull_secret", "secret_name"],
               "targets.kubernetes",
             ),
           }

@@ -222,6 +222,7 @@ export interface TargetsModel {
     registry?: string;
     ingress_class: string;
     tls_email?: string;
+    tls_issuer: "letsencrypt-prod" | "letsencrypt-staging";
     image_pull_secret: string;
     secret_name: string;
   };

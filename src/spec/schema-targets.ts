@@ -50,6 +50,11 @@ export const TargetsSchema = Obj(
           description: "Let's Encrypt account e-mail for certificate expiry notices.",
           format: "email",
         }),
+        tls_issuer: Enum(["letsencrypt-prod", "letsencrypt-staging"], {
+          description:
+            "ClusterIssuer of the ingress certificates. `letsencrypt-staging` certificates are not trusted by browsers or curl (its smoke tests then skip the certificate check); set it per environment to spare the production rate limits.",
+          default: "letsencrypt-prod",
+        }),
         image_pull_secret: Str({
           description: "Name of the docker-registry Secret in each namespace.",
           format: "name",

@@ -13,6 +13,7 @@ import type { K8sObject } from "./objects.js";
 import { printK8sDocuments } from "./print.js";
 import { deployReadme } from "./readme.js";
 import { kubernetesSettings } from "./settings.js";
+import { KUBERNETES_RULES, kubernetesSystemChecks } from "./system-checks.js";
 import type { ChartValues } from "./values.js";
 import { buildValues } from "./values-environment.js";
 import { KUBERNETES_SIZE_COLUMNS } from "./sizes.js";
@@ -59,6 +60,8 @@ export const kubernetesTarget: Target = {
   defaultOut: "deploy/kubernetes",
   ownsOutput: true,
   check: (project) => kubernetesProblems(project),
+  rules: KUBERNETES_RULES,
+  systemChecks: (project, tree, _ctx, trees) => kubernetesSystemChecks(project, tree, trees),
   contract: kubernetesContract,
   render: (project) => render(project),
 };
