@@ -3,6 +3,7 @@
 // the Kubernetes target's Helm chart; this tree's README says how.
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
+import { DIGITALOCEAN_RULES, digitaloceanSystemChecks } from "./system-checks.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
@@ -147,6 +148,8 @@ export const digitaloceanTarget: Target = {
   defaultOut: "infrastructure/digitalocean",
   ownsOutput: true,
   check: (project) => check(project),
+  rules: DIGITALOCEAN_RULES,
+  systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
   contract: digitaloceanContract,
   render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
 };

@@ -2,7 +2,10 @@
 // environment's DOKS cluster (reached with doctl), DigitalOcean Container Registry, and the OpenTofu
 // stack with its state in Spaces.
 import { KUBERNETES_VERSION, helmRollout } from "../kubernetes/pipeline.js";
-import { action, run } from "../github/workflow.js";
+import type { AppModel } from "../../model/types.js";
+import type { Pipeline } from "../github/pipeline.js";
+import { action, run, type Step } from "../github/workflow.js";
+import { doShape } from "./shape.js";
 import type { Cluster, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
@@ -41,6 +44,31 @@ function doksCluster(version: string): Cluster {
   };
 }
 
+/**
+ * The ingress load balancer's address as the stack's `ingress_ip` input, read from the environment's
+ * cluster before each plan: the DNS records then follow the address without anyone editing a
+ * generated tfvars file (which the drift check would reject, and an apply without the edit would
+ * delete the records). Before the cluster or its ingress controller exists the input stays unset and
+ * no record is planned.
+ */
+function ingressAddress(p: Pipeline, env: AppModel): Step[] {
+  return [
+    action("Set up doctl", "digitalocean/action-doctl", { token: TOKEN }),
+    action("Set up kubectl", "azure/setup-kubectl", { version: "v1.33.4" }),
+    run(
+      "Read the ingress address",
+      [
+        'if doctl kubernetes cluster get "$CLUSTER" > /dev/null 2>&1; then',
+        '  doctl kubernetes cluster kubeconfig save --expiry-seconds 600 "$CLUSTER"',
+        "  ip=\"$(kubectl -n ingress-nginx get service ingress-nginx-controller --ignore-not-found -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\"",
+        '  if [ -n "$ip" ]; then echo "TF_VAR_ingress_ip=$ip" >> "$GITHUB_ENV"; fi',
+        "fi",
+      ],
+      { env: { CLUSTER: `${p.app}-${env.environment.name}` } },
+    ),
+  ];
+}
+
 export const digitaloceanPlatform: Platform = {
   name: "digitalocean",
   configured: (base) => base.targets.digitalocean !== undefined,
@@ -57,7 +85,7 @@ export const digitaloceanPlatform: Platform = {
         AWS_ACCESS_KEY_ID: "${{ secrets.SPACES_ACCESS_KEY_ID }}",
         AWS_SECRET_ACCESS_KEY: "${{ secrets.SPACES_SECRET_ACCESS_KEY }}",
       },
-      login: () => [],
+      login: (p, env) => (env && doShape(project).hasDns ? ingressAddress(p, env) : []),
     };
     return {
       ...helm,

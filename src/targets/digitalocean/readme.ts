@@ -93,7 +93,7 @@ function stateBucketSection(shape: DoShape): ReadmeSection {
 function bootstrapSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
   const ingress = shape.hasDns
     ? [
-        "Put that address in `ingress_ip` of the environment's tfvars and apply again: the DNS records then point the app's domains at the ingress.",
+        "Plan and apply again: the infrastructure workflow reads that address from the cluster before each plan and passes it as `ingress_ip` (`TF_VAR_ingress_ip`), so the DNS records point the app's domains at the ingress and stay there. By hand, `export TF_VAR_ingress_ip=<address>` before `tofu plan`; never write it into the generated tfvars (the drift check rejects the edit, and an apply without it would delete the records).",
       ]
     : [];
   return {

@@ -113,7 +113,7 @@ const DNS_VARIABLES: Record<string, VariableSpec> = {
   ingress_ip: {
     type: "string",
     description:
-      "Public IP of the ingress load balancer, once the cluster bootstrap created it (null until then).",
+      "Public IP of the ingress load balancer (null until the cluster bootstrap created it). An input, never in the tfvars: the infrastructure workflow sets TF_VAR_ingress_ip from the cluster before each plan.",
     default: null,
   },
 };
