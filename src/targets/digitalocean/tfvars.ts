@@ -6,6 +6,7 @@ import { seconds } from "../../util/duration.js";
 import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
 import { doOptions, spacesRegion, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
+import { brokerTopics } from "../kubernetes/topics.js";
 
 type Values = Record<string, HclValue | undefined>;
 
@@ -80,7 +81,7 @@ function dataValues(shape: DoShape, e: AppModel): Values {
 }
 
 function kafkaValues(e: AppModel): HclValue {
-  const topics = Object.values(e.topics);
+  const topics = brokerTopics(e);
   if (!topics.length) return null;
   return {
     version: "3.7",

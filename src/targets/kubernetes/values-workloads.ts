@@ -14,6 +14,7 @@ import type {
 } from "../../model/types.js";
 import { containerEnv, daprSidecar, escapeDollars } from "./container-env.js";
 import { exposedDeliveryRoutes } from "./routes.js";
+import { deadLetterTopic } from "./topics.js";
 import { chartProviders, imageRepository, imageTag, type KubernetesSettings } from "./settings.js";
 import { effectiveUses, inClusterStore, managedPorts } from "./values-datastores.js";
 import {
@@ -221,7 +222,7 @@ function serviceValues(app: AppModel, svc: ServiceModel, base: WorkloadBase): Se
       name: `${svc.name}-${topic}`,
       topic,
       route: sub.route,
-      deadLetterTopic: sub.dead_letter ? `${topic}-dead-letter` : "",
+      deadLetterTopic: sub.dead_letter ? deadLetterTopic(topic) : "",
     })),
     eventRetries: Math.max(0, ...Object.values(svc.subscribes).map((s) => s.max_retries)),
   };
