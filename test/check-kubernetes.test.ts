@@ -2,7 +2,7 @@
 // spec's per environment and the smoke tests trust what it issues; the chart opens the database ports
 // of every cluster it goes to; delivery routes are refused at the ingress; and each rule catches its
 // defect in a damaged tree, with a file and a line.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return  */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
@@ -202,6 +202,29 @@ environments:
       findings(project, damaged, {}).map((f) => [f.rule, f.env, f.path]),
       [["kubernetes/per-env-values", "production", "services.report"]],
     );
+  });
+});
+
+describe("kubernetes: a static site per environment", () => {
+  it("augeo's admin is built per environment with that environment's VITE_API_URL, and each pulls its own", () => {
+    const { project } = loadExample("augeo");
+    const c = exampleContext("augeo", "kubernetes");
+    const build = objects(githubTarget.render(project, c)["build.yml"]!)[0]!;
+    const k8s = kubernetesTarget.render(project, c);
+    for (const [env, api] of [
+      ["dev", "https://api.dev.augeo.app"],
+      ["staging", "https://api.staging.augeo.app"],
+      ["production", "https://api.augeo.app"],
+    ] as const) {
+      const job = build.jobs[`build-admin-${env}`];
+      const step = (job.steps as any[]).find((s) => s.name === "Build admin");
+      assert.equal(step.env.VITE_API_URL, api, env);
+      const pushed = (job.steps as any[]).find((s) => s.id === "meta").with.images as string;
+      const [deployment] = objects(k8s[`rendered/${env}/admin-deployment.yaml`]!);
+      const image = deployment!.spec.template.spec.containers[0].image as string;
+      assert.equal(image.replace(/:[^:/]+$/, ""), pushed, env);
+    }
+    assert.equal(build.jobs["build-admin"], undefined);
   });
 });
 

@@ -14,7 +14,7 @@ import { seconds } from "../../util/duration.js";
 import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
 import { isWorkload } from "../../model/queries.js";
-import { allServices, builtServices, builtStatics } from "./images.js";
+import { allServices, builtServices, builtStaticImages, type StaticImage } from "./images.js";
 import { registryFor } from "./registries.js";
 
 export interface ImageBuild {
@@ -44,7 +44,7 @@ export interface Pipeline {
   /** Images built from a Dockerfile, one per service, worker or job with a `build`. */
   images: ImageBuild[];
   /** Static frontends packaged as web server images (on platforms whose pods serve them). */
-  staticImages: StaticModel[];
+  staticImages: StaticImage[];
   /** Notification channels with a webhook secret. */
   notify: { type: "slack" | "teams"; secret: string }[];
   deployTimeout: string;
@@ -135,7 +135,7 @@ export function buildPipeline(
     registry: { prefix, service: registryFor(prefix, platforms) },
     services: allServices(project),
     images: imageBuilds(project, ctx.specDir),
-    staticImages: builtStatics(project, platform.staticImages),
+    staticImages: builtStaticImages(project, platform.staticImages),
     notify: notifications(project),
     deployTimeout: base.ci.deploy_timeout,
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,

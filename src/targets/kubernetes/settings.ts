@@ -45,10 +45,15 @@ export function kubernetesSettings(app: AppModel): KubernetesSettings {
  * image is `<registry>/<service>` when the registry already ends with the app's name
  * (ghcr.io/hackathon/todo → ghcr.io/hackathon/todo/backend), else `<registry>/<app>/<service>`.
  */
-export function imageRepository(app: string, registry: string, svc: AnyServiceModel): string {
+export function imageRepository(
+  app: string,
+  registry: string,
+  svc: AnyServiceModel,
+  name = svc.name,
+): string {
   if (svc.type !== "static" && svc.image) return svc.image.replace(/:[^/:@]+$/, "");
   const last = registry.split("/").pop();
-  return last === app ? `${registry}/${svc.name}` : `${registry}/${app}/${svc.name}`;
+  return last === app ? `${registry}/${name}` : `${registry}/${app}/${name}`;
 }
 
 /** The tag of a service's own `image`, when it names one. */

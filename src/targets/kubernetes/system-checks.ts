@@ -55,7 +55,15 @@ export function effectiveValues(tree: FileTree, env: string): Plain | undefined 
   return mergeValues(base, own);
 }
 
-const PER_ENV_FIELDS = ["command", "schedule", "config", "ingress", "resources", "replicas"] as const;
+const PER_ENV_FIELDS = [
+  "image",
+  "command",
+  "schedule",
+  "config",
+  "ingress",
+  "resources",
+  "replicas",
+] as const;
 
 function perEnvValues(project: ProjectModel, tree: FileTree): SystemFinding[] {
   const out: SystemFinding[] = [];

@@ -13,6 +13,7 @@ import type {
   StaticModel,
 } from "../../model/types.js";
 import { containerEnv, daprSidecar, escapeDollars } from "./container-env.js";
+import { staticImageName } from "../github/images.js";
 import { exposedDeliveryRoutes } from "./routes.js";
 import { deadLetterTopic } from "./topics.js";
 import { chartProviders, imageRepository, imageTag, type KubernetesSettings } from "./settings.js";
@@ -233,7 +234,8 @@ function staticValues(app: AppModel, svc: StaticModel, registry: string): Servic
   return {
     enabled: true,
     type: "static",
-    image: imageRepository(app.name, registry, svc),
+    // The site is built with this environment's env (build.yml builds an image per environment then).
+    image: imageRepository(app.name, registry, svc, staticImageName(svc, app.environment.name)),
     tag: "",
     command: [],
     port: STATIC_PORT,
