@@ -77,7 +77,7 @@ export function targetsModel(input: TargetsInput | undefined): TargetsModel {
 
 function digitalOceanOptions(options: NonNullable<TargetsInput["digitalocean"]>) {
   const at = "targets.digitalocean";
-  const d = filled(options, ["region", "kubernetes_version", "node_size", "nodes"], at);
+  const d = filled(options, ["region", "kubernetes_version", "node_size", "kafka", "nodes"], at);
   return { ...d, nodes: filled(d.nodes, ["min", "max"], `${at}.nodes`) };
 }
 

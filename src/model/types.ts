@@ -232,6 +232,7 @@ export interface TargetsModel {
     region: string;
     kubernetes_version: string;
     node_size: string;
+    kafka: "managed" | "external";
     nodes: { min: number; max: number };
   };
 }

@@ -121,6 +121,11 @@ export const TargetsSchema = Obj(
           format: "droplet-size",
           default: "s-2vcpu-4gb",
         }),
+        kafka: Enum(["managed", "external"], {
+          description:
+            "Where the topics live: `managed` creates a DigitalOcean Managed Kafka cluster per environment; `external` creates none, and the topics are created at the broker the `kafka-brokers` Secret key names (the chart README gives the commands). Set it per environment.",
+          default: "managed",
+        }),
         nodes: Obj(
           {
             min: Int({ description: "Fewest nodes.", minimum: 1, maximum: 100, default: 2 }),

@@ -45,7 +45,7 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
       "- PostgreSQL that runs in the cluster in an environment (`hosting: cluster`) is left out of that environment's tfvars.",
       ...(shape.hasTopics
         ? [
-            "- Topics: DigitalOcean Managed Kafka with the spec's partitions and retention; set `kafka = null` in a tfvars file to use another broker (Redpanda Cloud) in that environment.",
+            "- Topics: DigitalOcean Managed Kafka with the spec's partitions and retention, dead-letter topics included; `targets.digitalocean.kafka: external` (per environment) creates no Kafka there, and the topics are created at that broker with the commands of the chart's README.",
           ]
         : []),
       "- Budgets: DigitalOcean has no budget API; set the billing alert in the control panel (Billing, Billing alerts) to the spec's monthly budget.",

@@ -32,6 +32,7 @@ export const doOptions = (e: AppModel) =>
     region: "nyc1",
     kubernetes_version: "1.33",
     node_size: "s-2vcpu-4gb",
+    kafka: "managed" as const,
     nodes: { min: 2, max: 5 },
   };
 

@@ -82,7 +82,8 @@ function dataValues(shape: DoShape, e: AppModel): Values {
 
 function kafkaValues(e: AppModel): HclValue {
   const topics = brokerTopics(e);
-  if (!topics.length) return null;
+  // An external broker (the reference system's shared Kafka) needs no cluster here.
+  if (!topics.length || doOptions(e).kafka === "external") return null;
   return {
     version: "3.7",
     size: e.environment.tier === "production" ? "db-s-4vcpu-8gb" : "db-s-2vcpu-2gb",
