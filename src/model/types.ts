@@ -233,6 +233,7 @@ export interface TargetsModel {
     kubernetes_version: string;
     node_size: string;
     kafka: "managed" | "external";
+    cluster?: string;
     nodes: { min: number; max: number };
   };
 }

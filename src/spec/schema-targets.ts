@@ -121,6 +121,11 @@ export const TargetsSchema = Obj(
           format: "droplet-size",
           default: "s-2vcpu-4gb",
         }),
+        cluster: Str({
+          description:
+            "Name of the DOKS cluster this environment runs on (default `<app>-<environment>`). Environments that name the same cluster share it, each in its own namespace: the first of them creates it and its VPC, the others run in it.",
+          format: "name",
+        }),
         kafka: Enum(["managed", "external"], {
           description:
             "Where the topics live: `managed` creates a DigitalOcean Managed Kafka cluster per environment; `external` creates none, and the topics are created at the broker the `kafka-brokers` Secret key names (the chart README gives the commands). Set it per environment.",

@@ -5,7 +5,7 @@ import { KUBERNETES_VERSION, helmRollout } from "../kubernetes/pipeline.js";
 import type { AppModel } from "../../model/types.js";
 import type { Pipeline } from "../github/pipeline.js";
 import { action, run, type Step } from "../github/workflow.js";
-import { doShape } from "./shape.js";
+import { clusterName, doShape } from "./shape.js";
 import type { Cluster, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
@@ -28,7 +28,7 @@ const DOCR: RegistryService = {
   settings: () => ({ variables: [], secrets: ["DIGITALOCEAN_ACCESS_TOKEN"] }),
 };
 
-/** The environment's DOKS cluster, named `<app>-<env>`, with a short-lived kubeconfig from doctl. */
+/** The environment's DOKS cluster (`<app>-<env>` unless the spec names a shared one), with a short-lived kubeconfig from doctl. */
 function doksCluster(version: string): Cluster {
   return {
     access: (p, env) => [
@@ -36,7 +36,7 @@ function doksCluster(version: string): Cluster {
       run(
         "Get the cluster credentials",
         'doctl kubernetes cluster kubeconfig save --expiry-seconds 3600 "$CLUSTER"',
-        { env: { CLUSTER: `${p.app}-${env.environment.name}` } },
+        { env: { CLUSTER: clusterName(env) } },
       ),
     ],
     version,
@@ -64,7 +64,7 @@ function ingressAddress(p: Pipeline, env: AppModel): Step[] {
         '  if [ -n "$ip" ]; then echo "TF_VAR_ingress_ip=$ip" >> "$GITHUB_ENV"; fi',
         "fi",
       ],
-      { env: { CLUSTER: `${p.app}-${env.environment.name}` } },
+      { env: { CLUSTER: clusterName(env) } },
     ),
   ];
 }
