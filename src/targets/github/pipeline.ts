@@ -2,6 +2,7 @@
 // deploy platform: paths relative to the repository root, the image registry, the images to build,
 // the environments in spec order, and the platform's pieces. Pure: no file system, no environment
 // variables.
+import { prefixOf, routeOwner } from "../../model/routes.js";
 import { posix } from "node:path";
 import type {
   AnyServiceModel,
@@ -171,22 +172,13 @@ export function smokeUrls(env: AppModel): string[] {
   const routed = Object.values(env.services).filter(
     (s): s is ServiceModel | StaticModel => s.type === "http" || s.type === "static",
   );
-  const prefixOf = (s: ServiceModel | StaticModel) => s.path.replace(/\/$/, "");
-  const covers = (prefix: string, path: string) =>
-    prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
-  // The ingress passes paths through unchanged and sends each request to the service with the
-  // longest matching path prefix on that domain: a health path is public only if it routes back
-  // to its own service.
-  const owner = (domain: string, path: string) =>
-    routed
-      .filter((s) => s.domains.includes(domain) && covers(prefixOf(s), path))
-      .sort((a, b) => prefixOf(b).length - prefixOf(a).length || (a.name < b.name ? -1 : 1))[0];
+  // A health path is public only if the ingress routes it back to its own service.
   const urls: string[] = [];
   for (const s of routed) {
     const domain = s.domains[0];
     if (!domain) continue;
-    const path = s.type === "static" ? `${prefixOf(s)}/` : (s.health?.readiness ?? s.health?.liveness);
-    if (path && owner(domain, path) === s) urls.push(`https://${domain}${path}`);
+    const path = s.type === "static" ? `${prefixOf(s.path)}/` : (s.health?.readiness ?? s.health?.liveness);
+    if (path && routeOwner(env, domain, path) === s) urls.push(`https://${domain}${path}`);
   }
   return [...new Set(urls)].sort();
 }

@@ -5,7 +5,7 @@ import { isMap, isSeq } from "yaml";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree, SystemFinding } from "../target.js";
 import { DENYLIST } from "./objects-services.js";
-import { covers, prefixOf } from "./routes.js";
+import { covers, prefixOf } from "../../model/routes.js";
 import { parseFile } from "./parsed-yaml.js";
 
 /** One path of an Ingress rule: where it is, what it routes to, and whether it refuses everyone. */
