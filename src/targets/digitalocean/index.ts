@@ -118,9 +118,9 @@ function check(project: ProjectModel): TargetProblem[] {
 }
 
 /**
- * The chart deployed onto DOKS opens the ports of the provider it is rendered for and gives the app
- * that provider's database port (PGPORT): DigitalOcean's managed PostgreSQL and Redis listen on
- * 25060 and 25061, which only `provider: doks` gives.
+ * The chart deployed onto DOKS opens the ports of every provider it goes to, but gives the app one
+ * database port (PGPORT), that of `targets.kubernetes.provider`: DigitalOcean's managed PostgreSQL
+ * and Redis listen on 25060 and 25061, which only `provider: doks` gives.
  */
 function chartProviderProblems(project: ProjectModel): TargetProblem[] {
   const app = project.environments.find(
@@ -134,7 +134,7 @@ function chartProviderProblems(project: ProjectModel): TargetProblem[] {
     {
       severity: "warning",
       path: "targets.kubernetes.provider",
-      message: `the Kubernetes chart is rendered for provider \`${provider}\`, so on DOKS its NetworkPolicies and the database ports it gives the app are not those of DigitalOcean's managed databases (25060, 25061)`,
+      message: `the Kubernetes chart is rendered for provider \`${provider}\`, so on DOKS the database ports it gives the app (PGPORT, the URLs' ports) are not those of DigitalOcean's managed databases (25060, 25061)`,
       hint: "set targets.kubernetes.provider: doks",
     },
   ];
