@@ -151,7 +151,8 @@ describe("kubernetes target: examples", () => {
       { hosts: ["todo.example.com"], secretName: "backend-todo-example-com-tls" },
     ]);
     const [stagingIng] = objectsIn(tree["rendered/staging/backend-ingress.yaml"]!);
-    assert.equal(stagingIng!.metadata.annotations!["cert-manager.io/cluster-issuer"], "letsencrypt-staging");
+    // No tier picks the staging issuer on its own: its certificates fail every smoke test that checks trust.
+    assert.equal(stagingIng!.metadata.annotations!["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
     const [pubsub] = objectsIn(tree["rendered/production/dapr-pubsub.yaml"]!);
     assert.equal((pubsub!.spec as any).type, "pubsub.kafka");
     const meta = (pubsub!.spec as any).metadata as {

@@ -15,6 +15,7 @@
 // looked for.
 import { parse } from "yaml";
 import { camel } from "../src/targets/azure/names.js";
+import { staticImageName } from "../src/targets/github/images.js";
 import { mergeValues } from "../src/targets/kubernetes/chart.js";
 import { quote } from "../src/format/bicep.js";
 import type { AppModel, Size } from "../src/model/types.js";
@@ -258,11 +259,14 @@ const github: Locator = {
     const deploy = Object.entries(tree).find(([f]) => f.endsWith(`deploy-${e.env}.yml`))?.[1];
     const svc = e.service ? app.services[e.service] : undefined;
     if (e.what === "present" && svc) {
-      // Its image is built once in build.yml (static sites: there, or per environment in the deploy).
+      // Its image is built once in build.yml (static sites: there, once or per environment when they
+      // have env, or per environment in the deploy).
       const build = tree["build.yml"];
       const image =
         svc.type === "static"
-          ? !svc.build || contains(build, `\n  build-${svc.name}:\n`) || contains(deploy, `Build ${svc.name}`)
+          ? !svc.build ||
+            contains(build, `\n  build-${staticImageName(svc, e.env)}:\n`) ||
+            contains(deploy, `Build ${svc.name}`)
           : !svc.build || contains(build, `- service: ${svc.name}\n`);
       return deploy !== undefined && image;
     }

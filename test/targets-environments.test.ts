@@ -158,18 +158,36 @@ environments:
     assert.ok("deploy-dev.yml" in tree && "deploy-prd.yml" in tree);
   });
 
-  it("github: a static site built once into an image says where an environment's build settings are not used", () => {
+  it("github: a static site built once into an image says where an environment's build settings are not used (its env is: an image per environment)", () => {
     const spec = PARTIAL.replace(
       "    build: npm run build\n",
       "    build: npm run build\n    env: { API_URL: https://api.shop.example.com }\n",
-    ).concat("  qa:\n    services:\n      web: { env: { API_URL: https://api.qa.shop.example.com } }\n");
+    ).concat(
+      "  qa:\n    services:\n      web: { build: npm run build:qa, env: { API_URL: https://api.qa.shop.example.com } }\n",
+    );
     const p = loadSpec("gantry.yaml", spec).project;
     const warnings = (target: string) =>
       githubTarget
         .check(p, ctx(target))
         .filter((x) => x.path.startsWith("services.web"))
         .map((x) => `${x.env ?? ""} ${x.path} ${x.severity ?? ""}`);
-    assert.deepEqual(warnings("kubernetes"), ["qa services.web.env warning"]);
+    assert.deepEqual(warnings("kubernetes"), [], "qa builds its own image, web-qa");
+    assert.match(
+      githubTarget.render(p, ctx("kubernetes"))["build.yml"]!,
+      /\n {2}build-web-qa:\n[^]*npm run build:qa/,
+    );
+    const shared = loadSpec(
+      "gantry.yaml",
+      PARTIAL.concat("  qa:\n    services:\n      web: { build: npm run build:qa }\n"),
+    ).project;
+    assert.deepEqual(
+      githubTarget
+        .check(shared, ctx("kubernetes"))
+        .filter((x) => x.path.startsWith("services.web"))
+        .map((x) => `${x.env ?? ""} ${x.path} ${x.severity ?? ""}`),
+      ["qa services.web.build warning"],
+      "one image without env: qa's build is not used",
+    );
     // Azure builds each environment's site in its own deploy: nothing to say.
     assert.deepEqual(warnings("azure"), []);
   });

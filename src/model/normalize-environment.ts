@@ -52,7 +52,7 @@ const TARGET_OPTIONS = new Map<string, (t: TargetsInput) => TargetsModel>([
         ? {
             kubernetes: filled(
               k,
-              ["provider", "ingress_class", "image_pull_secret", "secret_name"],
+              ["provider", "ingress_class", "tls_issuer", "image_pull_secret", "secret_name"],
               "targets.kubernetes",
             ),
           }
@@ -77,7 +77,7 @@ export function targetsModel(input: TargetsInput | undefined): TargetsModel {
 
 function digitalOceanOptions(options: NonNullable<TargetsInput["digitalocean"]>) {
   const at = "targets.digitalocean";
-  const d = filled(options, ["region", "kubernetes_version", "node_size", "nodes"], at);
+  const d = filled(options, ["region", "kubernetes_version", "node_size", "kafka", "nodes"], at);
   return { ...d, nodes: filled(d.nodes, ["min", "max"], `${at}.nodes`) };
 }
 

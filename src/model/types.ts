@@ -235,6 +235,7 @@ export interface TargetsModel {
     registry?: string;
     ingress_class: string;
     tls_email?: string;
+    tls_issuer: "letsencrypt-prod" | "letsencrypt-staging";
     image_pull_secret: string;
     secret_name: string;
   };
@@ -244,6 +245,8 @@ export interface TargetsModel {
     region: string;
     kubernetes_version: string;
     node_size: string;
+    kafka: "managed" | "external";
+    cluster?: string;
     nodes: { min: number; max: number };
   };
 }

@@ -170,7 +170,7 @@ const Subscription = Obj(
       default: 5,
     }),
     dead_letter: Bool({
-      description: "Send events that keep failing to `<topic>-dlq` instead of dropping them.",
+      description: "Send events that keep failing to `<topic>-dead-letter` instead of dropping them.",
       default: true,
     }),
   },

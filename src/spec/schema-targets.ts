@@ -50,6 +50,11 @@ export const TargetsSchema = Obj(
           description: "Let's Encrypt account e-mail for certificate expiry notices.",
           format: "email",
         }),
+        tls_issuer: Enum(["letsencrypt-prod", "letsencrypt-staging"], {
+          description:
+            "ClusterIssuer of the ingress certificates. `letsencrypt-staging` certificates are not trusted by browsers or curl (its smoke tests then skip the certificate check); set it per environment to spare the production rate limits.",
+          default: "letsencrypt-prod",
+        }),
         image_pull_secret: Str({
           description: "Name of the docker-registry Secret in each namespace.",
           format: "name",
@@ -115,6 +120,16 @@ export const TargetsSchema = Obj(
           description: "Droplet size of the node pool.",
           format: "droplet-size",
           default: "s-2vcpu-4gb",
+        }),
+        cluster: Str({
+          description:
+            "Name of the DOKS cluster this environment runs on (default `<app>-<environment>`). Environments that name the same cluster share it, each in its own namespace: the first of them creates it and its VPC, the others run in it.",
+          format: "name",
+        }),
+        kafka: Enum(["managed", "external"], {
+          description:
+            "Where the topics live: `managed` creates a DigitalOcean Managed Kafka cluster per environment; `external` creates none, and the topics are created at the broker the `kafka-brokers` Secret key names (the chart README gives the commands). Set it per environment.",
+          default: "managed",
         }),
         nodes: Obj(
           {

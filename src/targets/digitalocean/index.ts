@@ -3,6 +3,7 @@
 // the Kubernetes target's Helm chart; this tree's README says how.
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
+import { DIGITALOCEAN_RULES, digitaloceanSystemChecks } from "./system-checks.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
@@ -117,9 +118,9 @@ function check(project: ProjectModel): TargetProblem[] {
 }
 
 /**
- * The chart deployed onto DOKS opens the ports of the provider it is rendered for and gives the app
- * that provider's database port (PGPORT): DigitalOcean's managed PostgreSQL and Redis listen on
- * 25060 and 25061, which only `provider: doks` gives.
+ * The chart deployed onto DOKS opens the ports of every provider it goes to, but gives the app one
+ * database port (PGPORT), that of `targets.kubernetes.provider`: DigitalOcean's managed PostgreSQL
+ * and Redis listen on 25060 and 25061, which only `provider: doks` gives.
  */
 function chartProviderProblems(project: ProjectModel): TargetProblem[] {
   const app = project.environments.find(
@@ -133,7 +134,7 @@ function chartProviderProblems(project: ProjectModel): TargetProblem[] {
     {
       severity: "warning",
       path: "targets.kubernetes.provider",
-      message: `the Kubernetes chart is rendered for provider \`${provider}\`, so on DOKS its NetworkPolicies and the database ports it gives the app are not those of DigitalOcean's managed databases (25060, 25061)`,
+      message: `the Kubernetes chart is rendered for provider \`${provider}\`, so on DOKS the database ports it gives the app (PGPORT, the URLs' ports) are not those of DigitalOcean's managed databases (25060, 25061)`,
       hint: "set targets.kubernetes.provider: doks",
     },
   ];
@@ -147,6 +148,8 @@ export const digitaloceanTarget: Target = {
   defaultOut: "infrastructure/digitalocean",
   ownsOutput: true,
   check: (project) => check(project),
+  rules: DIGITALOCEAN_RULES,
+  systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
   contract: digitaloceanContract,
   render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
 };

@@ -1,7 +1,7 @@
 // main.tf and outputs.tf of the DigitalOcean stack: the provider, the locals and one module call
 // per concern, wired to each other's outputs; what the pipelines and people read afterwards.
 import { Block, expr, tmpl, type HclValue } from "../../format/hcl.js";
-import { moduleCall, output } from "../terraform/blocks.js";
+import { data, moduleCall, output } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
 import { appSecretLocals, appSecretOutput } from "./app-secret.js";
 import type { DoShape } from "./shape.js";
@@ -24,32 +24,72 @@ export function doMain(shape: DoShape): StackMain {
     ],
     locals: {
       tags: expr('concat(var.tags, ["gantry", var.project, var.environment])'),
+      ...(shape.sharesCluster ? SHARED_CLUSTER_LOCALS : {}),
       ...appSecretLocals(shape),
     },
     blocks: [
-      ...platformCalls(),
+      ...platformCalls(shape),
       ...databaseCalls(shape),
       ...storageCalls(shape),
-      ...watchCalls(),
+      ...watchCalls(shape),
       projectCall(shape),
     ],
   };
 }
 
+/**
+ * Where the cluster's values come from: its module, or, where environments share a cluster, the
+ * module in the environment that creates it and a lookup by name in the others.
+ */
+const SHARED = "data.digitalocean_kubernetes_cluster.shared[0]";
+const SHARED_CLUSTER_LOCALS: Record<string, HclValue> = {
+  cluster_id: expr(`var.create_cluster ? module.cluster[0].cluster_id : ${SHARED}.id`),
+  vpc_id: expr(`var.create_cluster ? module.network[0].vpc_id : ${SHARED}.vpc_uuid`),
+};
+const refs = (shape: DoShape) =>
+  shape.sharesCluster
+    ? {
+        clusterId: expr("local.cluster_id"),
+        vpcId: expr("local.vpc_id"),
+        clusterName: expr("var.cluster_name"),
+        nodeTag: tmpl("${var.cluster_name}-nodes"),
+        // A resource belongs to one project: the creating environment's.
+        clusterUrns: "(var.create_cluster ? [module.cluster[0].cluster_urn] : [])",
+      }
+    : {
+        clusterId: expr("module.cluster.cluster_id"),
+        vpcId: expr("module.network.vpc_id"),
+        clusterName: expr("module.cluster.cluster_name"),
+        nodeTag: expr("module.cluster.node_tag"),
+        clusterUrns: "[module.cluster.cluster_urn]",
+      };
+
 /** The VPC, the cluster in it, and the registry (created by one environment per account). */
-function platformCalls(): Block[] {
+function platformCalls(shape: DoShape): Block[] {
+  const shared = shape.sharesCluster;
+  const created = shared ? { count: expr("var.create_cluster ? 1 : 0") } : {};
   return [
+    ...(shared
+      ? [
+          data("digitalocean_kubernetes_cluster", "shared", {
+            count: expr("var.create_cluster ? 0 : 1"),
+            name: expr("var.cluster_name"),
+          }),
+        ]
+      : []),
     moduleCall("network", {
       source: "./modules/network",
-      name: NAME,
+      ...created,
+      name: shared ? expr("var.cluster_name") : NAME,
       region: expr("var.region"),
       ip_range: expr("var.vpc_ip_range"),
     }),
     moduleCall("cluster", {
       source: "./modules/cluster",
-      name: NAME,
+      ...created,
+      name: shared ? expr("var.cluster_name") : NAME,
       region: expr("var.region"),
-      vpc_id: expr("module.network.vpc_id"),
+      vpc_id: shared ? expr("module.network[0].vpc_id") : expr("module.network.vpc_id"),
       kubernetes_version: expr("var.kubernetes_version"),
       node_size: expr("var.node_size"),
       min_nodes: expr("var.min_nodes"),
@@ -72,8 +112,8 @@ function databaseCalls(shape: DoShape): Block[] {
   const cluster: Record<string, HclValue> = {
     name: NAME,
     region: expr("var.region"),
-    vpc_id: expr("module.network.vpc_id"),
-    cluster_id: expr("module.cluster.cluster_id"),
+    vpc_id: refs(shape).vpcId,
+    cluster_id: refs(shape).clusterId,
     tags: expr("local.tags"),
   };
   const calls: Block[] = [];
@@ -153,12 +193,12 @@ function storageCalls(shape: DoShape): Block[] {
 }
 
 /** Node alerts and uptime checks, e-mailed. */
-function watchCalls(): Block[] {
+function watchCalls(shape: DoShape): Block[] {
   return [
     moduleCall("alerts", {
       source: "./modules/alerts",
       name: NAME,
-      node_tag: expr("module.cluster.node_tag"),
+      node_tag: refs(shape).nodeTag,
       alerts: expr("var.alerts"),
       emails: expr("var.alert_emails"),
     }),
@@ -173,7 +213,7 @@ function watchCalls(): Block[] {
 
 /** The project groups every resource that has a URN in the control panel. */
 function projectCall(shape: DoShape): Block {
-  const urns: string[] = ["[module.cluster.cluster_urn]"];
+  const urns: string[] = [refs(shape).clusterUrns];
   if (shape.postgres.length) urns.push("[for m in module.postgres : m.urn]");
   if (shape.redis.length) urns.push("[for m in module.redis : m.urn]");
   if (shape.hasTopics) urns.push("[for m in module.kafka : m.urn]");
@@ -195,10 +235,10 @@ export function doOutputs(shape: DoShape): Block[] {
   const outs: Block[] = [
     output(
       "cluster_name",
-      expr("module.cluster.cluster_name"),
+      refs(shape).clusterName,
       "DOKS cluster: doctl kubernetes cluster kubeconfig save <name>.",
     ),
-    output("cluster_id", expr("module.cluster.cluster_id"), "ID of the DOKS cluster."),
+    output("cluster_id", refs(shape).clusterId, "ID of the DOKS cluster."),
     output(
       "registry_endpoint",
       expr(

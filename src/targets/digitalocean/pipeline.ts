@@ -2,7 +2,10 @@
 // environment's DOKS cluster (reached with doctl), DigitalOcean Container Registry, and the OpenTofu
 // stack with its state in Spaces.
 import { KUBERNETES_VERSION, helmRollout } from "../kubernetes/pipeline.js";
-import { action, run } from "../github/workflow.js";
+import type { AppModel } from "../../model/types.js";
+import type { Pipeline } from "../github/pipeline.js";
+import { action, run, type Step } from "../github/workflow.js";
+import { clusterName, doShape } from "./shape.js";
 import type { Cluster, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import { docrProvides } from "./registry-check.js";
@@ -27,7 +30,7 @@ const DOCR: RegistryService = {
   provides: docrProvides,
 };
 
-/** The environment's DOKS cluster, named `<app>-<env>`, with a short-lived kubeconfig from doctl. */
+/** The environment's DOKS cluster (`<app>-<env>` unless the spec names a shared one), with a short-lived kubeconfig from doctl. */
 function doksCluster(version: string): Cluster {
   return {
     access: (p, env) => [
@@ -35,12 +38,37 @@ function doksCluster(version: string): Cluster {
       run(
         "Get the cluster credentials",
         'doctl kubernetes cluster kubeconfig save --expiry-seconds 3600 "$CLUSTER"',
-        { env: { CLUSTER: `${p.app}-${env.environment.name}` } },
+        { env: { CLUSTER: clusterName(env) } },
       ),
     ],
     version,
     settings: () => ({ variables: [], secrets: ["DIGITALOCEAN_ACCESS_TOKEN"] }),
   };
+}
+
+/**
+ * The ingress load balancer's address as the stack's `ingress_ip` input, read from the environment's
+ * cluster before each plan: the DNS records then follow the address without anyone editing a
+ * generated tfvars file (which the drift check would reject, and an apply without the edit would
+ * delete the records). Before the cluster or its ingress controller exists the input stays unset and
+ * no record is planned.
+ */
+function ingressAddress(p: Pipeline, env: AppModel): Step[] {
+  return [
+    action("Set up doctl", "digitalocean/action-doctl", { token: TOKEN }),
+    action("Set up kubectl", "azure/setup-kubectl", { version: "v1.33.4" }),
+    run(
+      "Read the ingress address",
+      [
+        'if doctl kubernetes cluster get "$CLUSTER" > /dev/null 2>&1; then',
+        '  doctl kubernetes cluster kubeconfig save --expiry-seconds 600 "$CLUSTER"',
+        "  ip=\"$(kubectl -n ingress-nginx get service ingress-nginx-controller --ignore-not-found -o jsonpath='{.status.loadBalancer.ingress[0].ip}')\"",
+        '  if [ -n "$ip" ]; then echo "TF_VAR_ingress_ip=$ip" >> "$GITHUB_ENV"; fi',
+        "fi",
+      ],
+      { env: { CLUSTER: clusterName(env) } },
+    ),
+  ];
 }
 
 export const digitaloceanPlatform: Platform = {
@@ -59,7 +87,7 @@ export const digitaloceanPlatform: Platform = {
         AWS_ACCESS_KEY_ID: "${{ secrets.SPACES_ACCESS_KEY_ID }}",
         AWS_SECRET_ACCESS_KEY: "${{ secrets.SPACES_SECRET_ACCESS_KEY }}",
       },
-      login: () => [],
+      login: (p, env) => (env && doShape(project).hasDns ? ingressAddress(p, env) : []),
     };
     return {
       ...helm,

@@ -47,7 +47,7 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
       "- PostgreSQL that runs in the cluster in an environment (`hosting: cluster`) is left out of that environment's tfvars.",
       ...(shape.hasTopics
         ? [
-            "- Topics: DigitalOcean Managed Kafka with the spec's partitions and retention; set `kafka = null` in a tfvars file to use another broker (Redpanda Cloud) in that environment.",
+            "- Topics: DigitalOcean Managed Kafka with the spec's partitions and retention, dead-letter topics included; `targets.digitalocean.kafka: external` (per environment) creates no Kafka there, and the topics are created at that broker with the commands of the chart's README.",
           ]
         : []),
       "- Budgets: DigitalOcean has no budget API; set the billing alert in the control panel (Billing, Billing alerts) to the spec's monthly budget.",
@@ -95,7 +95,7 @@ function stateBucketSection(shape: DoShape): ReadmeSection {
 function bootstrapSection(shape: DoShape, ctx: SynthContext): ReadmeSection {
   const ingress = shape.hasDns
     ? [
-        "Put that address in `ingress_ip` of the environment's tfvars and apply again: the DNS records then point the app's domains at the ingress.",
+        "Plan and apply again: the infrastructure workflow reads that address from the cluster before each plan and passes it as `ingress_ip` (`TF_VAR_ingress_ip`), so the DNS records point the app's domains at the ingress and stay there. By hand, `export TF_VAR_ingress_ip=<address>` before `tofu plan`; never write it into the generated tfvars (the drift check rejects the edit, and an apply without it would delete the records).",
       ]
     : [];
   return {

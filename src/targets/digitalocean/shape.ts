@@ -11,6 +11,8 @@ export interface DoShape {
   hasTopics: boolean;
   buckets: string[];
   hasDns: boolean;
+  /** Some environment runs on a cluster an earlier environment creates. */
+  sharesCluster: boolean;
 }
 
 export function doShape(project: ProjectModel): DoShape {
@@ -24,6 +26,7 @@ export function doShape(project: ProjectModel): DoShape {
     hasTopics: envs.some((e) => Object.keys(e.topics).length > 0),
     buckets: union((e) => Object.keys(e.buckets)),
     hasDns: envs.some((e) => dnsZone(e) !== ""),
+    sharesCluster: envs.some((e) => !createsCluster(envs, e)),
   };
 }
 
@@ -32,6 +35,7 @@ export const doOptions = (e: AppModel) =>
     region: "nyc1",
     kubernetes_version: "1.33",
     node_size: "s-2vcpu-4gb",
+    kafka: "managed" as const,
     nodes: { min: 2, max: 5 },
   };
 
@@ -55,3 +59,11 @@ export function spacesRegion(region: string): string {
 
 /** The state bucket: one per app, in the Spaces region of the environment. */
 export const stateBucket = (e: AppModel): string => `${e.name}-terraform-state`;
+
+/** The DOKS cluster an environment runs on: `targets.digitalocean.cluster`, else `<app>-<environment>`. */
+export const clusterName = (e: AppModel): string =>
+  e.targets.digitalocean?.cluster ?? `${e.name}-${e.environment.name}`;
+
+/** Whether an environment creates its cluster: the first environment (in spec order) that names it does. */
+export const createsCluster = (envs: readonly AppModel[], e: AppModel): boolean =>
+  envs.find((o) => clusterName(o) === clusterName(e)) === e;

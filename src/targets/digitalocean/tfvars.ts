@@ -4,8 +4,9 @@ import type { HclValue } from "../../format/hcl.js";
 import type { AppModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
 import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
-import { doOptions, spacesRegion, type DoShape } from "./shape.js";
+import { clusterName, createsCluster, doOptions, spacesRegion, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
+import { brokerTopics } from "../kubernetes/topics.js";
 
 type Values = Record<string, HclValue | undefined>;
 
@@ -33,6 +34,9 @@ function clusterValues(shape: DoShape, e: AppModel, index: number): Values {
     min_nodes: o.nodes.min,
     max_nodes: Math.max(o.nodes.max, o.nodes.min),
     ha_control_plane: e.environment.tier === "production",
+    ...(shape.sharesCluster
+      ? { cluster_name: clusterName(e), create_cluster: createsCluster(shape.envs, e) }
+      : {}),
     create_registry: index === 0,
     registry_name: e.name,
     registry_tier: "basic",
@@ -80,8 +84,9 @@ function dataValues(shape: DoShape, e: AppModel): Values {
 }
 
 function kafkaValues(e: AppModel): HclValue {
-  const topics = Object.values(e.topics);
-  if (!topics.length) return null;
+  const topics = brokerTopics(e);
+  // An external broker (the reference system's shared Kafka) needs no cluster here.
+  if (!topics.length || doOptions(e).kafka === "external") return null;
   return {
     version: "3.7",
     size: e.environment.tier === "production" ? "db-s-4vcpu-8gb" : "db-s-2vcpu-2gb",

@@ -5,8 +5,22 @@ import type { DoShape } from "./shape.js";
 
 /** Every root variable after `project` and `environment`, in the order variables.tf lists them. */
 export function doVariables(shape: DoShape): Record<string, VariableSpec> {
-  return { ...PLATFORM_VARIABLES, ...dataVariables(shape), ...(shape.hasDns ? DNS_VARIABLES : {}) };
+  return {
+    ...PLATFORM_VARIABLES,
+    ...(shape.sharesCluster ? SHARED_CLUSTER_VARIABLES : {}),
+    ...dataVariables(shape),
+    ...(shape.hasDns ? DNS_VARIABLES : {}),
+  };
 }
+
+const SHARED_CLUSTER_VARIABLES: Record<string, VariableSpec> = {
+  cluster_name: { type: "string", description: "The DOKS cluster this environment runs on." },
+  create_cluster: {
+    type: "bool",
+    description:
+      "Create the cluster and its VPC here (the first environment that names it); the others look it up by name and run in it.",
+  },
+};
 
 const PLATFORM_VARIABLES: Record<string, VariableSpec> = {
   project_environment: {
@@ -113,7 +127,7 @@ const DNS_VARIABLES: Record<string, VariableSpec> = {
   ingress_ip: {
     type: "string",
     description:
-      "Public IP of the ingress load balancer, once the cluster bootstrap created it (null until then).",
+      "Public IP of the ingress load balancer (null until the cluster bootstrap created it). An input, never in the tfvars: the infrastructure workflow sets TF_VAR_ingress_ip from the cluster before each plan.",
     default: null,
   },
 };

@@ -1,6 +1,6 @@
 // build.yml: on every push to the default branch, build each service's image once and push it,
 // tagged sha-<short> (what the deploy workflows roll out) and <branch>-latest.
-import type { StaticModel } from "../../model/types.js";
+import type { StaticImage } from "./images.js";
 import { imageStrategy, repoPath, type Pipeline } from "./pipeline.js";
 import { RUNNER, setupStack } from "./steps.js";
 import { action, checkout, run, type Job, type Step, type With, type Workflow } from "./workflow.js";
@@ -69,11 +69,11 @@ function pushSteps(p: Pipeline, image: string, build: With, cacheScope: string):
 }
 
 /**
- * A static frontend's image: the site built on the runner (with the first environment's settings:
- * one image serves every environment), copied into nginx-unprivileged, unknown paths answered
- * with index.html for single-page apps.
+ * A static frontend's image: the site built on the runner (with the env of the environment the image
+ * is for; one image per environment when the site has env), copied into nginx-unprivileged, unknown
+ * paths answered with index.html for single-page apps.
  */
-function staticJob(p: Pipeline, s: StaticModel): Job {
+function staticJob(p: Pipeline, { image, service: s }: StaticImage): Job {
   const login = p.registry.service.login(p);
   const dir = repoPath(p.specDir, s.static);
   const site = repoPath(dir, s.output);
@@ -86,7 +86,7 @@ function staticJob(p: Pipeline, s: StaticModel): Job {
     "}",
   ];
   return {
-    name: `Build ${s.name} (static)`,
+    name: `Build ${image} (static)`,
     "runs-on": RUNNER,
     permissions: { contents: "read", ...login.permissions, "id-token": "write" },
     "timeout-minutes": 30,
@@ -113,13 +113,13 @@ function staticJob(p: Pipeline, s: StaticModel): Job {
       ...login.steps,
       ...pushSteps(
         p,
-        `${p.registry.prefix}/${s.name}`,
+        `${p.registry.prefix}/${image}`,
         {
           context: site,
           file: "${{ runner.temp }}/static.Dockerfile",
           "build-contexts": "config=${{ runner.temp }}",
         },
-        s.name,
+        image,
       ),
     ],
   };
@@ -152,7 +152,7 @@ export function build(p: Pipeline): Workflow {
       ],
     };
   }
-  for (const s of p.staticImages) jobs[`build-${s.name}`] = staticJob(p, s);
+  for (const s of p.staticImages) jobs[`build-${s.image}`] = staticJob(p, s);
   return {
     name: BUILD_WORKFLOW,
     // The default branch, and every branch an environment deploys from on push.

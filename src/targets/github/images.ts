@@ -19,8 +19,34 @@ export function allServices(project: ProjectModel): AnyServiceModel[] {
 function imageInputs(s: AnyServiceModel, staticImages: boolean): string | undefined {
   if (isWorkload(s)) return s.build ? JSON.stringify(s.build) : undefined;
   if (!staticImages) return undefined;
-  const { static: source, install, build, output, spa, env } = s;
-  return JSON.stringify({ source, install, build, output, spa, env });
+  // env is not compared: a site built with env gets an image per environment (staticImageName).
+  const { static: source, install, build, output, spa } = s;
+  return JSON.stringify({ source, install, build, output, spa });
+}
+
+/**
+ * A static frontend's image: the build bakes `env` into the site (an API URL), so a site with env gets
+ * an image per environment, `<service>-<environment>`, built with that environment's env.
+ */
+export const staticImageName = (s: StaticModel, environment: string): string =>
+  Object.keys(s.env).length ? `${s.name}-${environment}` : s.name;
+
+/** A static frontend's image and the service as the (first) environment that builds it defines it. */
+export interface StaticImage {
+  image: string;
+  service: StaticModel;
+}
+
+/** The static images build.yml builds, in spec order, each with the env of an environment that uses it. */
+export function builtStaticImages(project: ProjectModel, staticImages: boolean): StaticImage[] {
+  const built = new Set(builtServices(project, staticImages).map((s) => s.name));
+  const out = new Map<string, StaticImage>();
+  for (const m of project.environments)
+    for (const s of Object.values(m.services).filter(isStatic)) {
+      const image = staticImageName(s, m.environment.name);
+      if (built.has(s.name) && !out.has(image)) out.set(image, { image, service: s });
+    }
+  return [...out.values()];
 }
 
 /** The services whose image build.yml builds: a `build` in some environment (or a static site). */
@@ -32,23 +58,21 @@ export function builtServices(project: ProjectModel, staticImages: boolean): Any
   return [...out.values()];
 }
 
-export const builtStatics = (project: ProjectModel, staticImages: boolean): StaticModel[] =>
-  builtServices(project, staticImages).filter(isStatic);
-
 /** A warning at each environment that builds a service differently from the one whose image is built. */
 export function imageProblems(project: ProjectModel, staticImages: boolean): TargetProblem[] {
   const built = new Map(builtServices(project, staticImages).map((s) => [s.name, s]));
+  const statics = new Map(builtStaticImages(project, staticImages).map((i) => [i.image, i.service]));
   const problems: TargetProblem[] = [];
   for (const m of project.environments) {
     for (const s of Object.values(m.services)) {
-      const first = built.get(s.name);
+      const first = isStatic(s) ? statics.get(staticImageName(s, m.environment.name)) : built.get(s.name);
       const own = imageInputs(s, staticImages);
       if (!first || own === undefined || own === imageInputs(first, staticImages)) continue;
-      const what = isStatic(s) ? "its build settings and env" : "its build";
+      const what = isStatic(s) ? "its build settings" : "its build";
       problems.push({
         env: m.environment.name,
         severity: "warning",
-        path: `services.${s.name}.${isStatic(s) ? "env" : "build"}`,
+        path: `services.${s.name}.build`,
         message: `build.yml builds one image of ${s.name} for every environment, as the first environment that has it builds it: ${what} here are not used`,
         hint: isStatic(s)
           ? "give every environment the same build settings, and read what differs at run time (such as a config.json the site fetches)"

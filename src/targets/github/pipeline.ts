@@ -2,6 +2,7 @@
 // deploy platform: paths relative to the repository root, the image registry, the images to build,
 // the environments in spec order, and the platform's pieces. Pure: no file system, no environment
 // variables.
+import { prefixOf, routeOwner } from "../../model/routes.js";
 import { posix } from "node:path";
 import type {
   AnyServiceModel,
@@ -14,7 +15,7 @@ import { seconds } from "../../util/duration.js";
 import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
 import { isWorkload } from "../../model/queries.js";
-import { allServices, builtServices, builtStatics } from "./images.js";
+import { allServices, builtServices, builtStaticImages, type StaticImage } from "./images.js";
 import { registryFor } from "./registries.js";
 
 export interface ImageBuild {
@@ -44,7 +45,7 @@ export interface Pipeline {
   /** Images built from a Dockerfile, one per service, worker or job with a `build`. */
   images: ImageBuild[];
   /** Static frontends packaged as web server images (on platforms whose pods serve them). */
-  staticImages: StaticModel[];
+  staticImages: StaticImage[];
   /** Notification channels with a webhook secret. */
   notify: { type: "slack" | "teams"; secret: string }[];
   deployTimeout: string;
@@ -135,7 +136,7 @@ export function buildPipeline(
     registry: { prefix, service: registryFor(prefix, platforms) },
     services: allServices(project),
     images: imageBuilds(project, ctx.specDir),
-    staticImages: builtStatics(project, platform.staticImages),
+    staticImages: builtStaticImages(project, platform.staticImages),
     notify: notifications(project),
     deployTimeout: base.ci.deploy_timeout,
     deployTimeoutMinutes: Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout / 60)) : 10,
@@ -171,22 +172,13 @@ export function smokeUrls(env: AppModel): string[] {
   const routed = Object.values(env.services).filter(
     (s): s is ServiceModel | StaticModel => s.type === "http" || s.type === "static",
   );
-  const prefixOf = (s: ServiceModel | StaticModel) => s.path.replace(/\/$/, "");
-  const covers = (prefix: string, path: string) =>
-    prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
-  // The ingress passes paths through unchanged and sends each request to the service with the
-  // longest matching path prefix on that domain: a health path is public only if it routes back
-  // to its own service.
-  const owner = (domain: string, path: string) =>
-    routed
-      .filter((s) => s.domains.includes(domain) && covers(prefixOf(s), path))
-      .sort((a, b) => prefixOf(b).length - prefixOf(a).length || (a.name < b.name ? -1 : 1))[0];
+  // A health path is public only if the ingress routes it back to its own service.
   const urls: string[] = [];
   for (const s of routed) {
     const domain = s.domains[0];
     if (!domain) continue;
-    const path = s.type === "static" ? `${prefixOf(s)}/` : (s.health?.readiness ?? s.health?.liveness);
-    if (path && owner(domain, path) === s) urls.push(`https://${domain}${path}`);
+    const path = s.type === "static" ? `${prefixOf(s.path)}/` : (s.health?.readiness ?? s.health?.liveness);
+    if (path && routeOwner(env, domain, path) === s) urls.push(`https://${domain}${path}`);
   }
   return [...new Set(urls)].sort();
 }

@@ -1,7 +1,7 @@
 // The platform charts the cluster bootstrap installs once per cluster, pinned, and the values Gantry
 // gives each: ingress-nginx, cert-manager, Dapr, kube-prometheus-stack, Loki and Promtail.
 import type { AppModel } from "../../model/types.js";
-import type { KubernetesSettings } from "./settings.js";
+import { chartProviders, type KubernetesSettings } from "./settings.js";
 import { alertmanagerValues } from "./bootstrap-alertmanager.js";
 import { LOKI_UID } from "./bootstrap-dashboards.js";
 
@@ -81,7 +81,12 @@ export function platformValues(apps: readonly AppModel[], k8s: KubernetesSetting
   };
 }
 
-/** Two controllers behind the provider's load balancer, with its annotations. */
+/**
+ * Two controllers behind the load balancer, with the annotations of every provider the chart goes to
+ * (each cloud ignores the others'). AKS 1.24+ probes the controller over HTTP at `/`, which answers
+ * 404 without a matching host, so the probe is pointed at the controller's /healthz (Microsoft's
+ * "Create an unmanaged ingress controller" guide for AKS).
+ */
 function ingressNginxValues(apps: readonly AppModel[], k8s: KubernetesSettings): Record<string, unknown> {
   const lbAnnotations: Record<string, Record<string, string>> = {
     aks: { "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/healthz" },
@@ -92,7 +97,11 @@ function ingressNginxValues(apps: readonly AppModel[], k8s: KubernetesSettings):
     doks: { "service.beta.kubernetes.io/do-loadbalancer-name": `${apps[0]?.name ?? "app"}-ingress` },
     generic: {},
   };
-  const annotations = lbAnnotations[k8s.provider] ?? {};
+  const providers = [...new Set(apps.flatMap((a) => chartProviders(a)))].sort();
+  const annotations = Object.assign({}, ...providers.map((p) => lbAnnotations[p] ?? {})) as Record<
+    string,
+    string
+  >;
   return {
     controller: {
       replicaCount: 2,

@@ -10,7 +10,7 @@ import { alertReadme, alertSecretSteps } from "./bootstrap-alertmanager.js";
 import { dashboardConfigMap } from "./bootstrap-dashboards.js";
 import { labels, type K8sObject } from "./objects.js";
 import { printK8sDocuments, printK8sYaml } from "./print.js";
-import type { KubernetesSettings } from "./settings.js";
+import { kubernetesSettings, type KubernetesSettings } from "./settings.js";
 import { DAPR_CONFIG, type ChartValues } from "./values.js";
 
 function daprConfiguration(app: AppModel): K8sObject {
@@ -109,7 +109,7 @@ function readme(apps: readonly AppModel[], k8s: KubernetesSettings): string {
     "",
     "Then, applied with kubectl:",
     "",
-    `- \`cert-manager/cluster-issuers.yaml\`: ClusterIssuers \`letsencrypt-staging\` and \`letsencrypt-prod\` (ACME HTTP-01 through the \`${k8s.ingress_class}\` ingress class${k8s.tls_email ? `, account e-mail ${k8s.tls_email}` : ""}). Production environments use \`letsencrypt-prod\`, the others \`letsencrypt-staging\`.`,
+    `- \`cert-manager/cluster-issuers.yaml\`: ClusterIssuers \`letsencrypt-staging\` and \`letsencrypt-prod\` (ACME HTTP-01 through the \`${k8s.ingress_class}\` ingress class${k8s.tls_email ? `, account e-mail ${k8s.tls_email}` : ""}). Each environment's ingresses use the one \`targets.kubernetes.tls_issuer\` names: ${apps.map((a) => `${a.environment.name} \`${kubernetesSettings(a).tls_issuer}\``).join(", ")}.`,
     ...apps.map(
       (a) =>
         `- \`namespaces/${a.environment.name}.yaml\`: namespace \`${a.environment.namespace}\` with its ResourceQuota and LimitRange.`,

@@ -96,7 +96,11 @@ const serviceItem = item({
     behavior: obj({ scaleUp: behaviorSide, scaleDown: behaviorSide }),
   }),
   podDisruptionBudget: obj({ enabled: bool, minAvailable: int }),
-  ingress: obj({ hosts: strList, path: { type: "string", pattern: "^/" } }),
+  ingress: obj({
+    hosts: strList,
+    path: { type: "string", pattern: "^/" },
+    deniedPaths: { type: "array", items: { type: "string", pattern: "^/" } },
+  }),
   metrics: obj({ enabled: bool, path: str, port: int, interval: str }),
   migrations: obj({ enabled: bool, command: strList, activeDeadlineSeconds: int }),
   subscriptions: {

@@ -14,6 +14,7 @@ import { printK8sDocuments } from "./print.js";
 import { deployReadme } from "./readme.js";
 import { runbookTree } from "./runbook.js";
 import { kubernetesSettings } from "./settings.js";
+import { KUBERNETES_RULES, kubernetesSystemChecks } from "./system-checks.js";
 import type { ChartValues } from "./values.js";
 import { buildValues } from "./values-environment.js";
 import { KUBERNETES_SIZE_COLUMNS } from "./sizes.js";
@@ -61,6 +62,8 @@ export const kubernetesTarget: Target = {
   defaultOut: "deploy/kubernetes",
   ownsOutput: true,
   check: (project) => kubernetesProblems(project),
+  rules: KUBERNETES_RULES,
+  systemChecks: (project, tree, _ctx, trees) => kubernetesSystemChecks(project, tree, trees),
   contract: kubernetesContract,
   render: (project) => render(project),
 };

@@ -6,7 +6,15 @@ import { daprComponent, resiliency, subscriptions } from "./objects-events.js";
 import { cronJob, migrationsJob } from "./objects-jobs.js";
 import { podMonitor, prometheusRule, serviceMonitor } from "./objects-monitoring.js";
 import { dataStoreNetworkPolicy, defaultDeny, networkPolicy } from "./objects-network.js";
-import { configMap, deployment, hpa, ingress, pdb, service } from "./objects-services.js";
+import {
+  configMap,
+  deliveryDenyIngress,
+  deployment,
+  hpa,
+  ingress,
+  pdb,
+  service,
+} from "./objects-services.js";
 import type { ChartValues } from "./values.js";
 
 /** Every chart template file (without `.yaml`) → the objects it gives for these values. */
@@ -23,7 +31,7 @@ export function objectsByTemplate(v: ChartValues, ns: string): Record<string, K8
     } else {
       add(`${name}-deployment`, deployment(v, ns, name, w));
       if (w.type !== "worker") add(`${name}-service`, service(v, ns, name, w));
-      add(`${name}-ingress`, ingress(v, ns, name, w));
+      add(`${name}-ingress`, [...ingress(v, ns, name, w), ...deliveryDenyIngress(v, ns, name, w)]);
       add(`${name}-hpa`, hpa(v, ns, name, w));
       add(`${name}-pdb`, pdb(v, ns, name, w));
       if (w.type === "worker") add(`${name}-podmonitor`, podMonitor(v, ns, name, w));

@@ -145,6 +145,9 @@ export function service(v: ChartValues, ns: string, name: string, s: ServiceValu
   ];
 }
 
+export const DENYLIST = "nginx.ingress.kubernetes.io/denylist-source-range";
+export const DENY_ALL = "0.0.0.0/0,::/0";
+
 export const tlsSecretName = (name: string, host: string) => `${name}-${host.replace(/\./g, "-")}-tls`;
 
 export function ingress(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
@@ -171,6 +174,35 @@ export function ingress(v: ChartValues, ns: string, name: string, s: ServiceValu
                 backend: { service: { name, port: { name: "http" } } },
               },
             ],
+          },
+        })),
+      },
+    },
+  ];
+}
+
+/**
+ * An Ingress that refuses the service's delivery routes on its hosts to every client address
+ * (ingress-nginx's `denylist-source-range`, which applies to the paths of this Ingress only). Its
+ * paths are longer than the service's prefix, so they win; TLS comes from the service's own Ingress.
+ */
+export function deliveryDenyIngress(v: ChartValues, ns: string, name: string, s: ServiceValues): K8sObject[] {
+  if (!s.enabled || s.ingress.hosts.length === 0 || s.ingress.deniedPaths.length === 0) return [];
+  return [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: meta(v, ns, `${name}-deliveries`, s.type, { [DENYLIST]: DENY_ALL }),
+      spec: {
+        ingressClassName: v.global.ingress.className,
+        rules: s.ingress.hosts.map((host) => ({
+          host,
+          http: {
+            paths: s.ingress.deniedPaths.map((path) => ({
+              path,
+              pathType: "Prefix",
+              backend: { service: { name, port: { name: "http" } } },
+            })),
           },
         })),
       },

@@ -8,6 +8,7 @@ import { RUNNER, IMAGE_TAG, smokeStep } from "../github/steps.js";
 import { action, checkout, run, type Job, type Step } from "../github/workflow.js";
 import type { Cluster, DeploySteps, Platform, PlatformPipeline, Revision } from "../platform.js";
 import type { SynthContext, TargetProblem } from "../target.js";
+import { issuerTrusted, kubernetesSettings } from "./settings.js";
 
 const KUBECONFORM = "v0.8.0";
 
@@ -49,7 +50,7 @@ export function helmRollout(project: ProjectModel, ctx: SynthContext, cluster: C
       migrate: [],
       rollout: [
         upgrade(p, env, chart),
-        smokeStep(smokeUrls(env)),
+        smoke(env),
         run(
           "Roll back after failed smoke tests",
           'helm rollback "$RELEASE" --namespace "$NAMESPACE" --wait --timeout "$TIMEOUT"',
@@ -61,12 +62,17 @@ export function helmRollout(project: ProjectModel, ctx: SynthContext, cluster: C
       ],
     }),
     revision: HELM_REVISION,
-    rollback: (p, env) => [...access(p, env), helmRollback(p, env), smokeStep(smokeUrls(env))],
+    rollback: (p, env) => [...access(p, env), helmRollback(p, env), smoke(env)],
     prChecks: (p) => ({ "helm-chart": chartJob(p, chart, cluster.version) }),
     synthTargets: ["kubernetes"],
     settings: (p) => cluster.settings(p),
     problems: registryProblems(project),
   };
+}
+
+/** The smoke tests of an environment, trusting its certificates only when its issuer's CA is trusted. */
+function smoke(env: AppModel): Step {
+  return smokeStep(smokeUrls(env), "Smoke tests", issuerTrusted(kubernetesSettings(env).tls_issuer));
 }
 
 function upgrade(p: Pipeline, env: AppModel, chart: string): Step {

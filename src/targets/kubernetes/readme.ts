@@ -3,6 +3,8 @@
 import type { AppModel } from "../../model/types.js";
 import { namespaceSecrets, SECRET_SCHEME } from "./readme-secrets.js";
 import { KAFKA_KEYS } from "./secret-keys.js";
+import { brokerTopics } from "./topics.js";
+import { seconds } from "../../util/duration.js";
 import type { KubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
 import { costLines } from "../../cost/readme.js";
@@ -47,13 +49,17 @@ export function deployReadme(
 
 /**
  * The Kafka topics to create at the broker, which the cluster does not run: every environment's, with
- * the environments each row is for when they differ (an environment may remove or change a topic).
+ * the environments each row is for when they differ (an environment may remove or change a topic),
+ * dead-letter topics included, and the exact commands that create them.
  */
 function kafkaTopics(apps: readonly AppModel[]): string[] {
   const rows = new Map<string, string[]>();
   for (const app of apps)
-    for (const t of Object.values(app.topics)) {
-      const row = `| \`${t.name}\` | ${t.partitions} | ${t.retention} | ${t.replication} | ${t.subscribers.join(", ") || "none"} |`;
+    for (const t of brokerTopics(app)) {
+      const receivers = t.deadLetterOf
+        ? `dead letters of \`${t.deadLetterOf}\``
+        : app.topics[t.name]!.subscribers.join(", ") || "none";
+      const row = `| \`${t.name}\` | ${t.partitions} | ${t.retention} | ${t.replication} | ${receivers} |`;
       rows.set(row, [...(rows.get(row) ?? []), app.environment.name]);
     }
   if (!rows.size) return [];
@@ -64,6 +70,18 @@ function kafkaTopics(apps: readonly AppModel[]): string[] {
     `| topic | partitions | retention | replication | subscribers |${everywhere ? "" : " environments |"}`,
     `| --- | --- | --- | --- | --- |${everywhere ? "" : " --- |"}`,
     ...[...rows].map(([row, envs]) => (everywhere ? row : `${row} ${envs.join(", ")} |`)),
+    "",
+    "With Kafka's own tools, pointed at each environment's brokers (`client.properties` holds `security.protocol=SASL_SSL`, `sasl.mechanism=SCRAM-SHA-256` and the `sasl.jaas.config` of its user):",
+    "",
+    "```sh",
+    ...apps.flatMap((app) => [
+      `# ${app.environment.name}`,
+      ...brokerTopics(app).map(
+        (t) =>
+          `kafka-topics.sh --bootstrap-server "$KAFKA_BROKERS" --command-config client.properties --create --if-not-exists --topic ${t.name} --partitions ${t.partitions} --replication-factor ${t.replication} --config retention.ms=${seconds(t.retention) * 1000}`,
+      ),
+    ]),
+    "```",
     "",
   ];
 }

@@ -1,6 +1,7 @@
 // The templates of a long-running service (HTTP, worker, static): its Deployment, Service, Ingress,
 // autoscaler and disruption budget, and the ConfigMap every workload (jobs too) reads its settings from.
 import { head } from "./templates.js";
+import { DENY_ALL, DENYLIST } from "./objects-services.js";
 import { DAPR_SIDECAR } from "./values.js";
 
 export function configMapTemplate(name: string): string {
@@ -186,6 +187,33 @@ spec:
                 port:
                   name: http
     {{- end }}
+{{- if .ingress.deniedPaths }}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  {{- include "gantry.metadata" (dict "root" $ "name" (printf "%s-deliveries" $name) "component" .type) | nindent 2 }}
+  annotations:
+    ${DENYLIST}: ${JSON.stringify(DENY_ALL)}
+spec:
+  ingressClassName: {{ $.Values.global.ingress.className }}
+  rules:
+    {{- $denied := .ingress.deniedPaths }}
+    {{- range .ingress.hosts }}
+    - host: {{ . }}
+      http:
+        paths:
+          {{- range $denied }}
+          - path: {{ . }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ $name }}
+                port:
+                  name: http
+          {{- end }}
+    {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 `;

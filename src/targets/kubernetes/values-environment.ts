@@ -31,15 +31,12 @@ function globalValues(app: AppModel, k8s: KubernetesSettings): ChartValues["glob
     runAsUser: RUN_AS_USER,
     ingress: {
       className: k8s.ingress_class,
-      clusterIssuer: clusterIssuer(app),
+      // The issuer is the spec's, per environment: a staging certificate would fail every smoke test
+      // that checks trust, so no tier picks it on its own.
+      clusterIssuer: k8s.tls_issuer,
       controllerNamespace: "ingress-nginx",
     },
     monitoringNamespace: "monitoring",
     daprNamespace: "dapr-system",
   };
-}
-
-/** Production environments get the production Let's Encrypt issuer; the others the staging one. */
-function clusterIssuer(app: AppModel): string {
-  return app.environment.tier === "production" ? "letsencrypt-prod" : "letsencrypt-staging";
 }

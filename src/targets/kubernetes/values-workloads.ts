@@ -13,7 +13,10 @@ import type {
   StaticModel,
 } from "../../model/types.js";
 import { containerEnv, daprSidecar, escapeDollars } from "./container-env.js";
-import { imageRepository, imageTag, type KubernetesSettings } from "./settings.js";
+import { staticImageName } from "../github/images.js";
+import { exposedDeliveryRoutes } from "./routes.js";
+import { deadLetterTopic } from "./topics.js";
+import { chartProviders, imageRepository, imageTag, type KubernetesSettings } from "./settings.js";
 import { effectiveUses, inClusterStore, managedPorts } from "./values-datastores.js";
 import {
   DAPR_CONFIG,
@@ -81,22 +84,24 @@ export function workloadValues(
     config: env.config,
     secretEnv: env.secretEnv,
     composedEnv: env.composedEnv,
-    network: network(app, svc, k8s),
+    network: network(app, svc),
   };
   if (svc.type === "job") return jobValues(svc, base);
   return serviceValues(app, svc, base);
 }
 
 /** The network a workload needs: the in-cluster stores it reaches, the ports outside, the Dapr control plane. */
-function network(app: AppModel, svc: ServiceModel | JobModel, k8s: KubernetesSettings): NetworkValues {
+function network(app: AppModel, svc: ServiceModel | JobModel): NetworkValues {
   const toInCluster: { name: string; port: number }[] = [];
   const external = new Set<number>([HTTPS_PORT]);
   for (const u of effectiveUses(app, svc)) {
     const local = inClusterStore(app, u);
     if (local) toInCluster.push(local);
-    else if (app.postgres[u]) for (const p of managedPorts(k8s.provider, "postgres", true)) external.add(p);
-    else if (app.redis[u])
-      for (const p of managedPorts(k8s.provider, "redis", app.redis[u].tls)) external.add(p);
+    else if (app.postgres[u] || app.redis[u]) {
+      const kind = app.postgres[u] ? "postgres" : "redis";
+      for (const provider of chartProviders(app))
+        for (const p of managedPorts(provider, kind, app.redis[u]?.tls ?? true)) external.add(p);
+    }
   }
   const usesTopics = svc.uses.some((u) => u in app.topics);
   if (usesTopics || (svc.type !== "job" && Object.keys(svc.subscribes).length > 0))
@@ -202,7 +207,7 @@ function serviceValues(app: AppModel, svc: ServiceModel, base: WorkloadBase): Se
     dapr: { enabled: daprSidecar(app, svc), appId: svc.name, appPort: port, config: DAPR_CONFIG },
     autoscaling: autoscalingValues(scale),
     podDisruptionBudget: { enabled: scale.min >= 2, minAvailable: Math.max(1, scale.min - 1) },
-    ingress: { hosts: [...svc.domains], path: svc.path },
+    ingress: { hosts: [...svc.domains], path: svc.path, deniedPaths: exposedDeliveryRoutes(app, svc) },
     metrics: {
       enabled: svc.metrics !== undefined,
       path: svc.metrics?.path ?? "/metrics",
@@ -218,7 +223,7 @@ function serviceValues(app: AppModel, svc: ServiceModel, base: WorkloadBase): Se
       name: `${svc.name}-${topic}`,
       topic,
       route: sub.route,
-      deadLetterTopic: sub.dead_letter ? `${topic}-dead-letter` : "",
+      deadLetterTopic: sub.dead_letter ? deadLetterTopic(topic) : "",
     })),
     eventRetries: Math.max(0, ...Object.values(svc.subscribes).map((s) => s.max_retries)),
   };
@@ -229,7 +234,8 @@ function staticValues(app: AppModel, svc: StaticModel, registry: string): Servic
   return {
     enabled: true,
     type: "static",
-    image: imageRepository(app.name, registry, svc),
+    // The site is built with this environment's env (build.yml builds an image per environment then).
+    image: imageRepository(app.name, registry, svc, staticImageName(svc, app.environment.name)),
     tag: "",
     command: [],
     port: STATIC_PORT,
@@ -269,7 +275,7 @@ function staticValues(app: AppModel, svc: StaticModel, registry: string): Servic
       },
     },
     podDisruptionBudget: { enabled: true, minAvailable: 1 },
-    ingress: { hosts: [...svc.domains], path: svc.path },
+    ingress: { hosts: [...svc.domains], path: svc.path, deniedPaths: [] },
     metrics: { enabled: false, path: "/metrics", port: STATIC_PORT, interval: "30s" },
     migrations: { enabled: false, command: [], activeDeadlineSeconds: 0 },
     subscriptions: [],

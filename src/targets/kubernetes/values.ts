@@ -92,7 +92,8 @@ export interface ServiceValues extends WorkloadValues {
   dapr: { enabled: boolean; appId: string; appPort: number; config: string };
   autoscaling: AutoscalingValues;
   podDisruptionBudget: { enabled: boolean; minAvailable: number };
-  ingress: { hosts: string[]; path: string };
+  /** `deniedPaths`: paths under `path` the ingress refuses (delivery routes Dapr calls inside the cluster). */
+  ingress: { hosts: string[]; path: string; deniedPaths: string[] };
   metrics: { enabled: boolean; path: string; port: number; interval: string };
   /** Helm pre-install/pre-upgrade hook; `enabled: false` when the service has none. */
   migrations: { enabled: boolean; command: string[]; activeDeadlineSeconds: number };

@@ -150,7 +150,7 @@ variable "dns_records" {
 }
 
 variable "ingress_ip" {
-  description = "Public IP of the ingress load balancer, once the cluster bootstrap created it (null until then)."
+  description = "Public IP of the ingress load balancer (null until the cluster bootstrap created it). An input, never in the tfvars: the infrastructure workflow sets TF_VAR_ingress_ip from the cluster before each plan."
   type        = string
   default     = null
 }

@@ -40,6 +40,11 @@ kafka = {
       replication  = 3
       retention_ms = 604800000
     }
+    "note-events-dead-letter" = {
+      partitions   = 1
+      replication  = 3
+      retention_ms = 604800000
+    }
   }
 }
 dns_zone        = "hello.localhost"

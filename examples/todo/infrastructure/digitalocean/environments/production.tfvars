@@ -31,12 +31,27 @@ kafka = {
       replication  = 3
       retention_ms = 259200000
     }
+    "notifications-dead-letter" = {
+      partitions   = 3
+      replication  = 3
+      retention_ms = 259200000
+    }
     "processed-events" = {
       partitions   = 3
       replication  = 3
       retention_ms = 86400000
     }
+    "processed-events-dead-letter" = {
+      partitions   = 3
+      replication  = 3
+      retention_ms = 86400000
+    }
     "task-events" = {
+      partitions   = 3
+      replication  = 3
+      retention_ms = 604800000
+    }
+    "task-events-dead-letter" = {
       partitions   = 3
       replication  = 3
       retention_ms = 604800000
