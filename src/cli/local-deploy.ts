@@ -43,7 +43,7 @@ export function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
       );
 }
 
-function fail(io: Io, r: RolloutResult): never {
+export function fail(io: Io, r: RolloutResult): never {
   if (r.logs.length > 0) io.err(`--- last log lines ---\n${r.logs.join("\n")}\n`);
   // The message ends with "; vN keeps serving" when a release still serves; the first `up` has none.
   throw new UserError(

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
+import { removePostgresOutside } from "../engine/local/postgres-location.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
@@ -27,7 +28,13 @@ async function down(path: string, opts: { env?: string }, io: Io): Promise<void>
     io.out(`${paths.env}: not running\n`);
     return;
   }
-  const stopped = await locked(paths, "down", io, (signal) => stopSupervisor(paths, progress(io), signal));
+  const stopped = await locked(
+    paths,
+    "down",
+    io,
+    (signal) => stopSupervisor(paths, progress(io), signal),
+    true,
+  );
   io.out(
     stopped
       ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
@@ -49,6 +56,7 @@ async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: 
       );
   }
   await locked(paths, "destroy", io, (signal) => stopSupervisor(paths, progress(io), signal));
+  removePostgresOutside(paths);
   rmSync(paths.dir, { recursive: true, force: true });
   if (subdirectories(paths.root).length === 0) rmSync(paths.root, { recursive: true, force: true });
   io.out(`${paths.env}: destroyed\n`);

@@ -7,20 +7,21 @@ import { existsSync } from "node:fs";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import { pidAlive } from "./fsutil.js";
+import { runningSupervisor } from "./find-supervisor.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
 import { DEFAULT_CRASH_WATCH_MS, planDeploy, type DeployPlan, type RolloutKind } from "./plan.js";
 import { ControlClient, Refused, type JobRunEvent, type RolloutEvent } from "./protocol.js";
 import { nextReleaseId, readRelease } from "./release.js";
 import type { RunRecord } from "./scheduler.js";
-import { readState, type SupervisorState } from "./state.js";
+import type { SupervisorState } from "./state.js";
 
 export type Progress = (line: string) => void;
 
 /** The supervisor's state when it is running and answering, else undefined. */
 export async function liveState(p: EnvPaths): Promise<SupervisorState | undefined> {
-  const st = readState(p);
-  if (!st || !pidAlive(st.pid) || !existsSync(p.socket)) return undefined;
+  // Found by the process itself, not by state.json, which may be damaged while the app serves.
+  if (runningSupervisor(p) === undefined || !existsSync(p.socket)) return undefined;
   try {
     return await new ControlClient(p.socket).status(10_000);
   } catch (e) {
@@ -190,8 +191,9 @@ export async function stopSupervisor(
   progress: Progress,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const st = readState(p);
-  if (!st || !pidAlive(st.pid)) return (await stopLeftovers(p, progress)).length > 0;
+  const pid = runningSupervisor(p);
+  if (pid === undefined) return (await stopLeftovers(p, progress)).length > 0;
+  const st = { pid };
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
   try {
     await new ControlClient(p.socket).stop();

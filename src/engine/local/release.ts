@@ -164,6 +164,17 @@ export function recoverReleases(p: EnvPaths, serving: string | undefined): strin
   return fixed;
 }
 
+/**
+ * The release that served when the app last ran (`gantry up` resumes it): the state's, else the one
+ * recorded active; undefined when none did, or its copy of the app is gone.
+ */
+export function lastServing(p: EnvPaths, recorded: string | undefined): ReleaseRecord | undefined {
+  const all = listReleases(p);
+  const r =
+    all.find((x) => x.id === recorded && x.status === "active") ?? all.findLast((x) => x.status === "active");
+  return r && !cannotRollBackTo(p, r) ? r : undefined;
+}
+
 export function releaseById(p: EnvPaths, id: string): ReleaseRecord {
   const r = readRelease(p, id);
   if (!r) throw new UserError(`there is no release ${id}`, "run `gantry releases` to list them");
