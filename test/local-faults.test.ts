@@ -3,13 +3,14 @@
 // back by itself, `status` tells the truth, and no command stops what it did not start.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidAlive } from "../src/engine/local/fsutil.js";
 import { findOnPath } from "../src/engine/local/infra.js";
 import { envPaths } from "../src/engine/local/paths.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
-import { runCli, tempDir } from "./helpers.js";
+import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hasData = findOnPath("redis-server", process.env.PATH) && findOnPath("initdb", process.env.PATH);
@@ -233,6 +234,63 @@ describe("`up` after `down` or a crash", () => {
       const releases = (await runCli(["releases", dir])).out;
       assert.doesNotMatch(releases, /\nv3 /, "nothing was built");
       assert.match(releases, /\nv1 \* +active /);
+    } finally {
+      await destroy(dir);
+      cleanup();
+    }
+  });
+});
+
+describe("a `gantry deploy` killed with SIGKILL during its build", () => {
+  it("takes its build with it, and `releases` marks the release failed, not building forever", async () => {
+    const { dir, cleanup } = plainApp("one");
+    const build = `node -e "require('fs').writeFileSync('build.pid', String(process.pid)); setTimeout(() => {}, 120000)"`;
+    try {
+      await up(dir);
+      const spec = readFileSync(join(dir, "gantry.yaml"), "utf8");
+      writeFileSync(
+        join(dir, "gantry.yaml"),
+        spec.replace("    build: .\n", `    build: .\n    build_command: ${build}\n`),
+      );
+      const cli = spawn(
+        process.execPath,
+        ["--import", "tsx", join(REPO_ROOT, "test/e2e/cli.ts"), "deploy", dir],
+        {
+          cwd: REPO_ROOT,
+          stdio: "ignore",
+        },
+      );
+      const pidFile = join(dir, "build.pid");
+      const buildPid = await until("the build runs", () =>
+        existsSync(pidFile) && readFileSync(pidFile, "utf8")
+          ? Number(readFileSync(pidFile, "utf8"))
+          : undefined,
+      );
+      cli.kill("SIGKILL");
+      await until("the build is stopped", () => (pidAlive(buildPid) ? undefined : true), 5000);
+      const releases = await runCli(["releases", dir]);
+      assert.match(releases.err, /note: marked interrupted release v2 as failed\n/);
+      assert.match(releases.out, /\nv2 +failed +\S+ +- +interrupted while building\n/);
+    } finally {
+      await destroy(dir);
+      cleanup();
+    }
+  });
+});
+
+describe("a damaged release.json", () => {
+  it("is named by `releases`, not hidden", async () => {
+    const { dir, cleanup } = plainApp("one");
+    try {
+      await up(dir);
+      assert.equal((await runCli(["deploy", dir])).code, 0);
+      writeFileSync(join(envPaths(dir, "production").releases, "v1", "release.json"), '{"id": "v1", "sta');
+      const r = await runCli(["releases", dir]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(
+        r.out,
+        /\nv1 +unreadable +- +- +\.gantry\/production\/releases\/v1\/release\.json is missing or damaged\nv2 \* +active /,
+      );
     } finally {
       await destroy(dir);
       cleanup();

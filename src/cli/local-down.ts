@@ -1,7 +1,7 @@
 // `gantry down` stops the app and keeps its data; `gantry destroy` stops it and deletes the data.
 import type { Command } from "commander";
-import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
@@ -19,6 +19,20 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   );
   process.stdin.pause();
   return /^y(es)?\s*$/i.test(answer.trim());
+}
+
+/**
+ * Deletes a directory and what it holds. One that is a mount point (a volume for `.gantry/`) cannot
+ * be removed, and need not be: it is emptied.
+ */
+function removeDir(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.dev === statSync(dirname(dir)).dev) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
 }
 
 async function down(path: string, opts: { env?: string }, io: Io): Promise<void> {
@@ -57,8 +71,8 @@ async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: 
   }
   await locked(paths, "destroy", io, (signal) => stopSupervisor(paths, progress(io), signal));
   removePostgresOutside(paths);
-  rmSync(paths.dir, { recursive: true, force: true });
-  if (subdirectories(paths.root).length === 0) rmSync(paths.root, { recursive: true, force: true });
+  removeDir(paths.dir);
+  if (subdirectories(paths.root).length === 0) removeDir(paths.root);
   io.out(`${paths.env}: destroyed\n`);
 }
 

@@ -67,12 +67,17 @@ function releaseNumber(id: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Every release, oldest first. */
-export function listReleases(p: EnvPaths): ReleaseRecord[] {
+/** The ids of the releases' directories, oldest first. */
+export function releaseIds(p: EnvPaths): string[] {
   if (!existsSync(p.releases)) return [];
   return readdirSync(p.releases)
     .filter((d) => /^v\d+$/.test(d))
-    .sort((a, b) => releaseNumber(a) - releaseNumber(b))
+    .sort((a, b) => releaseNumber(a) - releaseNumber(b));
+}
+
+/** Every release whose record can be read, oldest first (`gantry releases` also names the others). */
+export function listReleases(p: EnvPaths): ReleaseRecord[] {
+  return releaseIds(p)
     .map((id) => readRelease(p, id))
     .filter((r): r is ReleaseRecord => r !== undefined);
 }
