@@ -145,7 +145,32 @@ export class Instance implements Backend {
   lines(texts: string[]): void {
     this.tail.push(...texts.slice(-40));
     if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);
-    this.host.writeLog(this.service, this.id, texts);
+    const kept = texts.filter((t) => !this.isProbeLine(t));
+    if (kept.length > 0) this.host.writeLog(this.service, this.id, kept);
+  }
+
+  /** When each health check was sent whose access-log line the app has not printed yet. */
+  private probesSent: number[] = [];
+
+  /**
+   * Whether a line is the app's access-log line of one of Gantry's own health checks (`"GET /ready
+   * HTTP/1.1" 200`), which are not written to the log: a check a second per instance would bury the
+   * app's own lines (and some 70 MB a day); what changes (out of rotation, restarted) is logged. At
+   * most one line per check sent in the last 3 s.
+   */
+  private isProbeLine(text: string): boolean {
+    const now = Date.now();
+    this.probesSent = this.probesSent.filter((t) => now - t < 3000);
+    if (this.probesSent.length === 0) return false;
+    const paths = [this.spec.readiness ?? (this.spec.port ? "/" : undefined), this.spec.liveness];
+    const hit = paths.some((p) => {
+      if (!p) return false;
+      const at = text.indexOf(`GET ${p}`);
+      const next = text[at + 4 + p.length];
+      return at >= 0 && (next === undefined || next === " " || next === '"' || next === "\t");
+    });
+    if (hit) this.probesSent.shift();
+    return hit;
   }
 
   private onExit(): void {
@@ -222,6 +247,7 @@ export class Instance implements Backend {
    */
   private async probe(path: string, anyAnswer = false): Promise<{ ok: boolean; what: string }> {
     try {
+      this.probesSent.push(Date.now());
       const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       const ok = anyAnswer ? res.status < 500 : res.status >= 200 && res.status < 300;
@@ -264,6 +290,8 @@ export class Instance implements Backend {
       if (this.proc !== p || this.stopping) break;
       const before = this.ready;
       if (ok) {
+        if (this.healthFails >= 3)
+          this.line(`gantry: ${this.id} passes its readiness check again; back in rotation`);
         this.healthFails = 0;
         this.ready = true;
         if (this.status === "starting" || this.status === "crashed" || this.status === "crash-loop")
