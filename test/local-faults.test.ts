@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { pidAlive } from "../src/engine/local/fsutil.js";
 import { findOnPath } from "../src/engine/local/infra.js";
 import { envPaths } from "../src/engine/local/paths.js";
+import { postgresOutside } from "../src/engine/local/postgres-location.js";
 import type { SupervisorState } from "../src/engine/local/state.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
 
@@ -100,6 +101,10 @@ describe(
       try {
         const url = await up(dir);
         assert.equal(await get(url), "200 one");
+        // Run as root in a folder the postgres user cannot pass through (mkdtemp makes it 0700), the
+        // cluster is made where that user can reach it, and \`destroy\` deletes it there too.
+        const outside = postgresOutside(envPaths(dir, "production"));
+        if (process.getuid?.() === 0) assert.match(outside ?? "", /^\/var\/lib\/gantry\/[0-9a-f]{16}\/data$/);
         const before = await statusJson(dir);
         for (const which of ["redis", "postgres"] as const) {
           const old = which === "redis" ? before.redis.cache! : before.postgres!;
@@ -124,6 +129,8 @@ describe(
         assert.match(log, /Redis cache started again \(restart 1\)/);
         assert.match(log, /PostgreSQL killed by SIGKILL; starting it again \(see logs\/postgres\.log\)/);
         assert.match(log, /PostgreSQL started again \(restart 1\)/);
+        await destroy(dir);
+        if (outside) assert.equal(existsSync(join(outside, "..")), false);
       } finally {
         await destroy(dir);
         cleanup();
@@ -141,6 +148,14 @@ describe(
         renameSync(data, `${data}.moved`);
         writeFileSync(data, "");
         process.kill(st.redis.cache!.pid, "SIGKILL");
+        // A deploy meanwhile fails (its instance's /ready answers 503), and says why: not a missing route.
+        const deploy = await runCli(["deploy", dir]);
+        assert.equal(deploy.code, 1, deploy.err);
+        assert.match(
+          deploy.err,
+          /error: instance web-v2-1 was not ready within 5s \(GET \/ready answered 503\), while Redis cache was down; v1 keeps serving\n {2}hint: the supervisor is starting Redis cache again/,
+        );
+        assert.doesNotMatch(deploy.err, /add that route/);
         const r = await Promise.race([
           attached,
           sleep(90_000).then(() => assert.fail("`up --attach` still runs after 90s")),
