@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { SpecError, UserError } from "../errors.js";
 import { userName } from "../util/user.js";
-import { pidUid, subdirectories } from "../engine/local/fsutil.js";
+import { pidAlive, pidUid, subdirectories } from "../engine/local/fsutil.js";
 import { runningSupervisor } from "../engine/local/find-supervisor.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
@@ -164,7 +164,8 @@ export function progress(io: Io): (line: string) => void {
  * build.
  */
 export function checkSupervisorUser(paths: EnvPaths): void {
-  const pid = runningSupervisor(paths);
+  const recorded = readState(paths)?.pid;
+  const pid = runningSupervisor(paths) ?? (pidAlive(recorded) ? recorded : undefined);
   const owner = pid === undefined ? undefined : pidUid(pid);
   const me = process.getuid?.();
   if (owner === undefined || me === undefined || owner === me) return;

@@ -51,7 +51,7 @@ function portOption(text: string): number {
  */
 async function attach(paths: EnvPaths, io: Io): Promise<void> {
   io.err("attached: streaming logs; press Ctrl-C to stop the app\n");
-  const pid = runningSupervisor(paths);
+  const pid = runningSupervisor(paths) ?? readState(paths)?.pid;
   let watch: NodeJS.Timeout | undefined;
   const ended = new Promise<"signal" | "supervisor">((resolve) => {
     process.once("SIGINT", () => resolve("signal"));

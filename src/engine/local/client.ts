@@ -20,10 +20,12 @@ export type Progress = (line: string) => void;
 
 /** The supervisor's state when it is running and answering, else undefined. */
 export async function liveState(p: EnvPaths): Promise<SupervisorState | undefined> {
-  // Found by the process itself, not by state.json, which may be damaged while the app serves.
-  if (runningSupervisor(p) === undefined || !existsSync(p.socket)) return undefined;
+  // Asked on its socket, whatever state.json says (it may be damaged while the app serves): an answer
+  // is the proof that it runs (a socket left by a killed supervisor refuses at once).
+  if (!existsSync(p.socket)) return undefined;
   try {
-    return await new ControlClient(p.socket).status(10_000);
+    const st = await new ControlClient(p.socket).status(10_000);
+    return pidAlive(st.pid) ? st : undefined;
   } catch (e) {
     // Another user's supervisor runs: "not running" would be wrong, so the refusal is what is reported.
     if ((e as NodeJS.ErrnoException).code === "EACCES") throw e;
@@ -191,7 +193,7 @@ export async function stopSupervisor(
   progress: Progress,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const pid = runningSupervisor(p);
+  const pid = runningSupervisor(p) ?? (await liveState(p))?.pid;
   if (pid === undefined) return (await stopLeftovers(p, progress)).length > 0;
   const st = { pid };
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);

@@ -48,9 +48,13 @@ export function keepRunning(
   server: DataServer,
   start: () => Promise<SpawnedProcess>,
 ): void {
+  /** When it exited lately: one that keeps crashing once started waits longer each time. */
+  let crashes: number[] = [];
   const restart = async (): Promise<void> => {
+    const now = Date.now();
+    crashes = [...crashes.filter((t) => now - t < 60_000), now];
     for (let attempt = 1; ; attempt++) {
-      await pause(host, backoff(attempt));
+      await pause(host, backoff(attempt + crashes.length - 1));
       if (host.stopping) return;
       try {
         server.proc = await start();

@@ -47,13 +47,17 @@ export function isSupervisorOf(pid: number, p: EnvPaths): boolean {
     return false;
   try {
     return readlinkSync(`/proc/${pid}/cwd`) === realpath(p.appDir);
-  } catch {
-    // Without /proc (macOS) the title check could not be made either: the pid alone decides.
-    return title === undefined;
+  } catch (e) {
+    // Another user's process (EACCES): its title decides. Without /proc (macOS) the title could not
+    // be read either: the pid alone decides.
+    return (e as NodeJS.ErrnoException).code === "EACCES" || title === undefined;
   }
 }
 
-/** The pid of the environment's running supervisor, or undefined when none runs. */
+/**
+ * The pid of the environment's running supervisor, or undefined when none runs (or it cannot be told
+ * from the process: `liveState` also asks the control socket, whose answer is proof enough).
+ */
 export function runningSupervisor(p: EnvPaths): number | undefined {
   const lock = lockOwner(p);
   if (lock && (lock.startTicks === undefined || pidStartTicks(lock.pid) === lock.startTicks))

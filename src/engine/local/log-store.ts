@@ -16,6 +16,15 @@ export interface LogStoreOptions {
   keep?: number;
 }
 
+/** A file's size; 0 when it cannot be read (the stream's error says why). */
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export const LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const LOG_KEEP = 3;
 
@@ -59,7 +68,7 @@ export class LogStore {
       /* the stream's error says why */
     }
     const s = createWriteStream(file, { flags: "a" });
-    this.sizes.set(s, statSync(file, { throwIfNoEntry: false })?.size ?? 0);
+    this.sizes.set(s, fileSize(file));
     s.on("error", (e) => {
       if (this.streams.get(service) === s) this.streams.delete(service);
       this.buffers.delete(s);
