@@ -2,7 +2,7 @@
 // `gantry logs` and `gantry secrets set` given in the wrong order.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LogStore } from "../src/engine/local/log-store.js";
 import { runCli, tempDir } from "./helpers.js";
@@ -33,8 +33,9 @@ describe("a service's log", () => {
   it("holds the app's lines, not one line per health check", async () => {
     const { dir, cleanup } = tempDir({
       "gantry.yaml": `name: quiet\nservices:\n  web:\n    build: .\n    command: node server.js\n    port: 8080\n    health: { readiness: /ready, liveness: /live, startup_timeout: 5s }\n`,
-      // An access log line for every request, as gunicorn, uvicorn or morgan write one.
-      "server.js": `require("http").createServer((q, s) => { console.log(\`127.0.0.1 - "\${q.method} \${q.url} HTTP/1.1" 200\`); s.end("ok"); }).listen(process.env.PORT, "127.0.0.1");\n`,
+      // An access log line for every request, as gunicorn, uvicorn or morgan write one; /live fails
+      // once the file "sick" exists.
+      "server.js": `require("http").createServer((q, s) => { console.log(\`127.0.0.1 - "\${q.method} \${q.url} HTTP/1.1" 200\`); s.statusCode = q.url === "/live" && require("fs").existsSync("sick") ? 500 : 200; s.end("ok"); }).listen(process.env.PORT, "127.0.0.1");\n`,
     });
     try {
       const up = await runCli(["up", dir]);
@@ -49,6 +50,15 @@ describe("a service's log", () => {
       assert.ok(
         (log.match(/GET \/(ready|live) /g) ?? []).length <= 1,
         `health checks are in the log:\n${log}`,
+      );
+      // What changes is logged, though it names a check.
+      writeFileSync(join(dir, ".gantry", "production", "releases", "v1", "app", "sick"), "");
+      const logFile = join(dir, ".gantry", "production", "logs", "web.log");
+      for (let i = 0; i < 100 && !readFileSync(logFile, "utf8").includes("failed 3 liveness checks"); i++)
+        await sleep(100);
+      assert.match(
+        readFileSync(logFile, "utf8"),
+        /web-v1-1 \| gantry: web-v1-1 failed 3 liveness checks \(GET \/live answered 500\); restarting it\n/,
       );
     } finally {
       await runCli(["destroy", dir, "--yes"]);

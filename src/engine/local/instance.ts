@@ -120,7 +120,7 @@ export class Instance implements Backend {
     this.proc = p;
     this.procStartTicks = pidStartTicks(p.pid);
     this.startedAt = Date.now();
-    const lines = (ls: string[]) => this.lines(ls);
+    const lines = (ls: string[]) => this.lines(ls, true);
     const outputClosed = Promise.all([eachLines(p.stdout, lines), eachLines(p.stderr, lines)]);
     // The exit is handled once the last lines are read (a crash's reason is usually in them), or
     // after 300 ms when a child of the process keeps the pipes open.
@@ -142,10 +142,11 @@ export class Instance implements Backend {
   }
 
   /** Lines of output: kept for failure messages (the last 40) and written to the service's log. */
-  lines(texts: string[]): void {
+  lines(texts: string[], fromApp = false): void {
     this.tail.push(...texts.slice(-40));
     if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);
-    const kept = texts.filter((t) => !this.isProbeLine(t));
+    // Gantry's own lines (which may name a check: "failed 3 liveness checks (GET /health ...)") stay.
+    const kept = fromApp ? texts.filter((t) => !this.isProbeLine(t)) : texts;
     if (kept.length > 0) this.host.writeLog(this.service, this.id, kept);
   }
 
