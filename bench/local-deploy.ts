@@ -3,8 +3,11 @@
 // during deploys, seconds per deploy and per rollback, and the proxy's throughput against hitting an
 // instance directly, against nginx as the proxy (when nginx is installed) and against a bare Node relay
 // (bench/bare-relay.ts: the floor for a proxy written for Node). Loopback only.
+// A service without a health path (`plain`) takes load too, through the same deploys and then through
+// bad deploys of it (a process that accepts connections and answers nothing, then exits, as gunicorn's
+// master does when the app fails to load): each must be refused, with no failed request.
 //   npx tsx bench/local-deploy.ts [--deploys 10] [--rollbacks 2] [--rate 600] [--seconds 8]
-//                                 [--rounds 3] [--connections 32]
+//                                 [--rounds 3] [--connections 32] [--bad-deploys 2]
 import { createRequire } from "node:module";
 import {
   chmodSync,
@@ -54,6 +57,23 @@ const RATE = arg("rate", 600);
 const SECONDS = arg("seconds", 8);
 const CONNECTIONS = arg("connections", 32);
 const ROUNDS = arg("rounds", 3);
+const BAD_DEPLOYS = arg("bad-deploys", 2);
+
+const PLAIN_GOOD = `require("http").createServer((q, s) => s.end("plain")).listen(process.env.PORT, "127.0.0.1");\n`;
+const PLAIN_BAD = `require("net").createServer((c) => setTimeout(() => c.destroy(), 200)).listen(process.env.PORT, "127.0.0.1");\nsetTimeout(() => process.exit(3), 1500);\n`;
+
+/** Adds `plain`, an HTTP service without a health path, to the copy of examples/hello. */
+function addPlainService(app: string): void {
+  writeFileSync(join(app, "plain.cjs"), PLAIN_GOOD);
+  const p = join(app, "gantry.yaml");
+  writeFileSync(
+    p,
+    readFileSync(p, "utf8").replace(
+      "services:\n",
+      "services:\n  plain:\n    build: .\n    command: node plain.cjs\n    port: 8090\n    path: /plain\n    health: { startup_timeout: 10s }\n\n",
+    ),
+  );
+}
 
 function run(opts: Record<string, unknown>): { done: Promise<CannonResult>; stop: () => void } {
   let inst: CannonInstance | undefined;
@@ -201,6 +221,7 @@ cpSync(join(REPO_ROOT, "examples", "hello"), app, {
 });
 symlinkSync(join(REPO_ROOT, "node_modules"), join(app, "node_modules"));
 setVersion(app, "bench-0");
+addPlainService(app);
 const lines: string[] = [];
 const report = (s: string) => {
   lines.push(s);
@@ -266,6 +287,8 @@ try {
 
   // The same rate during deploys and rollbacks.
   const during = run({ url: proxyUrl("/api/version"), duration: 3600, overallRate: RATE, connections: 50 });
+  const plainRate = Math.max(50, Math.round(RATE / 4));
+  const plain = run({ url: proxyUrl("/plain"), duration: 3600, overallRate: plainRate, connections: 10 });
   const deploySeconds: number[] = [];
   const rollbackSeconds: number[] = [];
   const failedCommands: string[] = [];
@@ -290,8 +313,19 @@ try {
       `  rollback ${n}: ${rollbackSeconds.at(-1)!.toFixed(1)}s${r.code === 0 ? "" : " FAILED"}\n`,
     );
   }
+  let badRefused = 0;
+  for (let n = 1; n <= BAD_DEPLOYS; n++) {
+    writeFileSync(join(app, "plain.cjs"), PLAIN_BAD);
+    const r = await gantry(app, ["deploy"]);
+    if (r.code !== 0) badRefused++;
+    else failedCommands.push(`bad deploy ${n} of plain was not refused`);
+    process.stdout.write(`  bad deploy ${n}: ${r.code === 0 ? "NOT REFUSED" : "refused"}\n`);
+  }
+  writeFileSync(join(app, "plain.cjs"), PLAIN_GOOD);
   during.stop();
+  plain.stop();
   const d = await during.done;
+  const pl = await plain.done;
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const fmt = (x: number) => x.toFixed(2);
 
@@ -302,6 +336,9 @@ try {
   );
   report(
     `  failed or 5xx requests:     ${d.errors + d.timeouts + d.non2xx} (errors ${d.errors}, timeouts ${d.timeouts}, non-2xx ${d.non2xx}; target 0)`,
+  );
+  report(
+    `  service without health path: ${pl.errors + pl.timeouts + pl.non2xx} failed or 5xx of ${pl.requests.total} (at ${plainRate} req/s, through the deploys, rollbacks and ${BAD_DEPLOYS} bad deploys of it, ${badRefused} refused; target 0)`,
   );
   report(
     `  p99 latency, steady state:  ${steady.latency.p99} ms (p50 ${steady.latency.p50} ms; failed ${steady.errors + steady.timeouts + steady.non2xx})`,

@@ -135,7 +135,7 @@ describe("gantry init", () => {
       assert.equal(shop.health, undefined);
       assert.match(
         text,
-        /# No health route was found in its source: an instance counts as ready once it accepts connections\.\n.*\n {2}shop:/,
+        /# No health route was found in its source: an instance counts as ready once it answers HTTP on its port \(any status below 500\)\.\n.*\n {2}shop:/,
       );
     } finally {
       cleanup();

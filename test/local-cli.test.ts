@@ -1022,8 +1022,17 @@ describe("Ctrl-C during down", () => {
   it("stops waiting for the supervisor, says it goes on stopping, and frees the lock", async () => {
     const { dir, cleanup } = app();
     const paths = envPaths(dir, "dev");
-    // A supervisor slow to stop: it does not answer, and SIGTERM does not end it at once.
-    const slow = spawn("sh", ["-c", "trap '' TERM; exec sleep 30"], { stdio: "ignore" });
+    // A supervisor slow to stop: it does not answer, and SIGTERM does not end it at once. It looks like
+    // one (its title and working directory), as the commands check.
+    const slow = spawn(
+      process.execPath,
+      ["-e", "process.on('SIGTERM', () => {}); setTimeout(() => {}, 30000)"],
+      {
+        argv0: "gantry-supervisor dev",
+        cwd: dir,
+        stdio: "ignore",
+      },
+    );
     await once(slow, "spawn");
     mkdirSync(paths.dir, { recursive: true });
     writeFileSync(paths.state, JSON.stringify({ pid: slow.pid, phase: "running", redis: {}, instances: [] }));
@@ -1369,8 +1378,12 @@ describe("Ctrl-C, SIGTERM or SIGHUP during a deploy's build", () => {
   it("of `up --attach` stops the app too: attached, Ctrl-C stops it, also before it serves", async () => {
     const { dir, cleanup } = tempDir({ "gantry.yaml": slowSpec });
     const paths = envPaths(dir, "production");
-    // A supervisor running nothing yet, which stops when asked to.
-    const supervisor = spawn("sleep", ["30"], { stdio: "ignore" });
+    // A supervisor running nothing yet, which stops when asked to; it looks like one, as the commands check.
+    const supervisor = spawn("sleep", ["30"], {
+      argv0: "gantry-supervisor production",
+      cwd: dir,
+      stdio: "ignore",
+    });
     await once(supervisor, "spawn");
     const sup = await fakeSupervisor(paths, "", { stop: () => supervisor.kill("SIGKILL") });
     const state = JSON.parse(readFileSync(paths.state, "utf8")) as SupervisorState;

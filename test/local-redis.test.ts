@@ -41,6 +41,9 @@ describe("canTraverse", () => {
       chmodSync(join(dir, "closed"), 0o700);
       assert.equal(canTraverse(join(dir, "open", "data"), other), true);
       assert.equal(canTraverse(join(dir, "closed", "data"), other), false);
+      // Not made yet: the directories above it decide.
+      assert.equal(canTraverse(join(dir, "closed", "data", "new", "deeper"), other), false);
+      assert.equal(canTraverse(join(dir, "open", "data", "new"), other), true);
     } finally {
       cleanup();
     }

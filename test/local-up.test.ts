@@ -2,6 +2,8 @@
 // supervisor and instances, and what the commands print when the app is not as Gantry expects.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { envPaths } from "../src/engine/local/paths.js";
 import { stepsOf, type DeployPlan } from "../src/engine/local/plan.js";
 import { formatPlan } from "../src/engine/local/plan-format.js";
@@ -37,7 +39,7 @@ describe("a first `gantry up` whose app never gets ready", () => {
       assert.equal(r.code, 1, r.err);
       assert.match(
         r.err,
-        /\nerror: instance web-v1-1 was not ready within 2s \(a connection to port \d+ was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on 127\.0\.0\.1:\d+, given to it as HOST and PORT: the app must listen on \$PORT \(on 127\.0\.0\.1 or every address; ::1 alone is not reached\), not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
+        /\nerror: instance web-v1-1 was not ready within 2s \(GET \/ on port \d+ \(any answer below 500\) was refused \(nothing listening yet\)\)\n {2}hint: nothing listened on 127\.0\.0\.1:\d+, given to it as HOST and PORT: the app must listen on \$PORT \(on 127\.0\.0\.1 or every address; ::1 alone is not reached\), not on a fixed port \(a process that serves no HTTP is a worker: `type: worker`, without `port`\)\n {2}then see `gantry logs` and `gantry releases`\n$/,
       );
       // The spec has no database, Redis or topic: the supervisor starts none.
       assert.match(r.err, /^\[ +\d+\.\ds\] starting the supervisor \(pid \d+\): proxy\n/);
@@ -111,7 +113,7 @@ describe("a command that is not found", () => {
 });
 
 describe("an app without a health path", () => {
-  it("is ready once its port accepts connections, even when it answers 404 at /", async () => {
+  it("is ready once it answers HTTP below 500, even 404 at /", async () => {
     const { dir, cleanup } = nodeApp(
       "require('http').createServer((q, s) => { s.statusCode = q.url === '/items' ? 200 : 404; s.end('[]'); }).listen(process.env.PORT);\n",
     );
@@ -120,6 +122,50 @@ describe("an app without a health path", () => {
       assert.equal(up.code, 0, up.err);
       const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(up.out)![0];
       assert.equal(await (await fetch(`${url}items`)).text(), "[]");
+    } finally {
+      await runCli(["destroy", dir, "--yes"]);
+      cleanup();
+    }
+  });
+});
+
+describe("a bad release of an app without a health path", () => {
+  it("whose port accepts connections but answers no HTTP never takes traffic: 0 failed requests", async () => {
+    const { dir, cleanup } = nodeApp(
+      "require('http').createServer((q, s) => s.end('good')).listen(process.env.PORT, '127.0.0.1');\n",
+      "{ startup_timeout: 2s }",
+    );
+    try {
+      const up = await runCli(["up", dir]);
+      assert.equal(up.code, 0, up.err);
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(up.out)![0];
+      // As gunicorn's master does before its workers have loaded the app: it accepts connections, answers
+      // nothing, and exits when the app fails to load.
+      writeFileSync(
+        join(dir, "server.js"),
+        "require('net').createServer((c) => setTimeout(() => c.destroy(), 200)).listen(process.env.PORT, '127.0.0.1');\nsetTimeout(() => process.exit(3), 1500);\n",
+      );
+      let failed = 0;
+      let done = 0;
+      let deploying = true;
+      const load = (async () => {
+        while (deploying) {
+          const r = await fetch(url).catch(() => undefined);
+          if (r?.status === 200 && (await r.text()) === "good") done++;
+          else failed++;
+        }
+      })();
+      const deploy = await runCli(["deploy", dir]);
+      deploying = false;
+      await load;
+      assert.equal(deploy.code, 1, deploy.err);
+      assert.match(
+        deploy.err,
+        /error: instance web-v2-1 exited with code 3 before it was ready; v1 keeps serving\n/,
+      );
+      assert.doesNotMatch(deploy.err, /switched the proxy/);
+      assert.equal(failed, 0, `${failed} of ${failed + done} requests failed`);
+      assert.ok(done > 10, `only ${done} requests`);
     } finally {
       await runCli(["destroy", dir, "--yes"]);
       cleanup();

@@ -6,6 +6,7 @@ import type { AppModel } from "../model/types.js";
 import { SpecError, UserError } from "../errors.js";
 import { userName } from "../util/user.js";
 import { pidAlive, pidUid, subdirectories } from "../engine/local/fsutil.js";
+import { runningSupervisor } from "../engine/local/find-supervisor.js";
 import { acquireLock, type Lock } from "../engine/local/lock.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { recoverReleases } from "../engine/local/release.js";
@@ -75,14 +76,32 @@ export function secretRedactor(paths: EnvPaths): (s: string) => string {
   }
 }
 
-export function lock(paths: EnvPaths, command: string, io: Io): Lock {
-  const l = acquireLock(paths.lock, command);
+/** Errors of a disk that is full or read-only, under which `down` still stops the app (without the lock). */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EROFS" || code === "ENOSPC" || code === "EDQUOT";
+}
+
+export function lock(paths: EnvPaths, command: string, io: Io, evenOnFullDisk = false): Lock {
+  let l: Lock;
+  try {
+    l = acquireLock(paths.lock, command);
+  } catch (e) {
+    if (!evenOnFullDisk || !isDiskFull(e)) throw e;
+    io.err(`note: cannot take the environment's lock (${(e as Error).message}); going on without it\n`);
+    return { release: () => undefined };
+  }
   if (l.recovered) {
     io.err(
       `note: took over a stale lock left by \`gantry ${l.recovered.command}\` (pid ${l.recovered.pid}, which is gone)\n`,
     );
   }
-  const fixed = recoverReleases(paths, readState(paths)?.release);
+  let fixed: string[] = [];
+  try {
+    fixed = recoverReleases(paths, readState(paths)?.release);
+  } catch (e) {
+    if (!isDiskFull(e)) throw e;
+  }
   if (fixed.length > 0)
     io.err(
       `note: marked interrupted release${fixed.length === 1 ? "" : "s"} ${fixed.join(", ")} as failed\n`,
@@ -120,8 +139,10 @@ export async function locked<T>(
   command: string,
   io: Io,
   work: (signal: AbortSignal) => Promise<T>,
+  /** Stopping works on a disk that is full or read-only, where the lock cannot be written. */
+  evenOnFullDisk = false,
 ): Promise<T> {
-  const l = lock(paths, command, io);
+  const l = lock(paths, command, io, evenOnFullDisk);
   const stop = interruptible();
   try {
     return await work(stop.signal);
@@ -143,8 +164,9 @@ export function progress(io: Io): (line: string) => void {
  * build.
  */
 export function checkSupervisorUser(paths: EnvPaths): void {
-  const pid = readState(paths)?.pid;
-  const owner = pid === undefined || !pidAlive(pid) ? undefined : pidUid(pid);
+  const recorded = readState(paths)?.pid;
+  const pid = runningSupervisor(paths) ?? (pidAlive(recorded) ? recorded : undefined);
+  const owner = pid === undefined ? undefined : pidUid(pid);
   const me = process.getuid?.();
   if (owner === undefined || me === undefined || owner === me) return;
   throw new UserError(

@@ -2,7 +2,7 @@
 // (the supervisor's, which runs it), the build by this command, then the rollout by the supervisor.
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { UserError } from "../errors.js";
 import { exec } from "../util/exec.js";
@@ -11,7 +11,13 @@ import { deployPlan, liveState, requestRollout, type RolloutResult } from "../en
 import { formatWall } from "../engine/local/cron-next.js";
 import type { EnvPaths } from "../engine/local/paths.js";
 import { formatPlan } from "../engine/local/plan-format.js";
-import { cannotRollBackTo, listReleases, rollbackTarget } from "../engine/local/release.js";
+import {
+  cannotRollBackTo,
+  listReleases,
+  readRelease,
+  releaseIds,
+  rollbackTarget,
+} from "../engine/local/release.js";
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { table } from "./format.js";
@@ -19,6 +25,8 @@ import type { Io } from "./main.js";
 import {
   appArguments,
   checkSupervisorUser,
+  isDiskFull,
+  lock,
   locked,
   progress,
   secretRedactor,
@@ -43,7 +51,7 @@ export function printUrls(io: Io, model: AppModel, st: SupervisorState): void {
       );
 }
 
-function fail(io: Io, r: RolloutResult): never {
+export function fail(io: Io, r: RolloutResult): never {
   if (r.logs.length > 0) io.err(`--- last log lines ---\n${r.logs.join("\n")}\n`);
   // The message ends with "; vN keeps serving" when a release still serves; the first `up` has none.
   throw new UserError(
@@ -151,11 +159,36 @@ async function rollback(release: string | undefined, path: string, opts: { env?:
   });
 }
 
+/**
+ * Marks the releases a killed command left `building` or `deploying` as failed, unless a command that
+ * runs holds the lock (its build goes on). Nothing is marked on a disk that cannot be written.
+ */
+function settleInterrupted(paths: EnvPaths, io: Io): void {
+  try {
+    lock(paths, "releases", io).release();
+  } catch (e) {
+    if (!(e instanceof UserError) && !isDiskFull(e)) throw e;
+  }
+}
+
 function releases(path: string, opts: { env?: string }, io: Io) {
   const { paths } = localAppLoose(path, opts.env, io);
+  if (existsSync(paths.releases)) settleInterrupted(paths, io);
   const serving = readState(paths)?.release;
   const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "REASON"]];
-  for (const r of listReleases(paths))
+  for (const id of releaseIds(paths)) {
+    const r = readRelease(paths, id);
+    // A record that cannot be read (truncated, garbage) is shown, not skipped: the release is there.
+    if (!r) {
+      rows.push([
+        id,
+        "unreadable",
+        "-",
+        "-",
+        `${join(".gantry", paths.env, "releases", id, "release.json")} is missing or damaged`,
+      ]);
+      continue;
+    }
     rows.push([
       `${r.id}${r.id === serving ? " *" : ""}`,
       r.status,
@@ -164,6 +197,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
       // A release that served and lost its copy of the app (only the newest ones keep theirs).
       r.reason ?? (r.activations.length > 0 ? (cannotRollBackTo(paths, r) ?? "") : ""),
     ]);
+  }
   if (rows.length === 1) {
     io.out("no releases yet; `gantry up` makes the first\n");
     return;

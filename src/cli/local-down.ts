@@ -1,10 +1,11 @@
 // `gantry down` stops the app and keeps its data; `gantry destroy` stops it and deletes the data.
 import type { Command } from "commander";
-import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
+import { removePostgresOutside } from "../engine/local/postgres-location.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
@@ -20,6 +21,20 @@ async function confirm(question: string, io: Io): Promise<boolean> {
   return /^y(es)?\s*$/i.test(answer.trim());
 }
 
+/**
+ * Deletes a directory and what it holds. One that is a mount point (a volume for `.gantry/`) cannot
+ * be removed, and need not be: it is emptied.
+ */
+function removeDir(dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.dev === statSync(dirname(dir)).dev) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  for (const entry of readdirSync(dir)) rmSync(join(dir, entry), { recursive: true, force: true });
+}
+
 async function down(path: string, opts: { env?: string }, io: Io): Promise<void> {
   const { paths } = localAppLoose(path, opts.env, io);
   // Never started here: nothing to stop, and the lock would leave an empty .gantry/<env>/ behind.
@@ -27,7 +42,13 @@ async function down(path: string, opts: { env?: string }, io: Io): Promise<void>
     io.out(`${paths.env}: not running\n`);
     return;
   }
-  const stopped = await locked(paths, "down", io, (signal) => stopSupervisor(paths, progress(io), signal));
+  const stopped = await locked(
+    paths,
+    "down",
+    io,
+    (signal) => stopSupervisor(paths, progress(io), signal),
+    true,
+  );
   io.out(
     stopped
       ? `${paths.env}: stopped; data kept in ${join(".gantry", paths.env)}/\n`
@@ -49,8 +70,9 @@ async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: 
       );
   }
   await locked(paths, "destroy", io, (signal) => stopSupervisor(paths, progress(io), signal));
-  rmSync(paths.dir, { recursive: true, force: true });
-  if (subdirectories(paths.root).length === 0) rmSync(paths.root, { recursive: true, force: true });
+  removePostgresOutside(paths);
+  removeDir(paths.dir);
+  if (subdirectories(paths.root).length === 0) removeDir(paths.root);
   io.out(`${paths.env}: destroyed\n`);
 }
 

@@ -2,7 +2,7 @@
 // then with -f the new ones as they come; `up --attach` follows them the same way.
 import type { Command } from "commander";
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { AppModel } from "../model/types.js";
 import { UserError } from "../errors.js";
 import { readJson } from "../engine/local/fsutil.js";
@@ -35,9 +35,8 @@ function logFiles(paths: EnvPaths, service: string | undefined): string[] {
 }
 
 /**
- * The last n lines of a log, read from its end: logs are never rotated, and an instance's health
- * checks alone add some 70 MB a day, so a log read whole would soon pass what a string can hold
- * (512 MiB) and fail, after filling the memory.
+ * The last n lines of a log, read from its end: a log may be large (rotated at 10 MiB by default,
+ * but what is read must not depend on it).
  */
 function lastLines(file: string, n: number): string[] {
   if (n === 0) return []; // slice(-0) would be every line
@@ -81,7 +80,9 @@ export function followLogs(paths: EnvPaths, service: string | undefined, io: Io)
     }
     for (const f of files) {
       const size = statSync(f).size;
-      const from = offsets.get(f) ?? 0;
+      // Smaller than what was read: the log was rotated, and this is a new file.
+      const seen = offsets.get(f) ?? 0;
+      const from = size < seen ? 0 : seen;
       if (size <= from) {
         offsets.set(f, size);
         continue;
@@ -113,6 +114,12 @@ async function logs(
     path = service;
     service = undefined;
   }
+  // `gantry logs PATH SERVICE`: the path came first.
+  if (service && !existsSync(resolve(io.cwd, path)) && existsSync(resolve(io.cwd, service)))
+    throw new UserError(
+      `there is no ${path} here: \`gantry logs\` takes the service first, then the app's path`,
+      `\`gantry logs ${path} ${service}\``,
+    );
   const { paths } = localAppLoose(path, opts.env, io);
   // `-n 0` prints nothing before following, as tail's does; anything but a count is refused.
   if (!/^\d+$/.test(opts.lines.trim()))

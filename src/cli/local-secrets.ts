@@ -2,6 +2,7 @@
 // read from stdin or a hidden prompt, never from the command line, and never printed.
 import type { Command } from "commander";
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { SECRET_NAME_PATTERN } from "../spec/schema-kit.js";
 import { INTERNAL_PREFIX, REDACT_MIN_LENGTH } from "../engine/local/secrets.js";
@@ -65,6 +66,13 @@ async function readSecretValue(name: string, io: Io): Promise<string> {
 
 async function set(name: string, path: string, opts: { env?: string }, io: Io): Promise<void> {
   checkSecretName(name);
+  // `secrets set NAME VALUE`: the value took the place of the app's path. It is not repeated here
+  // (errors end up in terminals' scrollback and CI logs).
+  if (!existsSync(resolve(io.cwd, path)))
+    throw new UserError(
+      `the second argument of \`gantry secrets set ${name}\` is the app's path, and there is no such file or directory; a value is never taken from the command line`,
+      `pipe it in: \`printf %s "$VALUE" | gantry secrets set ${name}\`, or run \`gantry secrets set ${name}\` and type it`,
+    );
   const { paths } = localAppLoose(path, opts.env, io);
   const value = await readSecretValue(name, io);
   if (value === "")

@@ -5,7 +5,7 @@ import { leftoverPids } from "../engine/local/leftovers.js";
 import { liveState } from "../engine/local/client.js";
 import { pidAlive } from "../engine/local/fsutil.js";
 import type { EnvPaths } from "../engine/local/paths.js";
-import { readState, type SupervisorState } from "../engine/local/state.js";
+import { readState, type ProcessRecord, type SupervisorState } from "../engine/local/state.js";
 import { age, table } from "./format.js";
 import { formatJobs } from "./local-jobs.js";
 import { appArguments, localAppLoose } from "./local-app.js";
@@ -26,31 +26,24 @@ function notRunning(paths: EnvPaths, st: SupervisorState | undefined, io: Io): v
 /** The table's rows: the data services and the pub/sub endpoint, then the instances by id. */
 function rows(live: SupervisorState): string[][] {
   const up = age(live.startedAt);
-  const data = (service: string, name: string, pid: number, port: number, alive = pidAlive(pid)) => [
+  const data = (service: string, name: string, rec: ProcessRecord, alive = pidAlive(rec.pid)) => [
     service,
     name,
-    alive ? "running" : "down",
+    rec.down ? "restarting" : alive ? "running" : "down",
     "-",
-    String(port),
-    String(pid),
+    String(rec.port),
+    String(rec.pid),
     up,
-    "0",
-    "",
+    String(rec.restarts ?? 0),
+    rec.lastExit ?? "",
   ];
   return [
     ["SERVICE", "INSTANCE", "STATUS", "READY", "PORT", "PID", "UPTIME", "RESTARTS", "LAST EXIT"],
     ...(live.postgres
-      ? [
-          data(
-            "postgres",
-            `postgres ${live.postgres.version ?? ""}`.trim(),
-            live.postgres.pid,
-            live.postgres.port,
-          ),
-        ]
+      ? [data("postgres", `postgres ${live.postgres.version ?? ""}`.trim(), live.postgres)]
       : []),
-    ...Object.entries(live.redis).map(([n, r]) => data("redis", n, r.pid, r.port)),
-    ...(live.daprPort ? [data("pubsub", "dapr-api", live.pid, live.daprPort, true)] : []),
+    ...Object.entries(live.redis).map(([n, r]) => data("redis", n, r)),
+    ...(live.daprPort ? [data("pubsub", "dapr-api", { pid: live.pid, port: live.daprPort }, true)] : []),
     ...[...live.instances]
       .sort((a, b) => a.id.localeCompare(b.id))
       .map((i) => [

@@ -4,7 +4,9 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { interrupted, liveState, stopSupervisor } from "../engine/local/client.js";
+import type { AppModel } from "../model/types.js";
+import { interrupted, liveState, requestRollout, stopSupervisor } from "../engine/local/client.js";
+import { lastServing, type ReleaseRecord } from "../engine/local/release.js";
 import { pidAlive, subdirectories } from "../engine/local/fsutil.js";
 import {
   checkBinaries,
@@ -12,12 +14,13 @@ import {
   startSupervisor,
   supervisorStarted,
 } from "../engine/local/launch.js";
+import { runningSupervisor } from "../engine/local/find-supervisor.js";
 import { postgresDataDir } from "../engine/local/leftovers.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { openStore } from "../engine/local/secrets.js";
 import { readState } from "../engine/local/state.js";
 import { installMissing, type Need } from "../engine/local/system-packages.js";
-import { deployNew, printUrls } from "./local-deploy.js";
+import { deployNew, fail, printUrls } from "./local-deploy.js";
 import { followLogs } from "./local-logs.js";
 import { appArguments, localApp, locked, progress, type LocalApp } from "./local-app.js";
 import type { Io } from "./main.js";
@@ -49,7 +52,7 @@ function portOption(text: string): number {
  */
 async function attach(paths: EnvPaths, io: Io): Promise<void> {
   io.err("attached: streaming logs; press Ctrl-C to stop the app\n");
-  const pid = readState(paths)?.pid;
+  const pid = runningSupervisor(paths) ?? readState(paths)?.pid;
   let watch: NodeJS.Timeout | undefined;
   const ended = new Promise<"signal" | "supervisor">((resolve) => {
     process.once("SIGINT", () => resolve("signal"));
@@ -81,12 +84,29 @@ async function attach(paths: EnvPaths, io: Io): Promise<void> {
   );
 }
 
+/** Rolls the release that served last out again, through the same health-gated path as a rollback. */
+async function resumeRelease(
+  t: LocalApp,
+  { id, model }: ReleaseRecord,
+  io: Io,
+  signal: AbortSignal,
+  p: (l: string) => void,
+) {
+  p(`resuming ${id}, which served before; \`gantry deploy\` rolls out the working tree`);
+  const r = await requestRollout(t.paths, id, "rollback", p, signal);
+  if (!r.ok) fail(io, r);
+  io.out(`${t.model.name} (${t.model.environment.name}) is up with ${id}: ${r.message}\n`);
+  const st = (await liveState(t.paths)) ?? readState(t.paths);
+  if (st) printUrls(io, model, st);
+}
+
 /** Starts the supervisor, or waits for one an earlier, interrupted `up` left starting. */
 async function ensureSupervisor(
   t: LocalApp,
   port: number | undefined,
   signal: AbortSignal,
   p: (l: string) => void,
+  model: AppModel,
 ) {
   const starting = startingSupervisor(t.paths);
   if (starting) {
@@ -101,7 +121,7 @@ async function ensureSupervisor(
       "every environment needs a port of its own: pick another --port, or leave it out",
     );
   openStore(t.paths, process.env.GANTRY_SECRETS_KEY);
-  await startSupervisor(t.paths, t.model, process.env, {
+  await startSupervisor(t.paths, model, process.env, {
     ...(port !== undefined ? { requestedProxyPort: port } : {}),
     ...(process.env.GANTRY_CRASH_WATCH_MS ? { crashWatchMs: Number(process.env.GANTRY_CRASH_WATCH_MS) } : {}),
     progress: p,
@@ -146,8 +166,12 @@ async function up(path: string, opts: UpOptions, io: Io) {
         return;
       }
       const p = progress(io);
-      if (!live) await ensureSupervisor(t, port, signal, p);
-      await deployNew(t, io, "up", signal, p);
+      // The release that served before `down` or a crash comes back, not the working tree (which may
+      // hold the code a rollback took out of service): building that is `gantry deploy`.
+      const resume = lastServing(t.paths, readState(t.paths)?.release);
+      if (!live) await ensureSupervisor(t, port, signal, p, resume?.model ?? t.model);
+      if (resume) await resumeRelease(t, resume, io, signal, p);
+      else await deployNew(t, io, "up", signal, p);
     } catch (e) {
       // With --attach, Ctrl-C (or a service manager's SIGTERM) stops the app, also before it serves.
       if (!opts.attach || !signal.aborted) throw e;

@@ -102,7 +102,7 @@ export function reportError(e: unknown, io: Io): number {
     );
     return 1;
   }
-  const denied = permissionDenied(e);
+  const denied = permissionDenied(e) ?? diskProblem(e);
   if (e instanceof UserError || denied) {
     const u = denied ?? (e as UserError);
     io.err(`error: ${u.message}\n${u.hint ? `  hint: ${u.hint}\n` : ""}`);
@@ -113,6 +113,24 @@ export function reportError(e: unknown, io: Io): number {
     `internal error: ${err.message}\nThis is a bug in Gantry, not in your spec. Please report it with the output below.\n${err.stack ?? ""}\n`,
   );
   return 2;
+}
+
+/** A disk that is full or read-only is the machine's state, not a bug: the path and the way out. */
+function diskProblem(e: unknown): UserError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  const why =
+    err?.code === "EROFS"
+      ? "the file system is read-only"
+      : err?.code === "ENOSPC" || err?.code === "EDQUOT"
+        ? "the disk is full"
+        : undefined;
+  if (!why) return undefined;
+  return new UserError(
+    `cannot write ${err!.path ?? "a file"}: ${why}`,
+    err!.code === "EROFS"
+      ? "make the file system writable again (`mount -o remount,rw`), then run the command again; `gantry down` still stops the app"
+      : "free some space (old logs and releases are in .gantry/), then run the command again; `gantry down` still stops the app",
+  );
 }
 
 /**

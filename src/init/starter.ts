@@ -76,7 +76,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
     }
   }
   // Without a health route in the app's source, none is written: an instance is then ready once its
-  // port accepts connections, and the comment says how to add a real check.
+  // port answers HTTP, and the comment says how to add a real check.
   // A service found only by its Dockerfile has no command: `gantry up` cannot run it, and says so.
   const notes = new Map<string, string>();
   for (const s of d.services) {
@@ -89,7 +89,7 @@ export function starterSpec(d: Detected, schemaRef: string): string {
     else if (s.kind === "http" && !s.health)
       notes.set(
         s.name,
-        " No health route was found in its source: an instance counts as ready once it accepts connections.\n Add a route such as GET /health that answers 200, then set `health: /health`.",
+        " No health route was found in its source: an instance counts as ready once it answers HTTP on its port (any status below 500).\n Add a route such as GET /health that answers 200, then set `health: /health`.",
       );
   }
   const servicesNode = doc.get("services", true);

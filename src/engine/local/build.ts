@@ -86,6 +86,26 @@ function sources(s: SourcesStep, b: Build): void {
   }
 }
 
+/**
+ * Runs a build command (its argv after `--`) and stops its whole process group when the command that
+ * started it is gone (killed with SIGKILL, which it cannot handle): it polls its parent's pid, which
+ * changes when the parent dies. Without it, the build would run on, orphaned, writing into the app.
+ * Plain JavaScript for `node -e`, so that it starts at once, without a compiler.
+ */
+const NOT_STARTED = "gantry build guard: could not start: ";
+const BUILD_GUARD = `
+const { spawn } = require("node:child_process");
+const [cmd, ...args] = process.argv.slice(1);
+const parent = process.ppid;
+const child = spawn(cmd, args, { stdio: "inherit" });
+child.on("error", (e) => { process.stderr.write("${NOT_STARTED}" + e.message + "\\n"); process.exit(127); });
+const watch = setInterval(() => { if (process.ppid !== parent) process.kill(0, "SIGKILL"); }, 200);
+child.on("exit", (code, signal) => {
+  clearInterval(watch);
+  process.exit(code ?? 128 + (require("node:os").constants.signals[signal] ?? 1));
+});
+`;
+
 function tailOf(text: string, n = 20): string[] {
   return text
     .split("\n")
@@ -109,11 +129,12 @@ async function build(s: BuildStep, b: Build): Promise<void> {
   try {
     // Split here: a command that needs a shell fails the release as one that cannot start does.
     const argv = splitCommand(s.command, {});
-    r = await exec(argv[0]!, argv.slice(1), {
+    // Through the guard, in a process group of its own (the signal makes one).
+    r = await exec(process.execPath, ["-e", BUILD_GUARD, "--", ...argv], {
       cwd: join(b.p.appDir, s.cwd),
       env: childBaseEnv(b.env),
       timeoutMs: 15 * 60_000,
-      ...(b.signal ? { signal: b.signal } : {}),
+      signal: b.signal ?? new AbortController().signal,
     });
   } catch (e) {
     if (b.signal?.aborted) throw stopped(b.signal);
@@ -127,6 +148,11 @@ async function build(s: BuildStep, b: Build): Promise<void> {
     clearInterval(ticker);
   }
   if (b.signal?.aborted) throw stopped(b.signal);
+  const notStarted = r.stderr.lastIndexOf(NOT_STARTED);
+  if (r.code === 127 && notStarted >= 0) {
+    const reason = `build of ${s.service} could not start: ${r.stderr.slice(notStarted + NOT_STARTED.length).trim()}`;
+    throw failed(b, reason, new UserError(reason, `check the build command \`${s.command}\``));
+  }
   if (r.code !== 0) {
     const reason = `build of ${s.service} failed (exit code ${r.code})`;
     throw failed(

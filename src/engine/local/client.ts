@@ -7,22 +7,25 @@ import { existsSync } from "node:fs";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import { pidAlive } from "./fsutil.js";
+import { runningSupervisor } from "./find-supervisor.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
 import { DEFAULT_CRASH_WATCH_MS, planDeploy, type DeployPlan, type RolloutKind } from "./plan.js";
 import { ControlClient, Refused, type JobRunEvent, type RolloutEvent } from "./protocol.js";
 import { nextReleaseId, readRelease } from "./release.js";
 import type { RunRecord } from "./scheduler.js";
-import { readState, type SupervisorState } from "./state.js";
+import type { SupervisorState } from "./state.js";
 
 export type Progress = (line: string) => void;
 
 /** The supervisor's state when it is running and answering, else undefined. */
 export async function liveState(p: EnvPaths): Promise<SupervisorState | undefined> {
-  const st = readState(p);
-  if (!st || !pidAlive(st.pid) || !existsSync(p.socket)) return undefined;
+  // Asked on its socket, whatever state.json says (it may be damaged while the app serves): an answer
+  // is the proof that it runs (a socket left by a killed supervisor refuses at once).
+  if (!existsSync(p.socket)) return undefined;
   try {
-    return await new ControlClient(p.socket).status(10_000);
+    const st = await new ControlClient(p.socket).status(10_000);
+    return pidAlive(st.pid) ? st : undefined;
   } catch (e) {
     // Another user's supervisor runs: "not running" would be wrong, so the refusal is what is reported.
     if ((e as NodeJS.ErrnoException).code === "EACCES") throw e;
@@ -190,8 +193,9 @@ export async function stopSupervisor(
   progress: Progress,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const st = readState(p);
-  if (!st || !pidAlive(st.pid)) return (await stopLeftovers(p, progress)).length > 0;
+  const pid = runningSupervisor(p) ?? (await liveState(p))?.pid;
+  if (pid === undefined) return (await stopLeftovers(p, progress)).length > 0;
+  const st = { pid };
   progress(`stopping the supervisor (pid ${st.pid}) and everything it runs`);
   try {
     await new ControlClient(p.socket).stop();

@@ -20,6 +20,9 @@ const survive = (e: unknown) => {
     `gantry supervisor: unhandled error (still running): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
   );
 };
+// Its log on a disk that filled up or went read-only: the lines are lost, and nothing else.
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
 process.on("unhandledRejection", survive);
 process.on("uncaughtException", survive);
 await runSupervisor({

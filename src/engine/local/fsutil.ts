@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from "node:fs";
@@ -23,6 +24,11 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
   try {
     writeSync(fd, content);
     fsyncSync(fd);
+  } catch (e) {
+    // A write to a full disk names no file (it writes to a descriptor): name the one it was for.
+    (e as NodeJS.ErrnoException).path ??= path;
+    rmSync(tmp, { force: true });
+    throw e;
   } finally {
     closeSync(fd);
   }

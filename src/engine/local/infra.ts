@@ -95,12 +95,9 @@ export async function waitFor(
 /** Whether `owner` may pass through `dir` and every directory above it (the x bit that applies to it). */
 export function canTraverse(dir: string, owner: RunAs): boolean {
   for (let d = resolve(dir); ; d = dirname(d)) {
-    let st;
-    try {
-      st = statSync(d);
-    } catch {
-      return true; // not made yet: it will be, with the usual 0755
-    }
+    const st = statSync(d, { throwIfNoEntry: false });
+    // Not made yet: it will be, with the usual 0755; the directories above it decide.
+    if (!st) continue;
     const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
     if ((st.mode & bit) === 0) return false;
     if (dirname(d) === d) return true;

@@ -1,7 +1,6 @@
 // One process of a service, as the supervisor runs it: started with its environment, its output fed to
 // the service's log, its readiness (and liveness) checked, restarted with back-off when it crashes,
 // drained and stopped when its release is retired.
-import net from "node:net";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { spawnProcess, type SpawnedProcess } from "../../util/exec.js";
@@ -121,7 +120,7 @@ export class Instance implements Backend {
     this.proc = p;
     this.procStartTicks = pidStartTicks(p.pid);
     this.startedAt = Date.now();
-    const lines = (ls: string[]) => this.lines(ls);
+    const lines = (ls: string[]) => this.lines(ls, true);
     const outputClosed = Promise.all([eachLines(p.stdout, lines), eachLines(p.stderr, lines)]);
     // The exit is handled once the last lines are read (a crash's reason is usually in them), or
     // after 300 ms when a child of the process keeps the pipes open.
@@ -143,10 +142,36 @@ export class Instance implements Backend {
   }
 
   /** Lines of output: kept for failure messages (the last 40) and written to the service's log. */
-  lines(texts: string[]): void {
+  lines(texts: string[], fromApp = false): void {
     this.tail.push(...texts.slice(-40));
     if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);
-    this.host.writeLog(this.service, this.id, texts);
+    // Gantry's own lines (which may name a check: "failed 3 liveness checks (GET /health ...)") stay.
+    const kept = fromApp ? texts.filter((t) => !this.isProbeLine(t)) : texts;
+    if (kept.length > 0) this.host.writeLog(this.service, this.id, kept);
+  }
+
+  /** When each health check was sent whose access-log line the app has not printed yet. */
+  private probesSent: number[] = [];
+
+  /**
+   * Whether a line is the app's access-log line of one of Gantry's own health checks (`"GET /ready
+   * HTTP/1.1" 200`), which are not written to the log: a check a second per instance would bury the
+   * app's own lines (and some 70 MB a day); what changes (out of rotation, restarted) is logged. At
+   * most one line per check sent in the last 3 s.
+   */
+  private isProbeLine(text: string): boolean {
+    const now = Date.now();
+    this.probesSent = this.probesSent.filter((t) => now - t < 3000);
+    if (this.probesSent.length === 0) return false;
+    const paths = [this.spec.readiness ?? (this.spec.port ? "/" : undefined), this.spec.liveness];
+    const hit = paths.some((p) => {
+      if (!p) return false;
+      const at = text.indexOf(`GET ${p}`);
+      const next = text[at + 4 + p.length];
+      return at >= 0 && (next === undefined || next === " " || next === '"' || next === "\t");
+    });
+    if (hit) this.probesSent.shift();
+    return hit;
   }
 
   private onExit(): void {
@@ -201,41 +226,33 @@ export class Instance implements Backend {
     if (this.lastCheck.startsWith("was refused"))
       return `nothing listened on 127.0.0.1:${this.port}, given to it as HOST and PORT: the app must listen on $PORT (on 127.0.0.1 or every address; ::1 alone is not reached), not on a fixed port (a process that serves no HTTP is a worker: \`type: worker\`, without \`port\`)`;
     const status = /^answered (\d+)/.exec(this.lastCheck)?.[1];
+    if (status && !this.spec.readiness)
+      return `the app answers GET / with ${status}: without a health path it is ready once it answers below 500; or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
     if (status)
       return `the app answers ${this.checkName()} with ${status}: add that route (answering 2xx), or set \`services.${this.service}.health\` in gantry.yaml to a path it answers with 2xx`;
     return undefined;
   }
 
-  /** The readiness check, as messages name it: the GET of its path, or a connection to its port. */
+  /** The readiness check, as messages name it: the GET of its health path, or of / without one. */
   checkName(): string {
-    return this.spec.readiness ? `GET ${this.spec.readiness}` : `a connection to port ${this.port}`;
+    return this.spec.readiness
+      ? `GET ${this.spec.readiness}`
+      : `GET / on port ${this.port} (any answer below 500)`;
   }
 
-  /** A connection to the instance's port, for one without a health path: whether it was accepted. */
-  private probePort(): Promise<{ ok: boolean; what: string }> {
-    return new Promise((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port: this.port, timeout: 2000 });
-      const done = (r: { ok: boolean; what: string }) => {
-        s.destroy();
-        resolve(r);
-      };
-      s.once("connect", () => done({ ok: true, what: "was accepted" }));
-      s.once("timeout", () => done({ ok: false, what: "timed out" }));
-      s.once("error", (e: NodeJS.ErrnoException) =>
-        done({
-          ok: false,
-          what: e.code === "ECONNREFUSED" ? "was refused (nothing listening yet)" : `failed (${e.message})`,
-        }),
-      );
-    });
-  }
-
-  /** GET path on the instance: whether it answered 2xx, and what happened, for messages. */
-  private async probe(path: string): Promise<{ ok: boolean; what: string }> {
+  /**
+   * GET path on the instance: whether it answered 2xx, and what happened, for messages. With `anyAnswer`
+   * (a service without a health path) any answer below 500 will do: an API may answer 404 at /, yet
+   * it runs. A port that merely accepts connections does not: gunicorn's master, for one, accepts
+   * them before the app has loaded, and a bad release would take traffic.
+   */
+  private async probe(path: string, anyAnswer = false): Promise<{ ok: boolean; what: string }> {
     try {
+      this.probesSent.push(Date.now());
       const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      return { ok: res.status >= 200 && res.status < 300, what: `answered ${res.status}` };
+      const ok = anyAnswer ? res.status < 500 : res.status >= 200 && res.status < 300;
+      return { ok, what: `answered ${res.status}` };
     } catch (e) {
       const cause = (e as { cause?: { code?: string } }).cause;
       return {
@@ -261,7 +278,7 @@ export class Instance implements Backend {
       const checkLiveness = live !== undefined && this.serving && this.status !== "starting";
       // Both at once, so a hung instance costs one probe timeout per round, not two.
       const [readiness, liveness] = await Promise.all([
-        path ? this.probe(path) : this.spec.port ? this.probePort() : undefined,
+        path ? this.probe(path) : this.spec.port ? this.probe("/", true) : undefined,
         checkLiveness && live !== path ? this.probe(live) : undefined,
       ]);
       let ok: boolean;
@@ -274,6 +291,8 @@ export class Instance implements Backend {
       if (this.proc !== p || this.stopping) break;
       const before = this.ready;
       if (ok) {
+        if (this.healthFails >= 3)
+          this.line(`gantry: ${this.id} passes its readiness check again; back in rotation`);
         this.healthFails = 0;
         this.ready = true;
         if (this.status === "starting" || this.status === "crashed" || this.status === "crash-loop")

@@ -5,15 +5,14 @@
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { pidAlive, pidCommand, pidStartTicks, readJson } from "./fsutil.js";
+import { runningSupervisor } from "./find-supervisor.js";
+import { postgresDataDir } from "./postgres-location.js";
 import type { EnvPaths } from "./paths.js";
 import type { SupervisorState } from "./state.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The data directory of PostgreSQL under an environment. */
-export function postgresDataDir(p: EnvPaths): string {
-  return join(p.postgres, "data");
-}
+export { postgresDataDir };
 
 /**
  * Whether pid is a PostgreSQL server on this data directory, from its command line (`postgres -D
@@ -72,6 +71,9 @@ interface Candidate {
 /** What a dead supervisor may have left, from its state.json and PostgreSQL's postmaster.pid. */
 function candidates(p: EnvPaths): Candidate[] {
   const all: Candidate[] = [];
+  // A supervisor that runs owns all of it, whatever state.json says (a damaged one says nothing).
+  const supervisor = runningSupervisor(p);
+  if (supervisor !== undefined && supervisor !== process.pid) return all;
   const prev = readJson<SupervisorState>(p.state);
   if (prev && prev.pid !== process.pid && !pidAlive(prev.pid)) {
     const recorded = (rec: { cmd?: string; startTicks?: number }) => (pid: number) => isRecorded(pid, rec);

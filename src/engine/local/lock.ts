@@ -5,7 +5,7 @@
 // stale lock, under a second lock (`<lock>.takeover`), and it checks again under it that the lock is
 // still the stale one: without that, two commands that both found it stale could each remove it, the
 // second removing the first's new lock, and both would run.
-import { linkSync, readFileSync, statSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, rmSync, statSync, unlinkSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { UserError } from "../../errors.js";
 import { pidAlive, pidStartTicks } from "./fsutil.js";
@@ -57,7 +57,14 @@ function acquireOnce(path: string, command: string, pid: number): Lock {
     ...(startTicks !== undefined ? { startTicks } : {}),
   };
   const draft = `${path}.${pid}.tmp`;
-  writeFileSync(draft, JSON.stringify(info), { mode: 0o644 });
+  try {
+    writeFileSync(draft, JSON.stringify(info), { mode: 0o644 });
+  } catch (e) {
+    // A full disk: the write names no file, and leaves an empty one.
+    (e as NodeJS.ErrnoException).path ??= path;
+    rmSync(draft, { force: true });
+    throw e;
+  }
   try {
     return takeLock(path, draft, pid);
   } finally {

@@ -1,5 +1,7 @@
 // Where the local runtime keeps its state: `.gantry/` in the app directory (next to gantry.yaml),
-// one folder per environment. Nothing outside it is written, so `gantry destroy` removes it all.
+// one folder per environment. Nothing outside it is written, so `gantry destroy` removes it all; the
+// one exception, a PostgreSQL cluster the postgres user could not reach there, is recorded in it and
+// deleted with it (postgres-location.ts).
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

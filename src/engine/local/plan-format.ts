@@ -45,7 +45,7 @@ const describe: Describe = {
   wait: (s) =>
     s.services.map(
       (x) =>
-        `${x.service}: ${x.readiness ? `GET ${x.readiness} answers 2xx` : x.port ? "its port accepts connections" : "process stays up"} (at most ${Math.round(x.timeoutMs / 1000)}s)`,
+        `${x.service}: ${x.readiness ? `GET ${x.readiness} answers 2xx` : x.port ? "GET / answers below 500" : "process stays up"} (at most ${Math.round(x.timeoutMs / 1000)}s)`,
     ),
   switch: (s) => [
     // The schedules switch with the proxy; a run of the old release in progress finishes.

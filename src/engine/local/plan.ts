@@ -338,8 +338,8 @@ function databasesOf(model: AppModel): string[] {
 }
 
 function instanceSpec(s: ServiceModel): InstanceSpec {
-  // Without a health path, an instance with a port is ready once the port accepts connections, as
-  // the Kubernetes target probes it (tcpSocket): an API that answers 404 at / is still up.
+  // Without a health path, an instance with a port is ready once it answers GET / below 500: an API
+  // that answers 404 at / is up, while a port that only accepts connections may not be (instance.ts).
   const readiness = s.port !== undefined ? (s.health?.readiness ?? s.health?.liveness) : undefined;
   return {
     service: s.name,

@@ -185,7 +185,8 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
         "-c",
         "max_connections=200",
       ],
-      { env: o.env, output: fd, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
+      // cwd: the postgres user may not be able to enter Gantry's (the app's) directory.
+      { env: o.env, output: fd, cwd: "/", ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
     );
   } finally {
     closeSync(fd);
@@ -325,15 +326,16 @@ export async function ensureDatabases(
 function runAs(o: PostgresOptions, cmd: string, args: string[]) {
   // exec has no uid option; initdb is short-lived, so it goes through spawnProcess and is collected here.
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    spawnProcess(cmd, args, { env: o.env, ...(o.runAs ? { uid: o.runAs.uid, gid: o.runAs.gid } : {}) }).then(
-      (p) => {
-        let stdout = "";
-        let stderr = "";
-        p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-        p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-        void p.exited.then(({ code }) => resolve({ code: code ?? 1, stdout, stderr }));
-      },
-      reject,
-    );
+    spawnProcess(cmd, args, {
+      env: o.env,
+      cwd: "/",
+      ...(o.runAs ? { uid: o.runAs.uid, gid: o.runAs.gid } : {}),
+    }).then((p) => {
+      let stdout = "";
+      let stderr = "";
+      p.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+      p.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+      void p.exited.then(({ code }) => resolve({ code: code ?? 1, stdout, stderr }));
+    }, reject);
   });
 }

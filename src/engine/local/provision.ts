@@ -5,8 +5,9 @@
 // (`down` stops everything).
 import { join } from "node:path";
 import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import { keepRunning } from "./data-restart.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
-import { postgresDataDir } from "./leftovers.js";
+import { placePostgresData } from "./postgres-location.js";
 import type { ProvisionStep } from "./plan.js";
 import { portOr } from "./ports.js";
 import { choosePostgres, ensureDatabases, postgresInstalls, startPostgres } from "./postgres.js";
@@ -38,7 +39,8 @@ async function startPostgresFor(
   previous: SupervisorState | undefined,
 ): Promise<void> {
   const env = { ...rt.o.baseEnv };
-  const dataDir = postgresDataDir(rt.paths);
+  const runAs = dataUser();
+  const dataDir = placePostgresData(rt.paths, runAs);
   const chosen = choosePostgres(await postgresInstalls(env.PATH), dataDir, need.versions);
   if (!chosen) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
   if (chosen.note) rt.log(chosen.note);
@@ -47,23 +49,23 @@ async function startPostgresFor(
   const appPassword = rt.internalPassword(PG_APP_PASSWORD);
   const port = await portOr(previous?.postgres?.port);
   rt.log(`starting PostgreSQL ${major} (${bin}) on 127.0.0.1:${port}`);
-  const runAs = dataUser();
-  const proc = await startPostgres({
-    binDir: bin,
-    dataDir,
-    port,
-    user: PG_USER,
-    password,
-    databases: need.databases,
-    logFile: join(rt.paths.logs, "postgres.log"),
-    env,
-    ...(runAs ? { runAs } : {}),
-    app: { user: PG_APP_USER, password: appPassword },
-  });
-  rt.pg = { proc, port, password, appPassword, version: String(major) };
-  void proc.exited.then(() => {
-    if (!rt.stopping) rt.log("PostgreSQL exited unexpectedly; see logs/postgres.log");
-  });
+  const logFile = join(rt.paths.logs, "postgres.log");
+  const start = () =>
+    startPostgres({
+      binDir: bin,
+      dataDir,
+      port,
+      user: PG_USER,
+      password,
+      databases: need.databases,
+      logFile,
+      env,
+      ...(runAs ? { runAs } : {}),
+      app: { user: PG_APP_USER, password: appPassword },
+    });
+  const pg = { proc: await start(), restarts: 0, port, password, appPassword, version: String(major) };
+  rt.pg = pg;
+  keepRunning(rt, "PostgreSQL", "logs/postgres.log", pg, start);
 }
 
 /** The databases exist, owned by the role apps connect as (the `databases` step). */
@@ -118,17 +120,20 @@ async function startRedises(
     const port = await portOr(previous?.redis[name]?.port);
     const persistence = need.redis.find((r) => r.name === name)?.persistence ?? "aof";
     rt.log(`starting Redis ${name} (${persistence}) on 127.0.0.1:${port}`);
-    const proc = await startRedis({
-      bin,
-      dir: join(rt.paths.redis, name),
-      port,
-      persistence,
-      logFile: join(rt.paths.logs, `redis-${name}.log`),
-      env,
-      password,
-      ...(runAs ? { runAs } : {}),
-    });
-    rt.redis[name] = { proc, port, password };
+    const start = () =>
+      startRedis({
+        bin,
+        dir: join(rt.paths.redis, name),
+        port,
+        persistence,
+        logFile: join(rt.paths.logs, `redis-${name}.log`),
+        env,
+        password,
+        ...(runAs ? { runAs } : {}),
+      });
+    const server = { proc: await start(), restarts: 0, port, password };
+    rt.redis[name] = server;
+    keepRunning(rt, `Redis ${name}`, `logs/redis-${name}.log`, server, start);
   }
 }
 

@@ -67,12 +67,17 @@ function releaseNumber(id: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Every release, oldest first. */
-export function listReleases(p: EnvPaths): ReleaseRecord[] {
+/** The ids of the releases' directories, oldest first. */
+export function releaseIds(p: EnvPaths): string[] {
   if (!existsSync(p.releases)) return [];
   return readdirSync(p.releases)
     .filter((d) => /^v\d+$/.test(d))
-    .sort((a, b) => releaseNumber(a) - releaseNumber(b))
+    .sort((a, b) => releaseNumber(a) - releaseNumber(b));
+}
+
+/** Every release whose record can be read, oldest first (`gantry releases` also names the others). */
+export function listReleases(p: EnvPaths): ReleaseRecord[] {
+  return releaseIds(p)
     .map((id) => readRelease(p, id))
     .filter((r): r is ReleaseRecord => r !== undefined);
 }
@@ -162,6 +167,17 @@ export function recoverReleases(p: EnvPaths, serving: string | undefined): strin
     }
   }
   return fixed;
+}
+
+/**
+ * The release that served when the app last ran (`gantry up` resumes it): the state's, else the one
+ * recorded active; undefined when none did, or its copy of the app is gone.
+ */
+export function lastServing(p: EnvPaths, recorded: string | undefined): ReleaseRecord | undefined {
+  const all = listReleases(p);
+  const r =
+    all.find((x) => x.id === recorded && x.status === "active") ?? all.findLast((x) => x.status === "active");
+  return r && !cannotRollBackTo(p, r) ? r : undefined;
 }
 
 export function releaseById(p: EnvPaths, id: string): ReleaseRecord {

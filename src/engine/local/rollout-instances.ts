@@ -59,11 +59,16 @@ function notReady(r: Rollout, deadline: number): Failure | undefined {
   );
   if (!late && Date.now() <= deadline) return undefined;
   const who = late ?? r.started.find((i) => !i.ready)!;
-  return {
-    reason: `instance ${who.id} was not ready within ${who.spec.startupTimeoutMs / 1000}s (${who.checkName()} ${who.lastCheck})`,
-    logs: who.tail.slice(-20),
-    ...hint(who),
-  };
+  const reason = `instance ${who.id} was not ready within ${who.spec.startupTimeoutMs / 1000}s (${who.checkName()} ${who.lastCheck})`;
+  // An app whose database is down answers its readiness check with an error: the route is not what is missing.
+  const down = r.rt.dataDown();
+  if (down.length > 0)
+    return {
+      reason: `${reason}, while ${down.join(" and ")} ${down.length === 1 ? "was" : "were"} down`,
+      logs: who.tail.slice(-20),
+      hint: `the supervisor is starting ${down.join(" and ")} again (see \`gantry status\` and the supervisor's log); deploy again once ${down.length === 1 ? "it runs" : "they run"}`,
+    };
+  return { reason, logs: who.tail.slice(-20), ...hint(who) };
 }
 
 function hint(i: Instance): { hint?: string } {

@@ -3,7 +3,7 @@
 // it redacts; and its record, `.gantry/<env>/state.json` (written atomically, changes coalesced, never
 // a secret value). Provisioning, rollouts, the control server and the shutdown work on one Runtime.
 import { randomBytes } from "node:crypto";
-import type { SpawnedProcess } from "../../util/exec.js";
+import type { DataHost, DataServer } from "./data-restart.js";
 import type { Infra } from "./env.js";
 import { pidCommand, pidStartTicks, writeJsonAtomic } from "./fsutil.js";
 import type { Instance, InstanceHost } from "./instance.js";
@@ -31,21 +31,19 @@ export const PG_USER = "gantry";
 /** The role apps connect as (DATABASE_URL): owner of their databases, not a superuser. */
 export const PG_APP_USER = "app";
 
-export interface PostgresRun {
-  proc: SpawnedProcess;
+export interface PostgresRun extends DataServer {
   port: number;
   password: string;
   appPassword: string;
   version?: string;
 }
 
-export interface RedisRun {
-  proc: SpawnedProcess;
+export interface RedisRun extends DataServer {
   port: number;
   password: string;
 }
 
-export class Runtime implements InstanceHost {
+export class Runtime implements InstanceHost, DataHost {
   readonly paths: EnvPaths;
   readonly store: SecretStore;
   readonly logs: LogStore;
@@ -69,6 +67,7 @@ export class Runtime implements InstanceHost {
   private readonly secretValues: Record<string, string> = {};
   private redactor: (s: string) => string = (s) => s;
   private persistTimer?: NodeJS.Timeout;
+  private stateUnwritten = false;
 
   constructor(
     readonly o: SupervisorOptions,
@@ -89,6 +88,13 @@ export class Runtime implements InstanceHost {
       log: (m) => this.log(m),
       changed: () => this.persist(),
     });
+  }
+
+  /** What the supervisor does when a data server cannot be kept running (it fails and ends). */
+  onGiveUp: (why: string) => void = () => undefined;
+
+  giveUp(why: string): void {
+    this.onGiveUp(why);
   }
 
   redact(s: string): string {
@@ -125,11 +131,14 @@ export class Runtime implements InstanceHost {
   }
 
   writeState(): SupervisorState {
-    const record = (proc: SpawnedProcess, port: number): ProcessRecord => ({
-      pid: proc.pid,
+    const record = (s: DataServer, port: number): ProcessRecord => ({
+      pid: s.proc.pid,
       port,
-      cmd: pidCommand(proc.pid),
-      startTicks: pidStartTicks(proc.pid),
+      cmd: pidCommand(s.proc.pid),
+      startTicks: pidStartTicks(s.proc.pid),
+      restarts: s.restarts,
+      ...(s.lastExit ? { lastExit: s.lastExit } : {}),
+      ...(s.down ? { down: true } : {}),
     });
     const st: SupervisorState = {
       pid: process.pid,
@@ -144,23 +153,48 @@ export class Runtime implements InstanceHost {
       ...(this.pg
         ? {
             postgres: {
-              pid: this.pg.proc.pid,
-              port: this.pg.port,
+              ...record(this.pg, this.pg.port),
               user: PG_USER,
-              cmd: pidCommand(this.pg.proc.pid),
-              startTicks: pidStartTicks(this.pg.proc.pid),
               ...(this.pg.version ? { version: this.pg.version } : {}),
             },
           }
         : {}),
-      redis: Object.fromEntries(Object.entries(this.redis).map(([n, r]) => [n, record(r.proc, r.port)])),
+      redis: Object.fromEntries(Object.entries(this.redis).map(([n, r]) => [n, record(r, r.port)])),
       ...(this.serving ? { release: this.serving } : {}),
       ...(this.deploying ? { deploying: this.deploying } : {}),
       instances: this.instances.map((i) => i.info()),
       jobs: this.scheduler.info(),
     };
-    writeJsonAtomic(this.paths.state, st);
+    this.record(st);
     return st;
+  }
+
+  /**
+   * Writes state.json. A disk that is full or read-only must not stop the supervisor, nor `status`,
+   * which it answers from memory: the failure is noted once, and again once it is written.
+   */
+  private record(st: SupervisorState): void {
+    try {
+      writeJsonAtomic(this.paths.state, st);
+      if (this.stateUnwritten) this.log(`${this.paths.state} is written again`);
+      this.stateUnwritten = false;
+    } catch (e) {
+      if (!this.stateUnwritten)
+        this.log(
+          `could not write ${this.paths.state}: ${(e as Error).message}; the app runs on, and \`gantry status\` still answers`,
+        );
+      this.stateUnwritten = true;
+    }
+  }
+
+  /** The data servers that are down now (being started again), as messages name them. */
+  dataDown(): string[] {
+    return [
+      ...(this.pg?.down ? ["PostgreSQL"] : []),
+      ...Object.entries(this.redis)
+        .filter(([, r]) => r.down)
+        .map(([n]) => `Redis ${n}`),
+    ];
   }
 
   /** Where the release's processes find the data services. */

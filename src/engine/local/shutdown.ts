@@ -17,6 +17,8 @@ export async function shutdown(rt: Runtime, control: ControlServer | undefined, 
   ]);
   await rt.pubsub?.close().catch(() => undefined);
   await rt.proxy.close().catch(() => undefined);
+  // A data server being started again is stopped once it runs, with the others.
+  await Promise.all([rt.pg, ...Object.values(rt.redis)].map((s) => s?.restarting ?? Promise.resolve()));
   for (const r of Object.values(rt.redis)) {
     r.proc.kill("SIGTERM");
     await Promise.race([r.proc.exited, sleep(10_000)]);

@@ -31,6 +31,11 @@ export interface ProcessRecord {
   port: number;
   cmd?: string;
   startTicks?: number;
+  /** Times the supervisor started it again after it exited. */
+  restarts?: number;
+  lastExit?: string;
+  /** It exited and is being started again. */
+  down?: boolean;
 }
 
 export interface SupervisorState {

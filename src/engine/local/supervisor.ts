@@ -4,9 +4,9 @@
 // control socket (protocol.ts); runs the serving release's scheduled jobs (scheduler.ts), on schedule
 // and on `gantry run`; and stops it all on `gantry down` (shutdown.ts).
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { readJson } from "./fsutil.js";
+import { supervisorLockFile } from "./find-supervisor.js";
 import { stopLeftovers } from "./leftovers.js";
 import { acquireLock } from "./lock.js";
 import { provisionStep, type RolloutKind } from "./plan.js";
@@ -30,6 +30,10 @@ export class Supervisor {
 
   constructor(o: SupervisorOptions) {
     this.rt = new Runtime(o, (m) => this.log(m));
+    this.rt.onGiveUp = (why) => {
+      this.fail(new Error(why));
+      void this.shutdown(1);
+    };
   }
 
   log(msg: string): void {
@@ -131,7 +135,7 @@ export async function runSupervisor(o: SupervisorOptions): Promise<void> {
   // second one, started by an `up` that did not see the first still starting, would stop the first
   // one's PostgreSQL and Redis as leftovers and overwrite its state: it ends here, touching nothing.
   try {
-    acquireLock(join(o.paths.dir, "supervisor.lock"), "supervisor");
+    acquireLock(supervisorLockFile(o.paths), "supervisor");
   } catch (e) {
     process.stdout.write(`${new Date().toISOString()} not started: ${(e as Error).message}\n`);
     process.exit(1);
