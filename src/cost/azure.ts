@@ -14,6 +14,7 @@ import {
   postgresSku,
   postgresStorage,
   redisSku,
+  registryPlan,
   zoneOwner,
 } from "../targets/azure/decisions.js";
 import { Bill } from "./bill.js";
@@ -23,7 +24,6 @@ import { CLUSTER_PRICING } from "./prices/kubernetes.js";
 
 export function azureBill(project: ProjectModel, m: AppModel): { bill: Bill; region: string } {
   const bill = new Bill(AZURE_PRICES, m.cost.assumptions);
-  const production = m.environment.tier === "production";
   const aks = computeOf(project) === "aks";
   if (aks) {
     clusterItems(bill, m, CLUSTER_PRICING.aks, { size: aksNodes(m).vmSize, ...aksNodes(m) });
@@ -33,14 +33,31 @@ export function azureBill(project: ProjectModel, m: AppModel): { bill: Bill; reg
     bill.monthly(`${s.name} Static Web App`, `staticwebapp/${sku}`, sku);
   }
   dataItems(bill, m, aks);
-  const registry = production ? "Standard" : "Basic";
-  bill.daily("container registry", `registry/${registry}`, registry);
+  registryItem(bill, project, m);
   if (managedZoneOf(project) && zoneOwner(project) === m) bill.monthly("DNS zone", "dns/zone", "zone");
   monitoringItems(bill, m);
   const a = m.cost.assumptions;
   bill.usage("internet egress", "bandwidth/egress", "egress", a.egress_gb);
   bill.notes.push("Key Vault operations and e-mail sends are billed per use and left out (cents a month).");
   return { bill, region: locationOf(m) };
+}
+
+/**
+ * The registry is shared by every environment (in the shared resource group, src/targets/azure/
+ * sections/shared.ts): it is priced once, in production (else the first environment), at the SKU the
+ * Bicep gives it in every deployment.
+ */
+function registryItem(bill: Bill, project: ProjectModel, m: AppModel): void {
+  if (!registryPlan(project)) return;
+  const owner =
+    project.environments.find((e) => e.environment.tier === "production") ?? project.environments[0];
+  const sku = project.environments.some((e) => e.environment.tier === "production") ? "Standard" : "Basic";
+  if (owner?.environment.name === m.environment.name)
+    bill.daily("container registry (shared)", `registry/${sku}`, sku);
+  else
+    bill.notes.push(
+      `The container registry is shared by every environment and priced in ${owner?.environment.name ?? "the first"}.`,
+    );
 }
 
 function appServiceItems(bill: Bill, m: AppModel): void {
