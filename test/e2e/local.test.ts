@@ -248,6 +248,9 @@ describe("gantry up / deploy / rollback on this machine", { skip, timeout: 900_0
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /hello \(dev\) is up: v1 is serving/);
     assert.match(up.stdout, /api {10}http:\/\/127\.0\.0\.1:\d+\/api/);
+    // The first URL `up` prints answers 200: a new user's first click works.
+    const first = /(http:\/\/\S+)/.exec(up.stdout)![1]!;
+    assert.equal((await fetch(first)).status, 200, first);
     const created = await fetch(`${proxy()}/api/notes`, {
       method: "POST",
       headers: { "content-type": "application/json" },

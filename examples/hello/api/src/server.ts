@@ -25,7 +25,8 @@ function log(level: "info" | "warn" | "error", msg: string, fields: Fields = {})
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof AggregateError && err.message === "" && err.errors.length > 0) return errorText(err.errors[0]);
+  if (err instanceof AggregateError && err.message === "" && err.errors.length > 0)
+    return errorText(err.errors[0]);
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === "string" && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
@@ -58,7 +59,9 @@ const port = parsePort("PORT", requireEnv("PORT"));
 const host = process.env.HOST?.trim() || "0.0.0.0";
 const databaseUrl = requireEnv("DATABASE_URL");
 const redisUrl = requireEnv("REDIS_URL");
-const daprHttpPort = process.env.DAPR_HTTP_PORT?.trim() ? parsePort("DAPR_HTTP_PORT", process.env.DAPR_HTTP_PORT) : null;
+const daprHttpPort = process.env.DAPR_HTTP_PORT?.trim()
+  ? parsePort("DAPR_HTTP_PORT", process.env.DAPR_HTTP_PORT)
+  : null;
 const pubsubName = process.env.PUBSUB_NAME?.trim() || "pubsub";
 const appVersion = process.env.APP_VERSION ?? "dev";
 const release = process.env.GANTRY_RELEASE ?? null;
@@ -260,13 +263,18 @@ async function ready(res: ServerResponse): Promise<void> {
     redis: redisCheck?.status === "fulfilled" ? "ok" : "unavailable",
   };
   const ok = !shuttingDown && status.postgres === "ok" && status.redis === "ok";
-  sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : shuttingDown ? "shutting-down" : "unavailable", ...status });
+  sendJson(res, ok ? 200 : 503, {
+    status: ok ? "ok" : shuttingDown ? "shutting-down" : "unavailable",
+    ...status,
+  });
 }
 
 async function createNote(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req);
   const text =
-    typeof body === "object" && body !== null && !Array.isArray(body) ? (body as { text?: unknown }).text : undefined;
+    typeof body === "object" && body !== null && !Array.isArray(body)
+      ? (body as { text?: unknown }).text
+      : undefined;
   if (typeof text !== "string" || text.trim() === "") {
     throw new HttpError(400, 'body must be a JSON object with a non-empty string "text"');
   }
@@ -307,7 +315,14 @@ type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void
 const routes: Record<string, Partial<Record<string, Route>>> = {
   "/health": { GET: (_req, res) => sendJson(res, 200, { status: "ok" }) },
   "/ready": { GET: (_req, res) => ready(res) },
-  "/metrics": { GET: (_req, res) => send(res, 200, renderMetrics(), "text/plain; version=0.0.4; charset=utf-8") },
+  "/metrics": {
+    GET: (_req, res) => send(res, 200, renderMetrics(), "text/plain; version=0.0.4; charset=utf-8"),
+  },
+  // The first URL `gantry up` prints is the API's root: it answers with what the API offers.
+  "/api": {
+    GET: (_req, res) =>
+      sendJson(res, 200, { name: "hello api", version: appVersion, routes: ["/api/notes", "/api/version"] }),
+  },
   "/api/version": { GET: (_req, res) => sendJson(res, 200, { version: appVersion, release }) },
   "/api/notes": { GET: (_req, res) => listNotes(res), POST: createNote },
 };
@@ -333,7 +348,12 @@ const server = http.createServer((req, res) => {
     const cls = `${Math.floor(res.statusCode / 100)}xx`;
     if (cls in requestsByClass) requestsByClass[cls]!++;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    log("info", "request", { method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10 });
+    log("info", "request", {
+      method: req.method,
+      path,
+      status: res.statusCode,
+      ms: Math.round(ms * 10) / 10,
+    });
   });
   handle(req, res, path).catch((err: unknown) => {
     if (err instanceof HttpError) {
