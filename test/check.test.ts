@@ -119,6 +119,7 @@ services:
 monitoring:
   channels:
     ops: { type: email, to: [ops@example.com] }
+  smtp: { smarthost: "smtp.example.com:587", from: alerts@example.com }
 `;
 const specRules = (fs: JsonFinding[]) =>
   fs.filter((f) => f.rule.startsWith("spec/")).map((f) => [f.rule, f.severity, f.path, f.pos?.line]);
@@ -133,7 +134,7 @@ describe("gantry check: the spec's rules", () => {
     [
       "spec/public-database",
       `${BASE}postgres:\n  db: { public_access: true }\n`,
-      ["spec/public-database", "error", "postgres.db.public_access", 8],
+      ["spec/public-database", "error", "postgres.db.public_access", 9],
     ],
     [
       "spec/single-instance",
@@ -143,7 +144,7 @@ describe("gantry check: the spec's rules", () => {
     [
       "spec/no-backups",
       `${BASE}postgres:\n  db: { backups: { enabled: false } }\n`,
-      ["spec/no-backups", "warning", "postgres.db.backups.enabled", 8],
+      ["spec/no-backups", "warning", "postgres.db.backups.enabled", 9],
     ],
     [
       "spec/alert-unrouted",
@@ -205,13 +206,13 @@ checks:
     const noReason = await checkSpec(spec.replace(/ {6}reason: .*\n/, ""));
     assert.deepEqual(
       specRules(noReason.findings).filter((f) => f[0] === "spec/invalid"),
-      [["spec/invalid", "error", "checks.suppress[0]", 11]],
+      [["spec/invalid", "error", "checks.suppress[0]", 12]],
     );
     const unknown = await checkSpec(spec.replace("rule: spec/public-database", "rule: spec/public-databse"));
     assert.equal(unknown.code, 1);
     assert.deepEqual(
       specRules(unknown.findings).filter((f) => f[0] === "spec/suppression-unknown-rule"),
-      [["spec/suppression-unknown-rule", "error", "checks.suppress[0].rule", 11]],
+      [["spec/suppression-unknown-rule", "error", "checks.suppress[0].rule", 12]],
     );
   });
 
@@ -220,7 +221,7 @@ checks:
     const r = await checkSpec(unused, []);
     assert.equal(r.code, 0);
     assert.deepEqual(specRules(r.findings), [
-      ["spec/suppression-unused", "warning", "checks.suppress[0].rule", 11],
+      ["spec/suppression-unused", "warning", "checks.suppress[0].rule", 12],
     ]);
     const partial = await checkSpec(unused);
     assert.deepEqual(specRules(partial.findings), [], "a run of one target cannot know the entry is stale");

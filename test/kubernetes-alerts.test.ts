@@ -12,6 +12,7 @@ import { loadSpec } from "../src/model/load.js";
 import { writeTree } from "../src/output/writer.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { alertName } from "../src/targets/kubernetes/bootstrap-alertmanager.js";
+import { alertRouteFindings, routeOf } from "../src/targets/kubernetes/system-alerts.js";
 import { amtoolCheck, amtoolRoute } from "../src/validate/amtool.js";
 import { findTool } from "../src/validate/tools.js";
 import { EXAMPLES, exampleContext, loadExample } from "./helpers.js";
@@ -95,6 +96,10 @@ describe("kubernetes: alerts reach the spec's channels", () => {
                 [expected],
                 `${ex} ${app.environment.name} ${rule}`,
               );
+              // The system check's own route walk agrees with Alertmanager's.
+              const config = (parse(tree[VALUES]!) as { alertmanager: { config: { route: object } } })
+                .alertmanager.config;
+              assert.equal(routeOf(config.route, labels), expected, `routeOf: ${ex} ${rule}`);
             }
           }
           assert.deepEqual(await amtoolRoute(values, { alertname: "Watchdog" }), ["null"]);
@@ -165,6 +170,27 @@ describe("kubernetes: alerts reach the spec's channels", () => {
     assert.ok(!v.alertmanager.config.receivers.some((r) => "email_configs" in r));
     if (findTool("amtool"))
       await inScratch(tree, async (values) => assert.equal(await amtoolCheck(values), undefined));
+  });
+
+  it("kubernetes/alert-route: a production rule routed to a receiver that delivers nowhere is found, at the values file", () => {
+    const loaded = loadExample("todo");
+    const tree = kubernetesTarget.render(loaded.project, exampleContext("todo"));
+    assert.deepEqual(alertRouteFindings(loaded.project, tree), []);
+    const damaged = {
+      ...tree,
+      [VALUES]: tree[VALUES]!.replace(
+        /( {6}- name: production-slack\n) {8}slack_configs:\n(?: {10}.*\n)+/,
+        "$1",
+      ),
+    };
+    assert.notEqual(damaged[VALUES], tree[VALUES]);
+    const found = alertRouteFindings(loaded.project, damaged);
+    assert.ok(
+      found.length > 0 && found.every((f) => f.rule === "kubernetes/alert-route" && f.env === "production"),
+    );
+    assert.equal(found[0]!.file, VALUES);
+    assert.ok((found[0]!.line ?? 0) > 0);
+    assert.match(found[0]!.message, /routed to receiver production-slack, which delivers nowhere/);
   });
 
   it("the committed examples' bootstrap values exist where the validator looks", () => {

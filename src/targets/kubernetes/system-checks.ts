@@ -11,6 +11,7 @@ import { mergeValues } from "./chart.js";
 import { issuerTrusted } from "./settings.js";
 import { buildValues } from "./values-environment.js";
 import { publicRouteFindings } from "./system-routes.js";
+import { ALERT_ROUTE_RULE, alertRouteFindings } from "./system-alerts.js";
 
 export const KUBERNETES_RULES: readonly RuleDoc[] = [
   {
@@ -35,6 +36,7 @@ export const KUBERNETES_RULES: readonly RuleDoc[] = [
     why: "The ingress passes paths through unchanged: a route the spec does not expose (a subscriber's event-delivery route under its path prefix, a service on a domain or path it does not name) lets anyone on the internet call it, such as posting forged events.",
     fix: "Regenerate with `gantry synth kubernetes` (delivery routes under a public prefix are denied at the ingress), or move the route or the service's `path` so that they do not overlap.",
   },
+  ALERT_ROUTE_RULE,
 ];
 
 /** Where a values path is set for an environment: its own file, else values.yaml. */
@@ -149,5 +151,6 @@ export function kubernetesSystemChecks(
     ...perEnvValues(project, tree),
     ...smokeTrust(project, tree, trees),
     ...project.environments.flatMap((app: AppModel) => publicRouteFindings(app, tree)),
+    ...alertRouteFindings(project, tree),
   ];
 }

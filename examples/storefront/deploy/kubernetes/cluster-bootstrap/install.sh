@@ -12,6 +12,14 @@ helm repo add dapr https://dapr.github.io/helm-charts --force-update
 helm repo add grafana https://grafana.github.io/helm-charts --force-update
 helm repo update
 
+# The alert channels' webhook URLs (and SMTP password): Alertmanager mounts this Secret at start
+kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f -
+if ! kubectl -n monitoring get secret gantry-alert-channels >/dev/null 2>&1; then
+  echo "Create the Secret gantry-alert-channels in namespace monitoring first (keys: ALERT_SMTP_PASSWORD), for example:" >&2
+  echo '  kubectl -n monitoring create secret generic gantry-alert-channels --from-literal=ALERT_SMTP_PASSWORD="$ALERT_SMTP_PASSWORD"' >&2
+  exit 1
+fi
+
 # Platform charts, pinned
 helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack --version 72.6.2 \
   --namespace monitoring --create-namespace \
