@@ -8,7 +8,10 @@ import { join } from "node:path";
 import AjvDraft04 from "ajv-draft-04";
 import { checksDocs } from "../src/docs/checks.js";
 import { allRules } from "../src/check/rules.js";
-import { EXAMPLES, REPO_ROOT, runCli, tempDir } from "./helpers.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, loadExample, runCli, tempDir } from "./helpers.js";
+import { toolFindings } from "../src/check/run.js";
+import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
+import { findTool } from "../src/validate/tools.js";
 
 const sarifSchema = JSON.parse(
   readFileSync(
@@ -246,4 +249,40 @@ checks:
       cleanup();
     }
   });
+});
+
+describe("gantry check: the validators' findings", () => {
+  const skipNoTools =
+    findTool("kubeconform") && findTool("amtool") ? {} : { skip: "kubeconform or amtool is not installed" };
+  it(
+    "a file a validator rejects is a finding of its tools/ rule, at the target's output folder",
+    skipNoTools,
+    async () => {
+      const loaded = loadExample("todo");
+      const ctx = exampleContext("todo");
+      const tree = kubernetesTarget.render(loaded.project, ctx);
+      const values = "cluster-bootstrap/values/kube-prometheus-stack.yaml";
+      const broken = {
+        ...tree,
+        "rendered/staging/backend-service.yaml": tree["rendered/staging/backend-service.yaml"]!.replace(
+          "kind: Service",
+          "kind: Servic",
+        ),
+        [values]: tree[values]!.replace(
+          "receiver: production-slack\n      group_by",
+          "receiver: nobody\n      group_by",
+        ),
+      };
+      const clean = await toolFindings([[kubernetesTarget, tree]], ctx);
+      assert.deepEqual(clean.findings, []);
+      const r = await toolFindings([[kubernetesTarget, broken]], ctx);
+      const rules = r.findings.map((f) => f.rule).sort();
+      assert.deepEqual(rules, ["tools/amtool", "tools/kubeconform"]);
+      for (const f of r.findings) {
+        assert.equal(f.severity, "error");
+        assert.equal(f.file, "examples/todo/deploy/kubernetes");
+        assert.doesNotMatch(f.message, /gantry-check-/, "the scratch folder is not named");
+      }
+    },
+  );
 });

@@ -125,7 +125,7 @@ const outputOf = (ctx: SynthContext, target: string): string =>
   (ctx.outputs as Record<string, string | undefined>)[target] ?? target;
 
 /** The validators over the rendered trees, written to a scratch folder that is removed afterwards. */
-async function toolFindings(trees: [Target, FileTree][], ctx: SynthContext) {
+export async function toolFindings(trees: [Target, FileTree][], ctx: SynthContext) {
   const scratch = mkdtempSync(join(tmpdir(), "gantry-check-"));
   try {
     const dirs = trees.map(([t, tree]) => {
