@@ -173,7 +173,7 @@ describe("github target: a platform it has never seen", () => {
     assert.ok(pr.jobs["fake-lint"]);
     assert.equal(
       pr.jobs["generated-files"]!.steps.at(-1)!.run,
-      'npx gantry synth fakecloud "$SPEC_DIR" --check\nnpx gantry synth github "$SPEC_DIR" --target fakecloud --check\n',
+      '"$RUNNER_TEMP/gantry/node_modules/.bin/gantry" synth fakecloud "$SPEC_DIR" --check\n"$RUNNER_TEMP/gantry/node_modules/.bin/gantry" synth github "$SPEC_DIR" --target fakecloud --check\n',
     );
   });
 

@@ -241,7 +241,7 @@ describe("github target: pipelines", () => {
     );
     assert.match(
       wf.jobs["generated-files"]!.steps.at(-1)!.run!,
-      /npx gantry synth kubernetes "\$SPEC_DIR" --check\nnpx gantry synth github "\$SPEC_DIR" --target kubernetes --check/,
+      /"\$RUNNER_TEMP\/gantry\/node_modules\/\.bin\/gantry" synth kubernetes "\$SPEC_DIR" --check\n"\$RUNNER_TEMP\/gantry\/node_modules\/\.bin\/gantry" synth github "\$SPEC_DIR" --target kubernetes --check/,
     );
     assert.ok(wf.jobs["secret-scan"]!.steps.some((s) => s.uses?.startsWith("gitleaks/gitleaks-action@")));
     const trivy = wf.jobs["image-scan"]!.steps.find((s) => s.uses?.startsWith("aquasecurity/trivy-action@"))!;
@@ -260,8 +260,16 @@ describe("github target: pipelines", () => {
       const [check, upload, fail] = job.steps.slice(-3);
       assert.match(
         check!.run!,
-        /npx gantry check "\$SPEC_DIR" --no-tools --format sarif > "\$SARIF" \|\| status=\$\?/,
+        /\/\.bin\/gantry" check "\$SPEC_DIR" --no-tools --format sarif > "\$SARIF" \|\| status=\$\?/,
       );
+      // Gantry comes from the package the repository names, never a bare `npx gantry` (another npm package).
+      const install = job.steps.find((s) => s.name === "Install Gantry")!;
+      assert.match(
+        install.run!,
+        /npm install --prefix "\$RUNNER_TEMP\/gantry" --no-audit --no-fund "\$GANTRY_PACKAGE"/,
+      );
+      assert.equal(install.env?.GANTRY_PACKAGE, "${{ vars.GANTRY_PACKAGE }}");
+      assert.doesNotMatch(JSON.stringify(specWorkflows(SPEC, target)), /npx gantry/);
       assert.ok(upload!.uses?.startsWith("github/codeql-action/upload-sarif@"), upload!.uses);
       assert.equal(upload!.with?.sarif_file, check!.env?.SARIF);
       assert.match(upload!.if!, /^always\(\) && /, "the findings are uploaded also when check fails");

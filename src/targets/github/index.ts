@@ -13,6 +13,7 @@ import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipel
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
 import { workflowsReadme } from "./readme.js";
+import { GANTRY_PACKAGE_VAR } from "./pr-checks.js";
 import { GITHUB_RULES, githubSystemChecks } from "./system-checks.js";
 import { printWorkflow, type CheckovSkip, type Workflow } from "./workflow.js";
 
@@ -86,7 +87,10 @@ export function workflowSettings(
 
 function settingsOf(p: Pipeline): CiSettings {
   return joinSettings(
-    { variables: [], secrets: ["GITHUB_TOKEN", "GITLEAKS_LICENSE", ...p.notify.map((n) => n.secret)] },
+    {
+      variables: [GANTRY_PACKAGE_VAR],
+      secrets: ["GITHUB_TOKEN", "GITLEAKS_LICENSE", ...p.notify.map((n) => n.secret)],
+    },
     hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
     p.platform.settings(p),
   );

@@ -80,10 +80,37 @@ function testJob(g: TestGroup): Job {
   };
 }
 
+/**
+ * The GitHub variable naming the Gantry package the pull-request jobs install: Gantry is not on the
+ * npm registry under `gantry` (that name is another package's, which a bare `npx gantry` would fetch),
+ * so the repository says where its @gantry-dev/cli comes from (a tarball URL, a git URL, a version).
+ */
+export const GANTRY_PACKAGE_VAR = "GANTRY_PACKAGE";
+/** Where the jobs install it, apart from the app's own dependencies, and the command it gives. */
+const GANTRY = '"$RUNNER_TEMP/gantry/node_modules/.bin/gantry"';
+
+/** Node.js, then Gantry from the package the repository names (never whatever `gantry` npm has). */
+function installGantry(): Step[] {
+  return [
+    action("Set up Node.js", "actions/setup-node", { "node-version": "20", "package-manager-cache": false }),
+    run(
+      "Install Gantry",
+      [
+        'if [ -z "$GANTRY_PACKAGE" ]; then',
+        `  echo "::error::set the repository variable ${GANTRY_PACKAGE_VAR} to the Gantry package to install (the @gantry-dev/cli tarball URL, git URL or version; see .github/workflows/README.md)"`,
+        "  exit 1",
+        "fi",
+        'npm install --prefix "$RUNNER_TEMP/gantry" --no-audit --no-fund "$GANTRY_PACKAGE"',
+      ],
+      { env: { GANTRY_PACKAGE: `\${{ vars.${GANTRY_PACKAGE_VAR} }}` } },
+    ),
+  ];
+}
+
 function driftJob(p: Pipeline): Job {
   const lines = [
-    ...p.platform.synthTargets.map((t) => `npx gantry synth ${t} "$SPEC_DIR" --check`),
-    `npx gantry synth github "$SPEC_DIR" --target ${p.target} --check`,
+    ...p.platform.synthTargets.map((t) => `${GANTRY} synth ${t} "$SPEC_DIR" --check`),
+    `${GANTRY} synth github "$SPEC_DIR" --target ${p.target} --check`,
   ];
   return {
     name: "Generated files are up to date",
@@ -92,10 +119,7 @@ function driftJob(p: Pipeline): Job {
     "timeout-minutes": 10,
     steps: [
       checkout(),
-      action("Set up Node.js", "actions/setup-node", {
-        "node-version": "20",
-        "package-manager-cache": false,
-      }),
+      ...installGantry(),
       run("Compare with gantry synth", lines, { env: { SPEC_DIR: p.specDir } }),
     ],
   };
@@ -119,16 +143,13 @@ function gantryCheckJob(p: Pipeline): Job {
     "timeout-minutes": 10,
     steps: [
       checkout(),
-      action("Set up Node.js", "actions/setup-node", {
-        "node-version": "20",
-        "package-manager-cache": false,
-      }),
+      ...installGantry(),
       run(
         "Check the spec and the generated system",
         [
           "status=0",
-          'npx gantry check "$SPEC_DIR" --no-tools --format sarif > "$SARIF" || status=$?',
-          'npx gantry check "$SPEC_DIR" --no-tools || true',
+          `${GANTRY} check "$SPEC_DIR" --no-tools --format sarif > "$SARIF" || status=$?`,
+          `${GANTRY} check "$SPEC_DIR" --no-tools || true`,
           'echo "status=$status" >> "$GITHUB_OUTPUT"',
         ],
         { id: "check", env: { SPEC_DIR: p.specDir, SARIF } },
