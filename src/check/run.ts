@@ -112,7 +112,9 @@ function deployedTrees(
   loaded: LoadResult,
   ctx: SynthContext,
 ): RenderedTrees {
-  if (!targets.some((t) => t.name === "github")) return {};
+  // Only a target that deploys through a platform (the workflows) reads another target's tree.
+  const pipelines = REGISTERED.filter((r) => !r.platform).map((r) => r.target);
+  if (!targets.some((t) => pipelines.includes(t))) return {};
   const platforms = REGISTERED.flatMap((r) => (r.platform ? [r.platform] : []));
   const name = choosePlatform(loaded.project, ctx, platforms)?.name;
   const target = REGISTERED.find((r) => r.target.name === name)?.target;

@@ -7,7 +7,7 @@ import { azureBill } from "./azure.js";
 import type { Bill } from "./bill.js";
 import { digitaloceanBill } from "./digitalocean.js";
 import { kubernetesBill } from "./kubernetes.js";
-import { totalOf, type CostTarget, type Estimate } from "./types.js";
+import { COST_TARGETS, totalOf, type CostTarget, type Estimate } from "./types.js";
 
 type Billing = (project: ProjectModel, m: AppModel) => { bill: Bill; region: string; provider?: string };
 
@@ -20,9 +20,10 @@ const BILLS: Record<CostTarget, Billing> = {
 
 /** The cloud targets the spec configures (`targets.*`); all of them when it configures none. */
 export function costTargets(project: ProjectModel): CostTarget[] {
-  const t = project.environments[0]?.targets ?? {};
-  const configured = (["azure", "aws", "digitalocean", "kubernetes"] as const).filter((k) => t[k]);
-  return configured.length ? [...configured] : ["azure", "aws", "digitalocean", "kubernetes"];
+  const targets = project.environments[0]?.targets ?? {};
+  // Each cloud target is configured by its own `targets.<name>` entry, the key COST_TARGETS names.
+  const configured = COST_TARGETS.filter((name) => targets[name] !== undefined);
+  return configured.length ? configured : [...COST_TARGETS];
 }
 
 /** The estimate of environment `m` (one of `project`'s) on `target`. */
