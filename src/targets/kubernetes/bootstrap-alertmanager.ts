@@ -62,10 +62,7 @@ function environmentRoutes(app: AppModel) {
   const routes: Route[] = [];
   const byChannels = new Map<string, string[]>();
   for (const [rule, a] of Object.entries(app.monitoring.alerts)) {
-    const deliverable = a.channels.filter((c) => {
-      const ch = app.monitoring.channels[c];
-      return ch !== undefined && delivery(ch, smtp) !== undefined;
-    });
+    const deliverable = deliverableChannels(app, a.channels);
     if (deliverable.length === 0) continue;
     const key = [...deliverable].sort().join(",");
     byChannels.set(key, [...(byChannels.get(key) ?? []), rule]);
@@ -158,13 +155,16 @@ export function alertmanagerValues(apps: readonly AppModel[]): Config {
 /** The environments whose rules notify no channel Alertmanager can deliver to, with the rules. */
 export function undeliveredAlerts(app: AppModel): string[] {
   return Object.entries(app.monitoring.alerts)
-    .filter(([, a]) =>
-      a.channels.every((c) => {
-        const ch = app.monitoring.channels[c];
-        return ch === undefined || delivery(ch, app.monitoring.smtp) === undefined;
-      }),
-    )
+    .filter(([, a]) => deliverableChannels(app, a.channels).length === 0)
     .map(([rule]) => rule);
+}
+
+/** The channels of a rule Alertmanager can deliver to on this cluster (e-mail only with a relay). */
+function deliverableChannels(app: AppModel, channels: string[]): string[] {
+  return channels.filter((c) => {
+    const ch = app.monitoring.channels[c];
+    return ch !== undefined && delivery(ch, app.monitoring.smtp) !== undefined;
+  });
 }
 
 /** The command that creates ALERT_SECRET from environment variables of the same names (never literals). */

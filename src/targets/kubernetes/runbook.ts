@@ -186,13 +186,13 @@ function incidentResponse(envs: Env[]): string[] {
     "Access and URLs:",
     "",
     ...envs.flatMap(({ app, v }) =>
-      Object.entries(v.services)
-        .filter(([, s]) => s.enabled && s.type !== "job" && s.ingress.hosts.length)
-        .map(([name, s]) =>
-          s.type === "job"
-            ? ""
-            : `- ${app.environment.name} ${name}: ${s.ingress.hosts.map((h) => `https://${h}${s.ingress.path === "/" ? "" : s.ingress.path}`).join(", ")}`,
-        ),
+      Object.entries(v.services).flatMap(([name, s]) =>
+        s.enabled && s.type !== "job" && s.ingress.hosts.length
+          ? [
+              `- ${app.environment.name} ${name}: ${s.ingress.hosts.map((h) => `https://${h}${s.ingress.path === "/" ? "" : s.ingress.path}`).join(", ")}`,
+            ]
+          : [],
+      ),
     ),
     "",
   ];
