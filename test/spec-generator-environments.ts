@@ -22,7 +22,7 @@ import {
 
 const SPEC = SpecSchema as unknown as JsonSchema;
 export const NAMED_MAPS = ["services", "postgres", "redis", "topics", "buckets"] as const;
-const SECTIONS = ["email", "dns", "monitoring", "budget", "tags", "targets", "cost"] as const;
+const SECTIONS = ["email", "dns", "monitoring", "budget", "tags", "targets", "cost", "recovery"] as const;
 const ENV_ONLY = ["tier", "deploy", "region", "namespace", "resource_group"] as const;
 
 export const mapOf = (v: unknown): Plain => (isPlain(v) ? v : {});
@@ -136,8 +136,10 @@ function changeSections(spec: Plain, r: Rng): void {
     }
     if (!isPlain(value) || !r.chance(0.25)) continue;
     const node = nodeAt(SPEC, key);
-    // Channels and alerts refer to each other and to services: the top level generates them whole.
-    const props = Object.keys(node.properties ?? {}).filter((p) => p !== "channels" && p !== "alerts");
+    // Channels and alerts refer to each other and to services, and schedules must be cron: the top
+    // level generates them whole.
+    const whole = ["channels", "alerts", "drill", "base_backup"];
+    const props = Object.keys(node.properties ?? {}).filter((p) => !whole.includes(p));
     const field = props.length ? r.pick(props) : r.pick(Object.keys(value).concat("Extra"));
     value[field] = sample(
       node.properties?.[field] ?? (node.additionalProperties as JsonSchema),

@@ -15,7 +15,7 @@ import {
   type GeneratedEnvironment,
 } from "./spec-generator-environments.js";
 import { Rng, nodeAt, sample, type Plain } from "./spec-generator-schema.js";
-import { KINDS, generateService } from "./spec-generator-services.js";
+import { KINDS, SCHEDULES, generateService } from "./spec-generator-services.js";
 
 export { Rng };
 export type { Plain };
@@ -89,6 +89,7 @@ export function generateSpec(seed: number): GeneratedSpec {
   for (const key of ["budget", "tags", "ci", "targets", "checks", "cost"] as const)
     if (r.chance(key === "targets" ? 0.7 : 0.4))
       spec[key] = sample(nodeAt(SPEC, key), r, key, { optional: 0.5 });
+  if (r.chance(0.4)) spec.recovery = recovery(r);
   repair(spec, r, zone);
 
   const environments: Record<string, Plain> = {};
@@ -101,6 +102,14 @@ export function generateSpec(seed: number): GeneratedSpec {
     spec.environments = Object.fromEntries(Object.entries(entries).map(([k, e]) => [k, e.entry]));
   else environments.production = spec;
   return { seed, text: stringify(spec, { lineWidth: 0 }), spec, environments };
+}
+
+/** Recovery objectives with schedules the cron reader accepts (sample() writes free text). */
+function recovery(r: Rng): Plain {
+  const out = sample(nodeAt(SPEC, "recovery"), r, "recovery", { optional: 0.5 }) as Plain;
+  if ("drill" in out) out.drill = r.pick([...SCHEDULES, "@weekly", "@monthly", "none"]);
+  if ("base_backup" in out) out.base_backup = r.pick([...SCHEDULES, "@daily"]);
+  return out;
 }
 
 /** Channels of every type with what each needs, and alerts: built-in ones changed, new ones complete. */

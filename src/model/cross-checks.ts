@@ -5,6 +5,7 @@ import { pathJoin } from "../spec/problems.js";
 import { Checker, entries, isObj, stringItems, type CheckContext, type Plain } from "./checker.js";
 import { DEFAULT_ALERTS } from "./defaults.js";
 import { checkServices } from "./service-checks.js";
+import { cronProblem } from "../spec/cron.js";
 
 export type ServiceType = "http" | "worker" | "static" | "job";
 
@@ -54,6 +55,7 @@ export function crossCheck(spec: Plain, ctx: CrossContext): void {
   checkPublicAccess(spec, c);
   checkMonitoring(spec, names, c);
   checkNodes(spec, c);
+  checkRecovery(spec, c);
 }
 
 function checkUniqueNames(spec: Plain, n: SpecNames, c: Checker): void {
@@ -109,6 +111,26 @@ function checkBackups(spec: Plain, c: Checker): void {
         "spec/no-backups",
       );
     }
+  }
+}
+
+/** Recovery's schedules are cron expressions like a job's; `drill` may also be `none`. */
+function checkRecovery(spec: Plain, c: Checker): void {
+  const r = spec.recovery;
+  if (!isObj(r)) return;
+  for (const key of ["drill", "base_backup"]) {
+    const expr = r[key];
+    if (typeof expr !== "string" || (key === "drill" && expr === "none")) continue;
+    const why = cronProblem(expr);
+    if (why)
+      c.error(
+        c.valueAt(r, key),
+        `recovery.${key}`,
+        `invalid cron expression: ${why}`,
+        key === "drill"
+          ? "a cron expression such as '0 4 * * 1', a macro such as '@weekly', or 'none'"
+          : "a cron expression such as '0 2 * * *' or a macro such as '@daily'",
+      );
   }
 }
 

@@ -111,6 +111,9 @@ export const TIER_DEFAULTS: {
   deploy_on: Record<Tier, DeployModel["on"]>;
   approval: Record<Tier, DeployModel["approval"]>;
   slot: Record<Tier, boolean>;
+  rpo: Record<Tier, string>;
+  rto: Record<Tier, string>;
+  drill: Record<Tier, string>;
 } = {
   size: { development: "xs", staging: "s", production: "m" },
   backup_retention_days: { development: 7, staging: 7, production: 30 },
@@ -121,6 +124,11 @@ export const TIER_DEFAULTS: {
   deploy_on: { development: "push", staging: "push", production: "release" },
   approval: { development: "none", staging: "none", production: "required" },
   slot: { development: false, staging: true, production: true },
+  // Production's are the reference system's objectives (RPO 15 minutes, RTO 1 hour); every target
+  // Gantry writes can meet them.
+  rpo: { development: "24h", staging: "1h", production: "15m" },
+  rto: { development: "24h", staging: "4h", production: "1h" },
+  drill: { development: "none", staging: "none", production: "@monthly" },
 };
 
 export const TIER_DEFAULT_DOCS: { field: string; row: keyof typeof TIER_DEFAULTS }[] = [
@@ -133,6 +141,9 @@ export const TIER_DEFAULT_DOCS: { field: string; row: keyof typeof TIER_DEFAULTS
   { field: "environments.*.deploy.on", row: "deploy_on" },
   { field: "environments.*.deploy.approval", row: "approval" },
   { field: "environments.*.deploy.slot (Azure)", row: "slot" },
+  { field: "recovery.rpo", row: "rpo" },
+  { field: "recovery.rto", row: "rto" },
+  { field: "recovery.drill", row: "drill" },
 ];
 
 /** Alert rules every app gets unless it turns them off; thresholds from the reference systems. */

@@ -8,6 +8,7 @@ import type { DnsSchema, EmailSchema } from "../spec/schema-edges.js";
 import type { EnvironmentSchema } from "../spec/schema-environments.js";
 import type { BudgetSchema, MonitoringSchema } from "../spec/schema-monitoring.js";
 import type { CiSchema, TargetsSchema } from "../spec/schema-targets.js";
+import type { RecoverySchema } from "../spec/schema-recovery.js";
 
 export type { ServiceInput, SpecInput };
 export type PostgresInput = Static<typeof PostgresSchema>;
@@ -19,6 +20,7 @@ export type DnsInput = Static<typeof DnsSchema>;
 export type MonitoringInput = Static<typeof MonitoringSchema>;
 export type AlertRuleInput = NonNullable<MonitoringInput["alerts"]>[string];
 export type BudgetInput = Static<typeof BudgetSchema>;
+export type RecoveryInput = Static<typeof RecoverySchema>;
 export type CiInput = Static<typeof CiSchema>;
 export type TargetsInput = Static<typeof TargetsSchema>;
 export type EnvironmentInput = Static<typeof EnvironmentSchema>;

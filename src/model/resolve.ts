@@ -17,6 +17,7 @@ import { ciSettings } from "./normalize-ci.js";
 import { bucketModels, emailModel, postgresModels, redisModels, topicModels } from "./normalize-data.js";
 import { dnsModel, environmentModel, tagsModel, targetsModel } from "./normalize-environment.js";
 import { budgetModel, costModel, monitoringModel } from "./normalize-monitoring.js";
+import { recoveryModel } from "./normalize-recovery.js";
 import { serviceModels } from "./normalize-services.js";
 import type { AppModel, Tier } from "./types.js";
 
@@ -201,6 +202,7 @@ function buildModel(spec: SpecInput, env: Environment, environments: string[]): 
     monitoring: monitoringModel(spec.monitoring, env.tier),
     ...(budget ? { budget } : {}),
     cost: costModel(spec.cost),
+    recovery: recoveryModel(spec.recovery, env.tier),
     tags: tagsModel(spec.tags, app, env.name),
     ci,
     targets: targetsModel(spec.targets),

@@ -251,6 +251,21 @@ export interface TargetsModel {
   };
 }
 
+/** The environment's recovery objectives (spec `recovery`, tier defaults filled in). */
+export interface RecoveryModel {
+  /** As written (or the tier's), for messages and docs: "15m". */
+  rpo: string;
+  rto: string;
+  rpo_seconds: number;
+  rto_seconds: number;
+  /** When a drill runs: a cron expression or macro as written; undefined when `none`. */
+  drill?: string;
+  /** When a base backup is taken: a cron expression or macro as written. */
+  base_backup: string;
+  /** The second backup repository on S3-compatible storage. */
+  offsite?: { endpoint: string; bucket: string; region: string; path: string };
+}
+
 export interface AppModel {
   name: string;
   description?: string;
@@ -268,6 +283,7 @@ export interface AppModel {
   budget?: { monthly_usd: number; thresholds: number[]; notify: string[] };
   /** What `gantry cost` assumes of usage (read by src/cost only). */
   cost: { assumptions: CostAssumptions };
+  recovery: RecoveryModel;
   tags: Record<string, string>;
   ci: {
     default_branch: string;

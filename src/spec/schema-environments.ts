@@ -52,6 +52,7 @@ export const overridable = {
   monitoring: Type.Unknown({ description: "Overrides of monitoring." }),
   budget: Type.Unknown({ description: "Overrides of the budget." }),
   cost: Type.Unknown({ description: "Overrides of the cost assumptions." }),
+  recovery: Type.Unknown({ description: "Overrides of the recovery objectives." }),
   tags: Type.Unknown({ description: "Extra or changed tags." }),
   targets: Type.Unknown({ description: "Overrides of target options." }),
 };

@@ -2,7 +2,7 @@
 // (schema/gantry.schema.json) and the field reference (docs/spec.md). Every description here is read
 // by people in their editor and in the docs, so it says what the field does, not how it is stored.
 // Each section of the spec has a file of its own (schema-services.ts, schema-data.ts, schema-edges.ts,
-// schema-monitoring.ts, schema-targets.ts, schema-environments.ts); this one is the top level.
+// schema-monitoring.ts, schema-recovery.ts, schema-targets.ts, schema-environments.ts); this one is the top level.
 import { MapOf, Obj, Str, Text, nameKey, type Static } from "./schema-kit.js";
 import { ServiceSchema } from "./schema-services.js";
 import { BucketSchema, PostgresSchema, RedisSchema, TopicSchema } from "./schema-data.js";
@@ -12,6 +12,7 @@ import { CiSchema, TargetsSchema } from "./schema-targets.js";
 import { EnvironmentSchema, overridable } from "./schema-environments.js";
 import { ChecksSchema } from "./schema-checks.js";
 import { CostSchema } from "./schema-cost.js";
+import { RecoverySchema } from "./schema-recovery.js";
 
 export const SpecSchema = Obj(
   {
@@ -34,6 +35,7 @@ export const SpecSchema = Obj(
     monitoring: MonitoringSchema,
     budget: BudgetSchema,
     cost: CostSchema,
+    recovery: RecoverySchema,
     tags: MapOf(Text({ description: "Tag value.", maxLength: 256 }), {
       description: "Tags on every resource. Environment and Project are always added.",
       keyFormat: "tag-name",
