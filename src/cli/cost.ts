@@ -1,8 +1,13 @@
 // `gantry cost`: what each environment will cost a month on each cloud target, item by item, before
 // anything is deployed (docs/cost.md). Over budget is a warning, and an error with --fail-over-budget.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { estimateAll, overBudget } from "../cost/estimate.js";
 import { headline, printJson, printMarkdown, printText } from "../cost/print.js";
+import { compareCosts, parseEstimates, sideOf, type CostSide } from "../cost/compare.js";
+import { printCompareJson, printCompareMarkdown, printCompareText } from "../cost/print-compare.js";
+import type { Estimate } from "../cost/types.js";
 import { COST_TARGETS, type CostTarget } from "../cost/types.js";
 import { formatProblem, UserError } from "../errors.js";
 import { didYouMean } from "../spec/check-schema.js";
@@ -16,6 +21,7 @@ interface Options {
   target?: string;
   format: string;
   failOverBudget?: boolean;
+  compare?: string;
 }
 
 /** `value` if it is one of `known`, else a user error naming the closest. */
@@ -29,6 +35,39 @@ function oneOf<T extends string>(value: string, known: readonly T[], what: strin
   );
 }
 
+function printEstimates(estimates: readonly Estimate[], form: (typeof FORMATS)[number]): string {
+  if (form === "json") return printJson(estimates);
+  return form === "markdown" ? printMarkdown(estimates) : printText(estimates);
+}
+
+function printComparison(base: CostSide[], estimates: readonly Estimate[], form: (typeof FORMATS)[number]) {
+  const changes = compareCosts(base, estimates.map(sideOf));
+  if (form === "json") return printCompareJson(changes);
+  return form === "markdown" ? printCompareMarkdown(changes) : printCompareText(changes);
+}
+
+/** The estimates `--compare` names; an empty file is no estimates (a base branch without the spec). */
+function readEstimates(file: string, cwd: string): CostSide[] {
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new UserError(
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      "write it with `gantry cost --format json > FILE`",
+    );
+  }
+  try {
+    return parseEstimates(text);
+  } catch (e) {
+    throw new UserError(
+      `${file} is not the output of \`gantry cost --format json\`: ${(e as Error).message}`,
+      "write it with `gantry cost --format json > FILE`",
+    );
+  }
+}
+
 export function registerCost(program: Command, io: Io): void {
   program
     .command("cost")
@@ -40,6 +79,10 @@ export function registerCost(program: Command, io: Io): void {
     .option("-t, --target <name>", `only this target: ${COST_TARGETS.join(", ")}`)
     .option("-f, --format <format>", `output: ${FORMATS.join(", ")}`, "text")
     .option("--fail-over-budget", "exit 1 when an estimate at minimum scale exceeds its budget")
+    .option(
+      "--compare <file>",
+      "print the difference from earlier estimates (a file of `gantry cost --format json`, e.g. the base branch's)",
+    )
     .action((path: string, opts: Options, cmd: Command) => {
       const form = oneOf(opts.format, FORMATS, "format");
       const target: CostTarget | undefined = opts.target
@@ -55,13 +98,8 @@ export function registerCost(program: Command, io: Io): void {
         ...(opts.env ? { env: opts.env } : {}),
         ...(target ? { target } : {}),
       });
-      io.out(
-        form === "json"
-          ? printJson(estimates)
-          : form === "markdown"
-            ? printMarkdown(estimates)
-            : printText(estimates),
-      );
+      const base = opts.compare === undefined ? undefined : readEstimates(opts.compare, io.cwd);
+      io.out(base ? printComparison(base, estimates, form) : printEstimates(estimates, form));
       let over = false;
       for (const e of estimates) {
         const scale = overBudget(e);

@@ -4,7 +4,7 @@
 import { overBudget } from "./estimate.js";
 import { monthlyOf, type CostItem, type Estimate } from "./types.js";
 
-const usd = (n: number) => `$${n.toFixed(2)}`;
+export const usd = (n: number) => `$${n.toFixed(2)}`;
 
 /** A unit price as people read it: $0.018/hour, $9.00/month, $0.0012/test run. */
 function unitPrice(i: CostItem): string {

@@ -53,6 +53,19 @@ JSON is one object per environment and target (an array when there are several):
 "sku", "quantity", "unit_usd", "unit", "monthly_usd"}]}\`. \`quantity\` is what is billed at minimum scale: instance-hours
 for an hourly price, instance-months for a monthly one, GB or millions of requests for usage.
 
+## The cost difference of a pull request
+
+\`gantry cost --compare FILE\` prints the difference from earlier estimates, where \`FILE\` is the output of
+\`gantry cost --format json\` (an empty file is no estimates): per environment and target the total before and after, the
+change at minimum and at maximum scale, the budget, and each line that changed (a resource added, removed, resized or
+repriced), in text, Markdown or JSON (\`[{"environment", "target", "before", "after", "delta_usd", "max_scale_delta_usd",
+"items": [{"resource", "before", "after", "delta_usd"}]}]\`). The generated \`pr-checks.yml\` has a \`cost\` job on every
+platform \`gantry cost\` prices: it checks out the base branch beside the change, estimates both with the same Gantry
+(so the difference comes from the spec, not from a price update), and posts the Markdown as one pull request comment that
+every push updates (found by its hidden \`gantry-cost\` marker), and in the job summary. A base branch whose spec is
+missing or refused is priced as nothing, so every estimate shows as new. Pull requests from forks get the summary only
+(their token cannot comment).
+
 ## Method
 
 Each target's estimator (\`src/cost/<target>.ts\`) lists what the target generates for the environment, using the

@@ -6,37 +6,18 @@ import { imageStrategy, repoPath, type Pipeline } from "./pipeline.js";
 import { isStatic } from "../../model/queries.js";
 import { RUNNER, setupStack } from "./steps.js";
 import { action, checkout, run, type Job, type Step, type Workflow } from "./workflow.js";
+import { pullRequestComment, SAME_REPO } from "./pr-comment.js";
+import { GANTRY, installGantry } from "./gantry-install.js";
+import { costDiffJob } from "./cost-diff.js";
 
 /** The Markdown report the IaC jobs append their previews to, posted as one pull request comment. */
 export const IAC_REPORT = "${{ runner.temp }}/iac-report.md";
-/** Pull requests from forks get no OIDC token and no secrets: their previews and comments are skipped. */
-export const SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository";
-
-/**
- * Posts the report as one pull request comment, updated in place on every push (found by a hidden
- * marker) instead of a new comment each time. The script reads the report path from env.
- */
-const COMMENT_SCRIPT = [
-  'const fs = require("fs");',
-  'const marker = "<!-- gantry-iac-report -->";',
-  'const report = fs.existsSync(process.env.REPORT) ? fs.readFileSync(process.env.REPORT, "utf8") : "No report: an earlier step failed, see the job log.";',
-  "const body = `${marker}\\n${report}`;",
-  "const { owner, repo } = context.repo;",
-  "const issue_number = context.issue.number;",
-  "const comments = await github.paginate(github.rest.issues.listComments, { owner, repo, issue_number });",
-  'const previous = comments.find((c) => c.user?.type === "Bot" && c.body?.includes(marker));',
-  "if (previous) await github.rest.issues.updateComment({ owner, repo, comment_id: previous.id, body });",
-  "else await github.rest.issues.createComment({ owner, repo, issue_number, body });",
-].join("\n");
+export { SAME_REPO } from "./pr-comment.js";
+export { GANTRY_PACKAGE_VAR } from "./gantry-install.js";
 
 /** The last step of an IaC job: the report as the pull request's comment. */
 export function reportComment(): Step {
-  return action(
-    "Post the report on the pull request",
-    "actions/github-script",
-    { script: COMMENT_SCRIPT },
-    { if: `always() && ${SAME_REPO}`, env: { REPORT: IAC_REPORT } },
-  );
+  return pullRequestComment("gantry-iac-report", IAC_REPORT);
 }
 
 interface TestGroup {
@@ -78,33 +59,6 @@ function testJob(g: TestGroup): Job {
     defaults: { run: { "working-directory": g.dir } },
     steps,
   };
-}
-
-/**
- * The GitHub variable naming the Gantry package the pull-request jobs install: Gantry is not on the
- * npm registry under `gantry` (that name is another package's, which a bare `npx gantry` would fetch),
- * so the repository says where its @gantry-dev/cli comes from (a tarball URL, a git URL, a version).
- */
-export const GANTRY_PACKAGE_VAR = "GANTRY_PACKAGE";
-/** Where the jobs install it, apart from the app's own dependencies, and the command it gives. */
-const GANTRY = '"$RUNNER_TEMP/gantry/node_modules/.bin/gantry"';
-
-/** Node.js, then Gantry from the package the repository names (never whatever `gantry` npm has). */
-function installGantry(): Step[] {
-  return [
-    action("Set up Node.js", "actions/setup-node", { "node-version": "20", "package-manager-cache": false }),
-    run(
-      "Install Gantry",
-      [
-        'if [ -z "$GANTRY_PACKAGE" ]; then',
-        `  echo "::error::set the repository variable ${GANTRY_PACKAGE_VAR} to the Gantry package to install (the @gantry-dev/cli tarball URL, git URL or version; see .github/workflows/README.md)"`,
-        "  exit 1",
-        "fi",
-        'npm install --prefix "$RUNNER_TEMP/gantry" --no-audit --no-fund "$GANTRY_PACKAGE"',
-      ],
-      { env: { GANTRY_PACKAGE: `\${{ vars.${GANTRY_PACKAGE_VAR} }}` } },
-    ),
-  ];
 }
 
 function driftJob(p: Pipeline): Job {
@@ -223,6 +177,8 @@ export function prChecks(p: Pipeline): Workflow {
   jobs["gantry-check"] = gantryCheckJob(p);
   jobs["secret-scan"] = secretScanJob();
   if (p.images.length) jobs["image-scan"] = imageScanJob(p);
+  const cost = costDiffJob(p);
+  if (cost) jobs.cost = cost;
   Object.assign(jobs, p.platform.prChecks(p));
   return {
     name: "PR checks",
