@@ -65,6 +65,8 @@ export interface Infrastructure {
   plan(p: Pipeline, env: AppModel): Step[];
   /** Applies what the plan job saved in `$RUNNER_TEMP/plan`. */
   apply(p: Pipeline, env: AppModel): Step[];
+  /** GitHub secrets the plan and apply jobs read beyond the platform's own. */
+  secrets?: string[];
 }
 
 /** How the Helm rollout reaches the Kubernetes cluster of an environment. */

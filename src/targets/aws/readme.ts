@@ -244,7 +244,7 @@ function credentialSection(shape: AwsShape): ReadmeSection | undefined {
           ? "A database password is never in a plan or the state (ephemeral resources and write-only arguments)."
           : "",
         redis
-          ? "A cache's token is in the state (and so in a saved plan, such as the infrastructure workflow's plan artifact), since the provider has no write-only argument for it."
+          ? "A cache's token is in the state and in saved plans, since the provider has no write-only argument for it; the infrastructure workflow encrypts its plan artifacts with OpenTofu's plan encryption under the `TOFU_PLAN_PASSPHRASE` secret."
           : "",
         `Workloads that \`use\` them read ${read.join(", ")} from these secrets; \`gantry env --target aws\` lists every variable and where it comes from.`,
         pg

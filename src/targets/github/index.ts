@@ -93,6 +93,7 @@ function settingsOf(p: Pipeline): CiSettings {
     },
     hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
     p.platform.settings(p),
+    { variables: [], secrets: p.platform.infrastructure?.secrets ?? [] },
   );
 }
 

@@ -39,13 +39,46 @@ export function tofuInit(env: AppModel, dir: string, extraEnv: Record<string, st
   );
 }
 
-/** Plans each environment into `$RUNNER_TEMP/plan/tfplan` and applies that saved plan. */
+/** The GitHub secret whose passphrase encrypts the saved plans. */
+export const PLAN_PASSPHRASE = "TOFU_PLAN_PASSPHRASE";
+
+/**
+ * A saved plan holds the values it will write, secrets among them, and it travels between jobs as an
+ * artifact anyone with read access to the repository can download: OpenTofu's own plan encryption
+ * (https://opentofu.org/docs/language/state/encryption/, configured through TF_ENCRYPTION so that local
+ * runs need no key) encrypts it with AES-GCM under a key derived from the passphrase secret. The
+ * passphrase goes into an HCL string, so it is held to characters that need no escaping; OpenTofu
+ * requires at least 16.
+ */
+function planEncryption(): Step {
+  return run(
+    "Encrypt saved plans",
+    [
+      `if ! [[ "$PASSPHRASE" =~ ^[A-Za-z0-9+/=_.-]{16,}$ ]]; then`,
+      `  echo "::error::set the secret ${PLAN_PASSPHRASE} to at least 16 letters, digits or + / = _ . - (openssl rand -base64 32): it encrypts the saved plans, which hold the stack's secret values"`,
+      "  exit 1",
+      "fi",
+      "{",
+      "  echo 'TF_ENCRYPTION<<GANTRY_TF_ENCRYPTION'",
+      `  printf 'key_provider "pbkdf2" "plan" { passphrase = "%s" }\\n' "$PASSPHRASE"`,
+      `  echo 'method "aes_gcm" "plan" { keys = key_provider.pbkdf2.plan }'`,
+      "  echo 'plan { method = method.aes_gcm.plan }'",
+      "  echo 'GANTRY_TF_ENCRYPTION'",
+      '} >> "$GITHUB_ENV"',
+    ],
+    { env: { PASSPHRASE: `\${{ secrets.${PLAN_PASSPHRASE} }}` } },
+  );
+}
+
+/** Plans each environment into `$RUNNER_TEMP/plan/tfplan`, encrypted, and applies that saved plan. */
 export function tofuInfrastructure(stack: TofuStack): Infrastructure {
   return {
     dir: stack.dir,
     login: (p, env) => stack.login(p, env),
+    secrets: [PLAN_PASSPHRASE],
     plan: (_p, env) => [
       setupTofu(),
+      planEncryption(),
       tofuInit(env, stack.dir, stack.env),
       run(
         `Plan ${env.environment.name}`,
@@ -60,6 +93,7 @@ export function tofuInfrastructure(stack: TofuStack): Infrastructure {
     ],
     apply: (_p, env) => [
       setupTofu(),
+      planEncryption(),
       tofuInit(env, stack.dir, stack.env),
       run(
         `Apply the saved plan to ${env.environment.name}`,
