@@ -161,6 +161,21 @@ describe("kubernetes: alerts reach the spec's channels", () => {
     ]);
   });
 
+  it("an availability rule fires below the spec's figure, which is the availability to keep", () => {
+    const spec = SPEC.replace(
+      "    high-cpu: { channels: [hook] }\n",
+      "    high-cpu: { channels: [hook] }\n    up: { metric: availability, above: 99, for: 5m }\n",
+    );
+    const { tree } = rendered(spec);
+    const text = Object.entries(tree).find(
+      ([f, t]) => f.startsWith("rendered/production/") && t.includes("PrometheusRule"),
+    )![1];
+    const doc = parse(text) as { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
+    const rule = doc.spec.groups[0]!.rules.find((r) => r.alert === "Up")!;
+    // 100 × the share of successful scrapes, compared with 99: fires at 98 % available, not at 2 % down.
+    assert.match(rule.expr, /^100 \* avg by \(service\) \(avg_over_time\(up\{[^}]*\}\[5m\]\)\) < 99$/);
+  });
+
   it("says so, at the channel, when e-mail cannot be sent for lack of an SMTP relay", async () => {
     const { tree, problems } = rendered(SPEC.replace(/ {2}smtp: .*\n/, ""));
     const p = problems.find((x) => x.path === "monitoring.channels.ops");

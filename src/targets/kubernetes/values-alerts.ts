@@ -74,8 +74,10 @@ function alertRule(
       };
     case "availability":
       return {
-        expr: `100 * (1 - avg by (service) (avg_over_time(up{namespace="${ns}",service=~"${re(targets)}"}[5m]))) > ${a.above}`,
-        summary: `{{ $labels.service }} was unreachable for more than ${a.above}% of scrapes.`,
+        // The spec's threshold is the availability to keep (99 = fire below 99 %), not the
+        // unavailability: `above` reads "below" for this metric (docs/spec.md).
+        expr: `100 * avg by (service) (avg_over_time(up{namespace="${ns}",service=~"${re(targets)}"}[5m])) < ${a.above}`,
+        summary: `{{ $labels.service }} answered fewer than ${a.above}% of scrapes.`,
       };
   }
 }
