@@ -65,7 +65,7 @@ function kafkaTopics(apps: readonly AppModel[]): string[] {
   if (!rows.size) return [];
   const everywhere = [...rows.values()].every((envs) => envs.length === apps.length);
   return [
-    `Kafka is not run in the cluster: Dapr reaches the brokers of \`${KAFKA_KEYS.brokers}\` over TLS with SASL (SCRAM-SHA-256). Create these topics there (one set per environment, or one cluster and credentials per environment):`,
+    `Kafka is not run in the cluster: Dapr reaches the brokers of \`${KAFKA_KEYS.brokers}\` over TLS with SASL (SCRAM-SHA-256). Each environment needs a Kafka cluster of its own: the topic names and Dapr's consumer groups (the app id) are the same in every environment, so environments that share one cluster would receive, and take from each other, each other's events. Create these topics in each environment's cluster:`,
     "",
     `| topic | partitions | retention | replication | subscribers |${everywhere ? "" : " environments |"}`,
     `| --- | --- | --- | --- | --- |${everywhere ? "" : " --- |"}`,
