@@ -50,3 +50,19 @@ describe("digitalocean: one cluster for staging and production, an external brok
       assert.match(wf[`deploy-${env}.yml`]!, /\n {10}CLUSTER: todo\n/, env);
   });
 });
+
+describe("digitalocean: environments in different regions", () => {
+  it("keep their state in the one bucket the README creates, at its endpoint", () => {
+    const spread = text.replace(/(\n  production:\n)/, "$1    targets: { digitalocean: { region: fra1 } }\n");
+    assert.notEqual(spread, text, "the example's production environment moved");
+    const tree = digitaloceanTarget.render(loadSpec("examples/todo/gantry.yaml", spread).project, ctx);
+    const created = /aws s3api create-bucket --bucket (\S+) --endpoint-url (\S+)/.exec(tree["README.md"]!)!;
+    assert.ok(created, "the README creates the state bucket");
+    assert.match(tree["environments/production.tfvars"]!, /^region += "fra1"$/m);
+    for (const env of ["staging", "production"]) {
+      const backend = tree[`environments/${env}.s3.tfbackend`]!;
+      assert.match(backend, new RegExp(`^bucket += "${created[1]}"$`, "m"), env);
+      assert.ok(backend.includes(`s3 = "${created[2]}"`), `${env}: ${backend}`);
+    }
+  });
+});

@@ -23,7 +23,7 @@ import {
 import { digitaloceanContract } from "./contract.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
-import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
+import { doOptions, doShape, stateBucket, stateEndpoint, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
@@ -83,7 +83,9 @@ export function buildDigitalOcean(project: ProjectModel, ctx: SynthContext): Ter
         state: {
           bucket: stateBucket(e),
           settings: {
-            endpoints: inline({ s3: `https://${spacesRegion(doOptions(e).region)}.digitaloceanspaces.com` }),
+            // One bucket holds every environment's state (a key each), where the README creates it:
+            // in the first environment's region, whatever region an environment runs in.
+            endpoints: inline({ s3: stateEndpoint(shape) }),
           },
         },
       })),

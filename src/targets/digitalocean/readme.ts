@@ -8,7 +8,7 @@ import { shellVariable } from "../kubernetes/secret-keys.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { buildValues } from "../kubernetes/values-environment.js";
 import { APP_SECRET, terraformKeys } from "./app-secret.js";
-import { doOptions, spacesRegion, stateBucket, type DoShape } from "./shape.js";
+import { doOptions, stateBucket, stateEndpoint, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
 import { costSection } from "../../cost/readme.js";
 
@@ -79,7 +79,7 @@ function environmentTable(shape: DoShape): string {
 
 function stateBucketSection(shape: DoShape): ReadmeSection {
   const bucket = stateBucket(shape.app);
-  const endpoint = `https://${spacesRegion(doOptions(shape.app).region)}.digitaloceanspaces.com`;
+  const endpoint = stateEndpoint(shape);
   return {
     heading: "1. Once: the state bucket",
     blocks: [

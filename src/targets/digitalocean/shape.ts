@@ -60,6 +60,10 @@ export function spacesRegion(region: string): string {
 /** The state bucket: one per app, in the Spaces region of the environment. */
 export const stateBucket = (e: AppModel): string => `${e.name}-terraform-state`;
 
+/** Where the state bucket is: the Spaces endpoint of the first environment's region. */
+export const stateEndpoint = (shape: DoShape): string =>
+  `https://${spacesRegion(doOptions(shape.app).region)}.digitaloceanspaces.com`;
+
 /** The DOKS cluster an environment runs on: `targets.digitalocean.cluster`, else `<app>-<environment>`. */
 export const clusterName = (e: AppModel): string =>
   e.targets.digitalocean?.cluster ?? `${e.name}-${e.environment.name}`;
