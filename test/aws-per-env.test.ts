@@ -131,3 +131,28 @@ describe("aws: each environment's values through gantry synth aws", () => {
     );
   });
 });
+
+describe("aws: backups turned off", () => {
+  it("are neither replicated nor said to be, in the tfvars and the README alike", () => {
+    const text = `name: shop
+services:
+  api: { build: ./api, port: 8000, uses: [db], scale: { min: 2, max: 3 } }
+postgres:
+  db: { backups: { enabled: false, geo_redundant: true } }
+  kept: { backups: { geo_redundant: true } }
+targets:
+  aws: { region: us-east-1 }
+environments:
+  production: {}
+`;
+    const tree = awsTarget.render(loadSpec("gantry.yaml", text).project, CTX);
+    const tfvars = tree["environments/production.tfvars"]!;
+    const geo = (name: string) =>
+      new RegExp(`${name} = \\{[^}]*geo_redundant += (true|false)`, "s").exec(tfvars)?.[1];
+    assert.equal(geo("db"), "false");
+    assert.equal(geo("kept"), "true");
+    const readme = tree["README.md"]!;
+    assert.match(readme, /db [^,\n]+, backups 1 d(?! \+ replica region)/);
+    assert.match(readme, /kept [^,\n]+, backups \d+ d \+ replica region/);
+  });
+});

@@ -9,7 +9,7 @@ import { cloudWatchRetention } from "../terraform/units.js";
 import { awsOptions, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { BOOTSTRAP_DIR, BUILD_ROLE, hasBootstrap, INFRA_ROLE } from "./bootstrap.js";
 import { AWS_SIZES } from "./sizes.js";
-import { rdsBackupDays } from "./tfvars.js";
+import { rdsBackupDays, rdsGeoRedundant } from "./tfvars.js";
 import { costSection } from "../../cost/readme.js";
 
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
@@ -77,7 +77,7 @@ function environmentTable(shape: AwsShape): string {
     Object.values(e.postgres)
       .map(
         (p) =>
-          `${p.name} ${AWS_SIZES[p.size].postgres}${p.ha ? " Multi-AZ" : ""}, backups ${rdsBackupDays(p)} d${p.backups.geo_redundant ? " + replica region" : ""}`,
+          `${p.name} ${AWS_SIZES[p.size].postgres}${p.ha ? " Multi-AZ" : ""}, backups ${rdsBackupDays(p)} d${rdsGeoRedundant(p) ? " + replica region" : ""}`,
       )
       .join("; ") || "none";
   const redis = (e: AppModel) =>

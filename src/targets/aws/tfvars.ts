@@ -152,6 +152,9 @@ export function rdsBackupDays(p: PostgresModel): number {
   return p.backups.enabled ? Math.min(35, Math.max(1, p.backups.retention_days)) : 1;
 }
 
+/** Whether RDS copies the backups to the replica region: only backups that are kept are copied. */
+export const rdsGeoRedundant = (p: PostgresModel): boolean => p.backups.enabled && p.backups.geo_redundant;
+
 function dataValues(shape: AwsShape, e: AppModel): Values {
   const prod = e.environment.tier === "production";
   const values: Values = {};
@@ -164,7 +167,7 @@ function dataValues(shape: AwsShape, e: AppModel): Values {
           allocated_storage: Math.max(20, p.storage_gb),
           multi_az: p.ha,
           backup_retention_days: rdsBackupDays(p),
-          geo_redundant: p.backups.enabled && p.backups.geo_redundant,
+          geo_redundant: rdsGeoRedundant(p),
           ...tfvarsFields(shape, "postgres", p.name, e),
         };
         return [p.name, server];
