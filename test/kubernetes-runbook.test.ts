@@ -6,7 +6,7 @@ import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSpec } from "../src/model/load.js";
-import { EXAMPLES, REPO_ROOT, exampleContext, loadExample } from "./helpers.js";
+import { EXAMPLES, REPO_ROOT, exampleContext, loadExample, runCli } from "./helpers.js";
 
 const TOPICS = [
   "architecture.md",
@@ -15,6 +15,7 @@ const TOPICS = [
   "secrets.md",
   "troubleshooting.md",
   "incident-response.md",
+  "cost.md",
 ];
 
 describe("kubernetes: runbooks", () => {
@@ -56,6 +57,30 @@ describe("kubernetes: runbooks", () => {
       assert.match(tree["operations/architecture.md"]!, /```mermaid\nflowchart LR\n/);
     });
   }
+
+  it("cost.md gives each environment the total gantry cost gives it, and its budget", async () => {
+    const tree = kubernetesTarget.render(loadExample("augeo").project, exampleContext("augeo"));
+    const cost = tree["operations/cost.md"]!;
+    const out = await runCli(["cost", "examples/augeo", "--target", "kubernetes", "--format", "json"]);
+    const estimates = JSON.parse(out.out) as {
+      environment: string;
+      total_monthly_usd: number;
+      max_scale_monthly_usd: number;
+      budget_monthly_usd: number | null;
+    }[];
+    assert.equal(estimates.length, 3);
+    for (const e of estimates) {
+      const budget = e.budget_monthly_usd === null ? "none" : `$${e.budget_monthly_usd.toFixed(2)}`;
+      assert.ok(
+        cost.includes(
+          `| ${e.environment} | $${e.total_monthly_usd.toFixed(2)} | $${e.max_scale_monthly_usd.toFixed(2)} | ${budget}`,
+        ),
+        e.environment,
+      );
+      assert.ok(cost.includes(`### ${e.environment} on kubernetes`), e.environment);
+    }
+    assert.match(cost, /\| production \| \$300\.00 \| [^|]+ \| /, "the budgets table");
+  });
 
   it("says when an alert reaches no one, instead of listing a channel that cannot deliver", () => {
     const text = readFileSync(join(REPO_ROOT, "examples", "storefront", "gantry.yaml"), "utf8");

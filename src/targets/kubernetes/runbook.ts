@@ -1,6 +1,7 @@
 // deploy/kubernetes/operations/: the runbooks of this app on a cluster, from the model and the chart's
 // values, so that every command names a real namespace, release, Deployment, container and Secret.
 // kube-prometheus-stack's objects are named after its release (kube-prometheus-stack-grafana, ...).
+import { costRunbook } from "../../cost/runbook.js";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
 import { INCIDENT_SEVERITIES, alertTable, architectureDiagram } from "../runbook.js";
@@ -205,6 +206,7 @@ const TOPICS: [string, string][] = [
   ["secrets.md", "every Secret key, who reads it, and how to rotate it"],
   ["troubleshooting.md", "commands and symptoms, per environment"],
   ["incident-response.md", "severities, the first steps, access and URLs"],
+  ["cost.md", "what each environment should cost, item by item, and its budget"],
 ];
 
 /** The runbooks, one file per topic, and their index. */
@@ -229,5 +231,6 @@ export function runbookTree(
     "operations/secrets.md": md(secrets(envs, k8s)),
     "operations/troubleshooting.md": md(troubleshooting(envs)),
     "operations/incident-response.md": md(incidentResponse(envs)),
+    "operations/cost.md": md(costRunbook(apps, "kubernetes", "Kubernetes")),
   };
 }
