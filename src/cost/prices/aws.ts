@@ -19,6 +19,8 @@ const MSK = "https://aws.amazon.com/msk/pricing/";
 const EC2 = "https://aws.amazon.com/ec2/pricing/on-demand/";
 const EKS = "https://aws.amazon.com/eks/pricing/";
 
+/** A dated (3 October 2022) copy of the MSK Serverless price dimensions; it names no region. */
+const MSK_SERVERLESS_SUMMARY = "https://gist.github.com/EverettBerry/d24aa940ad43c313803248cea6366682";
 const VANTAGE = "https://www.vantage.sh/blog/fargate-pricing";
 const ELB_SUMMARY = "https://awsnegotiations.com/elastic-load-balancer-cost.html";
 const RDS_SUMMARY = "https://infratally.com/articles/aws-rds-pricing-explained-2026.html";
@@ -190,8 +192,16 @@ export const AWS_PRICES: PriceTable = {
       note: "One of the health check's optional features, each $1.00 a month for an AWS endpoint.",
     },
     "ecr/storage": { usd: 0.1, unit: "GB-month", source: ECR, confirmed: INFRACOST_ECR },
-    "msk/serverless-cluster": hourly(0.75, MSK),
-    "msk/serverless-partition": { usd: 0.0015, unit: "partition-hour", source: MSK },
+    "msk/serverless-cluster": hourly(0.75, MSK, {
+      confirmed: MSK_SERVERLESS_SUMMARY,
+      note: "Compute-hours of a serverless cluster; the summary does not say which region it read.",
+    }),
+    "msk/serverless-partition": {
+      usd: 0.0015,
+      unit: "partition-hour",
+      source: MSK,
+      confirmed: MSK_SERVERLESS_SUMMARY,
+    },
     "egress/internet": {
       usd: 0.09,
       unit: "GB",

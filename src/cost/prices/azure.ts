@@ -33,9 +33,10 @@ const INFRACOST_POSTGRES = infracostGolden(
   "7c081feab4fb3e96634550ac78ed298e58c92742",
   "postgresql_flexible_server_test",
 );
+/** After Infracost's Redis fixes (#2521, #2905): every node of a cache at the per-node price. */
 const INFRACOST_REDIS = infracostGolden(
   "azure",
-  "21716c328eaad441f5fd87301220d3d3fda74536",
+  "da0a5862ad6a970be64ea624fba1a7f79f7bb42e",
   "redis_cache_test",
 );
 const INFRACOST_METRIC_ALERT = infracostGolden(
@@ -91,15 +92,18 @@ export const AZURE_PRICES: PriceTable = {
       note: "Geo-redundant backup storage beyond the provisioned size.",
     },
     "redis/Basic_C0": hourly(0.022, REDIS, {
-      note: "Infracost's East US test reads Basic C1 at $0.055 an hour; C0 was not found.",
+      note: "Infracost's East US test reads Basic C4 at $0.21 and Standard C3 at $0.45 a cache-hour; C0 was not found.",
     }),
     "redis/Standard_C1": hourly(0.14, REDIS),
     "redis/Standard_C2": hourly(0.225, REDIS),
-    "redis/Premium_P1": hourly(0.555, REDIS, {
+    "redis/Premium_P1": hourly(0.554, REDIS, {
       confirmed: INFRACOST_REDIS,
-      note: "The price list's P1 hour in East US; Infracost bills it once per node of each shard, Gantry once per cache.",
+      note: "Per cache: its two nodes cost $404.42 a month (the test's premium_zero_shards, East US).",
     }),
-    "redis/Premium_P2": hourly(1.107, REDIS),
+    "redis/Premium_P2": hourly(1.11, REDIS, {
+      confirmed: INFRACOST_REDIS,
+      note: "Per cache: two nodes at $405.15 a month each (the test's P2 cache of 9 nodes costs $3,646.35).",
+    }),
     "staticwebapp/Free": { usd: 0, unit: "month", source: STATIC },
     "staticwebapp/Standard": { usd: 9, unit: "month", source: STATIC },
     "registry/Basic": { usd: 0.167, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
