@@ -39,6 +39,12 @@ const INFRACOST_REDIS = infracostGolden(
   "da0a5862ad6a970be64ea624fba1a7f79f7bb42e",
   "redis_cache_test",
 );
+/** Read in Central US: Static Web Apps are priced per app, one price on the pricing page. */
+const INFRACOST_STATIC = infracostGolden(
+  "azure",
+  "67c52b779aadefa15fa6dade7402711d2dc6314f",
+  "static_site_test",
+);
 const INFRACOST_METRIC_ALERT = infracostGolden(
   "azure",
   "3ce8f38448db2860d9bb2c0f8475d627f68dabe5",
@@ -104,8 +110,20 @@ export const AZURE_PRICES: PriceTable = {
       confirmed: INFRACOST_REDIS,
       note: "Per cache: two nodes at $405.15 a month each (the test's P2 cache of 9 nodes costs $3,646.35).",
     }),
-    "staticwebapp/Free": { usd: 0, unit: "month", source: STATIC },
-    "staticwebapp/Standard": { usd: 9, unit: "month", source: STATIC },
+    "staticwebapp/Free": {
+      usd: 0,
+      unit: "month",
+      source: STATIC,
+      confirmed: INFRACOST_STATIC,
+      note: "The test counts its Free-tier app among the free resources.",
+    },
+    "staticwebapp/Standard": {
+      usd: 9,
+      unit: "month",
+      source: STATIC,
+      confirmed: INFRACOST_STATIC,
+      note: "Per app; bandwidth beyond 100 GB a month is extra.",
+    },
     "registry/Basic": { usd: 0.167, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
     "registry/Standard": { usd: 0.667, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
     "registry/Premium": { usd: 1.667, unit: "day", source: REGISTRY, confirmed: C3X_ACR },
@@ -113,7 +131,8 @@ export const AZURE_PRICES: PriceTable = {
       usd: 0.5,
       unit: "month",
       source: DNS,
-      note: "First 25 hosted zones. Infracost's test reads $0.50 in West US; East US was not found.",
+      confirmed: INFRACOST_AKS,
+      note: "First 25 hosted zones (the hosted zone of the test's East US cluster usage_ephemeral).",
     },
     "monitor/logs": {
       usd: 2.3,
