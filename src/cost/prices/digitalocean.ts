@@ -13,6 +13,12 @@ const VOLUMES = "https://docs.digitalocean.com/products/volumes/details/pricing/
 const BANDWIDTH = "https://docs.digitalocean.com/products/droplets/details/pricing/";
 const UPTIME = "https://docs.digitalocean.com/products/uptime/details/pricing/";
 
+/** The registry tiers with their monthly prices, the example of DigitalOcean's own API reference. */
+const REGISTRY_OPTIONS =
+  "https://github.com/digitalocean/openapi/blob/2761e5dbe637145d437aa1b52849e08a07654d7d/specification/resources/registry/responses/registry_options_response.yml";
+/** DigitalOcean's community answer on how the Spaces subscription is billed (November 2018). */
+const SPACES_ANSWER =
+  "https://www.digitalocean.com/community/questions/prices-explanation-5-per-space-or-5-for-spaces";
 /** The 2022 price change, listing each Basic Droplet's new monthly price. */
 const DROPLET_TABLE = "https://gist.github.com/colinwilson/cd31bde012f6727b24b2fc4ebee749c0";
 
@@ -51,8 +57,14 @@ export const DO_PRICES: PriceTable = {
     "database/db-s-8vcpu-16gb": monthly(240, DATABASES),
     "kafka/db-s-2vcpu-2gb": monthly(49, DATABASES, { note: "Per broker node (three per cluster)." }),
     "kafka/db-s-4vcpu-8gb": monthly(98, DATABASES, { note: "Per broker node (three per cluster)." }),
-    "registry/basic": monthly(5, REGISTRY),
-    "spaces/subscription": monthly(5, SPACES, { note: "250 GiB storage and 1 TiB egress included." }),
+    "registry/basic": monthly(5, REGISTRY, {
+      confirmed: REGISTRY_OPTIONS,
+      note: "Basic tier: 5 repositories, 5 GiB storage (monthly_price_in_cents 500).",
+    }),
+    "spaces/subscription": monthly(5, SPACES, {
+      confirmed: SPACES_ANSWER,
+      note: "250 GiB storage and 1 TiB egress included, whatever the number of buckets.",
+    }),
     "volume/storage": { usd: 0.1, unit: "GB-month", source: VOLUMES },
     "bandwidth/egress": {
       usd: 0.01,
