@@ -114,7 +114,7 @@ was read (\`confirmed\`) and the table's read date. To refresh them:
 1. **Azure**: query the public Retail Prices API for each key, East US, pay-as-you-go, for example
    \`curl "https://prices.azure.com/api/retail/prices?\\$filter=armRegionName eq 'eastus' and armSkuName eq 'Standard_B1ms' and priceType eq 'Consumption'"\`
    (App Service: \`serviceName eq 'Azure App Service' and skuName eq 'P0v3'\` and a Linux \`productName\`; Redis:
-   \`serviceName eq 'Redis Cache'\`, where a Standard cache bills two nodes). Use \`retailPrice\` per \`unitOfMeasure\`.
+   \`serviceName eq 'Redis Cache'\`, where an entry such as \`C1 Cache\` already prices the whole cache, both nodes of a Standard or Premium one, so do not double it). Use \`retailPrice\` per \`unitOfMeasure\`.
 2. **AWS**: \`aws pricing get-products --region us-east-1 --service-code AmazonRDS --filters Type=TERM_MATCH,Field=instanceType,Value=db.m6g.large Type=TERM_MATCH,Field=regionCode,Value=us-east-1 Type=TERM_MATCH,Field=databaseEngine,Value=PostgreSQL Type=TERM_MATCH,Field=deploymentOption,Value=Single-AZ\`
    (service codes AmazonECS for Fargate, AmazonElastiCache, AmazonEC2 for NAT gateways and public IPv4,
    AWSELB, AmazonCloudWatch, AmazonRoute53, AmazonMSK, AmazonS3, AWSSecretsManager, awskms, AmazonECR); use the
