@@ -3,12 +3,12 @@
 // curl, kubectl, npx and sleep (the HPA check, the redirect check) or against a local HTTP server
 // (the drill's webhook post).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { loadSpec } from "../src/model/load.js";
 import { renderWorkflows } from "../src/targets/github/index.js";
@@ -140,6 +140,118 @@ describe("checks after a deploy on Kubernetes", () => {
       },
     );
     assert.equal(loadFails.code, 1, "a failed load fails the step even when the HPA behaves");
+  });
+});
+
+describe("checks after a deploy, per platform", () => {
+  const hosts = (ex: string, target: string, env: string, step: RegExp) =>
+    workflows(ex, target)[`deploy-${env}.yml`]!.jobs["deploy"]!.steps.find((s) => step.test(s.name))?.env
+      ?.HOSTS;
+
+  it("check every public host's certificate, on every platform", () => {
+    for (const t of PLATFORMS.map((x) => x.name))
+      assert.equal(
+        hosts("augeo", t, "staging", /^Check the certificates$/),
+        "admin.staging.augeo.app api.staging.augeo.app",
+        t,
+      );
+  });
+
+  it("check the redirect only where the platform makes one: not on Static Web Apps hosts", () => {
+    const redirects = /^Check the HTTP to HTTPS redirects$/;
+    assert.equal(hosts("augeo", "azure", "staging", redirects), "api.staging.augeo.app");
+    assert.equal(
+      hosts("storefront", "aws", "staging", redirects),
+      "api.staging.shop.example.com staging.shop.example.com",
+    );
+    for (const t of ["kubernetes", "digitalocean"])
+      assert.equal(hosts("augeo", t, "staging", redirects), "admin.staging.augeo.app api.staging.augeo.app");
+  });
+
+  it("trust the certificates only where the issuer's CA is in the trust store", () => {
+    const { project } = loadSpec(
+      "gantry.yaml",
+      [
+        "name: shop",
+        "services:",
+        "  api: { build: ./api, port: 8080, health: /ready, domain: api.shop.test }",
+        "targets:",
+        "  kubernetes: { tls_issuer: letsencrypt-staging }",
+        "environments:",
+        "  staging: {}",
+        "",
+      ].join("\n"),
+    );
+    const ctx = { ...exampleContext("shop", "kubernetes"), specPath: "gantry.yaml", specDir: "." };
+    const step = renderWorkflows(project, ctx, PLATFORMS)["deploy-staging.yml"]!.jobs["deploy"]!.steps.find(
+      (s) => s.name === "Check the certificates",
+    )!;
+    assert.doesNotMatch(step.run!, /curl/);
+    assert.match(step.run!, /openssl x509 -noout -checkhost/);
+  });
+});
+
+describe("the certificate check", () => {
+  const step = stepNamed(
+    workflows("todo", "aws")["deploy-staging.yml"]!,
+    "deploy",
+    /^Check the certificates$/,
+  );
+  const { dir, cleanup } = tempDir();
+  after(cleanup);
+
+  /** A self-signed certificate for a host, valid for some days, as a PEM file. */
+  const certificate = (host: string, days: number): string => {
+    const file = join(dir, `${host}-${days}.pem`);
+    const r = spawnSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        file,
+        "-days",
+        String(days),
+        "-subj",
+        `/CN=${host}`,
+        "-addext",
+        `subjectAltName=DNS:${host}`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return file;
+  };
+  /** openssl whose s_client serves the given certificate (the rest is the real openssl); curl exits as told. */
+  const fakes = (pem: string, curl = 0) => ({
+    openssl: `if [ "$1" = s_client ]; then cat "${pem}"; else exec /usr/bin/openssl "$@"; fi`,
+    curl: `exit ${curl}`,
+  });
+
+  it("passes a certificate for the host with more than 14 days left", async () => {
+    const r = await runStep(step, fakes(certificate("staging.todo.example.com", 60)));
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /staging\.todo\.example\.com: certificate valid until .* \((59|60) days left\)/);
+  });
+
+  it("fails a certificate about to expire, one for another name, and one curl does not trust", async () => {
+    const soon = await runStep(step, fakes(certificate("staging.todo.example.com", 10)));
+    assert.equal(soon.code, 1, soon.out);
+    assert.match(soon.out, /::error::staging\.todo\.example\.com: the certificate expires in (9|10) days/);
+    const other = await runStep(step, fakes(certificate("other.example.com", 60)));
+    assert.equal(other.code, 1, other.out);
+    assert.match(
+      other.out,
+      /::error::staging\.todo\.example\.com: the certificate is not valid for this name/,
+    );
+    const untrusted = await runStep(step, fakes(certificate("staging.todo.example.com", 60), 60));
+    assert.equal(untrusted.code, 1, untrusted.out);
+    assert.match(untrusted.out, /no certificate the system trust store accepts/);
   });
 });
 
