@@ -5,6 +5,8 @@
 // latency and status and computes the p95 and the error ratio the spec's alerts are written in.
 // Plain JavaScript with no dependency but autocannon, which `npx --package autocannon@<pin>` puts
 // on PATH: the script loads the module behind that bin, so the job needs no package.json.
+// autocannon never verifies certificates (httpClient.js connects with rejectUnauthorized: false), so
+// an environment on Let's Encrypt's staging issuer is loaded too; the deploy job checks the chain.
 
 /** The file name in the workflows folder. */
 export const LOAD_TEST_SCRIPT = "load-test.mjs";
