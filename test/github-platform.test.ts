@@ -138,8 +138,24 @@ describe("github target: a platform it has never seen", () => {
       "Migrate",
       "Roll out",
       "Smoke tests",
+      "Check the certificates",
       "Summary",
     ]);
+  });
+
+  it("without a Verification: certificates checked over the public hosts, no redirect assumed, a plain load test", () => {
+    const deploy = wfs["deploy-staging.yml"]!;
+    const certs = deploy.jobs["deploy"]!.steps.find((s) => s.name === "Check the certificates")!;
+    assert.equal(certs.env?.HOSTS, "api.shop.test shop.test");
+    assert.ok(!names(deploy, "deploy").includes("Check the HTTP to HTTPS redirects"));
+    assert.deepEqual(names(deploy, "load-test"), ["Check out", "Set up Node.js", "Load test"]);
+    assert.equal(deploy.jobs["load-test"]!.environment, undefined);
+    assert.equal(wfs["deploy-production.yml"]!.jobs["load-test"], undefined);
+    const readme = githubTargetFor(platforms).render(project(SPEC), rootContext("fakecloud"))["README.md"]!;
+    assert.match(
+      readme,
+      /The fakecloud platform does not guarantee the redirect of these hosts, so it is not checked:\n- staging: api\.shop\.test, shop\.test\n- production: api\.shop\.test, shop\.test/,
+    );
   });
 
   it("builds and pushes to the platform's registry, only immutable sha tags, static frontends as images", () => {

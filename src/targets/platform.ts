@@ -7,6 +7,7 @@ import type { AppModel, ProjectModel } from "../model/types.js";
 import type { Pipeline } from "./github/pipeline.js";
 import type { Job, Permissions, Step } from "./github/workflow.js";
 import type { ReadJob } from "./github/read-workflows.js";
+import type { LoadRun } from "./github/load-test.js";
 import type { RenderedTrees, SynthContext, TargetProblem } from "./target.js";
 
 /** The GitHub variables (`vars.NAME`) and secrets (`secrets.NAME`) a piece of the workflows reads. */
@@ -78,6 +79,25 @@ export interface Cluster {
   settings(p: Pipeline): CiSettings;
 }
 
+/**
+ * What the checks after a deploy need from the platform (src/targets/github/verify.ts and
+ * load-test.ts): each knows which of its public hosts redirect http:// and how its certificates
+ * are issued. A platform without one gets only the TLS checks that need no access.
+ */
+export interface Verification {
+  /** Steps, after the deploy's own access, that wait until the platform has issued the hosts' certificates. */
+  certificates(p: Pipeline, env: AppModel): Step[];
+  /** Whether the CA of the environment's certificates is in the runner's trust store. */
+  trusted(env: AppModel): boolean;
+  /** The public hosts whose http:// the platform answers with 301 or 308 to https://<same host>. */
+  redirects(env: AppModel): string[];
+  /**
+   * The load-test job's steps after checkout and Node.js: the load, and where the platform
+   * autoscales, the access to the environment and the autoscaler checks around it.
+   */
+  loadSteps?(p: Pipeline, env: AppModel, load: LoadRun): Step[];
+}
+
 /** A platform's pieces of the pipelines of one project. */
 export interface PlatformPipeline {
   /** Where images go: a registry host and path, or a `${{ }}` expression of trusted values. */
@@ -98,6 +118,8 @@ export interface PlatformPipeline {
   settings(p: Pipeline): CiSettings;
   /** What `synth github` warns about or refuses for this project on this platform. */
   problems: TargetProblem[];
+  /** The checks after a deploy; absent: no redirect is checked (the README says so). */
+  verification?: Verification;
 }
 
 export interface Platform {

@@ -23,6 +23,7 @@ import { BOOTSTRAP_DIR } from "./bootstrap.js";
 import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
 import type { ReadJob } from "../github/read-workflows.js";
 import type { RenderedTrees } from "../target.js";
+import { awsVerification } from "./verify.js";
 
 /** The ECR login step's output: the registry host of the account and region. */
 const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
@@ -326,6 +327,7 @@ export const awsPlatform: Platform = {
           p.registry.service.settings(p),
         ),
       problems: [],
+      verification: awsVerification,
     };
   },
 };

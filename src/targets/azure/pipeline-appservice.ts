@@ -15,6 +15,7 @@ import { joinSettings, type CiSettings, type DeploySteps, type PlatformPipeline 
 import { migrationRun } from "./command.js";
 import { azureLogin, readOutputs } from "./pipeline-steps.js";
 import { suppliedSettings } from "./supply.js";
+import { appServiceVerification } from "./verify.js";
 
 /** camelCase for Bicep output names: sse-gateway → sseGateway. */
 const camel = (s: string): string => s.replace(/[-_]+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -255,5 +256,6 @@ export function appServicePipeline(
     rollback,
     settings,
     problems: [],
+    verification: appServiceVerification,
   };
 }

@@ -7,10 +7,12 @@
 // result.
 import type { AppModel } from "../../model/types.js";
 import { BUILD_WORKFLOW } from "./build.js";
+import { loadTestEnvironment, loadTestJob } from "./load-test.js";
 import { notifyJob } from "./notify.js";
 import { hasImages, environmentUrl, type Pipeline } from "./pipeline.js";
 import { isService } from "../../model/queries.js";
 import { IMAGE_TAG, RUNNER, appendTo, compact, jobPermissions } from "./steps.js";
+import { verifySteps } from "./verify.js";
 import { checkout, run, type Job, type Triggers, type Workflow } from "./workflow.js";
 
 function prepareJob(p: Pipeline, env: AppModel): Job {
@@ -78,7 +80,9 @@ export function deployJobTimeout(p: Pipeline, env: AppModel): number {
   const migrations = Object.values(env.services)
     .filter(isService)
     .filter((s) => s.migrations).length;
-  return Math.min(360, 15 + 2 * p.deployTimeoutMinutes + 10 * migrations);
+  // The checks after the rollout may wait up to one deploy timeout for certificates.
+  const verify = verifySteps(p, env).length ? p.deployTimeoutMinutes + 5 : 0;
+  return Math.min(360, 15 + 2 * p.deployTimeoutMinutes + 10 * migrations + verify);
 }
 
 /** The deploy steps of one environment on the pipeline's platform, after checkout. */
@@ -93,6 +97,7 @@ export function deploy(p: Pipeline, env: AppModel): Workflow {
   const steps = [
     checkout({ ref: "${{ needs.prepare.outputs.sha }}" }),
     ...deploySteps(p, env),
+    ...verifySteps(p, env),
     run("Summary", ['echo "Deployed $IMAGE_TAG to $ENVIRONMENT" >> "$GITHUB_STEP_SUMMARY"'], {
       env: { IMAGE_TAG, ENVIRONMENT: name },
     }),
@@ -107,6 +112,13 @@ export function deploy(p: Pipeline, env: AppModel): Workflow {
     "timeout-minutes": deployJobTimeout(p, env),
     steps,
   };
+  const loaded = loadTestEnvironment(p.envs) === env;
+  const jobs: Record<string, Job> = { prepare: prepareJob(p, env), deploy: deployJob };
+  if (loaded) jobs["load-test"] = loadTestJob(p, env, p.platform.verification);
+  const needs = Object.keys(jobs);
+  const result = loaded
+    ? "${{ needs.deploy.result }}, load test ${{ needs.load-test.result }}"
+    : "${{ needs.deploy.result }}";
   return {
     name: `Deploy ${name}`,
     "run-name": `Deploy ${name} (\${{ github.event_name }})`,
@@ -115,13 +127,12 @@ export function deploy(p: Pipeline, env: AppModel): Workflow {
     concurrency: { group: `deploy-${name}`, "cancel-in-progress": false },
     defaults: { run: { shell: "bash" } },
     jobs: {
-      prepare: prepareJob(p, env),
-      deploy: deployJob,
+      ...jobs,
       notify: notifyJob(
         p,
         `${p.app} ${name} deploy of \${{ needs.prepare.outputs.image-tag }}`,
-        ["prepare", "deploy"],
-        "${{ needs.deploy.result }}",
+        needs,
+        result,
         "always() && needs.prepare.outputs.deploy == 'true'",
       ),
     },

@@ -5,10 +5,13 @@
 import type { ProjectModel } from "../../model/types.js";
 import { joinSettings, type CiSettings, type Platform } from "../platform.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
+import { alertDrill, drillSettings } from "./alert-drill.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
 import { imageProblems } from "./images.js";
 import { infrastructure } from "./infrastructure.js";
+import { loadTestEnvironment } from "./load-test.js";
+import { LOAD_TEST_SCRIPT, loadTestScript } from "./load-test-script.js";
 import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipeline.js";
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
@@ -62,6 +65,8 @@ function workflows(p: Pipeline): Record<string, Workflow> {
   for (const env of p.envs) out[`deploy-${env.environment.name}.yml`] = deploy(p, env);
   out["rollback.yml"] = rollback(p);
   if (p.platform.infrastructure) out["infrastructure.yml"] = infrastructure(p, p.platform.infrastructure);
+  const drill = alertDrill(p, p.project);
+  if (drill) out["alert-drill.yml"] = drill;
   return out;
 }
 
@@ -94,6 +99,7 @@ function settingsOf(p: Pipeline): CiSettings {
     hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
     p.platform.settings(p),
     { variables: [], secrets: p.platform.infrastructure?.secrets ?? [] },
+    drillSettings(p.project),
   );
 }
 
@@ -169,6 +175,12 @@ export function githubTargetFor(platforms: readonly Platform[]): Target {
       const tree: FileTree = { "README.md": workflowsReadme(p, all, settingsOf(p)) };
       for (const [file, wf] of Object.entries(all))
         tree[file] = printWorkflow(wf, header(p, file), SKIPS[file] ?? []);
+      const loaded = loadTestEnvironment(p.envs);
+      if (loaded)
+        tree[LOAD_TEST_SCRIPT] = loadTestScript([
+          ...header(p, LOAD_TEST_SCRIPT),
+          `The load test deploy-${loaded.environment.name}.yml runs after each deploy of ${loaded.environment.name}.`,
+        ]);
       return tree;
     },
   };

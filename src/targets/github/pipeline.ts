@@ -31,7 +31,11 @@ export interface Pipeline {
   target: string;
   specDir: string;
   specPath: string;
+  /** Where the workflows are written, relative to the repository root (.github/workflows). */
+  workflowsDir: string;
   defaultBranch: string;
+  /** The whole project, for what spans its environments (the alert drill's channels). */
+  project: ProjectModel;
   /** The first environment's model: its CI settings (the same in every environment). */
   base: AppModel;
   envs: AppModel[];
@@ -130,7 +134,9 @@ export function buildPipeline(
     target: chosen.name,
     specDir: ctx.specDir,
     specPath: ctx.specPath,
+    workflowsDir: ctx.outputs.github,
     defaultBranch: base.ci.default_branch,
+    project,
     base,
     envs: project.environments,
     registry: { prefix, service: registryFor(prefix, platforms) },
@@ -165,22 +171,35 @@ export function imageStrategy(p: Pipeline): {
 /** Whether build.yml has anything to build. */
 export const hasImages = (p: Pipeline): boolean => p.images.length > 0 || p.staticImages.length > 0;
 
-/** SHOUTING_CASE for environment variable names: sse-gateway → SSE_GATEWAY. */
-
-/** The public URLs a smoke test can reach in one environment: health endpoints behind a domain. */
-export function smokeUrls(env: AppModel): string[] {
+/** The public health URLs of one environment, each with the service that answers it. */
+export function smokeTargets(env: AppModel): { service: ServiceModel | StaticModel; url: string }[] {
   const routed = Object.values(env.services).filter(
     (s): s is ServiceModel | StaticModel => s.type === "http" || s.type === "static",
   );
   // A health path is public only if the ingress routes it back to its own service.
-  const urls: string[] = [];
+  const targets: { service: ServiceModel | StaticModel; url: string }[] = [];
   for (const s of routed) {
     const domain = s.domains[0];
     if (!domain) continue;
     const path = s.type === "static" ? `${prefixOf(s.path)}/` : (s.health?.readiness ?? s.health?.liveness);
-    if (path && routeOwner(env, domain, path) === s) urls.push(`https://${domain}${path}`);
+    const url = `https://${domain}${path ?? ""}`;
+    if (path && routeOwner(env, domain, path) === s && !targets.some((t) => t.url === url))
+      targets.push({ service: s, url });
   }
-  return [...new Set(urls)].sort();
+  return targets.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+}
+
+/** The public URLs a smoke test can reach in one environment: health endpoints behind a domain. */
+export function smokeUrls(env: AppModel): string[] {
+  return smokeTargets(env).map((t) => t.url);
+}
+
+/** Every public host of an environment: the domains of its HTTP services and static frontends. */
+export function publicHosts(env: AppModel): string[] {
+  const hosts = Object.values(env.services).flatMap((s) =>
+    s.type === "http" || s.type === "static" ? s.domains : [],
+  );
+  return [...new Set(hosts)].sort();
 }
 
 /** The environment's public URL for the GitHub environment page. */

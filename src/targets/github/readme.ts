@@ -4,6 +4,7 @@
 import { mdTable } from "../terraform/readme.js";
 import type { CiSettings } from "../platform.js";
 import type { Pipeline } from "./pipeline.js";
+import { verificationReadme } from "./verify-readme.js";
 import { printWorkflow, type Workflow } from "./workflow.js";
 
 /** GitHub gives every run its own token: nobody sets it. */
@@ -44,6 +45,7 @@ export function workflowsReadme(
     "",
     rows.length ? mdTable(["kind", "name", "read by"], rows) : "None.",
     "",
+    ...verificationReadme(p),
   ].join("\n");
 }
 

@@ -9,6 +9,7 @@ import { action, checkout, run, type Job, type Step } from "../github/workflow.j
 import type { Cluster, DeploySteps, Platform, PlatformPipeline, Revision } from "../platform.js";
 import type { SynthContext, TargetProblem } from "../target.js";
 import { issuerTrusted, kubernetesSettings } from "./settings.js";
+import { helmVerification } from "./verify.js";
 
 const KUBECONFORM = "v0.8.0";
 
@@ -67,6 +68,7 @@ export function helmRollout(project: ProjectModel, ctx: SynthContext, cluster: C
     synthTargets: ["kubernetes"],
     settings: (p) => cluster.settings(p),
     problems: registryProblems(project),
+    verification: helmVerification(access),
   };
 }
 
