@@ -41,8 +41,8 @@ export class Signals {
   readonly alerts: LocalAlerts;
   private timer?: NodeJS.Timeout;
   private cached?: { release: string | undefined; model: AppModel | undefined };
-  /** Per instance: its last CPU reading, and its restarts when last seen. */
-  private readonly cpu = new Map<string, CpuSample>();
+  /** Per instance: its CPU readings over the look-back (oldest first), and its restarts when last seen. */
+  private readonly cpu = new Map<string, CpuSample[]>();
   private readonly restartsSeen = new Map<string, number>();
   /** Per service: when its instances restarted (ms), over the look-back; its CPU and memory, % of the limit. */
   private readonly restartTimes = new Map<string, number[]>();
@@ -105,8 +105,11 @@ export class Signals {
       const u = pid && svc && svc.type !== "static" ? usage(pid, parentOf) : undefined;
       if (!u || !svc || svc.type === "static") continue;
       const limits = svc.resources.limits;
-      const prev = this.cpu.get(i.id);
-      this.cpu.set(i.id, { cpuSeconds: u.cpuSeconds, at: now });
+      // rate(container_cpu_usage_seconds_total[5m]): from the oldest reading of the last five minutes.
+      const readings = (this.cpu.get(i.id) ?? []).filter((r) => now - r.at <= LOOKBACK_SECONDS * 1000);
+      const prev = readings[0];
+      readings.push({ cpuSeconds: u.cpuSeconds, at: now });
+      this.cpu.set(i.id, readings);
       const pct = usagePct.get(i.service) ?? {};
       // The busiest instance stands for the service, as any pod over the limit fires on Kubernetes.
       if (prev && now > prev.at) {
