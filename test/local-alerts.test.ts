@@ -7,11 +7,16 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import { SMTPServer } from "smtp-server";
 import { LocalAlerts, type AlertEvent } from "../src/engine/local/alerts-local.js";
 import { notify, type NotifyContext } from "../src/engine/local/alert-notify.js";
 import { exposition } from "../src/engine/local/metrics-text.js";
-import type { AlertMetric, AppModel, MonitoringModel } from "../src/model/types.js";
+import { Proxy } from "../src/engine/local/proxy.js";
+import type { Runtime } from "../src/engine/local/runtime.js";
+import { Signals } from "../src/engine/local/signals.js";
+import { usage } from "../src/engine/local/proc-usage.js";
+import type { AlertMetric, AppModel, MonitoringModel, ServiceModel } from "../src/model/types.js";
 import { loadExample } from "./helpers.js";
 
 const parsePrometheus = createRequire(import.meta.url)("parse-prometheus-text-format") as (t: string) => {
@@ -280,5 +285,81 @@ describe("Prometheus text format", () => {
       type: "HISTOGRAM",
       metrics: [{ buckets: { "0.1": "2", "1": "5", "+Inf": "6" }, sum: "4.5", count: "6" }],
     });
+  });
+});
+
+describe("signals of instances", () => {
+  it("reads restarts a minute, and the memory of an instance's process and its children against its limit", async () => {
+    // A parent that starts a child holding 48 MiB: the instance's memory is both processes'.
+    const child = spawn(
+      process.execPath,
+      [
+        "-e",
+        "require('child_process').spawn(process.execPath, ['-e', 'globalThis.b = Buffer.alloc(48 * 2 ** 20, 1); setInterval(() => {}, 1000)'], { stdio: 'inherit' }); setInterval(() => {}, 1000)",
+      ],
+      { stdio: "ignore" },
+    );
+    const m = model(undefined);
+    const rule = { for: "0s", severity: "critical" as const, services: ["api"], channels: [] };
+    m.monitoring.alerts = {
+      "high-memory": { metric: "memory", above: 50, ...rule },
+      "crash-loop": { metric: "crash_loop", above: 0.2, ...rule },
+    };
+    (m.services.api as ServiceModel).resources.limits.memory = "64Mi";
+    const instance = {
+      id: "api-v1-1",
+      service: "api",
+      restarts: 0,
+      ready: true,
+      inflight: 0,
+      proc: { pid: child.pid },
+    };
+    const lines: string[] = [];
+    const rt = {
+      serving: undefined,
+      paths: { model: "/nonexistent" },
+      instances: [instance],
+      proxy: new Proxy(),
+      store: { get: () => undefined },
+      log: (l: string) => lines.push(l),
+      addSecretValues: () => undefined,
+    } as unknown as Runtime;
+    const signals = new Signals(rt);
+    (signals as unknown as { model: () => AppModel }).model = () => m;
+    try {
+      // Once the child has filled its buffer, the instance's memory is the parent's and at least 48 MiB more.
+      const limit = 64 * 2 ** 20;
+      const parentAlone = () => usage(child.pid!, new Map())!.rssBytes;
+      const deadline = Date.now() + 10_000;
+      let memory: number | undefined;
+      while (Date.now() < deadline) {
+        (signals as unknown as { usageReadAt: number }).usageReadAt = 0;
+        signals.tick();
+        memory = signals.sample("memory", "api");
+        if (memory !== undefined && (memory / 100) * limit >= parentAlone() + 48 * 2 ** 20) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const bytes = (memory! / 100) * limit;
+      assert.ok(bytes >= parentAlone() + 48 * 2 ** 20 && bytes < 400 * 2 ** 20, `memory ${memory}% of 64Mi`);
+      assert.equal(signals.sample("crash_loop", "api"), 0);
+      instance.restarts = 2;
+      signals.tick();
+      // Two restarts in the last five minutes: 0.4 a minute.
+      assert.equal(signals.sample("crash_loop", "api"), 0.4);
+      assert.deepEqual(
+        signals.alerts.list().map((a) => [a.rule, a.service, a.state]),
+        [
+          ["crash-loop", "api", "firing"],
+          ["high-memory", "api", "firing"],
+        ],
+      );
+      assert.ok(
+        lines.some((l) => /^alert crash-loop on api firing \(crash_loop 0\.4, above 0\.2\)$/.test(l)),
+        lines.join("\n"),
+      );
+      assert.equal(signals.sample("error_rate", "api"), undefined, "no request: no data");
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

@@ -19,6 +19,9 @@ import { cpuCores, parents, usage } from "./proc-usage.js";
 import { readRelease } from "./release.js";
 import type { Runtime } from "./runtime.js";
 
+/** How often the instances' CPU and memory are read. */
+const USAGE_EVERY_MS = 10_000;
+
 /** The window `gantry status` shows. */
 export const STATUS_WINDOW_SECONDS = 60;
 
@@ -47,6 +50,7 @@ export class Signals {
   /** Per service: when its instances restarted (ms), over the look-back; its CPU and memory, % of the limit. */
   private readonly restartTimes = new Map<string, number[]>();
   private readonly usagePct = new Map<string, { cpu?: number; memory?: number }>();
+  private usageReadAt = 0;
   metricsPort?: number;
 
   constructor(private readonly rt: Runtime) {
@@ -80,16 +84,14 @@ export class Signals {
   }
 
   tick(): void {
-    this.observeInstances();
+    const now = Date.now();
+    this.countRestarts(now);
+    this.readUsage(now, this.model());
     this.alerts.evaluate();
   }
 
-  /** Reads each running instance's CPU, memory and restarts, and keeps what the rules read. */
-  private observeInstances(): void {
-    const model = this.model();
-    const now = Date.now();
-    const parentOf = parents();
-    const usagePct = new Map<string, { cpu?: number; memory?: number }>();
+  /** Notes each instance's new restarts, and forgets those older than the look-back. */
+  private countRestarts(now: number): void {
     const live = new Set<string>();
     for (const i of this.rt.instances) {
       live.add(i.id);
@@ -100,35 +102,53 @@ export class Signals {
         this.restartTimes.set(i.service, times);
       }
       this.restartsSeen.set(i.id, i.restarts);
-      const svc = model?.services[i.service];
-      const pid = i.proc?.pid;
-      const u = pid && svc && svc.type !== "static" ? usage(pid, parentOf) : undefined;
-      if (!u || !svc || svc.type === "static") continue;
-      const limits = svc.resources.limits;
-      // rate(container_cpu_usage_seconds_total[5m]): from the oldest reading of the last five minutes.
-      const readings = (this.cpu.get(i.id) ?? []).filter((r) => now - r.at <= LOOKBACK_SECONDS * 1000);
-      const prev = readings[0];
-      readings.push({ cpuSeconds: u.cpuSeconds, at: now });
-      this.cpu.set(i.id, readings);
-      const pct = usagePct.get(i.service) ?? {};
-      // The busiest instance stands for the service, as any pod over the limit fires on Kubernetes.
-      if (prev && now > prev.at) {
-        const cores = (u.cpuSeconds - prev.cpuSeconds) / ((now - prev.at) / 1000);
-        pct.cpu = Math.max(pct.cpu ?? 0, (100 * cores) / cpuCores(limits.cpu));
-      }
-      const limit = memoryBytes(limits.memory);
-      if (limit) pct.memory = Math.max(pct.memory ?? 0, (100 * u.rssBytes) / limit);
-      usagePct.set(i.service, pct);
     }
-    for (const id of [...this.cpu.keys()]) if (!live.has(id)) this.cpu.delete(id);
     for (const id of [...this.restartsSeen.keys()]) if (!live.has(id)) this.restartsSeen.delete(id);
     for (const [service, times] of this.restartTimes)
       this.restartTimes.set(
         service,
         times.filter((t) => now - t < LOOKBACK_SECONDS * 1000),
       );
+  }
+
+  /**
+   * Reads each running instance's CPU and memory (every USAGE_EVERY_MS: a walk of /proc costs a few
+   * ms, and the rules on them hold for minutes), when a rule reads them.
+   */
+  private readUsage(now: number, model: AppModel | undefined): void {
+    const rules = Object.values(model?.monitoring.alerts ?? {});
+    if (!rules.some((a) => a.metric === "cpu" || a.metric === "memory")) return;
+    if (now - this.usageReadAt < USAGE_EVERY_MS) return;
+    this.usageReadAt = now;
+    const parentOf = parents();
     this.usagePct.clear();
-    for (const [k, v] of usagePct) this.usagePct.set(k, v);
+    const live = new Set<string>();
+    for (const i of this.rt.instances) {
+      const svc = model?.services[i.service];
+      const pid = i.proc?.pid;
+      const u = pid && svc && svc.type !== "static" ? usage(pid, parentOf) : undefined;
+      if (!u || !svc || svc.type === "static") continue;
+      live.add(i.id);
+      const limits = svc.resources.limits;
+      // rate(container_cpu_usage_seconds_total[5m]): from the oldest reading of the last five minutes
+      // (of this process: a restarted instance starts again from zero).
+      const readings = (this.cpu.get(i.id) ?? []).filter(
+        (r) => now - r.at <= LOOKBACK_SECONDS * 1000 && r.cpuSeconds <= u.cpuSeconds,
+      );
+      const prev = readings[0];
+      readings.push({ cpuSeconds: u.cpuSeconds, at: now });
+      this.cpu.set(i.id, readings);
+      // The busiest instance stands for the service, as any pod over its limit fires on Kubernetes.
+      const pct = this.usagePct.get(i.service) ?? {};
+      if (prev && now > prev.at) {
+        const cores = (u.cpuSeconds - prev.cpuSeconds) / ((now - prev.at) / 1000);
+        pct.cpu = Math.max(pct.cpu ?? 0, (100 * cores) / cpuCores(limits.cpu));
+      }
+      const limit = memoryBytes(limits.memory);
+      if (limit) pct.memory = Math.max(pct.memory ?? 0, (100 * u.rssBytes) / limit);
+      this.usagePct.set(i.service, pct);
+    }
+    for (const id of [...this.cpu.keys()]) if (!live.has(id)) this.cpu.delete(id);
   }
 
   /** A rule's metric for a service over the look-back, in the rule's unit; undefined: no data. */
