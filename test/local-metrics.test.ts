@@ -75,7 +75,7 @@ describe("proxy metrics", () => {
       m.buckets.reduce((a, b) => a + b, 0),
       8,
     );
-    const w = proxy.metrics.window("api", 60)!;
+    const w = proxy.metrics.window("api", 60);
     assert.equal(w.requests, 8);
     assert.equal(w.errors, 4);
     assert.equal(w.errorRatio, 0.5);
@@ -115,7 +115,7 @@ describe("metrics window", () => {
     let now = 1_000_000;
     const m = new ProxyMetrics(() => now);
     for (let i = 0; i < 100; i++) m.request("api", i < 10 ? 503 : 200, i < 95 ? 0.003 : 0.3);
-    let w = m.window("api", 60)!;
+    let w = m.window("api", 60);
     assert.equal(w.requests, 100);
     assert.equal(w.errorRatio, 0.1);
     // 95 of 100 at 3 ms: the 95th falls at the top of the (2.5 ms, 5 ms] bucket.
@@ -125,9 +125,11 @@ describe("metrics window", () => {
     w = m.window("api", 60)!;
     assert.equal(w.requests, 1);
     assert.equal(w.errors, 0);
-    assert.equal(m.window("api", 300)!.requests, 101);
+    assert.equal(m.window("api", 300).requests, 101);
     now += 300_000;
-    assert.equal(m.window("api", 300)!.requests, 0);
+    assert.equal(m.window("api", 300).requests, 0);
+    // A service without a request yet: nothing, over the time since the start.
+    assert.deepEqual(m.window("web", 60), { seconds: 60, requests: 0, errors: 0, requestsPerSecond: 0 });
     assert.equal(m.get("api")!.requests, 101);
   });
 

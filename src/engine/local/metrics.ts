@@ -142,7 +142,11 @@ export class ServiceMetrics {
 export class ProxyMetrics {
   private readonly services = new Map<string, ServiceMetrics>();
 
-  constructor(private readonly clock: () => number = Date.now) {}
+  private readonly started: number;
+
+  constructor(private readonly clock: () => number = Date.now) {
+    this.started = clock();
+  }
 
   private of(service: string): ServiceMetrics {
     let m = this.services.get(service);
@@ -173,8 +177,13 @@ export class ProxyMetrics {
     return [...this.services].sort(([a], [b]) => a.localeCompare(b));
   }
 
-  window(service: string, windowSeconds: number): TrafficWindow | undefined {
-    return this.services.get(service)?.window(windowSeconds, this.clock());
+  /** A service's traffic over the last `windowSeconds`; none yet for one that had no request. */
+  window(service: string, windowSeconds: number): TrafficWindow {
+    const now = this.clock();
+    const m = this.services.get(service);
+    if (m) return m.window(windowSeconds, now);
+    const seconds = Math.max(1, Math.min(windowSeconds, RING_SECONDS, (now - this.started) / 1000));
+    return { seconds: Math.round(seconds), requests: 0, errors: 0, requestsPerSecond: 0 };
   }
 
   now(): number {

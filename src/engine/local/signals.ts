@@ -194,9 +194,13 @@ export class Signals {
   }
 
   status(): SignalsStatus {
+    // Every service the proxy serves, those without a request yet too.
+    const services = new Set(this.rt.proxy.metrics.all().map(([service]) => service));
+    for (const [name, svc] of Object.entries(this.model()?.services ?? {}))
+      if (svc.type === "static" || svc.type === "http") services.add(name);
     const traffic: Record<string, TrafficWindow> = {};
-    for (const [service] of this.rt.proxy.metrics.all())
-      traffic[service] = this.rt.proxy.metrics.window(service, STATUS_WINDOW_SECONDS)!;
+    for (const service of [...services].sort())
+      traffic[service] = this.rt.proxy.metrics.window(service, STATUS_WINDOW_SECONDS);
     return {
       traffic,
       alerts: this.alerts.list(),
