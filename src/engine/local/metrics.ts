@@ -144,7 +144,11 @@ export class ProxyMetrics {
 
   private readonly started: number;
 
-  constructor(private readonly clock: () => number = Date.now) {
+  /**
+   * `clock`: ms since the epoch, monotonic by default (performance.now() from performance.timeOrigin),
+   * the same clock the proxy times requests with, so the slots and the windows agree.
+   */
+  constructor(private readonly clock: () => number = () => performance.timeOrigin + performance.now()) {
     this.started = clock();
   }
 
@@ -154,9 +158,12 @@ export class ProxyMetrics {
     return m;
   }
 
-  /** A request answered (or given up on) with `status`, after `seconds`. */
-  request(service: string, status: number, seconds: number): void {
-    this.of(service).record(status, seconds, this.clock());
+  /**
+   * A request answered (or given up on) with `status`, after `seconds`; `now` (ms since the epoch)
+   * when the caller has the time already: the proxy passes the performance.now() it measured with.
+   */
+  request(service: string, status: number, seconds: number, now = this.clock()): void {
+    this.of(service).record(status, seconds, now);
   }
 
   upstreamError(service: string, kind: UpstreamErrorKind): void {
@@ -209,7 +216,13 @@ export function countAnswer(
   res: { headersSent: boolean; statusCode: number; once(e: "close", f: () => void): unknown },
 ): void {
   const t0 = performance.now();
-  res.once("close", () =>
-    metrics.request(service, res.headersSent ? res.statusCode : 499, (performance.now() - t0) / 1000),
-  );
+  res.once("close", () => {
+    const end = performance.now();
+    metrics.request(
+      service,
+      res.headersSent ? res.statusCode : 499,
+      (end - t0) / 1000,
+      performance.timeOrigin + end,
+    );
+  });
 }

@@ -516,7 +516,13 @@ export class ClientConnection {
   private count(status: number): void {
     if (this.counted) return;
     this.counted = true;
-    this.host.metrics.request(this.route!.service, status, (performance.now() - this.exchangeStart) / 1000);
+    const end = performance.now();
+    this.host.metrics.request(
+      this.route!.service,
+      status,
+      (end - this.exchangeStart) / 1000,
+      performance.timeOrigin + end,
+    );
   }
 
   private upstreamError(kind: UpstreamErrorKind): void {
