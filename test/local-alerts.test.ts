@@ -354,7 +354,9 @@ describe("signals of instances", () => {
         ],
       );
       assert.ok(
-        lines.some((l) => /^alert crash-loop on api firing \(crash_loop 0\.4, above 0\.2\)$/.test(l)),
+        lines.some((l) =>
+          /^alert crash-loop on api firing \(crash_loop 0\.4\/min, above 0\.2\/min\)$/.test(l),
+        ),
         lines.join("\n"),
       );
       assert.equal(signals.sample("error_rate", "api"), undefined, "no request: no data");

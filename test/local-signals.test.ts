@@ -146,7 +146,7 @@ describe("signals of a local app", { timeout: 120_000 }, () => {
     );
     assert.match(
       (await runCli(["status", app.dir])).out,
-      /\nalerts:\nALERT +SERVICE +STATE.*\nhigh-error-rate +flaky +firing +warning +50 +20 +3s +\d+s\n/,
+      /\nalerts:\nALERT +SERVICE +STATE.*\nhigh-error-rate +flaky +firing +warning +50% +20% +3s +\d+s\n/,
     );
     // The webhook's URL is a secret: in no log.
     const log = readFileSync(envPaths(app.dir, "production").logs + "/supervisor.log", "utf8");

@@ -1,6 +1,7 @@
 // The part of `gantry status` that says how the app is doing: per service, the last minute's requests
 // a second, error ratio (answers 500 and above) and p95 latency through the proxy; the alerts firing
 // and pending; where Prometheus scrapes the metrics.
+import { withUnit } from "../engine/local/alert-notify.js";
 import type { SupervisorState } from "../engine/local/state.js";
 import { age, table } from "./format.js";
 
@@ -40,8 +41,8 @@ export function formatSignals(live: SupervisorState): string {
         a.service,
         a.state,
         a.severity,
-        String(Number(a.value.toFixed(2))),
-        String(a.above),
+        withUnit(a.metric, a.value),
+        withUnit(a.metric, a.above),
         a.for,
         age(a.firedAt ?? a.activeAt),
       ]),

@@ -19,7 +19,7 @@ const WHAT: Record<AlertMetric, [string, string]> = {
   latency_p95: ["p95 latency", " ms"],
   cpu: ["CPU use of its limit", "%"],
   memory: ["memory use of its limit", "%"],
-  crash_loop: ["restarts a minute", ""],
+  crash_loop: ["restarts a minute", "/min"],
   availability: ["unavailability", "%"],
 };
 
@@ -29,8 +29,9 @@ export interface AlertOrigin {
   environment: string;
 }
 
-function round(v: number): string {
-  return String(Number(v.toFixed(v >= 100 ? 0 : 2)));
+/** A rule's value in its unit: "50%", "813 ms", "0.4/min". */
+export function withUnit(metric: AlertMetric, v: number): string {
+  return `${Number(v.toFixed(v >= 100 ? 0 : 2))}${WHAT[metric][1]}`;
 }
 
 /** "[FIRING] high-error-rate: api (warning)". */
@@ -42,9 +43,8 @@ export function subject(e: AlertEvent): string {
 /** "error rate of api is 50% (above 5% for 2s)"; for a resolved one, what it was when last seen. */
 export function description(e: AlertEvent, o: AlertOrigin): string {
   const a = e.alert;
-  const [what, unit] = WHAT[a.metric];
   const is = e.status === "firing" ? "is" : "was";
-  return `${what} of ${a.service} (${o.app}, ${o.environment}) ${is} ${round(a.value)}${unit}, above ${round(a.above)}${unit} for ${a.for}${e.status === "resolved" ? "; now resolved" : ""}`;
+  return `${WHAT[a.metric][0]} of ${a.service} (${o.app}, ${o.environment}) ${is} ${withUnit(a.metric, a.value)}, above ${withUnit(a.metric, a.above)} for ${a.for}${e.status === "resolved" ? "; now resolved" : ""}`;
 }
 
 function labels(a: AlertInfo, o: AlertOrigin): Record<string, string> {

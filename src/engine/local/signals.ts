@@ -4,7 +4,7 @@
 // minute's traffic and the alerts; `/metrics` (metrics-server.ts) all of it, in Prometheus' format.
 import type { AlertMetric, AppModel } from "../../model/types.js";
 import { bytes as memoryBytes } from "../../spec/formats.js";
-import { notify } from "./alert-notify.js";
+import { notify, withUnit } from "./alert-notify.js";
 import {
   EVALUATION_MS,
   LOOKBACK_SECONDS,
@@ -178,7 +178,7 @@ export class Signals {
     if (!model) return;
     const { rt } = this;
     rt.log(
-      `alert ${e.alert.rule} on ${e.alert.service} ${e.status} (${e.alert.metric} ${Number(e.alert.value.toFixed(2))}, above ${e.alert.above})`,
+      `alert ${e.alert.rule} on ${e.alert.service} ${e.status} (${e.alert.metric} ${withUnit(e.alert.metric, e.alert.value)}, above ${withUnit(e.alert.metric, e.alert.above)})`,
     );
     await notify(e, {
       origin: { app: model.name, environment: rt.paths.env },
