@@ -121,6 +121,8 @@ describe("signals of a local app", { timeout: 120_000 }, () => {
     // `for: 3s`, evaluated every 2 s: pending at the first evaluation after the load, firing 3 s later.
     const deadline = Date.now() + 20_000;
     while (hooks.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // One more evaluation: still nothing for the healthy service, nor a second one for the failing.
+    await new Promise((r) => setTimeout(r, 2500));
     assert.equal(hooks.length, 1, "one notification");
     const h = hooks[0]!;
     const waited = h.at - loadStarted;
