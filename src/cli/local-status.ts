@@ -8,6 +8,7 @@ import type { EnvPaths } from "../engine/local/paths.js";
 import { readState, type ProcessRecord, type SupervisorState } from "../engine/local/state.js";
 import { age, table } from "./format.js";
 import { formatJobs } from "./local-jobs.js";
+import { formatSignals } from "./local-status-signals.js";
 import { appArguments, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
@@ -75,6 +76,7 @@ async function status(path: string, opts: { env?: string; json?: boolean }, io: 
   if (live.proxyPort) io.out(`proxy: http://127.0.0.1:${live.proxyPort}/\n`);
   io.out(table(rows(live)));
   if (live.jobs && live.jobs.length > 0) io.out(`\n${formatJobs(live.jobs)}`);
+  io.out(formatSignals(live));
   const loops = live.instances.filter((i) => i.status === "crash-loop");
   if (loops.length > 0)
     io.out(`\ncrash loop: ${loops.map((i) => i.id).join(", ")}; see \`gantry logs ${loops[0]!.service}\`\n`);

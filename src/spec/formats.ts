@@ -202,7 +202,8 @@ const UNITS: Record<string, number> = {
 const MEMORY_FORM = /^([0-9]+)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
 /** Below this, no container starts (Docker's smallest memory limit is 6 MB). */
 const MIN_MEMORY = 6 * 2 ** 20;
-const bytes = (v: string) => {
+/** A memory amount in bytes (the local runtime compares an instance's memory with its limit). */
+export const bytes = (v: string) => {
   const m = MEMORY_FORM.exec(v);
   return m ? Number(m[1]) * UNITS[m[2] ?? ""]! : undefined;
 };

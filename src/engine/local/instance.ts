@@ -16,6 +16,8 @@ export interface InstanceHost {
   persist(): void;
   writeLog(service: string, instance: string, texts: string | string[]): void;
   log(msg: string): void;
+  /** A readiness or liveness check's result, counted (not logged: one a second per instance). */
+  healthChecked?(service: string, ok: boolean): void;
 }
 
 /** Whether `cmd` is an npm package's command in a node_modules/.bin at or above dir (workspaces hoist them). */
@@ -252,8 +254,10 @@ export class Instance implements Backend {
       const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       const ok = anyAnswer ? res.status < 500 : res.status >= 200 && res.status < 300;
+      this.host.healthChecked?.(this.service, ok);
       return { ok, what: `answered ${res.status}` };
     } catch (e) {
+      this.host.healthChecked?.(this.service, false);
       const cause = (e as { cause?: { code?: string } }).cause;
       return {
         ok: false,

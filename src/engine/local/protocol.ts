@@ -9,6 +9,7 @@ import type { AppModel } from "../../model/types.js";
 import type { DeployPlan, RolloutKind } from "./plan.js";
 import type { RunRecord } from "./scheduler.js";
 import type { SupervisorState } from "./state.js";
+import { CONTENT_TYPE } from "./metrics-text.js";
 
 /** `gantry up|deploy|rollback`: roll a built release out. */
 export interface RolloutRequest {
@@ -56,6 +57,7 @@ export const ROUTES = {
   plan: { method: "POST", path: "/plan" },
   rollout: { method: "POST", path: "/rollout" },
   run: { method: "POST", path: "/run" },
+  metrics: { method: "GET", path: "/metrics" },
 } as const;
 
 type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -77,6 +79,8 @@ export interface ControlHandlers {
   plan(req: PlanRequest): DeployPlan;
   rollout(req: RolloutRequest): Stream<RolloutEvent>;
   run(req: RunRequest): Stream<JobRunEvent> | Refusal;
+  /** Prometheus' text format (metrics-text.ts). */
+  metrics?(): string;
 }
 
 type Redact = (s: string) => string;
@@ -194,6 +198,10 @@ async function dispatch(
         return await stream(res, h.rollout(rolloutRequest(await body(req))), (e) => redactRollout(e, r));
       case "run":
         return await stream(res, h.run(runRequest(await body(req))), (e) => redactRun(e, r));
+      case "metrics":
+        if (!h.metrics) return answer(res, 404, { error: "unknown control request" });
+        res.writeHead(200, { "content-type": CONTENT_TYPE });
+        return void res.end(h.metrics());
       case undefined:
         return answer(res, 404, { error: "unknown control request" });
     }

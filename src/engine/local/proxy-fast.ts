@@ -20,6 +20,7 @@ import {
 import type { Backend } from "./proxy.js";
 import type { Route } from "./routing.js";
 import type { Upstream, UpstreamPool } from "./proxy-upstream.js";
+import { upstreamErrorKind, type ProxyMetrics, type UpstreamErrorKind } from "./metrics.js";
 
 /**
  * Idle client connections are closed after this: a second more than the `Keep-Alive: timeout=5` that
@@ -38,6 +39,7 @@ export interface FastPathHost {
   /** `ended`: the client sent FIN already, after `pending`. */
   handOff(socket: net.Socket, pending: Buffer, ended: boolean): void;
   readonly pool: UpstreamPool;
+  readonly metrics: ProxyMetrics;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -79,6 +81,11 @@ export class ClientConnection {
   private resCloseDelimited = false;
   private resClose = false;
   private resKeepAliveMs = Infinity;
+  /** The answer's status, and when the exchange began (performance.now()), for the metrics. */
+  private resStatus = 0;
+  private exchangeStart = 0;
+  /** The exchange is counted already (or there is none). */
+  private counted = true;
 
   private lastActive = Date.now();
   /** When the first byte of the request being read came (0: none yet), for the head and request deadlines. */
@@ -123,7 +130,7 @@ export class ClientConnection {
     const since = now - this.requestSince;
     const answerMs = this.route?.answerMs ?? 0;
     if (this.phase === "wait" && !this.resStarted && answerMs > 0 && now - this.waitSince > answerMs)
-      this.failExchange(504, "gateway timeout");
+      this.failExchange(504, "gateway timeout", "timeout");
     else if (this.phase === "idle" && this.pending.length > 0 && since > limits.headMs)
       this.refuse(408, "request timeout");
     else if ((this.phase === "body" || this.phase === "discard") && since > limits.requestMs) {
@@ -195,6 +202,8 @@ export class ClientConnection {
     this.pending = end === this.pending.length ? EMPTY : this.pending.subarray(end);
     this.req = head;
     this.route = route;
+    this.exchangeStart = performance.now();
+    this.counted = false;
     this.retried = false;
     this.bodyLeft = head.contentLength;
     this.bodyScanner = head.chunked ? new ChunkedScanner() : undefined;
@@ -308,6 +317,7 @@ export class ClientConnection {
         continue;
       }
       this.resStarted = true;
+      this.resStatus = res.status;
       this.resClose = res.close;
       this.resKeepAliveMs = res.keepAliveMs;
       this.resCloseDelimited = res.bodyLength === -2;
@@ -363,6 +373,7 @@ export class ClientConnection {
     const u = this.upstream!;
     this.phase = "tunnel";
     this.resStarted = true;
+    this.count(101);
     this.relayTunnel(answer);
     if (this.pending.length > 0 && !u.socket.write(this.pending)) this.waitForUpstreamDrain(u);
     else this.socket.resume();
@@ -390,6 +401,7 @@ export class ClientConnection {
   }
 
   private finishExchange(poisoned: boolean): void {
+    this.count(this.resStatus);
     const u = this.upstream!;
     // An answer before the whole request body was sent (a 401 or 413 to an upload): the instance still
     // expects the rest, so its connection is not reused, and the rest of the body is dropped here
@@ -446,8 +458,10 @@ export class ClientConnection {
     b.inflight--;
     this.backend = undefined;
     this.upstream = undefined;
+    this.upstreamError(upstreamErrorKind(u.error));
     if (this.resStarted || this.resHead) {
       // Part of an answer went out (or came in): nothing sensible can follow on this connection.
+      this.count(this.resStarted ? this.resStatus : 502);
       this.phase = "done";
       this.socket.destroy();
       return;
@@ -483,20 +497,41 @@ export class ClientConnection {
   private upstreamBroken(): void {
     if (!this.upstream) return;
     this.dropUpstream();
+    this.upstreamError("malformed");
     if (this.resStarted) {
+      this.count(this.resStatus);
       this.phase = "done";
       this.socket.destroy();
     } else this.refuse(502, "the instance sent a malformed answer");
   }
 
   /** A bad request body: the instance's connection is dropped and the client gets the status. */
-  private failExchange(status: number, text: string): void {
+  private failExchange(status: number, text: string, kind?: UpstreamErrorKind): void {
     this.dropUpstream();
+    if (kind) this.upstreamError(kind);
     this.refuse(status, text);
+  }
+
+  /** The current exchange's outcome, counted once; nothing when there is none (a bad request's head). */
+  private count(status: number): void {
+    if (this.counted) return;
+    this.counted = true;
+    const end = performance.now();
+    this.host.metrics.request(
+      this.route!.service,
+      status,
+      (end - this.exchangeStart) / 1000,
+      performance.timeOrigin + end,
+    );
+  }
+
+  private upstreamError(kind: UpstreamErrorKind): void {
+    if (!this.counted) this.host.metrics.upstreamError(this.route!.service, kind);
   }
 
   /** Answers and closes: after an error the request stream's framing cannot be trusted. */
   private refuse(status: number, text: string): void {
+    this.count(status);
     this.phase = "done";
     const body = `gantry: ${text}\n`;
     this.socket.end(
@@ -518,6 +553,8 @@ export class ClientConnection {
 
   /** The client went away: the exchange in progress is abandoned. */
   private abort(): void {
+    // A client that left before its answer: 499, as nginx logs it.
+    this.count(499);
     this.host.clients.delete(this);
     this.phase = "done";
     this.dropUpstream();

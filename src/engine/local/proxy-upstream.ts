@@ -19,6 +19,8 @@ export class Upstream {
   /** While pooled: when it stops being safe to reuse (ms since the epoch). */
   idleUntil = 0;
   readonly socket: net.Socket;
+  /** The code of the socket's error, if it had one (ECONNREFUSED, ECONNRESET), for the metrics. */
+  error: string | undefined;
 
   constructor(
     readonly port: number,
@@ -38,7 +40,7 @@ export class Upstream {
       },
     });
     this.socket = socket;
-    socket.on("error", () => undefined); // reported through "close"
+    socket.on("error", (e: NodeJS.ErrnoException) => (this.error = e.code)); // reported through "close"
     socket.on("close", () => {
       this.pool.forget(this);
       const ex = this.exchange;

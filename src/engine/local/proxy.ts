@@ -15,6 +15,7 @@ import { matchRoute, type Route } from "./routing.js";
 import { connectionShare, openFileLimit, type ConnectionShare } from "./proxy-capacity.js";
 import { CLIENT_IDLE_MS, ClientConnection, type ClientLimits, type FastPathHost } from "./proxy-fast.js";
 import { UpstreamPool } from "./proxy-upstream.js";
+import { countAnswer, ProxyMetrics, upstreamErrorKind } from "./metrics.js";
 import { HOP_BY_HOP, parseRequestHead, type RequestHead } from "./http1.js";
 
 export interface Backend {
@@ -109,6 +110,8 @@ const SHED =
 export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
   readonly pool: UpstreamPool;
+  /** Requests, latencies and instance errors per service, on both paths (metrics.ts). */
+  readonly metrics = new ProxyMetrics();
   private readonly clientIdleMs: number;
   private readonly limits: ClientLimits;
   readonly clients = new Set<ClientConnection>();
@@ -278,6 +281,7 @@ export class Proxy implements FastPathHost {
       plain(res, 404, "gantry: no service for this host and path\n");
       return;
     }
+    countAnswer(this.metrics, route.service, res);
     if (route.kind === "static") {
       const site = table.statics[route.service];
       if (!site) {
@@ -368,6 +372,7 @@ export class Proxy implements FastPathHost {
         answerTimer = setTimeout(() => {
           finish();
           upstream.destroy();
+          this.metrics.upstreamError(service, "timeout");
           plain(res, 504, `gantry: ${service} did not answer within ${route.answerMs / 1000} s\n`);
         }, route.answerMs);
       });
@@ -378,6 +383,7 @@ export class Proxy implements FastPathHost {
         // The client left meanwhile, or the instance sent a status Node cannot pass on.
         upstream.destroy();
         finish();
+        if (!res.destroyed) this.metrics.upstreamError(service, "malformed");
         plain(res, 502, `gantry: ${service} sent a malformed answer\n`);
         return;
       }
@@ -393,6 +399,7 @@ export class Proxy implements FastPathHost {
       // Answered already: the time ran out (504), or the client left.
       if (done || clientGone) return;
       finish();
+      this.metrics.upstreamError(service, upstreamErrorKind(e.code));
       // A connection refused or reset before any answer: safe to try another instance for requests
       // without a body (GET, HEAD); anything else may have had side effects, so it is a 502.
       const retryable =

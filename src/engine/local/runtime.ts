@@ -60,6 +60,7 @@ export class Runtime implements InstanceHost, DataHost {
   /** The Redis that holds the topics' streams (see provision.ts). */
   topicsRedis?: string;
   proxyPort?: number;
+  metricsPort?: number;
   instances: Instance[] = [];
   serving?: string;
   deploying?: string;
@@ -121,6 +122,10 @@ export class Runtime implements InstanceHost, DataHost {
     this.logs.write(service, instance, texts);
   }
 
+  healthChecked(service: string, ok: boolean): void {
+    this.proxy.metrics.healthCheck(service, ok);
+  }
+
   persist(): void {
     // Coalesce bursts of changes (a whole rollout's instances starting) into one write.
     if (this.persistTimer) return;
@@ -148,6 +153,7 @@ export class Runtime implements InstanceHost, DataHost {
       ...(this.error ? { error: this.redact(this.error) } : {}),
       socket: this.paths.socket,
       ...(this.proxyPort ? { proxyPort: this.proxyPort } : {}),
+      ...(this.metricsPort ? { metricsPort: this.metricsPort } : {}),
       ...(this.daprPort ? { daprPort: this.daprPort } : {}),
       ...(this.topicsRedis ? { topicsRedis: this.topicsRedis } : {}),
       ...(this.pg

@@ -4,6 +4,7 @@
 import { readJson } from "./fsutil.js";
 import type { EnvPaths } from "./paths.js";
 import type { JobInfo } from "./scheduler.js";
+import type { SignalsStatus } from "./signals.js";
 
 export type InstanceStatus =
   "starting" | "running" | "crashed" | "crash-loop" | "stopping" | "stopped" | "failed";
@@ -46,6 +47,8 @@ export interface SupervisorState {
   error?: string;
   socket: string;
   proxyPort?: number;
+  /** Where Prometheus scrapes `/metrics` (metrics-server.ts). */
+  metricsPort?: number;
   daprPort?: number;
   /** The Redis that holds the topics' streams: kept across runs, so their events are not stranded. */
   topicsRedis?: string;
@@ -56,6 +59,9 @@ export interface SupervisorState {
   instances: InstanceInfo[];
   /** Scheduled jobs of the serving release: schedule, next run, the run going on, the last run. */
   jobs?: JobInfo[];
+  /** In `gantry status` only (not in the file): the last minute's traffic per service, the alerts. */
+  traffic?: SignalsStatus["traffic"];
+  alerts?: SignalsStatus["alerts"];
 }
 
 export function readState(p: EnvPaths): SupervisorState | undefined {

@@ -16,6 +16,9 @@ import { provision } from "./provision.js";
 import { planRollout, rollout } from "./rollout.js";
 import { Runtime, type SupervisorOptions } from "./runtime.js";
 import { shutdown } from "./shutdown.js";
+import { exposition } from "./metrics-text.js";
+import { serveMetrics, type MetricsServer } from "./metrics-server.js";
+import { Signals } from "./signals.js";
 import type { SupervisorState } from "./state.js";
 
 export type { SupervisorOptions } from "./runtime.js";
@@ -27,9 +30,13 @@ export class Supervisor {
   private starting?: Promise<void>;
   /** Rollouts run one at a time, in the order they were asked for. */
   private rolloutChain: Promise<unknown> = Promise.resolve();
+  /** Request metrics, alerts and `/metrics` (signals.ts). */
+  private readonly signals: Signals;
+  private metricsServer?: MetricsServer;
 
   constructor(o: SupervisorOptions) {
     this.rt = new Runtime(o, (m) => this.log(m));
+    this.signals = new Signals(this.rt);
     this.rt.onGiveUp = (why) => {
       this.fail(new Error(why));
       void this.shutdown(1);
@@ -68,6 +75,9 @@ export class Supervisor {
       previous?.proxyPort,
     );
     this.log(`proxy on 127.0.0.1:${rt.proxyPort}`);
+    this.metricsServer = await serveMetrics(() => exposition(this.signals.families()), previous?.metricsPort);
+    rt.metricsPort = this.signals.metricsPort = this.metricsServer.port;
+    this.signals.start();
     const need = provisionStep(model);
     if (need) await provision(rt, need, previous);
     this.control = await serveControl(rt.paths.socket, this.handlers(), (s) => rt.redact(s));
@@ -87,7 +97,8 @@ export class Supervisor {
   private handlers(): ControlHandlers {
     const { rt } = this;
     return {
-      status: () => rt.writeState(),
+      status: () => ({ ...rt.writeState(), ...this.signals.status() }),
+      metrics: () => exposition(this.signals.families()),
       stop: () => void this.shutdown(0),
       plan: (req) => planRollout(rt, req.model, req.release, req.kind),
       rollout: (req) => async (out) => {
@@ -119,6 +130,8 @@ export class Supervisor {
     // A stop asked for while it starts (`gantry down` right after an interrupted `up`) waits for the
     // start: a Redis or PostgreSQL it was spawning would be missed, and outlive it, orphaned.
     await this.starting?.catch(() => undefined);
+    this.signals.stop();
+    await this.metricsServer?.close();
     await shutdown(this.rt, this.control, code);
   }
 
