@@ -466,7 +466,8 @@ const NAME_RULES: Record<string, Record<string, RegExp>> = {
     emailServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
     communicationServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
   },
-  "modules/action-group.bicep": { name: /^[a-z0-9][a-z0-9-]{0,258}$/, shortName: /^.{1,12}$/ },
+  // Each group is <namePrefix>-<channel> (a spec name: 63 characters at most), 260 in all.
+  "modules/action-group.bicep": { namePrefix: /^[a-z0-9][a-z0-9-]{0,190}$/ },
   "modules/budget.bicep": { name: /^[a-z0-9][a-z0-9-]{0,62}$/ },
 };
 
