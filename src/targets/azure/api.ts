@@ -38,6 +38,7 @@ export const API = {
   actionGroup: ["Microsoft.Insights/actionGroups", "2023-01-01"],
   metricAlert: ["Microsoft.Insights/metricAlerts", "2026-01-01"],
   logAlert: ["Microsoft.Insights/scheduledQueryRules", "2023-12-01"],
+  activityLogAlert: ["Microsoft.Insights/activityLogAlerts", "2026-01-01"],
   webTest: ["Microsoft.Insights/webtests", "2022-06-15"],
   budget: ["Microsoft.Consumption/budgets", "2023-11-01"],
   aks: ["Microsoft.ContainerService/managedClusters", "2024-09-01"],

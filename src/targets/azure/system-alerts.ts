@@ -117,11 +117,14 @@ function channelRoutes(env: string, project: ProjectModel, tree: FileTree, group
         return { param, name: asText(rule.name), channels: asList(rule.channels).map(asText) };
       }),
     ),
-    {
-      param: "availabilityChannels",
-      name: "the availability tests",
-      channels: asList(readParamValue(text, "availabilityChannels")).map(asText),
-    },
+    ...[
+      ["availabilityChannels", "the availability tests"],
+      ["deploymentAlertChannels", "the failed-deployment alert"],
+    ].map(([param, name]) => ({
+      param: param!,
+      name: name!,
+      channels: asList(readParamValue(text, param!)).map(asText),
+    })),
   ];
   for (const { param, name, channels } of rules) {
     // A rule the spec gives no channel is spec/alert-unrouted's finding, not a wiring defect.

@@ -182,6 +182,9 @@ param metricAlertRules array
 @description('Error-rate and p95-latency alerts of the environment.')
 param logAlertRules array
 
+@description('Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.')
+param deploymentAlertChannels array
+
 @description('Run availability tests on the health endpoints.')
 param availabilityTests bool
 
@@ -629,6 +632,19 @@ module logAlerts 'modules/log-alerts.bicep' = {
     actionGroupIds: actionGroups.outputs.ids
     channelNames: map(alertChannels, ch => ch.name)
     location: location
+    tags: tags
+  }
+}
+
+@description('Failed deployments.')
+module deploymentAlerts 'modules/deployment-alerts.bicep' = {
+  name: 'deploymentAlerts'
+  scope: rg
+  params: {
+    name: 'deployment-failed-augeo-${environmentCode}'
+    notify: deploymentAlertChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }

@@ -95,6 +95,9 @@ param metricAlertRules array
 @description('Error-rate and p95-latency alerts of the environment.')
 param logAlertRules array
 
+@description('Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.')
+param deploymentAlertChannels array
+
 @description('Public health URL of backend (\'\' when it has no domain).')
 param backendHealthUrl string
 
@@ -278,6 +281,19 @@ module metricAlerts 'modules/metric-alerts.bicep' = {
     metricNamespace: 'Microsoft.ContainerService/managedClusters'
     cpuMetric: 'node_cpu_usage_percentage'
     memoryMetric: 'node_memory_working_set_percentage'
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
+    tags: tags
+  }
+}
+
+@description('Failed deployments.')
+module deploymentAlerts 'modules/deployment-alerts.bicep' = {
+  name: 'deploymentAlerts'
+  scope: rg
+  params: {
+    name: 'deployment-failed-todo-${environmentCode}'
+    notify: deploymentAlertChannels
     actionGroupIds: actionGroups.outputs.ids
     channelNames: map(alertChannels, ch => ch.name)
     tags: tags

@@ -245,6 +245,52 @@ export function logAlertsModule(): BicepFile {
   });
 }
 
+/**
+ * Failed deployments of the environment: an Azure Resource Manager deployment into its resource group
+ * (the infrastructure pipeline's) or a slot swap (the App Service release) that ended Failed, from the
+ * Activity Log (operation names as Azure's resource provider operations list them).
+ */
+export function deploymentAlertsModule(): BicepFile {
+  const leaf = (field: string, equals: string) => ({ field, equals });
+  return file("Activity Log alert on failed deployments and slot swaps in the resource group.", {
+    params: [
+      p("name", "string", "Name of the alert."),
+      p("notify", "array", "Channels told when a deployment fails."),
+      ...ACTION_PARAMS,
+      TAGS,
+    ],
+    vars: [],
+    resources: [
+      res("alert", "activityLogAlert", {
+        name: ref("name"),
+        location: "global",
+        tags,
+        properties: {
+          description: "A deployment or a slot swap in this environment's resource group failed.",
+          enabled: true,
+          scopes: [member(call("resourceGroup"), "id")],
+          condition: {
+            allOf: [
+              leaf("category", "Administrative"),
+              leaf("status", "Failed"),
+              {
+                field: "operationName",
+                containsAny: [
+                  "Microsoft.Resources/deployments/write",
+                  "Microsoft.Web/sites/slots/slotsswap/action",
+                ],
+              },
+            ],
+          },
+          actions: { actionGroups: groupsOf(ref("notify"), (id) => ({ actionGroupId: id })) },
+        },
+      }),
+    ],
+    modules: [],
+    outputs: [],
+  });
+}
+
 export function webTestsModule(): BicepFile {
   const t = ref("t");
   return file(

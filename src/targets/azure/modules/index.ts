@@ -1,7 +1,13 @@
 // The Bicep modules of the Azure target by file name, one file per kind of resource. main.bicep
 // (../main.ts) calls the ones an app needs; each is written once, whatever the spec.
 import type { BicepFile } from "../../../format/bicep.js";
-import { actionGroupModule, logAlertsModule, metricAlertsModule, webTestsModule } from "./alerts.js";
+import {
+  actionGroupModule,
+  deploymentAlertsModule,
+  logAlertsModule,
+  metricAlertsModule,
+  webTestsModule,
+} from "./alerts.js";
 import {
   appServiceDomainModule,
   appServiceModule,
@@ -41,6 +47,7 @@ export const MODULES = {
   "metric-alerts": metricAlertsModule,
   "log-alerts": logAlertsModule,
   "web-tests": webTestsModule,
+  "deployment-alerts": deploymentAlertsModule,
   budget: budgetModule,
   "resource-lock": resourceLockModule,
   aks: aksModule,

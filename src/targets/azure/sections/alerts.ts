@@ -46,13 +46,27 @@ export function alertsPart(c: Ctx): Partial<Part> {
     channels: alertChannels.ref,
     webhookUrls: Object.fromEntries(allChannels(c).map((n) => [n, urls.get(n) ?? ""])),
   });
+  const deployChannels = param(
+    c.envs,
+    "deploymentAlertChannels",
+    "array",
+    "Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.",
+    deploymentChannels,
+  );
+  const deploymentAlert = callModule("deploymentAlerts", "deployment-alerts", "Failed deployments.", {
+    name: str`deployment-failed-${c.appSlug}-${c.code}`,
+    notify: deployChannels.ref,
+    ...ACTION_ARGS,
+    tags: c.tags,
+  });
   return {
-    params: [...webhooks.map((w) => w.url), alertChannels, metricRules, logRules],
+    params: [...webhooks.map((w) => w.url), alertChannels, metricRules, logRules, deployChannels],
     deployVariables: webhooks.map((w) => w.variable),
     modules: [
       actionGroups,
       ...metricAlerts(c, metricRules.ref),
       ...(c.compute === "appservice" ? logAlerts(c, logRules.ref) : []),
+      deploymentAlert,
     ],
   };
 }
@@ -134,6 +148,13 @@ const logAlertRules = (m: AppModel): BicepValue =>
     services: [...a.services].sort(),
     channels: ruleChannels(m, a),
   }));
+
+/** Who hears of a failed deployment: the channels of the critical rules (someone acts on those), else all. */
+function deploymentChannels(m: AppModel): string[] {
+  const critical = Object.values(m.monitoring.alerts).filter((a) => a.severity === "critical");
+  const named = [...new Set(critical.flatMap((a) => ruleChannels(m, a)))].sort();
+  return named.length ? named : Object.keys(m.monitoring.channels).sort();
+}
 
 /** The channels a rule notifies in an environment: those it names that the environment has. */
 export const ruleChannels = (m: AppModel, a: AlertModel): string[] =>

@@ -245,6 +245,11 @@ param logAlertRules = [
   }
 ]
 
+param deploymentAlertChannels = [
+  'ops'
+  'teams'
+]
+
 param availabilityTests = true
 
 param availabilityFrequency = 300

@@ -220,6 +220,10 @@ param logAlertRules = [
   }
 ]
 
+param deploymentAlertChannels = [
+  'ops'
+]
+
 param availabilityTests = true
 
 param availabilityFrequency = 300

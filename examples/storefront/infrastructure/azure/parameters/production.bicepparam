@@ -205,6 +205,10 @@ param logAlertRules = [
   }
 ]
 
+param deploymentAlertChannels = [
+  'oncall'
+]
+
 param availabilityTests = true
 
 param availabilityFrequency = 300

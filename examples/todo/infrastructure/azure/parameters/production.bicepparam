@@ -135,6 +135,10 @@ param logAlertRules = [
   }
 ]
 
+param deploymentAlertChannels = [
+  'slack'
+]
+
 param backendHealthUrl = 'https://todo.example.com/api/ready'
 
 param frontendHealthUrl = ''

@@ -131,6 +131,10 @@ param logAlertRules = [
   }
 ]
 
+param deploymentAlertChannels = [
+  'slack'
+]
+
 param backendHealthUrl = 'https://staging.todo.example.com/api/ready'
 
 param frontendHealthUrl = ''
