@@ -40,6 +40,7 @@ export const API = {
   logAlert: ["Microsoft.Insights/scheduledQueryRules", "2023-12-01"],
   activityLogAlert: ["Microsoft.Insights/activityLogAlerts", "2026-01-01"],
   webTest: ["Microsoft.Insights/webtests", "2022-06-15"],
+  workbook: ["microsoft.insights/workbooks", "2015-05-01"],
   budget: ["Microsoft.Consumption/budgets", "2023-11-01"],
   aks: ["Microsoft.ContainerService/managedClusters", "2024-09-01"],
   registry: ["Microsoft.ContainerRegistry/registries", "2023-07-01"],

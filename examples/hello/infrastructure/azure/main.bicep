@@ -189,6 +189,19 @@ resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   }
 }
 
+resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'activity-log-hello-${environmentCode}'
+  properties: {
+    workspaceId: logAnalytics.outputs.id
+    logs: [
+      {
+        category: 'Administrative'
+        enabled: true
+      }
+    ]
+  }
+}
+
 @description('Log Analytics workspace.')
 module logAnalytics 'modules/log-analytics.bicep' = {
   name: 'logAnalytics'
@@ -556,6 +569,30 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
   }
 }
 
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'hello (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: [
+      apiPlan.outputs.id
+      workerPlan.outputs.id
+    ]
+    clusterId: ''
+    postgresIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ]
+    redisIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Cache/redis', cacheRedis.outputs.name)
+    ]
+    budgetName: ''
+  }
+}
+
 @description('CanNotDelete lock on the production resource group.')
 module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   name: 'lock'
@@ -591,3 +628,6 @@ output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

@@ -220,6 +220,19 @@ resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   }
 }
 
+resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'activity-log-storefro-${environmentCode}'
+  properties: {
+    workspaceId: logAnalytics.outputs.id
+    logs: [
+      {
+        category: 'Administrative'
+        enabled: true
+      }
+    ]
+  }
+}
+
 @description('Log Analytics workspace.')
 module logAnalytics 'modules/log-analytics.bicep' = {
   name: 'logAnalytics'
@@ -626,6 +639,29 @@ module budget 'modules/budget.bicep' = if (budgetAmount > 0) {
   }
 }
 
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'storefront (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: [
+      apiPlan.outputs.id
+    ]
+    clusterId: ''
+    postgresIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ]
+    redisIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Cache/redis', cacheRedis.outputs.name)
+    ]
+    budgetName: (budgetAmount > 0) ? 'budget-storefro-${environmentCode}' : ''
+  }
+}
+
 @description('CanNotDelete lock on the production resource group.')
 module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   name: 'lock'
@@ -661,3 +697,6 @@ output keyVaultName string = keyVault.outputs.name
 
 @description('Name servers of the zone to set at the registrar.')
 output dnsNameServers array = !empty(dnsZoneName) ? dnsZone.outputs.nameServers : []
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

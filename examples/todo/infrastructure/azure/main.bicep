@@ -156,6 +156,19 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   tags: tags
 }
 
+resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'activity-log-todo-${environmentCode}'
+  properties: {
+    workspaceId: logAnalytics.outputs.id
+    logs: [
+      {
+        category: 'Administrative'
+        enabled: true
+      }
+    ]
+  }
+}
+
 @description('Log Analytics workspace.')
 module logAnalytics 'modules/log-analytics.bicep' = {
   name: 'logAnalytics'
@@ -357,6 +370,25 @@ module budget 'modules/budget.bicep' = if (budgetAmount > 0) {
   }
 }
 
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'todo (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: []
+    clusterId: aks.outputs.id
+    postgresIds: concat(dbEnabled ? [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ] : [])
+    redisIds: []
+    budgetName: (budgetAmount > 0) ? 'budget-todo-${environmentCode}' : ''
+  }
+}
+
 @description('CanNotDelete lock on the production resource group.')
 module lock 'modules/resource-lock.bicep' = if (enableLocks) {
   name: 'lock'
@@ -374,3 +406,6 @@ output aksClusterName string = aks.outputs.name
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

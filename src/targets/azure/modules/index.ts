@@ -21,6 +21,7 @@ import { postgresModule, redisModule, storageModule } from "./data.js";
 import { communicationModule, dnsRecordsModule, dnsZoneModule } from "./dns-email.js";
 import { keyVaultAccessModule, keyVaultModule, keyVaultSecretsModule } from "./key-vault.js";
 import { appInsightsModule, logAnalyticsModule } from "./monitoring.js";
+import { workbookModule } from "./workbook.js";
 import { staticWebAppDomainModule, staticWebAppModule } from "./static-web-app.js";
 export { GENERATED } from "./kit.js";
 
@@ -48,6 +49,7 @@ export const MODULES = {
   "log-alerts": logAlertsModule,
   "web-tests": webTestsModule,
   "deployment-alerts": deploymentAlertsModule,
+  workbook: workbookModule,
   budget: budgetModule,
   "resource-lock": resourceLockModule,
   aks: aksModule,
