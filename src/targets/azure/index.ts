@@ -10,6 +10,7 @@ import { azureContract } from "./contract.js";
 import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
+import { runbookTree } from "./runbook.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
 import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
@@ -41,6 +42,7 @@ export const azureTarget: Target = {
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
+    Object.assign(tree, runbookTree(project, build.facts));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },
 };

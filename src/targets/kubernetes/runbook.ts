@@ -3,7 +3,7 @@
 // kube-prometheus-stack's objects are named after its release (kube-prometheus-stack-grafana, ...).
 import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
-import { INCIDENT_SEVERITIES, alertTable, architectureDiagram } from "../runbook.js";
+import { INCIDENT_SEVERITIES, alertTable, architectureDiagram, sh } from "../runbook.js";
 import { ALERT_SECRET } from "./bootstrap-alertmanager.js";
 import { secretKeys } from "./readme-secrets.js";
 import type { KubernetesSettings } from "./settings.js";
@@ -23,7 +23,6 @@ const jobs = (v: ChartValues) =>
   Object.entries(v.services)
     .filter(([, s]) => s.enabled && s.type === "job")
     .map(([name]) => name);
-const sh = (lines: string[]) => ["```sh", ...lines, "```", ""];
 
 function architecture(envs: Env[]): string[] {
   return [

@@ -7,7 +7,7 @@ import { binary, call, not, str, ternary, type BicepObject, type BicepValue } fr
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { startupCommand } from "../command.js";
 import { camel, slug } from "../names.js";
-import { boundIn, planSku } from "../decisions.js";
+import { boundIn, hasSlot, planSku } from "../decisions.js";
 import { healthCheckPath, suppliedSettings } from "../supply.js";
 import { deployedValues, settingsConfig } from "./app-settings.js";
 import {
@@ -183,7 +183,7 @@ function appConfig(c: Ctx, n: string, s0: ServiceModel, sv: (m: AppModel) => Ser
       enableSlot: field(
         "bool",
         `Create a staging slot for zero-downtime swaps of ${n}.`,
-        (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
+        (m) => hasSlot(m, sv(m)),
       ),
       ...(managedZone(c) ? domainFields(n, (m) => boundIn(m, appOf(m, n))) : {}),
     },
