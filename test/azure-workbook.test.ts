@@ -37,21 +37,13 @@ const METRICS: Record<string, string[]> = {
 };
 /**
  * Tables the workspace receives: App Service's HTTP logs (the sites' diagnostic setting), Container
- * insights (the AKS add-on), the availability tests (workspace-based Application Insights) and the
- * Activity Log (main.bicep's subscription diagnostic setting); each with the columns queried.
+ * insights (the AKS add-on) and the availability tests (workspace-based Application Insights); each
+ * with the columns queried.
  */
 const TABLES: Record<string, string[]> = {
   AppServiceHTTPLogs: ["_ResourceId", "ScStatus", "TimeTaken", "TimeGenerated"],
   KubePodInventory: ["ContainerRestartCount", "ControllerName", "TimeGenerated"],
   AppAvailabilityResults: ["Success", "Name", "TimeGenerated"],
-  AzureActivity: [
-    "ResourceGroup",
-    "OperationNameValue",
-    "ActivityStatusValue",
-    "Caller",
-    "_ResourceId",
-    "TimeGenerated",
-  ],
 };
 
 /** Every object of a Bicep value, expressions' arguments included (the workbook's items sit in concat and ternaries). */

@@ -41,6 +41,8 @@ export type WorkbookItem =
       /** GET of an Azure Resource Manager path, shown as a table of JSONPath columns. */
       path: BicepValue;
       apiVersion: string;
+      /** JSONPath of the rows: `$` for one object, `$.value[*]` for a list. */
+      tablePath: string;
       columns: { id: string; path: string }[];
     };
 
@@ -106,7 +108,7 @@ function itemValue(item: WorkbookItem): BicepValue {
               {
                 type: "jsonpath",
                 settings: {
-                  tablePath: "$",
+                  tablePath: item.tablePath,
                   columns: item.columns.map((c) => ({ path: c.path, columnid: c.id })),
                 },
               },

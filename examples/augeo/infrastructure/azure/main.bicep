@@ -243,19 +243,6 @@ resource sharedRg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   }
 }
 
-resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'activity-log-augeo-${environmentCode}'
-  properties: {
-    workspaceId: logAnalytics.outputs.id
-    logs: [
-      {
-        category: 'Administrative'
-        enabled: true
-      }
-    ]
-  }
-}
-
 @description('Log Analytics workspace.')
 module logAnalytics 'modules/log-analytics.bicep' = {
   name: 'logAnalytics'

@@ -156,19 +156,6 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-11-01' = {
   tags: tags
 }
 
-resource activityLog 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'activity-log-todo-${environmentCode}'
-  properties: {
-    workspaceId: logAnalytics.outputs.id
-    logs: [
-      {
-        category: 'Administrative'
-        enabled: true
-      }
-    ]
-  }
-}
-
 @description('Log Analytics workspace.')
 module logAnalytics 'modules/log-analytics.bicep' = {
   name: 'logAnalytics'

@@ -1,6 +1,6 @@
 // The environment's workbook in Azure Monitor: requests, failures and p95 latency of the App Services
 // (their HTTP logs), the plans' or the cluster's CPU and memory, PostgreSQL and Redis health, the
-// availability tests, deployments (the Activity Log) and the month's spend against the budget.
+// availability tests, deployments (Resource Manager's) and the month's spend against the budget.
 import { binary, call, member, ref, str, type BicepFile } from "../../../format/bicep.js";
 import type { BicepValue } from "../../../format/bicep.js";
 import { workbookValue, type WorkbookItem } from "../workbook.js";
@@ -147,13 +147,22 @@ const operations: WorkbookItem[] = [
     "Availability tests (% successful)",
     "AppAvailabilityResults | summarize availability = round(100.0 * countif(Success) / count(), 2) by Name, bin(TimeGenerated, 15m)",
   ),
-  logs(
-    "deployments",
-    "Deployments and slot swaps",
-    // The subscription's Activity Log reaches the workspace through main.bicep's diagnostic setting.
-    str`AzureActivity | where ResourceGroup =~ '${member(call("resourceGroup"), "name")}' and OperationNameValue in~ ('Microsoft.Resources/deployments/write', 'Microsoft.Web/sites/slots/slotsswap/action') and ActivityStatusValue in~ ('Success', 'Failure') | project TimeGenerated, OperationNameValue, ActivityStatusValue, Caller, _ResourceId | order by TimeGenerated desc`,
-    "table",
-  ),
+  {
+    // Resource Manager's deployments into the resource group (the infrastructure pipeline's, module by
+    // module), newest first; releases by slot swap are in the failed-deployment alert's Activity Log.
+    kind: "arm",
+    name: "deployments",
+    title: "Deployments into the resource group",
+    path: str`${member(call("resourceGroup"), "id")}/providers/Microsoft.Resources/deployments`,
+    apiVersion: "2021-04-01",
+    tablePath: "$.value[*]",
+    columns: [
+      { id: "deployment", path: "$.name" },
+      { id: "time", path: "$.properties.timestamp" },
+      { id: "state", path: "$.properties.provisioningState" },
+      { id: "duration", path: "$.properties.duration" },
+    ],
+  },
 ];
 
 const cost: WorkbookItem[] = [
@@ -163,6 +172,7 @@ const cost: WorkbookItem[] = [
     title: "This month's spend against the budget",
     path: str`${member(call("resourceGroup"), "id")}/providers/Microsoft.Consumption/budgets/${ref("budgetName")}`,
     apiVersion: "2023-11-01",
+    tablePath: "$",
     columns: [
       { id: "budget", path: "$.properties.amount" },
       { id: "spent", path: "$.properties.currentSpend.amount" },

@@ -1,6 +1,5 @@
-// The environment's workbook (./../modules/workbook.ts) with the resources it charts, and the
-// subscription's Activity Log sent to the environment's workspace so that its deployments panel
-// (AzureActivity) has data.
+// The environment's workbook (../modules/workbook.ts) with the resources it charts: the plans, the
+// cluster, the servers and caches Azure runs in the environment, its workspace and its budget.
 import {
   binary,
   call,
@@ -14,7 +13,6 @@ import {
 import { camel } from "../names.js";
 import { appCondition, storeCondition, storeNames, type Ctx } from "./context.js";
 import { callModule, output, outputOf, type Part } from "./part.js";
-import { res } from "../modules/kit.js";
 
 /** The workbook's title in the portal: `<app> (<environment>)`, how the runbooks find it. */
 export const workbookTitle = (c: Ctx) => str`${c.project.name} (${c.environmentName})`;
@@ -42,16 +40,6 @@ export function workbookPart(c: Ctx): Partial<Part> {
       })),
     );
   return {
-    resources: [
-      // At subscription scope (main.bicep's): the Activity Log of the subscription, administrative events.
-      res("activityLog", "diagnostics", {
-        name: str`activity-log-${c.appSlug}-${c.code}`,
-        properties: {
-          workspaceId: outputOf("logAnalytics", "id"),
-          logs: [{ category: "Administrative", enabled: true }],
-        },
-      }),
-    ],
     modules: [
       callModule("workbook", "workbook", "Azure Monitor workbook of the environment.", {
         displayName: workbookTitle(c),

@@ -346,17 +346,49 @@ var content = {
       name: 'deployments'
       content: {
         version: 'KqlItem/1.0'
-        query: 'AzureActivity | where ResourceGroup =~ \'${resourceGroup().name}\' and OperationNameValue in~ (\'Microsoft.Resources/deployments/write\', \'Microsoft.Web/sites/slots/slotsswap/action\') and ActivityStatusValue in~ (\'Success\', \'Failure\') | project TimeGenerated, OperationNameValue, ActivityStatusValue, Caller, _ResourceId | order by TimeGenerated desc'
+        query: string({
+          version: 'ARMEndpoint/1.0'
+          data: null
+          headers: []
+          method: 'GET'
+          path: '${resourceGroup().id}/providers/Microsoft.Resources/deployments'
+          urlParams: [
+            {
+              key: 'api-version'
+              value: '2021-04-01'
+            }
+          ]
+          batchDisabled: false
+          transformers: [
+            {
+              type: 'jsonpath'
+              settings: {
+                tablePath: '$.value[*]'
+                columns: [
+                  {
+                    path: '$.name'
+                    columnid: 'deployment'
+                  }
+                  {
+                    path: '$.properties.timestamp'
+                    columnid: 'time'
+                  }
+                  {
+                    path: '$.properties.provisioningState'
+                    columnid: 'state'
+                  }
+                  {
+                    path: '$.properties.duration'
+                    columnid: 'duration'
+                  }
+                ]
+              }
+            }
+          ]
+        })
         size: 0
-        title: 'Deployments and slot swaps'
-        timeContext: {
-          durationMs: 86400000
-        }
-        queryType: 0
-        resourceType: 'microsoft.operationalinsights/workspaces'
-        crossComponentResources: [
-          workspaceId
-        ]
+        title: 'Deployments into the resource group'
+        queryType: 12
         visualization: 'table'
       }
     }
