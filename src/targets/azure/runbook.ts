@@ -4,7 +4,7 @@
 // the index lists them (TOPICS: add a line to add a runbook).
 import { isService } from "../../model/queries.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
-import type { FileTree } from "../target.js";
+import type { FileTree, SynthContext } from "../target.js";
 import { architectureDiagram, markdown, runbookIndex, sh, type RunbookTopic } from "../runbook.js";
 import { hasSlot, locationOf } from "./decisions.js";
 import type { AzureFacts } from "./main.js";
@@ -86,7 +86,7 @@ function resourceRows(facts: AzureFacts, app: AppModel, n: EnvNames): string[] {
   );
 }
 
-function deployAndRollback(project: ProjectModel, facts: AzureFacts, envs: Env[]): string[] {
+function deployAndRollback(project: ProjectModel, facts: AzureFacts, envs: Env[], chart: string): string[] {
   return [
     "# Deploy, promote and roll back",
     "",
@@ -101,7 +101,7 @@ function deployAndRollback(project: ProjectModel, facts: AzureFacts, envs: Env[]
         `az deployment sub what-if --name ${e.n.deployment} --location ${locationOf(e.app)} --template-file main.bicep --parameters parameters/${e.app.environment.name}.bicepparam`,
         `az deployment sub create --name ${e.n.deployment} --location ${locationOf(e.app)} --template-file main.bicep --parameters parameters/${e.app.environment.name}.bicepparam`,
       ]),
-      ...(facts.compute === "aks" ? clusterRollout(project, e) : appServiceRollout(project, facts, e)),
+      ...(facts.compute === "aks" ? clusterRollout(project, e, chart) : appServiceRollout(project, facts, e)),
     ]),
   ];
 }
@@ -132,7 +132,11 @@ function appServiceRollout(project: ProjectModel, facts: AzureFacts, e: Env): st
         ];
       }),
     ]),
-    "Roll back. With a slot the previous release is still in `staging` after a swap: swapping again puts it back in seconds (the emergency path, no build). Without a slot, point the app at the last good image:",
+    apps.every((s) => hasSlot(e.app, s))
+      ? "Roll back: after a swap the previous release is still in `staging`, so swapping again puts it back in seconds (the emergency path, no build):"
+      : apps.some((s) => hasSlot(e.app, s))
+        ? "Roll back: with a slot the previous release is still in `staging` after a swap, so swapping again puts it back in seconds (the emergency path, no build); without one, point the app at the last good image:"
+        : "Roll back: point each app at the last good image (no slot here, so no swap back):",
     "",
     ...sh([
       ...appNameLines(facts, e),
@@ -153,7 +157,7 @@ function appServiceRollout(project: ProjectModel, facts: AzureFacts, e: Env): st
   ];
 }
 
-function clusterRollout(project: ProjectModel, e: Env): string[] {
+function clusterRollout(project: ProjectModel, e: Env, chart: string): string[] {
   const ns = e.app.environment.namespace;
   const first = Object.values(e.app.services).find((s) => isService(s))?.name ?? project.name;
   return [
@@ -161,7 +165,7 @@ function clusterRollout(project: ProjectModel, e: Env): string[] {
     "",
     ...sh([
       `az aks get-credentials --resource-group ${e.n.resourceGroup} --name ${e.n.aks}`,
-      `helm upgrade --install ${project.name} deploy/kubernetes/chart --namespace ${ns} --values deploy/kubernetes/chart/values-${e.app.environment.name}.yaml --set global.imageTag=sha-<commit> --atomic --wait --timeout 10m --history-max 10`,
+      `helm upgrade --install ${project.name} ${chart} --namespace ${ns} --values ${chart}/values-${e.app.environment.name}.yaml --set global.imageTag=sha-<commit> --atomic --wait --timeout 10m --history-max 10`,
       `helm history ${project.name} --namespace ${ns}`,
       `helm rollback ${project.name} <REVISION> --namespace ${ns} --wait`,
     ]),
@@ -175,12 +179,14 @@ function clusterRollout(project: ProjectModel, e: Env): string[] {
 }
 
 /** The runbooks, one file per topic, and their index. */
-export function runbookTree(project: ProjectModel, facts: AzureFacts): FileTree {
+export function runbookTree(project: ProjectModel, facts: AzureFacts, ctx: SynthContext): FileTree {
   const envs: Env[] = project.environments.map((app) => ({ app, n: envNames(project, app) }));
   return {
     "operations/README.md": runbookIndex(`Operating ${project.name} on Azure`, "gantry synth azure", TOPICS),
     "operations/architecture.md": markdown(architecture(project, facts, envs)),
-    "operations/deploy-and-rollback.md": markdown(deployAndRollback(project, facts, envs)),
+    "operations/deploy-and-rollback.md": markdown(
+      deployAndRollback(project, facts, envs, `${ctx.outputs.kubernetes}/chart`),
+    ),
     "operations/monitoring.md": markdown(monitoring(facts, envs)),
     "operations/secrets.md": markdown(secrets(facts, envs)),
     "operations/troubleshooting.md": markdown(troubleshooting(facts, envs)),
