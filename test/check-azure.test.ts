@@ -268,6 +268,21 @@ describe("azure system checks", () => {
     assert.ok(f.filter((x) => x.env === "dev").every((x) => /channel teams/.test(x.message)));
   });
 
+  it("alert-route: a rule with channels that no alert evaluates", () => {
+    let line = 0;
+    const f = findings("augeo", (t) => {
+      const file = "parameters/staging.bicepparam";
+      // Drop high-latency, the last of the log rules.
+      edit(t, file, /\n {2}\{\n {4}name: 'high-latency'\n(?: {4}[^\n]*\n| {6}[^\n]*\n)* {2}\}/, "");
+      line = lineOf(t, file, "param logAlertRules = ");
+    });
+    assert.deepEqual(brief(f), [["azure/alert-route", "staging", "parameters/staging.bicepparam", line]]);
+    assert.match(
+      f[0]!.message,
+      /high-latency \(latency_p95\) has channels, but no alert of logAlertRules evaluates it in staging/,
+    );
+  });
+
   it("no finding on generated specs (test/spec-generator.ts) that Azure accepts", () => {
     let ran = 0;
     for (let seed = 1; seed <= 60; seed++) {

@@ -2,7 +2,7 @@
 // names has a group with a receiver in that environment (an e-mail address, or a webhook URL read at
 // deployment). Read from the rendered tree: the alert resources of the modules, main.bicep's calls
 // and each environment's parameter file (the rules, their channels, the channels' receivers).
-import type { ProjectModel } from "../../model/types.js";
+import type { AlertMetric, ProjectModel } from "../../model/types.js";
 import type { FileTree, RuleDoc, SystemFinding } from "../target.js";
 import { readParamValue, type Decl, type ParamValue } from "./bicep-read.js";
 
@@ -42,7 +42,9 @@ export function alertRouteFindings(
     ...unnamedGroups(modules),
     ...unwiredCalls(decls, modules, groups),
     ...(groups
-      ? project.environments.flatMap((m) => channelRoutes(m.environment.name, project, tree, groups))
+      ? project.environments.flatMap((m) =>
+          channelRoutes(m.environment.name, project, tree, groups, evaluated(decls)),
+        )
       : []),
   ];
 }
@@ -85,8 +87,23 @@ function unwiredCalls(
     }));
 }
 
-/** In one environment, each channel of each rule has a group with a receiver. */
-function channelRoutes(env: string, project: ProjectModel, tree: FileTree, groups: Decl): SystemFinding[] {
+/** The rules parameter that carries each metric's rules, where main.bicep deploys their alerts. */
+function evaluated(decls: Decl[]): Partial<Record<AlertMetric, string>> {
+  const has = (path: string) => decls.some((d) => d.kind === "module" && d.target === path);
+  const metric = has("modules/metric-alerts.bicep") ? "metricAlertRules" : undefined;
+  // On AKS there are no log alerts: the cluster's Prometheus evaluates those rules (findings-alerts.ts).
+  const log = has("modules/log-alerts.bicep") ? "logAlertRules" : undefined;
+  return { cpu: metric, memory: metric, error_rate: log, latency_p95: log };
+}
+
+/** In one environment, each rule with channels is deployed, and each of its channels has a group with a receiver. */
+function channelRoutes(
+  env: string,
+  project: ProjectModel,
+  tree: FileTree,
+  groups: Decl,
+  carriers: Partial<Record<AlertMetric, string>>,
+): SystemFinding[] {
   const file = `parameters/${env}.bicepparam`;
   const text = tree[file] ?? "";
   const lineOf = (name: string) => text.split("\n").findIndex((l) => l.startsWith(`param ${name} = `)) + 1;
@@ -126,6 +143,11 @@ function channelRoutes(env: string, project: ProjectModel, tree: FileTree, group
       channels: asList(readParamValue(text, param!)).map(asText),
     })),
   ];
+  for (const [name, a] of Object.entries(spec)) {
+    const param = carriers[a.metric];
+    if (param && a.channels.length && !rules.some((r) => r.param === param && r.name === name))
+      report(param, `${name} (${a.metric}) has channels, but no alert of ${param} evaluates it in ${env}`);
+  }
   for (const { param, name, channels } of rules) {
     // A rule the spec gives no channel is spec/alert-unrouted's finding, not a wiring defect.
     const named = spec[name]?.channels ?? [];
