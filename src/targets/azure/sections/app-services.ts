@@ -39,11 +39,11 @@ export function appServicesPart(c: Ctx): Partial<Part> {
 
 const imageVariable = (n: string) => `${envName(n)}_IMAGE`;
 
-const imageDeployVariable = (n: string, s0: ServiceModel): DeployVariable => ({
+const imageDeployVariable = (app: string, n: string, s0: ServiceModel): DeployVariable => ({
   name: imageVariable(n),
   description: s0.image
     ? `Image ${n} runs (unset: ${s0.image}, from the spec).`
-    : `Image ${n} runs, e.g. <acrLoginServer>/${n}:sha-<short> (unset: the image that runs now is kept; the pipeline deploys it).`,
+    : `Image ${n} runs, e.g. <acrLoginServer>/${app}/${n}:sha-<short> (unset: the image that runs now is kept; the pipeline deploys it).`,
   required: false,
 });
 
@@ -117,7 +117,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
         where(on, outputOf(`${id}App`, "name"), ""),
       ),
     ],
-    deployVariables: [imageDeployVariable(n, s0)],
+    deployVariables: [imageDeployVariable(c.project.name, n, s0)],
     secretUses: operatorSecrets(c, n),
     appServices: [n],
     secretReaders: identities,
