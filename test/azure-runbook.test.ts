@@ -106,6 +106,12 @@ describe("azure runbooks", () => {
         s.secret,
       );
     assert.match(secrets, /az webapp restart --resource-group rg-augeo-production --name "\$APP_API"/);
+    // On AKS the chart's Secret carries the value: its key is updated before the restart.
+    assert.ok(
+      render("todo")["operations/secrets.md"]!.includes(
+        String.raw`kubectl --namespace production patch secret app-secrets --type merge --patch "{\"stringData\":{\"kafka-brokers\":\"$KAFKA_BROKERS\"}}"`,
+      ),
+    );
     assert.match(
       render("todo")["operations/secrets.md"]!,
       /kubectl --namespace production rollout restart deployment\/backend/,

@@ -5,6 +5,8 @@ import { isService, isStatic } from "../../model/queries.js";
 import type { AlertModel, AppModel } from "../../model/types.js";
 import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
 import type { AzureFacts } from "./main.js";
+import { KAFKA_KEYS } from "../kubernetes/secret-keys.js";
+import { kubernetesSettings } from "../kubernetes/settings.js";
 import { appNameLines, appVar, appsIn, byPrefix, fromOutput, type Env } from "./runbook-names.js";
 
 const vault = (e: Env) => fromOutput(e.n, "VAULT", "keyVaultName");
@@ -82,7 +84,7 @@ export function secrets(facts: AzureFacts, envs: Env[]): string[] {
     "Every secret lives in the environment's Key Vault (output `keyVaultName`); nothing is written into these files. Setting a secret needs **Key Vault Secrets Officer** on the vault.",
     "",
     aks
-      ? "Pods read them through the Secrets Store CSI driver when they start (rotation is polled): after a rotation, restart the Deployments that read the secret."
+      ? "Pods read them from the namespace's Kubernetes Secret, which the Secrets Store CSI driver syncs from the vault (or you set): after a rotation, update the Secret's key and restart the Deployments that read it."
       : "Apps read them through Key Vault references, resolved when the app starts (and about every 24 hours): after a rotation, restart each app that reads the secret.",
     "",
     ...envs.flatMap((e) => [
@@ -102,6 +104,7 @@ export function secrets(facts: AzureFacts, envs: Env[]): string[] {
               ...(aks ? [] : appNameLines(facts, e)),
               ...facts.operatorSecrets.flatMap((s) => [
                 `az keyvault secret set --vault-name "$VAULT" --name ${s.secret} --value "$${s.envVar}"`,
+                ...(aks ? [secretPatch(e, s.envVar)] : []),
                 ...restarts(facts, e, s.services),
               ]),
             ]),
@@ -118,6 +121,15 @@ export function secrets(facts: AzureFacts, envs: Env[]): string[] {
     "",
   ];
 }
+
+/** The key of the chart's Secret that carries a variable (../kubernetes/secret-keys.ts): its own name, or the broker's keys. */
+const KAFKA_KEY: Record<string, string> = {
+  KAFKA_BROKERS: KAFKA_KEYS.brokers,
+  KAFKA_USERNAME: KAFKA_KEYS.username,
+  KAFKA_PASSWORD: KAFKA_KEYS.password,
+};
+const secretPatch = (e: Env, envVar: string) =>
+  `kubectl --namespace ${e.app.environment.namespace} patch secret ${kubernetesSettings(e.app).secret_name} --type merge --patch "{\\"stringData\\":{\\"${KAFKA_KEY[envVar] ?? envVar}\\":\\"$${envVar}\\"}}"`;
 
 /** The restart of each reader of a secret in an environment (apps that run there). */
 function restarts(facts: AzureFacts, e: Env, services: string[]): string[] {
