@@ -18,7 +18,6 @@ import {
 import { bicepParamSyntaxProblems, bicepSyntaxProblems } from "../src/validate/bicep-grammar.js";
 import {
   call,
-  isExpr,
   member,
   printBicep,
   printBicepParams,
@@ -39,6 +38,7 @@ import {
   REPO_ROOT,
 } from "./helpers.js";
 import type { ProjectModel } from "../src/model/types.js";
+import { moduleNames } from "./azure-names.js";
 
 const TENANT = "00000000-0000-0000-0000-000000000000";
 const project = (name: string): ProjectModel => loadExample(name).project;
@@ -430,22 +430,6 @@ test("azure: `gantry synth azure --check` passes on the committed tree and names
 
 // ---- names -------------------------------------------------------------------------------------
 
-/** Evaluates the small expressions names are made of: literals, interpolations, refs, take(). */
-function evaluate(v: BicepValue, scope: Record<string, string>): string {
-  if (typeof v === "string") return v;
-  if (isExpr(v)) {
-    if (v.kind === "ref") {
-      const x = scope[v.name];
-      if (x === undefined) throw new Error(`no value for ${v.name}`);
-      return x;
-    }
-    if (v.kind === "interp")
-      return v.parts.map((p) => (typeof p === "string" ? p : evaluate(p, scope))).join("");
-    if (v.kind === "call" && v.fn === "take") return evaluate(v.args[0]!, scope).slice(0, Number(v.args[1]));
-  }
-  throw new Error(`cannot evaluate ${JSON.stringify(v)}`);
-}
-
 /** Naming rules of each module's name parameters (Azure's documented rules, stricter where they differ). */
 const NAME_RULES: Record<string, Record<string, RegExp>> = {
   "modules/log-analytics.bicep": { name: /^[a-z0-9][a-z0-9-]{2,61}[a-z0-9]$/ },
@@ -466,27 +450,19 @@ const NAME_RULES: Record<string, Record<string, RegExp>> = {
     emailServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
     communicationServiceName: /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/,
   },
-  "modules/action-group.bicep": { name: /^[a-z0-9][a-z0-9-]{0,258}$/, shortName: /^.{1,12}$/ },
+  // Each group is <namePrefix>-<channel> (a spec name: 63 characters at most), 260 in all.
+  "modules/action-group.bicep": { namePrefix: /^[a-z0-9][a-z0-9-]{0,190}$/ },
   "modules/budget.bicep": { name: /^[a-z0-9][a-z0-9-]{0,62}$/ },
 };
 
 function checkNames(p: ProjectModel): string[] {
-  const build = buildAzure(p);
-  const main = build.bicep["main.bicep"]!;
-  const bad: string[] = [];
-  for (const m of p.environments) {
-    const params = build.params[`parameters/${m.environment.name}.bicepparam`]!;
-    const scope: Record<string, string> = { suffix: "a1b2c3", sharedSuffix: "d4e5f6" };
-    for (const x of params.params) if (typeof x.value === "string") scope[x.name] = x.value;
-    for (const v of main.vars) if (!(v.name in scope)) scope[v.name] = evaluate(v.value, scope);
-    for (const mod of main.modules) {
-      for (const [param, rule] of Object.entries(NAME_RULES[mod.path] ?? {})) {
-        const value = evaluate(mod.params[param]!, scope);
-        if (!rule.test(value)) bad.push(`${m.environment.name}: ${mod.symbol}.${param} = ${value}`);
-      }
-    }
-  }
-  return bad;
+  const params = Object.fromEntries(
+    Object.entries(NAME_RULES).map(([path, rules]) => [path, Object.keys(rules)]),
+  );
+  const paths = new Map(buildAzure(p).bicep["main.bicep"]!.modules.map((m) => [m.symbol, m.path]));
+  return moduleNames(p, params)
+    .filter(([, symbol, param, value]) => !NAME_RULES[paths.get(symbol)!]![param]!.test(value))
+    .map(([env, symbol, param, value]) => `${env}: ${symbol}.${param} = ${value}`);
 }
 
 test("azure: resource names follow each resource's naming rules in every environment", () => {

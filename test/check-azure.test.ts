@@ -45,7 +45,14 @@ describe("azure system checks", () => {
   it("every rule is declared on the target", () => {
     assert.deepEqual(
       azureTarget.rules!.map((r) => r.id),
-      ["azure/registry-pull", "azure/scope-order", "azure/role-id", "azure/env-values", "azure/probe-domain"],
+      [
+        "azure/registry-pull",
+        "azure/scope-order",
+        "azure/role-id",
+        "azure/env-values",
+        "azure/probe-domain",
+        "azure/alert-route",
+      ],
     );
   });
 
@@ -212,6 +219,68 @@ describe("azure system checks", () => {
     });
     assert.deepEqual(brief(f), [["azure/probe-domain", "", "main.bicep", line]]);
     assert.match(f[0]!.message, /apiDomain binds apiConfig\.domain, but no availability test probes it/);
+  });
+
+  it("alert-route: a metric alert without actions notifies no one", () => {
+    let line = 0;
+    const f = findings("augeo", (t) => {
+      const file = "modules/metric-alerts.bicep";
+      edit(t, file, /\n {4}actions: map\([^\n]*\n(?: {6}[^\n]*\n)* {4}\}\)\n/, "\n");
+      line = lineOf(t, file, "resource alert ");
+    });
+    assert.deepEqual(brief(f), [["azure/alert-route", "", "modules/metric-alerts.bicep", line]]);
+    assert.match(f[0]!.message, /alert \(Microsoft\.Insights\/metricAlerts\) names no action group/);
+  });
+
+  it("alert-route: a channel whose action group has no receiver, and a rule without the group ids", () => {
+    let rules = 0;
+    let ids = 0;
+    const f = findings("augeo", (t) => {
+      const file = "parameters/production.bicepparam";
+      edit(t, file, /emails: \[\n(?: {6}[^\n]*\n)* {4}\]/, "emails: []");
+      edit(t, "main.bicep", "teams: teamsWebhookUrl", "teams: ''");
+      rules = lineOf(t, file, "param metricAlertRules = ");
+      edit(
+        t,
+        "main.bicep",
+        /(module logAlerts [\s\S]*?)actionGroupIds: actionGroups\.outputs\.ids/,
+        "$1actionGroupIds: []",
+      );
+      ids = lineOf(t, "main.bicep", "actionGroupIds: []");
+    });
+    const production = brief(f).filter(([, env]) => env === "production");
+    assert.deepEqual(production[0], [
+      "azure/alert-route",
+      "production",
+      "parameters/production.bicepparam",
+      rules,
+    ]);
+    assert.ok(
+      f.some((x) => /high-cpu notifies channel ops, whose action group has no receiver/.test(x.message)),
+    );
+    assert.ok(
+      f.some((x) => /high-cpu notifies channel teams, whose action group has no receiver/.test(x.message)),
+    );
+    assert.deepEqual(brief(f.filter((x) => x.file === "main.bicep")), [
+      ["azure/alert-route", "", "main.bicep", ids],
+    ]);
+    // Dev and staging keep their e-mail receivers: only teams, whose URL is gone, lacks one there.
+    assert.ok(f.filter((x) => x.env === "dev").every((x) => /channel teams/.test(x.message)));
+  });
+
+  it("alert-route: a rule with channels that no alert evaluates", () => {
+    let line = 0;
+    const f = findings("augeo", (t) => {
+      const file = "parameters/staging.bicepparam";
+      // Drop high-latency, the last of the log rules.
+      edit(t, file, /\n {2}\{\n {4}name: 'high-latency'\n(?: {4}[^\n]*\n| {6}[^\n]*\n)* {2}\}/, "");
+      line = lineOf(t, file, "param logAlertRules = ");
+    });
+    assert.deepEqual(brief(f), [["azure/alert-route", "staging", "parameters/staging.bicepparam", line]]);
+    assert.match(
+      f[0]!.message,
+      /high-latency \(latency_p95\) has channels, but no alert of logAlertRules evaluates it in staging/,
+    );
   });
 
   it("no finding on generated specs (test/spec-generator.ts) that Azure accepts", () => {

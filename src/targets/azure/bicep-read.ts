@@ -152,3 +152,38 @@ export function evaluate(text: string, scope: ReadonlyMap<string, Known>): Known
   }
   return literal(t);
 }
+
+/** A value of the printer's layout: literals, objects and arrays; an expression is undefined. */
+export type ParamValue = Known | ParamValue[] | { [key: string]: ParamValue };
+
+/**
+ * The value of parameter `name` in a `.bicepparam` file, objects and arrays included, as the printer
+ * lays them out (one key or item a line, the closing bracket at the opening line's depth).
+ */
+export function readParamValue(text: string, name: string): ParamValue {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith(`param ${name} = `));
+  if (start < 0) return undefined;
+  return valueAt(lines, start, lines[start]!.slice(`param ${name} = `.length))[0];
+}
+
+/** The value that starts with `first` on line `i`, and the index of its last line. */
+function valueAt(lines: string[], i: number, first: string): [ParamValue, number] {
+  const open = first.trim();
+  if (open === "[]") return [[], i];
+  if (open === "{}") return [{}, i];
+  if (open !== "[" && open !== "{") return [evaluate(open, new Map()), i];
+  const items: ParamValue[] = [];
+  const fields: Record<string, ParamValue> = {};
+  let j = i + 1;
+  for (; j < lines.length; j++) {
+    const line = lines[j]!.trim();
+    if (line === "]" || line === "}") break;
+    const kv = open === "{" ? /^('[^']*'|[A-Za-z_][A-Za-z0-9_]*): (.*)$/.exec(line) : null;
+    const [value, end] = valueAt(lines, j, kv ? kv[2]! : line);
+    if (kv) fields[kv[1]!.replace(/^'|'$/g, "")] = value;
+    else items.push(value);
+    j = end;
+  }
+  return [open === "[" ? items : fields, j];
+}

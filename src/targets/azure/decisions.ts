@@ -70,6 +70,9 @@ export function planSku(m: AppModel, s: ServiceModel): string {
   return "P3v3";
 }
 
+/** Whether a service gets a staging slot in an environment (B1 plans have none). */
+export const hasSlot = (m: AppModel, s: ServiceModel): boolean => m.environment.deploy.slot && planSku(m, s) !== "B1";
+
 export function postgresSku(size: Size) {
   return AZURE_SIZES[size].postgres;
 }

@@ -3,7 +3,6 @@
 // after deploying, as a note in the runbook.
 import { isJob, isService, isStatic, isWorkload, topicsUsed } from "../../model/queries.js";
 import type { AppModel, JobModel, ProjectModel, ServiceModel, StaticModel } from "../../model/types.js";
-import type { TargetProblem } from "../target.js";
 import { buildAzure } from "./main.js";
 import {
   boundDomain,
@@ -17,11 +16,10 @@ import {
 import { appSettings } from "./supply.js";
 import { AZURE_SIZES } from "./sizes.js";
 import { publicHealthUrl } from "./sections/availability.js";
+import { alertFindings } from "./findings-alerts.js";
 
-export interface Finding extends TargetProblem {
-  /** Also said in the runbook's notes, once. */
-  note?: string;
-}
+export type { Finding } from "./findings-alerts.js";
+import type { Finding } from "./findings-alerts.js";
 
 export function findings(project: ProjectModel): Finding[] {
   const compute = computeOf(project);
@@ -35,7 +33,7 @@ export function findings(project: ProjectModel): Finding[] {
       ...(compute === "aks" ? probeFindings(m) : sharedHostFindings(m)),
       ...redisFindings(m, compute),
       ...postgresFindings(m, compute),
-      ...alertFindings(m),
+      ...alertFindings(m, compute),
     ]),
   ];
   const key = (f: Finding) => `${f.env ?? ""}|${f.path}|${f.message}`;
@@ -277,29 +275,6 @@ function postgresFindings(m: AppModel, compute: Compute): Finding[] {
   });
 }
 
-function alertFindings(m: AppModel): Finding[] {
-  return Object.entries(m.monitoring.alerts).flatMap(([n, a]): Finding[] => {
-    if (a.metric === "crash_loop")
-      return [
-        {
-          path: `monitoring.alerts.${n}`,
-          severity: "warning",
-          message: `alert ${n} (crash_loop) has no Azure metric and is not generated`,
-          note: `Alert \`${n}\` (crash_loop) is not generated: neither App Service nor AKS platform metrics report restarts; App Service's health check replaces failing instances.`,
-        },
-      ];
-    if (a.metric === "availability")
-      return [
-        {
-          path: `monitoring.alerts.${n}`,
-          severity: "warning",
-          message: `alert ${n}: availability is covered by the availability tests`,
-        },
-      ];
-    return [];
-  });
-}
-
 /**
  * What App Service cannot give a workload of what it receives (src/model/bindings.ts), named at the
  * workload: a job is not deployed at all, a service that uses topics gets no Dapr sidecar, a
@@ -435,7 +410,14 @@ export function notesOf(project: ProjectModel): string[] {
     compute === "appservice"
       ? "The Key Vault admits every network and access is RBAC only: Microsoft's Key Vault references guide says a vault must not rely on an app's outbound addresses (a reference may be resolved from another), and virtual network integration is not in the type data Gantry checks against."
       : "The Key Vault allows all networks so the cluster's CSI driver can reach it; access is still RBAC only.",
-    "Slack and generic webhooks get Azure Monitor's common alert schema; Teams connectors accept it.",
+    // The chart's pods send Azure Monitor no request telemetry (they are not instrumented for
+    // Application Insights), and managed Prometheus is not in the type data Gantry checks against.
+    ...(compute === "aks"
+      ? [
+          "Error-rate and latency alerts are evaluated in the cluster: Prometheus reads ingress-nginx's request metrics and Alertmanager notifies the channels (deploy/kubernetes/cluster-bootstrap); Azure Monitor alerts on the nodes' CPU and memory and on the availability tests.",
+        ]
+      : []),
+    "Every alert notifies the action groups of the channels it names (`ag-<app>-<environment code>-<channel>`); webhook receivers get Azure Monitor's common alert schema.",
     ...(compute === "appservice"
       ? [
           "Key Vault references resolve once the secret exists and the identity has its role; after setting operator secrets, restart the app (or wait for App Service's 24-hour refresh).",

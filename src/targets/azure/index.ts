@@ -5,11 +5,12 @@
 // do as the spec asks is in ./findings.ts; what each app receives there, in ./supply.ts.
 import { printBicep, printBicepParams } from "../../format/bicep.js";
 import type { ProjectModel } from "../../model/types.js";
-import type { FileTree, Target, TargetProblem } from "../target.js";
+import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { azureContract } from "./contract.js";
 import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
+import { runbookTree } from "./runbook.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
 import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
@@ -34,13 +35,14 @@ export const azureTarget: Target = {
       return p;
     });
   },
-  render(project: ProjectModel): FileTree {
+  render(project: ProjectModel, ctx: SynthContext): FileTree {
     const build = buildAzure(project);
     const tree: FileTree = {};
     for (const [path, f] of Object.entries(build.bicep)) tree[path] = printBicep(f);
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
+    Object.assign(tree, runbookTree(project, build.facts, ctx));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },
 };

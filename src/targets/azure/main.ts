@@ -30,6 +30,7 @@ import {
 } from "./sections/part.js";
 import { hasShared, registryPart, sharedGroupName, sharedPart } from "./sections/shared.js";
 import { staticSitesPart } from "./sections/static-sites.js";
+import { workbookPart } from "./sections/workbook.js";
 
 export interface AzureBuild {
   /** Bicep files by path (main.bicep, modules/*.bicep). */
@@ -79,6 +80,7 @@ export function buildAzure(project: ProjectModel): AzureBuild {
     alertsPart(c),
     availabilityPart(c, compute.webTests),
     budgetPart(c),
+    workbookPart(c),
     lockPart(c),
   );
   return {

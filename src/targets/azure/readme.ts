@@ -17,10 +17,16 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     ...dns(facts),
     ...secrets(project, facts),
     ...appSettings(facts),
-    ...releases(facts),
+    ...releases(project, facts),
     ...staticSites(facts),
     ...kubernetes(facts),
     ...costLines(project.environments, "azure"),
+    "## Operations",
+    "",
+    "Runbooks for each environment are in [operations/](operations/README.md): architecture, deploy and rollback,",
+    "monitoring (the workbook and every alert with who it notifies), secrets and their rotation, troubleshooting and",
+    "incident response.",
+    "",
     "## Notes",
     "",
     ...notes.map((n) => `- ${n}`),
@@ -237,7 +243,7 @@ function appSettings(facts: AzureFacts): string[] {
   ];
 }
 
-function releases(facts: AzureFacts): string[] {
+function releases(project: ProjectModel, facts: AzureFacts): string[] {
   if (!facts.appServices.length) return [];
   return [
     "## Releases on App Service",
@@ -248,7 +254,7 @@ function releases(facts: AzureFacts): string[] {
     "",
     "```sh",
     ...facts.appServices.flatMap((n) => [
-      `az webapp config container set --resource-group <rg> --name <${camel(n)}AppName> --slot staging --container-image-name <acrLoginServer>/${n}:sha-<short>`,
+      `az webapp config container set --resource-group <rg> --name <${camel(n)}AppName> --slot staging --container-image-name <acrLoginServer>/${project.name}/${n}:sha-<short>`,
       `az webapp deployment slot swap --resource-group <rg> --name <${camel(n)}AppName> --slot staging --target-slot production`,
     ]),
     "```",

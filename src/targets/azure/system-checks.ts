@@ -8,6 +8,7 @@ import { ROLES } from "./api.js";
 import { readBicep, readParamFile, type Decl, type Known } from "./bicep-read.js";
 import { registryPlan } from "./decisions.js";
 import { VALUE_RULES, valueChecks } from "./system-values.js";
+import { ALERT_ROUTE_RULE, alertRouteFindings } from "./system-alerts.js";
 import { deploymentsOf, deployed, moduleResources, groupOf, type Deployment } from "./system-deployments.js";
 
 export const AZURE_RULES: readonly RuleDoc[] = [
@@ -35,6 +36,7 @@ export const AZURE_RULES: readonly RuleDoc[] = [
     fix: "Take role ids from Azure's list of built-in roles by name (src/targets/azure/api.ts ROLES, tested against that list) and regenerate.",
   },
   ...VALUE_RULES,
+  ALERT_ROUTE_RULE,
 ];
 
 export function azureSystemChecks(
@@ -59,6 +61,7 @@ export function azureSystemChecks(
     ...scopeOrder(decls, modules, deployments),
     ...roleIds(tree),
     ...valueChecks(project, tree, decls, deployments),
+    ...alertRouteFindings(project, tree, decls, modules),
   ];
 }
 

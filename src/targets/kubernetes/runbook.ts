@@ -4,7 +4,7 @@
 import { costRunbook } from "../../cost/runbook.js";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
-import { INCIDENT_SEVERITIES, alertTable, architectureDiagram } from "../runbook.js";
+import { INCIDENT_SEVERITIES, alertTable, architectureDiagram, sh } from "../runbook.js";
 import { ALERT_SECRET } from "./bootstrap-alertmanager.js";
 import { secretKeys } from "./readme-secrets.js";
 import type { KubernetesSettings } from "./settings.js";
@@ -24,7 +24,6 @@ const jobs = (v: ChartValues) =>
   Object.entries(v.services)
     .filter(([, s]) => s.enabled && s.type === "job")
     .map(([name]) => name);
-const sh = (lines: string[]) => ["```sh", ...lines, "```", ""];
 
 function architecture(envs: Env[]): string[] {
   return [

@@ -133,14 +133,17 @@ param dbAdministratorPassword string
 @description('Settings of Redis cache in this environment.')
 param cacheRedisConfig redisConfig
 
-@description('Email receivers of the alerts.')
-param alertEmailReceivers array
+@description('Notification channels of the environment: one action group each.')
+param alertChannels array
 
 @description('CPU and memory alerts of the environment.')
 param metricAlertRules array
 
 @description('Error-rate and p95-latency alerts of the environment.')
 param logAlertRules array
+
+@description('Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.')
+param deploymentAlertChannels array
 
 @description('Run availability tests on the health endpoints.')
 param availabilityTests bool
@@ -153,6 +156,9 @@ param availabilityLocations array
 
 @description('Failing locations that raise the alert.')
 param availabilityFailures int
+
+@description('Channels told when a test fails: those of the spec\'s availability rules, else every channel.')
+param availabilityChannels array
 
 @description('Lock the resource group against deletion (production).')
 param enableLocks bool
@@ -451,17 +457,16 @@ module cacheRedis 'modules/redis.bicep' = {
   }
 }
 
-@description('Action group of the alerts.')
-module actionGroup 'modules/action-group.bicep' = {
-  name: 'actionGroup'
+@description('Action groups, one per channel.')
+module actionGroups 'modules/action-group.bicep' = {
+  name: 'actionGroups'
   scope: rg
   params: {
-    name: 'ag-hello-${environmentCode}'
-    shortName: take('hello-${environmentCode}', 12)
+    namePrefix: 'ag-hello-${environmentCode}'
     tags: tags
-    emailReceivers: alertEmailReceivers
-    webhooks: {
-      receivers: concat([])
+    channels: alertChannels
+    webhookUrls: {
+      ops: ''
     }
   }
 }
@@ -485,12 +490,13 @@ module metricAlerts 'modules/metric-alerts.bicep' = {
     metricNamespace: 'Microsoft.Web/serverfarms'
     cpuMetric: 'CpuPercentage'
     memoryMetric: 'MemoryPercentage'
-    actionGroupId: actionGroup.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
 
-@description('Error-rate and p95-latency alerts from Application Insights.')
+@description('Error-rate and p95-latency alerts from the apps\' HTTP logs.')
 module logAlerts 'modules/log-alerts.bicep' = {
   name: 'logAlerts'
   scope: rg
@@ -499,12 +505,26 @@ module logAlerts 'modules/log-alerts.bicep' = {
     targets: [
       {
         service: 'api'
-        role: apiApp.outputs.name
+        resourceId: apiApp.outputs.id
       }
     ]
-    appInsightsId: appInsights.outputs.id
-    actionGroupId: actionGroup.outputs.id
+    workspaceId: logAnalytics.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     location: location
+    tags: tags
+  }
+}
+
+@description('Failed deployments.')
+module deploymentAlerts 'modules/deployment-alerts.bicep' = {
+  name: 'deploymentAlerts'
+  scope: rg
+  params: {
+    name: 'deployment-failed-hello-${environmentCode}'
+    notify: deploymentAlertChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
@@ -528,9 +548,35 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     frequency: availabilityFrequency
     testLocations: availabilityLocations
     failedLocations: availabilityFailures
-    actionGroupId: actionGroup.outputs.id
+    notify: availabilityChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     location: location
     tags: tags
+  }
+}
+
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'hello (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: [
+      apiPlan.outputs.id
+      workerPlan.outputs.id
+    ]
+    clusterId: ''
+    postgresIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ]
+    redisIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Cache/redis', cacheRedis.outputs.name)
+    ]
+    budgetName: ''
   }
 }
 
@@ -569,3 +615,6 @@ output acrLoginServer string = registry.outputs.loginServer
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

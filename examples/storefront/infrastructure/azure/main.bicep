@@ -150,14 +150,17 @@ param storageLifecycleRules array
 @description('DNS zone of this environment\'s records, in the shared resource group (\'\' for none).')
 param dnsZoneName string
 
-@description('Email receivers of the alerts.')
-param alertEmailReceivers array
+@description('Notification channels of the environment: one action group each.')
+param alertChannels array
 
 @description('CPU and memory alerts of the environment.')
 param metricAlertRules array
 
 @description('Error-rate and p95-latency alerts of the environment.')
 param logAlertRules array
+
+@description('Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.')
+param deploymentAlertChannels array
 
 @description('Run availability tests on the health endpoints.')
 param availabilityTests bool
@@ -170,6 +173,9 @@ param availabilityLocations array
 
 @description('Failing locations that raise the alert.')
 param availabilityFailures int
+
+@description('Channels told when a test fails: those of the spec\'s availability rules, else every channel.')
+param availabilityChannels array
 
 @description('Monthly budget in the billing currency (0: none).')
 param budgetAmount int
@@ -511,17 +517,16 @@ module webDomain 'modules/static-web-app-domain.bicep' = if (!empty(webConfig.do
   ]
 }
 
-@description('Action group of the alerts.')
-module actionGroup 'modules/action-group.bicep' = {
-  name: 'actionGroup'
+@description('Action groups, one per channel.')
+module actionGroups 'modules/action-group.bicep' = {
+  name: 'actionGroups'
   scope: rg
   params: {
-    name: 'ag-storefro-${environmentCode}'
-    shortName: take('storefro-${environmentCode}', 12)
+    namePrefix: 'ag-storefro-${environmentCode}'
     tags: tags
-    emailReceivers: alertEmailReceivers
-    webhooks: {
-      receivers: concat([])
+    channels: alertChannels
+    webhookUrls: {
+      oncall: ''
     }
   }
 }
@@ -541,12 +546,13 @@ module metricAlerts 'modules/metric-alerts.bicep' = {
     metricNamespace: 'Microsoft.Web/serverfarms'
     cpuMetric: 'CpuPercentage'
     memoryMetric: 'MemoryPercentage'
-    actionGroupId: actionGroup.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
 
-@description('Error-rate and p95-latency alerts from Application Insights.')
+@description('Error-rate and p95-latency alerts from the apps\' HTTP logs.')
 module logAlerts 'modules/log-alerts.bicep' = {
   name: 'logAlerts'
   scope: rg
@@ -555,12 +561,26 @@ module logAlerts 'modules/log-alerts.bicep' = {
     targets: [
       {
         service: 'api'
-        role: apiApp.outputs.name
+        resourceId: apiApp.outputs.id
       }
     ]
-    appInsightsId: appInsights.outputs.id
-    actionGroupId: actionGroup.outputs.id
+    workspaceId: logAnalytics.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     location: location
+    tags: tags
+  }
+}
+
+@description('Failed deployments.')
+module deploymentAlerts 'modules/deployment-alerts.bicep' = {
+  name: 'deploymentAlerts'
+  scope: rg
+  params: {
+    name: 'deployment-failed-storefro-${environmentCode}'
+    notify: deploymentAlertChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
@@ -584,7 +604,9 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     frequency: availabilityFrequency
     testLocations: availabilityLocations
     failedLocations: availabilityFailures
-    actionGroupId: actionGroup.outputs.id
+    notify: availabilityChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     location: location
     tags: tags
   }
@@ -599,8 +621,31 @@ module budget 'modules/budget.bicep' = if (budgetAmount > 0) {
     amount: budgetAmount
     thresholds: budgetThresholds
     contactEmails: budgetContactEmails
-    actionGroupId: actionGroup.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
     startDate: budgetStartDate
+  }
+}
+
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'storefront (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: [
+      apiPlan.outputs.id
+    ]
+    clusterId: ''
+    postgresIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ]
+    redisIds: [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.Cache/redis', cacheRedis.outputs.name)
+    ]
+    budgetName: (budgetAmount > 0) ? 'budget-storefro-${environmentCode}' : ''
   }
 }
 
@@ -639,3 +684,6 @@ output keyVaultName string = keyVault.outputs.name
 
 @description('Name servers of the zone to set at the registrar.')
 output dnsNameServers array = !empty(dnsZoneName) ? dnsZone.outputs.nameServers : []
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

@@ -86,14 +86,17 @@ param dbAdministratorPassword string
 @description('Webhook URL of the slack alert channel, read at deployment.')
 param slackWebhookUrl string
 
-@description('Email receivers of the alerts.')
-param alertEmailReceivers array
+@description('Notification channels of the environment: one action group each.')
+param alertChannels array
 
 @description('CPU and memory alerts of the environment.')
 param metricAlertRules array
 
 @description('Error-rate and p95-latency alerts of the environment.')
 param logAlertRules array
+
+@description('Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.')
+param deploymentAlertChannels array
 
 @description('Public health URL of backend (\'\' when it has no domain).')
 param backendHealthUrl string
@@ -121,6 +124,9 @@ param availabilityLocations array
 
 @description('Failing locations that raise the alert.')
 param availabilityFailures int
+
+@description('Channels told when a test fails: those of the spec\'s availability rules, else every channel.')
+param availabilityChannels array
 
 @description('Monthly budget in the billing currency (0: none).')
 param budgetAmount int
@@ -246,22 +252,16 @@ module dbPostgres 'modules/postgres.bicep' = if (dbEnabled) {
   }
 }
 
-@description('Action group of the alerts.')
-module actionGroup 'modules/action-group.bicep' = {
-  name: 'actionGroup'
+@description('Action groups, one per channel.')
+module actionGroups 'modules/action-group.bicep' = {
+  name: 'actionGroups'
   scope: rg
   params: {
-    name: 'ag-todo-${environmentCode}'
-    shortName: take('todo-${environmentCode}', 12)
+    namePrefix: 'ag-todo-${environmentCode}'
     tags: tags
-    emailReceivers: alertEmailReceivers
-    webhooks: {
-      receivers: concat(empty(slackWebhookUrl) ? [] : [
-        {
-          name: 'slack'
-          serviceUri: slackWebhookUrl
-        }
-      ])
+    channels: alertChannels
+    webhookUrls: {
+      slack: slackWebhookUrl
     }
   }
 }
@@ -281,42 +281,21 @@ module metricAlerts 'modules/metric-alerts.bicep' = {
     metricNamespace: 'Microsoft.ContainerService/managedClusters'
     cpuMetric: 'node_cpu_usage_percentage'
     memoryMetric: 'node_memory_working_set_percentage'
-    actionGroupId: actionGroup.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
 
-@description('Error-rate and p95-latency alerts from Application Insights.')
-module logAlerts 'modules/log-alerts.bicep' = {
-  name: 'logAlerts'
+@description('Failed deployments.')
+module deploymentAlerts 'modules/deployment-alerts.bicep' = {
+  name: 'deploymentAlerts'
   scope: rg
   params: {
-    rules: logAlertRules
-    targets: [
-      {
-        service: 'backend'
-        role: 'backend'
-      }
-      {
-        service: 'frontend'
-        role: 'frontend'
-      }
-      {
-        service: 'mcp'
-        role: 'mcp'
-      }
-      {
-        service: 'notification'
-        role: 'notification'
-      }
-      {
-        service: 'sse-gateway'
-        role: 'sse-gateway'
-      }
-    ]
-    appInsightsId: appInsights.outputs.id
-    actionGroupId: actionGroup.outputs.id
-    location: location
+    name: 'deployment-failed-todo-${environmentCode}'
+    notify: deploymentAlertChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     tags: tags
   }
 }
@@ -356,7 +335,9 @@ module webTests 'modules/web-tests.bicep' = if (availabilityTests) {
     frequency: availabilityFrequency
     testLocations: availabilityLocations
     failedLocations: availabilityFailures
-    actionGroupId: actionGroup.outputs.id
+    notify: availabilityChannels
+    actionGroupIds: actionGroups.outputs.ids
+    channelNames: map(alertChannels, ch => ch.name)
     location: location
     tags: tags
   }
@@ -371,8 +352,27 @@ module budget 'modules/budget.bicep' = if (budgetAmount > 0) {
     amount: budgetAmount
     thresholds: budgetThresholds
     contactEmails: budgetContactEmails
-    actionGroupId: actionGroup.outputs.id
+    actionGroupIds: actionGroups.outputs.ids
     startDate: budgetStartDate
+  }
+}
+
+@description('Azure Monitor workbook of the environment.')
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'todo (${environmentName})'
+    location: location
+    tags: tags
+    workspaceId: logAnalytics.outputs.id
+    planIds: []
+    clusterId: aks.outputs.id
+    postgresIds: concat(dbEnabled ? [
+      resourceId(subscription().subscriptionId, resourceGroupName, 'Microsoft.DBforPostgreSQL/flexibleServers', dbPostgres.outputs.name)
+    ] : [])
+    redisIds: []
+    budgetName: (budgetAmount > 0) ? 'budget-todo-${environmentCode}' : ''
   }
 }
 
@@ -393,3 +393,6 @@ output aksClusterName string = aks.outputs.name
 
 @description('Name of the Key Vault (set the operator secrets here).')
 output keyVaultName string = keyVault.outputs.name
+
+@description('Resource id of the environment\'s workbook.')
+output workbookId string = workbook.outputs.id

@@ -2,6 +2,7 @@
 // availability tests of the health endpoints.
 import {
   binary,
+  lambda,
   call,
   dynObject,
   forEach,
@@ -15,48 +16,86 @@ import {
 } from "../../../format/bicep.js";
 import { LOCATION, TAGS, file, location, out, p, res, tags } from "./kit.js";
 
+/**
+ * One action group per notification channel, so that each rule notifies only the channels it names
+ * (a rule's actions list the groups of its channels). E-mail channels get e-mail receivers; Slack,
+ * Teams and webhook channels a webhook receiver whose URL is a secure parameter read at deployment.
+ */
 export function actionGroupModule(): BicepFile {
-  return file("Action group: who is told when an alert fires (email, Teams or other webhooks).", {
+  const ch = ref("ch");
+  const url = index(ref("webhookUrls"), member(ch, "name"));
+  return file("Action groups: who is told when an alert fires, one group per channel of the spec.", {
     params: [
-      p("name", "string", "Name of the action group."),
-      p("shortName", "string", "Short name shown in SMS and email (12 characters at most).", {
-        maxLength: 12,
-      }),
+      p("namePrefix", "string", "Name of each group: <namePrefix>-<channel>."),
       TAGS,
-      p("emailReceivers", "array", "Email receivers: {name, address}."),
       p(
-        "webhooks",
+        "channels",
+        "array",
+        "Channels: {name, emails: [{name, address}]}; a channel with a webhook has its URL in webhookUrls.",
+      ),
+      p(
+        "webhookUrls",
         "object",
-        "Webhook receivers ({receivers: [{name, serviceUri}]}); the URLs are secrets.",
+        "Webhook URL of every channel by name ('' for none); the URLs are secrets.",
         { secure: true },
       ),
     ],
     vars: [],
     resources: [
-      res("group", "actionGroup", {
-        name: ref("name"),
-        location: "global",
-        tags,
-        properties: {
-          groupShortName: ref("shortName"),
-          enabled: true,
-          emailReceivers: forEach("e", ref("emailReceivers"), {
-            name: member(ref("e"), "name"),
-            emailAddress: member(ref("e"), "address"),
-            useCommonAlertSchema: true,
-          }),
-          webhookReceivers: forEach("w", member(ref("webhooks"), "receivers"), {
-            name: member(ref("w"), "name"),
-            serviceUri: member(ref("w"), "serviceUri"),
-            useCommonAlertSchema: true,
-          }),
+      res(
+        "group",
+        "actionGroup",
+        {
+          name: str`${ref("namePrefix")}-${member(ch, "name")}`,
+          location: "global",
+          tags,
+          properties: {
+            // Shown in SMS and e-mail; 12 characters at most.
+            groupShortName: call("take", member(ch, "name"), 12),
+            enabled: true,
+            // Bicep loops over one level of properties in a resource loop; deeper ones use map().
+            emailReceivers: call(
+              "map",
+              member(ch, "emails"),
+              lambda(["e"], {
+                name: member(ref("e"), "name"),
+                emailAddress: member(ref("e"), "address"),
+                useCommonAlertSchema: true,
+              }),
+            ),
+            webhookReceivers: ternary(
+              call("empty", url),
+              [],
+              [{ name: member(ch, "name"), serviceUri: url, useCommonAlertSchema: true }],
+            ),
+          },
         },
-      }),
+        { loop: { item: "ch", over: ref("channels") } },
+      ),
     ],
     modules: [],
-    outputs: [out("id", "Resource id of the action group.", member(ref("group"), "id"))],
+    outputs: [
+      out(
+        "ids",
+        "Resource ids of the groups, in the order of channels.",
+        forEach("c", ref("channels"), member(index(ref("group"), ref("i")), "id"), { index: "i" }),
+        "array",
+      ),
+    ],
   });
 }
+
+/** The action groups of a list of channel names (a rule's `channels`), each as `shape` writes it. */
+const groupsOf = (channels: BicepValue, shape: (id: BicepValue) => BicepValue = (id) => id) =>
+  call(
+    "map",
+    channels,
+    lambda(["c"], shape(index(ref("actionGroupIds"), call("indexOf", ref("channelNames"), ref("c"))))),
+  );
+const ACTION_PARAMS = [
+  p("actionGroupIds", "array", "Action groups of the channels, in the order of channelNames."),
+  p("channelNames", "array", "Channel names, in the order of actionGroupIds."),
+];
 
 /** A loop over every (rule, target) pair: rule i / n, target i % n, skipped when the rule names other services. */
 const pairs = () => ({
@@ -80,13 +119,13 @@ export function metricAlertsModule(): BicepFile {
         p(
           "rules",
           "array",
-          "Rules: {name, metric (cpu or memory), threshold, severity, windowSize, frequency, description, services ([] = all)}.",
+          "Rules: {name, metric (cpu or memory), threshold, severity, windowSize, frequency, description, services ([] = all), channels}.",
         ),
         p("targets", "array", "Resources watched: {service, scope}."),
         p("metricNamespace", "string", "Metric namespace of the targets."),
         p("cpuMetric", "string", "Name of the CPU percentage metric."),
         p("memoryMetric", "string", "Name of the memory percentage metric."),
-        p("actionGroupId", "string", "Action group notified."),
+        ...ACTION_PARAMS,
         TAGS,
       ],
       vars: [],
@@ -124,7 +163,7 @@ export function metricAlertsModule(): BicepFile {
                   },
                 ],
               },
-              actions: [{ actionGroupId: ref("actionGroupId") }],
+              actions: groupsOf(member(rule, "channels"), (id) => ({ actionGroupId: id })),
             },
           },
           { loop: { item: "pair", index: "i", over }, condition: appliesTo(rule, target) },
@@ -136,73 +175,120 @@ export function metricAlertsModule(): BicepFile {
   );
 }
 
+/**
+ * Error-rate and p95-latency alerts of the App Services from their HTTP logs (AppServiceHTTPLogs:
+ * status ScStatus, duration TimeTaken in ms; learn.microsoft.com/azure/azure-monitor/reference/tables/appservicehttplogs),
+ * which App Service writes for every request whatever the app runs: containers are not
+ * auto-instrumented, so Application Insights' requests would be empty for an app without its SDK.
+ */
 export function logAlertsModule(): BicepFile {
   const { over, rule, target } = pairs();
-  const role = member(target, "role");
-  return file(
-    "Log alerts on Application Insights requests (error rate, p95 latency) for every rule and service.",
-    {
-      params: [
-        p(
-          "rules",
-          "array",
-          "Rules: {name, metric (error_rate or latency_p95), threshold, severity, windowSize, frequency, description, services ([] = all)}.",
-        ),
-        p(
-          "targets",
-          "array",
-          "Services watched: {service, role} (role: the cloud_RoleName of its telemetry).",
-        ),
-        p("appInsightsId", "string", "Application Insights component queried."),
-        p("actionGroupId", "string", "Action group notified."),
-        LOCATION,
-        TAGS,
-      ],
-      vars: [],
-      resources: [
-        res(
-          "alert",
-          "logAlert",
-          {
-            name: str`${member(rule, "name")}-${member(target, "service")}`,
-            location,
-            tags,
-            kind: "LogAlert",
-            properties: {
-              displayName: str`${member(rule, "name")}-${member(target, "service")}`,
-              description: str`${member(target, "service")}: ${member(rule, "description")}`,
-              severity: member(rule, "severity"),
-              enabled: true,
-              scopes: [ref("appInsightsId")],
-              evaluationFrequency: member(rule, "frequency"),
-              windowSize: member(rule, "windowSize"),
-              autoMitigate: true,
-              criteria: {
-                allOf: [
-                  {
-                    query: ternary(
-                      binary("==", member(rule, "metric"), "error_rate"),
-                      str`requests | where cloud_RoleName == '${role}' | summarize value = iff(count() == 0, 0.0, 100.0 * countif(success == false) / count())`,
-                      str`requests | where cloud_RoleName == '${role}' | summarize value = percentile(duration, 95)`,
-                    ),
-                    timeAggregation: "Maximum",
-                    metricMeasureColumn: "value",
-                    operator: "GreaterThan",
-                    threshold: member(rule, "threshold"),
-                    failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
-                  },
+  const site = member(target, "resourceId");
+  const logs = (summary: string) =>
+    str`AppServiceHTTPLogs | where _ResourceId =~ '${site}' | summarize value = ${summary}`;
+  return file("Log alerts on the App Services' HTTP logs (error rate, p95 latency) for every rule and app.", {
+    params: [
+      p(
+        "rules",
+        "array",
+        "Rules: {name, metric (error_rate or latency_p95), threshold, severity, windowSize, frequency, description, services ([] = all), channels}.",
+      ),
+      p("targets", "array", "Apps watched: {service, resourceId} (the site's resource id)."),
+      p("workspaceId", "string", "Log Analytics workspace the sites' HTTP logs go to."),
+      ...ACTION_PARAMS,
+      LOCATION,
+      TAGS,
+    ],
+    vars: [],
+    resources: [
+      res(
+        "alert",
+        "logAlert",
+        {
+          name: str`${member(rule, "name")}-${member(target, "service")}`,
+          location,
+          tags,
+          kind: "LogAlert",
+          properties: {
+            displayName: str`${member(rule, "name")}-${member(target, "service")}`,
+            description: str`${member(target, "service")}: ${member(rule, "description")}`,
+            severity: member(rule, "severity"),
+            enabled: true,
+            scopes: [ref("workspaceId")],
+            evaluationFrequency: member(rule, "frequency"),
+            windowSize: member(rule, "windowSize"),
+            autoMitigate: true,
+            criteria: {
+              allOf: [
+                {
+                  query: ternary(
+                    binary("==", member(rule, "metric"), "error_rate"),
+                    logs("iff(count() == 0, 0.0, 100.0 * countif(ScStatus >= 500) / count())"),
+                    logs("percentile(TimeTaken, 95)"),
+                  ),
+                  timeAggregation: "Maximum",
+                  metricMeasureColumn: "value",
+                  operator: "GreaterThan",
+                  threshold: member(rule, "threshold"),
+                  failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
+                },
+              ],
+            },
+            actions: { actionGroups: groupsOf(member(rule, "channels")) },
+          },
+        },
+        { loop: { item: "pair", index: "i", over }, condition: appliesTo(rule, target) },
+      ),
+    ],
+    modules: [],
+    outputs: [],
+  });
+}
+
+/**
+ * Failed deployments of the environment: an Azure Resource Manager deployment into its resource group
+ * (the infrastructure pipeline's) or a slot swap (the App Service release) that ended Failed, from the
+ * Activity Log (operation names as Azure's resource provider operations list them).
+ */
+export function deploymentAlertsModule(): BicepFile {
+  const leaf = (field: string, equals: string) => ({ field, equals });
+  return file("Activity Log alert on failed deployments and slot swaps in the resource group.", {
+    params: [
+      p("name", "string", "Name of the alert."),
+      p("notify", "array", "Channels told when a deployment fails."),
+      ...ACTION_PARAMS,
+      TAGS,
+    ],
+    vars: [],
+    resources: [
+      res("alert", "activityLogAlert", {
+        name: ref("name"),
+        location: "global",
+        tags,
+        properties: {
+          description: "A deployment or a slot swap in this environment's resource group failed.",
+          enabled: true,
+          scopes: [member(call("resourceGroup"), "id")],
+          condition: {
+            allOf: [
+              leaf("category", "Administrative"),
+              leaf("status", "Failed"),
+              {
+                field: "operationName",
+                containsAny: [
+                  "Microsoft.Resources/deployments/write",
+                  "Microsoft.Web/sites/slots/slotsswap/action",
                 ],
               },
-              actions: { actionGroups: [ref("actionGroupId")] },
-            },
+            ],
           },
-          { loop: { item: "pair", index: "i", over }, condition: appliesTo(rule, target) },
-        ),
-      ],
-      modules: [],
-      outputs: [],
-    },
-  );
+          actions: { actionGroups: groupsOf(ref("notify"), (id) => ({ actionGroupId: id })) },
+        },
+      }),
+    ],
+    modules: [],
+    outputs: [],
+  });
 }
 
 export function webTestsModule(): BicepFile {
@@ -216,7 +302,8 @@ export function webTestsModule(): BicepFile {
         p("frequency", "int", "Seconds between tests.", { allowed: [300, 600, 900] }),
         p("testLocations", "array", "Test location ids (us-va-ash-azr...)."),
         p("failedLocations", "int", "Locations that must fail before the alert fires.", { minValue: 1 }),
-        p("actionGroupId", "string", "Action group notified."),
+        p("notify", "array", "Channels notified when a test fails."),
+        ...ACTION_PARAMS,
         LOCATION,
         TAGS,
       ],
@@ -270,7 +357,7 @@ export function webTestsModule(): BicepFile {
                 componentId: ref("appInsightsId"),
                 failedLocationCount: ref("failedLocations"),
               },
-              actions: [{ actionGroupId: ref("actionGroupId") }],
+              actions: groupsOf(ref("notify"), (id) => ({ actionGroupId: id })),
             },
           },
           { loop: { item: "t", index: "i", over: ref("tests") } },

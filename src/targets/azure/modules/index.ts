@@ -1,7 +1,13 @@
 // The Bicep modules of the Azure target by file name, one file per kind of resource. main.bicep
 // (../main.ts) calls the ones an app needs; each is written once, whatever the spec.
 import type { BicepFile } from "../../../format/bicep.js";
-import { actionGroupModule, logAlertsModule, metricAlertsModule, webTestsModule } from "./alerts.js";
+import {
+  actionGroupModule,
+  deploymentAlertsModule,
+  logAlertsModule,
+  metricAlertsModule,
+  webTestsModule,
+} from "./alerts.js";
 import {
   appServiceDomainModule,
   appServiceModule,
@@ -15,6 +21,7 @@ import { postgresModule, redisModule, storageModule } from "./data.js";
 import { communicationModule, dnsRecordsModule, dnsZoneModule } from "./dns-email.js";
 import { keyVaultAccessModule, keyVaultModule, keyVaultSecretsModule } from "./key-vault.js";
 import { appInsightsModule, logAnalyticsModule } from "./monitoring.js";
+import { workbookModule } from "./workbook.js";
 import { staticWebAppDomainModule, staticWebAppModule } from "./static-web-app.js";
 export { GENERATED } from "./kit.js";
 
@@ -41,6 +48,8 @@ export const MODULES = {
   "metric-alerts": metricAlertsModule,
   "log-alerts": logAlertsModule,
   "web-tests": webTestsModule,
+  "deployment-alerts": deploymentAlertsModule,
+  workbook: workbookModule,
   budget: budgetModule,
   "resource-lock": resourceLockModule,
   aks: aksModule,

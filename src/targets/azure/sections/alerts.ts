@@ -1,26 +1,28 @@
-// Who is told and when: the action group (email receivers, webhooks whose URLs are read at
+// Who is told and when: an action group per channel (e-mail receivers, webhooks whose URLs are read at
 // deployment), CPU and memory alerts on the plans or the cluster, and error-rate and p95-latency
-// alerts from Application Insights.
-import { call, str, ternary, type BicepValue } from "../../../format/bicep.js";
+// alerts from the App Services' HTTP logs; each alert notifies the groups of the channels it names.
+import { call, lambda, member, ref, str, type BicepValue } from "../../../format/bicep.js";
 import type { AlertModel, AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
-import { logWindow, metricWindow, serviceNames, SEVERITY } from "../decisions.js";
+import { logWindow, metricWindow, SEVERITY } from "../decisions.js";
 import { anyEnv, appCondition, appOf, itemWhere, joinItems, readEnv, type Ctx } from "./context.js";
 import { callModule, outputOf, param, type DeployVariable, type EnvParam, type Part } from "./part.js";
 
 export function alertsPart(c: Ctx): Partial<Part> {
   const webhooks = webhookParams(c);
-  const emailReceivers = param(
+  const alertChannels = param(
     c.envs,
-    "alertEmailReceivers",
+    "alertChannels",
     "array",
-    "Email receivers of the alerts.",
+    "Notification channels of the environment: one action group each.",
     (m) =>
-      channels(m)
-        .filter(([, ch]) => ch.type === "email")
-        .flatMap(([n, ch]) =>
-          ch.to.map((address, i) => ({ name: ch.to.length > 1 ? `${n}-${i + 1}` : n, address })),
-        ),
+      channels(m).map(([n, ch]) => ({
+        name: n,
+        emails:
+          ch.type === "email"
+            ? ch.to.map((address, i) => ({ name: ch.to.length > 1 ? `${n}-${i + 1}` : n, address }))
+            : [],
+      })),
   );
   const metricRules = param(
     c.envs,
@@ -36,28 +38,49 @@ export function alertsPart(c: Ctx): Partial<Part> {
     "Error-rate and p95-latency alerts of the environment.",
     logAlertRules,
   );
-  const actionGroup = callModule("actionGroup", "action-group", "Action group of the alerts.", {
-    name: str`ag-${c.appSlug}-${c.code}`,
-    shortName: call("take", str`${c.appSlug}-${c.code}`, 12),
+  // Every channel of any environment has a key, so that a group's lookup never misses.
+  const urls = new Map(webhooks.map((w) => [w.channel, w.url.ref]));
+  const actionGroups = callModule("actionGroups", "action-group", "Action groups, one per channel.", {
+    namePrefix: actionGroupPrefix(c),
     tags: c.tags,
-    emailReceivers: emailReceivers.ref,
-    webhooks: {
-      receivers: call(
-        "concat",
-        ...(webhooks.length
-          ? webhooks.map(({ channel, url }) =>
-              ternary(call("empty", url.ref), [], [{ name: channel, serviceUri: url.ref }]),
-            )
-          : [[]]),
-      ),
-    },
+    channels: alertChannels.ref,
+    webhookUrls: Object.fromEntries(allChannels(c).map((n) => [n, urls.get(n) ?? ""])),
+  });
+  const deployChannels = param(
+    c.envs,
+    "deploymentAlertChannels",
+    "array",
+    "Channels told when a deployment or slot swap fails: those of the critical rules, else every channel.",
+    deploymentChannels,
+  );
+  const deploymentAlert = callModule("deploymentAlerts", "deployment-alerts", "Failed deployments.", {
+    name: str`deployment-failed-${c.appSlug}-${c.code}`,
+    notify: deployChannels.ref,
+    ...ACTION_ARGS,
+    tags: c.tags,
   });
   return {
-    params: [...webhooks.map((w) => w.url), emailReceivers, metricRules, logRules],
+    params: [...webhooks.map((w) => w.url), alertChannels, metricRules, logRules, deployChannels],
     deployVariables: webhooks.map((w) => w.variable),
-    modules: [actionGroup, ...metricAlerts(c, metricRules.ref), ...logAlerts(c, logRules.ref)],
+    modules: [
+      actionGroups,
+      ...metricAlerts(c, metricRules.ref),
+      ...(c.compute === "appservice" ? logAlerts(c, logRules.ref) : []),
+      deploymentAlert,
+    ],
   };
 }
+
+/** `ag-<app>-<env code>`: each channel's group is `<prefix>-<channel>` (the runbooks name them). */
+export const actionGroupPrefix = (c: Ctx) => str`ag-${c.appSlug}-${c.code}`;
+
+/** What the alert modules need to notify a rule's channels: the groups' ids and the channel names. */
+export const ACTION_ARGS = {
+  actionGroupIds: outputOf("actionGroups", "ids"),
+  channelNames: call("map", ref("alertChannels"), lambda(["ch"], member(ref("ch"), "name"))),
+};
+
+const allChannels = (c: Ctx) => [...new Set(c.envs.flatMap((m) => channels(m).map(([n]) => n)))].sort();
 
 const channels = (m: AppModel) =>
   Object.entries(m.monitoring.channels).sort(([a], [b]) => a.localeCompare(b));
@@ -108,6 +131,7 @@ const metricAlertRules = (m: AppModel): BicepValue =>
     ...metricWindow(a.for),
     description: `${a.metric === "cpu" ? "CPU" : "Memory"} above ${a.above}% for ${a.for}.`,
     services: [...a.services].sort(),
+    channels: ruleChannels(m, a),
   }));
 
 const logAlertRules = (m: AppModel): BicepValue =>
@@ -122,7 +146,19 @@ const logAlertRules = (m: AppModel): BicepValue =>
         ? `More than ${a.above}% of requests failed over ${a.for}.`
         : `p95 latency above ${a.above} ms over ${a.for}.`,
     services: [...a.services].sort(),
+    channels: ruleChannels(m, a),
   }));
+
+/** Who hears of a failed deployment: the channels of the critical rules (someone acts on those), else all. */
+function deploymentChannels(m: AppModel): string[] {
+  const critical = Object.values(m.monitoring.alerts).filter((a) => a.severity === "critical");
+  const named = [...new Set(critical.flatMap((a) => ruleChannels(m, a)))].sort();
+  return named.length ? named : Object.keys(m.monitoring.channels).sort();
+}
+
+/** The channels a rule notifies in an environment: those it names that the environment has. */
+export const ruleChannels = (m: AppModel, a: AlertModel): string[] =>
+  a.channels.filter((n) => n in m.monitoring.channels).sort();
 
 /** CPU and memory alerts on each App Service plan, or on the cluster. */
 function metricAlerts(c: Ctx, rules: BicepValue) {
@@ -142,30 +178,30 @@ function metricAlerts(c: Ctx, rules: BicepValue) {
         : "Microsoft.ContainerService/managedClusters",
       cpuMetric: appService ? "CpuPercentage" : "node_cpu_usage_percentage",
       memoryMetric: appService ? "MemoryPercentage" : "node_memory_working_set_percentage",
-      actionGroupId: outputOf("actionGroup", "id"),
+      ...ACTION_ARGS,
       tags: c.tags,
     }),
   ];
 }
 
-/** Error-rate and p95-latency alerts on each http service's requests. */
+/**
+ * Error-rate and p95-latency alerts on each http App Service, from its HTTP logs. On AKS the chart's
+ * pods send nothing to Azure Monitor about requests: the cluster's Prometheus evaluates these rules
+ * from ingress-nginx's metrics and its Alertmanager notifies the channels (deploy/kubernetes).
+ */
 function logAlerts(c: Ctx, rules: BicepValue) {
-  // App Service reports the site name as cloud_RoleName; in the cluster the services set their own name.
-  const targets =
-    c.compute === "appservice"
-      ? c.apps
-          .filter((n) => anyEnv(c, (m) => appOf(m, n))?.type === "http")
-          .map((n) =>
-            itemWhere(appCondition(c, n), { service: slug(n), role: outputOf(`${camel(n)}App`, "name") }),
-          )
-      : serviceNames(c.project, (s) => s.type === "http").map((n) => ({ service: slug(n), role: n }));
+  const targets = c.apps
+    .filter((n) => anyEnv(c, (m) => appOf(m, n))?.type === "http")
+    .map((n) =>
+      itemWhere(appCondition(c, n), { service: slug(n), resourceId: outputOf(`${camel(n)}App`, "id") }),
+    );
   if (!targets.length) return [];
   return [
-    callModule("logAlerts", "log-alerts", "Error-rate and p95-latency alerts from Application Insights.", {
+    callModule("logAlerts", "log-alerts", "Error-rate and p95-latency alerts from the apps' HTTP logs.", {
       rules,
       targets: joinItems(targets),
-      appInsightsId: outputOf("appInsights", "id"),
-      actionGroupId: outputOf("actionGroup", "id"),
+      workspaceId: outputOf("logAnalytics", "id"),
+      ...ACTION_ARGS,
       location: c.location,
       tags: c.tags,
     }),

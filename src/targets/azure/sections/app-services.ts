@@ -7,7 +7,7 @@ import { binary, call, not, str, ternary, type BicepObject, type BicepValue } fr
 import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { startupCommand } from "../command.js";
 import { camel, slug } from "../names.js";
-import { boundIn, planSku } from "../decisions.js";
+import { boundIn, hasSlot, planSku } from "../decisions.js";
 import { healthCheckPath, suppliedSettings } from "../supply.js";
 import { deployedValues, settingsConfig } from "./app-settings.js";
 import {
@@ -39,11 +39,11 @@ export function appServicesPart(c: Ctx): Partial<Part> {
 
 const imageVariable = (n: string) => `${envName(n)}_IMAGE`;
 
-const imageDeployVariable = (n: string, s0: ServiceModel): DeployVariable => ({
+const imageDeployVariable = (app: string, n: string, s0: ServiceModel): DeployVariable => ({
   name: imageVariable(n),
   description: s0.image
     ? `Image ${n} runs (unset: ${s0.image}, from the spec).`
-    : `Image ${n} runs, e.g. <acrLoginServer>/${n}:sha-<short> (unset: the image that runs now is kept; the pipeline deploys it).`,
+    : `Image ${n} runs, e.g. <acrLoginServer>/${app}/${n}:sha-<short> (unset: the image that runs now is kept; the pipeline deploys it).`,
   required: false,
 });
 
@@ -117,7 +117,7 @@ function appServicePart(c: Ctx, n: string): Partial<Part> {
         where(on, outputOf(`${id}App`, "name"), ""),
       ),
     ],
-    deployVariables: [imageDeployVariable(n, s0)],
+    deployVariables: [imageDeployVariable(c.project.name, n, s0)],
     secretUses: operatorSecrets(c, n),
     appServices: [n],
     secretReaders: identities,
@@ -183,7 +183,7 @@ function appConfig(c: Ctx, n: string, s0: ServiceModel, sv: (m: AppModel) => Ser
       enableSlot: field(
         "bool",
         `Create a staging slot for zero-downtime swaps of ${n}.`,
-        (m) => m.environment.deploy.slot && planSku(m, sv(m)) !== "B1",
+        (m) => hasSlot(m, sv(m)),
       ),
       ...(managedZone(c) ? domainFields(n, (m) => boundIn(m, appOf(m, n))) : {}),
     },

@@ -7,6 +7,7 @@ import type { AppModel, ServiceModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
 import { serviceNames, TEST_LOCATIONS } from "../decisions.js";
 import { joinItems, type Ctx } from "./context.js";
+import { ACTION_ARGS, ruleChannels } from "./alerts.js";
 import { callModule, outputOf, param, type EnvParam, type Part } from "./part.js";
 
 export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> {
@@ -37,8 +38,15 @@ export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> 
     "Failing locations that raise the alert.",
     (m) => Math.min(m.monitoring.availability.failures, Math.max(1, m.monitoring.availability.locations)),
   );
+  const notify = param(
+    envs,
+    "availabilityChannels",
+    "array",
+    "Channels told when a test fails: those of the spec's availability rules, else every channel.",
+    availabilityChannels,
+  );
   return {
-    params: [...cluster.map((t) => t.url), enabled, frequency, locations, failures],
+    params: [...cluster.map((t) => t.url), enabled, frequency, locations, failures, notify],
     modules: [
       callModule(
         "webTests",
@@ -50,7 +58,8 @@ export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> 
           frequency: frequency.ref,
           testLocations: locations.ref,
           failedLocations: failures.ref,
-          actionGroupId: outputOf("actionGroup", "id"),
+          notify: notify.ref,
+          ...ACTION_ARGS,
           location: c.location,
           tags: c.tags,
         },
@@ -58,6 +67,13 @@ export function availabilityPart(c: Ctx, webTests: BicepValue[]): Partial<Part> 
       ),
     ],
   };
+}
+
+function availabilityChannels(m: AppModel): string[] {
+  const rules = Object.values(m.monitoring.alerts).filter((a) => a.metric === "availability");
+  return rules.length
+    ? [...new Set(rules.flatMap((a) => ruleChannels(m, a)))].sort()
+    : Object.keys(m.monitoring.channels).sort();
 }
 
 /** The test frequencies Application Insights offers (5, 10 or 15 minutes): the nearest at least as long. */

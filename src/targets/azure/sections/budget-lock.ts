@@ -40,7 +40,7 @@ export function budgetPart(c: Ctx): Partial<Part> {
           amount: amount.ref,
           thresholds: thresholds.ref,
           contactEmails: contacts.ref,
-          actionGroupId: outputOf("actionGroup", "id"),
+          actionGroupIds: outputOf("actionGroups", "ids"),
           startDate: ref(startDate.name),
         },
         { condition: binary(">", amount.ref, 0) },

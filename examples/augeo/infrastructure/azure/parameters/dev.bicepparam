@@ -153,10 +153,19 @@ param dnsZoneName = 'augeo.app'
 
 param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
 
-param alertEmailReceivers = [
+param alertChannels = [
   {
     name: 'ops'
-    address: 'ops@augeo.app'
+    emails: [
+      {
+        name: 'ops'
+        address: 'ops@augeo.app'
+      }
+    ]
+  }
+  {
+    name: 'teams'
+    emails: []
   }
 ]
 
@@ -170,6 +179,10 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'CPU above 80% for 10m.'
     services: []
+    channels: [
+      'ops'
+      'teams'
+    ]
   }
   {
     name: 'high-memory'
@@ -180,6 +193,10 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'Memory above 80% for 10m.'
     services: []
+    channels: [
+      'ops'
+      'teams'
+    ]
   }
 ]
 
@@ -193,6 +210,10 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 15% of requests failed over 2m.'
     services: []
+    channels: [
+      'ops'
+      'teams'
+    ]
   }
   {
     name: 'high-error-rate'
@@ -203,6 +224,10 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 5% of requests failed over 5m.'
     services: []
+    channels: [
+      'ops'
+      'teams'
+    ]
   }
   {
     name: 'high-latency'
@@ -213,7 +238,16 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'p95 latency above 500 ms over 5m.'
     services: []
+    channels: [
+      'ops'
+      'teams'
+    ]
   }
+]
+
+param deploymentAlertChannels = [
+  'ops'
+  'teams'
 ]
 
 param availabilityTests = true
@@ -227,6 +261,11 @@ param availabilityLocations = [
 ]
 
 param availabilityFailures = 2
+
+param availabilityChannels = [
+  'ops'
+  'teams'
+]
 
 param budgetAmount = 50
 

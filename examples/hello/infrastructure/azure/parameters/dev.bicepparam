@@ -137,10 +137,15 @@ param cacheRedisConfig = {
   maxmemoryPolicy: 'volatile-lru'
 }
 
-param alertEmailReceivers = [
+param alertChannels = [
   {
     name: 'ops'
-    address: 'ops@example.com'
+    emails: [
+      {
+        name: 'ops'
+        address: 'ops@example.com'
+      }
+    ]
   }
 ]
 
@@ -154,6 +159,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'CPU above 80% for 10m.'
     services: []
+    channels: [
+      'ops'
+    ]
   }
   {
     name: 'high-memory'
@@ -164,6 +172,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'Memory above 80% for 10m.'
     services: []
+    channels: [
+      'ops'
+    ]
   }
 ]
 
@@ -177,6 +188,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 15% of requests failed over 2m.'
     services: []
+    channels: [
+      'ops'
+    ]
   }
   {
     name: 'high-error-rate'
@@ -187,6 +201,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 5% of requests failed over 5m.'
     services: []
+    channels: [
+      'ops'
+    ]
   }
   {
     name: 'high-latency'
@@ -197,7 +214,14 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'p95 latency above 500 ms over 5m.'
     services: []
+    channels: [
+      'ops'
+    ]
   }
+]
+
+param deploymentAlertChannels = [
+  'ops'
 ]
 
 param availabilityTests = true
@@ -211,5 +235,9 @@ param availabilityLocations = [
 ]
 
 param availabilityFailures = 2
+
+param availabilityChannels = [
+  'ops'
+]
 
 param enableLocks = false

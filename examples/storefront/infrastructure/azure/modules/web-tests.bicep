@@ -22,8 +22,14 @@ param testLocations array
 @description('Locations that must fail before the alert fires.')
 param failedLocations int
 
-@description('Action group notified.')
-param actionGroupId string
+@description('Channels notified when a test fails.')
+param notify array
+
+@description('Action groups of the channels, in the order of channelNames.')
+param actionGroupIds array
+
+@description('Channel names, in the order of actionGroupIds.')
+param channelNames array
 
 @description('Azure region of the resources.')
 param location string = resourceGroup().location
@@ -82,10 +88,8 @@ resource availability 'Microsoft.Insights/metricAlerts@2026-01-01' = [for (t, i)
       componentId: appInsightsId
       failedLocationCount: failedLocations
     }
-    actions: [
-      {
-        actionGroupId: actionGroupId
-      }
-    ]
+    actions: map(notify, c => {
+      actionGroupId: actionGroupIds[indexOf(channelNames, c)]
+    })
   }
 }]

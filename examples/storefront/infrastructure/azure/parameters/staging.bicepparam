@@ -122,10 +122,15 @@ param storageLifecycleRules = [
 
 param dnsZoneName = 'shop.example.com'
 
-param alertEmailReceivers = [
+param alertChannels = [
   {
     name: 'oncall'
-    address: 'oncall@example.com'
+    emails: [
+      {
+        name: 'oncall'
+        address: 'oncall@example.com'
+      }
+    ]
   }
 ]
 
@@ -139,6 +144,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'CPU above 80% for 10m.'
     services: []
+    channels: [
+      'oncall'
+    ]
   }
   {
     name: 'high-memory'
@@ -149,6 +157,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'Memory above 80% for 10m.'
     services: []
+    channels: [
+      'oncall'
+    ]
   }
 ]
 
@@ -162,6 +173,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 15% of requests failed over 2m.'
     services: []
+    channels: [
+      'oncall'
+    ]
   }
   {
     name: 'high-error-rate'
@@ -172,6 +186,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 5% of requests failed over 5m.'
     services: []
+    channels: [
+      'oncall'
+    ]
   }
   {
     name: 'high-latency'
@@ -182,7 +199,14 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'p95 latency above 500 ms over 5m.'
     services: []
+    channels: [
+      'oncall'
+    ]
   }
+]
+
+param deploymentAlertChannels = [
+  'oncall'
 ]
 
 param availabilityTests = true
@@ -196,6 +220,10 @@ param availabilityLocations = [
 ]
 
 param availabilityFailures = 2
+
+param availabilityChannels = [
+  'oncall'
+]
 
 param budgetAmount = 400
 

@@ -15,8 +15,8 @@ param thresholds array
 @description('Addresses notified.')
 param contactEmails array
 
-@description('Action group also notified.')
-param actionGroupId string
+@description('Action groups also notified (every channel of the environment).')
+param actionGroupIds array
 
 @description('First day of the budget (first of a month, yyyy-MM-dd).')
 param startDate string
@@ -37,9 +37,7 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
         threshold: (length(thresholds) > 0) ? thresholds[0] : 100
         thresholdType: 'Actual'
         contactEmails: contactEmails
-        contactGroups: [
-          actionGroupId
-        ]
+        contactGroups: actionGroupIds
       }
       threshold2: {
         enabled: length(thresholds) > 1
@@ -47,9 +45,7 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
         threshold: (length(thresholds) > 1) ? thresholds[1] : 100
         thresholdType: 'Actual'
         contactEmails: contactEmails
-        contactGroups: [
-          actionGroupId
-        ]
+        contactGroups: actionGroupIds
       }
       threshold3: {
         enabled: length(thresholds) > 2
@@ -57,9 +53,7 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
         threshold: (length(thresholds) > 2) ? thresholds[2] : 100
         thresholdType: 'Actual'
         contactEmails: contactEmails
-        contactGroups: [
-          actionGroupId
-        ]
+        contactGroups: actionGroupIds
       }
       threshold4: {
         enabled: length(thresholds) > 3
@@ -67,9 +61,7 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
         threshold: (length(thresholds) > 3) ? thresholds[3] : 100
         thresholdType: 'Actual'
         contactEmails: contactEmails
-        contactGroups: [
-          actionGroupId
-        ]
+        contactGroups: actionGroupIds
       }
       threshold5: {
         enabled: length(thresholds) > 4
@@ -77,9 +69,7 @@ resource budget 'Microsoft.Consumption/budgets@2023-11-01' = {
         threshold: (length(thresholds) > 4) ? thresholds[4] : 100
         thresholdType: 'Actual'
         contactEmails: contactEmails
-        contactGroups: [
-          actionGroupId
-        ]
+        contactGroups: actionGroupIds
       }
     }
   }

@@ -57,7 +57,12 @@ param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD
 
 param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL', '')
 
-param alertEmailReceivers = []
+param alertChannels = [
+  {
+    name: 'slack'
+    emails: []
+  }
+]
 
 param metricAlertRules = [
   {
@@ -69,6 +74,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'CPU above 80% for 10m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-memory'
@@ -79,6 +87,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'Memory above 80% for 10m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
 ]
 
@@ -92,6 +103,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 15% of requests failed over 2m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-error-rate'
@@ -102,6 +116,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 5% of requests failed over 5m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-latency'
@@ -112,7 +129,14 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'p95 latency above 500 ms over 5m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
+]
+
+param deploymentAlertChannels = [
+  'slack'
 ]
 
 param backendHealthUrl = 'https://todo.example.com/api/ready'
@@ -136,6 +160,10 @@ param availabilityLocations = [
 ]
 
 param availabilityFailures = 2
+
+param availabilityChannels = [
+  'slack'
+]
 
 param budgetAmount = 100
 

@@ -53,7 +53,12 @@ param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD
 
 param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL', '')
 
-param alertEmailReceivers = []
+param alertChannels = [
+  {
+    name: 'slack'
+    emails: []
+  }
+]
 
 param metricAlertRules = [
   {
@@ -65,6 +70,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'CPU above 80% for 10m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-memory'
@@ -75,6 +83,9 @@ param metricAlertRules = [
     frequency: 'PT5M'
     description: 'Memory above 80% for 10m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
 ]
 
@@ -88,6 +99,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 15% of requests failed over 2m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-error-rate'
@@ -98,6 +112,9 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'More than 5% of requests failed over 5m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
   {
     name: 'high-latency'
@@ -108,7 +125,14 @@ param logAlertRules = [
     frequency: 'PT5M'
     description: 'p95 latency above 500 ms over 5m.'
     services: []
+    channels: [
+      'slack'
+    ]
   }
+]
+
+param deploymentAlertChannels = [
+  'slack'
 ]
 
 param backendHealthUrl = 'https://staging.todo.example.com/api/ready'
@@ -132,6 +156,10 @@ param availabilityLocations = [
 ]
 
 param availabilityFailures = 2
+
+param availabilityChannels = [
+  'slack'
+]
 
 param budgetAmount = 100
 
