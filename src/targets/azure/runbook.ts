@@ -20,6 +20,7 @@ import {
   type EnvNames,
 } from "./runbook-names.js";
 import { incidentResponse, monitoring, secrets, troubleshooting } from "./runbook-operate.js";
+import { costRunbook } from "../../cost/runbook.js";
 
 export const TOPICS: RunbookTopic[] = [
   {
@@ -34,6 +35,7 @@ export const TOPICS: RunbookTopic[] = [
   { file: "secrets.md", what: "every secret, its Key Vault, how to rotate it and what must restart" },
   { file: "troubleshooting.md", what: "commands and symptoms, per environment" },
   { file: "incident-response.md", what: "severities, the first steps, access and URLs" },
+  { file: "cost.md", what: "what each environment should cost, item by item, and its budget" },
 ];
 
 function architecture(project: ProjectModel, facts: AzureFacts, envs: Env[]): string[] {
@@ -191,5 +193,6 @@ export function runbookTree(project: ProjectModel, facts: AzureFacts, ctx: Synth
     "operations/secrets.md": markdown(secrets(facts, envs)),
     "operations/troubleshooting.md": markdown(troubleshooting(facts, envs)),
     "operations/incident-response.md": markdown(incidentResponse(facts, envs)),
+    "operations/cost.md": markdown(costRunbook(project.environments, "azure", "Azure")),
   };
 }
