@@ -10,6 +10,8 @@ import { azureContract } from "./contract.js";
 import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
+import { azureRecovery } from "./recovery.js";
+import { recoveryProblems } from "../recovery.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
 import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
@@ -26,13 +28,15 @@ export const azureTarget: Target = {
   rules: AZURE_RULES,
   systemChecks: azureSystemChecks,
   check(project: ProjectModel): TargetProblem[] {
-    return [...findings(project), ...limitProblems(project)].map((f) => {
-      const p: TargetProblem = { path: f.path, message: f.message };
-      if (f.env) p.env = f.env;
-      if (f.hint) p.hint = f.hint;
-      if (f.severity) p.severity = f.severity;
-      return p;
-    });
+    return [...findings(project), ...limitProblems(project), ...recoveryProblems(project, azureRecovery)].map(
+      (f) => {
+        const p: TargetProblem = { path: f.path, message: f.message };
+        if (f.env) p.env = f.env;
+        if (f.hint) p.hint = f.hint;
+        if (f.severity) p.severity = f.severity;
+        return p;
+      },
+    );
   },
   render(project: ProjectModel): FileTree {
     const build = buildAzure(project);

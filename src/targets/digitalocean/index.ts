@@ -26,6 +26,8 @@ import { doReadme } from "./readme.js";
 import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
+import { recoveryProblems } from "../recovery.js";
+import { backupSettingProblems, doRecovery } from "./recovery.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
 
 export const DO_PROVIDER: ProviderSpec = {
@@ -114,7 +116,12 @@ function check(project: ProjectModel): TargetProblem[] {
         });
     }
   }
-  return [...problems, ...chartProviderProblems(project)];
+  return [
+    ...problems,
+    ...chartProviderProblems(project),
+    ...recoveryProblems(project, doRecovery),
+    ...backupSettingProblems(project),
+  ];
 }
 
 /**

@@ -7,6 +7,7 @@ import { str, type BicepModule, type BicepObject, type BicepValue } from "../../
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
 import { alnum, camel, slug } from "../names.js";
 import { postgresSku, postgresStorage, redisSku } from "../decisions.js";
+import { rdbBackupMinutes } from "../recovery.js";
 import { containerName, resourceSecret } from "../supply.js";
 import {
   anyEnv,
@@ -205,6 +206,9 @@ function redisConfig(c: Ctx, n: string, rd: (m: AppModel) => RedisModel) {
       capacity: field("int", `Cache size of ${n}.`, (m) => redisSku(rd(m)).capacity),
       persistence: field("string", `Persistence of ${n} (Premium only).`, (m) => rd(m).persistence),
       maxmemoryPolicy: field("string", `Eviction policy of ${n}.`, (m) => rd(m).eviction),
+      rdbBackupFrequency: field("string", `Minutes between RDB snapshots of ${n}.`, (m) =>
+        String(rdbBackupMinutes(m.recovery.rpo_seconds)),
+      ),
     },
   );
 }
@@ -233,6 +237,7 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
           capacity: config.fields.capacity,
           persistence: config.fields.persistence,
           maxmemoryPolicy: config.fields.maxmemoryPolicy,
+          rdbBackupFrequency: config.fields.rdbBackupFrequency,
           persistenceStorageName: str`st${alnum(n, 6)}${c.code}${c.suffix}`,
           ...secrets.values,
         },

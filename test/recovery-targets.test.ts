@@ -1,0 +1,104 @@
+// The spec's recovery objectives on each cloud target: what a platform cannot recover is said at its
+// place in the spec, and the backup settings follow the RPO.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadSpec } from "../src/model/load.js";
+import { awsTarget } from "../src/targets/aws/index.js";
+import { azureTarget } from "../src/targets/azure/index.js";
+import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
+import type { Target, TargetProblem } from "../src/targets/target.js";
+import { exampleContext } from "./helpers.js";
+
+const spec = (production: string, redis = "none") => `name: shop
+services:
+  api: { build: ./api, port: 8080, uses: [db, cache] }
+postgres:
+  db: {}
+redis:
+  cache: { persistence: ${redis} }
+targets:
+  aws: { region: us-east-1 }
+  azure: { location: eastus }
+  digitalocean: { region: nyc1 }
+environments:
+  staging: {}
+  production:
+    recovery: ${production}
+`;
+
+const problems = (t: Target, text: string): TargetProblem[] =>
+  t.check(loadSpec("gantry.yaml", text).project, exampleContext("hello"));
+const rpo = (ps: TargetProblem[]) =>
+  ps.filter((p) => p.path === "recovery.rpo" || p.message.includes("recovery.rpo"));
+
+describe("recovery objectives on the clouds", () => {
+  it("refuses an RPO below what each managed PostgreSQL documents, in the environment that asks it", () => {
+    const cases: [Target, string, string][] = [
+      [azureTarget, "{ rpo: 10m }", "can lose up to 15m"],
+      [awsTarget, "{ rpo: 4m }", "can lose up to 5m"],
+      [digitaloceanTarget, "{ rpo: 4m }", "can lose up to 5m"],
+    ];
+    for (const [target, production, loses] of cases) {
+      const found = rpo(problems(target, spec(production)));
+      assert.equal(found.length, 1, `${target.name}: ${JSON.stringify(found)}`);
+      const [p] = found;
+      assert.equal(p!.env, "production");
+      assert.equal(p!.path, "recovery.rpo");
+      assert.equal(p!.severity, "error");
+      assert.match(p!.message, new RegExp(`PostgreSQL db on .*${loses}`));
+    }
+  });
+
+  it("accepts the tier defaults (15 minutes in production) on every cloud", () => {
+    for (const target of [azureTarget, awsTarget, digitaloceanTarget])
+      assert.deepEqual(rpo(problems(target, spec("{}"))), [], target.name);
+  });
+
+  it("warns where a persisting cache cannot meet the RPO", () => {
+    const aws = rpo(problems(awsTarget, spec("{ rpo: 1h }", "rdb")));
+    assert.deepEqual(
+      aws.map((p) => [p.env, p.path, p.severity]),
+      [
+        ["staging", "redis.cache.persistence", "warning"],
+        ["production", "redis.cache.persistence", "warning"],
+      ],
+    );
+    assert.match(aws[0]!.message, /Amazon ElastiCache can lose up to 24h/);
+    const valkey = rpo(problems(digitaloceanTarget, spec("{}", "rdb")));
+    assert.match(valkey[0]!.message, /DigitalOcean Managed Valkey has no backup to restore/);
+    // Azure's RDB interval follows the RPO down to 15 minutes; the AOF meets any RPO.
+    const cache = (ps: TargetProblem[]) => rpo(ps).filter((p) => p.path === "redis.cache.persistence");
+    assert.deepEqual(cache(problems(azureTarget, spec("{ rpo: 15m }", "rdb"))), []);
+    assert.equal(cache(problems(azureTarget, spec("{ rpo: 5m }", "rdb"))).length, 1);
+    assert.deepEqual(cache(problems(azureTarget, spec("{ rpo: 5m }", "aof"))), []);
+  });
+
+  it("gives an Azure cache the longest RDB interval within the RPO", () => {
+    const tree = azureTarget.render(
+      loadSpec("gantry.yaml", spec("{ rpo: 45m }", "rdb")).project,
+      exampleContext("hello"),
+    );
+    const staging = tree["parameters/staging.bicepparam"]!;
+    const production = tree["parameters/production.bicepparam"]!;
+    assert.match(staging, /rdbBackupFrequency: '60'/); // staging's RPO: 1h
+    assert.match(production, /rdbBackupFrequency: '30'/);
+    assert.match(
+      tree["modules/redis.bicep"]!,
+      /'rdb-backup-frequency': \(persist && persistence == 'rdb'\) \? rdbBackupFrequency : null/,
+    );
+  });
+
+  it("says what DigitalOcean's backups cannot keep", () => {
+    const found = problems(digitaloceanTarget, spec("{}")).filter((p) =>
+      p.path.startsWith("postgres.db.backups"),
+    );
+    assert.deepEqual(
+      found.map((p) => [p.env, p.path, p.severity]),
+      [
+        ["production", "postgres.db.backups.retention_days", "warning"],
+        ["production", "postgres.db.backups.geo_redundant", "warning"],
+      ],
+    );
+    assert.match(found[0]!.message, /keeps 7 days of backups .* not 30/);
+  });
+});
