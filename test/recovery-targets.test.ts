@@ -7,7 +7,7 @@ import { awsTarget } from "../src/targets/aws/index.js";
 import { azureTarget } from "../src/targets/azure/index.js";
 import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
 import type { Target, TargetProblem } from "../src/targets/target.js";
-import { exampleContext } from "./helpers.js";
+import { exampleContext, loadExample } from "./helpers.js";
 
 const spec = (production: string, redis = "none") => `name: shop
 services:
@@ -100,5 +100,72 @@ describe("recovery objectives on the clouds", () => {
       ],
     );
     assert.match(found[0]!.message, /keeps 7 days of backups .* not 30/);
+  });
+});
+
+describe("disaster-recovery runbooks on the clouds", () => {
+  const render = (t: Target, ex: string) => t.render(loadExample(ex).project, exampleContext(ex));
+
+  it("Azure: restores the server the Bicep names, by its prefix, in each environment's resource group", () => {
+    const tree = render(azureTarget, "augeo");
+    const dr = tree["operations/disaster-recovery.md"]!;
+    assert.match(tree["main.bicep"]!, /name: 'psql-augeo-db-\$\{environmentCode\}-\$\{suffix\}'/);
+    assert.match(
+      dr,
+      /SERVER=\$\(az postgres flexible-server list --resource-group rg-augeo-production --query "\[\?starts_with\(name, 'psql-augeo-db-'\)\]\.name \| \[0\]" --output tsv\)/,
+    );
+    assert.match(
+      dr,
+      /az postgres flexible-server restore --resource-group rg-augeo-production --name "\$SERVER-restored" --source-server "\$SERVER" --restore-time "\$RESTORE_TIME"/,
+    );
+    // Production's backups are geo-redundant (augeo's spec): the paired region of eastus.
+    assert.match(
+      dr,
+      /az postgres flexible-server geo-restore --resource-group rg-augeo-production .* --location westus/,
+    );
+    assert.doesNotMatch(dr.split("## production")[0]!, /geo-restore/);
+    assert.match(dr, /--name database-url/);
+    assert.match(
+      tree["README.md"]!,
+      /\[operations\/disaster-recovery\.md\]\(operations\/disaster-recovery\.md\)/,
+    );
+  });
+
+  it("AWS: restores the RDS instance into its own subnet group and moves the app by its connection secret", () => {
+    const tree = render(awsTarget, "storefront");
+    const dr = tree["operations/disaster-recovery.md"]!;
+    assert.match(tree["modules/postgres/main.tf"]!, /identifier += "\$\{var\.name\}-\$\{var\.database\}"/);
+    assert.match(
+      dr,
+      /aws rds restore-db-instance-to-point-in-time --source-db-instance-identifier storefront-production-db --target-db-instance-identifier storefront-production-db-restored/,
+    );
+    assert.match(dr, /--db-subnet-group-name storefront-production-db/);
+    assert.match(dr, /--secret-id storefront-production\/postgres\/db\/connection/);
+    assert.match(
+      dr,
+      /aws ecs update-service --cluster storefront-production --service api --force-new-deployment/,
+    );
+    assert.match(dr, /--source-db-instance-automated-backups-arn "\$ARN"/);
+    assert.match(tree["README.md"]!, /operations\/disaster-recovery\.md/);
+  });
+
+  it("DigitalOcean: forks the managed cluster at the time and admits the DOKS cluster", () => {
+    const tree = render(digitaloceanTarget, "todo");
+    const dr = tree["operations/disaster-recovery.md"]!;
+    assert.match(
+      dr,
+      /doctl databases fork todo-production-db-restored --restore-from-cluster-id "\$SOURCE_ID" --restore-from-timestamp/,
+    );
+    assert.match(
+      dr,
+      /doctl databases firewalls append "\$RESTORED_ID" --rule k8s:\$\(doctl kubernetes cluster get todo-production/,
+    );
+    assert.match(dr, /kubectl -n production patch secret app-secrets/);
+    // Staging's PostgreSQL runs in the cluster: the Kubernetes chart's runbook restores it.
+    assert.match(
+      dr.split("## production")[0]!.split("## staging")[1]!,
+      /No data store of this environment runs on this platform/,
+    );
+    assert.match(tree["README.md"]!, /operations\/disaster-recovery\.md/);
   });
 });

@@ -35,6 +35,7 @@ import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
 import { recoveryProblems } from "../recovery.js";
 import { awsRecovery } from "./recovery.js";
+import { awsDisasterRecovery } from "./runbook-dr.js";
 import { awsContract, contractProblems, settingProblems } from "./contract.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
@@ -206,5 +207,8 @@ export const awsTarget: Target = {
   check: (project) => check(project),
   rules: AWS_RULES,
   systemChecks: awsSystemChecks,
-  render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
+  render: (project, ctx): FileTree => ({
+    ...printProject(buildAws(project, ctx)),
+    "operations/disaster-recovery.md": awsDisasterRecovery(project),
+  }),
 };

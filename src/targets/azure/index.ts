@@ -11,6 +11,7 @@ import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { azureRecovery } from "./recovery.js";
+import { azureDisasterRecovery } from "./runbook-dr.js";
 import { recoveryProblems } from "../recovery.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
@@ -45,6 +46,7 @@ export const azureTarget: Target = {
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
+    tree["operations/disaster-recovery.md"] = azureDisasterRecovery(project);
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },
 };

@@ -14,6 +14,10 @@ export function rdbBackupMinutes(rpoSeconds: number): number {
   return [...RDB_MINUTES].reverse().find((m) => m * 60 <= rpoSeconds) ?? RDB_MINUTES[0];
 }
 
+/** Flexible Server keeps backups 7 to 35 days (concepts-backup-restore): the spec's days within that. */
+export const flexibleRetentionDays = (p: PostgresModel): number =>
+  Math.min(35, Math.max(7, p.backups.retention_days));
+
 // "Transaction log backups happen at varied frequencies, depending on the workload and when the WAL
 // file is filled and ready to be archived. In general, the delay (recovery point objective, or RPO)
 // can be up to 15 minutes." (learn.microsoft.com/azure/postgresql/flexible-server/concepts-backup-restore)

@@ -28,6 +28,7 @@ import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
 import { recoveryProblems } from "../recovery.js";
 import { backupSettingProblems, doRecovery } from "./recovery.js";
+import { doDisasterRecovery } from "./runbook-dr.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
 
 export const DO_PROVIDER: ProviderSpec = {
@@ -158,5 +159,8 @@ export const digitaloceanTarget: Target = {
   rules: DIGITALOCEAN_RULES,
   systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
   contract: digitaloceanContract,
-  render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
+  render: (project, ctx): FileTree => ({
+    ...printProject(buildDigitalOcean(project, ctx)),
+    "operations/disaster-recovery.md": doDisasterRecovery(project),
+  }),
 };

@@ -7,7 +7,7 @@ import { str, type BicepModule, type BicepObject, type BicepValue } from "../../
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
 import { alnum, camel, slug } from "../names.js";
 import { postgresSku, postgresStorage, redisSku } from "../decisions.js";
-import { rdbBackupMinutes } from "../recovery.js";
+import { flexibleRetentionDays, rdbBackupMinutes } from "../recovery.js";
 import { containerName, resourceSecret } from "../supply.js";
 import {
   anyEnv,
@@ -122,9 +122,7 @@ function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
       skuName: field("string", `Compute SKU of ${n}.`, (m) => postgresSku(pg(m).size).sku),
       skuTier: field("string", `Compute tier of ${n}.`, (m) => postgresSku(pg(m).size).tier),
       storageGB: field("int", `Storage of ${n} in GB.`, (m) => postgresStorage(pg(m).storage_gb)),
-      backupRetentionDays: field("int", `Days of backups of ${n}.`, (m) =>
-        Math.min(35, Math.max(7, pg(m).backups.retention_days)),
-      ),
+      backupRetentionDays: field("int", `Days of backups of ${n}.`, (m) => flexibleRetentionDays(pg(m))),
       geoRedundantBackup: field("bool", `Geo-redundant backups of ${n}.`, (m) => pg(m).backups.geo_redundant),
       highAvailability: field(
         "bool",
