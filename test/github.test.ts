@@ -121,6 +121,7 @@ describe("github target: golden trees", () => {
       "deploy-dev.yml",
       "deploy-production.yml",
       "deploy-staging.yml",
+      "dr-drill.yml",
       "infrastructure.yml",
       "pr-checks.yml",
       "rollback.yml",

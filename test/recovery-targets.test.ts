@@ -2,7 +2,9 @@
 // place in the spec, and the backup settings follow the RPO.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import { loadSpec } from "../src/model/load.js";
+import { githubTarget } from "../src/targets/registry.js";
 import { awsTarget } from "../src/targets/aws/index.js";
 import { azureTarget } from "../src/targets/azure/index.js";
 import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
@@ -167,5 +169,65 @@ describe("disaster-recovery runbooks on the clouds", () => {
       /No data store of this environment runs on this platform/,
     );
     assert.match(tree["README.md"]!, /operations\/disaster-recovery\.md/);
+  });
+});
+
+describe("dr-drill.yml", () => {
+  const workflow = (ex: string, target: string) => {
+    const tree = githubTarget.render(loadExample(ex).project, exampleContext(ex, target));
+    return { text: tree["dr-drill.yml"], readme: tree["README.md"]! };
+  };
+
+  it("Azure: restores production into a non-production resource group on the drill schedule, and always deletes it", () => {
+    const { text, readme } = workflow("augeo", "azure");
+    assert.ok(text);
+    const wf = parse(text) as {
+      on: { schedule: { cron: string }[] };
+      jobs: Record<
+        string,
+        { steps: { name: string; if?: string; run?: string; env?: Record<string, string> }[] }
+      >;
+    };
+    assert.deepEqual(wf.on.schedule, [{ cron: "0 0 1 * *" }]); // production's @monthly
+    const steps = wf.jobs["drill"]!.steps;
+    const restore = steps.find((s) => s.name.startsWith("Restore db"))!;
+    assert.equal(restore.env!["SOURCE_GROUP"], "rg-augeo-production");
+    assert.equal(restore.env!["DRILL_GROUP"], "rg-augeo-dev");
+    assert.match(
+      restore.run!,
+      /az postgres flexible-server restore --resource-group "\$DRILL_GROUP" .*--restore-time "\$STARTED_AT"/,
+    );
+    // Secrets reach the log masked; production's secrets are never read.
+    assert.match(restore.run!, /::add-mask::\$password/);
+    assert.doesNotMatch(text, /keyvault/);
+    const check = steps.find((s) => s.name.startsWith("Check the restored data"))!;
+    assert.equal(check.env!["RTO_TARGET"], "3600");
+    assert.equal(check.env!["RPO_TARGET"], "900");
+    assert.match(check.run!, /rto_seconds: \$rto, rpo_seconds: \$rpo/);
+    assert.match(check.run!, /GITHUB_STEP_SUMMARY/);
+    const teardown = steps.at(-1)!;
+    assert.equal(teardown.if, "always()");
+    assert.match(teardown.run!, /az postgres flexible-server delete/);
+    assert.ok(wf.jobs["notify"]);
+    assert.match(readme, /## Recovery drill/);
+  });
+
+  it("DigitalOcean: forks production at the drill's start and opens the fork to the runner only", () => {
+    const { text } = workflow("todo", "digitalocean");
+    assert.match(
+      text!,
+      /doctl databases fork "\$DRILL" --restore-from-cluster-id "\$source_id" --restore-from-timestamp/,
+    );
+    assert.match(text!, /doctl databases firewalls append "\$drill_id" --rule "ip_addr:\$ip"/);
+    assert.match(text!, /DRILL: todo-production-db-drill-\$\{\{ github.run_id \}\}/);
+  });
+
+  it("is not written without a production environment, or on a platform without a drill", () => {
+    assert.equal(workflow("todo", "kubernetes").text, undefined);
+    const devOnly = loadSpec(
+      "gantry.yaml",
+      `name: shop\nservices:\n  api: { build: ./api, port: 8080, uses: [db] }\npostgres:\n  db: {}\ntargets:\n  azure: { location: eastus }\nenvironments:\n  dev: {}\n`,
+    ).project;
+    assert.equal(githubTarget.render(devOnly, exampleContext("hello", "azure"))["dr-drill.yml"], undefined);
   });
 });

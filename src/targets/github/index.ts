@@ -7,6 +7,7 @@ import { joinSettings, type CiSettings, type Platform } from "../platform.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
+import { DRILL_FILE, drilledEnvironment, drillWorkflow } from "./drill.js";
 import { imageProblems } from "./images.js";
 import { infrastructure } from "./infrastructure.js";
 import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipeline.js";
@@ -62,6 +63,8 @@ function workflows(p: Pipeline): Record<string, Workflow> {
   for (const env of p.envs) out[`deploy-${env.environment.name}.yml`] = deploy(p, env);
   out["rollback.yml"] = rollback(p);
   if (p.platform.infrastructure) out["infrastructure.yml"] = infrastructure(p, p.platform.infrastructure);
+  const drill = drillWorkflow(p);
+  if (drill) out[DRILL_FILE] = drill;
   return out;
 }
 
@@ -93,6 +96,15 @@ function settingsOf(p: Pipeline): CiSettings {
     },
     hasImages(p) ? p.registry.service.settings(p) : { variables: [], secrets: [] },
     p.platform.settings(p),
+    drillSettings(p),
+  );
+}
+
+/** What the recovery drill reads, where the workflows have one. */
+function drillSettings(p: Pipeline): CiSettings {
+  const prod = drilledEnvironment(p);
+  return (
+    (drillWorkflow(p) && prod && p.platform.drill?.(p, prod)?.settings) || { variables: [], secrets: [] }
   );
 }
 
