@@ -2,9 +2,9 @@
 // place in the spec, and the backup settings follow the RPO.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { loadSpec } from "../src/model/load.js";
-import { githubTarget } from "../src/targets/registry.js";
+import { githubTarget, REGISTERED } from "../src/targets/registry.js";
 import { awsTarget } from "../src/targets/aws/index.js";
 import { azureTarget } from "../src/targets/azure/index.js";
 import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
@@ -229,5 +229,77 @@ describe("dr-drill.yml", () => {
       `name: shop\nservices:\n  api: { build: ./api, port: 8080, uses: [db] }\npostgres:\n  db: {}\ntargets:\n  azure: { location: eastus }\nenvironments:\n  dev: {}\n`,
     ).project;
     assert.equal(githubTarget.render(devOnly, exampleContext("hello", "azure"))["dr-drill.yml"], undefined);
+  });
+});
+
+describe("in-cluster PostgreSQL backups (Kubernetes)", () => {
+  const clusterSpec = (recovery: string) => `name: shop
+services:
+  api: { build: ./api, port: 8080, uses: [db] }
+postgres:
+  db: { hosting: cluster, databases: [shop, audit], backups: { retention_days: 3 } }
+environments:
+  staging:
+    recovery: ${recovery}
+`;
+  const k8s = REGISTERED.find((r) => r.target.name === "kubernetes")!.target;
+
+  it("dumps as often as the RPO asks, and refuses an RPO below 5 minutes", () => {
+    const tree = k8s.render(
+      loadSpec("gantry.yaml", clusterSpec("{ rpo: 20m }")).project,
+      exampleContext("hello"),
+    );
+    interface Obj {
+      kind: string;
+      metadata: { annotations?: Record<string, string> };
+      spec: {
+        schedule?: string;
+        suspend?: boolean;
+        jobTemplate?: {
+          spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+        };
+      };
+    }
+    const rendered = parseAllDocuments(tree["rendered/staging/postgres-db-backup.yaml"]!).map(
+      (d) => d.toJS() as Obj,
+    );
+    const [pvc, backup, restore, policy] = rendered as [Obj, Obj, Obj, Obj];
+    assert.equal(pvc.kind, "PersistentVolumeClaim");
+    assert.equal(pvc.metadata.annotations?.["helm.sh/resource-policy"], "keep");
+    assert.equal(backup.spec.schedule, "*/20 * * * *");
+    assert.equal(backup.spec.suspend, false);
+    assert.equal(restore.spec.suspend, true);
+    const env = Object.fromEntries(
+      backup.spec.jobTemplate!.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]),
+    );
+    assert.equal(env["DATABASES"], "shop audit");
+    assert.equal(env["KEEP_DAYS"], "3");
+    assert.equal(policy.kind, "NetworkPolicy");
+    // The server admits the backup and restore Jobs.
+    assert.match(
+      tree["rendered/staging/postgres-db-networkpolicy.yaml"]!,
+      /- postgres-db-backup\n\s+- postgres-db-restore/,
+    );
+    assert.deepEqual(
+      rpo(k8s.check(loadSpec("gantry.yaml", clusterSpec("{ rpo: 20m }")).project, exampleContext("hello"))),
+      [],
+    );
+    const tooSmall = rpo(
+      k8s.check(loadSpec("gantry.yaml", clusterSpec("{ rpo: 2m }")).project, exampleContext("hello")),
+    );
+    assert.equal(tooSmall.length, 1);
+    assert.match(tooSmall[0]!.message, /in-cluster PostgreSQL can lose up to 5m/);
+  });
+
+  it("writes a restore runbook for each in-cluster server", () => {
+    const tree = k8s.render(loadExample("todo").project, exampleContext("todo"));
+    const dr = tree["operations/disaster-recovery.md"]!;
+    assert.match(
+      dr,
+      /kubectl -n staging create job --from=cronjob\/postgres-db-backup postgres-db-before-restore/,
+    );
+    assert.match(dr, /kubectl -n staging create job --from=cronjob\/postgres-db-restore "\$JOB"/);
+    assert.match(tree["operations/README.md"]!, /\[disaster-recovery\.md\]\(disaster-recovery\.md\)/);
+    assert.ok(tree["rendered/staging/postgres-db-backup.yaml"]);
   });
 });

@@ -31,8 +31,13 @@ export interface DrPlatform {
 }
 
 export interface PostgresSteps {
-  /** Restores the server as of `$RESTORE_TIME` into a new server, with what it needs first. */
+  /**
+   * Restores the server as of `$RESTORE_TIME` into a new server, with what it needs first; or, where
+   * `inPlace` says so, over the same server from a dump (then `$SOURCE_URL` is not set).
+   */
   restore: string[];
+  /** What `restore` does instead of a new server, said before its commands. */
+  inPlace?: string;
   /** Sets `$SOURCE_URL` and `$RESTORED_URL` (the same user and password: a restore copies them). */
   urls: string[];
   /** Makes the app use the restored server. */
@@ -56,7 +61,17 @@ function objectives(apps: readonly AppModel[], retention: (app: AppModel) => str
 }
 
 /** The integrity checks after a restore, for the URLs `urls` set. */
-function integrity(): string[] {
+function integrity(inPlace: boolean): string[] {
+  if (inPlace)
+    return [
+      "Count every table's rows (compare them with what the app showed before the incident) and check the heap and indexes with `pg_amcheck`:",
+      "",
+      ...sh([
+        `COUNTS="${ROW_COUNTS_SQL}"`,
+        'psql "$RESTORED_URL" -Atc "$COUNTS"',
+        'psql "$RESTORED_URL" -c "CREATE EXTENSION IF NOT EXISTS amcheck" && pg_amcheck --heapallindexed "$RESTORED_URL"',
+      ]),
+    ];
   return [
     "Compare every table's row count with the source (differences are the writes after the recovery point), check the restored heap and indexes with `pg_amcheck` where the service allows the `amcheck` extension, and note the newest commit restored (shown where the server sets `track_commit_timestamp`; otherwise read the newest timestamp of a table the app writes often): the data lost is the time between it and the incident.",
     "",
@@ -75,19 +90,21 @@ function postgresSection(app: AppModel, p: PostgresModel, s: PostgresSteps, serv
   return [
     `### PostgreSQL \`${p.name}\` (${service})`,
     "",
-    "A restore never overwrites the server: it creates a new one, and the app moves to it only when the checks pass. Choose the time just before the incident, in UTC:",
-    "",
-    ...sh([
-      "RESTORE_TIME=2030-01-31T09:55:00Z   # just before the incident, within the retention",
-      ...s.restore,
-    ]),
+    ...(s.inPlace
+      ? [s.inPlace, "", ...sh(s.restore)]
+      : [
+          "A restore never overwrites the server: it creates a new one, and the app moves to it only when the checks pass. Choose the time just before the incident, in UTC:",
+          "",
+          ...sh([
+            "RESTORE_TIME=2030-01-31T09:55:00Z   # just before the incident, within the retention",
+            ...s.restore,
+          ]),
+        ]),
     "#### Check the restored data",
     "",
     ...sh(s.urls),
-    ...integrity(),
-    "#### Point the app at the restored server",
-    "",
-    ...s.repoint,
+    ...integrity(s.inPlace !== undefined),
+    ...(s.repoint.length ? ["#### Point the app at the restored server", "", ...s.repoint] : []),
     "#### Go back",
     "",
     ...s.goBack,
@@ -135,7 +152,7 @@ export function disasterRecoveryRunbook(
     "## After a restore",
     "",
     "- Write down the restore's start and the moment the app was healthy again (the RTO), and the newest commit restored against the incident's time (the RPO); compare them with the table above.",
-    "- Keep the original server until the restored one has served for a day: it is the way back.",
+    "- Keep the original server (after an in-place restore, the dump taken before it) until the restored data has served for a day: it is the way back.",
     "- A drill proves the same steps on a schedule (`recovery.drill`) without touching production; run one after any change to these steps.",
   ];
   return `${lines.join("\n").trimEnd()}\n`;

@@ -8,6 +8,7 @@ import { ALERT_SECRET } from "./bootstrap-alertmanager.js";
 import { secretKeys } from "./readme-secrets.js";
 import type { KubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
+import { kubernetesDisasterRecovery } from "./runbook-dr.js";
 
 interface Env {
   app: AppModel;
@@ -205,6 +206,10 @@ const TOPICS: [string, string][] = [
   ["secrets.md", "every Secret key, who reads it, and how to rotate it"],
   ["troubleshooting.md", "commands and symptoms, per environment"],
   ["incident-response.md", "severities, the first steps, access and URLs"],
+  [
+    "disaster-recovery.md",
+    "the backups of each in-cluster database, restoring one, checking it and going back",
+  ],
 ];
 
 /** The runbooks, one file per topic, and their index. */
@@ -229,5 +234,6 @@ export function runbookTree(
     "operations/secrets.md": md(secrets(envs, k8s)),
     "operations/troubleshooting.md": md(troubleshooting(envs)),
     "operations/incident-response.md": md(incidentResponse(envs)),
+    "operations/disaster-recovery.md": kubernetesDisasterRecovery(apps, values),
   };
 }

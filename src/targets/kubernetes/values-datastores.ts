@@ -5,6 +5,7 @@ import { appDatabase, envName } from "../../model/queries.js";
 import type { AppModel, JobModel, PostgresModel, RedisModel, ServiceModel } from "../../model/types.js";
 import { resourceKey } from "./secret-keys.js";
 import { KUBERNETES_SIZES } from "./sizes.js";
+import { dumpSchedule } from "./recovery.js";
 import type { ChartValues, DataStoreValues } from "./values.js";
 
 export const POSTGRES_PORT = 5432;
@@ -102,6 +103,16 @@ function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): Da
     user: clusterPostgresUser(app),
     args: [],
     clients,
+    ...(pg.hosting === "cluster" && pg.backups.enabled
+      ? {
+          backup: {
+            schedule: dumpSchedule(app).cron,
+            keepDays: pg.backups.retention_days,
+            storage: `${pg.storage_gb}Gi`,
+            databases: pg.databases.length ? [...pg.databases] : [appDatabase(pg)],
+          },
+        }
+      : {}),
   };
 }
 
