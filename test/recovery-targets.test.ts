@@ -303,3 +303,46 @@ environments:
     assert.ok(tree["rendered/staging/postgres-db-backup.yaml"]);
   });
 });
+
+describe("in-cluster PostgreSQL backups copied offsite", () => {
+  const k8s = REGISTERED.find((r) => r.target.name === "kubernetes")!.target;
+  it("dumps in an init container, then copies them to recovery.offsite with the spec's key pair", () => {
+    const spec = `name: shop
+services:
+  api: { build: ./api, port: 8080, uses: [db] }
+postgres:
+  db: { hosting: cluster }
+recovery:
+  offsite: { endpoint: "https://s3.eu-west-1.amazonaws.com", bucket: shop-backups, region: eu-west-1 }
+environments:
+  staging: {}
+`;
+    const tree = k8s.render(loadSpec("gantry.yaml", spec).project, exampleContext("hello"));
+    const [, backup, , policy] = parseAllDocuments(tree["rendered/staging/postgres-db-backup.yaml"]!).map(
+      (d) => d.toJS() as { spec: Record<string, unknown> },
+    );
+    const pod = (
+      backup!.spec["jobTemplate"] as {
+        spec: { template: { spec: Record<string, { name: string; args?: string[] }[]> } };
+      }
+    ).spec.template.spec;
+    assert.deepEqual(
+      pod["initContainers"]!.map((c) => c.name),
+      ["backup"],
+    );
+    const [upload] = pod["containers"]!;
+    assert.equal(upload!.name, "upload");
+    assert.deepEqual(upload!.args!.slice(0, 4), [
+      "s3",
+      "sync",
+      "/backups",
+      "s3://shop-backups/gantry/shop/staging/postgres-db/",
+    ]);
+    assert.match(JSON.stringify(policy!.spec["egress"]), /"port":443/);
+    assert.match(tree["README.md"]!, /GANTRY_BACKUP_S3_KEY/);
+    assert.match(
+      tree["operations/disaster-recovery.md"]!,
+      /aws s3 cp s3:\/\/shop-backups\/gantry\/shop\/staging\/postgres-db\//,
+    );
+  });
+});

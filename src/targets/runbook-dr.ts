@@ -44,7 +44,7 @@ export interface PostgresSteps {
   repoint: string[];
   /** Returns to the original server, and removes the restored one. */
   goBack: string[];
-  /** Restores in another region after the loss of this one; absent without geo-redundant backups. */
+  /** Restores elsewhere after the loss of the region (or of the volume and cluster); absent without a copy there. */
   geo?: string[];
 }
 
@@ -112,8 +112,12 @@ function postgresSection(app: AppModel, p: PostgresModel, s: PostgresSteps, serv
       ? [
           "#### The region is lost",
           "",
-          `Backups of \`${p.name}\` are geo-redundant in ${app.environment.name}: restore them in another region, then point the app at it as above.`,
-          "",
+          ...(s.inPlace
+            ? []
+            : [
+                `Backups of \`${p.name}\` are geo-redundant in ${app.environment.name}: restore them in another region, then point the app at it as above.`,
+                "",
+              ]),
           ...s.geo,
         ]
       : []),

@@ -136,6 +136,7 @@ const dataStore = item({
       keepDays: int,
       storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
       databases: strList,
+      offsite: obj({ endpoint: str, region: str, url: str }, ["endpoint", "region", "url"]),
     },
     ["schedule", "keepDays", "storage", "databases"],
   ),

@@ -40,6 +40,46 @@ export const RESTORE_SCRIPT = [
 
 export const backupVolume = (name: string) => `${name}-backups`;
 
+/**
+ * The official AWS CLI image (hub.docker.com/r/amazon/aws-cli; docs.aws.amazon.com/cli/latest/userguide/
+ * getting-started-docker.html), which copies the dumps to the second repository with `aws s3 sync`.
+ */
+export const AWS_CLI_IMAGE = "amazon/aws-cli:2.15.55";
+/** The spec's secrets with the second repository's key pair (schema-recovery.ts). */
+export const OFFSITE_KEYS = { id: "GANTRY_BACKUP_S3_KEY", secret: "GANTRY_BACKUP_S3_SECRET" } as const;
+
+/** Copies every complete dump to `recovery.offsite` after the dump step (its init container). */
+function uploadContainer(v: ChartValues, d: DataStoreValues): Plain {
+  const o = d.backup!.offsite!;
+  const key = (k: string) => ({ valueFrom: { secretKeyRef: { name: v.global.secretName, key: k } } });
+  return {
+    name: "upload",
+    image: AWS_CLI_IMAGE,
+    imagePullPolicy: "Always",
+    args: [
+      "s3",
+      "sync",
+      "/backups",
+      o.url,
+      "--endpoint-url",
+      o.endpoint,
+      "--region",
+      o.region,
+      "--exclude",
+      "*.partial",
+      "--only-show-errors",
+    ],
+    env: [
+      { name: "AWS_ACCESS_KEY_ID", ...key(OFFSITE_KEYS.id) },
+      { name: "AWS_SECRET_ACCESS_KEY", ...key(OFFSITE_KEYS.secret) },
+      { name: "HOME", value: "/tmp" },
+    ],
+    resources: d.resources,
+    securityContext: containerSecurityContext(v, true),
+    volumeMounts: [{ name: "backups", mountPath: "/backups", readOnly: true }, ...tmpMount],
+  };
+}
+
 function container(v: ChartValues, name: string, d: DataStoreValues, role: "backup" | "restore"): Plain {
   return {
     name: role,
@@ -91,7 +131,9 @@ function cronJob(
               restartPolicy: "Never",
               automountServiceAccountToken: false,
               securityContext: podSecurityContext(v),
-              containers: [container(v, name, d, role)],
+              ...(role === "backup" && d.backup!.offsite
+                ? { initContainers: [container(v, name, d, role)], containers: [uploadContainer(v, d)] }
+                : { containers: [container(v, name, d, role)] }),
               volumes: [
                 { name: "backups", persistentVolumeClaim: { claimName: backupVolume(name) } },
                 ...tmpVolume,
@@ -130,6 +172,8 @@ export function backupObjects(v: ChartValues, ns: string, name: string, d: DataS
         policyTypes: ["Ingress", "Egress"],
         egress: [
           dnsEgress(),
+          // The second repository: an S3 endpoint on the internet, over HTTPS.
+          ...(d.backup.offsite ? [{ ports: [{ port: 443, protocol: "TCP" }] }] : []),
           {
             to: [{ podSelector: { matchLabels: selectorLabels(v.global.app, name) } }],
             ports: [{ port: d.port, protocol: "TCP" }],

@@ -42,6 +42,19 @@ export function kubernetesDr(values: (app: AppModel) => ChartValues): DrPlatform
         `RESTORED_URL="postgresql://${d.user}:${password}@localhost:15432/${db}"`,
       ],
       repoint: [],
+      ...(d.backup.offsite
+        ? {
+            geo: [
+              `Each dump is also copied to \`${d.backup.offsite.url}\` (\`recovery.offsite\`). After the loss of the volume or the cluster, take one from there and restore it over the port-forward above (the server recreated by the chart, or any PostgreSQL ${p.version}):`,
+              "",
+              ...sh([
+                `aws s3 ls ${d.backup.offsite.url} --endpoint-url ${d.backup.offsite.endpoint} --region ${d.backup.offsite.region}`,
+                `aws s3 cp ${d.backup.offsite.url}${db}-$BACKUP_STAMP.dump . --endpoint-url ${d.backup.offsite.endpoint} --region ${d.backup.offsite.region}`,
+                `pg_restore --clean --if-exists --no-owner --dbname "$RESTORED_URL" ${db}-$BACKUP_STAMP.dump`,
+              ]),
+            ],
+          }
+        : {}),
       goBack: [
         `Start the app again on the restored data. The dump \`${name}-before-restore\` took is the way back: restore it the same way with its \`BACKUP_STAMP\` (its log says it), then delete that Job (\`kubectl -n ${ns} delete job ${name}-before-restore\`) so the name is free for the next restore.`,
         "",

@@ -1,7 +1,7 @@
 // The templates of an in-cluster PostgreSQL's backups (objects-backup.ts gives the same objects for
 // rendered/): the backup volume, the backup CronJob, the suspended restore CronJob and the policy
 // that lets their pods reach the server.
-import { BACKUP_SCRIPT, RESTORE_SCRIPT } from "./objects-backup.js";
+import { AWS_CLI_IMAGE, BACKUP_SCRIPT, OFFSITE_KEYS, RESTORE_SCRIPT } from "./objects-backup.js";
 import { head } from "./templates.js";
 
 const indent = (text: string, n: number) =>
@@ -9,6 +9,50 @@ const indent = (text: string, n: number) =>
     .split("\n")
     .map((l) => `${" ".repeat(n)}${l}`)
     .join("\n");
+
+/** The copy to `recovery.offsite`, the Job's container when there is one (the dump its init container). */
+const UPLOAD = `          {{- with .backup.offsite }}
+          containers:
+            - name: upload
+              image: ${AWS_CLI_IMAGE}
+              imagePullPolicy: Always
+              args:
+                - s3
+                - sync
+                - /backups
+                - {{ .url }}
+                - --endpoint-url
+                - {{ .endpoint }}
+                - --region
+                - {{ .region }}
+                - --exclude
+                - "*.partial"
+                - --only-show-errors
+              env:
+                - name: AWS_ACCESS_KEY_ID
+                  valueFrom:
+                    secretKeyRef:
+                      name: {{ $.Values.global.secretName }}
+                      key: ${OFFSITE_KEYS.id}
+                - name: AWS_SECRET_ACCESS_KEY
+                  valueFrom:
+                    secretKeyRef:
+                      name: {{ $.Values.global.secretName }}
+                      key: ${OFFSITE_KEYS.secret}
+                - name: HOME
+                  value: /tmp
+              resources:
+                {{- toYaml $d.resources | nindent 16 }}
+              securityContext:
+                {{- include "gantry.containerSecurityContext" (dict "root" $ "readOnly" true) | nindent 16 }}
+              volumeMounts:
+                - name: backups
+                  mountPath: /backups
+                  readOnly: true
+                - name: tmp
+                  mountPath: /tmp
+          {{- end }}
+`;
 
 function cronJob(role: "backup" | "restore"): string {
   const script = role === "backup" ? BACKUP_SCRIPT : RESTORE_SCRIPT;
@@ -38,7 +82,7 @@ spec:
           automountServiceAccountToken: false
           securityContext:
             {{- include "gantry.podSecurityContext" $ | nindent 12 }}
-          containers:
+${role === "backup" ? "          {{- if .backup.offsite }}\n          initContainers:\n          {{- else }}\n          containers:\n          {{- end }}" : "          containers:"}
             - name: ${role}
               image: {{ .image }}
               imagePullPolicy: Always
@@ -72,7 +116,7 @@ ${indent(script, 18)}
                   mountPath: /backups
                 - name: tmp
                   mountPath: /tmp
-          volumes:
+${role === "backup" ? UPLOAD : ""}          volumes:
             - name: backups
               persistentVolumeClaim:
                 claimName: {{ $name }}-backups
@@ -84,6 +128,7 @@ ${indent(script, 18)}
 export function backupTemplate(name: string): string {
   return `${head("Backups (in-cluster PostgreSQL)", "datastores", name)}
 {{- if and .enabled .backup }}
+{{- $d := . }}
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata:
@@ -116,6 +161,11 @@ spec:
     - Egress
   egress:
     {{- include "gantry.dnsEgress" $ | nindent 4 }}
+    {{- if .backup.offsite }}
+    - ports:
+        - port: 443
+          protocol: TCP
+    {{- end }}
     - to:
         - podSelector:
             matchLabels:

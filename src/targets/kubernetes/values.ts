@@ -137,6 +137,8 @@ export interface BackupValues {
   storage: string;
   /** Every database of the server, dumped one by one. */
   databases: string[];
+  /** The second copy on S3-compatible storage (`recovery.offsite`): where each dump is copied to. */
+  offsite?: { endpoint: string; region: string; url: string };
 }
 
 export interface DaprComponentValues {
