@@ -126,6 +126,8 @@ const awsDr: DrPlatform = {
   intro: () => [
     "RDS keeps a daily snapshot and the transaction log, uploaded every 5 minutes, for the retention above. A point-in-time restore creates a new instance from them, with the same user and password; the commands put it in the original's subnets, security group and parameter group (RDS would otherwise use the defaults).",
     "",
+    "There is no `dr-drill.yml` on AWS: the instances are in private subnets a GitHub-hosted runner cannot reach. Drill by hand on `recovery.drill`'s schedule: run the restore below for production with `-drill` in place of `-restored`, the checks from a host in the VPC (an ECS task or a bastion), note the RTO and RPO, then delete the instance.",
+    "",
   ],
   postgres,
   redis,
