@@ -51,6 +51,7 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps {
       `aws rds wait db-instance-available --db-instance-identifier ${id}-restored`,
     ],
     urls: [
+      "# The instances are in private subnets: run the checks from a host in the VPC (an ECS task, a bastion, a Session Manager port forward).",
       `SOURCE_URL=$(aws secretsmanager get-secret-value --secret-id ${secret} --query SecretString --output text | jq -r .url)`,
       `RESTORED_URL="\${SOURCE_URL/${address(id)}/${address(`${id}-restored`)}}"`,
     ],

@@ -73,6 +73,12 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
       `SOURCE_HOST=${host("$SERVER")}`,
       `RESTORED_HOST=${host("$SERVER-restored")}`,
       'RESTORED_URL="${SOURCE_URL/$SOURCE_HOST/$RESTORED_HOST}"',
+      "# The servers admit Azure services only: let your address in for the checks, and remove the rule after (firewall-rule delete).",
+      "MY_IP=$(curl --fail --silent --show-error https://checkip.amazonaws.com)",
+      ...["$SERVER", "$SERVER-restored"].map(
+        (server) =>
+          `az postgres flexible-server firewall-rule create --resource-group ${group} --name "${server}" --rule-name dr-operator --start-ip-address "$MY_IP" --end-ip-address "$MY_IP" --output none`,
+      ),
     ],
     repoint: [
       `The apps read the server from the Key Vault secrets \`${secret("url")}\` and \`${secret("host")}\`; the restored server has the same administrator and password. Rewrite them to the restored host and restart the apps so they read them again:`,
