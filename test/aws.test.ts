@@ -249,6 +249,7 @@ describe("aws target", () => {
       [
         "warning services.api.uses: api receives no PUBSUB_NAME or DAPR_HTTP_PORT on AWS: ECS runs no Dapr sidecar, so nothing publishes through Dapr or delivers events to subscription routes",
         "warning services.worker.subscribes: worker receives no PUBSUB_NAME or DAPR_HTTP_PORT on AWS: ECS runs no Dapr sidecar, so nothing publishes through Dapr or delivers events to subscription routes",
+        "warning redis.cache.persistence: recovery.rpo is 15m, but Redis cache on Amazon ElastiCache can lose up to 24h of data (it takes one automatic snapshot a day and has no append-only file)",
         "warning ci.repository: no ci.repository: no GitHub deploy role is generated",
       ],
     );

@@ -129,8 +129,15 @@ describe("digitalocean target", () => {
     );
     const warnings = (ex: string) =>
       digitaloceanTarget.check(loadExample(ex).project, exampleContext(ex)).map((p) => p.path);
-    assert.deepEqual(warnings("augeo"), ["targets.kubernetes.provider"]);
-    assert.deepEqual(warnings("todo"), []);
+    // Production's tier asks 30 days of geo-redundant backups, which DigitalOcean does not keep, and
+    // augeo's production cache persists, which Valkey cannot back up (test/recovery-targets.test.ts).
+    const backups = ["postgres.db.backups.retention_days", "postgres.db.backups.geo_redundant"];
+    assert.deepEqual(warnings("augeo"), [
+      "targets.kubernetes.provider",
+      "redis.cache.persistence",
+      ...backups,
+    ]);
+    assert.deepEqual(warnings("todo"), backups);
   });
 
   it("todo: uptime checks request the public health URLs", () => {

@@ -124,6 +124,7 @@ describe("github target: golden trees", () => {
       "deploy-dev.yml",
       "deploy-production.yml",
       "deploy-staging.yml",
+      "dr-drill.yml",
       "infrastructure.yml",
       "load-test.mjs",
       "pr-checks.yml",

@@ -76,6 +76,9 @@ postgres:
   reports: { version: 15, hosting: cluster }
 redis:
   cache: { persistence: none, hosting: cluster }
+# The in-cluster servers' dumps are also copied to a second repository (objects-backup.ts).
+recovery:
+  offsite: { endpoint: "https://fra1.digitaloceanspaces.com", bucket: sink-backups, region: fra1 }
 topics:
   orders: { partitions: 2, idempotency: { store: cache } }
 buckets:
@@ -140,7 +143,7 @@ describe("kubernetes target: validators", () => {
       envs: loadExample(name).project.environments.map((a) => a.environment),
     }));
   // A spec no example has: an image service, a probeless worker, a writable root, two PostgreSQL
-  // servers (one in-cluster), in-cluster Redis as an idempotency store, buckets, email, YAML 1.1 traps,
+  // servers (one in-cluster, its dumps copied offsite), in-cluster Redis as an idempotency store, buckets, email, YAML 1.1 traps,
   // `${db.part}` references composed in the container and literal `$` in values and commands.
   const sink = loadSpec("gantry.yaml", SINK).project;
   let sinkDir: string | undefined;

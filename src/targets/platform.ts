@@ -3,7 +3,7 @@
 // registry lists it, and src/targets/github composes the workflows from these pieces without ever
 // looking at a platform's name. Platforms that share a piece compose it: DigitalOcean and Azure
 // with AKS deploy with the Kubernetes Helm rollout, given their own Cluster.
-import type { AppModel, ProjectModel } from "../model/types.js";
+import type { AppModel, PostgresModel, ProjectModel } from "../model/types.js";
 import type { Pipeline } from "./github/pipeline.js";
 import type { Job, Permissions, Step } from "./github/workflow.js";
 import type { ReadJob } from "./github/read-workflows.js";
@@ -98,6 +98,25 @@ export interface Verification {
   loadSteps?(p: Pipeline, env: AppModel, load: LoadRun): Step[];
 }
 
+/**
+ * The recovery drill of production (dr-drill.yml): its managed PostgreSQL servers restored into
+ * temporary ones in a non-production scope, reachable from the runner for the shared checks.
+ */
+export interface Drill {
+  /** Log in, and whatever the restores read; job permissions follow the steps. */
+  prepare: Step[];
+  /**
+   * Restores production's server of `store` as of `$STARTED_AT` into a temporary one, and appends to
+   * $GITHUB_ENV the URL of each database on it under its `variable` (masked first).
+   */
+  restore(store: PostgresModel, urls: { database: string; variable: string }[]): Step[];
+  /** Removes what `restore` created, whatever happened before (the job runs it under `always()`). */
+  teardown(store: PostgresModel): Step[];
+  /** Where the temporary servers go, for the workflow's README: "the resource group rg-shop-staging". */
+  scope: string;
+  settings: CiSettings;
+}
+
 /** A platform's pieces of the pipelines of one project. */
 export interface PlatformPipeline {
   /** Where images go: a registry host and path, or a `${{ }}` expression of trusted values. */
@@ -120,6 +139,8 @@ export interface PlatformPipeline {
   problems: TargetProblem[];
   /** The checks after a deploy; absent: no redirect is checked (the README says so). */
   verification?: Verification;
+  /** Production's recovery drill; absent where the platform runs none from GitHub (the README says why). */
+  drill?(p: Pipeline, production: AppModel): Drill | undefined;
 }
 
 export interface Platform {

@@ -33,6 +33,9 @@ import { awsShape, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
+import { recoveryProblems } from "../recovery.js";
+import { awsRecovery } from "./recovery.js";
+import { awsDisasterRecovery } from "./runbook-dr.js";
 import { awsContract, contractProblems, settingProblems } from "./contract.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
@@ -105,7 +108,7 @@ function check(project: ProjectModel): TargetProblem[] {
   const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
   for (const e of project.environments)
     problems.push(...postgresProblems(e), ...scheduleProblems(e), ...regionProblems(e));
-  problems.push(...accountProblems(project.environments));
+  problems.push(...accountProblems(project.environments), ...recoveryProblems(project, awsRecovery));
   if (!first.ci.repository)
     problems.push({
       path: "ci.repository",
@@ -204,5 +207,8 @@ export const awsTarget: Target = {
   check: (project) => check(project),
   rules: AWS_RULES,
   systemChecks: awsSystemChecks,
-  render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
+  render: (project, ctx): FileTree => ({
+    ...printProject(buildAws(project, ctx)),
+    "operations/disaster-recovery.md": awsDisasterRecovery(project),
+  }),
 };

@@ -11,6 +11,7 @@ import { BOOTSTRAP_DIR, BUILD_ROLE, hasBootstrap, INFRA_ROLE } from "./bootstrap
 import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays, rdsGeoRedundant } from "./tfvars.js";
 import { costSection } from "../../cost/readme.js";
+import { DR_LINK } from "../runbook-dr.js";
 
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
   const app = shape.app;
@@ -24,6 +25,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
       "- `versions.tf`: OpenTofu/Terraform version and the pinned AWS provider.",
       "- `backend.tf`: S3 state, encrypted, with S3 lock files; `environments/<env>.s3.tfbackend` names the bucket and key of each environment.",
       "- `main.tf`: the root module, wiring the modules for one environment. `variables.tf`: its typed, validated inputs. `outputs.tf`: what the pipelines read.",
+      `- ${DR_LINK}.`,
       `- \`environments/<env>.tfvars\`: what differs per environment (${shape.envs.map((e) => e.environment.name).join(", ")}): sizes, task counts, retention, domains, alerts, budget.`,
     ],
     sections: [

@@ -11,6 +11,9 @@ import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { runbookTree } from "./runbook.js";
+import { azureRecovery } from "./recovery.js";
+import { azureDisasterRecovery } from "./runbook-dr.js";
+import { recoveryProblems } from "../recovery.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
 import { AZURE_RULES, azureSystemChecks } from "./system-checks.js";
@@ -27,13 +30,15 @@ export const azureTarget: Target = {
   rules: AZURE_RULES,
   systemChecks: azureSystemChecks,
   check(project: ProjectModel): TargetProblem[] {
-    return [...findings(project), ...limitProblems(project)].map((f) => {
-      const p: TargetProblem = { path: f.path, message: f.message };
-      if (f.env) p.env = f.env;
-      if (f.hint) p.hint = f.hint;
-      if (f.severity) p.severity = f.severity;
-      return p;
-    });
+    return [...findings(project), ...limitProblems(project), ...recoveryProblems(project, azureRecovery)].map(
+      (f) => {
+        const p: TargetProblem = { path: f.path, message: f.message };
+        if (f.env) p.env = f.env;
+        if (f.hint) p.hint = f.hint;
+        if (f.severity) p.severity = f.severity;
+        return p;
+      },
+    );
   },
   render(project: ProjectModel, ctx: SynthContext): FileTree {
     const build = buildAzure(project);
@@ -43,6 +48,7 @@ export const azureTarget: Target = {
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     Object.assign(tree, runbookTree(project, build.facts, ctx));
+    tree["operations/disaster-recovery.md"] = azureDisasterRecovery(project);
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },
 };

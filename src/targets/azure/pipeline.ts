@@ -22,6 +22,7 @@ import {
   readOutputs,
 } from "./pipeline-steps.js";
 import { acrProvides } from "./registry-check.js";
+import { azureDrill } from "./pipeline-drill.js";
 
 const ACR_VARIABLE = "${{ vars.ACR_LOGIN_SERVER }}";
 
@@ -203,6 +204,7 @@ export const azurePlatform: Platform = {
     const shared = {
       registry: plan && !plan.acr ? ACR_VARIABLE : base.targets.kubernetes!.registry!,
       infrastructure: bicepInfrastructure(stack),
+      drill: azureDrill,
     };
     if (aks) {
       const helm = helmRollout(project, ctx, AKS);

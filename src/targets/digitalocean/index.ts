@@ -26,6 +26,9 @@ import { doReadme } from "./readme.js";
 import { doOptions, doShape, stateBucket, stateEndpoint, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
+import { recoveryProblems } from "../recovery.js";
+import { backupSettingProblems, doRecovery } from "./recovery.js";
+import { doDisasterRecovery } from "./runbook-dr.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
 
 export const DO_PROVIDER: ProviderSpec = {
@@ -116,7 +119,12 @@ function check(project: ProjectModel): TargetProblem[] {
         });
     }
   }
-  return [...problems, ...chartProviderProblems(project)];
+  return [
+    ...problems,
+    ...chartProviderProblems(project),
+    ...recoveryProblems(project, doRecovery),
+    ...backupSettingProblems(project),
+  ];
 }
 
 /**
@@ -153,5 +161,8 @@ export const digitaloceanTarget: Target = {
   rules: DIGITALOCEAN_RULES,
   systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
   contract: digitaloceanContract,
-  render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
+  render: (project, ctx): FileTree => ({
+    ...printProject(buildDigitalOcean(project, ctx)),
+    "operations/disaster-recovery.md": doDisasterRecovery(project),
+  }),
 };

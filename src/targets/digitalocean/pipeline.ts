@@ -9,6 +9,7 @@ import { clusterName, doShape } from "./shape.js";
 import type { Cluster, Platform, RegistryService } from "../platform.js";
 import { joinSettings } from "../platform.js";
 import { docrProvides } from "./registry-check.js";
+import { doDrill } from "./pipeline-drill.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
 
 const TOKEN = "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}";
@@ -95,6 +96,7 @@ export const digitaloceanPlatform: Platform = {
       infrastructure: tofuInfrastructure(stack),
       prChecks: (p) => ({ ...helm.prChecks(p), opentofu: tofuCheckJob(p, stack) }),
       synthTargets: ["digitalocean", ...helm.synthTargets],
+      drill: (_p, prod) => doDrill(prod),
       settings: (p) =>
         joinSettings(helm.settings(p), {
           variables: [],

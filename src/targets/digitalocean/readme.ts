@@ -10,6 +10,7 @@ import { buildValues } from "../kubernetes/values-environment.js";
 import { APP_SECRET, terraformKeys } from "./app-secret.js";
 import { doOptions, stateBucket, stateEndpoint, type DoShape } from "./shape.js";
 import { DO_SIZES } from "./sizes.js";
+import { DR_LINK } from "../runbook-dr.js";
 import { costSection } from "../../cost/readme.js";
 
 export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
@@ -21,6 +22,7 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
     layout: [
       "- `versions.tf`, `backend.tf` (state in Spaces), `main.tf`, `variables.tf`, `outputs.tf`.",
       `- \`environments/<env>.tfvars\` and \`environments/<env>.s3.tfbackend\` for ${shape.envs.map((e) => e.environment.name).join(", ")}.`,
+      `- ${DR_LINK}.`,
     ],
     sections: [
       { heading: "Per environment", blocks: [environmentTable(shape)] },

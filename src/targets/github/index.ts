@@ -8,6 +8,7 @@ import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js
 import { alertDrill, drillSettings } from "./alert-drill.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
+import { DRILL_FILE, drilledEnvironment, drillWorkflow } from "./drill.js";
 import { imageProblems } from "./images.js";
 import { infrastructure } from "./infrastructure.js";
 import { loadTestEnvironment } from "./load-test.js";
@@ -65,8 +66,10 @@ function workflows(p: Pipeline): Record<string, Workflow> {
   for (const env of p.envs) out[`deploy-${env.environment.name}.yml`] = deploy(p, env);
   out["rollback.yml"] = rollback(p);
   if (p.platform.infrastructure) out["infrastructure.yml"] = infrastructure(p, p.platform.infrastructure);
-  const drill = alertDrill(p, p.project);
-  if (drill) out["alert-drill.yml"] = drill;
+  const alerts = alertDrill(p, p.project);
+  if (alerts) out["alert-drill.yml"] = alerts;
+  const recovery = drillWorkflow(p);
+  if (recovery) out[DRILL_FILE] = recovery;
   return out;
 }
 
@@ -100,6 +103,15 @@ function settingsOf(p: Pipeline): CiSettings {
     p.platform.settings(p),
     { variables: [], secrets: p.platform.infrastructure?.secrets ?? [] },
     drillSettings(p.project),
+    recoveryDrillSettings(p),
+  );
+}
+
+/** What the recovery drill reads, where the workflows have one. */
+function recoveryDrillSettings(p: Pipeline): CiSettings {
+  const prod = drilledEnvironment(p);
+  return (
+    (drillWorkflow(p) && prod && p.platform.drill?.(p, prod)?.settings) || { variables: [], secrets: [] }
   );
 }
 

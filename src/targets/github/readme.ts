@@ -6,6 +6,7 @@ import type { CiSettings } from "../platform.js";
 import type { Pipeline } from "./pipeline.js";
 import { verificationReadme } from "./verify-readme.js";
 import { printWorkflow, type Workflow } from "./workflow.js";
+import { DRILL_FILE, drilledEnvironment } from "./drill.js";
 
 /** GitHub gives every run its own token: nobody sets it. */
 export const PROVIDED_BY_GITHUB = new Set(["GITHUB_TOKEN"]);
@@ -46,7 +47,22 @@ export function workflowsReadme(
     rows.length ? mdTable(["kind", "name", "read by"], rows) : "None.",
     "",
     ...verificationReadme(p),
+    ...drillSection(p, workflows),
   ].join("\n");
+}
+
+/** What dr-drill.yml does, where the workflows have one. */
+function drillSection(p: Pipeline, workflows: Record<string, Workflow>): string[] {
+  const prod = drilledEnvironment(p);
+  const drill = prod && workflows[DRILL_FILE] ? p.platform.drill?.(p, prod) : undefined;
+  if (!prod || !drill) return [];
+  const r = prod.recovery;
+  return [
+    "## Recovery drill",
+    "",
+    `\`${DRILL_FILE}\` restores each managed PostgreSQL of ${prod.environment.name} as of the drill's start into ${drill.scope}, ${r.drill ? `on \`recovery.drill\` (${r.drill}, UTC)` : "when dispatched (production's `recovery.drill` is none)"} and by hand. It counts every table's rows, runs \`pg_amcheck\` where the service allows the extension, and measures the RTO (restore start to checks passed; moving the app is not in it) and the RPO (the drill's start to the newest transaction restored: a database without writes before the drill reads as a larger RPO). The job summary and the \`dr-drill-report\` artifact (\`report.json\`: \`rto_seconds\`, \`rpo_seconds\`, \`verified\`, \`tables\`, \`started_at\`) hold the results; the run fails when a measure is over the objective (RTO ${r.rto}, RPO ${r.rpo}) and always deletes the temporary servers. The drill reads the repository-level values above (no GitHub environment, so no approval holds a scheduled drill).`,
+    "",
+  ];
 }
 
 /** The names a README documents: the second column of its table rows. */

@@ -68,6 +68,7 @@ export interface Triggers {
   release?: { types: string[] };
   workflow_run?: { workflows: string[]; types: string[]; branches?: string[] };
   workflow_dispatch?: { inputs?: Record<string, DispatchInput> };
+  schedule?: { cron: string }[];
 }
 
 export interface Workflow {

@@ -130,7 +130,19 @@ const dataStore = item({
   user: str,
   args: strList,
   clients: strList,
+  backup: obj(
+    {
+      schedule: str,
+      keepDays: int,
+      storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
+      databases: strList,
+      offsite: obj({ endpoint: str, region: str, url: str }, ["endpoint", "region", "url"]),
+    },
+    ["schedule", "keepDays", "storage", "databases"],
+  ),
 });
+// A cache has no backup: only PostgreSQL's is required.
+dataStore.then.required = dataStore.then.required.filter((k) => k !== "backup");
 const metadataItem = {
   type: "object",
   additionalProperties: false,

@@ -8,6 +8,7 @@ import { printK8sYaml } from "./print.js";
 import { HELPERS } from "./templates.js";
 import { DEFAULT_IMAGE_TAG, ITEM_GROUPS, chartItems, type ChartItems, type ChartValues } from "./values.js";
 import { dataStoreServiceTemplate, statefulSetTemplate } from "./templates-datastores.js";
+import { backupTemplate } from "./templates-backup.js";
 import { daprComponentTemplate, resiliencyTemplate, subscriptionsTemplate } from "./templates-events.js";
 import { cronJobTemplate, migrationsJobTemplate } from "./templates-jobs.js";
 import {
@@ -131,6 +132,7 @@ export function chartTemplates(names: readonly string[], items: ChartItems): Rec
     add(`${name}-statefulset`, statefulSetTemplate(name));
     add(`${name}-service`, dataStoreServiceTemplate(name));
     add(`${name}-networkpolicy`, dataStoreNetworkPolicyTemplate(name));
+    add(`${name}-backup`, backupTemplate(name));
   }
   for (const key of items.dapr) add(`dapr-${key}`, daprComponentTemplate(key));
   add("networkpolicy-default-deny", DEFAULT_DENY_TEMPLATE);

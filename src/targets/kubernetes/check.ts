@@ -8,6 +8,8 @@ import { objectsByTemplate } from "./manifests.js";
 import { kubernetesSettings, LOCAL_REGISTRY } from "./settings.js";
 import { undeliveredAlerts } from "./bootstrap-alertmanager.js";
 import { buildValues } from "./values-environment.js";
+import { recoveryProblems } from "../recovery.js";
+import { clusterRecovery } from "./recovery.js";
 
 const NAME_MAX = 52; // 63 (a DNS label) less "-migrations"
 
@@ -29,7 +31,11 @@ export function kubernetesProblems(project: ProjectModel): TargetProblem[] {
       problems.push(p);
     }
   }
-  problems.push(...collisions(project), ...kindChanges(project));
+  problems.push(
+    ...collisions(project),
+    ...kindChanges(project),
+    ...recoveryProblems(project, clusterRecovery),
+  );
   return problems;
 }
 

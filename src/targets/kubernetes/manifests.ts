@@ -2,6 +2,7 @@
 // it gives for that environment's values.
 import type { K8sObject } from "./objects.js";
 import { dataStoreService, statefulSet } from "./objects-datastores.js";
+import { backupObjects } from "./objects-backup.js";
 import { daprComponent, resiliency, subscriptions } from "./objects-events.js";
 import { cronJob, migrationsJob } from "./objects-jobs.js";
 import { podMonitor, prometheusRule, serviceMonitor } from "./objects-monitoring.js";
@@ -47,6 +48,7 @@ export function objectsByTemplate(v: ChartValues, ns: string): Record<string, K8
     add(`${name}-statefulset`, statefulSet(v, ns, name, d));
     add(`${name}-service`, dataStoreService(v, ns, name, d));
     add(`${name}-networkpolicy`, dataStoreNetworkPolicy(v, ns, name, d));
+    add(`${name}-backup`, backupObjects(v, ns, name, d));
   }
   for (const key of Object.keys(v.dapr).sort()) add(`dapr-${key}`, daprComponent(v, ns, key, v.dapr[key]!));
   add("networkpolicy-default-deny", defaultDeny(v, ns));

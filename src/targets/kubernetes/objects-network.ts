@@ -19,7 +19,7 @@ function workloadPods(v: ChartValues, name: string): Plain {
   };
 }
 
-const dnsEgress = () => ({
+export const dnsEgress = () => ({
   to: [{ ...nsSelector("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
   ports: [
     { port: 53, protocol: "UDP" },
@@ -80,7 +80,11 @@ export function dataStoreNetworkPolicy(
   d: DataStoreValues,
 ): K8sObject[] {
   if (!d.enabled) return [];
-  const clients = d.clients.flatMap((c) => [c, `${c}-migrations`]);
+  // The backup and restore Jobs of a PostgreSQL (objects-backup.ts) connect like its clients.
+  const clients = [
+    ...d.clients.flatMap((c) => [c, `${c}-migrations`]),
+    ...(d.backup ? [`${name}-backup`, `${name}-restore`] : []),
+  ];
   return [
     {
       apiVersion: "networking.k8s.io/v1",

@@ -6,6 +6,7 @@ import type { AppModel } from "../../model/types.js";
 import { REDIS_ADDRESS, KAFKA_KEYS, resourceKey, shellVariable, SMTP_KEY } from "./secret-keys.js";
 import type { KubernetesSettings } from "./settings.js";
 import { clusterPostgresUser, managedPorts, pgServiceName, POSTGRES_PORT } from "./values-datastores.js";
+import { OFFSITE_KEYS } from "./objects-backup.js";
 import type { ChartValues } from "./values.js";
 
 export interface SecretKeyUse {
@@ -24,8 +25,11 @@ export function secretKeys(v: ChartValues): SecretKeyUse[] {
   };
   for (const [name, w] of Object.entries(v.services))
     if (w.enabled) for (const e of w.secretEnv) add(e.key, name);
-  for (const [name, d] of Object.entries(v.datastores))
+  for (const [name, d] of Object.entries(v.datastores)) {
     if (d.enabled) add(d.passwordKey, `${name} (in-cluster ${d.engine})`);
+    if (d.enabled && d.backup?.offsite)
+      for (const key of Object.values(OFFSITE_KEYS)) add(key, `${name}-backup (copy to recovery.offsite)`);
+  }
   for (const c of Object.values(v.dapr)) {
     if (!c.enabled) continue;
     for (const m of c.metadata) if ("secretKeyRef" in m) add(m.secretKeyRef.key, `Dapr component ${c.name}`);

@@ -9,6 +9,7 @@ import { ALERT_SECRET } from "./bootstrap-alertmanager.js";
 import { secretKeys } from "./readme-secrets.js";
 import type { KubernetesSettings } from "./settings.js";
 import type { ChartValues } from "./values.js";
+import { kubernetesDisasterRecovery } from "./runbook-dr.js";
 
 interface Env {
   app: AppModel;
@@ -206,6 +207,10 @@ const TOPICS: [string, string][] = [
   ["troubleshooting.md", "commands and symptoms, per environment"],
   ["incident-response.md", "severities, the first steps, access and URLs"],
   ["cost.md", "what each environment should cost, item by item, and its budget"],
+  [
+    "disaster-recovery.md",
+    "the backups of each in-cluster database, restoring one, checking it and going back",
+  ],
 ];
 
 /** The runbooks, one file per topic, and their index. */
@@ -231,5 +236,6 @@ export function runbookTree(
     "operations/troubleshooting.md": md(troubleshooting(envs)),
     "operations/incident-response.md": md(incidentResponse(envs)),
     "operations/cost.md": md(costRunbook(apps, "kubernetes", "Kubernetes")),
+    "operations/disaster-recovery.md": kubernetesDisasterRecovery(apps, values),
   };
 }

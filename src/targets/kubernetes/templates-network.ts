@@ -96,7 +96,7 @@ spec:
   policyTypes:
     - Ingress
     - Egress
-  {{- if .clients }}
+  {{- if or .clients .backup }}
   ingress:
     - from:
         - podSelector:
@@ -109,6 +109,10 @@ spec:
                   {{- range .clients }}
                   - {{ . }}
                   - {{ . }}-migrations
+                  {{- end }}
+                  {{- if .backup }}
+                  - {{ $name }}-backup
+                  - {{ $name }}-restore
                   {{- end }}
       ports:
         - port: {{ .port }}

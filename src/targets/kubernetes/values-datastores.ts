@@ -5,6 +5,7 @@ import { appDatabase, envName } from "../../model/queries.js";
 import type { AppModel, JobModel, PostgresModel, RedisModel, ServiceModel } from "../../model/types.js";
 import { resourceKey } from "./secret-keys.js";
 import { KUBERNETES_SIZES } from "./sizes.js";
+import { dumpSchedule } from "./recovery.js";
 import type { ChartValues, DataStoreValues } from "./values.js";
 
 export const POSTGRES_PORT = 5432;
@@ -102,6 +103,17 @@ function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): Da
     user: clusterPostgresUser(app),
     args: [],
     clients,
+    ...(pg.hosting === "cluster" && pg.backups.enabled
+      ? {
+          backup: {
+            schedule: dumpSchedule(app).cron,
+            keepDays: pg.backups.retention_days,
+            storage: `${pg.storage_gb}Gi`,
+            databases: pg.databases.length ? [...pg.databases] : [appDatabase(pg)],
+            ...(app.recovery.offsite ? { offsite: offsiteOf(app, pg, app.recovery.offsite) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -124,4 +136,17 @@ function redisValues(r: RedisModel, clients: string[]): DataStoreValues {
     args,
     clients,
   };
+}
+
+/** Where an environment's dumps of a server go in the second repository: `<path>/<app>/<env>/<server>/`. */
+function offsiteOf(
+  app: AppModel,
+  pg: PostgresModel,
+  o: NonNullable<AppModel["recovery"]["offsite"]>,
+): NonNullable<DataStoreValues["backup"]>["offsite"] {
+  const path = [o.path, app.name, app.environment.name, pgServiceName(pg.name)]
+    .map((part) => part.replace(/^\/+|\/+$/g, ""))
+    .filter(Boolean)
+    .join("/");
+  return { endpoint: o.endpoint, region: o.region, url: `s3://${o.bucket}/${path}/` };
 }

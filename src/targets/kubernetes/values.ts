@@ -124,6 +124,21 @@ export interface DataStoreValues {
   user: string;
   args: string[];
   clients: string[];
+  /** PostgreSQL: its scheduled dumps to a volume of their own (objects-backup.ts). */
+  backup?: BackupValues;
+}
+
+export interface BackupValues {
+  /** 5-field cron (UTC): often enough to meet the environment's RPO. */
+  schedule: string;
+  /** Days a dump is kept (postgres.<name>.backups.retention_days). */
+  keepDays: number;
+  /** Size of the backup volume. */
+  storage: string;
+  /** Every database of the server, dumped one by one. */
+  databases: string[];
+  /** The second copy on S3-compatible storage (`recovery.offsite`): where each dump is copied to. */
+  offsite?: { endpoint: string; region: string; url: string };
 }
 
 export interface DaprComponentValues {

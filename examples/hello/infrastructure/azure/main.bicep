@@ -74,6 +74,8 @@ type redisConfig = {
   persistence: string
   // Eviction policy of cache.
   maxmemoryPolicy: string
+  // Minutes between RDB snapshots of cache.
+  rdbBackupFrequency: string
 }
 
 @allowed([
@@ -449,6 +451,7 @@ module cacheRedis 'modules/redis.bicep' = {
     capacity: cacheRedisConfig.capacity
     persistence: cacheRedisConfig.persistence
     maxmemoryPolicy: cacheRedisConfig.maxmemoryPolicy
+    rdbBackupFrequency: cacheRedisConfig.rdbBackupFrequency
     persistenceStorageName: 'stcache${environmentCode}${suffix}'
     keyVaultName: keyVault.outputs.name
     connectionSecretName: 'redis-url'

@@ -230,7 +230,7 @@ function redisConfiguration(): BicepObject {
   return {
     "maxmemory-policy": ref("maxmemoryPolicy"),
     "rdb-backup-enabled": when("rdb", "true"),
-    "rdb-backup-frequency": when("rdb", "60"),
+    "rdb-backup-frequency": when("rdb", ref("rdbBackupFrequency")),
     "rdb-storage-connection-string": when("rdb", storageConn),
     "aof-backup-enabled": when("aof", "true"),
     "aof-storage-connection-string-0": when("aof", storageConn),
@@ -260,6 +260,14 @@ export function redisModule(): BicepFile {
           allowed: ["none", "rdb", "aof"],
         }),
         p("maxmemoryPolicy", "string", "Eviction policy when memory is full."),
+        p(
+          "rdbBackupFrequency",
+          "string",
+          "Minutes between RDB snapshots (persistence rdb): the longest within the RPO.",
+          {
+            allowed: ["15", "30", "60", "360", "720", "1440"],
+          },
+        ),
         p(
           "persistenceStorageName",
           "string",

@@ -7,6 +7,7 @@ import { str, type BicepModule, type BicepObject, type BicepValue } from "../../
 import type { AppModel, PostgresModel, RedisModel } from "../../../model/types.js";
 import { alnum, camel, slug } from "../names.js";
 import { postgresSku, postgresStorage, redisSku } from "../decisions.js";
+import { flexibleRetentionDays, rdbBackupMinutes } from "../recovery.js";
 import { containerName, resourceSecret } from "../supply.js";
 import {
   anyEnv,
@@ -121,9 +122,7 @@ function postgresConfig(c: Ctx, n: string, pg: (m: AppModel) => PostgresModel) {
       skuName: field("string", `Compute SKU of ${n}.`, (m) => postgresSku(pg(m).size).sku),
       skuTier: field("string", `Compute tier of ${n}.`, (m) => postgresSku(pg(m).size).tier),
       storageGB: field("int", `Storage of ${n} in GB.`, (m) => postgresStorage(pg(m).storage_gb)),
-      backupRetentionDays: field("int", `Days of backups of ${n}.`, (m) =>
-        Math.min(35, Math.max(7, pg(m).backups.retention_days)),
-      ),
+      backupRetentionDays: field("int", `Days of backups of ${n}.`, (m) => flexibleRetentionDays(pg(m))),
       geoRedundantBackup: field("bool", `Geo-redundant backups of ${n}.`, (m) => pg(m).backups.geo_redundant),
       highAvailability: field(
         "bool",
@@ -205,6 +204,9 @@ function redisConfig(c: Ctx, n: string, rd: (m: AppModel) => RedisModel) {
       capacity: field("int", `Cache size of ${n}.`, (m) => redisSku(rd(m)).capacity),
       persistence: field("string", `Persistence of ${n} (Premium only).`, (m) => rd(m).persistence),
       maxmemoryPolicy: field("string", `Eviction policy of ${n}.`, (m) => rd(m).eviction),
+      rdbBackupFrequency: field("string", `Minutes between RDB snapshots of ${n}.`, (m) =>
+        String(rdbBackupMinutes(m.recovery.rpo_seconds)),
+      ),
     },
   );
 }
@@ -233,6 +235,7 @@ function redisPart(c: Ctx, n: string): Partial<Part> {
           capacity: config.fields.capacity,
           persistence: config.fields.persistence,
           maxmemoryPolicy: config.fields.maxmemoryPolicy,
+          rdbBackupFrequency: config.fields.rdbBackupFrequency,
           persistenceStorageName: str`st${alnum(n, 6)}${c.code}${c.suffix}`,
           ...secrets.values,
         },

@@ -106,6 +106,7 @@ param cacheRedisConfig = {
   capacity: 0
   persistence: 'none'
   maxmemoryPolicy: 'volatile-lru'
+  rdbBackupFrequency: '1440'
 }
 
 param storageSku = 'Standard_LRS'

@@ -106,6 +106,7 @@ param cacheRedisConfig = {
   capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
+  rdbBackupFrequency: '15'
 }
 
 param storageSku = 'Standard_ZRS'

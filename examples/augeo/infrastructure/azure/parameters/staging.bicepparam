@@ -106,6 +106,7 @@ param cacheRedisConfig = {
   capacity: 1
   persistence: 'none'
   maxmemoryPolicy: 'volatile-lru'
+  rdbBackupFrequency: '60'
 }
 
 param storageSku = 'Standard_LRS'

@@ -43,6 +43,17 @@ param persistence string
 @description('Eviction policy when memory is full.')
 param maxmemoryPolicy string
 
+@allowed([
+  '15'
+  '30'
+  '60'
+  '360'
+  '720'
+  '1440'
+])
+@description('Minutes between RDB snapshots (persistence rdb): the longest within the RPO.')
+param rdbBackupFrequency string
+
 @maxLength(24)
 @description('Storage account for persistence files (Premium with persistence).')
 param persistenceStorageName string
@@ -109,7 +120,7 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
     redisConfiguration: {
       'maxmemory-policy': maxmemoryPolicy
       'rdb-backup-enabled': (persist && persistence == 'rdb') ? 'true' : null
-      'rdb-backup-frequency': (persist && persistence == 'rdb') ? '60' : null
+      'rdb-backup-frequency': (persist && persistence == 'rdb') ? rdbBackupFrequency : null
       'rdb-storage-connection-string': (persist && persistence == 'rdb') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${backupStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null
       'aof-backup-enabled': (persist && persistence == 'aof') ? 'true' : null
       'aof-storage-connection-string-0': (persist && persistence == 'aof') ? 'DefaultEndpointsProtocol=https;AccountName=${persistenceStorageName};AccountKey=${backupStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}' : null

@@ -135,6 +135,7 @@ param cacheRedisConfig = {
   capacity: 1
   persistence: 'aof'
   maxmemoryPolicy: 'volatile-lru'
+  rdbBackupFrequency: '1440'
 }
 
 param alertChannels = [

@@ -102,6 +102,7 @@ param cacheRedisConfig = {
   capacity: 2
   persistence: 'none'
   maxmemoryPolicy: 'volatile-lru'
+  rdbBackupFrequency: '15'
 }
 
 param storageSku = 'Standard_ZRS'
