@@ -17,7 +17,6 @@ import {
   availabilityModule,
   clusterModule,
   loadBalancerModule,
-  monitoringModule,
   registryModule,
   secretsModule,
 } from "./modules-platform.js";
@@ -25,6 +24,7 @@ import { kmsModule, networkModule, securityModule } from "./modules-network.js";
 import { bucketModule, kafkaModule, postgresModule, redisModule } from "./modules-data.js";
 import { budgetModule, ciModule } from "./modules-delivery.js";
 import { staticSiteModule } from "./modules-site.js";
+import { monitoringModule } from "./modules-monitoring.js";
 import { serviceModule } from "./modules-service.js";
 import { jobModule } from "./modules-workload.js";
 import { awsOutputs } from "./outputs.js";

@@ -138,7 +138,9 @@ function platformCalls(shape: AwsShape): Block[] {
     moduleCall("monitoring", {
       source: "./modules/monitoring",
       name: NAME,
-      emails: expr("var.alert_emails"),
+      channels: expr("var.alert_channels"),
+      chat_channels: expr("var.chat_channels"),
+      webhook_urls: expr("var.alert_webhook_urls"),
       kms_key_arn: KMS,
     }),
   );
@@ -395,7 +397,6 @@ function budgetCall(): Block {
     monthly_usd: expr("var.budget == null ? 0 : var.budget.monthly_usd"),
     thresholds: expr("var.budget == null ? [] : var.budget.thresholds"),
     emails: expr("var.budget == null ? [] : var.budget.emails"),
-    topic_arn: expr("module.monitoring.topic_arn"),
     cost_filter_tag: expr('join("$", ["Environment", var.environment])'),
   });
 }

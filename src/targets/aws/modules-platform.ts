@@ -1,10 +1,10 @@
 // The AWS modules the workloads run on: image registry, secrets, the ECS cluster, the load
-// balancer, the alert topic and the availability checks. Each is a folder under modules/ whose
+// balancer and the availability checks (the alert topics are modules-monitoring.ts's). Each is a folder under modules/ whose
 // inputs are typed, described variables; the root module wires them together.
 import { call, comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
-import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
-import { KMS_VAR, policyDocument } from "./iam.js";
+import { KMS_VAR } from "./iam.js";
 
 export function registryModule(): ModuleSpec {
   return {
@@ -270,54 +270,6 @@ function aliases(): Block {
       evaluate_target_health: true,
     }),
   });
-}
-
-export function monitoringModule(): ModuleSpec {
-  return {
-    name: "monitoring",
-    summary: "The SNS topic every alarm and budget notifies, with its e-mail subscriptions.",
-    variables: {
-      name: NAME_VAR,
-      emails: {
-        type: "list(string)",
-        description: "Addresses subscribed to the alert topic (each confirms by e-mail).",
-      },
-      kms_key_arn: KMS_VAR,
-    },
-    main: [
-      resource("aws_sns_topic", "alerts", {
-        name: tmpl("${var.name}-alerts"),
-        kms_master_key_id: v("kms_key_arn"),
-      }),
-      data("aws_caller_identity", "current", {}),
-      policyDocument("alerts", [
-        {
-          sid: "AlarmsAndBudgetsPublish",
-          actions: ["sns:Publish"],
-          resources: [expr("aws_sns_topic.alerts.arn")],
-          principals: { type: "Service", identifiers: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] },
-          conditions: [
-            {
-              test: "StringEquals",
-              variable: "aws:SourceAccount",
-              values: [expr("data.aws_caller_identity.current.account_id")],
-            },
-          ],
-        },
-      ]),
-      resource("aws_sns_topic_policy", "alerts", {
-        arn: expr("aws_sns_topic.alerts.arn"),
-        policy: expr("data.aws_iam_policy_document.alerts.json"),
-      }),
-      resource("aws_sns_topic_subscription", "email", {
-        for_each: expr("toset(var.emails)"),
-        topic_arn: expr("aws_sns_topic.alerts.arn"),
-        protocol: "email",
-        endpoint: expr("each.key"),
-      }),
-    ],
-    outputs: [output("topic_arn", expr("aws_sns_topic.alerts.arn"), "ARN of the alert topic.")],
-  };
 }
 
 export function availabilityModule(): ModuleSpec {

@@ -107,9 +107,9 @@ function lookupOutputs(shape: AwsShape): Row[] {
   if (shape.app.ci.repository)
     list.push(["deploy_role_arn", expr("module.ci.role_arn"), "Role GitHub Actions assume through OIDC."]);
   list.push([
-    "alert_topic_arn",
-    expr("module.monitoring.topic_arn"),
-    "SNS topic of alarms and budget notifications.",
+    "alert_topic_arns",
+    expr("module.monitoring.topic_arns"),
+    "SNS topic of each alert channel (aws sns publish --topic-arn ... sends a test notification).",
   ]);
   for (const { name: p } of shape.postgres) {
     const m = (o: string) => outputOf(shape, moduleName.postgres(p), o);

@@ -3,7 +3,7 @@
 import type { HclValue } from "../../format/hcl.js";
 import type { AppModel, JobModel, PostgresModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
-import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
+import { alertChannels, alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
 import { cloudWatchRetention, fargateSize } from "../terraform/units.js";
 import type { Collection } from "./names.js";
 import { presentIn } from "./presence.js";
@@ -200,7 +200,14 @@ function alertValues(shape: AwsShape, e: AppModel): Values {
       const minutes = Math.max(1, Math.ceil(seconds(a.for) / 60));
       return [
         k,
-        { metric: a.metric, above: a.above, minutes, severity: a.severity, services: [...a.services] },
+        {
+          metric: a.metric,
+          above: a.above,
+          minutes,
+          severity: a.severity,
+          services: [...a.services],
+          channels: [...a.channels].sort(),
+        },
       ];
     });
   const checked = [...shape.publicServices, ...shape.sites].flatMap((s0) => {
@@ -214,6 +221,7 @@ function alertValues(shape: AwsShape, e: AppModel): Values {
   return {
     alerts: Object.fromEntries(alerts),
     alert_emails: alertEmails(e),
+    alert_channels: alertChannels(e),
     availability: {
       enabled: availability.enabled && Object.keys(checks).length > 0,
       interval: seconds(availability.interval) >= 30 ? 30 : 10,

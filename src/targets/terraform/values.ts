@@ -28,6 +28,15 @@ export function alertEmails(e: AppModel): string[] {
   ].sort();
 }
 
+/** The environment's channels by name, sorted: their type and, for e-mail, their addresses. */
+export function alertChannels(e: AppModel): Record<string, { type: string; emails: string[] }> {
+  return Object.fromEntries(
+    Object.entries(e.monitoring.channels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, c]) => [name, { type: c.type, emails: c.type === "email" ? [...c.to].sort() : [] }]),
+  );
+}
+
 export interface HealthEndpoint {
   /** The service's name for its first domain, `<name>-<i>` for the others. */
   key: string;

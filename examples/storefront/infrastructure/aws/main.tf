@@ -100,10 +100,12 @@ module "secrets" {
 }
 
 module "monitoring" {
-  source      = "./modules/monitoring"
-  name        = local.name
-  emails      = var.alert_emails
-  kms_key_arn = module.kms.key_arn
+  source        = "./modules/monitoring"
+  name          = local.name
+  channels      = var.alert_channels
+  chat_channels = var.chat_channels
+  webhook_urls  = var.alert_webhook_urls
+  kms_key_arn   = module.kms.key_arn
 }
 
 module "availability" {
@@ -259,9 +261,9 @@ module "service_api" {
     health_check_path        = "/health/ready"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "api") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "api") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "site_web" {
@@ -296,6 +298,5 @@ module "budget" {
   monthly_usd     = var.budget == null ? 0 : var.budget.monthly_usd
   thresholds      = var.budget == null ? [] : var.budget.thresholds
   emails          = var.budget == null ? [] : var.budget.emails
-  topic_arn       = module.monitoring.topic_arn
   cost_filter_tag = join("$", ["Environment", var.environment])
 }

@@ -110,10 +110,12 @@ module "secrets" {
 }
 
 module "monitoring" {
-  source      = "./modules/monitoring"
-  name        = local.name
-  emails      = var.alert_emails
-  kms_key_arn = module.kms.key_arn
+  source        = "./modules/monitoring"
+  name          = local.name
+  channels      = var.alert_channels
+  chat_channels = var.chat_channels
+  webhook_urls  = var.alert_webhook_urls
+  kms_key_arn   = module.kms.key_arn
 }
 
 module "availability" {
@@ -243,9 +245,9 @@ module "service_backend" {
     health_check_path        = "/api/ready"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "backend") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "backend") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "service_frontend" {
@@ -297,9 +299,9 @@ module "service_frontend" {
     health_check_path        = "/api/health"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "frontend") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "frontend") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "service_mcp" {
@@ -353,8 +355,8 @@ module "service_mcp" {
   cpu_target        = var.services["mcp"].cpu_target
   memory_target     = var.services["mcp"].memory_target
   service_connect   = true
-  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "mcp") }
-  alarm_topic_arn   = module.monitoring.topic_arn
+  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "mcp") }
+  alarm_topic_arns  = module.monitoring.topic_arns
   cluster_name      = module.cluster.cluster_name
 }
 
@@ -416,8 +418,8 @@ module "service_notification" {
   cpu_target        = var.services["notification"].cpu_target
   memory_target     = var.services["notification"].memory_target
   service_connect   = true
-  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "notification") }
-  alarm_topic_arn   = module.monitoring.topic_arn
+  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "notification") }
+  alarm_topic_arns  = module.monitoring.topic_arns
   cluster_name      = module.cluster.cluster_name
 }
 
@@ -483,9 +485,9 @@ module "service_sse_gateway" {
     health_check_path        = "/health"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "sse-gateway") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "sse-gateway") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "ci" {
@@ -518,6 +520,5 @@ module "budget" {
   monthly_usd     = var.budget == null ? 0 : var.budget.monthly_usd
   thresholds      = var.budget == null ? [] : var.budget.thresholds
   emails          = var.budget == null ? [] : var.budget.emails
-  topic_arn       = module.monitoring.topic_arn
   cost_filter_tag = join("$", ["Environment", var.environment])
 }

@@ -1,0 +1,109 @@
+// The AWS target's alert routes: one SNS topic per channel, every alarm notifying exactly the topics
+// of its rule's channels, e-mail subscriptions, AWS Chatbot for Slack and Teams, HTTPS subscriptions
+// for webhooks whose URLs stay out of every file, and the pipeline inputs that carry them.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadSpec } from "../src/model/load.js";
+import { awsTarget, buildAws } from "../src/targets/aws/index.js";
+import { alertInputs } from "../src/targets/aws/pipeline.js";
+import { attr, findBlocks, literal, readHcl } from "../src/targets/terraform/read-hcl.js";
+import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
+import { SPEC } from "./check-fixtures.js";
+import { CTX } from "./aws-environments-spec.js";
+
+export const ALERT_SPEC = SPEC.replace(
+  "environments:",
+  `monitoring:
+  channels:
+    ops: { type: email, to: [ops@example.com, oncall@example.com] }
+    chat: { type: slack, webhook_secret: SLACK_WEBHOOK_URL }
+    teams: { type: teams, webhook_secret: TEAMS_WEBHOOK_URL }
+    hook: { type: webhook, webhook_secret: PAGER_WEBHOOK_URL }
+  alerts:
+    high-cpu: { channels: [ops] }
+    high-error-rate: { channels: [chat, hook] }
+environments:`,
+);
+
+const render = (spec = ALERT_SPEC) => {
+  const { project } = loadSpec("gantry.yaml", spec);
+  return { project, tree: awsTarget.render(project, CTX) };
+};
+
+describe("aws alert routes", () => {
+  it("passes the provider schema check with every kind of channel", () => {
+    const { project } = loadSpec("gantry.yaml", ALERT_SPEC);
+    assert.equal(formatSchemaProblems(checkTerraform(buildAws(project, CTX).hcl)), "");
+  });
+
+  it("gives each channel a topic and each kind its delivery", () => {
+    const { tree } = render();
+    const m = readHcl(tree["modules/monitoring/main.tf"]!);
+    const kinds: [string, string][] = [
+      ["aws_sns_topic", "channel"],
+      ["aws_sns_topic_subscription", "email"],
+      ["aws_sns_topic_subscription", "webhook"],
+      ["aws_chatbot_slack_channel_configuration", "this"],
+      ["aws_chatbot_teams_channel_configuration", "this"],
+    ];
+    for (const [type, name] of kinds)
+      assert.equal(findBlocks(m, "resource", type, name).length, 1, `${type}.${name}`);
+    const webhook = findBlocks(m, "resource", "aws_sns_topic_subscription", "webhook")[0]!;
+    assert.equal(literal(attr(webhook, "protocol")!.text), "https");
+    assert.equal(attr(webhook, "endpoint")!.text, "var.webhook_urls[each.key]");
+    const vars = tree["modules/monitoring/variables.tf"]!;
+    assert.match(vars, /variable "webhook_urls" \{\n(?: {2}.*\n)*? {2}sensitive\s+= true\n/);
+    const tfvars = literal(attr(readHcl(tree["environments/production.tfvars"]!), "alert_channels")!.text);
+    assert.deepEqual(tfvars, {
+      chat: { type: "slack", emails: [] },
+      hook: { type: "webhook", emails: [] },
+      ops: { type: "email", emails: ["oncall@example.com", "ops@example.com"] },
+      teams: { type: "teams", emails: [] },
+    });
+  });
+
+  it("routes each alarm to the topics of its rule's channels, and only those", () => {
+    const { tree } = render();
+    const alerts = literal(attr(readHcl(tree["environments/production.tfvars"]!), "alerts")!.text) as Record<
+      string,
+      { channels: string[] }
+    >;
+    assert.deepEqual(alerts["high-cpu"]!.channels, ["ops"]);
+    assert.deepEqual(alerts["high-error-rate"]!.channels, ["chat", "hook"]);
+    assert.deepEqual(alerts["high-latency"]!.channels, ["chat", "hook", "ops", "teams"]);
+    const service = readHcl(tree["modules/service/main.tf"]!);
+    const alarms = findBlocks(service, "resource", "aws_cloudwatch_metric_alarm");
+    assert.ok(alarms.length >= 4);
+    for (const a of alarms)
+      assert.equal(
+        attr(a, "alarm_actions")!.text,
+        "[for c in each.value.channels : var.alarm_topic_arns[c]]",
+      );
+    assert.match(tree["main.tf"]!, /alarm_topic_arns\s+= module\.monitoring\.topic_arns/);
+    assert.match(tree["main.tf"]!, /channels = a\.channels/);
+  });
+
+  it("never writes a webhook URL or a chat id into a file; the pipeline passes them per environment", () => {
+    const { project, tree } = render();
+    const all = Object.values(tree).join("\n");
+    assert.doesNotMatch(all, /hooks\.slack\.com|webhook\.office\.com/);
+    const inputs = alertInputs(project.environments);
+    assert.deepEqual(inputs.secrets, ["PAGER_WEBHOOK_URL"]);
+    assert.deepEqual(inputs.variables, ["ALERT_CHAT_CHANNELS"]);
+    assert.equal(inputs.env.TF_VAR_alert_webhook_urls, '{"hook":"${{ secrets.PAGER_WEBHOOK_URL }}"}');
+    assert.equal(inputs.env.TF_VAR_chat_channels, "${{ vars.ALERT_CHAT_CHANNELS || '{}' }}");
+    assert.match(tree["README.md"]!, /ALERT_CHAT_CHANNELS/);
+    assert.match(tree["README.md"]!, /`PAGER_WEBHOOK_URL`/);
+  });
+
+  it("adds no chat or webhook inputs for a spec with e-mail only", () => {
+    const { project } = loadSpec(
+      "gantry.yaml",
+      SPEC.replace(
+        "environments:",
+        "monitoring:\n  channels:\n    ops: { type: email, to: [a@example.com] }\nenvironments:",
+      ),
+    );
+    assert.deepEqual(alertInputs(project.environments), { env: {}, variables: [], secrets: [] });
+  });
+});
