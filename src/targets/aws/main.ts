@@ -4,6 +4,7 @@
 import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
+import { dashboardBlocks } from "./dashboard.js";
 import { moduleName, q } from "./names.js";
 import { countOf, isPartial, moduleRef } from "./presence.js";
 import { secretNamesArg, securityArgs } from "./root-values.js";
@@ -43,6 +44,7 @@ export function awsMain(shape: AwsShape): StackMain {
       ...siteCalls(shape),
       ...(shape.app.ci.repository ? [ciCall(shape, shape.app.ci.repository)] : []),
       budgetCall(),
+      ...dashboardBlocks(shape),
     ],
   };
 }

@@ -522,3 +522,570 @@ module "budget" {
   emails          = var.budget == null ? [] : var.budget.emails
   cost_filter_tag = join("$", ["Environment", var.environment])
 }
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = local.name
+  dashboard_body = jsonencode({
+    widgets = flatten([
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: requests"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "RequestCount",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "requests" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: 5xx responses"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_Target_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the services" },
+              ],
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_ELB_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the load balancer" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: p95 response time (s)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "TargetResponseTime",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "p95", label = "p95" },
+              ],
+            ]
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "backend: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "backend: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["backend"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["backend"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 12
+          width  = 12
+          height = 6
+          properties = {
+            title   = "frontend: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 12
+          width  = 12
+          height = 6
+          properties = {
+            title   = "frontend: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["frontend"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["frontend"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "mcp: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "mcp: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["mcp"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["mcp"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "notification: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "notification: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["notification"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["notification"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 30
+          width  = 12
+          height = 6
+          properties = {
+            title   = "sse-gateway: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 30
+          width  = 12
+          height = 6
+          properties = {
+            title   = "sse-gateway: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["sse-gateway"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["sse-gateway"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: CPU (%)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "CPUUtilization",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Average", label = "CPU" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: connections"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "DatabaseConnections",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Maximum", label = "connections" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: free storage (bytes)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "FreeStorageSpace",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Minimum", label = "free" },
+              ],
+            ]
+          }
+        },
+      ],
+    ])
+  })
+}
