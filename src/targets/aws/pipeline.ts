@@ -18,6 +18,7 @@ import {
   tofuInit,
   type TofuStack,
 } from "../terraform/pipeline.js";
+import { channelSecrets, secretMapInput } from "../terraform/values.js";
 import { awsOptions } from "./shape.js";
 import { BOOTSTRAP_DIR } from "./bootstrap.js";
 import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
@@ -303,21 +304,13 @@ export function alertInputs(envs: readonly AppModel[]): {
   variables: string[];
   secrets: string[];
 } {
-  const channels = envs.flatMap((e) => Object.entries(e.monitoring.channels));
-  const hooks = new Map(
-    channels
-      .filter(([, c]) => c.type === "webhook" && c.webhook_secret)
-      .map(([name, c]) => [name, c.webhook_secret!] as const),
-  );
-  const chat = channels.some(([, c]) => c.type === "slack" || c.type === "teams");
-  const urls = Object.fromEntries(
-    [...hooks]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, secret]) => [name, `\${{ secrets.${secret} }}`]),
+  const hooks = channelSecrets(envs, ["webhook"]);
+  const chat = envs.some((e) =>
+    Object.values(e.monitoring.channels).some((c) => c.type === "slack" || c.type === "teams"),
   );
   return {
     env: {
-      ...(hooks.size ? { TF_VAR_alert_webhook_urls: JSON.stringify(urls) } : {}),
+      ...(hooks.size ? { TF_VAR_alert_webhook_urls: secretMapInput(hooks) } : {}),
       ...(chat ? { TF_VAR_chat_channels: "${{ vars.ALERT_CHAT_CHANNELS || '{}' }}" } : {}),
     },
     variables: chat ? ["ALERT_CHAT_CHANNELS"] : [],

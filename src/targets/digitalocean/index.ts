@@ -10,7 +10,6 @@ import { buildStack } from "../terraform/stack.js";
 import { inline } from "../../format/hcl.js";
 import { doMain, doOutputs } from "./main.js";
 import {
-  doAlertsModule,
   doBucketModule,
   doClusterModule,
   doDatabaseModule,
@@ -18,8 +17,8 @@ import {
   doNetworkModule,
   doProjectModule,
   doRegistryModule,
-  doUptimeModule,
 } from "./modules.js";
+import { doAlertsModule, doUptimeModule } from "./modules-alerts.js";
 import { digitaloceanContract } from "./contract.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
