@@ -29,6 +29,7 @@ import { serviceModule } from "./modules-service.js";
 import { jobModule } from "./modules-workload.js";
 import { awsOutputs } from "./outputs.js";
 import { awsReadme } from "./readme.js";
+import { awsRunbooks } from "./runbook.js";
 import { awsShape, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
@@ -96,6 +97,7 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
     ctx,
   );
   if (hasBootstrap(shape)) Object.assign(stack.hcl, bootstrapFiles(shape, REQUIRED_VERSION, AWS_PROVIDER));
+  Object.assign(stack.text, awsRunbooks(shape.envs));
   return stack;
 }
 

@@ -13,6 +13,13 @@ import { rdsBackupDays } from "./tfvars.js";
 import { costSection } from "../../cost/readme.js";
 import { alertsSection } from "./readme-alerts.js";
 
+const OPERATIONS_SECTION: ReadmeSection = {
+  heading: "Operations",
+  blocks: [
+    "Runbooks, generated with this tree from the same spec: [operations/README.md](operations/README.md) (architecture, deploy and roll back, monitoring and the alert table, secrets and their rotation, troubleshooting, incident response).",
+  ],
+};
+
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
   const app = shape.app;
   return {
@@ -53,6 +60,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
       },
       ...dataSections(shape),
       alertsSection(shape),
+      OPERATIONS_SECTION,
       { heading: "What the pipelines read", blocks: [pipelineOutputs(shape)] },
     ],
     choices: [

@@ -190,7 +190,8 @@ function dataValues(shape: AwsShape, e: AppModel): Values {
   return values;
 }
 
-const ALARM_METRICS = new Set(["error_rate", "latency_p95", "cpu", "memory"]);
+/** The metrics CloudWatch alarms watch; the runbooks and `aws/alert-route` say what the others become. */
+export const ALARM_METRICS: ReadonlySet<string> = new Set(["error_rate", "latency_p95", "cpu", "memory"]);
 
 function alertValues(shape: AwsShape, e: AppModel): Values {
   const alerts = Object.entries(e.monitoring.alerts)

@@ -22,6 +22,7 @@ import { doAlertsModule, doUptimeModule } from "./modules-alerts.js";
 import { digitaloceanContract } from "./contract.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
+import { doRunbooks } from "./runbook.js";
 import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
@@ -51,7 +52,7 @@ function doModules(shape: DoShape): ModuleSpec[] {
 
 export function buildDigitalOcean(project: ProjectModel, ctx: SynthContext): TerraformProject {
   const shape = doShape(project);
-  return buildStack(
+  const stack = buildStack(
     {
       target: "digitalocean",
       provider: DO_PROVIDER,
@@ -91,6 +92,8 @@ export function buildDigitalOcean(project: ProjectModel, ctx: SynthContext): Ter
     },
     ctx,
   );
+  Object.assign(stack.text, doRunbooks(shape.envs, ctx));
+  return stack;
 }
 
 function check(project: ProjectModel): TargetProblem[] {

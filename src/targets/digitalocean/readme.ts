@@ -42,6 +42,12 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
       bootstrapSection(shape, ctx),
       appSection(shape, ctx),
       doAlertsSection(shape),
+      {
+        heading: "Operations",
+        blocks: [
+          "Runbooks, generated with this tree from the same spec: [operations/README.md](operations/README.md) (architecture, deploy and roll back, monitoring and the alert table, secrets and their rotation, troubleshooting, incident response).",
+        ],
+      },
     ],
     choices: [
       "- Database firewalls admit only the DOKS cluster (`k8s` rule); the databases have no public rule, and the cluster reaches them over the VPC.",
