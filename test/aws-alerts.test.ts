@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { loadSpec } from "../src/model/load.js";
 import { awsTarget, buildAws } from "../src/targets/aws/index.js";
 import { alertInputs } from "../src/targets/aws/pipeline.js";
+import { alertRouteFindings } from "../src/targets/aws/system-alerts.js";
 import { attr, findBlocks, literal, readHcl } from "../src/targets/terraform/read-hcl.js";
 import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
 import { SPEC } from "./check-fixtures.js";
@@ -105,5 +106,64 @@ describe("aws alert routes", () => {
       ),
     );
     assert.deepEqual(alertInputs(project.environments), { env: {}, variables: [], secrets: [] });
+  });
+});
+
+describe("aws/alert-route", () => {
+  const { project, tree } = render();
+  const findings = (t: Record<string, string>) => alertRouteFindings(project, t);
+
+  it("finds nothing on the tree as generated", () => {
+    assert.deepEqual(findings(tree), []);
+  });
+
+  it("finds a rule whose only channel has no delivery, at its tfvars, in every environment", () => {
+    const file = "modules/monitoring/main.tf";
+    const damaged = {
+      ...tree,
+      [file]: tree[file]!.replace(/resource "aws_sns_topic_subscription" "email" \{\n[\s\S]*?\n\}\n/, ""),
+    };
+    assert.notEqual(damaged[file], tree[file]);
+    const found = findings(damaged);
+    assert.deepEqual(
+      found.map((f) => [f.rule, f.env, f.path, f.file]),
+      ["staging", "production"].map((env) => [
+        "aws/alert-route",
+        env,
+        "monitoring.alerts.high-cpu",
+        `environments/${env}.tfvars`,
+      ]),
+    );
+    assert.match(found[0]!.message, /high-cpu notifies ops in staging, none of which delivers/);
+    assert.ok((found[0]!.line ?? 0) > 1);
+  });
+
+  it("finds a rule the tfvars route nowhere", () => {
+    const file = "environments/production.tfvars";
+    const damaged = {
+      ...tree,
+      [file]: tree[file]!.replace(/("high-cpu" = \{\n(?: {4}.*\n)*? {4}channels = )\["ops"\]/, "$1[]"),
+    };
+    assert.notEqual(damaged[file], tree[file]);
+    const found = findings(damaged);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!.message, /high-cpu notifies no channel in production/);
+  });
+
+  it("finds alarms that do not notify their rule's topics, and a service module not given them", () => {
+    const damaged = {
+      ...tree,
+      "modules/service/main.tf": tree["modules/service/main.tf"]!.replace(
+        "alarm_actions       = [for c in each.value.channels : var.alarm_topic_arns[c]]",
+        "alarm_actions       = []",
+      ),
+      "main.tf": tree["main.tf"]!.replace(/ +alarm_topic_arns += module\.monitoring\.topic_arns\n/, ""),
+    };
+    const found = findings(damaged);
+    assert.deepEqual(
+      found.map((f) => f.file),
+      ["modules/service/main.tf", "main.tf"],
+    );
+    assert.match(found[1]!.message, /module service_api is not given the alert topics/);
   });
 });

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { loadSpec } from "../src/model/load.js";
 import { buildDigitalOcean, digitaloceanTarget } from "../src/targets/digitalocean/index.js";
 import { slackInputs } from "../src/targets/digitalocean/pipeline.js";
+import { doAlertRouteFindings } from "../src/targets/digitalocean/system-alerts.js";
 import { attr, findBlocks, literal, readHcl } from "../src/targets/terraform/read-hcl.js";
 import { checkTerraform, formatSchemaProblems } from "../src/validate/terraform-schema.js";
 import { examplePath, exampleContext } from "./helpers.js";
@@ -83,3 +84,46 @@ function fixedSpec(): string {
       "  alerts:\n    high-cpu: { metric: cpu, above: 75, for: 10m, channels: [ops] }\n",
     );
 }
+
+describe("digitalocean/alert-route", () => {
+  const { project } = loadSpec("gantry.yaml", fixedSpec());
+  const tree = digitaloceanTarget.render(project, ctx);
+
+  it("finds nothing on the tree as generated", () => {
+    assert.deepEqual(doAlertRouteFindings(project, tree), []);
+  });
+
+  it("finds a node rule whose tfvars entry notifies no one, at that file", () => {
+    const file = "environments/staging.tfvars";
+    const damaged = {
+      ...tree,
+      [file]: tree[file]!.replace(
+        /("high-cpu" = \{\n(?: {4}.*\n)*? {4}emails = )\["ops@example\.com"\]/,
+        "$1[]",
+      ),
+    };
+    assert.notEqual(damaged[file], tree[file]);
+    const found = doAlertRouteFindings(project, damaged);
+    assert.deepEqual(
+      found.map((f) => [f.rule, f.env, f.path, f.file]),
+      [["digitalocean/alert-route", "staging", "monitoring.alerts.high-cpu", file]],
+    );
+    assert.match(found[0]!.message, /notifies no address and no Slack channel/);
+  });
+
+  it("finds a policy that no longer posts to Slack, and a module call without the Slack URLs", () => {
+    const damaged = {
+      ...tree,
+      "modules/alerts/main.tf": tree["modules/alerts/main.tf"]!.replace(
+        "for_each = each.value.slack",
+        "for_each = []",
+      ),
+      "main.tf": tree["main.tf"]!.replace(/ +slack_urls += var\.alert_slack_urls\n/, ""),
+    };
+    const found = doAlertRouteFindings(project, damaged);
+    assert.deepEqual(
+      found.map((f) => f.file),
+      ["modules/alerts/main.tf", "main.tf"],
+    );
+  });
+});

@@ -4,6 +4,7 @@
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { DIGITALOCEAN_RULES, digitaloceanSystemChecks } from "./system-checks.js";
+import { doAlertRouteFindings } from "./system-alerts.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
@@ -151,7 +152,10 @@ export const digitaloceanTarget: Target = {
   ownsOutput: true,
   check: (project) => check(project),
   rules: DIGITALOCEAN_RULES,
-  systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
+  systemChecks: (project, tree, ctx, trees) => [
+    ...digitaloceanSystemChecks(tree, ctx, trees),
+    ...doAlertRouteFindings(project, tree),
+  ],
   contract: digitaloceanContract,
   render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
 };
