@@ -45,9 +45,10 @@ export function alertsSection(shape: AwsShape): ReadmeSection {
   ];
   if (chat)
     blocks.push(
-      "Slack and Microsoft Teams: authorise the workspace or team once in the AWS Chatbot console (Amazon Q Developer in chat applications; there is no API for this step), then give each environment the ids as the GitHub variable `ALERT_CHAT_CHANNELS`, a JSON object by channel name (Slack: `team_id` is the workspace id; Teams: `team_id`, `channel_id` and `tenant_id`). The plan fails with an invalid index while a channel's ids are missing. For a plan by hand, pass the same JSON as `TF_VAR_chat_channels`.",
+      "Slack and Microsoft Teams: authorise the workspace or team once in the AWS Chatbot console (Amazon Q Developer in chat applications; there is no API for this step), then give the ids as the GitHub variable `ALERT_CHAT_CHANNELS`, a JSON object by channel name (Slack: `team_id` is the workspace id; Teams: `team_id`, `channel_id` and `tenant_id`): in the repository (the pull request plans read it), and in an environment where its channels differ (that environment's jobs read its own). The plan fails with an invalid index while a channel's ids are missing. For a plan by hand, pass the same JSON as `TF_VAR_chat_channels`.",
       sh([
-        `gh variable set ALERT_CHAT_CHANNELS --env <env> --body '{"<slack channel>": {"team_id": "T0123ABCD", "channel_id": "C0123ABCD"}}'`,
+        `gh variable set ALERT_CHAT_CHANNELS --body '{"<slack channel>": {"team_id": "<workspace id>", "channel_id": "<channel id>"}}'`,
+        `gh variable set ALERT_CHAT_CHANNELS --env <env> --body '...'   # where an environment's differ`,
       ]),
     );
   if (hooks.length)

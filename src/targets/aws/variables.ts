@@ -142,7 +142,7 @@ const ALERT_VARIABLES: Record<string, VariableSpec> = {
   chat_channels: {
     type: "map(object({ team_id = string, channel_id = string, tenant_id = optional(string) }))",
     description:
-      "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). Set per environment: the infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON).",
+      "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). The infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON; an environment's own overrides the repository's).",
     default: {},
   },
   alert_webhook_urls: {

@@ -30,9 +30,10 @@ export function doAlertsSection(shape: DoShape): ReadmeSection {
         : "The spec has no `monitoring.channels`: the alert policies are not created.",
       ...(slack
         ? [
-            "Slack: DigitalOcean needs the channel's name as well as its incoming-webhook URL. The infrastructure workflow passes the URLs from their GitHub secrets as `TF_VAR_alert_slack_urls` (sensitive, never in a file) and the names from the GitHub variable `ALERT_SLACK_CHANNELS` of each environment, a JSON object by channel. The plan fails with an invalid index while a name or URL is missing.",
+            "Slack: DigitalOcean needs the channel's name as well as its incoming-webhook URL. The infrastructure workflow passes the URLs from their GitHub secrets as `TF_VAR_alert_slack_urls` (sensitive, never in a file) and the names from the GitHub variable `ALERT_SLACK_CHANNELS`, a JSON object by channel: set in the repository (the pull request plans read it), and in an environment where its channels differ. The plan fails with an invalid index while a name or URL is missing.",
             sh([
-              `gh variable set ALERT_SLACK_CHANNELS --env <env> --body '{"<slack channel>": "#ops-alerts"}'`,
+              `gh variable set ALERT_SLACK_CHANNELS --body '{"<slack channel>": "<#channel the webhook posts to>"}'`,
+              `gh variable set ALERT_SLACK_CHANNELS --env <env> --body '...'   # where an environment's differ`,
             ]),
           ]
         : []),

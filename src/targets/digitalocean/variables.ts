@@ -86,7 +86,7 @@ const PLATFORM_VARIABLES: Record<string, VariableSpec> = {
   alert_slack_channels: {
     type: "map(string)",
     description:
-      "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. Set per environment: the infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON).",
+      "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. The infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON; an environment's own overrides the repository's).",
     default: {},
   },
   alert_slack_urls: {

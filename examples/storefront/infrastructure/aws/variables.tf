@@ -119,7 +119,7 @@ variable "alert_channels" {
 }
 
 variable "chat_channels" {
-  description = "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). Set per environment: the infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON)."
+  description = "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). The infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON; an environment's own overrides the repository's)."
   type        = map(object({ team_id = string, channel_id = string, tenant_id = optional(string) }))
   default     = {}
 }

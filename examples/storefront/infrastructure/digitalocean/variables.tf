@@ -112,7 +112,7 @@ variable "alert_slack" {
 }
 
 variable "alert_slack_channels" {
-  description = "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. Set per environment: the infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON)."
+  description = "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. The infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON; an environment's own overrides the repository's)."
   type        = map(string)
   default     = {}
 }
