@@ -15,7 +15,10 @@ import {
   shBlock as sh,
   type RunbookTopic,
 } from "../runbook.js";
+import { secretKeys } from "../kubernetes/readme-secrets.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
+import { buildValues } from "../kubernetes/values-environment.js";
+import { terraformKeys } from "./app-secret.js";
 import { doDelivery } from "./readme-alerts.js";
 import { clusterName, doOptions } from "./shape.js";
 
@@ -108,22 +111,18 @@ function secrets(envs: Env[]): string[] {
     "",
     ...envs.flatMap((e) => {
       const secretName = kubernetesSettings(e.app).secret_name;
-      const names = [
-        ...new Set(Object.values(e.app.services).flatMap((s) => (s.type === "static" ? [] : s.secrets))),
-      ].sort();
+      const keys = secretKeys(buildValues(e.app));
+      const fromTofu = terraformKeys(e.app);
       return [
         `## ${e.app.environment.name} (Secret \`${secretName}\` in \`${e.ns}\`)`,
         "",
-        ...(names.length
+        ...(keys.length
           ? [
-              "| secret | read by |",
-              "| --- | --- |",
-              ...names.map(
-                (n) =>
-                  `| \`${n}\` | ${Object.values(e.app.services)
-                    .filter((s) => s.type !== "static" && s.secrets.includes(n))
-                    .map((s) => s.name)
-                    .join(", ")} |`,
+              "| key | read by | value from |",
+              "| --- | --- | --- |",
+              ...keys.map(
+                (k) =>
+                  `| \`${k.key}\` | ${k.users.join(", ")} | ${fromTofu.has(k.key) ? "`app_secret` of this stack" : "your secret store"} |`,
               ),
               "",
             ]
