@@ -84,6 +84,21 @@ describe("aws alert routes", () => {
     assert.match(tree["main.tf"]!, /channels = a\.channels/);
   });
 
+  it("sends the availability alarms (us-east-1) to the webhooks and the chat channels as well", () => {
+    const { tree } = render();
+    const availability = readHcl(tree["modules/availability/main.tf"]!);
+    const hook = findBlocks(availability, "resource", "aws_sns_topic_subscription", "webhook")[0]!;
+    assert.equal(attr(hook, "topic_arn")!.text, "aws_sns_topic.availability.arn");
+    assert.equal(attr(hook, "endpoint")!.text, "var.webhook_urls[each.key]");
+    const chat = findBlocks(
+      readHcl(tree["modules/monitoring/main.tf"]!),
+      "resource",
+      "aws_chatbot_slack_channel_configuration",
+    )[0]!;
+    assert.match(attr(chat, "sns_topic_arns")!.text, /var\.availability_topic_arn\]/);
+    assert.match(tree["main.tf"]!, /availability_topic_arn = one\(module\.availability\[\*\]\.topic_arn\)/);
+  });
+
   it("never writes a webhook URL or a chat id into a file; the pipeline passes them per environment", () => {
     const { project, tree } = render();
     const all = Object.values(tree).join("\n");

@@ -143,6 +143,10 @@ function platformCalls(shape: AwsShape): Block[] {
       channels: expr("var.alert_channels"),
       chat_channels: expr("var.chat_channels"),
       webhook_urls: expr("var.alert_webhook_urls"),
+      availability_topic_arn:
+        shape.publicServices.length || shape.sites.length
+          ? expr("one(module.availability[*].topic_arn)")
+          : undefined,
       kms_key_arn: KMS,
     }),
   );
@@ -156,6 +160,7 @@ function platformCalls(shape: AwsShape): Block[] {
         interval: expr("var.availability.interval"),
         failures: expr("var.availability.failures"),
         emails: expr("var.alert_emails"),
+        webhook_urls: expr("var.alert_webhook_urls"),
       }),
     );
   if (shape.services.length || shape.jobs.length)

@@ -36,6 +36,12 @@ export const MONITORING_VARS: Record<string, VariableSpec> = {
     default: {},
     sensitive: true,
   },
+  availability_topic_arn: {
+    type: "string",
+    description:
+      "The availability alarms' topic in us-east-1, which the Slack and Teams configurations subscribe as well (null: none).",
+    default: null,
+  },
   kms_key_arn: KMS_VAR,
 };
 
@@ -123,7 +129,10 @@ function chatbot(): Block[] {
   const common = {
     configuration_name: tmpl("${var.name}-${each.key}"),
     iam_role_arn: expr("aws_iam_role.chatbot[0].arn"),
-    sns_topic_arns: [expr("aws_sns_topic.channel[each.key].arn")],
+    // Chatbot takes topics of any region: the availability alarms' topic is in us-east-1.
+    sns_topic_arns: expr(
+      "var.availability_topic_arn == null ? [aws_sns_topic.channel[each.key].arn] : [aws_sns_topic.channel[each.key].arn, var.availability_topic_arn]",
+    ),
     // Without guardrails Chatbot applies AdministratorAccess to what channel members may run.
     guardrail_policy_arns: [READ_ONLY],
     logging_level: "ERROR",

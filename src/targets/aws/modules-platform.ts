@@ -276,7 +276,7 @@ export function availabilityModule(): ModuleSpec {
   return {
     name: "availability",
     summary:
-      "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) e-mails when one fails.",
+      "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) notifies every e-mail, webhook and chat channel when one fails.",
     variables: AVAILABILITY_VARS,
     main: [healthChecks(), ...availabilityAlarms()],
     outputs: [
@@ -284,6 +284,11 @@ export function availabilityModule(): ModuleSpec {
         "health_check_ids",
         expr("{ for k, c in aws_route53_health_check.this : k => c.id }"),
         "Route 53 health check per endpoint.",
+      ),
+      output(
+        "topic_arn",
+        expr("aws_sns_topic.availability.arn"),
+        "The us-east-1 topic of the availability alarms (the Chatbot configurations subscribe it too).",
       ),
     ],
   };
@@ -307,6 +312,12 @@ const AVAILABILITY_VARS: Record<string, VariableSpec> = {
     description: "Consecutive failures before a checker reports the endpoint unhealthy.",
   },
   emails: { type: "list(string)", description: "Addresses notified." },
+  webhook_urls: {
+    type: "map(string)",
+    description: "HTTPS URL of each webhook channel, posted to as well (secrets).",
+    default: {},
+    sensitive: true,
+  },
 };
 
 /** One Route 53 health check per endpoint, over HTTPS with SNI, measuring latency. */
@@ -342,6 +353,15 @@ function availabilityAlarms(): Block[] {
       topic_arn: expr("aws_sns_topic.availability.arn"),
       protocol: "email",
       endpoint: expr("each.key"),
+    }),
+    // Webhooks too; Slack and Teams through the Chatbot configurations, which subscribe this topic
+    // (modules/monitoring: availability_topic_arn).
+    resource("aws_sns_topic_subscription", "webhook", {
+      for_each: expr("nonsensitive(toset(keys(var.webhook_urls)))"),
+      region: "us-east-1",
+      topic_arn: expr("aws_sns_topic.availability.arn"),
+      protocol: "https",
+      endpoint: expr("var.webhook_urls[each.key]"),
     }),
     resource("aws_cloudwatch_metric_alarm", "availability", {
       for_each: v("checks"),

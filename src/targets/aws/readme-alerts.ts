@@ -56,7 +56,7 @@ export function alertsSection(shape: AwsShape): ReadmeSection {
       `Webhooks: the infrastructure workflow passes each URL from its GitHub secret (${hooks.map((h) => `\`${h}\``).join(", ")}) as \`TF_VAR_alert_webhook_urls\`, a sensitive input never written to a file. SNS first posts a subscription confirmation: the receiver must fetch its \`SubscribeURL\`.`,
     );
   blocks.push(
-    "E-mail subscribers confirm once, from the message SNS sends. The availability alarms (us-east-1) e-mail every e-mail channel's addresses; budget notifications go to `budget.notify`.",
+    "E-mail subscribers confirm once, from the message SNS sends. The availability alarms (in us-east-1, where Route 53 publishes its metrics) notify every channel through a topic there: its own e-mail and webhook subscriptions, and the Slack and Teams configurations subscribe it too. Budget notifications go to `budget.notify`.",
   );
   return { heading: "Alerts", blocks };
 }

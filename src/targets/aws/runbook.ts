@@ -43,7 +43,7 @@ export const NOT_ALARMED: Partial<Record<AlertModel["metric"], string>> = {
   crash_loop:
     "no alarm: ECS publishes no restart count; the deployment circuit breaker stops a release whose tasks keep failing, and the service events say so",
   availability:
-    "no alarm of its own: the Route 53 health checks (monitoring.availability) alarm in us-east-1 and e-mail every e-mail channel",
+    "no alarm of its own: the Route 53 health checks (monitoring.availability) alarm in us-east-1 and notify every channel",
 };
 
 const family = (e: Env, workload: string) => `${e.name}-${workload}`;

@@ -109,22 +109,24 @@ module "secrets" {
 }
 
 module "monitoring" {
-  source        = "./modules/monitoring"
-  name          = local.name
-  channels      = var.alert_channels
-  chat_channels = var.chat_channels
-  webhook_urls  = var.alert_webhook_urls
-  kms_key_arn   = module.kms.key_arn
+  source                 = "./modules/monitoring"
+  name                   = local.name
+  channels               = var.alert_channels
+  chat_channels          = var.chat_channels
+  webhook_urls           = var.alert_webhook_urls
+  availability_topic_arn = one(module.availability[*].topic_arn)
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "availability" {
-  source   = "./modules/availability"
-  count    = var.availability.enabled ? 1 : 0
-  name     = local.name
-  checks   = var.availability.checks
-  interval = var.availability.interval
-  failures = var.availability.failures
-  emails   = var.alert_emails
+  source       = "./modules/availability"
+  count        = var.availability.enabled ? 1 : 0
+  name         = local.name
+  checks       = var.availability.checks
+  interval     = var.availability.interval
+  failures     = var.availability.failures
+  emails       = var.alert_emails
+  webhook_urls = var.alert_webhook_urls
 }
 
 module "cluster" {

@@ -80,7 +80,7 @@ resource "aws_chatbot_slack_channel_configuration" "this" {
   for_each              = { for k, c in var.channels : k => c if c.type == "slack" }
   configuration_name    = "${var.name}-${each.key}"
   iam_role_arn          = aws_iam_role.chatbot[0].arn
-  sns_topic_arns        = [aws_sns_topic.channel[each.key].arn]
+  sns_topic_arns        = var.availability_topic_arn == null ? [aws_sns_topic.channel[each.key].arn] : [aws_sns_topic.channel[each.key].arn, var.availability_topic_arn]
   guardrail_policy_arns = ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"]
   logging_level         = "ERROR"
   slack_team_id         = var.chat_channels[each.key].team_id
@@ -91,7 +91,7 @@ resource "aws_chatbot_teams_channel_configuration" "this" {
   for_each              = { for k, c in var.channels : k => c if c.type == "teams" }
   configuration_name    = "${var.name}-${each.key}"
   iam_role_arn          = aws_iam_role.chatbot[0].arn
-  sns_topic_arns        = [aws_sns_topic.channel[each.key].arn]
+  sns_topic_arns        = var.availability_topic_arn == null ? [aws_sns_topic.channel[each.key].arn] : [aws_sns_topic.channel[each.key].arn, var.availability_topic_arn]
   guardrail_policy_arns = ["arn:aws:iam::aws:policy/CloudWatchReadOnlyAccess"]
   logging_level         = "ERROR"
   team_id               = var.chat_channels[each.key].team_id

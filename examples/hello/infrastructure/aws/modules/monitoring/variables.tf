@@ -33,6 +33,12 @@ variable "webhook_urls" {
   sensitive   = true
 }
 
+variable "availability_topic_arn" {
+  description = "The availability alarms' topic in us-east-1, which the Slack and Teams configurations subscribe as well (null: none)."
+  type        = string
+  default     = null
+}
+
 variable "kms_key_arn" {
   description = "ARN of the environment's KMS key (encrypts logs, secrets and data at rest)."
   type        = string
