@@ -7,15 +7,8 @@
 // elasticache describe-replication-groups; cloudfront create-invalidation).
 import type { AlertModel, AppModel, ServiceModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
-import {
-  INCIDENT_SEVERITIES,
-  accessUrls,
-  alertTable,
-  architectureLines,
-  operationsTree,
-  shBlock as sh,
-  type RunbookTopic,
-} from "../runbook.js";
+import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
+import { accessUrls, architectureLines, operationsTree, type RunbookFile } from "../runbook-files.js";
 import { tfName } from "../terraform/blocks.js";
 import { awsDelivery } from "./readme-alerts.js";
 import { awsOptions } from "./shape.js";
@@ -243,7 +236,7 @@ function incidentResponse(envs: Env[]): string[] {
 }
 
 /** The runbook topics of the AWS tree, in the index's order. */
-export function awsRunbookTopics(apps: readonly AppModel[]): RunbookTopic[] {
+export function awsRunbookTopics(apps: readonly AppModel[]): RunbookFile[] {
   const envs = apps.map(envOf);
   return [
     {

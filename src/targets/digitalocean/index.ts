@@ -23,11 +23,11 @@ import { doAlertsModule, doUptimeModule } from "./modules-alerts.js";
 import { digitaloceanContract } from "./contract.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
-import { doRunbooks } from "./runbook.js";
 import { doOptions, doShape, spacesRegion, stateBucket, type DoShape } from "./shape.js";
 import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
+import { doRunbooks } from "./runbook.js";
 
 export const DO_PROVIDER: ProviderSpec = {
   name: "digitalocean",

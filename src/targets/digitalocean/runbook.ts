@@ -6,15 +6,8 @@
 // monitoring alert list, monitoring uptime list) and as Helm's and kubectl's.
 import type { AppModel } from "../../model/types.js";
 import type { FileTree, SynthContext } from "../target.js";
-import {
-  INCIDENT_SEVERITIES,
-  accessUrls,
-  alertTable,
-  architectureLines,
-  operationsTree,
-  shBlock as sh,
-  type RunbookTopic,
-} from "../runbook.js";
+import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
+import { accessUrls, architectureLines, operationsTree, type RunbookFile } from "../runbook-files.js";
 import { secretKeys } from "../kubernetes/readme-secrets.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { buildValues } from "../kubernetes/values-environment.js";
@@ -187,7 +180,7 @@ function incidentResponse(envs: Env[]): string[] {
 }
 
 /** The runbook topics of the DigitalOcean tree, in the index's order. */
-export function doRunbookTopics(apps: readonly AppModel[], ctx: SynthContext): RunbookTopic[] {
+export function doRunbookTopics(apps: readonly AppModel[], ctx: SynthContext): RunbookFile[] {
   const envs = apps.map(envOf);
   return [
     {
