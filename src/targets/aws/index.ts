@@ -17,7 +17,6 @@ import {
   availabilityModule,
   clusterModule,
   loadBalancerModule,
-  monitoringModule,
   registryModule,
   secretsModule,
 } from "./modules-platform.js";
@@ -25,17 +24,18 @@ import { kmsModule, networkModule, securityModule } from "./modules-network.js";
 import { bucketModule, kafkaModule, postgresModule, redisModule } from "./modules-data.js";
 import { budgetModule, ciModule } from "./modules-delivery.js";
 import { staticSiteModule } from "./modules-site.js";
+import { monitoringModule } from "./modules-monitoring.js";
 import { serviceModule } from "./modules-service.js";
 import { jobModule } from "./modules-workload.js";
 import { awsOutputs } from "./outputs.js";
 import { awsReadme } from "./readme.js";
+import { awsRunbooks } from "./runbook.js";
 import { awsShape, stateBucket, stateRegion, type AwsShape } from "./shape.js";
 import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
 import { recoveryProblems } from "../recovery.js";
 import { awsRecovery } from "./recovery.js";
-import { awsDisasterRecovery } from "./runbook-dr.js";
 import { awsContract, contractProblems, settingProblems } from "./contract.js";
 
 export const AWS_PROVIDER: ProviderSpec = { name: "aws", source: "hashicorp/aws", version: "~> 6.19" };
@@ -99,6 +99,7 @@ export function buildAws(project: ProjectModel, ctx: SynthContext): TerraformPro
     ctx,
   );
   if (hasBootstrap(shape)) Object.assign(stack.hcl, bootstrapFiles(shape, REQUIRED_VERSION, AWS_PROVIDER));
+  Object.assign(stack.text, awsRunbooks(shape.envs));
   return stack;
 }
 
@@ -207,8 +208,5 @@ export const awsTarget: Target = {
   check: (project) => check(project),
   rules: AWS_RULES,
   systemChecks: awsSystemChecks,
-  render: (project, ctx): FileTree => ({
-    ...printProject(buildAws(project, ctx)),
-    "operations/disaster-recovery.md": awsDisasterRecovery(project),
-  }),
+  render: (project, ctx): FileTree => printProject(buildAws(project, ctx)),
 };

@@ -4,6 +4,7 @@
 import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
+import { dashboardBlocks } from "./dashboard.js";
 import { moduleName, q } from "./names.js";
 import { countOf, isPartial, moduleRef } from "./presence.js";
 import { secretNamesArg, securityArgs } from "./root-values.js";
@@ -43,6 +44,7 @@ export function awsMain(shape: AwsShape): StackMain {
       ...siteCalls(shape),
       ...(shape.app.ci.repository ? [ciCall(shape, shape.app.ci.repository)] : []),
       budgetCall(),
+      ...dashboardBlocks(shape),
     ],
   };
 }
@@ -138,7 +140,13 @@ function platformCalls(shape: AwsShape): Block[] {
     moduleCall("monitoring", {
       source: "./modules/monitoring",
       name: NAME,
-      emails: expr("var.alert_emails"),
+      channels: expr("var.alert_channels"),
+      chat_channels: expr("var.chat_channels"),
+      webhook_urls: expr("var.alert_webhook_urls"),
+      availability_topic_arn:
+        shape.publicServices.length || shape.sites.length
+          ? expr("one(module.availability[*].topic_arn)")
+          : undefined,
       kms_key_arn: KMS,
     }),
   );
@@ -152,6 +160,7 @@ function platformCalls(shape: AwsShape): Block[] {
         interval: expr("var.availability.interval"),
         failures: expr("var.availability.failures"),
         emails: expr("var.alert_emails"),
+        webhook_urls: expr("var.alert_webhook_urls"),
       }),
     );
   if (shape.services.length || shape.jobs.length)
@@ -395,7 +404,6 @@ function budgetCall(): Block {
     monthly_usd: expr("var.budget == null ? 0 : var.budget.monthly_usd"),
     thresholds: expr("var.budget == null ? [] : var.budget.thresholds"),
     emails: expr("var.budget == null ? [] : var.budget.emails"),
-    topic_arn: expr("module.monitoring.topic_arn"),
     cost_filter_tag: expr('join("$", ["Environment", var.environment])'),
   });
 }

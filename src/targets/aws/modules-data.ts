@@ -45,6 +45,11 @@ export function postgresModule(): ModuleSpec {
     outputs: [
       output("address", expr("aws_db_instance.this.address"), "Host name of the database."),
       output("port", expr("aws_db_instance.this.port"), "Port of the database."),
+      output(
+        "identifier",
+        expr("aws_db_instance.this.identifier"),
+        "RDS instance identifier (the DBInstanceIdentifier dimension of its metrics).",
+      ),
       output("database", expr("aws_db_instance.this.db_name"), "Database created with the instance."),
       output("username", expr("aws_db_instance.this.username"), "User the app connects as."),
       CONNECTION_OUTPUT,
@@ -251,6 +256,11 @@ export function redisModule(): ModuleSpec {
         "Primary endpoint of the cache.",
       ),
       output("port", expr("aws_elasticache_replication_group.this.port"), "Port of the cache."),
+      output(
+        "member_clusters",
+        expr("sort(aws_elasticache_replication_group.this.member_clusters)"),
+        "Cache clusters (nodes) of the group: the CacheClusterId dimension of their metrics.",
+      ),
       CONNECTION_OUTPUT,
     ],
   };

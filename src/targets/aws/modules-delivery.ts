@@ -162,7 +162,6 @@ export function budgetModule(): ModuleSpec {
       monthly_usd: { type: "number", description: "Monthly budget in US dollars." },
       thresholds: { type: "list(number)", description: "Percentages of the budget that notify." },
       emails: { type: "list(string)", description: "Addresses notified." },
-      topic_arn: { type: "string", description: "SNS topic notified as well." },
       cost_filter_tag: {
         type: "string",
         description: "Cost allocation tag selecting the environment's costs, as Key$Value.",
@@ -195,7 +194,6 @@ export function budgetModule(): ModuleSpec {
                 threshold_type: "PERCENTAGE",
                 notification_type: expr("notification.value.type"),
                 subscriber_email_addresses: v("emails"),
-                subscriber_sns_topic_arns: [v("topic_arn")],
               }),
             },
             ["notification"],

@@ -60,7 +60,11 @@ function keyPolicy(): Block[] {
         sid: "AlarmsAndBudgetsPublishToTopic",
         actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
-        principals: { type: "Service", identifiers: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] },
+        // Chatbot reads the encrypted topics it delivers to Slack and Teams.
+        principals: {
+          type: "Service",
+          identifiers: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "chatbot.amazonaws.com"],
+        },
       },
     ]),
   ];

@@ -1,10 +1,10 @@
 // The AWS modules the workloads run on: image registry, secrets, the ECS cluster, the load
-// balancer, the alert topic and the availability checks. Each is a folder under modules/ whose
+// balancer and the availability checks (the alert topics are modules-monitoring.ts's). Each is a folder under modules/ whose
 // inputs are typed, described variables; the root module wires them together.
 import { call, comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
-import { data, lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
+import { lifecycle, output, resource, type VariableSpec } from "../terraform/blocks.js";
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
-import { KMS_VAR, policyDocument } from "./iam.js";
+import { KMS_VAR } from "./iam.js";
 
 export function registryModule(): ModuleSpec {
   return {
@@ -272,59 +272,11 @@ function aliases(): Block {
   });
 }
 
-export function monitoringModule(): ModuleSpec {
-  return {
-    name: "monitoring",
-    summary: "The SNS topic every alarm and budget notifies, with its e-mail subscriptions.",
-    variables: {
-      name: NAME_VAR,
-      emails: {
-        type: "list(string)",
-        description: "Addresses subscribed to the alert topic (each confirms by e-mail).",
-      },
-      kms_key_arn: KMS_VAR,
-    },
-    main: [
-      resource("aws_sns_topic", "alerts", {
-        name: tmpl("${var.name}-alerts"),
-        kms_master_key_id: v("kms_key_arn"),
-      }),
-      data("aws_caller_identity", "current", {}),
-      policyDocument("alerts", [
-        {
-          sid: "AlarmsAndBudgetsPublish",
-          actions: ["sns:Publish"],
-          resources: [expr("aws_sns_topic.alerts.arn")],
-          principals: { type: "Service", identifiers: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] },
-          conditions: [
-            {
-              test: "StringEquals",
-              variable: "aws:SourceAccount",
-              values: [expr("data.aws_caller_identity.current.account_id")],
-            },
-          ],
-        },
-      ]),
-      resource("aws_sns_topic_policy", "alerts", {
-        arn: expr("aws_sns_topic.alerts.arn"),
-        policy: expr("data.aws_iam_policy_document.alerts.json"),
-      }),
-      resource("aws_sns_topic_subscription", "email", {
-        for_each: expr("toset(var.emails)"),
-        topic_arn: expr("aws_sns_topic.alerts.arn"),
-        protocol: "email",
-        endpoint: expr("each.key"),
-      }),
-    ],
-    outputs: [output("topic_arn", expr("aws_sns_topic.alerts.arn"), "ARN of the alert topic.")],
-  };
-}
-
 export function availabilityModule(): ModuleSpec {
   return {
     name: "availability",
     summary:
-      "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) e-mails when one fails.",
+      "Availability checks: Route 53 health checks request each public endpoint over HTTPS from several regions; an alarm in us-east-1 (where Route 53 publishes its metrics) notifies every e-mail, webhook and chat channel when one fails.",
     variables: AVAILABILITY_VARS,
     main: [healthChecks(), ...availabilityAlarms()],
     outputs: [
@@ -332,6 +284,11 @@ export function availabilityModule(): ModuleSpec {
         "health_check_ids",
         expr("{ for k, c in aws_route53_health_check.this : k => c.id }"),
         "Route 53 health check per endpoint.",
+      ),
+      output(
+        "topic_arn",
+        expr("aws_sns_topic.availability.arn"),
+        "The us-east-1 topic of the availability alarms (the Chatbot configurations subscribe it too).",
       ),
     ],
   };
@@ -355,6 +312,12 @@ const AVAILABILITY_VARS: Record<string, VariableSpec> = {
     description: "Consecutive failures before a checker reports the endpoint unhealthy.",
   },
   emails: { type: "list(string)", description: "Addresses notified." },
+  webhook_urls: {
+    type: "map(string)",
+    description: "HTTPS URL of each webhook channel, posted to as well (secrets).",
+    default: {},
+    sensitive: true,
+  },
 };
 
 /** One Route 53 health check per endpoint, over HTTPS with SNI, measuring latency. */
@@ -390,6 +353,15 @@ function availabilityAlarms(): Block[] {
       topic_arn: expr("aws_sns_topic.availability.arn"),
       protocol: "email",
       endpoint: expr("each.key"),
+    }),
+    // Webhooks too; Slack and Teams through the Chatbot configurations, which subscribe this topic
+    // (modules/monitoring: availability_topic_arn).
+    resource("aws_sns_topic_subscription", "webhook", {
+      for_each: expr("nonsensitive(toset(keys(var.webhook_urls)))"),
+      region: "us-east-1",
+      topic_arn: expr("aws_sns_topic.availability.arn"),
+      protocol: "https",
+      endpoint: expr("var.webhook_urls[each.key]"),
     }),
     resource("aws_cloudwatch_metric_alarm", "availability", {
       for_each: v("checks"),

@@ -86,12 +86,15 @@ const SERVICE_VARS: Record<string, VariableSpec> = {
     default: null,
   },
   alerts: {
-    type: "map(object({ metric = string, above = number, minutes = number, severity = string }))",
+    type: "map(object({ metric = string, above = number, minutes = number, severity = string, channels = list(string) }))",
     description:
-      "Alarm rules: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes.",
+      "Alarm rules: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes, and the channels notified.",
     default: {},
   },
-  alarm_topic_arn: { type: "string", description: "SNS topic the alarms notify." },
+  alarm_topic_arns: {
+    type: "map(string)",
+    description: "SNS topic of each alert channel: an alarm notifies those of its rule's channels.",
+  },
   cluster_name: { type: "string", description: "Name of the ECS cluster (CloudWatch dimension)." },
 };
 
@@ -255,8 +258,8 @@ function alarm(
     datapoints_to_alarm: expr("each.value.minutes"),
     threshold: expr(opts.threshold ?? "each.value.above"),
     treat_missing_data: "notBreaching",
-    alarm_actions: [v("alarm_topic_arn")],
-    ok_actions: [v("alarm_topic_arn")],
+    alarm_actions: expr("[for c in each.value.channels : var.alarm_topic_arns[c]]"),
+    ok_actions: expr("[for c in each.value.channels : var.alarm_topic_arns[c]]"),
     ...input,
   });
 }

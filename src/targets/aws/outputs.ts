@@ -3,6 +3,7 @@
 import { expr, type Block, type HclValue } from "../../format/hcl.js";
 import type { AppModel } from "../../model/types.js";
 import { output, tfName } from "../terraform/blocks.js";
+import { dashboardGroups, dashboardUrl } from "./dashboard.js";
 import { moduleName } from "./names.js";
 import { outputOf } from "./presence.js";
 import type { AwsShape } from "./shape.js";
@@ -106,10 +107,12 @@ function lookupOutputs(shape: AwsShape): Row[] {
     ]);
   if (shape.app.ci.repository)
     list.push(["deploy_role_arn", expr("module.ci.role_arn"), "Role GitHub Actions assume through OIDC."]);
+  if (dashboardGroups(shape).length)
+    list.push(["dashboard_url", dashboardUrl, "The environment's CloudWatch dashboard in the console."]);
   list.push([
-    "alert_topic_arn",
-    expr("module.monitoring.topic_arn"),
-    "SNS topic of alarms and budget notifications.",
+    "alert_topic_arns",
+    expr("module.monitoring.topic_arns"),
+    "SNS topic of each alert channel (aws sns publish --topic-arn ... sends a test notification).",
   ]);
   for (const { name: p } of shape.postgres) {
     const m = (o: string) => outputOf(shape, moduleName.postgres(p), o);

@@ -18,6 +18,7 @@ import {
   tofuInit,
   type TofuStack,
 } from "../terraform/pipeline.js";
+import { channelSecrets, secretMapInput } from "../terraform/values.js";
 import { awsOptions } from "./shape.js";
 import { BOOTSTRAP_DIR } from "./bootstrap.js";
 import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
@@ -294,6 +295,30 @@ function rollback(p: Pipeline, env: AppModel, dir: string): Step[] {
   return steps;
 }
 
+/**
+ * The alert inputs no file may hold, per GitHub environment: each webhook channel's URL from the
+ * secret its webhook_secret names (TF_VAR_alert_webhook_urls, an HCL object written as JSON, which
+ * HCL accepts), and the Slack and Teams ids of AWS Chatbot from the variable ALERT_CHAT_CHANNELS.
+ */
+export function alertInputs(envs: readonly AppModel[]): {
+  env: Record<string, string>;
+  variables: string[];
+  secrets: string[];
+} {
+  const hooks = channelSecrets(envs, ["webhook"]);
+  const chat = envs.some((e) =>
+    Object.values(e.monitoring.channels).some((c) => c.type === "slack" || c.type === "teams"),
+  );
+  return {
+    env: {
+      ...(hooks.size ? { TF_VAR_alert_webhook_urls: secretMapInput(hooks) } : {}),
+      ...(chat ? { TF_VAR_chat_channels: "${{ vars.ALERT_CHAT_CHANNELS || '{}' }}" } : {}),
+    },
+    variables: chat ? ["ALERT_CHAT_CHANNELS"] : [],
+    secrets: [...new Set(hooks.values())].sort(),
+  };
+}
+
 export const awsPlatform: Platform = {
   name: "aws",
   configured: (base) => base.targets.aws !== undefined,
@@ -304,10 +329,14 @@ export const awsPlatform: Platform = {
     const credentials = project.environments.some(
       (e) => Object.keys({ ...e.postgres, ...e.redis }).length > 0,
     );
+    const alerts = alertInputs(project.environments);
     const stack: TofuStack = {
       dir,
-      // Generated passwords change when credentials_version does: every plan passes the same one.
-      env: credentials ? { TF_VAR_credentials_version: "${{ vars.CREDENTIALS_VERSION || 1 }}" } : {},
+      env: {
+        // Generated passwords change when credentials_version does: every plan passes the same one.
+        ...(credentials ? { TF_VAR_credentials_version: "${{ vars.CREDENTIALS_VERSION || 1 }}" } : {}),
+        ...alerts.env,
+      },
       login: (p, env) => [awsLogin(p, env, "AWS_INFRA_ROLE_ARN")],
     };
     return {
@@ -323,7 +352,14 @@ export const awsPlatform: Platform = {
       // The deploys log in to ECR themselves, to read the running task definitions.
       settings: (p) =>
         joinSettings(
-          { variables: ["AWS_INFRA_ROLE_ARN", ...(credentials ? ["CREDENTIALS_VERSION"] : [])], secrets: [] },
+          {
+            variables: [
+              "AWS_INFRA_ROLE_ARN",
+              ...(credentials ? ["CREDENTIALS_VERSION"] : []),
+              ...alerts.variables,
+            ],
+            secrets: alerts.secrets,
+          },
           p.registry.service.settings(p),
         ),
       problems: [],

@@ -12,6 +12,14 @@ import { AWS_SIZES } from "./sizes.js";
 import { rdsBackupDays, rdsGeoRedundant } from "./tfvars.js";
 import { costSection } from "../../cost/readme.js";
 import { DR_LINK } from "../runbook-dr.js";
+import { alertsSection } from "./readme-alerts.js";
+
+const OPERATIONS_SECTION: ReadmeSection = {
+  heading: "Operations",
+  blocks: [
+    "Runbooks, generated with this tree from the same spec: [operations/README.md](operations/README.md) (architecture, deploy and roll back, monitoring and the alert table, secrets and their rotation, troubleshooting, incident response).",
+  ],
+};
 
 export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
   const app = shape.app;
@@ -53,13 +61,15 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
         ],
       },
       ...dataSections(shape),
+      alertsSection(shape),
+      OPERATIONS_SECTION,
       { heading: "What the pipelines read", blocks: [pipelineOutputs(shape)] },
     ],
     choices: [
       "- Deployments: rolling, minimum healthy 100 %, maximum 200 %, with the ECS deployment circuit breaker rolling back a release whose tasks fail their health checks.",
       "- Terraform ignores the services' `task_definition` and `desired_count` after creation: the pipeline deploys new revisions and autoscaling moves the count.",
       "- One customer-managed KMS key per environment encrypts logs, secrets, images, the database, the cache and the buckets.",
-      "- Alarms notify one SNS topic (e-mail subscribers confirm once). Chat channels (Slack, Teams, webhooks) subscribe to that topic outside Terraform, since their URLs are secrets.",
+      "- Alarms notify one SNS topic per channel, so a rule reaches exactly the channels it names; Slack and Teams through AWS Chatbot, webhooks as HTTPS subscriptions whose URLs stay out of files.",
     ],
   };
 }

@@ -8,6 +8,7 @@ import { attr, findBlocks, literal, readHcl, type HclBlockRead } from "../terraf
 import type { FileTree, RenderedTrees, RuleDoc, SynthContext, SystemFinding } from "../target.js";
 import { obj, readWorkflows, type ReadJob, type ReadWorkflow } from "../github/read-workflows.js";
 import { moduleName } from "./names.js";
+import { alertRouteFindings, AWS_ALERT_ROUTE } from "./system-alerts.js";
 import { assumedVariable, roleOf } from "./read-tree.js";
 import { settingsOf } from "./settings.js";
 import { wiringOf } from "./wiring.js";
@@ -28,6 +29,7 @@ export const AWS_RULES: readonly RuleDoc[] = [
     why: "configure-aws-credentials fails with 'Not authorized to perform sts:AssumeRoleWithWebIdentity': the plan, apply, build or deploy stops before it starts.",
     fix: "Set ci.repository, regenerate the AWS tree and the workflows together, apply bootstrap/ and each environment, and copy the role ARNs into the GitHub variables the README lists.",
   },
+  AWS_ALERT_ROUTE,
 ];
 
 type Plain = Record<string, unknown>;
@@ -228,5 +230,6 @@ export function awsSystemChecks(
   return [
     ...project.environments.flatMap((e) => envFindings(e, tree, main, project)),
     ...(trees.github ? roleFindings(project, tree, ctx, trees.github) : []),
+    ...alertRouteFindings(project, tree),
   ];
 }

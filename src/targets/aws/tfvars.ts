@@ -3,7 +3,7 @@
 import type { HclValue } from "../../format/hcl.js";
 import type { AppModel, JobModel, PostgresModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { seconds } from "../../util/duration.js";
-import { alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
+import { alertChannels, alertEmails, dnsZone, healthEndpoints } from "../terraform/values.js";
 import { cloudWatchRetention, fargateSize } from "../terraform/units.js";
 import type { Collection } from "./names.js";
 import { presentIn } from "./presence.js";
@@ -193,7 +193,8 @@ function dataValues(shape: AwsShape, e: AppModel): Values {
   return values;
 }
 
-const ALARM_METRICS = new Set(["error_rate", "latency_p95", "cpu", "memory"]);
+/** The metrics CloudWatch alarms watch; the runbooks and `aws/alert-route` say what the others become. */
+export const ALARM_METRICS: ReadonlySet<string> = new Set(["error_rate", "latency_p95", "cpu", "memory"]);
 
 function alertValues(shape: AwsShape, e: AppModel): Values {
   const alerts = Object.entries(e.monitoring.alerts)
@@ -203,7 +204,14 @@ function alertValues(shape: AwsShape, e: AppModel): Values {
       const minutes = Math.max(1, Math.ceil(seconds(a.for) / 60));
       return [
         k,
-        { metric: a.metric, above: a.above, minutes, severity: a.severity, services: [...a.services] },
+        {
+          metric: a.metric,
+          above: a.above,
+          minutes,
+          severity: a.severity,
+          services: [...a.services],
+          channels: [...a.channels].sort(),
+        },
       ];
     });
   const checked = [...shape.publicServices, ...shape.sites].flatMap((s0) => {
@@ -217,6 +225,7 @@ function alertValues(shape: AwsShape, e: AppModel): Values {
   return {
     alerts: Object.fromEntries(alerts),
     alert_emails: alertEmails(e),
+    alert_channels: alertChannels(e),
     availability: {
       enabled: availability.enabled && Object.keys(checks).length > 0,
       interval: seconds(availability.interval) >= 30 ? 30 : 10,

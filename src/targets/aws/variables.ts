@@ -116,9 +116,9 @@ const ACCOUNT_VARIABLES: Record<string, VariableSpec> = {
 
 const ALERT_VARIABLES: Record<string, VariableSpec> = {
   alerts: {
-    type: "map(object({ metric = string, above = number, minutes = number, severity = string, services = list(string) }))",
+    type: "map(object({ metric = string, above = number, minutes = number, severity = string, services = list(string), channels = list(string) }))",
     description:
-      "Alarm rules by name: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes; services empty means all.",
+      "Alarm rules by name: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes; services empty means all; the channels (of alert_channels) notified.",
     default: {},
     validations: [
       {
@@ -128,7 +128,30 @@ const ALERT_VARIABLES: Record<string, VariableSpec> = {
       },
     ],
   },
-  alert_emails: { type: "list(string)", description: "Addresses the alert topic e-mails.", default: [] },
+  alert_emails: {
+    type: "list(string)",
+    description: "Addresses the availability alarms e-mail (every e-mail channel's).",
+    default: [],
+  },
+  alert_channels: {
+    type: "map(object({ type = string, emails = list(string) }))",
+    description:
+      "The spec's alert channels: type email, slack, teams or webhook, and an e-mail channel's addresses.",
+    default: {},
+  },
+  chat_channels: {
+    type: "map(object({ team_id = string, channel_id = string, tenant_id = optional(string) }))",
+    description:
+      "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). The infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON; an environment's own overrides the repository's).",
+    default: {},
+  },
+  alert_webhook_urls: {
+    type: "map(string)",
+    description:
+      "Per webhook channel of alert_channels, the HTTPS URL alarms are posted to: a secret, set by the infrastructure workflow from the GitHub secret the channel's webhook_secret names, never in a file.",
+    default: {},
+    sensitive: true,
+  },
   availability: {
     type: "object({ enabled = bool, interval = number, failures = number, checks = map(object({ fqdn = string, path = string })) })",
     description:

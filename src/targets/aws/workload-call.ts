@@ -130,9 +130,9 @@ export function workloadCalls(shape: AwsShape): Block[] {
       service_connect: arg(shape, "services", s.name, "service_connect"),
       target: target(shape, s),
       alerts: expr(
-        `{ for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, ${q(s.name)}) }`,
+        `{ for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, ${q(s.name)}) }`,
       ),
-      alarm_topic_arn: expr("module.monitoring.topic_arn"),
+      alarm_topic_arns: expr("module.monitoring.topic_arns"),
       cluster_name: expr("module.cluster.cluster_name"),
     });
   });

@@ -35,6 +35,10 @@ export const TOPICS: RunbookTopic[] = [
   { file: "secrets.md", what: "every secret, its Key Vault, how to rotate it and what must restart" },
   { file: "troubleshooting.md", what: "commands and symptoms, per environment" },
   { file: "incident-response.md", what: "severities, the first steps, access and URLs" },
+  {
+    file: "disaster-recovery.md",
+    what: "point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back",
+  },
   { file: "cost.md", what: "what each environment should cost, item by item, and its budget" },
 ];
 

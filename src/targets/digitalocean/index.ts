@@ -4,13 +4,13 @@
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { DIGITALOCEAN_RULES, digitaloceanSystemChecks } from "./system-checks.js";
+import { doAlertRouteFindings } from "./system-alerts.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
 import type { ModuleSpec, ProviderSpec } from "../terraform/module.js";
 import { buildStack } from "../terraform/stack.js";
 import { inline } from "../../format/hcl.js";
 import { doMain, doOutputs } from "./main.js";
 import {
-  doAlertsModule,
   doBucketModule,
   doClusterModule,
   doDatabaseModule,
@@ -18,8 +18,8 @@ import {
   doNetworkModule,
   doProjectModule,
   doRegistryModule,
-  doUptimeModule,
 } from "./modules.js";
+import { doAlertsModule, doUptimeModule } from "./modules-alerts.js";
 import { digitaloceanContract } from "./contract.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { doReadme } from "./readme.js";
@@ -28,8 +28,8 @@ import { doTfvars } from "./tfvars.js";
 import { doVariables } from "./variables.js";
 import { recoveryProblems } from "../recovery.js";
 import { backupSettingProblems, doRecovery } from "./recovery.js";
-import { doDisasterRecovery } from "./runbook-dr.js";
 import { DO_SIZE_COLUMNS } from "./sizes.js";
+import { doRunbooks } from "./runbook.js";
 
 export const DO_PROVIDER: ProviderSpec = {
   name: "digitalocean",
@@ -55,7 +55,7 @@ function doModules(shape: DoShape): ModuleSpec[] {
 
 export function buildDigitalOcean(project: ProjectModel, ctx: SynthContext): TerraformProject {
   const shape = doShape(project);
-  return buildStack(
+  const stack = buildStack(
     {
       target: "digitalocean",
       provider: DO_PROVIDER,
@@ -97,6 +97,8 @@ export function buildDigitalOcean(project: ProjectModel, ctx: SynthContext): Ter
     },
     ctx,
   );
+  Object.assign(stack.text, doRunbooks(shape.envs, ctx));
+  return stack;
 }
 
 function check(project: ProjectModel): TargetProblem[] {
@@ -159,10 +161,10 @@ export const digitaloceanTarget: Target = {
   ownsOutput: true,
   check: (project) => check(project),
   rules: DIGITALOCEAN_RULES,
-  systemChecks: (_project, tree, ctx, trees) => digitaloceanSystemChecks(tree, ctx, trees),
+  systemChecks: (project, tree, ctx, trees) => [
+    ...digitaloceanSystemChecks(tree, ctx, trees),
+    ...doAlertRouteFindings(project, tree),
+  ],
   contract: digitaloceanContract,
-  render: (project, ctx): FileTree => ({
-    ...printProject(buildDigitalOcean(project, ctx)),
-    "operations/disaster-recovery.md": doDisasterRecovery(project),
-  }),
+  render: (project, ctx): FileTree => printProject(buildDigitalOcean(project, ctx)),
 };

@@ -1,6 +1,6 @@
 // main.tf and outputs.tf of the DigitalOcean stack: the provider, the locals and one module call
 // per concern, wired to each other's outputs; what the pipelines and people read afterwards.
-import { Block, expr, tmpl, type HclValue } from "../../format/hcl.js";
+import { Block, call, expr, tmpl, type HclValue } from "../../format/hcl.js";
 import { data, moduleCall, output } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
 import { appSecretLocals, appSecretOutput } from "./app-secret.js";
@@ -192,21 +192,39 @@ function storageCalls(shape: DoShape): Block[] {
   return calls;
 }
 
-/** Node alerts and uptime checks, e-mailed. */
+/** The managed database clusters the database alerts watch, by `<engine>-<name>`. */
+function watchedDatabases(shape: DoShape): HclValue | undefined {
+  const maps: HclValue[] = [];
+  if (shape.postgres.length) maps.push(expr('{ for k, m in module.postgres : "postgres-${k}" => m.id }'));
+  if (shape.redis.length) maps.push(expr('{ for k, m in module.redis : "redis-${k}" => m.id }'));
+  if (shape.hasTopics) maps.push(expr('{ for m in module.kafka : "kafka" => m.id }'));
+  return maps.length ? call("merge", ...maps) : undefined;
+}
+
+/** Node and database alerts and uptime checks, to the e-mail and Slack channels. */
 function watchCalls(shape: DoShape): Block[] {
+  const slack = {
+    slack_channels: expr("var.alert_slack_channels"),
+    slack_urls: expr("var.alert_slack_urls"),
+  };
   return [
     moduleCall("alerts", {
       source: "./modules/alerts",
       name: NAME,
       node_tag: refs(shape).nodeTag,
       alerts: expr("var.alerts"),
+      databases: watchedDatabases(shape),
       emails: expr("var.alert_emails"),
+      slack: expr("var.alert_slack"),
+      ...slack,
     }),
     moduleCall("uptime", {
       source: "./modules/uptime",
       name: NAME,
       checks: expr("var.uptime_checks"),
       emails: expr("var.alert_emails"),
+      slack: expr("var.alert_slack"),
+      ...slack,
     }),
   ];
 }

@@ -1,5 +1,6 @@
 // The DigitalOcean modules: VPC, DOKS cluster, container registry, managed databases (PostgreSQL,
-// Redis, Kafka) with firewalls that admit only the cluster, DNS, project, Spaces buckets, alerts.
+// Redis, Kafka) with firewalls that admit only the cluster, DNS, project, Spaces buckets (the alert
+// modules are modules-alerts.ts's).
 // Written for the provider release the schema in ../shared/schemas/terraform/digitalocean records
 // (early 2024), so newer arguments are not used.
 import { comment, expr, nested, tmpl, type Block } from "../../format/hcl.js";
@@ -426,97 +427,6 @@ export function doBucketModule(): ModuleSpec {
         "domain",
         expr("digitalocean_spaces_bucket.this.bucket_domain_name"),
         "Host name of the bucket (<name>.<region>.digitaloceanspaces.com).",
-      ),
-    ],
-  };
-}
-
-export function doAlertsModule(): ModuleSpec {
-  return {
-    name: "alerts",
-    summary:
-      "Droplet monitoring alerts on the cluster's nodes (CPU and memory), e-mailed. Request-level alerts (5xx rate, latency) come from Prometheus in the cluster.",
-    variables: {
-      name: NAME_VAR,
-      node_tag: { type: "string", description: "Tag of the nodes watched." },
-      alerts: {
-        type: "map(object({ metric = string, above = number, window = string }))",
-        description:
-          "Rules by name: metric cpu or memory (%), above a threshold over a window (5m, 10m, 30m, 1h).",
-      },
-      emails: {
-        type: "list(string)",
-        description: "Addresses notified (verified DigitalOcean team members).",
-      },
-    },
-    main: [
-      resource("digitalocean_monitor_alert", "this", {
-        for_each: expr("length(var.emails) > 0 ? var.alerts : {}"),
-        description: tmpl("${var.name}: ${each.key}"),
-        type: expr(
-          'each.value.metric == "cpu" ? "v1/insights/droplet/cpu" : "v1/insights/droplet/memory_utilization_percent"',
-        ),
-        compare: "GreaterThan",
-        value: expr("each.value.above"),
-        window: expr("each.value.window"),
-        enabled: true,
-        tags: [v("node_tag")],
-        alerts: nested({ email: v("emails") }),
-      }),
-    ],
-    outputs: [
-      output("alert_ids", expr("[for a in digitalocean_monitor_alert.this : a.id]"), "IDs of the alerts."),
-    ],
-  };
-}
-
-export function doUptimeModule(): ModuleSpec {
-  return {
-    name: "uptime",
-    summary:
-      "Uptime checks: DigitalOcean requests each public URL from several regions and e-mails when it is down.",
-    variables: {
-      name: NAME_VAR,
-      checks: {
-        type: "map(string)",
-        description: "URLs by name, such as https://todo.example.com/api/health.",
-      },
-      emails: { type: "list(string)", description: "Addresses notified." },
-      period: {
-        type: "string",
-        description: "How long a URL must fail before the alert: 2m, 3m, 5m, 10m, 15m, 30m or 1h.",
-        default: "2m",
-        validations: [
-          {
-            condition: 'contains(["2m", "3m", "5m", "10m", "15m", "30m", "1h"], var.period)',
-            error_message: "period must be 2m, 3m, 5m, 10m, 15m, 30m or 1h.",
-          },
-        ],
-      },
-    },
-    main: [
-      resource("digitalocean_uptime_check", "this", {
-        for_each: v("checks"),
-        name: tmpl("${var.name}-${each.key}"),
-        target: expr("each.value"),
-        type: "https",
-        regions: ["us_east", "us_west", "eu_west", "se_asia"],
-        enabled: true,
-      }),
-      resource("digitalocean_uptime_alert", "down", {
-        for_each: expr("length(var.emails) > 0 ? var.checks : {}"),
-        name: tmpl("${var.name}-${each.key}-down"),
-        check_id: expr("digitalocean_uptime_check.this[each.key].id"),
-        type: "down",
-        period: v("period"),
-        notifications: nested({ email: v("emails") }),
-      }),
-    ],
-    outputs: [
-      output(
-        "check_ids",
-        expr("{ for k, c in digitalocean_uptime_check.this : k => c.id }"),
-        "Uptime check per URL.",
       ),
     ],
   };

@@ -11,6 +11,7 @@ import { joinSettings } from "../platform.js";
 import { docrProvides } from "./registry-check.js";
 import { doDrill } from "./pipeline-drill.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
+import { channelSecrets, secretMapInput } from "../terraform/values.js";
 
 const TOKEN = "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}";
 
@@ -72,6 +73,28 @@ function ingressAddress(p: Pipeline, env: AppModel): Step[] {
   ];
 }
 
+/**
+ * What DigitalOcean's Slack notifications need and no file holds, per GitHub environment: each Slack
+ * channel's webhook URL from the secret its webhook_secret names, and the channel names from the
+ * variable ALERT_SLACK_CHANNELS (JSON by channel).
+ */
+export function slackInputs(envs: readonly AppModel[]): {
+  env: Record<string, string>;
+  variables: string[];
+  secrets: string[];
+} {
+  const urls = channelSecrets(envs, ["slack"]);
+  if (!urls.size) return { env: {}, variables: [], secrets: [] };
+  return {
+    env: {
+      TF_VAR_alert_slack_urls: secretMapInput(urls),
+      TF_VAR_alert_slack_channels: "${{ vars.ALERT_SLACK_CHANNELS || '{}' }}",
+    },
+    variables: ["ALERT_SLACK_CHANNELS"],
+    secrets: [...new Set(urls.values())].sort(),
+  };
+}
+
 export const digitaloceanPlatform: Platform = {
   name: "digitalocean",
   configured: (base) => base.targets.digitalocean !== undefined,
@@ -80,6 +103,7 @@ export const digitaloceanPlatform: Platform = {
     const base = project.environments[0]!;
     const version = base.targets.digitalocean?.kubernetes_version ?? KUBERNETES_VERSION;
     const helm = helmRollout(project, ctx, doksCluster(version));
+    const slack = slackInputs(project.environments);
     // OpenTofu reads the API token and the Spaces keys of the state bucket from the environment.
     const stack: TofuStack = {
       dir: ctx.outputs.digitalocean,
@@ -87,6 +111,7 @@ export const digitaloceanPlatform: Platform = {
         DIGITALOCEAN_TOKEN: TOKEN,
         AWS_ACCESS_KEY_ID: "${{ secrets.SPACES_ACCESS_KEY_ID }}",
         AWS_SECRET_ACCESS_KEY: "${{ secrets.SPACES_SECRET_ACCESS_KEY }}",
+        ...slack.env,
       },
       login: (p, env) => (env && doShape(project).hasDns ? ingressAddress(p, env) : []),
     };
@@ -99,8 +124,13 @@ export const digitaloceanPlatform: Platform = {
       drill: (_p, prod) => doDrill(prod),
       settings: (p) =>
         joinSettings(helm.settings(p), {
-          variables: [],
-          secrets: ["DIGITALOCEAN_ACCESS_TOKEN", "SPACES_ACCESS_KEY_ID", "SPACES_SECRET_ACCESS_KEY"],
+          variables: slack.variables,
+          secrets: [
+            "DIGITALOCEAN_ACCESS_TOKEN",
+            "SPACES_ACCESS_KEY_ID",
+            "SPACES_SECRET_ACCESS_KEY",
+            ...slack.secrets,
+          ],
         }),
     };
   },

@@ -12,6 +12,7 @@ import { doOptions, stateBucket, stateEndpoint, type DoShape } from "./shape.js"
 import { DO_SIZES } from "./sizes.js";
 import { DR_LINK } from "../runbook-dr.js";
 import { costSection } from "../../cost/readme.js";
+import { doAlertsSection } from "./readme-alerts.js";
 
 export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
   return {
@@ -42,6 +43,13 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
       },
       bootstrapSection(shape, ctx),
       appSection(shape, ctx),
+      doAlertsSection(shape),
+      {
+        heading: "Operations",
+        blocks: [
+          "Runbooks, generated with this tree from the same spec: [operations/README.md](operations/README.md) (architecture, deploy and roll back, monitoring and the alert table, secrets and their rotation, troubleshooting, incident response).",
+        ],
+      },
     ],
     choices: [
       "- Database firewalls admit only the DOKS cluster (`k8s` rule); the databases have no public rule, and the cluster reaches them over the VPC.",
@@ -53,7 +61,7 @@ export function doReadme(shape: DoShape, ctx: SynthContext): StackReadme {
           ]
         : []),
       "- Budgets: DigitalOcean has no budget API; set the billing alert in the control panel (Billing, Billing alerts) to the spec's monthly budget.",
-      "- Request-level alerts (5xx rate, p95 latency, crash loops) are Prometheus rules in the chart; the node CPU and memory alerts are DigitalOcean monitoring alerts.",
+      "- Request-level alerts (5xx rate, p95 latency, crash loops) are Prometheus rules in the chart; the node CPU and memory alerts, the database alerts and the uptime checks are DigitalOcean's, e-mailed and posted to Slack.",
     ],
   };
 }

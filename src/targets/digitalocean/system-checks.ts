@@ -3,6 +3,7 @@
 import { isMap, isSeq } from "yaml";
 import { parseFile } from "../kubernetes/parsed-yaml.js";
 import type { FileTree, RenderedTrees, RuleDoc, SynthContext, SystemFinding } from "../target.js";
+import { DO_ALERT_ROUTE } from "./system-alerts.js";
 
 export const DIGITALOCEAN_RULES: readonly RuleDoc[] = [
   {
@@ -12,6 +13,7 @@ export const DIGITALOCEAN_RULES: readonly RuleDoc[] = [
     why: "An address edited into a generated tfvars file fails the pull request's drift check and is lost on the next synth; a plan without it plans the records' deletion, and the app's domains stop resolving.",
     fix: "Keep `ingress_ip` out of the tfvars and regenerate the workflows: the infrastructure workflow reads the address from the cluster before each plan (TF_VAR_ingress_ip).",
   },
+  DO_ALERT_ROUTE,
 ];
 
 const text = (v: unknown): string => (typeof v === "string" ? v : "");

@@ -136,6 +136,21 @@ function dnsValues(e: AppModel, index: number): Values {
 
 const WINDOWS = ["5m", "10m", "30m", "1h"];
 
+/** The addresses of the named channels that are e-mail channels, sorted. */
+const channelEmails = (e: AppModel, names: readonly string[]): string[] =>
+  [
+    ...new Set(
+      names.flatMap((n) => {
+        const c = e.monitoring.channels[n];
+        return c?.type === "email" ? c.to : [];
+      }),
+    ),
+  ].sort();
+
+/** The named channels that are Slack channels (DigitalOcean posts to Slack itself), sorted. */
+export const slackChannels = (e: AppModel, names: readonly string[]): string[] =>
+  names.filter((n) => e.monitoring.channels[n]?.type === "slack").sort();
+
 /** Node alerts (DigitalOcean watches droplets, not requests), e-mail addresses and uptime checks. */
 function alertValues(e: AppModel): Values {
   const windowOf = (d: string) => WINDOWS.find((w) => seconds(w) >= seconds(d)) ?? "1h";
@@ -149,9 +164,19 @@ function alertValues(e: AppModel): Values {
       Object.entries(e.monitoring.alerts)
         .filter(([, a]) => a.metric === "cpu" || a.metric === "memory")
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, a]) => [k, { metric: a.metric, above: a.above, window: windowOf(a.for) }]),
+        .map(([k, a]) => [
+          k,
+          {
+            metric: a.metric,
+            above: a.above,
+            window: windowOf(a.for),
+            emails: channelEmails(e, a.channels),
+            slack: slackChannels(e, a.channels),
+          },
+        ]),
     ),
     alert_emails: alertEmails(e),
+    alert_slack: slackChannels(e, Object.keys(e.monitoring.channels)),
     uptime_checks: Object.fromEntries(
       healthEndpoints(checked).map((c) => [c.key, `https://${c.fqdn}${c.path}`]),
     ),

@@ -68,11 +68,34 @@ const PLATFORM_VARIABLES: Record<string, VariableSpec> = {
   },
   tags: { type: "list(string)", description: "Tags on every resource that takes them.", default: [] },
   alerts: {
-    type: "map(object({ metric = string, above = number, window = string }))",
-    description: "Node alerts by name (cpu or memory, %, window 5m/10m/30m/1h).",
+    type: "map(object({ metric = string, above = number, window = string, emails = list(string), slack = list(string) }))",
+    description:
+      "Node alerts by name (cpu or memory, %, window 5m/10m/30m/1h) and who each notifies: the addresses of its e-mail channels, its Slack channels.",
     default: {},
   },
-  alert_emails: { type: "list(string)", description: "Addresses the node alerts e-mail.", default: [] },
+  alert_emails: {
+    type: "list(string)",
+    description: "Every e-mail channel's addresses: the database and uptime alerts notify them.",
+    default: [],
+  },
+  alert_slack: {
+    type: "list(string)",
+    description: "Every Slack channel of the spec: the database and uptime alerts notify them.",
+    default: [],
+  },
+  alert_slack_channels: {
+    type: "map(string)",
+    description:
+      "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. The infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON; an environment's own overrides the repository's).",
+    default: {},
+  },
+  alert_slack_urls: {
+    type: "map(string)",
+    description:
+      "Per Slack channel of the spec, its incoming-webhook URL: a secret, set by the infrastructure workflow from the GitHub secret the channel's webhook_secret names, never in a file.",
+    default: {},
+    sensitive: true,
+  },
   uptime_checks: {
     type: "map(string)",
     description: "Public URLs checked from several regions (empty: none).",

@@ -1,7 +1,7 @@
 // What both Terraform targets read from the model the same way: the DNS zone of the domains, the
 // secrets the workloads name, the addresses alerts e-mail and the public health endpoints checked
 // from outside.
-import type { AppModel, ServiceModel, StaticModel } from "../../model/types.js";
+import type { AppModel, ChannelModel, ServiceModel, StaticModel } from "../../model/types.js";
 import { publicHealthPath } from "./units.js";
 
 /** The DNS zone: the spec's dns.zone, else the parent of the first domain ("" without domains). */
@@ -26,6 +26,38 @@ export function alertEmails(e: AppModel): string[] {
   return [
     ...new Set(Object.values(e.monitoring.channels).flatMap((c) => (c.type === "email" ? c.to : []))),
   ].sort();
+}
+
+/** The environment's channels by name, sorted: their type and, for e-mail, their addresses. */
+export function alertChannels(e: AppModel): Record<string, { type: string; emails: string[] }> {
+  return Object.fromEntries(
+    Object.entries(e.monitoring.channels)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, c]) => [name, { type: c.type, emails: c.type === "email" ? [...c.to].sort() : [] }]),
+  );
+}
+
+/**
+ * The channels of the given types (in any environment) whose URL is a secret, by channel name: the
+ * secret each `webhook_secret` names. The pipelines pass them as one sensitive map input written as
+ * JSON (`{"ops":"${{ secrets.OPS_URL }}"}`), which HCL reads as an object.
+ */
+export function channelSecrets(
+  envs: readonly AppModel[],
+  types: readonly ChannelModel["type"][],
+): Map<string, string> {
+  return new Map(
+    envs
+      .flatMap((e) => Object.entries(e.monitoring.channels))
+      .filter(([, c]) => types.includes(c.type) && c.webhook_secret)
+      .map(([name, c]) => [name, c.webhook_secret!] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** The sensitive map input of channelSecrets, as the workflow's environment gives it to OpenTofu. */
+export function secretMapInput(secrets: ReadonlyMap<string, string>): string {
+  return JSON.stringify(Object.fromEntries([...secrets].map(([name, s]) => [name, `\${{ secrets.${s} }}`])));
 }
 
 export interface HealthEndpoint {

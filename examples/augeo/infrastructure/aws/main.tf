@@ -105,20 +105,24 @@ module "secrets" {
 }
 
 module "monitoring" {
-  source      = "./modules/monitoring"
-  name        = local.name
-  emails      = var.alert_emails
-  kms_key_arn = module.kms.key_arn
+  source                 = "./modules/monitoring"
+  name                   = local.name
+  channels               = var.alert_channels
+  chat_channels          = var.chat_channels
+  webhook_urls           = var.alert_webhook_urls
+  availability_topic_arn = one(module.availability[*].topic_arn)
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "availability" {
-  source   = "./modules/availability"
-  count    = var.availability.enabled ? 1 : 0
-  name     = local.name
-  checks   = var.availability.checks
-  interval = var.availability.interval
-  failures = var.availability.failures
-  emails   = var.alert_emails
+  source       = "./modules/availability"
+  count        = var.availability.enabled ? 1 : 0
+  name         = local.name
+  checks       = var.availability.checks
+  interval     = var.availability.interval
+  failures     = var.availability.failures
+  emails       = var.alert_emails
+  webhook_urls = var.alert_webhook_urls
 }
 
 module "cluster" {
@@ -272,9 +276,9 @@ module "service_api" {
     health_check_path        = "/ready"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "api") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "api") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "job_cleanup" {
@@ -350,6 +354,337 @@ module "budget" {
   monthly_usd     = var.budget == null ? 0 : var.budget.monthly_usd
   thresholds      = var.budget == null ? [] : var.budget.thresholds
   emails          = var.budget == null ? [] : var.budget.emails
-  topic_arn       = module.monitoring.topic_arn
   cost_filter_tag = join("$", ["Environment", var.environment])
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = local.name
+  dashboard_body = jsonencode({
+    widgets = flatten([
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: requests"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "RequestCount",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "requests" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: 5xx responses"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_Target_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the services" },
+              ],
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_ELB_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the load balancer" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: p95 response time (s)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "TargetResponseTime",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "p95", label = "p95" },
+              ],
+            ]
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "api: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_api.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_api.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "api: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_api.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_api.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["api"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["api"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 12
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: CPU (%)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "CPUUtilization",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Average", label = "CPU" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 12
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: connections"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "DatabaseConnections",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Maximum", label = "connections" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 12
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: free storage (bytes)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "FreeStorageSpace",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Minimum", label = "free" },
+              ],
+            ]
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "Redis cache: engine CPU (%) per node"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [for m in module.redis_cache.member_clusters : ["AWS/ElastiCache", "EngineCPUUtilization", "CacheClusterId", m, { stat = "Average" }]]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "Redis cache: memory used (% of maxmemory) per node"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [for m in module.redis_cache.member_clusters : ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", m, { stat = "Average" }]]
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "admin (CloudFront): requests"
+            region  = "us-east-1"
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/CloudFront",
+                "Requests",
+                "DistributionId",
+                module.site_admin.distribution_id,
+                "Region",
+                "Global",
+                { stat = "Sum", label = "requests" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "admin (CloudFront): error rate (%)"
+            region  = "us-east-1"
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/CloudFront",
+                "5xxErrorRate",
+                "DistributionId",
+                module.site_admin.distribution_id,
+                "Region",
+                "Global",
+                { stat = "Average", label = "5xx" },
+              ],
+              [
+                "AWS/CloudFront",
+                "4xxErrorRate",
+                "DistributionId",
+                module.site_admin.distribution_id,
+                "Region",
+                "Global",
+                { stat = "Average", label = "4xx" },
+              ],
+            ]
+          }
+        },
+      ],
+    ])
+  })
 }

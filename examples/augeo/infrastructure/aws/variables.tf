@@ -96,8 +96,8 @@ variable "image_tag" {
 }
 
 variable "alerts" {
-  description = "Alarm rules by name: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes; services empty means all."
-  type        = map(object({ metric = string, above = number, minutes = number, severity = string, services = list(string) }))
+  description = "Alarm rules by name: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes; services empty means all; the channels (of alert_channels) notified."
+  type        = map(object({ metric = string, above = number, minutes = number, severity = string, services = list(string), channels = list(string) }))
   default     = {}
 
   validation {
@@ -107,9 +107,28 @@ variable "alerts" {
 }
 
 variable "alert_emails" {
-  description = "Addresses the alert topic e-mails."
+  description = "Addresses the availability alarms e-mail (every e-mail channel's)."
   type        = list(string)
   default     = []
+}
+
+variable "alert_channels" {
+  description = "The spec's alert channels: type email, slack, teams or webhook, and an e-mail channel's addresses."
+  type        = map(object({ type = string, emails = list(string) }))
+  default     = {}
+}
+
+variable "chat_channels" {
+  description = "Per Slack or Teams channel of alert_channels, its ids from the AWS Chatbot console (Slack: workspace id as team_id and channel id; Teams: team, channel and tenant ids). The infrastructure workflow passes the GitHub variable ALERT_CHAT_CHANNELS (JSON; an environment's own overrides the repository's)."
+  type        = map(object({ team_id = string, channel_id = string, tenant_id = optional(string) }))
+  default     = {}
+}
+
+variable "alert_webhook_urls" {
+  description = "Per webhook channel of alert_channels, the HTTPS URL alarms are posted to: a secret, set by the infrastructure workflow from the GitHub secret the channel's webhook_secret names, never in a file."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
 }
 
 variable "availability" {

@@ -94,18 +94,25 @@ module "dns" {
 }
 
 module "alerts" {
-  source   = "./modules/alerts"
-  name     = local.name
-  node_tag = module.cluster.node_tag
-  alerts   = var.alerts
-  emails   = var.alert_emails
+  source         = "./modules/alerts"
+  name           = local.name
+  node_tag       = module.cluster.node_tag
+  alerts         = var.alerts
+  databases      = merge({ for k, m in module.postgres : "postgres-${k}" => m.id }, { for k, m in module.redis : "redis-${k}" => m.id })
+  emails         = var.alert_emails
+  slack          = var.alert_slack
+  slack_channels = var.alert_slack_channels
+  slack_urls     = var.alert_slack_urls
 }
 
 module "uptime" {
-  source = "./modules/uptime"
-  name   = local.name
-  checks = var.uptime_checks
-  emails = var.alert_emails
+  source         = "./modules/uptime"
+  name           = local.name
+  checks         = var.uptime_checks
+  emails         = var.alert_emails
+  slack          = var.alert_slack
+  slack_channels = var.alert_slack_channels
+  slack_urls     = var.alert_slack_urls
 }
 
 module "project" {

@@ -60,9 +60,14 @@ output "load_balancer_dns_name" {
   value       = module.load_balancer.dns_name
 }
 
-output "alert_topic_arn" {
-  description = "SNS topic of alarms and budget notifications."
-  value       = module.monitoring.topic_arn
+output "dashboard_url" {
+  description = "The environment's CloudWatch dashboard in the console."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards/dashboard/${local.name}"
+}
+
+output "alert_topic_arns" {
+  description = "SNS topic of each alert channel (aws sns publish --topic-arn ... sends a test notification)."
+  value       = module.monitoring.topic_arns
 }
 
 output "db_database_address" {

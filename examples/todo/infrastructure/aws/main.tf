@@ -110,20 +110,24 @@ module "secrets" {
 }
 
 module "monitoring" {
-  source      = "./modules/monitoring"
-  name        = local.name
-  emails      = var.alert_emails
-  kms_key_arn = module.kms.key_arn
+  source                 = "./modules/monitoring"
+  name                   = local.name
+  channels               = var.alert_channels
+  chat_channels          = var.chat_channels
+  webhook_urls           = var.alert_webhook_urls
+  availability_topic_arn = one(module.availability[*].topic_arn)
+  kms_key_arn            = module.kms.key_arn
 }
 
 module "availability" {
-  source   = "./modules/availability"
-  count    = var.availability.enabled ? 1 : 0
-  name     = local.name
-  checks   = var.availability.checks
-  interval = var.availability.interval
-  failures = var.availability.failures
-  emails   = var.alert_emails
+  source       = "./modules/availability"
+  count        = var.availability.enabled ? 1 : 0
+  name         = local.name
+  checks       = var.availability.checks
+  interval     = var.availability.interval
+  failures     = var.availability.failures
+  emails       = var.alert_emails
+  webhook_urls = var.alert_webhook_urls
 }
 
 module "cluster" {
@@ -243,9 +247,9 @@ module "service_backend" {
     health_check_path        = "/api/ready"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "backend") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "backend") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "service_frontend" {
@@ -297,9 +301,9 @@ module "service_frontend" {
     health_check_path        = "/api/health"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "frontend") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "frontend") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "service_mcp" {
@@ -353,8 +357,8 @@ module "service_mcp" {
   cpu_target        = var.services["mcp"].cpu_target
   memory_target     = var.services["mcp"].memory_target
   service_connect   = true
-  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "mcp") }
-  alarm_topic_arn   = module.monitoring.topic_arn
+  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "mcp") }
+  alarm_topic_arns  = module.monitoring.topic_arns
   cluster_name      = module.cluster.cluster_name
 }
 
@@ -416,8 +420,8 @@ module "service_notification" {
   cpu_target        = var.services["notification"].cpu_target
   memory_target     = var.services["notification"].memory_target
   service_connect   = true
-  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "notification") }
-  alarm_topic_arn   = module.monitoring.topic_arn
+  alerts            = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "notification") }
+  alarm_topic_arns  = module.monitoring.topic_arns
   cluster_name      = module.cluster.cluster_name
 }
 
@@ -483,9 +487,9 @@ module "service_sse_gateway" {
     health_check_path        = "/health"
     deregistration_delay     = 15
   }
-  alerts          = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity } if length(a.services) == 0 || contains(a.services, "sse-gateway") }
-  alarm_topic_arn = module.monitoring.topic_arn
-  cluster_name    = module.cluster.cluster_name
+  alerts           = { for k, a in var.alerts : k => { metric = a.metric, above = a.above, minutes = a.minutes, severity = a.severity, channels = a.channels } if length(a.services) == 0 || contains(a.services, "sse-gateway") }
+  alarm_topic_arns = module.monitoring.topic_arns
+  cluster_name     = module.cluster.cluster_name
 }
 
 module "ci" {
@@ -518,6 +522,572 @@ module "budget" {
   monthly_usd     = var.budget == null ? 0 : var.budget.monthly_usd
   thresholds      = var.budget == null ? [] : var.budget.thresholds
   emails          = var.budget == null ? [] : var.budget.emails
-  topic_arn       = module.monitoring.topic_arn
   cost_filter_tag = join("$", ["Environment", var.environment])
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  dashboard_name = local.name
+  dashboard_body = jsonencode({
+    widgets = flatten([
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: requests"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "RequestCount",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "requests" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: 5xx responses"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_Target_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the services" },
+              ],
+              [
+                "AWS/ApplicationELB",
+                "HTTPCode_ELB_5XX_Count",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "Sum", label = "5xx from the load balancer" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 0
+          width  = 8
+          height = 6
+          properties = {
+            title   = "Load balancer: p95 response time (s)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ApplicationELB",
+                "TargetResponseTime",
+                "LoadBalancer",
+                module.load_balancer.arn_suffix,
+                { stat = "p95", label = "p95" },
+              ],
+            ]
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "backend: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 6
+          width  = 12
+          height = 6
+          properties = {
+            title   = "backend: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_backend.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["backend"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["backend"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 12
+          width  = 12
+          height = 6
+          properties = {
+            title   = "frontend: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 12
+          width  = 12
+          height = 6
+          properties = {
+            title   = "frontend: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_frontend.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["frontend"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["frontend"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "mcp: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 18
+          width  = 12
+          height = 6
+          properties = {
+            title   = "mcp: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_mcp.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["mcp"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["mcp"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "notification: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 24
+          width  = 12
+          height = 6
+          properties = {
+            title   = "notification: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_notification.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["notification"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["notification"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 30
+          width  = 12
+          height = 6
+          properties = {
+            title   = "sse-gateway: CPU and memory (% of the task's)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/ECS",
+                "CPUUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "CPU" },
+              ],
+              [
+                "AWS/ECS",
+                "MemoryUtilization",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "memory" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 12
+          y      = 30
+          width  = 12
+          height = 6
+          properties = {
+            title   = "sse-gateway: running tasks (min and max of autoscaling)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "ECS/ContainerInsights",
+                "RunningTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "running" },
+              ],
+              [
+                "ECS/ContainerInsights",
+                "DesiredTaskCount",
+                "ClusterName",
+                module.cluster.cluster_name,
+                "ServiceName",
+                module.service_sse_gateway.service_name,
+                { stat = "Average", label = "desired" },
+              ],
+            ]
+            annotations = {
+              horizontal = [
+                {
+                  label = "min"
+                  value = var.services["sse-gateway"].min_count
+                },
+                {
+                  label = "max"
+                  value = var.services["sse-gateway"].max_count
+                },
+              ]
+            }
+          }
+        },
+      ],
+      [
+        {
+          type   = "metric"
+          x      = 0
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: CPU (%)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "CPUUtilization",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Average", label = "CPU" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 8
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: connections"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "DatabaseConnections",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Maximum", label = "connections" },
+              ],
+            ]
+          }
+        },
+        {
+          type   = "metric"
+          x      = 16
+          y      = 36
+          width  = 8
+          height = 6
+          properties = {
+            title   = "PostgreSQL db: free storage (bytes)"
+            region  = var.region
+            view    = "timeSeries"
+            stacked = false
+            period  = 60
+            metrics = [
+              [
+                "AWS/RDS",
+                "FreeStorageSpace",
+                "DBInstanceIdentifier",
+                module.postgres_db.identifier,
+                { stat = "Minimum", label = "free" },
+              ],
+            ]
+          }
+        },
+      ],
+    ])
+  })
 }

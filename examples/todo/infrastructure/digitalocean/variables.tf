@@ -94,15 +94,34 @@ variable "tags" {
 }
 
 variable "alerts" {
-  description = "Node alerts by name (cpu or memory, %, window 5m/10m/30m/1h)."
-  type        = map(object({ metric = string, above = number, window = string }))
+  description = "Node alerts by name (cpu or memory, %, window 5m/10m/30m/1h) and who each notifies: the addresses of its e-mail channels, its Slack channels."
+  type        = map(object({ metric = string, above = number, window = string, emails = list(string), slack = list(string) }))
   default     = {}
 }
 
 variable "alert_emails" {
-  description = "Addresses the node alerts e-mail."
+  description = "Every e-mail channel's addresses: the database and uptime alerts notify them."
   type        = list(string)
   default     = []
+}
+
+variable "alert_slack" {
+  description = "Every Slack channel of the spec: the database and uptime alerts notify them."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_slack_channels" {
+  description = "Per Slack channel of the spec, the Slack channel its webhook posts to (such as #ops-alerts), which DigitalOcean requires and the spec does not hold. The infrastructure workflow passes the GitHub variable ALERT_SLACK_CHANNELS (JSON; an environment's own overrides the repository's)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "alert_slack_urls" {
+  description = "Per Slack channel of the spec, its incoming-webhook URL: a secret, set by the infrastructure workflow from the GitHub secret the channel's webhook_secret names, never in a file."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
 }
 
 variable "uptime_checks" {

@@ -74,6 +74,7 @@ alerts = {
     minutes  = 2
     severity = "critical"
     services = []
+    channels = ["ops", "teams"]
   }
   "high-cpu" = {
     metric   = "cpu"
@@ -81,6 +82,7 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["ops", "teams"]
   }
   "high-error-rate" = {
     metric   = "error_rate"
@@ -88,6 +90,7 @@ alerts = {
     minutes  = 5
     severity = "critical"
     services = []
+    channels = ["ops", "teams"]
   }
   "high-latency" = {
     metric   = "latency_p95"
@@ -95,6 +98,7 @@ alerts = {
     minutes  = 5
     severity = "critical"
     services = []
+    channels = ["ops", "teams"]
   }
   "high-memory" = {
     metric   = "memory"
@@ -102,9 +106,20 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["ops", "teams"]
   }
 }
 alert_emails = ["ops@augeo.app"]
+alert_channels = {
+  ops = {
+    type   = "email"
+    emails = ["ops@augeo.app"]
+  }
+  teams = {
+    type   = "teams"
+    emails = []
+  }
+}
 availability = {
   enabled  = true
   interval = 30

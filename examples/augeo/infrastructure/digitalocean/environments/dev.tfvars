@@ -61,14 +61,19 @@ alerts = {
     metric = "cpu"
     above  = 80
     window = "10m"
+    emails = ["ops@augeo.app"]
+    slack  = []
   }
   "high-memory" = {
     metric = "memory"
     above  = 80
     window = "10m"
+    emails = ["ops@augeo.app"]
+    slack  = []
   }
 }
 alert_emails = ["ops@augeo.app"]
+alert_slack  = []
 uptime_checks = {
   admin = "https://admin.dev.augeo.app/"
   api   = "https://api.dev.augeo.app/ready"

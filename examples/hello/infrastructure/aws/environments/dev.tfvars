@@ -73,6 +73,7 @@ alerts = {
     minutes  = 2
     severity = "critical"
     services = []
+    channels = ["ops"]
   }
   "high-cpu" = {
     metric   = "cpu"
@@ -80,6 +81,7 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["ops"]
   }
   "high-error-rate" = {
     metric   = "error_rate"
@@ -87,6 +89,7 @@ alerts = {
     minutes  = 5
     severity = "warning"
     services = []
+    channels = ["ops"]
   }
   "high-latency" = {
     metric   = "latency_p95"
@@ -94,6 +97,7 @@ alerts = {
     minutes  = 5
     severity = "critical"
     services = []
+    channels = ["ops"]
   }
   "high-memory" = {
     metric   = "memory"
@@ -101,9 +105,16 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["ops"]
   }
 }
 alert_emails = ["ops@example.com"]
+alert_channels = {
+  ops = {
+    type   = "email"
+    emails = ["ops@example.com"]
+  }
+}
 availability = {
   enabled  = true
   interval = 30

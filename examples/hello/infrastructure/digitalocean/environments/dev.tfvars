@@ -55,14 +55,19 @@ alerts = {
     metric = "cpu"
     above  = 80
     window = "10m"
+    emails = ["ops@example.com"]
+    slack  = []
   }
   "high-memory" = {
     metric = "memory"
     above  = 80
     window = "10m"
+    emails = ["ops@example.com"]
+    slack  = []
   }
 }
 alert_emails = ["ops@example.com"]
+alert_slack  = []
 uptime_checks = {
   api = "https://hello.localhost/api/ready"
   web = "https://hello.localhost/"

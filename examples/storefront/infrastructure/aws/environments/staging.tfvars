@@ -66,6 +66,7 @@ alerts = {
     minutes  = 2
     severity = "critical"
     services = []
+    channels = ["oncall"]
   }
   "high-cpu" = {
     metric   = "cpu"
@@ -73,6 +74,7 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["oncall"]
   }
   "high-error-rate" = {
     metric   = "error_rate"
@@ -80,6 +82,7 @@ alerts = {
     minutes  = 5
     severity = "warning"
     services = []
+    channels = ["oncall"]
   }
   "high-latency" = {
     metric   = "latency_p95"
@@ -87,6 +90,7 @@ alerts = {
     minutes  = 5
     severity = "critical"
     services = []
+    channels = ["oncall"]
   }
   "high-memory" = {
     metric   = "memory"
@@ -94,9 +98,16 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["oncall"]
   }
 }
 alert_emails = ["oncall@example.com"]
+alert_channels = {
+  oncall = {
+    type   = "email"
+    emails = ["oncall@example.com"]
+  }
+}
 availability = {
   enabled  = true
   interval = 30

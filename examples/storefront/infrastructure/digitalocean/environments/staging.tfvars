@@ -57,14 +57,19 @@ alerts = {
     metric = "cpu"
     above  = 80
     window = "10m"
+    emails = ["oncall@example.com"]
+    slack  = []
   }
   "high-memory" = {
     metric = "memory"
     above  = 80
     window = "10m"
+    emails = ["oncall@example.com"]
+    slack  = []
   }
 }
 alert_emails = ["oncall@example.com"]
+alert_slack  = []
 uptime_checks = {
   api = "https://api.staging.shop.example.com/health/ready"
   web = "https://staging.shop.example.com/"

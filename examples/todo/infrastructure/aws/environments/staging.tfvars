@@ -93,6 +93,7 @@ alerts = {
     minutes  = 2
     severity = "critical"
     services = []
+    channels = ["slack"]
   }
   "high-cpu" = {
     metric   = "cpu"
@@ -100,6 +101,7 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["slack"]
   }
   "high-error-rate" = {
     metric   = "error_rate"
@@ -107,6 +109,7 @@ alerts = {
     minutes  = 5
     severity = "warning"
     services = []
+    channels = ["slack"]
   }
   "high-latency" = {
     metric   = "latency_p95"
@@ -114,6 +117,7 @@ alerts = {
     minutes  = 5
     severity = "critical"
     services = []
+    channels = ["slack"]
   }
   "high-memory" = {
     metric   = "memory"
@@ -121,9 +125,16 @@ alerts = {
     minutes  = 10
     severity = "warning"
     services = []
+    channels = ["slack"]
   }
 }
 alert_emails = []
+alert_channels = {
+  slack = {
+    type   = "slack"
+    emails = []
+  }
+}
 availability = {
   enabled  = true
   interval = 30

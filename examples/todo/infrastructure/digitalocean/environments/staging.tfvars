@@ -59,14 +59,19 @@ alerts = {
     metric = "cpu"
     above  = 80
     window = "10m"
+    emails = []
+    slack  = ["slack"]
   }
   "high-memory" = {
     metric = "memory"
     above  = 80
     window = "10m"
+    emails = []
+    slack  = ["slack"]
   }
 }
 alert_emails = []
+alert_slack  = ["slack"]
 uptime_checks = {
   backend       = "https://staging.todo.example.com/api/ready"
   frontend      = "https://staging.todo.example.com/api/health"

@@ -4,3 +4,8 @@ output "health_check_ids" {
   description = "Route 53 health check per endpoint."
   value       = { for k, c in aws_route53_health_check.this : k => c.id }
 }
+
+output "topic_arn" {
+  description = "The us-east-1 topic of the availability alarms (the Chatbot configurations subscribe it too)."
+  value       = aws_sns_topic.availability.arn
+}

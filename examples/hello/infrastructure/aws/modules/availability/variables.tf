@@ -34,3 +34,10 @@ variable "emails" {
   description = "Addresses notified."
   type        = list(string)
 }
+
+variable "webhook_urls" {
+  description = "HTTPS URL of each webhook channel, posted to as well (secrets)."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}

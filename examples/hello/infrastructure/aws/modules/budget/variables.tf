@@ -25,11 +25,6 @@ variable "emails" {
   type        = list(string)
 }
 
-variable "topic_arn" {
-  description = "SNS topic notified as well."
-  type        = string
-}
-
 variable "cost_filter_tag" {
   description = "Cost allocation tag selecting the environment's costs, as Key$Value."
   type        = string

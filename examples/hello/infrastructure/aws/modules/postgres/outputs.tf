@@ -10,6 +10,11 @@ output "port" {
   value       = aws_db_instance.this.port
 }
 
+output "identifier" {
+  description = "RDS instance identifier (the DBInstanceIdentifier dimension of its metrics)."
+  value       = aws_db_instance.this.identifier
+}
+
 output "database" {
   description = "Database created with the instance."
   value       = aws_db_instance.this.db_name

@@ -179,14 +179,14 @@ variable "target" {
 }
 
 variable "alerts" {
-  description = "Alarm rules: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes."
-  type        = map(object({ metric = string, above = number, minutes = number, severity = string }))
+  description = "Alarm rules: metric error_rate (% 5xx), latency_p95 (ms), cpu or memory (%), above a threshold for some minutes, and the channels notified."
+  type        = map(object({ metric = string, above = number, minutes = number, severity = string, channels = list(string) }))
   default     = {}
 }
 
-variable "alarm_topic_arn" {
-  description = "SNS topic the alarms notify."
-  type        = string
+variable "alarm_topic_arns" {
+  description = "SNS topic of each alert channel: an alarm notifies those of its rule's channels."
+  type        = map(string)
 }
 
 variable "cluster_name" {

@@ -26,7 +26,6 @@ resource "aws_budgets_budget" "monthly" {
       threshold_type             = "PERCENTAGE"
       notification_type          = notification.value.type
       subscriber_email_addresses = var.emails
-      subscriber_sns_topic_arns  = [var.topic_arn]
     }
   }
 }

@@ -10,9 +10,33 @@ variable "name" {
   }
 }
 
-variable "emails" {
-  description = "Addresses subscribed to the alert topic (each confirms by e-mail)."
-  type        = list(string)
+variable "channels" {
+  description = "Alert channels by name: type email, slack, teams or webhook, and an e-mail channel's addresses."
+  type        = map(object({ type = string, emails = list(string) }))
+
+  validation {
+    condition     = alltrue([for c in values(var.channels) : contains(["email", "slack", "teams", "webhook"], c.type)])
+    error_message = "channel types must be email, slack, teams or webhook."
+  }
+}
+
+variable "chat_channels" {
+  description = "Per Slack or Teams channel: the Slack workspace (team) id and channel id, or the Teams team, channel and tenant ids, as the AWS Chatbot console shows them after its one-time authorisation."
+  type        = map(object({ team_id = string, channel_id = string, tenant_id = optional(string) }))
+  default     = {}
+}
+
+variable "webhook_urls" {
+  description = "Per webhook channel: the HTTPS URL SNS posts to (a secret)."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "availability_topic_arn" {
+  description = "The availability alarms' topic in us-east-1, which the Slack and Teams configurations subscribe as well (null: none)."
+  type        = string
+  default     = null
 }
 
 variable "kms_key_arn" {

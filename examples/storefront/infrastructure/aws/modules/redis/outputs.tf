@@ -10,6 +10,11 @@ output "port" {
   value       = aws_elasticache_replication_group.this.port
 }
 
+output "member_clusters" {
+  description = "Cache clusters (nodes) of the group: the CacheClusterId dimension of their metrics."
+  value       = sort(aws_elasticache_replication_group.this.member_clusters)
+}
+
 output "connection_secret_arn" {
   description = "Secret with the connection as JSON keys (tasks read `<arn>:<key>::`); written after the password."
   value       = aws_secretsmanager_secret_version.connection.arn

@@ -321,8 +321,8 @@ resource "aws_cloudwatch_metric_alarm" "cpu" {
   datapoints_to_alarm = each.value.minutes
   threshold           = each.value.above
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  alarm_actions       = [for c in each.value.channels : var.alarm_topic_arns[c]]
+  ok_actions          = [for c in each.value.channels : var.alarm_topic_arns[c]]
   namespace           = "AWS/ECS"
   metric_name         = "CPUUtilization"
   statistic           = "Average"
@@ -342,8 +342,8 @@ resource "aws_cloudwatch_metric_alarm" "memory" {
   datapoints_to_alarm = each.value.minutes
   threshold           = each.value.above
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  alarm_actions       = [for c in each.value.channels : var.alarm_topic_arns[c]]
+  ok_actions          = [for c in each.value.channels : var.alarm_topic_arns[c]]
   namespace           = "AWS/ECS"
   metric_name         = "MemoryUtilization"
   statistic           = "Average"
@@ -363,8 +363,8 @@ resource "aws_cloudwatch_metric_alarm" "latency_p95" {
   datapoints_to_alarm = each.value.minutes
   threshold           = each.value.above / 1000
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  alarm_actions       = [for c in each.value.channels : var.alarm_topic_arns[c]]
+  ok_actions          = [for c in each.value.channels : var.alarm_topic_arns[c]]
   namespace           = "AWS/ApplicationELB"
   metric_name         = "TargetResponseTime"
   extended_statistic  = "p95"
@@ -384,8 +384,8 @@ resource "aws_cloudwatch_metric_alarm" "error_rate" {
   datapoints_to_alarm = each.value.minutes
   threshold           = each.value.above
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  alarm_actions       = [for c in each.value.channels : var.alarm_topic_arns[c]]
+  ok_actions          = [for c in each.value.channels : var.alarm_topic_arns[c]]
 
   metric_query {
     id          = "rate"

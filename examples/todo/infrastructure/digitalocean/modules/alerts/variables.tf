@@ -16,11 +16,35 @@ variable "node_tag" {
 }
 
 variable "alerts" {
-  description = "Rules by name: metric cpu or memory (%), above a threshold over a window (5m, 10m, 30m, 1h)."
-  type        = map(object({ metric = string, above = number, window = string }))
+  description = "Rules by name: metric cpu or memory (%), above a threshold over a window (5m, 10m, 30m, 1h), and who is notified (addresses, Slack channel keys)."
+  type        = map(object({ metric = string, above = number, window = string, emails = list(string), slack = list(string) }))
+}
+
+variable "databases" {
+  description = "Managed database clusters watched, by name: their ids."
+  type        = map(string)
+  default     = {}
 }
 
 variable "emails" {
-  description = "Addresses notified (verified DigitalOcean team members)."
+  description = "Addresses the database alerts notify (verified DigitalOcean team members)."
   type        = list(string)
+}
+
+variable "slack" {
+  description = "Slack channel keys the database alerts notify."
+  type        = list(string)
+}
+
+variable "slack_channels" {
+  description = "Slack channel name (such as #ops-alerts) per Slack channel of the spec."
+  type        = map(string)
+  default     = {}
+}
+
+variable "slack_urls" {
+  description = "Incoming-webhook URL per Slack channel of the spec (a secret)."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
 }

@@ -20,6 +20,24 @@ variable "emails" {
   type        = list(string)
 }
 
+variable "slack" {
+  description = "Slack channel keys notified."
+  type        = list(string)
+}
+
+variable "slack_channels" {
+  description = "Slack channel name (such as #ops-alerts) per Slack channel of the spec."
+  type        = map(string)
+  default     = {}
+}
+
+variable "slack_urls" {
+  description = "Incoming-webhook URL per Slack channel of the spec (a secret)."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
 variable "period" {
   description = "How long a URL must fail before the alert: 2m, 3m, 5m, 10m, 15m, 30m or 1h."
   type        = string

@@ -1,0 +1,47 @@
+// The operations/ tree of a target whose runbooks are one list of files: the index (runbookIndex)
+// and each file, so that a topic more (disaster recovery, cost) is one entry more in the list. With
+// the parts the AWS and DigitalOcean runbooks say the same way: the architecture topic and the URLs.
+import { isJob } from "../model/queries.js";
+import type { AppModel } from "../model/types.js";
+import { architectureDiagram, markdown, runbookIndex, type RunbookTopic } from "./runbook.js";
+import type { FileTree } from "./target.js";
+
+/** A runbook topic with its lines. */
+export interface RunbookFile extends RunbookTopic {
+  lines: string[];
+}
+
+/** operations/README.md (the index, in the files' order) and one file per topic. */
+export function operationsTree(title: string, command: string, files: readonly RunbookFile[]): FileTree {
+  return {
+    "operations/README.md": runbookIndex(title, command, files),
+    ...Object.fromEntries(files.map((f) => [`operations/${f.file}`, markdown(f.lines)])),
+  };
+}
+
+/** The architecture topic: per environment a heading (what `describe` says of it) and its diagram. */
+export function architectureLines(apps: readonly AppModel[], describe: (app: AppModel) => string): string[] {
+  return [
+    "# Architecture",
+    "",
+    ...apps.flatMap((app) => [
+      `## ${app.environment.name} (${describe(app)})`,
+      "",
+      ...architectureDiagram(app),
+      "",
+    ]),
+  ];
+}
+
+/** The public URLs of each environment's services and sites. */
+export function accessUrls(apps: readonly AppModel[]): string[] {
+  return apps.flatMap((app) =>
+    Object.values(app.services).flatMap((s) =>
+      !isJob(s) && s.domains.length
+        ? [
+            `- ${app.environment.name} ${s.name}: ${s.domains.map((d) => `https://${d}${s.path === "/" ? "" : s.path}`).join(", ")}`,
+          ]
+        : [],
+    ),
+  );
+}
