@@ -77,7 +77,7 @@ export function deployPlan(r: HelmRelease, objects: ReleaseObjects, o: DeployOpt
     {
       kind: "namespace",
       lines: [
-        `when namespace ${r.namespace} or its quota and limits are missing: kubectl apply ${r.bootstrap.manifests.join(", ")}`,
+        `kubectl apply ${r.bootstrap.manifests.join(", ")}: namespace ${r.namespace} with its quota and limits, made when missing and kept to the spec`,
       ],
     },
     {
@@ -141,13 +141,20 @@ async function ensurePlatform(k: Kube, r: HelmRelease, objects: ReleaseObjects, 
     );
 }
 
-/** The environment's namespace, quota and limit range (and the rest of its bootstrap), when any is missing. */
+/**
+ * The environment's namespace, quota and limit range (and the rest of its bootstrap): applied on every
+ * deploy, not only when missing, since the quota follows the spec's sizes and scale, and a quota left
+ * from an earlier spec would refuse the pods of a bigger one. Applying what is there changes nothing.
+ */
 async function ensureNamespace(k: Kube, r: HelmRelease, o: DeployOptions) {
   const files = r.bootstrap.manifests.map((f) => join(o.tree, f));
-  const present = await k.kubectl(["get", ...files.flatMap((f) => ["--filename", f]), "--output", "name"]);
-  if (present.code === 0) return;
-  o.progress(`applying the bootstrap of ${r.environment}: ${r.bootstrap.manifests.join(", ")}`);
-  await k.must(["apply", ...files.flatMap((f) => ["--filename", f])]);
+  const applied = await k.must(["apply", ...files.flatMap((f) => ["--filename", f])]);
+  const changed = applied.split("\n").filter((l) => l.trim() && !/ unchanged$/.test(l));
+  o.progress(
+    changed.length
+      ? `bootstrap of ${r.environment}: ${changed.join(", ")}`
+      : `bootstrap of ${r.environment}: namespace ${r.namespace}, its quota and limits are in place`,
+  );
 }
 
 /** The Secrets (and keys) the pods read that the namespace lacks. Only key names are read. */
@@ -196,7 +203,7 @@ export async function deploy(k: Kube, r: HelmRelease, o: DeployOptions): Promise
   if (missing.length)
     throw new UserError(
       `namespace ${r.namespace} lacks the Secrets the pods read:\n${missing.map((m) => `  ${m}`).join("\n")}`,
-      `create them first${r.bootstrap.secretsDoc ? ` (${r.bootstrap.secretsDoc} says how)` : ""}; nothing was changed`,
+      `create them first${r.bootstrap.secretsDoc ? ` (${r.bootstrap.secretsDoc} says how)` : ""}; the release was not touched`,
     );
   if (objects.hooks.length)
     p(`migrations run first: ${objects.hooks.map((h) => `job ${h.name}`).join(", ")}`);
