@@ -177,6 +177,7 @@ build_kubernetes
 rm -rf "$BIN_DIR" "$STAGES_DIR"
 mkdir -p "$BIN_DIR"
 mv "$OUT"/* "$BIN_DIR/"
+chmod -R u+w "$WORK_ROOT/stages" # copies of the read-only module cache
 mv "$WORK_ROOT/stages" "$STAGES_DIR"
 for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
   [ -x "$BIN_DIR/$tool" ] || die "$tool missing after the build"

@@ -358,6 +358,9 @@ export async function startControlPlane(): Promise<ControlPlane> {
       `--service-account-private-key-file=${f("sa.key")}`,
       `--root-ca-file=${f("ca.crt")}`,
       "--enable-hostpath-provisioner",
+      // KWOK renews the nodes' leases, but on a machine this loaded a renewal can come late: a node
+      // marked NotReady would mark its pods unready and fail a rollout for no reason of the chart's.
+      "--node-monitor-grace-period=30m",
       // Pods of deleted namespaces and finished hooks go at once.
       "--concurrent-gc-syncs=5",
     ]);

@@ -54,7 +54,20 @@ function helmArgs(c: ClusterCase, extra: string[] = []): string[] {
 
 async function helmOk(cp: ControlPlane, args: string[]): Promise<string> {
   const r = await cp.helm(args);
-  assert.equal(r.code, 0, `helm ${args[0]} failed:\n${r.stderr}${r.stdout}`);
+  if (r.code !== 0) {
+    // What the cluster said: the Warning events and the workloads' state of the namespace.
+    const ns = args[args.indexOf("--namespace") + 1]!;
+    const events = await cp.kubectl(["get", "events", "-n", ns, "--field-selector", "type=Warning"]);
+    const state = await cp.kubectl([
+      "get",
+      "deployments,statefulsets,jobs,pods,resourcequota",
+      "-n",
+      ns,
+      "-o",
+      "wide",
+    ]);
+    assert.fail(`helm ${args[0]} failed:\n${r.stderr}${r.stdout}\n${events.stdout}\n${state.stdout}`);
+  }
   assert.doesNotMatch(r.stderr, /field is immutable|Forbidden/);
   return r.stdout;
 }
