@@ -183,6 +183,21 @@ async function scaleToMax(cp: ControlPlane, c: ClusterCase, objects: ReleaseObje
   await assertSpread(cp, c, deps);
 }
 
+/** The Deployments, CronJobs and StatefulSets of one spec entry, by name. */
+async function workloadsOf(cp: ControlPlane, c: ClusterCase, name: string): Promise<string> {
+  const r = await cp.must([
+    "get",
+    "deployments,cronjobs,statefulsets",
+    "-n",
+    c.namespace,
+    "-l",
+    `app.kubernetes.io/name=${name}`,
+    "-o",
+    "name",
+  ]);
+  return r.trim();
+}
+
 async function upgradeAndRollBack(cp: ControlPlane, c: ClusterCase) {
   const change = changedSpec(c.example, c.env);
   const next = clusterCase(c.example, c.env, change.doc);
@@ -203,11 +218,7 @@ async function upgradeAndRollBack(cp: ControlPlane, c: ClusterCase) {
     assert.equal(container.resources.requests.cpu, "150m", "the new resources");
     await cp.must(["get", "deployment", change.added, "-n", c.namespace]);
     if (change.removed)
-      assert.notEqual(
-        (await cp.kubectl(["get", "deployment", change.removed, "-n", c.namespace])).code,
-        0,
-        `${change.removed} removed`,
-      );
+      assert.equal(await workloadsOf(cp, c, change.removed), "", `${change.removed} removed`);
 
     await helmOk(cp, [
       "rollback",
@@ -228,7 +239,8 @@ async function upgradeAndRollBack(cp: ControlPlane, c: ClusterCase) {
       0,
       `${change.added} gone again`,
     );
-    if (change.removed) await cp.must(["get", "deployment", change.removed, "-n", c.namespace]);
+    if (change.removed)
+      assert.notEqual(await workloadsOf(cp, c, change.removed), "", `${change.removed} back`);
     const history = JSON.parse(
       (await cp.helm(["history", c.release.app, "-n", c.namespace, "-o", "json"])).stdout,
     ) as Json[];
