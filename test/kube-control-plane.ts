@@ -18,6 +18,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { stringify } from "yaml";
+import { kube, type Kube } from "../src/engine/kubernetes/client.js";
 import { exec, spawnProcess, type ExecResult, type SpawnedProcess } from "../src/util/exec.js";
 import { REPO_ROOT } from "../src/validate/tools.js";
 
@@ -55,6 +56,8 @@ export function controlPlaneSkip(): string | false {
 
 export interface ControlPlane {
   dir: string;
+  /** The engine's client of this cluster (src/engine/kubernetes/client.ts). */
+  kube: Kube;
   kubeconfig: string;
   /** The environment kubectl, helm and gantry run with: this cluster's kubeconfig, helm's homes in `dir`. */
   env: NodeJS.ProcessEnv;
@@ -249,8 +252,16 @@ export async function startControlPlane(): Promise<ControlPlane> {
   const killAll = () => {
     for (const x of procs) if (!x.exited) x.p.kill("SIGKILL");
   };
-  // A test runner that dies (an uncaught error) must not leave an API server behind.
+  // A test runner that dies (an uncaught error) or is stopped (Ctrl-C, a timeout's SIGTERM) must not
+  // leave an API server behind: the processes lead groups of their own, so no signal reaches them.
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
   process.once("exit", killAll);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const start = async (name: string, args: string[]) => {
     const fd = openSync(join(dir, `${name}.log`), "a");
     logs.push(fd);
@@ -274,6 +285,8 @@ export async function startControlPlane(): Promise<ControlPlane> {
   };
   const stop = async () => {
     process.off("exit", killAll);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     for (const x of [...procs].reverse()) if (!x.exited) x.p.kill("SIGTERM");
     await Promise.race([
       Promise.all(procs.map((x) => x.p.exited)),
@@ -397,6 +410,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     );
     return {
       dir,
+      kube: kube({ kubectl: join(KUBE_BIN, "kubectl"), helm: join(TOOLS_BIN, "helm"), env }),
       kubeconfig,
       env,
       kubectl,

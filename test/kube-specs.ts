@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument, type Document } from "yaml";
 import { SpecError } from "../src/errors.js";
+import { applyBootstrap } from "../src/engine/kubernetes/bootstrap.js";
 import { parseManifests, releaseObjects, type ReleaseObjects } from "../src/engine/kubernetes/manifests.js";
 import { loadSpec, type LoadResult } from "../src/model/load.js";
 import type { AppModel } from "../src/model/types.js";
@@ -148,9 +149,12 @@ export async function templated(
   return releaseObjects(parseManifests(r.stdout));
 }
 
-/** The environment's bootstrap (namespace, quota, limit range, Dapr configuration), then its Secrets. */
+/**
+ * The environment's bootstrap (namespace, quota, limit range, Dapr configuration) as `gantry deploy`
+ * applies it before an upgrade (quotas only grow), then its Secrets.
+ */
 export async function bootstrap(cp: ControlPlane, c: ClusterCase, objects: ReleaseObjects): Promise<void> {
-  await cp.must(["apply", ...c.release.bootstrap.manifests.flatMap((f) => ["-f", join(c.dir, f)])]);
+  await applyBootstrap(cp.kube, c.release, c.dir, "before");
   await createSecrets(cp, c.namespace, objects);
 }
 

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
 import { upgradeFindings } from "../src/check/run.js";
+import { applyBootstrap } from "../src/engine/kubernetes/bootstrap.js";
 import type { ReleaseObjects } from "../src/engine/kubernetes/manifests.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { EXAMPLES, exampleContext } from "./helpers.js";
@@ -205,6 +206,7 @@ async function upgradeAndRollBack(cp: ControlPlane, c: ClusterCase) {
     const objects = await templated(cp, next);
     await bootstrap(cp, next, objects);
     await helmOk(cp, ["upgrade", ...helmArgs(next, ["--set-string", "global.imageTag=upgrade-2"])]);
+    await applyBootstrap(cp.kube, next.release, next.dir, "after");
     const svc = await getJson(cp, ["get", "service", change.changed, "-n", c.namespace]);
     assert.deepEqual(
       (svc.spec.ports as Json[]).map((p) => [p.port as number, p.targetPort as string]),

@@ -6,6 +6,7 @@
 // events of the pods that failed.
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
+import { applyBootstrap } from "./bootstrap.js";
 import { firstLines, type Kube } from "./client.js";
 import { parseManifests, releaseObjects, type ReleaseObjects } from "./manifests.js";
 import type { HelmRelease, KubeStep } from "./release.js";
@@ -141,15 +142,9 @@ async function ensurePlatform(k: Kube, r: HelmRelease, objects: ReleaseObjects, 
     );
 }
 
-/**
- * The environment's namespace, quota and limit range (and the rest of its bootstrap): applied on every
- * deploy, not only when missing, since the quota follows the spec's sizes and scale, and a quota left
- * from an earlier spec would refuse the pods of a bigger one. Applying what is there changes nothing.
- */
+/** The environment's bootstrap before the upgrade (see bootstrap.ts: quotas only grow then). */
 async function ensureNamespace(k: Kube, r: HelmRelease, o: DeployOptions) {
-  const files = r.bootstrap.manifests.map((f) => join(o.tree, f));
-  const applied = await k.must(["apply", ...files.flatMap((f) => ["--filename", f])]);
-  const changed = applied.split("\n").filter((l) => l.trim() && !/ unchanged$/.test(l));
+  const changed = await applyBootstrap(k, r, o.tree, "before");
   o.progress(
     changed.length
       ? `bootstrap of ${r.environment}: ${changed.join(", ")}`
@@ -213,6 +208,9 @@ export async function deploy(k: Kube, r: HelmRelease, o: DeployOptions): Promise
   const since = new Date();
   const upgrade = await watchRollout(k, r.namespace, r.app, p, k.helm(upgradeArgs(r, o)));
   if (upgrade.code !== 0) return explain(k, r, since, firstLines(upgrade));
+  // The spec's quota as is, now that no pod of the release before needs room.
+  const settled = await applyBootstrap(k, r, o.tree, "after");
+  if (settled.length) p(`bootstrap of ${r.environment}: ${settled.join(", ")}`);
   const revision = await currentRevision(k, r);
   if (o.smoke && r.smoke.urls.length) {
     const failed = await smokeCheck(r.smoke.urls, r.smoke.trusted, p);
