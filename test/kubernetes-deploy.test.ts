@@ -67,8 +67,8 @@ describe("gantry deploy --target kubernetes", { skip }, () => {
     );
     assert.match(r.err, /^ {2}ghcr-pull-secret, read by /m);
     assert.match(r.err, /operations\/secrets\.md says how/);
-    await cp.must(["get", "resourcequota", "staging-quota", "-n", NAMESPACE]);
-    await cp.must(["get", "limitrange", "staging-limits", "-n", NAMESPACE]);
+    await cp.must(["get", "resourcequota", "e2e-staging-quota", "-n", NAMESPACE]);
+    await cp.must(["get", "limitrange", "e2e-staging-limits", "-n", NAMESPACE]);
     assert.equal((await cp.helm(["status", "todo", "-n", NAMESPACE])).code, 1, "no release");
   });
 

@@ -144,6 +144,11 @@ export async function clusterRollback(
   opts: ClusterOptions,
   io: Io,
 ) {
+  if (revision !== undefined && !/^\d+$/.test(revision) && path === ".") {
+    // One argument: a revision or the app's path, as the local rollback reads it.
+    path = revision;
+    revision = undefined;
+  }
   if (revision !== undefined && !/^\d+$/.test(revision))
     throw new UserError(
       `\`${revision}\` is not a revision`,

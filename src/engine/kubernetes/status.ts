@@ -13,7 +13,7 @@ export async function releaseRows(k: Kube, r: HelmRelease): Promise<string[][]> 
     x.status,
     x.updated.replace(/\.\d+/, ""),
     x.chart,
-    x.description,
+    x.description.replace(/\s+/g, " ").trim(),
   ]);
 }
 
