@@ -1,7 +1,7 @@
 // The examples' Kubernetes trees for the cluster tests and the deploy benchmark: each environment in
 // a namespace of its own (`<example>-<env>`, so the examples share one control plane), the spec
 // changes an upgrade must take, and the Secrets a release reads, made with placeholder values.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDocument, type Document } from "yaml";
@@ -13,7 +13,7 @@ import type { AppModel } from "../src/model/types.js";
 import { writeTree } from "../src/output/writer.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import type { ClusterRelease, FileTree } from "../src/targets/target.js";
-import { exampleContext, examplePath } from "./helpers.js";
+import { REPO_ROOT, exampleContext, examplePath } from "./helpers.js";
 import type { ControlPlane } from "./kube-control-plane.js";
 
 export interface ClusterCase {
@@ -29,16 +29,16 @@ export interface ClusterCase {
   cleanup: () => void;
 }
 
-/** The examples with a Kubernetes target, and their environments. */
+/** The examples with a Kubernetes tree (examples/<name>/deploy/kubernetes), and their environments. */
 export function clusterExamples(examples: readonly string[]): { example: string; env: string }[] {
-  return examples.flatMap((example) => {
-    const doc = parseDocument(readFileSync(examplePath(example), "utf8")).toJS() as {
-      targets?: Record<string, unknown>;
-      environments?: Record<string, unknown>;
-    };
-    if (!doc.targets?.kubernetes) return [];
-    return Object.keys(doc.environments ?? {}).map((env) => ({ example, env }));
-  });
+  return examples
+    .filter((example) => existsSync(join(REPO_ROOT, "examples", example, "deploy", "kubernetes", "chart")))
+    .flatMap((example) => {
+      const doc = parseDocument(readFileSync(examplePath(example), "utf8")).toJS() as {
+        environments?: Record<string, unknown>;
+      };
+      return Object.keys(doc.environments ?? {}).map((env) => ({ example, env }));
+    });
 }
 
 export function exampleDoc(example: string): Document {

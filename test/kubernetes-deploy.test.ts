@@ -122,6 +122,7 @@ describe("gantry deploy --target kubernetes", { skip }, () => {
     assert.match(r.out, /^deployed todo revision 1 to e2e-staging$/m);
     assert.match(r.err, /cluster: Kubernetes v1\.35\.4/);
     assert.match(r.err, /migrations run first: job backend-migrations/);
+    assert.match(r.err, /job backend-migrations: (running|created)\n[^]*job backend-migrations: completed\n/);
     assert.match(r.err, /backend: 1\/1 updated, 1\/1 ready/);
     const releases = await gantry("releases");
     assert.match(releases.out, /^1 \* +deployed /m);

@@ -69,14 +69,28 @@ export async function watchRollout<T>(
 ): Promise<T> {
   const seen = new Map<string, string>();
   let finished = false;
+  const report = async () => {
+    const now = await statuses(k, namespace, app).catch(() => undefined);
+    if (!now) return;
+    const ids = new Set<string>();
+    for (const s of now) {
+      const id = `${s.kind}/${s.name}`;
+      ids.add(id);
+      if (seen.get(id) !== s.line) progress(s.line);
+      seen.set(id, s.line);
+    }
+    // A hook Job that ran and is gone was deleted by its hook-succeeded policy: it completed.
+    for (const [id, line] of seen)
+      if (id.startsWith("Job/") && !ids.has(id) && !/: (completed|failed)$/.test(line)) {
+        const gone = `job ${id.slice(4)}: completed`;
+        progress(gone);
+        seen.set(id, gone);
+      }
+  };
   void done.finally(() => (finished = true)).catch(() => undefined);
   const poll = async () => {
     while (!finished) {
-      for (const s of await statuses(k, namespace, app).catch(() => [])) {
-        const id = `${s.kind}/${s.name}`;
-        if (!finished && seen.get(id) !== s.line) progress(s.line);
-        seen.set(id, s.line);
-      }
+      await report();
       await Promise.race([done.catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
     }
   };
@@ -86,6 +100,8 @@ export async function watchRollout<T>(
   } finally {
     finished = true;
     await polling;
+    // The state the rollout ended in (Helm may return between two polls).
+    await report();
   }
 }
 
