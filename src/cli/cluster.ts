@@ -33,6 +33,7 @@ export interface ClusterOptions {
   imageTag?: string;
   smoke?: boolean;
   plan?: boolean;
+  json?: boolean;
 }
 
 /** `--target local` (the default) is the local runtime; any other name is a cluster target. */
@@ -127,6 +128,10 @@ export async function clusterDeploy(path: string, opts: ClusterOptions, io: Io):
     const o = deployOptions(s, opts, io);
     if (opts.plan) {
       const steps = deployPlan(s.release, await templateRelease(s.k, s.release, o), o);
+      if (opts.json) {
+        io.out(`${JSON.stringify(steps, null, 2)}\n`);
+        return;
+      }
       io.out(
         steps
           .map((st) => st.lines.map((l, i) => `${i ? " ".repeat(11) : st.kind.padEnd(11)}${l}\n`).join(""))
