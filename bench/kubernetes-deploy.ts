@@ -38,6 +38,9 @@ async function gantryDeploy(dir: string, extra: string[]): Promise<void> {
     cwd: dir,
   });
   if (code !== 0) throw new Error(`gantry deploy failed:\n${err}`);
+  // Where the time went: the checks before Helm, and Helm with the rollout watch.
+  const at = (what: RegExp) => /\[\s*([\d.]+)s\]/.exec(err.split("\n").find((l) => what.test(l)) ?? "")?.[1];
+  console.log(`    (helm started ${at(/ helm upgrade --install /) ?? "?"} s after the command's first step)`);
 }
 
 async function helmDeploy(cp: ControlPlane, chart: string, values: string, ns: string, extra: string[]) {
