@@ -1,5 +1,8 @@
 // kubectl and helm against the user's cluster: their kubeconfig (KUBECONFIG or ~/.kube/config), the
 // context they chose, through the one place that runs child processes.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { exec, type ExecResult } from "../../util/exec.js";
 import { UserError } from "../../errors.js";
 
@@ -41,12 +44,23 @@ export function kube(tools: KubeTools): Kube {
     kubectl,
     helm: (args) =>
       exec(tools.helm, [...args, ...(tools.context ? ["--kube-context", tools.context] : [])], opts()),
-    // install.sh calls kubectl and helm without a context: the chosen one is passed as their defaults.
-    script: (path) =>
-      exec("bash", [path], {
-        ...opts(),
-        env: { ...tools.env, ...(tools.context ? { HELM_KUBECONTEXT: tools.context } : {}) },
-      }),
+    // install.sh calls kubectl and helm without a context: with --context it gets a kubeconfig of that
+    // context alone (`kubectl config view --minify --flatten`), in a private file removed afterwards.
+    script: async (path) => {
+      if (!tools.context) return exec("bash", [path], opts());
+      const view = await kubectl(["config", "view", "--minify", "--flatten"]);
+      if (view.code !== 0) return view;
+      const dir = mkdtempSync(join(tmpdir(), "gantry-kubeconfig-"));
+      try {
+        writeFileSync(join(dir, "config"), view.stdout, { mode: 0o600 });
+        return await exec("bash", [path], {
+          ...opts(),
+          env: { ...tools.env, KUBECONFIG: join(dir, "config") },
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
     must: async (args, input) => {
       const r = await kubectl(args, input);
       if (r.code !== 0) throw new UserError(`kubectl ${args[0] ?? ""} failed: ${firstLines(r)}`);
