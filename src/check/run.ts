@@ -8,7 +8,7 @@ import type { Problem } from "../errors.js";
 import type { LoadResult } from "../model/load.js";
 import { REGISTERED } from "../targets/registry.js";
 import { choosePlatform } from "../targets/github/pipeline.js";
-import type { FileTree, RenderedTrees, SynthContext, Target } from "../targets/target.js";
+import type { FileTree, RenderedTrees, SynthContext, SystemFinding, Target } from "../targets/target.js";
 import { writeTree } from "../output/writer.js";
 import { runTools, type ToolCheck } from "../validate/run-tools.js";
 import type { Finding } from "./finding.js";
@@ -24,6 +24,8 @@ export interface CheckOptions {
   tools: boolean;
   /** The one environment asked for, when one was. */
   env?: string;
+  /** The trees the last synth wrote, by target (compared with the new ones by upgradeChecks). */
+  previous?: RenderedTrees;
 }
 
 export interface CheckResult {
@@ -84,8 +86,24 @@ function targetFindings(
 function systemFindings(t: Target, loaded: LoadResult, ctx: SynthContext, trees: RenderedTrees): Finding[] {
   const tree = trees[t.name];
   if (!tree || !t.systemChecks) return [];
+  return asFindings(t, loaded, ctx, t.systemChecks(loaded.project, tree, ctx, trees));
+}
+
+/** What a target's new tree changes that the platform refuses on upgrade, against the tree written last. */
+export function upgradeFindings(
+  t: Target,
+  loaded: LoadResult,
+  ctx: SynthContext,
+  previous: FileTree | undefined,
+  tree: FileTree | undefined,
+): Finding[] {
+  if (!t.upgradeChecks || !previous || !tree || !Object.keys(previous).length) return [];
+  return asFindings(t, loaded, ctx, t.upgradeChecks(loaded.project, previous, tree));
+}
+
+function asFindings(t: Target, loaded: LoadResult, ctx: SynthContext, found: SystemFinding[]): Finding[] {
   const rules = new Map((t.rules ?? []).map((r) => [r.id, r]));
-  return t.systemChecks(loaded.project, tree, ctx, trees).map((f): Finding => {
+  return found.map((f): Finding => {
     const rule = rules.get(f.rule);
     if (!rule) throw new Error(`${t.name} reports rule ${f.rule}, which it does not declare`);
     return {
@@ -170,7 +188,11 @@ export async function runChecks(
     if (r.tree) trees[t.name] = r.tree;
   }
   Object.assign(trees, deployedTrees(targets, trees, loaded, ctx));
-  for (const t of targets) findings.push(...systemFindings(t, loaded, ctx, trees));
+  for (const t of targets)
+    findings.push(
+      ...systemFindings(t, loaded, ctx, trees),
+      ...upgradeFindings(t, loaded, ctx, o.previous?.[t.name], trees[t.name]),
+    );
   findings.push(
     ...costFindings(
       loaded,

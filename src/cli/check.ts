@@ -10,7 +10,7 @@ import { UserError } from "../errors.js";
 import { TARGETS } from "../targets/registry.js";
 import type { Io } from "./main.js";
 import { locateSpec, readSpec } from "./spec-file.js";
-import { synthContext } from "./synth.js";
+import { synthContext, writtenTrees } from "./synth.js";
 import { VERSION } from "./version.js";
 
 const FORMATS = ["text", "json", "sarif"] as const;
@@ -65,6 +65,7 @@ export function registerCheck(program: Command, io: Io): void {
           ...(only ? { targets: only } : {}),
           ...(opts.env ? { env: opts.env } : {}),
           tools: opts.tools,
+          previous: writtenTrees(loc, ctx),
         });
       } catch (e) {
         // A spec that does not load is a finding too: check says so in its own format.

@@ -21,6 +21,14 @@ import {
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { table } from "./format.js";
+import {
+  clusterDeploy,
+  clusterOptions,
+  clusterReleases,
+  clusterRollback,
+  onCluster,
+  type ClusterOptions,
+} from "./cluster.js";
 import type { Io } from "./main.js";
 import {
   appArguments,
@@ -206,29 +214,49 @@ function releases(path: string, opts: { env?: string }, io: Io) {
 }
 
 export function registerDeploy(program: Command, io: Io): void {
-  appArguments(
-    program
-      .command("deploy")
-      .description(
-        "Build a new release and roll it out with zero downtime; a failed release is stopped and the old one keeps serving.",
-      ),
+  clusterOptions(
+    appArguments(
+      program
+        .command("deploy")
+        .description(
+          "Build a new release and roll it out with zero downtime; a failed release is stopped and the old one keeps serving. With --target kubernetes: install or upgrade the Helm release in the cluster, rolled back when it fails.",
+        ),
+    ),
   )
+    .option(
+      "--image-tag <tag>",
+      "with --target: the image tag to deploy (global.imageTag; default: the chart's)",
+    )
+    .option("--no-smoke", "with --target: skip the smoke checks of the public URLs")
     .option("--plan", "print what the deploy would do, and do nothing")
     .option("--json", "with --plan: print the plan as JSON")
-    .action((path: string, opts: { env?: string; plan?: boolean; json?: boolean }) => deploy(path, opts, io));
-  appArguments(
-    program
-      .command("rollback")
-      .description(
-        "Deploy an earlier release again (default: the one before the serving release), through the same health-gated path.",
-      )
-      .argument("[release]", "release id such as v3 (see `gantry releases`)"),
-  ).action((release: string | undefined, path: string, opts: { env?: string }) =>
-    rollback(release, path, opts, io),
+    .action((path: string, opts: ClusterOptions & { json?: boolean }) =>
+      onCluster(opts) ? clusterDeploy(path, opts, io) : deploy(path, opts, io),
+    );
+  clusterOptions(
+    appArguments(
+      program
+        .command("rollback")
+        .description(
+          "Deploy an earlier release again (default: the one before the serving release), through the same health-gated path.",
+        )
+        .argument(
+          "[release]",
+          "release id such as v3 (see `gantry releases`), or a Helm revision with --target",
+        ),
+    ),
+  )
+    .option("--no-smoke", "with --target: skip the smoke checks of the public URLs")
+    .action((release: string | undefined, path: string, opts: ClusterOptions) =>
+      onCluster(opts) ? clusterRollback(release, path, opts, io) : rollback(release, path, opts, io),
+    );
+  clusterOptions(
+    appArguments(
+      program
+        .command("releases")
+        .description("List the releases of an environment, newest last, with their status."),
+    ),
+  ).action((path: string, opts: ClusterOptions) =>
+    onCluster(opts) ? clusterReleases(path, opts, io) : releases(path, opts, io),
   );
-  appArguments(
-    program
-      .command("releases")
-      .description("List the releases of an environment, newest last, with their status."),
-  ).action((path: string, opts: { env?: string }) => releases(path, opts, io));
 }

@@ -1,6 +1,7 @@
 // `gantry status`: whether the app runs, its release, and a row per process (PostgreSQL, each Redis,
 // the pub/sub endpoint, every instance) with its health, port, pid, uptime and restarts; then the jobs.
 import type { Command } from "commander";
+import { clusterOptions, clusterStatus, onCluster, type ClusterOptions } from "./cluster.js";
 import { leftoverPids } from "../engine/local/leftovers.js";
 import { liveState } from "../engine/local/client.js";
 import { pidAlive } from "../engine/local/fsutil.js";
@@ -83,11 +84,15 @@ async function status(path: string, opts: { env?: string; json?: boolean }, io: 
 }
 
 export function registerStatus(program: Command, io: Io): void {
-  appArguments(
-    program
-      .command("status")
-      .description("Show services, instances, health, release, ports, uptime and restarts."),
+  clusterOptions(
+    appArguments(
+      program
+        .command("status")
+        .description("Show services, instances, health, release, ports, uptime and restarts."),
+    ),
   )
     .option("--json", "print the state as JSON")
-    .action((path: string, opts: { env?: string; json?: boolean }) => status(path, opts, io));
+    .action((path: string, opts: ClusterOptions & { json?: boolean }) =>
+      onCluster(opts) ? clusterStatus(path, opts, io) : status(path, opts, io),
+    );
 }

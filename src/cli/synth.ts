@@ -1,9 +1,10 @@
 import { join, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
-import { drift, writeTree } from "../output/writer.js";
+import { drift, readTree, writeTree } from "../output/writer.js";
+import { upgradeFindings } from "../check/run.js";
 import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../errors.js";
 import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
-import type { SynthContext, Target, TargetName } from "../targets/target.js";
+import type { RenderedTrees, SynthContext, Target, TargetName } from "../targets/target.js";
 import type { LoadResult } from "../model/load.js";
 import { exec } from "../util/exec.js";
 import type { Io } from "./main.js";
@@ -99,6 +100,12 @@ export function registerSynth(program: Command, io: Io): void {
           io.out(`${shown}: up to date (${Object.keys(tree).length} files)\n`);
           return;
         }
+        // A change the cluster would refuse on upgrade is said now, at its spec line; the files are
+        // still written (the fix may be to replace the object on purpose, as the hint says).
+        for (const f of upgradeFindings(target, loaded, ctx, readTree(outDir), tree))
+          io.err(
+            `${formatProblem({ severity: "warning", pos: f.pos ?? { file: loc.display, line: 1, col: 1 }, path: f.path ?? "", message: f.message, ...(f.hint ? { hint: f.hint } : {}) })}\n`,
+          );
         writeTree(outDir, tree, target.ownsOutput);
         io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
       },
@@ -114,4 +121,12 @@ export function targetProblems(target: Target, loaded: LoadResult, ctx: SynthCon
     message: `${p.env ? `in ${p.env}: ` : ""}${p.message} (${target.name} target)`,
     ...(p.hint ? { hint: p.hint } : {}),
   }));
+}
+
+/** The trees the last synth wrote at each target's default output, for the targets that compare them. */
+export function writtenTrees(loc: SpecLocation, ctx: SynthContext): RenderedTrees {
+  const root = repoRootOf(loc, ctx);
+  return Object.fromEntries(
+    TARGETS.filter((t) => t.upgradeChecks).map((t) => [t.name, readTree(join(root, ctx.outputs[t.name]))]),
+  );
 }

@@ -106,3 +106,16 @@ export function writeTree(dir: string, tree: FileTree, owned: boolean): void {
     if (!(f in full) && existsSync(p) && statSync(p).isFile()) rmSync(p);
   }
 }
+
+/**
+ * What `writeTree` wrote in `dir` last time (the files its manifest lists), for comparing a new render
+ * with it; empty when nothing was written there.
+ */
+export function readTree(dir: string): FileTree {
+  const tree: FileTree = {};
+  for (const f of readManifest(dir) ?? []) {
+    const p = join(dir, f);
+    if (existsSync(p) && statSync(p).isFile()) tree[f] = readFileSync(p, "utf8");
+  }
+  return tree;
+}

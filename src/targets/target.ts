@@ -1,7 +1,7 @@
 // What a target is: a pure function from the resolved models of every environment to a tree of
 // files, plus the checks of what this target cannot do (reported as positioned spec problems), and
 // the external validators that check the files it wrote.
-import type { ProjectModel, Size } from "../model/types.js";
+import type { AppModel, ProjectModel, Size } from "../model/types.js";
 import type { ContractSupport } from "../model/contract-support.js";
 import type { TargetName } from "./registry.js";
 
@@ -60,9 +60,34 @@ export interface Target {
     ctx: SynthContext,
     trees: RenderedTrees,
   ): SystemFinding[];
+  /**
+   * Changes Kubernetes (or the platform) refuses on upgrade: the new tree against `previous`, the tree
+   * the last synth wrote (what was deployed last, as far as is known offline). Pure, like render.
+   */
+  upgradeChecks?: (project: ProjectModel, previous: FileTree, next: FileTree) => SystemFinding[];
   /** Deploy targets: where each variable an app receives gets its value there (`gantry env`). */
   contract?: ContractSupport;
   render(project: ProjectModel, ctx: SynthContext): FileTree;
+  /**
+   * Targets `gantry deploy --target <name>` deploys from the command line: the release of one
+   * environment in the tree render() gave.
+   */
+  clusterRelease?: (env: AppModel, tree: FileTree) => ClusterRelease;
+}
+
+/**
+ * A Helm release of one environment, paths relative to the target's tree. The same shape as the
+ * engine's HelmRelease (src/engine/kubernetes/release.ts), which may not import the targets.
+ */
+export interface ClusterRelease {
+  app: string;
+  environment: string;
+  namespace: string;
+  chart: string;
+  values: string;
+  bootstrap: { manifests: string[]; installer?: string; secretsDoc?: string };
+  smoke: { urls: string[]; trusted: boolean };
+  timeout: string;
 }
 
 /**

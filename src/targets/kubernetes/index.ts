@@ -6,6 +6,8 @@ import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, Target } from "../target.js";
 import { bootstrapTree } from "./bootstrap.js";
 import { chartTree } from "./chart.js";
+import { clusterRelease } from "./release.js";
+import { immutableChanges } from "./upgrade-checks.js";
 import { kubernetesProblems } from "./check.js";
 import { kubernetesContract } from "./contract.js";
 import { objectsByTemplate } from "./manifests.js";
@@ -64,6 +66,8 @@ export const kubernetesTarget: Target = {
   check: (project) => kubernetesProblems(project),
   rules: KUBERNETES_RULES,
   systemChecks: (project, tree, _ctx, trees) => kubernetesSystemChecks(project, tree, trees),
+  upgradeChecks: immutableChanges,
   contract: kubernetesContract,
   render: (project) => render(project),
+  clusterRelease,
 };

@@ -12,6 +12,7 @@ import { issuerTrusted } from "./settings.js";
 import { buildValues } from "./values-environment.js";
 import { publicRouteFindings } from "./system-routes.js";
 import { ALERT_ROUTE_RULE, alertRouteFindings } from "./system-alerts.js";
+import { IMMUTABLE_RULE } from "./upgrade-checks.js";
 
 export const KUBERNETES_RULES: readonly RuleDoc[] = [
   {
@@ -37,6 +38,7 @@ export const KUBERNETES_RULES: readonly RuleDoc[] = [
     fix: "Regenerate with `gantry synth kubernetes` (delivery routes under a public prefix are denied at the ingress), or move the route or the service's `path` so that they do not overlap.",
   },
   ALERT_ROUTE_RULE,
+  IMMUTABLE_RULE,
 ];
 
 /** Where a values path is set for an environment: its own file, else values.yaml. */

@@ -1,0 +1,83 @@
+// The environment's bootstrap (namespace, ResourceQuota, LimitRange, Dapr configuration), applied on
+// every deploy: created when missing, and kept to the spec, since the quota follows the spec's sizes and
+// scale. In two steps around the upgrade: before it, each quota only grows (the larger of what the
+// namespace has and what the spec gives, per resource), so that the pods running now (an autoscaler at
+// its old maximum) and the rollout's surge pods fit; after a successful upgrade, the spec's quota as is.
+// Found in the control plane: a quota shrunk before the rollout refused the surge pods, and the deploy
+// timed out.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { printYamlDocuments } from "../../format/yaml.js";
+import type { Kube } from "./client.js";
+import type { HelmRelease } from "./release.js";
+
+const SUFFIX: Record<string, number> = {
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
+
+/** A Kubernetes quantity as a number ("500m" 0.5, "2Gi" 2147483648); NaN when it is not one. */
+export function quantity(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(q.trim());
+  if (!m) return NaN;
+  const factor = m[2] ? SUFFIX[m[2]] : 1;
+  return factor === undefined ? NaN : Number(m[1]) * factor;
+}
+
+type Doc = { kind?: string; metadata?: { name?: string }; spec?: { hard?: Record<string, string> } };
+
+/** The bootstrap's documents, each quota's limits raised to what the namespace's quota has now. */
+async function widened(k: Kube, namespace: string, docs: Doc[]): Promise<Doc[]> {
+  const out: Doc[] = [];
+  for (const d of docs) {
+    const hard = d.spec?.hard;
+    if (d.kind !== "ResourceQuota" || !hard || !d.metadata?.name) {
+      out.push(d);
+      continue;
+    }
+    const now = await k.kubectl([
+      "get",
+      "resourcequota",
+      d.metadata.name,
+      "--namespace",
+      namespace,
+      "--output",
+      "json",
+    ]);
+    const current = now.code === 0 ? ((JSON.parse(now.stdout) as Doc).spec?.hard ?? {}) : {};
+    const merged = Object.fromEntries(
+      Object.entries(hard).map(([key, value]) => {
+        const was = current[key];
+        return [key, was !== undefined && quantity(was) > quantity(value) ? was : value];
+      }),
+    );
+    out.push({ ...d, spec: { ...d.spec, hard: merged } });
+  }
+  return out;
+}
+
+/**
+ * Applies the environment's bootstrap: `before` the upgrade with quotas that only grow, else as the
+ * spec gives it. Returns what changed, as kubectl names it ("resourcequota/staging-quota configured").
+ */
+export async function applyBootstrap(
+  k: Kube,
+  r: HelmRelease,
+  tree: string,
+  phase: "before" | "after",
+): Promise<string[]> {
+  const docs = r.bootstrap.manifests.flatMap((f) =>
+    parseAllDocuments(readFileSync(join(tree, f), "utf8")).map((d) => d.toJS() as Doc),
+  );
+  const input = printYamlDocuments(phase === "before" ? await widened(k, r.namespace, docs) : docs);
+  const applied = await k.must(["apply", "--filename", "-"], input);
+  return applied.split("\n").filter((l) => l.trim() && !/ unchanged$/.test(l));
+}
