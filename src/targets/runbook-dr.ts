@@ -5,8 +5,10 @@
 // for the generated names (its runbook-dr.ts); the checks and the order of the steps are shared here.
 import type { AppModel, PostgresModel, RedisModel } from "../model/types.js";
 
-/** A fenced shell block and a blank line. */
-export const sh = (lines: string[]): string[] => ["```sh", ...lines, "```", ""];
+import { sh } from "./runbook.js";
+
+// The platforms' runbook-dr.ts files write their blocks with the same helper.
+export { sh };
 
 /**
  * Exact row counts of every table, one `schema.table|count` line each, sorted: run on the source and
