@@ -53,7 +53,10 @@ describe("digitalocean: one cluster for staging and production, an external brok
 
 describe("digitalocean: environments in different regions", () => {
   it("keep their state in the one bucket the README creates, at its endpoint", () => {
-    const spread = text.replace(/(\n  production:\n)/, "$1    targets: { digitalocean: { region: fra1 } }\n");
+    const spread = text.replace(
+      /(\n {2}production:\n)/,
+      "$1    targets: { digitalocean: { region: fra1 } }\n",
+    );
     assert.notEqual(spread, text, "the example's production environment moved");
     const tree = digitaloceanTarget.render(loadSpec("examples/todo/gantry.yaml", spread).project, ctx);
     const created = /aws s3api create-bucket --bucket (\S+) --endpoint-url (\S+)/.exec(tree["README.md"]!)!;

@@ -71,7 +71,8 @@ export function planSku(m: AppModel, s: ServiceModel): string {
 }
 
 /** Whether a service gets a staging slot in an environment (B1 plans have none). */
-export const hasSlot = (m: AppModel, s: ServiceModel): boolean => m.environment.deploy.slot && planSku(m, s) !== "B1";
+export const hasSlot = (m: AppModel, s: ServiceModel): boolean =>
+  m.environment.deploy.slot && planSku(m, s) !== "B1";
 
 export function postgresSku(size: Size) {
   return AZURE_SIZES[size].postgres;

@@ -180,10 +180,8 @@ function appConfig(c: Ctx, n: string, s0: ServiceModel, sv: (m: AppModel) => Ser
       ),
       image: field("string", `Container image of ${n}.`, () => readEnv(imageVariable(n), s0.image ?? "")),
       alwaysOn: field("bool", `Keep ${n} loaded.`, (m) => m.environment.tier !== "development"),
-      enableSlot: field(
-        "bool",
-        `Create a staging slot for zero-downtime swaps of ${n}.`,
-        (m) => hasSlot(m, sv(m)),
+      enableSlot: field("bool", `Create a staging slot for zero-downtime swaps of ${n}.`, (m) =>
+        hasSlot(m, sv(m)),
       ),
       ...(managedZone(c) ? domainFields(n, (m) => boundIn(m, appOf(m, n))) : {}),
     },
