@@ -5,7 +5,10 @@
 // (`down` stops everything).
 import { join } from "node:path";
 import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import type { SpawnedProcess } from "../../util/exec.js";
+import { BackupService, pgBackupSetup, setBackups, supervisorModel } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
+import type { Pgbackrest } from "./pgbackrest.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
 import { placePostgresData } from "./postgres-location.js";
 import type { ProvisionStep } from "./plan.js";
@@ -50,8 +53,11 @@ async function startPostgresFor(
   const port = await portOr(previous?.postgres?.port);
   rt.log(`starting PostgreSQL ${major} (${bin}) on 127.0.0.1:${port}`);
   const logFile = join(rt.paths.logs, "postgres.log");
-  const start = () =>
-    startPostgres({
+  // Backed up: the WAL archived by pgBackRest, and no empty cluster made where a backup can restore.
+  const backup = pgBackupSetup(rt, port, password, dataDir);
+  const start = (readyTimeoutMs?: number) => {
+    backup?.guard();
+    return startPostgres({
       binDir: bin,
       dataDir,
       port,
@@ -59,13 +65,35 @@ async function startPostgresFor(
       password,
       databases: need.databases,
       logFile,
-      env,
+      env: { ...env, ...backup?.env },
       ...(runAs ? { runAs } : {}),
       app: { user: PG_APP_USER, password: appPassword },
+      ...(backup ? { settings: backup.settings } : {}),
+      ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
     });
+  };
   const pg = { proc: await start(), restarts: 0, port, password, appPassword, version: String(major) };
   rt.pg = pg;
   keepRunning(rt, "PostgreSQL", "logs/postgres.log", pg, start);
+  await startBackups(rt, backup?.b, start);
+}
+
+/** Backups begin once PostgreSQL runs; one that cannot (pgBackRest refuses) is logged, the app runs on. */
+async function startBackups(
+  rt: Runtime,
+  b: Pgbackrest | undefined,
+  startPg: (readyTimeoutMs?: number) => Promise<SpawnedProcess>,
+): Promise<void> {
+  const model = supervisorModel(rt);
+  if (!model) return;
+  const service = new BackupService(rt, b, model, startPg);
+  setBackups(rt, service);
+  try {
+    await service.begin();
+  } catch (e) {
+    service.lastError = (e as Error).message;
+    rt.log(`backups could not begin: ${service.lastError}`);
+  }
 }
 
 /** The databases exist, owned by the role apps connect as (the `databases` step). */

@@ -1,0 +1,154 @@
+// The supervisor's side of backups: PostgreSQL's WAL is archived by the server itself (archive_command,
+// see backup-config.ts); here the stanza is made on the first start, a first full backup is taken as
+// soon as there is none, base backups and Redis snapshots are taken on `recovery.base_backup`'s
+// schedule, and one backup runs at a time (`gantry backup`, the scheduled ones, the one before a
+// restore or a migration), each logged.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { AppModel } from "../../model/types.js";
+import type { SpawnedProcess } from "../../util/exec.js";
+import { nextRun } from "./cron-next.js";
+import { WaitsForRestore } from "./data-restart.js";
+import { readJson } from "./fsutil.js";
+import {
+  backedUp,
+  ensureStanza,
+  hasRepository,
+  listBackups,
+  openPgbackrest,
+  serverSettings,
+  takeBackup,
+  type BackupKind,
+  type Pgbackrest,
+} from "./pgbackrest.js";
+import { snapshotRedis, type RedisSnapshot } from "./redis-snapshots.js";
+import type { Runtime } from "./runtime.js";
+
+/** What a backup made: PostgreSQL's backup label and the Redis snapshots taken with it. */
+export interface BackupResult {
+  id?: string;
+  redis: RedisSnapshot[];
+}
+
+/** The backups of one running environment. */
+export class BackupService {
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  /** The last backup that succeeded and the last failure, for `status`. */
+  last?: { at: string; id?: string; reason: string };
+  lastError?: string;
+
+  constructor(
+    readonly rt: Runtime,
+    readonly b: Pgbackrest | undefined,
+    readonly model: AppModel,
+    /** Starts PostgreSQL again (a restore stops it). */
+    readonly startPg: ((readyTimeoutMs?: number) => Promise<SpawnedProcess>) | undefined,
+  ) {}
+
+  /** One at a time, in the order asked. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A PostgreSQL backup and the Redis snapshots, now. */
+  backup(kind: BackupKind, reason: string): Promise<BackupResult> {
+    return this.run(async () => {
+      try {
+        const id = this.b && this.rt.pg ? await takeBackup(this.b, kind, reason) : undefined;
+        const redis = await snapshotRedis(this.rt, this.model, reason);
+        this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
+        this.lastError = undefined;
+        this.rt.log(
+          `backup (${reason}) done${id ? `: PostgreSQL ${id}` : ""}${redis.length > 0 ? `, Redis ${redis.map((r) => r.name).join(", ")}` : ""}`,
+        );
+        return { ...(id ? { id } : {}), redis };
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        this.rt.log(`backup (${reason}) failed: ${this.lastError}`);
+        throw e;
+      }
+    });
+  }
+
+  /** After PostgreSQL started: the stanza, a first full backup when there is none, the schedule. */
+  async begin(): Promise<void> {
+    if (this.b) {
+      await ensureStanza(this.b);
+      if ((await listBackups(this.b)).length === 0) void this.backup("full", "first").catch(() => undefined);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const next = nextRun(this.model.recovery.base_backup, new Date());
+    if (!next || this.rt.stopping) return;
+    // Timers are capped at a minute and re-armed: a far-away run and a clock change are both seen.
+    const wait = Math.min(60_000, Math.max(0, next.getTime() - Date.now()));
+    this.timer = setTimeout(() => {
+      if (Date.now() + 500 >= next.getTime())
+        void this.backup("full", "scheduled")
+          .catch(() => undefined)
+          .finally(() => this.schedule());
+      else this.schedule();
+    }, wait);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+const services = new WeakMap<Runtime, BackupService>();
+
+export const backupsOf = (rt: Runtime): BackupService | undefined => services.get(rt);
+
+export function setBackups(rt: Runtime, s: BackupService): void {
+  services.get(rt)?.stop();
+  services.set(rt, s);
+}
+
+/** The model the supervisor was started with (backups follow the environment's recovery settings). */
+export function supervisorModel(rt: Runtime): AppModel | undefined {
+  return readJson<AppModel>(rt.paths.model);
+}
+
+/**
+ * What PostgreSQL is started with when its environment is backed up: the archive settings and the
+ * variables its archive_command needs; and the refusal to make an empty cluster where a backup could
+ * bring the data back (the data directory was deleted).
+ */
+export function pgBackupSetup(
+  rt: Runtime,
+  port: number,
+  password: string,
+  dataDir: string,
+): { b: Pgbackrest; settings: string[]; env: Record<string, string>; guard: () => void } | undefined {
+  const model = supervisorModel(rt);
+  if (!model || !backedUp(model)) return undefined;
+  const b = openPgbackrest({
+    paths: rt.paths,
+    model,
+    store: rt.store,
+    baseEnv: rt.o.baseEnv,
+    port,
+    pgPassword: password,
+  });
+  rt.addSecretValues({ backup_cipher: b.env.PGBACKREST_REPO1_CIPHER_PASS! });
+  // The server's archive_command needs no password: it only writes to the repository.
+  const env = Object.fromEntries(Object.entries(b.env).filter(([k]) => k !== "PGPASSWORD"));
+  return {
+    b,
+    settings: serverSettings(b),
+    env,
+    guard: () => {
+      if (!existsSync(join(dataDir, "PG_VERSION")) && hasRepository(rt.paths, model))
+        throw new WaitsForRestore(
+          `the data directory ${dataDir} is gone, and backups of it exist: \`gantry restore\` brings it back`,
+        );
+    },
+  };
+}
