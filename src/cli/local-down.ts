@@ -9,7 +9,7 @@ import { removePostgresOutside } from "../engine/local/postgres-location.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
-async function confirm(question: string, io: Io): Promise<boolean> {
+export async function confirm(question: string, io: Io): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   io.err(`${question} [y/N] `);
   process.stdin.resume();

@@ -103,6 +103,16 @@ export class BackupService {
 }
 
 const services = new WeakMap<Runtime, BackupService>();
+const redisStarts = new WeakMap<Runtime, Map<string, () => Promise<SpawnedProcess>>>();
+
+/** How provision starts a Redis, for a restore that stops it to put a snapshot back. */
+export function registerRedisStart(rt: Runtime, name: string, start: () => Promise<SpawnedProcess>): void {
+  const m = redisStarts.get(rt) ?? new Map<string, () => Promise<SpawnedProcess>>();
+  m.set(name, start);
+  redisStarts.set(rt, m);
+}
+
+export const redisStarter = (rt: Runtime, name: string) => redisStarts.get(rt)?.get(name);
 
 export const backupsOf = (rt: Runtime): BackupService | undefined => services.get(rt);
 

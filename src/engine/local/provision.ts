@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { PUBSUB_COMPONENT } from "../../model/bindings.js";
 import type { SpawnedProcess } from "../../util/exec.js";
-import { BackupService, pgBackupSetup, setBackups, supervisorModel } from "./backups.js";
+import { BackupService, pgBackupSetup, registerRedisStart, setBackups, supervisorModel } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
 import type { Pgbackrest } from "./pgbackrest.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
@@ -20,7 +20,7 @@ import { PG_APP_USER, PG_USER, type Runtime } from "./runtime.js";
 import { INTERNAL_PREFIX } from "./secrets.js";
 import type { SupervisorState } from "./state.js";
 
-const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
+export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
 const PG_APP_PASSWORD = `${INTERNAL_PREFIX}postgres_app_password`;
 /** The password of the environment's Redis servers (each wants it: other accounts on the machine must not get in). */
 const REDIS_PASSWORD = `${INTERNAL_PREFIX}redis_password`;
@@ -161,6 +161,7 @@ async function startRedises(
       });
     const server = { proc: await start(), restarts: 0, port, password };
     rt.redis[name] = server;
+    registerRedisStart(rt, name, start);
     keepRunning(rt, `Redis ${name}`, `logs/redis-${name}.log`, server, start);
   }
 }
