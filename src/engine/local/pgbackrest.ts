@@ -11,6 +11,7 @@ import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import { exec, type ExecResult } from "../../util/exec.js";
 import {
+  stanzaOf,
   archiveSettings,
   pgbackrestConfig,
   pgbackrestEnv,
@@ -198,10 +199,13 @@ export interface BackupInfo {
 }
 
 interface InfoJson {
+  archive?: { id: string; max: string | null }[];
   backup?: {
     label: string;
     type: BackupKind;
     prior: string | null;
+    archive: { start: string; stop: string };
+    lsn: { start: string; stop: string };
     timestamp: { start: number; stop: number };
     info: { size: number; repository: { delta: number } };
     database?: { "repo-key"?: number };
@@ -263,6 +267,54 @@ export function newestArchived(b: Pgbackrest): string | undefined {
   return newest > 0 ? new Date(newest).toISOString() : undefined;
 }
 
+/** An LSN ("16/B374D848") as a number that orders them. */
+const lsn = (text: string): bigint => {
+  const [hi, lo] = text.split("/");
+  return (BigInt(`0x${hi ?? "0"}`) << 32n) | BigInt(`0x${lo ?? "0"}`);
+};
+
+/**
+ * The backup to restore from for a target: the newest one that ended by `before` (all when undefined)
+ * and lies on the history of the newest timeline. Each restore that promotes starts a timeline, and
+ * recovery follows the newest one; a backup taken on a branch that timeline left (one made after the
+ * point a later restore went back to) cannot reach it, and pgBackRest's own choice, by time alone,
+ * would take it.
+ */
+export async function chooseBackup(b: Pgbackrest, before?: Date): Promise<string | undefined> {
+  const info = (JSON.parse((await pgbackrest(b, ["info", "--output=json"], 60_000)).stdout) as InfoJson[])[0];
+  const archiveId = info?.archive?.at(-1)?.id;
+  if (!info?.backup || !archiveId) return undefined;
+  const tli = (segment: string) => parseInt(segment.slice(0, 8), 16);
+  const listing = await pgbackrest(b, ["repo-ls", `archive/${stanzaOf(b.model)}/${archiveId}`], 60_000);
+  const histories = listing.stdout
+    .split("\n")
+    .flatMap((l) => /^([0-9A-F]{8})\.history$/.exec(l.trim())?.[1] ?? []);
+  const newest = Math.max(
+    1,
+    ...histories.map((h) => parseInt(h, 16)),
+    ...(info.archive ?? []).map((a) => (a.max ? tli(a.max) : 1)),
+  );
+  // The history file of the newest timeline: each ancestor and the LSN where the line left it.
+  const left = new Map<number, bigint>();
+  if (newest > 1) {
+    const name = `${newest.toString(16).toUpperCase().padStart(8, "0")}.history`;
+    const h = await pgbackrest(b, ["repo-get", `archive/${stanzaOf(b.model)}/${archiveId}/${name}`], 60_000);
+    for (const line of h.stdout.split("\n")) {
+      const m = /^\s*(\d+)\s+([0-9A-F]+\/[0-9A-F]+)/i.exec(line);
+      if (m) left.set(Number(m[1]), lsn(m[2]!));
+    }
+  }
+  const onLine = (x: NonNullable<InfoJson["backup"]>[number]) => {
+    const t = tli(x.archive.stop);
+    const until = left.get(t);
+    return t === newest || (until !== undefined && lsn(x.lsn.stop) <= until);
+  };
+  return info.backup
+    .filter((x) => onLine(x) && (!before || x.timestamp.stop * 1000 <= before.getTime()))
+    .sort((x, y) => x.timestamp.stop - y.timestamp.stop)
+    .at(-1)?.label;
+}
+
 /** Whether the repository has a backup to restore (the stanza has been made and backed up once). */
 export function hasRepository(p: EnvPaths, model: AppModel): boolean {
   return existsSync(join(backupRoot(p), "pgbackrest", "backup", model.environment.name, "backup.info"));
@@ -271,22 +323,38 @@ export function hasRepository(p: EnvPaths, model: AppModel): boolean {
 /** What a restore goes to: the end of the archive, a time, or one backup's consistent end. */
 export type RestoreTarget = { kind: "latest" } | { kind: "time"; at: Date } | { kind: "backup"; id: string };
 
-/** pgBackRest's restore options for a target, into `dataDir` (emptied first by the caller). */
-export function restoreArgs(target: RestoreTarget, dataDir: string, archiveOff = false): string[] {
+/**
+ * pgBackRest's restore options for a target, into `dataDir` (emptied first by the caller); `set`: the
+ * backup chooseBackup picked for the newest state or a time.
+ */
+export function restoreArgs(
+  target: RestoreTarget,
+  dataDir: string,
+  set?: string,
+  archiveOff = false,
+): string[] {
   const base = ["restore", `--pg1-path=${dataDir}`, ...(archiveOff ? ["--archive-mode=off"] : [])];
+  const latest = [...(set ? [`--set=${set}`] : []), "--target-timeline=latest"];
   switch (target.kind) {
     case "latest":
-      return base;
+      return [...base, ...latest];
     case "time":
-      // pgBackRest picks the newest backup that ends before the target.
       return [
         ...base,
+        ...latest,
         "--type=time",
         `--target=${target.at.toISOString().replace("T", " ").replace("Z", "+00")}`,
         "--target-action=promote",
       ];
     case "backup":
-      return [...base, `--set=${target.id}`, "--type=immediate", "--target-action=promote"];
+      // Along the backup's own timeline: a later one may have left it before the backup was taken.
+      return [
+        ...base,
+        `--set=${target.id}`,
+        "--type=immediate",
+        "--target-action=promote",
+        "--target-timeline=current",
+      ];
   }
 }
 
@@ -301,5 +369,16 @@ export async function restoreInto(
   if (existsSync(join(dataDir, "PG_VERSION")))
     throw new Error(`${dataDir} holds a cluster: it is moved aside before a restore`);
   mkdirSync(dataDir, { recursive: true });
-  await pgbackrest(b, restoreArgs(target, dataDir, archiveOff));
+  let set: string | undefined;
+  if (target.kind !== "backup") {
+    set = await chooseBackup(b, target.kind === "time" ? target.at : undefined);
+    if (!set)
+      throw new UserError(
+        target.kind === "time"
+          ? `no backup ended by ${target.at.toISOString()} on the history being restored`
+          : "there is no backup to restore",
+        "`gantry backups` lists the backups and the window each restores",
+      );
+  }
+  await pgbackrest(b, restoreArgs(target, dataDir, set, archiveOff));
 }

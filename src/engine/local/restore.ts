@@ -8,14 +8,23 @@
 //   copy never writes to the repository of the data it came from, and recovered to its end.
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import pg from "pg";
 import type { AppModel } from "../../model/types.js";
+import { UserError } from "../../errors.js";
 import type { SpawnedProcess } from "../../util/exec.js";
 import { backupsOf, redisStarter } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
 import type { DataServer } from "./data-restart.js";
 import { sleep } from "./instance.js";
 import type { EnvPaths } from "./paths.js";
-import { restoreInto, backupRoot, listBackups, type Pgbackrest, type RestoreTarget } from "./pgbackrest.js";
+import {
+  restoreInto,
+  backupRoot,
+  listBackups,
+  pgbackrest,
+  type Pgbackrest,
+  type RestoreTarget,
+} from "./pgbackrest.js";
 import { postgresDataDir } from "./postgres-location.js";
 import { choosePostgres, postgresInstalls, startPostgres } from "./postgres.js";
 import { placeRedisSnapshot, snapshotFor } from "./redis-snapshots.js";
@@ -99,9 +108,12 @@ export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Sa
   const at = await targetTime(b, target);
   rt.proxy.maintenance.begin(RESTORE_RETRY_AFTER_S);
   say(`the proxy answers 503 (Retry-After: ${RESTORE_RETRY_AFTER_S}s) until the restore is done`);
+  let kept: string | undefined;
   try {
-    let kept: string | undefined;
     if (!pg.down) {
+      // A commit after any target time: recovery to a time stops at the first commit past it, and an
+      // idle database would have none in its WAL.
+      await commitNow(pg.port, pg.password);
       say("keeping the current data: an incremental backup first");
       kept = (await svc.backup("incr", "before-restore")).id;
       say(`the current data is backup ${kept}`);
@@ -116,12 +128,39 @@ export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Sa
     await svc.run(() => restoreInto(b, target, dataDir));
     say("starting PostgreSQL: it replays the archived WAL up to the target");
     await release(rt, "PostgreSQL", "logs/postgres.log", pg, () => svc.startPg!(RECOVERY_TIMEOUT_MS));
+    // Until the new timeline's history file is in the archive (check switches the WAL and waits for
+    // it), a restore or drill that follows would choose its backup without knowing of that timeline.
+    await svc.run(() => pgbackrest(b, ["check"], 120_000));
     // The newest state leaves Redis as it is (its own files are newer than any snapshot); a point in
     // the past takes it back to its snapshot of that moment, so both hold the same past.
     if (target.kind !== "latest") await restoreRedis(rt, model, at, say);
     return `restored (${describeTarget(target)})${kept ? `; the data from before is backup ${kept}` : ""}`;
+  } catch (e) {
+    // PostgreSQL stays down, held, until a restore that works: status says why.
+    if (pg.held) {
+      pg.down = true;
+      pg.lastExit = `restore failed: ${(e as Error).message.split("\n")[0]}`;
+      rt.persist();
+    }
+    throw new UserError(
+      `the restore failed: ${(e as Error).message}`,
+      kept
+        ? `\`gantry restore --backup ${kept} --yes\` brings back the data from before; the PostgreSQL log is ${join(rt.paths.logs, "postgres.log")}`
+        : `the PostgreSQL log is ${join(rt.paths.logs, "postgres.log")}; \`gantry backups\` lists what can be restored`,
+    );
   } finally {
     rt.proxy.maintenance.end();
+  }
+}
+
+/** Commits an empty transaction (an xid is assigned, so a commit record is written). */
+async function commitNow(port: number, password: string): Promise<void> {
+  const c = new pg.Client({ host: "127.0.0.1", port, user: PG_USER, password, database: "postgres" });
+  await c.connect();
+  try {
+    await c.query("SELECT pg_current_xact_id()");
+  } finally {
+    await c.end();
   }
 }
 
