@@ -160,7 +160,7 @@ export function formatDrill(r: DrillReport): string {
   const lines = [
     `drill of ${r.environment} at ${r.started_at} (backup ${r.backup ?? "-"})`,
     `  RTO ${r.rto_seconds}s (target ${r.rto_target_seconds}s), restore ${r.restore_seconds}s`,
-    `  RPO ${r.rpo_seconds}s (target ${r.rpo_target_seconds}s): source's newest commit ${r.source_newest_commit ?? "-"}, recovered ${r.recovered_newest_commit ?? "-"}`,
+    `  RPO ${r.rpo_seconds}s (target ${r.rpo_target_seconds}s): ${r.lost_commits} commit${r.lost_commits === 1 ? "" : "s"} not recovered${r.earliest_lost_commit ? `, the earliest of ${r.earliest_lost_commit}` : ""}; source's newest commit ${r.source_newest_commit ?? "-"}, newest recovered ${r.recovered_newest_commit ?? "-"}`,
     `  pg_amcheck ${ok(r.amcheck.ok)}${r.amcheck.output ? `: ${r.amcheck.output}` : ""}`,
     `  tables ${r.tables.filter((x) => x.match).length}/${r.tables.length} match the source at the recovery point`,
     ...r.tables

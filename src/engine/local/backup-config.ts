@@ -43,11 +43,12 @@ export function retentionDays(model: AppModel): number | undefined {
 
 /**
  * The WAL is archived at least this often (archive_timeout), in seconds: 60, or less when the RPO asks
- * for it. A fifth of the RPO is left for pushing the segment (compressing, encrypting, writing), so a
- * crash loses at most the RPO: 48 s for an RPO of one minute, 4 s for 5 s.
+ * for it. Half the RPO is left for the push of a segment (a process, compression, encryption, the
+ * write) and for the one being pushed when the machine is lost: 30 s for an RPO of one minute, 2 s for
+ * 5 s. (With four fifths, a drill under steady writes measured 7.6 s against an RPO of 5 s.)
  */
 export function archiveTimeoutSeconds(model: AppModel): number {
-  return Math.max(1, Math.min(60, Math.floor(model.recovery.rpo_seconds * 0.8)));
+  return Math.max(1, Math.min(60, Math.floor(model.recovery.rpo_seconds / 2)));
 }
 
 /** The stanza: one per environment (a stanza is what pgBackRest calls the backups of one cluster). */

@@ -34,6 +34,8 @@ export interface BackupResult {
 export class BackupService {
   private chain: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  /** Stops a backup in progress when the supervisor stops (pgBackRest would go on, orphaned). */
+  private readonly stopping = new AbortController();
   /** The last backup that succeeded and the last failure, for `status`. */
   last?: { at: string; id?: string; reason: string };
   lastError?: string;
@@ -57,7 +59,8 @@ export class BackupService {
   backup(kind: BackupKind, reason: string): Promise<BackupResult> {
     return this.run(async () => {
       try {
-        const id = this.b && this.rt.pg ? await takeBackup(this.b, kind, reason) : undefined;
+        const id =
+          this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : undefined;
         const redis = await snapshotRedis(this.rt, this.model, reason);
         this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
         this.lastError = undefined;
@@ -97,8 +100,11 @@ export class BackupService {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** No more scheduled backups; the one in progress is stopped, and waited for (at most 10 s). */
+  async stop(): Promise<void> {
     clearTimeout(this.timer);
+    this.stopping.abort();
+    await Promise.race([this.chain, new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 }
 
@@ -117,7 +123,7 @@ export const redisStarter = (rt: Runtime, name: string) => redisStarts.get(rt)?.
 export const backupsOf = (rt: Runtime): BackupService | undefined => services.get(rt);
 
 export function setBackups(rt: Runtime, s: BackupService): void {
-  services.get(rt)?.stop();
+  void services.get(rt)?.stop();
   services.set(rt, s);
 }
 

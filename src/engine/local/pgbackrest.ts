@@ -174,8 +174,18 @@ export async function ensureStanza(b: Pgbackrest): Promise<void> {
 export type BackupKind = "full" | "diff" | "incr";
 
 /** Takes a backup now; `reason` is recorded with it (scheduled, manual, before-restore, before-migrate v3). */
-export async function takeBackup(b: Pgbackrest, kind: BackupKind, reason: string): Promise<string> {
-  await pgbackrest(b, ["backup", `--type=${kind}`, `--annotation=gantry-reason=${reason}`]);
+export async function takeBackup(
+  b: Pgbackrest,
+  kind: BackupKind,
+  reason: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  await pgbackrest(
+    b,
+    ["backup", `--type=${kind}`, `--annotation=gantry-reason=${reason}`],
+    undefined,
+    signal,
+  );
   const newest = (await listBackups(b)).at(-1);
   if (!newest) throw new Error("pgbackrest backup reported success, and no backup is in the repository");
   return newest.id;

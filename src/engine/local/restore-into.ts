@@ -62,7 +62,7 @@ export async function restoreIntoNewEnv(
       : target.kind === "backup"
         ? new Date(backups.find((x) => x.id === target.id)?.endedAt ?? Date.now())
         : undefined;
-  mkdirSync(to.dir, { recursive: true });
+  mkdirSync(to.logs, { recursive: true });
   copyFileSync(t.paths.secrets, to.secrets);
   const password = openStore(to, undefined).get(PG_PASSWORD);
   if (!password) throw new UserError(`${t.paths.env} has no PostgreSQL password in its secrets store`);
