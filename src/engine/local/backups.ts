@@ -5,7 +5,9 @@
 // restore or a migration), each logged.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import type { AppModel } from "../../model/types.js";
+import { archiveTimeoutSeconds } from "./backup-config.js";
 import type { SpawnedProcess } from "../../util/exec.js";
 import { nextRun } from "./cron-next.js";
 import { WaitsForRestore } from "./data-restart.js";
@@ -22,7 +24,7 @@ import {
   type Pgbackrest,
 } from "./pgbackrest.js";
 import { snapshotRedis, type RedisSnapshot } from "./redis-snapshots.js";
-import type { Runtime } from "./runtime.js";
+import { PG_USER, type Runtime } from "./runtime.js";
 
 /** What a backup made: PostgreSQL's backup label and the Redis snapshots taken with it. */
 export interface BackupResult {
@@ -34,6 +36,7 @@ export interface BackupResult {
 export class BackupService {
   private chain: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private walTimer?: NodeJS.Timeout;
   /** Stops a backup in progress when the supervisor stops (pgBackRest would go on, orphaned). */
   private readonly stopping = new AbortController();
   /** The last backup that succeeded and the last failure, for `status`. */
@@ -79,6 +82,7 @@ export class BackupService {
   /** After PostgreSQL started: the stanza, a first full backup when there is none, the schedule. */
   async begin(): Promise<void> {
     if (this.b) {
+      this.switchWal();
       await ensureStanza(this.b);
       if ((await listBackups(this.b)).length === 0) void this.backup("full", "first").catch(() => undefined);
     }
@@ -100,9 +104,39 @@ export class BackupService {
     this.timer.unref();
   }
 
+  /**
+   * Switches the WAL segment every archive_timeout too, so that it is archived: the server's own
+   * archive_timeout was seen not to switch for minutes after a promotion (a restore) on PostgreSQL 15,
+   * while the spread checkpoint that follows runs. pg_switch_wal() does nothing when no WAL was written
+   * since the last switch.
+   */
+  private switchWal(): void {
+    const every = archiveTimeoutSeconds(this.model) * 1000;
+    this.walTimer = setInterval(() => {
+      const server = this.rt.pg;
+      if (!server || server.down || server.held) return;
+      const c = new pg.Client({
+        host: "127.0.0.1",
+        port: server.port,
+        user: PG_USER,
+        password: server.password,
+        database: "postgres",
+        connectionTimeoutMillis: 2000,
+      });
+      c.on("error", () => undefined);
+      void c
+        .connect()
+        .then(() => c.query("SELECT pg_switch_wal()"))
+        .catch(() => undefined)
+        .finally(() => void c.end().catch(() => undefined));
+    }, every);
+    this.walTimer.unref();
+  }
+
   /** No more scheduled backups; the one in progress is stopped, and waited for (at most 10 s). */
   async stop(): Promise<void> {
     clearTimeout(this.timer);
+    clearInterval(this.walTimer);
     this.stopping.abort();
     await Promise.race([this.chain, new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
