@@ -262,6 +262,17 @@ describe(
         assert.ok(w.match);
         await c.end();
 
+        // status shows the last backup and the last drill.
+        const status = await cli(["status", dir]);
+        assert.match(status, /^last backup: \S+ \(before-restore, \d{8}-\d{6}F_\d{8}-\d{6}I\)$/m);
+        assert.match(
+          status,
+          new RegExp(
+            `^last drill: ${report.started_at} (passed|FAILED) \\(RTO ${report.rto_seconds}s, RPO ${report.rpo_seconds}s\\)$`,
+            "m",
+          ),
+        );
+
         // --into: a copy running the same release; the live environment untouched.
         const livePg = (await statusJson(dir)).postgres!.pid;
         const into = await cli(["restore", dir, "--into", "copy"]);

@@ -11,7 +11,8 @@ import { archiveTimeoutSeconds } from "./backup-config.js";
 import type { SpawnedProcess } from "../../util/exec.js";
 import { nextRun } from "./cron-next.js";
 import { WaitsForRestore } from "./data-restart.js";
-import { readJson } from "./fsutil.js";
+import { readJson, writeJsonAtomic } from "./fsutil.js";
+import { recoveryFile } from "./recovery-status.js";
 import {
   backedUp,
   ensureStanza,
@@ -35,7 +36,9 @@ export interface BackupResult {
 /** The backups of one running environment. */
 export class BackupService {
   private chain: Promise<unknown> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** A scheduled drill (drill.ts, which needs this service: given after construction). */
+  drill?: () => Promise<unknown>;
   private walTimer?: NodeJS.Timeout;
   /** Stops a backup in progress when the supervisor stops (pgBackRest would go on, orphaned). */
   private readonly stopping = new AbortController();
@@ -67,15 +70,25 @@ export class BackupService {
         const redis = await snapshotRedis(this.rt, this.model, reason);
         this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
         this.lastError = undefined;
+        this.record();
         this.rt.log(
           `backup (${reason}) done${id ? `: PostgreSQL ${id}` : ""}${redis.length > 0 ? `, Redis ${redis.map((r) => r.name).join(", ")}` : ""}`,
         );
         return { ...(id ? { id } : {}), redis };
       } catch (e) {
         this.lastError = (e as Error).message;
+        this.record();
         this.rt.log(`backup (${reason}) failed: ${this.lastError}`);
         throw e;
       }
+    });
+  }
+
+  /** The last backup and the last failure, for `gantry status` (recovery-status.ts). */
+  private record(): void {
+    writeJsonAtomic(recoveryFile(this.rt.paths), {
+      ...(this.last ? { lastBackup: this.last } : {}),
+      ...(this.lastError ? { lastError: this.rt.redact(this.lastError) } : {}),
     });
   }
 
@@ -89,19 +102,31 @@ export class BackupService {
     this.schedule();
   }
 
+  /** Base backups on recovery.base_backup, and drills on recovery.drill (runDrill is given by the supervisor). */
   private schedule(): void {
-    const next = nextRun(this.model.recovery.base_backup, new Date());
+    this.every("base", this.model.recovery.base_backup, () => this.backup("full", "scheduled"));
+    const drill = this.model.recovery.drill;
+    if (drill && this.b && this.drill) {
+      const run = this.drill;
+      this.every("drill", drill, run);
+    }
+  }
+
+  /** Runs `work` at each time `expr` names, one after the other. */
+  private every(name: string, expr: string, work: () => Promise<unknown>): void {
+    const next = nextRun(expr, new Date());
     if (!next || this.rt.stopping) return;
     // Timers are capped at a minute and re-armed: a far-away run and a clock change are both seen.
     const wait = Math.min(60_000, Math.max(0, next.getTime() - Date.now()));
-    this.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       if (Date.now() + 500 >= next.getTime())
-        void this.backup("full", "scheduled")
-          .catch(() => undefined)
-          .finally(() => this.schedule());
-      else this.schedule();
+        void work()
+          .catch((e: unknown) => this.rt.log(`scheduled ${name} failed: ${(e as Error).message}`))
+          .finally(() => this.every(name, expr, work));
+      else this.every(name, expr, work);
     }, wait);
-    this.timer.unref();
+    timer.unref();
+    this.timers.set(name, timer);
   }
 
   /**
@@ -135,7 +160,7 @@ export class BackupService {
 
   /** No more scheduled backups; the one in progress is stopped, and waited for (at most 10 s). */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    for (const t of this.timers.values()) clearTimeout(t);
     clearInterval(this.walTimer);
     this.stopping.abort();
     await Promise.race([this.chain, new Promise((r) => setTimeout(r, 10_000).unref())]);

@@ -8,6 +8,7 @@ import { PUBSUB_COMPONENT } from "../../model/bindings.js";
 import type { SpawnedProcess } from "../../util/exec.js";
 import { BackupService, pgBackupSetup, registerRedisStart, setBackups, supervisorModel } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
+import { runDrill } from "./drill.js";
 import type { Pgbackrest } from "./pgbackrest.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
 import { placePostgresData } from "./postgres-location.js";
@@ -87,6 +88,7 @@ async function startBackups(
   const model = supervisorModel(rt);
   if (!model) return;
   const service = new BackupService(rt, b, model, startPg);
+  service.drill = () => runDrill(rt, (m) => rt.log(`drill: ${m}`));
   setBackups(rt, service);
   try {
     await service.begin();
