@@ -21,6 +21,7 @@ import {
 import { publicUrls, shadowedPaths } from "../engine/local/routing.js";
 import { readState, type SupervisorState } from "../engine/local/state.js";
 import { table } from "./format.js";
+import { rollBackData, schemaCell } from "./local-rollback-data.js";
 import type { Io } from "./main.js";
 import {
   appArguments,
@@ -133,7 +134,12 @@ function previousRelease(paths: EnvPaths, serving: string | undefined): string {
   return id;
 }
 
-async function rollback(release: string | undefined, path: string, opts: { env?: string }, io: Io) {
+async function rollback(
+  release: string | undefined,
+  path: string,
+  opts: { env?: string; data?: boolean; yes?: boolean },
+  io: Io,
+) {
   if (release && !/^v\d+$/.test(release)) {
     // One argument: a release id or the app's path. A mistyped id is not "a path that does not exist".
     if (path === "." && !existsSync(resolve(io.cwd, release)))
@@ -152,6 +158,7 @@ async function rollback(release: string | undefined, path: string, opts: { env?:
     checkSupervisorUser(paths);
     const rec = rollbackTarget(paths, id, live.release);
     const p = progress(io);
+    if (opts.data) await rollBackData(paths, id, live.release, opts.yes === true, io, p);
     p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
     const r = await requestRollout(paths, rec.id, "rollback", p, signal);
     if (!r.ok) fail(io, r);
@@ -175,7 +182,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
   const { paths } = localAppLoose(path, opts.env, io);
   if (existsSync(paths.releases)) settleInterrupted(paths, io);
   const serving = readState(paths)?.release;
-  const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "REASON"]];
+  const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "SCHEMA", "REASON"]];
   for (const id of releaseIds(paths)) {
     const r = readRelease(paths, id);
     // A record that cannot be read (truncated, garbage) is shown, not skipped: the release is there.
@@ -183,6 +190,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
       rows.push([
         id,
         "unreadable",
+        "-",
         "-",
         "-",
         `${join(".gantry", paths.env, "releases", id, "release.json")} is missing or damaged`,
@@ -194,6 +202,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
       r.status,
       r.createdAt,
       r.activations.at(-1) ?? "-",
+      schemaCell(r),
       // A release that served and lost its copy of the app (only the newest ones keep theirs).
       r.reason ?? (r.activations.length > 0 ? (cannotRollBackTo(paths, r) ?? "") : ""),
     ]);
@@ -223,9 +232,16 @@ export function registerDeploy(program: Command, io: Io): void {
         "Deploy an earlier release again (default: the one before the serving release), through the same health-gated path.",
       )
       .argument("[release]", "release id such as v3 (see `gantry releases`)"),
-  ).action((release: string | undefined, path: string, opts: { env?: string }) =>
-    rollback(release, path, opts, io),
-  );
+  )
+    .option(
+      "--data",
+      "also return the database to the restore point taken before the migrations of the release after it (asks first; the current data is kept as a backup)",
+    )
+    .option("-y, --yes", "with --data: do not ask for confirmation")
+    .action(
+      (release: string | undefined, path: string, opts: { env?: string; data?: boolean; yes?: boolean }) =>
+        rollback(release, path, opts, io),
+    );
   appArguments(
     program
       .command("releases")
