@@ -134,13 +134,14 @@ pg1-user=gantry
         "--target-action=promote",
       ],
     );
-    assert.deepEqual(restoreArgs({ kind: "backup", id: "B" }, "/d"), [
+    assert.deepEqual(restoreArgs({ kind: "backup", id: "B" }, "/d", "0/5000100"), [
       "restore",
       "--pg1-path=/d",
       "--set=B",
-      "--type=immediate",
-      "--target-action=promote",
+      "--type=lsn",
+      "--target=0/5000100",
       "--target-timeline=current",
+      "--target-action=promote",
     ]);
   });
 });

@@ -7,7 +7,7 @@
 // Needs PostgreSQL, Redis and pgBackRest: skipped without them, but FAILS when CI is set.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { findOnPath } from "../src/engine/local/infra.js";
@@ -112,14 +112,14 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 
 }
 
 /** A superuser client of the environment's PostgreSQL, for the test's own readings. */
-async function admin(dir: string, env = "production") {
+async function admin(dir: string, env = "production", database = "rec") {
   const p = envPaths(dir, env);
   const c = new pg.Client({
     host: "127.0.0.1",
     port: (await statusJson(dir, env)).postgres!.port,
     user: "gantry",
     password: openStore(p, undefined).get(PG_PASSWORD)!,
-    database: "rec",
+    database,
   });
   // A restore or the cleanup ends its connection: that is no failure of the test.
   c.on("error", () => undefined);
@@ -287,6 +287,64 @@ describe(
         await cli(["destroy", dir, "--env", "copy", "--yes"]);
       } finally {
         await runCli(["destroy", dir, "--env", "copy", "--yes"]);
+        await runCli(["destroy", dir, "--yes"]);
+        cleanup();
+      }
+    });
+
+    it("rolls back the code and the schema together: rollback --data returns to the restore point before the migrations", async () => {
+      const pgPath = JSON.stringify(join(REPO_ROOT, "node_modules", "pg"));
+      const app = (version: number) => ({
+        "gantry.yaml": `name: mig
+services:
+  web:
+    build: .
+    command: node server.js
+    port: 8080
+    migrations: node migrate.js
+    uses: [db]
+postgres:
+  db: { databases: [mig] }
+recovery: { rpo: 15s, drill: none }
+`,
+        "version.txt": String(version),
+        // v1 makes table one; v2 adds table two.
+        "migrate.js": `const pg = require(${pgPath});
+(async () => {
+  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await c.connect();
+  await c.query("CREATE TABLE IF NOT EXISTS one (x int)");
+  if (require("fs").readFileSync("version.txt", "utf8").trim() === "2") await c.query("CREATE TABLE IF NOT EXISTS two (x int)");
+  await c.end();
+})();
+`,
+        "server.js": `require("http").createServer((q, s) => s.end(require("fs").readFileSync("version.txt", "utf8"))).listen(process.env.PORT, "127.0.0.1");\n`,
+      });
+      const { dir, cleanup } = tempDir(app(1));
+      try {
+        await cli(["up", dir]);
+        writeFileSync(join(dir, "version.txt"), "2");
+        await cli(["deploy", dir]);
+        const tablesNow = async () => {
+          const c = await admin(dir, "production", "mig");
+          const r = await c.query<{ t: string }>(
+            "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+          );
+          await c.end();
+          return r.rows.map((x) => x.t);
+        };
+        assert.deepEqual(await tablesNow(), ["one", "two"]);
+        const listed = await cli(["releases", dir]);
+        assert.match(listed, /^v1 .*changed \(restore point \d{8}-\d{6}F_\d{8}-\d{6}I\)/m);
+        assert.match(listed, /^v2 \* .*changed \(restore point \d{8}-\d{6}F_\d{8}-\d{6}I\)/m);
+        // Without a terminal and without --yes: refused, nothing changed.
+        const refused = await runCli(["rollback", "v1", dir, "--data"]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.err, /no terminal to ask on/);
+        await cli(["rollback", "v1", dir, "--data", "--yes"]);
+        assert.deepEqual(await tablesNow(), ["one"], "the schema v1 served with");
+        assert.equal((await statusJson(dir)).release, "v1");
+      } finally {
         await runCli(["destroy", dir, "--yes"]);
         cleanup();
       }

@@ -206,6 +206,8 @@ export interface BackupInfo {
   prior?: string;
   /** The repositories that hold it (1: this disk, 2: offsite). */
   repos: number[];
+  /** Where its WAL ends: the first consistent point it restores to. */
+  stopLsn: string;
 }
 
 interface InfoJson {
@@ -247,6 +249,7 @@ export async function listBackups(b: Pgbackrest): Promise<BackupInfo[]> {
       repoBytes: x.info.repository.delta,
       ...(x.prior ? { prior: x.prior } : {}),
       repos: [repo],
+      stopLsn: x.lsn.stop,
     });
   }
   return [...byId.values()].sort((a, b) => a.endedAt.localeCompare(b.endedAt));
@@ -335,7 +338,7 @@ export type RestoreTarget = { kind: "latest" } | { kind: "time"; at: Date } | { 
 
 /**
  * pgBackRest's restore options for a target, into `dataDir` (emptied first by the caller); `set`: the
- * backup chooseBackup picked for the newest state or a time.
+ * backup chooseBackup picked for the newest state or a time, or for one backup the LSN its WAL ends at.
  */
 export function restoreArgs(
   target: RestoreTarget,
@@ -357,13 +360,15 @@ export function restoreArgs(
         "--target-action=promote",
       ];
     case "backup":
-      // Along the backup's own timeline: a later one may have left it before the backup was taken.
+      // To the end of the backup's WAL along its own timeline: a later timeline may have left it before
+      // the backup was taken (`--type=immediate` would follow the newest, and takes no timeline).
       return [
         ...base,
         `--set=${target.id}`,
-        "--type=immediate",
-        "--target-action=promote",
+        "--type=lsn",
+        `--target=${set ?? ""}`,
         "--target-timeline=current",
+        "--target-action=promote",
       ];
   }
 }
@@ -380,7 +385,10 @@ export async function restoreInto(
     throw new Error(`${dataDir} holds a cluster: it is moved aside before a restore`);
   mkdirSync(dataDir, { recursive: true });
   let set: string | undefined;
-  if (target.kind !== "backup") {
+  if (target.kind === "backup") {
+    set = (await listBackups(b)).find((x) => x.id === target.id)?.stopLsn;
+    if (!set) throw new UserError(`there is no backup ${target.id}`, "`gantry backups` lists them");
+  } else {
     set = await chooseBackup(b, target.kind === "time" ? target.at : undefined);
     if (!set)
       throw new UserError(
