@@ -192,7 +192,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
         "unreadable",
         "-",
         "-",
-        "-",
+        "",
         `${join(".gantry", paths.env, "releases", id, "release.json")} is missing or damaged`,
       ]);
       continue;
