@@ -29,6 +29,7 @@ import {
   onCluster,
   type ClusterOptions,
 } from "./cluster.js";
+import { rollBackData, schemaCell } from "./local-rollback-data.js";
 import type { Io } from "./main.js";
 import {
   appArguments,
@@ -141,7 +142,12 @@ function previousRelease(paths: EnvPaths, serving: string | undefined): string {
   return id;
 }
 
-async function rollback(release: string | undefined, path: string, opts: { env?: string }, io: Io) {
+async function rollback(
+  release: string | undefined,
+  path: string,
+  opts: { env?: string; data?: boolean; yes?: boolean },
+  io: Io,
+) {
   if (release && !/^v\d+$/.test(release)) {
     // One argument: a release id or the app's path. A mistyped id is not "a path that does not exist".
     if (path === "." && !existsSync(resolve(io.cwd, release)))
@@ -160,6 +166,7 @@ async function rollback(release: string | undefined, path: string, opts: { env?:
     checkSupervisorUser(paths);
     const rec = rollbackTarget(paths, id, live.release);
     const p = progress(io);
+    if (opts.data) await rollBackData(paths, id, live.release, opts.yes === true, io, p);
     p(`rolling back from ${live.release ?? "nothing"} to ${id}`);
     const r = await requestRollout(paths, rec.id, "rollback", p, signal);
     if (!r.ok) fail(io, r);
@@ -183,7 +190,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
   const { paths } = localAppLoose(path, opts.env, io);
   if (existsSync(paths.releases)) settleInterrupted(paths, io);
   const serving = readState(paths)?.release;
-  const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "REASON"]];
+  const rows = [["RELEASE", "STATUS", "CREATED", "LAST ACTIVE", "SCHEMA", "REASON"]];
   for (const id of releaseIds(paths)) {
     const r = readRelease(paths, id);
     // A record that cannot be read (truncated, garbage) is shown, not skipped: the release is there.
@@ -193,6 +200,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
         "unreadable",
         "-",
         "-",
+        "",
         `${join(".gantry", paths.env, "releases", id, "release.json")} is missing or damaged`,
       ]);
       continue;
@@ -202,6 +210,7 @@ function releases(path: string, opts: { env?: string }, io: Io) {
       r.status,
       r.createdAt,
       r.activations.at(-1) ?? "-",
+      schemaCell(r),
       // A release that served and lost its copy of the app (only the newest ones keep theirs).
       r.reason ?? (r.activations.length > 0 ? (cannotRollBackTo(paths, r) ?? "") : ""),
     ]);
@@ -247,9 +256,20 @@ export function registerDeploy(program: Command, io: Io): void {
     ),
   )
     .option("--no-smoke", "with --target: skip the smoke checks of the public URLs")
-    .action((release: string | undefined, path: string, opts: ClusterOptions) =>
-      onCluster(opts) ? clusterRollback(release, path, opts, io) : rollback(release, path, opts, io),
-    );
+    .option(
+      "--data",
+      "also return the database to the restore point taken before the migrations of the release after it (asks first; the current data is kept as a backup)",
+    )
+    .option("-y, --yes", "with --data: do not ask for confirmation")
+    .action((release: string | undefined, path: string, opts: ClusterOptions & { data?: boolean; yes?: boolean }) => {
+      if (!onCluster(opts)) return rollback(release, path, opts, io);
+      if (opts.data)
+        throw new UserError(
+          "--data returns the local runtime's database; a cluster's databases are restored as its operations/disaster-recovery.md says",
+          "roll the release back without --data",
+        );
+      return clusterRollback(release, path, opts, io);
+    });
   clusterOptions(
     appArguments(
       program

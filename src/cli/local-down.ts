@@ -5,11 +5,12 @@ import { dirname, join } from "node:path";
 import { UserError } from "../errors.js";
 import { stopSupervisor } from "../engine/local/client.js";
 import { subdirectories } from "../engine/local/fsutil.js";
+import { socketDir } from "../engine/local/pgbackrest.js";
 import { removePostgresOutside } from "../engine/local/postgres-location.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
 import type { Io } from "./main.js";
 
-async function confirm(question: string, io: Io): Promise<boolean> {
+export async function confirm(question: string, io: Io): Promise<boolean> {
   if (!process.stdin.isTTY) return false;
   io.err(`${question} [y/N] `);
   process.stdin.resume();
@@ -71,6 +72,7 @@ async function destroy(path: string, opts: { env?: string; yes?: boolean }, io: 
   }
   await locked(paths, "destroy", io, (signal) => stopSupervisor(paths, progress(io), signal));
   removePostgresOutside(paths);
+  rmSync(socketDir(paths), { recursive: true, force: true });
   removeDir(paths.dir);
   if (subdirectories(paths.root).length === 0) removeDir(paths.root);
   io.out(`${paths.env}: destroyed\n`);

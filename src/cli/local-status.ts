@@ -6,6 +6,7 @@ import { leftoverPids } from "../engine/local/leftovers.js";
 import { liveState } from "../engine/local/client.js";
 import { pidAlive } from "../engine/local/fsutil.js";
 import type { EnvPaths } from "../engine/local/paths.js";
+import { formatRecovery, recoveryStatus } from "../engine/local/recovery-status.js";
 import { readState, type ProcessRecord, type SupervisorState } from "../engine/local/state.js";
 import { age, table } from "./format.js";
 import { formatJobs } from "./local-jobs.js";
@@ -67,7 +68,13 @@ async function status(path: string, opts: { env?: string; json?: boolean }, io: 
   const live = await liveState(paths);
   const st = live ?? readState(paths);
   if (opts.json) {
-    io.out(JSON.stringify({ running: live !== undefined, ...(st ?? {}) }, null, 2) + "\n");
+    io.out(
+      JSON.stringify(
+        { running: live !== undefined, ...(st ?? {}), recovery: recoveryStatus(paths) },
+        null,
+        2,
+      ) + "\n",
+    );
     return;
   }
   if (!live) return notRunning(paths, st, io);
@@ -78,6 +85,7 @@ async function status(path: string, opts: { env?: string; json?: boolean }, io: 
   io.out(table(rows(live)));
   if (live.jobs && live.jobs.length > 0) io.out(`\n${formatJobs(live.jobs)}`);
   io.out(formatSignals(live));
+  io.out(formatRecovery(recoveryStatus(paths)));
   const loops = live.instances.filter((i) => i.status === "crash-loop");
   if (loops.length > 0)
     io.out(`\ncrash loop: ${loops.map((i) => i.id).join(", ")}; see \`gantry logs ${loops[0]!.service}\`\n`);

@@ -2,6 +2,7 @@
 // Thin: they read the spec and the environment, one file per group of commands, and leave the work to
 // src/engine/local.
 import type { Command } from "commander";
+import { registerBackup } from "./local-backup.js";
 import { registerDeploy } from "./local-deploy.js";
 import { registerDown } from "./local-down.js";
 import { registerLogs } from "./local-logs.js";
@@ -19,4 +20,5 @@ export function registerLocal(program: Command, io: Io): void {
   registerRun(program, io);
   registerDown(program, io);
   registerSecrets(program, io);
+  registerBackup(program, io);
 }

@@ -20,6 +20,9 @@ export interface ExecOptions {
    * which dies without passing it on, and the compiler it started would run on, orphaned.
    */
   signal?: AbortSignal;
+  /** Run as this user and group (pgBackRest, which works on PostgreSQL's files as their owner). */
+  uid?: number;
+  gid?: number;
 }
 
 /**
@@ -53,6 +56,8 @@ export function exec(command: string, args: readonly string[], opts: ExecOptions
       stdio: ["pipe", "pipe", "pipe"],
       shell: false,
       detached: opts.signal !== undefined,
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     };
     const child = spawn(command, args, options);
     let stdout = "";

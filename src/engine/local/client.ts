@@ -11,7 +11,14 @@ import { runningSupervisor } from "./find-supervisor.js";
 import { stopLeftovers } from "./leftovers.js";
 import type { EnvPaths } from "./paths.js";
 import { DEFAULT_CRASH_WATCH_MS, planDeploy, type DeployPlan, type RolloutKind } from "./plan.js";
-import { ControlClient, Refused, type JobRunEvent, type RolloutEvent } from "./protocol.js";
+import {
+  ControlClient,
+  Refused,
+  type JobRunEvent,
+  type RolloutEvent,
+  type TaskEvent,
+  type TaskRequest,
+} from "./protocol.js";
 import { nextReleaseId, readRelease } from "./release.js";
 import type { RunRecord } from "./scheduler.js";
 import type { SupervisorState } from "./state.js";
@@ -219,4 +226,33 @@ export async function stopSupervisor(
     await stopLeftovers(p, progress);
   }
   return true;
+}
+
+/**
+ * Asks the supervisor for a backup, restore or drill, printing its steps; returns the `done` event, and
+ * throws a UserError for a `failed` one.
+ */
+export async function requestTask(
+  p: EnvPaths,
+  req: TaskRequest,
+  progress: Progress,
+  signal?: AbortSignal,
+): Promise<Extract<TaskEvent, { type: "done" }>> {
+  let final: TaskEvent | undefined;
+  const during = `the ${req.task}`;
+  await ask(p, during, signal, (c) =>
+    c.task(
+      req,
+      (e) => {
+        if (e.type === "step") progress(e.message);
+        else final = e;
+      },
+      signal,
+    ),
+  );
+  if (!final) throw supervisorGone(p, during);
+  const f: TaskEvent = final;
+  if (f.type === "failed") throw new UserError(f.message, f.hint);
+  if (f.type !== "done") throw supervisorGone(p, during);
+  return f;
 }

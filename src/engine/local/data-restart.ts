@@ -14,7 +14,16 @@ export interface DataServer {
   down?: boolean;
   /** The restart in progress, which a stop waits for: a server being started must not be missed. */
   restarting?: Promise<void>;
+  /** A restore owns the server: its exit is not restarted here (restore.ts starts it again). */
+  held?: boolean;
 }
+
+/**
+ * A start that cannot work until someone acts (the data directory is gone and a backup can bring it
+ * back): the server is retried every few seconds without giving up, so the app is still there to
+ * restore into.
+ */
+export class WaitsForRestore extends Error {}
 
 export interface DataHost {
   readonly stopping: boolean;
@@ -30,8 +39,9 @@ export const MAX_FAILED_STARTS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits ms, or less once the supervisor is stopping. */
-async function pause(host: DataHost, ms: number): Promise<void> {
-  for (const until = Date.now() + ms; Date.now() < until && !host.stopping;) await sleep(100);
+async function pause(host: DataHost, ms: number, server?: DataServer): Promise<void> {
+  for (const until = Date.now() + ms; Date.now() < until && !host.stopping && !server?.held;)
+    await sleep(100);
 }
 
 /** The back-off before the nth try in a row: 0.5 s, 1 s, 2 s, ... at most 30 s. */
@@ -53,9 +63,10 @@ export function keepRunning(
   const restart = async (): Promise<void> => {
     const now = Date.now();
     crashes = [...crashes.filter((t) => now - t < 60_000), now];
+    let waiting = false;
     for (let attempt = 1; ; attempt++) {
-      await pause(host, backoff(attempt + crashes.length - 1));
-      if (host.stopping) return;
+      await pause(host, waiting ? 5000 : backoff(attempt + crashes.length - 1), server);
+      if (host.stopping || server.held) return;
       try {
         server.proc = await start();
         server.restarts++;
@@ -66,6 +77,13 @@ export function keepRunning(
         return;
       } catch (e) {
         const why = (e as Error).message.split("\n")[0];
+        if (e instanceof WaitsForRestore) {
+          if (!waiting) host.log(`${label} cannot be started again: ${why}`);
+          server.lastExit = why;
+          waiting = true;
+          attempt = 0;
+          continue;
+        }
         host.log(`${label} could not be started again (try ${attempt} of ${MAX_FAILED_STARTS}): ${why}`);
         if (attempt >= MAX_FAILED_STARTS) {
           host.giveUp(`${label} exited and could not be started again (${why}); see ${logFile}`);
@@ -76,7 +94,7 @@ export function keepRunning(
   };
   const watch = (proc: SpawnedProcess) => {
     void proc.exited.then(({ code, signal }) => {
-      if (host.stopping || server.proc !== proc) return;
+      if (host.stopping || server.held || server.proc !== proc) return;
       server.lastExit = signal ? `killed by ${signal}` : `exited with code ${code ?? "?"}`;
       server.down = true;
       host.log(`${label} ${server.lastExit}; starting it again (see ${logFile})`);

@@ -12,6 +12,7 @@ import { pidAlive, pidCommand, writeJsonAtomic } from "./fsutil.js";
 import { findOnPath, INSTALL_HINT } from "./infra.js";
 import type { EnvPaths } from "./paths.js";
 import { postgresWanted } from "./plan.js";
+import { backedUp, findPgbackrest } from "./pgbackrest.js";
 import { choosePostgres, postgresInstalls } from "./postgres.js";
 import { readState, type SupervisorState } from "./state.js";
 import type { Need } from "./system-packages.js";
@@ -45,10 +46,15 @@ async function missingBinaries(
     !findOnPath("redis-server", pathEnv)
   )
     missing.push("redis");
+  if (backedUp(model) && !findPgbackrest(pathEnv)) missing.push("pgbackrest");
   return { missing, notes };
 }
 
-const BINARIES: Record<Need, string> = { postgres: "PostgreSQL (initdb, postgres)", redis: "redis-server" };
+const BINARIES: Record<Need, string> = {
+  postgres: "PostgreSQL (initdb, postgres)",
+  redis: "redis-server",
+  pgbackrest: "pgBackRest (the backups of PostgreSQL)",
+};
 
 /**
  * Checks that the binaries the spec needs are installed, before anything is started, and that an

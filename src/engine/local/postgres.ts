@@ -133,6 +133,10 @@ export interface PostgresOptions {
   env: NodeJS.ProcessEnv;
   /** The role apps connect as (see ensureDatabases). */
   app?: { user: string; password: string };
+  /** More server settings (`name=value`): WAL archiving when the environment is backed up (backup-config.ts). */
+  settings?: string[];
+  /** How long the server may take to accept connections: a restored cluster replays its WAL first. */
+  readyTimeoutMs?: number;
 }
 
 export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess> {
@@ -155,6 +159,9 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
         "-E",
         "UTF8",
         "--no-instructions",
+        // Page checksums: a torn or rotted page is found by reads, backups (pgBackRest checks them
+        // while it copies) and drills (pg_amcheck), instead of being served.
+        "--data-checksums",
       ]);
       if (r.code !== 0) {
         throw new UserError(
@@ -184,6 +191,7 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
         "unix_socket_directories=",
         "-c",
         "max_connections=200",
+        ...(o.settings ?? []).flatMap((setting) => ["-c", setting]),
       ],
       // cwd: the postgres user may not be able to enter Gantry's (the app's) directory.
       { env: o.env, output: fd, cwd: "/", ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) },
@@ -210,7 +218,7 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
       }
     },
     proc,
-    60_000,
+    o.readyTimeoutMs ?? 60_000,
     "PostgreSQL",
     o.logFile,
   );

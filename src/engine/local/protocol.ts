@@ -43,6 +43,18 @@ export interface PlanRequest {
   kind: RolloutKind;
 }
 
+/** A restore's target as it travels: the newest state, a time (ISO 8601), or one backup. */
+export type WireTarget = { kind: "latest" } | { kind: "time"; at: string } | { kind: "backup"; id: string };
+
+/** `gantry backup|restore|drill`: recovery work the supervisor does while the app runs. */
+export type TaskRequest = { task: "backup" } | { task: "restore"; target: WireTarget } | { task: "drill" };
+
+/** What a recovery task reports: steps, then one `done` (with its result) or `failed`. */
+export type TaskEvent =
+  | { type: "step"; message: string }
+  | { type: "done"; message: string; result?: unknown }
+  | { type: "failed"; message: string; hint?: string };
+
 /** An answer other than 200: a request refused (no such job, one running already) or that failed. */
 export interface Refusal {
   status: number;
@@ -58,6 +70,7 @@ export const ROUTES = {
   rollout: { method: "POST", path: "/rollout" },
   run: { method: "POST", path: "/run" },
   metrics: { method: "GET", path: "/metrics" },
+  task: { method: "POST", path: "/task" },
 } as const;
 
 type Route = (typeof ROUTES)[keyof typeof ROUTES];
@@ -81,6 +94,8 @@ export interface ControlHandlers {
   run(req: RunRequest): Stream<JobRunEvent> | Refusal;
   /** Prometheus' text format (metrics-text.ts). */
   metrics?(): string;
+  /** Backups, restores and drills (absent: refused as an unknown request). */
+  task?(req: TaskRequest): Stream<TaskEvent> | Refusal;
 }
 
 type Redact = (s: string) => string;
@@ -124,6 +139,25 @@ function runRequest(v: unknown): RunRequest {
   const o = fields(v);
   if (o.retry !== undefined && typeof o.retry !== "boolean") throw new BadRequest("retry is not a boolean");
   return { job: text(o.job, "job"), ...(o.retry === false ? { retry: false } : {}) };
+}
+
+function wireTarget(v: unknown): WireTarget {
+  const o = fields(v);
+  if (o.kind === "latest") return { kind: "latest" };
+  if (o.kind === "time") return { kind: "time", at: text(o.at, "at") };
+  if (o.kind === "backup") return { kind: "backup", id: text(o.id, "id") };
+  throw new BadRequest("target.kind is latest, time or backup");
+}
+
+function taskRequest(v: unknown): TaskRequest {
+  const o = fields(v);
+  if (o.task === "backup" || o.task === "drill") return { task: o.task };
+  if (o.task === "restore") return { task: "restore", target: wireTarget(o.target) };
+  throw new BadRequest("task is backup, restore or drill");
+}
+
+function redactTask(e: TaskEvent, r: Redact): TaskEvent {
+  return { ...e, message: r(e.message) };
 }
 
 function planRequest(v: unknown): PlanRequest {
@@ -202,6 +236,9 @@ async function dispatch(
         if (!h.metrics) return answer(res, 404, { error: "unknown control request" });
         res.writeHead(200, { "content-type": CONTENT_TYPE });
         return void res.end(h.metrics());
+      case "task":
+        if (!h.task) return answer(res, 404, { error: "unknown control request" });
+        return await stream(res, h.task(taskRequest(await body(req))), (e) => redactTask(e, r));
       case undefined:
         return answer(res, 404, { error: "unknown control request" });
     }
@@ -353,5 +390,9 @@ export class ControlClient {
 
   run(req: RunRequest, onEvent: (e: JobRunEvent) => void, signal?: AbortSignal): Promise<void> {
     return this.stream(ROUTES.run, req, (l) => onEvent(JSON.parse(l) as JobRunEvent), signal);
+  }
+
+  task(req: TaskRequest, onEvent: (e: TaskEvent) => void, signal?: AbortSignal): Promise<void> {
+    return this.stream(ROUTES.task, req, (l) => onEvent(JSON.parse(l) as TaskEvent), signal);
   }
 }

@@ -5,7 +5,11 @@
 // (`down` stops everything).
 import { join } from "node:path";
 import { PUBSUB_COMPONENT } from "../../model/bindings.js";
+import type { SpawnedProcess } from "../../util/exec.js";
+import { BackupService, pgBackupSetup, registerRedisStart, setBackups, supervisorModel } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
+import { runDrill } from "./drill.js";
+import type { Pgbackrest } from "./pgbackrest.js";
 import { canTraverse, dataUser, findOnPath, privateDir } from "./infra.js";
 import { placePostgresData } from "./postgres-location.js";
 import type { ProvisionStep } from "./plan.js";
@@ -17,7 +21,7 @@ import { PG_APP_USER, PG_USER, type Runtime } from "./runtime.js";
 import { INTERNAL_PREFIX } from "./secrets.js";
 import type { SupervisorState } from "./state.js";
 
-const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
+export const PG_PASSWORD = `${INTERNAL_PREFIX}postgres_password`;
 const PG_APP_PASSWORD = `${INTERNAL_PREFIX}postgres_app_password`;
 /** The password of the environment's Redis servers (each wants it: other accounts on the machine must not get in). */
 const REDIS_PASSWORD = `${INTERNAL_PREFIX}redis_password`;
@@ -50,8 +54,11 @@ async function startPostgresFor(
   const port = await portOr(previous?.postgres?.port);
   rt.log(`starting PostgreSQL ${major} (${bin}) on 127.0.0.1:${port}`);
   const logFile = join(rt.paths.logs, "postgres.log");
-  const start = () =>
-    startPostgres({
+  // Backed up: the WAL archived by pgBackRest, and no empty cluster made where a backup can restore.
+  const backup = pgBackupSetup(rt, port, password, dataDir);
+  const start = (readyTimeoutMs?: number) => {
+    backup?.guard();
+    return startPostgres({
       binDir: bin,
       dataDir,
       port,
@@ -59,13 +66,36 @@ async function startPostgresFor(
       password,
       databases: need.databases,
       logFile,
-      env,
+      env: { ...env, ...backup?.env },
       ...(runAs ? { runAs } : {}),
       app: { user: PG_APP_USER, password: appPassword },
+      ...(backup ? { settings: backup.settings } : {}),
+      ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
     });
+  };
   const pg = { proc: await start(), restarts: 0, port, password, appPassword, version: String(major) };
   rt.pg = pg;
   keepRunning(rt, "PostgreSQL", "logs/postgres.log", pg, start);
+  await startBackups(rt, backup?.b, start);
+}
+
+/** Backups begin once PostgreSQL runs; one that cannot (pgBackRest refuses) is logged, the app runs on. */
+async function startBackups(
+  rt: Runtime,
+  b: Pgbackrest | undefined,
+  startPg: (readyTimeoutMs?: number) => Promise<SpawnedProcess>,
+): Promise<void> {
+  const model = supervisorModel(rt);
+  if (!model) return;
+  const service = new BackupService(rt, b, model, startPg);
+  service.drill = () => runDrill(rt, (m) => rt.log(`drill: ${m}`));
+  setBackups(rt, service);
+  try {
+    await service.begin();
+  } catch (e) {
+    service.lastError = (e as Error).message;
+    rt.log(`backups could not begin: ${service.lastError}`);
+  }
 }
 
 /** The databases exist, owned by the role apps connect as (the `databases` step). */
@@ -133,6 +163,7 @@ async function startRedises(
       });
     const server = { proc: await start(), restarts: 0, port, password };
     rt.redis[name] = server;
+    registerRedisStart(rt, name, start);
     keepRunning(rt, `Redis ${name}`, `logs/redis-${name}.log`, server, start);
   }
 }

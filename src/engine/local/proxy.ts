@@ -8,6 +8,7 @@
 // answered 503 (proxy-capacity.ts).
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { Maintenance } from "./maintenance.js";
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
@@ -116,6 +117,8 @@ export class Proxy implements FastPathHost {
   private readonly limits: ClientLimits;
   readonly clients = new Set<ClientConnection>();
   private readonly sockets = new Set<net.Socket>();
+  /** On while a restore runs (restore.ts): every connection is answered 503 with Retry-After. */
+  readonly maintenance = new Maintenance(() => this.sockets);
   /** Connections served at once, and answered 503 beyond those (proxy-capacity.ts). */
   readonly share: ConnectionShare;
   private shedding = 0;
@@ -176,6 +179,7 @@ export class Proxy implements FastPathHost {
     this.slow = slow;
     // Half-open, as Node's HTTP server: a client that sends FIN after its request still gets the answer.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      if (this.maintenance.refuse(socket)) return;
       if (this.sockets.size >= this.share.clients) {
         this.shed(socket);
         return;

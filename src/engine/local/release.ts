@@ -36,6 +36,8 @@ export interface ReleaseRecord {
   model: AppModel;
   /** The plan of its last rollout, as the supervisor ran it (a rollback's, after one). */
   plan?: DeployPlan;
+  /** The backup taken just before its migrations ran: the data the release before it served with. */
+  restorePoint?: string;
 }
 
 export function releaseFile(p: EnvPaths, id: string): string {

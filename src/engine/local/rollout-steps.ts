@@ -15,6 +15,7 @@ import {
   type SupervisorStep,
   type UnsealStep,
 } from "./plan.js";
+import { backupsOf } from "./backups.js";
 import { ensureAppDatabases, provision } from "./provision.js";
 import { listReleases, pruneReleases, readRelease, updateRelease } from "./release.js";
 import { envOf, type Failure, type Rollout } from "./rollout-context.js";
@@ -55,6 +56,8 @@ async function databases(s: DatabasesStep, r: Rollout): Promise<undefined> {
 }
 
 async function migrate(m: MigrateStep, r: Rollout): Promise<Failure | undefined> {
+  const point = await restorePoint(r);
+  if (point) r.emit({ type: "step", message: `restore point before the migrations: backup ${point}` });
   r.emit({ type: "step", message: `migrating (${m.service}): ${m.command}` });
   const svc = r.model.services[m.service]!;
   if (svc.type === "static") return undefined;
@@ -73,6 +76,20 @@ async function migrate(m: MigrateStep, r: Rollout): Promise<Failure | undefined>
       : `migrations of ${m.service} failed (exit code ${res.code})`,
     logs: out.slice(-20).map((l) => r.rt.redact(l)),
   };
+}
+
+/**
+ * A backed-up environment records a restore point before a release's migrations (once per release):
+ * `gantry rollback --data` returns the database to it. One that cannot be taken fails the rollout.
+ */
+async function restorePoint(r: Rollout): Promise<string | undefined> {
+  const svc = backupsOf(r.rt);
+  if (!svc?.b || !r.rt.pg || r.rt.pg.down) return undefined;
+  const taken = readRelease(r.rt.paths, r.plan.release)?.restorePoint;
+  if (taken) return taken;
+  const { id } = await svc.backup("incr", `before-migrate ${r.plan.release}`);
+  if (id) updateRelease(r.rt.paths, r.plan.release, { restorePoint: id });
+  return id;
 }
 
 function record(s: RecordStep, r: Rollout): undefined {

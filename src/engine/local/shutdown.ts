@@ -2,6 +2,7 @@
 // stop with the job runs, then the pub/sub endpoint, the proxy, each Redis and PostgreSQL; the logs are
 // written out, the state recorded, the control socket removed, and the process ends.
 import { unlinkSync } from "node:fs";
+import { backupsOf } from "./backups.js";
 import { sleep } from "./instance.js";
 import type { ControlServer } from "./protocol.js";
 import type { Runtime } from "./runtime.js";
@@ -11,6 +12,7 @@ export async function shutdown(rt: Runtime, control: ControlServer | undefined, 
   rt.phase = "stopping";
   rt.writeState();
   rt.log("stopping");
+  await backupsOf(rt)?.stop();
   await Promise.all([
     ...rt.instances.map((i) => i.stop(Math.min(i.spec.drainMs, 5000), Math.min(i.spec.graceMs, 10_000))),
     rt.scheduler.stop(),

@@ -13,6 +13,7 @@ import { provisionStep, type RolloutKind } from "./plan.js";
 import { listenProxy } from "./ports.js";
 import { serveControl, type ControlHandlers, type ControlServer, type RolloutEvent } from "./protocol.js";
 import { provision } from "./provision.js";
+import { recoveryTask } from "./recovery-tasks.js";
 import { planRollout, rollout } from "./rollout.js";
 import { Runtime, type SupervisorOptions } from "./runtime.js";
 import { shutdown } from "./shutdown.js";
@@ -108,6 +109,7 @@ export class Supervisor {
         this.rolloutChain = run.catch(() => undefined);
         out.send(await run);
       },
+      task: (req) => recoveryTask(rt, req),
       // `gantry run` follows the run; a command that goes away stops following, and the run goes on, as
       // a Kubernetes Job does.
       run: (req) => {

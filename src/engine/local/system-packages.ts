@@ -6,7 +6,8 @@ import { UserError } from "../../errors.js";
 import { exec } from "../../util/exec.js";
 import { findOnPath, INSTALL_HINT } from "./infra.js";
 
-export type Need = "postgres" | "redis";
+/** pgbackrest: the backups of PostgreSQL (pgbackrest.ts), needed when a database of the spec has them on. */
+export type Need = "postgres" | "redis" | "pgbackrest";
 export type Manager = "apt-get" | "dnf" | "apk" | "brew";
 
 /** The package manager found, and whether Gantry may run it. */
@@ -18,11 +19,11 @@ export interface System {
 }
 
 const PACKAGES: Record<Manager, Record<Need, string>> = {
-  "apt-get": { postgres: "postgresql", redis: "redis-server" },
-  dnf: { postgres: "postgresql-server", redis: "redis" },
-  apk: { postgres: "postgresql", redis: "redis" },
+  "apt-get": { postgres: "postgresql", redis: "redis-server", pgbackrest: "pgbackrest" },
+  dnf: { postgres: "postgresql-server", redis: "redis", pgbackrest: "pgbackrest" },
+  apk: { postgres: "postgresql", redis: "redis", pgbackrest: "pgbackrest" },
   // Keg-only (not linked onto PATH): postgresInstalls looks in Homebrew's opt/ directory.
-  brew: { postgres: "postgresql@17", redis: "redis" },
+  brew: { postgres: "postgresql@17", redis: "redis", pgbackrest: "pgbackrest" },
 };
 
 /** The commands that install `needs` with `manager`, as argument arrays, without sudo. */
@@ -72,7 +73,7 @@ export async function detectSystem(pathEnv: string | undefined, uid = process.ge
   return { ...(manager ? { manager } : {}), root, sudo };
 }
 
-const NAMES: Record<Need, string> = { postgres: "PostgreSQL", redis: "Redis" };
+const NAMES: Record<Need, string> = { postgres: "PostgreSQL", redis: "Redis", pgbackrest: "pgBackRest" };
 
 export interface InstallOptions {
   /** `--no-install`: never run the package manager, print its command. */

@@ -1,0 +1,147 @@
+// What pgBackRest is told, exactly: the configuration of one environment's stanza (repository 1 on this
+// disk; repository 2 on S3-compatible storage when `recovery.offsite` is set, which no S3 server here
+// lets the test run against), the variables that carry the secrets, the archive settings from the RPO,
+// and the restore options of each target.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  archiveSettings,
+  archiveTimeoutSeconds,
+  pgbackrestConfig,
+  pgbackrestEnv,
+  printIni,
+  retentionDays,
+} from "../src/engine/local/backup-config.js";
+import { restoreArgs } from "../src/engine/local/pgbackrest.js";
+import { loadSpec } from "../src/model/load.js";
+
+const spec = (extra: string) =>
+  loadSpec(
+    "gantry.yaml",
+    `name: shop
+services:
+  web: { build: ., port: 8080, uses: [db] }
+postgres:
+  db: { databases: [shop], backups: { retention_days: 9 } }
+  audit: { databases: [audit], backups: { retention_days: 21 } }
+${extra}`,
+  ).project.environments[0]!;
+
+const at = {
+  dataDir: "/d/data",
+  socketDir: "/tmp/gantry-pg-x",
+  port: 5433,
+  repoDir: "/d/backups/pgbackrest",
+};
+
+describe("pgBackRest's configuration", () => {
+  it("has a stanza per environment, an encrypted repository kept for the longest retention, and an offsite S3 one", () => {
+    const model = spec(
+      "recovery: { rpo: 5m, offsite: { endpoint: https://fra1.digitaloceanspaces.com/, bucket: shop-backups, region: fra1, path: gantry/shop } }",
+    );
+    assert.equal(retentionDays(model), 21);
+    assert.equal(
+      printIni(pgbackrestConfig(model, at, 21)),
+      `[global]
+repo1-path=/d/backups/pgbackrest
+repo1-retention-full-type=time
+repo1-retention-full=21
+repo1-cipher-type=aes-256-cbc
+compress-type=lz4
+start-fast=y
+checksum-page=y
+log-path=/d/backups/pgbackrest/log
+lock-path=/d/backups/pgbackrest/lock
+spool-path=/d/backups/pgbackrest/spool
+log-level-console=warn
+log-level-file=info
+repo2-type=s3
+repo2-s3-endpoint=fra1.digitaloceanspaces.com
+repo2-s3-bucket=shop-backups
+repo2-s3-region=fra1
+repo2-s3-uri-style=path
+repo2-path=/gantry/shop
+repo2-retention-full-type=time
+repo2-retention-full=21
+repo2-cipher-type=aes-256-cbc
+
+[production]
+pg1-path=/d/data
+pg1-port=5433
+pg1-socket-path=/tmp/gantry-pg-x
+pg1-user=gantry
+`,
+    );
+    // Secrets go in the environment only.
+    assert.deepEqual(
+      pgbackrestEnv(
+        model,
+        "/d/backups/pgbackrest.conf",
+        { cipherPass: "k", s3: { key: "AK", secret: "SK" } },
+        "pw",
+      ),
+      {
+        PGBACKREST_CONFIG: "/d/backups/pgbackrest.conf",
+        PGBACKREST_STANZA: "production",
+        PGBACKREST_REPO1_CIPHER_PASS: "k",
+        PGBACKREST_REPO2_CIPHER_PASS: "k",
+        PGBACKREST_REPO2_S3_KEY: "AK",
+        PGBACKREST_REPO2_S3_KEY_SECRET: "SK",
+        PGPASSWORD: "pw",
+      },
+    );
+    const local = spec("");
+    assert.ok(!printIni(pgbackrestConfig(local, at, 21)).includes("repo2"));
+    assert.deepEqual(Object.keys(pgbackrestEnv(local, "/c", { cipherPass: "k" })), [
+      "PGBACKREST_CONFIG",
+      "PGBACKREST_STANZA",
+      "PGBACKREST_REPO1_CIPHER_PASS",
+    ]);
+  });
+
+  it("archives the WAL at least every half RPO, at most every minute, through archive-push", () => {
+    assert.equal(archiveTimeoutSeconds(spec("recovery: { rpo: 15m }")), 60);
+    assert.equal(archiveTimeoutSeconds(spec("recovery: { rpo: 1m }")), 30);
+    assert.equal(archiveTimeoutSeconds(spec("recovery: { rpo: 5s }")), 2);
+    assert.deepEqual(archiveSettings(spec("recovery: { rpo: 10s }"), "/usr/bin/pgbackrest", "/tmp/s"), [
+      "wal_level=replica",
+      "archive_mode=on",
+      "archive_command='/usr/bin/pgbackrest' archive-push %p",
+      "archive_timeout=5s",
+      "track_commit_timestamp=on",
+      "hot_standby=off",
+      "unix_socket_directories=/tmp/s",
+    ]);
+  });
+
+  it("restores the newest state, a time or a backup, along the right timeline", () => {
+    assert.deepEqual(restoreArgs({ kind: "latest" }, "/d", "S1"), [
+      "restore",
+      "--pg1-path=/d",
+      "--set=S1",
+      "--target-timeline=latest",
+    ]);
+    assert.deepEqual(
+      restoreArgs({ kind: "time", at: new Date("2026-12-07T10:15:00.250Z") }, "/d", "S1", true),
+      [
+        "restore",
+        "--pg1-path=/d",
+        "--archive-mode=off",
+        "--set=S1",
+        "--target-timeline=latest",
+        "--type=time",
+        "--target=2026-12-07 10:15:00.250+00",
+        "--target-action=promote",
+      ],
+    );
+    assert.deepEqual(restoreArgs({ kind: "backup", id: "B" }, "/d", "0/5000100"), [
+      "restore",
+      "--pg1-path=/d",
+      "--set=B",
+      "--type=lsn",
+      "--target=0/5000100",
+      "--target-timeline=current",
+      "--target-action=promote",
+    ]);
+  });
+});
