@@ -151,3 +151,11 @@ describe("gantry deploy --target", () => {
     );
   });
 });
+
+describe("gantry rollback --target kubernetes --data", () => {
+  it("is refused before touching the cluster, saying where a cluster's databases are restored", async () => {
+    const r = await runCli(["rollback", "examples/todo", "--target", "kubernetes", "--data"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--data returns the local runtime's database; .*operations\/disaster-recovery\.md/);
+  });
+});
