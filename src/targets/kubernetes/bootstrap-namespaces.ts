@@ -40,6 +40,8 @@ interface Totals {
   pvcs: number;
 }
 
+const gibibytes = (size: string) => Number(/^(\d+)Gi$/.exec(size)?.[1] ?? 0);
+
 /** The most the environment can run at once (every HPA at max, one surge pod each, jobs, sidecars), plus 25%. */
 export function quotaTotals(v: ChartValues): Totals {
   const t: Totals = { cpuReq: 0, cpuLim: 0, memReq: 0, memLim: 0, pods: 0, storageGi: 0, pvcs: 0 };
@@ -68,7 +70,12 @@ export function quotaTotals(v: ChartValues): Totals {
   for (const d of Object.values(v.datastores)) {
     if (!d.enabled) continue;
     add(d.resources, 1);
-    t.storageGi += Number(/^(\d+)Gi$/.exec(d.storage)?.[1] ?? 0);
+    t.storageGi += gibibytes(d.storage);
+    t.pvcs += 1;
+    if (!d.backup) continue;
+    // Its backup volume, and a backup run and a restore run at once (each one pod of its resources).
+    add(d.resources, 2);
+    t.storageGi += gibibytes(d.backup.storage);
     t.pvcs += 1;
   }
   const up = (x: number, step: number) => Math.max(step, Math.ceil((x * 1.25) / step) * step);
