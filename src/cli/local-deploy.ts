@@ -261,15 +261,21 @@ export function registerDeploy(program: Command, io: Io): void {
       "also return the database to the restore point taken before the migrations of the release after it (asks first; the current data is kept as a backup)",
     )
     .option("-y, --yes", "with --data: do not ask for confirmation")
-    .action((release: string | undefined, path: string, opts: ClusterOptions & { data?: boolean; yes?: boolean }) => {
-      if (!onCluster(opts)) return rollback(release, path, opts, io);
-      if (opts.data)
-        throw new UserError(
-          "--data returns the local runtime's database; a cluster's databases are restored as its operations/disaster-recovery.md says",
-          "roll the release back without --data",
-        );
-      return clusterRollback(release, path, opts, io);
-    });
+    .action(
+      (
+        release: string | undefined,
+        path: string,
+        opts: ClusterOptions & { data?: boolean; yes?: boolean },
+      ) => {
+        if (!onCluster(opts)) return rollback(release, path, opts, io);
+        if (opts.data)
+          throw new UserError(
+            "--data returns the local runtime's database; a cluster's databases are restored as its operations/disaster-recovery.md says",
+            "roll the release back without --data",
+          );
+        return clusterRollback(release, path, opts, io);
+      },
+    );
   clusterOptions(
     appArguments(
       program
