@@ -9,7 +9,7 @@ import { loadSpec, type LoadResult } from "../src/model/load.js";
 import { drift, writeTree } from "../src/output/writer.js";
 import { REPO_ROOT } from "../src/validate/tools.js";
 import type { FileTree, SynthContext, Target } from "../src/targets/target.js";
-import { DEFAULT_OUTPUTS } from "../src/targets/registry.js";
+import { outputsFor } from "../src/targets/registry.js";
 
 export { REPO_ROOT };
 export const EXAMPLES = ["augeo", "todo", "storefront", "hello"] as const;
@@ -39,9 +39,7 @@ export function loadExample(name: string, env?: string): LoadResult {
 /** The synth context of an example, as `gantry synth` computes it in this repository. */
 export function exampleContext(name: string, deployTarget?: SynthContext["deployTarget"]): SynthContext {
   const specDir = `examples/${name}`;
-  const outputs = Object.fromEntries(
-    Object.entries(DEFAULT_OUTPUTS).map(([k, v]) => [k, k === "github" ? v : `${specDir}/${v}`]),
-  ) as SynthContext["outputs"];
+  const outputs = outputsFor(specDir);
   return { specPath: `${specDir}/gantry.yaml`, specDir, outputs, ...(deployTarget ? { deployTarget } : {}) };
 }
 

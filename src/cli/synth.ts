@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { drift, readTree, writeTree } from "../output/writer.js";
 import { upgradeFindings } from "../check/run.js";
 import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../errors.js";
-import { DEFAULT_OUTPUTS, TARGETS, findTarget } from "../targets/registry.js";
-import type { RenderedTrees, SynthContext, Target, TargetName } from "../targets/target.js";
+import { TARGETS, findTarget, outputsFor } from "../targets/registry.js";
+import type { RenderedTrees, SynthContext, Target } from "../targets/target.js";
 import type { LoadResult } from "../model/load.js";
 import { exec } from "../util/exec.js";
 import type { Io } from "./main.js";
@@ -33,16 +33,10 @@ export function repoRootOf(loc: SpecLocation, ctx: SynthContext): string {
 export async function synthContext(loc: SpecLocation, deployTarget?: string): Promise<SynthContext> {
   const root = await repoRoot(loc.dir);
   const specDir = posix(relative(root, loc.dir));
-  const outputs = Object.fromEntries(
-    Object.entries(DEFAULT_OUTPUTS).map(([k, v]) => [
-      k,
-      k === "github" ? v : posix(join(specDir === "." ? "" : specDir, v)),
-    ]),
-  ) as Record<TargetName, string>;
   return {
     specPath: posix(relative(root, loc.path)),
     specDir,
-    outputs,
+    outputs: outputsFor(specDir),
     ...(deployTarget ? { deployTarget } : {}),
   };
 }

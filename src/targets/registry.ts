@@ -2,6 +2,7 @@
 // the validators that check its files. Adding a target is its folder and one line here (and its
 // name in TargetName). Platforms are listed in the order of preference `synth github` follows when
 // a spec configures several; the first is the default.
+import { posix } from "node:path";
 import type { Platform } from "./platform.js";
 import type { Target, ToolRun } from "./target.js";
 import { githubTargetFor } from "./github/index.js";
@@ -52,6 +53,13 @@ export const DEFAULT_OUTPUTS = Object.fromEntries(TARGETS.map((t) => [t.name, t.
   TargetName,
   string
 >;
+
+/** Where each target writes by default, relative to the repository root, for a spec in `specDir` (posix, "." for the root). */
+export function outputsFor(specDir: string): Record<TargetName, string> {
+  return Object.fromEntries(
+    TARGETS.map((t) => [t.name, t.outputAtRoot ? t.defaultOut : posix.join(specDir, t.defaultOut)]),
+  ) as Record<TargetName, string>;
+}
 
 export function findTarget(name: string): Target | undefined {
   return TARGETS.find((t) => t.name === name);

@@ -36,8 +36,10 @@ export interface TargetProblem {
 export interface Target {
   name: TargetName;
   description: string;
-  /** Default output directory, relative to the spec's directory. */
+  /** Default output directory, relative to the spec's directory (or the repository's, `outputAtRoot`). */
   defaultOut: string;
+  /** Whether `defaultOut` is relative to the repository root, where the platform reads it whichever folder holds the spec. */
+  outputAtRoot?: boolean;
   /**
    * Whether the target owns its whole output directory (replaced atomically on each synth and
    * compared in full by --check) or writes files into a shared one (.github/workflows).

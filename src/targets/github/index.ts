@@ -177,6 +177,8 @@ export function githubTargetFor(platforms: readonly Platform[]): Target {
     description:
       "GitHub Actions: PR checks, image builds, deploys per environment, rollback and infrastructure.",
     defaultOut: ".github/workflows",
+    // GitHub runs only the workflows at the repository's root.
+    outputAtRoot: true,
     ownsOutput: false,
     check: (project, ctx) => check(project, ctx, platforms),
     rules: GITHUB_RULES,
