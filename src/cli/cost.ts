@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { estimateAll, overBudget } from "../cost/estimate.js";
-import { headline, printJson, printMarkdown, printText } from "../cost/print.js";
-import { compareCosts, parseEstimates, sideOf, type CostSide } from "../cost/compare.js";
+import { estimateJson, headline, printJson, printMarkdown, printText } from "../cost/print.js";
+import { compareCosts, costSide, parseEstimates, type CostSide } from "../cost/compare.js";
 import { printCompareJson, printCompareMarkdown, printCompareText } from "../cost/print-compare.js";
 import type { Estimate } from "../cost/types.js";
 import { COST_TARGETS, type CostTarget } from "../cost/types.js";
@@ -41,7 +41,10 @@ function printEstimates(estimates: readonly Estimate[], form: (typeof FORMATS)[n
 }
 
 function printComparison(base: CostSide[], estimates: readonly Estimate[], form: (typeof FORMATS)[number]) {
-  const changes = compareCosts(base, estimates.map(sideOf));
+  const changes = compareCosts(
+    base,
+    estimates.map((e) => costSide(estimateJson(e))),
+  );
   if (form === "json") return printCompareJson(changes);
   return form === "markdown" ? printCompareMarkdown(changes) : printCompareText(changes);
 }

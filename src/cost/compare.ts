@@ -1,9 +1,9 @@
 // The difference between two estimates of the same project: the base branch's (read back from
 // `gantry cost --format json`, possibly written by an older Gantry) and the change's. It drives the
 // pull request's cost comment, as Infracost's diff does for Terraform.
-import { monthlyOf, type Estimate } from "./types.js";
+import { cents } from "./types.js";
 
-/** What the comparison reads of an estimate: the fields of `gantry cost --format json`. */
+/** What the comparison reads of an estimate: the fields of `gantry cost --format json` (estimateJson). */
 export interface CostSide {
   environment: string;
   target: string;
@@ -32,21 +32,8 @@ export interface CostChange {
   items: ItemChange[];
 }
 
-const cents = (n: number) => Math.round(n * 100) / 100;
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const str = (v: unknown) => (typeof v === "string" ? v : typeof v === "number" ? String(v) : "");
-
-/** The estimate as the JSON output writes it, so both sides are read the same way. */
-export function sideOf(e: Estimate): CostSide {
-  return {
-    environment: e.environment,
-    target: e.target,
-    total_monthly_usd: e.total_monthly_usd,
-    max_scale_monthly_usd: e.max_scale_monthly_usd,
-    budget_monthly_usd: e.budget_monthly_usd,
-    items: e.items.map((i) => ({ resource: i.resource, sku: i.sku, monthly_usd: monthlyOf(i) })),
-  };
-}
 
 /**
  * The estimates in `gantry cost --format json` output (one object, or an array of them). Throws an
@@ -55,25 +42,30 @@ export function sideOf(e: Estimate): CostSide {
 export function parseEstimates(text: string): CostSide[] {
   const value: unknown = text.trim() === "" ? [] : JSON.parse(text);
   const list = Array.isArray(value) ? value : [value];
-  return list.map((v, n) => {
-    const o = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
-    const at = list.length === 1 ? "the estimate" : `estimate ${n + 1}`;
-    if (typeof o.environment !== "string" || typeof o.target !== "string" || !isNum(o.total_monthly_usd))
-      throw new Error(`${at} has no environment, target and total_monthly_usd`);
-    const items = Array.isArray(o.items) ? (o.items as Record<string, unknown>[]) : [];
-    return {
-      environment: o.environment,
-      target: o.target,
-      total_monthly_usd: o.total_monthly_usd,
-      max_scale_monthly_usd: isNum(o.max_scale_monthly_usd) ? o.max_scale_monthly_usd : o.total_monthly_usd,
-      budget_monthly_usd: isNum(o.budget_monthly_usd) ? o.budget_monthly_usd : null,
-      items: items.map((i) => ({
-        resource: str(i.resource),
-        sku: str(i.sku),
-        monthly_usd: isNum(i.monthly_usd) ? i.monthly_usd : 0,
-      })),
-    };
-  });
+  return list.map((v, n) => costSide(v, list.length === 1 ? "the estimate" : `estimate ${n + 1}`));
+}
+
+/**
+ * The fields the comparison reads of one estimate in the JSON shape (`estimateJson`), whether read
+ * back from a file or made now, so both sides of a comparison hold the same fields.
+ */
+export function costSide(v: unknown, at = "the estimate"): CostSide {
+  const o = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
+  if (typeof o.environment !== "string" || typeof o.target !== "string" || !isNum(o.total_monthly_usd))
+    throw new Error(`${at} has no environment, target and total_monthly_usd`);
+  const items = Array.isArray(o.items) ? (o.items as Record<string, unknown>[]) : [];
+  return {
+    environment: o.environment,
+    target: o.target,
+    total_monthly_usd: o.total_monthly_usd,
+    max_scale_monthly_usd: isNum(o.max_scale_monthly_usd) ? o.max_scale_monthly_usd : o.total_monthly_usd,
+    budget_monthly_usd: isNum(o.budget_monthly_usd) ? o.budget_monthly_usd : null,
+    items: items.map((i) => ({
+      resource: str(i.resource),
+      sku: str(i.sku),
+      monthly_usd: isNum(i.monthly_usd) ? i.monthly_usd : 0,
+    })),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@
 // lines folded away), text for a terminal, JSON for scripts.
 import type { CostChange, ItemChange } from "./compare.js";
 import { usd } from "./print.js";
+import { cents } from "./types.js";
 
 /** +$12.30, -$4.00, or $0.00. */
 const signed = (n: number) => (n > 0 ? `+${usd(n)}` : n < 0 ? `-${usd(-n)}` : usd(0));
@@ -24,7 +25,7 @@ function totalsLine(changes: readonly CostChange[]): string {
   const sum = (f: (c: CostChange) => number) => changes.reduce((n, c) => n + f(c), 0);
   const before = sum((c) => c.before?.total_monthly_usd ?? 0);
   const after = sum((c) => c.after?.total_monthly_usd ?? 0);
-  return `${signed(Math.round((after - before) * 100) / 100)} a month at minimum scale (${usd(before)} → ${usd(after)})`;
+  return `${signed(cents(after - before))} a month at minimum scale (${usd(before)} → ${usd(after)})`;
 }
 
 export function printCompareMarkdown(changes: readonly CostChange[]): string {

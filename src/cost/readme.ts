@@ -3,9 +3,8 @@
 // `gantry cost` and with each other.
 import type { AppModel } from "../model/types.js";
 import { estimate, overBudget } from "./estimate.js";
+import { usd } from "./print.js";
 import type { CostTarget } from "./types.js";
-
-const usd = (n: number) => `$${n.toFixed(2)}`;
 
 export interface CostSection {
   heading: string;

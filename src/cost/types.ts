@@ -42,7 +42,8 @@ export interface Estimate {
   notes: string[];
 }
 
-const cents = (n: number) => Math.round(n * 100) / 100;
+/** A dollar figure rounded to the cent. */
+export const cents = (n: number) => Math.round(n * 100) / 100;
 
 /** The monthly cost of an item at its minimum (or maximum) scale, in cents. */
 export function monthlyOf(item: CostItem, scale: "min" | "max" = "min"): number {
