@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
-import { TOPICS } from "../src/targets/azure/runbook.js";
 import { EXAMPLES, exampleContext, loadExample } from "./helpers.js";
 import { SUFFIX, moduleNames } from "./azure-names.js";
 
@@ -32,14 +31,26 @@ const NAMED: Record<string, string[]> = {
   "modules/deployment-alerts.bicep": ["name"],
 };
 
+/** The topics the runbooks must have, written here rather than read from the renderer. */
+const TOPICS = [
+  "architecture.md",
+  "deploy-and-rollback.md",
+  "monitoring.md",
+  "secrets.md",
+  "troubleshooting.md",
+  "incident-response.md",
+  "disaster-recovery.md",
+  "cost.md",
+];
+
 describe("azure runbooks", () => {
   for (const ex of EXAMPLES) {
     it(`${ex}: one file per topic, listed by the index, linked from the README`, () => {
       const tree = render(ex);
       const index = tree["operations/README.md"]!;
-      for (const t of TOPICS) {
-        assert.ok(tree[`operations/${t.file}`], t.file);
-        assert.ok(index.includes(`](${t.file})`), t.file);
+      for (const file of TOPICS) {
+        assert.ok(tree[`operations/${file}`], file);
+        assert.ok(index.includes(`](${file})`), file);
       }
       assert.match(tree["README.md"]!, /\]\(operations\/README\.md\)/);
     });

@@ -5,10 +5,7 @@
 // for the generated names (its runbook-dr.ts); the checks and the order of the steps are shared here.
 import type { AppModel, PostgresModel, RedisModel } from "../model/types.js";
 
-import { sh } from "./runbook.js";
-
-// The platforms' runbook-dr.ts files write their blocks with the same helper.
-export { sh };
+import { sh, type RunbookTopic } from "./runbook.js";
 
 /**
  * Exact row counts of every table, one `schema.table|count` line each, sorted: run on the source and
@@ -131,10 +128,10 @@ export function disasterRecoveryRunbook(
   apps: readonly AppModel[],
   platform: DrPlatform,
   retention: (app: AppModel) => string,
-): string {
+): string[] {
   const first = apps[0];
-  if (!first) return "";
-  const lines = [
+  if (!first) return [];
+  return [
     "# Disaster recovery",
     "",
     `Restoring ${first.name}'s data, per environment, with the names this stack creates. The objectives are the spec's \`recovery\` (the RPO and RTO each restore must meet); \`gantry check\` says where a service cannot meet them.`,
@@ -161,9 +158,13 @@ export function disasterRecoveryRunbook(
     "- Keep the original server (after an in-place restore, the dump taken before it) until the restored data has served for a day: it is the way back.",
     "- A drill proves the same steps on a schedule (`recovery.drill`) without touching production; run one after any change to these steps.",
   ];
-  return `${lines.join("\n").trimEnd()}\n`;
 }
 
-/** The line a README or operations index links the runbook with. */
-export const DR_LINK =
-  "[operations/disaster-recovery.md](operations/disaster-recovery.md): point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back";
+/** The cloud targets' disaster-recovery topic of their operations index. */
+export const DR_TOPIC: RunbookTopic = {
+  file: "disaster-recovery.md",
+  what: "point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back",
+};
+
+/** The line a README links the runbook with. */
+export const DR_LINK = `[operations/${DR_TOPIC.file}](operations/${DR_TOPIC.file}): ${DR_TOPIC.what}`;

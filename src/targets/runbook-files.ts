@@ -5,10 +5,31 @@ import { isJob } from "../model/queries.js";
 import type { AppModel } from "../model/types.js";
 import { architectureDiagram, markdown, runbookIndex, type RunbookTopic } from "./runbook.js";
 import type { FileTree } from "./target.js";
+import { costRunbook } from "../cost/runbook.js";
+import type { CostTarget } from "../cost/types.js";
 
 /** A runbook topic with its lines. */
 export interface RunbookFile extends RunbookTopic {
   lines: string[];
+}
+
+/** Topics every target's operations index describes the same way. */
+export const TROUBLESHOOTING: RunbookTopic = {
+  file: "troubleshooting.md",
+  what: "commands and symptoms, per environment",
+};
+export const INCIDENT_RESPONSE: RunbookTopic = {
+  file: "incident-response.md",
+  what: "severities, the first steps, access and URLs",
+};
+
+/** cost.md: the estimate of each environment on `target` (src/cost/runbook.ts). */
+export function costTopic(apps: readonly AppModel[], target: CostTarget, platform: string): RunbookFile {
+  return {
+    file: "cost.md",
+    what: "what each environment should cost, item by item, and its budget",
+    lines: costRunbook(apps, target, platform),
+  };
 }
 
 /** operations/README.md (the index, in the files' order) and one file per topic. */

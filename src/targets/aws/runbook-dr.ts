@@ -5,8 +5,9 @@
 // (`aws elasticache create-replication-group --snapshot-name`), and moving the app by the connection
 // secret the tasks read when they start.
 import { isService } from "../../model/queries.js";
-import type { AppModel, PostgresModel, ProjectModel, RedisModel } from "../../model/types.js";
-import { disasterRecoveryRunbook, sh, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
+import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { sh } from "../runbook.js";
 import { awsOptions } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
 import { backupRegion, rdsBackupDays } from "./tfvars.js";
@@ -134,9 +135,10 @@ const awsDr: DrPlatform = {
   redis,
 };
 
-export function awsDisasterRecovery(project: ProjectModel): string {
+/** operations/disaster-recovery.md's lines. */
+export function awsDisasterRecovery(apps: readonly AppModel[]): string[] {
   return disasterRecoveryRunbook(
-    project.environments,
+    apps,
     awsDr,
     (app) =>
       Object.values(app.postgres)

@@ -6,11 +6,19 @@
 // describe-alarms; secretsmanager put-secret-value; sns publish; rds describe-db-instances;
 // elasticache describe-replication-groups; cloudfront create-invalidation).
 import { awsDisasterRecovery } from "./runbook-dr.js";
-import { costRunbook } from "../../cost/runbook.js";
 import type { AlertModel, AppModel, ServiceModel } from "../../model/types.js";
 import type { FileTree } from "../target.js";
 import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
-import { accessUrls, architectureLines, operationsTree, type RunbookFile } from "../runbook-files.js";
+import {
+  INCIDENT_RESPONSE,
+  TROUBLESHOOTING,
+  accessUrls,
+  architectureLines,
+  costTopic,
+  operationsTree,
+  type RunbookFile,
+} from "../runbook-files.js";
+import { DR_TOPIC } from "../runbook-dr.js";
 import { tfName } from "../terraform/blocks.js";
 import { awsDelivery } from "./readme-alerts.js";
 import { awsOptions } from "./shape.js";
@@ -260,28 +268,10 @@ export function awsRunbookTopics(apps: readonly AppModel[]): RunbookFile[] {
       lines: monitoring(envs),
     },
     { file: "secrets.md", what: "every secret, who reads it, and how to rotate it", lines: secrets(envs) },
-    {
-      file: "troubleshooting.md",
-      what: "commands and symptoms, per environment",
-      lines: troubleshooting(envs),
-    },
-    {
-      file: "incident-response.md",
-      what: "severities, the first steps, access and URLs",
-      lines: incidentResponse(envs),
-    },
-    {
-      file: "disaster-recovery.md",
-      what: "point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back",
-      lines: awsDisasterRecovery({ name: apps[0]?.name ?? "", environments: [...apps] })
-        .trimEnd()
-        .split("\n"),
-    },
-    {
-      file: "cost.md",
-      what: "what each environment should cost, item by item, and its budget",
-      lines: costRunbook(apps, "aws", "AWS"),
-    },
+    { ...TROUBLESHOOTING, lines: troubleshooting(envs) },
+    { ...INCIDENT_RESPONSE, lines: incidentResponse(envs) },
+    { ...DR_TOPIC, lines: awsDisasterRecovery(apps) },
+    costTopic(apps, "aws", "AWS"),
   ];
 }
 

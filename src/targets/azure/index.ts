@@ -12,7 +12,6 @@ import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { runbookTree } from "./runbook.js";
 import { azureRecovery } from "./recovery.js";
-import { azureDisasterRecovery } from "./runbook-dr.js";
 import { recoveryProblems } from "../recovery.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
@@ -48,7 +47,6 @@ export const azureTarget: Target = {
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     Object.assign(tree, runbookTree(project, build.facts, ctx));
-    tree["operations/disaster-recovery.md"] = azureDisasterRecovery(project);
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));
   },
 };

@@ -7,7 +7,7 @@ import type { AzureFacts } from "./main.js";
 import { camel } from "./names.js";
 import { locationOf } from "./decisions.js";
 import { costLines } from "../../cost/readme.js";
-import { DR_LINK } from "../runbook-dr.js";
+import { DR_TOPIC } from "../runbook-dr.js";
 
 export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: string[]): string {
   return [
@@ -47,7 +47,7 @@ function overview(project: ProjectModel): string[] {
     "| `main.bicep` | subscription-scope entry point: creates the environment's resource group and calls the modules |",
     "| `modules/*.bicep` | one module per kind of resource, typed parameters and outputs |",
     "| `parameters/<env>.bicepparam` | the values of one environment; secure values are read from environment variables |",
-    `| ${DR_LINK.replace(/: /, " | ")} |`,
+    `| [operations/${DR_TOPIC.file}](operations/${DR_TOPIC.file}) | ${DR_TOPIC.what} |`,
     "",
     "## Environments",
     "",

@@ -3,8 +3,9 @@
 // a Premium cache's export and import (`az redis export` / `import`), and moving the app by the Key
 // Vault secrets the deployment wrote. Server and vault names end in a per-subscription suffix, so the
 // commands look them up in the environment's resource group by their generated prefix.
-import type { AppModel, PostgresModel, ProjectModel, RedisModel } from "../../model/types.js";
-import { disasterRecoveryRunbook, sh, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
+import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { sh } from "../runbook.js";
 import { locationOf, redisSku } from "./decisions.js";
 import { slug } from "./names.js";
 import { flexibleRetentionDays } from "./recovery.js";
@@ -148,9 +149,10 @@ const azureDr: DrPlatform = {
   redis,
 };
 
-export function azureDisasterRecovery(project: ProjectModel): string {
+/** operations/disaster-recovery.md's lines. */
+export function azureDisasterRecovery(apps: readonly AppModel[]): string[] {
   return disasterRecoveryRunbook(
-    project.environments,
+    apps,
     azureDr,
     (app) =>
       Object.values(app.postgres)

@@ -1,11 +1,14 @@
 // infrastructure/azure/operations/: the runbooks of this app on Azure, from the model and the facts
 // of the Bicep build, so that every command names the real resource group, deployment, app, plan,
 // vault, server, cache, cluster, workspace and action group (./runbook-names.ts). One file per topic;
-// the index lists them (TOPICS: add a line to add a runbook).
+// the index lists them (runbookTree: add an entry to add a runbook).
 import { isService } from "../../model/queries.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext } from "../target.js";
-import { architectureDiagram, markdown, runbookIndex, sh, type RunbookTopic } from "../runbook.js";
+import { architectureDiagram, sh } from "../runbook.js";
+import { INCIDENT_RESPONSE, TROUBLESHOOTING, costTopic, operationsTree } from "../runbook-files.js";
+import { DR_TOPIC } from "../runbook-dr.js";
+import { azureDisasterRecovery } from "./runbook-dr.js";
 import { hasSlot, locationOf } from "./decisions.js";
 import type { AzureFacts } from "./main.js";
 import { imageRepository } from "../kubernetes/settings.js";
@@ -20,27 +23,6 @@ import {
   type EnvNames,
 } from "./runbook-names.js";
 import { incidentResponse, monitoring, secrets, troubleshooting } from "./runbook-operate.js";
-import { costRunbook } from "../../cost/runbook.js";
-
-export const TOPICS: RunbookTopic[] = [
-  {
-    file: "architecture.md",
-    what: "the services, data stores, topics and public routes, and the Azure resources of each environment",
-  },
-  { file: "deploy-and-rollback.md", what: "deploy, promote, roll back, and the emergency paths" },
-  {
-    file: "monitoring.md",
-    what: "the workbook, Application Insights, logs, and every alert with who it notifies",
-  },
-  { file: "secrets.md", what: "every secret, its Key Vault, how to rotate it and what must restart" },
-  { file: "troubleshooting.md", what: "commands and symptoms, per environment" },
-  { file: "incident-response.md", what: "severities, the first steps, access and URLs" },
-  {
-    file: "disaster-recovery.md",
-    what: "point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back",
-  },
-  { file: "cost.md", what: "what each environment should cost, item by item, and its budget" },
-];
 
 function architecture(project: ProjectModel, facts: AzureFacts, envs: Env[]): string[] {
   return [
@@ -184,19 +166,33 @@ function clusterRollout(project: ProjectModel, e: Env, chart: string): string[] 
   ];
 }
 
-/** The runbooks, one file per topic, and their index. */
+/** The runbooks, one file per topic, and their index (add an entry to add a runbook). */
 export function runbookTree(project: ProjectModel, facts: AzureFacts, ctx: SynthContext): FileTree {
   const envs: Env[] = project.environments.map((app) => ({ app, n: envNames(project, app) }));
-  return {
-    "operations/README.md": runbookIndex(`Operating ${project.name} on Azure`, "gantry synth azure", TOPICS),
-    "operations/architecture.md": markdown(architecture(project, facts, envs)),
-    "operations/deploy-and-rollback.md": markdown(
-      deployAndRollback(project, facts, envs, `${ctx.outputs.kubernetes}/chart`),
-    ),
-    "operations/monitoring.md": markdown(monitoring(facts, envs)),
-    "operations/secrets.md": markdown(secrets(facts, envs)),
-    "operations/troubleshooting.md": markdown(troubleshooting(facts, envs)),
-    "operations/incident-response.md": markdown(incidentResponse(facts, envs)),
-    "operations/cost.md": markdown(costRunbook(project.environments, "azure", "Azure")),
-  };
+  return operationsTree(`Operating ${project.name} on Azure`, "gantry synth azure", [
+    {
+      file: "architecture.md",
+      what: "the services, data stores, topics and public routes, and the Azure resources of each environment",
+      lines: architecture(project, facts, envs),
+    },
+    {
+      file: "deploy-and-rollback.md",
+      what: "deploy, promote, roll back, and the emergency paths",
+      lines: deployAndRollback(project, facts, envs, `${ctx.outputs.kubernetes}/chart`),
+    },
+    {
+      file: "monitoring.md",
+      what: "the workbook, Application Insights, logs, and every alert with who it notifies",
+      lines: monitoring(facts, envs),
+    },
+    {
+      file: "secrets.md",
+      what: "every secret, its Key Vault, how to rotate it and what must restart",
+      lines: secrets(facts, envs),
+    },
+    { ...TROUBLESHOOTING, lines: troubleshooting(facts, envs) },
+    { ...INCIDENT_RESPONSE, lines: incidentResponse(facts, envs) },
+    { ...DR_TOPIC, lines: azureDisasterRecovery(project.environments) },
+    costTopic(project.environments, "azure", "Azure"),
+  ]);
 }

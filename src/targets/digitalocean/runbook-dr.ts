@@ -3,10 +3,11 @@
 // --restore-from-timestamp`, docs.digitalocean.com/reference/doctl/reference/databases/fork/), admitted
 // to the DOKS cluster (`doctl databases firewalls append --rule k8s:<id>`), and the app is moved by
 // the keys of the chart's Secret the README creates from this stack's `app_secret` output.
-import type { AppModel, PostgresModel, ProjectModel, RedisModel } from "../../model/types.js";
+import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { resourceKey } from "../kubernetes/secret-keys.js";
-import { disasterRecoveryRunbook, sh, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { sh } from "../runbook.js";
 import { DO_BACKUP_DAYS } from "./recovery.js";
 import { clusterName } from "./shape.js";
 
@@ -106,9 +107,10 @@ const doDr: DrPlatform = {
   redis,
 };
 
-export function doDisasterRecovery(project: ProjectModel): string {
+/** operations/disaster-recovery.md's lines. */
+export function doDisasterRecovery(apps: readonly AppModel[]): string[] {
   return disasterRecoveryRunbook(
-    project.environments,
+    apps,
     doDr,
     (app) =>
       Object.values(app.postgres)

@@ -5,11 +5,19 @@
 // kubeconfig save, kubernetes cluster get, kubernetes cluster node-pool list, databases list,
 // monitoring alert list, monitoring uptime list) and as Helm's and kubectl's.
 import { doDisasterRecovery } from "./runbook-dr.js";
-import { costRunbook } from "../../cost/runbook.js";
 import type { AppModel } from "../../model/types.js";
 import type { FileTree, SynthContext } from "../target.js";
 import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
-import { accessUrls, architectureLines, operationsTree, type RunbookFile } from "../runbook-files.js";
+import {
+  INCIDENT_RESPONSE,
+  TROUBLESHOOTING,
+  accessUrls,
+  architectureLines,
+  costTopic,
+  operationsTree,
+  type RunbookFile,
+} from "../runbook-files.js";
+import { DR_TOPIC } from "../runbook-dr.js";
 import { secretKeys } from "../kubernetes/readme-secrets.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
 import { buildValues } from "../kubernetes/values-environment.js";
@@ -205,28 +213,10 @@ export function doRunbookTopics(apps: readonly AppModel[], ctx: SynthContext): R
       lines: monitoring(envs),
     },
     { file: "secrets.md", what: "every secret, who reads it, and how to rotate it", lines: secrets(envs) },
-    {
-      file: "troubleshooting.md",
-      what: "commands and symptoms, per environment",
-      lines: troubleshooting(envs),
-    },
-    {
-      file: "incident-response.md",
-      what: "severities, the first steps, access and URLs",
-      lines: incidentResponse(envs),
-    },
-    {
-      file: "disaster-recovery.md",
-      what: "point-in-time and geo restores of each database, restoring the caches, pointing the app at the restored server and going back",
-      lines: doDisasterRecovery({ name: apps[0]?.name ?? "", environments: [...apps] })
-        .trimEnd()
-        .split("\n"),
-    },
-    {
-      file: "cost.md",
-      what: "what each environment should cost, item by item, and its budget",
-      lines: costRunbook(apps, "digitalocean", "DigitalOcean"),
-    },
+    { ...TROUBLESHOOTING, lines: troubleshooting(envs) },
+    { ...INCIDENT_RESPONSE, lines: incidentResponse(envs) },
+    { ...DR_TOPIC, lines: doDisasterRecovery(apps) },
+    costTopic(apps, "digitalocean", "DigitalOcean"),
   ];
 }
 

@@ -3,7 +3,8 @@
 // (`kubectl create job --from=cronjob/...`), with the writers stopped and a fresh dump taken first as
 // the way back. A managed database is restored where it runs (the cloud target's runbook).
 import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
-import { disasterRecoveryRunbook, sh, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { sh } from "../runbook.js";
 import { pgServiceName, redisServiceName } from "./values-datastores.js";
 import type { ChartValues } from "./values.js";
 
@@ -89,7 +90,7 @@ export function kubernetesDr(values: (app: AppModel) => ChartValues): DrPlatform
 export function kubernetesDisasterRecovery(
   apps: readonly AppModel[],
   values: readonly ChartValues[],
-): string {
+): string[] {
   const byEnv = new Map(apps.map((a, i) => [a.environment.name, values[i]!]));
   const platform = kubernetesDr((app) => byEnv.get(app.environment.name)!);
   return disasterRecoveryRunbook(apps, platform, (app) => {
