@@ -7,7 +7,7 @@
 // tests the channels themselves, the same way everywhere (docs/ci-cd.md, "Alert drill").
 import type { ChannelModel, ProjectModel } from "../../model/types.js";
 import type { CiSettings } from "../platform.js";
-import { postStep, type WebhookChannel } from "./notify.js";
+import { RUN_URL, postStep, type WebhookChannel } from "./notify.js";
 import type { Pipeline } from "./pipeline.js";
 import { RUNNER } from "./steps.js";
 import { run, type Step, type Workflow } from "./workflow.js";
@@ -43,9 +43,12 @@ const webhook = (name: string, ch: ChannelModel): WebhookChannel | undefined =>
 /** The secrets the drill reads: each channel's webhook secret, and the relay's password when it has a user. */
 export function drillSettings(project: ProjectModel): CiSettings {
   const { channels, smtp } = drillChannels(project);
-  const secrets = channels.flatMap(([n, ch]) => webhook(n, ch)?.secret ?? []);
-  const mails = channels.some(([, ch]) => ch.type === "email");
-  return { variables: [], secrets: [...secrets, ...(mails && smtp?.username ? [SMTP_PASSWORD] : [])] };
+  const secrets = channels.flatMap(([n, ch]) => {
+    const hook = webhook(n, ch);
+    if (hook) return [hook.secret];
+    return ch.type === "email" && smtp?.username ? [SMTP_PASSWORD] : [];
+  });
+  return { variables: [], secrets: [...new Set(secrets)] };
 }
 
 /** Each channel is tried even when an earlier one failed; any failure fails the drill. */
@@ -94,16 +97,13 @@ function mailStep(name: string, ch: ChannelModel, smtp: Smtp, text: string): Ste
 
 export function alertDrill(p: Pipeline, project: ProjectModel): Workflow | undefined {
   const { channels, smtp } = drillChannels(project);
-  const run_url = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
   const text = (name: string, ch: ChannelModel) =>
-    `Alert drill of ${p.app}: a test notification through the ${ch.type} channel ${name}, dispatched by \${{ github.actor }} (${run_url}). Nothing is wrong; no action needed.`;
+    `Alert drill of ${p.app}: a test notification through the ${ch.type} channel ${name}, dispatched by \${{ github.actor }} (${RUN_URL}). Nothing is wrong; no action needed.`;
   const steps: Step[] = [];
-  const secrets: string[] = [];
   for (const [name, ch] of channels) {
     if (undrillable(ch, smtp)) continue;
     const hook = webhook(name, ch);
     if (hook) {
-      secrets.push(hook.secret);
       steps.push(
         postStep(
           hook,
@@ -112,13 +112,10 @@ export function alertDrill(p: Pipeline, project: ProjectModel): Workflow | undef
           hook.type === "webhook" ? { app: p.app, channel: name } : {},
         ),
       );
-    } else if (smtp) {
-      if (smtp.username) secrets.push(SMTP_PASSWORD);
-      steps.push(mailStep(name, ch, smtp, text(name, ch)));
-    }
+    } else if (smtp) steps.push(mailStep(name, ch, smtp, text(name, ch)));
   }
   if (steps.length === 0) return undefined;
-  const unset = [...new Set(secrets)];
+  const unset = drillSettings(project).secrets;
   return {
     name: "Alert drill",
     on: { workflow_dispatch: {} },

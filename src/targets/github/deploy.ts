@@ -9,7 +9,7 @@ import type { AppModel } from "../../model/types.js";
 import { BUILD_WORKFLOW } from "./build.js";
 import { loadTestEnvironment, loadTestJob } from "./load-test.js";
 import { notifyJob } from "./notify.js";
-import { hasImages, environmentUrl, type Pipeline } from "./pipeline.js";
+import { hasImages, environmentUrl, publicHosts, type Pipeline } from "./pipeline.js";
 import { isService } from "../../model/queries.js";
 import { IMAGE_TAG, RUNNER, appendTo, compact, jobPermissions } from "./steps.js";
 import { verifySteps } from "./verify.js";
@@ -81,7 +81,7 @@ export function deployJobTimeout(p: Pipeline, env: AppModel): number {
     .filter(isService)
     .filter((s) => s.migrations).length;
   // The checks after the rollout may wait up to one deploy timeout for certificates.
-  const verify = verifySteps(p, env).length ? p.deployTimeoutMinutes + 5 : 0;
+  const verify = publicHosts(env).length ? p.deployTimeoutMinutes + 5 : 0;
   return Math.min(360, 15 + 2 * p.deployTimeoutMinutes + 10 * migrations + verify);
 }
 

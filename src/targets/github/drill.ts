@@ -103,12 +103,23 @@ function checkStep(prod: AppModel, urls: { store: string; database: string; vari
   );
 }
 
-/** dr-drill.yml, or undefined where there is no production, no managed PostgreSQL or no platform drill. */
-export function drillWorkflow(p: Pipeline): Workflow | undefined {
+/** The recovery drill of the workflows: production, its platform's drill and the servers it restores. */
+export interface RecoveryDrill {
+  prod: AppModel;
+  drill: Drill;
+  stores: ReturnType<typeof targets>;
+}
+
+/** Undefined where there is no production, no managed PostgreSQL or no platform drill. */
+export function recoveryDrill(p: Pipeline): RecoveryDrill | undefined {
   const prod = drilledEnvironment(p);
   const drill: Drill | undefined = prod && p.platform.drill?.(p, prod);
   const stores = prod ? targets(prod) : [];
-  if (!prod || !drill || !stores.length) return undefined;
+  return prod && drill && stores.length ? { prod, drill, stores } : undefined;
+}
+
+/** dr-drill.yml of the recovery drill. */
+export function drillWorkflow(p: Pipeline, { prod, drill, stores }: RecoveryDrill): Workflow {
   const steps = compact([
     ...drill.prepare,
     run(

@@ -8,7 +8,7 @@ import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js
 import { alertDrill, drillSettings } from "./alert-drill.js";
 import { build } from "./build.js";
 import { deploy } from "./deploy.js";
-import { DRILL_FILE, drilledEnvironment, drillWorkflow } from "./drill.js";
+import { DRILL_FILE, drillWorkflow, recoveryDrill } from "./drill.js";
 import { imageProblems } from "./images.js";
 import { infrastructure } from "./infrastructure.js";
 import { loadTestEnvironment } from "./load-test.js";
@@ -17,7 +17,7 @@ import { buildPipeline, choosePlatform, hasImages, type Pipeline } from "./pipel
 import { prChecks } from "./pr-checks.js";
 import { rollback } from "./rollback.js";
 import { workflowsReadme } from "./readme.js";
-import { GANTRY_PACKAGE_VAR } from "./pr-checks.js";
+import { GANTRY_PACKAGE_VAR } from "./gantry-install.js";
 import { GITHUB_RULES, githubSystemChecks } from "./system-checks.js";
 import { printWorkflow, type CheckovSkip, type Workflow } from "./workflow.js";
 
@@ -68,8 +68,8 @@ function workflows(p: Pipeline): Record<string, Workflow> {
   if (p.platform.infrastructure) out["infrastructure.yml"] = infrastructure(p, p.platform.infrastructure);
   const alerts = alertDrill(p, p.project);
   if (alerts) out["alert-drill.yml"] = alerts;
-  const recovery = drillWorkflow(p);
-  if (recovery) out[DRILL_FILE] = recovery;
+  const recovery = recoveryDrill(p);
+  if (recovery) out[DRILL_FILE] = drillWorkflow(p, recovery);
   return out;
 }
 
@@ -109,10 +109,7 @@ function settingsOf(p: Pipeline): CiSettings {
 
 /** What the recovery drill reads, where the workflows have one. */
 function recoveryDrillSettings(p: Pipeline): CiSettings {
-  const prod = drilledEnvironment(p);
-  return (
-    (drillWorkflow(p) && prod && p.platform.drill?.(p, prod)?.settings) || { variables: [], secrets: [] }
-  );
+  return recoveryDrill(p)?.drill.settings ?? { variables: [], secrets: [] };
 }
 
 /** Problems of the spec that are the same on every platform. */

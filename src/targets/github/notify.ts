@@ -6,6 +6,9 @@ import { RUNNER } from "./steps.js";
 import { action, run, type Job, type Step } from "./workflow.js";
 
 /** A channel reached by posting to the URL a secret holds. */
+/** The link to the workflow run that sends a message. */
+export const RUN_URL = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
+
 export interface WebhookChannel {
   type: "slack" | "teams" | "webhook";
   secret: string;
@@ -64,7 +67,7 @@ export function notifyJob(
 ): Job {
   const env: Record<string, string> = {};
   for (const n of p.notify) env[n.secret] = `\${{ secrets.${n.secret} }}`;
-  const text = `${what}: ${result} (\${{ github.server_url }}/\${{ github.repository }}/actions/runs/\${{ github.run_id }})`;
+  const text = `${what}: ${result} (${RUN_URL})`;
   return {
     name: "Notify",
     "runs-on": RUNNER,

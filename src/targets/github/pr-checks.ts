@@ -12,8 +12,6 @@ import { costDiffJob } from "./cost-diff.js";
 
 /** The Markdown report the IaC jobs append their previews to, posted as one pull request comment. */
 export const IAC_REPORT = "${{ runner.temp }}/iac-report.md";
-export { SAME_REPO } from "./pr-comment.js";
-export { GANTRY_PACKAGE_VAR } from "./gantry-install.js";
 
 /** The last step of an IaC job: the report as the pull request's comment. */
 export function reportComment(): Step {

@@ -6,7 +6,7 @@ import type { CiSettings } from "../platform.js";
 import type { Pipeline } from "./pipeline.js";
 import { verificationReadme } from "./verify-readme.js";
 import { printWorkflow, type Workflow } from "./workflow.js";
-import { DRILL_FILE, drilledEnvironment } from "./drill.js";
+import { DRILL_FILE, recoveryDrill } from "./drill.js";
 
 /** GitHub gives every run its own token: nobody sets it. */
 export const PROVIDED_BY_GITHUB = new Set(["GITHUB_TOKEN"]);
@@ -53,9 +53,9 @@ export function workflowsReadme(
 
 /** What dr-drill.yml does, where the workflows have one. */
 function drillSection(p: Pipeline, workflows: Record<string, Workflow>): string[] {
-  const prod = drilledEnvironment(p);
-  const drill = prod && workflows[DRILL_FILE] ? p.platform.drill?.(p, prod) : undefined;
-  if (!prod || !drill) return [];
+  const found = workflows[DRILL_FILE] ? recoveryDrill(p) : undefined;
+  if (!found) return [];
+  const { prod, drill } = found;
   const r = prod.recovery;
   return [
     "## Recovery drill",

@@ -4,7 +4,8 @@
 // directory, the credentials OpenTofu reads from the environment, and its cloud login if it has one.
 import type { AppModel } from "../../model/types.js";
 import type { Pipeline } from "../github/pipeline.js";
-import { IAC_REPORT, SAME_REPO, reportComment } from "../github/pr-checks.js";
+import { IAC_REPORT, reportComment } from "../github/pr-checks.js";
+import { SAME_REPO } from "../github/pr-comment.js";
 import { RUNNER, jobPermissions } from "../github/steps.js";
 import { action, checkout, run, type Job, type Step } from "../github/workflow.js";
 import type { Infrastructure } from "../platform.js";
