@@ -2,12 +2,11 @@
 // change's: Markdown for the pull request comment (a summary table, then each changed estimate's
 // lines folded away), text for a terminal, JSON for scripts.
 import type { CostChange, ItemChange } from "./compare.js";
-import { usd } from "./print.js";
+import { cell, usd } from "./print.js";
 import { cents } from "./types.js";
 
 /** +$12.30, -$4.00, or $0.00. */
 const signed = (n: number) => (n > 0 ? `+${usd(n)}` : n < 0 ? `-${usd(-n)}` : usd(0));
-const cell = (s: string) => s.replace(/\|/g, "\\|");
 const side = (s: CostChange["before"]) => (s ? usd(s.total_monthly_usd) : "—");
 const changed = (c: CostChange) => c.delta_usd !== 0 || c.max_scale_delta_usd !== 0 || c.items.length > 0;
 

@@ -86,7 +86,8 @@ export function printText(estimates: readonly Estimate[]): string {
     .join("\n");
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|");
+/** Text in a Markdown table cell. */
+export const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 /** One table per estimate; `level` is the heading level of each estimate's title. */
 export function printMarkdown(estimates: readonly Estimate[], level = 3): string {

@@ -4,16 +4,21 @@
 import type { AppModel } from "../model/types.js";
 import { estimate, overBudget } from "./estimate.js";
 import { usd } from "./print.js";
-import type { CostTarget } from "./types.js";
+import type { CostTarget, Estimate } from "./types.js";
 
 export interface CostSection {
   heading: string;
   blocks: string[];
 }
 
-export function costSection(environments: readonly AppModel[], target: CostTarget): CostSection {
+/** Each environment's estimate on `target`, the environments priced together as one project. */
+export function estimatesOf(environments: readonly AppModel[], target: CostTarget): Estimate[] {
   const project = { name: environments[0]?.name ?? "", environments: [...environments] };
-  const estimates = project.environments.map((m) => estimate(project, m, target));
+  return project.environments.map((m) => estimate(project, m, target));
+}
+
+export function costSection(environments: readonly AppModel[], target: CostTarget): CostSection {
+  const estimates = estimatesOf(environments, target);
   const heading = "Monthly cost estimate";
   const priced = estimates.filter((e) => e.items.length > 0);
   if (priced.length === 0) return { heading, blocks: [estimates[0]?.notes[0] ?? "Nothing here is priced."] };

@@ -2,16 +2,15 @@
 // item, the budgets that watch it, and how to hold the estimate against the bill. One function for
 // every target, so the runbooks agree with `gantry cost` and with the READMEs.
 import type { AppModel } from "../model/types.js";
-import { estimate } from "./estimate.js";
-import { printMarkdown } from "./print.js";
-import { costLines } from "./readme.js";
+import { printMarkdown, usd } from "./print.js";
+import { costLines, estimatesOf } from "./readme.js";
 import type { CostTarget } from "./types.js";
 
 function budgets(environments: readonly AppModel[]): string[] {
   const rows = environments.flatMap((m) =>
     m.budget
       ? [
-          `| ${m.environment.name} | $${m.budget.monthly_usd.toFixed(2)} | ${m.budget.thresholds.map((t) => `${t} %`).join(", ")} | ${m.budget.notify.join(", ") || "the spec's channels"} |`,
+          `| ${m.environment.name} | ${usd(m.budget.monthly_usd)} | ${m.budget.thresholds.map((t) => `${t} %`).join(", ")} | ${m.budget.notify.join(", ") || "the spec's channels"} |`,
         ]
       : [],
   );
@@ -35,10 +34,9 @@ export function costRunbook(
   target: CostTarget,
   platform: string,
 ): string[] {
-  const project = { name: environments[0]?.name ?? "", environments: [...environments] };
-  const estimates = project.environments.map((m) => estimate(project, m, target));
+  const estimates = estimatesOf(environments, target);
   return [
-    `# Cost of ${project.name} on ${platform}`,
+    `# Cost of ${environments[0]?.name ?? ""} on ${platform}`,
     "",
     ...costLines(environments, target),
     "## Item by item",

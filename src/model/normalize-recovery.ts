@@ -2,12 +2,12 @@
 // schedule where it is silent.
 import { RecoverySchema } from "../spec/schema-recovery.js";
 import { seconds } from "../util/duration.js";
-import { TIER_DEFAULTS, withDefaults } from "./defaults.js";
+import { TIER_DEFAULTS, filled, withDefaults } from "./defaults.js";
 import type { RecoveryInput } from "./input.js";
 import type { RecoveryModel, Tier } from "./types.js";
 
 export function recoveryModel(input: RecoveryInput | undefined, tier: Tier): RecoveryModel {
-  const r = withDefaults(RecoverySchema, input ?? {});
+  const r = filled(withDefaults(RecoverySchema, input ?? {}), ["base_backup"], "recovery");
   const rpo = r.rpo ?? TIER_DEFAULTS.rpo[tier];
   const rto = r.rto ?? TIER_DEFAULTS.rto[tier];
   const drill = r.drill ?? TIER_DEFAULTS.drill[tier];
@@ -17,16 +17,7 @@ export function recoveryModel(input: RecoveryInput | undefined, tier: Tier): Rec
     rpo_seconds: seconds(rpo),
     rto_seconds: seconds(rto),
     ...(drill === "none" ? {} : { drill }),
-    base_backup: r.base_backup ?? "@daily",
-    ...(r.offsite
-      ? {
-          offsite: {
-            endpoint: r.offsite.endpoint,
-            bucket: r.offsite.bucket,
-            region: r.offsite.region ?? "us-east-1",
-            path: r.offsite.path ?? "/gantry",
-          },
-        }
-      : {}),
+    base_backup: r.base_backup,
+    ...(r.offsite ? { offsite: filled(r.offsite, ["region", "path"], "recovery.offsite") } : {}),
   };
 }
