@@ -15,12 +15,12 @@ import { checkout, run, type Env, type Job, type Step } from "./workflow.js";
 export const AUTOCANNON_VERSION = "8.0.0";
 
 /** Seconds of load where nothing autoscales: enough requests for a stable p95, short enough to spare staging. */
-const STEADY_SECONDS = 30;
+export const STEADY_SECONDS = 30;
 /** Metrics reach an autoscaler late: metrics-server scrapes about every minute, the HPA reads every 15 s. */
 const METRICS_LAG_SECONDS = 75;
 const MAX_SECONDS = 600;
-const CONNECTIONS_PER_REPLICA = 10;
-const MAX_CONNECTIONS = 100;
+export const CONNECTIONS_PER_REPLICA = 10;
+export const MAX_CONNECTIONS = 100;
 
 /** One URL the load test drives, as the script reads it from LOAD_TARGETS. */
 export interface LoadTarget {

@@ -3,7 +3,15 @@
 // test with its profile and limits, and the channels the alert drill reaches.
 import { mdTable } from "../terraform/readme.js";
 import { drillChannels, undrillable } from "./alert-drill.js";
-import { AUTOCANNON_VERSION, loadRun, loadTargets, loadTestEnvironment } from "./load-test.js";
+import {
+  AUTOCANNON_VERSION,
+  CONNECTIONS_PER_REPLICA,
+  MAX_CONNECTIONS,
+  STEADY_SECONDS,
+  loadRun,
+  loadTargets,
+  loadTestEnvironment,
+} from "./load-test.js";
 import { LOAD_TEST_SCRIPT } from "./load-test-script.js";
 import { MIN_DAYS, uncheckedRedirects } from "./verify.js";
 import type { Pipeline } from "./pipeline.js";
@@ -24,7 +32,7 @@ function loadSection(p: Pipeline): string[] {
     t.error_percent !== undefined ? `${t.error_percent} %` : "none",
   ]);
   return [
-    `After each deploy of ${name}, the \`load-test\` job of \`deploy-${name}.yml\` runs \`${LOAD_TEST_SCRIPT}\` with autocannon ${AUTOCANNON_VERSION} (through npx) against every public health URL at once. It fails when a URL's p95 latency or error ratio passes the lowest \`latency_p95\` or \`error_rate\` alert threshold that covers its service: 10 connections per replica the service may run (at most 100), for 30 s, or where the service autoscales for long enough that its autoscaler can act.`,
+    `After each deploy of ${name}, the \`load-test\` job of \`deploy-${name}.yml\` runs \`${LOAD_TEST_SCRIPT}\` with autocannon ${AUTOCANNON_VERSION} (through npx) against every public health URL at once. It fails when a URL's p95 latency or error ratio passes the lowest \`latency_p95\` or \`error_rate\` alert threshold that covers its service: ${CONNECTIONS_PER_REPLICA} connections per replica the service may run (at most ${MAX_CONNECTIONS}), for ${STEADY_SECONDS} s, or where the service autoscales for long enough that its autoscaler can act.`,
     "",
     mdTable(["URL", "connections", "duration", "p95 limit", "error limit"], rows),
     ...(run.autoscaled.length && p.platform.verification?.loadSteps
