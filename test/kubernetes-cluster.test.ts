@@ -21,7 +21,6 @@ import {
   changedSpec,
   clusterCase,
   clusterExamples,
-  createSecrets,
   exampleDoc,
   templated,
   type ClusterCase,
@@ -294,7 +293,6 @@ describe("the generated chart in a real control plane", { skip }, () => {
         "todo staging runs PostgreSQL in the cluster",
       );
       await bootstrap(cp, c, objects);
-      await createSecrets(cp, c.namespace, objects);
       await helmOk(cp, ["install", ...helmArgs(c)]);
       // What the cluster says: the upgrade fails, and --atomic leaves revision 1 serving.
       const r = await cp.helm(["upgrade", ...helmArgs(next)]);

@@ -65,6 +65,9 @@ describe("recovery", () => {
   });
 
   it("refuses an RPO that is not a duration", () => {
-    assert.throws(() => loadSpec("gantry.yaml", `${SPEC}recovery: { rpo: 15 minutes }\n`), SpecError);
+    assert.throws(
+      () => loadSpec("gantry.yaml", `${SPEC}recovery: { rpo: 15 minutes }\n`),
+      (e: unknown) => e instanceof SpecError && e.problems.some((p) => p.path === "recovery.rpo"),
+    );
   });
 });

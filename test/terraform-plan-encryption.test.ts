@@ -24,12 +24,17 @@ function encryptStep(): Step {
     readFileSync(join(REPO_ROOT, "examples/storefront/.github/workflows-aws/infrastructure.yml"), "utf8"),
   ) as { jobs: Record<string, { steps: Step[] }> };
   const jobs = Object.entries(wf.jobs);
-  for (const [id, job] of jobs.filter(([k]) => k.startsWith("plan-") || k.startsWith("apply-")))
+  const tofuJobs = jobs.filter(([k]) => k.startsWith("plan-") || k.startsWith("apply-"));
+  assert.ok(tofuJobs.length >= 2, "plan and apply jobs");
+  for (const [id, job] of tofuJobs) {
+    const encrypt = job.steps.findIndex((s) => s.name === "Encrypt saved plans");
+    // A missing step (-1) would otherwise come "before" the plan.
+    assert.ok(encrypt >= 0, `${id} encrypts its plans`);
     assert.ok(
-      job.steps.findIndex((s) => s.name === "Encrypt saved plans") <
-        job.steps.findIndex((s) => /^(Plan|Apply the saved plan)/.test(s.name)),
+      encrypt < job.steps.findIndex((s) => /^(Plan|Apply the saved plan)/.test(s.name)),
       `${id} encrypts before it plans or applies`,
     );
+  }
   return jobs[0]![1].steps.find((s) => s.name === "Encrypt saved plans")!;
 }
 
