@@ -65,7 +65,7 @@ export function registerCheck(program: Command, io: Io): void {
           ...(only ? { targets: only } : {}),
           ...(opts.env ? { env: opts.env } : {}),
           tools: opts.tools,
-          previous: writtenTrees(loc, ctx),
+          previous: writtenTrees(loc, ctx, only),
         });
       } catch (e) {
         // A spec that does not load is a finding too: check says so in its own format.

@@ -105,11 +105,13 @@ async function withSession<T>(
   work: (s: Session, signal: AbortSignal) => Promise<T>,
 ) {
   const stop = interruptible();
-  const s = await session(path, opts, io, stop.signal);
+  let s: Session | undefined;
   try {
+    // Inside the try: a session that cannot start (a spec error, no helm) still releases the signals.
+    s = await session(path, opts, io, stop.signal);
     return await work(s, stop.signal);
   } finally {
-    s.done();
+    s?.done();
     stop.dispose();
   }
 }

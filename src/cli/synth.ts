@@ -96,7 +96,8 @@ export function registerSynth(program: Command, io: Io): void {
         }
         // A change the cluster would refuse on upgrade is said now, at its spec line; the files are
         // still written (the fix may be to replace the object on purpose, as the hint says).
-        for (const f of upgradeFindings(target, loaded, ctx, readTree(outDir), tree))
+        const previous = target.upgradeChecks ? readTree(outDir) : undefined;
+        for (const f of upgradeFindings(target, loaded, ctx, previous, tree))
           io.err(
             `${formatProblem({ severity: "warning", pos: f.pos ?? { file: loc.display, line: 1, col: 1 }, path: f.path ?? "", message: f.message, ...(f.hint ? { hint: f.hint } : {}) })}\n`,
           );
@@ -117,10 +118,12 @@ export function targetProblems(target: Target, loaded: LoadResult, ctx: SynthCon
   }));
 }
 
-/** The trees the last synth wrote at each target's default output, for the targets that compare them. */
-export function writtenTrees(loc: SpecLocation, ctx: SynthContext): RenderedTrees {
+/**
+ * The trees the last synth wrote at each target's default output, for the targets that compare them
+ * (of `only`, when given: no other target's tree is read).
+ */
+export function writtenTrees(loc: SpecLocation, ctx: SynthContext, only?: readonly string[]): RenderedTrees {
   const root = repoRootOf(loc, ctx);
-  return Object.fromEntries(
-    TARGETS.filter((t) => t.upgradeChecks).map((t) => [t.name, readTree(join(root, ctx.outputs[t.name]))]),
-  );
+  const wanted = TARGETS.filter((t) => t.upgradeChecks && (!only || only.includes(t.name)));
+  return Object.fromEntries(wanted.map((t) => [t.name, readTree(join(root, ctx.outputs[t.name]))]));
 }
