@@ -17,7 +17,7 @@ export function schemaCell(r: ReleaseRecord): string {
 }
 
 /** The restore point that returns the database to what `target` served with, rolling back from `serving`. */
-export function restorePointFor(paths: EnvPaths, target: string, serving: string | undefined): string {
+function restorePointFor(paths: EnvPaths, target: string, serving: string | undefined): string {
   const after = releaseIds(paths)
     .filter((id) => num(id) > num(target) && num(id) <= num(serving ?? "v0"))
     .sort((a, b) => num(a) - num(b))

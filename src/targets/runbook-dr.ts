@@ -16,7 +16,7 @@ export const ROW_COUNTS_SQL =
   "SELECT table_schema || '.' || table_name, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1";
 
 /** The newest commit a server holds; empty unless `track_commit_timestamp` is on. */
-export const NEWEST_COMMIT_SQL = "SELECT timestamp AT TIME ZONE 'UTC' FROM pg_last_committed_xact()";
+const NEWEST_COMMIT_SQL = "SELECT timestamp AT TIME ZONE 'UTC' FROM pg_last_committed_xact()";
 
 /** How one platform restores one environment's data stores, as commands for the generated names. */
 export interface DrPlatform {

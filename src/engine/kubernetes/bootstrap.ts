@@ -25,7 +25,7 @@ const SUFFIX: Record<string, number> = {
 };
 
 /** A Kubernetes quantity as a number ("500m" 0.5, "2Gi" 2147483648); NaN when it is not one. */
-export function quantity(q: string): number {
+function quantity(q: string): number {
   const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(q.trim());
   if (!m) return NaN;
   const factor = m[2] ? SUFFIX[m[2]] : 1;

@@ -45,7 +45,7 @@ const asObj = (v: unknown): Json | undefined =>
 const asList = (v: unknown): Json[] => (Array.isArray(v) ? v.map(asObj).filter((x): x is Json => !!x) : []);
 
 /** The pod template of a workload: Deployment, StatefulSet, Job, CronJob. */
-export function podSpec(o: ManifestObject): Json | undefined {
+function podSpec(o: ManifestObject): Json | undefined {
   const spec = asObj(o.spec);
   if (o.kind === "CronJob") return asObj(asObj(asObj(asObj(spec?.jobTemplate)?.spec)?.template)?.spec);
   return asObj(asObj(spec?.template)?.spec);

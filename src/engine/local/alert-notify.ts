@@ -12,7 +12,7 @@ import type { AlertMetric, ChannelModel, MonitoringModel } from "../../model/typ
 import type { AlertEvent, AlertInfo } from "./alerts-local.js";
 
 /** The secret that holds the SMTP relay's password (as on Kubernetes: bootstrap-alertmanager.ts). */
-export const SMTP_PASSWORD_SECRET = "ALERT_SMTP_PASSWORD";
+const SMTP_PASSWORD_SECRET = "ALERT_SMTP_PASSWORD";
 
 const WHAT: Record<AlertMetric, [string, string]> = {
   error_rate: ["error rate", "%"],
@@ -58,7 +58,7 @@ function labels(a: AlertInfo, o: AlertOrigin): Record<string, string> {
 }
 
 /** Alertmanager's webhook JSON (version 4) for one alert. */
-export function webhookBody(e: AlertEvent, channel: string, o: AlertOrigin): unknown {
+function webhookBody(e: AlertEvent, channel: string, o: AlertOrigin): unknown {
   const l = labels(e.alert, o);
   const annotations = { summary: subject(e), description: description(e, o) };
   return {
@@ -86,7 +86,7 @@ export function webhookBody(e: AlertEvent, channel: string, o: AlertOrigin): unk
   };
 }
 
-export function slackBody(e: AlertEvent, o: AlertOrigin): unknown {
+function slackBody(e: AlertEvent, o: AlertOrigin): unknown {
   const color = e.status === "resolved" ? "good" : e.alert.severity === "critical" ? "danger" : "warning";
   return {
     text: subject(e),
@@ -105,7 +105,7 @@ export function slackBody(e: AlertEvent, o: AlertOrigin): unknown {
   };
 }
 
-export function teamsBody(e: AlertEvent, o: AlertOrigin): unknown {
+function teamsBody(e: AlertEvent, o: AlertOrigin): unknown {
   return {
     type: "message",
     attachments: [

@@ -7,7 +7,7 @@
 // channels are told when it fires and when it is resolved (alert-notify.ts). No data (no request in
 // five minutes) is not a breach, as in PromQL, where the ratio of nothing is no sample.
 import type { AlertMetric, AlertModel, AppModel } from "../../model/types.js";
-import { parseDurationMs } from "../../util/duration.js";
+import { durationMs } from "../../util/duration.js";
 
 /** How often the rules are evaluated. */
 export const EVALUATION_MS = 2000;
@@ -81,7 +81,7 @@ export class LocalAlerts {
     const now = this.src.now();
     const seen = new Set<string>();
     for (const [rule, a] of Object.entries(model?.monitoring.alerts ?? {})) {
-      const forMs = parseDurationMs(a.for);
+      const forMs = durationMs(a.for, 0);
       for (const service of targets(model!, a)) {
         const key = `${rule}\u0000${service}`;
         const value = this.src.sample(a.metric, service);
@@ -101,10 +101,7 @@ export class LocalAlerts {
               for: a.for,
               activeAt: new Date(now).toISOString(),
             };
-        if (
-          info.state === "pending" &&
-          now - Date.parse(info.activeAt) >= (Number.isNaN(forMs) ? 0 : forMs)
-        ) {
+        if (info.state === "pending" && now - Date.parse(info.activeAt) >= forMs) {
           info.state = "firing";
           info.firedAt = new Date(now).toISOString();
           this.src.notify({ status: "firing", alert: info, channels: a.channels });

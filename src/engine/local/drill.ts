@@ -97,7 +97,7 @@ const micros = (v: string | null | undefined): bigint | undefined => (v ? BigInt
 const ms = (m: bigint): number => Number(m / 1000n);
 
 /** An ISO 8601 time with microseconds, which PostgreSQL reads back exactly. */
-export function isoMicros(m: bigint): string {
+function isoMicros(m: bigint): string {
   return new Date(ms(m))
     .toISOString()
     .replace(/\.\d{3}Z$/, `.${(m % 1000000n).toString().padStart(6, "0")}Z`);
@@ -355,7 +355,7 @@ export async function runDrill(rt: Runtime, say: Say): Promise<DrillReport> {
   return report;
 }
 
-export function recordDrill(p: EnvPaths, r: DrillReport): void {
+function recordDrill(p: EnvPaths, r: DrillReport): void {
   mkdirSync(drillsDir(p), { recursive: true });
   writeJsonAtomic(join(drillsDir(p), `${r.started_at.replace(/[-:.]/g, "")}.json`), r);
 }

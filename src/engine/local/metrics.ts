@@ -1,6 +1,6 @@
 // What the proxy saw, per service: requests by status code, a latency histogram, the errors of the
 // instances' connections (refused, reset, timed out, a malformed answer), and the supervisor's health
-// checks. Totals since the supervisor started feed `/metrics` (metrics-families.ts); a ring of
+// checks. Totals since the supervisor started feed `/metrics` (Signals.families in signals.ts); a ring of
 // one-second slots over the last five minutes feeds `gantry status` (the last minute) and the alert
 // rules (alerts-local.ts, the last five minutes: the `[5m]` of the Kubernetes rules). Recording a
 // request allocates nothing once its service and status code have been seen: the proxy does it for
@@ -15,7 +15,7 @@ export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const SLOTS_PER_HISTOGRAM = LATENCY_BUCKETS.length + 1;
 
 /** How far back the ring reaches, in seconds. */
-export const RING_SECONDS = 300;
+const RING_SECONDS = 300;
 
 export type UpstreamErrorKind = "refused" | "reset" | "timeout" | "malformed";
 export const UPSTREAM_ERROR_KINDS: readonly UpstreamErrorKind[] = [
@@ -67,7 +67,7 @@ export function quantile(q: number, counts: ArrayLike<number>): number | undefin
 }
 
 /** One service's counters. */
-export class ServiceMetrics {
+class ServiceMetrics {
   /** Requests by status code since the start. */
   readonly codes = new Map<number, number>();
   /** Latency histogram since the start: counts per bucket (not cumulative), the last one +Inf. */

@@ -26,8 +26,8 @@ import { postgresDataDir, postgresOutside } from "./postgres-location.js";
 import { loadKey, type SecretStore } from "./secrets.js";
 
 /** The secrets (set with `gantry secrets set`) that hold the offsite repository's S3 key pair. */
-export const S3_KEY = "GANTRY_BACKUP_S3_KEY";
-export const S3_SECRET = "GANTRY_BACKUP_S3_SECRET";
+const S3_KEY = "GANTRY_BACKUP_S3_KEY";
+const S3_SECRET = "GANTRY_BACKUP_S3_SECRET";
 
 /** Where pgBackRest is when it is not on PATH (Homebrew's prefixes). */
 const OTHER_BINS = ["/usr/bin", "/opt/homebrew/bin", "/usr/local/bin", "/home/linuxbrew/.linuxbrew/bin"];

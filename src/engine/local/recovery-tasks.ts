@@ -9,7 +9,7 @@ import type { RestoreTarget } from "./pgbackrest.js";
 import { restoreInPlace } from "./restore.js";
 import type { Runtime } from "./runtime.js";
 
-export function fromWire(t: WireTarget): RestoreTarget {
+function fromWire(t: WireTarget): RestoreTarget {
   return t.kind === "time" ? { kind: "time", at: new Date(t.at) } : t;
 }
 

@@ -21,6 +21,7 @@ import { writeJsonAtomic, readJson } from "./fsutil.js";
 import type { EnvPaths } from "./paths.js";
 import { backupKeyFile, backupRoot } from "./pgbackrest.js";
 import { loadKey } from "./secrets.js";
+import { sleep } from "./instance.js";
 
 export interface RedisSnapshot {
   name: string;
@@ -36,7 +37,6 @@ interface RedisHost {
 }
 
 const snapshotsDir = (p: EnvPaths, name: string) => join(backupRoot(p), "redis", name);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function seal(key: Buffer, data: Buffer): Buffer {
   const iv = randomBytes(12);

@@ -33,7 +33,7 @@ import { PG_USER, type Runtime } from "./runtime.js";
 /** A restored cluster may replay a lot of WAL before it answers. */
 const RECOVERY_TIMEOUT_MS = 60 * 60_000;
 /** What clients are told to wait before they try again while a restore runs. */
-export const RESTORE_RETRY_AFTER_S = 30;
+const RESTORE_RETRY_AFTER_S = 30;
 
 export type Say = (line: string) => void;
 

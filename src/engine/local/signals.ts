@@ -23,7 +23,7 @@ import type { Runtime } from "./runtime.js";
 const USAGE_EVERY_MS = 10_000;
 
 /** The window `gantry status` shows. */
-export const STATUS_WINDOW_SECONDS = 60;
+const STATUS_WINDOW_SECONDS = 60;
 
 /** What `gantry status` shows of the app's signals (in SupervisorState). */
 export interface SignalsStatus {
@@ -31,8 +31,6 @@ export interface SignalsStatus {
   traffic: Record<string, TrafficWindow>;
   /** Alerts pending or firing. */
   alerts: AlertInfo[];
-  /** Where Prometheus scrapes the supervisor's metrics (127.0.0.1). */
-  metricsPort?: number;
 }
 
 interface CpuSample {
@@ -51,7 +49,6 @@ export class Signals {
   private readonly restartTimes = new Map<string, number[]>();
   private readonly usagePct = new Map<string, { cpu?: number; memory?: number }>();
   private usageReadAt = 0;
-  metricsPort?: number;
 
   constructor(private readonly rt: Runtime) {
     this.alerts = new LocalAlerts({
@@ -204,7 +201,6 @@ export class Signals {
     return {
       traffic,
       alerts: this.alerts.list(),
-      ...(this.metricsPort ? { metricsPort: this.metricsPort } : {}),
     };
   }
 

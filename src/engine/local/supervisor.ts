@@ -77,7 +77,7 @@ export class Supervisor {
     );
     this.log(`proxy on 127.0.0.1:${rt.proxyPort}`);
     this.metricsServer = await serveMetrics(() => exposition(this.signals.families()), previous?.metricsPort);
-    rt.metricsPort = this.signals.metricsPort = this.metricsServer.port;
+    rt.metricsPort = this.metricsServer.port;
     this.signals.start();
     const need = provisionStep(model);
     if (need) await provision(rt, need, previous);

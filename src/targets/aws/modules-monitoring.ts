@@ -11,7 +11,7 @@ import { assumeRole, KMS_VAR, policyDocument } from "./iam.js";
 
 const CHANNEL_TYPES = '["email", "slack", "teams", "webhook"]';
 
-export const MONITORING_VARS: Record<string, VariableSpec> = {
+const MONITORING_VARS: Record<string, VariableSpec> = {
   name: NAME_VAR,
   channels: {
     type: "map(object({ type = string, emails = list(string) }))",

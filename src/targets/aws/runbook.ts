@@ -42,7 +42,7 @@ const envOf = (app: AppModel): Env => ({
 });
 
 /** What stands in on AWS for the rules no CloudWatch alarm watches (tfvars.ts's ALARM_METRICS). */
-export const NOT_ALARMED: Partial<Record<AlertModel["metric"], string>> = {
+const NOT_ALARMED: Partial<Record<AlertModel["metric"], string>> = {
   crash_loop:
     "no alarm: ECS publishes no restart count; the deployment circuit breaker stops a release whose tasks keep failing, and the service events say so",
   availability:
@@ -246,7 +246,7 @@ function incidentResponse(envs: Env[]): string[] {
 }
 
 /** The runbook topics of the AWS tree, in the index's order. */
-export function awsRunbookTopics(apps: readonly AppModel[]): RunbookFile[] {
+function awsRunbookTopics(apps: readonly AppModel[]): RunbookFile[] {
   const envs = apps.map(envOf);
   return [
     {

@@ -5,7 +5,7 @@
 import { call, ternary, type BicepValue } from "../../format/bicep.js";
 
 /** Aggregations of a metric item, as the workbook format numbers them. */
-export const AGGREGATION = { sum: 1, max: 3, average: 4 } as const;
+const AGGREGATION = { sum: 1, max: 3, average: 4 } as const;
 
 export interface MetricSeries {
   /** Resource type the metric belongs to, lower case (microsoft.web/serverfarms). */

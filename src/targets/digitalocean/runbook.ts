@@ -190,7 +190,7 @@ function incidentResponse(envs: Env[]): string[] {
 }
 
 /** The runbook topics of the DigitalOcean tree, in the index's order. */
-export function doRunbookTopics(apps: readonly AppModel[], ctx: SynthContext): RunbookFile[] {
+function doRunbookTopics(apps: readonly AppModel[], ctx: SynthContext): RunbookFile[] {
   const envs = apps.map(envOf);
   return [
     {

@@ -148,7 +148,7 @@ const channelEmails = (e: AppModel, names: readonly string[]): string[] =>
   ].sort();
 
 /** The named channels that are Slack channels (DigitalOcean posts to Slack itself), sorted. */
-export const slackChannels = (e: AppModel, names: readonly string[]): string[] =>
+const slackChannels = (e: AppModel, names: readonly string[]): string[] =>
   names.filter((n) => e.monitoring.channels[n]?.type === "slack").sort();
 
 /** Node alerts (DigitalOcean watches droplets, not requests), e-mail addresses and uptime checks. */

@@ -38,7 +38,7 @@ export const RESTORE_SCRIPT = [
   "done",
 ].join("\n");
 
-export const backupVolume = (name: string) => `${name}-backups`;
+const backupVolume = (name: string) => `${name}-backups`;
 
 /**
  * The official AWS CLI image (hub.docker.com/r/amazon/aws-cli; docs.aws.amazon.com/cli/latest/userguide/

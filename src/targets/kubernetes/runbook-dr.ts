@@ -8,7 +8,7 @@ import { sh } from "../runbook.js";
 import { pgServiceName, redisServiceName } from "./values-datastores.js";
 import type { ChartValues } from "./values.js";
 
-export function kubernetesDr(values: (app: AppModel) => ChartValues): DrPlatform {
+function kubernetesDr(values: (app: AppModel) => ChartValues): DrPlatform {
   const deployments = (app: AppModel) =>
     Object.entries(values(app).services)
       .filter(([, s]) => s.enabled && s.type !== "job")

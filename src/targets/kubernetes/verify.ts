@@ -17,7 +17,7 @@ const METRICS_LAG_SECONDS = 75;
  * cert-manager's ingress-shim names each Certificate after the `tls.secretName` of its Ingress
  * (cert-manager.io/docs/usage/ingress), which the chart sets per service and host.
  */
-export function certificateNames(env: AppModel): string[] {
+function certificateNames(env: AppModel): string[] {
   return Object.values(env.services)
     .flatMap((s) =>
       s.type === "http" || s.type === "static" ? s.domains.map((h) => tlsSecretName(s.name, h)) : [],
@@ -54,7 +54,7 @@ function certificatesReady(p: Pipeline, env: AppModel): Step[] {
  * Seconds after the load in which an autoscaler must be back at its minimum: the spec's scale-down
  * window, one period per step of `down.pods` replicas from max to min, and the metrics' lag.
  */
-export function scaleDownSeconds(s: ServiceModel): number {
+function scaleDownSeconds(s: ServiceModel): number {
   const steps = Math.ceil((s.scale.max - s.scale.min) / Math.max(1, s.scale.down.pods));
   return s.scale.down.window_seconds + steps * s.scale.down.period_seconds + METRICS_LAG_SECONDS;
 }

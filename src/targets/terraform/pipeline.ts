@@ -41,7 +41,7 @@ export function tofuInit(env: AppModel, dir: string, extraEnv: Record<string, st
 }
 
 /** The GitHub secret whose passphrase encrypts the saved plans. */
-export const PLAN_PASSPHRASE = "TOFU_PLAN_PASSPHRASE";
+const PLAN_PASSPHRASE = "TOFU_PLAN_PASSPHRASE";
 
 /**
  * A saved plan holds the values it will write, secrets among them, and it travels between jobs as an

@@ -72,7 +72,7 @@ export function alertsPart(c: Ctx): Partial<Part> {
 }
 
 /** `ag-<app>-<env code>`: each channel's group is `<prefix>-<channel>` (the runbooks name them). */
-export const actionGroupPrefix = (c: Ctx) => str`ag-${c.appSlug}-${c.code}`;
+const actionGroupPrefix = (c: Ctx) => str`ag-${c.appSlug}-${c.code}`;
 
 /** What the alert modules need to notify a rule's channels: the groups' ids and the channel names. */
 export const ACTION_ARGS = {

@@ -15,7 +15,7 @@ import { appCondition, storeCondition, storeNames, type Ctx } from "./context.js
 import { callModule, output, outputOf, type Part } from "./part.js";
 
 /** The workbook's title in the portal: `<app> (<environment>)`, how the runbooks find it. */
-export const workbookTitle = (c: Ctx) => str`${c.project.name} (${c.environmentName})`;
+const workbookTitle = (c: Ctx) => str`${c.project.name} (${c.environmentName})`;
 
 /** Values some environments do not have, as one array (`on`: where the value exists; none: everywhere). */
 function listOf(items: { on: BicepExprNode | undefined; value: BicepValue }[]): BicepValue {
