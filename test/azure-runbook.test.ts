@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { azureTarget, buildAzure } from "../src/targets/azure/index.js";
-import { EXAMPLES, exampleContext, loadExample } from "./helpers.js";
+import { EXAMPLES, RUNBOOK_TOPICS, exampleContext, loadExample } from "./helpers.js";
 import { SUFFIX, moduleNames } from "./azure-names.js";
 
 const project = (name: string) => loadExample(name).project;
@@ -31,17 +31,7 @@ const NAMED: Record<string, string[]> = {
   "modules/deployment-alerts.bicep": ["name"],
 };
 
-/** The topics the runbooks must have, written here rather than read from the renderer. */
-const TOPICS = [
-  "architecture.md",
-  "deploy-and-rollback.md",
-  "monitoring.md",
-  "secrets.md",
-  "troubleshooting.md",
-  "incident-response.md",
-  "disaster-recovery.md",
-  "cost.md",
-];
+const TOPICS = RUNBOOK_TOPICS;
 
 describe("azure runbooks", () => {
   for (const ex of EXAMPLES) {

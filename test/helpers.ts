@@ -36,6 +36,18 @@ export function loadExample(name: string, env?: string): LoadResult {
   return loadSpec(`examples/${name}/gantry.yaml`, readFileSync(examplePath(name), "utf8"), env);
 }
 
+/** The runbooks every target's operations/ must have, written here rather than read from a renderer. */
+export const RUNBOOK_TOPICS = [
+  "architecture.md",
+  "deploy-and-rollback.md",
+  "monitoring.md",
+  "secrets.md",
+  "troubleshooting.md",
+  "incident-response.md",
+  "disaster-recovery.md",
+  "cost.md",
+];
+
 /** The synth context of an example, as `gantry synth` computes it in this repository. */
 export function exampleContext(name: string, deployTarget?: SynthContext["deployTarget"]): SynthContext {
   const specDir = `examples/${name}`;

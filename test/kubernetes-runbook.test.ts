@@ -6,17 +6,9 @@ import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSpec } from "../src/model/load.js";
-import { EXAMPLES, REPO_ROOT, exampleContext, loadExample, runCli } from "./helpers.js";
+import { EXAMPLES, REPO_ROOT, RUNBOOK_TOPICS, exampleContext, loadExample, runCli } from "./helpers.js";
 
-const TOPICS = [
-  "architecture.md",
-  "deploy-and-rollback.md",
-  "monitoring.md",
-  "secrets.md",
-  "troubleshooting.md",
-  "incident-response.md",
-  "cost.md",
-];
+const TOPICS = RUNBOOK_TOPICS;
 
 describe("kubernetes: runbooks", () => {
   for (const ex of EXAMPLES) {

@@ -6,18 +6,9 @@ import { describe, it } from "node:test";
 import { awsTarget } from "../src/targets/aws/index.js";
 import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
 import type { FileTree } from "../src/targets/target.js";
-import { EXAMPLES, exampleContext, loadExample } from "./helpers.js";
+import { EXAMPLES, RUNBOOK_TOPICS, exampleContext, loadExample } from "./helpers.js";
 
-const TOPICS = [
-  "architecture.md",
-  "deploy-and-rollback.md",
-  "monitoring.md",
-  "secrets.md",
-  "troubleshooting.md",
-  "incident-response.md",
-  "disaster-recovery.md",
-  "cost.md",
-];
+const TOPICS = RUNBOOK_TOPICS;
 
 /** The commands and flags the runbooks may use, as the CLI references list them. */
 const AWS_CLI: Record<string, string[]> = {
