@@ -17,6 +17,8 @@ import {
   loadTestEnvironment,
 } from "../src/targets/github/load-test.js";
 import { LOAD_TEST_SCRIPT } from "../src/targets/github/load-test-script.js";
+import { readsEnvironment } from "../src/targets/github/steps.js";
+import { run } from "../src/targets/github/workflow.js";
 import { githubTarget } from "../src/targets/registry.js";
 import { REPO_ROOT, exampleContext, loadExample, tempDir } from "./helpers.js";
 
@@ -47,6 +49,18 @@ describe("load test: environment, profile and limits", () => {
     );
     assert.equal(envs("  dev: { tier: development }\n  production: {}"), "dev");
     assert.equal(envs("  production: {}\n  staging: {}"), undefined);
+  });
+
+  it("names the GitHub environment only for steps that read its secrets or variables, or log in through OIDC", () => {
+    assert.equal(
+      readsEnvironment([run("Load", "node load.mjs", { env: { TOKEN: "${{ secrets.GITHUB_TOKEN }}" } })]),
+      false,
+    );
+    assert.equal(
+      readsEnvironment([run("Kubeconfig", 'echo "$K" > kc', { env: { K: "${{ secrets.KUBECONFIG }}" } })]),
+      true,
+    );
+    assert.equal(readsEnvironment([run("Region", "echo ${{ vars.REGION }}")]), true);
   });
 
   it("takes the lowest threshold of the rules covering each service, and sizes the load from its scale", () => {

@@ -19,6 +19,10 @@ export const isWorkload = (s: AnyServiceModel): s is ServiceModel | JobModel => 
 /** SHOUTING_CASE for environment variable names: sse-gateway → SSE_GATEWAY. */
 export const envName = (s: string): string => s.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
 
+/** The public URLs of something served at `path` on each of `hosts` (the root path adds nothing). */
+export const publicUrls = (hosts: readonly string[], path: string): string[] =>
+  hosts.map((h) => `https://${h}${path === "/" ? "" : path}`);
+
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The PostgreSQL servers a workload uses, in the order of its `uses`: the first is its primary. */

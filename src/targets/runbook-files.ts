@@ -1,7 +1,7 @@
 // The operations/ tree of a target whose runbooks are one list of files: the index (runbookIndex)
 // and each file, so that a topic more (disaster recovery, cost) is one entry more in the list. With
 // the parts the AWS and DigitalOcean runbooks say the same way: the architecture topic and the URLs.
-import { isJob } from "../model/queries.js";
+import { isJob, publicUrls } from "../model/queries.js";
 import type { AppModel } from "../model/types.js";
 import { architectureDiagram, markdown, runbookIndex, type RunbookTopic } from "./runbook.js";
 import type { FileTree } from "./target.js";
@@ -60,7 +60,7 @@ export function accessUrls(apps: readonly AppModel[]): string[] {
     Object.values(app.services).flatMap((s) =>
       !isJob(s) && s.domains.length
         ? [
-            `- ${app.environment.name} ${s.name}: ${s.domains.map((d) => `https://${d}${s.path === "/" ? "" : s.path}`).join(", ")}`,
+            `- ${app.environment.name} ${s.name}: ${publicUrls(s.domains, s.path).join(", ")}`,
           ]
         : [],
     ),

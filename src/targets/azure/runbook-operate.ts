@@ -1,7 +1,7 @@
 // The runbooks of running the app on Azure: monitoring (the workbook, Application Insights, logs and
 // the alert table with each rule's action groups), secrets (each secret's vault, rotation and what
 // must restart), troubleshooting commands, and incident response with access and URLs.
-import { isService, isStatic } from "../../model/queries.js";
+import { isService, isStatic, publicUrls } from "../../model/queries.js";
 import type { AlertModel, AppModel } from "../../model/types.js";
 import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
 import type { AzureFacts } from "./main.js";
@@ -220,8 +220,7 @@ function clusterCommands(e: Env): string[] {
 function urls(facts: AzureFacts, app: AppModel): string[] {
   return Object.values(app.services).flatMap((s) => {
     if (!(isService(s) || isStatic(s))) return [];
-    const path = s.path === "/" ? "" : s.path;
-    if (s.domains.length) return [`${s.name}: ${s.domains.map((d) => `https://${d}${path}`).join(", ")}`];
+    if (s.domains.length) return [`${s.name}: ${publicUrls(s.domains, s.path).join(", ")}`];
     return facts.appServices.includes(s.name)
       ? [`${s.name}: the App Service's default host name (\`az webapp show --query defaultHostName\`)`]
       : [];

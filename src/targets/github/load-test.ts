@@ -6,9 +6,9 @@
 // Verification wraps the run in an autoscaler check.
 import type { AppModel, ServiceModel, StaticModel } from "../../model/types.js";
 import type { Verification } from "../platform.js";
-import { smokeTargets, type Pipeline } from "./pipeline.js";
+import { smokeTargets, type Pipeline, type SmokeTarget } from "./pipeline.js";
 import { LOAD_TEST_SCRIPT } from "./load-test-script.js";
-import { RUNNER, jobPermissions, setupStack } from "./steps.js";
+import { RUNNER, jobPermissions, readsEnvironment, setupStack } from "./steps.js";
 import { checkout, run, type Env, type Job, type Step } from "./workflow.js";
 
 /** The autocannon release the job runs: the project's own dev dependency, so the tests run the same one. */
@@ -78,23 +78,24 @@ export function loadProfile(s: ServiceModel | StaticModel): { connections: numbe
   return { connections, duration: Math.min(MAX_SECONDS, Math.max(120, act)) };
 }
 
-export function loadTargets(env: AppModel): LoadTarget[] {
-  return smokeTargets(env).map(({ service, url }) => {
-    const p95 = limit(env, "latency_p95", service.name);
-    const errors = limit(env, "error_rate", service.name);
-    return {
-      url,
-      ...loadProfile(service),
-      ...(p95 !== undefined ? { p95_ms: p95 } : {}),
-      ...(errors !== undefined ? { error_percent: errors } : {}),
-    };
-  });
+/** What the load test drives at one public health URL: its service's profile and limits. */
+function loadTarget(env: AppModel, { service, url }: SmokeTarget): LoadTarget {
+  const p95 = limit(env, "latency_p95", service.name);
+  const errors = limit(env, "error_rate", service.name);
+  return {
+    url,
+    ...loadProfile(service),
+    ...(p95 !== undefined ? { p95_ms: p95 } : {}),
+    ...(errors !== undefined ? { error_percent: errors } : {}),
+  };
 }
+
+export const loadTargets = (env: AppModel): LoadTarget[] => smokeTargets(env).map((t) => loadTarget(env, t));
 
 /** The load run of an environment: the script beside the workflows, through the pinned autocannon. */
 export function loadRun(p: Pipeline, env: AppModel): LoadRun {
-  const targets = loadTargets(env);
-  const services = smokeTargets(env).map((t) => t.service);
+  const smoke = smokeTargets(env);
+  const targets = smoke.map((t) => loadTarget(env, t));
   return {
     name: "Load test",
     command: 'npx --yes --package "autocannon@$AUTOCANNON" -- node "$SCRIPT"',
@@ -104,7 +105,7 @@ export function loadRun(p: Pipeline, env: AppModel): LoadRun {
       LOAD_TARGETS: JSON.stringify(targets),
     },
     seconds: Math.max(...targets.map((t) => t.duration)),
-    autoscaled: [...new Set(services.filter(autoscales))],
+    autoscaled: [...new Set(smoke.map((t) => t.service).filter(autoscales))],
   };
 }
 
@@ -126,9 +127,7 @@ export function loadTestJob(p: Pipeline, env: AppModel, verification: Verificati
     name: `Load test ${env.environment.name}`,
     "runs-on": RUNNER,
     needs: ["prepare", "deploy"],
-    // Steps that reach the environment (a cluster's kubeconfig, an OIDC login) read its secrets,
-    // which only a job that names the environment can.
-    ...(platformSteps.length > 1 ? { environment: { name: env.environment.name } } : {}),
+    ...(readsEnvironment(steps) ? { environment: { name: env.environment.name } } : {}),
     permissions: jobPermissions(steps),
     "timeout-minutes": minutes + 10,
     steps,

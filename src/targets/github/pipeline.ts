@@ -14,7 +14,7 @@ import type {
 import { seconds } from "../../util/duration.js";
 import type { Platform, PlatformPipeline, RegistryService } from "../platform.js";
 import type { SynthContext } from "../target.js";
-import { isWorkload } from "../../model/queries.js";
+import { isWorkload, publicUrls } from "../../model/queries.js";
 import { allServices, builtServices, builtStaticImages, type StaticImage } from "./images.js";
 import { registryFor } from "./registries.js";
 
@@ -171,13 +171,19 @@ export function imageStrategy(p: Pipeline): {
 /** Whether build.yml has anything to build. */
 export const hasImages = (p: Pipeline): boolean => p.images.length > 0 || p.staticImages.length > 0;
 
+/** A public health URL and the service that answers it. */
+export interface SmokeTarget {
+  service: ServiceModel | StaticModel;
+  url: string;
+}
+
 /** The public health URLs of one environment, each with the service that answers it. */
-export function smokeTargets(env: AppModel): { service: ServiceModel | StaticModel; url: string }[] {
+export function smokeTargets(env: AppModel): SmokeTarget[] {
   const routed = Object.values(env.services).filter(
     (s): s is ServiceModel | StaticModel => s.type === "http" || s.type === "static",
   );
   // A health path is public only if the ingress routes it back to its own service.
-  const targets: { service: ServiceModel | StaticModel; url: string }[] = [];
+  const targets: SmokeTarget[] = [];
   for (const s of routed) {
     const domain = s.domains[0];
     if (!domain) continue;
@@ -209,5 +215,5 @@ export function environmentUrl(env: AppModel): string | undefined {
     all.find((s) => s.type === "static" && s.domains.length) ??
     all.find((s) => s.type === "http" && s.domains.length);
   const d = pick && pick.type !== "job" ? pick.domains[0] : undefined;
-  return d ? `https://${d}` : undefined;
+  return d ? publicUrls([d], "/")[0] : undefined;
 }

@@ -120,6 +120,18 @@ export function compact(steps: Step[]): Step[] {
 }
 
 /** Least privilege for a job: OIDC only when a step logs in with it, packages only to pull from GHCR. */
+/**
+ * Whether a job's steps need its GitHub environment: they read the environment's secrets or
+ * variables (only a job that names the environment can), or log in through OIDC, whose trust
+ * policies name the environment in the token's subject.
+ */
+export function readsEnvironment(steps: Step[]): boolean {
+  const text = JSON.stringify(steps);
+  return (
+    /\$\{\{\s*(secrets\.(?!GITHUB_TOKEN\b)|vars\.)/.test(text) || steps.some((s) => usesOidc(s.uses ?? ""))
+  );
+}
+
 export function jobPermissions(steps: Step[]): Permissions {
   const oidc = steps.some((s) => usesOidc(s.uses ?? ""));
   const ghcr = steps.some(

@@ -3,6 +3,7 @@
 // kube-prometheus-stack's objects are named after its release (kube-prometheus-stack-grafana, ...).
 import { INCIDENT_RESPONSE, TROUBLESHOOTING, costTopic, operationsTree } from "../runbook-files.js";
 import type { AppModel } from "../../model/types.js";
+import { publicUrls } from "../../model/queries.js";
 import type { FileTree } from "../target.js";
 import { INCIDENT_SEVERITIES, alertTable, architectureDiagram, sh } from "../runbook.js";
 import { ALERT_SECRET } from "./bootstrap-alertmanager.js";
@@ -190,7 +191,7 @@ function incidentResponse(envs: Env[]): string[] {
       Object.entries(v.services).flatMap(([name, s]) =>
         s.enabled && s.type !== "job" && s.ingress.hosts.length
           ? [
-              `- ${app.environment.name} ${name}: ${s.ingress.hosts.map((h) => `https://${h}${s.ingress.path === "/" ? "" : s.ingress.path}`).join(", ")}`,
+              `- ${app.environment.name} ${name}: ${publicUrls(s.ingress.hosts, s.ingress.path).join(", ")}`,
             ]
           : [],
       ),
