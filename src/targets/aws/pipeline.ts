@@ -18,7 +18,7 @@ import {
   tofuInit,
   type TofuStack,
 } from "../terraform/pipeline.js";
-import { channelSecrets, secretMapInput } from "../terraform/values.js";
+import { channelInputs, type ChannelInputs } from "../terraform/values.js";
 import { awsOptions } from "./shape.js";
 import { BOOTSTRAP_DIR } from "./bootstrap.js";
 import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
@@ -296,28 +296,15 @@ function rollback(p: Pipeline, env: AppModel, dir: string): Step[] {
 }
 
 /**
- * The alert inputs no file may hold, per GitHub environment: each webhook channel's URL from the
- * secret its webhook_secret names (TF_VAR_alert_webhook_urls, an HCL object written as JSON, which
- * HCL accepts), and the Slack and Teams ids of AWS Chatbot from the variable ALERT_CHAT_CHANNELS.
+ * The alert inputs no file may hold: each webhook channel's URL (TF_VAR_alert_webhook_urls), and
+ * the Slack and Teams ids of AWS Chatbot from the variable ALERT_CHAT_CHANNELS.
  */
-export function alertInputs(envs: readonly AppModel[]): {
-  env: Record<string, string>;
-  variables: string[];
-  secrets: string[];
-} {
-  const hooks = channelSecrets(envs, ["webhook"]);
-  const chat = envs.some((e) =>
-    Object.values(e.monitoring.channels).some((c) => c.type === "slack" || c.type === "teams"),
+export const alertInputs = (envs: readonly AppModel[]): ChannelInputs =>
+  channelInputs(
+    envs,
+    { types: ["webhook"], input: "TF_VAR_alert_webhook_urls" },
+    { types: ["slack", "teams"], input: "TF_VAR_chat_channels", variable: "ALERT_CHAT_CHANNELS" },
   );
-  return {
-    env: {
-      ...(hooks.size ? { TF_VAR_alert_webhook_urls: secretMapInput(hooks) } : {}),
-      ...(chat ? { TF_VAR_chat_channels: "${{ vars.ALERT_CHAT_CHANNELS || '{}' }}" } : {}),
-    },
-    variables: chat ? ["ALERT_CHAT_CHANNELS"] : [],
-    secrets: [...new Set(hooks.values())].sort(),
-  };
-}
 
 export const awsPlatform: Platform = {
   name: "aws",

@@ -11,7 +11,7 @@ import { joinSettings } from "../platform.js";
 import { docrProvides } from "./registry-check.js";
 import { doDrill } from "./pipeline-drill.js";
 import { tofuCheckJob, tofuInfrastructure, type TofuStack } from "../terraform/pipeline.js";
-import { channelSecrets, secretMapInput } from "../terraform/values.js";
+import { channelInputs, type ChannelInputs } from "../terraform/values.js";
 
 const TOKEN = "${{ secrets.DIGITALOCEAN_ACCESS_TOKEN }}";
 
@@ -74,26 +74,15 @@ function ingressAddress(p: Pipeline, env: AppModel): Step[] {
 }
 
 /**
- * What DigitalOcean's Slack notifications need and no file holds, per GitHub environment: each Slack
- * channel's webhook URL from the secret its webhook_secret names, and the channel names from the
- * variable ALERT_SLACK_CHANNELS (JSON by channel).
+ * What DigitalOcean's Slack notifications need and no file holds: each Slack channel's webhook URL
+ * (TF_VAR_alert_slack_urls) and the channel names from the variable ALERT_SLACK_CHANNELS.
  */
-export function slackInputs(envs: readonly AppModel[]): {
-  env: Record<string, string>;
-  variables: string[];
-  secrets: string[];
-} {
-  const urls = channelSecrets(envs, ["slack"]);
-  if (!urls.size) return { env: {}, variables: [], secrets: [] };
-  return {
-    env: {
-      TF_VAR_alert_slack_urls: secretMapInput(urls),
-      TF_VAR_alert_slack_channels: "${{ vars.ALERT_SLACK_CHANNELS || '{}' }}",
-    },
-    variables: ["ALERT_SLACK_CHANNELS"],
-    secrets: [...new Set(urls.values())].sort(),
-  };
-}
+export const slackInputs = (envs: readonly AppModel[]): ChannelInputs =>
+  channelInputs(
+    envs,
+    { types: ["slack"], input: "TF_VAR_alert_slack_urls" },
+    { types: ["slack"], input: "TF_VAR_alert_slack_channels", variable: "ALERT_SLACK_CHANNELS" },
+  );
 
 export const digitaloceanPlatform: Platform = {
   name: "digitalocean",

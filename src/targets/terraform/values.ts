@@ -42,7 +42,7 @@ export function alertChannels(e: AppModel): Record<string, { type: string; email
  * secret each `webhook_secret` names. The pipelines pass them as one sensitive map input written as
  * JSON (`{"ops":"${{ secrets.OPS_URL }}"}`), which HCL reads as an object.
  */
-export function channelSecrets(
+function channelSecrets(
   envs: readonly AppModel[],
   types: readonly ChannelModel["type"][],
 ): Map<string, string> {
@@ -56,8 +56,38 @@ export function channelSecrets(
 }
 
 /** The sensitive map input of channelSecrets, as the workflow's environment gives it to OpenTofu. */
-export function secretMapInput(secrets: ReadonlyMap<string, string>): string {
+function secretMapInput(secrets: ReadonlyMap<string, string>): string {
   return JSON.stringify(Object.fromEntries([...secrets].map(([name, s]) => [name, `\${{ secrets.${s} }}`])));
+}
+
+/** What a stack's alert channels need from GitHub and no file may hold, per GitHub environment. */
+export interface ChannelInputs {
+  env: Record<string, string>;
+  variables: string[];
+  secrets: string[];
+}
+
+/**
+ * The channel inputs of a stack: `urls.input` maps each channel of `urls.types` to the secret its
+ * webhook_secret names (an HCL object written as JSON, which HCL accepts); where a channel of
+ * `ids.types` exists, `ids.input` reads the GitHub variable `ids.variable` (JSON by channel: the
+ * chat ids the provider needs beside the URL).
+ */
+export function channelInputs(
+  envs: readonly AppModel[],
+  urls: { types: readonly ChannelModel["type"][]; input: string },
+  ids: { types: readonly ChannelModel["type"][]; input: string; variable: string },
+): ChannelInputs {
+  const secrets = channelSecrets(envs, urls.types);
+  const chat = envs.some((e) => Object.values(e.monitoring.channels).some((c) => ids.types.includes(c.type)));
+  return {
+    env: {
+      ...(secrets.size ? { [urls.input]: secretMapInput(secrets) } : {}),
+      ...(chat ? { [ids.input]: `\${{ vars.${ids.variable} || '{}' }}` } : {}),
+    },
+    variables: chat ? [ids.variable] : [],
+    secrets: [...new Set(secrets.values())].sort(),
+  };
 }
 
 export interface HealthEndpoint {
