@@ -48,10 +48,10 @@ export function azureBill(project: ProjectModel, m: AppModel): { bill: Bill; reg
  * Bicep gives it in every deployment.
  */
 function registryItem(bill: Bill, project: ProjectModel, m: AppModel): void {
-  if (!registryPlan(project)) return;
+  const sku = registryPlan(project)?.sku;
+  if (!sku) return;
   const owner =
     project.environments.find((e) => e.environment.tier === "production") ?? project.environments[0];
-  const sku = project.environments.some((e) => e.environment.tier === "production") ? "Standard" : "Basic";
   if (owner?.environment.name === m.environment.name)
     bill.daily("container registry (shared)", `registry/${sku}`, sku);
   else

@@ -247,13 +247,19 @@ export function aksNodes(m: AppModel): { vmSize: string; min: number; max: numbe
  * the Azure Container Registry the spec names (`targets.kubernetes.registry` on `<name>.azurecr.io`),
  * one Gantry names itself (`acr: undefined`), or none when AKS pulls from another registry the spec
  * names (with the chart's image pull secret). The pipelines push where this says (./pipeline.ts).
+ * Its SKU is the same in every environment's deployment: Standard once the project has production.
  */
-export function registryPlan(project: ProjectModel): { acr: string | undefined } | undefined {
+export function registryPlan(project: ProjectModel): RegistryPlan | undefined {
   const fromSpec = project.environments[0]?.targets.kubernetes?.registry;
   const host = fromSpec?.split("/")[0] ?? "";
-  if (host.endsWith(".azurecr.io")) return { acr: host.slice(0, -".azurecr.io".length) };
-  if (fromSpec && computeOf(project) === "aks") return undefined;
-  return { acr: undefined };
+  if (fromSpec && !host.endsWith(".azurecr.io") && computeOf(project) === "aks") return undefined;
+  const sku = project.environments.some((e) => e.environment.tier === "production") ? "Standard" : "Basic";
+  return { acr: host.endsWith(".azurecr.io") ? host.slice(0, -".azurecr.io".length) : undefined, sku };
+}
+
+export interface RegistryPlan {
+  acr: string | undefined;
+  sku: "Basic" | "Standard";
 }
 
 /** The DNS zone an environment's deployment creates and writes its records into, when Gantry manages one. */

@@ -14,7 +14,7 @@ import { availabilityPart } from "./sections/availability.js";
 import { budgetPart, lockPart } from "./sections/budget-lock.js";
 import { clusterPart } from "./sections/cluster.js";
 import { baseContext, type Ctx } from "./sections/context.js";
-import { registryPlan, zoneIn } from "./decisions.js";
+import { registryPlan, zoneIn, type RegistryPlan } from "./decisions.js";
 import { dataPart } from "./sections/data.js";
 import { dnsPart } from "./sections/dns.js";
 import { emailPart } from "./sections/email.js";
@@ -54,7 +54,7 @@ export interface AzureFacts {
   /** The resource group every environment shares (registry, DNS zones), when there is one. */
   sharedGroup?: string;
   /** The registry of the images: the one the spec names (`acr`), or Gantry's (output acrLoginServer). */
-  registry?: { acr: string | undefined };
+  registry?: RegistryPlan;
   /** The DNS zones Gantry manages, with the environments whose records go into each. */
   zones: { zone: string; envs: string[] }[];
   outputs: string[];

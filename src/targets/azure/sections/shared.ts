@@ -68,7 +68,6 @@ export function sharedPart(c: BaseContext): Partial<Part> {
 export function registryPart(c: Ctx, pullers: BicepValue[]): Partial<Part> {
   const plan = registryPlan(c.project);
   if (!plan) return {};
-  const production = c.envs.some((m) => m.environment.tier === "production");
   return {
     modules: [
       callModule(
@@ -84,8 +83,7 @@ export function registryPart(c: Ctx, pullers: BicepValue[]): Partial<Part> {
           name: plan.acr ?? str`cr${c.appAlnum}${ref(SHARED_SUFFIX)}`,
           location: member(sharedScope, "location"),
           tags: sharedTags(c),
-          // The same in every environment's deployment: Standard once the project has production.
-          skuName: production ? "Standard" : "Basic",
+          skuName: plan.sku,
           principalIds: pullers,
         },
         { name: str`registry-${c.environmentName}`, scope: sharedScope },
