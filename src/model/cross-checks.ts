@@ -4,8 +4,7 @@
 import { pathJoin } from "../spec/problems.js";
 import { Checker, entries, isObj, stringItems, type CheckContext, type Plain } from "./checker.js";
 import { DEFAULT_ALERTS } from "./defaults.js";
-import { checkServices } from "./service-checks.js";
-import { cronProblem } from "../spec/cron.js";
+import { checkCron, checkServices } from "./service-checks.js";
 
 export type ServiceType = "http" | "worker" | "static" | "job";
 
@@ -118,20 +117,21 @@ function checkBackups(spec: Plain, c: Checker): void {
 function checkRecovery(spec: Plain, c: Checker): void {
   const r = spec.recovery;
   if (!isObj(r)) return;
-  for (const key of ["drill", "base_backup"]) {
-    const expr = r[key];
-    if (typeof expr !== "string" || (key === "drill" && expr === "none")) continue;
-    const why = cronProblem(expr);
-    if (why)
-      c.error(
-        c.valueAt(r, key),
-        `recovery.${key}`,
-        `invalid cron expression: ${why}`,
-        key === "drill"
-          ? "a cron expression such as '0 4 * * 1', a macro such as '@weekly', or 'none'"
-          : "a cron expression such as '0 2 * * *' or a macro such as '@daily'",
-      );
-  }
+  if (r.drill !== "none")
+    checkCron(
+      c,
+      r,
+      "drill",
+      "recovery.drill",
+      "a cron expression such as '0 4 * * 1', a macro such as '@weekly', or 'none'",
+    );
+  checkCron(
+    c,
+    r,
+    "base_backup",
+    "recovery.base_backup",
+    "a cron expression such as '0 2 * * *' or a macro such as '@daily'",
+  );
 }
 
 function checkPublicAccess(spec: Plain, c: Checker): void {

@@ -15,6 +15,13 @@ const DAPR_PORTS = new Map([
   [3501, "Dapr health"],
 ]);
 
+/** A positioned error where `obj[key]` is a string that is not a cron expression. */
+export function checkCron(c: Checker, obj: Plain, key: string, path: string, hint: string): void {
+  const expr = obj[key];
+  const why = typeof expr === "string" ? cronProblem(expr) : undefined;
+  if (why) c.error(c.valueAt(obj, key), path, `invalid cron expression: ${why}`, hint);
+}
+
 /** Keys only some kinds of service may set. */
 export const KEYS_BY_KIND: Record<string, ServiceType[]> = {
   static: ["static"],
@@ -156,16 +163,13 @@ function checkSchedule(s: Service, services: Plain, c: Checker): void {
       "a 5-field cron expression, such as '0 3 * * *'",
     );
   }
-  if (typeof raw.schedule === "string") {
-    const why = cronProblem(raw.schedule);
-    if (why)
-      c.error(
-        c.valueAt(raw, "schedule"),
-        pathJoin(base, "schedule"),
-        `invalid cron expression: ${why}`,
-        "minute hour day-of-month month day-of-week, such as '*/15 * * * *'",
-      );
-  }
+  checkCron(
+    c,
+    raw,
+    "schedule",
+    pathJoin(base, "schedule"),
+    "minute hour day-of-month month day-of-week, such as '*/15 * * * *'",
+  );
   if (typeof raw.timezone === "string") {
     const why = timeZoneProblem(raw.timezone);
     if (why)
