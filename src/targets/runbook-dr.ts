@@ -23,7 +23,11 @@ export interface DrPlatform {
   /** "Azure Database for PostgreSQL Flexible Server": what the section says the database is. */
   postgresService: string;
   /** Paragraphs before the environments: where the backups are kept and what they can give back. */
-  intro(app: AppModel): string[];
+  intro: string[];
+  /** How long the platform keeps a server's backups, said in the objectives' table; undefined where the server is not this platform's. */
+  retention(app: AppModel, p: PostgresModel): string | undefined;
+  /** The table's cell for an environment with no server of this platform's. */
+  noRetention: string;
   /** Undefined where the store is not this platform's (an in-cluster server on a cloud target). */
   postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined;
   redis(app: AppModel, r: RedisModel): string[] | undefined;
@@ -47,7 +51,14 @@ export interface PostgresSteps {
   geo?: string[];
 }
 
-function objectives(apps: readonly AppModel[], retention: (app: AppModel) => string): string[] {
+function objectives(apps: readonly AppModel[], platform: DrPlatform): string[] {
+  const retention = (app: AppModel) =>
+    Object.values(app.postgres)
+      .flatMap((p) => {
+        const kept = platform.retention(app, p);
+        return kept ? [`${p.name}: ${kept}`] : [];
+      })
+      .join("; ") || platform.noRetention;
   return [
     "| environment | RPO | RTO | drill | backups |",
     "| --- | --- | --- | --- | --- |",
@@ -124,11 +135,7 @@ function postgresSection(app: AppModel, p: PostgresModel, s: PostgresSteps, serv
 }
 
 /** operations/disaster-recovery.md for the environments, with the platform's commands. */
-export function disasterRecoveryRunbook(
-  apps: readonly AppModel[],
-  platform: DrPlatform,
-  retention: (app: AppModel) => string,
-): string[] {
+export function disasterRecoveryRunbook(apps: readonly AppModel[], platform: DrPlatform): string[] {
   const first = apps[0];
   if (!first) return [];
   return [
@@ -136,8 +143,8 @@ export function disasterRecoveryRunbook(
     "",
     `Restoring ${first.name}'s data, per environment, with the names this stack creates. The objectives are the spec's \`recovery\` (the RPO and RTO each restore must meet); \`gantry check\` says where a service cannot meet them.`,
     "",
-    ...objectives(apps, retention),
-    ...platform.intro(first),
+    ...objectives(apps, platform),
+    ...platform.intro,
     ...apps.flatMap((app) => {
       const stores = [
         ...Object.values(app.postgres).flatMap((p) => {

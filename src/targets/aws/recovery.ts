@@ -6,9 +6,11 @@ import type { PlatformRecovery, StoreRecovery } from "../recovery.js";
 // time is typically within the last 5 minutes" (docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIT.html).
 const RDS_RPO = 5 * 60;
 
+export const RDS = "Amazon RDS for PostgreSQL";
+
 function postgres(): StoreRecovery {
   return {
-    service: "Amazon RDS for PostgreSQL",
+    service: RDS,
     rpoSeconds: RDS_RPO,
     because:
       "RDS uploads the transaction log every 5 minutes, so the latest restorable time is up to 5 minutes behind",

@@ -8,6 +8,7 @@ import { isService } from "../../model/queries.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
 import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
 import { sh } from "../runbook.js";
+import { RDS } from "./recovery.js";
 import { awsOptions } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
 import { backupRegion, rdsBackupDays } from "./tfvars.js";
@@ -124,28 +125,20 @@ function redis(app: AppModel, r: RedisModel): string[] {
 }
 
 const awsDr: DrPlatform = {
-  postgresService: "Amazon RDS for PostgreSQL",
-  intro: () => [
+  postgresService: RDS,
+  intro: [
     "RDS keeps a daily snapshot and the transaction log, uploaded every 5 minutes, for the retention above. A point-in-time restore creates a new instance from them, with the same user and password; the commands put it in the original's subnets, security group and parameter group (RDS would otherwise use the defaults).",
     "",
     "There is no `dr-drill.yml` on AWS: the instances are in private subnets a GitHub-hosted runner cannot reach. Drill by hand on `recovery.drill`'s schedule: run the restore below for production with `-drill` in place of `-restored`, the checks from a host in the VPC (an ECS task or a bastion), note the RTO and RPO, then delete the instance.",
     "",
   ],
+  retention: (app, p) =>
+    `${rdsBackupDays(p)} days${p.backups.enabled && p.backups.geo_redundant ? `, copied to ${backupRegion(awsOptions(app).region)}` : ""}`,
+  noRetention: "none",
   postgres,
   redis,
 };
 
 /** operations/disaster-recovery.md's lines. */
-export function awsDisasterRecovery(apps: readonly AppModel[]): string[] {
-  return disasterRecoveryRunbook(
-    apps,
-    awsDr,
-    (app) =>
-      Object.values(app.postgres)
-        .map(
-          (p) =>
-            `${p.name}: ${rdsBackupDays(p)} days${p.backups.enabled && p.backups.geo_redundant ? `, copied to ${backupRegion(awsOptions(app).region)}` : ""}`,
-        )
-        .join("; ") || "none",
-  );
-}
+export const awsDisasterRecovery = (apps: readonly AppModel[]): string[] =>
+  disasterRecoveryRunbook(apps, awsDr);

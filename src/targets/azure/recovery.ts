@@ -23,11 +23,13 @@ export const flexibleRetentionDays = (p: PostgresModel): number =>
 // can be up to 15 minutes." (learn.microsoft.com/azure/postgresql/flexible-server/concepts-backup-restore)
 const FLEXIBLE_SERVER_RPO = 15 * 60;
 
+export const FLEXIBLE_SERVER = "Azure Database for PostgreSQL Flexible Server";
+
 function postgres(p: PostgresModel, app: AppModel): StoreRecovery | undefined {
   // On AKS an in-cluster PostgreSQL is the chart's (the Kubernetes target checks it).
   if (p.hosting === "cluster" && app.targets.azure?.compute === "aks") return undefined;
   return {
-    service: "Azure Database for PostgreSQL Flexible Server",
+    service: FLEXIBLE_SERVER,
     rpoSeconds: FLEXIBLE_SERVER_RPO,
     because: "it archives the write-ahead log when a WAL file fills, documented as up to 15 minutes behind",
     hint: "set recovery.rpo to 15m or more for this environment (a smaller RPO needs a replica in another region, which Gantry does not generate)",

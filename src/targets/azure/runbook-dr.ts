@@ -4,11 +4,11 @@
 // Vault secrets the deployment wrote. Server and vault names end in a per-subscription suffix, so the
 // commands look them up in the environment's resource group by their generated prefix.
 import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
-import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
+import { disasterRecoveryRunbook, type PostgresSteps } from "../runbook-dr.js";
 import { sh } from "../runbook.js";
 import { locationOf, redisSku } from "./decisions.js";
-import { slug } from "./names.js";
-import { flexibleRetentionDays } from "./recovery.js";
+import { FLEXIBLE_SERVER, flexibleRetentionDays } from "./recovery.js";
+import { byPrefix, fromOutput, type Env, type EnvNames } from "./runbook-names.js";
 import { resourceSecret } from "./supply.js";
 
 /** Azure's documented region pairs, where geo-redundant backups are restored (learn.microsoft.com/azure/reliability/cross-region-replication-azure). */
@@ -35,17 +35,13 @@ const PAIRED: Record<string, string> = {
   canadaeast: "canadacentral",
 };
 
-const rg = (app: AppModel) => app.environment.resource_group;
-const appSlug = (app: AppModel) => slug(app.name, 8);
-const deployment = (app: AppModel) => `${app.name}-${app.environment.name}`;
-
 /** Sets $SERVER to the environment's server of that PostgreSQL (its name ends in a generated suffix). */
-const findServer = (app: AppModel, p: PostgresModel) =>
-  `SERVER=$(az postgres flexible-server list --resource-group ${rg(app)} --query "[?starts_with(name, 'psql-${appSlug(app)}-${slug(p.name, 20)}-')].name | [0]" --output tsv)`;
+const findServer = (n: EnvNames, p: PostgresModel) =>
+  byPrefix(n, "SERVER", "postgres flexible-server", n.postgresPrefix(p.name));
 
-function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
+function postgres(n: EnvNames, app: AppModel, p: PostgresModel): PostgresSteps | undefined {
   if (p.hosting === "cluster" && app.targets.azure?.compute === "aks") return undefined;
-  const group = rg(app);
+  const group = n.resourceGroup;
   const secret = (part: "url" | "host") => resourceSecret(app, { kind: "postgres", resource: p.name, part });
   const host = (server: string) =>
     `$(az postgres flexible-server show --resource-group ${group} --name "${server}" --query fullyQualifiedDomainName --output tsv)`;
@@ -56,7 +52,7 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
           `az webapp list --resource-group ${group} --query "[].name" --output tsv | xargs -n1 az webapp restart --resource-group ${group} --name`,
         ];
   const setSecrets = (from: string, to: string) => [
-    `VAULT=$(az deployment sub show --name ${deployment(app)} --query properties.outputs.keyVaultName.value --output tsv)`,
+    fromOutput(n, "VAULT", "keyVaultName"),
     `OLD_HOST=${host(from)}`,
     `NEW_HOST=${host(to)}`,
     `az keyvault secret set --vault-name "$VAULT" --name ${secret("url")} --output none --value "$(az keyvault secret show --vault-name "$VAULT" --name ${secret("url")} --query value --output tsv | sed "s/$OLD_HOST/$NEW_HOST/")"`,
@@ -66,11 +62,12 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
   const paired = PAIRED[locationOf(app)];
   return {
     restore: [
-      findServer(app, p),
+      findServer(n, p),
       `az postgres flexible-server restore --resource-group ${group} --name "$SERVER-restored" --source-server "$SERVER" --restore-time "$RESTORE_TIME"`,
     ],
     urls: [
-      `SOURCE_URL=$(az keyvault secret show --vault-name "$(az deployment sub show --name ${deployment(app)} --query properties.outputs.keyVaultName.value --output tsv)" --name ${secret("url")} --query value --output tsv)`,
+      fromOutput(n, "VAULT", "keyVaultName"),
+      `SOURCE_URL=$(az keyvault secret show --vault-name "$VAULT" --name ${secret("url")} --query value --output tsv)`,
       `SOURCE_HOST=${host("$SERVER")}`,
       `RESTORED_HOST=${host("$SERVER-restored")}`,
       'RESTORED_URL="${SOURCE_URL/$SOURCE_HOST/$RESTORED_HOST}"',
@@ -102,7 +99,7 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
             `Geo-restore recovers to the newest backup copied to the paired region, documented as up to an hour behind; it needs no access to ${locationOf(app)}.`,
             "",
             ...sh([
-              findServer(app, p),
+              findServer(n, p),
               `az postgres flexible-server geo-restore --resource-group ${group} --name "$SERVER-geo" --source-server "$SERVER" --location ${paired ?? `<the region paired with ${locationOf(app)}>`}`,
             ]),
             "If the resource group's region is down too, create the group in the paired region first and pass the source server's full resource ID (`az postgres flexible-server show ... --query id`).",
@@ -113,10 +110,10 @@ function postgres(app: AppModel, p: PostgresModel): PostgresSteps | undefined {
   };
 }
 
-function redis(app: AppModel, r: RedisModel): string[] | undefined {
+function redis(n: EnvNames, app: AppModel, r: RedisModel): string[] | undefined {
   if (r.hosting === "cluster" && app.targets.azure?.compute === "aks") return undefined;
-  const group = rg(app);
-  const find = `CACHE=$(az redis list --resource-group ${group} --query "[?starts_with(name, 'redis-${appSlug(app)}-${slug(r.name, 20)}-')].name | [0]" --output tsv)`;
+  const group = n.resourceGroup;
+  const find = byPrefix(n, "CACHE", "redis", n.redisPrefix(r.name));
   const head = `### Redis \`${r.name}\` (Azure Cache for Redis ${redisSku(r).name})`;
   if (r.persistence === "none")
     return [
@@ -139,27 +136,23 @@ function redis(app: AppModel, r: RedisModel): string[] | undefined {
   ];
 }
 
-const azureDr: DrPlatform = {
-  postgresService: "Azure Database for PostgreSQL Flexible Server",
-  intro: () => [
-    "Flexible Server backs up each server by itself: a daily snapshot and the write-ahead log, archived when a WAL file fills (up to 15 minutes behind), kept for the retention above. A restore creates a new server in the same resource group from them, with the same administrator and password.",
-    "",
-  ],
-  postgres,
-  redis,
-};
-
-/** operations/disaster-recovery.md's lines. */
-export function azureDisasterRecovery(apps: readonly AppModel[]): string[] {
+/** operations/disaster-recovery.md's lines, with each environment's generated names. */
+export function azureDisasterRecovery(envs: readonly Env[]): string[] {
+  const names = new Map(envs.map((e) => [e.app.environment.name, e.n]));
+  const of = (app: AppModel) => names.get(app.environment.name)!;
   return disasterRecoveryRunbook(
-    apps,
-    azureDr,
-    (app) =>
-      Object.values(app.postgres)
-        .map(
-          (p) =>
-            `${p.name}: ${flexibleRetentionDays(p)} days${p.backups.geo_redundant ? ", geo-redundant" : ""}`,
-        )
-        .join("; ") || "none",
+    envs.map((e) => e.app),
+    {
+      postgresService: FLEXIBLE_SERVER,
+      intro: [
+        "Flexible Server backs up each server by itself: a daily snapshot and the write-ahead log, archived when a WAL file fills (up to 15 minutes behind), kept for the retention above. A restore creates a new server in the same resource group from them, with the same administrator and password.",
+        "",
+      ],
+      retention: (_app, p) =>
+        `${flexibleRetentionDays(p)} days${p.backups.geo_redundant ? ", geo-redundant" : ""}`,
+      noRetention: "none",
+      postgres: (app, p) => postgres(of(app), app, p),
+      redis: (app, r) => redis(of(app), app, r),
+    },
   );
 }

@@ -192,7 +192,7 @@ export function runbookTree(project: ProjectModel, facts: AzureFacts, ctx: Synth
     },
     { ...TROUBLESHOOTING, lines: troubleshooting(facts, envs) },
     { ...INCIDENT_RESPONSE, lines: incidentResponse(facts, envs) },
-    { ...DR_TOPIC, lines: azureDisasterRecovery(project.environments) },
+    { ...DR_TOPIC, lines: azureDisasterRecovery(envs) },
     costTopic(project.environments, "azure", "Azure"),
   ]);
 }

@@ -12,10 +12,12 @@ import type { TargetProblem } from "../target.js";
 export const DO_BACKUP_DAYS = 7;
 const DO_POSTGRES_RPO = 5 * 60;
 
+export const DO_POSTGRES = "DigitalOcean Managed PostgreSQL";
+
 function postgres(p: PostgresModel): StoreRecovery | undefined {
   if (p.hosting === "cluster") return undefined;
   return {
-    service: "DigitalOcean Managed PostgreSQL",
+    service: DO_POSTGRES,
     rpoSeconds: DO_POSTGRES_RPO,
     because: "its write-ahead log is backed up every 5 minutes",
     hint: "set recovery.rpo to 5m or more for this environment",

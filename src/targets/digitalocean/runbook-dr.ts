@@ -8,7 +8,7 @@ import { kubernetesSettings } from "../kubernetes/settings.js";
 import { resourceKey } from "../kubernetes/secret-keys.js";
 import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
 import { sh } from "../runbook.js";
-import { DO_BACKUP_DAYS } from "./recovery.js";
+import { DO_BACKUP_DAYS, DO_POSTGRES } from "./recovery.js";
 import { clusterName } from "./shape.js";
 
 const dbName = (app: AppModel, store: string) => `${app.name}-${app.environment.name}-${store}`;
@@ -98,24 +98,17 @@ function redis(app: AppModel, r: RedisModel): string[] | undefined {
 }
 
 const doDr: DrPlatform = {
-  postgresService: "DigitalOcean Managed PostgreSQL",
-  intro: () => [
+  postgresService: DO_POSTGRES,
+  intro: [
     `DigitalOcean backs up each PostgreSQL cluster by itself, daily with the write-ahead log, and keeps ${DO_BACKUP_DAYS} days in the cluster's region (no copy elsewhere: the loss of the region loses them). A fork restores them at any time of those days into a new cluster, with the same databases, users and passwords.`,
     "",
   ],
+  retention: (_app, p) => (p.hosting === "managed" ? `${DO_BACKUP_DAYS} days` : undefined),
+  noRetention: "none",
   postgres,
   redis,
 };
 
 /** operations/disaster-recovery.md's lines. */
-export function doDisasterRecovery(apps: readonly AppModel[]): string[] {
-  return disasterRecoveryRunbook(
-    apps,
-    doDr,
-    (app) =>
-      Object.values(app.postgres)
-        .filter((p) => p.hosting === "managed")
-        .map((p) => `${p.name}: ${DO_BACKUP_DAYS} days`)
-        .join("; ") || "none",
-  );
-}
+export const doDisasterRecovery = (apps: readonly AppModel[]): string[] =>
+  disasterRecoveryRunbook(apps, doDr);

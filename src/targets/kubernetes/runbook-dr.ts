@@ -78,10 +78,16 @@ function kubernetesDr(values: (app: AppModel) => ChartValues): DrPlatform {
 
   return {
     postgresService: "in the cluster",
-    intro: () => [
+    intro: [
       "A PostgreSQL that runs in the cluster (`hosting: cluster`) is dumped with `pg_dump` on a schedule as often as the RPO asks (every 5 minutes at most) to a volume of its own, kept when the release is uninstalled. Copy the volume's dumps off the cluster (a volume snapshot, or your backup tool) for the loss of the cluster itself. A managed database is restored with its cloud's commands (that target's `operations/disaster-recovery.md`).",
       "",
     ],
+    retention: (app, p) => {
+      if (p.hosting !== "cluster") return undefined;
+      const b = values(app).datastores[pgServiceName(p.name)]?.backup;
+      return b ? `dumps \`${b.schedule}\`, ${b.keepDays} days` : "no backups";
+    },
+    noRetention: "managed (see the cloud target)",
     postgres,
     redis,
   };
@@ -92,14 +98,8 @@ export function kubernetesDisasterRecovery(
   values: readonly ChartValues[],
 ): string[] {
   const byEnv = new Map(apps.map((a, i) => [a.environment.name, values[i]!]));
-  const platform = kubernetesDr((app) => byEnv.get(app.environment.name)!);
-  return disasterRecoveryRunbook(apps, platform, (app) => {
-    const kept = Object.values(app.postgres)
-      .filter((p) => p.hosting === "cluster")
-      .map((p) => {
-        const b = byEnv.get(app.environment.name)!.datastores[pgServiceName(p.name)]?.backup;
-        return b ? `${p.name}: dumps \`${b.schedule}\`, ${b.keepDays} days` : `${p.name}: no backups`;
-      });
-    return kept.join("; ") || "managed (see the cloud target)";
-  });
+  return disasterRecoveryRunbook(
+    apps,
+    kubernetesDr((app) => byEnv.get(app.environment.name)!),
+  );
 }
