@@ -47,23 +47,27 @@ const PLAN_PASSPHRASE = "TOFU_PLAN_PASSPHRASE";
  * A saved plan holds the values it will write, secrets among them, and it travels between jobs as an
  * artifact anyone with read access to the repository can download: OpenTofu's own plan encryption
  * (https://opentofu.org/docs/language/state/encryption/, configured through TF_ENCRYPTION so that local
- * runs need no key) encrypts it with AES-GCM under a key derived from the passphrase secret. The
- * passphrase goes into an HCL string, so it is held to characters that need no escaping; OpenTofu
- * requires at least 16.
+ * runs need no key) encrypts it with AES-GCM under a key derived from the passphrase secret, which
+ * OpenTofu requires to be at least 16 characters. The configuration is written in HCL's JSON syntax
+ * by jq, so any passphrase is quoted right; its `${` and `%{` are doubled because JSON strings are
+ * templates to HCL, and the references are plain strings, which HCL's JSON syntax reads as references.
  */
+const ENCRYPTION_JSON = [
+  '{key_provider: {pbkdf2: {plan: {passphrase: ($p | gsub("\\\\$\\\\{"; "$${") | gsub("%\\\\{"; "%%{"))}}},',
+  'method: {aes_gcm: {plan: {keys: "key_provider.pbkdf2.plan"}}}, plan: {method: "method.aes_gcm.plan"}}',
+].join(" ");
+
 function planEncryption(): Step {
   return run(
     "Encrypt saved plans",
     [
-      `if ! [[ "$PASSPHRASE" =~ ^[A-Za-z0-9+/=_.-]{16,}$ ]]; then`,
-      `  echo "::error::set the secret ${PLAN_PASSPHRASE} to at least 16 letters, digits or + / = _ . - (openssl rand -base64 32): it encrypts the saved plans, which hold the stack's secret values"`,
+      'if [ "${#PASSPHRASE}" -lt 16 ]; then',
+      `  echo "::error::set the secret ${PLAN_PASSPHRASE} to at least 16 characters (openssl rand -base64 32): it encrypts the saved plans, which hold the stack's secret values"`,
       "  exit 1",
       "fi",
       "{",
       "  echo 'TF_ENCRYPTION<<GANTRY_TF_ENCRYPTION'",
-      `  printf 'key_provider "pbkdf2" "plan" { passphrase = "%s" }\\n' "$PASSPHRASE"`,
-      `  echo 'method "aes_gcm" "plan" { keys = key_provider.pbkdf2.plan }'`,
-      "  echo 'plan { method = method.aes_gcm.plan }'",
+      `  jq -cn --arg p "$PASSPHRASE" '${ENCRYPTION_JSON}'`,
       "  echo 'GANTRY_TF_ENCRYPTION'",
       '} >> "$GITHUB_ENV"',
     ],
