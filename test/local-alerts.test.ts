@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import { SMTPServer } from "smtp-server";
-import { LocalAlerts, type AlertEvent } from "../src/engine/local/alerts-local.js";
+import { LOOKBACK_SECONDS, LocalAlerts, type AlertEvent } from "../src/engine/local/alerts-local.js";
 import { notify, type NotifyContext } from "../src/engine/local/alert-notify.js";
 import { exposition } from "../src/engine/local/metrics-text.js";
 import { Proxy } from "../src/engine/local/proxy.js";
@@ -289,7 +289,7 @@ describe("Prometheus text format", () => {
 });
 
 describe("signals of instances", () => {
-  it("reads restarts a minute, and the memory of an instance's process and its children against its limit", async () => {
+  it("reads restarts a minute over the last five minutes, and the memory of an instance's process and its children against its limit", async () => {
     // A parent that starts a child holding 48 MiB: the instance's memory is both processes'.
     const child = spawn(
       process.execPath,
@@ -317,15 +317,18 @@ describe("signals of instances", () => {
     const lines: string[] = [];
     const rt = {
       serving: undefined,
-      paths: { model: "/nonexistent" },
+      paths: { env: "dev" },
+      model: m,
       instances: [instance],
       proxy: new Proxy(),
       store: { get: () => undefined },
       log: (l: string) => lines.push(l),
       addSecretValues: () => undefined,
     } as unknown as Runtime;
-    const signals = new Signals(rt);
-    (signals as unknown as { model: () => AppModel }).model = () => m;
+    // The signals' clock, moved on by the test: usage is read at most every 10 s, restarts are
+    // counted over the last five minutes.
+    let now = 1_000_000;
+    const signals = new Signals(rt, () => now);
     try {
       // Once the child has filled its buffer, the instance's memory is the parent's and at least 48 MiB more.
       const limit = 64 * 2 ** 20;
@@ -333,7 +336,7 @@ describe("signals of instances", () => {
       const deadline = Date.now() + 10_000;
       let memory: number | undefined;
       while (Date.now() < deadline) {
-        (signals as unknown as { usageReadAt: number }).usageReadAt = 0;
+        now += 10_000;
         signals.tick();
         memory = signals.sample("memory", "api");
         if (memory !== undefined && (memory / 100) * limit >= parentAlone() + 48 * 2 ** 20) break;
@@ -360,6 +363,18 @@ describe("signals of instances", () => {
         lines.join("\n"),
       );
       assert.equal(signals.sample("error_rate", "api"), undefined, "no request: no data");
+      // Five minutes on, without a restart since: none is counted any more, and its alert resolves.
+      now += LOOKBACK_SECONDS * 1000;
+      signals.tick();
+      assert.equal(signals.sample("crash_loop", "api"), 0);
+      assert.deepEqual(
+        signals.alerts.list().map((a) => a.rule),
+        ["high-memory"],
+      );
+      assert.ok(
+        lines.some((l) => /^alert crash-loop on api resolved /.test(l)),
+        lines.join("\n"),
+      );
     } finally {
       child.kill("SIGKILL");
     }

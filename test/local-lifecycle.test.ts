@@ -22,7 +22,8 @@ import {
   pidState,
   writeJsonAtomic,
 } from "../src/engine/local/fsutil.js";
-import { isOurPostgres, postgresDataDir, stopLeftovers } from "../src/engine/local/leftovers.js";
+import { isOurPostgres, stopLeftovers } from "../src/engine/local/leftovers.js";
+import { postgresDataDir } from "../src/engine/local/postgres-location.js";
 import { envPaths } from "../src/engine/local/paths.js";
 import { stopSupervisor } from "../src/engine/local/client.js";
 import type { InstanceInfo, SupervisorState } from "../src/engine/local/state.js";

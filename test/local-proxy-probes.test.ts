@@ -3,7 +3,7 @@
 // forged X-Forwarded-*, proxy credentials and smuggling shapes are handled as on any request); a real
 // 101 tunnels; answers with two framings get 502 on both paths; an instance that never answers gets
 // 504 at the route's `request_timeout`; connections beyond the proxy's share of open files get 503,
-// also in a process whose hard limit is low; smuggling shapes, oversized heads and paths out of a
+// also in a process whose hard limit is low, and every connection while a restore runs; smuggling shapes, oversized heads and paths out of a
 // static site are refused before an instance sees them. Each probe is bounded in time.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -423,6 +423,43 @@ describe("proxy probes: open files", () => {
       );
     } finally {
       for (const p of probes) p.close();
+      await proxy.close();
+      backend.close();
+    }
+  });
+
+  it("answers 503 with the restore's Retry-After while in maintenance, closing open connections, and serves again after", async () => {
+    const backend = http.createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((r) => backend.listen(0, "127.0.0.1", () => r()));
+    const b: Backend = {
+      id: "app-1",
+      port: (backend.address() as AddressInfo).port,
+      ready: true,
+      inflight: 0,
+    };
+    const { proxy, port } = await start({ app: [b] });
+    try {
+      const open = new Probe(port);
+      await open.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").until((o) => o.endsWith("ok"));
+      proxy.maintenance.begin(30);
+      await open.until(() => false, 1000);
+      assert.equal(open.closed, true, "a connection open when the restore begins is closed");
+      const during = new Probe(port);
+      const out = await during.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").until((o) => o.endsWith("\n"));
+      during.close();
+      // The same answer as when shedding load, but for its Retry-After and its words.
+      assert.match(
+        out,
+        /^HTTP\/1\.1 503 Service Unavailable\r\ncontent-type: text\/plain; charset=utf-8\r\ncontent-length: 60\r\nretry-after: 30\r\ncache-control: no-store\r\nconnection: close\r\n\r\ngantry: the app's data is being restored; try again shortly\n$/,
+      );
+      proxy.maintenance.end();
+      const after = new Probe(port);
+      assert.match(
+        await after.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").until((o) => o.endsWith("ok")),
+        /^HTTP\/1\.1 200 /,
+      );
+      after.close();
+    } finally {
       await proxy.close();
       backend.close();
     }

@@ -1,6 +1,7 @@
 // Redis as the local runtime starts it, on a real redis-server: it wants the environment's password
 // (never on its command line) and keeps its directory private, and a spec that switches a Redis from
-// `rdb` to `aof` keeps its data. Needs redis-server: skipped without it, but FAILS when CI is set.
+// `rdb` to `aof` keeps its data; a snapshot taken while Redis rewrites its AOF waits for the rewrite
+// rather than failing the backup. Needs redis-server: skipped without it, but FAILS when CI is set.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
@@ -8,7 +9,10 @@ import net from "node:net";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { canTraverse, findOnPath } from "../src/engine/local/infra.js";
-import { startRedis, type RedisOptions } from "../src/engine/local/redis.js";
+import { startRedis, withRedis as withGantryRedis, type RedisOptions } from "../src/engine/local/redis.js";
+import { snapshotRedis } from "../src/engine/local/redis-snapshots.js";
+import { envPaths } from "../src/engine/local/paths.js";
+import type { AppModel } from "../src/model/types.js";
 import { pidCommand } from "../src/engine/local/fsutil.js";
 import { freePort } from "../src/engine/local/ports.js";
 import { tempDir } from "./helpers.js";
@@ -127,6 +131,38 @@ describe("redis-server as gantry starts it", { skip: redisBin ? false : "needs r
         await proc.exited;
       }
     } finally {
+      cleanup();
+    }
+  });
+
+  it("takes a snapshot while Redis rewrites its AOF, once the rewrite is done", async () => {
+    const { cleanup, o } = await redis("aof");
+    const paths = envPaths(join(o.dir, "..", ".."), "dev");
+    const server = { ...o, dir: join(paths.redis, "cache") };
+    const proc = await startRedis(server);
+    try {
+      const run = <T>(f: (r: Redis) => Promise<T>) => withGantryRedis(o.port, o.password, f);
+      await run(async (r) => {
+        for (let i = 0; i < 40; i++) await r.set(`k${i}`, "v");
+        // 25 ms a key: the rewrite takes about a second, and BGSAVE is refused ("Another child process
+        // is active") meanwhile.
+        await r.config("SET", "rdb-key-save-delay", "25000");
+        await r.bgrewriteaof();
+        assert.match(await r.info("persistence"), /aof_rewrite_in_progress:1/);
+      });
+      const model = { redis: { cache: { name: "cache", persistence: "aof" } } } as unknown as AppModel;
+      const [snap] = await snapshotRedis(
+        { paths, redis: { cache: { port: o.port, password: o.password! } } },
+        model,
+        "test",
+      );
+      assert.ok(
+        snap?.files.some((f) => f.file === "dump.rdb" && f.bytes > 0),
+        JSON.stringify(snap),
+      );
+    } finally {
+      proc.kill("SIGKILL");
+      await proc.exited;
       cleanup();
     }
   });

@@ -15,7 +15,7 @@ import {
   supervisorStarted,
 } from "../engine/local/launch.js";
 import { runningSupervisor } from "../engine/local/find-supervisor.js";
-import { postgresDataDir } from "../engine/local/leftovers.js";
+import { postgresDataDir } from "../engine/local/postgres-location.js";
 import { envPaths, type EnvPaths } from "../engine/local/paths.js";
 import { openStore } from "../engine/local/secrets.js";
 import { readState } from "../engine/local/state.js";

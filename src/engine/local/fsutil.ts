@@ -66,7 +66,7 @@ export function pidAlive(pid: number | undefined): boolean {
 }
 
 /** The fields of /proc/<pid>/stat after the command name, the state first; undefined without /proc. */
-function procStat(pid: number): string[] | undefined {
+export function procStat(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name, in parentheses, may itself hold spaces and parentheses: the fields follow the last ")".

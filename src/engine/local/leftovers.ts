@@ -12,8 +12,6 @@ import type { SupervisorState } from "./state.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export { postgresDataDir };
-
 /**
  * Whether pid is a PostgreSQL server on this data directory, from its command line (`postgres -D
  * <dir> ...`, as infra.ts starts it). The pid in a stale postmaster.pid may belong to anything now.

@@ -3,6 +3,7 @@
 // request would reach an app whose database is being replaced). Kept apart from the proxy's request
 // paths, which never see a request while it is on.
 import type net from "node:net";
+import { refuseConnection } from "./unavailable.js";
 
 export class Maintenance {
   private retryAfter?: number;
@@ -28,16 +29,11 @@ export class Maintenance {
   /** Answers `socket` 503 and closes it, when on; false (and nothing done) when off. */
   refuse(socket: net.Socket): boolean {
     if (this.retryAfter === undefined) return false;
-    const text = "gantry: the app's data is being restored; try again shortly\n";
-    socket.on("error", () => undefined);
-    socket.once("end", () => socket.destroy());
-    socket.resume();
-    socket.end(
-      "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n" +
-        `content-length: ${Buffer.byteLength(text)}\r\nretry-after: ${this.retryAfter}\r\n` +
-        `cache-control: no-store\r\nconnection: close\r\n\r\n${text}`,
+    refuseConnection(
+      socket,
+      "gantry: the app's data is being restored; try again shortly\n",
+      this.retryAfter,
     );
-    setTimeout(() => socket.destroy(), 1000).unref();
     return true;
   }
 }

@@ -2,19 +2,10 @@
 // process below it (an `npm start` runs node as its child; gunicorn forks workers), read from /proc.
 // Linux only, as the rest of the runtime; elsewhere, or for a process gone, nothing is returned.
 import { readdirSync, readFileSync } from "node:fs";
+import { procStat } from "./fsutil.js";
 
 /** USER_HZ: the unit of utime and stime in /proc/<pid>/stat, 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
-
-/** Fields of /proc/<pid>/stat after the command name, which may hold spaces and parentheses. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return s.slice(s.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
-}
 
 /** Every process's parent, read once per round for all the instances. */
 export function parents(): Map<number, number> {
@@ -28,7 +19,7 @@ export function parents(): Map<number, number> {
   for (const n of names) {
     const pid = Number(n);
     if (!Number.isInteger(pid)) continue;
-    const f = statFields(pid);
+    const f = procStat(pid);
     if (f) out.set(pid, Number(f[1])); // field 4, ppid
   }
   return out;
@@ -65,7 +56,7 @@ export function usage(pid: number, parentOf: Map<number, number>): Usage | undef
   let kib = 0;
   let found = false;
   for (const p of tree(pid, parentOf)) {
-    const f = statFields(p);
+    const f = procStat(p);
     if (!f) continue;
     found = true;
     ticks += Number(f[11]) + Number(f[12]); // fields 14 and 15: utime, stime

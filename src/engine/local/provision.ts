@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { PUBSUB_COMPONENT } from "../../model/bindings.js";
 import type { SpawnedProcess } from "../../util/exec.js";
-import { BackupService, pgBackupSetup, registerRedisStart, setBackups, supervisorModel } from "./backups.js";
+import { BackupService, pgBackupSetup, registerRedisStart, setBackups } from "./backups.js";
 import { keepRunning } from "./data-restart.js";
 import { runDrill } from "./drill.js";
 import type { Pgbackrest } from "./pgbackrest.js";
@@ -85,9 +85,8 @@ async function startBackups(
   b: Pgbackrest | undefined,
   startPg: (readyTimeoutMs?: number) => Promise<SpawnedProcess>,
 ): Promise<void> {
-  const model = supervisorModel(rt);
-  if (!model) return;
-  const service = new BackupService(rt, b, model, startPg);
+  if (!rt.model) return;
+  const service = new BackupService(rt, b, rt.model, startPg);
   service.drill = () => runDrill(rt, (m) => rt.log(`drill: ${m}`));
   setBackups(rt, service);
   try {

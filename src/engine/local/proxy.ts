@@ -9,6 +9,7 @@
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Maintenance } from "./maintenance.js";
+import { refuseConnection } from "./unavailable.js";
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { extname, join, normalize, sep } from "node:path";
 import net, { type AddressInfo } from "node:net";
@@ -103,10 +104,6 @@ export interface ProxyOptions {
   /** The open-file limit to stay within (default: this process's, see proxy-capacity.ts). */
   openFiles?: number;
 }
-
-const SHED =
-  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 33\r\n" +
-  "retry-after: 1\r\ncache-control: no-store\r\nconnection: close\r\n\r\ngantry: too many connections now\n";
 
 export class Proxy implements FastPathHost {
   private table: ProxyTable = { routes: [], backends: {}, statics: {} };
@@ -220,23 +217,15 @@ export class Proxy implements FastPathHost {
     this.agent.destroy();
   }
 
-  /**
-   * Answers a connection beyond the proxy's share of file descriptors 503 and closes it once the
-   * client has read that and closed its side (or after a second): closing with the client's request
-   * unread would reset the connection, and the client could lose the answer.
-   */
+  /** Answers a connection beyond the proxy's share of file descriptors 503 (unavailable.ts). */
   private shed(socket: net.Socket): void {
     if (this.shedding >= this.share.shedding) {
       socket.destroy();
       return;
     }
     this.shedding++;
-    socket.on("error", () => undefined);
     socket.once("close", () => this.shedding--);
-    socket.once("end", () => socket.destroy());
-    socket.resume();
-    socket.end(SHED);
-    setTimeout(() => socket.destroy(), 1000).unref();
+    refuseConnection(socket, "gantry: too many connections now\n", 1);
   }
 
   /** Fast path: the route of a request to a service, or undefined for the slow path. */

@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Backend } from "./proxy.js";
+import { redisErrorPrefix } from "./redis.js";
 
 export function streamKey(topic: string): string {
   return `gantry:topic:${topic}`;
@@ -303,7 +304,7 @@ export class PubSub {
     try {
       await this.redis.xgroup("CREATE", streamKey(s.topic), s.group, "0", "MKSTREAM");
     } catch (e) {
-      if (!(e as Error).message.includes("BUSYGROUP")) throw e;
+      if (redisErrorPrefix(e) !== "BUSYGROUP") throw e;
     }
   }
 
@@ -395,14 +396,14 @@ export class PubSub {
 
   private async loopFailed(l: Loop, e: unknown): Promise<void> {
     const { s } = l;
-    const msg = e instanceof Error ? e.message : String(e);
-    if (msg.includes("NOGROUP")) {
+    if (redisErrorPrefix(e) === "NOGROUP") {
       // The group is gone (the app flushed its Redis, or the key was deleted): without it nothing
       // is delivered again, while publishing still works.
       this.o.log(`pubsub: consumer group ${s.group} of ${s.topic} was missing; created again`);
       await this.createGroup(s).catch(() => undefined);
       return;
     }
+    const msg = e instanceof Error ? e.message : String(e);
     const kind = msg.split(":")[0] ?? msg;
     const now = Date.now();
     if ((l.lastLogged.get(kind) ?? 0) + 60_000 <= now) {

@@ -15,13 +15,14 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { ReplyError, type Redis } from "ioredis";
 import type { AppModel } from "../../model/types.js";
 import { writeJsonAtomic, readJson } from "./fsutil.js";
 import type { EnvPaths } from "./paths.js";
 import { backupKeyFile, backupRoot } from "./pgbackrest.js";
 import { loadKey } from "./secrets.js";
 import { sleep } from "./instance.js";
+import { withRedis } from "./redis.js";
 
 export interface RedisSnapshot {
   name: string;
@@ -51,28 +52,27 @@ function unseal(key: Buffer, sealed: Buffer): Buffer {
   return Buffer.concat([d.update(sealed.subarray(28)), d.final()]);
 }
 
-async function withRedis<T>(port: number, password: string, f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: "127.0.0.1", port, password, lazyConnect: true, maxRetriesPerRequest: 1 });
-  r.on("error", () => undefined);
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
+/** Whether Redis has a child writing now (a dump, or an AOF rewrite): it refuses a BGSAVE meanwhile. */
+async function childBusy(r: Redis): Promise<boolean> {
+  const info = await r.info("persistence");
+  return /rdb_bgsave_in_progress:1/.test(info) || /aof_rewrite_in_progress:1/.test(info);
 }
 
-/** A fresh dump: BGSAVE (waiting for one in progress first), then until it is written. */
+/** A fresh dump: BGSAVE (once a dump or AOF rewrite in progress is done), then until it is written. */
 async function bgsave(r: Redis): Promise<void> {
   const before = await r.lastsave();
   for (let i = 0; ; i++) {
-    try {
-      await r.bgsave();
-      break;
-    } catch (e) {
-      if (i > 600 || !/in progress/i.test((e as Error).message)) throw e;
-      await sleep(100);
-    }
+    if (!(await childBusy(r)))
+      try {
+        await r.bgsave();
+        break;
+      } catch (e) {
+        // Refused because a child began since (an automatic save): wait for that one too. Any other
+        // refusal (Redis says why in words, which are no contract) is final.
+        if (!(e instanceof ReplyError) || !(await childBusy(r))) throw e;
+      }
+    if (i >= 600) throw new Error("Redis was busy writing for over a minute; no snapshot was taken");
+    await sleep(100);
   }
   for (let i = 0; i < 6000; i++) {
     const info = await r.info("persistence");

@@ -3,7 +3,7 @@
 import { closeSync, existsSync, openSync, readdirSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import { UserError } from "../../errors.js";
 import { exec, spawnProcess, type SpawnedProcess } from "../../util/exec.js";
 import { privateDir, waitFor, type RunAs } from "./infra.js";
@@ -92,6 +92,42 @@ function dumpIsNewer(dir: string): boolean {
   return dump > Math.max(0, ...aofFiles.map(writtenAt));
 }
 
+/**
+ * The kind of error Redis answered with: the upper-case word its reply starts with (ERR, NOGROUP,
+ * BUSYGROUP, ...), which code may rely on, unlike the words after it (redis.io, "Redis error
+ * messages"). Undefined for anything that is not Redis's answer (a lost connection).
+ */
+export function redisErrorPrefix(e: unknown): string | undefined {
+  return e instanceof ReplyError ? /^[A-Z]+(?=\s|$)/.exec((e as Error).message)?.[0] : undefined;
+}
+
+/**
+ * One short connection to a local Redis for `f`: it fails at once rather than reconnecting (a Redis
+ * that went away is the caller's to wait for or report), and is closed after.
+ */
+export async function withRedis<T>(
+  port: number,
+  password: string | undefined,
+  f: (r: Redis) => Promise<T>,
+): Promise<T> {
+  const r = new Redis({
+    host: "127.0.0.1",
+    port,
+    ...(password ? { password } : {}),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
+  r.on("error", () => undefined);
+  try {
+    await r.connect();
+    return await f(r);
+  } finally {
+    r.disconnect();
+  }
+}
+
 export async function startRedis(o: RedisOptions): Promise<SpawnedProcess> {
   privateDir(o.dir, o.runAs);
   const version = await redisVersion(o.bin);
@@ -113,39 +149,19 @@ export async function startRedis(o: RedisOptions): Promise<SpawnedProcess> {
   } finally {
     closeSync(fd);
   }
-  const connect = () =>
-    new Redis({
-      host: "127.0.0.1",
-      port: o.port,
-      ...(o.password ? { password: o.password } : {}),
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 1000,
-    });
-  const withRedis = async <T>(f: (r: Redis) => Promise<T>): Promise<T> => {
-    const r = connect();
-    r.on("error", () => undefined);
-    try {
-      await r.connect();
-      return await f(r);
-    } finally {
-      r.disconnect();
-    }
-  };
   await waitFor(
-    async () => (await withRedis((r) => r.ping())) === "PONG",
+    async () => (await withRedis(o.port, o.password, (r) => r.ping())) === "PONG",
     proc,
     30_000,
     "redis-server",
     o.logFile,
   );
   if (switchToAof) {
-    await withRedis((r) => r.config("SET", "appendonly", "yes"));
+    await withRedis(o.port, o.password, (r) => r.config("SET", "appendonly", "yes"));
     // Done once the AOF is written (a rewrite from what the dump loaded).
     await waitFor(
       async () =>
-        withRedis(async (r) => {
+        withRedis(o.port, o.password, async (r) => {
           const info = await r.info("persistence");
           return (
             /aof_enabled:1/.test(info) &&

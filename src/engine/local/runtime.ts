@@ -3,6 +3,7 @@
 // it redacts; and its record, `.gantry/<env>/state.json` (written atomically, changes coalesced, never
 // a secret value). Provisioning, rollouts, the control server and the shutdown work on one Runtime.
 import { randomBytes } from "node:crypto";
+import type { AppModel } from "../../model/types.js";
 import type { DataHost, DataServer } from "./data-restart.js";
 import type { Infra } from "./env.js";
 import { pidCommand, pidStartTicks, writeJsonAtomic } from "./fsutil.js";
@@ -49,6 +50,8 @@ export class Runtime implements InstanceHost, DataHost {
   readonly logs: LogStore;
   readonly scheduler: Scheduler<LocalJob>;
   readonly proxy = new Proxy();
+  /** The environment's model, as `up` wrote it (model.json), read once when the supervisor starts. */
+  model?: AppModel;
   phase: SupervisorState["phase"] = "starting";
   error?: string;
   /** Set once a stop has begun: nothing new is started or rolled out. */

@@ -12,7 +12,6 @@ import {
   type AlertEvent,
   type AlertInfo,
 } from "./alerts-local.js";
-import { readJson } from "./fsutil.js";
 import { LATENCY_BUCKETS, UPSTREAM_ERROR_KINDS, type TrafficWindow } from "./metrics.js";
 import type { MetricFamily } from "./metrics-text.js";
 import { cpuCores, parents, usage } from "./proc-usage.js";
@@ -50,12 +49,16 @@ export class Signals {
   private readonly usagePct = new Map<string, { cpu?: number; memory?: number }>();
   private usageReadAt = 0;
 
-  constructor(private readonly rt: Runtime) {
+  constructor(
+    private readonly rt: Runtime,
+    /** Milliseconds since the epoch; tests move it on rather than wait. */
+    private readonly clock: () => number = Date.now,
+  ) {
     this.alerts = new LocalAlerts({
       model: () => this.model(),
       sample: (metric, service) => this.sample(metric, service),
       notify: (e) => void this.send(e),
-      now: () => Date.now(),
+      now: this.clock,
     });
   }
 
@@ -73,15 +76,13 @@ export class Signals {
     const release = this.rt.serving;
     const c = this.cached;
     if (c && c.release === release && c.model) return c.model;
-    const model =
-      (release ? readRelease(this.rt.paths, release)?.model : undefined) ??
-      readJson<AppModel>(this.rt.paths.model);
+    const model = (release ? readRelease(this.rt.paths, release)?.model : undefined) ?? this.rt.model;
     this.cached = { release, model };
     return model;
   }
 
   tick(): void {
-    const now = Date.now();
+    const now = this.clock();
     this.countRestarts(now);
     this.readUsage(now, this.model());
     this.alerts.evaluate();

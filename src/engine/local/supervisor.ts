@@ -64,6 +64,7 @@ export class Supervisor {
     mkdirSync(rt.paths.logs, { recursive: true });
     const model = readJson<AppModel>(rt.paths.model);
     if (!model) throw new Error(`${rt.paths.model} is missing`);
+    rt.model = model;
     // After a supervisor was killed, its children may still run: stop those that are still ours.
     await stopLeftovers(rt.paths, (l) => this.log(l));
     rt.persist();
