@@ -322,7 +322,7 @@ test("azure: secrets are named, never valued", () => {
       p,
       /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD'\)$/m,
     );
-    assert.match(p, /^param teamsWebhookUrl = readEnvironmentVariable\('TEAMS_WEBHOOK_URL', ''\)$/m);
+    assert.match(p, /^param teamsWebhookUrl = readEnvironmentVariable\('TEAMS_WEBHOOK_URL'\)$/m);
   }
   assert.match(
     main,
@@ -344,6 +344,8 @@ test("azure: App Services are hardened and their outputs named for the pipelines
     "ftpsState: 'Disabled'",
     "type: 'SystemAssigned'",
     "keyVaultReferenceIdentity: 'SystemAssigned'",
+    // checkov's CKV_AZURE_213 is skipped for the alert relay (docs/targets/azure.md): held here instead.
+    "healthCheckPath: empty(healthCheckPath) ? null : healthCheckPath",
   ]) {
     assert.ok(site.includes(line), line);
   }
