@@ -455,6 +455,11 @@ const NAME_RULES: Record<string, Record<string, RegExp>> = {
   // Each group is <namePrefix>-<channel> (a spec name: 63 characters at most), 260 in all.
   "modules/action-group.bicep": { namePrefix: /^[a-z0-9][a-z0-9-]{0,190}$/ },
   "modules/budget.bicep": { name: /^[a-z0-9][a-z0-9-]{0,62}$/ },
+  // A Function App is a site (2-60 characters); its storage account, 3-24 lower-case letters and digits.
+  "modules/alert-relay.bicep": {
+    name: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+    storageName: /^[a-z0-9]{3,24}$/,
+  },
 };
 
 function checkNames(p: ProjectModel): string[] {
@@ -488,6 +493,9 @@ test("azure: resource names follow each resource's naming rules in every environ
     "  uploaded-files: {}",
     "email: { domain: example.com, senders: [noreply] }",
     "budget: { monthly_usd: 10 }",
+    "monitoring:",
+    "  channels:",
+    "    the-team-chat-of-the-on-call-engineers: { type: teams, webhook_secret: TEAMS_WEBHOOK_URL }",
     "targets: { azure: { location: westeurope } }",
     "environments:",
     "  development-environment-one: {}",
@@ -495,6 +503,7 @@ test("azure: resource names follow each resource's naming rules in every environ
     "",
   ].join("\n");
   const loaded = loadSpec("long/gantry.yaml", spec);
+  assert.ok(buildAzure(loaded.project).bicep["modules/alert-relay.bicep"], "the relay is named too");
   assert.deepEqual(checkNames(loaded.project), []);
   assert.deepEqual(checkAzureProject(loaded.project), []);
 });
