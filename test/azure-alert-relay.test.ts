@@ -179,13 +179,13 @@ describe("azure: Slack and Teams channels through the alert relay", () => {
     }
   });
 
-  it("a refused post answers 502 (Azure Monitor retries) and never says the webhook's URL", async () => {
+  it("a refused post answers 503 (Azure Monitor retries) and never says the webhook's URL", async () => {
     const { handler, cleanup } = relayOf(render("todo"));
     try {
       answer = 500;
       const url = `${base}/T0000/B0000/secret-part-of-the-url`;
       const { res, logs } = await invoke(handler, { slack: { kind: "slack", url } }, "slack", ALERT);
-      assert.deepEqual(res, { status: 502, body: "the slack webhook of slack answered 500" });
+      assert.deepEqual(res, { status: 503, body: "the slack webhook of slack answered 500" });
       for (const said of [res.body, ...logs]) assert.ok(!said.includes("secret-part"), said);
       const unknown = await invoke(handler, { slack: { kind: "slack", url } }, "ops", ALERT);
       assert.equal(unknown.res.status, 404);

@@ -20,7 +20,7 @@ export function relayMonitoring(e: Env): string[] {
   const chats = chatChannels(e.app);
   if (!chats.length) return [];
   return [
-    `Slack and Teams channels (${chats.map(([n]) => `\`${n}\``).join(", ")}): action groups have no Slack or Teams receiver, and a chat's incoming webhook does not show the common alert schema an action group posts. Their groups post to the alert relay instead, the Function App \`${e.n.relayPrefix}…\` (Consumption plan, function \`${RELAY_FUNCTION}\`), which turns each alert into a Slack message or a Teams Adaptive Card and posts it to the channel's webhook URL (its app setting \`ALERT_CHANNELS\`, written from ${chats.map(([, , s]) => `\`${s}\``).join(", ")} at deployment). When a chat stays silent, look at the relay: an answer 502 means the chat refused the message (Azure Monitor retries), 404 a channel the relay does not know (redeploy the infrastructure).`,
+    `Slack and Teams channels (${chats.map(([n]) => `\`${n}\``).join(", ")}): action groups have no Slack or Teams receiver, and a chat's incoming webhook does not show the common alert schema an action group posts. Their groups post to the alert relay instead, the Function App \`${e.n.relayPrefix}…\` (Consumption plan, function \`${RELAY_FUNCTION}\`), which turns each alert into a Slack message or a Teams Adaptive Card and posts it to the channel's webhook URL (its app setting \`ALERT_CHANNELS\`, written from ${chats.map(([, , s]) => `\`${s}\``).join(", ")} at deployment). When a chat stays silent, look at the relay: an answer 503 means the chat refused the message (Azure Monitor retries), 404 a channel the relay does not know (redeploy the infrastructure).`,
     "",
     ...sh([
       relayLookup(e),

@@ -115,9 +115,10 @@ module.exports = async function (context, req) {
     answer = (err && err.cause && err.cause.code) || (err && err.name) || "failed";
   }
   if (answer) {
-    // A 5xx answer makes Azure Monitor retry the webhook; the URL itself is never said.
+    // Action groups retry a webhook that answers 408, 429, 503 or 504 (Azure Monitor's action groups
+    // guide, webhook retries): 503 asks for that. The URL itself is never said.
     context.log.error("alert relay: the " + channel.kind + " webhook of " + name + " " + answer);
-    context.res = { status: 502, body: "the " + channel.kind + " webhook of " + name + " " + answer };
+    context.res = { status: 503, body: "the " + channel.kind + " webhook of " + name + " " + answer };
     return;
   }
   context.res = { status: 200, body: "sent to " + name };
