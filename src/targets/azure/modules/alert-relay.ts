@@ -71,6 +71,8 @@ export function alertRelayModule(): BicepFile {
           location,
           tags,
           kind: "functionapp",
+          // The relay needs no role: the identity is there because checkov (CKV_AZURE_16, CKV_AZURE_71)
+          // asks every site for one, and so that a setting can become a Key Vault reference later.
           identity: { type: "SystemAssigned" },
           properties: {
             serverFarmId: member(ref("plan"), "id"),
