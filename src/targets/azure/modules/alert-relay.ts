@@ -9,7 +9,16 @@
 // microsoft.web/sites/functions) that deploys the function's code with the template. A Windows
 // Consumption plan (Y1, Dynamic: nothing runs and nothing is billed between alerts) and its storage
 // account follow Azure-Samples/function-app-arm-templates (function-app-windows-consumption).
-import { call, index, member, method, ref, str, type BicepFile } from "../../../format/bicep.js";
+import {
+  call,
+  index,
+  member,
+  method,
+  ref,
+  str,
+  type BicepFile,
+  type BicepResource,
+} from "../../../format/bicep.js";
 import { API } from "../api.js";
 import { RELAY_CODE_FROM_MODULE, RELAY_FUNCTION, RELAY_ROUTE } from "../alert-relay-code.js";
 import { LOCATION, TAGS, file, location, out, p, res, tags } from "./kit.js";
@@ -98,31 +107,7 @@ export function alertRelayModule(): BicepFile {
             },
           },
         }),
-        res(
-          "relay",
-          "siteFunction",
-          {
-            name: RELAY_FUNCTION,
-            properties: {
-              // function.json of the Node.js model: an HTTP trigger with a function key, and its answer.
-              config: {
-                bindings: [
-                  {
-                    type: "httpTrigger",
-                    direction: "in",
-                    name: "req",
-                    authLevel: "function",
-                    methods: ["post"],
-                    route: RELAY_ROUTE,
-                  },
-                  { type: "http", direction: "out", name: "res" },
-                ],
-              },
-              files: { "index.js": call("loadTextContent", RELAY_CODE_FROM_MODULE) },
-            },
-          },
-          { parent: "site" },
-        ),
+        relayFunction(),
       ],
       modules: [],
       outputs: [
@@ -136,6 +121,34 @@ export function alertRelayModule(): BicepFile {
     },
   );
 }
+
+/** The HTTP function, its code loaded from alert-relay/index.js (Microsoft.Web/sites/functions `files`). */
+const relayFunction = (): BicepResource =>
+  res(
+    "relay",
+    "siteFunction",
+    {
+      name: RELAY_FUNCTION,
+      properties: {
+        // function.json of the Node.js model: an HTTP trigger with a function key, and its answer.
+        config: {
+          bindings: [
+            {
+              type: "httpTrigger",
+              direction: "in",
+              name: "req",
+              authLevel: "function",
+              methods: ["post"],
+              route: RELAY_ROUTE,
+            },
+            { type: "http", direction: "out", name: "res" },
+          ],
+        },
+        files: { "index.js": call("loadTextContent", RELAY_CODE_FROM_MODULE) },
+      },
+    },
+    { parent: "site" },
+  );
 
 /** The API version main.bicep lists the relay's function keys with. */
 export const RELAY_KEYS_API = API.site[1];

@@ -8,6 +8,7 @@ import { RELAY_KEYS_API } from "../modules/alert-relay.js";
 import type { Ctx } from "./context.js";
 import { callModule, outputOf, type EnvParam } from "./part.js";
 
+/** A channel told through a webhook URL: Slack and Teams ones go through the relay. */
 export interface ChatChannel {
   channel: string;
   kind: "slack" | "teams" | "webhook";

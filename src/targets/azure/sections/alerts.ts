@@ -6,8 +6,8 @@ import type { AlertModel, AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
 import { logWindow, metricWindow, SEVERITY } from "../decisions.js";
 import { anyEnv, appCondition, appOf, itemWhere, joinItems, readEnv, type Ctx } from "./context.js";
-import { alertRelay } from "./alert-relay.js";
-import { callModule, outputOf, param, type DeployVariable, type EnvParam, type Part } from "./part.js";
+import { alertRelay, type ChatChannel } from "./alert-relay.js";
+import { callModule, outputOf, param, type DeployVariable, type Part } from "./part.js";
 
 export function alertsPart(c: Ctx): Partial<Part> {
   const webhooks = webhookParams(c);
@@ -98,7 +98,7 @@ const channels = (m: AppModel) =>
  * without a fallback fails the parameter file when it is missing, and the pipeline stops on an empty
  * one (pipeline.ts), so a group never deploys without its receiver.
  */
-export function webhookParams(c: Ctx): WebhookParam[] {
+function webhookParams(c: Ctx): WebhookParam[] {
   const secretIn = (m: AppModel, n: string) => m.monitoring.channels[n]?.webhook_secret;
   const names = [
     ...new Set(
@@ -136,10 +136,8 @@ export function webhookParams(c: Ctx): WebhookParam[] {
   });
 }
 
-interface WebhookParam {
-  channel: string;
-  kind: "slack" | "teams" | "webhook";
-  url: EnvParam;
+/** A channel's URL parameter, with the secrets it is read from (one per name the environments give). */
+interface WebhookParam extends ChatChannel {
   variables: DeployVariable[];
 }
 
