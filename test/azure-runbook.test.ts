@@ -29,6 +29,7 @@ const NAMED: Record<string, string[]> = {
   "modules/action-group.bicep": ["namePrefix"],
   "modules/budget.bicep": ["name"],
   "modules/deployment-alerts.bicep": ["name"],
+  "modules/alert-relay.bicep": ["name"],
 };
 
 const TOPICS = RUNBOOK_TOPICS;
@@ -76,7 +77,7 @@ describe("azure runbooks", () => {
         assert.ok(deployments.has(m[1]!), m[0]);
       for (const m of text.matchAll(/properties\.outputs\.(\w+)\.value/g))
         assert.ok(outputs.has(m[1]!), m[0]);
-      for (const m of text.matchAll(/--(?:workspace-name|name) ((?:log|asp|aks|stapp)-[\w-]+)/g))
+      for (const m of text.matchAll(/--(?:workspace-name|name) ((?:log|asp|aks|stapp|func)-[\w-]+)/g))
         assert.ok(names.has(m[1]!), m[0]);
       for (const m of text.matchAll(/starts_with\(name, '([\w-]+)'\)/g))
         assert.ok(

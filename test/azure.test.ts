@@ -322,7 +322,7 @@ test("azure: secrets are named, never valued", () => {
       p,
       /^param dbAdministratorPassword = readEnvironmentVariable\('POSTGRES_ADMIN_PASSWORD'\)$/m,
     );
-    assert.match(p, /^param teamsWebhookUrl = readEnvironmentVariable\('TEAMS_WEBHOOK_URL', ''\)$/m);
+    assert.match(p, /^param teamsWebhookUrl = readEnvironmentVariable\('TEAMS_WEBHOOK_URL'\)$/m);
   }
   assert.match(
     main,
@@ -344,6 +344,8 @@ test("azure: App Services are hardened and their outputs named for the pipelines
     "ftpsState: 'Disabled'",
     "type: 'SystemAssigned'",
     "keyVaultReferenceIdentity: 'SystemAssigned'",
+    // checkov's CKV_AZURE_213 is skipped for the alert relay (docs/targets/azure.md): held here instead.
+    "healthCheckPath: empty(healthCheckPath) ? null : healthCheckPath",
   ]) {
     assert.ok(site.includes(line), line);
   }
@@ -453,6 +455,11 @@ const NAME_RULES: Record<string, Record<string, RegExp>> = {
   // Each group is <namePrefix>-<channel> (a spec name: 63 characters at most), 260 in all.
   "modules/action-group.bicep": { namePrefix: /^[a-z0-9][a-z0-9-]{0,190}$/ },
   "modules/budget.bicep": { name: /^[a-z0-9][a-z0-9-]{0,62}$/ },
+  // A Function App is a site (2-60 characters); its storage account, 3-24 lower-case letters and digits.
+  "modules/alert-relay.bicep": {
+    name: /^[a-z0-9][a-z0-9-]{0,58}[a-z0-9]$/,
+    storageName: /^[a-z0-9]{3,24}$/,
+  },
 };
 
 function checkNames(p: ProjectModel): string[] {
@@ -486,6 +493,9 @@ test("azure: resource names follow each resource's naming rules in every environ
     "  uploaded-files: {}",
     "email: { domain: example.com, senders: [noreply] }",
     "budget: { monthly_usd: 10 }",
+    "monitoring:",
+    "  channels:",
+    "    the-team-chat-of-the-on-call-engineers: { type: teams, webhook_secret: TEAMS_WEBHOOK_URL }",
     "targets: { azure: { location: westeurope } }",
     "environments:",
     "  development-environment-one: {}",
@@ -493,6 +503,7 @@ test("azure: resource names follow each resource's naming rules in every environ
     "",
   ].join("\n");
   const loaded = loadSpec("long/gantry.yaml", spec);
+  assert.ok(buildAzure(loaded.project).bicep["modules/alert-relay.bicep"], "the relay is named too");
   assert.deepEqual(checkNames(loaded.project), []);
   assert.deepEqual(checkAzureProject(loaded.project), []);
 });

@@ -238,7 +238,7 @@ describe("azure system checks", () => {
     const f = findings("augeo", (t) => {
       const file = "parameters/production.bicepparam";
       edit(t, file, /emails: \[\n(?: {6}[^\n]*\n)* {4}\]/, "emails: []");
-      edit(t, "main.bicep", "teams: teamsWebhookUrl", "teams: ''");
+      edit(t, "main.bicep", /teams: 'https:\/\/\$\{alertRelay\.outputs\.hostName\}[^\n]*/, "teams: ''");
       rules = lineOf(t, file, "param metricAlertRules = ");
       edit(
         t,
@@ -266,6 +266,45 @@ describe("azure system checks", () => {
     ]);
     // Dev and staging keep their e-mail receivers: only teams, whose URL is gone, lacks one there.
     assert.ok(f.filter((x) => x.env === "dev").every((x) => /channel teams/.test(x.message)));
+  });
+
+  it("alert-route: a Teams channel whose group posts the common alert schema straight to its webhook", () => {
+    // The wiring before the alert relay: Teams does not show what Azure Monitor posts.
+    const f = findings("augeo", (t) =>
+      edit(
+        t,
+        "main.bicep",
+        /teams: 'https:\/\/\$\{alertRelay\.outputs\.hostName\}[^\n]*/,
+        "teams: teamsWebhookUrl",
+      ),
+    );
+    assert.deepEqual([...new Set(f.map((x) => x.env))], ["dev", "staging", "production"]);
+    assert.ok(f.every((x) => x.rule === "azure/alert-route"));
+    assert.ok(
+      f.every((x) =>
+        /notifies channel teams, whose action group has no receiver that teams shows \(its webhook must go through the alert relay/.test(
+          x.message,
+        ),
+      ),
+      f.map((x) => x.message).join("\n"),
+    );
+  });
+
+  it("alert-route: a chat channel the relay does not know", () => {
+    const f = findings("todo", (t) =>
+      edit(
+        t,
+        "main.bicep",
+        /channels: \{\n {6}slack: \{\n {8}kind: 'slack'\n {8}url: slackWebhookUrl\n {6}\}\n {4}\}/,
+        "channels: {}",
+      ),
+    );
+    assert.ok(f.length > 0);
+    assert.ok(
+      f.every((x) =>
+        /notifies channel slack, whose action group has no receiver that slack shows/.test(x.message),
+      ),
+    );
   });
 
   it("alert-route: a rule with channels that no alert evaluates", () => {

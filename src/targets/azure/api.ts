@@ -14,6 +14,7 @@ export const API = {
   plan: ["Microsoft.Web/serverfarms", "2024-04-01"],
   site: ["Microsoft.Web/sites", "2024-04-01"],
   slot: ["Microsoft.Web/sites/slots", "2024-04-01"],
+  siteFunction: ["Microsoft.Web/sites/functions", "2024-04-01"],
   hostNameBinding: ["Microsoft.Web/sites/hostNameBindings", "2024-04-01"],
   certificate: ["Microsoft.Web/certificates", "2024-04-01"],
   staticSite: ["Microsoft.Web/staticSites", "2024-04-01"],

@@ -417,7 +417,7 @@ export function notesOf(project: ProjectModel): string[] {
           "Error-rate and latency alerts are evaluated in the cluster: Prometheus reads ingress-nginx's request metrics and Alertmanager notifies the channels (deploy/kubernetes/cluster-bootstrap); Azure Monitor alerts on the nodes' CPU and memory and on the availability tests.",
         ]
       : []),
-    "Every alert notifies the action groups of the channels it names (`ag-<app>-<environment code>-<channel>`); webhook receivers get Azure Monitor's common alert schema.",
+    "Every alert notifies the action groups of the channels it names (`ag-<app>-<environment code>-<channel>`); webhook receivers get Azure Monitor's common alert schema, Slack and Teams channels a message of their own from the alert relay.",
     ...(compute === "appservice"
       ? [
           "Key Vault references resolve once the secret exists and the identity has its role; after setting operator secrets, restart the app (or wait for App Service's 24-hour refresh).",

@@ -6,6 +6,7 @@
 import { printBicep, printBicepParams } from "../../format/bicep.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
+import { RELAY_CODE_PATH, RELAY_SOURCE } from "./alert-relay-code.js";
 import { azureContract } from "./contract.js";
 import { findings, limitProblems, notesOf } from "./findings.js";
 import { buildAzure } from "./main.js";
@@ -45,6 +46,8 @@ export const azureTarget: Target = {
     for (const [path, f] of Object.entries(build.bicep)) tree[path] = printBicep(f);
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
+    // modules/alert-relay.bicep loads the relay's code from here (loadTextContent).
+    if (build.bicep["modules/alert-relay.bicep"]) tree[RELAY_CODE_PATH] = RELAY_SOURCE;
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     Object.assign(tree, runbookTree(project, build.facts, ctx));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));

@@ -58,6 +58,8 @@ export interface AzureFacts {
   /** The DNS zones Gantry manages, with the environments whose records go into each. */
   zones: { zone: string; envs: string[] }[];
   outputs: string[];
+  /** Whether the alert relay of Slack and Teams channels is deployed (modules/alert-relay.ts). */
+  alertRelay: boolean;
 }
 
 export function buildAzure(project: ProjectModel): AzureBuild {
@@ -165,6 +167,7 @@ function facts(c: Ctx, part: Part): AzureFacts {
     appServices: part.appServices,
     staticSites: part.staticSites,
     outputs: part.outputs.map((o) => o.name),
+    alertRelay: part.modules.some((m) => m.path === "modules/alert-relay.bicep"),
     ...(hasShared(c) ? { sharedGroup: sharedGroupName(c) } : {}),
     ...(registryPlan(c.project) ? { registry: registryPlan(c.project) } : {}),
     zones: zonesOf(c),

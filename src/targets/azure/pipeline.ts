@@ -69,11 +69,33 @@ function parameterEnv(project: ProjectModel): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** The secrets each environment's deployment must have (a channel's webhook URL), by environment. */
+function requiredSecrets(project: ProjectModel): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of buildAzure(project).facts.deployVariables)
+    for (const e of v.envs ?? []) (out[e] ??= []).push(v.name);
+  return out;
+}
+
 /** The Bicep stack of one project: where it lives and what its parameter files read. */
 interface BicepStack {
   dir: string;
   parameterEnv: Record<string, string>;
+  required: Record<string, string[]>;
 }
+
+/**
+ * Stops before deploying when a secret the environment needs is empty (an unset GitHub secret reads
+ * as ''), naming it, so that no action group deploys without its receiver.
+ */
+const requireSecrets = (names: string[]): string[] =>
+  names.length
+    ? [
+        `for name in ${names.join(" ")}; do`,
+        '  if [ -z "${!name}" ]; then echo "::error::the secret $name is not set: the alert channel that reads it would receive nothing (see the README of the infrastructure)"; exit 1; fi',
+        "done",
+      ]
+    : [];
 
 /** `az deployment sub what-if` for one environment, appended to a Markdown report. */
 function whatIfStep(
@@ -120,6 +142,7 @@ function bicepInfrastructure(stack: BicepStack): Infrastructure {
       run(
         `Deploy the Bicep templates to ${env.environment.name}`,
         [
+          ...requireSecrets(stack.required[env.environment.name] ?? []),
           'cat "$RUNNER_TEMP/plan/what-if.md" >> "$GITHUB_STEP_SUMMARY"',
           'az deployment sub create --name "$DEPLOYMENT" --location "$LOCATION" \\',
           '  --template-file "$AZURE_DIR/main.bicep" --parameters "$AZURE_DIR/parameters/$ENVIRONMENT.bicepparam" --output none',
@@ -198,7 +221,11 @@ export const azurePlatform: Platform = {
   pipeline(project, ctx) {
     const base = project.environments[0]!;
     const aks = base.targets.azure?.compute === "aks";
-    const stack: BicepStack = { dir: ctx.outputs.azure, parameterEnv: parameterEnv(project) };
+    const stack: BicepStack = {
+      dir: ctx.outputs.azure,
+      parameterEnv: parameterEnv(project),
+      required: requiredSecrets(project),
+    };
     // Where the Bicep's registry is (./decisions.ts): the spec's ACR, Gantry's (its login server in a
     // variable), or on AKS another registry the spec names.
     const plan = registryPlan(project);

@@ -1,6 +1,7 @@
 // The runbook written next to the Bicep files: how to preview and deploy each environment, which
 // roles the deploying identity needs, which secrets operators set and what Gantry leaves to them.
 // One function per section of the runbook; a section the app does not need is empty.
+import { relayReadme } from "./runbook-relay.js";
 import { isService } from "../../model/queries.js";
 import type { ProjectModel } from "../../model/types.js";
 import type { AzureFacts } from "./main.js";
@@ -28,6 +29,7 @@ export function renderReadme(project: ProjectModel, facts: AzureFacts, notes: st
     "monitoring (the workbook and every alert with who it notifies), secrets and their rotation, troubleshooting and",
     "incident response.",
     "",
+    ...relayReadme(facts.alertRelay),
     "## Notes",
     "",
     ...notes.map((n) => `- ${n}`),

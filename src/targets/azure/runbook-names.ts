@@ -20,6 +20,8 @@ export interface EnvNames {
   budget: string;
   deploymentAlert: string;
   actionGroup(channel: string): string;
+  /** The generated prefix of the alert relay's Function App (sections/alert-relay.ts). */
+  relayPrefix: string;
   plan(service: string): string;
   staticSite(service: string): string;
   webTest(service: string): string;
@@ -45,6 +47,7 @@ export function envNames(project: ProjectModel, m: AppModel): EnvNames {
     budget: `budget-${app}-${code}`,
     deploymentAlert: `deployment-failed-${app}-${code}`,
     actionGroup: (channel) => `ag-${app}-${code}-${channel}`,
+    relayPrefix: `func-${app}-alerts-${code}-`,
     plan: (s) => `asp-${app}-${slug(s, 30)}-${code}`,
     staticSite: (s) => `stapp-${app}-${slug(s, 18)}-${code}`,
     webTest: (s) => `webtest-${app}-${slug(s, 30)}-${code}`,

@@ -7,6 +7,7 @@ import { INCIDENT_SEVERITIES, alertTable, sh } from "../runbook.js";
 import type { AzureFacts } from "./main.js";
 import { KAFKA_KEYS } from "../kubernetes/secret-keys.js";
 import { kubernetesSettings } from "../kubernetes/settings.js";
+import { relayMonitoring, relayRotation } from "./runbook-relay.js";
 import { appNameLines, appVar, appsIn, byPrefix, fromOutput, type Env } from "./runbook-names.js";
 
 const vault = (e: Env) => fromOutput(e.n, "VAULT", "keyVaultName");
@@ -18,9 +19,11 @@ const notified = (e: Env) => (c: string) => {
   const ch = e.app.monitoring.channels[c];
   if (!ch) return c;
   const group = `action group \`${e.n.actionGroup(c)}\``;
-  return ch.type === "email"
-    ? `e-mail ${ch.to.join(", ")} (${group})`
-    : `${ch.type} (${group}, webhook URL from \`${ch.webhook_secret ?? ""}\` at deployment)`;
+  if (ch.type === "email") return `e-mail ${ch.to.join(", ")} (${group})`;
+  const url = `webhook URL from \`${ch.webhook_secret ?? ""}\` at deployment`;
+  return ch.type === "webhook"
+    ? `webhook (${group}, ${url})`
+    : `${ch.type} (${group}, through the alert relay \`${e.n.relayPrefix}…\`; ${url})`;
 };
 
 /** What evaluates the rules Azure Monitor does not (./findings-alerts.ts says why). */
@@ -72,6 +75,7 @@ export function monitoring(facts: AzureFacts, envs: Env[]): string[] {
       "",
       ...alertTable(e.app, notified(e), elsewhere(facts)),
       "",
+      ...relayMonitoring(e),
     ]),
   ];
 }
@@ -113,6 +117,7 @@ export function secrets(facts: AzureFacts, envs: Env[]): string[] {
       "The deployment writes the connection secrets itself: rotating a database password is setting its deployment variable (below) and redeploying the infrastructure, which rewrites the secret; then restart the readers as above.",
       "",
     ]),
+    ...relayRotation(envs),
     "Variables the deployment reads (pipeline secrets; never in a file):",
     "",
     ...facts.deployVariables.map(

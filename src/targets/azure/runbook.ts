@@ -67,6 +67,8 @@ function resourceRows(facts: AzureFacts, app: AppModel, n: EnvNames): string[] {
   for (const r of Object.keys(app.redis)) rows.push([`Redis ${r}`, `${n.redisPrefix(r)}…`]);
   for (const c of Object.keys(app.monitoring.channels).sort())
     rows.push([`action group of channel ${c}`, n.actionGroup(c)]);
+  if (facts.alertRelay)
+    rows.push(["alert relay of the Slack and Teams channels (Function App)", `${n.relayPrefix}…`]);
   if (app.budget) rows.push(["budget", n.budget]);
   return rows.map(
     ([what, name]) =>

@@ -1,7 +1,10 @@
 // azure/alert-route: every alert the Bicep deploys notifies action groups, and each channel its rule
 // names has a group with a receiver in that environment (an e-mail address, or a webhook URL read at
-// deployment). Read from the rendered tree: the alert resources of the modules, main.bicep's calls
-// and each environment's parameter file (the rules, their channels, the channels' receivers).
+// deployment). A Slack or Teams channel counts only when its group posts to the alert relay
+// (modules/alert-relay.bicep) and the relay knows the channel: those webhooks do not accept the
+// common alert schema an action group sends. Read from the rendered tree: the alert resources of the
+// modules, main.bicep's calls and each environment's parameter file (the rules, their channels, the
+// channels' receivers).
 import type { AlertMetric, ProjectModel } from "../../model/types.js";
 import type { FileTree, RuleDoc, SystemFinding } from "../target.js";
 import { readParamValue, type Decl, type ParamValue } from "./bicep-read.js";
@@ -10,8 +13,8 @@ export const ALERT_ROUTE_RULE: RuleDoc = {
   id: "azure/alert-route",
   title: "Every Azure Monitor alert notifies an action group with a receiver for each channel of its rule",
   severity: "error",
-  why: "An alert without an action group, or whose channel's group has no e-mail address or webhook, fires in the portal and nobody hears of the outage.",
-  fix: "Regenerate with `gantry synth azure`; give each rule a channel of the environment (`monitoring.channels`), and set the webhook secrets of Slack, Teams and webhook channels at deployment.",
+  why: "An alert without an action group, or whose channel's group has no e-mail address or webhook, fires in the portal and nobody hears of the outage; a Slack or Teams webhook given Azure Monitor's common alert schema shows nothing.",
+  fix: "Regenerate with `gantry synth azure`; give each rule a channel of the environment (`monitoring.channels`), and set the webhook secrets of Slack, Teams and webhook channels at deployment (Slack and Teams go through the alert relay).",
 };
 
 /** Resources that notify: alerts and budgets. */
@@ -22,6 +25,7 @@ const NOTIFYING = [
   "Microsoft.Consumption/budgets@",
 ];
 const GROUPS = "modules/action-group.bicep";
+const RELAY = "modules/alert-relay.bicep";
 const RULE_PARAMS = ["metricAlertRules", "logAlertRules"];
 
 const notifies = (d: Decl) => d.kind === "resource" && NOTIFYING.some((t) => d.target.startsWith(t));
@@ -38,12 +42,13 @@ export function alertRouteFindings(
   modules: ReadonlyMap<string, Decl[]>,
 ): SystemFinding[] {
   const groups = decls.find((d) => d.kind === "module" && d.target === GROUPS);
+  const relay = decls.find((d) => d.kind === "module" && d.target === RELAY);
   return [
     ...unnamedGroups(modules),
     ...unwiredCalls(decls, modules, groups),
     ...(groups
       ? project.environments.flatMap((m) =>
-          channelRoutes(m.environment.name, project, tree, groups, evaluated(decls)),
+          channelRoutes(m.environment.name, project, tree, { groups, relay }, evaluated(decls)),
         )
       : []),
   ];
@@ -101,21 +106,30 @@ function channelRoutes(
   env: string,
   project: ProjectModel,
   tree: FileTree,
-  groups: Decl,
+  { groups, relay }: { groups: Decl; relay: Decl | undefined },
   carriers: Partial<Record<AlertMetric, string>>,
 ): SystemFinding[] {
   const file = `parameters/${env}.bicepparam`;
   const text = tree[file] ?? "";
   const lineOf = (name: string) => text.split("\n").findIndex((l) => l.startsWith(`param ${name} = `)) + 1;
   const urls = webhookUrls(groups.params.get("webhookUrls")?.text ?? "");
+  const model = project.environments.find((m) => m.environment.name === env);
+  const relayed = relayChannels(relay);
+  /** Whether the channel's webhook receiver reaches it in a form it shows. */
+  const delivers = (name: string, url: string) => {
+    const type = model?.monitoring.channels[name]?.type;
+    if (type !== "slack" && type !== "teams") return true;
+    return !!relay && url.includes(`${relay.symbol}.outputs.`) && relayed.has(name);
+  };
   const receivers = new Map(
     asList(readParamValue(text, "alertChannels")).map((c) => {
       const ch = asObject(c);
       const name = asText(ch.name);
-      return [name, asList(ch.emails).length > 0 || (urls.get(name) ?? "''") !== "''"] as const;
+      const url = urls.get(name) ?? "''";
+      return [name, asList(ch.emails).length > 0 || (url !== "''" && delivers(name, url))] as const;
     }),
   );
-  const spec = project.environments.find((m) => m.environment.name === env)?.monitoring.alerts ?? {};
+  const spec = model?.monitoring.alerts ?? {};
   const out: SystemFinding[] = [];
   const report = (param: string, message: string) =>
     out.push({
@@ -157,7 +171,10 @@ function channelRoutes(
       if (!receivers.has(c))
         report(param, `${name} notifies channel ${c}, which has no action group in ${env}`);
       else if (!receivers.get(c))
-        report(param, `${name} notifies channel ${c}, whose action group has no receiver`);
+        report(
+          param,
+          `${name} notifies channel ${c}, whose action group has no receiver${chatNote(model?.monitoring.channels[c]?.type)}`,
+        );
   }
   return out;
 }
@@ -168,3 +185,14 @@ function webhookUrls(text: string): Map<string, string> {
     [...text.matchAll(/^\s+'?([A-Za-z0-9_-]+)'?: (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const),
   );
 }
+
+/** The channels the relay posts to: the keys of its `channels` parameter in main.bicep. */
+function relayChannels(relay: Decl | undefined): Set<string> {
+  const text = relay?.params.get("channels")?.text ?? "";
+  return new Set([...text.matchAll(/^\s+'?([A-Za-z0-9_-]+)'?: \{$/gm)].map((m) => m[1]!));
+}
+
+const chatNote = (type: string | undefined) =>
+  type === "slack" || type === "teams"
+    ? ` that ${type} shows (its webhook must go through the alert relay, which posts ${type}'s message format)`
+    : "";

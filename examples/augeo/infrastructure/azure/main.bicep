@@ -583,6 +583,24 @@ module adminDomain 'modules/static-web-app-domain.bicep' = if (!empty(adminConfi
   ]
 }
 
+@description('Posts the alerts of Slack and Teams channels.')
+module alertRelay 'modules/alert-relay.bicep' = {
+  name: 'alertRelay'
+  scope: rg
+  params: {
+    name: 'func-augeo-alerts-${environmentCode}-${suffix}'
+    storageName: 'stalaugeo${environmentCode}${suffix}'
+    location: location
+    tags: tags
+    channels: {
+      teams: {
+        kind: 'teams'
+        url: teamsWebhookUrl
+      }
+    }
+  }
+}
+
 @description('Action groups, one per channel.')
 module actionGroups 'modules/action-group.bicep' = {
   name: 'actionGroups'
@@ -593,7 +611,7 @@ module actionGroups 'modules/action-group.bicep' = {
     channels: alertChannels
     webhookUrls: {
       ops: ''
-      teams: teamsWebhookUrl
+      teams: 'https://${alertRelay.outputs.hostName}/api/relay/teams?code=${listKeys('${alertRelay.outputs.id}/host/default', '2024-04-01').functionKeys.default}'
     }
   }
 }

@@ -252,6 +252,24 @@ module dbPostgres 'modules/postgres.bicep' = if (dbEnabled) {
   }
 }
 
+@description('Posts the alerts of Slack and Teams channels.')
+module alertRelay 'modules/alert-relay.bicep' = {
+  name: 'alertRelay'
+  scope: rg
+  params: {
+    name: 'func-todo-alerts-${environmentCode}-${suffix}'
+    storageName: 'staltodo${environmentCode}${suffix}'
+    location: location
+    tags: tags
+    channels: {
+      slack: {
+        kind: 'slack'
+        url: slackWebhookUrl
+      }
+    }
+  }
+}
+
 @description('Action groups, one per channel.')
 module actionGroups 'modules/action-group.bicep' = {
   name: 'actionGroups'
@@ -261,7 +279,7 @@ module actionGroups 'modules/action-group.bicep' = {
     tags: tags
     channels: alertChannels
     webhookUrls: {
-      slack: slackWebhookUrl
+      slack: 'https://${alertRelay.outputs.hostName}/api/relay/slack?code=${listKeys('${alertRelay.outputs.id}/host/default', '2024-04-01').functionKeys.default}'
     }
   }
 }

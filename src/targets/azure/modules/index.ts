@@ -15,6 +15,7 @@ import {
   appServiceSlotModule,
   appServiceTlsModule,
 } from "./app-service.js";
+import { alertRelayModule } from "./alert-relay.js";
 import { budgetModule, resourceLockModule } from "./budget-lock.js";
 import { aksModule, containerRegistryModule } from "./containers.js";
 import { postgresModule, redisModule, storageModule } from "./data.js";
@@ -45,6 +46,7 @@ export const MODULES = {
   "dns-records": dnsRecordsModule,
   communication: communicationModule,
   "action-group": actionGroupModule,
+  "alert-relay": alertRelayModule,
   "metric-alerts": metricAlertsModule,
   "log-alerts": logAlertsModule,
   "web-tests": webTestsModule,

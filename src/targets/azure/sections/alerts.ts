@@ -6,7 +6,8 @@ import type { AlertModel, AppModel } from "../../../model/types.js";
 import { camel, slug } from "../names.js";
 import { logWindow, metricWindow, SEVERITY } from "../decisions.js";
 import { anyEnv, appCondition, appOf, itemWhere, joinItems, readEnv, type Ctx } from "./context.js";
-import { callModule, outputOf, param, type DeployVariable, type EnvParam, type Part } from "./part.js";
+import { alertRelay, type ChatChannel } from "./alert-relay.js";
+import { callModule, outputOf, param, type DeployVariable, type Part } from "./part.js";
 
 export function alertsPart(c: Ctx): Partial<Part> {
   const webhooks = webhookParams(c);
@@ -38,8 +39,13 @@ export function alertsPart(c: Ctx): Partial<Part> {
     "Error-rate and p95-latency alerts of the environment.",
     logAlertRules,
   );
+  // Slack and Teams channels are told through the relay, which posts their own message format.
+  const relay = alertRelay(
+    c,
+    webhooks.filter((w) => w.kind !== "webhook"),
+  );
   // Every channel of any environment has a key, so that a group's lookup never misses.
-  const urls = new Map(webhooks.map((w) => [w.channel, w.url.ref]));
+  const urls = new Map([...webhooks.map((w) => [w.channel, w.url.ref] as const), ...relay.receivers]);
   const actionGroups = callModule("actionGroups", "action-group", "Action groups, one per channel.", {
     namePrefix: actionGroupPrefix(c),
     tags: c.tags,
@@ -61,8 +67,9 @@ export function alertsPart(c: Ctx): Partial<Part> {
   });
   return {
     params: [...webhooks.map((w) => w.url), alertChannels, metricRules, logRules, deployChannels],
-    deployVariables: webhooks.map((w) => w.variable),
+    deployVariables: webhooks.flatMap((w) => w.variables),
     modules: [
+      ...relay.modules,
       actionGroups,
       ...metricAlerts(c, metricRules.ref),
       ...(c.compute === "appservice" ? logAlerts(c, logRules.ref) : []),
@@ -85,8 +92,14 @@ const allChannels = (c: Ctx) => [...new Set(c.envs.flatMap((m) => channels(m).ma
 const channels = (m: AppModel) =>
   Object.entries(m.monitoring.channels).sort(([a], [b]) => a.localeCompare(b));
 
-/** A secure parameter per webhook channel (in any environment), read from its secret at deployment. */
-function webhookParams(c: Ctx): { channel: string; url: EnvParam; variable: DeployVariable }[] {
+/**
+ * A secure parameter per Slack, Teams or webhook channel (in any environment), read from its secret
+ * at deployment. Where the environment has the channel the secret must be set: readEnvironmentVariable
+ * without a fallback fails the parameter file when it is missing, and the pipeline stops on an empty
+ * one (pipeline.ts), so a group never deploys without its receiver.
+ */
+function webhookParams(c: Ctx): WebhookParam[] {
+  const secretIn = (m: AppModel, n: string) => m.monitoring.channels[n]?.webhook_secret;
   const names = [
     ...new Set(
       c.envs.flatMap((m) =>
@@ -97,24 +110,35 @@ function webhookParams(c: Ctx): { channel: string; url: EnvParam; variable: Depl
     ),
   ].sort();
   return names.map((n) => {
-    const secret = c.envs.map((m) => m.monitoring.channels[n]?.webhook_secret).find(Boolean)!;
+    const type = c.envs
+      .map((m) => m.monitoring.channels[n]?.type)
+      .find((t): t is WebhookParam["kind"] => t !== undefined && t !== "email")!;
+    const what = { webhook: "Webhook", slack: "Slack incoming webhook", teams: "Teams webhook" }[type];
+    const secrets = [...new Set(c.envs.map((m) => secretIn(m, n)).filter((x) => x !== undefined))];
     return {
       channel: n,
+      kind: type,
       url: param(
         c.envs,
         `${camel(n)}WebhookUrl`,
         "string",
         `Webhook URL of the ${n} alert channel, read at deployment.`,
-        () => readEnv(secret, ""),
+        (m) => (secretIn(m, n) ? readEnv(secretIn(m, n)!) : ""),
         { secure: true },
       ),
-      variable: {
-        name: secret,
-        description: `Webhook URL of the ${n} alert channel (a secret; unset: no ${n} notifications).`,
-        required: false,
-      },
+      variables: secrets.map((name) => ({
+        name,
+        description: `${what} URL of the ${n} alert channel (a secret; the deployment stops when it is not set).`,
+        required: true,
+        envs: c.envs.filter((m) => secretIn(m, n) === name).map((m) => m.environment.name),
+      })),
     };
   });
+}
+
+/** A channel's URL parameter, with the secrets it is read from (one per name the environments give). */
+interface WebhookParam extends ChatChannel {
+  variables: DeployVariable[];
 }
 
 const alertsOf = (m: AppModel, metrics: AlertModel["metric"][]) =>

@@ -32,6 +32,8 @@ export interface DeployVariable {
   name: string;
   description: string;
   required: boolean;
+  /** The environments whose deployment stops when it is empty (the pipeline checks it first); none: never. */
+  envs?: string[];
 }
 
 /** A service reading a secret that operators set in Key Vault. */

@@ -152,7 +152,7 @@ param emailDmarc = 'v=DMARC1; p=quarantine; rua=mailto:dmarc@augeo.app'
 
 param dnsZoneName = 'augeo.app'
 
-param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
+param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL')
 
 param alertChannels = [
   {

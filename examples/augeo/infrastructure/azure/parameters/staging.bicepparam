@@ -152,7 +152,7 @@ param emailDmarc = ''
 
 param dnsZoneName = 'augeo.app'
 
-param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL', '')
+param teamsWebhookUrl = readEnvironmentVariable('TEAMS_WEBHOOK_URL')
 
 param alertChannels = [
   {

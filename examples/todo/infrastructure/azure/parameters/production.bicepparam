@@ -55,7 +55,7 @@ param dbEnabled = true
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD')
 
-param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL', '')
+param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL')
 
 param alertChannels = [
   {

@@ -51,7 +51,7 @@ param dbEnabled = false
 
 param dbAdministratorPassword = readEnvironmentVariable('POSTGRES_ADMIN_PASSWORD', '')
 
-param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL', '')
+param slackWebhookUrl = readEnvironmentVariable('SLACK_WEBHOOK_URL')
 
 param alertChannels = [
   {
