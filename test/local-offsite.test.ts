@@ -147,7 +147,8 @@ recovery:
         // The key pair: in the sealed store only; never in a file Gantry wrote, a log, or any output.
         const conf = readFileSync(join(backupRoot(paths), "pgbackrest.conf"), "utf8");
         assert.match(conf, /^repo2-storage-ca-file=/m);
-        const leaks = [...filesUnder(join(dir, ".gantry")), ...filesUnder(dataDir)]
+        const leaks = [join(dir, ".gantry"), backupRoot(paths), dataDir]
+          .flatMap(filesUnder)
           .filter((f) => statSync(f).size < 64 * 2 ** 20)
           .filter((f) => {
             const text = readFileSync(f).toString("latin1");
