@@ -131,6 +131,22 @@ recovery:
           marks,
         );
 
+        // The same loss with nothing running: `gantry restore` reads the offsite copy itself, and
+        // `gantry up` starts the app on the restored data.
+        c = await admin(dir, "production", "off");
+        await c.query("INSERT INTO t VALUES (0, 'after the first restore')");
+        await c.end();
+        await run(["backup", dir]);
+        await run(["down", dir]);
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(backupRoot(paths), { recursive: true, force: true });
+        assert.match(await run(["restore", dir, "--yes"]), /`gantry up` starts the app on it/);
+        await run(["up", dir]);
+        c = await admin(dir, "production", "off");
+        const again = await c.query<{ n: string }>("SELECT count(*) AS n FROM t");
+        await c.end();
+        assert.equal(Number(again.rows[0]!.n), marks.length + 1);
+
         // A backup after the restore goes to both again; `backups` lists each repository's.
         await run(["backup", dir]);
         const listed = JSON.parse(await run(["backups", dir, "--json"])) as Listed;

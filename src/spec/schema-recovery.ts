@@ -26,7 +26,7 @@ const Offsite = Obj(
   },
   {
     description:
-      "A second backup repository on S3-compatible object storage (a backup on the same disk is not disaster recovery). Its access key pair is read from the secrets GANTRY_BACKUP_S3_KEY and GANTRY_BACKUP_S3_SECRET.",
+      "A second backup repository on S3-compatible object storage (a backup on the same disk is not disaster recovery). Its access key pair is read from the secrets GANTRY_BACKUP_S3_KEY and GANTRY_BACKUP_S3_SECRET, else from environment variables of those names.",
     required: ["endpoint", "bucket"],
   },
 );
