@@ -4,13 +4,13 @@
 // itself ("V4 signatures have incomplete support", its authentication middleware), so every request is
 // verified here first, with the secret key, before s3rver answers it: a client that signs with another
 // secret, or for another region, is refused as S3 refuses it.
-import { execFileSync } from "node:child_process";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
+import { exec } from "../src/util/exec.js";
 
 const require = createRequire(import.meta.url);
 
@@ -37,10 +37,13 @@ export interface S3Server {
 }
 
 /** A CA and a server certificate for localhost, signed by it, in `dir`. */
-function certificates(dir: string): void {
+async function certificates(dir: string): Promise<void> {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  run([
+  const run = async (args: string[]) => {
+    const r = await exec("openssl", args, { cwd: dir, timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`openssl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+  };
+  await run([
     "req",
     "-x509",
     ...ec,
@@ -53,9 +56,9 @@ function certificates(dir: string): void {
     "-subj",
     "/CN=gantry-test-s3-ca",
   ]);
-  run(["req", ...ec, "-keyout", "s3.key", "-out", "s3.csr", "-subj", "/CN=localhost"]);
+  await run(["req", ...ec, "-keyout", "s3.key", "-out", "s3.csr", "-subj", "/CN=localhost"]);
   writeFileSync(join(dir, "s3.ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  run([
+  await run([
     "x509",
     "-req",
     "-in",
@@ -126,7 +129,7 @@ function signatureProblem(
 
 /** Starts the server with one bucket, on a free port of 127.0.0.1, its files and certificates in `dir`. */
 export async function startS3(dir: string, bucket: string, region: string): Promise<S3Server> {
-  certificates(dir);
+  await certificates(dir);
   const key = `GANTRYTEST${randomBytes(5).toString("hex").toUpperCase()}`;
   const secret = randomBytes(24).toString("base64url");
   DUMMY_ACCOUNT.createKeyPair(key, secret);
