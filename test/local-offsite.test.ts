@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { request } from "node:https";
 import { join } from "node:path";
 import { backupRoot } from "../src/engine/local/pgbackrest.js";
 import { envPaths } from "../src/engine/local/paths.js";
@@ -32,6 +33,39 @@ function filesUnder(dir: string): string[] {
     return e.isDirectory() ? filesUnder(p) : e.isFile() ? [p] : [];
   });
 }
+
+describe("the test's S3 server", () => {
+  it("refuses a request whose signature does not hold (so that its count of good ones means something)", async () => {
+    const s3dir = tempDir();
+    const s3 = await startS3(s3dir.dir, BUCKET, REGION);
+    try {
+      const status = await new Promise<number>((done, fail) => {
+        const url = new URL(`${s3.endpoint}/${BUCKET}?list-type=2`);
+        const req = request(
+          url,
+          {
+            ca: readFileSync(s3.caFile),
+            headers: {
+              authorization: `AWS4-HMAC-SHA256 Credential=${s3.key}/20261207/${REGION}/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=${"0".repeat(64)}`,
+              "x-amz-date": "20261207T000000Z",
+            },
+          },
+          (res) => {
+            res.resume();
+            done(res.statusCode ?? 0);
+          },
+        );
+        req.on("error", fail);
+        req.end();
+      });
+      assert.equal(status, 403);
+      assert.deepEqual(s3.signed, { ok: 0, refused: ["signature does not match"] });
+    } finally {
+      await s3.close();
+      s3dir.cleanup();
+    }
+  });
+});
 
 interface Listed {
   postgres: { id: string; repos: number[] }[];
