@@ -1,7 +1,8 @@
 // What pgBackRest is told, exactly: the configuration of one environment's stanza (repository 1 on this
-// disk; repository 2 on S3-compatible storage when `recovery.offsite` is set, which no S3 server here
-// lets the test run against), the variables that carry the secrets, the archive settings from the RPO,
-// and the restore options of each target.
+// disk; repository 2 on S3-compatible storage when `recovery.offsite` is set: local-offsite.test.ts
+// runs it against a real S3 server), the variables that carry the secrets and where the offsite key
+// pair and CA bundle come from, the archive settings from the RPO, and the restore options of each
+// target.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -12,8 +13,14 @@ import {
   printIni,
   retentionDays,
 } from "../src/engine/local/backup-config.js";
-import { restoreArgs } from "../src/engine/local/pgbackrest.js";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { envPaths } from "../src/engine/local/paths.js";
+import { findPgbackrest, openPgbackrest, restoreArgs } from "../src/engine/local/pgbackrest.js";
+import { openStore } from "../src/engine/local/secrets.js";
+import { UserError } from "../src/errors.js";
 import { loadSpec } from "../src/model/load.js";
+import { tempDir } from "./helpers.js";
 
 const spec = (extra: string) =>
   loadSpec(
@@ -99,6 +106,17 @@ pg1-user=gantry
     ]);
   });
 
+  it("gives pgBackRest the endpoint's port apart and the CA bundle of a self-hosted service", () => {
+    const model = spec(
+      "recovery: { offsite: { endpoint: 'https://minio.internal:9000', bucket: b-1, ca_file: certs/ca.pem } }",
+    );
+    const ini = printIni(pgbackrestConfig(model, { ...at, offsiteCaFile: "/d/backups/offsite-ca.pem" }, 21));
+    assert.match(ini, /^repo2-s3-endpoint=minio\.internal\nrepo2-storage-port=9000\n/m);
+    assert.match(ini, /^repo2-storage-ca-file=\/d\/backups\/offsite-ca\.pem$/m);
+    // The certificate is verified: never turned off.
+    assert.doesNotMatch(ini, /verify-tls/);
+  });
+
   it("archives the WAL at least every half RPO, at most every minute, through archive-push", () => {
     assert.equal(archiveTimeoutSeconds(spec("recovery: { rpo: 15m }")), 60);
     assert.equal(archiveTimeoutSeconds(spec("recovery: { rpo: 1m }")), 30);
@@ -145,3 +163,72 @@ pg1-user=gantry
     ]);
   });
 });
+
+describe(
+  "the offsite repository's credentials and CA bundle",
+  { skip: !findPgbackrest(process.env.PATH) },
+  () => {
+    const OFFSITE = `recovery: { offsite: { endpoint: "https://minio.internal:9000", bucket: b-1, ca_file: ca.pem } }`;
+    const open = (dir: string, env: Record<string, string>) =>
+      openPgbackrest({
+        paths: envPaths(dir, "production"),
+        model: spec(OFFSITE),
+        store: openStore(envPaths(dir, "production"), undefined),
+        baseEnv: { PATH: process.env.PATH ?? "", ...env },
+        port: 5433,
+      });
+
+    it("reads the key pair from the secrets store, else the environment, and refuses a missing one by name", () => {
+      const { dir, cleanup } = tempDir({ "ca.pem": "-----BEGIN CERTIFICATE-----\n" });
+      try {
+        assert.throws(
+          () => open(dir, { GANTRY_BACKUP_S3_KEY: "AKENV" }),
+          (e: unknown) =>
+            e instanceof UserError &&
+            /GANTRY_BACKUP_S3_SECRET not set/.test(e.message) &&
+            !e.message.includes("AKENV"),
+        );
+        const fromEnv = open(dir, { GANTRY_BACKUP_S3_KEY: "AKENV", GANTRY_BACKUP_S3_SECRET: "SKENV" });
+        assert.equal(fromEnv.env.PGBACKREST_REPO2_S3_KEY, "AKENV");
+        assert.equal(fromEnv.env.PGBACKREST_REPO2_S3_KEY_SECRET, "SKENV");
+        const store = openStore(envPaths(dir, "production"), undefined);
+        store.set("GANTRY_BACKUP_S3_KEY", "AKSTORE");
+        store.set("GANTRY_BACKUP_S3_SECRET", "SKSTORE");
+        const b = open(dir, { GANTRY_BACKUP_S3_KEY: "AKENV", GANTRY_BACKUP_S3_SECRET: "SKENV" });
+        assert.equal(b.env.PGBACKREST_REPO2_S3_KEY, "AKSTORE");
+        assert.equal(b.env.PGBACKREST_REPO2_S3_KEY_SECRET, "SKSTORE");
+        // The CA bundle is copied next to the configuration, which names it and holds no secret.
+        const conf = readFileSync(b.configFile, "utf8");
+        assert.match(
+          conf,
+          new RegExp(`^repo2-storage-ca-file=${join(dirname(b.configFile), "offsite-ca.pem")}$`, "m"),
+        );
+        assert.equal(
+          readFileSync(join(dirname(b.configFile), "offsite-ca.pem"), "utf8"),
+          "-----BEGIN CERTIFICATE-----\n",
+        );
+        assert.ok(!/AKSTORE|SKSTORE/.test(conf));
+        // The folder lost: the next command makes the file again.
+        rmSync(dirname(b.configFile), { recursive: true, force: true });
+        b.prepare();
+        assert.equal(readFileSync(b.configFile, "utf8"), conf);
+      } finally {
+        cleanup();
+      }
+    });
+
+    it("refuses a CA bundle that is not there, naming the spec's field", () => {
+      const { dir, cleanup } = tempDir();
+      try {
+        assert.throws(
+          () => open(dir, { GANTRY_BACKUP_S3_KEY: "A", GANTRY_BACKUP_S3_SECRET: "S" }),
+          (e: unknown) =>
+            e instanceof UserError &&
+            e.message === `recovery.offsite.ca_file: ${join(dir, "ca.pem")} is not a file`,
+        );
+      } finally {
+        cleanup();
+      }
+    });
+  },
+);

@@ -9,26 +9,16 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
-import { findOnPath } from "../src/engine/local/infra.js";
+import type pg from "pg";
 import { envPaths } from "../src/engine/local/paths.js";
-import { findPgbackrest } from "../src/engine/local/pgbackrest.js";
 import { postgresDataDir } from "../src/engine/local/postgres-location.js";
-import { PG_PASSWORD } from "../src/engine/local/provision.js";
-import { openStore } from "../src/engine/local/secrets.js";
 import type { DrillReport } from "../src/engine/local/drill.js";
-import type { SupervisorState } from "../src/engine/local/state.js";
 import { REPO_ROOT, runCli, tempDir } from "./helpers.js";
+import { cli, recoveryToolsReady, sleep, statusJson, until, admin as adminOf } from "./recovery-helpers.js";
 
-const ready =
-  findOnPath("redis-server", process.env.PATH) &&
-  findOnPath("initdb", process.env.PATH) &&
-  findPgbackrest(process.env.PATH);
-if (!ready && process.env.CI)
-  throw new Error("PostgreSQL, Redis and pgBackRest must be installed for this test in CI");
+const ready = recoveryToolsReady();
 
 const RPO_S = 15;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The writer: row n is committed after row n-1 was acknowledged; /acked says when each was. */
 function writerApp() {
@@ -91,41 +81,8 @@ http.createServer((q, s) => {
   });
 }
 
-async function cli(args: string[]): Promise<string> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `gantry ${args.join(" ")}: ${r.err}`);
-  return r.out;
-}
-
-async function statusJson(dir: string, env = "production"): Promise<SupervisorState> {
-  return JSON.parse(await cli(["status", dir, "--env", env, "--json"])) as SupervisorState;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) assert.fail(`timed out after ${ms / 1000}s waiting until ${what}`);
-    await sleep(200);
-  }
-}
-
-/** A superuser client of the environment's PostgreSQL, for the test's own readings. */
-async function admin(dir: string, env = "production", database = "rec") {
-  const p = envPaths(dir, env);
-  const c = new pg.Client({
-    host: "127.0.0.1",
-    port: (await statusJson(dir, env)).postgres!.port,
-    user: "gantry",
-    password: openStore(p, undefined).get(PG_PASSWORD)!,
-    database,
-  });
-  // A restore or the cleanup ends its connection: that is no failure of the test.
-  c.on("error", () => undefined);
-  await c.connect();
-  return c;
-}
+/** A superuser client of the environment's PostgreSQL. */
+const admin = (dir: string, env = "production", database = "rec") => adminOf(dir, env, database);
 
 async function ids(c: pg.Client, where = "true", params: unknown[] = []): Promise<number[]> {
   const r = await c.query<{ id: string }>(`SELECT id FROM w WHERE ${where} ORDER BY id`, params);

@@ -64,6 +64,31 @@ describe("recovery", () => {
     );
   });
 
+  it("refuses an offsite endpoint pgBackRest cannot use, at its line and column, with the fix", () => {
+    const problems = (endpoint: string) => {
+      try {
+        loadSpec("gantry.yaml", `${SPEC}recovery:\n  offsite: { endpoint: "${endpoint}", bucket: b-1 }\n`);
+        return [];
+      } catch (e) {
+        assert.ok(e instanceof SpecError);
+        return e.problems.filter((p) => p.path === "recovery.offsite.endpoint");
+      }
+    };
+    // pgBackRest speaks TLS only, and takes no path in the endpoint.
+    const [http] = problems("http://minio.internal:9000");
+    assert.equal(`${http?.pos.line}:${http?.pos.col}`, "12:24");
+    assert.match(http!.hint ?? "", /https:\/\/minio\.internal:9000/);
+    assert.equal(problems("https://minio.internal:9000/backups").length, 1);
+    assert.equal(problems("minio.internal").length, 1);
+    assert.deepEqual(problems("https://minio.internal:9000/"), []);
+    assert.deepEqual(problems("https://s3.eu-west-1.amazonaws.com"), []);
+  });
+
+  it("keeps the offsite CA bundle as written", () => {
+    const text = `${SPEC}recovery:\n  offsite: { endpoint: "https://minio.internal:9000", bucket: b-1, ca_file: certs/ca.pem }\n`;
+    assert.equal(envOf(text, "dev").recovery.offsite?.ca_file, "certs/ca.pem");
+  });
+
   it("refuses an RPO that is not a duration", () => {
     assert.throws(
       () => loadSpec("gantry.yaml", `${SPEC}recovery: { rpo: 15 minutes }\n`),

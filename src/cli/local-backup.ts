@@ -48,6 +48,9 @@ async function backup(path: string, opts: { env?: string }, io: Io): Promise<voi
   io.out(`${done.message}\n`);
 }
 
+/** What `backups` calls each pgBackRest repository (pgbackrest.ts reposOf). */
+const REPO_NAMES: Record<number, string> = { 1: "local", 2: "offsite" };
+
 /** Each backup with the window it restores: from its end to the newest archived WAL. */
 function rowsOf(list: BackupInfo[], archivedUntil: string | undefined) {
   return list.map((b) => ({
@@ -76,9 +79,20 @@ async function backups(path: string, opts: { env?: string; json?: boolean }, io:
   else
     io.out(
       table([
-        ["BACKUP", "KIND", "REASON", "TAKEN", "SIZE", "STORED", "RECOVERABLE FROM", "UNTIL (ARCHIVED WAL)"],
+        [
+          "BACKUP",
+          "WHERE",
+          "KIND",
+          "REASON",
+          "TAKEN",
+          "SIZE",
+          "STORED",
+          "RECOVERABLE FROM",
+          "UNTIL (ARCHIVED WAL)",
+        ],
         ...rows.map((r) => [
           r.id,
+          r.repos.map((n) => REPO_NAMES[n] ?? `repo${n}`).join("+"),
           r.kind,
           r.reason ?? "-",
           r.endedAt,

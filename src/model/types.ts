@@ -263,7 +263,14 @@ export interface RecoveryModel {
   /** When a base backup is taken: a cron expression or macro as written. */
   base_backup: string;
   /** The second backup repository on S3-compatible storage. */
-  offsite?: { endpoint: string; bucket: string; region: string; path: string };
+  offsite?: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    path: string;
+    /** The CA bundle for the endpoint's certificate, as written (relative to the spec's folder). */
+    ca_file?: string;
+  };
 }
 
 export interface AppModel {

@@ -357,6 +357,18 @@ export const FORMATS: Record<string, Format> = Object.fromEntries(
       "an origin such as https://app.example.com",
       (v) => /^https?:\/\/[^\s/]+/.exec(v.trim())?.[0],
     ),
+    // pgBackRest speaks only TLS to S3 and takes a host and a port, no path (`repo-s3-endpoint`,
+    // `repo-storage-port` in its configuration reference).
+    plain(
+      "s3-endpoint",
+      "^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$",
+      "an https:// URL of an S3-compatible service, host and optional port without a path, such as https://s3.eu-west-1.amazonaws.com or https://minio.example.com:9000",
+      // A bare host, or http:// (which pgBackRest cannot use), offered as https://.
+      (v) => {
+        const host = /^(?:https?:\/\/)?([A-Za-z0-9.-]+(?::[0-9]{1,5})?)\/?$/i.exec(v.trim())?.[1];
+        return host ? `https://${host}` : undefined;
+      },
+    ),
     plain(
       "repository",
       "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",

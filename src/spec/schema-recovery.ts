@@ -8,8 +8,7 @@ const Offsite = Obj(
     endpoint: Str({
       description:
         "S3-compatible endpoint of the second backup repository, such as https://s3.eu-west-1.amazonaws.com or https://fra1.digitaloceanspaces.com.",
-      minLength: 1,
-      "x-expected": "an https:// URL of an S3-compatible service",
+      format: "s3-endpoint",
     }),
     bucket: Str({ description: "Bucket that holds the second copy of the backups.", minLength: 3 }),
     region: Str({
@@ -18,10 +17,16 @@ const Offsite = Obj(
       default: "us-east-1",
     }),
     path: Str({ description: "Prefix inside the bucket.", minLength: 1, default: "/gantry" }),
+    ca_file: Str({
+      description:
+        "PEM file of the certificate authorities that sign the endpoint's certificate, for self-hosted storage such as MinIO with a private CA (relative to gantry.yaml's folder, or absolute). Default: the system's CA bundle. Used by `gantry up` (pgBackRest); the endpoint's host name must be one the certificate names.",
+      minLength: 1,
+      "x-expected": "the path of a PEM file, such as certs/minio-ca.pem",
+    }),
   },
   {
     description:
-      "A second backup repository on S3-compatible object storage (a backup on the same disk is not disaster recovery). Its access key pair is read from the secrets GANTRY_BACKUP_S3_KEY and GANTRY_BACKUP_S3_SECRET.",
+      "A second backup repository on S3-compatible object storage (a backup on the same disk is not disaster recovery). Its access key pair is read from the secrets GANTRY_BACKUP_S3_KEY and GANTRY_BACKUP_S3_SECRET, else from environment variables of those names.",
     required: ["endpoint", "bucket"],
   },
 );

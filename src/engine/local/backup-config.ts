@@ -3,7 +3,8 @@
 // environment, repository 1 on this disk, repository 2 on S3-compatible storage when the spec names
 // one), the environment variables that carry what must not be in a file (the repository cipher pass,
 // the S3 key pair), and the server settings that archive the write-ahead log. Option names are from
-// the pgBackRest 2.45 command reference (`pgbackrest help <command> <option>`).
+// the pgBackRest 2.45 command reference (`pgbackrest help <command> <option>`): the S3 repository's
+// TLS options are `repo-storage-*` there (`repo-s3-ca-file`, `repo-s3-port` are their deprecated names).
 import type { AppModel } from "../../model/types.js";
 
 /** Where the pieces are on this machine. */
@@ -15,6 +16,8 @@ export interface BackupPlaces {
   port: number;
   /** Repository 1, and the log, lock and spool directories, all inside it. */
   repoDir: string;
+  /** The copy of `recovery.offsite.ca_file` that pgBackRest reads (its user may not reach the original). */
+  offsiteCaFile?: string;
 }
 
 /** The secret values the repositories need, given to pgBackRest as environment variables. */
@@ -80,10 +83,14 @@ export function pgbackrestConfig(
     ["log-level-file", "info"],
   ];
   const offsite = model.recovery.offsite;
-  if (offsite)
+  if (offsite) {
+    // The endpoint is an https:// URL (the spec's s3-endpoint form): pgBackRest takes its host, and
+    // the port apart (repo-storage-port, default 443; older releases read no port in the endpoint).
+    const url = new URL(offsite.endpoint);
     global.push(
       ["repo2-type", "s3"],
-      ["repo2-s3-endpoint", offsite.endpoint.replace(/^https:\/\//, "").replace(/\/+$/, "")],
+      ["repo2-s3-endpoint", url.hostname],
+      ...(url.port ? [["repo2-storage-port", url.port] as [string, string]] : []),
       ["repo2-s3-bucket", offsite.bucket],
       ["repo2-s3-region", offsite.region],
       // Path-style URLs: every S3-compatible service takes them, virtual hosts need DNS per bucket.
@@ -92,7 +99,10 @@ export function pgbackrestConfig(
       ["repo2-retention-full-type", "time"],
       ["repo2-retention-full", String(days)],
       ["repo2-cipher-type", "aes-256-cbc"],
+      // The certificate is always verified (repo-storage-verify-tls stays y); a private CA is given.
+      ...(at.offsiteCaFile ? [["repo2-storage-ca-file", at.offsiteCaFile] as [string, string]] : []),
     );
+  }
   return {
     global,
     [stanzaOf(model)]: [

@@ -12,7 +12,7 @@ import type { SpawnedProcess } from "../../util/exec.js";
 import { nextRun } from "./cron-next.js";
 import { WaitsForRestore } from "./data-restart.js";
 import { readJson, writeJsonAtomic } from "./fsutil.js";
-import { recoveryFile } from "./recovery-status.js";
+import { recoveryFile, type RecoveryStatus } from "./recovery-status.js";
 import {
   backedUp,
   ensureStanza,
@@ -30,6 +30,8 @@ import { PG_USER, type Runtime } from "./runtime.js";
 /** What a backup made: PostgreSQL's backup label and the Redis snapshots taken with it. */
 export interface BackupResult {
   id?: string;
+  /** The same moment's backup in the offsite repository (`recovery.offsite`). */
+  offsiteId?: string;
   redis: RedisSnapshot[];
 }
 
@@ -65,16 +67,16 @@ export class BackupService {
   backup(kind: BackupKind, reason: string): Promise<BackupResult> {
     return this.run(async () => {
       try {
-        const id =
-          this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : undefined;
+        const [id, offsiteId] =
+          this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : [];
         const redis = await snapshotRedis(this.rt, this.model, reason);
         this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
         this.lastError = undefined;
         this.record();
         this.rt.log(
-          `backup (${reason}) done${id ? `: PostgreSQL ${id}` : ""}${redis.length > 0 ? `, Redis ${redis.map((r) => r.name).join(", ")}` : ""}`,
+          `backup (${reason}) done${id ? `: PostgreSQL ${id}` : ""}${offsiteId ? ` (offsite ${offsiteId})` : ""}${redis.length > 0 ? `, Redis ${redis.map((r) => r.name).join(", ")}` : ""}`,
         );
-        return { ...(id ? { id } : {}), redis };
+        return { ...(id ? { id } : {}), ...(offsiteId ? { offsiteId } : {}), redis };
       } catch (e) {
         this.lastError = (e as Error).message;
         this.record();
@@ -212,7 +214,14 @@ export function pgBackupSetup(
     port,
     pgPassword: password,
   });
-  rt.addSecretValues({ backup_cipher: b.env.PGBACKREST_REPO1_CIPHER_PASS! });
+  rt.addSecretValues({
+    backup_cipher: b.env.PGBACKREST_REPO1_CIPHER_PASS!,
+    // The offsite key pair may come from the environment rather than the (already redacted) store.
+    ...(b.env.PGBACKREST_REPO2_S3_KEY ? { backup_s3_key: b.env.PGBACKREST_REPO2_S3_KEY } : {}),
+    ...(b.env.PGBACKREST_REPO2_S3_KEY_SECRET
+      ? { backup_s3_secret: b.env.PGBACKREST_REPO2_S3_KEY_SECRET }
+      : {}),
+  });
   // The server's archive_command needs no password: it only writes to the repository.
   const env = Object.fromEntries(Object.entries(b.env).filter(([k]) => k !== "PGPASSWORD"));
   return {
@@ -220,9 +229,15 @@ export function pgBackupSetup(
     settings: serverSettings(b),
     env,
     guard: () => {
-      if (!existsSync(join(dataDir, "PG_VERSION")) && hasRepository(rt.paths, model))
+      if (existsSync(join(dataDir, "PG_VERSION"))) return;
+      if (hasRepository(rt.paths, model))
         throw new WaitsForRestore(
           `the data directory ${dataDir} is gone, and backups of it exist: \`gantry restore\` brings it back`,
+        );
+      // The local repository lost with it: the offsite one holds the backups this environment took.
+      if (model.recovery.offsite && readJson<RecoveryStatus>(recoveryFile(rt.paths))?.lastBackup)
+        throw new WaitsForRestore(
+          `the data directory ${dataDir} and the local backups are gone, and the offsite repository (recovery.offsite) holds backups of it: \`gantry restore\` brings it back`,
         );
     },
   };

@@ -4,9 +4,9 @@
 // app because the postgres user could not reach it there (postgres-location.ts) has its repository
 // next to it, for the same reason (the server itself pushes the WAL), and `gantry destroy` removes both.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import { exec, type ExecResult } from "../../util/exec.js";
@@ -25,7 +25,11 @@ import type { EnvPaths } from "./paths.js";
 import { postgresDataDir, postgresOutside } from "./postgres-location.js";
 import { loadKey, type SecretStore } from "./secrets.js";
 
-/** The secrets (set with `gantry secrets set`) that hold the offsite repository's S3 key pair. */
+/**
+ * The secrets that hold the offsite repository's S3 key pair: set with `gantry secrets set`, or given
+ * in the environment of `gantry up` and the recovery commands under the same names (a machine being
+ * rebuilt from the offsite copy has no secrets store yet).
+ */
 const S3_KEY = "GANTRY_BACKUP_S3_KEY";
 const S3_SECRET = "GANTRY_BACKUP_S3_SECRET";
 
@@ -76,6 +80,33 @@ export interface Pgbackrest {
   env: Record<string, string>;
   baseEnv: Record<string, string>;
   runAs?: RunAs;
+  /** Makes the repository's directories and configuration file again when they are gone. */
+  prepare: () => void;
+}
+
+/** The offsite key pair: from the secrets store, else from the environment; refused when half or none is there. */
+function s3KeyPair(model: AppModel, store: SecretStore, env: Record<string, string>): BackupSecrets["s3"] {
+  if (!model.recovery.offsite) return undefined;
+  const key = store.get(S3_KEY) ?? env[S3_KEY];
+  const secret = store.get(S3_SECRET) ?? env[S3_SECRET];
+  if (key && secret) return { key, secret };
+  throw new UserError(
+    `recovery.offsite needs the S3 key pair of ${model.recovery.offsite.endpoint}: ${[key ? "" : S3_KEY, secret ? "" : S3_SECRET].filter(Boolean).join(" and ")} not set`,
+    `set them with \`gantry secrets set ${S3_KEY}\` and \`gantry secrets set ${S3_SECRET}\` (or in the environment), or remove recovery.offsite`,
+  );
+}
+
+/** The CA bundle of `recovery.offsite.ca_file`, relative to the spec's folder; refused when it is not a file. */
+function offsiteCa(model: AppModel, paths: EnvPaths): string | undefined {
+  const written = model.recovery.offsite?.ca_file;
+  if (!written) return undefined;
+  const file = resolve(paths.appDir, written);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile())
+    throw new UserError(
+      `recovery.offsite.ca_file: ${file} is not a file`,
+      "give the PEM file of the certificate authority that signs the endpoint's certificate",
+    );
+  return file;
 }
 
 /**
@@ -105,25 +136,36 @@ export function openPgbackrest(o: {
       `no database of ${o.model.environment.name} has backups on`,
       "set `postgres.<name>.backups.enabled: true` in gantry.yaml",
     );
+  const s3 = s3KeyPair(o.model, o.store, o.baseEnv);
+  const caSource = offsiteCa(o.model, o.paths);
   const runAs = dataUser();
   const root = backupRoot(o.paths);
   const repoDir = join(root, "pgbackrest");
-  for (const d of [root, repoDir, join(repoDir, "log"), join(repoDir, "lock"), join(repoDir, "spool")])
-    privateDir(d, runAs);
   const sock = socketDir(o.paths);
-  privateDir(sock, runAs);
   const dataDir = o.dataDir ?? postgresDataDir(o.paths);
   const configFile = join(root, "pgbackrest.conf");
-  // The file holds paths and settings only; secret values go in the environment.
-  writeFileAtomic(
-    configFile,
-    printIni(pgbackrestConfig(o.model, { dataDir, socketDir: sock, port: o.port, repoDir }, days)),
-    0o644,
+  // pgBackRest runs as the data user, who may not reach the spec's folder: it reads a copy.
+  const offsiteCaFile = caSource ? join(root, "offsite-ca.pem") : undefined;
+  const config = printIni(
+    pgbackrestConfig(
+      o.model,
+      { dataDir, socketDir: sock, port: o.port, repoDir, ...(offsiteCaFile ? { offsiteCaFile } : {}) },
+      days,
+    ),
   );
+  // Again before each command when the folder was deleted (the local repository lost, the offsite
+  // one still there): a restore from the offsite copy needs the file and the directories back.
+  const prepare = () => {
+    for (const d of [root, repoDir, join(repoDir, "log"), join(repoDir, "lock"), join(repoDir, "spool")])
+      privateDir(d, runAs);
+    privateDir(sock, runAs);
+    if (caSource && offsiteCaFile) copyFileSync(caSource, offsiteCaFile);
+    // The file holds paths and settings only; secret values go in the environment.
+    writeFileAtomic(configFile, config, 0o644);
+  };
+  prepare();
   const cipherPass = loadKey(backupKeyFile(o.paths), undefined)!.toString("hex");
-  const key = o.store.get(S3_KEY);
-  const secret = o.store.get(S3_SECRET);
-  const secrets: BackupSecrets = { cipherPass, ...(key && secret ? { s3: { key, secret } } : {}) };
+  const secrets: BackupSecrets = { cipherPass, ...(s3 ? { s3 } : {}) };
   return {
     bin,
     model: o.model,
@@ -135,6 +177,7 @@ export function openPgbackrest(o: {
     env: pgbackrestEnv(o.model, configFile, secrets, o.pgPassword),
     baseEnv: o.baseEnv,
     ...(runAs ? { runAs } : {}),
+    prepare,
   };
 }
 
@@ -150,6 +193,7 @@ export async function pgbackrest(
   timeoutMs = 30 * 60_000,
   signal?: AbortSignal,
 ): Promise<ExecResult> {
+  if (!existsSync(b.configFile) || !existsSync(join(b.repoDir, "log"))) b.prepare();
   const r = await exec(b.bin, args, {
     env: { ...b.baseEnv, ...b.env },
     cwd: "/",
@@ -173,22 +217,39 @@ export async function ensureStanza(b: Pgbackrest): Promise<void> {
 
 export type BackupKind = "full" | "diff" | "incr";
 
-/** Takes a backup now; `reason` is recorded with it (scheduled, manual, before-restore, before-migrate v3). */
+/** The repositories of the environment: 1 on this disk, 2 on S3-compatible storage (`recovery.offsite`). */
+export const reposOf = (model: AppModel): number[] => (model.recovery.offsite ? [1, 2] : [1]);
+
+/**
+ * Takes a backup now into each repository (`backup` writes to repository 1 only unless told another,
+ * while archive-push sends the WAL to all); `reason` is recorded with it (scheduled, manual,
+ * before-restore, before-migrate v3). Returns each repository's new backup, the local one first.
+ */
 export async function takeBackup(
   b: Pgbackrest,
   kind: BackupKind,
   reason: string,
   signal?: AbortSignal,
-): Promise<string> {
-  await pgbackrest(
-    b,
-    ["backup", `--type=${kind}`, `--annotation=gantry-reason=${reason}`],
-    undefined,
-    signal,
-  );
-  const newest = (await listBackups(b)).at(-1);
-  if (!newest) throw new Error("pgbackrest backup reported success, and no backup is in the repository");
-  return newest.id;
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const repo of reposOf(b.model)) {
+    await pgbackrest(
+      b,
+      ["backup", `--repo=${repo}`, `--type=${kind}`, `--annotation=gantry-reason=${reason}`],
+      undefined,
+      signal,
+    ).catch((e: unknown) => {
+      // The local one is there to restore from: say so when only the offsite copy failed.
+      if (ids.length > 0)
+        (e as Error).message = `backup ${ids[0]} was taken here, and ${(e as Error).message}`;
+      throw e;
+    });
+    const newest = (await listBackups(b)).filter((x) => x.repos.includes(repo)).at(-1);
+    if (!newest)
+      throw new Error(`pgbackrest backup reported success, and no backup is in repository ${repo}`);
+    ids.push(newest.id);
+  }
+  return ids;
 }
 
 /** One backup as `gantry backups` shows it. */
@@ -211,7 +272,7 @@ export interface BackupInfo {
 }
 
 interface InfoJson {
-  archive?: { id: string; max: string | null }[];
+  archive?: { id: string; max: string | null; database?: { "repo-key"?: number } }[];
   backup?: {
     label: string;
     type: BackupKind;
@@ -295,10 +356,15 @@ const lsn = (text: string): bigint => {
  */
 export async function chooseBackup(b: Pgbackrest, before?: Date): Promise<string | undefined> {
   const info = (JSON.parse((await pgbackrest(b, ["info", "--output=json"], 60_000)).stdout) as InfoJson[])[0];
+  // One entry per repository and database version; the newest version's, in the first repository
+  // that holds it (the local one, unless it was lost and the offsite one is left): repo-ls and
+  // repo-get read repository 1 unless told another.
   const archiveId = info?.archive?.at(-1)?.id;
-  if (!info?.backup || !archiveId) return undefined;
+  const archive = info?.archive?.find((a) => a.id === archiveId);
+  if (!info?.backup || !archive || !archiveId) return undefined;
+  const repo = `--repo=${archive.database?.["repo-key"] ?? 1}`;
   const tli = (segment: string) => parseInt(segment.slice(0, 8), 16);
-  const listing = await pgbackrest(b, ["repo-ls", `archive/${stanzaOf(b.model)}/${archiveId}`], 60_000);
+  const listing = await pgbackrest(b, ["repo-ls", repo, `archive/${stanzaOf(b.model)}/${archiveId}`], 60_000);
   const histories = listing.stdout
     .split("\n")
     .flatMap((l) => /^([0-9A-F]{8})\.history$/.exec(l.trim())?.[1] ?? []);
@@ -311,7 +377,11 @@ export async function chooseBackup(b: Pgbackrest, before?: Date): Promise<string
   const left = new Map<number, bigint>();
   if (newest > 1) {
     const name = `${newest.toString(16).toUpperCase().padStart(8, "0")}.history`;
-    const h = await pgbackrest(b, ["repo-get", `archive/${stanzaOf(b.model)}/${archiveId}/${name}`], 60_000);
+    const h = await pgbackrest(
+      b,
+      ["repo-get", repo, `archive/${stanzaOf(b.model)}/${archiveId}/${name}`],
+      60_000,
+    );
     for (const line of h.stdout.split("\n")) {
       const m = /^\s*(\d+)\s+([0-9A-F]+\/[0-9A-F]+)/i.exec(line);
       if (m) left.set(Number(m[1]), lsn(m[2]!));

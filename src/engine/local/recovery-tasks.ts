@@ -28,7 +28,11 @@ export function recoveryTask(rt: Runtime, req: TaskRequest): Stream<TaskEvent> |
       if (req.task === "backup") {
         say("taking a full backup of PostgreSQL and snapshots of Redis");
         const result = await svc.backup("full", "manual");
-        out.send({ type: "done", message: `backup ${result.id ?? "(Redis only)"} taken`, result });
+        out.send({
+          type: "done",
+          message: `backup ${result.id ?? "(Redis only)"} taken${result.offsiteId ? `, offsite ${result.offsiteId}` : ""}`,
+          result,
+        });
       } else if (req.task === "restore") {
         const message = await restoreInPlace(rt, fromWire(req.target), say);
         out.send({ type: "done", message });

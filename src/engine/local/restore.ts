@@ -20,6 +20,7 @@ import type { EnvPaths } from "./paths.js";
 import {
   restoreInto,
   backupRoot,
+  ensureStanza,
   listBackups,
   pgbackrest,
   type Pgbackrest,
@@ -130,6 +131,8 @@ export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Sa
     await release(rt, "PostgreSQL", "logs/postgres.log", pg, () => svc.startPg!(RECOVERY_TIMEOUT_MS));
     // Until the new timeline's history file is in the archive (check switches the WAL and waits for
     // it), a restore or drill that follows would choose its backup without knowing of that timeline.
+    // The stanza first: restored from the offsite copy, the local repository may be empty.
+    await svc.run(() => ensureStanza(b));
     await svc.run(() => pgbackrest(b, ["check"], 120_000));
     // The newest state leaves Redis as it is (its own files are newer than any snapshot); a point in
     // the past takes it back to its snapshot of that moment, so both hold the same past.
