@@ -5,13 +5,12 @@
 // its old maximum) and the rollout's surge pods fit; after a successful upgrade, the spec's quota as is.
 // Found in the control plane: a quota shrunk before the rollout refused the surge pods, and the deploy
 // timed out.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { printYamlDocuments } from "../../format/yaml.js";
 import { quantity } from "../../util/quantity.js";
 import type { Kube } from "./client.js";
-import type { HelmRelease } from "./release.js";
+import type { ClusterRelease } from "../../model/cluster-release.js";
+import type { TreeFiles } from "./manifests.js";
 
 type Doc = { kind?: string; metadata?: { name?: string }; spec?: { hard?: Record<string, string> } };
 
@@ -52,12 +51,12 @@ async function widened(k: Kube, namespace: string, docs: Doc[]): Promise<Doc[]> 
  */
 export async function applyBootstrap(
   k: Kube,
-  r: HelmRelease,
-  tree: string,
+  r: ClusterRelease,
+  files: TreeFiles,
   phase: "before" | "after",
 ): Promise<string[]> {
   const docs = r.bootstrap.manifests.flatMap((f) =>
-    parseAllDocuments(readFileSync(join(tree, f), "utf8")).map((d) => d.toJS() as Doc),
+    parseAllDocuments(files[f] ?? "").map((d) => d.toJS() as Doc),
   );
   const input = printYamlDocuments(phase === "before" ? await widened(k, r.namespace, docs) : docs);
   const applied = await k.must(["apply", "--filename", "-"], input);
