@@ -1,7 +1,8 @@
 // `gantry deploy|rollback|releases|status --target <name>`: the same commands as the local runtime's,
-// against a cluster. The target renders its tree from the spec into a scratch directory (what is
-// deployed is what the spec says now, as `gantry synth` would write it) and says which release that
-// is (Target.clusterRelease); src/engine/kubernetes runs helm and kubectl with the user's kubeconfig.
+// against a cluster. The target renders its tree from the spec in memory, through synth's pipeline
+// (what is deployed is what the spec says now, as `gantry synth` would write it), and says which
+// release that is (Target.clusterRelease); src/engine/kubernetes runs helm and kubectl with the user's
+// kubeconfig. Only a deploy writes the tree, to a scratch directory, since only Helm reads files.
 import type { Command } from "commander";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
