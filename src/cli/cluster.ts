@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UserError, formatProblem } from "../errors.js";
+import { UserError } from "../errors.js";
 import { kube, type Kube } from "../engine/kubernetes/client.js";
 import { deploy } from "../engine/kubernetes/deploy.js";
 import { planDeploy } from "../engine/kubernetes/plan.js";
@@ -65,8 +65,8 @@ async function session(path: string, opts: ClusterOptions, io: Io, signal?: Abor
       `targets: local, ${deployable.join(", ")}`,
     );
   const loc = locateSpec(path, io.cwd);
-  const { loaded, warnings, tree } = await synthesize(target, loc);
-  for (const w of warnings) io.err(`${formatProblem(w)}\n`);
+  // The spec's warnings are `gantry check`'s and `synth`'s to say: a deploy stops on errors only.
+  const { loaded, tree } = await synthesize(target, loc);
   const envs = loaded.project.environments;
   const env = opts.env ? envs.find((e) => e.environment.name === opts.env) : envs[0];
   if (!env)
