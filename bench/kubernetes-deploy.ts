@@ -2,7 +2,7 @@
 // deployed to a real control plane (test/kube-control-plane.ts, KWOK nodes), from the command to a
 // completed rollout, first an install and then an upgrade to a new image tag; the peer, measured in the
 // same run, is `helm upgrade --install --atomic --wait` of the same chart with the same values into a
-// namespace of its own. Gantry's figure includes what it does besides Helm: `helm template`, the
+// namespace of its own. Gantry's figure includes what it does besides Helm: the render, the
 // bootstrap apply, the Secrets check and the rollout watch.
 //   npx tsx bench/kubernetes-deploy.ts [--services 20]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import {
   startControlPlane,
   type ControlPlane,
 } from "../test/kube-control-plane.js";
-import { bootstrap, clusterCase, templated } from "../test/kube-specs.js";
+import { bootstrap, clusterCase, installed } from "../test/kube-specs.js";
 import { bigSpec } from "./big-spec.js";
 
 const services = Number(process.argv[process.argv.indexOf("--services") + 1] || 20) || 20;
@@ -86,7 +86,7 @@ async function run(): Promise<void> {
     const ours = clusterCase("bench", ENV, doc, "-gantry");
     writeFileSync(join(dir, "gantry.yaml"), doc.toString());
     const peer = clusterCase("bench", ENV, parseDocument(bigSpec(services)), "-helm");
-    for (const c of [ours, peer]) await bootstrap(cp, c, await templated(cp, c));
+    for (const c of [ours, peer]) await bootstrap(cp, c, installed(c));
     const chart = join(peer.dir, peer.release.chart);
     const values = join(peer.dir, peer.release.values);
     const rows: [string, number, number][] = [];

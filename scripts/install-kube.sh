@@ -32,44 +32,31 @@ KUBE_DIR="$TOOLS_DIR/kube"
 BIN_DIR="$KUBE_DIR/bin"
 STAGES_DIR="$KUBE_DIR/stages"
 STAMP="$KUBE_DIR/stamp"
-GO_DIR="$TOOLS_DIR/go"
 PYTHON="${PYTHON:-python3}"
 WANT="etcd $ETCD_VERSION, kubernetes $KUBERNETES_VERSION, kwok $KWOK_VERSION"
 
 mkdir -p "$KUBE_DIR"
 
-log() { printf 'install-kube: %s\n' "$*"; }
-die() { printf 'install-kube: error: %s\n' "$*" >&2; exit 1; }
+INSTALL_NAME=install-kube
+LOG_PREFIX="install-kube: "
+# shellcheck source-path=SCRIPTDIR source=lib/install-common.sh
+. "$SCRIPT_DIR/lib/install-common.sh"
 
 # Its own lock, not install-tools.sh's: a validator install must not wait for
 # this build.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$KUBE_DIR/.lock"
-  flock -n 9 || { log "waiting for another build to finish..."; flock 9; }
-fi
+take_lock "$KUBE_DIR/.lock" build
 
 if [ -z "${FORCE:-}" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ]; then
   log "already present ($WANT)"
   exit 0
 fi
 
-command -v go >/dev/null 2>&1 || die "go is not installed"
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found"
+go_env
+# The Go on PATH builds it, never one it would download.
+export GOTOOLCHAIN=local
 
-WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/gantry-kube.XXXXXX")"
-cleanup() { chmod -R u+w "$WORK_ROOT" 2>/dev/null || true; rm -rf "$WORK_ROOT"; }
-trap cleanup EXIT
-
-# Same caches as scripts/install-tools.sh, so a machine keeps one copy.
-export GOPATH="$GO_DIR" GOMODCACHE="$GO_DIR/mod" GOCACHE="$GO_DIR/cache"
-export GOFLAGS="-buildvcs=false -modcacherw" CGO_ENABLED=0 GOTOOLCHAIN=local
-mkdir -p "$GOMODCACHE" "$GOCACHE"
-
-# Prints the source dir of module@version in the module cache (downloads it).
-go_module_dir() {
-  go mod download -json "$1@$2" |
-    "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])'
-}
+make_work_root gantry-kube
 
 OUT="$WORK_ROOT/bin"
 mkdir -p "$OUT"

@@ -34,7 +34,6 @@ TOOLS_DIR="$REPO_ROOT/.tools"
 BIN_DIR="$TOOLS_DIR/bin"
 STAMP_DIR="$TOOLS_DIR/stamps"
 VENV_DIR="$TOOLS_DIR/venv"
-GO_DIR="$TOOLS_DIR/go"
 PYTHON="${PYTHON:-python3}"
 
 mkdir -p "$BIN_DIR" "$STAMP_DIR"
@@ -43,42 +42,14 @@ mkdir -p "$BIN_DIR" "$STAMP_DIR"
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 export CHECKPOINT_DISABLE=1
 
-# One run at a time (two test runners starting together must not race).
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$TOOLS_DIR/.lock"
-  flock -n 9 || { echo "install-tools: waiting for another run to finish..."; flock 9; }
-fi
+INSTALL_NAME=install-tools
+# shellcheck source-path=SCRIPTDIR source=lib/install-common.sh
+. "$SCRIPT_DIR/lib/install-common.sh"
+take_lock "$TOOLS_DIR/.lock" run
+make_work_root gantry-tools
 
 # ---- helpers -----------------------------------------------------------------
-log() { printf '%s\n' "$*"; }
-die() { printf 'install-tools: error: %s\n' "$*" >&2; exit 1; }
-
-# All scratch space lives in one temp dir made here, in the main shell, so the
-# EXIT trap removes it (dirs made inside $(...) subshells would be forgotten).
-WORK_ROOT="$(mktemp -d "${TMPDIR:-/tmp}/gantry-tools.XXXXXX")"
-cleanup() { chmod -R u+w "$WORK_ROOT" 2>/dev/null || true; rm -rf "$WORK_ROOT"; }
-trap cleanup EXIT
-
 new_work_dir() { mktemp -d "$WORK_ROOT/work.XXXXXX"; }
-
-# Go environment: module and build caches live under .tools/go so reruns and
-# rebuilds need no network. -modcacherw keeps the cache deletable (rm -rf .tools).
-go_env() {
-  command -v go >/dev/null 2>&1 || die "go is not installed (needed to build helm, kubeconform, actionlint, tofu)"
-  export GOPATH="$GO_DIR"
-  export GOMODCACHE="$GO_DIR/mod"
-  export GOCACHE="$GO_DIR/cache"
-  export GOFLAGS="-buildvcs=false -modcacherw"
-  export CGO_ENABLED=0
-  mkdir -p "$GOMODCACHE" "$GOCACHE"
-}
-
-# Prints the source dir of module@version in the module cache (downloads it).
-go_module_dir() {
-  local mod="$1" ver="$2" json
-  json="$(go mod download -json "$mod@$ver")" || die "go mod download $mod@$ver failed"
-  printf '%s' "$json" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d["Error"]) if d.get("Error") else print(d["Dir"])'
-}
 
 # Copies module@version to a writable temp dir and prints that dir.
 go_module_copy() {

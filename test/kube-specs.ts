@@ -7,12 +7,13 @@ import { join } from "node:path";
 import { parseDocument, type Document } from "yaml";
 import { SpecError } from "../src/errors.js";
 import { applyBootstrap } from "../src/engine/kubernetes/bootstrap.js";
-import { parseManifests, releaseObjects, type ReleaseObjects } from "../src/engine/kubernetes/manifests.js";
+import { installedObjects, type ReleaseObjects } from "../src/engine/kubernetes/manifests.js";
+import type { ClusterRelease } from "../src/model/cluster-release.js";
 import { loadSpec, type LoadResult } from "../src/model/load.js";
 import type { AppModel } from "../src/model/types.js";
 import { writeTree } from "../src/output/writer.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
-import type { ClusterRelease, FileTree } from "../src/targets/target.js";
+import type { FileTree } from "../src/targets/target.js";
 import { REPO_ROOT, exampleContext, examplePath } from "./helpers.js";
 import type { ControlPlane } from "./kube-control-plane.js";
 
@@ -129,24 +130,9 @@ export function changedSpec(example: string, env: string): SpecChange {
   return { doc, changed, port, added };
 }
 
-/** The objects a case's release installs, from `helm template` of its chart. */
-export async function templated(
-  cp: ControlPlane,
-  c: ClusterCase,
-  extra: string[] = [],
-): Promise<ReleaseObjects> {
-  const r = await cp.helm([
-    "template",
-    c.release.app,
-    join(c.dir, c.release.chart),
-    "--namespace",
-    c.namespace,
-    "--values",
-    join(c.dir, c.release.values),
-    ...extra,
-  ]);
-  if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return releaseObjects(parseManifests(r.stdout));
+/** The objects a case's release installs, read as `gantry deploy` reads them. */
+export function installed(c: ClusterCase): ReleaseObjects {
+  return installedObjects(c.release, c.tree);
 }
 
 /**
@@ -154,7 +140,7 @@ export async function templated(
  * applies it before an upgrade (quotas only grow), then its Secrets.
  */
 export async function bootstrap(cp: ControlPlane, c: ClusterCase, objects: ReleaseObjects): Promise<void> {
-  await applyBootstrap(cp.kube, c.release, c.dir, "before");
+  await applyBootstrap(cp.kube, c.release, c.tree, "before");
   await createSecrets(cp, c.namespace, objects);
 }
 

@@ -9,10 +9,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access -- kubectl's JSON, read field by field */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { join } from "node:path";
 import { upgradeFindings } from "../src/check/run.js";
 import { applyBootstrap } from "../src/engine/kubernetes/bootstrap.js";
 import type { ReleaseObjects } from "../src/engine/kubernetes/manifests.js";
+import { helmUpgradeArgs } from "../src/engine/kubernetes/plan.js";
 import { kubernetesTarget } from "../src/targets/kubernetes/index.js";
 import { EXAMPLES, exampleContext } from "./helpers.js";
 import { controlPlaneSkip, startControlPlane, type ControlPlane } from "./kube-control-plane.js";
@@ -22,7 +22,7 @@ import {
   clusterCase,
   clusterExamples,
   exampleDoc,
-  templated,
+  installed,
   type ClusterCase,
 } from "./kube-specs.js";
 
@@ -35,22 +35,9 @@ async function getJson(cp: ControlPlane, args: string[]): Promise<Json> {
   return JSON.parse(await cp.must([...args, "-o", "json"])) as Json;
 }
 
-function helmArgs(c: ClusterCase, extra: string[] = []): string[] {
-  return [
-    c.release.app,
-    join(c.dir, c.release.chart),
-    "--namespace",
-    c.namespace,
-    "--values",
-    join(c.dir, c.release.values),
-    "--atomic",
-    "--wait",
-    "--wait-for-jobs",
-    "--timeout",
-    TIMEOUT,
-    ...extra,
-  ];
-}
+/** The deploy's `helm upgrade --install --atomic --wait`, with a timeout for a loaded test machine. */
+const upgradeArgs = (c: ClusterCase, imageTag?: string) =>
+  helmUpgradeArgs({ ...c.release, timeout: TIMEOUT }, c.dir, imageTag);
 
 async function helmOk(cp: ControlPlane, args: string[]): Promise<string> {
   const r = await cp.helm(args);
@@ -202,10 +189,10 @@ async function upgradeAndRollBack(cp: ControlPlane, c: ClusterCase) {
   const change = changedSpec(c.example, c.env);
   const next = clusterCase(c.example, c.env, change.doc);
   try {
-    const objects = await templated(cp, next);
+    const objects = installed(next);
     await bootstrap(cp, next, objects);
-    await helmOk(cp, ["upgrade", ...helmArgs(next, ["--set-string", "global.imageTag=upgrade-2"])]);
-    await applyBootstrap(cp.kube, next.release, next.dir, "after");
+    await helmOk(cp, upgradeArgs(next, "upgrade-2"));
+    await applyBootstrap(cp.kube, next.release, next.tree, "after");
     const svc = await getJson(cp, ["get", "service", change.changed, "-n", c.namespace]);
     assert.deepEqual(
       (svc.spec.ports as Json[]).map((p) => [p.port as number, p.targetPort as string]),
@@ -267,10 +254,10 @@ describe("the generated chart in a real control plane", { skip }, () => {
     it(`${example} (${env}): bootstrap, install, maximum scale, upgrade to a changed spec, rollback`, async () => {
       const c = clusterCase(example, env);
       try {
-        const objects = await templated(cp, c);
+        const objects = installed(c);
         await bootstrap(cp, c, objects);
         await assertBootstrap(cp, c);
-        await helmOk(cp, ["install", ...helmArgs(c)]);
+        await helmOk(cp, upgradeArgs(c));
         await assertHooks(cp, c, objects);
         await scaleToMax(cp, c, objects);
         await upgradeAndRollBack(cp, c);
@@ -287,15 +274,15 @@ describe("the generated chart in a real control plane", { skip }, () => {
     doc.setIn(["postgres", "db", "storage_gb"], 64);
     const next = clusterCase("todo", "staging", doc, "-claims");
     try {
-      const objects = await templated(cp, c);
+      const objects = installed(c);
       assert.ok(
         objects.workloads.some((w) => w.kind === "StatefulSet"),
         "todo staging runs PostgreSQL in the cluster",
       );
       await bootstrap(cp, c, objects);
-      await helmOk(cp, ["install", ...helmArgs(c)]);
+      await helmOk(cp, upgradeArgs(c));
       // What the cluster says: the upgrade fails, and --atomic leaves revision 1 serving.
-      const r = await cp.helm(["upgrade", ...helmArgs(next)]);
+      const r = await cp.helm(upgradeArgs(next));
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /StatefulSet.*Forbidden: updates to statefulset spec for fields other than/s);
       // What gantry check says offline, from the tree written before: the spec line of storage_gb.

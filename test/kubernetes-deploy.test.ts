@@ -47,13 +47,14 @@ describe("gantry deploy --target kubernetes", { skip }, () => {
   it("prints the plan and changes nothing", async () => {
     const r = await gantry("deploy", "--plan", "--no-smoke");
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^namespace {2}kubectl apply cluster-bootstrap\/namespaces\/staging\.yaml/m);
+    assert.match(r.out, /^ {2}namespace {2}kubectl apply cluster-bootstrap\/namespaces\/staging\.yaml/m);
     assert.match(
       r.out,
-      /^secrets {4}app-secrets exists in e2e-staging with keys BETTER_AUTH_SECRET, DATABASE_URL/m,
+      /^ {2}secrets {4}app-secrets exists in e2e-staging with keys BETTER_AUTH_SECRET, DATABASE_URL/m,
     );
-    assert.match(r.out, /^migrations job backend-migrations runs as the pre-install\/pre-upgrade hook/m);
-    assert.match(r.out, /^upgrade {4}helm upgrade --install todo .* --atomic --wait/m);
+    assert.match(r.out, /^ {2}upgrade {4}helm upgrade --install todo chart .* --atomic --wait/m);
+    assert.match(r.out, /^ {13}first job backend-migrations, the pre-install\/pre-upgrade hook/m);
+    assert.match(r.out, /^ {2}skip {7}smoke checks \(--no-smoke\)$/m);
     assert.notEqual((await cp.kubectl(["get", "namespace", NAMESPACE])).code, 0, "no namespace made");
   });
 

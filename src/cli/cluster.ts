@@ -1,30 +1,29 @@
 // `gantry deploy|rollback|releases|status --target <name>`: the same commands as the local runtime's,
-// against a cluster. The target renders its tree from the spec into a scratch directory (what is
-// deployed is what the spec says now, as `gantry synth` would write it) and says which release that
-// is (Target.clusterRelease); src/engine/kubernetes runs helm and kubectl with the user's kubeconfig.
+// against a cluster. The target renders its tree from the spec in memory, through synth's pipeline
+// (what is deployed is what the spec says now, as `gantry synth` would write it), and says which
+// release that is (Target.clusterRelease); src/engine/kubernetes runs helm and kubectl with the user's
+// kubeconfig. Only a deploy writes the tree, to a scratch directory, since only Helm reads files.
 import type { Command } from "commander";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SpecError, UserError, sortProblems } from "../errors.js";
+import { UserError } from "../errors.js";
 import { kube, type Kube } from "../engine/kubernetes/client.js";
-import {
-  deploy,
-  deployPlan,
-  rollback,
-  templateRelease,
-  type DeployOptions,
-} from "../engine/kubernetes/deploy.js";
-import type { HelmRelease } from "../engine/kubernetes/release.js";
+import { deploy } from "../engine/kubernetes/deploy.js";
+import { planDeploy } from "../engine/kubernetes/plan.js";
+import { formatKubePlan } from "../engine/kubernetes/plan-format.js";
+import { rollback } from "../engine/kubernetes/rollback.js";
 import { releaseRows, releaseStatus } from "../engine/kubernetes/status.js";
+import type { ClusterRelease } from "../model/cluster-release.js";
 import { writeTree } from "../output/writer.js";
 import { TARGETS, findTarget } from "../targets/registry.js";
+import type { FileTree } from "../targets/target.js";
 import { findTool } from "../validate/tools.js";
 import { table } from "./format.js";
 import { interruptible, progress } from "./local-app.js";
 import type { Io } from "./main.js";
-import { locateSpec, readSpec } from "./spec-file.js";
-import { synthContext, targetProblems } from "./synth.js";
+import { locateSpec } from "./spec-file.js";
+import { synthesize } from "./synth.js";
 
 export interface ClusterOptions {
   env?: string;
@@ -51,12 +50,12 @@ export function clusterOptions(cmd: Command): Command {
 
 interface Session {
   k: Kube;
-  release: HelmRelease;
-  tree: string;
-  done: () => void;
+  release: ClusterRelease;
+  /** The target's tree, in memory: written to disk only by the commands that hand files to helm. */
+  files: FileTree;
 }
 
-/** The spec's release on the target, its tree written to a scratch directory, and the tools to deploy it. */
+/** The spec's release on the target, rendered as `gantry synth` renders it, and the tools to deploy it. */
 async function session(path: string, opts: ClusterOptions, io: Io, signal?: AbortSignal): Promise<Session> {
   const target = findTarget(opts.target ?? "");
   const deployable = TARGETS.filter((t) => t.clusterRelease).map((t) => t.name);
@@ -66,10 +65,8 @@ async function session(path: string, opts: ClusterOptions, io: Io, signal?: Abor
       `targets: local, ${deployable.join(", ")}`,
     );
   const loc = locateSpec(path, io.cwd);
-  const loaded = readSpec(loc);
-  const ctx = await synthContext(loc);
-  const problems = sortProblems([...loaded.warnings, ...targetProblems(target, loaded, ctx)]);
-  if (problems.some((p) => p.severity === "error")) throw new SpecError(problems);
+  // The spec's warnings are `gantry check`'s and `synth`'s to say: a deploy stops on errors only.
+  const { loaded, tree } = await synthesize(target, loc);
   const envs = loaded.project.environments;
   const env = opts.env ? envs.find((e) => e.environment.name === opts.env) : envs[0];
   if (!env)
@@ -77,7 +74,6 @@ async function session(path: string, opts: ClusterOptions, io: Io, signal?: Abor
       `${loc.display} has no environment \`${opts.env ?? ""}\``,
       `environments: ${envs.map((e) => e.environment.name).join(", ")}`,
     );
-  const rendered = target.render(loaded.project, ctx);
   const kubectl = findTool("kubectl");
   const helm = findTool("helm");
   if (!kubectl || !helm)
@@ -85,9 +81,6 @@ async function session(path: string, opts: ClusterOptions, io: Io, signal?: Abor
       `${[kubectl ? "" : "kubectl", helm ? "" : "helm"].filter(Boolean).join(" and ")} not found on PATH`,
       "install them (https://kubernetes.io/docs/tasks/tools/, https://helm.sh/docs/intro/install/)",
     );
-  const tree = mkdtempSync(join(tmpdir(), "gantry-deploy-"));
-  writeTree(tree, rendered, true);
-  const release: HelmRelease = target.clusterRelease(env, rendered);
   const k = kube({
     kubectl,
     helm,
@@ -95,7 +88,7 @@ async function session(path: string, opts: ClusterOptions, io: Io, signal?: Abor
     env: process.env,
     ...(signal ? { signal } : {}),
   });
-  return { k, release, tree, done: () => rmSync(tree, { recursive: true, force: true }) };
+  return { k, release: target.clusterRelease(env, tree), files: tree };
 }
 
 async function withSession<T>(
@@ -105,43 +98,39 @@ async function withSession<T>(
   work: (s: Session, signal: AbortSignal) => Promise<T>,
 ) {
   const stop = interruptible();
-  let s: Session | undefined;
   try {
     // Inside the try: a session that cannot start (a spec error, no helm) still releases the signals.
-    s = await session(path, opts, io, stop.signal);
-    return await work(s, stop.signal);
+    return await work(await session(path, opts, io, stop.signal), stop.signal);
   } finally {
-    s?.done();
     stop.dispose();
   }
 }
 
-function deployOptions(s: Session, opts: ClusterOptions, io: Io): DeployOptions {
-  return {
-    tree: s.tree,
-    smoke: opts.smoke !== false,
-    progress: progress(io),
-    ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
-  };
+/** The tree written to a scratch directory while `work` runs, removed however it ends. */
+async function inScratchDir<T>(files: FileTree, work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "gantry-deploy-"));
+  try {
+    writeTree(dir, files, true);
+    return await work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function clusterDeploy(path: string, opts: ClusterOptions, io: Io): Promise<void> {
   await withSession(path, opts, io, async (s) => {
-    const o = deployOptions(s, opts, io);
+    const plan = planDeploy(s.release, s.files, {
+      smoke: opts.smoke !== false,
+      ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
+    });
     if (opts.plan) {
-      const steps = deployPlan(s.release, await templateRelease(s.k, s.release, o), o);
-      if (opts.json) {
-        io.out(`${JSON.stringify(steps, null, 2)}\n`);
-        return;
-      }
-      io.out(
-        steps
-          .map((st) => st.lines.map((l, i) => `${i ? " ".repeat(11) : st.kind.padEnd(11)}${l}\n`).join(""))
-          .join(""),
-      );
+      io.out(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : formatKubePlan(plan));
       return;
     }
-    io.out(`${await deploy(s.k, s.release, o)}\n`);
+    const done = await inScratchDir(s.files, (dir) =>
+      deploy(s.k, plan, { files: s.files, dir, progress: progress(io) }),
+    );
+    io.out(`${done}\n`);
   });
 }
 
@@ -163,7 +152,7 @@ export async function clusterRollback(
     );
   await withSession(path, opts, io, async (s) => {
     io.out(
-      `${await rollback(s.k, s.release, deployOptions(s, opts, io), revision === undefined ? undefined : Number(revision))}\n`,
+      `${await rollback(s.k, s.release, { smoke: opts.smoke !== false, progress: progress(io) }, revision === undefined ? undefined : Number(revision))}\n`,
     );
   });
 }

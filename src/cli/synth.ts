@@ -4,7 +4,7 @@ import { drift, readTree, writeTree } from "../output/writer.js";
 import { upgradeFindings } from "../check/run.js";
 import { SpecError, UserError, formatProblem, sortProblems, type Problem } from "../errors.js";
 import { TARGETS, findTarget, outputsFor } from "../targets/registry.js";
-import type { RenderedTrees, SynthContext, Target } from "../targets/target.js";
+import type { FileTree, RenderedTrees, SynthContext, Target } from "../targets/target.js";
 import type { LoadResult } from "../model/load.js";
 import { exec } from "../util/exec.js";
 import type { Io } from "./main.js";
@@ -65,14 +65,8 @@ export function registerSynth(program: Command, io: Io): void {
             `targets: ${TARGETS.map((t) => t.name).join(", ")}`,
           );
         const loc = locateSpec(path, io.cwd);
-        const loaded = readSpec(loc);
-        const ctx = await synthContext(loc, opts.target);
-        const problems = targetProblems(target, loaded, ctx);
-        const sorted = sortProblems([...loaded.warnings, ...problems]);
-        if (sorted.some((p) => p.severity === "error")) throw new SpecError(sorted);
-        for (const w of sorted) io.err(`${formatProblem(w)}\n`);
-
-        const tree = target.render(loaded.project, ctx);
+        const { loaded, ctx, warnings, tree } = await synthesize(target, loc, opts.target);
+        for (const w of warnings) io.err(`${formatProblem(w)}\n`);
         const outDir = opts.out
           ? resolve(io.cwd, opts.out)
           : join(repoRootOf(loc, ctx), ctx.outputs[target.name]);
@@ -105,6 +99,23 @@ export function registerSynth(program: Command, io: Io): void {
         io.out(`wrote ${Object.keys(tree).length} files to ${shown}\n`);
       },
     );
+}
+
+/**
+ * A target's tree from the spec: the spec loaded, checked for the target (errors throw, all of them at
+ * once) and rendered. What `synth` writes and the cluster commands deploy; the warnings are the caller's
+ * to print.
+ */
+export async function synthesize(
+  target: Target,
+  loc: SpecLocation,
+  deployTarget?: string,
+): Promise<{ loaded: LoadResult; ctx: SynthContext; warnings: Problem[]; tree: FileTree }> {
+  const loaded = readSpec(loc);
+  const ctx = await synthContext(loc, deployTarget);
+  const problems = sortProblems([...loaded.warnings, ...targetProblems(target, loaded, ctx)]);
+  if (problems.some((p) => p.severity === "error")) throw new SpecError(problems);
+  return { loaded, ctx, warnings: problems, tree: target.render(loaded.project, ctx) };
 }
 
 /** What a target cannot do with the spec, as positioned problems. */

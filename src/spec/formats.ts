@@ -14,6 +14,7 @@ import {
   transliterate,
   type Rule,
 } from "./format-rules.js";
+import { quantity } from "../util/quantity.js";
 
 export interface Format {
   /** The key schema nodes name it by (`x-format`). */
@@ -188,25 +189,11 @@ const CPU: Format = {
   },
 };
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-};
 const MEMORY_FORM = /^([0-9]+)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
 /** Below this, no container starts (Docker's smallest memory limit is 6 MB). */
 const MIN_MEMORY = 6 * 2 ** 20;
 /** A memory amount in bytes (the local runtime compares an instance's memory with its limit). */
-export const bytes = (v: string) => {
-  const m = MEMORY_FORM.exec(v);
-  return m ? Number(m[1]) * UNITS[m[2] ?? ""]! : undefined;
-};
+export const bytes = (v: string) => (MEMORY_FORM.test(v) ? quantity(v) : undefined);
 const MEMORY: Format = {
   name: "memory",
   pattern: "^[0-9]+(Ki|Mi|Gi|Ti|K|M|G|T)?$",

@@ -2,6 +2,7 @@
 // files, plus the checks of what this target cannot do (reported as positioned spec problems), and
 // the external validators that check the files it wrote.
 import type { AppModel, ProjectModel, Size } from "../model/types.js";
+import type { ClusterRelease } from "../model/cluster-release.js";
 import type { ContractSupport } from "../model/contract-support.js";
 import type { TargetName } from "./registry.js";
 
@@ -75,21 +76,6 @@ export interface Target {
    * environment in the tree render() gave.
    */
   clusterRelease?: (env: AppModel, tree: FileTree) => ClusterRelease;
-}
-
-/**
- * A Helm release of one environment, paths relative to the target's tree. The same shape as the
- * engine's HelmRelease (src/engine/kubernetes/release.ts), which may not import the targets.
- */
-export interface ClusterRelease {
-  app: string;
-  environment: string;
-  namespace: string;
-  chart: string;
-  values: string;
-  bootstrap: { manifests: string[]; installer?: string; secretsDoc?: string };
-  smoke: { urls: string[]; trusted: boolean };
-  timeout: string;
 }
 
 /**

@@ -5,32 +5,12 @@
 // its old maximum) and the rollout's surge pods fit; after a successful upgrade, the spec's quota as is.
 // Found in the control plane: a quota shrunk before the rollout refused the surge pods, and the deploy
 // timed out.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { printYamlDocuments } from "../../format/yaml.js";
+import { quantity } from "../../util/quantity.js";
 import type { Kube } from "./client.js";
-import type { HelmRelease } from "./release.js";
-
-const SUFFIX: Record<string, number> = {
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-};
-
-/** A Kubernetes quantity as a number ("500m" 0.5, "2Gi" 2147483648); NaN when it is not one. */
-function quantity(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(q.trim());
-  if (!m) return NaN;
-  const factor = m[2] ? SUFFIX[m[2]] : 1;
-  return factor === undefined ? NaN : Number(m[1]) * factor;
-}
+import type { ClusterRelease } from "../../model/cluster-release.js";
+import type { TreeFiles } from "./manifests.js";
 
 type Doc = { kind?: string; metadata?: { name?: string }; spec?: { hard?: Record<string, string> } };
 
@@ -55,8 +35,9 @@ async function widened(k: Kube, namespace: string, docs: Doc[]): Promise<Doc[]> 
     const current = now.code === 0 ? ((JSON.parse(now.stdout) as Doc).spec?.hard ?? {}) : {};
     const merged = Object.fromEntries(
       Object.entries(hard).map(([key, value]) => {
-        const was = current[key];
-        return [key, was !== undefined && quantity(was) > quantity(value) ? was : value];
+        const was = current[key] ?? value;
+        const [now, wanted] = [quantity(was), quantity(value)];
+        return [key, now !== undefined && wanted !== undefined && now > wanted ? was : value];
       }),
     );
     out.push({ ...d, spec: { ...d.spec, hard: merged } });
@@ -70,12 +51,12 @@ async function widened(k: Kube, namespace: string, docs: Doc[]): Promise<Doc[]> 
  */
 export async function applyBootstrap(
   k: Kube,
-  r: HelmRelease,
-  tree: string,
+  r: ClusterRelease,
+  files: TreeFiles,
   phase: "before" | "after",
 ): Promise<string[]> {
   const docs = r.bootstrap.manifests.flatMap((f) =>
-    parseAllDocuments(readFileSync(join(tree, f), "utf8")).map((d) => d.toJS() as Doc),
+    parseAllDocuments(files[f] ?? "").map((d) => d.toJS() as Doc),
   );
   const input = printYamlDocuments(phase === "before" ? await widened(k, r.namespace, docs) : docs);
   const applied = await k.must(["apply", "--filename", "-"], input);

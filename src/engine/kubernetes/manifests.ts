@@ -1,8 +1,14 @@
-// What a deploy needs to know of the objects a release installs, read from `helm template` of the
-// chart with the environment's values (the objects themselves, not the spec, so it holds for whatever
-// the chart makes): the Secrets the pods read and that the chart does not create, the workloads whose
-// rollout is watched, the hook Jobs (migrations) and the API versions the cluster must serve.
+// What a deploy needs to know of the objects a release installs, read from the manifests the target
+// rendered for the environment beside the chart (the same objects as `helm template` gives, which
+// test/kubernetes-validate.test.ts holds it to; the objects themselves, not the spec, so it holds for
+// whatever the chart makes): the Secrets the pods read and that the chart does not create, the
+// workloads whose rollout is watched, the hook Jobs (migrations) and the API versions the cluster must
+// serve.
 import { parseAllDocuments } from "yaml";
+import type { ClusterRelease } from "../../model/cluster-release.js";
+
+/** The tree a target rendered, in memory: relative path → content. */
+export type TreeFiles = Readonly<Record<string, string>>;
 
 export interface ManifestObject {
   apiVersion: string;
@@ -109,4 +115,9 @@ export function releaseObjects(objects: ManifestObject[]): ReleaseObjects {
     secrets: [...needed.values()].sort((a, b) => a.name.localeCompare(b.name)),
     apiVersions: [...new Set(objects.map((o) => o.apiVersion))].sort(),
   };
+}
+
+/** The objects the release installs, from the tree its target rendered. */
+export function installedObjects(r: ClusterRelease, files: TreeFiles): ReleaseObjects {
+  return releaseObjects(r.rendered.flatMap((f) => parseManifests(files[f] ?? "")));
 }

@@ -1,9 +1,9 @@
 // The smoke checks after a rollout: the same public health URLs the generated pipelines check (GET,
-// redirects followed, a status below 400), a few attempts each while the ingress and DNS catch up.
+// redirects followed, a status below 400), a few attempts each while the ingress and DNS catch up
+// (how many: the plan's smoke step).
 import { get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
 
-const ATTEMPTS = 5;
 const TIMEOUT_MS = 10_000;
 
 function status(url: string, trusted: boolean, redirects = 5): Promise<number> {
@@ -32,11 +32,12 @@ export async function smokeCheck(
   urls: readonly string[],
   trusted: boolean,
   progress: (line: string) => void,
-  pauseMs = 3000,
+  attempts: number,
+  pauseMs: number,
 ): Promise<string | undefined> {
   for (const url of urls) {
     let why = "";
-    for (let i = 1; i <= ATTEMPTS; i++) {
+    for (let i = 1; i <= attempts; i++) {
       try {
         const code = await status(url, trusted);
         if (code < 400) {
@@ -47,7 +48,7 @@ export async function smokeCheck(
       } catch (e) {
         why = `${url}: ${(e as Error).message}`;
       }
-      if (i < ATTEMPTS) await new Promise((r) => setTimeout(r, pauseMs));
+      if (i < attempts) await new Promise((r) => setTimeout(r, pauseMs));
     }
     if (why) return why;
     progress(`smoke: GET ${url} ok`);

@@ -1,12 +1,12 @@
 // `gantry status --target kubernetes` and `gantry releases --target kubernetes`: what Helm and the
 // cluster say about one environment's release, as rows for the CLI's table.
 import type { Kube } from "./client.js";
-import { history } from "./deploy.js";
-import type { HelmRelease } from "./release.js";
+import type { ClusterRelease } from "../../model/cluster-release.js";
+import { history } from "./rollback.js";
 import { statuses } from "./watch.js";
 
 /** REVISION, STATUS, UPDATED, CHART, DESCRIPTION rows, oldest first; the deployed one is starred. */
-export async function releaseRows(k: Kube, r: HelmRelease): Promise<string[][]> {
+export async function releaseRows(k: Kube, r: ClusterRelease): Promise<string[][]> {
   const revs = await history(k, r);
   return revs.map((x) => [
     `${x.revision}${x.status === "deployed" ? " *" : ""}`,
@@ -24,7 +24,7 @@ export interface ReleaseStatus {
   workloads: string[];
 }
 
-export async function releaseStatus(k: Kube, r: HelmRelease): Promise<ReleaseStatus> {
+export async function releaseStatus(k: Kube, r: ClusterRelease): Promise<ReleaseStatus> {
   const revs = await history(k, r);
   const current = revs.at(-1);
   if (!current) return { workloads: [] };

@@ -64,8 +64,3 @@ export function usage(pid: number, parentOf: Map<number, number>): Usage | undef
   }
   return found ? { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: kib * 1024 } : undefined;
 }
-
-/** A CPU amount of the spec (0.5, 2, 250m) in cores. */
-export function cpuCores(v: string): number {
-  return v.endsWith("m") ? Number(v.slice(0, -1)) / 1000 : Number(v);
-}

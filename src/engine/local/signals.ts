@@ -4,6 +4,7 @@
 // minute's traffic and the alerts; `/metrics` (metrics-server.ts) all of it, in Prometheus' format.
 import type { AlertMetric, AppModel } from "../../model/types.js";
 import { bytes as memoryBytes } from "../../spec/formats.js";
+import { quantity } from "../../util/quantity.js";
 import { notify, withUnit } from "./alert-notify.js";
 import {
   EVALUATION_MS,
@@ -14,7 +15,7 @@ import {
 } from "./alerts-local.js";
 import { LATENCY_BUCKETS, UPSTREAM_ERROR_KINDS, type TrafficWindow } from "./metrics.js";
 import type { MetricFamily } from "./metrics-text.js";
-import { cpuCores, parents, usage } from "./proc-usage.js";
+import { parents, usage } from "./proc-usage.js";
 import { readRelease } from "./release.js";
 import type { Runtime } from "./runtime.js";
 
@@ -140,7 +141,7 @@ export class Signals {
       const pct = this.usagePct.get(i.service) ?? {};
       if (prev && now > prev.at) {
         const cores = (u.cpuSeconds - prev.cpuSeconds) / ((now - prev.at) / 1000);
-        pct.cpu = Math.max(pct.cpu ?? 0, (100 * cores) / cpuCores(limits.cpu));
+        pct.cpu = Math.max(pct.cpu ?? 0, (100 * cores) / (quantity(limits.cpu) ?? NaN));
       }
       const limit = memoryBytes(limits.memory);
       if (limit) pct.memory = Math.max(pct.memory ?? 0, (100 * u.rssBytes) / limit);

@@ -1,6 +1,7 @@
 // Per-environment decisions of the Azure target that both main.bicep / the parameter files and the
 // checks need: which SKU a service's plan gets, where the DNS zone lives, which domains are bound.
 import { seconds } from "../../util/duration.js";
+import { quantity as parseQuantity } from "../../util/quantity.js";
 import type {
   AnyServiceModel,
   AppModel,
@@ -32,21 +33,8 @@ export function serviceNames(project: ProjectModel, pick: (s: AnyServiceModel) =
 
 /** Kubernetes quantity → number (cores or GiB). */
 function quantity(q: string, unit: "cpu" | "memory"): number {
-  if (unit === "cpu") return q.endsWith("m") ? Number(q.slice(0, -1)) / 1000 : Number(q);
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  const f: Record<string, number> = {
-    Ki: 1 / 1048576,
-    Mi: 1 / 1024,
-    Gi: 1,
-    Ti: 1024,
-    K: 1e3 / 2 ** 30,
-    M: 1e6 / 2 ** 30,
-    G: 1e9 / 2 ** 30,
-    T: 1e12 / 2 ** 30,
-  };
-  return n * (m[2] ? (f[m[2]] ?? 1) : 1 / 2 ** 30);
+  const n = parseQuantity(q) ?? 0;
+  return unit === "cpu" ? n : n / 2 ** 30;
 }
 
 /**

@@ -1,34 +1,9 @@
 // Each environment's namespace as the cluster bootstrap creates it: Pod Security labels, a
 // ResourceQuota sized to what the environment can run at once, and default container limits.
 import type { AppModel } from "../../model/types.js";
+import { mebibytes, millicores } from "../../util/quantity.js";
 import { labels, type K8sObject } from "./objects.js";
 import { DAPR_SIDECAR, type ChartValues, type Resources } from "./values.js";
-
-/** CPU in millicores ("250m", "1", "1.5"). */
-export function millicores(cpu: string | number): number {
-  const s = String(cpu);
-  return s.endsWith("m") ? Number(s.slice(0, -1)) : Math.round(Number(s) * 1000);
-}
-
-/** Memory in MiB ("512Mi", "1Gi", "1G"). */
-export function mebibytes(mem: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(mem);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  const unit = m[2] ?? "";
-  const factor: Record<string, number> = {
-    "": 1 / 1048576,
-    Ki: 1 / 1024,
-    Mi: 1,
-    Gi: 1024,
-    Ti: 1048576,
-    K: 1000 / 1048576,
-    M: 1e6 / 1048576,
-    G: 1e9 / 1048576,
-    T: 1e12 / 1048576,
-  };
-  return Math.ceil(n * (factor[unit] ?? 1));
-}
 
 interface Totals {
   cpuReq: number;
@@ -46,10 +21,10 @@ const gibibytes = (size: string) => Number(/^(\d+)Gi$/.exec(size)?.[1] ?? 0);
 export function quotaTotals(v: ChartValues): Totals {
   const t: Totals = { cpuReq: 0, cpuLim: 0, memReq: 0, memLim: 0, pods: 0, storageGi: 0, pvcs: 0 };
   const add = (r: Resources, n: number) => {
-    t.cpuReq += millicores(r.requests.cpu) * n;
-    t.cpuLim += millicores(r.limits.cpu) * n;
-    t.memReq += mebibytes(r.requests.memory) * n;
-    t.memLim += mebibytes(r.limits.memory) * n;
+    t.cpuReq += (millicores(r.requests.cpu) ?? 0) * n;
+    t.cpuLim += (millicores(r.limits.cpu) ?? 0) * n;
+    t.memReq += (mebibytes(r.requests.memory) ?? 0) * n;
+    t.memLim += (mebibytes(r.limits.memory) ?? 0) * n;
     t.pods += n;
   };
   for (const w of Object.values(v.services)) {

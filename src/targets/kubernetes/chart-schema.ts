@@ -31,12 +31,15 @@ function loose(schema: unknown): unknown {
   );
 }
 
-/** An item that must be complete once it is enabled (values.yaml has only the shared part, switched off). */
-const item = (properties: Record<string, unknown>) => ({
+/**
+ * An item that must be complete once it is enabled (values.yaml has only the shared part, switched
+ * off): every property is then required, except the `optional` ones.
+ */
+const item = (properties: Record<string, unknown>, optional: readonly string[] = []) => ({
   ...(loose(obj(properties)) as Record<string, unknown>),
   required: ["enabled"],
   if: { properties: { enabled: { const: true } } },
-  then: { required: Object.keys(properties), properties },
+  then: { required: Object.keys(properties).filter((k) => !optional.includes(k)), properties },
 });
 
 const probe = obj(
@@ -118,31 +121,33 @@ const jobItem = item({
   backoffLimit: int,
 });
 
-const dataStore = item({
-  enabled: bool,
-  engine: { enum: ["postgres", "redis"] },
-  image: str,
-  port: int,
-  storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
-  resources,
-  passwordKey: str,
-  database: str,
-  user: str,
-  args: strList,
-  clients: strList,
-  backup: obj(
-    {
-      schedule: str,
-      keepDays: int,
-      storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
-      databases: strList,
-      offsite: obj({ endpoint: str, region: str, url: str }, ["endpoint", "region", "url"]),
-    },
-    ["schedule", "keepDays", "storage", "databases"],
-  ),
-});
-// A cache has no backup: only PostgreSQL's is required.
-dataStore.then.required = dataStore.then.required.filter((k) => k !== "backup");
+const dataStore = item(
+  {
+    enabled: bool,
+    engine: { enum: ["postgres", "redis"] },
+    image: str,
+    port: int,
+    storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
+    resources,
+    passwordKey: str,
+    database: str,
+    user: str,
+    args: strList,
+    clients: strList,
+    backup: obj(
+      {
+        schedule: str,
+        keepDays: int,
+        storage: { type: "string", pattern: "^[0-9]+(Mi|Gi|Ti)$" },
+        databases: strList,
+        offsite: obj({ endpoint: str, region: str, url: str }, ["endpoint", "region", "url"]),
+      },
+      ["schedule", "keepDays", "storage", "databases"],
+    ),
+  },
+  // A cache has no backup: only PostgreSQL's is required.
+  ["backup"],
+);
 const metadataItem = {
   type: "object",
   additionalProperties: false,

@@ -41,6 +41,20 @@ export const RESTORE_SCRIPT = [
 const backupVolume = (name: string) => `${name}-backups`;
 
 /**
+ * How the backup and restore CronJobs run, written once for the objects and the chart's template
+ * (templates-backup.ts): one run at a time, a restore never retried (it runs `pg_restore --clean`).
+ */
+export const BACKUP_POLICY = {
+  timeZone: "Etc/UTC",
+  concurrencyPolicy: "Forbid",
+  startingDeadlineSeconds: 300,
+  successfulJobsHistoryLimit: 3,
+  failedJobsHistoryLimit: 3,
+  activeDeadlineSeconds: 3600,
+  backoffLimit: { backup: 2, restore: 0 },
+} as const;
+
+/**
  * The official AWS CLI image (hub.docker.com/r/amazon/aws-cli; docs.aws.amazon.com/cli/latest/userguide/
  * getting-started-docker.html), which copies the dumps to the second repository with `aws s3 sync`.
  */
@@ -114,17 +128,17 @@ function cronJob(
     metadata: meta(v, ns, job, role),
     spec: {
       schedule: d.backup!.schedule,
-      timeZone: "Etc/UTC",
+      timeZone: BACKUP_POLICY.timeZone,
       // The restore runs only when created from it by hand.
       suspend: role === "restore",
-      concurrencyPolicy: "Forbid",
-      startingDeadlineSeconds: 300,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
+      concurrencyPolicy: BACKUP_POLICY.concurrencyPolicy,
+      startingDeadlineSeconds: BACKUP_POLICY.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: BACKUP_POLICY.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: BACKUP_POLICY.failedJobsHistoryLimit,
       jobTemplate: {
         spec: {
-          backoffLimit: role === "backup" ? 2 : 0,
-          activeDeadlineSeconds: 3600,
+          backoffLimit: BACKUP_POLICY.backoffLimit[role],
+          activeDeadlineSeconds: BACKUP_POLICY.activeDeadlineSeconds,
           template: {
             metadata: { labels: labels(v.global.app, job, role) },
             spec: {

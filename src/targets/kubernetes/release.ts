@@ -3,7 +3,8 @@
 // bootstrap files of that environment and of the cluster, and the smoke checks its pipelines run.
 import type { AppModel } from "../../model/types.js";
 import { smokeUrls } from "../github/pipeline.js";
-import type { ClusterRelease, FileTree } from "../target.js";
+import type { ClusterRelease } from "../../model/cluster-release.js";
+import type { FileTree } from "../target.js";
 import { issuerTrusted, kubernetesSettings } from "./settings.js";
 
 const BOOTSTRAP = "cluster-bootstrap";
@@ -17,6 +18,9 @@ export function clusterRelease(env: AppModel, tree: FileTree): ClusterRelease {
     namespace: env.environment.namespace,
     chart: "chart",
     values: `chart/values-${name}.yaml`,
+    rendered: Object.keys(tree)
+      .filter((f) => f.startsWith(`rendered/${name}/`))
+      .sort(),
     bootstrap: {
       manifests: own.filter((f) => tree[f] !== undefined),
       ...(tree[`${BOOTSTRAP}/install.sh`] !== undefined ? { installer: `${BOOTSTRAP}/install.sh` } : {}),

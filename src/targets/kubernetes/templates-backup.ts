@@ -1,7 +1,13 @@
 // The templates of an in-cluster PostgreSQL's backups (objects-backup.ts gives the same objects for
 // rendered/): the backup volume, the backup CronJob, the suspended restore CronJob and the policy
 // that lets their pods reach the server.
-import { AWS_CLI_IMAGE, BACKUP_SCRIPT, OFFSITE_KEYS, RESTORE_SCRIPT } from "./objects-backup.js";
+import {
+  AWS_CLI_IMAGE,
+  BACKUP_POLICY as P,
+  BACKUP_SCRIPT,
+  OFFSITE_KEYS,
+  RESTORE_SCRIPT,
+} from "./objects-backup.js";
 import { head } from "./templates.js";
 
 const indent = (text: string, n: number) =>
@@ -63,16 +69,16 @@ metadata:
   {{- include "gantry.metadata" (dict "root" $ "name" (printf "%s-${role}" $name) "component" "${role}") | nindent 2 }}
 spec:
   schedule: {{ .backup.schedule | quote }}
-  timeZone: Etc/UTC
+  timeZone: ${P.timeZone}
   suspend: ${role === "restore"}
-  concurrencyPolicy: Forbid
-  startingDeadlineSeconds: 300
-  successfulJobsHistoryLimit: 3
-  failedJobsHistoryLimit: 3
+  concurrencyPolicy: ${P.concurrencyPolicy}
+  startingDeadlineSeconds: ${P.startingDeadlineSeconds}
+  successfulJobsHistoryLimit: ${P.successfulJobsHistoryLimit}
+  failedJobsHistoryLimit: ${P.failedJobsHistoryLimit}
   jobTemplate:
     spec:
-      backoffLimit: ${role === "backup" ? 2 : 0}
-      activeDeadlineSeconds: 3600
+      backoffLimit: ${P.backoffLimit[role]}
+      activeDeadlineSeconds: ${P.activeDeadlineSeconds}
       template:
         metadata:
           labels:

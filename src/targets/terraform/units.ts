@@ -1,32 +1,15 @@
 // Kubernetes-style quantities from the spec (cpu "500m", memory "1Gi") in the units clouds use.
 import { eventBridgeSchedule } from "../../model/schedule.js";
+import { mebibytes, quantity } from "../../util/quantity.js";
 
 /** CPU cores from "500m", "1", "0.5". */
 export function cpuCores(q: string): number {
-  const m = /^([0-9.]+)(m?)$/.exec(q.trim());
-  if (!m) return 0.25;
-  const n = Number(m[1]);
-  return m[2] === "m" ? n / 1000 : n;
+  return quantity(q) ?? 0.25;
 }
 
 /** MiB from "512Mi", "1Gi", "1G", "1000M". */
 export function memoryMiB(q: string): number {
-  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(q.trim());
-  if (!m) return 512;
-  const n = Number(m[1]);
-  const unit = m[2] ?? "";
-  const factor: Record<string, number> = {
-    "": 1 / (1024 * 1024),
-    Ki: 1 / 1024,
-    Mi: 1,
-    Gi: 1024,
-    Ti: 1024 * 1024,
-    K: 1000 / 1048576,
-    M: 1e6 / 1048576,
-    G: 1e9 / 1048576,
-    T: 1e12 / 1048576,
-  };
-  return Math.ceil(n * (factor[unit] ?? 1));
+  return mebibytes(q) ?? 512;
 }
 
 /** Fargate CPU sizes and the memory (MiB) each allows. */
