@@ -77,6 +77,12 @@ export const PATTERN_SAMPLES: Record<string, (r: Rng) => string> = {
   [MEMORY_PATTERN]: (r) => r.pick(["128Mi", "256Mi", "512Mi", "1Gi", "2Gi"]),
   "^[a-z0-9][a-z0-9._/:@-]*$": (r) => r.pick(["nginx:1.27.3", "ghcr.io/acme/tool:2.1", "redis:7"]),
   "^[a-z_][a-z0-9_]{0,62}$": (r) => r.pick(["app", "main_db", "reports", "_audit"]),
+  "^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$": (r) =>
+    r.pick([
+      "https://s3.eu-west-1.amazonaws.com",
+      "https://minio.internal:9000",
+      "https://fra1.digitaloceanspaces.com/",
+    ]),
   "^https?://[^\\s/]+$": (r) => r.pick(["https://app.example.com", "http://localhost:3000"]),
   "^[a-z0-9][a-z0-9._-]{0,63}$": (r) => r.pick(["noreply", "support", "billing.team", "no-reply"]),
   "^[A-Za-z][A-Za-z0-9_.-]{0,127}$": (r) => r.pick(["Owner", "CostCenter", "team.name", "Tier_2"]),
