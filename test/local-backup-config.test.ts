@@ -115,33 +115,55 @@ pg1-user=gantry
   });
 
   it("restores the newest state, a time or a backup, along the right timeline", () => {
-    assert.deepEqual(restoreArgs({ kind: "latest" }, "/d", "S1"), [
+    const backup = (id: string, stopLsn: string) => ({
+      id,
+      kind: "full" as const,
+      startedAt: "2026-12-07T10:00:00.000Z",
+      endedAt: "2026-12-07T10:01:00.000Z",
+      sizeBytes: 1,
+      repoBytes: 1,
+      repos: [1],
+      stopLsn,
+    });
+    assert.deepEqual(restoreArgs({ target: { kind: "latest" }, backup: backup("S1", "0/1") }, "/d"), [
       "restore",
       "--pg1-path=/d",
       "--set=S1",
       "--target-timeline=latest",
     ]);
+    const at = new Date("2026-12-07T10:15:00.250Z");
     assert.deepEqual(
-      restoreArgs({ kind: "time", at: new Date("2026-12-07T10:15:00.250Z") }, "/d", "S1", true),
+      restoreArgs({ target: { kind: "time", at }, backup: backup("S1", "0/1"), at }, "/d", {
+        archiveOff: true,
+        processes: 4,
+      }),
       [
         "restore",
         "--pg1-path=/d",
-        "--archive-mode=off",
         "--set=S1",
+        "--archive-mode=off",
+        "--process-max=4",
         "--target-timeline=latest",
         "--type=time",
         "--target=2026-12-07 10:15:00.250+00",
         "--target-action=promote",
       ],
     );
-    assert.deepEqual(restoreArgs({ kind: "backup", id: "B" }, "/d", "0/5000100"), [
-      "restore",
-      "--pg1-path=/d",
-      "--set=B",
-      "--type=lsn",
-      "--target=0/5000100",
-      "--target-timeline=current",
-      "--target-action=promote",
-    ]);
+    assert.deepEqual(
+      restoreArgs({ target: { kind: "backup", id: "B" }, backup: backup("B", "0/5000100") }, "/d", {
+        delta: true,
+        processes: 1,
+      }),
+      [
+        "restore",
+        "--pg1-path=/d",
+        "--set=B",
+        "--delta",
+        "--type=lsn",
+        "--target=0/5000100",
+        "--target-timeline=current",
+        "--target-action=promote",
+      ],
+    );
   });
 });
