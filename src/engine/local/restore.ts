@@ -217,6 +217,7 @@ export async function recoverScratch(
   if (!chosen) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
   const proc = await startPostgres({
     binDir: chosen.install.binDir,
+    major: chosen.install.major,
     dataDir,
     port,
     user: PG_USER,
