@@ -1,7 +1,8 @@
 // What pgBackRest is told, exactly: the configuration of one environment's stanza (repository 1 on this
 // disk; repository 2 on S3-compatible storage when `recovery.offsite` is set, which no S3 server here
 // lets the test run against), the variables that carry the secrets, the archive settings from the RPO,
-// and the restore options of each target.
+// the restore options of each target, how a restored server syncs its data, and the window `backups`
+// gives each backup.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -12,7 +13,9 @@ import {
   printIni,
   retentionDays,
 } from "../src/engine/local/backup-config.js";
-import { restoreArgs } from "../src/engine/local/pgbackrest.js";
+import { rowsOf } from "../src/cli/local-backup.js";
+import { restoreArgs, type BackupInfo } from "../src/engine/local/pgbackrest.js";
+import { syncSettings } from "../src/engine/local/postgres.js";
 import { loadSpec } from "../src/model/load.js";
 
 const spec = (extra: string) =>
@@ -26,6 +29,17 @@ postgres:
   audit: { databases: [audit], backups: { retention_days: 21 } }
 ${extra}`,
   ).project.environments[0]!;
+
+const backup = (id: string, stopLsn: string, endedAt = "2026-12-07T10:01:00.000Z"): BackupInfo => ({
+  id,
+  kind: "full",
+  startedAt: "2026-12-07T10:00:00.000Z",
+  endedAt,
+  sizeBytes: 1,
+  repoBytes: 1,
+  repos: [1],
+  stopLsn,
+});
 
 const at = {
   dataDir: "/d/data",
@@ -115,16 +129,6 @@ pg1-user=gantry
   });
 
   it("restores the newest state, a time or a backup, along the right timeline", () => {
-    const backup = (id: string, stopLsn: string) => ({
-      id,
-      kind: "full" as const,
-      startedAt: "2026-12-07T10:00:00.000Z",
-      endedAt: "2026-12-07T10:01:00.000Z",
-      sizeBytes: 1,
-      repoBytes: 1,
-      repos: [1],
-      stopLsn,
-    });
     assert.deepEqual(restoreArgs({ target: { kind: "latest" }, backup: backup("S1", "0/1") }, "/d"), [
       "restore",
       "--pg1-path=/d",
@@ -165,5 +169,31 @@ pg1-user=gantry
         "--target-action=promote",
       ],
     );
+  });
+
+  it("syncs a restored cluster's data directory with one syncfs where PostgreSQL has it (Linux, 14+)", () => {
+    assert.deepEqual(syncSettings(15, "linux"), ["recovery_init_sync_method=syncfs"]);
+    assert.deepEqual(syncSettings(13, "linux"), []);
+    assert.deepEqual(syncSettings(16, "darwin"), []);
+    assert.deepEqual(syncSettings(undefined, "linux"), []);
+  });
+
+  it("gives each backup the window from its end to the newest archived WAL, never ending before it", () => {
+    const list = [
+      backup("A", "0/1", "2026-12-07T10:01:00.000Z"),
+      backup("B", "0/2", "2026-12-07T10:05:01.000Z"),
+    ];
+    // B waited for its last segment to be archived, then wrote its manifest: it ended after that segment.
+    assert.deepEqual(
+      rowsOf(list, "2026-12-07T10:05:00.412Z").map((r) => r.recoverable),
+      [
+        { from: "2026-12-07T10:01:00.000Z", until: "2026-12-07T10:05:00.412Z" },
+        { from: "2026-12-07T10:05:01.000Z", until: "2026-12-07T10:05:01.000Z" },
+      ],
+    );
+    assert.deepEqual(rowsOf(list, undefined)[0]!.recoverable, {
+      from: "2026-12-07T10:01:00.000Z",
+      until: "2026-12-07T10:01:00.000Z",
+    });
   });
 });
