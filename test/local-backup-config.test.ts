@@ -46,6 +46,7 @@ const at = {
   socketDir: "/tmp/gantry-pg-x",
   port: 5433,
   repoDir: "/d/backups/pgbackrest",
+  processes: 2,
 };
 
 describe("pgBackRest's configuration", () => {
@@ -78,6 +79,10 @@ repo2-path=/gantry/shop
 repo2-retention-full-type=time
 repo2-retention-full=21
 repo2-cipher-type=aes-256-cbc
+
+[global:archive-get]
+archive-async=y
+process-max=2
 
 [production]
 pg1-path=/d/data

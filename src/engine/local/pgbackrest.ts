@@ -117,7 +117,13 @@ export function openPgbackrest(o: {
   // The file holds paths and settings only; secret values go in the environment.
   writeFileAtomic(
     configFile,
-    printIni(pgbackrestConfig(o.model, { dataDir, socketDir: sock, port: o.port, repoDir }, days)),
+    printIni(
+      pgbackrestConfig(
+        o.model,
+        { dataDir, socketDir: sock, port: o.port, repoDir, processes: availableParallelism() },
+        days,
+      ),
+    ),
     0o644,
   );
   const cipherPass = loadKey(backupKeyFile(o.paths), undefined)!.toString("hex");
