@@ -22,10 +22,12 @@ const SIZE_GB = Number(process.env.SIZE_GB ?? "1");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const s = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
-async function gantry(...args: string[]): Promise<void> {
+/** Runs a command in-process; returns its progress lines (each `[  t s] step`, t from its start). */
+async function gantry(...args: string[]): Promise<string> {
   let err = "";
   const code = await main(args, { out: () => undefined, err: (t) => (err += t), cwd: process.cwd() });
   if (code !== 0) throw new Error(`gantry ${args.join(" ")} failed:\n${err}`);
+  return err;
 }
 
 const dir = mkdtempSync(join(tmpdir(), "gantry-bench-recovery-"));
@@ -94,7 +96,7 @@ try {
   writing = false;
   await writer;
   t = Date.now();
-  await gantry("restore", dir, "--yes");
+  const steps = await gantry("restore", dir, "--yes");
   const restoreMs = Date.now() - t;
   const r = new pg.Client({ ...login(), database: "bench" });
   await r.connect();
@@ -106,7 +108,18 @@ try {
   console.log(
     `crash: ${acked.length} commits acknowledged, ${back} restored; RPO ${s(rpo)} (target 60s: ${rpo <= 60_000 ? "met" : "missed"})`,
   );
-  console.log(`gantry restore of ${(Number(size) / 1024 ** 3).toFixed(2)} GiB: ${s(restoreMs)}`);
+  console.log(`gantry restore of ${(Number(size) / 1024 ** 3).toFixed(2)} GiB: ${s(restoreMs)}; its phases:`);
+  // The restore's own steps, each with the time it took: to the next step, the last to the command's end.
+  const phases = steps
+    .trimEnd()
+    .split("\n")
+    .flatMap((l) => {
+      const m = /^\[\s*([\d.]+)s\] (.*)$/.exec(l);
+      return m ? [{ at: Number(m[1]) * 1000, what: m[2]! }] : [];
+    });
+  phases.forEach((x, i) =>
+    console.log(`  ${s((phases[i + 1]?.at ?? restoreMs) - x.at).padStart(6)}  ${x.what}`),
+  );
 
   // The peer: pg_dump and pg_restore of the same database, now restored.
   const bin = choosePostgres(await postgresInstalls(process.env.PATH), postgresDataDir(paths), [])!.install

@@ -1,8 +1,8 @@
 // What pgBackRest is told, exactly: the configuration of one environment's stanza (repository 1 on this
 // disk; repository 2 on S3-compatible storage when `recovery.offsite` is set: local-offsite.test.ts
 // runs it against a real S3 server), the variables that carry the secrets and where the offsite key
-// pair and CA bundle come from, the archive settings from the RPO, and the restore options of each
-// target.
+// pair and CA bundle come from, the archive settings from the RPO, the restore options of each
+// target, how a restored server syncs its data, and the window `backups` gives each backup.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -15,8 +15,15 @@ import {
 } from "../src/engine/local/backup-config.js";
 import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { rowsOf } from "../src/cli/local-backup.js";
 import { envPaths } from "../src/engine/local/paths.js";
-import { findPgbackrest, openPgbackrest, restoreArgs } from "../src/engine/local/pgbackrest.js";
+import {
+  findPgbackrest,
+  openPgbackrest,
+  restoreArgs,
+  type BackupInfo,
+} from "../src/engine/local/pgbackrest.js";
+import { syncSettings } from "../src/engine/local/postgres.js";
 import { openStore } from "../src/engine/local/secrets.js";
 import { UserError } from "../src/errors.js";
 import { loadSpec } from "../src/model/load.js";
@@ -34,11 +41,23 @@ postgres:
 ${extra}`,
   ).project.environments[0]!;
 
+const backup = (id: string, stopLsn: string, endedAt = "2026-12-07T10:01:00.000Z"): BackupInfo => ({
+  id,
+  kind: "full",
+  startedAt: "2026-12-07T10:00:00.000Z",
+  endedAt,
+  sizeBytes: 1,
+  repoBytes: 1,
+  repos: [1],
+  stopLsn,
+});
+
 const at = {
   dataDir: "/d/data",
   socketDir: "/tmp/gantry-pg-x",
   port: 5433,
   repoDir: "/d/backups/pgbackrest",
+  processes: 2,
 };
 
 describe("pgBackRest's configuration", () => {
@@ -71,6 +90,10 @@ repo2-path=/gantry/shop
 repo2-retention-full-type=time
 repo2-retention-full=21
 repo2-cipher-type=aes-256-cbc
+
+[global:archive-get]
+archive-async=y
+process-max=2
 
 [production]
 pg1-path=/d/data
@@ -133,34 +156,72 @@ pg1-user=gantry
   });
 
   it("restores the newest state, a time or a backup, along the right timeline", () => {
-    assert.deepEqual(restoreArgs({ kind: "latest" }, "/d", "S1"), [
+    assert.deepEqual(restoreArgs({ target: { kind: "latest" }, backup: backup("S1", "0/1") }, "/d"), [
       "restore",
       "--pg1-path=/d",
       "--set=S1",
       "--target-timeline=latest",
     ]);
+    const at = new Date("2026-12-07T10:15:00.250Z");
     assert.deepEqual(
-      restoreArgs({ kind: "time", at: new Date("2026-12-07T10:15:00.250Z") }, "/d", "S1", true),
+      restoreArgs({ target: { kind: "time", at }, backup: backup("S1", "0/1"), at }, "/d", {
+        archiveOff: true,
+        processes: 4,
+      }),
       [
         "restore",
         "--pg1-path=/d",
-        "--archive-mode=off",
         "--set=S1",
+        "--archive-mode=off",
+        "--process-max=4",
         "--target-timeline=latest",
         "--type=time",
         "--target=2026-12-07 10:15:00.250+00",
         "--target-action=promote",
       ],
     );
-    assert.deepEqual(restoreArgs({ kind: "backup", id: "B" }, "/d", "0/5000100"), [
-      "restore",
-      "--pg1-path=/d",
-      "--set=B",
-      "--type=lsn",
-      "--target=0/5000100",
-      "--target-timeline=current",
-      "--target-action=promote",
-    ]);
+    assert.deepEqual(
+      restoreArgs({ target: { kind: "backup", id: "B" }, backup: backup("B", "0/5000100") }, "/d", {
+        delta: true,
+        processes: 1,
+      }),
+      [
+        "restore",
+        "--pg1-path=/d",
+        "--set=B",
+        "--delta",
+        "--type=lsn",
+        "--target=0/5000100",
+        "--target-timeline=current",
+        "--target-action=promote",
+      ],
+    );
+  });
+
+  it("syncs a restored cluster's data directory with one syncfs where PostgreSQL has it (Linux, 14+)", () => {
+    assert.deepEqual(syncSettings(15, "linux"), ["recovery_init_sync_method=syncfs"]);
+    assert.deepEqual(syncSettings(13, "linux"), []);
+    assert.deepEqual(syncSettings(16, "darwin"), []);
+    assert.deepEqual(syncSettings(undefined, "linux"), []);
+  });
+
+  it("gives each backup the window from its end to the newest archived WAL, never ending before it", () => {
+    const list = [
+      backup("A", "0/1", "2026-12-07T10:01:00.000Z"),
+      backup("B", "0/2", "2026-12-07T10:05:01.000Z"),
+    ];
+    // B waited for its last segment to be archived, then wrote its manifest: it ended after that segment.
+    assert.deepEqual(
+      rowsOf(list, "2026-12-07T10:05:00.412Z").map((r) => r.recoverable),
+      [
+        { from: "2026-12-07T10:01:00.000Z", until: "2026-12-07T10:05:00.412Z" },
+        { from: "2026-12-07T10:05:01.000Z", until: "2026-12-07T10:05:01.000Z" },
+      ],
+    );
+    assert.deepEqual(rowsOf(list, undefined)[0]!.recoverable, {
+      from: "2026-12-07T10:01:00.000Z",
+      until: "2026-12-07T10:01:00.000Z",
+    });
   });
 });
 

@@ -19,7 +19,7 @@ import { describeTarget, restoreOffline } from "../engine/local/restore.js";
 import { restoreIntoNewEnv } from "../engine/local/restore-into.js";
 import { readState } from "../engine/local/state.js";
 import { table } from "./format.js";
-import { confirm } from "./local-down.js";
+import { confirmDataChange } from "./confirm.js";
 import { appArguments, localApp, locked, progress, store, type LocalApp } from "./local-app.js";
 import type { Io } from "./main.js";
 
@@ -51,11 +51,18 @@ async function backup(path: string, opts: { env?: string }, io: Io): Promise<voi
 /** What `backups` calls each pgBackRest repository (pgbackrest.ts reposOf). */
 const REPO_NAMES: Record<number, string> = { 1: "local", 2: "offsite" };
 
-/** Each backup with the window it restores: from its end to the newest archived WAL. */
-function rowsOf(list: BackupInfo[], archivedUntil: string | undefined) {
+/**
+ * Each backup with the window it restores: from its end to the newest archived WAL. A backup waits for
+ * its last segment to be archived and then writes its manifest, so it may end after the newest
+ * segment's time: its window is then its end alone.
+ */
+export function rowsOf(list: BackupInfo[], archivedUntil: string | undefined) {
   return list.map((b) => ({
     ...b,
-    recoverable: { from: b.endedAt, until: archivedUntil ?? b.endedAt },
+    recoverable: {
+      from: b.endedAt,
+      until: archivedUntil && archivedUntil > b.endedAt ? archivedUntil : b.endedAt,
+    },
   }));
 }
 
@@ -141,22 +148,23 @@ async function restore(path: string, opts: RestoreOptions, io: Io): Promise<void
   const t = localApp(path, opts.env, io);
   const target = targetOf(opts);
   if (opts.into) {
-    const message = await restoreIntoNewEnv(t, opts.into, target, progress(io), repository(t));
+    const message = await restoreIntoNewEnv(t, opts.into, target, progress(io), repository(t), {
+      env: process.env,
+      openStore: store,
+    });
     io.out(`${message}\n`);
     return;
   }
-  if (!opts.yes) {
-    if (!process.stdin.isTTY)
-      throw new UserError(
-        `a restore replaces the data of ${t.paths.env}, and there is no terminal to ask on`,
-        "pass --yes to restore without a prompt (the current data is kept as a backup first)",
-      );
-    const ok = await confirm(
-      `replace the data of ${t.paths.env} with ${describeTarget(target)}? The current data is kept as a backup first.`,
-      io,
-    );
-    if (!ok) throw new UserError("not confirmed; nothing restored");
-  }
+  await confirmDataChange(
+    {
+      yes: opts.yes === true,
+      change: `a restore replaces the data of ${t.paths.env}`,
+      question: `replace the data of ${t.paths.env} with ${describeTarget(target)}?`,
+      doing: "restore",
+      nothing: "restored",
+    },
+    io,
+  );
   await locked(t.paths, "restore", io, async () => {
     const p = progress(io);
     if (await liveState(t.paths)) {

@@ -8,19 +8,8 @@ import { subdirectories } from "../engine/local/fsutil.js";
 import { socketDir } from "../engine/local/pgbackrest.js";
 import { removePostgresOutside } from "../engine/local/postgres-location.js";
 import { appArguments, locked, progress, localAppLoose } from "./local-app.js";
+import { confirm } from "./confirm.js";
 import type { Io } from "./main.js";
-
-export async function confirm(question: string, io: Io): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
-  io.err(`${question} [y/N] `);
-  process.stdin.resume();
-  process.stdin.setEncoding("utf8");
-  const answer = await new Promise<string>((resolve) =>
-    process.stdin.once("data", (d: string) => resolve(d)),
-  );
-  process.stdin.pause();
-  return /^y(es)?\s*$/i.test(answer.trim());
-}
 
 /**
  * Deletes a directory and what it holds. One that is a mount point (a volume for `.gantry/`) cannot

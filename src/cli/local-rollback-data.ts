@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import { requestTask } from "../engine/local/client.js";
 import type { EnvPaths } from "../engine/local/paths.js";
 import { readRelease, releaseIds, type ReleaseRecord } from "../engine/local/release.js";
-import { confirm } from "./local-down.js";
+import { confirmDataChange } from "./confirm.js";
 import type { Io } from "./main.js";
 
 const num = (id: string) => Number(id.slice(1));
@@ -41,20 +41,16 @@ export async function rollBackData(
   progress: (line: string) => void,
 ): Promise<void> {
   const point = restorePointFor(paths, target, serving);
-  if (!yes) {
-    if (!process.stdin.isTTY)
-      throw new UserError(
-        `--data returns the database of ${paths.env} to backup ${point}, and there is no terminal to ask on`,
-        "pass --yes to roll back the data without a prompt (the current data is kept as a backup first)",
-      );
-    if (
-      !(await confirm(
-        `return the database to backup ${point}, taken before the migrations after ${target}? The current data is kept as a backup first.`,
-        io,
-      ))
-    )
-      throw new UserError("not confirmed; nothing rolled back");
-  }
+  await confirmDataChange(
+    {
+      yes,
+      change: `--data returns the database of ${paths.env} to backup ${point}`,
+      question: `return the database to backup ${point}, taken before the migrations after ${target}?`,
+      doing: "roll back the data",
+      nothing: "rolled back",
+    },
+    io,
+  );
   progress(`returning the database to backup ${point} (before the migrations after ${target})`);
   const done = await requestTask(paths, { task: "restore", target: { kind: "backup", id: point } }, progress);
   progress(done.message);

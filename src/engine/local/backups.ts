@@ -5,7 +5,6 @@
 // restore or a migration), each logged.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import type { AppModel } from "../../model/types.js";
 import { archiveTimeoutSeconds } from "./backup-config.js";
 import type { SpawnedProcess } from "../../util/exec.js";
@@ -21,17 +20,20 @@ import {
   openPgbackrest,
   serverSettings,
   takeBackup,
+  type BackupInfo,
   type BackupKind,
   type Pgbackrest,
 } from "./pgbackrest.js";
+import { withClient } from "./postgres.js";
 import { snapshotRedis, type RedisSnapshot } from "./redis-snapshots.js";
 import { PG_USER, type Runtime } from "./runtime.js";
 
-/** What a backup made: PostgreSQL's backup label and the Redis snapshots taken with it. */
+/** What a backup made: PostgreSQL's backup (its label, and what `backups` lists of it) and the Redis snapshots taken with it. */
 export interface BackupResult {
   id?: string;
   /** The same moment's backup in the offsite repository (`recovery.offsite`). */
   offsiteId?: string;
+  postgres?: BackupInfo;
   redis: RedisSnapshot[];
 }
 
@@ -67,8 +69,10 @@ export class BackupService {
   backup(kind: BackupKind, reason: string): Promise<BackupResult> {
     return this.run(async () => {
       try {
-        const [id, offsiteId] =
-          this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : [];
+        const postgres =
+          this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : undefined;
+        const id = postgres?.id;
+        const offsiteId = postgres?.offsiteId;
         const redis = await snapshotRedis(this.rt, this.model, reason);
         this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
         this.lastError = undefined;
@@ -76,7 +80,11 @@ export class BackupService {
         this.rt.log(
           `backup (${reason}) done${id ? `: PostgreSQL ${id}` : ""}${offsiteId ? ` (offsite ${offsiteId})` : ""}${redis.length > 0 ? `, Redis ${redis.map((r) => r.name).join(", ")}` : ""}`,
         );
-        return { ...(id ? { id } : {}), ...(offsiteId ? { offsiteId } : {}), redis };
+        return {
+          ...(postgres ? { id: postgres.id, postgres } : {}),
+          ...(offsiteId ? { offsiteId } : {}),
+          redis,
+        };
       } catch (e) {
         this.lastError = (e as Error).message;
         this.record();
@@ -142,20 +150,12 @@ export class BackupService {
     this.walTimer = setInterval(() => {
       const server = this.rt.pg;
       if (!server || server.down || server.held) return;
-      const c = new pg.Client({
-        host: "127.0.0.1",
-        port: server.port,
-        user: PG_USER,
-        password: server.password,
-        database: "postgres",
-        connectionTimeoutMillis: 2000,
-      });
-      c.on("error", () => undefined);
-      void c
-        .connect()
-        .then(() => c.query("SELECT pg_switch_wal()"))
-        .catch(() => undefined)
-        .finally(() => void c.end().catch(() => undefined));
+      void withClient(
+        { port: server.port, user: PG_USER, password: server.password },
+        "postgres",
+        (c) => c.query("SELECT pg_switch_wal()"),
+        2000,
+      ).catch(() => undefined);
     }, every);
     this.walTimer.unref();
   }
@@ -188,11 +188,6 @@ export function setBackups(rt: Runtime, s: BackupService): void {
   services.set(rt, s);
 }
 
-/** The model the supervisor was started with (backups follow the environment's recovery settings). */
-export function supervisorModel(rt: Runtime): AppModel | undefined {
-  return readJson<AppModel>(rt.paths.model);
-}
-
 /**
  * What PostgreSQL is started with when its environment is backed up: the archive settings and the
  * variables its archive_command needs; and the refusal to make an empty cluster where a backup could
@@ -204,7 +199,7 @@ export function pgBackupSetup(
   password: string,
   dataDir: string,
 ): { b: Pgbackrest; settings: string[]; env: Record<string, string>; guard: () => void } | undefined {
-  const model = supervisorModel(rt);
+  const model = rt.model;
   if (!model || !backedUp(model)) return undefined;
   const b = openPgbackrest({
     paths: rt.paths,

@@ -5,10 +5,14 @@
 // - RTO: from the start of the restore to the release answering healthy on the restored data.
 // - RPO: the data a loss of the machine when the drill began would have lost, as time: from the
 //   earliest commit the restore did not bring back to the drill's start (0 when none was lost). The
-//   commits are read by transaction id between the scratch cluster's next one and the source's, with
-//   their commit timestamps (track_commit_timestamp is on in every backed-up cluster); the source's
-//   newest commit and the newest recovered one are reported with them. (The newest commit alone says
-//   little for an idle database: one commit a second ago after an hour without any is not an hour lost.)
+//   commits counted are the app's: the transactions whose rows (inserted or updated) the source's
+//   tables hold, committed by the drill's start (commit timestamps: track_commit_timestamp is on in
+//   every backed-up cluster) and not committed in the scratch cluster (pg_xact_status there).
+//   PostgreSQL's own transactions (autovacuum analysing a catalog, Gantry's role and database checks
+//   at each start) change no data of the app and are not counted, nor is a transaction that only
+//   deleted rows (nothing of it is left to read). The source's newest commit and the newest recovered
+//   one are reported with them. (The newest commit alone says little for an idle database: one commit
+//   a second ago after an hour without any is not an hour lost.)
 // - Integrity: pg_amcheck over every relation, and every table's row count and checksum (an md5 over
 //   its rows in a fixed order) compared with the source at the recovery point: the source's rows whose
 //   commit timestamp is at or before the newest recovered commit, read in one snapshot. Rows updated or
@@ -17,7 +21,7 @@
 // The report goes to `.gantry/<env>/drills/<time>.json`.
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import type { AppModel, ServiceModel } from "../../model/types.js";
 import { exec } from "../../util/exec.js";
 import { backupsOf } from "./backups.js";
@@ -26,10 +30,10 @@ import { readJson, writeJsonAtomic } from "./fsutil.js";
 import { serviceEnv } from "./env.js";
 import { Instance, sleep } from "./instance.js";
 import type { EnvPaths } from "./paths.js";
-import { chooseBackup, drillsDir } from "./pgbackrest.js";
+import { drillsDir, resolveTarget } from "./pgbackrest.js";
 import type { StartStep, UnsealStep } from "./plan.js";
 import { freePort } from "./ports.js";
-import { choosePostgres, postgresInstalls } from "./postgres.js";
+import { choosePostgres, postgresInstalls, withClient } from "./postgres.js";
 import { releaseDir } from "./paths.js";
 import { readRelease } from "./release.js";
 import { recoverScratch, removeScratch, scratchDir, type Say, type ScratchCluster } from "./restore.js";
@@ -70,22 +74,8 @@ export interface DrillReport {
 
 type Login = { port: number; password: string };
 
-async function withDb<T>(l: Login, database: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({
-    host: "127.0.0.1",
-    port: l.port,
-    user: PG_USER,
-    password: l.password,
-    database,
-    connectionTimeoutMillis: 10_000,
-  });
-  await c.connect();
-  try {
-    return await f(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+const withDb = <T>(l: Login, database: string, f: (c: pg.Client) => Promise<T>): Promise<T> =>
+  withClient({ port: l.port, user: PG_USER, password: l.password }, database, f);
 
 /**
  * Commit times are kept as microseconds since the epoch (a JavaScript Date has milliseconds, and a
@@ -109,15 +99,36 @@ const nextXid = (c: pg.Client) =>
     .query<{ x: string }>("SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x")
     .then((r) => BigInt(r.rows[0]!.x));
 
-/** The commits of transactions from..to-1 made by `until`: how many, and the earliest. */
-async function commitsBetween(c: pg.Client, from: bigint, to: bigint, until: bigint) {
-  const r = await c.query<{ n: string; first: string | null }>(
-    `SELECT count(ts) AS n, ${MICROS("min(ts)")} AS first FROM (
-       SELECT pg_xact_commit_timestamp((x % 4294967296)::text::xid) AS ts FROM generate_series($1::bigint, $2::bigint - 1) x
-     ) c WHERE ts <= ${AT("$3")}`,
-    [from.toString(), to.toString(), until.toString()],
+/** Commits of the source read back a while before the newest recovered one: commit timestamps and WAL order may differ a little between concurrent transactions. */
+const LOST_SEARCH_MARGIN_US = 60_000_000n;
+
+/**
+ * The transactions that wrote the rows a table holds, committed after `after` and by `until`, as
+ * full transaction ids (xid8, given the next one: `xmin` has no epoch) with their commit times.
+ */
+async function writersOf(c: pg.Client, table: string, after: bigint, until: bigint, next: bigint) {
+  const r = await c.query<{ x: string; ts: string }>(
+    `SELECT DISTINCT t.xmin::text AS x, ${MICROS("pg_xact_commit_timestamp(t.xmin)")} AS ts FROM ${table} t
+     WHERE pg_xact_commit_timestamp(t.xmin) > ${AT("$1")} AND pg_xact_commit_timestamp(t.xmin) <= ${AT("$2")}`,
+    [after.toString(), until.toString()],
   );
-  return { n: Number(r.rows[0]!.n), first: micros(r.rows[0]!.first) };
+  return r.rows.map((row) => {
+    let x = (next & ~0xffffffffn) | BigInt(row.x);
+    if (x >= next) x -= 0x100000000n;
+    return { xid: x, ts: BigInt(row.ts) };
+  });
+}
+
+/** Which of these transactions the scratch cluster has not committed (aborted there, or never seen). */
+async function notCommitted(c: pg.Client, xids: bigint[]): Promise<Set<bigint>> {
+  if (xids.length === 0) return new Set();
+  const r = await c.query<{ x: string }>(
+    `SELECT x::text AS x FROM unnest($1::xid8[]) x
+     WHERE CASE WHEN x >= pg_snapshot_xmax(pg_current_snapshot()) THEN true
+                ELSE coalesce(pg_xact_status(x), 'committed') <> 'committed' END`,
+    [xids.map(String)],
+  );
+  return new Set(r.rows.map((row) => BigInt(row.x)));
 }
 
 const newestCommit = (c: pg.Client) =>
@@ -235,11 +246,11 @@ const sec = (ms: number) => Math.round(ms / 10) / 100;
 async function checkIntegrity(
   rt: Runtime,
   report: DrillReport,
-  at: { source: Login; sourceNext: bigint; sourceNewest?: bigint; startedAt: Date },
+  at: { source: Login; sourceNewest?: bigint; startedAt: Date },
   scratch: ScratchCluster,
   model: AppModel,
 ): Promise<void> {
-  const { source, sourceNext, sourceNewest, startedAt } = at;
+  const { source, sourceNewest, startedAt } = at;
   const scratchLogin: Login = { port: scratch.port, password: source.password };
   let recovered = await withDb(scratchLogin, "postgres", newestCommit);
   const sums: Omit<TableCheck, "source_rows" | "source_checksum" | "match">[] = [];
@@ -252,16 +263,14 @@ async function checkIntegrity(
       }
     });
   if (recovered !== undefined) report.recovered_newest_commit = isoMicros(recovered);
-  const scratchNext = await withDb(scratchLogin, "postgres", nextXid);
-  const lost = await withDb(source, "postgres", (c) =>
-    commitsBetween(c, scratchNext, sourceNext, sourceNewest ?? BigInt(startedAt.getTime()) * 1000n),
-  );
-  report.lost_commits = lost.n;
-  if (lost.first !== undefined) report.earliest_lost_commit = isoMicros(lost.first);
-  report.rpo_seconds = lost.first !== undefined ? Math.max(0, sec(startedAt.getTime() - ms(lost.first))) : 0;
+  const until = sourceNewest ?? BigInt(startedAt.getTime()) * 1000n;
+  const after = recovered === undefined ? 0n : recovered - LOST_SEARCH_MARGIN_US;
+  /** The app's commits of the source near or after the recovery point: transaction id to commit time. */
+  const written = new Map<bigint, bigint>();
   for (const db of databasesOf(model))
     await withDb(source, db, async (c) => {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      const next = await nextXid(c);
       for (const s of sums.filter((x) => x.database === db)) {
         const src = await tableSum(c, s.table, recovered ?? 0n);
         report.tables.push({
@@ -271,8 +280,15 @@ async function checkIntegrity(
           match: src.rows === s.rows && src.checksum === s.checksum,
         });
       }
+      for (const table of await tables(c))
+        for (const w of await writersOf(c, table, after, until, next)) written.set(w.xid, w.ts);
       await c.query("COMMIT");
     });
+  const lost = await withDb(scratchLogin, "postgres", (c) => notCommitted(c, [...written.keys()]));
+  const first = [...lost].map((x) => written.get(x)!).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
+  report.lost_commits = lost.size;
+  if (first !== undefined) report.earliest_lost_commit = isoMicros(first);
+  report.rpo_seconds = first !== undefined ? Math.max(0, sec(startedAt.getTime() - ms(first))) : 0;
   const chosen = choosePostgres(await postgresInstalls(rt.o.baseEnv.PATH), scratch.dataDir, []);
   report.amcheck = chosen
     ? await amcheck(rt, chosen.install.binDir, scratchLogin)
@@ -286,11 +302,10 @@ export async function runDrill(rt: Runtime, say: Say): Promise<DrillReport> {
   const { b, model } = svc;
   const source: Login = { port: rt.pg.port, password: rt.pg.password };
   const startedAt = new Date();
-  const [sourceNewest, sourceNext] = await withDb(source, "postgres", (c) =>
-    Promise.all([newestCommit(c), nextXid(c)]),
-  );
-  const backup = await chooseBackup(b);
-  if (!backup) throw new Error("there is no backup yet to drill with (`gantry backup` takes one)");
+  const sourceNewest = await withDb(source, "postgres", newestCommit);
+  // In the backups' queue: after a restore's check has put its new timeline in the archive.
+  const resolved = await svc.run(() => resolveTarget(b, { kind: "latest" }));
+  const backup = resolved.backup.id;
   const port = await freePort();
   const dir = scratchDir(rt.paths, "drill");
   say(`restoring backup ${backup} and the archived WAL into a scratch cluster on port ${port}`);
@@ -315,21 +330,14 @@ export async function runDrill(rt: Runtime, say: Say): Promise<DrillReport> {
   };
   try {
     scratch = await svc.run(() =>
-      recoverScratch(
-        b,
-        { kind: "latest" },
-        dir,
-        port,
-        source.password,
-        join(rt.paths.logs, "drill-postgres.log"),
-      ),
+      recoverScratch(b, resolved, dir, port, source.password, join(rt.paths.logs, "drill-postgres.log")),
     );
     report.restore_seconds = sec(Date.now() - t0);
     say(
       `restored and recovered in ${report.restore_seconds}s; checking integrity: pg_amcheck, and every table against the source`,
     );
     // Checked before the release starts on it: the app would write to it.
-    await checkIntegrity(rt, report, { source, sourceNext, sourceNewest, startedAt }, scratch, model);
+    await checkIntegrity(rt, report, { source, sourceNewest, startedAt }, scratch, model);
     say("starting the serving release against it");
     const t1 = Date.now();
     report.app = await appHealthy(rt, scratch, rt.pg.appPassword);

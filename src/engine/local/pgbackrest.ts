@@ -5,7 +5,7 @@
 // next to it, for the same reason (the server itself pushes the WAL), and `gantry destroy` removes both.
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
@@ -149,7 +149,14 @@ export function openPgbackrest(o: {
   const config = printIni(
     pgbackrestConfig(
       o.model,
-      { dataDir, socketDir: sock, port: o.port, repoDir, ...(offsiteCaFile ? { offsiteCaFile } : {}) },
+      {
+        dataDir,
+        socketDir: sock,
+        port: o.port,
+        repoDir,
+        processes: availableParallelism(),
+        ...(offsiteCaFile ? { offsiteCaFile } : {}),
+      },
       days,
     ),
   );
@@ -230,8 +237,8 @@ export async function takeBackup(
   kind: BackupKind,
   reason: string,
   signal?: AbortSignal,
-): Promise<string[]> {
-  const ids: string[] = [];
+): Promise<BackupInfo & { offsiteId?: string }> {
+  const taken: BackupInfo[] = [];
   for (const repo of reposOf(b.model)) {
     await pgbackrest(
       b,
@@ -240,16 +247,17 @@ export async function takeBackup(
       signal,
     ).catch((e: unknown) => {
       // The local one is there to restore from: say so when only the offsite copy failed.
-      if (ids.length > 0)
-        (e as Error).message = `backup ${ids[0]} was taken here, and ${(e as Error).message}`;
+      if (taken.length > 0)
+        (e as Error).message = `backup ${taken[0]!.id} was taken here, and ${(e as Error).message}`;
       throw e;
     });
     const newest = (await listBackups(b)).filter((x) => x.repos.includes(repo)).at(-1);
     if (!newest)
       throw new Error(`pgbackrest backup reported success, and no backup is in repository ${repo}`);
-    ids.push(newest.id);
+    taken.push(newest);
   }
-  return ids;
+  const [local, offsite] = taken;
+  return { ...local!, ...(offsite ? { offsiteId: offsite.id } : {}) };
 }
 
 /** One backup as `gantry backups` shows it. */
@@ -288,12 +296,16 @@ interface InfoJson {
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-/** The backups in the repositories, oldest first. */
-export async function listBackups(b: Pgbackrest): Promise<BackupInfo[]> {
+/** The stanza's `info`: its backups and its archive, read in one pgBackRest process. */
+async function readInfo(b: Pgbackrest): Promise<InfoJson | undefined> {
   const r = await pgbackrest(b, ["info", "--output=json"], 60_000);
-  const stanzas = JSON.parse(r.stdout) as InfoJson[];
+  return (JSON.parse(r.stdout) as InfoJson[])[0];
+}
+
+/** The backups an `info` lists, oldest first. */
+function backupsIn(info: InfoJson | undefined): BackupInfo[] {
   const byId = new Map<string, BackupInfo>();
-  for (const x of stanzas[0]?.backup ?? []) {
+  for (const x of info?.backup ?? []) {
     const seen = byId.get(x.label);
     const repo = x.database?.["repo-key"] ?? 1;
     if (seen) {
@@ -314,6 +326,11 @@ export async function listBackups(b: Pgbackrest): Promise<BackupInfo[]> {
     });
   }
   return [...byId.values()].sort((a, b) => a.endedAt.localeCompare(b.endedAt));
+}
+
+/** The backups in the repositories, oldest first. */
+export async function listBackups(b: Pgbackrest): Promise<BackupInfo[]> {
+  return backupsIn(await readInfo(b));
 }
 
 /**
@@ -354,14 +371,13 @@ const lsn = (text: string): bigint => {
  * point a later restore went back to) cannot reach it, and pgBackRest's own choice, by time alone,
  * would take it.
  */
-export async function chooseBackup(b: Pgbackrest, before?: Date): Promise<string | undefined> {
-  const info = (JSON.parse((await pgbackrest(b, ["info", "--output=json"], 60_000)).stdout) as InfoJson[])[0];
+async function chooseBackup(b: Pgbackrest, info: InfoJson, before?: Date): Promise<string | undefined> {
   // One entry per repository and database version; the newest version's, in the first repository
   // that holds it (the local one, unless it was lost and the offsite one is left): repo-ls and
   // repo-get read repository 1 unless told another.
-  const archiveId = info?.archive?.at(-1)?.id;
-  const archive = info?.archive?.find((a) => a.id === archiveId);
-  if (!info?.backup || !archive || !archiveId) return undefined;
+  const archiveId = info.archive?.at(-1)?.id;
+  const archive = info.archive?.find((a) => a.id === archiveId);
+  if (!info.backup || !archive || !archiveId) return undefined;
   const repo = `--repo=${archive.database?.["repo-key"] ?? 1}`;
   const tli = (segment: string) => parseInt(segment.slice(0, 8), 16);
   const listing = await pgbackrest(b, ["repo-ls", repo, `archive/${stanzaOf(b.model)}/${archiveId}`], 60_000);
@@ -406,25 +422,69 @@ export function hasRepository(p: EnvPaths, model: AppModel): boolean {
 /** What a restore goes to: the end of the archive, a time, or one backup's consistent end. */
 export type RestoreTarget = { kind: "latest" } | { kind: "time"; at: Date } | { kind: "backup"; id: string };
 
+/** A target with the backup it restores from, chosen once for the whole restore or drill. */
+export interface ResolvedTarget {
+  target: RestoreTarget;
+  backup: BackupInfo;
+  /** The moment restored to, for the Redis snapshots that go with it; none for the newest state. */
+  at?: Date;
+}
+
 /**
- * pgBackRest's restore options for a target, into `dataDir` (emptied first by the caller); `set`: the
- * backup chooseBackup picked for the newest state or a time, or for one backup the LSN its WAL ends at.
+ * Chooses the backup a target restores from (one `info`, and for the newest state or a time the
+ * archive's timeline history, see chooseBackup); a target nothing can restore is a user error.
  */
-export function restoreArgs(
-  target: RestoreTarget,
-  dataDir: string,
-  set?: string,
-  archiveOff = false,
-): string[] {
-  const base = ["restore", `--pg1-path=${dataDir}`, ...(archiveOff ? ["--archive-mode=off"] : [])];
-  const latest = [...(set ? [`--set=${set}`] : []), "--target-timeline=latest"];
+export async function resolveTarget(b: Pgbackrest, target: RestoreTarget): Promise<ResolvedTarget> {
+  const info = await readInfo(b);
+  const all = backupsIn(info);
+  if (target.kind === "backup") {
+    const backup = all.find((x) => x.id === target.id);
+    if (!backup) throw new UserError(`there is no backup ${target.id}`, "`gantry backups` lists them");
+    return { target, backup, at: new Date(backup.endedAt) };
+  }
+  const id = info ? await chooseBackup(b, info, target.kind === "time" ? target.at : undefined) : undefined;
+  const backup = all.find((x) => x.id === id);
+  if (!backup)
+    throw new UserError(
+      target.kind === "time"
+        ? `no backup ended by ${target.at.toISOString()} on the history being restored`
+        : "there is no backup to restore",
+      "`gantry backups` lists the backups and the window each restores",
+    );
+  return { target, backup, ...(target.kind === "time" ? { at: target.at } : {}) };
+}
+
+/** How a restore writes the data directory. */
+export interface RestoreMode {
+  /** The copy never archives (a drill, `--into`): it must not write to the repository it came from. */
+  archiveOff?: boolean;
+  /**
+   * Into the cluster that is there (its data is kept in a backup already): pgBackRest rewrites only the
+   * files whose checksum differs and removes the others, instead of writing every file.
+   */
+  delta?: boolean;
+  /** pgBackRest processes that copy, decompress and decrypt files at once. */
+  processes?: number;
+}
+
+/** pgBackRest's restore options for a resolved target into `dataDir`. */
+export function restoreArgs(r: ResolvedTarget, dataDir: string, mode: RestoreMode = {}): string[] {
+  const base = [
+    "restore",
+    `--pg1-path=${dataDir}`,
+    `--set=${r.backup.id}`,
+    ...(mode.archiveOff ? ["--archive-mode=off"] : []),
+    ...(mode.delta ? ["--delta"] : []),
+    ...(mode.processes && mode.processes > 1 ? [`--process-max=${mode.processes}`] : []),
+  ];
+  const target = r.target;
   switch (target.kind) {
     case "latest":
-      return [...base, ...latest];
+      return [...base, "--target-timeline=latest"];
     case "time":
       return [
         ...base,
-        ...latest,
+        "--target-timeline=latest",
         "--type=time",
         `--target=${target.at.toISOString().replace("T", " ").replace("Z", "+00")}`,
         "--target-action=promote",
@@ -434,39 +494,27 @@ export function restoreArgs(
       // the backup was taken (`--type=immediate` would follow the newest, and takes no timeline).
       return [
         ...base,
-        `--set=${target.id}`,
         "--type=lsn",
-        `--target=${set ?? ""}`,
+        `--target=${r.backup.stopLsn}`,
         "--target-timeline=current",
         "--target-action=promote",
       ];
   }
 }
 
-/** Restores into `dataDir`, which must not hold a cluster. */
+/**
+ * Restores into `dataDir`: an empty one, or with `mode.delta` the cluster there (stopped). pgBackRest
+ * runs with a process per core: restoring is decompressing and decrypting, and PostgreSQL is stopped.
+ */
 export async function restoreInto(
   b: Pgbackrest,
-  target: RestoreTarget,
+  r: ResolvedTarget,
   dataDir: string,
-  archiveOff = false,
+  mode: Omit<RestoreMode, "processes"> = {},
 ): Promise<void> {
   privateDir(dataDir, b.runAs);
-  if (existsSync(join(dataDir, "PG_VERSION")))
+  if (!mode.delta && existsSync(join(dataDir, "PG_VERSION")))
     throw new Error(`${dataDir} holds a cluster: it is moved aside before a restore`);
   mkdirSync(dataDir, { recursive: true });
-  let set: string | undefined;
-  if (target.kind === "backup") {
-    set = (await listBackups(b)).find((x) => x.id === target.id)?.stopLsn;
-    if (!set) throw new UserError(`there is no backup ${target.id}`, "`gantry backups` lists them");
-  } else {
-    set = await chooseBackup(b, target.kind === "time" ? target.at : undefined);
-    if (!set)
-      throw new UserError(
-        target.kind === "time"
-          ? `no backup ended by ${target.at.toISOString()} on the history being restored`
-          : "there is no backup to restore",
-        "`gantry backups` lists the backups and the window each restores",
-      );
-  }
-  await pgbackrest(b, restoreArgs(target, dataDir, set, archiveOff));
+  await pgbackrest(b, restoreArgs(r, dataDir, { ...mode, processes: availableParallelism() }));
 }

@@ -60,6 +60,7 @@ async function startPostgresFor(
     backup?.guard();
     return startPostgres({
       binDir: bin,
+      major,
       dataDir,
       port,
       user: PG_USER,

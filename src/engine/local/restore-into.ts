@@ -10,22 +10,25 @@ import { join } from "node:path";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import { requestRollout, type Progress } from "./client.js";
-import { dataUser } from "./infra.js";
+import { dataUser, privateDir } from "./infra.js";
 import { startSupervisor } from "./launch.js";
 import { envPaths, releaseDir, type EnvPaths } from "./paths.js";
-import type { Pgbackrest, RestoreTarget } from "./pgbackrest.js";
+import { resolveTarget, type Pgbackrest, type RestoreTarget } from "./pgbackrest.js";
 import { placePostgresData } from "./postgres-location.js";
 import { freePort } from "./ports.js";
 import { PG_PASSWORD } from "./provision.js";
-import { placeRedisSnapshot, snapshotFor } from "./redis-snapshots.js";
-import { describeTarget, recoverScratch } from "./restore.js";
-import { openStore } from "./secrets.js";
+import { placeRedisSnapshot } from "./redis-snapshots.js";
+import { describeTarget, recoverScratch, redisSnapshotsAt, stopScratch } from "./restore.js";
+import type { SecretStore } from "./secrets.js";
 import { readState } from "./state.js";
-import { listBackups } from "./pgbackrest.js";
-import { privateDir } from "./infra.js";
-import { sleep } from "./instance.js";
 
 const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+/** What the command gives: the environment it runs in, and how it opens a secrets store (with its key). */
+export interface IntoContext {
+  env: NodeJS.ProcessEnv;
+  openStore: (p: EnvPaths) => SecretStore;
+}
 
 export async function restoreIntoNewEnv(
   t: { paths: EnvPaths; model: AppModel },
@@ -33,6 +36,7 @@ export async function restoreIntoNewEnv(
   target: RestoreTarget,
   progress: Progress,
   b: Pgbackrest,
+  ctx: IntoContext,
 ): Promise<string> {
   if (!ENV_NAME.test(into))
     throw new UserError(
@@ -53,42 +57,35 @@ export async function restoreIntoNewEnv(
       `${t.paths.env} has no serving release to run on the restored data`,
       "`gantry up` it first, or restore in place",
     );
-  const backups = await listBackups(b);
-  if (backups.length === 0)
-    throw new UserError(`${t.paths.env} has no backup yet`, "`gantry backup` takes one");
-  const at =
-    target.kind === "time"
-      ? target.at
-      : target.kind === "backup"
-        ? new Date(backups.find((x) => x.id === target.id)?.endedAt ?? Date.now())
-        : undefined;
+  // Read before anything is made: a store the key cannot open leaves no half-made environment.
+  const password = ctx.openStore(t.paths).get(PG_PASSWORD);
+  if (!password) throw new UserError(`${t.paths.env} has no PostgreSQL password in its secrets store`);
+  const resolved = await resolveTarget(b, target);
   mkdirSync(to.logs, { recursive: true });
   copyFileSync(t.paths.secrets, to.secrets);
-  const password = openStore(to, undefined).get(PG_PASSWORD);
-  if (!password) throw new UserError(`${t.paths.env} has no PostgreSQL password in its secrets store`);
-  progress(`restoring ${t.paths.env}'s PostgreSQL (${describeTarget(target)}) into ${into}`);
+  progress(
+    `restoring ${t.paths.env}'s PostgreSQL from backup ${resolved.backup.id} (${describeTarget(target)}) into ${into}`,
+  );
   const dataDir = placePostgresData(to, dataUser());
   const scratch = await recoverScratch(
     b,
-    target,
+    resolved,
     dataDir,
     await freePort(),
     password,
     join(to.logs, "postgres.log"),
   );
-  scratch.proc.kill("SIGINT");
-  await Promise.race([scratch.proc.exited, sleep(60_000)]);
-  for (const spec of Object.values(t.model.redis)) {
-    const snap = spec.persistence === "none" ? undefined : snapshotFor(t.paths, spec.name, at);
-    if (!snap) continue;
-    progress(`putting Redis ${spec.name}'s snapshot of ${snap.at} in place`);
-    const dir = join(to.redis, spec.name);
+  // Recovered: the new environment's supervisor starts it again as its own.
+  await stopScratch(scratch, 60_000);
+  for (const { name, snap } of redisSnapshotsAt(t.paths, t.model, resolved.at)) {
+    progress(`putting Redis ${name}'s snapshot of ${snap.at} in place`);
+    const dir = join(to.redis, name);
     privateDir(dir, undefined);
     placeRedisSnapshot(t.paths, snap, dir);
   }
   cpSync(releaseDir(t.paths, release), releaseDir(to, release), { recursive: true });
   const model: AppModel = { ...t.model, environment: { ...t.model.environment, name: into } };
-  await startSupervisor(to, model, process.env, { progress });
+  await startSupervisor(to, model, ctx.env, { progress });
   progress(`rolling ${release} out in ${into}`);
   const r = await requestRollout(to, release, "deploy", progress);
   if (!r.ok)

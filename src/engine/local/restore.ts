@@ -8,7 +8,6 @@
 //   copy never writes to the repository of the data it came from, and recovered to its end.
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import pg from "pg";
 import type { AppModel } from "../../model/types.js";
 import { UserError } from "../../errors.js";
 import type { SpawnedProcess } from "../../util/exec.js";
@@ -21,13 +20,14 @@ import {
   restoreInto,
   backupRoot,
   ensureStanza,
-  listBackups,
   pgbackrest,
+  resolveTarget,
   type Pgbackrest,
+  type ResolvedTarget,
   type RestoreTarget,
 } from "./pgbackrest.js";
 import { postgresDataDir } from "./postgres-location.js";
-import { choosePostgres, postgresInstalls, startPostgres } from "./postgres.js";
+import { choosePostgres, postgresInstalls, startPostgres, withClient } from "./postgres.js";
 import { placeRedisSnapshot, snapshotFor } from "./redis-snapshots.js";
 import { PG_USER, type Runtime } from "./runtime.js";
 
@@ -37,17 +37,6 @@ const RECOVERY_TIMEOUT_MS = 60 * 60_000;
 const RESTORE_RETRY_AFTER_S = 30;
 
 export type Say = (line: string) => void;
-
-/** The moment a target restores to, for picking the Redis snapshots that go with it. */
-async function targetTime(b: Pgbackrest, target: RestoreTarget): Promise<Date | undefined> {
-  if (target.kind === "time") return target.at;
-  if (target.kind === "backup") {
-    const found = (await listBackups(b)).find((x) => x.id === target.id);
-    if (!found) throw new Error(`there is no backup ${target.id} (\`gantry backups\` lists them)`);
-    return new Date(found.endedAt);
-  }
-  return undefined;
-}
 
 /** Moves a cluster's directory aside, next to the repository; returns where, or undefined if none was there. */
 function moveAside(dataDir: string, b: Pgbackrest): string | undefined {
@@ -86,27 +75,41 @@ async function release(
   rt.persist();
 }
 
+/**
+ * The Redis snapshot of each Redis of the spec that keeps data, taken at or before `at` (the newest
+ * without it): what goes with PostgreSQL restored to that moment.
+ */
+export function redisSnapshotsAt(paths: EnvPaths, model: AppModel, at: Date | undefined) {
+  return Object.values(model.redis).flatMap((spec) => {
+    const snap = spec.persistence === "none" ? undefined : snapshotFor(paths, spec.name, at);
+    return snap ? [{ name: spec.name, snap }] : [];
+  });
+}
+
 /** Each Redis of the spec that keeps data goes back to its snapshot at or before `at`. */
 async function restoreRedis(rt: Runtime, model: AppModel, at: Date | undefined, say: Say): Promise<void> {
-  for (const spec of Object.values(model.redis)) {
-    const server = rt.redis[spec.name];
-    const start = redisStarter(rt, spec.name);
-    const snap = spec.persistence === "none" ? undefined : snapshotFor(rt.paths, spec.name, at);
-    if (!server || !start || !snap) continue;
-    say(`restoring Redis ${spec.name} from its snapshot of ${snap.at}`);
+  for (const { name, snap } of redisSnapshotsAt(rt.paths, model, at)) {
+    const server = rt.redis[name];
+    const start = redisStarter(rt, name);
+    if (!server || !start) continue;
+    say(`restoring Redis ${name} from its snapshot of ${snap.at}`);
     await hold(server, "SIGKILL"); // SIGTERM would save a dump over the one put back
-    placeRedisSnapshot(rt.paths, snap, join(rt.paths.redis, spec.name));
-    await release(rt, `Redis ${spec.name}`, `logs/redis-${spec.name}.log`, server, start);
+    placeRedisSnapshot(rt.paths, snap, join(rt.paths.redis, name));
+    await release(rt, `Redis ${name}`, `logs/redis-${name}.log`, server, start);
   }
 }
 
-/** The restore the supervisor runs, under the command's lock: see the top of the file. */
+/**
+ * The restore the supervisor runs, under the command's lock: see the top of the file. Every step that
+ * reads or writes the repository runs in the backup service's queue, one at a time with the backups.
+ */
 export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Say): Promise<string> {
   const svc = backupsOf(rt);
   const pg = rt.pg;
   if (!svc?.b || !pg || !svc.startPg) throw new Error("this environment's PostgreSQL is not backed up");
   const { b, model } = svc;
-  const at = await targetTime(b, target);
+  // Chosen once, before anything changes: a target nothing restores is refused with the data untouched.
+  let resolved = await svc.run(() => resolveTarget(b, target));
   rt.proxy.maintenance.begin(RESTORE_RETRY_AFTER_S);
   say(`the proxy answers 503 (Retry-After: ${RESTORE_RETRY_AFTER_S}s) until the restore is done`);
   let kept: string | undefined;
@@ -114,29 +117,43 @@ export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Sa
     if (!pg.down) {
       // A commit after any target time: recovery to a time stops at the first commit past it, and an
       // idle database would have none in its WAL.
-      await commitNow(pg.port, pg.password);
+      await withClient({ port: pg.port, user: PG_USER, password: pg.password }, "postgres", (c) =>
+        c.query("SELECT pg_current_xact_id()"),
+      );
       say("keeping the current data: an incremental backup first");
-      kept = (await svc.backup("incr", "before-restore")).id;
+      const backup = (await svc.backup("incr", "before-restore")).postgres;
+      if (!backup) throw new Error("the backup of the current data made no PostgreSQL backup");
+      kept = backup.id;
       say(`the current data is backup ${kept}`);
+      // The newest state is that backup and the WAL after it: nothing older need be replayed.
+      if (target.kind === "latest") resolved = { ...resolved, backup };
     }
     say("stopping PostgreSQL");
     await hold(pg, "SIGINT");
     const dataDir = postgresDataDir(rt.paths);
-    const aside = moveAside(dataDir, b);
-    if (aside && kept) rmSync(aside, { recursive: true, force: true });
-    else if (aside) say(`the damaged data directory is kept in ${aside}`);
-    say(`restoring PostgreSQL (${describeTarget(target)})`);
-    await svc.run(() => restoreInto(b, target, dataDir));
+    // The data in a backup already is restored over (pgBackRest's delta: only the files that differ
+    // are written); data that is in none is moved aside and kept.
+    const delta = kept !== undefined && existsSync(join(dataDir, "PG_VERSION"));
+    const aside = delta ? undefined : moveAside(dataDir, b);
+    if (aside) say(`the damaged data directory is kept in ${aside}`);
+    say(`restoring PostgreSQL from backup ${resolved.backup.id} (${describeTarget(target)})`);
+    await svc.run(() => restoreInto(b, resolved, dataDir, { delta }));
     say("starting PostgreSQL: it replays the archived WAL up to the target");
     await release(rt, "PostgreSQL", "logs/postgres.log", pg, () => svc.startPg!(RECOVERY_TIMEOUT_MS));
+    say("PostgreSQL is recovered and serves");
     // Until the new timeline's history file is in the archive (check switches the WAL and waits for
     // it), a restore or drill that follows would choose its backup without knowing of that timeline.
-    // The stanza first: restored from the offsite copy, the local repository may be empty.
-    await svc.run(() => ensureStanza(b));
-    await svc.run(() => pgbackrest(b, ["check"], 120_000));
+    // They choose theirs in the same queue, after this check: the restore need not wait for it. The
+    // stanza first: restored from the offsite copy, the local repository may be empty.
+    void svc
+      .run(async () => {
+        await ensureStanza(b);
+        await pgbackrest(b, ["check"], 120_000);
+      })
+      .catch((e: unknown) => rt.log(`after the restore, pgbackrest check failed: ${(e as Error).message}`));
     // The newest state leaves Redis as it is (its own files are newer than any snapshot); a point in
     // the past takes it back to its snapshot of that moment, so both hold the same past.
-    if (target.kind !== "latest") await restoreRedis(rt, model, at, say);
+    if (target.kind !== "latest") await restoreRedis(rt, model, resolved.at, say);
     return `restored (${describeTarget(target)})${kept ? `; the data from before is backup ${kept}` : ""}`;
   } catch (e) {
     // PostgreSQL stays down, held, until a restore that works: status says why.
@@ -156,17 +173,6 @@ export async function restoreInPlace(rt: Runtime, target: RestoreTarget, say: Sa
   }
 }
 
-/** Commits an empty transaction (an xid is assigned, so a commit record is written). */
-async function commitNow(port: number, password: string): Promise<void> {
-  const c = new pg.Client({ host: "127.0.0.1", port, user: PG_USER, password, database: "postgres" });
-  await c.connect();
-  try {
-    await c.query("SELECT pg_current_xact_id()");
-  } finally {
-    await c.end();
-  }
-}
-
 export function describeTarget(t: RestoreTarget): string {
   return t.kind === "latest"
     ? "the newest backup and all the archived WAL"
@@ -182,12 +188,12 @@ export async function restoreOffline(
   target: RestoreTarget,
   say: Say,
 ): Promise<string> {
-  await targetTime(b, target);
+  const resolved = await resolveTarget(b, target);
   const dataDir = postgresDataDir(paths);
   const aside = moveAside(dataDir, b);
   if (aside) say(`the current data directory is kept in ${aside}`);
-  say(`restoring PostgreSQL (${describeTarget(target)})`);
-  await restoreInto(b, target, dataDir);
+  say(`restoring PostgreSQL from backup ${resolved.backup.id} (${describeTarget(target)})`);
+  await restoreInto(b, resolved, dataDir);
   // Redis: put back by the next start, which loads the dump.
   return `restored (${describeTarget(target)}); \`gantry up\` starts the app on it`;
 }
@@ -200,22 +206,23 @@ export interface ScratchCluster {
 }
 
 /**
- * Restores `target` into a new directory and runs it on `port` with archiving off, until its recovery
- * has ended (the server answers once it is promoted: hot_standby is off).
+ * Restores a resolved target into a new directory and runs it on `port` with archiving off, until its
+ * recovery has ended (the server answers once it is promoted: hot_standby is off).
  */
 export async function recoverScratch(
   b: Pgbackrest,
-  target: RestoreTarget,
+  resolved: ResolvedTarget,
   dataDir: string,
   port: number,
   password: string,
   logFile: string,
 ): Promise<ScratchCluster> {
-  await restoreInto(b, target, dataDir, true);
+  await restoreInto(b, resolved, dataDir, { archiveOff: true });
   const chosen = choosePostgres(await postgresInstalls(b.baseEnv.PATH), dataDir, []);
   if (!chosen) throw new Error("PostgreSQL is not installed (no initdb/postgres found)");
   const proc = await startPostgres({
     binDir: chosen.install.binDir,
+    major: chosen.install.major,
     dataDir,
     port,
     user: PG_USER,
@@ -230,11 +237,17 @@ export async function recoverScratch(
   return { proc, port, dataDir };
 }
 
+/** Stops a scratch cluster (a fast shutdown, then a kill if it does not end in `graceMs`). */
+export async function stopScratch(s: ScratchCluster, graceMs: number): Promise<void> {
+  s.proc.kill("SIGINT");
+  await Promise.race([s.proc.exited, sleep(graceMs)]);
+  s.proc.kill("SIGKILL");
+  await s.proc.exited;
+}
+
 /** Stops a scratch cluster and deletes it. */
 export async function removeScratch(s: ScratchCluster): Promise<void> {
-  s.proc.kill("SIGINT");
-  await Promise.race([s.proc.exited, sleep(20_000)]);
-  s.proc.kill("SIGKILL");
+  await stopScratch(s, 20_000);
   rmSync(dirname(s.dataDir), { recursive: true, force: true });
 }
 
