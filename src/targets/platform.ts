@@ -121,6 +121,8 @@ export interface Drill {
   teardown(store: PostgresModel): Step[];
   /** Where the temporary servers go, for the workflow's README: "the resource group rg-shop-staging". */
   scope: string;
+  /** What the README adds about this platform's drill: how it reaches the servers, what it needs first. */
+  detail?: string;
   settings: CiSettings;
 }
 

@@ -11,7 +11,6 @@ import { data, output, resource, type VariableSpec } from "../terraform/blocks.j
 import { NAME_VAR, v, type ModuleSpec } from "../terraform/module.js";
 import { PROBE_FUNCTION, PROBE_QUERIES } from "../github/drill.js";
 import type { AppModel } from "../../model/types.js";
-import type { AwsShape } from "./shape.js";
 import {
   assumeRole,
   GITHUB_OIDC_PROVIDER,
@@ -32,13 +31,13 @@ const POSTGRES_PORT = 5432;
 /**
  * The environment dr-drill.yml restores, where the stack has the drill's module: the first of tier
  * production (as the workflow picks it), with managed PostgreSQL, and a repository to trust and a
- * cluster to run the check on.
+ * cluster (some service or job) to run the check on.
  */
-export function drilledIn(shape: AwsShape): AppModel | undefined {
-  const prod = shape.envs.find((e) => e.environment.tier === "production");
+export function drilledIn(envs: readonly AppModel[]): AppModel | undefined {
+  const prod = envs.find((e) => e.environment.tier === "production");
   const ready =
-    shape.app.ci.repository !== undefined &&
-    shape.services.length + shape.jobs.length > 0 &&
+    envs[0]?.ci.repository !== undefined &&
+    envs.some((e) => Object.values(e.services).some((s) => s.type !== "static")) &&
     Object.values(prod?.postgres ?? {}).some((p) => p.hosting === "managed");
   return ready ? prod : undefined;
 }
@@ -50,7 +49,6 @@ export const drillNames = (stack: string) => ({
   secret: `${stack}/dr-drill/password`,
   taskGroup: `${stack}-dr-drill-task`,
   databaseGroup: `${stack}-dr-drill-database`,
-  role: `${stack}-github-dr-drill`,
 });
 
 /**

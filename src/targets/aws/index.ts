@@ -63,7 +63,7 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
   if (shape.sites.length) mods.push(staticSiteModule());
   if (shape.topics.length) mods.push(kafkaModule());
   if (shape.app.ci.repository) mods.push(ciModule());
-  if (drilledIn(shape)) mods.push(drillModule());
+  if (drilledIn(shape.envs)) mods.push(drillModule());
   return mods;
 }
 

@@ -401,7 +401,7 @@ function ciCall(shape: AwsShape, repository: string): Block {
 /** What dr-drill.yml needs in the VPC, created only in the environment it restores (var.dr_drill). */
 function drillCall(shape: AwsShape): Block[] {
   const repository = shape.app.ci.repository;
-  if (!drilledIn(shape) || !repository) return [];
+  if (!drilledIn(shape.envs) || !repository) return [];
   const major = Math.max(...shape.postgres.map((p) => Number(p.version)));
   return [
     moduleCall(DRILL_MODULE, {

@@ -108,7 +108,7 @@ function lookupOutputs(shape: AwsShape): Row[] {
     ]);
   if (shape.app.ci.repository)
     list.push(["deploy_role_arn", expr("module.ci.role_arn"), "Role GitHub Actions assume through OIDC."]);
-  if (drilledIn(shape))
+  if (drilledIn(shape.envs))
     list.push([
       "dr_drill_role_arn",
       expr(`one(module.${DRILL_MODULE}[*].role_arn)`),

@@ -77,6 +77,7 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
       ),
     ],
     scope: `temporary instances in the VPC of ${stack}`,
+    detail: `RDS is not reachable from the runner: each instance is restored to its latest restorable time (up to 5 minutes behind) behind the drill's own security group, and a Fargate task of \`${names.family}\` in the private subnets runs the checks and returns them through its log group \`${names.logGroup}\`. It assumes \`AWS_DRILL_ROLE_ARN\`, the output \`dr_drill_role_arn\` of ${prod.environment.name}'s stack (\`dr_drill = true\` in its tfvars), trusted by the default branch only and allowed only the drill's calls.`,
     restore: (store) => [
       run(
         `Restore ${store.name} to its latest restorable time`,
@@ -115,7 +116,7 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
             `stream="${DRILL_LOG_PREFIX}/${DRILL_CONTAINER}/\${task##*/}"`,
             'log="$RUNNER_TEMP/dr-drill-${task##*/}.log"',
             // The log driver flushes as the container stops; CloudWatch may show the last lines a little later.
-            "for attempt in 1 2 3 4 5 6; do",
+            "for _ in 1 2 3 4 5 6; do",
             '  aws logs filter-log-events --log-group-name "$LOG_GROUP" --log-stream-names "$stream" --query \'events[].message\' --output json | jq -r \'.[]\' > "$log"',
             `  if grep -q "^${PROBE_MARK}"$'\\t' "$log"; then break; fi`,
             "  sleep 10",

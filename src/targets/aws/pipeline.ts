@@ -19,7 +19,7 @@ import {
   type TofuStack,
 } from "../terraform/pipeline.js";
 import { channelSecrets, secretMapInput } from "../terraform/values.js";
-import { awsOptions, awsShape } from "./shape.js";
+import { awsOptions } from "./shape.js";
 import { BOOTSTRAP_DIR } from "./bootstrap.js";
 import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-tree.js";
 import type { ReadJob } from "../github/read-workflows.js";
@@ -370,7 +370,7 @@ export const awsPlatform: Platform = {
       problems: [],
       verification: awsVerification,
       drill: (p, prod) =>
-        drilledIn(awsShape(project))?.environment.name === prod.environment.name
+        drilledIn(project.environments)?.environment.name === prod.environment.name
           ? awsDrill(p, prod)
           : undefined,
     };

@@ -105,7 +105,7 @@ export function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
       description:
         "Topics of this environment: MSK Serverless runs where there are any (the README shows how to create them).",
     };
-  if (drilledIn(shape))
+  if (drilledIn(shape.envs))
     vars.dr_drill = {
       type: "bool",
       description:
@@ -122,6 +122,6 @@ export function rootTfvars(shape: AwsShape, e: AppModel): Record<string, HclValu
   if (vars.secret_names) values.secret_names = secretNames([e]);
   if (vars.security) values.security = securityIn(shape, e);
   if (vars.topics) values.topics = Object.keys(e.topics);
-  if (vars.dr_drill) values.dr_drill = drilledIn(shape)?.environment.name === e.environment.name;
+  if (vars.dr_drill) values.dr_drill = drilledIn(shape.envs)?.environment.name === e.environment.name;
   return values;
 }
