@@ -402,7 +402,7 @@ function ciCall(shape: AwsShape, repository: string): Block {
 function drillCall(shape: AwsShape): Block[] {
   const repository = shape.app.ci.repository;
   if (!drilledIn(shape.envs) || !repository) return [];
-  const major = Math.max(...shape.postgres.map((p) => Number(p.version)));
+  const major = Math.max(...shape.postgres.map((p) => p.version));
   return [
     moduleCall(DRILL_MODULE, {
       source: `./modules/${DRILL_MODULE}`,
