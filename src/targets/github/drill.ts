@@ -61,6 +61,8 @@ export const PROBE_DIR = "${{ runner.temp }}/dr-drill-probe";
  */
 export const PROBE_FUNCTION: readonly string[] = [
   "probe() {",
+  // First, before CREATE EXTENSION commits a transaction of its own that would read as the newest.
+  '  psql "$2" --no-psqlrc -Atc "$NEWEST" | put newest || true',
   '  if counts=$(psql "$2" --no-psqlrc -v ON_ERROR_STOP=1 -Atc "$COUNTS"); then',
   "    echo yes | put counted",
   '    if [ -n "$counts" ]; then printf \'%s\\n\' "$counts" | put table; fi',
@@ -72,7 +74,6 @@ export const PROBE_FUNCTION: readonly string[] = [
   "  else",
   "    echo unavailable | put amcheck",
   "  fi",
-  '  psql "$2" --no-psqlrc -Atc "$NEWEST" | put newest || true',
   "}",
 ];
 

@@ -126,7 +126,7 @@ resource "aws_ecs_task_definition" "check" {
       essential  = true
       entryPoint = ["bash", "-c"]
       command = [
-        "put() { sed \"s/^/dr-drill\\t$variable\\t$1\\t/\"; }\nprobe() {\n  if counts=$(psql \"$2\" --no-psqlrc -v ON_ERROR_STOP=1 -Atc \"$COUNTS\"); then\n    echo yes | put counted\n    if [ -n \"$counts\" ]; then printf '%s\\n' \"$counts\" | put table; fi\n  else\n    echo \"cannot count the tables of $1\" >&2; echo no | put counted\n  fi\n  if psql \"$2\" --no-psqlrc -qc \"CREATE EXTENSION IF NOT EXISTS amcheck\" 2> /dev/null; then\n    if pg_amcheck --heapallindexed \"$2\"; then echo ok | put amcheck; else echo corrupt | put amcheck; fi\n  else\n    echo unavailable | put amcheck\n  fi\n  psql \"$2\" --no-psqlrc -Atc \"$NEWEST\" | put newest || true\n}\nfor pair in $DRILL_DATABASES; do variable=$${pair%%=*}; probe \"$${pair#*=}\" \"dbname=$${pair#*=}\"; done",
+        "put() { sed \"s/^/dr-drill\\t$variable\\t$1\\t/\"; }\nprobe() {\n  psql \"$2\" --no-psqlrc -Atc \"$NEWEST\" | put newest || true\n  if counts=$(psql \"$2\" --no-psqlrc -v ON_ERROR_STOP=1 -Atc \"$COUNTS\"); then\n    echo yes | put counted\n    if [ -n \"$counts\" ]; then printf '%s\\n' \"$counts\" | put table; fi\n  else\n    echo \"cannot count the tables of $1\" >&2; echo no | put counted\n  fi\n  if psql \"$2\" --no-psqlrc -qc \"CREATE EXTENSION IF NOT EXISTS amcheck\" 2> /dev/null; then\n    if pg_amcheck --heapallindexed \"$2\"; then echo ok | put amcheck; else echo corrupt | put amcheck; fi\n  else\n    echo unavailable | put amcheck\n  fi\n}\nfor pair in $DRILL_DATABASES; do variable=$${pair%%=*}; probe \"$${pair#*=}\" \"dbname=$${pair#*=}\"; done",
       ]
       environment = [
         {
