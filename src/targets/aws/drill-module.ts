@@ -51,6 +51,9 @@ export const drillNames = (stack: string) => ({
   databaseGroup: `${stack}-dr-drill-database`,
 });
 
+/** The same names in the module, from its `name` variable. */
+const MODULE_NAMES = drillNames("${var.name}");
+
 /**
  * The task's script: the shared probe over each `VARIABLE=database` of $DRILL_DATABASES on $PGHOST,
  * every report line tab-separated behind the mark and the database's variable.
@@ -103,17 +106,17 @@ export function drillModule(): ModuleSpec {
 function securityGroups(): Block[] {
   const group = (key: string, name: string, description: string) =>
     resource("aws_security_group", key, {
-      name: tmpl(`\${var.name}-${name}`),
+      name: tmpl(name),
       description,
       vpc_id: v("vpc_id"),
-      tags: { Name: tmpl(`\${var.name}-${name}`) },
+      tags: { Name: tmpl(name) },
     });
   const port = { ip_protocol: "tcp", from_port: POSTGRES_PORT, to_port: POSTGRES_PORT };
   return [
-    group("task", "dr-drill-task", "Recovery drill check task: the temporary instances and HTTPS out"),
+    group("task", MODULE_NAMES.taskGroup, "Recovery drill check task: the temporary instances and HTTPS out"),
     group(
       "database",
-      "dr-drill-database",
+      MODULE_NAMES.databaseGroup,
       "Temporary instances of the recovery drill: only the check task in",
     ),
     resource("aws_vpc_security_group_egress_rule", "task_https", {
@@ -143,12 +146,12 @@ function securityGroups(): Block[] {
 function checkTask(): Block[] {
   return [
     resource("aws_cloudwatch_log_group", "check", {
-      name: tmpl("/ecs/${var.name}/dr-drill"),
+      name: tmpl(MODULE_NAMES.logGroup),
       retention_in_days: v("log_retention_days"),
       kms_key_id: v("kms_key_arn"),
     }),
     resource("aws_secretsmanager_secret", "password", {
-      name: tmpl("${var.name}/dr-drill/password"),
+      name: tmpl(MODULE_NAMES.secret),
       description:
         "Password dr-drill.yml gives each temporary instance it restores; the check task reads it, nothing else.",
       kms_key_id: v("kms_key_arn"),
@@ -179,7 +182,7 @@ function checkTask(): Block[] {
       policy: expr("data.aws_iam_policy_document.execution.json"),
     }),
     resource("aws_ecs_task_definition", "check", {
-      family: tmpl("${var.name}-dr-drill"),
+      family: tmpl(MODULE_NAMES.family),
       requires_compatibilities: ["FARGATE"],
       network_mode: "awsvpc",
       cpu: "256",
