@@ -1,4 +1,4 @@
-// The AWS recovery drill's check end to end, with a real PostgreSQL: the script of the check task
+// The recovery drill's checks end to end (AWS, and the runner probe of the other clouds), with a real PostgreSQL: the script of the check task
 // (modules/dr_drill) runs the shared probe and prints its lines, the workflow's step turns the task's
 // log into the probe files, and the shared report step measures them. What reaches report.json must be
 // every table's exact row count, the amcheck verdict and the newest commit, not the probe's own
@@ -162,5 +162,47 @@ describe("aws dr-drill: the check task's log becomes the report", { skip: !PATH 
     assert.ok(json.rto_seconds >= 30);
     assert.ok(json.rpo_seconds >= 0 && json.rpo_seconds < 120, String(json.rpo_seconds));
     assert.match(readFileSync(summary, "utf8"), /\| db\/db \| public\.orders \| 42 \|/);
+  });
+  it("on the runner (DigitalOcean, Azure) the same probe writes the files the same report reads", () => {
+    const wf = parse(
+      githubTarget.render(loadExample("todo").project, exampleContext("todo", "digitalocean"))[
+        "dr-drill.yml"
+      ]!,
+    ) as { jobs: { drill: { steps: Step[] } } };
+    const steps = wf.jobs.drill.steps;
+    const probeDir = join(dir, "probe-runner");
+    const reportDir = join(dir, "report-runner");
+    const probe = steps.find((s) => s.name === "Check the restored data")!;
+    const p = spawnSync("bash", ["-eo", "pipefail", "-c", probe.run!], {
+      env: {
+        ...env(),
+        ...probe.env,
+        PROBE_DIR: probeDir,
+        DRILL_URL_0: `host=${socket} port=${port} user=postgres dbname=shop`,
+      },
+    });
+    assert.equal(p.status, 0, p.stderr.toString());
+    const report = steps.find((s) => s.name === "Measure RTO and RPO and write the report")!;
+    const r = spawnSync("bash", ["-eo", "pipefail", "-c", report.run!], {
+      env: {
+        ...process.env,
+        ...report.env,
+        REPORT_DIR: reportDir,
+        PROBE_DIR: probeDir,
+        STARTED_AT: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        START_EPOCH: String(Math.floor(Date.now() / 1000)),
+        GITHUB_STEP_SUMMARY: join(dir, "summary-runner.md"),
+      },
+    });
+    assert.equal(r.status, 0, r.stdout.toString() + r.stderr.toString());
+    const json = JSON.parse(readFileSync(join(reportDir, "report.json"), "utf8")) as {
+      verified: boolean;
+      tables: { rows: number }[];
+    };
+    assert.equal(json.verified, true);
+    assert.deepEqual(
+      json.tables.map((t) => t.rows),
+      [0, 42],
+    );
   });
 });
