@@ -1,8 +1,8 @@
-// The recovery drill's checks end to end (AWS, and the runner probe of the other clouds), with a real PostgreSQL: the script of the check task
+// The recovery drill's checks end to end, with a real PostgreSQL. On AWS the script of the check task
 // (modules/dr_drill) runs the shared probe and prints its lines, the workflow's step turns the task's
 // log into the probe files, and the shared report step measures them. What reaches report.json must be
 // every table's exact row count, the amcheck verdict and the newest commit, not the probe's own
-// CREATE EXTENSION.
+// CREATE EXTENSION. On the other clouds the runner's probe step writes the same files.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import {

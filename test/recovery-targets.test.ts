@@ -363,6 +363,14 @@ describe("dr-drill.yml", () => {
         "repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.github_branch}",
       ]);
       assert.match(tree["outputs.tf"]!, /output "dr_drill_role_arn"/);
+      // The session the workflow asks for (its job's time limit) is one the role allows.
+      const role = (
+        main as unknown as { resource: { aws_iam_role: { github: { max_session_duration: number }[] } } }
+      ).resource.aws_iam_role.github[0]!;
+      const login = (parse(text) as DrillWorkflow).jobs["drill"]!.steps.find((s) =>
+        s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+      )!;
+      assert.ok(Number(login.with!["role-duration-seconds"]) <= role.max_session_duration, ex);
       assert.match(tree["environments/production.tfvars"]!, /^dr_drill\s+= true$/m);
       assert.doesNotMatch(tree["environments/staging.tfvars"]!, /^dr_drill\s+= true$/m);
     }

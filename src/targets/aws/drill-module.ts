@@ -27,6 +27,8 @@ export const DRILL_LOG_PREFIX = "dr-drill";
 /** Marks the probe's lines in the task's log among psql's and pg_amcheck's own output. */
 export const PROBE_MARK = "dr-drill";
 const POSTGRES_PORT = 5432;
+/** IAM's longest role session (MaxSessionDuration: 3600 to 43200 seconds). */
+export const MAX_SESSION_SECONDS = 43200;
 
 /**
  * The environment dr-drill.yml restores, where the stack has the drill's module: the first of tier
@@ -337,7 +339,8 @@ function githubRole(): Block[] {
         "dr-drill.yml of ${var.github_owner}/${var.github_repo} restores ${var.name}'s databases and checks them",
       ),
       assume_role_policy: expr("data.aws_iam_policy_document.github_trust.json"),
-      max_session_duration: 3600,
+      // The workflow asks for a session as long as its job may run, so its teardown may still delete.
+      max_session_duration: MAX_SESSION_SECONDS,
     }),
     policyDocument("github", drillStatements()),
     resource("aws_iam_role_policy", "github", {

@@ -14,7 +14,13 @@ import { drillTimeoutMinutes, PROBE_DIR } from "../github/drill.js";
 import { appendTo } from "../github/steps.js";
 import { run } from "../github/workflow.js";
 import type { Drill } from "../platform.js";
-import { DRILL_CONTAINER, DRILL_LOG_PREFIX, drillNames, PROBE_MARK } from "./drill-module.js";
+import {
+  DRILL_CONTAINER,
+  DRILL_LOG_PREFIX,
+  drillNames,
+  MAX_SESSION_SECONDS,
+  PROBE_MARK,
+} from "./drill-module.js";
 import { awsLogin } from "./pipeline.js";
 
 /** RDS identifiers: at most 63 letters, digits and hyphens (RestoreDBInstanceToPointInTime reference). */
@@ -52,7 +58,13 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
   return {
     prepare: [
       // The session outlasts the job, whose teardown must still be allowed to delete.
-      { ...login, with: { ...login.with, "role-duration-seconds": String(drillTimeoutMinutes(prod) * 60) } },
+      {
+        ...login,
+        with: {
+          ...login.with,
+          "role-duration-seconds": String(Math.min(MAX_SESSION_SECONDS, drillTimeoutMinutes(prod) * 60)),
+        },
+      },
       run(
         "Find the drill's network and set its password",
         [

@@ -208,7 +208,7 @@ resource "aws_iam_role" "github" {
   name                 = "${var.name}-github-dr-drill"
   description          = "dr-drill.yml of ${var.github_owner}/${var.github_repo} restores ${var.name}'s databases and checks them"
   assume_role_policy   = data.aws_iam_policy_document.github_trust.json
-  max_session_duration = 3600
+  max_session_duration = 43200
 }
 
 data "aws_iam_policy_document" "github" {
