@@ -99,7 +99,11 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
           '  --use-latest-restorable-time --db-subnet-group-name "$SOURCE" --vpc-security-group-ids "$DRILL_DATABASE_GROUP" \\',
           '  --db-parameter-group-name "$parameters" --no-multi-az --no-publicly-accessible --no-deletion-protection \\',
           '  --tags Key=gantry-dr-drill,Value="$GITHUB_RUN_ID" --output none',
-          'aws rds wait db-instance-available --db-instance-identifier "$DRILL"',
+          // Polled rather than `aws rds wait`, which gives up after 30 minutes: large restores take longer.
+          'while status=$(aws rds describe-db-instances --db-instance-identifier "$DRILL" --query \'DBInstances[0].DBInstanceStatus\' --output text) && [ "$status" != available ]; do',
+          '  case "$status" in failed | incompatible-* | storage-full) echo "::error::$DRILL is $status"; exit 1 ;; esac',
+          "  sleep 30",
+          "done",
           // RDS keeps the source's user and password; the drill sets its own, applied asynchronously
           // (ModifyDBInstance: MasterUserPassword stays in PendingModifiedValues until it is).
           `aws rds modify-db-instance --db-instance-identifier "$DRILL" --master-user-password "$(cat "${PASSWORD_FILE}")" --apply-immediately --output none`,
@@ -121,6 +125,7 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
             'task=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$FAMILY" --launch-type FARGATE --started-by dr-drill \\',
             '  --network-configuration "awsvpcConfiguration={subnets=[$DRILL_SUBNETS],securityGroups=[$DRILL_TASK_GROUP],assignPublicIp=DISABLED}" \\',
             "  --overrides \"$overrides\" --query 'tasks[0].taskArn' --output text)",
+            'if [ -z "$task" ] || [ "$task" = None ]; then echo "::error::the check task did not start"; exit 1; fi',
             `echo "${taskVariable(store)}=$task" >> "$GITHUB_ENV"`,
             // The waiter gives up after ten minutes; pg_amcheck of a large database takes longer.
             'until [ "$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" --query \'tasks[0].lastStatus\' --output text)" = STOPPED ]; do sleep 15; done',
