@@ -12,7 +12,7 @@ import type { AppModel, PostgresModel } from "../../model/types.js";
 import type { Pipeline } from "../github/pipeline.js";
 import { drillTimeoutMinutes, PROBE_DIR } from "../github/drill.js";
 import { appendTo } from "../github/steps.js";
-import { run } from "../github/workflow.js";
+import { run, type Step } from "../github/workflow.js";
 import type { Drill } from "../platform.js";
 import {
   DRILL_CONTAINER,
@@ -39,6 +39,12 @@ export function drillInstance(source: string): string {
   return `${prefix}-drill-\${{ github.run_id }}`;
 }
 
+/** The source instance of a store and its temporary one. */
+function instanceOf(stack: string, store: PostgresModel): { SOURCE: string; DRILL: string } {
+  const source = `${stack}-${store.name}`;
+  return { SOURCE: source, DRILL: drillInstance(source) };
+}
+
 /** The URL variable of each database becomes its task's `VARIABLE=database` list and its probe file. */
 const databases = (urls: readonly { database: string; variable: string }[]) =>
   urls.map((u) => `${u.variable}=${u.database}`).join(" ");
@@ -47,13 +53,55 @@ const databases = (urls: readonly { database: string; variable: string }[]) =>
 const taskVariable = (store: PostgresModel) =>
   `DRILL_TASK_${store.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 
+/** Runs the check task on a store's temporary instance, then turns its log into the probe files. */
+function checkStep(
+  stack: string,
+  store: PostgresModel,
+  urls: readonly { database: string; variable: string }[],
+): Step {
+  const names = drillNames(stack);
+  return run(
+    `Check ${store.name} from inside the VPC`,
+    [
+      "host=$(aws rds describe-db-instances --db-instance-identifier \"$DRILL\" --query 'DBInstances[0].Endpoint.Address' --output text)",
+      `overrides=$(jq -cn --arg host "$host" --arg databases "$DATABASES" '{containerOverrides: [{name: "${DRILL_CONTAINER}", environment: [{name: "PGHOST", value: $host}, {name: "DRILL_DATABASES", value: $databases}]}]}')`,
+      'task=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$FAMILY" --launch-type FARGATE --started-by dr-drill \\',
+      '  --network-configuration "awsvpcConfiguration={subnets=[$DRILL_SUBNETS],securityGroups=[$DRILL_TASK_GROUP],assignPublicIp=DISABLED}" \\',
+      "  --overrides \"$overrides\" --query 'tasks[0].taskArn' --output text)",
+      'if [ -z "$task" ] || [ "$task" = None ]; then echo "::error::the check task did not start"; exit 1; fi',
+      `echo "${taskVariable(store)}=$task" >> "$GITHUB_ENV"`,
+      // The waiter gives up after ten minutes; pg_amcheck of a large database takes longer.
+      'until [ "$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" --query \'tasks[0].lastStatus\' --output text)" = STOPPED ]; do sleep 15; done',
+      `aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" --query 'tasks[0].[stoppedReason, containers[0].exitCode]' --output text`,
+      `stream="${DRILL_LOG_PREFIX}/${DRILL_CONTAINER}/\${task##*/}"`,
+      'log="$RUNNER_TEMP/dr-drill-${task##*/}.log"',
+      // The log driver flushes as the container stops; CloudWatch may show the last lines a little later.
+      "for _ in 1 2 3 4 5 6; do",
+      '  aws logs filter-log-events --log-group-name "$LOG_GROUP" --log-stream-names "$stream" --query \'events[].message\' --output json | jq -r \'.[]\' > "$log"',
+      `  if grep -q "^${PROBE_MARK}"$'\\t' "$log"; then break; fi`,
+      "  sleep 10",
+      "done",
+      'cat "$log"',
+      'mkdir -p "$PROBE_DIR"',
+      `awk -F '\\t' -v dir="$PROBE_DIR" '$1 == "${PROBE_MARK}" { line = $0; sub(/^[^\\t]*\\t[^\\t]*\\t/, "", line); print line > (dir "/" $2) }' "$log"`,
+    ],
+    {
+      env: {
+        ...instanceOf(stack, store),
+        CLUSTER: stack,
+        FAMILY: names.family,
+        LOG_GROUP: names.logGroup,
+        DATABASES: databases(urls),
+        PROBE_DIR,
+      },
+    },
+  );
+}
+
 export function awsDrill(p: Pipeline, prod: AppModel): Drill {
   const stack = stackName(prod);
   const names = drillNames(stack);
-  const instance = (store: PostgresModel) => {
-    const source = `${stack}-${store.name}`;
-    return { SOURCE: source, DRILL: drillInstance(source) };
-  };
+  const instance = (store: PostgresModel) => instanceOf(stack, store);
   const login = awsLogin(p, prod, "AWS_DRILL_ROLE_ARN");
   return {
     prepare: [
@@ -115,45 +163,7 @@ export function awsDrill(p: Pipeline, prod: AppModel): Drill {
         { env: instance(store) },
       ),
     ],
-    check: (stores) =>
-      stores.map(({ store, urls }) =>
-        run(
-          `Check ${store.name} from inside the VPC`,
-          [
-            "host=$(aws rds describe-db-instances --db-instance-identifier \"$DRILL\" --query 'DBInstances[0].Endpoint.Address' --output text)",
-            `overrides=$(jq -cn --arg host "$host" --arg databases "$DATABASES" '{containerOverrides: [{name: "${DRILL_CONTAINER}", environment: [{name: "PGHOST", value: $host}, {name: "DRILL_DATABASES", value: $databases}]}]}')`,
-            'task=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$FAMILY" --launch-type FARGATE --started-by dr-drill \\',
-            '  --network-configuration "awsvpcConfiguration={subnets=[$DRILL_SUBNETS],securityGroups=[$DRILL_TASK_GROUP],assignPublicIp=DISABLED}" \\',
-            "  --overrides \"$overrides\" --query 'tasks[0].taskArn' --output text)",
-            'if [ -z "$task" ] || [ "$task" = None ]; then echo "::error::the check task did not start"; exit 1; fi',
-            `echo "${taskVariable(store)}=$task" >> "$GITHUB_ENV"`,
-            // The waiter gives up after ten minutes; pg_amcheck of a large database takes longer.
-            'until [ "$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" --query \'tasks[0].lastStatus\' --output text)" = STOPPED ]; do sleep 15; done',
-            `aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$task" --query 'tasks[0].[stoppedReason, containers[0].exitCode]' --output text`,
-            `stream="${DRILL_LOG_PREFIX}/${DRILL_CONTAINER}/\${task##*/}"`,
-            'log="$RUNNER_TEMP/dr-drill-${task##*/}.log"',
-            // The log driver flushes as the container stops; CloudWatch may show the last lines a little later.
-            "for _ in 1 2 3 4 5 6; do",
-            '  aws logs filter-log-events --log-group-name "$LOG_GROUP" --log-stream-names "$stream" --query \'events[].message\' --output json | jq -r \'.[]\' > "$log"',
-            `  if grep -q "^${PROBE_MARK}"$'\\t' "$log"; then break; fi`,
-            "  sleep 10",
-            "done",
-            'cat "$log"',
-            'mkdir -p "$PROBE_DIR"',
-            `awk -F '\\t' -v dir="$PROBE_DIR" '$1 == "${PROBE_MARK}" { line = $0; sub(/^[^\\t]*\\t[^\\t]*\\t/, "", line); print line > (dir "/" $2) }' "$log"`,
-          ],
-          {
-            env: {
-              ...instance(store),
-              CLUSTER: stack,
-              FAMILY: names.family,
-              LOG_GROUP: names.logGroup,
-              DATABASES: databases(urls),
-              PROBE_DIR,
-            },
-          },
-        ),
-      ),
+    check: (stores) => stores.map(({ store, urls }) => checkStep(stack, store, urls)),
     teardown: (store) => [
       run(
         `Stop the check task and delete the restored ${store.name}`,
