@@ -126,6 +126,29 @@ describe("aws system checks", () => {
     );
   });
 
+  it("aws/iam-role: dr-drill.yml assumes the drill module's role, which must trust the default branch", () => {
+    // The fixture with a database, so production is drilled.
+    const spec = SPEC.replace("ci: {", "postgres:\n  db: {}\nci: {").replace(
+      "    port: 8000\n",
+      "    port: 8000\n    uses: [db]\n",
+    );
+    assert.deepEqual(systemFindings(renderTrees(spec), spec), []);
+    const trees = damage(renderTrees(spec), "aws", "modules/dr_drill/main.tf", (t) =>
+      t.replace(":ref:refs/heads/${var.github_branch}", ":environment:production"),
+    );
+    const findings = systemFindings(trees, spec);
+    assert.deepEqual(
+      [...new Set(findings.map((f) => `${f.rule} ${f.file}:${f.line}`))],
+      [
+        `aws/iam-role modules/dr_drill/main.tf:${lineOf(trees.aws!["modules/dr_drill/main.tf"]!, 'resource "aws_iam_role" "github"')}`,
+      ],
+    );
+    assert.match(
+      findings[0]!.message,
+      /does not trust repo:acme\/shop:ref:refs\/heads\/main, which \.github\/workflows\/dr-drill\.yml/,
+    );
+  });
+
   it("aws/iam-role: without ci.repository the tree creates no role the workflows assume (at the spec's ci)", async () => {
     const spec = SPEC.replace("ci: { repository: acme/shop }", "ci: { default_branch: main }");
     const r = await check(spec);

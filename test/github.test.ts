@@ -224,7 +224,7 @@ describe("github target: security properties", () => {
         if (s.uses?.startsWith("aws-actions/configure-aws-credentials@")) {
           assert.match(
             String(s.with?.["role-to-assume"]),
-            /^\$\{\{ vars\.AWS_(INFRA_)?ROLE_ARN \}\}$/,
+            /^\$\{\{ vars\.AWS_((INFRA|DRILL)_)?ROLE_ARN \}\}$/,
             where,
           );
           assert.equal(s.with?.["aws-access-key-id"], undefined, where);

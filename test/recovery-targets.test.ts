@@ -10,6 +10,8 @@ import { azureTarget } from "../src/targets/azure/index.js";
 import { digitaloceanTarget } from "../src/targets/digitalocean/index.js";
 import type { Target, TargetProblem } from "../src/targets/target.js";
 import { exampleContext, loadExample } from "./helpers.js";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { drillInstance } from "../src/targets/aws/pipeline-drill.js";
 
 const spec = (production: string, redis = "none") => `name: shop
 services:
@@ -172,24 +174,68 @@ describe("disaster-recovery runbooks on the clouds", () => {
   });
 });
 
+interface DrillStep {
+  name: string;
+  if?: string;
+  run?: string;
+  uses?: string;
+  with?: Record<string, string>;
+  env?: Record<string, string>;
+}
+interface DrillWorkflow {
+  on: { schedule: { cron: string }[]; workflow_dispatch: unknown };
+  permissions: Record<string, string>;
+  jobs: Record<string, { permissions: Record<string, string>; steps: DrillStep[] }>;
+}
+
 describe("dr-drill.yml", () => {
   const workflow = (ex: string, target: string) => {
     const tree = githubTarget.render(loadExample(ex).project, exampleContext(ex, target));
     return { text: tree["dr-drill.yml"], readme: tree["README.md"]! };
   };
 
-  it("Azure: restores production into a non-production resource group on the drill schedule, and always deletes it", () => {
-    const { text, readme } = workflow("augeo", "azure");
-    assert.ok(text);
-    const wf = parse(text) as {
-      on: { schedule: { cron: string }[] };
-      jobs: Record<
-        string,
-        { steps: { name: string; if?: string; run?: string; env?: Record<string, string> }[] }
-      >;
-    };
-    assert.deepEqual(wf.on.schedule, [{ cron: "0 0 1 * *" }]); // production's @monthly
+  /**
+   * What every platform's drill holds to: production's schedule and dispatch, OIDC where the platform
+   * logs in with it, the report that fails over the objectives, and the teardown after everything,
+   * each step under always().
+   */
+  function commonDrill(ex: string, target: string, teardown: RegExp): DrillStep[] {
+    const { text, readme } = workflow(ex, target);
+    assert.ok(text, `${ex}/${target}: no dr-drill.yml`);
+    const wf = parse(text) as DrillWorkflow;
+    assert.deepEqual(wf.on.schedule, [{ cron: "0 0 1 * *" }], `${ex}/${target}`); // production's @monthly
+    assert.ok("workflow_dispatch" in wf.on);
+    assert.deepEqual(wf.permissions, { contents: "read" });
     const steps = wf.jobs["drill"]!.steps;
+    const oidc = steps.some((s) =>
+      /^(azure\/login|aws-actions\/configure-aws-credentials)@/.test(s.uses ?? ""),
+    );
+    assert.equal(wf.jobs["drill"]!.permissions["id-token"], oidc ? "write" : undefined, `${ex}/${target}`);
+    const report = steps.findIndex((s) => s.name === "Measure RTO and RPO and write the report");
+    assert.ok(report > 0, `${ex}/${target}: no report step`);
+    const r = steps[report]!;
+    assert.equal(r.env!["RTO_TARGET"], "3600");
+    assert.equal(r.env!["RPO_TARGET"], "900");
+    assert.match(r.run!, /rto_seconds: \$rto, rpo_seconds: \$rpo/);
+    assert.match(r.run!, /GITHUB_STEP_SUMMARY/);
+    assert.match(r.run!, /if \[ "\$rto" -gt "\$RTO_TARGET" \]; then .*status=1/);
+    assert.match(r.run!, /elif \[ "\$rpo" -gt "\$RPO_TARGET" \]; then .*status=1/);
+    assert.match(r.run!, /exit "\$status"$/m);
+    // After the report: the artifact and the teardown, all of it whatever happened before.
+    const after = steps.slice(report + 1);
+    assert.ok(after.length >= 2);
+    for (const s of after) assert.equal(s.if, "always()", `${ex}/${target}: ${s.name}`);
+    assert.ok(
+      after.some((s) => teardown.test(s.run ?? "")),
+      `${ex}/${target}: no teardown`,
+    );
+    assert.ok(wf.jobs["notify"]);
+    assert.match(readme, /## Recovery drill/);
+    return steps;
+  }
+
+  it("Azure: restores production into a non-production resource group on the drill schedule, and always deletes it", () => {
+    const steps = commonDrill("augeo", "azure", /az postgres flexible-server delete/);
     const restore = steps.find((s) => s.name.startsWith("Restore db"))!;
     assert.equal(restore.env!["SOURCE_GROUP"], "rg-augeo-production");
     assert.equal(restore.env!["DRILL_GROUP"], "rg-augeo-dev");
@@ -199,20 +245,14 @@ describe("dr-drill.yml", () => {
     );
     // Secrets reach the log masked; production's secrets are never read.
     assert.match(restore.run!, /::add-mask::\$password/);
-    assert.doesNotMatch(text, /keyvault/);
-    const check = steps.find((s) => s.name.startsWith("Check the restored data"))!;
-    assert.equal(check.env!["RTO_TARGET"], "3600");
-    assert.equal(check.env!["RPO_TARGET"], "900");
-    assert.match(check.run!, /rto_seconds: \$rto, rpo_seconds: \$rpo/);
-    assert.match(check.run!, /GITHUB_STEP_SUMMARY/);
-    const teardown = steps.at(-1)!;
-    assert.equal(teardown.if, "always()");
-    assert.match(teardown.run!, /az postgres flexible-server delete/);
-    assert.ok(wf.jobs["notify"]);
-    assert.match(readme, /## Recovery drill/);
+    assert.doesNotMatch(workflow("augeo", "azure").text!, /keyvault/);
+    // The runner reaches the server: it runs the probe itself.
+    const probe = steps.find((s) => s.name === "Check the restored data")!;
+    assert.match(probe.run!, /file=DRILL_URL_0; probe "db\/augeo" "\$DRILL_URL_0"/);
   });
 
   it("DigitalOcean: forks production at the drill's start and opens the fork to the runner only", () => {
+    commonDrill("todo", "digitalocean", /doctl databases delete "\$drill_id" --force/);
     const { text } = workflow("todo", "digitalocean");
     assert.match(
       text!,
@@ -220,6 +260,120 @@ describe("dr-drill.yml", () => {
     );
     assert.match(text!, /doctl databases firewalls append "\$drill_id" --rule "ip_addr:\$ip"/);
     assert.match(text!, /DRILL: todo-production-db-drill-\$\{\{ github.run_id \}\}/);
+  });
+
+  it("AWS: restores into the drill's security group and checks from a Fargate task in the VPC, then deletes both", () => {
+    for (const ex of ["storefront", "augeo", "todo"]) {
+      const steps = commonDrill(
+        ex,
+        "aws",
+        /aws rds delete-db-instance .*--skip-final-snapshot --delete-automated-backups/,
+      );
+      const login = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))!;
+      assert.equal(login.with!["role-to-assume"], "${{ vars.AWS_DRILL_ROLE_ARN }}");
+      // The session outlasts the job (120 minutes), so the teardown still may delete.
+      assert.equal(login.with!["role-duration-seconds"], "7200");
+      const restore = steps.find((s) => s.name === "Restore db to its latest restorable time")!;
+      assert.equal(restore.env!["SOURCE"], `${ex}-production-db`);
+      assert.equal(restore.env!["DRILL"], `${ex}-production-db-drill-\${{ github.run_id }}`);
+      assert.match(
+        restore.run!,
+        /--use-latest-restorable-time --db-subnet-group-name "\$SOURCE" --vpc-security-group-ids "\$DRILL_DATABASE_GROUP"/,
+      );
+      assert.match(restore.run!, /--master-user-password "\$\(cat "\$RUNNER_TEMP\/dr-drill-password"\)"/);
+      const check = steps.find((s) => s.name === "Check db from inside the VPC")!;
+      assert.match(
+        check.run!,
+        /aws ecs run-task --cluster "\$CLUSTER" --task-definition "\$FAMILY" --launch-type FARGATE/,
+      );
+      assert.match(check.run!, /assignPublicIp=DISABLED/);
+      assert.equal(check.env!["FAMILY"], `${ex}-production-dr-drill`);
+      const teardown = steps.at(-1)!;
+      assert.match(teardown.run!, /aws ecs stop-task --cluster "\$CLUSTER" --task "\$DRILL_TASK_DB"/);
+      // The password is generated, masked and never printed; production's secrets are never read.
+      const text = workflow(ex, "aws").text!;
+      assert.doesNotMatch(text, /get-secret-value|echo "\$password"/);
+      assert.match(text, /::add-mask::\$\(cat "\$RUNNER_TEMP\/dr-drill-password"\)/);
+    }
+  });
+
+  it("AWS: cuts the temporary instance's name to RDS's 63 characters, leaving room for the run id", () => {
+    const source = `${"a".repeat(30)}-production-${"b".repeat(20)}`;
+    const name = drillInstance(source).replace("${{ github.run_id }}", "99999999999");
+    assert.ok(name.length <= 63, name);
+    assert.match(name, /^[a-z][a-z0-9-]*[a-z0-9]-drill-99999999999$/);
+    assert.doesNotMatch(name, /--/);
+  });
+
+  it("AWS: the drill role grants every action the workflow's aws commands call, on the drill's resources", async () => {
+    // Each command of the workflow and the IAM actions it needs (the Service Authorization Reference);
+    // a command missing here fails the test, so a new one cannot go in without its permission.
+    const NEEDS: Record<string, string[]> = {
+      "ec2 describe-subnets": ["ec2:DescribeSubnets"],
+      "ec2 describe-security-groups": ["ec2:DescribeSecurityGroups"],
+      "secretsmanager put-secret-value": ["secretsmanager:PutSecretValue", "kms:GenerateDataKey"],
+      "rds describe-db-instances": ["rds:DescribeDBInstances"],
+      "rds restore-db-instance-to-point-in-time": [
+        "rds:RestoreDBInstanceToPointInTime",
+        "rds:AddTagsToResource",
+        "kms:CreateGrant",
+        "kms:DescribeKey",
+      ],
+      "rds wait": ["rds:DescribeDBInstances"],
+      "rds modify-db-instance": ["rds:ModifyDBInstance"],
+      "rds delete-db-instance": ["rds:DeleteDBInstance"],
+      "ecs run-task": ["ecs:RunTask", "iam:PassRole"],
+      "ecs describe-tasks": ["ecs:DescribeTasks"],
+      "ecs stop-task": ["ecs:StopTask"],
+      "logs filter-log-events": ["logs:FilterLogEvents"],
+    };
+    for (const ex of ["storefront", "augeo", "todo"]) {
+      const text = workflow(ex, "aws").text!;
+      const commands = new Set(
+        [...text.matchAll(/\baws ([a-z0-9]+) ([a-z0-9-]+)/g)].map(([, service, command]) =>
+          command === "wait" ? `${service} wait` : `${service} ${command}`,
+        ),
+      );
+      const tree = awsTarget.render(loadExample(ex).project, exampleContext(ex, "aws"));
+      const main = (await parseHcl("main.tf", tree["modules/dr_drill/main.tf"]!)) as {
+        data: {
+          aws_iam_policy_document: Record<string, { statement: { effect?: string; actions: string[] }[] }[]>;
+        };
+      };
+      const granted = new Set(
+        main.data.aws_iam_policy_document["github"]![0]!.statement.filter(
+          (st) => st.effect !== "Deny",
+        ).flatMap((st) => st.actions),
+      );
+      const needed = new Set<string>();
+      for (const c of commands) {
+        assert.ok(NEEDS[c], `${ex}: \`aws ${c}\` has no known IAM action`);
+        for (const a of NEEDS[c]) {
+          assert.ok(granted.has(a), `${ex}: \`aws ${c}\` needs ${a}, which the drill role lacks`);
+          needed.add(a);
+        }
+      }
+      // And nothing beyond them.
+      assert.deepEqual([...granted].sort(), [...needed].sort(), ex);
+      // The role is trusted by the default branch only, and its output reaches the README.
+      const trust = main.data.aws_iam_policy_document["github_trust"]![0]!.statement[0] as unknown as {
+        condition: { variable: string; values: string[] }[];
+      };
+      assert.deepEqual(trust.condition.find((c) => c.variable.endsWith(":sub"))!.values, [
+        "repo:${var.github_owner}/${var.github_repo}:ref:refs/heads/${var.github_branch}",
+      ]);
+      assert.match(tree["outputs.tf"]!, /output "dr_drill_role_arn"/);
+      // The session the workflow asks for (its job's time limit) is one the role allows.
+      const role = (
+        main as unknown as { resource: { aws_iam_role: { github: { max_session_duration: number }[] } } }
+      ).resource.aws_iam_role.github[0]!;
+      const login = (parse(text) as DrillWorkflow).jobs["drill"]!.steps.find((s) =>
+        s.uses?.startsWith("aws-actions/configure-aws-credentials@"),
+      )!;
+      assert.ok(Number(login.with!["role-duration-seconds"]) <= role.max_session_duration, ex);
+      assert.match(tree["environments/production.tfvars"]!, /^dr_drill\s+= true$/m);
+      assert.doesNotMatch(tree["environments/staging.tfvars"]!, /^dr_drill\s+= true$/m);
+    }
   });
 
   it("is not written without a production environment, or on a platform without a drill", () => {

@@ -106,14 +106,23 @@ export interface Drill {
   /** Log in, and whatever the restores read; job permissions follow the steps. */
   prepare: Step[];
   /**
-   * Restores production's server of `store` as of `$STARTED_AT` into a temporary one, and appends to
-   * $GITHUB_ENV the URL of each database on it under its `variable` (masked first).
+   * Restores production's server of `store` as of `$STARTED_AT` (or the latest restorable time) into
+   * a temporary one, and appends to $GITHUB_ENV the URL of each database on it under its `variable`
+   * (masked first); with `check`, whatever `check` needs instead.
    */
   restore(store: PostgresModel, urls: { database: string; variable: string }[]): Step[];
+  /**
+   * Where the runner cannot reach the temporary servers: steps that run the shared probe
+   * (github/drill.ts PROBE_FUNCTION) where they are and write each database's probe file under
+   * PROBE_DIR. Absent: the runner probes the URLs `restore` exported.
+   */
+  check?(stores: readonly { store: PostgresModel; urls: { database: string; variable: string }[] }[]): Step[];
   /** Removes what `restore` created, whatever happened before (the job runs it under `always()`). */
   teardown(store: PostgresModel): Step[];
   /** Where the temporary servers go, for the workflow's README: "the resource group rg-shop-staging". */
   scope: string;
+  /** What the README adds about this platform's drill: how it reaches the servers, what it needs first. */
+  detail?: string;
   settings: CiSettings;
 }
 

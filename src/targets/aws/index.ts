@@ -23,6 +23,7 @@ import {
 import { kmsModule, networkModule, securityModule } from "./modules-network.js";
 import { bucketModule, kafkaModule, postgresModule, redisModule } from "./modules-data.js";
 import { budgetModule, ciModule } from "./modules-delivery.js";
+import { drilledIn, drillModule } from "./drill-module.js";
 import { staticSiteModule } from "./modules-site.js";
 import { monitoringModule } from "./modules-monitoring.js";
 import { serviceModule } from "./modules-service.js";
@@ -62,6 +63,7 @@ export function awsModules(shape: AwsShape): ModuleSpec[] {
   if (shape.sites.length) mods.push(staticSiteModule());
   if (shape.topics.length) mods.push(kafkaModule());
   if (shape.app.ci.repository) mods.push(ciModule());
+  if (drilledIn(shape.envs)) mods.push(drillModule());
   return mods;
 }
 

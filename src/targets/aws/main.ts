@@ -5,6 +5,7 @@ import { Block, call, comment, expr, tmpl, type HclValue } from "../../format/hc
 import { data, ephemeral, moduleCall, resource } from "../terraform/blocks.js";
 import type { StackMain } from "../terraform/stack.js";
 import { dashboardBlocks } from "./dashboard.js";
+import { DRILL_MODULE, drilledIn } from "./drill-module.js";
 import { moduleName, q } from "./names.js";
 import { countOf, isPartial, moduleRef } from "./presence.js";
 import { secretNamesArg, securityArgs } from "./root-values.js";
@@ -43,6 +44,7 @@ export function awsMain(shape: AwsShape): StackMain {
       ...workloadCalls(shape),
       ...siteCalls(shape),
       ...(shape.app.ci.repository ? [ciCall(shape, shape.app.ci.repository)] : []),
+      ...drillCall(shape),
       budgetCall(),
       ...dashboardBlocks(shape),
     ],
@@ -394,6 +396,28 @@ function ciCall(shape: AwsShape, repository: string): Block {
     site_bucket_arns: sites.length ? outputsOf(shape, sites, ["bucket_arn"]) : undefined,
     distribution_arns: sites.length ? outputsOf(shape, sites, ["distribution_arn"]) : undefined,
   });
+}
+
+/** What dr-drill.yml needs in the VPC, created only in the environment it restores (var.dr_drill). */
+function drillCall(shape: AwsShape): Block[] {
+  const repository = shape.app.ci.repository;
+  if (!drilledIn(shape.envs) || !repository) return [];
+  const major = Math.max(...shape.postgres.map((p) => p.version));
+  return [
+    moduleCall(DRILL_MODULE, {
+      source: `./modules/${DRILL_MODULE}`,
+      count: expr("var.dr_drill ? 1 : 0"),
+      name: NAME,
+      vpc_id: expr("module.network.vpc_id"),
+      cluster_arn: expr("module.cluster.cluster_arn"),
+      postgres_version: String(major),
+      kms_key_arn: KMS,
+      log_retention_days: expr("var.log_retention_days"),
+      github_owner: repository.split("/")[0] ?? repository,
+      github_repo: repository.split("/")[1] ?? repository,
+      github_branch: shape.app.ci.default_branch,
+    }),
+  ];
 }
 
 function budgetCall(): Block {

@@ -119,7 +119,7 @@ const POSTGRES_VARS: Record<string, VariableSpec> = {
   credentials_version: CREDENTIALS_VERSION,
 };
 
-/** Subnets, and parameters that force TLS and log slow statements and connections. */
+/** Subnets, and parameters that force TLS, log slow statements and connections, and keep commit times. */
 function parameters(): Block[] {
   return [
     resource("aws_db_subnet_group", "this", {
@@ -134,6 +134,9 @@ function parameters(): Block[] {
         nested({ name: "log_min_duration_statement", value: "1000" }),
         nested({ name: "log_connections", value: "1" }),
         nested({ name: "log_disconnections", value: "1" }),
+        // Commit times survive a restore, so dr-drill.yml can tell the newest transaction restored
+        // (the RPO). Static: it takes effect at the next reboot (maintenance window or a restore).
+        nested({ name: "track_commit_timestamp", value: "1", apply_method: "pending-reboot" }),
       ],
       lifecycle: lifecycle({ create_before_destroy: true }),
     }),

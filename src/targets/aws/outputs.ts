@@ -7,6 +7,7 @@ import { dashboardGroups, dashboardUrl } from "./dashboard.js";
 import { moduleName } from "./names.js";
 import { outputOf } from "./presence.js";
 import type { AwsShape } from "./shape.js";
+import { DRILL_MODULE, drilledIn } from "./drill-module.js";
 
 /** Whether the environment's service `name` has migrations. */
 const hasMigrations = (e: AppModel, name: string): boolean => {
@@ -107,6 +108,12 @@ function lookupOutputs(shape: AwsShape): Row[] {
     ]);
   if (shape.app.ci.repository)
     list.push(["deploy_role_arn", expr("module.ci.role_arn"), "Role GitHub Actions assume through OIDC."]);
+  if (drilledIn(shape.envs))
+    list.push([
+      "dr_drill_role_arn",
+      expr(`one(module.${DRILL_MODULE}[*].role_arn)`),
+      "Role dr-drill.yml assumes (repository variable AWS_DRILL_ROLE_ARN); null outside the drilled environment.",
+    ]);
   if (dashboardGroups(shape).length)
     list.push(["dashboard_url", dashboardUrl, "The environment's CloudWatch dashboard in the console."]);
   list.push([

@@ -25,6 +25,8 @@ import { assumedVariable, bootstrapRepositories, mayPush, roleOf } from "./read-
 import type { ReadJob } from "../github/read-workflows.js";
 import type { RenderedTrees } from "../target.js";
 import { awsVerification } from "./verify.js";
+import { drilledIn } from "./drill-module.js";
+import { awsDrill } from "./pipeline-drill.js";
 
 /** The ECR login step's output: the registry host of the account and region. */
 const ECR_FROM_LOGIN = "${{ steps.login-ecr.outputs.registry }}";
@@ -38,11 +40,14 @@ const snake = (s: string): string => s.replace(/-/g, "_");
  */
 const awsRegion = (p: Pipeline, env?: AppModel): string => awsOptions(env ?? p.base).region;
 
-/** AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN. */
-function awsLogin(
+/**
+ * AWS login by OIDC; deploys assume AWS_ROLE_ARN, infrastructure plans and applies AWS_INFRA_ROLE_ARN,
+ * the recovery drill AWS_DRILL_ROLE_ARN.
+ */
+export function awsLogin(
   p: Pipeline,
   env?: AppModel,
-  role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" = "AWS_ROLE_ARN",
+  role: "AWS_ROLE_ARN" | "AWS_INFRA_ROLE_ARN" | "AWS_DRILL_ROLE_ARN" = "AWS_ROLE_ARN",
   region = awsRegion(p, env),
 ): Step {
   return action("Configure AWS credentials (OIDC)", "aws-actions/configure-aws-credentials", {
@@ -351,6 +356,10 @@ export const awsPlatform: Platform = {
         ),
       problems: [],
       verification: awsVerification,
+      drill: (p, prod) =>
+        drilledIn(project.environments)?.environment.name === prod.environment.name
+          ? awsDrill(p, prod)
+          : undefined,
     };
   },
 };

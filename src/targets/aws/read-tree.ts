@@ -6,9 +6,11 @@ import type { FileTree } from "../target.js";
 import { attr, findBlocks, literal, readHcl, type HclBlockRead } from "../terraform/read-hcl.js";
 import type { ReadJob } from "../github/read-workflows.js";
 import { BOOTSTRAP_DIR } from "./bootstrap.js";
+import { DRILL_MODULE } from "./drill-module.js";
 
 const BOOTSTRAP_MAIN = `${BOOTSTRAP_DIR}/main.tf`;
 const CI_MAIN = "modules/ci/main.tf";
+const DRILL_MAIN = `modules/${DRILL_MODULE}/main.tf`;
 
 /** A role of the tree: where it is printed and the subjects its trust policy admits. */
 export interface TreeRole {
@@ -86,6 +88,25 @@ function deployRole(tree: FileTree, environment: string): TreeRole | undefined {
   };
 }
 
+/** dr-drill.yml's role: modules/dr_drill, with the arguments main.tf's call passes. */
+function drillRole(tree: FileTree): TreeRole | undefined {
+  const call = findBlocks(readHcl(tree["main.tf"] ?? ""), "module", DRILL_MODULE)[0];
+  const drill = readHcl(tree[DRILL_MAIN] ?? "");
+  const role = findBlocks(drill, "resource", "aws_iam_role", "github")[0];
+  if (!call || !role) return undefined;
+  const vars = Object.fromEntries(
+    ["github_owner", "github_repo", "github_branch"].map((k) => [k, String(text(call, k))]),
+  );
+  const doc = (n: string) => findBlocks(drill, "data", "aws_iam_policy_document", n)[0];
+  return {
+    file: DRILL_MAIN,
+    address: `module.${DRILL_MODULE}.aws_iam_role.github`,
+    line: role.line,
+    subjects: subjects(doc("github_trust"), vars),
+    ...(doc("github") ? { policy: doc("github")! } : {}),
+  };
+}
+
 /** The GitHub variable a job's AWS login assumes (`vars.X` in role-to-assume), if it logs in. */
 export function assumedVariable(job: ReadJob): { name: string; line: number } | undefined {
   const step = job.steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
@@ -96,10 +117,11 @@ export function assumedVariable(job: ReadJob): { name: string; line: number } | 
 /**
  * The role a job assumes: AWS_INFRA_ROLE_ARN is bootstrap's infrastructure role; AWS_ROLE_ARN is the
  * environment's deploy role in a job that runs in a GitHub environment (its variable overrides the
- * repository's), else bootstrap's build role.
+ * repository's), else bootstrap's build role; AWS_DRILL_ROLE_ARN is modules/dr_drill's role.
  */
 export function roleOf(tree: FileTree, job: ReadJob, variable: string): TreeRole | undefined {
   if (variable === "AWS_INFRA_ROLE_ARN") return bootstrapRole(tree, "infrastructure");
+  if (variable === "AWS_DRILL_ROLE_ARN") return drillRole(tree);
   if (variable !== "AWS_ROLE_ARN") return undefined;
   return job.environment ? deployRole(tree, job.environment) : bootstrapRole(tree, "build");
 }

@@ -13,6 +13,7 @@ import { rdsBackupDays, rdsGeoRedundant } from "./tfvars.js";
 import { costSection } from "../../cost/readme.js";
 import { DR_LINK } from "../runbook-dr.js";
 import { alertsSection } from "./readme-alerts.js";
+import { drilledIn } from "./drill-module.js";
 
 const OPERATIONS_SECTION: ReadmeSection = {
   heading: "Operations",
@@ -58,6 +59,7 @@ export function awsReadme(shape: AwsShape, ctx: SynthContext): StackReadme {
                 "After the first apply by hand, infrastructure.yml plans every environment on pull requests and applies them on merge. The deploy and rollback jobs of `<env>` assume the environment's `AWS_ROLE_ARN` (its stack's `deploy_role_arn`, trusted only by jobs of the GitHub environment `<env>`), which overrides the repository's.",
               ]
             : []),
+          ...drillSetup(shape),
         ],
       },
       ...dataSections(shape),
@@ -173,6 +175,17 @@ function bootstrapSection(shape: AwsShape, ctx: SynthContext): ReadmeSection[] {
   ];
 }
 
+/** Where dr-drill.yml's role comes from, and what modules/dr_drill adds to the drilled environment. */
+function drillSetup(shape: AwsShape): string[] {
+  const prod = drilledIn(shape.envs);
+  if (!prod) return [];
+  const env = prod.environment.name;
+  return [
+    `The recovery drill (\`dr-drill.yml\`) restores ${env}'s databases into temporary instances and checks them from a Fargate task inside the VPC (the runners cannot reach RDS). \`dr_drill = true\` in \`environments/${env}.tfvars\` gives that stack \`modules/dr_drill\`: two security groups (the temporary instances admit only the check task, which reaches only them and HTTPS), the check task definition (the official \`postgres\` image from ECR Public, pulled through the NAT gateway), its log group, the secret of the temporary password, and the role the workflow assumes, trusted by the default branch and allowed only the drill's calls. After applying ${env}:`,
+    sh([`gh variable set AWS_DRILL_ROLE_ARN --body "$(tofu output -raw dr_drill_role_arn)"`]),
+  ];
+}
+
 /** The GitHub variables the AWS steps of the workflows read, where each is set and from which output. */
 function githubSettings(shape: AwsShape): string {
   const rows = [
@@ -185,6 +198,15 @@ function githubSettings(shape: AwsShape): string {
       "each GitHub environment (deploy, rollback)",
       "the environment's output `deploy_role_arn`",
     ],
+    ...(drilledIn(shape.envs)
+      ? [
+          [
+            "`AWS_DRILL_ROLE_ARN`",
+            "repository (dr-drill.yml)",
+            "the drilled environment's output `dr_drill_role_arn`",
+          ],
+        ]
+      : []),
     ...(shape.postgres.length || shape.redis.length
       ? [
           [
@@ -300,6 +322,8 @@ function pipelineOutputs(shape: AwsShape): string {
   ]);
   if (shape.app.ci.repository)
     rows.push(["`deploy_role_arn`", `role the workflows of ${shape.app.ci.repository} assume through OIDC`]);
+  if (drilledIn(shape.envs))
+    rows.push(["`dr_drill_role_arn`", "role dr-drill.yml assumes (only in the drilled environment)"]);
   return mdTable(["output", "used to"], rows);
 }
 

@@ -9,6 +9,7 @@ import { secretNames } from "../terraform/values.js";
 import type { Workload } from "./names.js";
 import { isPartial } from "./presence.js";
 import { publicIn, type AwsShape } from "./shape.js";
+import { drilledIn } from "./drill-module.js";
 
 /** The workloads an environment runs, services first, in the shape's order. */
 function workloadsIn(shape: AwsShape, e: AppModel): Workload[] {
@@ -104,6 +105,13 @@ export function rootVariables(shape: AwsShape): Record<string, VariableSpec> {
       description:
         "Topics of this environment: MSK Serverless runs where there are any (the README shows how to create them).",
     };
+  if (drilledIn(shape.envs))
+    vars.dr_drill = {
+      type: "bool",
+      description:
+        "Whether this is the environment dr-drill.yml restores: its security groups, check task, password secret and GitHub role.",
+      default: false,
+    };
   return vars;
 }
 
@@ -114,5 +122,6 @@ export function rootTfvars(shape: AwsShape, e: AppModel): Record<string, HclValu
   if (vars.secret_names) values.secret_names = secretNames([e]);
   if (vars.security) values.security = securityIn(shape, e);
   if (vars.topics) values.topics = Object.keys(e.topics);
+  if (vars.dr_drill) values.dr_drill = drilledIn(shape.envs)?.environment.name === e.environment.name;
   return values;
 }

@@ -3,11 +3,12 @@
 // docs.aws.amazon.com/cli/latest/reference/rds/restore-db-instance-to-point-in-time.html), restores
 // from the automated backups replicated to the backup region, ElastiCache snapshots
 // (`aws elasticache create-replication-group --snapshot-name`), and moving the app by the connection
-// secret the tasks read when they start.
+// secret the tasks read when they start; production's drill by dr-drill.yml (pipeline-drill.ts).
 import { isService } from "../../model/queries.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
 import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
 import { sh } from "../runbook.js";
+import { drilledIn } from "./drill-module.js";
 import { RDS } from "./recovery.js";
 import { awsOptions } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
@@ -124,12 +125,22 @@ function redis(app: AppModel, r: RedisModel): string[] {
   ];
 }
 
-const awsDr: DrPlatform = {
+/** How production is drilled: by dr-drill.yml where the stack has its module, else by hand. */
+function drillParagraph(drilled: AppModel | undefined): string {
+  const byHand =
+    "run the restore below for production with `-drill` in place of `-restored`, the checks from a host in the VPC (an ECS task or a bastion), note the RTO and RPO, then delete the instance";
+  if (!drilled)
+    return `There is no \`dr-drill.yml\` for this app: the workflow needs \`ci.repository\`, a production environment with PostgreSQL and a service or job (its checks run as a task on the cluster). Drill by hand on \`recovery.drill\`'s schedule: ${byHand}.`;
+  const stack = stackName(drilled);
+  return `\`dr-drill.yml\` drills ${drilled.environment.name} on \`recovery.drill\`'s schedule and by hand. The instances are in private subnets a GitHub-hosted runner cannot reach, so the runner restores each one to its latest restorable time into a temporary \`<instance>-drill-<run>\` in the same subnet group and parameter group but behind the drill's own security group, and the checks below run in a Fargate task of \`${stack}-dr-drill\` in the private subnets (its log group \`/ecs/${stack}/dr-drill\`); the job summary and its \`dr-drill-report\` artifact hold the RTO and RPO, and the temporary instance is deleted whatever happens. The workflow sets the temporary instance's password itself and never reads production's. To drill by hand instead: ${byHand}.`;
+}
+
+const awsDr = (drilled: AppModel | undefined): DrPlatform => ({
   postgresService: RDS,
   intro: [
-    "RDS keeps a daily snapshot and the transaction log, uploaded every 5 minutes, for the retention above. A point-in-time restore creates a new instance from them, with the same user and password; the commands put it in the original's subnets, security group and parameter group (RDS would otherwise use the defaults).",
+    "RDS keeps a daily snapshot and the transaction log, uploaded every 5 minutes, for the retention above. A point-in-time restore creates a new instance from them, with the same user and password; the commands put it in the original's subnets, security group and parameter group (RDS would otherwise use the defaults). The parameter group keeps commit times (`track_commit_timestamp`), so a restored instance tells its newest transaction.",
     "",
-    "There is no `dr-drill.yml` on AWS: the instances are in private subnets a GitHub-hosted runner cannot reach. Drill by hand on `recovery.drill`'s schedule: run the restore below for production with `-drill` in place of `-restored`, the checks from a host in the VPC (an ECS task or a bastion), note the RTO and RPO, then delete the instance.",
+    drillParagraph(drilled),
     "",
   ],
   retention: (app, p) =>
@@ -137,8 +148,8 @@ const awsDr: DrPlatform = {
   noRetention: "none",
   postgres,
   redis,
-};
+});
 
 /** operations/disaster-recovery.md's lines. */
 export const awsDisasterRecovery = (apps: readonly AppModel[]): string[] =>
-  disasterRecoveryRunbook(apps, awsDr);
+  disasterRecoveryRunbook(apps, awsDr(drilledIn(apps)));

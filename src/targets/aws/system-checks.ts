@@ -169,8 +169,13 @@ function roleFindings(
   ctx: SynthContext,
   github: FileTree,
 ): SystemFinding[] {
+  // The workflows of this tree: those that read its outputs, and the recovery drill, whose role it creates.
   const workflows = readWorkflows(github).filter((wf) =>
-    wf.jobs.some((j) => j.steps.some((s) => s.env.TF_DIR === ctx.outputs.aws)),
+    wf.jobs.some(
+      (j) =>
+        j.steps.some((s) => s.env.TF_DIR === ctx.outputs.aws) ||
+        assumedVariable(j)?.name === "AWS_DRILL_ROLE_ARN",
+    ),
   );
   const base = project.environments[0]!;
   const out: SystemFinding[] = [];

@@ -25,6 +25,10 @@ const REPORT_DIR = "${{ runner.temp }}/dr-drill";
 export const NEWEST_RESTORED_SQL =
   "SELECT to_char(coalesce(pg_last_xact_replay_timestamp(), (SELECT timestamp FROM pg_last_committed_xact())) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
+/** The drill job's time limit: twice the RTO objective, at least an hour. */
+export const drillTimeoutMinutes = (prod: AppModel): number =>
+  Math.max(60, Math.ceil((2 * prod.recovery.rto_seconds) / 60));
+
 /** The production environment the drill restores: the first of tier production, if any. */
 export function drilledEnvironment(p: Pipeline): AppModel | undefined {
   return p.envs.find((e) => e.environment.tier === "production");
@@ -44,26 +48,83 @@ function targets(prod: AppModel): { store: PostgresModel; urls: { database: stri
     }));
 }
 
-/** The shared checks and measures over every restored database, ending in the report. */
-function checkStep(prod: AppModel, urls: { store: string; database: string; variable: string }[]): Step {
+/** One file per restored database (named after its URL variable) of `<kind>\t<value>` lines the probe writes. */
+export const PROBE_DIR = "${{ runner.temp }}/dr-drill-probe";
+
+/**
+ * The checks of one restored database as a bash function, `probe NAME CONNECTION` (a URL or a libpq
+ * conninfo), reporting through `put KIND`, which reads values one a line: `counted yes|no`, `table
+ * <schema.table>|<rows>`, `amcheck ok|corrupt|unavailable`, `newest <time>`. It needs psql, pg_amcheck
+ * and the queries in $COUNTS and $NEWEST. On the runner `put` appends to the database's file under
+ * $PROBE_DIR; a platform whose servers the runner cannot reach runs the same function where they are
+ * and prints the lines (AWS: a task inside the VPC, ../aws/drill-module.ts).
+ */
+export const PROBE_FUNCTION: readonly string[] = [
+  "probe() {",
+  // First, before CREATE EXTENSION commits a transaction of its own that would read as the newest.
+  '  psql "$2" --no-psqlrc -Atc "$NEWEST" | put newest || true',
+  '  if counts=$(psql "$2" --no-psqlrc -v ON_ERROR_STOP=1 -Atc "$COUNTS"); then',
+  "    echo yes | put counted",
+  '    if [ -n "$counts" ]; then printf \'%s\\n\' "$counts" | put table; fi',
+  "  else",
+  '    echo "cannot count the tables of $1" >&2; echo no | put counted',
+  "  fi",
+  '  if psql "$2" --no-psqlrc -qc "CREATE EXTENSION IF NOT EXISTS amcheck" 2> /dev/null; then',
+  '    if pg_amcheck --heapallindexed "$2"; then echo ok | put amcheck; else echo corrupt | put amcheck; fi',
+  "  else",
+  "    echo unavailable | put amcheck",
+  "  fi",
+  "}",
+];
+
+/** The queries the probe reads, as its environment. */
+export const PROBE_QUERIES = { COUNTS: ROW_COUNTS_SQL, NEWEST: NEWEST_RESTORED_SQL } as const;
+
+/** A restored database: its URL variable (the name of its probe file) and the name the report gives it. */
+interface Probed {
+  store: string;
+  database: string;
+  variable: string;
+}
+
+const label = ({ store, database }: Probed) => `${store}/${database}`;
+
+/** The checks run from the runner over the URLs the restores exported. */
+function probeStep(urls: readonly Probed[]): Step {
   return run(
-    "Check the restored data and measure RTO and RPO",
+    "Check the restored data",
+    [
+      'mkdir -p "$PROBE_DIR"',
+      'put() { sed "s/^/$1\\t/" >> "$PROBE_DIR/$file"; }',
+      ...PROBE_FUNCTION,
+      ...urls.map((u) => `file=${u.variable}; probe "${label(u)}" "$${u.variable}"`),
+    ],
+    { env: { PROBE_DIR, ...PROBE_QUERIES } },
+  );
+}
+
+/** The measures over every restored database's probe file, ending in the report. */
+function reportStep(prod: AppModel, urls: readonly Probed[]): Step {
+  return run(
+    "Measure RTO and RPO and write the report",
     [
       'mkdir -p "$REPORT_DIR"',
       "verified=true; newest=''; tables='[]'",
-      ...urls.flatMap(({ store, database, variable }) => [
-        `url="$${variable}"`,
-        `if counts=$(psql "$url" --no-psqlrc -v ON_ERROR_STOP=1 -Atc "$COUNTS"); then`,
-        `  tables=$(jq -c --arg db "${store}/${database}" --arg counts "$counts" '. + [$counts | split("\\n")[] | select(length > 0) | split("|") | {database: $db, table: .[0], rows: (.[1] | tonumber)}]' <<< "$tables")`,
+      'field() { awk -F \'\\t\' -v kind="$1" \'$1 == kind { sub(/^[^\\t]*\\t/, ""); print }\' "$PROBE_DIR/$file" 2> /dev/null || true; }',
+      ...urls.flatMap((u) => [
+        `file=${u.variable}`,
+        'if [ "$(field counted)" = yes ]; then',
+        `  tables=$(jq -c --arg db "${label(u)}" --arg counts "$(field table)" '. + [$counts | split("\\n")[] | select(length > 0) | split("|") | {database: $db, table: .[0], rows: (.[1] | tonumber)}]' <<< "$tables")`,
         "else",
-        `  echo "::error::cannot count the tables of ${store}/${database}"; verified=false`,
+        `  echo "::error::cannot count the tables of ${label(u)}"; verified=false`,
         "fi",
-        'if psql "$url" --no-psqlrc -qc "CREATE EXTENSION IF NOT EXISTS amcheck" 2> /dev/null; then',
-        `  pg_amcheck --heapallindexed "$url" || { echo "::error::pg_amcheck found corruption in ${store}/${database}"; verified=false; }`,
-        "else",
-        `  echo "::notice::${store}/${database}: the service does not allow the amcheck extension; row counts only"`,
-        "fi",
-        'point=$(psql "$url" --no-psqlrc -Atc "$NEWEST" || true)',
+        'case "$(field amcheck)" in',
+        "  ok) ;;",
+        `  unavailable) echo "::notice::${label(u)}: the service does not allow the amcheck extension; row counts only" ;;`,
+        `  corrupt) echo "::error::pg_amcheck found corruption in ${label(u)}"; verified=false ;;`,
+        `  *) echo "::error::${label(u)} was not checked"; verified=false ;;`,
+        "esac",
+        "point=$(field newest | head -n 1)",
         'if [ -n "$point" ] && { [ -z "$newest" ] || [[ "$point" > "$newest" ]]; }; then newest="$point"; fi',
       ]),
       "rto=$(( $(date -u +%s) - START_EPOCH ))",
@@ -94,8 +155,7 @@ function checkStep(prod: AppModel, urls: { store: string; database: string; vari
     {
       env: {
         REPORT_DIR,
-        COUNTS: ROW_COUNTS_SQL,
-        NEWEST: NEWEST_RESTORED_SQL,
+        PROBE_DIR,
         RTO_TARGET: String(prod.recovery.rto_seconds),
         RPO_TARGET: String(prod.recovery.rpo_seconds),
       },
@@ -120,6 +180,7 @@ export function recoveryDrill(p: Pipeline): RecoveryDrill | undefined {
 
 /** dr-drill.yml of the recovery drill. */
 export function drillWorkflow(p: Pipeline, { prod, drill, stores }: RecoveryDrill): Workflow {
+  const probed = stores.flatMap(({ store, urls }) => urls.map((u) => ({ store: store.name, ...u })));
   const steps = compact([
     ...drill.prepare,
     run(
@@ -130,10 +191,8 @@ export function drillWorkflow(p: Pipeline, { prod, drill, stores }: RecoveryDril
       ]),
     ),
     ...stores.flatMap(({ store, urls }) => drill.restore(store, urls)),
-    checkStep(
-      prod,
-      stores.flatMap(({ store, urls }) => urls.map((u) => ({ store: store.name, ...u }))),
-    ),
+    ...(drill.check ? drill.check(stores) : [probeStep(probed)]),
+    reportStep(prod, probed),
     action(
       "Upload the report",
       "actions/upload-artifact",
@@ -156,7 +215,7 @@ export function drillWorkflow(p: Pipeline, { prod, drill, stores }: RecoveryDril
         name: `Restore ${prod.environment.name} into ${drill.scope} and check it`,
         "runs-on": RUNNER,
         permissions: jobPermissions(steps),
-        "timeout-minutes": Math.max(60, Math.ceil((2 * prod.recovery.rto_seconds) / 60)),
+        "timeout-minutes": drillTimeoutMinutes(prod),
         steps,
       },
       notify: notifyJob(

@@ -238,3 +238,9 @@ variable "state_bucket" {
   description = "Bucket of the Terraform state (as in environments/<env>.s3.tfbackend); the deploy role may read this environment's outputs from it."
   type        = string
 }
+
+variable "dr_drill" {
+  description = "Whether this is the environment dr-drill.yml restores: its security groups, check task, password secret and GitHub role."
+  type        = bool
+  default     = false
+}

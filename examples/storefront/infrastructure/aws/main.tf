@@ -293,6 +293,20 @@ module "ci" {
   distribution_arns  = [module.site_web.distribution_arn]
 }
 
+module "dr_drill" {
+  source             = "./modules/dr_drill"
+  count              = var.dr_drill ? 1 : 0
+  name               = local.name
+  vpc_id             = module.network.vpc_id
+  cluster_arn        = module.cluster.cluster_arn
+  postgres_version   = "16"
+  kms_key_arn        = module.kms.key_arn
+  log_retention_days = var.log_retention_days
+  github_owner       = "example"
+  github_repo        = "storefront"
+  github_branch      = "main"
+}
+
 module "budget" {
   source          = "./modules/budget"
   count           = var.budget == null ? 0 : 1

@@ -85,6 +85,11 @@ output "deploy_role_arn" {
   value       = module.ci.role_arn
 }
 
+output "dr_drill_role_arn" {
+  description = "Role dr-drill.yml assumes (repository variable AWS_DRILL_ROLE_ARN); null outside the drilled environment."
+  value       = one(module.dr_drill[*].role_arn)
+}
+
 output "dashboard_url" {
   description = "The environment's CloudWatch dashboard in the console."
   value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards/dashboard/${local.name}"

@@ -140,3 +140,4 @@ budget = {
   thresholds  = [80, 100]
   emails      = ["finance@augeo.app", "ops@augeo.app"]
 }
+dr_drill = false

@@ -128,3 +128,4 @@ budget = {
   thresholds  = [80, 100]
   emails      = ["finance@example.com"]
 }
+dr_drill = true

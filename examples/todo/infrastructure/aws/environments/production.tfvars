@@ -159,3 +159,4 @@ budget = {
   thresholds  = [80, 100]
   emails      = ["team@example.com"]
 }
+dr_drill = true

@@ -30,6 +30,12 @@ resource "aws_db_parameter_group" "this" {
     value = "1"
   }
 
+  parameter {
+    name         = "track_commit_timestamp"
+    value        = "1"
+    apply_method = "pending-reboot"
+  }
+
   lifecycle {
     create_before_destroy = true
   }
