@@ -116,7 +116,7 @@ describe("disaster-recovery runbooks on the clouds", () => {
     assert.match(tree["main.bicep"]!, /name: 'psql-augeo-db-\$\{environmentCode\}-\$\{suffix\}'/);
     assert.match(
       dr,
-      /SERVER=\$\(az postgres flexible-server list --resource-group rg-augeo-production --query "\[\?starts_with\(name, 'psql-augeo-db-'\)\]\.name \| \[0\]" --output tsv\)/,
+      /SERVER=\$\(az postgres flexible-server list --resource-group rg-augeo-production --query "\[\?starts_with\(name, 'psql-augeo-db-prod-'\)\]\.name \| \[0\]" --output tsv\)/,
     );
     assert.match(
       dr,
