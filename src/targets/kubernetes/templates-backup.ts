@@ -4,7 +4,8 @@
 import { AWS_CLI_IMAGE, BACKUP_SCRIPT, OFFSITE_KEYS, RESTORE_SCRIPT } from "./objects-backup.js";
 import { head } from "./templates.js";
 
-const indent = (text: string, n: number) =>
+/** Indents a script block under a YAML `|-` key. */
+export const indent = (text: string, n: number) =>
   text
     .split("\n")
     .map((l) => `${" ".repeat(n)}${l}`)
