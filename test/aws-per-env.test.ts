@@ -71,6 +71,24 @@ describe("aws: each environment's values through gantry synth aws", () => {
     }
   });
 
+  it("the README puts each environment's secret values into its own region", async () => {
+    // Without --region the CLI writes into the profile's default region, where staging's tasks never look.
+    const { read, cleanup } = await synth(
+      ["aws"],
+      SPEC.replace("    port: 8000\n", "    port: 8000\n    secrets: [JWT_SECRET]\n"),
+    );
+    try {
+      const readme = read("infrastructure/aws/README.md");
+      const puts = readme.split("\n").filter((l) => l.startsWith("aws secretsmanager put-secret-value"));
+      assert.deepEqual(puts, [
+        'aws secretsmanager put-secret-value --secret-id shop-staging/JWT_SECRET --secret-string "$JWT_SECRET" --region eu-west-1',
+        'aws secretsmanager put-secret-value --secret-id shop-production/JWT_SECRET --secret-string "$JWT_SECRET" --region us-east-1',
+      ]);
+    } finally {
+      cleanup();
+    }
+  });
+
   it("an environment's region is its provider's, and its state stays in the bucket's region", async () => {
     const { read, cleanup } = await synth(["aws"]);
     try {

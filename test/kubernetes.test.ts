@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { printYaml, printYamlDocuments } from "../src/format/yaml.js";
@@ -19,6 +21,7 @@ import { buildValues } from "../src/targets/kubernetes/values-environment.js";
 import { kubernetesCommand } from "../src/targets/kubernetes/values-workloads.js";
 import { goJson } from "../src/targets/kubernetes/objects.js";
 import { objectsByTemplate } from "../src/targets/kubernetes/manifests.js";
+import { CREATE_DATABASES_SCRIPT } from "../src/targets/kubernetes/objects-datastores.js";
 import type { K8sObject } from "../src/targets/kubernetes/objects.js";
 import { EXAMPLES, REPO_ROOT, exampleContext, expectGoldenTree, loadExample, runCli } from "./helpers.js";
 
@@ -295,6 +298,65 @@ redis:
       "DSN",
       "REDIS_URL",
     ]);
+  });
+
+  it("creates every database of an in-cluster PostgreSQL that its backup dumps, in the chart and the manifests", () => {
+    // The image creates only POSTGRES_DB: a second database never existed, and the nightly dump failed.
+    const spec = `name: shop
+services:
+  api: { build: ./api, port: 8000, health: /health, uses: [db] }
+postgres:
+  db: { hosting: cluster, databases: [shop, shop_reports] }
+targets: { kubernetes: { registry: ghcr.io/acme } }
+`;
+    const app = specOf(spec).project.environments[0]!;
+    const byTemplate = objectsByTemplate(buildValues(app), "default");
+    const [sts] = objectsIn(printK8sDocuments(byTemplate["postgres-db-statefulset"]!));
+    const backup = objectsIn(printK8sDocuments(byTemplate["postgres-db-backup"]!)).find(
+      (o) => o.kind === "CronJob" && o.metadata.name === "postgres-db-backup",
+    );
+    const pg = (sts!.spec as any).template.spec.containers[0];
+    const dumped = (backup!.spec as any).jobTemplate.spec.template.spec.containers[0].env.find(
+      (e: any) => e.name === "DATABASES",
+    ).value;
+    assert.equal(dumped, "shop shop_reports");
+    assert.equal(pg.env.find((e: any) => e.name === "DATABASES").value, dumped);
+    assert.deepEqual(pg.lifecycle.postStart.exec.command, ["/bin/sh", "-c", CREATE_DATABASES_SCRIPT]);
+    // The chart's template says the same.
+    const template = kubernetesTarget.render(specOf(spec).project, exampleContext("todo"))[
+      "chart/templates/postgres-db-statefulset.yaml"
+    ]!;
+    assert.ok(template.includes("- name: DATABASES"), template);
+    assert.ok(template.includes(CREATE_DATABASES_SCRIPT.split("\n")[4]!.trim()), template);
+
+    // The script itself, with psql and createdb faked: it creates what is missing and exits 0.
+    const dir = mkdtempSync(join(tmpdir(), "gantry-createdb-"));
+    try {
+      writeFileSync(join(dir, "have"), "shop\n");
+      const fake = (body: string) => `#!/bin/sh\n${body}\n`;
+      writeFileSync(
+        join(dir, "psql"),
+        fake(
+          `db=$(echo "$6" | sed "s/.*datname = '\\(.*\\)'.*/\\1/"); grep -qx "$db" ${dir}/have && echo 1; true`,
+        ),
+        { mode: 0o755 },
+      );
+      writeFileSync(join(dir, "createdb"), fake(`echo "$3" >> ${dir}/have`), { mode: 0o755 });
+      execFileSync("/bin/sh", ["-c", CREATE_DATABASES_SCRIPT], {
+        env: {
+          PATH: `${dir}:${process.env.PATH}`,
+          DATABASES: dumped,
+          POSTGRES_USER: "shop",
+          POSTGRES_DB: "shop",
+        },
+      });
+      assert.deepEqual(readFileSync(join(dir, "have"), "utf8").split("\n").filter(Boolean), [
+        "shop",
+        "shop_reports",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves DAPR_HTTP_PORT to the sidecar injector, and says a job's CronJob has none", () => {

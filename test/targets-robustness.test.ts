@@ -48,3 +48,48 @@ describe("targets on mutated specs", () => {
     });
   }
 });
+
+describe("an environment's own region", () => {
+  // environments.<env>.region overrides every target's region: each cloud target either deploys the
+  // environment there or refuses a region it has not, at the environment's position.
+  const spec = (region: string) => `name: shop
+services:
+  api: { image: ghcr.io/acme/api:1.0, port: 8000, health: /health }
+targets:
+  aws: { region: us-east-1 }
+  azure: { location: eastus }
+  digitalocean: { region: nyc1 }
+environments:
+  staging: {}
+  production: { region: ${region} }
+`;
+  const regionErrors = (target: string, region: string) =>
+    TARGETS.find((t) => t.name === target)!
+      .check(loadSpec("gantry.yaml", spec(region)).project, exampleContext("todo"))
+      .filter((p) => (p.severity ?? "error") === "error" && p.path === "environments.production.region")
+      .map((p) => p.env);
+
+  it("is refused, at its position, by each target whose regions it does not name", () => {
+    assert.deepEqual(regionErrors("aws", "eu-west-1"), []);
+    assert.deepEqual(regionErrors("azure", "eu-west-1"), ["production"]);
+    assert.deepEqual(regionErrors("digitalocean", "eu-west-1"), ["production"]);
+    assert.deepEqual(regionErrors("aws", "westeurope"), ["production"]);
+    assert.deepEqual(regionErrors("azure", "westeurope"), []);
+    assert.deepEqual(regionErrors("digitalocean", "ams3"), []);
+    assert.deepEqual(regionErrors("aws", "ams3"), ["production"]);
+  });
+
+  it("reaches the environment's files on DigitalOcean and Azure, and only that environment's", () => {
+    const render = (target: string, region: string) =>
+      TARGETS.find((t) => t.name === target)!.render(
+        loadSpec("gantry.yaml", spec(region)).project,
+        exampleContext("todo"),
+      );
+    const doTree = render("digitalocean", "ams3");
+    assert.match(doTree["environments/production.tfvars"]!, /^region\s+= "ams3"$/m);
+    assert.match(doTree["environments/staging.tfvars"]!, /^region\s+= "nyc1"$/m);
+    const azTree = render("azure", "westeurope");
+    assert.match(azTree["parameters/production.bicepparam"]!, /^param location = 'westeurope'$/m);
+    assert.match(azTree["parameters/staging.bicepparam"]!, /^param location = 'eastus'$/m);
+  });
+});

@@ -4,7 +4,6 @@
 // differs: what the environment runs at all (its entries in `services`, `postgres`...), sizes,
 // counts, retention, domains, alerts, and the commands, ports or wiring that differ.
 import { eventBridgeProblem } from "../../model/schedule.js";
-import { FORMATS } from "../../spec/formats.js";
 import type { AppModel, ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
@@ -36,6 +35,7 @@ import { awsTfvars } from "./tfvars.js";
 import { awsVariables } from "./variables.js";
 import { AWS_SIZE_COLUMNS } from "./sizes.js";
 import { recoveryProblems } from "../recovery.js";
+import { environmentRegionProblems } from "../region.js";
 import { awsRecovery } from "./recovery.js";
 import { awsContract, contractProblems, settingProblems } from "./contract.js";
 
@@ -110,7 +110,11 @@ function check(project: ProjectModel): TargetProblem[] {
   if (!first) return [];
   const problems = [...contractProblems(project), ...settingProblems(awsShape(project))];
   for (const e of project.environments)
-    problems.push(...postgresProblems(e), ...scheduleProblems(e), ...regionProblems(e));
+    problems.push(
+      ...postgresProblems(e),
+      ...scheduleProblems(e),
+      ...environmentRegionProblems(e, "aws-region", "aws.region"),
+    );
   problems.push(...accountProblems(project.environments), ...recoveryProblems(project, awsRecovery));
   if (!first.ci.repository)
     problems.push({
@@ -142,23 +146,6 @@ function accountProblems(envs: readonly AppModel[]): TargetProblem[] {
         ]
       : [];
   });
-}
-
-// The spec's own form of an AWS region (targets.aws.region is checked against it by the schema).
-const AWS_REGION = new RegExp(FORMATS["aws-region"]!.pattern);
-
-/** An environment's own region is its stack's provider region: it must be one AWS has. */
-function regionProblems(e: AppModel): TargetProblem[] {
-  const region = e.environment.region;
-  if (region === undefined || AWS_REGION.test(region)) return [];
-  return [
-    {
-      env: e.environment.name,
-      path: `environments.${e.environment.name}.region`,
-      message: `${region} is not an AWS region; the environment's stack and workflows run in its region`,
-      hint: "name an AWS region such as eu-west-1, or set the region under targets.aws in this environment",
-    },
-  ];
 }
 
 /** A job's schedule EventBridge Scheduler cannot express (src/model/schedule.ts). */

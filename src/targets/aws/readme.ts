@@ -220,21 +220,35 @@ function githubSettings(shape: AwsShape): string {
   return mdTable(["GitHub variable", "where", "value"], rows);
 }
 
+/**
+ * The commands that put each secret's value in, with the region of the environments they serve: each
+ * environment's entries live in its own region (environments.<env>.region), and a command without
+ * `--region` puts the value into the profile's default region, where no task reads it.
+ */
+function secretCommands(shape: AwsShape): string[] {
+  const byRegion = new Map<string, string[]>();
+  for (const e of shape.envs) {
+    const region = awsOptions(e).region;
+    byRegion.set(region, [...(byRegion.get(region) ?? []), e.environment.name]);
+  }
+  return [...byRegion].flatMap(([region, envs]) => [
+    ...(byRegion.size > 1 ? [`# ${envs.join(", ")}`] : []),
+    ...shape.secrets.map(
+      (s) =>
+        `aws secretsmanager put-secret-value --secret-id ${shape.app.name}-${envs.length === 1 ? envs[0] : "<env>"}/${s} --secret-string "$${s}" --region ${region}`,
+    ),
+  ]);
+}
+
 /** Secrets to fill in, how the databases are reached and backed up, and the topics to create. */
 function dataSections(shape: AwsShape): ReadmeSection[] {
-  const app = shape.app;
   const sections: ReadmeSection[] = [];
   if (shape.secrets.length)
     sections.push({
       heading: "Secrets",
       blocks: [
         "Terraform creates the Secrets Manager entries, never their values. Put each value in once per environment (the tasks read them by ARN at start):",
-        sh(
-          shape.secrets.map(
-            (s) =>
-              `aws secretsmanager put-secret-value --secret-id ${app.name}-<env>/${s} --secret-string "$${s}"`,
-          ),
-        ),
+        sh(secretCommands(shape)),
       ],
     });
   const credentials = credentialSection(shape);

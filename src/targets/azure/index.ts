@@ -13,6 +13,7 @@ import { buildAzure } from "./main.js";
 import { renderReadme } from "./readme.js";
 import { runbookTree } from "./runbook.js";
 import { azureRecovery } from "./recovery.js";
+import { environmentRegionProblems } from "../region.js";
 import { recoveryProblems } from "../recovery.js";
 import { AZURE_SIZE_COLUMNS } from "./sizes.js";
 import { spaSites, staticConfigPath, staticWebAppConfig } from "./static-config.js";
@@ -30,15 +31,20 @@ export const azureTarget: Target = {
   rules: AZURE_RULES,
   systemChecks: azureSystemChecks,
   check(project: ProjectModel): TargetProblem[] {
-    return [...findings(project), ...limitProblems(project), ...recoveryProblems(project, azureRecovery)].map(
-      (f) => {
-        const p: TargetProblem = { path: f.path, message: f.message };
-        if (f.env) p.env = f.env;
-        if (f.hint) p.hint = f.hint;
-        if (f.severity) p.severity = f.severity;
-        return p;
-      },
-    );
+    return [
+      ...findings(project),
+      ...limitProblems(project),
+      ...recoveryProblems(project, azureRecovery),
+      ...project.environments.flatMap((e) =>
+        environmentRegionProblems(e, "azure-location", "azure.location"),
+      ),
+    ].map((f) => {
+      const p: TargetProblem = { path: f.path, message: f.message };
+      if (f.env) p.env = f.env;
+      if (f.hint) p.hint = f.hint;
+      if (f.severity) p.severity = f.severity;
+      return p;
+    });
   },
   render(project: ProjectModel, ctx: SynthContext): FileTree {
     const build = buildAzure(project);

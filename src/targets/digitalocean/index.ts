@@ -3,6 +3,7 @@
 // the Kubernetes target's Helm chart; this tree's README says how.
 import type { ProjectModel } from "../../model/types.js";
 import type { FileTree, SynthContext, Target, TargetProblem } from "../target.js";
+import { environmentRegionProblems } from "../region.js";
 import { DIGITALOCEAN_RULES, digitaloceanSystemChecks } from "./system-checks.js";
 import { doAlertRouteFindings } from "./system-alerts.js";
 import { printProject, type TerraformProject } from "../terraform/blocks.js";
@@ -105,6 +106,7 @@ function check(project: ProjectModel): TargetProblem[] {
   const problems: TargetProblem[] = [];
   for (const e of project.environments) {
     const o = doOptions(e);
+    problems.push(...environmentRegionProblems(e, "do-region", "digitalocean.region"));
     if (o.nodes.max < o.nodes.min)
       problems.push({
         env: e.environment.name,

@@ -30,14 +30,17 @@ export function doShape(project: ProjectModel): DoShape {
   };
 }
 
-export const doOptions = (e: AppModel) =>
-  e.targets.digitalocean ?? {
+/** The DigitalOcean options of an environment; its own `region` (environments.<env>.region) comes first. */
+export const doOptions = (e: AppModel) => {
+  const opts = e.targets.digitalocean ?? {
     region: "nyc1",
     kubernetes_version: "1.33",
     node_size: "s-2vcpu-4gb",
     kafka: "managed" as const,
     nodes: { min: 2, max: 5 },
   };
+  return { ...opts, region: e.environment.region ?? opts.region };
+};
 
 /** Spaces live in fewer regions than droplets: the Spaces region serving a droplet region. */
 export function spacesRegion(region: string): string {

@@ -131,6 +131,7 @@ const dataStore = item(
     resources,
     passwordKey: str,
     database: str,
+    databases: strList,
     user: str,
     args: strList,
     clients: strList,

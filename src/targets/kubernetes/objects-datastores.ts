@@ -14,6 +14,29 @@ import type { ChartValues, DataStoreValues } from "./values.js";
 
 type SecretValue = { valueFrom: { secretKeyRef: { name: string; key: string } } };
 
+/**
+ * Creates each database of DATABASES that does not exist yet. The image creates only POSTGRES_DB, and
+ * only on an empty volume (hub.docker.com/_/postgres, "Environment Variables"), so a server with several
+ * `databases`, or one added later, would lack the others, and its backup CronJob (which dumps every one
+ * with `set -e`) would fail each night. It runs as the container's postStart hook, through the local
+ * socket the image trusts; during the first start the image runs a temporary server that stops again,
+ * so it retries until every database exists (a hook that fails restarts the container).
+ */
+export const CREATE_DATABASES_SCRIPT = [
+  "set -u",
+  "for attempt in $(seq 1 120); do",
+  '  missing=""',
+  "  for db in $DATABASES; do",
+  '    psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT 1 FROM pg_database WHERE datname = \'$db\'" 2>/dev/null | grep -q 1 || missing="$missing $db"',
+  "  done",
+  '  [ -z "$missing" ] && exit 0',
+  '  for db in $missing; do createdb -U "$POSTGRES_USER" "$db" 2>/dev/null || true; done',
+  "  sleep 2",
+  "done",
+  'echo "could not create the databases:$missing" >&2',
+  "exit 1",
+].join("\n");
+
 /** PostgreSQL with its data on the volume; pg_isready tells when it is alive and ready. */
 function postgresContainer(v: ChartValues, d: DataStoreValues, password: SecretValue): Plain {
   return {
@@ -26,8 +49,10 @@ function postgresContainer(v: ChartValues, d: DataStoreValues, password: SecretV
       { name: "POSTGRES_DB", value: d.database },
       { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
       { name: "POSTGRES_PASSWORD", ...password },
+      { name: "DATABASES", value: d.databases.join(" ") },
     ],
     resources: d.resources,
+    lifecycle: { postStart: { exec: { command: ["/bin/sh", "-c", CREATE_DATABASES_SCRIPT] } } },
     livenessProbe: {
       exec: { command: ["pg_isready", "-U", d.user, "-d", d.database] },
       periodSeconds: 10,

@@ -10,7 +10,8 @@ import {
 } from "./objects-backup.js";
 import { head } from "./templates.js";
 
-const indent = (text: string, n: number) =>
+/** Indents a script block under a YAML `|-` key. */
+export const indent = (text: string, n: number) =>
   text
     .split("\n")
     .map((l) => `${" ".repeat(n)}${l}`)

@@ -1,6 +1,8 @@
 // The templates of a data store that runs in the cluster (hosting: cluster): its StatefulSet
 // (PostgreSQL or Redis with a persistent volume) and the Service its clients connect to.
 import { head } from "./templates.js";
+import { CREATE_DATABASES_SCRIPT } from "./objects-datastores.js";
+import { indent } from "./templates-backup.js";
 
 /** PostgreSQL with its data on the volume; pg_isready tells when it is alive and ready. */
 const POSTGRES_CONTAINER = `        - name: postgres
@@ -19,8 +21,18 @@ const POSTGRES_CONTAINER = `        - name: postgres
               value: /var/lib/postgresql/data/pgdata
             - name: POSTGRES_PASSWORD
               {{- toYaml $password | nindent 14 }}
+            - name: DATABASES
+              value: {{ join " " .databases | quote }}
           resources:
             {{- toYaml .resources | nindent 12 }}
+          lifecycle:
+            postStart:
+              exec:
+                command:
+                  - /bin/sh
+                  - -c
+                  - |-
+${indent(CREATE_DATABASES_SCRIPT, 20)}
           livenessProbe:
             exec:
               command: ["pg_isready", "-U", {{ .user | quote }}, "-d", {{ .database | quote }}]

@@ -100,6 +100,7 @@ function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): Da
     resources: { requests: { ...size }, limits: { ...size } },
     passwordKey: resourceKey("postgres", pg.name, "password"),
     database: appDatabase(pg),
+    databases: serverDatabases(pg),
     user: clusterPostgresUser(app),
     args: [],
     clients,
@@ -109,7 +110,7 @@ function postgresValues(app: AppModel, pg: PostgresModel, clients: string[]): Da
             schedule: dumpSchedule(app).cron,
             keepDays: pg.backups.retention_days,
             storage: `${pg.storage_gb}Gi`,
-            databases: pg.databases.length ? [...pg.databases] : [appDatabase(pg)],
+            databases: serverDatabases(pg),
             ...(app.recovery.offsite ? { offsite: offsiteOf(app, pg, app.recovery.offsite) } : {}),
           },
         }
@@ -132,11 +133,16 @@ function redisValues(r: RedisModel, clients: string[]): DataStoreValues {
     resources: { requests: { ...size }, limits: { ...size } },
     passwordKey: resourceKey("redis", r.name, "password"),
     database: "",
+    databases: [],
     user: "",
     args,
     clients,
   };
 }
+
+/** Every database of a server: those the StatefulSet creates are those its backup dumps. */
+const serverDatabases = (pg: PostgresModel): string[] =>
+  pg.databases.length ? [...pg.databases] : [appDatabase(pg)];
 
 /** Where an environment's dumps of a server go in the second repository: `<path>/<app>/<env>/<server>/`. */
 function offsiteOf(

@@ -121,6 +121,8 @@ export interface DataStoreValues {
   passwordKey: string;
   /** postgres: the first database and the user; redis: the persistence flags. */
   database: string;
+  /** postgres: every database of the server, created when missing (objects-datastores.ts); redis: none. */
+  databases: string[];
   user: string;
   args: string[];
   clients: string[];
