@@ -59,9 +59,7 @@ export function accessUrls(apps: readonly AppModel[]): string[] {
   return apps.flatMap((app) =>
     Object.values(app.services).flatMap((s) =>
       !isJob(s) && s.domains.length
-        ? [
-            `- ${app.environment.name} ${s.name}: ${publicUrls(s.domains, s.path).join(", ")}`,
-          ]
+        ? [`- ${app.environment.name} ${s.name}: ${publicUrls(s.domains, s.path).join(", ")}`]
         : [],
     ),
   );

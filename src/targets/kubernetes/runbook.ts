@@ -190,9 +190,7 @@ function incidentResponse(envs: Env[]): string[] {
     ...envs.flatMap(({ app, v }) =>
       Object.entries(v.services).flatMap(([name, s]) =>
         s.enabled && s.type !== "job" && s.ingress.hosts.length
-          ? [
-              `- ${app.environment.name} ${name}: ${publicUrls(s.ingress.hosts, s.ingress.path).join(", ")}`,
-            ]
+          ? [`- ${app.environment.name} ${name}: ${publicUrls(s.ingress.hosts, s.ingress.path).join(", ")}`]
           : [],
       ),
     ),
