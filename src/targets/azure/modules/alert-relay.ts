@@ -21,7 +21,7 @@ import {
 } from "../../../format/bicep.js";
 import { API } from "../api.js";
 import { RELAY_CODE_FROM_MODULE, RELAY_FUNCTION, RELAY_ROUTE } from "../alert-relay-code.js";
-import { LOCATION, TAGS, file, location, out, p, res, tags } from "./kit.js";
+import { LOCATION, TAGS, file, keyAccessStorage, location, out, p, res, tags } from "./kit.js";
 
 export function alertRelayModule(): BicepFile {
   // Functions keeps its host state and the function's files in this account, reached with its key:
@@ -47,27 +47,8 @@ export function alertRelayModule(): BicepFile {
       ],
       vars: [],
       resources: [
-        res("storage", "storage", {
-          name: ref("storageName"),
-          location,
-          tags,
-          kind: "StorageV2",
-          sku: { name: "Standard_LRS" },
-          properties: {
-            supportsHttpsTrafficOnly: true,
-            minimumTlsVersion: "TLS1_2",
-            allowBlobPublicAccess: false,
-            // The Functions host reads its content share with the account key (see above).
-            allowSharedKeyAccess: true,
-            publicNetworkAccess: "Enabled",
-            networkAcls: { bypass: "AzureServices", defaultAction: "Allow" },
-            encryption: {
-              keySource: "Microsoft.Storage",
-              requireInfrastructureEncryption: true,
-              services: { blob: { enabled: true }, file: { enabled: true } },
-            },
-          },
-        }),
+        // The Functions host reads its content share with the account key (see above).
+        keyAccessStorage("storage", "storageName", ["blob", "file"]),
         res("plan", "plan", {
           name: ref("name"),
           location,

@@ -26,6 +26,7 @@ import {
   existing,
   file,
   joinValues,
+  keyAccessStorage,
   location,
   out,
   p,
@@ -193,34 +194,12 @@ export function postgresModule(): BicepFile {
   );
 }
 
-/** The storage account a Premium cache writes its persistence files to (only when it persists). */
+/**
+ * The storage account a Premium cache writes its persistence files to (only when it persists): Redis
+ * writes them with the account key; there is no identity-based option here.
+ */
 const persistenceStorage = () =>
-  res(
-    "backupStorage",
-    "storage",
-    {
-      name: ref("persistenceStorageName"),
-      location,
-      tags,
-      kind: "StorageV2",
-      sku: { name: "Standard_LRS" },
-      properties: {
-        supportsHttpsTrafficOnly: true,
-        minimumTlsVersion: "TLS1_2",
-        allowBlobPublicAccess: false,
-        // Redis writes persistence files with the account key; there is no identity-based option here.
-        allowSharedKeyAccess: true,
-        publicNetworkAccess: "Enabled",
-        networkAcls: { bypass: "AzureServices", defaultAction: "Allow" },
-        encryption: {
-          keySource: "Microsoft.Storage",
-          requireInfrastructureEncryption: true,
-          services: { blob: { enabled: true } },
-        },
-      },
-    },
-    { condition: ref("persist") },
-  );
+  keyAccessStorage("backupStorage", "persistenceStorageName", ["blob"], { condition: ref("persist") });
 
 /** Redis settings: the eviction policy, and RDB or AOF persistence where the cache persists. */
 function redisConfiguration(): BicepObject {

@@ -95,6 +95,43 @@ export const roleAssignments = (symbol: string, scopeSymbol: string, roleParam: 
     },
   );
 
+/**
+ * A storage account that its one user reaches with the account key, where no identity-based access
+ * exists (a Premium cache's persistence files, the Functions host's content share): HTTPS and TLS 1.2
+ * only, no public blobs, infrastructure encryption of the services it holds.
+ */
+export const keyAccessStorage = (
+  symbol: string,
+  nameParam: string,
+  services: readonly ("blob" | "file")[],
+  extra: Partial<BicepResource> = {},
+): BicepResource =>
+  res(
+    symbol,
+    "storage",
+    {
+      name: ref(nameParam),
+      location,
+      tags,
+      kind: "StorageV2",
+      sku: { name: "Standard_LRS" },
+      properties: {
+        supportsHttpsTrafficOnly: true,
+        minimumTlsVersion: "TLS1_2",
+        allowBlobPublicAccess: false,
+        allowSharedKeyAccess: true,
+        publicNetworkAccess: "Enabled",
+        networkAcls: { bypass: "AzureServices", defaultAction: "Allow" },
+        encryption: {
+          keySource: "Microsoft.Storage",
+          requireInfrastructureEncryption: true,
+          services: Object.fromEntries(services.map((s) => [s, { enabled: true }])),
+        },
+      },
+    },
+    extra,
+  );
+
 export const secretResource = (symbol: string, nameParam: string, value: BicepValue): BicepResource =>
   res(
     symbol,
