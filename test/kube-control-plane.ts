@@ -21,6 +21,7 @@ import { stringify } from "yaml";
 import { kube, type Kube } from "../src/engine/kubernetes/client.js";
 import { exec, spawnProcess, type ExecResult, type SpawnedProcess } from "../src/util/exec.js";
 import { REPO_ROOT } from "../src/validate/tools.js";
+import { makeCa, openssl, signedByCa } from "./test-certificates.js";
 
 export const KUBE_BIN = join(REPO_ROOT, ".tools", "kube", "bin");
 const KUBE_STAGES = join(REPO_ROOT, ".tools", "kube", "stages");
@@ -80,79 +81,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function run(
-  cmd: string,
-  args: readonly string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
-) {
-  const r = await exec(cmd, args, { ...opts, timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
 /** A CA, the API server's serving certificate, the admin's client certificate and the service-account keys. */
 async function certificates(dir: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  const o = { cwd: dir };
-  await run(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "3",
-      "-subj",
-      "/CN=gantry-test-ca",
-    ],
-    o,
-  );
-  const signed = async (name: string, subject: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    await run(
-      "openssl",
-      ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject],
-      o,
-    );
-    await run(
-      "openssl",
-      [
-        "x509",
-        "-req",
-        "-in",
-        `${name}.csr`,
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        `${name}.crt`,
-        "-days",
-        "3",
-        "-extfile",
-        `${name}.ext`,
-      ],
-      o,
-    );
-  };
-  await signed(
+  await makeCa(dir, "gantry-test-ca");
+  await signedByCa(
+    dir,
     "apiserver",
     "/CN=kube-apiserver",
     "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n",
   );
   // system:masters: the admin (and the controllers, which use its kubeconfig) may do anything.
-  await signed("admin", "/O=system:masters/CN=admin", "extendedKeyUsage=clientAuth\n");
-  await run(
-    "openssl",
-    ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key"],
-    o,
-  );
-  await run("openssl", ["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], o);
+  await signedByCa(dir, "admin", "/O=system:masters/CN=admin", "extendedKeyUsage=clientAuth\n");
+  await openssl(dir, ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key"]);
+  await openssl(dir, ["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
 }
 
 function kubeconfigYaml(dir: string, server: string): string {

@@ -5,12 +5,12 @@
 // verified here first, with the secret key, before s3rver answers it: a client that signs with another
 // secret, or for another region, is refused as S3 refuses it.
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import { exec } from "../src/util/exec.js";
+import { makeCa, signedByCa } from "./test-certificates.js";
 
 const require = createRequire(import.meta.url);
 
@@ -38,43 +38,8 @@ export interface S3Server {
 
 /** A CA and a server certificate for localhost, signed by it, in `dir`. */
 async function certificates(dir: string): Promise<void> {
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  const run = async (args: string[]) => {
-    const r = await exec("openssl", args, { cwd: dir, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`openssl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  };
-  await run([
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=gantry-test-s3-ca",
-  ]);
-  await run(["req", ...ec, "-keyout", "s3.key", "-out", "s3.csr", "-subj", "/CN=localhost"]);
-  writeFileSync(join(dir, "s3.ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  await run([
-    "x509",
-    "-req",
-    "-in",
-    "s3.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "s3.crt",
-    "-days",
-    "2",
-    "-extfile",
-    "s3.ext",
-  ]);
+  await makeCa(dir, "gantry-test-s3-ca");
+  await signedByCa(dir, "s3", "/CN=localhost", "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
 }
 
 const hmac = (key: Buffer | string, text: string) => createHmac("sha256", key).update(text).digest();
