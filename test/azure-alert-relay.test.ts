@@ -209,8 +209,9 @@ describe("azure: Slack and Teams channels through the alert relay", () => {
         tree["modules/alert-relay.bicep"]!,
         /@secure\(\)\n@description\([^\n]*\)\nparam channels object/,
       );
-      for (const [file, text] of Object.entries(tree)) {
-        if (!file.startsWith("parameters/")) continue;
+      const params = Object.entries(tree).filter(([file]) => file.startsWith("parameters/"));
+      assert.ok(params.length > 0, "parameter files");
+      for (const [file, text] of params) {
         // No fallback: a missing variable fails the parameter file, naming it.
         assert.match(
           text,

@@ -71,8 +71,7 @@ export class BackupService {
       try {
         const postgres =
           this.b && this.rt.pg ? await takeBackup(this.b, kind, reason, this.stopping.signal) : undefined;
-        const id = postgres?.id;
-        const offsiteId = postgres?.offsiteId;
+        const { id, offsiteId } = postgres ?? {};
         const redis = await snapshotRedis(this.rt, this.model, reason);
         this.last = { at: new Date().toISOString(), ...(id ? { id } : {}), reason };
         this.lastError = undefined;

@@ -225,7 +225,7 @@ export async function ensureStanza(b: Pgbackrest): Promise<void> {
 export type BackupKind = "full" | "diff" | "incr";
 
 /** The repositories of the environment: 1 on this disk, 2 on S3-compatible storage (`recovery.offsite`). */
-export const reposOf = (model: AppModel): number[] => (model.recovery.offsite ? [1, 2] : [1]);
+const reposOf = (model: AppModel): number[] => (model.recovery.offsite ? [1, 2] : [1]);
 
 /**
  * Takes a backup now into each repository (`backup` writes to repository 1 only unless told another,
@@ -455,7 +455,7 @@ export async function resolveTarget(b: Pgbackrest, target: RestoreTarget): Promi
 }
 
 /** How a restore writes the data directory. */
-export interface RestoreMode {
+interface RestoreMode {
   /** The copy never archives (a drill, `--into`): it must not write to the repository it came from. */
   archiveOff?: boolean;
   /**

@@ -237,7 +237,7 @@ export async function startPostgres(o: PostgresOptions): Promise<SpawnedProcess>
 }
 
 /** How Gantry logs in to its cluster (as the superuser). */
-export type PgLogin = { port: number; user: string; password: string };
+type PgLogin = { port: number; user: string; password: string };
 
 /** A client of the cluster on 127.0.0.1, not yet connected: every connection Gantry makes is this one. */
 function pgClient(o: PgLogin, database: string, connectTimeoutMs: number): pg.Client {

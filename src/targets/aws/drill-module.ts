@@ -237,7 +237,7 @@ const ARN = {
  * (`<name>-<database>`) into `<name>-...-drill-<run>` ones, change and delete only those; run and
  * stop only the check task on the cluster; read its logs; write its password.
  */
-export function drillStatements(): Statement[] {
+function drillStatements(): Statement[] {
   const sources = ARN.rds("db", "${var.name}-*");
   const drills = ARN.rds("db", "${var.name}-*-drill-*");
   const viaService = (service: string) => ({

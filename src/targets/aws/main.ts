@@ -386,8 +386,7 @@ function ciCall(shape: AwsShape, repository: string): Block {
   return moduleCall("ci", {
     source: "./modules/ci",
     name: NAME,
-    github_owner: repository.split("/")[0] ?? repository,
-    github_repo: repository.split("/")[1] ?? repository,
+    ...githubRepo(repository),
     github_environment: expr("var.environment"),
     state_bucket: expr("var.state_bucket"),
     state_key: tmpl("${var.project}/${var.environment}/terraform.tfstate"),
@@ -397,6 +396,12 @@ function ciCall(shape: AwsShape, repository: string): Block {
     distribution_arns: sites.length ? outputsOf(shape, sites, ["distribution_arn"]) : undefined,
   });
 }
+
+/** `ci.repository` as the modules' `github_owner` and `github_repo` inputs. */
+const githubRepo = (repository: string) => ({
+  github_owner: repository.split("/")[0] ?? repository,
+  github_repo: repository.split("/")[1] ?? repository,
+});
 
 /** What dr-drill.yml needs in the VPC, created only in the environment it restores (var.dr_drill). */
 function drillCall(shape: AwsShape): Block[] {
@@ -413,8 +418,7 @@ function drillCall(shape: AwsShape): Block[] {
       postgres_version: String(major),
       kms_key_arn: KMS,
       log_retention_days: expr("var.log_retention_days"),
-      github_owner: repository.split("/")[0] ?? repository,
-      github_repo: repository.split("/")[1] ?? repository,
+      ...githubRepo(repository),
       github_branch: shape.app.ci.default_branch,
     }),
   ];

@@ -1,11 +1,14 @@
 // The names every part of the AWS stack agrees on: module names in the root module, the tfvars maps
 // that say what each environment runs, and the listener path patterns of a route.
-import type { JobModel, ServiceModel } from "../../model/types.js";
+import type { AppModel, JobModel, ServiceModel } from "../../model/types.js";
 import { tfName } from "../terraform/blocks.js";
 
 export type Workload = ServiceModel | JobModel;
 
 export const q = (s: string): string => JSON.stringify(s);
+
+/** `<app>-<env>`: the prefix of every name in an environment's stack (main.tf's local.name). */
+export const stackName = (app: AppModel): string => `${app.name}-${app.environment.name}`;
 
 /** Module names in the root module, per workload, site and data store. */
 export const moduleName = {

@@ -8,6 +8,7 @@
 // and whose log the runner reads back into the probe files. The temporary instances and the tasks are
 // removed whatever happens. Commands and flags: the AWS CLI v2 reference (rds, ecs, logs,
 // secretsmanager, ec2).
+import { envName } from "../../model/queries.js";
 import type { AppModel, PostgresModel } from "../../model/types.js";
 import type { Pipeline } from "../github/pipeline.js";
 import { drillTimeoutMinutes, PROBE_DIR } from "../github/drill.js";
@@ -21,6 +22,7 @@ import {
   MAX_SESSION_SECONDS,
   PROBE_MARK,
 } from "./drill-module.js";
+import { stackName } from "./names.js";
 import { awsLogin } from "./pipeline.js";
 
 /** RDS identifiers: at most 63 letters, digits and hyphens (RestoreDBInstanceToPointInTime reference). */
@@ -29,9 +31,6 @@ const RDS_ID_LENGTH = 63;
 const DRILL_SUFFIX_ROOM = "-drill-".length + 12;
 
 const PASSWORD_FILE = "$RUNNER_TEMP/dr-drill-password";
-
-/** `<app>-<env>`: the prefix of every name in an environment's stack (main.tf's local.name). */
-const stackName = (app: AppModel) => `${app.name}-${app.environment.name}`;
 
 /** The temporary instance of a source: its name cut to leave room for the run id, never ending in a hyphen. */
 export function drillInstance(source: string): string {
@@ -50,8 +49,7 @@ const databases = (urls: readonly { database: string; variable: string }[]) =>
   urls.map((u) => `${u.variable}=${u.database}`).join(" ");
 
 /** The variable holding the ARN of the check task of a store (for the teardown to stop it). */
-const taskVariable = (store: PostgresModel) =>
-  `DRILL_TASK_${store.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+const taskVariable = (store: PostgresModel) => `DRILL_TASK_${envName(store.name)}`;
 
 /** Runs the check task on a store's temporary instance, then turns its log into the probe files. */
 function checkStep(

@@ -8,14 +8,12 @@ import { isService } from "../../model/queries.js";
 import type { AppModel, PostgresModel, RedisModel } from "../../model/types.js";
 import { disasterRecoveryRunbook, type DrPlatform, type PostgresSteps } from "../runbook-dr.js";
 import { sh } from "../runbook.js";
-import { drilledIn } from "./drill-module.js";
+import { drilledIn, drillNames } from "./drill-module.js";
 import { RDS } from "./recovery.js";
+import { stackName } from "./names.js";
 import { awsOptions } from "./shape.js";
 import { AWS_SIZES } from "./sizes.js";
 import { backupRegion, rdsBackupDays } from "./tfvars.js";
-
-/** `<app>-<env>`: the prefix of every name in an environment's stack (main.tf's local.name). */
-const stackName = (app: AppModel) => `${app.name}-${app.environment.name}`;
 
 /** The ECS services (not the scheduled tasks) of the environment, which read the secrets at start. */
 const redeploy = (app: AppModel) =>
@@ -131,8 +129,8 @@ function drillParagraph(drilled: AppModel | undefined): string {
     "run the restore below for production with `-drill` in place of `-restored`, the checks from a host in the VPC (an ECS task or a bastion), note the RTO and RPO, then delete the instance";
   if (!drilled)
     return `There is no \`dr-drill.yml\` for this app: the workflow needs \`ci.repository\`, a production environment with PostgreSQL and a service or job (its checks run as a task on the cluster). Drill by hand on \`recovery.drill\`'s schedule: ${byHand}.`;
-  const stack = stackName(drilled);
-  return `\`dr-drill.yml\` drills ${drilled.environment.name} on \`recovery.drill\`'s schedule and by hand. The instances are in private subnets a GitHub-hosted runner cannot reach, so the runner restores each one to its latest restorable time into a temporary \`<instance>-drill-<run>\` in the same subnet group and parameter group but behind the drill's own security group, and the checks below run in a Fargate task of \`${stack}-dr-drill\` in the private subnets (its log group \`/ecs/${stack}/dr-drill\`); the job summary and its \`dr-drill-report\` artifact hold the RTO and RPO, and the temporary instance is deleted whatever happens. The workflow sets the temporary instance's password itself and never reads production's. To drill by hand instead: ${byHand}.`;
+  const names = drillNames(stackName(drilled));
+  return `\`dr-drill.yml\` drills ${drilled.environment.name} on \`recovery.drill\`'s schedule and by hand. The instances are in private subnets a GitHub-hosted runner cannot reach, so the runner restores each one to its latest restorable time into a temporary \`<instance>-drill-<run>\` in the same subnet group and parameter group but behind the drill's own security group, and the checks below run in a Fargate task of \`${names.family}\` in the private subnets (its log group \`${names.logGroup}\`); the job summary and its \`dr-drill-report\` artifact hold the RTO and RPO, and the temporary instance is deleted whatever happens. The workflow sets the temporary instance's password itself and never reads production's. To drill by hand instead: ${byHand}.`;
 }
 
 const awsDr = (drilled: AppModel | undefined): DrPlatform => ({

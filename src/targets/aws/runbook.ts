@@ -21,6 +21,7 @@ import {
 import { DR_TOPIC } from "../runbook-dr.js";
 import { tfName } from "../terraform/blocks.js";
 import { awsDelivery } from "./readme-alerts.js";
+import { stackName } from "./names.js";
 import { awsOptions } from "./shape.js";
 import { ALARM_METRICS } from "./tfvars.js";
 
@@ -34,7 +35,7 @@ interface Env {
 
 const envOf = (app: AppModel): Env => ({
   app,
-  name: `${app.name}-${app.environment.name}`,
+  name: stackName(app),
   region: awsOptions(app).region,
   services: Object.values(app.services).filter(
     (s): s is ServiceModel => s.type === "http" || s.type === "worker",

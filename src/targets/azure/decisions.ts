@@ -1,7 +1,7 @@
 // Per-environment decisions of the Azure target that both main.bicep / the parameter files and the
 // checks need: which SKU a service's plan gets, where the DNS zone lives, which domains are bound.
 import { seconds } from "../../util/duration.js";
-import { quantity as parseQuantity } from "../../util/quantity.js";
+import { quantity } from "../../util/quantity.js";
 import type {
   AnyServiceModel,
   AppModel,
@@ -32,8 +32,8 @@ export function serviceNames(project: ProjectModel, pick: (s: AnyServiceModel) =
 }
 
 /** Kubernetes quantity → number (cores or GiB). */
-function quantity(q: string, unit: "cpu" | "memory"): number {
-  const n = parseQuantity(q) ?? 0;
+function coresOrGiB(q: string, unit: "cpu" | "memory"): number {
+  const n = quantity(q) ?? 0;
   return unit === "cpu" ? n : n / 2 ** 30;
 }
 
@@ -42,8 +42,8 @@ function quantity(q: string, unit: "cpu" | "memory"): number {
  * (B1 has neither autoscale nor slots), else the smallest Premium v3 size that fits the limits.
  */
 export function planSku(m: AppModel, s: ServiceModel): string {
-  const cpu = quantity(s.resources.limits.cpu, "cpu");
-  const mem = quantity(s.resources.limits.memory, "memory");
+  const cpu = coresOrGiB(s.resources.limits.cpu, "cpu");
+  const mem = coresOrGiB(s.resources.limits.memory, "memory");
   if (
     m.environment.tier === "development" &&
     !m.environment.deploy.slot &&
@@ -217,7 +217,7 @@ export function aksNodes(m: AppModel): { vmSize: string; min: number; max: numbe
   let high = 0;
   for (const s of Object.values(m.services)) {
     if (s.type === "static") continue;
-    const cpu = quantity(s.resources.requests.cpu, "cpu");
+    const cpu = coresOrGiB(s.resources.requests.cpu, "cpu");
     const scale = s.type === "job" ? { min: 1, max: 1 } : s.scale;
     low += cpu * scale.min;
     high += cpu * scale.max;

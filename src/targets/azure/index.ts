@@ -53,7 +53,7 @@ export const azureTarget: Target = {
     for (const [path, f] of Object.entries(build.params)) tree[path] = printBicepParams(f);
     for (const site of spaSites(project)) tree[staticConfigPath(site)] = staticWebAppConfig();
     // modules/alert-relay.bicep loads the relay's code from here (loadTextContent).
-    if (build.bicep["modules/alert-relay.bicep"]) tree[RELAY_CODE_PATH] = RELAY_SOURCE;
+    if (build.facts.alertRelay) tree[RELAY_CODE_PATH] = RELAY_SOURCE;
     tree["README.md"] = renderReadme(project, build.facts, notesOf(project));
     Object.assign(tree, runbookTree(project, build.facts, ctx));
     return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => a.localeCompare(b)));

@@ -2,9 +2,10 @@
 // the Bicep stack (what-if on pull requests and as the plan, `az deployment sub create` as the
 // apply, with the parameter files' environment variables), and the deploy: the Kubernetes Helm
 // rollout on AKS with `compute: aks`, else App Service (pipeline-appservice.ts).
-import type { AppModel, ProjectModel } from "../../model/types.js";
+import type { AppModel } from "../../model/types.js";
 import { registryPlan } from "./decisions.js";
 import { buildAzure } from "./main.js";
+import type { DeployVariable } from "./sections/part.js";
 import { helmRollout, KUBERNETES_VERSION } from "../kubernetes/pipeline.js";
 import type { Pipeline } from "../github/pipeline.js";
 import { IAC_REPORT, reportComment } from "../github/pr-checks.js";
@@ -57,9 +58,9 @@ const ACR: RegistryService = {
  * secret or variable that holds them. `<SERVICE>_IMAGE` is left out: an infrastructure deployment
  * keeps the image each app is running.
  */
-function parameterEnv(project: ProjectModel): Record<string, string> {
+function parameterEnv(vars: readonly DeployVariable[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const v of buildAzure(project).facts.deployVariables) {
+  for (const v of vars) {
     if (v.name.endsWith("_IMAGE")) continue;
     // Passwords and webhook URLs are secrets; switches such as EMAIL_DOMAIN_VERIFIED are variables.
     out[v.name] = /PASSWORD|WEBHOOK|SECRET|TOKEN|KEY/.test(v.name)
@@ -70,10 +71,9 @@ function parameterEnv(project: ProjectModel): Record<string, string> {
 }
 
 /** The secrets each environment's deployment must have (a channel's webhook URL), by environment. */
-function requiredSecrets(project: ProjectModel): Record<string, string[]> {
+function requiredSecrets(vars: readonly DeployVariable[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const v of buildAzure(project).facts.deployVariables)
-    for (const e of v.envs ?? []) (out[e] ??= []).push(v.name);
+  for (const v of vars) for (const e of v.envs ?? []) (out[e] ??= []).push(v.name);
   return out;
 }
 
@@ -221,10 +221,11 @@ export const azurePlatform: Platform = {
   pipeline(project, ctx) {
     const base = project.environments[0]!;
     const aks = base.targets.azure?.compute === "aks";
+    const vars = buildAzure(project).facts.deployVariables;
     const stack: BicepStack = {
       dir: ctx.outputs.azure,
-      parameterEnv: parameterEnv(project),
-      required: requiredSecrets(project),
+      parameterEnv: parameterEnv(vars),
+      required: requiredSecrets(vars),
     };
     // Where the Bicep's registry is (./decisions.ts): the spec's ACR, Gantry's (its login server in a
     // variable), or on AKS another registry the spec names.

@@ -3,17 +3,14 @@
 import type { AppModel } from "../../model/types.js";
 import { sh } from "../runbook.js";
 import { RELAY_FUNCTION } from "./alert-relay-code.js";
-import type { Env } from "./runbook-names.js";
+import { byPrefix, type Env } from "./runbook-names.js";
 
 /** The chat channels of an environment, with the secret that holds each one's webhook URL. */
-export const chatChannels = (m: AppModel): [string, string, string][] =>
+const chatChannels = (m: AppModel): [string, string, string][] =>
   Object.entries(m.monitoring.channels)
     .filter(([, ch]) => (ch.type === "slack" || ch.type === "teams") && ch.webhook_secret)
     .map(([n, ch]): [string, string, string] => [n, ch.type, ch.webhook_secret!])
     .sort(([a], [b]) => a.localeCompare(b));
-
-const relayLookup = (e: Env) =>
-  `RELAY=$(az functionapp list --resource-group ${e.n.resourceGroup} --query "[?starts_with(name, '${e.n.relayPrefix}')].name | [0]" --output tsv)`;
 
 /** The monitoring runbook's paragraph on the relay, for an environment with chat channels. */
 export function relayMonitoring(e: Env): string[] {
@@ -23,7 +20,7 @@ export function relayMonitoring(e: Env): string[] {
     `Slack and Teams channels (${chats.map(([n]) => `\`${n}\``).join(", ")}): action groups have no Slack or Teams receiver, and a chat's incoming webhook does not show the common alert schema an action group posts. Their groups post to the alert relay instead, the Function App \`${e.n.relayPrefix}…\` (Consumption plan, function \`${RELAY_FUNCTION}\`), which turns each alert into a Slack message or a Teams Adaptive Card and posts it to the channel's webhook URL (its app setting \`ALERT_CHANNELS\`, written from ${chats.map(([, , s]) => `\`${s}\``).join(", ")} at deployment). When a chat stays silent, look at the relay: an answer 503 means the chat refused the message (Azure Monitor retries), 404 a channel the relay does not know (redeploy the infrastructure).`,
     "",
     ...sh([
-      relayLookup(e),
+      byPrefix(e.n, "RELAY", "functionapp", e.n.relayPrefix),
       `az functionapp show --resource-group ${e.n.resourceGroup} --name "$RELAY" --query state --output tsv`,
       `az functionapp function show --resource-group ${e.n.resourceGroup} --name "$RELAY" --function-name ${RELAY_FUNCTION}`,
     ]),

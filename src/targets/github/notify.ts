@@ -5,10 +5,10 @@ import type { Pipeline } from "./pipeline.js";
 import { RUNNER } from "./steps.js";
 import { action, run, type Job, type Step } from "./workflow.js";
 
-/** A channel reached by posting to the URL a secret holds. */
 /** The link to the workflow run that sends a message. */
 export const RUN_URL = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
 
+/** A channel reached by posting to the URL a secret holds. */
 export interface WebhookChannel {
   type: "slack" | "teams" | "webhook";
   secret: string;

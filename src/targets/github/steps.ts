@@ -119,7 +119,6 @@ export function compact(steps: Step[]): Step[] {
   return steps.filter((s) => s.run === undefined || s.run.trim() !== "");
 }
 
-/** Least privilege for a job: OIDC only when a step logs in with it, packages only to pull from GHCR. */
 /**
  * Whether a job's steps need its GitHub environment: they read the environment's secrets or
  * variables (only a job that names the environment can), or log in through OIDC, whose trust
@@ -132,6 +131,7 @@ export function readsEnvironment(steps: Step[]): boolean {
   );
 }
 
+/** Least privilege for a job: OIDC only when a step logs in with it, packages only to pull from GHCR. */
 export function jobPermissions(steps: Step[]): Permissions {
   const oidc = steps.some((s) => usesOidc(s.uses ?? ""));
   const ghcr = steps.some(

@@ -16,7 +16,7 @@ export interface ChatChannel {
 }
 
 /** `func-<app>-alerts-<env code>-<suffix>`: the Function App of the relay (the runbooks name it). */
-export const relayAppName = (c: Ctx): BicepExprNode => str`func-${c.appSlug}-alerts-${c.code}-${c.suffix}`;
+const relayAppName = (c: Ctx): BicepExprNode => str`func-${c.appSlug}-alerts-${c.code}-${c.suffix}`;
 
 export function alertRelay(
   c: Ctx,
